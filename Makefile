@@ -1,0 +1,45 @@
+# The two commands: `make run` (demo on the embedded default) and `make test` (the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+DEMO_SCALE ?= small
+
+.PHONY: run test lint install npm migrate messages fuzz bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+# Embedded default: SQLite in var/, eager Celery, DEBUG on, demo data and logins printed.
+run: install
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --scale $(DEMO_SCALE)
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
+
+# Tests talk to the real services; .ci/run starts them and sets these, local defaults below.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
+
+# Recompile the translation catalogues (needs gettext); compiled .mo files are committed.
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf var/db.sqlite3 staticfiles

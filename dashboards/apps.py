@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardsConfig(AppConfig):
+    name = "dashboards"
+    verbose_name = _("dashboards")
+
+    def ready(self) -> None:
+        # Every app's indicators.py registers its indicator sources (see governance/indicators.py).
+        autodiscover_modules("indicators")

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import (
+    Area,
+    AuditEntry,
+    Department,
+    Holiday,
+    Membership,
+    PersonalDataAccess,
+    SequenceCounter,
+    User,
+)
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "population", "households"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+    readonly_fields = ["path", "centroid_lat", "centroid_lng"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "boundary" in form.changed_data:
+            SequenceCounter.bump("geo")  # every process rebuilds its point -> grid index
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    raw_id_fields = ["area", "department"]
+    extra = 1
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "display_name", "is_active", "is_staff"]
+    fieldsets = [*BaseUserAdmin.fieldsets, (_("Profile"), {"fields": ["display_name"]})]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "area", "department"]
+    list_filter = ["role"]
+    raw_id_fields = ["user", "area", "department"]
+    search_fields = ["user__username", "area__code", "area__name"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "area", "is_active"]
+    list_filter = ["kind", "is_active"]
+    raw_id_fields = ["area"]
+    search_fields = ["name", "area__name"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "is_workday"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        SequenceCounter.bump("calendar")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        SequenceCounter.bump("calendar")
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "record", "object_type", "fields", "reason"]
+    list_filter = ["object_type"]
+    search_fields = ["record", "user__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(PersonalDataAccessAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "actor__username"]

@@ -1,0 +1,200 @@
+"""REST plumbing shared by every app (pagination, errors, token) and the areas endpoints.
+
+Errors are JSON with a human-readable ``detail``; validation errors also carry ``errors`` keyed by
+field, and ``detail`` names the fields. Workflow errors map to 400 / 403 / 409.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.access import get_visible_or_404
+from governance.geo import locator, simplified
+from governance.models import Area
+from governance.rest import Conflict, Pagination, exception_handler  # noqa: F401  (re-exported)
+
+# --- auth -----------------------------------------------------------------------------------------
+
+
+class TokenObtainApi(APIView):
+    """Exchange a username and password for an API token. Failed attempts count towards lockout."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request=request, **data.validated_data)
+        if user is None:
+            if getattr(request, "axes_locked_out", False):
+                return Response(
+                    {"detail": _("Too many failed logins: this account is locked for a while.")},
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+            raise exceptions.AuthenticationFailed(_("Wrong username or password."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- areas ----------------------------------------------------------------------------------------
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    centroid = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "level", "parent", "population", "households", "centroid"]
+
+    def get_centroid(self, obj: Area) -> dict | None:
+        if obj.centroid_lat is None:
+            return None
+        return {"lat": obj.centroid_lat, "lng": obj.centroid_lng}
+
+
+class AreaFilter(filters.FilterSet):
+    level = filters.ChoiceFilter(choices=Area.Level.choices)
+    parent = filters.CharFilter(field_name="parent__code", label="parent code")
+    within = filters.CharFilter(method="filter_within", label="code of an area: its whole subtree")
+    code = filters.BaseInFilter(field_name="code", lookup_expr="in", label="comma-separated codes")
+
+    class Meta:
+        model = Area
+        fields = ["level", "parent", "within", "code"]
+
+    def filter_within(self, queryset, name, value):
+        root = Area.objects.filter(code=value).values_list("path", flat=True).first()
+        if root is None:
+            raise exceptions.ValidationError({"within": [_("Unknown area code %(code)s.") % {"code": value}]})
+        return queryset.filter(path__startswith=root)
+
+
+class AreaListApi(generics.ListAPIView):
+    serializer_class = AreaSerializer
+    filterset_class = AreaFilter
+
+    def get_queryset(self):
+        return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
+
+
+class AreaDetailApi(generics.RetrieveAPIView):
+    serializer_class = AreaSerializer
+
+    def get_object(self):
+        return get_visible_or_404(
+            Area.objects.visible_to(self.request.user).select_related("parent"), code=self.kwargs["code"]
+        )
+
+
+class AreaGeoJsonApi(generics.GenericAPIView):
+    """A FeatureCollection of the areas matching the filters, geometry simplified for display."""
+
+    filterset_class = AreaFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("tolerance", OpenApiTypes.FLOAT, description="simplification, degrees")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        try:
+            tolerance = float(request.query_params.get("tolerance", "0.0002"))
+        except ValueError:
+            raise exceptions.ValidationError({"tolerance": [_("A number is required.")]}) from None
+        if not 0 <= tolerance <= 1:
+            raise exceptions.ValidationError({"tolerance": [_("Must be between 0 and 1.")]})
+        if queryset.count() > 10000:
+            raise exceptions.ValidationError({"level": [_("Too many areas: narrow the filter.")]})
+        features = [
+            {
+                "type": "Feature",
+                "id": area.code,
+                "properties": {
+                    "code": area.code,
+                    "name": area.name,
+                    "level": area.level,
+                    "parent": area.parent.code if area.parent else None,
+                },
+                "geometry": simplified(area.boundary, tolerance) if tolerance else area.boundary,
+            }
+            for area in queryset.exclude(boundary=None)
+        ]
+        return Response({"type": "FeatureCollection", "features": features})
+
+
+class AreaLocateApi(APIView):
+    """The grid containing a point, with its ancestors; 404 outside every grid (or outside scope)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", OpenApiTypes.FLOAT, required=True),
+            OpenApiParameter("lng", OpenApiTypes.FLOAT, required=True),
+        ],
+        responses={
+            200: inline_serializer(
+                "LocateResponse", {"grid": AreaSerializer(), "ancestors": AreaSerializer(many=True)}
+            )
+        },
+    )
+    def get(self, request):
+        errors = {}
+        values = {}
+        for name, limit in (("lat", 90), ("lng", 180)):
+            raw = request.query_params.get(name)
+            try:
+                values[name] = float(raw)
+                if not -limit <= values[name] <= limit:
+                    errors[name] = [_("Must be between -%(limit)d and %(limit)d.") % {"limit": limit}]
+            except (TypeError, ValueError):
+                errors[name] = [_("A number is required.")]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        code = locator.locate(values["lat"], values["lng"])
+        if code is None:
+            raise exceptions.NotFound(_("No grid here: the point is outside every grid."))
+        grid = get_visible_or_404(Area.objects.visible_to(request.user), code=code)
+        ancestors = grid.ancestors()
+        return Response(
+            {
+                "grid": AreaSerializer(grid).data,
+                "ancestors": AreaSerializer(ancestors.select_related("parent"), many=True).data,
+            }
+        )
+
+
+class AreaSubtreeFilter(filters.CharFilter):
+    """Filter records by the code of an area: the record's area (``field_name``) lies in its subtree.
+
+    Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        root = Area.objects.filter(code=value).values_list("path", flat=True).first()
+        if root is None:
+            raise exceptions.ValidationError({"area": [_("Unknown area code %(code)s.") % {"code": value}]})
+        return qs.filter(**{f"{self.field_name}__path__startswith": root})

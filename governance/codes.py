@@ -1,0 +1,70 @@
+"""Statistical division codes (统计用区划代码) and grid codes, DOMAIN.md "Areas and codes".
+
+A 12-digit code is province(2) city(2) county(2) street/township(3) community/village(3); higher levels
+pad with zeros. A grid is its community's code plus a 3-digit sequence (15 digits).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+CITY, DISTRICT, STREET, COMMUNITY, GRID = "city", "district", "street", "community", "grid"
+LEVEL_ORDER = [CITY, DISTRICT, STREET, COMMUNITY, GRID]
+PARENT_LEVEL = {DISTRICT: CITY, STREET: DISTRICT, COMMUNITY: STREET, GRID: COMMUNITY}
+# How many leading digits identify an area of each level (the rest must be zeros).
+SIGNIFICANT_DIGITS = {CITY: 4, DISTRICT: 6, STREET: 9, COMMUNITY: 12, GRID: 15}
+
+_DIGITS = re.compile(r"^\d+$")
+
+
+def code_errors(code: str, level: str, parent_code: str | None, parent_level: str | None) -> list[str]:
+    """Every reason ``code`` is not a valid code for an area of ``level`` under the given parent."""
+    errors: list[str] = []
+    if level not in SIGNIFICANT_DIGITS:
+        return [_("unknown level %(level)s") % {"level": level}]
+    expected_len = 15 if level == GRID else 12
+    if not _DIGITS.match(code or ""):
+        return [_("code must contain digits only")]
+    if len(code) != expected_len:
+        errors.append(_("a %(level)s code has %(n)d digits") % {"level": level, "n": expected_len})
+        return errors
+    sig = SIGNIFICANT_DIGITS[level]
+    if level != GRID and code[sig:] != "0" * (12 - sig):
+        errors.append(
+            _("digits after position %(n)d must be zeros for a %(level)s") % {"n": sig, "level": level}
+        )
+    own = {CITY: code[2:4], DISTRICT: code[4:6], STREET: code[6:9], COMMUNITY: code[9:12], GRID: code[12:15]}[
+        level
+    ]
+    if int(own) == 0:
+        errors.append(_("the %(level)s part of the code must not be zero") % {"level": level})
+    wanted_parent = PARENT_LEVEL.get(level)
+    if wanted_parent is None:
+        if parent_level is not None:
+            errors.append(_("a city has no parent area"))
+        return errors
+    if parent_level is None:
+        errors.append(_("a %(level)s needs a parent %(parent)s") % {"level": level, "parent": wanted_parent})
+        return errors
+    if parent_level != wanted_parent:
+        errors.append(
+            _("a %(level)s belongs to a %(parent)s, not a %(given)s")
+            % {"level": level, "parent": wanted_parent, "given": parent_level}
+        )
+        return errors
+    psig = SIGNIFICANT_DIGITS[parent_level]
+    if parent_code is None or code[:psig] != parent_code[:psig]:
+        errors.append(
+            _("code %(code)s does not start with its parent's prefix %(prefix)s")
+            % {"code": code, "prefix": (parent_code or "")[:psig]}
+        )
+    return errors
+
+
+def validate_code(code: str, level: str, parent_code: str | None, parent_level: str | None) -> None:
+    errors = code_errors(code, level, parent_code, parent_level)
+    if errors:
+        raise ValidationError({"code": errors})

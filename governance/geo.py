@@ -1,0 +1,138 @@
+"""GeoJSON validation and point -> grid lookup.
+
+The lookup keeps one shapely STRtree of all grid boundaries per process. It is rebuilt when the
+``geo`` version counter in the database changes (bumped by every service that saves a boundary), so
+all gunicorn/Celery processes notice a change on their next lookup at the cost of one indexed read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry import Point, mapping, shape
+from shapely.strtree import STRtree
+
+
+class GeometryError(ValueError):
+    pass
+
+
+def validate_boundary(geojson: Any) -> dict:
+    """Return a normalised GeoJSON geometry dict or raise GeometryError naming the problem."""
+    if isinstance(geojson, str):
+        try:
+            geojson = json.loads(geojson)
+        except json.JSONDecodeError as exc:
+            raise GeometryError(f"not valid JSON: {exc.msg}") from exc
+    if not isinstance(geojson, dict):
+        raise GeometryError("geometry must be a GeoJSON object")
+    if geojson.get("type") not in {"Polygon", "MultiPolygon"}:
+        raise GeometryError(f"geometry type must be Polygon or MultiPolygon, not {geojson.get('type')!r}")
+    coords = geojson.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        raise GeometryError("geometry has no coordinates")
+    polygons = coords if geojson["type"] == "MultiPolygon" else [coords]
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise GeometryError("a polygon has no rings")
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise GeometryError("a ring needs at least 4 positions")
+            for pos in ring:
+                if not (
+                    isinstance(pos, list | tuple)
+                    and len(pos) >= 2
+                    and all(isinstance(v, int | float) for v in pos[:2])
+                ):
+                    raise GeometryError("a position must be [longitude, latitude]")
+                lng, lat = pos[0], pos[1]
+                if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+                    raise GeometryError(f"position {lng},{lat} is outside WGS84 longitude/latitude ranges")
+            if list(ring[0][:2]) != list(ring[-1][:2]):
+                raise GeometryError("a ring must be closed (first position equals last)")
+    try:
+        geom = shape(geojson)
+    except Exception as exc:  # shapely raises several types for malformed input
+        raise GeometryError(f"geometry cannot be read: {exc}") from exc
+    if not geom.is_valid:
+        raise GeometryError(f"geometry is not valid: {shapely.is_valid_reason(geom)}")
+    if geom.area == 0:
+        raise GeometryError("geometry has no area")
+    return mapping(geom) | {"coordinates": json.loads(json.dumps(mapping(geom)["coordinates"]))}
+
+
+def centroid_of(geojson: dict) -> tuple[float, float]:
+    """(lat, lng) of a point guaranteed inside the boundary (representative point, not the centroid,
+    so that a concave grid still gets a pin that lies in it)."""
+    p = shape(geojson).representative_point()
+    return round(p.y, 7), round(p.x, 7)
+
+
+def simplified(geojson: dict, tolerance: float) -> dict:
+    geom = shape(geojson).simplify(tolerance, preserve_topology=True)
+    return mapping(geom)
+
+
+@dataclass
+class _Index:
+    version: int
+    tree: STRtree | None
+    codes: list[str]
+    geoms: list
+
+
+class GridLocator:
+    """Process-wide point-in-polygon index of grid boundaries."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._index: _Index | None = None
+
+    def _current(self) -> _Index:
+        from governance.models import Area, SequenceCounter
+
+        version = SequenceCounter.current("geo", 0)
+        index = self._index
+        if index is not None and index.version == version:
+            return index
+        with self._lock:
+            if self._index is not None and self._index.version == version:
+                return self._index
+            rows = (
+                Area.objects.filter(level=Area.Level.GRID)
+                .exclude(boundary=None)
+                .order_by("code")
+                .values_list("code", "boundary")
+            )
+            codes, geoms = [], []
+            for code, boundary in rows:
+                codes.append(code)
+                geoms.append(shape(boundary))
+            tree = STRtree(geoms) if geoms else None
+            self._index = _Index(version, tree, codes, geoms)
+            return self._index
+
+    def locate(self, lat: float, lng: float) -> str | None:
+        """The code of the grid containing the point, or None outside every grid.
+
+        A point on a border shared by several grids belongs to the one with the smallest code, so
+        the answer is deterministic whatever order the tree returns candidates in."""
+        index = self._current()
+        if index.tree is None:
+            return None
+        point = Point(lng, lat)
+        hits = index.tree.query(point, predicate="covered_by")
+        if len(hits) == 0:
+            return None
+        return min(index.codes[i] for i in hits)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._index = None
+
+
+locator = GridLocator()

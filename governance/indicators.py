@@ -1,0 +1,88 @@
+"""The registration API of indicators (DESIGN.md sections 2 and 6).
+
+Each feature app declares the indicators it is the source of in ``<app>/indicators.py`` by calling
+``register(IndicatorSpec(...))``; the dashboards app discovers those modules at start-up (like
+``admin.py``) and owns all the machinery (rollup, ranking, storage, pages, API). This module lives in
+the kernel so that feature apps depend on ``governance`` only.
+
+A source is a function ``source(start: date, end: date) -> QuerySet`` returning a ``values()``
+queryset with exactly these columns, grouped per (area, month), for records whose month lies in
+[start, end):
+
+* ``area_id``     the id of the Area the record belongs to (any level: grid, community, ...)
+* ``month``       a ``date``, the first day of the local (TIME_ZONE) month
+* ``numerator``   additive count or sum
+* ``denominator`` additive count or sum (use ``Value(1)``-style constants for plain counts)
+
+The rollup engine compiles that queryset to SQL and aggregates it set-based; a source must never
+loop over records in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+PERCENT, COUNT, PER_10K, SCORE = "percent", "count", "per_10k", "score"
+UNITS = [PERCENT, COUNT, PER_10K, SCORE]
+HIGHER_BETTER, LOWER_BETTER = "higher_better", "lower_better"
+DIRECTIONS = [HIGHER_BETTER, LOWER_BETTER]
+
+Source = Callable[[dt.date, dt.date], QuerySet]
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    name: str
+    unit: str
+    direction: str
+    source: Source
+    description: str = ""
+    # How the denominator combines over the months of a longer period: "sum" for flows (answers,
+    # cases), "last" for stocks such as a population (per-10,000 rates).
+    denominator_over_time: str = "sum"
+    # Survey-style indicators: areas with a denominator below this are shown but not ranked.
+    min_sample: int = 0
+    # A headline indicator appears on the overview page.
+    headline: bool = False
+    app: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"indicator {self.code}: unit must be one of {UNITS}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"indicator {self.code}: direction must be one of {DIRECTIONS}")
+        if self.denominator_over_time not in {"sum", "last"}:
+            raise ValueError(f"indicator {self.code}: denominator_over_time must be 'sum' or 'last'")
+
+    def value(self, numerator: float, denominator: float) -> float | None:
+        """The indicator's value from summed numerator and denominator (ratio of sums)."""
+        if self.unit == COUNT:
+            return float(numerator)
+        if not denominator:
+            return None
+        ratio = float(numerator) / float(denominator)
+        return ratio * {PERCENT: 100.0, PER_10K: 10000.0, SCORE: 1.0}[self.unit]
+
+
+_registry: dict[str, IndicatorSpec] = {}
+
+
+def register(spec: IndicatorSpec) -> IndicatorSpec:
+    existing = _registry.get(spec.code)
+    if existing is not None and existing.source is not spec.source:
+        raise ValueError(f"indicator code {spec.code!r} registered twice")
+    _registry[spec.code] = spec
+    return spec
+
+
+def registry() -> dict[str, IndicatorSpec]:
+    return dict(_registry)
+
+
+def get(code: str) -> IndicatorSpec:
+    return _registry[code]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import random
+import time
+from importlib import import_module
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from governance import demo as demo_city
+from governance.urls import FEATURE_APPS
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a synthetic city (areas with real-format codes and tiling boundaries, departments, one demo "
+        "user per role) and let every app add its records (a year and more of incidents, cases, petitions, "
+        "surveys). Idempotent: parts that already exist are kept. Demo logins only when DEBUG is on."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(demo_city.SCALES), default="small")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--months", type=int, default=15, help="months of records before today")
+        parser.add_argument("--areas-only", action="store_true", help="skip the apps' records")
+
+    def handle(self, *args, scale: str, seed: int, months: int, areas_only: bool, **options):
+        if months < 1 or months > 60:
+            raise CommandError("--months must be between 1 and 60")
+        started = time.monotonic()
+        city = demo_city.load_city()
+        if city is None:
+            city = demo_city.build_city(scale, seed)
+            self.stdout.write(
+                f"Created {len(city.districts)} districts, {len(city.streets)} streets, "
+                f"{len(city.communities)} communities, {len(city.grids)} grids."
+            )
+        else:
+            self.stdout.write(f"Areas already present: {len(city.grids)} grids under {city.city.code}; kept.")
+        logins = demo_city.create_demo_users(city, with_passwords=settings.DEBUG)
+        if not areas_only:
+            for app_label in FEATURE_APPS:
+                try:
+                    module = import_module(f"{app_label}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app_label}.demo":
+                        raise
+                    continue
+                app_started = time.monotonic()
+                module.seed(
+                    demo=city, rng=random.Random(seed), scale=scale, months=months, stdout=self.stdout
+                )
+                self.stdout.write(f"  {app_label}: {time.monotonic() - app_started:.1f} s")
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s."))
+        if settings.DEBUG:
+            self.stdout.write(f"\nDemo logins (password for all: {demo_city.DEMO_PASSWORD}):")
+            for username, role, area in logins:
+                self.stdout.write(f"  {username:<18} {role:<12} {area}")
+        else:
+            self.stdout.write("DEBUG is off: demo users were created without passwords (no demo logins).")

@@ -1,0 +1,318 @@
+"""The shared kernel: areas, people, departments, numbering, personal-data audit, notifications.
+
+Every other app builds on these models; this module imports no other app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance import codes
+from governance.access import ScopedQuerySet
+from governance.geo import GeometryError, centroid_of, validate_boundary
+
+
+class Area(models.Model):
+    """An administrative or grid area: city > district > street > community > grid.
+
+    ``path`` is the materialised path of codes from the root ("340100000000/340102000000/.../"), so a
+    whole subtree is one prefix filter served by the ``path`` pattern index. Codes follow the national
+    statistical division code (DOMAIN.md); a grid is its community's code plus three digits.
+    """
+
+    class Level(models.TextChoices):
+        CITY = codes.CITY, _("city")
+        DISTRICT = codes.DISTRICT, _("district / county")
+        STREET = codes.STREET, _("street / township")
+        COMMUNITY = codes.COMMUNITY, _("community / village")
+        GRID = codes.GRID, _("grid")
+
+    code = models.CharField(_("code"), max_length=15, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=100, editable=False)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    population = models.PositiveIntegerField(_("population"), default=0)
+    households = models.PositiveIntegerField(_("households"), default=0)
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    centroid_lat = models.FloatField(null=True, blank=True, editable=False)
+    centroid_lng = models.FloatField(null=True, blank=True, editable=False)
+
+    SCOPE_AREA_FIELD = ""
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["parent", "code"], name="area_parent_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        parent = self.parent
+        codes.validate_code(
+            self.code, self.level, parent.code if parent else None, parent.level if parent else None
+        )
+        if self.boundary is not None:
+            try:
+                self.boundary = validate_boundary(self.boundary)
+            except GeometryError as exc:
+                raise ValidationError({"boundary": str(exc)}) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived columns only (no business logic): path, depth and centroid follow from the fields.
+        self.path = (self.parent.path if self.parent_id else "") + self.code + "/"
+        self.depth = self.parent.depth + 1 if self.parent_id else 0
+        if self.boundary:
+            self.centroid_lat, self.centroid_lng = centroid_of(self.boundary)
+        super().save(*args, **kwargs)
+
+    def ancestors(self) -> models.QuerySet[Area]:
+        """All areas above this one, root first, in one query (codes are in the path)."""
+        return Area.objects.filter(code__in=self.path.strip("/").split("/")[:-1]).order_by("depth")
+
+    def subtree(self) -> models.QuerySet[Area]:
+        return Area.objects.filter(path__startswith=self.path)
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("grid worker")
+    HANDLER = "handler", _("handler")
+    MEDIATOR = "mediator", _("mediator")
+    PETITION_OFFICER = "petition_officer", _("petition officer")
+    ANALYST = "analyst", _("analyst")
+    ADMIN = "admin", _("administrator")
+
+
+class User(AbstractUser):
+    """A member of staff. What they may see is the union of the subtrees of their memberships."""
+
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def memberships_cached(self) -> list[Membership]:
+        """The user's memberships with their areas, loaded once per request/object."""
+        cached = getattr(self, "_memberships_cache", None)
+        if cached is None:
+            cached = list(self.memberships.select_related("area", "department"))
+            self._memberships_cache = cached
+        return cached
+
+    def roles(self) -> set[str]:
+        return {m.role for m in self.memberships_cached()}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles() & set(roles))
+
+
+class Department(models.Model):
+    """A functional department or a centre at an area, to which items are dispatched or routed."""
+
+    class Kind(models.TextChoices):
+        FUNCTIONAL = "functional", _("functional department")
+        CENTRE = "centre", _("governance centre")
+        OTHER = "other", _("other unit")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FUNCTIONAL)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="departments"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["area__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="department_unique_name_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A role held by a user at an area (and optionally within a department of that area)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "area"], name="membership_unique_role_area"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area}"
+
+
+class SequenceCounter(models.Model):
+    """Counters for gapless human-readable numbers (INC-2026-000123) and for cache versions.
+
+    A number is taken by an UPDATE ... SET value = value + 1 inside the creating transaction: the row
+    lock serialises concurrent creators, and a rolled-back creation gives its number back, so the
+    sequence has no gaps.
+    """
+
+    key = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField(default=0)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "year"], name="sequence_unique_key_year")]
+
+    @classmethod
+    def next_value(cls, key: str, year: int = 0) -> int:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("SequenceCounter.next_value must run inside the creating transaction")
+        for _attempt in range(3):
+            if cls.objects.filter(key=key, year=year).update(value=F("value") + 1):
+                return cls.objects.filter(key=key, year=year).values_list("value", flat=True).get()
+            try:
+                with transaction.atomic():  # savepoint: a concurrent first insert loses only this step
+                    cls.objects.create(key=key, year=year, value=1)
+                return 1
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not take a number for {key}/{year}")
+
+    @classmethod
+    def current(cls, key: str, year: int = 0) -> int:
+        return cls.objects.filter(key=key, year=year).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls, key: str) -> None:
+        with transaction.atomic():
+            cls.next_value(key, 0)
+
+
+def next_number(prefix: str, when=None) -> str:
+    """``PREFIX-YYYY-NNNNNN``, gapless per prefix and (local) year. Call inside the creating transaction."""
+    year = timezone.localtime(when or timezone.now()).year
+    return f"{prefix}-{year}-{SequenceCounter.next_value(prefix, year):06d}"
+
+
+class PersonalDataAccess(models.Model):
+    """One reveal of masked personal data: who saw what, when and why. Never deleted by the app."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    record = models.CharField(
+        _("record"), max_length=40, help_text=_("number of the case the person belongs to")
+    )
+    fields = models.CharField(max_length=200)
+    reason = models.TextField(_("reason"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="pda_object")]
+
+
+class Notification(models.Model):
+    """An in-app notification. ``key`` makes creation idempotent: a task run twice notifies once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=120)
+    message = models.CharField(_("message"), max_length=300)
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_unique_user_key")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+
+class OutboxMessage(models.Model):
+    """Work that must not be lost: written in the same transaction as the record that causes it,
+    then handed to Celery. If the broker is down the row stays and the relay sends it later."""
+
+    task = models.CharField(max_length=100)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="outbox_unsent", condition=Q(sent_at=None))]
+
+
+class Holiday(models.Model):
+    """The working-day calendar: public holidays, and weekend days that are official working days (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("is a working day"), default=False)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class AuditEntry(models.Model):
+    """Audit of hand entries, approvals and decisions: who, when, what it was before and after."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]

@@ -1,0 +1,183 @@
+"""Periods (month, quarter, half-year, year) and working-time arithmetic.
+
+Periods are written ``2026-11``, ``2026Q4``, ``2026H2``, ``2026``. Months are the base; every other
+period is the sum of its months. Working days skip weekends and the ``Holiday`` table's holidays,
+and count the weekend days it marks as working days (调休).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils import timezone
+
+MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
+PERIOD_TYPES = [MONTH, QUARTER, HALF, YEAR]
+_MONTHS_PER = {MONTH: 1, QUARTER: 3, HALF: 6, YEAR: 12}
+_PATTERNS = [
+    (re.compile(r"^(\d{4})-(\d{2})$"), MONTH),
+    (re.compile(r"^(\d{4})Q([1-4])$"), QUARTER),
+    (re.compile(r"^(\d{4})H([12])$"), HALF),
+    (re.compile(r"^(\d{4})$"), YEAR),
+]
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    kind: str
+    index: int  # month 1-12, quarter 1-4, half 1-2, year 1
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        for pattern, kind in _PATTERNS:
+            m = pattern.match((text or "").strip())
+            if m:
+                year = int(m.group(1))
+                index = int(m.group(2)) if kind != YEAR else 1
+                if kind == MONTH and not 1 <= index <= 12:
+                    break
+                return cls(year, kind, index)
+        raise ValueError(f"{text!r} is not a period (use 2026-11, 2026Q4, 2026H2 or 2026)")
+
+    @classmethod
+    def of(cls, kind: str, year: int, month: int) -> Period:
+        """The period of ``kind`` containing the given month."""
+        return cls(year, kind, (month - 1) // _MONTHS_PER[kind] + 1)
+
+    @property
+    def code(self) -> str:
+        if self.kind == MONTH:
+            return f"{self.year}-{self.index:02d}"
+        if self.kind == QUARTER:
+            return f"{self.year}Q{self.index}"
+        if self.kind == HALF:
+            return f"{self.year}H{self.index}"
+        return f"{self.year}"
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def first_month(self) -> int:
+        return (self.index - 1) * _MONTHS_PER[self.kind] + 1
+
+    def months(self) -> list[dt.date]:
+        """First days of the months this period covers."""
+        start = self.first_month
+        return [dt.date(self.year, m, 1) for m in range(start, start + _MONTHS_PER[self.kind])]
+
+    @property
+    def start(self) -> dt.date:
+        return self.months()[0]
+
+    @property
+    def end(self) -> dt.date:
+        """The first day after the period."""
+        last = self.months()[-1]
+        return dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+
+    def previous(self) -> Period:
+        if self.index > 1:
+            return Period(self.year, self.kind, self.index - 1)
+        return Period(self.year - 1, self.kind, 12 // _MONTHS_PER[self.kind])
+
+    def same_last_year(self) -> Period:
+        return Period(self.year - 1, self.kind, self.index)
+
+    def contains(self, month: dt.date) -> bool:
+        return self.start <= month < self.end
+
+
+def month_start(day: dt.date | dt.datetime) -> dt.date:
+    if isinstance(day, dt.datetime):
+        day = timezone.localtime(day).date() if timezone.is_aware(day) else day.date()
+    return day.replace(day=1)
+
+
+def periods_between(kind: str, first: Period, last: Period) -> list[Period]:
+    out, p = [], Period.of(kind, first.year, first.first_month)
+    end = Period.of(kind, last.year, last.first_month)
+    while p <= end and len(out) < 1000:
+        out.append(p)
+        p = Period(
+            p.year + (p.index == 12 // _MONTHS_PER[kind]), kind, p.index % (12 // _MONTHS_PER[kind]) + 1
+        )
+    return out
+
+
+# --- working days and hours ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _calendar_cache(version: int) -> tuple[frozenset, frozenset]:
+    from governance.models import Holiday
+
+    holidays, workdays = set(), set()
+    for date, is_workday in Holiday.objects.values_list("date", "is_workday"):
+        (workdays if is_workday else holidays).add(date)
+    return frozenset(holidays), frozenset(workdays)
+
+
+def _calendar() -> tuple[frozenset, frozenset]:
+    from governance.models import SequenceCounter
+
+    return _calendar_cache(SequenceCounter.current("calendar", 0))
+
+
+def is_working_day(day: dt.date) -> bool:
+    holidays, workdays = _calendar()
+    if day in workdays:
+        return True
+    if day in holidays:
+        return False
+    return day.weekday() < 5
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """The same local time-of-day ``days`` working days after ``start`` (end of that day's clock)."""
+    local = timezone.localtime(start)
+    day, left = local.date(), days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+def add_calendar_days(start: dt.datetime, days: int) -> dt.datetime:
+    return start + dt.timedelta(days=days)
+
+
+def _work_window(day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
+    begin, end = getattr(settings, "WORKING_HOURS", ("08:30", "17:30"))
+    h1, m1 = map(int, begin.split(":"))
+    h2, m2 = map(int, end.split(":"))
+    return (
+        dt.datetime(day.year, day.month, day.day, h1, m1, tzinfo=tz),
+        dt.datetime(day.year, day.month, day.day, h2, m2, tzinfo=tz),
+    )
+
+
+def add_working_hours(start: dt.datetime, hours: float) -> dt.datetime:
+    """``start`` plus ``hours`` of office time (WORKING_HOURS on working days)."""
+    tz = timezone.get_current_timezone()
+    cursor = timezone.localtime(start, tz)
+    left = dt.timedelta(hours=hours)
+    for _guard in range(3660):
+        if is_working_day(cursor.date()):
+            open_at, close_at = _work_window(cursor.date(), tz)
+            if cursor < open_at:
+                cursor = open_at
+            if cursor < close_at:
+                available = close_at - cursor
+                if left <= available:
+                    return cursor + left
+                left -= available
+        nxt = cursor.date() + dt.timedelta(days=1)
+        cursor = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
+    raise ValueError("no working time found within ten years")

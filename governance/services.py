@@ -1,0 +1,65 @@
+"""Writes of the kernel that other apps call: reveals of personal data and audit entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from governance.models import AuditEntry, Notification, PersonalDataAccess, User
+
+
+@transaction.atomic
+def personal_data_reveal(
+    *,
+    actor: User,
+    obj: models.Model,
+    record: str,
+    fields: list[str],
+    reason: str,
+    ip_address: str | None = None,
+) -> PersonalDataAccess:
+    """Log one reveal of ``fields`` of ``obj``. The caller has already checked that ``actor`` may see
+    them (assigned handler/mediator/officer); this only refuses a reveal without a reason."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": [_("Say why you need to see this person's details.")]})
+    entry = PersonalDataAccess(
+        user=actor,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        record=record,
+        fields=",".join(fields),
+        reason=reason,
+        ip_address=ip_address,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def audit(
+    *, actor: User, action: str, obj: models.Model, before: Any = None, after: Any = None
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        before=before,
+        after=after,
+    )
+
+
+def notify(*, user: User, key: str, message: str, link: str = "") -> bool:
+    """Create a notification once per (user, key). Returns True if it was new."""
+    _obj, created = Notification.objects.get_or_create(
+        user=user, key=key, defaults={"message": message[:300], "link": link}
+    )
+    return created
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from governance import api, views
+
+# Each feature app exposes ``urlpatterns`` (its pages, mounted under /<app>/) and
+# ``api_urlpatterns`` (mounted under /api/v1/, paths as in DESIGN.md section 7).
+FEATURE_APPS = ["grids", "mediation", "petitions", "dashboards"]
+
+api_urlpatterns = [
+    path("auth/token/", api.TokenObtainApi.as_view(), name="api-token"),
+    path("areas/", api.AreaListApi.as_view(), name="api-areas"),
+    path("areas/geojson/", api.AreaGeoJsonApi.as_view(), name="api-areas-geojson"),
+    path("areas/locate/", api.AreaLocateApi.as_view(), name="api-areas-locate"),
+    path("areas/<str:code>/", api.AreaDetailApi.as_view(), name="api-area"),
+]
+page_urlpatterns = []
+for app_label in FEATURE_APPS:
+    module = import_module(f"{app_label}.urls")
+    api_urlpatterns += getattr(module, "api_urlpatterns", [])
+    page_urlpatterns.append(path(f"{app_label}/", include(module.urlpatterns)))
+
+urlpatterns = [
+    path("", views.home, name="governance-home"),
+    path("healthz", views.healthz, name="governance-healthz"),
+    path("notifications/", views.notifications, name="governance-notifications"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="governance-login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="governance-logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *page_urlpatterns,
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.STATIC_URL, document_root=settings.STATIC_ROOT)

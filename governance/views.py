@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from governance.homes import home_sections
+
+
+def _broker_status() -> tuple[bool, str]:
+    from governance.celery import app
+
+    if app.conf.task_always_eager:
+        return True, "eager"
+    url = urlparse(settings.CELERY_BROKER_URL)
+    try:
+        # A raw PING with a one-second budget: never hangs a load balancer's probe on a dead broker.
+        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=1) as sock:
+            sock.settimeout(1)
+            if url.password:
+                sock.sendall(f"AUTH {url.password}\r\n".encode())
+                sock.recv(64)
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(64)
+        return reply.startswith(b"+PONG"), "ok" if reply.startswith(b"+PONG") else reply.decode(
+            errors="replace"
+        )
+    except OSError as exc:
+        return False, type(exc).__name__
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        db_ok, db_detail = True, "ok"
+    except Exception as exc:  # any database failure is a 503, not a traceback
+        db_ok, db_detail = False, type(exc).__name__
+    broker_ok, broker_detail = _broker_status()
+    ok = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "unavailable",
+            "database": {"ok": db_ok, "detail": db_detail},
+            "broker": {"ok": broker_ok, "detail": broker_detail},
+        },
+        status=200 if ok else 503,
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = request.user.memberships_cached()
+    return render(
+        request,
+        "governance/home.html",
+        {
+            "memberships": memberships,
+            "sections": home_sections(request),
+            "area_codes": ",".join(sorted({m.area.code for m in memberships})),
+        },
+    )
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    from django.shortcuts import redirect
+    from django.utils import timezone
+
+    items = request.user.notifications.all()
+    if request.method == "POST":
+        items.filter(read_at=None).update(read_at=timezone.now())
+        return redirect("governance-notifications")
+    return render(request, "governance/notifications.html", {"items": items[:200]})

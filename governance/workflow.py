@@ -1,0 +1,94 @@
+"""Transition tables for the workflows of incidents, disputes and petitions (DESIGN.md section 5).
+
+A model declares its table as a ``Workflow`` beside its status choices; its one transition method
+asks the table whether an action is allowed from the current state (``Workflow.check``) and by whom.
+Pages, API, tasks and commands all call that method, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+
+class WorkflowError(Exception):
+    """Base class; ``status_code`` is what the API answers."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownAction(WorkflowError):
+    status_code = 400
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The action is not allowed from the record's current state (HTTP 409, nothing changes)."""
+
+    status_code = 409
+
+
+class ActionForbidden(WorkflowError):
+    """The user may see the record but their role may not perform this action (HTTP 403)."""
+
+    status_code = 403
+
+
+class ActionInvalid(WorkflowError):
+    """The action's own fields are missing or wrong (HTTP 400); ``field`` names the culprit."""
+
+    status_code = 400
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str | None  # None: the state does not change (e.g. recording a session)
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def __init__(self, action: str, sources: Iterable[str], target: str | None, roles: Iterable[str] = ()):
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "sources", frozenset(sources))
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "roles", frozenset(roles))
+
+
+class Workflow:
+    def __init__(self, transitions: Iterable[Transition], labels: dict[str, str] | None = None) -> None:
+        self.transitions = {t.action: t for t in transitions}
+        self.labels = labels or {}
+
+    @property
+    def actions(self) -> list[str]:
+        return list(self.transitions)
+
+    def get(self, action: str) -> Transition:
+        try:
+            return self.transitions[action]
+        except KeyError:
+            raise UnknownAction(
+                _("Unknown action %(action)s; expected one of: %(actions)s")
+                % {"action": action, "actions": ", ".join(self.transitions)}
+            ) from None
+
+    def check(self, action: str, state: str, state_label: str | None = None) -> Transition:
+        transition = self.get(action)
+        if state not in transition.sources:
+            raise TransitionNotAllowed(
+                _("Cannot %(action)s: the record is %(state)s.")
+                % {"action": self.labels.get(action, action), "state": state_label or state}
+            )
+        return transition
+
+    def available(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if state in t.sources]

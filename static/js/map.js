@@ -1,0 +1,67 @@
+/*
+ * Maps without inline script. An element with data-map becomes a Leaflet map:
+ *   data-geojson-url  URL returning a GeoJSON FeatureCollection to draw (areas);
+ *   data-areas        optional comma-separated area codes appended as ?code=...;
+ *   data-tiles        optional tile URL template (a setting: MAP_TILE_URL); with none the map shows
+ *                     the boundaries only, which is what an isolated intranet gets.
+ * Other scripts reach the map through window.GovMap: GovMap.ready(el, function (map, layer) {...}).
+ */
+(function () {
+  "use strict";
+  var callbacks = new WeakMap();
+  var created = new WeakMap();
+
+  function styleFor(feature) {
+    var level = feature.properties && feature.properties.level;
+    return { color: level === "grid" ? "#2563eb" : "#0f766e", weight: level === "grid" ? 1.5 : 2.5, fillOpacity: 0.08 };
+  }
+
+  function create(el) {
+    if (created.has(el)) { return created.get(el); }
+    var map = L.map(el, { attributionControl: true, zoomControl: true });
+    var tiles = el.getAttribute("data-tiles");
+    if (tiles) { L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map); }
+    map.setView([31.82, 117.23], 11);
+    var state = { map: map, layer: null };
+    created.set(el, state);
+    var url = el.getAttribute("data-geojson-url");
+    if (url) {
+      var codes = el.getAttribute("data-areas");
+      if (codes) { url += (url.indexOf("?") >= 0 ? "&" : "?") + "code=" + encodeURIComponent(codes); }
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          state.layer = L.geoJSON(data, {
+            style: styleFor,
+            onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name + " " + f.properties.code); }
+          }).addTo(map);
+          if (state.layer.getLayers().length) { map.fitBounds(state.layer.getBounds(), { padding: [8, 8] }); }
+          el.setAttribute("data-loaded", String(state.layer.getLayers().length));
+          fire(el, state);
+        })
+        .catch(function () { el.setAttribute("data-loaded", "error"); fire(el, state); });
+    } else {
+      el.setAttribute("data-loaded", "0");
+      setTimeout(function () { fire(el, state); }, 0);
+    }
+    return state;
+  }
+
+  function fire(el, state) {
+    (callbacks.get(el) || []).forEach(function (cb) { cb(state.map, state.layer); });
+    callbacks.set(el, []);
+    state.fired = true;
+  }
+
+  window.GovMap = {
+    create: create,
+    ready: function (el, cb) {
+      var state = create(el);
+      if (state.fired) { cb(state.map, state.layer); return; }
+      var list = callbacks.get(el) || []; list.push(cb); callbacks.set(el, list);
+    }
+  };
+
+  function init() { document.querySelectorAll("[data-map]").forEach(create); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

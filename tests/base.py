@@ -1,0 +1,116 @@
+"""The cast every test can use (STYLE.md "Tests"): a small city with two districts and users in
+every role. Boundaries are rectangles so tests can reason about points exactly.
+
+    city 340100000000
+    ├── district A 340102000000  (depts: 公安分局, 城市管理局, 信访局)
+    │   └── street A1 340102001000  (dept: 城管中队)
+    │       ├── community A1a 340102001001
+    │       │   ├── grid A 340102001001001   lng 117.00-117.01, lat 31.80-31.81
+    │       │   └── grid B 340102001001002   lng 117.01-117.02, lat 31.80-31.81 (shares a border with A)
+    │       └── community A1b 340102001002
+    │           └── grid C 340102001002001   lng 117.02-117.04, lat 31.80-31.81
+    └── district B 340103000000
+        └── street B1 340103001000
+            └── community B1a 340103001001
+                └── grid D 340103001001001   lng 117.10-117.12, lat 31.80-31.81
+
+Users: worker_a (grid A), worker_b (grid B), community_handler (A1a), street_handler (A1),
+district_officer (district A handler), department_user (handler in district A's 公安分局),
+mediator (street A1), petition_officer (district A, 信访局), analyst (city), outsider (handler in
+district B), admin (superuser).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from rest_framework.test import APIClient
+
+from governance.models import Area, Department, Membership, Role, SequenceCounter, User
+
+PASSWORD = "a-long-test-password-91"
+
+
+def rect(x0: float, y0: float, x1: float, y1: float) -> dict:
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
+def make_area(code, name, level, parent, box, households=500) -> Area:
+    area = Area(
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        boundary=rect(*box),
+        households=households,
+        population=households * 3,
+    )
+    area.full_clean()
+    area.save()
+    return area
+
+
+def make_user(
+    username: str, role: str | None, area: Area | None, department: Department | None = None, **extra
+) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, display_name=username, **extra)
+    if role:
+        Membership.objects.create(user=user, role=role, area=area, department=department)
+    return user
+
+
+def build_cast() -> SimpleNamespace:
+    c = SimpleNamespace()
+    c.city = make_area("340100000000", "示例市", "city", None, (116.9, 31.7, 117.3, 31.9), 0)
+    c.district_a = make_area("340102000000", "甲区", "district", c.city, (117.0, 31.8, 117.04, 31.81))
+    c.street_a1 = make_area("340102001000", "甲一街道", "street", c.district_a, (117.0, 31.8, 117.04, 31.81))
+    c.community_a1a = make_area(
+        "340102001001", "春晖社区", "community", c.street_a1, (117.0, 31.8, 117.02, 31.81)
+    )
+    c.grid_a = make_area(
+        "340102001001001", "春晖第1网格", "grid", c.community_a1a, (117.0, 31.8, 117.01, 31.81)
+    )
+    c.grid_b = make_area(
+        "340102001001002", "春晖第2网格", "grid", c.community_a1a, (117.01, 31.8, 117.02, 31.81)
+    )
+    c.community_a1b = make_area(
+        "340102001002", "园丁社区", "community", c.street_a1, (117.02, 31.8, 117.04, 31.81)
+    )
+    c.grid_c = make_area(
+        "340102001002001", "园丁第1网格", "grid", c.community_a1b, (117.02, 31.8, 117.04, 31.81)
+    )
+    c.district_b = make_area("340103000000", "乙区", "district", c.city, (117.1, 31.8, 117.12, 31.81))
+    c.street_b1 = make_area("340103001000", "乙一街道", "street", c.district_b, (117.1, 31.8, 117.12, 31.81))
+    c.community_b1a = make_area(
+        "340103001001", "金桥社区", "community", c.street_b1, (117.1, 31.8, 117.12, 31.81)
+    )
+    c.grid_d = make_area(
+        "340103001001001", "金桥第1网格", "grid", c.community_b1a, (117.1, 31.8, 117.12, 31.81)
+    )
+    SequenceCounter.bump("geo")
+
+    c.police = Department.objects.create(name="公安分局", area=c.district_a)
+    c.urban = Department.objects.create(name="城市管理局", area=c.district_a)
+    c.petition_office = Department.objects.create(name="信访局", area=c.district_a)
+    c.street_team = Department.objects.create(name="城管中队", area=c.street_a1)
+    c.police_b = Department.objects.create(name="公安分局", area=c.district_b)
+
+    c.worker_a = make_user("worker_a", Role.GRID_WORKER, c.grid_a)
+    c.worker_b = make_user("worker_b", Role.GRID_WORKER, c.grid_b)
+    c.community_handler = make_user("community_handler", Role.HANDLER, c.community_a1a)
+    c.street_handler = make_user("street_handler", Role.HANDLER, c.street_a1)
+    c.district_officer = make_user("district_officer", Role.HANDLER, c.district_a)
+    c.department_user = make_user("department_user", Role.HANDLER, c.district_a, c.police)
+    c.mediator = make_user("mediator", Role.MEDIATOR, c.street_a1)
+    c.petition_officer = make_user("petition_officer", Role.PETITION_OFFICER, c.district_a, c.petition_office)
+    c.analyst = make_user("analyst", Role.ANALYST, c.city)
+    c.outsider = make_user("outsider", Role.HANDLER, c.district_b)
+    c.admin = make_user("admin", None, None, is_staff=True, is_superuser=True)
+    return c
+
+
+def api_client(user: User | None = None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client

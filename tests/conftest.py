@@ -1,0 +1,79 @@
+"""Shared fixtures. Under CI=true the real services are mandatory: a test that needs PostgreSQL,
+Redis or Chromium fails when the service is missing; it never skips."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.base import build_cast
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_configure(config):
+    if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise pytest.UsageError("CI=true needs DATABASE_URL pointing at PostgreSQL")
+    if IN_CI and not os.environ.get("REDIS_URL"):
+        raise pytest.UsageError("CI=true needs REDIS_URL pointing at Redis")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_clean_state(settings, tmp_path):
+    """Unit tests run tasks eagerly and keep uploads in a temporary MEDIA_ROOT; the integration
+    tests that need the real broker and worker say so with the ``real_celery`` fixture."""
+    from governance.celery import app
+    from governance.geo import locator
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    locator.reset()
+    yield
+    app.conf.task_always_eager = previous
+    locator.reset()
+
+
+@pytest.fixture
+def cast(db):
+    return build_cast()
+
+
+@pytest.fixture
+def postgres(db):
+    """Tests of behaviour that only PostgreSQL can show (row locks under concurrency)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: set DATABASE_URL=postgres://... (make test does)")
+    return connection
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url or not _reachable(url):
+        pytest.fail(f"this test needs Redis: REDIS_URL={url!r} is not reachable (make test starts nothing)")
+    return url
+
+
+@pytest.fixture
+def real_celery(redis_url):
+    """Let tasks go through the real Redis broker instead of running eagerly."""
+    from governance.celery import app
+
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True

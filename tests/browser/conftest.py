@@ -81,3 +81,11 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def live_cast(transactional_db):
+    """The cast, committed, for tests that drive a browser against ``live_server``."""
+    from tests.base import build_cast
+
+    return build_cast()

@@ -1,0 +1,548 @@
+"""Grid incidents (网格事件): categories, incidents, their timeline and photos.
+
+The closed loop of DOMAIN.md "Grid incidents" (GB/T 30428, CJ/T 315): a grid worker reports an item,
+the handling centre at the item's current level accepts (opens a case) or rejects it, dispatches it to a
+responsible department, the department handles it and feeds back, the grid worker verifies on site (pass
+-> the centre closes it, fail -> back to handling), and the item is finally evaluated. Items the grid
+worker resolves on the spot (即办件) are closed at report time. An item the current level cannot handle
+is escalated one level up (grid -> community -> street -> district).
+
+All state changes go through ``Incident.transition`` (one method, one transition table, one event row
+per change); pages, API and tasks call it through ``grids.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from governance import codes, periods
+from governance.access import ScopedQuerySet, area_in_scope
+from governance.models import Area, Department, Role
+from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+
+if TYPE_CHECKING:
+    from governance.models import User
+
+
+class Level(models.TextChoices):
+    """The level at which an item is handled; the order is the escalation ladder."""
+
+    GRID = codes.GRID, _("grid")
+    COMMUNITY = codes.COMMUNITY, _("community")
+    STREET = codes.STREET, _("street")
+    DISTRICT = codes.DISTRICT, _("district")
+
+
+LEVEL_LADDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
+# Depth of an Area of each level (city 0 ... grid 4): the index of its code in a grid's path.
+LEVEL_DEPTH = {codes.CITY: 0, codes.DISTRICT: 1, codes.STREET: 2, codes.COMMUNITY: 3, codes.GRID: 4}
+
+
+class IncidentCategory(models.Model):
+    """A kind of incident (fire hazard, dispute, sanitation, ...), in a tree editable in the admin.
+
+    Each category carries its own time limits (DOMAIN.md defaults: accept within 2 working hours,
+    dispatch within 1 working hour of acceptance, handle within 24 h / 3 days / 7 days by severity),
+    the level that handles it by default, and whether it is a dispute that may become a mediation case.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    default_level = models.CharField(
+        _("default handling level"), max_length=10, choices=Level.choices, default=Level.COMMUNITY
+    )
+    is_dispute = models.BooleanField(
+        _("dispute"),
+        default=False,
+        help_text=_("Incidents of this category can be turned into mediation cases."),
+    )
+    accept_hours = models.DecimalField(
+        _("accept within (working hours)"), max_digits=6, decimal_places=1, default=2
+    )
+    dispatch_hours = models.DecimalField(
+        _("dispatch within (working hours)"), max_digits=6, decimal_places=1, default=1
+    )
+    handle_hours = models.PositiveIntegerField(_("handle within (hours)"), default=72)
+    verify_hours = models.DecimalField(
+        _("verify and close within (working hours)"), max_digits=6, decimal_places=1, default=8
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("incident category")
+        verbose_name_plural = _("incident categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentQuerySet(ScopedQuerySet):
+    def open(self) -> IncidentQuerySet:
+        return self.filter(status__in=Incident.OPEN_STATUSES)
+
+    def overdue(self, now: dt.datetime | None = None) -> IncidentQuerySet:
+        # Served by the partial index incident_open_due (status, due_at where due_at is set).
+        return self.filter(status__in=Incident.OPEN_STATUSES, due_at__lt=now or timezone.now())
+
+    def with_relations(self) -> IncidentQuerySet:
+        return self.select_related("category", "grid", "level_area", "department", "reporter")
+
+
+class Incident(models.Model):
+    """One item reported by a grid worker and followed to its closure and evaluation."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("reported")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
+        DISPATCHED = "dispatched", _("dispatched")
+        HANDLING = "handling", _("handling")
+        FED_BACK = "fed_back", _("awaiting verification")
+        VERIFIED = "verified", _("verified")
+        CLOSED = "closed", _("closed")
+        EVALUATED = "evaluated", _("evaluated")
+
+    class Kind(models.TextChoices):
+        ON_THE_SPOT = "on_the_spot", _("resolved on the spot")
+        PROMISED = "promised", _("promised time")
+        COORDINATION = "coordination", _("needs coordination")
+
+    class Evaluation(models.TextChoices):
+        SATISFIED = "satisfied", _("satisfied")
+        BASICALLY = "basically_satisfied", _("basically satisfied")
+        DISSATISFIED = "dissatisfied", _("dissatisfied")
+
+    OPEN_STATUSES = ("reported", "accepted", "dispatched", "handling", "fed_back", "verified")
+    DONE_STATUSES = ("closed", "evaluated")
+
+    code = models.CharField(_("number"), max_length=20, unique=True)
+    category = models.ForeignKey(
+        IncidentCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    grid = models.ForeignKey(Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="incidents")
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    description = models.TextField(_("description"))
+    occurred_at = models.DateTimeField(_("occurred at"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        on_delete=models.PROTECT,
+        related_name="reported_incidents",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PROMISED)
+    level = models.CharField(_("current level"), max_length=10, choices=Level.choices)
+    # The area at ``level`` above the grid whose centre is responsible now (denormalised from grid +
+    # level so that inboxes and "overdue per area" are plain indexed filters).
+    level_area = models.ForeignKey(
+        Area,
+        verbose_name=_("responsible area"),
+        on_delete=models.PROTECT,
+        related_name="incidents_responsible",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
+    due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
+    # The due time we last sent the "overdue" notification for: the periodic task skips rows where
+    # it equals ``due_at``, so running it twice (or every 10 minutes) notifies once per late step.
+    overdue_notified_for = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_level = models.CharField(
+        _("resolved at level"), max_length=10, choices=Level.choices, blank=True
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
+    evaluation_note = models.TextField(_("evaluation note"), blank=True)
+
+    SCOPE_AREA_FIELD = "grid"
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-reported_at"], name="incident_status_reported"),
+            models.Index(
+                fields=["status", "due_at"], name="incident_open_due", condition=Q(due_at__isnull=False)
+            ),
+            models.Index(fields=["grid", "-reported_at"], name="incident_grid_reported"),
+            models.Index(fields=["level_area", "status"], name="incident_level_area_status"),
+            models.Index(fields=["category", "-reported_at"], name="incident_category_reported"),
+            models.Index(fields=["reported_at"], name="incident_reported_at"),
+            models.Index(fields=["closed_at"], name="incident_closed_at"),
+            models.Index(fields=["reporter", "status"], name="incident_reporter_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    # --- derived ---------------------------------------------------------------------------------
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.due_at and self.status in self.OPEN_STATUSES and self.due_at < timezone.now())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @staticmethod
+    def area_code_at(grid: Area, level: str) -> str:
+        """The code of the grid's ancestor at ``level`` (codes are in the materialised path)."""
+        return grid.path.strip("/").split("/")[LEVEL_DEPTH[level]]
+
+    def step_due(self, status: str, start: dt.datetime) -> dt.datetime | None:
+        """When the step that starts in ``status`` at ``start`` is due (category limits, DOMAIN.md)."""
+        c = self.category
+        if status == self.Status.REPORTED:
+            return periods.add_working_hours(start, float(c.accept_hours))
+        if status == self.Status.ACCEPTED:
+            return periods.add_working_hours(start, float(c.dispatch_hours))
+        if status in (self.Status.DISPATCHED, self.Status.HANDLING):
+            # Handling limits are calendar hours (24 h / 3 days / 7 days): departments work around the clock.
+            return start + dt.timedelta(hours=c.handle_hours)
+        if status in (self.Status.FED_BACK, self.Status.VERIFIED):
+            return periods.add_working_hours(start, float(c.verify_hours))
+        return None
+
+    # --- the state machine -------------------------------------------------------------------------
+
+    def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> IncidentEvent:
+        """Perform ``action`` on this incident: the one place an incident's status changes.
+
+        Re-reads the row under ``select_for_update`` so two handlers clicking at once serialise and the
+        second sees the new state (and gets 409 if its move no longer applies); refuses moves not in
+        ``WORKFLOW``; saves with ``update_fields``; writes the event row in the same transaction.
+        """
+        with transaction.atomic():
+            locked = (
+                Incident.objects.select_for_update(of=("self",))
+                .select_related("grid", "category", "level_area")
+                .get(pk=self.pk)
+            )
+            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        # Reflect the new state in the caller's instance.
+        for f in self._meta.concrete_fields:
+            setattr(self, f.attname, getattr(locked, f.attname))
+        self._state.fields_cache = dict(locked._state.fields_cache)
+        return event
+
+    def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> IncidentEvent:
+        transition = WORKFLOW.check(action, self.status, self.get_status_display())
+        if not may_perform(actor, self, transition):
+            raise ActionForbidden(
+                gettext("Your role may not %(action)s this incident.")
+                % {"action": ACTION_LABELS.get(action, action)}
+            )
+        now = timezone.now()
+        before = self.status
+        step_due = self.due_at
+        changed = {"status", "due_at"}
+        target = transition.target
+        department = None
+        level_before = self.level
+
+        if action == "reject":
+            if not note:
+                raise ActionInvalid("note", gettext("Give the reason for rejecting the incident."))
+        elif action == "accept":
+            self.accepted_at = self.accepted_at or now
+            kind = fields.get("kind")
+            if kind:
+                if kind not in (self.Kind.PROMISED, self.Kind.COORDINATION):
+                    raise ActionInvalid("kind", gettext("Choose promised time or needs coordination."))
+                self.kind = kind
+                changed.add("kind")
+            changed.add("accepted_at")
+        elif action == "dispatch":
+            department = fields.get("department")
+            if department is None:
+                raise ActionInvalid("department", gettext("Choose the department to dispatch to."))
+            if not isinstance(department, Department):
+                department = Department.objects.filter(pk=department).select_related("area").first()
+            if (
+                department is None
+                or not department.is_active
+                or not self.grid.path.startswith(department.area.path)
+            ):
+                raise ActionInvalid(
+                    "department", gettext("Choose an active department responsible for this grid.")
+                )
+            self.department = department
+            changed.add("department")
+        elif action == "feedback":
+            if not fields.get("resolution", "").strip() and not note:
+                raise ActionInvalid("resolution", gettext("Say what was done to resolve the incident."))
+            self.resolution = (fields.get("resolution") or note).strip()
+            changed.add("resolution")
+        elif action == "verify":
+            result = fields.get("result")
+            if result not in ("pass", "fail"):
+                raise ActionInvalid("result", gettext("Say whether the on-site check passed or failed."))
+            if result == "fail" and not note:
+                raise ActionInvalid("note", gettext("Say what is still wrong on site."))
+            target = self.Status.VERIFIED if result == "pass" else self.Status.HANDLING
+            if result == "pass":
+                self.resolved_at = now
+                self.resolved_level = self.level
+                changed |= {"resolved_at", "resolved_level"}
+        elif action == "close":
+            self.closed_at = now
+            changed.add("closed_at")
+        elif action == "escalate":
+            if not note:
+                raise ActionInvalid("note", gettext("Give the reason for escalating the incident."))
+            position = LEVEL_LADDER.index(Level(self.level))
+            if position + 1 >= len(LEVEL_LADDER):
+                raise TransitionNotAllowed(
+                    gettext("Cannot escalate: the incident is already at district level.")
+                )
+            self.level = LEVEL_LADDER[position + 1]
+            self.level_area = Area.objects.get(code=self.area_code_at(self.grid, self.level))
+            self.department = None
+            changed |= {"level", "level_area", "department"}
+        elif action == "evaluate":
+            evaluation = fields.get("evaluation")
+            if evaluation not in self.Evaluation.values:
+                raise ActionInvalid(
+                    "evaluation", gettext("Choose satisfied, basically satisfied or dissatisfied.")
+                )
+            self.evaluation = evaluation
+            self.evaluation_note = note
+            changed |= {"evaluation", "evaluation_note"}
+
+        self.status = target
+        self.due_at = self.step_due(target, now)
+        self.save(update_fields=sorted(changed))
+        return IncidentEvent.objects.create(
+            incident=self,
+            actor=actor,
+            at=now,
+            action=action,
+            from_status=before,
+            to_status=target,
+            note=note,
+            department=department or (self.department if action != "escalate" else None),
+            level=self.level,
+            from_level=level_before,
+            step_due_at=step_due,
+            on_time=None if step_due is None else now <= step_due,
+        )
+
+
+SUPERVISION = frozenset({Role.HANDLER})
+
+WORKFLOW = Workflow(
+    [
+        # Supervision (accept, verify, close) and command (dispatch, feedback) are different duties
+        # (DOMAIN.md); the roles below name who may do each, ``may_perform`` adds level and grid rules.
+        Transition("accept", ["reported"], "accepted", [Role.HANDLER]),
+        Transition("reject", ["reported"], "rejected", [Role.HANDLER]),
+        Transition(
+            "escalate", ["reported", "accepted", "dispatched"], "reported", [Role.HANDLER, Role.GRID_WORKER]
+        ),
+        Transition("dispatch", ["accepted"], "dispatched", [Role.HANDLER]),
+        Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
+        Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
+        Transition("verify", ["fed_back"], "verified", [Role.GRID_WORKER]),
+        Transition("close", ["verified"], "closed", [Role.HANDLER]),
+        Transition("evaluate", ["closed"], "evaluated", [Role.GRID_WORKER, Role.HANDLER]),
+    ],
+    labels={
+        "accept": "accept",
+        "reject": "reject",
+        "escalate": "escalate",
+        "dispatch": "dispatch",
+        "handle": "start handling",
+        "feedback": "feed back",
+        "verify": "verify",
+        "close": "close",
+        "evaluate": "evaluate",
+    },
+)
+
+ACTION_LABELS = {
+    "report": _("report"),
+    "accept": _("accept"),
+    "reject": _("reject"),
+    "escalate": _("escalate"),
+    "dispatch": _("dispatch"),
+    "handle": _("start handling"),
+    "feedback": _("feed back"),
+    "verify": _("verify"),
+    "close": _("close"),
+    "evaluate": _("evaluate"),
+}
+
+
+def _holds(user: User, role: str, *, area_path_prefix_of: str, min_depth: int | None = None, max_depth=None):
+    for m in user.memberships_cached():
+        if m.role != role or not area_path_prefix_of.startswith(m.area.path):
+            continue
+        if max_depth is not None and m.area.depth > max_depth:
+            continue
+        yield m
+
+
+def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
+    """Role + level + grid rules of one action (scope is already checked by the caller's selector).
+
+    * Handlers act on items at their own level or below (a community centre cannot accept a street-level
+      item; a street centre may act on its communities' items). A handler attached to a department acts
+      only on items dispatched to that department (handle, feedback).
+    * Verification is done on site by a grid worker of the incident's grid.
+    """
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    if not area_in_scope(user, incident.grid):
+        return False
+    if any(
+        m.role == Role.ADMIN and incident.grid.path.startswith(m.area.path) for m in user.memberships_cached()
+    ):
+        return True
+    action = transition.action
+    level_depth = LEVEL_DEPTH[incident.level]
+    grid_path = incident.grid.path
+    if action in ("handle", "feedback"):
+        return any(
+            m.department_id == incident.department_id
+            or (m.department_id is None and m.area.depth <= level_depth)
+            for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        )
+    if action == "verify":
+        return any(
+            m.area.level == codes.GRID for m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)
+        )
+    if action == "evaluate":
+        return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
+            m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        )
+    if action == "escalate" and incident.level == Level.GRID:
+        return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
+            m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        )
+    # accept, reject, dispatch, close, escalate: the centre at the item's level or above.
+    return any(
+        m.department_id is None and m.area.depth <= level_depth
+        for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+    )
+
+
+def allowed_actions(user: User, incident: Incident) -> list[str]:
+    """Actions the user could take now (for buttons); the transition method re-checks everything."""
+    return [t.action for t in WORKFLOW.available(incident.status) if may_perform(user, incident, t)]
+
+
+class IncidentEvent(models.Model):
+    """One step in an incident's timeline: who did what, when, from which state to which.
+
+    ``step_due_at`` is the deadline of the step this event completed and ``on_time`` whether it was met,
+    so the on-time indicator is a plain aggregate over events."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.TextField(_("note"), blank=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    from_level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    step_due_at = models.DateTimeField(null=True, blank=True)
+    on_time = models.BooleanField(null=True)
+
+    class Meta:
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "at"], name="incident_event_timeline"),
+            models.Index(fields=["at"], name="incident_event_at", condition=Q(on_time__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_status_label(self) -> str:
+        return str(Incident.Status(self.from_status).label) if self.from_status else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(Incident.Status(self.to_status).label)
+
+
+def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:
+    # Generated names only: the uploaded file name is never used on disk (no path tricks, no leaks).
+    now = timezone.localtime()
+    return f"incidents/{now:%Y/%m}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class IncidentPhoto(models.Model):
+    """A photo of an incident: at report, with a resolution on the spot, or with a department's feedback.
+
+    Files are re-encoded on save (EXIF and its location stripped) and served only through a scoped view."""
+
+    class Stage(models.TextChoices):
+        REPORT = "report", _("at report")
+        FEEDBACK = "feedback", _("with feedback")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(
+        IncidentEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.REPORT)
+    file = models.FileField(upload_to=photo_upload_to, max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incident photo")
+        verbose_name_plural = _("incident photos")
+        ordering = ["uploaded_at", "id"]
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")

@@ -31,17 +31,17 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    class InputSerializer(serializers.Serializer):
+    class TokenInputSerializer(serializers.Serializer):
         username = serializers.CharField()
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=TokenInputSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
         auth=[],
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request=request, **data.validated_data)
         if user is None:
@@ -50,7 +50,11 @@ class TokenObtainApi(APIView):
                     {"detail": _("Too many failed logins: this account is locked for a while.")},
                     status=status.HTTP_403_FORBIDDEN,
                 )
-            raise exceptions.AuthenticationFailed(_("Wrong username or password."))
+            return Response(
+                {"detail": _("Wrong username or password.")},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Token"},
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

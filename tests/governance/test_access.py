@@ -1,0 +1,91 @@
+from governance.access import can_act, scope_paths
+from governance.models import Area, Department
+from tests.base import api_client
+
+
+def test_a_street_handler_sees_its_whole_subtree_and_nothing_else(cast):
+    codes = set(Area.objects.visible_to(cast.street_handler).values_list("code", flat=True))
+    assert cast.grid_c.code in codes and cast.grid_a.code in codes
+    assert cast.district_a.code not in codes and cast.grid_d.code not in codes
+
+
+def test_a_grid_worker_sees_only_their_grid(cast):
+    assert list(Area.objects.visible_to(cast.worker_a).values_list("code", flat=True)) == [cast.grid_a.code]
+
+
+def test_nested_memberships_collapse_to_one_root(cast):
+    from governance.models import Membership
+
+    Membership.objects.create(user=cast.street_handler, role="handler", area=cast.community_a1a)
+    cast.street_handler._memberships_cache = None
+    assert scope_paths(cast.street_handler) == [cast.street_a1.path]
+
+
+def test_a_user_without_memberships_sees_nothing(cast):
+    from governance.models import User
+
+    nobody = User.objects.create_user("nobody", password="x")
+    assert not Area.objects.visible_to(nobody).exists()
+    assert not Department.objects.visible_to(nobody).exists()
+
+
+def test_can_act_needs_the_role_at_or_above_the_area(cast):
+    assert can_act(cast.street_handler, {"handler"}, cast.grid_a)
+    assert not can_act(cast.street_handler, {"mediator"}, cast.grid_a)
+    assert not can_act(cast.community_handler, {"handler"}, cast.grid_c)
+    assert can_act(cast.admin, {"handler"}, cast.grid_d)
+
+
+def test_the_areas_api_lists_only_the_users_subtree(cast, django_assert_max_num_queries):
+    client = api_client(cast.community_handler)
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/areas/")
+    assert response.status_code == 200
+    assert {a["code"] for a in response.json()["results"]} == {
+        cast.community_a1a.code,
+        cast.grid_a.code,
+        cast.grid_b.code,
+    }
+
+
+def test_areas_api_filters_by_level_parent_and_within(cast):
+    client = api_client(cast.district_officer)
+    by_level = client.get("/api/v1/areas/", {"level": "grid"}).json()
+    assert {a["code"] for a in by_level["results"]} == {cast.grid_a.code, cast.grid_b.code, cast.grid_c.code}
+    by_parent = client.get("/api/v1/areas/", {"parent": cast.community_a1a.code}).json()
+    assert {a["code"] for a in by_parent["results"]} == {cast.grid_a.code, cast.grid_b.code}
+    within = client.get("/api/v1/areas/", {"within": cast.community_a1b.code}).json()
+    assert {a["code"] for a in within["results"]} == {cast.community_a1b.code, cast.grid_c.code}
+
+
+def test_areas_api_names_a_bad_filter(cast):
+    response = api_client(cast.district_officer).get("/api/v1/areas/", {"within": "999", "level": "planet"})
+    assert response.status_code == 400
+    assert "level" in response.json()["errors"] or "within" in response.json()["errors"]
+
+
+def test_an_outsider_gets_404_for_an_area_outside_their_scope(cast):
+    client = api_client(cast.outsider)
+    assert client.get(f"/api/v1/areas/{cast.grid_a.code}/").status_code == 404
+    assert client.get(f"/api/v1/areas/{cast.grid_d.code}/").status_code == 200
+    missing = client.get("/api/v1/areas/340199999999/")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == client.get(f"/api/v1/areas/{cast.grid_a.code}/").json()["detail"]
+
+
+def test_geojson_is_a_feature_collection_of_visible_areas(cast, django_assert_max_num_queries):
+    client = api_client(cast.community_handler)
+    with django_assert_max_num_queries(4):
+        body = client.get("/api/v1/areas/geojson/", {"level": "grid"}).json()
+    assert body["type"] == "FeatureCollection"
+    assert {f["properties"]["code"] for f in body["features"]} == {cast.grid_a.code, cast.grid_b.code}
+    assert body["features"][0]["geometry"]["type"] == "Polygon"
+
+
+def test_geojson_rejects_a_bad_tolerance(cast):
+    response = api_client(cast.community_handler).get("/api/v1/areas/geojson/", {"tolerance": "x"})
+    assert response.status_code == 400 and "tolerance" in response.json()["errors"]
+
+
+def test_anonymous_requests_are_refused(cast):
+    assert api_client().get("/api/v1/areas/").status_code in (401, 403)

@@ -1,0 +1,90 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from governance.codes import code_errors
+from governance.models import Area
+from tests.base import make_area
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "parent_code", "parent_level"),
+    [
+        ("340100000000", "city", None, None),
+        ("340102000000", "district", "340100000000", "city"),
+        ("340102001000", "street", "340102000000", "district"),
+        ("340102101000", "street", "340102000000", "district"),  # a town (100-199)
+        ("340102001001", "community", "340102001000", "street"),
+        ("340102001001001", "grid", "340102001001", "community"),
+    ],
+)
+def test_it_accepts_real_format_codes(code, level, parent_code, parent_level):
+    assert code_errors(code, level, parent_code, parent_level) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "parent_code", "parent_level", "fragment"),
+    [
+        ("34010200000", "district", "340100000000", "city", "12 digits"),
+        ("34010200000a", "district", "340100000000", "city", "digits only"),
+        ("340102000001", "district", "340100000000", "city", "must be zeros"),
+        ("340202000000", "district", "340100000000", "city", "prefix"),
+        ("340102001001001", "grid", "340102001000", "street", "belongs to a community"),
+        ("340102001001", "grid", "340102001001", "community", "15 digits"),
+        ("340102001001000", "grid", "340102001001", "community", "must not be zero"),
+        ("340102001000", "street", None, None, "needs a parent"),
+    ],
+)
+def test_it_rejects_codes_that_break_the_rules(code, level, parent_code, parent_level, fragment):
+    errors = code_errors(code, level, parent_code, parent_level)
+    assert errors and any(fragment in e for e in errors), errors
+
+
+def test_a_grid_under_a_street_is_refused_by_model_validation(cast):
+    grid = Area(code="340102001001009", name="x", level="grid", parent=cast.street_a1)
+    with pytest.raises(ValidationError) as exc:
+        grid.full_clean()
+    assert "code" in exc.value.message_dict
+
+
+def test_it_rejects_an_invalid_boundary(cast):
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[117, 31], [117.1, 31.1], [117.1, 31], [117, 31.1], [117, 31]]],
+    }
+    area = Area(code="340102001001009", name="x", level="grid", parent=cast.community_a1a, boundary=bowtie)
+    with pytest.raises(ValidationError) as exc:
+        area.full_clean()
+    assert "boundary" in exc.value.message_dict
+
+
+def test_subtree_is_one_prefix_query(cast, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        codes = set(cast.street_a1.subtree().values_list("code", flat=True))
+    assert codes == {
+        "340102001000",
+        "340102001001",
+        "340102001001001",
+        "340102001001002",
+        "340102001002",
+        "340102001002001",
+    }
+
+
+def test_path_and_ancestors_follow_the_hierarchy(cast):
+    assert cast.grid_a.path == "340100000000/340102000000/340102001000/340102001001/340102001001001/"
+    assert [a.code for a in cast.grid_a.ancestors()] == [
+        "340100000000",
+        "340102000000",
+        "340102001000",
+        "340102001001",
+    ]
+
+
+def test_centroid_lies_inside_the_boundary(cast):
+    assert 117.0 < cast.grid_a.centroid_lng < 117.01
+    assert 31.8 < cast.grid_a.centroid_lat < 31.81
+
+
+def test_make_area_refuses_a_district_with_a_foreign_prefix(cast):
+    with pytest.raises(ValidationError):
+        make_area("350102000000", "外省区", "district", cast.city, (117, 31, 117.1, 31.1))

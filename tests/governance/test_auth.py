@@ -1,0 +1,75 @@
+import pytest
+from django.urls import reverse
+
+from tests.base import PASSWORD, api_client
+
+
+def test_the_login_page_logs_a_user_in(client, cast):
+    response = client.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("governance-home")).status_code == 200
+
+
+def test_pages_need_a_login(client, cast):
+    response = client.get(reverse("governance-home"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_repeated_failed_logins_lock_the_account(client, cast, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("governance-login"), {"username": "worker_a", "password": "wrong"})
+    locked = client.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD})
+    assert locked.status_code == 429 or locked.status_code == 403
+    assert "locked" in locked.content.decode().lower() or "锁定" in locked.content.decode()
+    assert client.get(reverse("governance-home")).status_code == 302  # not logged in
+
+
+def test_the_token_endpoint_returns_a_token_that_authenticates(cast):
+    response = api_client().post(
+        "/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/areas/").status_code == 200
+
+
+def test_the_token_endpoint_refuses_a_wrong_password(cast):
+    response = api_client().post(
+        "/api/v1/auth/token/", {"username": "analyst", "password": "nope"}, format="json"
+    )
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_the_token_endpoint_names_a_missing_field(cast):
+    response = api_client().post("/api/v1/auth/token/", {"username": "analyst"}, format="json")
+    assert response.status_code == 400
+    assert "password" in response.json()["errors"]
+
+
+def test_the_token_endpoint_locks_out_after_repeated_failures(cast, settings):
+    client = api_client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": "nope"}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code in (403, 429)
+    assert "token" not in response.json()
+
+
+@pytest.mark.parametrize("bad", ["short", "password123", "12345678901"])
+def test_password_validators_refuse_weak_passwords(cast, bad):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password(bad, cast.worker_a)
+
+
+def test_an_invalid_token_is_refused(cast):
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get("/api/v1/areas/").status_code == 401

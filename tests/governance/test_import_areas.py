@@ -1,0 +1,124 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from governance.geo import locator
+from governance.models import Area
+from tests.base import rect
+
+
+def feature(code, level, parent, box, name="区域", **props):
+    return {
+        "type": "Feature",
+        "properties": {
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent": parent,
+            "population": 1000,
+            **props,
+        },
+        "geometry": rect(*box),
+    }
+
+
+def write(tmp_path, features):
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
+    return path
+
+
+GOOD = [
+    feature("340100000000", "city", None, (116.0, 31.0, 118.0, 32.0), "示例市"),
+    feature("340102000000", "district", "340100000000", (117.0, 31.8, 117.1, 31.9)),
+    feature("340102001000", "street", "340102000000", (117.0, 31.8, 117.1, 31.9)),
+    feature("340102001001", "community", "340102001000", (117.0, 31.8, 117.1, 31.9)),
+    feature("340102001001001", "grid", "340102001001", (117.0, 31.8, 117.05, 31.9)),
+    feature("340102001001002", "grid", "340102001001", (117.05, 31.8, 117.1, 31.9)),
+]
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("import_areas", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_validates_and_writes_nothing(tmp_path):
+    out, _ = run(str(write(tmp_path, GOOD)))
+    assert "6 features are valid" in out
+    assert Area.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_commit_imports_a_good_file_and_the_locator_sees_it(tmp_path):
+    out, _ = run(str(write(tmp_path, GOOD)), "--commit")
+    assert "6 created" in out
+    grid = Area.objects.get(code="340102001001002")
+    assert grid.path.startswith("340100000000/340102000000/")
+    assert locator.locate(31.85, 117.07) == "340102001001002"
+
+
+@pytest.mark.django_db
+def test_a_second_import_updates_in_place(tmp_path):
+    run(str(write(tmp_path, GOOD)), "--commit")
+    out, _ = run(str(write(tmp_path, GOOD)), "--commit")
+    assert "0 created, 6 updated" in out
+
+
+@pytest.mark.django_db
+def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path):
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[117, 31], [117.1, 31.1], [117.1, 31], [117, 31.1], [117, 31]]],
+    }
+    bad = [
+        *GOOD,
+        feature(
+            "340102001001003", "grid", "340102001000", (117, 31.8, 117.1, 31.9)
+        ),  # 6: grid under a street
+        {**feature("340102001001004", "grid", "340102001001", (0, 0, 1, 1)), "geometry": bowtie},  # 7
+        feature("340102001001005", "grid", "340102001001", (117, 31.8, 200, 31.9)),  # 8: longitude range
+        {
+            **feature("340102001001006", "grid", "340102001001", (0, 0, 1, 1)),
+            "geometry": {"type": "Point", "coordinates": [117, 31]},
+        },  # 9
+        feature("340102001001007", "province", "340102001001", (117, 31.8, 117.1, 31.9)),  # 10
+        feature("340102009001", "community", "340102009000", (117, 31.8, 117.1, 31.9)),  # 11: unknown parent
+        feature("340102001001001", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),  # 12: duplicate
+        feature("340102001001008", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population="many"),  # 13
+        feature("340102001001009", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name=""),  # 14
+    ]
+    with pytest.raises(CommandError, match="nothing was written"):
+        out = StringIO()
+        err = StringIO()
+        try:
+            call_command("import_areas", str(write(tmp_path, bad)), "--commit", stdout=out, stderr=err)
+        finally:
+            report = err.getvalue()
+    for index, fragment in [
+        (6, "belongs to a community"),
+        (7, "not valid"),
+        (8, "WGS84"),
+        (9, "Polygon or MultiPolygon"),
+        (10, "level must be one of"),
+        (11, "neither in the file nor in the database"),
+        (12, "appears twice"),
+        (13, "population"),
+        (14, "name is missing"),
+    ]:
+        assert any(
+            line.startswith(f"feature {index}:") and fragment in line for line in report.splitlines()
+        ), (index, fragment, report)
+    assert Area.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_geojson_is_refused(tmp_path):
+    path = tmp_path / "x.geojson"
+    path.write_text("not json")
+    with pytest.raises(CommandError, match="not valid GeoJSON"):
+        run(str(path))

@@ -1,0 +1,58 @@
+from governance.geo import locator
+from governance.models import SequenceCounter
+from tests.base import api_client, rect
+
+
+def test_a_point_inside_a_grid_finds_it(cast):
+    assert locator.locate(31.805, 117.005) == cast.grid_a.code
+    assert locator.locate(31.805, 117.015) == cast.grid_b.code
+
+
+def test_a_point_outside_every_grid_finds_nothing(cast):
+    assert locator.locate(31.805, 117.06) is None
+    assert locator.locate(0, 0) is None
+
+
+def test_a_point_on_a_shared_border_resolves_to_one_grid_deterministically(cast):
+    # 117.01 is the border between grid A and grid B: the smaller code wins, every time.
+    assert {locator.locate(31.805, 117.01) for _ in range(5)} == {cast.grid_a.code}
+    locator.reset()
+    assert locator.locate(31.805, 117.01) == cast.grid_a.code
+
+
+def test_the_index_is_rebuilt_when_boundaries_change(cast):
+    assert locator.locate(31.805, 117.06) is None
+    cast.grid_c.boundary = rect(117.02, 31.8, 117.07, 31.81)
+    cast.grid_c.save()
+    SequenceCounter.bump("geo")
+    assert locator.locate(31.805, 117.06) == cast.grid_c.code
+
+
+def test_locate_api_returns_the_grid_and_its_ancestors(cast):
+    response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.005})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["grid"]["code"] == cast.grid_a.code
+    assert [a["code"] for a in body["ancestors"]] == [
+        "340100000000",
+        "340102000000",
+        "340102001000",
+        "340102001001",
+    ]
+
+
+def test_locate_api_says_no_grid_here_outside_every_grid(cast):
+    response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.06})
+    assert response.status_code == 404
+    assert "No grid here" in response.json()["detail"]
+
+
+def test_locate_api_names_the_bad_parameter(cast):
+    response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": "north", "lng": 200})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"lat", "lng"}
+
+
+def test_locate_api_hides_a_grid_outside_the_users_area(cast):
+    response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.015})
+    assert response.status_code == 404

@@ -1,0 +1,63 @@
+from django.urls import reverse
+
+
+def test_home_shows_memberships_and_a_map_of_my_areas(client, cast):
+    client.force_login(cast.street_handler)
+    html = client.get(reverse("governance-home")).content.decode()
+    assert cast.street_a1.code in html
+    assert "data-map" in html and f'data-areas="{cast.street_a1.code}"' in html
+
+
+def test_pages_render_in_chinese_by_default_and_in_english_on_request(client, cast):
+    client.force_login(cast.worker_a)
+    zh = client.get(reverse("governance-home")).content.decode()
+    assert 'lang="zh-hans"' in zh and "首页" in zh and "退出" in zh
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    en = client.get(reverse("governance-home")).content.decode()
+    assert 'lang="en"' in en and "Home" in en and "Log out" in en
+
+
+def test_pages_are_not_stored_by_browsers_and_carry_a_strict_csp(client, cast):
+    client.force_login(cast.worker_a)
+    response = client.get(reverse("governance-home"))
+    assert response["Cache-Control"] == "no-store"
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_pages_load_no_external_assets(client, cast):
+    client.force_login(cast.worker_a)
+    html = client.get(reverse("governance-home")).content.decode()
+    assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+    assert "<script>" not in html and "style=" not in html
+
+
+def test_notifications_page_lists_and_marks_read(client, cast):
+    from governance.services import notify
+
+    assert notify(user=cast.worker_a, key="k1", message="事件已逾期", link="/")
+    assert not notify(user=cast.worker_a, key="k1", message="事件已逾期")  # idempotent
+    client.force_login(cast.worker_a)
+    assert "事件已逾期" in client.get(reverse("governance-notifications")).content.decode()
+    client.post(reverse("governance-notifications"))
+    assert not cast.worker_a.notifications.filter(read_at=None).exists()
+
+
+def test_the_api_docs_are_served_offline(client, cast):
+    client.force_login(cast.analyst)
+    html = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in html and "cdn" not in html.lower() and "https://" not in html
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/areas/locate/" in schema.content
+
+
+def test_static_assets_resolve(client):
+    from django.contrib.staticfiles import finders
+
+    for path in [
+        "leaflet/leaflet.js",
+        "vendor/htmx/htmx.min.js",
+        "vendor/echarts/echarts.min.js",
+        "js/map.js",
+    ]:
+        assert finders.find(path), path

@@ -1,0 +1,109 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+
+from governance import pii
+from governance.logging import mask_text
+from governance.models import PersonalDataAccess
+from governance.services import personal_data_reveal
+
+
+def test_encryption_round_trips_and_the_ciphertext_hides_the_value():
+    token = pii.encrypt("张三 340104199003071234")
+    assert "张三" not in token and "340104" not in token
+    assert pii.decrypt(token) == "张三 340104199003071234"
+
+
+def test_keys_can_be_rotated(settings):
+    old = pii.encrypt("李四")
+    settings.FIELD_ENCRYPTION_KEY = "a-new-key," + settings.FIELD_ENCRYPTION_KEY
+    assert pii.decrypt(old) == "李四"
+    assert pii.decrypt(pii.encrypt("王五")) == "王五"
+
+
+def test_a_wrong_key_fails_loudly(settings):
+    token = pii.encrypt("李四")
+    settings.FIELD_ENCRYPTION_KEY = "another-key"
+    with pytest.raises(ValueError, match="cannot be decrypted"):
+        pii.decrypt(token)
+
+
+def test_the_encrypted_field_stores_ciphertext_in_the_database(db):
+    field = pii.EncryptedTextField()
+    stored = field.get_prep_value("13812345678")
+    assert stored != "13812345678"
+    assert field.from_db_value(stored, None, connection) == "13812345678"
+    assert field.get_prep_value("") == "" and field.get_prep_value(None) is None
+    assert isinstance(field, models.TextField)
+
+
+def test_keyed_hash_matches_equal_values_without_revealing_them():
+    a = pii.keyed_hash("34010419900307123x")
+    assert a == pii.keyed_hash(" 34010419900307123X ")
+    assert a != pii.keyed_hash("340104199003071235")
+    assert "340104" not in a and len(a) == 64
+    assert pii.keyed_hash("") == ""
+
+
+@pytest.mark.parametrize(("raw", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("", "")])
+def test_names_are_masked_to_the_family_name(raw, masked):
+    assert pii.mask_name(raw) == masked
+
+
+def test_id_numbers_and_phones_are_masked():
+    assert pii.mask_id_number("340104199003071234") == "3401**********1234"
+    assert pii.mask_phone("13812345678") == "138****5678"
+    assert pii.mask_address("安徽省合肥市蜀山区某某路1号") == "安徽省合肥市***"
+
+
+def _with_check_digit(first17: str) -> str:
+    return first17 + pii.id_check_digit(first17)
+
+
+def test_a_valid_resident_id_passes_and_is_normalised():
+    valid = _with_check_digit("11010519491231002")
+    assert valid == "11010519491231002X"  # the GB 11643 worked example
+    assert pii.validate_resident_id(valid.lower()) == valid
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("11010519491231002", "format"),
+        ("1101051949123100AX", "format"),
+        ("110105194913310021", "birth"),
+        ("110105194912310021", "check_digit"),
+    ],
+)
+def test_bad_resident_ids_say_what_is_wrong(value, code):
+    with pytest.raises(ValidationError) as exc:
+        pii.validate_resident_id(value)
+    assert exc.value.code == code
+
+
+def test_phones_are_validated():
+    assert pii.validate_phone("138 1234 5678") == "13812345678"
+    assert pii.validate_phone("0551-62345678") == "0551-62345678"
+    with pytest.raises(ValidationError):
+        pii.validate_phone("12345")
+
+
+def test_a_reveal_needs_a_reason_and_is_logged(cast):
+    with pytest.raises(ValidationError):
+        personal_data_reveal(
+            actor=cast.mediator, obj=cast.grid_a, record="DSP-2026-000001", fields=["name"], reason=" "
+        )
+    entry = personal_data_reveal(
+        actor=cast.mediator,
+        obj=cast.grid_a,
+        record="DSP-2026-000001",
+        fields=["name", "phone"],
+        reason="联系当事人",
+        ip_address="127.0.0.1",
+    )
+    assert PersonalDataAccess.objects.get() == entry
+    assert entry.fields == "name,phone" and entry.user == cast.mediator
+
+
+def test_the_logging_filter_masks_id_numbers_and_mobiles():
+    assert mask_text("id 340104199003071234 tel 13812345678") == "id 3401**********1234 tel 138****5678"

@@ -1,0 +1,35 @@
+"""A person logs in on a phone, sees their areas on the map, and switches the language."""
+
+import pytest
+
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_cast):
+    page = phone_page
+    login(page, "street_handler")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("h1").inner_text().startswith("欢迎")
+    # The map draws the street's boundary from the areas API with no tiles configured.
+    page.wait_for_selector("#home-map[data-loaded]")
+    assert page.locator("#home-map").get_attribute("data-loaded") == "1"
+    assert page.locator("#home-map path.leaflet-interactive").count() == 1
+    screenshot(page, "home-phone-zh")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert "Welcome" in page.locator("h1").inner_text()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_selector("#home-map[data-loaded='1']")
+    screenshot(page, "home-desktop-en")
+    assert page.js_errors == []
+
+
+def test_a_wrong_password_is_refused_in_words(phone_page, live_cast):
+    page = phone_page
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "worker_a")
+    page.fill("#id_password", "wrong-password")
+    page.click("button[type=submit].primary")
+    assert "用户名或密码错误" in page.locator(".error").inner_text()

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class GridsConfig(AppConfig):
     name = "grids"
     verbose_name = _("grid management")
+
+    def ready(self) -> None:
+        from governance.homes import register_home_section, register_nav
+        from grids.homes import home_section
+
+        register_nav("grids-my", _("My grid"), roles={"grid_worker"})
+        register_nav("grids-report", _("Report"), roles={"grid_worker"})
+        register_nav("grids-inbox", _("Incidents"), roles={"handler", "analyst"})
+        register_home_section(home_section)

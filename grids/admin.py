@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "name", "code", "parent", "default_level", "is_dispute", "accept_hours", "dispatch_hours",
+        "handle_hours", "verify_hours", "is_active",
+    ]  # fmt: skip
+    list_filter = ["default_level", "is_dispute", "is_active"]
+    list_editable = ["accept_hours", "dispatch_hours", "handle_hours", "verify_hours", "is_active"]
+    search_fields = ["name", "code"]
+
+
+class EventInline(admin.TabularInline):
+    model = IncidentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "at",
+        "actor",
+        "action",
+        "from_status",
+        "to_status",
+        "note",
+        "department",
+        "level",
+        "on_time",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Read-only: incidents move only through their workflow (pages and API), never by editing."""
+
+    list_display = ["code", "category", "grid", "status", "level", "due_at", "reported_at"]
+    list_filter = ["status", "level", "kind", "category"]
+    search_fields = ["code", "description"]
+    list_select_related = ["category", "grid"]
+    date_hierarchy = "reported_at"
+    inlines = [EventInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(IncidentPhoto)
+class IncidentPhotoAdmin(admin.ModelAdmin):
+    list_display = ["id", "incident", "stage", "content_type", "size", "uploaded_at"]
+    raw_id_fields = ["incident", "event"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

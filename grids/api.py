@@ -1,0 +1,180 @@
+"""REST API of incidents (DESIGN.md section 7): list/create, detail, transition, timeline."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from grids import selectors, services
+from grids.filters import IncidentFilter
+from grids.models import Incident, IncidentEvent, IncidentPhoto, allowed_actions
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentPhoto
+        fields = ["id", "url", "stage", "content_type", "width", "height", "size", "uploaded_at"]
+
+    def get_url(self, obj: IncidentPhoto) -> str:
+        return reverse("grids-photo", args=[obj.pk])
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    grid = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    level_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reporter = serializers.CharField(source="reporter.__str__", read_only=True)
+    department = serializers.PrimaryKeyRelatedField(read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "code", "category", "category_name", "grid", "grid_name", "lat", "lng", "address",
+            "description", "occurred_at", "reported_at", "reporter", "kind", "level", "level_area",
+            "department", "department_name", "status", "status_label", "due_at", "overdue",
+            "resolution", "resolved_level", "resolved_at", "closed_at", "evaluation", "evaluation_note",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    photos = PhotoSerializer(many=True, read_only=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "photos", "actions"]
+        read_only_fields = fields
+
+    def get_actions(self, obj: Incident) -> list[str]:
+        """The actions the requesting user may take now."""
+        return allowed_actions(self.context["request"].user, obj)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.__str__", read_only=True)
+    action_label = serializers.CharField(read_only=True)
+    department = serializers.CharField(source="department.name", read_only=True, default=None)
+    photos = PhotoSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = IncidentEvent
+        fields = [
+            "id", "at", "actor", "action", "action_label", "from_status", "to_status", "note",
+            "department", "from_level", "level", "step_due_at", "on_time", "photos",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class IncidentListApi(generics.ListAPIView):
+    """Incidents visible to the user (its area subtree). POST reports a new one (JSON or multipart
+    with ``photos``); the grid is found from ``lat``/``lng`` or given as ``grid``."""
+
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        category = serializers.CharField(help_text="category code")
+        description = serializers.CharField()
+        lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+        lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+        grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
+        occurred_at = serializers.DateTimeField(required=False)
+        address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
+        resolution = serializers.CharField(required=False, allow_blank=True)
+        photos = serializers.ListField(
+            child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
+        )
+
+    def get_queryset(self):
+        return selectors.incident_list(self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: IncidentSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        incident = services.incident_report(
+            actor=request.user,
+            category=v["category"],
+            description=v["description"],
+            occurred_at=v.get("occurred_at"),
+            lat=v.get("lat"),
+            lng=v.get("lng"),
+            grid=v.get("grid") or None,
+            address=v.get("address", ""),
+            kind=v.get("kind") or Incident.Kind.PROMISED,
+            resolution=v.get("resolution", ""),
+            photos=v.get("photos", []),
+        )
+        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentDetailApi(generics.RetrieveAPIView):
+    serializer_class = IncidentDetailSerializer
+
+    def get_object(self):
+        return selectors.incident_get_for_user(self.request.user, self.kwargs["code"])
+
+
+class IncidentTransitionApi(APIView):
+    """Perform one workflow action. 409 when the action is not allowed from the current state."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        action = serializers.CharField(
+            help_text="accept, reject, escalate, dispatch, handle, feedback, verify, close, evaluate"
+        )
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+        department = serializers.IntegerField(required=False, help_text="dispatch: department id")
+        result = serializers.ChoiceField(choices=["pass", "fail"], required=False, help_text="verify")
+        kind = serializers.ChoiceField(
+            choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION], required=False, help_text="accept"
+        )
+        resolution = serializers.CharField(required=False, allow_blank=True, help_text="feedback")
+        evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
+        photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+
+    @extend_schema(request=InputSerializer, responses={200: IncidentDetailSerializer})
+    def post(self, request, code: str):
+        incident = selectors.incident_get_for_user(request.user, code, write=True)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        services.incident_transition(
+            incident=incident,
+            actor=request.user,
+            action=v.pop("action"),
+            note=v.pop("note", ""),
+            photos=v.pop("photos", []),
+            **v,
+        )
+        incident = selectors.incident_get_for_user(request.user, code)
+        return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
+
+
+class IncidentEventListApi(generics.ListAPIView):
+    """The incident's timeline, oldest first."""
+
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        incident = selectors.incident_get_for_user(self.request.user, self.kwargs["code"])
+        return selectors.incident_events(incident)
+
+
+__all__ = ["IncidentListApi", "IncidentDetailApi", "IncidentTransitionApi", "IncidentEventListApi", "_"]

@@ -1,0 +1,89 @@
+"""Forms of the grids pages: validation of input only; the services decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Incident, IncidentCategory
+
+
+class ReportForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=IncidentCategory.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Choose a category"),
+        error_messages={
+            "required": _("Choose a category."),
+            "invalid_choice": _("Unknown category; choose one from the list."),
+        },
+    )
+    description = forms.CharField(
+        label=_("What did you find?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        error_messages={"required": _("Describe what you found.")},
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Incident.Kind.choices, initial=Incident.Kind.PROMISED)
+    resolution = forms.CharField(
+        label=_("How you resolved it (resolved on the spot only)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    lat = forms.FloatField(
+        label=_("Latitude"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    lng = forms.FloatField(
+        label=_("Longitude"),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    grid = forms.ChoiceField(label=_("Grid (if there is no location)"), required=False)
+    address = forms.CharField(label=_("Address or landmark"), required=False, max_length=200)
+    occurred_at = forms.DateTimeField(
+        label=_("When did it happen?"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    def __init__(self, *args, grids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].choices = [("", _("— found from the location —"))] + [
+            (g.code, g.name) for g in grids
+        ]
+
+
+class ActionForm(forms.Form):
+    """The fields any workflow action may carry; which ones an action needs is the model's business."""
+
+    action = forms.CharField(max_length=20)
+    note = forms.CharField(required=False, max_length=4000)
+    department = forms.IntegerField(required=False)
+    result = forms.ChoiceField(required=False, choices=[("", ""), ("pass", "pass"), ("fail", "fail")])
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", ""),
+            (Incident.Kind.PROMISED, Incident.Kind.PROMISED),
+            (Incident.Kind.COORDINATION, Incident.Kind.COORDINATION),
+        ],
+    )
+    resolution = forms.CharField(required=False, max_length=4000)
+    evaluation = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Evaluation.choices])
+
+    def action_fields(self) -> dict:
+        """Only the fields that were given, so the model sees what the user actually sent."""
+        data = self.cleaned_data
+        return {
+            k: data[k]
+            for k in ("department", "result", "kind", "resolution", "evaluation")
+            if data.get(k) not in (None, "")
+        }

@@ -1,0 +1,56 @@
+"""The grids section of the role home pages: a grid worker's open items, a handler's inbox."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.models import Role
+from grids.models import Incident
+
+
+def home_section(request: HttpRequest) -> dict | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if user.has_role(Role.HANDLER) or user.is_superuser:
+        visible = Incident.objects.visible_to(user)
+        now = timezone.now()
+        start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        counts = {
+            "open": visible.open().count(),
+            "overdue": visible.overdue(now).count(),
+            "new": visible.filter(reported_at__gte=start_of_day).count(),
+        }
+        items = list(visible.overdue(now).with_relations().order_by("due_at")[:5]) or list(
+            visible.open().with_relations().order_by("due_at")[:5]
+        )
+        inbox = reverse("grids-inbox")
+        return {
+            "title": _("Incidents"),
+            "template": "grids/_home_section.html",
+            "links": [
+                {"url": f"{inbox}?open=true", "label": _("Open"), "count": counts["open"]},
+                {"url": f"{inbox}?overdue=true", "label": _("Overdue"), "count": counts["overdue"]},
+                {
+                    "url": f"{inbox}?reported_from={start_of_day:%Y-%m-%d}",
+                    "label": _("New today"),
+                    "count": counts["new"],
+                },
+            ],
+            "items": items,
+        }
+    if user.has_role(Role.GRID_WORKER):
+        mine = Incident.objects.visible_to(user).filter(reporter=user).open().with_relations()
+        return {
+            "title": _("My open incidents"),
+            "template": "grids/_home_section.html",
+            "links": [
+                {"url": reverse("grids-report"), "label": _("Report an incident"), "count": None},
+                {"url": reverse("grids-my"), "label": _("My grid"), "count": mine.count()},
+            ],
+            "items": list(mine.order_by("due_at")[:5]),
+        }
+    return None

@@ -1,0 +1,276 @@
+"""Writes of the grids app: reporting an incident, moving it through its workflow, overdue notices.
+
+Pages, the API and tasks call these; the state machine itself is ``Incident.transition``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.access import area_in_scope
+from governance.geo import locator
+from governance.models import Area, Membership, Role, User, next_number
+from governance.services import notify
+from governance.workflow import ActionInvalid
+from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
+from grids.photos import CleanPhoto, clean_photos
+
+REPORTER_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
+
+
+def _resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
+    if isinstance(category, IncidentCategory):
+        found = category if category.is_active else None
+    elif category in (None, ""):
+        raise ValidationError({"category": [_("Choose a category.")]})
+    else:
+        lookup = Q(code=str(category))
+        if str(category).isdigit():
+            lookup |= Q(pk=int(category))
+        found = IncidentCategory.objects.filter(lookup, is_active=True).first()
+    if found is None:
+        raise ValidationError({"category": [_("Unknown category %(c)s.") % {"c": category}]})
+    return found
+
+
+def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Area | str | None) -> Area:
+    """The grid of a report: found from the point when there is one, else the given grid code."""
+    if (lat is None) != (lng is None):
+        missing = "lng" if lng is None else "lat"
+        raise ValidationError({missing: [_("Give both latitude and longitude.")]})
+    located: Area | None = None
+    if lat is not None:
+        if not (-90 <= lat <= 90) or not (-180 <= lng <= 180):
+            raise ValidationError({"lat": [_("Not a valid position.")], "lng": [_("Not a valid position.")]})
+        code = locator.locate(lat, lng)
+        if code is None:
+            message = _("The point %(lat).6f, %(lng).6f lies outside every grid.") % {"lat": lat, "lng": lng}
+            raise ValidationError({"lat": [message], "lng": [message]})
+        located = Area.objects.get(code=code)
+    given: Area | None = None
+    if grid not in (None, ""):
+        given = grid if isinstance(grid, Area) else Area.objects.filter(code=str(grid), level="grid").first()
+        if given is None or given.level != "grid":
+            raise ValidationError({"grid": [_("Unknown grid %(g)s.") % {"g": grid}]})
+    if located and given and located.pk != given.pk:
+        raise ValidationError(
+            {"grid": [_("The point lies in grid %(g)s, not in this one.") % {"g": located.name}]}
+        )
+    chosen = located or given
+    if chosen is None:
+        raise ValidationError({"lat": [_("Give the location (lat and lng) or the grid.")]})
+    if not area_in_scope(actor, chosen, REPORTER_ROLES):
+        field = "lat" if located else "grid"
+        raise ValidationError({field: [_("This place is outside your area; you cannot report there.")]})
+    return chosen
+
+
+def _save_photos(
+    incident: Incident, photos: Iterable[CleanPhoto], *, actor: User, stage: str, event: IncidentEvent | None
+) -> list[IncidentPhoto]:
+    saved = []
+    for p in photos:
+        photo = IncidentPhoto(
+            incident=incident,
+            event=event,
+            stage=stage,
+            content_type=p.content_type,
+            width=p.width,
+            height=p.height,
+            size=p.size,
+            uploaded_by=actor,
+        )
+        # The storage writes the file now; if the transaction rolls back the orphan file is harmless
+        # (never referenced, never served) and far rarer than the cost of deferring the write.
+        photo.file.save("photo", ContentFile(p.content), save=False)
+        photo.save()
+        saved.append(photo)
+    return saved
+
+
+@transaction.atomic
+def incident_report(
+    *,
+    actor: User,
+    category: IncidentCategory | str | int | None,
+    description: str,
+    occurred_at: dt.datetime | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    grid: Area | str | None = None,
+    address: str = "",
+    kind: str = Incident.Kind.PROMISED,
+    resolution: str = "",
+    photos: Iterable = (),
+) -> Incident:
+    """Record a new incident and start its first step (or close it at once if resolved on the spot).
+
+    Everything is validated before the number is taken, so a refused report leaves no gap."""
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Describe what you found.")]
+    try:
+        category_obj = _resolve_category(category)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        grid_obj = _resolve_grid(actor=actor, lat=lat, lng=lng, grid=grid)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + dt.timedelta(minutes=10):
+        errors["occurred_at"] = [_("The time it happened cannot be in the future.")]
+    if kind not in Incident.Kind.values:
+        errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
+    try:
+        cleaned = clean_photos(photos)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned = []
+    on_the_spot = kind == Incident.Kind.ON_THE_SPOT
+    if on_the_spot and not errors:
+        if not (resolution or "").strip():
+            errors["resolution"] = [_("Say how you resolved it on the spot.")]
+        if not cleaned:
+            errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
+    if errors:
+        raise ValidationError(errors)
+
+    level = Level.GRID if on_the_spot else category_obj.default_level
+    incident = Incident(
+        code=next_number("INC", now),
+        category=category_obj,
+        grid=grid_obj,
+        lat=lat,
+        lng=lng,
+        address=(address or "").strip()[:200],
+        description=description,
+        occurred_at=occurred_at,
+        reported_at=now,
+        reporter=actor,
+        kind=kind,
+        level=level,
+        level_area=grid_obj
+        if level == Level.GRID
+        else Area.objects.get(code=Incident.area_code_at(grid_obj, level)),
+        status=Incident.Status.REPORTED,
+    )
+    if on_the_spot:
+        incident.status = Incident.Status.CLOSED
+        incident.resolution = resolution.strip()
+        incident.resolved_level = Level.GRID
+        incident.resolved_at = incident.closed_at = now
+    else:
+        incident.due_at = incident.step_due(Incident.Status.REPORTED, now)
+    incident.full_clean(
+        validate_unique=False, validate_constraints=False
+    )  # the number is unique by construction
+    incident.save()
+    event = IncidentEvent.objects.create(
+        incident=incident,
+        actor=actor,
+        at=now,
+        action="report",
+        to_status=Incident.Status.REPORTED,
+        level=level,
+    )
+    if on_the_spot:
+        event = IncidentEvent.objects.create(
+            incident=incident,
+            actor=actor,
+            at=now,
+            action="close",
+            from_status=Incident.Status.REPORTED,
+            to_status=Incident.Status.CLOSED,
+            note=incident.resolution,
+            level=level,
+        )
+    _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.REPORT, event=event)
+    return incident
+
+
+@transaction.atomic
+def incident_transition(
+    *, incident: Incident, actor: User, action: str, note: str = "", photos: Iterable = (), **fields: Any
+) -> IncidentEvent:
+    """Perform a workflow action; feedback may carry up to 6 photos of the result."""
+    photos = list(photos or [])
+    cleaned: list[CleanPhoto] = []
+    if photos:
+        if action != "feedback":
+            raise ActionInvalid("photos", _("Photos can be added when reporting or feeding back."))
+        cleaned = clean_photos(photos)
+    event = incident.transition(action=action, actor=actor, note=note, **fields)
+    _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
+    return event
+
+
+def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Notify the responsible handlers once when an incident's current step becomes overdue.
+
+    Safe to run twice or concurrently: each (incident, due time) is claimed by a conditional UPDATE
+    before anyone is notified, and ``notify`` is itself idempotent per (user, key).
+    Returns the number of incidents newly flagged."""
+    now = now or timezone.now()
+    rows = list(
+        Incident.objects.overdue(now)
+        .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
+        .values("pk", "code", "due_at", "level_area_id", "department_id", "status")[:limit]
+    )
+    if not rows:
+        return 0
+    # Recipients in one query: centre handlers at the responsible area, and the department's people
+    # for items it is working on.
+    area_ids = {r["level_area_id"] for r in rows}
+    dept_ids = {r["department_id"] for r in rows if r["department_id"]}
+    by_area: dict[int, list[int]] = defaultdict(list)
+    by_dept: dict[int, list[int]] = defaultdict(list)
+    for user_id, area_id, dept_id in Membership.objects.filter(
+        Q(area_id__in=area_ids, department__isnull=True) | Q(department_id__in=dept_ids),
+        role=Role.HANDLER,
+        user__is_active=True,
+    ).values_list("user_id", "area_id", "department_id"):
+        if dept_id:
+            by_dept[dept_id].append(user_id)
+        else:
+            by_area[area_id].append(user_id)
+    users = {
+        u.pk: u for u in User.objects.filter(pk__in={*sum(by_area.values(), []), *sum(by_dept.values(), [])})
+    }
+    flagged = 0
+    for r in rows:
+        with transaction.atomic():
+            claimed = (
+                Incident.objects.filter(pk=r["pk"], due_at=r["due_at"])
+                .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
+                .update(overdue_notified_for=F("due_at"))
+            )
+            if not claimed:
+                continue
+            flagged += 1
+            recipients = set(by_area.get(r["level_area_id"], []))
+            if r["department_id"] and r["status"] in ("dispatched", "handling"):
+                recipients |= set(by_dept.get(r["department_id"], []))
+            status_label = Incident.Status(r["status"]).label
+            for user_id in sorted(recipients):
+                notify(
+                    user=users[user_id],
+                    key=f"incident-overdue:{r['pk']}:{r['due_at'].isoformat()}",
+                    message=_("Incident %(code)s is overdue (%(status)s).")
+                    % {"code": r["code"], "status": status_label},
+                    link=reverse("grids-incident", args=[r["code"]]),
+                )
+    return flagged

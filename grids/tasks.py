@@ -1,0 +1,13 @@
+"""Background work of the grids app. Tasks re-read the database and call one service; safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from grids import services
+
+
+@shared_task(name="grids.notify_overdue", ignore_result=True)
+def notify_overdue() -> int:
+    """Scheduled every 10 minutes (beat row created by migration 0003)."""
+    return services.incident_notify_overdue()

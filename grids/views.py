@@ -1,0 +1,285 @@
+"""Pages of the grids app: the grid worker's phone pages, the handler inbox and the incident page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.models import Area, Department, Role
+from governance.workflow import ActionInvalid, WorkflowError
+from grids import selectors, services
+from grids.filters import IncidentFilter
+from grids.forms import ActionForm, ReportForm
+from grids.models import ACTION_LABELS, Incident, IncidentCategory, allowed_actions
+
+
+def _worker_grids(user) -> list[Area]:
+    return [
+        m.area for m in user.memberships_cached() if m.role == Role.GRID_WORKER and m.area.level == "grid"
+    ]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if _worker_grids(request.user) and not request.user.has_role(Role.HANDLER):
+        return redirect("grids-my")
+    return redirect("grids-inbox")
+
+
+@login_required
+@require_GET
+def my_grid(request: HttpRequest) -> HttpResponse:
+    """The grid worker's start page: the grid on a map and my open items by status."""
+    grids = _worker_grids(request.user)
+    mine = selectors.incident_list(request.user).filter(reporter=request.user)
+    open_items = list(mine.filter(status__in=Incident.OPEN_STATUSES).order_by("due_at", "-reported_at")[:200])
+    by_status: dict[str, list[Incident]] = {}
+    for item in open_items:
+        by_status.setdefault(item.get_status_display(), []).append(item)
+    recent_closed = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
+    to_verify = list(
+        selectors.incident_list(request.user)
+        .filter(status=Incident.Status.FED_BACK, grid__in=grids)
+        .order_by("due_at")[:50]
+    )
+    markers = [
+        {
+            "lat": i.lat,
+            "lng": i.lng,
+            "code": i.code,
+            "label": f"{i.code} {i.category.name}",
+            "url": reverse("grids-incident", args=[i.code]),
+        }
+        for i in open_items
+        if i.lat is not None
+    ]
+    return render(
+        request,
+        "grids/my_grid.html",
+        {
+            "grids": grids,
+            "grid_codes": ",".join(g.code for g in grids),
+            "by_status": by_status,
+            "open_count": len(open_items),
+            "recent_closed": recent_closed,
+            "to_verify": to_verify,
+            "markers": markers,
+        },
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    """The report form. With JavaScript it is sent by fetch (JSON answers) so that nothing typed is
+    lost on a network or server failure; without it, a plain POST re-renders the form with errors."""
+    grids = _worker_grids(request.user)
+    if not grids and not request.user.has_role(Role.HANDLER, Role.ADMIN) and not request.user.is_superuser:
+        raise PermissionDenied(_("Only grid workers and handlers report incidents."))
+    form = ReportForm(request.POST or None, grids=grids)
+    photo_errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            incident = services.incident_report(
+                actor=request.user,
+                category=d["category"],
+                description=d["description"],
+                occurred_at=d.get("occurred_at"),
+                lat=d.get("lat"),
+                lng=d.get("lng"),
+                grid=d.get("grid") or None,
+                address=d.get("address", ""),
+                kind=d["kind"],
+                resolution=d.get("resolution", ""),
+                photos=request.FILES.getlist("photos"),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    if field == "photos":
+                        photo_errors.append(error)  # not a form field: the files come from request.FILES
+                    else:
+                        form.add_error(field if field in form.fields else None, error)
+        else:
+            url = reverse("grids-reported", args=[incident.code])
+            if _wants_json(request):
+                return JsonResponse({"code": incident.code, "redirect": url}, status=201)
+            return redirect(url)
+    if request.method == "POST" and _wants_json(request):
+        errors = {f: [str(e) for e in errs] for f, errs in form.errors.items()}
+        if photo_errors:
+            errors["photos"] = photo_errors
+        return JsonResponse(
+            {"detail": _("The report was not saved. Please check the marked fields."), "errors": errors},
+            status=400,
+        )
+    return render(
+        request,
+        "grids/report.html",
+        {
+            "form": form,
+            "grids": grids,
+            "grid_codes": ",".join(g.code for g in grids),
+            "photo_errors": photo_errors,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def reported(request: HttpRequest, code: str) -> HttpResponse:
+    incident = selectors.incident_get_for_user(request.user, code)
+    return render(request, "grids/reported.html", {"incident": incident})
+
+
+def _departments_for(incidents: list[Incident]) -> dict[int, list[Department]]:
+    """Dispatch choices per incident from ONE query: departments of every ancestor of the grids shown."""
+    codes = {c for i in incidents for c in i.grid.path.strip("/").split("/")}
+    if not codes:
+        return {}
+    departments = list(
+        Department.objects.filter(area__code__in=codes, is_active=True)
+        .select_related("area")
+        .order_by("-area__depth", "name")
+    )
+    return {i.pk: [d for d in departments if i.grid.path.startswith(d.area.path)] for i in incidents}
+
+
+def _row_context(user, incidents: list[Incident]) -> list[dict]:
+    departments = _departments_for(incidents)
+    return [
+        {"incident": i, "actions": allowed_actions(user, i), "departments": departments.get(i.pk, [])}
+        for i in incidents
+    ]
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Handlers' work list: everything in their subtree, open items by default, with one-click steps."""
+    params = request.GET.copy()
+    if not params:
+        params["open"] = "true"
+    filterset = IncidentFilter(
+        params, queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at")
+    )
+    error = None
+    try:
+        qs = filterset.qs if filterset.is_valid() else selectors.incident_list(request.user).none()
+    except Exception as exc:  # AreaSubtreeFilter raises a DRF ValidationError for an unknown area
+        qs, error = selectors.incident_list(request.user).none(), str(getattr(exc, "detail", exc))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = _row_context(request.user, list(page.object_list))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "grids/inbox.html",
+        {
+            "filterset": filterset,
+            "filter_errors": filterset.errors,
+            "error": error,
+            "rows": rows,
+            "page": page,
+            "query": query.urlencode(),
+            "statuses": Incident.Status.choices,
+            "categories": IncidentCategory.objects.filter(is_active=True),
+            "grids": Area.objects.visible_to(request.user).filter(level="grid").order_by("code")[:500],
+            "params": params,
+        },
+    )
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
+    incident = selectors.incident_get_for_user(request.user, code)
+    events = list(selectors.incident_events(incident))
+    return render(
+        request,
+        "grids/incident.html",
+        {
+            "incident": incident,
+            "events": events,
+            "photos": [p for p in incident.photos.all() if p.stage == "report"],
+            "actions": allowed_actions(request.user, incident),
+            "action_labels": ACTION_LABELS,
+            "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
+            "evaluations": Incident.Evaluation.choices,
+            "marker": {"lat": incident.lat, "lng": incident.lng, "label": incident.code}
+            if incident.lat is not None
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_act(request: HttpRequest, code: str) -> HttpResponse:
+    """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
+    incident = selectors.incident_get_for_user(request.user, code, write=True)
+    form = ActionForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+    else:
+        try:
+            event = services.incident_transition(
+                incident=incident,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data.get("note", ""),
+                photos=request.FILES.getlist("photos"),
+                **form.action_fields(),
+            )
+        except ActionInvalid as exc:
+            error = exc.message
+        except WorkflowError as exc:
+            error = exc.message
+        except ValidationError as exc:
+            error = (
+                "; ".join(" ".join(v) for v in exc.message_dict.values())
+                if hasattr(exc, "error_dict")
+                else " ".join(exc.messages)
+            )
+        else:
+            done = _("%(code)s: %(action)s done.") % {"code": incident.code, "action": event.action_label}
+    if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":
+        incident = selectors.incident_get_for_user(request.user, code)
+        row = _row_context(request.user, [incident])[0]
+        return render(
+            request, "grids/_inbox_row.html", {**row, "row_error": error, "row_done": None if error else done}
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect("grids-incident", code=incident.code)
+
+
+@login_required
+@require_GET
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL)."""
+    item = selectors.photo_get_for_user(request.user, pk)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such record, or it is outside your area.")) from None
+    response = FileResponse(handle, content_type=item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,133 @@
+/*
+ * The report form on a phone:
+ * - location from the browser (geolocation), a draggable pin (tap the map to move it), and manual
+ *   latitude/longitude inputs as the fallback, all kept in sync;
+ * - the form is sent with fetch so that a failed submit (no network, server error) keeps everything
+ *   on the page and says what went wrong in words; typed text is also kept as a draft in this browser;
+ * - "resolved on the spot" shows the resolution field.
+ */
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  if (!form) { return; }
+  var msgs = document.getElementById("report-messages").dataset;
+  var statusBox = document.getElementById("report-status");
+  var geoStatus = document.getElementById("geo-status");
+  var lat = document.getElementById("id_lat");
+  var lng = document.getElementById("id_lng");
+  var kind = document.getElementById("id_kind");
+  var resolution = document.getElementById("resolution-block");
+  var submit = document.getElementById("report-submit");
+  var mapEl = document.getElementById("report-map");
+  var draftKey = form.getAttribute("data-draft-key");
+  var DRAFT_FIELDS = ["category", "description", "lat", "lng", "address", "kind", "resolution", "occurred_at", "grid"];
+  var marker = null;
+  var theMap = null;
+
+  function say(text, isError) {
+    statusBox.textContent = text || "";
+    statusBox.classList.toggle("grids-alert-error", !!isError);
+  }
+
+  function toggleResolution() {
+    resolution.classList.toggle("grids-hidden", kind.value !== "on_the_spot");
+  }
+
+  // --- draft ---------------------------------------------------------------------------------------
+  function saveDraft() {
+    var data = {};
+    DRAFT_FIELDS.forEach(function (name) { var el = form.elements[name]; if (el) { data[name] = el.value; } });
+    try { localStorage.setItem(draftKey, JSON.stringify(data)); } catch (e) { /* storage full or disabled */ }
+  }
+  function restoreDraft() {
+    var raw = null;
+    try { raw = localStorage.getItem(draftKey); } catch (e) { return; }
+    if (!raw) { return; }
+    var data = JSON.parse(raw), restored = false;
+    DRAFT_FIELDS.forEach(function (name) {
+      var el = form.elements[name];
+      if (el && !el.value && data[name]) { el.value = data[name]; restored = true; }
+    });
+    if (restored && !statusBox.textContent) { say(msgs.draft, false); }
+  }
+  function clearDraft() { try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ } }
+
+  // --- map and pin ---------------------------------------------------------------------------------
+  function setPoint(la, ln, pan) {
+    lat.value = Number(la).toFixed(6);
+    lng.value = Number(ln).toFixed(6);
+    placeMarker(pan);
+    saveDraft();
+  }
+  function placeMarker(pan) {
+    if (!theMap || lat.value === "" || lng.value === "") { return; }
+    var ll = [parseFloat(lat.value), parseFloat(lng.value)];
+    if (isNaN(ll[0]) || isNaN(ll[1])) { return; }
+    if (!marker) {
+      marker = L.marker(ll, { draggable: true, autoPan: true, keyboard: true, title: "pin" }).addTo(theMap);
+      marker.on("dragend", function () { var p = marker.getLatLng(); setPoint(p.lat, p.lng, false); });
+      mapEl.setAttribute("data-pin", "1");
+    } else {
+      marker.setLatLng(ll);
+    }
+    if (pan) { theMap.setView(ll, Math.max(theMap.getZoom(), 16)); }
+  }
+  if (window.GovMap && mapEl) {
+    GovMap.ready(mapEl, function (map) {
+      theMap = map;
+      map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, false); });
+      placeMarker(true);
+    });
+  }
+  [lat, lng].forEach(function (el) { el.addEventListener("change", function () { placeMarker(true); }); });
+
+  document.getElementById("use-location").addEventListener("click", function () {
+    if (!navigator.geolocation) { geoStatus.textContent = msgs.geoFailed; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      setPoint(pos.coords.latitude, pos.coords.longitude, true);
+      geoStatus.textContent = msgs.located;
+    }, function () { geoStatus.textContent = msgs.geoFailed; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+
+  // --- submit --------------------------------------------------------------------------------------
+  function showErrors(errors) {
+    form.querySelectorAll("[data-errors-for]").forEach(function (ul) { ul.textContent = ""; });
+    Object.keys(errors || {}).forEach(function (field) {
+      var ul = form.querySelector('[data-errors-for="' + field + '"]') || form.querySelector('[data-errors-for="category"]');
+      (errors[field] || []).forEach(function (text) {
+        var li = document.createElement("li"); li.textContent = text; ul.appendChild(li);
+      });
+    });
+  }
+  form.addEventListener("input", saveDraft);
+  kind.addEventListener("change", toggleResolution);
+  form.addEventListener("submit", function (event) {
+    if (!window.fetch || !window.FormData) { return; } // old browser: plain POST, the server re-renders on error
+    event.preventDefault();
+    submit.disabled = true;
+    say(msgs.sending, false);
+    fetch(form.action || window.location.href, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": document.body.getAttribute("data-csrf") }
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) { return { status: r.status, body: body }; });
+    }).then(function (res) {
+      submit.disabled = false;
+      if (res.status === 201 && res.body && res.body.redirect) {
+        clearDraft();
+        window.location.href = res.body.redirect;
+      } else if (res.status === 400 && res.body) {
+        showErrors(res.body.errors);
+        say(res.body.detail || msgs.invalid, true);
+      } else {
+        say(msgs.server + " (HTTP " + res.status + ")", true);
+      }
+    }).catch(function () {
+      submit.disabled = false;
+      say(msgs.network, true);
+    });
+  });
+
+  restoreDraft();
+  toggleResolution();
+})();

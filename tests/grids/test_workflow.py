@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.models import Notification
+from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
+from grids import services
+from grids.models import WORKFLOW, Incident, IncidentEvent
+from tests.base import api_client
+from tests.grids.conftest import PATHS, action_fields
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", list(PATHS))
+def test_every_action_from_every_state_is_allowed_or_409_and_changes_nothing(cast, incident_in, state):
+    client = api_client(cast.admin)
+    for action in WORKFLOW.actions:
+        incident = incident_in(state)
+        events_before = incident.events.count()
+        response = client.post(
+            f"/api/v1/incidents/{incident.code}/transition/",
+            {"action": action, **action_fields(action, cast)},
+            format="json",
+        )
+        incident.refresh_from_db()
+        if state in WORKFLOW.get(action).sources:
+            assert response.status_code == 200, (state, action, response.json())
+            assert incident.events.count() == events_before + 1
+        else:
+            assert response.status_code == 409, (state, action, response.json())
+            assert str(Incident.Status(state).label) in response.json()["detail"]
+            assert incident.status == state
+            assert incident.events.count() == events_before
+
+
+@pytest.mark.django_db
+def test_an_unknown_action_is_a_400(cast, incident_in):
+    incident = incident_in("reported")
+    response = api_client(cast.admin).post(
+        f"/api/v1/incidents/{incident.code}/transition/", {"action": "explode"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_full_loop_with_the_real_roles_records_every_step(cast, report):
+    incident = report()
+    assert incident.status == "reported" and incident.level == "community"
+    assert incident.level_area == cast.community_a1a
+    assert incident.code.startswith("INC-") and len(incident.code) == 15
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="dispatch", department=cast.police.pk
+    )
+    services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared"
+    )
+    services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="fail", note="still dirty"
+    )
+    assert incident.status == "handling"
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared again"
+    )
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="close")
+    services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="evaluate", evaluation="satisfied"
+    )
+    incident.refresh_from_db()
+    assert incident.status == "evaluated"
+    assert incident.resolved_level == "community" and incident.closed_at is not None
+    actions = list(incident.events.values_list("action", flat=True))
+    assert actions == [
+        "report", "accept", "dispatch", "handle", "feedback", "verify", "feedback", "verify", "close", "evaluate"
+    ]  # fmt: skip
+    assert IncidentEvent.objects.filter(incident=incident, actor=cast.department_user).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_community_handler_cannot_accept_a_street_level_item_but_the_street_can(cast, report):
+    incident = report(category="work_safety")  # default level: street
+    assert incident.level == "street"
+    with pytest.raises(ActionForbidden):
+        services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    assert Incident.objects.get(pk=incident.pk).status == "reported"
+    services.incident_transition(incident=incident, actor=cast.street_handler, action="accept")
+    assert incident.status == "accepted"
+
+
+@pytest.mark.django_db
+def test_only_a_grid_worker_of_that_grid_verifies(cast, incident_in):
+    incident = incident_in("fed_back")
+    for outsider in (cast.worker_b, cast.community_handler, cast.department_user):
+        with pytest.raises(ActionForbidden):
+            services.incident_transition(incident=incident, actor=outsider, action="verify", result="pass")
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    assert incident.status == "verified"
+
+
+@pytest.mark.django_db
+def test_a_department_handles_only_what_was_dispatched_to_it(cast, incident_in):
+    incident = incident_in("dispatched")  # dispatched to the police
+    from tests.base import make_user
+
+    urban_user = make_user("urban_user", "handler", cast.district_a, cast.urban)
+    with pytest.raises(ActionForbidden):
+        services.incident_transition(incident=incident, actor=urban_user, action="handle")
+    services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+
+
+@pytest.mark.django_db
+def test_the_api_answers_403_to_a_role_that_may_not_act_and_404_out_of_scope(cast, incident_in):
+    incident = incident_in("reported")
+    url = f"/api/v1/incidents/{incident.code}/transition/"
+    assert api_client(cast.analyst).post(url, {"action": "accept"}, format="json").status_code == 403
+    assert api_client(cast.worker_a).post(url, {"action": "accept"}, format="json").status_code == 403
+    assert api_client(cast.outsider).post(url, {"action": "accept"}, format="json").status_code == 404
+    assert api_client(cast.worker_b).post(url, {"action": "accept"}, format="json").status_code == 404
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1
+
+
+@pytest.mark.django_db
+def test_escalation_moves_one_level_up_with_a_reason_and_the_new_level_accepts(cast, incident_in):
+    incident = incident_in("accepted")
+    with pytest.raises(ActionInvalid) as missing:
+        services.incident_transition(incident=incident, actor=cast.community_handler, action="escalate")
+    assert missing.value.field == "note"
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="escalate", note="too big for us"
+    )
+    assert (incident.status, incident.level, incident.level_area) == ("reported", "street", cast.street_a1)
+    with pytest.raises(ActionForbidden):
+        services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    services.incident_transition(
+        incident=incident, actor=cast.street_handler, action="escalate", note="district"
+    )
+    assert incident.level == "district"
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_transition(
+            incident=incident, actor=cast.district_officer, action="escalate", note="more"
+        )
+    event = incident.events.filter(action="escalate").first()
+    assert (event.from_level, event.level, event.note) == ("community", "street", "too big for us")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "fields", "field"),
+    [
+        ("reject", {}, "note"),
+        ("dispatch", {}, "department"),
+        ("verify", {}, "result"),
+        ("evaluate", {"evaluation": "great"}, "evaluation"),
+    ],
+)
+def test_an_action_without_its_fields_is_a_400_naming_the_field(cast, incident_in, action, fields, field):
+    state = {"reject": "reported", "dispatch": "accepted", "verify": "fed_back", "evaluate": "closed"}[action]
+    incident = incident_in(state)
+    response = api_client(cast.admin).post(
+        f"/api/v1/incidents/{incident.code}/transition/", {"action": action, **fields}, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    incident.refresh_from_db()
+    assert incident.status == state
+
+
+@pytest.mark.django_db
+def test_dispatch_to_a_department_of_another_district_is_refused(cast, incident_in):
+    incident = incident_in("accepted")
+    with pytest.raises(ActionInvalid) as exc:
+        services.incident_transition(
+            incident=incident, actor=cast.community_handler, action="dispatch", department=cast.police_b.pk
+        )
+    assert exc.value.field == "department"
+
+
+@pytest.mark.django_db
+def test_due_times_follow_the_category_limits(cast, report, categories):
+    incident = report(category="fire_hazard")
+    from governance import periods
+
+    assert incident.due_at == periods.add_working_hours(incident.reported_at, 2)
+    services.incident_transition(incident=incident, actor=cast.admin, action="accept")
+    accept_event = incident.events.get(action="accept")
+    assert incident.due_at == periods.add_working_hours(accept_event.at, 1)
+    assert accept_event.on_time is True
+    services.incident_transition(
+        incident=incident, actor=cast.admin, action="dispatch", department=cast.police.pk
+    )
+    dispatch_event = incident.events.get(action="dispatch")
+    assert incident.due_at == dispatch_event.at + dt.timedelta(hours=24)  # fire hazard: handle within 24 h
+
+
+@pytest.mark.django_db
+def test_an_on_the_spot_item_is_closed_at_report_with_a_note_and_a_photo(cast, report):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.grids.conftest import jpeg_bytes
+
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    incident = report(kind="on_the_spot", resolution="moved the bins", photos=[photo])
+    assert (incident.status, incident.level, incident.resolved_level) == ("closed", "grid", "grid")
+    assert incident.due_at is None and incident.photos.count() == 1
+    assert list(incident.events.values_list("action", flat=True)) == ["report", "close"]
+
+
+@pytest.mark.django_db
+def test_overdue_items_notify_the_responsible_handlers_once(cast, report):
+    incident = report()
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    from grids.tasks import notify_overdue
+
+    assert notify_overdue.delay().get() == 1
+    assert notify_overdue.delay().get() == 0  # safe to run twice
+    notes = Notification.objects.filter(key__startswith="incident-overdue:")
+    assert list(notes.values_list("user__username", flat=True)) == ["community_handler"]
+    assert incident.code in notes.get().message
+
+
+@pytest.mark.django_db
+def test_the_overdue_notification_is_scheduled_in_the_beat_database(db):
+    import importlib
+
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    importlib.import_module("grids.migrations.0003_overdue_schedule").create(apps, None)
+    task = PeriodicTask.objects.get(task="grids.notify_overdue")
+    assert task.enabled and task.interval.every == 10 and task.interval.period == "minutes"

@@ -1,0 +1,65 @@
+"""The outbox keeps work that could not reach the broker and delivers it later."""
+
+import pytest
+from celery import shared_task
+from django.db import transaction
+
+from governance import outbox
+from governance.models import OutboxMessage
+
+delivered: list[dict] = []
+
+
+@shared_task(name="tests.outbox_probe")
+def outbox_probe(**kwargs):
+    delivered.append(kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    delivered.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_eager_message_runs_after_commit_and_is_marked_sent():
+    with transaction.atomic():
+        message = outbox.enqueue("tests.outbox_probe", incident=1)
+        assert delivered == []  # nothing runs before the record is committed
+    assert delivered == [{"incident": 1}]
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_no_message():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.enqueue("tests.outbox_probe", incident=2)
+        raise RuntimeError("creation failed")
+    assert not OutboxMessage.objects.exists() and delivered == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_the_message_waits_and_the_relay_delivers_it(real_celery, redis_url):
+    real_celery.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        real_celery.pool.force_close_all()
+        with transaction.atomic():
+            outbox.enqueue("tests.outbox_probe", incident=3)
+        message = OutboxMessage.objects.get()
+        assert message.sent_at is None and message.attempts == 1 and message.last_error
+    finally:
+        real_celery.conf.broker_url = redis_url
+        real_celery.pool.force_close_all()
+    real_celery.conf.task_always_eager = True  # deliver in-process so the test can see it
+    assert outbox.relay() == 1
+    assert delivered == [{"incident": 3}]
+    assert OutboxMessage.objects.get().sent_at is not None
+    assert outbox.relay() == 0  # nothing twice
+
+
+@pytest.mark.django_db
+def test_the_relay_is_scheduled_every_minute_in_the_database():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="governance.relay_outbox")
+    assert task.enabled and task.interval.every == 1 and task.interval.period == "minutes"

@@ -214,6 +214,8 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = DEBUG  # development: serve straight from the app and package folders
+WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded photos are never served from MEDIA_URL directly: views check scope and stream them.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -26,10 +26,22 @@ def test_compose_describes_exactly_the_full_stack():
 
 
 def test_the_image_build_step_collectstatic_works_under_production_settings(tmp_path):
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "build-only", "FIELD_ENCRYPTION_KEY": "build-only",
-           "ALLOWED_HOSTS": "localhost", "STATIC_ROOT": str(tmp_path / "static")}
-    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "build-only",
+        "FIELD_ENCRYPTION_KEY": "build-only",
+        "ALLOWED_HOSTS": "localhost",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert list((tmp_path / "static" / "leaflet").glob("leaflet.*.js"))

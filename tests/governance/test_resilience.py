@@ -1,0 +1,82 @@
+"""The database connection is lost and restored: the next request to a real server succeeds.
+
+gunicorn runs in a subprocess against the test database; its persistent connection is killed
+from here with pg_terminate_backend, as a database restart or a network blip would. Django's
+connection health checks (CONN_HEALTH_CHECKS) notice the dead connection and open a new one."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback only)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_request_succeeds_after_the_database_connection_was_killed(postgres, redis_url):
+    settings_db = connection.settings_dict
+    port = _free_port()
+    url = (
+        f"postgres://{settings_db['USER']}:{settings_db['PASSWORD']}@{settings_db['HOST'] or '127.0.0.1'}:"
+        f"{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "DEBUG": "1"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "governance.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not start")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            killed = cursor.fetchall()
+        assert len(killed) >= 1  # gunicorn's persistent connection was there, and is now gone
+        assert _get(f"http://127.0.0.1:{port}/healthz") == 200
+        assert _get(f"http://127.0.0.1:{port}/healthz") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

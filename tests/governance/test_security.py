@@ -1,0 +1,91 @@
+"""Security headers and policies (issue: reliability, security and load)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.urls import reverse
+
+from tests.base import api_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _production_settings(**extra) -> dict:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: getattr(s, k) for k in ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
+        "'SECURE_HSTS_SECONDS', 'SESSION_COOKIE_AGE', 'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'DEBUG', "
+        "'SESSION_COOKIE_HTTPONLY']}))"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "s" * 50,
+        "FIELD_ENCRYPTION_KEY": "f",
+        "ALLOWED_HOSTS": "x",
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        **extra,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    return json.loads(out.stdout)
+
+
+def test_production_cookies_are_secure_and_http_only_and_sessions_expire():
+    s = _production_settings()
+    assert s["DEBUG"] is False and s["SESSION_COOKIE_SECURE"] and s["CSRF_COOKIE_SECURE"]
+    assert s["SESSION_COOKIE_HTTPONLY"] and s["SESSION_EXPIRE_AT_BROWSER_CLOSE"]
+    assert 0 < s["SESSION_COOKIE_AGE"] <= 12 * 3600
+
+
+def test_hsts_is_behind_a_setting():
+    assert _production_settings()["SECURE_HSTS_SECONDS"] == 0
+    assert _production_settings(SECURE_HSTS_SECONDS="31536000")["SECURE_HSTS_SECONDS"] == 31536000
+
+
+def test_api_answers_with_personal_scope_are_not_stored(cast):
+    response = api_client(cast.worker_a).get("/api/v1/areas/")
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_token_authenticated_api_answers_are_not_stored(cast):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=cast.worker_a)
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/areas/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+
+
+def test_every_page_has_the_strict_content_security_policy(client, cast):
+    client.force_login(cast.worker_a)
+    csp = client.get(reverse("governance-home"))["Content-Security-Policy"]
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ]:
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_clickjacking_and_sniffing_protections(client, cast):
+    response = client.get(reverse("governance-login"))
+    assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_errors_show_no_stack_trace(client, cast, settings):
+    settings.DEBUG = False
+    response = client.get("/api/v1/areas/340102001001001/", HTTP_AUTHORIZATION="Token bad")
+    assert response.status_code == 401
+    assert "Traceback" not in response.content.decode()

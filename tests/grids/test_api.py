@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.utils import timezone
+
+from governance.models import SequenceCounter
+from grids import services
+from grids.models import Incident, IncidentPhoto
+from tests.base import api_client
+from tests.grids.conftest import IN_GRID_A, IN_GRID_B, IN_GRID_D, OUTSIDE, jpeg_bytes
+
+URL = "/api/v1/incidents/"
+
+
+def post(user, data, fmt="json"):
+    return api_client(user).post(URL, data, format=fmt)
+
+
+@pytest.mark.django_db
+def test_a_grid_worker_reports_with_a_point_and_gets_number_grid_status_and_due(cast, categories):
+    response = post(
+        cast.worker_a,
+        {"category": "sanitation", "description": "垃圾", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+         "occurred_at": "2026-11-20T09:00:00+08:00", "address": "3号楼"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["grid"] == cast.grid_a.code and body["status"] == "reported" and body["due_at"]
+    assert body["code"].startswith("INC-")
+    incident = Incident.objects.get(code=body["code"])
+    assert incident.reporter == cast.worker_a and incident.address == "3号楼"
+
+
+@pytest.mark.django_db
+def test_a_report_may_name_the_grid_instead_of_a_point(cast, categories):
+    response = post(cast.worker_a, {"category": "sanitation", "description": "x", "grid": cast.grid_a.code})
+    assert response.status_code == 201 and response.json()["grid"] == cast.grid_a.code
+
+
+@pytest.mark.django_db
+def test_photos_are_uploaded_as_multipart(cast, categories):
+    photos = [SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
+    response = post(
+        cast.worker_a,
+        {
+            "category": "sanitation",
+            "description": "x",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": photos,
+        },
+        fmt="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    incident = Incident.objects.get(code=response.json()["code"])
+    assert incident.photos.count() == 2
+    detail = api_client(cast.worker_a).get(f"{URL}{incident.code}/").json()
+    assert len(detail["photos"]) == 2 and detail["photos"][0]["url"].startswith("/grids/photos/")
+
+
+def _assert_nothing_saved():
+    assert not Incident.objects.exists()
+    assert not IncidentPhoto.objects.exists()
+    year = timezone.localtime().year
+    assert SequenceCounter.current("INC", year) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "fields"),
+    [
+        ({"category": "sanitation", "description": "x", "lat": OUTSIDE[0], "lng": OUTSIDE[1]}, {"lat", "lng"}),
+        ({"category": "no-such", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
+        ({"description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
+        ({"category": "sanitation", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"description"}),
+        ({"category": "sanitation", "description": "x"}, {"lat"}),
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0]}, {"lng"}),
+        ({"category": "sanitation", "description": "x", "lat": 95, "lng": 117}, {"lat"}),
+        ({"category": "sanitation", "description": "x", "grid": "999"}, {"grid"}),
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_D[0], "lng": IN_GRID_D[1]}, {"lat"}),
+        ({"category": "sanitation", "description": "x", "grid": "340102001001001", "lat": IN_GRID_B[0],
+          "lng": IN_GRID_B[1]}, {"grid"}),
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+          "occurred_at": "2099-01-01T00:00:00Z"}, {"occurred_at"}),
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+          "kind": "on_the_spot"}, {"resolution"}),
+    ],
+)  # fmt: skip
+def test_bad_reports_are_400_naming_the_field_and_save_nothing(cast, categories, data, fields):
+    response = post(cast.worker_a, data)
+    assert response.status_code == 400, response.json()
+    assert fields <= set(response.json()["errors"]), response.json()
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
+def test_a_text_file_named_jpg_is_refused(cast, categories):
+    fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", content_type="image/jpeg")
+    response = post(
+        cast.worker_a,
+        {
+            "category": "sanitation",
+            "description": "x",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": [fake],
+        },
+        fmt="multipart",
+    )
+    assert response.status_code == 400 and "photos" in response.json()["errors"]
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
+def test_a_file_that_only_starts_like_a_jpeg_is_refused(cast, categories):
+    fake = SimpleUploadedFile("photo.jpg", jpeg_bytes()[:60] + b"garbage" * 100, content_type="image/jpeg")
+    response = post(
+        cast.worker_a,
+        {
+            "category": "sanitation",
+            "description": "x",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": [fake],
+        },
+        fmt="multipart",
+    )
+    assert response.status_code == 400 and "photos" in response.json()["errors"]
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
+def test_an_11_mb_photo_is_refused(cast, categories):
+    big = SimpleUploadedFile("big.jpg", jpeg_bytes() + b"\0" * (11 * 1024 * 1024), content_type="image/jpeg")
+    response = post(
+        cast.worker_a,
+        {
+            "category": "sanitation",
+            "description": "x",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": [big],
+        },
+        fmt="multipart",
+    )
+    assert response.status_code == 400 and "10 MB" in str(response.json()["errors"]["photos"])
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
+def test_more_than_six_photos_are_refused(cast, categories):
+    photos = [
+        SimpleUploadedFile(f"p{i}.png", jpeg_bytes(fmt="PNG"), content_type="image/png") for i in range(7)
+    ]
+    response = post(
+        cast.worker_a,
+        {
+            "category": "sanitation",
+            "description": "x",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": photos,
+        },
+        fmt="multipart",
+    )
+    assert response.status_code == 400 and "photos" in response.json()["errors"]
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
+def test_scope_a_worker_of_grid_a_gets_404_on_grid_b_items_and_a_street_handler_sees_the_subtree(
+    cast, report
+):
+    mine = report()
+    theirs = report(actor=cast.worker_b, lat=IN_GRID_B[0], lng=IN_GRID_B[1])
+    for path in ("", "events/"):
+        assert api_client(cast.worker_a).get(f"{URL}{theirs.code}/{path}").status_code == 404
+        assert api_client(cast.outsider).get(f"{URL}{mine.code}/{path}").status_code == 404
+        assert api_client(cast.worker_a).get(f"{URL}{mine.code}/{path}").status_code == 200
+    assert {r["code"] for r in api_client(cast.worker_a).get(URL).json()["results"]} == {mine.code}
+    assert {r["code"] for r in api_client(cast.street_handler).get(URL).json()["results"]} == {
+        mine.code,
+        theirs.code,
+    }
+    assert api_client(cast.outsider).get(URL).json()["count"] == 0
+    missing = api_client(cast.worker_a).get(f"{URL}INC-2026-999999/")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == api_client(cast.worker_a).get(f"{URL}{theirs.code}/").json()["detail"]
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_refused(cast, report):
+    assert api_client().get(URL).status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_list_filters(cast, report, incident_in):
+    fresh = report()
+    late = report(category="fire_hazard")
+    Incident.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(minutes=5))
+    closed = incident_in("closed")
+    other_grid = report(actor=cast.worker_b, lat=IN_GRID_B[0], lng=IN_GRID_B[1])
+    Incident.objects.filter(pk=other_grid.pk).update(reported_at=timezone.now() - dt.timedelta(days=40))
+    client = api_client(cast.street_handler)
+
+    def codes(query):
+        response = client.get(URL + query)
+        assert response.status_code == 200, response.json()
+        return {r["code"] for r in response.json()["results"]}
+
+    assert codes("?status=closed") == {closed.code}
+    assert codes("?status=closed&status=reported") == {closed.code, fresh.code, late.code, other_grid.code}
+    assert codes("?category=fire_hazard") == {late.code}
+    assert codes("?overdue=true") == {late.code}
+    assert codes(f"?area={cast.grid_b.code}") == {other_grid.code}
+    assert codes(f"?area={cast.community_a1a.code}") == {fresh.code, late.code, closed.code, other_grid.code}
+    since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+    assert codes(f"?reported_from={since}") == {fresh.code, late.code, closed.code}
+    until = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
+    assert codes(f"?reported_to={until}") == {other_grid.code}
+    assert client.get(URL + "?area=000").status_code == 400
+    assert client.get(URL + "?status=nonsense").status_code == 400
+    assert api_client(cast.street_handler).get(URL).json()["results"][0]["overdue"] in (True, False)
+
+
+@pytest.mark.django_db
+def test_the_list_query_count_does_not_grow_with_the_items(cast, report, django_assert_max_num_queries):
+    client = api_client(cast.street_handler)
+    report()
+    with django_assert_max_num_queries(8) as small:
+        assert client.get(URL).status_code == 200
+    for i in range(12):
+        report(actor=cast.worker_b if i % 2 else cast.worker_a, lat=(IN_GRID_B if i % 2 else IN_GRID_A)[0],
+               lng=(IN_GRID_B if i % 2 else IN_GRID_A)[1], category="fire_hazard" if i % 3 else "sanitation")  # fmt: skip
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(URL).json()["count"] == 13
+
+
+@pytest.mark.django_db
+def test_the_events_list_is_the_timeline(cast, incident_in, django_assert_max_num_queries):
+    incident = incident_in("closed")
+    with django_assert_max_num_queries(10):
+        response = api_client(cast.worker_a).get(f"{URL}{incident.code}/events/")
+    actions = [e["action"] for e in response.json()["results"]]
+    assert actions == ["report", "accept", "dispatch", "handle", "feedback", "verify", "close"]
+    assert response.json()["results"][2]["department"] == cast.police.name
+
+
+@pytest.mark.django_db
+def test_feedback_photos_go_with_the_feedback_event(cast, incident_in):
+    incident = incident_in("handling")
+    photos = [SimpleUploadedFile("r.webp", jpeg_bytes(fmt="WEBP"), content_type="image/webp")]
+    response = api_client(cast.department_user).post(
+        f"{URL}{incident.code}/transition/",
+        {"action": "feedback", "resolution": "done", "photos": photos},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.json()
+    event = incident.events.get(action="feedback")
+    assert event.photos.get().content_type == "image/webp"
+
+
+@pytest.mark.django_db
+def test_the_detail_lists_the_actions_the_user_may_take(cast, incident_in):
+    incident = incident_in("fed_back")
+    assert api_client(cast.worker_a).get(f"{URL}{incident.code}/").json()["actions"] == ["verify"]
+    assert api_client(cast.community_handler).get(f"{URL}{incident.code}/").json()["actions"] == []
+
+
+@pytest.mark.django_db
+def test_the_schema_describes_the_incident_endpoints(cast):
+    response = api_client(cast.admin).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"] if response["Content-Type"].startswith("application/json") else None
+    text = response.content.decode()
+    for path in (
+        "/api/v1/incidents/",
+        "/api/v1/incidents/{code}/transition/",
+        "/api/v1/incidents/{code}/events/",
+    ):
+        assert path in (paths or text)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_get_distinct_gapless_numbers_on_postgres(postgres, cast, categories):
+    barrier = threading.Barrier(6)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker(i: int):
+        try:
+            barrier.wait()
+            for _ in range(4):
+                codes.append(
+                    services.incident_report(
+                        actor=cast.worker_a,
+                        category="sanitation",
+                        description=f"w{i}",
+                        lat=IN_GRID_A[0],
+                        lng=IN_GRID_A[1],
+                    ).code
+                )
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers == list(range(1, 25))
+    assert Incident.objects.count() == 24

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from grids.models import Incident
+from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
+
+
+@pytest.mark.django_db
+def test_my_grid_shows_the_map_and_my_open_items(cast, client, report):
+    mine = report()
+    report(actor=cast.worker_b, lat=IN_GRID_B[0], lng=IN_GRID_B[1])
+    client.force_login(cast.worker_a)
+    response = client.get("/grids/my/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert mine.code in html and 'data-areas="340102001001001"' in html and "my-markers" in html
+    assert Incident.objects.exclude(pk=mine.pk).get().code not in html
+
+
+@pytest.mark.django_db
+def test_the_report_form_saves_a_report_and_confirms_the_number(cast, client, categories):
+    client.force_login(cast.worker_a)
+    assert client.get("/grids/report/").status_code == 200
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    response = client.post(
+        "/grids/report/",
+        {"category": "sanitation", "description": "路灯坏了", "kind": "promised", "lat": IN_GRID_A[0],
+         "lng": IN_GRID_A[1], "photos": [photo]},
+        follow=True,
+    )  # fmt: skip
+    incident = Incident.objects.get()
+    assert incident.photos.count() == 1
+    assert incident.code in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failed_report_keeps_what_was_typed_and_says_what_went_wrong(cast, client, categories):
+    client.force_login(cast.worker_a)
+    response = client.post(
+        "/grids/report/",
+        {
+            "category": "sanitation",
+            "description": "井盖丢失",
+            "kind": "promised",
+            "lat": OUTSIDE[0],
+            "lng": OUTSIDE[1],
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "井盖丢失" in html and "outside every grid" in html
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_report_form_answers_json_to_the_script(cast, client, categories):
+    client.force_login(cast.worker_a)
+    bad = client.post(
+        "/grids/report/", {"description": "x", "kind": "promised"}, HTTP_ACCEPT="application/json"
+    )
+    assert bad.status_code == 400 and "category" in bad.json()["errors"]
+    fake = SimpleUploadedFile("a.jpg", b"hello", content_type="image/jpeg")
+    bad = client.post(
+        "/grids/report/",
+        {"category": "sanitation", "description": "x", "kind": "promised", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+         "photos": [fake]},
+        HTTP_ACCEPT="application/json",
+    )  # fmt: skip
+    assert bad.status_code == 400 and "photos" in bad.json()["errors"]
+    good = client.post(
+        "/grids/report/",
+        {
+            "category": "sanitation",
+            "description": "x",
+            "kind": "promised",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert good.status_code == 201 and good.json()["redirect"].endswith("/done/")
+
+
+@pytest.mark.django_db
+def test_analysts_and_mediators_cannot_report(cast, client):
+    client.force_login(cast.mediator)
+    assert client.get("/grids/report/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_inbox_lists_the_subtree_with_filters_and_constant_queries(
+    cast, client, report, django_assert_max_num_queries
+):
+    report()
+    client.force_login(cast.street_handler)
+    with django_assert_max_num_queries(20) as few:
+        response = client.get("/grids/inbox/")
+    assert response.status_code == 200
+    for i in range(8):
+        report(
+            actor=cast.worker_b,
+            lat=IN_GRID_B[0],
+            lng=IN_GRID_B[1],
+            category="fire_hazard" if i % 2 else "dispute",
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/grids/inbox/")
+    assert response.content.decode().count('id="row-INC-') == 9
+    response = client.get("/grids/inbox/?category=fire_hazard")
+    assert response.content.decode().count('id="row-INC-') == 4
+    response = client.get(f"/grids/inbox/?grid={cast.grid_a.code}&overdue=")
+    assert response.content.decode().count('id="row-INC-') == 1
+    client.force_login(cast.outsider)
+    assert client.get("/grids/inbox/").content.decode().count('id="row-INC-') == 0
+
+
+@pytest.mark.django_db
+def test_one_click_accept_from_the_inbox_returns_the_refreshed_row(cast, client, report):
+    incident = report()
+    client.force_login(cast.community_handler)
+    response = client.post(
+        f"/grids/incidents/{incident.code}/act/",
+        {"action": "accept", "from": "inbox"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith("<tr") and f'id="row-{incident.code}"' in html and 'data-action="dispatch"' in html
+    incident.refresh_from_db()
+    assert incident.status == "accepted"
+    again = client.post(
+        f"/grids/incidents/{incident.code}/act/",
+        {"action": "accept", "from": "inbox"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "accepted" in again.content.decode() and 'class="error' in again.content.decode()
+    assert incident.events.count() == 2
+
+
+@pytest.mark.django_db
+def test_dispatch_and_escalate_from_the_page(cast, client, incident_in):
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    response = client.post(
+        f"/grids/incidents/{incident.code}/act/", {"action": "escalate", "note": ""}, follow=True
+    )
+    assert "reason" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "accepted"
+    client.post(f"/grids/incidents/{incident.code}/act/", {"action": "dispatch", "department": cast.urban.pk})
+    incident.refresh_from_db()
+    assert incident.status == "dispatched" and incident.department == cast.urban
+
+
+@pytest.mark.django_db
+def test_the_incident_page_shows_map_photos_timeline_and_my_next_step(cast, client, incident_in):
+    incident = incident_in(
+        "fed_back", photos=[SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")]
+    )
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="incident-map"' in html and "/grids/photos/" in html and 'class="timeline"' in html
+    assert 'data-action="verify"' in html and 'data-action="close"' not in html
+
+
+@pytest.mark.django_db
+def test_pages_of_an_item_outside_my_area_are_404(cast, client, incident_in):
+    incident = incident_in("reported")
+    for user in (cast.worker_b, cast.outsider):
+        client.force_login(user)
+        assert client.get(f"/grids/incidents/{incident.code}/").status_code == 404
+        assert client.post(f"/grids/incidents/{incident.code}/act/", {"action": "accept"}).status_code == 404
+        assert client.get(f"/grids/report/{incident.code}/done/").status_code == 404
+    incident.refresh_from_db()
+    assert incident.status == "reported"
+
+
+@pytest.mark.django_db
+def test_home_sections_and_navigation(cast, client, report):
+    report()
+    client.force_login(cast.community_handler)
+    html = client.get("/").content.decode()
+    assert "/grids/inbox/" in html and "?overdue=true" in html
+    client.force_login(cast.worker_a)
+    html = client.get("/").content.decode()
+    assert "/grids/my/" in html and "/grids/report/" in html
+    assert client.get("/grids/").url == "/grids/my/"

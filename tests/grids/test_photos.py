@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from grids.models import IncidentPhoto
+from tests.grids.conftest import jpeg_bytes
+
+
+@pytest.fixture
+def with_photo(cast, report):
+    photo = SimpleUploadedFile(
+        "IMG_0001 secret-name.jpg", jpeg_bytes(exif_gps=True), content_type="image/jpeg"
+    )
+    return report(photos=[photo])
+
+
+@pytest.mark.django_db
+def test_exif_location_is_stripped_and_the_name_is_generated(with_photo, settings):
+    source = Image.open(io.BytesIO(jpeg_bytes(exif_gps=True)))
+    assert source.getexif().get(0x8825)  # the test file really carries a GPS block
+    photo = IncidentPhoto.objects.get(incident=with_photo)
+    assert "secret-name" not in photo.file.name and photo.file.name.startswith("incidents/")
+    assert Path(settings.MEDIA_ROOT, photo.file.name).is_file()
+    stored = Image.open(photo.file.path)
+    assert stored.format == "JPEG"
+    assert not stored.getexif().get(0x8825) and "exif" not in stored.info
+    assert (photo.width, photo.height, photo.content_type) == (40, 30, "image/jpeg")
+
+
+@pytest.mark.django_db
+def test_photos_are_served_only_to_users_who_see_the_incident(cast, client, with_photo):
+    photo = IncidentPhoto.objects.get(incident=with_photo)
+    url = f"/grids/photos/{photo.pk}/"
+    for user, expected in (
+        (cast.worker_a, 200),
+        (cast.street_handler, 200),
+        (cast.worker_b, 404),
+        (cast.outsider, 404),
+    ):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == expected, user
+        if expected == 200:
+            assert response["Content-Type"] == "image/jpeg"
+            assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page
+    assert client.get(f"/media/{photo.file.name}").status_code == 404  # never public under MEDIA_URL
+
+
+@pytest.mark.django_db
+def test_png_and_webp_are_accepted_and_gif_is_not(cast, report):
+    from django.core.exceptions import ValidationError
+
+    ok = [
+        SimpleUploadedFile("a.png", jpeg_bytes(fmt="PNG"), content_type="image/png"),
+        SimpleUploadedFile("b.webp", jpeg_bytes(fmt="WEBP"), content_type="image/webp"),
+    ]
+    assert report(photos=ok).photos.count() == 2
+    gif = SimpleUploadedFile("c.jpg", jpeg_bytes(fmt="GIF"), content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        report(photos=[gif])
+    assert "photos" in exc.value.message_dict

@@ -1,0 +1,125 @@
+"""Indicators whose source is grid incidents (registered for the dashboards app).
+
+Each source is one grouped query per (grid, local month); the dashboards roll grids up to communities,
+streets and districts as ratios of sums.
+
+* ``incidents_reported``          incidents reported in the month (count).
+* ``incidents_closure_rate``      of the incidents accepted in the month, how many are closed by now.
+* ``incidents_on_time_rate``      workflow steps completed in the month within their time limit / steps
+                                  completed in the month that had a limit (accept, dispatch, handle,
+                                  verify, close: every event that recorded a step deadline).
+* ``incidents_local_resolution_rate``  resolved at grid or community level / resolved, by month of
+                                  resolution ("small matters stay in the village").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import Count, DateField, F, Q, QuerySet
+from django.db.models.functions import Cast, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, register
+from grids.models import Incident, IncidentEvent
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return (
+        timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
+        timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz),
+    )
+
+
+def _month(field: str) -> Cast:
+    # First day of the *local* month, as a date (the dashboards key months by date).
+    return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
+
+
+def _per_grid_month(
+    qs: QuerySet, grid: str, month_field: str, numerator: Count, denominator: Count
+) -> QuerySet:
+    return (
+        qs.values(area_id=F(grid), month=_month(month_field))
+        .annotate(numerator=numerator, denominator=denominator)
+        .values("area_id", "month", "numerator", "denominator")
+        .order_by()
+    )
+
+
+def incidents_reported(start: dt.date, end: dt.date) -> QuerySet:
+    lo, hi = _bounds(start, end)
+    qs = Incident.objects.filter(reported_at__gte=lo, reported_at__lt=hi)  # index incident_reported_at
+    return _per_grid_month(qs, "grid_id", "reported_at", Count("id"), Count("id"))
+
+
+def incidents_closure_rate(start: dt.date, end: dt.date) -> QuerySet:
+    lo, hi = _bounds(start, end)
+    qs = Incident.objects.filter(accepted_at__gte=lo, accepted_at__lt=hi)
+    closed = Count("id", filter=Q(status__in=Incident.DONE_STATUSES))
+    return _per_grid_month(qs, "grid_id", "accepted_at", closed, Count("id"))
+
+
+def incidents_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
+    lo, hi = _bounds(start, end)
+    # Partial index incident_event_at (at where on_time is not null) serves the range.
+    qs = IncidentEvent.objects.filter(at__gte=lo, at__lt=hi, on_time__isnull=False)
+    return _per_grid_month(qs, "incident__grid_id", "at", Count("id", filter=Q(on_time=True)), Count("id"))
+
+
+def incidents_local_resolution_rate(start: dt.date, end: dt.date) -> QuerySet:
+    lo, hi = _bounds(start, end)
+    qs = Incident.objects.filter(resolved_at__gte=lo, resolved_at__lt=hi)
+    local = Count("id", filter=Q(resolved_level__in=["grid", "community"]))
+    return _per_grid_month(qs, "grid_id", "resolved_at", local, Count("id"))
+
+
+register(
+    IndicatorSpec(
+        code="incidents_reported",
+        name=_("Incidents reported"),
+        unit=COUNT,
+        direction=HIGHER_BETTER,
+        source=incidents_reported,
+        description=_(
+            "Incidents reported by grid workers in the period (more reporting = more eyes on the ground)."
+        ),
+    )
+)
+register(
+    IndicatorSpec(
+        code="incidents_closure_rate",
+        name=_("Incident closure rate"),
+        unit=PERCENT,
+        direction=HIGHER_BETTER,
+        source=incidents_closure_rate,
+        description=_("Of the incidents accepted in the period, the share closed by now."),
+        headline=True,
+    )
+)
+register(
+    IndicatorSpec(
+        code="incidents_on_time_rate",
+        name=_("Incident steps on time"),
+        unit=PERCENT,
+        direction=HIGHER_BETTER,
+        source=incidents_on_time_rate,
+        description=_(
+            "Workflow steps (accept, dispatch, handle, verify, close) done within their time limit / steps done."
+        ),
+    )
+)
+register(
+    IndicatorSpec(
+        code="incidents_local_resolution_rate",
+        name=_("Resolved at grid or community level"),
+        unit=PERCENT,
+        direction=HIGHER_BETTER,
+        source=incidents_local_resolution_rate,
+        description=_("Share of resolved incidents resolved at grid or community level."),
+    )
+)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.indicators import registry
+from grids import indicators, services
+from grids.models import Incident, IncidentEvent
+from tests.grids.conftest import IN_GRID_B
+
+
+def _rows(qs) -> dict:
+    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in qs}
+
+
+@pytest.mark.django_db
+def test_the_four_indicators_are_registered():
+    codes = set(registry())
+    assert {"incidents_reported", "incidents_closure_rate", "incidents_on_time_rate",
+            "incidents_local_resolution_rate"} <= codes  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_indicator_sources_give_numerator_and_denominator_per_grid_and_local_month(
+    cast, report, incident_in, django_assert_num_queries
+):
+    this_month = timezone.localdate().replace(day=1)
+    next_month = (this_month + dt.timedelta(days=32)).replace(day=1)
+    incident_in("closed")  # accepted, resolved at community level, closed
+    accepted = incident_in("accepted")
+    report(actor=cast.worker_b, lat=IN_GRID_B[0], lng=IN_GRID_B[1])
+    escalated = incident_in("reported")
+    services.incident_transition(incident=escalated, actor=cast.admin, action="escalate", note="big")
+    services.incident_transition(incident=escalated, actor=cast.admin, action="accept")
+    services.incident_transition(
+        incident=escalated, actor=cast.admin, action="dispatch", department=cast.police.pk
+    )
+    services.incident_transition(incident=escalated, actor=cast.admin, action="handle")
+    services.incident_transition(incident=escalated, actor=cast.admin, action="feedback", resolution="ok")
+    services.incident_transition(incident=escalated, actor=cast.admin, action="verify", result="pass")
+    # One late step: the accept of `accepted` is recorded as missed.
+    IncidentEvent.objects.filter(incident=accepted, action="accept").update(on_time=False)
+    # An incident of last year does not count this month.
+    old = report()
+    Incident.objects.filter(pk=old.pk).update(reported_at=timezone.now() - dt.timedelta(days=400))
+
+    a, b = cast.grid_a.pk, cast.grid_b.pk
+    with django_assert_num_queries(1):
+        reported = _rows(indicators.incidents_reported(this_month, next_month))
+    assert reported == {(a, this_month): (3, 3), (b, this_month): (1, 1)}
+    assert isinstance(next(iter(reported))[1], dt.date)
+    assert _rows(indicators.incidents_closure_rate(this_month, next_month)) == {(a, this_month): (1, 3)}
+    assert _rows(indicators.incidents_local_resolution_rate(this_month, next_month)) == {
+        (a, this_month): (1, 2)
+    }
+    steps = IncidentEvent.objects.filter(incident__grid=cast.grid_a, on_time__isnull=False).count()
+    assert _rows(indicators.incidents_on_time_rate(this_month, next_month)) == {
+        (a, this_month): (steps - 1, steps)
+    }
+    assert (
+        _rows(indicators.incidents_reported(next_month, (next_month + dt.timedelta(days=32)).replace(day=1)))
+        == {}
+    )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from django.db.models import Count
+
+from governance import demo as demo_city
+from grids import demo
+from grids.models import Incident, IncidentEvent
+
+
+@pytest.mark.django_db
+def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories):
+    city = demo_city.build_city("small", seed=3)
+    demo_city.create_demo_users(city, with_passwords=False)
+    out = io.StringIO()
+    demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
+    count = Incident.objects.count()
+    assert count > 500
+    statuses = dict(Incident.objects.values_list("status").annotate(n=Count("id")))
+    assert statuses["closed"] + statuses["evaluated"] > count * 0.7 and statuses.get("rejected", 0) > 0
+    assert IncidentEvent.objects.filter(action="report").count() == count
+    assert (
+        Incident.objects.filter(resolved_level="grid").exists()
+        and Incident.objects.filter(level="street").exists()
+    )
+    # Numbers are gapless per year.
+    for year in {c[4:8] for c in Incident.objects.values_list("code", flat=True)}:
+        numbers = sorted(
+            int(c[-6:])
+            for c in Incident.objects.filter(code__startswith=f"INC-{year}-").values_list("code", flat=True)
+        )
+        assert numbers == list(range(1, len(numbers) + 1))
+    # Volumes differ between districts.
+    per_district = [Incident.objects.filter(grid__path__startswith=d.path).count() for d in city.districts]
+    assert len(set(per_district)) == len(per_district)
+    demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
+    assert Incident.objects.count() == count  # idempotent

@@ -23,11 +23,17 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _eager_celery_and_clean_state(settings, tmp_path):
-    """Unit tests run tasks eagerly and keep uploads in a temporary MEDIA_ROOT; the integration
-    tests that need the real broker and worker say so with the ``real_celery`` fixture."""
+    """Unit tests run tasks eagerly, in English, and keep uploads in a temporary MEDIA_ROOT; the
+    integration tests that need the real broker and worker say so with the ``real_celery`` fixture."""
+    from django.utils import translation
+
     from governance.celery import app
     from governance.geo import locator
 
+    # Tests assert on the English source strings; tests of the Chinese UI ask for zh-hans explicitly
+    # (settings.LANGUAGE_CODE = "zh-hans" or an Accept-Language header).
+    settings.LANGUAGE_CODE = "en"
+    translation.activate("en")
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -7,7 +7,8 @@ from tests.browser.conftest import login, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_cast):
+def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
     page = phone_page
     login(page, "street_handler")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
@@ -26,7 +27,8 @@ def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_c
     assert page.js_errors == []
 
 
-def test_a_wrong_password_is_refused_in_words(phone_page, live_cast):
+def test_a_wrong_password_is_refused_in_words(phone_page, live_cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     page = phone_page
     page.goto("/accounts/login/")
     page.fill("#id_username", "worker_a")

@@ -8,7 +8,8 @@ def test_home_shows_memberships_and_a_map_of_my_areas(client, cast):
     assert "data-map" in html and f'data-areas="{cast.street_a1.code}"' in html
 
 
-def test_pages_render_in_chinese_by_default_and_in_english_on_request(client, cast):
+def test_pages_render_in_chinese_by_default_and_in_english_on_request(client, cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
     client.force_login(cast.worker_a)
     zh = client.get(reverse("governance-home")).content.decode()
     assert 'lang="zh-hans"' in zh and "首页" in zh and "退出" in zh

@@ -1,0 +1,107 @@
+"""The closed loop in a real browser: a grid worker on a phone reports with a pin and a photo, a
+community handler accepts and dispatches from the inbox, the department feeds back, the worker verifies
+on site, the handler closes."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from grids.models import Incident
+from tests.browser.conftest import login, screenshot
+from tests.grids.conftest import jpeg_bytes
+
+pytestmark = pytest.mark.browser
+
+
+def _switch_user(page, username: str) -> None:
+    page.context.clear_cookies()
+    login(page, username)
+
+
+def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desktop_page, live_cast):
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    phone, desk = phone_page, desktop_page
+
+    # --- the grid worker, on a phone --------------------------------------------------------------
+    phone.context.grant_permissions(["geolocation"])
+    phone.context.set_geolocation({"latitude": 31.8052, "longitude": 117.0047})
+    login(phone, "worker_a")
+    phone.goto("/grids/report/")
+    phone.wait_for_selector("#report-map[data-loaded='1']")
+    phone.select_option("#id_category", "sanitation")
+    phone.fill("#id_description", "3号楼楼道堆放杂物")
+    phone.click("#use-location")
+    phone.wait_for_selector("#report-map[data-pin='1']")
+    assert phone.input_value("#id_lat").startswith("31.8052")
+    # Move the pin by tapping elsewhere inside the grid.
+    box = phone.locator("#report-map").bounding_box()
+    phone.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    assert not phone.input_value("#id_lat").startswith("31.8052") or not phone.input_value(
+        "#id_lng"
+    ).startswith("117.0047")
+    phone.set_input_files(
+        "#id_photos",
+        files=[{"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes((320, 240))}],
+    )
+    phone.wait_for_timeout(400)  # let Leaflet's zoom animation finish before the picture
+    screenshot(phone, "grids-report-phone")
+    phone.click("#report-submit")
+    phone.wait_for_selector("#incident-number")
+    code = phone.inner_text("#incident-number")
+    incident = Incident.objects.get(code=code)
+    assert incident.grid == live_cast.grid_a and incident.photos.count() == 1
+    screenshot(phone, "grids-reported-phone")
+    phone.goto("/grids/my/")
+    phone.wait_for_selector("#my-grid-map[data-markers-drawn='1']")
+    assert code in phone.inner_text("main")
+    phone.wait_for_timeout(400)
+    screenshot(phone, "grids-my-grid-phone")
+
+    # --- the community handler, at a desk: accept and dispatch with one click each (HTMX) ----------
+    login(desk, "community_handler")
+    desk.goto("/grids/inbox/")
+    row = f"#row-{code}"
+    desk.click(f"{row} button[data-action=accept]")
+    desk.wait_for_selector(f"{row} button[data-action=dispatch]")
+    desk.select_option(f"{row} select[name=department]", str(live_cast.police.pk))
+    screenshot(desk, "grids-inbox-desktop")
+    desk.click(f"{row} button[data-action=dispatch]")
+    desk.wait_for_selector(f"{row} .status-dispatched")
+
+    # --- the department starts handling and feeds back ------------------------------------------------
+    _switch_user(desk, "department_user")
+    desk.goto("/grids/inbox/")
+    desk.click(f"{row} button[data-action=handle]")
+    desk.wait_for_selector(f"{row} .status-handling")
+    desk.goto(f"/grids/incidents/{code}/")
+    desk.fill("#resolution-fb", "已清理楼道杂物")
+    desk.click("button[data-action=feedback]")
+    desk.wait_for_selector(".status-fed_back")
+
+    # --- the worker verifies on site -----------------------------------------------------------------
+    phone.goto(f"/grids/incidents/{code}/")
+    phone.wait_for_selector("#incident-map[data-markers-drawn='1']")
+    phone.wait_for_timeout(400)
+    screenshot(phone, "grids-incident-phone")
+    phone.select_option("#result-verify", "pass")
+    phone.click("button[data-action=verify]")
+    phone.wait_for_selector(".status-verified")
+
+    # --- the community handler closes -----------------------------------------------------------------
+    _switch_user(desk, "community_handler")
+    desk.goto("/grids/inbox/?status=verified")
+    desk.click(f"{row} button[data-action=close]")
+    desk.wait_for_selector(f"{row} .status-closed")
+    desk.goto(f"/grids/incidents/{code}/")
+    desk.wait_for_selector("#incident-map[data-markers-drawn='1']")
+    desk.wait_for_timeout(400)
+    screenshot(desk, "grids-incident-desktop")
+    incident.refresh_from_db()
+    assert incident.status == "closed"
+    assert list(incident.events.values_list("action", flat=True)) == [
+        "report", "accept", "dispatch", "handle", "feedback", "verify", "close"
+    ]  # fmt: skip
+    assert phone.js_errors == [] and desk.js_errors == []

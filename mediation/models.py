@@ -1,0 +1,927 @@
+"""Dispute mediation (人民调解法, 2010): organisations, mediators, dispute cases, parties, sessions.
+
+A *mediation organisation* (a people's mediation committee of a community, a street or district
+mediation centre, a police-people joint mediation room, court-stationed or industry committee) has
+members; a member with ``is_head`` is the organisation's head, who sees all its cases, assigns and
+reassigns them and watches each mediator's workload.
+
+A *dispute case* is registered (own initiative, a party's application, or referred by police, court,
+petition office or a grid incident), accepted by an organisation (which names the mediator) or
+declined with a suggested route, mediated in sessions and concluded with an outcome. A successful
+mediation ends in an agreement (written, 调解协议书, or oral, recorded); within 30 days of the
+agreement taking effect both parties may apply jointly to a court for judicial confirmation
+(司法确认), and follow-up visits check that it is carried out.
+
+All state changes go through ``DisputeCase.transition`` (one method, one transition table, one event
+row per action); pages, the API and the demo's bulk loader all respect the same table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from governance import pii
+from governance.access import ScopedQuerySet, scope_q
+from governance.models import Area, Role
+from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+
+if TYPE_CHECKING:
+    from governance.models import User
+
+# Staff who may read cases in their area (statistics and progress) but never parties' personal data.
+READER_ROLES = frozenset({Role.HANDLER, Role.ANALYST, Role.ADMIN})
+CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application within 30 days of effect
+CONFIRMATION_WARN_DAYS = 7
+
+
+def time_limit_days() -> int:
+    return int(getattr(settings, "MEDIATION_TIME_LIMIT_DAYS", 30))
+
+
+class MediationOrganisation(models.Model):
+    """A body that mediates disputes, attached to the area it serves."""
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("people's mediation committee")
+        STREET_CENTRE = "street_centre", _("street mediation centre")
+        DISTRICT_CENTRE = "district_centre", _("district mediation centre")
+        POLICE_JOINT = "police_joint", _("police-people joint mediation room")
+        COURT = "court", _("court-stationed mediation")
+        INDUSTRY = "industry", _("industry mediation committee")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    industry = models.CharField(
+        _("industry"), max_length=40, blank=True, help_text=_("for industry committees: medical, labour, ...")
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="mediation_organisations"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="OrganisationMember", related_name="mediation_organisations"
+    )
+
+    SCOPE_AREA_FIELD = "area"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mediation organisation")
+        verbose_name_plural = _("mediation organisations")
+        ordering = ["area__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "name"], name="mediation_org_unique_name_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationMember(models.Model):
+    """A mediator in an organisation; ``is_head`` marks the head (主任) of the organisation."""
+
+    organisation = models.ForeignKey(
+        MediationOrganisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mediation_memberships"
+    )
+    is_head = models.BooleanField(_("head of the organisation"), default=False)
+    joined_on = models.DateField(_("joined on"), default=dt.date.today)
+
+    class Meta:
+        verbose_name = _("organisation member")
+        verbose_name_plural = _("organisation members")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="mediation_member_unique")
+        ]
+        indexes = [models.Index(fields=["user", "organisation"], name="mediation_member_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation}"
+
+
+class DisputeCategory(models.Model):
+    """A kind of dispute, as in the official monthly reports (editable in the admin)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dispute category")
+        verbose_name_plural = _("dispute categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _memberships(user: User) -> list[OrganisationMember]:
+    """The user's organisation memberships, loaded once per user object (like memberships_cached)."""
+    cached = getattr(user, "_mediation_memberships_cache", None)
+    if cached is None:
+        cached = (
+            list(OrganisationMember.objects.filter(user=user, organisation__is_active=True))
+            if getattr(user, "is_authenticated", False)
+            else []
+        )
+        user._mediation_memberships_cache = cached
+    return cached
+
+
+def member_organisation_ids(user: User) -> set[int]:
+    return {m.organisation_id for m in _memberships(user)}
+
+
+def head_organisation_ids(user: User) -> set[int]:
+    return {m.organisation_id for m in _memberships(user) if m.is_head}
+
+
+class DisputeCaseQuerySet(ScopedQuerySet):
+    def visible_to(self, user: Any) -> DisputeCaseQuerySet:
+        """Mediators see their organisations' cases (and cases assigned to them); district staff
+        (handlers, analysts, admins) read the cases in their area subtree. Nobody else sees any.
+
+        Mediators are deliberately *not* scoped by area: a street centre's mediator must not read
+        the community committee's files just because the community lies in the street."""
+        if getattr(user, "is_superuser", False) and user.is_active:
+            return self
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        q = Q(pk__in=[])
+        orgs = member_organisation_ids(user)
+        if orgs:
+            q |= Q(organisation_id__in=orgs)
+        q |= Q(mediator=user)
+        if user.has_role(*READER_ROLES):
+            area_q = scope_q(user, "area", READER_ROLES)
+            if area_q is not None:
+                q |= area_q
+        return self.filter(q)
+
+    def open(self) -> DisputeCaseQuerySet:
+        return self.filter(status__in=DisputeCase.OPEN_STATUSES)
+
+    def overdue(self, now: dt.datetime | None = None) -> DisputeCaseQuerySet:
+        # Served by the partial index dispute_open_due.
+        return self.filter(status__in=DisputeCase.RUNNING_STATUSES, due_at__lt=now or timezone.now())
+
+    def confirmation_closing(self, now: dt.datetime | None = None) -> DisputeCaseQuerySet:
+        """Successful cases whose judicial-confirmation window ends within CONFIRMATION_WARN_DAYS and
+        no application was made yet (index dispute_confirmation_due)."""
+        today = timezone.localdate(now or timezone.now())
+        return self.filter(
+            outcome__in=DisputeCase.SUCCESS_OUTCOMES,
+            judicial_status=DisputeCase.Judicial.NONE,
+            confirmation_due__gte=today,
+            confirmation_due__lte=today + dt.timedelta(days=CONFIRMATION_WARN_DAYS),
+        )
+
+    def with_relations(self) -> DisputeCaseQuerySet:
+        return self.select_related("category", "area", "organisation", "mediator", "incident")
+
+
+class DisputeCase(models.Model):
+    """One dispute, from intake to outcome, agreement and judicial confirmation."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("registered")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        IN_MEDIATION = "in_mediation", _("in mediation")
+        CONCLUDED = "concluded", _("concluded")
+        CLOSED = "closed", _("closed")
+
+    class Origin(models.TextChoices):
+        OWN_INITIATIVE = "own_initiative", _("own initiative")
+        APPLICATION = "application", _("party's application")
+        POLICE = "police", _("referred by police")
+        COURT = "court", _("referred by court")
+        PETITION_OFFICE = "petition_office", _("referred by petition office")
+        GRID_INCIDENT = "grid_incident", _("grid incident")
+
+    class Outcome(models.TextChoices):
+        SUCCESS_WRITTEN = "success_written", _("success: written agreement")
+        SUCCESS_ORAL = "success_oral", _("success: oral agreement")
+        FAILURE = "failure", _("failure")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        REFUSED = "refused", _("one party refuses mediation")
+
+    class Judicial(models.TextChoices):
+        NONE = "", _("not applied")
+        APPLIED = "applied", _("applied")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("rejected")
+
+    class FollowUp(models.TextChoices):
+        PERFORMED = "performed", _("performed")
+        PARTLY = "partly", _("partly performed")
+        NOT_PERFORMED = "not_performed", _("not performed")
+
+    class Route(models.TextChoices):
+        LITIGATION = "litigation", _("litigation")
+        ARBITRATION = "arbitration", _("arbitration")
+        ADMINISTRATIVE = "administrative", _("administrative handling")
+
+    OPEN_STATUSES = ("registered", "accepted", "in_mediation")
+    RUNNING_STATUSES = ("accepted", "in_mediation")  # the one-month clock runs
+    SUCCESS_OUTCOMES = ("success_written", "success_oral")
+    RATED_OUTCOMES = ("success_written", "success_oral", "failure")  # success rate denominator
+
+    code = models.CharField(_("number"), max_length=20, unique=True)
+    category = models.ForeignKey(
+        DisputeCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
+    )
+    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices)
+    referral_reference = models.CharField(
+        _("referring record"), max_length=60, blank=True, help_text=_("number of the referring record")
+    )
+    # The grid incident this case came from (one case per incident); the incident page reads it back
+    # through ``mediation.selectors.dispute_for_incident``.
+    incident = models.OneToOneField(
+        "grids.Incident",
+        verbose_name=_("grid incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispute_case",
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="dispute_cases"
+    )
+    description = models.TextField(_("description"))
+    amount = models.DecimalField(
+        _("amount in dispute (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    persons_involved = models.PositiveIntegerField(_("people involved"), default=2)
+    risk_violence = models.BooleanField(_("may turn violent"), default=False)
+    risk_group = models.BooleanField(_("group dispute"), default=False)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        MediationOrganisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mediator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispute_cases",
+    )
+    status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.REGISTERED)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("conclude by"), null=True, blank=True)
+    extended = models.BooleanField(_("time limit extended"), default=False)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    suggested_route = models.CharField(_("route suggested"), max_length=200, blank=True)
+
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+    concluded_on_time = models.BooleanField(_("concluded on time"), null=True, blank=True)
+    other_routes = models.JSONField(_("other routes explained"), default=list, blank=True)
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    # The agreement (调解协议书 or the mediator's record of an oral agreement).
+    agreement_facts = models.TextField(_("facts and responsibilities"), blank=True)
+    agreement_terms = models.TextField(_("terms agreed"), blank=True)
+    agreement_amount = models.DecimalField(
+        _("amount agreed (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    performance_method = models.CharField(_("how it is carried out"), max_length=200, blank=True)
+    performance_due = models.DateField(_("carried out by"), null=True, blank=True)
+    agreement_effective_on = models.DateField(_("agreement effective on"), null=True, blank=True)
+    confirmation_due = models.DateField(_("judicial confirmation window ends"), null=True, blank=True)
+    judicial_status = models.CharField(
+        _("judicial confirmation"), max_length=10, choices=Judicial.choices, blank=True, default=""
+    )
+    judicial_applied_on = models.DateField(_("applied to court on"), null=True, blank=True)
+    judicial_decided_on = models.DateField(_("court decided on"), null=True, blank=True)
+    follow_up = models.CharField(_("follow-up"), max_length=14, choices=FollowUp.choices, blank=True)
+    follow_up_at = models.DateTimeField(_("followed up at"), null=True, blank=True)
+    # Escalation duty (防止民转刑, 群体性纠纷化解).
+    escalation_prevented = models.BooleanField(_("criminal escalation prevented"), default=False)
+    escalation_persons = models.PositiveIntegerField(_("persons (escalation prevented)"), default=0)
+    group_defused = models.BooleanField(_("group dispute defused"), default=False)
+    group_persons = models.PositiveIntegerField(_("persons (group dispute)"), default=0)
+    prevention_recorded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = DisputeCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dispute case")
+        verbose_name_plural = _("dispute cases")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="dispute_status_received"),
+            models.Index(
+                fields=["status", "due_at"], name="dispute_open_due", condition=Q(due_at__isnull=False)
+            ),
+            models.Index(fields=["organisation", "status"], name="dispute_org_status"),
+            models.Index(fields=["mediator", "status", "due_at"], name="dispute_mediator_status"),
+            models.Index(fields=["area", "-received_at"], name="dispute_area_received"),
+            models.Index(fields=["category", "-received_at"], name="dispute_category_received"),
+            models.Index(fields=["origin", "-received_at"], name="dispute_origin_received"),
+            models.Index(fields=["received_at"], name="dispute_received_at"),
+            models.Index(fields=["outcome", "concluded_at"], name="dispute_outcome_concluded"),
+            models.Index(fields=["concluded_at"], name="dispute_concluded_at"),
+            models.Index(
+                fields=["confirmation_due"],
+                name="dispute_confirmation_due",
+                condition=Q(confirmation_due__isnull=False),
+            ),
+            models.Index(
+                fields=["prevention_recorded_at"],
+                name="dispute_prevention_at",
+                condition=Q(prevention_recorded_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    # --- derived -------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.due_at and self.status in self.RUNNING_STATUSES and self.due_at < timezone.now())
+
+    @property
+    def is_success(self) -> bool:
+        return self.outcome in self.SUCCESS_OUTCOMES
+
+    @property
+    def confirmation_days_left(self) -> int | None:
+        """Days left to apply for judicial confirmation (None when it no longer applies)."""
+        if not self.is_success or self.judicial_status or self.confirmation_due is None:
+            return None
+        return (self.confirmation_due - timezone.localdate()).days
+
+    @property
+    def confirmation_closing(self) -> bool:
+        left = self.confirmation_days_left
+        return left is not None and 0 <= left <= CONFIRMATION_WARN_DAYS
+
+    def other_route_labels(self) -> list[str]:
+        return [str(self.Route(r).label) for r in self.other_routes if r in self.Route.values]
+
+    # --- the state machine ---------------------------------------------------------------------
+
+    def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> DisputeEvent:
+        """Perform ``action``: the one place a case's workflow state changes.
+
+        The row is re-read under ``select_for_update`` so two people acting at once serialise and the
+        second sees the first's result (409 if its move no longer applies); the event row is written
+        in the same transaction; only the changed columns are saved."""
+        with transaction.atomic():
+            locked = (
+                DisputeCase.objects.select_for_update(of=("self",))
+                .select_related("organisation", "area", "category")
+                .get(pk=self.pk)
+            )
+            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        for f in self._meta.concrete_fields:
+            setattr(self, f.attname, getattr(locked, f.attname))
+        self._state.fields_cache = dict(locked._state.fields_cache)
+        return event
+
+    def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> DisputeEvent:
+        transition = WORKFLOW.check(action, self.status, self.get_status_display())
+        if not may_perform(actor, self, transition):
+            raise ActionForbidden(
+                gettext("Your role may not %(action)s this case.")
+                % {"action": ACTION_LABELS.get(action, action)}
+            )
+        now = timezone.now()
+        before = self.status
+        target = transition.target or self.status
+        changed: set[str] = set()
+        data: dict[str, Any] = {}
+        handler = getattr(self, f"_do_{action}")
+        handler(now=now, actor=actor, note=note, changed=changed, data=data, **fields)
+        if target != self.status:
+            self.status = target
+            changed.add("status")
+        if changed:
+            self.full_clean(exclude=["incident", "code"], validate_unique=False, validate_constraints=False)
+            self.save(update_fields=sorted(changed))
+        return DisputeEvent.objects.create(
+            case=self,
+            actor=actor,
+            at=now,
+            action=action,
+            from_status=before,
+            to_status=self.status,
+            note=note,
+            organisation_id=self.organisation_id,
+            data=data,
+        )
+
+    # Each ``_do_<action>`` validates the action's own fields (ActionInvalid names the field) and sets
+    # the columns; ``_apply`` saves them. Nothing is written before every check has passed.
+
+    def _mediator_of(self, value: Any, organisation: MediationOrganisation) -> User:
+        from governance.models import User
+
+        if value in (None, ""):
+            raise ActionInvalid("mediator", gettext("Choose the mediator."))
+        user = value if isinstance(value, User) else User.objects.filter(pk=value, is_active=True).first()
+        if (
+            user is None
+            or not OrganisationMember.objects.filter(organisation=organisation, user=user).exists()
+        ):
+            raise ActionInvalid("mediator", gettext("The mediator must be a member of the organisation."))
+        return user
+
+    def _do_accept(self, *, now, actor, note, changed, data, mediator=None, organisation=None, **_):
+        org = self.organisation
+        if organisation not in (None, ""):
+            org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
+            if org is not None and str(org.pk) != str(org_id):
+                raise ActionInvalid(
+                    "organisation", gettext("The case is with another organisation: transfer it instead.")
+                )
+            org = MediationOrganisation.objects.filter(pk=org_id, is_active=True).first()
+            if org is None or org.pk not in _acting_org_ids(actor):
+                raise ActionInvalid("organisation", gettext("Choose an organisation you belong to."))
+        if org is None:
+            raise ActionInvalid("organisation", gettext("Choose the organisation that takes the case."))
+        if (
+            mediator in (None, "")
+            and not _is_head(actor, org.pk)
+            and OrganisationMember.objects.filter(organisation=org, user=actor).exists()
+        ):
+            mediator = actor  # a mediator accepting a case takes it on themselves
+        chosen = self._mediator_of(mediator, org)
+        if chosen.pk != actor.pk and not (_is_head(actor, org.pk) or _is_superior(actor)):
+            raise ActionForbidden(gettext("Only the organisation head assigns a case to someone else."))
+        self.organisation, self.mediator = org, chosen
+        self.accepted_at = now
+        self.due_at = now + dt.timedelta(days=time_limit_days())
+        self.extended = False
+        changed |= {"organisation", "mediator", "accepted_at", "due_at", "extended"}
+        data["mediator"] = chosen.pk
+
+    def _do_decline(self, *, now, actor, note, changed, data, suggested_route="", **_):
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for declining the case."))
+        route = (suggested_route or "").strip()
+        if not route:
+            raise ActionInvalid("suggested_route", gettext("Suggest where the parties can turn instead."))
+        self.decline_reason, self.suggested_route = note, route[:200]
+        self.closed_at = now
+        changed |= {"decline_reason", "suggested_route", "closed_at"}
+
+    def _do_start(self, **_):
+        pass
+
+    def _do_record_session(self, **_):
+        pass  # the session row is written by the service in the same transaction
+
+    def _do_transfer(self, *, now, actor, note, changed, data, organisation=None, **_):
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for the transfer."))
+        if organisation in (None, ""):
+            raise ActionInvalid("organisation", gettext("Choose the organisation to transfer to."))
+        org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
+        org = MediationOrganisation.objects.filter(pk=org_id, is_active=True).first()
+        if org is None or org.pk == self.organisation_id:
+            raise ActionInvalid("organisation", gettext("Choose another active organisation."))
+        data["from_organisation"] = self.organisation_id
+        self.organisation, self.mediator = org, None
+        self.accepted_at = self.due_at = None
+        changed |= {"organisation", "mediator", "accepted_at", "due_at"}
+
+    def _do_reassign(self, *, now, actor, note, changed, data, mediator=None, **_):
+        chosen = self._mediator_of(mediator, self.organisation)
+        if chosen.pk == self.mediator_id:
+            raise ActionInvalid("mediator", gettext("The case is already assigned to this mediator."))
+        data["from_mediator"], data["mediator"] = self.mediator_id, chosen.pk
+        self.mediator = chosen
+        changed.add("mediator")
+
+    def _do_extend(self, *, now, actor, note, changed, data, consent=False, **_):
+        if self.extended:
+            raise TransitionNotAllowed(gettext("Cannot extend: the time limit was already extended once."))
+        if consent is not True:
+            raise ActionInvalid("consent", gettext("An extension needs both parties' consent."))
+        self.due_at = (self.due_at or now) + dt.timedelta(days=time_limit_days())
+        self.extended = True
+        changed |= {"due_at", "extended"}
+
+    def _do_conclude(
+        self,
+        *,
+        now,
+        actor,
+        note,
+        changed,
+        data,
+        outcome=None,
+        other_routes=None,
+        agreement_facts="",
+        agreement_terms="",
+        agreement_amount=None,
+        performance_method="",
+        performance_due=None,
+        agreement_effective_on=None,
+        **_,
+    ):
+        if outcome in (None, ""):
+            raise ActionInvalid("outcome", gettext("Choose the outcome of the mediation."))
+        if outcome not in self.Outcome.values:
+            raise ActionInvalid("outcome", gettext("Unknown outcome %(o)s.") % {"o": outcome})
+        self.outcome = outcome
+        changed |= {"outcome", "concluded_at", "concluded_on_time", "outcome_note"}
+        if outcome in self.SUCCESS_OUTCOMES:
+            terms = (agreement_terms or "").strip()
+            if not terms:
+                raise ActionInvalid("agreement_terms", gettext("Write down the terms the parties agreed."))
+            if outcome == self.Outcome.SUCCESS_WRITTEN and not (performance_method or "").strip():
+                raise ActionInvalid(
+                    "performance_method", gettext("Say how and when the agreement is carried out.")
+                )
+            if agreement_amount in ("",):
+                agreement_amount = None
+            if agreement_amount is not None:
+                try:
+                    agreement_amount = Decimal(str(agreement_amount))
+                except ArithmeticError:
+                    raise ActionInvalid("agreement_amount", gettext("Enter an amount in yuan.")) from None
+                if agreement_amount < 0 or not agreement_amount.is_finite():
+                    raise ActionInvalid("agreement_amount", gettext("The amount cannot be negative."))
+            # An oral agreement takes effect the same day; a written one when all have signed and
+            # the committee has sealed it (by default the day of conclusion).
+            effective = agreement_effective_on or timezone.localdate(now)
+            if isinstance(effective, str):
+                try:
+                    effective = dt.date.fromisoformat(effective)
+                except ValueError:
+                    raise ActionInvalid(
+                        "agreement_effective_on", gettext("Enter a date as YYYY-MM-DD.")
+                    ) from None
+            if effective > timezone.localdate(now):
+                raise ActionInvalid(
+                    "agreement_effective_on", gettext("The agreement cannot take effect in the future.")
+                )
+            if outcome == self.Outcome.SUCCESS_ORAL:
+                effective = timezone.localdate(now)
+            self.agreement_facts = (agreement_facts or "").strip()
+            self.agreement_terms = terms
+            self.agreement_amount = agreement_amount
+            self.performance_method = (performance_method or "").strip()[:200]
+            self.performance_due = performance_due or None
+            self.agreement_effective_on = effective
+            self.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+            changed |= {
+                "agreement_facts", "agreement_terms", "agreement_amount", "performance_method",
+                "performance_due", "agreement_effective_on", "confirmation_due",
+            }  # fmt: skip
+        elif outcome == self.Outcome.FAILURE:
+            routes = [r for r in (other_routes or []) if r]
+            unknown = [r for r in routes if r not in self.Route.values]
+            if not routes or unknown:
+                raise ActionInvalid(
+                    "other_routes",
+                    gettext(
+                        "Say which other routes the parties were told of: litigation, arbitration, administrative."
+                    ),
+                )
+            self.other_routes = sorted(set(routes))
+            changed.add("other_routes")
+        self.outcome_note = note
+        self.concluded_at = now
+        self.concluded_on_time = self.due_at is None or now <= self.due_at
+        data["outcome"] = outcome
+
+    def _do_apply_confirmation(self, *, now, actor, note, changed, data, applied_on=None, **_):
+        if not self.is_success:
+            raise TransitionNotAllowed(gettext("Only a successful mediation's agreement can be confirmed."))
+        if self.judicial_status:
+            raise TransitionNotAllowed(
+                gettext("Cannot apply: judicial confirmation is already %(s)s.")
+                % {"s": self.get_judicial_status_display()}
+            )
+        applied_on = applied_on or timezone.localdate(now)
+        if self.confirmation_due and applied_on > self.confirmation_due:
+            raise ActionInvalid(
+                "applied_on",
+                gettext("The 30-day window for judicial confirmation ended on %(d)s.")
+                % {"d": self.confirmation_due.isoformat()},
+            )
+        self.judicial_status, self.judicial_applied_on = self.Judicial.APPLIED, applied_on
+        changed |= {"judicial_status", "judicial_applied_on"}
+
+    def _do_record_confirmation(self, *, now, actor, note, changed, data, result=None, **_):
+        if self.judicial_status != self.Judicial.APPLIED:
+            raise TransitionNotAllowed(
+                gettext("Cannot record the court's decision: no application was made.")
+            )
+        if result not in (self.Judicial.CONFIRMED, self.Judicial.REJECTED):
+            raise ActionInvalid(
+                "result", gettext("Say whether the court confirmed or rejected the agreement.")
+            )
+        self.judicial_status, self.judicial_decided_on = result, timezone.localdate(now)
+        changed |= {"judicial_status", "judicial_decided_on"}
+        data["result"] = result
+
+    def _do_follow_up(self, *, now, actor, note, changed, data, performance=None, **_):
+        if not self.is_success:
+            raise TransitionNotAllowed(gettext("Follow-up visits check an agreement: this case has none."))
+        if performance not in self.FollowUp.values:
+            raise ActionInvalid(
+                "performance", gettext("Say whether the agreement was performed, partly or not.")
+            )
+        self.follow_up, self.follow_up_at = performance, now
+        changed |= {"follow_up", "follow_up_at"}
+        data["performance"] = performance
+
+    def _do_record_prevention(
+        self,
+        *,
+        now,
+        actor,
+        note,
+        changed,
+        data,
+        escalation_prevented=False,
+        escalation_persons=0,
+        group_defused=False,
+        group_persons=0,
+        **_,
+    ):
+        if not escalation_prevented and not group_defused:
+            raise ActionInvalid(
+                "escalation_prevented",
+                gettext("Record a prevented criminal escalation or a defused group dispute."),
+            )
+        for flag, persons, name in (
+            (escalation_prevented, escalation_persons, "escalation_persons"),
+            (group_defused, group_persons, "group_persons"),
+        ):
+            if flag and (not isinstance(persons, int) or persons < 1):
+                raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
+        self.escalation_prevented = bool(escalation_prevented)
+        self.escalation_persons = escalation_persons if escalation_prevented else 0
+        self.group_defused = bool(group_defused)
+        self.group_persons = group_persons if group_defused else 0
+        self.prevention_recorded_at = self.prevention_recorded_at or now
+        changed |= {
+            "escalation_prevented", "escalation_persons", "group_defused", "group_persons",
+            "prevention_recorded_at",
+        }  # fmt: skip
+
+    def _do_close(self, *, now, actor, note, changed, data, **_):
+        self.closed_at = now
+        changed.add("closed_at")
+
+
+WORKFLOW = Workflow(
+    [
+        Transition("accept", ["registered"], "accepted", [Role.MEDIATOR]),
+        Transition("decline", ["registered"], "declined", [Role.MEDIATOR]),
+        Transition("transfer", ["registered", "accepted", "in_mediation"], "registered", [Role.MEDIATOR]),
+        Transition("start", ["accepted"], "in_mediation", [Role.MEDIATOR]),
+        Transition("record_session", ["accepted", "in_mediation"], "in_mediation", [Role.MEDIATOR]),
+        Transition("reassign", ["accepted", "in_mediation"], None, [Role.MEDIATOR]),
+        Transition("extend", ["accepted", "in_mediation"], None, [Role.MEDIATOR]),
+        Transition(
+            "record_prevention", ["accepted", "in_mediation", "concluded", "closed"], None, [Role.MEDIATOR]
+        ),
+        Transition("conclude", ["in_mediation"], "concluded", [Role.MEDIATOR]),
+        Transition("apply_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
+        Transition("record_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
+        Transition("follow_up", ["concluded", "closed"], None, [Role.MEDIATOR]),
+        Transition("close", ["concluded"], "closed", [Role.MEDIATOR]),
+    ],
+    labels={
+        "accept": "accept",
+        "decline": "decline",
+        "transfer": "transfer",
+        "start": "start mediation",
+        "record_session": "record a session",
+        "reassign": "reassign",
+        "extend": "extend the time limit",
+        "record_prevention": "record escalation prevention",
+        "conclude": "conclude",
+        "apply_confirmation": "apply for judicial confirmation",
+        "record_confirmation": "record the court's decision",
+        "follow_up": "record a follow-up visit",
+        "close": "close",
+    },
+)
+
+ACTION_LABELS = {
+    "register": _("register"),
+    "accept": _("accept"),
+    "decline": _("decline"),
+    "transfer": _("transfer"),
+    "start": _("start mediation"),
+    "record_session": _("record a session"),
+    "reassign": _("reassign"),
+    "extend": _("extend the time limit"),
+    "record_prevention": _("record escalation prevention"),
+    "conclude": _("conclude"),
+    "apply_confirmation": _("apply for judicial confirmation"),
+    "record_confirmation": _("record the court's decision"),
+    "follow_up": _("record a follow-up visit"),
+    "close": _("close"),
+}
+
+# Actions open to any member of the case's organisation (intake); the rest need the assigned
+# mediator or the organisation head; reassignment only the head.
+MEMBER_ACTIONS = {"accept", "decline", "transfer"}
+HEAD_ACTIONS = {"reassign"}
+
+
+def _is_superior(user: User) -> bool:
+    return bool(getattr(user, "is_superuser", False) and user.is_active)
+
+
+def _is_head(user: User, organisation_id: int | None) -> bool:
+    return organisation_id is not None and organisation_id in head_organisation_ids(user)
+
+
+def _acting_org_ids(user: User) -> set[int]:
+    return member_organisation_ids(user)
+
+
+def may_perform(user: User, case: DisputeCase, transition: Transition) -> bool:
+    """Who may do what (scope is checked by the caller's selector):
+
+    * intake (accept, decline, transfer of a registered case): members of the case's organisation;
+      a case registered without organisation can be accepted by any mediator naming their own;
+    * reassignment: the organisation head;
+    * everything else: the assigned mediator or the organisation head.
+    District staff only read; superusers may act on everything."""
+    if _is_superior(user):
+        return True
+    if not user.has_role(Role.MEDIATOR) and not member_organisation_ids(user):
+        return False
+    action = transition.action
+    org_id = case.organisation_id
+    if action in HEAD_ACTIONS:
+        return _is_head(user, org_id)
+    if _is_head(user, org_id):
+        return True
+    if action in MEMBER_ACTIONS and case.status == DisputeCase.Status.REGISTERED:
+        return org_id in member_organisation_ids(user) if org_id else bool(member_organisation_ids(user))
+    return case.mediator_id == user.pk and (org_id is None or org_id in member_organisation_ids(user))
+
+
+def allowed_actions(user: User, case: DisputeCase) -> list[str]:
+    """Actions the user could take now (for buttons); the transition method re-checks everything."""
+    out = []
+    for t in WORKFLOW.available(case.status):
+        if t.action in ("apply_confirmation", "record_confirmation", "follow_up") and not case.is_success:
+            continue
+        if t.action == "apply_confirmation" and case.judicial_status:
+            continue
+        if t.action == "record_confirmation" and case.judicial_status != DisputeCase.Judicial.APPLIED:
+            continue
+        if t.action == "extend" and case.extended:
+            continue
+        if may_perform(user, case, t):
+            out.append(t.action)
+    return out
+
+
+def may_reveal(user: User, case: DisputeCase) -> bool:
+    """Parties' personal data may be unmasked only by the assigned mediator and the organisation head
+    (never by district staff, whatever their scope)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return (
+        case.mediator_id == user.pk and case.organisation_id in member_organisation_ids(user)
+    ) or _is_head(user, case.organisation_id)
+
+
+class DisputeParty(models.Model):
+    """A party to a dispute. Personal data is encrypted at rest (``governance.pii``); the ID number
+    also keeps a keyed hash so repeat parties can be matched without decrypting anything."""
+
+    class PartyRole(models.TextChoices):
+        APPLICANT = "applicant", _("applicant")
+        RESPONDENT = "respondent", _("respondent")
+        OTHER = "other", _("other party")
+
+    case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("role"), max_length=12, choices=PartyRole.choices)
+    name = pii.EncryptedTextField(_("name"))
+    id_number = pii.EncryptedTextField(_("ID number"), blank=True)
+    id_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone = pii.EncryptedTextField(_("phone"), blank=True)
+    address = pii.EncryptedTextField(_("address"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["case", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.masked_name}"
+
+    @property
+    def masked_name(self) -> str:
+        return pii.mask_name(self.name)
+
+    @property
+    def masked_id_number(self) -> str:
+        return pii.mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return pii.mask_phone(self.phone)
+
+    @property
+    def masked_address(self) -> str:
+        return pii.mask_address(self.address)
+
+    def masked(self) -> dict[str, str]:
+        return {
+            "id": self.pk,
+            "role": self.role,
+            "name": self.masked_name,
+            "id_number": self.masked_id_number,
+            "phone": self.masked_phone,
+            "address": self.masked_address,
+        }
+
+
+class DisputeSession(models.Model):
+    """One mediation session: when, where, who attended, what was said, what comes next."""
+
+    case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="sessions")
+    held_at = models.DateTimeField(_("held at"))
+    place = models.CharField(_("place"), max_length=200)
+    attendees = models.CharField(_("attendees"), max_length=400)
+    summary = models.TextField(_("summary"))
+    next_step = models.CharField(_("next step"), max_length=400, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mediation session")
+        verbose_name_plural = _("mediation sessions")
+        ordering = ["held_at", "id"]
+        indexes = [models.Index(fields=["case", "held_at"], name="dispute_session_case")]
+
+
+class DisputeEvent(models.Model):
+    """One step of a case's timeline: who did what, when, from which state to which."""
+
+    case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(_("action"), max_length=24)
+    from_status = models.CharField(max_length=14, blank=True)
+    to_status = models.CharField(max_length=14)
+    note = models.TextField(_("note"), blank=True)
+    organisation = models.ForeignKey(
+        MediationOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="dispute_event_timeline")]
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_status_label(self) -> str:
+        return str(DisputeCase.Status(self.from_status).label) if self.from_status else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(DisputeCase.Status(self.to_status).label)

@@ -1,0 +1,293 @@
+"""REST API of dispute cases (DESIGN.md section 7): list/register, detail, transition, sessions,
+and a reveal of one party's personal data (for the assigned mediator / organisation head, logged).
+
+Parties' personal data is masked in every response except the reveal's."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.access import get_visible_or_404
+from governance.services import client_ip
+from mediation import selectors, services
+from mediation.filters import DisputeFilter
+from mediation.models import DisputeCase, DisputeEvent, DisputeParty, DisputeSession, allowed_actions
+
+
+class MaskedPartySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    name = serializers.CharField(source="masked_name")
+    id_number = serializers.CharField(source="masked_id_number")
+    phone = serializers.CharField(source="masked_phone")
+    address = serializers.CharField(source="masked_address")
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    source = serializers.CharField(source="origin", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+    incident = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None)
+    mediator = serializers.CharField(source="mediator.username", read_only=True, default=None)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    parties = MaskedPartySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DisputeCase
+        fields = [
+            "code", "category", "category_name", "source", "referral_reference", "incident", "area",
+            "area_name", "description", "amount", "persons_involved", "risk_violence", "risk_group",
+            "received_at", "organisation", "organisation_name", "mediator", "status", "status_label",
+            "accepted_at", "due_at", "extended", "overdue", "outcome", "concluded_at", "concluded_on_time",
+            "judicial_status", "confirmation_due", "follow_up", "parties",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DisputeDetailSerializer(DisputeSerializer):
+    actions = serializers.SerializerMethodField()
+
+    class Meta(DisputeSerializer.Meta):
+        fields = [
+            *DisputeSerializer.Meta.fields,
+            "decline_reason", "suggested_route", "other_routes", "outcome_note", "agreement_facts",
+            "agreement_terms", "agreement_amount", "performance_method", "performance_due",
+            "agreement_effective_on", "judicial_applied_on", "judicial_decided_on", "follow_up_at",
+            "escalation_prevented", "escalation_persons", "group_defused", "group_persons", "closed_at",
+            "actions",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_actions(self, obj: DisputeCase) -> list[str]:
+        """The actions the requesting user may take now."""
+        return allowed_actions(self.context["request"].user, obj)
+
+
+class PartyInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=DisputeParty.PartyRole.choices)
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True)
+
+    class Meta:
+        model = DisputeSession
+        fields = ["id", "held_at", "place", "attendees", "summary", "next_step", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class DisputeListApi(generics.ListAPIView):
+    """Cases visible to the user (mediators: their organisations'; district staff: their area).
+    POST registers a case (mediators for their organisation, handlers for referrals)."""
+
+    serializer_class = DisputeSerializer
+    filterset_class = DisputeFilter
+
+    class InputSerializer(serializers.Serializer):
+        category = serializers.CharField(help_text="category code")
+        area = serializers.CharField(help_text="grid or community code")
+        source = serializers.CharField(
+            help_text="own_initiative, application, police, court, petition_office (grid incidents are "
+            "converted from the incident)"
+        )
+        description = serializers.CharField()
+        received_at = serializers.DateTimeField(required=False)
+        parties = PartyInputSerializer(many=True)
+        organisation = serializers.IntegerField(required=False, allow_null=True)
+        referral_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+        persons_involved = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+        risk_violence = serializers.BooleanField(required=False, default=False)
+        risk_group = serializers.BooleanField(required=False, default=False)
+
+    def get_queryset(self):
+        return selectors.dispute_list(self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: DisputeSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        case = services.dispute_register(
+            actor=request.user,
+            category=v["category"],
+            area=v["area"],
+            origin=v["source"],
+            description=v["description"],
+            parties=v["parties"],
+            received_at=v.get("received_at"),
+            organisation=v.get("organisation"),
+            referral_reference=v.get("referral_reference", ""),
+            amount=v.get("amount"),
+            persons_involved=v.get("persons_involved"),
+            risk_violence=v.get("risk_violence", False),
+            risk_group=v.get("risk_group", False),
+        )
+        case = selectors.dispute_get_for_user(request.user, case.code)
+        return Response(DisputeSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeDetailApi(generics.RetrieveAPIView):
+    serializer_class = DisputeDetailSerializer
+
+    def get_object(self):
+        return selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
+
+
+class DisputeTransitionApi(APIView):
+    """Perform one workflow action. 409 when the action is not allowed from the current state."""
+
+    class InputSerializer(serializers.Serializer):
+        action = serializers.CharField(
+            help_text="accept, decline, transfer, start, reassign, extend, record_prevention, conclude, "
+            "apply_confirmation, record_confirmation, follow_up, close"
+        )
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+        organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
+        mediator = serializers.IntegerField(required=False, help_text="accept / reassign: user id")
+        suggested_route = serializers.CharField(required=False, allow_blank=True, help_text="decline")
+        consent = serializers.BooleanField(required=False, help_text="extend: both parties consent")
+        outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, required=False)
+        other_routes = serializers.ListField(
+            child=serializers.ChoiceField(choices=DisputeCase.Route.choices), required=False
+        )
+        agreement_facts = serializers.CharField(required=False, allow_blank=True)
+        agreement_terms = serializers.CharField(required=False, allow_blank=True)
+        agreement_amount = serializers.DecimalField(
+            max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
+        )
+        performance_method = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        performance_due = serializers.DateField(required=False, allow_null=True)
+        agreement_effective_on = serializers.DateField(required=False, allow_null=True)
+        applied_on = serializers.DateField(required=False, help_text="apply_confirmation")
+        result = serializers.ChoiceField(choices=["confirmed", "rejected"], required=False)
+        performance = serializers.ChoiceField(choices=DisputeCase.FollowUp.choices, required=False)
+        escalation_prevented = serializers.BooleanField(required=False)
+        escalation_persons = serializers.IntegerField(required=False, min_value=0)
+        group_defused = serializers.BooleanField(required=False)
+        group_persons = serializers.IntegerField(required=False, min_value=0)
+
+    @extend_schema(request=InputSerializer, responses={200: DisputeDetailSerializer})
+    def post(self, request, code: str):
+        case = selectors.dispute_get_for_user(request.user, code, write=True)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        action = v.pop("action")
+        if action == "record_session":
+            # Sessions carry their own fields: one endpoint for them, not two ways to do it.
+            return Response(
+                {"detail": _("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        services.dispute_transition(case=case, actor=request.user, action=action, note=v.pop("note", ""), **v)
+        case = selectors.dispute_get_for_user(request.user, code)
+        return Response(DisputeDetailSerializer(case, context={"request": request}).data)
+
+
+class DisputeSessionListApi(generics.ListCreateAPIView):
+    """The case's sessions, oldest first; POST records one (the first moves the case into mediation)."""
+
+    serializer_class = SessionSerializer
+    pagination_class = None
+
+    class InputSerializer(serializers.Serializer):
+        held_at = serializers.DateTimeField()
+        place = serializers.CharField(max_length=200)
+        attendees = serializers.CharField(max_length=400)
+        summary = serializers.CharField()
+        next_step = serializers.CharField(required=False, allow_blank=True, max_length=400)
+
+    def get_queryset(self):
+        case = selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
+        return selectors.dispute_sessions(case)
+
+    @extend_schema(request=InputSerializer, responses={201: SessionSerializer})
+    def post(self, request, code: str):
+        case = selectors.dispute_get_for_user(request.user, code, write=True)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.dispute_record_session(case=case, actor=request.user, **data.validated_data)
+        return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.__str__", read_only=True)
+    action_label = serializers.CharField(read_only=True)
+    organisation = serializers.CharField(source="organisation.name", read_only=True, default=None)
+
+    class Meta:
+        model = DisputeEvent
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "action_label",
+            "from_status",
+            "to_status",
+            "note",
+            "organisation",
+        ]
+        read_only_fields = fields
+
+
+class DisputeEventListApi(generics.ListAPIView):
+    """The case's timeline, oldest first."""
+
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        case = selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
+        return selectors.dispute_events(case)
+
+
+class DisputePartyRevealApi(APIView):
+    """Unmask one party for the assigned mediator or the organisation head; the reveal is logged with
+    its reason. Others get 403 (they may see the case, masked)."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "RevealedParty",
+                {
+                    "id": serializers.IntegerField(),
+                    "role": serializers.CharField(),
+                    "name": serializers.CharField(),
+                    "id_number": serializers.CharField(),
+                    "phone": serializers.CharField(),
+                    "address": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def post(self, request, code: str, party_id: int):
+        case = selectors.dispute_get_for_user(request.user, code)
+        party = get_visible_or_404(case.parties.all(), pk=party_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        revealed = services.party_reveal(
+            case=case,
+            party=party,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+            ip_address=client_ip(request),
+        )
+        return Response(revealed)

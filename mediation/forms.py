@@ -1,0 +1,167 @@
+"""Forms of the mediation pages: validation of input only; the services decide and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import DisputeCase, DisputeCategory, DisputeParty
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+PARTY_SLOTS = 3  # the register form offers three party rows; more can be added via the API
+
+
+class RegisterForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=DisputeCategory.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Choose a category"),
+        error_messages={
+            "required": _("Choose a category."),
+            "invalid_choice": _("Unknown category; choose one from the list."),
+        },
+    )
+    origin = forms.ChoiceField(
+        label=_("Source"),
+        choices=[c for c in DisputeCase.Origin.choices if c[0] != DisputeCase.Origin.GRID_INCIDENT],
+    )
+    referral_reference = forms.CharField(label=_("Referring record (number)"), required=False, max_length=60)
+    area = forms.CharField(label=_("Grid or community code"), max_length=15)
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    description = forms.CharField(
+        label=_("What is the dispute about?"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    amount = forms.DecimalField(
+        label=_("Amount in dispute (yuan)"), required=False, min_value=0, max_digits=14
+    )
+    persons_involved = forms.IntegerField(label=_("People involved"), required=False, min_value=1)
+    risk_violence = forms.BooleanField(label=_("May turn violent"), required=False)
+    risk_group = forms.BooleanField(label=_("Group dispute"), required=False)
+    received_at = forms.DateTimeField(
+        label=_("Received at"), required=False, widget=DATETIME_WIDGET, input_formats=DATETIME_FORMATS
+    )
+
+    def __init__(self, *args, organisations=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", _("— my organisation —"))] + [
+            (str(o.pk), o.name) for o in organisations
+        ]
+        for i in range(PARTY_SLOTS):
+            required = i < 2
+            self.fields[f"party{i}_role"] = forms.ChoiceField(
+                label=_("Role"),
+                choices=DisputeParty.PartyRole.choices,
+                initial=["applicant", "respondent", "other"][i],
+                required=required,
+            )
+            self.fields[f"party{i}_name"] = forms.CharField(
+                label=_("Name"), max_length=100, required=required
+            )
+            self.fields[f"party{i}_id_number"] = forms.CharField(
+                label=_("ID number"), max_length=18, required=False
+            )
+            self.fields[f"party{i}_phone"] = forms.CharField(label=_("Phone"), max_length=20, required=False)
+            self.fields[f"party{i}_address"] = forms.CharField(
+                label=_("Address"), max_length=300, required=False
+            )
+
+    def party_rows(self) -> list[list]:
+        return [
+            [self[f"party{i}_{f}"] for f in ("role", "name", "id_number", "phone", "address")]
+            for i in range(PARTY_SLOTS)
+        ]
+
+    def parties(self) -> list[dict]:
+        d = self.cleaned_data
+        out = []
+        for i in range(PARTY_SLOTS):
+            if not d.get(f"party{i}_name"):
+                continue
+            out.append(
+                {f: d.get(f"party{i}_{f}", "") for f in ("role", "name", "id_number", "phone", "address")}
+            )
+        return out
+
+    def add_service_error(self, field: str, message: str) -> None:
+        """Map a service error key (``parties[1].id_number``) onto this form's field names."""
+        if field.startswith("parties[") and "]." in field:
+            index, name = field[len("parties[") :].split("].", 1)
+            field = f"party{index}_{name}"
+        if field == "source":
+            field = "origin"
+        self.add_error(field if field in self.fields else None, message)
+
+
+class ActionForm(forms.Form):
+    """The fields any workflow action may carry; which ones an action needs is the model's business."""
+
+    action = forms.CharField(max_length=24)
+    note = forms.CharField(required=False, max_length=4000)
+    organisation = forms.IntegerField(required=False)
+    mediator = forms.IntegerField(required=False)
+    suggested_route = forms.CharField(required=False, max_length=200)
+    consent = forms.BooleanField(required=False)
+    outcome = forms.ChoiceField(required=False, choices=[("", "")] + DisputeCase.Outcome.choices)
+    other_routes = forms.MultipleChoiceField(required=False, choices=DisputeCase.Route.choices)
+    agreement_facts = forms.CharField(required=False, max_length=8000)
+    agreement_terms = forms.CharField(required=False, max_length=8000)
+    agreement_amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    performance_method = forms.CharField(required=False, max_length=200)
+    performance_due = forms.DateField(required=False)
+    agreement_effective_on = forms.DateField(required=False)
+    applied_on = forms.DateField(required=False)
+    result = forms.ChoiceField(
+        required=False, choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")]
+    )
+    performance = forms.ChoiceField(required=False, choices=[("", "")] + DisputeCase.FollowUp.choices)
+    escalation_prevented = forms.BooleanField(required=False)
+    escalation_persons = forms.IntegerField(required=False, min_value=0)
+    group_defused = forms.BooleanField(required=False)
+    group_persons = forms.IntegerField(required=False, min_value=0)
+
+    def action_fields(self) -> dict:
+        """Only the fields that were given, so the model sees what the user actually sent."""
+        data = self.cleaned_data
+        out = {
+            k: v for k, v in data.items() if k not in ("action", "note") and v not in (None, "", [], False)
+        }
+        if self.data.get("consent") is not None:
+            out["consent"] = bool(data.get("consent"))
+        return out
+
+
+class SessionForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=DATETIME_WIDGET,
+        input_formats=DATETIME_FORMATS,
+        error_messages={"required": _("Give the date and time of the session.")},
+    )
+    place = forms.CharField(label=_("Place"), max_length=200)
+    attendees = forms.CharField(label=_("Attendees"), max_length=400)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
+    next_step = forms.CharField(label=_("Next step"), max_length=400, required=False)
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(label=_("Why do you need to see this?"), max_length=500)
+
+
+class IncidentConvertForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=DisputeCategory.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Choose a category"),
+    )
+    organisation = forms.ChoiceField(label=_("Organisation that takes the case"), required=False)
+
+    def __init__(self, *args, organisations=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", _("— decided at intake —"))] + [
+            (str(o.pk), f"{o.name} · {o.area.name}") for o in organisations
+        ]

@@ -1,0 +1,130 @@
+"""Scoped reads of the mediation app (STYLE.md "Access")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.access import get_visible_or_404
+from governance.models import Role, User
+from mediation.models import (
+    DisputeCase,
+    DisputeCategory,
+    DisputeEvent,
+    DisputeParty,
+    DisputeSession,
+    MediationOrganisation,
+    OrganisationMember,
+    head_organisation_ids,
+    member_organisation_ids,
+)
+
+ACTING_ROLES = {Role.MEDIATOR, Role.ADMIN}
+
+
+def dispute_list(user: User) -> QuerySet[DisputeCase]:
+    """Cases visible to ``user``, with what list rows show, in a constant number of queries."""
+    return (
+        DisputeCase.objects.visible_to(user)
+        .with_relations()
+        .prefetch_related(Prefetch("parties", queryset=DisputeParty.objects.order_by("position", "id")))
+    )
+
+
+def dispute_get_for_user(user: User, code: str, *, write: bool = False) -> DisputeCase:
+    """The case ``code`` if the user may see it (404 otherwise, same message for missing);
+    ``write=True`` also refuses read-only staff (handlers, analysts) with 403."""
+    case = get_visible_or_404(dispute_list(user), code=code)
+    if write and not (user.is_superuser or user.has_role(*ACTING_ROLES) or member_organisation_ids(user)):
+        raise PermissionDenied(_("Your role may only read dispute cases."))
+    return case
+
+
+def dispute_events(case: DisputeCase) -> QuerySet[DisputeEvent]:
+    return case.events.select_related("actor", "organisation")
+
+
+def dispute_sessions(case: DisputeCase) -> QuerySet[DisputeSession]:
+    return case.sessions.select_related("recorded_by")
+
+
+def dispute_for_incident(incident: Any) -> DisputeCase | None:
+    """Where a grid incident's dispute went: the case created from it, or None.
+
+    For the grids pages (grids may not import mediation models; the incident page calls this). It
+    returns number, status and organisation only: whether the reader may open the case is decided by
+    the case page itself (404 outside their scope)."""
+    if incident is None or getattr(incident, "pk", None) is None:
+        return None
+    return (
+        DisputeCase.objects.filter(incident_id=incident.pk)
+        .select_related("organisation")
+        .only("code", "status", "outcome", "organisation__name", "incident_id")
+        .first()
+    )
+
+
+def organisations_of(user: User) -> QuerySet[MediationOrganisation]:
+    return MediationOrganisation.objects.filter(pk__in=member_organisation_ids(user)).select_related("area")
+
+
+def organisation_get_for_head(user: User, pk: int) -> MediationOrganisation:
+    """The organisation page is for its head (and superusers); everyone else gets the same 404."""
+    qs = MediationOrganisation.objects.select_related("area")
+    if not user.is_superuser:
+        qs = qs.filter(pk__in=head_organisation_ids(user))
+    return get_visible_or_404(qs, pk=pk)
+
+
+def organisation_members(organisation: MediationOrganisation) -> list[OrganisationMember]:
+    return list(organisation.memberships.select_related("user").order_by("-is_head", "user__username"))
+
+
+def organisation_workload(organisation: MediationOrganisation) -> list[dict]:
+    """Per member: open cases, overdue ones, and cases concluded this month (one grouped query)."""
+    now = timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    counts = {
+        row["mediator_id"]: row
+        for row in DisputeCase.objects.filter(organisation=organisation, mediator__isnull=False)
+        .values("mediator_id")
+        .annotate(
+            open=Count("id", filter=Q(status__in=DisputeCase.OPEN_STATUSES)),
+            overdue=Count("id", filter=Q(status__in=DisputeCase.RUNNING_STATUSES, due_at__lt=now)),
+            concluded_month=Count("id", filter=Q(concluded_at__gte=month_start)),
+        )
+        .order_by()
+    }
+    rows = []
+    for m in organisation_members(organisation):
+        c = counts.get(m.user_id, {})
+        rows.append(
+            {
+                "member": m,
+                "open": c.get("open", 0),
+                "overdue": c.get("overdue", 0),
+                "concluded_month": c.get("concluded_month", 0),
+            }
+        )
+    return rows
+
+
+def active_categories() -> QuerySet[DisputeCategory]:
+    return DisputeCategory.objects.filter(is_active=True)
+
+
+def transfer_targets(case: DisputeCase) -> QuerySet[MediationOrganisation]:
+    # Organisations of the case's district (and city-wide ones): transfers cross committees and
+    # centres, not the whole city's list of ~2,000 bodies.
+    district_path = "/".join(case.area.path.split("/")[:2]) + "/"
+    return (
+        MediationOrganisation.objects.filter(is_active=True)
+        .filter(Q(area__path__startswith=district_path) | Q(area__level="city"))
+        .exclude(pk=case.organisation_id)
+        .select_related("area")
+        .order_by("area__code", "name")
+    )

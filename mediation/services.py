@@ -1,0 +1,374 @@
+"""Writes of the mediation app: registering a case (also from a grid incident), workflow actions,
+sessions, and reveals of parties' personal data. Pages and the API call these; the state machine
+itself is ``DisputeCase.transition``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance import pii
+from governance.access import area_in_scope
+from governance.models import Area, Role, User, next_number
+from governance.services import personal_data_reveal
+from mediation.models import (
+    DisputeCase,
+    DisputeCategory,
+    DisputeEvent,
+    DisputeParty,
+    DisputeSession,
+    MediationOrganisation,
+    may_reveal,
+    member_organisation_ids,
+)
+
+# Who may register a case: mediators (intake at their organisation) and handlers (referrals, e.g. a
+# grid incident of a dispute category); analysts only read.
+REGISTER_ROLES = {Role.MEDIATOR, Role.HANDLER, Role.ADMIN}
+MAX_PARTIES = 20
+
+
+def _resolve_category(value: Any) -> DisputeCategory:
+    if isinstance(value, DisputeCategory):
+        if value.is_active:
+            return value
+    elif value not in (None, ""):
+        lookup = Q(code=str(value))
+        if str(value).isdigit():
+            lookup |= Q(pk=int(value))
+        found = DisputeCategory.objects.filter(lookup, is_active=True).first()
+        if found is not None:
+            return found
+    else:
+        raise ValidationError({"category": [_("Choose a category.")]})
+    raise ValidationError({"category": [_("Unknown category %(c)s.") % {"c": value}]})
+
+
+def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation | None) -> Area:
+    if value in (None, ""):
+        raise ValidationError({"area": [_("Give the grid or community where the dispute arose.")]})
+    area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
+    if area is None or area.level not in (Area.Level.GRID, Area.Level.COMMUNITY):
+        raise ValidationError({"area": [_("Unknown grid or community %(a)s.") % {"a": value}]})
+    # A mediator registers for their organisation, which may serve a wider area than their own
+    # membership (a district centre), so the organisation's area counts as scope too.
+    in_scope = area_in_scope(actor, area, REGISTER_ROLES) or (
+        organisation is not None and area.path.startswith(organisation.area.path)
+    )
+    if not in_scope:
+        raise ValidationError({"area": [_("This place is outside your area.")]})
+    return area
+
+
+def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation | None:
+    """The organisation that receives the case. A mediator registers for their own organisation (the
+    only one, or the one named); a handler may name any active organisation or leave it open."""
+    mine = member_organisation_ids(actor)
+    if value in (None, ""):
+        if len(mine) == 1:
+            return MediationOrganisation.objects.select_related("area").get(pk=next(iter(mine)))
+        if len(mine) > 1:
+            raise ValidationError({"organisation": [_("Choose which of your organisations takes the case.")]})
+        return None
+    org_id = value.pk if isinstance(value, MediationOrganisation) else value
+    org = (
+        MediationOrganisation.objects.filter(pk=org_id, is_active=True).select_related("area").first()
+        if str(org_id).isdigit()
+        else None
+    )
+    if org is None:
+        raise ValidationError({"organisation": [_("Unknown organisation %(o)s.") % {"o": value}]})
+    if (
+        mine
+        and org.pk not in mine
+        and not actor.has_role(Role.HANDLER, Role.ADMIN)
+        and not actor.is_superuser
+    ):
+        raise ValidationError({"organisation": [_("A mediator registers cases for their own organisation.")]})
+    return org
+
+
+def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[str, list[str]]]:
+    """Validate every party; errors are keyed ``parties[i].field`` so the form/API can point at them."""
+    out: list[DisputeParty] = []
+    errors: dict[str, list[str]] = {}
+    parties = list(parties or [])
+    if len(parties) < 2:
+        errors["parties"] = [_("A mediation needs at least two parties.")]
+    if len(parties) > MAX_PARTIES:
+        errors["parties"] = [_("At most %(n)d parties.") % {"n": MAX_PARTIES}]
+    for i, raw in enumerate(parties):
+        key = f"parties[{i}]"
+        role = (raw.get("role") or "").strip()
+        name = (raw.get("name") or "").strip()
+        id_number = (raw.get("id_number") or "").strip()
+        phone = (raw.get("phone") or "").strip()
+        address = (raw.get("address") or "").strip()
+        if role not in DisputeParty.PartyRole.values:
+            errors[f"{key}.role"] = [_("Choose applicant, respondent or other party.")]
+        if not name:
+            errors[f"{key}.name"] = [_("Give the party's name.")]
+        elif len(name) > 100:
+            errors[f"{key}.name"] = [_("The name is too long.")]
+        if id_number:
+            try:
+                id_number = pii.validate_resident_id(id_number)
+            except ValidationError as exc:
+                errors[f"{key}.id_number"] = exc.messages
+        if phone:
+            try:
+                phone = pii.validate_phone(phone)
+            except ValidationError as exc:
+                errors[f"{key}.phone"] = exc.messages
+        if len(address) > 300:
+            errors[f"{key}.address"] = [_("The address is too long.")]
+        out.append(
+            DisputeParty(
+                role=role,
+                name=name,
+                id_number=id_number,
+                id_hash=pii.keyed_hash(id_number) if id_number else "",
+                phone=phone,
+                address=address,
+                position=i,
+            )
+        )
+    return out, errors
+
+
+@transaction.atomic
+def dispute_register(
+    *,
+    actor: User,
+    category: Any,
+    area: Any,
+    origin: str,
+    description: str,
+    parties: Iterable[dict],
+    received_at: dt.datetime | None = None,
+    organisation: Any = None,
+    referral_reference: str = "",
+    amount: Any = None,
+    persons_involved: int | None = None,
+    risk_violence: bool = False,
+    risk_group: bool = False,
+    incident: Any = None,
+) -> DisputeCase:
+    """Register a new case. Everything is validated before the number is taken (no gaps, nothing
+    saved on bad input); ValidationError maps field -> messages."""
+    if not (actor.is_superuser or actor.has_role(*REGISTER_ROLES) or member_organisation_ids(actor)):
+        raise PermissionDenied(_("Your role may not register dispute cases."))
+    errors: dict[str, list[str]] = {}
+    org = None
+    try:
+        org = _resolve_organisation(organisation, actor)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        category_obj = _resolve_category(category)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        area_obj = _resolve_area(area, actor, org)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if origin not in DisputeCase.Origin.values:
+        errors["source"] = [
+            _("Unknown source %(s)s; expected one of: %(all)s")
+            % {"s": origin, "all": ", ".join(DisputeCase.Origin.values)}
+        ]
+    elif origin == DisputeCase.Origin.GRID_INCIDENT and incident is None:
+        errors["source"] = [_("A case from a grid incident is created from the incident's page.")]
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Describe the dispute.")]
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + dt.timedelta(minutes=10):
+        errors["received_at"] = [_("The time received cannot be in the future.")]
+    if amount not in (None, ""):
+        try:
+            amount = Decimal(str(amount))
+            if amount < 0 or not amount.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ArithmeticError):
+            errors["amount"] = [_("Enter the amount in yuan (not negative).")]
+    else:
+        amount = None
+    party_rows, party_errors = _clean_parties(parties)
+    errors.update(party_errors)
+    if persons_involved in (None, ""):
+        persons_involved = max(len(party_rows), 2)
+    elif int(persons_involved) < len(party_rows):
+        errors["persons_involved"] = [_("At least as many people as parties are involved.")]
+    if errors:
+        raise ValidationError(errors)
+
+    case = DisputeCase(
+        code=next_number("DSP", now),
+        category=category_obj,
+        origin=origin,
+        referral_reference=(referral_reference or "").strip()[:60],
+        incident=incident,
+        area=area_obj,
+        description=description,
+        amount=amount,
+        persons_involved=int(persons_involved),
+        risk_violence=bool(risk_violence),
+        risk_group=bool(risk_group),
+        received_at=received_at,
+        registered_by=actor,
+        organisation=org,
+        status=DisputeCase.Status.REGISTERED,
+    )
+    case.full_clean(validate_unique=False, validate_constraints=False)  # the number is unique by construction
+    case.save()
+    for p in party_rows:
+        p.case = case
+    DisputeParty.objects.bulk_create(party_rows)
+    DisputeEvent.objects.create(
+        case=case,
+        actor=actor,
+        at=now,
+        action="register",
+        to_status=case.status,
+        organisation=org,
+        data={"origin": origin, "incident": getattr(incident, "code", None)},
+    )
+    return case
+
+
+@transaction.atomic
+def dispute_from_incident(
+    *,
+    actor: User,
+    incident: Any,
+    organisation: Any = None,
+    category: Any = None,
+    parties: Iterable[dict] = (),
+) -> DisputeCase:
+    """Turn a grid incident of a dispute category into a case in one step. The case keeps the
+    incident (``case.incident``; the incident page reads it back through the selector), takes its
+    grid, description and number as the referring record. An incident converts once."""
+    from grids.models import Incident
+
+    # Lock the incident row so two people converting at once create one case, not two.
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("category", "grid")
+        .get(pk=incident.pk)
+    )
+    if not incident.category.is_dispute:
+        raise ValidationError({"incident": [_("Only an incident of a dispute category becomes a case.")]})
+    existing = DisputeCase.objects.filter(incident=incident).first()
+    if existing is not None:
+        raise ValidationError(
+            {"incident": [_("This incident is already case %(code)s.") % {"code": existing.code}]}
+        )
+    parties = list(parties or [])
+    if not parties:
+        # The incident does not name the parties; the mediator completes them at intake. Placeholder
+        # rows keep "at least two parties" true and are clearly marked.
+        parties = [
+            {"role": DisputeParty.PartyRole.APPLICANT, "name": _("(to be completed)")},
+            {"role": DisputeParty.PartyRole.RESPONDENT, "name": _("(to be completed)")},
+        ]
+    return dispute_register(
+        actor=actor,
+        category=category or "other",
+        area=incident.grid,
+        origin=DisputeCase.Origin.GRID_INCIDENT,
+        description=incident.description,
+        parties=parties,
+        organisation=organisation,
+        referral_reference=incident.code,
+        incident=incident,
+    )
+
+
+@transaction.atomic
+def dispute_transition(
+    *, case: DisputeCase, actor: User, action: str, note: str = "", **fields: Any
+) -> DisputeEvent:
+    return case.transition(action=action, actor=actor, note=note, **fields)
+
+
+@transaction.atomic
+def dispute_record_session(
+    *,
+    case: DisputeCase,
+    actor: User,
+    held_at: dt.datetime | None,
+    place: str,
+    attendees: str,
+    summary: str,
+    next_step: str = "",
+) -> DisputeSession:
+    """Record a session; the first one moves an accepted case into mediation. Validation first, then
+    the transition (which checks state and role), then the row, all in one transaction."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if held_at is None:
+        errors["held_at"] = [_("Give the date and time of the session.")]
+    elif held_at > now + dt.timedelta(minutes=10):
+        errors["held_at"] = [_("A session cannot be recorded before it took place.")]
+    for name, value, message in (
+        ("place", place, _("Where was the session held?")),
+        ("attendees", attendees, _("Who attended?")),
+        ("summary", summary, _("Summarise the session.")),
+    ):
+        if not (value or "").strip():
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
+    case.transition(action="record_session", actor=actor, note=(next_step or "").strip()[:400])
+    session = DisputeSession(
+        case=case,
+        held_at=held_at,
+        place=place.strip()[:200],
+        attendees=attendees.strip()[:400],
+        summary=summary.strip(),
+        next_step=(next_step or "").strip()[:400],
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    session.full_clean()
+    session.save()
+    return session
+
+
+def party_reveal(
+    *, case: DisputeCase, party: DisputeParty, actor: User, reason: str, ip_address: str | None = None
+) -> dict[str, str]:
+    """Unmask one party's personal data for the assigned mediator or the organisation head, writing
+    the access log first (no log, no data)."""
+    if party.case_id != case.pk:
+        raise PermissionDenied(_("This person is not a party to the case."))
+    if not may_reveal(actor, case):
+        raise PermissionDenied(
+            _("Only the assigned mediator and the organisation head may see parties' personal data.")
+        )
+    personal_data_reveal(
+        actor=actor,
+        obj=party,
+        record=case.code,
+        fields=list(DisputeParty.PERSONAL_FIELDS),
+        reason=reason,
+        ip_address=ip_address,
+    )
+    return {
+        "id": party.pk,
+        "role": party.role,
+        "name": party.name,
+        "id_number": party.id_number,
+        "phone": party.phone,
+        "address": party.address,
+    }

@@ -1,0 +1,398 @@
+"""Pages of the mediation app: the mediator's home, the case list, registering a case, the case page
+(parties masked with a logged reveal, timeline, sessions, outcome, agreement, judicial confirmation,
+follow-up), the printable agreement, the organisation head's page and the conversion of a grid
+incident into a case."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.access import get_visible_or_404
+from governance.models import Role
+from governance.services import client_ip
+from governance.workflow import WorkflowError
+from mediation import selectors, services
+from mediation.filters import DisputeFilter
+from mediation.forms import ActionForm, IncidentConvertForm, RegisterForm, RevealForm, SessionForm
+from mediation.models import (
+    ACTION_LABELS,
+    CONFIRMATION_WARN_DAYS,
+    DisputeCase,
+    MediationOrganisation,
+    allowed_actions,
+    head_organisation_ids,
+    may_reveal,
+)
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{f}: {' '.join(v)}" if f != "__all__" else " ".join(v) for f, v in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The mediator's desk: my open cases by deadline (overdue first), agreements whose judicial
+    confirmation window is closing, and links to the organisations I head."""
+    user = request.user
+    if (
+        not selectors.organisations_of(user).exists()
+        and not user.has_role(Role.MEDIATOR)
+        and not user.is_superuser
+    ):
+        return redirect("mediation-cases")
+    now = timezone.now()
+    visible = selectors.dispute_list(user)
+    mine = list(visible.filter(mediator=user).open().order_by("due_at", "received_at")[:200])
+    intake = list(
+        visible.filter(
+            status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
+        ).order_by("received_at")[:50]
+    )
+    closing = list(
+        visible.filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
+        .confirmation_closing(now)
+        .order_by("confirmation_due")[:50]
+    )
+    return render(
+        request,
+        "mediation/home.html",
+        {
+            "mine": mine,
+            "overdue_count": sum(1 for c in mine if c.is_overdue),
+            "intake": intake,
+            "closing": closing,
+            "warn_days": CONFIRMATION_WARN_DAYS,
+            "organisations": list(selectors.organisations_of(user)),
+            "head_of": head_organisation_ids(user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    """All cases the user may read, filterable (district staff read statistics and progress here;
+    parties are always masked in lists)."""
+    params = request.GET.copy()
+    base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
+    filterset = DisputeFilter(params, queryset=base)
+    error = None
+    try:
+        qs = filterset.qs if filterset.is_valid() else base.none()
+    except Exception as exc:  # AreaSubtreeFilter raises a DRF ValidationError for an unknown area
+        qs, error = base.none(), str(getattr(exc, "detail", exc))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "mediation/list.html",
+        {
+            "page": page,
+            "cases": list(page.object_list),
+            "filterset": filterset,
+            "filter_errors": filterset.errors,
+            "error": error,
+            "query": query.urlencode(),
+            "params": params,
+            "statuses": DisputeCase.Status.choices,
+            "origins": DisputeCase.Origin.choices,
+            "outcomes": DisputeCase.Outcome.choices,
+            "categories": selectors.active_categories(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not (user.is_superuser or user.has_role(Role.MEDIATOR, Role.HANDLER, Role.ADMIN)):
+        raise PermissionDenied(_("Your role may not register dispute cases."))
+    organisations = list(selectors.organisations_of(user))
+    form = RegisterForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            case = services.dispute_register(
+                actor=user,
+                category=d["category"],
+                area=d["area"].strip(),
+                origin=d["origin"],
+                description=d["description"],
+                parties=form.parties(),
+                received_at=d.get("received_at"),
+                organisation=d.get("organisation") or None,
+                referral_reference=d.get("referral_reference", ""),
+                amount=d.get("amount"),
+                persons_involved=d.get("persons_involved"),
+                risk_violence=d.get("risk_violence", False),
+                risk_group=d.get("risk_group", False),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_service_error(field, error)
+        else:
+            messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
+            return redirect("mediation-case", code=case.code)
+    return render(
+        request,
+        "mediation/register.html",
+        {"form": form, "party_rows": form.party_rows()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
+    user = request.user
+    actions = allowed_actions(user, case)
+    members = []
+    if case.organisation_id and ({"accept", "reassign"} & set(actions)):
+        members = [m.user for m in selectors.organisation_members(case.organisation)]
+    return {
+        "case": case,
+        "parties": list(case.parties.all()),
+        "events": list(selectors.dispute_events(case)),
+        "sessions": list(selectors.dispute_sessions(case)),
+        "actions": actions,
+        "action_labels": ACTION_LABELS,
+        "can_reveal": may_reveal(user, case),
+        "can_session": "record_session" in actions,
+        "session_form": SessionForm(initial={"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
+        "members": members,
+        "transfer_targets": list(selectors.transfer_targets(case)) if "transfer" in actions else [],
+        "organisations": list(selectors.organisations_of(user))
+        if "accept" in actions and not case.organisation_id
+        else [],
+        "outcomes": DisputeCase.Outcome.choices,
+        "routes": DisputeCase.Route.choices,
+        "follow_ups": DisputeCase.FollowUp.choices,
+        "warn_days": CONFIRMATION_WARN_DAYS,
+        "today": timezone.localdate().isoformat(),
+    }
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.dispute_get_for_user(request.user, code)
+    return render(request, "mediation/case.html", _case_context(request, case))
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, code: str) -> HttpResponse:
+    """One workflow step from the case page."""
+    case = selectors.dispute_get_for_user(request.user, code, write=True)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("mediation-case", code=case.code)
+    try:
+        event = services.dispute_transition(
+            case=case,
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data.get("note", ""),
+            **form.action_fields(),
+        )
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(
+            request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
+        )
+        if event.action == "conclude" and case.is_success and case.confirmation_due:
+            messages.info(
+                request,
+                _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
+                % {"date": case.confirmation_due.isoformat()},
+            )
+    return redirect("mediation-case", code=case.code)
+
+
+@login_required
+@require_POST
+def case_session(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.dispute_get_for_user(request.user, code, write=True)
+    form = SessionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dispute_record_session(case=case, actor=request.user, **form.cleaned_data)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Session recorded."))
+            return redirect("mediation-case", code=case.code)
+    context = _case_context(request, case)
+    context["session_form"] = form
+    return render(request, "mediation/case.html", context, status=400)
+
+
+@login_required
+@require_POST
+def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
+    """Reveal one party's details (HTMX swaps the row); every reveal is logged with its reason."""
+    case = selectors.dispute_get_for_user(request.user, code)
+    party = get_visible_or_404(case.parties.all(), pk=party_id)
+    form = RevealForm(request.POST)
+    error = None
+    revealed = None
+    if not form.is_valid():
+        error = _("Say why you need to see this person's details.")
+    else:
+        try:
+            revealed = services.party_reveal(
+                case=case,
+                party=party,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            error = _errors_text(exc)
+    context = {"case": case, "party": party, "revealed": revealed, "reveal_error": error, "can_reveal": True}
+    if request.headers.get("HX-Request"):
+        # htmx swaps only 2xx answers: the row carries its own error message.
+        return render(request, "mediation/_party.html", context)
+    return render(request, "mediation/reveal.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def agreement_print(request: HttpRequest, code: str) -> HttpResponse:
+    """The agreement (调解协议书) on A4 for printing from the browser. Parties' full details appear
+    only for those allowed to reveal them, and printing them is logged as a reveal."""
+    case = selectors.dispute_get_for_user(request.user, code)
+    if not case.is_success:
+        raise Http404(_("This case has no agreement."))
+    parties = list(case.parties.all())
+    full = may_reveal(request.user, case)
+    if full:
+        from governance.services import personal_data_reveal
+
+        for p in parties:
+            personal_data_reveal(
+                actor=request.user,
+                obj=p,
+                record=case.code,
+                fields=list(p.PERSONAL_FIELDS),
+                reason=_("printing the mediation agreement"),
+                ip_address=client_ip(request),
+            )
+    return render(request, "mediation/agreement.html", {"case": case, "parties": parties, "full": full})
+
+
+@login_required
+@require_GET
+def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """For the head: every case of the organisation, reassignment, and workload per mediator."""
+    organisation = selectors.organisation_get_for_head(request.user, pk)
+    params = request.GET.copy()
+    if not params:
+        params["open"] = "true"
+    base = (
+        selectors.dispute_list(request.user)
+        .filter(organisation=organisation)
+        .order_by("due_at", "-received_at")
+    )
+    filterset = DisputeFilter(params, queryset=base)
+    try:
+        qs = filterset.qs if filterset.is_valid() else base.none()
+    except Exception:  # unknown area code in the filter
+        qs = base.none()
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    members = selectors.organisation_members(organisation)
+    return render(
+        request,
+        "mediation/organisation.html",
+        {
+            "organisation": organisation,
+            "workload": selectors.organisation_workload(organisation),
+            "page": page,
+            "cases": list(page.object_list),
+            "members": [m.user for m in members],
+            "params": params,
+            "statuses": DisputeCase.Status.choices,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
+    """Turn a grid incident of a dispute category into a case in one step (handlers and mediators
+    who can see the incident). If it was converted already, go to its case."""
+    from grids.models import Incident  # mediation knows grids, never the reverse
+
+    user = request.user
+    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)):
+        raise PermissionDenied(_("Your role may not register dispute cases."))
+    incident = get_visible_or_404(
+        Incident.objects.visible_to(user).select_related("category", "grid"), code=incident_code
+    )
+    existing = selectors.dispute_for_incident(incident)
+    if existing is not None:
+        messages.info(request, _("This incident is already case %(code)s.") % {"code": existing.code})
+        return redirect("mediation-case", code=existing.code)
+    district_path = "/".join(incident.grid.path.split("/")[:2]) + "/"
+    organisations = list(
+        MediationOrganisation.objects.filter(is_active=True, area__path__startswith=district_path)
+        .filter(
+            Q(pk__in=selectors.member_organisation_ids(user))
+            | Q(area__path__in=_ancestor_paths(incident.grid.path))
+        )
+        .select_related("area")
+        .order_by("-area__depth", "name")
+    )
+    form = IncidentConvertForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.dispute_from_incident(
+                actor=user,
+                incident=incident,
+                organisation=form.cleaned_data.get("organisation") or None,
+                category=form.cleaned_data["category"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(
+                request,
+                _("Case %(code)s created from incident %(inc)s.") % {"code": case.code, "inc": incident.code},
+            )
+            return redirect("mediation-case", code=case.code)
+    return render(
+        request,
+        "mediation/from_incident.html",
+        {"incident": incident, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = path.strip("/").split("/")
+    return ["/".join(codes[: i + 1]) + "/" for i in range(len(codes))]

@@ -48,6 +48,20 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
     )
     phone.wait_for_timeout(400)  # let Leaflet's zoom animation finish before the picture
     screenshot(phone, "grids-report-phone")
+    # No network: the page says so in words and keeps everything that was typed.
+    phone.route(
+        "**/grids/report/",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    phone.click("#report-submit")
+    phone.wait_for_selector("#report-status.grids-alert-error")
+    assert "network" in phone.inner_text("#report-status").lower() or "网络" in phone.inner_text(
+        "#report-status"
+    )
+    assert phone.input_value("#id_description") == "3号楼楼道堆放杂物"
+    assert not Incident.objects.exists()
+    phone.unroute("**/grids/report/")
+    phone.js_errors.clear()  # the aborted request is logged as a console error by design
     phone.click("#report-submit")
     phone.wait_for_selector("#incident-number")
     code = phone.inner_text("#incident-number")

@@ -363,6 +363,19 @@ class Incident(models.Model):
 
 SUPERVISION = frozenset({Role.HANDLER})
 
+ACTION_LABELS = {
+    "report": _("report"),
+    "accept": _("accept"),
+    "reject": _("reject"),
+    "escalate": _("escalate"),
+    "dispatch": _("dispatch"),
+    "handle": _("start handling"),
+    "feedback": _("feed back"),
+    "verify": _("verify"),
+    "close": _("close"),
+    "evaluate": _("evaluate"),
+}
+
 WORKFLOW = Workflow(
     [
         # Supervision (accept, verify, close) and command (dispatch, feedback) are different duties
@@ -379,31 +392,8 @@ WORKFLOW = Workflow(
         Transition("close", ["verified"], "closed", [Role.HANDLER]),
         Transition("evaluate", ["closed"], "evaluated", [Role.GRID_WORKER, Role.HANDLER]),
     ],
-    labels={
-        "accept": "accept",
-        "reject": "reject",
-        "escalate": "escalate",
-        "dispatch": "dispatch",
-        "handle": "start handling",
-        "feedback": "feed back",
-        "verify": "verify",
-        "close": "close",
-        "evaluate": "evaluate",
-    },
+    labels=ACTION_LABELS,
 )
-
-ACTION_LABELS = {
-    "report": _("report"),
-    "accept": _("accept"),
-    "reject": _("reject"),
-    "escalate": _("escalate"),
-    "dispatch": _("dispatch"),
-    "handle": _("start handling"),
-    "feedback": _("feed back"),
-    "verify": _("verify"),
-    "close": _("close"),
-    "evaluate": _("evaluate"),
-}
 
 
 def _holds(user: User, role: str, *, area_path_prefix_of: str, min_depth: int | None = None, max_depth=None):
@@ -431,6 +421,8 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
         m.role == Role.ADMIN and incident.grid.path.startswith(m.area.path) for m in user.memberships_cached()
     ):
         return True
+    if not user.has_role(*transition.roles):  # the table's roles first, then level and grid rules
+        return False
     action = transition.action
     level_depth = LEVEL_DEPTH[incident.level]
     grid_path = incident.grid.path

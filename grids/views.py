@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.models import Area, Department, Role
 from governance.workflow import ActionInvalid, WorkflowError
@@ -179,8 +180,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     error = None
     try:
         qs = filterset.qs if filterset.is_valid() else selectors.incident_list(request.user).none()
-    except Exception as exc:  # AreaSubtreeFilter raises a DRF ValidationError for an unknown area
-        qs, error = selectors.incident_list(request.user).none(), str(getattr(exc, "detail", exc))
+    except DRFValidationError as exc:  # AreaSubtreeFilter's answer to an unknown area code
+        qs, error = (
+            selectors.incident_list(request.user).none(),
+            " ".join(str(m) for msgs in exc.detail.values() for m in msgs),
+        )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()

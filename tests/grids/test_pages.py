@@ -187,3 +187,28 @@ def test_home_sections_and_navigation(cast, client, report):
     html = client.get("/").content.decode()
     assert "/grids/my/" in html and "/grids/report/" in html
     assert client.get("/grids/").url == "/grids/my/"
+
+
+@pytest.mark.django_db
+def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
+    report()
+    client.force_login(cast.street_handler)
+    response = client.get("/grids/inbox/?area=000")
+    assert response.status_code == 200
+    assert "Unknown area code 000" in response.content.decode()
+    assert 'id="row-INC-' not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_incident_page_query_count_does_not_grow_with_the_timeline(
+    cast, client, incident_in, django_assert_max_num_queries
+):
+    short = incident_in("accepted")
+    long = incident_in("evaluated")
+    client.force_login(cast.community_handler)
+    with django_assert_max_num_queries(30) as few:
+        client.get(f"/grids/incidents/{short.code}/")
+    with django_assert_max_num_queries(
+        len(few.captured_queries) + 1
+    ):  # +1: the evaluated item shows no dispatch list
+        assert client.get(f"/grids/incidents/{long.code}/").status_code == 200

@@ -1,0 +1,358 @@
+"""Survey and police intake, and the storage of the rollup engine (DESIGN.md section 6).
+
+Intake
+    ``SurveyResponse`` (one answer sheet of a resident survey, raw answers kept so the distribution can
+    always be re-read) and ``PreventableCaseCount`` (police counts per area, month and kind), both
+    written by an ``ImportBatch`` that validated every row first.
+
+Rollup storage
+    ``MonthlyFact``        what each registered source yields: (indicator, area, month) numerator and
+                           denominator, at the area level the source reports (grid, community, ...).
+    ``IndicatorValue``     the published values for every area and period with ranks and changes.
+    ``RollupRun``          one run of the engine; at most one is ``running`` (a partial unique index).
+    ``IndicatorDefinition`` the registry mirrored in the database so the SQL can join on unit/direction.
+    ``AreaClosure``, ``PeriodMonth``, ``PeriodInfo``, ``BaseStage``, ``ValueStage``: working tables of a
+    run, rewritten inside the run's transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from governance.access import ScopedQuerySet
+from governance.models import Area
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+class SafetyAnswer(models.TextChoices):
+    """群众安全感: the five-point scale of the national statistics bureau, plus "don't know"."""
+
+    VERY_SAFE = "very_safe", _("very safe")  # 很安全
+    SAFE = "safe", _("safe")  # 安全
+    BASICALLY_SAFE = "basically_safe", _("basically safe")  # 基本安全
+    NOT_VERY_SAFE = "not_very_safe", _("not very safe")  # 不太安全
+    UNSAFE = "unsafe", _("unsafe")  # 不安全
+    DONT_KNOW = "dont_know", _("don't know")  # 不清楚
+
+
+class SatisfactionAnswer(models.TextChoices):
+    """Satisfaction with public-security work (群众满意度), same method."""
+
+    SATISFIED = "satisfied", _("satisfied")  # 满意
+    FAIRLY_SATISFIED = "fairly_satisfied", _("fairly satisfied")  # 比较满意
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")  # 基本满意
+    NOT_VERY_SATISFIED = "not_very_satisfied", _("not very satisfied")  # 不太满意
+    DISSATISFIED = "dissatisfied", _("dissatisfied")  # 不满意
+    DONT_KNOW = "dont_know", _("don't know")  # 不清楚
+
+
+class AgeGroup(models.TextChoices):
+    A16_24 = "16-24", "16-24"
+    A25_34 = "25-34", "25-34"
+    A35_44 = "35-44", "35-44"
+    A45_54 = "45-54", "45-54"
+    A55_64 = "55-64", "55-64"
+    A65 = "65+", "65+"
+
+
+# Defaults of the settings that say which answers count (DOMAIN.md: top three of five).
+DEFAULT_SAFE_ANSWERS = ("very_safe", "safe", "basically_safe")
+DEFAULT_SATISFIED_ANSWERS = ("satisfied", "fairly_satisfied", "basically_satisfied")
+DEFAULT_PREVENTABLE_CASE_KINDS = ("burglary", "home_robbery", "motor_vehicle_theft", "ebike_theft")
+
+
+def safe_answers() -> tuple[str, ...]:
+    return tuple(getattr(settings, "SURVEY_SAFE_ANSWERS", DEFAULT_SAFE_ANSWERS))
+
+
+def satisfied_answers() -> tuple[str, ...]:
+    return tuple(getattr(settings, "SURVEY_SATISFIED_ANSWERS", DEFAULT_SATISFIED_ANSWERS))
+
+
+def preventable_case_kinds() -> tuple[str, ...]:
+    return tuple(getattr(settings, "PREVENTABLE_CASE_KINDS", DEFAULT_PREVENTABLE_CASE_KINDS))
+
+
+class ImportBatch(models.Model):
+    """One accepted import (API upload or command): every row was valid, all were written together."""
+
+    class Kind(models.TextChoices):
+        SURVEY = "survey", _("survey responses")
+        CASE_COUNTS = "case_counts", _("preventable-case counts")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at"]
+
+
+class SurveyResponseQuerySet(ScopedQuerySet):
+    pass
+
+
+class SurveyResponse(models.Model):
+    """One respondent's answers in a safety/satisfaction survey (residents aged 16+, sampled per
+    district). The raw answers are kept; which of them count as "safe"/"satisfied" is a setting read
+    when the rollup runs, so changing it and rebuilding re-reads the same distribution."""
+
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"))
+    age_group = models.CharField(_("age group"), max_length=5, choices=AgeGroup.choices)
+    safety = models.CharField(_("safety answer"), max_length=20, choices=SafetyAnswer.choices)
+    satisfaction = models.CharField(
+        _("satisfaction answer"), max_length=20, choices=SatisfactionAnswer.choices
+    )
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.001"))],
+    )
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = SurveyResponseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        # The indicator sources filter by date range (dashboards/indicators.py).
+        indexes = [models.Index(fields=["date", "area"], name="survey_date_area")]
+
+
+class PreventableCaseCountQuerySet(ScopedQuerySet):
+    pass
+
+
+class PreventableCaseCount(models.Model):
+    """Police count of preventable cases (可防性案件: burglary, theft of vehicles...) for an area,
+    a month and a kind. Re-importing the same (area, month, kind) replaces the count (corrections)."""
+
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # first day of the month
+    kind = models.CharField(_("kind"), max_length=40)
+    count = models.PositiveIntegerField(_("count"))
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), db_index=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = PreventableCaseCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("preventable-case count")
+        verbose_name_plural = _("preventable-case counts")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "month", "kind"], name="casecount_unique_area_month_kind")
+        ]
+        indexes = [models.Index(fields=["month", "area"], name="casecount_month_area")]
+
+
+# --- rollup storage -------------------------------------------------------------------------------
+
+
+class RollupRun(models.Model):
+    """One run of the rollup engine. The partial unique index on ``status='running'`` is the lock:
+    a second trigger cannot insert its own running row, so runs never overlap (on SQLite and
+    PostgreSQL alike). A row left ``running`` by a killed worker is declared abandoned once it is
+    older than the task time limit."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCESS = "success", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("full rebuild")
+        INCREMENTAL = "incremental", _("incremental")
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    trigger = models.CharField(_("trigger"), max_length=20, default="command")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    since = models.DateField(_("since"), null=True, blank=True)
+    months = models.PositiveIntegerField(_("months refreshed"), default=0)
+    periods = models.PositiveIntegerField(_("periods recomputed"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)
+    statements = models.PositiveIntegerField(_("SQL statements"), default=0)
+    config_hash = models.CharField(max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("rollup run")
+        verbose_name_plural = _("rollup runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="running"), name="rollup_one_running"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-finished_at"], name="rollup_status_finished")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class IndicatorDefinition(models.Model):
+    """The registry (governance.indicators) mirrored at each run, so SQL can join on unit etc."""
+
+    code = models.CharField(max_length=60, primary_key=True)
+    unit = models.CharField(max_length=10)
+    direction = models.CharField(max_length=15)
+    factor = models.FloatField()  # 100 for percent, 10000 per 10k, 1 score, 0 for a plain count
+    min_sample = models.FloatField(default=0)
+    last_denominator = models.BooleanField(default=False)
+
+
+class MonthlyFact(models.Model):
+    """A source's row: numerator and denominator of an indicator for an area and a month."""
+
+    indicator = models.CharField(max_length=60)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    month = models.DateField()
+    numerator = models.FloatField()
+    denominator = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "area", "month"], name="fact_unique_ind_area_month")
+        ]
+        indexes = [models.Index(fields=["month"], name="fact_month")]
+
+
+class IndicatorValue(models.Model):
+    """The value of an indicator for an area and a period (DESIGN.md section 6).
+
+    ``rank`` is among the siblings (same parent) by the indicator's direction, ties share a rank
+    (1, 2, 2, 4); ``rank_of`` is how many siblings were ranked (areas below the minimum sample are
+    shown with a null rank). ``delta`` is in the indicator's unit (percentage points for a percent),
+    ``rank_change = previous_rank - rank`` (positive = moved up). ``parent`` and ``level`` copy the
+    area's so rankings and level lists are single-index reads.
+    """
+
+    indicator = models.CharField(_("indicator"), max_length=60)
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    level = models.CharField(_("level"), max_length=10)
+    period = models.CharField(_("period"), max_length=7)
+    period_type = models.CharField(_("period type"), max_length=7)
+    numerator = models.FloatField(_("numerator"))
+    denominator = models.FloatField(_("denominator"))
+    value = models.FloatField(_("value"), null=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+    rank_of = models.PositiveIntegerField(_("ranked siblings"), default=0)
+    previous_value = models.FloatField(null=True)
+    delta = models.FloatField(null=True)
+    previous_rank = models.PositiveIntegerField(null=True)
+    rank_change = models.IntegerField(null=True)
+    yoy_value = models.FloatField(null=True)
+    yoy_delta = models.FloatField(null=True)
+    run = models.ForeignKey(RollupRun, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    SCOPE_AREA_FIELD = "area"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "period", "area"], name="value_unique_ind_period_area"
+            )
+        ]
+        indexes = [
+            # stats/rankings: children of a parent in rank order
+            models.Index(fields=["indicator", "period", "parent", "rank"], name="value_ranking"),
+            # stats/values?level=
+            models.Index(fields=["indicator", "period", "level"], name="value_level"),
+            # stats/series: one area over time
+            models.Index(fields=["indicator", "area", "period_type", "period"], name="value_series"),
+            # stats/values?period= without indicator, and the run's delete of recomputed periods
+            models.Index(fields=["period"], name="value_period"),
+        ]
+
+
+class AreaClosure(models.Model):
+    """Each area paired with itself and every ancestor (rebuilt from Area.parent at each run)."""
+
+    area_id = models.IntegerField()
+    ancestor_id = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["area_id"], name="closure_area"),
+            models.Index(fields=["ancestor_id"], name="closure_ancestor"),
+        ]
+
+
+class PeriodMonth(models.Model):
+    """Which months each period (of every type) covers, for the months the facts span."""
+
+    period = models.CharField(max_length=7)
+    month = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "period"], name="periodmonth_month")]
+
+
+class PeriodInfo(models.Model):
+    """Every period the facts span, its previous and same-last-year periods, and whether this run
+    recomputes it."""
+
+    code = models.CharField(max_length=7, primary_key=True)
+    kind = models.CharField(max_length=7)
+    previous = models.CharField(max_length=7)
+    last_year = models.CharField(max_length=7)
+    affected = models.BooleanField(default=False)
+
+
+class BaseStage(models.Model):
+    """Per (indicator, source area, period): sums over the months, and the last month's denominator."""
+
+    indicator = models.CharField(max_length=60)
+    area_id = models.IntegerField()
+    period = models.CharField(max_length=7)
+    numerator = models.FloatField()
+    denominator = models.FloatField()
+    last_month = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["area_id"], name="basestage_area")]
+
+
+class ValueStage(models.Model):
+    """Per (indicator, area at every level, period): the summed numerator/denominator and value."""
+
+    indicator = models.CharField(max_length=60)
+    area_id = models.IntegerField()
+    parent_id = models.IntegerField(null=True)
+    level = models.CharField(max_length=10)
+    period = models.CharField(max_length=7)
+    period_type = models.CharField(max_length=7)
+    numerator = models.FloatField()
+    denominator = models.FloatField()
+    value = models.FloatField(null=True)
+    eligible = models.BooleanField(default=False)

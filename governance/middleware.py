@@ -19,3 +19,23 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """PostgreSQL text cannot hold NUL characters: a query string or path containing one is refused
+    with a 400 here, once, instead of a database error in whichever filter received it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+        ):
+            from django.http import JsonResponse
+            from django.utils.translation import gettext as _
+
+            return JsonResponse(
+                {"detail": _("The request contains a NUL character, which is never valid here.")}, status=400
+            )
+        return self.get_response(request)

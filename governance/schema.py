@@ -21,3 +21,41 @@ class AutoSchema(SpectacularAutoSchema):
             outer, inner = qualname.rsplit(".", 1)
             return outer.replace(".", "") + inner.removesuffix("Serializer")
         return name
+
+
+ERROR_COMPONENT = {
+    "type": "object",
+    "description": "Every error: a human-readable detail; validation errors also name the fields.",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["detail"],
+}
+_ERRORS = {
+    "400": "Invalid input: `errors` names each field and what is wrong with it.",
+    "401": "Not authenticated (send `Authorization: Token ...` or a session cookie).",
+    "403": "Authenticated, but this role may not do this.",
+    "404": "No such record, or it is outside your area (the two are indistinguishable).",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Postprocessing hook: document the error answers every endpoint can give, in the one error
+    format of governance.rest, so the schema tells clients (and schemathesis) the truth."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            codes = dict(_ERRORS)
+            if method == "post":
+                codes["409"] = "Not allowed in the record's current state; nothing changed."
+            if path.endswith("/auth/token/"):
+                codes["401"] = "Wrong username or password."
+                codes["403"] = "Too many failed logins: locked for a while."
+            for code, description in codes.items():
+                responses.setdefault(
+                    code, {"description": description, "content": {"application/json": {"schema": ref}}}
+                )
+    return result

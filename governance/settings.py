@@ -73,6 +73,7 @@ MIDDLEWARE = [
     # Static files straight from gunicorn (compressed, far-future cached): no extra web server
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "governance.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -274,6 +275,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.schema.add_error_responses",
+    ],
 }
 
 LEAFLET_CONFIG = {

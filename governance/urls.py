@@ -11,8 +11,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from governance import api, views
 
 # Each feature app exposes ``urlpatterns`` (its pages, mounted under /<app>/) and
-# ``api_urlpatterns`` (mounted under /api/v1/, paths as in DESIGN.md section 7).
+# ``api_urlpatterns`` (mounted under /api/v1/, paths as in DESIGN.md section 7). The dashboards app
+# keeps its statistics machinery and its ranking/assessment pages in two URL modules.
 FEATURE_APPS = ["grids", "mediation", "petitions", "dashboards"]
+URL_MODULES = ["grids.urls", "mediation.urls", "petitions.urls", "dashboards.urls", "dashboards.ranking_urls"]
 
 api_urlpatterns = [
     path("auth/token/", api.TokenObtainApi.as_view(), name="api-token"),
@@ -22,10 +24,10 @@ api_urlpatterns = [
     path("areas/<str:code>/", api.AreaDetailApi.as_view(), name="api-area"),
 ]
 page_urlpatterns = []
-for app_label in FEATURE_APPS:
-    module = import_module(f"{app_label}.urls")
+for module_name in URL_MODULES:
+    module = import_module(module_name)
     api_urlpatterns += getattr(module, "api_urlpatterns", [])
-    page_urlpatterns.append(path(f"{app_label}/", include(module.urlpatterns)))
+    page_urlpatterns.append(path(f"{module_name.split('.')[0]}/", include(module.urlpatterns)))
 
 urlpatterns = [
     path("", views.home, name="governance-home"),

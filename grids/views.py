@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -212,6 +212,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(request.user, code)
     events = list(selectors.incident_events(incident))
+    # A dispute can become a mediation case. The link goes by URL name only: grids never imports
+    # mediation (DESIGN.md section 2), and without that app the link simply is not shown.
+    mediation_url = None
+    if incident.category.is_dispute and (
+        request.user.is_superuser or request.user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)
+    ):
+        try:
+            mediation_url = reverse("mediation-from-incident", args=[incident.code])
+        except NoReverseMatch:
+            mediation_url = None
     return render(
         request,
         "grids/incident.html",
@@ -223,6 +233,7 @@ def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
             "action_labels": ACTION_LABELS,
             "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
             "evaluations": Incident.Evaluation.choices,
+            "mediation_url": mediation_url,
             "marker": {"lat": incident.lat, "lng": incident.lng, "label": incident.code}
             if incident.lat is not None
             else None,

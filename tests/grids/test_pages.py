@@ -212,3 +212,15 @@ def test_the_incident_page_query_count_does_not_grow_with_the_timeline(
         len(few.captured_queries) + 1
     ):  # +1: the evaluated item shows no dispatch list
         assert client.get(f"/grids/incidents/{long.code}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_dispute_offers_the_way_to_mediation_to_handlers_only(cast, client, report):
+    dispute = report(category="dispute")
+    client.force_login(cast.community_handler)
+    assert 'id="to-mediation"' in client.get(f"/grids/incidents/{dispute.code}/").content.decode()
+    client.force_login(cast.worker_a)
+    assert 'id="to-mediation"' not in client.get(f"/grids/incidents/{dispute.code}/").content.decode()
+    other = report()
+    client.force_login(cast.community_handler)
+    assert 'id="to-mediation"' not in client.get(f"/grids/incidents/{other.code}/").content.decode()

@@ -1,0 +1,33 @@
+"""``manage.py rollup [--full] [--since YYYY-MM]``: run the rollup engine now (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboards.rollup import run_rollup
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise CommandError(f"--since must be a month like 2026-01, not {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Roll indicator sources up into values and rankings (incremental unless --full)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--full", action="store_true", help="rebuild every month and period")
+        parser.add_argument("--since", type=_month, help="also recompute every month from YYYY-MM on")
+
+    def handle(self, *args, full: bool = False, since: dt.date | None = None, **options) -> None:
+        run = run_rollup(full=full, since=since, trigger="command")
+        if run is None:
+            raise CommandError("another rollup run is in progress; nothing done")
+        self.stdout.write(
+            f"rollup run {run.pk} ({run.kind}): {run.rows} values, {run.periods} periods, "
+            f"{run.months} months refreshed, {run.statements} SQL statements, {run.seconds:.2f} s"
+        )

@@ -1,0 +1,35 @@
+"""Celery tasks of the dashboards app. The nightly rollup is scheduled at 02:00 local time by a data
+migration (django_celery_beat), so every beat process reads the same schedule from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+
+from dashboards.rollup import run_rollup
+
+# Acks late + reject on worker loss (settings): a worker killed mid-run gets the task redelivered, and
+# the run is safe to repeat (idempotent; the RollupRun lock stops a second copy running alongside).
+_LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
+
+
+@shared_task(
+    name="dashboards.rollup",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=_LIMIT,
+    soft_time_limit=_LIMIT - 60,
+)
+def rollup(
+    full: bool = False, since: str | None = None, trigger: str = "nightly", user_id: int | None = None
+) -> int | None:
+    """Run the rollup engine; returns the run's id, or None when another run was in progress."""
+    from governance.models import User
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    run = run_rollup(
+        full=full, since=dt.date.fromisoformat(since) if since else None, trigger=trigger, user=user
+    )
+    return run.pk if run else None

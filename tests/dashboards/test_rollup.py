@@ -1,0 +1,114 @@
+"""Exact numbers of the rollup engine on the hand-built dataset of stats_data.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboards.models import IndicatorValue, MonthlyFact, RollupRun
+from dashboards.rollup import run_rollup
+from tests.dashboards import stats_data
+
+
+@pytest.fixture
+def data(cast, monkeypatch):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    return cast
+
+
+def value(indicator: str, area, period: str) -> IndicatorValue:
+    return IndicatorValue.objects.get(indicator=indicator, area=area, period=period)
+
+
+def test_a_percentage_is_the_ratio_of_sums_never_the_average_of_child_ratios(data):
+    run_rollup(full=True)
+    community = value("survey_safety_rate", data.community_a1a, "2026-11")
+    # (9320 + 90 + 90 + 80) / (10000 + 100 + 100 + 100); the average of the four would be 88.30.
+    assert community.numerator == 9580 and community.denominator == 10300
+    assert community.value == pytest.approx(93.009709, abs=1e-6)
+    street = value("survey_safety_rate", data.street_a1, "2026-11")
+    assert street.value == pytest.approx(100 * (9580 + 19) / (10300 + 20), abs=1e-6)
+
+
+def test_siblings_that_tie_share_a_rank_and_the_next_rank_is_skipped(data):
+    run_rollup(full=True)
+    ranks = {
+        g: value("survey_safety_rate", getattr(data, f"grid_{g}"), "2026-11").rank
+        for g in ["a", "b", "e", "f"]
+    }
+    assert ranks == {"a": 1, "b": 2, "e": 2, "f": 4}
+    assert value("survey_safety_rate", data.grid_b, "2026-11").rank_of == 4
+
+
+def test_delta_is_in_percentage_points_and_rank_change_in_places(data):
+    run_rollup(full=True)
+    a = value("survey_safety_rate", data.grid_a, "2026-11")
+    assert a.value == pytest.approx(93.20) and a.previous_value == pytest.approx(90.53)
+    assert a.delta == pytest.approx(2.67, abs=1e-9)  # "93.20%, up 2.67 points"
+    assert (a.previous_rank, a.rank, a.rank_change) == (3, 1, 2)  # "up 2 places"
+    f = value("survey_safety_rate", data.grid_f, "2026-11")
+    assert (f.previous_rank, f.rank, f.rank_change) == (1, 4, -3)
+
+
+def test_year_on_year_compares_the_same_period_last_year(data):
+    run_rollup(full=True)
+    a = value("survey_safety_rate", data.grid_a, "2026-11")
+    assert a.yoy_value == pytest.approx(88.0) and a.yoy_delta == pytest.approx(5.2, abs=1e-9)
+    assert value("survey_safety_rate", data.grid_b, "2026-11").yoy_value is None
+
+
+def test_dont_know_answers_are_not_valid_answers(data):
+    run_rollup(full=True)
+    a = value("survey_safety_rate", data.grid_a, "2026-11")
+    assert a.denominator == 10000  # the 500 "don't know" are left out
+
+
+def test_areas_below_the_minimum_sample_are_shown_but_not_ranked(data):
+    run_rollup(full=True)
+    c = value("survey_safety_rate", data.grid_c, "2026-11")
+    assert c.value == pytest.approx(95.0) and c.rank is None and c.rank_of == 0
+    # community A1b has only grid C's 20 answers: unranked; A1a is then first of one.
+    assert value("survey_safety_rate", data.community_a1b, "2026-11").rank is None
+    a1a = value("survey_safety_rate", data.community_a1a, "2026-11")
+    assert (a1a.rank, a1a.rank_of) == (1, 1)
+
+
+def test_the_setting_decides_which_answers_count_as_safe(data, settings):
+    run_rollup(full=True)
+    settings.SURVEY_SAFE_ANSWERS = ["very_safe", "safe"]
+    run = run_rollup()  # the changed setting forces a full rebuild by itself
+    assert run.kind == RollupRun.Kind.FULL
+    assert value("survey_safety_rate", data.grid_a, "2026-11").value == pytest.approx(90.0)
+    assert value("survey_safety_rate", data.grid_b, "2026-11").value == pytest.approx(90.0)
+
+
+def test_quarters_halves_and_years_are_sums_of_their_months(data):
+    run_rollup(full=True)
+    q4 = value("survey_safety_rate", data.grid_a, "2026Q4")
+    assert (q4.numerator, q4.denominator) == (9320 + 9053, 20000)
+    assert q4.value == pytest.approx(91.865, abs=1e-6)
+    assert value("survey_safety_rate", data.grid_a, "2026H2").value == pytest.approx(91.865, abs=1e-6)
+    year = value("survey_safety_rate", data.grid_a, "2026")
+    assert year.period_type == "year" and year.yoy_value == pytest.approx(88.0)
+
+
+def test_preventable_cases_per_10k_rank_lower_first_and_count_population_once_per_period(data):
+    run_rollup(full=True)
+    a1a = value("police_preventable_cases_per_10k", data.community_a1a, "2026-11")
+    a1b = value("police_preventable_cases_per_10k", data.community_a1b, "2026-11")
+    # fraud is not a preventable kind: 3 cases / 1500 residents * 10000
+    assert a1a.value == pytest.approx(20.0) and a1b.value == pytest.approx(40.0)
+    assert (a1a.rank, a1b.rank) == (1, 2)
+    street = value("police_preventable_cases_per_10k", data.street_a1, "2026-11")
+    assert street.value == pytest.approx(30.0)
+    q4 = value("police_preventable_cases_per_10k", data.community_a1a, "2026Q4")
+    assert (q4.numerator, q4.denominator, q4.value) == (6, 1500, pytest.approx(40.0))
+    assert a1a.yoy_value == pytest.approx(40.0) and a1a.yoy_delta == pytest.approx(-20.0)
+
+
+def test_a_run_is_recorded_with_rows_seconds_and_statements(data):
+    run = run_rollup(full=True)
+    assert run.status == RollupRun.Status.SUCCESS and run.finished_at and run.seconds >= 0
+    assert run.rows == IndicatorValue.objects.count() > 0
+    assert MonthlyFact.objects.filter(indicator="survey_safety_rate").count() == 11
+    assert IndicatorValue.objects.filter(run=run).count() == run.rows

@@ -469,11 +469,7 @@ class DisputeCase(models.Model):
                 raise ActionInvalid("organisation", gettext("Choose an organisation you belong to."))
         if org is None:
             raise ActionInvalid("organisation", gettext("Choose the organisation that takes the case."))
-        if (
-            mediator in (None, "")
-            and not _is_head(actor, org.pk)
-            and OrganisationMember.objects.filter(organisation=org, user=actor).exists()
-        ):
+        if mediator in (None, "") and org.pk in member_organisation_ids(actor):
             mediator = actor  # a mediator accepting a case takes it on themselves
         chosen = self._mediator_of(mediator, org)
         if chosen.pk != actor.pk and not (_is_head(actor, org.pk) or _is_superior(actor)):

@@ -51,6 +51,12 @@ def parties(**over):
     return rows
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The cast's users get real PBKDF2 hashes (~0.3 s each); these tests never measure hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def med(cast):
     m = SimpleNamespace(cast=cast)
@@ -77,7 +83,7 @@ def med(cast):
     def register(org=None, actor=None, area=None, **kw):
         org = org or m.org_x
         defaults = dict(
-            actor=actor or cast.mediator,
+            actor=actor or (cast.mediator if org == m.org_x else org.memberships.first().user),
             category="neighbours",
             area=area or cast.grid_a,
             origin="application",

@@ -1,0 +1,245 @@
+"""REST API of dispute cases: happy paths, bad input (clear 4xx naming the field, nothing saved),
+scope (404 outside), masking, reveal, filters and constant query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from governance.models import PersonalDataAccess
+from mediation.models import DisputeCase, DisputeParty, DisputeSession
+from tests.base import api_client
+
+from .conftest import ID_1, parties
+
+
+def _payload(cast, **over):
+    data = {
+        "category": "neighbours",
+        "area": cast.grid_a.code,
+        "source": "application",
+        "description": "噪音扰民纠纷",
+        "received_at": timezone.now().isoformat(),
+        "parties": parties(),
+    }
+    data.update(over)
+    return data
+
+
+def test_a_mediator_registers_a_case_for_their_organisation(med):
+    response = api_client(med.cast.mediator).post("/api/v1/disputes/", _payload(med.cast), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["code"].startswith("DSP-") and body["status"] == "registered"
+    assert body["organisation"] == med.org_x.pk and body["source"] == "application"
+    assert body["parties"][0]["name"] == "张**" and body["parties"][0]["id_number"] == "1101**********002X"
+    assert "13812345678" not in response.content.decode()
+
+
+def test_an_invalid_id_check_digit_is_refused_naming_the_field_and_nothing_is_saved(med):
+    bad = parties(p1__id_number="340104199003071234")
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, parties=bad), format="json"
+    )
+    assert response.status_code == 400
+    assert "parties[1].id_number" in response.json()["errors"]
+    assert "check digit" in response.json()["detail"]
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
+def test_an_unknown_category_is_refused(med):
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, category="quarrel"), format="json"
+    )
+    assert response.status_code == 400 and "category" in response.json()["errors"]
+    assert DisputeCase.objects.count() == 0
+
+
+def test_a_missing_field_and_an_unknown_source_are_named(med):
+    data = _payload(med.cast, source="gossip")
+    del data["description"]
+    response = api_client(med.cast.mediator).post("/api/v1/disputes/", data, format="json")
+    assert response.status_code == 400 and "description" in response.json()["errors"]
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, source="gossip"), format="json"
+    )
+    assert response.status_code == 400 and "source" in response.json()["errors"]
+
+
+def test_an_area_outside_the_scope_is_refused(med):
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, area=med.cast.grid_d.code), format="json"
+    )
+    assert response.status_code == 400 and "area" in response.json()["errors"]
+
+
+def test_an_analyst_may_not_register(med):
+    response = api_client(med.cast.analyst).post("/api/v1/disputes/", _payload(med.cast), format="json")
+    assert response.status_code == 403
+
+
+def test_a_mediator_of_another_organisation_gets_404(med):
+    case = med.accepted()
+    for user in (med.mediator_y, med.mediator_b, med.cast.outsider, med.cast.worker_a):
+        client = api_client(user)
+        assert client.get(f"/api/v1/disputes/{case.code}/").status_code == 404
+        assert (
+            client.post(f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}).status_code == 404
+        )
+        assert client.get(f"/api/v1/disputes/{case.code}/sessions/").status_code == 404
+    assert api_client(med.mediator_y).get("/api/v1/disputes/").json()["count"] == 0
+
+
+def test_district_staff_read_the_case_masked_but_cannot_act_or_reveal(med):
+    case = med.accepted()
+    party = case.parties.first()
+    for user in (med.cast.district_officer, med.cast.analyst, med.cast.street_handler):
+        client = api_client(user)
+        response = client.get(f"/api/v1/disputes/{case.code}/")
+        assert response.status_code == 200
+        assert "张三丰" not in response.content.decode() and ID_1 not in response.content.decode()
+        assert response.json()["actions"] == []
+        assert (
+            client.post(f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}).status_code == 403
+        )
+        reveal = client.post(
+            f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "统计核对"}
+        )
+        assert reveal.status_code == 403
+    assert PersonalDataAccess.objects.count() == 0
+    # A handler of another district does not even see it.
+    assert api_client(med.cast.outsider).get(f"/api/v1/disputes/{case.code}/").status_code == 404
+
+
+def test_the_assigned_mediator_reveals_a_party_and_the_reveal_is_logged(med):
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/"
+    assert api_client(med.cast.mediator).post(url, {"reason": ""}).status_code == 400
+    response = api_client(med.cast.mediator).post(url, {"reason": "电话通知调解时间"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "张三丰" and response.json()["id_number"] == ID_1
+    log = PersonalDataAccess.objects.get()
+    assert (log.user, log.record, log.reason) == (med.cast.mediator, case.code, "电话通知调解时间")
+    assert "id_number" in log.fields
+    # The head may too; another member of the organisation may not; everyone still sees it masked.
+    assert api_client(med.head_x).post(url, {"reason": "复核"}).status_code == 200
+    assert api_client(med.mediator_x2).post(url, {"reason": "好奇"}).status_code == 403
+    assert (
+        api_client(med.mediator_x2).get(f"/api/v1/disputes/{case.code}/").json()["parties"][0]["name"]
+        == "张**"
+    )
+    assert PersonalDataAccess.objects.count() == 2
+
+
+def test_transition_and_session_flow_through_the_api(med):
+    case = med.accepted()
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        f"/api/v1/disputes/{case.code}/sessions/",
+        {
+            "held_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+            "place": "街道调解室",
+            "attendees": "张三丰、李四、调解员",
+            "summary": "双方陈述，初步同意赔偿。",
+            "next_step": "下周签协议",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    assert len(client.get(f"/api/v1/disputes/{case.code}/sessions/").json()) == 1
+    response = client.post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_terms": "李四赔偿2000元",
+            "agreement_amount": "2000.00",
+            "performance_method": "银行转账",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "concluded" and response.json()["confirmation_due"]
+    assert "apply_confirmation" in response.json()["actions"]
+    events = client.get(f"/api/v1/disputes/{case.code}/events/").json()["results"]
+    assert [e["action"] for e in events] == ["register", "accept", "record_session", "conclude"]
+
+
+def test_session_without_summary_is_refused_and_nothing_changes(med):
+    case = med.accepted()
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/sessions/",
+        {"held_at": timezone.now().isoformat(), "place": "调解室", "attendees": "双方"},
+        format="json",
+    )
+    assert response.status_code == 400 and "summary" in response.json()["errors"]
+    assert DisputeSession.objects.count() == 0 and DisputeCase.objects.get(pk=case.pk).status == "accepted"
+
+
+def test_conclude_without_outcome_and_agreement_without_terms_are_400(med):
+    case = med.in_mediation()
+    client = api_client(med.cast.mediator)
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    response = client.post(url, {"action": "conclude"}, format="json")
+    assert response.status_code == 400 and "outcome" in response.json()["errors"]
+    response = client.post(
+        url, {"action": "conclude", "outcome": "success_written", "performance_method": "现金"}, format="json"
+    )
+    assert response.status_code == 400 and "agreement_terms" in response.json()["errors"]
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+
+
+def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
+    case = med.register()
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/transition/", {"action": "close"}, format="json"
+    )
+    assert response.status_code == 409 and "registered" in response.json()["detail"]
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/transition/", {"action": "fly"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def test_filters_narrow_the_list(med):
+    med.register()
+    late = med.in_mediation(category="labour", origin="police", referral_reference="JQ-2026-1")
+    DisputeCase.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    client = api_client(med.head_x)
+    assert client.get("/api/v1/disputes/").json()["count"] == 2
+    assert [r["code"] for r in client.get("/api/v1/disputes/?overdue=true").json()["results"]] == [late.code]
+    assert client.get("/api/v1/disputes/?status=registered").json()["count"] == 1
+    assert client.get("/api/v1/disputes/?category=labour").json()["count"] == 1
+    assert client.get("/api/v1/disputes/?source=police").json()["count"] == 1
+    assert client.get(f"/api/v1/disputes/?area={med.cast.community_a1a.code}").json()["count"] == 2
+    assert client.get(f"/api/v1/disputes/?area={med.cast.grid_b.code}").json()["count"] == 0
+    today = timezone.localdate().isoformat()
+    assert client.get(f"/api/v1/disputes/?received_from={today}").json()["count"] == 2
+    response = client.get("/api/v1/disputes/?area=999")
+    assert response.status_code == 400 and "area" in response.json()["errors"]
+
+
+def test_the_list_takes_a_constant_number_of_queries(med, django_assert_max_num_queries):
+    client = api_client(med.head_x)
+    med.accepted()
+    with django_assert_max_num_queries(20) as few:
+        assert client.get("/api/v1/disputes/").status_code == 200
+    for _ in range(5):
+        med.accepted()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/api/v1/disputes/").json()["count"] == 6
+
+
+def test_the_schema_documents_the_dispute_endpoints(med):
+    response = api_client(med.cast.admin).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/v1/disputes/",
+        "/api/v1/disputes/{code}/transition/",
+        "/api/v1/disputes/{code}/sessions/",
+    ):
+        assert path in paths

@@ -1,0 +1,242 @@
+"""Pages: mediator home, list, register, case page, actions, sessions, reveal, print view,
+organisation head page and the conversion of a grid incident."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.models import PersonalDataAccess
+from grids import services as grid_services
+from mediation.models import DisputeCase, DisputeSession
+from mediation.selectors import dispute_for_incident
+
+from .conftest import ID_1
+
+
+def _login(client, user):
+    client.force_login(user)
+    return client
+
+
+def _concluded(med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四。",
+        agreement_terms="李四赔偿申请人维修费2000元。",
+        agreement_amount="2000.00",
+        performance_method="银行转账",
+        agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
+    )
+    return case
+
+
+def test_the_mediator_home_lists_my_cases_by_deadline_and_closing_windows(client, med):
+    late = med.in_mediation()
+    DisputeCase.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
+    soon = med.in_mediation()
+    closing = _concluded(med)
+    other = med.accepted(org=med.org_y, area=med.cast.grid_c)
+    html = _login(client, med.cast.mediator).get("/mediation/").content.decode()
+    assert html.index(late.code) < html.index(soon.code)
+    assert 'id="closing"' in html and closing.code in html.split('id="closing"')[1]
+    assert other.code not in html
+    assert "overdue" in html
+
+
+def test_the_home_page_section_shows_my_counts(client, med):
+    med.in_mediation()
+    html = _login(client, med.cast.mediator).get("/").content.decode()
+    assert "Dispute mediation" in html and "My open cases" in html
+
+
+def test_the_case_page_masks_parties_and_offers_reveal_only_to_the_assigned_mediator(client, med):
+    case = med.accepted()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "张**" in html and "张三丰" not in html and "Reveal" in html
+    html = _login(client, med.cast.district_officer).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "张**" in html and "Reveal" not in html and "张三丰" not in html
+    assert _login(client, med.mediator_y).get(f"/mediation/cases/{case.code}/").status_code == 404
+    assert _login(client, med.cast.outsider).get(f"/mediation/cases/{case.code}/").status_code == 404
+
+
+def test_reveal_from_the_page_needs_a_reason_and_is_logged(client, med):
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    _login(client, med.cast.mediator)
+    response = client.post(url, {"reason": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "张三丰" not in response.content.decode()
+    assert PersonalDataAccess.objects.count() == 0
+    response = client.post(url, {"reason": "通知当事人"}, HTTP_HX_REQUEST="true")
+    assert "张三丰" in response.content.decode() and ID_1 in response.content.decode()
+    assert PersonalDataAccess.objects.filter(user=med.cast.mediator, record=case.code).count() == 1
+    _login(client, med.cast.street_handler)
+    assert client.post(url, {"reason": "看看"}).status_code == 403
+
+
+def test_recording_a_session_from_the_page(client, med):
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/sessions/",
+        {
+            "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "place": "调解室",
+            "attendees": "双方",
+            "summary": "达成初步意见",
+        },
+    )
+    assert response.status_code == 302
+    assert DisputeSession.objects.get().summary == "达成初步意见"
+    bad = client.post(f"/mediation/cases/{case.code}/sessions/", {"place": "调解室"})
+    assert bad.status_code == 400 and DisputeSession.objects.count() == 1
+
+
+def test_concluding_from_the_page_with_a_written_agreement(client, med):
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_terms": "",
+            "performance_method": "现金",
+        },
+        follow=True,
+    )
+    assert "Write down the terms" in response.content.decode()
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_terms": "赔偿500元",
+            "performance_method": "现金",
+        },
+        follow=True,
+    )
+    assert DisputeCase.objects.get(pk=case.pk).outcome == "success_written"
+    assert "Judicial confirmation" in response.content.decode()
+
+
+def test_read_only_staff_get_403_on_actions(client, med):
+    case = med.in_mediation()
+    response = _login(client, med.cast.analyst).post(
+        f"/mediation/cases/{case.code}/act/", {"action": "close"}
+    )
+    assert response.status_code == 403
+
+
+def test_the_agreement_prints_in_chinese_with_full_details_for_the_mediator_only(client, med):
+    case = _concluded(med)
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert "人民调解协议书" in html and "李四赔偿申请人维修费2000元" in html and "张三丰" in html
+    assert "agreement.css" in html and "三十日内共同向人民法院申请司法确认" in html
+    assert PersonalDataAccess.objects.filter(user=med.cast.mediator).count() == 2  # both parties, logged
+    html = (
+        _login(client, med.cast.district_officer)
+        .get(f"/mediation/cases/{case.code}/agreement/")
+        .content.decode()
+    )
+    assert "张三丰" not in html and "张**" in html
+    open_case = med.in_mediation()
+    assert (
+        _login(client, med.cast.mediator).get(f"/mediation/cases/{open_case.code}/agreement/").status_code
+        == 404
+    )
+
+
+def test_register_page_creates_a_case_and_shows_field_errors(client, med):
+    _login(client, med.cast.mediator)
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party0_id_number": "11010519491231002X",
+        "party1_role": "respondent", "party1_name": "赵六", "party1_id_number": "110105194912310021",
+        "party2_role": "other",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400 and "check digit" in response.content.decode()
+    assert DisputeCase.objects.count() == 0
+    data["party1_id_number"] = ""
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 302
+    case = DisputeCase.objects.get()
+    assert case.organisation == med.org_x and case.parties.count() == 2
+
+
+def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):
+    for _ in range(3):
+        med.accepted()
+    _login(client, med.cast.district_officer)
+    with django_assert_max_num_queries(15):
+        html = client.get("/mediation/cases/?status=accepted").content.decode()
+    assert html.count("data-case=") == 3 and "张三丰" not in html
+    assert (
+        _login(client, med.cast.outsider).get("/mediation/cases/").content.decode().count("data-case=") == 0
+    )
+
+
+def test_the_head_sees_all_cases_reassigns_and_sees_workload(client, med):
+    case = med.in_mediation()
+    med.accepted(mediator=med.mediator_x2)
+    _login(client, med.head_x)
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/").content.decode()
+    assert case.code in html and 'data-member="mediator"' in html and "Workload" in html
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/", {"action": "reassign", "mediator": med.mediator_x2.pk}
+    )
+    assert response.status_code == 302 and DisputeCase.objects.get(pk=case.pk).mediator == med.mediator_x2
+    assert (
+        _login(client, med.cast.mediator).get(f"/mediation/organisations/{med.org_x.pk}/").status_code == 404
+    )
+
+
+@pytest.fixture
+def dispute_incident(med):
+    return grid_services.incident_report(
+        actor=med.cast.worker_a, category="dispute", description="两户因停车位争吵", grid=med.cast.grid_a.code
+    )
+
+
+def test_a_dispute_incident_becomes_a_case_in_one_step_linked_both_ways(client, med, dispute_incident):
+    _login(client, med.cast.community_handler)
+    assert client.get(f"/mediation/from-incident/{dispute_incident.code}/").status_code == 200
+    response = client.post(
+        f"/mediation/from-incident/{dispute_incident.code}/",
+        {"category": "neighbours", "organisation": med.org_x.pk},
+    )
+    assert response.status_code == 302
+    case = DisputeCase.objects.get()
+    assert (case.origin, case.incident, case.area, case.referral_reference) == (
+        "grid_incident",
+        dispute_incident,
+        med.cast.grid_a,
+        dispute_incident.code,
+    )
+    assert dispute_for_incident(dispute_incident) == case
+    # A second conversion goes to the existing case instead of creating another.
+    again = client.post(f"/mediation/from-incident/{dispute_incident.code}/", {"category": "neighbours"})
+    assert again.status_code == 302 and again["Location"].endswith(f"/mediation/cases/{case.code}/")
+    assert DisputeCase.objects.count() == 1
+
+
+def test_only_dispute_incidents_convert_and_outsiders_get_404(client, med):
+    incident = grid_services.incident_report(
+        actor=med.cast.worker_a, category="sanitation", description="垃圾堆放", grid=med.cast.grid_a.code
+    )
+    _login(client, med.cast.community_handler)
+    response = client.post(f"/mediation/from-incident/{incident.code}/", {"category": "neighbours"})
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    assert dispute_for_incident(incident) is None
+    assert (
+        _login(client, med.cast.outsider).get(f"/mediation/from-incident/{incident.code}/").status_code == 404
+    )

@@ -1,0 +1,269 @@
+"""The transition table, exhaustively, and the rules of each action (deadlines, outcomes, windows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
+from mediation.models import WORKFLOW, DisputeCase, DisputeEvent
+
+ALL_STATUSES = DisputeCase.Status.values
+
+
+def _fields(action, med):
+    return {
+        "accept": {"mediator": med.cast.mediator.pk},
+        "decline": {"note": "不属于民间纠纷", "suggested_route": "向人民法院起诉"},
+        "transfer": {"note": "属地管辖", "organisation": med.org_y.pk},
+        "reassign": {"mediator": med.mediator_x2.pk},
+        "extend": {"consent": True},
+        "record_prevention": {"escalation_prevented": True, "escalation_persons": 2},
+        "conclude": {"outcome": "failure", "other_routes": ["litigation"]},
+        "record_confirmation": {"result": "confirmed"},
+        "follow_up": {"performance": "performed"},
+    }.get(action, {})
+
+
+@pytest.mark.parametrize("action", WORKFLOW.actions)
+def test_every_action_is_allowed_exactly_from_its_source_states(med, action):
+    for status in ALL_STATUSES:
+        case = med.accepted()
+        future = timezone.localdate() + dt.timedelta(days=20)
+        DisputeCase.objects.filter(pk=case.pk).update(
+            status=status,
+            outcome="success_written",
+            agreement_terms="赔偿",
+            confirmation_due=future,
+            judicial_status="applied" if action == "record_confirmation" else "",
+        )
+        case.refresh_from_db()
+        events_before = DisputeEvent.objects.filter(case=case).count()
+        allowed = status in WORKFLOW.transitions[action].sources
+        fields = _fields(action, med)
+        note = fields.pop("note", "说明")
+        if allowed:
+            event = case.transition(action=action, actor=med.head_x, note=note, **fields)
+            expected = WORKFLOW.transitions[action].target or status
+            assert case.status == expected == event.to_status, (action, status)
+            assert event.from_status == status
+            assert DisputeEvent.objects.filter(case=case).count() == events_before + 1
+        else:
+            with pytest.raises(TransitionNotAllowed) as exc:
+                case.transition(action=action, actor=med.head_x, note=note, **fields)
+            assert str(DisputeCase.Status(status).label) in exc.value.message
+            case.refresh_from_db()
+            assert case.status == status, (action, status)
+            assert DisputeEvent.objects.filter(case=case).count() == events_before
+
+
+def test_registration_writes_a_numbered_case_with_encrypted_parties(med):
+    from django.db import connection
+
+    case = med.register()
+    assert case.code.startswith(f"DSP-{timezone.localdate().year}-") and len(case.code) == 15
+    assert case.status == "registered" and case.organisation == med.org_x
+    assert [e.action for e in case.events.all()] == ["register"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, id_number, phone FROM mediation_disputeparty WHERE case_id = %s", [case.pk]
+        )
+        raw = cursor.fetchall()
+    assert raw and all("张三丰" not in v and "13812345678" not in v for row in raw for v in row)
+    party = case.parties.get(role="applicant")
+    assert party.name == "张三丰" and party.masked_name == "张**" and party.id_hash
+
+
+def test_accepting_sets_the_one_month_deadline_from_the_setting(med, settings):
+    settings.MEDIATION_TIME_LIMIT_DAYS = 20
+    case = med.register()
+    before = timezone.now()
+    case.transition(action="accept", actor=med.cast.mediator)
+    assert case.mediator == med.cast.mediator  # a mediator accepting takes the case on themselves
+    assert before + dt.timedelta(days=20) <= case.due_at <= timezone.now() + dt.timedelta(days=20)
+
+
+def test_only_the_head_assigns_a_case_to_someone_else(med):
+    case = med.register()
+    with pytest.raises(ActionForbidden):
+        case.transition(action="accept", actor=med.cast.mediator, mediator=med.mediator_x2.pk)
+    case.transition(action="accept", actor=med.head_x, mediator=med.mediator_x2.pk)
+    assert case.mediator == med.mediator_x2
+
+
+def test_the_mediator_must_belong_to_the_organisation(med):
+    case = med.register()
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="accept", actor=med.head_x, mediator=med.mediator_y.pk)
+    assert exc.value.field == "mediator"
+
+
+def test_the_time_limit_extends_once_and_only_with_both_parties_consent(med):
+    case = med.in_mediation()
+    due = case.due_at
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="extend", actor=med.cast.mediator)
+    assert exc.value.field == "consent"
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert case.extended and case.due_at == due + dt.timedelta(days=30)
+    with pytest.raises(TransitionNotAllowed):
+        case.transition(action="extend", actor=med.cast.mediator, consent=True)
+
+
+def test_reassignment_is_for_the_head_only(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionForbidden):
+        case.transition(action="reassign", actor=med.cast.mediator, mediator=med.mediator_x2.pk)
+    case.transition(action="reassign", actor=med.head_x, mediator=med.mediator_x2.pk, note="工作量平衡")
+    assert case.mediator == med.mediator_x2
+
+
+def test_another_mediator_of_the_organisation_cannot_act_on_a_case_not_theirs(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionForbidden):
+        case.transition(action="conclude", actor=med.mediator_x2, outcome="withdrawn")
+
+
+def test_district_staff_cannot_act(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionForbidden):
+        case.transition(action="extend", actor=med.cast.street_handler, consent=True)
+
+
+def test_transfer_needs_a_reason_and_hands_the_case_to_the_other_organisation(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionInvalid):
+        case.transition(action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk)
+    case.transition(
+        action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属社区调委会管辖"
+    )
+    assert case.status == "registered" and case.organisation == med.org_y and case.mediator is None
+    case.transition(action="accept", actor=med.mediator_y)
+    assert case.mediator == med.mediator_y
+
+
+def test_decline_needs_a_reason_and_a_route(med):
+    case = med.register()
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="decline", actor=med.cast.mediator, note="不属于调解范围")
+    assert exc.value.field == "suggested_route"
+    case.transition(
+        action="decline", actor=med.cast.mediator, note="不属于调解范围", suggested_route="劳动仲裁"
+    )
+    assert case.status == "declined" and case.suggested_route == "劳动仲裁"
+
+
+def test_conclude_without_outcome_or_terms_is_refused_and_nothing_changes(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator)
+    assert exc.value.field == "outcome"
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(
+            action="conclude", actor=med.cast.mediator, outcome="success_written", performance_method="当场"
+        )
+    assert exc.value.field == "agreement_terms"
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator, outcome="failure")
+    assert exc.value.field == "other_routes"
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.outcome == "" and case.concluded_at is None
+
+
+def test_a_written_agreement_opens_the_30_day_confirmation_window(med):
+    case = med.in_mediation()
+    effective = timezone.localdate() - dt.timedelta(days=2)
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_terms="李四赔偿张三丰维修费2000元",
+        agreement_amount="2000.00",
+        performance_method="银行转账",
+        agreement_effective_on=effective,
+    )
+    assert case.status == "concluded" and case.concluded_on_time is True
+    assert case.confirmation_due == effective + dt.timedelta(days=30)
+    assert case.confirmation_days_left == 28 and not case.confirmation_closing
+
+
+def test_an_oral_agreement_takes_effect_the_same_day(med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    assert case.agreement_effective_on == timezone.localdate()
+
+
+def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_terms="赔偿",
+        performance_method="现金",
+        agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
+    )
+    assert case.confirmation_closing and case.confirmation_days_left == 5
+    assert DisputeCase.objects.confirmation_closing().filter(pk=case.pk).exists()
+    too_late = timezone.localdate() + dt.timedelta(days=6)
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=too_late)
+    assert exc.value.field == "applied_on"
+    case.transition(action="apply_confirmation", actor=med.cast.mediator)
+    assert case.judicial_status == "applied" and not case.confirmation_closing
+    case.transition(action="record_confirmation", actor=med.cast.mediator, result="confirmed")
+    case.transition(action="follow_up", actor=med.cast.mediator, performance="partly", note="已付一半")
+    case.transition(action="close", actor=med.cast.mediator)
+    assert (case.status, case.judicial_status, case.follow_up) == ("closed", "confirmed", "partly")
+
+
+def test_judicial_confirmation_and_follow_up_need_a_successful_outcome(med):
+    case = med.in_mediation()
+    case.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
+    for action, fields in (("apply_confirmation", {}), ("follow_up", {"performance": "performed"})):
+        with pytest.raises(TransitionNotAllowed):
+            case.transition(action=action, actor=med.cast.mediator, **fields)
+
+
+def test_concluding_after_the_deadline_is_recorded_as_late(med):
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    assert DisputeCase.objects.overdue().filter(pk=case.pk).exists()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["arbitration"]
+    )
+    assert case.concluded_on_time is False
+
+
+def test_escalation_prevention_needs_persons(med):
+    case = med.in_mediation()
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="record_prevention", actor=med.cast.mediator, escalation_prevented=True)
+    assert exc.value.field == "escalation_persons"
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=12, note="劝离"
+    )
+    assert case.group_defused and case.group_persons == 12 and case.prevention_recorded_at
+
+
+def test_register_refuses_bad_input_and_saves_nothing(med):
+    from mediation.models import DisputeParty
+
+    from .conftest import parties
+
+    with pytest.raises(ValidationError) as exc:
+        med.register(
+            category="no_such_category",
+            parties=parties(p0__id_number="110105194912310021"),
+            origin="rumour",
+            description=" ",
+        )
+    errors = exc.value.message_dict
+    assert {"category", "source", "description", "parties[0].id_number"} <= set(errors)
+    assert "check digit" in errors["parties[0].id_number"][0]
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0

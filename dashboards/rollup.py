@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL is built from model table names and fixed fragments; every value is a parameter.
 """The rollup engine (DESIGN.md section 6): registered sources -> published ``IndicatorValue`` rows.
 
 Everything is set-based SQL on the database; no record is ever loaded into Python. The number of

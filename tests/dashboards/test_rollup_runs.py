@@ -1,0 +1,189 @@
+"""Runs of the engine: incremental equals full, idempotent, never overlapping, failure-safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from dashboards import rollup
+from dashboards.models import IndicatorValue, PreventableCaseCount, RollupRun, SurveyResponse
+from dashboards.rollup import run_rollup
+from governance.indicators import COUNT, LOWER_BETTER, IndicatorSpec
+from tests.dashboards import stats_data
+
+FIELDS = [
+    "indicator", "area_id", "parent_id", "level", "period", "period_type", "numerator", "denominator", "value",
+    "rank", "rank_of", "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta",
+]  # fmt: skip
+
+
+def snapshot() -> list[tuple]:
+    return list(IndicatorValue.objects.order_by("indicator", "period", "area_id").values_list(*FIELDS))
+
+
+def answers_count(start, end):
+    """A test-only COUNT indicator, lower better, straight from the survey table."""
+    from django.db.models import Count, DateField
+    from django.db.models.functions import Cast, TruncMonth
+
+    return (
+        SurveyResponse.objects.filter(date__gte=start, date__lt=end)
+        .values("area_id", month=Cast(TruncMonth("date"), DateField()))
+        .annotate(numerator=Count("id"), denominator=Count("id"))
+        .values("area_id", "month", "numerator", "denominator")
+        .order_by()
+    )
+
+
+TEST_COUNT = IndicatorSpec(
+    code="test_answer_sheets", name="answer sheets", unit=COUNT, direction=LOWER_BETTER, source=answers_count
+)
+
+
+@pytest.fixture
+def data(cast, monkeypatch):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch, TEST_COUNT)
+    return cast
+
+
+def test_an_incremental_run_gives_exactly_the_rows_of_a_full_rebuild(data):
+    run_rollup(full=True)
+    # New answers in an old month (changes March, April's previous value and March next year) and in
+    # the current month; a police correction of last year's November.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_b, dt.date(2026, 3, 5), safe=40, unsafe=2)
+        + stats_data.answers(data.grid_b, dt.date(2026, 4, 5), safe=50, unsafe=5)
+        + stats_data.answers(data.grid_e, dt.date(2026, 11, 20), unsafe=30)
+    )
+    PreventableCaseCount.objects.filter(month=dt.date(2025, 11, 1)).update(
+        count=9, updated_at=dt.datetime.now(dt.UTC)
+    )
+    run = run_rollup()
+    assert run.kind == RollupRun.Kind.INCREMENTAL and run.months >= 3
+    incremental = snapshot()
+    run_rollup(full=True)
+    assert incremental == snapshot()
+    assert IndicatorValue.objects.get(
+        indicator="survey_safety_rate", area=data.grid_b, period="2026-04"
+    ).previous_value == pytest.approx(100 * 40 / 42, abs=1e-6)
+
+
+def test_two_runs_give_identical_rows(data):
+    run_rollup(full=True)
+    first = snapshot()
+    run_rollup(full=True)
+    assert snapshot() == first
+    run_rollup()
+    assert snapshot() == first
+
+
+def test_a_failure_midway_leaves_the_previous_results_in_place(data, monkeypatch):
+    run_rollup(full=True)
+    before = snapshot()
+    SurveyResponse.objects.bulk_create(stats_data.answers(data.grid_a, dt.date(2026, 11, 2), unsafe=5000))
+
+    def boom(step: str) -> None:
+        if step == "values":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError):
+        run_rollup(full=True)
+    assert snapshot() == before
+    failed = RollupRun.objects.first()
+    assert failed.status == RollupRun.Status.FAILED and "disk full" in failed.error
+    monkeypatch.setattr(rollup, "checkpoint", lambda step: None)
+    assert run_rollup().status == RollupRun.Status.SUCCESS  # the lock was released
+
+
+def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
+    run_rollup(full=True)
+    before = [r for r in snapshot() if r[0] == "test_answer_sheets"]
+
+    def broken(start, end):
+        raise ValueError("source bug")
+
+    stats_data.only(monkeypatch, IndicatorSpec(**{**TEST_COUNT.__dict__, "source": broken}))
+    run = run_rollup(full=True)
+    assert (
+        run.status == RollupRun.Status.SUCCESS and "test_answer_sheets: ValueError: source bug" in run.error
+    )
+    assert [r for r in snapshot() if r[0] == "test_answer_sheets"] == before
+
+
+def test_a_trigger_while_a_run_is_in_progress_does_not_start_a_second_run(data):
+    RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC), kind="full")
+    assert run_rollup(full=True) is None
+    with pytest.raises(CommandError, match="in progress"):
+        call_command("rollup", "--full")
+
+
+def test_a_run_abandoned_by_a_killed_worker_stops_blocking_after_the_time_limit(data):
+    stale = RollupRun.objects.create(started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), kind="full")
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    stale.refresh_from_db()
+    assert stale.status == RollupRun.Status.FAILED and "abandoned" in stale.error
+
+
+def test_the_command_runs_a_full_rebuild_or_from_a_month(data):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("rollup", "--full", stdout=out)
+    assert "(full)" in out.getvalue()
+    call_command("rollup", "--since", "2026-01", stdout=out)
+    assert RollupRun.objects.first().months >= 11
+    with pytest.raises(CommandError, match="2026-01"):
+        call_command("rollup", "--since", "Jan")
+
+
+def test_the_number_of_statements_does_not_grow_with_the_number_of_areas(data):
+    first = run_rollup(full=True).statements
+    from tests.base import make_area
+
+    for i in range(5, 15):
+        grid = make_area(
+            f"340102001001{i:03d}", f"g{i}", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81)
+        )
+        SurveyResponse.objects.bulk_create(stats_data.answers(grid, stats_data.NOV, safe=40, unsafe=1))
+    assert run_rollup(full=True).statements == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_triggers_at_once_make_one_run(postgres, monkeypatch):
+    from tests.base import build_cast
+
+    cast = build_cast()
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    gate = threading.Barrier(2)
+    slow = threading.Event()
+
+    def hold(step: str) -> None:
+        if step == "facts":
+            slow.wait(2)  # keep the first run busy while the second trigger arrives
+
+    monkeypatch.setattr(rollup, "checkpoint", hold)
+    results: list = []
+
+    def trigger() -> None:
+        try:
+            gate.wait()
+            results.append(run_rollup(full=True))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=trigger) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    slow.set()
+    assert sorted(r is None for r in results) == [False, True]
+    assert RollupRun.objects.count() == 1 and RollupRun.objects.get().status == RollupRun.Status.SUCCESS

@@ -5,9 +5,9 @@ streets and districts as ratios of sums.
 
 * ``incidents_reported``          incidents reported in the month (count).
 * ``incidents_closure_rate``      of the incidents accepted in the month, how many are closed by now.
-* ``incidents_on_time_rate``      workflow steps completed in the month within their time limit / steps
-                                  completed in the month that had a limit (accept, dispatch, handle,
-                                  verify, close: every event that recorded a step deadline).
+* ``incidents_on_time_rate``      of the workflow steps (accept, dispatch, handle, verify, close) whose
+                                  deadline falls in the month: done by the deadline / all of them,
+                                  counting steps still open past their deadline as late.
 * ``incidents_local_resolution_rate``  resolved at grid or community level / resolved, by month of
                                   resolution ("small matters stay in the village").
 """
@@ -18,7 +18,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, Q, QuerySet
+from django.db.models import Count, DateField, F, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,10 +65,20 @@ def incidents_closure_rate(start: dt.date, end: dt.date) -> QuerySet:
 
 
 def incidents_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
+    """Steps whose deadline falls in the month: done by the deadline / all of them, including steps
+    still open past their deadline (they count as late now, and stay late when finished later, in the
+    same month: both parts are keyed by the deadline, so finishing a late step never moves it)."""
     lo, hi = _bounds(start, end)
-    # Partial index incident_event_at (at where on_time is not null) serves the range.
-    qs = IncidentEvent.objects.filter(at__gte=lo, at__lt=hi, on_time__isnull=False)
-    return _per_grid_month(qs, "incident__grid_id", "at", Count("id", filter=Q(on_time=True)), Count("id"))
+    now = timezone.now()
+    # Partial index incident_event_due (step_due_at where on_time is not null) serves the range.
+    done = IncidentEvent.objects.filter(step_due_at__gte=lo, step_due_at__lt=hi, on_time__isnull=False)
+    done = _per_grid_month(
+        done, "incident__grid_id", "step_due_at", Count("id", filter=Q(on_time=True)), Count("id")
+    )
+    # Open items whose current step is already late (index incident_open_due).
+    late = Incident.objects.filter(status__in=Incident.OPEN_STATUSES, due_at__gte=lo, due_at__lt=min(hi, now))
+    late = _per_grid_month(late, "grid_id", "due_at", Value(0, output_field=IntegerField()), Count("id"))
+    return done.union(late, all=True)
 
 
 def incidents_local_resolution_rate(start: dt.date, end: dt.date) -> QuerySet:
@@ -109,7 +119,7 @@ register(
         direction=HIGHER_BETTER,
         source=incidents_on_time_rate,
         description=_(
-            "Workflow steps (accept, dispatch, handle, verify, close) done within their time limit / steps done."
+            "Workflow steps done within their time limit / steps due; open steps past their deadline count as late."
         ),
     )
 )

@@ -484,6 +484,9 @@ class IncidentEvent(models.Model):
         indexes = [
             models.Index(fields=["incident", "at"], name="incident_event_timeline"),
             models.Index(fields=["at"], name="incident_event_at", condition=Q(on_time__isnull=False)),
+            models.Index(
+                fields=["step_due_at"], name="incident_event_due", condition=Q(on_time__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

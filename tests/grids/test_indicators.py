@@ -12,7 +12,12 @@ from tests.grids.conftest import IN_GRID_B
 
 
 def _rows(qs) -> dict:
-    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in qs}
+    """Sum rows per (area, month) as the rollup does (a source may yield several rows per key)."""
+    out: dict = {}
+    for r in qs:
+        n, d = out.get((r["area_id"], r["month"]), (0, 0))
+        out[(r["area_id"], r["month"])] = (n + r["numerator"], d + r["denominator"])
+    return out
 
 
 @pytest.mark.django_db
@@ -55,10 +60,15 @@ def test_indicator_sources_give_numerator_and_denominator_per_grid_and_local_mon
     assert _rows(indicators.incidents_local_resolution_rate(this_month, next_month)) == {
         (a, this_month): (1, 2)
     }
-    steps = IncidentEvent.objects.filter(incident__grid=cast.grid_a, on_time__isnull=False).count()
-    assert _rows(indicators.incidents_on_time_rate(this_month, next_month)) == {
-        (a, this_month): (steps - 1, steps)
-    }
+    # Steps are keyed by the month of their deadline; an open step past its deadline is due and late.
+    lo = (this_month - dt.timedelta(days=1)).replace(day=1)
+    hi = (next_month + dt.timedelta(days=32)).replace(day=1)
+    steps = IncidentEvent.objects.filter(incident__grid=cast.grid_a, on_time__isnull=False)
+    Incident.objects.filter(pk=accepted.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    rows = _rows(indicators.incidents_on_time_rate(lo, hi))
+    assert {area for area, _month in rows} == {a}
+    assert sum(n for n, _d in rows.values()) == steps.filter(on_time=True).count() == steps.count() - 1
+    assert sum(d for _n, d in rows.values()) == steps.count() + 1
     assert (
         _rows(indicators.incidents_reported(next_month, (next_month + dt.timedelta(days=32)).replace(day=1)))
         == {}

@@ -66,3 +66,15 @@ def test_png_and_webp_are_accepted_and_gif_is_not(cast, report):
     with pytest.raises(ValidationError) as exc:
         report(photos=[gif])
     assert "photos" in exc.value.message_dict
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_exif_location_is_stripped_from_png_and_webp_too(cast, report, fmt):
+    data = jpeg_bytes(exif_gps=True, fmt=fmt)
+    assert Image.open(io.BytesIO(data)).getexif().get(0x8825)
+    incident = report(
+        photos=[SimpleUploadedFile(f"a.{fmt.lower()}", data, content_type=f"image/{fmt.lower()}")]
+    )
+    stored = Image.open(IncidentPhoto.objects.get(incident=incident).file.path)
+    assert stored.format == fmt and not stored.getexif().get(0x8825)

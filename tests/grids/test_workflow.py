@@ -234,3 +234,19 @@ def test_the_overdue_notification_is_scheduled_in_the_beat_database(db):
     importlib.import_module("grids.migrations.0003_overdue_schedule").create(apps, None)
     task = PeriodicTask.objects.get(task="grids.notify_overdue")
     assert task.enabled and task.interval.every == 10 and task.interval.period == "minutes"
+
+
+@pytest.mark.django_db
+def test_the_overdue_command_reports_what_it_flagged(cast, report):
+    import io
+
+    from django.core.management import call_command
+
+    incident = report(category="work_safety")  # street level
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("grids_notify_overdue", stdout=out)
+    assert out.getvalue().startswith("1 incident(s)")
+    assert Notification.objects.get().user == cast.street_handler
+    call_command("grids_notify_overdue", stdout=out)
+    assert Notification.objects.count() == 1

@@ -18,7 +18,7 @@ from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, ReportForm
-from grids.models import ACTION_LABELS, Incident, IncidentCategory, allowed_actions
+from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions
 
 
 def _worker_grids(user) -> list[Area]:
@@ -200,6 +200,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "statuses": Incident.Status.choices,
+            "levels": Level.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": Area.objects.visible_to(request.user).filter(level="grid").order_by("code")[:500],
             "params": params,

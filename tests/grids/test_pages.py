@@ -224,3 +224,12 @@ def test_a_dispute_offers_the_way_to_mediation_to_handlers_only(cast, client, re
     other = report()
     client.force_login(cast.community_handler)
     assert 'id="to-mediation"' not in client.get(f"/grids/incidents/{other.code}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_inbox_filters_by_level(cast, client, report):
+    street_item = report(category="work_safety")
+    report()
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/inbox/?level=street").content.decode()
+    assert html.count('id="row-INC-') == 1 and street_item.code in html

@@ -250,3 +250,12 @@ def test_the_overdue_command_reports_what_it_flagged(cast, report):
     assert Notification.objects.get().user == cast.street_handler
     call_command("grids_notify_overdue", stdout=out)
     assert Notification.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_overdue_dispatched_item_also_notifies_the_department(cast, incident_in):
+    incident = incident_in("dispatched")
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    users = set(Notification.objects.values_list("user__username", flat=True))
+    assert users == {"community_handler", "department_user"}

@@ -21,7 +21,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models import Count, DateField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +45,8 @@ def _month(field: str) -> Cast:
 
 def _grouped(qs: QuerySet, month_field: str, numerator, denominator) -> QuerySet:
     return (
-        qs.values(area_id=F("area_id"), month=_month(month_field))
+        qs.annotate(month=_month(month_field))
+        .values("area_id", "month")
         .annotate(numerator=numerator, denominator=denominator)
         .values("area_id", "month", "numerator", "denominator")
         .order_by()

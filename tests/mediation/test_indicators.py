@@ -1,0 +1,78 @@
+"""Indicator sources: set-based numerator/denominator per (area, local month)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from governance.indicators import registry
+from mediation import indicators
+from mediation.models import DisputeCase
+
+
+def _conclude(med, outcome, **kw):
+    case = med.in_mediation(**kw)
+    fields = {"outcome": outcome}
+    if outcome.startswith("success"):
+        fields.update(agreement_terms="赔偿", performance_method="现金")
+    if outcome == "failure":
+        fields["other_routes"] = ["litigation"]
+    case.transition(action="conclude", actor=case.mediator, **fields)
+    return case
+
+
+def _rows(source):
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in source(start, end)}
+
+
+def test_every_indicator_is_registered_with_a_set_based_source():
+    codes = {c for c in registry() if c.startswith("dispute_")}
+    assert {
+        "dispute_cases_received", "dispute_cases_concluded", "dispute_success_rate",
+        "dispute_judicial_confirmation_rate", "dispute_escalations_prevented", "dispute_escalation_persons",
+        "dispute_on_time_rate",
+    } <= codes  # fmt: skip
+
+
+def test_success_rate_counts_success_over_success_plus_failure_in_the_month_of_conclusion(med):
+    for outcome in ("success_written", "success_oral", "success_written", "failure", "withdrawn", "refused"):
+        _conclude(med, outcome)
+    med.in_mediation()  # not concluded: in nothing but "received"
+    month = timezone.localdate().replace(day=1)
+    key = (med.cast.grid_a.pk, month)
+    assert _rows(indicators.dispute_success_rate)[key] == (3, 4)
+    assert _rows(indicators.dispute_cases_concluded)[key] == (6, 6)
+    assert _rows(indicators.dispute_cases_received)[key] == (7, 7)
+    assert isinstance(next(iter(_rows(indicators.dispute_success_rate)))[1], dt.date)
+
+
+def test_confirmation_on_time_and_prevention_indicators(med):
+    confirmed = _conclude(med, "success_written")
+    confirmed.transition(action="apply_confirmation", actor=confirmed.mediator)
+    confirmed.transition(action="record_confirmation", actor=confirmed.mediator, result="confirmed")
+    _conclude(med, "success_oral")
+    late = med.in_mediation(area=med.cast.grid_b)
+    DisputeCase.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    late.refresh_from_db()
+    late.transition(
+        action="record_prevention", actor=late.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    late.transition(action="conclude", actor=late.mediator, outcome="withdrawn")
+    month = timezone.localdate().replace(day=1)
+    a, b = (med.cast.grid_a.pk, month), (med.cast.grid_b.pk, month)
+    assert _rows(indicators.dispute_judicial_confirmation_rate)[a] == (1, 2)
+    assert _rows(indicators.dispute_on_time_rate)[a] == (2, 2)
+    assert _rows(indicators.dispute_on_time_rate)[b] == (0, 1)
+    assert _rows(indicators.dispute_escalations_prevented)[b] == (1, 1)
+    assert _rows(indicators.dispute_escalation_persons)[b] == (3, 1)
+    assert a not in _rows(indicators.dispute_escalations_prevented)
+
+
+def test_sources_run_in_one_query(med, django_assert_num_queries):
+    _conclude(med, "success_written")
+    with django_assert_num_queries(1):
+        _rows(indicators.dispute_success_rate)

@@ -356,3 +356,6 @@ class ValueStage(models.Model):
     denominator = models.FloatField()
     value = models.FloatField(null=True)
     eligible = models.BooleanField(default=False)
+
+
+from dashboards.assessment_models import *  # noqa: E402,F401,F403  (assessment models live in their own module)

@@ -1,0 +1,447 @@
+"""REST API of statistics and intake (DESIGN.md section 7).
+
+Reads (``stats/indicators|values|rankings|series|rollups``) are open to every signed-in user for the
+areas in their scope; the analyst role (and its API tokens) exists for exactly this: statistics in
+scope and nothing personal (no endpoint here carries personal data). Every read answers in JSON or
+CSV (``?format=csv`` or ``Accept: text/csv``) and carries an ETag and Last-Modified taken from the
+last successful rollup run, so a client polling unchanged data gets 304. A read costs a fixed number
+of queries whatever the number of areas (areas come with ``select_related``).
+
+Writes: the survey and case-count imports (analyst or admin, areas in scope) and starting a run
+(admin).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Any
+
+from django.db import transaction
+from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboards import intake
+from dashboards.models import IndicatorValue, RollupRun
+from dashboards.rollup import last_success
+from governance import indicators as registry_api
+from governance.access import get_visible_or_404
+from governance.models import Area
+from governance.periods import PERIOD_TYPES, Period
+from governance.rest import Conflict
+
+# --- CSV and conditional GET ----------------------------------------------------------------------
+
+
+class CSVRenderer(BaseRenderer):
+    """Flat rows as CSV (a paginated answer exports its ``results``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
+        rows = data.get("results", data) if isinstance(data, dict) else data
+        if isinstance(rows, dict):  # an error: {"detail": ...}
+            rows = [rows]
+        out = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
+
+
+class StatsReadMixin:
+    """ETag / Last-Modified from the last successful rollup, 304 when the client has it already."""
+
+    renderer_classes = RENDERERS
+
+    def _validators(self, request) -> tuple[str, float | None]:
+        run = last_success()
+        finished = run.finished_at if run else None
+        scope = sorted(m.area.path + m.role for m in request.user.memberships_cached())
+        key = "|".join(
+            [
+                str(run.pk if run else 0),
+                str(finished),
+                request.get_full_path(),
+                request.META.get("HTTP_ACCEPT", ""),
+                request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "",
+                str(request.user.is_superuser),
+                *scope,
+            ]
+        )
+        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        return etag, finished.timestamp() if finished else None
+
+    def get(self, request, *args, **kwargs):
+        etag, modified = self._validators(request)
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+        if (if_none_match and etag in [t.strip() for t in if_none_match.split(",")]) or (
+            not if_none_match and since and modified and int(modified) <= since
+        ):
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = super().get(request, *args, **kwargs)
+        if response.status_code in (200, 304):
+            response["ETag"] = etag
+            if modified:
+                response["Last-Modified"] = http_date(modified)
+            response["Cache-Control"] = "private, no-cache"
+            response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
+        return response
+
+
+def _spec(code: str, field: str = "indicator") -> registry_api.IndicatorSpec:
+    try:
+        return registry_api.get(code)
+    except KeyError:
+        raise exceptions.ValidationError(
+            {field: [_("Unknown indicator %(code)r.") % {"code": code}]}
+        ) from None
+
+
+def _period(text: str, field: str = "period") -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise exceptions.ValidationError({field: [str(exc)]}) from None
+
+
+def _required(request, *names: str) -> dict[str, str]:
+    missing = {n: [_("This parameter is required.")] for n in names if not request.query_params.get(n)}
+    if missing:
+        raise exceptions.ValidationError(missing)
+    return {n: request.query_params[n] for n in names}
+
+
+def _visible_area(user, code: str) -> Area:
+    return get_visible_or_404(Area.objects.visible_to(user), code=code)
+
+
+# --- stats/indicators -----------------------------------------------------------------------------
+
+
+class IndicatorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.ChoiceField(choices=registry_api.UNITS)
+    direction = serializers.ChoiceField(choices=registry_api.DIRECTIONS)
+    description = serializers.CharField()
+    headline = serializers.BooleanField()
+    min_sample = serializers.IntegerField()
+
+
+class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
+    """The indicator registry: every indicator the rollup computes."""
+
+    serializer_class = IndicatorSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return [
+            {
+                "code": s.code,
+                "name": str(s.name),
+                "unit": s.unit,
+                "direction": s.direction,
+                "description": str(s.description),
+                "headline": s.headline,
+                "min_sample": s.min_sample,
+            }
+            for s in sorted(registry_api.registry().values(), key=lambda s: s.code)
+        ]
+
+
+# --- stats/values, rankings, series ---------------------------------------------------------------
+
+
+class IndicatorValueSerializer(serializers.ModelSerializer):
+    area = serializers.CharField(source="area.code")
+    area_name = serializers.CharField(source="area.name")
+    parent = serializers.CharField(source="parent.code", default=None)
+    unit = serializers.SerializerMethodField()
+    run = serializers.IntegerField(source="run_id")
+
+    class Meta:
+        model = IndicatorValue
+        fields = [
+            "indicator", "unit", "period", "period_type", "area", "area_name", "level", "parent",
+            "numerator", "denominator", "value", "rank", "rank_of", "previous_value", "delta",
+            "previous_rank", "rank_change", "yoy_value", "yoy_delta", "run",
+        ]  # fmt: skip
+
+    def get_unit(self, obj: IndicatorValue) -> str:
+        spec = registry_api.registry().get(obj.indicator)
+        return spec.unit if spec else ""
+
+
+def _values_base(user):
+    # The area and parent come with the row (one query whatever the number of areas).
+    return IndicatorValue.objects.visible_to(user).select_related("area", "parent")
+
+
+class IndicatorValueFilter(filters.FilterSet):
+    indicator = filters.CharFilter(field_name="indicator")
+    period = filters.CharFilter(method="filter_period")
+    area = filters.CharFilter(field_name="area__code")
+    level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
+    parent = filters.CharFilter(field_name="parent__code")
+    period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
+
+    class Meta:
+        model = IndicatorValue
+        fields = ["indicator", "period", "area", "level", "parent", "period_type"]
+
+    def filter_period(self, qs, name, value):
+        try:
+            return qs.filter(period=Period.parse(value).code)
+        except ValueError as exc:
+            raise exceptions.ValidationError({"period": [str(exc)]}) from None
+
+
+class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
+    """Stored indicator values (DESIGN.md section 6) for the areas in your scope."""
+
+    serializer_class = IndicatorValueSerializer
+    filterset_class = IndicatorValueFilter
+
+    def get_queryset(self):
+        # Indexes: value_unique_ind_period_area, value_level, value_ranking (parent), value_period.
+        return _values_base(self.request.user).order_by("indicator", "period", "area__code")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
+        OpenApiParameter(
+            "period", OpenApiTypes.STR, required=True, description="2026-11, 2026Q4, 2026H2, 2026"
+        ),
+        OpenApiParameter("parent", OpenApiTypes.STR, required=True, description="code of the parent area"),
+    ]
+)
+class RankingListApi(StatsReadMixin, generics.ListAPIView):
+    """The children of ``parent`` in rank order (unranked areas, below the minimum sample, last)."""
+
+    serializer_class = IndicatorValueSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        params = _required(self.request, "indicator", "period", "parent")
+        spec = _spec(params["indicator"])
+        period = _period(params["period"])
+        parent = _visible_area(self.request.user, params["parent"])
+        # Index value_ranking (indicator, period, parent, rank).
+        return (
+            IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)
+            .select_related("area", "parent")
+            .order_by("rank", "area__code")
+        )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
+        OpenApiParameter("area", OpenApiTypes.STR, required=True),
+        OpenApiParameter("period_type", OpenApiTypes.STR, enum=PERIOD_TYPES, description="default month"),
+        OpenApiParameter("from", OpenApiTypes.STR, description="first period, e.g. 2026-01"),
+        OpenApiParameter("to", OpenApiTypes.STR, description="last period, e.g. 2026-11"),
+    ]
+)
+class SeriesListApi(StatsReadMixin, generics.ListAPIView):
+    """One area's values over time, oldest first."""
+
+    serializer_class = IndicatorValueSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        params = _required(self.request, "indicator", "area")
+        spec = _spec(params["indicator"])
+        area = _visible_area(self.request.user, params["area"])
+        kind = self.request.query_params.get("period_type") or "month"
+        if kind not in PERIOD_TYPES:
+            raise exceptions.ValidationError(
+                {"period_type": [_("Use one of: %s.") % ", ".join(PERIOD_TYPES)]}
+            )
+        # Index value_series (indicator, area, period_type, period); codes of one type sort by time.
+        qs = IndicatorValue.objects.filter(indicator=spec.code, area=area, period_type=kind)
+        for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
+            text = self.request.query_params.get(name)
+            if text:
+                p = _period(text, name)
+                if p.kind != kind:
+                    raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
+                qs = qs.filter(**{lookup: p.code})
+        return qs.select_related("area", "parent").order_by("period")
+
+
+# --- stats/rollups ----------------------------------------------------------------------------------
+
+
+class RollupRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", default=None)
+
+    class Meta:
+        model = RollupRun
+        fields = [
+            "id", "kind", "status", "trigger", "started_at", "finished_at", "seconds", "rows", "months",
+            "periods", "statements", "since", "requested_by", "error",
+        ]  # fmt: skip
+
+
+class RollupStartSerializer(serializers.Serializer):
+    full = serializers.BooleanField(default=False)
+    since = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+
+
+class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
+    """GET: the runs, newest first. POST (admin): start a run now (queued to the worker)."""
+
+    serializer_class = RollupRunSerializer
+    filter_backends: list = []
+    parser_classes = [JSONParser, FormParser]
+
+    def get_queryset(self):
+        return RollupRun.objects.select_related("requested_by").order_by("-started_at", "-id")
+
+    @extend_schema(
+        request=RollupStartSerializer,
+        responses={202: inline_serializer("RollupStarted", {"detail": serializers.CharField()})},
+    )
+    def post(self, request, *args, **kwargs):
+        user = request.user
+        if not (user.is_superuser or user.has_role("admin")):
+            raise exceptions.PermissionDenied(_("Only an administrator can start a rollup run."))
+        data = RollupStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if RollupRun.objects.filter(status=RollupRun.Status.RUNNING).exists():
+            raise Conflict(_("A rollup run is in progress; try again when it has finished."))
+        from dashboards.tasks import rollup
+
+        kwargs = {
+            "full": data.validated_data["full"],
+            "since": f"{data.validated_data['since']}-01" if data.validated_data.get("since") else None,
+            "trigger": "api",
+            "user_id": user.pk,
+        }
+        transaction.on_commit(lambda: rollup.delay(**kwargs))
+        return Response({"detail": _("The rollup run has been queued.")}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+class ImportResultSerializer(serializers.Serializer):
+    batch = serializers.IntegerField()
+    rows = serializers.IntegerField()
+
+
+def _import(request, columns: list[str], service) -> Response:
+    user = request.user
+    if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
+        raise exceptions.PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+    if upload is not None:
+        try:
+            table = intake.table_from_csv(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise exceptions.ValidationError({"file": [_("The file is not UTF-8 text.")]}) from None
+        source = upload.name
+    elif isinstance(request.data, list):
+        table, source = intake.table_from_list(request.data), "api"
+    elif isinstance(request.data, dict) and isinstance(request.data.get("rows"), list):
+        table, source = intake.table_from_list(request.data["rows"]), "api"
+    else:
+        raise exceptions.ValidationError(
+            {
+                "file": [
+                    _("Send a JSON list of rows or upload a CSV file with columns: %s.") % ", ".join(columns)
+                ]
+            }
+        )
+    try:
+        batch = service(table=table, actor=user, source=source)
+    except intake.ImportRejected as rejected:
+        return Response(
+            {
+                "detail": _("%(n)d invalid row(s); nothing was imported. %(first)s")
+                % {"n": len(rejected.errors), "first": "; ".join(str(e) for e in rejected.errors[:5])},
+                "errors": {"rows": [e.as_dict() for e in rejected.errors]},
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return Response({"batch": batch.pk, "rows": batch.rows}, status=status.HTTP_201_CREATED)
+
+
+_ROWS_DOC = "A JSON list of rows, or multipart with a CSV `file` (header line first)."
+
+
+class SurveyResponseImportApi(APIView):
+    """Import survey answers: every row is checked first; any bad row -> 400 listing every bad line."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "application/json": inline_serializer(
+                "SurveyResponseRow",
+                {
+                    "area": serializers.CharField(),
+                    "date": serializers.DateField(),
+                    "age_group": serializers.ChoiceField(choices=[c[0] for c in intake.AgeGroup.choices]),
+                    "safety": serializers.CharField(),
+                    "satisfaction": serializers.CharField(),
+                    "weight": serializers.DecimalField(max_digits=8, decimal_places=3, required=False),
+                },
+                many=True,
+            ),
+            "multipart/form-data": inline_serializer(
+                "SurveyResponseUpload", {"file": serializers.FileField()}
+            ),
+        },
+        responses={201: ImportResultSerializer},
+        description=_ROWS_DOC,
+    )
+    def post(self, request):
+        return _import(request, intake.SURVEY_COLUMNS, intake.survey_responses_import)
+
+
+class CaseCountImportApi(APIView):
+    """Import police preventable-case counts per area, month and kind; a re-sent row replaces the count."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "application/json": inline_serializer(
+                "CaseCountRow",
+                {
+                    "area": serializers.CharField(),
+                    "month": serializers.CharField(help_text="YYYY-MM"),
+                    "kind": serializers.CharField(),
+                    "count": serializers.IntegerField(min_value=0),
+                },
+                many=True,
+            ),
+            "multipart/form-data": inline_serializer("CaseCountUpload", {"file": serializers.FileField()}),
+        },
+        responses={201: ImportResultSerializer},
+        description=_ROWS_DOC,
+    )
+    def post(self, request):
+        return _import(request, intake.CASE_COUNT_COLUMNS, intake.case_counts_import)

@@ -1,0 +1,596 @@
+"""Assessment scoring (DOMAIN.md "Assessment"; rules written out in docs/assessment.md).
+
+The arithmetic is in pure functions (``score_target``, ``score_linear``, ``score_rank``, ``grade_for``,
+``rank_totals``, ``apply_excellent_cap``, ``score_scheme``) so it can be tested on crafted numbers;
+the services below read the inputs (published indicator values, manual scores, approved adjustments,
+vetoes), call them, and store a run. Every hand entry, approval and veto is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dashboards.assessment_models import (
+    Adjustment,
+    AssessmentItem,
+    AssessmentResult,
+    AssessmentRun,
+    AssessmentScheme,
+    ManualScore,
+    NegativeListEntry,
+    VetoEvent,
+)
+from governance import indicators as registry
+from governance.models import Area, User
+from governance.services import audit
+from governance.workflow import ActionForbidden, ActionInvalid
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+GRADES = ("excellent", "good", "pass", "fail")
+MANAGER_ROLES = frozenset({"handler", "admin"})
+DECIDING_LEVELS = frozenset({"city", "district"})
+
+
+def q2(value: Decimal | float | int) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def grade_thresholds() -> tuple[Decimal, Decimal, Decimal]:
+    """(excellent, good, pass) lower bounds; setting ASSESSMENT_GRADE_THRESHOLDS, default 90/80/60."""
+    values = getattr(settings, "ASSESSMENT_GRADE_THRESHOLDS", (90, 80, 60))
+    excellent, good, passing = (Decimal(str(v)) for v in values)
+    return excellent, good, passing
+
+
+def veto_effect() -> str:
+    """What a veto does: "fail" (default, the grade becomes fail) or "no_excellent" (capped at good)."""
+    effect = getattr(settings, "ASSESSMENT_VETO_EFFECT", "fail")
+    if effect not in {"fail", "no_excellent"}:
+        raise ValueError("ASSESSMENT_VETO_EFFECT must be 'fail' or 'no_excellent'")
+    return effect
+
+
+# --- pure scoring -------------------------------------------------------------------------------
+
+
+def score_target(
+    value: float | None, target: float, max_points: Decimal, *, lower_better: bool = False
+) -> Decimal:
+    """Full marks at or beyond the target, proportional short of it (no value scores zero)."""
+    if value is None:
+        return ZERO
+    if lower_better:
+        if value <= target:
+            return q2(max_points)
+        return q2(max_points * Decimal(str(target)) / Decimal(str(value))) if value else q2(max_points)
+    if value >= target:
+        return q2(max_points)
+    if target <= 0:
+        return ZERO
+    return q2(max_points * Decimal(str(max(value, 0))) / Decimal(str(target)))
+
+
+def score_linear(value: float | None, zero_at: float, full_at: float, max_points: Decimal) -> Decimal:
+    """Zero at ``zero_at``, full marks at ``full_at``, a straight line between (either direction)."""
+    if value is None or zero_at == full_at:
+        return ZERO
+    share = (Decimal(str(value)) - Decimal(str(zero_at))) / (Decimal(str(full_at)) - Decimal(str(zero_at)))
+    share = min(max(share, ZERO), Decimal(1))
+    return q2(max_points * share)
+
+
+def competition_ranks(values: dict, *, higher_better: bool = True) -> dict:
+    """Rank keys by value, ties share the rank (1, 2, 2, 4); None values are not ranked."""
+    present = [(k, v) for k, v in values.items() if v is not None]
+    present.sort(key=lambda kv: kv[1], reverse=higher_better)
+    ranks: dict = {}
+    for index, (key, value) in enumerate(present):
+        if index and value == present[index - 1][1]:
+            ranks[key] = ranks[present[index - 1][0]]
+        else:
+            ranks[key] = index + 1
+    return ranks
+
+
+def score_rank(rank: int | None, count: int, max_points: Decimal) -> Decimal:
+    """First place full marks, then down in equal steps: max * (count - rank + 1) / count."""
+    if rank is None or count <= 0:
+        return ZERO
+    return q2(max_points * Decimal(count - rank + 1) / Decimal(count))
+
+
+def grade_for(total: Decimal, *, vetoed: bool = False) -> str:
+    excellent, good, passing = grade_thresholds()
+    if vetoed and veto_effect() == "fail":
+        return "fail"
+    if total >= excellent:
+        grade = "excellent"
+    elif total >= good:
+        grade = "good"
+    elif total >= passing:
+        grade = "pass"
+    else:
+        grade = "fail"
+    if vetoed and grade == "excellent":
+        grade = "good"  # "no_excellent": barred from excellent only
+    return grade
+
+
+@dataclass
+class AreaScore:
+    """The working record of one area while a scheme is scored."""
+
+    area_id: int
+    code: str
+    name: str = ""
+    items: list[dict] = field(default_factory=list)
+    total: Decimal = ZERO
+    deductions: Decimal = ZERO
+    bonus: Decimal = ZERO
+    vetoed: bool = False
+    veto_events: list[str] = field(default_factory=list)
+    grade: str = "fail"
+    capped: bool = False
+    rank: int = 0
+    previous_rank: int | None = None
+    rank_change: int | None = None
+
+
+def rank_totals(scores: Sequence[AreaScore]) -> None:
+    """Rank by total (ties share a rank); vetoed areas rank after every area without a veto."""
+    ordered = sorted(scores, key=lambda s: (s.vetoed, -s.total, s.code))
+    previous: AreaScore | None = None
+    for index, score in enumerate(ordered):
+        if previous is not None and (previous.vetoed, previous.total) == (score.vetoed, score.total):
+            score.rank = previous.rank
+        else:
+            score.rank = index + 1
+        previous = score
+
+
+def apply_excellent_cap(scores: Sequence[AreaScore], share: Decimal | None, tie_rule: str) -> None:
+    """At most floor(share x areas) are rated excellent. Candidates are ordered by total, then by the
+    scheme's tie rule (fewer deduction points first, or by area code), then by area code; the ones
+    past the cap become "good" and are flagged ``capped``."""
+    if share is None:
+        return
+    allowed = int((Decimal(len(scores)) * share).to_integral_value(rounding="ROUND_FLOOR"))
+    candidates = [s for s in scores if s.grade == "excellent"]
+    if tie_rule == AssessmentScheme.TieRule.FEWER_DEDUCTIONS:
+        candidates.sort(key=lambda s: (-s.total, s.deductions, s.code))
+    else:
+        candidates.sort(key=lambda s: (-s.total, s.code))
+    for score in candidates[allowed:]:
+        score.grade = "good"
+        score.capped = True
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    id: int
+    name: str
+    method: str
+    max_points: Decimal
+    indicator: str = ""
+    lower_better: bool = False
+    target: float | None = None
+    zero_at: float | None = None
+    full_at: float | None = None
+    deduction_cap: Decimal | None = None
+    bonus_cap: Decimal = Decimal("5")
+
+
+def score_scheme(
+    *,
+    items: Sequence[ItemRule],
+    areas: Sequence[tuple[int, str, str]],
+    values: dict[tuple[str, int], float | None],
+    manual: dict[tuple[int, int], Decimal],
+    deductions: dict[tuple[int, int], Decimal],
+    bonuses: dict[tuple[int, int], Decimal],
+    vetoes: dict[int, list[str]],
+    previous_ranks: dict[int, int],
+    excellent_share_cap: Decimal | None = None,
+    tie_rule: str = AssessmentScheme.TieRule.FEWER_DEDUCTIONS,
+) -> list[AreaScore]:
+    """Score every area (id, code, name) on every item. ``values`` maps (indicator, area id) to the
+    published value; ``manual``/``deductions``/``bonuses`` map (item id, area id) to points."""
+    scores = {a_id: AreaScore(area_id=a_id, code=code, name=name) for a_id, code, name in areas}
+    for item in items:
+        ranks: dict = {}
+        if item.method == AssessmentItem.Method.RANK:
+            ranks = competition_ranks(
+                {a_id: values.get((item.indicator, a_id)) for a_id in scores},
+                higher_better=not item.lower_better,
+            )
+        for a_id, score in scores.items():
+            value = values.get((item.indicator, a_id)) if item.indicator else None
+            if item.method == AssessmentItem.Method.TARGET:
+                base = score_target(value, item.target or 0, item.max_points, lower_better=item.lower_better)
+            elif item.method == AssessmentItem.Method.LINEAR:
+                base = score_linear(value, item.zero_at or 0, item.full_at or 0, item.max_points)
+            elif item.method == AssessmentItem.Method.RANK:
+                base = score_rank(ranks.get(a_id), len(ranks), item.max_points)
+            else:
+                base = min(q2(manual.get((item.id, a_id), ZERO)), q2(item.max_points))
+            cap = item.max_points if item.deduction_cap is None else item.deduction_cap
+            deducted = min(deductions.get((item.id, a_id), ZERO), cap, base)
+            bonus = min(bonuses.get((item.id, a_id), ZERO), item.bonus_cap)
+            item_score = q2(base - deducted + bonus)
+            score.items.append(
+                {
+                    "item": item.id,
+                    "name": item.name,
+                    "method": item.method,
+                    "max_points": str(q2(item.max_points)),
+                    "indicator": item.indicator,
+                    "value": None if value is None else round(value, 4),
+                    "rank": ranks.get(a_id),
+                    "base": str(q2(base)),
+                    "deductions": str(q2(deducted)),
+                    "bonus": str(q2(bonus)),
+                    "score": str(item_score),
+                }
+            )
+            score.total += item_score
+            score.deductions += deducted
+            score.bonus += bonus
+    result = list(scores.values())
+    for score in result:
+        score.total = q2(score.total)
+        score.vetoed = bool(vetoes.get(score.area_id))
+        score.veto_events = list(vetoes.get(score.area_id, []))
+        score.grade = grade_for(score.total, vetoed=score.vetoed)
+    apply_excellent_cap(result, excellent_share_cap, tie_rule)
+    rank_totals(result)
+    for score in result:
+        score.previous_rank = previous_ranks.get(score.area_id)
+        if score.previous_rank is not None:
+            score.rank_change = score.previous_rank - score.rank
+    result.sort(key=lambda s: (s.rank, s.code))
+    return result
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+
+def _holds_at_level(user: User, area: Area, roles: Iterable[str], levels: Iterable[str] | None) -> bool:
+    if user.is_superuser and user.is_active:
+        return True
+    wanted, lv = set(roles), set(levels) if levels is not None else None
+    return any(
+        m.role in wanted and (lv is None or m.area.level in lv) and area.path.startswith(m.area.path)
+        for m in user.memberships_cached()
+    )
+
+
+def can_manage(user: User, scheme: AssessmentScheme) -> bool:
+    """Enter scores and adjustments, approve them, compute and publish: a handler (or admin) at the
+    assessing area or above. Analysts read only."""
+    return _holds_at_level(user, scheme.area, MANAGER_ROLES, None)
+
+
+def can_veto(user: User, scheme: AssessmentScheme, area: Area) -> bool:
+    """Only district level or above decides a veto (DOMAIN.md)."""
+    return _holds_at_level(user, area, MANAGER_ROLES, DECIDING_LEVELS) and can_manage(user, scheme)
+
+
+def _require_manage(user: User, scheme: AssessmentScheme) -> None:
+    if not can_manage(user, scheme):
+        raise ActionForbidden(_("Only staff of the assessing area may change this assessment."))
+
+
+def _assessed_area(scheme: AssessmentScheme, area: Area) -> None:
+    if area.parent_id != scheme.area_id or area.level != scheme.level:
+        raise ActionInvalid("area", _("This area is not assessed by this scheme."))
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def manual_score_enter(
+    *, item: AssessmentItem, area: Area, points: Decimal, evidence, note: str = "", actor: User
+) -> ManualScore:
+    scheme = item.scheme
+    _require_manage(actor, scheme)
+    _assessed_area(scheme, area)
+    if item.method != AssessmentItem.Method.MANUAL:
+        raise ActionInvalid("item", _("This item is scored from an indicator, not by hand."))
+    if points < 0 or points > item.max_points:
+        raise ActionInvalid("points", _("Points must be between 0 and the item's maximum."))
+    if not evidence:
+        raise ActionInvalid("evidence", _("Attach the evidence for a score entered by hand."))
+    existing = ManualScore.objects.select_for_update().filter(item=item, area=area).first()
+    before = {"points": str(existing.points), "evidence": existing.evidence.name} if existing else None
+    score = existing or ManualScore(item=item, area=area)
+    score.points, score.evidence, score.note = q2(points), evidence, note
+    score.entered_by, score.entered_at = actor, timezone.now()
+    score.full_clean()
+    score.save()
+    audit(
+        actor=actor,
+        action="assessment.manual_score",
+        obj=score,
+        before=before,
+        after={"points": str(score.points), "evidence": score.evidence.name, "note": note},
+    )
+    return score
+
+
+@transaction.atomic
+def adjustment_enter(
+    *,
+    scheme: AssessmentScheme,
+    area: Area,
+    kind: str,
+    reason: str,
+    actor: User,
+    item: AssessmentItem | None = None,
+    negative_entry: NegativeListEntry | None = None,
+    occurrences: int = 1,
+    points: Decimal | None = None,
+) -> Adjustment:
+    """A deduction names an entry of the negative list (points = its points x occurrences); a bonus
+    names an item and its points. Both wait for approval by someone else."""
+    _require_manage(actor, scheme)
+    _assessed_area(scheme, area)
+    if not reason.strip():
+        raise ActionInvalid("reason", _("Give the reason."))
+    if kind == Adjustment.Kind.DEDUCTION:
+        if negative_entry is None or negative_entry.scheme_id != scheme.pk:
+            raise ActionInvalid(
+                "negative_entry", _("A deduction must name an entry of this scheme's negative list.")
+            )
+        if occurrences < 1:
+            raise ActionInvalid("occurrences", _("At least one occurrence."))
+        item, points = negative_entry.item, q2(negative_entry.points * occurrences)
+    elif kind == Adjustment.Kind.BONUS:
+        if item is None or item.scheme_id != scheme.pk:
+            raise ActionInvalid("item", _("A bonus must name an item of this scheme."))
+        if points is None or points <= 0:
+            raise ActionInvalid("points", _("Bonus points must be more than zero."))
+    else:
+        raise ActionInvalid("kind", _("Kind must be deduction or bonus."))
+    adjustment = Adjustment(
+        scheme=scheme,
+        item=item,
+        area=area,
+        kind=kind,
+        negative_entry=negative_entry,
+        occurrences=occurrences,
+        points=q2(points),
+        reason=reason.strip(),
+        entered_by=actor,
+        entered_at=timezone.now(),
+    )
+    adjustment.full_clean()
+    adjustment.save()
+    audit(actor=actor, action=f"assessment.{kind}", obj=adjustment, after=_adjustment_state(adjustment))
+    return adjustment
+
+
+def _adjustment_state(a: Adjustment) -> dict:
+    return {
+        "kind": a.kind,
+        "area": a.area.code,
+        "item": a.item_id,
+        "points": str(a.points),
+        "status": a.status,
+    }
+
+
+@transaction.atomic
+def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> Adjustment:
+    adjustment = (
+        Adjustment.objects.select_for_update().select_related("scheme__area", "area").get(pk=adjustment.pk)
+    )
+    _require_manage(actor, adjustment.scheme)
+    if adjustment.entered_by_id == actor.pk:
+        raise ActionForbidden(_("Someone other than the person who entered it must approve it."))
+    if adjustment.status != Adjustment.Status.PENDING:
+        raise ActionInvalid("status", _("This adjustment was already decided."))
+    before = _adjustment_state(adjustment)
+    adjustment.status = Adjustment.Status.APPROVED if approve else Adjustment.Status.REJECTED
+    adjustment.approved_by, adjustment.approved_at = actor, timezone.now()
+    adjustment.save(update_fields=["status", "approved_by", "approved_at"])
+    audit(
+        actor=actor,
+        action="assessment.approve",
+        obj=adjustment,
+        before=before,
+        after=_adjustment_state(adjustment),
+    )
+    return adjustment
+
+
+@transaction.atomic
+def veto_record(*, scheme: AssessmentScheme, area: Area, event: str, actor: User) -> VetoEvent:
+    if not can_veto(actor, scheme, area):
+        raise ActionForbidden(_("Only district level or above can decide a one-vote veto."))
+    _assessed_area(scheme, area)
+    if not event.strip():
+        raise ActionInvalid("event", _("Name the event."))
+    veto = VetoEvent(
+        scheme=scheme, area=area, event=event.strip(), decided_by=actor, decided_at=timezone.now()
+    )
+    veto.full_clean()
+    veto.save()
+    audit(actor=actor, action="assessment.veto", obj=veto, after={"area": area.code, "event": veto.event})
+    return veto
+
+
+def previous_scheme(scheme: AssessmentScheme) -> AssessmentScheme | None:
+    """Last year's scheme for the same assessing area and level."""
+    return (
+        AssessmentScheme.objects.filter(year=scheme.year - 1, area_id=scheme.area_id, level=scheme.level)
+        .select_related("published_run")
+        .first()
+    )
+
+
+def _inputs(scheme: AssessmentScheme) -> dict:
+    from dashboards.models import IndicatorValue
+
+    items = list(scheme.items.all())
+    areas = list(Area.objects.filter(parent_id=scheme.area_id, level=scheme.level).order_by("code"))
+    codes = {i.indicator for i in items if i.indicator}
+    values = {
+        (row["indicator"], row["area_id"]): row["value"]
+        for row in IndicatorValue.objects.filter(
+            indicator__in=codes, period=scheme.period, parent_id=scheme.area_id
+        ).values("indicator", "area_id", "value")  # index value_ranking
+    }
+    rules = []
+    specs = registry.registry()
+    for i in items:
+        spec = specs.get(i.indicator)
+        rules.append(
+            ItemRule(
+                id=i.pk,
+                name=i.name,
+                method=i.method,
+                max_points=i.max_points,
+                indicator=i.indicator,
+                lower_better=bool(spec and spec.direction == registry.LOWER_BETTER),
+                target=i.target,
+                zero_at=i.zero_at,
+                full_at=i.full_at,
+                deduction_cap=i.deduction_cap,
+                bonus_cap=i.bonus_cap,
+            )
+        )
+    manual = {
+        (m.item_id, m.area_id): m.points
+        for m in ManualScore.objects.filter(item__scheme=scheme).only("item", "area", "points")
+    }
+    deductions: dict = defaultdict(lambda: ZERO)
+    bonuses: dict = defaultdict(lambda: ZERO)
+    for a in Adjustment.objects.filter(scheme=scheme, status=Adjustment.Status.APPROVED):
+        target = deductions if a.kind == Adjustment.Kind.DEDUCTION else bonuses
+        target[(a.item_id, a.area_id)] += a.points
+    vetoes: dict = defaultdict(list)
+    for v in VetoEvent.objects.filter(scheme=scheme).order_by("decided_at", "id"):
+        vetoes[v.area_id].append(v.event)
+    previous_ranks: dict = {}
+    last = previous_scheme(scheme)
+    if last is not None and last.published_run_id:
+        previous_ranks = dict(
+            AssessmentResult.objects.filter(run_id=last.published_run_id).values_list("area_id", "rank")
+        )
+    return {
+        "items": rules,
+        "areas": [(a.pk, a.code, a.name) for a in areas],
+        "values": values,
+        "manual": manual,
+        "deductions": dict(deductions),
+        "bonuses": dict(bonuses),
+        "vetoes": dict(vetoes),
+        "previous_ranks": previous_ranks,
+        "excellent_share_cap": scheme.excellent_share_cap,
+        "tie_rule": scheme.tie_rule,
+    }
+
+
+def _fingerprint(scores: Sequence[AreaScore]) -> str:
+    payload = [
+        [s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank, s.items]
+        for s in scores
+    ]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def assessment_compute(
+    *,
+    scheme: AssessmentScheme,
+    actor: User | None = None,
+    trigger: str = "manual",
+    rollup_run_id: int | None = None,
+) -> AssessmentRun:
+    """Score the scheme and store a new run, unless the newest run already has identical results
+    (computing twice stores one run). Published runs are never touched."""
+    if actor is not None:
+        _require_manage(actor, scheme)
+    # Serialise computations of the same scheme (a task after a rollup and a click at once).
+    AssessmentScheme.objects.select_for_update().filter(pk=scheme.pk).first()
+    scores = score_scheme(**_inputs(scheme))
+    fingerprint = _fingerprint(scores)
+    latest = scheme.runs.order_by("-computed_at", "-id").first()
+    if latest is not None and latest.fingerprint == fingerprint:
+        return latest
+    run = AssessmentRun.objects.create(
+        scheme=scheme,
+        computed_at=timezone.now(),
+        trigger=trigger,
+        requested_by=actor,
+        rollup_run_id=rollup_run_id,
+        fingerprint=fingerprint,
+    )
+    AssessmentResult.objects.bulk_create(
+        [
+            AssessmentResult(
+                run=run,
+                area_id=s.area_id,
+                total=s.total,
+                deductions=q2(s.deductions),
+                bonus=q2(s.bonus),
+                vetoed=s.vetoed,
+                veto_events=s.veto_events,
+                grade=s.grade,
+                capped=s.capped,
+                rank=s.rank,
+                previous_rank=s.previous_rank,
+                rank_change=s.rank_change,
+                items=s.items,
+            )
+            for s in scores
+        ]
+    )
+    return run
+
+
+@transaction.atomic
+def assessment_publish(*, run: AssessmentRun, actor: User) -> AssessmentRun:
+    scheme = AssessmentScheme.objects.select_for_update().get(pk=run.scheme_id)
+    _require_manage(actor, scheme)
+    if run.scheme_id != scheme.pk:
+        raise ActionInvalid("run", _("This run belongs to another scheme."))
+    before = {"published_run": scheme.published_run_id}
+    run.published_at, run.published_by = timezone.now(), actor
+    run.save(update_fields=["published_at", "published_by"])
+    scheme.published_run = run
+    scheme.save(update_fields=["published_run"])
+    audit(
+        actor=actor, action="assessment.publish", obj=scheme, before=before, after={"published_run": run.pk}
+    )
+    return run
+
+
+def compute_all(*, rollup_run_id: int | None = None, trigger: str = "rollup") -> list[int]:
+    """Recompute every scheme of the current and last year (what a rollup can have changed)."""
+    year = timezone.localdate().year
+    runs = []
+    for scheme in AssessmentScheme.objects.filter(year__gte=year - 1).select_related("area"):
+        runs.append(assessment_compute(scheme=scheme, trigger=trigger, rollup_run_id=rollup_run_id).pk)
+    return runs
+
+
+def latest_run(scheme: AssessmentScheme) -> AssessmentRun | None:
+    return scheme.runs.order_by("-computed_at", "-id").first()
+
+
+def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
+    """The published run when there is one, else the newest draft."""
+    return scheme.published_run or latest_run(scheme)

@@ -1,0 +1,274 @@
+"""Assessment of areas (平安建设考核, DOMAIN.md "Assessment").
+
+A city assesses its districts (or a district its streets) once a year against a *scheme*: 100 points
+split into *items*. An item is scored from a published indicator value (target, linear between two
+thresholds, or rank among the assessed areas) or entered by hand with evidence. *Adjustments* deduct
+points (an entry of the scheme's negative list, per occurrence) or add bonus points; each has a reason,
+who entered it and who approved it, and only approved ones count, capped per item. A *veto* (一票否决)
+decided at district level or above bars the area from an excellent grade (by default: the grade
+becomes "fail").
+
+Every computation is an ``AssessmentRun`` holding its own ``AssessmentResult`` rows; the scheme points
+at the run that was published. Recomputing never rewrites a published run: it adds a new run, and the
+pages say when the newest run differs from the published one, so a published result never changes
+silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from governance.access import ScopedQuerySet
+from governance.models import Area
+
+POINTS = {"max_digits": 7, "decimal_places": 2}
+
+
+class AssessmentSchemeQuerySet(ScopedQuerySet):
+    pass
+
+
+class AssessmentScheme(models.Model):
+    """The rules for one year and one level: which children of ``area`` are assessed, and how."""
+
+    class TieRule(models.TextChoices):
+        # Applied after the total when the excellent-share cap falls inside a tie.
+        FEWER_DEDUCTIONS = "fewer_deductions", _("fewer deduction points, then area code")
+        AREA_CODE = "area_code", _("area code")
+
+    year = models.PositiveIntegerField(_("year"))
+    name = models.CharField(_("name"), max_length=200)
+    area = models.ForeignKey(
+        Area, verbose_name=_("assessing area"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.CharField(_("level assessed"), max_length=10)
+    excellent_share_cap = models.DecimalField(
+        _("maximum share rated excellent"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("e.g. 0.300 for at most 30% of the areas; empty for no cap"),
+    )
+    tie_rule = models.CharField(
+        _("tie rule at the excellent cap"),
+        max_length=20,
+        choices=TieRule.choices,
+        default=TieRule.FEWER_DEDUCTIONS,
+    )
+    published_run = models.ForeignKey(
+        "AssessmentRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = AssessmentSchemeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["-year", "area__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area", "level"], name="scheme_unique_year_area_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name}"
+
+    @property
+    def period(self) -> str:
+        return str(self.year)
+
+
+class AssessmentItem(models.Model):
+    """One item of a scheme, with its maximum points (the items of a scheme add to 100)."""
+
+    class Method(models.TextChoices):
+        TARGET = "target", _("target (full marks at or above it, proportional below)")
+        LINEAR = "linear", _("linear between two thresholds")
+        RANK = "rank", _("rank among the assessed areas")
+        MANUAL = "manual", _("entered by hand with evidence")
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=200)
+    max_points = models.DecimalField(_("maximum points"), validators=[MinValueValidator(0)], **POINTS)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    indicator = models.CharField(_("indicator"), max_length=60, blank=True)
+    target = models.FloatField(_("target"), null=True, blank=True)
+    # Linear: the value scoring zero and the value scoring full marks (zero_at > full_at for a
+    # lower-is-better indicator).
+    zero_at = models.FloatField(_("value scoring zero"), null=True, blank=True)
+    full_at = models.FloatField(_("value scoring full marks"), null=True, blank=True)
+    deduction_cap = models.DecimalField(
+        _("deduction cap"), null=True, blank=True, help_text=_("empty: the item's maximum points"), **POINTS
+    )
+    bonus_cap = models.DecimalField(_("bonus cap"), default=Decimal("5"), **POINTS)
+
+    class Meta:
+        verbose_name = _("assessment item")
+        verbose_name_plural = _("assessment items")
+        ordering = ["scheme", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NegativeListEntry(models.Model):
+    """An entry of the negative list (e.g. "serious incident in the area"): points per occurrence."""
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="negative_list")
+    item = models.ForeignKey(AssessmentItem, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    points = models.DecimalField(_("points per occurrence"), validators=[MinValueValidator(0)], **POINTS)
+
+    class Meta:
+        verbose_name = _("negative-list entry")
+        verbose_name_plural = _("negative list")
+        ordering = ["scheme", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ManualScore(models.Model):
+    """An item scored by hand for one area, with the evidence (an attachment)."""
+
+    item = models.ForeignKey(AssessmentItem, on_delete=models.CASCADE, related_name="manual_scores")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("points"), validators=[MinValueValidator(0)], **POINTS)
+    evidence = models.FileField(_("evidence"), upload_to="assessment/evidence/%Y/")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("manual score")
+        verbose_name_plural = _("manual scores")
+        constraints = [models.UniqueConstraint(fields=["item", "area"], name="manualscore_unique_item_area")]
+
+
+class Adjustment(models.Model):
+    """A deduction (from the negative list) or a bonus for one area and item. Counts once approved
+    by someone other than the person who entered it."""
+
+    class Kind(models.TextChoices):
+        DEDUCTION = "deduction", _("deduction")
+        BONUS = "bonus", _("bonus")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="adjustments")
+    item = models.ForeignKey(AssessmentItem, on_delete=models.CASCADE, related_name="adjustments")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    negative_entry = models.ForeignKey(
+        NegativeListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    points = models.DecimalField(_("points"), validators=[MinValueValidator(0)], **POINTS)
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("entered at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("adjustment")
+        verbose_name_plural = _("adjustments")
+        ordering = ["scheme", "area", "id"]
+        indexes = [models.Index(fields=["scheme", "status"], name="adjustment_scheme_status")]
+
+
+class VetoEvent(models.Model):
+    """一票否决: a listed event (e.g. a major incident) that bars the area from an excellent grade and
+    honours for the year. Only users at district level or above decide it."""
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="vetoes")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(_("event"), max_length=500)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        verbose_name = _("veto event")
+        verbose_name_plural = _("veto events")
+        ordering = ["scheme", "area", "id"]
+
+
+class AssessmentRun(models.Model):
+    """One computation of a scheme. Its results never change after it is written."""
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="runs")
+    computed_at = models.DateTimeField(_("computed at"))
+    trigger = models.CharField(_("trigger"), max_length=20, default="manual")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rollup_run_id = models.IntegerField(null=True, blank=True)
+    # A digest of the results: a new run equal to the previous one is not stored twice.
+    fingerprint = models.CharField(max_length=64)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("assessment run")
+        verbose_name_plural = _("assessment runs")
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["scheme", "-computed_at"], name="assessrun_scheme_time")]
+
+
+class AssessmentResult(models.Model):
+    """One area's result in a run: total, per-item breakdown (``items``), veto, grade and rank."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("excellent")
+        GOOD = "good", _("good")
+        PASS = "pass", _("pass")
+        FAIL = "fail", _("fail")
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.CASCADE, related_name="results")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    total = models.DecimalField(_("total"), **POINTS)
+    deductions = models.DecimalField(_("deductions"), **POINTS)
+    bonus = models.DecimalField(_("bonus"), **POINTS)
+    vetoed = models.BooleanField(_("vetoed"), default=False)
+    veto_events = models.JSONField(default=list)
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    # Would have been excellent but the excellent-share cap moved it down.
+    capped = models.BooleanField(default=False)
+    rank = models.PositiveIntegerField(_("rank"))
+    previous_rank = models.PositiveIntegerField(null=True)
+    rank_change = models.IntegerField(null=True)
+    items = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("assessment result")
+        verbose_name_plural = _("assessment results")
+        ordering = ["run", "rank", "area__code"]
+        constraints = [models.UniqueConstraint(fields=["run", "area"], name="assessresult_unique_run_area")]
+
+
+__all__ = [
+    "AssessmentScheme",
+    "AssessmentItem",
+    "NegativeListEntry",
+    "ManualScore",
+    "Adjustment",
+    "VetoEvent",
+    "AssessmentRun",
+    "AssessmentResult",
+]

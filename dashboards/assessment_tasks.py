@@ -1,0 +1,36 @@
+"""Celery tasks of assessment scoring: after each successful rollup, and on demand (tasks take ids,
+re-fetch and call one service; running one twice stores one run, see ``assessment_compute``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="dashboards.assessment_compute_all", ignore_result=True, acks_late=True)
+def assessment_compute_all(rollup_run_id: int | None = None) -> list[int]:
+    from dashboards.assessment import compute_all
+
+    return compute_all(rollup_run_id=rollup_run_id, trigger="rollup")
+
+
+@shared_task(name="dashboards.assessment_compute", ignore_result=True, acks_late=True)
+def assessment_compute(scheme_id: int, user_id: int | None = None) -> int | None:
+    from dashboards.assessment import assessment_compute as compute
+    from dashboards.assessment_models import AssessmentScheme
+    from governance.models import User
+
+    scheme = AssessmentScheme.objects.filter(pk=scheme_id).first()
+    if scheme is None:
+        return None
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    return compute(scheme=scheme, actor=user, trigger="manual" if user else "task").pk
+
+
+def queue_after_rollup(sender, instance, **kwargs) -> None:
+    """post_save of RollupRun: a run that has just succeeded queues the scoring once it commits. Only
+    queuing happens here; the work is the task's (the rollup engine need not know about assessments)."""
+    from django.db import transaction
+
+    if instance.status == "success" and instance.finished_at is not None:
+        run_id = instance.pk
+        transaction.on_commit(lambda: assessment_compute_all.delay(run_id))

@@ -1,0 +1,44 @@
+"""``manage.py dashboards_import surveys|case-counts FILE.csv [--dry-run]``: import survey answers or
+police preventable-case counts. Every line is checked first; every bad line is printed with its number
+and nothing is written unless all are good."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboards import intake
+
+KINDS = {
+    "surveys": (intake.validate_survey, intake.survey_responses_import),
+    "case-counts": (intake.validate_case_counts, intake.case_counts_import),
+}
+
+
+class Command(BaseCommand):
+    help = "Import survey answers or police preventable-case counts from a CSV file (all or nothing)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
+
+    def handle(self, *args, kind: str, path: Path, dry_run: bool = False, **options) -> None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from None
+        table = intake.table_from_csv(text)
+        validate, service = KINDS[kind]
+        try:
+            if dry_run:
+                rows = len(validate(table, None))
+                self.stdout.write(f"{path}: {rows} rows are valid (dry run, nothing written)")
+                return
+            batch = service(table=table, actor=None, source=str(path))
+        except intake.ImportRejected as rejected:
+            for error in rejected.errors:
+                self.stderr.write(f"{path}:{error.line}: {error.field}: {error.message}")
+            raise CommandError(f"{len(rejected.errors)} invalid row(s); nothing was imported") from None
+        self.stdout.write(f"{path}: imported {batch.rows} rows (batch {batch.pk})")

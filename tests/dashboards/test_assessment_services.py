@@ -1,0 +1,244 @@
+"""Assessment services: runs, publication, hand entries with evidence, approvals, vetoes, audit."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dashboards import assessment
+from dashboards.assessment_models import Adjustment, AssessmentResult, AssessmentRun, AssessmentScheme
+from governance.models import AuditEntry, Membership, Role
+from governance.workflow import ActionForbidden, ActionInvalid
+from tests.base import make_user
+from tests.dashboards import assessment_data
+
+
+@pytest.fixture
+def data(cast):
+    assessment_data.build(cast)
+    cast.city_officer = make_user("city_officer", Role.HANDLER, cast.city)
+    cast.city_officer_2 = make_user("city_officer_2", Role.HANDLER, cast.city)
+    return cast
+
+
+def evidence() -> SimpleUploadedFile:
+    return SimpleUploadedFile("minutes.pdf", b"%PDF-1.4 minutes", content_type="application/pdf")
+
+
+def results(run) -> dict:
+    return {r.area.code: r for r in AssessmentResult.objects.filter(run=run).select_related("area")}
+
+
+def test_a_run_scores_every_assessed_area_from_published_values(data):
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    r = results(run)
+    # A: 60 + rank 1 of 3 (20) + no manual score = 80; B: 60*88/90 = 58.67 + 13.33; C: 54 + 6.67
+    assert (r["340102000000"].total, r["340102000000"].rank, r["340102000000"].grade) == (
+        D("80.00"),
+        1,
+        "good",
+    )
+    assert r["340103000000"].total == D("72.00")
+    assert r["340104000000"].total == D("60.67")
+
+
+def test_computing_twice_stores_one_run_and_a_published_run_never_changes(data):
+    first = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert assessment.assessment_compute(scheme=data.scheme, trigger="rollup").pk == first.pk
+    assessment.assessment_publish(run=first, actor=data.city_officer)
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_b,
+        points=D("20"),
+        evidence=evidence(),
+        actor=data.city_officer,
+    )
+    second = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert second.pk != first.pk and AssessmentRun.objects.count() == 2
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == first.pk
+    assert results(first)["340103000000"].total == D("72.00")
+    assert results(second)["340103000000"].total == D("92.00")
+    assert AuditEntry.objects.filter(action="assessment.publish").count() == 1
+
+
+def test_a_hand_entry_needs_evidence_and_is_audited_with_before_and_after(data):
+    with pytest.raises(ActionInvalid) as err:
+        assessment.manual_score_enter(
+            item=data.manual_item,
+            area=data.district_a,
+            points=D("15"),
+            evidence=None,
+            actor=data.city_officer,
+        )
+    assert err.value.field == "evidence"
+    with pytest.raises(ActionInvalid) as err:
+        assessment.manual_score_enter(
+            item=data.manual_item,
+            area=data.district_a,
+            points=D("25"),
+            evidence=evidence(),
+            actor=data.city_officer,
+        )
+    assert err.value.field == "points"
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_a,
+        points=D("15"),
+        evidence=evidence(),
+        actor=data.city_officer,
+    )
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_a,
+        points=D("18"),
+        evidence=evidence(),
+        actor=data.city_officer,
+    )
+    entries = list(AuditEntry.objects.filter(action="assessment.manual_score").order_by("id"))
+    assert [e.before and e.before["points"] for e in entries] == [None, "15.00"]
+    assert entries[1].after["points"] == "18.00" and entries[1].actor == data.city_officer
+
+
+def test_a_deduction_counts_only_once_approved_by_someone_else(data):
+    adj = assessment.adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_a,
+        kind="deduction",
+        reason="重大事件 2 起",
+        negative_entry=data.scheme.negative_list.get(),
+        occurrences=2,
+        actor=data.city_officer,
+    )
+    assert adj.points == D("4.00") and adj.item == data.target_item
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assert results(run)["340102000000"].total == D("80.00")
+    with pytest.raises(ActionForbidden):
+        assessment.adjustment_decide(adjustment=adj, approve=True, actor=data.city_officer)
+    assessment.adjustment_decide(adjustment=adj, approve=True, actor=data.city_officer_2)
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assert results(run)["340102000000"].total == D("76.00")
+    assert results(run)["340102000000"].deductions == D("4.00")
+    assert list(
+        AuditEntry.objects.filter(object_type="dashboards.adjustment")
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == ["assessment.deduction", "assessment.approve"]
+    with pytest.raises(ActionInvalid):
+        assessment.adjustment_decide(adjustment=adj, approve=False, actor=data.city_officer_2)
+
+
+def test_bad_adjustments_name_the_field_and_save_nothing(data):
+    for kwargs, field in [
+        ({"kind": "deduction", "reason": "x"}, "negative_entry"),
+        ({"kind": "bonus", "reason": "x", "item": data.manual_item, "points": D("0")}, "points"),
+        ({"kind": "bonus", "reason": " ", "item": data.manual_item, "points": D("1")}, "reason"),
+        ({"kind": "gift", "reason": "x"}, "kind"),
+    ]:
+        with pytest.raises(ActionInvalid) as err:
+            assessment.adjustment_enter(
+                scheme=data.scheme, area=data.district_a, actor=data.city_officer, **kwargs
+            )
+        assert err.value.field == field
+    with pytest.raises(ActionInvalid) as err:
+        assessment.adjustment_enter(
+            scheme=data.scheme,
+            area=data.street_a1,
+            kind="bonus",
+            reason="x",
+            item=data.manual_item,
+            points=D("1"),
+            actor=data.city_officer,
+        )
+    assert err.value.field == "area"
+    assert Adjustment.objects.count() == 0
+
+
+def test_only_district_level_or_above_records_a_veto(data):
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.district_a, level="street"
+    )
+    with pytest.raises(ActionForbidden):
+        assessment.veto_record(
+            scheme=street_scheme, area=data.street_a1, event="x", actor=data.street_handler
+        )
+    # a handler whose membership is at street level, even with a second one elsewhere, cannot decide
+    Membership.objects.create(user=data.street_handler, role=Role.HANDLER, area=data.community_b1a)
+    with pytest.raises(ActionForbidden):
+        assessment.veto_record(
+            scheme=street_scheme, area=data.street_a1, event="x", actor=data.street_handler
+        )
+    with pytest.raises(ActionForbidden):
+        assessment.veto_record(scheme=street_scheme, area=data.street_a1, event="x", actor=data.analyst)
+    veto = assessment.veto_record(
+        scheme=street_scheme, area=data.street_a1, event="重大事故", actor=data.district_officer
+    )
+    entry = AuditEntry.objects.get(action="assessment.veto")
+    assert entry.actor == data.district_officer and entry.after == {
+        "area": "340102001000",
+        "event": "重大事故",
+    }
+    run = assessment.assessment_compute(scheme=street_scheme)
+    [result] = AssessmentResult.objects.filter(run=run)
+    assert result.vetoed and result.grade == "fail" and result.veto_events == [veto.event]
+
+
+def test_analysts_read_only_and_outsiders_cannot_manage(data):
+    for user in (data.analyst, data.outsider, data.district_officer):
+        with pytest.raises(ActionForbidden):
+            assessment.assessment_compute(scheme=data.scheme, actor=user)
+    assert AssessmentRun.objects.count() == 0
+
+
+def test_rank_change_is_against_last_years_published_scheme(data):
+    last = AssessmentScheme.objects.create(year=2025, name="2025", area=data.city, level="district")
+    from dashboards.assessment_models import AssessmentItem
+
+    AssessmentItem.objects.create(
+        scheme=last, name="排名", max_points=D("100"), method="rank", indicator="survey_safety_rate"
+    )
+    for area, value in ((data.district_a, 80.0), (data.district_b, 90.0), (data.district_c, 85.0)):
+        assessment_data.indicator_value("survey_safety_rate", area, "2025", value)
+    assessment.assessment_publish(run=assessment.assessment_compute(scheme=last), actor=data.city_officer)
+    run = assessment.assessment_compute(scheme=data.scheme)
+    r = results(run)
+    assert (r["340102000000"].previous_rank, r["340102000000"].rank_change) == (3, 2)
+    assert r["340103000000"].rank_change == -1
+
+
+def test_the_excellent_share_cap_applies_to_stored_results(data):
+    for area in (data.district_a, data.district_b):
+        assessment.manual_score_enter(
+            item=data.manual_item, area=area, points=D("20"), evidence=evidence(), actor=data.city_officer
+        )
+    assessment.adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_b,
+        kind="bonus",
+        reason="进步显著",
+        item=data.manual_item,
+        points=D("10"),
+        actor=data.city_officer,
+    )
+    run = assessment.assessment_compute(scheme=data.scheme)
+    r = results(run)
+    # A 100 and B 92 are both excellent by threshold; 34% of 3 areas allows one
+    assert (r["340102000000"].grade, r["340103000000"].grade, r["340103000000"].capped) == (
+        "excellent",
+        "good",
+        True,
+    )
+
+
+def test_a_successful_rollup_run_queues_the_scoring(data, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from dashboards.models import RollupRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        RollupRun.objects.create(
+            started_at=timezone.now(), finished_at=timezone.now(), status="success", kind="full"
+        )
+    assert AssessmentRun.objects.filter(scheme=data.scheme, trigger="rollup").count() == 1

@@ -1,0 +1,173 @@
+"""Survey and police imports: all rows checked first, every bad line reported, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dashboards.models import ImportBatch, PreventableCaseCount, SurveyResponse
+from tests.base import api_client
+
+SURVEYS = "/api/v1/surveys/responses/"
+COUNTS = "/api/v1/stats/case-counts/"
+
+GOOD_CSV = (
+    "area,date,age_group,safety,satisfaction,weight\n"
+    "340102001001001,2026-11-02,35-44,很安全,满意,\n"
+    "340102001001002,2026-11-03,65+,dont_know,not_very_satisfied,1.5\n"
+    "340102000000,2026-10-30,16-24,unsafe,不清楚,2\n"
+)
+BAD_CSV = (
+    "area,date,age_group,safety,satisfaction,weight\n"
+    "340102001001001,2026-11-02,35-44,safe,satisfied,\n"
+    "999999999999,2026-11-02,35-44,safe,satisfied,\n"  # line 3: unknown area
+    "340102001001001,2026-13-02,35-44,safe,satisfied,\n"  # line 4: bad date
+    "340102001001001,2026-11-02,12-15,maybe,satisfied,-1\n"  # line 5: age, safety, weight
+    "340103001001001,2026-11-02,35-44,safe,satisfied,\n"  # line 6: district B, fine for a city analyst
+)
+
+
+def upload(text: str, name: str = "survey.csv") -> dict:
+    return {"file": SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")}
+
+
+def test_a_good_csv_upload_is_imported_with_the_raw_answers(cast):
+    response = api_client(cast.analyst).post(SURVEYS, upload(GOOD_CSV), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["rows"] == 3
+    rows = list(
+        SurveyResponse.objects.order_by("date", "id").values_list(
+            "area__code", "safety", "satisfaction", "weight"
+        )
+    )
+    assert ("340102001001001", "very_safe", "satisfied", 1) in rows
+    assert ("340102000000", "unsafe", "dont_know", 2) in rows
+    assert ImportBatch.objects.get().created_by == cast.analyst
+
+
+def test_a_json_list_is_imported(cast):
+    rows = [
+        {
+            "area": cast.grid_a.code,
+            "date": "2026-11-01",
+            "age_group": "25-34",
+            "safety": "safe",
+            "satisfaction": "satisfied",
+        }
+    ]
+    response = api_client(cast.analyst).post(SURVEYS, rows, format="json")
+    assert response.status_code == 201 and SurveyResponse.objects.count() == 1
+
+
+def test_every_bad_line_is_reported_with_its_number_and_nothing_is_written(cast):
+    response = api_client(cast.analyst).post(SURVEYS, upload(BAD_CSV), format="multipart")
+    assert response.status_code == 400
+    errors = {(e["line"], e["field"]) for e in response.json()["errors"]["rows"]}
+    assert errors == {(3, "area"), (4, "date"), (5, "age_group"), (5, "safety"), (5, "weight")}
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_an_area_outside_the_importers_scope_is_reported_like_an_unknown_one(cast):
+    from governance.models import Membership
+
+    Membership.objects.create(user=cast.outsider, role="analyst", area=cast.district_b)
+    rows = [
+        {
+            "area": cast.grid_a.code,
+            "date": "2026-11-01",
+            "age_group": "25-34",
+            "safety": "safe",
+            "satisfaction": "satisfied",
+        }
+    ]
+    response = api_client(cast.outsider).post(SURVEYS, rows, format="json")
+    assert response.status_code == 400
+    assert (
+        response.json()["errors"]["rows"][0]["message"]
+        == f"No area with code {cast.grid_a.code} in your scope."
+    )
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_only_analysts_and_admins_may_import(cast):
+    rows = [
+        {
+            "area": cast.grid_a.code,
+            "date": "2026-11-01",
+            "age_group": "25-34",
+            "safety": "safe",
+            "satisfaction": "satisfied",
+        }
+    ]
+    assert api_client(cast.worker_a).post(SURVEYS, rows, format="json").status_code == 403
+    assert api_client().post(SURVEYS, rows, format="json").status_code == 401
+    assert api_client(cast.admin).post(SURVEYS, rows, format="json").status_code == 201
+
+
+def test_a_body_that_is_neither_a_list_nor_a_file_names_the_field(cast):
+    response = api_client(cast.analyst).post(SURVEYS, {"area": "x"}, format="json")
+    assert response.status_code == 400 and "file" in response.json()["errors"]
+
+
+def test_case_counts_are_imported_and_a_resent_row_replaces_the_count(cast):
+    client = api_client(cast.analyst)
+    rows = [
+        {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3},
+        {"area": cast.community_a1a.code, "month": "2026-10", "kind": "ebike_theft", "count": 0},
+    ]
+    assert client.post(COUNTS, rows, format="json").status_code == 201
+    rows[0]["count"] = 4
+    assert client.post(COUNTS, rows[:1], format="json").status_code == 201
+    assert PreventableCaseCount.objects.get(kind="burglary").count == 4
+    assert PreventableCaseCount.objects.count() == 2
+
+
+def test_bad_case_count_rows_are_all_reported(cast, settings):
+    settings.PREVENTABLE_CASE_KINDS = ["burglary"]
+    text = (
+        "area,month,kind,count\n"
+        f"{cast.community_a1a.code},2026-10,burglary,3\n"
+        f"{cast.community_a1a.code},2026-10,ebike_theft,1\n"  # line 3: kind not in the setting
+        f"{cast.community_a1a.code},2026/10,burglary,1\n"  # line 4: month format
+        f"{cast.community_a1a.code},2026-09,burglary,-2\n"  # line 5: negative
+        f"{cast.community_a1a.code},2026-10,burglary,5\n"  # line 6: duplicate of line 2
+        f"{cast.community_a1a.code},2099-01,burglary,5\n"  # line 7: future
+    )
+    response = api_client(cast.analyst).post(COUNTS, upload(text, "counts.csv"), format="multipart")
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(3, "kind"), (4, "month"), (5, "count"), (6, "kind"), (7, "month")]
+    assert "line 6" not in response.json()["errors"]["rows"][3]["message"]
+    assert "line 2" in response.json()["errors"]["rows"][3]["message"]
+    assert PreventableCaseCount.objects.count() == 0
+
+
+def test_the_import_command_reports_every_bad_line_and_writes_nothing(cast, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="5 invalid"):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:3: area:" in err.getvalue() and f"{path}:5: weight:" in err.getvalue()
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_the_import_command_imports_a_good_file_and_dry_runs(cast, tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    out = StringIO()
+    call_command("dashboards_import", "surveys", str(path), "--dry-run", stdout=out)
+    assert "3 rows are valid" in out.getvalue() and SurveyResponse.objects.count() == 0
+    call_command("dashboards_import", "surveys", str(path), stdout=out)
+    assert SurveyResponse.objects.count() == 3
+    counts = tmp_path / "counts.csv"
+    counts.write_text(
+        f"area,month,kind,count\n{cast.community_a1a.code},2026-10,burglary,2\n", encoding="utf-8"
+    )
+    call_command("dashboards_import", "case-counts", str(counts), stdout=out)
+    assert PreventableCaseCount.objects.get().month == dt.date(2026, 10, 1)

@@ -132,7 +132,10 @@ def report(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "grids": grids,
-            "grid_codes": ",".join(g.code for g in grids),
+            # Never empty: an empty code list would make the areas API draw the whole city.
+            "grid_codes": ",".join(g.code for g in grids)
+            or ",".join(sorted({m.area.code for m in request.user.memberships_cached()}))
+            or "-",
             "photo_errors": photo_errors,
         },
         status=400 if request.method == "POST" else 200,

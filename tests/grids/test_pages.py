@@ -233,3 +233,10 @@ def test_the_inbox_filters_by_level(cast, client, report):
     client.force_login(cast.street_handler)
     html = client.get("/grids/inbox/?level=street").content.decode()
     assert html.count('id="row-INC-') == 1 and street_item.code in html
+
+
+@pytest.mark.django_db
+def test_a_handler_reporting_sees_the_map_of_their_own_area(cast, client, categories):
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/report/").content.decode()
+    assert f'data-areas="{cast.street_a1.code}"' in html

@@ -1,0 +1,774 @@
+"""Petitions (信访工作条例, 2022): letters and visits, petitioners, routing, replies, evaluations, reviews.
+
+A *petition* (信访事项) arrives by one of six channels, is registered by a petition officer, and within
+15 days is either routed (转送/交办) to the department responsible or redirected to the legal route
+it belongs to (litigation, arbitration, administrative review). The department tells the petitioner
+in writing within 15 days whether it accepts the matter (or returns a wrongly routed item within
+5 *working* days), then answers with a written opinion (support / explain / not support) within 60
+days of acceptance, extendable once by at most 30 days with an approver. The petitioner evaluates the
+reply, may ask for a review (复查) within 30 days of it, decided within 30 days, then for a re-review
+(复核) with the same limits; after re-review the matter is closed for good.
+
+Every due date is a stored column computed here from the moment the step started (``deadlines``);
+nobody types one in. ``due_at`` always holds the deadline of the step now running, so overdue lists
+are one indexed query. All state changes go through ``Petition.transition`` (one method, one table,
+one event row per action); pages, the API and the demo's loader follow the same table.
+
+Petitioners' identity is encrypted at rest, masked everywhere, and revealed only to the officers
+handling the item (petition officers of the area and the department it was routed to), never to
+the unit complained about; every reveal is logged (``governance.services.personal_data_reveal``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from governance import pii
+from governance.access import ScopedQuerySet, area_in_scope, scope_q
+from governance.models import Area, Department, Role
+from governance.periods import add_calendar_days, add_working_days
+from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+
+if TYPE_CHECKING:
+    from governance.models import User
+
+# Statutory limits (信访工作条例 arts. 22, 31-35). Calendar days unless the rule says working days.
+ROUTE_DAYS = 15  # register and route / redirect
+ACKNOWLEDGE_DAYS = 15  # the department tells the petitioner whether it accepts
+RETURN_WORKING_DAYS = 5  # a wrongly routed item goes back within 5 working days
+REPLY_DAYS = 60  # written opinion after acceptance
+MAX_EXTENSION_DAYS = 30  # once only, approved
+REVIEW_REQUEST_DAYS = 30  # review asked within 30 days of the reply (re-review: of the review)
+REVIEW_DECISION_DAYS = 30
+MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representatives
+REPEAT_RECENT_DAYS = 180  # a closed item this recent still makes a new one a likely repeat
+DUE_SOON_DAYS = 3
+
+OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
+
+
+def group_min_persons() -> int:
+    return int(getattr(settings, "PETITION_GROUP_MIN_PERSONS", 5))
+
+
+def user_department_ids(user: Any) -> set[int]:
+    """Departments the user works in (memberships with a department)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return {m.department_id for m in user.memberships_cached() if m.department_id}
+
+
+def is_officer_for(user: Any, area: Area) -> bool:
+    """A petition officer (or admin) whose scope covers the area: the registering office's side."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return area_in_scope(user, area, OFFICER_ROLES)
+
+
+class Category(models.TextChoices):
+    LAND = "land", _("land requisition and demolition")
+    LABOUR = "labour", _("labour and social security")
+    URBAN = "urban", _("urban construction and housing")
+    ENVIRONMENT = "environment", _("environmental protection")
+    LAW = "law", _("law enforcement and justice")
+    SECURITY = "security", _("public security")
+    HEALTH = "health", _("health care")
+    EDUCATION = "education", _("education")
+    AGRICULTURE = "agriculture", _("agriculture and rural affairs")
+    CIVIL = "civil", _("civil affairs")
+    TRANSPORT = "transport", _("transport")
+    OTHER = "other", _("other")
+
+
+class PetitionQuerySet(ScopedQuerySet):
+    def visible_to(self, user: Any) -> PetitionQuerySet:
+        """Petition officers (and admins) read the petitions of their area subtree; department users
+        read the items routed to their department and those complaining about it (content only:
+        identities stay masked, see ``may_reveal``). Analysts and other handlers see no rows at all:
+        statistics reach them through the indicators, which carry nothing personal."""
+        if getattr(user, "is_superuser", False) and user.is_active:
+            return self
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        q = Q(pk__in=[])
+        if user.has_role(*OFFICER_ROLES):
+            area_q = scope_q(user, "area", OFFICER_ROLES)
+            if area_q is not None:
+                q |= area_q
+        departments = user_department_ids(user)
+        if departments:
+            q |= Q(department_id__in=departments) | Q(complained_unit_id__in=departments)
+        return self.filter(q)
+
+    def open(self) -> PetitionQuerySet:
+        return self.filter(status__in=Petition.OPEN_STATUSES)
+
+    def overdue(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+        # Served by the partial index petition_running_due.
+        return self.filter(due_at__isnull=False, due_at__lt=now or timezone.now())
+
+    def due_soon(self, now: dt.datetime | None = None) -> PetitionQuerySet:
+        now = now or timezone.now()
+        return self.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=DUE_SOON_DAYS))
+
+    def with_relations(self) -> PetitionQuerySet:
+        return self.select_related("area", "department", "complained_unit", "repeat_of")
+
+
+class Petition(models.Model):
+    """One petition matter (信访事项) from registration to its final answer."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("registered")
+        ROUTED = "routed", _("routed to a department")
+        ACCEPTED = "accepted", _("accepted by the department")
+        REDIRECTED = "redirected", _("redirected to another legal route")
+        DECLINED = "declined", _("not accepted")
+        REPLIED = "replied", _("replied")
+        UNDER_REVIEW = "under_review", _("under review")
+        REVIEWED = "reviewed", _("review decided")
+        UNDER_RE_REVIEW = "under_re_review", _("under re-review")
+        CLOSED = "closed", _("closed")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        LETTER = "letter", _("letter")
+        PHONE = "phone", _("phone")
+        FAX = "fax", _("fax")
+        VISIT = "visit", _("visit")
+        RECEPTION_DAY = "reception_day", _("leader's reception day")
+
+    class HandlingType(models.TextChoices):
+        SUGGESTION = "suggestion", _("suggestion")
+        REPORT = "report", _("report or accusation")
+        CLAIM = "claim", _("claim or appeal")
+
+    class Route(models.TextChoices):
+        LITIGATION = "litigation", _("litigation")
+        ARBITRATION = "arbitration", _("arbitration")
+        ADMIN_REVIEW = "administrative_review", _("administrative review")
+
+    class Opinion(models.TextChoices):
+        SUPPORT = "support", _("support")
+        EXPLAIN = "explain", _("explanation")
+        NOT_SUPPORT = "not_support", _("not supported")
+
+    class Evaluation(models.TextChoices):
+        SATISFIED = "satisfied", _("satisfied")
+        BASICALLY = "basically", _("basically satisfied")
+        DISSATISFIED = "dissatisfied", _("dissatisfied")
+
+    class Decision(models.TextChoices):
+        UPHELD = "upheld", _("original opinion upheld")
+        CHANGED = "changed", _("original opinion changed")
+
+    OPEN_STATUSES = (
+        "registered",
+        "routed",
+        "accepted",
+        "replied",
+        "under_review",
+        "reviewed",
+        "under_re_review",
+    )
+
+    code = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=14, choices=Channel.choices)
+    received_at = models.DateTimeField(_("received at"))
+    handling_type = models.CharField(
+        _("handling type"), max_length=12, choices=HandlingType.choices, default=HandlingType.CLAIM
+    )
+    category = models.CharField(_("category"), max_length=14, choices=Category.choices)
+    content = models.TextField(_("content"))
+    area = models.ForeignKey(
+        Area, verbose_name=_("area concerned"), on_delete=models.PROTECT, related_name="+"
+    )
+    persons_count = models.PositiveIntegerField(_("number of persons"), default=1)
+    is_group = models.BooleanField(_("group petition"), default=False, editable=False)
+    complained_unit = models.ForeignKey(
+        Department,
+        verbose_name=_("unit complained about"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    repeat_of = models.ForeignKey(
+        "self",
+        verbose_name=_("repeat of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repeats",
+    )
+    is_repeat = models.BooleanField(_("repeat petition"), default=False, editable=False)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("routed to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The deadline of the step now running (null when nothing is waiting): overdue is due_at < now.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
+    route_due_at = models.DateTimeField(editable=False)
+    routed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    redirected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    redirect_route = models.CharField(_("legal route"), max_length=24, choices=Route.choices, blank=True)
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    return_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reply_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    extended_days = models.PositiveSmallIntegerField(default=0, editable=False)
+    extension_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    extension_reason = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reply_opinion = models.CharField(_("opinion"), max_length=12, choices=Opinion.choices, blank=True)
+    reply_text = models.TextField(_("reply"), blank=True)
+    evaluation = models.CharField(_("evaluation"), max_length=12, choices=Evaluation.choices, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_request_until = models.DateTimeField(null=True, blank=True, editable=False)
+    review_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    re_review_request_until = models.DateTimeField(null=True, blank=True, editable=False)
+    re_review_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    re_review_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    re_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    re_review_decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_for_good = models.BooleanField(default=False, editable=False)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="petition_status_received"),
+            models.Index(fields=["due_at"], name="petition_running_due", condition=Q(due_at__isnull=False)),
+            models.Index(fields=["department", "status"], name="petition_department"),
+            models.Index(fields=["complained_unit"], name="petition_complained"),
+            models.Index(fields=["area", "category", "received_at"], name="petition_area_category"),
+            models.Index(fields=["channel", "received_at"], name="petition_channel"),
+            models.Index(fields=["handling_type"], name="petition_type"),
+            models.Index(fields=["received_at"], name="petition_received"),
+            models.Index(fields=["is_repeat"], name="petition_repeat", condition=Q(is_repeat=True)),
+            models.Index(fields=["is_group"], name="petition_group", condition=Q(is_group=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def is_due_soon(self) -> bool:
+        if self.due_at is None:
+            return False
+        now = timezone.now()
+        return now <= self.due_at < now + dt.timedelta(days=DUE_SOON_DAYS)
+
+    @property
+    def days_left(self) -> int | None:
+        """Whole days to the running deadline (negative when overdue), for the countdown."""
+        if self.due_at is None:
+            return None
+        seconds = (self.due_at - timezone.now()).total_seconds()
+        return int(seconds // 86400)
+
+    @property
+    def review_stage(self) -> str:
+        """Which review a request now would start: 'review', 're_review' or ''."""
+        if self.status == self.Status.REPLIED:
+            return "review"
+        if self.status == self.Status.REVIEWED:
+            return "re_review"
+        return ""
+
+    # --- the state machine ---------------------------------------------------------------------
+
+    def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> PetitionEvent:
+        """Perform ``action``: the one place a petition's workflow state changes.
+
+        The row is re-read under ``select_for_update`` so two officers acting at once serialise and
+        the second sees the first's result (409 if its move no longer applies); the event row is
+        written in the same transaction; only the changed columns are saved."""
+        with transaction.atomic():
+            locked = (
+                Petition.objects.select_for_update(of=("self",))
+                .select_related("area", "department", "complained_unit")
+                .get(pk=self.pk)
+            )
+            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        for f in self._meta.concrete_fields:
+            setattr(self, f.attname, getattr(locked, f.attname))
+        self._state.fields_cache = dict(locked._state.fields_cache)
+        return event
+
+    def _apply(self, *, action: str, actor: User, note: str, now: dt.datetime | None = None, **fields: Any):
+        transition = WORKFLOW.check(action, self.status, self.get_status_display())
+        if not may_perform(actor, self, transition):
+            raise ActionForbidden(
+                gettext("Your role may not %(action)s this petition.")
+                % {"action": ACTION_LABELS.get(action, action)}
+            )
+        now = now or timezone.now()
+        before = self.status
+        before_department = self.department_id
+        changed: set[str] = set()
+        data: dict[str, Any] = {}
+        getattr(self, f"_do_{action}")(now=now, actor=actor, note=note, changed=changed, data=data, **fields)
+        target = REVIEW_TARGETS[before] if action == "request_review" else (transition.target or self.status)
+        if target != self.status:
+            self.status = target
+            changed.add("status")
+        due = self._running_due()
+        if due != self.due_at:
+            self.due_at = due
+            changed.add("due_at")
+        if changed:
+            self.save(update_fields=sorted(changed))
+        return PetitionEvent.objects.create(
+            petition=self,
+            actor=actor,
+            at=now,
+            action=action,
+            from_status=before,
+            to_status=self.status,
+            note=note,
+            department_id=self.department_id or before_department,
+            data=data,
+        )
+
+    def _running_due(self) -> dt.datetime | None:
+        """The deadline of the step the petition is waiting for, by status."""
+        return {
+            self.Status.REGISTERED: self.route_due_at,
+            self.Status.ROUTED: self.acknowledge_due_at,
+            self.Status.ACCEPTED: self.reply_due_at,
+            self.Status.UNDER_REVIEW: self.review_due_at,
+            self.Status.UNDER_RE_REVIEW: self.re_review_due_at,
+        }.get(self.status)
+
+    def _set(self, changed: set[str], **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+            changed.add(name)
+
+    # Each ``_do_<action>`` validates the action's own fields (ActionInvalid names the field) before
+    # setting anything; ``_apply`` saves. The deadlines come from ``deadlines`` only.
+
+    def _do_assign(self, *, now, actor, note, changed, data, department=None, **_):
+        dept = _department_of(department)
+        if dept is None:
+            raise ActionInvalid("department", gettext("Choose the department to route the petition to."))
+        if not dept.is_active:
+            raise ActionInvalid("department", gettext("That department is no longer active."))
+        if not dept.area.path.startswith(self.area.path.split("/")[0] + "/"):
+            raise ActionInvalid("department", gettext("Choose a department in the petition's city."))
+        if self.complained_unit_id and dept.pk == self.complained_unit_id:
+            # 信访工作条例 art. 32 spirit: never hand a petition to the unit it complains about.
+            raise ActionInvalid(
+                "department", gettext("A petition is never routed to the unit it complains about.")
+            )
+        self._set(
+            changed,
+            department=dept,
+            routed_at=now,
+            acknowledge_due_at=deadlines.acknowledge_due(now),
+            return_due_at=deadlines.return_due(now),
+        )
+        data.update(department=dept.pk, department_name=dept.name, on_time=now <= self.route_due_at)
+
+    def _do_redirect(self, *, now, actor, note, changed, data, route="", **_):
+        if route not in self.Route.values:
+            raise ActionInvalid(
+                "route", gettext("Name the legal route: litigation, arbitration or administrative review.")
+            )
+        self._set(changed, redirect_route=route, redirected_at=now, closed_at=now)
+        data.update(route=route, on_time=now <= self.route_due_at)
+
+    def _do_accept(self, *, now, actor, note, changed, data, **_):
+        self._set(changed, accepted_at=now, reply_due_at=deadlines.reply_due(now))
+        data.update(on_time=now <= (self.acknowledge_due_at or now))
+
+    def _do_decline(self, *, now, actor, note, changed, data, **_):
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason the petition is not accepted."))
+        self._set(changed, closed_at=now)
+        data.update(on_time=now <= (self.acknowledge_due_at or now))
+
+    def _do_return(self, *, now, actor, note, changed, data, **_):
+        if not note:
+            raise ActionInvalid("note", gettext("Say why the petition was wrongly routed."))
+        if self.return_due_at and now > self.return_due_at:
+            raise TransitionNotAllowed(
+                gettext(
+                    "The 5 working days to return a wrongly routed petition ended on %(date)s; "
+                    "accept it or ask the petition office."
+                )
+                % {"date": timezone.localtime(self.return_due_at).strftime("%Y-%m-%d")}
+            )
+        data.update(department=self.department_id)
+        # Back to the petition office, which routes it again; the 15-day route limit still runs.
+        self._set(changed, department=None, acknowledge_due_at=None, return_due_at=None, routed_at=None)
+
+    def _do_extend(self, *, now, actor, note, changed, data, days=None, approver=None, **_):
+        from governance.models import User
+
+        if self.extended_days:
+            raise TransitionNotAllowed(gettext("The reply time limit can be extended only once."))
+        try:
+            days = int(days)
+        except (TypeError, ValueError):
+            raise ActionInvalid("days", gettext("Give the extension in days (1 to 30).")) from None
+        if not 1 <= days <= MAX_EXTENSION_DAYS:
+            raise ActionInvalid("days", gettext("An extension is at most 30 days."))
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for the extension."))
+        user = approver if isinstance(approver, User) else None
+        if user is None and approver not in (None, ""):
+            user = User.objects.filter(
+                Q(username=str(approver)) | Q(pk=int(approver) if str(approver).isdigit() else None),
+                is_active=True,
+            ).first()
+        if user is None:
+            raise ActionInvalid("approver", gettext("Name the person who approved the extension."))
+        if user.pk == actor.pk or not (
+            user.is_superuser
+            or area_in_scope(user, self.area, {Role.PETITION_OFFICER, Role.HANDLER, Role.ADMIN})
+        ):
+            raise ActionInvalid(
+                "approver", gettext("The approver must be another officer responsible for this area.")
+            )
+        self._set(
+            changed,
+            extended_days=days,
+            extension_approver=user,
+            extension_reason=note,
+            reply_due_at=deadlines.extended(self.reply_due_at, days),
+        )
+        data.update(days=days, approver=user.username)
+
+    def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
+        if opinion not in self.Opinion.values:
+            raise ActionInvalid(
+                "opinion", gettext("Choose the opinion: support, explanation or not supported.")
+            )
+        text = (text or note or "").strip()
+        if not text:
+            raise ActionInvalid("text", gettext("Write the reply."))
+        self._set(
+            changed,
+            replied_at=now,
+            reply_opinion=opinion,
+            reply_text=text,
+            review_request_until=deadlines.review_request_until(now),
+        )
+        data.update(opinion=opinion, on_time=now <= self.reply_due_at)
+
+    def _do_evaluate(self, *, now, actor, note, changed, data, evaluation="", **_):
+        if evaluation not in self.Evaluation.values:
+            raise ActionInvalid(
+                "evaluation", gettext("Choose satisfied, basically satisfied or dissatisfied.")
+            )
+        self._set(changed, evaluation=evaluation, evaluated_at=now)
+        data.update(evaluation=evaluation)
+
+    def _do_request_review(self, *, now, actor, note, changed, data, **_):
+        if self.status == self.Status.REPLIED:
+            if now > self.review_request_until:
+                raise TransitionNotAllowed(gettext("The 30 days to ask for a review have passed."))
+            self._set(changed, review_requested_at=now, review_due_at=deadlines.review_due(now))
+            data.update(stage="review")
+        else:
+            if now > self.re_review_request_until:
+                raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
+            self._set(changed, re_review_requested_at=now, re_review_due_at=deadlines.review_due(now))
+            data.update(stage="re_review")
+
+    def _decision(self, decision: str, note: str) -> None:
+        if decision not in self.Decision.values:
+            raise ActionInvalid(
+                "decision", gettext("Choose whether the original opinion is upheld or changed.")
+            )
+        if not note:
+            raise ActionInvalid("note", gettext("Write the decision's reasons."))
+
+    def _do_decide_review(self, *, now, actor, note, changed, data, decision="", **_):
+        self._decision(decision, note)
+        self._set(
+            changed,
+            reviewed_at=now,
+            review_decision=decision,
+            re_review_request_until=deadlines.review_request_until(now),
+        )
+        data.update(decision=decision, on_time=now <= self.review_due_at)
+
+    def _do_decide_re_review(self, *, now, actor, note, changed, data, decision="", **_):
+        self._decision(decision, note)
+        # After re-review the same facts and reasons are not accepted again (art. 35).
+        self._set(
+            changed, re_reviewed_at=now, re_review_decision=decision, closed_at=now, closed_for_good=True
+        )
+        data.update(decision=decision, on_time=now <= self.re_review_due_at)
+
+    def _do_close(self, *, now, actor, note, changed, data, **_):
+        self._set(changed, closed_at=now)
+
+
+def _department_of(value: Any) -> Department | None:
+    if isinstance(value, Department):
+        return value
+    if value in (None, ""):
+        return None
+    try:
+        return Department.objects.select_related("area").filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        raise ActionInvalid("department", gettext("Choose the department by its id.")) from None
+
+
+class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadlines.reply_due(at)`
+    """Statutory due dates. Calendar days except the working-day return rule (governance.periods
+    uses the editable Holiday calendar, including weekend make-up working days)."""
+
+    @staticmethod
+    def route_due(received_at: dt.datetime) -> dt.datetime:
+        return add_calendar_days(received_at, ROUTE_DAYS)
+
+    @staticmethod
+    def acknowledge_due(routed_at: dt.datetime) -> dt.datetime:
+        return add_calendar_days(routed_at, ACKNOWLEDGE_DAYS)
+
+    @staticmethod
+    def return_due(routed_at: dt.datetime) -> dt.datetime:
+        return add_working_days(routed_at, RETURN_WORKING_DAYS)
+
+    @staticmethod
+    def reply_due(accepted_at: dt.datetime) -> dt.datetime:
+        return add_calendar_days(accepted_at, REPLY_DAYS)
+
+    @staticmethod
+    def extended(reply_due_at: dt.datetime, days: int) -> dt.datetime:
+        return add_calendar_days(reply_due_at, days)
+
+    @staticmethod
+    def review_request_until(decided_at: dt.datetime) -> dt.datetime:
+        return add_calendar_days(decided_at, REVIEW_REQUEST_DAYS)
+
+    @staticmethod
+    def review_due(requested_at: dt.datetime) -> dt.datetime:
+        return add_calendar_days(requested_at, REVIEW_DECISION_DAYS)
+
+
+OFFICE, DEPARTMENT = "office", "department"
+
+WORKFLOW = Workflow(
+    [
+        Transition("assign", ["registered"], "routed", [OFFICE]),
+        Transition("redirect", ["registered"], "redirected", [OFFICE]),
+        Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
+        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
+        Transition("return", ["routed"], "registered", [DEPARTMENT]),
+        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
+        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
+        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
+        Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
+        Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
+        Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
+    ],
+    labels={
+        "assign": "route to a department",
+        "redirect": "redirect to another legal route",
+        "accept": "accept",
+        "decline": "decline",
+        "return": "return as wrongly routed",
+        "extend": "extend the reply time limit",
+        "reply": "reply",
+        "evaluate": "record the evaluation",
+        "request_review": "request a review",
+        "decide_review": "decide the review",
+        "decide_re_review": "decide the re-review",
+        "close": "close",
+    },
+)
+
+# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
+# target None and the handler's stage decides; ``_apply`` reads the target from here.
+REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
+
+ACTION_LABELS = {
+    "register": _("register"),
+    "assign": _("route to a department"),
+    "redirect": _("redirect to another legal route"),
+    "accept": _("accept"),
+    "decline": _("decline"),
+    "return": _("return as wrongly routed"),
+    "extend": _("extend the reply time limit"),
+    "reply": _("reply"),
+    "evaluate": _("record the evaluation"),
+    "request_review": _("request a review"),
+    "decide_review": _("decide the review"),
+    "decide_re_review": _("decide the re-review"),
+    "close": _("close"),
+}
+
+
+def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
+    """The office side (petition officers of the area) registers, routes, redirects, records
+    evaluations, handles review requests and closes; the department side (users of the department
+    the item is routed to) accepts, declines, returns, extends and replies. Superusers do all."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    if OFFICE in transition.roles and is_officer_for(user, petition.area):
+        return True
+    if DEPARTMENT in transition.roles and petition.department_id:
+        return petition.department_id in user_department_ids(user)
+    return False
+
+
+def allowed_actions(user: Any, petition: Petition) -> list[str]:
+    """Actions the user could take now (for buttons); the transition method re-checks everything."""
+    now = timezone.now()
+    out = []
+    for t in WORKFLOW.available(petition.status):
+        if t.action == "extend" and petition.extended_days:
+            continue
+        if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
+            continue
+        if t.action == "request_review":
+            until = (
+                petition.review_request_until
+                if petition.status == Petition.Status.REPLIED
+                else petition.re_review_request_until
+            )
+            if until and now > until:
+                continue
+        if may_perform(user, petition, t):
+            out.append(t.action)
+    return out
+
+
+def may_reveal(user: Any, petition: Petition) -> bool:
+    """Identity may be unmasked only by the officers handling the item: petition officers of its
+    area and users of the department it is routed to, never anyone in the unit complained about."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    departments = user_department_ids(user)
+    if petition.complained_unit_id and petition.complained_unit_id in departments:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return is_officer_for(user, petition.area) or (
+        petition.department_id is not None and petition.department_id in departments
+    )
+
+
+def sees_masked_only(user: Any, petition: Petition) -> bool:
+    """Users of the unit complained about see the content but not even masked contact details."""
+    return bool(petition.complained_unit_id and petition.complained_unit_id in user_department_ids(user))
+
+
+class Petitioner(models.Model):
+    """A person who brought the petition (for a group visit: one of at most five representatives).
+
+    Personal data is encrypted at rest; ID number and phone also keep keyed hashes so repeat
+    petitioners are matched without decrypting anything (indexes petitioner_id_hash/phone_hash)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="petitioners")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = pii.EncryptedTextField(_("name"))
+    id_number = pii.EncryptedTextField(_("ID number"), blank=True)
+    id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    phone = pii.EncryptedTextField(_("phone"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    address = pii.EncryptedTextField(_("address"), blank=True)
+
+    PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
+
+    class Meta:
+        verbose_name = _("petitioner")
+        verbose_name_plural = _("petitioners")
+        ordering = ["petition", "position", "id"]
+        indexes = [
+            models.Index(fields=["id_hash"], name="petitioner_id_hash", condition=~Q(id_hash="")),
+            models.Index(fields=["phone_hash"], name="petitioner_phone_hash", condition=~Q(phone_hash="")),
+        ]
+
+    def __str__(self) -> str:
+        return self.masked_name
+
+    @property
+    def masked_name(self) -> str:
+        return pii.mask_name(self.name)
+
+    @property
+    def masked_id_number(self) -> str:
+        return pii.mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return pii.mask_phone(self.phone)
+
+    @property
+    def masked_address(self) -> str:
+        return pii.mask_address(self.address)
+
+
+class PetitionEvent(models.Model):
+    """One step of a petition's timeline: who did what, when, from which state to which."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(_("action"), max_length=20)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    note = models.TextField(_("note"), blank=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("petition event")
+        verbose_name_plural = _("petition events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["petition", "at"], name="petition_event_timeline")]
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_status_label(self) -> str:
+        return str(Petition.Status(self.from_status).label) if self.from_status else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(Petition.Status(self.to_status).label)

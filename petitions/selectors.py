@@ -1,0 +1,47 @@
+"""Scoped reads of the petitions app (STYLE.md "Access")."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from governance.access import get_visible_or_404
+from governance.models import Department, User
+from petitions.models import OFFICER_ROLES, Petition, Petitioner, PetitionEvent, user_department_ids
+
+
+def petition_list(user: User) -> QuerySet[Petition]:
+    """Petitions visible to ``user`` with what list rows show, in a constant number of queries."""
+    return (
+        Petition.objects.visible_to(user)
+        .with_relations()
+        .prefetch_related(Prefetch("petitioners", queryset=Petitioner.objects.order_by("position", "id")))
+    )
+
+
+def petition_get_for_user(user: User, code: str) -> Petition:
+    """The petition ``code`` if the user may see it; 404 with the same message when missing."""
+    return get_visible_or_404(petition_list(user), code=code)
+
+
+def petition_events(petition: Petition) -> QuerySet[PetitionEvent]:
+    return petition.events.select_related("actor", "department")
+
+
+def department_inbox(user: User) -> QuerySet[Petition]:
+    """Items routed to the user's departments that still wait for them (acceptance or reply)."""
+    return (
+        petition_list(user)
+        .filter(department_id__in=user_department_ids(user), status__in=["routed", "accepted"])
+        .order_by("due_at")
+    )
+
+
+def routing_departments(user: User, petition: Petition | None = None) -> QuerySet[Department]:
+    """Departments an officer may route to: active ones in the officer's scope (any level)."""
+    qs = Department.objects.filter(is_active=True).select_related("area")
+    if user.is_superuser:
+        return qs
+    depts = Department.objects.visible_to(user)
+    if not user.has_role(*OFFICER_ROLES):
+        return depts.none()
+    return depts.filter(is_active=True).select_related("area")

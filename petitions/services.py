@@ -1,0 +1,279 @@
+"""Writes of the petitions app: registering a petition (with repeat detection), workflow actions and
+reveals of petitioners' identity. Pages and the API call these; the state machine itself is
+``Petition.transition``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance import pii
+from governance.access import area_in_scope
+from governance.models import Area, Department, User, next_number
+from governance.services import personal_data_reveal
+from petitions.models import (
+    MAX_GROUP_REPRESENTATIVES,
+    OFFICER_ROLES,
+    REPEAT_RECENT_DAYS,
+    Category,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    deadlines,
+    group_min_persons,
+    may_reveal,
+)
+
+MAX_PERSONS = 100000
+
+
+def _clean_petitioners(rows: Iterable[dict], persons_count: int) -> tuple[list[Petitioner], dict]:
+    """Validate every petitioner; errors are keyed ``petitioners[i].field`` so the form and the API
+    can point at the exact input."""
+    out: list[Petitioner] = []
+    errors: dict[str, list[str]] = {}
+    rows = [r for r in (rows or []) if any((str(v or "")).strip() for v in r.values())]
+    if not rows:
+        errors["petitioners"] = [_("Record at least one petitioner.")]
+    elif len(rows) > MAX_GROUP_REPRESENTATIVES:
+        errors["petitioners"] = [
+            _("A group chooses at most %(n)d representatives.") % {"n": MAX_GROUP_REPRESENTATIVES}
+        ]
+    elif len(rows) > persons_count:
+        errors["persons_count"] = [_("The number of persons is smaller than the petitioners recorded.")]
+    for i, raw in enumerate(rows):
+        key = f"petitioners[{i}]"
+        name = (raw.get("name") or "").strip()
+        id_number = (raw.get("id_number") or "").strip()
+        phone = (raw.get("phone") or "").strip()
+        address = (raw.get("address") or "").strip()
+        if not name:
+            errors[f"{key}.name"] = [_("Give the petitioner's name.")]
+        elif len(name) > 100:
+            errors[f"{key}.name"] = [_("The name is too long.")]
+        if id_number:
+            try:
+                id_number = pii.validate_resident_id(id_number)
+            except ValidationError as exc:
+                errors[f"{key}.id_number"] = list(exc.messages)
+        if phone:
+            try:
+                phone = pii.validate_phone(phone)
+            except ValidationError as exc:
+                errors[f"{key}.phone"] = list(exc.messages)
+        if len(address) > 300:
+            errors[f"{key}.address"] = [_("The address is too long.")]
+        out.append(
+            Petitioner(
+                position=i,
+                name=name,
+                id_number=id_number,
+                id_hash=pii.keyed_hash(id_number) if id_number else "",
+                phone=phone,
+                phone_hash=pii.keyed_hash(phone) if phone else "",
+                address=address,
+            )
+        )
+    return out, errors
+
+
+def likely_repeats(
+    *,
+    category: str,
+    area: Area,
+    id_hashes: Iterable[str],
+    phone_hashes: Iterable[str],
+    now: dt.datetime | None = None,
+    exclude_pk: int | None = None,
+) -> QuerySet[Petition]:
+    """Earlier petitions by the same person (ID or phone hash) about the same category and area that
+    are still open or closed recently: shown to the officer as likely repeats to confirm and link.
+
+    Served by the partial hash indexes on Petitioner and petition_area_category."""
+    id_hashes = [h for h in id_hashes if h]
+    phone_hashes = [h for h in phone_hashes if h]
+    if not (id_hashes or phone_hashes) or not category or area is None:
+        return Petition.objects.none()
+    person = Q(pk__in=[])
+    if id_hashes:
+        person |= Q(petitioners__id_hash__in=id_hashes)
+    if phone_hashes:
+        person |= Q(petitioners__phone_hash__in=phone_hashes)
+    recent = (now or timezone.now()) - dt.timedelta(days=REPEAT_RECENT_DAYS)
+    qs = (
+        Petition.objects.filter(person, category=category, area=area)
+        .filter(Q(status__in=Petition.OPEN_STATUSES) | Q(closed_at__gte=recent))
+        .select_related("area")
+        .distinct()
+        .order_by("-received_at")
+    )
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs
+
+
+def _resolve_area(value: Any, actor: User) -> Area:
+    if value in (None, ""):
+        raise ValidationError({"area": [_("Give the area the petition concerns.")]})
+    area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
+    if area is None:
+        raise ValidationError({"area": [_("Unknown area %(a)s.") % {"a": value}]})
+    if not area_in_scope(actor, area, OFFICER_ROLES):
+        raise ValidationError({"area": [_("This area is outside your responsibility.")]})
+    return area
+
+
+def _resolve_department(value: Any, field: str) -> Department | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Department):
+        return value
+    dept = Department.objects.filter(pk=int(value)).first() if str(value).isdigit() else None
+    if dept is None:
+        raise ValidationError({field: [_("Unknown department %(d)s.") % {"d": value}]})
+    return dept
+
+
+@transaction.atomic
+def petition_register(
+    *,
+    actor: User,
+    channel: str,
+    category: str,
+    content: str,
+    area: Any,
+    petitioners: list[dict],
+    received_at: dt.datetime | None = None,
+    handling_type: str = Petition.HandlingType.CLAIM,
+    persons_count: int | None = None,
+    complained_unit: Any = None,
+    repeat_of: Any = None,
+) -> Petition:
+    """Register a petition: validate everything first (errors name the field, nothing is saved),
+    take the next PET number in this transaction, compute the route deadline, store petitioners
+    encrypted with their hashes, and link it to an earlier petition when the officer confirmed a
+    repeat. The registration is the first event of the timeline."""
+    if not (actor.is_superuser or actor.has_role(*OFFICER_ROLES)):
+        raise PermissionDenied(_("Only petition officers register petitions."))
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    if channel not in Petition.Channel.values:
+        errors["channel"] = [_("Choose the channel.")]
+    if category not in Category.values:
+        errors["category"] = [_("Choose a category.")]
+    if handling_type not in Petition.HandlingType.values:
+        errors["handling_type"] = [_("Choose the handling type.")]
+    content = (content or "").strip()
+    if len(content) < 5:
+        errors["content"] = [_("Describe the petition (at least a sentence).")]
+    received_at = received_at or now
+    if received_at > now + dt.timedelta(minutes=5):
+        errors["received_at"] = [_("The receipt time cannot be in the future.")]
+    elif received_at < now - dt.timedelta(days=3650):
+        errors["received_at"] = [_("The receipt time is too far in the past.")]
+    try:
+        persons = int(persons_count if persons_count not in (None, "") else max(1, len(petitioners or [])))
+    except (TypeError, ValueError):
+        persons = 0
+    if not 1 <= persons <= MAX_PERSONS:
+        errors["persons_count"] = [_("Give the number of persons (1 or more).")]
+        persons = max(1, len(petitioners or []))
+    try:
+        area_obj = _resolve_area(area, actor)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        area_obj = None
+    try:
+        unit = _resolve_department(complained_unit, "complained_unit")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        unit = None
+    rows, row_errors = _clean_petitioners(petitioners, persons)
+    for key, msgs in row_errors.items():
+        errors.setdefault(key, msgs)
+    earlier = None
+    if repeat_of not in (None, "") and area_obj is not None:
+        earlier = (
+            repeat_of
+            if isinstance(repeat_of, Petition)
+            else Petition.objects.filter(code=str(repeat_of)).first()
+        )
+        matches = likely_repeats(
+            category=category,
+            area=area_obj,
+            id_hashes=[r.id_hash for r in rows],
+            phone_hashes=[r.phone_hash for r in rows],
+            now=now,
+        )
+        # Only a petition that really matches may be linked: no linking to arbitrary numbers.
+        if earlier is None or not matches.filter(pk=earlier.pk).exists():
+            errors["repeat_of"] = [_("That petition is not a likely repeat of this one.")]
+    if errors:
+        raise ValidationError(errors)
+    petition = Petition(
+        code=next_number("PET", received_at),
+        channel=channel,
+        received_at=received_at,
+        handling_type=handling_type,
+        category=category,
+        content=content,
+        area=area_obj,
+        persons_count=persons,
+        is_group=persons >= group_min_persons(),
+        complained_unit=unit,
+        repeat_of=earlier,
+        is_repeat=earlier is not None,
+        registered_by=actor,
+        registered_at=now,
+        route_due_at=deadlines.route_due(received_at),
+    )
+    petition.due_at = petition.route_due_at
+    petition.full_clean(exclude=["code", "route_due_at"])
+    petition.save()
+    for row in rows:
+        row.petition = petition
+    Petitioner.objects.bulk_create(rows)
+    PetitionEvent.objects.create(
+        petition=petition,
+        actor=actor,
+        at=now,
+        action="register",
+        from_status="",
+        to_status=petition.status,
+        data={"repeat_of": earlier.code if earlier else None, "persons": persons},
+    )
+    return petition
+
+
+def petition_transition(
+    *, petition: Petition, actor: User, action: str, note: str = "", **fields: Any
+) -> PetitionEvent:
+    """One workflow action (the table on ``Petition`` decides whether it is allowed)."""
+    return petition.transition(action=action, actor=actor, note=note, **fields)
+
+
+def petitioner_reveal(
+    *, petition: Petition, petitioner: Petitioner, actor: User, reason: str, ip_address: str | None = None
+) -> dict[str, str]:
+    """Unmask one petitioner for an officer handling the item; the reveal is logged with the reason.
+    Anyone else (the unit complained about above all) gets 403 and nothing is logged."""
+    if petitioner.petition_id != petition.pk:
+        raise PermissionDenied(_("That petitioner does not belong to this petition."))
+    if not may_reveal(actor, petition):
+        raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
+    personal_data_reveal(
+        actor=actor,
+        obj=petitioner,
+        record=petition.code,
+        fields=list(Petitioner.PERSONAL_FIELDS),
+        reason=reason,
+        ip_address=ip_address,
+    )
+    return {f: getattr(petitioner, f) for f in Petitioner.PERSONAL_FIELDS}

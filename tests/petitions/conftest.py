@@ -1,0 +1,74 @@
+"""Petition fixtures on top of the cast.
+
+cast.petition_officer (district A, 信访局) registers and routes; cast.department_user (district A,
+公安分局 = cast.police) handles routed items; ``pet.urban_user`` works in 城市管理局 (cast.urban), the
+unit complained about in ``pet.register(complained=True)``; ``pet.approver`` is a second officer.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from governance.models import Role
+from petitions import services
+from tests.base import make_user
+
+# Valid resident ID numbers (GB 11643 check digits).
+ID_1 = "11010519491231002X"
+ID_2 = "340104199003071235"
+
+
+def petitioners(n: int = 1) -> list[dict]:
+    rows = [
+        {"name": "王建国", "id_number": ID_1, "phone": "13812345678", "address": "甲区春晖路12号3栋"},
+        {"name": "刘秀英", "id_number": ID_2, "phone": "13987654321", "address": "甲区春晖路14号"},
+    ]
+    return [dict(r) for r in rows[:n]]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The cast's users get real PBKDF2 hashes (~0.3 s each); these tests never measure hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def pet(cast):
+    p = SimpleNamespace(cast=cast)
+    p.urban_user = make_user("urban_user", Role.HANDLER, cast.district_a, cast.urban)
+    p.approver = make_user("approver", Role.PETITION_OFFICER, cast.district_a, cast.petition_office)
+
+    def register(complained: bool = False, **kw):
+        defaults = dict(
+            actor=cast.petition_officer,
+            channel="visit",
+            category="urban",
+            content="小区旁工地夜间施工噪音扰民，多次反映未解决。",
+            area=cast.grid_a,
+            petitioners=petitioners(1),
+            complained_unit=cast.urban if complained else None,
+        )
+        defaults.update(kw)
+        return services.petition_register(**defaults)
+
+    def routed(**kw):
+        petition = register(**kw)
+        petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
+        return petition
+
+    def accepted(**kw):
+        petition = routed(**kw)
+        petition.transition(action="accept", actor=cast.department_user, note="书面告知已受理")
+        return petition
+
+    def replied(**kw):
+        petition = accepted(**kw)
+        petition.transition(
+            action="reply", actor=cast.department_user, opinion="support", text="已责令施工单位夜间停工。"
+        )
+        return petition
+
+    p.register, p.routed, p.accepted, p.replied = register, routed, accepted, replied
+    return p

@@ -1,0 +1,390 @@
+"""The petition workflow: statutory deadlines, the exhaustive transition table, roles, repeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from governance.models import Holiday, PersonalDataAccess, SequenceCounter
+from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
+from petitions import services
+from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, deadlines
+from tests.petitions.conftest import ID_2, petitioners
+
+TZ = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+
+
+def at(y, m, d, h=10):
+    return dt.datetime(y, m, d, h, 0, tzinfo=TZ)
+
+
+# --- deadline arithmetic ---------------------------------------------------------------------
+
+
+def test_route_acknowledge_and_reply_limits_are_calendar_days():
+    received = at(2026, 9, 28)
+    assert deadlines.route_due(received) == at(2026, 10, 13)  # 15 days across the National Day week
+    assert deadlines.acknowledge_due(received) == at(2026, 10, 13)
+    assert deadlines.reply_due(received) == at(2026, 11, 27)
+    assert deadlines.review_request_until(received) == at(2026, 10, 28)
+    assert deadlines.review_due(received) == at(2026, 10, 28)
+
+
+def test_the_return_window_is_five_working_days_skipping_weekends():
+    # Thursday 2026-11-19 + 5 working days = Thursday 2026-11-26 (Sat/Sun skipped).
+    assert deadlines.return_due(at(2026, 11, 19)).date() == dt.date(2026, 11, 26)
+
+
+def test_the_return_window_skips_a_holiday_and_counts_a_make_up_working_day():
+    Holiday.objects.create(date=dt.date(2026, 11, 23), name="假日")
+    Holiday.objects.create(date=dt.date(2026, 11, 24), name="假日")
+    Holiday.objects.create(date=dt.date(2026, 11, 22), is_workday=True, name="调休上班")
+    SequenceCounter.bump("calendar")
+    # Fri 20 -> Sun 22 (make-up workday) 1, Mon 23/Tue 24 holidays, Wed 25 2, Thu 26 3, Fri 27 4, Mon 30 5.
+    assert deadlines.return_due(at(2026, 11, 20)).date() == dt.date(2026, 11, 30)
+
+
+def test_registration_stores_the_route_deadline_and_routing_stores_the_next_ones(pet):
+    petition = pet.register(received_at=timezone.now() - dt.timedelta(days=2))
+    assert petition.route_due_at == petition.received_at + dt.timedelta(days=15)
+    assert petition.due_at == petition.route_due_at
+    petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    assert petition.status == "routed"
+    assert petition.acknowledge_due_at == petition.routed_at + dt.timedelta(days=15)
+    assert petition.return_due_at == deadlines.return_due(petition.routed_at)
+    assert petition.due_at == petition.acknowledge_due_at
+    petition.transition(action="accept", actor=pet.cast.department_user)
+    assert petition.reply_due_at == petition.accepted_at + dt.timedelta(days=60)
+    assert petition.due_at == petition.reply_due_at
+
+
+def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approver(pet):
+    petition = pet.accepted()
+    before = petition.reply_due_at
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.department_user, days=31, approver="approver", note="复杂"
+        )
+    assert exc.value.field == "days"
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="extend", actor=pet.cast.department_user, days=10, note="复杂")
+    assert exc.value.field == "approver"
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="extend", actor=pet.cast.department_user, days=10, approver="approver")
+    assert exc.value.field == "note"
+    petition.refresh_from_db()
+    assert petition.reply_due_at == before and petition.extended_days == 0
+    petition.transition(
+        action="extend", actor=pet.cast.department_user, days=30, approver="approver", note="需现场核查"
+    )
+    assert petition.reply_due_at == before + dt.timedelta(days=30)
+    assert petition.due_at == petition.reply_due_at
+    assert petition.extension_approver == pet.approver
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(
+            action="extend", actor=pet.cast.department_user, days=5, approver="approver", note="再延"
+        )
+
+
+def test_the_approver_cannot_be_the_person_asking(pet):
+    petition = pet.accepted()
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.petition_officer, days=5, approver="petition_officer", note="x"
+        )
+    assert exc.value.field == "approver"
+
+
+def test_a_review_must_be_asked_within_thirty_days_of_the_reply(pet):
+    petition = pet.replied()
+    assert petition.review_request_until == petition.replied_at + dt.timedelta(days=30)
+    Petition.objects.filter(pk=petition.pk).update(
+        review_request_until=timezone.now() - dt.timedelta(hours=1)
+    )
+    petition.refresh_from_db()
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=pet.cast.petition_officer)
+    petition.refresh_from_db()
+    assert petition.status == "replied"
+
+
+def test_review_then_re_review_then_closed_for_good(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    petition.transition(action="request_review", actor=officer, note="申请复查")
+    assert petition.status == "under_review"
+    assert petition.review_due_at == petition.review_requested_at + dt.timedelta(days=30)
+    assert petition.due_at == petition.review_due_at
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    assert petition.status == "reviewed" and petition.due_at is None
+    assert petition.re_review_request_until == petition.reviewed_at + dt.timedelta(days=30)
+    petition.transition(action="request_review", actor=officer)
+    assert petition.status == "under_re_review"
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+    assert petition.status == "closed" and petition.closed_for_good
+    for action in WORKFLOW.actions:
+        with pytest.raises(TransitionNotAllowed):
+            petition.transition(action=action, actor=pet.cast.admin)
+    actions = list(PetitionEvent.objects.filter(petition=petition).values_list("action", flat=True))
+    assert actions == [
+        "register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review",
+        "request_review", "decide_re_review",
+    ]  # fmt: skip
+
+
+def test_a_wrongly_routed_item_goes_back_within_five_working_days_only(pet):
+    petition = pet.routed()
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="return", actor=pet.cast.department_user)
+    assert exc.value.field == "note"
+    petition.transition(action="return", actor=pet.cast.department_user, note="不属本部门职责")
+    assert petition.status == "registered" and petition.department_id is None
+    assert petition.due_at == petition.route_due_at
+    petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    Petition.objects.filter(pk=petition.pk).update(return_due_at=timezone.now() - dt.timedelta(minutes=1))
+    petition.refresh_from_db()
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="return", actor=pet.cast.department_user, note="晚了")
+    assert Petition.objects.get(pk=petition.pk).status == "routed"
+
+
+def test_a_claim_for_litigation_is_redirected_with_the_route_named(pet):
+    petition = pet.register()
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="redirect", actor=pet.cast.petition_officer, route="court")
+    assert exc.value.field == "route"
+    petition.transition(action="redirect", actor=pet.cast.petition_officer, route="arbitration")
+    assert petition.status == "redirected" and petition.redirect_route == "arbitration"
+    assert petition.due_at is None
+
+
+def test_a_petition_is_never_routed_to_the_unit_it_complains_about(pet):
+    petition = pet.register(complained=True)
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.urban.pk)
+    assert exc.value.field == "department"
+    assert Petition.objects.get(pk=petition.pk).status == "registered"
+
+
+# --- the transition table, exhaustively -------------------------------------------------------
+
+FIELDS = {
+    "assign": {"department": None},  # filled with cast.police
+    "redirect": {"route": "litigation"},
+    "accept": {},
+    "decline": {"note": "不属于信访受理范围"},
+    "return": {"note": "不属本部门职责"},
+    "extend": {"days": 10, "approver": "approver", "note": "需核查"},
+    "reply": {"opinion": "explain", "text": "答复意见"},
+    "evaluate": {"evaluation": "satisfied"},
+    "request_review": {},
+    "decide_review": {"decision": "changed", "note": "改变原意见"},
+    "decide_re_review": {"decision": "upheld", "note": "维持"},
+    "close": {},
+}
+
+
+@pytest.mark.parametrize("status", Petition.Status.values)
+def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, status):
+    future = timezone.now() + dt.timedelta(days=10)
+    expected_targets = {
+        "assign": "routed", "redirect": "redirected", "accept": "accepted", "decline": "declined",
+        "return": "registered", "reply": "replied", "decide_review": "reviewed",
+        "decide_re_review": "closed", "close": "closed",
+    }  # fmt: skip
+    for action, transition in WORKFLOW.transitions.items():
+        petition = pet.register()
+        Petition.objects.filter(pk=petition.pk).update(
+            status=status,
+            department=pet.cast.police,
+            reply_due_at=future,
+            review_request_until=future,
+            re_review_request_until=future,
+            review_due_at=future,
+            re_review_due_at=future,
+            acknowledge_due_at=future,
+        )
+        petition.refresh_from_db()
+        fields = dict(FIELDS[action])
+        if action == "assign":
+            fields["department"] = pet.cast.police.pk
+        if status in transition.sources:
+            petition.transition(action=action, actor=pet.cast.admin, **fields)
+            if action == "request_review":
+                expected = {"replied": "under_review", "reviewed": "under_re_review"}[status]
+            else:
+                expected = expected_targets.get(action, status)
+            assert petition.status == expected, (action, status)
+        else:
+            with pytest.raises(TransitionNotAllowed) as exc:
+                petition.transition(action=action, actor=pet.cast.admin, **fields)
+            assert str(Petition.Status(status).label) in exc.value.message
+            assert Petition.objects.get(pk=petition.pk).status == status
+            assert not PetitionEvent.objects.filter(petition=petition, action=action).exists()
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+def test_only_the_office_routes_and_only_the_department_replies(pet):
+    petition = pet.register()
+    with pytest.raises(ActionForbidden):
+        petition.transition(action="assign", actor=pet.cast.department_user, department=pet.cast.police.pk)
+    petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    for user in (pet.cast.petition_officer, pet.urban_user, pet.cast.district_officer, pet.cast.analyst):
+        with pytest.raises(ActionForbidden):
+            petition.transition(action="accept", actor=user)
+    petition.transition(action="accept", actor=pet.cast.department_user)
+    with pytest.raises(ActionForbidden):
+        petition.transition(action="reply", actor=pet.cast.petition_officer, opinion="support", text="x")
+    assert Petition.objects.get(pk=petition.pk).status == "accepted"
+
+
+def test_an_officer_of_another_district_cannot_register_there(pet):
+    with pytest.raises(ValidationError) as exc:
+        pet.register(area=pet.cast.grid_d)
+    assert "area" in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        pet.register(actor=pet.cast.department_user)
+    assert not Petition.objects.exists()
+
+
+def test_visibility_officers_by_area_departments_by_routing_analysts_nothing(pet):
+    routed = pet.routed()
+    complained = pet.register(complained=True)
+    c = pet.cast
+    assert set(Petition.objects.visible_to(c.petition_officer)) == {routed, complained}
+    assert set(Petition.objects.visible_to(c.department_user)) == {routed}
+    assert set(Petition.objects.visible_to(pet.urban_user)) == {complained}
+    for user in (c.analyst, c.outsider, c.district_officer, c.worker_a):
+        assert not Petition.objects.visible_to(user).exists()
+
+
+# --- registration: validation, groups, repeats ------------------------------------------------
+
+
+def test_bad_input_names_every_field_and_saves_nothing(pet):
+    with pytest.raises(ValidationError) as exc:
+        pet.register(
+            channel="pigeon",
+            category="x",
+            content="",
+            petitioners=[{"name": "", "id_number": "123", "phone": "12"}],
+        )
+    errors = exc.value.message_dict
+    for key in ("channel", "category", "content", "petitioners[0].name", "petitioners[0].id_number",
+                "petitioners[0].phone"):  # fmt: skip
+        assert key in errors, key
+    assert not Petition.objects.exists() and not Petitioner.objects.exists()
+    assert SequenceCounter.current("PET", timezone.localtime().year) == 0
+
+
+def test_a_group_visit_has_at_most_five_representatives_and_is_flagged(pet, settings):
+    rows = [dict(petitioners(1)[0], id_number="", phone=f"1380000000{i}") for i in range(6)]
+    with pytest.raises(ValidationError) as exc:
+        pet.register(petitioners=rows, persons_count=30)
+    assert "petitioners" in exc.value.message_dict
+    petition = pet.register(petitioners=rows[:5], persons_count=30)
+    assert petition.is_group and petition.petitioners.count() == 5
+    assert not pet.register(persons_count=4).is_group
+    settings.PETITION_GROUP_MIN_PERSONS = 3
+    assert pet.register(persons_count=4).is_group
+
+
+def test_personal_data_is_encrypted_at_rest_and_hashed(pet):
+    from django.db import connection
+
+    petition = pet.register()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT name, id_number, phone FROM petitions_petitioner WHERE petition_id = %s", [petition.pk]
+        )
+        row = cur.fetchone()
+    assert "王建国" not in row[0] and "13812345678" not in row[2]
+    person = petition.petitioners.get()
+    assert (
+        person.name == "王建国" and person.masked_name.startswith("王") and "建国" not in person.masked_name
+    )
+    assert person.id_hash and person.phone_hash
+
+
+def test_the_same_person_same_category_same_area_is_a_likely_repeat_and_links(pet):
+    first = pet.register()
+    # Same person by phone only (ID not given this time).
+    rows = [{"name": "王建国", "phone": "138 1234 5678"}]
+    hashes = services._clean_petitioners(rows, 1)[0]
+    found = services.likely_repeats(
+        category="urban", area=pet.cast.grid_a, id_hashes=[], phone_hashes=[hashes[0].phone_hash]
+    )
+    assert list(found) == [first]
+    second = pet.register(petitioners=rows, repeat_of=first.code)
+    assert second.is_repeat and second.repeat_of == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["other_person", "other_category", "other_area", "closed_long_ago"],
+)
+def test_no_repeat_is_suggested_for_a_different_person_matter_place_or_an_old_closed_item(pet, change):
+    first = pet.register()
+    category, area, id_hash = (
+        "urban",
+        pet.cast.grid_a,
+        services._clean_petitioners(petitioners(1), 1)[0][0].id_hash,
+    )
+    if change == "other_person":
+        id_hash = services._clean_petitioners([{"name": "x", "id_number": ID_2}], 1)[0][0].id_hash
+    elif change == "other_category":
+        category = "labour"
+    elif change == "other_area":
+        area = pet.cast.grid_b
+    else:
+        Petition.objects.filter(pk=first.pk).update(
+            status="closed", closed_at=timezone.now() - dt.timedelta(days=400)
+        )
+    found = services.likely_repeats(category=category, area=area, id_hashes=[id_hash], phone_hashes=[])
+    assert not found.exists()
+
+
+def test_linking_to_a_petition_that_does_not_match_is_refused(pet):
+    other = pet.register(category="labour")
+    with pytest.raises(ValidationError) as exc:
+        pet.register(repeat_of=other.code)
+    assert "repeat_of" in exc.value.message_dict
+    assert Petition.objects.count() == 1
+
+
+# --- identity protection ------------------------------------------------------------------------
+
+
+def test_the_handling_officers_may_reveal_with_a_reason_and_it_is_logged(pet):
+    petition = pet.routed(complained=True)
+    person = petition.petitioners.get()
+    with pytest.raises(ValidationError):
+        services.petitioner_reveal(
+            petition=petition, petitioner=person, actor=pet.cast.petition_officer, reason=""
+        )
+    assert not PersonalDataAccess.objects.exists()
+    data = services.petitioner_reveal(
+        petition=petition, petitioner=person, actor=pet.cast.department_user, reason="电话回访"
+    )
+    assert data["id_number"] == "11010519491231002X"
+    log = PersonalDataAccess.objects.get()
+    assert log.user == pet.cast.department_user and log.record == petition.code and log.reason == "电话回访"
+
+
+def test_the_unit_complained_about_never_reveals_even_if_the_item_is_routed_there_later(pet):
+    petition = pet.register(complained=True)
+    Petition.objects.filter(pk=petition.pk).update(department=pet.cast.urban)
+    petition.refresh_from_db()
+    person = petition.petitioners.get()
+    for user in (pet.urban_user, pet.cast.analyst, pet.cast.district_officer):
+        with pytest.raises(PermissionDenied):
+            services.petitioner_reveal(petition=petition, petitioner=person, actor=user, reason="想知道")
+    assert not PersonalDataAccess.objects.exists()

@@ -275,6 +275,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across apps get explicit, stable component names.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "grids.models.Incident.Status",
+        "IncidentKindEnum": "grids.models.Incident.Kind",
+        "IncidentLevelEnum": "grids.models.Level",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.schema.add_error_responses",

@@ -34,6 +34,8 @@ def _eager_celery_and_clean_state(settings, tmp_path):
     # (settings.LANGUAGE_CODE = "zh-hans" or an Accept-Language header).
     settings.LANGUAGE_CODE = "en"
     translation.activate("en")
+    # The production hasher costs ~0.3 s per password; the cast creates a dozen users per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     settings.MEDIA_ROOT = str(tmp_path / "media")

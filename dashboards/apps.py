@@ -10,3 +10,7 @@ class DashboardsConfig(AppConfig):
     def ready(self) -> None:
         # Every app's indicators.py registers its indicator sources (see governance/indicators.py).
         autodiscover_modules("indicators")
+        # Ranking pages and assessment: nav entries, home section, scoring after each rollup.
+        from dashboards.homes import connect_signals
+
+        connect_signals()

@@ -24,12 +24,17 @@ def home_section(request: HttpRequest) -> dict | None:
 
 
 def register() -> None:
-    from dashboards.assessment_tasks import queue_after_rollup
-    from dashboards.models import RollupRun
     from governance.homes import register_home_section, register_nav
 
     register_nav("dashboards-overview", _("Overview"), roles=STAFF_ROLES)
     register_nav("dashboards-league", _("League table"), roles=STAFF_ROLES)
     register_nav("dashboards-assessments", _("Assessment"), roles=STAFF_ROLES)
     register_home_section(home_section)
+    connect_signals()
+
+
+def connect_signals() -> None:
+    from dashboards.assessment_tasks import queue_after_rollup
+    from dashboards.models import RollupRun
+
     post_save.connect(queue_after_rollup, sender=RollupRun, dispatch_uid="assessment_after_rollup")

@@ -1,0 +1,200 @@
+"""The statistics API (DESIGN.md section 7) on the hand-built dataset of stats_data.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dashboards.models import RollupRun
+from dashboards.rollup import run_rollup
+from tests.base import api_client, make_area
+from tests.dashboards import stats_data
+
+
+@pytest.fixture
+def data(cast, monkeypatch):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    run_rollup(full=True)
+    return cast
+
+
+def test_the_registry_lists_code_name_unit_direction_and_description(data):
+    response = api_client(data.analyst).get("/api/v1/stats/indicators/")
+    assert response.status_code == 200
+    police = next(r for r in response.json()["results"] if r["code"] == "police_preventable_cases_per_10k")
+    assert police["unit"] == "per_10k" and police["direction"] == "lower_better" and police["name"]
+
+
+def test_values_filter_by_indicator_period_level_and_parent(data):
+    client = api_client(data.analyst)
+    response = client.get(
+        "/api/v1/stats/values/",
+        {
+            "indicator": "survey_safety_rate",
+            "period": "2026-11",
+            "level": "grid",
+            "parent": data.community_a1a.code,
+        },
+    )
+    assert response.status_code == 200
+    rows = {r["area"]: r for r in response.json()["results"]}
+    assert set(rows) == {data.grid_a.code, data.grid_b.code, data.grid_e.code, data.grid_f.code}
+    a = rows[data.grid_a.code]
+    assert (a["value"], a["previous_value"], a["delta"], a["rank"], a["rank_change"]) == (
+        93.2,
+        90.53,
+        2.67,
+        1,
+        2,
+    )
+    assert a["unit"] == "percent" and a["parent"] == data.community_a1a.code and a["yoy_value"] == 88.0
+    one = client.get(
+        "/api/v1/stats/values/",
+        {"indicator": "survey_safety_rate", "period": "2026Q4", "area": data.grid_a.code},
+    )
+    assert one.json()["count"] == 1 and one.json()["results"][0]["period"] == "2026Q4"
+
+
+def test_a_bad_period_is_a_400_naming_the_field(data):
+    response = api_client(data.analyst).get("/api/v1/stats/values/", {"period": "2026-13"})
+    assert response.status_code == 400 and "period" in response.json()["errors"]
+
+
+def test_rankings_list_the_children_of_a_parent_in_rank_order(data):
+    response = api_client(data.analyst).get(
+        "/api/v1/stats/rankings/",
+        {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code},
+    )
+    assert response.status_code == 200
+    assert [(r["area"][-3:], r["rank"]) for r in response.json()["results"]] == [
+        ("001", 1), ("002", 2), ("003", 2), ("004", 4)
+    ]  # fmt: skip
+
+
+def test_rankings_need_indicator_period_and_parent(data):
+    response = api_client(data.analyst).get("/api/v1/stats/rankings/", {"indicator": "nope"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"period", "parent"}
+    response = api_client(data.analyst).get(
+        "/api/v1/stats/rankings/", {"indicator": "nope", "period": "2026", "parent": data.city.code}
+    )
+    assert response.status_code == 400 and "indicator" in response.json()["errors"]
+
+
+def test_series_gives_one_area_over_time(data):
+    response = api_client(data.analyst).get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "area": data.grid_a.code, "from": "2025-11", "to": "2026-11"},
+    )
+    assert response.status_code == 200
+    assert [(r["period"], r["value"]) for r in response.json()["results"]] == [
+        ("2025-11", 88.0), ("2026-10", 90.53), ("2026-11", 93.2)
+    ]  # fmt: skip
+    years = api_client(data.analyst).get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "area": data.grid_a.code, "period_type": "year"},
+    )
+    assert [r["period"] for r in years.json()["results"]] == ["2025", "2026"]
+    bad = api_client(data.analyst).get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "area": data.grid_a.code, "from": "2026Q1"},
+    )
+    assert bad.status_code == 400 and "from" in bad.json()["errors"]
+
+
+def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values_of_it(data):
+    client = api_client(data.outsider)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11"}
+    assert (
+        client.get("/api/v1/stats/rankings/", {**params, "parent": data.community_a1a.code}).status_code
+        == 404
+    )
+    assert client.get("/api/v1/stats/series/", {**params, "area": data.grid_a.code}).status_code == 404
+    assert client.get("/api/v1/stats/values/", {**params, "area": data.grid_a.code}).json()["count"] == 0
+
+
+def test_csv_by_format_parameter_or_accept_header(data):
+    client = api_client(data.analyst)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    response = client.get("/api/v1/stats/rankings/", {**params, "format": "csv"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("indicator,unit,period,") and len(lines) == 5
+    assert ",93.2,1,4,90.53,2.67,3,2,88.0,5.2," in lines[1]
+    by_accept = client.get("/api/v1/stats/rankings/", params, HTTP_ACCEPT="text/csv")
+    assert by_accept["Content-Type"].startswith("text/csv")
+
+
+def test_unchanged_data_answers_304_until_a_new_run(data):
+    client = api_client(data.analyst)
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    first = client.get(url)
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    assert client.get(url + "&level=grid", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    run_rollup(full=True)
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_a_read_costs_the_same_queries_whatever_the_number_of_areas(data, monkeypatch):
+    client = api_client(data.analyst)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path, params).status_code == 200
+        return len(ctx)
+
+    paths = ["/api/v1/stats/rankings/", "/api/v1/stats/values/", "/api/v1/stats/series/"]
+    params["area"] = data.grid_a.code
+    queries(paths[0])  # the test client keeps the user object: its memberships are then cached
+    before = {p: queries(p) for p in paths}
+    for i in range(5, 25):
+        grid = make_area(
+            f"340102001001{i:03d}", f"g{i}", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81)
+        )
+        from dashboards.models import SurveyResponse
+
+        SurveyResponse.objects.bulk_create(stats_data.answers(grid, stats_data.NOV, safe=40, unsafe=2))
+    run_rollup(full=True)
+    after = {p: queries(p) for p in before}
+    assert after == before and max(after.values()) <= 6
+
+
+def test_the_analyst_token_reads_statistics(data):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=data.analyst)
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/stats/indicators/").status_code == 200
+    assert api_client().get("/api/v1/stats/indicators/").status_code == 401
+
+
+def test_runs_are_listed_and_only_an_admin_starts_one(data):
+    client = api_client(data.analyst)
+    listed = client.get("/api/v1/stats/rollups/").json()["results"]
+    assert listed[0]["status"] == "success" and listed[0]["kind"] == "full"
+    assert client.post("/api/v1/stats/rollups/", {"full": True}, format="json").status_code == 403
+    admin = api_client(data.admin)
+    assert admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json").status_code == 400
+    with_capture = admin.post("/api/v1/stats/rollups/", {"full": True}, format="json")
+    assert with_capture.status_code == 202
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_post_runs_a_rollup_through_the_task(monkeypatch):
+    from tests.base import build_cast
+
+    cast = build_cast()
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    response = api_client(cast.admin).post("/api/v1/stats/rollups/", {"full": True}, format="json")
+    assert response.status_code == 202
+    run = RollupRun.objects.get()
+    assert (run.status, run.trigger, run.requested_by) == ("success", "api", cast.admin)
+    RollupRun.objects.create(started_at=run.started_at, kind="full")  # one in progress
+    assert api_client(cast.admin).post("/api/v1/stats/rollups/", {}, format="json").status_code == 409

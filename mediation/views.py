@@ -170,6 +170,15 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "events": list(selectors.dispute_events(case)),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
+        # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded.
+        "primary_actions": {
+            "accept",
+            "start",
+            "conclude",
+            "apply_confirmation",
+            "record_confirmation",
+            "close",
+        },
         "action_labels": ACTION_LABELS,
         "can_reveal": may_reveal(user, case),
         "can_session": "record_session" in actions,

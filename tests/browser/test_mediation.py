@@ -1,0 +1,89 @@
+"""A mediator's day in a real browser: open an assigned case, record a session, conclude it with a
+written agreement, and open the A4 print view of the agreement in Chinese."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from mediation import services
+from mediation.models import DisputeCase, MediationOrganisation, OrganisationMember
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(desktop_page, live_cast):
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="楼上漏水导致楼下天花板受损。",
+        parties=[
+            {
+                "role": "applicant",
+                "name": "张三丰",
+                "id_number": "11010519491231002X",
+                "phone": "13812345678",
+            },
+            {"role": "respondent", "name": "李四", "phone": "13987654321"},
+        ],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    page = desktop_page
+
+    login(page, "mediator")
+    page.goto("/mediation/")
+    page.click(f"a[href='/mediation/cases/{case.code}/']")
+    page.wait_for_selector("#session-form")
+    assert "张**" in page.inner_text(".med-parties") and "张三丰" not in page.content()
+
+    page.fill("#id_place", "街道调解室")
+    page.fill("#id_attendees", "张三丰、李四、调解员")
+    page.fill("#id_summary", "双方陈述事实，李四同意承担维修费用。")
+    page.fill("#id_next_step", "签订调解协议")
+    page.click("#session-form button[type=submit]")
+    page.wait_for_selector(".med-session")
+    assert "双方陈述事实" in page.inner_text("#sessions")
+
+    form = page.locator("form[data-action-form='conclude']")
+    assert not form.locator("#terms").is_visible()  # fields appear with the outcome chosen
+    form.locator("#outcome").select_option("success_written")
+    form.locator("#terms").fill("一、李四于十日内赔偿张三丰维修费人民币2000元；二、双方再无争议。")
+    form.locator("#amount").fill("2000")
+    form.locator("#method").fill("银行转账")
+    form.locator("button[data-action='conclude']").click()
+    page.wait_for_selector("#print-agreement")
+    case.refresh_from_db()
+    assert case.status == "concluded" and case.outcome == "success_written" and case.confirmation_due
+    screenshot(page, "mediation-case-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/mediation/")
+    screenshot(page, "mediation-home-phone")
+    page.goto(f"/mediation/cases/{case.code}/")
+    screenshot(page, "mediation-case-phone")
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+    page.click("#print-agreement")
+    page.wait_for_selector("#agreement")
+    text = page.inner_text("#agreement")
+    assert "人民调解协议书" in text and "张三丰" in text and "人民币2000元" in text and "司法确认" in text
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible() and not page.locator("#print-button").is_visible()
+    width = page.evaluate("document.getElementById('agreement').getBoundingClientRect().width")
+    assert width > 0
+    screenshot(page, "mediation-agreement-print")
+    pdf = page.pdf(format="A4", print_background=False, prefer_css_page_size=True)
+    assert pdf[:4] == b"%PDF" and len(pdf) > 2000
+    page.emulate_media(media="screen")
+    assert page.js_errors == []
+    assert DisputeCase.objects.get(pk=case.pk).events.filter(action="conclude").exists()

@@ -265,7 +265,7 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
             mediator_id = rng.choice(members[org.pk]) if members[org.pk] else None
             if demo_mediator and org is demo_street_centre and rng.random() < 0.5:
                 mediator_id = demo_mediator.pk
-            rate = min(0.995, max(0.85, org_rate[org.pk] + CATEGORY_MIX[code][1]))
+            rate = min(0.98, max(0.90, org_rate[org.pk] + CATEGORY_MIX[code][1]))
             case, rows = _one_case(
                 rng, now, received, limit, categories[code], org, area, mediator_id, rate, registrar
             )

@@ -34,6 +34,9 @@ def _send(message_id: int) -> bool:
         return True
     try:
         if app.conf.task_always_eager:
+            # Celery imports the apps' tasks modules lazily (when a worker starts); in-process
+            # execution needs them now. The loader remembers what it already imported.
+            app.loader.import_default_modules()
             app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
         else:
             app.send_task(message.task, kwargs=message.kwargs, retry=False)

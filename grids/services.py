@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance import outbox
 from governance.access import area_in_scope
 from governance.geo import locator
 from governance.models import Area, Membership, Role, User, next_number
@@ -199,7 +200,32 @@ def incident_report(
             level=level,
         )
     _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.REPORT, event=event)
+    if not on_the_spot:
+        # Telling the handlers must survive a broker outage: an outbox row in this transaction.
+        outbox.enqueue("grids.notify_new_incident", incident_id=incident.pk)
     return incident
+
+
+def incident_notify_new(incident_id: int) -> int:
+    """Tell the handlers of the responsible centre that a new incident waits for acceptance.
+    Idempotent per (user, incident). Returns how many were newly notified."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    if incident is None or incident.status != Incident.Status.REPORTED:
+        return 0
+    handlers = User.objects.filter(
+        memberships__role=Role.HANDLER,
+        memberships__area_id=incident.level_area_id,
+        memberships__department__isnull=True,
+        is_active=True,
+    ).distinct()
+    link = reverse("grids-incident", args=[incident.code])
+    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
+        "code": incident.code,
+        "grid": incident.grid.name,
+    }
+    return sum(
+        notify(user=u, key=f"incident-new:{incident.pk}", message=message, link=link) for u in handlers
+    )
 
 
 @transaction.atomic

@@ -11,3 +11,9 @@ from grids import services
 def notify_overdue() -> int:
     """Scheduled every 10 minutes (beat row created by migration 0003)."""
     return services.incident_notify_overdue()
+
+
+@shared_task(name="grids.notify_new_incident", ignore_result=True)
+def notify_new_incident(incident_id: int) -> int:
+    """Queued through the outbox when an incident is reported."""
+    return services.incident_notify_new(incident_id)

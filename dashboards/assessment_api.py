@@ -1,0 +1,164 @@
+"""``assessments/`` and ``assessments/{id}/results/`` (DESIGN.md section 7): schemes with their items,
+and per area the total, item scores, veto, grade and rank of the run shown (the published run, else the
+newest; ``?run=`` picks another run of the scheme). Read-only; scoped by the assessing area, so an
+outsider gets the same 404 as for a scheme that does not exist."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers
+
+from dashboards.assessment import shown_run
+from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentRun, AssessmentScheme
+from governance.access import get_visible_or_404
+from governance.api import AreaSubtreeFilter
+
+
+class AssessmentItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AssessmentItem
+        fields = [
+            "id",
+            "order",
+            "name",
+            "max_points",
+            "method",
+            "indicator",
+            "target",
+            "zero_at",
+            "full_at",
+            "deduction_cap",
+            "bonus_cap",
+        ]
+
+
+class AssessmentSchemeSerializer(serializers.ModelSerializer):
+    area = serializers.CharField(source="area.code", read_only=True)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+    items = AssessmentItemSerializer(many=True, read_only=True)
+    published_run = serializers.IntegerField(source="published_run_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AssessmentScheme
+        fields = [
+            "id",
+            "year",
+            "name",
+            "area",
+            "area_name",
+            "level",
+            "excellent_share_cap",
+            "tie_rule",
+            "published_run",
+            "items",
+        ]
+
+
+class AssessmentSchemeFilter(filters.FilterSet):
+    area = AreaSubtreeFilter(field_name="area")
+    year = filters.NumberFilter()
+    level = filters.CharFilter()
+
+    class Meta:
+        model = AssessmentScheme
+        fields = ["year", "level", "area"]
+
+
+class AssessmentListApi(generics.ListAPIView):
+    serializer_class = AssessmentSchemeSerializer
+    filterset_class = AssessmentSchemeFilter
+
+    def get_queryset(self):
+        return (
+            AssessmentScheme.objects.visible_to(self.request.user)
+            .select_related("area")
+            .prefetch_related(Prefetch("items", queryset=AssessmentItem.objects.order_by("order", "id")))
+            .order_by("-year", "area__code", "level")
+        )
+
+
+class ItemScoreSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    name = serializers.CharField()
+    method = serializers.CharField()
+    max_points = serializers.DecimalField(max_digits=7, decimal_places=2)
+    indicator = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    rank = serializers.IntegerField(allow_null=True)
+    base = serializers.DecimalField(max_digits=7, decimal_places=2)
+    deductions = serializers.DecimalField(max_digits=7, decimal_places=2)
+    bonus = serializers.DecimalField(max_digits=7, decimal_places=2)
+    score = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+class AssessmentResultSerializer(serializers.ModelSerializer):
+    scheme = serializers.IntegerField(source="run.scheme_id", read_only=True)
+    run = serializers.IntegerField(source="run_id", read_only=True)
+    published = serializers.SerializerMethodField()
+    area = serializers.CharField(source="area.code", read_only=True)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+    items = ItemScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AssessmentResult
+        fields = [
+            "scheme",
+            "run",
+            "published",
+            "area",
+            "area_name",
+            "total",
+            "deductions",
+            "bonus",
+            "vetoed",
+            "veto_events",
+            "grade",
+            "capped",
+            "rank",
+            "previous_rank",
+            "rank_change",
+            "items",
+        ]
+
+    def get_published(self, obj: AssessmentResult) -> bool:
+        return obj.run.published_at is not None
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "run",
+            OpenApiTypes.INT,
+            description="a run of this scheme (default: the published run, else the newest)",
+        )
+    ]
+)
+class AssessmentResultListApi(generics.ListAPIView):
+    serializer_class = AssessmentResultSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        scheme = get_visible_or_404(
+            AssessmentScheme.objects.visible_to(self.request.user).select_related("published_run"),
+            pk=self.kwargs["pk"],
+        )
+        wanted = self.request.query_params.get("run")
+        if wanted:
+            if not wanted.isdigit():
+                raise exceptions.ValidationError({"run": [_("A run is a whole number.")]})
+            run = AssessmentRun.objects.filter(scheme=scheme, pk=int(wanted)).first()
+            if run is None:
+                raise exceptions.ValidationError({"run": [_("This scheme has no such run.")]})
+        else:
+            run = shown_run(scheme)
+        if run is None:
+            return AssessmentResult.objects.none()
+        return (
+            AssessmentResult.objects.filter(run=run)
+            .select_related("area", "run")
+            .order_by("rank", "area__code")
+        )

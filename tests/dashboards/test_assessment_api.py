@@ -1,0 +1,103 @@
+"""assessments/ and assessments/{id}/results/: scheme, per-area total, item scores, veto, grade, rank."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from dashboards import assessment
+from dashboards.assessment_models import AssessmentScheme
+from governance.models import Role
+from tests.base import api_client, make_user
+from tests.dashboards import assessment_data
+
+
+@pytest.fixture
+def data(cast):
+    assessment_data.build(cast)
+    cast.city_officer = make_user("city_officer", Role.HANDLER, cast.city)
+    cast.street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=cast.district_a, level="street"
+    )
+    assessment.veto_record(
+        scheme=cast.street_scheme, area=cast.street_a1, event="重大事故", actor=cast.district_officer
+    )
+    assessment.assessment_compute(scheme=cast.street_scheme)
+    cast.run = assessment.assessment_compute(scheme=cast.scheme)
+    return cast
+
+
+def test_the_list_shows_schemes_in_scope_with_their_items(data, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        body = api_client(data.analyst).get("/api/v1/assessments/").json()
+    assert body["count"] == 2
+    city = next(s for s in body["results"] if s["area"] == "340100000000")
+    assert [i["name"] for i in city["items"]] == ["安全感", "排名", "工作台账"]
+    assert city["items"][0]["method"] == "target" and city["items"][0]["max_points"] == "60.00"
+    own = api_client(data.district_officer).get("/api/v1/assessments/").json()
+    assert [s["name"] for s in own["results"]] == ["街道考核"]
+
+
+def test_the_list_filters_by_year_and_area_and_rejects_bad_values(data):
+    client = api_client(data.analyst)
+    assert client.get("/api/v1/assessments/?year=2025").json()["count"] == 0
+    assert client.get("/api/v1/assessments/?area=340102000000").json()["count"] == 1
+    bad = client.get("/api/v1/assessments/?year=last")
+    assert bad.status_code == 400 and "year" in bad.json()["errors"]
+    bad = client.get("/api/v1/assessments/?area=999")
+    assert bad.status_code == 400 and "area" in bad.json()["errors"]
+
+
+def test_results_give_total_items_veto_grade_and_rank(data):
+    body = api_client(data.analyst).get(f"/api/v1/assessments/{data.scheme.pk}/results/").json()
+    assert body["count"] == 3
+    first = body["results"][0]
+    assert (first["area"], first["total"], first["grade"], first["rank"], first["published"]) == (
+        "340102000000",
+        "80.00",
+        "good",
+        1,
+        False,
+    )
+    assert [i["score"] for i in first["items"]] == ["60.00", "20.00", "0.00"]
+    street = (
+        api_client(data.district_officer).get(f"/api/v1/assessments/{data.street_scheme.pk}/results/").json()
+    )
+    assert street["results"][0]["vetoed"] is True and street["results"][0]["veto_events"] == ["重大事故"]
+    assert street["results"][0]["grade"] == "fail"
+
+
+def test_results_show_the_published_run_until_another_is_published(data):
+    officer = data.city_officer
+    assessment.assessment_publish(run=data.run, actor=officer)
+    assessment_data.indicator_value("survey_safety_rate", data.district_c, "2025", 70.0)  # unrelated year
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_c,
+        points=D("20"),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+        actor=officer,
+    )
+    newer = assessment.assessment_compute(scheme=data.scheme, actor=officer)
+    client = api_client(data.analyst)
+    shown = client.get(f"/api/v1/assessments/{data.scheme.pk}/results/").json()["results"]
+    assert {r["run"] for r in shown} == {data.run.pk} and shown[0]["published"] is True
+    draft = client.get(f"/api/v1/assessments/{data.scheme.pk}/results/?run={newer.pk}").json()["results"]
+    assert next(r for r in draft if r["area"] == "340104000000")["total"] == "80.67"
+
+
+def test_results_reject_a_bad_run_naming_the_field(data):
+    client = api_client(data.analyst)
+    for value in ("abc", "999999"):
+        response = client.get(f"/api/v1/assessments/{data.scheme.pk}/results/?run={value}")
+        assert response.status_code == 400 and "run" in response.json()["errors"]
+
+
+def test_an_outsider_gets_404_for_a_scheme_outside_their_scope(data):
+    client = api_client(data.outsider)
+    assert client.get(f"/api/v1/assessments/{data.street_scheme.pk}/results/").status_code == 404
+    assert client.get("/api/v1/assessments/999999/results/").status_code == 404
+    assert client.get("/api/v1/assessments/").json()["count"] == 0

@@ -1,0 +1,73 @@
+"""PostgreSQL row locks: two people converting the same incident at once create one case, and two
+mediators acting on the same case at once serialise (the second sees the new state)."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from governance.workflow import TransitionNotAllowed
+from grids import services as grid_services
+from mediation import services
+from mediation.models import DisputeCase, DisputeEvent
+
+
+@pytest.fixture(autouse=True)
+def _categories(transactional_db):
+    """Transactional tests truncate tables at teardown, data migrations' rows included: re-seed them."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+
+
+def _race(*targets):
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # collected and asserted by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_conversions_of_one_incident_create_one_case(postgres, med):
+    incident = grid_services.incident_report(
+        actor=med.cast.worker_a, category="dispute", description="两户争吵", grid=med.cast.grid_a.code
+    )
+    results = _race(
+        lambda: services.dispute_from_incident(actor=med.cast.community_handler, incident=incident),
+        lambda: services.dispute_from_incident(actor=med.cast.street_handler, incident=incident),
+    )
+    assert DisputeCase.objects.filter(incident=incident).count() == 1
+    assert sum(isinstance(r, DisputeCase) for r in results) == 1
+    assert sum(isinstance(r, ValidationError) for r in results) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_conclusions_serialise(postgres, med):
+    case = med.in_mediation()
+
+    def conclude(actor, outcome):
+        fresh = DisputeCase.objects.get(pk=case.pk)
+        return fresh.transition(action="conclude", actor=actor, outcome=outcome)
+
+    results = _race(lambda: conclude(med.cast.mediator, "withdrawn"), lambda: conclude(med.head_x, "refused"))
+    assert sum(isinstance(r, DisputeEvent) for r in results) == 1
+    assert sum(isinstance(r, TransitionNotAllowed) for r in results) == 1
+    assert DisputeEvent.objects.filter(case=case, action="conclude").count() == 1

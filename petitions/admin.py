@@ -1,0 +1,53 @@
+"""Admin for petitions: read-mostly. Petitioners' identity is never listed (masked only), and the
+workflow fields are read-only: state changes go through the transition method, not the admin."""
+
+from django.contrib import admin
+
+from petitions.models import Petition, PetitionEvent
+
+
+class EventInline(admin.TabularInline):
+    model = PetitionEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "action", "from_status", "to_status", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "received_at",
+        "channel",
+        "category",
+        "area",
+        "status",
+        "due_at",
+        "is_repeat",
+        "is_group",
+    ]
+    list_filter = ["status", "channel", "handling_type", "category", "is_repeat", "is_group"]
+    search_fields = ["code"]
+    list_select_related = ["area"]
+    raw_id_fields = [
+        "area",
+        "department",
+        "complained_unit",
+        "repeat_of",
+        "registered_by",
+        "extension_approver",
+    ]
+    inlines = [EventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Petition._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

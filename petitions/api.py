@@ -1,0 +1,238 @@
+"""REST API of petitions (DESIGN.md section 7): list/register, detail, transition, and a reveal of
+one petitioner's identity (for the officers handling the item, logged).
+
+Petitioners are masked in every response except the reveal's; users of the unit complained about
+get no petitioner details at all, only how many there are."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.access import get_visible_or_404
+from governance.services import client_ip
+from petitions import selectors, services
+from petitions.filters import PetitionFilter
+from petitions.models import WORKFLOW, Category, Petition, allowed_actions, sees_masked_only
+
+
+class MaskedPetitionerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="masked_name")
+    id_number = serializers.CharField(source="masked_id_number")
+    phone = serializers.CharField(source="masked_phone")
+    address = serializers.CharField(source="masked_address")
+
+
+class PetitionSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="handling_type", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+    department = serializers.PrimaryKeyRelatedField(read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    complained_unit = serializers.PrimaryKeyRelatedField(read_only=True)
+    repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    petitioners = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Petition
+        fields = [
+            "code", "channel", "received_at", "type", "category", "content", "area", "area_name",
+            "persons_count", "is_group", "is_repeat", "repeat_of", "complained_unit", "department",
+            "department_name", "status", "status_label", "due_at", "overdue", "route_due_at",
+            "acknowledge_due_at", "return_due_at", "reply_due_at", "extended_days",
+            "review_request_until", "review_due_at", "re_review_request_until", "re_review_due_at",
+            "closed_for_good", "petitioners",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(MaskedPetitionerSerializer(many=True))
+    def get_petitioners(self, obj: Petition) -> list[dict]:
+        """Masked petitioners; for users of the unit complained about, nothing but the count."""
+        request = self.context.get("request")
+        people = list(obj.petitioners.all())
+        if request is not None and sees_masked_only(request.user, obj):
+            return [{"id": None, "name": "***", "id_number": "", "phone": "", "address": ""} for _p in people]
+        return MaskedPetitionerSerializer(people, many=True).data
+
+
+class PetitionDetailSerializer(PetitionSerializer):
+    actions = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+
+    class Meta(PetitionSerializer.Meta):
+        fields = [
+            *PetitionSerializer.Meta.fields,
+            "registered_at", "routed_at", "redirect_route", "accepted_at", "extension_reason",
+            "replied_at", "reply_opinion", "reply_text", "evaluation", "evaluated_at",
+            "review_requested_at", "reviewed_at", "review_decision", "re_review_requested_at",
+            "re_reviewed_at", "re_review_decision", "closed_at", "actions", "events",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_actions(self, obj: Petition) -> list[str]:
+        """The actions the requesting user may take now."""
+        return allowed_actions(self.context["request"].user, obj)
+
+    @extend_schema_field(
+        inline_serializer(
+            "PetitionEvent",
+            {
+                "at": serializers.DateTimeField(),
+                "actor": serializers.CharField(),
+                "action": serializers.CharField(),
+                "from_status": serializers.CharField(),
+                "to_status": serializers.CharField(),
+                "note": serializers.CharField(),
+            },
+            many=True,
+        )
+    )
+    def get_events(self, obj: Petition) -> list[dict]:
+        return [
+            {
+                "at": e.at,
+                "actor": str(e.actor),
+                "action": e.action,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "note": e.note,
+            }
+            for e in selectors.petition_events(obj)
+        ]
+
+
+class PetitionerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class PetitionListApi(generics.ListAPIView):
+    """Petitions visible to the user (officers: their area; departments: items routed to them or
+    complaining about them). POST registers one (petition officers)."""
+
+    serializer_class = PetitionSerializer
+    filterset_class = PetitionFilter
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=Petition.Channel.choices)
+        received_at = serializers.DateTimeField(required=False)
+        type = serializers.ChoiceField(
+            choices=Petition.HandlingType.choices, required=False, default=Petition.HandlingType.CLAIM
+        )
+        category = serializers.ChoiceField(choices=Category.choices)
+        content = serializers.CharField()
+        area = serializers.CharField(help_text="area code (any level) the petition concerns")
+        persons_count = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+        petitioners = PetitionerInputSerializer(many=True, help_text="at most 5 (group representatives)")
+        complained_unit = serializers.IntegerField(required=False, allow_null=True, help_text="department id")
+        repeat_of = serializers.CharField(
+            required=False, allow_blank=True, help_text="number of the earlier petition this repeats"
+        )
+
+    def get_queryset(self):
+        return selectors.petition_list(self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: PetitionSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        petition = services.petition_register(
+            actor=request.user,
+            channel=v["channel"],
+            received_at=v.get("received_at"),
+            handling_type=v["type"],
+            category=v["category"],
+            content=v["content"],
+            area=v["area"],
+            persons_count=v.get("persons_count"),
+            petitioners=[dict(p) for p in v["petitioners"]],
+            complained_unit=v.get("complained_unit"),
+            repeat_of=v.get("repeat_of") or None,
+        )
+        petition = selectors.petition_get_for_user(request.user, petition.code)
+        return Response(
+            PetitionSerializer(petition, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PetitionDetailApi(generics.RetrieveAPIView):
+    serializer_class = PetitionDetailSerializer
+
+    def get_object(self):
+        return selectors.petition_get_for_user(self.request.user, self.kwargs["code"])
+
+
+class PetitionTransitionApi(APIView):
+    """Perform one workflow action; 409 (naming the current state) when the table does not allow it
+    from there, 403 when the user's side (office / department) may not, 400 naming the field."""
+
+    class InputSerializer(serializers.Serializer):
+        action = serializers.ChoiceField(choices=WORKFLOW.actions)
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+        department = serializers.IntegerField(required=False, help_text="assign: department id")
+        route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
+        days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
+        approver = serializers.CharField(required=False, help_text="extend: approver's username")
+        opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
+        text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
+        evaluation = serializers.ChoiceField(choices=Petition.Evaluation.choices, required=False)
+        decision = serializers.ChoiceField(
+            choices=Petition.Decision.choices, required=False, help_text="decide_review / decide_re_review"
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})
+    def post(self, request, code: str):
+        petition = selectors.petition_get_for_user(request.user, code)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        action = v.pop("action")
+        services.petition_transition(
+            petition=petition, actor=request.user, action=action, note=v.pop("note", ""), **v
+        )
+        petition = selectors.petition_get_for_user(request.user, code)
+        return Response(PetitionDetailSerializer(petition, context={"request": request}).data)
+
+
+class PetitionerRevealApi(APIView):
+    """Unmask one petitioner for an officer handling the item; logged with its reason. Others get
+    403 (they may see the petition, masked)."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "RevealedPetitioner",
+                {
+                    "name": serializers.CharField(),
+                    "id_number": serializers.CharField(),
+                    "phone": serializers.CharField(),
+                    "address": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def post(self, request, code: str, petitioner_id: int):
+        petition = selectors.petition_get_for_user(request.user, code)
+        person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        revealed = services.petitioner_reveal(
+            petition=petition,
+            petitioner=person,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+            ip_address=client_ip(request),
+        )
+        return Response(revealed)

@@ -1,0 +1,128 @@
+"""Forms of the petitions pages: validation of the shapes only; the services decide the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Area, Department, User
+from petitions.models import MAX_GROUP_REPRESENTATIVES, WORKFLOW, Category, Petition
+
+PERSON_FIELDS = ("name", "id_number", "phone", "address")
+PERSON_LABELS = {
+    "name": _("Name"),
+    "id_number": _("ID number"),
+    "phone": _("Phone"),
+    "address": _("Address"),
+}
+
+
+class IntakeForm(forms.Form):
+    """The reception-desk form. Field order is the keyboard order: how the petition came in, who came
+    (the repeat check runs as soon as an ID number or phone is typed), then what it is about."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Petition.Channel.choices, initial="visit")
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    persons_count = forms.IntegerField(label=_("Number of persons"), min_value=1, max_value=100000, initial=1)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        for i in range(MAX_GROUP_REPRESENTATIVES):
+            for name in PERSON_FIELDS:
+                field = forms.CharField(
+                    label=PERSON_LABELS[name],
+                    required=False,
+                    max_length=300 if name == "address" else 100,
+                )
+                field.widget.attrs.update({"class": f"pet-person pet-{name}", "data-row": str(i)})
+                if name in ("id_number", "phone"):
+                    field.widget.attrs["inputmode"] = "numeric" if name == "phone" else "text"
+                    field.widget.attrs["autocomplete"] = "off"
+                self.fields[f"p{i}_{name}"] = field
+        self.fields["p0_name"].widget.attrs["autofocus"] = True
+        self.fields["category"] = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+        areas = Area.objects.visible_to(user).exclude(level__in=[Area.Level.CITY, Area.Level.GRID])
+        self.fields["area"] = forms.ModelChoiceField(
+            label=_("Area concerned"), queryset=areas.order_by("path"), to_field_name="code"
+        )
+        self.fields["handling_type"] = forms.ChoiceField(
+            label=_("Handling type"), choices=Petition.HandlingType.choices, initial="claim"
+        )
+        self.fields["content"] = forms.CharField(label=_("Content"), widget=forms.Textarea(attrs={"rows": 4}))
+        self.fields["complained_unit"] = forms.ModelChoiceField(
+            label=_("Unit complained about"),
+            required=False,
+            queryset=Department.objects.visible_to(user).filter(is_active=True).select_related("area"),
+        )
+        self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def person_rows(self) -> list[list[forms.BoundField]]:
+        return [[self[f"p{i}_{n}"] for n in PERSON_FIELDS] for i in range(MAX_GROUP_REPRESENTATIVES)]
+
+    def matter_fields(self) -> list[forms.BoundField]:
+        return [self[n] for n in ("category", "area", "handling_type", "content", "complained_unit")]
+
+    def petitioners(self) -> list[dict[str, str]]:
+        data = self.cleaned_data
+        rows = []
+        for i in range(MAX_GROUP_REPRESENTATIVES):
+            row = {n: (data.get(f"p{i}_{n}") or "").strip() for n in PERSON_FIELDS}
+            if any(row.values()):
+                rows.append(row)
+        return rows
+
+    def service_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "channel": d["channel"],
+            "received_at": d["received_at"],
+            "persons_count": d["persons_count"],
+            "category": d["category"],
+            "area": d["area"],
+            "handling_type": d["handling_type"],
+            "content": d["content"],
+            "complained_unit": d.get("complained_unit"),
+            "repeat_of": d.get("repeat_of") or None,
+            "petitioners": self.petitioners(),
+        }
+
+
+class ActionForm(forms.Form):
+    """One workflow step from the petition page; the model checks the action's own fields."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in WORKFLOW.actions])
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    department = forms.IntegerField(required=False)
+    route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])
+    days = forms.IntegerField(required=False)
+    approver = forms.CharField(required=False, max_length=150)
+    opinion = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Opinion.choices])
+    text = forms.CharField(required=False)
+    evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
+    decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])
+
+    FIELDS_BY_ACTION = {
+        "assign": ["department"],
+        "redirect": ["route"],
+        "extend": ["days", "approver"],
+        "reply": ["opinion", "text"],
+        "evaluate": ["evaluation"],
+        "decide_review": ["decision"],
+        "decide_re_review": ["decision"],
+    }
+
+    def action_fields(self) -> dict[str, Any]:
+        action = self.cleaned_data["action"]
+        return {name: self.cleaned_data.get(name) for name in self.FIELDS_BY_ACTION.get(action, [])}
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(max_length=500, min_length=2)

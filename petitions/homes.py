@@ -1,0 +1,52 @@
+"""The petitions section of the role home pages: for petition officers, what waits for routing and
+what is overdue; for department users, the items routed to them."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from petitions.models import OFFICER_ROLES
+from petitions.selectors import department_inbox, petition_list
+
+
+def home_section(request: HttpRequest) -> dict | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    now = timezone.now()
+    registry = reverse("petitions-registry")
+    if user.has_role(*OFFICER_ROLES):
+        visible = petition_list(user)
+        return {
+            "title": _("Petitions"),
+            "template": "petitions/_home_section.html",
+            "links": [
+                {"url": reverse("petitions-intake"), "label": _("Register a petition"), "count": None},
+                {
+                    "url": registry + "?status=registered",
+                    "label": _("Waiting to be routed"),
+                    "count": visible.filter(status="registered").count(),
+                },
+                {
+                    "url": registry + "?overdue=true",
+                    "label": _("Overdue"),
+                    "count": visible.overdue(now).count(),
+                },
+            ],
+            "items": list(visible.filter(due_at__isnull=False).order_by("due_at")[:5]),
+        }
+    inbox = department_inbox(user)
+    if not inbox.exists():
+        return None
+    return {
+        "title": _("Petitions routed to my department"),
+        "template": "petitions/_home_section.html",
+        "links": [
+            {"url": reverse("petitions-inbox"), "label": _("Inbox"), "count": inbox.count()},
+            {"url": reverse("petitions-inbox"), "label": _("Overdue"), "count": inbox.overdue(now).count()},
+        ],
+        "items": list(inbox[:5]),
+    }

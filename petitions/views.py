@@ -1,0 +1,261 @@
+"""Pages of the petitions app: the registry (deadline countdowns, filters), the reception-desk
+intake form with an inline repeat warning (HTMX), the petition page (timeline, routing, reply,
+extension, evaluation, review chain, masked petitioners with a logged reveal) and a department's
+inbox of routed items."""
+
+from __future__ import annotations
+
+import contextlib
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance import pii
+from governance.access import get_visible_or_404
+from governance.models import Area
+from governance.services import client_ip
+from governance.workflow import WorkflowError
+from petitions import selectors, services
+from petitions.filters import PetitionFilter
+from petitions.forms import PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
+from petitions.models import (
+    ACTION_LABELS,
+    MAX_GROUP_REPRESENTATIVES,
+    OFFICER_ROLES,
+    Category,
+    Petition,
+    allowed_actions,
+    may_reveal,
+    sees_masked_only,
+    user_department_ids,
+)
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{f}: {' '.join(v)}" if f != "__all__" else " ".join(v) for f, v in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
+def _is_officer(user) -> bool:
+    return user.is_superuser or user.has_role(*OFFICER_ROLES)
+
+
+@login_required
+@require_GET
+def registry(request: HttpRequest) -> HttpResponse:
+    """All petitions the user may see, soonest deadline first, with the list filters of the API."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    qs = selectors.petition_list(request.user).order_by("due_at", "-received_at")
+    filterset = PetitionFilter(params, queryset=qs)
+    filter_errors = {}
+    if filterset.is_valid():
+        qs = filterset.qs
+    else:
+        filter_errors = filterset.errors
+        qs = qs.none()
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "petitions/registry.html",
+        {
+            "page": page,
+            "params": params,
+            "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
+            "filter_errors": filter_errors,
+            "statuses": Petition.Status.choices,
+            "channels": Petition.Channel.choices,
+            "types": Petition.HandlingType.choices,
+            "categories": Category.choices,
+            "can_register": _is_officer(request.user),
+            "masked_for": user_department_ids(request.user),
+        },
+        status=400 if filter_errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    """Register a letter, call or visit; the form is ordered for the keyboard at a reception desk."""
+    if not _is_officer(request.user):
+        raise PermissionDenied(_("Only petition officers register petitions."))
+    form = IntakeForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                petition = services.petition_register(actor=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    target = field if field in form.fields else None
+                    if field.startswith("petitioners["):
+                        index, name = field[len("petitioners[") :].split("].")
+                        target = f"p{index}_{name}"
+                    for error in errors:
+                        form.add_error(target, error)
+            else:
+                messages.success(request, _("Registered as %(code)s.") % {"code": petition.code})
+                if petition.is_repeat:
+                    messages.info(
+                        request, _("Linked as a repeat of %(code)s.") % {"code": petition.repeat_of.code}
+                    )
+                return redirect("petitions-detail", code=petition.code)
+        status = 400
+    return render(
+        request,
+        "petitions/intake.html",
+        {"form": form, "max_reps": MAX_GROUP_REPRESENTATIVES},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def repeat_check(request: HttpRequest) -> HttpResponse:
+    """HTMX: likely repeats for what has been typed so far (ID numbers / phones, category, area).
+    Only hashes are compared; the answer names the earlier petitions, never the people."""
+    if not _is_officer(request.user):
+        raise PermissionDenied
+    id_hashes, phone_hashes = [], []
+    for i in range(MAX_GROUP_REPRESENTATIVES):
+        id_number = (request.POST.get(f"p{i}_id_number") or "").strip()
+        phone = (request.POST.get(f"p{i}_phone") or "").strip()
+        with contextlib.suppress(ValidationError):
+            id_hashes.append(pii.keyed_hash(pii.validate_resident_id(id_number)) if id_number else "")
+        with contextlib.suppress(ValidationError):
+            phone_hashes.append(pii.keyed_hash(pii.validate_phone(phone)) if phone else "")
+    area = Area.objects.filter(code=request.POST.get("area", "")).first()
+    matches = []
+    if area is not None:
+        matches = list(
+            services.likely_repeats(
+                category=request.POST.get("category", ""),
+                area=area,
+                id_hashes=id_hashes,
+                phone_hashes=phone_hashes,
+            ).filter(pk__in=Petition.objects.visible_to(request.user).values("pk"))[:5]
+        )
+    return render(
+        request,
+        "petitions/_repeat_warning.html",
+        {"matches": matches, "chosen": request.POST.get("repeat_of", "")},
+    )
+
+
+def _detail_context(request: HttpRequest, petition: Petition) -> dict:
+    user = request.user
+    return {
+        "petition": petition,
+        "events": list(selectors.petition_events(petition)),
+        "petitioners": list(petition.petitioners.all()),
+        "masked_only": sees_masked_only(user, petition),
+        "can_reveal": may_reveal(user, petition),
+        "actions": [(a, ACTION_LABELS[a]) for a in allowed_actions(user, petition)],
+        "departments": list(selectors.routing_departments(user, petition))
+        if petition.status == "registered"
+        else [],
+        "routes": Petition.Route.choices,
+        "opinions": Petition.Opinion.choices,
+        "evaluations": Petition.Evaluation.choices,
+        "decisions": Petition.Decision.choices,
+        "repeats": list(petition.repeats.only("code", "received_at")),
+    }
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    petition = selectors.petition_get_for_user(request.user, code)
+    return render(request, "petitions/detail.html", _detail_context(request, petition))
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, code: str) -> HttpResponse:
+    """One workflow step from the petition page. A refused step re-renders the page with the reason
+    and the status the API would give (400 / 403 / 409); nothing is saved."""
+    petition = selectors.petition_get_for_user(request.user, code)
+    form = ActionForm(request.POST)
+    error, status = None, 400
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+    else:
+        try:
+            event = services.petition_transition(
+                petition=petition,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data.get("note") or "",
+                **form.action_fields(),
+            )
+        except WorkflowError as exc:
+            error, status = exc.message, exc.status_code
+            if getattr(exc, "field", None):
+                error = f"{exc.field}: {exc.message}"
+        except ValidationError as exc:
+            error = _errors_text(exc)
+        else:
+            messages.success(
+                request,
+                _("%(code)s: %(action)s done.") % {"code": petition.code, "action": event.action_label},
+            )
+            return redirect("petitions-detail", code=petition.code)
+    petition = selectors.petition_get_for_user(request.user, code)
+    context = _detail_context(request, petition)
+    context["action_error"] = error
+    return render(request, "petitions/detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
+    """Reveal one petitioner to an officer handling the item (HTMX swaps the row); logged."""
+    petition = selectors.petition_get_for_user(request.user, code)
+    person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
+    form = RevealForm(request.POST)
+    error, revealed = None, None
+    if not form.is_valid():
+        error = _("Say why you need to see this person's details.")
+    else:
+        try:
+            revealed = services.petitioner_reveal(
+                petition=petition,
+                petitioner=person,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            error = _errors_text(exc)
+    context = {
+        "petition": petition,
+        "person": person,
+        "revealed": revealed,
+        "reveal_error": error,
+        "can_reveal": True,
+        "fields": PERSON_FIELDS,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "petitions/_petitioner.html", context)
+    return render(request, "petitions/reveal.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A department's inbox: items routed to it waiting for acceptance or a reply, by deadline."""
+    items = list(selectors.department_inbox(request.user)[:300])
+    return render(
+        request, "petitions/inbox.html", {"items": items, "masked_for": user_department_ids(request.user)}
+    )

@@ -1,0 +1,191 @@
+"""The petitions API: register, list with filters, detail, transition, reveal; errors and scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.models import PersonalDataAccess
+from petitions.models import Petition, Petitioner
+from tests.base import api_client
+from tests.petitions.conftest import ID_1, petitioners
+
+pytestmark = pytest.mark.django_db
+LIST = "/api/v1/petitions/"
+
+
+def payload(cast, **over):
+    data = {
+        "channel": "visit",
+        "type": "claim",
+        "category": "labour",
+        "content": "工厂拖欠工资三个月，多次讨要无果。",
+        "area": cast.community_a1a.code,
+        "persons_count": 2,
+        "petitioners": petitioners(2),
+    }
+    data.update(over)
+    return data
+
+
+def test_an_officer_registers_a_visit_and_gets_the_number_and_route_deadline(pet):
+    resp = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert body["code"].startswith("PET-") and body["status"] == "registered"
+    assert body["route_due_at"] and body["due_at"] == body["route_due_at"]
+    assert [p["name"] for p in body["petitioners"]] == ["王**", "刘**"]
+    assert ID_1 not in resp.content.decode()
+
+
+def test_due_dates_cannot_be_typed_in(pet):
+    typed = (timezone.now() + dt.timedelta(days=300)).isoformat()
+    resp = api_client(pet.cast.petition_officer).post(
+        LIST, payload(pet.cast, due_at=typed, route_due_at=typed), format="json"
+    )
+    assert resp.status_code == 201
+    petition = Petition.objects.get()
+    assert petition.route_due_at == petition.received_at + dt.timedelta(days=15)
+
+
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"channel": "pigeon"}, "channel"),
+        ({"category": "nope"}, "category"),
+        ({"area": "999999999999"}, "area"),
+        ({"petitioners": []}, "petitioners"),
+        ({"petitioners": [{"name": "张三", "id_number": "110105194912310021"}]}, "petitioners[0].id_number"),
+        ({"persons_count": 1}, "persons_count"),
+        ({"received_at": "2999-01-01T00:00:00+08:00"}, "received_at"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field):
+    resp = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast, **over), format="json")
+    assert resp.status_code == 400, resp.content
+    body = resp.json()
+    assert field in body["errors"], body
+    assert field in body["detail"]
+    assert not Petition.objects.exists() and not Petitioner.objects.exists()
+
+
+def test_an_officer_of_another_district_cannot_register_here(pet):
+    resp = api_client(pet.cast.outsider).post(LIST, payload(pet.cast), format="json")
+    assert resp.status_code == 403
+    assert not Petition.objects.exists()
+
+
+def test_list_filters(pet):
+    late = pet.register(category="labour")
+    Petition.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    group = pet.register(persons_count=8)
+    repeat = pet.register(repeat_of=group.code)
+    routed = pet.routed(channel="letter")
+    client = api_client(pet.cast.petition_officer)
+
+    def codes(query):
+        resp = client.get(LIST + query)
+        assert resp.status_code == 200, resp.content
+        return {r["code"] for r in resp.json()["results"]}
+
+    assert codes("?overdue=true") == {late.code}
+    assert codes("?group=true") == {group.code}
+    assert codes("?repeat=true") == {repeat.code}
+    assert codes("?status=routed") == {routed.code}
+    assert codes("?channel=letter") == {routed.code}
+    assert codes("?category=labour") == {late.code}
+    assert codes("?type=claim") == {late.code, group.code, repeat.code, routed.code}
+    assert codes(f"?area={pet.cast.community_a1a.code}") == {late.code, group.code, repeat.code, routed.code}
+    assert codes(f"?area={pet.cast.community_a1b.code}") == set()
+    resp = client.get(LIST + "?channel=pigeon")
+    assert resp.status_code == 400 and "channel" in resp.json()["errors"]
+
+
+def test_the_list_runs_a_constant_number_of_queries(pet, django_assert_max_num_queries):
+    client = api_client(pet.cast.petition_officer)
+    for _i in range(3):
+        pet.routed(petitioners=petitioners(2), persons_count=2)
+    with django_assert_max_num_queries(8) as small:
+        assert client.get(LIST).status_code == 200
+    for _i in range(12):
+        pet.routed(petitioners=petitioners(2), persons_count=2)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get(LIST).json()["results"]) == 15
+
+
+def test_outsiders_and_analysts_get_404_for_a_petition(pet):
+    petition = pet.register()
+    for user in (pet.cast.outsider, pet.cast.analyst, pet.cast.district_officer):
+        client = api_client(user)
+        assert client.get(f"{LIST}{petition.code}/").status_code == 404
+        resp = client.post(f"{LIST}{petition.code}/transition/", {"action": "close"}, format="json")
+        assert resp.status_code == 404
+        assert client.get(LIST).json()["count"] == 0
+    assert api_client(pet.cast.petition_officer).get(f"{LIST}PET-2000-999999/").status_code == 404
+
+
+def test_the_whole_chain_through_the_transition_endpoint(pet):
+    c = pet.cast
+    petition = pet.register()
+    url = f"{LIST}{petition.code}/transition/"
+    office, dept = api_client(c.petition_officer), api_client(c.department_user)
+    assert office.post(url, {"action": "assign", "department": c.police.pk}, format="json").status_code == 200
+    assert dept.get(f"{LIST}{petition.code}/").json()["actions"] == ["accept", "decline", "return"]
+    assert dept.post(url, {"action": "accept"}, format="json").status_code == 200
+    resp = dept.post(url, {"action": "reply", "opinion": "support", "text": "已督促整改"}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "replied"
+    assert (
+        office.post(url, {"action": "evaluate", "evaluation": "basically"}, format="json").status_code == 200
+    )
+    assert office.post(url, {"action": "request_review"}, format="json").json()["status"] == "under_review"
+    resp = office.post(url, {"action": "decide_review", "decision": "upheld", "note": "维持"}, format="json")
+    assert resp.json()["status"] == "reviewed"
+    resp = office.post(url, {"action": "close"}, format="json")
+    body = resp.json()
+    assert body["status"] == "closed" and [e["action"] for e in body["events"]][-1] == "close"
+
+
+def test_an_illegal_step_is_409_naming_the_state_a_wrong_side_403_a_missing_field_400(pet):
+    c = pet.cast
+    petition = pet.register()
+    url = f"{LIST}{petition.code}/transition/"
+    resp = api_client(c.petition_officer).post(url, {"action": "reply", "opinion": "support"}, format="json")
+    assert resp.status_code == 409 and "registered" in resp.json()["detail"]
+    resp = api_client(c.petition_officer).post(url, {"action": "assign"}, format="json")
+    assert resp.status_code == 400 and "department" in resp.json()["errors"]
+    resp = api_client(c.petition_officer).post(url, {"action": "fly"}, format="json")
+    assert resp.status_code == 400 and "action" in resp.json()["errors"]
+    petition.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    resp = api_client(c.petition_officer).post(url, {"action": "accept"}, format="json")
+    assert resp.status_code == 403
+    assert Petition.objects.get(pk=petition.pk).status == "routed"
+
+
+def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
+    petition = pet.register(complained=True)
+    resp = api_client(pet.urban_user).get(f"{LIST}{petition.code}/")
+    assert resp.status_code == 200
+    text = resp.content.decode()
+    assert "工地" in text
+    for secret in ("王", "138", "1101", "春晖路"):
+        assert secret not in text, secret
+    person = petition.petitioners.get()
+    resp = api_client(pet.urban_user).post(
+        f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"}, format="json"
+    )
+    assert resp.status_code == 403
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
+    petition = pet.register()
+    person = petition.petitioners.get()
+    url = f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/"
+    client = api_client(pet.cast.petition_officer)
+    resp = client.post(url, {"reason": ""}, format="json")
+    assert resp.status_code == 400 and "reason" in resp.json()["errors"]
+    resp = client.post(url, {"reason": "回访核实"}, format="json")
+    assert resp.status_code == 200 and resp.json()["id_number"] == ID_1
+    assert PersonalDataAccess.objects.get().reason == "回访核实"

@@ -56,7 +56,9 @@ class IntakeForm(forms.Form):
         self.fields["handling_type"] = forms.ChoiceField(
             label=_("Handling type"), choices=Petition.HandlingType.choices, initial="claim"
         )
-        self.fields["content"] = forms.CharField(label=_("Content"), widget=forms.Textarea(attrs={"rows": 4}))
+        self.fields["content"] = forms.CharField(
+            label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        )
         self.fields["complained_unit"] = forms.ModelChoiceField(
             label=_("Unit complained about"),
             required=False,

@@ -1,0 +1,170 @@
+"""Petition pages: registry, intake (with the repeat warning), petition page actions, reveal, inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.models import PersonalDataAccess
+from petitions.models import Petition
+from tests.petitions.conftest import ID_1, ID_2
+
+pytestmark = pytest.mark.django_db
+
+
+def intake_data(cast, **over):
+    data = {
+        "channel": "visit",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "persons_count": "2",
+        "p0_name": "王建国",
+        "p0_id_number": ID_1,
+        "p0_phone": "13812345678",
+        "p0_address": "甲区春晖路12号",
+        "p1_name": "刘秀英",
+        "p1_id_number": ID_2,
+        "category": "urban",
+        "area": cast.community_a1a.code,
+        "handling_type": "claim",
+        "content": "小区旁工地夜间施工噪音扰民。",
+        "complained_unit": "",
+        "repeat_of": "",
+    }
+    data.update(over)
+    return data
+
+
+def test_the_intake_page_registers_a_visit_with_two_petitioners(client, pet):
+    client.force_login(pet.cast.petition_officer)
+    page = client.get("/petitions/new/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Keyboard order: channel, receipt time, persons, then the first petitioner's name (autofocus).
+    assert html.index('name="channel"') < html.index('name="received_at"') < html.index('name="p0_name"')
+    assert html.index('name="p0_name"') < html.index('name="category"')
+    resp = client.post("/petitions/new/", intake_data(pet.cast))
+    petition = Petition.objects.get()
+    assert resp.status_code == 302 and resp.url == f"/petitions/{petition.code}/"
+    assert petition.petitioners.count() == 2 and petition.persons_count == 2
+
+
+def test_bad_intake_input_is_400_with_the_field_named_and_nothing_saved(client, pet):
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, p1_id_number="123", content=""))
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "An ID number has 17 digits" in html
+    assert not Petition.objects.exists()
+
+
+def test_intake_is_for_petition_officers_only(client, pet):
+    client.force_login(pet.cast.department_user)
+    assert client.get("/petitions/new/").status_code == 403
+
+
+def test_the_repeat_check_warns_inline_and_the_link_is_kept(client, pet):
+    first = pet.register(area=pet.cast.community_a1a)
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/repeats/", intake_data(pet.cast), HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200
+    assert first.code in resp.content.decode() and "Likely repeat" in resp.content.decode()
+    other = client.post(
+        "/petitions/new/repeats/", intake_data(pet.cast, category="labour"), HTTP_HX_REQUEST="true"
+    )
+    assert first.code not in other.content.decode()
+    resp = client.post("/petitions/new/", intake_data(pet.cast, repeat_of=first.code))
+    assert resp.status_code == 302
+    assert Petition.objects.get(is_repeat=True).repeat_of == first
+
+
+def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_assert_max_num_queries):
+    soon = pet.register()
+    Petition.objects.filter(pk=soon.pk).update(due_at=timezone.now() + dt.timedelta(days=2))
+    late = pet.register()
+    Petition.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    client.force_login(pet.cast.petition_officer)
+    with django_assert_max_num_queries(12):
+        resp = client.get("/petitions/")
+    html = resp.content.decode()
+    assert resp.status_code == 200
+    assert "pet-row-soon" in html and "pet-row-overdue" in html
+    assert "王**" in html and "王建国" not in html
+    for _i in range(10):
+        pet.register()
+    with django_assert_max_num_queries(12):
+        assert client.get("/petitions/").status_code == 200
+    assert client.get("/petitions/?channel=pigeon").status_code == 400
+
+
+def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):
+    petition = pet.register()
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'id="action-assign"' in page and 'id="action-redirect"' in page
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "assign", "department": ""})
+    assert resp.status_code == 400 and "department" in resp.content.decode()
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "accept"})
+    assert resp.status_code == 409
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "assign", "department": pet.cast.police.pk}
+    )
+    assert resp.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == "routed" and petition.department == pet.cast.police
+    client.force_login(pet.cast.department_user)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "redirect", "route": "arbitration"})
+    assert resp.status_code == 409
+
+
+def test_the_department_inbox_lists_items_routed_to_it(client, pet):
+    routed = pet.routed()
+    waiting = pet.register()
+    client.force_login(pet.cast.department_user)
+    html = client.get("/petitions/inbox/").content.decode()
+    assert routed.code in html and waiting.code not in html
+    assert client.get(f"/petitions/{waiting.code}/").status_code == 404
+
+
+def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
+    petition = pet.register(complained=True)
+    client.force_login(pet.urban_user)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "identity protected" in html
+    assert "王" not in html and "Reveal" not in html
+    person = petition.petitioners.get()
+    resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"})
+    assert resp.status_code == 403
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_officer_reveals_on_the_page_and_it_is_logged(client, pet):
+    petition = pet.register()
+    person = petition.petitioners.get()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    assert client.post(url, {"reason": ""}).status_code == 400
+    resp = client.post(url, {"reason": "电话回访"}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200 and ID_1 in resp.content.decode()
+    assert PersonalDataAccess.objects.get().user == pet.cast.petition_officer
+
+
+def test_outsiders_get_404_on_every_petition_page(client, pet):
+    petition = pet.register()
+    person = petition.petitioners.get()
+    for user in (pet.cast.outsider, pet.cast.analyst):
+        client.force_login(user)
+        assert client.get(f"/petitions/{petition.code}/").status_code == 404
+        assert client.post(f"/petitions/{petition.code}/act/", {"action": "close"}).status_code == 404
+        url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+        assert client.post(url, {"reason": "x"}).status_code == 404
+        assert petition.code not in client.get("/petitions/").content.decode()
+
+
+def test_the_home_page_shows_the_petition_sections(client, pet):
+    pet.routed()
+    client.force_login(pet.cast.petition_officer)
+    assert "Waiting to be routed" in client.get("/").content.decode()
+    client.force_login(pet.cast.department_user)
+    assert "Petitions routed to my department" in client.get("/").content.decode()

@@ -11,6 +11,6 @@ class DashboardsConfig(AppConfig):
         # Every app's indicators.py registers its indicator sources (see governance/indicators.py).
         autodiscover_modules("indicators")
         # Ranking pages and assessment: nav entries, home section, scoring after each rollup.
-        from dashboards.homes import connect_signals
+        from dashboards.homes import register
 
-        connect_signals()
+        register()

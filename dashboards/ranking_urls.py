@@ -2,9 +2,17 @@
 
 from django.urls import path
 
-from dashboards import assessment_api
+from dashboards import assessment_api, views
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.overview, name="dashboards-overview"),
+    path("league/", views.league, name="dashboards-league"),
+    path("league/map-data/", views.map_data, name="dashboards-map-data"),
+    path("trends/", views.trends, name="dashboards-trends"),
+    path("assessments/", views.assessments, name="dashboards-assessments"),
+    path("assessments/<int:pk>/", views.assessment_results, name="dashboards-assessment"),
+    path("assessments/<int:pk>/action/", views.assessment_action, name="dashboards-assessment-action"),
+]
 
 # Paths exactly as DESIGN.md section 7 (mounted at /api/v1/).
 api_urlpatterns: list = [

@@ -1,0 +1,85 @@
+"""CSV and XLSX of exactly what the league table shows (same rows, same order, same columns)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+
+def _table(ctx: dict) -> tuple[list[str], list[list]]:
+    header = [
+        _("Rank"),
+        _("Area code"),
+        _("Area"),
+        _("Value"),
+        _("Numerator"),
+        _("Denominator"),
+        _("Change"),
+        _("Rank change"),
+        _("Previous value"),
+        _("Same period last year"),
+    ]
+    rows = []
+    for row in ctx["rows"]:
+        v = row.value
+        rows.append(
+            [
+                v.rank if v.rank is not None else _("not ranked"),
+                row.area.code,
+                row.area.name,
+                None if v.value is None else round(v.value, 2),
+                round(v.numerator, 2),
+                round(v.denominator, 2),
+                None if v.delta is None else round(v.delta, 2),
+                v.rank_change,
+                None if v.previous_value is None else round(v.previous_value, 2),
+                None if v.yoy_value is None else round(v.yoy_value, 2),
+            ]
+        )
+    return header, rows
+
+
+def _filename(ctx: dict, ext: str) -> str:
+    return f"{ctx['spec'].code}_{ctx['period'].code}_{ctx['parent'].code}.{ext}"
+
+
+def league_csv(ctx: dict) -> HttpResponse:
+    header, rows = _table(ctx)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}"])
+    writer.writerow(header)
+    writer.writerows(rows)
+    # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
+    response = HttpResponse(
+        ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, "csv")}"'
+    return response
+
+
+def league_xlsx(ctx: dict) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    header, rows = _table(ctx)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = ctx["period"].code
+    sheet.append([f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}"])
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.column_dimensions["C"].width = 24
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, "xlsx")}"'
+    return response

@@ -1,0 +1,255 @@
+"""Selectors and formatting of the ranking pages: the published ``IndicatorValue`` rows read with a
+fixed number of queries whatever the number of areas (one for the rows, one for the sparklines)."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from dashboards.models import IndicatorValue
+from governance import indicators as registry
+from governance.access import get_visible_or_404, scope_paths
+from governance.models import Area, User
+from governance.periods import MONTH, PERIOD_TYPES, Period
+
+SPARK_PERIODS = 8
+# How many periods of each type the period picker offers, counted back from the latest month.
+PICKER_LENGTH = {"month": 24, "quarter": 8, "half": 6, "year": 4}
+
+
+def specs() -> list[registry.IndicatorSpec]:
+    return sorted(registry.registry().values(), key=lambda s: (not s.headline, s.app, s.code))
+
+
+def headline_specs() -> list[registry.IndicatorSpec]:
+    heads = [s for s in specs() if s.headline]
+    return heads or specs()[:6]
+
+
+def spec_or_none(code: str | None) -> registry.IndicatorSpec | None:
+    try:
+        return registry.get(code or "")
+    except KeyError:
+        return None
+
+
+def home_area(user: User) -> Area | None:
+    """The top of the user's scope (the first root), or the city for a superuser."""
+    roots = scope_paths(user)
+    if user.is_superuser:
+        return Area.objects.filter(parent__isnull=True).order_by("code").first()
+    if not roots:
+        return None
+    return Area.objects.filter(path=roots[0]).first()
+
+
+def area_for(user: User, code: str) -> Area:
+    return get_visible_or_404(Area.objects.visible_to(user).select_related("parent"), code=code)
+
+
+def latest_month(indicator: str, area: Area) -> Period:
+    """The newest month with a value for the area (index value_series), else the current month."""
+    newest = (
+        IndicatorValue.objects.filter(indicator=indicator, area=area, period_type=MONTH)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    if newest:
+        return Period.parse(newest)
+    today = timezone.localdate()
+    return Period.of(MONTH, today.year, today.month)
+
+
+def period_choices(kind: str, latest: Period) -> list[str]:
+    month = latest.months()[-1]
+    current = Period.of(kind, month.year, month.month)
+    out = []
+    for _i in range(PICKER_LENGTH[kind]):
+        out.append(current.code)
+        current = current.previous()
+    return out
+
+
+def format_value(spec: registry.IndicatorSpec, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if spec.unit == registry.PERCENT:
+        return f"{value:.2f}%"
+    if spec.unit == registry.COUNT:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def format_delta(spec: registry.IndicatorSpec, delta: float | None) -> str:
+    if delta is None:
+        return "—"
+    if spec.unit == registry.PERCENT:
+        return _("%(delta)s pts") % {"delta": f"{delta:+.2f}"}
+    if spec.unit == registry.COUNT:
+        return f"{delta:+,.0f}"
+    return f"{delta:+.2f}"
+
+
+def format_rank_change(change: int | None) -> str:
+    if change is None:
+        return "—"
+    if change > 0:
+        return ngettext("up %(n)d place", "up %(n)d places", change) % {"n": change}
+    if change < 0:
+        return ngettext("down %(n)d place", "down %(n)d places", -change) % {"n": -change}
+    return _("no change")
+
+
+def arrow(change: int | None) -> str:
+    if not change:
+        return "same"
+    return "up" if change > 0 else "down"
+
+
+@dataclass
+class Row:
+    value: IndicatorValue
+    spark: list[float | None]
+    ranked: bool
+
+    @property
+    def area(self) -> Area:
+        return self.value.area
+
+
+SORTS = {
+    "rank": lambda r: (r.value.rank is None, r.value.rank or 0, r.area.code),
+    "value": lambda r: (r.value.value is None, r.value.value or 0, r.area.code),
+    "delta": lambda r: (r.value.delta is None, r.value.delta or 0, r.area.code),
+    "rank_change": lambda r: (r.value.rank_change is None, r.value.rank_change or 0, r.area.code),
+    "name": lambda r: (False, r.area.code, r.area.code),
+    "sample": lambda r: (False, r.value.denominator, r.area.code),
+}
+
+
+def spark_periods(period: Period) -> list[str]:
+    out, current = [], period
+    for _i in range(SPARK_PERIODS):
+        out.append(current.code)
+        current = current.previous()
+    return out[::-1]
+
+
+def league_rows(
+    spec: registry.IndicatorSpec, period: Period, parent: Area, sort: str = "rank", descending: bool = False
+) -> list[Row]:
+    """Children of ``parent`` for one indicator and period, with a sparkline of the last periods.
+    Two queries: the rows (index value_ranking) and the sparkline values (index value_ranking too:
+    same indicator and parent, a handful of periods)."""
+    values = list(
+        IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent).select_related(
+            "area"
+        )
+    )
+    periods = spark_periods(period)
+    series: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for area_id, code, value in IndicatorValue.objects.filter(
+        indicator=spec.code, parent=parent, period__in=periods
+    ).values_list("area_id", "period", "value"):
+        series[area_id][code] = value
+    rows = [
+        Row(value=v, spark=[series[v.area_id].get(p) for p in periods], ranked=v.rank is not None)
+        for v in values
+    ]
+    key = SORTS.get(sort, SORTS["rank"])
+    rows.sort(key=lambda r: key(r)[1:], reverse=descending)
+    rows.sort(key=lambda r: key(r)[0])  # stable: rows without the sorted value stay at the bottom
+    return rows
+
+
+def sparkline_points(values: list[float | None], width: int = 80, height: int = 20) -> str:
+    """The points attribute of an inline SVG polyline (gaps skipped)."""
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
+        return ""
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+        for i, v in enumerate(values)
+        if v is not None
+    )
+
+
+def class_breaks(values: list[float], classes: int = 5) -> list[float]:
+    """Quantile class breaks (upper bounds of all but the last class) for the choropleth."""
+    data = sorted(v for v in values if v is not None)
+    if not data:
+        return []
+    breaks = []
+    for i in range(1, classes):
+        b = data[min(len(data) - 1, int(len(data) * i / classes))]
+        if not breaks or b > breaks[-1]:
+            breaks.append(round(b, 2))
+    return breaks
+
+
+def headline_values(area: Area, period: Period) -> list[dict]:
+    heads = headline_specs()
+    stored = {
+        v.indicator: v
+        for v in IndicatorValue.objects.filter(
+            area=area, period=period.code, indicator__in=[s.code for s in heads]
+        )
+    }
+    out = []
+    for spec in heads:
+        v = stored.get(spec.code)
+        out.append(
+            {
+                "spec": spec,
+                "value": v,
+                "text": format_value(spec, v.value if v else None),
+                "delta": format_delta(spec, v.delta if v else None),
+                "rank_change": format_rank_change(v.rank_change if v else None),
+                "arrow": arrow(v.rank_change if v else None),
+            }
+        )
+    return out
+
+
+_OVERDUE_SOURCES = [
+    ("incidents", "grids.selectors", "incident_list", "grids-inbox"),
+    ("disputes", "mediation.selectors", "dispute_list", ""),
+    ("petitions", "petitions.selectors", "petition_list", ""),
+]
+
+
+def overdue_counts(user: User) -> list[dict]:
+    """What is overdue across incidents, disputes and petitions, through each app's public selector
+    (scoped list + its ``overdue()`` queryset method); an app not installed is left out."""
+    from django.utils.translation import gettext_lazy
+
+    labels = {
+        "incidents": gettext_lazy("Incidents"),
+        "disputes": gettext_lazy("Disputes"),
+        "petitions": gettext_lazy("Petitions"),
+    }
+    out = []
+    for key, module, func, url_name in _OVERDUE_SOURCES:
+        try:
+            selector = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            continue
+        qs: QuerySet = selector(user)
+        if not hasattr(qs, "overdue"):
+            continue
+        out.append({"key": key, "label": labels[key], "count": qs.overdue().count(), "url_name": url_name})
+    return out
+
+
+PERIOD_TYPE_LABELS = {"month": "month", "quarter": "quarter", "half": "half-year", "year": "year"}
+assert set(PERIOD_TYPE_LABELS) == set(PERIOD_TYPES)

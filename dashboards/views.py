@@ -1,0 +1,336 @@
+"""Ranking pages (overview, league table with map and export, trends) and assessment pages."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboards import assessment, exports, ranking
+from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentRun, AssessmentScheme
+from dashboards.models import IndicatorValue
+from governance.access import get_visible_or_404
+from governance.models import Area
+from governance.periods import MONTH, PERIOD_TYPES, Period
+from governance.workflow import WorkflowError
+
+PERIOD_TYPE_NAMES = {
+    "month": gettext_lazy("month"),
+    "quarter": gettext_lazy("quarter"),
+    "half": gettext_lazy("half-year"),
+    "year": gettext_lazy("year"),
+}
+
+
+class BadParameter(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _selection(request: HttpRequest) -> dict:
+    """Indicator, period and parent area from the query string, with defaults for the user's scope.
+    An unknown indicator or a malformed period raises BadParameter naming the field; an area out of
+    scope is a 404."""
+    params = request.GET
+    all_specs = ranking.specs()
+    if not all_specs:
+        raise Http404(_("No indicators are registered."))
+    code = params.get("indicator") or ranking.headline_specs()[0].code
+    spec = ranking.spec_or_none(code)
+    if spec is None:
+        raise BadParameter("indicator", _("Unknown indicator %(code)r.") % {"code": code})
+    if params.get("parent"):
+        parent = ranking.area_for(request.user, params["parent"])
+    else:
+        parent = ranking.home_area(request.user)
+        if parent is None:
+            raise Http404(_("No area in your scope."))
+    kind = params.get("period_type") or ""
+    if kind and kind not in PERIOD_TYPES:
+        raise BadParameter("period_type", _("Period type must be month, quarter, half or year."))
+    latest = ranking.latest_month(spec.code, parent)
+    if params.get("period"):
+        try:
+            period = Period.parse(params["period"])
+        except ValueError as exc:
+            raise BadParameter("period", str(exc)) from None
+        if kind and period.kind != kind:  # the type was changed: the latest period of the new type
+            month = period.months()[-1]
+            period = Period.of(kind, month.year, month.month)
+    else:
+        month = latest.months()[-1]
+        period = Period.of(kind or MONTH, month.year, month.month)
+    return {
+        "spec": spec,
+        "specs": all_specs,
+        "parent": parent,
+        "period": period,
+        "period_type": period.kind,
+        "period_choices": ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period)))),
+        "period_types": [(k, PERIOD_TYPE_NAMES[k]) for k in PERIOD_TYPES],
+    }
+
+
+def _ym(period: Period) -> tuple[int, int]:
+    month = period.months()[-1]
+    return month.year, month.month
+
+
+def _bad(
+    request: HttpRequest, err: BadParameter, template: str = "dashboards/bad_parameter.html"
+) -> HttpResponse:
+    return render(request, template, {"field": err.field, "message": err.message}, status=400)
+
+
+def _breadcrumbs(area: Area, user) -> list[Area]:
+    """The area and its ancestors that the user may see (paths are code/code/...)."""
+    codes = [c for c in area.path.strip("/").split("/") if c]
+    visible = {a.code: a for a in Area.objects.visible_to(user).filter(code__in=codes)}
+    return [visible[c] for c in codes if c in visible]
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    try:
+        sel = _selection(request)
+    except BadParameter as err:
+        return _bad(request, err)
+    area = sel["parent"]
+    return render(
+        request,
+        "dashboards/overview.html",
+        {
+            **sel,
+            "area": area,
+            "headlines": ranking.headline_values(area, sel["period"]),
+            "overdue": ranking.overdue_counts(request.user),
+            "breadcrumbs": _breadcrumbs(area, request.user),
+        },
+    )
+
+
+def _league_context(request: HttpRequest) -> dict:
+    sel = _selection(request)
+    sort = request.GET.get("sort", "rank")
+    if sort not in ranking.SORTS:
+        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, name or sample."))
+    descending = request.GET.get("dir") == "desc"
+    spec = sel["spec"]
+    rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
+    for row in rows:
+        row.text = ranking.format_value(spec, row.value.value)
+        row.delta_text = ranking.format_delta(spec, row.value.delta)
+        row.change_text = ranking.format_rank_change(row.value.rank_change)
+        row.arrow = ranking.arrow(row.value.rank_change)
+        row.points = ranking.sparkline_points(row.spark)
+    return {
+        **sel,
+        "rows": rows,
+        "sort": sort,
+        "dir": "desc" if descending else "asc",
+        "survey": spec.min_sample > 0,
+        "min_sample": spec.min_sample,
+        "breadcrumbs": _breadcrumbs(sel["parent"], request.user),
+        "sort_columns": [
+            ("name", _("Area")),
+            ("rank", _("Rank")),
+            ("value", _("Value")),
+            ("delta", _("Change")),
+            ("rank_change", _("Places")),
+        ],
+    }
+
+
+@login_required
+@require_GET
+def league(request: HttpRequest) -> HttpResponse:
+    try:
+        ctx = _league_context(request)
+    except BadParameter as err:
+        return _bad(request, err)
+    fmt = request.GET.get("format", "")
+    if fmt == "csv":
+        return exports.league_csv(ctx)
+    if fmt == "xlsx":
+        return exports.league_xlsx(ctx)
+    if fmt:
+        return _bad(request, BadParameter("format", _("Export format must be csv or xlsx.")))
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("print", None)
+    ctx["query"] = query.urlencode()
+    ctx["print"] = request.GET.get("print") == "1"
+    ctx["map_data_url"] = reverse("dashboards-map-data") + "?" + query.urlencode()
+    return render(request, "dashboards/league.html", ctx)
+
+
+@login_required
+@require_GET
+def map_data(request: HttpRequest) -> JsonResponse:
+    """Values of the league table for the choropleth: {code: {value, text, rank}}, class breaks."""
+    try:
+        ctx = _league_context(request)
+    except BadParameter as err:
+        return JsonResponse({"detail": err.message, "errors": {err.field: [err.message]}}, status=400)
+    spec = ctx["spec"]
+    areas = {
+        r.area.code: {"name": r.area.name, "value": r.value.value, "text": r.text, "rank": r.value.rank}
+        for r in ctx["rows"]
+    }
+    return JsonResponse(
+        {
+            "indicator": spec.code,
+            "name": str(spec.name),
+            "period": ctx["period"].code,
+            "lower_better": spec.direction == "lower_better",
+            "areas": areas,
+            "breaks": ranking.class_breaks([a["value"] for a in areas.values()]),
+            "drill_url": reverse("dashboards-league"),
+        }
+    )
+
+
+@login_required
+@require_GET
+def trends(request: HttpRequest) -> HttpResponse:
+    """An area against its parent and siblings over time (ECharts line chart)."""
+    try:
+        sel = _selection(request)
+    except BadParameter as err:
+        return _bad(request, err)
+    area = sel["parent"]
+    spec, period = sel["spec"], sel["period"]
+    periods = []
+    current = period
+    for _i in range(ranking.PICKER_LENGTH[period.kind]):
+        periods.append(current.code)
+        current = current.previous()
+    periods.reverse()
+    family = [area.pk]
+    if area.parent_id:
+        family.append(area.parent_id)
+    rows = IndicatorValue.objects.filter(indicator=spec.code, period__in=periods).select_related("area")
+    if area.parent_id:
+        rows = rows.filter(parent_id=area.parent_id) | rows.filter(area_id=area.parent_id)
+    else:
+        rows = rows.filter(area_id=area.pk)
+    series: dict[str, dict] = {}
+    for v in rows:
+        entry = series.setdefault(
+            v.area.code,
+            {
+                "name": v.area.name,
+                "role": "self"
+                if v.area_id == area.pk
+                else "parent"
+                if v.area_id == area.parent_id
+                else "sibling",
+                "data": {},
+            },
+        )
+        entry["data"][v.period] = None if v.value is None else round(v.value, 2)
+    chart = {
+        "periods": periods,
+        "series": [
+            {"name": s["name"], "role": s["role"], "data": [s["data"].get(p) for p in periods]}
+            for _code, s in sorted(
+                series.items(), key=lambda kv: {"self": 0, "parent": 1}.get(kv[1]["role"], 2)
+            )
+        ],
+        "unit": spec.unit,
+    }
+    return render(
+        request,
+        "dashboards/trends.html",
+        {**sel, "area": area, "chart": chart, "chart_json": json.dumps(chart)},
+    )
+
+
+# --- assessment pages -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def assessments(request: HttpRequest) -> HttpResponse:
+    schemes = (
+        AssessmentScheme.objects.visible_to(request.user)
+        .select_related("area", "published_run")
+        .order_by("-year", "area__code")
+    )
+    return render(request, "dashboards/assessments.html", {"schemes": schemes})
+
+
+@login_required
+@require_GET
+def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
+    scheme = get_visible_or_404(
+        AssessmentScheme.objects.visible_to(request.user)
+        .select_related("area", "published_run")
+        .prefetch_related(Prefetch("items", queryset=AssessmentItem.objects.order_by("order", "id"))),
+        pk=pk,
+    )
+    latest = assessment.latest_run(scheme)
+    run = scheme.published_run or latest
+    wanted = request.GET.get("run")
+    if wanted:
+        if not wanted.isdigit():
+            return _bad(request, BadParameter("run", _("A run is a whole number.")))
+        run = AssessmentRun.objects.filter(scheme=scheme, pk=int(wanted)).first()
+        if run is None:
+            return _bad(request, BadParameter("run", _("This scheme has no such run.")))
+    results = (
+        list(AssessmentResult.objects.filter(run=run).select_related("area").order_by("rank", "area__code"))
+        if run
+        else []
+    )
+    for r in results:
+        r.change_text = ranking.format_rank_change(r.rank_change)
+        r.arrow = ranking.arrow(r.rank_change)
+    return render(
+        request,
+        "dashboards/assessment_results.html",
+        {
+            "scheme": scheme,
+            "items": list(scheme.items.all()),
+            "run": run,
+            "latest": latest,
+            "newer_draft": bool(scheme.published_run and latest and latest.pk != scheme.published_run_id),
+            "results": results,
+            "can_manage": assessment.can_manage(request.user, scheme),
+        },
+    )
+
+
+@login_required
+@require_POST
+def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Compute a new run, or publish a run (managers only; analysts read)."""
+    scheme = get_visible_or_404(
+        AssessmentScheme.objects.visible_to(request.user).select_related("area"), pk=pk
+    )
+    action = request.POST.get("action")
+    try:
+        if action == "compute":
+            assessment.assessment_compute(scheme=scheme, actor=request.user)
+        elif action == "publish":
+            run = AssessmentRun.objects.filter(scheme=scheme, pk=request.POST.get("run") or 0).first()
+            if run is None:
+                return _bad(request, BadParameter("run", _("This scheme has no such run.")))
+            assessment.assessment_publish(run=run, actor=request.user)
+        else:
+            return _bad(request, BadParameter("action", _("Action must be compute or publish.")))
+    except WorkflowError as err:
+        if err.status_code == 403:
+            raise PermissionDenied(err.message) from None
+        return _bad(request, BadParameter(getattr(err, "field", "action"), err.message))
+    return redirect("dashboards-assessment", pk=scheme.pk)

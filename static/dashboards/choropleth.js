@@ -1,0 +1,72 @@
+/*
+ * The league table's children as a choropleth on the Leaflet map of static/js/map.js: values come from
+ * data-values-url (the same selection as the table), five quantile classes with a legend, areas
+ * without a value grey; clicking an area drills down one level (the league table of its children).
+ * Works without tiles: only the boundaries are drawn.
+ */
+(function () {
+  "use strict";
+  var COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+
+  function classOf(value, breaks, lowerBetter) {
+    if (value === null || value === undefined) { return -1; }
+    var c = 0;
+    while (c < breaks.length && value > breaks[c]) { c++; }
+    // darker = better: invert for lower-is-better indicators
+    return lowerBetter ? breaks.length - c : c;
+  }
+
+  function legend(el, data) {
+    var box = document.getElementById("dash-legend");
+    if (!box) { return; }
+    box.textContent = "";
+    var b = data.breaks, n = b.length + 1;
+    for (var i = 0; i < n; i++) {
+      var lo = i === 0 ? "" : b[i - 1], hi = i < b.length ? b[i] : "";
+      var item = document.createElement("span");
+      var swatch = document.createElement("i");
+      var cls = data.lower_better ? n - 1 - i : i;
+      swatch.className = "c" + (n === 5 ? cls : Math.round(cls * 4 / Math.max(n - 1, 1)));
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode((lo === "" ? "≤ " + hi : hi === "" ? "> " + lo : lo + " – " + hi)));
+      box.appendChild(item);
+    }
+    var none = document.createElement("span");
+    var sw = document.createElement("i"); sw.className = "cnone";
+    none.appendChild(sw); none.appendChild(document.createTextNode(el.getAttribute("data-no-value") || "—"));
+    box.appendChild(none);
+  }
+
+  function paint(el, map, layer, data) {
+    var n = data.breaks.length + 1;
+    layer.eachLayer(function (shape) {
+      var props = shape.feature.properties, row = data.areas[props.code];
+      var c = classOf(row ? row.value : null, data.breaks, data.lower_better);
+      var colour = c < 0 ? "#e5e7eb" : COLOURS[n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
+      shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
+      shape.bindTooltip(props.name + (row ? " " + row.text + (row.rank ? " #" + row.rank : "") : ""));
+      shape.on("click", function () {
+        var params = new URLSearchParams(window.location.search);
+        params.set("parent", props.code);
+        params.delete("sort"); params.delete("dir");
+        window.location.href = data.drill_url + "?" + params.toString();
+      });
+      if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
+    });
+    legend(el, data);
+    el.setAttribute("data-painted", "1");
+  }
+
+  function init() {
+    var el = document.getElementById("dash-map");
+    if (!el || !window.GovMap) { return; }
+    var values = fetch(el.getAttribute("data-values-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
+    window.GovMap.ready(el, function (map, layer) {
+      if (!layer) { el.setAttribute("data-painted", "0"); return; }
+      values.then(function (data) { paint(el, map, layer, data); })
+        .catch(function () { el.setAttribute("data-painted", "error"); });
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

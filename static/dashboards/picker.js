@@ -1,0 +1,12 @@
+/* Submit the indicator/period picker as soon as a choice changes (the button stays for no-JS use). */
+(function () {
+  "use strict";
+  function init() {
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.querySelectorAll("select").forEach(function (select) {
+        select.addEventListener("change", function () { form.submit(); });
+      });
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

@@ -1,0 +1,28 @@
+/* ECharts line chart of an area against its parent and siblings (data from a json_script block). */
+(function () {
+  "use strict";
+  function init() {
+    var el = document.getElementById("trend-chart");
+    var src = document.getElementById("trend-data");
+    if (!el || !src || !window.echarts) { return; }
+    var data = JSON.parse(src.textContent);
+    var chart = window.echarts.init(el);
+    chart.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", bottom: 0 },
+      grid: { left: 48, right: 16, top: 16, bottom: 56 },
+      xAxis: { type: "category", data: data.periods },
+      yAxis: { type: "value", scale: true },
+      series: data.series.map(function (s) {
+        return {
+          name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: s.role === "self" ? 6 : 3,
+          lineStyle: { width: s.role === "self" ? 4 : s.role === "parent" ? 2 : 1, type: s.role === "parent" ? "dashed" : "solid",
+                       opacity: s.role === "sibling" ? 0.5 : 1 }
+        };
+      })
+    });
+    el.setAttribute("data-rendered", "1");
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

@@ -1,0 +1,241 @@
+"""Ranking pages: overview, league table (sort, export, print, not-ranked, query count), map data,
+trends, and the assessment pages, in English and Chinese; bad input and outsiders."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from dashboards import assessment
+from dashboards.assessment_models import AssessmentRun
+from tests.base import make_area
+from tests.dashboards import assessment_data
+from tests.dashboards.assessment_data import indicator_value
+
+SAFE = "survey_safety_rate"
+
+
+@pytest.fixture
+def data(cast):
+    iv = indicator_value
+    iv(
+        SAFE,
+        cast.district_a,
+        "2026-11",
+        93.2,
+        932,
+        1000,
+        rank=1,
+        rank_of=2,
+        previous_value=90.53,
+        delta=2.67,
+        previous_rank=5,
+        rank_change=4,
+    )
+    iv(
+        SAFE,
+        cast.district_b,
+        "2026-11",
+        88.0,
+        880,
+        1000,
+        rank=2,
+        rank_of=2,
+        delta=-1.0,
+        previous_rank=1,
+        rank_change=-1,
+    )
+    iv(SAFE, cast.district_a, "2026-10", 90.53, 905.3, 1000, rank=2, rank_of=2)
+    iv(SAFE, cast.district_b, "2026-10", 89.0, 890, 1000, rank=1, rank_of=2)
+    iv(SAFE, cast.street_a1, "2026-11", 93.2, 932, 1000, rank=1, rank_of=1)
+    iv(SAFE, cast.city, "2026-11", 90.6, 1812, 2000)
+    iv(SAFE, cast.district_a, "2026Q4", 92.0, 1840, 2000, rank=1, rank_of=2)
+    iv(SAFE, cast.district_b, "2026Q4", 88.5, 1770, 2000, rank=2, rank_of=2)
+    return cast
+
+
+def league(client, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.get(f"/dashboards/league/?{query}")
+
+
+def test_the_overview_shows_value_change_in_points_and_places(client, data):
+    client.force_login(data.district_officer)
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    assert "93.20%, +2.67 pts, " in html and "up 4 places" in html
+    assert "Incidents" in html  # overdue counts through the grids selector
+
+
+def test_the_league_table_ranks_children_with_hover_numbers_and_sparklines(client, data):
+    client.force_login(data.analyst)
+    response = league(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("甲区") < html.index("乙区")
+    assert 'title="numerator 932.00 / denominator 1000.00"' in html
+    assert "▲ up 4 places" in html and "▼ down 1 place" in html
+    assert "<polyline" in html and "Sample" in html
+
+
+def test_sorting_by_value_ascending_puts_the_lowest_first(client, data):
+    client.force_login(data.analyst)
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", sort="value"
+    ).content.decode()
+    assert html.index('data-area="340103000000"') < html.index('data-area="340102000000"')
+
+
+def test_areas_below_the_minimum_sample_are_shown_not_ranked(client, data, cast):
+    street_b = make_area("340102002000", "甲二街道", "street", cast.district_a, (117.0, 31.8, 117.01, 31.81))
+    indicator_value(SAFE, street_b, "2026-11", 100.0, 12, 12)
+    client.force_login(data.district_officer)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340102000000").content.decode()
+    assert 'class="not-ranked"' in html and "not ranked" in html
+
+
+def test_changing_the_period_type_picks_that_type(client, data):
+    client.force_login(data.analyst)
+    html = league(
+        client, indicator=SAFE, period="2026-11", period_type="quarter", parent="340100000000"
+    ).content.decode()
+    assert "2026Q4" in html and "92.00%" in html
+
+
+def test_the_league_table_costs_the_same_queries_for_more_areas(
+    client, data, cast, django_assert_max_num_queries
+):
+    client.force_login(data.analyst)
+    league(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        league(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    for i in range(20):
+        area = make_area(
+            f"3401{50 + i:02d}000000", f"区{i}", "district", cast.city, (118.0, 31.0, 118.1, 31.1)
+        )
+        for period in ("2026-11", "2026-10", "2026-09"):
+            indicator_value(SAFE, area, period, 80.0 + i, rank=3 + i, rank_of=22)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert html.count("data-area=") == 22
+
+
+def test_export_csv_and_xlsx_hold_the_rows_shown(client, data):
+    client.force_login(data.analyst)
+    response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][:4] == ["Rank", "Area code", "Area", "Value"]
+    assert rows[2][:6] == ["1", "340102000000", "甲区", "93.2", "932.0", "1000.0"]
+    response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[3]][:4] == [1, "340102000000", "甲区", 93.2]
+
+
+def test_the_print_view_has_no_picker_or_map(client, data):
+    client.force_login(data.analyst)
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", **{"print": "1"}
+    ).content.decode()
+    assert "print-view" in html and "dash-picker" not in html and "data-map" not in html
+
+
+def test_bad_parameters_answer_400_naming_the_field(client, data):
+    client.force_login(data.analyst)
+    for params, field in [
+        ({"indicator": "nope"}, "indicator"),
+        ({"indicator": SAFE, "period": "2026-13"}, "period"),
+        ({"indicator": SAFE, "period_type": "week"}, "period_type"),
+        ({"indicator": SAFE, "sort": "colour"}, "sort"),
+        ({"indicator": SAFE, "format": "pdf"}, "format"),
+    ]:
+        response = league(client, **params)
+        assert response.status_code == 400 and f'data-field="{field}"' in response.content.decode()
+    bad = client.get("/dashboards/league/map-data/?indicator=nope")
+    assert bad.status_code == 400 and "indicator" in bad.json()["errors"]
+
+
+def test_an_outsider_gets_404_for_an_area_outside_their_scope(client, data):
+    client.force_login(data.outsider)
+    assert league(client, indicator=SAFE, parent="340102000000").status_code == 404
+    assert client.get(f"/dashboards/league/map-data/?indicator={SAFE}&parent=340102000000").status_code == 404
+    assert client.get(f"/dashboards/trends/?indicator={SAFE}&parent=340102000000").status_code == 404
+
+
+def test_map_data_gives_values_and_class_breaks(client, data):
+    client.force_login(data.analyst)
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340100000000"
+    ).json()
+    assert body["areas"]["340102000000"]["text"] == "93.20%" and body["areas"]["340102000000"]["rank"] == 1
+    assert body["breaks"] and body["lower_better"] is False
+
+
+def test_trends_chart_the_area_against_parent_and_siblings(client, data):
+    client.force_login(data.analyst)
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
+    chart = response.context["chart"]
+    roles = {s["name"]: s["role"] for s in chart["series"]}
+    assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
+    assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
+
+
+@pytest.fixture
+def scheme(cast):
+    s = assessment_data.build(cast)
+    run = assessment.assessment_compute(scheme=s)
+    return s, run
+
+
+def test_the_assessment_results_page_breaks_down_each_item(client, cast, scheme):
+    s, _run = scheme
+    client.force_login(cast.analyst)
+    assert s.name in client.get("/dashboards/assessments/").content.decode()
+    html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    assert "安全感" in html and "80.00" in html and "Draft result" in html
+    assert "Compute now" not in html  # analysts read only
+
+
+def test_a_manager_computes_and_publishes_from_the_page_and_an_analyst_cannot(client, cast, scheme):
+    from governance.models import Role
+    from tests.base import make_user
+
+    s, run = scheme
+    client.force_login(cast.analyst)
+    assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "compute"}).status_code == 403
+    officer = make_user("city_officer", Role.HANDLER, cast.city)
+    client.force_login(officer)
+    assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "dance"}).status_code == 400
+    response = client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "publish", "run": run.pk})
+    assert response.status_code == 302
+    assert AssessmentRun.objects.get(pk=run.pk).published_at is not None
+    client.force_login(cast.outsider)
+    assert client.get(f"/dashboards/assessments/{s.pk}/").status_code == 404
+    assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "compute"}).status_code == 404
+
+
+def test_the_pages_render_in_chinese(client, data, scheme, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    s, _run = scheme
+    client.force_login(data.analyst)
+    for url in (
+        "/dashboards/?period=2026-11",
+        f"/dashboards/league/?indicator={SAFE}&period=2026-11",
+        f"/dashboards/trends/?indicator={SAFE}&parent=340102000000",
+        "/dashboards/assessments/",
+        f"/dashboards/assessments/{s.pk}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'lang="zh-hans"' in response.content.decode()
+
+
+def test_the_home_page_shows_overdue_counts_for_staff(client, data):
+    client.force_login(data.district_officer)
+    html = client.get("/").content.decode()
+    assert "Overdue across the services" in html

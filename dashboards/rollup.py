@@ -19,7 +19,7 @@ A run:
    containing a refreshed month, plus the next period and the same period next year, whose previous /
    year-on-year columns depend on them) sums the facts over the months of each period and up the area
    hierarchy (ratio of sums), computes values and sibling ranks with window functions, then previous
-   period and same-period-last-year columns with two joined UPDATEs;
+   period and same-period-last-year columns joined in as the rows are written (never updated);
 4. records rows, seconds and statements on the run.
 
 An incremental run gives exactly the rows of a full rebuild (tested), because every affected period is
@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 FACTORS = {registry_api.PERCENT: 100.0, registry_api.PER_10K: 10000.0, registry_api.SCORE: 1.0}
 FIRST_MONTH_DEFAULT = dt.date(2000, 1, 1)
+RANKED = "dashboards_rollup_ranked"  # a temporary table of the run's ranked rows
 
 
 class RollupBusy(Exception):
@@ -306,12 +307,11 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
         sql(f"DELETE FROM {_t(IndicatorValue)} WHERE period IN ({', '.join(['%s'] * len(codes))})", codes)
     checkpoint("periods")
 
-    # 4. Sums per (indicator, source area, period), then up the hierarchy with values.
+    # 4. Sums per (indicator, source area, period), then up the hierarchy with values, ranks and the
+    # previous / last-year columns.
     rows = _compute_values(run, sql)
     checkpoint("values")
 
-    # 5. Previous period and same period last year.
-    _compute_changes(sql)
     checkpoint("changes")
     sql.clear(BaseStage)
     sql.clear(ValueStage)
@@ -460,36 +460,43 @@ def _compute_values(run: RollupRun, sql: _Sql) -> int:
         "GROUP BY b.indicator, c.ancestor_id, a.parent_id, a.level, b.period, pi.kind, d.factor, d.min_sample"
     )
     checkpoint("stage")
-    # (c) publish with ranks among siblings: ties share a rank (RANK(): 1, 2, 2, 4); areas below the
-    # minimum sample are listed with no rank and do not count in rank_of.
+    # (c) ranks among siblings into a temporary table: ties share a rank (RANK(): 1, 2, 2, 4); areas
+    # below the minimum sample get no rank and do not count in rank_of.
     order = "CASE WHEN d.direction = 'lower_better' THEN s.value ELSE -s.value END"
-    return sql(
-        f"INSERT INTO {iv} (indicator, area_id, parent_id, level, period, period_type, numerator, denominator, "
-        "value, rank, rank_of, run_id) "
+    sql(f"DROP TABLE IF EXISTS {RANKED}")
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    sql(
+        f"CREATE TEMPORARY TABLE {RANKED}{on_commit} AS "
         "SELECT s.indicator, s.area_id, s.parent_id, s.level, s.period, s.period_type, s.numerator, s.denominator, "
         "s.value, "
         "CASE WHEN s.eligible THEN RANK() OVER (PARTITION BY s.indicator, s.period, s.parent_id, s.eligible "
-        f"ORDER BY {order}) END, "
-        "SUM(CASE WHEN s.eligible THEN 1 ELSE 0 END) OVER (PARTITION BY s.indicator, s.period, s.parent_id), "
-        f"%s FROM {stage} s JOIN {defs} d ON d.code = s.indicator",
+        f"ORDER BY {order}) END AS rank, "
+        "SUM(CASE WHEN s.eligible THEN 1 ELSE 0 END) OVER (PARTITION BY s.indicator, s.period, s.parent_id) AS rank_of "
+        f"FROM {stage} s JOIN {defs} d ON d.code = s.indicator"
+    )
+    sql(f"CREATE INDEX {RANKED}_key ON {RANKED} (indicator, area_id, period)")
+    if connection.vendor == "postgresql":
+        sql(f"ANALYZE {RANKED}")
+    # (d) publish, with the previous period and the same period last year read from this run's rows
+    # (recomputed periods) or from the published ones (the others): written once, never updated.
+    prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
+    yoy_value = "COALESCE(y1.value, y2.value)"
+    key = "{a}.indicator = r.indicator AND {a}.area_id = r.area_id AND {a}.period = pi.{col}"
+    rows = sql(
+        f"INSERT INTO {iv} (indicator, area_id, parent_id, level, period, period_type, numerator, denominator, "
+        "value, rank, rank_of, previous_value, delta, previous_rank, rank_change, yoy_value, yoy_delta, run_id) "
+        "SELECT r.indicator, r.area_id, r.parent_id, r.level, r.period, r.period_type, r.numerator, r.denominator, "
+        f"r.value, r.rank, r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, {prev_rank}, "
+        f"{prev_rank} - r.rank, {yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
+        f"FROM {RANKED} r JOIN {pi} pi ON pi.code = r.period "
+        f"LEFT JOIN {RANKED} p1 ON {key.format(a='p1', col='previous')} "
+        f"LEFT JOIN {iv} p2 ON {key.format(a='p2', col='previous')} "
+        f"LEFT JOIN {RANKED} y1 ON {key.format(a='y1', col='last_year')} "
+        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')}",
         [run.pk],
     )
-
-
-def _compute_changes(sql: _Sql) -> None:
-    iv, pi = _t(IndicatorValue), _t(PeriodInfo)
-    delta = _round("t.value - p.value")
-    sql(
-        f"UPDATE {iv} AS t SET previous_value = p.value, previous_rank = p.rank, delta = {delta}, "
-        f"rank_change = p.rank - t.rank FROM {pi} pi, {iv} p "
-        "WHERE pi.affected AND pi.code = t.period AND p.period = pi.previous "
-        "AND p.indicator = t.indicator AND p.area_id = t.area_id"
-    )
-    sql(
-        f"UPDATE {iv} AS t SET yoy_value = p.value, yoy_delta = {delta} FROM {pi} pi, {iv} p "
-        "WHERE pi.affected AND pi.code = t.period AND p.period = pi.last_year "
-        "AND p.indicator = t.indicator AND p.area_id = t.area_id"
-    )
+    sql(f"DROP TABLE {RANKED}")
+    return rows
 
 
 def month_periods(month: dt.date) -> list[str]:

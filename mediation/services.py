@@ -12,20 +12,23 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.access import area_in_scope
 from governance.models import Area, Role, User, next_number
-from governance.services import personal_data_reveal
+from governance.services import notify, personal_data_reveal
 from mediation.models import (
+    ACTION_LABELS,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
     DisputeParty,
     DisputeSession,
     MediationOrganisation,
+    OrganisationMember,
     may_reveal,
     member_organisation_ids,
 )
@@ -243,6 +246,8 @@ def dispute_register(
         organisation=org,
         data={"origin": origin, "incident": getattr(incident, "code", None)},
     )
+    if org is not None and org.pk not in member_organisation_ids(actor):
+        _notify_intake(case, actor, "dispute-referred")
     return case
 
 
@@ -294,11 +299,40 @@ def dispute_from_incident(
     )
 
 
+def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
+    """Tell the organisation's head(s) that a case waits for acceptance (referrals and transfers
+    arrive from outside the organisation). ``notify`` is idempotent per (user, key)."""
+    if case.organisation_id is None:
+        return
+    heads = OrganisationMember.objects.filter(
+        organisation_id=case.organisation_id, is_head=True
+    ).select_related("user")
+    for member in heads:
+        if member.user_id != actor.pk:
+            notify(
+                user=member.user,
+                key=f"{key}:{case.pk}:{case.organisation_id}",
+                message=_("Dispute case %(code)s waits for acceptance.") % {"code": case.code},
+                link=reverse("mediation-case", args=[case.code]),
+            )
+
+
 @transaction.atomic
 def dispute_transition(
     *, case: DisputeCase, actor: User, action: str, note: str = "", **fields: Any
 ) -> DisputeEvent:
-    return case.transition(action=action, actor=actor, note=note, **fields)
+    event = case.transition(action=action, actor=actor, note=note, **fields)
+    if action == "transfer":
+        _notify_intake(case, actor, "dispute-transfer")
+    elif action in ("accept", "reassign") and case.mediator_id and case.mediator_id != actor.pk:
+        notify(
+            user=case.mediator,
+            key=f"dispute-assigned:{case.pk}:{event.pk}",
+            message=_("Dispute case %(code)s is assigned to you (%(action)s).")
+            % {"code": case.code, "action": ACTION_LABELS[action]},
+            link=reverse("mediation-case", args=[case.code]),
+        )
+    return event
 
 
 @transaction.atomic

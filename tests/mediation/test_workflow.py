@@ -267,3 +267,17 @@ def test_register_refuses_bad_input_and_saves_nothing(med):
     assert {"category", "source", "description", "parties[0].id_number"} <= set(errors)
     assert "check digit" in errors["parties[0].id_number"][0]
     assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
+def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
+    from governance.models import Notification
+    from mediation import services
+
+    case = med.register(actor=med.cast.street_handler, origin="police", referral_reference="JQ-1")
+    assert Notification.objects.filter(user=med.head_x, message__contains=case.code).count() == 1
+    services.dispute_transition(case=case, actor=med.head_x, action="accept", mediator=med.cast.mediator.pk)
+    assert Notification.objects.filter(user=med.cast.mediator, message__contains=case.code).count() == 1
+    services.dispute_transition(
+        case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
+    )
+    assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1

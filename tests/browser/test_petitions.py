@@ -1,0 +1,108 @@
+"""A petition in a real browser: an officer registers a visit with two petitioners at the reception
+desk (keyboard order) and routes it; the department accepts and replies; the petitioner's evaluation
+is recorded; a review is requested and decided."""
+
+from __future__ import annotations
+
+import pytest
+
+from petitions.models import Petition
+from tests.browser.conftest import login, screenshot
+from tests.petitions.conftest import ID_1, ID_2
+
+pytestmark = pytest.mark.browser
+
+
+def _switch_user(page, username: str) -> None:
+    page.context.clear_cookies()
+    login(page, username)
+
+
+def _act(page, action: str, fill=None) -> None:
+    details = page.locator(f"#action-{action}")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    if fill:
+        fill(details)
+    details.locator("button[type=submit]").click()
+    page.wait_for_load_state("load")
+
+
+def test_an_officer_registers_a_visit_routes_it_and_the_review_chain_runs(desktop_page, live_cast):
+    page, c = desktop_page, live_cast
+
+    # --- reception desk: the officer types the visit, mostly from the keyboard ---------------------
+    login(page, "petition_officer")
+    page.goto("/petitions/new/")
+    assert page.evaluate("document.activeElement.id") == "id_p0_name"
+    page.keyboard.type("王建国")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_p0_id_number"
+    page.keyboard.type(ID_1)
+    page.keyboard.press("Tab")
+    page.keyboard.type("13812345678")
+    page.keyboard.press("Tab")
+    page.keyboard.type("甲区春晖路12号")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_p1_name"
+    page.keyboard.type("刘秀英")
+    page.keyboard.press("Tab")
+    page.keyboard.type(ID_2)
+    page.fill("#id_persons_count", "2")
+    page.select_option("#id_category", "urban")
+    page.select_option("#id_area", c.community_a1a.code)
+    page.fill("#id_content", "小区旁工地夜间施工噪音扰民，多次反映未解决。")
+    page.select_option("#id_complained_unit", str(c.urban.pk))
+    page.wait_for_timeout(300)  # the HTMX repeat check answers (nothing earlier: no warning)
+    assert page.locator("#repeat-matches").count() == 0
+    screenshot(page, "petitions-intake-desk")
+    page.click("#register-button")
+    page.wait_for_url("**/petitions/PET-*/")
+    petition = Petition.objects.get()
+    assert petition.channel == "visit" and petition.petitioners.count() == 2
+    assert "王**" in page.inner_text("body") and "王建国" not in page.inner_text("body")
+
+    # --- route it to the police bureau -------------------------------------------------------------
+    _act(page, "assign", lambda d: d.locator("select[name=department]").select_option(str(c.police.pk)))
+    assert page.inner_text("#routed-to") == c.police.name
+    screenshot(page, "petitions-detail-routed")
+
+    # --- the department: inbox, accept, reply ------------------------------------------------------
+    _switch_user(page, "department_user")
+    page.goto("/petitions/inbox/")
+    page.click(f"a:text('{petition.code}')")
+    page.wait_for_url(f"**/petitions/{petition.code}/")
+    _act(page, "accept", lambda d: d.locator("textarea[name=note]").fill("已书面告知信访人受理。"))
+    _act(
+        page,
+        "reply",
+        lambda d: (
+            d.locator("select[name=opinion]").select_option("support"),
+            d.locator("textarea[name=text]").fill("已责令施工单位夜间停工，并加强巡查。"),
+        ),
+    )
+    assert "已责令施工单位" in page.inner_text("#reply")
+
+    # --- the office records the evaluation, then the review is requested and decided --------------
+    _switch_user(page, "petition_officer")
+    page.goto(f"/petitions/{petition.code}/")
+    _act(page, "evaluate", lambda d: d.locator("select[name=evaluation]").select_option("dissatisfied"))
+    assert page.locator("#evaluation").count() == 1
+    _act(page, "request_review", lambda d: d.locator("textarea[name=note]").fill("信访人申请复查"))
+    _act(
+        page,
+        "decide_review",
+        lambda d: (
+            d.locator("select[name=decision]").select_option("upheld"),
+            d.locator("textarea[name=note]").fill("经复查，维持原处理意见。"),
+        ),
+    )
+    assert page.locator("#review-decision").count() == 1
+    screenshot(page, "petitions-detail-reviewed")
+
+    petition.refresh_from_db()
+    assert petition.status == "reviewed" and petition.review_decision == "upheld"
+    assert petition.evaluation == "dissatisfied"
+    actions = [li.get_attribute("data-action") for li in page.locator("#timeline li").all()]
+    assert actions == ["register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review"]
+    assert page.js_errors == [], page.js_errors

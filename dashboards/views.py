@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboards import assessment, exports, ranking
@@ -145,7 +145,7 @@ def _league_context(request: HttpRequest) -> dict:
             ("name", _("Area")),
             ("rank", _("Rank")),
             ("value", _("Value")),
-            ("delta", _("Change")),
+            ("delta", pgettext("difference from the previous period", "Change")),
             ("rank_change", _("Places")),
         ],
     }

@@ -48,7 +48,9 @@
       shape.on("click", function () {
         var params = new URLSearchParams(window.location.search);
         params.set("parent", props.code);
-        params.delete("sort"); params.delete("dir");
+        params.set("indicator", data.indicator);
+        params.set("period", data.period);  // the period the server resolved, whatever was asked
+        params.delete("period_type"); params.delete("sort"); params.delete("dir");
         window.location.href = data.drill_url + "?" + params.toString();
       });
       if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }

@@ -4,7 +4,14 @@
   function init() {
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
       form.querySelectorAll("select").forEach(function (select) {
-        select.addEventListener("change", function () { form.submit(); });
+        select.addEventListener("change", function () {
+          // A new period type: let the server pick the latest period of that type.
+          if (select.name === "period_type") {
+            var period = form.querySelector("select[name=period]");
+            if (period) { period.disabled = true; }
+          }
+          form.submit();
+        });
       });
     });
   }

@@ -1,0 +1,97 @@
+"""A district officer works the ranking pages in Chromium: league table, indicator and period changes,
+drill-down by clicking the map, CSV export, then the assessment results (390x844 and 1366x768)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboards import assessment
+from dashboards.assessment_models import AssessmentItem, AssessmentScheme
+from tests.browser.conftest import login, screenshot
+from tests.dashboards.assessment_data import indicator_value
+
+pytestmark = pytest.mark.browser
+
+SAFE, SATISFIED = "survey_safety_rate", "survey_satisfaction_rate"
+
+
+def _values(cast) -> None:
+    for indicator, base in ((SAFE, 90.0), (SATISFIED, 85.0)):
+        for period, shift in (("2026-09", -2), ("2026-10", -1), ("2026-11", 0), ("2026Q4", 0.5)):
+            indicator_value(indicator, cast.street_a1, period, base + shift + 3, 900, 1000, rank=1, rank_of=1)
+            for i, area in enumerate((cast.community_a1a, cast.community_a1b)):
+                value = base + shift + 4 * i
+                indicator_value(
+                    indicator,
+                    area,
+                    period,
+                    value,
+                    value * 10,
+                    1000,
+                    rank=2 - i,
+                    rank_of=2,
+                    delta=1.5 - i,
+                    rank_change=i,
+                )
+
+
+def _scheme(cast) -> AssessmentScheme:
+    scheme = AssessmentScheme.objects.create(
+        year=2026, name="2026 街道平安建设考核", area=cast.district_a, level="street"
+    )
+    AssessmentItem.objects.create(
+        scheme=scheme, name="安全感", max_points=100, method="target", indicator=SAFE, target=90
+    )
+    indicator_value(SAFE, cast.street_a1, "2026", 92.0, 920, 1000, rank=1, rank_of=1)
+    assessment.assessment_compute(scheme=scheme)
+    return scheme
+
+
+def test_a_district_officer_ranks_drills_down_exports_and_reads_the_assessment(
+    desktop_page, phone_page, live_cast
+):
+    _values(live_cast)
+    scheme = _scheme(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto("/dashboards/league/")
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    assert page.locator("#league tbody tr").count() == 1  # district A's one street
+
+    page.select_option("#pick-indicator", SATISFIED)
+    page.wait_for_url(lambda url: SATISFIED in url)
+    page.select_option("#pick-period-type", "quarter")
+    page.wait_for_url(lambda url: "period_type=quarter" in url)
+    assert page.locator("#pick-period").input_value() == "2026Q4"
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    page.wait_for_timeout(500)  # let Leaflet's zoom animation finish before the picture and the click
+    screenshot(page, "dashboards-league-desktop")
+
+    # Click the street on the map: the table drills down to its communities.
+    box = page.locator("#dash-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(lambda url: "parent=340102001000" in url)
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    assert page.locator("#league tbody tr").count() == 2
+    assert "period=2026Q4" in page.url and SATISFIED in page.url
+
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert "340102001001" in text and "340102001002" in text
+
+    page.goto(f"/dashboards/assessments/{scheme.pk}/")
+    assert page.locator("#assessment-results tbody tr").count() == 1
+    assert "100.00" in page.locator("#assessment-results").inner_text()
+    screenshot(page, "dashboards-assessment-desktop")
+    assert page.js_errors == []
+
+    phone = phone_page
+    login(phone, "district_officer")
+    phone.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    phone.wait_for_selector("#dash-map[data-painted='1']")
+    phone.wait_for_timeout(500)
+    screenshot(phone, "dashboards-league-phone")
+    phone.goto("/dashboards/?period=2026-11")
+    screenshot(phone, "dashboards-overview-phone")
+    assert phone.js_errors == []

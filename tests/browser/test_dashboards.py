@@ -3,6 +3,8 @@ drill-down by clicking the map, CSV export, then the assessment results (390x844
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dashboards import assessment
@@ -77,7 +79,7 @@ def test_a_district_officer_ranks_drills_down_exports_and_reads_the_assessment(
 
     with page.expect_download() as download:
         page.click("#export-csv")
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "340102001001" in text and "340102001002" in text
 
     page.goto(f"/dashboards/assessments/{scheme.pk}/")

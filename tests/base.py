@@ -114,3 +114,11 @@ def api_client(user: User | None = None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+def reset_broker_connections(app) -> None:
+    """Drop Celery's pooled broker connections so the next send connects to ``broker_url`` anew."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None

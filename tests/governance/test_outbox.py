@@ -40,16 +40,18 @@ def test_a_rolled_back_transaction_leaves_no_message():
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_the_message_waits_and_the_relay_delivers_it(real_celery, redis_url):
+    from tests.base import reset_broker_connections
+
     real_celery.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
     try:
-        real_celery.pool.force_close_all()
+        reset_broker_connections(real_celery)
         with transaction.atomic():
             outbox.enqueue("tests.outbox_probe", incident=3)
         message = OutboxMessage.objects.get()
         assert message.sent_at is None and message.attempts == 1 and message.last_error
     finally:
         real_celery.conf.broker_url = redis_url
-        real_celery.pool.force_close_all()
+        reset_broker_connections(real_celery)
     real_celery.conf.task_always_eager = True  # deliver in-process so the test can see it
     assert outbox.relay() == 1
     assert delivered == [{"incident": 3}]

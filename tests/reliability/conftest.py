@@ -1,0 +1,89 @@
+"""Fault-injection fixtures: a private Redis this test suite may stop and start at will (the shared
+one on 6379 is never touched)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from tests.base import reset_broker_connections
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self, tmp_path) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("fault tests need redis-server on the PATH (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def queue_length(self, queue: str = "celery") -> int:
+        import redis
+
+        return redis.Redis.from_url(self.url).llen(queue)
+
+    def queued_tasks(self, queue: str = "celery") -> list[str]:
+        import json
+
+        import redis
+
+        raw = redis.Redis.from_url(self.url).lrange(queue, 0, -1)
+        return [json.loads(item)["headers"]["task"] for item in raw]
+
+
+@pytest.fixture
+def private_redis(tmp_path, real_celery):
+    """A Redis of our own, used as the Celery broker for the duration of the test."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    previous = real_celery.conf.broker_url
+    real_celery.conf.broker_url = server.url
+    reset_broker_connections(real_celery)
+    yield server
+    server.stop()
+    real_celery.conf.broker_url = previous
+    reset_broker_connections(real_celery)

@@ -1,0 +1,36 @@
+"""The demo assessment: schemes scored from the demo's rolled-up values, every kind of entry present."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+
+from dashboards import assessment_demo, demo
+from dashboards.assessment_models import Adjustment, AssessmentResult, AssessmentScheme, VetoEvent
+from governance import demo as demo_city
+from tests.dashboards import stats_data
+
+
+@pytest.mark.django_db
+def test_the_demo_scores_districts_this_and_last_year_with_entries_of_every_kind(monkeypatch):
+    stats_data.only(monkeypatch)
+    city = demo_city.build_city("small", seed=3)
+    demo_city.create_demo_users(city, with_passwords=False)
+    out = io.StringIO()
+    demo.seed(demo=city, rng=random.Random(1), scale="small", months=15, stdout=out)
+    assessment_demo.seed(demo=city, rng=random.Random(1), scale="small", months=15, stdout=out)
+    schemes = list(AssessmentScheme.objects.order_by("year", "level"))
+    assert len(schemes) == 3
+    for scheme in schemes:
+        assert sum(i.max_points for i in scheme.items.all()) == 100
+    this_year = AssessmentScheme.objects.get(year=schemes[-1].year, level="district")
+    results = list(AssessmentResult.objects.filter(run=this_year.published_run))
+    assert len(results) == len(city.districts)
+    assert len({r.total for r in results}) > 1  # true differences between districts
+    assert any(r.vetoed and r.grade == "fail" for r in results)
+    assert all(r.previous_rank is not None for r in results)  # last year's scheme was published
+    assert Adjustment.objects.filter(kind="bonus").exists() and VetoEvent.objects.count() == 1
+    assessment_demo.seed(demo=city, rng=random.Random(1), scale="small", months=15, stdout=out)
+    assert AssessmentScheme.objects.count() == 3  # idempotent

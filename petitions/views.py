@@ -161,7 +161,15 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "petitioners": list(petition.petitioners.all()),
         "masked_only": sees_masked_only(user, petition),
         "can_reveal": may_reveal(user, petition),
-        "actions": [(a, ACTION_LABELS[a]) for a in allowed_actions(user, petition)],
+        "actions": [
+            (
+                a,
+                _("request a re-review")
+                if a == "request_review" and petition.status == "reviewed"
+                else ACTION_LABELS[a],
+            )
+            for a in allowed_actions(user, petition)
+        ],
         "departments": list(selectors.routing_departments(user, petition))
         if petition.status == "registered"
         else [],

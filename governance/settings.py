@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "grids.models.Incident.Status",
         "IncidentKindEnum": "grids.models.Incident.Kind",
         "IncidentLevelEnum": "grids.models.Level",
+        "DisputeStatusEnum": "mediation.models.DisputeCase.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

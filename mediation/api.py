@@ -174,7 +174,11 @@ class DisputeTransitionApi(APIView):
         agreement_effective_on = serializers.DateField(required=False, allow_null=True)
         applied_on = serializers.DateField(required=False, help_text="apply_confirmation")
         result = serializers.ChoiceField(choices=["confirmed", "rejected"], required=False)
-        performance = serializers.ChoiceField(choices=DisputeCase.FollowUp.choices, required=False)
+        # A plain string (validated by the model): a second enum of the follow-up choices would give
+        # the same choice set two names in the schema.
+        performance = serializers.CharField(
+            required=False, help_text="follow_up: performed, partly or not_performed"
+        )
         escalation_prevented = serializers.BooleanField(required=False)
         escalation_persons = serializers.IntegerField(required=False, min_value=0)
         group_defused = serializers.BooleanField(required=False)

@@ -51,12 +51,6 @@ def parties(**over):
     return rows
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The cast's users get real PBKDF2 hashes (~0.3 s each); these tests never measure hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def med(cast):
     m = SimpleNamespace(cast=cast)

@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("trends/", views.trends, name="dashboards-trends"),
     path("assessments/", views.assessments, name="dashboards-assessments"),
     path("assessments/<int:pk>/", views.assessment_results, name="dashboards-assessment"),
+    path("assessments/<int:pk>/entries/", views.assessment_entries, name="dashboards-assessment-entries"),
     path("assessments/<int:pk>/action/", views.assessment_action, name="dashboards-assessment-action"),
 ]
 

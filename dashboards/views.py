@@ -12,10 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboards import assessment, exports, ranking
-from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentRun, AssessmentScheme
+from dashboards import assessment, exports, forms, ranking
+from dashboards.assessment_models import (
+    Adjustment,
+    AssessmentItem,
+    AssessmentResult,
+    AssessmentRun,
+    AssessmentScheme,
+    VetoEvent,
+)
 from dashboards.models import IndicatorValue
 from governance.access import get_visible_or_404
 from governance.models import Area
@@ -334,3 +341,100 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied(err.message) from None
         return _bad(request, BadParameter(getattr(err, "field", "action"), err.message))
     return redirect("dashboards-assessment", pk=scheme.pk)
+
+
+ENTRY_FORMS = {"manual": forms.ManualScoreForm, "adjustment": forms.AdjustmentForm, "veto": forms.VetoForm}
+
+
+def _entry_context(scheme: AssessmentScheme, bound: dict | None = None) -> dict:
+    context = {
+        name: (bound or {}).get(name) or cls(scheme=scheme, prefix=name) for name, cls in ENTRY_FORMS.items()
+    }
+    context["pending"] = (
+        Adjustment.objects.filter(scheme=scheme, status=Adjustment.Status.PENDING)
+        .select_related("area", "item", "entered_by")
+        .order_by("entered_at")
+    )
+    context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related("area", "decided_by")
+    context["scheme"] = scheme
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand scores with evidence, deductions and bonuses, their approval, and vetoes (managers)."""
+    scheme = get_visible_or_404(
+        AssessmentScheme.objects.visible_to(request.user).select_related("area"), pk=pk
+    )
+    if not assessment.can_manage(request.user, scheme):
+        raise PermissionDenied(_("Only staff of the assessing area may change this assessment."))
+    if request.method == "GET":
+        return render(request, "dashboards/assessment_entries.html", _entry_context(scheme))
+    which = request.POST.get("form", "")
+    try:
+        if which == "decide":
+            decide = forms.DecideForm(request.POST)
+            if not decide.is_valid():
+                raise BadParameter("adjustment", _("Choose an adjustment and a decision."))
+            adjustment = Adjustment.objects.filter(
+                scheme=scheme, pk=decide.cleaned_data["adjustment"]
+            ).first()
+            if adjustment is None:
+                raise BadParameter("adjustment", _("This scheme has no such adjustment."))
+            assessment.adjustment_decide(
+                adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
+            )
+            return redirect("dashboards-assessment-entries", pk=scheme.pk)
+        if which not in ENTRY_FORMS:
+            raise BadParameter("form", _("Unknown form."))
+        form = ENTRY_FORMS[which](request.POST, request.FILES, scheme=scheme, prefix=which)
+        if not form.is_valid():
+            return render(
+                request,
+                "dashboards/assessment_entries.html",
+                _entry_context(scheme, {which: form}),
+                status=400,
+            )
+        data = form.cleaned_data
+        if which == "manual":
+            assessment.manual_score_enter(
+                item=data["item"],
+                area=data["area"],
+                points=data["points"],
+                evidence=data["evidence"],
+                note=data["note"],
+                actor=request.user,
+            )
+        elif which == "adjustment":
+            assessment.adjustment_enter(
+                scheme=scheme,
+                area=data["area"],
+                kind=data["kind"],
+                reason=data["reason"],
+                actor=request.user,
+                item=data["item"],
+                negative_entry=data["negative_entry"],
+                occurrences=data["occurrences"] or 1,
+                points=data["points"],
+            )
+        else:
+            assessment.veto_record(scheme=scheme, area=data["area"], event=data["event"], actor=request.user)
+    except BadParameter as err:
+        return _bad(request, err)
+    except WorkflowError as err:
+        if err.status_code == 403:
+            raise PermissionDenied(err.message) from None
+        form = ENTRY_FORMS.get(which)
+        if form is not None:
+            bound = form(request.POST, request.FILES, scheme=scheme, prefix=which)
+            bound.is_valid()
+            bound.add_error(None, f"{getattr(err, 'field', '')}: {err.message}")
+            return render(
+                request,
+                "dashboards/assessment_entries.html",
+                _entry_context(scheme, {which: bound}),
+                status=400,
+            )
+        return _bad(request, BadParameter(getattr(err, "field", "form"), err.message))
+    return redirect("dashboards-assessment-entries", pk=scheme.pk)

@@ -1,0 +1,76 @@
+"""Forms of the assessment entry page (validation only; the services in dashboards/assessment.py write)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, NegativeListEntry
+from governance.models import Area
+
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def assessed_areas(scheme: AssessmentScheme):
+    return Area.objects.filter(parent=scheme.area, level=scheme.level).order_by("code")
+
+
+class _SchemeForm(forms.Form):
+    def __init__(self, *args, scheme: AssessmentScheme, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        if "area" in self.fields:
+            self.fields["area"].queryset = assessed_areas(scheme)
+
+
+class ManualScoreForm(_SchemeForm):
+    item = forms.ModelChoiceField(queryset=AssessmentItem.objects.none(), label=_("Item"))
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    points = forms.DecimalField(label=_("Points"), min_value=Decimal("0"), max_digits=7, decimal_places=2)
+    evidence = forms.FileField(label=_("Evidence"))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = self.scheme.items.filter(method=AssessmentItem.Method.MANUAL)
+
+    def clean_evidence(self):
+        evidence = self.cleaned_data["evidence"]
+        if evidence.size > MAX_EVIDENCE_BYTES:
+            raise forms.ValidationError(_("The evidence file is larger than 20 MB."))
+        return evidence
+
+
+class AdjustmentForm(_SchemeForm):
+    kind = forms.ChoiceField(choices=Adjustment.Kind.choices, label=_("Kind"))
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    negative_entry = forms.ModelChoiceField(
+        queryset=NegativeListEntry.objects.none(), required=False, label=_("Negative-list entry")
+    )
+    occurrences = forms.IntegerField(min_value=1, initial=1, required=False, label=_("Occurrences"))
+    item = forms.ModelChoiceField(
+        queryset=AssessmentItem.objects.none(), required=False, label=_("Item (bonus)")
+    )
+    points = forms.DecimalField(
+        min_value=Decimal("0.01"), max_digits=7, decimal_places=2, required=False, label=_("Points (bonus)")
+    )
+    reason = forms.CharField(max_length=500, label=_("Reason"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["negative_entry"].queryset = self.scheme.negative_list.all()
+        self.fields["item"].queryset = self.scheme.items.all()
+
+
+class DecideForm(forms.Form):
+    adjustment = forms.IntegerField()
+    approve = forms.TypedChoiceField(
+        choices=[("1", _("approve")), ("0", _("reject"))], coerce=lambda v: v == "1"
+    )
+
+
+class VetoForm(_SchemeForm):
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    event = forms.CharField(max_length=500, label=_("Event"))

@@ -1,0 +1,98 @@
+"""The assessment entry page: hand scores with evidence, adjustments and their approval, vetoes."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from dashboards.assessment_models import Adjustment, AssessmentScheme, ManualScore, VetoEvent
+from governance.models import AuditEntry, Role
+from tests.base import make_user
+from tests.dashboards import assessment_data
+
+
+@pytest.fixture
+def data(cast):
+    assessment_data.build(cast)
+    cast.city_officer = make_user("city_officer", Role.HANDLER, cast.city)
+    cast.city_officer_2 = make_user("city_officer_2", Role.HANDLER, cast.city)
+    cast.url = f"/dashboards/assessments/{cast.scheme.pk}/entries/"
+    return cast
+
+
+def test_a_manager_enters_a_hand_score_with_evidence(client, data):
+    client.force_login(data.city_officer)
+    assert client.get(data.url).status_code == 200
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340102000000",
+            "manual-points": "17.5",
+            "manual-evidence": SimpleUploadedFile("ledger.pdf", b"%PDF-1.4"),
+        },
+    )
+    assert response.status_code == 302
+    score = ManualScore.objects.get()
+    assert score.points == D("17.50") and score.evidence.name.endswith(".pdf")
+    assert AuditEntry.objects.filter(action="assessment.manual_score").count() == 1
+
+
+def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothing_saved(client, data):
+    client.force_login(data.city_officer)
+    base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}
+    response = client.post(data.url, {**base, "manual-points": "5"})
+    assert response.status_code == 400 and "evidence" in response.context["manual"].errors
+    response = client.post(
+        data.url, {**base, "manual-points": "25", "manual-evidence": SimpleUploadedFile("e.pdf", b"%PDF")}
+    )
+    assert response.status_code == 400 and "points" in response.content.decode()
+    assert ManualScore.objects.count() == 0
+
+
+def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
+    client.force_login(data.city_officer)
+    entry = data.scheme.negative_list.get()
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "deduction",
+            "adjustment-area": "340103000000",
+            "adjustment-negative_entry": entry.pk,
+            "adjustment-occurrences": "2",
+            "adjustment-reason": "两起重大事件",
+        },
+    )
+    assert response.status_code == 302
+    adj = Adjustment.objects.get()
+    assert client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"}).status_code == 403
+    client.force_login(data.city_officer_2)
+    assert "两起重大事件" in client.get(data.url).content.decode()
+    client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"})
+    adj.refresh_from_db()
+    assert adj.status == "approved" and adj.approved_by == data.city_officer_2
+
+
+def test_a_veto_from_the_page_needs_district_level(client, data):
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.district_a, level="street"
+    )
+    url = f"/dashboards/assessments/{street_scheme.pk}/entries/"
+    client.force_login(data.district_officer)
+    response = client.post(url, {"form": "veto", "veto-area": "340102001000", "veto-event": "重大事故"})
+    assert response.status_code == 302 and VetoEvent.objects.count() == 1
+    response = client.post(url, {"form": "veto", "veto-area": "340102001000", "veto-event": ""})
+    assert response.status_code == 400 and VetoEvent.objects.count() == 1
+
+
+def test_analysts_and_outsiders_cannot_use_the_entry_page(client, data):
+    client.force_login(data.analyst)
+    assert client.get(data.url).status_code == 403
+    client.force_login(data.outsider)
+    assert client.get(data.url).status_code == 404
+    client.force_login(data.city_officer)
+    assert client.post(data.url, {"form": "sing"}).status_code == 400

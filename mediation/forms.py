@@ -158,10 +158,10 @@ class IncidentConvertForm(forms.Form):
         to_field_name="code",
         empty_label=_("Choose a category"),
     )
-    organisation = forms.ChoiceField(label=_("Organisation that takes the case"), required=False)
+    organisation = forms.ChoiceField(label=_("Organisation that takes the case"))
 
     def __init__(self, *args, organisations=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", _("— decided at intake —"))] + [
+        self.fields["organisation"].choices = [("", _("Choose the organisation"))] + [
             (str(o.pk), f"{o.name} · {o.area.name}") for o in organisations
         ]

@@ -71,7 +71,7 @@ def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation |
     return area
 
 
-def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation | None:
+def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
     """The organisation that receives the case. A mediator registers for their own organisation (the
     only one, or the one named); a handler may name any active organisation or leave it open."""
     mine = member_organisation_ids(actor)
@@ -80,7 +80,8 @@ def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation | No
             return MediationOrganisation.objects.select_related("area").get(pk=next(iter(mine)))
         if len(mine) > 1:
             raise ValidationError({"organisation": [_("Choose which of your organisations takes the case.")]})
-        return None
+        # A referral must land somewhere: an organisation-less case would be seen by no mediator.
+        raise ValidationError({"organisation": [_("Choose the organisation that takes the case.")]})
     org_id = value.pk if isinstance(value, MediationOrganisation) else value
     org = (
         MediationOrganisation.objects.filter(pk=org_id, is_active=True).select_related("area").first()

@@ -74,6 +74,16 @@ def test_an_area_outside_the_scope_is_refused(med):
     assert response.status_code == 400 and "area" in response.json()["errors"]
 
 
+def test_a_handler_referring_a_case_must_name_the_organisation(med):
+    client = api_client(med.cast.street_handler)
+    response = client.post("/api/v1/disputes/", _payload(med.cast, source="police"), format="json")
+    assert response.status_code == 400 and "organisation" in response.json()["errors"]
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, source="police", organisation=med.org_x.pk), format="json"
+    )
+    assert response.status_code == 201 and response.json()["organisation"] == med.org_x.pk
+
+
 def test_an_analyst_may_not_register(med):
     response = api_client(med.cast.analyst).post("/api/v1/disputes/", _payload(med.cast), format="json")
     assert response.status_code == 403

@@ -51,8 +51,12 @@ def test_two_simultaneous_conversions_of_one_incident_create_one_case(postgres, 
         actor=med.cast.worker_a, category="dispute", description="两户争吵", grid=med.cast.grid_a.code
     )
     results = _race(
-        lambda: services.dispute_from_incident(actor=med.cast.community_handler, incident=incident),
-        lambda: services.dispute_from_incident(actor=med.cast.street_handler, incident=incident),
+        lambda: services.dispute_from_incident(
+            actor=med.cast.community_handler, incident=incident, organisation=med.org_x.pk
+        ),
+        lambda: services.dispute_from_incident(
+            actor=med.cast.street_handler, incident=incident, organisation=med.org_x.pk
+        ),
     )
     assert DisputeCase.objects.filter(incident=incident).count() == 1
     assert sum(isinstance(r, DisputeCase) for r in results) == 1

@@ -168,3 +168,27 @@ def test_the_home_page_shows_the_petition_sections(client, pet):
     assert "Waiting to be routed" in client.get("/").content.decode()
     client.force_login(pet.cast.department_user)
     assert "Petitions routed to my department" in client.get("/").content.decode()
+
+
+def test_the_petition_page_runs_a_constant_number_of_queries(client, pet, django_assert_max_num_queries):
+    petition = pet.replied()
+    client.force_login(pet.cast.petition_officer)
+    client.get(f"/petitions/{petition.code}/")  # warm the session and the calendar cache
+    with django_assert_max_num_queries(14) as first:
+        assert client.get(f"/petitions/{petition.code}/").status_code == 200
+    for _i in range(5):
+        petition.transition(action="evaluate", actor=pet.cast.petition_officer, evaluation="satisfied")
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert client.get(f"/petitions/{petition.code}/").status_code == 200
+
+
+def test_the_complained_unit_sees_no_names_in_its_list(client, pet):
+    petition = pet.register(complained=True)
+    client.force_login(pet.urban_user)
+    html = client.get("/petitions/").content.decode()
+    assert petition.code in html and "王**" not in html
+
+
+def test_the_repeat_check_is_for_petition_officers_only(client, pet):
+    client.force_login(pet.cast.department_user)
+    assert client.post("/petitions/new/repeats/", {"category": "urban"}).status_code == 403

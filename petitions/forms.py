@@ -13,7 +13,7 @@ from petitions.models import MAX_GROUP_REPRESENTATIVES, WORKFLOW, Category, Peti
 
 PERSON_FIELDS = ("name", "id_number", "phone", "address")
 PERSON_LABELS = {
-    "name": _("Name"),
+    "name": _("Full name"),
     "id_number": _("ID number"),
     "phone": _("Phone"),
     "address": _("Address"),

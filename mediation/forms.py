@@ -165,3 +165,13 @@ class IncidentConvertForm(forms.Form):
         self.fields["organisation"].choices = [("", _("Choose the organisation"))] + [
             (str(o.pk), f"{o.name} · {o.area.name}") for o in organisations
         ]
+
+
+class PartyForm(forms.Form):
+    """Completing or correcting a party: blank fields keep the stored value."""
+
+    role = forms.ChoiceField(required=False, choices=[("", "")] + DisputeParty.PartyRole.choices)
+    name = forms.CharField(required=False, max_length=100)
+    id_number = forms.CharField(required=False, max_length=18)
+    phone = forms.CharField(required=False, max_length=20)
+    address = forms.CharField(required=False, max_length=300)

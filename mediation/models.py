@@ -732,6 +732,7 @@ WORKFLOW = Workflow(
 
 ACTION_LABELS = {
     "register": _("register"),
+    "update_party": _("update a party"),
     "accept": _("accept"),
     "decline": _("decline"),
     "transfer": _("transfer"),

@@ -407,3 +407,50 @@ def party_reveal(
         "phone": party.phone,
         "address": party.address,
     }
+
+
+@transaction.atomic
+def dispute_party_update(
+    *, case: DisputeCase, party: DisputeParty, actor: User, **changes: str
+) -> DisputeParty:
+    """Complete or correct a party's details while the case is open (e.g. the placeholders of a case
+    converted from a grid incident). Only those who may see the data may change it; blank values keep
+    what is stored. The change is an event on the case's timeline (without the data itself)."""
+    if party.case_id != case.pk:
+        raise PermissionDenied(_("This person is not a party to the case."))
+    if not may_reveal(actor, case):
+        raise PermissionDenied(
+            _("Only the assigned mediator and the organisation head may change parties' personal data.")
+        )
+    if not case.is_open:
+        raise ValidationError({"__all__": [_("The case is concluded: its parties can no longer change.")]})
+    given = {k: (v or "").strip() for k, v in changes.items() if k in ("role", *DisputeParty.PERSONAL_FIELDS)}
+    given = {k: v for k, v in given.items() if v}
+    if not given:
+        raise ValidationError({"name": [_("Enter what should change.")]})
+    row = {"role": party.role, "name": party.name, **given}
+    if "id_number" not in given:
+        row["id_number"] = ""  # unchanged: not re-validated (it was validated when stored)
+    if "phone" not in given:
+        row["phone"] = ""
+    cleaned, errors = _clean_parties([row, {"role": "respondent", "name": "-"}])
+    errors = {k.replace("parties[0].", ""): v for k, v in errors.items() if k.startswith("parties[0]")}
+    if errors:
+        raise ValidationError(errors)
+    new = cleaned[0]
+    for field in given:
+        setattr(party, field, getattr(new, field))
+    if "id_number" in given:
+        party.id_hash = new.id_hash
+    party.save(update_fields=sorted({*given, *(["id_hash"] if "id_number" in given else [])}))
+    DisputeEvent.objects.create(
+        case=case,
+        actor=actor,
+        action="update_party",
+        from_status=case.status,
+        to_status=case.status,
+        note=str(party.get_role_display()),
+        organisation_id=case.organisation_id,
+        data={"party": party.pk, "fields": sorted(given)},
+    )
+    return party

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<str:code>/act/", views.case_act, name="mediation-act"),
     path("cases/<str:code>/sessions/", views.case_session, name="mediation-session"),
     path("cases/<str:code>/parties/<int:party_id>/reveal/", views.party_reveal, name="mediation-reveal"),
+    path("cases/<str:code>/parties/<int:party_id>/edit/", views.party_edit, name="mediation-party-edit"),
     path("cases/<str:code>/agreement/", views.agreement_print, name="mediation-agreement"),
     path("organisations/<int:pk>/", views.organisation_page, name="mediation-organisation"),
     path("from-incident/<str:incident_code>/", views.from_incident, name="mediation-from-incident"),

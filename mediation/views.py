@@ -22,11 +22,19 @@ from governance.services import client_ip
 from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
-from mediation.forms import ActionForm, IncidentConvertForm, RegisterForm, RevealForm, SessionForm
+from mediation.forms import (
+    ActionForm,
+    IncidentConvertForm,
+    PartyForm,
+    RegisterForm,
+    RevealForm,
+    SessionForm,
+)
 from mediation.models import (
     ACTION_LABELS,
     CONFIRMATION_WARN_DAYS,
     DisputeCase,
+    DisputeParty,
     MediationOrganisation,
     allowed_actions,
     head_organisation_ids,
@@ -172,6 +180,7 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
     return {
         "case": case,
         "parties": list(case.parties.all()),
+        "party_roles": DisputeParty.PartyRole.choices,
         "events": list(selectors.dispute_events(case)),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
@@ -291,6 +300,24 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
         # htmx swaps only 2xx answers: the row carries its own error message.
         return render(request, "mediation/_party.html", context)
     return render(request, "mediation/reveal.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
+    case = selectors.dispute_get_for_user(request.user, code, write=True)
+    party = get_visible_or_404(case.parties.all(), pk=party_id)
+    form = PartyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+    else:
+        try:
+            services.dispute_party_update(case=case, party=party, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+        else:
+            messages.success(request, _("The party's details were updated."))
+    return redirect("mediation-case", code=case.code)
 
 
 @login_required

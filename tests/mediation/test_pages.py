@@ -240,3 +240,26 @@ def test_only_dispute_incidents_convert_and_outsiders_get_404(client, med):
     assert (
         _login(client, med.cast.outsider).get(f"/mediation/from-incident/{incident.code}/").status_code == 404
     )
+
+
+def test_the_mediator_completes_the_placeholder_parties_of_a_converted_incident(
+    client, med, dispute_incident
+):
+    from mediation import services
+
+    case = services.dispute_from_incident(
+        actor=med.cast.community_handler, incident=dispute_incident, organisation=med.org_x.pk
+    )
+    case.transition(action="accept", actor=med.cast.mediator)
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/edit/"
+    _login(client, med.cast.mediator)
+    client.post(url, {"name": "王小二", "id_number": "110105194912310021"})
+    party.refresh_from_db()
+    assert party.name != "王小二"  # a wrong check digit: nothing saved
+    client.post(url, {"name": "王小二", "id_number": "11010519491231002X", "phone": "13800001111"})
+    party.refresh_from_db()
+    assert (party.name, party.id_number, party.phone) == ("王小二", "11010519491231002X", "13800001111")
+    assert party.id_hash and case.events.filter(action="update_party").exists()
+    assert _login(client, med.cast.street_handler).post(url, {"name": "x"}).status_code == 403
+    assert _login(client, med.mediator_y).post(url, {"name": "x"}).status_code == 404

@@ -223,6 +223,9 @@ def test_a_dispute_incident_becomes_a_case_in_one_step_linked_both_ways(client, 
         dispute_incident.code,
     )
     assert dispute_for_incident(dispute_incident) == case
+    # The incident page shows where its dispute went.
+    incident_page = client.get(f"/grids/incidents/{dispute_incident.code}/").content.decode()
+    assert f"Now mediation case {case.code}" in incident_page
     # A second conversion goes to the existing case instead of creating another.
     again = client.post(f"/mediation/from-incident/{dispute_incident.code}/", {"category": "neighbours"})
     assert again.status_code == 302 and again["Location"].endswith(f"/mediation/cases/{case.code}/")

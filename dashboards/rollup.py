@@ -171,7 +171,7 @@ def plan(*, full: bool, since: dt.date | None) -> _Plan:
     if full or previous is None or previous.config_hash != config_hash():
         return _Plan(full=True, months=[])
     now = current_month()
-    recent = max(1, int(getattr(settings, "ROLLUP_RECENT_MONTHS", 3)))
+    recent = max(1, int(getattr(settings, "ROLLUP_RECENT_MONTHS", 2)))
     months = {_add_months(now, -i) for i in range(recent)}
     if since is not None:
         m = since.replace(day=1)
@@ -243,6 +243,13 @@ def run_rollup(
     try:
         with transaction.atomic():
             sql = _Sql(connection.cursor())
+            if connection.vendor == "postgresql":
+                # Aggregates of millions of records: hash them in memory, and skip JIT compilation
+                # (seconds per statement for plans that run once). Both end with the transaction.
+                sql(
+                    "SELECT set_config('work_mem', %s, true)", [getattr(settings, "ROLLUP_WORK_MEM", "256MB")]
+                )
+                sql("SET LOCAL jit = off")
             warnings: list[str] = []
             rows, months, periods = _execute(run, the_plan, sql, warnings)
     except BaseException as exc:
@@ -319,7 +326,7 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
 
 
 def _sync_definitions(specs, sql: _Sql) -> None:
-    sql.clear(IndicatorDefinition)
+    sql(f"DELETE FROM {_t(IndicatorDefinition)}")
     for spec in specs:
         sql(
             f"INSERT INTO {_t(IndicatorDefinition)} (code, unit, direction, factor, min_sample, last_denominator) "
@@ -362,12 +369,21 @@ def _refresh_source(spec, start: dt.date, end: dt.date, months: list[str] | None
         )
         where += f" AND s.month IN ({marks})"
         params += months
-    sql(
-        f"INSERT INTO {_t(MonthlyFact)} (indicator, area_id, month, numerator, denominator) "
-        f"SELECT %s, s.area_id, s.month, COALESCE(SUM(s.numerator), 0), COALESCE(SUM(s.denominator), 0) "
-        f"FROM ({source_sql}) s WHERE {where} GROUP BY s.area_id, s.month",
-        params,
+    select = (
+        "SELECT %s AS indicator, s.area_id, s.month, COALESCE(SUM(s.numerator), 0) AS numerator, "
+        f"COALESCE(SUM(s.denominator), 0) AS denominator FROM ({source_sql}) s WHERE {where} "
+        "GROUP BY s.area_id, s.month"
     )
+    columns = "(indicator, area_id, month, numerator, denominator)"
+    if connection.vendor == "postgresql":
+        # PostgreSQL never scans in parallel for INSERT ... SELECT, but does for CREATE TABLE AS: the
+        # big scan runs on all cores into a small aggregated table, which is then inserted.
+        sql("DROP TABLE IF EXISTS dashboards_rollup_source")
+        sql(f"CREATE TEMPORARY TABLE dashboards_rollup_source ON COMMIT DROP AS {select}", params)
+        sql(f"INSERT INTO {_t(MonthlyFact)} {columns} SELECT * FROM dashboards_rollup_source")
+        sql("DROP TABLE dashboards_rollup_source")
+    else:
+        sql(f"INSERT INTO {_t(MonthlyFact)} {columns} {select}", params)
 
 
 def _build_closure(sql: _Sql) -> None:
@@ -492,7 +508,9 @@ def _compute_values(run: RollupRun, sql: _Sql) -> int:
         f"LEFT JOIN {RANKED} p1 ON {key.format(a='p1', col='previous')} "
         f"LEFT JOIN {iv} p2 ON {key.format(a='p2', col='previous')} "
         f"LEFT JOIN {RANKED} y1 ON {key.format(a='y1', col='last_year')} "
-        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')}",
+        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')} "
+        # In key order: the unique and ranking indexes then fill page after page.
+        "ORDER BY r.indicator, r.period, r.area_id",
         [run.pk],
     )
     sql(f"DROP TABLE {RANKED}")

@@ -62,6 +62,7 @@ class PetitionSerializer(serializers.ModelSerializer):
 
 class PetitionDetailSerializer(PetitionSerializer):
     actions = serializers.SerializerMethodField()
+    likely_repeats = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
 
     class Meta(PetitionSerializer.Meta):
@@ -70,13 +71,19 @@ class PetitionDetailSerializer(PetitionSerializer):
             "registered_at", "routed_at", "redirect_route", "accepted_at", "extension_reason",
             "replied_at", "reply_opinion", "reply_text", "evaluation", "evaluated_at",
             "review_requested_at", "reviewed_at", "review_decision", "re_review_requested_at",
-            "re_reviewed_at", "re_review_decision", "closed_at", "actions", "events",
+            "re_reviewed_at", "re_review_decision", "closed_at", "actions", "likely_repeats", "events",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_actions(self, obj: Petition) -> list[str]:
         """The actions the requesting user may take now."""
         return allowed_actions(self.context["request"].user, obj)
+
+    def get_likely_repeats(self, obj: Petition) -> list[str]:
+        """For the office, numbers of earlier petitions this one likely repeats (to link_repeat)."""
+        if "link_repeat" not in allowed_actions(self.context["request"].user, obj):
+            return []
+        return list(services.likely_repeats_of(obj).values_list("code", flat=True)[:10])
 
     @extend_schema_field(
         inline_serializer(
@@ -186,6 +193,9 @@ class PetitionTransitionApi(APIView):
         evaluation = serializers.ChoiceField(choices=Petition.Evaluation.choices, required=False)
         decision = serializers.ChoiceField(
             choices=Petition.Decision.choices, required=False, help_text="decide_review / decide_re_review"
+        )
+        repeat_of = serializers.CharField(
+            required=False, max_length=20, help_text="link_repeat: number of the earlier petition"
         )
 
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})

@@ -110,6 +110,7 @@ class ActionForm(forms.Form):
     text = forms.CharField(required=False)
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
     decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])
+    repeat_of = forms.CharField(required=False, max_length=20)
 
     FIELDS_BY_ACTION = {
         "assign": ["department"],
@@ -119,6 +120,7 @@ class ActionForm(forms.Form):
         "evaluate": ["evaluation"],
         "decide_review": ["decision"],
         "decide_re_review": ["decision"],
+        "link_repeat": ["repeat_of"],
     }
 
     def action_fields(self) -> dict[str, Any]:

@@ -537,6 +537,20 @@ class Petition(models.Model):
         )
         data.update(decision=decision, on_time=now <= self.re_review_due_at)
 
+    def _do_link_repeat(self, *, now, actor, note, changed, data, repeat_of=None, **_):
+        """Confirm a likely repeat found after registration: only a real match (same person by
+        hash, same category and area, earlier, open or recent) may be linked."""
+        from petitions.services import likely_repeats_of
+
+        if self.repeat_of_id:
+            raise ActionInvalid("repeat_of", gettext("This petition is already linked as a repeat."))
+        code = repeat_of.code if isinstance(repeat_of, Petition) else str(repeat_of or "")
+        earlier = likely_repeats_of(self, now=now).filter(code=code).first() if code else None
+        if earlier is None:
+            raise ActionInvalid("repeat_of", gettext("That petition is not a likely repeat of this one."))
+        self._set(changed, repeat_of=earlier, is_repeat=True)
+        data.update(repeat_of=earlier.code)
+
     def _do_close(self, *, now, actor, note, changed, data, **_):
         self._set(changed, closed_at=now)
 
@@ -601,6 +615,7 @@ WORKFLOW = Workflow(
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
         Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
+        Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
     ],
     labels={
         "assign": "route to a department",
@@ -615,6 +630,7 @@ WORKFLOW = Workflow(
         "decide_review": "decide the review",
         "decide_re_review": "decide the re-review",
         "close": "close",
+        "link_repeat": "link as a repeat",
     },
 )
 
@@ -636,6 +652,7 @@ ACTION_LABELS = {
     "decide_review": _("decide the review"),
     "decide_re_review": _("decide the re-review"),
     "close": _("close"),
+    "link_repeat": _("link as a repeat"),
 }
 
 
@@ -658,6 +675,8 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
     out = []
     for t in WORKFLOW.available(petition.status):
         if t.action == "extend" and petition.extended_days:
+            continue
+        if t.action == "link_repeat" and petition.repeat_of_id:
             continue
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue

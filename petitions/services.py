@@ -119,6 +119,19 @@ def likely_repeats(
     return qs
 
 
+def likely_repeats_of(petition: Petition, *, now: dt.datetime | None = None) -> QuerySet[Petition]:
+    """Likely repeats for a registered petition: earlier ones by the same people (hash match)."""
+    hashes = list(petition.petitioners.values_list("id_hash", "phone_hash"))
+    return likely_repeats(
+        category=petition.category,
+        area=petition.area,
+        id_hashes=[h for h, _p in hashes],
+        phone_hashes=[p for _h, p in hashes],
+        now=now,
+        exclude_pk=petition.pk,
+    ).filter(received_at__lte=petition.received_at)
+
+
 def _resolve_area(value: Any, actor: User) -> Area:
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the area the petition concerns.")]})

@@ -155,6 +155,12 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, petition: Petition) -> dict:
     user = request.user
+    allowed = allowed_actions(user, petition)
+    likely = []
+    if "link_repeat" in allowed:
+        likely = list(services.likely_repeats_of(petition)[:5])
+        if not likely:
+            allowed.remove("link_repeat")
     return {
         "petition": petition,
         "events": list(selectors.petition_events(petition)),
@@ -168,8 +174,9 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
                 if a == "request_review" and petition.status == "reviewed"
                 else ACTION_LABELS[a],
             )
-            for a in allowed_actions(user, petition)
+            for a in allowed
         ],
+        "likely_repeats": likely,
         "departments": list(selectors.routing_departments(user, petition))
         if petition.status == "registered"
         else [],

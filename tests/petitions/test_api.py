@@ -189,3 +189,15 @@ def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     resp = client.post(url, {"reason": "回访核实"}, format="json")
     assert resp.status_code == 200 and resp.json()["id_number"] == ID_1
     assert PersonalDataAccess.objects.get().reason == "回访核实"
+
+
+def test_the_detail_lists_likely_repeats_for_the_office_and_links_one(pet):
+    first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
+    second = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    assert client.get(f"{LIST}{second.code}/").json()["likely_repeats"] == [first.code]
+    resp = client.post(
+        f"{LIST}{second.code}/transition/", {"action": "link_repeat", "repeat_of": first.code}, format="json"
+    )
+    assert resp.status_code == 200 and resp.json()["repeat_of"] == first.code
+    assert client.get(f"{LIST}{second.code}/").json()["likely_repeats"] == []

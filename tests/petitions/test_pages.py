@@ -192,3 +192,17 @@ def test_the_complained_unit_sees_no_names_in_its_list(client, pet):
 def test_the_repeat_check_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.post("/petitions/new/repeats/", {"category": "urban"}).status_code == 403
+
+
+def test_the_petition_page_offers_to_link_a_likely_repeat_only_when_one_exists(client, pet):
+    first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
+    second = pet.register()
+    alone = pet.register(category="labour")
+    client.force_login(pet.cast.petition_officer)
+    assert 'id="action-link_repeat"' not in client.get(f"/petitions/{alone.code}/").content.decode()
+    html = client.get(f"/petitions/{second.code}/").content.decode()
+    assert 'id="action-link_repeat"' in html and first.code in html
+    resp = client.post(f"/petitions/{second.code}/act/", {"action": "link_repeat", "repeat_of": first.code})
+    assert resp.status_code == 302
+    second.refresh_from_db()
+    assert second.repeat_of == first

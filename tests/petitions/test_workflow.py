@@ -187,12 +187,14 @@ FIELDS = {
     "decide_review": {"decision": "changed", "note": "改变原意见"},
     "decide_re_review": {"decision": "upheld", "note": "维持"},
     "close": {},
+    "link_repeat": {"repeat_of": None},  # filled with an earlier matching petition
 }
 
 
 @pytest.mark.parametrize("status", Petition.Status.values)
 def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, status):
     future = timezone.now() + dt.timedelta(days=10)
+    earlier = pet.register(received_at=timezone.now() - dt.timedelta(days=3))
     expected_targets = {
         "assign": "routed", "redirect": "redirected", "accept": "accepted", "decline": "declined",
         "return": "registered", "reply": "replied", "decide_review": "reviewed",
@@ -214,6 +216,8 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
         fields = dict(FIELDS[action])
         if action == "assign":
             fields["department"] = pet.cast.police.pk
+        if action == "link_repeat":
+            fields["repeat_of"] = earlier.code
         if status in transition.sources:
             petition.transition(action=action, actor=pet.cast.admin, **fields)
             if action == "request_review":
@@ -388,3 +392,18 @@ def test_the_unit_complained_about_never_reveals_even_if_the_item_is_routed_ther
         with pytest.raises(PermissionDenied):
             services.petitioner_reveal(petition=petition, petitioner=person, actor=user, reason="想知道")
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_likely_repeat_noticed_after_registration_is_linked_by_the_office(pet):
+    first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
+    second = pet.register()
+    other = pet.register(category="labour")
+    with pytest.raises(ActionInvalid) as exc:
+        second.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=other.code)
+    assert exc.value.field == "repeat_of"
+    with pytest.raises(ActionForbidden):
+        second.transition(action="link_repeat", actor=pet.cast.department_user, repeat_of=first.code)
+    second.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=first.code)
+    assert second.is_repeat and second.repeat_of == first and second.status == "registered"
+    with pytest.raises(ActionInvalid):
+        second.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=first.code)

@@ -253,17 +253,17 @@ def run_rollup(
             warnings: list[str] = []
             rows, months, periods = _execute(run, the_plan, sql, warnings)
     except BaseException as exc:
-        RollupRun.objects.filter(pk=run.pk).update(
+        _finish(
+            run,
             status=RollupRun.Status.FAILED,
-            finished_at=timezone.now(),
             seconds=time.monotonic() - started,
             error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
         raise
-    RollupRun.objects.filter(pk=run.pk).update(
+    _finish(
+        run,
         status=RollupRun.Status.SUCCESS,
-        finished_at=timezone.now(),
         seconds=time.monotonic() - started,
         rows=rows,
         months=months,
@@ -271,8 +271,16 @@ def run_rollup(
         statements=sql.count,
         error="\n".join(warnings),
     )
-    run.refresh_from_db()
     return run
+
+
+def _finish(run: RollupRun, **fields) -> None:
+    """Record the outcome with save(update_fields=...) so that post_save listeners (the assessment
+    scoring queues itself after a successful run) see the finished run."""
+    fields["finished_at"] = timezone.now()
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=list(fields))
 
 
 def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) -> tuple[int, int, int]:

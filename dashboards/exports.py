@@ -83,3 +83,31 @@ def league_xlsx(ctx: dict) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(ctx, "xlsx")}"'
     return response
+
+
+def assessment_csv(scheme, run, items: list, results: list) -> HttpResponse:
+    """The results table of an assessment run: rank, area, total, grade, places, each item, veto."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")]
+    )
+    writer.writerow(
+        [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
+        + [i.name for i in items]
+        + [_("Deductions"), _("Bonus"), _("Veto")]
+    )
+    for r in results:
+        scores = {entry["item"]: entry["score"] for entry in r.items}
+        writer.writerow(
+            [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
+            + [scores.get(i.pk, "") for i in items]
+            + [r.deductions, r.bonus, "; ".join(r.veto_events)]
+        )
+    response = HttpResponse(
+        ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="assessment_{scheme.year}_{scheme.area.code}.csv"'
+    )
+    return response

@@ -303,12 +303,15 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     for r in results:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
+    items = list(scheme.items.all())
+    if request.GET.get("format") == "csv":
+        return exports.assessment_csv(scheme, run, items, results)
     return render(
         request,
         "dashboards/assessment_results.html",
         {
             "scheme": scheme,
-            "items": list(scheme.items.all()),
+            "items": items,
             "run": run,
             "latest": latest,
             "newer_draft": bool(scheme.published_run and latest and latest.pk != scheme.published_run_id),

@@ -239,3 +239,13 @@ def test_the_home_page_shows_overdue_counts_for_staff(client, data):
     client.force_login(data.district_officer)
     html = client.get("/").content.decode()
     assert "Overdue across the services" in html
+
+
+def test_the_assessment_results_export_as_csv_with_each_item(client, cast, scheme):
+    s, run = scheme
+    client.force_login(cast.analyst)
+    response = client.get(f"/dashboards/assessments/{s.pk}/?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
+    assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
+    assert rows[2][:5] == ["1", "340102000000", "甲区", "80.00", "good"]

@@ -34,6 +34,9 @@ class PetitionSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True, default=None)
     complained_unit = serializers.PrimaryKeyRelatedField(read_only=True)
     repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Plain strings in the schema: "status" and "evaluation" enums of other apps share these field
+    # names, and the value lists are given in the help text (the model's table validates them).
+    status = serializers.CharField(read_only=True, help_text=", ".join(Petition.Status.values))
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     petitioners = serializers.SerializerMethodField()
@@ -61,6 +64,11 @@ class PetitionSerializer(serializers.ModelSerializer):
 
 
 class PetitionDetailSerializer(PetitionSerializer):
+    evaluation = serializers.CharField(read_only=True, help_text=", ".join(Petition.Evaluation.values))
+    redirect_route = serializers.CharField(read_only=True, help_text=", ".join(Petition.Route.values))
+    reply_opinion = serializers.CharField(read_only=True, help_text=", ".join(Petition.Opinion.values))
+    review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
+    re_review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
     actions = serializers.SerializerMethodField()
     likely_repeats = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
@@ -190,7 +198,9 @@ class PetitionTransitionApi(APIView):
         approver = serializers.CharField(required=False, help_text="extend: approver's username")
         opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
         text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
-        evaluation = serializers.ChoiceField(choices=Petition.Evaluation.choices, required=False)
+        evaluation = serializers.CharField(
+            required=False, help_text="evaluate: " + ", ".join(Petition.Evaluation.values)
+        )
         decision = serializers.ChoiceField(
             choices=Petition.Decision.choices, required=False, help_text="decide_review / decide_re_review"
         )

@@ -290,3 +290,68 @@ def petitioner_reveal(
         ip_address=ip_address,
     )
     return {f: getattr(petitioner, f) for f in Petitioner.PERSONAL_FIELDS}
+
+
+def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
+    """Tell the people responsible for the running step when it enters its last 3 days and when it
+    becomes overdue: the department's users for acknowledgement and reply, the petition officers of
+    the area for routing and reviews.
+
+    Only items that crossed a threshold in the last day are scanned (indexed range on due_at), so an
+    hourly run stays small; ``notify`` is idempotent per (user, key), so a run repeated or
+    overlapping notifies once. Returns the number of notifications created."""
+    from django.urls import reverse
+
+    from governance.models import Membership, Role
+    from governance.services import notify
+    from petitions.models import DUE_SOON_DAYS
+
+    now = now or timezone.now()
+    day = dt.timedelta(days=1)
+    soon_edge = now + dt.timedelta(days=DUE_SOON_DAYS)
+    rows = list(
+        Petition.objects.filter(
+            Q(due_at__gt=now - day, due_at__lte=now) | Q(due_at__gt=soon_edge - day, due_at__lte=soon_edge)
+        ).values("pk", "code", "status", "due_at", "department_id", "area__path")
+    )
+    if not rows:
+        return 0
+    dept_users: dict[int, list[int]] = {}
+    for user_id, dept_id in Membership.objects.filter(
+        department_id__in={r["department_id"] for r in rows if r["department_id"]}, user__is_active=True
+    ).values_list("user_id", "department_id"):
+        dept_users.setdefault(dept_id, []).append(user_id)
+    officers = list(
+        Membership.objects.filter(role=Role.PETITION_OFFICER, user__is_active=True).values_list(
+            "user_id", "area__path"
+        )
+    )
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in={*(o for o, _p in officers), *sum(dept_users.values(), [])})
+    }
+    created = 0
+    for r in rows:
+        overdue = r["due_at"] <= now
+        if r["status"] in ("routed", "accepted"):
+            recipients = dept_users.get(r["department_id"], [])
+        else:
+            recipients = [uid for uid, path in officers if r["area__path"].startswith(path)]
+        stamp = r["due_at"].isoformat()
+        if overdue:
+            message = _("Petition %(code)s is overdue: the step due %(due)s has not been done.")
+        else:
+            message = _("Petition %(code)s is due within 3 days (%(due)s).")
+        text = message % {
+            "code": r["code"],
+            "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M"),
+        }
+        for uid in set(recipients):
+            if uid in users and notify(
+                user=users[uid],
+                key=f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}",
+                message=text,
+                link=reverse("petitions-detail", args=[r["code"]]),
+            ):
+                created += 1
+    return created

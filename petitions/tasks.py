@@ -1,0 +1,14 @@
+"""Background work of the petitions app. Tasks re-read the database and call one service; safe to
+run twice (notifications are idempotent per user and key)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from petitions import services
+
+
+@shared_task(name="petitions.notify_deadlines", ignore_result=True)
+def notify_deadlines() -> int:
+    """Scheduled hourly (beat row created by migration 0002)."""
+    return services.petition_notify_deadlines()

@@ -55,11 +55,12 @@ class PetitionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MaskedPetitionerSerializer(many=True))
     def get_petitioners(self, obj: Petition) -> list[dict]:
-        """Masked petitioners; for users of the unit complained about, nothing but the count."""
+        """Masked petitioners; for users of the unit complained about, none at all (they read the
+        content and ``persons_count``, never who came)."""
         request = self.context.get("request")
         people = list(obj.petitioners.all())
         if request is not None and sees_masked_only(request.user, obj):
-            return [{"id": None, "name": "***", "id_number": "", "phone": "", "address": ""} for _p in people]
+            return []
         return MaskedPetitionerSerializer(people, many=True).data
 
 

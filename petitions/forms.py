@@ -64,6 +64,8 @@ class IntakeForm(forms.Form):
             required=False,
             queryset=Department.objects.visible_to(user).filter(is_active=True).select_related("area"),
         )
+        # Names repeat between streets (every street has a 派出所): show where each unit is.
+        self.fields["complained_unit"].label_from_instance = lambda d: f"{d.area.name} · {d.name}"
         self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def person_rows(self) -> list[list[forms.BoundField]]:

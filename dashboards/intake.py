@@ -36,6 +36,7 @@ from governance.access import area_in_scope
 from governance.models import Area
 
 IMPORT_ROLES = {"analyst", "admin"}
+MAX_COUNT = 1_000_000  # cases of one kind in one area and month: anything above is a typing error
 
 # Questionnaires are often exported with the Chinese labels: accept them as well as the codes.
 SAFETY_LABELS = {
@@ -223,10 +224,10 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
         count = None
         try:
             count = int(_text(row, "count"))
-            if count < 0:
+            if not 0 <= count <= MAX_COUNT:
                 raise ValueError
         except ValueError:
-            v.error(line, "count", _("Enter a whole number, 0 or more."))
+            v.error(line, "count", _("Enter a whole number from 0 to %(max)d.") % {"max": MAX_COUNT})
         if area is not None and month is not None and kind in kinds:
             key = (area.pk, month, kind)
             if key in seen:

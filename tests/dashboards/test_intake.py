@@ -137,11 +137,12 @@ def test_bad_case_count_rows_are_all_reported(cast, settings):
         f"{cast.community_a1a.code},2026-09,burglary,-2\n"  # line 5: negative
         f"{cast.community_a1a.code},2026-10,burglary,5\n"  # line 6: duplicate of line 2
         f"{cast.community_a1a.code},2099-01,burglary,5\n"  # line 7: future
+        f"{cast.community_a1a.code},2026-08,burglary,99999999999\n"  # line 8: absurd
     )
     response = api_client(cast.analyst).post(COUNTS, upload(text, "counts.csv"), format="multipart")
     assert response.status_code == 400
     got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
-    assert got == [(3, "kind"), (4, "month"), (5, "count"), (6, "kind"), (7, "month")]
+    assert got == [(3, "kind"), (4, "month"), (5, "count"), (6, "kind"), (7, "month"), (8, "count")]
     assert "line 6" not in response.json()["errors"]["rows"][3]["message"]
     assert "line 2" in response.json()["errors"]["rows"][3]["message"]
     assert PreventableCaseCount.objects.count() == 0

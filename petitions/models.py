@@ -268,6 +268,9 @@ class Petition(models.Model):
             models.Index(fields=["complained_unit"], name="petition_complained"),
             models.Index(fields=["area", "category", "received_at"], name="petition_area_category"),
             models.Index(fields=["channel", "received_at"], name="petition_channel"),
+            models.Index(fields=["category", "received_at"], name="petition_category"),
+            # Indicator sources scan by month evaluated.
+            models.Index(fields=["evaluated_at"], name="petition_evaluated", condition=~Q(evaluation="")),
             models.Index(fields=["handling_type"], name="petition_type"),
             models.Index(fields=["received_at"], name="petition_received"),
             models.Index(fields=["is_repeat"], name="petition_repeat", condition=Q(is_repeat=True)),

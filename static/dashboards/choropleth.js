@@ -6,7 +6,7 @@
  */
 (function () {
   "use strict";
-  var COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+  var COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
 
   function classOf(value, breaks, lowerBetter) {
     if (value === null || value === undefined) { return -1; }

@@ -25,8 +25,20 @@ _LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
 def rollup(
     full: bool = False, since: str | None = None, trigger: str = "nightly", user_id: int | None = None
 ) -> int | None:
-    """Run the rollup engine; returns the run's id, or None when another run was in progress."""
+    """Run the rollup engine; returns the run's id, or None when another run was in progress.
+
+    The nightly run is incremental: it refreshes the months with new intake rows and the recent months
+    (ROLLUP_RECENT_MONTHS). Other apps' records can still change an older month (an incident accepted
+    in March closes in November and changes March's closure rate), so once a week, on
+    ROLLUP_FULL_WEEKDAY (0 = Monday, default 6 = Sunday; None to never), the nightly run is a full
+    rebuild."""
+    from django.utils import timezone
+
     from governance.models import User
+
+    weekday = getattr(settings, "ROLLUP_FULL_WEEKDAY", 6)
+    if trigger == "nightly" and weekday is not None and timezone.localdate().weekday() == int(weekday):
+        full = True
 
     user = User.objects.filter(pk=user_id).first() if user_id else None
     run = run_rollup(

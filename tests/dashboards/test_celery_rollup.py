@@ -78,3 +78,18 @@ def test_a_real_worker_runs_the_nightly_task_from_the_redis_broker(postgres, rea
     assert (run.trigger, run.kind) == ("nightly", "full")
     a = IndicatorValue.objects.get(indicator="survey_safety_rate", area=cast.grid_a, period="2026-11")
     assert (a.value, a.delta, a.rank) == (93.2, 2.67, 1)
+
+
+def test_the_nightly_task_is_incremental_except_on_the_weekly_full_day(cast, settings, monkeypatch):
+    from django.utils import timezone
+
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    today = timezone.localdate().weekday()
+    settings.ROLLUP_FULL_WEEKDAY = (today + 1) % 7
+    rollup.delay(trigger="nightly")  # the first run is always full
+    rollup.delay(trigger="nightly")
+    assert RollupRun.objects.first().kind == "incremental"
+    settings.ROLLUP_FULL_WEEKDAY = today
+    rollup.delay(trigger="nightly")
+    assert RollupRun.objects.first().kind == "full"

@@ -59,17 +59,13 @@ from dashboards.models import (
 )
 from governance import indicators as registry_api
 from governance.models import Area
-from governance.periods import MONTH, PERIOD_TYPES, Period
+from governance.periods import PERIOD_TYPES, Period
 
 log = logging.getLogger(__name__)
 
 FACTORS = {registry_api.PERCENT: 100.0, registry_api.PER_10K: 10000.0, registry_api.SCORE: 1.0}
 FIRST_MONTH_DEFAULT = dt.date(2000, 1, 1)
 RANKED = "dashboards_rollup_ranked"  # a temporary table of the run's ranked rows
-
-
-class RollupBusy(Exception):
-    """Another run holds the lock."""
 
 
 @dataclass
@@ -523,11 +519,3 @@ def _compute_values(run: RollupRun, sql: _Sql) -> int:
     )
     sql(f"DROP TABLE {RANKED}")
     return rows
-
-
-def month_periods(month: dt.date) -> list[str]:
-    """The period codes (all types) containing ``month``."""
-    return [Period.of(kind, month.year, month.month).code for kind in PERIOD_TYPES]
-
-
-__all__ = ["RollupBusy", "run_rollup", "last_success", "plan", "config_hash", "MONTH", "month_periods"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from governance.models import Area, User
 from governance.services import audit
 from governance.workflow import ActionForbidden, ActionInvalid
 
+logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 GRADES = ("excellent", "good", "pass", "fail")
@@ -511,6 +513,27 @@ def _fingerprint(scores: Sequence[AreaScore]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_items(scheme: AssessmentScheme) -> None:
+    """A scheme's items must add to 100 points (DOMAIN.md) and indicator items must name a known
+    indicator with the parameters their method needs."""
+    items = list(scheme.items.all())
+    total = sum((i.max_points for i in items), ZERO)
+    if total != Decimal(100):
+        raise ActionInvalid("items", _("The items add to %(total)s points, not 100.") % {"total": q2(total)})
+    known = registry.registry()
+    for i in items:
+        if i.method != AssessmentItem.Method.MANUAL and i.indicator not in known:
+            raise ActionInvalid("items", _("Item %(name)s names no known indicator.") % {"name": i.name})
+        if i.method == AssessmentItem.Method.TARGET and i.target is None:
+            raise ActionInvalid("items", _("Item %(name)s needs a target.") % {"name": i.name})
+        if i.method == AssessmentItem.Method.LINEAR and (
+            i.zero_at is None or i.full_at is None or i.zero_at == i.full_at
+        ):
+            raise ActionInvalid(
+                "items", _("Item %(name)s needs two different thresholds.") % {"name": i.name}
+            )
+
+
 @transaction.atomic
 def assessment_compute(
     *,
@@ -525,6 +548,7 @@ def assessment_compute(
         _require_manage(actor, scheme)
     # Serialise computations of the same scheme (a task after a rollup and a click at once).
     AssessmentScheme.objects.select_for_update().filter(pk=scheme.pk).first()
+    check_items(scheme)
     scores = score_scheme(**_inputs(scheme))
     fingerprint = _fingerprint(scores)
     latest = scheme.runs.order_by("-computed_at", "-id").first()
@@ -583,7 +607,10 @@ def compute_all(*, rollup_run_id: int | None = None, trigger: str = "rollup") ->
     year = timezone.localdate().year
     runs = []
     for scheme in AssessmentScheme.objects.filter(year__gte=year - 1).select_related("area"):
-        runs.append(assessment_compute(scheme=scheme, trigger=trigger, rollup_run_id=rollup_run_id).pk)
+        try:
+            runs.append(assessment_compute(scheme=scheme, trigger=trigger, rollup_run_id=rollup_run_id).pk)
+        except ActionInvalid as exc:  # a scheme still being set up must not stop the others
+            logger.warning("assessment scheme %s not scored: %s", scheme.pk, exc.message)
     return runs
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from dashboards import assessment
-from dashboards.assessment_models import AssessmentScheme
+from dashboards.assessment_models import AssessmentItem, AssessmentScheme
 from governance.models import Role
 from tests.base import api_client, make_user
 from tests.dashboards import assessment_data
@@ -20,6 +20,7 @@ def data(cast):
     cast.street_scheme = AssessmentScheme.objects.create(
         year=2026, name="街道考核", area=cast.district_a, level="street"
     )
+    AssessmentItem.objects.create(scheme=cast.street_scheme, name="台账", max_points=100, method="manual")
     assessment.veto_record(
         scheme=cast.street_scheme, area=cast.street_a1, event="重大事故", actor=cast.district_officer
     )

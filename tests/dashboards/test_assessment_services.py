@@ -8,7 +8,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dashboards import assessment
-from dashboards.assessment_models import Adjustment, AssessmentResult, AssessmentRun, AssessmentScheme
+from dashboards.assessment_models import (
+    Adjustment,
+    AssessmentItem,
+    AssessmentResult,
+    AssessmentRun,
+    AssessmentScheme,
+)
 from governance.models import AuditEntry, Membership, Role
 from governance.workflow import ActionForbidden, ActionInvalid
 from tests.base import make_user
@@ -160,6 +166,7 @@ def test_only_district_level_or_above_records_a_veto(data):
     street_scheme = AssessmentScheme.objects.create(
         year=2026, name="街道考核", area=data.district_a, level="street"
     )
+    AssessmentItem.objects.create(scheme=street_scheme, name="台账", max_points=100, method="manual")
     with pytest.raises(ActionForbidden):
         assessment.veto_record(
             scheme=street_scheme, area=data.street_a1, event="x", actor=data.street_handler
@@ -242,3 +249,12 @@ def test_a_successful_rollup_run_queues_the_scoring(data, django_capture_on_comm
             started_at=timezone.now(), finished_at=timezone.now(), status="success", kind="full"
         )
     assert AssessmentRun.objects.filter(scheme=data.scheme, trigger="rollup").count() == 1
+
+
+def test_a_scheme_whose_items_do_not_add_to_100_is_not_scored(data):
+    data.manual_item.max_points = D("25")
+    data.manual_item.save()
+    with pytest.raises(ActionInvalid) as err:
+        assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert err.value.field == "items" and "105.00" in err.value.message
+    assert assessment.compute_all() == [] and AssessmentRun.objects.count() == 0

@@ -246,6 +246,11 @@ def trends(request: HttpRequest) -> HttpResponse:
             },
         )
         entry["data"][v.period] = None if v.value is None else round(v.value, 2)
+    # Start at the first period with any value (the picker's 24 months often reach back before the data).
+    first = next(
+        (i for i, p in enumerate(periods) if any(p in s["data"] for s in series.values())), len(periods)
+    )
+    periods = periods[first:] or periods[-1:]
     chart = {
         "periods": periods,
         "series": [

@@ -183,6 +183,7 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     roles = {s["name"]: s["role"] for s in chart["series"]}
     assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
+    assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
 
 
 @pytest.fixture

@@ -311,16 +311,11 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     # 3. Periods spanned by the facts, and which of them this run recomputes.
     affected = None if the_plan.full else _affected_periods(the_plan.months)
     n_periods = _build_periods(sql, affected)
-    if affected is None:
-        sql(f"DELETE FROM {_t(IndicatorValue)}")
-    else:
-        codes = sorted(affected)
-        sql(f"DELETE FROM {_t(IndicatorValue)} WHERE period IN ({', '.join(['%s'] * len(codes))})", codes)
     checkpoint("periods")
 
     # 4. Sums per (indicator, source area, period), then up the hierarchy with values, ranks and the
-    # previous / last-year columns.
-    rows = _compute_values(run, sql)
+    # previous / last-year columns; only rows whose content changed are written.
+    rows = _compute_values(run, sql, None if affected is None else sorted(affected))
     checkpoint("values")
 
     checkpoint("changes")
@@ -441,7 +436,7 @@ def _build_periods(sql: _Sql, affected: set[str] | None) -> int:
     return sum(1 for i in infos.values() if i.affected)
 
 
-def _compute_values(run: RollupRun, sql: _Sql) -> int:
+def _compute_values(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
     fact, pm, pi, base, stage = (
         _t(MonthlyFact),
         _t(PeriodMonth),
@@ -498,24 +493,42 @@ def _compute_values(run: RollupRun, sql: _Sql) -> int:
     if connection.vendor == "postgresql":
         sql(f"ANALYZE {RANKED}")
     # (d) publish, with the previous period and the same period last year read from this run's rows
-    # (recomputed periods) or from the published ones (the others): written once, never updated.
+    # (recomputed periods) or from the published ones (periods not recomputed: ppi/ypi.affected false).
+    # An upsert that writes only rows whose content changed: a rebuild over mostly unchanged data
+    # rewrites (and re-indexes) only what moved.
     prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
     yoy_value = "COALESCE(y1.value, y2.value)"
     key = "{a}.indicator = r.indicator AND {a}.area_id = r.area_id AND {a}.period = pi.{col}"
+    columns = [
+        "parent_id", "level", "period_type", "numerator", "denominator", "value", "rank", "rank_of",
+        "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta",
+    ]  # fmt: skip
+    distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
+    changed = " OR ".join(f"t.{c}{distinct}excluded.{c}" for c in columns)
     rows = sql(
-        f"INSERT INTO {iv} (indicator, area_id, parent_id, level, period, period_type, numerator, denominator, "
-        "value, rank, rank_of, previous_value, delta, previous_rank, rank_change, yoy_value, yoy_delta, run_id) "
-        "SELECT r.indicator, r.area_id, r.parent_id, r.level, r.period, r.period_type, r.numerator, r.denominator, "
-        f"r.value, r.rank, r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, {prev_rank}, "
-        f"{prev_rank} - r.rank, {yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
+        f"INSERT INTO {iv} AS t (indicator, area_id, period, {', '.join(columns)}, run_id) "
+        "SELECT r.indicator, r.area_id, r.period, r.parent_id, r.level, r.period_type, r.numerator, "
+        f"r.denominator, r.value, r.rank, r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, "
+        f"{prev_rank}, {prev_rank} - r.rank, {yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
         f"FROM {RANKED} r JOIN {pi} pi ON pi.code = r.period "
+        f"LEFT JOIN {pi} ppi ON ppi.code = pi.previous LEFT JOIN {pi} ypi ON ypi.code = pi.last_year "
         f"LEFT JOIN {RANKED} p1 ON {key.format(a='p1', col='previous')} "
-        f"LEFT JOIN {iv} p2 ON {key.format(a='p2', col='previous')} "
+        f"LEFT JOIN {iv} p2 ON {key.format(a='p2', col='previous')} AND ppi.affected = FALSE "
         f"LEFT JOIN {RANKED} y1 ON {key.format(a='y1', col='last_year')} "
-        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')} "
-        # In key order: the unique and ranking indexes then fill page after page.
-        "ORDER BY r.indicator, r.period, r.area_id",
+        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')} AND ypi.affected = FALSE "
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint. Key order: the
+        # indexes then fill page after page.
+        "WHERE 1 = 1 ORDER BY r.indicator, r.period, r.area_id "
+        "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in [*columns, "run_id"])
+        + f" WHERE {changed}",
         [run.pk],
     )
+    # Rows of recomputed periods that the new results no longer have (records deleted, areas moved).
+    stale = f"NOT EXISTS (SELECT 1 FROM {RANKED} r WHERE r.indicator = {iv}.indicator AND r.period = {iv}.period AND r.area_id = {iv}.area_id)"
+    if affected is None:
+        sql(f"DELETE FROM {iv} WHERE {stale}")
+    else:
+        sql(f"DELETE FROM {iv} WHERE period IN ({', '.join(['%s'] * len(affected))}) AND {stale}", affected)
     sql(f"DROP TABLE {RANKED}")
     return rows

@@ -388,11 +388,12 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
     from grids.models import Incident  # mediation knows grids, never the reverse
 
     user = request.user
-    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)):
-        raise PermissionDenied(_("Your role may not register dispute cases."))
+    # Scope first: an incident outside the user's area is a 404 whatever their role.
     incident = get_visible_or_404(
         Incident.objects.visible_to(user).select_related("category", "grid"), code=incident_code
     )
+    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)):
+        raise PermissionDenied(_("Your role may not register dispute cases."))
     existing = selectors.dispute_for_incident(incident)
     if existing is not None:
         messages.info(request, _("This incident is already case %(code)s.") % {"code": existing.code})

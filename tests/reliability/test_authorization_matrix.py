@@ -1,0 +1,271 @@
+"""The authorization matrix, generated from the URL configuration.
+
+Every page and API endpoint that takes a key is requested by every role of the cast, for an object
+inside and an object outside the role's area:
+
+* outside the area, the answer is exactly what a key that does not exist gets: a 404 (or a 405 for
+  a method the endpoint never allows), for reads and writes alike: nothing leaks;
+* no request ever fails with a server error;
+* the analyst role never receives personal data (names, ID numbers, phones of parties and
+  petitioners) in any response, and cannot change anything;
+* a URL with a key that this test does not know how to fill fails the test, so a new endpoint
+  cannot slip past the matrix.
+"""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
+
+from governance.models import Role
+from tests.base import make_user
+
+ROLES = [
+    "worker_a",
+    "worker_b",
+    "community_handler",
+    "street_handler",
+    "district_officer",
+    "department_user",
+    "mediator",
+    "petition_officer",
+    "analyst",
+    "outsider",
+]
+SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/", "api/schema/", "api/docs/", "accounts/", "healthz")
+
+PERSONAL = {  # plaintext that must never reach the analyst
+    "parties": [
+        ("张三丰", "11010519491231002X", "13812345678"),
+        ("李四", "340104199003071235", "13987654321"),
+    ],
+    "petitioners": [("王建国", "110101199003078515", "13711112222")],
+}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _routes():
+    out = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(SKIP_PREFIXES) or pattern.name is None:
+            continue
+        out.append((pattern.name, route, sorted(pattern.pattern.converters)))
+    return out
+
+
+def _jpeg() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 120, 30)).save(buffer, "JPEG")
+    return SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _world(cast) -> SimpleNamespace:
+    """One record of every kind inside district A and one in district B."""
+    from dashboards import assessment_models as am
+    from grids import services as grid_services
+    from mediation import services as med_services
+    from mediation.models import MediationOrganisation, OrganisationMember
+    from petitions import services as pet_services
+
+    w = SimpleNamespace(cast=cast)
+    worker_d = make_user("worker_d", Role.GRID_WORKER, cast.grid_d)
+    officer_b = make_user("officer_b", Role.PETITION_OFFICER, cast.district_b)
+    mediator_b = make_user("mediator_b", Role.MEDIATOR, cast.street_b1)
+
+    def incident(actor, grid):
+        return grid_services.incident_report(
+            actor=actor,
+            category="dispute",
+            description="邻里纠纷",
+            grid=grid.code,
+            kind="on_the_spot",
+            resolution="当场调解",
+            photos=[_jpeg()],
+        )
+
+    w.incident = {"in": incident(cast.worker_a, cast.grid_a), "out": incident(worker_d, cast.grid_d)}
+    w.photo = {side: w.incident[side].photos.first() for side in ("in", "out")}
+    w.org = {}
+    for side, area, member in (("in", cast.street_a1, cast.mediator), ("out", cast.street_b1, mediator_b)):
+        org = MediationOrganisation.objects.create(name=f"调解中心{side}", kind="street_centre", area=area)
+        OrganisationMember.objects.create(organisation=org, user=member, is_head=True)
+        w.org[side] = org
+    parties = [
+        {"role": role, "name": n, "id_number": i, "phone": p, "address": "某路1号"}
+        for role, (n, i, p) in zip(("applicant", "respondent"), PERSONAL["parties"], strict=True)
+    ]
+    w.dispute = {
+        side: med_services.dispute_register(
+            actor=actor,
+            category="neighbours",
+            area=area,
+            origin="application",
+            description="噪音纠纷",
+            parties=parties,
+            organisation=w.org[side],
+        )
+        for side, actor, area in (("in", cast.mediator, cast.grid_a), ("out", mediator_b, cast.grid_d))
+    }
+    name, id_number, phone = PERSONAL["petitioners"][0]
+    w.petition = {
+        side: pet_services.petition_register(
+            actor=actor,
+            channel="visit",
+            category="urban",
+            content="夜间施工噪音",
+            area=area,
+            petitioners=[{"name": name, "id_number": id_number, "phone": phone, "address": "某路2号"}],
+        )
+        for side, actor, area in (("in", cast.petition_officer, cast.grid_a), ("out", officer_b, cast.grid_d))
+    }
+    w.scheme = {
+        side: am.AssessmentScheme.objects.create(year=2026, name=f"考核{side}", area=area, level="street")
+        for side, area in (("in", cast.district_a), ("out", cast.district_b))
+    }
+    return w
+
+
+def _kwargs(name: str, converters: list[str], w, side: str) -> dict:
+    if converters == ["code"] and name.startswith("api-area"):
+        return {"code": (w.cast.grid_a if side == "in" else w.cast.grid_d).code}
+    if name.startswith(("api-incident", "grids-")):
+        if name == "grids-photo":
+            return {"pk": w.photo[side].pk}
+        return {"code": w.incident[side].code}
+    if name == "mediation-organisation":
+        return {"pk": w.org[side].pk}
+    if name == "mediation-from-incident":
+        return {"incident_code": w.incident[side].code}
+    if name.startswith(("api-dispute", "mediation-")):
+        kwargs = {"code": w.dispute[side].code}
+        if "party_id" in converters:
+            kwargs["party_id"] = w.dispute[side].parties.first().pk
+        return kwargs
+    if name.startswith(("api-petition", "petitions-")):
+        kwargs = {"code": w.petition[side].code}
+        if "petitioner_id" in converters:
+            kwargs["petitioner_id"] = w.petition[side].petitioners.first().pk
+        return kwargs
+    if name.startswith("dashboards-assessment"):
+        return {"pk": w.scheme[side].pk}
+    raise AssertionError(f"the authorization matrix does not know the keys of URL {name!r} ({converters})")
+
+
+def _missing(kwargs: dict) -> dict:
+    return {k: (999999999 if isinstance(v, int) else "X-0000-000000") for k, v in kwargs.items()}
+
+
+@pytest.fixture
+def world(cast, django_db_setup):
+    return _world(cast)
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _outside(role: str) -> str | None:
+    if role == "analyst":
+        return None  # the analyst works at city level: nothing is outside their area
+    return "in" if role == "outsider" else "out"
+
+
+def test_every_keyed_url_is_404_outside_the_area_and_never_a_server_error(world):
+    keyed = [(name, conv) for name, _route, conv in _routes() if conv]
+    assert len(keyed) >= 30, keyed
+    checked = 0
+    for role in ROLES:
+        user = getattr(world.cast, role)
+        client = _client(user)
+        for name, converters in keyed:
+            for side in ("in", "out"):
+                url = reverse(name, kwargs=_kwargs(name, converters, world, side))
+                for method in ("get", "post"):
+                    response = getattr(client, method)(url)
+                    assert response.status_code < 500, (role, method, url, response.status_code)
+                    if side == _outside(role):
+                        missing = getattr(client, method)(
+                            reverse(name, kwargs=_missing(_kwargs(name, converters, world, side)))
+                        )
+                        assert response.status_code in (404, 405), (role, method, url, response.status_code)
+                        assert response.status_code == missing.status_code, (role, method, url)
+                    checked += 1
+    assert checked >= len(ROLES) * len(keyed) * 4
+
+
+def test_unkeyed_pages_and_endpoints_answer_every_role_without_server_errors(world):
+    for role in ROLES:
+        client = _client(getattr(world.cast, role))
+        for name, route, converters in _routes():
+            if converters:
+                continue
+            response = client.get(reverse(name))
+            assert response.status_code < 500, (role, route, response.status_code)
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    labels = {"governance", "grids", "mediation", "petitions", "dashboards"}
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in labels and m._meta.model_name not in {"user"}
+    }
+
+
+def test_the_analyst_never_receives_personal_data_and_changes_nothing(world):
+    client = _client(world.cast.analyst)
+    secrets = [value for rows in PERSONAL.values() for row in rows for value in row]
+    before = _row_counts()
+    for name, _route, converters in _routes():
+        for side in ("in", "out") if converters else ("-",):
+            url = (
+                reverse(name, kwargs=_kwargs(name, converters, world, side)) if converters else reverse(name)
+            )
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                raw = b"".join(response.streaming_content) if response.streaming else response.content
+                body = raw.decode(errors="replace")
+                leaked = [s for s in secrets if s in body]
+                assert not leaked, (method, url, leaked)
+    assert _row_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "payload"),
+    [
+        ("/api/v1/incidents/{incident}/transition/", {"action": "evaluate", "evaluation": "satisfied"}),
+        ("/api/v1/disputes/{dispute}/transition/", {"action": "accept", "mediator": 1}),
+        ("/api/v1/disputes/{dispute}/parties/{party}/reveal/", {"reason": "统计核对"}),
+    ],
+)
+def test_a_read_only_analyst_attempting_a_write_gets_403(world, url, payload):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(world.cast.analyst)
+    target = url.format(
+        incident=world.incident["in"].code,
+        dispute=world.dispute["in"].code,
+        party=world.dispute["in"].parties.first().pk,
+    )
+    before = _row_counts()
+    response = client.post(target, payload, format="json")
+    assert response.status_code == 403, response.content
+    assert _row_counts() == before

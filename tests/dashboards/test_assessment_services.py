@@ -258,3 +258,33 @@ def test_a_scheme_whose_items_do_not_add_to_100_is_not_scored(data):
         assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
     assert err.value.field == "items" and "105.00" in err.value.message
     assert assessment.compute_all() == [] and AssessmentRun.objects.count() == 0
+
+
+def test_a_real_rollup_scores_the_schemes_from_the_values_it_published(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dashboards.rollup import run_rollup
+    from tests.dashboards import stats_data
+
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    scheme = AssessmentScheme.objects.create(year=2026, name="区考核", area=cast.city, level="district")
+    AssessmentItem.objects.create(
+        scheme=scheme,
+        name="安全感",
+        max_points=100,
+        method="target",
+        indicator="survey_safety_rate",
+        target=99.0,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rollup = run_rollup(full=True)
+    run = AssessmentRun.objects.get(scheme=scheme)
+    assert run.rollup_run_id == rollup.pk and run.trigger == "rollup"
+    from dashboards.models import IndicatorValue
+
+    value = IndicatorValue.objects.get(
+        indicator="survey_safety_rate", area=cast.district_a, period="2026"
+    ).value
+    result = AssessmentResult.objects.get(run=run, area=cast.district_a)
+    assert result.total == assessment.q2(D(100) * D(str(value)) / D(99))

@@ -33,6 +33,12 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Deeper schemathesis run against the OpenAPI schema (make test runs 8 examples per operation).
+fuzz: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance
+fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(VENV)/bin/pytest tests/api/test_schema_fuzz.py -q
+
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
 

@@ -31,6 +31,7 @@ def register() -> None:
     register_nav("dashboards-assessments", _("Assessment"), roles=STAFF_ROLES)
     register_home_section(home_section)
     connect_signals()
+    import dashboards.assessment_admin  # noqa: F401  (admin registration of the scheme set-up)
 
 
 def connect_signals() -> None:

@@ -96,3 +96,10 @@ def test_analysts_and_outsiders_cannot_use_the_entry_page(client, data):
     assert client.get(data.url).status_code == 404
     client.force_login(data.city_officer)
     assert client.post(data.url, {"form": "sing"}).status_code == 400
+
+
+def test_the_admin_sets_up_a_scheme_and_shows_runs_read_only(client, data):
+    client.force_login(data.admin)
+    assert client.get(f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/").status_code == 200
+    assert client.get("/admin/dashboards/assessmentrun/").status_code == 200
+    assert client.get("/admin/dashboards/assessmentrun/add/").status_code == 403

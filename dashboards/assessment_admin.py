@@ -1,0 +1,56 @@
+"""Admin for setting up assessment schemes (items and the negative list). Scores, adjustments,
+approvals and vetoes are not edited here: they go through the audited services (entry page), and runs
+and results are read-only records."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from dashboards.assessment_models import AssessmentItem, AssessmentRun, AssessmentScheme, NegativeListEntry
+
+
+class AssessmentItemInline(admin.TabularInline):
+    model = AssessmentItem
+    extra = 0
+    fields = [
+        "order",
+        "name",
+        "max_points",
+        "method",
+        "indicator",
+        "target",
+        "zero_at",
+        "full_at",
+        "deduction_cap",
+        "bonus_cap",
+    ]
+
+
+class NegativeListEntryInline(admin.TabularInline):
+    model = NegativeListEntry
+    extra = 0
+
+
+@admin.register(AssessmentScheme)
+class AssessmentSchemeAdmin(admin.ModelAdmin):
+    list_display = ["year", "name", "area", "level", "excellent_share_cap", "published_run"]
+    list_filter = ["year", "level"]
+    search_fields = ["name", "area__code", "area__name"]
+    raw_id_fields = ["area"]
+    readonly_fields = ["published_run"]
+    inlines = [AssessmentItemInline, NegativeListEntryInline]
+
+
+@admin.register(AssessmentRun)
+class AssessmentRunAdmin(admin.ModelAdmin):
+    list_display = ["scheme", "computed_at", "trigger", "published_at", "published_by"]
+    list_select_related = ["scheme", "published_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,7 +8,8 @@ then times
   * the floor: one bare SQL GROUP BY (area, month) scan over the same records;
   * a full rollup (``run_rollup(full=True)``), twice (cold and warm);
   * a nightly incremental run after 2,000 new answers in the current month;
-and reports peak memory (RSS) and the number of SQL statements, with 1,700 and 6,600 grids.
+and reports peak memory (RSS) and the number of SQL statements (compare a small run, e.g.
+``--districts 2 --streets-per-district 2 --communities-per-street 3 --grids-per-community 2``: same count).
 
 Run it against a throw-away database whose name contains "bench" (it is wiped):
 

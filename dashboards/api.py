@@ -19,6 +19,7 @@ import io
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -250,7 +251,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         return (
             IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)
             .select_related("area", "parent")
-            .order_by("rank", "area__code")
+            .order_by(F("rank").asc(nulls_last=True), "area__code")
         )
 
 

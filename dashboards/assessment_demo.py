@@ -155,6 +155,9 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
         return
     year = timezone.localdate().year
     users = demo.users
+    if "demo_admin" not in users:
+        stdout.write("  assessment: no demo users (seed_demo creates them), skipping")
+        return
     admin = users.get("demo_admin")
     district_user = users.get("demo_district") or admin
     with transaction.atomic():

@@ -24,13 +24,3 @@ def assessment_compute(scheme_id: int, user_id: int | None = None) -> int | None
         return None
     user = User.objects.filter(pk=user_id).first() if user_id else None
     return compute(scheme=scheme, actor=user, trigger="manual" if user else "task").pk
-
-
-def queue_after_rollup(sender, instance, **kwargs) -> None:
-    """post_save of RollupRun: a run that has just succeeded queues the scoring. Only queuing happens
-    here; the work is the task's (the rollup engine need not know about assessments). Through the
-    outbox, so a broker outage neither loses the scoring nor fails the rollup that triggered it."""
-    from governance.outbox import enqueue
-
-    if instance.status == "success" and instance.finished_at is not None:
-        enqueue("dashboards.assessment_compute_all", rollup_run_id=instance.pk)

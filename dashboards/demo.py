@@ -60,9 +60,17 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
+    """Survey answers and police counts, a full rollup, then the demo assessment (each idempotent)."""
+    from dashboards import assessment_demo
+
     if SurveyResponse.objects.exists():
         stdout.write("  dashboards: survey answers exist, skipping")
-        return
+    else:
+        _seed_intake(demo=demo, rng=rng, scale=scale, months=months, stdout=stdout)
+    assessment_demo.seed(demo=demo, rng=rng, scale=scale, months=months, stdout=stdout)
+
+
+def _seed_intake(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     month_list = _months(months)
     today = timezone.localdate()
     communities_of: dict[int, list] = defaultdict(list)

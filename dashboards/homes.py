@@ -1,9 +1,8 @@
-"""Navigation entries, the home-page section and the post-rollup hook of the ranking pages and the
-assessment (registered from DashboardsConfig.ready())."""
+"""Navigation entries and the home-page section of the ranking pages and the assessment (registered
+from DashboardsConfig.ready()). Scoring after a rollup is queued by the rollup engine itself."""
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -30,12 +29,4 @@ def register() -> None:
     register_nav("dashboards-league", _("League table"), roles=STAFF_ROLES)
     register_nav("dashboards-assessments", _("Assessment"), roles=STAFF_ROLES)
     register_home_section(home_section)
-    connect_signals()
     import dashboards.assessment_admin  # noqa: F401  (admin registration of the scheme set-up)
-
-
-def connect_signals() -> None:
-    from dashboards.assessment_tasks import queue_after_rollup
-    from dashboards.models import RollupRun
-
-    post_save.connect(queue_after_rollup, sender=RollupRun, dispatch_uid="assessment_after_rollup")

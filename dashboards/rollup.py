@@ -58,6 +58,7 @@ from dashboards.models import (
     satisfied_answers,
 )
 from governance import indicators as registry_api
+from governance import outbox
 from governance.models import Area
 from governance.periods import PERIOD_TYPES, Period
 
@@ -197,15 +198,46 @@ def _next_period_start(p: Period) -> tuple[int, int]:
 # --- the run --------------------------------------------------------------------------------------
 
 
+# Key of the PostgreSQL session advisory lock a running rollup holds ("rollup" in ASCII).
+ADVISORY_LOCK_KEY = 0x726F6C6C7570
+
+
+def _try_advisory_lock() -> bool:
+    """PostgreSQL only: a session lock that dies with the process holding it. Holding it proves no
+    other live process is rolling up, so a row still marked ``running`` belongs to a dead worker."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _release_advisory_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
 def _acquire(*, kind: str, trigger: str, user, since: dt.date | None) -> RollupRun | None:
     now = timezone.now()
-    limit = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
-    # A worker killed mid-run (OOM, deploy) leaves its row "running": once older than the longest a
-    # run may take, it is abandoned and no longer blocks the next trigger.
-    RollupRun.objects.filter(
-        status=RollupRun.Status.RUNNING, started_at__lt=now - dt.timedelta(seconds=limit)
-    ).update(status=RollupRun.Status.FAILED, finished_at=now, error="abandoned (exceeded the time limit)")
+    if not _try_advisory_lock():
+        return None  # another live process is running the engine
     try:
+        running = RollupRun.objects.filter(status=RollupRun.Status.RUNNING)
+        if connection.vendor == "postgresql":
+            # We hold the lock, so whoever left a row "running" has died mid-run (killed worker,
+            # OOM, deploy); its transaction was rolled back with its connection.
+            running.update(
+                status=RollupRun.Status.FAILED,
+                finished_at=now,
+                error="abandoned: the process running it died",
+            )
+        else:
+            # SQLite (embedded default, one process): fall back to the longest a run may take.
+            limit = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
+            running.filter(started_at__lt=now - dt.timedelta(seconds=limit)).update(
+                status=RollupRun.Status.FAILED, finished_at=now, error="abandoned (exceeded the time limit)"
+            )
         with transaction.atomic():
             return RollupRun.objects.create(
                 started_at=now,
@@ -216,7 +248,11 @@ def _acquire(*, kind: str, trigger: str, user, since: dt.date | None) -> RollupR
                 config_hash=config_hash(),
             )
     except IntegrityError:
+        _release_advisory_lock()
         return None
+    except BaseException:
+        _release_advisory_lock()
+        raise
 
 
 def run_rollup(
@@ -236,6 +272,13 @@ def run_rollup(
         log.info("rollup: another run is in progress; not starting")
         return None
     started = time.monotonic()
+    try:
+        return _run(run, the_plan, started)
+    finally:
+        _release_advisory_lock()
+
+
+def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
     try:
         with transaction.atomic():
             sql = _Sql(connection.cursor())
@@ -257,22 +300,25 @@ def run_rollup(
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
         raise
-    _finish(
-        run,
-        status=RollupRun.Status.SUCCESS,
-        seconds=time.monotonic() - started,
-        rows=rows,
-        months=months,
-        periods=periods,
-        statements=sql.count,
-        error="\n".join(warnings),
-    )
+    with transaction.atomic():
+        _finish(
+            run,
+            status=RollupRun.Status.SUCCESS,
+            seconds=time.monotonic() - started,
+            rows=rows,
+            months=months,
+            periods=periods,
+            statements=sql.count,
+            error="\n".join(warnings),
+        )
+        # Scoring follows every successful run: queued in the run's own transaction through the
+        # outbox, so neither a broker outage nor a crash between the two can lose it.
+        outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     return run
 
 
 def _finish(run: RollupRun, **fields) -> None:
-    """Record the outcome with save(update_fields=...) so that post_save listeners (the assessment
-    scoring queues itself after a successful run) see the finished run."""
+    """Record the outcome of a run."""
     fields["finished_at"] = timezone.now()
     for name, value in fields.items():
         setattr(run, name, value)

@@ -34,7 +34,19 @@ def rollup(
     rebuild."""
     from django.utils import timezone
 
+    from dashboards.models import RollupRun
     from governance.models import User
+
+    if trigger == "nightly":
+        # Two beat schedulers started by mistake send the nightly task twice. Concurrent copies are
+        # stopped by the run lock; a copy arriving after the first finished finds tonight's run here.
+        recent = timezone.now() - dt.timedelta(hours=12)
+        if (
+            RollupRun.objects.filter(trigger="nightly", started_at__gte=recent)
+            .exclude(status=RollupRun.Status.FAILED)
+            .exists()
+        ):
+            return None
 
     weekday = getattr(settings, "ROLLUP_FULL_WEEKDAY", 6)
     if trigger == "nightly" and weekday is not None and timezone.localdate().weekday() == int(weekday):
@@ -45,3 +57,7 @@ def rollup(
         full=full, since=dt.date.fromisoformat(since) if since else None, trigger=trigger, user=user
     )
     return run.pk if run else None
+
+
+# Celery discovers the ``tasks`` module of each app; the assessment's tasks live beside it.
+from dashboards import assessment_tasks  # noqa: E402,F401

@@ -118,7 +118,9 @@ def api_client(user: User | None = None) -> APIClient:
 
 def reset_broker_connections(app) -> None:
     """Drop Celery's pooled broker connections so the next send connects to ``broker_url`` anew."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    from kombu import pools
+
+    # kombu keeps process-wide pools keyed by broker URL; Celery's own references point into them.
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None

@@ -240,14 +240,13 @@ def test_the_excellent_share_cap_applies_to_stored_results(data):
 
 
 def test_a_successful_rollup_run_queues_the_scoring(data, django_capture_on_commit_callbacks):
-    from django.utils import timezone
-
-    from dashboards.models import RollupRun
+    from dashboards.rollup import run_rollup
+    from governance.models import OutboxMessage
 
     with django_capture_on_commit_callbacks(execute=True):
-        RollupRun.objects.create(
-            started_at=timezone.now(), finished_at=timezone.now(), status="success", kind="full"
-        )
+        run = run_rollup(full=True)
+    message = OutboxMessage.objects.get(task="dashboards.assessment_compute_all")
+    assert message.kwargs == {"rollup_run_id": run.pk} and message.sent_at is not None
     assert AssessmentRun.objects.filter(scheme=data.scheme, trigger="rollup").count() == 1
 
 

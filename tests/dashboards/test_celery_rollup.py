@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import F
 from django_celery_beat.models import PeriodicTask
 
 from dashboards.models import IndicatorValue, RollupRun
@@ -87,9 +89,27 @@ def test_the_nightly_task_is_incremental_except_on_the_weekly_full_day(cast, set
     stats_data.only(monkeypatch)
     today = timezone.localdate().weekday()
     settings.ROLLUP_FULL_WEEKDAY = (today + 1) % 7
+
+    def next_night():  # each night's run happened a day before the next one
+        RollupRun.objects.update(started_at=F("started_at") - dt.timedelta(days=1))
+
     rollup.delay(trigger="nightly")  # the first run is always full
+    next_night()
     rollup.delay(trigger="nightly")
     assert RollupRun.objects.first().kind == "incremental"
+    next_night()
     settings.ROLLUP_FULL_WEEKDAY = today
     rollup.delay(trigger="nightly")
     assert RollupRun.objects.first().kind == "full"
+
+
+def test_a_second_nightly_delivery_the_same_night_does_not_run_again(cast, monkeypatch):
+    """Two beat schedulers by mistake: the second copy of the nightly task finds tonight's run."""
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    first = rollup.delay(trigger="nightly").get()
+    second = rollup.delay(trigger="nightly").get()
+    assert first is not None and second is None
+    assert RollupRun.objects.filter(trigger="nightly").count() == 1
+    rollup.delay(trigger="command").get()  # an operator's own run is never deduplicated
+    assert RollupRun.objects.count() == 2

@@ -53,7 +53,7 @@ class AssessmentScheme(models.Model):
         decimal_places=3,
         null=True,
         blank=True,
-        help_text=_("e.g. 0.300 for at most 30% of the areas; empty for no cap"),
+        help_text=_("e.g. 0.300 for at most 30 per cent of the areas; empty for no cap"),
     )
     tie_rule = models.CharField(
         _("tie rule at the excellent cap"),

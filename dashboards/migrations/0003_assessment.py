@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('year', models.PositiveIntegerField(verbose_name='year')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('level', models.CharField(max_length=10, verbose_name='level assessed')),
-                ('excellent_share_cap', models.DecimalField(blank=True, decimal_places=3, help_text='e.g. 0.300 for at most 30% of the areas; empty for no cap', max_digits=4, null=True, verbose_name='maximum share rated excellent')),
+                ('excellent_share_cap', models.DecimalField(blank=True, decimal_places=3, help_text='e.g. 0.300 for at most 30 per cent of the areas; empty for no cap', max_digits=4, null=True, verbose_name='maximum share rated excellent')),
                 ('tie_rule', models.CharField(choices=[('fewer_deductions', 'fewer deduction points, then area code'), ('area_code', 'area code')], default='fewer_deductions', max_length=20, verbose_name='tie rule at the excellent cap')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.area', verbose_name='assessing area')),

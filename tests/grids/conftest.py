@@ -41,12 +41,6 @@ def action_fields(action: str, cast) -> dict:
     }.get(action, {})
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The cast creates ten users; a deliberately slow production hasher would dominate these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def categories(db):
     """The default categories (a transactional test elsewhere may have flushed the seeded rows)."""

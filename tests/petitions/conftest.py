@@ -28,12 +28,6 @@ def petitioners(n: int = 1) -> list[dict]:
     return [dict(r) for r in rows[:n]]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The cast's users get real PBKDF2 hashes (~0.3 s each); these tests never measure hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def pet(cast):
     p = SimpleNamespace(cast=cast)

@@ -298,7 +298,14 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
         handle = item.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("No such record, or it is outside your area.")) from None
-    response = FileResponse(handle, content_type=item.content_type)
+    # Served as an attachment with the type verified at upload: a browser navigating to it downloads
+    # rather than renders it in our origin (an <img> still shows it).
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(item.content_type)
+    if extension is None:
+        raise Http404(_("No such record, or it is outside your area."))
+    response = FileResponse(
+        handle, content_type=item.content_type, as_attachment=True, filename=f"photo-{item.pk}.{extension}"
+    )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -92,3 +92,23 @@ class Workflow:
 
     def available(self, state: str) -> list[Transition]:
         return [t for t in self.transitions.values() if state in t.sources]
+
+
+class TimelineLabels:
+    """Display labels for an event row of a workflow's timeline. The event model names its record's
+    status choices (``STATUS``) and its action labels (``ACTION_LABELS``)."""
+
+    STATUS: type
+    ACTION_LABELS: dict
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_status_label(self) -> str:
+        return str(self.STATUS(self.from_status).label) if self.from_status else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return str(self.STATUS(self.to_status).label)

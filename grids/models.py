@@ -27,7 +27,14 @@ from django.utils.translation import gettext_lazy as _
 from governance import codes, periods
 from governance.access import ScopedQuerySet, area_in_scope
 from governance.models import Area, Department, Role
-from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+from governance.workflow import (
+    ActionForbidden,
+    ActionInvalid,
+    TimelineLabels,
+    Transition,
+    TransitionNotAllowed,
+    Workflow,
+)
 
 if TYPE_CHECKING:
     from governance.models import User
@@ -456,11 +463,14 @@ def allowed_actions(user: User, incident: Incident) -> list[str]:
     return [t.action for t in WORKFLOW.available(incident.status) if may_perform(user, incident, t)]
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(TimelineLabels, models.Model):
     """One step in an incident's timeline: who did what, when, from which state to which.
 
     ``step_due_at`` is the deadline of the step this event completed and ``on_time`` whether it was met,
     so the on-time indicator is a plain aggregate over events."""
+
+    STATUS = Incident.Status
+    ACTION_LABELS = ACTION_LABELS
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -491,18 +501,6 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.action}"
-
-    @property
-    def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
-
-    @property
-    def from_status_label(self) -> str:
-        return str(Incident.Status(self.from_status).label) if self.from_status else ""
-
-    @property
-    def to_status_label(self) -> str:
-        return str(Incident.Status(self.to_status).label)
 
 
 def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:

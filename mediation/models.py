@@ -32,7 +32,14 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, Role
-from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+from governance.workflow import (
+    ActionForbidden,
+    ActionInvalid,
+    TimelineLabels,
+    Transition,
+    TransitionNotAllowed,
+    Workflow,
+)
 
 if TYPE_CHECKING:
     from governance.models import User
@@ -890,8 +897,11 @@ class DisputeSession(models.Model):
         indexes = [models.Index(fields=["case", "held_at"], name="dispute_session_case")]
 
 
-class DisputeEvent(models.Model):
+class DisputeEvent(TimelineLabels, models.Model):
     """One step of a case's timeline: who did what, when, from which state to which."""
+
+    STATUS = DisputeCase.Status
+    ACTION_LABELS = ACTION_LABELS
 
     case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -910,15 +920,3 @@ class DisputeEvent(models.Model):
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="dispute_event_timeline")]
-
-    @property
-    def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
-
-    @property
-    def from_status_label(self) -> str:
-        return str(DisputeCase.Status(self.from_status).label) if self.from_status else ""
-
-    @property
-    def to_status_label(self) -> str:
-        return str(DisputeCase.Status(self.to_status).label)

@@ -35,7 +35,14 @@ from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_q
 from governance.models import Area, Department, Role
 from governance.periods import add_calendar_days, add_working_days
-from governance.workflow import ActionForbidden, ActionInvalid, Transition, TransitionNotAllowed, Workflow
+from governance.workflow import (
+    ActionForbidden,
+    ActionInvalid,
+    TimelineLabels,
+    Transition,
+    TransitionNotAllowed,
+    Workflow,
+)
 
 if TYPE_CHECKING:
     from governance.models import User
@@ -762,8 +769,11 @@ class Petitioner(models.Model):
         return pii.mask_address(self.address)
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(TimelineLabels, models.Model):
     """One step of a petition's timeline: who did what, when, from which state to which."""
+
+    STATUS = Petition.Status
+    ACTION_LABELS = ACTION_LABELS
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -782,15 +792,3 @@ class PetitionEvent(models.Model):
         verbose_name_plural = _("petition events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["petition", "at"], name="petition_event_timeline")]
-
-    @property
-    def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
-
-    @property
-    def from_status_label(self) -> str:
-        return str(Petition.Status(self.from_status).label) if self.from_status else ""
-
-    @property
-    def to_status_label(self) -> str:
-        return str(Petition.Status(self.to_status).label)

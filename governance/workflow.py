@@ -112,3 +112,26 @@ class TimelineLabels:
     @property
     def to_status_label(self) -> str:
         return str(self.STATUS(self.to_status).label)
+
+
+def apply_locked(instance, related: tuple[str, ...], apply):
+    """Run ``apply(locked)`` on a fresh copy of ``instance`` re-read under ``select_for_update``,
+    inside one transaction, then copy the result back into ``instance``.
+
+    This is the locking half of every workflow's one transition method: two people acting on the
+    same record at once serialise, and the second sees the first's result (and gets 409 if its move
+    no longer applies). ``related`` are the relations ``apply`` reads, loaded with the lock."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        locked = (
+            type(instance)
+            .objects.select_for_update(of=("self",))
+            .select_related(*related)
+            .get(pk=instance.pk)
+        )
+        result = apply(locked)
+    for f in instance._meta.concrete_fields:
+        setattr(instance, f.attname, getattr(locked, f.attname))
+    instance._state.fields_cache = dict(locked._state.fields_cache)
+    return result

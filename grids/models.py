@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -34,6 +34,7 @@ from governance.workflow import (
     Transition,
     TransitionNotAllowed,
     Workflow,
+    apply_locked,
 )
 
 if TYPE_CHECKING:
@@ -252,18 +253,11 @@ class Incident(models.Model):
         second sees the new state (and gets 409 if its move no longer applies); refuses moves not in
         ``WORKFLOW``; saves with ``update_fields``; writes the event row in the same transaction.
         """
-        with transaction.atomic():
-            locked = (
-                Incident.objects.select_for_update(of=("self",))
-                .select_related("grid", "category", "level_area")
-                .get(pk=self.pk)
-            )
-            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
-        # Reflect the new state in the caller's instance.
-        for f in self._meta.concrete_fields:
-            setattr(self, f.attname, getattr(locked, f.attname))
-        self._state.fields_cache = dict(locked._state.fields_cache)
-        return event
+        return apply_locked(
+            self,
+            ("grid", "category", "level_area"),
+            lambda locked: locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields),
+        )
 
     def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> IncidentEvent:
         transition = WORKFLOW.check(action, self.status, self.get_status_display())

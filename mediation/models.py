@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -39,6 +39,7 @@ from governance.workflow import (
     Transition,
     TransitionNotAllowed,
     Workflow,
+    apply_locked,
 )
 
 if TYPE_CHECKING:
@@ -403,17 +404,11 @@ class DisputeCase(models.Model):
         The row is re-read under ``select_for_update`` so two people acting at once serialise and the
         second sees the first's result (409 if its move no longer applies); the event row is written
         in the same transaction; only the changed columns are saved."""
-        with transaction.atomic():
-            locked = (
-                DisputeCase.objects.select_for_update(of=("self",))
-                .select_related("organisation", "area", "category")
-                .get(pk=self.pk)
-            )
-            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
-        for f in self._meta.concrete_fields:
-            setattr(self, f.attname, getattr(locked, f.attname))
-        self._state.fields_cache = dict(locked._state.fields_cache)
-        return event
+        return apply_locked(
+            self,
+            ("organisation", "area", "category"),
+            lambda locked: locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields),
+        )
 
     def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> DisputeEvent:
         transition = WORKFLOW.check(action, self.status, self.get_status_display())

@@ -211,9 +211,13 @@ class IndicatorValueFilter(filters.FilterSet):
 
     def filter_period(self, qs, name, value):
         try:
-            return qs.filter(period=Period.parse(value).code)
+            qs = qs.filter(period=Period.parse(value).code)
         except ValueError as exc:
             raise exceptions.ValidationError({"period": [str(exc)]}) from None
+        if not self.data.get("indicator"):
+            # The (indicator, period, area) index serves a period alone through the registry's codes.
+            qs = qs.filter(indicator__in=list(registry_api.registry()))
+        return qs
 
 
 class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
@@ -223,7 +227,8 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
     filterset_class = IndicatorValueFilter
 
     def get_queryset(self):
-        # Indexes: value_unique_ind_period_area, value_level, value_ranking (parent), value_period.
+        # Indexes: value_unique_ind_period_area (indicator, period; with level or area too: at most
+        # one row per area per indicator and period), value_ranking (parent), value_series (area).
         return _values_base(self.request.user).order_by("indicator", "period", "area__code")
 
 

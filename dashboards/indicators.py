@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import DateField, FloatField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models import DateField, FloatField, Max, Q, QuerySet, Sum
+from django.db.models.functions import Cast, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import (
@@ -35,28 +35,28 @@ from governance.indicators import HIGHER_BETTER, LOWER_BETTER, PER_10K, PERCENT,
 SURVEY_MIN_SAMPLE = int(getattr(settings, "SURVEY_MIN_SAMPLE", 30))
 
 
-def _survey_rate(
-    start: dt.date, end: dt.date, field: str, dont_know: str, counted: tuple[str, ...]
-) -> QuerySet:
-    qs = SurveyResponse.objects.filter(date__gte=start, date__lt=end).exclude(**{field: dont_know})
+def survey_answers(start: dt.date, end: dt.date) -> QuerySet:
+    """Both survey indicators from one scan of the answers: per (area, month) the weight of the
+    "safe" and of the valid (not "don't know") safety answers, and the same for satisfaction."""
     weight = Cast("weight", FloatField())
+
+    def rate(field: str, dont_know: str, counted: tuple[str, ...]) -> dict:
+        valid = ~Q(**{field: dont_know})
+        return {
+            # Both NULL (no valid answer in the month): no fact of the indicator (see the registry).
+            f"{field}_counted": Sum(weight, filter=valid & Q(**{f"{field}__in": counted})),
+            f"{field}_valid": Sum(weight, filter=valid),
+        }
+
     return (
-        qs.values("area_id", month=Cast(TruncMonth("date"), DateField()))  # index survey_date_area
+        SurveyResponse.objects.filter(date__gte=start, date__lt=end)
+        .values("area_id", month=Cast(TruncMonth("date"), DateField()))  # index survey_date_area
         .annotate(
-            numerator=Coalesce(Sum(weight, filter=Q(**{f"{field}__in": counted})), Value(0.0)),
-            denominator=Sum(weight),
+            **rate("safety", SafetyAnswer.DONT_KNOW, safe_answers()),
+            **rate("satisfaction", SatisfactionAnswer.DONT_KNOW, satisfied_answers()),
         )
-        .values("area_id", "month", "numerator", "denominator")
         .order_by()
     )
-
-
-def survey_safety_rate(start: dt.date, end: dt.date) -> QuerySet:
-    return _survey_rate(start, end, "safety", SafetyAnswer.DONT_KNOW, safe_answers())
-
-
-def survey_satisfaction_rate(start: dt.date, end: dt.date) -> QuerySet:
-    return _survey_rate(start, end, "satisfaction", SatisfactionAnswer.DONT_KNOW, satisfied_answers())
 
 
 def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
@@ -79,7 +79,9 @@ register(
         name=_("Sense of safety"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=survey_safety_rate,
+        source=survey_answers,
+        numerator="safety_counted",
+        denominator="safety_valid",
         description=_(
             "Share of residents surveyed who feel safe, among valid answers (don't know excluded)."
         ),
@@ -93,7 +95,9 @@ register(
         name=_("Satisfaction with public security"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=survey_satisfaction_rate,
+        source=survey_answers,
+        numerator="satisfaction_counted",
+        denominator="satisfaction_valid",
         description=_(
             "Share of residents surveyed satisfied with public-security work, among valid answers."
         ),

@@ -10,9 +10,7 @@ Rollup storage
                            denominator, at the area level the source reports (grid, community, ...).
     ``IndicatorValue``     the published values for every area and period with ranks and changes.
     ``RollupRun``          one run of the engine; at most one is ``running`` (a partial unique index).
-    ``IndicatorDefinition`` the registry mirrored in the database so the SQL can join on unit/direction.
-    ``AreaClosure``, ``PeriodMonth``, ``PeriodInfo``, ``BaseStage``, ``ValueStage``: working tables of a
-    run, rewritten inside the run's transaction.
+    The engine's other working tables are temporary tables of the run (dashboards/rollup.py).
 """
 
 from __future__ import annotations
@@ -215,31 +213,23 @@ class RollupRun(models.Model):
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
 
-class IndicatorDefinition(models.Model):
-    """The registry (governance.indicators) mirrored at each run, so SQL can join on unit etc."""
-
-    code = models.CharField(max_length=60, primary_key=True)
-    unit = models.CharField(max_length=10)
-    direction = models.CharField(max_length=15)
-    factor = models.FloatField()  # 100 for percent, 10000 per 10k, 1 score, 0 for a plain count
-    min_sample = models.FloatField(default=0)
-    last_denominator = models.BooleanField(default=False)
-
-
 class MonthlyFact(models.Model):
     """A source's row: numerator and denominator of an indicator for an area and a month."""
 
     indicator = models.CharField(max_length=60)
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # Not indexed alone: deleting an area (rare) scans the facts once.
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     month = models.DateField()
     numerator = models.FloatField()
     denominator = models.FloatField()
 
     class Meta:
+        # One index, month first: incremental runs replace and read whole months.
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "area", "month"], name="fact_unique_ind_area_month")
+            models.UniqueConstraint(fields=["month", "indicator", "area"], name="fact_unique_month_ind_area")
         ]
-        indexes = [models.Index(fields=["month"], name="fact_month")]
 
 
 class IndicatorValue(models.Model):
@@ -253,9 +243,20 @@ class IndicatorValue(models.Model):
     """
 
     indicator = models.CharField(_("indicator"), max_length=60)
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    # Indexed by value_series, which starts with the area (also what deleting an area looks up).
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Rows whose parent is X are rows of X's children, which keep X from being deleted (Area.parent
+    # is PROTECT): nothing to cascade, so no lookup by parent alone and no index of its own.
     parent = models.ForeignKey(
-        Area, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     level = models.CharField(_("level"), max_length=10)
     period = models.CharField(_("period"), max_length=7)
@@ -271,7 +272,8 @@ class IndicatorValue(models.Model):
     rank_change = models.IntegerField(null=True)
     yoy_value = models.FloatField(null=True)
     yoy_delta = models.FloatField(null=True)
-    run = models.ForeignKey(RollupRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Runs are kept (the history is the audit trail); deleting one in the admin scans the table.
+    run = models.ForeignKey(RollupRun, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
 
     SCOPE_AREA_FIELD = "area"
     objects = ScopedQuerySet.as_manager()
@@ -284,79 +286,17 @@ class IndicatorValue(models.Model):
                 fields=["indicator", "period", "area"], name="value_unique_ind_period_area"
             )
         ]
+        # Three indexes besides the primary key, each serving several read paths (every index costs
+        # the rollup a sort of all rows at a full rebuild, and a write per changed row otherwise):
+        # * value_unique_ind_period_area: stats/values by indicator and period (with level or area:
+        #   at most one row per area of the city per indicator and period); with period only, the API
+        #   lists the registered indicators so this index still applies;
+        # * value_ranking: stats/rankings and the ranking pages, children of a parent in rank order;
+        # * value_series: stats/series and an area's headline values; deleting an area.
         indexes = [
-            # stats/rankings: children of a parent in rank order
             models.Index(fields=["indicator", "period", "parent", "rank"], name="value_ranking"),
-            # stats/values?level=
-            models.Index(fields=["indicator", "period", "level"], name="value_level"),
-            # stats/series: one area over time
-            models.Index(fields=["indicator", "area", "period_type", "period"], name="value_series"),
-            # stats/values?period= without indicator, and the run's delete of recomputed periods
-            models.Index(fields=["period"], name="value_period"),
+            models.Index(fields=["area", "indicator", "period_type", "period"], name="value_series"),
         ]
-
-
-class AreaClosure(models.Model):
-    """Each area paired with itself and every ancestor (rebuilt from Area.parent at each run)."""
-
-    area_id = models.IntegerField()
-    ancestor_id = models.IntegerField()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["area_id"], name="closure_area"),
-            models.Index(fields=["ancestor_id"], name="closure_ancestor"),
-        ]
-
-
-class PeriodMonth(models.Model):
-    """Which months each period (of every type) covers, for the months the facts span."""
-
-    period = models.CharField(max_length=7)
-    month = models.DateField()
-
-    class Meta:
-        indexes = [models.Index(fields=["month", "period"], name="periodmonth_month")]
-
-
-class PeriodInfo(models.Model):
-    """Every period the facts span, its previous and same-last-year periods, and whether this run
-    recomputes it."""
-
-    code = models.CharField(max_length=7, primary_key=True)
-    kind = models.CharField(max_length=7)
-    previous = models.CharField(max_length=7)
-    last_year = models.CharField(max_length=7)
-    affected = models.BooleanField(default=False)
-
-
-class BaseStage(models.Model):
-    """Per (indicator, source area, period): sums over the months, and the last month's denominator."""
-
-    indicator = models.CharField(max_length=60)
-    area_id = models.IntegerField()
-    period = models.CharField(max_length=7)
-    numerator = models.FloatField()
-    denominator = models.FloatField()
-    last_month = models.DateField()
-
-    class Meta:
-        indexes = [models.Index(fields=["area_id"], name="basestage_area")]
-
-
-class ValueStage(models.Model):
-    """Per (indicator, area at every level, period): the summed numerator/denominator and value."""
-
-    indicator = models.CharField(max_length=60)
-    area_id = models.IntegerField()
-    parent_id = models.IntegerField(null=True)
-    level = models.CharField(max_length=10)
-    period = models.CharField(max_length=7)
-    period_type = models.CharField(max_length=7)
-    numerator = models.FloatField()
-    denominator = models.FloatField()
-    value = models.FloatField(null=True)
-    eligible = models.BooleanField(default=False)
 
 
 from dashboards.assessment_models import *  # noqa: E402,F401,F403  (assessment models live in their own module)

@@ -8,19 +8,30 @@ areas or records. The SQL is portable between PostgreSQL and SQLite (the embedde
 A run:
 
 1. takes the lock: inserts its ``RollupRun`` row with status ``running``; a partial unique index allows
-   one such row, so a second trigger gets an IntegrityError and returns without running;
+   one such row, so a second trigger gets an IntegrityError and returns without running (on
+   PostgreSQL a session advisory lock also tells a dead worker's row from a live run);
 2. decides what to refresh: everything (``full``, first run, or the registry/settings changed), or the
    months that changed since the last successful run (intake rows written since it started), the recent
    months (``ROLLUP_RECENT_MONTHS``, which contain the current periods and late records) and any months
    from ``since``;
 3. in ONE transaction (so a failure leaves the previous results, and readers see old or new, never a
-   mix): refreshes ``MonthlyFact`` for those months with ``INSERT ... SELECT`` from each source's
-   compiled SQL; rebuilds the area closure and the period tables; for the affected periods (those
-   containing a refreshed month, plus the next period and the same period next year, whose previous /
-   year-on-year columns depend on them) sums the facts over the months of each period and up the area
-   hierarchy (ratio of sums), computes values and sibling ranks with window functions, then previous
-   period and same-period-last-year columns joined in as the rows are written (never updated);
+   mix):
+   a. runs each source query once (indicators that share a source function share one scan) into a
+      temporary table and replaces the refreshed months of ``MonthlyFact`` from it;
+   b. lists the periods the facts span and which of them are affected (those containing a refreshed
+      month, plus the next period and the same period next year, whose previous / year-on-year columns
+      depend on them);
+   c. sums the facts over the months of each affected period per source area, then up the area tree
+      one level at a time, deepest first (ratio of sums at every level);
+   d. computes values and sibling ranks with window functions;
+   e. publishes, with the previous-period and same-period-last-year columns joined in as the rows are
+      written (never updated afterwards). A full rebuild on PostgreSQL loads a fresh copy of the
+      table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise an upsert writes
+      only the rows whose content changed and deletes the recomputed periods' rows that are gone;
 4. records rows, seconds and statements on the run.
+
+The heavy steps work on temporary tables keyed by small integers (indicator and period ids instead of
+their text codes), which are joined back once, when publishing.
 
 An incremental run gives exactly the rows of a full rebuild (tested), because every affected period is
 recomputed whole from the stored monthly facts.
@@ -37,22 +48,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from dashboards import tableswap
 from dashboards.models import (
-    AreaClosure,
-    BaseStage,
-    IndicatorDefinition,
     IndicatorValue,
     MonthlyFact,
-    PeriodInfo,
-    PeriodMonth,
     PreventableCaseCount,
     RollupRun,
     SurveyResponse,
-    ValueStage,
     preventable_case_kinds,
     safe_answers,
     satisfied_answers,
@@ -66,7 +72,6 @@ log = logging.getLogger(__name__)
 
 FACTORS = {registry_api.PERCENT: 100.0, registry_api.PER_10K: 10000.0, registry_api.SCORE: 1.0}
 FIRST_MONTH_DEFAULT = dt.date(2000, 1, 1)
-RANKED = "dashboards_rollup_ranked"  # a temporary table of the run's ranked rows
 
 
 @dataclass
@@ -88,9 +93,10 @@ def _t(model) -> str:
 
 def _round(expr: str) -> str:
     # Values are stored rounded to 6 decimals so that equal ratios tie exactly (1, 2, 2, 4) whatever
-    # float noise the division leaves; PostgreSQL has ROUND(numeric, int) only.
+    # float noise the division leaves. PostgreSQL's ROUND(x, 6) needs numeric arithmetic (slow over a
+    # million rows); rounding the scaled float to an integer gives the same 6-decimal value.
     if connection.vendor == "postgresql":
-        return f"CAST(ROUND(CAST({expr} AS numeric), 6) AS double precision)"
+        return f"(ROUND(({expr}) * 1000000.0) / 1000000.0)"
     return f"ROUND({expr}, 6)"
 
 
@@ -124,15 +130,14 @@ class _Sql:
 
     def __call__(self, sql: str, params: Iterable = ()) -> int:
         self.count += 1
+        started = time.monotonic()
         self.cursor.execute(sql, list(params))
+        log.debug("rollup: %.3f s %s", time.monotonic() - started, " ".join(sql.split())[:160])
         return self.cursor.rowcount
 
-    def clear(self, model) -> None:
-        # Working tables are private to the (single) running run: TRUNCATE is cheapest on PostgreSQL.
+    def analyze_temp(self, name: str) -> None:
         if connection.vendor == "postgresql":
-            self(f"TRUNCATE {_t(model)}")
-        else:
-            self(f"DELETE FROM {_t(model)}")
+            self(f"ANALYZE {WORK}{name}")
 
     def analyze(self, model) -> None:
         # Freshly filled tables have no statistics yet inside the transaction; give the planner some.
@@ -283,12 +288,7 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
         with transaction.atomic():
             sql = _Sql(connection.cursor())
             if connection.vendor == "postgresql":
-                # Aggregates of millions of records: hash them in memory, and skip JIT compilation
-                # (seconds per statement for plans that run once). Both end with the transaction.
-                sql(
-                    "SELECT set_config('work_mem', %s, true)", [getattr(settings, "ROLLUP_WORK_MEM", "256MB")]
-                )
-                sql("SET LOCAL jit = off")
+                _tune(sql)
             warnings: list[str] = []
             rows, months, periods = _execute(run, the_plan, sql, warnings)
     except BaseException as exc:
@@ -317,6 +317,32 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
     return run
 
 
+def _tune(sql: _Sql) -> None:
+    """PostgreSQL settings for the run. Aggregates, sorts and index builds over millions of rows run
+    in memory; JIT compilation is off (seconds per statement for plans that run once). These end with
+    the transaction. Merge joins are off: the run's big joins match a million rows of one temporary
+    table with another on integer keys, where a hash join takes a fraction of the three sorts a merge
+    join needs (the planner, misjudging the match rate, would choose the sorts). The temporary tables get local buffers to match; that setting can only be made
+    before the connection first touches a temporary table, so it is made for the session, once (the
+    Celery task closes its connection after a run to give the memory back)."""
+    sql(
+        "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true), "
+        "set_config('jit', 'off', true), set_config('enable_mergejoin', 'off', true)",
+        [
+            getattr(settings, "ROLLUP_WORK_MEM", "256MB"),
+            getattr(settings, "ROLLUP_MAINTENANCE_WORK_MEM", "512MB"),
+        ],
+    )
+    try:
+        with transaction.atomic():
+            sql(
+                "SELECT set_config('temp_buffers', %s, false)",
+                [getattr(settings, "ROLLUP_TEMP_BUFFERS", "512MB")],
+            )
+    except DatabaseError:
+        log.debug("rollup: temp_buffers already fixed for this connection")
+
+
 def _finish(run: RollupRun, **fields) -> None:
     """Record the outcome of a run."""
     fields["finished_at"] = timezone.now()
@@ -327,254 +353,399 @@ def _finish(run: RollupRun, **fields) -> None:
 
 def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) -> tuple[int, int, int]:
     specs = sorted(registry_api.registry().values(), key=lambda s: s.code)
-    _sync_definitions(specs, sql)
+    _create_definitions(specs, sql)
     end = _add_months(current_month(), 1)
 
-    # 1. Monthly facts from every source. Each source runs in a savepoint: one app's broken source
-    # keeps its previous facts (and is reported on the run) instead of blanking every dashboard.
+    # 1. Monthly facts: ONE scan per source (indicators sharing a source function share the scan).
+    # Each source runs in a savepoint: one app's broken source keeps its previous facts (and is
+    # reported on the run) instead of blanking every dashboard.
     if the_plan.full:
         first = dt.date.fromisoformat(
             getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat())
         )
-        codes = [s.code for s in specs]
-        sql(f"DELETE FROM {_t(MonthlyFact)} WHERE indicator NOT IN ({', '.join(['%s'] * len(codes))})", codes)
-        for spec in specs:
-            _refresh_facts(spec, first, end, None, sql, warnings)
+        _refresh_facts(specs, first, end, None, sql, warnings)
         months_refreshed = 0
     else:
         months = the_plan.months
         iso = [m.isoformat() for m in months]
-        for spec in specs:
-            _refresh_facts(spec, months[0], _add_months(months[-1], 1), iso, sql, warnings)
+        _refresh_facts(specs, months[0], _add_months(months[-1], 1), iso, sql, warnings)
         months_refreshed = len(months)
-    sql.analyze(MonthlyFact)
     checkpoint("facts")
 
-    # 2. Area closure (each area with itself and every ancestor): one INSERT per tree level.
-    _build_closure(sql)
-    checkpoint("closure")
-
-    # 3. Periods spanned by the facts, and which of them this run recomputes.
+    # 2. Periods spanned by the facts, and which of them this run recomputes.
     affected = None if the_plan.full else _affected_periods(the_plan.months)
-    n_periods = _build_periods(sql, affected)
+    n_periods = _create_periods(sql, affected)
     checkpoint("periods")
 
-    # 4. Sums per (indicator, source area, period), then up the hierarchy with values, ranks and the
-    # previous / last-year columns; only rows whose content changed are written.
-    rows = _compute_values(run, sql, None if affected is None else sorted(affected))
-    checkpoint("values")
+    # 3. Sums per (indicator, source area, period), then up the tree one level at a time.
+    levels = _sum_up_the_tree(sql)
+    checkpoint("tree")
 
+    # 4. Values and sibling ranks, then the published rows with previous / last-year columns.
+    _rank(sql, levels)
+    checkpoint("values")
+    if the_plan.full and connection.vendor == "postgresql":
+        rows = _publish_rebuilt(run, sql)
+    else:
+        rows = _publish_changes(run, sql, None if affected is None else sorted(affected))
     checkpoint("changes")
-    sql.clear(BaseStage)
-    sql.clear(ValueStage)
+    _drop_work_tables(sql)
     return rows, months_refreshed, n_periods
 
 
-def _sync_definitions(specs, sql: _Sql) -> None:
-    sql(f"DELETE FROM {_t(IndicatorDefinition)}")
-    for spec in specs:
-        sql(
-            f"INSERT INTO {_t(IndicatorDefinition)} (code, unit, direction, factor, min_sample, last_denominator) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            [
+# --- working tables -------------------------------------------------------------------------------
+# Temporary tables private to the run's connection (dropped at commit on PostgreSQL), keyed by small
+# integers: indicator and period codes are replaced by ids for the heavy steps and joined back once,
+# when the rows are published.
+
+WORK = "rollup_"  # prefix of the run's temporary tables
+FLOAT = {"postgresql": "double precision"}
+
+
+def _float() -> str:
+    return FLOAT.get(connection.vendor, "REAL")
+
+
+def _temp(sql: _Sql, name: str, body: str, params: Iterable = ()) -> None:
+    """(Re)create the temporary table ``rollup_<name>`` from ``body`` (a column list or AS SELECT)."""
+    sql(f"DROP TABLE IF EXISTS {WORK}{name}")
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    if body.startswith("("):
+        sql(f"CREATE TEMPORARY TABLE {WORK}{name} {body}{on_commit}", params)
+    else:
+        sql(f"CREATE TEMPORARY TABLE {WORK}{name}{on_commit} AS {body}", params)
+    if not body.startswith("("):
+        # Autovacuum never sees temporary tables: give the planner statistics for the next step.
+        sql.analyze_temp(name)
+
+
+def _drop_work_tables(sql: _Sql) -> None:
+    for name in ["def", "period", "pm", "ranked"]:
+        sql(f"DROP TABLE IF EXISTS {WORK}{name}")
+
+
+def _values_rows(columns: int, rows: list[tuple]) -> tuple[str, list]:
+    marks = ", ".join(["(" + ", ".join(["%s"] * columns) + ")"] * len(rows))
+    return marks, [v for row in rows for v in row]
+
+
+def _create_definitions(specs, sql: _Sql) -> None:
+    """The registry as a table the SQL can join on: id, code, unit factor, minimum sample..."""
+    _temp(
+        sql,
+        "def",
+        f"(id integer, code varchar(60), factor {_float()}, min_sample {_float()}, last_den integer, "
+        "lower_better integer)",
+    )
+    marks, params = _values_rows(
+        6,
+        [
+            (
+                i,
                 spec.code,
-                spec.unit,
-                spec.direction,
                 FACTORS.get(spec.unit, 0.0),
                 float(spec.min_sample),
-                spec.denominator_over_time == "last",
-            ],
-        )
+                int(spec.denominator_over_time == "last"),
+                int(spec.direction == registry_api.LOWER_BETTER),
+            )
+            for i, spec in enumerate(specs, start=1)
+        ],
+    )
+    if params:
+        sql(f"INSERT INTO {WORK}def VALUES {marks}", params)
+    sql.analyze_temp("def")
+
+
+# --- 1. facts -------------------------------------------------------------------------------------
+
+
+def _source_groups(specs) -> list[list]:
+    """Indicators grouped by source function, in registry order: one query (one scan) per group."""
+    groups: dict[int, list] = {}
+    for spec in specs:
+        groups.setdefault(id(spec.source), []).append(spec)
+    return list(groups.values())
 
 
 def _refresh_facts(
-    spec, start: dt.date, end: dt.date, months: list[str] | None, sql: _Sql, warnings: list[str]
+    specs, start: dt.date, end: dt.date, months: list[str] | None, sql: _Sql, warnings: list[str]
 ) -> None:
-    """Replace the indicator's facts for ``months`` (all when None) with INSERT ... SELECT from the
-    source's compiled SQL: the records never leave the database."""
-    try:
-        with transaction.atomic():
-            _refresh_source(spec, start, end, months, sql)
-    except Exception as exc:  # noqa: BLE001 - any broken source is reported, the others still roll up
-        log.exception("rollup: source of %s failed; its previous facts are kept", spec.code)
-        warnings.append(f"{spec.code}: {type(exc).__name__}: {exc}")
+    """Replace the facts of ``months`` (all when None) with each source's rows: every source query
+    is materialized once into a temporary table (in parallel on PostgreSQL, which never scans in
+    parallel for INSERT ... SELECT but does for CREATE TABLE AS), then each indicator's columns are
+    inserted from it. The records never leave the database."""
+    done: list[tuple] = []  # (spec, table)
+    for n, group in enumerate(_source_groups(specs)):
+        table = f"src{n}"
+        try:
+            with transaction.atomic():
+                _materialize_source(group, table, start, end, months, sql)
+            done.extend((spec, table) for spec in group)
+        except Exception as exc:  # noqa: BLE001 - any broken source is reported, the others still roll up
+            for spec in group:
+                log.exception("rollup: source of %s failed; its previous facts are kept", spec.code)
+                warnings.append(f"{spec.code}: {type(exc).__name__}: {exc}")
+    fact = _t(MonthlyFact)
 
-
-def _refresh_source(spec, start: dt.date, end: dt.date, months: list[str] | None, sql: _Sql) -> None:
-    qs = spec.source(start, end)
-    source_sql, params = qs.query.get_compiler(connection=connection).as_sql()
     where = "s.area_id IS NOT NULL AND s.month IS NOT NULL"
-    params = [spec.code, *params]
-    if months is None:
-        sql(f"DELETE FROM {_t(MonthlyFact)} WHERE indicator = %s", [spec.code])
-    else:
-        marks = ", ".join(["%s"] * len(months))
-        sql(
-            f"DELETE FROM {_t(MonthlyFact)} WHERE indicator = %s AND month IN ({marks})", [spec.code, *months]
-        )
-        where += f" AND s.month IN ({marks})"
-        params += months
-    select = (
-        "SELECT %s AS indicator, s.area_id, s.month, COALESCE(SUM(s.numerator), 0) AS numerator, "
-        f"COALESCE(SUM(s.denominator), 0) AS denominator FROM ({source_sql}) s WHERE {where} "
-        "GROUP BY s.area_id, s.month"
+    if months is not None:
+        where += f" AND s.month IN ({', '.join(['%s'] * len(months))})"
+
+    def insert(table: str) -> int:
+        rows = 0
+        for spec, source in done:
+            # A group's row where this indicator has neither numerator nor denominator (e.g. a
+            # month of "don't know" answers only) is no fact of this indicator.
+            num, den = f"s.{spec.numerator}", f"s.{spec.denominator}"
+            rows += sql(
+                f"INSERT INTO {table} (month, indicator, area_id, numerator, denominator) "
+                f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), COALESCE({den}, 0) "
+                f"FROM {WORK}{source} s WHERE {where} AND ({num} IS NOT NULL OR {den} IS NOT NULL)",
+                [spec.code, *(months or [])],
+            )
+        return rows
+
+    codes = [spec.code for spec, _ in done]
+    swapped = None
+    if months is None and len(done) == len(specs) and connection.vendor == "postgresql":
+        swapped = tableswap.rebuild(fact, insert, sql)  # every fact is rewritten: load, index once
+    if swapped is None:
+        if months is None:
+            keep = [s.code for s in specs if s.code not in codes]  # broken sources keep their facts
+            stale = f"indicator NOT IN ({', '.join(['%s'] * len(keep))})" if keep else "1 = 1"
+            sql(f"DELETE FROM {fact} WHERE {stale}", keep)
+        elif codes:
+            sql(
+                f"DELETE FROM {fact} WHERE month IN ({', '.join(['%s'] * len(months))}) "
+                f"AND indicator IN ({', '.join(['%s'] * len(codes))})",
+                [*months, *codes],
+            )
+        insert(fact)
+        sql.analyze(MonthlyFact)
+    for n in range(len(_source_groups(specs))):
+        sql(f"DROP TABLE IF EXISTS {WORK}src{n}")
+
+
+def _materialize_source(group, table: str, start, end, months: list[str] | None, sql: _Sql) -> None:
+    qs = group[0].source(start, end)
+    source_sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    columns = sorted({c for spec in group for c in (spec.numerator, spec.denominator)})
+    sums = ", ".join(f"SUM(s.{c}) AS {c}" for c in columns)
+    # No WHERE here: PostgreSQL would push it into the source query and compute the month of every
+    # record twice. Rows without area or month, or outside ``months``, are dropped when inserted.
+    _temp(
+        sql,
+        table,
+        f"SELECT s.area_id, s.month, {sums} FROM ({source_sql}) s GROUP BY s.area_id, s.month",
+        params,
     )
-    columns = "(indicator, area_id, month, numerator, denominator)"
-    if connection.vendor == "postgresql":
-        # PostgreSQL never scans in parallel for INSERT ... SELECT, but does for CREATE TABLE AS: the
-        # big scan runs on all cores into a small aggregated table, which is then inserted.
-        sql("DROP TABLE IF EXISTS dashboards_rollup_source")
-        sql(f"CREATE TEMPORARY TABLE dashboards_rollup_source ON COMMIT DROP AS {select}", params)
-        sql(f"INSERT INTO {_t(MonthlyFact)} {columns} SELECT * FROM dashboards_rollup_source")
-        sql("DROP TABLE dashboards_rollup_source")
-    else:
-        sql(f"INSERT INTO {_t(MonthlyFact)} {columns} {select}", params)
 
 
-def _build_closure(sql: _Sql) -> None:
-    area, closure = _t(Area), _t(AreaClosure)
-    sql.clear(AreaClosure)
-    sql(f"INSERT INTO {closure} (area_id, ancestor_id) SELECT id, id FROM {area}")
-    max_depth = Area.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
-    sql.count += 1
-    # Walking from the deepest level up, each step extends every chain by one parent.
-    for depth in range(max_depth, 0, -1):
-        sql(
-            f"INSERT INTO {closure} (area_id, ancestor_id) SELECT c.area_id, a.parent_id "
-            f"FROM {closure} c JOIN {area} a ON a.id = c.ancestor_id "
-            "WHERE a.depth = %s AND a.parent_id IS NOT NULL",
-            [depth],
-        )
-    sql.analyze(AreaClosure)
+# --- 2. periods -----------------------------------------------------------------------------------
 
 
-def _build_periods(sql: _Sql, affected: set[str] | None) -> int:
-    sql.clear(PeriodMonth)
-    sql.clear(PeriodInfo)
+def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
+    """Every period the facts span (ids 1..n) with its previous and same-last-year periods, and the
+    months of each. ``affected`` periods are recomputed; the others keep their published rows."""
     bounds = MonthlyFact.objects.order_by().values_list("month", flat=True)
     first, last = bounds.order_by("month").first(), bounds.order_by("-month").first()
     sql.count += 2
+    _temp(
+        sql,
+        "period",
+        "(id integer, code varchar(7), kind varchar(7), affected integer, prev_id integer, prev_code varchar(7), "
+        "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer)",
+    )
+    _temp(sql, "pm", "(month date, period integer)")
     if first is None:
         return 0
-    infos: dict[str, PeriodInfo] = {}
-    pm: list[PeriodMonth] = []
+    periods: dict[str, Period] = {}
     for year in range(first.year, last.year + 1):
         for kind in PERIOD_TYPES:
             for m in range(1, 13):
                 p = Period.of(kind, year, m)
-                if p.code in infos:
-                    continue
-                if p.end <= first or p.start > last:
-                    continue
-                prev = p.previous()
-                infos[p.code] = PeriodInfo(
-                    code=p.code,
-                    kind=kind,
-                    previous=prev.code,
-                    last_year=p.same_last_year().code,
-                    affected=affected is None or p.code in affected,
-                )
-                pm.extend(PeriodMonth(period=p.code, month=month) for month in p.months())
-    # A few hundred tiny rows at most (4 period types x the years spanned): bulk inserts.
-    PeriodInfo.objects.bulk_create(infos.values(), batch_size=500)
-    PeriodMonth.objects.bulk_create(pm, batch_size=500)
-    sql.count += 2
-    return sum(1 for i in infos.values() if i.affected)
+                if p.code not in periods and p.end > first and p.start <= last:
+                    periods[p.code] = p
+    # Ids in code order: sorting by (indicator id, period id, area) is sorting by the published key.
+    ids = {code: i for i, code in enumerate(sorted(periods), start=1)}
+
+    def hit(code: str) -> int:
+        return int(affected is None or code in affected)
+
+    rows, months = [], []
+    for code, p in periods.items():
+        prev, ly = p.previous().code, p.same_last_year().code
+        rows.append(
+            (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
+        )
+        if hit(code):
+            months.extend((month, ids[code]) for month in p.months() if first <= month <= last)
+    # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
+    marks, params = _values_rows(10, rows)
+    sql(f"INSERT INTO {WORK}period VALUES {marks}", params)
+    if months:
+        marks, params = _values_rows(2, months)
+        sql(f"INSERT INTO {WORK}pm VALUES {marks}", params)
+    sql.analyze_temp("period")
+    sql.analyze_temp("pm")
+    return sum(r[3] for r in rows)
 
 
-def _compute_values(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
-    fact, pm, pi, base, stage = (
-        _t(MonthlyFact),
-        _t(PeriodMonth),
-        _t(PeriodInfo),
-        _t(BaseStage),
-        _t(ValueStage),
+# --- 3. up the tree -------------------------------------------------------------------------------
+
+
+def _sum_up_the_tree(sql: _Sql) -> list[str]:
+    """``rollup_base``: facts summed over the months of each recomputed period per source area ("last"
+    indicators keep the last month's denominator: a stock such as a population). Then the sums of
+    each tree level, deepest first: an area's sums are its own facts plus its children's sums (ratio
+    of sums at every level). Each level reads only the level below, so the work follows the number of
+    source rows, not rows times depth. Returns the levels' row sources, deepest first."""
+    fact, area = _t(MonthlyFact), _t(Area)
+    _temp(
+        sql,
+        "base",
+        f"SELECT d.id AS ind, f.area_id, a.parent_id, a.depth, pm.period, SUM(f.numerator) AS num, "
+        f"SUM(f.denominator) AS den, MAX(f.month) AS last_month FROM {fact} f "
+        f"JOIN {WORK}def d ON d.code = f.indicator JOIN {WORK}pm pm ON pm.month = f.month "
+        f"JOIN {area} a ON a.id = f.area_id GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
     )
-    area, closure, defs, iv = _t(Area), _t(AreaClosure), _t(IndicatorDefinition), _t(IndicatorValue)
-    sql.clear(BaseStage)
-    sql.clear(ValueStage)
-    # (a) per source area and period; "last" indicators keep the last month's denominator (a stock).
     sql(
-        f"INSERT INTO {base} (indicator, area_id, period, numerator, denominator, last_month) "
-        "SELECT f.indicator, f.area_id, pm.period, SUM(f.numerator), SUM(f.denominator), MAX(f.month) "
-        f"FROM {fact} f JOIN {pm} pm ON pm.month = f.month JOIN {pi} pi ON pi.code = pm.period "
-        "WHERE pi.affected GROUP BY f.indicator, f.area_id, pm.period"
+        f"UPDATE {WORK}base SET den = f.denominator FROM {fact} f, {WORK}def d "
+        f"WHERE d.last_den = 1 AND {WORK}base.ind = d.id AND f.indicator = d.code "
+        f"AND f.area_id = {WORK}base.area_id AND f.month = {WORK}base.last_month"
     )
-    sql(
-        f"UPDATE {base} SET denominator = (SELECT f.denominator FROM {fact} f "
-        f"WHERE f.indicator = {base}.indicator AND f.area_id = {base}.area_id AND f.month = {base}.last_month) "
-        f"WHERE indicator IN (SELECT code FROM {defs} WHERE last_denominator)"
+    max_depth = Area.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
+    sql.count += 1
+    # The deepest level has nothing below it: its sums are its base rows (one per key already).
+    levels = [
+        f"(SELECT ind, area_id, parent_id, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"
+    ]
+    for depth in range(max_depth - 1, -1, -1):
+        _temp(
+            sql,
+            f"level{depth}",
+            f"SELECT x.ind, x.area_id, a.parent_id, x.period, SUM(x.num) AS num, SUM(x.den) AS den "
+            f"FROM (SELECT ind, area_id, period, num, den FROM {WORK}base WHERE depth = %s "
+            f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
+            f"JOIN {area} a ON a.id = x.area_id GROUP BY x.ind, x.area_id, a.parent_id, x.period",
+            [depth],
+        )
+        levels.append(f"{WORK}level{depth}")
+    return levels
+
+
+# --- 4. values, ranks, publishing -----------------------------------------------------------------
+
+
+def _rank(sql: _Sql, levels: list[str]) -> None:
+    """Values by unit (ratio of the sums), eligibility (minimum sample), and sibling ranks with window
+    functions: ties share a rank (RANK(): 1, 2, 2, 4); areas below the minimum sample get no rank and
+    do not count in rank_of."""
+    union = " UNION ALL ".join(
+        f"SELECT ind, area_id, parent_id, period, num, den FROM {level} lv" for level in levels
     )
-    sql.analyze(BaseStage)
-    # (b) up the hierarchy: ratio of sums at every level; value by unit; eligibility for ranking.
-    num, den = "SUM(b.numerator)", "SUM(b.denominator)"
     value = _round(
-        f"CASE WHEN d.factor = 0 THEN {num} WHEN {den} = 0 THEN NULL ELSE {num} * d.factor / {den} END"
+        "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"
     )
-    sql(
-        f"INSERT INTO {stage} (indicator, area_id, parent_id, level, period, period_type, numerator, denominator, "
-        "value, eligible) "
-        f"SELECT b.indicator, c.ancestor_id, a.parent_id, a.level, b.period, pi.kind, {num}, {den}, {value}, "
-        f"CASE WHEN (d.factor = 0 OR {den} > 0) AND {den} >= d.min_sample THEN TRUE ELSE FALSE END "
-        f"FROM {base} b JOIN {closure} c ON c.area_id = b.area_id JOIN {area} a ON a.id = c.ancestor_id "
-        f"JOIN {pi} pi ON pi.code = b.period JOIN {defs} d ON d.code = b.indicator "
-        "GROUP BY b.indicator, c.ancestor_id, a.parent_id, a.level, b.period, pi.kind, d.factor, d.min_sample"
-    )
-    checkpoint("stage")
-    # (c) ranks among siblings into a temporary table: ties share a rank (RANK(): 1, 2, 2, 4); areas
-    # below the minimum sample get no rank and do not count in rank_of.
-    order = "CASE WHEN d.direction = 'lower_better' THEN s.value ELSE -s.value END"
-    sql(f"DROP TABLE IF EXISTS {RANKED}")
-    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-    sql(
-        f"CREATE TEMPORARY TABLE {RANKED}{on_commit} AS "
-        "SELECT s.indicator, s.area_id, s.parent_id, s.level, s.period, s.period_type, s.numerator, s.denominator, "
-        "s.value, "
-        "CASE WHEN s.eligible THEN RANK() OVER (PARTITION BY s.indicator, s.period, s.parent_id, s.eligible "
+    eligible = "CASE WHEN (d.factor = 0 OR u.den > 0) AND u.den >= d.min_sample THEN 1 ELSE 0 END"
+    order = "CASE WHEN v.lower_better = 1 THEN v.value ELSE -v.value END"
+    _temp(
+        sql,
+        "ranked",
+        "SELECT v.ind, v.area_id, v.parent_id, v.period, v.num, v.den, v.value, "
+        "CASE WHEN v.eligible = 1 THEN RANK() OVER (PARTITION BY v.ind, v.period, v.parent_id, v.eligible "
         f"ORDER BY {order}) END AS rank, "
-        "SUM(CASE WHEN s.eligible THEN 1 ELSE 0 END) OVER (PARTITION BY s.indicator, s.period, s.parent_id) AS rank_of "
-        f"FROM {stage} s JOIN {defs} d ON d.code = s.indicator"
+        "SUM(v.eligible) OVER (PARTITION BY v.ind, v.period, v.parent_id) AS rank_of "
+        f"FROM (SELECT u.*, d.lower_better, {value} AS value, {eligible} AS eligible "
+        f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v",
     )
-    sql(f"CREATE INDEX {RANKED}_key ON {RANKED} (indicator, area_id, period)")
-    if connection.vendor == "postgresql":
-        sql(f"ANALYZE {RANKED}")
-    # (d) publish, with the previous period and the same period last year read from this run's rows
-    # (recomputed periods) or from the published ones (periods not recomputed: ppi/ypi.affected false).
-    # An upsert that writes only rows whose content changed: a rebuild over mostly unchanged data
-    # rewrites (and re-indexes) only what moved.
-    prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
-    yoy_value = "COALESCE(y1.value, y2.value)"
-    key = "{a}.indicator = r.indicator AND {a}.area_id = r.area_id AND {a}.period = pi.{col}"
-    columns = [
-        "parent_id", "level", "period_type", "numerator", "denominator", "value", "rank", "rank_of",
-        "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta",
-    ]  # fmt: skip
+    for level in levels[1:]:
+        sql(f"DROP TABLE {level}")
+    sql(f"DROP TABLE {WORK}base")
+
+
+COLUMNS = [
+    "parent_id", "level", "period_type", "numerator", "denominator", "value", "rank", "rank_of",
+    "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta",
+]  # fmt: skip
+
+
+def _published_select(*, incremental: bool) -> str:
+    """The rows to publish, text keys joined back, with the previous period and the same period last
+    year read from this run's rows, or (incremental runs) from the published rows of the periods the
+    run does not recompute."""
+    iv = _t(IndicatorValue)
+    prev_value, prev_rank, yoy_value = "p1.value", "p1.rank", "y1.value"
+    joins = (
+        f"LEFT JOIN {WORK}ranked p1 ON p1.ind = r.ind AND p1.area_id = r.area_id AND p1.period = p.prev_id "
+        f"LEFT JOIN {WORK}ranked y1 ON y1.ind = r.ind AND y1.area_id = r.area_id AND y1.period = p.ly_id "
+    )
+    if incremental:
+        prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
+        yoy_value = "COALESCE(y1.value, y2.value)"
+        joins += (
+            f"LEFT JOIN {iv} p2 ON p.prev_affected = 0 AND p2.indicator = d.code AND p2.area_id = r.area_id "
+            "AND p2.period = p.prev_code "
+            f"LEFT JOIN {iv} y2 ON p.ly_affected = 0 AND y2.indicator = d.code AND y2.area_id = r.area_id "
+            "AND y2.period = p.ly_code "
+        )
+    return (
+        "SELECT d.code, r.area_id, p.code, r.parent_id, a.level, p.kind, r.num, r.den, r.value, r.rank, "
+        f"r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, {prev_rank}, {prev_rank} - r.rank, "
+        f"{yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
+        f"FROM {WORK}ranked r JOIN {WORK}def d ON d.id = r.ind JOIN {WORK}period p ON p.id = r.period "
+        f"JOIN {_t(Area)} a ON a.id = r.area_id {joins}"
+    )
+
+
+def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
+    """Full rebuild on PostgreSQL: the rows go into a fresh table whose indexes are built once at the
+    end (sorting once is far cheaper than maintaining every index row by row), which then replaces
+    the published table inside the run's transaction (dashboards.tableswap)."""
+    columns = f"indicator, area_id, period, {', '.join(COLUMNS)}, run_id"
+
+    def fill(table: str) -> int:
+        # No ORDER BY: each index is built by its own sort anyway.
+        return sql(f"INSERT INTO {table} ({columns}) {_published_select(incremental=False)}", [run.pk])
+
+    rows = tableswap.rebuild(_t(IndicatorValue), fill, sql)
+    return _publish_changes(run, sql, None) if rows is None else rows
+
+
+def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
+    """An upsert that writes only rows whose content changed, then a delete of the recomputed periods'
+    rows that the new results no longer have (records deleted, areas moved)."""
+    iv = _t(IndicatorValue)
+    # The previous / last-year lookups and the stale-row check find run rows by key.
+    sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
     distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
-    changed = " OR ".join(f"t.{c}{distinct}excluded.{c}" for c in columns)
+    changed = " OR ".join(f"t.{c}{distinct}excluded.{c}" for c in COLUMNS)
     rows = sql(
-        f"INSERT INTO {iv} AS t (indicator, area_id, period, {', '.join(columns)}, run_id) "
-        "SELECT r.indicator, r.area_id, r.period, r.parent_id, r.level, r.period_type, r.numerator, "
-        f"r.denominator, r.value, r.rank, r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, "
-        f"{prev_rank}, {prev_rank} - r.rank, {yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
-        f"FROM {RANKED} r JOIN {pi} pi ON pi.code = r.period "
-        f"LEFT JOIN {pi} ppi ON ppi.code = pi.previous LEFT JOIN {pi} ypi ON ypi.code = pi.last_year "
-        f"LEFT JOIN {RANKED} p1 ON {key.format(a='p1', col='previous')} "
-        f"LEFT JOIN {iv} p2 ON {key.format(a='p2', col='previous')} AND ppi.affected = FALSE "
-        f"LEFT JOIN {RANKED} y1 ON {key.format(a='y1', col='last_year')} "
-        f"LEFT JOIN {iv} y2 ON {key.format(a='y2', col='last_year')} AND ypi.affected = FALSE "
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint. Key order: the
-        # indexes then fill page after page.
-        "WHERE 1 = 1 ORDER BY r.indicator, r.period, r.area_id "
+        f"INSERT INTO {iv} AS t (indicator, area_id, period, {', '.join(COLUMNS)}, run_id) "
+        f"{_published_select(incremental=affected is not None)} "
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+        "WHERE 1 = 1 ORDER BY r.ind, r.period, r.area_id "
         "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in [*columns, "run_id"])
+        + ", ".join(f"{c} = excluded.{c}" for c in [*COLUMNS, "run_id"])
         + f" WHERE {changed}",
         [run.pk],
     )
-    # Rows of recomputed periods that the new results no longer have (records deleted, areas moved).
-    stale = f"NOT EXISTS (SELECT 1 FROM {RANKED} r WHERE r.indicator = {iv}.indicator AND r.period = {iv}.period AND r.area_id = {iv}.area_id)"
+    # Published rows without a row of this run: all of them on a full run (rows of unregistered
+    # indicators included), those of the recomputed periods otherwise.
+    gone = (
+        f"SELECT t.id FROM {iv} t LEFT JOIN {WORK}def d ON d.code = t.indicator "
+        f"LEFT JOIN {WORK}period p ON p.code = t.period "
+        f"LEFT JOIN {WORK}ranked r ON r.ind = d.id AND r.area_id = t.area_id AND r.period = p.id "
+        "WHERE r.ind IS NULL"
+    )
     if affected is None:
-        sql(f"DELETE FROM {iv} WHERE {stale}")
+        sql(f"DELETE FROM {iv} WHERE id IN ({gone})")
     else:
-        sql(f"DELETE FROM {iv} WHERE period IN ({', '.join(['%s'] * len(affected))}) AND {stale}", affected)
-    sql(f"DROP TABLE {RANKED}")
+        # The registry's codes let the (indicator, period, area) index find the recomputed periods.
+        codes = list(registry_api.registry())
+        sql(
+            f"DELETE FROM {iv} WHERE id IN ({gone} AND t.indicator IN ({', '.join(['%s'] * len(codes))}) "
+            f"AND t.period IN ({', '.join(['%s'] * len(affected))}))",
+            [*codes, *affected],
+        )
     return rows

@@ -16,6 +16,11 @@ queryset with exactly these columns, grouped per (area, month), for records whos
 
 The rollup engine compiles that queryset to SQL and aggregates it set-based; a source must never
 loop over records in Python.
+
+Several indicators computed from the same records should share ONE source function that yields a
+pair of columns per indicator (named by ``numerator`` and ``denominator`` on each spec): the engine
+runs each source function once per rollup, so the records are scanned once for all of them. A
+(area, month) row where an indicator's two columns are both NULL is no fact of that indicator.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ class IndicatorSpec:
     min_sample: int = 0
     # A headline indicator appears on the overview page.
     headline: bool = False
+    # The source's columns holding this indicator's numerator and denominator (see above).
+    numerator: str = "numerator"
+    denominator: str = "denominator"
     app: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,70 @@
+"""A full rollup on PostgreSQL swaps in freshly loaded copies of the value and fact tables
+(dashboards.tableswap): the schema Django's migrations know must come out unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from dashboards import tableswap
+from dashboards.models import IndicatorValue, MonthlyFact
+from dashboards.rollup import run_rollup
+from tests.dashboards import stats_data
+
+
+def schema(table: str) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass ORDER BY 1",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid), condeferrable, condeferred "
+            "FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT column_name, data_type, is_nullable, column_default, is_identity, identity_generation "
+            "FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        columns = cursor.fetchall()
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+    return {"indexes": indexes, "constraints": constraints, "columns": columns, "sequence": sequence}
+
+
+@pytest.fixture
+def data(cast, monkeypatch, postgres):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    return cast
+
+
+def test_a_full_rebuild_keeps_every_index_constraint_and_column_under_its_name(data):
+    tables = [IndicatorValue._meta.db_table, MonthlyFact._meta.db_table]
+    before = {t: schema(t) for t in tables}
+    assert before[tables[0]]["indexes"] and before[tables[0]]["constraints"]
+    run_rollup(full=True)
+    run_rollup(full=True)
+    assert {t: schema(t) for t in tables} == before
+    # The swapped-in table still enforces its key, and new rows get fresh ids.
+    row = IndicatorValue.objects.order_by("id").last()
+    fresh = IndicatorValue.objects.create(
+        **{f.attname: getattr(row, f.attname) for f in IndicatorValue._meta.fields if f.name != "id"}
+        | {"period": "2001-01"}
+    )
+    assert fresh.pk > row.pk
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IndicatorValue.objects.create(
+            **{f.attname: getattr(row, f.attname) for f in IndicatorValue._meta.fields if f.name != "id"}
+        )
+
+
+def test_a_table_other_tables_reference_is_never_swapped(data):
+    with connection.cursor() as cursor:
+        assert tableswap.swappable("governance_area", cursor) is False
+        assert tableswap.swappable(IndicatorValue._meta.db_table, cursor) is True

@@ -406,15 +406,16 @@ def _float() -> str:
     return FLOAT.get(connection.vendor, "REAL")
 
 
-def _temp(sql: _Sql, name: str, body: str, params: Iterable = ()) -> None:
-    """(Re)create the temporary table ``rollup_<name>`` from ``body`` (a column list or AS SELECT)."""
+def _temp(sql: _Sql, name: str, body: str, params: Iterable = (), *, analyze: bool = False) -> None:
+    """(Re)create the temporary table ``rollup_<name>`` from ``body`` (a column list or AS SELECT);
+    ``analyze`` when a later step aggregates or joins it heavily."""
     sql(f"DROP TABLE IF EXISTS {WORK}{name}")
     on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
     if body.startswith("("):
         sql(f"CREATE TEMPORARY TABLE {WORK}{name} {body}{on_commit}", params)
     else:
         sql(f"CREATE TEMPORARY TABLE {WORK}{name}{on_commit} AS {body}", params)
-    if not body.startswith("("):
+    if analyze:
         # Autovacuum never sees temporary tables: give the planner statistics for the next step.
         sql.analyze_temp(name)
 
@@ -521,7 +522,8 @@ def _refresh_facts(
                 [*months, *codes],
             )
         insert(fact)
-        sql.analyze(MonthlyFact)
+        if months is None:
+            sql.analyze(MonthlyFact)  # (a few months replaced do not change the statistics)
     for n in range(len(_source_groups(specs))):
         sql(f"DROP TABLE IF EXISTS {WORK}src{n}")
 
@@ -607,7 +609,9 @@ def _sum_up_the_tree(sql: _Sql) -> list[str]:
         f"SELECT d.id AS ind, f.area_id, a.parent_id, a.depth, pm.period, SUM(f.numerator) AS num, "
         f"SUM(f.denominator) AS den, MAX(f.month) AS last_month FROM {fact} f "
         f"JOIN {WORK}def d ON d.code = f.indicator JOIN {WORK}pm pm ON pm.month = f.month "
-        f"JOIN {area} a ON a.id = f.area_id GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
+        f"JOIN {area} a ON a.id = f.area_id WHERE f.month >= (SELECT MIN(month) FROM {WORK}pm) "
+        "GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
+        analyze=True,
     )
     sql(
         f"UPDATE {WORK}base SET den = f.denominator FROM {fact} f, {WORK}def d "
@@ -629,6 +633,7 @@ def _sum_up_the_tree(sql: _Sql) -> list[str]:
             f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
             f"JOIN {area} a ON a.id = x.area_id GROUP BY x.ind, x.area_id, a.parent_id, x.period",
             [depth],
+            analyze=True,
         )
         levels.append(f"{WORK}level{depth}")
     return levels
@@ -658,6 +663,7 @@ def _rank(sql: _Sql, levels: list[str]) -> None:
         "SUM(v.eligible) OVER (PARTITION BY v.ind, v.period, v.parent_id) AS rank_of "
         f"FROM (SELECT u.*, d.lower_better, {value} AS value, {eligible} AS eligible "
         f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v",
+        analyze=True,
     )
     for level in levels[1:]:
         sql(f"DROP TABLE {level}")
@@ -673,8 +679,7 @@ COLUMNS = [
 def _published_select(*, incremental: bool) -> str:
     """The rows to publish, text keys joined back, with the previous period and the same period last
     year read from this run's rows, or (incremental runs) from the published rows of the periods the
-    run does not recompute."""
-    iv = _t(IndicatorValue)
+    run does not recompute (``rollup_old``)."""
     prev_value, prev_rank, yoy_value = "p1.value", "p1.rank", "y1.value"
     joins = (
         f"LEFT JOIN {WORK}ranked p1 ON p1.ind = r.ind AND p1.area_id = r.area_id AND p1.period = p.prev_id "
@@ -684,15 +689,17 @@ def _published_select(*, incremental: bool) -> str:
         prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
         yoy_value = "COALESCE(y1.value, y2.value)"
         joins += (
-            f"LEFT JOIN {iv} p2 ON p.prev_affected = 0 AND p2.indicator = d.code AND p2.area_id = r.area_id "
+            f"LEFT JOIN {WORK}old p2 ON p.prev_affected = 0 AND p2.indicator = d.code AND p2.area_id = r.area_id "
             "AND p2.period = p.prev_code "
-            f"LEFT JOIN {iv} y2 ON p.ly_affected = 0 AND y2.indicator = d.code AND y2.area_id = r.area_id "
+            f"LEFT JOIN {WORK}old y2 ON p.ly_affected = 0 AND y2.indicator = d.code AND y2.area_id = r.area_id "
             "AND y2.period = p.ly_code "
         )
     return (
-        "SELECT d.code, r.area_id, p.code, r.parent_id, a.level, p.kind, r.num, r.den, r.value, r.rank, "
-        f"r.rank_of, {prev_value}, {_round(f'r.value - {prev_value}')}, {prev_rank}, {prev_rank} - r.rank, "
-        f"{yoy_value}, {_round(f'r.value - {yoy_value}')}, %s "
+        "SELECT d.code AS indicator, r.area_id, p.code AS period, r.parent_id, a.level, p.kind AS period_type, "
+        "r.num AS numerator, r.den AS denominator, r.value, r.rank, r.rank_of, "
+        f"{prev_value} AS previous_value, {_round(f'r.value - {prev_value}')} AS delta, "
+        f"{prev_rank} AS previous_rank, {prev_rank} - r.rank AS rank_change, {yoy_value} AS yoy_value, "
+        f"{_round(f'r.value - {yoy_value}')} AS yoy_delta, %s AS run_id "
         f"FROM {WORK}ranked r JOIN {WORK}def d ON d.id = r.ind JOIN {WORK}period p ON p.id = r.period "
         f"JOIN {_t(Area)} a ON a.id = r.area_id {joins}"
     )
@@ -713,23 +720,52 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
 
 
 def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
-    """An upsert that writes only rows whose content changed, then a delete of the recomputed periods'
-    rows that the new results no longer have (records deleted, areas moved)."""
+    """Write only the rows whose content changed: the new rows go into a temporary table, the ones
+    identical to a published row are dropped from it (one join), the rest are upserted. Then the
+    recomputed periods' rows that the new results no longer have (records deleted, areas moved) go."""
     iv = _t(IndicatorValue)
-    # The previous / last-year lookups and the stale-row check find run rows by key.
-    sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
-    distinct = " IS DISTINCT FROM " if connection.vendor == "postgresql" else " IS NOT "
-    changed = " OR ".join(f"t.{c}{distinct}excluded.{c}" for c in COLUMNS)
-    rows = sql(
-        f"INSERT INTO {iv} AS t (indicator, area_id, period, {', '.join(COLUMNS)}, run_id) "
-        f"{_published_select(incremental=affected is not None)} "
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
-        "WHERE 1 = 1 ORDER BY r.ind, r.period, r.area_id "
-        "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in [*COLUMNS, "run_id"])
-        + f" WHERE {changed}",
-        [run.pk],
+    if connection.vendor != "postgresql":
+        # SQLite has no hash joins: the previous / last-year lookups and the stale-row check find
+        # the run's rows through an index (PostgreSQL hashes them, which is faster than probing).
+        sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
+    # Published rows are read through the (indicator, period, area) index, for the periods needed.
+    codes = list(registry_api.registry())
+    within, params = "1 = 1", []
+    if affected is not None:
+        within = (
+            f"t.indicator IN ({', '.join(['%s'] * len(codes))}) "
+            f"AND t.period IN ({', '.join(['%s'] * len(affected))})"
+        )
+        params = [*codes, *affected]
+        # The previous and last-year periods the run does not recompute: their published rows.
+        refs = sorted(
+            {q.code for p in map(Period.parse, affected) for q in (p.previous(), p.same_last_year())}
+            - set(affected)
+        ) or [""]
+        _temp(
+            sql,
+            "old",
+            f"SELECT indicator, area_id, period, value, rank FROM {iv} "
+            f"WHERE indicator IN ({', '.join(['%s'] * len(codes))}) AND period IN ({', '.join(['%s'] * len(refs))})",
+            [*codes, *refs],
+        )
+    _temp(sql, "out", _published_select(incremental=affected is not None), [run.pk])
+    same = " IS NOT DISTINCT FROM " if connection.vendor == "postgresql" else " IS "
+    sql(
+        f"DELETE FROM {WORK}out WHERE EXISTS (SELECT 1 FROM {iv} t WHERE t.indicator = {WORK}out.indicator "
+        f"AND t.period = {WORK}out.period AND t.area_id = {WORK}out.area_id AND {within} AND "
+        + " AND ".join(f"t.{c}{same}{WORK}out.{c}" for c in COLUMNS)
+        + ")",
+        params,
     )
+    columns = ", ".join(["indicator", "area_id", "period", *COLUMNS, "run_id"])
+    rows = sql(
+        # "WHERE 1 = 1" keeps SQLite from reading ON CONFLICT as a join constraint.
+        f"INSERT INTO {iv} AS t ({columns}) SELECT {columns} FROM {WORK}out WHERE 1 = 1 "
+        "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in [*COLUMNS, "run_id"]),
+    )
+    sql(f"DROP TABLE {WORK}out")
     # Published rows without a row of this run: all of them on a full run (rows of unregistered
     # indicators included), those of the recomputed periods otherwise.
     gone = (
@@ -738,14 +774,6 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         f"LEFT JOIN {WORK}ranked r ON r.ind = d.id AND r.area_id = t.area_id AND r.period = p.id "
         "WHERE r.ind IS NULL"
     )
-    if affected is None:
-        sql(f"DELETE FROM {iv} WHERE id IN ({gone})")
-    else:
-        # The registry's codes let the (indicator, period, area) index find the recomputed periods.
-        codes = list(registry_api.registry())
-        sql(
-            f"DELETE FROM {iv} WHERE id IN ({gone} AND t.indicator IN ({', '.join(['%s'] * len(codes))}) "
-            f"AND t.period IN ({', '.join(['%s'] * len(affected))}))",
-            [*codes, *affected],
-        )
+    sql(f"DELETE FROM {iv} WHERE id IN ({gone} AND {within})", params)
+    sql(f"DROP TABLE IF EXISTS {WORK}old")
     return rows

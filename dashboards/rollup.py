@@ -66,7 +66,7 @@ from dashboards.models import (
 from governance import indicators as registry_api
 from governance import outbox
 from governance.models import Area
-from governance.periods import PERIOD_TYPES, Period
+from governance.periods import MONTH, PERIOD_TYPES, Period
 
 log = logging.getLogger(__name__)
 
@@ -378,11 +378,12 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     checkpoint("periods")
 
     # 3. Sums per (indicator, source area, period), then up the tree one level at a time.
-    levels = _sum_up_the_tree(sql)
+    # Statistics for the planner matter for the million-row tables of a full run only.
+    levels = _sum_up_the_tree(sql, big=the_plan.full)
     checkpoint("tree")
 
     # 4. Values and sibling ranks, then the published rows with previous / last-year columns.
-    _rank(sql, levels)
+    _rank(sql, levels, big=the_plan.full)
     checkpoint("values")
     if the_plan.full and connection.vendor == "postgresql":
         rows = _publish_rebuilt(run, sql)
@@ -407,10 +408,13 @@ def _float() -> str:
 
 
 def _temp(sql: _Sql, name: str, body: str, params: Iterable = (), *, analyze: bool = False) -> None:
-    """(Re)create the temporary table ``rollup_<name>`` from ``body`` (a column list or AS SELECT);
-    ``analyze`` when a later step aggregates or joins it heavily."""
-    sql(f"DROP TABLE IF EXISTS {WORK}{name}")
+    """Create the temporary table ``rollup_<name>`` from ``body`` (a column list or AS SELECT);
+    ``analyze`` when a later step aggregates or joins it heavily. The run drops its tables when done
+    (and a failed run's are rolled back); SQLite, whose temporary tables outlive a transaction
+    anyway, also drops any left over first."""
     on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    if not on_commit:
+        sql(f"DROP TABLE IF EXISTS {WORK}{name}")
     if body.startswith("("):
         sql(f"CREATE TEMPORARY TABLE {WORK}{name} {body}{on_commit}", params)
     else:
@@ -421,6 +425,8 @@ def _temp(sql: _Sql, name: str, body: str, params: Iterable = (), *, analyze: bo
 
 
 def _drop_work_tables(sql: _Sql) -> None:
+    # Also on PostgreSQL: a run inside an outer transaction (a test, a caller's atomic block) does
+    # not commit, so ON COMMIT DROP would leave them for the next run in that transaction.
     for name in ["def", "period", "pm", "ranked"]:
         sql(f"DROP TABLE IF EXISTS {WORK}{name}")
 
@@ -558,7 +564,7 @@ def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
         "(id integer, code varchar(7), kind varchar(7), affected integer, prev_id integer, prev_code varchar(7), "
         "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer)",
     )
-    _temp(sql, "pm", "(month date, period integer)")
+    _temp(sql, "pm", "(month date, period integer, is_month integer)")
     if first is None:
         return 0
     periods: dict[str, Period] = {}
@@ -576,17 +582,20 @@ def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
 
     rows, months = [], []
     for code, p in periods.items():
+        kind = p.kind
         prev, ly = p.previous().code, p.same_last_year().code
         rows.append(
             (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
         )
         if hit(code):
-            months.extend((month, ids[code]) for month in p.months() if first <= month <= last)
+            months.extend(
+                (month, ids[code], int(kind == MONTH)) for month in p.months() if first <= month <= last
+            )
     # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
     marks, params = _values_rows(10, rows)
     sql(f"INSERT INTO {WORK}period VALUES {marks}", params)
     if months:
-        marks, params = _values_rows(2, months)
+        marks, params = _values_rows(3, months)
         sql(f"INSERT INTO {WORK}pm VALUES {marks}", params)
     sql.analyze_temp("period")
     sql.analyze_temp("pm")
@@ -596,27 +605,35 @@ def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
 # --- 3. up the tree -------------------------------------------------------------------------------
 
 
-def _sum_up_the_tree(sql: _Sql) -> list[str]:
+def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
     """``rollup_base``: facts summed over the months of each recomputed period per source area ("last"
     indicators keep the last month's denominator: a stock such as a population). Then the sums of
     each tree level, deepest first: an area's sums are its own facts plus its children's sums (ratio
     of sums at every level). Each level reads only the level below, so the work follows the number of
     source rows, not rows times depth. Returns the levels' row sources, deepest first."""
     fact, area = _t(MonthlyFact), _t(Area)
+    # A month's sums are its facts (one per indicator, area and month): no grouping; the longer
+    # periods group the facts of their months.
+    select = (
+        "SELECT d.id AS ind, f.area_id, a.parent_id, a.depth, pm.period, {num} AS num, {den} AS den, "
+        f"{{month}} AS last_month FROM {fact} f JOIN {WORK}def d ON d.code = f.indicator "
+        f"JOIN {WORK}pm pm ON pm.month = f.month AND pm.is_month = {{is_month}} "
+        f"JOIN {area} a ON a.id = f.area_id WHERE f.month >= (SELECT MIN(month) FROM {WORK}pm)"
+    )
     _temp(
         sql,
         "base",
-        f"SELECT d.id AS ind, f.area_id, a.parent_id, a.depth, pm.period, SUM(f.numerator) AS num, "
-        f"SUM(f.denominator) AS den, MAX(f.month) AS last_month FROM {fact} f "
-        f"JOIN {WORK}def d ON d.code = f.indicator JOIN {WORK}pm pm ON pm.month = f.month "
-        f"JOIN {area} a ON a.id = f.area_id WHERE f.month >= (SELECT MIN(month) FROM {WORK}pm) "
-        "GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
-        analyze=True,
+        select.format(num="f.numerator", den="f.denominator", month="f.month", is_month=1)
+        + " UNION ALL "
+        + select.format(num="SUM(f.numerator)", den="SUM(f.denominator)", month="MAX(f.month)", is_month=0)
+        + " GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
+        analyze=big,
     )
     sql(
         f"UPDATE {WORK}base SET den = f.denominator FROM {fact} f, {WORK}def d "
         f"WHERE d.last_den = 1 AND {WORK}base.ind = d.id AND f.indicator = d.code "
-        f"AND f.area_id = {WORK}base.area_id AND f.month = {WORK}base.last_month"
+        f"AND f.area_id = {WORK}base.area_id AND f.month = {WORK}base.last_month "
+        f"AND f.month >= (SELECT MIN(month) FROM {WORK}pm)"
     )
     max_depth = Area.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
     sql.count += 1
@@ -633,7 +650,7 @@ def _sum_up_the_tree(sql: _Sql) -> list[str]:
             f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
             f"JOIN {area} a ON a.id = x.area_id GROUP BY x.ind, x.area_id, a.parent_id, x.period",
             [depth],
-            analyze=True,
+            analyze=big,
         )
         levels.append(f"{WORK}level{depth}")
     return levels
@@ -642,7 +659,7 @@ def _sum_up_the_tree(sql: _Sql) -> list[str]:
 # --- 4. values, ranks, publishing -----------------------------------------------------------------
 
 
-def _rank(sql: _Sql, levels: list[str]) -> None:
+def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     """Values by unit (ratio of the sums), eligibility (minimum sample), and sibling ranks with window
     functions: ties share a rank (RANK(): 1, 2, 2, 4); areas below the minimum sample get no rank and
     do not count in rank_of."""
@@ -663,7 +680,7 @@ def _rank(sql: _Sql, levels: list[str]) -> None:
         "SUM(v.eligible) OVER (PARTITION BY v.ind, v.period, v.parent_id) AS rank_of "
         f"FROM (SELECT u.*, d.lower_better, {value} AS value, {eligible} AS eligible "
         f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v",
-        analyze=True,
+        analyze=big,
     )
     for level in levels[1:]:
         sql(f"DROP TABLE {level}")
@@ -689,10 +706,10 @@ def _published_select(*, incremental: bool) -> str:
         prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
         yoy_value = "COALESCE(y1.value, y2.value)"
         joins += (
-            f"LEFT JOIN {WORK}old p2 ON p.prev_affected = 0 AND p2.indicator = d.code AND p2.area_id = r.area_id "
-            "AND p2.period = p.prev_code "
-            f"LEFT JOIN {WORK}old y2 ON p.ly_affected = 0 AND y2.indicator = d.code AND y2.area_id = r.area_id "
-            "AND y2.period = p.ly_code "
+            f"LEFT JOIN {WORK}old p2 ON p.prev_affected = 0 AND p2.ind = r.ind AND p2.area_id = r.area_id "
+            "AND p2.period = p.prev_id "
+            f"LEFT JOIN {WORK}old y2 ON p.ly_affected = 0 AND y2.ind = r.ind AND y2.area_id = r.area_id "
+            "AND y2.period = p.ly_id "
         )
     return (
         "SELECT d.code AS indicator, r.area_id, p.code AS period, r.parent_id, a.level, p.kind AS period_type, "
@@ -745,8 +762,10 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         _temp(
             sql,
             "old",
-            f"SELECT indicator, area_id, period, value, rank FROM {iv} "
-            f"WHERE indicator IN ({', '.join(['%s'] * len(codes))}) AND period IN ({', '.join(['%s'] * len(refs))})",
+            f"SELECT d.id AS ind, t.area_id, p.id AS period, t.value, t.rank FROM {iv} t "
+            f"JOIN {WORK}def d ON d.code = t.indicator JOIN {WORK}period p ON p.code = t.period "
+            f"WHERE t.indicator IN ({', '.join(['%s'] * len(codes))}) "
+            f"AND t.period IN ({', '.join(['%s'] * len(refs))})",
             [*codes, *refs],
         )
     _temp(sql, "out", _published_select(incremental=affected is not None), [run.pk])

@@ -7,6 +7,7 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connection
 
 from dashboards.rollup import run_rollup
 
@@ -16,6 +17,7 @@ _LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
 
 
 @shared_task(
+    bind=True,
     name="dashboards.rollup",
     ignore_result=True,
     acks_late=True,
@@ -23,7 +25,11 @@ _LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
     soft_time_limit=_LIMIT - 60,
 )
 def rollup(
-    full: bool = False, since: str | None = None, trigger: str = "nightly", user_id: int | None = None
+    self,
+    full: bool = False,
+    since: str | None = None,
+    trigger: str = "nightly",
+    user_id: int | None = None,
 ) -> int | None:
     """Run the rollup engine; returns the run's id, or None when another run was in progress.
 
@@ -53,9 +59,15 @@ def rollup(
         full = True
 
     user = User.objects.filter(pk=user_id).first() if user_id else None
-    run = run_rollup(
-        full=full, since=dt.date.fromisoformat(since) if since else None, trigger=trigger, user=user
-    )
+    try:
+        run = run_rollup(
+            full=full, since=dt.date.fromisoformat(since) if since else None, trigger=trigger, user=user
+        )
+    finally:
+        if not self.request.is_eager:
+            # The run raised this connection's buffers for temporary tables (ROLLUP_TEMP_BUFFERS);
+            # a new connection for the worker's next task gives the memory back.
+            connection.close()
     return run.pk if run else None
 
 

@@ -501,13 +501,13 @@ def _refresh_facts(
     def insert(table: str) -> int:
         rows = 0
         for spec, source in done:
-            # A group's row where this indicator has neither numerator nor denominator (e.g. a
-            # month of "don't know" answers only) is no fact of this indicator.
+            # A row without a denominator for this indicator (e.g. a month of "don't know" answers
+            # only, in a source shared by several indicators) is no fact of this indicator.
             num, den = f"s.{spec.numerator}", f"s.{spec.denominator}"
             rows += sql(
                 f"INSERT INTO {table} (month, indicator, area_id, numerator, denominator) "
-                f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), COALESCE({den}, 0) "
-                f"FROM {WORK}{source} s WHERE {where} AND ({num} IS NOT NULL OR {den} IS NOT NULL)",
+                f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), {den} "
+                f"FROM {WORK}{source} s WHERE {where} AND {den} IS NOT NULL",
                 [spec.code, *(months or [])],
             )
         return rows

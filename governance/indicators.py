@@ -19,8 +19,12 @@ loop over records in Python.
 
 Several indicators computed from the same records should share ONE source function that yields a
 pair of columns per indicator (named by ``numerator`` and ``denominator`` on each spec): the engine
-runs each source function once per rollup, so the records are scanned once for all of them. A
-(area, month) row where an indicator's two columns are both NULL is no fact of that indicator.
+runs each source function once per rollup, so the records are scanned once for all of them.
+
+A row whose denominator is NULL is no data for that indicator in that area and month (no row is
+stored for it); a NULL numerator counts as 0. In a shared source, give each indicator's denominator
+the condition its own query would have filtered on, NULL when nothing matches: a filtered ``Sum``, or
+``NullIf(Count("id", filter=...), Value(0))``.
 """
 
 from __future__ import annotations
@@ -66,6 +70,21 @@ class IndicatorSpec:
             raise ValueError(f"indicator {self.code}: direction must be one of {DIRECTIONS}")
         if self.denominator_over_time not in {"sum", "last"}:
             raise ValueError(f"indicator {self.code}: denominator_over_time must be 'sum' or 'last'")
+
+    def rows(self, start: dt.date, end: dt.date) -> list[dict]:
+        """This indicator's (area, month) rows as the engine reads them: ``area_id``, ``month``,
+        ``numerator`` and ``denominator``. For tests and inspection on small data: it loads the rows
+        into Python, which the rollup engine never does (it compiles the source to SQL)."""
+        return [
+            {
+                "area_id": r["area_id"],
+                "month": r["month"],
+                "numerator": r[self.numerator] or 0,
+                "denominator": r[self.denominator],
+            }
+            for r in self.source(start, end)
+            if r[self.denominator] is not None
+        ]
 
     def value(self, numerator: float, denominator: float) -> float | None:
         """The indicator's value from summed numerator and denominator (ratio of sums)."""

@@ -1,7 +1,9 @@
 """Indicators whose source is dispute cases (registered for the dashboards app).
 
 Each source is one grouped query per (case area, local month); a case's area is a grid or a
-community, and the dashboards roll them up as ratios of sums (never averages of rates).
+community, and the dashboards roll them up as ratios of sums (never averages of rates). Indicators
+read by the same month column share one source (one scan): ``concluded_cases`` and
+``prevention_records`` yield a pair of columns per indicator (governance/indicators.py).
 
 * ``dispute_cases_received``        cases received in the month (count).
 * ``dispute_cases_concluded``       cases concluded in the month, any outcome (count).
@@ -21,8 +23,8 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, Q, QuerySet, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, DateField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, NullIf, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,14 +45,19 @@ def _month(field: str) -> Cast:
     return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
 
 
-def _grouped(qs: QuerySet, month_field: str, numerator, denominator) -> QuerySet:
+def _grouped(qs: QuerySet, month_field: str, **columns) -> QuerySet:
     return (
         qs.annotate(month=_month(month_field))
         .values("area_id", "month")
-        .annotate(numerator=numerator, denominator=denominator)
-        .values("area_id", "month", "numerator", "denominator")
+        .annotate(**columns)
+        .values("area_id", "month", *columns)
         .order_by()
     )
+
+
+def _cases(q: Q) -> NullIf:
+    """Cases matching ``q``; NULL (no data for the indicator in that area and month) when none do."""
+    return NullIf(Count("id", filter=q), Value(0))
 
 
 def _concluded(start: dt.date, end: dt.date) -> QuerySet:
@@ -58,52 +65,40 @@ def _concluded(start: dt.date, end: dt.date) -> QuerySet:
     return DisputeCase.objects.filter(concluded_at__gte=lo, concluded_at__lt=hi)  # dispute_concluded_at
 
 
-def _prevented(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
-    # Partial index dispute_prevention_at serves the range.
-    return DisputeCase.objects.filter(prevention_recorded_at__gte=lo, prevention_recorded_at__lt=hi)
-
-
 def dispute_cases_received(start: dt.date, end: dt.date) -> QuerySet:
     lo, hi = _bounds(start, end)
     qs = DisputeCase.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index dispute_received_at
-    return _grouped(qs, "received_at", Count("id"), Count("id"))
+    return _grouped(qs, "received_at", numerator=Count("id"), denominator=Count("id"))
 
 
-def dispute_cases_concluded(start: dt.date, end: dt.date) -> QuerySet:
-    return _grouped(_concluded(start, end), "concluded_at", Count("id"), Count("id"))
+def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
+    """Four indicators by month of conclusion from one scan of the concluded cases (the registry's
+    shared sources): success over rated outcomes, court confirmation of the successes, on time."""
+    success = Q(outcome__in=DisputeCase.SUCCESS_OUTCOMES)
+    return _grouped(
+        _concluded(start, end),
+        "concluded_at",
+        concluded=Count("id"),
+        successes=Count("id", filter=success),
+        rated=_cases(Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
+        confirmed=Count("id", filter=success & Q(judicial_status=DisputeCase.Judicial.CONFIRMED)),
+        succeeded=_cases(success),
+        on_time=Count("id", filter=Q(concluded_on_time=True)),
+    )
 
 
-def dispute_success_rate(start: dt.date, end: dt.date) -> QuerySet:
-    qs = _concluded(start, end).filter(outcome__in=DisputeCase.RATED_OUTCOMES)
-    success = Count("id", filter=Q(outcome__in=DisputeCase.SUCCESS_OUTCOMES))
-    return _grouped(qs, "concluded_at", success, Count("id"))
-
-
-def dispute_judicial_confirmation_rate(start: dt.date, end: dt.date) -> QuerySet:
-    qs = _concluded(start, end).filter(outcome__in=DisputeCase.SUCCESS_OUTCOMES)
-    confirmed = Count("id", filter=Q(judicial_status=DisputeCase.Judicial.CONFIRMED))
-    return _grouped(qs, "concluded_at", confirmed, Count("id"))
-
-
-def dispute_escalations_prevented(start: dt.date, end: dt.date) -> QuerySet:
-    qs = _prevented(start, end).filter(escalation_prevented=True)
-    return _grouped(qs, "prevention_recorded_at", Count("id"), Count("id"))
-
-
-def dispute_escalation_persons(start: dt.date, end: dt.date) -> QuerySet:
-    qs = _prevented(start, end).filter(escalation_prevented=True)
-    return _grouped(qs, "prevention_recorded_at", Sum("escalation_persons"), Count("id"))
-
-
-def dispute_group_defused(start: dt.date, end: dt.date) -> QuerySet:
-    qs = _prevented(start, end).filter(group_defused=True)
-    return _grouped(qs, "prevention_recorded_at", Count("id"), Count("id"))
-
-
-def dispute_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
-    on_time = Count("id", filter=Q(concluded_on_time=True))
-    return _grouped(_concluded(start, end), "concluded_at", on_time, Count("id"))
+def prevention_records(start: dt.date, end: dt.date) -> QuerySet:
+    """Escalations prevented (cases and persons) and group disputes defused, by month recorded."""
+    lo, hi = _bounds(start, end)
+    qs = DisputeCase.objects.filter(prevention_recorded_at__gte=lo, prevention_recorded_at__lt=hi)
+    prevented = Q(escalation_prevented=True)
+    return _grouped(
+        qs,
+        "prevention_recorded_at",
+        prevented=_cases(prevented),
+        prevented_persons=Sum("escalation_persons", filter=prevented),
+        defused=_cases(Q(group_defused=True)),
+    )
 
 
 for _spec in [
@@ -120,7 +115,9 @@ for _spec in [
         name=_("Dispute cases concluded"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=dispute_cases_concluded,
+        source=concluded_cases,
+        numerator="concluded",
+        denominator="concluded",
         description=_("Dispute cases concluded in the period, whatever the outcome."),
     ),
     IndicatorSpec(
@@ -128,7 +125,9 @@ for _spec in [
         name=_("Mediation success rate"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=dispute_success_rate,
+        source=concluded_cases,
+        numerator="successes",
+        denominator="rated",
         description=_(
             "Successful mediations / (successful + failed), by month of conclusion; withdrawn cases and "
             "cases a party refused are in neither."
@@ -140,7 +139,9 @@ for _spec in [
         name=_("Judicial confirmation rate"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=dispute_judicial_confirmation_rate,
+        source=concluded_cases,
+        numerator="confirmed",
+        denominator="succeeded",
         description=_(
             "Of the successful mediations concluded in the period, the share confirmed by a court."
         ),
@@ -150,7 +151,9 @@ for _spec in [
         name=_("Criminal escalations prevented (cases)"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=dispute_escalations_prevented,
+        source=prevention_records,
+        numerator="prevented",
+        denominator="prevented",
         description=_("Cases where the mediator prevented a dispute from turning into a criminal case."),
     ),
     IndicatorSpec(
@@ -158,7 +161,9 @@ for _spec in [
         name=_("Criminal escalations prevented (persons)"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=dispute_escalation_persons,
+        source=prevention_records,
+        numerator="prevented_persons",
+        denominator="prevented",
         description=_("Persons involved in the cases where a criminal escalation was prevented."),
     ),
     IndicatorSpec(
@@ -166,7 +171,9 @@ for _spec in [
         name=_("Group disputes defused"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=dispute_group_defused,
+        source=prevention_records,
+        numerator="defused",
+        denominator="defused",
         description=_("Group disputes defused by mediation in the period (cases)."),
     ),
     IndicatorSpec(
@@ -174,7 +181,9 @@ for _spec in [
         name=_("Mediations concluded on time"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=dispute_on_time_rate,
+        source=concluded_cases,
+        numerator="on_time",
+        denominator="concluded",
         description=_("Cases concluded within the time limit (one month, or as extended) / cases concluded."),
     ),
 ]:

@@ -1,7 +1,8 @@
 """Indicators whose source is petitions (registered for the dashboards app).
 
-One grouped query per (area concerned, local month); nothing personal leaves this module, so
-analysts see statistics only. Rates are additive numerator/denominator pairs (ratio of sums).
+One grouped query per (area concerned, local month): the indicators by month received share one
+(``received_petitions``, one scan, a pair of columns each; governance/indicators.py). Nothing
+personal leaves this module, so analysts see statistics only. Rates are additive numerator/denominator pairs (ratio of sums).
 
 * ``petitions_matters``            new matters registered in the month; confirmed repeats are not
                                    counted again (DOMAIN.md "Repeat petitions").
@@ -21,8 +22,8 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, Q, QuerySet, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, NullIf, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,61 +44,50 @@ def _month(field: str) -> Cast:
     return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
 
 
-def _grouped(qs: QuerySet, month_field: str, numerator, denominator) -> QuerySet:
+def _grouped(qs: QuerySet, month_field: str, **columns) -> QuerySet:
     return (
         qs.annotate(month=_month(month_field))
         .values("area_id", "month")
-        .annotate(numerator=numerator, denominator=denominator)
-        .values("area_id", "month", "numerator", "denominator")
+        .annotate(**columns)
+        .values("area_id", "month", *columns)
         .order_by()
     )
 
 
-def _received(start: dt.date, end: dt.date) -> QuerySet:
+def _petitions(q: Q) -> NullIf:
+    """Petitions matching ``q``; NULL (no data for the indicator in that area and month) when none do."""
+    return NullIf(Count("id", filter=q), Value(0))
+
+
+def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
+    """Six indicators by month received, from one scan of the petitions (the registry's shared
+    sources). Routing and reply rates count only petitions whose step is done or already due."""
     lo, hi = _bounds(start, end)
-    return Petition.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index petition_received
-
-
-def petitions_matters(start: dt.date, end: dt.date) -> QuerySet:
-    new = Count("id", filter=Q(is_repeat=False))
-    return _grouped(_received(start, end), "received_at", new, new)
-
-
-def petitions_person_times(start: dt.date, end: dt.date) -> QuerySet:
-    persons = Sum("persons_count")
-    return _grouped(_received(start, end), "received_at", persons, persons)
-
-
-def petitions_routed_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
+    qs = Petition.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index petition_received
     now = timezone.now()
-    done_or_due = Q(routed_at__isnull=False) | Q(redirected_at__isnull=False) | Q(route_due_at__lt=now)
-    on_time = Q(routed_at__lte=F("route_due_at")) | Q(redirected_at__lte=F("route_due_at"))
-    qs = _received(start, end).filter(done_or_due)
-    return _grouped(qs, "received_at", Count("id", filter=on_time), Count("id"))
-
-
-def petitions_replied_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
-    now = timezone.now()
-    qs = _received(start, end).filter(
-        Q(replied_at__isnull=False) | Q(reply_due_at__lt=now), reply_due_at__isnull=False
+    route_due = Q(routed_at__isnull=False) | Q(redirected_at__isnull=False) | Q(route_due_at__lt=now)
+    routed_on_time = Q(routed_at__lte=F("route_due_at")) | Q(redirected_at__lte=F("route_due_at"))
+    reply_due = Q(reply_due_at__isnull=False) & (Q(replied_at__isnull=False) | Q(reply_due_at__lt=now))
+    return _grouped(
+        qs,
+        "received_at",
+        received=Count("id"),
+        new=Count("id", filter=Q(is_repeat=False)),
+        persons=Sum("persons_count"),
+        routed_on_time=Count("id", filter=route_due & routed_on_time),
+        route_due=_petitions(route_due),
+        replied_on_time=Count("id", filter=reply_due & Q(replied_at__lte=F("reply_due_at"))),
+        reply_due=_petitions(reply_due),
+        repeats=Count("id", filter=Q(is_repeat=True)),
+        groups=Count("id", filter=Q(is_group=True)),
     )
-    return _grouped(qs, "received_at", Count("id", filter=Q(replied_at__lte=F("reply_due_at"))), Count("id"))
 
 
 def petitions_satisfaction_rate(start: dt.date, end: dt.date) -> QuerySet:
     lo, hi = _bounds(start, end)
     qs = Petition.objects.filter(evaluated_at__gte=lo, evaluated_at__lt=hi).exclude(evaluation="")
     content = Count("id", filter=Q(evaluation__in=["satisfied", "basically"]))
-    return _grouped(qs, "evaluated_at", content, Count("id"))
-
-
-def petitions_repeat_rate(start: dt.date, end: dt.date) -> QuerySet:
-    return _grouped(_received(start, end), "received_at", Count("id", filter=Q(is_repeat=True)), Count("id"))
-
-
-def petitions_group(start: dt.date, end: dt.date) -> QuerySet:
-    groups = Count("id", filter=Q(is_group=True))
-    return _grouped(_received(start, end), "received_at", groups, groups)
+    return _grouped(qs, "evaluated_at", numerator=content, denominator=Count("id"))
 
 
 register(
@@ -106,7 +96,9 @@ register(
         name=_("Petition matters registered"),
         unit=COUNT,
         direction=LOWER_BETTER,
-        source=petitions_matters,
+        source=received_petitions,
+        numerator="new",
+        denominator="new",
         description=_("New petition matters received; confirmed repeats are not counted again."),
     )
 )
@@ -116,7 +108,9 @@ register(
         name=_("Petitioners (person-times)"),
         unit=COUNT,
         direction=LOWER_BETTER,
-        source=petitions_person_times,
+        source=received_petitions,
+        numerator="persons",
+        denominator="persons",
         description=_("Persons who petitioned, counting every visit, letter or call including repeats."),
     )
 )
@@ -126,7 +120,9 @@ register(
         name=_("Petitions routed within 15 days"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=petitions_routed_on_time_rate,
+        source=received_petitions,
+        numerator="routed_on_time",
+        denominator="route_due",
         description=_("Routed to a department or redirected within 15 days of receipt, of those due."),
     )
 )
@@ -136,7 +132,9 @@ register(
         name=_("Petitions replied on time"),
         unit=PERCENT,
         direction=HIGHER_BETTER,
-        source=petitions_replied_on_time_rate,
+        source=received_petitions,
+        numerator="replied_on_time",
+        denominator="reply_due",
         description=_("Written replies given by the 60-day (or once extended) deadline, of those due."),
         headline=True,
     )
@@ -157,7 +155,9 @@ register(
         name=_("Repeat petition rate"),
         unit=PERCENT,
         direction=LOWER_BETTER,
-        source=petitions_repeat_rate,
+        source=received_petitions,
+        numerator="repeats",
+        denominator="received",
         description=_("Petitions linked as repeats of an earlier one, of all petitions received."),
     )
 )
@@ -167,7 +167,9 @@ register(
         name=_("Group petitions"),
         unit=COUNT,
         direction=LOWER_BETTER,
-        source=petitions_group,
+        source=received_petitions,
+        numerator="groups",
+        denominator="groups",
         description=_("Petitions brought by five or more people (a setting)."),
     )
 )

@@ -6,8 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from governance.indicators import registry
-from mediation import indicators
+from governance.indicators import get, registry
 from mediation.models import DisputeCase
 
 
@@ -22,11 +21,11 @@ def _conclude(med, outcome, **kw):
     return case
 
 
-def _rows(source):
+def _rows(code: str):
     today = timezone.localdate()
     start = today.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
-    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in source(start, end)}
+    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in get(code).rows(start, end)}
 
 
 def test_every_indicator_is_registered_with_a_set_based_source():
@@ -44,10 +43,10 @@ def test_success_rate_counts_success_over_success_plus_failure_in_the_month_of_c
     med.in_mediation()  # not concluded: in nothing but "received"
     month = timezone.localdate().replace(day=1)
     key = (med.cast.grid_a.pk, month)
-    assert _rows(indicators.dispute_success_rate)[key] == (3, 4)
-    assert _rows(indicators.dispute_cases_concluded)[key] == (6, 6)
-    assert _rows(indicators.dispute_cases_received)[key] == (7, 7)
-    assert isinstance(next(iter(_rows(indicators.dispute_success_rate)))[1], dt.date)
+    assert _rows("dispute_success_rate")[key] == (3, 4)
+    assert _rows("dispute_cases_concluded")[key] == (6, 6)
+    assert _rows("dispute_cases_received")[key] == (7, 7)
+    assert isinstance(next(iter(_rows("dispute_success_rate")))[1], dt.date)
 
 
 def test_confirmation_on_time_and_prevention_indicators(med):
@@ -64,15 +63,15 @@ def test_confirmation_on_time_and_prevention_indicators(med):
     late.transition(action="conclude", actor=late.mediator, outcome="withdrawn")
     month = timezone.localdate().replace(day=1)
     a, b = (med.cast.grid_a.pk, month), (med.cast.grid_b.pk, month)
-    assert _rows(indicators.dispute_judicial_confirmation_rate)[a] == (1, 2)
-    assert _rows(indicators.dispute_on_time_rate)[a] == (2, 2)
-    assert _rows(indicators.dispute_on_time_rate)[b] == (0, 1)
-    assert _rows(indicators.dispute_escalations_prevented)[b] == (1, 1)
-    assert _rows(indicators.dispute_escalation_persons)[b] == (3, 1)
-    assert a not in _rows(indicators.dispute_escalations_prevented)
+    assert _rows("dispute_judicial_confirmation_rate")[a] == (1, 2)
+    assert _rows("dispute_on_time_rate")[a] == (2, 2)
+    assert _rows("dispute_on_time_rate")[b] == (0, 1)
+    assert _rows("dispute_escalations_prevented")[b] == (1, 1)
+    assert _rows("dispute_escalation_persons")[b] == (3, 1)
+    assert a not in _rows("dispute_escalations_prevented")
 
 
 def test_sources_run_in_one_query(med, django_assert_num_queries):
     _conclude(med, "success_written")
     with django_assert_num_queries(1):
-        _rows(indicators.dispute_success_rate)
+        _rows("dispute_success_rate")

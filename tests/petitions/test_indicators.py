@@ -17,7 +17,7 @@ def rows(code):
     today = timezone.localdate()
     start = today.replace(day=1) - dt.timedelta(days=40)
     end = today + dt.timedelta(days=32)
-    return list(indicators.get(code).source(start, end))
+    return indicators.get(code).rows(start, end)
 
 
 def totals(code):

@@ -515,7 +515,8 @@ def _refresh_facts(
     codes = [spec.code for spec, _ in done]
     swapped = None
     if months is None and len(done) == len(specs) and connection.vendor == "postgresql":
-        swapped = tableswap.rebuild(fact, insert, sql)  # every fact is rewritten: load, index once
+        # Every fact is rewritten: load, index once.
+        swapped = tableswap.rebuild(fact, insert, sql, lock_timeout=_swap_lock_timeout())
     if swapped is None:
         if months is None:
             keep = [s.code for s in specs if s.code not in codes]  # broken sources keep their facts
@@ -722,6 +723,10 @@ def _published_select(*, incremental: bool) -> str:
     )
 
 
+def _swap_lock_timeout() -> str:
+    return str(getattr(settings, "ROLLUP_SWAP_LOCK_TIMEOUT", "5s"))
+
+
 def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
     """Full rebuild on PostgreSQL: the rows go into a fresh table whose indexes are built once at the
     end (sorting once is far cheaper than maintaining every index row by row), which then replaces
@@ -732,7 +737,7 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
         # No ORDER BY: each index is built by its own sort anyway.
         return sql(f"INSERT INTO {table} ({columns}) {_published_select(incremental=False)}", [run.pk])
 
-    rows = tableswap.rebuild(_t(IndicatorValue), fill, sql)
+    rows = tableswap.rebuild(_t(IndicatorValue), fill, sql, lock_timeout=_swap_lock_timeout())
     return _publish_changes(run, sql, None) if rows is None else rows
 
 

@@ -6,7 +6,9 @@ row (random page writes, ~30x slower here than loading the bare table). When eve
 anyway, as in a full rollup, it is far cheaper to load an unindexed copy, build each index once by
 sorting, and swap the copy in. Readers keep reading the old table until the transaction commits;
 the exclusive lock is taken only for the swap itself (DROP + RENAME), after the load and the index
-builds. If anything fails, the transaction rolls back and the old table stays as it was.
+builds. If anything fails, the transaction rolls back and the old table stays as it was. If readers
+hold the old table for longer than a lock timeout, the swap is given up (the caller then writes the
+table in place) rather than leaving every new reader queued behind the waiting swap.
 
 The copy gets the original's columns, defaults, identity, NOT NULL and CHECK constraints
 (``CREATE TABLE ... LIKE``) and then, under their original names, every index, primary key, unique
@@ -19,9 +21,12 @@ The database role running it must own the table (it does when it also runs the m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+
+log = logging.getLogger(__name__)
 
 NEW = "_rebuild"  # suffix of the copy while it is being filled
 
@@ -31,10 +36,11 @@ def swappable(table: str, cursor) -> bool:
     return cursor.fetchone()[0] == 0
 
 
-def rebuild(table: str, fill: Callable[[str], int], sql) -> int | None:
+def rebuild(table: str, fill: Callable[[str], int], sql, *, lock_timeout: str = "5s") -> int | None:
     """Fill a copy of ``table`` with ``fill(copy_name)`` (which returns the row count), index it and
     swap it in. ``sql(statement, params)`` runs a statement (counted by the caller). Returns the
-    row count, or None (nothing done) if the table cannot be swapped."""
+    row count, or None (nothing left changed) if the table cannot be swapped, or if readers hold it
+    for longer than ``lock_timeout``."""
     quote = connection.ops.quote_name
     name = table.strip('"')
     copy = f"{name}{NEW}"
@@ -55,8 +61,8 @@ def rebuild(table: str, fill: Callable[[str], int], sql) -> int | None:
         [name],
     )
     foreign_keys = cursor.fetchall()
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [name])
-    sequence = cursor.fetchone()[0]
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), current_setting('lock_timeout')", [name])
+    sequence, previous_timeout = cursor.fetchone()
     sql.count += 4
 
     sql(f"DROP TABLE IF EXISTS {quote(copy)}")
@@ -73,7 +79,18 @@ def rebuild(table: str, fill: Callable[[str], int], sql) -> int | None:
     for n, (_constraint, definition) in enumerate(foreign_keys):
         sql(f"ALTER TABLE {quote(copy)} ADD CONSTRAINT {quote(f'{copy}_f{n}')} {definition}")
 
-    # The swap: from here on readers wait (for milliseconds) until the transaction commits.
+    # The swap: from here on readers wait (for milliseconds) until the transaction commits. A reader
+    # still holding the old table (a long export) would make the swap wait, and every new reader
+    # queue behind it: after ``lock_timeout`` give the swap up and let the caller write in place.
+    try:
+        with transaction.atomic():
+            sql("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+            sql(f"LOCK TABLE {quote(name)} IN ACCESS EXCLUSIVE MODE")
+    except OperationalError:
+        log.warning("tableswap: %s is busy; writing it in place instead", name)
+        sql(f"DROP TABLE {quote(copy)}")
+        return None
+    sql("SELECT set_config('lock_timeout', %s, true)", [previous_timeout])
     if foreign_keys:
         # Deferred checks of rows written earlier in this transaction would block the DROP: run them.
         sql(f"SET CONSTRAINTS {', '.join(quote(c) for c, _ in foreign_keys)} IMMEDIATE")

@@ -169,8 +169,9 @@ class RollupRun(models.Model):
     """One run of the rollup engine. The partial unique index on ``status='running'`` is the lock:
     a second trigger cannot insert its own running row, so runs never overlap (on SQLite and
     PostgreSQL alike). A row left ``running`` by a killed worker is declared abandoned once it is
-    older than the task time limit. ``rows`` counts the value rows the run wrote (inserted or changed;
-    unchanged rows are left alone), ``statements`` the SQL statements it issued."""
+    older than the task time limit. ``rows`` counts the value rows the run wrote (a full rebuild on
+    PostgreSQL rewrites them all; other runs insert or change only rows whose content differs),
+    ``statements`` the SQL statements it issued."""
 
     class Status(models.TextChoices):
         RUNNING = "running", _("running")

@@ -12,8 +12,8 @@ table in place) rather than leaving every new reader queued behind the waiting s
 
 The copy gets the original's columns, defaults, identity, NOT NULL and CHECK constraints
 (``CREATE TABLE ... LIKE``) and then, under their original names, every index, primary key, unique
-and foreign-key constraint of the original (replayed from the catalog), so the schema Django's
-migrations know is unchanged. Tables that other tables reference by foreign key are not swapped
+and foreign-key constraint of the original, and the privileges granted on it to other roles
+(replayed from the catalog), so the schema Django's migrations know is unchanged. Tables that other tables reference by foreign key are not swapped
 (the caller falls back to writing in place): dropping them would drop those constraints.
 
 The database role running it must own the table (it does when it also runs the migrations).
@@ -63,7 +63,15 @@ def rebuild(table: str, fill: Callable[[str], int], sql, *, lock_timeout: str = 
     foreign_keys = cursor.fetchall()
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), current_setting('lock_timeout')", [name])
     sequence, previous_timeout = cursor.fetchone()
-    sql.count += 4
+    # Privileges granted on the table to other roles (a read-only reporting role, say).
+    cursor.execute(
+        "SELECT g.rolname, a.privilege_type, a.is_grantable FROM pg_class c CROSS JOIN aclexplode(c.relacl) a "
+        "LEFT JOIN pg_roles g ON g.oid = a.grantee WHERE c.oid = %s::regclass AND a.grantee <> c.relowner "
+        "ORDER BY 1, 2",
+        [name],
+    )
+    grants = cursor.fetchall()
+    sql.count += 5
 
     sql(f"DROP TABLE IF EXISTS {quote(copy)}")
     sql(
@@ -78,6 +86,10 @@ def rebuild(table: str, fill: Callable[[str], int], sql, *, lock_timeout: str = 
         sql(f"CREATE {unique}INDEX {quote(f'{copy}_i{n}')} ON {quote(copy)} USING {using}")
     for n, (_constraint, definition) in enumerate(foreign_keys):
         sql(f"ALTER TABLE {quote(copy)} ADD CONSTRAINT {quote(f'{copy}_f{n}')} {definition}")
+    for role, privilege, grantable in grants:
+        grantee = quote(role) if role else "PUBLIC"  # grantee 0 is PUBLIC
+        option = " WITH GRANT OPTION" if grantable else ""
+        sql(f"GRANT {privilege} ON {quote(copy)} TO {grantee}{option}")
 
     # The swap: from here on readers wait (for milliseconds) until the transaction commits. A reader
     # still holding the old table (a long export) would make the swap wait, and every new reader

@@ -16,7 +16,8 @@ and foreign-key constraint of the original, and the privileges granted on it to 
 (replayed from the catalog), so the schema Django's migrations know is unchanged. Tables that other tables reference by foreign key are not swapped
 (the caller falls back to writing in place): dropping them would drop those constraints.
 
-The database role running it must own the table (it does when it also runs the migrations).
+The database role running it must own the table (it does when it also runs the migrations); if it
+does not, nothing is swapped and the caller writes in place.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ NEW = "_rebuild"  # suffix of the copy while it is being filled
 
 
 def swappable(table: str, cursor) -> bool:
-    cursor.execute("SELECT count(*) FROM pg_constraint WHERE confrelid = %s::regclass", [table])
-    return cursor.fetchone()[0] == 0
+    """No other table references it, and this role may drop it (owns it, or is a member of the owner)."""
+    cursor.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = c.oid) "
+        "AND pg_has_role(c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = %s::regclass",
+        [table],
+    )
+    return bool(cursor.fetchone()[0])
 
 
 def rebuild(table: str, fill: Callable[[str], int], sql, *, lock_timeout: str = "5s") -> int | None:

@@ -123,3 +123,24 @@ def test_privileges_granted_to_other_roles_survive_the_swap(data):
         after, can_read, can_write, public_reads = cursor.fetchone()
     assert after != before  # swapped
     assert (can_read, can_write, public_reads) == (True, False, True)
+
+
+def test_a_role_that_does_not_own_the_table_writes_it_in_place(data):
+    table = IndicatorValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE gov_test_worker NOLOGIN")
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO gov_test_worker")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO gov_test_worker")
+        cursor.execute("SELECT %s::regclass::oid", [table])
+        before = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL ROLE gov_test_worker")
+        assert tableswap.swappable(table, cursor) is False
+    try:
+        run = run_rollup(full=True)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [table])
+        assert cursor.fetchone()[0] == before
+    assert run.status == run.Status.SUCCESS and run.rows == IndicatorValue.objects.count() > 0

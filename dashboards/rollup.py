@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -89,6 +90,10 @@ def checkpoint(step: str) -> None:
 
 def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
 def _round(expr: str) -> str:
@@ -400,11 +405,10 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
 # when the rows are published.
 
 WORK = "rollup_"  # prefix of the run's temporary tables
-FLOAT = {"postgresql": "double precision"}
 
 
 def _float() -> str:
-    return FLOAT.get(connection.vendor, "REAL")
+    return "double precision" if connection.vendor == "postgresql" else "REAL"
 
 
 def _temp(sql: _Sql, name: str, body: str, params: Iterable = (), *, analyze: bool = False) -> None:
@@ -503,7 +507,7 @@ def _refresh_facts(
         for spec, source in done:
             # A row without a denominator for this indicator (e.g. a month of "don't know" answers
             # only, in a source shared by several indicators) is no fact of this indicator.
-            num, den = f"s.{spec.numerator}", f"s.{spec.denominator}"
+            num, den = f"s.{_q(spec.numerator)}", f"s.{_q(spec.denominator)}"
             rows += sql(
                 f"INSERT INTO {table} (month, indicator, area_id, numerator, denominator) "
                 f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), {den} "
@@ -539,7 +543,7 @@ def _materialize_source(group, table: str, start, end, months: list[str] | None,
     qs = group[0].source(start, end)
     source_sql, params = qs.query.get_compiler(connection=connection).as_sql()
     columns = sorted({c for spec in group for c in (spec.numerator, spec.denominator)})
-    sums = ", ".join(f"SUM(s.{c}) AS {c}" for c in columns)
+    sums = ", ".join(f"SUM(s.{_q(c)}) AS {_q(c)}" for c in columns)
     # No WHERE here: PostgreSQL would push it into the source query and compute the month of every
     # record twice. Rows without area or month, or outside ``months``, are dropped when inserted.
     _temp(
@@ -637,7 +641,11 @@ def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
         f"AND f.month >= (SELECT MIN(month) FROM {WORK}pm)"
     )
     max_depth = Area.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
-    sql.count += 1
+    # Summing level by level needs every area one level below its parent (Area.save keeps it so).
+    broken = Area.objects.filter(parent__isnull=False).exclude(depth=F("parent__depth") + 1).count()
+    sql.count += 2
+    if broken:
+        raise RuntimeError(f"{broken} area(s) are not one level below their parent; save them again")
     # The deepest level has nothing below it: its sums are its base rows (one per key already).
     levels = [
         f"(SELECT ind, area_id, parent_id, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"

@@ -209,3 +209,15 @@ def test_two_triggers_at_once_make_one_run(postgres, monkeypatch):
     slow.set()
     assert sorted(r is None for r in results) == [False, True]
     assert RollupRun.objects.count() == 1 and RollupRun.objects.get().status == RollupRun.Status.SUCCESS
+
+
+def test_an_area_tree_with_a_skipped_level_fails_the_run_clearly_and_keeps_the_values(data):
+    from governance.models import Area
+
+    run_rollup(full=True)
+    before = snapshot()
+    Area.objects.filter(pk=data.grid_a.pk).update(depth=9)  # not what Area.save() would store
+    with pytest.raises(RuntimeError, match="1 area\\(s\\) are not one level below their parent"):
+        run_rollup(full=True)
+    assert snapshot() == before
+    assert RollupRun.objects.first().status == RollupRun.Status.FAILED

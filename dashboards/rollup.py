@@ -428,11 +428,18 @@ def _temp(sql: _Sql, name: str, body: str, params: Iterable = (), *, analyze: bo
         sql.analyze_temp(name)
 
 
+def _drop(sql: _Sql, tables: list[str]) -> None:
+    if connection.vendor == "postgresql":
+        sql(f"DROP TABLE IF EXISTS {', '.join(tables)}")  # one statement
+    else:
+        for table in tables:  # SQLite drops one table per statement
+            sql(f"DROP TABLE IF EXISTS {table}")
+
+
 def _drop_work_tables(sql: _Sql) -> None:
     # Also on PostgreSQL: a run inside an outer transaction (a test, a caller's atomic block) does
     # not commit, so ON COMMIT DROP would leave them for the next run in that transaction.
-    for name in ["def", "period", "pm", "ranked"]:
-        sql(f"DROP TABLE IF EXISTS {WORK}{name}")
+    _drop(sql, [f"{WORK}{name}" for name in ["def", "period", "pm", "ranked", "old"]])
 
 
 def _values_rows(columns: int, rows: list[tuple]) -> tuple[str, list]:
@@ -535,8 +542,7 @@ def _refresh_facts(
         insert(fact)
         if months is None:
             sql.analyze(MonthlyFact)  # (a few months replaced do not change the statistics)
-    for n in range(len(_source_groups(specs))):
-        sql(f"DROP TABLE IF EXISTS {WORK}src{n}")
+    _drop(sql, [f"{WORK}src{n}" for n in range(len(_source_groups(specs)))])
 
 
 def _materialize_source(group, table: str, start, end, months: list[str] | None, sql: _Sql) -> None:
@@ -691,9 +697,7 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
         f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v",
         analyze=big,
     )
-    for level in levels[1:]:
-        sql(f"DROP TABLE {level}")
-    sql(f"DROP TABLE {WORK}base")
+    _drop(sql, [*levels[1:], f"{WORK}base"])
 
 
 COLUMNS = [
@@ -750,9 +754,9 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
 
 
 def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
-    """Write only the rows whose content changed: the new rows go into a temporary table, the ones
-    identical to a published row are dropped from it (one join), the rest are upserted. Then the
-    recomputed periods' rows that the new results no longer have (records deleted, areas moved) go."""
+    """Write only the rows whose content changed: the new rows identical to a published row are left
+    out, the rest are upserted. Then the recomputed periods' rows that the new results no longer have
+    (records deleted, areas moved) go."""
     iv = _t(IndicatorValue)
     if connection.vendor != "postgresql":
         # SQLite has no hash joins: the previous / last-year lookups and the stale-row check find
@@ -760,13 +764,17 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
     # Published rows are read through the (indicator, period, area) index, for the periods needed.
     codes = list(registry_api.registry())
-    within, params = "1 = 1", []
-    if affected is not None:
-        within = (
-            f"t.indicator IN ({', '.join(['%s'] * len(codes))}) "
-            f"AND t.period IN ({', '.join(['%s'] * len(affected))})"
+
+    def within(a: str) -> str:
+        if affected is None:
+            return "1 = 1"
+        return (
+            f"{a}.indicator IN ({', '.join(['%s'] * len(codes))}) "
+            f"AND {a}.period IN ({', '.join(['%s'] * len(affected))})"
         )
-        params = [*codes, *affected]
+
+    params = [] if affected is None else [*codes, *affected]
+    if affected is not None:
         # The previous and last-year periods the run does not recompute: their published rows.
         refs = sorted(
             {q.code for p in map(Period.parse, affected) for q in (p.previous(), p.same_last_year())}
@@ -781,11 +789,13 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
             f"AND t.period IN ({', '.join(['%s'] * len(refs))})",
             [*codes, *refs],
         )
+    # The new rows into a temporary table, minus those identical to a published row (one join: a
+    # single INSERT ... WHERE NOT EXISTS ... ON CONFLICT plans far worse on PostgreSQL), then upserted.
     _temp(sql, "out", _published_select(incremental=affected is not None), [run.pk])
     same = " IS NOT DISTINCT FROM " if connection.vendor == "postgresql" else " IS "
     sql(
         f"DELETE FROM {WORK}out WHERE EXISTS (SELECT 1 FROM {iv} t WHERE t.indicator = {WORK}out.indicator "
-        f"AND t.period = {WORK}out.period AND t.area_id = {WORK}out.area_id AND {within} AND "
+        f"AND t.period = {WORK}out.period AND t.area_id = {WORK}out.area_id AND {within('t')} AND "
         + " AND ".join(f"t.{c}{same}{WORK}out.{c}" for c in COLUMNS)
         + ")",
         params,
@@ -797,7 +807,7 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in [*COLUMNS, "run_id"]),
     )
-    sql(f"DROP TABLE {WORK}out")
+    _drop(sql, [f"{WORK}out"])
     # Published rows without a row of this run: all of them on a full run (rows of unregistered
     # indicators included), those of the recomputed periods otherwise.
     gone = (
@@ -806,6 +816,5 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         f"LEFT JOIN {WORK}ranked r ON r.ind = d.id AND r.area_id = t.area_id AND r.period = p.id "
         "WHERE r.ind IS NULL"
     )
-    sql(f"DELETE FROM {iv} WHERE id IN ({gone} AND {within})", params)
-    sql(f"DROP TABLE IF EXISTS {WORK}old")
+    sql(f"DELETE FROM {iv} WHERE id IN ({gone} AND {within('t')})", params)
     return rows

@@ -12,8 +12,8 @@ table in place) rather than leaving every new reader queued behind the waiting s
 
 The copy gets the original's columns, defaults, identity, NOT NULL and CHECK constraints
 (``CREATE TABLE ... LIKE``) and then, under their original names, every index, primary key, unique
-and foreign-key constraint of the original, and the privileges granted on it to other roles
-(replayed from the catalog), so the schema Django's migrations know is unchanged. Tables that other tables reference by foreign key are not swapped
+and foreign-key constraint of the original, its storage parameters and the privileges granted on it
+to other roles (replayed from the catalog), so the schema Django's migrations know is unchanged. Tables that other tables reference by foreign key are not swapped
 (the caller falls back to writing in place): dropping them would drop those constraints.
 
 The database role running it must own the table (it does when it also runs the migrations); if it
@@ -77,12 +77,16 @@ def rebuild(table: str, fill: Callable[[str], int], sql, *, lock_timeout: str = 
         [name],
     )
     grants = cursor.fetchall()
-    sql.count += 5
+    # Storage parameters set on the table (fillfactor, autovacuum thresholds...).
+    cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [name])
+    options = cursor.fetchone()[0] or []
+    sql.count += 6
 
     sql(f"DROP TABLE IF EXISTS {quote(copy)}")
+    with_options = f" WITH ({', '.join(options)})" if options else ""
     sql(
         f"CREATE TABLE {quote(copy)} (LIKE {quote(name)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-        "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE)"
+        f"INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE){with_options}"
     )
     rows = fill(quote(copy))
     # Each index once, by sorting the loaded rows, under a temporary name.

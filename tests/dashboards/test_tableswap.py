@@ -103,12 +103,13 @@ def test_a_reader_holding_the_table_makes_the_run_write_in_place_instead_of_wait
     )
 
 
-def test_privileges_granted_to_other_roles_survive_the_swap(data):
+def test_privileges_and_storage_parameters_survive_the_swap(data):
     table = IndicatorValue._meta.db_table
     with connection.cursor() as cursor:  # roles are transactional too: gone with the test's rollback
         cursor.execute("CREATE ROLE gov_test_reporting NOLOGIN")
         cursor.execute(f"GRANT SELECT ON {table} TO gov_test_reporting")
         cursor.execute(f"GRANT SELECT ON {table} TO PUBLIC")
+        cursor.execute(f"ALTER TABLE {table} SET (fillfactor = 90)")
         cursor.execute("SELECT %s::regclass::oid", [table])
         before = cursor.fetchone()[0]
     run_rollup(full=True)
@@ -117,12 +118,13 @@ def test_privileges_granted_to_other_roles_survive_the_swap(data):
             "SELECT %s::regclass::oid, has_table_privilege('gov_test_reporting', %s, 'SELECT'), "
             "has_table_privilege('gov_test_reporting', %s, 'INSERT'), "
             "EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = %s::regclass "
-            "AND a.grantee = 0 AND a.privilege_type = 'SELECT')",
-            [table, table, table, table],
+            "AND a.grantee = 0 AND a.privilege_type = 'SELECT'), "
+            "(SELECT reloptions FROM pg_class WHERE oid = %s::regclass)",
+            [table, table, table, table, table],
         )
-        after, can_read, can_write, public_reads = cursor.fetchone()
+        after, can_read, can_write, public_reads, options = cursor.fetchone()
     assert after != before  # swapped
-    assert (can_read, can_write, public_reads) == (True, False, True)
+    assert (can_read, can_write, public_reads, options) == (True, False, True, ["fillfactor=90"])
 
 
 def test_a_role_that_does_not_own_the_table_writes_it_in_place(data):

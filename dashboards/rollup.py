@@ -789,25 +789,28 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
             f"AND t.period IN ({', '.join(['%s'] * len(refs))})",
             [*codes, *refs],
         )
-    # The new rows into a temporary table, minus those identical to a published row (one join: a
-    # single INSERT ... WHERE NOT EXISTS ... ON CONFLICT plans far worse on PostgreSQL), then upserted.
-    _temp(sql, "out", _published_select(incremental=affected is not None), [run.pk])
+    # The new rows, then those that differ from the published ones (or are new) with the id of the
+    # row they replace: one join with the published rows of the recomputed periods. (Joining in the
+    # same statement that computes the new rows plans far worse on PostgreSQL.)
+    _temp(sql, "new", _published_select(incremental=affected is not None), [run.pk])
     same = " IS NOT DISTINCT FROM " if connection.vendor == "postgresql" else " IS "
-    sql(
-        f"DELETE FROM {WORK}out WHERE EXISTS (SELECT 1 FROM {iv} t WHERE t.indicator = {WORK}out.indicator "
-        f"AND t.period = {WORK}out.period AND t.area_id = {WORK}out.area_id AND {within('t')} AND "
-        + " AND ".join(f"t.{c}{same}{WORK}out.{c}" for c in COLUMNS)
+    _temp(
+        sql,
+        "out",
+        f"SELECT n.*, o.id AS old_id FROM {WORK}new n LEFT JOIN {iv} o ON o.indicator = n.indicator "
+        f"AND o.period = n.period AND o.area_id = n.area_id AND {within('o')} WHERE o.id IS NULL OR NOT ("
+        + " AND ".join(f"o.{c}{same}n.{c}" for c in COLUMNS)
         + ")",
         params,
     )
-    columns = ", ".join(["indicator", "area_id", "period", *COLUMNS, "run_id"])
     rows = sql(
-        # "WHERE 1 = 1" keeps SQLite from reading ON CONFLICT as a join constraint.
-        f"INSERT INTO {iv} AS t ({columns}) SELECT {columns} FROM {WORK}out WHERE 1 = 1 "
-        "ON CONFLICT (indicator, period, area_id) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in [*COLUMNS, "run_id"]),
+        f"UPDATE {iv} SET "
+        + ", ".join(f"{c} = {WORK}out.{c}" for c in [*COLUMNS, "run_id"])
+        + f" FROM {WORK}out WHERE {iv}.id = {WORK}out.old_id"
     )
-    _drop(sql, [f"{WORK}out"])
+    columns = ", ".join(["indicator", "area_id", "period", *COLUMNS, "run_id"])
+    rows += sql(f"INSERT INTO {iv} ({columns}) SELECT {columns} FROM {WORK}out WHERE old_id IS NULL")
+    _drop(sql, [f"{WORK}new", f"{WORK}out"])
     # Published rows without a row of this run: all of them on a full run (rows of unregistered
     # indicators included), those of the recomputed periods otherwise.
     gone = (

@@ -358,7 +358,7 @@ def _finish(run: RollupRun, **fields) -> None:
 
 def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) -> tuple[int, int, int]:
     specs = sorted(registry_api.registry().values(), key=lambda s: s.code)
-    _create_definitions(specs, sql)
+    _create_definitions(specs, sql, big=the_plan.full)
     end = _add_months(current_month(), 1)
 
     # 1. Monthly facts: ONE scan per source (indicators sharing a source function share the scan).
@@ -379,7 +379,7 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
 
     # 2. Periods spanned by the facts, and which of them this run recomputes.
     affected = None if the_plan.full else _affected_periods(the_plan.months)
-    n_periods = _create_periods(sql, affected)
+    n_periods = _create_periods(sql, affected, big=the_plan.full)
     checkpoint("periods")
 
     # 3. Sums per (indicator, source area, period), then up the tree one level at a time.
@@ -439,7 +439,7 @@ def _drop(sql: _Sql, tables: list[str]) -> None:
 def _drop_work_tables(sql: _Sql) -> None:
     # Also on PostgreSQL: a run inside an outer transaction (a test, a caller's atomic block) does
     # not commit, so ON COMMIT DROP would leave them for the next run in that transaction.
-    _drop(sql, [f"{WORK}{name}" for name in ["def", "period", "pm", "ranked", "old"]])
+    _drop(sql, [f"{WORK}{name}" for name in ["def", "period", "pm", "ranked", "old_prev", "old_ly"]])
 
 
 def _values_rows(columns: int, rows: list[tuple]) -> tuple[str, list]:
@@ -447,7 +447,7 @@ def _values_rows(columns: int, rows: list[tuple]) -> tuple[str, list]:
     return marks, [v for row in rows for v in row]
 
 
-def _create_definitions(specs, sql: _Sql) -> None:
+def _create_definitions(specs, sql: _Sql, *, big: bool) -> None:
     """The registry as a table the SQL can join on: id, code, unit factor, minimum sample..."""
     _temp(
         sql,
@@ -471,7 +471,8 @@ def _create_definitions(specs, sql: _Sql) -> None:
     )
     if params:
         sql(f"INSERT INTO {WORK}def VALUES {marks}", params)
-    sql.analyze_temp("def")
+    if big:
+        sql.analyze_temp("def")
 
 
 # --- 1. facts -------------------------------------------------------------------------------------
@@ -511,15 +512,21 @@ def _refresh_facts(
 
     def insert(table: str) -> int:
         rows = 0
-        for spec, source in done:
-            # A row without a denominator for this indicator (e.g. a month of "don't know" answers
-            # only, in a source shared by several indicators) is no fact of this indicator.
-            num, den = f"s.{_q(spec.numerator)}", f"s.{_q(spec.denominator)}"
+        for source in dict.fromkeys(t for _, t in done):  # one statement per source
+            selects, params = [], []
+            for spec in (spec for spec, t in done if t == source):
+                # A row without a denominator for this indicator (e.g. a month of "don't know"
+                # answers only, in a source shared by several indicators) is no fact of it.
+                num, den = f"s.{_q(spec.numerator)}", f"s.{_q(spec.denominator)}"
+                selects.append(
+                    f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), {den} "
+                    f"FROM {WORK}{source} s WHERE {where} AND {den} IS NOT NULL"
+                )
+                params += [spec.code, *(months or [])]
             rows += sql(
                 f"INSERT INTO {table} (month, indicator, area_id, numerator, denominator) "
-                f"SELECT s.month, %s, s.area_id, COALESCE({num}, 0), {den} "
-                f"FROM {WORK}{source} s WHERE {where} AND {den} IS NOT NULL",
-                [spec.code, *(months or [])],
+                + " UNION ALL ".join(selects),
+                params,
             )
         return rows
 
@@ -563,7 +570,7 @@ def _materialize_source(group, table: str, start, end, months: list[str] | None,
 # --- 2. periods -----------------------------------------------------------------------------------
 
 
-def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
+def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
     """Every period the facts span (ids 1..n) with its previous and same-last-year periods, and the
     months of each. ``affected`` periods are recomputed; the others keep their published rows."""
     bounds = MonthlyFact.objects.order_by().values_list("month", flat=True)
@@ -608,8 +615,9 @@ def _create_periods(sql: _Sql, affected: set[str] | None) -> int:
     if months:
         marks, params = _values_rows(3, months)
         sql(f"INSERT INTO {WORK}pm VALUES {marks}", params)
-    sql.analyze_temp("period")
-    sql.analyze_temp("pm")
+    if big:  # (the planner's guesses serve the small tables of an incremental run)
+        sql.analyze_temp("period")
+        sql.analyze_temp("pm")
     return sum(r[3] for r in rows)
 
 
@@ -709,7 +717,7 @@ COLUMNS = [
 def _published_select(*, incremental: bool) -> str:
     """The rows to publish, text keys joined back, with the previous period and the same period last
     year read from this run's rows, or (incremental runs) from the published rows of the periods the
-    run does not recompute (``rollup_old``)."""
+    run does not recompute (``rollup_old_prev``, ``rollup_old_ly``)."""
     prev_value, prev_rank, yoy_value = "p1.value", "p1.rank", "y1.value"
     joins = (
         f"LEFT JOIN {WORK}ranked p1 ON p1.ind = r.ind AND p1.area_id = r.area_id AND p1.period = p.prev_id "
@@ -719,9 +727,9 @@ def _published_select(*, incremental: bool) -> str:
         prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
         yoy_value = "COALESCE(y1.value, y2.value)"
         joins += (
-            f"LEFT JOIN {WORK}old p2 ON p.prev_affected = 0 AND p2.ind = r.ind AND p2.area_id = r.area_id "
-            "AND p2.period = p.prev_id "
-            f"LEFT JOIN {WORK}old y2 ON p.ly_affected = 0 AND y2.ind = r.ind AND y2.area_id = r.area_id "
+            f"LEFT JOIN {WORK}old_prev p2 ON p.prev_affected = 0 AND p2.ind = r.ind "
+            "AND p2.area_id = r.area_id AND p2.period = p.prev_id "
+            f"LEFT JOIN {WORK}old_ly y2 ON p.ly_affected = 0 AND y2.ind = r.ind AND y2.area_id = r.area_id "
             "AND y2.period = p.ly_id "
         )
     return (
@@ -775,20 +783,19 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
 
     params = [] if affected is None else [*codes, *affected]
     if affected is not None:
-        # The previous and last-year periods the run does not recompute: their published rows.
-        refs = sorted(
-            {q.code for p in map(Period.parse, affected) for q in (p.previous(), p.same_last_year())}
-            - set(affected)
-        ) or [""]
-        _temp(
-            sql,
-            "old",
-            f"SELECT d.id AS ind, t.area_id, p.id AS period, t.value, t.rank FROM {iv} t "
-            f"JOIN {WORK}def d ON d.code = t.indicator JOIN {WORK}period p ON p.code = t.period "
-            f"WHERE t.indicator IN ({', '.join(['%s'] * len(codes))}) "
-            f"AND t.period IN ({', '.join(['%s'] * len(refs))})",
-            [*codes, *refs],
-        )
+        # The previous and the last-year periods the run does not recompute: their published rows
+        # (one table each, so that each join hashes only the rows it can match).
+        for name, other in (("prev", Period.previous), ("ly", Period.same_last_year)):
+            refs = sorted({other(p).code for p in map(Period.parse, affected)} - set(affected)) or [""]
+            _temp(
+                sql,
+                f"old_{name}",
+                f"SELECT d.id AS ind, t.area_id, p.id AS period, t.value, t.rank FROM {iv} t "
+                f"JOIN {WORK}def d ON d.code = t.indicator JOIN {WORK}period p ON p.code = t.period "
+                f"WHERE t.indicator IN ({', '.join(['%s'] * len(codes))}) "
+                f"AND t.period IN ({', '.join(['%s'] * len(refs))})",
+                [*codes, *refs],
+            )
     # The new rows, then those that differ from the published ones (or are new) with the id of the
     # row they replace: one join with the published rows of the recomputed periods. (Joining in the
     # same statement that computes the new rows plans far worse on PostgreSQL.)

@@ -454,3 +454,34 @@ def dispute_party_update(
         data={"party": party.pk, "fields": sorted(given)},
     )
     return party
+
+
+def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
+    """Tell the mediator of each successful case whose 30-day window to apply for judicial
+    confirmation ends within CONFIRMATION_WARN_DAYS with no application yet. Daily (beat row created
+    by migration 0003); ``notify`` is idempotent per (user, key), so each case's window is announced
+    once however often this runs. Returns the number of notifications created."""
+    today = timezone.localdate(now or timezone.now())
+    created = 0
+    cases = (
+        DisputeCase.objects.confirmation_closing(now)
+        .filter(mediator__is_active=True)
+        .select_related("mediator")
+        .order_by("confirmation_due", "pk")
+    )
+    for case in cases:  # the few cases whose window closes this week (index dispute_confirmation_due)
+        created += notify(
+            user=case.mediator,
+            key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
+            message=_(
+                "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
+                "%(date)s (%(days)d days left)."
+            )
+            % {
+                "code": case.code,
+                "date": case.confirmation_due.isoformat(),
+                "days": (case.confirmation_due - today).days,
+            },
+            link=reverse("mediation-case", args=[case.code]),
+        )
+    return created

@@ -494,11 +494,12 @@ def _refresh_facts(
     parallel for INSERT ... SELECT but does for CREATE TABLE AS), then each indicator's columns are
     inserted from it. The records never leave the database."""
     done: list[tuple] = []  # (spec, table)
-    for n, group in enumerate(_source_groups(specs)):
+    groups = _source_groups(specs)
+    for n, group in enumerate(groups):
         table = f"src{n}"
         try:
             with transaction.atomic():
-                _materialize_source(group, table, start, end, months, sql)
+                _materialize_source(group, table, start, end, sql)
             done.extend((spec, table) for spec in group)
         except Exception as exc:  # noqa: BLE001 - any broken source is reported, the others still roll up
             for spec in group:
@@ -549,10 +550,10 @@ def _refresh_facts(
         insert(fact)
         if months is None:
             sql.analyze(MonthlyFact)  # (a few months replaced do not change the statistics)
-    _drop(sql, [f"{WORK}src{n}" for n in range(len(_source_groups(specs)))])
+    _drop(sql, [f"{WORK}src{n}" for n in range(len(groups))])
 
 
-def _materialize_source(group, table: str, start, end, months: list[str] | None, sql: _Sql) -> None:
+def _materialize_source(group, table: str, start, end, sql: _Sql) -> None:
     qs = group[0].source(start, end)
     source_sql, params = qs.query.get_compiler(connection=connection).as_sql()
     columns = sorted({c for spec in group for c in (spec.numerator, spec.denominator)})
@@ -600,14 +601,13 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
 
     rows, months = [], []
     for code, p in periods.items():
-        kind = p.kind
         prev, ly = p.previous().code, p.same_last_year().code
         rows.append(
             (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
         )
         if hit(code):
             months.extend(
-                (month, ids[code], int(kind == MONTH)) for month in p.months() if first <= month <= last
+                (month, ids[code], int(p.kind == MONTH)) for month in p.months() if first <= month <= last
             )
     # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
     marks, params = _values_rows(10, rows)

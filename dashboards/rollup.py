@@ -45,7 +45,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -379,7 +379,7 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
 
     # 2. Periods spanned by the facts, and which of them this run recomputes.
     affected = None if the_plan.full else _affected_periods(the_plan.months)
-    n_periods = _create_periods(sql, affected, big=the_plan.full)
+    lookups = _create_periods(sql, affected, big=the_plan.full)
     checkpoint("periods")
 
     # 3. Sums per (indicator, source area, period), then up the tree one level at a time.
@@ -391,12 +391,12 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     _rank(sql, levels, big=the_plan.full)
     checkpoint("values")
     if the_plan.full and connection.vendor == "postgresql":
-        rows = _publish_rebuilt(run, sql)
+        rows = _publish_rebuilt(run, sql, lookups)
     else:
-        rows = _publish_changes(run, sql, None if affected is None else sorted(affected))
+        rows = _publish_changes(run, sql, None if affected is None else sorted(affected), lookups)
     checkpoint("changes")
     _drop_work_tables(sql)
-    return rows, months_refreshed, n_periods
+    return rows, months_refreshed, lookups.recomputed
 
 
 # --- working tables -------------------------------------------------------------------------------
@@ -571,7 +571,20 @@ def _materialize_source(group, table: str, start, end, sql: _Sql) -> None:
 # --- 2. periods -----------------------------------------------------------------------------------
 
 
-def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
+@dataclass
+class _Lookups:
+    """Where the recomputed rows find their previous-period and same-period-last-year values: in this
+    run's own rows (``*_new``: the other period is recomputed too) or in the published rows of
+    periods the run keeps (``*_old``: their codes). Only the reads a run needs are joined."""
+
+    recomputed: int = 0
+    prev_new: bool = False
+    prev_old: list[str] = field(default_factory=list)
+    ly_new: bool = False
+    ly_old: list[str] = field(default_factory=list)
+
+
+def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Lookups:
     """Every period the facts span (ids 1..n) with its previous and same-last-year periods, and the
     months of each. ``affected`` periods are recomputed; the others keep their published rows."""
     bounds = MonthlyFact.objects.order_by().values_list("month", flat=True)
@@ -584,8 +597,9 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
         "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer)",
     )
     _temp(sql, "pm", "(month date, period integer, is_month integer)")
+    lookups = _Lookups()
     if first is None:
-        return 0
+        return lookups
     periods: dict[str, Period] = {}
     for year in range(first.year, last.year + 1):
         for kind in PERIOD_TYPES:
@@ -600,15 +614,24 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
         return int(affected is None or code in affected)
 
     rows, months = [], []
+    prev_old, ly_old = set(), set()
     for code, p in periods.items():
         prev, ly = p.previous().code, p.same_last_year().code
         rows.append(
             (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
         )
         if hit(code):
+            lookups.recomputed += 1
             months.extend(
                 (month, ids[code], int(p.kind == MONTH)) for month in p.months() if first <= month <= last
             )
+            # (A period the facts do not span has no rows, in a full rebuild either: nothing to read.)
+            for other, old in ((prev, prev_old), (ly, ly_old)):
+                if other in ids and not hit(other):
+                    old.add(other)
+            lookups.prev_new |= prev in ids and bool(hit(prev))
+            lookups.ly_new |= ly in ids and bool(hit(ly))
+    lookups.prev_old, lookups.ly_old = sorted(prev_old), sorted(ly_old)
     # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
     marks, params = _values_rows(10, rows)
     sql(f"INSERT INTO {WORK}period VALUES {marks}", params)
@@ -618,7 +641,7 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> int:
     if big:  # (the planner's guesses serve the small tables of an incremental run)
         sql.analyze_temp("period")
         sql.analyze_temp("pm")
-    return sum(r[3] for r in rows)
+    return lookups
 
 
 # --- 3. up the tree -------------------------------------------------------------------------------
@@ -632,20 +655,22 @@ def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
     source rows, not rows times depth. Returns the levels' row sources, deepest first."""
     fact, area = _t(MonthlyFact), _t(Area)
     # A month's sums are its facts (one per indicator, area and month): no grouping; the longer
-    # periods group the facts of their months.
+    # periods group the facts of their months. The area's place in the tree is joined to the sums,
+    # not to the (several times more) facts.
     select = (
-        "SELECT d.id AS ind, f.area_id, a.parent_id, a.depth, pm.period, {num} AS num, {den} AS den, "
-        f"{{month}} AS last_month FROM {fact} f JOIN {WORK}def d ON d.code = f.indicator "
+        "SELECT d.id AS ind, f.area_id, pm.period, {num} AS num, {den} AS den, {month} AS last_month "
+        f"FROM {fact} f JOIN {WORK}def d ON d.code = f.indicator "
         f"JOIN {WORK}pm pm ON pm.month = f.month AND pm.is_month = {{is_month}} "
-        f"JOIN {area} a ON a.id = f.area_id WHERE f.month >= (SELECT MIN(month) FROM {WORK}pm)"
+        f"WHERE f.month >= (SELECT MIN(month) FROM {WORK}pm)"
     )
     _temp(
         sql,
         "base",
-        select.format(num="f.numerator", den="f.denominator", month="f.month", is_month=1)
+        "SELECT s.ind, s.area_id, a.parent_id, a.depth, a.level, s.period, s.num, s.den, s.last_month FROM ("
+        + select.format(num="f.numerator", den="f.denominator", month="f.month", is_month=1)
         + " UNION ALL "
         + select.format(num="SUM(f.numerator)", den="SUM(f.denominator)", month="MAX(f.month)", is_month=0)
-        + " GROUP BY d.id, f.area_id, a.parent_id, a.depth, pm.period",
+        + f" GROUP BY d.id, f.area_id, pm.period) s JOIN {area} a ON a.id = s.area_id",
         analyze=big,
     )
     sql(
@@ -662,16 +687,17 @@ def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
         raise RuntimeError(f"{broken} area(s) are not one level below their parent; save them again")
     # The deepest level has nothing below it: its sums are its base rows (one per key already).
     levels = [
-        f"(SELECT ind, area_id, parent_id, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"
+        f"(SELECT ind, area_id, parent_id, level, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"
     ]
     for depth in range(max_depth - 1, -1, -1):
         _temp(
             sql,
             f"level{depth}",
-            f"SELECT x.ind, x.area_id, a.parent_id, x.period, SUM(x.num) AS num, SUM(x.den) AS den "
+            f"SELECT s.ind, s.area_id, a.parent_id, a.level, s.period, s.num, s.den FROM ("
+            "SELECT x.ind, x.area_id, x.period, SUM(x.num) AS num, SUM(x.den) AS den "
             f"FROM (SELECT ind, area_id, period, num, den FROM {WORK}base WHERE depth = %s "
             f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
-            f"JOIN {area} a ON a.id = x.area_id GROUP BY x.ind, x.area_id, a.parent_id, x.period",
+            f"GROUP BY x.ind, x.area_id, x.period) s JOIN {area} a ON a.id = s.area_id",
             [depth],
             analyze=big,
         )
@@ -687,7 +713,7 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     functions: ties share a rank (RANK(): 1, 2, 2, 4); areas below the minimum sample get no rank and
     do not count in rank_of."""
     union = " UNION ALL ".join(
-        f"SELECT ind, area_id, parent_id, period, num, den FROM {level} lv" for level in levels
+        f"SELECT ind, area_id, parent_id, level, period, num, den FROM {level} lv" for level in levels
     )
     value = _round(
         "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"
@@ -697,7 +723,7 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     _temp(
         sql,
         "ranked",
-        "SELECT v.ind, v.area_id, v.parent_id, v.period, v.num, v.den, v.value, "
+        "SELECT v.ind, v.area_id, v.parent_id, v.level, v.period, v.num, v.den, v.value, "
         "CASE WHEN v.eligible = 1 THEN RANK() OVER (PARTITION BY v.ind, v.period, v.parent_id, v.eligible "
         f"ORDER BY {order}) END AS rank, "
         "SUM(v.eligible) OVER (PARTITION BY v.ind, v.period, v.parent_id) AS rank_of "
@@ -714,32 +740,40 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def _published_select(*, incremental: bool) -> str:
+def _published_select(lookups: _Lookups) -> str:
     """The rows to publish, text keys joined back, with the previous period and the same period last
-    year read from this run's rows, or (incremental runs) from the published rows of the periods the
-    run does not recompute (``rollup_old_prev``, ``rollup_old_ly``)."""
-    prev_value, prev_rank, yoy_value = "p1.value", "p1.rank", "y1.value"
-    joins = (
-        f"LEFT JOIN {WORK}ranked p1 ON p1.ind = r.ind AND p1.area_id = r.area_id AND p1.period = p.prev_id "
-        f"LEFT JOIN {WORK}ranked y1 ON y1.ind = r.ind AND y1.area_id = r.area_id AND y1.period = p.ly_id "
-    )
-    if incremental:
-        prev_value, prev_rank = "COALESCE(p1.value, p2.value)", "COALESCE(p1.rank, p2.rank)"
-        yoy_value = "COALESCE(y1.value, y2.value)"
-        joins += (
-            f"LEFT JOIN {WORK}old_prev p2 ON p.prev_affected = 0 AND p2.ind = r.ind "
-            "AND p2.area_id = r.area_id AND p2.period = p.prev_id "
-            f"LEFT JOIN {WORK}old_ly y2 ON p.ly_affected = 0 AND y2.ind = r.ind AND y2.area_id = r.area_id "
-            "AND y2.period = p.ly_id "
-        )
+    year read from this run's rows and/or (incremental runs) from the published rows of the periods
+    the run keeps (``rollup_old_prev``, ``rollup_old_ly``): only the joins ``lookups`` calls for."""
+    joins, columns = [], {}
+    for alias, period, new, old in (
+        ("p", "prev", lookups.prev_new, lookups.prev_old),
+        ("y", "ly", lookups.ly_new, lookups.ly_old),
+    ):
+        reads = []
+        if new or not old:  # (with nothing to read at all, an empty join keeps the column types)
+            joins.append(
+                f"LEFT JOIN {WORK}ranked {alias}1 ON {alias}1.ind = r.ind AND {alias}1.area_id = r.area_id "
+                f"AND {alias}1.period = p.{period}_id"
+            )
+            reads.append(f"{alias}1")
+        if old:
+            joins.append(
+                f"LEFT JOIN {WORK}old_{period} {alias}2 ON p.{period}_affected = 0 AND {alias}2.ind = r.ind "
+                f"AND {alias}2.area_id = r.area_id AND {alias}2.period = p.{period}_id"
+            )
+            reads.append(f"{alias}2")
+        for column in ("value", "rank"):
+            read = [f"{a}.{column}" for a in reads]
+            columns[alias, column] = read[0] if len(read) == 1 else f"COALESCE({', '.join(read)})"
+    prev_value, prev_rank, yoy_value = columns["p", "value"], columns["p", "rank"], columns["y", "value"]
     return (
-        "SELECT d.code AS indicator, r.area_id, p.code AS period, r.parent_id, a.level, p.kind AS period_type, "
+        "SELECT d.code AS indicator, r.area_id, p.code AS period, r.parent_id, r.level, p.kind AS period_type, "
         "r.num AS numerator, r.den AS denominator, r.value, r.rank, r.rank_of, "
         f"{prev_value} AS previous_value, {_round(f'r.value - {prev_value}')} AS delta, "
         f"{prev_rank} AS previous_rank, {prev_rank} - r.rank AS rank_change, {yoy_value} AS yoy_value, "
         f"{_round(f'r.value - {yoy_value}')} AS yoy_delta, %s AS run_id "
         f"FROM {WORK}ranked r JOIN {WORK}def d ON d.id = r.ind JOIN {WORK}period p ON p.id = r.period "
-        f"JOIN {_t(Area)} a ON a.id = r.area_id {joins}"
+        + " ".join(joins)
     )
 
 
@@ -747,7 +781,7 @@ def _swap_lock_timeout() -> str:
     return str(getattr(settings, "ROLLUP_SWAP_LOCK_TIMEOUT", "5s"))
 
 
-def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
+def _publish_rebuilt(run: RollupRun, sql: _Sql, lookups: _Lookups) -> int:
     """Full rebuild on PostgreSQL: the rows go into a fresh table whose indexes are built once at the
     end (sorting once is far cheaper than maintaining every index row by row), which then replaces
     the published table inside the run's transaction (dashboards.tableswap)."""
@@ -755,13 +789,13 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql) -> int:
 
     def fill(table: str) -> int:
         # No ORDER BY: each index is built by its own sort anyway.
-        return sql(f"INSERT INTO {table} ({columns}) {_published_select(incremental=False)}", [run.pk])
+        return sql(f"INSERT INTO {table} ({columns}) {_published_select(lookups)}", [run.pk])
 
     rows = tableswap.rebuild(_t(IndicatorValue), fill, sql, lock_timeout=_swap_lock_timeout())
-    return _publish_changes(run, sql, None) if rows is None else rows
+    return _publish_changes(run, sql, None, lookups) if rows is None else rows
 
 
-def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> int:
+def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None, lookups: _Lookups) -> int:
     """Write only the rows whose content changed: the new rows identical to a published row are left
     out, the rest are upserted. Then the recomputed periods' rows that the new results no longer have
     (records deleted, areas moved) go."""
@@ -782,11 +816,10 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
         )
 
     params = [] if affected is None else [*codes, *affected]
-    if affected is not None:
-        # The previous and the last-year periods the run does not recompute: their published rows
-        # (one table each, so that each join hashes only the rows it can match).
-        for name, other in (("prev", Period.previous), ("ly", Period.same_last_year)):
-            refs = sorted({other(p).code for p in map(Period.parse, affected)} - set(affected)) or [""]
+    # The previous and the last-year periods the run reads but does not recompute: their published
+    # rows (one table each, so that each join hashes only the rows it can match).
+    for name, refs in (("prev", lookups.prev_old), ("ly", lookups.ly_old)):
+        if refs:
             _temp(
                 sql,
                 f"old_{name}",
@@ -799,7 +832,7 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None) -> i
     # The new rows, then those that differ from the published ones (or are new) with the id of the
     # row they replace: one join with the published rows of the recomputed periods. (Joining in the
     # same statement that computes the new rows plans far worse on PostgreSQL.)
-    _temp(sql, "new", _published_select(incremental=affected is not None), [run.pk])
+    _temp(sql, "new", _published_select(lookups), [run.pk])
     same = " IS NOT DISTINCT FROM " if connection.vendor == "postgresql" else " IS "
     _temp(
         sql,

@@ -801,8 +801,8 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None, look
     (records deleted, areas moved) go."""
     iv = _t(IndicatorValue)
     if connection.vendor != "postgresql":
-        # SQLite has no hash joins: the previous / last-year lookups and the stale-row check find
-        # the run's rows through an index (PostgreSQL hashes them, which is faster than probing).
+        # SQLite has no hash joins: the previous / last-year lookups find the run's rows through
+        # an index (PostgreSQL hashes them, which is faster than probing).
         sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
     # Published rows are read through the (indicator, period, area) index, for the periods needed.
     codes = list(registry_api.registry())
@@ -834,30 +834,30 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None, look
     # same statement that computes the new rows plans far worse on PostgreSQL.)
     _temp(sql, "new", _published_select(lookups), [run.pk])
     same = " IS NOT DISTINCT FROM " if connection.vendor == "postgresql" else " IS "
-    _temp(
-        sql,
-        "out",
-        f"SELECT n.*, o.id AS old_id FROM {WORK}new n LEFT JOIN {iv} o ON o.indicator = n.indicator "
-        f"AND o.period = n.period AND o.area_id = n.area_id AND {within('o')} WHERE o.id IS NULL OR NOT ("
-        + " AND ".join(f"o.{c}{same}n.{c}" for c in COLUMNS)
-        + ")",
-        params,
-    )
+    published = f"(SELECT * FROM {iv} t WHERE {within('t')}) o"
+    match = "o.indicator = n.indicator AND o.period = n.period AND o.area_id = n.area_id"
+    changed = "o.id IS NULL OR NOT (" + " AND ".join(f"o.{c}{same}n.{c}" for c in COLUMNS) + ")"
+    # Also the published rows without a row of this run (n.* NULL): all of them on a full run (rows
+    # of unregistered indicators included), those of the recomputed periods otherwise. PostgreSQL
+    # finds them in the same hash join; SQLite before 3.39 has no FULL JOIN.
+    if connection.vendor == "postgresql":
+        body = f"SELECT n.*, o.id AS old_id FROM {WORK}new n FULL JOIN {published} ON {match} "
+        body += f"WHERE n.indicator IS NULL OR {changed}"
+    else:
+        body = (
+            f"SELECT n.*, o.id AS old_id FROM {WORK}new n LEFT JOIN {published} ON {match} WHERE {changed} "
+        )
+        body += f"UNION ALL SELECT n.*, o.id FROM {published} LEFT JOIN {WORK}new n ON {match} "
+        body += "WHERE n.indicator IS NULL"
+        params = params * 2
+    _temp(sql, "out", body, params)
+    sql(f"DELETE FROM {iv} WHERE id IN (SELECT old_id FROM {WORK}out WHERE indicator IS NULL)")
     rows = sql(
         f"UPDATE {iv} SET "
         + ", ".join(f"{c} = {WORK}out.{c}" for c in [*COLUMNS, "run_id"])
-        + f" FROM {WORK}out WHERE {iv}.id = {WORK}out.old_id"
+        + f" FROM {WORK}out WHERE {iv}.id = {WORK}out.old_id AND {WORK}out.indicator IS NOT NULL"
     )
     columns = ", ".join(["indicator", "area_id", "period", *COLUMNS, "run_id"])
     rows += sql(f"INSERT INTO {iv} ({columns}) SELECT {columns} FROM {WORK}out WHERE old_id IS NULL")
     _drop(sql, [f"{WORK}new", f"{WORK}out"])
-    # Published rows without a row of this run: all of them on a full run (rows of unregistered
-    # indicators included), those of the recomputed periods otherwise.
-    gone = (
-        f"SELECT t.id FROM {iv} t LEFT JOIN {WORK}def d ON d.code = t.indicator "
-        f"LEFT JOIN {WORK}period p ON p.code = t.period "
-        f"LEFT JOIN {WORK}ranked r ON r.ind = d.id AND r.area_id = t.area_id AND r.period = p.id "
-        "WHERE r.ind IS NULL"
-    )
-    sql(f"DELETE FROM {iv} WHERE id IN ({gone} AND {within('t')})", params)
     return rows

@@ -74,6 +74,24 @@ def test_an_incremental_run_gives_exactly_the_rows_of_a_full_rebuild(data):
     ).previous_value == pytest.approx(100 * 40 / 42, abs=1e-6)
 
 
+def test_rows_whose_records_are_gone_are_removed(data):
+    run_rollup(full=True)
+    IndicatorValue.objects.create(  # a row of an indicator no app declares any more
+        indicator="retired_indicator", area=data.grid_a, period="2026-10", period_type="month",
+        level="grid", numerator=1, denominator=1, rank_of=0,
+    )  # fmt: skip
+    SurveyResponse.objects.filter(area=data.grid_f, date=stats_data.OCT).delete()
+    run = run_rollup(since=dt.date(2026, 10, 1))
+    assert run.kind == RollupRun.Kind.INCREMENTAL
+    gone = IndicatorValue.objects.filter(area=data.grid_f, period="2026-10", indicator="survey_safety_rate")
+    assert not gone.exists()
+    # (an incremental run touches the registered indicators' recomputed periods only)
+    assert IndicatorValue.objects.filter(indicator="retired_indicator").exists()
+    incremental = [row for row in snapshot() if row[0] != "retired_indicator"]
+    run_rollup(full=True)
+    assert snapshot() == incremental
+
+
 def test_two_runs_give_identical_rows(data):
     run_rollup(full=True)
     first = snapshot()

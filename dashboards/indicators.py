@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import DateField, FloatField, Max, Q, QuerySet, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import FloatField, Max, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import (
@@ -30,27 +30,38 @@ from dashboards.models import (
     safe_answers,
     satisfied_answers,
 )
-from governance.indicators import HIGHER_BETTER, LOWER_BETTER, PER_10K, PERCENT, IndicatorSpec, register
+from governance.indicators import (
+    HIGHER_BETTER,
+    LOWER_BETTER,
+    PER_10K,
+    PERCENT,
+    IndicatorSpec,
+    MonthOfDate,
+    register,
+)
 
 SURVEY_MIN_SAMPLE = int(getattr(settings, "SURVEY_MIN_SAMPLE", 30))
 
 
 def survey_answers(start: dt.date, end: dt.date) -> QuerySet:
     """Both survey indicators from one scan of the answers: per (area, month) the weight of the
-    "safe" and of the valid (not "don't know") safety answers, and the same for satisfaction."""
-    weight = Cast("weight", FloatField())
+    "safe" and of the valid (not "don't know") safety answers, and the same for satisfaction.
+    Weights are summed as stored (decimal) and the sums converted once: converting each answer's
+    weight to a float costs more than the sums."""
 
     def rate(field: str, dont_know: str, counted: tuple[str, ...]) -> dict:
         valid = ~Q(**{field: dont_know})
         return {
             # Both NULL (no valid answer in the month): no fact of the indicator (see the registry).
-            f"{field}_counted": Sum(weight, filter=valid & Q(**{f"{field}__in": counted})),
-            f"{field}_valid": Sum(weight, filter=valid),
+            f"{field}_counted": Cast(
+                Sum("weight", filter=valid & Q(**{f"{field}__in": counted})), FloatField()
+            ),
+            f"{field}_valid": Cast(Sum("weight", filter=valid), FloatField()),
         }
 
     return (
         SurveyResponse.objects.filter(date__gte=start, date__lt=end)
-        .values("area_id", month=Cast(TruncMonth("date"), DateField()))  # index survey_date_area
+        .values("area_id", month=MonthOfDate("date"))  # index survey_date_area
         .annotate(
             **rate("safety", SafetyAnswer.DONT_KNOW, safe_answers()),
             **rate("satisfaction", SatisfactionAnswer.DONT_KNOW, satisfied_answers()),

@@ -30,10 +30,13 @@ the condition its own query would have filtered on, NULL when nothing matches: a
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import DateField, Func, QuerySet
+from django.db.models.functions import Cast, TruncMonth
 
 PERCENT, COUNT, PER_10K, SCORE = "percent", "count", "per_10k", "score"
 UNITS = [PERCENT, COUNT, PER_10K, SCORE]
@@ -41,6 +44,28 @@ HIGHER_BETTER, LOWER_BETTER = "higher_better", "lower_better"
 DIRECTIONS = [HIGHER_BETTER, LOWER_BETTER]
 
 Source = Callable[[dt.date, dt.date], QuerySet]
+
+
+def local_month(field: str) -> Cast:
+    """The ``month`` column from a date-time field: the first day of its local (TIME_ZONE) month."""
+    return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
+
+
+class MonthOfDate(Func):
+    """The ``month`` column from a date field: the first day of its month.
+
+    PostgreSQL's DATE_TRUNC on a date (what TruncMonth writes) first converts it to a timestamp with
+    time zone, a time-zone lookup per record: a third of a big survey scan. A date has no time zone,
+    so it is truncated as a plain timestamp."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(Cast(TruncMonth(*self.get_source_expressions()), DateField()))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "CAST(DATE_TRUNC('month', CAST(%(expressions)s AS timestamp)) AS date)"
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 @dataclass(frozen=True)

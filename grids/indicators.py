@@ -18,12 +18,11 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, IntegerField, Q, QuerySet, Value
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, register
+from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, local_month, register
 from grids.models import Incident, IncidentEvent
 
 
@@ -35,16 +34,11 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def _month(field: str) -> Cast:
-    # First day of the *local* month, as a date (the dashboards key months by date).
-    return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
-
-
 def _per_grid_month(
     qs: QuerySet, grid: str, month_field: str, numerator: Count, denominator: Count
 ) -> QuerySet:
     return (
-        qs.values(area_id=F(grid), month=_month(month_field))
+        qs.values(area_id=F(grid), month=local_month(month_field))
         .annotate(numerator=numerator, denominator=denominator)
         .values("area_id", "month", "numerator", "denominator")
         .order_by()

@@ -23,12 +23,12 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, DateField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, NullIf, TruncMonth
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, register
+from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, local_month, register
 from mediation.models import DisputeCase
 
 
@@ -40,14 +40,9 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def _month(field: str) -> Cast:
-    # First day of the *local* month, as a date (the dashboards key months by date).
-    return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
-
-
 def _grouped(qs: QuerySet, month_field: str, **columns) -> QuerySet:
     return (
-        qs.annotate(month=_month(month_field))
+        qs.annotate(month=local_month(month_field))
         .values("area_id", "month")
         .annotate(**columns)
         .values("area_id", "month", *columns)

@@ -724,11 +724,13 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
         sql,
         "ranked",
         "SELECT v.ind, v.area_id, v.parent_id, v.level, v.period, v.num, v.den, v.value, "
-        "CASE WHEN v.eligible = 1 THEN RANK() OVER (PARTITION BY v.ind, v.period, v.parent_id, v.eligible "
-        f"ORDER BY {order}) END AS rank, "
-        "SUM(v.eligible) OVER (PARTITION BY v.ind, v.period, v.parent_id) AS rank_of "
+        "CASE WHEN v.eligible = 1 THEN RANK() OVER w END AS rank, SUM(v.eligible) OVER w AS rank_of "
         f"FROM (SELECT u.*, d.lower_better, {value} AS value, {eligible} AS eligible "
-        f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v",
+        f"FROM ({union}) u JOIN {WORK}def d ON d.id = u.ind) v "
+        # One window, one sort: the ranked (eligible) siblings first, so their ranks are their
+        # ranks among themselves; rank_of counts them over the whole frame.
+        f"WINDOW w AS (PARTITION BY v.ind, v.period, v.parent_id ORDER BY v.eligible DESC, {order} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
         analyze=big,
     )
     _drop(sql, [*levels[1:], f"{WORK}base"])

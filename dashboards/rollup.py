@@ -79,6 +79,8 @@ FIRST_MONTH_DEFAULT = dt.date(2000, 1, 1)
 class _Plan:
     full: bool
     months: list[dt.date]  # months to refresh (incremental only)
+    config: str  # config_hash() when planned, recorded on the run
+    force: bool = False  # recompute every indicator in ``months``, changed facts or not (``since``)
 
 
 def checkpoint(step: str) -> None:
@@ -115,7 +117,8 @@ def current_month() -> dt.date:
 
 
 def config_hash() -> str:
-    """What the stored facts depend on besides the records: the registry and the intake settings.
+    """What the published values depend on besides the records: the registry, the intake settings
+    and the area tree (an area added, moved or removed changes the sums of every period above it).
     A change forces the next run to be a full rebuild."""
     specs = sorted(
         (s.code, s.unit, s.direction, s.min_sample, s.denominator_over_time)
@@ -123,7 +126,12 @@ def config_hash() -> str:
     )
     extra = [sorted(safe_answers()), sorted(satisfied_answers()), sorted(preventable_case_kinds())]
     extra.append(getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat()))
-    return hashlib.sha256(json.dumps([specs, extra], default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([specs, extra], default=str).encode())
+    # The tree as the sums see it, streamed (a few thousand areas, four small columns each).
+    tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth")
+    for row in tree.iterator(chunk_size=10000):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
 
 
 class _Sql:
@@ -174,9 +182,9 @@ def _changed_intake_months(since: dt.datetime) -> set[dt.date]:
 
 
 def plan(*, full: bool, since: dt.date | None) -> _Plan:
-    previous = last_success()
-    if full or previous is None or previous.config_hash != config_hash():
-        return _Plan(full=True, months=[])
+    previous, config = last_success(), config_hash()
+    if full or previous is None or previous.config_hash != config:
+        return _Plan(full=True, months=[], config=config)
     now = current_month()
     recent = max(1, int(getattr(settings, "ROLLUP_RECENT_MONTHS", 2)))
     months = {_add_months(now, -i) for i in range(recent)}
@@ -186,7 +194,7 @@ def plan(*, full: bool, since: dt.date | None) -> _Plan:
             months.add(m)
             m = _add_months(m, 1)
     months |= _changed_intake_months(previous.started_at)
-    return _Plan(full=False, months=sorted(months))
+    return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 
 
 def _affected_periods(months: Iterable[dt.date]) -> set[str]:
@@ -228,7 +236,7 @@ def _release_advisory_lock() -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
 
 
-def _acquire(*, kind: str, trigger: str, user, since: dt.date | None) -> RollupRun | None:
+def _acquire(*, kind: str, trigger: str, user, since: dt.date | None, config: str) -> RollupRun | None:
     now = timezone.now()
     if not _try_advisory_lock():
         return None  # another live process is running the engine
@@ -255,7 +263,7 @@ def _acquire(*, kind: str, trigger: str, user, since: dt.date | None) -> RollupR
                 trigger=trigger,
                 requested_by=user,
                 since=since,
-                config_hash=config_hash(),
+                config_hash=config,
             )
     except IntegrityError:
         _release_advisory_lock()
@@ -277,6 +285,7 @@ def run_rollup(
         trigger=trigger,
         user=user,
         since=since,
+        config=the_plan.config,
     )
     if run is None:
         log.info("rollup: another run is in progress; not starting")
@@ -358,7 +367,6 @@ def _finish(run: RollupRun, **fields) -> None:
 
 def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) -> tuple[int, int, int]:
     specs = sorted(registry_api.registry().values(), key=lambda s: s.code)
-    _create_definitions(specs, sql, big=the_plan.full)
     end = _add_months(current_month(), 1)
 
     # 1. Monthly facts: ONE scan per source (indicators sharing a source function share the scan).
@@ -369,16 +377,25 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
             getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat())
         )
         _refresh_facts(specs, first, end, None, sql, warnings)
-        months_refreshed = 0
+        months_refreshed, affected = 0, None
     else:
         months = the_plan.months
         iso = [m.isoformat() for m in months]
-        _refresh_facts(specs, months[0], _add_months(months[-1], 1), iso, sql, warnings)
+        changed = _refresh_facts(specs, months[0], _add_months(months[-1], 1), iso, sql, warnings)
         months_refreshed = len(months)
+        if not the_plan.force:  # (``--since`` recomputes its months whatever the facts say)
+            # Only the indicators and months whose facts changed: the others' values are as stored.
+            codes = {code for code, _ in changed}
+            specs = [s for s in specs if s.code in codes]
+            months = sorted({month for _, month in changed})
+        if not specs or not months:
+            checkpoint("facts")
+            return 0, months_refreshed, 0
+        affected = _affected_periods(months)
+    _create_definitions(specs, sql, big=the_plan.full)
     checkpoint("facts")
 
     # 2. Periods spanned by the facts, and which of them this run recomputes.
-    affected = None if the_plan.full else _affected_periods(the_plan.months)
     lookups = _create_periods(sql, affected, big=the_plan.full)
     checkpoint("periods")
 
@@ -390,10 +407,11 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     # 4. Values and sibling ranks, then the published rows with previous / last-year columns.
     _rank(sql, levels, big=the_plan.full)
     checkpoint("values")
+    codes = [s.code for s in specs]
     if the_plan.full and connection.vendor == "postgresql":
         rows = _publish_rebuilt(run, sql, lookups)
     else:
-        rows = _publish_changes(run, sql, None if affected is None else sorted(affected), lookups)
+        rows = _publish_changes(run, sql, codes, None if affected is None else sorted(affected), lookups)
     checkpoint("changes")
     _drop_work_tables(sql)
     return rows, months_refreshed, lookups.recomputed
@@ -488,11 +506,12 @@ def _source_groups(specs) -> list[list]:
 
 def _refresh_facts(
     specs, start: dt.date, end: dt.date, months: list[str] | None, sql: _Sql, warnings: list[str]
-) -> None:
+) -> set[tuple[str, dt.date]]:
     """Replace the facts of ``months`` (all when None) with each source's rows: every source query
     is materialized once into a temporary table (in parallel on PostgreSQL, which never scans in
     parallel for INSERT ... SELECT but does for CREATE TABLE AS), then each indicator's columns are
-    inserted from it. The records never leave the database."""
+    inserted from it. The records never leave the database. Returns the (indicator, month) pairs
+    whose facts changed (incremental runs)."""
     done: list[tuple] = []  # (spec, table)
     groups = _source_groups(specs)
     for n, group in enumerate(groups):
@@ -532,25 +551,67 @@ def _refresh_facts(
         return rows
 
     codes = [spec.code for spec, _ in done]
-    swapped = None
-    if months is None and len(done) == len(specs) and connection.vendor == "postgresql":
-        # Every fact is rewritten: load, index once.
-        swapped = tableswap.rebuild(fact, insert, sql, lock_timeout=_swap_lock_timeout())
-    if swapped is None:
-        if months is None:
+    changed: set[tuple[str, dt.date]] = set()
+    if months is not None:
+        changed = _replace_changed_facts(insert, codes, months, sql)
+    else:
+        swapped = None
+        if len(done) == len(specs) and connection.vendor == "postgresql":
+            # Every fact is rewritten: load, index once.
+            swapped = tableswap.rebuild(fact, insert, sql, lock_timeout=_swap_lock_timeout())
+        if swapped is None:
             keep = [s.code for s in specs if s.code not in codes]  # broken sources keep their facts
             stale = f"indicator NOT IN ({', '.join(['%s'] * len(keep))})" if keep else "1 = 1"
             sql(f"DELETE FROM {fact} WHERE {stale}", keep)
-        elif codes:
-            sql(
-                f"DELETE FROM {fact} WHERE month IN ({', '.join(['%s'] * len(months))}) "
-                f"AND indicator IN ({', '.join(['%s'] * len(codes))})",
-                [*months, *codes],
-            )
-        insert(fact)
-        if months is None:
-            sql.analyze(MonthlyFact)  # (a few months replaced do not change the statistics)
+            insert(fact)
+            sql.analyze(MonthlyFact)
     _drop(sql, [f"{WORK}src{n}" for n in range(len(groups))])
+    return changed
+
+
+def _replace_changed_facts(
+    insert, codes: list[str], months: list[str], sql: _Sql
+) -> set[tuple[str, dt.date]]:
+    """Incremental runs: the refreshed facts are staged, and only the (indicator, month) pairs where a
+    fact was added, changed or has gone replace the stored ones. Those pairs are what the run
+    recomputes: a month whose facts are all as stored changes no value (the area tree and the
+    settings are in the configuration hash; a change there makes the run a full rebuild)."""
+    fact, columns = _t(MonthlyFact), "month, indicator, area_id, numerator, denominator"
+    _temp(
+        sql,
+        "fact_new",
+        f"(month date, indicator varchar(60), area_id bigint, numerator {_float()}, denominator {_float()})",
+    )
+    insert(f"{WORK}fact_new")
+    if not codes:
+        _drop(sql, [f"{WORK}fact_new"])
+        return set()
+    in_months = f"month IN ({', '.join(['%s'] * len(months))})"
+    stored = (
+        f"SELECT {columns} FROM {fact} WHERE {in_months} AND indicator IN ({', '.join(['%s'] * len(codes))})"
+    )
+    staged = f"SELECT {columns} FROM {WORK}fact_new"
+    _temp(
+        sql,
+        "changed",
+        f"SELECT indicator, month FROM ({staged} EXCEPT {stored}) added "
+        f"UNION SELECT indicator, month FROM ({stored} EXCEPT {staged}) gone",
+        [*months, *codes] * 2,
+    )
+    pair = "c.indicator = {t}.indicator AND c.month = {t}.month"
+    sql(
+        f"DELETE FROM {fact} WHERE {in_months} AND EXISTS "
+        f"(SELECT 1 FROM {WORK}changed c WHERE {pair.format(t=fact)})",
+        months,
+    )
+    sql(
+        f"INSERT INTO {fact} ({columns}) SELECT {columns} FROM {WORK}fact_new n "
+        f"WHERE EXISTS (SELECT 1 FROM {WORK}changed c WHERE {pair.format(t='n')})"
+    )
+    sql(f"SELECT indicator, month FROM {WORK}changed")
+    changed = {(code, dt.date.fromisoformat(str(month)[:10])) for code, month in sql.cursor.fetchall()}
+    _drop(sql, [f"{WORK}fact_new", f"{WORK}changed"])
+    return changed
 
 
 def _materialize_source(group, table: str, start, end, sql: _Sql) -> None:
@@ -794,10 +855,15 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql, lookups: _Lookups) -> int:
         return sql(f"INSERT INTO {table} ({columns}) {_published_select(lookups)}", [run.pk])
 
     rows = tableswap.rebuild(_t(IndicatorValue), fill, sql, lock_timeout=_swap_lock_timeout())
-    return _publish_changes(run, sql, None, lookups) if rows is None else rows
+    if rows is None:
+        codes = list(registry_api.registry())
+        return _publish_changes(run, sql, codes, None, lookups)
+    return rows
 
 
-def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None, lookups: _Lookups) -> int:
+def _publish_changes(
+    run: RollupRun, sql: _Sql, codes: list[str], affected: list[str] | None, lookups: _Lookups
+) -> int:
     """Write only the rows whose content changed: the new rows identical to a published row are left
     out, the rest are upserted. Then the recomputed periods' rows that the new results no longer have
     (records deleted, areas moved) go."""
@@ -806,8 +872,8 @@ def _publish_changes(run: RollupRun, sql: _Sql, affected: list[str] | None, look
         # SQLite has no hash joins: the previous / last-year lookups find the run's rows through
         # an index (PostgreSQL hashes them, which is faster than probing).
         sql(f"CREATE INDEX {WORK}ranked_key ON {WORK}ranked (ind, area_id, period)")
-    # Published rows are read through the (indicator, period, area) index, for the periods needed.
-    codes = list(registry_api.registry())
+    # Published rows are read through the (indicator, period, area) index: the recomputed
+    # indicators' rows of the periods needed.
 
     def within(a: str) -> str:
         if affected is None:

@@ -74,6 +74,41 @@ def test_an_incremental_run_gives_exactly_the_rows_of_a_full_rebuild(data):
     ).previous_value == pytest.approx(100 * 40 / 42, abs=1e-6)
 
 
+def test_a_nightly_run_recomputes_only_the_indicators_and_months_whose_facts_changed(data):
+    first = run_rollup(full=True)
+    quiet = run_rollup()  # the recent months are refreshed, but their facts are as stored
+    assert quiet.kind == RollupRun.Kind.INCREMENTAL and quiet.months >= 2
+    assert (quiet.periods, quiet.rows) == (0, 0)
+    assert set(IndicatorValue.objects.values_list("run_id", flat=True)) == {first.pk}
+
+    SurveyResponse.objects.bulk_create(stats_data.answers(data.grid_b, stats_data.NOV, unsafe=20))
+    nightly = run_rollup()
+    # November, 2026Q4, 2026H2 and 2026 of the indicators counting answers; the police rows stay.
+    assert nightly.periods == 4 and nightly.rows > 0
+    rewritten = IndicatorValue.objects.filter(run=nightly)
+    survey = {"survey_safety_rate", "survey_satisfaction_rate", "test_answer_sheets"}
+    assert set(rewritten.values_list("indicator", flat=True)) == survey
+    assert set(rewritten.values_list("period", flat=True)) == {"2026-11", "2026Q4", "2026H2", "2026"}
+    assert IndicatorValue.objects.filter(indicator="police_preventable_cases_per_10k", run=first).exists()
+    incremental = snapshot()
+    run_rollup(full=True)
+    assert snapshot() == incremental
+
+
+def test_a_change_of_the_area_tree_makes_the_next_run_a_full_rebuild(data):
+    from governance.models import Area
+
+    run_rollup(full=True)
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL
+    grid = Area.objects.get(pk=data.grid_c.pk)
+    grid.parent = data.community_a1a  # moved: its answers now count for another community
+    grid.save()
+    moved = run_rollup()
+    assert moved.kind == RollupRun.Kind.FULL
+    value = IndicatorValue.objects.get(indicator="survey_safety_rate", area=grid, period="2026-11")
+    assert value.parent_id == data.community_a1a.pk
+
+
 def test_rows_whose_records_are_gone_are_removed(data):
     run_rollup(full=True)
     IndicatorValue.objects.create(  # a row of an indicator no app declares any more

@@ -252,7 +252,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         spec = _spec(params["indicator"])
         period = _period(params["period"])
         parent = _visible_area(self.request.user, params["parent"])
-        # Index value_ranking (indicator, period, parent, rank).
+        # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here.
         return (
             IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)
             .select_related("area", "parent")
@@ -284,7 +284,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
             raise exceptions.ValidationError(
                 {"period_type": [_("Use one of: %s.") % ", ".join(PERIOD_TYPES)]}
             )
-        # Index value_series (indicator, area, period_type, period); codes of one type sort by time.
+        # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
         qs = IndicatorValue.objects.filter(indicator=spec.code, area=area, period_type=kind)
         for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
             text = self.request.query_params.get(name)

@@ -10,15 +10,17 @@ A run:
 1. takes the lock: inserts its ``RollupRun`` row with status ``running``; a partial unique index allows
    one such row, so a second trigger gets an IntegrityError and returns without running (on
    PostgreSQL a session advisory lock also tells a dead worker's row from a live run);
-2. decides what to refresh: everything (``full``, first run, or the registry/settings changed), or the
-   months that changed since the last successful run (intake rows written since it started), the recent
+2. decides what to refresh: everything (``full``, first run, or the registry, the settings or the
+   area tree changed), or the months that changed since the last successful run (intake rows written since it started), the recent
    months (``ROLLUP_RECENT_MONTHS``, which contain the current periods and late records) and any months
    from ``since``;
 3. in ONE transaction (so a failure leaves the previous results, and readers see old or new, never a
    mix):
    a. runs each source query once (indicators that share a source function share one scan) into a
-      temporary table and replaces the refreshed months of ``MonthlyFact`` from it;
-   b. lists the periods the facts span and which of them are affected (those containing a refreshed
+      temporary table and refreshes ``MonthlyFact`` from it; an incremental run compares the refreshed
+      months' facts with the stored ones and goes on with only the indicators and months whose facts
+      changed (none: the run is done);
+   b. lists the periods the facts span and which of them are affected (those containing a changed
       month, plus the next period and the same period next year, whose previous / year-on-year columns
       depend on them);
    c. sums the facts over the months of each affected period per source area, then up the area tree
@@ -26,15 +28,17 @@ A run:
    d. computes values and sibling ranks with window functions;
    e. publishes, with the previous-period and same-period-last-year columns joined in as the rows are
       written (never updated afterwards). A full rebuild on PostgreSQL loads a fresh copy of the
-      table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise an upsert writes
-      only the rows whose content changed and deletes the recomputed periods' rows that are gone;
+      table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise only the rows whose
+      content changed are written, and the recomputed indicators' and periods' rows that are gone are
+      deleted;
 4. records rows, seconds and statements on the run.
 
 The heavy steps work on temporary tables keyed by small integers (indicator and period ids instead of
 their text codes), which are joined back once, when publishing.
 
 An incremental run gives exactly the rows of a full rebuild (tested), because every affected period is
-recomputed whole from the stored monthly facts.
+recomputed whole from the stored monthly facts, and values change only when facts, the tree or the
+configuration do.
 """
 
 from __future__ import annotations

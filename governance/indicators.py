@@ -10,7 +10,8 @@ queryset with exactly these columns, grouped per (area, month), for records whos
 [start, end):
 
 * ``area_id``     the id of the Area the record belongs to (any level: grid, community, ...)
-* ``month``       a ``date``, the first day of the local (TIME_ZONE) month
+* ``month``       a ``date``, the first day of the local (TIME_ZONE) month (``local_month(field)`` for a
+                  date-time field, ``MonthOfDate(field)`` for a date field)
 * ``numerator``   additive count or sum
 * ``denominator`` additive count or sum (use ``Value(1)``-style constants for plain counts)
 

@@ -389,8 +389,8 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
         months_refreshed = len(months)
         if not the_plan.force:  # (``--since`` recomputes its months whatever the facts say)
             # Only the indicators and months whose facts changed: the others' values are as stored.
-            codes = {code for code, _ in changed}
-            specs = [s for s in specs if s.code in codes]
+            changed_codes = {code for code, _ in changed}
+            specs = [s for s in specs if s.code in changed_codes]
             months = sorted({month for _, month in changed})
         if not specs or not months:
             checkpoint("facts")
@@ -413,7 +413,7 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     checkpoint("values")
     codes = [s.code for s in specs]
     if the_plan.full and connection.vendor == "postgresql":
-        rows = _publish_rebuilt(run, sql, lookups)
+        rows = _publish_rebuilt(run, sql, codes, lookups)
     else:
         rows = _publish_changes(run, sql, codes, None if affected is None else sorted(affected), lookups)
     checkpoint("changes")
@@ -848,7 +848,7 @@ def _swap_lock_timeout() -> str:
     return str(getattr(settings, "ROLLUP_SWAP_LOCK_TIMEOUT", "5s"))
 
 
-def _publish_rebuilt(run: RollupRun, sql: _Sql, lookups: _Lookups) -> int:
+def _publish_rebuilt(run: RollupRun, sql: _Sql, codes: list[str], lookups: _Lookups) -> int:
     """Full rebuild on PostgreSQL: the rows go into a fresh table whose indexes are built once at the
     end (sorting once is far cheaper than maintaining every index row by row), which then replaces
     the published table inside the run's transaction (dashboards.tableswap)."""
@@ -859,10 +859,7 @@ def _publish_rebuilt(run: RollupRun, sql: _Sql, lookups: _Lookups) -> int:
         return sql(f"INSERT INTO {table} ({columns}) {_published_select(lookups)}", [run.pk])
 
     rows = tableswap.rebuild(_t(IndicatorValue), fill, sql, lock_timeout=_swap_lock_timeout())
-    if rows is None:
-        codes = list(registry_api.registry())
-        return _publish_changes(run, sql, codes, None, lookups)
-    return rows
+    return _publish_changes(run, sql, codes, None, lookups) if rows is None else rows
 
 
 def _publish_changes(

@@ -36,8 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import DateField, Func, QuerySet
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, DateField, Func, Q, QuerySet, Value
+from django.db.models.functions import Cast, NullIf, TruncMonth
+from django.utils import timezone
 
 PERCENT, COUNT, PER_10K, SCORE = "percent", "count", "per_10k", "score"
 UNITS = [PERCENT, COUNT, PER_10K, SCORE]
@@ -50,6 +51,33 @@ Source = Callable[[dt.date, dt.date], QuerySet]
 def local_month(field: str) -> Cast:
     """The ``month`` column from a date-time field: the first day of its local (TIME_ZONE) month."""
     return Cast(TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)), output_field=DateField())
+
+
+def local_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants at which the local (TIME_ZONE) days ``start`` and ``end`` begin: a source's
+    date-time range for the months [start, end), so that a record falls in the month of its local date."""
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return (
+        timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
+        timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz),
+    )
+
+
+def per_area_month(qs: QuerySet, month_field: str, **columns) -> QuerySet:
+    """A source's rows: ``qs`` grouped by its ``area_id`` and the local month of ``month_field``,
+    with the aggregate ``columns``."""
+    return (
+        qs.annotate(month=local_month(month_field))
+        .values("area_id", "month")
+        .annotate(**columns)
+        .values("area_id", "month", *columns)
+        .order_by()
+    )
+
+
+def count_or_null(q: Q) -> NullIf:
+    """The rows matching ``q``; NULL (no data for the indicator in that area and month) when none do."""
+    return NullIf(Count("id", filter=q), Value(0))
 
 
 class MonthOfDate(Func):

@@ -15,23 +15,21 @@ streets and districts as ratios of sums.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
-from django.conf import settings
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, local_month, register
+from governance.indicators import (
+    COUNT,
+    HIGHER_BETTER,
+    PERCENT,
+    IndicatorSpec,
+    local_bounds,
+    local_month,
+    register,
+)
 from grids.models import Incident, IncidentEvent
-
-
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
-        timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz),
-    )
 
 
 def _per_grid_month(
@@ -46,13 +44,13 @@ def _per_grid_month(
 
 
 def incidents_reported(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = Incident.objects.filter(reported_at__gte=lo, reported_at__lt=hi)  # index incident_reported_at
     return _per_grid_month(qs, "grid_id", "reported_at", Count("id"), Count("id"))
 
 
 def incidents_closure_rate(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = Incident.objects.filter(accepted_at__gte=lo, accepted_at__lt=hi)
     closed = Count("id", filter=Q(status__in=Incident.DONE_STATUSES))
     return _per_grid_month(qs, "grid_id", "accepted_at", closed, Count("id"))
@@ -62,7 +60,7 @@ def incidents_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
     """Steps whose deadline falls in the month: done by the deadline / all of them, including steps
     still open past their deadline (they count as late now, and stay late when finished later, in the
     same month: both parts are keyed by the deadline, so finishing a late step never moves it)."""
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     now = timezone.now()
     # Partial index incident_event_due (step_due_at where on_time is not null) serves the range.
     done = IncidentEvent.objects.filter(step_due_at__gte=lo, step_due_at__lt=hi, on_time__isnull=False)
@@ -76,7 +74,7 @@ def incidents_on_time_rate(start: dt.date, end: dt.date) -> QuerySet:
 
 
 def incidents_local_resolution_rate(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = Incident.objects.filter(resolved_at__gte=lo, resolved_at__lt=hi)
     local = Count("id", filter=Q(resolved_level__in=["grid", "community"]))
     return _per_grid_month(qs, "grid_id", "resolved_at", local, Count("id"))

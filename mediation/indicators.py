@@ -20,79 +20,61 @@ read by the same month column share one source (one scan): ``concluded_cases`` a
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
-from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import NullIf
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators import COUNT, HIGHER_BETTER, PERCENT, IndicatorSpec, local_month, register
+from governance.indicators import (
+    COUNT,
+    HIGHER_BETTER,
+    PERCENT,
+    IndicatorSpec,
+    count_or_null,
+    local_bounds,
+    per_area_month,
+    register,
+)
 from mediation.models import DisputeCase
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
-        timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz),
-    )
-
-
-def _grouped(qs: QuerySet, month_field: str, **columns) -> QuerySet:
-    return (
-        qs.annotate(month=local_month(month_field))
-        .values("area_id", "month")
-        .annotate(**columns)
-        .values("area_id", "month", *columns)
-        .order_by()
-    )
-
-
-def _cases(q: Q) -> NullIf:
-    """Cases matching ``q``; NULL (no data for the indicator in that area and month) when none do."""
-    return NullIf(Count("id", filter=q), Value(0))
-
-
 def _concluded(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     return DisputeCase.objects.filter(concluded_at__gte=lo, concluded_at__lt=hi)  # dispute_concluded_at
 
 
 def dispute_cases_received(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = DisputeCase.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index dispute_received_at
-    return _grouped(qs, "received_at", numerator=Count("id"), denominator=Count("id"))
+    return per_area_month(qs, "received_at", numerator=Count("id"), denominator=Count("id"))
 
 
 def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
     """Four indicators by month of conclusion from one scan of the concluded cases (the registry's
     shared sources): success over rated outcomes, court confirmation of the successes, on time."""
     success = Q(outcome__in=DisputeCase.SUCCESS_OUTCOMES)
-    return _grouped(
+    return per_area_month(
         _concluded(start, end),
         "concluded_at",
         concluded=Count("id"),
         successes=Count("id", filter=success),
-        rated=_cases(Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
+        rated=count_or_null(Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
         confirmed=Count("id", filter=success & Q(judicial_status=DisputeCase.Judicial.CONFIRMED)),
-        succeeded=_cases(success),
+        succeeded=count_or_null(success),
         on_time=Count("id", filter=Q(concluded_on_time=True)),
     )
 
 
 def prevention_records(start: dt.date, end: dt.date) -> QuerySet:
     """Escalations prevented (cases and persons) and group disputes defused, by month recorded."""
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = DisputeCase.objects.filter(prevention_recorded_at__gte=lo, prevention_recorded_at__lt=hi)
     prevented = Q(escalation_prevented=True)
-    return _grouped(
+    return per_area_month(
         qs,
         "prevention_recorded_at",
-        prevented=_cases(prevented),
+        prevented=count_or_null(prevented),
         prevented_persons=Sum("escalation_persons", filter=prevented),
-        defused=_cases(Q(group_defused=True)),
+        defused=count_or_null(Q(group_defused=True)),
     )
 
 

@@ -19,11 +19,8 @@ personal leaves this module, so analysts see statistics only. Rates are additive
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
-from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import NullIf
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,64 +30,43 @@ from governance.indicators import (
     LOWER_BETTER,
     PERCENT,
     IndicatorSpec,
-    local_month,
+    count_or_null,
+    local_bounds,
+    per_area_month,
     register,
 )
 from petitions.models import Petition
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz),
-        timezone.make_aware(dt.datetime.combine(end, dt.time.min), tz),
-    )
-
-
-def _grouped(qs: QuerySet, month_field: str, **columns) -> QuerySet:
-    return (
-        qs.annotate(month=local_month(month_field))
-        .values("area_id", "month")
-        .annotate(**columns)
-        .values("area_id", "month", *columns)
-        .order_by()
-    )
-
-
-def _petitions(q: Q) -> NullIf:
-    """Petitions matching ``q``; NULL (no data for the indicator in that area and month) when none do."""
-    return NullIf(Count("id", filter=q), Value(0))
-
-
 def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
     """Six indicators by month received, from one scan of the petitions (the registry's shared
     sources). Routing and reply rates count only petitions whose step is done or already due."""
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = Petition.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index petition_received
     now = timezone.now()
     route_due = Q(routed_at__isnull=False) | Q(redirected_at__isnull=False) | Q(route_due_at__lt=now)
     routed_on_time = Q(routed_at__lte=F("route_due_at")) | Q(redirected_at__lte=F("route_due_at"))
     reply_due = Q(reply_due_at__isnull=False) & (Q(replied_at__isnull=False) | Q(reply_due_at__lt=now))
-    return _grouped(
+    return per_area_month(
         qs,
         "received_at",
         received=Count("id"),
         new=Count("id", filter=Q(is_repeat=False)),
         persons=Sum("persons_count"),
         routed_on_time=Count("id", filter=route_due & routed_on_time),
-        route_due=_petitions(route_due),
+        route_due=count_or_null(route_due),
         replied_on_time=Count("id", filter=reply_due & Q(replied_at__lte=F("reply_due_at"))),
-        reply_due=_petitions(reply_due),
+        reply_due=count_or_null(reply_due),
         repeats=Count("id", filter=Q(is_repeat=True)),
         groups=Count("id", filter=Q(is_group=True)),
     )
 
 
 def petitions_satisfaction_rate(start: dt.date, end: dt.date) -> QuerySet:
-    lo, hi = _bounds(start, end)
+    lo, hi = local_bounds(start, end)
     qs = Petition.objects.filter(evaluated_at__gte=lo, evaluated_at__lt=hi).exclude(evaluation="")
     content = Count("id", filter=Q(evaluation__in=["satisfied", "basically"]))
-    return _grouped(qs, "evaluated_at", numerator=content, denominator=Count("id"))
+    return per_area_month(qs, "evaluated_at", numerator=content, denominator=Count("id"))
 
 
 register(

@@ -84,6 +84,22 @@ def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
     )
 
 
+def survey_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """Months of the answers imported since ``since`` (answers are only ever added). One query."""
+    months = SurveyResponse.objects.filter(created_at__gte=since).values_list(MonthOfDate("date"), flat=True)
+    return {_as_date(m) for m in months.order_by().distinct()}
+
+
+def police_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """Months of the case counts imported or corrected since ``since``. One query."""
+    months = PreventableCaseCount.objects.filter(updated_at__gte=since).values_list("month", flat=True)
+    return {_as_date(m) for m in months.order_by().distinct()}
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 register(
     IndicatorSpec(
         code="survey_safety_rate",
@@ -91,6 +107,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=survey_answers,
+        changes=survey_changes,
         numerator="safety_counted",
         denominator="safety_valid",
         description=_(
@@ -107,6 +124,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=survey_answers,
+        changes=survey_changes,
         numerator="satisfaction_counted",
         denominator="satisfaction_valid",
         description=_(
@@ -123,6 +141,7 @@ register(
         unit=PER_10K,
         direction=LOWER_BETTER,
         source=police_preventable_cases,
+        changes=police_changes,
         description=_(
             "Burglary, robbery at home, vehicle and e-bike theft reported by the police, per 10,000 residents."
         ),

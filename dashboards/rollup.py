@@ -54,16 +54,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from dashboards import tableswap
 from dashboards.models import (
     IndicatorValue,
     MonthlyFact,
-    PreventableCaseCount,
     RollupRun,
-    SurveyResponse,
     preventable_case_kinds,
     safe_answers,
     satisfied_answers,
@@ -122,7 +119,8 @@ def current_month() -> dt.date:
 
 def config_hash() -> str:
     """What the published values depend on besides the records: the registry, the intake settings
-    and the area tree (an area added, moved or removed changes the sums of every period above it).
+    and the area tree (an area added, moved or removed changes the sums of every period above it;
+    a population, the per-10,000 rates of every month).
     A change forces the next run to be a full rebuild."""
     specs = sorted(
         (s.code, s.unit, s.direction, s.min_sample, s.denominator_over_time)
@@ -132,7 +130,7 @@ def config_hash() -> str:
     extra.append(getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat()))
     digest = hashlib.sha256(json.dumps([specs, extra], default=str).encode())
     # The tree as the sums see it, streamed (a few thousand areas, four small columns each).
-    tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth")
+    tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth", "population")
     for row in tree.iterator(chunk_size=10000):
         digest.update(repr(row).encode())
     return digest.hexdigest()
@@ -169,20 +167,14 @@ def last_success() -> RollupRun | None:
     return RollupRun.objects.filter(status=RollupRun.Status.SUCCESS).order_by("-started_at", "-id").first()
 
 
-def _changed_intake_months(since: dt.datetime) -> set[dt.date]:
-    """Months of survey answers / police counts written since ``since`` (the last successful run)."""
-    months = set(
-        SurveyResponse.objects.filter(created_at__gte=since)
-        .annotate(m=TruncMonth("date"))
-        .values_list("m", flat=True)
-        .distinct()
-    )
-    months |= set(
-        PreventableCaseCount.objects.filter(updated_at__gte=since).values_list("month", flat=True).distinct()
-    )
-    return {
-        m.replace(day=1) if isinstance(m, dt.date) else dt.date.fromisoformat(str(m)[:10]) for m in months
-    }
+def _changed_months(since: dt.datetime) -> set[dt.date]:
+    """The months whose facts the sources say may have changed since ``since`` (each source's
+    ``changes``: records added or changed, deadlines passed; governance/indicators.py)."""
+    now = timezone.now()
+    months: set[dt.date] = set()
+    for changes in {id(s.changes): s.changes for s in registry_api.registry().values() if s.changes}.values():
+        months |= changes(since, now)
+    return months
 
 
 def plan(*, full: bool, since: dt.date | None) -> _Plan:
@@ -197,7 +189,7 @@ def plan(*, full: bool, since: dt.date | None) -> _Plan:
         while m <= now:
             months.add(m)
             m = _add_months(m, 1)
-    months |= _changed_intake_months(previous.started_at)
+    months |= _changed_months(previous.started_at)
     return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 
 

@@ -26,6 +26,14 @@ A row whose denominator is NULL is no data for that indicator in that area and m
 stored for it); a NULL numerator counts as 0. In a shared source, give each indicator's denominator
 the condition its own query would have filtered on, NULL when nothing matches: a filtered ``Sum``, or
 ``NullIf(Count("id", filter=...), Value(0))``.
+
+The nightly run refreshes the facts of the current months (``ROLLUP_RECENT_MONTHS``, default 2) and
+of the months a source's ``changes(since, now)`` returns: the local months whose facts may differ from
+those computed at ``since`` (the start of the last successful run), because records were added or
+changed since, or because time passed a deadline the source reads (a reply due by now). A source
+whose records can change after their months have gone by must declare it, or the nightly run
+would keep stale values until a full rebuild. ``months_of(queryset, *fields)`` computes such a set in
+one query; the apps' functions read their workflow events, which every change writes.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ HIGHER_BETTER, LOWER_BETTER = "higher_better", "lower_better"
 DIRECTIONS = [HIGHER_BETTER, LOWER_BETTER]
 
 Source = Callable[[dt.date, dt.date], QuerySet]
+Changes = Callable[[dt.datetime, dt.datetime], set[dt.date]]
 
 
 def local_month(field: str) -> Cast:
@@ -73,6 +82,21 @@ def per_area_month(qs: QuerySet, month_field: str, **columns) -> QuerySet:
         .values("area_id", "month", *columns)
         .order_by()
     )
+
+
+def months_of(qs: QuerySet, *fields: str) -> set[dt.date]:
+    """The local months of the date-time ``fields`` of the records of ``qs`` (NULLs left out), in
+    one query: a UNION of one grouped select per field."""
+    selects = [
+        qs.filter(**{f"{name}__isnull": False})
+        .annotate(changed_month=local_month(name))
+        .values_list("changed_month", flat=True)
+        .order_by()
+        for name in fields
+    ]
+    union = selects[0].union(*selects[1:]) if len(selects) > 1 else selects[0].distinct()
+    # (SQLite hands back the dates of a UNION as text.)
+    return {m if isinstance(m, dt.date) else dt.date.fromisoformat(str(m)[:10]) for m in union}
 
 
 def count_or_null(q: Q) -> NullIf:
@@ -115,6 +139,8 @@ class IndicatorSpec:
     # The source's columns holding this indicator's numerator and denominator (see above).
     numerator: str = "numerator"
     denominator: str = "denominator"
+    # The months whose facts may have changed since a time, besides the current ones (see above).
+    changes: Changes | None = field(default=None, compare=False)
     app: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

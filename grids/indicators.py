@@ -27,6 +27,7 @@ from governance.indicators import (
     IndicatorSpec,
     local_bounds,
     local_month,
+    months_of,
     register,
 )
 from grids.models import Incident, IncidentEvent
@@ -80,6 +81,20 @@ def incidents_local_resolution_rate(start: dt.date, end: dt.date) -> QuerySet:
     return _per_grid_month(qs, "grid_id", "resolved_at", local, Count("id"))
 
 
+def incident_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """Months whose incident facts may have changed since ``since``. An incident changes only through
+    its workflow, which writes an event each time, and each date the indicators key on is set at one
+    of its events (or at the report, and never moved): so the months of a touched incident's dates,
+    events and step deadlines cover the old and the new values. Plus the months in which an open
+    step passed its deadline in the meantime (late by now). Three queries (index incident_event_at)."""
+    touched = IncidentEvent.objects.filter(at__gte=since).values("incident_id")
+    fields = ("reported_at", "accepted_at", "resolved_at", "due_at")
+    months = months_of(Incident.objects.filter(id__in=touched), *fields)
+    months |= months_of(IncidentEvent.objects.filter(incident_id__in=touched), "at", "step_due_at")
+    late = Incident.objects.filter(status__in=Incident.OPEN_STATUSES, due_at__gte=since, due_at__lt=now)
+    return months | months_of(late, "due_at")
+
+
 register(
     IndicatorSpec(
         code="incidents_reported",
@@ -87,6 +102,7 @@ register(
         unit=COUNT,
         direction=HIGHER_BETTER,
         source=incidents_reported,
+        changes=incident_changes,
         description=_(
             "Incidents reported by grid workers in the period (more reporting = more eyes on the ground)."
         ),
@@ -99,6 +115,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=incidents_closure_rate,
+        changes=incident_changes,
         description=_("Of the incidents accepted in the period, the share closed by now."),
         headline=True,
     )
@@ -110,6 +127,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=incidents_on_time_rate,
+        changes=incident_changes,
         description=_(
             "Workflow steps done within their time limit / steps due; open steps past their deadline count as late."
         ),
@@ -122,6 +140,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=incidents_local_resolution_rate,
+        changes=incident_changes,
         description=_("Share of resolved incidents resolved at grid or community level."),
     )
 )

@@ -487,7 +487,8 @@ class IncidentEvent(TimelineLabels, models.Model):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["incident", "at"], name="incident_event_timeline"),
-            models.Index(fields=["at"], name="incident_event_at", condition=Q(on_time__isnull=False)),
+            # The nightly rollup's question: which incidents changed since the last run?
+            models.Index(fields=["at"], name="incident_event_at"),
             models.Index(
                 fields=["step_due_at"], name="incident_event_due", condition=Q(on_time__isnull=False)
             ),

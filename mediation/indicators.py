@@ -20,6 +20,7 @@ read by the same month column share one source (one scan): ``concluded_cases`` a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
@@ -31,10 +32,11 @@ from governance.indicators import (
     IndicatorSpec,
     count_or_null,
     local_bounds,
+    months_of,
     per_area_month,
     register,
 )
-from mediation.models import DisputeCase
+from mediation.models import DisputeCase, DisputeEvent
 
 
 def _concluded(start: dt.date, end: dt.date) -> QuerySet:
@@ -76,6 +78,17 @@ def prevention_records(start: dt.date, end: dt.date) -> QuerySet:
         prevented_persons=Sum("escalation_persons", filter=prevented),
         defused=count_or_null(Q(group_defused=True)),
     )
+
+
+def case_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """Months whose case facts may have changed since ``since``: a case changes only through its
+    workflow, which writes an event each time (a court's confirmation of an agreement concluded
+    months ago changes that month), and the dates the indicators key on are set at one of its events
+    (or at registration, and never moved). No fact depends on time passing. Two queries."""
+    touched = DisputeEvent.objects.filter(at__gte=since).values("case_id")
+    fields = ("received_at", "concluded_at", "prevention_recorded_at")
+    months = months_of(DisputeCase.objects.filter(id__in=touched), *fields)
+    return months | months_of(DisputeEvent.objects.filter(case_id__in=touched), "at")
 
 
 for _spec in [
@@ -164,4 +177,4 @@ for _spec in [
         description=_("Cases concluded within the time limit (one month, or as extended) / cases concluded."),
     ),
 ]:
-    register(_spec)
+    register(replace(_spec, changes=case_changes))

@@ -914,4 +914,8 @@ class DisputeEvent(TimelineLabels, models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="dispute_event_timeline")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="dispute_event_timeline"),
+            # The nightly rollup's question: which cases changed since the last run?
+            models.Index(fields=["at"], name="dispute_event_at"),
+        ]

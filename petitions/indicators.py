@@ -32,10 +32,11 @@ from governance.indicators import (
     IndicatorSpec,
     count_or_null,
     local_bounds,
+    months_of,
     per_area_month,
     register,
 )
-from petitions.models import Petition
+from petitions.models import Petition, PetitionEvent
 
 
 def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
@@ -69,6 +70,21 @@ def petitions_satisfaction_rate(start: dt.date, end: dt.date) -> QuerySet:
     return per_area_month(qs, "evaluated_at", numerator=content, denominator=Count("id"))
 
 
+def petition_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """Months whose petition facts may have changed since ``since``: a petition changes only through
+    its workflow, which writes an event each time (a reply two months after receipt changes the month
+    of receipt), and the dates the indicators key on are set at one of its events (or at
+    registration, and never moved). Plus the months of receipt of the petitions whose routing or
+    reply fell due in the meantime (due by now, done or not). Three queries."""
+    touched = PetitionEvent.objects.filter(at__gte=since).values("petition_id")
+    months = months_of(Petition.objects.filter(id__in=touched), "received_at", "evaluated_at")
+    months |= months_of(PetitionEvent.objects.filter(petition_id__in=touched), "at")
+    fell_due = Q(route_due_at__gte=since, route_due_at__lt=now) | Q(
+        reply_due_at__gte=since, reply_due_at__lt=now
+    )
+    return months | months_of(Petition.objects.filter(fell_due), "received_at")
+
+
 register(
     IndicatorSpec(
         code="petitions_matters",
@@ -76,6 +92,7 @@ register(
         unit=COUNT,
         direction=LOWER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="new",
         denominator="new",
         description=_("New petition matters received; confirmed repeats are not counted again."),
@@ -88,6 +105,7 @@ register(
         unit=COUNT,
         direction=LOWER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="persons",
         denominator="persons",
         description=_("Persons who petitioned, counting every visit, letter or call including repeats."),
@@ -100,6 +118,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="routed_on_time",
         denominator="route_due",
         description=_("Routed to a department or redirected within 15 days of receipt, of those due."),
@@ -112,6 +131,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="replied_on_time",
         denominator="reply_due",
         description=_("Written replies given by the 60-day (or once extended) deadline, of those due."),
@@ -125,6 +145,7 @@ register(
         unit=PERCENT,
         direction=HIGHER_BETTER,
         source=petitions_satisfaction_rate,
+        changes=petition_changes,
         description=_("Satisfied plus basically satisfied, of the replies evaluated."),
     )
 )
@@ -135,6 +156,7 @@ register(
         unit=PERCENT,
         direction=LOWER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="repeats",
         denominator="received",
         description=_("Petitions linked as repeats of an earlier one, of all petitions received."),
@@ -147,6 +169,7 @@ register(
         unit=COUNT,
         direction=LOWER_BETTER,
         source=received_petitions,
+        changes=petition_changes,
         numerator="groups",
         denominator="groups",
         description=_("Petitions brought by five or more people (a setting)."),

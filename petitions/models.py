@@ -786,4 +786,8 @@ class PetitionEvent(TimelineLabels, models.Model):
         verbose_name = _("petition event")
         verbose_name_plural = _("petition events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["petition", "at"], name="petition_event_timeline")]
+        indexes = [
+            models.Index(fields=["petition", "at"], name="petition_event_timeline"),
+            # The nightly rollup's question: which petitions changed since the last run?
+            models.Index(fields=["at"], name="petition_event_at"),
+        ]

@@ -124,3 +124,35 @@ def reset_broker_connections(app) -> None:
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
+
+
+def shift_back(queryset, days: int, *fields: str) -> None:
+    """Move the date-time ``fields`` of the rows of ``queryset`` ``days`` into the past, as if what
+    they record had happened then (fields that are NULL stay NULL)."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    queryset.update(**{name: F(name) - timedelta(days=days) for name in fields})
+
+
+def nightly_run_matches_full_rebuild(change):
+    """A full rollup, then ``change()``, then the nightly (incremental) run: asserts that a full
+    rebuild afterwards publishes exactly the nightly run's rows, and returns the nightly run."""
+    from dashboards.models import IndicatorValue, RollupRun
+    from dashboards.rollup import run_rollup
+
+    def published() -> list[tuple]:
+        fields = [
+            f.attname for f in IndicatorValue._meta.concrete_fields if f.attname not in {"id", "run_id"}
+        ]
+        return list(IndicatorValue.objects.order_by("indicator", "period", "area_id").values_list(*fields))
+
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    change()
+    nightly = run_rollup()
+    assert (nightly.status, nightly.kind) == (RollupRun.Status.SUCCESS, RollupRun.Kind.INCREMENTAL)
+    rows = published()
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    assert published() == rows
+    return nightly

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import F
 
 from dashboards import rollup
 from dashboards.models import IndicatorValue, PreventableCaseCount, RollupRun, SurveyResponse
@@ -107,6 +108,16 @@ def test_a_change_of_the_area_tree_makes_the_next_run_a_full_rebuild(data):
     assert moved.kind == RollupRun.Kind.FULL
     value = IndicatorValue.objects.get(indicator="survey_safety_rate", area=grid, period="2026-11")
     assert value.parent_id == data.community_a1a.pk
+
+
+def test_a_population_change_makes_the_next_run_a_full_rebuild(data):
+    # The per-10,000 rates of every month divide by the area's population as it is now.
+    from governance.models import Area
+
+    run_rollup(full=True)
+    Area.objects.filter(pk=data.community_a1a.pk).update(population=F("population") * 2)
+    assert run_rollup().kind == RollupRun.Kind.FULL
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL
 
 
 def test_rows_whose_records_are_gone_are_removed(data):

@@ -5,10 +5,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from dashboards.models import IndicatorValue
 from governance.indicators import registry
 from grids import indicators, services
 from grids.models import Incident, IncidentEvent
-from tests.grids.conftest import IN_GRID_B
+from tests.base import nightly_run_matches_full_rebuild, shift_back
+from tests.grids.conftest import IN_GRID_B, action_fields
 
 
 def _rows(qs) -> dict:
@@ -73,3 +75,23 @@ def test_indicator_sources_give_numerator_and_denominator_per_grid_and_local_mon
         _rows(indicators.incidents_reported(next_month, (next_month + dt.timedelta(days=32)).replace(day=1)))
         == {}
     )
+
+
+@pytest.mark.django_db
+def test_closing_an_incident_accepted_months_ago_reaches_the_month_of_acceptance_at_night(cast, incident_in):
+    incident = incident_in("fed_back")
+    fields = ("occurred_at", "reported_at", "accepted_at", "resolved_at", "due_at")
+    shift_back(Incident.objects.filter(pk=incident.pk), 100, *fields)
+    shift_back(IncidentEvent.objects.filter(incident=incident), 100, "at", "step_due_at")
+    incident.refresh_from_db()
+
+    def close():
+        for action in ("verify", "close"):
+            extra = action_fields(action, cast)
+            services.incident_transition(incident=incident, actor=cast.admin, action=action, **extra)
+
+    nightly = nightly_run_matches_full_rebuild(close)
+    assert nightly.months >= 3
+    month = timezone.localtime(incident.accepted_at).strftime("%Y-%m")
+    rate = IndicatorValue.objects.get(indicator="incidents_closure_rate", area=incident.grid, period=month)
+    assert rate.value == 100.0

@@ -6,8 +6,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from dashboards.models import IndicatorValue
 from governance.indicators import get, registry
-from mediation.models import DisputeCase
+from mediation.models import DisputeCase, DisputeEvent
+from tests.base import nightly_run_matches_full_rebuild, shift_back
 
 
 def _conclude(med, outcome, **kw):
@@ -25,7 +27,9 @@ def _rows(code: str):
     today = timezone.localdate()
     start = today.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
-    return {(r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in get(code).rows(start, end)}
+    return {
+        (r["area_id"], r["month"]): (r["numerator"], r["denominator"]) for r in get(code).rows(start, end)
+    }
 
 
 def test_every_indicator_is_registered_with_a_set_based_source():
@@ -75,3 +79,23 @@ def test_sources_run_in_one_query(med, django_assert_num_queries):
     _conclude(med, "success_written")
     with django_assert_num_queries(1):
         _rows("dispute_success_rate")
+
+
+def test_a_court_confirmation_months_after_the_agreement_reaches_the_month_of_conclusion_at_night(med):
+    case = _conclude(med, "success_written")
+    case.transition(action="apply_confirmation", actor=case.mediator)
+    fields = ("received_at", "accepted_at", "due_at", "concluded_at")
+    shift_back(DisputeCase.objects.filter(pk=case.pk), 100, *fields)
+    shift_back(DisputeEvent.objects.filter(case=case), 100, "at")
+    case.refresh_from_db()
+
+    def confirm():
+        case.transition(action="record_confirmation", actor=case.mediator, result="confirmed")
+
+    nightly = nightly_run_matches_full_rebuild(confirm)
+    assert nightly.months >= 3
+    month = timezone.localtime(case.concluded_at).strftime("%Y-%m")
+    rate = IndicatorValue.objects.get(
+        indicator="dispute_judicial_confirmation_rate", area=case.area, period=month
+    )
+    assert rate.value == 100.0

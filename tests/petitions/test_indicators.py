@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from dashboards.models import IndicatorValue
 from governance import indicators
-from petitions.models import Petition
+from petitions.models import Petition, PetitionEvent
+from tests.base import nightly_run_matches_full_rebuild, shift_back
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +66,52 @@ def test_on_time_rates_and_satisfaction(pet):
     assert totals("petitions_replied_on_time_rate") == (1, 2)
     assert totals("petitions_satisfaction_rate") == (1, 2)
     assert totals("petitions_routed_on_time_rate") == (3, 4)
+
+
+def _received_months_ago(pet, days: int) -> Petition:
+    """An accepted petition as if received ``days`` ago; its reply (extended) not yet due."""
+    petition = pet.accepted()
+    shift_back(
+        Petition.objects.filter(pk=petition.pk),
+        days,
+        "received_at",
+        "registered_at",
+        "routed_at",
+        "accepted_at",
+    )
+    shift_back(PetitionEvent.objects.filter(petition=petition), days, "at")
+    petition.refresh_from_db()
+    return petition
+
+
+def _reply_rate(petition: Petition) -> IndicatorValue:
+    month = timezone.localtime(petition.received_at).strftime("%Y-%m")
+    return IndicatorValue.objects.get(
+        indicator="petitions_replied_on_time_rate", area=petition.area, period=month
+    )
+
+
+def test_a_reply_months_after_receipt_reaches_the_month_of_receipt_at_night(pet):
+    # The nightly run refreshes the current months and those the sources report as changed: here
+    # the month of receipt, four months back, through the reply's event.
+    petition = _received_months_ago(pet, 120)
+
+    def reply():
+        petition.transition(
+            action="reply", actor=pet.cast.department_user, opinion="support", text="已处理。"
+        )
+
+    nightly = nightly_run_matches_full_rebuild(reply)
+    assert nightly.months >= 3
+    assert _reply_rate(petition).value == 100.0
+
+
+def test_a_reply_falling_due_reaches_the_month_of_receipt_at_night(pet):
+    # No event: time passes the reply deadline, and the petition now counts as due and late.
+    petition = _received_months_ago(pet, 120)
+
+    def time_passes():
+        Petition.objects.filter(pk=petition.pk).update(reply_due_at=timezone.now())
+
+    nightly_run_matches_full_rebuild(time_passes)
+    assert _reply_rate(petition).value == 0.0

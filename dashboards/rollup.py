@@ -117,6 +117,13 @@ def current_month() -> dt.date:
     return timezone.localdate().replace(day=1)
 
 
+def first_month() -> dt.date:
+    """The first month with facts (ROLLUP_FIRST_MONTH)."""
+    return dt.date.fromisoformat(
+        str(getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat()))
+    )
+
+
 def config_hash() -> str:
     """What the published values depend on besides the records: the registry, the intake settings
     and the area tree (an area added, moved or removed changes the sums of every period above it;
@@ -127,7 +134,7 @@ def config_hash() -> str:
         for s in registry_api.registry().values()
     )
     extra = [sorted(safe_answers()), sorted(satisfied_answers()), sorted(preventable_case_kinds())]
-    extra.append(getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat()))
+    extra.append(first_month().isoformat())
     digest = hashlib.sha256(json.dumps([specs, extra], default=str).encode())
     # The tree as the sums see it, streamed (a few thousand areas, four small columns each).
     tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth", "population")
@@ -189,7 +196,10 @@ def plan(*, full: bool, since: dt.date | None) -> _Plan:
         while m <= now:
             months.add(m)
             m = _add_months(m, 1)
-    months |= _changed_months(previous.started_at)
+    # A full rebuild has facts from the first month to the current one: so do the refreshed months
+    # (a step done early has its deadline, and its fact, in a month still to come).
+    first = first_month()
+    months |= {m for m in _changed_months(previous.started_at) if first <= m <= now}
     return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 
 
@@ -369,10 +379,7 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     # Each source runs in a savepoint: one app's broken source keeps its previous facts (and is
     # reported on the run) instead of blanking every dashboard.
     if the_plan.full:
-        first = dt.date.fromisoformat(
-            getattr(settings, "ROLLUP_FIRST_MONTH", FIRST_MONTH_DEFAULT.isoformat())
-        )
-        _refresh_facts(specs, first, end, None, sql, warnings)
+        _refresh_facts(specs, first_month(), end, None, sql, warnings)
         months_refreshed, affected = 0, None
     else:
         months = the_plan.months

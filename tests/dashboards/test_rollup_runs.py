@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 
@@ -285,3 +286,18 @@ def test_an_area_tree_with_a_skipped_level_fails_the_run_clearly_and_keeps_the_v
         run_rollup(full=True)
     assert snapshot() == before
     assert RollupRun.objects.first().status == RollupRun.Status.FAILED
+
+
+def test_the_nightly_run_refreshes_the_months_its_sources_report_within_the_months_of_a_rebuild(
+    data, monkeypatch, settings
+):
+    # A source reports a month before ROLLUP_FIRST_MONTH and one still to come (a step done early
+    # has its deadline there): a full rebuild has no facts for either, so neither is refreshed.
+    settings.ROLLUP_FIRST_MONTH = "2024-01-01"
+    reported = {dt.date(2023, 6, 1), dt.date(2026, 3, 1), rollup._add_months(rollup.current_month(), 1)}
+    spec = dataclasses.replace(TEST_COUNT, changes=lambda since, now: reported)
+    stats_data.only(monkeypatch, spec)
+    run_rollup(full=True)
+    nightly = rollup.plan(full=False, since=None)
+    assert not nightly.full and dt.date(2026, 3, 1) in nightly.months
+    assert min(nightly.months) == dt.date(2026, 3, 1) and max(nightly.months) == rollup.current_month()

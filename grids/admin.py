@@ -52,6 +52,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An incident's history is its timeline; deleting one would also change past months'
+        # statistics behind the nightly rollup's back (it learns of changes from the events).
+        return False
+
 
 @admin.register(IncidentPhoto)
 class IncidentPhotoAdmin(admin.ModelAdmin):

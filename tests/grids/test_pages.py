@@ -240,3 +240,14 @@ def test_a_handler_reporting_sees_the_map_of_their_own_area(cast, client, catego
     client.force_login(cast.street_handler)
     html = client.get("/grids/report/").content.decode()
     assert f'data-areas="{cast.street_a1.code}"' in html
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_incidents_but_neither_changes_nor_deletes_them(client, cast, report):
+    incident = report()
+    client.force_login(cast.admin)
+    change = client.get(f"/admin/grids/incident/{incident.pk}/change/")
+    assert change.status_code == 200 and incident.code in change.content.decode()
+    assert client.get(f"/admin/grids/incident/{incident.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/grids/incident/{incident.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Incident.objects.filter(pk=incident.pk).exists()

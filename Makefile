@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 DEMO_SCALE ?= small
 
-.PHONY: run test lint install npm migrate messages fuzz bench clean
+.PHONY: run test lint install messages fuzz bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ fuzz: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance
 fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(VENV)/bin/pytest tests/api/test_schema_fuzz.py -q
+
+# City-scale benchmarks (docs/benchmarks.md): generates ~8 M records in a throw-away PostgreSQL
+# database (created if missing, wiped: its name must contain "bench"), times the rollup, then the
+# statistics API on the result. BENCH_ARGS=--reuse keeps the data of the previous run.
+bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.0.0.1:5432/gov_bench)
+bench: install
+	$(PY) bench/rollup_bench.py $(BENCH_ARGS)
+	$(PY) bench/stats_api_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards

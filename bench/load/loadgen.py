@@ -88,9 +88,16 @@ def main() -> None:
     wall = time.perf_counter() - start
     ok = sum(v for k, v in statuses.items() if 200 <= k < 400)
     result = {
-        "url": args.url, "method": args.method, "rate": args.rate, "sent": total, "ok": ok,
-        "statuses": statuses, "errors": len(errors), "throughput_rps": round(ok / wall, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "url": args.url,
+        "method": args.method,
+        "rate": args.rate,
+        "sent": total,
+        "ok": ok,
+        "statuses": statuses,
+        "errors": len(errors),
+        "throughput_rps": round(ok / wall, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
         "p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
     }

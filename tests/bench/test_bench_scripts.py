@@ -1,0 +1,69 @@
+"""The benchmark commands of docs/benchmarks.md still run: ``bench/rollup_bench.py`` and then
+``bench/stats_api_bench.py``, at a tiny size, in a throw-away PostgreSQL database of their own. The
+timings are not asserted (they are written up in docs/benchmarks.md); what is checked is that every
+source gets data, the runs succeed with the same statement count as at city scale, and every API
+read answers 200."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--districts", "1", "--streets-per-district", "2", "--communities-per-street", "2"]
+TINY += ["--grids-per-community", "2", "--answers", "4", "--months", "14"]
+
+
+@pytest.fixture
+def bench_database():
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.fail("the benchmarks need PostgreSQL: set DATABASE_URL=postgres://... (make test does)")
+    import psycopg2
+
+    name = f"gov_test_bench_{uuid.uuid4().hex[:8]}"  # the scripts create it (the name says "bench")
+    yield urlparse(url)._replace(path=f"/{name}").geturl()
+    server = psycopg2.connect(urlparse(url)._replace(path="/postgres").geturl())
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server.close()
+
+
+def run(script: str, database: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_rollup_and_statistics_api_benchmarks_run(bench_database):
+    out = run("rollup_bench.py", bench_database, *TINY)
+    counts = dict(re.findall(r"^  (\w+): ([\d,]+)$", out, re.M))
+    assert set(counts) == {
+        "dashboards_surveyresponse", "dashboards_preventablecasecount", "grids_incident",
+        "grids_incidentevent", "mediation_disputecase", "petitions_petition",
+    }  # fmt: skip
+    assert all(int(n.replace(",", "")) > 0 for n in counts.values())
+    assert re.search(r"^full rollup: [\d.]+ s, [\d,]+ values, 101 statements$", out, re.M)
+    assert re.search(r"^incremental: [\d.]+ s, [\d,]+ values, 2 months, \d+ statements$", out, re.M)
+    assert re.search(r"^\| 8 \| [\d,]+ \| ", out, re.M)  # the summary line: 8 grids
+
+    # Again on the same data, then the API reads of the published values.
+    assert "full rollup" in run("rollup_bench.py", bench_database, *TINY, "--reuse")
+    reads = [line for line in run("stats_api_bench.py", bench_database).splitlines() if line.startswith("| ")]
+    assert len(reads) == 1 + 2 * 16  # the header, 16 reads as admin and as analyst
+    assert all(line.split(" | ")[2] == "200" for line in reads[1:])

@@ -174,17 +174,25 @@ def last_success() -> RollupRun | None:
     return RollupRun.objects.filter(status=RollupRun.Status.SUCCESS).order_by("-started_at", "-id").first()
 
 
-def _changed_months(since: dt.datetime) -> set[dt.date]:
-    """The months whose facts the sources say may have changed since ``since`` (each source's
-    ``changes``: records added or changed, deadlines passed; governance/indicators.py)."""
-    now = timezone.now()
+# How far before the last run's start a nightly run asks the sources for changes: a workflow step
+# stamps its event when it starts and commits a moment later, possibly after that run read the
+# records. Months refreshed twice cost a comparison and change nothing.
+CHANGE_MARGIN = dt.timedelta(minutes=10)
+
+
+def _changed_months(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+    """The months whose facts the sources say may have changed between ``since`` and ``now`` (each
+    source's ``changes``: records added or changed, deadlines passed; governance/indicators.py)."""
     months: set[dt.date] = set()
     for changes in {id(s.changes): s.changes for s in registry_api.registry().values() if s.changes}.values():
         months |= changes(since, now)
     return months
 
 
-def plan(*, full: bool, since: dt.date | None) -> _Plan:
+def plan(*, full: bool, since: dt.date | None, at: dt.datetime | None = None) -> _Plan:
+    """What a run started ``at`` (now) does. A run's ``started_at`` is its plan's ``at``, so the next
+    run asks the sources for what changed from there on (less CHANGE_MARGIN): nothing falls between."""
+    at = at or timezone.now()
     previous, config = last_success(), config_hash()
     if full or previous is None or previous.config_hash != config:
         return _Plan(full=True, months=[], config=config)
@@ -199,7 +207,7 @@ def plan(*, full: bool, since: dt.date | None) -> _Plan:
     # A full rebuild has facts from the first month to the current one: so do the refreshed months
     # (a step done early has its deadline, and its fact, in a month still to come).
     first = first_month()
-    months |= {m for m in _changed_months(previous.started_at) if first <= m <= now}
+    months |= {m for m in _changed_months(previous.started_at - CHANGE_MARGIN, at) if first <= m <= now}
     return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 
 
@@ -242,8 +250,9 @@ def _release_advisory_lock() -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
 
 
-def _acquire(*, kind: str, trigger: str, user, since: dt.date | None, config: str) -> RollupRun | None:
-    now = timezone.now()
+def _acquire(
+    now: dt.datetime, *, kind: str, trigger: str, user, since: dt.date | None, config: str
+) -> RollupRun | None:
     if not _try_advisory_lock():
         return None  # another live process is running the engine
     try:
@@ -285,8 +294,10 @@ def run_rollup(
     """Run the engine once. Returns the finished run, or None if another run is in progress.
 
     Raises what the run raised after recording it as failed (the previous results stay in place)."""
-    the_plan = plan(full=full, since=since)
+    at = timezone.now()
+    the_plan = plan(full=full, since=since, at=at)
     run = _acquire(
+        at,
         kind=RollupRun.Kind.FULL if the_plan.full else RollupRun.Kind.INCREMENTAL,
         trigger=trigger,
         user=user,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dashboards.models import IndicatorValue
+from dashboards.models import IndicatorValue, RollupRun
 from governance import indicators
 from petitions.models import Petition, PetitionEvent
 from tests.base import nightly_run_matches_full_rebuild, shift_back
@@ -115,3 +115,22 @@ def test_a_reply_falling_due_reaches_the_month_of_receipt_at_night(pet):
 
     nightly_run_matches_full_rebuild(time_passes)
     assert _reply_rate(petition).value == 0.0
+
+
+def test_a_reply_committed_while_the_last_run_read_the_records_still_reaches_its_month(pet):
+    # The reply's event is stamped when the step starts; it commits a moment later, after the last
+    # run (started meanwhile) has read the petitions. The next run asks for changes from a little
+    # before the last run's start.
+    petition = _received_months_ago(pet, 120)
+
+    def reply_stamped_before_the_last_run_started():
+        petition.transition(
+            action="reply", actor=pet.cast.department_user, opinion="support", text="已处理。"
+        )
+        last = RollupRun.objects.order_by("-started_at").first()
+        stamped = last.started_at - dt.timedelta(minutes=1)
+        PetitionEvent.objects.filter(petition=petition, action="reply").update(at=stamped)
+        Petition.objects.filter(pk=petition.pk).update(replied_at=stamped)
+
+    nightly_run_matches_full_rebuild(reply_stamped_before_the_last_run_started)
+    assert _reply_rate(petition).value == 100.0

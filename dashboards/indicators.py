@@ -37,6 +37,7 @@ from governance.indicators import (
     PERCENT,
     IndicatorSpec,
     MonthOfDate,
+    as_date,
     register,
 )
 
@@ -87,17 +88,13 @@ def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
 def survey_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     """Months of the answers imported since ``since`` (answers are only ever added). One query."""
     months = SurveyResponse.objects.filter(created_at__gte=since).values_list(MonthOfDate("date"), flat=True)
-    return {_as_date(m) for m in months.order_by().distinct()}
+    return {as_date(m) for m in months.order_by().distinct()}
 
 
 def police_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     """Months of the case counts imported or corrected since ``since``. One query."""
     months = PreventableCaseCount.objects.filter(updated_at__gte=since).values_list("month", flat=True)
-    return {_as_date(m) for m in months.order_by().distinct()}
-
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return {as_date(m) for m in months.order_by().distinct()}
 
 
 register(

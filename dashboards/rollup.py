@@ -623,7 +623,7 @@ def _replace_changed_facts(
         f"WHERE EXISTS (SELECT 1 FROM {WORK}changed c WHERE {pair.format(t='n')})"
     )
     sql(f"SELECT indicator, month FROM {WORK}changed")
-    changed = {(code, dt.date.fromisoformat(str(month)[:10])) for code, month in sql.cursor.fetchall()}
+    changed = {(code, registry_api.as_date(month)) for code, month in sql.cursor.fetchall()}
     _drop(sql, [f"{WORK}fact_new", f"{WORK}changed"])
     return changed
 

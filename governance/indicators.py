@@ -95,8 +95,13 @@ def months_of(qs: QuerySet, *fields: str) -> set[dt.date]:
         for name in fields
     ]
     union = selects[0].union(*selects[1:]) if len(selects) > 1 else selects[0].distinct()
-    # (SQLite hands back the dates of a UNION as text.)
-    return {m if isinstance(m, dt.date) else dt.date.fromisoformat(str(m)[:10]) for m in union}
+    return {as_date(m) for m in union}
+
+
+def as_date(value) -> dt.date:
+    """A date read from the database: SQLite hands back computed dates (a UNION's, a temporary
+    table's) as text."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def count_or_null(q: Q) -> NullIf:

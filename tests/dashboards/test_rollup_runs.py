@@ -16,16 +16,10 @@ from dashboards import rollup
 from dashboards.models import IndicatorValue, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
 from governance.indicators import COUNT, LOWER_BETTER, IndicatorSpec
+from tests.base import published_values
 from tests.dashboards import stats_data
 
-FIELDS = [
-    "indicator", "area_id", "parent_id", "level", "period", "period_type", "numerator", "denominator", "value",
-    "rank", "rank_of", "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta",
-]  # fmt: skip
-
-
-def snapshot() -> list[tuple]:
-    return list(IndicatorValue.objects.order_by("indicator", "period", "area_id").values_list(*FIELDS))
+snapshot = published_values
 
 
 def answers_count(start, end):

@@ -214,6 +214,7 @@ def headline_values(area: Area, period: Period) -> list[dict]:
                 "value": v,
                 "text": format_value(spec, v.value if v else None),
                 "delta": format_delta(spec, v.delta if v else None),
+                "previous": format_value(spec, v.previous_value if v else None),
                 "rank_change": format_rank_change(v.rank_change if v else None),
                 "arrow": arrow(v.rank_change if v else None),
             }

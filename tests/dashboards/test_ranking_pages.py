@@ -65,8 +65,13 @@ def league(client, **params):
 def test_the_overview_shows_value_change_in_points_and_places(client, data):
     client.force_login(data.district_officer)
     html = client.get("/dashboards/?period=2026-11").content.decode()
-    assert "93.20%, +2.67 pts, " in html and "up 4 places" in html
+    assert "+2.67 pts on the previous period (90.53%) · " in html and "up 4 places" in html
     assert "Incidents" in html  # overdue counts through the grids selector
+    zh = client.get("/dashboards/?period=2026-11", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "较上期 +2.67 个百分点（上期 90.53%）" in zh
+    # A period without a previous value says so rather than showing dashes.
+    html = client.get("/dashboards/?period=2026Q4").content.decode()
+    assert "92.00%" in html and "no value for the previous period" in html
 
 
 def test_the_league_table_ranks_children_with_hover_numbers_and_sparklines(client, data):
@@ -184,6 +189,8 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
+    # The table under the chart shows every value with the same two decimals.
+    assert "<td>90.53</td><td>93.20</td>" in response.content.decode()
 
 
 @pytest.fixture

@@ -442,20 +442,29 @@ def previous_scheme(scheme: AssessmentScheme) -> AssessmentScheme | None:
     )
 
 
+def _min_sample(spec) -> float:
+    return float(spec.min_sample) if spec else 0.0
+
+
 def _inputs(scheme: AssessmentScheme) -> dict:
     from dashboards.models import IndicatorValue
 
     items = list(scheme.items.all())
     areas = list(Area.objects.filter(parent_id=scheme.area_id, level=scheme.level).order_by("code"))
     codes = {i.indicator for i in items if i.indicator}
+    specs = registry.registry()
+    # An area below the indicator's minimum sample is shown "not ranked" in the league tables; its
+    # value is no more a basis for points than for a rank (5 answers, all "safe", would otherwise
+    # take first place): it counts as no value, as the rollup's own ranking does.
     values = {
-        (row["indicator"], row["area_id"]): row["value"]
+        (row["indicator"], row["area_id"]): (
+            row["value"] if row["denominator"] >= _min_sample(specs.get(row["indicator"])) else None
+        )
         for row in IndicatorValue.objects.filter(
             indicator__in=codes, period=scheme.period, parent_id=scheme.area_id
-        ).values("indicator", "area_id", "value")  # index value_ranking
+        ).values("indicator", "area_id", "value", "denominator")  # index value_ranking
     }
     rules = []
-    specs = registry.registry()
     for i in items:
         spec = specs.get(i.indicator)
         rules.append(

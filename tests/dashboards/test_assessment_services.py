@@ -50,6 +50,23 @@ def test_a_run_scores_every_assessed_area_from_published_values(data):
     assert r["340104000000"].total == D("60.67")
 
 
+def test_an_area_below_the_minimum_sample_scores_no_points_from_the_indicator(data, settings):
+    """As in the league table, where it is shown but not ranked: 5 answers, all "safe", are no basis
+    for first place (nor for the target's points)."""
+    from dashboards.models import IndicatorValue
+
+    IndicatorValue.objects.filter(area=data.district_c, period="2026").update(
+        value=100.0, numerator=5, denominator=5
+    )
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    r = results(run)
+    c_items = {i["name"]: i for i in r["340104000000"].items}
+    assert c_items["安全感"]["value"] is None and c_items["安全感"]["score"] == "0.00"
+    assert c_items["排名"]["rank"] is None and c_items["排名"]["score"] == "0.00"
+    # A and B are ranked between themselves: 1 and 2 of 2.
+    assert (r["340102000000"].total, r["340103000000"].total) == (D("80.00"), D("68.67"))
+
+
 def test_computing_twice_stores_one_run_and_a_published_run_never_changes(data):
     first = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
     assert assessment.assessment_compute(scheme=data.scheme, trigger="rollup").pk == first.pk

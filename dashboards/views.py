@@ -226,7 +226,13 @@ def trends(request: HttpRequest) -> HttpResponse:
     family = [area.pk]
     if area.parent_id:
         family.append(area.parent_id)
-    rows = IndicatorValue.objects.filter(indicator=spec.code, period__in=periods).select_related("area")
+    # In scope only, as in stats/series: the parent and the siblings appear when the user may see
+    # them (a district's staff see their district; a community's grids are compared with each other).
+    rows = (
+        IndicatorValue.objects.visible_to(request.user)
+        .filter(indicator=spec.code, period__in=periods)
+        .select_related("area")
+    )
     if area.parent_id:
         rows = rows.filter(parent_id=area.parent_id) | rows.filter(area_id=area.parent_id)
     else:

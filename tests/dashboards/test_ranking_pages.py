@@ -193,6 +193,20 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert "<td>90.53</td><td>93.20</td>" in response.content.decode()
 
 
+def test_trends_compare_only_with_areas_in_the_users_scope(client, data):
+    """As stats/series: the district's staff see their district, not the city's nor district B's
+    values; within the district, its streets are compared with each other."""
+    client.force_login(data.district_officer)
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
+    assert [s["name"] for s in response.context["chart"]["series"]] == ["甲区"]
+    assert "乙区" not in response.content.decode() and "示例市" not in response.content.decode()
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    assert {s["name"]: s["role"] for s in response.context["chart"]["series"]} == {
+        "甲一街道": "self",
+        "甲区": "parent",
+    }
+
+
 @pytest.fixture
 def scheme(cast):
     s = assessment_data.build(cast)

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
 PERIOD_TYPES = [MONTH, QUARTER, HALF, YEAR]
@@ -24,6 +25,9 @@ _PATTERNS = [
     (re.compile(r"^(\d{4})H([12])$"), HALF),
     (re.compile(r"^(\d{4})$"), YEAR),
 ]
+# Years a period may name: any the platform could hold data for, with room on either side for the
+# previous periods and last years the pages and the rollup step back through (year 0 is no date).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True, order=True)
@@ -41,8 +45,15 @@ class Period:
                 index = int(m.group(2)) if kind != YEAR else 1
                 if kind == MONTH and not 1 <= index <= 12:
                     break
+                if not FIRST_YEAR <= year <= LAST_YEAR:
+                    raise ValueError(
+                        _("%(text)r is out of range: the year must be between %(first)d and %(last)d.")
+                        % {"text": text, "first": FIRST_YEAR, "last": LAST_YEAR}
+                    )
                 return cls(year, kind, index)
-        raise ValueError(f"{text!r} is not a period (use 2026-11, 2026Q4, 2026H2 or 2026)")
+        raise ValueError(
+            _("%(text)r is not a period (use 2026-11, 2026Q4, 2026H2 or 2026).") % {"text": text}
+        )
 
     @classmethod
     def of(cls, kind: str, year: int, month: int) -> Period:

@@ -58,8 +58,12 @@ def test_values_filter_by_indicator_period_level_and_parent(data):
 
 
 def test_a_bad_period_is_a_400_naming_the_field(data):
-    response = api_client(data.analyst).get("/api/v1/stats/values/", {"period": "2026-13"})
+    client = api_client(data.analyst)
+    response = client.get("/api/v1/stats/values/", {"period": "2026-13"})
     assert response.status_code == 400 and "period" in response.json()["errors"]
+    response = client.get("/api/v1/stats/values/", {"period": "0000"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "the year must be between 1900 and 2999" in response.json()["errors"]["period"][0]
 
 
 def test_rankings_list_the_children_of_a_parent_in_rank_order(data):

@@ -630,3 +630,14 @@ def latest_run(scheme: AssessmentScheme) -> AssessmentRun | None:
 def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
     """The published run when there is one, else the newest draft."""
     return scheme.published_run or latest_run(scheme)
+
+
+def scheme_run(scheme: AssessmentScheme, text: str) -> AssessmentRun:
+    """The run of ``scheme`` a query or form value names, or ActionInvalid on field ``run``. Digits
+    only: ``str.isdigit`` also accepts "²", which ``int`` refuses; and no more than a bigint holds."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ActionInvalid("run", _("A run is a whole number."))
+    run = AssessmentRun.objects.filter(scheme=scheme, pk=int(text)).first()
+    if run is None:
+        raise ActionInvalid("run", _("This scheme has no such run."))
+    return run

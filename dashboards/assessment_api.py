@@ -6,16 +6,17 @@ outsider gets the same 404 as for a scheme that does not exist."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 
+from dashboards import assessment
 from dashboards.assessment import shown_run
-from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentRun, AssessmentScheme
+from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
 from governance.access import get_visible_or_404
 from governance.api import AreaSubtreeFilter
+from governance.workflow import ActionInvalid
 
 
 class AssessmentItemSerializer(serializers.ModelSerializer):
@@ -148,11 +149,10 @@ class AssessmentResultListApi(generics.ListAPIView):
         )
         wanted = self.request.query_params.get("run")
         if wanted:
-            if not wanted.isdigit():
-                raise exceptions.ValidationError({"run": [_("A run is a whole number.")]})
-            run = AssessmentRun.objects.filter(scheme=scheme, pk=int(wanted)).first()
-            if run is None:
-                raise exceptions.ValidationError({"run": [_("This scheme has no such run.")]})
+            try:
+                run = assessment.scheme_run(scheme, wanted)
+            except ActionInvalid as err:
+                raise exceptions.ValidationError({err.field: [err.message]}) from None
         else:
             run = shown_run(scheme)
         if run is None:

@@ -19,7 +19,6 @@ from dashboards.assessment_models import (
     Adjustment,
     AssessmentItem,
     AssessmentResult,
-    AssessmentRun,
     AssessmentScheme,
     VetoEvent,
 )
@@ -27,7 +26,7 @@ from dashboards.models import IndicatorValue
 from governance.access import get_visible_or_404
 from governance.models import Area
 from governance.periods import MONTH, PERIOD_TYPES, Period
-from governance.workflow import WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError
 
 PERIOD_TYPE_NAMES = {
     "month": gettext_lazy("month"),
@@ -301,11 +300,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     run = scheme.published_run or latest
     wanted = request.GET.get("run")
     if wanted:
-        if not wanted.isdigit():
-            return _bad(request, BadParameter("run", _("A run is a whole number.")))
-        run = AssessmentRun.objects.filter(scheme=scheme, pk=int(wanted)).first()
-        if run is None:
-            return _bad(request, BadParameter("run", _("This scheme has no such run.")))
+        try:
+            run = assessment.scheme_run(scheme, wanted)
+        except ActionInvalid as err:
+            return _bad(request, BadParameter(err.field, err.message))
     results = (
         list(AssessmentResult.objects.filter(run=run).select_related("area").order_by("rank", "area__code"))
         if run
@@ -344,9 +342,7 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
         if action == "compute":
             assessment.assessment_compute(scheme=scheme, actor=request.user)
         elif action == "publish":
-            run = AssessmentRun.objects.filter(scheme=scheme, pk=request.POST.get("run") or 0).first()
-            if run is None:
-                return _bad(request, BadParameter("run", _("This scheme has no such run.")))
+            run = assessment.scheme_run(scheme, request.POST.get("run") or "")
             assessment.assessment_publish(run=run, actor=request.user)
         else:
             return _bad(request, BadParameter("action", _("Action must be compute or publish.")))

@@ -155,6 +155,7 @@ def test_bad_parameters_answer_400_naming_the_field(client, data):
     for params, field in [
         ({"indicator": "nope"}, "indicator"),
         ({"indicator": SAFE, "period": "2026-13"}, "period"),
+        ({"indicator": SAFE, "period": "0000-01"}, "period"),  # no year 0 to step back from
         ({"indicator": SAFE, "period_type": "week"}, "period_type"),
         ({"indicator": SAFE, "sort": "colour"}, "sort"),
         ({"indicator": SAFE, "format": "pdf"}, "format"),
@@ -163,6 +164,9 @@ def test_bad_parameters_answer_400_naming_the_field(client, data):
         assert response.status_code == 400 and f'data-field="{field}"' in response.content.decode()
     bad = client.get("/dashboards/league/map-data/?indicator=nope")
     assert bad.status_code == 400 and "indicator" in bad.json()["errors"]
+    for path in ["/dashboards/?period=0000", "/dashboards/trends/?period=0000Q1"]:
+        assert client.get(path).status_code == 400
+    assert client.get("/dashboards/league/map-data/?period=0000-01").status_code == 400
 
 
 def test_an_outsider_gets_404_for_an_area_outside_their_scope(client, data):
@@ -233,6 +237,11 @@ def test_a_manager_computes_and_publishes_from_the_page_and_an_analyst_cannot(cl
     officer = make_user("city_officer", Role.HANDLER, cast.city)
     client.force_login(officer)
     assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "dance"}).status_code == 400
+    for bad in ("abc", "²", "9" * 30, ""):  # "²" passes str.isdigit, not int()
+        response = client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "publish", "run": bad})
+        assert response.status_code == 400 and 'data-field="run"' in response.content.decode()
+        assert client.get(f"/dashboards/assessments/{s.pk}/?run={bad or 'x'}").status_code == 400
+    assert AssessmentRun.objects.get(pk=run.pk).published_at is None
     response = client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "publish", "run": run.pk})
     assert response.status_code == 302
     assert AssessmentRun.objects.get(pk=run.pk).published_at is not None

@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dashboards import rollup
 from dashboards.models import (
     AgeGroup,
     ImportBatch,
@@ -84,18 +86,30 @@ class ImportRejected(Exception):
 
 @dataclass
 class Table:
-    """Rows to import, each with the line number it came from."""
+    """Rows to import, each with the line number it came from. A CSV file also has its header (line
+    1) and, by line, the values found beyond its named columns."""
 
     rows: list[tuple[int, Mapping[str, Any]]]
+    header: list[str] | None = None
+    surplus: dict[int, int] = field(default_factory=dict)
+
+
+_SURPLUS = object()  # DictReader's key for the values past the header's columns
 
 
 def table_from_csv(text: str) -> Table:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restkey=_SURPLUS)
+    header = [(name or "").strip() for name in reader.fieldnames or []]
     # reader.line_num is the physical line the row ended on (the header is line 1).
-    rows = []
+    rows, surplus = [], {}
     for record in reader:
+        # A value with no column ("1,5" for a weight, a trailing comma in a row) would be dropped
+        # without a word, and a column without a name (a trailing comma in the header) too.
+        extra = [*record.pop(_SURPLUS, []), record.pop("", None)]
+        if any(v and v.strip() for v in extra):
+            surplus[reader.line_num] = sum(1 for v in extra if v and v.strip())
         rows.append((reader.line_num, {(k or "").strip(): v for k, v in record.items()}))
-    return Table(rows)
+    return Table(rows, header=header, surplus=surplus)
 
 
 def table_from_list(items: Iterable[Any]) -> Table:
@@ -152,22 +166,69 @@ class _Validator:
         elif len(self.table.rows) > max_rows():
             self.error(0, "rows", _("At most %(n)d rows per import.") % {"n": max_rows()})
 
+    def check_columns(self, columns: list[str]) -> None:
+        """Every column or field is one the import reads: a misspelt one ("Weight") would otherwise
+        be ignored and its values replaced by the default."""
+        known = ", ".join(columns)
+        if self.table.header is not None:
+            for name in self.table.header:
+                if name and name not in columns:
+                    self.error(1, name, _("Unknown column; the columns are: %(known)s.") % {"known": known})
+            for line, n in self.table.surplus.items():
+                self.error(
+                    line,
+                    "row",
+                    _("%(n)d value(s) beyond the named columns (a decimal comma, or a comma in a text?).")
+                    % {"n": n},
+                )
+            return
+        for line, row in self.table.rows:
+            if set(row) == {""}:
+                self.error(
+                    line, "row", _("Each row is an object with the fields: %(known)s.") % {"known": known}
+                )
+                continue
+            for name in row:
+                if name not in columns:
+                    self.error(line, name, _("Unknown field; the fields are: %(known)s.") % {"known": known})
+
+    def day(self, line: int, row: Mapping[str, Any], name: str, *, month: bool = False) -> dt.date | None:
+        """A date written YYYY-MM-DD (a month YYYY-MM), no later than today (this month) and no earlier
+        than the first month the statistics cover (the rollup reads nothing before it)."""
+        text = _text(row, name)
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}" if month else r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError
+            day = dt.date.fromisoformat(f"{text}-01" if month else text)
+        except ValueError:
+            self.error(
+                line, name, _("Enter a month as YYYY-MM.") if month else _("Enter a date as YYYY-MM-DD.")
+            )
+            return None
+        today = timezone.localdate()
+        if day > (today.replace(day=1) if month else today):
+            self.error(
+                line, name, _("The month is in the future.") if month else _("The date is in the future.")
+            )
+        elif day < rollup.first_month():
+            self.error(
+                line,
+                name,
+                _("Before %(first)s, the first month the statistics cover (setting ROLLUP_FIRST_MONTH).")
+                % {"first": rollup.first_month().strftime("%Y-%m")},
+            )
+        return day
+
 
 def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
     v = _Validator(table, user)
     v.check_size()
-    today = timezone.localdate()
+    v.check_columns(SURVEY_COLUMNS)
     out: list[SurveyResponse] = []
     for line, row in table.rows:
         before = len(v.errors)
         area = v.area(line, row)
-        day = None
-        try:
-            day = dt.date.fromisoformat(_text(row, "date"))
-            if day > today:
-                v.error(line, "date", _("The date is in the future."))
-        except ValueError:
-            v.error(line, "date", _("Enter a date as YYYY-MM-DD."))
+        day = v.day(line, row, "date")
         age = v.choice(line, row, "age_group", AgeGroup, {})
         safety = v.choice(line, row, "safety", SafetyAnswer, SAFETY_LABELS)
         satisfaction = v.choice(line, row, "satisfaction", SatisfactionAnswer, SATISFACTION_LABELS)
@@ -200,20 +261,14 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
 def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     v = _Validator(table, user)
     v.check_size()
+    v.check_columns(CASE_COUNT_COLUMNS)
     kinds = preventable_case_kinds()
     seen: dict[tuple, int] = {}
-    this_month = timezone.localdate().replace(day=1)
     out: list[PreventableCaseCount] = []
     for line, row in table.rows:
         before = len(v.errors)
         area = v.area(line, row)
-        month = None
-        try:
-            month = dt.datetime.strptime(_text(row, "month"), "%Y-%m").date()
-            if month > this_month:
-                v.error(line, "month", _("The month is in the future."))
-        except ValueError:
-            v.error(line, "month", _("Enter a month as YYYY-MM."))
+        month = v.day(line, row, "month", month=True)
         kind = _text(row, "kind")
         if kind not in kinds:
             v.error(

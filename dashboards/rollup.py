@@ -199,14 +199,15 @@ def plan(*, full: bool, since: dt.date | None, at: dt.datetime | None = None) ->
     now = current_month()
     recent = max(1, int(getattr(settings, "ROLLUP_RECENT_MONTHS", 2)))
     months = {_add_months(now, -i) for i in range(recent)}
+    # A full rebuild has facts from the first month to the current one: so do the refreshed months
+    # (a step done early has its deadline, and its fact, in a month still to come; an earlier
+    # ``since`` starts at the first month).
+    first = first_month()
     if since is not None:
-        m = since.replace(day=1)
+        m = max(since.replace(day=1), first)
         while m <= now:
             months.add(m)
             m = _add_months(m, 1)
-    # A full rebuild has facts from the first month to the current one: so do the refreshed months
-    # (a step done early has its deadline, and its fact, in a month still to come).
-    first = first_month()
     months |= {m for m in _changed_months(previous.started_at - CHANGE_MARGIN, at) if first <= m <= now}
     return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 

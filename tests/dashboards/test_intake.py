@@ -72,6 +72,43 @@ def test_every_bad_line_is_reported_with_its_number_and_nothing_is_written(cast)
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
+def test_unknown_columns_and_values_beyond_the_columns_are_reported_not_ignored(cast, settings):
+    settings.ROLLUP_FIRST_MONTH = "2024-01-01"
+    text = (
+        "area,date,age_group,safety,satisfaction,Weight\n"  # line 1: "Weight" is no column
+        "340102001001001,2026-11-02,35-44,safe,satisfied,2\n"
+        "340102001001001,2026-11-02,35-44,safe,satisfied,1,250\n"  # line 3: a decimal comma
+        "340102001001001,20261102,35-44,safe,satisfied,\n"  # line 4: not YYYY-MM-DD
+        "340102001001001,2023-12-31,35-44,safe,satisfied,\n"  # line 5: before ROLLUP_FIRST_MONTH
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    errors = response.json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in errors] == [
+        (1, "Weight"),
+        (3, "row"),
+        (4, "date"),
+        (5, "date"),
+    ]
+    assert "the columns are: area, date, age_group, safety, satisfaction, weight" in errors[0]["message"]
+    assert "Before 2024-01" in errors[3]["message"]
+    # A JSON row names its fields: an unknown one is reported on its row; so is a row that is no object.
+    rows = [
+        {"area": cast.grid_a.code, "date": "2026-11-01", "age_group": "25-34", "safety": "safe",
+         "satisfaction": "satisfied", "wieght": "2"},
+        "340102001001001,2026-11-02",
+    ]  # fmt: skip
+    response = api_client(cast.analyst).post(SURVEYS, rows, format="json")
+    got = {(e["line"], e["field"]) for e in response.json()["errors"]["rows"]}
+    assert response.status_code == 400 and {(1, "wieght"), (2, "row")} <= got
+    counts = api_client(cast.analyst).post(
+        COUNTS, [{"area": cast.community_a1a.code, "month": "2023-12", "kind": "burglary", "count": 1}],
+        format="json",
+    )  # fmt: skip
+    assert counts.status_code == 400 and counts.json()["errors"]["rows"][0]["field"] == "month"
+    assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0
+
+
 def test_an_area_outside_the_importers_scope_is_reported_like_an_unknown_one(cast):
     from governance.models import Membership
 

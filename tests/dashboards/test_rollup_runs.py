@@ -295,3 +295,6 @@ def test_the_nightly_run_refreshes_the_months_its_sources_report_within_the_mont
     nightly = rollup.plan(full=False, since=None)
     assert not nightly.full and dt.date(2026, 3, 1) in nightly.months
     assert min(nightly.months) >= dt.date(2024, 1, 1) and max(nightly.months) == rollup.current_month()
+    # So does a rebuild asked for from a month before the first (rollup --since 1999-12).
+    rebuild = rollup.plan(full=False, since=dt.date(1999, 12, 1))
+    assert min(rebuild.months) == dt.date(2024, 1, 1) and rebuild.force

@@ -14,6 +14,7 @@ Writes: the survey and case-count imports (analyst or admin, areas in scope) and
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 from typing import Any
@@ -71,14 +72,18 @@ class StatsReadMixin:
 
     renderer_classes = RENDERERS
 
-    def _validators(self, request) -> tuple[str, float | None]:
+    def _version(self) -> tuple[str, dt.datetime | None]:
+        """What the data read depends on, and when it last changed: the last successful run."""
         run = last_success()
         finished = run.finished_at if run else None
+        return f"{run.pk if run else 0}|{finished}", finished
+
+    def _validators(self, request) -> tuple[str, float | None]:
+        version, finished = self._version()
         scope = sorted(m.area.path + m.role for m in request.user.memberships_cached())
         key = "|".join(
             [
-                str(run.pk if run else 0),
-                str(finished),
+                version,
                 request.get_full_path(),
                 request.META.get("HTTP_ACCEPT", ""),
                 request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "",
@@ -324,6 +329,14 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         return RollupRun.objects.select_related("requested_by").order_by("-started_at", "-id")
+
+    def _version(self) -> tuple[str, dt.datetime | None]:
+        # The list changes when a run starts, fails or finishes, not only when one succeeds: a
+        # client polling after POST must see the running or failed run and its error.
+        run = RollupRun.objects.order_by("-id").only("id", "status", "started_at", "finished_at").first()
+        if run is None:
+            return "0", None
+        return f"{run.pk}|{run.status}|{run.finished_at}", run.finished_at or run.started_at
 
     @extend_schema(
         request=RollupStartSerializer,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dashboards.models import RollupRun
 from dashboards.rollup import run_rollup
@@ -141,6 +142,21 @@ def test_unchanged_data_answers_304_until_a_new_run(data):
     assert client.get(url + "&level=grid", HTTP_IF_NONE_MATCH=etag).status_code == 200
     run_rollup(full=True)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_run_list_changes_its_etag_when_a_run_starts_or_fails(data):
+    """Not only when one succeeds: a client polling after POST sees the running run, then its end."""
+    client = api_client(data.analyst)
+    url = "/api/v1/stats/rollups/"
+    etag = client.get(url)["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    run = RollupRun.objects.create(started_at=timezone.now(), kind="incremental", trigger="api")
+    running = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert running.status_code == 200 and running.json()["results"][0]["status"] == "running"
+    RollupRun.objects.filter(pk=run.pk).update(status=RollupRun.Status.FAILED, finished_at=timezone.now())
+    failed = client.get(url, HTTP_IF_NONE_MATCH=running["ETag"])
+    assert failed.status_code == 200 and failed.json()["results"][0]["status"] == "failed"
+    assert client.get(url, HTTP_IF_NONE_MATCH=failed["ETag"]).status_code == 304
 
 
 def test_a_read_costs_the_same_queries_whatever_the_number_of_areas(data, monkeypatch):

@@ -278,7 +278,7 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
             )
         count = None
         try:
-            count = int(_text(row, "count"))
+            count = _whole_number(row.get("count"))
             if not 0 <= count <= MAX_COUNT:
                 raise ValueError
         except ValueError:
@@ -326,6 +326,21 @@ def case_counts_import(*, table: Table, actor: Any, source: str = "") -> ImportB
         update_fields=["count", "batch", "updated_at"],
     )
     return batch
+
+
+def _whole_number(value: Any) -> int:
+    """Digits (a CSV cell, a JSON string) or a JSON number without a fraction (3 or 3.0); not "1_000",
+    which int() takes, nor a boolean."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = "" if value is None else str(value).strip()
+    if not re.fullmatch(r"[0-9]{1,12}", text):
+        raise ValueError
+    return int(text)
 
 
 def _user(actor: Any):

@@ -106,6 +106,18 @@ def test_unknown_columns_and_values_beyond_the_columns_are_reported_not_ignored(
         format="json",
     )  # fmt: skip
     assert counts.status_code == 400 and counts.json()["errors"]["rows"][0]["field"] == "month"
+    rows = [
+        {"area": cast.community_a1a.code, "month": "2026-10", "kind": kind, "count": count}
+        for kind, count in (("burglary", "1_000"), ("home_robbery", True), ("ebike_theft", 2.5))
+    ]
+    counts = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    assert [(e["line"], e["field"]) for e in counts.json()["errors"]["rows"]] == [
+        (1, "count"), (2, "count"), (3, "count"),
+    ]  # fmt: skip
+    rows = [{"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3.0}]
+    assert api_client(cast.analyst).post(COUNTS, rows, format="json").status_code == 201
+    assert PreventableCaseCount.objects.get().count == 3
+    PreventableCaseCount.objects.all().delete()
     assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0
 
 

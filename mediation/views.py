@@ -276,9 +276,16 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
-    """Reveal one party's details (HTMX swaps the row); every reveal is logged with its reason."""
+    """Reveal one party's details (HTMX swaps the row); every reveal is logged with its reason.
+
+    Who may reveal is decided before the form is read: anyone else gets 403 with nothing rendered
+    and nothing logged."""
     case = selectors.dispute_get_for_user(request.user, code)
     party = get_visible_or_404(case.parties.all(), pk=party_id)
+    if not may_reveal(request.user, case):
+        raise PermissionDenied(
+            _("Only the assigned mediator and the organisation head may see parties' personal data.")
+        )
     form = RevealForm(request.POST)
     error = None
     revealed = None
@@ -295,7 +302,14 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
             )
         except ValidationError as exc:
             error = _errors_text(exc)
-    context = {"case": case, "party": party, "revealed": revealed, "reveal_error": error, "can_reveal": True}
+    context = {
+        "case": case,
+        "party": party,
+        "revealed": revealed,
+        "reveal_error": error,
+        "can_reveal": may_reveal(request.user, case),
+        "party_roles": DisputeParty.PartyRole.choices,
+    }
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the row carries its own error message.
         return render(request, "mediation/_party.html", context)

@@ -235,9 +235,14 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
-    """Reveal one petitioner to an officer handling the item (HTMX swaps the row); logged."""
+    """Reveal one petitioner to an officer handling the item (HTMX swaps the row); logged.
+
+    Who may reveal is decided before the form is read: anyone else (the unit complained about above
+    all) gets 403 with nothing rendered, not even the masked row, and nothing logged."""
     petition = selectors.petition_get_for_user(request.user, code)
     person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
+    if not may_reveal(request.user, petition):
+        raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
     form = RevealForm(request.POST)
     error, revealed = None, None
     if not form.is_valid():
@@ -258,7 +263,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
         "person": person,
         "revealed": revealed,
         "reveal_error": error,
-        "can_reveal": True,
+        "can_reveal": may_reveal(request.user, petition),
         "fields": PERSON_FIELDS,
     }
     if request.headers.get("HX-Request"):

@@ -80,6 +80,21 @@ def test_reveal_from_the_page_needs_a_reason_and_is_logged(client, med):
     assert client.post(url, {"reason": "看看"}).status_code == 403
 
 
+def test_reveal_is_refused_before_the_reason_is_read(client, med):
+    # District staff and mediators not assigned get 403 whatever they send: no row, no Reveal form.
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    for user in (med.cast.street_handler, med.mediator_x2):
+        _login(client, user)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.post(url, {"reason": ""}, **headers)
+            assert response.status_code == 403
+            body = response.content.decode()
+            assert party.masked_name not in body and 'name="reason"' not in body
+    assert not PersonalDataAccess.objects.exists()
+
+
 def test_recording_a_session_from_the_page(client, med):
     case = med.accepted()
     _login(client, med.cast.mediator)

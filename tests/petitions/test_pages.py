@@ -139,6 +139,24 @@ def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
     assert not PersonalDataAccess.objects.exists()
 
 
+def test_the_complained_unit_gets_403_and_no_masked_row_even_with_an_empty_reason(client, pet):
+    # The permission is checked before the reason: an invalid form used to render the masked row
+    # (name, ID, phone, address) with a Reveal form to the unit complained about.
+    petition = pet.register(complained=True)
+    person = petition.petitioners.get()
+    client.force_login(pet.urban_user)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        for reason in ("", "核实"):
+            resp = client.post(url, {"reason": reason}, **headers)
+            assert resp.status_code == 403
+            body = resp.content.decode()
+            for shown in (person.masked_name, person.masked_id_number, person.masked_phone):
+                assert shown not in body
+            assert person.masked_address not in body and 'name="reason"' not in body
+    assert not PersonalDataAccess.objects.exists()
+
+
 def test_the_officer_reveals_on_the_page_and_it_is_logged(client, pet):
     petition = pet.register()
     person = petition.petitioners.get()

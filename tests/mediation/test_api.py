@@ -7,11 +7,11 @@ import datetime as dt
 
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess
-from mediation.models import DisputeCase, DisputeParty, DisputeSession
-from tests.base import api_client
+from governance.models import PersonalDataAccess, Role
+from mediation.models import DisputeCase, DisputeEvent, DisputeParty, DisputeSession, MediationOrganisation
+from tests.base import api_client, make_user
 
-from .conftest import ID_1, parties
+from .conftest import ID_1, make_org, parties
 
 
 def _payload(cast, **over):
@@ -82,6 +82,67 @@ def test_a_handler_referring_a_case_must_name_the_organisation(med):
         "/api/v1/disputes/", _payload(med.cast, source="police", organisation=med.org_x.pk), format="json"
     )
     assert response.status_code == 201 and response.json()["organisation"] == med.org_x.pk
+
+
+def _nothing_registered() -> bool:
+    return not (
+        DisputeCase.objects.exists() or DisputeParty.objects.exists() or DisputeEvent.objects.exists()
+    )
+
+
+def test_naming_another_districts_organisation_does_not_widen_the_registrants_area(med):
+    # Saved, then 404 to its own author, before: the organisation's area counted as anyone's scope.
+    client = api_client(med.cast.street_handler)
+    response = client.post(
+        "/api/v1/disputes/",
+        _payload(med.cast, source="police", organisation=med.org_b.pk, area=med.cast.grid_d.code),
+        format="json",
+    )
+    assert response.status_code == 400 and "area" in response.json()["errors"]
+    # A place in the handler's own area referred to another district's centre: the organisation.
+    response = client.post(
+        "/api/v1/disputes/",
+        _payload(med.cast, source="police", organisation=med.org_b.pk, area=med.cast.grid_a.code),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["organisation"]
+    assert _nothing_registered()
+
+
+def test_a_mediator_without_an_organisation_registers_nothing(med):
+    lone = make_user("lone", Role.MEDIATOR, med.cast.street_a1)
+    client = api_client(lone)
+    for org, area in ((med.org_b, med.cast.grid_d), (med.org_x, med.cast.grid_a)):
+        response = client.post(
+            "/api/v1/disputes/", _payload(med.cast, organisation=org.pk, area=area.code), format="json"
+        )
+        assert response.status_code == 400 and "organisation" in response.json()["errors"]
+    assert _nothing_registered()
+
+
+def test_a_referral_may_go_to_the_centre_serving_the_place_and_its_members_register_across_it(med):
+    head = make_user("district_head", Role.MEDIATOR, med.cast.community_a1a)
+    centre = make_org(
+        "甲区矛盾纠纷调解中心",
+        MediationOrganisation.Kind.DISTRICT_CENTRE,
+        med.cast.district_a,
+        [(head, True)],
+    )
+    # The district centre's area is above the street handler's, but it serves the place.
+    response = api_client(med.cast.street_handler).post(
+        "/api/v1/disputes/", _payload(med.cast, source="police", organisation=centre.pk), format="json"
+    )
+    assert response.status_code == 201 and response.json()["organisation"] == centre.pk
+    # Its member reaches the whole district (beyond their own community), not district B.
+    gardener = med.cast.grid_c.code  # community A1b: outside the head's own membership
+    response = api_client(head).post("/api/v1/disputes/", _payload(med.cast, area=gardener), format="json")
+    assert response.status_code == 201
+    response = api_client(head).post(
+        "/api/v1/disputes/", _payload(med.cast, area=med.cast.grid_d.code), format="json"
+    )
+    assert response.status_code == 400 and "area" in response.json()["errors"]
+    assert DisputeCase.objects.count() == 2
 
 
 def test_an_analyst_may_not_register(med):

@@ -206,7 +206,8 @@ class DisputeTransitionApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         services.dispute_transition(case=case, actor=request.user, action=action, note=v.pop("note", ""), **v)
-        case = selectors.dispute_get_for_user(request.user, code)
+        # The answer is the case just changed, not a re-read through the caller's scope: a mediator
+        # who transfers a case no longer sees it, and the committed transfer is no 404.
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)
 
 

@@ -505,9 +505,15 @@ class DisputeCase(models.Model):
         if organisation in (None, ""):
             raise ActionInvalid("organisation", gettext("Choose the organisation to transfer to."))
         org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
-        org = MediationOrganisation.objects.filter(pk=org_id, is_active=True).first()
-        if org is None or org.pk == self.organisation_id:
+        if org_id == self.organisation_id:
             raise ActionInvalid("organisation", gettext("Choose another active organisation."))
+        # The same list the case page offers: not any organisation of the city.
+        org = transfer_targets(self).filter(pk=org_id).first()
+        if org is None:
+            raise ActionInvalid(
+                "organisation",
+                gettext("Transfer to an active organisation of the case's district or of the city."),
+            )
         data["from_organisation"] = self.organisation_id
         self.organisation, self.mediator = org, None
         self.accepted_at = self.due_at = None
@@ -749,6 +755,21 @@ ACTION_LABELS = {
     "follow_up": _("record a follow-up visit"),
     "close": _("close"),
 }
+
+
+def transfer_targets(case: DisputeCase) -> models.QuerySet[MediationOrganisation]:
+    """Organisations the case may be transferred to: the active ones of the case's district and the
+    city-wide ones. Transfers cross committees and centres, not the whole city's ~2,000 bodies, and
+    never into another district (whose staff could not then read the case)."""
+    district_path = "/".join(case.area.path.split("/")[:2]) + "/"
+    return (
+        MediationOrganisation.objects.filter(is_active=True)
+        .filter(Q(area__path__startswith=district_path) | Q(area__level="city"))
+        .exclude(pk=case.organisation_id)
+        .select_related("area")
+        .order_by("area__code", "name")
+    )
+
 
 # Actions open to any member of the case's organisation (intake); the rest need the assigned
 # mediator or the organisation head; reassignment only the head.

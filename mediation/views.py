@@ -248,6 +248,10 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                 _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
                 % {"date": case.confirmation_due.isoformat()},
             )
+        if not DisputeCase.objects.visible_to(request.user).filter(pk=case.pk).exists():
+            # E.g. a mediator transferred it: the case page would now be a 404.
+            messages.info(request, _("You no longer have access to %(code)s.") % {"code": case.code})
+            return redirect("mediation-cases")
     return redirect("mediation-case", code=case.code)
 
 

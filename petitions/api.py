@@ -221,7 +221,8 @@ class PetitionTransitionApi(APIView):
         services.petition_transition(
             petition=petition, actor=request.user, action=action, note=v.pop("note", ""), **v
         )
-        petition = selectors.petition_get_for_user(request.user, code)
+        # The answer is the petition just changed, not a re-read through the caller's scope: a
+        # department that returns an item no longer sees it, and the committed return is no 404.
         return Response(PetitionDetailSerializer(petition, context={"request": request}).data)
 
 

@@ -225,6 +225,10 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
                 request,
                 _("%(code)s: %(action)s done.") % {"code": petition.code, "action": event.action_label},
             )
+            if not Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
+                # E.g. a department returned it: the petition page would now be a 404.
+                messages.info(request, _("You no longer have access to %(code)s.") % {"code": petition.code})
+                return redirect("petitions-registry")
             return redirect("petitions-detail", code=petition.code)
     petition = selectors.petition_get_for_user(request.user, code)
     context = _detail_context(request, petition)

@@ -240,6 +240,43 @@ def test_transition_and_session_flow_through_the_api(med):
     assert [e["action"] for e in events] == ["register", "accept", "record_session", "conclude"]
 
 
+def test_a_transfer_answers_200_with_the_new_state_though_the_mediator_loses_access(med):
+    case = med.accepted()
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {"action": "transfer", "organisation": med.org_y.pk, "note": "属园丁社区管辖"},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["code"], body["status"], body["organisation"], body["mediator"], body["actions"]) == (
+        case.code,
+        "registered",
+        med.org_y.pk,
+        None,
+        [],
+    )
+    assert body["organisation_name"] == "园丁社区人民调解委员会"
+    case.refresh_from_db()
+    assert case.organisation == med.org_y and case.status == "registered"
+    assert client.get(f"/api/v1/disputes/{case.code}/").status_code == 404
+
+
+def test_a_transfer_goes_only_to_the_organisations_the_case_page_offers(med):
+    case = med.accepted()
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {"action": "transfer", "organisation": med.org_b.pk, "note": "乙区"},
+        format="json",
+    )
+    assert response.status_code == 400 and "organisation" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.organisation == med.org_x and case.status == "accepted"
+    assert not DisputeEvent.objects.filter(case=case, action="transfer").exists()
+
+
 def test_session_without_summary_is_refused_and_nothing_changes(med):
     case = med.accepted()
     response = api_client(med.cast.mediator).post(

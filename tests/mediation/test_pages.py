@@ -142,6 +142,22 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
     assert "Judicial confirmation" in response.content.decode()
 
 
+def test_a_transfer_from_the_page_goes_to_the_case_list_with_a_message_not_to_a_404(client, med):
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert med.org_y.name in html and med.org_b.name not in html  # the choices offered
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "transfer", "organisation": med.org_y.pk, "note": "属园丁社区管辖"},
+    )
+    assert response.status_code == 302 and response.url == "/mediation/cases/"
+    page = client.get(response.url)
+    assert page.status_code == 200 and f"You no longer have access to {case.code}." in page.content.decode()
+    case.refresh_from_db()
+    assert case.organisation == med.org_y
+
+
 def test_read_only_staff_get_403_on_actions(client, med):
     case = med.in_mediation()
     response = _login(client, med.cast.analyst).post(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess
-from petitions.models import Petition, Petitioner
+from petitions.models import Petition, Petitioner, PetitionEvent
 from tests.base import api_client
 from tests.petitions.conftest import ID_1, petitioners
 
@@ -161,6 +161,28 @@ def test_an_illegal_step_is_409_naming_the_state_a_wrong_side_403_a_missing_fiel
     resp = api_client(c.petition_officer).post(url, {"action": "accept"}, format="json")
     assert resp.status_code == 403
     assert Petition.objects.get(pk=petition.pk).status == "routed"
+
+
+def test_a_department_returning_an_item_gets_200_with_its_new_state_though_it_loses_access(pet):
+    petition = pet.routed()
+    client = api_client(pet.cast.department_user)
+    resp = client.post(
+        f"{LIST}{petition.code}/transition/", {"action": "return", "note": "不属本单位职责"}, format="json"
+    )
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["code"], body["status"], body["department"], body["actions"]) == (
+        petition.code,
+        "registered",
+        None,
+        [],
+    )
+    assert [e["action"] for e in body["events"]] == ["register", "assign", "return"]
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+    assert PetitionEvent.objects.filter(petition=petition, action="return").count() == 1
+    # From now on the department reads it no more.
+    assert client.get(f"{LIST}{petition.code}/").status_code == 404
 
 
 def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):

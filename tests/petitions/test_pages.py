@@ -118,6 +118,18 @@ def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client
     assert resp.status_code == 409
 
 
+def test_returning_from_the_page_goes_to_the_registry_with_a_message_not_to_a_404(client, pet):
+    petition = pet.routed()
+    client.force_login(pet.cast.department_user)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "return", "note": "不属本单位职责"})
+    assert resp.status_code == 302 and resp.url == "/petitions/"
+    page = client.get(resp.url)
+    assert page.status_code == 200
+    assert f"You no longer have access to {petition.code}." in page.content.decode()
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+
+
 def test_the_department_inbox_lists_items_routed_to_it(client, pet):
     routed = pet.routed()
     waiting = pet.register()

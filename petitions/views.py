@@ -185,6 +185,9 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "evaluations": Petition.Evaluation.choices,
         "decisions": Petition.Decision.choices,
         "repeats": list(petition.repeats.only("code", "received_at")),
+        "closed_for_good_original": petition.closed_for_good_original()
+        if petition.repeat_of_id and petition.is_open
+        else None,
     }
 
 

@@ -185,6 +185,36 @@ def test_a_department_returning_an_item_gets_200_with_its_new_state_though_it_lo
     assert client.get(f"{LIST}{petition.code}/").status_code == 404
 
 
+def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_nothing(pet):
+    officer, department = api_client(pet.cast.petition_officer), api_client(pet.cast.department_user)
+    original = pet.replied()
+    for body in (
+        {"action": "request_review"},
+        {"action": "decide_review", "decision": "upheld", "note": "维持"},
+        {"action": "request_review"},
+        {"action": "decide_re_review", "decision": "upheld", "note": "维持"},
+    ):
+        assert officer.post(f"{LIST}{original.code}/transition/", body, format="json").status_code == 200
+    resp = officer.post(LIST, payload(pet.cast, category="urban", area=pet.cast.grid_a.code,
+                                      petitioners=petitioners(1), persons_count=1,
+                                      repeat_of=original.code), format="json")  # fmt: skip
+    assert resp.status_code == 201 and resp.json()["repeat_of"] == original.code
+    code = resp.json()["code"]
+    body = {"action": "assign", "department": pet.cast.police.pk}
+    assert officer.post(f"{LIST}{code}/transition/", body, format="json").status_code == 200
+    assert "accept" not in department.get(f"{LIST}{code}/").json()["actions"]
+    resp = department.post(f"{LIST}{code}/transition/", {"action": "accept", "note": "受理"}, format="json")
+    assert resp.status_code == 409
+    assert original.code in resp.json()["detail"] and "not accepted again" in resp.json()["detail"]
+    petition = Petition.objects.get(code=code)
+    assert petition.status == "routed" and petition.reply_due_at is None
+    assert not PetitionEvent.objects.filter(petition=petition, action="accept").exists()
+    resp = department.post(
+        f"{LIST}{code}/transition/", {"action": "decline", "note": "复核后不再受理"}, format="json"
+    )
+    assert resp.status_code == 200 and resp.json()["status"] == "declined"
+
+
 def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
     petition = pet.register(complained=True)
     resp = api_client(pet.urban_user).get(f"{LIST}{petition.code}/")

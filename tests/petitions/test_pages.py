@@ -59,6 +59,35 @@ def test_bad_intake_input_is_400_with_the_field_named_and_nothing_saved(client, 
     assert not Petition.objects.exists()
 
 
+def _close_for_good(petition, officer):
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+
+
+def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(client, pet):
+    original = pet.replied(area=pet.cast.community_a1a)
+    _close_for_good(original, pet.cast.petition_officer)
+    client.force_login(pet.cast.petition_officer)
+    warning = client.post("/petitions/new/repeats/", intake_data(pet.cast), HTTP_HX_REQUEST="true")
+    assert original.code in warning.content.decode()
+    assert "closed for good after its re-review" in warning.content.decode()
+    resp = client.post("/petitions/new/", intake_data(pet.cast, repeat_of=original.code))
+    repeat = Petition.objects.get(repeat_of=original)
+    assert resp.status_code == 302
+    assert 'id="repeat-final"' in client.get(resp.url).content.decode()
+    repeat.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    client.force_login(pet.cast.department_user)
+    html = client.get(f"/petitions/{repeat.code}/").content.decode()
+    assert 'id="repeat-final"' in html and original.code in html
+    assert 'id="action-accept"' not in html and 'id="action-decline"' in html
+    resp = client.post(f"/petitions/{repeat.code}/act/", {"action": "accept"})
+    assert resp.status_code == 409 and "not accepted again" in resp.content.decode()
+    repeat.refresh_from_db()
+    assert repeat.status == "routed"
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403

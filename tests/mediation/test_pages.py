@@ -124,9 +124,8 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
             "agreement_terms": "",
             "performance_method": "现金",
         },
-        follow=True,
     )
-    assert "Write down the terms" in response.content.decode()
+    assert response.status_code == 400 and "Write down the terms" in response.content.decode()
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
     response = client.post(
         f"/mediation/cases/{case.code}/act/",
@@ -156,6 +155,24 @@ def test_a_transfer_from_the_page_goes_to_the_case_list_with_a_message_not_to_a_
     assert page.status_code == 200 and f"You no longer have access to {case.code}." in page.content.decode()
     case.refresh_from_db()
     assert case.organisation == med.org_y
+
+
+def test_the_case_page_refuses_with_the_status_the_api_gives_and_changes_nothing(client, med):
+    case = med.accepted()
+    url = f"/mediation/cases/{case.code}/act/"
+    _login(client, med.cast.mediator)
+    response = client.post(url, {"action": "close"})  # not from "accepted"
+    assert response.status_code == 409
+    assert 'id="action-error"' in response.content.decode() and "Cannot close" in response.content.decode()
+    response = client.post(url, {"action": "extend"})  # no consent
+    assert response.status_code == 400 and "consent" in response.content.decode()
+    response = client.post(url, {"action": ""})
+    assert response.status_code == 400
+    response = _login(client, med.mediator_x2).post(url, {"action": "start"})  # not the assigned mediator
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "accepted" and not case.extended
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept"]
 
 
 def test_read_only_staff_get_403_on_actions(client, med):

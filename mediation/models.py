@@ -703,6 +703,26 @@ class DisputeCase(models.Model):
         changed.add("closed_at")
 
 
+ACTION_LABELS = {
+    "register": _("register"),
+    "update_party": _("update a party"),
+    "accept": _("accept"),
+    "decline": _("decline"),
+    "transfer": _("transfer"),
+    "start": _("start mediation"),
+    "record_session": _("record a session"),
+    "reassign": _("reassign"),
+    "extend": _("extend the time limit"),
+    "record_prevention": _("record escalation prevention"),
+    "conclude": _("conclude"),
+    "apply_confirmation": _("apply for judicial confirmation"),
+    "record_confirmation": _("record the court's decision"),
+    "follow_up": _("record a follow-up visit"),
+    "close": _("close"),
+}
+
+# The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
+# ("Cannot close: ..."), which must read in the reader's language.
 WORKFLOW = Workflow(
     [
         Transition("accept", ["registered"], "accepted", [Role.MEDIATOR]),
@@ -721,40 +741,8 @@ WORKFLOW = Workflow(
         Transition("follow_up", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("close", ["concluded"], "closed", [Role.MEDIATOR]),
     ],
-    labels={
-        "accept": "accept",
-        "decline": "decline",
-        "transfer": "transfer",
-        "start": "start mediation",
-        "record_session": "record a session",
-        "reassign": "reassign",
-        "extend": "extend the time limit",
-        "record_prevention": "record escalation prevention",
-        "conclude": "conclude",
-        "apply_confirmation": "apply for judicial confirmation",
-        "record_confirmation": "record the court's decision",
-        "follow_up": "record a follow-up visit",
-        "close": "close",
-    },
+    labels=ACTION_LABELS,
 )
-
-ACTION_LABELS = {
-    "register": _("register"),
-    "update_party": _("update a party"),
-    "accept": _("accept"),
-    "decline": _("decline"),
-    "transfer": _("transfer"),
-    "start": _("start mediation"),
-    "record_session": _("record a session"),
-    "reassign": _("reassign"),
-    "extend": _("extend the time limit"),
-    "record_prevention": _("record escalation prevention"),
-    "conclude": _("conclude"),
-    "apply_confirmation": _("apply for judicial confirmation"),
-    "record_confirmation": _("record the court's decision"),
-    "follow_up": _("record a follow-up visit"),
-    "close": _("close"),
-}
 
 
 def transfer_targets(case: DisputeCase) -> models.QuerySet[MediationOrganisation]:

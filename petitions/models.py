@@ -630,43 +630,6 @@ class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadl
 
 OFFICE, DEPARTMENT = "office", "department"
 
-WORKFLOW = Workflow(
-    [
-        Transition("assign", ["registered"], "routed", [OFFICE]),
-        Transition("redirect", ["registered"], "redirected", [OFFICE]),
-        Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
-        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
-        Transition("return", ["routed"], "registered", [DEPARTMENT]),
-        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
-        Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
-        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
-        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
-        Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
-        Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
-        Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
-        Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
-    ],
-    labels={
-        "assign": "route to a department",
-        "redirect": "redirect to another legal route",
-        "accept": "accept",
-        "decline": "decline",
-        "return": "return as wrongly routed",
-        "extend": "extend the reply time limit",
-        "reply": "reply",
-        "evaluate": "record the evaluation",
-        "request_review": "request a review",
-        "decide_review": "decide the review",
-        "decide_re_review": "decide the re-review",
-        "close": "close",
-        "link_repeat": "link as a repeat",
-    },
-)
-
-# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
-# target None and the handler's stage decides; ``_apply`` reads the target from here.
-REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
-
 ACTION_LABELS = {
     "register": _("register"),
     "assign": _("route to a department"),
@@ -683,6 +646,31 @@ ACTION_LABELS = {
     "close": _("close"),
     "link_repeat": _("link as a repeat"),
 }
+
+# The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
+# ("Cannot close: ..."), which must read in the reader's language.
+WORKFLOW = Workflow(
+    [
+        Transition("assign", ["registered"], "routed", [OFFICE]),
+        Transition("redirect", ["registered"], "redirected", [OFFICE]),
+        Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
+        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
+        Transition("return", ["routed"], "registered", [DEPARTMENT]),
+        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
+        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
+        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
+        Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
+        Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
+        Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
+        Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
+    ],
+    labels=ACTION_LABELS,
+)
+
+# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
+# target None and the handler's stage decides; ``_apply`` reads the target from here.
+REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
 
 
 def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:

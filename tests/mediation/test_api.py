@@ -313,6 +313,19 @@ def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
     assert response.status_code == 400
 
 
+def test_the_409_names_the_action_in_the_readers_language(med):
+    case = med.accepted()
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {"action": "close"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "无法执行“结案”：记录当前状态为“已受理”。"
+    assert DisputeCase.objects.get(pk=case.pk).status == "accepted"
+
+
 def test_filters_narrow_the_list(med):
     med.register()
     late = med.in_mediation(category="labour", origin="police", referral_reference="JQ-2026-1")

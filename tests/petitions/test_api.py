@@ -163,6 +163,19 @@ def test_an_illegal_step_is_409_naming_the_state_a_wrong_side_403_a_missing_fiel
     assert Petition.objects.get(pk=petition.pk).status == "routed"
 
 
+def test_the_409_names_the_action_in_the_readers_language(pet):
+    petition = pet.replied()
+    resp = api_client(pet.cast.petition_officer).post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == "无法执行“转送交办”：记录当前状态为“已答复”。"
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+
+
 def test_a_department_returning_an_item_gets_200_with_its_new_state_though_it_loses_access(pet):
     petition = pet.routed()
     client = api_client(pet.cast.department_user)

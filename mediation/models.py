@@ -591,6 +591,15 @@ class DisputeCase(models.Model):
                 raise ActionInvalid(
                     "agreement_effective_on", gettext("The agreement cannot take effect in the future.")
                 )
+            # The 30-day confirmation window runs from this date: it must be a real one, not a date
+            # before the dispute even reached the organisation.
+            received_on = timezone.localdate(self.received_at)
+            if effective < received_on:
+                raise ActionInvalid(
+                    "agreement_effective_on",
+                    gettext("The agreement cannot take effect before the case was received (%(d)s).")
+                    % {"d": received_on.isoformat()},
+                )
             if outcome == self.Outcome.SUCCESS_ORAL:
                 effective = timezone.localdate(now)
             self.agreement_facts = (agreement_facts or "").strip()
@@ -629,7 +638,21 @@ class DisputeCase(models.Model):
                 gettext("Cannot apply: judicial confirmation is already %(s)s.")
                 % {"s": self.get_judicial_status_display()}
             )
-        applied_on = applied_on or timezone.localdate(now)
+        today = timezone.localdate(now)
+        applied_on = applied_on or today
+        if isinstance(applied_on, str):
+            try:
+                applied_on = dt.date.fromisoformat(applied_on)
+            except ValueError:
+                raise ActionInvalid("applied_on", gettext("Enter a date as YYYY-MM-DD.")) from None
+        if applied_on > today:
+            raise ActionInvalid("applied_on", gettext("The application cannot be dated in the future."))
+        if self.agreement_effective_on and applied_on < self.agreement_effective_on:
+            raise ActionInvalid(
+                "applied_on",
+                gettext("The application cannot be dated before the agreement took effect (%(d)s).")
+                % {"d": self.agreement_effective_on.isoformat()},
+            )
         if self.confirmation_due and applied_on > self.confirmation_due:
             raise ActionInvalid(
                 "applied_on",

@@ -313,6 +313,31 @@ def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
     assert response.status_code == 400
 
 
+def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the_field(med):
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    conclude = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_terms": "赔偿500元",
+        "performance_method": "当场支付",
+    }
+    response = client.post(url, {**conclude, "agreement_effective_on": "2001-01-01"}, format="json")
+    assert response.status_code == 400 and "agreement_effective_on" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.confirmation_due is None
+    assert client.post(url, conclude, format="json").status_code == 200
+    response = client.post(url, {"action": "apply_confirmation", "applied_on": "2001-01-01"}, format="json")
+    assert response.status_code == 400 and "applied_on" in response.json()["errors"]
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = client.post(url, {"action": "apply_confirmation", "applied_on": tomorrow}, format="json")
+    assert response.status_code == 400 and "applied_on" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.judicial_status == "" and case.judicial_applied_on is None
+    assert not case.events.filter(action="apply_confirmation").exists()
+
+
 def test_the_409_names_the_action_in_the_readers_language(med):
     case = med.accepted()
     response = api_client(med.cast.mediator).post(

@@ -22,7 +22,7 @@ def _login(client, user):
 
 
 def _concluded(med):
-    case = med.in_mediation()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
     case.transition(
         action="conclude",
         actor=med.cast.mediator,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
@@ -349,6 +350,13 @@ def test_the_409_names_the_action_in_the_readers_language(med):
     assert response.status_code == 409
     assert response.json()["detail"] == "无法执行“结案”：记录当前状态为“已受理”。"
     assert DisputeCase.objects.get(pk=case.pk).status == "accepted"
+
+
+@pytest.mark.parametrize("value", [str(10**20), "1e30", "-1", "1.5"])
+def test_an_organisation_filter_out_of_range_is_400_naming_it(med, value):
+    # SQLite (the `make run` default) could not bind 10**20: an OverflowError, a 500.
+    response = api_client(med.cast.mediator).get(f"/api/v1/disputes/?organisation={value}")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["organisation"]
 
 
 def test_filters_narrow_the_list(med):

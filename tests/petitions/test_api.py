@@ -77,6 +77,15 @@ def test_an_officer_of_another_district_cannot_register_here(pet):
     assert not Petition.objects.exists()
 
 
+@pytest.mark.parametrize("value", [str(10**20), "1e30", "0", "1.5"])
+def test_a_department_filter_out_of_range_is_400_naming_it(client, pet, value):
+    # SQLite (the `make run` default) could not bind 10**20: an OverflowError, a 500.
+    resp = api_client(pet.cast.petition_officer).get(f"{LIST}?department={value}")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["department"]
+    client.force_login(pet.cast.petition_officer)
+    assert client.get(f"/petitions/?department={value}").status_code == 400
+
+
 def test_list_filters(pet):
     late = pet.register(category="labour")
     Petition.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))

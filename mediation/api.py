@@ -5,6 +5,7 @@ Parties' personal data is masked in every response except the reveal's."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -15,7 +16,14 @@ from governance.access import get_visible_or_404
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
-from mediation.models import DisputeCase, DisputeEvent, DisputeParty, DisputeSession, allowed_actions
+from mediation.models import (
+    DisputeCase,
+    DisputeEvent,
+    DisputeParty,
+    DisputeSession,
+    allowed_actions,
+    may_reveal,
+)
 
 
 class MaskedPartySerializer(serializers.Serializer):
@@ -198,7 +206,8 @@ class DisputeTransitionApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         services.dispute_transition(case=case, actor=request.user, action=action, note=v.pop("note", ""), **v)
-        case = selectors.dispute_get_for_user(request.user, code)
+        # The answer is the case just changed, not a re-read through the caller's scope: a mediator
+        # who transfers a case no longer sees it, and the committed transfer is no 404.
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)
 
 
@@ -289,6 +298,11 @@ class DisputePartyRevealApi(APIView):
     def post(self, request, code: str, party_id: int):
         case = selectors.dispute_get_for_user(request.user, code)
         party = get_visible_or_404(case.parties.all(), pk=party_id)
+        if not may_reveal(request.user, case):
+            # Before the input is read: a refused caller learns nothing from a 400 either.
+            raise PermissionDenied(
+                _("Only the assigned mediator and the organisation head may see parties' personal data.")
+            )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         revealed = services.party_reveal(

@@ -505,9 +505,15 @@ class DisputeCase(models.Model):
         if organisation in (None, ""):
             raise ActionInvalid("organisation", gettext("Choose the organisation to transfer to."))
         org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
-        org = MediationOrganisation.objects.filter(pk=org_id, is_active=True).first()
-        if org is None or org.pk == self.organisation_id:
+        if org_id == self.organisation_id:
             raise ActionInvalid("organisation", gettext("Choose another active organisation."))
+        # The same list the case page offers: not any organisation of the city.
+        org = transfer_targets(self).filter(pk=org_id).first()
+        if org is None:
+            raise ActionInvalid(
+                "organisation",
+                gettext("Transfer to an active organisation of the case's district or of the city."),
+            )
         data["from_organisation"] = self.organisation_id
         self.organisation, self.mediator = org, None
         self.accepted_at = self.due_at = None
@@ -585,6 +591,15 @@ class DisputeCase(models.Model):
                 raise ActionInvalid(
                     "agreement_effective_on", gettext("The agreement cannot take effect in the future.")
                 )
+            # The 30-day confirmation window runs from this date: it must be a real one, not a date
+            # before the dispute even reached the organisation.
+            received_on = timezone.localdate(self.received_at)
+            if effective < received_on:
+                raise ActionInvalid(
+                    "agreement_effective_on",
+                    gettext("The agreement cannot take effect before the case was received (%(d)s).")
+                    % {"d": received_on.isoformat()},
+                )
             if outcome == self.Outcome.SUCCESS_ORAL:
                 effective = timezone.localdate(now)
             self.agreement_facts = (agreement_facts or "").strip()
@@ -623,7 +638,21 @@ class DisputeCase(models.Model):
                 gettext("Cannot apply: judicial confirmation is already %(s)s.")
                 % {"s": self.get_judicial_status_display()}
             )
-        applied_on = applied_on or timezone.localdate(now)
+        today = timezone.localdate(now)
+        applied_on = applied_on or today
+        if isinstance(applied_on, str):
+            try:
+                applied_on = dt.date.fromisoformat(applied_on)
+            except ValueError:
+                raise ActionInvalid("applied_on", gettext("Enter a date as YYYY-MM-DD.")) from None
+        if applied_on > today:
+            raise ActionInvalid("applied_on", gettext("The application cannot be dated in the future."))
+        if self.agreement_effective_on and applied_on < self.agreement_effective_on:
+            raise ActionInvalid(
+                "applied_on",
+                gettext("The application cannot be dated before the agreement took effect (%(d)s).")
+                % {"d": self.agreement_effective_on.isoformat()},
+            )
         if self.confirmation_due and applied_on > self.confirmation_due:
             raise ActionInvalid(
                 "applied_on",
@@ -697,6 +726,26 @@ class DisputeCase(models.Model):
         changed.add("closed_at")
 
 
+ACTION_LABELS = {
+    "register": _("register"),
+    "update_party": _("update a party"),
+    "accept": _("accept"),
+    "decline": _("decline"),
+    "transfer": _("transfer"),
+    "start": _("start mediation"),
+    "record_session": _("record a session"),
+    "reassign": _("reassign"),
+    "extend": _("extend the time limit"),
+    "record_prevention": _("record escalation prevention"),
+    "conclude": _("conclude"),
+    "apply_confirmation": _("apply for judicial confirmation"),
+    "record_confirmation": _("record the court's decision"),
+    "follow_up": _("record a follow-up visit"),
+    "close": _("close"),
+}
+
+# The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
+# ("Cannot close: ..."), which must read in the reader's language.
 WORKFLOW = Workflow(
     [
         Transition("accept", ["registered"], "accepted", [Role.MEDIATOR]),
@@ -715,40 +764,23 @@ WORKFLOW = Workflow(
         Transition("follow_up", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("close", ["concluded"], "closed", [Role.MEDIATOR]),
     ],
-    labels={
-        "accept": "accept",
-        "decline": "decline",
-        "transfer": "transfer",
-        "start": "start mediation",
-        "record_session": "record a session",
-        "reassign": "reassign",
-        "extend": "extend the time limit",
-        "record_prevention": "record escalation prevention",
-        "conclude": "conclude",
-        "apply_confirmation": "apply for judicial confirmation",
-        "record_confirmation": "record the court's decision",
-        "follow_up": "record a follow-up visit",
-        "close": "close",
-    },
+    labels=ACTION_LABELS,
 )
 
-ACTION_LABELS = {
-    "register": _("register"),
-    "update_party": _("update a party"),
-    "accept": _("accept"),
-    "decline": _("decline"),
-    "transfer": _("transfer"),
-    "start": _("start mediation"),
-    "record_session": _("record a session"),
-    "reassign": _("reassign"),
-    "extend": _("extend the time limit"),
-    "record_prevention": _("record escalation prevention"),
-    "conclude": _("conclude"),
-    "apply_confirmation": _("apply for judicial confirmation"),
-    "record_confirmation": _("record the court's decision"),
-    "follow_up": _("record a follow-up visit"),
-    "close": _("close"),
-}
+
+def transfer_targets(case: DisputeCase) -> models.QuerySet[MediationOrganisation]:
+    """Organisations the case may be transferred to: the active ones of the case's district and the
+    city-wide ones. Transfers cross committees and centres, not the whole city's ~2,000 bodies, and
+    never into another district (whose staff could not then read the case)."""
+    district_path = "/".join(case.area.path.split("/")[:2]) + "/"
+    return (
+        MediationOrganisation.objects.filter(is_active=True)
+        .filter(Q(area__path__startswith=district_path) | Q(area__level="city"))
+        .exclude(pk=case.organisation_id)
+        .select_related("area")
+        .order_by("area__code", "name")
+    )
+
 
 # Actions open to any member of the case's organisation (intake); the rest need the assigned
 # mediator or the organisation head; reassignment only the head.

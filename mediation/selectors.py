@@ -22,6 +22,9 @@ from mediation.models import (
     head_organisation_ids,
     member_organisation_ids,
 )
+from mediation.models import (
+    transfer_targets as case_transfer_targets,
+)
 
 ACTING_ROLES = {Role.MEDIATOR, Role.ADMIN}
 
@@ -118,13 +121,5 @@ def active_categories() -> QuerySet[DisputeCategory]:
 
 
 def transfer_targets(case: DisputeCase) -> QuerySet[MediationOrganisation]:
-    # Organisations of the case's district (and city-wide ones): transfers cross committees and
-    # centres, not the whole city's list of ~2,000 bodies.
-    district_path = "/".join(case.area.path.split("/")[:2]) + "/"
-    return (
-        MediationOrganisation.objects.filter(is_active=True)
-        .filter(Q(area__path__startswith=district_path) | Q(area__level="city"))
-        .exclude(pk=case.organisation_id)
-        .select_related("area")
-        .order_by("area__code", "name")
-    )
+    """Where the case may be transferred (the page's choices; the transition accepts only these)."""
+    return case_transfer_targets(case)

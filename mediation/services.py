@@ -62,18 +62,23 @@ def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation |
     if area is None or area.level not in (Area.Level.GRID, Area.Level.COMMUNITY):
         raise ValidationError({"area": [_("Unknown grid or community %(a)s.") % {"a": value}]})
     # A mediator registers for their organisation, which may serve a wider area than their own
-    # membership (a district centre), so the organisation's area counts as scope too.
-    in_scope = area_in_scope(actor, area, REGISTER_ROLES) or (
-        organisation is not None and area.path.startswith(organisation.area.path)
+    # membership (a district centre), so the organisation's area counts as scope too, but only for
+    # its members: naming someone else's organisation must not widen anyone's reach.
+    member_reach = (
+        organisation is not None
+        and organisation.pk in member_organisation_ids(actor)
+        and area.path.startswith(organisation.area.path)
     )
-    if not in_scope:
+    if not (member_reach or area_in_scope(actor, area, REGISTER_ROLES)):
         raise ValidationError({"area": [_("This place is outside your area.")]})
     return area
 
 
 def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
     """The organisation that receives the case. A mediator registers for their own organisation (the
-    only one, or the one named); a handler may name any active organisation or leave it open."""
+    only one, or the one named); a handler refers to an organisation in their area or one serving
+    the place (checked with the area in ``_check_referral``). A mediator without an organisation has
+    none to register for."""
     mine = member_organisation_ids(actor)
     if value in (None, ""):
         if len(mine) == 1:
@@ -90,14 +95,18 @@ def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
     )
     if org is None:
         raise ValidationError({"organisation": [_("Unknown organisation %(o)s.") % {"o": value}]})
-    if (
-        mine
-        and org.pk not in mine
-        and not actor.has_role(Role.HANDLER, Role.ADMIN)
-        and not actor.is_superuser
-    ):
+    if org.pk not in mine and not actor.has_role(Role.HANDLER, Role.ADMIN) and not actor.is_superuser:
         raise ValidationError({"organisation": [_("A mediator registers cases for their own organisation.")]})
     return org
+
+
+def _check_referral(org: MediationOrganisation, area: Area, actor: User) -> None:
+    """A referral from outside the organisation goes to one in the referrer's area or to one whose
+    area contains the place (the street or district centre above it): never to another district's."""
+    if actor.is_superuser or org.pk in member_organisation_ids(actor):
+        return
+    if not (area.path.startswith(org.area.path) or area_in_scope(actor, org.area, REGISTER_ROLES)):
+        raise ValidationError({"organisation": [_("This organisation is outside your area.")]})
 
 
 def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[str, list[str]]]:
@@ -180,10 +189,16 @@ def dispute_register(
         category_obj = _resolve_category(category)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    area_obj = None
     try:
         area_obj = _resolve_area(area, actor, org)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if org is not None and area_obj is not None:
+        try:
+            _check_referral(org, area_obj, actor)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if origin not in DisputeCase.Origin.values:
         errors["source"] = [
             _("Unknown source %(s)s; expected one of: %(all)s")

@@ -220,35 +220,49 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def case_act(request: HttpRequest, code: str) -> HttpResponse:
-    """One workflow step from the case page."""
+    """One workflow step from the case page. A refused step re-renders the page with the reason and
+    the status the API would give (400 invalid input, 403 forbidden, 409 not from this state:
+    DESIGN.md section 5); nothing is saved."""
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
+    error, status = None, 400
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
-        return redirect("mediation-case", code=case.code)
-    try:
-        event = services.dispute_transition(
-            case=case,
-            actor=request.user,
-            action=form.cleaned_data["action"],
-            note=form.cleaned_data.get("note", ""),
-            **form.action_fields(),
-        )
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-    except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
     else:
-        messages.success(
-            request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
-        )
-        if event.action == "conclude" and case.is_success and case.confirmation_due:
-            messages.info(
-                request,
-                _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
-                % {"date": case.confirmation_due.isoformat()},
+        try:
+            event = services.dispute_transition(
+                case=case,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data.get("note", ""),
+                **form.action_fields(),
             )
-    return redirect("mediation-case", code=case.code)
+        except WorkflowError as exc:
+            error, status = exc.message, exc.status_code
+            if getattr(exc, "field", None):
+                error = f"{exc.field}: {exc.message}"
+        except ValidationError as exc:
+            error = _errors_text(exc)
+        else:
+            messages.success(
+                request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
+            )
+            if event.action == "conclude" and case.is_success and case.confirmation_due:
+                messages.info(
+                    request,
+                    _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
+                    % {"date": case.confirmation_due.isoformat()},
+                )
+            if not DisputeCase.objects.visible_to(request.user).filter(pk=case.pk).exists():
+                # E.g. a mediator transferred it: the case page would now be a 404.
+                messages.info(request, _("You no longer have access to %(code)s.") % {"code": case.code})
+                return redirect("mediation-cases")
+            return redirect("mediation-case", code=case.code)
+    # Re-read: the refused step changed nothing, and the page shows the case as it is.
+    case = selectors.dispute_get_for_user(request.user, code)
+    context = _case_context(request, case)
+    context["action_error"] = error
+    return render(request, "mediation/case.html", context, status=status)
 
 
 @login_required
@@ -276,9 +290,16 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
-    """Reveal one party's details (HTMX swaps the row); every reveal is logged with its reason."""
+    """Reveal one party's details (HTMX swaps the row); every reveal is logged with its reason.
+
+    Who may reveal is decided before the form is read: anyone else gets 403 with nothing rendered
+    and nothing logged."""
     case = selectors.dispute_get_for_user(request.user, code)
     party = get_visible_or_404(case.parties.all(), pk=party_id)
+    if not may_reveal(request.user, case):
+        raise PermissionDenied(
+            _("Only the assigned mediator and the organisation head may see parties' personal data.")
+        )
     form = RevealForm(request.POST)
     error = None
     revealed = None
@@ -295,7 +316,14 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
             )
         except ValidationError as exc:
             error = _errors_text(exc)
-    context = {"case": case, "party": party, "revealed": revealed, "reveal_error": error, "can_reveal": True}
+    context = {
+        "case": case,
+        "party": party,
+        "revealed": revealed,
+        "reveal_error": error,
+        "can_reveal": may_reveal(request.user, case),
+        "party_roles": DisputeParty.PartyRole.choices,
+    }
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the row carries its own error message.
         return render(request, "mediation/_party.html", context)

@@ -6,6 +6,8 @@ get no petitioner details at all, only how many there are."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -15,7 +17,7 @@ from governance.access import get_visible_or_404
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
-from petitions.models import WORKFLOW, Category, Petition, allowed_actions, sees_masked_only
+from petitions.models import WORKFLOW, Category, Petition, allowed_actions, may_reveal, sees_masked_only
 
 
 class MaskedPetitionerSerializer(serializers.Serializer):
@@ -219,7 +221,8 @@ class PetitionTransitionApi(APIView):
         services.petition_transition(
             petition=petition, actor=request.user, action=action, note=v.pop("note", ""), **v
         )
-        petition = selectors.petition_get_for_user(request.user, code)
+        # The answer is the petition just changed, not a re-read through the caller's scope: a
+        # department that returns an item no longer sees it, and the committed return is no 404.
         return Response(PetitionDetailSerializer(petition, context={"request": request}).data)
 
 
@@ -247,6 +250,9 @@ class PetitionerRevealApi(APIView):
     def post(self, request, code: str, petitioner_id: int):
         petition = selectors.petition_get_for_user(request.user, code)
         person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
+        if not may_reveal(request.user, petition):
+            # Before the input is read: a refused caller learns nothing from a 400 either.
+            raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         revealed = services.petitioner_reveal(

@@ -311,6 +311,20 @@ class Petition(models.Model):
         seconds = (self.due_at - timezone.now()).total_seconds()
         return int(seconds // 86400)
 
+    def closed_for_good_original(self) -> Petition | None:
+        """The earlier petition this one repeats (directly or along the chain of repeats) whose
+        re-review closed it for good, if any: the same facts and reasons are not accepted again
+        (信访工作条例 art. 35), so this one cannot be accepted. Chains are short (one query a link;
+        ``with_relations`` loads the first)."""
+        seen: set[int] = set()
+        earlier = self.repeat_of if self.repeat_of_id else None
+        while earlier is not None and earlier.pk not in seen:
+            if earlier.closed_for_good:
+                return earlier
+            seen.add(earlier.pk)
+            earlier = earlier.repeat_of if earlier.repeat_of_id else None
+        return None
+
     @property
     def review_stage(self) -> str:
         """Which review a request now would start: 'review', 're_review' or ''."""
@@ -418,6 +432,16 @@ class Petition(models.Model):
         data.update(route=route, on_time=now <= self.route_due_at)
 
     def _do_accept(self, *, now, actor, note, changed, data, **_):
+        original = self.closed_for_good_original()
+        if original is not None:
+            # The department declines it instead (not accepted, reason in the note).
+            raise TransitionNotAllowed(
+                gettext(
+                    "Cannot accept: this petition repeats %(code)s, closed for good after its "
+                    "re-review; the same facts and reasons are not accepted again. Decline it."
+                )
+                % {"code": original.code}
+            )
         self._set(changed, accepted_at=now, reply_due_at=deadlines.reply_due(now))
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
@@ -606,43 +630,6 @@ class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadl
 
 OFFICE, DEPARTMENT = "office", "department"
 
-WORKFLOW = Workflow(
-    [
-        Transition("assign", ["registered"], "routed", [OFFICE]),
-        Transition("redirect", ["registered"], "redirected", [OFFICE]),
-        Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
-        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
-        Transition("return", ["routed"], "registered", [DEPARTMENT]),
-        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
-        Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
-        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
-        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
-        Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
-        Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
-        Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
-        Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
-    ],
-    labels={
-        "assign": "route to a department",
-        "redirect": "redirect to another legal route",
-        "accept": "accept",
-        "decline": "decline",
-        "return": "return as wrongly routed",
-        "extend": "extend the reply time limit",
-        "reply": "reply",
-        "evaluate": "record the evaluation",
-        "request_review": "request a review",
-        "decide_review": "decide the review",
-        "decide_re_review": "decide the re-review",
-        "close": "close",
-        "link_repeat": "link as a repeat",
-    },
-)
-
-# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
-# target None and the handler's stage decides; ``_apply`` reads the target from here.
-REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
-
 ACTION_LABELS = {
     "register": _("register"),
     "assign": _("route to a department"),
@@ -659,6 +646,31 @@ ACTION_LABELS = {
     "close": _("close"),
     "link_repeat": _("link as a repeat"),
 }
+
+# The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
+# ("Cannot close: ..."), which must read in the reader's language.
+WORKFLOW = Workflow(
+    [
+        Transition("assign", ["registered"], "routed", [OFFICE]),
+        Transition("redirect", ["registered"], "redirected", [OFFICE]),
+        Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
+        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
+        Transition("return", ["routed"], "registered", [DEPARTMENT]),
+        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
+        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
+        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
+        Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
+        Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
+        Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
+        Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
+    ],
+    labels=ACTION_LABELS,
+)
+
+# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
+# target None and the handler's stage decides; ``_apply`` reads the target from here.
+REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
 
 
 def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
@@ -682,6 +694,8 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         if t.action == "extend" and petition.extended_days:
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
+            continue
+        if t.action == "accept" and petition.closed_for_good_original() is not None:
             continue
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue

@@ -94,7 +94,9 @@ def likely_repeats(
     exclude_pk: int | None = None,
 ) -> QuerySet[Petition]:
     """Earlier petitions by the same person (ID or phone hash) about the same category and area that
-    are still open or closed recently: shown to the officer as likely repeats to confirm and link.
+    are still open, closed recently, or closed for good after re-review (however long ago: the same
+    facts and reasons are never accepted again, so the link must stay possible): shown to the
+    officer as likely repeats to confirm and link.
 
     Served by the partial hash indexes on Petitioner and petition_area_category."""
     id_hashes = [h for h in id_hashes if h]
@@ -109,7 +111,7 @@ def likely_repeats(
     recent = (now or timezone.now()) - dt.timedelta(days=REPEAT_RECENT_DAYS)
     qs = (
         Petition.objects.filter(person, category=category, area=area)
-        .filter(Q(status__in=Petition.OPEN_STATUSES) | Q(closed_at__gte=recent))
+        .filter(Q(status__in=Petition.OPEN_STATUSES) | Q(closed_at__gte=recent) | Q(closed_for_good=True))
         .select_related("area")
         .distinct()
         .order_by("-received_at")

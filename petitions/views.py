@@ -185,6 +185,9 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "evaluations": Petition.Evaluation.choices,
         "decisions": Petition.Decision.choices,
         "repeats": list(petition.repeats.only("code", "received_at")),
+        "closed_for_good_original": petition.closed_for_good_original()
+        if petition.repeat_of_id and petition.is_open
+        else None,
     }
 
 
@@ -225,6 +228,10 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
                 request,
                 _("%(code)s: %(action)s done.") % {"code": petition.code, "action": event.action_label},
             )
+            if not Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
+                # E.g. a department returned it: the petition page would now be a 404.
+                messages.info(request, _("You no longer have access to %(code)s.") % {"code": petition.code})
+                return redirect("petitions-registry")
             return redirect("petitions-detail", code=petition.code)
     petition = selectors.petition_get_for_user(request.user, code)
     context = _detail_context(request, petition)
@@ -235,9 +242,14 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
-    """Reveal one petitioner to an officer handling the item (HTMX swaps the row); logged."""
+    """Reveal one petitioner to an officer handling the item (HTMX swaps the row); logged.
+
+    Who may reveal is decided before the form is read: anyone else (the unit complained about above
+    all) gets 403 with nothing rendered, not even the masked row, and nothing logged."""
     petition = selectors.petition_get_for_user(request.user, code)
     person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
+    if not may_reveal(request.user, petition):
+        raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
     form = RevealForm(request.POST)
     error, revealed = None, None
     if not form.is_valid():
@@ -258,7 +270,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
         "person": person,
         "revealed": revealed,
         "reveal_error": error,
-        "can_reveal": True,
+        "can_reveal": may_reveal(request.user, petition),
         "fields": PERSON_FIELDS,
     }
     if request.headers.get("HX-Request"):

@@ -22,7 +22,7 @@ def _login(client, user):
 
 
 def _concluded(med):
-    case = med.in_mediation()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
     case.transition(
         action="conclude",
         actor=med.cast.mediator,
@@ -80,6 +80,21 @@ def test_reveal_from_the_page_needs_a_reason_and_is_logged(client, med):
     assert client.post(url, {"reason": "看看"}).status_code == 403
 
 
+def test_reveal_is_refused_before_the_reason_is_read(client, med):
+    # District staff and mediators not assigned get 403 whatever they send: no row, no Reveal form.
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    for user in (med.cast.street_handler, med.mediator_x2):
+        _login(client, user)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.post(url, {"reason": ""}, **headers)
+            assert response.status_code == 403
+            body = response.content.decode()
+            assert party.masked_name not in body and 'name="reason"' not in body
+    assert not PersonalDataAccess.objects.exists()
+
+
 def test_recording_a_session_from_the_page(client, med):
     case = med.accepted()
     _login(client, med.cast.mediator)
@@ -109,9 +124,8 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
             "agreement_terms": "",
             "performance_method": "现金",
         },
-        follow=True,
     )
-    assert "Write down the terms" in response.content.decode()
+    assert response.status_code == 400 and "Write down the terms" in response.content.decode()
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
     response = client.post(
         f"/mediation/cases/{case.code}/act/",
@@ -125,6 +139,40 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
     )
     assert DisputeCase.objects.get(pk=case.pk).outcome == "success_written"
     assert "Judicial confirmation" in response.content.decode()
+
+
+def test_a_transfer_from_the_page_goes_to_the_case_list_with_a_message_not_to_a_404(client, med):
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert med.org_y.name in html and med.org_b.name not in html  # the choices offered
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "transfer", "organisation": med.org_y.pk, "note": "属园丁社区管辖"},
+    )
+    assert response.status_code == 302 and response.url == "/mediation/cases/"
+    page = client.get(response.url)
+    assert page.status_code == 200 and f"You no longer have access to {case.code}." in page.content.decode()
+    case.refresh_from_db()
+    assert case.organisation == med.org_y
+
+
+def test_the_case_page_refuses_with_the_status_the_api_gives_and_changes_nothing(client, med):
+    case = med.accepted()
+    url = f"/mediation/cases/{case.code}/act/"
+    _login(client, med.cast.mediator)
+    response = client.post(url, {"action": "close"})  # not from "accepted"
+    assert response.status_code == 409
+    assert 'id="action-error"' in response.content.decode() and "Cannot close" in response.content.decode()
+    response = client.post(url, {"action": "extend"})  # no consent
+    assert response.status_code == 400 and "consent" in response.content.decode()
+    response = client.post(url, {"action": ""})
+    assert response.status_code == 400
+    response = _login(client, med.mediator_x2).post(url, {"action": "start"})  # not the assigned mediator
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "accepted" and not case.extended
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept"]
 
 
 def test_read_only_staff_get_403_on_actions(client, med):

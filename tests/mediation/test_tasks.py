@@ -13,7 +13,7 @@ from mediation.models import DisputeCase
 
 
 def _successful(med, *, effective_days_ago: int) -> DisputeCase:
-    case = med.in_mediation()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=effective_days_ago + 5))
     case.transition(
         action="conclude",
         actor=case.mediator,

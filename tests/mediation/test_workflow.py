@@ -174,7 +174,7 @@ def test_conclude_without_outcome_or_terms_is_refused_and_nothing_changes(med):
 
 
 def test_a_written_agreement_opens_the_30_day_confirmation_window(med):
-    case = med.in_mediation()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=10))
     effective = timezone.localdate() - dt.timedelta(days=2)
     case.transition(
         action="conclude",
@@ -199,7 +199,7 @@ def test_an_oral_agreement_takes_effect_the_same_day(med):
 
 
 def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med):
-    case = med.in_mediation()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
     case.transition(
         action="conclude",
         actor=med.cast.mediator,
@@ -220,6 +220,69 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
     case.transition(action="follow_up", actor=med.cast.mediator, performance="partly", note="已付一半")
     case.transition(action="close", actor=med.cast.mediator)
     assert (case.status, case.judicial_status, case.follow_up) == ("closed", "confirmed", "partly")
+
+
+def test_the_agreement_takes_effect_between_receipt_and_today(med):
+    received = timezone.now() - dt.timedelta(days=10)
+    case = med.in_mediation(received_at=received)
+    written = {"outcome": "success_written", "agreement_terms": "赔偿", "performance_method": "现金"}
+    received_on = timezone.localdate(received)
+    for effective in (
+        received_on - dt.timedelta(days=1),
+        "2001-01-01",
+        timezone.localdate() + dt.timedelta(days=1),
+    ):
+        with pytest.raises(ActionInvalid) as exc:
+            case.transition(
+                action="conclude", actor=med.cast.mediator, agreement_effective_on=effective, **written
+            )
+        assert exc.value.field == "agreement_effective_on"
+        case.refresh_from_db()
+        assert case.status == "in_mediation" and case.agreement_effective_on is None
+    assert not case.events.filter(action="conclude").exists()
+    case.transition(action="conclude", actor=med.cast.mediator, agreement_effective_on=received_on, **written)
+    assert case.confirmation_due == received_on + dt.timedelta(days=30)
+
+
+def test_the_court_application_is_dated_between_the_agreement_and_today(med):
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=10))
+    effective = timezone.localdate() - dt.timedelta(days=5)
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_terms="赔偿",
+        performance_method="现金",
+        agreement_effective_on=effective,
+    )
+    for applied_on in (
+        effective - dt.timedelta(days=1),
+        timezone.localdate() + dt.timedelta(days=1),
+        "2001-01-01",
+    ):
+        with pytest.raises(ActionInvalid) as exc:
+            case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=applied_on)
+        assert exc.value.field == "applied_on"
+        case.refresh_from_db()
+        assert case.judicial_status == "" and case.judicial_applied_on is None
+    assert not case.events.filter(action="apply_confirmation").exists()
+    case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=effective)
+    assert (case.judicial_status, case.judicial_applied_on) == ("applied", effective)
+
+
+def test_an_application_once_the_window_has_closed_is_refused(med):
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_terms="赔偿",
+        performance_method="现金",
+        agreement_effective_on=timezone.localdate() - dt.timedelta(days=31),
+    )
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="apply_confirmation", actor=med.cast.mediator)
+    assert exc.value.field == "applied_on" and "30-day window" in exc.value.message
 
 
 def test_judicial_confirmation_and_follow_up_need_a_successful_outcome(med):

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess
-from petitions.models import Petition, Petitioner
+from petitions.models import Petition, Petitioner, PetitionEvent
 from tests.base import api_client
 from tests.petitions.conftest import ID_1, petitioners
 
@@ -75,6 +75,15 @@ def test_an_officer_of_another_district_cannot_register_here(pet):
     resp = api_client(pet.cast.outsider).post(LIST, payload(pet.cast), format="json")
     assert resp.status_code == 403
     assert not Petition.objects.exists()
+
+
+@pytest.mark.parametrize("value", [str(10**20), "1e30", "0", "1.5"])
+def test_a_department_filter_out_of_range_is_400_naming_it(client, pet, value):
+    # SQLite (the `make run` default) could not bind 10**20: an OverflowError, a 500.
+    resp = api_client(pet.cast.petition_officer).get(f"{LIST}?department={value}")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["department"]
+    client.force_login(pet.cast.petition_officer)
+    assert client.get(f"/petitions/?department={value}").status_code == 400
 
 
 def test_list_filters(pet):
@@ -163,6 +172,71 @@ def test_an_illegal_step_is_409_naming_the_state_a_wrong_side_403_a_missing_fiel
     assert Petition.objects.get(pk=petition.pk).status == "routed"
 
 
+def test_the_409_names_the_action_in_the_readers_language(pet):
+    petition = pet.replied()
+    resp = api_client(pet.cast.petition_officer).post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == "无法执行“转送交办”：记录当前状态为“已答复”。"
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+
+
+def test_a_department_returning_an_item_gets_200_with_its_new_state_though_it_loses_access(pet):
+    petition = pet.routed()
+    client = api_client(pet.cast.department_user)
+    resp = client.post(
+        f"{LIST}{petition.code}/transition/", {"action": "return", "note": "不属本单位职责"}, format="json"
+    )
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["code"], body["status"], body["department"], body["actions"]) == (
+        petition.code,
+        "registered",
+        None,
+        [],
+    )
+    assert [e["action"] for e in body["events"]] == ["register", "assign", "return"]
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+    assert PetitionEvent.objects.filter(petition=petition, action="return").count() == 1
+    # From now on the department reads it no more.
+    assert client.get(f"{LIST}{petition.code}/").status_code == 404
+
+
+def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_nothing(pet):
+    officer, department = api_client(pet.cast.petition_officer), api_client(pet.cast.department_user)
+    original = pet.replied()
+    for body in (
+        {"action": "request_review"},
+        {"action": "decide_review", "decision": "upheld", "note": "维持"},
+        {"action": "request_review"},
+        {"action": "decide_re_review", "decision": "upheld", "note": "维持"},
+    ):
+        assert officer.post(f"{LIST}{original.code}/transition/", body, format="json").status_code == 200
+    resp = officer.post(LIST, payload(pet.cast, category="urban", area=pet.cast.grid_a.code,
+                                      petitioners=petitioners(1), persons_count=1,
+                                      repeat_of=original.code), format="json")  # fmt: skip
+    assert resp.status_code == 201 and resp.json()["repeat_of"] == original.code
+    code = resp.json()["code"]
+    body = {"action": "assign", "department": pet.cast.police.pk}
+    assert officer.post(f"{LIST}{code}/transition/", body, format="json").status_code == 200
+    assert "accept" not in department.get(f"{LIST}{code}/").json()["actions"]
+    resp = department.post(f"{LIST}{code}/transition/", {"action": "accept", "note": "受理"}, format="json")
+    assert resp.status_code == 409
+    assert original.code in resp.json()["detail"] and "not accepted again" in resp.json()["detail"]
+    petition = Petition.objects.get(code=code)
+    assert petition.status == "routed" and petition.reply_due_at is None
+    assert not PetitionEvent.objects.filter(petition=petition, action="accept").exists()
+    resp = department.post(
+        f"{LIST}{code}/transition/", {"action": "decline", "note": "复核后不再受理"}, format="json"
+    )
+    assert resp.status_code == 200 and resp.json()["status"] == "declined"
+
+
 def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
     petition = pet.register(complained=True)
     resp = api_client(pet.urban_user).get(f"{LIST}{petition.code}/")
@@ -174,10 +248,11 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
     for secret in ("王", "1381234", "138*", "11010519", "春晖路"):
         assert secret not in text, secret
     person = petition.petitioners.get()
-    resp = api_client(pet.urban_user).post(
-        f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"}, format="json"
-    )
-    assert resp.status_code == 403
+    for reason in ("核实", ""):  # refused before the input is read: no 400 for a missing reason
+        resp = api_client(pet.urban_user).post(
+            f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": reason}, format="json"
+        )
+        assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 

@@ -59,6 +59,35 @@ def test_bad_intake_input_is_400_with_the_field_named_and_nothing_saved(client, 
     assert not Petition.objects.exists()
 
 
+def _close_for_good(petition, officer):
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+
+
+def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(client, pet):
+    original = pet.replied(area=pet.cast.community_a1a)
+    _close_for_good(original, pet.cast.petition_officer)
+    client.force_login(pet.cast.petition_officer)
+    warning = client.post("/petitions/new/repeats/", intake_data(pet.cast), HTTP_HX_REQUEST="true")
+    assert original.code in warning.content.decode()
+    assert "closed for good after its re-review" in warning.content.decode()
+    resp = client.post("/petitions/new/", intake_data(pet.cast, repeat_of=original.code))
+    repeat = Petition.objects.get(repeat_of=original)
+    assert resp.status_code == 302
+    assert 'id="repeat-final"' in client.get(resp.url).content.decode()
+    repeat.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    client.force_login(pet.cast.department_user)
+    html = client.get(f"/petitions/{repeat.code}/").content.decode()
+    assert 'id="repeat-final"' in html and original.code in html
+    assert 'id="action-accept"' not in html and 'id="action-decline"' in html
+    resp = client.post(f"/petitions/{repeat.code}/act/", {"action": "accept"})
+    assert resp.status_code == 409 and "not accepted again" in resp.content.decode()
+    repeat.refresh_from_db()
+    assert repeat.status == "routed"
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403
@@ -118,6 +147,18 @@ def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client
     assert resp.status_code == 409
 
 
+def test_returning_from_the_page_goes_to_the_registry_with_a_message_not_to_a_404(client, pet):
+    petition = pet.routed()
+    client.force_login(pet.cast.department_user)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "return", "note": "不属本单位职责"})
+    assert resp.status_code == 302 and resp.url == "/petitions/"
+    page = client.get(resp.url)
+    assert page.status_code == 200
+    assert f"You no longer have access to {petition.code}." in page.content.decode()
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+
+
 def test_the_department_inbox_lists_items_routed_to_it(client, pet):
     routed = pet.routed()
     waiting = pet.register()
@@ -136,6 +177,24 @@ def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
     person = petition.petitioners.get()
     resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"})
     assert resp.status_code == 403
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_complained_unit_gets_403_and_no_masked_row_even_with_an_empty_reason(client, pet):
+    # The permission is checked before the reason: an invalid form used to render the masked row
+    # (name, ID, phone, address) with a Reveal form to the unit complained about.
+    petition = pet.register(complained=True)
+    person = petition.petitioners.get()
+    client.force_login(pet.urban_user)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        for reason in ("", "核实"):
+            resp = client.post(url, {"reason": reason}, **headers)
+            assert resp.status_code == 403
+            body = resp.content.decode()
+            for shown in (person.masked_name, person.masked_id_number, person.masked_phone):
+                assert shown not in body
+            assert person.masked_address not in body and 'name="reason"' not in body
     assert not PersonalDataAccess.objects.exists()
 
 

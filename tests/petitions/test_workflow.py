@@ -12,7 +12,7 @@ from django.utils import timezone
 from governance.models import Holiday, PersonalDataAccess, SequenceCounter
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
-from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, deadlines
+from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
 from tests.petitions.conftest import ID_2, petitioners
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -136,6 +136,50 @@ def test_review_then_re_review_then_closed_for_good(pet):
         "register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review",
         "request_review", "decide_re_review",
     ]  # fmt: skip
+
+
+def _closed_for_good(pet, **kw):
+    officer = pet.cast.petition_officer
+    petition = pet.replied(**kw)
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+    assert petition.closed_for_good
+    return petition
+
+
+def test_a_repeat_of_a_petition_closed_for_good_is_never_accepted_but_can_be_declined(pet):
+    original = _closed_for_good(pet)
+    # Linked at registration, or later by the office, or along a chain of repeats: all refused.
+    linked = pet.routed(repeat_of=original.code)
+    later = pet.routed()
+    later.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=original.code)
+    chained = pet.routed(repeat_of=linked.code)
+    for petition in (linked, later, chained):
+        assert "accept" not in allowed_actions(pet.cast.department_user, petition)
+        with pytest.raises(TransitionNotAllowed) as exc:
+            petition.transition(action="accept", actor=pet.cast.department_user, note="受理")
+        assert original.code in exc.value.message and "not accepted again" in exc.value.message
+        petition.refresh_from_db()
+        assert petition.status == "routed" and petition.accepted_at is None
+        assert not petition.events.filter(action="accept").exists()
+    linked.transition(action="decline", actor=pet.cast.department_user, note="同一事实和理由，复核后不再受理")
+    assert linked.status == "declined"
+    # The office may still send one to another legal route before routing it.
+    fresh = pet.register(repeat_of=original.code)
+    fresh.transition(action="redirect", actor=pet.cast.petition_officer, route="litigation")
+    assert fresh.status == "redirected"
+
+
+def test_a_petition_closed_for_good_long_ago_is_still_a_likely_repeat(pet):
+    original = _closed_for_good(pet)
+    Petition.objects.filter(pk=original.pk).update(closed_at=timezone.now() - dt.timedelta(days=400))
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    found = services.likely_repeats(
+        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[]
+    )
+    assert list(found) == [original]
 
 
 def test_a_wrongly_routed_item_goes_back_within_five_working_days_only(pet):

@@ -239,6 +239,8 @@ class Incident(models.Model):
             return periods.add_working_hours(start, float(c.dispatch_hours))
         if status in (self.Status.DISPATCHED, self.Status.HANDLING):
             # Handling limits are calendar hours (24 h / 3 days / 7 days): departments work around the clock.
+            # Counted from dispatch, or from a failed verification sending the item back to handling; the
+            # ``handle`` action keeps the dispatch deadline (see ``_apply``).
             return start + dt.timedelta(hours=c.handle_hours)
         if status in (self.Status.FED_BACK, self.Status.VERIFIED):
             return periods.add_working_hours(start, float(c.verify_hours))
@@ -344,7 +346,16 @@ class Incident(models.Model):
             changed |= {"evaluation", "evaluation_note"}
 
         self.status = target
-        self.due_at = self.step_due(target, now)
+        if action == "handle":
+            # Handle + feedback is one step whose deadline was set at dispatch (24/72/168 h from dispatch,
+            # docs/incidents.md): starting to handle neither moves that deadline (a fresh one would let a
+            # department double its time) nor completes the step, so this event has no deadline of its own
+            # and the feedback event is marked against the dispatch deadline. Only dispatch and a failed
+            # verification (back to handling) set a new one.
+            changed.discard("due_at")
+            step_due = None
+        else:
+            self.due_at = self.step_due(target, now)
         self.save(update_fields=sorted(changed))
         return IncidentEvent.objects.create(
             incident=self,

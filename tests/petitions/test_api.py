@@ -193,6 +193,15 @@ def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     assert PersonalDataAccess.objects.get().reason == "回访核实"
 
 
+def test_a_repeat_is_still_found_after_the_encryption_key_is_rotated(pet, settings):
+    settings.FIELD_ENCRYPTION_KEY = "the-original-key"
+    first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
+    settings.FIELD_ENCRYPTION_KEY = "a-new-key,the-original-key"  # rotation: prepend the new key
+    second = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    assert client.get(f"{LIST}{second.code}/").json()["likely_repeats"] == [first.code]
+
+
 def test_the_detail_lists_likely_repeats_for_the_office_and_links_one(pet):
     first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
     second = pet.register()

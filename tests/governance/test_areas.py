@@ -88,3 +88,58 @@ def test_centroid_lies_inside_the_boundary(cast):
 def test_make_area_refuses_a_district_with_a_foreign_prefix(cast):
     with pytest.raises(ValidationError):
         make_area("350102000000", "外省区", "district", cast.city, (117, 31, 117.1, 31.1))
+
+
+def _admin_form_data(client, area: Area) -> dict:
+    import json
+
+    form = client.get(f"/admin/governance/area/{area.pk}/change/").context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data["boundary"] = json.dumps(area.boundary)
+    return data
+
+
+def test_the_admin_fixes_the_code_and_parent_of_an_area_with_sub_areas(cast):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(cast.admin)
+    community = cast.community_a1b  # has grid C
+    fields = client.get(f"/admin/governance/area/{community.pk}/change/").context["adminform"].form.fields
+    assert "code" not in fields and "parent" not in fields and "name" in fields
+    data = {**_admin_form_data(client, community), "code": "340102001003", "name": "园丁社区（新）"}
+    response = client.post(f"/admin/governance/area/{community.pk}/change/", data)
+    assert response.status_code == 302
+    community.refresh_from_db()
+    cast.grid_c.refresh_from_db()
+    assert (community.code, community.name) == ("340102001002", "园丁社区（新）")  # code ignored
+    assert cast.grid_c.path == community.path + "340102001002001/"
+    assert community.subtree().filter(pk=cast.grid_c.pk).exists()
+
+
+def test_the_admin_still_edits_the_code_of_an_area_without_sub_areas(cast):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(cast.admin)
+    grid = cast.grid_c
+    data = {**_admin_form_data(client, grid), "code": "340102001002009"}
+    assert client.post(f"/admin/governance/area/{grid.pk}/change/", data).status_code == 302
+    grid.refresh_from_db()
+    assert grid.path.endswith("/340102001002/340102001002009/")
+
+
+def test_model_validation_refuses_a_new_code_or_parent_for_an_area_with_sub_areas(cast):
+    community = Area.objects.get(pk=cast.community_a1b.pk)
+    community.code = "340102001003"
+    with pytest.raises(ValidationError) as exc:
+        community.full_clean()
+    assert exc.value.message_dict == {"code": ["An area with sub-areas cannot change its code or parent."]}
+    street = Area.objects.get(pk=cast.street_a1.pk)
+    street.parent = cast.district_b
+    with pytest.raises(ValidationError) as exc:
+        street.full_clean()
+    assert "An area with sub-areas cannot change its code or parent." in exc.value.message_dict["parent"]
+    community = Area.objects.get(pk=cast.community_a1b.pk)
+    community.name = "园丁社区（新）"
+    community.full_clean()  # other fields stay editable

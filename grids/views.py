@@ -178,7 +178,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if not params:
         params["open"] = "true"
     filterset = IncidentFilter(
-        params, queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at")
+        params,
+        queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
+        request=request,  # the area filter resolves codes within the user's scope
     )
     error = None
     try:

@@ -229,6 +229,18 @@ def test_list_filters(cast, report, incident_in):
 
 
 @pytest.mark.django_db
+def test_an_area_filter_outside_the_scope_is_the_same_400_as_a_missing_code(cast, report):
+    report(actor=cast.worker_a)
+    client = api_client(cast.community_handler)
+    out_of_scope = client.get(URL, {"area": cast.grid_d.code})  # exists, in district B
+    missing = client.get(URL, {"area": "340103001001009"})
+    assert (out_of_scope.status_code, missing.status_code) == (400, 400)
+    assert out_of_scope.json()["errors"] == {"area": [f"Unknown area code {cast.grid_d.code}."]}
+    assert missing.json()["errors"] == {"area": ["Unknown area code 340103001001009."]}
+    assert client.get(URL, {"area": cast.grid_a.code}).json()["count"] == 1
+
+
+@pytest.mark.django_db
 def test_the_list_query_count_does_not_grow_with_the_items(cast, report, django_assert_max_num_queries):
     client = api_client(cast.street_handler)
     report()

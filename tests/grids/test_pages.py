@@ -200,6 +200,19 @@ def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
 
 
 @pytest.mark.django_db
+def test_the_inbox_treats_an_area_outside_the_scope_as_unknown(cast, client, report):
+    report()
+    client.force_login(cast.community_handler)
+    response = client.get(f"/grids/inbox/?area={cast.grid_c.code}")  # exists, in the other community
+    assert response.status_code == 200
+    assert f"Unknown area code {cast.grid_c.code}" in response.content.decode()
+    response = client.get(f"/grids/inbox/?area={cast.grid_a.code}")
+    assert (
+        "Unknown area code" not in response.content.decode() and 'id="row-INC-' in response.content.decode()
+    )
+
+
+@pytest.mark.django_db
 def test_the_incident_page_query_count_does_not_grow_with_the_timeline(
     cast, client, incident_in, django_assert_max_num_queries
 ):

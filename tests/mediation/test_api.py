@@ -232,6 +232,16 @@ def test_filters_narrow_the_list(med):
     assert response.status_code == 400 and "area" in response.json()["errors"]
 
 
+def test_an_area_filter_knows_the_areas_of_the_cases_a_mediator_reads_and_no_others(med):
+    case = med.register()  # grid A, organisation X
+    DisputeCase.objects.filter(pk=case.pk).update(mediator=med.mediator_y)  # mediator_y: community A1b
+    client = api_client(med.mediator_y)
+    assert client.get(f"/api/v1/disputes/?area={med.cast.grid_a.code}").json()["count"] == 1
+    out_of_scope = client.get(f"/api/v1/disputes/?area={med.cast.grid_d.code}")
+    assert out_of_scope.status_code == 400
+    assert out_of_scope.json()["errors"] == {"area": [f"Unknown area code {med.cast.grid_d.code}."]}
+
+
 def test_the_list_takes_a_constant_number_of_queries(med, django_assert_max_num_queries):
     client = api_client(med.head_x)
     med.accepted()

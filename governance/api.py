@@ -6,7 +6,11 @@ field, and ``detail`` names the fields. Workflow errors map to 400 / 403 / 409.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django import forms
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as FormValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -216,3 +220,31 @@ class AreaSubtreeFilter(filters.CharFilter):
         if root is None:
             raise exceptions.ValidationError({"area": [_("Unknown area code %(code)s.") % {"code": value}]})
         return qs.filter(**{lookup: root})
+
+
+class BoundedDateField(forms.DateField):
+    """A date a list filter can turn into local midnight and the day after without overflowing.
+
+    The filters compare ``reported_at`` etc. with local midnight of the date (``_to``: of the next day),
+    so 9999-12-31 overflowed (OverflowError, a 500) and, on SQLite, so did 0001-01-01 once converted
+    to UTC. Out of range is a validation error of the field, reported like any bad filter value: a 400
+    keyed by the field in the API, the page's list of filter errors on a page."""
+
+    MIN = dt.date(1900, 1, 1)
+    MAX = dt.date(2999, 12, 31)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not self.MIN <= day <= self.MAX:
+            raise FormValidationError(
+                _("Enter a date between %(min)s and %(max)s.")
+                % {"min": self.MIN.isoformat(), "max": self.MAX.isoformat()},
+                code="date_out_of_range",
+            )
+        return day
+
+
+class DateFilter(filters.DateFilter):
+    """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
+
+    field_class = BoundedDateField

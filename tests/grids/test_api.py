@@ -229,6 +229,20 @@ def test_list_filters(cast, report, incident_in):
 
 
 @pytest.mark.django_db
+def test_a_date_filter_beyond_the_calendar_is_a_400_naming_the_field(cast, report):
+    report()
+    client = api_client(cast.street_handler)
+    message = ["Enter a date between 1900-01-01 and 2999-12-31."]
+    for field, day in (("reported_to", "9999-12-31"), ("reported_from", "0001-01-01")):
+        response = client.get(URL, {field: day})  # was an OverflowError, a 500
+        assert response.status_code == 400
+        assert response.json()["errors"] == {field: message}
+    today = timezone.localdate().isoformat()
+    assert client.get(URL, {"reported_from": "1900-01-01", "reported_to": today}).json()["count"] == 1
+    assert client.get(URL, {"reported_to": "2999-12-31"}).json()["count"] == 1
+
+
+@pytest.mark.django_db
 def test_an_area_filter_outside_the_scope_is_the_same_400_as_a_missing_code(cast, report):
     report(actor=cast.worker_a)
     client = api_client(cast.community_handler)

@@ -200,6 +200,18 @@ def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
 
 
 @pytest.mark.django_db
+def test_the_inbox_lists_a_date_beyond_the_calendar_among_its_filter_errors(cast, client, report):
+    report()
+    client.force_login(cast.street_handler)
+    for query in ("reported_to=9999-12-31", "reported_from=0001-01-01"):
+        response = client.get(f"/grids/inbox/?{query}")  # was a 500
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f"{query.split('=')[0]}: Enter a date between 1900-01-01 and 2999-12-31." in html
+        assert 'id="row-INC-' not in html
+
+
+@pytest.mark.django_db
 def test_the_inbox_treats_an_area_outside_the_scope_as_unknown(cast, client, report):
     report()
     client.force_login(cast.community_handler)

@@ -228,6 +228,10 @@ def test_filters_narrow_the_list(med):
     assert client.get(f"/api/v1/disputes/?area={med.cast.grid_b.code}").json()["count"] == 0
     today = timezone.localdate().isoformat()
     assert client.get(f"/api/v1/disputes/?received_from={today}").json()["count"] == 2
+    for field in ("received_to", "concluded_to"):  # a date beyond the calendar: a 400, not a 500
+        response = client.get(f"/api/v1/disputes/?{field}=9999-12-31")
+        assert response.status_code == 400
+        assert response.json()["errors"] == {field: ["Enter a date between 1900-01-01 and 2999-12-31."]}
     response = client.get("/api/v1/disputes/?area=999")
     assert response.status_code == 400 and "area" in response.json()["errors"]
 

@@ -99,6 +99,9 @@ def test_list_filters(pet):
     assert codes("?type=claim") == {late.code, group.code, repeat.code, routed.code}
     assert codes(f"?area={pet.cast.community_a1a.code}") == {late.code, group.code, repeat.code, routed.code}
     assert codes(f"?area={pet.cast.community_a1b.code}") == set()
+    response = api_client(pet.cast.petition_officer).get(f"{LIST}?received_to=9999-12-31")  # was a 500
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"received_to": ["Enter a date between 1900-01-01 and 2999-12-31."]}
     resp = client.get(LIST + "?channel=pigeon")
     assert resp.status_code == 400 and "channel" in resp.json()["errors"]
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -27,7 +27,14 @@ from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
 from grids.photos import CleanPhoto, clean_photos
 
+# Who reports incidents (docs/incidents.md "report": a grid worker or handler in scope; admins may do
+# everything). Analysts, mediators and petition officers only read incidents.
 REPORTER_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
+
+
+def may_report(user: User) -> bool:
+    """Does the user hold a role that reports incidents (somewhere)? Where is checked per report."""
+    return bool(user.is_active and (user.is_superuser or user.has_role(*REPORTER_ROLES)))
 
 
 def _resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
@@ -117,7 +124,10 @@ def incident_report(
 ) -> Incident:
     """Record a new incident and start its first step (or close it at once if resolved on the spot).
 
-    Everything is validated before the number is taken, so a refused report leaves no gap."""
+    Everything is validated before the number is taken, so a refused report leaves no gap. A role that
+    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400)."""
+    if not may_report(actor):
+        raise PermissionDenied(_("Only grid workers and handlers report incidents."))
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if not description:

@@ -43,6 +43,21 @@ def test_a_report_may_name_the_grid_instead_of_a_point(cast, categories):
 
 
 @pytest.mark.django_db
+def test_a_read_only_role_reporting_gets_403_not_outside_your_area(cast, categories):
+    body = {"category": "sanitation", "description": "x", "grid": cast.grid_a.code}
+    for user in (cast.analyst, cast.mediator, cast.petition_officer):  # all have grid A in their scope
+        response = post(user, body)
+        assert response.status_code == 403, (user, response.json())
+        assert response.json()["detail"] == "Only grid workers and handlers report incidents."
+        assert post(user, {}).status_code == 403  # refused before the input is even read
+    assert not Incident.objects.exists()
+    # A reporting role outside its area is still a 400 naming the field.
+    outside = post(cast.outsider, body)
+    assert outside.status_code == 400 and "grid" in outside.json()["errors"]
+    assert post(cast.community_handler, body).status_code == 201
+
+
+@pytest.mark.django_db
 def test_photos_are_uploaded_as_multipart(cast, categories):
     photos = [SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
     response = post(

@@ -222,6 +222,32 @@ def incident_notify_new(incident_id: int) -> int:
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     if incident is None or incident.status != Incident.Status.REPORTED:
         return 0
+    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
+        "code": incident.code,
+        "grid": incident.grid.name,
+    }
+    return _notify_centre(incident, key=f"incident-new:{incident.pk}", message=message)
+
+
+def incident_notify_escalated(incident_id: int, level: str) -> int:
+    """Tell the handlers of the centre at ``level`` that an incident was escalated to them and waits
+    for acceptance. Idempotent per (user, incident, level): a second escalation (to the next level)
+    notifies the next centre. Nothing if the item has moved on since (accepted, escalated again)."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    if incident is None or incident.status != Incident.Status.REPORTED or incident.level != level:
+        return 0
+    message = _(
+        "Incident %(code)s in %(grid)s was escalated to %(level)s level and waits for acceptance."
+    ) % {
+        "code": incident.code,
+        "grid": incident.grid.name,
+        "level": incident.get_level_display(),
+    }
+    return _notify_centre(incident, key=f"incident-escalated:{incident.pk}:{level}", message=message)
+
+
+def _notify_centre(incident: Incident, *, key: str, message: str) -> int:
+    """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
         memberships__role=Role.HANDLER,
         memberships__area_id=incident.level_area_id,
@@ -229,13 +255,7 @@ def incident_notify_new(incident_id: int) -> int:
         is_active=True,
     ).distinct()
     link = reverse("grids-incident", args=[incident.code])
-    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
-        "code": incident.code,
-        "grid": incident.grid.name,
-    }
-    return sum(
-        notify(user=u, key=f"incident-new:{incident.pk}", message=message, link=link) for u in handlers
-    )
+    return sum(notify(user=u, key=key, message=message, link=link) for u in handlers)
 
 
 @transaction.atomic
@@ -251,6 +271,10 @@ def incident_transition(
         cleaned = clean_photos(photos)
     event = incident.transition(action=action, actor=actor, note=note, **fields)
     _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
+    if action == "escalate":
+        # The next level's centre must hear of it like of a new report: an outbox row in this
+        # transaction, so the notice survives a broker outage.
+        outbox.enqueue("grids.notify_escalated_incident", incident_id=incident.pk, level=incident.level)
     return event
 
 

@@ -69,15 +69,9 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
+    # Every change bumps the "calendar" counter through Holiday's post_save/post_delete signals
+    # (governance.models), the changelist's bulk delete included.
     list_display = ["date", "name", "is_workday"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        SequenceCounter.bump("calendar")
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        SequenceCounter.bump("calendar")
 
 
 @admin.register(PersonalDataAccess)

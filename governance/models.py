@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -322,6 +324,17 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+@receiver([post_save, post_delete], sender=Holiday, dispatch_uid="holiday-calendar-version")
+def _calendar_changed(sender, **kwargs) -> None:
+    # Cache invalidation, not business logic: every process caches the working-day calendar by the
+    # "calendar" counter (governance.periods). A signal catches every way a row changes: the admin's
+    # form, its "delete selected" action (delete_queryset, which skipped the admin's own bump), the
+    # shell. A queryset .delete() sends post_delete per row; .update() and bulk_create send nothing, so
+    # code using them bumps the counter itself. The bump is in the caller's transaction: other
+    # processes see the new version together with the new rows.
+    SequenceCounter.bump("calendar")
 
 
 class AuditEntry(models.Model):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -81,15 +83,31 @@ class IncidentCategory(models.Model):
         default=False,
         help_text=_("Incidents of this category can be turned into mediation cases."),
     )
+    # Time limits are strictly positive: a negative or zero limit would put every new step's deadline
+    # at or before its start (every item late the moment it arrives).
     accept_hours = models.DecimalField(
-        _("accept within (working hours)"), max_digits=6, decimal_places=1, default=2
+        _("accept within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=2,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
     dispatch_hours = models.DecimalField(
-        _("dispatch within (working hours)"), max_digits=6, decimal_places=1, default=1
+        _("dispatch within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=1,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
-    handle_hours = models.PositiveIntegerField(_("handle within (hours)"), default=72)
+    handle_hours = models.PositiveIntegerField(
+        _("handle within (hours)"), default=72, validators=[MinValueValidator(1)]
+    )
     verify_hours = models.DecimalField(
-        _("verify and close within (working hours)"), max_digits=6, decimal_places=1, default=8
+        _("verify and close within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=8,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)

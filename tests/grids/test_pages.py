@@ -276,3 +276,34 @@ def test_the_admin_shows_incidents_but_neither_changes_nor_deletes_them(client, 
     assert client.get(f"/admin/grids/incident/{incident.pk}/delete/").status_code == 403
     assert client.post(f"/admin/grids/incident/{incident.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Incident.objects.filter(pk=incident.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_negative_or_zero_time_limit_for_a_category(client, cast, categories):
+    category = categories["sanitation"]
+    before = (category.accept_hours, category.dispatch_hours, category.handle_hours, category.verify_hours)
+    client.force_login(cast.admin)
+    url = f"/admin/grids/incidentcategory/{category.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data["parent"] = data.get("parent") or ""
+    for field, bad, message in (
+        ("accept_hours", "-48", "Ensure this value is greater than or equal to 0.1."),
+        ("dispatch_hours", "0", "Ensure this value is greater than or equal to 0.1."),
+        ("verify_hours", "-1", "Ensure this value is greater than or equal to 0.1."),
+        ("handle_hours", "0", "Ensure this value is greater than or equal to 1."),
+    ):
+        response = client.post(url, {**data, field: bad})
+        assert response.status_code == 200  # the form again, with the error
+        assert response.context["adminform"].form.errors[field] == [message]
+    category.refresh_from_db()
+    assert (
+        category.accept_hours,
+        category.dispatch_hours,
+        category.handle_hours,
+        category.verify_hours,
+    ) == before
+    response = client.post(url, {**data, "accept_hours": "0.5"})
+    assert response.status_code == 302
+    category.refresh_from_db()
+    assert str(category.accept_hours) == "0.5"

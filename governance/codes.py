@@ -16,6 +16,8 @@ LEVEL_ORDER = [CITY, DISTRICT, STREET, COMMUNITY, GRID]
 PARENT_LEVEL = {DISTRICT: CITY, STREET: DISTRICT, COMMUNITY: STREET, GRID: COMMUNITY}
 # How many leading digits identify an area of each level (the rest must be zeros).
 SIGNIFICANT_DIGITS = {CITY: 4, DISTRICT: 6, STREET: 9, COMMUNITY: 12, GRID: 15}
+# Digits 7-9 (DOMAIN.md): 001-099 streets (街道), 100-199 towns (镇), 200-399 townships (乡).
+STREET_PART_MAX = 399
 
 _DIGITS = re.compile(r"^\d+$")
 
@@ -41,6 +43,12 @@ def code_errors(code: str, level: str, parent_code: str | None, parent_level: st
     ]
     if int(own) == 0:
         errors.append(_("the %(level)s part of the code must not be zero") % {"level": level})
+    # Checked on every code that carries them (not only through the parent's prefix), so a code is
+    # refused the same way whether its parent is in the database, in an import file or missing.
+    if code[0:2] == "00":
+        errors.append(_("the province part of the code (digits 1-2) must not be zero"))
+    if sig >= SIGNIFICANT_DIGITS[STREET] and int(code[6:9]) > STREET_PART_MAX:
+        errors.append(_("digits 7-9 of the code (street or township) must be between 001 and 399"))
     wanted_parent = PARENT_LEVEL.get(level)
     if wanted_parent is None:
         if parent_level is not None:

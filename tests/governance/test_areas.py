@@ -13,6 +13,8 @@ from tests.base import make_area
         ("340102000000", "district", "340100000000", "city"),
         ("340102001000", "street", "340102000000", "district"),
         ("340102101000", "street", "340102000000", "district"),  # a town (100-199)
+        ("340102399000", "street", "340102000000", "district"),  # the last township (200-399)
+        ("340102201001", "community", "340102201000", "street"),  # a village of a township
         ("340102001001", "community", "340102001000", "street"),
         ("340102001001001", "grid", "340102001001", "community"),
     ],
@@ -32,6 +34,12 @@ def test_it_accepts_real_format_codes(code, level, parent_code, parent_level):
         ("340102001001", "grid", "340102001001", "community", "15 digits"),
         ("340102001001000", "grid", "340102001001", "community", "must not be zero"),
         ("340102001000", "street", None, None, "needs a parent"),
+        ("340102400000", "street", "340102000000", "district", "between 001 and 399"),
+        ("340102999000", "street", "340102000000", "district", "between 001 and 399"),
+        ("340102400001", "community", "340102400000", "street", "between 001 and 399"),
+        ("340102400001001", "grid", "340102400001", "community", "between 001 and 399"),
+        ("000100000000", "city", None, None, "province part"),
+        ("000102000000", "district", "000100000000", "city", "province part"),
     ],
 )
 def test_it_rejects_codes_that_break_the_rules(code, level, parent_code, parent_level, fragment):
@@ -143,3 +151,25 @@ def test_model_validation_refuses_a_new_code_or_parent_for_an_area_with_sub_area
     community = Area.objects.get(pk=cast.community_a1b.pk)
     community.name = "园丁社区（新）"
     community.full_clean()  # other fields stay editable
+
+
+@pytest.mark.django_db
+def test_the_city_scale_demo_tree_has_only_valid_codes():
+    from governance.demo import build_city
+
+    build_city("city")
+    parents = dict(Area.objects.values_list("pk", "code"))
+    levels = dict(Area.objects.values_list("code", "level"))
+    rows = list(Area.objects.values_list("code", "level", "parent_id"))
+    assert len(rows) > 8000
+    bad = {
+        code: errors
+        for code, level, parent_id in rows
+        if (
+            errors := code_errors(
+                code, level, parents.get(parent_id), levels.get(parents.get(parent_id)) if parent_id else None
+            )
+        )
+    }
+    assert bad == {}
+    assert max(int(code[6:9]) for code, level, _p in rows if level == "street") <= 399

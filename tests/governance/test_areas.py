@@ -173,3 +173,44 @@ def test_the_city_scale_demo_tree_has_only_valid_codes():
     }
     assert bad == {}
     assert max(int(code[6:9]) for code, level, _p in rows if level == "street") <= 399
+
+
+def test_code_messages_name_the_level_in_the_users_language():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert code_errors("3401020010", "street", "340102000000", "district") == ["街道/乡镇代码应为 12 位"]
+        errors = code_errors("340102001001001", "grid", "340102001000", "street")
+        assert errors == ["网格应隶属于社区/村，而不是街道/乡镇"]
+    assert code_errors("3401020010", "street", "340102000000", "district") == [
+        "a street / township code has 12 digits"
+    ]
+
+
+def test_boundary_messages_are_translated(monkeypatch):
+    from governance import geo
+
+    monkeypatch.setattr(geo, "_", lambda message: "译:" + message)
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[117, 31], [117.1, 31.1], [117.1, 31], [117, 31.1], [117, 31]]],
+    }
+    for bad, start in (
+        ("{", "译:not valid JSON: "),
+        (
+            {"type": "Point", "coordinates": [1, 2]},
+            "译:geometry type must be Polygon or MultiPolygon, not 'Point'",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0.5]]]},
+            "译:a ring must be closed",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[200, 0], [1, 0], [1, 1], [200, 0]]]},
+            "译:position 200,0 is outside",
+        ),
+        (bowtie, "译:geometry is not valid: Self-intersection"),
+    ):
+        with pytest.raises(geo.GeometryError) as exc:
+            geo.validate_boundary(bad)
+        assert str(exc.value).startswith(start), str(exc.value)

@@ -24,6 +24,14 @@ class AreaAdmin(admin.ModelAdmin):
     raw_id_fields = ["parent"]
     readonly_fields = ["path", "centroid_lat", "centroid_lng"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once an area has sub-areas its code and parent are fixed (Area.clean refuses them too): the
+        # descendants' paths and codes derive from them, and save() recomputes only this area's path.
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk and obj.children.exists():
+            fields += ["code", "parent"]
+        return fields
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if "boundary" in form.changed_data:
@@ -61,15 +69,9 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
+    # Every change bumps the "calendar" counter through Holiday's post_save/post_delete signals
+    # (governance.models), the changelist's bulk delete included.
     list_display = ["date", "name", "is_workday"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        SequenceCounter.bump("calendar")
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        SequenceCounter.bump("calendar")
 
 
 @admin.register(PersonalDataAccess)

@@ -6,7 +6,11 @@ field, and ``detail`` names the fields. Workflow errors map to 400 / 403 / 409.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django import forms
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as FormValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -87,7 +91,9 @@ class AreaFilter(filters.FilterSet):
         fields = ["level", "parent", "within", "code"]
 
     def filter_within(self, queryset, name, value):
-        root = Area.objects.filter(code=value).values_list("path", flat=True).first()
+        # Looked up in the user's areas (self.queryset is visible_to(user)): an existing area outside
+        # the scope must give the same answer as a missing one, not an empty 200 (DESIGN.md section 4).
+        root = self.queryset.filter(code=value).values_list("path", flat=True).first()
         if root is None:
             raise exceptions.ValidationError({"within": [_("Unknown area code %(code)s.") % {"code": value}]})
         return queryset.filter(path__startswith=root)
@@ -193,12 +199,52 @@ class AreaLocateApi(APIView):
 class AreaSubtreeFilter(filters.CharFilter):
     """Filter records by the code of an area: the record's area (``field_name``) lies in its subtree.
 
-    Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``."""
+    Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``; the filterset needs the request
+    (DRF passes it; pages pass ``request=request``) and a base queryset already ``visible_to(user)``.
+
+    The code is resolved within what the user may see, so an area outside their scope gives the same 400
+    as a missing code instead of an empty 200 that confirms it exists (DESIGN.md section 4). "May see" is
+    the user's area scope, or the areas of records the user reads through a narrower rule (a mediator's
+    organisation cases, a department's petitions): those records already tell them the area exists."""
 
     def filter(self, qs, value):
         if not value:
             return qs
-        root = Area.objects.filter(code=value).values_list("path", flat=True).first()
+        lookup = f"{self.field_name}__path__startswith"
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        root = Area.objects.visible_to(user).filter(code=value).values_list("path", flat=True).first()
+        if root is None:
+            path = Area.objects.filter(code=value).values_list("path", flat=True).first()
+            if path is not None and self.parent.queryset.filter(**{lookup: path}).exists():
+                root = path
         if root is None:
             raise exceptions.ValidationError({"area": [_("Unknown area code %(code)s.") % {"code": value}]})
-        return qs.filter(**{f"{self.field_name}__path__startswith": root})
+        return qs.filter(**{lookup: root})
+
+
+class BoundedDateField(forms.DateField):
+    """A date a list filter can turn into local midnight and the day after without overflowing.
+
+    The filters compare ``reported_at`` etc. with local midnight of the date (``_to``: of the next day),
+    so 9999-12-31 overflowed (OverflowError, a 500) and, on SQLite, so did 0001-01-01 once converted
+    to UTC. Out of range is a validation error of the field, reported like any bad filter value: a 400
+    keyed by the field in the API, the page's list of filter errors on a page."""
+
+    MIN = dt.date(1900, 1, 1)
+    MAX = dt.date(2999, 12, 31)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not self.MIN <= day <= self.MAX:
+            raise FormValidationError(
+                _("Enter a date between %(min)s and %(max)s.")
+                % {"min": self.MIN.isoformat(), "max": self.MAX.isoformat()},
+                code="date_out_of_range",
+            )
+        return day
+
+
+class DateFilter(filters.DateFilter):
+    """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
+
+    field_class = BoundedDateField

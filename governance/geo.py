@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import Point, mapping, shape
 from shapely.strtree import STRtree
 
 
 class GeometryError(ValueError):
-    pass
+    """A boundary that cannot be used; the message is translated into the active language (shown in
+    the admin, the importer's report and API errors)."""
 
 
 def validate_boundary(geojson: Any) -> dict:
@@ -27,41 +29,49 @@ def validate_boundary(geojson: Any) -> dict:
         try:
             geojson = json.loads(geojson)
         except json.JSONDecodeError as exc:
-            raise GeometryError(f"not valid JSON: {exc.msg}") from exc
+            raise GeometryError(_("not valid JSON: %(error)s") % {"error": exc.msg}) from exc
     if not isinstance(geojson, dict):
-        raise GeometryError("geometry must be a GeoJSON object")
+        raise GeometryError(_("geometry must be a GeoJSON object"))
     if geojson.get("type") not in {"Polygon", "MultiPolygon"}:
-        raise GeometryError(f"geometry type must be Polygon or MultiPolygon, not {geojson.get('type')!r}")
+        raise GeometryError(
+            _("geometry type must be Polygon or MultiPolygon, not %(type)s")
+            % {"type": repr(geojson.get("type"))}
+        )
     coords = geojson.get("coordinates")
     if not isinstance(coords, list) or not coords:
-        raise GeometryError("geometry has no coordinates")
+        raise GeometryError(_("geometry has no coordinates"))
     polygons = coords if geojson["type"] == "MultiPolygon" else [coords]
     for polygon in polygons:
         if not isinstance(polygon, list) or not polygon:
-            raise GeometryError("a polygon has no rings")
+            raise GeometryError(_("a polygon has no rings"))
         for ring in polygon:
             if not isinstance(ring, list) or len(ring) < 4:
-                raise GeometryError("a ring needs at least 4 positions")
+                raise GeometryError(_("a ring needs at least 4 positions"))
             for pos in ring:
                 if not (
                     isinstance(pos, list | tuple)
                     and len(pos) >= 2
                     and all(isinstance(v, int | float) for v in pos[:2])
                 ):
-                    raise GeometryError("a position must be [longitude, latitude]")
+                    raise GeometryError(_("a position must be [longitude, latitude]"))
                 lng, lat = pos[0], pos[1]
                 if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-                    raise GeometryError(f"position {lng},{lat} is outside WGS84 longitude/latitude ranges")
+                    raise GeometryError(
+                        _("position %(lng)s,%(lat)s is outside WGS84 longitude/latitude ranges")
+                        % {"lng": lng, "lat": lat}
+                    )
             if list(ring[0][:2]) != list(ring[-1][:2]):
-                raise GeometryError("a ring must be closed (first position equals last)")
+                raise GeometryError(_("a ring must be closed (first position equals last)"))
     try:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input
-        raise GeometryError(f"geometry cannot be read: {exc}") from exc
+        raise GeometryError(_("geometry cannot be read: %(error)s") % {"error": exc}) from exc
     if not geom.is_valid:
-        raise GeometryError(f"geometry is not valid: {shapely.is_valid_reason(geom)}")
+        raise GeometryError(
+            _("geometry is not valid: %(reason)s") % {"reason": shapely.is_valid_reason(geom)}
+        )
     if geom.area == 0:
-        raise GeometryError("geometry has no area")
+        raise GeometryError(_("geometry has no area"))
     return mapping(geom) | {"coordinates": json.loads(json.dumps(mapping(geom)["coordinates"]))}
 
 

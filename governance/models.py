@@ -10,6 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +70,7 @@ class Area(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
+        self._refuse_moving_a_subtree()  # first: it says why, whatever the new code's format
         parent = self.parent
         codes.validate_code(
             self.code, self.level, parent.code if parent else None, parent.level if parent else None
@@ -77,6 +80,27 @@ class Area(models.Model):
                 self.boundary = validate_boundary(self.boundary)
             except GeometryError as exc:
                 raise ValidationError({"boundary": str(exc)}) from exc
+
+    def _refuse_moving_a_subtree(self) -> None:
+        # An area with sub-areas keeps its code and parent. Its descendants' paths (the scope of every
+        # prefix filter) and their codes (a child's code starts with its parent's) are derived from them,
+        # so a new code or parent would leave the subtree with stale paths, out of everyone's scope.
+        # Refusing is the safe choice over rewriting the descendants' paths: their codes would be wrong
+        # too, and a recode is a data migration (codes are printed on case numbers, in exports, ...).
+        if self.pk is None:
+            return
+        before = Area.objects.filter(pk=self.pk).values("code", "parent_id").first()
+        if before is None or (before["code"], before["parent_id"]) == (self.code, self.parent_id):
+            return
+        if not Area.objects.filter(parent_id=self.pk).exists():
+            return
+        message = _("An area with sub-areas cannot change its code or parent.")
+        errors = {}
+        if before["code"] != self.code:
+            errors["code"] = message
+        if before["parent_id"] != self.parent_id:
+            errors["parent"] = message
+        raise ValidationError(errors)
 
     def save(self, *args, **kwargs) -> None:
         # Derived columns only (no business logic): path, depth and centroid follow from the fields.
@@ -300,6 +324,17 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+@receiver([post_save, post_delete], sender=Holiday, dispatch_uid="holiday-calendar-version")
+def _calendar_changed(sender, **kwargs) -> None:
+    # Cache invalidation, not business logic: every process caches the working-day calendar by the
+    # "calendar" counter (governance.periods). A signal catches every way a row changes: the admin's
+    # form, its "delete selected" action (delete_queryset, which skipped the admin's own bump), the
+    # shell. A queryset .delete() sends post_delete per row; .update() and bulk_create send nothing, so
+    # code using them bumps the counter itself. The bump is in the caller's transaction: other
+    # processes see the new version together with the new rows.
+    SequenceCounter.bump("calendar")
 
 
 class AuditEntry(models.Model):

@@ -3,7 +3,9 @@
 Names, ID card numbers, phones and addresses of parties and petitioners are stored encrypted with
 Fernet (AES-128-CBC + HMAC) under keys derived from ``FIELD_ENCRYPTION_KEY``. Several comma-separated
 keys may be given: the first encrypts, all decrypt (key rotation). ID numbers and phones also keep a
-keyed HMAC-SHA256 so repeat petitioners can be matched without decrypting anything.
+keyed HMAC-SHA256 so repeat petitioners can be matched without decrypting anything; its key must stay the
+same for ever (stored hashes are compared, never recomputed), so it comes from ``FIELD_HASH_KEY`` or,
+unset, from the last key of ``FIELD_ENCRYPTION_KEY``: rotation prepends new keys, the original stays last.
 """
 
 from __future__ import annotations
@@ -53,12 +55,22 @@ def decrypt(token: str) -> str:
         ) from exc
 
 
+def _hash_secret() -> str:
+    # Not the first (encrypting) key: that one changes at every rotation, and with it every new hash, so
+    # a repeat petitioner would no longer match the stored hashes of their earlier petitions.
+    explicit = getattr(settings, "FIELD_HASH_KEY", "")
+    if explicit:
+        return explicit
+    return [k.strip() for k in _keys().split(",") if k.strip()][-1]
+
+
 def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 of a normalised value under the first key: equal inputs give equal hashes."""
+    """HMAC-SHA256 of a normalised value under the hash key: equal inputs give equal hashes, before
+    and after a rotation of FIELD_ENCRYPTION_KEY."""
     normalised = re.sub(r"[\s-]", "", value or "").upper()
     if not normalised:
         return ""
-    key = _derive(_keys().split(",")[0].strip(), b"field-hash")
+    key = _derive(_hash_secret(), b"field-hash")
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
 
 

@@ -42,6 +42,10 @@ if not DEBUG:
 SECRET_KEY = SECRET_KEY or _dev_secret()
 # Development only: personal data in a dev database is encrypted with a fixed, publicly known key.
 FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "development-only-field-key-do-not-use-in-production"
+# The secret of the keyed hashes of ID numbers and phones (repeat-petition matching). Optional: unset,
+# it is derived from the LAST key of FIELD_ENCRYPTION_KEY, which rotation (prepending new keys) never
+# changes. It must never change once hashes are stored, so set it (to that last key) before retiring it.
+FIELD_HASH_KEY = env_str("FIELD_HASH_KEY", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

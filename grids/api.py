@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -103,6 +105,8 @@ class IncidentListApi(generics.ListAPIView):
 
     @extend_schema(request=InputSerializer, responses={201: IncidentSerializer})
     def post(self, request):
+        if not services.may_report(request.user):  # a read-only role: 403 whatever it sent
+            raise PermissionDenied(_("Only grid workers and handlers report incidents."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter
+from governance.api import AreaSubtreeFilter, DateFilter
 from grids.models import Incident, Level
 
 
@@ -25,8 +25,8 @@ class IncidentFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=Level.choices, label=_("current level"))
     kind = filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("kind"))
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
-    reported_from = filters.DateFilter(method="filter_from", label=_("reported on or after (date)"))
-    reported_to = filters.DateFilter(method="filter_to", label=_("reported on or before (date)"))
+    reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
+    reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))
 
     class Meta:
         model = Incident

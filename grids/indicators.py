@@ -5,9 +5,11 @@ streets and districts as ratios of sums.
 
 * ``incidents_reported``          incidents reported in the month (count).
 * ``incidents_closure_rate``      of the incidents accepted in the month, how many are closed by now.
-* ``incidents_on_time_rate``      of the workflow steps (accept, dispatch, handle, verify, close) whose
-                                  deadline falls in the month: done by the deadline / all of them,
-                                  counting steps still open past their deadline as late.
+* ``incidents_on_time_rate``      of the workflow steps (accept, dispatch, handle + feedback, verify,
+                                  close) whose deadline falls in the month: done by the deadline / all
+                                  of them, counting steps still open past their deadline as late.
+                                  Handle + feedback is one step (due from dispatch), completed by the
+                                  feedback event; the handle event carries no deadline.
 * ``incidents_local_resolution_rate``  resolved at grid or community level / resolved, by month of
                                   resolution ("small matters stay in the village").
 """

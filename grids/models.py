@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -81,15 +83,31 @@ class IncidentCategory(models.Model):
         default=False,
         help_text=_("Incidents of this category can be turned into mediation cases."),
     )
+    # Time limits are strictly positive: a negative or zero limit would put every new step's deadline
+    # at or before its start (every item late the moment it arrives).
     accept_hours = models.DecimalField(
-        _("accept within (working hours)"), max_digits=6, decimal_places=1, default=2
+        _("accept within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=2,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
     dispatch_hours = models.DecimalField(
-        _("dispatch within (working hours)"), max_digits=6, decimal_places=1, default=1
+        _("dispatch within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=1,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
-    handle_hours = models.PositiveIntegerField(_("handle within (hours)"), default=72)
+    handle_hours = models.PositiveIntegerField(
+        _("handle within (hours)"), default=72, validators=[MinValueValidator(1)]
+    )
     verify_hours = models.DecimalField(
-        _("verify and close within (working hours)"), max_digits=6, decimal_places=1, default=8
+        _("verify and close within (working hours)"),
+        max_digits=6,
+        decimal_places=1,
+        default=8,
+        validators=[MinValueValidator(Decimal("0.1"))],
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -239,6 +257,8 @@ class Incident(models.Model):
             return periods.add_working_hours(start, float(c.dispatch_hours))
         if status in (self.Status.DISPATCHED, self.Status.HANDLING):
             # Handling limits are calendar hours (24 h / 3 days / 7 days): departments work around the clock.
+            # Counted from dispatch, or from a failed verification sending the item back to handling; the
+            # ``handle`` action keeps the dispatch deadline (see ``_apply``).
             return start + dt.timedelta(hours=c.handle_hours)
         if status in (self.Status.FED_BACK, self.Status.VERIFIED):
             return periods.add_working_hours(start, float(c.verify_hours))
@@ -344,7 +364,16 @@ class Incident(models.Model):
             changed |= {"evaluation", "evaluation_note"}
 
         self.status = target
-        self.due_at = self.step_due(target, now)
+        if action == "handle":
+            # Handle + feedback is one step whose deadline was set at dispatch (24/72/168 h from dispatch,
+            # docs/incidents.md): starting to handle neither moves that deadline (a fresh one would let a
+            # department double its time) nor completes the step, so this event has no deadline of its own
+            # and the feedback event is marked against the dispatch deadline. Only dispatch and a failed
+            # verification (back to handling) set a new one.
+            changed.discard("due_at")
+            step_due = None
+        else:
+            self.due_at = self.step_due(target, now)
         self.save(update_fields=sorted(changed))
         return IncidentEvent.objects.create(
             incident=self,

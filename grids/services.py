@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -27,7 +27,14 @@ from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
 from grids.photos import CleanPhoto, clean_photos
 
+# Who reports incidents (docs/incidents.md "report": a grid worker or handler in scope; admins may do
+# everything). Analysts, mediators and petition officers only read incidents.
 REPORTER_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
+
+
+def may_report(user: User) -> bool:
+    """Does the user hold a role that reports incidents (somewhere)? Where is checked per report."""
+    return bool(user.is_active and (user.is_superuser or user.has_role(*REPORTER_ROLES)))
 
 
 def _resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
@@ -117,7 +124,10 @@ def incident_report(
 ) -> Incident:
     """Record a new incident and start its first step (or close it at once if resolved on the spot).
 
-    Everything is validated before the number is taken, so a refused report leaves no gap."""
+    Everything is validated before the number is taken, so a refused report leaves no gap. A role that
+    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400)."""
+    if not may_report(actor):
+        raise PermissionDenied(_("Only grid workers and handlers report incidents."))
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if not description:
@@ -212,6 +222,32 @@ def incident_notify_new(incident_id: int) -> int:
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     if incident is None or incident.status != Incident.Status.REPORTED:
         return 0
+    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
+        "code": incident.code,
+        "grid": incident.grid.name,
+    }
+    return _notify_centre(incident, key=f"incident-new:{incident.pk}", message=message)
+
+
+def incident_notify_escalated(incident_id: int, level: str) -> int:
+    """Tell the handlers of the centre at ``level`` that an incident was escalated to them and waits
+    for acceptance. Idempotent per (user, incident, level): a second escalation (to the next level)
+    notifies the next centre. Nothing if the item has moved on since (accepted, escalated again)."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    if incident is None or incident.status != Incident.Status.REPORTED or incident.level != level:
+        return 0
+    message = _(
+        "Incident %(code)s in %(grid)s was escalated to %(level)s level and waits for acceptance."
+    ) % {
+        "code": incident.code,
+        "grid": incident.grid.name,
+        "level": incident.get_level_display(),
+    }
+    return _notify_centre(incident, key=f"incident-escalated:{incident.pk}:{level}", message=message)
+
+
+def _notify_centre(incident: Incident, *, key: str, message: str) -> int:
+    """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
         memberships__role=Role.HANDLER,
         memberships__area_id=incident.level_area_id,
@@ -219,13 +255,7 @@ def incident_notify_new(incident_id: int) -> int:
         is_active=True,
     ).distinct()
     link = reverse("grids-incident", args=[incident.code])
-    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
-        "code": incident.code,
-        "grid": incident.grid.name,
-    }
-    return sum(
-        notify(user=u, key=f"incident-new:{incident.pk}", message=message, link=link) for u in handlers
-    )
+    return sum(notify(user=u, key=key, message=message, link=link) for u in handlers)
 
 
 @transaction.atomic
@@ -241,6 +271,10 @@ def incident_transition(
         cleaned = clean_photos(photos)
     event = incident.transition(action=action, actor=actor, note=note, **fields)
     _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
+    if action == "escalate":
+        # The next level's centre must hear of it like of a new report: an outbox row in this
+        # transaction, so the notice survives a broker outage.
+        outbox.enqueue("grids.notify_escalated_incident", incident_id=incident.pk, level=incident.level)
     return event
 
 

@@ -17,3 +17,9 @@ def notify_overdue() -> int:
 def notify_new_incident(incident_id: int) -> int:
     """Queued through the outbox when an incident is reported."""
     return services.incident_notify_new(incident_id)
+
+
+@shared_task(name="grids.notify_escalated_incident", ignore_result=True)
+def notify_escalated_incident(incident_id: int, level: str) -> int:
+    """Queued through the outbox when an incident is escalated to ``level``."""
+    return services.incident_notify_escalated(incident_id, level)

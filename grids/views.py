@@ -86,7 +86,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """The report form. With JavaScript it is sent by fetch (JSON answers) so that nothing typed is
     lost on a network or server failure; without it, a plain POST re-renders the form with errors."""
     grids = _worker_grids(request.user)
-    if not grids and not request.user.has_role(Role.HANDLER, Role.ADMIN) and not request.user.is_superuser:
+    if not services.may_report(request.user):  # the same rule as the API (grids.services)
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
     form = ReportForm(request.POST or None, grids=grids)
     photo_errors: list[str] = []
@@ -178,7 +178,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if not params:
         params["open"] = "true"
     filterset = IncidentFilter(
-        params, queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at")
+        params,
+        queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
+        request=request,  # the area filter resolves codes within the user's scope
     )
     error = None
     try:

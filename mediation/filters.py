@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter
+from governance.api import AreaSubtreeFilter, DateFilter
 from mediation.models import DisputeCase
 
 # An id filter takes a whole number within a 64-bit key. A plain NumberFilter passed 10**20 or 1e30
@@ -46,10 +46,10 @@ class DisputeFilter(filters.FilterSet):
     organisation = IdFilter(field_name="organisation_id", label=_("organisation id"))
     mediator = filters.CharFilter(field_name="mediator__username", label=_("mediator (username)"))
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
-    received_from = filters.DateFilter(method="filter_received_from", label=_("received on or after"))
-    received_to = filters.DateFilter(method="filter_received_to", label=_("received on or before"))
-    concluded_from = filters.DateFilter(method="filter_concluded_from", label=_("concluded on or after"))
-    concluded_to = filters.DateFilter(method="filter_concluded_to", label=_("concluded on or before"))
+    received_from = DateFilter(method="filter_received_from", label=_("received on or after"))
+    received_to = DateFilter(method="filter_received_to", label=_("received on or before"))
+    concluded_from = DateFilter(method="filter_concluded_from", label=_("concluded on or after"))
+    concluded_to = DateFilter(method="filter_concluded_to", label=_("concluded on or before"))
 
     class Meta:
         model = DisputeCase

@@ -97,7 +97,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     parties are always masked in lists)."""
     params = request.GET.copy()
     base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
-    filterset = DisputeFilter(params, queryset=base)
+    filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
     error = None
     try:
         qs = filterset.qs if filterset.is_valid() else base.none()
@@ -386,7 +386,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(organisation=organisation)
         .order_by("due_at", "-received_at")
     )
-    filterset = DisputeFilter(params, queryset=base)
+    filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
     try:
         qs = filterset.qs if filterset.is_valid() else base.none()
     except Exception:  # unknown area code in the filter

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter
+from governance.api import AreaSubtreeFilter, DateFilter
 from petitions.models import Category, Petition
 
 # An id filter takes a whole number within a 64-bit key. A plain NumberFilter passed 10**20 or 1e30
@@ -50,8 +50,8 @@ class PetitionFilter(filters.FilterSet):
     due_soon = filters.BooleanFilter(method="filter_due_soon", label=_("due within 3 days"))
     repeat = filters.BooleanFilter(field_name="is_repeat", label=_("repeat petitions"))
     group = filters.BooleanFilter(field_name="is_group", label=_("group petitions"))
-    received_from = filters.DateFilter(method="filter_received_from", label=_("received on or after"))
-    received_to = filters.DateFilter(method="filter_received_to", label=_("received on or before"))
+    received_from = DateFilter(method="filter_received_from", label=_("received on or after"))
+    received_to = DateFilter(method="filter_received_to", label=_("received on or before"))
 
     class Meta:
         model = Petition

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance import pii
 from governance.access import get_visible_or_404
@@ -57,10 +58,14 @@ def registry(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     qs = selectors.petition_list(request.user).order_by("due_at", "-received_at")
-    filterset = PetitionFilter(params, queryset=qs)
+    filterset = PetitionFilter(params, queryset=qs, request=request)  # area codes resolve in scope
     filter_errors = {}
     if filterset.is_valid():
-        qs = filterset.qs
+        try:
+            qs = filterset.qs
+        except DRFValidationError as exc:  # AreaSubtreeFilter: an unknown (or out-of-scope) area code
+            filter_errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
+            qs = qs.none()
     else:
         filter_errors = filterset.errors
         qs = qs.none()

@@ -64,6 +64,18 @@ def test_areas_api_names_a_bad_filter(cast):
     assert "level" in response.json()["errors"] or "within" in response.json()["errors"]
 
 
+def test_within_an_area_outside_the_scope_is_the_same_400_as_a_missing_code(cast):
+    client = api_client(cast.community_handler)
+    for url in ("/api/v1/areas/", "/api/v1/areas/geojson/"):
+        out_of_scope = client.get(url, {"within": cast.community_a1b.code})  # exists, not theirs
+        missing = client.get(url, {"within": "340102001009"})
+        assert (out_of_scope.status_code, missing.status_code) == (400, 400)
+        assert out_of_scope.json()["errors"] == {"within": ["Unknown area code 340102001002."]}
+        assert missing.json()["errors"] == {"within": ["Unknown area code 340102001009."]}
+    own = client.get("/api/v1/areas/", {"within": cast.community_a1a.code})
+    assert own.status_code == 200 and own.json()["count"] == 3
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope(cast):
     client = api_client(cast.outsider)
     assert client.get(f"/api/v1/areas/{cast.grid_a.code}/").status_code == 404

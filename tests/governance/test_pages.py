@@ -62,3 +62,25 @@ def test_static_assets_resolve(client):
         "js/map.js",
     ]:
         assert finders.find(path), path
+
+
+def test_deleting_holidays_in_bulk_from_the_admin_refreshes_the_working_day_calendar(client, cast):
+    import datetime as dt
+
+    from governance import periods
+    from governance.models import Holiday
+
+    monday, tuesday = dt.date(2026, 11, 23), dt.date(2026, 11, 24)
+    client.force_login(cast.admin)
+    response = client.post(
+        "/admin/governance/holiday/add/", {"date": monday.isoformat(), "name": "假日", "is_workday": ""}
+    )
+    assert response.status_code == 302
+    holidays = [Holiday.objects.get(date=monday), Holiday.objects.create(date=tuesday, name="假日")]
+    assert not periods.is_working_day(monday) and not periods.is_working_day(tuesday)  # cached now
+    response = client.post(
+        "/admin/governance/holiday/",
+        {"action": "delete_selected", "_selected_action": [h.pk for h in holidays], "post": "yes"},
+    )
+    assert response.status_code == 302 and not Holiday.objects.exists()
+    assert periods.is_working_day(monday) and periods.is_working_day(tuesday)  # was stale: still holidays

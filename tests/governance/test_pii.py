@@ -21,6 +21,21 @@ def test_keys_can_be_rotated(settings):
     assert pii.decrypt(pii.encrypt("王五")) == "王五"
 
 
+def test_keyed_hashes_survive_a_key_rotation(settings):
+    settings.FIELD_ENCRYPTION_KEY = "the-original-key"
+    before = (pii.keyed_hash("340104199003071234"), pii.keyed_hash("13812345678"))
+    settings.FIELD_ENCRYPTION_KEY = "a-new-key,the-original-key"  # rotation prepends
+    assert (pii.keyed_hash("340104199003071234"), pii.keyed_hash("13812345678")) == before
+    settings.FIELD_ENCRYPTION_KEY = "a-newer-key,a-new-key,the-original-key"
+    assert pii.keyed_hash("340104199003071234") == before[0]
+    # An explicit FIELD_HASH_KEY wins: set to the original key, that key can leave the list.
+    settings.FIELD_HASH_KEY = "the-original-key"
+    settings.FIELD_ENCRYPTION_KEY = "a-newer-key,a-new-key"
+    assert pii.keyed_hash("340104199003071234") == before[0]
+    settings.FIELD_HASH_KEY = "another-hash-key"
+    assert pii.keyed_hash("340104199003071234") != before[0]
+
+
 def test_a_wrong_key_fails_loudly(settings):
     token = pii.encrypt("李四")
     settings.FIELD_ENCRYPTION_KEY = "another-key"

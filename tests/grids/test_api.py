@@ -43,6 +43,21 @@ def test_a_report_may_name_the_grid_instead_of_a_point(cast, categories):
 
 
 @pytest.mark.django_db
+def test_a_read_only_role_reporting_gets_403_not_outside_your_area(cast, categories):
+    body = {"category": "sanitation", "description": "x", "grid": cast.grid_a.code}
+    for user in (cast.analyst, cast.mediator, cast.petition_officer):  # all have grid A in their scope
+        response = post(user, body)
+        assert response.status_code == 403, (user, response.json())
+        assert response.json()["detail"] == "Only grid workers and handlers report incidents."
+        assert post(user, {}).status_code == 403  # refused before the input is even read
+    assert not Incident.objects.exists()
+    # A reporting role outside its area is still a 400 naming the field.
+    outside = post(cast.outsider, body)
+    assert outside.status_code == 400 and "grid" in outside.json()["errors"]
+    assert post(cast.community_handler, body).status_code == 201
+
+
+@pytest.mark.django_db
 def test_photos_are_uploaded_as_multipart(cast, categories):
     photos = [SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
     response = post(
@@ -226,6 +241,32 @@ def test_list_filters(cast, report, incident_in):
     assert client.get(URL + "?area=000").status_code == 400
     assert client.get(URL + "?status=nonsense").status_code == 400
     assert api_client(cast.street_handler).get(URL).json()["results"][0]["overdue"] in (True, False)
+
+
+@pytest.mark.django_db
+def test_a_date_filter_beyond_the_calendar_is_a_400_naming_the_field(cast, report):
+    report()
+    client = api_client(cast.street_handler)
+    message = ["Enter a date between 1900-01-01 and 2999-12-31."]
+    for field, day in (("reported_to", "9999-12-31"), ("reported_from", "0001-01-01")):
+        response = client.get(URL, {field: day})  # was an OverflowError, a 500
+        assert response.status_code == 400
+        assert response.json()["errors"] == {field: message}
+    today = timezone.localdate().isoformat()
+    assert client.get(URL, {"reported_from": "1900-01-01", "reported_to": today}).json()["count"] == 1
+    assert client.get(URL, {"reported_to": "2999-12-31"}).json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_an_area_filter_outside_the_scope_is_the_same_400_as_a_missing_code(cast, report):
+    report(actor=cast.worker_a)
+    client = api_client(cast.community_handler)
+    out_of_scope = client.get(URL, {"area": cast.grid_d.code})  # exists, in district B
+    missing = client.get(URL, {"area": "340103001001009"})
+    assert (out_of_scope.status_code, missing.status_code) == (400, 400)
+    assert out_of_scope.json()["errors"] == {"area": [f"Unknown area code {cast.grid_d.code}."]}
+    assert missing.json()["errors"] == {"area": ["Unknown area code 340103001001009."]}
+    assert client.get(URL, {"area": cast.grid_a.code}).json()["count"] == 1
 
 
 @pytest.mark.django_db

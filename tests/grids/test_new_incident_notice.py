@@ -20,3 +20,32 @@ def test_the_notice_is_sent_once_even_if_the_task_runs_twice(cast, report):
     incident = report()
     assert incident_notify_new(incident.pk) == 0
     assert cast.community_handler.notifications.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_escalating_notifies_the_next_levels_centre_once_per_level(cast, report):
+    from grids import services
+    from grids.services import incident_notify_escalated
+
+    incident = report()  # community level: the community handler is told
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="escalate", note="needs the street"
+    )
+    message = OutboxMessage.objects.get(task="grids.notify_escalated_incident")
+    assert message.kwargs == {"incident_id": incident.pk, "level": "street"} and message.sent_at is not None
+    notice = cast.street_handler.notifications.get()
+    assert notice.key == f"incident-escalated:{incident.pk}:street"
+    assert notice.message == (
+        f"Incident {incident.code} in {cast.grid_a.name} was escalated to street level and waits for acceptance."
+    )
+    assert notice.link.endswith(f"/{incident.code}/")
+    assert incident_notify_escalated(incident.pk, "street") == 0  # the task running twice: no second notice
+    assert not cast.district_officer.notifications.exists()
+    services.incident_transition(
+        incident=incident, actor=cast.street_handler, action="escalate", note="bigger"
+    )
+    assert cast.district_officer.notifications.get().key == f"incident-escalated:{incident.pk}:district"
+    assert not cast.department_user.notifications.exists()  # centres only, not the district's departments
+    assert cast.street_handler.notifications.count() == 1
+    # A stale message (the item has moved on to the district) notifies nobody.
+    assert incident_notify_escalated(incident.pk, "street") == 0

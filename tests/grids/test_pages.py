@@ -200,6 +200,31 @@ def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
 
 
 @pytest.mark.django_db
+def test_the_inbox_lists_a_date_beyond_the_calendar_among_its_filter_errors(cast, client, report):
+    report()
+    client.force_login(cast.street_handler)
+    for query in ("reported_to=9999-12-31", "reported_from=0001-01-01"):
+        response = client.get(f"/grids/inbox/?{query}")  # was a 500
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f"{query.split('=')[0]}: Enter a date between 1900-01-01 and 2999-12-31." in html
+        assert 'id="row-INC-' not in html
+
+
+@pytest.mark.django_db
+def test_the_inbox_treats_an_area_outside_the_scope_as_unknown(cast, client, report):
+    report()
+    client.force_login(cast.community_handler)
+    response = client.get(f"/grids/inbox/?area={cast.grid_c.code}")  # exists, in the other community
+    assert response.status_code == 200
+    assert f"Unknown area code {cast.grid_c.code}" in response.content.decode()
+    response = client.get(f"/grids/inbox/?area={cast.grid_a.code}")
+    assert (
+        "Unknown area code" not in response.content.decode() and 'id="row-INC-' in response.content.decode()
+    )
+
+
+@pytest.mark.django_db
 def test_the_incident_page_query_count_does_not_grow_with_the_timeline(
     cast, client, incident_in, django_assert_max_num_queries
 ):
@@ -251,3 +276,34 @@ def test_the_admin_shows_incidents_but_neither_changes_nor_deletes_them(client, 
     assert client.get(f"/admin/grids/incident/{incident.pk}/delete/").status_code == 403
     assert client.post(f"/admin/grids/incident/{incident.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Incident.objects.filter(pk=incident.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_negative_or_zero_time_limit_for_a_category(client, cast, categories):
+    category = categories["sanitation"]
+    before = (category.accept_hours, category.dispatch_hours, category.handle_hours, category.verify_hours)
+    client.force_login(cast.admin)
+    url = f"/admin/grids/incidentcategory/{category.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data["parent"] = data.get("parent") or ""
+    for field, bad, message in (
+        ("accept_hours", "-48", "Ensure this value is greater than or equal to 0.1."),
+        ("dispatch_hours", "0", "Ensure this value is greater than or equal to 0.1."),
+        ("verify_hours", "-1", "Ensure this value is greater than or equal to 0.1."),
+        ("handle_hours", "0", "Ensure this value is greater than or equal to 1."),
+    ):
+        response = client.post(url, {**data, field: bad})
+        assert response.status_code == 200  # the form again, with the error
+        assert response.context["adminform"].form.errors[field] == [message]
+    category.refresh_from_db()
+    assert (
+        category.accept_hours,
+        category.dispatch_hours,
+        category.handle_hours,
+        category.verify_hours,
+    ) == before
+    response = client.post(url, {**data, "accept_hours": "0.5"})
+    assert response.status_code == 302
+    category.refresh_from_db()
+    assert str(category.accept_hours) == "0.5"

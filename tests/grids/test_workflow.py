@@ -198,6 +198,53 @@ def test_due_times_follow_the_category_limits(cast, report, categories):
     assert incident.due_at == dispatch_event.at + dt.timedelta(hours=24)  # fire hazard: handle within 24 h
 
 
+def _at(monkeypatch, when: dt.datetime) -> None:
+    monkeypatch.setattr("django.utils.timezone.now", lambda: when)
+
+
+@pytest.mark.django_db
+def test_starting_to_handle_keeps_the_deadline_set_at_dispatch(cast, incident_in, monkeypatch):
+    incident = incident_in("dispatched")
+    dispatched_at = incident.events.get(action="dispatch").at
+    dispatch_due = incident.due_at
+    assert dispatch_due == dispatched_at + dt.timedelta(hours=incident.category.handle_hours)
+    _at(monkeypatch, dispatched_at + dt.timedelta(hours=1))
+    handle = services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    incident.refresh_from_db()
+    assert (incident.status, incident.due_at) == ("handling", dispatch_due)
+    assert (handle.step_due_at, handle.on_time) == (None, None)  # not the end of a step
+    _at(monkeypatch, dispatch_due - dt.timedelta(minutes=1))
+    feedback = services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared"
+    )
+    assert (feedback.step_due_at, feedback.on_time) == (dispatch_due, True)
+
+
+@pytest.mark.django_db
+def test_a_late_start_gives_no_fresh_deadline_and_the_feedback_is_late(cast, incident_in, monkeypatch):
+    incident = incident_in("dispatched")
+    dispatch_due = incident.due_at
+    hours = incident.category.handle_hours
+    _at(monkeypatch, dispatch_due - dt.timedelta(hours=2))
+    services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    incident.refresh_from_db()
+    assert incident.due_at == dispatch_due  # before the fix: handle time + handle_hours
+    _at(monkeypatch, dispatch_due + dt.timedelta(hours=1))
+    assert Incident.objects.overdue().filter(pk=incident.pk).exists()
+    feedback = services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared"
+    )
+    assert (feedback.step_due_at, feedback.on_time) == (dispatch_due, False)
+    # A failed verification sends it back to handling with a new limit from the verification.
+    verified_at = dispatch_due + dt.timedelta(hours=2)
+    _at(monkeypatch, verified_at)
+    services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="fail", note="still dirty"
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.due_at) == ("handling", verified_at + dt.timedelta(hours=hours))
+
+
 @pytest.mark.django_db
 def test_an_on_the_spot_item_is_closed_at_report_with_a_note_and_a_photo(cast, report):
     from django.core.files.uploadedfile import SimpleUploadedFile

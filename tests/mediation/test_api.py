@@ -373,8 +373,22 @@ def test_filters_narrow_the_list(med):
     assert client.get(f"/api/v1/disputes/?area={med.cast.grid_b.code}").json()["count"] == 0
     today = timezone.localdate().isoformat()
     assert client.get(f"/api/v1/disputes/?received_from={today}").json()["count"] == 2
+    for field in ("received_to", "concluded_to"):  # a date beyond the calendar: a 400, not a 500
+        response = client.get(f"/api/v1/disputes/?{field}=9999-12-31")
+        assert response.status_code == 400
+        assert response.json()["errors"] == {field: ["Enter a date between 1900-01-01 and 2999-12-31."]}
     response = client.get("/api/v1/disputes/?area=999")
     assert response.status_code == 400 and "area" in response.json()["errors"]
+
+
+def test_an_area_filter_knows_the_areas_of_the_cases_a_mediator_reads_and_no_others(med):
+    case = med.register()  # grid A, organisation X
+    DisputeCase.objects.filter(pk=case.pk).update(mediator=med.mediator_y)  # mediator_y: community A1b
+    client = api_client(med.mediator_y)
+    assert client.get(f"/api/v1/disputes/?area={med.cast.grid_a.code}").json()["count"] == 1
+    out_of_scope = client.get(f"/api/v1/disputes/?area={med.cast.grid_d.code}")
+    assert out_of_scope.status_code == 400
+    assert out_of_scope.json()["errors"] == {"area": [f"Unknown area code {med.cast.grid_d.code}."]}
 
 
 def test_the_list_takes_a_constant_number_of_queries(med, django_assert_max_num_queries):

@@ -108,6 +108,9 @@ def test_list_filters(pet):
     assert codes("?type=claim") == {late.code, group.code, repeat.code, routed.code}
     assert codes(f"?area={pet.cast.community_a1a.code}") == {late.code, group.code, repeat.code, routed.code}
     assert codes(f"?area={pet.cast.community_a1b.code}") == set()
+    response = api_client(pet.cast.petition_officer).get(f"{LIST}?received_to=9999-12-31")  # was a 500
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"received_to": ["Enter a date between 1900-01-01 and 2999-12-31."]}
     resp = client.get(LIST + "?channel=pigeon")
     assert resp.status_code == 400 and "channel" in resp.json()["errors"]
 
@@ -266,6 +269,15 @@ def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     resp = client.post(url, {"reason": "回访核实"}, format="json")
     assert resp.status_code == 200 and resp.json()["id_number"] == ID_1
     assert PersonalDataAccess.objects.get().reason == "回访核实"
+
+
+def test_a_repeat_is_still_found_after_the_encryption_key_is_rotated(pet, settings):
+    settings.FIELD_ENCRYPTION_KEY = "the-original-key"
+    first = pet.register(received_at=timezone.now() - dt.timedelta(days=5))
+    settings.FIELD_ENCRYPTION_KEY = "a-new-key,the-original-key"  # rotation: prepend the new key
+    second = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    assert client.get(f"{LIST}{second.code}/").json()["likely_repeats"] == [first.code]
 
 
 def test_the_detail_lists_likely_repeats_for_the_office_and_links_one(pet):

@@ -127,6 +127,16 @@ def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_
     assert client.get("/petitions/?channel=pigeon").status_code == 400
 
 
+def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_one(client, pet):
+    pet.register()
+    client.force_login(pet.cast.petition_officer)
+    for code in (pet.cast.grid_d.code, "340103001001009"):  # district B's grid (exists), a missing code
+        resp = client.get(f"/petitions/?area={code}")
+        assert resp.status_code == 400  # was a 500 (the filter's error escaped the page)
+        assert f"Unknown area code {code}." in resp.content.decode()
+    assert client.get(f"/petitions/?area={pet.cast.grid_a.code}").status_code == 200
+
+
 def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):
     petition = pet.register()
     client.force_login(pet.cast.petition_officer)

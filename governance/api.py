@@ -248,3 +248,17 @@ class DateFilter(filters.DateFilter):
     """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
 
     field_class = BoundedDateField
+
+
+class IdFilter(filters.NumberFilter):
+    """A filter on a record's id (``?department=``, ``?organisation=``): a whole number within a 64-bit
+    key. A plain NumberFilter passed 10**20 or 1e30 on to the lookup, which SQLite cannot bind
+    (OverflowError, a 500); out of range is a 400 naming the filter, on every database."""
+
+    field_class = forms.IntegerField
+    MAX_ID = 2**63 - 1
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", self.MAX_ID)
+        super().__init__(*args, **kwargs)

@@ -7,29 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, DateFilter
+from governance.api import AreaSubtreeFilter, DateFilter, IdFilter
 from petitions.models import Category, Petition
-
-# An id filter takes a whole number within a 64-bit key. A plain NumberFilter passed 10**20 or 1e30
-# to the foreign-key lookup, which SQLite cannot bind (OverflowError, a 500); out of range is now a
-# 400 naming the filter, on every database. (Kept per app: apps share only governance, and the
-# shared home of such a helper, governance/api.py beside AreaSubtreeFilter, is not ours to edit.)
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:

@@ -39,3 +39,24 @@ class RejectNullCharactersMiddleware:
                 {"detail": _("The request contains a NUL character, which is never valid here.")}, status=400
             )
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """``/healthz`` is answered here, first, before the Host header is validated and before the TLS
+    redirect. Its callers are probes that speak plain HTTP to the container's own address: the
+    docker-compose healthcheck (``http://127.0.0.1:8000/healthz``) and a load balancer probing by IP.
+    Further down, ``ALLOWED_HOSTS`` (the public name only) would answer them 400 and
+    ``SECURE_SSL_REDIRECT`` a 301 to https, so a healthy server would be reported unhealthy. The answer
+    names only which part is down, so it is safe for any Host."""
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == self.PATH:
+            from governance.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes of /healthz use the container's address over plain HTTP (see the class).
+    "governance.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn (compressed, far-future cached): no extra web server
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.

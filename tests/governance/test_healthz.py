@@ -30,3 +30,18 @@ def test_healthz_answers_503_when_the_database_is_down(client, db, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == {"ok": False, "detail": "OperationalError"}
+
+
+def test_healthz_answers_a_probe_by_ip_when_allowed_hosts_names_only_the_public_host(client, db, settings):
+    """docker-compose probes http://127.0.0.1:8000/healthz while ALLOWED_HOSTS holds the public name."""
+    settings.ALLOWED_HOSTS = ["grid.example.gov.cn"]
+    response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    # Every other URL still validates the Host header.
+    assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+def test_healthz_is_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301

@@ -46,12 +46,13 @@ def rollup(
     if trigger == "nightly":
         # Two beat schedulers started by mistake send the nightly task twice. Concurrent copies are
         # stopped by the run lock; a copy arriving after the first finished finds tonight's run here.
+        # Only a *successful* run counts: a row still "running" may be one whose worker was killed,
+        # and this very delivery may be the broker's redelivery of it (acks_late), which must run;
+        # run_rollup marks the dead row failed once it holds the lock, or returns None if it is live.
         recent = timezone.now() - dt.timedelta(hours=12)
-        if (
-            RollupRun.objects.filter(trigger="nightly", started_at__gte=recent)
-            .exclude(status=RollupRun.Status.FAILED)
-            .exists()
-        ):
+        if RollupRun.objects.filter(
+            trigger="nightly", started_at__gte=recent, status=RollupRun.Status.SUCCESS
+        ).exists():
             return None
 
     weekday = getattr(settings, "ROLLUP_FULL_WEEKDAY", 6)

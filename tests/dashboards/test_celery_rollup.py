@@ -113,3 +113,20 @@ def test_a_second_nightly_delivery_the_same_night_does_not_run_again(cast, monke
     assert RollupRun.objects.filter(trigger="nightly").count() == 1
     rollup.delay(trigger="command").get()  # an operator's own run is never deduplicated
     assert RollupRun.objects.count() == 2
+
+
+def test_a_nightly_run_redelivered_after_its_worker_died_runs_again(cast, monkeypatch):
+    """The worker running tonight's rollup was killed: its row is left 'running' and the broker
+    redelivers the late-acked task. The redelivered copy must run (and mark the dead row failed),
+    not mistake the dead run for tonight's finished one."""
+    from django.utils import timezone
+
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    dead = RollupRun.objects.create(
+        started_at=timezone.now() - dt.timedelta(minutes=30), kind="incremental", trigger="nightly"
+    )
+    run_id = rollup.delay(trigger="nightly").get()
+    assert run_id is not None and RollupRun.objects.get(pk=run_id).status == RollupRun.Status.SUCCESS
+    dead.refresh_from_db()
+    assert dead.status == RollupRun.Status.FAILED and "abandoned" in dead.error

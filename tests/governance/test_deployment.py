@@ -45,3 +45,37 @@ def test_the_image_build_step_collectstatic_works_under_production_settings(tmp_
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert list((tmp_path / "static" / "leaflet").glob("leaflet.*.js"))
+
+
+def test_the_image_build_context_leaves_out_secrets_and_local_state():
+    """Dockerfile copies the checkout with ``COPY . .``: the .env file docker-compose reads secrets
+    from, the embedded default's var/ (SQLite with demo logins, the dev secret key) and host-built
+    node_modules/.venv must not reach the image."""
+    import fnmatch
+
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignored(path: str) -> bool:
+        return any(fnmatch.fnmatch(path, p) or path.startswith(p + "/") for p in patterns)
+
+    for path in (
+        ".env",
+        "var/db.sqlite3",
+        "var/dev_secret_key",
+        "node_modules/htmx.org",
+        ".venv/bin",
+        ".git",
+    ):
+        assert ignored(path), path
+    # What the image needs is still sent.
+    for path in ("manage.py", "governance/settings.py", "static/js/app.js", "locale", "templates"):
+        assert not ignored(path), path
+    # Every COPY source of the Dockerfile exists and is not excluded.
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            for source in line.split()[1:-1]:
+                assert source == "." or ((ROOT / source).exists() and not ignored(source)), source

@@ -8,7 +8,9 @@
     var data = JSON.parse(src.textContent);
     var chart = window.echarts.init(el);
     chart.setOption({
-      tooltip: { trigger: "axis" },
+      // richText: the tooltip is drawn on the canvas. The default HTML tooltip is built with inline
+      // style attributes, which the Content Security Policy (style-src 'self') blocks.
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 48, right: 16, top: 16, bottom: 56 },
       xAxis: { type: "category", data: data.periods },

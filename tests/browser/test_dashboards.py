@@ -97,3 +97,18 @@ def test_a_district_officer_ranks_drills_down_exports_and_reads_the_assessment(
     phone.goto("/dashboards/?period=2026-11")
     screenshot(phone, "dashboards-overview-phone")
     assert phone.js_errors == []
+
+
+def test_the_trend_chart_tooltip_breaks_no_content_security_policy(desktop_page, live_cast):
+    """ECharts draws its HTML tooltip with inline style attributes, which style-src 'self' blocks
+    (one console error per hover, tooltip unstyled): the chart renders its tooltip on the canvas."""
+    _values(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    box = page.locator("#trend-chart").bounding_box()
+    for i in range(1, 10):
+        page.mouse.move(box["x"] + box["width"] * i / 10, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(100)
+    assert page.js_errors == []

@@ -128,3 +128,19 @@ def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "security.W" not in output.replace("security.W021", ""), output
+
+
+def test_worker_and_beat_start_only_after_web_has_migrated_the_database():
+    """On a fresh database beat's DatabaseScheduler exits ("relation django_celery_beat_crontabschedule
+    does not exist") if it starts before web's `migrate`: both wait for web to be healthy, and web's
+    healthcheck allows for the migrations."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["web"] == {"condition": "service_healthy"}, name
+        assert depends["db"] == {"condition": "service_healthy"}, name
+        assert depends["redis"] == {"condition": "service_healthy"}, name
+    web = services["web"]
+    assert web["command"].index("migrate") < web["command"].index("gunicorn")
+    assert "/healthz" in " ".join(web["healthcheck"]["test"]) and web["healthcheck"]["start_period"]

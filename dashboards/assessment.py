@@ -32,7 +32,7 @@ from dashboards.assessment_models import (
     VetoEvent,
 )
 from governance import indicators as registry
-from governance.models import Area, User
+from governance.models import Area, User, record_id
 from governance.services import audit
 from governance.workflow import ActionForbidden, ActionInvalid
 
@@ -633,11 +633,11 @@ def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
 
 
 def scheme_run(scheme: AssessmentScheme, text: str) -> AssessmentRun:
-    """The run of ``scheme`` a query or form value names, or ActionInvalid on field ``run``. Digits
-    only: ``str.isdigit`` also accepts "²", which ``int`` refuses; and no more than a bigint holds."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+    """The run of ``scheme`` a query or form value names, or ActionInvalid on field ``run``."""
+    pk = record_id(text)
+    if pk is None:
         raise ActionInvalid("run", _("A run is a whole number."))
-    run = AssessmentRun.objects.filter(scheme=scheme, pk=int(text)).first()
+    run = AssessmentRun.objects.filter(scheme=scheme, pk=pk).first()
     if run is None:
         raise ActionInvalid("run", _("This scheme has no such run."))
     return run

@@ -20,6 +20,19 @@ from governance.access import ScopedQuerySet
 from governance.geo import GeometryError, centroid_of, validate_boundary
 
 
+def record_id(value) -> int | None:
+    """A primary key given as user input (a form value, a JSON field): a whole number within a bigint,
+    else None. Not ``str.isdigit``, which also takes "²" (and "١") that ``int`` then refuses or reads."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 class Area(models.Model):
     """An administrative or grid area: city > district > street > community > grid.
 

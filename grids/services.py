@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from governance import outbox
 from governance.access import area_in_scope
 from governance.geo import locator
-from governance.models import Area, Membership, Role, User, next_number
+from governance.models import Area, Membership, Role, User, next_number, record_id
 from governance.services import notify
 from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
@@ -44,8 +44,8 @@ def _resolve_category(category: IncidentCategory | str | int | None) -> Incident
         raise ValidationError({"category": [_("Choose a category.")]})
     else:
         lookup = Q(code=str(category))
-        if str(category).isdigit():
-            lookup |= Q(pk=int(category))
+        if record_id(category) is not None:
+            lookup |= Q(pk=record_id(category))
         found = IncidentCategory.objects.filter(lookup, is_active=True).first()
     if found is None:
         raise ValidationError({"category": [_("Unknown category %(c)s.") % {"c": category}]})

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.access import area_in_scope
-from governance.models import Area, Role, User, next_number
+from governance.models import Area, Role, User, next_number, record_id
 from governance.services import notify, personal_data_reveal
 from mediation.models import (
     ACTION_LABELS,
@@ -45,8 +45,8 @@ def _resolve_category(value: Any) -> DisputeCategory:
             return value
     elif value not in (None, ""):
         lookup = Q(code=str(value))
-        if str(value).isdigit():
-            lookup |= Q(pk=int(value))
+        if record_id(value) is not None:
+            lookup |= Q(pk=record_id(value))
         found = DisputeCategory.objects.filter(lookup, is_active=True).first()
         if found is not None:
             return found
@@ -89,8 +89,10 @@ def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
         raise ValidationError({"organisation": [_("Choose the organisation that takes the case.")]})
     org_id = value.pk if isinstance(value, MediationOrganisation) else value
     org = (
-        MediationOrganisation.objects.filter(pk=org_id, is_active=True).select_related("area").first()
-        if str(org_id).isdigit()
+        MediationOrganisation.objects.filter(pk=record_id(org_id), is_active=True)
+        .select_related("area")
+        .first()
+        if record_id(org_id) is not None
         else None
     )
     if org is None:

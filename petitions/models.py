@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_q
-from governance.models import Area, Department, Role
+from governance.models import Area, Department, Role, record_id
 from governance.periods import add_calendar_days, add_working_days
 from governance.workflow import (
     ActionForbidden,
@@ -482,7 +482,7 @@ class Petition(models.Model):
         user = approver if isinstance(approver, User) else None
         if user is None and approver not in (None, ""):
             user = User.objects.filter(
-                Q(username=str(approver)) | Q(pk=int(approver) if str(approver).isdigit() else None),
+                Q(username=str(approver)) | Q(pk=record_id(approver)),
                 is_active=True,
             ).first()
         if user is None:

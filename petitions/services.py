@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.access import area_in_scope
-from governance.models import Area, Department, User, next_number
+from governance.models import Area, Department, User, next_number, record_id
 from governance.services import personal_data_reveal
 from petitions.models import (
     MAX_GROUP_REPRESENTATIVES,
@@ -150,7 +150,7 @@ def _resolve_department(value: Any, field: str) -> Department | None:
         return None
     if isinstance(value, Department):
         return value
-    dept = Department.objects.filter(pk=int(value)).first() if str(value).isdigit() else None
+    dept = Department.objects.filter(pk=record_id(value)).first() if record_id(value) is not None else None
     if dept is None:
         raise ValidationError({field: [_("Unknown department %(d)s.") % {"d": value}]})
     return dept

@@ -91,6 +91,9 @@ def _assert_nothing_saved():
     [
         ({"category": "sanitation", "description": "x", "lat": OUTSIDE[0], "lng": OUTSIDE[1]}, {"lat", "lng"}),
         ({"category": "no-such", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
+        # "²" passes str.isdigit, not int(); the schema fuzzer found it.
+        ({"category": "²", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
+        ({"category": "9" * 30, "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
         ({"description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"category"}),
         ({"category": "sanitation", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}, {"description"}),
         ({"category": "sanitation", "description": "x"}, {"lat"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -195,13 +196,21 @@ def test_a_trigger_while_a_run_is_in_progress_does_not_start_a_second_run(data, 
     )
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_lock(%s), pg_backend_pid()", [ADVISORY_LOCK_KEY])
+            pid = cursor.fetchone()[1]
         RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC), kind="full")
         assert run_rollup(full=True) is None
         with pytest.raises(CommandError, match="in progress"):
             call_command("rollup", "--full")
     finally:
         other.close()  # the process "dies": its lock goes with its connection
+    # ... once its server process has ended, which follows the close by a few milliseconds.
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                break
+        time.sleep(0.05)
     assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
 
 

@@ -45,3 +45,26 @@ def test_healthz_is_not_redirected_to_https(client, db, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get("/accounts/login/").status_code == 301
+
+
+def test_healthz_signs_in_to_a_broker_that_needs_a_user_and_password(client, db, real_celery, settings):
+    """A Redis ACL user with a password that must be percent-encoded in the URL: the probe reads the
+    URL as Celery does (a raw AUTH of the encoded password, and no user, reported the broker down)."""
+    import redis
+
+    admin = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    admin.execute_command(
+        "ACL", "SETUSER", "healthz_probe", "on", ">p@ss/wörd", "+@connection", "+select", "~*"
+    )
+    try:
+        settings.CELERY_BROKER_URL = settings.CELERY_BROKER_URL.replace(
+            "redis://", "redis://healthz_probe:p%40ss%2Fw%C3%B6rd@", 1
+        )
+        response = client.get("/healthz")
+        assert response.status_code == 200 and response.json()["broker"] == {"ok": True, "detail": "ok"}
+        settings.CELERY_BROKER_URL = settings.CELERY_BROKER_URL.replace("p%40ss", "wrong", 1)
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response.json()["broker"]["ok"] is False
+    finally:
+        admin.execute_command("ACL", "DELUSER", "healthz_probe")
+        admin.close()

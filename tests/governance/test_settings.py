@@ -72,3 +72,8 @@ def test_database_urls_are_parsed():
         assert "not supported" in str(exc)
     else:
         raise AssertionError("mysql:// should be refused")
+
+
+def test_a_task_time_limit_too_short_for_its_soft_limit_fails_loudly():
+    result = run_check({"CELERY_TASK_TIME_LIMIT": "30"})
+    assert result.returncode != 0 and "CELERY_TASK_TIME_LIMIT must be at least 120, got 30" in result.stderr

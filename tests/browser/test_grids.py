@@ -119,3 +119,21 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
         "report", "accept", "dispatch", "handle", "feedback", "verify", "close"
     ]  # fmt: skip
     assert phone.js_errors == [] and desk.js_errors == []
+
+
+def test_a_refused_report_brings_the_phone_back_to_the_field_in_error(phone_page, live_cast):
+    """The submit button is at the bottom of a long form: after a refused submit the worker must see
+    what is wrong, not a screen that did not change."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.fill("#id_description", "井盖丢失")
+    page.click("#report-submit")  # no category chosen
+    page.wait_for_selector("[data-errors-for='category'] li")
+    assert page.evaluate("document.activeElement.id") == "id_category"
+    assert page.get_attribute("#id_category", "aria-invalid") == "true"
+    box = page.locator("[data-errors-for='category']").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
+    assert page.input_value("#id_description") == "井盖丢失"
+    assert not Incident.objects.exists()

@@ -221,6 +221,15 @@ def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     assert case.organisation == med.org_x and case.parties.count() == 2
 
 
+def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
+    """The first field in error may be screens below the top of the re-rendered form on a phone."""
+    _login(client, med.cast.mediator)
+    assert "form-error-summary" not in client.get("/mediation/cases/new/").content.decode()
+    html = client.post("/mediation/cases/new/", {"description": "噪音"}).content.decode()
+    assert html.index('class="error form-error-summary" role="alert"') < html.index('name="category"')
+    assert 'aria-invalid="true"' in html  # what static/js/app.js moves the focus to
+
+
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):
     for _ in range(3):
         med.accepted()

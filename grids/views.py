@@ -213,10 +213,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
-    incident = selectors.incident_get_for_user(request.user, code)
+def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     events = list(selectors.incident_events(incident))
     # A dispute can become a mediation case. The link goes by URL name only: grids never imports
     # mediation (DESIGN.md section 2), and without that app the link simply is not shown.
@@ -228,23 +225,26 @@ def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
             mediation_url = reverse("mediation-from-incident", args=[incident.code])
         except NoReverseMatch:
             mediation_url = None
-    return render(
-        request,
-        "grids/incident.html",
-        {
-            "incident": incident,
-            "events": events,
-            "photos": [p for p in incident.photos.all() if p.stage == "report"],
-            "actions": allowed_actions(request.user, incident),
-            "action_labels": ACTION_LABELS,
-            "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
-            "evaluations": Incident.Evaluation.choices,
-            "mediation_url": mediation_url,
-            "marker": {"lat": incident.lat, "lng": incident.lng, "label": incident.code}
-            if incident.lat is not None
-            else None,
-        },
-    )
+    return {
+        "incident": incident,
+        "events": events,
+        "photos": [p for p in incident.photos.all() if p.stage == "report"],
+        "actions": allowed_actions(request.user, incident),
+        "action_labels": ACTION_LABELS,
+        "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
+        "evaluations": Incident.Evaluation.choices,
+        "mediation_url": mediation_url,
+        "marker": {"lat": incident.lat, "lng": incident.lng, "label": incident.code}
+        if incident.lat is not None
+        else None,
+    }
+
+
+@login_required
+@require_GET
+def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
+    incident = selectors.incident_get_for_user(request.user, code)
+    return render(request, "grids/incident.html", _incident_context(request, incident))
 
 
 @login_required
@@ -255,7 +255,8 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     form = ActionForm(request.POST)
     error = None
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        # Shown inside the action's own form, so the field is clear without naming it.
+        error = " ".join(e for errors in form.errors.values() for e in errors)
     else:
         try:
             event = services.incident_transition(
@@ -285,9 +286,15 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             request, "grids/_inbox_row.html", {**row, "row_error": error, "row_done": None if error else done}
         )
     if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, done)
+        # Re-render rather than redirect: a worker who typed what was done on a phone (and picked
+        # photos) must not lose it because one photo was refused or the step was taken meanwhile.
+        incident = selectors.incident_get_for_user(request.user, code)
+        context = _incident_context(request, incident)
+        context.update(
+            {"failed_action": request.POST.get("action", ""), "act_error": error, "posted": request.POST}
+        )
+        return render(request, "grids/incident.html", context, status=400)
+    messages.success(request, done)
     return redirect("grids-incident", code=incident.code)
 
 

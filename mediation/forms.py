@@ -170,8 +170,10 @@ class IncidentConvertForm(forms.Form):
 class PartyForm(forms.Form):
     """Completing or correcting a party: blank fields keep the stored value."""
 
-    role = forms.ChoiceField(required=False, choices=[("", "")] + DisputeParty.PartyRole.choices)
-    name = forms.CharField(required=False, max_length=100)
-    id_number = forms.CharField(required=False, max_length=18)
-    phone = forms.CharField(required=False, max_length=20)
-    address = forms.CharField(required=False, max_length=300)
+    role = forms.ChoiceField(
+        label=_("Role"), required=False, choices=[("", "")] + DisputeParty.PartyRole.choices
+    )
+    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    id_number = forms.CharField(label=_("ID number"), required=False, max_length=18)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
+    address = forms.CharField(label=_("Address"), required=False, max_length=300)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import get_visible_or_404
+from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
 from governance.workflow import WorkflowError
@@ -40,14 +41,6 @@ from mediation.models import (
     head_organisation_ids,
     may_reveal,
 )
-
-
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(
-            f"{f}: {' '.join(v)}" if f != "__all__" else " ".join(v) for f, v in exc.message_dict.items()
-        )
-    return " ".join(exc.messages)
 
 
 @login_required
@@ -227,7 +220,7 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     form = ActionForm(request.POST)
     error, status = None, 400
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form.errors, form)
     else:
         try:
             event = services.dispute_transition(
@@ -238,11 +231,9 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                 **form.action_fields(),
             )
         except WorkflowError as exc:
-            error, status = exc.message, exc.status_code
-            if getattr(exc, "field", None):
-                error = f"{exc.field}: {exc.message}"
+            error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
         except ValidationError as exc:
-            error = _errors_text(exc)
+            error = errors_text(exc)
         else:
             messages.success(
                 request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
@@ -315,7 +306,7 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            error = _errors_text(exc)
+            error = errors_text(exc)
     context = {
         "case": case,
         "party": party,
@@ -336,16 +327,22 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     party = get_visible_or_404(case.parties.all(), pk=party_id)
     form = PartyForm(request.POST)
+    error = None
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+        error = errors_text(form.errors, form)
     else:
         try:
             services.dispute_party_update(case=case, party=party, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, _errors_text(exc))
+            error = errors_text(exc, form)
         else:
             messages.success(request, _("The party's details were updated."))
-    return redirect("mediation-case", code=case.code)
+            return redirect("mediation-case", code=case.code)
+    # Re-render with that party's edit form open and refilled: a redirect lost what was typed.
+    case = selectors.dispute_get_for_user(request.user, code)
+    context = _case_context(request, case)
+    context["party_edit"] = {"id": party.pk, "error": error, "data": request.POST}
+    return render(request, "mediation/case.html", context, status=400)
 
 
 @login_required

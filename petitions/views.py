@@ -20,6 +20,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance import pii
 from governance.access import get_visible_or_404
+from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
 from governance.workflow import WorkflowError
@@ -37,14 +38,6 @@ from petitions.models import (
     sees_masked_only,
     user_department_ids,
 )
-
-
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(
-            f"{f}: {' '.join(v)}" if f != "__all__" else " ".join(v) for f, v in exc.message_dict.items()
-        )
-    return " ".join(exc.messages)
 
 
 def _is_officer(user) -> bool:
@@ -212,7 +205,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     form = ActionForm(request.POST)
     error, status = None, 400
     if not form.is_valid():
-        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+        error = errors_text(form.errors, form)
     else:
         try:
             event = services.petition_transition(
@@ -223,11 +216,9 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
                 **form.action_fields(),
             )
         except WorkflowError as exc:
-            error, status = exc.message, exc.status_code
-            if getattr(exc, "field", None):
-                error = f"{exc.field}: {exc.message}"
+            error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
         except ValidationError as exc:
-            error = _errors_text(exc)
+            error = errors_text(exc)
         else:
             messages.success(
                 request,
@@ -269,7 +260,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            error = _errors_text(exc)
+            error = errors_text(exc)
     context = {
         "petition": petition,
         "person": person,

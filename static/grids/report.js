@@ -92,12 +92,31 @@
   // --- submit --------------------------------------------------------------------------------------
   function showErrors(errors) {
     form.querySelectorAll("[data-errors-for]").forEach(function (ul) { ul.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     Object.keys(errors || {}).forEach(function (field) {
       var ul = form.querySelector('[data-errors-for="' + field + '"]') || form.querySelector('[data-errors-for="category"]');
       (errors[field] || []).forEach(function (text) {
         var li = document.createElement("li"); li.textContent = text; ul.appendChild(li);
       });
     });
+  }
+  // The submit button is at the bottom of a long form: on a phone neither the status line at the top
+  // nor a field's error is on screen after a refused submit, so it looked as if nothing happened.
+  // Move to the first field in error (focus scrolls it into view), or else to the status line.
+  function revealProblem() {
+    var lists = form.querySelectorAll("[data-errors-for]");
+    for (var i = 0; i < lists.length; i++) {
+      if (!lists[i].children.length) { continue; }
+      var name = lists[i].getAttribute("data-errors-for");
+      var field = name === "photos" ? document.getElementById("id_photos") : form.elements[name];
+      if (field && field.focus) {
+        field.setAttribute("aria-invalid", "true");
+        field.scrollIntoView({ block: "center" });
+        field.focus({ preventScroll: true });
+        return;
+      }
+    }
+    statusBox.scrollIntoView({ block: "center" });
   }
   form.addEventListener("input", saveDraft);
   kind.addEventListener("change", toggleResolution);
@@ -119,12 +138,15 @@
       } else if (res.status === 400 && res.body) {
         showErrors(res.body.errors);
         say(res.body.detail || msgs.invalid, true);
+        revealProblem();
       } else {
         say(msgs.server + " (HTTP " + res.status + ")", true);
+        revealProblem();
       }
     }).catch(function () {
       submit.disabled = false;
       say(msgs.network, true);
+      revealProblem();
     });
   });
 

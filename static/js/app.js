@@ -11,6 +11,16 @@
     var el = event.target.closest("[data-confirm]");
     if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
+  // A page re-rendered with form errors opens at the top, while on a phone the first field in
+  // error is often several screens down: go to it (Django marks such fields aria-invalid; a form
+  // without field errors marks its message with tabindex="-1").
+  document.addEventListener("DOMContentLoaded", function () {
+    var field = document.querySelector("form [aria-invalid='true'], [role='alert'][tabindex='-1']");
+    if (field && field.focus) {
+      field.scrollIntoView({ block: "center" });
+      field.focus({ preventScroll: true });
+    }
+  });
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }

@@ -119,3 +119,56 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
         "report", "accept", "dispatch", "handle", "feedback", "verify", "close"
     ]  # fmt: skip
     assert phone.js_errors == [] and desk.js_errors == []
+
+
+def test_a_refused_report_brings_the_phone_back_to_the_field_in_error(phone_page, live_cast):
+    """The submit button is at the bottom of a long form: after a refused submit the worker must see
+    what is wrong, not a screen that did not change."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.fill("#id_description", "井盖丢失")
+    page.click("#report-submit")  # no category chosen
+    page.wait_for_selector("[data-errors-for='category'] li")
+    assert page.evaluate("document.activeElement.id") == "id_category"
+    assert page.get_attribute("#id_category", "aria-invalid") == "true"
+    box = page.locator("[data-errors-for='category']").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
+    assert page.input_value("#id_description") == "井盖丢失"
+    assert not Incident.objects.exists()
+
+
+def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_page, live_cast):
+    """A department worker feeds back with a file that is not an image: the page must come back at
+    the error, inside the feed-back form, with what was typed still there."""
+    from grids import services
+    from tests.grids.conftest import IN_GRID_A, PATHS, action_fields
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    incident = services.incident_report(
+        actor=c.worker_a, category="sanitation", description="垃圾堆放", lat=IN_GRID_A[0], lng=IN_GRID_A[1]
+    )
+    for action in PATHS["handling"]:
+        fields = action_fields(action, c)
+        services.incident_transition(
+            incident=incident, actor=c.admin, action=action, note=fields.pop("note", ""), **fields
+        )
+    page = phone_page
+    login(page, "department_user")
+    page.goto(f"/grids/incidents/{incident.code}/")
+    form = page.locator("form[data-action-form='feedback']")
+    form.locator("textarea[name=resolution]").fill("已清理垃圾并消毒")
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": b"not an image"}]
+    )
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#act-error")
+    assert page.evaluate("document.activeElement.id") == "act-error"
+    box = page.locator("#act-error").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
+    assert page.locator("form[data-action-form='feedback'] textarea").input_value() == "已清理垃圾并消毒"
+    screenshot(page, "grids-feedback-refused-phone")
+    incident.refresh_from_db()
+    assert incident.status == "handling"

@@ -87,3 +87,33 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
     page.emulate_media(media="screen")
     assert page.js_errors == []
     assert DisputeCase.objects.get(pk=case.pk).events.filter(action="conclude").exists()
+
+
+def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, live_cast):
+    """Chinese breaks after any character: without a floor on column widths the phone table squeezed
+    every column but the number to one character a line. It must scroll sideways instead."""
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="邻居堆放杂物占用公共楼道引发矛盾。",
+        risk_violence=True,
+        parties=[
+            {"role": "applicant", "name": "张三丰", "phone": "13812345678"},
+            {"role": "respondent", "name": "李四", "phone": "13987654321"},
+        ],
+    )
+    page = phone_page
+    login(page, "mediator")
+    page.goto("/mediation/cases/")
+    widths = page.eval_on_selector_all(".med-table tbody td", "cells => cells.map(c => c.offsetWidth)")
+    screenshot(page, "mediation-case-list-phone")
+    assert widths and min(widths) >= 64, widths  # about four Chinese characters at 16 px
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page

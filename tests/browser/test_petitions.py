@@ -106,3 +106,20 @@ def test_an_officer_registers_a_visit_routes_it_and_the_review_chain_runs(deskto
     actions = [li.get_attribute("data-action") for li in page.locator("#timeline li").all()]
     assert actions == ["register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review"]
     assert page.js_errors == [], page.js_errors
+
+
+def test_a_refused_intake_on_a_phone_opens_at_the_first_field_in_error(phone_page, live_cast):
+    """The intake form is several screens long on a phone; after a refused submit the page must show
+    what is wrong instead of its unchanged top."""
+    page = phone_page
+    login(page, "petition_officer")
+    page.goto("/petitions/new/")
+    page.fill("#id_p0_name", "王建国")
+    page.fill("#id_content", "小区旁工地夜间施工噪音扰民。")
+    page.click("#register-button")  # no area concerned
+    page.wait_for_selector(".form-error-summary")
+    assert page.evaluate("document.activeElement.id") == "id_area"
+    box = page.locator("#id_area").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
+    assert page.input_value("#id_p0_name") == "王建国"
+    assert not Petition.objects.exists()

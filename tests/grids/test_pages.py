@@ -307,3 +307,36 @@ def test_the_admin_refuses_a_negative_or_zero_time_limit_for_a_category(client, 
     assert response.status_code == 302
     category.refresh_from_db()
     assert str(category.accept_hours) == "0.5"
+
+
+@pytest.mark.django_db
+def test_a_refused_step_on_the_incident_page_keeps_what_was_typed_next_to_the_form(cast, client, incident_in):
+    """A department worker feeding back from a phone: one photo is refused. The page must come back
+    with the error inside the feed-back form and the typed text still there, not a redirect that
+    throws it away."""
+    incident = incident_in("handling")
+    client.force_login(cast.department_user)
+    fake = SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg")
+    response = client.post(
+        f"/grids/incidents/{incident.code}/act/",
+        {"action": "feedback", "resolution": "已清理垃圾并消毒", "note": "居民已确认", "photos": [fake]},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('data-action-form="feedback"') :]
+    form = form[: form.index("</form>")]
+    assert 'id="act-error"' in form
+    assert ">已清理垃圾并消毒</textarea>" in form and 'value="居民已确认"' in form
+    incident.refresh_from_db()
+    assert incident.status == "handling"
+
+
+@pytest.mark.django_db
+def test_a_step_refused_for_a_missing_reason_is_shown_in_that_steps_form(cast, client, incident_in):
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "escalate", "note": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('data-action-form="escalate"') :]
+    assert 'id="act-error"' in form[: form.index("</form>")]

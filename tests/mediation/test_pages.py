@@ -221,6 +221,15 @@ def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     assert case.organisation == med.org_x and case.parties.count() == 2
 
 
+def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
+    """The first field in error may be screens below the top of the re-rendered form on a phone."""
+    _login(client, med.cast.mediator)
+    assert "form-error-summary" not in client.get("/mediation/cases/new/").content.decode()
+    html = client.post("/mediation/cases/new/", {"description": "噪音"}).content.decode()
+    assert html.index('class="error form-error-summary" role="alert"') < html.index('name="category"')
+    assert 'aria-invalid="true"' in html  # what static/js/app.js moves the focus to
+
+
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):
     for _ in range(3):
         med.accepted()
@@ -314,3 +323,30 @@ def test_the_mediator_completes_the_placeholder_parties_of_a_converted_incident(
     assert party.id_hash and case.events.filter(action="update_party").exists()
     assert _login(client, med.cast.street_handler).post(url, {"name": "x"}).status_code == 403
     assert _login(client, med.mediator_y).post(url, {"name": "x"}).status_code == 404
+
+
+def test_a_refused_party_edit_keeps_the_input_and_names_fields_by_label(client, med):
+    """It redirected with "id_number: ..." in a flash message: internal English field names in the
+    Chinese page, and what the mediator typed was gone."""
+    case = med.in_mediation()
+    party = case.parties.first()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/parties/{party.pk}/edit/",
+        {"id_number": "123456", "address": "长江路1号"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    row = html[html.index(f'id="party-{party.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'value="长江路1号"' in row and 'value="123456"' in row and 'role="alert"' in row
+    assert "id_number" not in row.split('role="alert"')[1] and "身份证号" in row
+    assert case.parties.get(pk=party.pk).address != "长江路1号"
+
+
+def test_a_refused_step_does_not_show_the_internal_field_name(client, med):
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    html = client.post(f"/mediation/cases/{case.code}/act/", {"action": "conclude"}).content.decode()
+    assert "Choose the outcome of the mediation." in html and "outcome: Choose" not in html

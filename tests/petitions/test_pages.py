@@ -59,6 +59,14 @@ def test_bad_intake_input_is_400_with_the_field_named_and_nothing_saved(client, 
     assert not Petition.objects.exists()
 
 
+def test_a_refused_intake_says_so_at_the_top_of_the_form(client, pet):
+    """The first field in error may be screens below the top of the re-rendered form."""
+    client.force_login(pet.cast.petition_officer)
+    assert "form-error-summary" not in client.get("/petitions/new/").content.decode()
+    html = client.post("/petitions/new/", intake_data(pet.cast, area="")).content.decode()
+    assert html.index('class="error form-error-summary" role="alert"') < html.index('name="channel"')
+
+
 def _close_for_good(petition, officer):
     petition.transition(action="request_review", actor=officer)
     petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")

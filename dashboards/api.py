@@ -180,9 +180,9 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
 class IndicatorValueSerializer(serializers.ModelSerializer):
     area = serializers.CharField(source="area.code")
     area_name = serializers.CharField(source="area.name")
-    parent = serializers.CharField(source="parent.code", default=None)
+    parent = serializers.CharField(source="parent.code", default=None, allow_null=True)  # the city: none
     unit = serializers.SerializerMethodField()
-    run = serializers.IntegerField(source="run_id")
+    run = serializers.IntegerField(source="run_id", allow_null=True)
 
     class Meta:
         model = IndicatorValue
@@ -305,7 +305,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 
 
 class RollupRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True)
 
     class Meta:
         model = RollupRun

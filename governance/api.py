@@ -69,7 +69,9 @@ class TokenObtainApi(APIView):
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )  # the city: none
     centroid = serializers.SerializerMethodField()
 
     class Meta:

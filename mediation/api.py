@@ -41,10 +41,20 @@ class DisputeSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="origin", read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     area_name = serializers.CharField(source="area.name", read_only=True)
-    incident = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None)
-    mediator = serializers.CharField(source="mediator.username", read_only=True, default=None)
+    # Read-only fields that can be empty say so (allow_null / allow_blank): DRF drops what the model
+    # field says for read-only fields, and the schema then promised a value a new case lacks.
+    incident = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    organisation = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    organisation_name = serializers.CharField(
+        source="organisation.name", read_only=True, default=None, allow_null=True
+    )
+    mediator = serializers.CharField(
+        source="mediator.username", read_only=True, default=None, allow_null=True
+    )
+    outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, read_only=True, allow_blank=True)
+    follow_up = serializers.ChoiceField(
+        choices=DisputeCase.FollowUp.choices, read_only=True, allow_blank=True
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     parties = MaskedPartySerializer(many=True, read_only=True)
@@ -242,7 +252,9 @@ class DisputeSessionListApi(generics.ListCreateAPIView):
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.__str__", read_only=True)
     action_label = serializers.CharField(read_only=True)
-    organisation = serializers.CharField(source="organisation.name", read_only=True, default=None)
+    organisation = serializers.CharField(
+        source="organisation.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = DisputeEvent

@@ -136,6 +136,8 @@ class DisputeListApi(generics.ListAPIView):
 
     @extend_schema(request=InputSerializer, responses={201: DisputeSerializer})
     def post(self, request):
+        if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
+            raise PermissionDenied(_("Your role may not register dispute cases."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -163,6 +163,8 @@ class PetitionListApi(generics.ListAPIView):
 
     @extend_schema(request=InputSerializer, responses={201: PetitionSerializer})
     def post(self, request):
+        if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
+            raise PermissionDenied(_("Only petition officers register petitions."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -94,6 +94,16 @@ def test_a_bad_party_is_keyed_like_the_services_key_it_whichever_layer_refuses_i
     assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
 
 
+def test_a_role_that_cannot_register_gets_403_whatever_it_sent(med):
+    # Not a 400 listing the missing fields: the role is refused before the input is read.
+    for user in (med.cast.analyst, med.cast.worker_a, med.cast.petition_officer):
+        for data in ({}, _payload(med.cast)):
+            response = api_client(user).post("/api/v1/disputes/", data, format="json")
+            assert response.status_code == 403, (user, response.json())
+            assert response.json() == {"detail": "Your role may not register dispute cases."}
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
 def test_an_area_outside_the_scope_is_refused(med):
     response = api_client(med.cast.mediator).post(
         "/api/v1/disputes/", _payload(med.cast, area=med.cast.grid_d.code), format="json"

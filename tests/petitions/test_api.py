@@ -75,6 +75,16 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field)
     assert not Petition.objects.exists() and not Petitioner.objects.exists()
 
 
+def test_a_role_that_cannot_register_gets_403_whatever_it_sent(pet):
+    # Not a 400 listing the missing fields: the role is refused before the input is read.
+    for user in (pet.cast.analyst, pet.cast.worker_a, pet.cast.mediator, pet.cast.department_user):
+        for data in ({}, payload(pet.cast)):
+            resp = api_client(user).post(LIST, data, format="json")
+            assert resp.status_code == 403, (user, resp.content)
+            assert resp.json() == {"detail": "Only petition officers register petitions."}
+    assert not Petition.objects.exists() and not Petitioner.objects.exists()
+
+
 def test_an_officer_of_another_district_cannot_register_here(pet):
     resp = api_client(pet.cast.outsider).post(LIST, payload(pet.cast), format="json")
     assert resp.status_code == 403

@@ -224,10 +224,10 @@ class DisputeTransitionApi(APIView):
 
 
 class DisputeSessionListApi(generics.ListCreateAPIView):
-    """The case's sessions, oldest first; POST records one (the first moves the case into mediation)."""
+    """The case's sessions, oldest first, paginated like every list (DESIGN.md section 7); POST
+    records one (the first moves the case into mediation)."""
 
     serializer_class = SessionSerializer
-    pagination_class = None
 
     class InputSerializer(serializers.Serializer):
         held_at = serializers.DateTimeField()

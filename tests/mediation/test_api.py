@@ -258,7 +258,9 @@ def test_transition_and_session_flow_through_the_api(med):
     )
     assert response.status_code == 201, response.json()
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
-    assert len(client.get(f"/api/v1/disputes/{case.code}/sessions/").json()) == 1
+    sessions = client.get(f"/api/v1/disputes/{case.code}/sessions/").json()
+    assert set(sessions) == {"count", "next", "previous", "results"}  # a list like every other
+    assert sessions["count"] == 1 and sessions["results"][0]["place"] == "街道调解室"
     response = client.post(
         f"/api/v1/disputes/{case.code}/transition/",
         {

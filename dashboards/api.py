@@ -45,7 +45,8 @@ from governance.rest import Conflict
 
 
 class CSVRenderer(BaseRenderer):
-    """Flat rows as CSV (a paginated answer exports its ``results``)."""
+    """Flat rows as CSV (a paginated answer exports its ``results``). Errors never get here: see
+    ``StatsReadMixin.finalize_response``."""
 
     media_type = "text/csv"
     format = "csv"
@@ -53,7 +54,7 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
         rows = data.get("results", data) if isinstance(data, dict) else data
-        if isinstance(rows, dict):  # an error: {"detail": ...}
+        if isinstance(rows, dict):
             rows = [rows]
         out = io.StringIO()
         if rows:
@@ -71,6 +72,14 @@ class StatsReadMixin:
     """ETag / Last-Modified from the last successful rollup, 304 when the client has it already."""
 
     renderer_classes = RENDERERS
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever the client asked for (DESIGN.md section 7): as CSV, a 400 was a
+        # "detail,errors" table whose second cell was a Python repr of the errors dict.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and renderer is not None and renderer.format == CSVRenderer.format:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def _version(self) -> tuple[str, dt.datetime | None]:
         """What the data read depends on, and when it last changed: the last successful run."""
@@ -180,9 +189,9 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
 class IndicatorValueSerializer(serializers.ModelSerializer):
     area = serializers.CharField(source="area.code")
     area_name = serializers.CharField(source="area.name")
-    parent = serializers.CharField(source="parent.code", default=None)
+    parent = serializers.CharField(source="parent.code", default=None, allow_null=True)  # the city: none
     unit = serializers.SerializerMethodField()
-    run = serializers.IntegerField(source="run_id")
+    run = serializers.IntegerField(source="run_id", allow_null=True)
 
     class Meta:
         model = IndicatorValue
@@ -305,7 +314,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 
 
 class RollupRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True)
 
     class Meta:
         model = RollupRun

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -36,7 +36,9 @@ class TokenObtainApi(APIView):
     authentication_classes: list = []
 
     class TokenInputSerializer(serializers.Serializer):
-        username = serializers.CharField()
+        # As long as a username can be (the login form has the same limit). Unbounded, a name over 255
+        # characters reached django-axes, whose failed-attempt row could not store it: a 500.
+        username = serializers.CharField(max_length=get_user_model()._meta.get_field("username").max_length)
         password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
     @extend_schema(
@@ -67,7 +69,9 @@ class TokenObtainApi(APIView):
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )  # the city: none
     centroid = serializers.SerializerMethodField()
 
     class Meta:

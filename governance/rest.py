@@ -24,21 +24,39 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
-def _flatten(detail, prefix: str = "") -> list[str]:
-    out: list[str] = []
+def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """DRF's error tree as one flat mapping ``field -> [messages]``, nested fields named the way
+    the services name them (``parties[1].role``), so a bad party gets the same key whether the input
+    serializer or the service caught it. A list's item errors come keyed by index (``{"1": ...}``,
+    or a list with ``{}`` for the good items); ``non_field_errors`` belong to the enclosing field."""
+    out = {} if out is None else out
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            out.extend(_flatten(value, "" if key == "non_field_errors" else name))
+            key = str(key)
+            if key == "non_field_errors":
+                name = prefix
+            elif key.isdigit():
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
+            _keyed(value, name, out)
     elif isinstance(detail, list):
         for i, value in enumerate(detail):
             if isinstance(value, dict | list):
-                out.extend(_flatten(value, f"{prefix}[{i}]"))
+                _keyed(value, f"{prefix}[{i}]", out)
             else:
-                out.append(f"{prefix}: {value}" if prefix else str(value))
+                out.setdefault(prefix or "non_field_errors", []).append(str(value))
     else:
-        out.append(f"{prefix}: {detail}" if prefix else str(detail))
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
     return out
+
+
+def _sentence(errors: dict[str, list[str]]) -> str:
+    return "; ".join(
+        message if key == "non_field_errors" else f"{key}: {message}"
+        for key, messages in errors.items()
+        for message in messages
+    )
 
 
 def exception_handler(exc, context):
@@ -54,10 +72,10 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = response.data
+        errors = _keyed(response.data)
         response.data = {
-            "detail": _("Invalid input: %(problems)s") % {"problems": "; ".join(_flatten(errors))},
-            "errors": errors if isinstance(errors, dict) else {"non_field_errors": errors},
+            "detail": _("Invalid input: %(problems)s") % {"problems": _sentence(errors)},
+            "errors": errors,
         }
     elif isinstance(exc, Http404):
         response.data = {"detail": _("No such record, or it is outside your area.")}

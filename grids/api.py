@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from grids import selectors, services
 from grids.filters import IncidentFilter
-from grids.models import Incident, IncidentEvent, IncidentPhoto, allowed_actions
+from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
 
 
 class IncidentPhotoSerializer(serializers.ModelSerializer):
@@ -34,8 +34,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     level_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     reporter = serializers.CharField(source="reporter.__str__", read_only=True)
-    department = serializers.PrimaryKeyRelatedField(read_only=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    # Read-only fields that can be empty say so (allow_null / allow_blank): DRF drops what the model
+    # field says for read-only fields, and the schema then promised a value a new record lacks.
+    department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    department_name = serializers.CharField(
+        source="department.name", read_only=True, default=None, allow_null=True
+    )
+    resolved_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
+    evaluation = serializers.ChoiceField(
+        choices=Incident.Evaluation.choices, read_only=True, allow_blank=True
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
 
@@ -66,7 +74,11 @@ class IncidentDetailSerializer(IncidentSerializer):
 class IncidentEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.__str__", read_only=True)
     action_label = serializers.CharField(read_only=True)
-    department = serializers.CharField(source="department.name", read_only=True, default=None)
+    department = serializers.CharField(
+        source="department.name", read_only=True, default=None, allow_null=True
+    )
+    from_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
+    level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     photos = IncidentPhotoSerializer(many=True, read_only=True)
 
     class Meta:

@@ -41,10 +41,20 @@ class DisputeSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="origin", read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     area_name = serializers.CharField(source="area.name", read_only=True)
-    incident = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None)
-    mediator = serializers.CharField(source="mediator.username", read_only=True, default=None)
+    # Read-only fields that can be empty say so (allow_null / allow_blank): DRF drops what the model
+    # field says for read-only fields, and the schema then promised a value a new case lacks.
+    incident = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    organisation = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    organisation_name = serializers.CharField(
+        source="organisation.name", read_only=True, default=None, allow_null=True
+    )
+    mediator = serializers.CharField(
+        source="mediator.username", read_only=True, default=None, allow_null=True
+    )
+    outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, read_only=True, allow_blank=True)
+    follow_up = serializers.ChoiceField(
+        choices=DisputeCase.FollowUp.choices, read_only=True, allow_blank=True
+    )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     parties = MaskedPartySerializer(many=True, read_only=True)
@@ -126,6 +136,8 @@ class DisputeListApi(generics.ListAPIView):
 
     @extend_schema(request=InputSerializer, responses={201: DisputeSerializer})
     def post(self, request):
+        if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
+            raise PermissionDenied(_("Your role may not register dispute cases."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -212,10 +224,10 @@ class DisputeTransitionApi(APIView):
 
 
 class DisputeSessionListApi(generics.ListCreateAPIView):
-    """The case's sessions, oldest first; POST records one (the first moves the case into mediation)."""
+    """The case's sessions, oldest first, paginated like every list (DESIGN.md section 7); POST
+    records one (the first moves the case into mediation)."""
 
     serializer_class = SessionSerializer
-    pagination_class = None
 
     class InputSerializer(serializers.Serializer):
         held_at = serializers.DateTimeField()
@@ -242,7 +254,9 @@ class DisputeSessionListApi(generics.ListCreateAPIView):
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.__str__", read_only=True)
     action_label = serializers.CharField(read_only=True)
-    organisation = serializers.CharField(source="organisation.name", read_only=True, default=None)
+    organisation = serializers.CharField(
+        source="organisation.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = DisputeEvent

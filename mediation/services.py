@@ -159,6 +159,11 @@ def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[st
     return out, errors
 
 
+def may_register(user: User) -> bool:
+    """Does the user hold a role that registers cases (somewhere)? Where is checked per case."""
+    return bool(user.is_superuser or user.has_role(*REGISTER_ROLES) or member_organisation_ids(user))
+
+
 @transaction.atomic
 def dispute_register(
     *,
@@ -179,7 +184,7 @@ def dispute_register(
 ) -> DisputeCase:
     """Register a new case. Everything is validated before the number is taken (no gaps, nothing
     saved on bad input); ValidationError maps field -> messages."""
-    if not (actor.is_superuser or actor.has_role(*REGISTER_ROLES) or member_organisation_ids(actor)):
+    if not may_register(actor):
         raise PermissionDenied(_("Your role may not register dispute cases."))
     errors: dict[str, list[str]] = {}
     org = None

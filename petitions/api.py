@@ -32,10 +32,14 @@ class PetitionSerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="handling_type", read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
     area_name = serializers.CharField(source="area.name", read_only=True)
-    department = serializers.PrimaryKeyRelatedField(read_only=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
-    complained_unit = serializers.PrimaryKeyRelatedField(read_only=True)
-    repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Nullable read-only fields say so: DRF drops the model's null=True for read-only fields, and the
+    # schema then promised a department and a unit a new petition does not have.
+    department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    department_name = serializers.CharField(
+        source="department.name", read_only=True, default=None, allow_null=True
+    )
+    complained_unit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     # Plain strings in the schema: "status" and "evaluation" enums of other apps share these field
     # names, and the value lists are given in the help text (the model's table validates them).
     status = serializers.CharField(read_only=True, help_text=", ".join(Petition.Status.values))
@@ -159,6 +163,8 @@ class PetitionListApi(generics.ListAPIView):
 
     @extend_schema(request=InputSerializer, responses={201: PetitionSerializer})
     def post(self, request):
+        if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
+            raise PermissionDenied(_("Only petition officers register petitions."))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -156,6 +156,11 @@ def _resolve_department(value: Any, field: str) -> Department | None:
     return dept
 
 
+def may_register(user: User) -> bool:
+    """Is the user a petition officer (somewhere)? Where is checked per petition."""
+    return bool(user.is_superuser or user.has_role(*OFFICER_ROLES))
+
+
 @transaction.atomic
 def petition_register(
     *,
@@ -175,7 +180,7 @@ def petition_register(
     take the next PET number in this transaction, compute the route deadline, store petitioners
     encrypted with their hashes, and link it to an earlier petition when the officer confirmed a
     repeat. The registration is the first event of the timeline."""
-    if not (actor.is_superuser or actor.has_role(*OFFICER_ROLES)):
+    if not may_register(actor):
         raise PermissionDenied(_("Only petition officers register petitions."))
     now = timezone.now()
     errors: dict[str, list[str]] = {}

@@ -33,19 +33,24 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
 @pytest.fixture
-def fuzz_token(db):
+def fuzz_cast(db):
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
-    from rest_framework.authtoken.models import Token
 
     # Calling the WSGI application directly would close the test's database connection at the end
     # of every request; Django's own test client disconnects these handlers the same way.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    cast = build_cast()
-    yield Token.objects.create(user=cast.district_officer).key
+    yield build_cast()
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_token(fuzz_cast):
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=fuzz_cast.district_officer).key
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
@@ -62,3 +67,76 @@ def test_the_api_never_fails_and_matches_its_schema(operation, fuzz_token):
         )
 
     check()
+
+
+@pytest.fixture
+def fresh_records(fuzz_cast):
+    """One record of each kind just as registered, before anyone acts on it: no department, no
+    mediator, no outcome, no earlier petition; and a rollup run nobody requested. The fuzzing above
+    starts from an empty database, so it never checks the schema of a record."""
+    import importlib
+
+    from django.apps import apps
+
+    from dashboards.rollup import run_rollup
+    from grids import services as grid_services
+    from mediation import services as mediation_services
+    from mediation.models import MediationOrganisation, OrganisationMember
+    from petitions import services as petition_services
+    from tests.mediation.conftest import parties
+    from tests.petitions.conftest import petitioners
+
+    cast = fuzz_cast
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    incident = grid_services.incident_report(
+        actor=cast.worker_a, category="sanitation", description="垃圾堆放", grid=cast.grid_a.code
+    )
+    org = MediationOrganisation.objects.create(
+        name="甲一街道调解中心", kind=MediationOrganisation.Kind.STREET_CENTRE, area=cast.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=cast.mediator, is_head=True)
+    dispute = mediation_services.dispute_register(
+        actor=cast.mediator, category="neighbours", area=cast.grid_a, origin="application",
+        description="楼上漏水导致楼下天花板受损。", parties=parties(), organisation=org,
+    )  # fmt: skip
+    petition = petition_services.petition_register(
+        actor=cast.petition_officer, channel="visit", category="urban",
+        content="小区旁工地夜间施工噪音扰民，多次反映未解决。", area=cast.grid_a, petitioners=petitioners(1),
+    )  # fmt: skip
+    run_rollup(full=True)
+    return {"incident": incident.code, "dispute": dispute.code, "petition": petition.code}
+
+
+READS = [
+    ("/api/v1/incidents/", {}, {}),
+    ("/api/v1/incidents/{code}/", {"code": "incident"}, {}),
+    ("/api/v1/incidents/{code}/events/", {"code": "incident"}, {}),
+    ("/api/v1/disputes/", {}, {}),
+    ("/api/v1/disputes/{code}/", {"code": "dispute"}, {}),
+    ("/api/v1/disputes/{code}/events/", {"code": "dispute"}, {}),
+    ("/api/v1/petitions/", {}, {"as": "petition_officer"}),
+    ("/api/v1/petitions/{code}/", {"code": "petition"}, {"as": "petition_officer"}),
+    ("/api/v1/areas/locate/", {}, {"lat": 31.805, "lng": 117.005}),  # its ancestors reach the city
+    ("/api/v1/stats/values/", {}, {"level": "city", "as": "analyst"}),  # the city has no parent
+    ("/api/v1/stats/rollups/", {}, {}),
+]
+
+
+@pytest.mark.parametrize("path, path_parameters, query", READS, ids=[r[0] for r in READS])
+def test_a_fresh_record_matches_the_schema(fresh_records, fuzz_cast, path, path_parameters, query):
+    from rest_framework.authtoken.models import Token
+
+    from governance.wsgi import application
+
+    query = dict(query)
+    user = getattr(fuzz_cast, query.pop("as", "district_officer"))  # petitions: the officers' own
+    case = SCHEMA[path]["GET"].Case(
+        path_parameters={name: fresh_records[kind] for name, kind in path_parameters.items()},
+        query=query,
+        headers={"Authorization": f"Token {Token.objects.create(user=user).key}"},
+    )
+    response = case.call(app=application)
+    assert response.status_code == 200, response.text
+    if path.endswith("/stats/values/"):
+        assert response.json()["results"][0]["parent"] is None
+    case.validate_response(response, checks=[response_schema_conformance])

@@ -132,6 +132,23 @@ def test_csv_by_format_parameter_or_accept_header(data):
     assert by_accept["Content-Type"].startswith("text/csv")
 
 
+def test_an_error_is_json_even_when_csv_was_asked_for(data):
+    client = api_client(data.analyst)
+    for response in (
+        client.get("/api/v1/stats/values/", {"period": "bad", "format": "csv"}),
+        client.get("/api/v1/stats/rankings/", HTTP_ACCEPT="text/csv"),
+    ):
+        assert response.status_code == 400 and response["Content-Type"] == "application/json"
+        assert set(response.json()["errors"]) <= {"period", "indicator", "parent"}
+        assert response.json()["detail"].startswith("Invalid input: ")
+    outside = client.get(
+        "/api/v1/stats/series/", {"indicator": "survey_safety_rate", "area": "999", "format": "csv"}
+    )
+    assert outside.status_code == 404 and outside.json() == {
+        "detail": "No such record, or it is outside your area."
+    }
+
+
 def test_unchanged_data_answers_304_until_a_new_run(data):
     client = api_client(data.analyst)
     url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"

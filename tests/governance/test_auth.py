@@ -60,6 +60,17 @@ def test_the_token_endpoint_locks_out_after_repeated_failures(cast, settings):
     assert "token" not in response.json()
 
 
+def test_the_token_endpoint_refuses_an_overlong_username_naming_the_field(cast):
+    from axes.models import AccessAttempt
+
+    response = api_client().post(
+        "/api/v1/auth/token/", {"username": "x" * 300, "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"username": ["Ensure this field has no more than 150 characters."]}
+    assert AccessAttempt.objects.count() == 0
+
+
 @pytest.mark.parametrize("bad", ["short", "password123", "12345678901"])
 def test_password_validators_refuse_weak_passwords(cast, bad):
     from django.contrib.auth.password_validation import validate_password

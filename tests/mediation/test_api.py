@@ -68,6 +68,42 @@ def test_a_missing_field_and_an_unknown_source_are_named(med):
     assert response.status_code == 400 and "source" in response.json()["errors"]
 
 
+def test_a_bad_party_is_keyed_like_the_services_key_it_whichever_layer_refuses_it(med):
+    # The role is refused by the input serializer, the phone by the service: both "parties[1].<field>".
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, parties=parties(p1__role="boss")), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"parties[1].role": ['"boss" is not a valid choice.']}
+    assert response.json()["detail"] == 'Invalid input: parties[1].role: "boss" is not a valid choice.'
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, parties=parties(p1__phone="abc")), format="json"
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["parties[1].phone"]
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, parties=[parties()[0], None]), format="json"
+    )
+    assert response.json()["errors"] == {"parties[1]": ["This field may not be null."]}
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, parties={"role": "applicant"}), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"parties": ['Expected a list of items but got type "dict".']}
+    assert response.json()["detail"].startswith("Invalid input: parties: ")
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
+def test_a_role_that_cannot_register_gets_403_whatever_it_sent(med):
+    # Not a 400 listing the missing fields: the role is refused before the input is read.
+    for user in (med.cast.analyst, med.cast.worker_a, med.cast.petition_officer):
+        for data in ({}, _payload(med.cast)):
+            response = api_client(user).post("/api/v1/disputes/", data, format="json")
+            assert response.status_code == 403, (user, response.json())
+            assert response.json() == {"detail": "Your role may not register dispute cases."}
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
 def test_an_area_outside_the_scope_is_refused(med):
     response = api_client(med.cast.mediator).post(
         "/api/v1/disputes/", _payload(med.cast, area=med.cast.grid_d.code), format="json"
@@ -222,7 +258,9 @@ def test_transition_and_session_flow_through_the_api(med):
     )
     assert response.status_code == 201, response.json()
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
-    assert len(client.get(f"/api/v1/disputes/{case.code}/sessions/").json()) == 1
+    sessions = client.get(f"/api/v1/disputes/{case.code}/sessions/").json()
+    assert set(sessions) == {"count", "next", "previous", "results"}  # a list like every other
+    assert sessions["count"] == 1 and sessions["results"][0]["place"] == "街道调解室"
     response = client.post(
         f"/api/v1/disputes/{case.code}/transition/",
         {

@@ -60,6 +60,10 @@ def test_due_dates_cannot_be_typed_in(pet):
         ({"petitioners": [{"name": "张三", "id_number": "110105194912310021"}]}, "petitioners[0].id_number"),
         ({"persons_count": 1}, "persons_count"),
         ({"received_at": "2999-01-01T00:00:00+08:00"}, "received_at"),
+        # Refused by the input serializer rather than the service, keyed the same way.
+        ({"petitioners": [{"name": "张三"}, {"name": "x" * 101}]}, "petitioners[1].name"),
+        ({"petitioners": [None]}, "petitioners[0]"),
+        ({"petitioners": {"name": "张三"}}, "petitioners"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field):
@@ -68,6 +72,16 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field)
     body = resp.json()
     assert field in body["errors"], body
     assert field in body["detail"]
+    assert not Petition.objects.exists() and not Petitioner.objects.exists()
+
+
+def test_a_role_that_cannot_register_gets_403_whatever_it_sent(pet):
+    # Not a 400 listing the missing fields: the role is refused before the input is read.
+    for user in (pet.cast.analyst, pet.cast.worker_a, pet.cast.mediator, pet.cast.department_user):
+        for data in ({}, payload(pet.cast)):
+            resp = api_client(user).post(LIST, data, format="json")
+            assert resp.status_code == 403, (user, resp.content)
+            assert resp.json() == {"detail": "Only petition officers register petitions."}
     assert not Petition.objects.exists() and not Petitioner.objects.exists()
 
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -22,6 +23,26 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF answers a ``?format=`` that the endpoint does not serve with a bare 404, which our handler
+    words "No such record, or it is outside your area": wrong for a typo in a parameter. It is a 400
+    naming ``format`` and the formats the endpoint has (the error itself is rendered as JSON)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:
+            wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+            raise exceptions.ValidationError(
+                {
+                    "format": [
+                        _("No format %(format)r here; use one of: %(formats)s.")
+                        % {"format": wanted, "formats": ", ".join(r.format for r in renderers)}
+                    ]
+                }
+            ) from None
 
 
 def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:

@@ -235,3 +235,14 @@ def test_an_admin_post_runs_a_rollup_through_the_task(monkeypatch):
     assert (run.status, run.trigger, run.requested_by) == ("success", "api", cast.admin)
     RollupRun.objects.create(started_at=run.started_at, kind="full")  # one in progress
     assert api_client(cast.admin).post("/api/v1/stats/rollups/", {}, format="json").status_code == 409
+
+
+def test_a_format_the_endpoint_does_not_serve_is_a_400_naming_it(data):
+    """Not DRF's bare 404, which read "No such record, or it is outside your area"."""
+    client = api_client(data.analyst)
+    response = client.get("/api/v1/stats/indicators/", {"format": "xml"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and response["Content-Type"].startswith("application/json")
+    assert response.json()["errors"]["format"] == ["No format 'xml' here; use one of: json, csv, api."]
+    response = client.get("/api/v1/areas/", {"format": "csv"})  # CSV is for the statistics
+    assert response.status_code == 400 and "format" in response.json()["errors"]
+    assert client.get("/api/v1/stats/indicators/", {"format": "csv"}).status_code == 200

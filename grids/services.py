@@ -144,6 +144,8 @@ def incident_report(
     occurred_at = occurred_at or now
     if occurred_at > now + dt.timedelta(minutes=10):
         errors["occurred_at"] = [_("The time it happened cannot be in the future.")]
+    elif occurred_at < now - dt.timedelta(days=3650):  # a typing error (0001-01-01), not an incident
+        errors["occurred_at"] = [_("The time it happened is too far in the past.")]
     if kind not in Incident.Kind.values:
         errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
     try:

@@ -220,6 +220,8 @@ def dispute_register(
     received_at = received_at or now
     if received_at > now + dt.timedelta(minutes=10):
         errors["received_at"] = [_("The time received cannot be in the future.")]
+    elif received_at < now - dt.timedelta(days=3650):  # as for petitions: a typing error, not a case
+        errors["received_at"] = [_("The receipt time is too far in the past.")]
     if amount not in (None, ""):
         try:
             amount = Decimal(str(amount))
@@ -377,6 +379,11 @@ def dispute_record_session(
         errors["held_at"] = [_("Give the date and time of the session.")]
     elif held_at > now + dt.timedelta(minutes=10):
         errors["held_at"] = [_("A session cannot be recorded before it took place.")]
+    elif held_at < case.received_at.replace(second=0, microsecond=0):  # the page gives minutes only
+        errors["held_at"] = [
+            _("A session cannot take place before the case was received (%(d)s).")
+            % {"d": timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M")}
+        ]
     for name, value, message in (
         ("place", place, _("Where was the session held?")),
         ("attendees", attendees, _("Who attended?")),

@@ -106,6 +106,8 @@ def _assert_nothing_saved():
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "occurred_at": "2099-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+          "occurred_at": "0001-01-01T00:00:00Z"}, {"occurred_at"}),
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "kind": "on_the_spot"}, {"resolution"}),
     ],
 )  # fmt: skip

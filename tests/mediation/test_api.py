@@ -94,6 +94,14 @@ def test_a_bad_party_is_keyed_like_the_services_key_it_whichever_layer_refuses_i
     assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
 
 
+def test_a_receipt_time_years_in_the_past_is_400_and_saves_nothing(med):
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, received_at="0001-01-01T00:00:00Z"), format="json"
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["received_at"]
+    assert DisputeCase.objects.count() == 0
+
+
 def test_a_role_that_cannot_register_gets_403_whatever_it_sent(med):
     # Not a 400 listing the missing fields: the role is refused before the input is read.
     for user in (med.cast.analyst, med.cast.worker_a, med.cast.petition_officer):
@@ -248,7 +256,7 @@ def test_transition_and_session_flow_through_the_api(med):
     response = client.post(
         f"/api/v1/disputes/{case.code}/sessions/",
         {
-            "held_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+            "held_at": timezone.now().isoformat(),  # not before the case was received, just now
             "place": "街道调解室",
             "attendees": "张三丰、李四、调解员",
             "summary": "双方陈述，初步同意赔偿。",
@@ -324,6 +332,17 @@ def test_session_without_summary_is_refused_and_nothing_changes(med):
         format="json",
     )
     assert response.status_code == 400 and "summary" in response.json()["errors"]
+    assert DisputeSession.objects.count() == 0 and DisputeCase.objects.get(pk=case.pk).status == "accepted"
+
+
+def test_a_session_before_the_case_was_received_is_refused_and_nothing_changes(med):
+    case = med.accepted()
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/sessions/",
+        {"held_at": "0001-01-01T00:00:00Z", "place": "调解室", "attendees": "双方", "summary": "陈述"},
+        format="json",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["held_at"]
     assert DisputeSession.objects.count() == 0 and DisputeCase.objects.get(pk=case.pk).status == "accepted"
 
 

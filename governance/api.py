@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.geo import locator, simplified
-from governance.models import Area
+from governance.models import MAX_ID, Area
+from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.rest import Conflict, Pagination, exception_handler  # noqa: F401  (re-exported)
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -234,8 +235,8 @@ class BoundedDateField(forms.DateField):
     to UTC. Out of range is a validation error of the field, reported like any bad filter value: a 400
     keyed by the field in the API, the page's list of filter errors on a page."""
 
-    MIN = dt.date(1900, 1, 1)
-    MAX = dt.date(2999, 12, 31)
+    MIN = dt.date(FIRST_YEAR, 1, 1)
+    MAX = dt.date(LAST_YEAR, 12, 31)
 
     def clean(self, value):
         day = super().clean(value)
@@ -260,9 +261,8 @@ class IdFilter(filters.NumberFilter):
     (OverflowError, a 500); out of range is a 400 naming the filter, on every database."""
 
     field_class = forms.IntegerField
-    MAX_ID = 2**63 - 1
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", self.MAX_ID)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)

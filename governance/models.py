@@ -19,18 +19,23 @@ from governance import codes
 from governance.access import ScopedQuerySet
 from governance.geo import GeometryError, centroid_of, validate_boundary
 
+MAX_ID = 2**63 - 1  # the largest primary key (bigint)
+
 
 def record_id(value) -> int | None:
-    """A primary key given as user input (a form value, a JSON field): a whole number within a bigint,
-    else None. Not ``str.isdigit``, which also takes "²" (and "١") that ``int`` then refuses or reads."""
+    """A primary key given as user input (a form value, a JSON field): a whole number from 1 to
+    MAX_ID, else None. Not ``str.isdigit``, which also takes "²" (and "١") that ``int`` then refuses
+    or reads."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if 0 < value < 2**63 else None
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
+        number = value
+    else:
+        text = str(value or "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 19):
+            return None
+        number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 class Area(models.Model):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -27,6 +29,16 @@ def _broker_status() -> tuple[bool, str]:
         return False, type(exc).__name__
     finally:
         client.close()
+
+
+def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: str) -> HttpResponse:
+    """After a workflow step from a record's page: back to the page, or to the list when the step
+    took the record out of the user's sight (a department returned a petition, a mediator
+    transferred a case), where the page would now be a 404."""
+    if type(record).objects.visible_to(request.user).filter(pk=record.pk).exists():
+        return redirect(detail, code=record.code)
+    messages.info(request, _("You no longer have access to %(code)s.") % {"code": record.code})
+    return redirect(listing)
 
 
 @never_cache

@@ -20,6 +20,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
+from governance.views import redirect_after_step
 from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -244,11 +245,7 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                     _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
                     % {"date": case.confirmation_due.isoformat()},
                 )
-            if not DisputeCase.objects.visible_to(request.user).filter(pk=case.pk).exists():
-                # E.g. a mediator transferred it: the case page would now be a 404.
-                messages.info(request, _("You no longer have access to %(code)s.") % {"code": case.code})
-                return redirect("mediation-cases")
-            return redirect("mediation-case", code=case.code)
+            return redirect_after_step(request, case, detail="mediation-case", listing="mediation-cases")
     # Re-read: the refused step changed nothing, and the page shows the case as it is.
     case = selectors.dispute_get_for_user(request.user, code)
     context = _case_context(request, case)

@@ -23,6 +23,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
+from governance.views import redirect_after_step
 from governance.workflow import WorkflowError
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -224,11 +225,9 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
                 request,
                 _("%(code)s: %(action)s done.") % {"code": petition.code, "action": event.action_label},
             )
-            if not Petition.objects.visible_to(request.user).filter(pk=petition.pk).exists():
-                # E.g. a department returned it: the petition page would now be a 404.
-                messages.info(request, _("You no longer have access to %(code)s.") % {"code": petition.code})
-                return redirect("petitions-registry")
-            return redirect("petitions-detail", code=petition.code)
+            return redirect_after_step(
+                request, petition, detail="petitions-detail", listing="petitions-registry"
+            )
     petition = selectors.petition_get_for_user(request.user, code)
     context = _detail_context(request, petition)
     context["action_error"] = error

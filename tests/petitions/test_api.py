@@ -60,6 +60,9 @@ def test_due_dates_cannot_be_typed_in(pet):
         ({"petitioners": [{"name": "张三", "id_number": "110105194912310021"}]}, "petitioners[0].id_number"),
         ({"persons_count": 1}, "persons_count"),
         ({"received_at": "2999-01-01T00:00:00+08:00"}, "received_at"),
+        # A naive time in year 1 overflowed in DRF's time-zone check (a 500).
+        ({"received_at": "0001-01-01T00:00"}, "received_at"),
+        ({"received_at": "9999-12-31T23:59:59Z"}, "received_at"),
         # Refused by the input serializer rather than the service, keyed the same way.
         ({"petitioners": [{"name": "张三"}, {"name": "x" * 101}]}, "petitioners[1].name"),
         ({"petitioners": [None]}, "petitioners[0]"),

@@ -119,9 +119,12 @@ def mask_phone(value: str) -> str:
 
 
 def mask_address(value: str) -> str:
-    """Keep the first six characters (district / street), hide the rest."""
+    """Keep the first six characters (district / street) but never more than half, hide the rest:
+    a short street-and-number address must not show whole or with its house number."""
     value = (value or "").strip()
-    return value[:6] + ("***" if len(value) > 6 else "")
+    if not value:
+        return ""
+    return value[: min(6, len(value) // 2)] + "***"
 
 
 # --- Chinese resident identity numbers (GB 11643-1999) ---------------------------------------------

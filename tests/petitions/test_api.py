@@ -276,6 +276,23 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
     assert not PersonalDataAccess.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "address, masked",
+    [("春晖路12号", "春晖路***"), ("春晖路297号", "春晖路***"), ("甲区春晖路12号3栋", "甲区春晖路***")],
+)
+def test_a_short_address_is_masked_too(pet, address, masked):
+    # Six characters were kept whatever the length, so a street-and-number address showed whole
+    # (or with its house number) in every list: at most half of it is shown.
+    rows = petitioners(1)
+    rows[0]["address"] = address
+    petition = pet.register(petitioners=rows)
+    resp = api_client(pet.cast.petition_officer).get(f"{LIST}{petition.code}/")
+    assert resp.json()["petitioners"][0]["address"] == masked
+    assert address not in resp.content.decode()
+    resp = api_client(pet.cast.petition_officer).get(LIST)
+    assert resp.json()["results"][0]["petitioners"][0]["address"] == masked
+
+
 def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     petition = pet.register()
     person = petition.petitioners.get()

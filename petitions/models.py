@@ -471,6 +471,15 @@ class Petition(models.Model):
 
         if self.extended_days:
             raise TransitionNotAllowed(gettext("The reply time limit can be extended only once."))
+        if now > self.reply_due_at:
+            # An extension lengthens a limit still running; granted afterwards it would wipe an
+            # overdue reply off the overdue list and count it as replied on time.
+            raise TransitionNotAllowed(
+                gettext(
+                    "The reply time limit ended on %(date)s; an extension must be approved before it ends."
+                )
+                % {"date": timezone.localtime(self.reply_due_at).strftime("%Y-%m-%d")}
+            )
         try:
             days = int(days)
         except (TypeError, ValueError):
@@ -691,7 +700,9 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
     now = timezone.now()
     out = []
     for t in WORKFLOW.available(petition.status):
-        if t.action == "extend" and petition.extended_days:
+        if t.action == "extend" and (
+            petition.extended_days or (petition.reply_due_at and now > petition.reply_due_at)
+        ):
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue

@@ -91,6 +91,23 @@ def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approve
         )
 
 
+def test_an_overdue_reply_cannot_be_extended_after_the_fact(pet):
+    # Extended afterwards, an overdue item left the overdue list and counted as replied on time.
+    petition = pet.accepted()
+    late = timezone.now() - dt.timedelta(days=2)
+    Petition.objects.filter(pk=petition.pk).update(reply_due_at=late, due_at=late)
+    petition.refresh_from_db()
+    assert "extend" not in allowed_actions(pet.cast.department_user, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.department_user, days=30, approver="approver", note="复杂"
+        )
+    assert timezone.localtime(late).strftime("%Y-%m-%d") in exc.value.message
+    petition.refresh_from_db()
+    assert petition.reply_due_at == late and petition.extended_days == 0 and petition.is_overdue
+    assert not petition.events.filter(action="extend").exists()
+
+
 def test_the_approver_cannot_be_the_person_asking(pet):
     petition = pet.accepted()
     with pytest.raises(ActionInvalid) as exc:

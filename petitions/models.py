@@ -795,6 +795,13 @@ class PetitionEvent(TimelineLabels, models.Model):
     STATUS = Petition.Status
     ACTION_LABELS = ACTION_LABELS
 
+    @property
+    def action_label(self) -> str:
+        # One action asks for both reviews; the timeline names the one it started.
+        if self.action == "request_review" and self.to_status == Petition.Status.UNDER_RE_REVIEW:
+            return gettext("request a re-review")
+        return super().action_label
+
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)

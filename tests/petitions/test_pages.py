@@ -96,6 +96,21 @@ def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(
     assert repeat.status == "routed"
 
 
+def test_the_timeline_and_the_message_name_the_re_review_request(client, pet):
+    # One action asks for both reviews; the timeline read "request a review" twice.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    client.force_login(officer)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "request_review"}, follow=True)
+    html = resp.content.decode()
+    assert f"{petition.code}: request a re-review done." in html
+    timeline = html[html.index('data-action="request_review"') :]
+    first, second = timeline.split('data-action="request_review"')[1:3]
+    assert "request a review</strong>" in first and "request a re-review</strong>" in second
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403

@@ -111,6 +111,16 @@ def test_the_timeline_and_the_message_name_the_re_review_request(client, pet):
     assert "request a review</strong>" in first and "request a re-review</strong>" in second
 
 
+def test_the_deadline_table_says_which_date_is_due_and_which_is_done(client, pet):
+    # Two dates a row, the second unexplained: "Written reply 2027-02-10 | 2026-12-02".
+    petition = pet.accepted()
+    client.force_login(pet.cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    table = html[html.index('class="pet-table pet-deadlines"') :]
+    head = table[: table.index("<tbody>")]
+    assert ">Due</th>" in head and ">Done on</th>" in head
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403

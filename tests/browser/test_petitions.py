@@ -123,3 +123,35 @@ def test_a_refused_intake_on_a_phone_opens_at_the_first_field_in_error(phone_pag
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
     assert page.input_value("#id_p0_name") == "王建国"
     assert not Petition.objects.exists()
+
+
+def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
+    """The deadline table kept each date cell on one line, the extension note with it, so an extended
+    petition's page was 550 px wide on a 390 px phone and its row headings broke every two characters."""
+    from governance.models import Role
+    from petitions import services
+    from tests.base import make_user
+
+    cast = live_cast
+    approver = make_user("approver", Role.PETITION_OFFICER, cast.district_a, cast.petition_office)
+    approver.display_name = "信访局副局长 欧阳建华"
+    approver.save(update_fields=["display_name"])
+    petition = services.petition_register(
+        actor=cast.petition_officer,
+        channel="visit",
+        category="urban",
+        content="小区旁工地夜间施工噪音扰民。",
+        area=cast.community_a1a,
+        petitioners=[{"name": "王建国", "id_number": ID_1}],
+    )
+    petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
+    petition.transition(action="accept", actor=cast.department_user)
+    petition.transition(
+        action="extend", actor=cast.department_user, days=30, approver="approver", note="需现场核查"
+    )
+    page = phone_page
+    login(page, "petition_officer")
+    page.goto(f"/petitions/{petition.code}/")
+    screenshot(page, "petition-extended-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == [], page.js_errors

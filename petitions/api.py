@@ -126,9 +126,10 @@ class PetitionDetailSerializer(PetitionSerializer):
         )
     )
     def get_events(self, obj: Petition) -> list[dict]:
+        at = serializers.DateTimeField()  # local time, as every other time of the answer
         return [
             {
-                "at": e.at,
+                "at": at.to_representation(e.at),
                 "actor": str(e.actor),
                 "action": e.action,
                 "from_status": e.from_status,

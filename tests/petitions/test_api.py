@@ -176,6 +176,14 @@ def test_the_whole_chain_through_the_transition_endpoint(pet):
     assert body["status"] == "closed" and [e["action"] for e in body["events"]][-1] == "close"
 
 
+def test_event_times_are_written_like_every_other_time_of_the_answer(pet):
+    # The timeline's "at" came out in UTC ("...Z") beside local times ("+08:00") for the same moment.
+    petition = pet.register()
+    body = api_client(pet.cast.petition_officer).get(f"{LIST}{petition.code}/").json()
+    assert body["events"][0]["at"] == body["registered_at"]
+    assert body["registered_at"].endswith("+08:00")
+
+
 def test_an_illegal_step_is_409_naming_the_state_a_wrong_side_403_a_missing_field_400(pet):
     c = pet.cast
     petition = pet.register()

@@ -189,8 +189,15 @@ def map_data(request: HttpRequest) -> JsonResponse:
     except BadParameter as err:
         return JsonResponse({"detail": err.message, "errors": {err.field: [err.message]}}, status=400)
     spec = ctx["spec"]
+    # Values to the 2 decimals the table shows, as the class breaks are: 85.714286 shown "85.71%"
+    # belongs in the class "<= 85.71", not the next one.
     areas = {
-        r.area.code: {"name": r.area.name, "value": r.value.value, "text": r.text, "rank": r.value.rank}
+        r.area.code: {
+            "name": r.area.name,
+            "value": None if r.value.value is None else round(r.value.value, 2),
+            "text": r.text,
+            "rank": r.value.rank,
+        }
         for r in ctx["rows"]
     }
     return JsonResponse(

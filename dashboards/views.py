@@ -446,7 +446,10 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
         if form is not None:
             bound = form(request.POST, request.FILES, scheme=scheme, prefix=which)
             bound.is_valid()
-            bound.add_error(None, f"{getattr(err, 'field', '')}: {err.message}")
+            # At the field the service names (marked, under its translated label); its internal
+            # name ("points") never reaches the page.
+            field = getattr(err, "field", None)
+            bound.add_error(field if field in bound.fields else None, err.message)
             return render(
                 request,
                 "dashboards/assessment_entries.html",

@@ -53,6 +53,40 @@ def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothi
     assert ManualScore.objects.count() == 0
 
 
+def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(client, data, settings):
+    # The service's refusal was shown above the form as "points: ..." (the internal English name
+    # in the Chinese page) and the field in error was not marked.
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340102000000",
+            "manual-points": "25",
+            "manual-evidence": SimpleUploadedFile("e.pdf", b"%PDF"),
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["manual"]
+    assert list(form.errors) == ["points"] and not form.non_field_errors()
+    assert "points:" not in response.content.decode()
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340102000000",
+            "adjustment-reason": "排名上升",
+        },
+    )
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["item"]
+    assert "item:" not in response.content.decode()
+    assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
+
+
 def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     client.force_login(data.city_officer)
     entry = data.scheme.negative_list.get()

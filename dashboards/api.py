@@ -212,7 +212,7 @@ def _values_base(user):
 
 
 class IndicatorValueFilter(filters.FilterSet):
-    indicator = filters.CharFilter(field_name="indicator")
+    indicator = filters.CharFilter(method="filter_indicator")
     period = filters.CharFilter(method="filter_period")
     area = filters.CharFilter(field_name="area__code")
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
@@ -222,6 +222,11 @@ class IndicatorValueFilter(filters.FilterSet):
     class Meta:
         model = IndicatorValue
         fields = ["indicator", "period", "area", "level", "parent", "period_type"]
+
+    def filter_indicator(self, qs, name, value):
+        # A misspelt code is a 400 as in rankings and series, not an empty list that reads as
+        # "no data yet" (the registry is public: nothing leaks).
+        return qs.filter(indicator=_spec(value).code)
 
     def filter_period(self, qs, name, value):
         try:

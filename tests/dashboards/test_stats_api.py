@@ -67,6 +67,17 @@ def test_a_bad_period_is_a_400_naming_the_field(data):
     assert "the year must be between 1900 and 2999" in response.json()["errors"]["period"][0]
 
 
+def test_an_unknown_indicator_in_values_is_a_400_naming_the_field(data):
+    # A misspelt code answered 200 with no rows, which reads as "no data yet"; rankings and series
+    # already refuse it, and the registry is public (stats/indicators), so nothing leaks.
+    client = api_client(data.analyst)
+    response = client.get("/api/v1/stats/values/", {"indicator": "survey_safty_rate"})
+    assert response.status_code == 400 and "indicator" in response.json()["errors"]
+    assert "survey_safty_rate" in response.json()["errors"]["indicator"][0]
+    response = client.get("/api/v1/stats/values/", {"indicator": "survey_safety_rate", "format": "csv"})
+    assert response.status_code == 200
+
+
 def test_rankings_list_the_children_of_a_parent_in_rank_order(data):
     response = api_client(data.analyst).get(
         "/api/v1/stats/rankings/",

@@ -103,9 +103,13 @@ def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     )
     assert response.status_code == 302
     adj = Adjustment.objects.get()
+    # Its author is not offered Approve / Reject (which could only end on a bare 403 page).
+    page = client.get(data.url).content.decode()
+    assert "两起重大事件" in page and 'name="approve"' not in page and "data-own-entry" in page
     assert client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"}).status_code == 403
     client.force_login(data.city_officer_2)
-    assert "两起重大事件" in client.get(data.url).content.decode()
+    page = client.get(data.url).content.decode()
+    assert "两起重大事件" in page and 'name="approve"' in page and "data-own-entry" not in page
     client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"})
     adj.refresh_from_db()
     assert adj.status == "approved" and adj.approved_by == data.city_officer_2

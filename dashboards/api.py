@@ -305,6 +305,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
             )
         # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
         qs = IndicatorValue.objects.filter(indicator=spec.code, area=area, period_type=kind)
+        bounds: dict[str, Period] = {}
         for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
             text = self.request.query_params.get(name)
             if text:
@@ -312,6 +313,17 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
                 if p.kind != kind:
                     raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
                 qs = qs.filter(**{lookup: p.code})
+                bounds[name] = p
+        if "from" in bounds and "to" in bounds and bounds["from"].code > bounds["to"].code:
+            # A swapped range would answer an empty list, read as "no data in this range".
+            raise exceptions.ValidationError(
+                {
+                    "from": [
+                        _("from %(start)s is after to %(end)s.")
+                        % {"start": bounds["from"].code, "end": bounds["to"].code}
+                    ]
+                }
+            )
         return qs.select_related("area", "parent").order_by("period")
 
 

@@ -120,6 +120,17 @@ def test_series_gives_one_area_over_time(data):
     assert bad.status_code == 400 and "from" in bad.json()["errors"]
 
 
+def test_a_series_whose_from_is_after_its_to_is_a_400_naming_from(data):
+    # A swapped range answered 200 with no rows, which reads as "no data in this range".
+    response = api_client(data.analyst).get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "area": data.grid_a.code, "from": "2026-11", "to": "2025-11"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["from"]
+    assert "2026-11" in response.json()["errors"]["from"][0]
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values_of_it(data):
     client = api_client(data.outsider)
     params = {"indicator": "survey_safety_rate", "period": "2026-11"}

@@ -87,6 +87,26 @@ def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(cli
     assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
 
 
+@pytest.mark.parametrize("occurrences", ["9999999", "99999999999999"])
+def test_a_deduction_with_absurd_occurrences_is_refused_at_that_field(client, data, occurrences):
+    # 9,999,999 x 2 points did not fit the points column: full_clean's ValidationError was a 500.
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "deduction",
+            "adjustment-area": "340103000000",
+            "adjustment-negative_entry": data.scheme.negative_list.get().pk,
+            "adjustment-occurrences": occurrences,
+            "adjustment-reason": "录入错误",
+        },
+    )
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["occurrences"]
+    assert Adjustment.objects.count() == 0
+
+
 def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     client.force_login(data.city_officer)
     entry = data.scheme.negative_list.get()

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -344,6 +345,12 @@ class RollupRunSerializer(serializers.ModelSerializer):
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
     since = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+
+    def validate_since(self, value: str) -> str:
+        # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.
+        if value > timezone.localdate().strftime("%Y-%m"):
+            raise serializers.ValidationError(_("The month is in the future."))
+        return value
 
 
 class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):

@@ -240,6 +240,12 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert client.post("/api/v1/stats/rollups/", {"full": True}, format="json").status_code == 403
     admin = api_client(data.admin)
     assert admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json").status_code == 400
+    # A month after this one was queued as a run that recomputed nothing (202, a RollupRun row).
+    runs = RollupRun.objects.count()
+    next_year = f"{timezone.localdate().year + 1}-01"
+    response = admin.post("/api/v1/stats/rollups/", {"since": next_year}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["since"]
+    assert RollupRun.objects.count() == runs
     with_capture = admin.post("/api/v1/stats/rollups/", {"full": True}, format="json")
     assert with_capture.status_code == 202
 

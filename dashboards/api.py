@@ -54,16 +54,28 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:  # a 304: no body
+            return b""
         rows = data.get("results", data) if isinstance(data, dict) else data
         if isinstance(rows, dict):
             rows = [rows]
         out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+        # No rows still gets its header (from the view's serializer): a bare BOM gave a client's CSV
+        # reader no columns at all.
+        view = (renderer_context or {}).get("view")
+        fields = list(rows[0].keys()) if rows else _serializer_fields(view)
+        if fields:
+            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(rows or [])
         # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _serializer_fields(view) -> list[str]:
+    if view is None or not hasattr(view, "get_serializer_class"):
+        return []
+    return list(view.get_serializer_class()().fields)
 
 
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]

@@ -154,6 +154,28 @@ def test_csv_by_format_parameter_or_accept_header(data):
     assert by_accept["Content-Type"].startswith("text/csv")
 
 
+def test_an_empty_csv_still_has_its_header_row(data):
+    # With no rows the CSV was the BOM alone: no header, so a client's CSV reader saw no columns.
+    client = api_client(data.analyst)
+    response = client.get(
+        "/api/v1/stats/values/", {"indicator": "survey_safety_rate", "period": "2001-01", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").splitlines() == [
+        "indicator,unit,period,period_type,area,area_name,level,parent,numerator,denominator,value,"
+        "rank,rank_of,previous_value,delta,previous_rank,rank_change,yoy_value,yoy_delta,run"
+    ]
+    again = client.get(
+        "/api/v1/stats/values/",
+        {"indicator": "survey_safety_rate", "period": "2001-01", "format": "csv"},
+        HTTP_IF_NONE_MATCH=response["ETag"],
+    )
+    assert again.status_code == 304 and again.content == b""
+    RollupRun.objects.all().delete()
+    runs = client.get("/api/v1/stats/rollups/", {"format": "csv"}).content.decode("utf-8-sig")
+    assert runs.splitlines()[0].startswith("id,kind,status,trigger,")
+
+
 def test_an_error_is_json_even_when_csv_was_asked_for(data):
     client = api_client(data.analyst)
     for response in (

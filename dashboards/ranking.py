@@ -225,8 +225,8 @@ def headline_values(area: Area, period: Period) -> list[dict]:
 
 _OVERDUE_SOURCES = [
     ("incidents", "grids.selectors", "incident_list", "grids-inbox"),
-    ("disputes", "mediation.selectors", "dispute_list", ""),
-    ("petitions", "petitions.selectors", "petition_list", ""),
+    ("disputes", "mediation.selectors", "dispute_list", "mediation-cases"),
+    ("petitions", "petitions.selectors", "petition_list", "petitions-registry"),
 ]
 
 

@@ -295,6 +295,22 @@ def test_the_home_page_shows_overdue_counts_for_staff(client, data):
     assert "Overdue across the services" in html
 
 
+def test_each_overdue_count_links_to_its_overdue_list(client, data):
+    # Disputes and petitions were plain text: "Disputes: 3" in red with no way to reach the three,
+    # although both lists filter overdue=true (with the same selectors the counts use).
+    client.force_login(data.district_officer)
+    links = {
+        "/grids/inbox/?overdue=true",
+        "/mediation/cases/?overdue=true",
+        "/petitions/?overdue=true",
+    }
+    for url in ("/dashboards/", "/"):
+        html = client.get(url).content.decode()
+        assert all(f'href="{link}"' in html for link in links), url
+    for link in links:
+        assert client.get(link).status_code == 200
+
+
 def test_the_assessment_results_export_as_csv_with_each_item(client, cast, scheme):
     s, run = scheme
     client.force_login(cast.analyst)

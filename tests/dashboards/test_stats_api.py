@@ -205,6 +205,26 @@ def test_unchanged_data_answers_304_until_a_new_run(data):
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
+def test_the_etag_differs_by_scope_and_language_and_the_headers_say_private(data):
+    """docs/statistics.md: the ETag covers the user's scope and the language, so one user's
+    validator never gets another user (or language) a 304 for what they have not seen."""
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    analyst = api_client(data.analyst).get(url)
+    assert analyst["Cache-Control"] == "private, no-cache"
+    assert analyst["Vary"] == "Accept, Authorization, Cookie, Accept-Language"
+    officer = api_client(data.district_officer)
+    assert officer.get(url)["ETag"] != analyst["ETag"]
+    assert officer.get(url, HTTP_IF_NONE_MATCH=analyst["ETag"]).status_code == 200
+    client = api_client(data.analyst)
+    english = client.get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="en")
+    chinese = client.get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert english["ETag"] != chinese["ETag"]
+    again = client.get(
+        "/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_IF_NONE_MATCH=english["ETag"]
+    )
+    assert again.status_code == 200
+
+
 def test_the_run_list_changes_its_etag_when_a_run_starts_or_fails(data):
     """Not only when one succeeds: a client polling after POST sees the running run, then its end."""
     client = api_client(data.analyst)

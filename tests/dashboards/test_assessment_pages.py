@@ -161,3 +161,28 @@ def test_the_admin_sets_up_a_scheme_and_shows_runs_read_only(client, data):
     assert client.get(f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/").status_code == 200
     assert client.get("/admin/dashboards/assessmentrun/").status_code == 200
     assert client.get("/admin/dashboards/assessmentrun/add/").status_code == 403
+
+
+def test_a_negative_list_entry_only_takes_an_item_of_its_own_scheme(client, data):
+    """The admin offered every scheme's items (same names, year after year); an entry tied to
+    another scheme's item charged its deductions to an item this scheme does not score: lost."""
+    import re
+
+    from django.core.exceptions import ValidationError
+
+    from dashboards.assessment_models import AssessmentItem, NegativeListEntry
+
+    other = AssessmentScheme.objects.create(year=2025, name="2025 考核", area=data.city, level="district")
+    foreign = AssessmentItem.objects.create(
+        scheme=other, order=1, name="安全感", max_points=D("100"), method="manual"
+    )
+    entry = NegativeListEntry(scheme=data.scheme, item=foreign, name="重大事件", points=D("2"))
+    with pytest.raises(ValidationError) as err:
+        entry.full_clean()
+    assert "item" in err.value.message_dict
+    client.force_login(data.admin)
+    html = client.get(f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/").content.decode()
+    select = re.search(r'<select name="negative_list-0-item".*?</select>', html, re.S).group(0)
+    offered = set(re.findall(r'<option value="(\d+)"', select))
+    assert offered == {str(pk) for pk in data.scheme.items.values_list("pk", flat=True)}
+

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -53,16 +54,28 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:  # a 304: no body
+            return b""
         rows = data.get("results", data) if isinstance(data, dict) else data
         if isinstance(rows, dict):
             rows = [rows]
         out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+        # No rows still gets its header (from the view's serializer): a bare BOM gave a client's CSV
+        # reader no columns at all.
+        view = (renderer_context or {}).get("view")
+        fields = list(rows[0].keys()) if rows else _serializer_fields(view)
+        if fields:
+            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(rows or [])
         # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _serializer_fields(view) -> list[str]:
+    if view is None or not hasattr(view, "get_serializer_class"):
+        return []
+    return list(view.get_serializer_class()().fields)
 
 
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
@@ -212,7 +225,7 @@ def _values_base(user):
 
 
 class IndicatorValueFilter(filters.FilterSet):
-    indicator = filters.CharFilter(field_name="indicator")
+    indicator = filters.CharFilter(method="filter_indicator")
     period = filters.CharFilter(method="filter_period")
     area = filters.CharFilter(field_name="area__code")
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
@@ -222,6 +235,11 @@ class IndicatorValueFilter(filters.FilterSet):
     class Meta:
         model = IndicatorValue
         fields = ["indicator", "period", "area", "level", "parent", "period_type"]
+
+    def filter_indicator(self, qs, name, value):
+        # A misspelt code is a 400 as in rankings and series, not an empty list that reads as
+        # "no data yet" (the registry is public: nothing leaks).
+        return qs.filter(indicator=_spec(value).code)
 
     def filter_period(self, qs, name, value):
         try:
@@ -300,6 +318,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
             )
         # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
         qs = IndicatorValue.objects.filter(indicator=spec.code, area=area, period_type=kind)
+        bounds: dict[str, Period] = {}
         for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
             text = self.request.query_params.get(name)
             if text:
@@ -307,6 +326,17 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
                 if p.kind != kind:
                     raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
                 qs = qs.filter(**{lookup: p.code})
+                bounds[name] = p
+        if "from" in bounds and "to" in bounds and bounds["from"].code > bounds["to"].code:
+            # A swapped range would answer an empty list, read as "no data in this range".
+            raise exceptions.ValidationError(
+                {
+                    "from": [
+                        _("from %(start)s is after to %(end)s.")
+                        % {"start": bounds["from"].code, "end": bounds["to"].code}
+                    ]
+                }
+            )
         return qs.select_related("area", "parent").order_by("period")
 
 
@@ -327,6 +357,12 @@ class RollupRunSerializer(serializers.ModelSerializer):
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
     since = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+
+    def validate_since(self, value: str) -> str:
+        # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.
+        if value > timezone.localdate().strftime("%Y-%m"):
+            raise serializers.ValidationError(_("The month is in the future."))
+        return value
 
 
 class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):

@@ -42,6 +42,9 @@ ZERO = Decimal("0")
 GRADES = ("excellent", "good", "pass", "fail")
 MANAGER_ROLES = frozenset({"handler", "admin"})
 DECIDING_LEVELS = frozenset({"city", "district"})
+# A deduction is capped per item (at most 100 points a year); more occurrences than this is a typo.
+MAX_OCCURRENCES = 999
+MAX_POINTS = Decimal("99999.99")  # what the points columns hold (7 digits, 2 of them decimals)
 
 
 def q2(value: Decimal | float | int) -> Decimal:
@@ -357,7 +360,15 @@ def adjustment_enter(
             )
         if occurrences < 1:
             raise ActionInvalid("occurrences", _("At least one occurrence."))
+        if occurrences > MAX_OCCURRENCES:
+            raise ActionInvalid("occurrences", _("At most %(max)d occurrences.") % {"max": MAX_OCCURRENCES})
         item, points = negative_entry.item, q2(negative_entry.points * occurrences)
+        if points > MAX_POINTS:  # full_clean would refuse it with a 500 on a field not on the form
+            raise ActionInvalid(
+                "occurrences",
+                _("%(n)d occurrences come to %(points)s points, more than can be recorded.")
+                % {"n": occurrences, "points": points},
+            )
     elif kind == Adjustment.Kind.BONUS:
         if item is None or item.scheme_id != scheme.pk:
             raise ActionInvalid("item", _("A bonus must name an item of this scheme."))

@@ -30,6 +30,16 @@ class NegativeListEntryInline(admin.TabularInline):
     model = NegativeListEntry
     extra = 0
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only the items of the scheme being edited (every scheme has its "安全感"; a new scheme
+        # has none until its items are saved). NegativeListEntry.clean() refuses the others.
+        if db_field.name == "item":
+            scheme_id = (request.resolver_match.kwargs or {}).get("object_id", "")
+            kwargs["queryset"] = AssessmentItem.objects.filter(
+                scheme_id=int(scheme_id) if str(scheme_id).isdecimal() else None
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(AssessmentScheme)
 class AssessmentSchemeAdmin(admin.ModelAdmin):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +135,12 @@ class NegativeListEntry(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Deductions are charged to the entry's item; an item of another scheme is one this scheme
+        # never scores, so its deductions would silently count nowhere.
+        if self.item_id and self.scheme_id and self.item.scheme_id != self.scheme_id:
+            raise ValidationError({"item": _("Choose an item of this scheme.")})
 
 
 class ManualScore(models.Model):

@@ -185,15 +185,16 @@ def sparkline_points(values: list[float | None], width: int = 80, height: int = 
 
 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:
-    """Quantile class breaks (upper bounds of all but the last class) for the choropleth."""
-    data = sorted(v for v in values if v is not None)
+    """Quantile class breaks (upper bounds of all but the last class) for the choropleth, to the 2
+    decimals shown (a break compared unrounded with the rounded one before it was repeated)."""
+    data = sorted(round(v, 2) for v in values if v is not None)
     if not data:
         return []
-    breaks = []
+    breaks: list[float] = []
     for i in range(1, classes):
         b = data[min(len(data) - 1, int(len(data) * i / classes))]
         if not breaks or b > breaks[-1]:
-            breaks.append(round(b, 2))
+            breaks.append(b)
     return breaks
 
 
@@ -224,8 +225,8 @@ def headline_values(area: Area, period: Period) -> list[dict]:
 
 _OVERDUE_SOURCES = [
     ("incidents", "grids.selectors", "incident_list", "grids-inbox"),
-    ("disputes", "mediation.selectors", "dispute_list", ""),
-    ("petitions", "petitions.selectors", "petition_list", ""),
+    ("disputes", "mediation.selectors", "dispute_list", "mediation-cases"),
+    ("petitions", "petitions.selectors", "petition_list", "petitions-registry"),
 ]
 
 

@@ -189,8 +189,15 @@ def map_data(request: HttpRequest) -> JsonResponse:
     except BadParameter as err:
         return JsonResponse({"detail": err.message, "errors": {err.field: [err.message]}}, status=400)
     spec = ctx["spec"]
+    # Values to the 2 decimals the table shows, as the class breaks are: 85.714286 shown "85.71%"
+    # belongs in the class "<= 85.71", not the next one.
     areas = {
-        r.area.code: {"name": r.area.name, "value": r.value.value, "text": r.text, "rank": r.value.rank}
+        r.area.code: {
+            "name": r.area.name,
+            "value": None if r.value.value is None else round(r.value.value, 2),
+            "text": r.text,
+            "rank": r.value.rank,
+        }
         for r in ctx["rows"]
     }
     return JsonResponse(
@@ -439,7 +446,10 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
         if form is not None:
             bound = form(request.POST, request.FILES, scheme=scheme, prefix=which)
             bound.is_valid()
-            bound.add_error(None, f"{getattr(err, 'field', '')}: {err.message}")
+            # At the field the service names (marked, under its translated label); its internal
+            # name ("points") never reaches the page.
+            field = getattr(err, "field", None)
+            bound.add_error(field if field in bound.fields else None, err.message)
             return render(
                 request,
                 "dashboards/assessment_entries.html",

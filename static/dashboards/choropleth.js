@@ -20,7 +20,8 @@
     var box = document.getElementById("dash-legend");
     if (!box) { return; }
     box.textContent = "";
-    var b = data.breaks, n = b.length + 1;
+    // No values: no classes to explain (a lone "≤" with no number was shown), only "no value".
+    var b = data.breaks, n = b.length ? b.length + 1 : 0;
     for (var i = 0; i < n; i++) {
       var lo = i === 0 ? "" : b[i - 1], hi = i < b.length ? b[i] : "";
       var item = document.createElement("span");

@@ -112,3 +112,18 @@ def test_the_trend_chart_tooltip_breaks_no_content_security_policy(desktop_page,
         page.mouse.move(box["x"] + box["width"] * i / 10, box["y"] + box["height"] / 2)
         page.wait_for_timeout(100)
     assert page.js_errors == []
+
+
+def test_the_map_legend_of_a_period_without_values_shows_only_no_value(desktop_page, live_cast):
+    """With no values there are no class breaks: the legend showed a swatch labelled "≤" alone."""
+    _values(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    assert "≤" in page.locator("#dash-legend").inner_text()
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-05&parent=340102001000")
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    assert page.locator("#dash-legend span").count() == 1
+    assert "≤" not in page.locator("#dash-legend").inner_text()
+    assert page.js_errors == []

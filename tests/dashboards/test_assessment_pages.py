@@ -53,6 +53,60 @@ def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothi
     assert ManualScore.objects.count() == 0
 
 
+def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(client, data, settings):
+    # The service's refusal was shown above the form as "points: ..." (the internal English name
+    # in the Chinese page) and the field in error was not marked.
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340102000000",
+            "manual-points": "25",
+            "manual-evidence": SimpleUploadedFile("e.pdf", b"%PDF"),
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["manual"]
+    assert list(form.errors) == ["points"] and not form.non_field_errors()
+    assert "points:" not in response.content.decode()
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340102000000",
+            "adjustment-reason": "排名上升",
+        },
+    )
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["item"]
+    assert "item:" not in response.content.decode()
+    assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
+
+
+@pytest.mark.parametrize("occurrences", ["9999999", "99999999999999"])
+def test_a_deduction_with_absurd_occurrences_is_refused_at_that_field(client, data, occurrences):
+    # 9,999,999 x 2 points did not fit the points column: full_clean's ValidationError was a 500.
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "deduction",
+            "adjustment-area": "340103000000",
+            "adjustment-negative_entry": data.scheme.negative_list.get().pk,
+            "adjustment-occurrences": occurrences,
+            "adjustment-reason": "录入错误",
+        },
+    )
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["occurrences"]
+    assert Adjustment.objects.count() == 0
+
+
 def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     client.force_login(data.city_officer)
     entry = data.scheme.negative_list.get()
@@ -69,9 +123,13 @@ def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     )
     assert response.status_code == 302
     adj = Adjustment.objects.get()
+    # Its author is not offered Approve / Reject (which could only end on a bare 403 page).
+    page = client.get(data.url).content.decode()
+    assert "两起重大事件" in page and 'name="approve"' not in page and "data-own-entry" in page
     assert client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"}).status_code == 403
     client.force_login(data.city_officer_2)
-    assert "两起重大事件" in client.get(data.url).content.decode()
+    page = client.get(data.url).content.decode()
+    assert "两起重大事件" in page and 'name="approve"' in page and "data-own-entry" not in page
     client.post(data.url, {"form": "decide", "adjustment": adj.pk, "approve": "1"})
     adj.refresh_from_db()
     assert adj.status == "approved" and adj.approved_by == data.city_officer_2
@@ -103,3 +161,28 @@ def test_the_admin_sets_up_a_scheme_and_shows_runs_read_only(client, data):
     assert client.get(f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/").status_code == 200
     assert client.get("/admin/dashboards/assessmentrun/").status_code == 200
     assert client.get("/admin/dashboards/assessmentrun/add/").status_code == 403
+
+
+def test_a_negative_list_entry_only_takes_an_item_of_its_own_scheme(client, data):
+    """The admin offered every scheme's items (same names, year after year); an entry tied to
+    another scheme's item charged its deductions to an item this scheme does not score: lost."""
+    import re
+
+    from django.core.exceptions import ValidationError
+
+    from dashboards.assessment_models import AssessmentItem, NegativeListEntry
+
+    other = AssessmentScheme.objects.create(year=2025, name="2025 考核", area=data.city, level="district")
+    foreign = AssessmentItem.objects.create(
+        scheme=other, order=1, name="安全感", max_points=D("100"), method="manual"
+    )
+    entry = NegativeListEntry(scheme=data.scheme, item=foreign, name="重大事件", points=D("2"))
+    with pytest.raises(ValidationError) as err:
+        entry.full_clean()
+    assert "item" in err.value.message_dict
+    client.force_login(data.admin)
+    html = client.get(f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/").content.decode()
+    select = re.search(r'<select name="negative_list-0-item".*?</select>', html, re.S).group(0)
+    offered = set(re.findall(r'<option value="(\d+)"', select))
+    assert offered == {str(pk) for pk in data.scheme.items.values_list("pk", flat=True)}
+

@@ -179,6 +179,23 @@ def test_bad_adjustments_name_the_field_and_save_nothing(data):
     assert Adjustment.objects.count() == 0
 
 
+def test_a_deduction_whose_points_would_not_fit_is_refused_at_occurrences(data):
+    heavy = data.scheme.negative_list.create(item=data.target_item, name="特大事故", points=D("500"))
+    for entry, occurrences in ((data.scheme.negative_list.first(), 1000), (heavy, 999)):
+        with pytest.raises(ActionInvalid) as err:
+            assessment.adjustment_enter(
+                scheme=data.scheme,
+                area=data.district_a,
+                kind="deduction",
+                reason="x",
+                negative_entry=entry,
+                occurrences=occurrences,
+                actor=data.city_officer,
+            )
+        assert err.value.field == "occurrences"
+    assert Adjustment.objects.count() == 0
+
+
 def test_only_district_level_or_above_records_a_veto(data):
     street_scheme = AssessmentScheme.objects.create(
         year=2026, name="街道考核", area=data.district_a, level="street"

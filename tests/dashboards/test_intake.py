@@ -163,6 +163,31 @@ def test_a_body_that_is_neither_a_list_nor_a_file_names_the_field(cast):
     assert response.status_code == 400 and "file" in response.json()["errors"]
 
 
+def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_written(cast, settings):
+    """docs/statistics.md section 4: line 0 is the import as a whole (no rows, or more than
+    INTAKE_MAX_ROWS); a CSV is UTF-8."""
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, [], format="json")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
+    response = client.post(
+        SURVEYS, upload("area,date,age_group,safety,satisfaction,weight\n"), format="multipart"
+    )
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
+    settings.INTAKE_MAX_ROWS = 2
+    response = client.post(SURVEYS, upload(GOOD_CSV), format="multipart")  # three rows
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
+    latin = {
+        "file": SimpleUploadedFile(
+            "s.csv", GOOD_CSV.replace("很安全", "safe").encode() + "é".encode("latin-1")
+        )
+    }
+    response = client.post(SURVEYS, latin, format="multipart")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["file"]
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
 def test_case_counts_are_imported_and_a_resent_row_replaces_the_count(cast):
     client = api_client(cast.analyst)
     rows = [

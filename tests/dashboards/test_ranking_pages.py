@@ -9,7 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from dashboards import assessment
+from dashboards import assessment, ranking
 from dashboards.assessment_models import AssessmentRun
 from tests.base import make_area
 from tests.dashboards import assessment_data
@@ -185,6 +185,29 @@ def test_map_data_gives_values_and_class_breaks(client, data):
     assert body["breaks"] and body["lower_better"] is False
 
 
+def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest_class(client, data):
+    # The breaks were rounded to 2 decimals but the values were not: 85.714286 > 85.71 put the lowest
+    # area in the second class with the next one (same colour), and 3.160004 twice gave "3.16 - 3.16".
+    indicator_value(SAFE, data.community_a1a, "2026-11", 85.714286, rank=3, rank_of=3)
+    indicator_value(SAFE, data.community_a1b, "2026-11", 87.5, rank=2, rank_of=3)
+    third = make_area("340102001003", "丙社区", "community", data.street_a1, (117.0, 31.81, 117.02, 31.82))
+    indicator_value(SAFE, third, "2026-11", 100.0, rank=1, rank_of=3)
+    client.force_login(data.analyst)
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340102001000"
+    ).json()
+    values = {code: a["value"] for code, a in body["areas"].items()}
+    assert values == {"340102001001": 85.71, "340102001002": 87.5, "340102001003": 100.0}
+    breaks = body["breaks"]
+    assert breaks == sorted(set(breaks))  # no empty "x - x" class
+
+    def class_of(value):  # as static/dashboards/choropleth.js
+        return sum(1 for b in breaks if value > b)
+
+    assert [class_of(v) for v in sorted(values.values())] == [0, 1, 2]
+    assert ranking.class_breaks([3.160004, 3.940004]) == [3.16, 3.94]
+
+
 def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     client.force_login(data.analyst)
     response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
@@ -270,6 +293,22 @@ def test_the_home_page_shows_overdue_counts_for_staff(client, data):
     client.force_login(data.district_officer)
     html = client.get("/").content.decode()
     assert "Overdue across the services" in html
+
+
+def test_each_overdue_count_links_to_its_overdue_list(client, data):
+    # Disputes and petitions were plain text: "Disputes: 3" in red with no way to reach the three,
+    # although both lists filter overdue=true (with the same selectors the counts use).
+    client.force_login(data.district_officer)
+    links = {
+        "/grids/inbox/?overdue=true",
+        "/mediation/cases/?overdue=true",
+        "/petitions/?overdue=true",
+    }
+    for url in ("/dashboards/", "/"):
+        html = client.get(url).content.decode()
+        assert all(f'href="{link}"' in html for link in links), url
+    for link in links:
+        assert client.get(link).status_code == 200
 
 
 def test_the_assessment_results_export_as_csv_with_each_item(client, cast, scheme):

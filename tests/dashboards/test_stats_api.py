@@ -67,6 +67,17 @@ def test_a_bad_period_is_a_400_naming_the_field(data):
     assert "the year must be between 1900 and 2999" in response.json()["errors"]["period"][0]
 
 
+def test_an_unknown_indicator_in_values_is_a_400_naming_the_field(data):
+    # A misspelt code answered 200 with no rows, which reads as "no data yet"; rankings and series
+    # already refuse it, and the registry is public (stats/indicators), so nothing leaks.
+    client = api_client(data.analyst)
+    response = client.get("/api/v1/stats/values/", {"indicator": "survey_safty_rate"})
+    assert response.status_code == 400 and "indicator" in response.json()["errors"]
+    assert "survey_safty_rate" in response.json()["errors"]["indicator"][0]
+    response = client.get("/api/v1/stats/values/", {"indicator": "survey_safety_rate", "format": "csv"})
+    assert response.status_code == 200
+
+
 def test_rankings_list_the_children_of_a_parent_in_rank_order(data):
     response = api_client(data.analyst).get(
         "/api/v1/stats/rankings/",
@@ -109,6 +120,17 @@ def test_series_gives_one_area_over_time(data):
     assert bad.status_code == 400 and "from" in bad.json()["errors"]
 
 
+def test_a_series_whose_from_is_after_its_to_is_a_400_naming_from(data):
+    # A swapped range answered 200 with no rows, which reads as "no data in this range".
+    response = api_client(data.analyst).get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "area": data.grid_a.code, "from": "2026-11", "to": "2025-11"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["from"]
+    assert "2026-11" in response.json()["errors"]["from"][0]
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values_of_it(data):
     client = api_client(data.outsider)
     params = {"indicator": "survey_safety_rate", "period": "2026-11"}
@@ -130,6 +152,28 @@ def test_csv_by_format_parameter_or_accept_header(data):
     assert ",93.2,1,4,90.53,2.67,3,2,88.0,5.2," in lines[1]
     by_accept = client.get("/api/v1/stats/rankings/", params, HTTP_ACCEPT="text/csv")
     assert by_accept["Content-Type"].startswith("text/csv")
+
+
+def test_an_empty_csv_still_has_its_header_row(data):
+    # With no rows the CSV was the BOM alone: no header, so a client's CSV reader saw no columns.
+    client = api_client(data.analyst)
+    response = client.get(
+        "/api/v1/stats/values/", {"indicator": "survey_safety_rate", "period": "2001-01", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").splitlines() == [
+        "indicator,unit,period,period_type,area,area_name,level,parent,numerator,denominator,value,"
+        "rank,rank_of,previous_value,delta,previous_rank,rank_change,yoy_value,yoy_delta,run"
+    ]
+    again = client.get(
+        "/api/v1/stats/values/",
+        {"indicator": "survey_safety_rate", "period": "2001-01", "format": "csv"},
+        HTTP_IF_NONE_MATCH=response["ETag"],
+    )
+    assert again.status_code == 304 and again.content == b""
+    RollupRun.objects.all().delete()
+    runs = client.get("/api/v1/stats/rollups/", {"format": "csv"}).content.decode("utf-8-sig")
+    assert runs.splitlines()[0].startswith("id,kind,status,trigger,")
 
 
 def test_an_error_is_json_even_when_csv_was_asked_for(data):
@@ -159,6 +203,26 @@ def test_unchanged_data_answers_304_until_a_new_run(data):
     assert client.get(url + "&level=grid", HTTP_IF_NONE_MATCH=etag).status_code == 200
     run_rollup(full=True)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_the_etag_differs_by_scope_and_language_and_the_headers_say_private(data):
+    """docs/statistics.md: the ETag covers the user's scope and the language, so one user's
+    validator never gets another user (or language) a 304 for what they have not seen."""
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    analyst = api_client(data.analyst).get(url)
+    assert analyst["Cache-Control"] == "private, no-cache"
+    assert analyst["Vary"] == "Accept, Authorization, Cookie, Accept-Language"
+    officer = api_client(data.district_officer)
+    assert officer.get(url)["ETag"] != analyst["ETag"]
+    assert officer.get(url, HTTP_IF_NONE_MATCH=analyst["ETag"]).status_code == 200
+    client = api_client(data.analyst)
+    english = client.get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="en")
+    chinese = client.get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert english["ETag"] != chinese["ETag"]
+    again = client.get(
+        "/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_IF_NONE_MATCH=english["ETag"]
+    )
+    assert again.status_code == 200
 
 
 def test_the_run_list_changes_its_etag_when_a_run_starts_or_fails(data):
@@ -218,6 +282,12 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert client.post("/api/v1/stats/rollups/", {"full": True}, format="json").status_code == 403
     admin = api_client(data.admin)
     assert admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json").status_code == 400
+    # A month after this one was queued as a run that recomputed nothing (202, a RollupRun row).
+    runs = RollupRun.objects.count()
+    next_year = f"{timezone.localdate().year + 1}-01"
+    response = admin.post("/api/v1/stats/rollups/", {"since": next_year}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["since"]
+    assert RollupRun.objects.count() == runs
     with_capture = admin.post("/api/v1/stats/rollups/", {"full": True}, format="json")
     assert with_capture.status_code == 202
 

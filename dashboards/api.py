@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards import intake
+from dashboards.exports import spreadsheet_safe
 from dashboards.models import IndicatorValue, RollupRun
 from dashboards.rollup import last_success
 from governance import indicators as registry_api
@@ -67,7 +68,7 @@ class CSVRenderer(BaseRenderer):
         if fields:
             writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows or [])
+            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows or [])
         # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 

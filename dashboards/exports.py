@@ -8,6 +8,27 @@ import io
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
+# injection"): area, item and veto texts are typed by staff, so an exported name "=HYPERLINK(...)"
+# would run in whoever opens the file. Such text gets a leading apostrophe; numbers, also numbers
+# as text ("-2.67" from a serializer), are left alone.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """``value`` as a spreadsheet shows it as text: formula-starting text gets a leading apostrophe."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def _safe_rows(rows) -> list[list]:
+    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
 
 def _table(ctx: dict) -> tuple[list[str], list[list]]:
     header = [
@@ -50,9 +71,9 @@ def league_csv(ctx: dict) -> HttpResponse:
     header, rows = _table(ctx)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}"])
+    writer.writerow([spreadsheet_safe(f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}")])
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(_safe_rows(rows))
     # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
@@ -69,11 +90,11 @@ def league_xlsx(ctx: dict) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = ctx["period"].code
-    sheet.append([f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}"])
+    sheet.append([spreadsheet_safe(f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}")])
     sheet.append(header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for row in rows:
+    for row in _safe_rows(rows):
         sheet.append(row)
     sheet.column_dimensions["C"].width = 24
     buffer = io.BytesIO()
@@ -89,21 +110,20 @@ def assessment_csv(scheme, run, items: list, results: list) -> HttpResponse:
     """The results table of an assessment run: rank, area, total, grade, places, each item, veto."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")]
-    )
-    writer.writerow(
+    rows = [
+        [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i.name for i in items]
-        + [_("Deductions"), _("Bonus"), _("Veto")]
-    )
+        + [_("Deductions"), _("Bonus"), _("Veto")],
+    ]
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
-        writer.writerow(
+        rows.append(
             [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
             + [scores.get(i.pk, "") for i in items]
             + [r.deductions, r.bonus, "; ".join(r.veto_events)]
         )
+    writer.writerows(_safe_rows(rows))
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )

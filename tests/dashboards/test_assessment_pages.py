@@ -185,4 +185,3 @@ def test_a_negative_list_entry_only_takes_an_item_of_its_own_scheme(client, data
     select = re.search(r'<select name="negative_list-0-item".*?</select>', html, re.S).group(0)
     offered = set(re.findall(r'<option value="(\d+)"', select))
     assert offered == {str(pk) for pk in data.scheme.items.values_list("pk", flat=True)}
-

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from dashboards import assessment, ranking
 from dashboards.assessment_models import AssessmentRun
-from tests.base import make_area
+from tests.base import api_client, make_area
 from tests.dashboards import assessment_data
 from tests.dashboards.assessment_data import indicator_value
 
@@ -319,3 +319,21 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
     assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
     assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
     assert rows[2][:5] == ["1", "340102000000", "甲区", "80.00", "good"]
+
+
+def test_exports_keep_formula_like_text_as_text(client, data):
+    # An area name typed as "=HYPERLINK(...)" must reach a spreadsheet as text, never as a formula
+    # (CSV injection); negative numbers stay numbers.
+    data.district_b.name = '=HYPERLINK("http://example.invalid","x")'
+    data.district_b.save(update_fields=["name"])
+    client.force_login(data.analyst)
+    params = {"indicator": SAFE, "period": "2026-11", "parent": "340100000000"}
+    rows = list(csv.reader(io.StringIO(league(client, format="csv", **params).content.decode("utf-8-sig"))))
+    assert rows[3][2] == "'" + data.district_b.name and rows[3][6] == "-1.0"
+    sheet = load_workbook(io.BytesIO(league(client, format="xlsx", **params).content)).active
+    name, change = sheet[4][2], sheet[4][6]
+    assert (name.data_type, name.value) == ("s", "'" + data.district_b.name)
+    assert change.value == -1.0
+    api = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
+    text = api.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text

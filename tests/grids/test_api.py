@@ -58,6 +58,29 @@ def test_a_read_only_role_reporting_gets_403_not_outside_your_area(cast, categor
 
 
 @pytest.mark.django_db
+def test_a_report_tells_nothing_of_grids_outside_the_reporters_area(cast, categories):
+    """A grid code outside the area answers like a missing one, and a point in someone else's grid is
+    refused without naming that grid (areas/locate/ and areas/{code}/ answer 404 for both)."""
+    body = {"category": "sanitation", "description": "x"}
+    theirs = post(cast.worker_a, {**body, "grid": cast.grid_b.code}).json()["errors"]["grid"]
+    missing = post(cast.worker_a, {**body, "grid": "340102001001999"}).json()["errors"]["grid"]
+    assert [m.replace(cast.grid_b.code, "?") for m in theirs] == [
+        m.replace("340102001001999", "?") for m in missing
+    ]
+    response = post(
+        cast.worker_a, {**body, "grid": cast.grid_a.code, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1]}
+    )
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"lat"}
+    assert cast.grid_b.name not in response.content.decode()
+    _assert_nothing_saved()
+    # Within the area, a point in the other grid still names it.
+    response = post(
+        cast.community_handler, {**body, "grid": cast.grid_a.code, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1]}
+    )
+    assert response.status_code == 400 and cast.grid_b.name in response.json()["errors"]["grid"][0]
+
+
+@pytest.mark.django_db
 def test_photos_are_uploaded_as_multipart(cast, categories):
     photos = [SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
     response = post(
@@ -102,7 +125,7 @@ def _assert_nothing_saved():
         ({"category": "sanitation", "description": "x", "grid": "999"}, {"grid"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_D[0], "lng": IN_GRID_D[1]}, {"lat"}),
         ({"category": "sanitation", "description": "x", "grid": "340102001001001", "lat": IN_GRID_B[0],
-          "lng": IN_GRID_B[1]}, {"grid"}),
+          "lng": IN_GRID_B[1]}, {"lat"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "occurred_at": "2099-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],

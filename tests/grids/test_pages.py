@@ -203,12 +203,26 @@ def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
 def test_the_inbox_lists_a_date_beyond_the_calendar_among_its_filter_errors(cast, client, report):
     report()
     client.force_login(cast.street_handler)
-    for query in ("reported_to=9999-12-31", "reported_from=0001-01-01"):
+    for query, label in (
+        ("reported_to=9999-12-31", "Reported on or before (date)"),
+        ("reported_from=0001-01-01", "Reported on or after (date)"),
+    ):
         response = client.get(f"/grids/inbox/?{query}")  # was a 500
         html = response.content.decode()
         assert response.status_code == 200
-        assert f"{query.split('=')[0]}: Enter a date between 1900-01-01 and 2999-12-31." in html
+        assert f"{label}: Enter a date between 1900-01-01 and 2999-12-31." in html
         assert 'id="row-INC-' not in html
+
+
+@pytest.mark.django_db
+def test_the_inbox_names_a_refused_filter_in_the_users_language(cast, client, report, settings):
+    """The error line named the parameter ("status: ...", "reported_from: ...") on a Chinese page."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    report()
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/inbox/?status=bogus&reported_from=abc").content.decode()
+    assert "<li>状态: " in html and "<li>上报日期起: " in html
+    assert "status:" not in html and "reported_from:" not in html
 
 
 @pytest.mark.django_db

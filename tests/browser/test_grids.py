@@ -172,3 +172,27 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
     screenshot(page, "grids-feedback-refused-phone")
     incident.refresh_from_db()
     assert incident.status == "handling"
+
+
+def test_a_long_unbroken_word_does_not_widen_the_phone_pages(phone_page, live_cast):
+    """A pasted link or serial number has no break point: one such word made the incident page
+    tens of thousands of pixels wide on a phone (and My grid, and the timeline, too)."""
+    from grids import services
+    from tests.grids.conftest import IN_GRID_A
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    word = "https://example.gov.cn/" + "x" * 300
+
+    def report():
+        return services.incident_report(
+            actor=c.worker_a, category="sanitation", description=word, lat=IN_GRID_A[0], lng=IN_GRID_A[1]
+        )
+
+    rejected, still_open = report(), report()
+    services.incident_transition(incident=rejected, actor=c.community_handler, action="reject", note=word)
+    page = phone_page
+    login(page, "worker_a")
+    for url in (f"/grids/incidents/{rejected.code}/", f"/grids/incidents/{still_open.code}/", "/grids/my/"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url

@@ -96,6 +96,8 @@
     Object.keys(errors || {}).forEach(function (field) {
       var ul = form.querySelector('[data-errors-for="' + field + '"]') || form.querySelector('[data-errors-for="category"]');
       (errors[field] || []).forEach(function (text) {
+        // A point outside every grid is an error of both lat and lng: say it once, as the page does.
+        if (field === "lng" && (errors.lat || []).indexOf(text) !== -1) { return; }
         var li = document.createElement("li"); li.textContent = text; ul.appendChild(li);
       });
     });

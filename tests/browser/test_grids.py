@@ -196,3 +196,23 @@ def test_a_long_unbroken_word_does_not_widen_the_phone_pages(phone_page, live_ca
     for url in (f"/grids/incidents/{rejected.code}/", f"/grids/incidents/{still_open.code}/", "/grids/my/"):
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+
+
+def test_a_point_outside_every_grid_is_said_once_on_the_phone(phone_page, live_cast):
+    """The error belongs to lat and lng alike; the page without JavaScript shows it once, the fetch
+    path listed it twice, one under the other."""
+    from tests.grids.conftest import OUTSIDE
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "井盖丢失")
+    page.fill("#id_lat", str(OUTSIDE[0]))
+    page.fill("#id_lng", str(OUTSIDE[1]))
+    page.click("#report-submit")
+    page.wait_for_selector("[data-errors-for='lat'] li")
+    assert page.locator("[data-errors-for='lat'] li").count() == 1
+    assert page.locator("[data-errors-for='lng'] li").count() == 0
+    assert not Incident.objects.exists()

@@ -354,3 +354,20 @@ def test_a_step_refused_for_a_missing_reason_is_shown_in_that_steps_form(cast, c
     html = response.content.decode()
     form = html[html.index('data-action-form="escalate"') :]
     assert 'id="act-error"' in form[: form.index("</form>")]
+
+
+@pytest.mark.django_db
+def test_the_accept_form_keeps_the_kind_the_worker_reported(cast, client, report):
+    """An item reported as needing coordination was accepted as "promised time" from its page: the
+    kind select always started at promised, so one click silently changed the kind."""
+    incident = report(kind="coordination")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    select = html[html.index('id="kind-accept"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="coordination" selected>' in select
+    assert '<option value="promised" selected>' not in select
+    plain = report()
+    html = client.get(f"/grids/incidents/{plain.code}/").content.decode()
+    select = html[html.index('id="kind-accept"') :]
+    assert '<option value="coordination" selected>' not in select[: select.index("</select>")]

@@ -157,10 +157,10 @@ def incident_report(
         errors.update(exc.message_dict)
         cleaned = []
     on_the_spot = kind == Incident.Kind.ON_THE_SPOT
-    if on_the_spot and not errors:
+    if on_the_spot:  # said with the other errors: a worker on a phone should not submit twice to learn it
         if not (resolution or "").strip():
             errors["resolution"] = [_("Say how you resolved it on the spot.")]
-        if not cleaned:
+        if not cleaned and "photos" not in errors:
             errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
     if errors:
         raise ValidationError(errors)

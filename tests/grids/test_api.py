@@ -132,6 +132,8 @@ def _assert_nothing_saved():
           "occurred_at": "0001-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "kind": "on_the_spot"}, {"resolution"}),
+        # What an item resolved on the spot lacks is said along with the other errors, not after them.
+        ({"category": "sanitation", "description": "x", "kind": "on_the_spot"}, {"lat", "resolution", "photos"}),
     ],
 )  # fmt: skip
 def test_bad_reports_are_400_naming_the_field_and_save_nothing(cast, categories, data, fields):

@@ -175,8 +175,11 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Handlers' work list: everything in their subtree, open items by default, with one-click steps."""
     params = request.GET.copy()
+    department = selectors.work_department(request.user)
     if not params:
         params["open"] = "true"
+        if department:  # a department's liaison: what was dispatched to it, not the whole district
+            params["department"] = str(department)
     filterset = IncidentFilter(
         params,
         queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
@@ -208,6 +211,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "levels": Level.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": Area.objects.visible_to(request.user).filter(level="grid").order_by("code")[:500],
+            "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
         },
     )

@@ -268,6 +268,11 @@ def test_list_filters(cast, report, incident_in):
     assert codes(f"?reported_from={since}") == {fresh.code, late.code, closed.code}
     until = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
     assert codes(f"?reported_to={until}") == {other_grid.code}
+    assert codes(f"?department={cast.police.pk}") == {closed.code}  # dispatched to the police
+    assert codes(f"?department={cast.urban.pk}") == set()
+    for bad in ("abc", "1e30", str(10**20), "0"):
+        response = client.get(f"{URL}?department={bad}")
+        assert response.status_code == 400 and "department" in response.json()["errors"], bad
     assert client.get(URL + "?area=000").status_code == 400
     assert client.get(URL + "?status=nonsense").status_code == 400
     assert api_client(cast.street_handler).get(URL).json()["results"][0]["overdue"] in (True, False)

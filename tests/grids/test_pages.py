@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from grids import services
 from grids.models import Incident
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
 
@@ -371,3 +372,29 @@ def test_the_accept_form_keeps_the_kind_the_worker_reported(cast, client, report
     html = client.get(f"/grids/incidents/{plain.code}/").content.decode()
     select = html[html.index('id="kind-accept"') :]
     assert '<option value="coordination" selected>' not in select[: select.index("</select>")]
+
+
+@pytest.mark.django_db
+def test_a_departments_inbox_and_home_start_at_what_was_dispatched_to_it(cast, client, incident_in):
+    """A police liaison's inbox and home listed every open item of the district (thousands in a city),
+    with no way to narrow them to what was dispatched to the police."""
+    ours = incident_in("handling")  # dispatched to the police
+    waiting = incident_in("reported")
+    theirs = incident_in("accepted")
+    services.incident_transition(
+        incident=theirs, actor=cast.admin, action="dispatch", department=cast.urban.pk
+    )
+    client.force_login(cast.department_user)
+    html = client.get("/grids/inbox/").content.decode()
+    assert f'id="row-{ours.code}"' in html
+    assert f'id="row-{waiting.code}"' not in html and f'id="row-{theirs.code}"' not in html
+    assert f'<option value="{cast.police.pk}" selected>' in html  # the filter says why, and can be cleared
+    html = client.get("/grids/inbox/?department=&open=true").content.decode()
+    assert f'id="row-{waiting.code}"' in html and f'id="row-{theirs.code}"' in html
+    home = client.get("/").content.decode()
+    assert f"?department={cast.police.pk}&amp;open=true" in home and ours.code in home
+    assert waiting.code not in home and theirs.code not in home
+    # A centre handler's inbox is unchanged: everything open in the subtree.
+    client.force_login(cast.district_officer)
+    html = client.get("/grids/inbox/").content.decode()
+    assert all(f'id="row-{i.code}"' in html for i in (ours, waiting, theirs))

@@ -131,12 +131,28 @@
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": document.body.getAttribute("data-csrf") }
     }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (body) { return { status: r.status, body: body }; });
+      // A session that ended while the form was open (phones keep pages for hours): the POST is
+      // redirected to the login page, or refused by the CSRF check (403). Trying again never helps.
+      var signedOut = r.status === 403 || (r.redirected && r.url.indexOf(msgs.loginUrl.split("?")[0]) !== -1);
+      return r.json().catch(function () { return null; }).then(function (body) {
+        return { status: r.status, body: body, signedOut: signedOut };
+      });
     }).then(function (res) {
       submit.disabled = false;
       if (res.status === 201 && res.body && res.body.redirect) {
         clearDraft();
         window.location.href = res.body.redirect;
+      } else if (res.signedOut) {
+        saveDraft();
+        say(msgs.signedOut, true);
+        var login = document.createElement("a");
+        login.href = msgs.loginUrl;
+        login.className = "button";
+        login.id = "report-login";
+        login.textContent = msgs.loginLabel;
+        statusBox.appendChild(document.createTextNode(" "));
+        statusBox.appendChild(login);
+        statusBox.scrollIntoView({ block: "center" });
       } else if (res.status === 400 && res.body) {
         showErrors(res.body.errors);
         say(res.body.detail || msgs.invalid, true);

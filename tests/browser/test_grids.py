@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 
 from grids.models import Incident
+from tests.base import PASSWORD
 from tests.browser.conftest import login, screenshot
 from tests.grids.conftest import jpeg_bytes
 
@@ -216,3 +217,33 @@ def test_a_point_outside_every_grid_is_said_once_on_the_phone(phone_page, live_c
     assert page.locator("[data-errors-for='lat'] li").count() == 1
     assert page.locator("[data-errors-for='lng'] li").count() == 0
     assert not Incident.objects.exists()
+
+
+def test_a_report_sent_after_the_session_ended_says_to_sign_in_and_keeps_the_text(phone_page, live_cast):
+    """A worker leaves the form open for hours; the session ends. The page said "the server had a
+    problem, try again in a moment" (HTTP 200: the login page), which never helps."""
+    from django.contrib.sessions.models import Session
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "路灯损坏")
+    page.select_option("#id_grid", live_cast.grid_a.code)
+    Session.objects.all().delete()  # the session ended on the server
+    page.click("#report-submit")
+    page.wait_for_selector("#report-login")
+    status = page.inner_text("#report-status")
+    assert "signed in" in status or "登录" in status, status
+    assert page.input_value("#id_description") == "路灯损坏"
+    assert not Incident.objects.exists()
+    page.click("#report-login")
+    page.fill("#id_username", "worker_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/grids/report/")
+    assert page.input_value("#id_description") == "路灯损坏"  # the draft comes back
+    page.click("#report-submit")
+    page.wait_for_selector("#incident-number")
+    assert Incident.objects.get().description == "路灯损坏"

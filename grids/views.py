@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -251,10 +252,19 @@ def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "grids/incident.html", _incident_context(request, incident))
 
 
-@login_required
 @require_POST
 def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
+    if not request.user.is_authenticated:
+        # The session ended while the page was open. Signing in must lead back to the incident (or the
+        # inbox), not to this POST-only address (login_required's "next": a 405 dead end), and htmx must
+        # navigate there rather than swap the login page into the inbox row.
+        from_inbox = request.POST.get("from") == "inbox"
+        back = reverse("grids-inbox") if from_inbox else reverse("grids-incident", args=[code])
+        response = redirect_to_login(back)
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(headers={"HX-Redirect": response["Location"]})
+        return response
     incident = selectors.incident_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
     error = None

@@ -398,3 +398,23 @@ def test_a_departments_inbox_and_home_start_at_what_was_dispatched_to_it(cast, c
     client.force_login(cast.district_officer)
     html = client.get("/grids/inbox/").content.decode()
     assert all(f'id="row-{i.code}"' in html for i in (ours, waiting, theirs))
+
+
+@pytest.mark.django_db
+def test_a_step_sent_after_the_session_ended_leads_back_to_the_incident_after_signing_in(
+    cast, client, incident_in
+):
+    """login_required sent the user to sign in with next=.../act/, a POST-only address: after signing
+    in the phone showed a bare 405. From the inbox, htmx swapped the login page into the row."""
+    incident = incident_in("handling")
+    url = f"/grids/incidents/{incident.code}/act/"
+    response = client.post(url, {"action": "feedback", "resolution": "done"})
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next=/grids/incidents/{incident.code}/"
+    response = client.post(url, {"action": "feedback", "from": "inbox"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=/grids/inbox/"
+    incident.refresh_from_db()
+    assert incident.status == "handling"
+    client.force_login(cast.department_user)
+    assert client.get(f"/grids/incidents/{incident.code}/").status_code == 200

@@ -395,3 +395,22 @@ def test_concurrent_reports_get_distinct_gapless_numbers_on_postgres(postgres, c
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, 25))
     assert Incident.objects.count() == 24
+
+
+@pytest.mark.django_db
+def test_the_detail_lists_the_departments_dispatch_may_name(cast, incident_in):
+    """dispatch takes a department id, and no endpoint listed departments: a client could not dispatch."""
+    incident = incident_in("accepted")
+    client = api_client(cast.community_handler)
+    body = client.get(f"{URL}{incident.code}/").json()
+    choices = {d["id"]: d for d in body["dispatch_departments"]}
+    assert cast.police.pk in choices and cast.street_team.pk in choices
+    assert cast.police_b.pk not in choices  # another district's
+    assert choices[cast.street_team.pk]["area"] == cast.street_a1.code
+    response = client.post(
+        f"{URL}{incident.code}/transition/",
+        {"action": "dispatch", "department": cast.street_team.pk},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["department"] == cast.street_team.pk
+    assert response.json()["dispatch_departments"] == []  # nothing to choose once dispatched

@@ -418,3 +418,21 @@ def test_a_step_sent_after_the_session_ended_leads_back_to_the_incident_after_si
     assert incident.status == "handling"
     client.force_login(cast.department_user)
     assert client.get(f"/grids/incidents/{incident.code}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_my_grid_show_the_year_of_dates(cast, client, report):
+    """Sorted by deadline, an item overdue since last year heads the inbox: without the year its
+    '11-12 11:17' read as three weeks late, not a year and three weeks."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    incident = report()
+    due = timezone.now() - dt.timedelta(days=400)
+    Incident.objects.filter(pk=incident.pk).update(due_at=due, reported_at=due - dt.timedelta(days=1))
+    due_text = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    client.force_login(cast.community_handler)
+    assert due_text in client.get("/grids/inbox/").content.decode()
+    client.force_login(cast.worker_a)
+    assert due_text in client.get("/grids/my/").content.decode()

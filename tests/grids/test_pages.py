@@ -436,3 +436,17 @@ def test_the_inbox_and_my_grid_show_the_year_of_dates(cast, client, report):
     assert due_text in client.get("/grids/inbox/").content.decode()
     client.force_login(cast.worker_a)
     assert due_text in client.get("/grids/my/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_inbox_button_to_a_steps_form_does_not_read_unfinished(cast, client, incident_in, settings):
+    """The link to the incident's next-step form was labelled "Open", the catalogue's word for open
+    (unfinished) items: the Chinese button read 未办结."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    incident = incident_in("handling")  # the community centre may feed back: a step with a form
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html[html.index(f'id="row-{incident.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/grids/incidents/{incident.code}/#act">下一步安排</a>' in row
+    assert "未办结" not in row

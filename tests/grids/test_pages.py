@@ -450,3 +450,14 @@ def test_the_inbox_button_to_a_steps_form_does_not_read_unfinished(cast, client,
     row = row[: row.index("</tr>")]
     assert f'href="/grids/incidents/{incident.code}/#act">下一步安排</a>' in row
     assert "未办结" not in row
+
+
+@pytest.mark.django_db
+def test_the_incident_page_labels_its_place_as_an_address_not_a_residence(cast, client, report, settings):
+    """The incident's address shared the msgid "Address" with parties' and petitioners' home
+    addresses, so the Chinese page called the place of an incident 住址 (someone's residence)."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    incident = report(address="3号楼东侧")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert "<dt>地址或参照地标</dt><dd>3号楼东侧</dd>" in html and "住址" not in html

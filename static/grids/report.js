@@ -60,7 +60,12 @@
     saveDraft();
   }
   function placeMarker(pan) {
-    if (!theMap || lat.value === "" || lng.value === "") { return; }
+    if (!theMap) { return; }
+    if (lat.value === "" || lng.value === "") {
+      // Coordinates cleared (to name the grid instead): a pin left on the map would say a place is set.
+      if (marker) { theMap.removeLayer(marker); marker = null; mapEl.removeAttribute("data-pin"); }
+      return;
+    }
     var ll = [parseFloat(lat.value), parseFloat(lng.value)];
     if (isNaN(ll[0]) || isNaN(ll[1])) { return; }
     if (!marker) {

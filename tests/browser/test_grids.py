@@ -247,3 +247,27 @@ def test_a_report_sent_after_the_session_ended_says_to_sign_in_and_keeps_the_tex
     page.click("#report-submit")
     page.wait_for_selector("#incident-number")
     assert Incident.objects.get().description == "路灯损坏"
+
+
+def test_clearing_the_coordinates_takes_the_pin_off_the_map(phone_page, live_cast):
+    """A worker who empties latitude and longitude (to choose the grid instead) still saw the pin, as
+    if a place were set, and then read "give the location" on submitting."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.wait_for_selector("#report-map[data-loaded='1']")
+    box = page.locator("#report-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector("#report-map[data-pin='1']")
+    assert page.locator("#report-map .leaflet-marker-icon").count() == 1
+    page.fill("#id_lat", "")
+    page.fill("#id_lng", "")
+    page.locator("#id_lng").dispatch_event("change")
+    assert page.locator("#report-map .leaflet-marker-icon").count() == 0
+    assert page.get_attribute("#report-map", "data-pin") is None
+    page.fill("#id_lat", "31.805")  # typing a place back puts the pin back
+    page.fill("#id_lng", "117.005")
+    page.locator("#id_lng").dispatch_event("change")
+    page.wait_for_selector("#report-map[data-pin='1']")
+    assert page.js_errors == []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.models import Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
@@ -58,17 +59,36 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DispatchDepartmentSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    area_name = serializers.CharField(source="area.name", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "area", "area_name"]
+        read_only_fields = fields
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     photos = IncidentPhotoSerializer(many=True, read_only=True)
     actions = serializers.SerializerMethodField()
+    # The ids ``dispatch`` takes: no other endpoint lists departments, so a client could not dispatch.
+    dispatch_departments = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "photos", "actions"]
+        fields = [*IncidentSerializer.Meta.fields, "photos", "actions", "dispatch_departments"]
         read_only_fields = fields
 
     def get_actions(self, obj: Incident) -> list[str]:
         """The actions the requesting user may take now."""
         return allowed_actions(self.context["request"].user, obj)
+
+    @extend_schema_field(DispatchDepartmentSerializer(many=True))
+    def get_dispatch_departments(self, obj: Incident) -> list[dict]:
+        """The departments ``dispatch`` may name, while the item awaits dispatch (else empty)."""
+        if obj.status != Incident.Status.ACCEPTED:
+            return []
+        return DispatchDepartmentSerializer(selectors.dispatch_departments(obj), many=True).data
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, DateFilter
+from governance.api import AreaSubtreeFilter, DateFilter, IdFilter
 from grids.models import Incident, Level
 
 
@@ -24,6 +24,7 @@ class IncidentFilter(filters.FilterSet):
     grid = filters.CharFilter(field_name="grid__code", label=_("grid code"))
     level = filters.ChoiceFilter(choices=Level.choices, label=_("current level"))
     kind = filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("kind"))
+    department = IdFilter(field_name="department_id", label=_("department (id)"))
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from governance.models import Role
 from grids.models import Incident
+from grids.selectors import work_department
 
 
 def home_section(request: HttpRequest) -> dict | None:
@@ -17,6 +18,9 @@ def home_section(request: HttpRequest) -> dict | None:
         return None
     if user.has_role(Role.HANDLER) or user.is_superuser:
         visible = Incident.objects.visible_to(user)
+        department = work_department(user)
+        if department:  # a department's liaison counts its own work (the inbox's default)
+            visible = visible.filter(department=department)
         now = timezone.now()
         start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         counts = {
@@ -27,15 +31,15 @@ def home_section(request: HttpRequest) -> dict | None:
         items = list(visible.overdue(now).with_relations().order_by("due_at")[:5]) or list(
             visible.open().with_relations().order_by("due_at")[:5]
         )
-        inbox = reverse("grids-inbox")
+        inbox = reverse("grids-inbox") + (f"?department={department}&" if department else "?")
         return {
             "title": _("Incidents"),
             "template": "grids/_home_section.html",
             "links": [
-                {"url": f"{inbox}?open=true", "label": _("Open"), "count": counts["open"]},
-                {"url": f"{inbox}?overdue=true", "label": _("Overdue"), "count": counts["overdue"]},
+                {"url": f"{inbox}open=true", "label": _("Open"), "count": counts["open"]},
+                {"url": f"{inbox}overdue=true", "label": _("Overdue"), "count": counts["overdue"]},
                 {
-                    "url": f"{inbox}?reported_from={start_of_day:%Y-%m-%d}",
+                    "url": f"{inbox}reported_from={start_of_day:%Y-%m-%d}",
                     "label": _("New today"),
                     "count": counts["new"],
                 },

@@ -327,6 +327,10 @@ class Incident(models.Model):
                 raise ActionInvalid("resolution", gettext("Say what was done to resolve the incident."))
             self.resolution = (fields.get("resolution") or note).strip()
             changed.add("resolution")
+            # The timeline keeps what each round of handling did: a failed verification sends the item
+            # back and the next feedback overwrites ``resolution``, so the event carries its own copy.
+            if self.resolution != note:
+                note = f"{self.resolution}\n{note}" if note else self.resolution
         elif action == "verify":
             result = fields.get("result")
             if result not in ("pass", "fail"):

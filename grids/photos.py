@@ -18,7 +18,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_STEP = 6
 MAX_PIXELS = 50_000_000  # a decompression bomb is refused before it is decoded
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# MPO is a JPEG whose APP2 segment lists more pictures (a preview, an Ultra HDR gain map): many phone
+# cameras write them, and Pillow names the format MPO. The first picture is the photo; it is kept.
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 @dataclass
@@ -69,7 +71,7 @@ def clean_photo(upload, field: str = "photos") -> CleanPhoto:
         raise not_image from None
     image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
     out = io.BytesIO()
-    if fmt == "JPEG":
+    if FORMATS[fmt] == "image/jpeg":
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         # No exif= argument: Pillow writes no EXIF block, so the GPS position is not kept.

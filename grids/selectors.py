@@ -17,6 +17,19 @@ def incident_list(user: User) -> QuerySet[Incident]:
     return Incident.objects.visible_to(user).with_relations()
 
 
+def work_department(user: User) -> int | None:
+    """The department whose work list is the user's: set when every handler membership of the user is
+    a department's (a liaison of the police, of urban management...), None for centre handlers. Such a
+    user's inbox and home start at the open items dispatched to that department, not at every item of
+    the district (docs/incidents.md "Pages"); with several departments, the first by id."""
+    if user.is_superuser:
+        return None
+    handler = [m for m in user.memberships_cached() if m.role == Role.HANDLER]
+    if not handler or any(m.department_id is None for m in handler):
+        return None
+    return min(m.department_id for m in handler)
+
+
 def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Incident:
     """The incident ``code`` if the user may see it (404 otherwise, same message for missing);
     ``write=True`` also refuses read-only roles (analysts) with 403."""

@@ -66,11 +66,17 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
             message = _("The point %(lat).6f, %(lng).6f lies outside every grid.") % {"lat": lat, "lng": lng}
             raise ValidationError({"lat": [message], "lng": [message]})
         located = Area.objects.get(code=code)
+        if not area_in_scope(actor, located, REPORTER_ROLES):
+            raise ValidationError({"lat": [_("This place is outside your area; you cannot report there.")]})
     given: Area | None = None
     if grid not in (None, ""):
         given = grid if isinstance(grid, Area) else Area.objects.filter(code=str(grid), level="grid").first()
-        if given is None or given.level != "grid":
-            raise ValidationError({"grid": [_("Unknown grid %(g)s.") % {"g": grid}]})
+        # A grid outside the reporter's area answers as a missing one: neither its existence nor, below,
+        # its name is told to someone who cannot see it (DESIGN.md section 4).
+        if given is None or given.level != "grid" or not area_in_scope(actor, given, REPORTER_ROLES):
+            raise ValidationError(
+                {"grid": [_("Unknown grid %(g)s, or it is outside your area.") % {"g": grid}]}
+            )
     if located and given and located.pk != given.pk:
         raise ValidationError(
             {"grid": [_("The point lies in grid %(g)s, not in this one.") % {"g": located.name}]}
@@ -78,9 +84,6 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
     chosen = located or given
     if chosen is None:
         raise ValidationError({"lat": [_("Give the location (lat and lng) or the grid.")]})
-    if not area_in_scope(actor, chosen, REPORTER_ROLES):
-        field = "lat" if located else "grid"
-        raise ValidationError({field: [_("This place is outside your area; you cannot report there.")]})
     return chosen
 
 
@@ -154,10 +157,10 @@ def incident_report(
         errors.update(exc.message_dict)
         cleaned = []
     on_the_spot = kind == Incident.Kind.ON_THE_SPOT
-    if on_the_spot and not errors:
+    if on_the_spot:  # said with the other errors: a worker on a phone should not submit twice to learn it
         if not (resolution or "").strip():
             errors["resolution"] = [_("Say how you resolved it on the spot.")]
-        if not cleaned:
+        if not cleaned and "photos" not in errors:
             errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
     if errors:
         raise ValidationError(errors)

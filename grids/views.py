@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -175,8 +176,11 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Handlers' work list: everything in their subtree, open items by default, with one-click steps."""
     params = request.GET.copy()
+    department = selectors.work_department(request.user)
     if not params:
         params["open"] = "true"
+        if department:  # a department's liaison: what was dispatched to it, not the whole district
+            params["department"] = str(department)
     filterset = IncidentFilter(
         params,
         queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
@@ -208,6 +212,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "levels": Level.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": Area.objects.visible_to(request.user).filter(level="grid").order_by("code")[:500],
+            "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
         },
     )
@@ -247,10 +252,19 @@ def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "grids/incident.html", _incident_context(request, incident))
 
 
-@login_required
 @require_POST
 def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
+    if not request.user.is_authenticated:
+        # The session ended while the page was open. Signing in must lead back to the incident (or the
+        # inbox), not to this POST-only address (login_required's "next": a 405 dead end), and htmx must
+        # navigate there rather than swap the login page into the inbox row.
+        from_inbox = request.POST.get("from") == "inbox"
+        back = reverse("grids-inbox") if from_inbox else reverse("grids-incident", args=[code])
+        response = redirect_to_login(back)
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(headers={"HX-Redirect": response["Location"]})
+        return response
     incident = selectors.incident_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
     error = None

@@ -60,7 +60,12 @@
     saveDraft();
   }
   function placeMarker(pan) {
-    if (!theMap || lat.value === "" || lng.value === "") { return; }
+    if (!theMap) { return; }
+    if (lat.value === "" || lng.value === "") {
+      // Coordinates cleared (to name the grid instead): a pin left on the map would say a place is set.
+      if (marker) { theMap.removeLayer(marker); marker = null; mapEl.removeAttribute("data-pin"); }
+      return;
+    }
     var ll = [parseFloat(lat.value), parseFloat(lng.value)];
     if (isNaN(ll[0]) || isNaN(ll[1])) { return; }
     if (!marker) {
@@ -96,6 +101,8 @@
     Object.keys(errors || {}).forEach(function (field) {
       var ul = form.querySelector('[data-errors-for="' + field + '"]') || form.querySelector('[data-errors-for="category"]');
       (errors[field] || []).forEach(function (text) {
+        // A point outside every grid is an error of both lat and lng: say it once, as the page does.
+        if (field === "lng" && (errors.lat || []).indexOf(text) !== -1) { return; }
         var li = document.createElement("li"); li.textContent = text; ul.appendChild(li);
       });
     });
@@ -129,12 +136,28 @@
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": document.body.getAttribute("data-csrf") }
     }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (body) { return { status: r.status, body: body }; });
+      // A session that ended while the form was open (phones keep pages for hours): the POST is
+      // redirected to the login page, or refused by the CSRF check (403). Trying again never helps.
+      var signedOut = r.status === 403 || (r.redirected && r.url.indexOf(msgs.loginUrl.split("?")[0]) !== -1);
+      return r.json().catch(function () { return null; }).then(function (body) {
+        return { status: r.status, body: body, signedOut: signedOut };
+      });
     }).then(function (res) {
       submit.disabled = false;
       if (res.status === 201 && res.body && res.body.redirect) {
         clearDraft();
         window.location.href = res.body.redirect;
+      } else if (res.signedOut) {
+        saveDraft();
+        say(msgs.signedOut, true);
+        var login = document.createElement("a");
+        login.href = msgs.loginUrl;
+        login.className = "button";
+        login.id = "report-login";
+        login.textContent = msgs.loginLabel;
+        statusBox.appendChild(document.createTextNode(" "));
+        statusBox.appendChild(login);
+        statusBox.scrollIntoView({ block: "center" });
       } else if (res.status === 400 && res.body) {
         showErrors(res.body.errors);
         say(res.body.detail || msgs.invalid, true);

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 
 from grids.models import Incident
+from tests.base import PASSWORD
 from tests.browser.conftest import login, screenshot
 from tests.grids.conftest import jpeg_bytes
 
@@ -172,3 +173,101 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
     screenshot(page, "grids-feedback-refused-phone")
     incident.refresh_from_db()
     assert incident.status == "handling"
+
+
+def test_a_long_unbroken_word_does_not_widen_the_phone_pages(phone_page, live_cast):
+    """A pasted link or serial number has no break point: one such word made the incident page
+    tens of thousands of pixels wide on a phone (and My grid, and the timeline, too)."""
+    from grids import services
+    from tests.grids.conftest import IN_GRID_A
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    word = "https://example.gov.cn/" + "x" * 300
+
+    def report():
+        return services.incident_report(
+            actor=c.worker_a, category="sanitation", description=word, lat=IN_GRID_A[0], lng=IN_GRID_A[1]
+        )
+
+    rejected, still_open = report(), report()
+    services.incident_transition(incident=rejected, actor=c.community_handler, action="reject", note=word)
+    page = phone_page
+    login(page, "worker_a")
+    for url in (f"/grids/incidents/{rejected.code}/", f"/grids/incidents/{still_open.code}/", "/grids/my/"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+
+
+def test_a_point_outside_every_grid_is_said_once_on_the_phone(phone_page, live_cast):
+    """The error belongs to lat and lng alike; the page without JavaScript shows it once, the fetch
+    path listed it twice, one under the other."""
+    from tests.grids.conftest import OUTSIDE
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "井盖丢失")
+    page.fill("#id_lat", str(OUTSIDE[0]))
+    page.fill("#id_lng", str(OUTSIDE[1]))
+    page.click("#report-submit")
+    page.wait_for_selector("[data-errors-for='lat'] li")
+    assert page.locator("[data-errors-for='lat'] li").count() == 1
+    assert page.locator("[data-errors-for='lng'] li").count() == 0
+    assert not Incident.objects.exists()
+
+
+def test_a_report_sent_after_the_session_ended_says_to_sign_in_and_keeps_the_text(phone_page, live_cast):
+    """A worker leaves the form open for hours; the session ends. The page said "the server had a
+    problem, try again in a moment" (HTTP 200: the login page), which never helps."""
+    from django.contrib.sessions.models import Session
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "路灯损坏")
+    page.select_option("#id_grid", live_cast.grid_a.code)
+    Session.objects.all().delete()  # the session ended on the server
+    page.click("#report-submit")
+    page.wait_for_selector("#report-login")
+    status = page.inner_text("#report-status")
+    assert "signed in" in status or "登录" in status, status
+    assert page.input_value("#id_description") == "路灯损坏"
+    assert not Incident.objects.exists()
+    page.click("#report-login")
+    page.fill("#id_username", "worker_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/grids/report/")
+    assert page.input_value("#id_description") == "路灯损坏"  # the draft comes back
+    page.click("#report-submit")
+    page.wait_for_selector("#incident-number")
+    assert Incident.objects.get().description == "路灯损坏"
+
+
+def test_clearing_the_coordinates_takes_the_pin_off_the_map(phone_page, live_cast):
+    """A worker who empties latitude and longitude (to choose the grid instead) still saw the pin, as
+    if a place were set, and then read "give the location" on submitting."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.wait_for_selector("#report-map[data-loaded='1']")
+    box = page.locator("#report-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector("#report-map[data-pin='1']")
+    assert page.locator("#report-map .leaflet-marker-icon").count() == 1
+    page.fill("#id_lat", "")
+    page.fill("#id_lng", "")
+    page.locator("#id_lng").dispatch_event("change")
+    assert page.locator("#report-map .leaflet-marker-icon").count() == 0
+    assert page.get_attribute("#report-map", "data-pin") is None
+    page.fill("#id_lat", "31.805")  # typing a place back puts the pin back
+    page.fill("#id_lng", "117.005")
+    page.locator("#id_lng").dispatch_event("change")
+    page.wait_for_selector("#report-map[data-pin='1']")
+    assert page.js_errors == []

@@ -58,6 +58,29 @@ def test_a_read_only_role_reporting_gets_403_not_outside_your_area(cast, categor
 
 
 @pytest.mark.django_db
+def test_a_report_tells_nothing_of_grids_outside_the_reporters_area(cast, categories):
+    """A grid code outside the area answers like a missing one, and a point in someone else's grid is
+    refused without naming that grid (areas/locate/ and areas/{code}/ answer 404 for both)."""
+    body = {"category": "sanitation", "description": "x"}
+    theirs = post(cast.worker_a, {**body, "grid": cast.grid_b.code}).json()["errors"]["grid"]
+    missing = post(cast.worker_a, {**body, "grid": "340102001001999"}).json()["errors"]["grid"]
+    assert [m.replace(cast.grid_b.code, "?") for m in theirs] == [
+        m.replace("340102001001999", "?") for m in missing
+    ]
+    response = post(
+        cast.worker_a, {**body, "grid": cast.grid_a.code, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1]}
+    )
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"lat"}
+    assert cast.grid_b.name not in response.content.decode()
+    _assert_nothing_saved()
+    # Within the area, a point in the other grid still names it.
+    response = post(
+        cast.community_handler, {**body, "grid": cast.grid_a.code, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1]}
+    )
+    assert response.status_code == 400 and cast.grid_b.name in response.json()["errors"]["grid"][0]
+
+
+@pytest.mark.django_db
 def test_photos_are_uploaded_as_multipart(cast, categories):
     photos = [SimpleUploadedFile(f"p{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
     response = post(
@@ -102,13 +125,15 @@ def _assert_nothing_saved():
         ({"category": "sanitation", "description": "x", "grid": "999"}, {"grid"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_D[0], "lng": IN_GRID_D[1]}, {"lat"}),
         ({"category": "sanitation", "description": "x", "grid": "340102001001001", "lat": IN_GRID_B[0],
-          "lng": IN_GRID_B[1]}, {"grid"}),
+          "lng": IN_GRID_B[1]}, {"lat"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "occurred_at": "2099-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "occurred_at": "0001-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "kind": "on_the_spot"}, {"resolution"}),
+        # What an item resolved on the spot lacks is said along with the other errors, not after them.
+        ({"category": "sanitation", "description": "x", "kind": "on_the_spot"}, {"lat", "resolution", "photos"}),
     ],
 )  # fmt: skip
 def test_bad_reports_are_400_naming_the_field_and_save_nothing(cast, categories, data, fields):
@@ -243,6 +268,11 @@ def test_list_filters(cast, report, incident_in):
     assert codes(f"?reported_from={since}") == {fresh.code, late.code, closed.code}
     until = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
     assert codes(f"?reported_to={until}") == {other_grid.code}
+    assert codes(f"?department={cast.police.pk}") == {closed.code}  # dispatched to the police
+    assert codes(f"?department={cast.urban.pk}") == set()
+    for bad in ("abc", "1e30", str(10**20), "0"):
+        response = client.get(f"{URL}?department={bad}")
+        assert response.status_code == 400 and "department" in response.json()["errors"], bad
     assert client.get(URL + "?area=000").status_code == 400
     assert client.get(URL + "?status=nonsense").status_code == 400
     assert api_client(cast.street_handler).get(URL).json()["results"][0]["overdue"] in (True, False)
@@ -365,3 +395,22 @@ def test_concurrent_reports_get_distinct_gapless_numbers_on_postgres(postgres, c
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, 25))
     assert Incident.objects.count() == 24
+
+
+@pytest.mark.django_db
+def test_the_detail_lists_the_departments_dispatch_may_name(cast, incident_in):
+    """dispatch takes a department id, and no endpoint listed departments: a client could not dispatch."""
+    incident = incident_in("accepted")
+    client = api_client(cast.community_handler)
+    body = client.get(f"{URL}{incident.code}/").json()
+    choices = {d["id"]: d for d in body["dispatch_departments"]}
+    assert cast.police.pk in choices and cast.street_team.pk in choices
+    assert cast.police_b.pk not in choices  # another district's
+    assert choices[cast.street_team.pk]["area"] == cast.street_a1.code
+    response = client.post(
+        f"{URL}{incident.code}/transition/",
+        {"action": "dispatch", "department": cast.street_team.pk},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["department"] == cast.street_team.pk
+    assert response.json()["dispatch_departments"] == []  # nothing to choose once dispatched

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from grids import services
 from grids.models import Incident
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
 
@@ -203,12 +204,26 @@ def test_the_inbox_says_when_an_area_filter_is_unknown(cast, client, report):
 def test_the_inbox_lists_a_date_beyond_the_calendar_among_its_filter_errors(cast, client, report):
     report()
     client.force_login(cast.street_handler)
-    for query in ("reported_to=9999-12-31", "reported_from=0001-01-01"):
+    for query, label in (
+        ("reported_to=9999-12-31", "Reported on or before (date)"),
+        ("reported_from=0001-01-01", "Reported on or after (date)"),
+    ):
         response = client.get(f"/grids/inbox/?{query}")  # was a 500
         html = response.content.decode()
         assert response.status_code == 200
-        assert f"{query.split('=')[0]}: Enter a date between 1900-01-01 and 2999-12-31." in html
+        assert f"{label}: Enter a date between 1900-01-01 and 2999-12-31." in html
         assert 'id="row-INC-' not in html
+
+
+@pytest.mark.django_db
+def test_the_inbox_names_a_refused_filter_in_the_users_language(cast, client, report, settings):
+    """The error line named the parameter ("status: ...", "reported_from: ...") on a Chinese page."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    report()
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/inbox/?status=bogus&reported_from=abc").content.decode()
+    assert "<li>状态: " in html and "<li>上报日期起: " in html
+    assert "status:" not in html and "reported_from:" not in html
 
 
 @pytest.mark.django_db
@@ -340,3 +355,109 @@ def test_a_step_refused_for_a_missing_reason_is_shown_in_that_steps_form(cast, c
     html = response.content.decode()
     form = html[html.index('data-action-form="escalate"') :]
     assert 'id="act-error"' in form[: form.index("</form>")]
+
+
+@pytest.mark.django_db
+def test_the_accept_form_keeps_the_kind_the_worker_reported(cast, client, report):
+    """An item reported as needing coordination was accepted as "promised time" from its page: the
+    kind select always started at promised, so one click silently changed the kind."""
+    incident = report(kind="coordination")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    select = html[html.index('id="kind-accept"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="coordination" selected>' in select
+    assert '<option value="promised" selected>' not in select
+    plain = report()
+    html = client.get(f"/grids/incidents/{plain.code}/").content.decode()
+    select = html[html.index('id="kind-accept"') :]
+    assert '<option value="coordination" selected>' not in select[: select.index("</select>")]
+
+
+@pytest.mark.django_db
+def test_a_departments_inbox_and_home_start_at_what_was_dispatched_to_it(cast, client, incident_in):
+    """A police liaison's inbox and home listed every open item of the district (thousands in a city),
+    with no way to narrow them to what was dispatched to the police."""
+    ours = incident_in("handling")  # dispatched to the police
+    waiting = incident_in("reported")
+    theirs = incident_in("accepted")
+    services.incident_transition(
+        incident=theirs, actor=cast.admin, action="dispatch", department=cast.urban.pk
+    )
+    client.force_login(cast.department_user)
+    html = client.get("/grids/inbox/").content.decode()
+    assert f'id="row-{ours.code}"' in html
+    assert f'id="row-{waiting.code}"' not in html and f'id="row-{theirs.code}"' not in html
+    assert f'<option value="{cast.police.pk}" selected>' in html  # the filter says why, and can be cleared
+    html = client.get("/grids/inbox/?department=&open=true").content.decode()
+    assert f'id="row-{waiting.code}"' in html and f'id="row-{theirs.code}"' in html
+    home = client.get("/").content.decode()
+    assert f"?department={cast.police.pk}&amp;open=true" in home and ours.code in home
+    assert waiting.code not in home and theirs.code not in home
+    # A centre handler's inbox is unchanged: everything open in the subtree.
+    client.force_login(cast.district_officer)
+    html = client.get("/grids/inbox/").content.decode()
+    assert all(f'id="row-{i.code}"' in html for i in (ours, waiting, theirs))
+
+
+@pytest.mark.django_db
+def test_a_step_sent_after_the_session_ended_leads_back_to_the_incident_after_signing_in(
+    cast, client, incident_in
+):
+    """login_required sent the user to sign in with next=.../act/, a POST-only address: after signing
+    in the phone showed a bare 405. From the inbox, htmx swapped the login page into the row."""
+    incident = incident_in("handling")
+    url = f"/grids/incidents/{incident.code}/act/"
+    response = client.post(url, {"action": "feedback", "resolution": "done"})
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next=/grids/incidents/{incident.code}/"
+    response = client.post(url, {"action": "feedback", "from": "inbox"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=/grids/inbox/"
+    incident.refresh_from_db()
+    assert incident.status == "handling"
+    client.force_login(cast.department_user)
+    assert client.get(f"/grids/incidents/{incident.code}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_my_grid_show_the_year_of_dates(cast, client, report):
+    """Sorted by deadline, an item overdue since last year heads the inbox: without the year its
+    '11-12 11:17' read as three weeks late, not a year and three weeks."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    incident = report()
+    due = timezone.now() - dt.timedelta(days=400)
+    Incident.objects.filter(pk=incident.pk).update(due_at=due, reported_at=due - dt.timedelta(days=1))
+    due_text = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    client.force_login(cast.community_handler)
+    assert due_text in client.get("/grids/inbox/").content.decode()
+    client.force_login(cast.worker_a)
+    assert due_text in client.get("/grids/my/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_inbox_button_to_a_steps_form_does_not_read_unfinished(cast, client, incident_in, settings):
+    """The link to the incident's next-step form was labelled "Open", the catalogue's word for open
+    (unfinished) items: the Chinese button read 未办结."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    incident = incident_in("handling")  # the community centre may feed back: a step with a form
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html[html.index(f'id="row-{incident.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/grids/incidents/{incident.code}/#act">下一步安排</a>' in row
+    assert "未办结" not in row
+
+
+@pytest.mark.django_db
+def test_the_incident_page_labels_its_place_as_an_address_not_a_residence(cast, client, report, settings):
+    """The incident's address shared the msgid "Address" with parties' and petitioners' home
+    addresses, so the Chinese page called the place of an incident 住址 (someone's residence)."""
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default (the test suite defaults to English)
+    incident = report(address="3号楼东侧")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert "<dt>地址或参照地标</dt><dd>3号楼东侧</dd>" in html and "住址" not in html

@@ -80,3 +80,21 @@ def test_exif_location_is_stripped_from_png_and_webp_too(cast, report, fmt):
     )
     stored = Image.open(IncidentPhoto.objects.get(incident=incident).file.path)
     assert stored.format == fmt and not stored.getexif().get(0x8825)
+
+
+@pytest.mark.django_db
+def test_a_phone_jpeg_with_extra_pictures_is_accepted_as_one_jpeg(cast, report):
+    """Many phone cameras write JPEGs with a Multi-Picture segment (a large preview, an Ultra HDR gain
+    map), which Pillow reads as format MPO: they were refused as "not a JPEG, PNG or WebP image"."""
+    main, preview = Image.new("RGB", (64, 48), (200, 30, 30)), Image.new("RGB", (16, 12), (0, 0, 0))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 48.0, 18.0), 3: "E", 4: (117.0, 0.0, 18.0)}  # GPSInfo
+    out = io.BytesIO()
+    main.save(out, "MPO", save_all=True, append_images=[preview], exif=exif)
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    incident = report(photos=[SimpleUploadedFile("IMG_0002.jpg", out.getvalue(), content_type="image/jpeg")])
+    photo = IncidentPhoto.objects.get(incident=incident)
+    assert (photo.width, photo.height, photo.content_type) == (64, 48, "image/jpeg")
+    assert photo.file.name.endswith(".jpg")
+    stored = Image.open(photo.file.path)
+    assert stored.format == "JPEG" and not stored.getexif().get(0x8825)

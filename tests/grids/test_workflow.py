@@ -306,3 +306,28 @@ def test_an_overdue_dispatched_item_also_notifies_the_department(cast, incident_
     assert services.incident_notify_overdue() == 1
     users = set(Notification.objects.values_list("user__username", flat=True))
     assert users == {"community_handler", "department_user"}
+
+
+@pytest.mark.django_db
+def test_the_timeline_keeps_what_each_round_of_handling_did(cast, incident_in):
+    """A failed check sends the item back and the next feedback replaces ``resolution``: the first
+    round's account must stay in the timeline (the verifier and the record need both)."""
+    incident = incident_in("handling")
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared"
+    )
+    services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="fail", note="still dirty"
+    )
+    services.incident_transition(
+        incident=incident,
+        actor=cast.department_user,
+        action="feedback",
+        resolution="cleared again",
+        note="residents told",
+    )
+    incident.refresh_from_db()
+    assert incident.resolution == "cleared again"
+    events = api_client(cast.worker_a).get(f"/api/v1/incidents/{incident.code}/events/").json()["results"]
+    notes = [e["note"] for e in events if e["action"] in ("feedback", "verify")]
+    assert notes == ["cleared", "still dirty", "cleared again\nresidents told"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -34,6 +36,16 @@ def test_the_report_form_saves_a_report_and_confirms_the_number(cast, client, ca
     incident = Incident.objects.get()
     assert incident.photos.count() == 1
     assert incident.code in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_photo_inputs_offer_camera_or_gallery(cast, client, incident_in):
+    # capture="environment" made phones open the camera only, one picture per pick.
+    client.force_login(cast.admin)
+    handling = incident_in("handling")
+    for url in ("/grids/report/", f"/grids/incidents/{handling.code}/"):
+        inputs = re.findall(r'<input type="file"[^>]*>', client.get(url).content.decode())
+        assert inputs and all("multiple" in i and "capture" not in i for i in inputs), (url, inputs)
 
 
 @pytest.mark.django_db

@@ -211,11 +211,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "statuses": Incident.Status.choices,
             "levels": Level.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
-            "grids": Area.objects.visible_to(request.user).filter(level="grid").order_by("code")[:500],
+            "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
         },
     )
+
+
+# A district's grids (about 550 in a city of 6,600) fit a select; a whole city's do not (hundreds of
+# KB of options on every inbox page). Beyond this many the grid filter is a code to type instead: a
+# select cut at the first N grids left the rest unreachable.
+GRID_CHOICES_MAX = 1000
+
+
+def _grid_choices(user) -> list[Area] | None:
+    """The grids of the user's area for the inbox's select, or None if too many for one."""
+    grids = list(Area.objects.visible_to(user).filter(level="grid").order_by("code")[: GRID_CHOICES_MAX + 1])
+    return None if len(grids) > GRID_CHOICES_MAX else grids
 
 
 def _incident_context(request: HttpRequest, incident: Incident) -> dict:

@@ -288,6 +288,21 @@ def test_the_inbox_filters_by_level(cast, client, report):
 
 
 @pytest.mark.django_db
+def test_the_inbox_grid_filter_reaches_every_grid_beyond_a_select(cast, client, report, monkeypatch):
+    # The select was cut at the first 500 grids by code: the rest of a city could not be picked.
+    from grids import views
+
+    item = report()
+    client.force_login(cast.admin)
+    html = client.get("/grids/inbox/").content.decode()
+    assert f'<option value="{cast.grid_a.code}"' in html
+    monkeypatch.setattr(views, "GRID_CHOICES_MAX", 1)
+    html = client.get(f"/grids/inbox/?grid={cast.grid_a.code}").content.decode()
+    assert '<option value="' + cast.grid_a.code not in html
+    assert f'<input name="grid" value="{cast.grid_a.code}"' in html and item.code in html
+
+
+@pytest.mark.django_db
 def test_a_handler_reporting_sees_the_map_of_their_own_area(cast, client, categories):
     client.force_login(cast.street_handler)
     html = client.get("/grids/report/").content.decode()

@@ -35,3 +35,14 @@ def test_a_wrong_password_is_refused_in_words(phone_page, live_cast, settings):
     page.fill("#id_password", "wrong-password")
     page.click("button[type=submit].primary")
     assert "用户名或密码错误" in page.locator(".error").inner_text()
+
+
+def test_the_api_docs_render_within_the_content_security_policy(desktop_page, live_cast):
+    page = desktop_page
+    login(page, "analyst")
+    page.goto("/api/docs/")
+    page.wait_for_selector("#swagger-ui .opblock")
+    page.locator("#swagger-ui .opblock-summary").first.click()
+    page.wait_for_selector("#swagger-ui .opblock-body")
+    screenshot(page, "api-docs-desktop")
+    assert page.js_errors == []

@@ -84,3 +84,20 @@ def test_deleting_holidays_in_bulk_from_the_admin_refreshes_the_working_day_cale
     )
     assert response.status_code == 302 and not Holiday.objects.exists()
     assert periods.is_working_day(monday) and periods.is_working_day(tuesday)  # was stale: still holidays
+
+
+def test_the_governance_admin_names_every_model_and_field_in_the_users_language(client, cast):
+    from django.contrib import admin
+    from django.utils.functional import Promise
+
+    for model in admin.site._registry:
+        if model._meta.app_label != "governance":
+            continue
+        assert isinstance(model._meta.original_attrs.get("verbose_name"), Promise), model
+        for field in model._meta.concrete_fields:
+            if field.auto_created:  # the id
+                continue
+            assert isinstance(field.verbose_name, Promise), f"{model.__name__}.{field.name}"
+    client.force_login(cast.admin)
+    html = client.get("/admin/governance/auditentry/").content.decode()
+    assert "Audit entries" in html and "entrys" not in html

@@ -64,6 +64,18 @@ def test_areas_api_names_a_bad_filter(cast):
     assert "level" in response.json()["errors"] or "within" in response.json()["errors"]
 
 
+def test_a_bad_page_number_is_a_400_naming_page(cast):
+    client = api_client(cast.district_officer)
+    count = client.get("/api/v1/areas/").json()["count"]
+    for page in ("abc", "0", "-1", "99"):
+        response = client.get("/api/v1/areas/", {"page": page, "page_size": 2})
+        assert response.status_code == 400, page
+        assert response.json()["errors"] == {
+            "page": [f"There is no page {page}: pages run from 1 to {(count + 1) // 2}."]
+        }
+    assert client.get("/api/v1/areas/", {"page": "last", "page_size": 2}).status_code == 200
+
+
 def test_within_an_area_outside_the_scope_is_the_same_400_as_a_missing_code(cast):
     client = api_client(cast.community_handler)
     for url in ("/api/v1/areas/", "/api/v1/areas/geojson/"):

@@ -231,6 +231,24 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area}"
 
+    def clean(self) -> None:
+        # The scope is the area's whole subtree: a grid worker placed at a community would see all of
+        # it, and the grid pages find no grid of theirs. A handler works at a centre (DESIGN.md
+        # section 4); a department is one of the area's own.
+        if self.area_id is None:
+            return
+        errors = {}
+        if self.role == Role.GRID_WORKER and self.area.level != codes.GRID:
+            errors["area"] = _("A grid worker works in a grid: choose a grid.")
+        elif self.role == Role.HANDLER and self.area.level == codes.GRID:
+            errors["area"] = _("A handler works at a community, street, district or city centre, not a grid.")
+        if self.department_id is not None and self.department.area_id != self.area_id:
+            errors["department"] = _("This department belongs to %(area)s, not to the area of this role.") % {
+                "area": self.department.area.name
+            }
+        if errors:
+            raise ValidationError(errors)
+
 
 class SequenceCounter(models.Model):
     """Counters for gapless human-readable numbers (INC-2026-000123) and for cache versions.

@@ -110,3 +110,32 @@ def test_the_admin_says_change_as_django_does_in_chinese(client, cast, settings)
     client.force_login(cast.admin)
     html = client.get("/admin/").content.decode()
     assert "修改" in html and "较上期变化" not in html
+
+
+def test_error_pages_speak_the_users_language_and_lead_home(client, cast, settings):
+    # With DEBUG off Django answered errors with a bare English page ("Not Found", "403 Forbidden"),
+    # outside the layout, and never showed the reason a view gave.
+    from django.test import RequestFactory
+    from django.views.defaults import bad_request, server_error
+
+    settings.DEBUG = False
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.analyst)
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    assert "记录不存在，或不在您的管辖范围内。" in not_found.content.decode()
+    forbidden = client.get(reverse("grids-report"))  # an analyst does not report incidents
+    assert forbidden.status_code == 403
+    assert "只有网格员和处置人员可以上报事件。" in forbidden.content.decode()
+    for response in (not_found, forbidden):
+        html = response.content.decode()
+        assert 'lang="zh-hans"' in html and 'class="topbar"' in html and 'href="/"' in html
+    settings.LANGUAGE_CODE = "en"
+    request = RequestFactory().get("/")
+    for response, title in (
+        (server_error(request), "Server error"),
+        (bad_request(request, None), "Bad request"),
+    ):
+        html = response.content.decode()
+        assert title in html and 'href="/"' in html and "/static/css/app.css" in html
+        assert "<script>" not in html and "style=" not in html

@@ -57,7 +57,7 @@ class ContentNegotiation(DefaultContentNegotiation):
                 {
                     "format": [
                         _("No format %(format)r here; use one of: %(formats)s.")
-                        % {"format": wanted, "formats": ", ".join(r.format for r in renderers)}
+                        % {"format": wanted, "formats": ", ".join(dict.fromkeys(r.format for r in renderers))}
                     ]
                 }
             ) from None

@@ -139,3 +139,10 @@ def test_error_pages_speak_the_users_language_and_lead_home(client, cast, settin
         html = response.content.decode()
         assert title in html and 'href="/"' in html and "/static/css/app.css" in html
         assert "<script>" not in html and "style=" not in html
+
+
+def test_a_format_the_schema_does_not_serve_lists_each_format_once(client, cast):
+    client.force_login(cast.analyst)
+    response = client.get("/api/schema/", {"format": "xml"})
+    assert response.status_code == 400
+    assert "use one of: yaml, json." in response.content.decode()  # was "yaml, yaml, json, json"

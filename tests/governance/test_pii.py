@@ -122,3 +122,30 @@ def test_a_reveal_needs_a_reason_and_is_logged(cast):
 
 def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("id 340104199003071234 tel 13812345678") == "id 3401**********1234 tel 138****5678"
+
+
+def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, settings):
+    # docker-compose runs web behind a TLS proxy: REMOTE_ADDR is the proxy, the same for every reveal.
+    from django.test import RequestFactory
+
+    from governance.services import client_ip
+
+    def request(forwarded):
+        return RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+    settings.BEHIND_TLS_PROXY = True
+    # The proxy appends the address it saw; what the client sent before it is not to be trusted.
+    assert client_ip(request("198.51.100.9, 203.0.113.7")) == "203.0.113.7"
+    assert client_ip(request("not an address")) == "10.0.0.2"
+    assert client_ip(request("")) == "10.0.0.2"
+    entry = personal_data_reveal(
+        actor=cast.mediator,
+        obj=cast.grid_a,
+        record="DSP-2026-000001",
+        fields=["name"],
+        reason="联系当事人",
+        ip_address=client_ip(request("203.0.113.7")),
+    )
+    assert PersonalDataAccess.objects.get(pk=entry.pk).ip_address == "203.0.113.7"
+    settings.BEHIND_TLS_PROXY = False  # served directly: a client may send any header it likes
+    assert client_ip(request("203.0.113.7")) == "10.0.0.2"

@@ -124,6 +124,29 @@ def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("id 340104199003071234 tel 13812345678") == "id 3401**********1234 tel 138****5678"
 
 
+def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():
+    import io
+    import logging
+
+    from governance.logging import MaskPersonalDataFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskPersonalDataFilter())
+    logger = logging.getLogger("tests.pii.traceback")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise ValueError("no petitioner with phone 13812345678 or id 340104199003071234")
+        except ValueError:
+            logger.exception("Internal Server Error: /petitions/?phone=13812345678")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Traceback" in output and "13812345678" not in output and "340104199003071234" not in output
+    assert "138****5678" in output and "3401**********1234" in output
+
+
 def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, settings):
     # docker-compose runs web behind a TLS proxy: REMOTE_ADDR is the proxy, the same for every reveal.
     from django.test import RequestFactory

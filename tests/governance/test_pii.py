@@ -147,6 +147,34 @@ def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():
     assert "138****5678" in output and "3401**********1234" in output
 
 
+def test_a_celery_worker_masks_personal_data_in_its_log(real_celery, redis_url):
+    # Celery replaces the root logger's handlers with its own, without the filter of settings.LOGGING.
+    # An unregistered task is logged with its whole message body, arguments included.
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    queue = f"test-mask-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "governance", "worker", "--pool", "solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "REDIS_URL": redis_url},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        real_celery.send_task("governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue)
+        time.sleep(8)  # start-up, then the message is received, logged and discarded
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+    assert "governance.no_such_task" in output, output
+    assert "13812345678" not in output and "340104199003071234" not in output
+    assert "138****5678" in output
+
+
 def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, settings):
     # docker-compose runs web behind a TLS proxy: REMOTE_ADDR is the proxy, the same for every reveal.
     from django.test import RequestFactory

@@ -17,6 +17,9 @@ def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_c
     page.wait_for_selector("#home-map[data-loaded]")
     assert page.locator("#home-map").get_attribute("data-loaded") == "1"
     assert page.locator("#home-map path.leaflet-interactive").count() == 1
+    # Leaflet's own prefix carries a national flag and a link out of the intranet: the credit stays, plain.
+    attribution = page.locator("#home-map .leaflet-control-attribution")
+    assert attribution.inner_text().strip() == "Leaflet" and attribution.locator("svg, a").count() == 0
     screenshot(page, "home-phone-zh")
     page.click("button[name=language][value=en]")
     page.wait_for_selector("html[lang=en]")

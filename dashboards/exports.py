@@ -7,6 +7,7 @@ import io
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 # A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
 # injection"): area, item and veto texts are typed by staff, so an exported name "=HYPERLINK(...)"
@@ -38,7 +39,8 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
         _("Value"),
         _("Numerator"),
         _("Denominator"),
-        _("Change"),
+        # With a context: a bare "Change" would also translate the admin's "Change" links.
+        pgettext("difference from the previous period", "Change"),
         _("Rank change"),
         _("Previous value"),
         _("Same period last year"),

@@ -32,10 +32,20 @@ class AreaAdmin(admin.ModelAdmin):
             fields += ["code", "parent"]
         return fields
 
+    # Every process's point -> grid index holds the grids' codes and boundaries: a change to either,
+    # or a grid gone, makes it rebuild (a recoded grid was still located under its old code: a 404).
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if "boundary" in form.changed_data:
-            SequenceCounter.bump("geo")  # every process rebuilds its point -> grid index
+        if {"boundary", "code", "level"} & set(form.changed_data):
+            SequenceCounter.bump("geo")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        SequenceCounter.bump("geo")
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        SequenceCounter.bump("geo")
 
 
 class MembershipInline(admin.TabularInline):

@@ -24,4 +24,13 @@ class MaskPersonalDataFilter(logging.Filter):
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, None
+        # A logged exception (django.request's "Internal Server Error") prints its traceback after the
+        # message, with the exception's own text: formatted here, masked, and kept as the record's
+        # exc_text, which formatters print instead of formatting exc_info again.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         return True

@@ -65,12 +65,12 @@ class Area(models.Model):
         related_name="children",
     )
     path = models.CharField(_("path"), max_length=100, editable=False)
-    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False, default=0)
     population = models.PositiveIntegerField(_("population"), default=0)
     households = models.PositiveIntegerField(_("households"), default=0)
     boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
-    centroid_lat = models.FloatField(null=True, blank=True, editable=False)
-    centroid_lng = models.FloatField(null=True, blank=True, editable=False)
+    centroid_lat = models.FloatField(_("centroid latitude"), null=True, blank=True, editable=False)
+    centroid_lng = models.FloatField(_("centroid longitude"), null=True, blank=True, editable=False)
 
     SCOPE_AREA_FIELD = ""
     objects = ScopedQuerySet.as_manager()
@@ -205,7 +205,9 @@ class Department(models.Model):
 class Membership(models.Model):
     """A role held by a user at an area (and optionally within a department of that area)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     area = models.ForeignKey(
         Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="memberships"
@@ -228,6 +230,24 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area}"
+
+    def clean(self) -> None:
+        # The scope is the area's whole subtree: a grid worker placed at a community would see all of
+        # it, and the grid pages find no grid of theirs. A handler works at a centre (DESIGN.md
+        # section 4); a department is one of the area's own.
+        if self.area_id is None:
+            return
+        errors = {}
+        if self.role == Role.GRID_WORKER and self.area.level != codes.GRID:
+            errors["area"] = _("A grid worker works in a grid: choose a grid.")
+        elif self.role == Role.HANDLER and self.area.level == codes.GRID:
+            errors["area"] = _("A handler works at a community, street, district or city centre, not a grid.")
+        if self.department_id is not None and self.department.area_id != self.area_id:
+            errors["department"] = _("This department belongs to %(area)s, not to the area of this role.") % {
+                "area": self.department.area.name
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 class SequenceCounter(models.Model):
@@ -279,16 +299,18 @@ def next_number(prefix: str, when=None) -> str:
 class PersonalDataAccess(models.Model):
     """One reveal of masked personal data: who saw what, when and why. Never deleted by the app."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
     record = models.CharField(
         _("record"), max_length=40, help_text=_("number of the case the person belongs to")
     )
-    fields = models.CharField(max_length=200)
+    fields = models.CharField(_("fields revealed"), max_length=200)
     reason = models.TextField(_("reason"))
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("personal data access")
@@ -358,14 +380,18 @@ def _calendar_changed(sender, **kwargs) -> None:
 class AuditEntry(models.Model):
     """Audit of hand entries, approvals and decisions: who, when, what it was before and after."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=40)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=40)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-at"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]

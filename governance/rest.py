@@ -24,6 +24,24 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF answers a page that is not a number, or past the end, with a 404 "Invalid page.": the
+        # status of a missing record, and no word of which parameter. It is a bad parameter: a 400
+        # naming ``page`` and the pages there are.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            last = self.django_paginator_class(queryset, self.get_page_size(request)).num_pages
+            page = request.query_params.get(self.page_query_param)
+            raise exceptions.ValidationError(
+                {
+                    self.page_query_param: [
+                        _("There is no page %(page)s: pages run from 1 to %(last)d.")
+                        % {"page": page, "last": last}
+                    ]
+                }
+            ) from None
+
 
 class ContentNegotiation(DefaultContentNegotiation):
     """DRF answers a ``?format=`` that the endpoint does not serve with a bare 404, which our handler
@@ -39,7 +57,7 @@ class ContentNegotiation(DefaultContentNegotiation):
                 {
                     "format": [
                         _("No format %(format)r here; use one of: %(formats)s.")
-                        % {"format": wanted, "formats": ", ".join(r.format for r in renderers)}
+                        % {"format": wanted, "formats": ", ".join(dict.fromkeys(r.format for r in renderers))}
                     ]
                 }
             ) from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -62,4 +64,15 @@ def notify(*, user: User, key: str, message: str, link: str = "") -> bool:
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """Where a request came from, for the access log. Behind the TLS proxy (``BEHIND_TLS_PROXY``, as in
+    docker-compose) REMOTE_ADDR is the proxy's for everyone: the address is the last one of
+    X-Forwarded-For, the one the proxy appended (earlier entries come from the client, unchecked)."""
+    if request is None:
+        return None
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR")

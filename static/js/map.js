@@ -19,6 +19,8 @@
   function create(el) {
     if (created.has(el)) { return created.get(el); }
     var map = L.map(el, { attributionControl: true, zoomControl: true, zoomSnap: 0.25 });
+    // Leaflet's default prefix is a link out of the intranet with a national flag: keep the credit, plain.
+    map.attributionControl.setPrefix("Leaflet");
     var tiles = el.getAttribute("data-tiles");
     if (tiles) { L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map); }
     map.setView([31.82, 117.23], 11);

@@ -17,6 +17,9 @@ def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_c
     page.wait_for_selector("#home-map[data-loaded]")
     assert page.locator("#home-map").get_attribute("data-loaded") == "1"
     assert page.locator("#home-map path.leaflet-interactive").count() == 1
+    # Leaflet's own prefix carries a national flag and a link out of the intranet: the credit stays, plain.
+    attribution = page.locator("#home-map .leaflet-control-attribution")
+    assert attribution.inner_text().strip() == "Leaflet" and attribution.locator("svg, a").count() == 0
     screenshot(page, "home-phone-zh")
     page.click("button[name=language][value=en]")
     page.wait_for_selector("html[lang=en]")
@@ -35,3 +38,14 @@ def test_a_wrong_password_is_refused_in_words(phone_page, live_cast, settings):
     page.fill("#id_password", "wrong-password")
     page.click("button[type=submit].primary")
     assert "用户名或密码错误" in page.locator(".error").inner_text()
+
+
+def test_the_api_docs_render_within_the_content_security_policy(desktop_page, live_cast):
+    page = desktop_page
+    login(page, "analyst")
+    page.goto("/api/docs/")
+    page.wait_for_selector("#swagger-ui .opblock")
+    page.locator("#swagger-ui .opblock-summary").first.click()
+    page.wait_for_selector("#swagger-ui .opblock-body")
+    screenshot(page, "api-docs-desktop")
+    assert page.js_errors == []

@@ -64,6 +64,18 @@ def test_areas_api_names_a_bad_filter(cast):
     assert "level" in response.json()["errors"] or "within" in response.json()["errors"]
 
 
+def test_a_bad_page_number_is_a_400_naming_page(cast):
+    client = api_client(cast.district_officer)
+    count = client.get("/api/v1/areas/").json()["count"]
+    for page in ("abc", "0", "-1", "99"):
+        response = client.get("/api/v1/areas/", {"page": page, "page_size": 2})
+        assert response.status_code == 400, page
+        assert response.json()["errors"] == {
+            "page": [f"There is no page {page}: pages run from 1 to {(count + 1) // 2}."]
+        }
+    assert client.get("/api/v1/areas/", {"page": "last", "page_size": 2}).status_code == 200
+
+
 def test_within_an_area_outside_the_scope_is_the_same_400_as_a_missing_code(cast):
     client = api_client(cast.community_handler)
     for url in ("/api/v1/areas/", "/api/v1/areas/geojson/"):
@@ -101,3 +113,32 @@ def test_geojson_rejects_a_bad_tolerance(cast):
 
 def test_anonymous_requests_are_refused(cast):
     assert api_client().get("/api/v1/areas/").status_code in (401, 403)
+
+
+def test_the_admin_refuses_a_role_at_the_wrong_level_or_a_department_of_another_area(client, cast):
+    from governance.models import Membership
+
+    client.force_login(cast.admin)
+    before = Membership.objects.count()
+    refused = [
+        ({"role": "grid_worker", "area": cast.community_a1a.pk}, "area", "A grid worker works in a grid"),
+        ({"role": "handler", "area": cast.grid_a.pk}, "area", "A handler works at a community"),
+        (
+            {"role": "handler", "area": cast.district_b.pk, "department": cast.police.pk},
+            "department",
+            "belongs to",
+        ),
+    ]
+    for data, field, message in refused:
+        response = client.post("/admin/governance/membership/add/", {"user": cast.analyst.pk, **data})
+        assert response.status_code == 200, data
+        assert message in str(response.context["adminform"].form.errors[field]), data
+    assert Membership.objects.count() == before
+    good = {
+        "user": cast.analyst.pk,
+        "role": "handler",
+        "area": cast.district_a.pk,
+        "department": cast.police.pk,
+    }
+    assert client.post("/admin/governance/membership/add/", good).status_code == 302
+    assert Membership.objects.count() == before + 1

@@ -56,3 +56,22 @@ def test_locate_api_names_the_bad_parameter(cast):
 def test_locate_api_hides_a_grid_outside_the_users_area(cast):
     response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.015})
     assert response.status_code == 404
+
+
+def test_the_index_follows_a_grid_recoded_or_deleted_in_the_admin(client, cast):
+    import json
+
+    from governance.models import Area
+
+    grid = cast.grid_c
+    lat, lng = grid.centroid_lat, grid.centroid_lng
+    assert locator.locate(lat, lng) == grid.code  # the index is built
+    client.force_login(cast.admin)
+    form = client.get(f"/admin/governance/area/{grid.pk}/change/").context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.update(boundary=json.dumps(grid.boundary), code="340102001002009")
+    assert client.post(f"/admin/governance/area/{grid.pk}/change/", data).status_code == 302
+    assert locator.locate(lat, lng) == "340102001002009"  # was the old code: the API answered 404
+    assert client.post(f"/admin/governance/area/{grid.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not Area.objects.filter(pk=grid.pk).exists()
+    assert locator.locate(lat, lng) is None

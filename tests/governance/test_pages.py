@@ -84,3 +84,65 @@ def test_deleting_holidays_in_bulk_from_the_admin_refreshes_the_working_day_cale
     )
     assert response.status_code == 302 and not Holiday.objects.exists()
     assert periods.is_working_day(monday) and periods.is_working_day(tuesday)  # was stale: still holidays
+
+
+def test_the_governance_admin_names_every_model_and_field_in_the_users_language(client, cast):
+    from django.contrib import admin
+    from django.utils.functional import Promise
+
+    for model in admin.site._registry:
+        if model._meta.app_label != "governance":
+            continue
+        assert isinstance(model._meta.original_attrs.get("verbose_name"), Promise), model
+        for field in model._meta.concrete_fields:
+            if field.auto_created:  # the id
+                continue
+            assert isinstance(field.verbose_name, Promise), f"{model.__name__}.{field.name}"
+    client.force_login(cast.admin)
+    html = client.get("/admin/governance/auditentry/").content.decode()
+    assert "Audit entries" in html and "entrys" not in html
+
+
+def test_the_admin_says_change_as_django_does_in_chinese(client, cast, settings):
+    # The league table's "Change" (较上期变化, versus the previous period) has its own context: without
+    # one, the project catalogue replaced the admin's "Change" (修改) on every link and button.
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    html = client.get("/admin/").content.decode()
+    assert "修改" in html and "较上期变化" not in html
+
+
+def test_error_pages_speak_the_users_language_and_lead_home(client, cast, settings):
+    # With DEBUG off Django answered errors with a bare English page ("Not Found", "403 Forbidden"),
+    # outside the layout, and never showed the reason a view gave.
+    from django.test import RequestFactory
+    from django.views.defaults import bad_request, server_error
+
+    settings.DEBUG = False
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.analyst)
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    assert "记录不存在，或不在您的管辖范围内。" in not_found.content.decode()
+    forbidden = client.get(reverse("grids-report"))  # an analyst does not report incidents
+    assert forbidden.status_code == 403
+    assert "只有网格员和处置人员可以上报事件。" in forbidden.content.decode()
+    for response in (not_found, forbidden):
+        html = response.content.decode()
+        assert 'lang="zh-hans"' in html and 'class="topbar"' in html and 'href="/"' in html
+    settings.LANGUAGE_CODE = "en"
+    request = RequestFactory().get("/")
+    for response, title in (
+        (server_error(request), "Server error"),
+        (bad_request(request, None), "Bad request"),
+    ):
+        html = response.content.decode()
+        assert title in html and 'href="/"' in html and "/static/css/app.css" in html
+        assert "<script>" not in html and "style=" not in html
+
+
+def test_a_format_the_schema_does_not_serve_lists_each_format_once(client, cast):
+    client.force_login(cast.analyst)
+    response = client.get("/api/schema/", {"format": "xml"})
+    assert response.status_code == 400
+    assert "use one of: yaml, json." in response.content.decode()  # was "yaml, yaml, json, json"

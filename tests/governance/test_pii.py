@@ -122,3 +122,81 @@ def test_a_reveal_needs_a_reason_and_is_logged(cast):
 
 def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("id 340104199003071234 tel 13812345678") == "id 3401**********1234 tel 138****5678"
+
+
+def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():
+    import io
+    import logging
+
+    from governance.logging import MaskPersonalDataFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskPersonalDataFilter())
+    logger = logging.getLogger("tests.pii.traceback")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise ValueError("no petitioner with phone 13812345678 or id 340104199003071234")
+        except ValueError:
+            logger.exception("Internal Server Error: /petitions/?phone=13812345678")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Traceback" in output and "13812345678" not in output and "340104199003071234" not in output
+    assert "138****5678" in output and "3401**********1234" in output
+
+
+def test_a_celery_worker_masks_personal_data_in_its_log(real_celery, redis_url):
+    # Celery replaces the root logger's handlers with its own, without the filter of settings.LOGGING.
+    # An unregistered task is logged with its whole message body, arguments included.
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    queue = f"test-mask-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "governance", "worker", "--pool", "solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
+        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "REDIS_URL": redis_url},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        real_celery.send_task("governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue)
+        time.sleep(8)  # start-up, then the message is received, logged and discarded
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=20)[0].decode()
+    assert "governance.no_such_task" in output, output
+    assert "13812345678" not in output and "340104199003071234" not in output
+    assert "138****5678" in output
+
+
+def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, settings):
+    # docker-compose runs web behind a TLS proxy: REMOTE_ADDR is the proxy, the same for every reveal.
+    from django.test import RequestFactory
+
+    from governance.services import client_ip
+
+    def request(forwarded):
+        return RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+    settings.BEHIND_TLS_PROXY = True
+    # The proxy appends the address it saw; what the client sent before it is not to be trusted.
+    assert client_ip(request("198.51.100.9, 203.0.113.7")) == "203.0.113.7"
+    assert client_ip(request("not an address")) == "10.0.0.2"
+    assert client_ip(request("")) == "10.0.0.2"
+    entry = personal_data_reveal(
+        actor=cast.mediator,
+        obj=cast.grid_a,
+        record="DSP-2026-000001",
+        fields=["name"],
+        reason="联系当事人",
+        ip_address=client_ip(request("203.0.113.7")),
+    )
+    assert PersonalDataAccess.objects.get(pk=entry.pk).ip_address == "203.0.113.7"
+    settings.BEHIND_TLS_PROXY = False  # served directly: a client may send any header it likes
+    assert client_ip(request("203.0.113.7")) == "10.0.0.2"

@@ -23,6 +23,10 @@ def test_compose_describes_exactly_the_full_stack():
     assert "gunicorn governance.wsgi:application" in web["command"] and "migrate" in web["command"]
     assert worker["command"][:4] == ["celery", "-A", "governance", "worker"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in beat["command"]
+    # Only the proxy on the host reaches gunicorn, whose forwarded headers it trusts; no other service
+    # is published at all.
+    assert web["ports"] == ["${WEB_BIND:-127.0.0.1}:8000:8000"]
+    assert not any("ports" in compose["services"][name] for name in ("db", "redis", "worker", "beat"))
 
 
 def test_the_image_build_step_collectstatic_works_under_production_settings(tmp_path):

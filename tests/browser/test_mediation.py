@@ -117,3 +117,67 @@ def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, liv
     screenshot(page, "mediation-case-list-phone")
     assert widths and min(widths) >= 64, widths  # about four Chinese characters at 16 px
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 768}])
+def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideways(
+    browser, live_server, live_cast, viewport
+):
+    """The parties table had six columns in a half-width card (a phone's whole width): Reveal and
+    Edit sat past the right edge, reachable only by scrolling the table sideways. Each party is now
+    a block of labelled fields with its buttons underneath, inside the card at any width."""
+    from tests.browser.conftest import _new_page
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="楼上漏水导致楼下天花板受损。",
+        parties=[
+            {
+                "role": "applicant",
+                "name": "张三丰",
+                "id_number": "11010519491231002X",
+                "phone": "13812345678",
+                "address": "合肥市瑶海区长江东路一千二百三十四号幸福家园小区十二栋三单元",
+            },
+            {"role": "respondent", "name": "李四", "phone": "13987654321"},
+        ],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "mediator")
+        page.goto(f"/mediation/cases/{case.code}/")
+        card = page.locator(".med-parties").locator("xpath=ancestor::section[1]").bounding_box()
+        for summary in page.locator(".med-parties summary").all():
+            box = summary.bounding_box()
+            assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"], box
+        wrap = page.locator(".med-parties").locator("xpath=..")
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")  # nothing hidden to the right
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        # Each value says what it is once the column headings are gone.
+        labels = page.eval_on_selector_all(
+            f"#party-{case.parties.first().pk} td[data-field]",
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)",
+        )
+        assert '"身份证号"' in labels, labels
+        screenshot(page, f"mediation-parties-{viewport['width']}")
+
+        first = case.parties.first()
+        page.click(f"#party-{first.pk} summary:has-text('显示完整信息')")
+        page.fill(f"#reason-{first.pk}", "联系当事人安排调解")
+        page.click(f"#party-{first.pk} button[type=submit]")
+        page.wait_for_selector(f"#party-{first.pk}.med-revealed")
+        assert "张三丰" in page.inner_text(f"#party-{first.pk}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.js_errors == []
+    finally:
+        context.close()

@@ -222,6 +222,10 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     error, status = None, 400
     if not form.is_valid():
         error = errors_text(form.errors, form)
+    elif form.cleaned_data["action"] == "record_session":
+        # As in the API: a session has its own form and fields. Through here the case moved into
+        # mediation with a "session" on its timeline and no session recorded.
+        error = _("Record a session with the session form: it needs the date, place, attendees and summary.")
     else:
         try:
             event = services.dispute_transition(

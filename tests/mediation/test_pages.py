@@ -113,6 +113,19 @@ def test_recording_a_session_from_the_page(client, med):
     assert bad.status_code == 400 and DisputeSession.objects.count() == 1
 
 
+def test_the_action_form_does_not_record_a_session_without_one(client, med):
+    """The API sends sessions to their own endpoint; the page's action URL let action=record_session
+    through, so the case moved into mediation with a session on its timeline and none recorded."""
+    case = med.accepted()
+    response = _login(client, med.cast.mediator).post(
+        f"/mediation/cases/{case.code}/act/", {"action": "record_session"}
+    )
+    assert response.status_code == 400 and 'id="action-error"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "accepted" and not case.sessions.exists()
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept"]
+
+
 def test_concluding_from_the_page_with_a_written_agreement(client, med):
     case = med.in_mediation()
     _login(client, med.cast.mediator)

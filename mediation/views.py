@@ -262,11 +262,13 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
 def case_session(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = SessionForm(request.POST)
+    error, status = None, 400
     if form.is_valid():
         try:
             services.dispute_record_session(case=case, actor=request.user, **form.cleaned_data)
         except WorkflowError as exc:
-            messages.error(request, exc.message)
+            # Refused like any other step: 409 not from this state, 403 not this user's case.
+            error, status = exc.message, exc.status_code
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -276,7 +278,8 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("mediation-case", code=case.code)
     context = _case_context(request, case)
     context["session_form"] = form
-    return render(request, "mediation/case.html", context, status=400)
+    context["action_error"] = error
+    return render(request, "mediation/case.html", context, status=status)
 
 
 @login_required

@@ -113,6 +113,29 @@ def test_recording_a_session_from_the_page(client, med):
     assert bad.status_code == 400 and DisputeSession.objects.count() == 1
 
 
+def test_a_refused_session_answers_like_a_refused_step(client, med):
+    """docs/mediation.md: the case page answers a refused step as the API does. A session from a
+    mediator who is not on the case was 400 (it is 403), one on a concluded case 400 (409)."""
+    data = {
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "place": "调解室",
+        "attendees": "双方",
+        "summary": "达成初步意见",
+    }
+    case = med.accepted()
+    response = _login(client, med.mediator_x2).post(f"/mediation/cases/{case.code}/sessions/", data)
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    concluded = med.in_mediation()
+    concluded.transition(
+        action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["litigation"]
+    )
+    response = _login(client, med.cast.mediator).post(f"/mediation/cases/{concluded.code}/sessions/", data)
+    assert response.status_code == 409 and "Cannot record a session" in response.content.decode()
+    assert not DisputeSession.objects.exists()
+    case.refresh_from_db()
+    assert case.status == "accepted"
+
+
 def test_the_action_form_does_not_record_a_session_without_one(client, med):
     """The API sends sessions to their own endpoint; the page's action URL let action=record_session
     through, so the case moved into mediation with a session on its timeline and none recorded."""

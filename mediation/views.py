@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
@@ -92,11 +93,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
-    error = None
-    try:
-        qs = filterset.qs if filterset.is_valid() else base.none()
-    except Exception as exc:  # AreaSubtreeFilter raises a DRF ValidationError for an unknown area
-        qs, error = base.none(), str(getattr(exc, "detail", exc))
+    filter_errors = {}
+    if filterset.is_valid():
+        try:
+            qs = filterset.qs
+        except DRFValidationError as exc:  # AreaSubtreeFilter: an unknown (or out-of-scope) area code
+            filter_errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
+            qs = base.none()
+    else:
+        filter_errors, qs = filterset.errors, base.none()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
@@ -107,8 +112,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "cases": list(page.object_list),
             "filterset": filterset,
-            "filter_errors": filterset.errors,
-            "error": error,
+            # Named by the filter's translated label, never the parameter (``received_from``).
+            "filter_error": errors_text(filter_errors, filterset.form) if filter_errors else None,
             "query": query.urlencode(),
             "params": params,
             "statuses": DisputeCase.Status.choices,
@@ -116,6 +121,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "outcomes": DisputeCase.Outcome.choices,
             "categories": selectors.active_categories(),
         },
+        status=400 if filter_errors else 200,
     )
 
 

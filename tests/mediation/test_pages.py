@@ -266,6 +266,23 @@ def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
     assert 'aria-invalid="true"' in html  # what static/js/app.js moves the focus to
 
 
+def test_a_bad_list_filter_is_400_named_by_its_label(client, med):
+    """An unknown area code showed a Python repr ({'area': [ErrorDetail(...)]}) and a bad date the
+    parameter name (received_from), both with 200."""
+    med.accepted()
+    _login(client, med.cast.mediator)
+    response = client.get("/mediation/cases/?area=999")
+    html = response.content.decode()
+    assert response.status_code == 400 and "ErrorDetail" not in html
+    assert 'id="filter-error"' in html and "Unknown area code 999" in html and "area code" in html
+    assert "data-case=" not in html
+    response = client.get("/mediation/cases/?received_from=abc")
+    html = response.content.decode()
+    assert response.status_code == 400 and "received on or after: Enter a valid date." in html
+    assert "received_from:" not in html
+    assert client.get("/mediation/cases/?received_from=2026-01-01").status_code == 200
+
+
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):
     for _ in range(3):
         med.accepted()

@@ -45,11 +45,11 @@ class RegisterForm(forms.Form):
         label=_("Received at"), required=False, widget=DATETIME_WIDGET, input_formats=DATETIME_FORMATS
     )
 
-    def __init__(self, *args, organisations=(), **kwargs) -> None:
+    def __init__(self, *args, organisations=(), own=True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", _("— my organisation —"))] + [
-            (str(o.pk), o.name) for o in organisations
-        ]
+        # A handler has no organisation of their own: "my organisation" would be a dead end.
+        empty = _("— my organisation —") if own else _("Choose the organisation")
+        self.fields["organisation"].choices = [("", empty)] + [(str(o.pk), o.name) for o in organisations]
         for i in range(PARTY_SLOTS):
             required = i < 2
             self.fields[f"party{i}_role"] = forms.ChoiceField(

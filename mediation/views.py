@@ -131,13 +131,11 @@ def register(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user.has_role(Role.MEDIATOR, Role.HANDLER, Role.ADMIN)):
         raise PermissionDenied(_("Your role may not register dispute cases."))
-    # Mediators register for their own organisations; handlers refer to one in their area.
-    organisations = list(selectors.organisations_of(user)) or list(
-        MediationOrganisation.objects.visible_to(user)
-        .filter(is_active=True)
-        .order_by("area__code", "name")[:300]
-    )
-    form = RegisterForm(request.POST or None, organisations=organisations)
+    # Mediators register for their own organisations; handlers refer to one in their area or to
+    # the street / district centre above it.
+    mine = list(selectors.organisations_of(user))
+    organisations = mine or list(selectors.referral_organisations(user)[:300])
+    form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess
 from grids import services as grid_services
-from mediation.models import DisputeCase, DisputeSession
+from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
 
-from .conftest import ID_1
+from .conftest import ID_1, make_org
 
 
 def _login(client, user):
@@ -255,6 +255,34 @@ def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     assert response.status_code == 302
     case = DisputeCase.objects.get()
     assert case.organisation == med.org_x and case.parties.count() == 2
+
+
+def test_a_handler_refers_from_the_page_to_the_centre_above_their_area(client, med):
+    """docs/mediation.md: a handler refers to an organisation in their area or one whose area
+    contains the place. The page offered only organisations inside the handler's area (a community
+    handler could not send a case to the street centre, which the API accepts) and its empty choice
+    read "my organisation", which a handler does not have."""
+    committee = make_org(
+        "春晖社区人民调解委员会", MediationOrganisation.Kind.COMMITTEE, med.cast.community_a1a, []
+    )
+    _login(client, med.cast.community_handler)
+    html = client.get("/mediation/cases/new/").content.decode()
+    offered = html.split('name="organisation"')[1].split("</select>")[0]
+    assert f'value="{committee.pk}"' in offered and f'value="{med.org_x.pk}"' in offered
+    assert f'value="{med.org_y.pk}"' not in offered and f'value="{med.org_b.pk}"' not in offered
+    assert "my organisation" not in offered and "Choose the organisation" in offered
+    data = {
+        "category": "neighbours", "origin": "police", "area": med.cast.grid_a.code, "description": "噪音",
+        "organisation": str(med.org_x.pk),
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 302
+    assert DisputeCase.objects.get().organisation == med.org_x
+    assert (
+        "my organisation" in _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
+    )
 
 
 def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):

@@ -602,6 +602,18 @@ class DisputeCase(models.Model):
                 )
             if outcome == self.Outcome.SUCCESS_ORAL:
                 effective = timezone.localdate(now)
+            # The date printed on the agreement as "carried out by": not before it takes effect.
+            if isinstance(performance_due, str) and performance_due:
+                try:
+                    performance_due = dt.date.fromisoformat(performance_due)
+                except ValueError:
+                    raise ActionInvalid("performance_due", gettext("Enter a date as YYYY-MM-DD.")) from None
+            if performance_due and performance_due < effective:
+                raise ActionInvalid(
+                    "performance_due",
+                    gettext("The agreement cannot be carried out before it takes effect (%(d)s).")
+                    % {"d": effective.isoformat()},
+                )
             self.agreement_facts = (agreement_facts or "").strip()
             self.agreement_terms = terms
             self.agreement_amount = agreement_amount

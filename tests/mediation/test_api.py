@@ -396,6 +396,28 @@ def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the
     assert not case.events.filter(action="apply_confirmation").exists()
 
 
+def test_an_agreement_carried_out_before_it_takes_effect_is_400_naming_the_field(med):
+    """The "carried out by" date printed on the agreement was taken as typed, 2001 included."""
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    today = timezone.localdate()
+    conclude = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_terms": "赔偿500元",
+        "performance_method": "银行转账",
+        "agreement_effective_on": today.isoformat(),
+    }
+    for day in ("2001-01-01", (today - dt.timedelta(days=1)).isoformat()):
+        response = client.post(url, {**conclude, "performance_due": day}, format="json")
+        assert response.status_code == 400 and "performance_due" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.performance_due is None
+    response = client.post(url, {**conclude, "performance_due": today.isoformat()}, format="json")
+    assert response.status_code == 200 and response.json()["performance_due"] == today.isoformat()
+
+
 def test_the_409_names_the_action_in_the_readers_language(med):
     case = med.accepted()
     response = api_client(med.cast.mediator).post(

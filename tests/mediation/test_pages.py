@@ -285,6 +285,15 @@ def test_a_handler_refers_from_the_page_to_the_centre_above_their_area(client, m
     )
 
 
+def test_the_register_page_puts_each_risk_checkbox_beside_its_label(client, med):
+    """The checkboxes took the full width of a text input: on a desk screen each box sat alone in the
+    middle of the form, half a screen from its label."""
+    html = _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
+    for name in ("risk_violence", "risk_group"):
+        label = html.split(f'<label class="med-check" for="id_{name}">')[1].split("</label>")[0]
+        assert f'name="{name}"' in label and 'type="checkbox"' in label
+
+
 def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
     """The first field in error may be screens below the top of the re-rendered form on a phone."""
     _login(client, med.cast.mediator)

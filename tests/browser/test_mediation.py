@@ -181,3 +181,44 @@ def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideway
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, live_cast):
+    """On 390 px the organisation page's case table hid its last column, the head's Reassign form,
+    past the right edge. Below 800 px each case is a block of labelled cells instead."""
+    from governance.models import Role
+    from tests.base import make_user
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    colleague = make_user("colleague", Role.MEDIATOR, c.street_a1)
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=True)
+    OrganisationMember.objects.create(organisation=org, user=colleague, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="邻居堆放杂物占用公共楼道引发矛盾。",
+        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/organisations/{org.pk}/")
+    button = page.locator(f"form:has(#re-{case.code}) button[type=submit]")
+    box = button.bounding_box()
+    assert box["x"] + box["width"] <= 390, box
+    wrap = page.locator(".med-stack").locator("xpath=..")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "mediation-organisation-phone")
+    page.select_option(f"#re-{case.code}", str(colleague.pk))
+    button.click()
+    page.wait_for_selector(".messages")
+    case.refresh_from_db()
+    assert case.mediator == colleague
+    assert page.js_errors == []

@@ -225,6 +225,8 @@ def test_the_agreement_prints_in_chinese_with_full_details_for_the_mediator_only
     html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
     assert "人民调解协议书" in html and "李四赔偿申请人维修费2000元" in html and "张三丰" in html
     assert "agreement.css" in html and "三十日内共同向人民法院申请司法确认" in html
+    # Chinese punctuation follows the name directly (a line break in the template printed a space).
+    assert "</strong>张三丰，身份证号码：11010519491231002X，联系电话：13812345678，住址：" in html
     assert PersonalDataAccess.objects.filter(user=med.cast.mediator).count() == 2  # both parties, logged
     html = (
         _login(client, med.cast.district_officer)

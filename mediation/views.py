@@ -173,7 +173,10 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
     user = request.user
     actions = allowed_actions(user, case)
     members = []
-    if case.organisation_id and ({"accept", "reassign"} & set(actions)):
+    # Only the head (or a superuser) assigns a case to someone else: a plain member accepting takes
+    # it on themselves, so offering them a colleague only led to a refusal.
+    assigns = user.is_superuser or case.organisation_id in head_organisation_ids(user)
+    if case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
         members = [m.user for m in selectors.organisation_members(case.organisation)]
     return {
         "case": case,

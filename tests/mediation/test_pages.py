@@ -95,6 +95,21 @@ def test_reveal_is_refused_before_the_reason_is_read(client, med):
     assert not PersonalDataAccess.objects.exists()
 
 
+def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
+    """A plain member was offered the organisation's mediators in the accept form, and choosing a
+    colleague was then refused (403: only the head assigns to someone else)."""
+    case = med.register()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'data-action-form="accept"' in html and 'id="mediator-accept"' not in html
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "accept"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "accepted" and case.mediator == med.cast.mediator
+    other = med.register()
+    html = _login(client, med.head_x).get(f"/mediation/cases/{other.code}/").content.decode()
+    assert 'id="mediator-accept"' in html and f'value="{med.mediator_x2.pk}"' in html
+
+
 def test_recording_a_session_from_the_page(client, med):
     case = med.accepted()
     _login(client, med.cast.mediator)

@@ -79,7 +79,9 @@ class RegisterForm(forms.Form):
         d = self.cleaned_data
         out = []
         for i in range(PARTY_SLOTS):
-            if not d.get(f"party{i}_name"):
+            # A row is left out only when nothing was typed in it (the role always has a value): a
+            # phone or ID number without a name is an error to show, not data to drop.
+            if not any(d.get(f"party{i}_{f}") for f in ("name", "id_number", "phone", "address")):
                 continue
             out.append(
                 {f: d.get(f"party{i}_{f}", "") for f in ("role", "name", "id_number", "phone", "address")}

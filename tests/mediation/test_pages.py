@@ -302,6 +302,25 @@ def test_a_handler_refers_from_the_page_to_the_centre_above_their_area(client, m
     )
 
 
+def test_a_third_party_without_a_name_is_an_error_not_dropped(client, med):
+    """The third party row was left out whenever its name was blank, so a phone and ID number typed
+    there vanished and the case was saved with two parties."""
+    _login(client, med.cast.mediator)
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other", "party2_phone": "13812345678",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    html = response.content.decode()
+    assert "the party&#x27;s name" in html or "the party's name" in html
+    assert 'value="13812345678"' in html  # kept for correcting
+    data["party2_name"] = "孙七"
+    assert client.post("/mediation/cases/new/", data).status_code == 302
+    assert DisputeCase.objects.get().parties.count() == 3
+
+
 def test_the_register_page_puts_each_risk_checkbox_beside_its_label(client, med):
     """The checkboxes took the full width of a text input: on a desk screen each box sat alone in the
     middle of the form, half a screen from its label."""

@@ -222,3 +222,45 @@ def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, 
     case.refresh_from_db()
     assert case.mediator == colleague
     assert page.js_errors == []
+
+
+def test_a_long_unbroken_note_does_not_push_the_case_page_sideways_on_a_phone(phone_page, live_cast):
+    """A session summary or timeline note with a long URL or account number has no break point:
+    the case page scrolled sideways to thousands of pixels on a phone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="楼上漏水导致楼下天花板受损。",
+        received_at=timezone.now() - dt.timedelta(days=2),
+        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    account = "6222021234567890123456789012345678901234567890"
+    services.dispute_record_session(
+        case=case,
+        actor=c.mediator,
+        held_at=timezone.now() - dt.timedelta(hours=1),
+        place="https://meeting.example.org/" + "room" * 20,
+        attendees="张三丰、李四",
+        summary=f"赔偿款转入账户{account}{account}",
+        next_step=account,
+    )
+    case.transition(action="extend", actor=c.mediator, consent=True, note=account * 2)
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    assert account in page.inner_text("#sessions")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == []

@@ -256,6 +256,22 @@ def test_the_agreement_prints_in_chinese_with_full_details_for_the_mediator_only
     )
 
 
+def test_an_oral_agreement_prints_as_a_record_effective_the_day_it_was_reached(client, med):
+    """An oral agreement printed as 人民调解协议书 "effective when all parties have signed and the
+    committee has sealed it", which is the rule for written ones (人民调解法 art. 29); an oral one is
+    effective the day it is reached and recorded by the mediator (art. 30, DOMAIN.md)."""
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert "人民调解口头协议登记" in html and "自各方当事人达成协议之日起生效" in html
+    assert "人民调解委员会印章之日起生效" not in html and "人民调解协议书" not in html.split("<body")[1]
+    written = _concluded(med)
+    html = client.get(f"/mediation/cases/{written.code}/agreement/").content.decode()
+    assert "人民调解协议书" in html and "人民调解委员会印章之日起生效" in html and "口头协议" not in html
+
+
 def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     _login(client, med.cast.mediator)
     data = {

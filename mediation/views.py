@@ -400,6 +400,8 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     except Exception:  # unknown area code in the filter
         qs = base.none()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)  # the page links keep the filters
     members = selectors.organisation_members(organisation)
     return render(
         request,
@@ -411,6 +413,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "cases": list(page.object_list),
             "members": [m.user for m in members],
             "params": params,
+            "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,
         },
     )

@@ -399,6 +399,19 @@ def test_the_head_sees_all_cases_reassigns_and_sees_workload(client, med):
     )
 
 
+def test_the_head_pages_through_a_filtered_case_list_keeping_the_filter(client, med):
+    """The organisation page's Next/Previous links were "?page=2": the status filter was lost and
+    page 2 showed the default (open cases) instead of the rest of the filtered list."""
+    for _ in range(51):
+        med.register()
+    _login(client, med.head_x)
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/?status=registered").content.decode()
+    assert 'href="?status=registered&page=2"' in html
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/?status=registered&page=2").content.decode()
+    assert html.count('class="med-inline-form"') == 0 and "1 / 2" not in html and "2 / 2" in html
+    assert 'href="?status=registered&page=1"' in html
+
+
 @pytest.fixture
 def dispute_incident(med):
     return grid_services.incident_report(

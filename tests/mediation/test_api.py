@@ -197,6 +197,8 @@ def test_an_analyst_may_not_register(med):
 
 def test_a_mediator_of_another_organisation_gets_404(med):
     case = med.accepted()
+    party = case.parties.first()
+    session = {"held_at": timezone.now().isoformat(), "place": "调解室", "attendees": "双方", "summary": "x"}
     for user in (med.mediator_y, med.mediator_b, med.cast.outsider, med.cast.worker_a):
         client = api_client(user)
         assert client.get(f"/api/v1/disputes/{case.code}/").status_code == 404
@@ -204,7 +206,17 @@ def test_a_mediator_of_another_organisation_gets_404(med):
             client.post(f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}).status_code == 404
         )
         assert client.get(f"/api/v1/disputes/{case.code}/sessions/").status_code == 404
+        # Every endpoint of the case, not only the first three (DESIGN.md section 9).
+        assert (
+            client.post(f"/api/v1/disputes/{case.code}/sessions/", session, format="json").status_code == 404
+        )
+        assert client.get(f"/api/v1/disputes/{case.code}/events/").status_code == 404
+        reveal = client.post(f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "核对"})
+        assert reveal.status_code == 404
     assert api_client(med.mediator_y).get("/api/v1/disputes/").json()["count"] == 0
+    assert not DisputeSession.objects.exists() and PersonalDataAccess.objects.count() == 0
+    case.refresh_from_db()
+    assert case.status == "accepted"
 
 
 def test_district_staff_read_the_case_masked_but_cannot_act_or_reveal(med):

@@ -110,6 +110,24 @@ def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
     assert 'id="mediator-accept"' in html and f'value="{med.mediator_x2.pk}"' in html
 
 
+def test_every_case_page_url_is_404_outside_the_readers_reach(client, med):
+    """Not only the case page: its action, session, reveal, party edit and print URLs answer an
+    outsider like a missing case, and change or log nothing."""
+    case = _concluded(med)
+    party = case.parties.first()
+    base = f"/mediation/cases/{case.code}"
+    for user in (med.mediator_y, med.mediator_b, med.cast.outsider, med.cast.worker_a):
+        _login(client, user)
+        assert client.get(f"{base}/agreement/").status_code == 404
+        assert client.post(f"{base}/act/", {"action": "close"}).status_code == 404
+        assert client.post(f"{base}/sessions/", {"place": "x"}).status_code == 404
+        assert client.post(f"{base}/parties/{party.pk}/reveal/", {"reason": "核对"}).status_code == 404
+        assert client.post(f"{base}/parties/{party.pk}/edit/", {"name": "王五"}).status_code == 404
+    case.refresh_from_db()
+    assert case.status == "concluded" and PersonalDataAccess.objects.count() == 0
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "start", "conclude"]
+
+
 def test_recording_a_session_from_the_page(client, med):
     case = med.accepted()
     _login(client, med.cast.mediator)

@@ -120,6 +120,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "origins": DisputeCase.Origin.choices,
             "outcomes": DisputeCase.Outcome.choices,
             "categories": selectors.active_categories(),
+            # Handlers land here (they have no mediator desk): their way to refer a case.
+            "can_register": services.may_register(request.user),
         },
         status=400 if filter_errors else 200,
     )

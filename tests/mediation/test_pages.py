@@ -373,6 +373,15 @@ def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
     assert 'aria-invalid="true"' in html  # what static/js/app.js moves the focus to
 
 
+def test_a_handler_finds_the_register_page_from_the_case_list(client, med):
+    """A handler's mediation menu lands on the case list (no mediator desk), which had no way to the
+    register page: referring a case meant typing its URL."""
+    html = _login(client, med.cast.community_handler).get("/mediation/", follow=True).content.decode()
+    assert 'id="register-case"' in html and 'href="/mediation/cases/new/"' in html
+    html = _login(client, med.cast.analyst).get("/mediation/cases/").content.decode()
+    assert 'id="register-case"' not in html  # analysts only read
+
+
 def test_a_bad_list_filter_is_400_named_by_its_label(client, med):
     """An unknown area code showed a Python repr ({'area': [ErrorDetail(...)]}) and a bad date the
     parameter name (received_from), both with 200."""

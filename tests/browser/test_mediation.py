@@ -57,7 +57,14 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
 
     form = page.locator("form[data-action-form='conclude']")
     assert not form.locator("#terms").is_visible()  # fields appear with the outcome chosen
+    form.locator("#outcome").select_option("success_oral")  # effective the day it is concluded
+    assert form.locator("#terms").is_visible() and not form.locator("#effective").is_visible()
+    assert (
+        form.locator("#effective").is_disabled()
+        and form.locator("input[name=other_routes]").first.is_disabled()
+    )
     form.locator("#outcome").select_option("success_written")
+    assert form.locator("#effective").is_visible() and form.locator("#effective").is_enabled()
     form.locator("#terms").fill("一、李四于十日内赔偿张三丰维修费人民币2000元；二、双方再无争议。")
     form.locator("#amount").fill("2000")
     form.locator("#method").fill("银行转账")

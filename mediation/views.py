@@ -308,7 +308,12 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
     error = None
     revealed = None
     if not form.is_valid():
-        error = _("Say why you need to see this person's details.")
+        # A blank reason gets the plain request; anything else (too long) says what is wrong.
+        error = (
+            errors_text(form.errors, form)
+            if request.POST.get("reason", "").strip()
+            else _("Say why you need to see this person's details.")
+        )
     else:
         try:
             revealed = services.party_reveal(

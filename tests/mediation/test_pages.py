@@ -80,6 +80,20 @@ def test_reveal_from_the_page_needs_a_reason_and_is_logged(client, med):
     assert client.post(url, {"reason": "看看"}).status_code == 403
 
 
+def test_a_too_long_reveal_reason_says_so(client, med):
+    """A reason over 500 characters was answered "Say why you need to see this person's details",
+    as if none had been given."""
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f'id="reason-{party.pk}" required minlength="2" maxlength="500"' in html
+    response = client.post(url, {"reason": "核" * 501}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "at most 500 characters" in html and "Say why you need" not in html and "张三丰" not in html
+    assert PersonalDataAccess.objects.count() == 0
+
+
 def test_reveal_is_refused_before_the_reason_is_read(client, med):
     # District staff and mediators not assigned get 403 whatever they send: no row, no Reveal form.
     case = med.accepted()

@@ -116,6 +116,7 @@ class ActionForm(forms.Form):
     performance_due = forms.DateField(required=False)
     agreement_effective_on = forms.DateField(required=False)
     applied_on = forms.DateField(required=False)
+    decided_on = forms.DateField(required=False)
     result = forms.ChoiceField(
         required=False, choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")]
     )

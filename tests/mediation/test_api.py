@@ -430,6 +430,37 @@ def test_an_agreement_carried_out_before_it_takes_effect_is_400_naming_the_field
     assert response.status_code == 200 and response.json()["performance_due"] == today.isoformat()
 
 
+def test_the_courts_decision_keeps_the_day_it_was_made(med):
+    """The decision was always dated the day it was typed in; courts decide days or weeks after the
+    application and the mediator records it later. The day is given (default today), between the
+    application and today, else 400 naming decided_on."""
+    today = timezone.localdate()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    conclude = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_terms": "赔偿500元",
+        "performance_method": "银行转账",
+        "agreement_effective_on": (today - dt.timedelta(days=20)).isoformat(),
+    }
+    assert client.post(url, conclude, format="json").status_code == 200
+    applied = today - dt.timedelta(days=15)
+    apply = {"action": "apply_confirmation", "applied_on": applied.isoformat()}
+    assert client.post(url, apply, format="json").status_code == 200
+    for day in (applied - dt.timedelta(days=1), today + dt.timedelta(days=1)):
+        body = {"action": "record_confirmation", "result": "confirmed", "decided_on": day.isoformat()}
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and "decided_on" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.judicial_status == "applied" and case.judicial_decided_on is None
+    decided = today - dt.timedelta(days=5)
+    body = {"action": "record_confirmation", "result": "confirmed", "decided_on": decided.isoformat()}
+    response = client.post(url, body, format="json")
+    assert response.status_code == 200 and response.json()["judicial_decided_on"] == decided.isoformat()
+
+
 def test_the_409_names_the_action_in_the_readers_language(med):
     case = med.accepted()
     response = api_client(med.cast.mediator).post(

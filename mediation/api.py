@@ -194,6 +194,9 @@ class DisputeTransitionApi(APIView):
         agreement_effective_on = serializers.DateField(required=False, allow_null=True)
         applied_on = serializers.DateField(required=False, help_text="apply_confirmation")
         result = serializers.ChoiceField(choices=["confirmed", "rejected"], required=False)
+        decided_on = serializers.DateField(
+            required=False, help_text="record_confirmation: the day the court decided (default today)"
+        )
         # A plain string (validated by the model): a second enum of the follow-up choices would give
         # the same choice set two names in the schema.
         performance = serializers.CharField(

@@ -526,33 +526,19 @@ def _demo_desk(rng, now, limit, categories, org, mediator, cases, extra, grids_o
             case.mediator_id = mediator.pk
             case.accepted_at = received + dt.timedelta(hours=1)
             case.due_at = case.accepted_at + limit
-            rows["events"].append(
-                DisputeEvent(
-                    actor_id=mediator.pk,
-                    at=case.accepted_at,
-                    action="accept",
-                    from_status="registered",
-                    to_status="accepted",
-                    organisation=org,
-                )
-            )
-            rows["events"].append(
-                DisputeEvent(
-                    actor_id=mediator.pk,
-                    at=case.accepted_at + dt.timedelta(days=1),
-                    action="record_session",
-                    from_status="accepted",
-                    to_status="in_mediation",
-                    organisation=org,
-                )
-            )
+            _demo_accept_and_session(rows, case, org, mediator, case.accepted_at + dt.timedelta(days=1))
         elif kind == "closing":
             effective = timezone.localdate(now) - dt.timedelta(days=days_ago)
-            concluded = timezone.make_aware(dt.datetime.combine(effective, dt.time(16)))
             case.status = DisputeCase.Status.CONCLUDED
             case.mediator_id = mediator.pk
             case.accepted_at = received + dt.timedelta(hours=1)
             case.due_at = case.accepted_at + limit
+            # Concluded the day the agreement took effect, after the session (not before receipt).
+            held = case.accepted_at + dt.timedelta(hours=1)
+            concluded = max(
+                timezone.make_aware(dt.datetime.combine(effective, dt.time(16))), held + dt.timedelta(hours=1)
+            )
+            _demo_accept_and_session(rows, case, org, mediator, held)
             case.outcome = DisputeCase.Outcome.SUCCESS_WRITTEN
             case.concluded_at = concluded
             case.concluded_on_time = True
@@ -576,3 +562,38 @@ def _demo_desk(rng, now, limit, categories, org, mediator, cases, extra, grids_o
             )
         cases.append(case)
         extra.append(rows)
+
+
+def _demo_accept_and_session(rows, case, org, mediator, held) -> None:
+    """The acceptance and one session (row and event) of a desk case: a timeline that says a session
+    was recorded shows that session."""
+    rows["events"].append(
+        DisputeEvent(
+            actor_id=mediator.pk,
+            at=case.accepted_at,
+            action="accept",
+            from_status="registered",
+            to_status="accepted",
+            organisation=org,
+        )
+    )
+    rows["sessions"].append(
+        DisputeSession(
+            held_at=held,
+            place="社区调解室",
+            attendees="双方当事人、调解员",
+            summary="听取双方陈述，释法明理，双方同意继续协商。",
+            recorded_by_id=mediator.pk,
+            recorded_at=held,
+        )
+    )
+    rows["events"].append(
+        DisputeEvent(
+            actor_id=mediator.pk,
+            at=held,
+            action="record_session",
+            from_status="accepted",
+            to_status="in_mediation",
+            organisation=org,
+        )
+    )

@@ -45,11 +45,11 @@ class RegisterForm(forms.Form):
         label=_("Received at"), required=False, widget=DATETIME_WIDGET, input_formats=DATETIME_FORMATS
     )
 
-    def __init__(self, *args, organisations=(), **kwargs) -> None:
+    def __init__(self, *args, organisations=(), own=True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", _("— my organisation —"))] + [
-            (str(o.pk), o.name) for o in organisations
-        ]
+        # A handler has no organisation of their own: "my organisation" would be a dead end.
+        empty = _("— my organisation —") if own else _("Choose the organisation")
+        self.fields["organisation"].choices = [("", empty)] + [(str(o.pk), o.name) for o in organisations]
         for i in range(PARTY_SLOTS):
             required = i < 2
             self.fields[f"party{i}_role"] = forms.ChoiceField(
@@ -79,7 +79,9 @@ class RegisterForm(forms.Form):
         d = self.cleaned_data
         out = []
         for i in range(PARTY_SLOTS):
-            if not d.get(f"party{i}_name"):
+            # A row is left out only when nothing was typed in it (the role always has a value): a
+            # phone or ID number without a name is an error to show, not data to drop.
+            if not any(d.get(f"party{i}_{f}") for f in ("name", "id_number", "phone", "address")):
                 continue
             out.append(
                 {f: d.get(f"party{i}_{f}", "") for f in ("role", "name", "id_number", "phone", "address")}
@@ -114,6 +116,7 @@ class ActionForm(forms.Form):
     performance_due = forms.DateField(required=False)
     agreement_effective_on = forms.DateField(required=False)
     applied_on = forms.DateField(required=False)
+    decided_on = forms.DateField(required=False)
     result = forms.ChoiceField(
         required=False, choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")]
     )

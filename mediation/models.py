@@ -602,6 +602,18 @@ class DisputeCase(models.Model):
                 )
             if outcome == self.Outcome.SUCCESS_ORAL:
                 effective = timezone.localdate(now)
+            # The date printed on the agreement as "carried out by": not before it takes effect.
+            if isinstance(performance_due, str) and performance_due:
+                try:
+                    performance_due = dt.date.fromisoformat(performance_due)
+                except ValueError:
+                    raise ActionInvalid("performance_due", gettext("Enter a date as YYYY-MM-DD.")) from None
+            if performance_due and performance_due < effective:
+                raise ActionInvalid(
+                    "performance_due",
+                    gettext("The agreement cannot be carried out before it takes effect (%(d)s).")
+                    % {"d": effective.isoformat()},
+                )
             self.agreement_facts = (agreement_facts or "").strip()
             self.agreement_terms = terms
             self.agreement_amount = agreement_amount
@@ -662,7 +674,7 @@ class DisputeCase(models.Model):
         self.judicial_status, self.judicial_applied_on = self.Judicial.APPLIED, applied_on
         changed |= {"judicial_status", "judicial_applied_on"}
 
-    def _do_record_confirmation(self, *, now, actor, note, changed, data, result=None, **_):
+    def _do_record_confirmation(self, *, now, actor, note, changed, data, result=None, decided_on=None, **_):
         if self.judicial_status != self.Judicial.APPLIED:
             raise TransitionNotAllowed(
                 gettext("Cannot record the court's decision: no application was made.")
@@ -671,7 +683,23 @@ class DisputeCase(models.Model):
             raise ActionInvalid(
                 "result", gettext("Say whether the court confirmed or rejected the agreement.")
             )
-        self.judicial_status, self.judicial_decided_on = result, timezone.localdate(now)
+        # The day the court decided (often recorded days later), by default today.
+        today = timezone.localdate(now)
+        decided_on = decided_on or today
+        if isinstance(decided_on, str):
+            try:
+                decided_on = dt.date.fromisoformat(decided_on)
+            except ValueError:
+                raise ActionInvalid("decided_on", gettext("Enter a date as YYYY-MM-DD.")) from None
+        if decided_on > today:
+            raise ActionInvalid("decided_on", gettext("The court's decision cannot be dated in the future."))
+        if self.judicial_applied_on and decided_on < self.judicial_applied_on:
+            raise ActionInvalid(
+                "decided_on",
+                gettext("The court cannot have decided before the application (%(d)s).")
+                % {"d": self.judicial_applied_on.isoformat()},
+            )
+        self.judicial_status, self.judicial_decided_on = result, decided_on
         changed |= {"judicial_status", "judicial_decided_on"}
         data["result"] = result
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.access import get_visible_or_404
+from governance.access import get_visible_or_404, scope_paths
 from governance.models import Role, User
 from mediation.models import (
     DisputeCase,
@@ -27,6 +27,7 @@ from mediation.models import (
 )
 
 ACTING_ROLES = {Role.MEDIATOR, Role.ADMIN}
+REFERRER_ROLES = {Role.HANDLER, Role.ADMIN}
 
 
 def dispute_list(user: User) -> QuerySet[DisputeCase]:
@@ -73,6 +74,23 @@ def dispute_for_incident(incident: Any) -> DisputeCase | None:
 
 def organisations_of(user: User) -> QuerySet[MediationOrganisation]:
     return MediationOrganisation.objects.filter(pk__in=member_organisation_ids(user)).select_related("area")
+
+
+def referral_organisations(user: User) -> QuerySet[MediationOrganisation]:
+    """Where a user without an organisation of their own (a handler) may refer a case: the active
+    organisations in their area and those whose area contains it (the street or district centre
+    above a community), as ``services.dispute_register`` accepts."""
+    ancestors = set()
+    for root in scope_paths(user, REFERRER_ROLES):
+        codes = root.strip("/").split("/")
+        ancestors |= {"/".join(codes[: i + 1]) + "/" for i in range(len(codes) - 1)}
+    visible = MediationOrganisation.objects.visible_to(user).values("pk")
+    return (
+        MediationOrganisation.objects.filter(is_active=True)
+        .filter(Q(pk__in=visible) | Q(area__path__in=ancestors))
+        .select_related("area")
+        .order_by("area__code", "name")
+    )
 
 
 def organisation_get_for_head(user: User, pk: int) -> MediationOrganisation:

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
@@ -92,11 +93,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
-    error = None
-    try:
-        qs = filterset.qs if filterset.is_valid() else base.none()
-    except Exception as exc:  # AreaSubtreeFilter raises a DRF ValidationError for an unknown area
-        qs, error = base.none(), str(getattr(exc, "detail", exc))
+    filter_errors = {}
+    if filterset.is_valid():
+        try:
+            qs = filterset.qs
+        except DRFValidationError as exc:  # AreaSubtreeFilter: an unknown (or out-of-scope) area code
+            filter_errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
+            qs = base.none()
+    else:
+        filter_errors, qs = filterset.errors, base.none()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
@@ -107,15 +112,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "cases": list(page.object_list),
             "filterset": filterset,
-            "filter_errors": filterset.errors,
-            "error": error,
+            # Named by the filter's translated label, never the parameter (``received_from``).
+            "filter_error": errors_text(filter_errors, filterset.form) if filter_errors else None,
             "query": query.urlencode(),
             "params": params,
             "statuses": DisputeCase.Status.choices,
             "origins": DisputeCase.Origin.choices,
             "outcomes": DisputeCase.Outcome.choices,
             "categories": selectors.active_categories(),
+            # Handlers land here (they have no mediator desk): their way to refer a case.
+            "can_register": services.may_register(request.user),
         },
+        status=400 if filter_errors else 200,
     )
 
 
@@ -125,13 +133,11 @@ def register(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user.has_role(Role.MEDIATOR, Role.HANDLER, Role.ADMIN)):
         raise PermissionDenied(_("Your role may not register dispute cases."))
-    # Mediators register for their own organisations; handlers refer to one in their area.
-    organisations = list(selectors.organisations_of(user)) or list(
-        MediationOrganisation.objects.visible_to(user)
-        .filter(is_active=True)
-        .order_by("area__code", "name")[:300]
-    )
-    form = RegisterForm(request.POST or None, organisations=organisations)
+    # Mediators register for their own organisations; handlers refer to one in their area or to
+    # the street / district centre above it.
+    mine = list(selectors.organisations_of(user))
+    organisations = mine or list(selectors.referral_organisations(user)[:300])
+    form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -169,7 +175,10 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
     user = request.user
     actions = allowed_actions(user, case)
     members = []
-    if case.organisation_id and ({"accept", "reassign"} & set(actions)):
+    # Only the head (or a superuser) assigns a case to someone else: a plain member accepting takes
+    # it on themselves, so offering them a colleague only led to a refusal.
+    assigns = user.is_superuser or case.organisation_id in head_organisation_ids(user)
+    if case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
         members = [m.user for m in selectors.organisation_members(case.organisation)]
     return {
         "case": case,
@@ -222,6 +231,10 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     error, status = None, 400
     if not form.is_valid():
         error = errors_text(form.errors, form)
+    elif form.cleaned_data["action"] == "record_session":
+        # As in the API: a session has its own form and fields. Through here the case moved into
+        # mediation with a "session" on its timeline and no session recorded.
+        error = _("Record a session with the session form: it needs the date, place, attendees and summary.")
     else:
         try:
             event = services.dispute_transition(
@@ -258,11 +271,13 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
 def case_session(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = SessionForm(request.POST)
+    error, status = None, 400
     if form.is_valid():
         try:
             services.dispute_record_session(case=case, actor=request.user, **form.cleaned_data)
         except WorkflowError as exc:
-            messages.error(request, exc.message)
+            # Refused like any other step: 409 not from this state, 403 not this user's case.
+            error, status = exc.message, exc.status_code
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -272,7 +287,8 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("mediation-case", code=case.code)
     context = _case_context(request, case)
     context["session_form"] = form
-    return render(request, "mediation/case.html", context, status=400)
+    context["action_error"] = error
+    return render(request, "mediation/case.html", context, status=status)
 
 
 @login_required
@@ -292,7 +308,12 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
     error = None
     revealed = None
     if not form.is_valid():
-        error = _("Say why you need to see this person's details.")
+        # A blank reason gets the plain request; anything else (too long) says what is wrong.
+        error = (
+            errors_text(form.errors, form)
+            if request.POST.get("reason", "").strip()
+            else _("Say why you need to see this person's details.")
+        )
     else:
         try:
             revealed = services.party_reveal(
@@ -386,6 +407,8 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     except Exception:  # unknown area code in the filter
         qs = base.none()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)  # the page links keep the filters
     members = selectors.organisation_members(organisation)
     return render(
         request,
@@ -397,6 +420,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "cases": list(page.object_list),
             "members": [m.user for m in members],
             "params": params,
+            "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,
         },
     )

@@ -6,7 +6,11 @@
     var value = select.value;
     form.querySelectorAll(".med-outcome-fields").forEach(function (box) {
       var wanted = (box.getAttribute("data-for") || "").split(" ");
-      box.classList.toggle("med-hidden", wanted.indexOf(value) === -1);
+      var hidden = wanted.indexOf(value) === -1;
+      box.classList.toggle("med-hidden", hidden);
+      // A hidden field is not sent: an oral agreement's effect date is the day of conclusion, not
+      // whatever the written agreement's field still holds.
+      box.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = hidden; });
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

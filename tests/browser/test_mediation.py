@@ -57,7 +57,14 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
 
     form = page.locator("form[data-action-form='conclude']")
     assert not form.locator("#terms").is_visible()  # fields appear with the outcome chosen
+    form.locator("#outcome").select_option("success_oral")  # effective the day it is concluded
+    assert form.locator("#terms").is_visible() and not form.locator("#effective").is_visible()
+    assert (
+        form.locator("#effective").is_disabled()
+        and form.locator("input[name=other_routes]").first.is_disabled()
+    )
     form.locator("#outcome").select_option("success_written")
+    assert form.locator("#effective").is_visible() and form.locator("#effective").is_enabled()
     form.locator("#terms").fill("一、李四于十日内赔偿张三丰维修费人民币2000元；二、双方再无争议。")
     form.locator("#amount").fill("2000")
     form.locator("#method").fill("银行转账")
@@ -117,3 +124,150 @@ def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, liv
     screenshot(page, "mediation-case-list-phone")
     assert widths and min(widths) >= 64, widths  # about four Chinese characters at 16 px
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 768}])
+def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideways(
+    browser, live_server, live_cast, viewport
+):
+    """The parties table had six columns in a half-width card (a phone's whole width): Reveal and
+    Edit sat past the right edge, reachable only by scrolling the table sideways. Each party is now
+    a block of labelled fields with its buttons underneath, inside the card at any width."""
+    from tests.browser.conftest import _new_page
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="楼上漏水导致楼下天花板受损。",
+        parties=[
+            {
+                "role": "applicant",
+                "name": "张三丰",
+                "id_number": "11010519491231002X",
+                "phone": "13812345678",
+                "address": "合肥市瑶海区长江东路一千二百三十四号幸福家园小区十二栋三单元",
+            },
+            {"role": "respondent", "name": "李四", "phone": "13987654321"},
+        ],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "mediator")
+        page.goto(f"/mediation/cases/{case.code}/")
+        card = page.locator(".med-parties").locator("xpath=ancestor::section[1]").bounding_box()
+        for summary in page.locator(".med-parties summary").all():
+            box = summary.bounding_box()
+            assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"], box
+        wrap = page.locator(".med-parties").locator("xpath=..")
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")  # nothing hidden to the right
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        # Each value says what it is once the column headings are gone.
+        labels = page.eval_on_selector_all(
+            f"#party-{case.parties.first().pk} td[data-field]",
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)",
+        )
+        assert '"身份证号"' in labels, labels
+        screenshot(page, f"mediation-parties-{viewport['width']}")
+
+        first = case.parties.first()
+        page.click(f"#party-{first.pk} summary:has-text('显示完整信息')")
+        page.fill(f"#reason-{first.pk}", "联系当事人安排调解")
+        page.click(f"#party-{first.pk} button[type=submit]")
+        page.wait_for_selector(f"#party-{first.pk}.med-revealed")
+        assert "张三丰" in page.inner_text(f"#party-{first.pk}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.js_errors == []
+    finally:
+        context.close()
+
+
+def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, live_cast):
+    """On 390 px the organisation page's case table hid its last column, the head's Reassign form,
+    past the right edge. Below 800 px each case is a block of labelled cells instead."""
+    from governance.models import Role
+    from tests.base import make_user
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    colleague = make_user("colleague", Role.MEDIATOR, c.street_a1)
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=True)
+    OrganisationMember.objects.create(organisation=org, user=colleague, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="邻居堆放杂物占用公共楼道引发矛盾。",
+        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/organisations/{org.pk}/")
+    button = page.locator(f"form:has(#re-{case.code}) button[type=submit]")
+    box = button.bounding_box()
+    assert box["x"] + box["width"] <= 390, box
+    wrap = page.locator(".med-stack").locator("xpath=..")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "mediation-organisation-phone")
+    page.select_option(f"#re-{case.code}", str(colleague.pk))
+    button.click()
+    page.wait_for_selector(".messages")
+    case.refresh_from_db()
+    assert case.mediator == colleague
+    assert page.js_errors == []
+
+
+def test_a_long_unbroken_note_does_not_push_the_case_page_sideways_on_a_phone(phone_page, live_cast):
+    """A session summary or timeline note with a long URL or account number has no break point:
+    the case page scrolled sideways to thousands of pixels on a phone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    org = MediationOrganisation.objects.create(
+        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
+    )
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    case = services.dispute_register(
+        actor=c.mediator,
+        category="neighbours",
+        area=c.grid_a,
+        origin="application",
+        description="楼上漏水导致楼下天花板受损。",
+        received_at=timezone.now() - dt.timedelta(days=2),
+        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
+    )
+    case.transition(action="accept", actor=c.mediator)
+    account = "6222021234567890123456789012345678901234567890"
+    services.dispute_record_session(
+        case=case,
+        actor=c.mediator,
+        held_at=timezone.now() - dt.timedelta(hours=1),
+        place="https://meeting.example.org/" + "room" * 20,
+        attendees="张三丰、李四",
+        summary=f"赔偿款转入账户{account}{account}",
+        next_step=account,
+    )
+    case.transition(action="extend", actor=c.mediator, consent=True, note=account * 2)
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    assert account in page.inner_text("#sessions")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == []

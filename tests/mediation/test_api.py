@@ -197,6 +197,8 @@ def test_an_analyst_may_not_register(med):
 
 def test_a_mediator_of_another_organisation_gets_404(med):
     case = med.accepted()
+    party = case.parties.first()
+    session = {"held_at": timezone.now().isoformat(), "place": "调解室", "attendees": "双方", "summary": "x"}
     for user in (med.mediator_y, med.mediator_b, med.cast.outsider, med.cast.worker_a):
         client = api_client(user)
         assert client.get(f"/api/v1/disputes/{case.code}/").status_code == 404
@@ -204,7 +206,17 @@ def test_a_mediator_of_another_organisation_gets_404(med):
             client.post(f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}).status_code == 404
         )
         assert client.get(f"/api/v1/disputes/{case.code}/sessions/").status_code == 404
+        # Every endpoint of the case, not only the first three (DESIGN.md section 9).
+        assert (
+            client.post(f"/api/v1/disputes/{case.code}/sessions/", session, format="json").status_code == 404
+        )
+        assert client.get(f"/api/v1/disputes/{case.code}/events/").status_code == 404
+        reveal = client.post(f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "核对"})
+        assert reveal.status_code == 404
     assert api_client(med.mediator_y).get("/api/v1/disputes/").json()["count"] == 0
+    assert not DisputeSession.objects.exists() and PersonalDataAccess.objects.count() == 0
+    case.refresh_from_db()
+    assert case.status == "accepted"
 
 
 def test_district_staff_read_the_case_masked_but_cannot_act_or_reveal(med):
@@ -394,6 +406,59 @@ def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the
     case.refresh_from_db()
     assert case.judicial_status == "" and case.judicial_applied_on is None
     assert not case.events.filter(action="apply_confirmation").exists()
+
+
+def test_an_agreement_carried_out_before_it_takes_effect_is_400_naming_the_field(med):
+    """The "carried out by" date printed on the agreement was taken as typed, 2001 included."""
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    today = timezone.localdate()
+    conclude = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_terms": "赔偿500元",
+        "performance_method": "银行转账",
+        "agreement_effective_on": today.isoformat(),
+    }
+    for day in ("2001-01-01", (today - dt.timedelta(days=1)).isoformat()):
+        response = client.post(url, {**conclude, "performance_due": day}, format="json")
+        assert response.status_code == 400 and "performance_due" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.performance_due is None
+    response = client.post(url, {**conclude, "performance_due": today.isoformat()}, format="json")
+    assert response.status_code == 200 and response.json()["performance_due"] == today.isoformat()
+
+
+def test_the_courts_decision_keeps_the_day_it_was_made(med):
+    """The decision was always dated the day it was typed in; courts decide days or weeks after the
+    application and the mediator records it later. The day is given (default today), between the
+    application and today, else 400 naming decided_on."""
+    today = timezone.localdate()
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    conclude = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_terms": "赔偿500元",
+        "performance_method": "银行转账",
+        "agreement_effective_on": (today - dt.timedelta(days=20)).isoformat(),
+    }
+    assert client.post(url, conclude, format="json").status_code == 200
+    applied = today - dt.timedelta(days=15)
+    apply = {"action": "apply_confirmation", "applied_on": applied.isoformat()}
+    assert client.post(url, apply, format="json").status_code == 200
+    for day in (applied - dt.timedelta(days=1), today + dt.timedelta(days=1)):
+        body = {"action": "record_confirmation", "result": "confirmed", "decided_on": day.isoformat()}
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and "decided_on" in response.json()["errors"]
+    case.refresh_from_db()
+    assert case.judicial_status == "applied" and case.judicial_decided_on is None
+    decided = today - dt.timedelta(days=5)
+    body = {"action": "record_confirmation", "result": "confirmed", "decided_on": decided.isoformat()}
+    response = client.post(url, body, format="json")
+    assert response.status_code == 200 and response.json()["judicial_decided_on"] == decided.isoformat()
 
 
 def test_the_409_names_the_action_in_the_readers_language(med):

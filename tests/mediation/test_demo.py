@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import random
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from governance import demo as demo_city
 from mediation import demo
@@ -38,6 +38,15 @@ def test_the_demo_seeds_varied_cases_with_success_rates_between_90_and_98_percen
     mine = DisputeCase.objects.filter(mediator=mediator)
     assert mine.overdue().exists() and mine.confirmation_closing().exists()
     assert DisputeCase.objects.filter(status="registered").exists()
+    # A timeline that says a session was recorded shows it (the desk cases had the event only), and
+    # every case mediated on was accepted first.
+    sessions_short = DisputeCase.objects.annotate(
+        logged=Count("events", filter=Q(events__action="record_session"), distinct=True),
+        held=Count("sessions", distinct=True),
+    ).filter(logged__gt=F("held"))
+    assert list(sessions_short.values_list("code", flat=True)) == []
+    unaccepted = mine.exclude(status="registered").exclude(events__action="accept")
+    assert list(unaccepted.values_list("code", flat=True)) == []
     # Idempotent, and the numbering continues without a gap.
     demo.seed(demo=city, rng=random.Random(3), scale="small", months=6, stdout=out)
     assert DisputeCase.objects.count() == total

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess
 from grids import services as grid_services
-from mediation.models import DisputeCase, DisputeSession
+from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
 
-from .conftest import ID_1
+from .conftest import ID_1, make_org
 
 
 def _login(client, user):
@@ -80,6 +80,20 @@ def test_reveal_from_the_page_needs_a_reason_and_is_logged(client, med):
     assert client.post(url, {"reason": "看看"}).status_code == 403
 
 
+def test_a_too_long_reveal_reason_says_so(client, med):
+    """A reason over 500 characters was answered "Say why you need to see this person's details",
+    as if none had been given."""
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f'id="reason-{party.pk}" required minlength="2" maxlength="500"' in html
+    response = client.post(url, {"reason": "核" * 501}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "at most 500 characters" in html and "Say why you need" not in html and "张三丰" not in html
+    assert PersonalDataAccess.objects.count() == 0
+
+
 def test_reveal_is_refused_before_the_reason_is_read(client, med):
     # District staff and mediators not assigned get 403 whatever they send: no row, no Reveal form.
     case = med.accepted()
@@ -93,6 +107,39 @@ def test_reveal_is_refused_before_the_reason_is_read(client, med):
             body = response.content.decode()
             assert party.masked_name not in body and 'name="reason"' not in body
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
+    """A plain member was offered the organisation's mediators in the accept form, and choosing a
+    colleague was then refused (403: only the head assigns to someone else)."""
+    case = med.register()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'data-action-form="accept"' in html and 'id="mediator-accept"' not in html
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "accept"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "accepted" and case.mediator == med.cast.mediator
+    other = med.register()
+    html = _login(client, med.head_x).get(f"/mediation/cases/{other.code}/").content.decode()
+    assert 'id="mediator-accept"' in html and f'value="{med.mediator_x2.pk}"' in html
+
+
+def test_every_case_page_url_is_404_outside_the_readers_reach(client, med):
+    """Not only the case page: its action, session, reveal, party edit and print URLs answer an
+    outsider like a missing case, and change or log nothing."""
+    case = _concluded(med)
+    party = case.parties.first()
+    base = f"/mediation/cases/{case.code}"
+    for user in (med.mediator_y, med.mediator_b, med.cast.outsider, med.cast.worker_a):
+        _login(client, user)
+        assert client.get(f"{base}/agreement/").status_code == 404
+        assert client.post(f"{base}/act/", {"action": "close"}).status_code == 404
+        assert client.post(f"{base}/sessions/", {"place": "x"}).status_code == 404
+        assert client.post(f"{base}/parties/{party.pk}/reveal/", {"reason": "核对"}).status_code == 404
+        assert client.post(f"{base}/parties/{party.pk}/edit/", {"name": "王五"}).status_code == 404
+    case.refresh_from_db()
+    assert case.status == "concluded" and PersonalDataAccess.objects.count() == 0
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "start", "conclude"]
 
 
 def test_recording_a_session_from_the_page(client, med):
@@ -111,6 +158,42 @@ def test_recording_a_session_from_the_page(client, med):
     assert DisputeSession.objects.get().summary == "达成初步意见"
     bad = client.post(f"/mediation/cases/{case.code}/sessions/", {"place": "调解室"})
     assert bad.status_code == 400 and DisputeSession.objects.count() == 1
+
+
+def test_a_refused_session_answers_like_a_refused_step(client, med):
+    """docs/mediation.md: the case page answers a refused step as the API does. A session from a
+    mediator who is not on the case was 400 (it is 403), one on a concluded case 400 (409)."""
+    data = {
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "place": "调解室",
+        "attendees": "双方",
+        "summary": "达成初步意见",
+    }
+    case = med.accepted()
+    response = _login(client, med.mediator_x2).post(f"/mediation/cases/{case.code}/sessions/", data)
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    concluded = med.in_mediation()
+    concluded.transition(
+        action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["litigation"]
+    )
+    response = _login(client, med.cast.mediator).post(f"/mediation/cases/{concluded.code}/sessions/", data)
+    assert response.status_code == 409 and "Cannot record a session" in response.content.decode()
+    assert not DisputeSession.objects.exists()
+    case.refresh_from_db()
+    assert case.status == "accepted"
+
+
+def test_the_action_form_does_not_record_a_session_without_one(client, med):
+    """The API sends sessions to their own endpoint; the page's action URL let action=record_session
+    through, so the case moved into mediation with a session on its timeline and none recorded."""
+    case = med.accepted()
+    response = _login(client, med.cast.mediator).post(
+        f"/mediation/cases/{case.code}/act/", {"action": "record_session"}
+    )
+    assert response.status_code == 400 and 'id="action-error"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "accepted" and not case.sessions.exists()
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept"]
 
 
 def test_concluding_from_the_page_with_a_written_agreement(client, med):
@@ -189,6 +272,8 @@ def test_the_agreement_prints_in_chinese_with_full_details_for_the_mediator_only
     html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
     assert "人民调解协议书" in html and "李四赔偿申请人维修费2000元" in html and "张三丰" in html
     assert "agreement.css" in html and "三十日内共同向人民法院申请司法确认" in html
+    # Chinese punctuation follows the name directly (a line break in the template printed a space).
+    assert "</strong>张三丰，身份证号码：11010519491231002X，联系电话：13812345678，住址：" in html
     assert PersonalDataAccess.objects.filter(user=med.cast.mediator).count() == 2  # both parties, logged
     html = (
         _login(client, med.cast.district_officer)
@@ -201,6 +286,22 @@ def test_the_agreement_prints_in_chinese_with_full_details_for_the_mediator_only
         _login(client, med.cast.mediator).get(f"/mediation/cases/{open_case.code}/agreement/").status_code
         == 404
     )
+
+
+def test_an_oral_agreement_prints_as_a_record_effective_the_day_it_was_reached(client, med):
+    """An oral agreement printed as 人民调解协议书 "effective when all parties have signed and the
+    committee has sealed it", which is the rule for written ones (人民调解法 art. 29); an oral one is
+    effective the day it is reached and recorded by the mediator (art. 30, DOMAIN.md)."""
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert "人民调解口头协议登记" in html and "自各方当事人达成协议之日起生效" in html
+    assert "人民调解委员会印章之日起生效" not in html and "人民调解协议书" not in html.split("<body")[1]
+    written = _concluded(med)
+    html = client.get(f"/mediation/cases/{written.code}/agreement/").content.decode()
+    assert "人民调解协议书" in html and "人民调解委员会印章之日起生效" in html and "口头协议" not in html
 
 
 def test_register_page_creates_a_case_and_shows_field_errors(client, med):
@@ -221,6 +322,62 @@ def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     assert case.organisation == med.org_x and case.parties.count() == 2
 
 
+def test_a_handler_refers_from_the_page_to_the_centre_above_their_area(client, med):
+    """docs/mediation.md: a handler refers to an organisation in their area or one whose area
+    contains the place. The page offered only organisations inside the handler's area (a community
+    handler could not send a case to the street centre, which the API accepts) and its empty choice
+    read "my organisation", which a handler does not have."""
+    committee = make_org(
+        "春晖社区人民调解委员会", MediationOrganisation.Kind.COMMITTEE, med.cast.community_a1a, []
+    )
+    _login(client, med.cast.community_handler)
+    html = client.get("/mediation/cases/new/").content.decode()
+    offered = html.split('name="organisation"')[1].split("</select>")[0]
+    assert f'value="{committee.pk}"' in offered and f'value="{med.org_x.pk}"' in offered
+    assert f'value="{med.org_y.pk}"' not in offered and f'value="{med.org_b.pk}"' not in offered
+    assert "my organisation" not in offered and "Choose the organisation" in offered
+    data = {
+        "category": "neighbours", "origin": "police", "area": med.cast.grid_a.code, "description": "噪音",
+        "organisation": str(med.org_x.pk),
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 302
+    assert DisputeCase.objects.get().organisation == med.org_x
+    assert (
+        "my organisation" in _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
+    )
+
+
+def test_a_third_party_without_a_name_is_an_error_not_dropped(client, med):
+    """The third party row was left out whenever its name was blank, so a phone and ID number typed
+    there vanished and the case was saved with two parties."""
+    _login(client, med.cast.mediator)
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other", "party2_phone": "13812345678",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    html = response.content.decode()
+    assert "the party&#x27;s name" in html or "the party's name" in html
+    assert 'value="13812345678"' in html  # kept for correcting
+    data["party2_name"] = "孙七"
+    assert client.post("/mediation/cases/new/", data).status_code == 302
+    assert DisputeCase.objects.get().parties.count() == 3
+
+
+def test_the_register_page_puts_each_risk_checkbox_beside_its_label(client, med):
+    """The checkboxes took the full width of a text input: on a desk screen each box sat alone in the
+    middle of the form, half a screen from its label."""
+    html = _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
+    for name in ("risk_violence", "risk_group"):
+        label = html.split(f'<label class="med-check" for="id_{name}">')[1].split("</label>")[0]
+        assert f'name="{name}"' in label and 'type="checkbox"' in label
+
+
 def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
     """The first field in error may be screens below the top of the re-rendered form on a phone."""
     _login(client, med.cast.mediator)
@@ -228,6 +385,32 @@ def test_a_refused_registration_says_so_at_the_top_of_the_form(client, med):
     html = client.post("/mediation/cases/new/", {"description": "噪音"}).content.decode()
     assert html.index('class="error form-error-summary" role="alert"') < html.index('name="category"')
     assert 'aria-invalid="true"' in html  # what static/js/app.js moves the focus to
+
+
+def test_a_handler_finds_the_register_page_from_the_case_list(client, med):
+    """A handler's mediation menu lands on the case list (no mediator desk), which had no way to the
+    register page: referring a case meant typing its URL."""
+    html = _login(client, med.cast.community_handler).get("/mediation/", follow=True).content.decode()
+    assert 'id="register-case"' in html and 'href="/mediation/cases/new/"' in html
+    html = _login(client, med.cast.analyst).get("/mediation/cases/").content.decode()
+    assert 'id="register-case"' not in html  # analysts only read
+
+
+def test_a_bad_list_filter_is_400_named_by_its_label(client, med):
+    """An unknown area code showed a Python repr ({'area': [ErrorDetail(...)]}) and a bad date the
+    parameter name (received_from), both with 200."""
+    med.accepted()
+    _login(client, med.cast.mediator)
+    response = client.get("/mediation/cases/?area=999")
+    html = response.content.decode()
+    assert response.status_code == 400 and "ErrorDetail" not in html
+    assert 'id="filter-error"' in html and "Unknown area code 999" in html and "area code" in html
+    assert "data-case=" not in html
+    response = client.get("/mediation/cases/?received_from=abc")
+    html = response.content.decode()
+    assert response.status_code == 400 and "received on or after: Enter a valid date." in html
+    assert "received_from:" not in html
+    assert client.get("/mediation/cases/?received_from=2026-01-01").status_code == 200
 
 
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):
@@ -255,6 +438,19 @@ def test_the_head_sees_all_cases_reassigns_and_sees_workload(client, med):
     assert (
         _login(client, med.cast.mediator).get(f"/mediation/organisations/{med.org_x.pk}/").status_code == 404
     )
+
+
+def test_the_head_pages_through_a_filtered_case_list_keeping_the_filter(client, med):
+    """The organisation page's Next/Previous links were "?page=2": the status filter was lost and
+    page 2 showed the default (open cases) instead of the rest of the filtered list."""
+    for _ in range(51):
+        med.register()
+    _login(client, med.head_x)
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/?status=registered").content.decode()
+    assert 'href="?status=registered&page=2"' in html
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/?status=registered&page=2").content.decode()
+    assert html.count('class="med-inline-form"') == 0 and "1 / 2" not in html and "2 / 2" in html
+    assert 'href="?status=registered&page=1"' in html
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mediation.models import DisputeCase, DisputeCategory, DisputeParty
 
@@ -146,7 +147,9 @@ class SessionForm(forms.Form):
     )
     place = forms.CharField(label=_("Place"), max_length=200)
     attendees = forms.CharField(label=_("Attendees"), max_length=400)
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label=pgettext_lazy("mediation session", "Summary"), widget=forms.Textarea(attrs={"rows": 4})
+    )
     next_step = forms.CharField(label=_("Next step"), max_length=400, required=False)
 
 

@@ -110,6 +110,9 @@ def test_the_admin_says_change_as_django_does_in_chinese(client, cast, settings)
     client.force_login(cast.admin)
     html = client.get("/admin/").content.decode()
     assert "修改" in html and "较上期变化" not in html
+    # Likewise "group" (群体性, a group dispute or petition) titled the admin's "Add group" page.
+    response = client.get("/admin/auth/group/add/")
+    assert response.status_code == 200 and "群体性" not in response.content.decode()
 
 
 def test_error_pages_speak_the_users_language_and_lead_home(client, cast, settings):

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api import DateTimeField
 from governance.models import Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
@@ -124,7 +125,7 @@ class IncidentListApi(generics.ListAPIView):
         lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
         lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
         grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
-        occurred_at = serializers.DateTimeField(required=False)
+        occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)
         kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
         resolution = serializers.CharField(required=False, allow_blank=True)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
+from governance.api import DateTimeField
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -122,7 +123,7 @@ class DisputeListApi(generics.ListAPIView):
             "converted from the incident)"
         )
         description = serializers.CharField()
-        received_at = serializers.DateTimeField(required=False)
+        received_at = DateTimeField(required=False)
         parties = PartyInputSerializer(many=True)
         organisation = serializers.IntegerField(required=False, allow_null=True)
         referral_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
@@ -233,7 +234,7 @@ class DisputeSessionListApi(generics.ListCreateAPIView):
     serializer_class = SessionSerializer
 
     class InputSerializer(serializers.Serializer):
-        held_at = serializers.DateTimeField()
+        held_at = DateTimeField()
         place = serializers.CharField(max_length=200)
         attendees = serializers.CharField(max_length=400)
         summary = serializers.CharField()

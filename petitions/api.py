@@ -14,21 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
+from governance.api import DateTimeField
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.models import WORKFLOW, Category, Petition, allowed_actions, may_reveal, sees_masked_only
-
-
-class ReceivedAtField(serializers.DateTimeField):
-    """DRF's DateTimeField, but a naive time near year 1 is its "out of range" 400, not a 500: DRF
-    checks a naive input by converting it to UTC, which overflows (0001-01-01T00:00 at +08:00)."""
-
-    def enforce_timezone(self, value):
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
 
 
 class MaskedPetitionerSerializer(serializers.Serializer):
@@ -156,7 +146,7 @@ class PetitionListApi(generics.ListAPIView):
 
     class InputSerializer(serializers.Serializer):
         channel = serializers.ChoiceField(choices=Petition.Channel.choices)
-        received_at = ReceivedAtField(required=False)
+        received_at = DateTimeField(required=False)
         type = serializers.ChoiceField(
             choices=Petition.HandlingType.choices, required=False, default=Petition.HandlingType.CLAIM
         )

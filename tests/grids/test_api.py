@@ -130,6 +130,9 @@ def _assert_nothing_saved():
           "occurred_at": "2099-01-01T00:00:00Z"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "occurred_at": "0001-01-01T00:00:00Z"}, {"occurred_at"}),
+        # Naive, so read as local time: DRF's check converted it to UTC and overflowed (a 500).
+        ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+          "occurred_at": "0001-01-01T00:00"}, {"occurred_at"}),
         ({"category": "sanitation", "description": "x", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
           "kind": "on_the_spot"}, {"resolution"}),
         # What an item resolved on the spot lacks is said along with the other errors, not after them.

@@ -232,7 +232,9 @@ _OVERDUE_SOURCES = [
 
 def overdue_counts(user: User) -> list[dict]:
     """What is overdue across incidents, disputes and petitions, through each app's public selector
-    (scoped list + its ``overdue()`` queryset method); an app not installed is left out."""
+    (scoped list + its ``overdue()`` queryset method); an app not installed is left out, and so is
+    a source of which the user sees no row at all (an analyst's disputes and petitions): its "0"
+    would read as nothing overdue when it is only nothing shown."""
     from django.utils.translation import gettext_lazy
 
     labels = {
@@ -249,7 +251,9 @@ def overdue_counts(user: User) -> list[dict]:
         qs: QuerySet = selector(user)
         if not hasattr(qs, "overdue"):
             continue
-        out.append({"key": key, "label": labels[key], "count": qs.overdue().count(), "url_name": url_name})
+        count = qs.overdue().count()
+        if count or qs.exists():
+            out.append({"key": key, "label": labels[key], "count": count, "url_name": url_name})
     return out
 
 

@@ -11,5 +11,5 @@ class MediationConfig(AppConfig):
         from mediation.homes import home_section
 
         register_nav("mediation-home", _("Mediation"), roles={"mediator"})
-        register_nav("mediation-cases", _("Disputes"), roles={"handler", "analyst"})
+        register_nav("mediation-cases", _("Disputes"), roles={"handler"})
         register_home_section(home_section)

@@ -45,8 +45,10 @@ from governance.workflow import (
 if TYPE_CHECKING:
     from governance.models import User
 
-# Staff who may read cases in their area (statistics and progress) but never parties' personal data.
-READER_ROLES = frozenset({Role.HANDLER, Role.ANALYST, Role.ADMIN})
+# Staff who may read cases in their area (progress, referrals) but never parties' personal data.
+# Analysts are not among them: their job is the statistics, which reach them through the indicators,
+# and a case's free-text description and its parties (even masked) say who quarrelled with whom.
+READER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application within 30 days of effect
 CONFIRMATION_WARN_DAYS = 7
 
@@ -159,7 +161,8 @@ def head_organisation_ids(user: User) -> set[int]:
 class DisputeCaseQuerySet(ScopedQuerySet):
     def visible_to(self, user: Any) -> DisputeCaseQuerySet:
         """Mediators see their organisations' cases (and cases assigned to them); district staff
-        (handlers, analysts, admins) read the cases in their area subtree. Nobody else sees any.
+        (handlers, admins) read the cases in their area subtree. Nobody else sees any (analysts
+        included: statistics reach them through the indicators, as for petitions).
 
         Mediators are deliberately *not* scoped by area: a street centre's mediator must not read
         the community committee's files just because the community lies in the street."""

@@ -41,7 +41,7 @@ def dispute_list(user: User) -> QuerySet[DisputeCase]:
 
 def dispute_get_for_user(user: User, code: str, *, write: bool = False) -> DisputeCase:
     """The case ``code`` if the user may see it (404 otherwise, same message for missing);
-    ``write=True`` also refuses read-only staff (handlers, analysts) with 403."""
+    ``write=True`` also refuses read-only staff (handlers) with 403."""
     case = get_visible_or_404(dispute_list(user), code=code)
     if write and not (user.is_superuser or user.has_role(*ACTING_ROLES) or member_organisation_ids(user)):
         raise PermissionDenied(_("Your role may only read dispute cases."))

@@ -34,7 +34,7 @@ from mediation.models import (
 )
 
 # Who may register a case: mediators (intake at their organisation) and handlers (referrals, e.g. a
-# grid incident of a dispute category); analysts only read.
+# grid incident of a dispute category).
 REGISTER_ROLES = {Role.MEDIATOR, Role.HANDLER, Role.ADMIN}
 MAX_PARTIES = 20
 

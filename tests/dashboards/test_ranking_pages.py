@@ -295,10 +295,13 @@ def test_the_home_page_shows_overdue_counts_for_staff(client, data):
     assert "Overdue across the services" in html
 
 
-def test_each_overdue_count_links_to_its_overdue_list(client, data):
+def test_each_overdue_count_links_to_its_overdue_list(client, data, report, med, pet):
     # Disputes and petitions were plain text: "Disputes: 3" in red with no way to reach the three,
     # although both lists filter overdue=true (with the same selectors the counts use).
-    client.force_login(data.district_officer)
+    report()
+    med.register()
+    pet.register()
+    client.force_login(data.admin)
     links = {
         "/grids/inbox/?overdue=true",
         "/mediation/cases/?overdue=true",
@@ -309,6 +312,18 @@ def test_each_overdue_count_links_to_its_overdue_list(client, data):
         assert all(f'href="{link}"' in html for link in links), url
     for link in links:
         assert client.get(link).status_code == 200
+
+
+def test_overdue_counts_leave_out_what_the_user_never_sees(client, data, report, med, pet):
+    # An analyst sees no dispute or petition rows: "Disputes: 0" read as nothing overdue.
+    report()
+    med.register()
+    pet.register()
+    client.force_login(data.analyst)
+    for url in ("/dashboards/", "/"):
+        html = client.get(url).content.decode()
+        assert 'href="/grids/inbox/?overdue=true"' in html, url
+        assert "/mediation/cases/?overdue=true" not in html and "/petitions/?overdue=true" not in html
 
 
 def test_the_assessment_results_export_as_csv_with_each_item(client, cast, scheme):

@@ -221,10 +221,27 @@ def test_a_mediator_of_another_organisation_gets_404(med):
     assert case.status == "accepted"
 
 
+def test_an_analyst_sees_no_dispute_case(med):
+    # Statistics reach analysts through the indicators; a case's description and parties (even
+    # masked) are not theirs to read, as petitions are not.
+    case = med.accepted()
+    party = case.parties.first()
+    client = api_client(med.cast.analyst)
+    assert client.get("/api/v1/disputes/").json()["count"] == 0
+    for response in (
+        client.get(f"/api/v1/disputes/{case.code}/"),
+        client.get(f"/api/v1/disputes/{case.code}/events/"),
+        client.post(f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}),
+        client.post(f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "统计核对"}),
+    ):
+        assert response.status_code == 404
+    assert not PersonalDataAccess.objects.exists()
+
+
 def test_district_staff_read_the_case_masked_but_cannot_act_or_reveal(med):
     case = med.accepted()
     party = case.parties.first()
-    for user in (med.cast.district_officer, med.cast.analyst, med.cast.street_handler):
+    for user in (med.cast.district_officer, med.cast.street_handler):
         client = api_client(user)
         response = client.get(f"/api/v1/disputes/{case.code}/")
         assert response.status_code == 200

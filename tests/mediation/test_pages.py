@@ -260,7 +260,7 @@ def test_the_case_page_refuses_with_the_status_the_api_gives_and_changes_nothing
 
 def test_read_only_staff_get_403_on_actions(client, med):
     case = med.in_mediation()
-    response = _login(client, med.cast.analyst).post(
+    response = _login(client, med.cast.district_officer).post(
         f"/mediation/cases/{case.code}/act/", {"action": "close"}
     )
     assert response.status_code == 403

@@ -248,14 +248,15 @@ def test_the_analyst_never_receives_personal_data_and_changes_nothing(world):
 
 
 @pytest.mark.parametrize(
-    ("url", "payload"),
+    ("url", "payload", "status"),
     [
-        ("/api/v1/incidents/{incident}/transition/", {"action": "evaluate", "evaluation": "satisfied"}),
-        ("/api/v1/disputes/{dispute}/transition/", {"action": "accept", "mediator": 1}),
-        ("/api/v1/disputes/{dispute}/parties/{party}/reveal/", {"reason": "统计核对"}),
+        ("/api/v1/incidents/{incident}/transition/", {"action": "evaluate", "evaluation": "satisfied"}, 403),
+        # Dispute cases are not the analyst's to read at all (docs/mediation.md): 404 as if missing.
+        ("/api/v1/disputes/{dispute}/transition/", {"action": "accept", "mediator": 1}, 404),
+        ("/api/v1/disputes/{dispute}/parties/{party}/reveal/", {"reason": "统计核对"}, 404),
     ],
 )
-def test_a_read_only_analyst_attempting_a_write_gets_403(world, url, payload):
+def test_a_read_only_analyst_attempting_a_write_is_refused(world, url, payload, status):
     from rest_framework.test import APIClient
 
     client = APIClient()
@@ -267,5 +268,5 @@ def test_a_read_only_analyst_attempting_a_write_gets_403(world, url, payload):
     )
     before = _row_counts()
     response = client.post(target, payload, format="json")
-    assert response.status_code == 403, response.content
+    assert response.status_code == status, response.content
     assert _row_counts() == before

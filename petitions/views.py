@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -51,7 +52,9 @@ def registry(request: HttpRequest) -> HttpResponse:
     """All petitions the user may see, soonest deadline first, with the list filters of the API."""
     params = request.GET.copy()
     params.pop("page", None)
-    qs = selectors.petition_list(request.user).order_by("due_at", "-received_at")
+    # Closed items (no deadline) last on every database: SQLite sorts NULL first, so the embedded
+    # default's first page was all closed petitions.
+    qs = selectors.petition_list(request.user).order_by(F("due_at").asc(nulls_last=True), "-received_at")
     filterset = PetitionFilter(params, queryset=qs, request=request)  # area codes resolve in scope
     filter_errors = {}
     if filterset.is_valid():
@@ -71,7 +74,8 @@ def registry(request: HttpRequest) -> HttpResponse:
             "page": page,
             "params": params,
             "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
-            "filter_errors": filter_errors,
+            # Named by the filter's translated label, never the parameter (``received_from``).
+            "filter_error": errors_text(filter_errors, filterset.form) if filter_errors else None,
             "statuses": Petition.Status.choices,
             "channels": Petition.Channel.choices,
             "types": Petition.HandlingType.choices,

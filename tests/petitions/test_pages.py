@@ -160,6 +160,21 @@ def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_
     assert client.get("/petitions/?channel=pigeon").status_code == 400
 
 
+def test_a_bad_registry_filter_is_named_by_its_label_and_closed_items_come_last(client, pet):
+    # The error list printed the parameter ("received_from: ..."), English in a Chinese page.
+    client.force_login(pet.cast.petition_officer)
+    resp = client.get("/petitions/?received_from=2026-13-01", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = resp.content.decode()
+    assert resp.status_code == 400 and 'id="filter-error"' in html and "received_from:" not in html
+    assert "接收日期起" in html
+    # Soonest deadline first, and items without one (closed) after every running one.
+    running = pet.register()
+    closed = pet.register()
+    Petition.objects.filter(pk=closed.pk).update(due_at=None, status="closed")
+    html = client.get("/petitions/").content.decode()
+    assert html.index(running.code) < html.index(closed.code)
+
+
 def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_one(client, pet):
     pet.register()
     client.force_login(pet.cast.petition_officer)

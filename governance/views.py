@@ -4,12 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from governance.forms import errors_text
 from governance.homes import home_sections
 
 
@@ -39,6 +42,20 @@ def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: s
         return redirect(detail, code=record.code)
     messages.info(request, _("You no longer have access to %(code)s.") % {"code": record.code})
     return redirect(listing)
+
+
+def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
+    """A list page's rows through its API filterset, and on a bad filter no rows and one message
+    naming the filter by its translated label, never the parameter (``received_from``). An unknown
+    or out-of-scope area code (``AreaSubtreeFilter``) is refused like any other bad value."""
+    if filterset.is_valid():
+        try:
+            return filterset.qs, None
+        except DRFValidationError as exc:
+            errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
+    else:
+        errors = filterset.errors
+    return filterset.queryset.none(), errors_text(errors, filterset.form)
 
 
 @never_cache

@@ -15,13 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
-from governance.views import redirect_after_step
+from governance.views import filtered_rows, redirect_after_step
 from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -93,15 +92,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
-    filter_errors = {}
-    if filterset.is_valid():
-        try:
-            qs = filterset.qs
-        except DRFValidationError as exc:  # AreaSubtreeFilter: an unknown (or out-of-scope) area code
-            filter_errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
-            qs = base.none()
-    else:
-        filter_errors, qs = filterset.errors, base.none()
+    qs, filter_error = filtered_rows(filterset)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
@@ -112,8 +103,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "cases": list(page.object_list),
             "filterset": filterset,
-            # Named by the filter's translated label, never the parameter (``received_from``).
-            "filter_error": errors_text(filter_errors, filterset.form) if filter_errors else None,
+            "filter_error": filter_error,
             "query": query.urlencode(),
             "params": params,
             "statuses": DisputeCase.Status.choices,
@@ -123,7 +113,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             # Handlers land here (they have no mediator desk): their way to refer a case.
             "can_register": services.may_register(request.user),
         },
-        status=400 if filter_errors else 200,
+        status=400 if filter_error else 200,
     )
 
 

@@ -17,14 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
-from governance.views import redirect_after_step
+from governance.views import filtered_rows, redirect_after_step
 from governance.workflow import WorkflowError
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -56,16 +55,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     # default's first page was all closed petitions.
     qs = selectors.petition_list(request.user).order_by(F("due_at").asc(nulls_last=True), "-received_at")
     filterset = PetitionFilter(params, queryset=qs, request=request)  # area codes resolve in scope
-    filter_errors = {}
-    if filterset.is_valid():
-        try:
-            qs = filterset.qs
-        except DRFValidationError as exc:  # AreaSubtreeFilter: an unknown (or out-of-scope) area code
-            filter_errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
-            qs = qs.none()
-    else:
-        filter_errors = filterset.errors
-        qs = qs.none()
+    qs, filter_error = filtered_rows(filterset)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -74,8 +64,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "page": page,
             "params": params,
             "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
-            # Named by the filter's translated label, never the parameter (``received_from``).
-            "filter_error": errors_text(filter_errors, filterset.form) if filter_errors else None,
+            "filter_error": filter_error,
             "statuses": Petition.Status.choices,
             "channels": Petition.Channel.choices,
             "types": Petition.HandlingType.choices,
@@ -83,7 +72,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "can_register": _is_officer(request.user),
             "masked_for": user_department_ids(request.user),
         },
-        status=400 if filter_errors else 200,
+        status=400 if filter_error else 200,
     )
 
 

@@ -14,20 +14,37 @@ from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
+PARTIES = [{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}]
 
-def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(desktop_page, live_cast):
+
+def _case(
+    c, *, head=False, accept=True, parties=PARTIES, **fields
+) -> tuple[MediationOrganisation, DisputeCase]:
+    """A neighbours' case registered by ``c.mediator`` at a street centre of which the mediator is a
+    member (its head if ``head``), accepted by them unless ``accept`` is false."""
     importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
-    c = live_cast
     org = MediationOrganisation.objects.create(
         name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
     )
-    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
+    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=head)
+    fields.setdefault("description", "楼上漏水导致楼下天花板受损。")
     case = services.dispute_register(
         actor=c.mediator,
         category="neighbours",
         area=c.grid_a,
         origin="application",
-        description="楼上漏水导致楼下天花板受损。",
+        parties=parties,
+        **fields,
+    )
+    if accept:
+        case.transition(action="accept", actor=c.mediator)
+    return org, case
+
+
+def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(desktop_page, live_cast):
+    c = live_cast
+    _org, case = _case(
+        c,
         parties=[
             {
                 "role": "applicant",
@@ -38,7 +55,6 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
             {"role": "respondent", "name": "李四", "phone": "13987654321"},
         ],
     )
-    case.transition(action="accept", actor=c.mediator)
     page = desktop_page
 
     login(page, "mediator")
@@ -99,17 +115,9 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
 def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, live_cast):
     """Chinese breaks after any character: without a floor on column widths the phone table squeezed
     every column but the number to one character a line. It must scroll sideways instead."""
-    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
-    c = live_cast
-    org = MediationOrganisation.objects.create(
-        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
-    )
-    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
-    services.dispute_register(
-        actor=c.mediator,
-        category="neighbours",
-        area=c.grid_a,
-        origin="application",
+    _case(
+        live_cast,
+        accept=False,
         description="邻居堆放杂物占用公共楼道引发矛盾。",
         risk_violence=True,
         parties=[
@@ -135,18 +143,9 @@ def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideway
     a block of labelled fields with its buttons underneath, inside the card at any width."""
     from tests.browser.conftest import _new_page
 
-    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
     c = live_cast
-    org = MediationOrganisation.objects.create(
-        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
-    )
-    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
-    case = services.dispute_register(
-        actor=c.mediator,
-        category="neighbours",
-        area=c.grid_a,
-        origin="application",
-        description="楼上漏水导致楼下天花板受损。",
+    _org, case = _case(
+        c,
         parties=[
             {
                 "role": "applicant",
@@ -158,7 +157,6 @@ def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideway
             {"role": "respondent", "name": "李四", "phone": "13987654321"},
         ],
     )
-    case.transition(action="accept", actor=c.mediator)
     context, page = _new_page(browser, live_server, viewport)
     try:
         login(page, "mediator")
@@ -196,23 +194,10 @@ def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, 
     from governance.models import Role
     from tests.base import make_user
 
-    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
     c = live_cast
+    org, case = _case(c, head=True, description="邻居堆放杂物占用公共楼道引发矛盾。")
     colleague = make_user("colleague", Role.MEDIATOR, c.street_a1)
-    org = MediationOrganisation.objects.create(
-        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
-    )
-    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=True)
     OrganisationMember.objects.create(organisation=org, user=colleague, is_head=False)
-    case = services.dispute_register(
-        actor=c.mediator,
-        category="neighbours",
-        area=c.grid_a,
-        origin="application",
-        description="邻居堆放杂物占用公共楼道引发矛盾。",
-        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
-    )
-    case.transition(action="accept", actor=c.mediator)
     page = phone_page
     login(page, "mediator")
     page.goto(f"/mediation/organisations/{org.pk}/")
@@ -238,22 +223,8 @@ def test_a_long_unbroken_note_does_not_push_the_case_page_sideways_on_a_phone(ph
 
     from django.utils import timezone
 
-    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
     c = live_cast
-    org = MediationOrganisation.objects.create(
-        name="甲一街道人民调解委员会", kind=MediationOrganisation.Kind.STREET_CENTRE, area=c.street_a1
-    )
-    OrganisationMember.objects.create(organisation=org, user=c.mediator, is_head=False)
-    case = services.dispute_register(
-        actor=c.mediator,
-        category="neighbours",
-        area=c.grid_a,
-        origin="application",
-        description="楼上漏水导致楼下天花板受损。",
-        received_at=timezone.now() - dt.timedelta(days=2),
-        parties=[{"role": "applicant", "name": "张三丰"}, {"role": "respondent", "name": "李四"}],
-    )
-    case.transition(action="accept", actor=c.mediator)
+    _org, case = _case(c, received_at=timezone.now() - dt.timedelta(days=2))
     account = "6222021234567890123456789012345678901234567890"
     services.dispute_record_session(
         case=case,

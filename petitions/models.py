@@ -327,11 +327,15 @@ class Petition(models.Model):
 
     @property
     def review_stage(self) -> str:
-        """Which review a request now would start: 'review', 're_review' or ''."""
+        """Which review a request now would start: 'review', 're_review' or ''. A petition the office
+        closed after its reply (or after the review decision) still takes the request: closing the
+        matter does not end the petitioner's 30 days; only the re-review closes it for good."""
         if self.status == self.Status.REPLIED:
             return "review"
         if self.status == self.Status.REVIEWED:
             return "re_review"
+        if self.status == self.Status.CLOSED and not self.closed_for_good:
+            return "re_review" if self.reviewed_at else "review"
         return ""
 
     # --- the state machine ---------------------------------------------------------------------
@@ -360,8 +364,9 @@ class Petition(models.Model):
         before_department = self.department_id
         changed: set[str] = set()
         data: dict[str, Any] = {}
+        stage = self.review_stage
         getattr(self, f"_do_{action}")(now=now, actor=actor, note=note, changed=changed, data=data, **fields)
-        target = REVIEW_TARGETS[before] if action == "request_review" else (transition.target or self.status)
+        target = REVIEW_TARGETS[stage] if action == "request_review" else (transition.target or self.status)
         if target != self.status:
             self.status = target
             changed.add("status")
@@ -538,7 +543,15 @@ class Petition(models.Model):
         data.update(evaluation=evaluation)
 
     def _do_request_review(self, *, now, actor, note, changed, data, **_):
-        if self.status == self.Status.REPLIED:
+        stage = self.review_stage
+        if not stage:
+            raise TransitionNotAllowed(
+                gettext(
+                    "Cannot request a review: the petition was closed for good after its re-review; "
+                    "the same facts and reasons are not accepted again."
+                )
+            )
+        if stage == "review":
             if now > self.review_request_until:
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a review have passed."))
             self._set(changed, review_requested_at=now, review_due_at=deadlines.review_due(now))
@@ -548,6 +561,8 @@ class Petition(models.Model):
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
             self._set(changed, re_review_requested_at=now, re_review_due_at=deadlines.review_due(now))
             data.update(stage="re_review")
+        if self.status == self.Status.CLOSED:
+            self._set(changed, closed_at=None)  # the request reopens the matter
 
     def _decision(self, decision: str, note: str) -> None:
         if decision not in self.Decision.values:
@@ -668,7 +683,7 @@ WORKFLOW = Workflow(
         Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
         Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
-        Transition("request_review", ["replied", "reviewed"], None, [OFFICE]),
+        Transition("request_review", ["replied", "reviewed", "closed"], None, [OFFICE]),
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
         Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
@@ -677,9 +692,10 @@ WORKFLOW = Workflow(
     labels=ACTION_LABELS,
 )
 
-# request_review moves replied -> under_review and reviewed -> under_re_review: the table keeps
-# target None and the handler's stage decides; ``_apply`` reads the target from here.
-REVIEW_TARGETS = {"replied": "under_review", "reviewed": "under_re_review"}
+# request_review moves replied -> under_review and reviewed -> under_re_review (and a petition
+# closed after either, by ``review_stage``): the table keeps target None and the stage decides;
+# ``_apply`` reads the target from here.
+REVIEW_TARGETS = {"review": "under_review", "re_review": "under_re_review"}
 
 
 def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
@@ -711,12 +727,9 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue
         if t.action == "request_review":
-            until = (
-                petition.review_request_until
-                if petition.status == Petition.Status.REPLIED
-                else petition.re_review_request_until
-            )
-            if until and now > until:
+            stage = petition.review_stage
+            until = petition.review_request_until if stage == "review" else petition.re_review_request_until
+            if not stage or (until and now > until):
                 continue
         if may_perform(user, petition, t):
             out.append(t.action)

@@ -163,7 +163,7 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
             (
                 a,
                 _("request a re-review")
-                if a == "request_review" and petition.status == "reviewed"
+                if a == "request_review" and petition.review_stage == "re_review"
                 else ACTION_LABELS[a],
             )
             for a in allowed

@@ -155,6 +155,47 @@ def test_review_then_re_review_then_closed_for_good(pet):
     ]  # fmt: skip
 
 
+def test_closing_after_the_reply_does_not_take_away_the_petitioners_review(pet):
+    # DOMAIN.md: the petitioner may ask for a review within 30 days of the reply, and for a
+    # re-review within 30 days of the review decision. The office closing the matter as soon as
+    # it is answered (as it usually does) must not end that right: the request reopens it.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="close", actor=officer)
+    assert petition.status == "closed" and petition.closed_at is not None
+    assert "request_review" in allowed_actions(officer, petition)
+    petition.transition(action="request_review", actor=officer, note="申请复查")
+    assert petition.status == "under_review" and petition.closed_at is None
+    assert petition.due_at == petition.review_due_at
+    assert petition.review_due_at == petition.review_requested_at + dt.timedelta(days=30)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="close", actor=officer)
+    petition.transition(action="request_review", actor=officer, note="申请复核")
+    assert petition.status == "under_re_review" and petition.closed_at is None
+    assert petition.events.order_by("-at", "-id").first().action_label == "request a re-review"
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+    assert petition.status == "closed" and petition.closed_for_good
+    # Closed for good: nothing reopens it, whatever the dates.
+    assert "request_review" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=officer)
+
+
+def test_a_closed_petition_takes_no_review_once_the_thirty_days_have_passed(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="close", actor=officer)
+    Petition.objects.filter(pk=petition.pk).update(
+        review_request_until=timezone.now() - dt.timedelta(hours=1)
+    )
+    petition.refresh_from_db()
+    assert "request_review" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=officer)
+    petition.refresh_from_db()
+    assert petition.status == "closed" and petition.closed_at is not None
+
+
 def _closed_for_good(pet, **kw):
     officer = pet.cast.petition_officer
     petition = pet.replied(**kw)
@@ -282,7 +323,9 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
         if status in transition.sources:
             petition.transition(action=action, actor=pet.cast.admin, **fields)
             if action == "request_review":
-                expected = {"replied": "under_review", "reviewed": "under_re_review"}[status]
+                expected = {
+                    "replied": "under_review", "reviewed": "under_re_review", "closed": "under_review",
+                }[status]  # fmt: skip
             else:
                 expected = expected_targets.get(action, status)
             assert petition.status == expected, (action, status)

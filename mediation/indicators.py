@@ -13,7 +13,8 @@ read by the same month column share one source (one scan): ``concluded_cases`` a
                                     whose agreement a court has confirmed.
 * ``dispute_escalations_prevented`` cases where escalation to a criminal case was prevented, by month
                                     recorded (count); ``dispute_escalation_persons`` the persons.
-* ``dispute_group_defused``         group disputes defused (cases), by month recorded.
+* ``dispute_group_defused``         group disputes defused (cases), by month recorded;
+                                    ``dispute_group_defused_persons`` the persons.
 * ``dispute_on_time_rate``          cases concluded within their time limit / cases concluded.
 """
 
@@ -67,16 +68,17 @@ def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
 
 
 def prevention_records(start: dt.date, end: dt.date) -> QuerySet:
-    """Escalations prevented (cases and persons) and group disputes defused, by month recorded."""
+    """Escalations prevented and group disputes defused (cases and persons), by month recorded."""
     lo, hi = local_bounds(start, end)
     qs = DisputeCase.objects.filter(prevention_recorded_at__gte=lo, prevention_recorded_at__lt=hi)
-    prevented = Q(escalation_prevented=True)
+    prevented, defused = Q(escalation_prevented=True), Q(group_defused=True)
     return per_area_month(
         qs,
         "prevention_recorded_at",
         prevented=count_or_null(prevented),
         prevented_persons=Sum("escalation_persons", filter=prevented),
-        defused=count_or_null(Q(group_defused=True)),
+        defused=count_or_null(defused),
+        defused_persons=Sum("group_persons", filter=defused),
     )
 
 
@@ -165,6 +167,16 @@ for _spec in [
         numerator="defused",
         denominator="defused",
         description=_("Group disputes defused by mediation in the period (cases)."),
+    ),
+    IndicatorSpec(
+        code="dispute_group_defused_persons",
+        name=_("Group disputes defused (persons)"),
+        unit=COUNT,
+        direction=HIGHER_BETTER,
+        source=prevention_records,
+        numerator="defused_persons",
+        denominator="defused",
+        description=_("Persons involved in the group disputes defused by mediation in the period."),
     ),
     IndicatorSpec(
         code="dispute_on_time_rate",

@@ -75,6 +75,27 @@ def test_confirmation_on_time_and_prevention_indicators(med):
     assert a not in _rows("dispute_escalations_prevented")
 
 
+def test_group_disputes_defused_are_counted_in_cases_and_in_persons(med):
+    # DOMAIN.md: statistics count group disputes defused "(cases and persons)", as they do the
+    # criminal escalations prevented.
+    for persons in (12, 7):
+        case = med.in_mediation(area=med.cast.grid_b)
+        case.transition(
+            action="record_prevention", actor=case.mediator, group_defused=True, group_persons=persons
+        )
+    only_escalation = med.in_mediation(area=med.cast.grid_b)
+    only_escalation.transition(
+        action="record_prevention",
+        actor=only_escalation.mediator,
+        escalation_prevented=True,
+        escalation_persons=2,
+    )
+    b = (med.cast.grid_b.pk, timezone.localdate().replace(day=1))
+    assert _rows("dispute_group_defused")[b] == (2, 2)
+    assert _rows("dispute_group_defused_persons")[b] == (19, 2)
+    assert get("dispute_group_defused_persons").source is get("dispute_group_defused").source
+
+
 def test_sources_run_in_one_query(med, django_assert_num_queries):
     _conclude(med, "success_written")
     with django_assert_num_queries(1):

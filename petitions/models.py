@@ -645,7 +645,11 @@ class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadl
 
     @staticmethod
     def review_request_until(decided_at: dt.datetime) -> dt.datetime:
-        return add_calendar_days(decided_at, REVIEW_REQUEST_DAYS)
+        """The end of the 30th local day after the reply (or review decision): the petitioner's
+        window is counted in days and ends at 24:00 of its last day (Civil Code art. 203), the date
+        the petition page shows, not at the hour the reply happened to be recorded."""
+        last = timezone.localtime(decided_at).date() + dt.timedelta(days=REVIEW_REQUEST_DAYS)
+        return timezone.make_aware(dt.datetime.combine(last, dt.time.max))
 
     @staticmethod
     def review_due(requested_at: dt.datetime) -> dt.datetime:

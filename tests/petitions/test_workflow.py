@@ -31,8 +31,45 @@ def test_route_acknowledge_and_reply_limits_are_calendar_days():
     assert deadlines.route_due(received) == at(2026, 10, 13)  # 15 days across the National Day week
     assert deadlines.acknowledge_due(received) == at(2026, 10, 13)
     assert deadlines.reply_due(received) == at(2026, 11, 27)
-    assert deadlines.review_request_until(received) == at(2026, 10, 28)
+    assert deadlines.review_request_until(received).date() == dt.date(2026, 10, 28)
     assert deadlines.review_due(received) == at(2026, 10, 28)
+
+
+def test_a_review_may_be_asked_all_through_the_thirtieth_day_the_page_shows():
+    # The page says "Review may be requested until 2026-12-08" (the date only), and a period counted
+    # in days ends at 24:00 of its last day (Civil Code art. 203): a request that afternoon is in time,
+    # whatever the hour of the reply. The local date counts, not the UTC one.
+    def end_of(y, m, d):
+        return dt.datetime(y, m, d, 23, 59, 59, 999999, tzinfo=TZ)
+
+    assert deadlines.review_request_until(at(2026, 11, 8, 16)) == end_of(2026, 12, 8)
+    assert deadlines.review_request_until(at(2026, 11, 8, 23)) == end_of(2026, 12, 8)
+    assert deadlines.review_request_until(at(2026, 12, 20, 9)) == end_of(2027, 1, 19)
+    # 2026-11-08 00:30 in Shanghai is still 11-07 in UTC.
+    utc = at(2026, 11, 8, 0).astimezone(dt.UTC) + dt.timedelta(minutes=30)
+    assert deadlines.review_request_until(utc) == end_of(2026, 12, 8)
+
+
+def test_a_request_late_on_the_last_day_of_the_window_is_in_time(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.accepted()
+    petition.transition(
+        action="reply",
+        actor=pet.cast.department_user,
+        opinion="support",
+        text="已整改",
+        now=at(2026, 11, 8, 9),
+    )
+    petition.transition(action="request_review", actor=officer, now=at(2026, 12, 8, 17))
+    assert petition.status == "under_review"
+    assert petition.review_due_at == at(2026, 12, 8, 17) + dt.timedelta(days=30)
+    petition.transition(
+        action="decide_review", actor=officer, decision="upheld", note="维持", now=at(2026, 12, 20, 9)
+    )
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=officer, now=at(2027, 1, 20, 0))
+    petition.transition(action="request_review", actor=officer, now=at(2027, 1, 19, 22))
+    assert petition.status == "under_re_review"
 
 
 def test_the_return_window_is_five_working_days_skipping_weekends():
@@ -119,7 +156,7 @@ def test_the_approver_cannot_be_the_person_asking(pet):
 
 def test_a_review_must_be_asked_within_thirty_days_of_the_reply(pet):
     petition = pet.replied()
-    assert petition.review_request_until == petition.replied_at + dt.timedelta(days=30)
+    assert petition.review_request_until == deadlines.review_request_until(petition.replied_at)
     Petition.objects.filter(pk=petition.pk).update(
         review_request_until=timezone.now() - dt.timedelta(hours=1)
     )
@@ -140,7 +177,7 @@ def test_review_then_re_review_then_closed_for_good(pet):
     assert petition.due_at == petition.review_due_at
     petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
     assert petition.status == "reviewed" and petition.due_at is None
-    assert petition.re_review_request_until == petition.reviewed_at + dt.timedelta(days=30)
+    assert petition.re_review_request_until == deadlines.review_request_until(petition.reviewed_at)
     petition.transition(action="request_review", actor=officer)
     assert petition.status == "under_re_review"
     petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")

@@ -164,6 +164,13 @@ def add_calendar_days(start: dt.datetime, days: int) -> dt.datetime:
     return start + dt.timedelta(days=days)
 
 
+def end_of_local_day(moment: dt.datetime) -> dt.datetime:
+    """The last instant of ``moment``'s local day. A period counted in days ends at 24:00 of its last
+    day (Civil Code arts. 201 and 203), not at the hour the period happened to start."""
+    day = timezone.localtime(moment).date()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
 def _work_window(day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
     begin, end = getattr(settings, "WORKING_HOURS", ("08:30", "17:30"))
     h1, m1 = map(int, begin.split(":"))

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_q
 from governance.models import Area, Department, Role, record_id
-from governance.periods import add_calendar_days, add_working_days
+from governance.periods import add_calendar_days, add_working_days, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -621,39 +621,40 @@ def _department_of(value: Any) -> Department | None:
 
 class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadlines.reply_due(at)`
     """Statutory due dates. Calendar days except the working-day return rule (governance.periods
-    uses the editable Holiday calendar, including weekend make-up working days)."""
+    uses the editable Holiday calendar, including weekend make-up working days). Each ends at 24:00
+    of its last local day (Civil Code arts. 201 and 203: the day of the event is not counted, the
+    period ends with its last day), whatever the hour the period started."""
 
     @staticmethod
     def route_due(received_at: dt.datetime) -> dt.datetime:
-        return add_calendar_days(received_at, ROUTE_DAYS)
+        return end_of_local_day(add_calendar_days(received_at, ROUTE_DAYS))
 
     @staticmethod
     def acknowledge_due(routed_at: dt.datetime) -> dt.datetime:
-        return add_calendar_days(routed_at, ACKNOWLEDGE_DAYS)
+        return end_of_local_day(add_calendar_days(routed_at, ACKNOWLEDGE_DAYS))
 
     @staticmethod
     def return_due(routed_at: dt.datetime) -> dt.datetime:
-        return add_working_days(routed_at, RETURN_WORKING_DAYS)
+        return end_of_local_day(add_working_days(routed_at, RETURN_WORKING_DAYS))
 
     @staticmethod
     def reply_due(accepted_at: dt.datetime) -> dt.datetime:
-        return add_calendar_days(accepted_at, REPLY_DAYS)
+        return end_of_local_day(add_calendar_days(accepted_at, REPLY_DAYS))
 
     @staticmethod
     def extended(reply_due_at: dt.datetime, days: int) -> dt.datetime:
-        return add_calendar_days(reply_due_at, days)
+        return end_of_local_day(add_calendar_days(reply_due_at, days))
 
     @staticmethod
     def review_request_until(decided_at: dt.datetime) -> dt.datetime:
         """The end of the 30th local day after the reply (or review decision): the petitioner's
         window is counted in days and ends at 24:00 of its last day (Civil Code art. 203), the date
         the petition page shows, not at the hour the reply happened to be recorded."""
-        last = timezone.localtime(decided_at).date() + dt.timedelta(days=REVIEW_REQUEST_DAYS)
-        return timezone.make_aware(dt.datetime.combine(last, dt.time.max))
+        return end_of_local_day(add_calendar_days(decided_at, REVIEW_REQUEST_DAYS))
 
     @staticmethod
     def review_due(requested_at: dt.datetime) -> dt.datetime:
-        return add_calendar_days(requested_at, REVIEW_DECISION_DAYS)
+        return end_of_local_day(add_calendar_days(requested_at, REVIEW_DECISION_DAYS))
 
 
 OFFICE, DEPARTMENT = "office", "department"

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess
-from petitions.models import Petition, Petitioner, PetitionEvent
+from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
 from tests.base import api_client
 from tests.petitions.conftest import ID_1, petitioners
 
@@ -47,7 +47,7 @@ def test_due_dates_cannot_be_typed_in(pet):
     )
     assert resp.status_code == 201
     petition = Petition.objects.get()
-    assert petition.route_due_at == petition.received_at + dt.timedelta(days=15)
+    assert petition.route_due_at == deadlines.route_due(petition.received_at)
 
 
 @pytest.mark.parametrize(

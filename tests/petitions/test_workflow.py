@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from governance.models import Holiday, PersonalDataAccess, SequenceCounter
+from governance.periods import end_of_local_day
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
 from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
@@ -23,25 +24,35 @@ def at(y, m, d, h=10):
     return dt.datetime(y, m, d, h, 0, tzinfo=TZ)
 
 
+def end_of(y, m, d):
+    """24:00 of a local day, where every period counted in days ends (Civil Code art. 203)."""
+    return dt.datetime(y, m, d, 23, 59, 59, 999999, tzinfo=TZ)
+
+
+def days_after(moment, days):
+    return end_of_local_day(moment + dt.timedelta(days=days))
+
+
 # --- deadline arithmetic ---------------------------------------------------------------------
 
 
 def test_route_acknowledge_and_reply_limits_are_calendar_days():
+    # Each ends at 24:00 of its last day, not at the hour it started (10:00 here).
     received = at(2026, 9, 28)
-    assert deadlines.route_due(received) == at(2026, 10, 13)  # 15 days across the National Day week
-    assert deadlines.acknowledge_due(received) == at(2026, 10, 13)
-    assert deadlines.reply_due(received) == at(2026, 11, 27)
-    assert deadlines.review_request_until(received).date() == dt.date(2026, 10, 28)
-    assert deadlines.review_due(received) == at(2026, 10, 28)
+    assert deadlines.route_due(received) == end_of(2026, 10, 13)  # 15 days across the National Day week
+    assert deadlines.acknowledge_due(received) == end_of(2026, 10, 13)
+    assert deadlines.reply_due(received) == end_of(2026, 11, 27)
+    assert deadlines.review_request_until(received) == end_of(2026, 10, 28)
+    assert deadlines.review_due(received) == end_of(2026, 10, 28)
+    assert deadlines.extended(deadlines.reply_due(received), 30) == end_of(2026, 12, 27)
+    # A reply at 00:30 Shanghai time is still the previous day in UTC: the local day counts.
+    assert deadlines.reply_due(at(2026, 9, 28, 0) + dt.timedelta(minutes=30)) == end_of(2026, 11, 27)
 
 
 def test_a_review_may_be_asked_all_through_the_thirtieth_day_the_page_shows():
     # The page says "Review may be requested until 2026-12-08" (the date only), and a period counted
     # in days ends at 24:00 of its last day (Civil Code art. 203): a request that afternoon is in time,
     # whatever the hour of the reply. The local date counts, not the UTC one.
-    def end_of(y, m, d):
-        return dt.datetime(y, m, d, 23, 59, 59, 999999, tzinfo=TZ)
-
     assert deadlines.review_request_until(at(2026, 11, 8, 16)) == end_of(2026, 12, 8)
     assert deadlines.review_request_until(at(2026, 11, 8, 23)) == end_of(2026, 12, 8)
     assert deadlines.review_request_until(at(2026, 12, 20, 9)) == end_of(2027, 1, 19)
@@ -62,7 +73,7 @@ def test_a_request_late_on_the_last_day_of_the_window_is_in_time(pet):
     )
     petition.transition(action="request_review", actor=officer, now=at(2026, 12, 8, 17))
     assert petition.status == "under_review"
-    assert petition.review_due_at == at(2026, 12, 8, 17) + dt.timedelta(days=30)
+    assert petition.review_due_at == end_of(2027, 1, 7)
     petition.transition(
         action="decide_review", actor=officer, decision="upheld", note="维持", now=at(2026, 12, 20, 9)
     )
@@ -88,15 +99,15 @@ def test_the_return_window_skips_a_holiday_and_counts_a_make_up_working_day():
 
 def test_registration_stores_the_route_deadline_and_routing_stores_the_next_ones(pet):
     petition = pet.register(received_at=timezone.now() - dt.timedelta(days=2))
-    assert petition.route_due_at == petition.received_at + dt.timedelta(days=15)
+    assert petition.route_due_at == days_after(petition.received_at, 15)
     assert petition.due_at == petition.route_due_at
     petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
     assert petition.status == "routed"
-    assert petition.acknowledge_due_at == petition.routed_at + dt.timedelta(days=15)
+    assert petition.acknowledge_due_at == days_after(petition.routed_at, 15)
     assert petition.return_due_at == deadlines.return_due(petition.routed_at)
     assert petition.due_at == petition.acknowledge_due_at
     petition.transition(action="accept", actor=pet.cast.department_user)
-    assert petition.reply_due_at == petition.accepted_at + dt.timedelta(days=60)
+    assert petition.reply_due_at == days_after(petition.accepted_at, 60)
     assert petition.due_at == petition.reply_due_at
 
 
@@ -173,7 +184,7 @@ def test_review_then_re_review_then_closed_for_good(pet):
     petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
     petition.transition(action="request_review", actor=officer, note="申请复查")
     assert petition.status == "under_review"
-    assert petition.review_due_at == petition.review_requested_at + dt.timedelta(days=30)
+    assert petition.review_due_at == days_after(petition.review_requested_at, 30)
     assert petition.due_at == petition.review_due_at
     petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
     assert petition.status == "reviewed" and petition.due_at is None
@@ -204,7 +215,7 @@ def test_closing_after_the_reply_does_not_take_away_the_petitioners_review(pet):
     petition.transition(action="request_review", actor=officer, note="申请复查")
     assert petition.status == "under_review" and petition.closed_at is None
     assert petition.due_at == petition.review_due_at
-    assert petition.review_due_at == petition.review_requested_at + dt.timedelta(days=30)
+    assert petition.review_due_at == days_after(petition.review_requested_at, 30)
     petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
     petition.transition(action="close", actor=officer)
     petition.transition(action="request_review", actor=officer, note="申请复核")

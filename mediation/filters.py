@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, DateFilter, IdFilter
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
 from mediation.models import DisputeCase
 
 
@@ -22,14 +22,14 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 class DisputeFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=DisputeCase.Status.choices, label=_("status"))
-    open = filters.BooleanFilter(method="filter_open", label=_("open cases only"))
+    open = BooleanFilter(method="filter_open", label=_("open cases only"))
     category = filters.CharFilter(field_name="category__code", label=_("category code"))
     source = filters.ChoiceFilter(field_name="origin", choices=DisputeCase.Origin.choices, label=_("source"))
     outcome = filters.ChoiceFilter(choices=DisputeCase.Outcome.choices, label=_("outcome"))
     area = AreaSubtreeFilter(field_name="area", label=_("area code: its whole subtree"))
     organisation = IdFilter(field_name="organisation_id", label=_("organisation id"))
     mediator = filters.CharFilter(field_name="mediator__username", label=_("mediator (username)"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     received_from = DateFilter(method="filter_received_from", label=_("received on or after"))
     received_to = DateFilter(method="filter_received_to", label=_("received on or before"))
     concluded_from = DateFilter(method="filter_concluded_from", label=_("concluded on or after"))

@@ -282,6 +282,21 @@ def test_list_filters(cast, report, incident_in):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("name", ["open", "overdue"])
+def test_a_yes_no_filter_given_neither_is_a_400_naming_it(cast, report, name):
+    # django-filter read ?open=maybe as no filter at all: every incident, a 200 that answered a
+    # question the client did not ask.
+    report()
+    client = api_client(cast.street_handler)
+    for bad in ("maybe", "yes", "2"):
+        response = client.get(URL, {name: bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"] == {name: ["Use true or false."]}
+    for good in ("true", "false", "1", "0", "True", ""):
+        assert client.get(URL, {name: good}).status_code == 200, good
+
+
+@pytest.mark.django_db
 def test_a_date_filter_beyond_the_calendar_is_a_400_naming_the_field(cast, report):
     report()
     client = api_client(cast.street_handler)

@@ -523,6 +523,20 @@ def test_filters_narrow_the_list(med):
     assert response.status_code == 400 and "area" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("name", ["open", "overdue"])
+def test_a_yes_no_filter_given_neither_is_a_400_naming_it(med, name):
+    # django-filter read ?overdue=maybe as no filter at all: every case, a 200 that answered a
+    # question the client did not ask.
+    med.register()
+    client = api_client(med.head_x)
+    for bad in ("maybe", "yes", "2"):
+        response = client.get("/api/v1/disputes/", {name: bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"] == {name: ["Use true or false."]}
+    for good in ("true", "false", "1", "0", "True", ""):
+        assert client.get("/api/v1/disputes/", {name: good}).status_code == 200, good
+
+
 def test_an_area_filter_knows_the_areas_of_the_cases_a_mediator_reads_and_no_others(med):
     case = med.register()  # grid A, organisation X
     DisputeCase.objects.filter(pk=case.pk).update(mediator=med.mediator_y)  # mediator_y: community A1b

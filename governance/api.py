@@ -135,6 +135,7 @@ class AreaGeoJsonApi(generics.GenericAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("tolerance", OpenApiTypes.FLOAT, description="simplification, degrees")],
         responses={200: OpenApiTypes.OBJECT},
+        filters=True,  # not a list view to drf-spectacular, which then left out level, parent, within, code
     )
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())

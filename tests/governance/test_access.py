@@ -111,6 +111,24 @@ def test_geojson_rejects_a_bad_tolerance(cast):
     assert response.status_code == 400 and "tolerance" in response.json()["errors"]
 
 
+def test_the_schema_documents_the_filters_of_geojson_as_of_the_list(cast):
+    # DESIGN.md section 7: geojson takes the filters of areas/; the schema listed only tolerance, so
+    # a client (and the /api/docs/ form) could not know level, parent, within or code.
+    paths = api_client(cast.admin).get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    def parameters(path):
+        return {p["name"]: p["schema"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    geojson, areas = parameters("/api/v1/areas/geojson/"), parameters("/api/v1/areas/")
+    assert {"level", "parent", "within", "code", "tolerance"} <= set(geojson)
+    assert (
+        geojson["level"]["enum"]
+        == areas["level"]["enum"]
+        == ["city", "community", "district", "grid", "street"]
+    )
+    assert "page" not in geojson  # one FeatureCollection, not paginated
+
+
 def test_anonymous_requests_are_refused(cast):
     assert api_client().get("/api/v1/areas/").status_code in (401, 403)
 

@@ -297,6 +297,18 @@ def test_a_yes_no_filter_given_neither_is_a_400_naming_it(cast, report, name):
 
 
 @pytest.mark.django_db
+def test_an_unknown_category_filter_is_a_400_naming_it(cast, report):
+    # A misspelt code answered 200 with no rows, which reads as "none of this kind".
+    report(category="fire_hazard")
+    client = api_client(cast.street_handler)
+    response = client.get(URL, {"category": "fire_hazards"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"category": ["Unknown category fire_hazards."]}
+    assert client.get(URL, {"category": "fire_hazard"}).json()["count"] == 1
+    assert client.get(URL, {"category": "sanitation"}).json()["count"] == 0  # known, none of it
+
+
+@pytest.mark.django_db
 def test_a_date_filter_beyond_the_calendar_is_a_400_naming_the_field(cast, report):
     report()
     client = api_client(cast.street_handler)

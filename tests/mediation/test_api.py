@@ -537,6 +537,17 @@ def test_a_yes_no_filter_given_neither_is_a_400_naming_it(med, name):
         assert client.get("/api/v1/disputes/", {name: good}).status_code == 200, good
 
 
+def test_an_unknown_category_filter_is_a_400_naming_it(med):
+    # A misspelt code answered 200 with no rows, which reads as "no cases of this kind".
+    med.register()
+    client = api_client(med.head_x)
+    response = client.get("/api/v1/disputes/", {"category": "neighbour"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"category": ["Unknown category neighbour."]}
+    assert client.get("/api/v1/disputes/", {"category": "neighbours"}).json()["count"] == 1
+    assert client.get("/api/v1/disputes/", {"category": "labour"}).json()["count"] == 0
+
+
 def test_an_area_filter_knows_the_areas_of_the_cases_a_mediator_reads_and_no_others(med):
     case = med.register()  # grid A, organisation X
     DisputeCase.objects.filter(pk=case.pk).update(mediator=med.mediator_y)  # mediator_y: community A1b

@@ -58,6 +58,18 @@ def test_areas_api_filters_by_level_parent_and_within(cast):
     assert {a["code"] for a in within["results"]} == {cast.community_a1b.code, cast.grid_c.code}
 
 
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(cast):
+    # It fell back to 50 rows without a word: a client asking for 0 or "all" got a page it did not ask for.
+    client = api_client(cast.district_officer)
+    for size in ("abc", "0", "-5", "2.5", "all"):
+        response = client.get("/api/v1/areas/", {"page_size": size})
+        assert response.status_code == 400, size
+        assert list(response.json()["errors"]) == ["page_size"], size
+    assert len(client.get("/api/v1/areas/", {"page_size": "2"}).json()["results"]) == 2
+    assert client.get("/api/v1/areas/", {"page_size": "100000"}).status_code == 200  # at most 500 a page
+    assert client.get("/api/v1/areas/", {"page_size": ""}).status_code == 200
+
+
 def test_areas_api_names_a_bad_filter(cast):
     response = api_client(cast.district_officer).get("/api/v1/areas/", {"within": "999", "level": "planet"})
     assert response.status_code == 400

@@ -372,6 +372,20 @@ def test_feedback_photos_go_with_the_feedback_event(cast, incident_in):
 
 
 @pytest.mark.django_db
+def test_an_unknown_action_is_a_400_naming_action(cast, incident_in):
+    # It was a 400 with a detail alone: the one validation error that named no field.
+    incident = incident_in("reported")
+    response = api_client(cast.community_handler).post(
+        f"{URL}{incident.code}/transition/", {"action": "acept"}, format="json"
+    )
+    assert response.status_code == 400
+    message = response.json()["errors"]["action"][0]
+    assert message.startswith("Unknown action acept; expected one of: accept, reject")
+    assert response.json()["detail"] == f"Invalid input: action: {message}"
+    assert Incident.objects.get(pk=incident.pk).status == "reported"
+
+
+@pytest.mark.django_db
 def test_the_detail_lists_the_actions_the_user_may_take(cast, incident_in):
     incident = incident_in("fed_back")
     assert api_client(cast.worker_a).get(f"{URL}{incident.code}/").json()["actions"] == ["verify"]

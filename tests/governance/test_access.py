@@ -141,6 +141,19 @@ def test_the_schema_documents_the_filters_of_geojson_as_of_the_list(cast):
     assert "page" not in geojson  # one FeatureCollection, not paginated
 
 
+def test_a_path_under_api_that_matches_no_endpoint_is_a_json_404(cast, client):
+    # It was the HTML page of the site: a client parsing the error as JSON choked on "<!DOCTYPE".
+    api = api_client(cast.district_officer)
+    for url in ("/api/v1/incident/", "/api/v1/assessments/abc/results/", "/api/v2/areas/"):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json", url
+        assert response.json() == {"detail": "No such record, or it is outside your area."}
+    client.force_login(cast.district_officer)
+    page = client.get("/grids/nowhere/")  # pages keep their HTML page
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
 def test_anonymous_requests_are_refused(cast):
     assert api_client().get("/api/v1/areas/").status_code in (401, 403)
 

@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -375,7 +376,12 @@ class RollupRunSerializer(serializers.ModelSerializer):
 
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
-    since = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+    since = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text="YYYY-MM",
+        error_messages={"invalid": gettext_lazy("Enter a month as YYYY-MM.")},
+    )
 
     def validate_since(self, value: str) -> str:
         # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.

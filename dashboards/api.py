@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -228,9 +229,9 @@ def _values_base(user):
 class IndicatorValueFilter(filters.FilterSet):
     indicator = filters.CharFilter(method="filter_indicator")
     period = filters.CharFilter(method="filter_period")
-    area = filters.CharFilter(field_name="area__code")
+    area = filters.CharFilter(method="filter_area")
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
-    parent = filters.CharFilter(field_name="parent__code")
+    parent = filters.CharFilter(method="filter_parent")
     period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
     class Meta:
@@ -241,6 +242,24 @@ class IndicatorValueFilter(filters.FilterSet):
         # A misspelt code is a 400 as in rankings and series, not an empty list that reads as
         # "no data yet" (the registry is public: nothing leaks).
         return qs.filter(indicator=_spec(value).code)
+
+    def _known_area(self, name: str, code: str) -> Area:
+        # A misspelt code, or one outside the scope, is the same 400 as on every other area filter
+        # (docs/api.md), not an empty list that reads as "no data yet".
+        visible = Area.objects.visible_to(self.request.user)
+        area = visible.filter(code=code).first()
+        if area is None and name == "parent":
+            # The parent of an area in scope may lie above it (a street's district): its rows name it.
+            area = Area.objects.filter(code=code, children__in=visible).first()
+        if area is None:
+            raise exceptions.ValidationError({name: [_("Unknown area code %(code)s.") % {"code": code}]})
+        return area
+
+    def filter_area(self, qs, name, value):
+        return qs.filter(area=self._known_area(name, value))
+
+    def filter_parent(self, qs, name, value):
+        return qs.filter(parent=self._known_area(name, value))
 
     def filter_period(self, qs, name, value):
         try:
@@ -357,7 +376,12 @@ class RollupRunSerializer(serializers.ModelSerializer):
 
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
-    since = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM")
+    since = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text="YYYY-MM",
+        error_messages={"invalid": gettext_lazy("Enter a month as YYYY-MM.")},
+    )
 
     def validate_since(self, value: str) -> str:
         # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.

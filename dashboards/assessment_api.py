@@ -5,6 +5,7 @@ outsider gets the same 404 as for a scheme that does not exist."""
 
 from __future__ import annotations
 
+from django import forms
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +17,8 @@ from dashboards.assessment import shown_run
 from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
 from governance.access import get_visible_or_404
 from governance.api import AreaSubtreeFilter
+from governance.models import Area
+from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.workflow import ActionInvalid
 
 
@@ -59,10 +62,17 @@ class AssessmentSchemeSerializer(serializers.ModelSerializer):
         ]
 
 
+class YearFilter(filters.NumberFilter):
+    """A whole year of the calendar the app knows: a plain NumberFilter read 2026.5 as 2026."""
+
+    field_class = forms.IntegerField
+
+
 class AssessmentSchemeFilter(filters.FilterSet):
     area = AreaSubtreeFilter(field_name="area")
-    year = filters.NumberFilter()
-    level = filters.CharFilter()
+    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    # An area level: a misspelt one answered 200 with no schemes, read as "none set up".
+    level = filters.ChoiceFilter(choices=Area.Level.choices)
 
     class Meta:
         model = AssessmentScheme

@@ -12,7 +12,9 @@ from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from django_filters import widgets as django_filters_widgets
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
@@ -133,6 +135,7 @@ class AreaGeoJsonApi(generics.GenericAPIView):
     @extend_schema(
         parameters=[OpenApiParameter("tolerance", OpenApiTypes.FLOAT, description="simplification, degrees")],
         responses={200: OpenApiTypes.OBJECT},
+        filters=True,  # not a list view to drf-spectacular, which then left out level, parent, within, code
     )
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
@@ -265,6 +268,43 @@ class DateFilter(filters.DateFilter):
     """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
 
     field_class = BoundedDateField
+
+
+class BooleanFilterField(forms.NullBooleanField):
+    """``true`` or ``false`` (also ``1``/``0``, any case); empty is no filter; anything else is an error."""
+
+    default_error_messages = {"invalid": gettext_lazy("Use true or false.")}
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text == "":
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise FormValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanWidget(django_filters_widgets.BooleanWidget):
+    def value_from_datadict(self, data, files, name):
+        # django-filter's widget turns what it does not know into None: no filter at all.
+        value = super().value_from_datadict(data, files, name)
+        return data.get(name) if value is None else value
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """A yes/no filter (``?open=``, ``?overdue=``, ``?repeat=``): django-filter read ``maybe`` or a
+    typo as no filter, a 200 with every record that answered a question the client did not ask.
+    It is a 400 naming the filter, like every other bad filter value."""
+
+    field_class = BooleanFilterField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", BooleanWidget)
+        super().__init__(*args, **kwargs)
 
 
 class IdFilter(filters.NumberFilter):

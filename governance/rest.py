@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -23,6 +23,17 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        # DRF falls back to the default size for a ``page_size`` it cannot read ("abc", "0", "all"):
+        # 50 rows the client did not ask for. It is a 400 naming ``page_size``; over 500 gives 500.
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw:
+            try:
+                serializers.IntegerField(min_value=1).run_validation(raw)
+            except exceptions.ValidationError as exc:
+                raise exceptions.ValidationError({self.page_size_query_param: exc.detail}) from None
+        return super().get_page_size(request)
 
     def paginate_queryset(self, queryset, request, view=None):
         # DRF answers a page that is not a number, or past the end, with a 404 "Invalid page.": the

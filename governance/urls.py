@@ -53,6 +53,8 @@ urlpatterns = [
     *page_urlpatterns,
 ]
 
+handler404 = views.page_not_found
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

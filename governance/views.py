@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -32,6 +33,14 @@ def _broker_status() -> tuple[bool, str]:
         return False, type(exc).__name__
     finally:
         client.close()
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: under /api/ a path that matches no endpoint is JSON with a ``detail`` like
+    every other API error (DESIGN.md section 7), not the site's HTML page; pages keep that page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("No such record, or it is outside your area.")}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: str) -> HttpResponse:

@@ -23,10 +23,6 @@ class WorkflowError(Exception):
         self.message = message
 
 
-class UnknownAction(WorkflowError):
-    status_code = 400
-
-
 class TransitionNotAllowed(WorkflowError):
     """The action is not allowed from the record's current state (HTTP 409, nothing changes)."""
 
@@ -47,6 +43,13 @@ class ActionInvalid(WorkflowError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
+
+
+class UnknownAction(ActionInvalid):
+    """An action the workflow does not have: a bad value of the ``action`` field, named as such."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("action", message)
 
 
 @dataclass(frozen=True)

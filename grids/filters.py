@@ -9,23 +9,25 @@ import datetime as dt
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from rest_framework import exceptions
 
-from governance.api import AreaSubtreeFilter, DateFilter, IdFilter
-from grids.models import Incident, Level
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
+from grids.models import Incident, IncidentCategory, Level
 
 
 class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("status"))
-    open = filters.BooleanFilter(method="filter_open", label=_("open items only"))
-    category = filters.CharFilter(field_name="category__code", label=_("category code"))
+    open = BooleanFilter(method="filter_open", label=_("open items only"))
+    category = filters.CharFilter(method="filter_category", label=_("category code"))
     area = AreaSubtreeFilter(field_name="grid", label=_("area code: its whole subtree"))
     grid = filters.CharFilter(field_name="grid__code", label=_("grid code"))
     level = filters.ChoiceFilter(choices=Level.choices, label=_("current level"))
     kind = filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("kind"))
     department = IdFilter(field_name="department_id", label=_("department (id)"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))
 
@@ -41,6 +43,13 @@ class IncidentFilter(filters.FilterSet):
             if value
             else qs.exclude(status__in=Incident.OPEN_STATUSES)
         )
+
+    def filter_category(self, qs, name, value):
+        # A misspelt code is a 400 naming the filter, not an empty list read as "none of this kind".
+        category = IncidentCategory.objects.filter(code=value).first()
+        if category is None:
+            raise exceptions.ValidationError({name: [gettext("Unknown category %(c)s.") % {"c": value}]})
+        return qs.filter(category=category)
 
     def filter_overdue(self, qs, name, value):
         if value is None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, DateFilter, IdFilter
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
 from petitions.models import Category, Petition
 
 
@@ -22,7 +22,7 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 class PetitionFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Petition.Status.choices, label=_("status"))
-    open = filters.BooleanFilter(method="filter_open", label=_("open petitions only"))
+    open = BooleanFilter(method="filter_open", label=_("open petitions only"))
     channel = filters.ChoiceFilter(choices=Petition.Channel.choices, label=_("channel"))
     type = filters.ChoiceFilter(
         field_name="handling_type", choices=Petition.HandlingType.choices, label=_("handling type")
@@ -30,10 +30,10 @@ class PetitionFilter(filters.FilterSet):
     category = filters.ChoiceFilter(choices=Category.choices, label=_("category"))
     area = AreaSubtreeFilter(field_name="area", label=_("area code: its whole subtree"))
     department = IdFilter(field_name="department_id", label=_("routed to (department id)"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
-    due_soon = filters.BooleanFilter(method="filter_due_soon", label=_("due within 3 days"))
-    repeat = filters.BooleanFilter(field_name="is_repeat", label=_("repeat petitions"))
-    group = filters.BooleanFilter(field_name="is_group", label=_("group petitions"))
+    overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
+    due_soon = BooleanFilter(method="filter_due_soon", label=_("due within 3 days"))
+    repeat = BooleanFilter(field_name="is_repeat", label=_("repeat petitions"))
+    group = BooleanFilter(field_name="is_group", label=_("group petitions"))
     received_from = DateFilter(method="filter_received_from", label=_("received on or after"))
     received_to = DateFilter(method="filter_received_to", label=_("received on or before"))
 

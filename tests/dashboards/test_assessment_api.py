@@ -50,6 +50,25 @@ def test_the_list_filters_by_year_and_area_and_rejects_bad_values(data):
     assert bad.status_code == 400 and "area" in bad.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    "query, field",
+    [("year=2026.5", "year"), ("year=1e30", "year"), ("year=0", "year"), ("level=distrct", "level")],
+)
+def test_a_year_or_level_that_cannot_be_one_is_a_400_naming_it(data, query, field):
+    # year=2026.5 was read as 2026 and a misspelt level answered 200 with no schemes, which reads as
+    # "none set up".
+    bad = api_client(data.analyst).get(f"/api/v1/assessments/?{query}")
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == [field]
+
+
+def test_the_list_filters_by_level(data):
+    client = api_client(data.analyst)
+    assert [s["name"] for s in client.get("/api/v1/assessments/?level=street").json()["results"]] == [
+        "街道考核"
+    ]
+    assert client.get("/api/v1/assessments/?level=district&year=2026").json()["count"] == 1
+
+
 def test_results_give_total_items_veto_grade_and_rank(data):
     body = api_client(data.analyst).get(f"/api/v1/assessments/{data.scheme.pk}/results/").json()
     assert body["count"] == 3

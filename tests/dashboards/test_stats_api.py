@@ -78,6 +78,26 @@ def test_an_unknown_indicator_in_values_is_a_400_naming_the_field(data):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("name", ["area", "parent"])
+def test_an_unknown_area_code_in_values_is_a_400_naming_the_field(data, name):
+    # A misspelt code answered 200 with no rows, read as "no data yet" (docs/api.md: an area filter
+    # outside the scope or unknown is a 400 "Unknown area code").
+    params = {"indicator": "survey_safety_rate", "period": "2026-11"}
+    for user in (data.analyst, data.outsider):
+        response = api_client(user).get("/api/v1/stats/values/", {**params, name: "340102001009"})
+        assert response.status_code == 400
+        assert response.json()["errors"] == {name: ["Unknown area code 340102001009."]}
+    # Outside the scope is the same 400 as missing...
+    response = api_client(data.outsider).get("/api/v1/stats/values/", {**params, name: data.grid_a.code})
+    assert response.status_code == 400 and list(response.json()["errors"]) == [name]
+    # ...but the parent of an area in scope is known: its rows name it.
+    client = api_client(data.street_handler)
+    rows = client.get("/api/v1/stats/values/", {**params, "parent": data.district_a.code}).json()["results"]
+    assert [r["area"] for r in rows] == [data.street_a1.code]
+    assert client.get("/api/v1/stats/values/", {**params, "parent": data.city.code}).status_code == 400
+    assert client.get("/api/v1/stats/values/", {**params, name: data.community_a1a.code}).status_code == 200
+
+
 def test_rankings_list_the_children_of_a_parent_in_rank_order(data):
     response = api_client(data.analyst).get(
         "/api/v1/stats/rankings/",
@@ -139,7 +159,9 @@ def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values
         == 404
     )
     assert client.get("/api/v1/stats/series/", {**params, "area": data.grid_a.code}).status_code == 404
-    assert client.get("/api/v1/stats/values/", {**params, "area": data.grid_a.code}).json()["count"] == 0
+    response = client.get("/api/v1/stats/values/", {**params, "area": data.grid_a.code})
+    assert response.status_code == 400  # the same answer as for a code that does not exist
+    assert response.json()["errors"] == {"area": [f"Unknown area code {data.grid_a.code}."]}
 
 
 def test_csv_by_format_parameter_or_accept_header(data):
@@ -281,7 +303,9 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert listed[0]["status"] == "success" and listed[0]["kind"] == "full"
     assert client.post("/api/v1/stats/rollups/", {"full": True}, format="json").status_code == 403
     admin = api_client(data.admin)
-    assert admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json").status_code == 400
+    bad = admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json")
+    # It said "This value does not match the required pattern." without saying which pattern.
+    assert bad.status_code == 400 and bad.json()["errors"] == {"since": ["Enter a month as YYYY-MM."]}
     # A month after this one was queued as a run that recomputed nothing (202, a RollupRun row).
     runs = RollupRun.objects.count()
     next_year = f"{timezone.localdate().year + 1}-01"

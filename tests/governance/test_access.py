@@ -58,6 +58,18 @@ def test_areas_api_filters_by_level_parent_and_within(cast):
     assert {a["code"] for a in within["results"]} == {cast.community_a1b.code, cast.grid_c.code}
 
 
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(cast):
+    # It fell back to 50 rows without a word: a client asking for 0 or "all" got a page it did not ask for.
+    client = api_client(cast.district_officer)
+    for size in ("abc", "0", "-5", "2.5", "all"):
+        response = client.get("/api/v1/areas/", {"page_size": size})
+        assert response.status_code == 400, size
+        assert list(response.json()["errors"]) == ["page_size"], size
+    assert len(client.get("/api/v1/areas/", {"page_size": "2"}).json()["results"]) == 2
+    assert client.get("/api/v1/areas/", {"page_size": "100000"}).status_code == 200  # at most 500 a page
+    assert client.get("/api/v1/areas/", {"page_size": ""}).status_code == 200
+
+
 def test_areas_api_names_a_bad_filter(cast):
     response = api_client(cast.district_officer).get("/api/v1/areas/", {"within": "999", "level": "planet"})
     assert response.status_code == 400
@@ -109,6 +121,37 @@ def test_geojson_is_a_feature_collection_of_visible_areas(cast, django_assert_ma
 def test_geojson_rejects_a_bad_tolerance(cast):
     response = api_client(cast.community_handler).get("/api/v1/areas/geojson/", {"tolerance": "x"})
     assert response.status_code == 400 and "tolerance" in response.json()["errors"]
+
+
+def test_the_schema_documents_the_filters_of_geojson_as_of_the_list(cast):
+    # DESIGN.md section 7: geojson takes the filters of areas/; the schema listed only tolerance, so
+    # a client (and the /api/docs/ form) could not know level, parent, within or code.
+    paths = api_client(cast.admin).get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    def parameters(path):
+        return {p["name"]: p["schema"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    geojson, areas = parameters("/api/v1/areas/geojson/"), parameters("/api/v1/areas/")
+    assert {"level", "parent", "within", "code", "tolerance"} <= set(geojson)
+    assert (
+        geojson["level"]["enum"]
+        == areas["level"]["enum"]
+        == ["city", "community", "district", "grid", "street"]
+    )
+    assert "page" not in geojson  # one FeatureCollection, not paginated
+
+
+def test_a_path_under_api_that_matches_no_endpoint_is_a_json_404(cast, client):
+    # It was the HTML page of the site: a client parsing the error as JSON choked on "<!DOCTYPE".
+    api = api_client(cast.district_officer)
+    for url in ("/api/v1/incident/", "/api/v1/assessments/abc/results/", "/api/v2/areas/"):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json", url
+        assert response.json() == {"detail": "No such record, or it is outside your area."}
+    client.force_login(cast.district_officer)
+    page = client.get("/grids/nowhere/")  # pages keep their HTML page
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 
 
 def test_anonymous_requests_are_refused(cast):

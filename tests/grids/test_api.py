@@ -282,6 +282,33 @@ def test_list_filters(cast, report, incident_in):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("name", ["open", "overdue"])
+def test_a_yes_no_filter_given_neither_is_a_400_naming_it(cast, report, name):
+    # django-filter read ?open=maybe as no filter at all: every incident, a 200 that answered a
+    # question the client did not ask.
+    report()
+    client = api_client(cast.street_handler)
+    for bad in ("maybe", "yes", "2"):
+        response = client.get(URL, {name: bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"] == {name: ["Use true or false."]}
+    for good in ("true", "false", "1", "0", "True", ""):
+        assert client.get(URL, {name: good}).status_code == 200, good
+
+
+@pytest.mark.django_db
+def test_an_unknown_category_filter_is_a_400_naming_it(cast, report):
+    # A misspelt code answered 200 with no rows, which reads as "none of this kind".
+    report(category="fire_hazard")
+    client = api_client(cast.street_handler)
+    response = client.get(URL, {"category": "fire_hazards"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"category": ["Unknown category fire_hazards."]}
+    assert client.get(URL, {"category": "fire_hazard"}).json()["count"] == 1
+    assert client.get(URL, {"category": "sanitation"}).json()["count"] == 0  # known, none of it
+
+
+@pytest.mark.django_db
 def test_a_date_filter_beyond_the_calendar_is_a_400_naming_the_field(cast, report):
     report()
     client = api_client(cast.street_handler)
@@ -342,6 +369,20 @@ def test_feedback_photos_go_with_the_feedback_event(cast, incident_in):
     assert response.status_code == 200, response.json()
     event = incident.events.get(action="feedback")
     assert event.photos.get().content_type == "image/webp"
+
+
+@pytest.mark.django_db
+def test_an_unknown_action_is_a_400_naming_action(cast, incident_in):
+    # It was a 400 with a detail alone: the one validation error that named no field.
+    incident = incident_in("reported")
+    response = api_client(cast.community_handler).post(
+        f"{URL}{incident.code}/transition/", {"action": "acept"}, format="json"
+    )
+    assert response.status_code == 400
+    message = response.json()["errors"]["action"][0]
+    assert message.startswith("Unknown action acept; expected one of: accept, reject")
+    assert response.json()["detail"] == f"Invalid input: action: {message}"
+    assert Incident.objects.get(pk=incident.pk).status == "reported"
 
 
 @pytest.mark.django_db

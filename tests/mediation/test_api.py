@@ -400,7 +400,8 @@ def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
     response = api_client(med.cast.mediator).post(
         f"/api/v1/disputes/{case.code}/transition/", {"action": "fly"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 400  # naming the field, as every validation error does
+    assert response.json()["errors"]["action"][0].startswith("Unknown action fly; expected one of: accept")
 
 
 def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the_field(med):
@@ -521,6 +522,31 @@ def test_filters_narrow_the_list(med):
         assert response.json()["errors"] == {field: ["Enter a date between 1900-01-01 and 2999-12-31."]}
     response = client.get("/api/v1/disputes/?area=999")
     assert response.status_code == 400 and "area" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("name", ["open", "overdue"])
+def test_a_yes_no_filter_given_neither_is_a_400_naming_it(med, name):
+    # django-filter read ?overdue=maybe as no filter at all: every case, a 200 that answered a
+    # question the client did not ask.
+    med.register()
+    client = api_client(med.head_x)
+    for bad in ("maybe", "yes", "2"):
+        response = client.get("/api/v1/disputes/", {name: bad})
+        assert response.status_code == 400, bad
+        assert response.json()["errors"] == {name: ["Use true or false."]}
+    for good in ("true", "false", "1", "0", "True", ""):
+        assert client.get("/api/v1/disputes/", {name: good}).status_code == 200, good
+
+
+def test_an_unknown_category_filter_is_a_400_naming_it(med):
+    # A misspelt code answered 200 with no rows, which reads as "no cases of this kind".
+    med.register()
+    client = api_client(med.head_x)
+    response = client.get("/api/v1/disputes/", {"category": "neighbour"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"category": ["Unknown category neighbour."]}
+    assert client.get("/api/v1/disputes/", {"category": "neighbours"}).json()["count"] == 1
+    assert client.get("/api/v1/disputes/", {"category": "labour"}).json()["count"] == 0
 
 
 def test_an_area_filter_knows_the_areas_of_the_cases_a_mediator_reads_and_no_others(med):

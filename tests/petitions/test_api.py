@@ -132,6 +132,20 @@ def test_list_filters(pet):
     assert resp.status_code == 400 and "channel" in resp.json()["errors"]
 
 
+@pytest.mark.parametrize("name", ["open", "overdue", "due_soon", "repeat", "group"])
+def test_a_yes_no_filter_given_neither_is_a_400_naming_it(pet, name):
+    # django-filter read ?repeat=maybe as no filter at all: every petition, a 200 that answered a
+    # question the client did not ask.
+    pet.register()
+    client = api_client(pet.cast.petition_officer)
+    for bad in ("maybe", "yes", "2"):
+        resp = client.get(LIST, {name: bad})
+        assert resp.status_code == 400, bad
+        assert resp.json()["errors"] == {name: ["Use true or false."]}
+    for good in ("true", "false", "1", "0", "True", ""):
+        assert client.get(LIST, {name: good}).status_code == 200, good
+
+
 def test_the_list_runs_a_constant_number_of_queries(pet, django_assert_max_num_queries):
     client = api_client(pet.cast.petition_officer)
     for _i in range(3):

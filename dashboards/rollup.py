@@ -788,8 +788,13 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     """Values by unit (ratio of the sums), eligibility (minimum sample), and sibling ranks with window
     functions: ties share a rank (RANK(): 1, 2, 2, 4); areas below the minimum sample get no rank and
     do not count in rank_of."""
+    # The sums are rounded like the values: weights have at most 3 decimals, and float sums of them
+    # carry noise (1.13 + 8.54 + 20.33 = 29.999999999999996, below a minimum sample of 30) that
+    # differs with the order of the additions (a full and an incremental run).
+    num, den = _round("num"), _round("den")
     union = " UNION ALL ".join(
-        f"SELECT ind, area_id, parent_id, level, period, num, den FROM {level} lv" for level in levels
+        f"SELECT ind, area_id, parent_id, level, period, {num} AS num, {den} AS den FROM {level} lv"
+        for level in levels
     )
     value = _round(
         "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from dashboards.models import IndicatorValue, MonthlyFact, RollupRun
+from dashboards.models import IndicatorValue, MonthlyFact, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
 from tests.dashboards import stats_data
 
@@ -112,3 +114,19 @@ def test_a_run_is_recorded_with_rows_seconds_and_statements(data):
     assert run.rows == IndicatorValue.objects.count() > 0
     assert MonthlyFact.objects.filter(indicator="survey_safety_rate").count() == 11
     assert IndicatorValue.objects.filter(run=run).count() == run.rows
+
+
+def test_weights_summing_to_the_minimum_sample_reach_it_whatever_the_float_sums_say(data):
+    # 1.13 + 8.54 + 20.33 is 30 units of weight, but added as floats, in any order, it is
+    # 29.999999999999996: the quarter was left unranked (below 30) and published that noise.
+    days = [dt.date(2026, 7, 10), dt.date(2026, 8, 10), dt.date(2026, 9, 10)]
+    rows = []
+    for day, weight in zip(days, [1.13, 8.54, 20.33], strict=True):
+        rows += stats_data.answers(data.grid_d, day, safe=weight)
+    SurveyResponse.objects.bulk_create(rows)
+    run_rollup(full=True)
+    q3 = value("survey_safety_rate", data.grid_d, "2026Q3")
+    assert (q3.numerator, q3.denominator, q3.value) == (30, 30, 100)
+    assert (q3.rank, q3.rank_of) == (1, 1)
+    community = value("survey_safety_rate", data.community_b1a, "2026Q3")
+    assert (community.denominator, community.rank, community.rank_of) == (30, 1, 1)

@@ -102,9 +102,10 @@ def _q(name: str) -> str:
 def _round(expr: str) -> str:
     # Values are stored rounded to 6 decimals so that equal ratios tie exactly (1, 2, 2, 4) whatever
     # float noise the division leaves. PostgreSQL's ROUND(x, 6) needs numeric arithmetic (slow over a
-    # million rows); rounding the scaled float to an integer gives the same 6-decimal value.
+    # million rows); rounding the scaled float to an integer gives the same 6-decimal value. Halves go
+    # away from zero, as there and in SQLite's ROUND: PostgreSQL's ROUND of a float rounds them to even.
     if connection.vendor == "postgresql":
-        return f"(ROUND(({expr}) * 1000000.0) / 1000000.0)"
+        return f"(SIGN({expr}) * FLOOR(ABS({expr}) * 1000000.0 + 0.5) / 1000000.0)"
     return f"ROUND({expr}, 6)"
 
 

@@ -130,3 +130,14 @@ def test_weights_summing_to_the_minimum_sample_reach_it_whatever_the_float_sums_
     assert (q3.rank, q3.rank_of) == (1, 1)
     community = value("survey_safety_rate", data.community_b1a, "2026Q3")
     assert (community.denominator, community.rank, community.rank_of) == (30, 1, 1)
+
+
+def test_a_value_halfway_between_two_6_decimal_values_rounds_away_from_zero_on_every_database(data):
+    # 1 of 512 is 0.1953125% exactly: SQLite's ROUND(x, 6) gives 0.195313; PostgreSQL's ROUND of a
+    # float rounds halves to even and published 0.195312 for the same answers.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_d, dt.date(2026, 6, 10), safe=1, unsafe=511)
+    )
+    run_rollup(full=True)
+    june = value("survey_safety_rate", data.grid_d, "2026-06")
+    assert (june.numerator, june.denominator, june.value) == (1, 512, 0.195313)

@@ -766,14 +766,19 @@ def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
     levels = [
         f"(SELECT ind, area_id, parent_id, level, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"
     ]
+    # A stock ("last" indicators: a population) is counted once: an area with facts of its own (police
+    # counts for a street, besides its communities') divides by its own population, which includes
+    # the residents of the areas below it; only an area without facts of its own adds its children's.
     for depth in range(max_depth - 1, -1, -1):
         _temp(
             sql,
             f"level{depth}",
             f"SELECT s.ind, s.area_id, a.parent_id, a.level, s.period, s.num, s.den FROM ("
-            "SELECT x.ind, x.area_id, x.period, SUM(x.num) AS num, SUM(x.den) AS den "
-            f"FROM (SELECT ind, area_id, period, num, den FROM {WORK}base WHERE depth = %s "
-            f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
+            "SELECT x.ind, x.area_id, x.period, SUM(x.num) AS num, CASE WHEN MAX(x.own * d.last_den) = 1 "
+            "THEN SUM(x.own * x.den) ELSE SUM(x.den) END AS den "
+            f"FROM (SELECT ind, area_id, period, num, den, 1 AS own FROM {WORK}base WHERE depth = %s "
+            f"UNION ALL SELECT ind, parent_id, period, num, den, 0 FROM {levels[-1]} below) x "
+            f"JOIN {WORK}def d ON d.id = x.ind "
             f"GROUP BY x.ind, x.area_id, x.period) s JOIN {area} a ON a.id = s.area_id",
             [depth],
             analyze=big,

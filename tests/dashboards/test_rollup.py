@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
-from dashboards.models import IndicatorValue, MonthlyFact, RollupRun, SurveyResponse
+from dashboards.models import IndicatorValue, MonthlyFact, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
+from governance.models import Area
 from tests.dashboards import stats_data
 
 
@@ -141,3 +143,21 @@ def test_a_value_halfway_between_two_6_decimal_values_rounds_away_from_zero_on_e
     run_rollup(full=True)
     june = value("survey_safety_rate", data.grid_d, "2026-06")
     assert (june.numerator, june.denominator, june.value) == (1, 512, 0.195313)
+
+
+def test_an_area_reporting_cases_itself_counts_its_residents_once_not_again_with_its_childrens(data):
+    # Police report the cases they cannot place in a community at the street. The street's 3,000
+    # residents include the 1,500 of each of its two communities: the street's rate is (3 + 3 + 6)
+    # cases per 3,000 residents, not per 6,000 (which halved the rate and ranked it first).
+    Area.objects.filter(pk=data.street_a1.pk).update(population=3000)
+    PreventableCaseCount.objects.create(
+        area=data.street_a1, month=dt.date(2026, 11, 1), kind="burglary", count=3, updated_at=timezone.now()
+    )
+    run_rollup(full=True)
+    street = value("police_preventable_cases_per_10k", data.street_a1, "2026-11")
+    assert (street.numerator, street.denominator, street.value) == (12, 3000, 40.0)
+    district = value("police_preventable_cases_per_10k", data.district_a, "2026-11")
+    assert (district.numerator, district.denominator, district.value) == (12, 3000, 40.0)
+    q4 = value("police_preventable_cases_per_10k", data.street_a1, "2026Q4")
+    # October: community A1a's 3 cases; its population is already in the street's.
+    assert (q4.numerator, q4.denominator, q4.value) == (15, 3000, 50.0)

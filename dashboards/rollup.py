@@ -103,10 +103,12 @@ def _round(expr: str) -> str:
     # Values are stored rounded to 6 decimals so that equal ratios tie exactly (1, 2, 2, 4) whatever
     # float noise the division leaves. PostgreSQL's ROUND(x, 6) needs numeric arithmetic (slow over a
     # million rows); rounding the scaled float to an integer gives the same 6-decimal value. Halves go
-    # away from zero, as there and in SQLite's ROUND: PostgreSQL's ROUND of a float rounds them to even.
+    # away from zero, as there (PostgreSQL's ROUND of a float rounds them to even).
     if connection.vendor == "postgresql":
         return f"(SIGN({expr}) * FLOOR(ABS({expr}) * 1000000.0 + 0.5) / 1000000.0)"
-    return f"ROUND({expr}, 6)"
+    # SQLite's ROUND(x, 6) goes through text and can miss the nearest float by one bit (99.36708899999999
+    # for 99.367089): the same integer arithmetic as on PostgreSQL instead.
+    return f"(CAST(ABS({expr}) * 1000000.0 + 0.5 AS INTEGER) * (CASE WHEN {expr} < 0 THEN -1 ELSE 1 END) / 1000000.0)"
 
 
 def _add_months(month: dt.date, n: int) -> dt.date:

@@ -161,3 +161,13 @@ def test_an_area_reporting_cases_itself_counts_its_residents_once_not_again_with
     q4 = value("police_preventable_cases_per_10k", data.street_a1, "2026Q4")
     # October: community A1a's 3 cases; its population is already in the street's.
     assert (q4.numerator, q4.denominator, q4.value) == (15, 3000, 50.0)
+
+
+def test_a_value_is_stored_as_the_float_nearest_its_6_decimals_on_every_database(data):
+    # 157 of 158 is 99.367088607...%: SQLite's ROUND(x, 6) gave 99.36708899999999 (the API showed
+    # it so), PostgreSQL 99.367089.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_d, dt.date(2026, 5, 10), safe=157, unsafe=1)
+    )
+    run_rollup(full=True)
+    assert value("survey_safety_rate", data.grid_d, "2026-05").value == 99.367089

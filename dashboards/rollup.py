@@ -102,10 +102,13 @@ def _q(name: str) -> str:
 def _round(expr: str) -> str:
     # Values are stored rounded to 6 decimals so that equal ratios tie exactly (1, 2, 2, 4) whatever
     # float noise the division leaves. PostgreSQL's ROUND(x, 6) needs numeric arithmetic (slow over a
-    # million rows); rounding the scaled float to an integer gives the same 6-decimal value.
+    # million rows); rounding the scaled float to an integer gives the same 6-decimal value. Halves go
+    # away from zero, as there (PostgreSQL's ROUND of a float rounds them to even).
     if connection.vendor == "postgresql":
-        return f"(ROUND(({expr}) * 1000000.0) / 1000000.0)"
-    return f"ROUND({expr}, 6)"
+        return f"(SIGN({expr}) * FLOOR(ABS({expr}) * 1000000.0 + 0.5) / 1000000.0)"
+    # SQLite's ROUND(x, 6) goes through text and can miss the nearest float by one bit (99.36708899999999
+    # for 99.367089): the same integer arithmetic as on PostgreSQL instead.
+    return f"(CAST(ABS({expr}) * 1000000.0 + 0.5 AS INTEGER) * (CASE WHEN {expr} < 0 THEN -1 ELSE 1 END) / 1000000.0)"
 
 
 def _add_months(month: dt.date, n: int) -> dt.date:
@@ -765,14 +768,19 @@ def _sum_up_the_tree(sql: _Sql, *, big: bool) -> list[str]:
     levels = [
         f"(SELECT ind, area_id, parent_id, level, period, num, den FROM {WORK}base WHERE depth = {max_depth:d})"
     ]
+    # A stock ("last" indicators: a population) is counted once: an area with facts of its own (police
+    # counts for a street, besides its communities') divides by its own population, which includes
+    # the residents of the areas below it; only an area without facts of its own adds its children's.
     for depth in range(max_depth - 1, -1, -1):
         _temp(
             sql,
             f"level{depth}",
             f"SELECT s.ind, s.area_id, a.parent_id, a.level, s.period, s.num, s.den FROM ("
-            "SELECT x.ind, x.area_id, x.period, SUM(x.num) AS num, SUM(x.den) AS den "
-            f"FROM (SELECT ind, area_id, period, num, den FROM {WORK}base WHERE depth = %s "
-            f"UNION ALL SELECT ind, parent_id, period, num, den FROM {levels[-1]} below) x "
+            "SELECT x.ind, x.area_id, x.period, SUM(x.num) AS num, CASE WHEN MAX(x.own * d.last_den) = 1 "
+            "THEN SUM(x.own * x.den) ELSE SUM(x.den) END AS den "
+            f"FROM (SELECT ind, area_id, period, num, den, 1 AS own FROM {WORK}base WHERE depth = %s "
+            f"UNION ALL SELECT ind, parent_id, period, num, den, 0 FROM {levels[-1]} below) x "
+            f"JOIN {WORK}def d ON d.id = x.ind "
             f"GROUP BY x.ind, x.area_id, x.period) s JOIN {area} a ON a.id = s.area_id",
             [depth],
             analyze=big,
@@ -788,8 +796,13 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     """Values by unit (ratio of the sums), eligibility (minimum sample), and sibling ranks with window
     functions: ties share a rank (RANK(): 1, 2, 2, 4); areas below the minimum sample get no rank and
     do not count in rank_of."""
+    # The sums are rounded like the values: weights have at most 3 decimals, and float sums of them
+    # carry noise (1.13 + 8.54 + 20.33 = 29.999999999999996, below a minimum sample of 30) that
+    # differs with the order of the additions (a full and an incremental run).
+    num, den = _round("num"), _round("den")
     union = " UNION ALL ".join(
-        f"SELECT ind, area_id, parent_id, level, period, num, den FROM {level} lv" for level in levels
+        f"SELECT ind, area_id, parent_id, level, period, {num} AS num, {den} AS den FROM {level} lv"
+        for level in levels
     )
     value = _round(
         "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from dashboards.models import IndicatorValue, MonthlyFact, RollupRun
+import pytest
+from django.utils import timezone
+
+from dashboards.models import IndicatorValue, MonthlyFact, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
+from governance.models import Area
 from tests.dashboards import stats_data
 
 
@@ -112,3 +116,58 @@ def test_a_run_is_recorded_with_rows_seconds_and_statements(data):
     assert run.rows == IndicatorValue.objects.count() > 0
     assert MonthlyFact.objects.filter(indicator="survey_safety_rate").count() == 11
     assert IndicatorValue.objects.filter(run=run).count() == run.rows
+
+
+def test_weights_summing_to_the_minimum_sample_reach_it_whatever_the_float_sums_say(data):
+    # 1.13 + 8.54 + 20.33 is 30 units of weight, but added as floats, in any order, it is
+    # 29.999999999999996: the quarter was left unranked (below 30) and published that noise.
+    days = [dt.date(2026, 7, 10), dt.date(2026, 8, 10), dt.date(2026, 9, 10)]
+    rows = []
+    for day, weight in zip(days, [1.13, 8.54, 20.33], strict=True):
+        rows += stats_data.answers(data.grid_d, day, safe=weight)
+    SurveyResponse.objects.bulk_create(rows)
+    run_rollup(full=True)
+    q3 = value("survey_safety_rate", data.grid_d, "2026Q3")
+    assert (q3.numerator, q3.denominator, q3.value) == (30, 30, 100)
+    assert (q3.rank, q3.rank_of) == (1, 1)
+    community = value("survey_safety_rate", data.community_b1a, "2026Q3")
+    assert (community.denominator, community.rank, community.rank_of) == (30, 1, 1)
+
+
+def test_a_value_halfway_between_two_6_decimal_values_rounds_away_from_zero_on_every_database(data):
+    # 1 of 512 is 0.1953125% exactly: SQLite's ROUND(x, 6) gives 0.195313; PostgreSQL's ROUND of a
+    # float rounds halves to even and published 0.195312 for the same answers.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_d, dt.date(2026, 6, 10), safe=1, unsafe=511)
+    )
+    run_rollup(full=True)
+    june = value("survey_safety_rate", data.grid_d, "2026-06")
+    assert (june.numerator, june.denominator, june.value) == (1, 512, 0.195313)
+
+
+def test_an_area_reporting_cases_itself_counts_its_residents_once_not_again_with_its_childrens(data):
+    # Police report the cases they cannot place in a community at the street. The street's 3,000
+    # residents include the 1,500 of each of its two communities: the street's rate is (3 + 3 + 6)
+    # cases per 3,000 residents, not per 6,000 (which halved the rate and ranked it first).
+    Area.objects.filter(pk=data.street_a1.pk).update(population=3000)
+    PreventableCaseCount.objects.create(
+        area=data.street_a1, month=dt.date(2026, 11, 1), kind="burglary", count=3, updated_at=timezone.now()
+    )
+    run_rollup(full=True)
+    street = value("police_preventable_cases_per_10k", data.street_a1, "2026-11")
+    assert (street.numerator, street.denominator, street.value) == (12, 3000, 40.0)
+    district = value("police_preventable_cases_per_10k", data.district_a, "2026-11")
+    assert (district.numerator, district.denominator, district.value) == (12, 3000, 40.0)
+    q4 = value("police_preventable_cases_per_10k", data.street_a1, "2026Q4")
+    # October: community A1a's 3 cases; its population is already in the street's.
+    assert (q4.numerator, q4.denominator, q4.value) == (15, 3000, 50.0)
+
+
+def test_a_value_is_stored_as_the_float_nearest_its_6_decimals_on_every_database(data):
+    # 157 of 158 is 99.367088607...%: SQLite's ROUND(x, 6) gave 99.36708899999999 (the API showed
+    # it so), PostgreSQL 99.367089.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_d, dt.date(2026, 5, 10), safe=157, unsafe=1)
+    )
+    run_rollup(full=True)
+    assert value("survey_safety_rate", data.grid_d, "2026-05").value == 99.367089

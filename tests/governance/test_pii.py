@@ -122,6 +122,10 @@ def test_a_reveal_needs_a_reason_and_is_logged(cast):
 
 def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("id 340104199003071234 tel 13812345678") == "id 3401**********1234 tel 138****5678"
+    assert mask_text("号码340104199003071234。") == "号码3401**********1234。"
+    # The digits of a fraction are no one's number (a Celery task's run time).
+    assert mask_text("succeeded in 0.008012345678906237s") == "succeeded in 0.008012345678906237s"
+    assert mask_text("0.13812345678") == "0.13812345678"
 
 
 def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():

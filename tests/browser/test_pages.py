@@ -79,3 +79,26 @@ def test_the_petition_registry_on_a_phone_shows_each_deadline(phone_page, live_c
     date_lines = page.locator(f"tr[data-code='{codes[0]}'] .pet-due").evaluate(DATE_LINES_JS)
     assert date_lines == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_map_zoom_buttons_are_titled_in_the_page_language(phone_page, live_cast, settings):
+    # Leaflet titles its zoom buttons 'Zoom in' / 'Zoom out' (the tooltip and what a screen reader
+    # says), whatever the page's language. The words now come from the translation catalogue.
+    from django.utils.translation import trans_real
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    catalog = trans_real.translation("zh-hans")._catalog
+    for msgid, msgstr in [("Zoom in", "放大"), ("Zoom out", "缩小")]:
+        if msgid not in catalog:  # until the catalogue has them: whatever it says must reach the map
+            catalog[msgid] = msgstr
+    expected = (catalog["Zoom in"], catalog["Zoom out"])
+    page = phone_page
+    login(page, "street_handler")
+    page.wait_for_selector("#home-map[data-loaded='1']")
+    zoom_in, zoom_out = (
+        page.locator("#home-map .leaflet-control-zoom-in"),
+        page.locator("#home-map .leaflet-control-zoom-out"),
+    )
+    assert (zoom_in.get_attribute("title"), zoom_out.get_attribute("title")) == expected
+    assert (zoom_in.get_attribute("aria-label"), zoom_out.get_attribute("aria-label")) == expected
+    assert page.js_errors == []

@@ -18,7 +18,13 @@
 
   function create(el) {
     if (created.has(el)) { return created.get(el); }
-    var map = L.map(el, { attributionControl: true, zoomControl: true, zoomSnap: 0.25 });
+    var map = L.map(el, { attributionControl: true, zoomControl: false, zoomSnap: 0.25 });
+    // Leaflet's zoom buttons are titled (tooltip, screen reader) in English: the page gives the words.
+    var body = document.body;
+    L.control.zoom({
+      zoomInTitle: body.getAttribute("data-zoom-in") || "Zoom in",
+      zoomOutTitle: body.getAttribute("data-zoom-out") || "Zoom out"
+    }).addTo(map);
     // Leaflet's default prefix is a link out of the intranet with a national flag: keep the credit, plain.
     map.attributionControl.setPrefix("Leaflet");
     var tiles = el.getAttribute("data-tiles");

@@ -108,7 +108,20 @@ def test_the_timeline_and_the_message_name_the_re_review_request(client, pet):
     assert f"{petition.code}: request a re-review done." in html
     timeline = html[html.index('data-action="request_review"') :]
     first, second = timeline.split('data-action="request_review"')[1:3]
-    assert "request a review</strong>" in first and "request a re-review</strong>" in second
+    assert "Request a review</strong>" in first and "Request a re-review</strong>" in second
+
+
+def test_the_timeline_names_each_step_with_a_capital_as_the_other_timelines_do(client, pet):
+    # The incident and dispute timelines read "Accept · ..."; this one read "accept · ...".
+    petition = pet.accepted()
+    client.force_login(pet.cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    for action, label in [
+        ("register", "Register"),
+        ("assign", "Route to a department"),
+        ("accept", "Accept"),
+    ]:
+        assert f'data-action="{action}"><strong>{label}</strong>' in html
 
 
 def test_the_deadline_table_says_which_date_is_due_and_which_is_done(client, pet):

@@ -1,0 +1,104 @@
+"""Pages as a reader sees them, in English and Chinese, on a phone and a desk: what is measured
+(contrast, widths, what is on screen) rather than only photographed."""
+
+import pytest
+
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+# WCAG relative luminance and contrast ratio of an element's text against the nearest painted background.
+CONTRAST_JS = """el => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  let bg = el;
+  while (bg && rgb(getComputedStyle(bg).backgroundColor)[3] === 0) bg = bg.parentElement;
+  const a = lum(rgb(getComputedStyle(el).color)), b = lum(rgb(getComputedStyle(bg).backgroundColor));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+# How many lines the first date (2026-11-20) in an element's text is drawn on.
+DATE_LINES_JS = """el => {
+  const node = el.firstChild, m = node.textContent.match(/\\d{4}.\\d{2}.\\d{2}/);
+  const range = document.createRange();
+  range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
+def test_the_count_on_a_home_pages_first_button_is_legible(desktop_page, live_cast):
+    # The first link of each home section is a primary (blue, white-text) button; its count pill is
+    # light grey and inherited the white text: 1.2:1, the number unreadable (seen as demo_mediator).
+    page = desktop_page
+    login(page, "mediator")
+    counts = page.locator(".card .button.primary .status")
+    assert counts.count() >= 1
+    for i in range(counts.count()):
+        assert counts.nth(i).evaluate(CONTRAST_JS) >= 4.5
+    screenshot(page, "home-counts-desktop-en")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_petition_registry_on_a_phone_shows_each_deadline(phone_page, live_cast, live_server, language):
+    # At phone width the registry keeps number, status and deadline. A status and a deadline each
+    # stayed on one line: 'accepted by the department' (English) and 'overdue since 2026-11-20' (both
+    # languages, 自 2026-11-20 起逾期) pushed the deadline off a 390 px screen.
+    from petitions import services
+    from petitions.models import Petition
+    from tests.base import shift_back
+    from tests.petitions.conftest import ID_1
+
+    cast = live_cast
+    codes = []
+    for _ in range(2):
+        petition = services.petition_register(
+            actor=cast.petition_officer,
+            channel="visit",
+            category="urban",
+            content="小区旁工地夜间施工噪音扰民。",
+            area=cast.community_a1a,
+            petitioners=[{"name": "王建国", "id_number": ID_1}],
+        )
+        codes.append(petition.code)
+    petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
+    petition.transition(action="accept", actor=cast.department_user)
+    shift_back(Petition.objects.filter(code=codes[0]), 20, "due_at")
+    page = phone_page
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    login(page, "petition_officer")
+    page.goto("/petitions/")
+    screenshot(page, f"petition-registry-phone-{language}")
+    for code in codes:
+        deadline = page.locator(f"tr[data-code='{code}'] td").last.bounding_box()
+        assert deadline["x"] + deadline["width"] <= 390, (code, deadline)
+    # and the overdue date wraps as a whole, not as 2026- / 11-20
+    date_lines = page.locator(f"tr[data-code='{codes[0]}'] .pet-due").evaluate(DATE_LINES_JS)
+    assert date_lines == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_map_zoom_buttons_are_titled_in_the_page_language(phone_page, live_cast, settings):
+    # Leaflet titles its zoom buttons 'Zoom in' / 'Zoom out' (the tooltip and what a screen reader
+    # says), whatever the page's language. The words now come from the translation catalogue.
+    from django.utils.translation import trans_real
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    catalog = trans_real.translation("zh-hans")._catalog
+    for msgid, msgstr in [("Zoom in", "放大"), ("Zoom out", "缩小")]:
+        if msgid not in catalog:  # until the catalogue has them: whatever it says must reach the map
+            catalog[msgid] = msgstr
+    expected = (catalog["Zoom in"], catalog["Zoom out"])
+    page = phone_page
+    login(page, "street_handler")
+    page.wait_for_selector("#home-map[data-loaded='1']")
+    zoom_in, zoom_out = (
+        page.locator("#home-map .leaflet-control-zoom-in"),
+        page.locator("#home-map .leaflet-control-zoom-out"),
+    )
+    assert (zoom_in.get_attribute("title"), zoom_out.get_attribute("title")) == expected
+    assert (zoom_in.get_attribute("aria-label"), zoom_out.get_attribute("aria-label")) == expected
+    assert page.js_errors == []

@@ -30,6 +30,22 @@ def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_c
     assert page.js_errors == []
 
 
+def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
+    # The menu's checkbox was display:none: below 800 px (a phone, or a desktop zoomed to 200%) the
+    # menu could not be opened without a pointer.
+    page = phone_page
+    login(page, "street_handler")
+    assert not page.locator("nav.nav").is_visible()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "nav-toggle":
+            break
+    assert page.evaluate("document.activeElement.id") == "nav-toggle"
+    page.keyboard.press("Space")
+    assert page.locator("nav.nav").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_a_wrong_password_is_refused_in_words(phone_page, live_cast, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     page = phone_page

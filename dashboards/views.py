@@ -175,6 +175,11 @@ def league(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     query.pop("print", None)
     ctx["query"] = query.urlencode()
+    # The column headings set sort and dir themselves: carried over, each click appended another pair.
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    sort_query.pop("dir", None)
+    ctx["sort_query"] = sort_query.urlencode()
     ctx["print"] = request.GET.get("print") == "1"
     ctx["map_data_url"] = reverse("dashboards-map-data") + "?" + query.urlencode()
     return render(request, "dashboards/league.html", ctx)

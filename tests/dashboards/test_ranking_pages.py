@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -140,6 +141,16 @@ def test_export_csv_and_xlsx_hold_the_rows_shown(client, data):
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[3]][:4] == [1, "340102000000", "甲区", 93.2]
+
+
+def test_sort_and_print_links_do_not_pile_up_parameters(client, data):
+    # Each heading click appended another sort/dir pair (?sort=name&dir=asc&sort=name&dir=desc), and
+    # the print link of an unfiltered page read ?&print=1.
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", sort="name", dir="asc").content.decode()
+    links = re.findall(r'href="\?([^"]*sort=[^"]*)"', html)
+    assert links and all(link.count("sort=") == 1 and link.count("dir=") == 1 for link in links), links
+    assert 'href="?&amp;' not in client.get("/dashboards/league/").content.decode()
 
 
 def test_the_print_view_has_no_picker_or_map(client, data):

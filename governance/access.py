@@ -20,10 +20,15 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from governance.models import Area, User
+
+
+# What a missing record and one outside the user's area both answer (pages and API alike), so that
+# neither tells the other apart.
+NOT_FOUND = gettext_lazy("No such record, or it is outside your area.")
 
 
 def _path_lookup(field: str) -> str:
@@ -70,7 +75,7 @@ def get_visible_or_404(queryset: models.QuerySet, **lookup: Any) -> Any:
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("No such record, or it is outside your area.")) from None
+        raise Http404(str(NOT_FOUND)) from None
 
 
 def area_in_scope(user: Any, area: Area, roles: Iterable[str] | None = None) -> bool:

@@ -16,6 +16,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from governance.access import NOT_FOUND
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -128,7 +129,7 @@ def exception_handler(exc, context):
             "errors": errors,
         }
     elif isinstance(exc, Http404):
-        response.data = {"detail": _("No such record, or it is outside your area.")}
+        response.data = {"detail": str(NOT_FOUND)}
     return response
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from governance.access import NOT_FOUND
 from governance.forms import errors_text
 from governance.homes import home_sections
 
@@ -39,7 +40,7 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: under /api/ a path that matches no endpoint is JSON with a ``detail`` like
     every other API error (DESIGN.md section 7), not the site's HTML page; pages keep that page."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("No such record, or it is outside your area.")}, status=404)
+        return JsonResponse({"detail": str(NOT_FOUND)}, status=404)
     return defaults.page_not_found(request, exception)
 
 

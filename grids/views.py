@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
@@ -332,12 +333,12 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:
-        raise Http404(_("No such record, or it is outside your area.")) from None
+        raise Http404(str(NOT_FOUND)) from None
     # Served as an attachment with the type verified at upload: a browser navigating to it downloads
     # rather than renders it in our origin (an <img> still shows it).
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(item.content_type)
     if extension is None:
-        raise Http404(_("No such record, or it is outside your area."))
+        raise Http404(str(NOT_FOUND))
     response = FileResponse(
         handle, content_type=item.content_type, as_attachment=True, filename=f"photo-{item.pk}.{extension}"
     )

@@ -305,6 +305,9 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 11,
 }
 
+# Whoever dispatched an incident or fed back its handling does not close it (grids.models.duty_conflict).
+INCIDENT_SEPARATE_DUTIES = env_bool("INCIDENT_SEPARATE_DUTIES", True)
+
 # Demo data and demo logins are only ever created when DEBUG is on.
 SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)
 

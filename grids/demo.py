@@ -104,14 +104,18 @@ def _vary(rng: random.Random, base: dict) -> dict:
     return {k: v * rng.uniform(0.8, 1.25) for k, v in base.items()}
 
 
-def _users(demo, rng: random.Random) -> tuple[dict[int, User], dict[int, User]]:
-    """A grid worker per grid and a centre handler per community/street/district (unusable passwords;
-    the demo_* users stand in where they exist)."""
+def _users(demo, rng: random.Random) -> tuple[dict[int, User], dict[int, User], dict[int, User]]:
+    """A grid worker per grid and two centre handlers per community/street/district (unusable passwords;
+    the demo_* users stand in where they exist): one accepts and closes (supervision), the other
+    dispatches (command), as ``grids.models.duty_conflict`` asks."""
     workers: dict[int, User] = {}
     handlers: dict[int, User] = {}
+    commands: dict[int, User] = {}
     existing = {
         (m.role, m.area_id, m.department_id): m.user
-        for m in Membership.objects.filter(area__path__startswith=demo.city.path).select_related("user")
+        for m in Membership.objects.filter(area__path__startswith=demo.city.path)
+        .exclude(user__username__startswith="command_")
+        .select_related("user")
     }
     new_users, plan = [], []
     unusable = make_password(None)
@@ -131,6 +135,9 @@ def _users(demo, rng: random.Random) -> tuple[dict[int, User], dict[int, User]]:
             u = User(username=f"centre_{area.code}", display_name=f"{area.name}综治中心", password=unusable)
             new_users.append(u)
             plan.append((u, Role.HANDLER, area, handlers))
+        u = User(username=f"command_{area.code}", display_name=f"{area.name}指挥调度", password=unusable)
+        new_users.append(u)
+        plan.append((u, Role.HANDLER, area, commands))
     taken = set(
         User.objects.filter(username__in=[u.username for u in new_users]).values_list("username", flat=True)
     )
@@ -144,7 +151,7 @@ def _users(demo, rng: random.Random) -> tuple[dict[int, User], dict[int, User]]:
         if u.username not in taken:
             memberships.append(Membership(user=user, role=role, area=area))
     Membership.objects.bulk_create(memberships, batch_size=2000, ignore_conflicts=True)
-    return workers, handlers
+    return workers, handlers, commands
 
 
 def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
@@ -175,7 +182,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
         profiles[district.pk] = _profile(rng)
     for street in demo.streets:
         profiles[street.pk] = _vary(rng, profiles[street.parent_id])
-    workers, handlers = _users(demo, rng)
+    workers, handlers, commands = _users(demo, rng)
     dept_user = demo.users.get("demo_department")
     dept_user_dept = (
         dept_user.memberships_cached()[0].department_id
@@ -287,15 +294,12 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                 (district.pk, dept_district)
             )
             while True:  # one pass, left early when the next step lies in the future
-                if not step("dispatch", handler, t, "dispatched", due=due, department=department):
+                dispatcher = commands[inc.level_area.pk]
+                if not step("dispatch", dispatcher, t, "dispatched", due=due, department=department):
                     break
-                inc.department = department
+                inc.department, inc.dispatched_by = department, dispatcher
                 due = inc.due_at = t + dt.timedelta(hours=category.handle_hours)
-                doer = (
-                    dept_user
-                    if department and department.pk == dept_user_dept
-                    else handlers.get(dept_area.pk)
-                )
+                doer = dept_user if department and department.pk == dept_user_dept else commands[dept_area.pk]
                 t += dt.timedelta(hours=rng.uniform(0.3, 4))
                 if not step("handle", doer, t, "handling", due=None, department=department):
                     break
@@ -308,7 +312,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                         "feedback", doer, t, "fed_back", due=due, department=department, note="已处置"
                     ):
                         break
-                    inc.resolution = "已按要求处置完毕"
+                    inc.resolution, inc.fed_back_by = "已按要求处置完毕", doer
                     due = inc.due_at = calendar.add_hours(t, float(category.verify_hours))
                     t = calendar.add_hours(t, rng.expovariate(1 / 5))
                     fail = rounds == 0 and rng.random() < p["verify_fail"]

@@ -207,6 +207,17 @@ class Incident(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Who took this round's command steps (dispatch, feedback): ``may_perform`` keeps them from closing
+    # it, the supervision step (``separate_duties``). Denormalised from the events so that an inbox of
+    # many rows decides its buttons without reading timelines. Never filtered on: no index.
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    fed_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
     evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
     evaluation_note = models.TextField(_("evaluation note"), blank=True)
 
@@ -283,7 +294,8 @@ class Incident(models.Model):
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
         if not may_perform(actor, self, transition):
             raise ActionForbidden(
-                gettext("Your role may not %(action)s this incident.")
+                duty_conflict(actor, self, action)
+                or gettext("Your role may not %(action)s this incident.")
                 % {"action": ACTION_LABELS.get(action, action)}
             )
         now = timezone.now()
@@ -320,13 +332,14 @@ class Incident(models.Model):
                 raise ActionInvalid(
                     "department", gettext("Choose an active department responsible for this grid.")
                 )
-            self.department = department
-            changed.add("department")
+            self.department, self.dispatched_by = department, actor
+            changed |= {"department", "dispatched_by"}
         elif action == "feedback":
             if not fields.get("resolution", "").strip() and not note:
                 raise ActionInvalid("resolution", gettext("Say what was done to resolve the incident."))
             self.resolution = (fields.get("resolution") or note).strip()
-            changed.add("resolution")
+            self.fed_back_by = actor
+            changed |= {"resolution", "fed_back_by"}
             # The timeline keeps what each round of handling did: a failed verification sends the item
             # back and the next feedback overwrites ``resolution``, so the event carries its own copy.
             if self.resolution != note:
@@ -355,8 +368,8 @@ class Incident(models.Model):
                 )
             self.level = LEVEL_LADDER[position + 1]
             self.level_area = Area.objects.get(code=self.area_code_at(self.grid, self.level))
-            self.department = None
-            changed |= {"level", "level_area", "department"}
+            self.department = self.dispatched_by = self.fed_back_by = None
+            changed |= {"level", "level_area", "department", "dispatched_by", "fed_back_by"}
         elif action == "evaluate":
             evaluation = fields.get("evaluation")
             if evaluation not in self.Evaluation.values:
@@ -395,7 +408,27 @@ class Incident(models.Model):
         )
 
 
-SUPERVISION = frozenset({Role.HANDLER})
+def separate_duties() -> bool:
+    return bool(getattr(settings, "INCIDENT_SEPARATE_DUTIES", True))
+
+
+def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
+    """Why ``user`` may not close ``incident`` although their role could, or None.
+
+    Supervision (accept, verify, close) and command (dispatch, receive feedback) are different roles
+    (DOMAIN.md). Every centre handler holds the one ``handler`` role of DESIGN.md, so the rule is kept
+    per item: whoever dispatched this round or fed its handling back does not also sign it off; another
+    handler of the centre or of a level above closes it. ``INCIDENT_SEPARATE_DUTIES=0`` lifts the rule
+    for centres of one person; administrators are not bound by it (``may_perform``)."""
+    if action != "close" or not separate_duties():
+        return None
+    if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id):
+        return None
+    return gettext(
+        "You dispatched this incident or fed back its handling: another handler closes it "
+        "(supervision and command are separate duties)."
+    )
+
 
 ACTION_LABELS = {
     "report": _("report"),
@@ -478,6 +511,8 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
         return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
             m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
+    if action == "close" and duty_conflict(user, incident, action):
+        return False
     # accept, reject, dispatch, close, escalate: the centre at the item's level or above.
     return any(
         m.department_id is None and m.area.depth <= level_depth

@@ -20,7 +20,7 @@ from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, ReportForm
-from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions
+from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions, duty_conflict
 
 
 def _worker_grids(user) -> list[Area]:
@@ -248,6 +248,10 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         "events": events,
         "photos": [p for p in incident.photos.all() if p.stage == "report"],
         "actions": allowed_actions(request.user, incident),
+        # Why a handler who could close finds no button: they took a command step on this item.
+        "duty_note": incident.status == Incident.Status.VERIFIED
+        and request.user.has_role(Role.HANDLER)
+        and duty_conflict(request.user, incident, "close"),
         "action_labels": ACTION_LABELS,
         "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
         "evaluations": Incident.Evaluation.choices,

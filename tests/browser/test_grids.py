@@ -1,6 +1,6 @@
 """The closed loop in a real browser: a grid worker on a phone reports with a pin and a photo, a
 community handler accepts and dispatches from the inbox, the department feeds back, the worker verifies
-on site, the handler closes."""
+on site, and the street centre closes (the community centre dispatched it: separate duties)."""
 
 from __future__ import annotations
 
@@ -105,8 +105,8 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
     phone.click("button[data-action=verify]")
     phone.wait_for_selector(".status-verified")
 
-    # --- the community handler closes -----------------------------------------------------------------
-    _switch_user(desk, "community_handler")
+    # --- the street centre closes: the community handler dispatched it (separate duties) ---------------
+    _switch_user(desk, "street_handler")
     desk.goto("/grids/inbox/?status=verified")
     desk.click(f"{row} button[data-action=close]")
     desk.wait_for_selector(f"{row} .status-closed")

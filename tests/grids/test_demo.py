@@ -4,7 +4,7 @@ import io
 import random
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F, OuterRef, Subquery
 
 from governance import demo as demo_city
 from grids import demo
@@ -36,5 +36,15 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     # Volumes differ between districts.
     per_district = [Incident.objects.filter(grid__path__startswith=d.path).count() for d in city.districts]
     assert len(set(per_district)) == len(per_district)
+    # Separate duties: nobody closed an item they dispatched or fed back, and the stored command
+    # actors are those of the timeline, so a demo handler at a verified item finds the close button.
+    closes = IncidentEvent.objects.filter(action="close", incident__dispatched_by__isnull=False)
+    assert closes.count() > 100
+    assert not closes.filter(actor=F("incident__dispatched_by")).exists()
+    assert not closes.filter(actor=F("incident__fed_back_by")).exists()
+    last = IncidentEvent.objects.filter(incident=OuterRef("pk"), action="dispatch").order_by("-at", "-id")
+    dispatched = Incident.objects.filter(status__in=["verified", "closed", "evaluated"], kind="promised")
+    assert dispatched.exists()
+    assert not dispatched.exclude(dispatched_by=Subquery(last.values("actor")[:1])).exists()
     demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
     assert Incident.objects.count() == count  # idempotent

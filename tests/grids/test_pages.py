@@ -179,6 +179,25 @@ def test_the_incident_page_shows_map_photos_timeline_and_my_next_step(cast, clie
 
 
 @pytest.mark.django_db
+def test_the_handler_who_dispatched_is_told_why_another_closes_and_a_posted_close_changes_nothing(
+    cast, client, incident_in
+):
+    incident = incident_in("fed_back")
+    Incident.objects.filter(pk=incident.pk).update(dispatched_by=cast.street_handler)
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    client.force_login(cast.street_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="duty-note"' in html and 'data-action="close"' not in html
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "close"})
+    assert response.status_code == 400 and "separate duties" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "verified" and not incident.events.filter(action="close").exists()
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="duty-note"' not in html and 'data-action="close"' in html
+
+
+@pytest.mark.django_db
 def test_pages_of_an_item_outside_my_area_are_404(cast, client, incident_in):
     incident = incident_in("reported")
     for user in (cast.worker_b, cast.outsider):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils import timezone
 from governance.models import Notification
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from grids import services
-from grids.models import WORKFLOW, Incident, IncidentEvent
+from grids.models import WORKFLOW, Incident, IncidentEvent, allowed_actions
 from tests.base import api_client
 from tests.grids.conftest import PATHS, action_fields
 
@@ -67,7 +68,8 @@ def test_the_full_loop_with_the_real_roles_records_every_step(cast, report):
         incident=incident, actor=cast.department_user, action="feedback", resolution="cleared again"
     )
     services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
-    services.incident_transition(incident=incident, actor=cast.community_handler, action="close")
+    # The community centre dispatched it, so another handler signs it off (separate duties).
+    services.incident_transition(incident=incident, actor=cast.street_handler, action="close")
     services.incident_transition(
         incident=incident, actor=cast.worker_a, action="evaluate", evaluation="satisfied"
     )
@@ -123,6 +125,74 @@ def test_the_api_answers_403_to_a_role_that_may_not_act_and_404_out_of_scope(cas
     assert api_client(cast.worker_b).post(url, {"action": "accept"}, format="json").status_code == 404
     incident.refresh_from_db()
     assert incident.status == "reported" and incident.events.count() == 1
+
+
+def _to_verified(cast, report, *, dispatcher, doer):
+    incident = report()
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    services.incident_transition(
+        incident=incident, actor=dispatcher, action="dispatch", department=cast.police.pk
+    )
+    services.incident_transition(incident=incident, actor=doer, action="handle")
+    services.incident_transition(incident=incident, actor=doer, action="feedback", resolution="done")
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    return incident
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["dispatcher", "doer"])
+def test_whoever_dispatched_or_fed_back_an_incident_does_not_close_it(cast, report, who):
+    # DOMAIN.md: supervision (accept, verify, close) and command (dispatch, feedback) are different
+    # roles. The street centre dispatches (or itself handles) a community item; it may not sign it off.
+    if who == "dispatcher":
+        incident = _to_verified(cast, report, dispatcher=cast.street_handler, doer=cast.department_user)
+    else:
+        incident = _to_verified(cast, report, dispatcher=cast.community_handler, doer=cast.street_handler)
+    assert (incident.dispatched_by, incident.fed_back_by) == (
+        (cast.street_handler, cast.department_user)
+        if who == "dispatcher"
+        else (cast.community_handler, cast.street_handler)
+    )
+    assert "close" not in allowed_actions(cast.street_handler, incident)
+    url = f"/api/v1/incidents/{incident.code}/transition/"
+    response = api_client(cast.street_handler).post(url, {"action": "close"}, format="json")
+    assert response.status_code == 403
+    assert "separate duties" in response.json()["detail"]
+    incident.refresh_from_db()
+    assert incident.status == "verified" and incident.closed_at is None
+    assert not incident.events.filter(action="close").exists()
+    # Another handler with the same reach closes it; so may an administrator.
+    other = cast.community_handler if who == "dispatcher" else cast.district_officer
+    assert "close" in allowed_actions(other, incident)
+    assert api_client(other).post(url, {"action": "close"}, format="json").status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == "closed"
+    assert incident.events.get(action="close").actor == other
+
+
+@pytest.mark.django_db
+def test_an_administrator_and_a_deployment_without_separate_duties_close_what_they_dispatched(
+    cast, report, settings
+):
+    incident = _to_verified(cast, report, dispatcher=cast.admin, doer=cast.admin)
+    services.incident_transition(incident=incident, actor=cast.admin, action="close")
+    assert incident.status == "closed"
+    settings.INCIDENT_SEPARATE_DUTIES = False
+    incident = _to_verified(cast, report, dispatcher=cast.community_handler, doer=cast.department_user)
+    assert "close" in allowed_actions(cast.community_handler, incident)
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="close")
+    assert incident.status == "closed"
+
+
+@pytest.mark.django_db
+def test_escalation_forgets_the_lower_levels_dispatcher(cast, incident_in):
+    incident = incident_in("dispatched")
+    assert incident.dispatched_by == cast.admin
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="escalate", note="too big for us"
+    )
+    incident.refresh_from_db()
+    assert incident.dispatched_by is None and incident.fed_back_by is None
 
 
 @pytest.mark.django_db
@@ -331,3 +401,19 @@ def test_the_timeline_keeps_what_each_round_of_handling_did(cast, incident_in):
     events = api_client(cast.worker_a).get(f"/api/v1/incidents/{incident.code}/events/").json()["results"]
     notes = [e["note"] for e in events if e["action"] in ("feedback", "verify")]
     assert notes == ["cleared", "still dirty", "cleared again\nresidents told"]
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_in_the_command_actors_of_existing_items_from_their_timelines(cast, report):
+    from django.apps import apps
+
+    backfill = importlib.import_module("grids.migrations.0007_incident_duties").backfill
+    verified = _to_verified(cast, report, dispatcher=cast.street_handler, doer=cast.department_user)
+    reported = report()
+    Incident.objects.update(dispatched_by=None, fed_back_by=None)
+    backfill(apps, None)
+    verified.refresh_from_db()
+    reported.refresh_from_db()
+    assert (verified.dispatched_by, verified.fed_back_by) == (cast.street_handler, cast.department_user)
+    assert (reported.dispatched_by, reported.fed_back_by) == (None, None)
+    assert "close" not in allowed_actions(cast.street_handler, verified)

@@ -800,10 +800,27 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     # carry noise (1.13 + 8.54 + 20.33 = 29.999999999999996, below a minimum sample of 30) that
     # differs with the order of the additions (a full and an incremental run).
     num, den = _round("num"), _round("den")
-    union = " UNION ALL ".join(
+    sums = [
         f"SELECT ind, area_id, parent_id, level, period, {num} AS num, {den} AS den FROM {level} lv"
         for level in levels
-    )
+    ]
+    # A count is zero, not missing, for an area without records whose siblings have some: the
+    # community without a petition heads the league of petition counts instead of being left out of
+    # it. Siblings share a tree level, so each level's missing siblings are found in that level alone.
+    # (Every child of a parent with counts, grouped with the counted ones, kept where none was: a
+    # grouping rather than NOT EXISTS, which SQLite would answer with a scan per candidate.)
+    zero = f"CAST(0 AS {_float()})"
+    zeros = [
+        f"SELECT c.ind, c.area_id, c.parent_id, c.level, c.period, {zero} AS num, {zero} AS den FROM ("
+        f"SELECT lv.ind, lv.area_id, lv.parent_id, lv.level, lv.period, 1 AS counted FROM {level} lv "
+        f"JOIN {WORK}def d ON d.id = lv.ind WHERE d.factor = 0 UNION ALL "
+        "SELECT k.ind, a.id, a.parent_id, a.level, k.period, 0 FROM (SELECT DISTINCT lv.ind, lv.period, "
+        f"lv.parent_id FROM {level} lv JOIN {WORK}def d ON d.id = lv.ind WHERE d.factor = 0) k "
+        f"JOIN {_t(Area)} a ON a.parent_id = k.parent_id) c "
+        "GROUP BY c.ind, c.area_id, c.parent_id, c.level, c.period HAVING MAX(c.counted) = 0"
+        for level in levels
+    ]
+    union = " UNION ALL ".join(sums + zeros)
     value = _round(
         "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"
     )

@@ -71,6 +71,36 @@ def test_an_incremental_run_gives_exactly_the_rows_of_a_full_rebuild(data):
     ).previous_value == pytest.approx(100 * 40 / 42, abs=1e-6)
 
 
+def test_a_count_is_zero_for_a_sibling_without_records_and_an_incremental_run_keeps_it_so(data):
+    """Nov 2025: only grid A (community A1a) has answer sheets (two rows). Its siblings B, E and F
+    count zero and, lower being better, share the first rank; community A1b counts zero beside A1a.
+    Grid C has no sibling with sheets: no row. Percentages are not filled: nothing to divide."""
+    run_rollup(full=True)
+
+    def row(area, period="2025-11"):
+        found = IndicatorValue.objects.filter(indicator="test_answer_sheets", area=area, period=period)
+        return found.values_list("numerator", "value", "rank", "rank_of").first()
+
+    assert row(data.grid_a) == (2, 2, 4, 4)
+    assert row(data.grid_b) == row(data.grid_e) == row(data.grid_f) == (0, 0, 1, 4)
+    assert row(data.community_a1b) == (0, 0, 1, 2) and row(data.community_a1a) == (2, 2, 2, 2)
+    assert row(data.grid_c) is None and row(data.grid_b, "2025Q4") == (0, 0, 1, 4)
+    assert not IndicatorValue.objects.filter(
+        indicator="survey_safety_rate", area=data.grid_b, period="2025-11"
+    ).exists()
+    # Sheets for grid B and grid C that month: B's zero becomes a count, C's siblings (none) stay.
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_b, dt.date(2025, 11, 5), safe=1)
+        + stats_data.answers(data.grid_c, dt.date(2025, 11, 5), safe=1, unsafe=1, dont_know=1)
+    )
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL
+    assert row(data.grid_b) == (1, 1, 3, 4) and row(data.grid_e) == (0, 0, 1, 4)
+    assert row(data.grid_c) == (3, 3, 1, 1) and row(data.community_a1b) == (3, 3, 1, 2)
+    incremental = snapshot()
+    run_rollup(full=True)
+    assert incremental == snapshot()
+
+
 def test_a_nightly_run_recomputes_only_the_indicators_and_months_whose_facts_changed(data):
     first = run_rollup(full=True)
     quiet = run_rollup()  # the recent months are refreshed, but their facts are as stored

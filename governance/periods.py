@@ -1,4 +1,4 @@
-"""Periods (month, quarter, half-year, year) and working-time arithmetic.
+"""Periods (month, quarter, half-year, year) and working-time and calendar arithmetic.
 
 Periods are written ``2026-11``, ``2026Q4``, ``2026H2``, ``2026``. Months are the base; every other
 period is the sum of its months. Working days skip weekends and the ``Holiday`` table's holidays,
@@ -7,10 +7,12 @@ and count the weekend days it marks as working days (调休).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 from django.conf import settings
 from django.utils import timezone
@@ -164,9 +166,30 @@ def add_calendar_days(start: dt.datetime, days: int) -> dt.datetime:
     return start + dt.timedelta(days=days)
 
 
+@overload
+def add_months(start: dt.datetime, months: int) -> dt.datetime: ...
+@overload
+def add_months(start: dt.date, months: int) -> dt.date: ...
+def add_months(start: dt.date | dt.datetime, months: int) -> dt.date | dt.datetime:
+    """The same day of the month ``months`` months later, or that month's last day when it is
+    shorter: 31 January + 1 is 28 (29) February. A period counted in months ends on the day with the
+    same number in its last month, or on the last day of a month without one (Civil Code art. 202).
+
+    A date gives a date. An aware datetime gives the same local time of day on the local date
+    reached: the local day counts, not the UTC one (00:30 in Shanghai is the previous day in UTC).
+    """
+    if isinstance(start, dt.datetime):
+        local = timezone.localtime(start)
+        day = add_months(local.date(), months)
+        return local.replace(year=day.year, month=day.month, day=day.day)
+    year, month0 = divmod(start.year * 12 + start.month - 1 + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return start.replace(year=year, month=month0 + 1, day=min(start.day, last))
+
+
 def end_of_local_day(moment: dt.datetime) -> dt.datetime:
-    """The last instant of ``moment``'s local day. A period counted in days ends at 24:00 of its last
-    day (Civil Code arts. 201 and 203), not at the hour the period happened to start."""
+    """The last instant of ``moment``'s local day. A period counted in days or months ends at 24:00 of
+    its last day (Civil Code arts. 201-203), not at the hour the period happened to start."""
     day = timezone.localtime(moment).date()
     return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
 

@@ -308,6 +308,10 @@ LEAFLET_CONFIG = {
 # Whoever dispatched an incident or fed back its handling does not close it (grids.models.duty_conflict).
 INCIDENT_SEPARATE_DUTIES = env_bool("INCIDENT_SEPARATE_DUTIES", True)
 
+# Mediation's time limit (人民调解工作若干规定: generally concluded within one month), in calendar
+# months from acceptance; an extension with both parties' consent adds as many again.
+MEDIATION_TIME_LIMIT_MONTHS = env_int("MEDIATION_TIME_LIMIT_MONTHS", 1, minimum=1)
+
 # Demo data and demo logins are only ever created when DEBUG is on.
 SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)
 

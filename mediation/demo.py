@@ -34,7 +34,7 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
-    time_limit_days,
+    time_limit_due,
 )
 
 # code: (weight, success-rate shift)
@@ -225,7 +225,6 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
         timezone.localtime(now).date().replace(day=1) - dt.timedelta(days=31 * (months - 1))
     ).replace(day=1)
     span_days = (timezone.localdate(now) - first_month).days
-    limit = dt.timedelta(days=time_limit_days())
 
     cases: list[DisputeCase] = []
     extra: list[dict] = []  # per case: parties, sessions, events to add once ids exist
@@ -267,13 +266,13 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
                 mediator_id = demo_mediator.pk
             rate = min(0.98, max(0.90, org_rate[org.pk] + CATEGORY_MIX[code][1]))
             case, rows = _one_case(
-                rng, now, received, limit, categories[code], org, area, mediator_id, rate, registrar
+                rng, now, received, categories[code], org, area, mediator_id, rate, registrar
             )
             cases.append(case)
             extra.append(rows)
 
     if demo_mediator and demo_street_centre:
-        _demo_desk(rng, now, limit, categories, demo_street_centre, demo_mediator, cases, extra, grids_of)
+        _demo_desk(rng, now, categories, demo_street_centre, demo_mediator, cases, extra, grids_of)
 
     # Numbers in order of receipt, per year; counters continue from there.
     order = sorted(range(len(cases)), key=lambda i: cases[i].received_at)
@@ -321,7 +320,7 @@ def _parties(rng: random.Random, n: int) -> list[DisputeParty]:
     return out
 
 
-def _one_case(rng, now, received, limit, category, org, area, mediator_id, rate, registrar):
+def _one_case(rng, now, received, category, org, area, mediator_id, rate, registrar):
     age = now - received
     n_parties = 2 if rng.random() < 0.85 else 3
     risk_violence = rng.random() < 0.08
@@ -363,7 +362,7 @@ def _one_case(rng, now, received, limit, category, org, area, mediator_id, rate,
         accepted = now
     case.mediator_id = mediator_id
     case.accepted_at = accepted
-    case.due_at = accepted + limit
+    case.due_at = time_limit_due(accepted)
     case.status = DisputeCase.Status.ACCEPTED
     ev.append(
         DisputeEvent(
@@ -407,9 +406,9 @@ def _one_case(rng, now, received, limit, category, org, area, mediator_id, rate,
             )
         )
         case.status = DisputeCase.Status.IN_MEDIATION
-    if days > 30 and rng.random() < 0.5:
-        case.extended = True
-        case.due_at = accepted + 2 * limit
+    if concluded > case.due_at and rng.random() < 0.5:
+        case.extended = True  # both parties agreed to the one extension
+        case.due_at = time_limit_due(case.due_at)
     if concluded > now:
         return case, rows  # still running (maybe overdue)
     draw = rng.random()
@@ -497,7 +496,7 @@ def _one_case(rng, now, received, limit, category, org, area, mediator_id, rate,
     return case, rows
 
 
-def _demo_desk(rng, now, limit, categories, org, mediator, cases, extra, grids_of) -> None:
+def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> None:
     """A few cases that make demo_mediator's desk worth showing: overdue, running, waiting for
     acceptance, and agreements whose confirmation window is about to close."""
     place = next((g for gl in grids_of.values() for g in gl if g.path.startswith(org.area.path)), None)
@@ -515,7 +514,7 @@ def _demo_desk(rng, now, limit, categories, org, mediator, cases, extra, grids_o
     for kind, days_ago in specs:
         received = now - dt.timedelta(days=days_ago, hours=2)
         case, rows = _one_case(
-            rng, received, received, limit, categories["neighbours"], org, place, mediator.pk, 1.0, mediator
+            rng, received, received, categories["neighbours"], org, place, mediator.pk, 1.0, mediator
         )
         # Re-shape its state: keep the registration, then write the steps this kind needs.
         rows["events"], rows["sessions"] = rows["events"][:1], []
@@ -525,14 +524,14 @@ def _demo_desk(rng, now, limit, categories, org, mediator, cases, extra, grids_o
             case.status = DisputeCase.Status.IN_MEDIATION
             case.mediator_id = mediator.pk
             case.accepted_at = received + dt.timedelta(hours=1)
-            case.due_at = case.accepted_at + limit
+            case.due_at = time_limit_due(case.accepted_at)
             _demo_accept_and_session(rows, case, org, mediator, case.accepted_at + dt.timedelta(days=1))
         elif kind == "closing":
             effective = timezone.localdate(now) - dt.timedelta(days=days_ago)
             case.status = DisputeCase.Status.CONCLUDED
             case.mediator_id = mediator.pk
             case.accepted_at = received + dt.timedelta(hours=1)
-            case.due_at = case.accepted_at + limit
+            case.due_at = time_limit_due(case.accepted_at)
             # Concluded the day the agreement took effect, after the session (not before receipt).
             held = case.accepted_at + dt.timedelta(hours=1)
             concluded = max(

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, Role
+from governance.periods import add_months, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -53,8 +54,17 @@ CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application with
 CONFIRMATION_WARN_DAYS = 7
 
 
-def time_limit_days() -> int:
-    return int(getattr(settings, "MEDIATION_TIME_LIMIT_DAYS", 30))
+def time_limit_months() -> int:
+    """The time limit in months (人民调解工作若干规定: generally concluded within one month)."""
+    return int(settings.MEDIATION_TIME_LIMIT_MONTHS)
+
+
+def time_limit_due(start: dt.datetime) -> dt.datetime:
+    """The end of a time limit starting at ``start`` (acceptance, or the due date being extended):
+    24:00 local time of the day with the same number ``time_limit_months()`` months later, or of that
+    month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
+    at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
+    return end_of_local_day(add_months(start, time_limit_months()))
 
 
 class MediationOrganisation(models.Model):
@@ -481,7 +491,7 @@ class DisputeCase(models.Model):
             raise ActionForbidden(gettext("Only the organisation head assigns a case to someone else."))
         self.organisation, self.mediator = org, chosen
         self.accepted_at = now
-        self.due_at = now + dt.timedelta(days=time_limit_days())
+        self.due_at = time_limit_due(now)
         self.extended = False
         changed |= {"organisation", "mediator", "accepted_at", "due_at", "extended"}
         data["mediator"] = chosen.pk
@@ -535,7 +545,8 @@ class DisputeCase(models.Model):
             raise TransitionNotAllowed(gettext("Cannot extend: the time limit was already extended once."))
         if consent is not True:
             raise ActionInvalid("consent", gettext("An extension needs both parties' consent."))
-        self.due_at = (self.due_at or now) + dt.timedelta(days=time_limit_days())
+        # The same number of months again, counted from the current due date (not from today).
+        self.due_at = time_limit_due(self.due_at or now)
         self.extended = True
         changed |= {"due_at", "extended"}
 

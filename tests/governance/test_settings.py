@@ -10,6 +10,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_check(env_extra: dict, *args: str) -> subprocess.CompletedProcess:
+    return run_manage(env_extra, "check", *args)
+
+
+def run_manage(env_extra: dict, *args: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -17,7 +21,7 @@ def run_check(env_extra: dict, *args: str) -> subprocess.CompletedProcess:
     }
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "manage.py", "check", *args],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -77,3 +81,18 @@ def test_database_urls_are_parsed():
 def test_a_task_time_limit_too_short_for_its_soft_limit_fails_loudly():
     result = run_check({"CELERY_TASK_TIME_LIMIT": "30"})
     assert result.returncode != 0 and "CELERY_TASK_TIME_LIMIT must be at least 120, got 30" in result.stderr
+
+
+def test_the_mediation_time_limit_in_months_is_read_from_the_environment():
+    result = run_manage({"MEDIATION_TIME_LIMIT_MONTHS": "2"}, "diffsettings")
+    assert result.returncode == 0, result.stderr
+    # diffsettings marks a setting Django itself does not define with "###".
+    lines = [line.split("###")[0].strip() for line in result.stdout.splitlines()]
+    assert "MEDIATION_TIME_LIMIT_MONTHS = 2" in lines
+
+
+def test_a_mediation_time_limit_below_one_month_fails_loudly():
+    result = run_check({"MEDIATION_TIME_LIMIT_MONTHS": "0"})
+    assert result.returncode != 0 and "MEDIATION_TIME_LIMIT_MONTHS must be at least 1, got 0" in result.stderr
+    result = run_check({"MEDIATION_TIME_LIMIT_MONTHS": "30 days"})
+    assert result.returncode != 0 and "MEDIATION_TIME_LIMIT_MONTHS must be an integer" in result.stderr

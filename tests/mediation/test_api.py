@@ -580,3 +580,36 @@ def test_the_schema_documents_the_dispute_endpoints(med):
         "/api/v1/disputes/{code}/sessions/",
     ):
         assert path in paths
+
+
+def test_accept_and_extend_through_the_api_count_calendar_months(med, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+
+    def clock(*args):
+        when = dt.datetime(*args, tzinfo=tz)
+        monkeypatch.setattr("django.utils.timezone.now", lambda: when.astimezone(dt.UTC))
+
+    clock(2026, 1, 31, 23, 30)
+    case = med.register()
+    client = api_client(med.cast.mediator)
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    response = client.post(url, {"action": "accept"}, format="json")
+    assert response.status_code == 200, response.json()
+    end_of_february = dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=tz)
+    assert dt.datetime.fromisoformat(response.json()["due_at"]) == end_of_february
+    clock(2026, 2, 20, 9)
+    response = client.post(url, {"action": "extend"}, format="json")  # no consent: 400, nothing saved
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["consent"]
+    case.refresh_from_db()
+    assert case.due_at == end_of_february and not case.extended
+    outsider = api_client(med.mediator_b).post(url, {"action": "extend", "consent": True}, format="json")
+    assert outsider.status_code == 404
+    response = client.post(url, {"action": "extend", "consent": True}, format="json")
+    assert response.status_code == 200 and response.json()["extended"] is True
+    end_of_march_28 = dt.datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=tz)
+    assert dt.datetime.fromisoformat(response.json()["due_at"]) == end_of_march_28
+    case.refresh_from_db()
+    assert case.due_at == end_of_march_28
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "extend"]

@@ -4,6 +4,7 @@ organisation head page and the conversion of a grid incident."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -122,6 +123,23 @@ def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
     other = med.register()
     html = _login(client, med.head_x).get(f"/mediation/cases/{other.code}/").content.decode()
     assert 'id="mediator-accept"' in html and f'value="{med.mediator_x2.pk}"' in html
+
+
+def test_the_case_page_shows_the_last_day_of_the_month_limit_and_of_its_extension(client, med, monkeypatch):
+    when = dt.datetime(2026, 3, 15, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: when.astimezone(dt.UTC))
+    case = med.register()
+    url = f"/mediation/cases/{case.code}/"
+    _login(client, med.cast.mediator)
+    assert client.post(f"{url}act/", {"action": "accept"}).status_code == 302
+    assert "2026-04-15" in client.get(url).content.decode()
+    response = client.post(f"{url}act/", {"action": "extend"})  # no consent
+    assert response.status_code == 400 and "consent" in response.content.decode()
+    assert client.post(f"{url}act/", {"action": "extend", "consent": "on"}).status_code == 302
+    html = client.get(url).content.decode()
+    assert "2026-05-15" in html and "2026-04-15" not in html
+    case.refresh_from_db()
+    assert case.extended and timezone.localtime(case.due_at).date() == dt.date(2026, 5, 15)
 
 
 def test_every_case_page_url_is_404_outside_the_readers_reach(client, med):

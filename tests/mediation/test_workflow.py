@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +11,9 @@ from django.utils import timezone
 
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from mediation.models import WORKFLOW, DisputeCase, DisputeEvent
+from tests.base import api_client
+
+TZ = ZoneInfo("Asia/Shanghai")  # the project's TIME_ZONE
 
 ALL_STATUSES = DisputeCase.Status.values
 
@@ -77,13 +81,83 @@ def test_registration_writes_a_numbered_case_with_encrypted_parties(med):
     assert party.name == "张三丰" and party.masked_name == "张**" and party.id_hash
 
 
-def test_accepting_sets_the_one_month_deadline_from_the_setting(med, settings):
-    settings.MEDIATION_TIME_LIMIT_DAYS = 20
+def _clock(monkeypatch, when: dt.datetime) -> None:
+    monkeypatch.setattr("django.utils.timezone.now", lambda: when.astimezone(dt.UTC))
+
+
+def _accepted_on(med, monkeypatch, when: dt.datetime) -> DisputeCase:
+    """A case registered and accepted at ``when`` (local time), through the real actions."""
+    _clock(monkeypatch, when)
     case = med.register()
-    before = timezone.now()
     case.transition(action="accept", actor=med.cast.mediator)
     assert case.mediator == med.cast.mediator  # a mediator accepting takes the case on themselves
-    assert before + dt.timedelta(days=20) <= case.due_at <= timezone.now() + dt.timedelta(days=20)
+    assert case.accepted_at == when
+    return case
+
+
+def _at(y, m, d, h=10, minute=0):
+    return dt.datetime(y, m, d, h, minute, tzinfo=TZ)
+
+
+def _end_of(y, m, d):
+    """24:00 of a local day, where a period counted in months ends (Civil Code arts. 202-203)."""
+    return dt.datetime(y, m, d, 23, 59, 59, 999999, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("accepted", "due"),
+    [
+        (_at(2026, 3, 15), _end_of(2026, 4, 15)),  # the same day of next month, to its end
+        (_at(2026, 1, 31), _end_of(2026, 2, 28)),  # a month is not 30 days: no 31 February
+        (_at(2028, 1, 31), _end_of(2028, 2, 29)),  # a leap year
+        (_at(2026, 1, 31, 23, 30), _end_of(2026, 2, 28)),  # late in the evening: still the local 31st
+        (_at(2026, 3, 1, 0, 30), _end_of(2026, 4, 1)),  # 00:30 local is 28 February in UTC
+        (_at(2026, 12, 31), _end_of(2027, 1, 31)),
+    ],
+)
+def test_accepting_sets_a_one_month_time_limit_to_the_end_of_that_day(med, monkeypatch, accepted, due):
+    case = _accepted_on(med, monkeypatch, accepted)
+    assert case.due_at == due
+    case.refresh_from_db()
+    assert case.due_at == due and not case.extended
+
+
+def test_the_setting_gives_the_time_limit_in_months(med, monkeypatch, settings):
+    settings.MEDIATION_TIME_LIMIT_MONTHS = 3
+    case = _accepted_on(med, monkeypatch, _at(2026, 11, 30))
+    assert case.due_at == _end_of(2027, 2, 28)
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert case.due_at == _end_of(2027, 5, 28)  # three months more, from the due date
+
+
+def test_a_case_is_overdue_from_the_first_instant_after_its_last_day(med, monkeypatch):
+    case = _accepted_on(med, monkeypatch, _at(2026, 1, 31))
+    other = med.register()  # registered, never accepted: no time limit runs
+    client = api_client(med.head_x)
+
+    def overdue_codes():
+        return [r["code"] for r in client.get("/api/v1/disputes/?overdue=true").json()["results"]]
+
+    _clock(monkeypatch, _end_of(2026, 2, 28))  # the last instant of the month is still in time
+    assert not DisputeCase.objects.overdue().exists() and not case.is_overdue
+    assert overdue_codes() == []
+    _clock(monkeypatch, _at(2026, 3, 1, 0, 0))
+    assert list(DisputeCase.objects.overdue()) == [case] and case.is_overdue
+    assert overdue_codes() == [case.code]
+    assert other.code not in overdue_codes()
+
+
+@pytest.mark.parametrize(
+    ("concluded", "on_time"), [(_end_of(2026, 4, 15), True), (_at(2026, 4, 16, 0, 0), False)]
+)
+def test_concluding_on_the_last_day_is_on_time(med, monkeypatch, concluded, on_time):
+    case = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    case.transition(action="start", actor=med.cast.mediator)
+    _clock(monkeypatch, concluded)
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["litigation"]
+    )
+    assert case.concluded_on_time is on_time
 
 
 def test_only_the_head_assigns_a_case_to_someone_else(med):
@@ -101,16 +175,46 @@ def test_the_mediator_must_belong_to_the_organisation(med):
     assert exc.value.field == "mediator"
 
 
-def test_the_time_limit_extends_once_and_only_with_both_parties_consent(med):
-    case = med.in_mediation()
-    due = case.due_at
+def test_the_time_limit_extends_once_and_only_with_both_parties_consent(med, monkeypatch):
+    case = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    case.transition(action="start", actor=med.cast.mediator)
     with pytest.raises(ActionInvalid) as exc:
         case.transition(action="extend", actor=med.cast.mediator)
     assert exc.value.field == "consent"
+    _clock(monkeypatch, _at(2026, 4, 2))  # agreed before the limit ran out: it counts from the due date
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
-    assert case.extended and case.due_at == due + dt.timedelta(days=30)
+    assert case.extended and case.due_at == _end_of(2026, 5, 15)
     with pytest.raises(TransitionNotAllowed):
         case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    case.refresh_from_db()
+    assert case.due_at == _end_of(2026, 5, 15)
+
+
+@pytest.mark.parametrize(
+    ("accepted", "extended_to"),
+    [
+        (_at(2026, 1, 31), _end_of(2026, 3, 28)),  # one month from the due date, 28 February
+        (_at(2028, 1, 31), _end_of(2028, 3, 29)),
+        (_at(2026, 1, 31, 23, 30), _end_of(2026, 3, 28)),
+    ],
+)
+def test_an_extension_adds_the_months_to_the_current_due_date(med, monkeypatch, accepted, extended_to):
+    case = _accepted_on(med, monkeypatch, accepted)
+    _clock(monkeypatch, accepted + dt.timedelta(days=20))
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    case.refresh_from_db()
+    assert case.extended and case.due_at == extended_to
+
+
+def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as_the_start(med):
+    # Cases accepted before the limit counted in months keep their stored due_at (no data migration);
+    # an extension counts the months from it and ends at 24:00 of the day reached.
+    case = med.in_mediation()
+    old_due = _at(2026, 1, 30, 14, 5)
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=old_due)
+    case.refresh_from_db()
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert case.due_at == _end_of(2026, 2, 28)
 
 
 def test_reassignment_is_for_the_head_only(med):

@@ -312,9 +312,30 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "governance.logging.MaskPersonalDataFilter"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["mask_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's own defaults give "django" a console handler (when DEBUG) and an AdminEmailHandler,
+        # and "django.server" (runserver's request lines) another: none has the mask filter, and the
+        # first sees an "Internal Server Error" before the root's filtered handler masks it. Replaced:
+        # every record reaches a handler that masks. No e-mailed reports (ADMINS is never set: a
+        # report would carry the request and the frames' variables); errors are in the masked log.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }

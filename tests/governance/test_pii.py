@@ -169,7 +169,9 @@ def test_a_celery_worker_masks_personal_data_in_its_log(real_celery, redis_url):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        real_celery.send_task("governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue)
+        real_celery.send_task(
+            "governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue
+        )
         time.sleep(8)  # start-up, then the message is received, logged and discarded
     finally:
         worker.terminate()
@@ -204,3 +206,51 @@ def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, sett
     assert PersonalDataAccess.objects.get(pk=entry.pk).ip_address == "203.0.113.7"
     settings.BEHIND_TLS_PROXY = False  # served directly: a client may send any header it likes
     assert client_ip(request("203.0.113.7")) == "10.0.0.2"
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_djangos_own_loggers_mask_personal_data_too(debug):
+    # Django configures "django" (its console handler when DEBUG, an AdminEmailHandler) and
+    # "django.server" before settings.LOGGING: handlers without the filter, and the first of them saw
+    # an "Internal Server Error" before the root's filtered handler did. A fresh process, as a server.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, logging; django.setup()\n"
+        "try:\n"
+        "    raise ValueError('petitioner 340104199003071234, phone 13812345678')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('django.request').error('Internal Server Error: /x', exc_info=True)\n"
+        "logging.getLogger('django.server').info('\"GET /x?phone=13987654321 HTTP/1.1\" 200 1')\n"
+        "logging.getLogger('django.security.csrf').warning('Forbidden: 11010519491231002X')\n"
+        "from django.utils.log import AdminEmailHandler\n"
+        "assert not any(isinstance(h, AdminEmailHandler) for n in ('django', 'django.request', '')"
+        " for h in logging.getLogger(n).handlers)\n"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": debug,
+        "SECRET_KEY": "s" * 50,
+        "FIELD_ENCRYPTION_KEY": "f",
+        "ALLOWED_HOSTS": "x",
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    logged = out.stderr
+    assert "Internal Server Error" in logged and "GET /x" in logged and "Forbidden" in logged, logged
+    for raw in ["340104199003071234", "13812345678", "13987654321", "11010519491231002X"]:
+        assert raw not in logged, logged
+    assert "3401**********1234" in logged and "139****4321" in logged and "1101**********002X" in logged
+    # Once, not twice (Django's console handler and the root's).
+    assert logged.count("Internal Server Error") == 1

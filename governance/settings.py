@@ -329,6 +329,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # INFO even under LOG_LEVEL=DEBUG: at DEBUG, django.db.backends logs every statement with its
+        # parameters (keyed hashes of ID numbers) and django.template every variable it fails to
+        # resolve with the whole context (a reveal's decrypted name and address) in the traceback.
         "django.db.backends": {"level": "INFO"},
         # Django's own defaults give "django" a console handler (when DEBUG) and an AdminEmailHandler,
         # and "django.server" (runserver's request lines) another: none has the mask filter, and the

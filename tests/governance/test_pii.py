@@ -208,18 +208,38 @@ def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, sett
     assert client_ip(request("203.0.113.7")) == "10.0.0.2"
 
 
-@pytest.mark.parametrize("debug", ["1", "0"])
-def test_djangos_own_loggers_mask_personal_data_too(debug):
-    # Django configures "django" (its console handler when DEBUG, an AdminEmailHandler) and
-    # "django.server" before settings.LOGGING: handlers without the filter, and the first of them saw
-    # an "Internal Server Error" before the root's filtered handler did. A fresh process, as a server.
+def _server_log(code: str, **env: str) -> str:
+    """What a fresh process (as a server would be) writes to its log running ``code`` after setup."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
+    out = subprocess.run(
+        [sys.executable, "-c", "import django, logging; django.setup()\n" + code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            **os.environ,
+            "SECRET_KEY": "s" * 50,
+            "FIELD_ENCRYPTION_KEY": "f",
+            "ALLOWED_HOSTS": "x",
+            "DJANGO_SETTINGS_MODULE": "governance.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stderr
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_djangos_own_loggers_mask_personal_data_too(debug):
+    # Django configures "django" (its console handler when DEBUG, an AdminEmailHandler) and
+    # "django.server" before settings.LOGGING: handlers without the filter, and the first of them saw
+    # an "Internal Server Error" before the root's filtered handler did.
     code = (
-        "import django, logging; django.setup()\n"
         "try:\n"
         "    raise ValueError('petitioner 340104199003071234, phone 13812345678')\n"
         "except ValueError:\n"
@@ -230,27 +250,30 @@ def test_djangos_own_loggers_mask_personal_data_too(debug):
         "assert not any(isinstance(h, AdminEmailHandler) for n in ('django', 'django.request', '')"
         " for h in logging.getLogger(n).handlers)\n"
     )
-    env = {
-        **os.environ,
-        "DEBUG": debug,
-        "SECRET_KEY": "s" * 50,
-        "FIELD_ENCRYPTION_KEY": "f",
-        "ALLOWED_HOSTS": "x",
-        "DJANGO_SETTINGS_MODULE": "governance.settings",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    logged = out.stderr
+    logged = _server_log(code, DEBUG=debug)
     assert "Internal Server Error" in logged and "GET /x" in logged and "Forbidden" in logged, logged
     for raw in ["340104199003071234", "13812345678", "13987654321", "11010519491231002X"]:
         assert raw not in logged, logged
     assert "3401**********1234" in logged and "139****4321" in logged and "1101**********002X" in logged
     # Once, not twice (Django's console handler and the root's).
     assert logged.count("Internal Server Error") == 1
+
+
+def test_debug_logging_carries_no_template_context_and_no_sql_parameters():
+    # LOG_LEVEL=DEBUG is for chasing a problem, not for copying personal data into the log. Django logs
+    # every variable a template fails to resolve at DEBUG with the whole context in the exception's
+    # text: a reveal's context holds the decrypted name and address, which the mask filter cannot
+    # recognise. And every SQL statement with its parameters, keyed hashes of ID numbers included.
+    code = (
+        "from django.template import Context, Template\n"
+        "Template('{{ party_edit.id }}{{ revealed.name }}').render(\n"
+        "    Context({'revealed': {'name': '张三丰', 'address': '甲区春晖路12号3栋'}}))\n"
+        "from django.db import connection\n"
+        "connection.force_debug_cursor = True\n"
+        "connection.cursor().execute('SELECT %s', ['f0d8fe68e126675e4dde9094f5d7bceb'])\n"
+        "logging.getLogger('governance').debug('debug logging is on')\n"
+    )
+    logged = _server_log(code, DEBUG="1", LOG_LEVEL="DEBUG")
+    assert "debug logging is on" in logged, logged
+    for raw in ["张三丰", "春晖路12号", "f0d8fe68e126675e4dde9094f5d7bceb"]:
+        assert raw not in logged, logged

@@ -546,3 +546,20 @@ def test_a_refused_step_does_not_show_the_internal_field_name(client, med):
     _login(client, med.cast.mediator)
     html = client.post(f"/mediation/cases/{case.code}/act/", {"action": "conclude"}).content.decode()
     assert "Choose the outcome of the mediation." in html and "outcome: Choose" not in html
+
+
+def test_every_answer_with_revealed_details_tells_the_browser_not_to_store_it(client, med):
+    # The reveal's row (HTMX), its page (no HTMX) and the printed agreement carry decrypted data: no
+    # browser cache, proxy or back-button copy may keep them.
+    case = _concluded(med)
+    party = case.parties.get(role="applicant")
+    _login(client, med.cast.mediator)
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    for response in [
+        client.post(url, {"reason": "通知当事人"}, HTTP_HX_REQUEST="true"),
+        client.post(url, {"reason": "通知当事人"}),
+        client.get(f"/mediation/cases/{case.code}/agreement/"),
+    ]:
+        assert response.status_code == 200 and "张三丰" in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    assert PersonalDataAccess.objects.count() == 4  # two reveals, the print logs both parties

@@ -324,6 +324,7 @@ def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     assert resp.status_code == 400 and "reason" in resp.json()["errors"]
     resp = client.post(url, {"reason": "回访核实"}, format="json")
     assert resp.status_code == 200 and resp.json()["id_number"] == ID_1
+    assert "no-store" in resp["Cache-Control"]  # no browser or proxy keeps a revealed petitioner
     assert PersonalDataAccess.objects.get().reason == "回访核实"
 
 

@@ -1,5 +1,5 @@
-"""A logging filter that masks what looks like personal data (ID numbers, mobile numbers) in every
-log record, whatever code wrote it."""
+"""A logging filter that masks what looks like personal data (ID numbers, mobile and landline numbers)
+in every log record, whatever code wrote it."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import re
 # run time as "succeeded in 0.008012345678906237s", which read as an ID number and was masked).
 _ID = re.compile(r"(?<![\d.])(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<![\d.])(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Landlines as governance.pii.validate_phone stores them (a party's or petitioner's phone may be one):
+# area code 0xx(x), an optional hyphen, 7-8 digits. Area codes of divisions never start with 0.
+_LANDLINE = re.compile(r"(?<![\d.])(0\d{2,3}-?)\d{3,4}(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:
     text = _ID.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-    return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    return _LANDLINE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
 class MaskPersonalDataFilter(logging.Filter):

@@ -128,6 +128,22 @@ def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("0.13812345678") == "0.13812345678"
 
 
+def test_the_logging_filter_masks_landlines_as_phones_are_stored():
+    # validate_phone stores landlines too ("0551-62345678" or "055162345678").
+    assert mask_text("tel 0551-62345678, 055162345678, 010-12345678") == (
+        "tel 0551-****5678, 0551****5678, 010-****5678"
+    )
+    # Not area codes, record numbers, times or counts.
+    for text in [
+        "340102001001001",
+        "DSP-2026-000123",
+        "2026-12-02 11:00:42,123",
+        "rows 0123456",
+        "in 0.05512345678s",
+    ]:
+        assert mask_text(text) == text
+
+
 def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():
     import io
     import logging

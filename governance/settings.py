@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes of /healthz use the container's address over plain HTTP (see the class).
     "governance.middleware.HealthCheckMiddleware",
+    # Second: every log line of the request, its "Internal Server Error" included, is written inside it.
+    "governance.middleware.PersonalDataLogScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn (compressed, far-future cached): no extra web server
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.

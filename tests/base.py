@@ -22,6 +22,9 @@ district B), admin (superuser).
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from rest_framework.test import APIClient
@@ -189,3 +192,23 @@ def assert_the_admin_hides_people(client, admin_user, *, record, people_url: str
         assert response.status_code == 400 and record.code not in response.content.decode(), lookup
     assert client.get(people_url).status_code == 404
     assert not PersonalDataAccess.objects.exists()
+
+
+@contextmanager
+def masked_log() -> Iterator[io.StringIO]:
+    """What the server's log handler (the root's, with the mask filter) writes meanwhile."""
+    import logging
+
+    from governance.logging import MaskPersonalDataFilter
+
+    (handler,) = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, MaskPersonalDataFilter) for f in h.filters)
+    ]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)

@@ -293,3 +293,24 @@ def test_debug_logging_carries_no_template_context_and_no_sql_parameters():
     assert "debug logging is on" in logged, logged
     for raw in ["张三丰", "春晖路12号", "f0d8fe68e126675e4dde9094f5d7bceb"]:
         assert raw not in logged, logged
+
+
+def test_the_logging_filter_masks_what_the_request_decrypted_or_encrypted():
+    # Names and addresses have no pattern: the encrypted field tells the filter each value it handles
+    # while a request is answered (PersonalDataLogScopeMiddleware), masked like the lists mask it.
+    from governance.logging import tracking_plaintext
+
+    name, address = pii.EncryptedTextField(), pii.EncryptedTextField()
+    name.set_attributes_from_name("name")
+    address.set_attributes_from_name("address")
+    stored_name = name.get_prep_value("欧阳娜娜")  # as a save encrypts it
+    with tracking_plaintext():
+        assert name.from_db_value(stored_name, None, None) == "欧阳娜娜"  # as a read decrypts it
+        address.get_prep_value("甲区春晖路12号3栋")
+        assert mask_text("cannot render {'name': '欧阳娜娜', 'address': '甲区春晖路12号3栋'}") == (
+            "cannot render {'name': '欧***', 'address': '甲区春晖路***'}"
+        )
+        assert mask_text("a 欧 alone") == "a 欧 alone"
+    # After the request nothing is remembered, and nothing is collected outside one (tasks, commands).
+    name.from_db_value(stored_name, None, None)
+    assert mask_text("欧阳娜娜") == "欧阳娜娜"

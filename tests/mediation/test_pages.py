@@ -589,3 +589,17 @@ def test_a_failure_while_revealing_logs_no_decrypted_name_or_address(client, med
     for raw in ["张三丰", ID_1, "13812345678", "甲区春晖路12号3栋"]:
         assert raw not in logged, logged
     assert "张**" in logged and "138****5678" in logged
+
+
+def test_the_browser_is_asked_not_to_remember_typed_personal_data(client, med):
+    # Form history at a shared desk would offer one party's details to the next person typing there.
+    import re
+
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    for url, names in [
+        ("/mediation/cases/new/", r"party\d_(?:name|id_number|phone|address)"),
+        (f"/mediation/cases/{case.code}/", r"(?:name|id_number|phone|address)"),  # the parties' edit forms
+    ]:
+        tags = re.findall(rf'<input[^>]*name="(?:{names})"[^>]*>', client.get(url).content.decode())
+        assert len(tags) >= 8 and all('autocomplete="off"' in tag for tag in tags), tags

@@ -314,3 +314,12 @@ def test_the_logging_filter_masks_what_the_request_decrypted_or_encrypted():
     # After the request nothing is remembered, and nothing is collected outside one (tasks, commands).
     name.from_db_value(stored_name, None, None)
     assert mask_text("欧阳娜娜") == "欧阳娜娜"
+
+
+def test_the_api_schema_names_no_keyed_hash_and_shows_no_example_person(cast):
+    from tests.base import api_client
+
+    schema = api_client(cast.admin).get("/api/schema/", {"format": "json"}).content.decode()
+    assert '"RevealedParty"' in schema and '"RevealedPetitioner"' in schema  # the reveals are documented
+    assert "id_hash" not in schema and "phone_hash" not in schema
+    assert mask_text(schema) == schema  # no ID, mobile or landline number in an example or description

@@ -24,3 +24,10 @@ def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: for
         field = form.fields.get(name) if form is not None and name != NON_FIELD_ERRORS else None
         parts.append(f"{field.label}: {text}" if field is not None and field.label else text)
     return "; ".join(parts)
+
+
+def personal_input() -> forms.TextInput:
+    """The input for a person's name, ID number, phone or address. The browser is asked not to keep
+    what is typed in its form history: at a shared reception desk it offered one petitioner's details
+    to the next person typing there, outside every reveal and its log."""
+    return forms.TextInput(attrs={"autocomplete": "off"})

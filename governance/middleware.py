@@ -5,6 +5,21 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 
+class PersonalDataLogScopeMiddleware:
+    """The personal values a request decrypts or encrypts are masked in the log lines it writes (an
+    "Internal Server Error" whose text carries a name or an address, which no pattern recognises):
+    ``governance.logging`` collects them for the duration of the request, and forgets them after."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from governance.logging import tracking_plaintext
+
+        with tracking_plaintext():
+            return self.get_response(request)
+
+
 class NoStoreMiddleware:
     """Pages and API answers for signed-in users may carry personal data: browsers and proxies must
     not keep them. Static files and anonymous pages are unaffected; a view may set its own policy

@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from governance.logging import remember
+
 
 def _derive(secret: str, purpose: bytes) -> bytes:
     return hashlib.sha256(purpose + b"\x00" + secret.encode()).digest()
@@ -77,17 +79,22 @@ def keyed_hash(value: str) -> str:
 class EncryptedTextField(models.TextField):
     """A text column whose database value is Fernet ciphertext; Python sees plain text.
 
-    It cannot be filtered or ordered on by content: match through a keyed-hash column instead."""
+    It cannot be filtered or ordered on by content: match through a keyed-hash column instead. Every
+    value it decrypts or encrypts while a request is answered is told to the log filter, which masks
+    it in that request's log lines (``governance.logging.remember``)."""
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return decrypt(value)
+        plain = decrypt(value)
+        remember(plain, _MASKS.get(self.name, _mask_all))
+        return plain
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
+        remember(str(value), _MASKS.get(self.name, _mask_all))
         return encrypt(str(value))
 
 
@@ -125,6 +132,14 @@ def mask_address(value: str) -> str:
     if not value:
         return ""
     return value[: min(6, len(value) // 2)] + "***"
+
+
+def _mask_all(value: str) -> str:
+    return "*" * len(value)
+
+
+# By the field names of the models holding personal data (parties, petitioners).
+_MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone, "address": mask_address}
 
 
 # --- Chinese resident identity numbers (GB 11643-1999) ---------------------------------------------

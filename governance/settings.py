@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes of /healthz use the container's address over plain HTTP (see the class).
     "governance.middleware.HealthCheckMiddleware",
+    # Second: every log line of the request, its "Internal Server Error" included, is written inside it.
+    "governance.middleware.PersonalDataLogScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn (compressed, far-future cached): no extra web server
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.
@@ -319,9 +321,33 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "governance.logging.MaskPersonalDataFilter"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["mask_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # INFO even under LOG_LEVEL=DEBUG: at DEBUG, django.db.backends logs every statement with its
+        # parameters (keyed hashes of ID numbers) and django.template every variable it fails to
+        # resolve with the whole context (a reveal's decrypted name and address) in the traceback.
+        "django.db.backends": {"level": "INFO"},
+        # Django's own defaults give "django" a console handler (when DEBUG) and an AdminEmailHandler,
+        # and "django.server" (runserver's request lines) another: none has the mask filter, and the
+        # first sees an "Internal Server Error" before the root's filtered handler masks it. Replaced:
+        # every record reaches a handler that masks. No e-mailed reports (ADMINS is never set: a
+        # report would carry the request and the frames' variables); errors are in the masked log.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from governance.forms import personal_input
 from mediation.models import DisputeCase, DisputeCategory, DisputeParty
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -60,14 +61,16 @@ class RegisterForm(forms.Form):
                 required=required,
             )
             self.fields[f"party{i}_name"] = forms.CharField(
-                label=_("Name"), max_length=100, required=required
+                label=_("Name"), max_length=100, required=required, widget=personal_input()
             )
             self.fields[f"party{i}_id_number"] = forms.CharField(
-                label=_("ID number"), max_length=18, required=False
+                label=_("ID number"), max_length=18, required=False, widget=personal_input()
             )
-            self.fields[f"party{i}_phone"] = forms.CharField(label=_("Phone"), max_length=20, required=False)
+            self.fields[f"party{i}_phone"] = forms.CharField(
+                label=_("Phone"), max_length=20, required=False, widget=personal_input()
+            )
             self.fields[f"party{i}_address"] = forms.CharField(
-                label=_("Address"), max_length=300, required=False
+                label=_("Address"), max_length=300, required=False, widget=personal_input()
             )
 
     def party_rows(self) -> list[list]:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.forms import personal_input
 from governance.models import Area, Department, User
 from petitions.models import MAX_GROUP_REPRESENTATIVES, WORKFLOW, Category, Petition
 
@@ -41,11 +42,11 @@ class IntakeForm(forms.Form):
                     label=PERSON_LABELS[name],
                     required=False,
                     max_length=300 if name == "address" else 100,
+                    widget=personal_input(),
                 )
                 field.widget.attrs.update({"class": f"pet-person pet-{name}", "data-row": str(i)})
                 if name in ("id_number", "phone"):
                     field.widget.attrs["inputmode"] = "numeric" if name == "phone" else "text"
-                    field.widget.attrs["autocomplete"] = "off"
                 self.fields[f"p{i}_{name}"] = field
         self.fields["p0_name"].widget.attrs["autofocus"] = True
         self.fields["category"] = forms.ChoiceField(label=_("Category"), choices=Category.choices)

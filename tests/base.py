@@ -22,6 +22,9 @@ district B), admin (superuser).
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from rest_framework.test import APIClient
@@ -163,3 +166,49 @@ def nightly_run_matches_full_rebuild(change):
     assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
     assert published_values() == rows
     return nightly
+
+
+def assert_the_admin_hides_people(client, admin_user, *, record, people_url: str, raw: list[str], hashes: list[str],
+                                  lookups: dict[str, str]) -> None:  # fmt: skip
+    """The admin shows ``record`` (a case or a petition) without its people's personal data or hashes,
+    finds it by number but not by a person's name or number, refuses filters through its people
+    (400), has no page for the people, and logs no reveal (it makes none)."""
+    from governance.models import PersonalDataAccess
+
+    client.force_login(admin_user)
+    changelist = f"/admin/{record._meta.app_label}/{record._meta.model_name}/"
+    for url in [changelist, f"{changelist}{record.pk}/change/"]:
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == 200 and record.code in body
+        for value in [*raw, *hashes]:
+            assert value not in body, (url, value)
+    assert record.code in client.get(changelist, {"q": record.code}).content.decode()
+    for value in raw:
+        response = client.get(changelist, {"q": value})
+        assert response.status_code == 200 and record.code not in response.content.decode(), value
+    for lookup, value in lookups.items():
+        response = client.get(changelist, {lookup: value})
+        assert response.status_code == 400 and record.code not in response.content.decode(), lookup
+    assert client.get(people_url).status_code == 404
+    assert not PersonalDataAccess.objects.exists()
+
+
+@contextmanager
+def masked_log() -> Iterator[io.StringIO]:
+    """What the server's log handler (the root's, with the mask filter) writes meanwhile."""
+    import logging
+
+    from governance.logging import MaskPersonalDataFilter
+
+    (handler,) = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, MaskPersonalDataFilter) for f in h.filters)
+    ]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)

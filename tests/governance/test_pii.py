@@ -128,6 +128,22 @@ def test_the_logging_filter_masks_id_numbers_and_mobiles():
     assert mask_text("0.13812345678") == "0.13812345678"
 
 
+def test_the_logging_filter_masks_landlines_as_phones_are_stored():
+    # validate_phone stores landlines too ("0551-62345678" or "055162345678").
+    assert mask_text("tel 0551-62345678, 055162345678, 010-12345678") == (
+        "tel 0551-****5678, 0551****5678, 010-****5678"
+    )
+    # Not area codes, record numbers, times or counts.
+    for text in [
+        "340102001001001",
+        "DSP-2026-000123",
+        "2026-12-02 11:00:42,123",
+        "rows 0123456",
+        "in 0.05512345678s",
+    ]:
+        assert mask_text(text) == text
+
+
 def test_the_logging_filter_masks_the_traceback_of_a_logged_exception():
     import io
     import logging
@@ -169,7 +185,9 @@ def test_a_celery_worker_masks_personal_data_in_its_log(real_celery, redis_url):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        real_celery.send_task("governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue)
+        real_celery.send_task(
+            "governance.no_such_task", args=["13812345678", "340104199003071234"], queue=queue
+        )
         time.sleep(8)  # start-up, then the message is received, logged and discarded
     finally:
         worker.terminate()
@@ -204,3 +222,104 @@ def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, sett
     assert PersonalDataAccess.objects.get(pk=entry.pk).ip_address == "203.0.113.7"
     settings.BEHIND_TLS_PROXY = False  # served directly: a client may send any header it likes
     assert client_ip(request("203.0.113.7")) == "10.0.0.2"
+
+
+def _server_log(code: str, **env: str) -> str:
+    """What a fresh process (as a server would be) writes to its log running ``code`` after setup."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import django, logging; django.setup()\n" + code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            **os.environ,
+            "SECRET_KEY": "s" * 50,
+            "FIELD_ENCRYPTION_KEY": "f",
+            "ALLOWED_HOSTS": "x",
+            "DJANGO_SETTINGS_MODULE": "governance.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stderr
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_djangos_own_loggers_mask_personal_data_too(debug):
+    # Django configures "django" (its console handler when DEBUG, an AdminEmailHandler) and
+    # "django.server" before settings.LOGGING: handlers without the filter, and the first of them saw
+    # an "Internal Server Error" before the root's filtered handler did.
+    code = (
+        "try:\n"
+        "    raise ValueError('petitioner 340104199003071234, phone 13812345678')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('django.request').error('Internal Server Error: /x', exc_info=True)\n"
+        "logging.getLogger('django.server').info('\"GET /x?phone=13987654321 HTTP/1.1\" 200 1')\n"
+        "logging.getLogger('django.security.csrf').warning('Forbidden: 11010519491231002X')\n"
+        "from django.utils.log import AdminEmailHandler\n"
+        "assert not any(isinstance(h, AdminEmailHandler) for n in ('django', 'django.request', '')"
+        " for h in logging.getLogger(n).handlers)\n"
+    )
+    logged = _server_log(code, DEBUG=debug)
+    assert "Internal Server Error" in logged and "GET /x" in logged and "Forbidden" in logged, logged
+    for raw in ["340104199003071234", "13812345678", "13987654321", "11010519491231002X"]:
+        assert raw not in logged, logged
+    assert "3401**********1234" in logged and "139****4321" in logged and "1101**********002X" in logged
+    # Once, not twice (Django's console handler and the root's).
+    assert logged.count("Internal Server Error") == 1
+
+
+def test_debug_logging_carries_no_template_context_and_no_sql_parameters():
+    # LOG_LEVEL=DEBUG is for chasing a problem, not for copying personal data into the log. Django logs
+    # every variable a template fails to resolve at DEBUG with the whole context in the exception's
+    # text: a reveal's context holds the decrypted name and address, which the mask filter cannot
+    # recognise. And every SQL statement with its parameters, keyed hashes of ID numbers included.
+    code = (
+        "from django.template import Context, Template\n"
+        "Template('{{ party_edit.id }}{{ revealed.name }}').render(\n"
+        "    Context({'revealed': {'name': '张三丰', 'address': '甲区春晖路12号3栋'}}))\n"
+        "from django.db import connection\n"
+        "connection.force_debug_cursor = True\n"
+        "connection.cursor().execute('SELECT %s', ['f0d8fe68e126675e4dde9094f5d7bceb'])\n"
+        "logging.getLogger('governance').debug('debug logging is on')\n"
+    )
+    logged = _server_log(code, DEBUG="1", LOG_LEVEL="DEBUG")
+    assert "debug logging is on" in logged, logged
+    for raw in ["张三丰", "春晖路12号", "f0d8fe68e126675e4dde9094f5d7bceb"]:
+        assert raw not in logged, logged
+
+
+def test_the_logging_filter_masks_what_the_request_decrypted_or_encrypted():
+    # Names and addresses have no pattern: the encrypted field tells the filter each value it handles
+    # while a request is answered (PersonalDataLogScopeMiddleware), masked like the lists mask it.
+    from governance.logging import tracking_plaintext
+
+    name, address = pii.EncryptedTextField(), pii.EncryptedTextField()
+    name.set_attributes_from_name("name")
+    address.set_attributes_from_name("address")
+    stored_name = name.get_prep_value("欧阳娜娜")  # as a save encrypts it
+    with tracking_plaintext():
+        assert name.from_db_value(stored_name, None, None) == "欧阳娜娜"  # as a read decrypts it
+        address.get_prep_value("甲区春晖路12号3栋")
+        assert mask_text("cannot render {'name': '欧阳娜娜', 'address': '甲区春晖路12号3栋'}") == (
+            "cannot render {'name': '欧***', 'address': '甲区春晖路***'}"
+        )
+        assert mask_text("a 欧 alone") == "a 欧 alone"
+    # After the request nothing is remembered, and nothing is collected outside one (tasks, commands).
+    name.from_db_value(stored_name, None, None)
+    assert mask_text("欧阳娜娜") == "欧阳娜娜"
+
+
+def test_the_api_schema_names_no_keyed_hash_and_shows_no_example_person(cast):
+    from tests.base import api_client
+
+    schema = api_client(cast.admin).get("/api/schema/", {"format": "json"}).content.decode()
+    assert '"RevealedParty"' in schema and '"RevealedPetitioner"' in schema  # the reveals are documented
+    assert "id_hash" not in schema and "phone_hash" not in schema
+    assert mask_text(schema) == schema  # no ID, mobile or landline number in an example or description

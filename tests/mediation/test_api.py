@@ -267,6 +267,7 @@ def test_the_assigned_mediator_reveals_a_party_and_the_reveal_is_logged(med):
     assert api_client(med.cast.mediator).post(url, {"reason": ""}).status_code == 400
     response = api_client(med.cast.mediator).post(url, {"reason": "电话通知调解时间"})
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]  # no browser or proxy keeps a revealed party
     assert response.json()["name"] == "张三丰" and response.json()["id_number"] == ID_1
     log = PersonalDataAccess.objects.get()
     assert (log.user, log.record, log.reason) == (med.cast.mediator, case.code, "电话通知调解时间")

@@ -13,6 +13,7 @@ from governance.models import PersonalDataAccess
 from grids import services as grid_services
 from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
+from tests.base import masked_log
 
 from .conftest import ID_1, make_org
 
@@ -564,3 +565,59 @@ def test_a_refused_step_does_not_show_the_internal_field_name(client, med):
     _login(client, med.cast.mediator)
     html = client.post(f"/mediation/cases/{case.code}/act/", {"action": "conclude"}).content.decode()
     assert "Choose the outcome of the mediation." in html and "outcome: Choose" not in html
+
+
+def test_every_answer_with_revealed_details_tells_the_browser_not_to_store_it(client, med):
+    # The reveal's row (HTMX), its page (no HTMX) and the printed agreement carry decrypted data: no
+    # browser cache, proxy or back-button copy may keep them.
+    case = _concluded(med)
+    party = case.parties.get(role="applicant")
+    _login(client, med.cast.mediator)
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    for response in [
+        client.post(url, {"reason": "通知当事人"}, HTTP_HX_REQUEST="true"),
+        client.post(url, {"reason": "通知当事人"}),
+        client.get(f"/mediation/cases/{case.code}/agreement/"),
+    ]:
+        assert response.status_code == 200 and "张三丰" in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    assert PersonalDataAccess.objects.count() == 4  # two reveals, the print logs both parties
+
+
+def test_a_failure_while_revealing_logs_no_decrypted_name_or_address(client, med, monkeypatch):
+    # A failure whose text carries the revealed values (as a template error carries its context) is
+    # logged as "Internal Server Error" with the traceback: the ID number and phone have patterns the
+    # log filter knows, the name and the address have none. The filter masks what the request
+    # decrypted, wherever it turns up in that request's log lines.
+    from mediation import views
+
+    def broken_render(request, template, context, **kwargs):
+        raise RuntimeError(f"cannot render {context.get('revealed')}")
+
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    monkeypatch.setattr(views, "render", broken_render)
+    client.raise_request_exception = False
+    with masked_log() as log:
+        response = _login(client, med.cast.mediator).post(
+            f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/", {"reason": "通知当事人"}
+        )
+    logged = log.getvalue()
+    assert response.status_code == 500 and "Internal Server Error" in logged and "cannot render" in logged
+    for raw in ["张三丰", ID_1, "13812345678", "甲区春晖路12号3栋"]:
+        assert raw not in logged, logged
+    assert "张**" in logged and "138****5678" in logged
+
+
+def test_the_browser_is_asked_not_to_remember_typed_personal_data(client, med):
+    # Form history at a shared desk would offer one party's details to the next person typing there.
+    import re
+
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    for url, names in [
+        ("/mediation/cases/new/", r"party\d_(?:name|id_number|phone|address)"),
+        (f"/mediation/cases/{case.code}/", r"(?:name|id_number|phone|address)"),  # the parties' edit forms
+    ]:
+        tags = re.findall(rf'<input[^>]*name="(?:{names})"[^>]*>', client.get(url).content.decode())
+        assert len(tags) >= 8 and all('autocomplete="off"' in tag for tag in tags), tags

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
-from tests.base import api_client
+from tests.base import api_client, masked_log
 from tests.petitions.conftest import ID_1, petitioners
 
 pytestmark = pytest.mark.django_db
@@ -324,6 +324,7 @@ def test_the_officer_reveals_with_a_reason_logged_and_without_one_gets_400(pet):
     assert resp.status_code == 400 and "reason" in resp.json()["errors"]
     resp = client.post(url, {"reason": "回访核实"}, format="json")
     assert resp.status_code == 200 and resp.json()["id_number"] == ID_1
+    assert "no-store" in resp["Cache-Control"]  # no browser or proxy keeps a revealed petitioner
     assert PersonalDataAccess.objects.get().reason == "回访核实"
 
 
@@ -346,3 +347,25 @@ def test_the_detail_lists_likely_repeats_for_the_office_and_links_one(pet):
     )
     assert resp.status_code == 200 and resp.json()["repeat_of"] == first.code
     assert client.get(f"{LIST}{second.code}/").json()["likely_repeats"] == []
+
+
+def test_a_failure_while_revealing_through_the_api_logs_no_decrypted_name_or_address(pet, monkeypatch):
+    from petitions import api
+
+    real = api.services.petitioner_reveal
+
+    def broken_reveal(**kwargs):
+        raise RuntimeError(f"cannot answer {real(**kwargs)}")
+
+    petition = pet.register()
+    person = petition.petitioners.get()
+    monkeypatch.setattr(api.services, "petitioner_reveal", broken_reveal)
+    client = api_client(pet.cast.petition_officer)
+    client.raise_request_exception = False
+    with masked_log() as log:
+        response = client.post(f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "回访"})
+    logged = log.getvalue()
+    assert response.status_code == 500 and "cannot answer" in logged
+    for raw in ["王建国", ID_1, "13812345678", "甲区春晖路12号3栋"]:
+        assert raw not in logged, logged
+    assert "王**" in logged and "甲区春晖路***" in logged

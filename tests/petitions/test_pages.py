@@ -336,3 +336,27 @@ def test_the_petition_page_offers_to_link_a_likely_repeat_only_when_one_exists(c
     assert resp.status_code == 302
     second.refresh_from_db()
     assert second.repeat_of == first
+
+
+def test_a_revealed_petitioner_is_not_stored_by_the_browser(client, pet):
+    petition = pet.register()
+    person = petition.petitioners.get()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for response in [
+        client.post(url, {"reason": "电话回访"}, HTTP_HX_REQUEST="true"),
+        client.post(url, {"reason": "电话回访"}),
+    ]:
+        assert response.status_code == 200 and ID_1 in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    assert PersonalDataAccess.objects.count() == 2
+
+
+def test_the_intake_asks_the_browser_not_to_remember_petitioners(client, pet):
+    # Form history at a shared reception desk would offer one petitioner's details to the next officer.
+    import re
+
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/new/").content.decode()
+    tags = re.findall(r'<input[^>]*name="p\d_(?:name|id_number|phone|address)"[^>]*>', html)
+    assert len(tags) == 20 and all('autocomplete="off"' in tag for tag in tags), tags

@@ -8,6 +8,8 @@ inside and an object outside the role's area:
 * no request ever fails with a server error;
 * the analyst role never receives personal data (names, ID numbers, phones of parties and
   petitioners) in any response, and cannot change anything;
+* personal data comes back in plain text only to those allowed to reveal it, and only with an
+  access-log row written by that very request (DESIGN.md section 4), whoever asks for whatever;
 * a URL with a key that this test does not know how to fill fails the test, so a new endpoint
   cannot slip past the matrix.
 """
@@ -47,6 +49,7 @@ PERSONAL = {  # plaintext that must never reach the analyst
     ],
     "petitioners": [("王建国", "110101199003078515", "13711112222")],
 }
+ADDRESSES = ["某路1号", "某路2号"]  # of the parties, of the petitioner
 
 
 def _walk(patterns, prefix=""):
@@ -127,7 +130,7 @@ def _world(cast) -> SimpleNamespace:
             category="urban",
             content="夜间施工噪音",
             area=area,
-            petitioners=[{"name": name, "id_number": id_number, "phone": phone, "address": "某路2号"}],
+            petitioners=[{"name": name, "id_number": id_number, "phone": phone, "address": ADDRESSES[1]}],
         )
         for side, actor, area in (("in", cast.petition_officer, cast.grid_a), ("out", officer_b, cast.grid_d))
     }
@@ -270,3 +273,108 @@ def test_a_read_only_analyst_attempting_a_write_is_refused(world, url, payload, 
     response = client.post(target, payload, format="json")
     assert response.status_code == status, response.content
     assert _row_counts() == before
+
+
+SECRETS = [value for rows in PERSONAL.values() for row in rows for value in row] + ADDRESSES
+
+
+def _conclude_with_an_agreement(world):
+    from django.utils import timezone
+
+    case, mediator = world.dispute["in"], world.cast.mediator  # the head of its organisation
+    case.transition(action="accept", actor=mediator, mediator=mediator.pk)
+    case.transition(action="start", actor=mediator)
+    case.transition(
+        action="conclude",
+        actor=mediator,
+        outcome="success_written",
+        agreement_facts="噪音扰邻",
+        agreement_terms="夜间不再施工",
+        performance_method="当场履行",
+        agreement_effective_on=timezone.localdate(),
+    )
+    return case
+
+
+def test_personal_data_comes_back_only_through_a_logged_reveal_by_someone_allowed_to(world):
+    """Every role and the superuser GET every page and endpoint and POST a reason to every reveal:
+    wherever a name, ID number, phone or address comes back whole, that request wrote an access-log
+    row for that user. Lists, details, timelines, fragments and printouts show masked values only."""
+    from governance.models import PersonalDataAccess
+
+    _conclude_with_an_agreement(world)  # so that the printout renders
+    seen = set()
+    for role in [*ROLES, "admin"]:
+        user = getattr(world.cast, role)
+        client = _client(user)
+        for name, _route, converters in _routes():
+            for side in ("in", "out") if converters else ("-",):
+                url = (
+                    reverse(name, kwargs=_kwargs(name, converters, world, side))
+                    if converters
+                    else reverse(name)
+                )
+                asks = [("get", {})] + ([("post", {"reason": "核对身份"})] if "reveal" in name else [])
+                for method, data in asks:
+                    last = (
+                        PersonalDataAccess.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                    )
+                    response = getattr(client, method)(url, data)
+                    raw = b"".join(response.streaming_content) if response.streaming else response.content
+                    leaked = [s for s in SECRETS if s in raw.decode(errors="replace")]
+                    if leaked:
+                        logged = PersonalDataAccess.objects.filter(pk__gt=last, user=user)
+                        assert logged.exists(), (role, method, url, leaked)
+                        assert response["Cache-Control"] == "no-store", (role, method, url)
+                        seen.add((role, name))
+    # The allowed reveals did happen: the test saw plaintext where it should.
+    assert {
+        ("mediator", "mediation-reveal"),
+        ("mediator", "api-dispute-party-reveal"),
+        ("mediator", "mediation-agreement"),
+        ("petition_officer", "petitions-reveal"),
+        ("petition_officer", "api-petitioner-reveal"),
+    } <= seen, seen
+
+
+def test_what_leaves_a_request_carries_no_personal_data(world):
+    """Notifications, queued task arguments and their errors, timelines, the audit and the access
+    log itself hold numbers and ids, never a person's name, ID number, phone or address."""
+    import datetime as dt
+
+    from governance.models import AuditEntry, Notification, OutboxMessage, PersonalDataAccess
+    from grids import services as grid_services
+    from mediation import services as med_services
+    from mediation.models import DisputeEvent
+    from petitions import services as pet_services
+    from petitions.models import PetitionEvent
+
+    case = _conclude_with_an_agreement(world)
+    petition = world.petition["in"]
+    grid_services.incident_report(  # queued to the handlers through the outbox
+        actor=world.cast.worker_a, category="dispute", description="邻里纠纷", grid=world.cast.grid_a.code
+    )
+    med_services.party_reveal(
+        case=case, party=case.parties.first(), actor=world.cast.mediator, reason="电话通知"
+    )
+    pet_services.petitioner_reveal(
+        petition=petition,
+        petitioner=petition.petitioners.first(),
+        actor=world.cast.petition_officer,
+        reason="回访",
+    )
+    created = med_services.dispute_notify_confirmation_closing(
+        now=dt.datetime.combine(case.confirmation_due, dt.time(9), dt.UTC) - dt.timedelta(days=3)
+    ) + pet_services.petition_notify_deadlines(now=petition.due_at + dt.timedelta(hours=1))
+    assert created >= 2 and OutboxMessage.objects.exists() and PersonalDataAccess.objects.count() == 2
+    stored = repr(
+        [
+            *Notification.objects.values_list("message", "link", "key"),
+            *OutboxMessage.objects.values_list("task", "kwargs", "last_error"),
+            *DisputeEvent.objects.values_list("note", "data"),
+            *PetitionEvent.objects.values_list("note", "data"),
+            *AuditEntry.objects.values_list("object_id", "before", "after"),
+            *PersonalDataAccess.objects.values_list("object_id", "record", "fields", "reason"),
+        ]
+    )
+    assert not [secret for secret in SECRETS if secret in stored], stored

@@ -1,0 +1,27 @@
+"""The admin shows a petition without who brought it, cannot search or filter by the petitioners'
+data or hashes, and has no page for petitioners (reveals go through the logged petition page and API)."""
+
+from django.contrib import admin
+
+from petitions.models import Petitioner
+from tests.base import assert_the_admin_hides_people
+from tests.petitions.conftest import ID_1
+
+
+def test_the_admin_shows_searches_and_filters_petitions_without_their_petitioners(pet, client):
+    petition = pet.register()
+    person = petition.petitioners.get()
+    assert not admin.site.is_registered(Petitioner)
+    assert_the_admin_hides_people(
+        client,
+        pet.cast.admin,
+        record=petition,
+        people_url="/admin/petitions/petitioner/",
+        raw=["王建国", ID_1, "13812345678", "春晖路12号"],
+        hashes=[person.id_hash, person.phone_hash],
+        lookups={
+            "petitioners__id_hash": person.id_hash,
+            "petitioners__phone_hash__startswith": person.phone_hash[:8],
+            "petitioners__name": "王建国",
+        },
+    )

@@ -14,6 +14,7 @@ from governance.periods import end_of_local_day
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
 from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
+from petitions.models import may_reveal as petition_may_reveal
 from tests.petitions.conftest import ID_2, petitioners
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -544,6 +545,18 @@ def test_the_unit_complained_about_never_reveals_even_if_the_item_is_routed_ther
         with pytest.raises(PermissionDenied):
             services.petitioner_reveal(petition=petition, petitioner=person, actor=user, reason="想知道")
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_administrators_and_superusers_see_the_petition_masked_and_never_reveal(pet, django_user_model):
+    petition = pet.routed()
+    person = petition.petitioners.get()
+    root = django_user_model.objects.create_superuser("root", password="x-Strong-pass-1")
+    for user in (pet.cast.admin, root):
+        assert petition_may_reveal(user, petition) is False
+        with pytest.raises(PermissionDenied):
+            services.petitioner_reveal(petition=petition, petitioner=person, actor=user, reason="检查")
+    assert not PersonalDataAccess.objects.exists()
+    assert petition_may_reveal(pet.cast.petition_officer, petition) is True
 
 
 def test_a_likely_repeat_noticed_after_registration_is_linked_by_the_office(pet):

@@ -204,7 +204,7 @@ def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, 
     button = page.locator(f"form:has(#re-{case.code}) button[type=submit]")
     box = button.bounding_box()
     assert box["x"] + box["width"] <= 390, box
-    wrap = page.locator(".med-stack").locator("xpath=..")
+    wrap = page.locator(f"table.stack:has(#re-{case.code})").locator("xpath=..")
     assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "mediation-organisation-phone")

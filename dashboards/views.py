@@ -278,10 +278,13 @@ def trends(request: HttpRequest) -> HttpResponse:
         ],
         "unit": spec.unit,
     }
+    # The table under the chart: each value with its period, which labels it when a phone shows an
+    # area's row as a card (the period headings are hidden there).
+    table = [{**s, "cells": list(zip(periods, s["data"], strict=True))} for s in chart["series"]]
     return render(
         request,
         "dashboards/trends.html",
-        {**sel, "area": area, "chart": chart, "chart_json": json.dumps(chart)},
+        {**sel, "area": area, "chart": chart, "chart_json": json.dumps(chart), "table": table},
     )
 
 

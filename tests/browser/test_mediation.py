@@ -114,7 +114,8 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
 
 def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, live_cast):
     """Chinese breaks after any character: without a floor on column widths the phone table squeezed
-    every column but the number to one character a line. It must scroll sideways instead."""
+    every column but the number to one character a line. Each case is now a card of labelled values
+    (table.stack), each at least half the card wide, and nothing scrolls sideways."""
     _case(
         live_cast,
         accept=False,
@@ -131,7 +132,8 @@ def test_the_case_list_on_a_phone_keeps_chinese_columns_readable(phone_page, liv
     widths = page.eval_on_selector_all(".med-table tbody td", "cells => cells.map(c => c.offsetWidth)")
     screenshot(page, "mediation-case-list-phone")
     assert widths and min(widths) >= 64, widths  # about four Chinese characters at 16 px
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator(".med-table").locator("xpath=..").evaluate("w => w.scrollWidth <= w.clientWidth")
 
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 768}])
@@ -204,7 +206,7 @@ def test_the_head_reassigns_from_a_phone_without_scrolling_sideways(phone_page, 
     button = page.locator(f"form:has(#re-{case.code}) button[type=submit]")
     box = button.bounding_box()
     assert box["x"] + box["width"] <= 390, box
-    wrap = page.locator(".med-stack").locator("xpath=..")
+    wrap = page.locator(f"table.stack:has(#re-{case.code})").locator("xpath=..")
     assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "mediation-organisation-phone")

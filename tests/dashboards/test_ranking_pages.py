@@ -227,8 +227,11 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
-    # The table under the chart shows every value with the same two decimals.
-    assert "<td>90.53</td><td>93.20</td>" in response.content.decode()
+    # The table under the chart shows every value with the same two decimals, labelled with its
+    # period for a phone, where the table's headings are hidden.
+    assert (
+        '<td data-label="2026-10">90.53</td><td data-label="2026-11">93.20</td>' in response.content.decode()
+    )
 
 
 def test_trends_compare_only_with_areas_in_the_users_scope(client, data):

@@ -1,0 +1,157 @@
+"""Desk lists on a 390 px phone: each row is a card of labelled values inside its card, nothing
+scrolls sideways, and a row's one-click action is on screen, a thumb's size and works. At 1366 px
+the same lists stay tables."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from grids.models import Incident
+from tests.browser.conftest import DESKTOP, PHONE, _new_page, login, screenshot
+from tests.browser.test_dashboards import SAFE, _scheme, _values
+from tests.browser.test_mediation import _case
+
+pytestmark = pytest.mark.browser
+
+# Does the page, and the .table-wrap around ``table``, fit the window without a sideways scroll?
+FITS_JS = """table => {
+  const wrap = table.closest('.table-wrap');
+  return {page: document.documentElement.scrollWidth <= window.innerWidth,
+          wrap: wrap.scrollWidth <= wrap.clientWidth,
+          row: getComputedStyle(table.tBodies[0].rows[0]).display,
+          head: getComputedStyle(table.tHead).display};
+}"""
+# The label a phone shows above each value of the table's first row (its column heading).
+LABELS_JS = (
+    """table => [...table.tBodies[0].rows[0].cells].map(c => getComputedStyle(c, '::before').content)"""
+)
+
+
+def _reported_incident(cast) -> Incident:
+    from grids import services
+    from tests.grids.conftest import IN_GRID_A
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    return services.incident_report(
+        actor=cast.worker_a,
+        category="sanitation",
+        description="楼道堆放杂物",
+        lat=IN_GRID_A[0],
+        lng=IN_GRID_A[1],
+    )
+
+
+def test_the_handler_inbox_on_a_phone_is_cards_with_the_accept_button_in_reach(phone_page, live_cast):
+    """At 390 px the inbox table was 684 px wide in a 366 px card: status, deadline and the Accept
+    button were past the right edge, reached only by scrolling the table sideways."""
+    incident = _reported_incident(live_cast)
+    page = phone_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    table = page.locator("table.grids-inbox")
+    fits = table.evaluate(FITS_JS)
+    assert fits == {"page": True, "wrap": True, "row": "grid", "head": "none"}, fits
+    labels = table.evaluate(LABELS_JS)
+    assert labels[:5] == ['"编号"', '"类别"', '"网格"', '"状态"', '"截止时间"'], labels
+
+    row = f"#row-{incident.code}"
+    accept = page.locator(f"{row} button[data-action=accept]")
+    assert accept.is_visible()
+    box = accept.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 44, box
+    link = page.locator(f"{row} a[href$='/{incident.code}/']").bounding_box()
+    assert link["height"] >= 44, link  # the record's link is a touch target too
+    screenshot(page, "grids-inbox-phone")
+    accept.click()
+    page.wait_for_selector(f"{row} .status-accepted")  # the row came back from HTMX, still a card
+    dispatch = page.locator(f"{row} button[data-action=dispatch]").bounding_box()
+    select = page.locator(f"{row} select[name=department]").bounding_box()
+    for box in (dispatch, select):
+        assert box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 44, box
+    assert table.evaluate(FITS_JS)["wrap"]
+    incident.refresh_from_db()
+    assert incident.status == "accepted"
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+def test_the_desk_lists_fit_a_phone_and_stay_tables_at_a_desk(browser, live_server, live_cast, viewport):
+    """Every desk list: the mediation case list, the petition registry, the league table, the
+    assessment results and the trend table. On a phone, cards with their column names; at a desk,
+    the table as it was."""
+    from petitions import services as petition_services
+    from tests.petitions.conftest import petitioners
+
+    c = live_cast
+    _org, case = _case(c)
+    petition = petition_services.petition_register(
+        actor=c.petition_officer,
+        channel="visit",
+        category="urban",
+        content="小区旁工地夜间施工噪音扰民。",
+        area=c.community_a1a,
+        petitioners=petitioners(1),
+    )
+    _values(c)
+    scheme = _scheme(c)
+    phone = viewport == PHONE
+    street = "&parent=340102001000"
+    pages = [
+        ("mediator", "/mediation/cases/", "table.med-table", '"编号"', case.code),
+        ("petition_officer", "/petitions/", "#petition-rows", '"编号"', petition.code),
+        ("petition_officer", f"/petitions/{petition.code}/", "table.pet-people", '"姓名"', "王*"),
+        (
+            "district_officer",
+            f"/dashboards/league/?indicator={SAFE}&period=2026-11",
+            "#league",
+            '"区域"',
+            "甲一街道",
+        ),
+        (
+            "district_officer",
+            f"/dashboards/assessments/{scheme.pk}/",
+            "#assessment-results",
+            '"排名"',
+            "甲一街道",
+        ),
+        (
+            "district_officer",
+            f"/dashboards/trends/?indicator={SAFE}&period=2026-11{street}",
+            ".dash-trend-table",
+            '"区域"',
+            "甲一街道",
+        ),
+    ]
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        user = None
+        for username, url, selector, first_label, text in pages:
+            if username != user:
+                context.clear_cookies()
+                login(page, username)
+                user = username
+            page.goto(url)
+            table = page.locator(selector)
+            assert text in table.inner_text(), url
+            fits = table.evaluate(FITS_JS)
+            assert fits["page"] and fits["wrap"], (url, fits)
+            if phone:
+                assert (fits["row"], fits["head"]) == ("grid", "block" if "league" in url else "none"), (
+                    url,
+                    fits,
+                )
+                assert table.evaluate(LABELS_JS)[0] == first_label, url
+            else:
+                assert (fits["row"], fits["head"]) == ("table-row", "table-header-group"), (url, fits)
+        # The league's column headings are its sort links: on a phone they stay, as buttons.
+        if phone:
+            page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11")
+            sort = page.locator("#league thead a").first.bounding_box()
+            assert sort["height"] >= 44 and sort["x"] + sort["width"] <= PHONE["width"], sort
+        screenshot(page, f"dashboards-trends-{viewport['width']}")
+        assert page.js_errors == []
+    finally:
+        context.close()

@@ -406,8 +406,23 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
             )
         )
         case.status = DisputeCase.Status.IN_MEDIATION
-    if concluded > case.due_at and rng.random() < 0.5:
-        case.extended = True  # both parties agreed to the one extension
+    asked = case.due_at - dt.timedelta(days=rng.randint(1, 5))
+    if concluded > case.due_at and asked <= now and rng.random() < 0.5:
+        # Both parties agreed to the one extension, a few days before the limit: in the timeline too.
+        held = any(e.action == "record_session" and e.at <= asked for e in ev)
+        status = DisputeCase.Status.IN_MEDIATION if held else DisputeCase.Status.ACCEPTED
+        ev.append(
+            DisputeEvent(
+                actor_id=mediator_id,
+                at=asked,
+                action="extend",
+                from_status=status,
+                to_status=status,
+                note="双方当事人同意延长调解期限",
+                organisation=org,
+            )
+        )
+        case.extended = True
         case.due_at = time_limit_due(case.due_at)
     if concluded > now:
         return case, rows  # still running (maybe overdue)

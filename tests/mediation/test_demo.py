@@ -47,6 +47,12 @@ def test_the_demo_seeds_varied_cases_with_success_rates_between_90_and_98_percen
     assert list(sessions_short.values_list("code", flat=True)) == []
     unaccepted = mine.exclude(status="registered").exclude(events__action="accept")
     assert list(unaccepted.values_list("code", flat=True)) == []
+    # An extended case shows the extension in its timeline, once.
+    extended = DisputeCase.objects.filter(extended=True)
+    assert extended.exists()
+    unlogged = extended.annotate(n=Count("events", filter=Q(events__action="extend"))).exclude(n=1)
+    assert list(unlogged.values_list("code", flat=True)) == []
+    assert not DisputeCase.objects.filter(extended=False, events__action="extend").exists()
     # Idempotent, and the numbering continues without a gap.
     demo.seed(demo=city, rng=random.Random(3), scale="small", months=6, stdout=out)
     assert DisputeCase.objects.count() == total

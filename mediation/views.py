@@ -41,6 +41,7 @@ from mediation.models import (
     allowed_actions,
     head_organisation_ids,
     may_reveal,
+    time_limit_due,
 )
 
 
@@ -200,6 +201,8 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "follow_ups": DisputeCase.FollowUp.choices,
         "warn_days": CONFIRMATION_WARN_DAYS,
         "today": timezone.localdate().isoformat(),
+        # What the parties consent to: the limit the one extension would set.
+        "extended_due": time_limit_due(case.due_at) if "extend" in actions and case.due_at else None,
     }
 
 

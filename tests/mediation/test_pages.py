@@ -4,6 +4,7 @@ organisation head page and the conversion of a grid incident."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -133,12 +134,14 @@ def test_the_case_page_shows_the_last_day_of_the_month_limit_and_of_its_extensio
     url = f"/mediation/cases/{case.code}/"
     _login(client, med.cast.mediator)
     assert client.post(f"{url}act/", {"action": "accept"}).status_code == 302
-    assert "2026-04-15" in client.get(url).content.decode()
+    html = client.get(url).content.decode()
+    # The extension form says what the parties consent to.
+    assert "2026-04-15" in html and re.search(r'id="extend-to">[^<]*2026-05-15', html)
     response = client.post(f"{url}act/", {"action": "extend"})  # no consent
     assert response.status_code == 400 and "consent" in response.content.decode()
     assert client.post(f"{url}act/", {"action": "extend", "consent": "on"}).status_code == 302
     html = client.get(url).content.decode()
-    assert "2026-05-15" in html and "2026-04-15" not in html
+    assert "2026-05-15" in html and "2026-04-15" not in html and 'id="extend-to"' not in html
     case.refresh_from_db()
     assert case.extended and timezone.localtime(case.due_at).date() == dt.date(2026, 5, 15)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -54,7 +53,7 @@ class IncidentFilter(filters.FilterSet):
     def filter_overdue(self, qs, name, value):
         if value is None:
             return qs
-        late = Q(status__in=Incident.OPEN_STATUSES, due_at__lt=timezone.now())
+        late = Incident.overdue_q()
         return qs.filter(late) if value else qs.exclude(late)
 
     @staticmethod

@@ -127,7 +127,7 @@ class IncidentQuerySet(ScopedQuerySet):
 
     def overdue(self, now: dt.datetime | None = None) -> IncidentQuerySet:
         # Served by the partial index incident_open_due (status, due_at where due_at is set).
-        return self.filter(status__in=Incident.OPEN_STATUSES, due_at__lt=now or timezone.now())
+        return self.filter(Incident.overdue_q(now))
 
     def with_relations(self) -> IncidentQuerySet:
         return self.select_related("category", "grid", "level_area", "department", "reporter")
@@ -243,6 +243,11 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @classmethod
+    def overdue_q(cls, now: dt.datetime | None = None) -> Q:
+        """Open and past the current step's deadline: the one definition lists, filters and counts use."""
+        return Q(status__in=cls.OPEN_STATUSES, due_at__lt=now or timezone.now())
 
     # --- derived ---------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class DisputeFilter(filters.FilterSet):
     def filter_overdue(self, qs, name, value):
         if value is None:
             return qs
-        late = Q(status__in=DisputeCase.RUNNING_STATUSES, due_at__lt=timezone.now())
+        late = DisputeCase.overdue_q()
         return qs.filter(late) if value else qs.exclude(late)
 
     def filter_received_from(self, qs, name, value):

@@ -196,7 +196,7 @@ class DisputeCaseQuerySet(ScopedQuerySet):
 
     def overdue(self, now: dt.datetime | None = None) -> DisputeCaseQuerySet:
         # Served by the partial index dispute_open_due.
-        return self.filter(status__in=DisputeCase.RUNNING_STATUSES, due_at__lt=now or timezone.now())
+        return self.filter(DisputeCase.overdue_q(now))
 
     def confirmation_closing(self, now: dt.datetime | None = None) -> DisputeCaseQuerySet:
         """Successful cases whose judicial-confirmation window ends within CONFIRMATION_WARN_DAYS and
@@ -379,6 +379,11 @@ class DisputeCase(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @classmethod
+    def overdue_q(cls, now: dt.datetime | None = None) -> Q:
+        """Running and past the time limit: the one definition lists, filters and counts use."""
+        return Q(status__in=cls.RUNNING_STATUSES, due_at__lt=now or timezone.now())
 
     # --- derived -------------------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def organisation_workload(organisation: MediationOrganisation) -> list[dict]:
         .values("mediator_id")
         .annotate(
             open=Count("id", filter=Q(status__in=DisputeCase.OPEN_STATUSES)),
-            overdue=Count("id", filter=Q(status__in=DisputeCase.RUNNING_STATUSES, due_at__lt=now)),
+            overdue=Count("id", filter=DisputeCase.overdue_q(now)),
             concluded_month=Count("id", filter=Q(concluded_at__gte=month_start)),
         )
         .order_by()

@@ -50,7 +50,7 @@ class PetitionFilter(filters.FilterSet):
     def filter_overdue(self, qs, name, value):
         if value is None:
             return qs
-        late = Q(due_at__isnull=False, due_at__lt=timezone.now())
+        late = Petition.overdue_q()
         return qs.filter(late) if value else qs.exclude(late)
 
     def filter_due_soon(self, qs, name, value):

@@ -149,7 +149,13 @@ class SessionForm(forms.Form):
         error_messages={"required": _("Give the date and time of the session.")},
     )
     place = forms.CharField(label=_("Place"), max_length=200)
-    attendees = forms.CharField(label=_("Attendees"), max_length=400)
+    # Free text is read by everyone who may read the case, unmasked: the form asks for roles, since the
+    # parties' names are kept (encrypted, masked, revealed with a log) in the parties list.
+    attendees = forms.CharField(
+        label=_("Attendees"),
+        max_length=400,
+        widget=forms.TextInput(attrs={"placeholder": _("by role: both parties, mediator, a lawyer")}),
+    )
     summary = forms.CharField(
         label=pgettext_lazy("mediation session", "Summary"), widget=forms.Textarea(attrs={"rows": 4})
     )

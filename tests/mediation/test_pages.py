@@ -167,6 +167,9 @@ def test_every_case_page_url_is_404_outside_the_readers_reach(client, med):
 def test_recording_a_session_from_the_page(client, med):
     case = med.accepted()
     _login(client, med.cast.mediator)
+    form = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    # Attendees are free text every reader sees: the form asks for roles, not names.
+    assert re.search(r'<input[^>]*name="attendees"[^>]*placeholder="by role', form)
     response = client.post(
         f"/mediation/cases/{case.code}/sessions/",
         {

@@ -186,14 +186,14 @@ class KnownRecordMixin:
     it is matched against, ``field_name`` the filtered model's foreign key to it, and ``unknown`` the
     message, formatted with ``%(value)s`` (or the key's name: ``%(code)s``)."""
 
+    column = "pk"  # what identifies the record to ``narrow``
+
     def __init__(self, *args, records, key: str, visible, unknown, **kwargs) -> None:
         self.records = records
         self.key = key
         self.visible = visible
         self.unknown = unknown
         super().__init__(*args, **kwargs)
-
-    column = "pk"  # what identifies the record to ``narrow``
 
     def known(self, value):
         """The ``column`` of the record ``value`` names, among those the user may see."""

@@ -64,6 +64,26 @@ def scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | No
     return q
 
 
+def ancestor_paths(roots: Iterable[str]) -> set[str]:
+    """The paths of the areas strictly above each of ``roots`` (a community's street, district, city)."""
+    out: set[str] = set()
+    for root in roots:
+        codes = root.strip("/").split("/")
+        out |= {"/".join(codes[: i + 1]) + "/" for i in range(len(codes) - 1)}
+    return out
+
+
+def scope_or_above_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | None:
+    """``scope_q`` widened to the areas above the scope's roots: where a user's items are dispatched,
+    referred or routed (a community's street and district centres), which their pages already name
+    to them. Records attached there (departments, mediation organisations) are no secret to them."""
+    q = scope_q(user, field, roles)
+    if q is None:
+        return None
+    above = ancestor_paths(scope_paths(user, roles))
+    return q | Q(**{f"{field}__path__in" if field else "path__in": above}) if above else q
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> ScopedQuerySet:
         q = scope_q(user, self.model.SCOPE_AREA_FIELD)

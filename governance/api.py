@@ -11,6 +11,8 @@ import datetime as dt
 from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
+from django.core.validators import EMPTY_VALUES
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -23,9 +25,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.access import get_visible_or_404
+from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
-from governance.models import MAX_ID, Area
+from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.rest import Conflict, Pagination, exception_handler  # noqa: F401  (re-exported)
 
@@ -68,6 +70,182 @@ class TokenObtainApi(APIView):
         return Response({"token": token.key})
 
 
+# --- fields and filters shared by the apps ---------------------------------------------------------
+
+
+class BoundedDateField(forms.DateField):
+    """A date a list filter can turn into local midnight and the day after without overflowing.
+
+    The filters compare ``reported_at`` etc. with local midnight of the date (``_to``: of the next day),
+    so 9999-12-31 overflowed (OverflowError, a 500) and, on SQLite, so did 0001-01-01 once converted
+    to UTC. Out of range is a validation error of the field, reported like any bad filter value: a 400
+    keyed by the field in the API, the page's list of filter errors on a page."""
+
+    MIN = dt.date(FIRST_YEAR, 1, 1)
+    MAX = dt.date(LAST_YEAR, 12, 31)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not self.MIN <= day <= self.MAX:
+            raise FormValidationError(
+                _("Enter a date between %(min)s and %(max)s.")
+                % {"min": self.MIN.isoformat(), "max": self.MAX.isoformat()},
+                code="date_out_of_range",
+            )
+        return day
+
+
+class DateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField, but a naive time near year 1 is its "out of range" 400, not a 500: DRF
+    checks a naive input by converting it to UTC, which overflows (0001-01-01T00:00 at +08:00). Every
+    date-time an API client sends (``occurred_at``, ``received_at``, ``held_at``) goes through it."""
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
+class DateFilter(filters.DateFilter):
+    """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
+
+    field_class = BoundedDateField
+
+
+class BooleanFilterField(forms.NullBooleanField):
+    """``true`` or ``false`` (also ``1``/``0``, any case); empty is no filter; anything else is an error."""
+
+    default_error_messages = {"invalid": gettext_lazy("Use true or false.")}
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text == "":
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise FormValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class BooleanWidget(django_filters_widgets.BooleanWidget):
+    def value_from_datadict(self, data, files, name):
+        # django-filter's widget turns what it does not know into None: no filter at all.
+        value = super().value_from_datadict(data, files, name)
+        return data.get(name) if value is None else value
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """A yes/no filter (``?open=``, ``?overdue=``, ``?repeat=``): django-filter read ``maybe`` or a
+    typo as no filter, a 200 with every record that answered a question the client did not ask.
+    It is a 400 naming the filter, like every other bad filter value."""
+
+    field_class = BooleanFilterField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", BooleanWidget)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A filter on a record's id (``?department=``, ``?organisation=``): a whole number within a 64-bit
+    key. A plain NumberFilter passed 10**20 or 1e30 on to the lookup, which SQLite cannot bind
+    (OverflowError, a 500); out of range is a 400 naming the filter, on every database."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+# --- filters naming a record -----------------------------------------------------------------------
+
+
+def filter_param(flt: filters.Filter) -> str:
+    """The query parameter a filter reads (its key in the filterset), which its errors are keyed by."""
+    return next((name for name, f in flt.parent.filters.items() if f is flt), flt.field_name)
+
+
+class KnownRecordMixin:
+    """A filter naming one record by a key (``?grid=`` a code, ``?mediator=`` a username,
+    ``?department=`` an id): a value that names no record the user may see is a 400 naming the
+    filter ("Unknown grid NOPE."), not an empty 200 that reads as "nothing there yet".
+
+    "May see" is ``visible(user)`` (a Q on the named model; None: everything, for superusers), or
+    being named by a record of the list the filterset starts from (already ``visible_to(user)``):
+    those rows tell the user the record exists anyway. A record that exists outside both gets the
+    same 400 as a missing one, so the filter confirms nothing (DESIGN.md section 4). One query,
+    whatever the number of rows; a known value with no matching rows is a 200 with an empty list.
+
+    ``records`` is what the value may name (``Area.objects.filter(level="grid")``), ``key`` the field
+    it is matched against, ``field_name`` the filtered model's foreign key to it, and ``unknown`` the
+    message, formatted with ``%(value)s`` (or the key's name: ``%(code)s``)."""
+
+    column = "pk"  # what identifies the record to ``narrow``
+
+    def __init__(self, *args, records, key: str, visible, unknown, **kwargs) -> None:
+        self.records = records
+        self.key = key
+        self.visible = visible
+        self.unknown = unknown
+        super().__init__(*args, **kwargs)
+
+    def known(self, value):
+        """The ``column`` of the record ``value`` names, among those the user may see."""
+        records = self.records.filter(**{self.key: value})
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        q = self.visible(user)
+        if q is not None:
+            records = records.filter(q | self.rows_naming())
+        found = records.values_list(self.column, flat=True).first()
+        if found is None:
+            message = self.unknown % {"value": value, self.key: value}
+            raise exceptions.ValidationError({filter_param(self): [message]})
+        return found
+
+    def rows_naming(self) -> Exists:
+        """Some row of the filterset's base list names the record (correlated on its pk)."""
+        return Exists(self.parent.queryset.order_by().filter(**{self.field_name: OuterRef("pk")}))
+
+    def narrow(self, qs, found):
+        return qs.filter(**{self.field_name: found})
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return self.narrow(qs, self.known(value))
+
+
+class KnownCodeFilter(KnownRecordMixin, filters.CharFilter):
+    """A record named by a code or a username (see ``KnownRecordMixin``)."""
+
+
+class KnownIdFilter(KnownRecordMixin, IdFilter):
+    """A record named by its id, a whole number in range first (see ``KnownRecordMixin``)."""
+
+
+def areas_in_scope(user) -> Q | None:
+    """The areas a user may see (``visible`` of a filter naming an area)."""
+    return scope_q(user, "")
+
+
+def department_filter(**kwargs) -> KnownIdFilter:
+    """``?department=`` on a list: a department in the user's scope or at an area above it (where
+    their items are dispatched or routed), or one their rows name."""
+    return KnownIdFilter(
+        records=Department.objects.all(),
+        key="pk",
+        visible=lambda user: scope_or_above_q(user, "area"),
+        unknown=gettext_lazy("Unknown department %(value)s."),
+        **kwargs,
+    )
+
+
 # --- areas ----------------------------------------------------------------------------------------
 
 
@@ -89,13 +267,33 @@ class AreaSerializer(serializers.ModelSerializer):
 
 class AreaFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=Area.Level.choices)
-    parent = filters.CharFilter(field_name="parent__code", label="parent code")
+    # The parent of an area in scope may lie above it (a street's district): the rows name it.
+    parent = KnownCodeFilter(
+        field_name="parent",
+        records=Area.objects.all(),
+        key="code",
+        visible=areas_in_scope,
+        unknown=gettext_lazy("Unknown area code %(code)s."),
+        label="parent code",
+    )
     within = filters.CharFilter(method="filter_within", label="code of an area: its whole subtree")
-    code = filters.BaseInFilter(field_name="code", lookup_expr="in", label="comma-separated codes")
+    code = filters.BaseInFilter(method="filter_code", label="comma-separated codes")
 
     class Meta:
         model = Area
         fields = ["level", "parent", "within", "code"]
+
+    def filter_code(self, queryset, name, value):
+        # Each code must name an area the user may see: a typo in a list of five is a 400 naming it,
+        # not four features and silence. One query for the whole list.
+        codes = list(dict.fromkeys(value))
+        found = set(self.queryset.filter(code__in=codes).values_list("code", flat=True))
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise exceptions.ValidationError(
+                {name: [_("Unknown area code %(code)s.") % {"code": code} for code in missing]}
+            )
+        return queryset.filter(code__in=codes)
 
     def filter_within(self, queryset, name, value):
         # Looked up in the user's areas (self.queryset is visible_to(user)): an existing area outside
@@ -204,117 +402,30 @@ class AreaLocateApi(APIView):
         )
 
 
-class AreaSubtreeFilter(filters.CharFilter):
+class AreaSubtreeFilter(KnownRecordMixin, filters.CharFilter):
     """Filter records by the code of an area: the record's area (``field_name``) lies in its subtree.
 
     Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``; the filterset needs the request
     (DRF passes it; pages pass ``request=request``) and a base queryset already ``visible_to(user)``.
 
-    The code is resolved within what the user may see, so an area outside their scope gives the same 400
-    as a missing code instead of an empty 200 that confirms it exists (DESIGN.md section 4). "May see" is
-    the user's area scope, or the areas of records the user reads through a narrower rule (a mediator's
-    organisation cases, a department's petitions): those records already tell them the area exists."""
+    The code is resolved within what the user may see (``KnownRecordMixin``), so an area outside their
+    scope gives the same 400 as a missing code instead of an empty 200 that confirms it exists. "May
+    see" is the user's area scope, or an area with records the user reads through a narrower rule (a
+    mediator's organisation cases, a department's petitions) in its subtree: those records already
+    tell them the area exists."""
 
-    def filter(self, qs, value):
-        if not value:
-            return qs
+    column = "path"
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("records", Area.objects.all())
+        kwargs.setdefault("key", "code")
+        kwargs.setdefault("visible", areas_in_scope)
+        kwargs.setdefault("unknown", gettext_lazy("Unknown area code %(code)s."))
+        super().__init__(*args, **kwargs)
+
+    def rows_naming(self) -> Exists:
         lookup = f"{self.field_name}__path__startswith"
-        user = getattr(getattr(self.parent, "request", None), "user", None)
-        root = Area.objects.visible_to(user).filter(code=value).values_list("path", flat=True).first()
-        if root is None:
-            path = Area.objects.filter(code=value).values_list("path", flat=True).first()
-            if path is not None and self.parent.queryset.filter(**{lookup: path}).exists():
-                root = path
-        if root is None:
-            raise exceptions.ValidationError({"area": [_("Unknown area code %(code)s.") % {"code": value}]})
-        return qs.filter(**{lookup: root})
+        return Exists(self.parent.queryset.order_by().filter(**{lookup: OuterRef("path")}))
 
-
-class BoundedDateField(forms.DateField):
-    """A date a list filter can turn into local midnight and the day after without overflowing.
-
-    The filters compare ``reported_at`` etc. with local midnight of the date (``_to``: of the next day),
-    so 9999-12-31 overflowed (OverflowError, a 500) and, on SQLite, so did 0001-01-01 once converted
-    to UTC. Out of range is a validation error of the field, reported like any bad filter value: a 400
-    keyed by the field in the API, the page's list of filter errors on a page."""
-
-    MIN = dt.date(FIRST_YEAR, 1, 1)
-    MAX = dt.date(LAST_YEAR, 12, 31)
-
-    def clean(self, value):
-        day = super().clean(value)
-        if day is not None and not self.MIN <= day <= self.MAX:
-            raise FormValidationError(
-                _("Enter a date between %(min)s and %(max)s.")
-                % {"min": self.MIN.isoformat(), "max": self.MAX.isoformat()},
-                code="date_out_of_range",
-            )
-        return day
-
-
-class DateTimeField(serializers.DateTimeField):
-    """DRF's DateTimeField, but a naive time near year 1 is its "out of range" 400, not a 500: DRF
-    checks a naive input by converting it to UTC, which overflows (0001-01-01T00:00 at +08:00). Every
-    date-time an API client sends (``occurred_at``, ``received_at``, ``held_at``) goes through it."""
-
-    def enforce_timezone(self, value):
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
-
-
-class DateFilter(filters.DateFilter):
-    """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
-
-    field_class = BoundedDateField
-
-
-class BooleanFilterField(forms.NullBooleanField):
-    """``true`` or ``false`` (also ``1``/``0``, any case); empty is no filter; anything else is an error."""
-
-    default_error_messages = {"invalid": gettext_lazy("Use true or false.")}
-
-    def to_python(self, value):
-        if value is None or isinstance(value, bool):
-            return value
-        text = str(value).lower()
-        if text == "":
-            return None
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise FormValidationError(self.error_messages["invalid"], code="invalid")
-
-
-class BooleanWidget(django_filters_widgets.BooleanWidget):
-    def value_from_datadict(self, data, files, name):
-        # django-filter's widget turns what it does not know into None: no filter at all.
-        value = super().value_from_datadict(data, files, name)
-        return data.get(name) if value is None else value
-
-
-class BooleanFilter(filters.BooleanFilter):
-    """A yes/no filter (``?open=``, ``?overdue=``, ``?repeat=``): django-filter read ``maybe`` or a
-    typo as no filter, a 200 with every record that answered a question the client did not ask.
-    It is a 400 naming the filter, like every other bad filter value."""
-
-    field_class = BooleanFilterField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", BooleanWidget)
-        super().__init__(*args, **kwargs)
-
-
-class IdFilter(filters.NumberFilter):
-    """A filter on a record's id (``?department=``, ``?organisation=``): a whole number within a 64-bit
-    key. A plain NumberFilter passed 10**20 or 1e30 on to the lookup, which SQLite cannot bind
-    (OverflowError, a 500); out of range is a 400 naming the filter, on every database."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
+    def narrow(self, qs, found):
+        return qs.filter(**{f"{self.field_name}__path__startswith": found})

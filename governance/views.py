@@ -56,16 +56,18 @@ def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: s
 
 def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
     """A list page's rows through its API filterset, and on a bad filter no rows and one message
-    naming the filter by its translated label, never the parameter (``received_from``). An unknown
-    or out-of-scope area code (``AreaSubtreeFilter``) is refused like any other bad value."""
+    naming the filter by its translated label, never the parameter (``received_from``). A code, id
+    or username that names nothing the user may see (``governance.api.KnownRecordMixin``: an area,
+    grid, department, organisation, mediator) is refused like any other bad value, and added to the
+    form's errors so that a page listing them field by field shows it too."""
     if filterset.is_valid():
         try:
             return filterset.qs, None
         except DRFValidationError as exc:
-            errors = {field: [str(m) for m in msgs] for field, msgs in exc.detail.items()}
-    else:
-        errors = filterset.errors
-    return filterset.queryset.none(), errors_text(errors, filterset.form)
+            form = filterset.form
+            for field, msgs in exc.detail.items():
+                form.add_error(field if field in form.fields else None, [str(m) for m in msgs])
+    return filterset.queryset.none(), errors_text(filterset.errors, filterset.form)
 
 
 @never_cache

@@ -1,7 +1,8 @@
 """The incident list filters, shared by the API and the handler inbox page.
 
 Every filter is served by an index on Incident (status/reported_at, partial status/due_at, grid,
-category, level_area) or by the Area path prefix index for ``area``."""
+category, level_area) or by the Area path prefix index for ``area``. A grid, area or department that
+names nothing the user may see is a 400 naming the filter (``governance.api.KnownRecordMixin``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from rest_framework import exceptions
 
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
+from governance.api import (
+    AreaSubtreeFilter,
+    BooleanFilter,
+    DateFilter,
+    KnownCodeFilter,
+    areas_in_scope,
+    department_filter,
+)
+from governance.models import Area
 from grids.models import Incident, IncidentCategory, Level
 
 
@@ -22,10 +31,17 @@ class IncidentFilter(filters.FilterSet):
     open = BooleanFilter(method="filter_open", label=_("open items only"))
     category = filters.CharFilter(method="filter_category", label=_("category code"))
     area = AreaSubtreeFilter(field_name="grid", label=_("area code: its whole subtree"))
-    grid = filters.CharFilter(field_name="grid__code", label=_("grid code"))
+    grid = KnownCodeFilter(
+        field_name="grid",
+        records=Area.objects.filter(level=Area.Level.GRID),
+        key="code",
+        visible=areas_in_scope,
+        unknown=_("Unknown grid %(code)s."),
+        label=_("grid code"),
+    )
     level = filters.ChoiceFilter(choices=Level.choices, label=_("current level"))
     kind = filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("kind"))
-    department = IdFilter(field_name="department_id", label=_("department (id)"))
+    department = department_filter(field_name="department", label=_("department (id)"))
     overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
+from governance.views import filtered_rows
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
@@ -187,14 +187,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
         request=request,  # the area filter resolves codes within the user's scope
     )
-    error = None
-    try:
-        qs = filterset.qs if filterset.is_valid() else selectors.incident_list(request.user).none()
-    except DRFValidationError as exc:  # AreaSubtreeFilter's answer to an unknown area code
-        qs, error = (
-            selectors.incident_list(request.user).none(),
-            " ".join(str(m) for msgs in exc.detail.values() for m in msgs),
-        )
+    # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing
+    # each refused filter by its label, with no rows: never an empty list that reads as "all done".
+    qs, error = filtered_rows(filterset)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()
@@ -205,7 +200,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         {
             "filterset": filterset,
             "filter_errors": filterset.errors,
-            "error": error,
             "rows": rows,
             "page": page,
             "query": query.urlencode(),
@@ -216,6 +210,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
         },
+        status=400 if error else 200,
     )
 
 

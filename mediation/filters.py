@@ -1,25 +1,50 @@
 """The case list filters, shared by the API and the list page.
 
 Every filter is served by an index on DisputeCase (status/received_at, partial status/due_at,
-category, origin, outcome/concluded_at, area) or by the Area path prefix index for ``area``."""
+category, origin, outcome/concluded_at, area) or by the Area path prefix index for ``area``. An
+area, organisation or mediator that names nothing the user may see is a 400 naming the filter."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from rest_framework import exceptions
 
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
-from mediation.models import DisputeCase, DisputeCategory
+from governance.access import scope_or_above_q
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, KnownCodeFilter, KnownIdFilter
+from governance.models import User
+from mediation.models import (
+    DisputeCase,
+    DisputeCategory,
+    MediationOrganisation,
+    OrganisationMember,
+    member_organisation_ids,
+)
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _organisations_q(user, prefix: str = "") -> Q | None:
+    """Organisations the user may name in a filter (``prefix`` leads from another model to one):
+    their own, those in their scope and those above it (where a community refers its cases)."""
+    q = scope_or_above_q(user, f"{prefix}area")
+    if q is None:
+        return None
+    own = member_organisation_ids(user) if getattr(user, "is_authenticated", False) else set()
+    return q | Q(**{f"{prefix}pk__in": own}) if own else q
+
+
+def _mediators_q(user) -> Exists | None:
+    """Mediators the user may name in a filter: members of an organisation they may name."""
+    q = _organisations_q(user, "organisation__")
+    return None if q is None else Exists(OrganisationMember.objects.filter(q, user=OuterRef("pk")))
 
 
 class DisputeFilter(filters.FilterSet):
@@ -29,8 +54,23 @@ class DisputeFilter(filters.FilterSet):
     source = filters.ChoiceFilter(field_name="origin", choices=DisputeCase.Origin.choices, label=_("source"))
     outcome = filters.ChoiceFilter(choices=DisputeCase.Outcome.choices, label=_("outcome"))
     area = AreaSubtreeFilter(field_name="area", label=_("area code: its whole subtree"))
-    organisation = IdFilter(field_name="organisation_id", label=_("organisation id"))
-    mediator = filters.CharFilter(field_name="mediator__username", label=_("mediator (username)"))
+    # Beyond those, an organisation or mediator the user's cases name (``KnownRecordMixin``).
+    organisation = KnownIdFilter(
+        field_name="organisation",
+        records=MediationOrganisation.objects.all(),
+        key="pk",
+        visible=_organisations_q,
+        unknown=_("Unknown mediation organisation %(value)s."),
+        label=_("organisation id"),
+    )
+    mediator = KnownCodeFilter(
+        field_name="mediator",
+        records=User.objects.all(),
+        key="username",
+        visible=_mediators_q,
+        unknown=_("Unknown mediator %(value)s."),
+        label=_("mediator (username)"),
+    )
     overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     received_from = DateFilter(method="filter_received_from", label=_("received on or after"))
     received_to = DateFilter(method="filter_received_to", label=_("received on or before"))

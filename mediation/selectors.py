@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.access import get_visible_or_404, scope_paths
+from governance.access import ancestor_paths, get_visible_or_404, scope_paths
 from governance.models import Role, User
 from mediation.models import (
     DisputeCase,
@@ -80,10 +80,7 @@ def referral_organisations(user: User) -> QuerySet[MediationOrganisation]:
     """Where a user without an organisation of their own (a handler) may refer a case: the active
     organisations in their area and those whose area contains it (the street or district centre
     above a community), as ``services.dispute_register`` accepts."""
-    ancestors = set()
-    for root in scope_paths(user, REFERRER_ROLES):
-        codes = root.strip("/").split("/")
-        ancestors |= {"/".join(codes[: i + 1]) + "/" for i in range(len(codes) - 1)}
+    ancestors = ancestor_paths(scope_paths(user, REFERRER_ROLES))
     visible = MediationOrganisation.objects.visible_to(user).values("pk")
     return (
         MediationOrganisation.objects.filter(is_active=True)

@@ -395,10 +395,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("due_at", "-received_at")
     )
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
-    try:
-        qs = filterset.qs if filterset.is_valid() else base.none()
-    except Exception:  # unknown area code in the filter
-        qs = base.none()
+    qs, filter_error = filtered_rows(filterset)  # as on the case list: a refused filter is a 400
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)  # the page links keep the filters
@@ -415,7 +412,9 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "params": params,
             "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,
+            "filter_error": filter_error,
         },
+        status=400 if filter_error else 200,
     )
 
 

@@ -1,7 +1,8 @@
 """The petition list filters, shared by the API and the registry page.
 
 Each filter is served by an index on Petition (status/received_at, partial due_at, channel,
-handling_type, area/category, partial is_repeat and is_group) or by the Area path prefix index."""
+handling_type, area/category, partial is_repeat and is_group) or by the Area path prefix index. An
+area or department that names nothing the user may see is a 400 naming the filter."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, IdFilter
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, department_filter
 from petitions.models import Category, Petition
 
 
@@ -29,7 +30,7 @@ class PetitionFilter(filters.FilterSet):
     )
     category = filters.ChoiceFilter(choices=Category.choices, label=_("category"))
     area = AreaSubtreeFilter(field_name="area", label=_("area code: its whole subtree"))
-    department = IdFilter(field_name="department_id", label=_("routed to (department id)"))
+    department = department_filter(field_name="department", label=_("routed to (department id)"))
     overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_soon = BooleanFilter(method="filter_due_soon", label=_("due within 3 days"))
     repeat = BooleanFilter(field_name="is_repeat", label=_("repeat petitions"))

@@ -212,3 +212,37 @@ def masked_log() -> Iterator[io.StringIO]:
         yield stream
     finally:
         handler.setStream(previous)
+
+
+def refused_filter(client, url: str, param: str, value) -> dict:
+    """GET ``url?param=value`` and return the body of the 400 it must answer, after checking that the
+    error names exactly that filter (the body is compared whole by the caller: unknown and out of
+    scope must answer the same, so nothing tells them apart)."""
+    response = client.get(url, {param: value})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert list(body["errors"]) == [param], body
+    assert f"{param}: " in body["detail"], body
+    return body
+
+
+def unknown_body(param: str, message: str) -> dict:
+    """The API's 400 for a filter value naming nothing the user may see."""
+    return {"detail": f"Invalid input: {param}: {message}", "errors": {param: [message]}}
+
+
+def listed_codes(client, url: str, **query) -> set[str]:
+    """The ``code`` of every row of a list endpoint's first page, which must answer 200."""
+    response = client.get(url, query)
+    assert response.status_code == 200, response.json()
+    return {row["code"] for row in response.json()["results"]}
+
+
+def queries_of(client, url: str, **query) -> int:
+    """How many queries a GET (answering 200) costs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, query).status_code == 200
+    return len(ctx.captured_queries)

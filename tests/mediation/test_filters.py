@@ -1,0 +1,116 @@
+"""The case list filters that name a record (``?organisation=``, ``?mediator=``): a value naming
+nothing the user may see is a 400 naming the filter, the same for a missing record and one outside
+the scope; a known value with no rows is an empty 200 (mediation/filters.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mediation.models import DisputeCase
+from tests.base import api_client, listed_codes, queries_of, refused_filter, unknown_body
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/disputes/"
+
+
+def codes(client, **query) -> set[str]:
+    return listed_codes(client, URL, **query)
+
+
+def test_an_unknown_organisation_is_a_400_naming_the_filter(med):
+    med.register()
+    body = refused_filter(api_client(med.cast.district_officer), URL, "organisation", 999999)
+    assert body == unknown_body("organisation", "Unknown mediation organisation 999999.")
+
+
+def test_an_organisation_outside_the_scope_answers_like_an_unknown_one(med):
+    med.register(org=med.org_b, area=med.cast.grid_d)  # district B has a case
+    expected = unknown_body("organisation", f"Unknown mediation organisation {med.org_b.pk}.")
+    for user in (med.cast.district_officer, med.head_x):
+        assert refused_filter(api_client(user), URL, "organisation", med.org_b.pk) == expected
+
+
+def test_an_organisation_in_scope_lists_its_cases_or_none(med):
+    case = med.register()
+    client = api_client(med.cast.district_officer)
+    assert codes(client, organisation=med.org_x.pk) == {case.code}
+    assert codes(client, organisation=med.org_y.pk) == set()  # in district A, no case yet
+    assert codes(api_client(med.mediator_y), organisation=med.org_y.pk) == set()  # their own
+
+
+def test_an_unknown_mediator_is_a_400_naming_the_filter(med):
+    med.accepted()
+    body = refused_filter(api_client(med.cast.district_officer), URL, "mediator", "nobody")
+    assert body == unknown_body("mediator", "Unknown mediator nobody.")
+
+
+def test_a_mediator_outside_the_scope_answers_like_an_unknown_one(med):
+    med.accepted(org=med.org_b, area=med.cast.grid_d)
+    for user in (med.cast.district_officer, med.head_x):
+        body = refused_filter(api_client(user), URL, "mediator", "mediator_b")
+        assert body == unknown_body("mediator", "Unknown mediator mediator_b.")
+    # A user in scope who mediates nowhere is no mediator either.
+    body = refused_filter(api_client(med.cast.district_officer), URL, "mediator", "worker_a")
+    assert body == unknown_body("mediator", "Unknown mediator worker_a.")
+
+
+def test_a_mediator_in_scope_lists_their_cases_or_none(med):
+    case = med.accepted()
+    client = api_client(med.head_x)
+    assert codes(client, mediator="mediator") == {case.code}
+    assert codes(client, mediator="mediator_x2") == set()  # a colleague with no case yet
+    assert codes(api_client(med.cast.district_officer), mediator="mediator_y") == set()
+
+
+def test_a_case_naming_an_organisation_makes_it_known_to_its_reader(med):
+    # A case of district A now with district B's centre and its mediator (as after a transfer):
+    # the district officer reads the case, which names both.
+    case = med.accepted()
+    DisputeCase.objects.filter(pk=case.pk).update(organisation=med.org_b, mediator=med.mediator_b)
+    client = api_client(med.cast.district_officer)
+    assert codes(client, organisation=med.org_b.pk) == {case.code}
+    assert codes(client, mediator="mediator_b") == {case.code}
+
+
+@pytest.mark.parametrize("param", ["organisation", "mediator"])
+def test_a_filter_naming_a_record_costs_one_query_whatever_the_rows(med, param):
+    client = api_client(med.cast.district_officer)
+    value = {"organisation": med.org_x.pk, "mediator": "mediator"}[param]
+    med.accepted()
+
+    def queries(**query) -> int:
+        return queries_of(client, URL, **query)
+
+    queries()  # the user's memberships, cached on the (forced) user from then on
+    unfiltered = queries()
+    filtered = queries(**{param: value})
+    assert filtered == unfiltered + 1
+    for _ in range(4):
+        med.accepted()
+    assert queries(**{param: value}) == filtered
+
+
+def test_the_case_list_refuses_an_unknown_mediator_with_a_400_naming_the_filter(med, client):
+    med.accepted()
+    client.force_login(med.cast.district_officer)
+    for value in ("nobody", "mediator_b"):  # missing, and outside the scope: the same answer
+        response = client.get("/mediation/cases/", {"mediator": value})
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert f"mediator (username): Unknown mediator {value}." in html
+    response = client.get("/mediation/cases/", {"organisation": med.org_b.pk})
+    assert response.status_code == 400
+    assert f"Unknown mediation organisation {med.org_b.pk}." in response.content.decode()
+    assert client.get("/mediation/cases/", {"mediator": "mediator"}).status_code == 200
+
+
+def test_the_organisation_page_refuses_an_unknown_mediator_instead_of_an_empty_list(med, client):
+    med.accepted()
+    client.force_login(med.head_x)
+    url = f"/mediation/organisations/{med.org_x.pk}/"
+    response = client.get(url, {"mediator": "nobody"})
+    assert response.status_code == 400
+    assert "Unknown mediator nobody." in response.content.decode()
+    response = client.get(url, {"mediator": "mediator"})
+    assert response.status_code == 200 and "Unknown mediator" not in response.content.decode()

@@ -1,0 +1,64 @@
+"""``?department=`` on the petition list names a department: one that names nothing the user may
+see is a 400 naming the filter, the same for a missing department and one outside the scope; a
+known one with no petitions is an empty 200 (petitions/filters.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.base import api_client, listed_codes, queries_of, refused_filter, unknown_body
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/petitions/"
+
+
+def codes(client, **query) -> set[str]:
+    return listed_codes(client, URL, **query)
+
+
+def test_an_unknown_department_is_a_400_naming_the_filter(pet):
+    pet.routed()
+    body = refused_filter(api_client(pet.cast.petition_officer), URL, "department", 999999)
+    assert body == unknown_body("department", "Unknown department 999999.")
+
+
+def test_a_department_outside_the_scope_answers_like_an_unknown_one(pet):
+    pet.routed()
+    body = refused_filter(api_client(pet.cast.petition_officer), URL, "department", pet.cast.police_b.pk)
+    assert body == unknown_body("department", f"Unknown department {pet.cast.police_b.pk}.")
+
+
+def test_a_department_in_scope_lists_what_was_routed_to_it_or_nothing(pet):
+    routed = pet.routed()
+    pet.register()
+    client = api_client(pet.cast.petition_officer)
+    assert codes(client, department=pet.cast.police.pk) == {routed.code}
+    assert codes(client, department=pet.cast.urban.pk) == set()
+    assert codes(api_client(pet.cast.department_user), department=pet.cast.police.pk) == {routed.code}
+
+
+def test_a_department_filter_costs_one_query_whatever_the_rows(pet):
+    client = api_client(pet.cast.petition_officer)
+    pet.routed()
+
+    def queries(**query) -> int:
+        return queries_of(client, URL, **query)
+
+    queries()  # the user's memberships, cached on the (forced) user from then on
+    unfiltered = queries()
+    filtered = queries(department=pet.cast.police.pk)
+    assert filtered == unfiltered + 1
+    for _ in range(4):
+        pet.routed()
+    assert queries(department=pet.cast.police.pk) == filtered
+
+
+def test_the_registry_refuses_a_department_outside_the_scope_with_a_400(pet, client):
+    pet.routed()
+    client.force_login(pet.cast.petition_officer)
+    for value in (999999, pet.cast.police_b.pk):  # missing, and outside the scope: the same answer
+        response = client.get("/petitions/", {"department": value})
+        assert response.status_code == 400
+        assert f"Unknown department {value}." in response.content.decode()
+    assert client.get("/petitions/", {"department": pet.cast.urban.pk}).status_code == 200

@@ -21,6 +21,36 @@
       field.focus({ preventScroll: true });
     }
   });
+  // A desk list shown as cards on a phone (table.stack, app.css) changes the display of its table,
+  // rows and cells, and Safari then stops exposing a table to screen readers: explicit roles keep
+  // it one. Rows that htmx swaps in get theirs too (htmx:load fires for each new element).
+  var TABLE_ROLES = [["table.stack", "table"], ["thead, tbody", "rowgroup"], ["tr", "row"],
+    ["thead th", "columnheader"], ["tbody th", "rowheader"], ["td", "cell"]];
+  function tableRoles(root) {
+    var tables = root.matches && root.matches("table.stack") ? [root] : [];
+    var outer = root.closest && root.closest("table.stack");
+    if (outer) { tables.push(outer); }
+    (root.querySelectorAll ? root.querySelectorAll("table.stack") : []).forEach(function (t) { tables.push(t); });
+    tables.forEach(function (table) {
+      TABLE_ROLES.forEach(function (pair) {
+        if (table.matches(pair[0])) { table.setAttribute("role", pair[1]); }
+        table.querySelectorAll(pair[0]).forEach(function (el) {
+          if (el.closest("table") === table) { el.setAttribute("role", pair[1]); }
+        });
+      });
+    });
+  }
+  // A table wider than its .table-wrap scrolls sideways inside it: keyboard users reach the hidden
+  // columns only if the scrolling box takes focus (WCAG 2.1.1).
+  function scrollableWraps() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth) { wrap.setAttribute("tabindex", "0"); }
+      else { wrap.removeAttribute("tabindex"); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tableRoles(document); scrollableWraps(); });
+  document.addEventListener("htmx:load", function (event) { tableRoles(event.target); });
+  window.addEventListener("resize", scrollableWraps);
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }

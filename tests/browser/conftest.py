@@ -43,8 +43,8 @@ def browser():
         browser.close()
 
 
-def _new_page(browser, live_server, viewport, locale="zh-CN"):
-    context = browser.new_context(viewport=viewport, locale=locale, base_url=live_server.url)
+def _new_page(browser, live_server, viewport, locale="zh-CN", **options):
+    context = browser.new_context(viewport=viewport, locale=locale, base_url=live_server.url, **options)
     page = context.new_page()
     page.set_default_timeout(15000)
     errors: list[str] = []

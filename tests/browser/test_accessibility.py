@@ -1,0 +1,172 @@
+"""axe-core (WCAG 2.1 A and AA rules) in Chromium on the main page of every role, at 390x844 and
+1366x768: no violation of impact "serious" or "critical". axe comes from npm (a dev dependency in
+package.json, installed by ``make install``) and is injected by the test; it is never served."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, _new_page, login
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical", "moderate", "minor"}
+# Maps and charts are drawn after load; axe checks what a reader meets, so it waits for them.
+DRAWN = {
+    "/": "#home-map[data-loaded='1']",
+    "/grids/report/": "#report-map[data-loaded='1']",
+    "/dashboards/league/": "#dash-map[data-painted='1']",
+    "/dashboards/trends/": "#trend-chart[data-rendered='1']",
+}
+# What a reader can open is checked open: the action forms in <details> and the phone menu.
+OPEN_ALL = """() => { document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const menu = document.getElementById('nav-toggle'); if (menu) menu.checked = true; }"""
+RUN_AXE = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(r => r.violations.map(v => ({rule: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+    targets: v.nodes.map(n => n.target.join(' '))})))"""
+
+
+def _data(c) -> dict[str, str]:
+    """A record of each kind for the cast to open: an incident in grid A, an accepted dispute case,
+    a petition, indicator values, an assessment scheme, a notification."""
+    from governance.services import notify
+    from tests.browser.test_phone_lists import _desk_records, _reported_incident
+
+    incident = _reported_incident(c)
+    case, petition, scheme = _desk_records(c)
+    notify(
+        user=c.district_officer, key="a11y", message="事件即将超时", link=f"/grids/incidents/{incident.code}/"
+    )
+    return {"incident": incident.code, "case": case.code, "petition": petition.code, "scheme": str(scheme.pk)}
+
+
+def _pages(d: dict[str, str]) -> list[tuple[str | None, str]]:
+    """(who, page): None is nobody signed in."""
+    indicator = "indicator=survey_safety_rate&period=2026-11&parent=340102001000"
+    return [
+        (None, "/accounts/login/"),
+        (None, "/no-such-page/"),
+        ("worker_a", "/"),
+        ("worker_a", "/grids/my/"),
+        ("worker_a", "/grids/report/"),
+        ("worker_a", f"/grids/incidents/{d['incident']}/"),
+        ("community_handler", "/"),
+        ("community_handler", "/grids/inbox/"),
+        ("community_handler", f"/grids/incidents/{d['incident']}/"),
+        ("mediator", "/"),
+        ("mediator", "/mediation/"),
+        ("mediator", "/mediation/cases/"),
+        ("mediator", f"/mediation/cases/{d['case']}/"),
+        ("mediator", "/mediation/cases/new/"),
+        ("petition_officer", "/"),
+        ("petition_officer", "/petitions/"),
+        ("petition_officer", "/petitions/new/"),
+        ("petition_officer", f"/petitions/{d['petition']}/"),
+        ("department_user", "/petitions/inbox/"),
+        ("district_officer", "/"),
+        ("district_officer", "/dashboards/?period=2026-11"),
+        ("district_officer", f"/dashboards/league/?{indicator}"),
+        ("district_officer", f"/dashboards/trends/?{indicator}"),
+        ("district_officer", "/dashboards/assessments/"),
+        ("district_officer", f"/dashboards/assessments/{d['scheme']}/"),
+        ("district_officer", f"/dashboards/assessments/{d['scheme']}/entries/"),
+        ("district_officer", "/notifications/"),
+        ("district_officer", "/grids/incidents/INC-1999-000001/"),
+    ]
+
+
+def axe_violations(page, url: str) -> list[dict]:
+    """Open ``url``, wait for what it draws, open its menus and forms, run axe: the violations, each with rule, impact, help,
+    help URL and the CSS targets of its nodes."""
+    page.goto(url)
+    drawn = DRAWN.get(url.split("?")[0])
+    if drawn:
+        page.wait_for_selector(drawn)
+    page.evaluate(OPEN_ALL)
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE, WCAG_21_AA)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+def test_the_main_pages_have_no_serious_or_critical_axe_violation(browser, live_server, live_cast, viewport):
+    assert AXE.exists(), f"{AXE} is missing: run make install (npm ci installs axe-core)"
+    pages = _pages(_data(live_cast))
+    # The page's own Content Security Policy would refuse the injected script (no inline scripts).
+    context, page = _new_page(browser, live_server, viewport, bypass_csp=True)
+    found: list[str] = []
+    try:
+        user = None
+        for username, url in pages:
+            if username != user:
+                context.clear_cookies()
+                if username:
+                    login(page, username)
+                user = username
+            for v in axe_violations(page, url):
+                if v["impact"] in BLOCKING:
+                    found += [
+                        f"{url} ({username}): {v['rule']} [{v['impact']}] {t} {v['url']}"
+                        for t in v["targets"]
+                    ]
+    finally:
+        context.close()
+    assert not found, f"{len(found)} serious or critical axe violations:\n" + "\n".join(found)
+
+
+def _roles(page) -> dict[str, int]:
+    """How many nodes of each table role Chromium's accessibility tree (what a screen reader gets) holds."""
+    cdp = page.context.new_cdp_session(page)
+    nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    roles = [n["role"]["value"] for n in nodes if not n.get("ignored")]
+    return {r: roles.count(r) for r in ("table", "row", "columnheader", "cell")}
+
+
+def test_a_list_shown_as_cards_on_a_phone_is_still_a_table_with_its_headers(phone_page, live_cast):
+    """At 390 px the inbox's heading row was display:none: a screen reader's table navigation had
+    no column headers. It is now only out of sight, and the parts carry explicit table roles (Safari
+    drops a table whose display changed), also on a row htmx swaps in."""
+    from tests.browser.test_phone_lists import _reported_incident
+
+    incident = _reported_incident(live_cast)
+    page = phone_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    assert (
+        page.locator("table.grids-inbox tbody tr").first.evaluate("tr => getComputedStyle(tr).display")
+        == "grid"
+    )
+    assert _roles(page) == {"table": 1, "row": 2, "columnheader": 6, "cell": 6}
+    row = page.locator(f"#row-{incident.code}")
+    assert row.get_attribute("role") == "row"
+    row.locator("button[data-action=accept]").click()
+    page.wait_for_selector(f"#row-{incident.code} .status-accepted")
+    assert row.get_attribute("role") == "row"
+    assert row.locator("td").evaluate_all("tds => tds.map(td => td.getAttribute('role'))") == ["cell"] * 6
+    assert _roles(page)["columnheader"] == 6
+    assert page.js_errors == []
+
+
+def test_a_table_wider_than_its_box_can_be_scrolled_from_the_keyboard(desktop_page, live_cast):
+    """A trend table of many months scrolls sideways inside its .table-wrap at a desk; the wrap was
+    not focusable, so the months past the edge were out of a keyboard user's reach (axe:
+    scrollable-region-focusable). It takes focus while, and only while, it scrolls."""
+    from tests.browser.test_dashboards import SAFE, _values
+
+    _values(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    wrap = page.locator(".table-wrap")
+    assert wrap.get_attribute("tabindex") is None  # four months fit
+    page.set_viewport_size({"width": 820, "height": 768})
+    page.locator(".dash-trend-table").evaluate("t => { t.style.minWidth = '1600px'; }")
+    page.evaluate("window.dispatchEvent(new Event('resize'))")
+    assert wrap.get_attribute("tabindex") == "0"
+    wrap.focus()
+    assert wrap.evaluate("w => document.activeElement === w")
+    page.keyboard.press("ArrowRight")  # the browser scrolls the focused box, maybe smoothly: wait for it
+    page.wait_for_function("() => document.querySelector('.table-wrap').scrollLeft > 0")

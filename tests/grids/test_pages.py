@@ -25,7 +25,12 @@ def test_my_grid_shows_the_map_and_my_open_items(cast, client, report):
 @pytest.mark.django_db
 def test_the_report_form_saves_a_report_and_confirms_the_number(cast, client, categories):
     client.force_login(cast.worker_a)
-    assert client.get("/grids/report/").status_code == 200
+    form = client.get("/grids/report/")
+    assert form.status_code == 200
+    # Every label names a control; "Location" heads the locating controls and describes the button.
+    html = form.content.decode()
+    assert re.findall(r"<label(?![^>]*\bfor=)[^>]*>", html) == []
+    assert 'aria-describedby="location-label geo-status"' in html
     photo = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
     response = client.post(
         "/grids/report/",

@@ -227,6 +227,8 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
+    # The chart is an image to a screen reader, named and pointing to the table with its values.
+    assert 'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart' in response.content.decode()
     # The table under the chart shows every value with the same two decimals, labelled with its
     # period for a phone, where the table's headings are hidden.
     assert (

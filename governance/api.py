@@ -274,10 +274,10 @@ class AreaFilter(filters.FilterSet):
         key="code",
         visible=areas_in_scope,
         unknown=gettext_lazy("Unknown area code %(code)s."),
-        label="parent code",
+        label=gettext_lazy("parent code"),
     )
-    within = filters.CharFilter(method="filter_within", label="code of an area: its whole subtree")
-    code = filters.BaseInFilter(method="filter_code", label="comma-separated codes")
+    within = filters.CharFilter(method="filter_within", label=gettext_lazy("area code: its whole subtree"))
+    code = filters.BaseInFilter(method="filter_code", label=gettext_lazy("comma-separated area codes"))
 
     class Meta:
         model = Area

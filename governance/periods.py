@@ -187,6 +187,11 @@ def add_months(start: dt.date | dt.datetime, months: int) -> dt.date | dt.dateti
     return start.replace(year=year, month=month0 + 1, day=min(start.day, last))
 
 
+def start_of_local_day(day: dt.date) -> dt.datetime:
+    """00:00 local time of ``day``: where a date filter (received on or after a day) starts."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 def end_of_local_day(moment: dt.datetime) -> dt.datetime:
     """The last instant of ``moment``'s local day. A period counted in days or months ends at 24:00 of
     its last day (Civil Code arts. 201-203), not at the hour the period happened to start."""

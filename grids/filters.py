@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -23,6 +22,7 @@ from governance.api import (
     department_filter,
 )
 from governance.models import Area
+from governance.periods import start_of_local_day
 from grids.models import Incident, IncidentCategory, Level
 
 
@@ -72,12 +72,8 @@ class IncidentFilter(filters.FilterSet):
         late = Incident.overdue_q()
         return qs.filter(late) if value else qs.exclude(late)
 
-    @staticmethod
-    def _local_midnight(day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
     def filter_from(self, qs, name, value):
-        return qs.filter(reported_at__gte=self._local_midnight(value)) if value else qs
+        return qs.filter(reported_at__gte=start_of_local_day(value)) if value else qs
 
     def filter_to(self, qs, name, value):
-        return qs.filter(reported_at__lt=self._local_midnight(value + dt.timedelta(days=1))) if value else qs
+        return qs.filter(reported_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -18,6 +17,7 @@ from rest_framework import exceptions
 from governance.access import scope_or_above_q
 from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, KnownCodeFilter, KnownIdFilter
 from governance.models import User
+from governance.periods import start_of_local_day
 from mediation.models import (
     DisputeCase,
     DisputeCategory,
@@ -25,10 +25,6 @@ from mediation.models import (
     OrganisationMember,
     member_organisation_ids,
 )
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _organisations_q(user, prefix: str = "") -> Q | None:
@@ -101,13 +97,13 @@ class DisputeFilter(filters.FilterSet):
         return qs.filter(late) if value else qs.exclude(late)
 
     def filter_received_from(self, qs, name, value):
-        return qs.filter(received_at__gte=_local_midnight(value)) if value else qs
+        return qs.filter(received_at__gte=start_of_local_day(value)) if value else qs
 
     def filter_received_to(self, qs, name, value):
-        return qs.filter(received_at__lt=_local_midnight(value + dt.timedelta(days=1))) if value else qs
+        return qs.filter(received_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs
 
     def filter_concluded_from(self, qs, name, value):
-        return qs.filter(concluded_at__gte=_local_midnight(value)) if value else qs
+        return qs.filter(concluded_at__gte=start_of_local_day(value)) if value else qs
 
     def filter_concluded_to(self, qs, name, value):
-        return qs.filter(concluded_at__lt=_local_midnight(value + dt.timedelta(days=1))) if value else qs
+        return qs.filter(concluded_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs

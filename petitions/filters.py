@@ -9,16 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, department_filter
+from governance.periods import start_of_local_day
 from petitions.models import Category, Petition
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 class PetitionFilter(filters.FilterSet):
@@ -58,7 +54,7 @@ class PetitionFilter(filters.FilterSet):
         return qs.due_soon() if value else qs
 
     def filter_received_from(self, qs, name, value):
-        return qs.filter(received_at__gte=_local_midnight(value)) if value else qs
+        return qs.filter(received_at__gte=start_of_local_day(value)) if value else qs
 
     def filter_received_to(self, qs, name, value):
-        return qs.filter(received_at__lt=_local_midnight(value + dt.timedelta(days=1))) if value else qs
+        return qs.filter(received_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs

@@ -246,6 +246,38 @@ def department_filter(**kwargs) -> KnownIdFilter:
     )
 
 
+class AreaSubtreeFilter(KnownRecordMixin, filters.CharFilter):
+    """Filter records by the code of an area: the record's area (``field_name``) lies in its subtree.
+
+    Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``; the filterset needs the request
+    (DRF passes it; pages pass ``request=request``) and a base queryset already ``visible_to(user)``.
+
+    The code is resolved within what the user may see (``KnownRecordMixin``), so an area outside their
+    scope gives the same 400 as a missing code instead of an empty 200 that confirms it exists. "May
+    see" is the user's area scope, or an area with records the user reads through a narrower rule (a
+    mediator's organisation cases, a department's petitions) in its subtree: those records already
+    tell them the area exists."""
+
+    column = "path"
+
+    def __init__(self, *args, **kwargs) -> None:
+        # ``field_name=""``: the filtered rows are areas themselves (``areas/?within=``).
+        self.subtree = (
+            f"{kwargs['field_name']}__path__startswith" if kwargs["field_name"] else "path__startswith"
+        )
+        kwargs.setdefault("records", Area.objects.all())
+        kwargs.setdefault("key", "code")
+        kwargs.setdefault("visible", areas_in_scope)
+        kwargs.setdefault("unknown", gettext_lazy("Unknown area code %(code)s."))
+        super().__init__(*args, **kwargs)
+
+    def rows_naming(self) -> Exists:
+        return Exists(self.parent.queryset.order_by().filter(**{self.subtree: OuterRef("path")}))
+
+    def narrow(self, qs, found):
+        return qs.filter(**{self.subtree: found})
+
+
 # --- areas ----------------------------------------------------------------------------------------
 
 
@@ -276,7 +308,10 @@ class AreaFilter(filters.FilterSet):
         unknown=gettext_lazy("Unknown area code %(code)s."),
         label=gettext_lazy("parent code"),
     )
-    within = filters.CharFilter(method="filter_within", label=gettext_lazy("area code: its whole subtree"))
+    # An area above the scope is known when areas in scope lie under it (a community worker's street,
+    # which their rows name as a parent anyway): the list is then the part of its subtree in scope, as
+    # ``?parent=`` of that street gives the community. Elsewhere the same 400 as a missing code.
+    within = AreaSubtreeFilter(field_name="", label=gettext_lazy("area code: its whole subtree"))
     code = filters.BaseInFilter(method="filter_code", label=gettext_lazy("comma-separated area codes"))
 
     class Meta:
@@ -294,14 +329,6 @@ class AreaFilter(filters.FilterSet):
                 {name: [_("Unknown area code %(code)s.") % {"code": code} for code in missing]}
             )
         return queryset.filter(code__in=codes)
-
-    def filter_within(self, queryset, name, value):
-        # Looked up in the user's areas (self.queryset is visible_to(user)): an existing area outside
-        # the scope must give the same answer as a missing one, not an empty 200 (DESIGN.md section 4).
-        root = self.queryset.filter(code=value).values_list("path", flat=True).first()
-        if root is None:
-            raise exceptions.ValidationError({"within": [_("Unknown area code %(code)s.") % {"code": value}]})
-        return queryset.filter(path__startswith=root)
 
 
 class AreaListApi(generics.ListAPIView):
@@ -331,7 +358,11 @@ class AreaGeoJsonApi(generics.GenericAPIView):
         return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
 
     @extend_schema(
-        parameters=[OpenApiParameter("tolerance", OpenApiTypes.FLOAT, description="simplification, degrees")],
+        parameters=[
+            OpenApiParameter(
+                "tolerance", OpenApiTypes.FLOAT, description=gettext_lazy("simplification, degrees")
+            )
+        ],
         responses={200: OpenApiTypes.OBJECT},
         filters=True,  # not a list view to drf-spectacular, which then left out level, parent, within, code
     )
@@ -400,32 +431,3 @@ class AreaLocateApi(APIView):
                 "ancestors": AreaSerializer(ancestors.select_related("parent"), many=True).data,
             }
         )
-
-
-class AreaSubtreeFilter(KnownRecordMixin, filters.CharFilter):
-    """Filter records by the code of an area: the record's area (``field_name``) lies in its subtree.
-
-    Other apps use it as ``area = AreaSubtreeFilter(field_name="grid")``; the filterset needs the request
-    (DRF passes it; pages pass ``request=request``) and a base queryset already ``visible_to(user)``.
-
-    The code is resolved within what the user may see (``KnownRecordMixin``), so an area outside their
-    scope gives the same 400 as a missing code instead of an empty 200 that confirms it exists. "May
-    see" is the user's area scope, or an area with records the user reads through a narrower rule (a
-    mediator's organisation cases, a department's petitions) in its subtree: those records already
-    tell them the area exists."""
-
-    column = "path"
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("records", Area.objects.all())
-        kwargs.setdefault("key", "code")
-        kwargs.setdefault("visible", areas_in_scope)
-        kwargs.setdefault("unknown", gettext_lazy("Unknown area code %(code)s."))
-        super().__init__(*args, **kwargs)
-
-    def rows_naming(self) -> Exists:
-        lookup = f"{self.field_name}__path__startswith"
-        return Exists(self.parent.queryset.order_by().filter(**{lookup: OuterRef("path")}))
-
-    def narrow(self, qs, found):
-        return qs.filter(**{f"{self.field_name}__path__startswith": found})

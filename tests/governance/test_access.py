@@ -100,6 +100,27 @@ def test_within_an_area_outside_the_scope_is_the_same_400_as_a_missing_code(cast
     assert own.status_code == 200 and own.json()["count"] == 3
 
 
+def test_within_an_area_above_the_scope_lists_the_part_of_its_subtree_in_scope(
+    cast, django_assert_max_num_queries
+):
+    # The community handler's street and district are named by their own rows (``parent``) and
+    # ``?parent=`` of the street answered; ``?within=`` of it was a 400 "Unknown area code".
+    client = api_client(cast.community_handler)
+    mine = {cast.community_a1a.code, cast.grid_a.code, cast.grid_b.code}
+    for above in (cast.street_a1, cast.district_a):
+        for url in ("/api/v1/areas/", "/api/v1/areas/geojson/"):
+            with django_assert_max_num_queries(5):
+                response = client.get(url, {"within": above.code})
+            assert response.status_code == 200, (url, above.code)
+            rows = response.json().get("results") or response.json()["features"]
+            codes = {row.get("code") or row["properties"]["code"] for row in rows}
+            assert codes == mine, (url, above.code)
+    # A district above nobody's scope stays unknown to them, exactly like a missing code.
+    other = client.get("/api/v1/areas/", {"within": cast.street_b1.code})
+    assert other.status_code == 400
+    assert other.json()["errors"] == {"within": [f"Unknown area code {cast.street_b1.code}."]}
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope(cast):
     client = api_client(cast.outsider)
     assert client.get(f"/api/v1/areas/{cast.grid_a.code}/").status_code == 404

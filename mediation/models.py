@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +65,20 @@ def time_limit_due(start: dt.datetime) -> dt.datetime:
     month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
     at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
     return end_of_local_day(add_months(start, time_limit_months()))
+
+
+# The name given to the parties of a case converted from a grid incident, which does not name them;
+# the mediator completes them at intake (``services.dispute_from_incident``).
+PLACEHOLDER_NAME = _("(to be completed)")
+
+
+def is_placeholder_name(name: str) -> bool:
+    """Is ``name`` the placeholder, in whichever language it was stored (the converting user's)?"""
+    names = {"(to be completed)"}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(PLACEHOLDER_NAME))
+    return (name or "").strip() in names
 
 
 class MediationOrganisation(models.Model):
@@ -583,9 +597,22 @@ class DisputeCase(models.Model):
             terms = (agreement_terms or "").strip()
             if not terms:
                 raise ActionInvalid("agreement_terms", gettext("Write down the terms the parties agreed."))
-            if outcome == self.Outcome.SUCCESS_WRITTEN and not (performance_method or "").strip():
+            written = outcome == self.Outcome.SUCCESS_WRITTEN
+            # A written agreement states the parties, the facts and each one's responsibility, the
+            # terms, and how and when they are carried out (人民调解法 art. 29; DOMAIN.md).
+            if written and not (agreement_facts or "").strip():
+                raise ActionInvalid(
+                    "agreement_facts",
+                    gettext("State the main facts of the dispute and each party's responsibility."),
+                )
+            if written and not (performance_method or "").strip():
                 raise ActionInvalid(
                     "performance_method", gettext("Say how and when the agreement is carried out.")
+                )
+            if any(is_placeholder_name(p.name) for p in self.parties.all()):
+                raise ActionInvalid(
+                    "parties",
+                    gettext("Complete the parties' names first: an agreement names the people bound by it."),
                 )
             if agreement_amount in ("",):
                 agreement_amount = None
@@ -627,6 +654,10 @@ class DisputeCase(models.Model):
                     performance_due = dt.date.fromisoformat(performance_due)
                 except ValueError:
                     raise ActionInvalid("performance_due", gettext("Enter a date as YYYY-MM-DD.")) from None
+            if written and not performance_due:
+                raise ActionInvalid(
+                    "performance_due", gettext("Give the date by which the agreement is carried out.")
+                )
             if performance_due and performance_due < effective:
                 raise ActionInvalid(
                     "performance_due",

@@ -306,9 +306,11 @@ def test_transition_and_session_flow_through_the_api(med):
         {
             "action": "conclude",
             "outcome": "success_written",
+            "agreement_facts": "楼上漏水，责任在李四",
             "agreement_terms": "李四赔偿2000元",
             "agreement_amount": "2000.00",
             "performance_method": "银行转账",
+            "performance_due": timezone.localdate().isoformat(),
         },
         format="json",
     )
@@ -389,6 +391,13 @@ def test_conclude_without_outcome_and_agreement_without_terms_are_400(med):
         url, {"action": "conclude", "outcome": "success_written", "performance_method": "现金"}, format="json"
     )
     assert response.status_code == 400 and "agreement_terms" in response.json()["errors"]
+    written = {"action": "conclude", "outcome": "success_written", "agreement_terms": "赔偿500元"}
+    for given, missing in (
+        ({"performance_method": "现金", "performance_due": "2099-01-01"}, "agreement_facts"),
+        ({"agreement_facts": "噪音扰邻", "performance_method": "现金"}, "performance_due"),
+    ):
+        response = client.post(url, {**written, **given}, format="json")
+        assert response.status_code == 400 and list(response.json()["errors"]) == [missing]
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
 
 
@@ -412,8 +421,10 @@ def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "当场支付",
+        "performance_due": timezone.localdate().isoformat(),
     }
     response = client.post(url, {**conclude, "agreement_effective_on": "2001-01-01"}, format="json")
     assert response.status_code == 400 and "agreement_effective_on" in response.json()["errors"]
@@ -439,6 +450,7 @@ def test_an_agreement_carried_out_before_it_takes_effect_is_400_naming_the_field
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "银行转账",
         "agreement_effective_on": today.isoformat(),
@@ -463,8 +475,10 @@ def test_the_courts_decision_keeps_the_day_it_was_made(med):
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "银行转账",
+        "performance_due": today.isoformat(),
         "agreement_effective_on": (today - dt.timedelta(days=20)).isoformat(),
     }
     assert client.post(url, conclude, format="json").status_code == 200

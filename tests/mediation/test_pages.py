@@ -34,6 +34,7 @@ def _concluded(med):
         agreement_terms="李四赔偿申请人维修费2000元。",
         agreement_amount="2000.00",
         performance_method="银行转账",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
     )
     return case
@@ -240,8 +241,10 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
         {
             "action": "conclude",
             "outcome": "success_written",
+            "agreement_facts": "噪音扰邻",
             "agreement_terms": "赔偿500元",
             "performance_method": "现金",
+            "performance_due": timezone.localdate().isoformat(),
         },
         follow=True,
     )
@@ -627,3 +630,9 @@ def test_the_browser_is_asked_not_to_remember_typed_personal_data(client, med):
     ]:
         tags = re.findall(rf'<input[^>]*name="(?:{names})"[^>]*>', client.get(url).content.decode())
         assert len(tags) >= 8 and all('autocomplete="off"' in tag for tag in tags), tags
+
+
+def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(client, med):
+    case = _concluded(med)
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert re.search(r"<dt>Facts and responsibilities</dt><dd>楼上漏水，责任在李四。</dd>", html)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
+from mediation import services
 from mediation.models import WORKFLOW, DisputeCase, DisputeEvent
 from tests.base import api_client
 
@@ -206,7 +207,7 @@ def test_an_extension_adds_the_months_to_the_current_due_date(med, monkeypatch, 
     assert case.extended and case.due_at == extended_to
 
 
-def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as_the_start(med):
+def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as_the_start(med, monkeypatch):
     # Cases accepted before the limit counted in months keep their stored due_at (no data migration);
     # an extension counts the months from it and ends at 24:00 of the day reached.
     case = med.in_mediation()
@@ -284,9 +285,11 @@ def test_a_written_agreement_opens_the_30_day_confirmation_window(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
         agreement_terms="李四赔偿张三丰维修费2000元",
         agreement_amount="2000.00",
         performance_method="银行转账",
+        performance_due=effective,
         agreement_effective_on=effective,
     )
     assert case.status == "concluded" and case.concluded_on_time is True
@@ -308,8 +311,10 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
     )
     assert case.confirmation_closing and case.confirmation_days_left == 5
@@ -329,7 +334,13 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
 def test_the_agreement_takes_effect_between_receipt_and_today(med):
     received = timezone.now() - dt.timedelta(days=10)
     case = med.in_mediation(received_at=received)
-    written = {"outcome": "success_written", "agreement_terms": "赔偿", "performance_method": "现金"}
+    written = {
+        "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
+        "agreement_terms": "赔偿",
+        "performance_method": "现金",
+        "performance_due": timezone.localdate(),
+    }
     received_on = timezone.localdate(received)
     for effective in (
         received_on - dt.timedelta(days=1),
@@ -355,8 +366,10 @@ def test_the_court_application_is_dated_between_the_agreement_and_today(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=effective,
     )
     for applied_on in (
@@ -380,8 +393,10 @@ def test_an_application_once_the_window_has_closed_is_refused(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=31),
     )
     with pytest.raises(ActionInvalid) as exc:
@@ -448,3 +463,55 @@ def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
         case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
     )
     assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1
+
+
+WRITTEN = {
+    "outcome": "success_written",
+    "agreement_facts": "李四家卫生间漏水致张三丰家天花板受损，李四负全部责任",
+    "agreement_terms": "李四赔偿张三丰维修费2000元",
+    "performance_method": "银行转账",
+}
+
+
+@pytest.mark.parametrize("missing", ["agreement_facts", "performance_method", "performance_due"])
+def test_a_written_agreement_states_the_facts_and_how_and_when_it_is_carried_out(med, missing):
+    # DOMAIN.md / 人民调解法 art. 29: parties, facts and responsibilities, terms, how and when.
+    case = med.in_mediation()
+    fields = {**WRITTEN, "performance_due": timezone.localdate(), missing: ""}
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator, **fields)
+    assert exc.value.field == missing
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.agreement_terms) == ("in_mediation", "", "")
+
+
+def test_an_oral_agreement_needs_its_terms_only(med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="赔礼道歉"
+    )
+    assert case.outcome == "success_oral" and case.agreement_effective_on == timezone.localdate()
+
+
+@pytest.mark.parametrize("placeholder", ["(to be completed)", "（待补充）"])
+def test_no_agreement_binds_parties_still_named_by_the_placeholder(med, placeholder):
+    # A case converted from a grid incident starts with placeholder parties (the incident names
+    # nobody); an agreement printed with "（待补充）" for a name binds no one.
+    from .conftest import parties
+
+    case = med.in_mediation(parties=parties(p1__name=placeholder, p1__id_number="", p1__phone=""))
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(
+            action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="赔礼道歉"
+        )
+    assert exc.value.field == "parties"
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    respondent = case.parties.get(role="respondent")
+    services.dispute_party_update(case=case, party=respondent, actor=med.cast.mediator, name="李四")
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        **WRITTEN,
+        performance_due=timezone.localdate(),
+    )
+    assert case.outcome == "success_written"

@@ -272,6 +272,10 @@ class DisputeCase(models.Model):
     OPEN_STATUSES = ("registered", "accepted", "in_mediation")
     RUNNING_STATUSES = ("accepted", "in_mediation")  # the one-month clock runs
     SUCCESS_OUTCOMES = ("success_written", "success_oral")
+    # What may end an accepted case before any mediation took place: one party refuses (人民调解法
+    # art. 17: a party's clear refusal ends it) or the applicant withdraws. Success and failure are
+    # the results of mediating, so they need the case in mediation.
+    UNMEDIATED_OUTCOMES = ("refused", "withdrawn")
     RATED_OUTCOMES = ("success_written", "success_oral", "failure")  # success rate denominator
 
     code = models.CharField(_("number"), max_length=20, unique=True)
@@ -591,6 +595,14 @@ class DisputeCase(models.Model):
             raise ActionInvalid("outcome", gettext("Choose the outcome of the mediation."))
         if outcome not in self.Outcome.values:
             raise ActionInvalid("outcome", gettext("Unknown outcome %(o)s.") % {"o": outcome})
+        if self.status == self.Status.ACCEPTED and outcome not in self.UNMEDIATED_OUTCOMES:
+            raise TransitionNotAllowed(
+                gettext(
+                    "Cannot conclude with %(outcome)s: the case is accepted and no mediation has taken "
+                    "place yet; before a session only a party's refusal or a withdrawal ends it."
+                )
+                % {"outcome": self.Outcome(outcome).label}
+            )
         self.outcome = outcome
         changed |= {"outcome", "concluded_at", "concluded_on_time", "outcome_note"}
         if outcome in self.SUCCESS_OUTCOMES:
@@ -836,7 +848,8 @@ WORKFLOW = Workflow(
         Transition(
             "record_prevention", ["accepted", "in_mediation", "concluded", "closed"], None, [Role.MEDIATOR]
         ),
-        Transition("conclude", ["in_mediation"], "concluded", [Role.MEDIATOR]),
+        # From accepted only with a refusal or a withdrawal (``UNMEDIATED_OUTCOMES``, ``_do_conclude``).
+        Transition("conclude", ["accepted", "in_mediation"], "concluded", [Role.MEDIATOR]),
         Transition("apply_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("record_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("follow_up", ["concluded", "closed"], None, [Role.MEDIATOR]),

@@ -632,6 +632,27 @@ def test_the_browser_is_asked_not_to_remember_typed_personal_data(client, med):
         assert len(tags) >= 8 and all('autocomplete="off"' in tag for tag in tags), tags
 
 
+def test_an_accepted_case_can_end_on_a_refusal_from_the_page_and_offers_no_other_outcome(client, med):
+    case = med.accepted()
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    conclude = html[html.index('data-action-form="conclude"') :]
+    outcomes = re.findall(r'<option value="(\w+)">', conclude[: conclude.index("</select>")])
+    assert outcomes == ["withdrawn", "refused"]
+    # Folded: the usual next step of an accepted case is its first session, not its end.
+    assert re.search(r'<details class="med-action">\s*<summary>Conclude', html)
+    response = client.post(
+        f"{url}act/", {"action": "conclude", "outcome": "success_oral", "agreement_terms": "x"}
+    )
+    assert response.status_code == 409 and "no mediation has taken place yet" in response.content.decode()
+    response = client.post(
+        f"{url}act/", {"action": "conclude", "outcome": "refused", "note": "被申请人拒绝调解"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("concluded", "refused")
+
+
 def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(client, med):
     case = _concluded(med)
     html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()

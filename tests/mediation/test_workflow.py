@@ -27,7 +27,7 @@ def _fields(action, med):
         "reassign": {"mediator": med.mediator_x2.pk},
         "extend": {"consent": True},
         "record_prevention": {"escalation_prevented": True, "escalation_persons": 2},
-        "conclude": {"outcome": "failure", "other_routes": ["litigation"]},
+        "conclude": {"outcome": "refused"},  # the one outcome every source state takes
         "record_confirmation": {"result": "confirmed"},
         "follow_up": {"performance": "performed"},
     }.get(action, {})
@@ -463,6 +463,36 @@ def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
         case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
     )
     assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1
+
+
+@pytest.mark.parametrize("outcome", ["refused", "withdrawn"])
+def test_a_party_refusing_or_withdrawing_ends_an_accepted_case_before_any_session(med, outcome):
+    # 人民调解法 art. 17: mediation needs both parties; one's clear refusal ends it, with no need
+    # to "start mediation" first.
+    case = med.accepted()
+    event = case.transition(
+        action="conclude", actor=med.cast.mediator, outcome=outcome, note="被申请人明确拒绝"
+    )
+    case.refresh_from_db()
+    assert (case.status, case.outcome, event.from_status) == ("concluded", outcome, "accepted")
+    assert case.concluded_at and case.concluded_on_time is True
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"outcome": "success_oral", "agreement_terms": "赔礼道歉"},
+        {"outcome": "failure", "other_routes": ["litigation"]},
+    ],
+)
+def test_success_and_failure_are_results_of_mediating_so_an_accepted_case_cannot_have_them(med, fields):
+    case = med.accepted()
+    with pytest.raises(TransitionNotAllowed) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator, **fields)
+    assert "the case is accepted and no mediation has taken place yet" in exc.value.message
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.concluded_at) == ("accepted", "", None)
+    assert case.events.count() == 2
 
 
 WRITTEN = {

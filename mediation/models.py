@@ -566,6 +566,13 @@ class DisputeCase(models.Model):
     def _do_extend(self, *, now, actor, note, changed, data, consent=False, **_):
         if self.extended:
             raise TransitionNotAllowed(gettext("Cannot extend: the time limit was already extended once."))
+        if self.due_at is not None and now > self.due_at:
+            # An extension is agreed while the limit runs: granted afterwards it would wipe the case
+            # off the overdue list and count its late conclusion as on time.
+            raise TransitionNotAllowed(
+                gettext("Cannot extend: the time limit ended on %(d)s.")
+                % {"d": timezone.localdate(self.due_at).isoformat()}
+            )
         if consent is not True:
             raise ActionInvalid("consent", gettext("An extension needs both parties' consent."))
         # The same number of months again, counted from the current due date (not from today).
@@ -924,7 +931,7 @@ def allowed_actions(user: User, case: DisputeCase) -> list[str]:
             continue
         if t.action == "record_confirmation" and case.judicial_status != DisputeCase.Judicial.APPLIED:
             continue
-        if t.action == "extend" and case.extended:
+        if t.action == "extend" and (case.extended or case.is_overdue):
             continue
         if may_perform(user, case, t):
             out.append(t.action)

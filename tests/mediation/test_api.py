@@ -401,6 +401,24 @@ def test_conclude_without_outcome_and_agreement_without_terms_are_400(med):
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
 
 
+def test_an_accepted_case_ends_on_a_refusal_and_an_overdue_one_is_not_extended_through_the_api(med):
+    overdue = med.accepted()
+    DisputeCase.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        f"/api/v1/disputes/{overdue.code}/transition/", {"action": "extend", "consent": True}, format="json"
+    )
+    assert response.status_code == 409 and "time limit ended" in response.json()["detail"]
+    assert DisputeCase.objects.get(pk=overdue.pk).extended is False
+    response = client.post(
+        f"/api/v1/disputes/{overdue.code}/transition/",
+        {"action": "conclude", "outcome": "refused"},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["outcome"] == "refused"
+    assert response.json()["status"] == "concluded" and response.json()["concluded_on_time"] is False
+
+
 def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
     case = med.register()
     response = api_client(med.cast.mediator).post(

@@ -653,6 +653,20 @@ def test_an_accepted_case_can_end_on_a_refusal_from_the_page_and_offers_no_other
     assert (case.status, case.outcome) == ("concluded", "refused")
 
 
+def test_an_overdue_case_offers_no_extension_and_refuses_one_with_409(client, med):
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert 'data-action-form="extend"' not in html and 'data-action-form="conclude"' in html
+    response = client.post(f"{url}act/", {"action": "extend", "consent": "on"})
+    assert (
+        response.status_code == 409 and "Cannot extend: the time limit ended on" in response.content.decode()
+    )
+    case.refresh_from_db()
+    assert not case.extended and case.due_at < timezone.now()
+
+
 def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(client, med):
     case = _concluded(med)
     html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()

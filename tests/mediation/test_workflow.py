@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from mediation import services
-from mediation.models import WORKFLOW, DisputeCase, DisputeEvent
+from mediation.models import WORKFLOW, DisputeCase, DisputeEvent, allowed_actions
 from tests.base import api_client
 
 TZ = ZoneInfo("Asia/Shanghai")  # the project's TIME_ZONE
@@ -214,6 +214,7 @@ def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as
     old_due = _at(2026, 1, 30, 14, 5)
     DisputeCase.objects.filter(pk=case.pk).update(due_at=old_due)
     case.refresh_from_db()
+    _clock(monkeypatch, _at(2026, 1, 29))  # agreed while that limit still ran
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
     assert case.due_at == _end_of(2026, 2, 28)
 
@@ -463,6 +464,26 @@ def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
         case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
     )
     assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1
+
+
+def test_an_extension_is_agreed_while_the_time_limit_runs_not_after_it_ended(med, monkeypatch):
+    # Granted afterwards it would take the case off the overdue list and count its late conclusion
+    # as on time (concluded_on_time, dispute_on_time_rate).
+    late = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    on_its_last_day = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    _clock(monkeypatch, _at(2026, 4, 16, 0, 1))  # the limit ended at 24:00 on 15 April
+    assert late.is_overdue
+    with pytest.raises(TransitionNotAllowed) as exc:
+        late.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert exc.value.message == "Cannot extend: the time limit ended on 2026-04-15."
+    late.refresh_from_db()
+    assert late.due_at == _end_of(2026, 4, 15) and not late.extended
+    assert list(late.events.values_list("action", flat=True)) == ["register", "accept"]
+    assert "extend" not in allowed_actions(med.cast.mediator, late)
+    _clock(monkeypatch, _at(2026, 4, 15, 23, 59))
+    assert "extend" in allowed_actions(med.cast.mediator, on_its_last_day)
+    on_its_last_day.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert on_its_last_day.due_at == _end_of(2026, 5, 15)
 
 
 @pytest.mark.parametrize("outcome", ["refused", "withdrawn"])

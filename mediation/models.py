@@ -808,10 +808,12 @@ class DisputeCase(models.Model):
         ):
             if flag and (not isinstance(persons, int) or persons < 1):
                 raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
-        self.escalation_prevented = bool(escalation_prevented)
-        self.escalation_persons = escalation_persons if escalation_prevented else 0
-        self.group_defused = bool(group_defused)
-        self.group_persons = group_persons if group_defused else 0
+        # Each record adds to what was recorded: the page's form and an API call name what this visit
+        # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
+        if escalation_prevented:
+            self.escalation_prevented, self.escalation_persons = True, escalation_persons
+        if group_defused:
+            self.group_defused, self.group_persons = True, group_persons
         self.prevention_recorded_at = self.prevention_recorded_at or now
         changed |= {
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons",

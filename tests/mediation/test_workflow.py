@@ -566,3 +566,23 @@ def test_no_agreement_binds_parties_still_named_by_the_placeholder(med, placehol
         performance_due=timezone.localdate(),
     )
     assert case.outcome == "success_written"
+
+
+def test_a_second_prevention_record_adds_to_the_first_one(med):
+    # The form names what this visit achieved: a group dispute defused later must not wipe the
+    # criminal escalation prevented before (nor its persons).
+    case = med.in_mediation()
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    first = case.prevention_recorded_at
+    case.transition(action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=12)
+    case.refresh_from_db()
+    assert (case.escalation_prevented, case.escalation_persons) == (True, 3)
+    assert (case.group_defused, case.group_persons) == (True, 12)
+    assert case.prevention_recorded_at == first
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, escalation_prevented=True, escalation_persons=5
+    )
+    case.refresh_from_db()
+    assert (case.escalation_persons, case.group_persons) == (5, 12)  # a record corrects its own count

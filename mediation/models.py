@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +65,20 @@ def time_limit_due(start: dt.datetime) -> dt.datetime:
     month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
     at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
     return end_of_local_day(add_months(start, time_limit_months()))
+
+
+# The name given to the parties of a case converted from a grid incident, which does not name them;
+# the mediator completes them at intake (``services.dispute_from_incident``).
+PLACEHOLDER_NAME = _("(to be completed)")
+
+
+def is_placeholder_name(name: str) -> bool:
+    """Is ``name`` the placeholder, in whichever language it was stored (the converting user's)?"""
+    names = {"(to be completed)"}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(PLACEHOLDER_NAME))
+    return (name or "").strip() in names
 
 
 class MediationOrganisation(models.Model):
@@ -258,6 +272,10 @@ class DisputeCase(models.Model):
     OPEN_STATUSES = ("registered", "accepted", "in_mediation")
     RUNNING_STATUSES = ("accepted", "in_mediation")  # the one-month clock runs
     SUCCESS_OUTCOMES = ("success_written", "success_oral")
+    # What may end an accepted case before any mediation took place: one party refuses (人民调解法
+    # art. 17: a party's clear refusal ends it) or the applicant withdraws. Success and failure are
+    # the results of mediating, so they need the case in mediation.
+    UNMEDIATED_OUTCOMES = ("refused", "withdrawn")
     RATED_OUTCOMES = ("success_written", "success_oral", "failure")  # success rate denominator
 
     code = models.CharField(_("number"), max_length=20, unique=True)
@@ -548,6 +566,13 @@ class DisputeCase(models.Model):
     def _do_extend(self, *, now, actor, note, changed, data, consent=False, **_):
         if self.extended:
             raise TransitionNotAllowed(gettext("Cannot extend: the time limit was already extended once."))
+        if self.due_at is not None and now > self.due_at:
+            # An extension is agreed while the limit runs: granted afterwards it would wipe the case
+            # off the overdue list and count its late conclusion as on time.
+            raise TransitionNotAllowed(
+                gettext("Cannot extend: the time limit ended on %(d)s.")
+                % {"d": timezone.localdate(self.due_at).isoformat()}
+            )
         if consent is not True:
             raise ActionInvalid("consent", gettext("An extension needs both parties' consent."))
         # The same number of months again, counted from the current due date (not from today).
@@ -577,15 +602,36 @@ class DisputeCase(models.Model):
             raise ActionInvalid("outcome", gettext("Choose the outcome of the mediation."))
         if outcome not in self.Outcome.values:
             raise ActionInvalid("outcome", gettext("Unknown outcome %(o)s.") % {"o": outcome})
+        if self.status == self.Status.ACCEPTED and outcome not in self.UNMEDIATED_OUTCOMES:
+            raise TransitionNotAllowed(
+                gettext(
+                    "Cannot conclude with %(outcome)s: the case is accepted and no mediation has taken "
+                    "place yet; before a session only a party's refusal or a withdrawal ends it."
+                )
+                % {"outcome": self.Outcome(outcome).label}
+            )
         self.outcome = outcome
         changed |= {"outcome", "concluded_at", "concluded_on_time", "outcome_note"}
         if outcome in self.SUCCESS_OUTCOMES:
             terms = (agreement_terms or "").strip()
             if not terms:
                 raise ActionInvalid("agreement_terms", gettext("Write down the terms the parties agreed."))
-            if outcome == self.Outcome.SUCCESS_WRITTEN and not (performance_method or "").strip():
+            written = outcome == self.Outcome.SUCCESS_WRITTEN
+            # A written agreement states the parties, the facts and each one's responsibility, the
+            # terms, and how and when they are carried out (人民调解法 art. 29; DOMAIN.md).
+            if written and not (agreement_facts or "").strip():
+                raise ActionInvalid(
+                    "agreement_facts",
+                    gettext("State the main facts of the dispute and each party's responsibility."),
+                )
+            if written and not (performance_method or "").strip():
                 raise ActionInvalid(
                     "performance_method", gettext("Say how and when the agreement is carried out.")
+                )
+            if any(is_placeholder_name(p.name) for p in self.parties.all()):
+                raise ActionInvalid(
+                    "parties",
+                    gettext("Complete the parties' names first: an agreement names the people bound by it."),
                 )
             if agreement_amount in ("",):
                 agreement_amount = None
@@ -627,6 +673,10 @@ class DisputeCase(models.Model):
                     performance_due = dt.date.fromisoformat(performance_due)
                 except ValueError:
                     raise ActionInvalid("performance_due", gettext("Enter a date as YYYY-MM-DD.")) from None
+            if written and not performance_due:
+                raise ActionInvalid(
+                    "performance_due", gettext("Give the date by which the agreement is carried out.")
+                )
             if performance_due and performance_due < effective:
                 raise ActionInvalid(
                     "performance_due",
@@ -758,10 +808,12 @@ class DisputeCase(models.Model):
         ):
             if flag and (not isinstance(persons, int) or persons < 1):
                 raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
-        self.escalation_prevented = bool(escalation_prevented)
-        self.escalation_persons = escalation_persons if escalation_prevented else 0
-        self.group_defused = bool(group_defused)
-        self.group_persons = group_persons if group_defused else 0
+        # Each record adds to what was recorded: the page's form and an API call name what this visit
+        # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
+        if escalation_prevented:
+            self.escalation_prevented, self.escalation_persons = True, escalation_persons
+        if group_defused:
+            self.group_defused, self.group_persons = True, group_persons
         self.prevention_recorded_at = self.prevention_recorded_at or now
         changed |= {
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons",
@@ -805,7 +857,8 @@ WORKFLOW = Workflow(
         Transition(
             "record_prevention", ["accepted", "in_mediation", "concluded", "closed"], None, [Role.MEDIATOR]
         ),
-        Transition("conclude", ["in_mediation"], "concluded", [Role.MEDIATOR]),
+        # From accepted only with a refusal or a withdrawal (``UNMEDIATED_OUTCOMES``, ``_do_conclude``).
+        Transition("conclude", ["accepted", "in_mediation"], "concluded", [Role.MEDIATOR]),
         Transition("apply_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("record_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
         Transition("follow_up", ["concluded", "closed"], None, [Role.MEDIATOR]),
@@ -880,7 +933,7 @@ def allowed_actions(user: User, case: DisputeCase) -> list[str]:
             continue
         if t.action == "record_confirmation" and case.judicial_status != DisputeCase.Judicial.APPLIED:
             continue
-        if t.action == "extend" and case.extended:
+        if t.action == "extend" and (case.extended or case.is_overdue):
             continue
         if may_perform(user, case, t):
             out.append(t.action)

@@ -22,6 +22,7 @@ from governance.models import Area, Role, User, next_number, record_id
 from governance.services import notify, personal_data_reveal
 from mediation.models import (
     ACTION_LABELS,
+    PLACEHOLDER_NAME,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -308,8 +309,8 @@ def dispute_from_incident(
         # The incident does not name the parties; the mediator completes them at intake. Placeholder
         # rows keep "at least two parties" true and are clearly marked.
         parties = [
-            {"role": DisputeParty.PartyRole.APPLICANT, "name": _("(to be completed)")},
-            {"role": DisputeParty.PartyRole.RESPONDENT, "name": _("(to be completed)")},
+            {"role": DisputeParty.PartyRole.APPLICANT, "name": str(PLACEHOLDER_NAME)},
+            {"role": DisputeParty.PartyRole.RESPONDENT, "name": str(PLACEHOLDER_NAME)},
         ]
     return dispute_register(
         actor=actor,

@@ -178,15 +178,16 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "events": list(selectors.dispute_events(case)),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
-        # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded.
+        # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded, as
+        # does ending an accepted case before any session (a refusal or a withdrawal).
         "primary_actions": {
             "accept",
             "start",
-            "conclude",
             "apply_confirmation",
             "record_confirmation",
             "close",
-        },
+        }
+        | ({"conclude"} if case.status == DisputeCase.Status.IN_MEDIATION else set()),
         "action_labels": ACTION_LABELS,
         "can_reveal": may_reveal(user, case),
         "can_session": "record_session" in actions,
@@ -196,7 +197,11 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "organisations": list(selectors.organisations_of(user))
         if "accept" in actions and not case.organisation_id
         else [],
-        "outcomes": DisputeCase.Outcome.choices,
+        "outcomes": [
+            (value, label)
+            for value, label in DisputeCase.Outcome.choices
+            if case.status != DisputeCase.Status.ACCEPTED or value in DisputeCase.UNMEDIATED_OUTCOMES
+        ],
         "routes": DisputeCase.Route.choices,
         "follow_ups": DisputeCase.FollowUp.choices,
         "warn_days": CONFIRMATION_WARN_DAYS,

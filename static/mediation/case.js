@@ -12,6 +12,10 @@
       // whatever the written agreement's field still holds.
       box.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = hidden; });
     });
+    // What a written agreement must state (facts, terms, how and when) is required for it alone.
+    form.querySelectorAll("[data-required-for]").forEach(function (field) {
+      field.required = field.getAttribute("data-required-for").split(" ").indexOf(value) !== -1;
+    });
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-outcome-select]").forEach(function (select) {

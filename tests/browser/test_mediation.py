@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from mediation import services
 from mediation.models import DisputeCase, MediationOrganisation, OrganisationMember
@@ -79,11 +80,19 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
         form.locator("#effective").is_disabled()
         and form.locator("input[name=other_routes]").first.is_disabled()
     )
+    # What a written agreement must state is required of it alone (the record of an oral one: terms).
+    required = "el => el.required"
+    assert [form.locator(f).evaluate(required) for f in ("#facts", "#terms", "#method", "#perf-due")] == [
+        False, True, False, False,
+    ]  # fmt: skip
     form.locator("#outcome").select_option("success_written")
     assert form.locator("#effective").is_visible() and form.locator("#effective").is_enabled()
+    assert all(form.locator(f).evaluate(required) for f in ("#facts", "#terms", "#method", "#perf-due"))
+    form.locator("#facts").fill("李四家卫生间漏水致张三丰家天花板受损，李四负全部责任。")
     form.locator("#terms").fill("一、李四于十日内赔偿张三丰维修费人民币2000元；二、双方再无争议。")
     form.locator("#amount").fill("2000")
     form.locator("#method").fill("银行转账")
+    form.locator("#perf-due").fill(timezone.localdate().isoformat())
     form.locator("button[data-action='conclude']").click()
     page.wait_for_selector("#print-agreement")
     case.refresh_from_db()

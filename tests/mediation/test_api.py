@@ -306,9 +306,11 @@ def test_transition_and_session_flow_through_the_api(med):
         {
             "action": "conclude",
             "outcome": "success_written",
+            "agreement_facts": "楼上漏水，责任在李四",
             "agreement_terms": "李四赔偿2000元",
             "agreement_amount": "2000.00",
             "performance_method": "银行转账",
+            "performance_due": timezone.localdate().isoformat(),
         },
         format="json",
     )
@@ -389,7 +391,32 @@ def test_conclude_without_outcome_and_agreement_without_terms_are_400(med):
         url, {"action": "conclude", "outcome": "success_written", "performance_method": "现金"}, format="json"
     )
     assert response.status_code == 400 and "agreement_terms" in response.json()["errors"]
+    written = {"action": "conclude", "outcome": "success_written", "agreement_terms": "赔偿500元"}
+    for given, missing in (
+        ({"performance_method": "现金", "performance_due": "2099-01-01"}, "agreement_facts"),
+        ({"agreement_facts": "噪音扰邻", "performance_method": "现金"}, "performance_due"),
+    ):
+        response = client.post(url, {**written, **given}, format="json")
+        assert response.status_code == 400 and list(response.json()["errors"]) == [missing]
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+
+
+def test_an_accepted_case_ends_on_a_refusal_and_an_overdue_one_is_not_extended_through_the_api(med):
+    overdue = med.accepted()
+    DisputeCase.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        f"/api/v1/disputes/{overdue.code}/transition/", {"action": "extend", "consent": True}, format="json"
+    )
+    assert response.status_code == 409 and "time limit ended" in response.json()["detail"]
+    assert DisputeCase.objects.get(pk=overdue.pk).extended is False
+    response = client.post(
+        f"/api/v1/disputes/{overdue.code}/transition/",
+        {"action": "conclude", "outcome": "refused"},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["outcome"] == "refused"
+    assert response.json()["status"] == "concluded" and response.json()["concluded_on_time"] is False
 
 
 def test_an_action_from_the_wrong_state_is_409_naming_the_state(med):
@@ -412,8 +439,10 @@ def test_agreement_and_application_dates_outside_their_bounds_are_400_naming_the
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "当场支付",
+        "performance_due": timezone.localdate().isoformat(),
     }
     response = client.post(url, {**conclude, "agreement_effective_on": "2001-01-01"}, format="json")
     assert response.status_code == 400 and "agreement_effective_on" in response.json()["errors"]
@@ -439,6 +468,7 @@ def test_an_agreement_carried_out_before_it_takes_effect_is_400_naming_the_field
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "银行转账",
         "agreement_effective_on": today.isoformat(),
@@ -463,8 +493,10 @@ def test_the_courts_decision_keeps_the_day_it_was_made(med):
     conclude = {
         "action": "conclude",
         "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿500元",
         "performance_method": "银行转账",
+        "performance_due": today.isoformat(),
         "agreement_effective_on": (today - dt.timedelta(days=20)).isoformat(),
     }
     assert client.post(url, conclude, format="json").status_code == 200

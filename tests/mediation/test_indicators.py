@@ -16,7 +16,12 @@ def _conclude(med, outcome, **kw):
     case = med.in_mediation(**kw)
     fields = {"outcome": outcome}
     if outcome.startswith("success"):
-        fields.update(agreement_terms="赔偿", performance_method="现金")
+        fields.update(
+            agreement_facts="噪音扰邻",
+            agreement_terms="赔偿",
+            performance_method="现金",
+            performance_due=timezone.localdate(),
+        )
     if outcome == "failure":
         fields["other_routes"] = ["litigation"]
     case.transition(action="conclude", actor=case.mediator, **fields)

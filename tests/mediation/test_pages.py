@@ -34,6 +34,7 @@ def _concluded(med):
         agreement_terms="李四赔偿申请人维修费2000元。",
         agreement_amount="2000.00",
         performance_method="银行转账",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
     )
     return case
@@ -240,8 +241,10 @@ def test_concluding_from_the_page_with_a_written_agreement(client, med):
         {
             "action": "conclude",
             "outcome": "success_written",
+            "agreement_facts": "噪音扰邻",
             "agreement_terms": "赔偿500元",
             "performance_method": "现金",
+            "performance_due": timezone.localdate().isoformat(),
         },
         follow=True,
     )
@@ -627,3 +630,44 @@ def test_the_browser_is_asked_not_to_remember_typed_personal_data(client, med):
     ]:
         tags = re.findall(rf'<input[^>]*name="(?:{names})"[^>]*>', client.get(url).content.decode())
         assert len(tags) >= 8 and all('autocomplete="off"' in tag for tag in tags), tags
+
+
+def test_an_accepted_case_can_end_on_a_refusal_from_the_page_and_offers_no_other_outcome(client, med):
+    case = med.accepted()
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    conclude = html[html.index('data-action-form="conclude"') :]
+    outcomes = re.findall(r'<option value="(\w+)">', conclude[: conclude.index("</select>")])
+    assert outcomes == ["withdrawn", "refused"]
+    # Folded: the usual next step of an accepted case is its first session, not its end.
+    assert re.search(r'<details class="med-action">\s*<summary>Conclude', html)
+    response = client.post(
+        f"{url}act/", {"action": "conclude", "outcome": "success_oral", "agreement_terms": "x"}
+    )
+    assert response.status_code == 409 and "no mediation has taken place yet" in response.content.decode()
+    response = client.post(
+        f"{url}act/", {"action": "conclude", "outcome": "refused", "note": "被申请人拒绝调解"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("concluded", "refused")
+
+
+def test_an_overdue_case_offers_no_extension_and_refuses_one_with_409(client, med):
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert 'data-action-form="extend"' not in html and 'data-action-form="conclude"' in html
+    response = client.post(f"{url}act/", {"action": "extend", "consent": "on"})
+    assert (
+        response.status_code == 409 and "Cannot extend: the time limit ended on" in response.content.decode()
+    )
+    case.refresh_from_db()
+    assert not case.extended and case.due_at < timezone.now()
+
+
+def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(client, med):
+    case = _concluded(med)
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    assert re.search(r"<dt>Facts and responsibilities</dt><dd>楼上漏水，责任在李四。</dd>", html)

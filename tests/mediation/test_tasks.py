@@ -18,8 +18,10 @@ def _successful(med, *, effective_days_ago: int) -> DisputeCase:
         action="conclude",
         actor=case.mediator,
         outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
         agreement_terms="李四赔偿张三丰维修费2000元",
         performance_method="银行转账",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=effective_days_ago),
     )
     return case

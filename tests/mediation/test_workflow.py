@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
-from mediation.models import WORKFLOW, DisputeCase, DisputeEvent
+from mediation import services
+from mediation.models import WORKFLOW, DisputeCase, DisputeEvent, allowed_actions
 from tests.base import api_client
 
 TZ = ZoneInfo("Asia/Shanghai")  # the project's TIME_ZONE
@@ -26,7 +27,7 @@ def _fields(action, med):
         "reassign": {"mediator": med.mediator_x2.pk},
         "extend": {"consent": True},
         "record_prevention": {"escalation_prevented": True, "escalation_persons": 2},
-        "conclude": {"outcome": "failure", "other_routes": ["litigation"]},
+        "conclude": {"outcome": "refused"},  # the one outcome every source state takes
         "record_confirmation": {"result": "confirmed"},
         "follow_up": {"performance": "performed"},
     }.get(action, {})
@@ -206,13 +207,14 @@ def test_an_extension_adds_the_months_to_the_current_due_date(med, monkeypatch, 
     assert case.extended and case.due_at == extended_to
 
 
-def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as_the_start(med):
+def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as_the_start(med, monkeypatch):
     # Cases accepted before the limit counted in months keep their stored due_at (no data migration);
     # an extension counts the months from it and ends at 24:00 of the day reached.
     case = med.in_mediation()
     old_due = _at(2026, 1, 30, 14, 5)
     DisputeCase.objects.filter(pk=case.pk).update(due_at=old_due)
     case.refresh_from_db()
+    _clock(monkeypatch, _at(2026, 1, 29))  # agreed while that limit still ran
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
     assert case.due_at == _end_of(2026, 2, 28)
 
@@ -284,9 +286,11 @@ def test_a_written_agreement_opens_the_30_day_confirmation_window(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
         agreement_terms="李四赔偿张三丰维修费2000元",
         agreement_amount="2000.00",
         performance_method="银行转账",
+        performance_due=effective,
         agreement_effective_on=effective,
     )
     assert case.status == "concluded" and case.concluded_on_time is True
@@ -308,8 +312,10 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
     )
     assert case.confirmation_closing and case.confirmation_days_left == 5
@@ -329,7 +335,13 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
 def test_the_agreement_takes_effect_between_receipt_and_today(med):
     received = timezone.now() - dt.timedelta(days=10)
     case = med.in_mediation(received_at=received)
-    written = {"outcome": "success_written", "agreement_terms": "赔偿", "performance_method": "现金"}
+    written = {
+        "outcome": "success_written",
+        "agreement_facts": "噪音扰邻",
+        "agreement_terms": "赔偿",
+        "performance_method": "现金",
+        "performance_due": timezone.localdate(),
+    }
     received_on = timezone.localdate(received)
     for effective in (
         received_on - dt.timedelta(days=1),
@@ -355,8 +367,10 @@ def test_the_court_application_is_dated_between_the_agreement_and_today(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=effective,
     )
     for applied_on in (
@@ -380,8 +394,10 @@ def test_an_application_once_the_window_has_closed_is_refused(med):
         action="conclude",
         actor=med.cast.mediator,
         outcome="success_written",
+        agreement_facts="噪音扰邻",
         agreement_terms="赔偿",
         performance_method="现金",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=31),
     )
     with pytest.raises(ActionInvalid) as exc:
@@ -448,3 +464,125 @@ def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
         case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
     )
     assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1
+
+
+def test_an_extension_is_agreed_while_the_time_limit_runs_not_after_it_ended(med, monkeypatch):
+    # Granted afterwards it would take the case off the overdue list and count its late conclusion
+    # as on time (concluded_on_time, dispute_on_time_rate).
+    late = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    on_its_last_day = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    _clock(monkeypatch, _at(2026, 4, 16, 0, 1))  # the limit ended at 24:00 on 15 April
+    assert late.is_overdue
+    with pytest.raises(TransitionNotAllowed) as exc:
+        late.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert exc.value.message == "Cannot extend: the time limit ended on 2026-04-15."
+    late.refresh_from_db()
+    assert late.due_at == _end_of(2026, 4, 15) and not late.extended
+    assert list(late.events.values_list("action", flat=True)) == ["register", "accept"]
+    assert "extend" not in allowed_actions(med.cast.mediator, late)
+    _clock(monkeypatch, _at(2026, 4, 15, 23, 59))
+    assert "extend" in allowed_actions(med.cast.mediator, on_its_last_day)
+    on_its_last_day.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert on_its_last_day.due_at == _end_of(2026, 5, 15)
+
+
+@pytest.mark.parametrize("outcome", ["refused", "withdrawn"])
+def test_a_party_refusing_or_withdrawing_ends_an_accepted_case_before_any_session(med, outcome):
+    # 人民调解法 art. 17: mediation needs both parties; one's clear refusal ends it, with no need
+    # to "start mediation" first.
+    case = med.accepted()
+    event = case.transition(
+        action="conclude", actor=med.cast.mediator, outcome=outcome, note="被申请人明确拒绝"
+    )
+    case.refresh_from_db()
+    assert (case.status, case.outcome, event.from_status) == ("concluded", outcome, "accepted")
+    assert case.concluded_at and case.concluded_on_time is True
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"outcome": "success_oral", "agreement_terms": "赔礼道歉"},
+        {"outcome": "failure", "other_routes": ["litigation"]},
+    ],
+)
+def test_success_and_failure_are_results_of_mediating_so_an_accepted_case_cannot_have_them(med, fields):
+    case = med.accepted()
+    with pytest.raises(TransitionNotAllowed) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator, **fields)
+    assert "the case is accepted and no mediation has taken place yet" in exc.value.message
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.concluded_at) == ("accepted", "", None)
+    assert case.events.count() == 2
+
+
+WRITTEN = {
+    "outcome": "success_written",
+    "agreement_facts": "李四家卫生间漏水致张三丰家天花板受损，李四负全部责任",
+    "agreement_terms": "李四赔偿张三丰维修费2000元",
+    "performance_method": "银行转账",
+}
+
+
+@pytest.mark.parametrize("missing", ["agreement_facts", "performance_method", "performance_due"])
+def test_a_written_agreement_states_the_facts_and_how_and_when_it_is_carried_out(med, missing):
+    # DOMAIN.md / 人民调解法 art. 29: parties, facts and responsibilities, terms, how and when.
+    case = med.in_mediation()
+    fields = {**WRITTEN, "performance_due": timezone.localdate(), missing: ""}
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="conclude", actor=med.cast.mediator, **fields)
+    assert exc.value.field == missing
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.agreement_terms) == ("in_mediation", "", "")
+
+
+def test_an_oral_agreement_needs_its_terms_only(med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="赔礼道歉"
+    )
+    assert case.outcome == "success_oral" and case.agreement_effective_on == timezone.localdate()
+
+
+@pytest.mark.parametrize("placeholder", ["(to be completed)", "（待补充）"])
+def test_no_agreement_binds_parties_still_named_by_the_placeholder(med, placeholder):
+    # A case converted from a grid incident starts with placeholder parties (the incident names
+    # nobody); an agreement printed with "（待补充）" for a name binds no one.
+    from .conftest import parties
+
+    case = med.in_mediation(parties=parties(p1__name=placeholder, p1__id_number="", p1__phone=""))
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(
+            action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="赔礼道歉"
+        )
+    assert exc.value.field == "parties"
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    respondent = case.parties.get(role="respondent")
+    services.dispute_party_update(case=case, party=respondent, actor=med.cast.mediator, name="李四")
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        **WRITTEN,
+        performance_due=timezone.localdate(),
+    )
+    assert case.outcome == "success_written"
+
+
+def test_a_second_prevention_record_adds_to_the_first_one(med):
+    # The form names what this visit achieved: a group dispute defused later must not wipe the
+    # criminal escalation prevented before (nor its persons).
+    case = med.in_mediation()
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    first = case.prevention_recorded_at
+    case.transition(action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=12)
+    case.refresh_from_db()
+    assert (case.escalation_prevented, case.escalation_persons) == (True, 3)
+    assert (case.group_defused, case.group_persons) == (True, 12)
+    assert case.prevention_recorded_at == first
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, escalation_prevented=True, escalation_persons=5
+    )
+    case.refresh_from_db()
+    assert (case.escalation_persons, case.group_persons) == (5, 12)  # a record corrects its own count

@@ -291,6 +291,7 @@ def _conclude_with_an_agreement(world):
         agreement_facts="噪音扰邻",
         agreement_terms="夜间不再施工",
         performance_method="当场履行",
+        performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate(),
     )
     return case

@@ -434,6 +434,16 @@ class Petition(models.Model):
         data.update(department=dept.pk, department_name=dept.name, on_time=now <= self.route_due_at)
 
     def _do_redirect(self, *, now, actor, note, changed, data, route="", **_):
+        if self.handling_type != self.HandlingType.CLAIM:
+            # Art. 32: only a claim (申诉求决类) that belongs to litigation, arbitration or
+            # administrative review is guided there; suggestions and accusations are handled.
+            raise TransitionNotAllowed(
+                gettext(
+                    "Only a claim or appeal is redirected to another legal route; this petition is "
+                    "a %(type)s. Route it to a department."
+                )
+                % {"type": self.get_handling_type_display()}
+            )
         if route not in self.Route.values:
             raise ActionInvalid(
                 "route", gettext("Name the legal route: litigation, arbitration or administrative review.")
@@ -729,6 +739,8 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         if t.action == "extend" and (
             petition.extended_days or (petition.reply_due_at and now > petition.reply_due_at)
         ):
+            continue
+        if t.action == "redirect" and petition.handling_type != Petition.HandlingType.CLAIM:
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue

@@ -315,6 +315,20 @@ def test_a_claim_for_litigation_is_redirected_with_the_route_named(pet):
     assert petition.due_at is None
 
 
+@pytest.mark.parametrize("handling_type", ["suggestion", "report"])
+def test_only_a_claim_is_redirected_to_another_legal_route(pet, handling_type):
+    petition = pet.register(handling_type=handling_type)
+    assert "redirect" not in allowed_actions(pet.cast.petition_officer, petition)
+    assert "assign" in allowed_actions(pet.cast.petition_officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="redirect", actor=pet.cast.petition_officer, route="litigation")
+    assert exc.value.status_code == 409
+    assert str(Petition.HandlingType(handling_type).label) in exc.value.message
+    stored = Petition.objects.get(pk=petition.pk)
+    assert (stored.status, stored.redirect_route, stored.closed_at) == ("registered", "", None)
+    assert not PetitionEvent.objects.filter(petition=petition, action="redirect").exists()
+
+
 def test_a_petition_is_never_routed_to_the_unit_it_complains_about(pet):
     petition = pet.register(complained=True)
     with pytest.raises(ActionInvalid) as exc:

@@ -22,6 +22,8 @@ import datetime as dt
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.indicators import (
@@ -36,7 +38,13 @@ from governance.indicators import (
     per_area_month,
     register,
 )
-from petitions.models import Petition, PetitionEvent
+from petitions.models import Petition, PetitionEvent, group_min_persons
+
+
+@lazy
+def group_description() -> str:
+    """Names the group size in force (PETITION_GROUP_MIN_PERSONS), read when the text is shown."""
+    return gettext("Petitions brought by %(n)d or more people.") % {"n": group_min_persons()}
 
 
 def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
@@ -172,6 +180,6 @@ register(
         changes=petition_changes,
         numerator="groups",
         denominator="groups",
-        description=_("Petitions brought by five or more people (a setting)."),
+        description=group_description(),
     )
 )

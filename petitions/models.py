@@ -64,7 +64,8 @@ OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
 
 
 def group_min_persons() -> int:
-    return int(getattr(settings, "PETITION_GROUP_MIN_PERSONS", 5))
+    """People who make a petition a group petition (集体访): the PETITION_GROUP_MIN_PERSONS setting."""
+    return settings.PETITION_GROUP_MIN_PERSONS
 
 
 def user_department_ids(user: Any) -> set[int]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from dashboards.models import IndicatorValue, RollupRun
 from governance import indicators
 from petitions.models import Petition, PetitionEvent
-from tests.base import nightly_run_matches_full_rebuild, shift_back
+from tests.base import api_client, nightly_run_matches_full_rebuild, shift_back
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,15 @@ def test_all_petition_indicators_are_registered_with_the_expected_columns(pet):
         for row in rows(code):
             assert set(row) == {"area_id", "month", "numerator", "denominator"}
             assert isinstance(row["month"], dt.date) and row["month"].day == 1
+
+
+def test_the_group_indicator_names_the_group_size_in_force(pet, settings):
+    response = api_client(pet.cast.analyst).get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="en")
+    group = next(r for r in response.json()["results"] if r["code"] == "petitions_group")
+    assert group["description"] == "Petitions brought by 5 or more people."
+    settings.PETITION_GROUP_MIN_PERSONS = 8
+    spec = indicators.registry()["petitions_group"]
+    assert str(spec.description) == "Petitions brought by 8 or more people."
 
 
 def test_repeats_count_in_person_times_but_not_as_new_matters(pet):

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
@@ -150,7 +150,8 @@ class Petition(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", _("online")
         LETTER = "letter", _("letter")
-        PHONE = "phone", _("phone")
+        # In context: "phone" alone is the petitioner's number (联系电话); the channel is 电话.
+        PHONE = "phone", pgettext_lazy("petition channel", "phone")
         FAX = "fax", _("fax")
         VISIT = "visit", _("visit")
         RECEPTION_DAY = "reception_day", _("leader's reception day")
@@ -683,7 +684,8 @@ ACTION_LABELS = {
     "decline": _("decline"),
     "return": _("return as wrongly routed"),
     "extend": _("extend the reply time limit"),
-    "reply": _("reply"),
+    # In context: "reply" alone is the reply's text (答复内容); the action is 答复.
+    "reply": pgettext_lazy("petition action", "reply"),
     "evaluate": _("record the evaluation"),
     "request_review": _("request a review"),
     "decide_review": _("decide the review"),

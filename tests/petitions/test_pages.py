@@ -124,6 +124,23 @@ def test_the_timeline_names_each_step_with_a_capital_as_the_other_timelines_do(c
         assert f'data-action="{action}"><strong>{label}</strong>' in html
 
 
+def test_the_phone_channel_and_the_reply_step_are_not_named_like_the_fields_of_the_same_words():
+    # In Chinese the channel read 联系电话 (the petitioner's phone number) and the step 答复内容 (the
+    # reply's text) in the registry, the filters, the buttons and the timeline: one msgid each.
+    from django.utils import translation
+
+    from petitions.models import ACTION_LABELS, Petitioner
+
+    with translation.override("zh-hans"):
+        number, text = (
+            str(Petitioner._meta.get_field("phone").verbose_name),
+            str(Petition._meta.get_field("reply_text").verbose_name),
+        )
+        assert (number, text) == ("联系电话", "答复内容")
+        assert str(Petition.Channel.PHONE.label) != number
+        assert str(ACTION_LABELS["reply"]) != text
+
+
 def test_the_deadline_table_says_which_date_is_due_and_which_is_done(client, pet):
     # Two dates a row, the second unexplained: "Written reply 2027-02-10 | 2026-12-02".
     petition = pet.accepted()

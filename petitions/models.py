@@ -468,10 +468,20 @@ class Petition(models.Model):
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
     def _do_decline(self, *, now, actor, note, changed, data, **_):
+        if self.status == self.Status.REGISTERED and self.closed_for_good_original() is None:
+            # Before routing the office declines only what art. 35 bars; anything else the
+            # department it is routed to decides (or the office redirects a claim).
+            raise TransitionNotAllowed(
+                gettext(
+                    "The petition office declines a petition before routing only when it repeats a "
+                    "matter closed for good after its re-review; route it to the department responsible."
+                )
+            )
         if not note:
             raise ActionInvalid("note", gettext("Give the reason the petition is not accepted."))
         self._set(changed, closed_at=now)
-        data.update(on_time=now <= (self.acknowledge_due_at or now))
+        due = self.route_due_at if self.status == self.Status.REGISTERED else self.acknowledge_due_at
+        data.update(on_time=now <= (due or now))
 
     def _do_return(self, *, now, actor, note, changed, data, **_):
         if not note:
@@ -701,7 +711,7 @@ WORKFLOW = Workflow(
         Transition("assign", ["registered"], "routed", [OFFICE]),
         Transition("redirect", ["registered"], "redirected", [OFFICE]),
         Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
-        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
+        Transition("decline", ["registered", "routed"], "declined", [OFFICE, DEPARTMENT]),
         Transition("return", ["routed"], "registered", [DEPARTMENT]),
         Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
@@ -727,9 +737,14 @@ def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
     the item is routed to) accepts, declines, returns, extends and replies. Superusers do all."""
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
-    if OFFICE in transition.roles and is_officer_for(user, petition.area):
+    roles = transition.roles
+    if transition.action == "decline":
+        # Not accepted (不予受理): by the office before routing (a repeat of a matter closed for
+        # good, art. 35: 信访部门和其他机关、单位不再受理), by the department once routed to it.
+        roles = frozenset({OFFICE if petition.status == Petition.Status.REGISTERED else DEPARTMENT})
+    if OFFICE in roles and is_officer_for(user, petition.area):
         return True
-    if DEPARTMENT in transition.roles and petition.department_id:
+    if DEPARTMENT in roles and petition.department_id:
         return petition.department_id in user_department_ids(user)
     return False
 
@@ -748,6 +763,12 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue
         if t.action == "accept" and petition.closed_for_good_original() is not None:
+            continue
+        if (
+            t.action == "decline"
+            and petition.status == Petition.Status.REGISTERED
+            and petition.closed_for_good_original() is None
+        ):
             continue
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue

@@ -77,6 +77,21 @@ def test_on_time_rates_and_satisfaction(pet):
     assert totals("petitions_routed_on_time_rate") == (3, 4)
 
 
+def test_a_repeat_of_a_matter_closed_for_good_declined_by_the_office_counts_as_its_routing_step(pet):
+    officer = pet.cast.petition_officer
+    original = pet.replied()
+    for step in ("request_review", "decide_review", "request_review", "decide_re_review"):
+        original.transition(action=step, actor=officer, decision="upheld", note="维持")
+    in_time = pet.register(repeat_of=original.code)
+    in_time.transition(action="decline", actor=officer, note="复核后不再受理")
+    late = pet.register(repeat_of=original.code)
+    Petition.objects.filter(pk=late.pk).update(route_due_at=timezone.now() - dt.timedelta(hours=1))
+    late.refresh_from_db()
+    late.transition(action="decline", actor=officer, note="复核后不再受理")
+    # The original was routed in time; of the two declines only the first was within 15 days.
+    assert totals("petitions_routed_on_time_rate") == (2, 3)
+
+
 def _received_months_ago(pet, days: int) -> Petition:
     """An accepted petition as if received ``days`` ago; its reply (extended) not yet due."""
     petition = pet.accepted()

@@ -279,6 +279,41 @@ def test_a_repeat_of_a_petition_closed_for_good_is_never_accepted_but_can_be_dec
     assert fresh.status == "redirected"
 
 
+def test_the_office_declines_a_repeat_of_a_matter_closed_for_good_without_routing_it(pet):
+    # Art. 35: after the re-review the petition office itself no longer accepts the same matter;
+    # it used to have to route the repeat to a department only for the department to decline it.
+    officer = pet.cast.petition_officer
+    original = _closed_for_good(pet)
+    repeat = pet.register(repeat_of=original.code)
+    assert "decline" in allowed_actions(officer, repeat)
+    assert "decline" not in allowed_actions(pet.cast.department_user, repeat)
+    with pytest.raises(ActionInvalid) as exc:
+        repeat.transition(action="decline", actor=officer)
+    assert exc.value.field == "note"
+    repeat.transition(action="decline", actor=officer, note="同一事实和理由，复核后不再受理")
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.department_id, repeat.due_at) == ("declined", None, None)
+    assert repeat.closed_at is not None
+    event = repeat.events.get(action="decline")
+    assert (event.from_status, event.to_status, event.data) == ("registered", "declined", {"on_time": True})
+
+
+def test_before_routing_the_office_declines_nothing_else_and_after_it_only_the_department_does(pet):
+    officer = pet.cast.petition_officer
+    fresh = pet.register()
+    assert "decline" not in allowed_actions(officer, fresh)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        fresh.transition(action="decline", actor=officer, note="不予受理")
+    assert "closed for good" in exc.value.message
+    assert Petition.objects.get(pk=fresh.pk).status == "registered"
+    routed = pet.routed(repeat_of=_closed_for_good(pet).code)
+    assert "decline" not in allowed_actions(officer, routed)
+    with pytest.raises(ActionForbidden):
+        routed.transition(action="decline", actor=officer, note="不予受理")
+    assert Petition.objects.get(pk=routed.pk).status == "routed"
+    assert not PetitionEvent.objects.filter(action="decline").exists()
+
+
 def test_a_petition_closed_for_good_long_ago_is_still_a_likely_repeat(pet):
     original = _closed_for_good(pet)
     Petition.objects.filter(pk=original.pk).update(closed_at=timezone.now() - dt.timedelta(days=400))
@@ -377,6 +412,10 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
             re_review_due_at=future,
             acknowledge_due_at=future,
         )
+        if action == "decline" and status == "registered":
+            # Declined before routing only as a repeat of a matter closed for good (art. 35).
+            Petition.objects.filter(pk=earlier.pk).update(closed_for_good=True)
+            Petition.objects.filter(pk=petition.pk).update(repeat_of=earlier, is_repeat=True)
         petition.refresh_from_db()
         fields = dict(FIELDS[action])
         if action == "assign":

@@ -207,6 +207,9 @@ class PetitionTransitionApi(APIView):
         route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
         days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
         approver = serializers.CharField(required=False, help_text="extend: approver's username")
+        notified = serializers.BooleanField(
+            required=False, help_text="extend: true once the petitioner has been told of it and its reason"
+        )
         opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
         text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
         evaluation = serializers.CharField(

@@ -266,7 +266,9 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dep
             "情况复杂，需多部门核查",
         )
         p.reply_due_at = p.due_at = deadlines.extended(p.reply_due_at, days)
-        event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", days=days)
+        event(
+            t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", days=days, notified=True
+        )
         t = t + dt.timedelta(days=5)
     on_time = rng.random() < dept_q
     t = t + dt.timedelta(days=rng.uniform(10, 58) if on_time else rng.uniform(61, 80))

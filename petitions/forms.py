@@ -109,6 +109,7 @@ class ActionForm(forms.Form):
     route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])
     days = forms.IntegerField(required=False)
     approver = forms.CharField(required=False, max_length=150)
+    notified = forms.BooleanField(required=False)
     opinion = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Opinion.choices])
     text = forms.CharField(required=False)
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
@@ -118,7 +119,7 @@ class ActionForm(forms.Form):
     FIELDS_BY_ACTION = {
         "assign": ["department"],
         "redirect": ["route"],
-        "extend": ["days", "approver"],
+        "extend": ["days", "approver", "notified"],
         "reply": ["opinion", "text"],
         "evaluate": ["evaluation"],
         "decide_review": ["decision"],

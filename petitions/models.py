@@ -498,7 +498,7 @@ class Petition(models.Model):
         # Back to the petition office, which routes it again; the 15-day route limit still runs.
         self._set(changed, department=None, acknowledge_due_at=None, return_due_at=None, routed_at=None)
 
-    def _do_extend(self, *, now, actor, note, changed, data, days=None, approver=None, **_):
+    def _do_extend(self, *, now, actor, note, changed, data, days=None, approver=None, notified=False, **_):
         from governance.models import User
 
         if self.extended_days:
@@ -535,6 +535,11 @@ class Petition(models.Model):
             raise ActionInvalid(
                 "approver", gettext("The approver must be another officer responsible for this area.")
             )
+        if notified is not True:
+            # Art. 35: the extension and its reason are told to the petitioner.
+            raise ActionInvalid(
+                "notified", gettext("Tell the petitioner of the extension and its reason, then confirm it.")
+            )
         self._set(
             changed,
             extended_days=days,
@@ -542,7 +547,7 @@ class Petition(models.Model):
             extension_reason=note,
             reply_due_at=deadlines.extended(self.reply_due_at, days),
         )
-        data.update(days=days, approver=user.username)
+        data.update(days=days, approver=user.username, notified=True)
 
     def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
         if opinion not in self.Opinion.values:

@@ -190,6 +190,22 @@ def test_the_whole_chain_through_the_transition_endpoint(pet):
     assert body["status"] == "closed" and [e["action"] for e in body["events"]][-1] == "close"
 
 
+def test_an_extension_without_notice_to_the_petitioner_is_400_naming_it_and_saves_nothing(pet):
+    petition = pet.accepted()
+    before = petition.reply_due_at
+    url = f"{LIST}{petition.code}/transition/"
+    dept = api_client(pet.cast.department_user)
+    extension = {"action": "extend", "days": 20, "approver": "approver", "note": "需多部门核查"}
+    for notified in ({}, {"notified": False}):
+        resp = dept.post(url, {**extension, **notified}, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == ["notified"]
+    petition.refresh_from_db()
+    assert (petition.reply_due_at, petition.extended_days) == (before, 0)
+    assert not petition.events.filter(action="extend").exists()
+    resp = dept.post(url, {**extension, "notified": True}, format="json")
+    assert resp.status_code == 200 and resp.json()["extended_days"] == 20
+
+
 def test_event_times_are_written_like_every_other_time_of_the_answer(pet):
     # The timeline's "at" came out in UTC ("...Z") beside local times ("+08:00") for the same moment.
     petition = pet.register()

@@ -217,6 +217,21 @@ def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_o
     assert client.get(f"/petitions/?area={pet.cast.grid_a.code}").status_code == 200
 
 
+def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'type="checkbox" name="notified" value="on" required' in page
+    url = f"/petitions/{petition.code}/act/"
+    extension = {"action": "extend", "days": "15", "approver": "approver", "note": "需多部门核查"}
+    resp = client.post(url, extension)
+    assert resp.status_code == 400
+    assert "Tell the petitioner of the extension and its reason" in resp.content.decode()
+    assert Petition.objects.get(pk=petition.pk).extended_days == 0
+    assert client.post(url, {**extension, "notified": "on"}).status_code == 302
+    assert Petition.objects.get(pk=petition.pk).extended_days == 15
+
+
 def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):
     petition = pet.register()
     client.force_login(pet.cast.petition_officer)

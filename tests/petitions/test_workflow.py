@@ -126,14 +126,27 @@ def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approve
     with pytest.raises(ActionInvalid) as exc:
         petition.transition(action="extend", actor=pet.cast.department_user, days=10, approver="approver")
     assert exc.value.field == "note"
+    # With approval and notice to the petitioner: unconfirmed notice is refused, naming the field.
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.department_user, days=10, approver="approver", note="复杂"
+        )
+    assert exc.value.field == "notified"
     petition.refresh_from_db()
     assert petition.reply_due_at == before and petition.extended_days == 0
     petition.transition(
-        action="extend", actor=pet.cast.department_user, days=30, approver="approver", note="需现场核查"
+        action="extend",
+        actor=pet.cast.department_user,
+        days=30,
+        approver="approver",
+        note="需现场核查",
+        notified=True,
     )
     assert petition.reply_due_at == before + dt.timedelta(days=30)
     assert petition.due_at == petition.reply_due_at
     assert petition.extension_approver == pet.approver
+    event = petition.events.get(action="extend")
+    assert event.data == {"days": 30, "approver": "approver", "notified": True}
     with pytest.raises(TransitionNotAllowed):
         petition.transition(
             action="extend", actor=pet.cast.department_user, days=5, approver="approver", note="再延"
@@ -380,7 +393,7 @@ FIELDS = {
     "accept": {},
     "decline": {"note": "不属于信访受理范围"},
     "return": {"note": "不属本部门职责"},
-    "extend": {"days": 10, "approver": "approver", "note": "需核查"},
+    "extend": {"days": 10, "approver": "approver", "note": "需核查", "notified": True},
     "reply": {"opinion": "explain", "text": "答复意见"},
     "evaluate": {"evaluation": "satisfied"},
     "request_review": {},

@@ -57,7 +57,6 @@ MAX_EXTENSION_DAYS = 30  # once only, approved
 REVIEW_REQUEST_DAYS = 30  # review asked within 30 days of the reply (re-review: of the review)
 REVIEW_DECISION_DAYS = 30
 MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representatives
-REPEAT_RECENT_DAYS = 180  # a closed item this recent still makes a new one a likely repeat
 DUE_SOON_DAYS = 3
 
 OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
@@ -624,13 +623,13 @@ class Petition(models.Model):
 
     def _do_link_repeat(self, *, now, actor, note, changed, data, repeat_of=None, **_):
         """Confirm a likely repeat found after registration: only a real match (same person by
-        hash, same category and area, earlier, open or recent) may be linked."""
+        hash, same category and area, earlier, open or closed) may be linked."""
         from petitions.services import likely_repeats_of
 
         if self.repeat_of_id:
             raise ActionInvalid("repeat_of", gettext("This petition is already linked as a repeat."))
         code = repeat_of.code if isinstance(repeat_of, Petition) else str(repeat_of or "")
-        earlier = likely_repeats_of(self, now=now).filter(code=code).first() if code else None
+        earlier = likely_repeats_of(self).filter(code=code).first() if code else None
         if earlier is None:
             raise ActionInvalid("repeat_of", gettext("That petition is not a likely repeat of this one."))
         self._set(changed, repeat_of=earlier, is_repeat=True)

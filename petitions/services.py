@@ -21,7 +21,6 @@ from governance.services import personal_data_reveal
 from petitions.models import (
     MAX_GROUP_REPRESENTATIVES,
     OFFICER_ROLES,
-    REPEAT_RECENT_DAYS,
     Category,
     Petition,
     Petitioner,
@@ -90,13 +89,12 @@ def likely_repeats(
     area: Area,
     id_hashes: Iterable[str],
     phone_hashes: Iterable[str],
-    now: dt.datetime | None = None,
     exclude_pk: int | None = None,
 ) -> QuerySet[Petition]:
-    """Earlier petitions by the same person (ID or phone hash) about the same category and area that
-    are still open, closed recently, or closed for good after re-review (however long ago: the same
-    facts and reasons are never accepted again, so the link must stay possible): shown to the
-    officer as likely repeats to confirm and link.
+    """Earlier petitions by the same person (ID or phone hash) about the same category and area,
+    open or closed however long ago (DOMAIN.md "Repeat petitions": the same matter while an earlier
+    one is open or closed; one closed for good is never accepted again, so the link must stay
+    possible): shown to the officer as likely repeats to confirm and link, newest first.
 
     Served by the partial hash indexes on Petitioner and petition_area_category."""
     id_hashes = [h for h in id_hashes if h]
@@ -108,10 +106,8 @@ def likely_repeats(
         person |= Q(petitioners__id_hash__in=id_hashes)
     if phone_hashes:
         person |= Q(petitioners__phone_hash__in=phone_hashes)
-    recent = (now or timezone.now()) - dt.timedelta(days=REPEAT_RECENT_DAYS)
     qs = (
         Petition.objects.filter(person, category=category, area=area)
-        .filter(Q(status__in=Petition.OPEN_STATUSES) | Q(closed_at__gte=recent) | Q(closed_for_good=True))
         .select_related("area")
         .distinct()
         .order_by("-received_at")
@@ -121,7 +117,7 @@ def likely_repeats(
     return qs
 
 
-def likely_repeats_of(petition: Petition, *, now: dt.datetime | None = None) -> QuerySet[Petition]:
+def likely_repeats_of(petition: Petition) -> QuerySet[Petition]:
     """Likely repeats for a registered petition: earlier ones by the same people (hash match)."""
     hashes = list(petition.petitioners.values_list("id_hash", "phone_hash"))
     return likely_repeats(
@@ -129,7 +125,6 @@ def likely_repeats_of(petition: Petition, *, now: dt.datetime | None = None) -> 
         area=petition.area,
         id_hashes=[h for h, _p in hashes],
         phone_hashes=[p for _h, p in hashes],
-        now=now,
         exclude_pk=petition.pk,
     ).filter(received_at__lte=petition.received_at)
 
@@ -230,7 +225,6 @@ def petition_register(
             area=area_obj,
             id_hashes=[r.id_hash for r in rows],
             phone_hashes=[r.phone_hash for r in rows],
-            now=now,
         )
         # Only a petition that really matches may be linked: no linking to arbitrary numbers.
         if earlier is None or not matches.filter(pk=earlier.pk).exists():

@@ -717,8 +717,9 @@ WORKFLOW = Workflow(
         Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
         Transition("decline", ["registered", "routed"], "declined", [OFFICE, DEPARTMENT]),
         Transition("return", ["routed"], "registered", [DEPARTMENT]),
-        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
+        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
         Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
         Transition("request_review", ["replied", "reviewed", "closed"], None, [OFFICE]),
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),

@@ -169,6 +169,9 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
             for a in allowed
         ],
         "likely_repeats": likely,
+        "approvers": list(selectors.extension_approvers(petition, user).only("username", "display_name"))
+        if "extend" in allowed
+        else [],
         "departments": list(selectors.routing_departments(user, petition))
         if petition.status == "registered"
         else [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -230,6 +231,31 @@ def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
     assert Petition.objects.get(pk=petition.pk).extended_days == 0
     assert client.post(url, {**extension, "notified": "on"}).status_code == 302
     assert Petition.objects.get(pk=petition.pk).extended_days == 15
+
+
+def test_the_department_sees_the_reply_first_and_is_offered_the_approvers_who_may_approve(client, pet):
+    # The page opened the extension form first and asked for an approver's username with no hint of
+    # whose; the reply is the step due, and the approvers are those the extension accepts.
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert '<details class="pet-action" id="action-reply" open>' in page
+    assert '<details class="pet-action" id="action-extend">' in page
+    datalist = page[page.index('<datalist id="approvers-extend">') :].split("</datalist>")[0]
+    listed = re.findall(r'<option value="([^"]+)">', datalist)
+    assert listed == [
+        "approver", "community_handler", "district_officer", "petition_officer", "street_handler", "urban_user",
+    ]  # fmt: skip
+    # Each one listed is accepted by the extension (the department's own user is not listed).
+    petition.transition(
+        action="extend",
+        actor=pet.cast.department_user,
+        days=5,
+        approver=listed[1],
+        note="需核查",
+        notified=True,
+    )
+    assert petition.extension_approver == pet.cast.community_handler
 
 
 def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):

@@ -332,6 +332,14 @@ class Petition(models.Model):
         return None
 
     @property
+    def evaluation_pending(self) -> bool:
+        """No evaluation recorded since the last answer (reply, review or re-review decision). The
+        office usually closes a matter as soon as it is answered, and the petitioner's evaluation
+        comes later: a closed petition still takes the one evaluation of its last answer."""
+        answers = [t for t in (self.replied_at, self.reviewed_at, self.re_reviewed_at) if t]
+        return bool(answers) and (self.evaluated_at is None or self.evaluated_at < max(answers))
+
+    @property
     def review_stage(self) -> str:
         """Which review a request now would start: 'review', 're_review' or ''. A petition the office
         closed after its reply (or after the review decision) still takes the request: closing the
@@ -566,6 +574,10 @@ class Petition(models.Model):
         data.update(opinion=opinion, on_time=now <= self.reply_due_at)
 
     def _do_evaluate(self, *, now, actor, note, changed, data, evaluation="", **_):
+        if self.status == self.Status.CLOSED and not self.evaluation_pending:
+            raise TransitionNotAllowed(
+                gettext("The petitioner's evaluation of the last answer is already recorded.")
+            )
         if evaluation not in self.Evaluation.values:
             raise ActionInvalid(
                 "evaluation", gettext("Choose satisfied, basically satisfied or dissatisfied.")
@@ -720,7 +732,7 @@ WORKFLOW = Workflow(
         # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
         Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
-        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
+        Transition("evaluate", ["replied", "reviewed", "closed"], None, [OFFICE, DEPARTMENT]),
         Transition("request_review", ["replied", "reviewed", "closed"], None, [OFFICE]),
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
@@ -764,6 +776,8 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         ):
             continue
         if t.action == "redirect" and petition.handling_type != Petition.HandlingType.CLAIM:
+            continue
+        if t.action == "evaluate" and petition.status == "closed" and not petition.evaluation_pending:
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue

@@ -207,13 +207,19 @@ def test_review_then_re_review_then_closed_for_good(pet):
     assert petition.status == "under_re_review"
     petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
     assert petition.status == "closed" and petition.closed_for_good
+    # Nothing moves it again; only the petitioner's evaluation of the re-review may still be recorded.
     for action in WORKFLOW.actions:
-        with pytest.raises(TransitionNotAllowed):
-            petition.transition(action=action, actor=pet.cast.admin)
+        if action != "evaluate":
+            with pytest.raises(TransitionNotAllowed):
+                petition.transition(action=action, actor=pet.cast.admin)
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    assert petition.status == "closed" and petition.closed_for_good
     actions = list(PetitionEvent.objects.filter(petition=petition).values_list("action", flat=True))
     assert actions == [
         "register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review",
-        "request_review", "decide_re_review",
+        "request_review", "decide_re_review", "evaluate",
     ]  # fmt: skip
 
 
@@ -241,6 +247,29 @@ def test_closing_after_the_reply_does_not_take_away_the_petitioners_review(pet):
     assert "request_review" not in allowed_actions(officer, petition)
     with pytest.raises(TransitionNotAllowed):
         petition.transition(action="request_review", actor=officer)
+
+
+def test_the_evaluation_is_recorded_after_the_office_closed_the_answered_matter_once_per_answer(pet):
+    # The office usually closes a matter as soon as it is answered; the petitioner's evaluation
+    # came later and could no longer be recorded (evaluate was only allowed while replied).
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="close", actor=officer)
+    assert "evaluate" in allowed_actions(officer, petition)
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    assert (petition.status, petition.evaluation) == ("closed", "basically")
+    assert "evaluate" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    assert "already recorded" in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).evaluation == "basically"
+    # A review decision is a new answer: once decided and closed, its evaluation is taken too.
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="close", actor=officer)
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    assert Petition.objects.get(pk=petition.pk).evaluation == "dissatisfied"
+    assert petition.events.filter(action="evaluate").count() == 2
 
 
 def test_a_closed_petition_takes_no_review_once_the_thirty_days_have_passed(pet):
@@ -425,6 +454,8 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
             re_review_due_at=future,
             acknowledge_due_at=future,
         )
+        if action == "evaluate":  # the evaluation of an answer (a closed petition takes one after it)
+            Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(days=1))
         if action == "decline" and status == "registered":
             # Declined before routing only as a repeat of a matter closed for good (art. 35).
             Petition.objects.filter(pk=earlier.pk).update(closed_for_good=True)

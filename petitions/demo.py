@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from governance import pii
 from governance.demo import DemoCity
-from governance.models import Department, SequenceCounter, User
+from governance.models import Department, Membership, Role, SequenceCounter, User
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines, group_min_persons
 
 CATEGORY_MIX = {
@@ -105,11 +105,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     departments: dict[tuple[int, str], Department] = {
         (d.area_id, d.name): d for d in Department.objects.filter(area__in=demo.districts)
     }
-    dept_handlers: dict[int, int] = {}
-    for user in demo.users.values():
-        for m in user.memberships.all():
-            if m.department_id:
-                dept_handlers[m.department_id] = user.pk
+    dept_handlers = _department_liaisons(demo, departments.values())
     street_of = {c.pk: c.parent_id for c in demo.communities}
     district_of = {s.pk: s.parent_id for s in demo.streets}
     households: dict[int, int] = defaultdict(int)
@@ -215,6 +211,31 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
         f"  petitions: {len(petitions)} petitions ({len(repeats)} repeats), {len(people_rows)} petitioners, "
         f"{len(event_rows)} events."
     )
+
+
+def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:
+    """A user of each department who accepts, declines and replies for it in the demo's timelines
+    (the department's demo login where there is one, else a liaison who cannot log in): the petition
+    officer doing a department's steps read as if the office answered its own routing, and approved
+    its own extensions. Returns department id -> user id."""
+    liaisons: dict[int, int] = {}
+    for user in demo.users.values():
+        for m in user.memberships.all():
+            if m.department_id:
+                liaisons[m.department_id] = user.pk
+    missing = [d for d in departments if d.pk not in liaisons]
+    users = []
+    for dept in missing:
+        user = User(username=f"demo_liaison_{dept.pk}", display_name=f"{dept.name} 联络员")
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users)
+    Membership.objects.bulk_create(
+        Membership(user=user, role=Role.HANDLER, area_id=dept.area_id, department=dept)
+        for user, dept in zip(users, missing, strict=True)
+    )
+    liaisons.update({dept.pk: user.pk for user, dept in zip(users, missing, strict=True)})
+    return liaisons
 
 
 def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dept_q, satisfied_q):

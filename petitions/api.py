@@ -40,7 +40,7 @@ class PetitionSerializer(serializers.ModelSerializer):
         source="department.name", read_only=True, default=None, allow_null=True
     )
     complained_unit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    repeat_of = serializers.SerializerMethodField()
     # Plain strings in the schema: "status" and "evaluation" enums of other apps share these field
     # names, and the value lists are given in the help text (the model's table validates them).
     status = serializers.CharField(read_only=True, help_text=", ".join(Petition.Status.values))
@@ -59,6 +59,16 @@ class PetitionSerializer(serializers.ModelSerializer):
             "closed_for_good", "petitioners",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_repeat_of(self, obj: Petition) -> str | None:
+        """Number of the earlier petition this repeats; null for the unit complained about: a repeat
+        is the same person, so the link would name, through a petition the unit handles, who
+        complained about it."""
+        request = self.context.get("request")
+        if obj.repeat_of_id is None or (request is not None and sees_masked_only(request.user, obj)):
+            return None
+        return obj.repeat_of.code
 
     @extend_schema_field(MaskedPetitionerSerializer(many=True))
     def get_petitioners(self, obj: Petition) -> list[dict]:

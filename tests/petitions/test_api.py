@@ -314,6 +314,23 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
     assert not PersonalDataAccess.objects.exists()
 
 
+def test_the_unit_complained_about_cannot_follow_a_repeat_to_the_petition_it_handles(pet):
+    # A repeat is the same person. The unit handles (and may reveal) the first petition; given the
+    # link, the repeat complaining about it named the complainant.
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    complaint = pet.register(complained=True, repeat_of=first.code)
+    unit = api_client(pet.urban_user)
+    body = unit.get(f"{LIST}{complaint.code}/").json()
+    assert (body["is_repeat"], body["repeat_of"]) == (True, None)
+    listed = next(r for r in unit.get(LIST).json()["results"] if r["code"] == complaint.code)
+    assert listed["repeat_of"] is None
+    assert first.code not in unit.get(f"{LIST}{complaint.code}/").content.decode()
+    # The office (and any other reader) still sees the link.
+    assert api_client(c.petition_officer).get(f"{LIST}{complaint.code}/").json()["repeat_of"] == first.code
+
+
 @pytest.mark.parametrize(
     "address, masked",
     [("春晖路12号", "春晖路***"), ("春晖路297号", "春晖路***"), ("甲区春晖路12号3栋", "甲区春晖路***")],

@@ -372,6 +372,25 @@ def test_the_petition_page_runs_a_constant_number_of_queries(client, pet, django
         assert client.get(f"/petitions/{petition.code}/").status_code == 200
 
 
+def test_the_complained_unit_sees_neither_end_of_a_repeat_link_to_its_complaint(client, pet):
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    complaint = pet.register(complained=True, repeat_of=first.code)
+    client.force_login(pet.urban_user)
+    # On the complaint: no "Repeat of" the petition the unit handles (where it may reveal who came).
+    html = client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert "工地" in html and first.code not in html
+    # On the petition it handles: no "Repeated by" the complaint.
+    html = client.get(f"/petitions/{first.code}/").content.decode()
+    person = first.petitioners.get()
+    assert f'action="/petitions/{first.code}/petitioners/{person.pk}/reveal/"' in html  # it handles this one
+    assert complaint.code not in html
+    client.force_login(c.petition_officer)
+    assert first.code in client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert complaint.code in client.get(f"/petitions/{first.code}/").content.decode()
+
+
 def test_the_complained_unit_sees_no_names_in_its_list(client, pet):
     petition = pet.register(complained=True)
     client.force_login(pet.urban_user)

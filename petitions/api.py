@@ -109,7 +109,11 @@ class PetitionDetailSerializer(PetitionSerializer):
         """For the office, numbers of earlier petitions this one likely repeats (to link_repeat)."""
         if "link_repeat" not in allowed_actions(self.context["request"].user, obj):
             return []
-        return list(services.likely_repeats_of(obj).values_list("code", flat=True)[:10])
+        return list(
+            services.likely_repeats_of(obj, user=self.context["request"].user).values_list("code", flat=True)[
+                :10
+            ]
+        )
 
     @extend_schema_field(
         inline_serializer(

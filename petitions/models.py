@@ -641,7 +641,7 @@ class Petition(models.Model):
         if self.repeat_of_id:
             raise ActionInvalid("repeat_of", gettext("This petition is already linked as a repeat."))
         code = repeat_of.code if isinstance(repeat_of, Petition) else str(repeat_of or "")
-        earlier = likely_repeats_of(self).filter(code=code).first() if code else None
+        earlier = likely_repeats_of(self, user=actor).filter(code=code).first() if code else None
         if earlier is None:
             raise ActionInvalid("repeat_of", gettext("That petition is not a likely repeat of this one."))
         self._set(changed, repeat_of=earlier, is_repeat=True)

@@ -136,7 +136,8 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
                 area=area,
                 id_hashes=id_hashes,
                 phone_hashes=phone_hashes,
-            ).filter(pk__in=Petition.objects.visible_to(request.user).values("pk"))[:5]
+                user=request.user,
+            )[:5]
         )
     return render(
         request,
@@ -150,7 +151,7 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
     allowed = allowed_actions(user, petition)
     likely = []
     if "link_repeat" in allowed:
-        likely = list(services.likely_repeats_of(petition)[:5])
+        likely = list(services.likely_repeats_of(petition, user=user)[:5])
         if not likely:
             allowed.remove("link_repeat")
     masked_only = sees_masked_only(user, petition)

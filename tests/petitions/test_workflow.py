@@ -9,12 +9,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from governance.models import Holiday, PersonalDataAccess, SequenceCounter
+from governance.models import Holiday, PersonalDataAccess, Role, SequenceCounter
 from governance.periods import end_of_local_day
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
 from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
 from petitions.models import may_reveal as petition_may_reveal
+from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_2, petitioners
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -361,7 +362,11 @@ def test_a_petition_closed_for_good_long_ago_is_still_a_likely_repeat(pet):
     Petition.objects.filter(pk=original.pk).update(closed_at=timezone.now() - dt.timedelta(days=400))
     id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
     found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[]
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
     )
     assert list(found) == [original]
 
@@ -574,7 +579,11 @@ def test_the_same_person_same_category_same_area_is_a_likely_repeat_and_links(pe
     rows = [{"name": "王建国", "phone": "138 1234 5678"}]
     hashes = services._clean_petitioners(rows, 1)[0]
     found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[], phone_hashes=[hashes[0].phone_hash]
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[],
+        user=pet.cast.petition_officer,
+        phone_hashes=[hashes[0].phone_hash],
     )
     assert list(found) == [first]
     second = pet.register(petitioners=rows, repeat_of=first.code)
@@ -598,8 +607,71 @@ def test_no_repeat_is_suggested_for_a_different_person_matter_or_place(pet, chan
         category = "labour"
     else:
         area = pet.cast.grid_b
-    found = services.likely_repeats(category=category, area=area, id_hashes=[id_hash], phone_hashes=[])
+    found = services.likely_repeats(
+        category=category, area=area, id_hashes=[id_hash], user=pet.cast.petition_officer, phone_hashes=[]
+    )
     assert not found.exists()
+
+
+@pytest.mark.parametrize("earlier_at", ["community_a1a", "street_a1", "district_a"])
+def test_the_same_matter_registered_at_an_area_above_or_below_is_a_likely_repeat(pet, earlier_at):
+    # The intake offers districts, streets and communities, the API any level: registered at the
+    # community once and at its street the next time, the same matter went unnoticed.
+    first = pet.register(area=getattr(pet.cast, earlier_at))
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    for area in (pet.cast.grid_a, pet.cast.community_a1a):
+        found = services.likely_repeats(
+            category="urban", area=area, id_hashes=[id_hash], user=pet.cast.petition_officer, phone_hashes=[]
+        )
+        assert list(found) == [first], area
+    # And from above: the earlier one at the grid is found from its community, street and district.
+    below = pet.register(area=pet.cast.grid_a, category="labour")
+    found = services.likely_repeats(
+        category="labour",
+        area=getattr(pet.cast, earlier_at),
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+    assert list(found) == [below]
+    # Not across to a sibling: another community of the same street.
+    found = services.likely_repeats(
+        category="labour",
+        area=pet.cast.community_a1b,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+    assert not found.exists()
+
+
+def test_a_likely_repeat_above_the_officers_scope_is_neither_named_nor_linkable(pet, client):
+    # The line of areas reaches above the district (the city), where petitions lie outside a
+    # district officer's scope: their numbers must not be shown, nor linked to.
+    city_officer = make_user("city_officer", Role.PETITION_OFFICER, pet.cast.city, pet.cast.petition_office)
+    at_city = pet.register(actor=city_officer, area=pet.cast.city)
+    officer = pet.cast.petition_officer
+    later = pet.register()
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    found = services.likely_repeats(
+        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[], user=officer
+    )
+    assert list(found) == [later]  # not at_city
+    assert list(services.likely_repeats_of(later, user=city_officer)) == [at_city]
+    body = api_client(officer).get(f"/api/v1/petitions/{later.code}/").json()
+    assert body["likely_repeats"] == [] and "link_repeat" in body["actions"]
+    with pytest.raises(ActionInvalid) as exc:
+        later.transition(action="link_repeat", actor=officer, repeat_of=at_city.code)
+    assert exc.value.field == "repeat_of"
+    with pytest.raises(ValidationError) as exc:
+        pet.register(repeat_of=at_city.code)
+    assert list(exc.value.message_dict) == ["repeat_of"]
+    client.force_login(officer)
+    warning = client.post(
+        "/petitions/new/repeats/",
+        {"p0_id_number": petitioners(1)[0]["id_number"], "category": "urban", "area": pet.cast.grid_a.code},
+    )
+    assert at_city.code not in warning.content.decode()
 
 
 @pytest.mark.parametrize("status", ["closed", "declined", "redirected"])
@@ -613,7 +685,11 @@ def test_the_same_matter_closed_long_ago_is_still_a_likely_repeat_and_links(pet,
     )
     id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
     found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[]
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
     )
     assert list(found) == [first]
     later = pet.register()

@@ -224,6 +224,9 @@ class PetitionTransitionApi(APIView):
         notified = serializers.BooleanField(
             required=False, help_text="extend: true once the petitioner has been told of it and its reason"
         )
+        requested_at = DateTimeField(
+            required=False, help_text="request_review: when the request was received (default: now)"
+        )
         opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
         text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
         evaluation = serializers.CharField(

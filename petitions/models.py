@@ -585,7 +585,7 @@ class Petition(models.Model):
         self._set(changed, evaluation=evaluation, evaluated_at=now)
         data.update(evaluation=evaluation)
 
-    def _do_request_review(self, *, now, actor, note, changed, data, **_):
+    def _do_request_review(self, *, now, actor, note, changed, data, requested_at=None, **_):
         stage = self.review_stage
         if not stage:
             raise TransitionNotAllowed(
@@ -594,16 +594,34 @@ class Petition(models.Model):
                     "the same facts and reasons are not accepted again."
                 )
             )
+        # The request counts from when it reached the office (a letter may be recorded days later,
+        # as a petition's receipt is): the 30-day window and the 30 days to decide run from then.
+        answered = self.replied_at if stage == "review" else self.reviewed_at
+        at = requested_at or now
+        if not isinstance(at, dt.datetime) or timezone.is_naive(at):
+            raise ActionInvalid("requested_at", gettext("Give the date and time the request was received."))
+        if at > now + dt.timedelta(minutes=5):
+            raise ActionInvalid(
+                "requested_at", gettext("The request cannot have been received in the future.")
+            )
+        # To the minute: the page's field has no seconds, and a request may follow the answer at once.
+        if answered and at < answered.replace(second=0, microsecond=0):
+            raise ActionInvalid(
+                "requested_at",
+                gettext("The request cannot have been received before the answer it contests."),
+            )
         if stage == "review":
-            if now > self.review_request_until:
+            if at > self.review_request_until:
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a review have passed."))
-            self._set(changed, review_requested_at=now, review_due_at=deadlines.review_due(now))
+            self._set(changed, review_requested_at=at, review_due_at=deadlines.review_due(at))
             data.update(stage="review")
         else:
-            if now > self.re_review_request_until:
+            if at > self.re_review_request_until:
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
-            self._set(changed, re_review_requested_at=now, re_review_due_at=deadlines.review_due(now))
+            self._set(changed, re_review_requested_at=at, re_review_due_at=deadlines.review_due(at))
             data.update(stage="re_review")
+        if requested_at is not None:
+            data.update(requested_at=timezone.localtime(at).isoformat())
         if self.status == self.Status.CLOSED:
             self._set(changed, closed_at=None)  # the request reopens the matter
 

@@ -206,6 +206,23 @@ def test_an_extension_without_notice_to_the_petitioner_is_400_naming_it_and_save
     assert resp.status_code == 200 and resp.json()["extended_days"] == 20
 
 
+def test_a_review_request_names_when_it_was_received_and_a_bad_time_is_400(pet):
+    petition = pet.replied()
+    Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(hours=3))
+    petition.refresh_from_db()
+    url = f"{LIST}{petition.code}/transition/"
+    office = api_client(pet.cast.petition_officer)
+    resp = office.post(url, {"action": "request_review", "requested_at": "yesterday"}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["requested_at"]
+    early = timezone.localtime(petition.replied_at - dt.timedelta(days=2)).isoformat()
+    resp = office.post(url, {"action": "request_review", "requested_at": early}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["requested_at"]
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    received = timezone.localtime(timezone.now() - dt.timedelta(minutes=30)).replace(microsecond=0)
+    resp = office.post(url, {"action": "request_review", "requested_at": received.isoformat()}, format="json")
+    assert resp.status_code == 200 and resp.json()["review_requested_at"] == received.isoformat()
+
+
 def test_event_times_are_written_like_every_other_time_of_the_answer(pet):
     # The timeline's "at" came out in UTC ("...Z") beside local times ("+08:00") for the same moment.
     petition = pet.register()

@@ -218,6 +218,22 @@ def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_o
     assert client.get(f"/petitions/?area={pet.cast.grid_a.code}").status_code == 200
 
 
+def test_a_review_request_is_recorded_with_the_time_it_was_received(client, pet):
+    petition = pet.replied()
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'type="datetime-local" name="requested_at"' in page
+    Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(hours=3))
+    received = timezone.localtime() - dt.timedelta(hours=2)
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "request_review", "requested_at": received.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert resp.status_code == 302
+    petition.refresh_from_db()
+    assert petition.review_requested_at == received.replace(second=0, microsecond=0)
+
+
 def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
     petition = pet.accepted()
     client.force_login(pet.cast.department_user)

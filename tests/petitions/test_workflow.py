@@ -193,6 +193,33 @@ def test_a_review_must_be_asked_within_thirty_days_of_the_reply(pet):
     assert petition.status == "replied"
 
 
+def test_a_review_request_received_in_time_but_recorded_late_is_taken_from_its_receipt(pet):
+    # A letter asking for review reached the office on the 29th day and was recorded on the 32nd:
+    # refused as late, the petitioner lost the review through the office's delay.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    replied = timezone.now() - dt.timedelta(days=32)
+    Petition.objects.filter(pk=petition.pk).update(
+        replied_at=replied, review_request_until=deadlines.review_request_until(replied)
+    )
+    petition.refresh_from_db()
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=officer)
+    for bad in (timezone.now() + dt.timedelta(days=1), replied - dt.timedelta(days=1), "2026-11-01"):
+        with pytest.raises(ActionInvalid) as exc:
+            petition.transition(action="request_review", actor=officer, requested_at=bad)
+        assert exc.value.field == "requested_at"
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    received = replied + dt.timedelta(days=29)
+    petition.transition(action="request_review", actor=officer, requested_at=received, note="来信申请复查")
+    assert petition.status == "under_review" and petition.review_requested_at == received
+    # Decided within 30 days of receiving the request, not of recording it.
+    assert petition.review_due_at == petition.due_at == days_after(received, 30)
+    event = petition.events.get(action="request_review")
+    assert event.data == {"stage": "review", "requested_at": timezone.localtime(received).isoformat()}
+    assert event.at > received
+
+
 def test_review_then_re_review_then_closed_for_good(pet):
     officer = pet.cast.petition_officer
     petition = pet.replied()

@@ -314,6 +314,10 @@ INCIDENT_SEPARATE_DUTIES = env_bool("INCIDENT_SEPARATE_DUTIES", True)
 # months from acceptance; an extension with both parties' consent adds as many again.
 MEDIATION_TIME_LIMIT_MONTHS = env_int("MEDIATION_TIME_LIMIT_MONTHS", 1, minimum=1)
 
+# A group petition (集体访) is brought by this many people or more (DOMAIN.md: a setting, default 5);
+# stored on each petition when it is registered, so a change applies to petitions registered after it.
+PETITION_GROUP_MIN_PERSONS = env_int("PETITION_GROUP_MIN_PERSONS", 5, minimum=2)
+
 # Demo data and demo logins are only ever created when DEBUG is on.
 SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)
 

@@ -40,7 +40,7 @@ class PetitionSerializer(serializers.ModelSerializer):
         source="department.name", read_only=True, default=None, allow_null=True
     )
     complained_unit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    repeat_of = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    repeat_of = serializers.SerializerMethodField()
     # Plain strings in the schema: "status" and "evaluation" enums of other apps share these field
     # names, and the value lists are given in the help text (the model's table validates them).
     status = serializers.CharField(read_only=True, help_text=", ".join(Petition.Status.values))
@@ -59,6 +59,16 @@ class PetitionSerializer(serializers.ModelSerializer):
             "closed_for_good", "petitioners",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_repeat_of(self, obj: Petition) -> str | None:
+        """Number of the earlier petition this repeats; null for the unit complained about: a repeat
+        is the same person, so the link would name, through a petition the unit handles, who
+        complained about it."""
+        request = self.context.get("request")
+        if obj.repeat_of_id is None or (request is not None and sees_masked_only(request.user, obj)):
+            return None
+        return obj.repeat_of.code
 
     @extend_schema_field(MaskedPetitionerSerializer(many=True))
     def get_petitioners(self, obj: Petition) -> list[dict]:
@@ -99,7 +109,11 @@ class PetitionDetailSerializer(PetitionSerializer):
         """For the office, numbers of earlier petitions this one likely repeats (to link_repeat)."""
         if "link_repeat" not in allowed_actions(self.context["request"].user, obj):
             return []
-        return list(services.likely_repeats_of(obj).values_list("code", flat=True)[:10])
+        return list(
+            services.likely_repeats_of(obj, user=self.context["request"].user).values_list("code", flat=True)[
+                :10
+            ]
+        )
 
     @extend_schema_field(
         inline_serializer(
@@ -207,6 +221,12 @@ class PetitionTransitionApi(APIView):
         route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
         days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
         approver = serializers.CharField(required=False, help_text="extend: approver's username")
+        notified = serializers.BooleanField(
+            required=False, help_text="extend: true once the petitioner has been told of it and its reason"
+        )
+        requested_at = DateTimeField(
+            required=False, help_text="request_review: when the request was received (default: now)"
+        )
         opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
         text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
         evaluation = serializers.CharField(

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from governance import pii
 from governance.demo import DemoCity
-from governance.models import Department, SequenceCounter, User
+from governance.models import Department, Membership, Role, SequenceCounter, User
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines, group_min_persons
 
 CATEGORY_MIX = {
@@ -105,11 +105,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     departments: dict[tuple[int, str], Department] = {
         (d.area_id, d.name): d for d in Department.objects.filter(area__in=demo.districts)
     }
-    dept_handlers: dict[int, int] = {}
-    for user in demo.users.values():
-        for m in user.memberships.all():
-            if m.department_id:
-                dept_handlers[m.department_id] = user.pk
+    dept_handlers = _department_liaisons(demo, departments.values())
     street_of = {c.pk: c.parent_id for c in demo.communities}
     district_of = {s.pk: s.parent_id for s in demo.streets}
     households: dict[int, int] = defaultdict(int)
@@ -217,6 +213,31 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     )
 
 
+def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:
+    """A user of each department who accepts, declines and replies for it in the demo's timelines
+    (the department's demo login where there is one, else a liaison who cannot log in): the petition
+    officer doing a department's steps read as if the office answered its own routing, and approved
+    its own extensions. Returns department id -> user id."""
+    liaisons: dict[int, int] = {}
+    for user in demo.users.values():
+        for m in user.memberships.all():
+            if m.department_id:
+                liaisons[m.department_id] = user.pk
+    missing = [d for d in departments if d.pk not in liaisons]
+    users = []
+    for dept in missing:
+        user = User(username=f"demo_liaison_{dept.pk}", display_name=f"{dept.name} 联络员")
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users)
+    Membership.objects.bulk_create(
+        Membership(user=user, role=Role.HANDLER, area_id=dept.area_id, department=dept)
+        for user, dept in zip(users, missing, strict=True)
+    )
+    liaisons.update({dept.pk: user.pk for user, dept in zip(users, missing, strict=True)})
+    return liaisons
+
+
 def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dept_q, satisfied_q):
     """Walk the petition through the workflow up to ``now``; set stored dates; return event rows."""
     events: list[PetitionEvent] = []
@@ -266,7 +287,9 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dep
             "情况复杂，需多部门核查",
         )
         p.reply_due_at = p.due_at = deadlines.extended(p.reply_due_at, days)
-        event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", days=days)
+        event(
+            t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", days=days, notified=True
+        )
         t = t + dt.timedelta(days=5)
     on_time = rng.random() < dept_q
     t = t + dt.timedelta(days=rng.uniform(10, 58) if on_time else rng.uniform(61, 80))

@@ -109,21 +109,24 @@ class ActionForm(forms.Form):
     route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])
     days = forms.IntegerField(required=False)
     approver = forms.CharField(required=False, max_length=150)
+    notified = forms.BooleanField(required=False)
     opinion = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Opinion.choices])
     text = forms.CharField(required=False)
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
     decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])
     repeat_of = forms.CharField(required=False, max_length=20)
+    requested_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
     FIELDS_BY_ACTION = {
         "assign": ["department"],
         "redirect": ["route"],
-        "extend": ["days", "approver"],
+        "extend": ["days", "approver", "notified"],
         "reply": ["opinion", "text"],
         "evaluate": ["evaluation"],
         "decide_review": ["decision"],
         "decide_re_review": ["decision"],
         "link_repeat": ["repeat_of"],
+        "request_review": ["requested_at"],
     }
 
     def action_fields(self) -> dict[str, Any]:

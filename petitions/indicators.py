@@ -7,8 +7,9 @@ personal leaves this module, so analysts see statistics only. Rates are additive
 * ``petitions_matters``            new matters registered in the month; confirmed repeats are not
                                    counted again (DOMAIN.md "Repeat petitions").
 * ``petitions_person_times``       persons who came (persons count of every petition, repeats included).
-* ``petitions_routed_on_time_rate`` routed or redirected within 15 days / petitions whose routing is
-                                   done or due, by month received.
+* ``petitions_routed_on_time_rate`` routed, redirected or (a repeat of a matter closed for good)
+                                   declined by the office within 15 days / petitions whose routing
+                                   is done or due, by month received.
 * ``petitions_replied_on_time_rate`` replied by the (possibly extended) reply deadline / accepted
                                    petitions replied or past their deadline, by month received.
 * ``petitions_satisfaction_rate``  (satisfied + basically satisfied) / evaluated, by month evaluated.
@@ -22,6 +23,8 @@ import datetime as dt
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.indicators import (
@@ -36,7 +39,13 @@ from governance.indicators import (
     per_area_month,
     register,
 )
-from petitions.models import Petition, PetitionEvent
+from petitions.models import Petition, PetitionEvent, group_min_persons
+
+
+@lazy
+def group_description() -> str:
+    """Names the group size in force (PETITION_GROUP_MIN_PERSONS), read when the text is shown."""
+    return gettext("Petitions brought by %(n)d or more people.") % {"n": group_min_persons()}
 
 
 def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
@@ -45,8 +54,20 @@ def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
     lo, hi = local_bounds(start, end)
     qs = Petition.objects.filter(received_at__gte=lo, received_at__lt=hi)  # index petition_received
     now = timezone.now()
-    route_due = Q(routed_at__isnull=False) | Q(redirected_at__isnull=False) | Q(route_due_at__lt=now)
-    routed_on_time = Q(routed_at__lte=F("route_due_at")) | Q(redirected_at__lte=F("route_due_at"))
+    # The office's first step is done by routing, redirecting, or declining a repeat of a matter
+    # closed for good before routing it (the only decline without a routing).
+    declined_unrouted = Q(status=Petition.Status.DECLINED, routed_at__isnull=True)
+    route_due = (
+        Q(routed_at__isnull=False)
+        | Q(redirected_at__isnull=False)
+        | declined_unrouted
+        | Q(route_due_at__lt=now)
+    )
+    routed_on_time = (
+        Q(routed_at__lte=F("route_due_at"))
+        | Q(redirected_at__lte=F("route_due_at"))
+        | (declined_unrouted & Q(closed_at__lte=F("route_due_at")))
+    )
     reply_due = Q(reply_due_at__isnull=False) & (Q(replied_at__isnull=False) | Q(reply_due_at__lt=now))
     return per_area_month(
         qs,
@@ -172,6 +193,6 @@ register(
         changes=petition_changes,
         numerator="groups",
         denominator="groups",
-        description=_("Petitions brought by five or more people (a setting)."),
+        description=group_description(),
     )
 )

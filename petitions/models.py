@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
@@ -57,14 +57,14 @@ MAX_EXTENSION_DAYS = 30  # once only, approved
 REVIEW_REQUEST_DAYS = 30  # review asked within 30 days of the reply (re-review: of the review)
 REVIEW_DECISION_DAYS = 30
 MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representatives
-REPEAT_RECENT_DAYS = 180  # a closed item this recent still makes a new one a likely repeat
 DUE_SOON_DAYS = 3
 
 OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
 
 
 def group_min_persons() -> int:
-    return int(getattr(settings, "PETITION_GROUP_MIN_PERSONS", 5))
+    """People who make a petition a group petition (集体访): the PETITION_GROUP_MIN_PERSONS setting."""
+    return settings.PETITION_GROUP_MIN_PERSONS
 
 
 def user_department_ids(user: Any) -> set[int]:
@@ -149,7 +149,8 @@ class Petition(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", _("online")
         LETTER = "letter", _("letter")
-        PHONE = "phone", _("phone")
+        # In context: "phone" alone is the petitioner's number (联系电话); the channel is 电话.
+        PHONE = "phone", pgettext_lazy("petition channel", "phone")
         FAX = "fax", _("fax")
         VISIT = "visit", _("visit")
         RECEPTION_DAY = "reception_day", _("leader's reception day")
@@ -331,6 +332,14 @@ class Petition(models.Model):
         return None
 
     @property
+    def evaluation_pending(self) -> bool:
+        """No evaluation recorded since the last answer (reply, review or re-review decision). The
+        office usually closes a matter as soon as it is answered, and the petitioner's evaluation
+        comes later: a closed petition still takes the one evaluation of its last answer."""
+        answers = [t for t in (self.replied_at, self.reviewed_at, self.re_reviewed_at) if t]
+        return bool(answers) and (self.evaluated_at is None or self.evaluated_at < max(answers))
+
+    @property
     def review_stage(self) -> str:
         """Which review a request now would start: 'review', 're_review' or ''. A petition the office
         closed after its reply (or after the review decision) still takes the request: closing the
@@ -434,6 +443,16 @@ class Petition(models.Model):
         data.update(department=dept.pk, department_name=dept.name, on_time=now <= self.route_due_at)
 
     def _do_redirect(self, *, now, actor, note, changed, data, route="", **_):
+        if self.handling_type != self.HandlingType.CLAIM:
+            # Art. 32: only a claim (申诉求决类) that belongs to litigation, arbitration or
+            # administrative review is guided there; suggestions and accusations are handled.
+            raise TransitionNotAllowed(
+                gettext(
+                    "Only a claim or appeal is redirected to another legal route; this petition is "
+                    "a %(type)s. Route it to a department."
+                )
+                % {"type": self.get_handling_type_display()}
+            )
         if route not in self.Route.values:
             raise ActionInvalid(
                 "route", gettext("Name the legal route: litigation, arbitration or administrative review.")
@@ -456,10 +475,20 @@ class Petition(models.Model):
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
     def _do_decline(self, *, now, actor, note, changed, data, **_):
+        if self.status == self.Status.REGISTERED and self.closed_for_good_original() is None:
+            # Before routing the office declines only what art. 35 bars; anything else the
+            # department it is routed to decides (or the office redirects a claim).
+            raise TransitionNotAllowed(
+                gettext(
+                    "The petition office declines a petition before routing only when it repeats a "
+                    "matter closed for good after its re-review; route it to the department responsible."
+                )
+            )
         if not note:
             raise ActionInvalid("note", gettext("Give the reason the petition is not accepted."))
         self._set(changed, closed_at=now)
-        data.update(on_time=now <= (self.acknowledge_due_at or now))
+        due = self.route_due_at if self.status == self.Status.REGISTERED else self.acknowledge_due_at
+        data.update(on_time=now <= (due or now))
 
     def _do_return(self, *, now, actor, note, changed, data, **_):
         if not note:
@@ -476,7 +505,7 @@ class Petition(models.Model):
         # Back to the petition office, which routes it again; the 15-day route limit still runs.
         self._set(changed, department=None, acknowledge_due_at=None, return_due_at=None, routed_at=None)
 
-    def _do_extend(self, *, now, actor, note, changed, data, days=None, approver=None, **_):
+    def _do_extend(self, *, now, actor, note, changed, data, days=None, approver=None, notified=False, **_):
         from governance.models import User
 
         if self.extended_days:
@@ -513,6 +542,11 @@ class Petition(models.Model):
             raise ActionInvalid(
                 "approver", gettext("The approver must be another officer responsible for this area.")
             )
+        if notified is not True:
+            # Art. 35: the extension and its reason are told to the petitioner.
+            raise ActionInvalid(
+                "notified", gettext("Tell the petitioner of the extension and its reason, then confirm it.")
+            )
         self._set(
             changed,
             extended_days=days,
@@ -520,7 +554,7 @@ class Petition(models.Model):
             extension_reason=note,
             reply_due_at=deadlines.extended(self.reply_due_at, days),
         )
-        data.update(days=days, approver=user.username)
+        data.update(days=days, approver=user.username, notified=True)
 
     def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
         if opinion not in self.Opinion.values:
@@ -540,6 +574,10 @@ class Petition(models.Model):
         data.update(opinion=opinion, on_time=now <= self.reply_due_at)
 
     def _do_evaluate(self, *, now, actor, note, changed, data, evaluation="", **_):
+        if self.status == self.Status.CLOSED and not self.evaluation_pending:
+            raise TransitionNotAllowed(
+                gettext("The petitioner's evaluation of the last answer is already recorded.")
+            )
         if evaluation not in self.Evaluation.values:
             raise ActionInvalid(
                 "evaluation", gettext("Choose satisfied, basically satisfied or dissatisfied.")
@@ -547,7 +585,7 @@ class Petition(models.Model):
         self._set(changed, evaluation=evaluation, evaluated_at=now)
         data.update(evaluation=evaluation)
 
-    def _do_request_review(self, *, now, actor, note, changed, data, **_):
+    def _do_request_review(self, *, now, actor, note, changed, data, requested_at=None, **_):
         stage = self.review_stage
         if not stage:
             raise TransitionNotAllowed(
@@ -556,16 +594,34 @@ class Petition(models.Model):
                     "the same facts and reasons are not accepted again."
                 )
             )
+        # The request counts from when it reached the office (a letter may be recorded days later,
+        # as a petition's receipt is): the 30-day window and the 30 days to decide run from then.
+        answered = self.replied_at if stage == "review" else self.reviewed_at
+        at = requested_at or now
+        if not isinstance(at, dt.datetime) or timezone.is_naive(at):
+            raise ActionInvalid("requested_at", gettext("Give the date and time the request was received."))
+        if at > now + dt.timedelta(minutes=5):
+            raise ActionInvalid(
+                "requested_at", gettext("The request cannot have been received in the future.")
+            )
+        # To the minute: the page's field has no seconds, and a request may follow the answer at once.
+        if answered and at < answered.replace(second=0, microsecond=0):
+            raise ActionInvalid(
+                "requested_at",
+                gettext("The request cannot have been received before the answer it contests."),
+            )
         if stage == "review":
-            if now > self.review_request_until:
+            if at > self.review_request_until:
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a review have passed."))
-            self._set(changed, review_requested_at=now, review_due_at=deadlines.review_due(now))
+            self._set(changed, review_requested_at=at, review_due_at=deadlines.review_due(at))
             data.update(stage="review")
         else:
-            if now > self.re_review_request_until:
+            if at > self.re_review_request_until:
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
-            self._set(changed, re_review_requested_at=now, re_review_due_at=deadlines.review_due(now))
+            self._set(changed, re_review_requested_at=at, re_review_due_at=deadlines.review_due(at))
             data.update(stage="re_review")
+        if requested_at is not None:
+            data.update(requested_at=timezone.localtime(at).isoformat())
         if self.status == self.Status.CLOSED:
             self._set(changed, closed_at=None)  # the request reopens the matter
 
@@ -597,13 +653,13 @@ class Petition(models.Model):
 
     def _do_link_repeat(self, *, now, actor, note, changed, data, repeat_of=None, **_):
         """Confirm a likely repeat found after registration: only a real match (same person by
-        hash, same category and area, earlier, open or recent) may be linked."""
+        hash, same category and area, earlier, open or closed) may be linked."""
         from petitions.services import likely_repeats_of
 
         if self.repeat_of_id:
             raise ActionInvalid("repeat_of", gettext("This petition is already linked as a repeat."))
         code = repeat_of.code if isinstance(repeat_of, Petition) else str(repeat_of or "")
-        earlier = likely_repeats_of(self, now=now).filter(code=code).first() if code else None
+        earlier = likely_repeats_of(self, user=actor).filter(code=code).first() if code else None
         if earlier is None:
             raise ActionInvalid("repeat_of", gettext("That petition is not a likely repeat of this one."))
         self._set(changed, repeat_of=earlier, is_repeat=True)
@@ -672,7 +728,8 @@ ACTION_LABELS = {
     "decline": _("decline"),
     "return": _("return as wrongly routed"),
     "extend": _("extend the reply time limit"),
-    "reply": _("reply"),
+    # In context: "reply" alone is the reply's text (答复内容); the action is 答复.
+    "reply": pgettext_lazy("petition action", "reply"),
     "evaluate": _("record the evaluation"),
     "request_review": _("request a review"),
     "decide_review": _("decide the review"),
@@ -688,11 +745,12 @@ WORKFLOW = Workflow(
         Transition("assign", ["registered"], "routed", [OFFICE]),
         Transition("redirect", ["registered"], "redirected", [OFFICE]),
         Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
-        Transition("decline", ["routed"], "declined", [DEPARTMENT]),
+        Transition("decline", ["registered", "routed"], "declined", [OFFICE, DEPARTMENT]),
         Transition("return", ["routed"], "registered", [DEPARTMENT]),
-        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
-        Transition("evaluate", ["replied", "reviewed"], None, [OFFICE, DEPARTMENT]),
+        Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
+        Transition("evaluate", ["replied", "reviewed", "closed"], None, [OFFICE, DEPARTMENT]),
         Transition("request_review", ["replied", "reviewed", "closed"], None, [OFFICE]),
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
@@ -714,9 +772,14 @@ def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
     the item is routed to) accepts, declines, returns, extends and replies. Superusers do all."""
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
-    if OFFICE in transition.roles and is_officer_for(user, petition.area):
+    roles = transition.roles
+    if transition.action == "decline":
+        # Not accepted (不予受理): by the office before routing (a repeat of a matter closed for
+        # good, art. 35: 信访部门和其他机关、单位不再受理), by the department once routed to it.
+        roles = frozenset({OFFICE if petition.status == Petition.Status.REGISTERED else DEPARTMENT})
+    if OFFICE in roles and is_officer_for(user, petition.area):
         return True
-    if DEPARTMENT in transition.roles and petition.department_id:
+    if DEPARTMENT in roles and petition.department_id:
         return petition.department_id in user_department_ids(user)
     return False
 
@@ -730,9 +793,19 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
             petition.extended_days or (petition.reply_due_at and now > petition.reply_due_at)
         ):
             continue
+        if t.action == "redirect" and petition.handling_type != Petition.HandlingType.CLAIM:
+            continue
+        if t.action == "evaluate" and petition.status == "closed" and not petition.evaluation_pending:
+            continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue
         if t.action == "accept" and petition.closed_for_good_original() is not None:
+            continue
+        if (
+            t.action == "decline"
+            and petition.status == Petition.Status.REGISTERED
+            and petition.closed_for_good_original() is None
+        ):
             continue
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue

@@ -15,13 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import pii
-from governance.access import area_in_scope
+from governance.access import ancestor_paths, area_in_scope
 from governance.models import Area, Department, User, next_number, record_id
 from governance.services import personal_data_reveal
 from petitions.models import (
     MAX_GROUP_REPRESENTATIVES,
     OFFICER_ROLES,
-    REPEAT_RECENT_DAYS,
     Category,
     Petition,
     Petitioner,
@@ -90,15 +89,18 @@ def likely_repeats(
     area: Area,
     id_hashes: Iterable[str],
     phone_hashes: Iterable[str],
-    now: dt.datetime | None = None,
+    user: User,
     exclude_pk: int | None = None,
 ) -> QuerySet[Petition]:
-    """Earlier petitions by the same person (ID or phone hash) about the same category and area that
-    are still open, closed recently, or closed for good after re-review (however long ago: the same
-    facts and reasons are never accepted again, so the link must stay possible): shown to the
-    officer as likely repeats to confirm and link.
+    """Earlier petitions by the same person (ID or phone hash) about the same category in the same
+    line of areas (the area, one above it or one inside it: the same matter may be registered at
+    its community once and at its street the next time), open or closed however long ago (DOMAIN.md "Repeat petitions": the same matter while an earlier
+    one is open or closed; one closed for good is never accepted again, so the link must stay
+    possible): shown to the officer as likely repeats to confirm and link, newest first.
 
-    Served by the partial hash indexes on Petitioner and petition_area_category."""
+    Served by the partial hash indexes on Petitioner (a person has few petitions), then the area's
+    path prefix index. Only petitions ``user`` may see: an area above theirs (the city) can hold
+    petitions outside their scope, whose numbers they must not learn, nor link to."""
     id_hashes = [h for h in id_hashes if h]
     phone_hashes = [h for h in phone_hashes if h]
     if not (id_hashes or phone_hashes) or not category or area is None:
@@ -108,10 +110,10 @@ def likely_repeats(
         person |= Q(petitioners__id_hash__in=id_hashes)
     if phone_hashes:
         person |= Q(petitioners__phone_hash__in=phone_hashes)
-    recent = (now or timezone.now()) - dt.timedelta(days=REPEAT_RECENT_DAYS)
     qs = (
-        Petition.objects.filter(person, category=category, area=area)
-        .filter(Q(status__in=Petition.OPEN_STATUSES) | Q(closed_at__gte=recent) | Q(closed_for_good=True))
+        Petition.objects.visible_to(user)
+        .filter(person, category=category)
+        .filter(Q(area__path__startswith=area.path) | Q(area__path__in=ancestor_paths([area.path])))
         .select_related("area")
         .distinct()
         .order_by("-received_at")
@@ -121,15 +123,16 @@ def likely_repeats(
     return qs
 
 
-def likely_repeats_of(petition: Petition, *, now: dt.datetime | None = None) -> QuerySet[Petition]:
-    """Likely repeats for a registered petition: earlier ones by the same people (hash match)."""
+def likely_repeats_of(petition: Petition, *, user: User) -> QuerySet[Petition]:
+    """Likely repeats for a registered petition: earlier ones by the same people (hash match) that
+    ``user`` may see."""
     hashes = list(petition.petitioners.values_list("id_hash", "phone_hash"))
     return likely_repeats(
         category=petition.category,
         area=petition.area,
         id_hashes=[h for h, _p in hashes],
         phone_hashes=[p for _h, p in hashes],
-        now=now,
+        user=user,
         exclude_pk=petition.pk,
     ).filter(received_at__lte=petition.received_at)
 
@@ -230,7 +233,7 @@ def petition_register(
             area=area_obj,
             id_hashes=[r.id_hash for r in rows],
             phone_hashes=[r.phone_hash for r in rows],
-            now=now,
+            user=actor,
         )
         # Only a petition that really matches may be linked: no linking to arbitrary numbers.
         if earlier is None or not matches.filter(pk=earlier.pk).exists():

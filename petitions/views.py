@@ -136,7 +136,8 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
                 area=area,
                 id_hashes=id_hashes,
                 phone_hashes=phone_hashes,
-            ).filter(pk__in=Petition.objects.visible_to(request.user).values("pk"))[:5]
+                user=request.user,
+            )[:5]
         )
     return render(
         request,
@@ -150,14 +151,15 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
     allowed = allowed_actions(user, petition)
     likely = []
     if "link_repeat" in allowed:
-        likely = list(services.likely_repeats_of(petition)[:5])
+        likely = list(services.likely_repeats_of(petition, user=user)[:5])
         if not likely:
             allowed.remove("link_repeat")
+    masked_only = sees_masked_only(user, petition)
     return {
         "petition": petition,
         "events": list(selectors.petition_events(petition)),
         "petitioners": list(petition.petitioners.all()),
-        "masked_only": sees_masked_only(user, petition),
+        "masked_only": masked_only,
         "can_reveal": may_reveal(user, petition),
         "actions": [
             (
@@ -169,6 +171,9 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
             for a in allowed
         ],
         "likely_repeats": likely,
+        "approvers": list(selectors.extension_approvers(petition, user).only("username", "display_name"))
+        if "extend" in allowed
+        else [],
         "departments": list(selectors.routing_departments(user, petition))
         if petition.status == "registered"
         else [],
@@ -176,9 +181,17 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "opinions": Petition.Opinion.choices,
         "evaluations": Petition.Evaluation.choices,
         "decisions": Petition.Decision.choices,
-        "repeats": list(petition.repeats.only("code", "received_at")),
+        # A repeat is the same person: its link to the other petition would tell the unit complained
+        # about who complained, through the one the unit handles and may reveal. The unit sees
+        # neither end of such a link (``repeat_of_visible``; ``repeats`` leaves out its complaints).
+        "repeat_of_visible": not masked_only,
+        "repeats": list(
+            petition.repeats.exclude(complained_unit_id__in=user_department_ids(user)).only(
+                "code", "received_at"
+            )
+        ),
         "closed_for_good_original": petition.closed_for_good_original()
-        if petition.repeat_of_id and petition.is_open
+        if petition.repeat_of_id and petition.is_open and not masked_only
         else None,
     }
 

@@ -147,7 +147,12 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
     petition.transition(action="accept", actor=cast.department_user)
     petition.transition(
-        action="extend", actor=cast.department_user, days=30, approver="approver", note="需现场核查"
+        action="extend",
+        actor=cast.department_user,
+        days=30,
+        approver="approver",
+        note="需现场核查",
+        notified=True,
     )
     page = phone_page
     login(page, "petition_officer")

@@ -96,3 +96,19 @@ def test_a_mediation_time_limit_below_one_month_fails_loudly():
     assert result.returncode != 0 and "MEDIATION_TIME_LIMIT_MONTHS must be at least 1, got 0" in result.stderr
     result = run_check({"MEDIATION_TIME_LIMIT_MONTHS": "30 days"})
     assert result.returncode != 0 and "MEDIATION_TIME_LIMIT_MONTHS must be an integer" in result.stderr
+
+
+def test_the_group_petition_size_is_read_from_the_environment():
+    result = run_manage({"PETITION_GROUP_MIN_PERSONS": "10"}, "diffsettings")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split("###")[0].strip() for line in result.stdout.splitlines()]
+    assert "PETITION_GROUP_MIN_PERSONS = 10" in lines
+    result = run_manage({}, "diffsettings")
+    assert "PETITION_GROUP_MIN_PERSONS = 5" in [
+        line.split("###")[0].strip() for line in result.stdout.splitlines()
+    ]
+
+
+def test_a_group_of_one_person_fails_loudly():
+    result = run_check({"PETITION_GROUP_MIN_PERSONS": "1"})
+    assert result.returncode != 0 and "PETITION_GROUP_MIN_PERSONS must be at least 2, got 1" in result.stderr

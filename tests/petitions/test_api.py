@@ -190,6 +190,39 @@ def test_the_whole_chain_through_the_transition_endpoint(pet):
     assert body["status"] == "closed" and [e["action"] for e in body["events"]][-1] == "close"
 
 
+def test_an_extension_without_notice_to_the_petitioner_is_400_naming_it_and_saves_nothing(pet):
+    petition = pet.accepted()
+    before = petition.reply_due_at
+    url = f"{LIST}{petition.code}/transition/"
+    dept = api_client(pet.cast.department_user)
+    extension = {"action": "extend", "days": 20, "approver": "approver", "note": "需多部门核查"}
+    for notified in ({}, {"notified": False}):
+        resp = dept.post(url, {**extension, **notified}, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == ["notified"]
+    petition.refresh_from_db()
+    assert (petition.reply_due_at, petition.extended_days) == (before, 0)
+    assert not petition.events.filter(action="extend").exists()
+    resp = dept.post(url, {**extension, "notified": True}, format="json")
+    assert resp.status_code == 200 and resp.json()["extended_days"] == 20
+
+
+def test_a_review_request_names_when_it_was_received_and_a_bad_time_is_400(pet):
+    petition = pet.replied()
+    Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(hours=3))
+    petition.refresh_from_db()
+    url = f"{LIST}{petition.code}/transition/"
+    office = api_client(pet.cast.petition_officer)
+    resp = office.post(url, {"action": "request_review", "requested_at": "yesterday"}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["requested_at"]
+    early = timezone.localtime(petition.replied_at - dt.timedelta(days=2)).isoformat()
+    resp = office.post(url, {"action": "request_review", "requested_at": early}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["requested_at"]
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    received = timezone.localtime(timezone.now() - dt.timedelta(minutes=30)).replace(microsecond=0)
+    resp = office.post(url, {"action": "request_review", "requested_at": received.isoformat()}, format="json")
+    assert resp.status_code == 200 and resp.json()["review_requested_at"] == received.isoformat()
+
+
 def test_event_times_are_written_like_every_other_time_of_the_answer(pet):
     # The timeline's "at" came out in UTC ("...Z") beside local times ("+08:00") for the same moment.
     petition = pet.register()
@@ -296,6 +329,23 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
         )
         assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_unit_complained_about_cannot_follow_a_repeat_to_the_petition_it_handles(pet):
+    # A repeat is the same person. The unit handles (and may reveal) the first petition; given the
+    # link, the repeat complaining about it named the complainant.
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    complaint = pet.register(complained=True, repeat_of=first.code)
+    unit = api_client(pet.urban_user)
+    body = unit.get(f"{LIST}{complaint.code}/").json()
+    assert (body["is_repeat"], body["repeat_of"]) == (True, None)
+    listed = next(r for r in unit.get(LIST).json()["results"] if r["code"] == complaint.code)
+    assert listed["repeat_of"] is None
+    assert first.code not in unit.get(f"{LIST}{complaint.code}/").content.decode()
+    # The office (and any other reader) still sees the link.
+    assert api_client(c.petition_officer).get(f"{LIST}{complaint.code}/").json()["repeat_of"] == first.code
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from governance import demo as demo_city
+from governance.models import Membership
 from petitions import demo, services
 from petitions.models import Petition, Petitioner, PetitionEvent
 
@@ -32,6 +33,16 @@ def test_the_demo_seeds_petitions_over_the_months_and_is_idempotent(settings):
     assert set(repeat.petitioners.values_list("id_hash", flat=True)) & set(
         repeat.repeat_of.petitioners.values_list("id_hash", flat=True)
     )
+    # The department's steps are done by a user of that department, never by the petition office,
+    # and no extension is approved by the person who asked for it.
+    department_steps = PetitionEvent.objects.filter(action__in=["accept", "decline", "reply", "extend"])
+    assert department_steps.count() > 50
+    members = set(Membership.objects.filter(department__isnull=False).values_list("user_id", "department_id"))
+    assert {
+        (e.actor_id, e.petition.department_id) for e in department_steps.select_related("petition")
+    } <= members
+    for event in PetitionEvent.objects.filter(action="extend").select_related("petition"):
+        assert event.actor_id != event.petition.extension_approver_id
     demo.seed(demo=city, rng=random.Random(3), scale="small", months=15, stdout=out)
     assert Petition.objects.count() == count
     # Numbers continue without a gap after the demo.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from dashboards.models import IndicatorValue, RollupRun
 from governance import indicators
 from petitions.models import Petition, PetitionEvent
-from tests.base import nightly_run_matches_full_rebuild, shift_back
+from tests.base import api_client, nightly_run_matches_full_rebuild, shift_back
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,15 @@ def test_all_petition_indicators_are_registered_with_the_expected_columns(pet):
             assert isinstance(row["month"], dt.date) and row["month"].day == 1
 
 
+def test_the_group_indicator_names_the_group_size_in_force(pet, settings):
+    response = api_client(pet.cast.analyst).get("/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="en")
+    group = next(r for r in response.json()["results"] if r["code"] == "petitions_group")
+    assert group["description"] == "Petitions brought by 5 or more people."
+    settings.PETITION_GROUP_MIN_PERSONS = 8
+    spec = indicators.registry()["petitions_group"]
+    assert str(spec.description) == "Petitions brought by 8 or more people."
+
+
 def test_repeats_count_in_person_times_but_not_as_new_matters(pet):
     first = pet.register(persons_count=3)
     pet.register(repeat_of=first.code, persons_count=2)
@@ -66,6 +75,21 @@ def test_on_time_rates_and_satisfaction(pet):
     assert totals("petitions_replied_on_time_rate") == (1, 2)
     assert totals("petitions_satisfaction_rate") == (1, 2)
     assert totals("petitions_routed_on_time_rate") == (3, 4)
+
+
+def test_a_repeat_of_a_matter_closed_for_good_declined_by_the_office_counts_as_its_routing_step(pet):
+    officer = pet.cast.petition_officer
+    original = pet.replied()
+    for step in ("request_review", "decide_review", "request_review", "decide_re_review"):
+        original.transition(action=step, actor=officer, decision="upheld", note="维持")
+    in_time = pet.register(repeat_of=original.code)
+    in_time.transition(action="decline", actor=officer, note="复核后不再受理")
+    late = pet.register(repeat_of=original.code)
+    Petition.objects.filter(pk=late.pk).update(route_due_at=timezone.now() - dt.timedelta(hours=1))
+    late.refresh_from_db()
+    late.transition(action="decline", actor=officer, note="复核后不再受理")
+    # The original was routed in time; of the two declines only the first was within 15 days.
+    assert totals("petitions_routed_on_time_rate") == (2, 3)
 
 
 def _received_months_ago(pet, days: int) -> Petition:

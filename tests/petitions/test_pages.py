@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -84,7 +85,9 @@ def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(
     resp = client.post("/petitions/new/", intake_data(pet.cast, repeat_of=original.code))
     repeat = Petition.objects.get(repeat_of=original)
     assert resp.status_code == 302
-    assert 'id="repeat-final"' in client.get(resp.url).content.decode()
+    page = client.get(resp.url).content.decode()
+    # The banner says "decline it": before routing, the office has the button to.
+    assert 'id="repeat-final"' in page and 'id="action-decline"' in page
     repeat.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
     client.force_login(pet.cast.department_user)
     html = client.get(f"/petitions/{repeat.code}/").content.decode()
@@ -122,6 +125,23 @@ def test_the_timeline_names_each_step_with_a_capital_as_the_other_timelines_do(c
         ("accept", "Accept"),
     ]:
         assert f'data-action="{action}"><strong>{label}</strong>' in html
+
+
+def test_the_phone_channel_and_the_reply_step_are_not_named_like_the_fields_of_the_same_words():
+    # In Chinese the channel read 联系电话 (the petitioner's phone number) and the step 答复内容 (the
+    # reply's text) in the registry, the filters, the buttons and the timeline: one msgid each.
+    from django.utils import translation
+
+    from petitions.models import ACTION_LABELS, Petitioner
+
+    with translation.override("zh-hans"):
+        number, text = (
+            str(Petitioner._meta.get_field("phone").verbose_name),
+            str(Petition._meta.get_field("reply_text").verbose_name),
+        )
+        assert (number, text) == ("联系电话", "答复内容")
+        assert str(Petition.Channel.PHONE.label) != number
+        assert str(ACTION_LABELS["reply"]) != text
 
 
 def test_the_deadline_table_says_which_date_is_due_and_which_is_done(client, pet):
@@ -196,6 +216,62 @@ def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_o
         assert resp.status_code == 400  # was a 500 (the filter's error escaped the page)
         assert f"Unknown area code {code}." in resp.content.decode()
     assert client.get(f"/petitions/?area={pet.cast.grid_a.code}").status_code == 200
+
+
+def test_a_review_request_is_recorded_with_the_time_it_was_received(client, pet):
+    petition = pet.replied()
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'type="datetime-local" name="requested_at"' in page
+    Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(hours=3))
+    received = timezone.localtime() - dt.timedelta(hours=2)
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "request_review", "requested_at": received.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert resp.status_code == 302
+    petition.refresh_from_db()
+    assert petition.review_requested_at == received.replace(second=0, microsecond=0)
+
+
+def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'type="checkbox" name="notified" value="on" required' in page
+    url = f"/petitions/{petition.code}/act/"
+    extension = {"action": "extend", "days": "15", "approver": "approver", "note": "需多部门核查"}
+    resp = client.post(url, extension)
+    assert resp.status_code == 400
+    assert "Tell the petitioner of the extension and its reason" in resp.content.decode()
+    assert Petition.objects.get(pk=petition.pk).extended_days == 0
+    assert client.post(url, {**extension, "notified": "on"}).status_code == 302
+    assert Petition.objects.get(pk=petition.pk).extended_days == 15
+
+
+def test_the_department_sees_the_reply_first_and_is_offered_the_approvers_who_may_approve(client, pet):
+    # The page opened the extension form first and asked for an approver's username with no hint of
+    # whose; the reply is the step due, and the approvers are those the extension accepts.
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert '<details class="pet-action" id="action-reply" open>' in page
+    assert '<details class="pet-action" id="action-extend">' in page
+    datalist = page[page.index('<datalist id="approvers-extend">') :].split("</datalist>")[0]
+    listed = re.findall(r'<option value="([^"]+)">', datalist)
+    assert listed == [
+        "approver", "community_handler", "district_officer", "petition_officer", "street_handler", "urban_user",
+    ]  # fmt: skip
+    # Each one listed is accepted by the extension (the department's own user is not listed).
+    petition.transition(
+        action="extend",
+        actor=pet.cast.department_user,
+        days=5,
+        approver=listed[1],
+        note="需核查",
+        notified=True,
+    )
+    assert petition.extension_approver == pet.cast.community_handler
 
 
 def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):
@@ -310,6 +386,25 @@ def test_the_petition_page_runs_a_constant_number_of_queries(client, pet, django
         petition.transition(action="evaluate", actor=pet.cast.petition_officer, evaluation="satisfied")
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get(f"/petitions/{petition.code}/").status_code == 200
+
+
+def test_the_complained_unit_sees_neither_end_of_a_repeat_link_to_its_complaint(client, pet):
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    complaint = pet.register(complained=True, repeat_of=first.code)
+    client.force_login(pet.urban_user)
+    # On the complaint: no "Repeat of" the petition the unit handles (where it may reveal who came).
+    html = client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert "工地" in html and first.code not in html
+    # On the petition it handles: no "Repeated by" the complaint.
+    html = client.get(f"/petitions/{first.code}/").content.decode()
+    person = first.petitioners.get()
+    assert f'action="/petitions/{first.code}/petitioners/{person.pk}/reveal/"' in html  # it handles this one
+    assert complaint.code not in html
+    client.force_login(c.petition_officer)
+    assert first.code in client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert complaint.code in client.get(f"/petitions/{first.code}/").content.decode()
 
 
 def test_the_complained_unit_sees_no_names_in_its_list(client, pet):

@@ -9,12 +9,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from governance.models import Holiday, PersonalDataAccess, SequenceCounter
+from governance.models import Holiday, PersonalDataAccess, Role, SequenceCounter
 from governance.periods import end_of_local_day
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
 from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
 from petitions.models import may_reveal as petition_may_reveal
+from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_2, petitioners
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -126,14 +127,27 @@ def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approve
     with pytest.raises(ActionInvalid) as exc:
         petition.transition(action="extend", actor=pet.cast.department_user, days=10, approver="approver")
     assert exc.value.field == "note"
+    # With approval and notice to the petitioner: unconfirmed notice is refused, naming the field.
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.department_user, days=10, approver="approver", note="复杂"
+        )
+    assert exc.value.field == "notified"
     petition.refresh_from_db()
     assert petition.reply_due_at == before and petition.extended_days == 0
     petition.transition(
-        action="extend", actor=pet.cast.department_user, days=30, approver="approver", note="需现场核查"
+        action="extend",
+        actor=pet.cast.department_user,
+        days=30,
+        approver="approver",
+        note="需现场核查",
+        notified=True,
     )
     assert petition.reply_due_at == before + dt.timedelta(days=30)
     assert petition.due_at == petition.reply_due_at
     assert petition.extension_approver == pet.approver
+    event = petition.events.get(action="extend")
+    assert event.data == {"days": 30, "approver": "approver", "notified": True}
     with pytest.raises(TransitionNotAllowed):
         petition.transition(
             action="extend", actor=pet.cast.department_user, days=5, approver="approver", note="再延"
@@ -179,6 +193,33 @@ def test_a_review_must_be_asked_within_thirty_days_of_the_reply(pet):
     assert petition.status == "replied"
 
 
+def test_a_review_request_received_in_time_but_recorded_late_is_taken_from_its_receipt(pet):
+    # A letter asking for review reached the office on the 29th day and was recorded on the 32nd:
+    # refused as late, the petitioner lost the review through the office's delay.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    replied = timezone.now() - dt.timedelta(days=32)
+    Petition.objects.filter(pk=petition.pk).update(
+        replied_at=replied, review_request_until=deadlines.review_request_until(replied)
+    )
+    petition.refresh_from_db()
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="request_review", actor=officer)
+    for bad in (timezone.now() + dt.timedelta(days=1), replied - dt.timedelta(days=1), "2026-11-01"):
+        with pytest.raises(ActionInvalid) as exc:
+            petition.transition(action="request_review", actor=officer, requested_at=bad)
+        assert exc.value.field == "requested_at"
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    received = replied + dt.timedelta(days=29)
+    petition.transition(action="request_review", actor=officer, requested_at=received, note="来信申请复查")
+    assert petition.status == "under_review" and petition.review_requested_at == received
+    # Decided within 30 days of receiving the request, not of recording it.
+    assert petition.review_due_at == petition.due_at == days_after(received, 30)
+    event = petition.events.get(action="request_review")
+    assert event.data == {"stage": "review", "requested_at": timezone.localtime(received).isoformat()}
+    assert event.at > received
+
+
 def test_review_then_re_review_then_closed_for_good(pet):
     officer = pet.cast.petition_officer
     petition = pet.replied()
@@ -194,13 +235,19 @@ def test_review_then_re_review_then_closed_for_good(pet):
     assert petition.status == "under_re_review"
     petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
     assert petition.status == "closed" and petition.closed_for_good
+    # Nothing moves it again; only the petitioner's evaluation of the re-review may still be recorded.
     for action in WORKFLOW.actions:
-        with pytest.raises(TransitionNotAllowed):
-            petition.transition(action=action, actor=pet.cast.admin)
+        if action != "evaluate":
+            with pytest.raises(TransitionNotAllowed):
+                petition.transition(action=action, actor=pet.cast.admin)
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    with pytest.raises(TransitionNotAllowed):
+        petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    assert petition.status == "closed" and petition.closed_for_good
     actions = list(PetitionEvent.objects.filter(petition=petition).values_list("action", flat=True))
     assert actions == [
         "register", "assign", "accept", "reply", "evaluate", "request_review", "decide_review",
-        "request_review", "decide_re_review",
+        "request_review", "decide_re_review", "evaluate",
     ]  # fmt: skip
 
 
@@ -228,6 +275,29 @@ def test_closing_after_the_reply_does_not_take_away_the_petitioners_review(pet):
     assert "request_review" not in allowed_actions(officer, petition)
     with pytest.raises(TransitionNotAllowed):
         petition.transition(action="request_review", actor=officer)
+
+
+def test_the_evaluation_is_recorded_after_the_office_closed_the_answered_matter_once_per_answer(pet):
+    # The office usually closes a matter as soon as it is answered; the petitioner's evaluation
+    # came later and could no longer be recorded (evaluate was only allowed while replied).
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="close", actor=officer)
+    assert "evaluate" in allowed_actions(officer, petition)
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    assert (petition.status, petition.evaluation) == ("closed", "basically")
+    assert "evaluate" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    assert "already recorded" in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).evaluation == "basically"
+    # A review decision is a new answer: once decided and closed, its evaluation is taken too.
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="close", actor=officer)
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    assert Petition.objects.get(pk=petition.pk).evaluation == "dissatisfied"
+    assert petition.events.filter(action="evaluate").count() == 2
 
 
 def test_a_closed_petition_takes_no_review_once_the_thirty_days_have_passed(pet):
@@ -279,12 +349,51 @@ def test_a_repeat_of_a_petition_closed_for_good_is_never_accepted_but_can_be_dec
     assert fresh.status == "redirected"
 
 
+def test_the_office_declines_a_repeat_of_a_matter_closed_for_good_without_routing_it(pet):
+    # Art. 35: after the re-review the petition office itself no longer accepts the same matter;
+    # it used to have to route the repeat to a department only for the department to decline it.
+    officer = pet.cast.petition_officer
+    original = _closed_for_good(pet)
+    repeat = pet.register(repeat_of=original.code)
+    assert "decline" in allowed_actions(officer, repeat)
+    assert "decline" not in allowed_actions(pet.cast.department_user, repeat)
+    with pytest.raises(ActionInvalid) as exc:
+        repeat.transition(action="decline", actor=officer)
+    assert exc.value.field == "note"
+    repeat.transition(action="decline", actor=officer, note="同一事实和理由，复核后不再受理")
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.department_id, repeat.due_at) == ("declined", None, None)
+    assert repeat.closed_at is not None
+    event = repeat.events.get(action="decline")
+    assert (event.from_status, event.to_status, event.data) == ("registered", "declined", {"on_time": True})
+
+
+def test_before_routing_the_office_declines_nothing_else_and_after_it_only_the_department_does(pet):
+    officer = pet.cast.petition_officer
+    fresh = pet.register()
+    assert "decline" not in allowed_actions(officer, fresh)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        fresh.transition(action="decline", actor=officer, note="不予受理")
+    assert "closed for good" in exc.value.message
+    assert Petition.objects.get(pk=fresh.pk).status == "registered"
+    routed = pet.routed(repeat_of=_closed_for_good(pet).code)
+    assert "decline" not in allowed_actions(officer, routed)
+    with pytest.raises(ActionForbidden):
+        routed.transition(action="decline", actor=officer, note="不予受理")
+    assert Petition.objects.get(pk=routed.pk).status == "routed"
+    assert not PetitionEvent.objects.filter(action="decline").exists()
+
+
 def test_a_petition_closed_for_good_long_ago_is_still_a_likely_repeat(pet):
     original = _closed_for_good(pet)
     Petition.objects.filter(pk=original.pk).update(closed_at=timezone.now() - dt.timedelta(days=400))
     id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
     found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[]
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
     )
     assert list(found) == [original]
 
@@ -315,6 +424,20 @@ def test_a_claim_for_litigation_is_redirected_with_the_route_named(pet):
     assert petition.due_at is None
 
 
+@pytest.mark.parametrize("handling_type", ["suggestion", "report"])
+def test_only_a_claim_is_redirected_to_another_legal_route(pet, handling_type):
+    petition = pet.register(handling_type=handling_type)
+    assert "redirect" not in allowed_actions(pet.cast.petition_officer, petition)
+    assert "assign" in allowed_actions(pet.cast.petition_officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="redirect", actor=pet.cast.petition_officer, route="litigation")
+    assert exc.value.status_code == 409
+    assert str(Petition.HandlingType(handling_type).label) in exc.value.message
+    stored = Petition.objects.get(pk=petition.pk)
+    assert (stored.status, stored.redirect_route, stored.closed_at) == ("registered", "", None)
+    assert not PetitionEvent.objects.filter(petition=petition, action="redirect").exists()
+
+
 def test_a_petition_is_never_routed_to_the_unit_it_complains_about(pet):
     petition = pet.register(complained=True)
     with pytest.raises(ActionInvalid) as exc:
@@ -331,7 +454,7 @@ FIELDS = {
     "accept": {},
     "decline": {"note": "不属于信访受理范围"},
     "return": {"note": "不属本部门职责"},
-    "extend": {"days": 10, "approver": "approver", "note": "需核查"},
+    "extend": {"days": 10, "approver": "approver", "note": "需核查", "notified": True},
     "reply": {"opinion": "explain", "text": "答复意见"},
     "evaluate": {"evaluation": "satisfied"},
     "request_review": {},
@@ -363,6 +486,12 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
             re_review_due_at=future,
             acknowledge_due_at=future,
         )
+        if action == "evaluate":  # the evaluation of an answer (a closed petition takes one after it)
+            Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(days=1))
+        if action == "decline" and status == "registered":
+            # Declined before routing only as a repeat of a matter closed for good (art. 35).
+            Petition.objects.filter(pk=earlier.pk).update(closed_for_good=True)
+            Petition.objects.filter(pk=petition.pk).update(repeat_of=earlier, is_repeat=True)
         petition.refresh_from_db()
         fields = dict(FIELDS[action])
         if action == "assign":
@@ -477,7 +606,11 @@ def test_the_same_person_same_category_same_area_is_a_likely_repeat_and_links(pe
     rows = [{"name": "王建国", "phone": "138 1234 5678"}]
     hashes = services._clean_petitioners(rows, 1)[0]
     found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[], phone_hashes=[hashes[0].phone_hash]
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[],
+        user=pet.cast.petition_officer,
+        phone_hashes=[hashes[0].phone_hash],
     )
     assert list(found) == [first]
     second = pet.register(petitioners=rows, repeat_of=first.code)
@@ -486,10 +619,10 @@ def test_the_same_person_same_category_same_area_is_a_likely_repeat_and_links(pe
 
 @pytest.mark.parametrize(
     "change",
-    ["other_person", "other_category", "other_area", "closed_long_ago"],
+    ["other_person", "other_category", "other_area"],
 )
-def test_no_repeat_is_suggested_for_a_different_person_matter_place_or_an_old_closed_item(pet, change):
-    first = pet.register()
+def test_no_repeat_is_suggested_for_a_different_person_matter_or_place(pet, change):
+    pet.register()
     category, area, id_hash = (
         "urban",
         pet.cast.grid_a,
@@ -499,14 +632,96 @@ def test_no_repeat_is_suggested_for_a_different_person_matter_place_or_an_old_cl
         id_hash = services._clean_petitioners([{"name": "x", "id_number": ID_2}], 1)[0][0].id_hash
     elif change == "other_category":
         category = "labour"
-    elif change == "other_area":
-        area = pet.cast.grid_b
     else:
-        Petition.objects.filter(pk=first.pk).update(
-            status="closed", closed_at=timezone.now() - dt.timedelta(days=400)
-        )
-    found = services.likely_repeats(category=category, area=area, id_hashes=[id_hash], phone_hashes=[])
+        area = pet.cast.grid_b
+    found = services.likely_repeats(
+        category=category, area=area, id_hashes=[id_hash], user=pet.cast.petition_officer, phone_hashes=[]
+    )
     assert not found.exists()
+
+
+@pytest.mark.parametrize("earlier_at", ["community_a1a", "street_a1", "district_a"])
+def test_the_same_matter_registered_at_an_area_above_or_below_is_a_likely_repeat(pet, earlier_at):
+    # The intake offers districts, streets and communities, the API any level: registered at the
+    # community once and at its street the next time, the same matter went unnoticed.
+    first = pet.register(area=getattr(pet.cast, earlier_at))
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    for area in (pet.cast.grid_a, pet.cast.community_a1a):
+        found = services.likely_repeats(
+            category="urban", area=area, id_hashes=[id_hash], user=pet.cast.petition_officer, phone_hashes=[]
+        )
+        assert list(found) == [first], area
+    # And from above: the earlier one at the grid is found from its community, street and district.
+    below = pet.register(area=pet.cast.grid_a, category="labour")
+    found = services.likely_repeats(
+        category="labour",
+        area=getattr(pet.cast, earlier_at),
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+    assert list(found) == [below]
+    # Not across to a sibling: another community of the same street.
+    found = services.likely_repeats(
+        category="labour",
+        area=pet.cast.community_a1b,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+    assert not found.exists()
+
+
+def test_a_likely_repeat_above_the_officers_scope_is_neither_named_nor_linkable(pet, client):
+    # The line of areas reaches above the district (the city), where petitions lie outside a
+    # district officer's scope: their numbers must not be shown, nor linked to.
+    city_officer = make_user("city_officer", Role.PETITION_OFFICER, pet.cast.city, pet.cast.petition_office)
+    at_city = pet.register(actor=city_officer, area=pet.cast.city)
+    officer = pet.cast.petition_officer
+    later = pet.register()
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    found = services.likely_repeats(
+        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[], user=officer
+    )
+    assert list(found) == [later]  # not at_city
+    assert list(services.likely_repeats_of(later, user=city_officer)) == [at_city]
+    body = api_client(officer).get(f"/api/v1/petitions/{later.code}/").json()
+    assert body["likely_repeats"] == [] and "link_repeat" in body["actions"]
+    with pytest.raises(ActionInvalid) as exc:
+        later.transition(action="link_repeat", actor=officer, repeat_of=at_city.code)
+    assert exc.value.field == "repeat_of"
+    with pytest.raises(ValidationError) as exc:
+        pet.register(repeat_of=at_city.code)
+    assert list(exc.value.message_dict) == ["repeat_of"]
+    client.force_login(officer)
+    warning = client.post(
+        "/petitions/new/repeats/",
+        {"p0_id_number": petitioners(1)[0]["id_number"], "category": "urban", "area": pet.cast.grid_a.code},
+    )
+    assert at_city.code not in warning.content.decode()
+
+
+@pytest.mark.parametrize("status", ["closed", "declined", "redirected"])
+def test_the_same_matter_closed_long_ago_is_still_a_likely_repeat_and_links(pet, status):
+    # DOMAIN.md: a repeat is the same matter while an earlier one is open *or closed*; only those
+    # closed within 180 days were found, so a petitioner back after a year was a new matter again
+    # (counted twice in the matters total) and the office could not link them.
+    first = pet.register()
+    Petition.objects.filter(pk=first.pk).update(
+        status=status, due_at=None, closed_at=timezone.now() - dt.timedelta(days=400)
+    )
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    found = services.likely_repeats(
+        category="urban",
+        area=pet.cast.grid_a,
+        id_hashes=[id_hash],
+        user=pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+    assert list(found) == [first]
+    later = pet.register()
+    later.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=first.code)
+    assert (later.is_repeat, later.repeat_of_id) == (True, first.pk)
 
 
 def test_linking_to_a_petition_that_does_not_match_is_refused(pet):

@@ -9,6 +9,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dashboards.ranking import two_decimals
+
 # A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
 # injection"): area, item and veto texts are typed by staff, so an exported name "=HYPERLINK(...)"
 # would run in whoever opens the file. Such text gets a leading apostrophe; numbers, also numbers
@@ -29,6 +31,11 @@ def spreadsheet_safe(value):
 
 def _safe_rows(rows) -> list[list]:
     return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
+
+def _shown(value: float | None) -> float | None:
+    """A number as the table shows it: 2 decimals, halves away from zero (``two_decimals``)."""
+    return None if value is None else float(two_decimals(value))
 
 
 def _table(ctx: dict) -> tuple[list[str], list[list]]:
@@ -53,13 +60,13 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
                 v.rank if v.rank is not None else _("not ranked"),
                 row.area.code,
                 row.area.name,
-                None if v.value is None else round(v.value, 2),
-                round(v.numerator, 2),
-                round(v.denominator, 2),
-                None if v.delta is None else round(v.delta, 2),
+                _shown(v.value),
+                _shown(v.numerator),
+                _shown(v.denominator),
+                _shown(v.delta),
                 v.rank_change,
-                None if v.previous_value is None else round(v.previous_value, 2),
-                None if v.yoy_value is None else round(v.yoy_value, 2),
+                _shown(v.previous_value),
+                _shown(v.yoy_value),
             ]
         )
     return header, rows

@@ -199,7 +199,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
     areas = {
         r.area.code: {
             "name": r.area.name,
-            "value": None if r.value.value is None else round(r.value.value, 2),
+            "value": None if r.value.value is None else float(ranking.two_decimals(r.value.value)),
             "text": r.text,
             "rank": r.value.rank,
         }
@@ -262,7 +262,7 @@ def trends(request: HttpRequest) -> HttpResponse:
                 "data": {},
             },
         )
-        entry["data"][v.period] = None if v.value is None else round(v.value, 2)
+        entry["data"][v.period] = None if v.value is None else float(ranking.two_decimals(v.value))
     # Start at the first period with any value (the picker's 24 months often reach back before the data).
     first = next(
         (i for i, p in enumerate(periods) if any(p in s["data"] for s in series.values())), len(periods)

@@ -219,6 +219,49 @@ def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest
     assert ranking.class_breaks([3.160004, 3.940004]) == [3.16, 3.94]
 
 
+def test_values_and_changes_are_shown_to_two_decimals_with_halves_rounded_away_from_zero(client, data):
+    # 745 of 800 answers is 93.125%: Python's formatting rounds the binary float to even ("93.12%"),
+    # and 90.535, stored a hair below, came out "90.53"; 四舍五入 of the stored value, as the rollup
+    # rounds and the assessment pages show, gives 93.13 and 90.54 (a negative half goes down).
+    iv = indicator_value
+    iv(
+        SAFE,
+        data.district_a,
+        "2026-09",
+        93.125,
+        745,
+        800,
+        rank=1,
+        rank_of=2,
+        previous_value=90.0,
+        delta=3.125,
+    )
+    iv(SAFE, data.district_b, "2026-09", 90.535, 90.535, 100, rank=2, rank_of=2, delta=-2.675)
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-09", parent="340100000000").content.decode()
+    assert ">93.13%<" in html and ">+3.13 pts<" in html and ">90.54%<" in html and ">-2.68 pts<" in html
+    assert "93.12%" not in html and "90.53%" not in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                league(
+                    client, indicator=SAFE, period="2026-09", parent="340100000000", format="csv"
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert [(r[3], r[6]) for r in rows[2:]] == [("93.13", "3.13"), ("90.54", "-2.68")]
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-09&parent=340100000000"
+    ).json()
+    assert {c: (a["value"], a["text"]) for c, a in body["areas"].items()} == {
+        "340102000000": (93.13, "93.13%"),
+        "340103000000": (90.54, "90.54%"),
+    }
+    overview = client.get("/dashboards/?period=2026-09&parent=340102000000").content.decode()
+    assert "93.13%" in overview and "+3.13 pts on the previous period (90.00%)" in overview
+
+
 def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     client.force_login(data.analyst)
     response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
@@ -228,7 +271,10 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
     # The chart is an image to a screen reader, named and pointing to the table with its values.
-    assert 'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart' in response.content.decode()
+    assert (
+        'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart'
+        in response.content.decode()
+    )
     # The table under the chart shows every value with the same two decimals, labelled with its
     # period for a phone, where the table's headings are hidden.
     assert (

@@ -51,6 +51,7 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
         _("Rank change"),
         _("Previous value"),
         _("Same period last year"),
+        _("Year on year"),
     ]
     rows = []
     for row in ctx["rows"]:
@@ -67,6 +68,7 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
                 v.rank_change,
                 _shown(v.previous_value),
                 _shown(v.yoy_value),
+                _shown(v.yoy_delta),
             ]
         )
     return header, rows

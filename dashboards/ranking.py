@@ -142,6 +142,7 @@ SORTS = {
     "value": lambda r: (r.value.value is None, r.value.value or 0, r.area.code),
     "delta": lambda r: (r.value.delta is None, r.value.delta or 0, r.area.code),
     "rank_change": lambda r: (r.value.rank_change is None, r.value.rank_change or 0, r.area.code),
+    "yoy_delta": lambda r: (r.value.yoy_delta is None, r.value.yoy_delta or 0, r.area.code),
     "name": lambda r: (False, r.area.code, r.area.code),
     "sample": lambda r: (False, r.value.denominator, r.area.code),
 }
@@ -229,6 +230,9 @@ def headline_values(area: Area, period: Period) -> list[dict]:
                 "text": format_value(spec, v.value if v else None),
                 "delta": format_delta(spec, v.delta if v else None),
                 "previous": format_value(spec, v.previous_value if v else None),
+                # DOMAIN.md: rates are reported year on year too (for a year it is the previous period).
+                "yoy": format_delta(spec, v.yoy_delta if v else None),
+                "last_year": format_value(spec, v.yoy_value if v else None),
                 "rank_change": format_rank_change(v.rank_change if v else None),
                 "arrow": arrow(v.rank_change if v else None),
             }

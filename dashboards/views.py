@@ -129,13 +129,15 @@ def _league_context(request: HttpRequest) -> dict:
     sel = _selection(request)
     sort = request.GET.get("sort", "rank")
     if sort not in ranking.SORTS:
-        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, name or sample."))
+        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta, name or sample."))
     descending = request.GET.get("dir") == "desc"
     spec = sel["spec"]
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:
         row.text = ranking.format_value(spec, row.value.value)
         row.delta_text = ranking.format_delta(spec, row.value.delta)
+        row.yoy_text = ranking.format_delta(spec, row.value.yoy_delta)
+        row.last_year_text = ranking.format_value(spec, row.value.yoy_value)
         row.change_text = ranking.format_rank_change(row.value.rank_change)
         row.arrow = ranking.arrow(row.value.rank_change)
         row.points = ranking.sparkline_points(row.spark)
@@ -153,6 +155,7 @@ def _league_context(request: HttpRequest) -> dict:
             ("value", _("Value")),
             ("delta", pgettext("difference from the previous period", "Change")),
             ("rank_change", _("Places")),
+            ("yoy_delta", _("Year on year")),
         ],
     }
 

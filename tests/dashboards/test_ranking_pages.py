@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from dashboards import assessment, ranking
 from dashboards.assessment_models import AssessmentRun
+from dashboards.models import IndicatorValue
 from tests.base import api_client, make_area
 from tests.dashboards import assessment_data
 from tests.dashboards.assessment_data import indicator_value
@@ -61,6 +62,11 @@ def data(cast):
 def league(client, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return client.get(f"/dashboards/league/?{query}")
+
+
+def league_csv_rows(client, **params) -> list[list[str]]:
+    response = league(client, format="csv", **params)
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_overview_shows_value_change_in_points_and_places(client, data):
@@ -241,15 +247,7 @@ def test_values_and_changes_are_shown_to_two_decimals_with_halves_rounded_away_f
     html = league(client, indicator=SAFE, period="2026-09", parent="340100000000").content.decode()
     assert ">93.13%<" in html and ">+3.13 pts<" in html and ">90.54%<" in html and ">-2.68 pts<" in html
     assert "93.12%" not in html and "90.53%" not in html
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                league(
-                    client, indicator=SAFE, period="2026-09", parent="340100000000", format="csv"
-                ).content.decode("utf-8-sig")
-            )
-        )
-    )
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-09", parent="340100000000")
     assert [(r[3], r[6]) for r in rows[2:]] == [("93.13", "3.13"), ("90.54", "-2.68")]
     body = client.get(
         f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-09&parent=340100000000"
@@ -260,6 +258,31 @@ def test_values_and_changes_are_shown_to_two_decimals_with_halves_rounded_away_f
     }
     overview = client.get("/dashboards/?period=2026-09&parent=340102000000").content.decode()
     assert "93.13%" in overview and "+3.13 pts on the previous period (90.00%)" in overview
+
+
+def test_the_league_table_and_overview_give_the_change_year_on_year(client, data):
+    # DOMAIN.md: rates are reported year on year as well as against the previous period.
+    IndicatorValue.objects.filter(area=data.district_a, period="2026-11").update(
+        yoy_value=92.0, yoy_delta=1.2
+    )
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert 'title="same period last year: 92.00%">+1.20 pts</td>' in html
+    assert ">Year on year</a></th>" in html
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    assert rows[1][-2:] == ["Same period last year", "Year on year"]
+    assert rows[2][-2:] == ["92.0", "1.2"] and rows[3][-2:] == ["", ""]
+    # District B has no value a year before: it sorts last by the change year on year.
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", sort="yoy_delta", dir="desc"
+    ).content.decode()
+    assert html.index('data-area="340102000000"') < html.index('data-area="340103000000"')
+    overview = client.get("/dashboards/?period=2026-11&parent=340102000000").content.decode()
+    assert "+1.20 pts on the same period last year (92.00%)" in overview
+    other = client.get("/dashboards/?period=2026-11&parent=340103000000").content.decode()
+    assert "no value for the same period last year" in other
+    # A year's previous period is the same period last year: one line, not the same line twice.
+    assert "on the same period last year" not in client.get("/dashboards/?period=2026").content.decode()
 
 
 def test_trends_chart_the_area_against_parent_and_siblings(client, data):

@@ -125,14 +125,15 @@ def assessment_csv(scheme, run, items: list, results: list) -> HttpResponse:
         [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i.name for i in items]
-        + [_("Deductions"), _("Bonus"), _("Veto")],
+        + [_("Deductions"), _("Bonus"), _("Veto"), _("Moved down by the excellent cap")],
     ]
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
         rows.append(
             [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
             + [scores.get(i.pk, "") for i in items]
-            + [r.deductions, r.bonus, "; ".join(r.veto_events)]
+            # The page marks a grade the excellent-share cap moved down with "*": so does the file.
+            + [r.deductions, r.bonus, "; ".join(r.veto_events), _("yes") if r.capped else ""]
         )
     writer.writerows(_safe_rows(rows))
     response = HttpResponse(

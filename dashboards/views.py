@@ -331,8 +331,11 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
     items = list(scheme.items.all())
-    if request.GET.get("format") == "csv":
+    fmt = request.GET.get("format", "")
+    if fmt == "csv":
         return exports.assessment_csv(scheme, run, items, results)
+    if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
+        return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(
         request,
         "dashboards/assessment_results.html",

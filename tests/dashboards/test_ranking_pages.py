@@ -419,6 +419,18 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
     assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
     assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
     assert rows[2][:5] == ["1", "340102000000", "甲区", "80.00", "good"]
+    assert rows[1][-2:] == ["Veto", "Moved down by the excellent cap"]
+    assert [r[-1] for r in rows[2:]] == ["", "", ""]
+    # The page marks a grade the excellent-share cap moved down with "*"; the file says so too.
+    run.results.filter(area__code="340102000000").update(capped=True)
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert [r[-1] for r in rows[2:]] == ["yes", "", ""]
+    bad = client.get(f"/dashboards/assessments/{s.pk}/?format=xlsx")
+    assert bad.status_code == 400 and "Export format must be csv." in bad.content.decode()
 
 
 def test_exports_keep_formula_like_text_as_text(client, data):

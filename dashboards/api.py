@@ -122,7 +122,7 @@ class StatsReadMixin:
         etag, modified = self._validators(request)
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
         since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-        if (if_none_match and etag in [t.strip() for t in if_none_match.split(",")]) or (
+        if (if_none_match and _none_match(if_none_match, etag)) or (
             not if_none_match and since and modified and int(modified) <= since
         ):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
@@ -135,6 +135,14 @@ class StatsReadMixin:
             response["Cache-Control"] = "private, no-cache"
             response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
         return response
+
+
+def _none_match(header: str, etag: str) -> bool:
+    """Does an If-None-Match header name ``etag``? By weak comparison, as RFC 9110 (13.1.2) says: a
+    proxy that compresses the answer (nginx with gzip) sends our "x" on as W/"x", and the client
+    then asks with W/"x", which must still get its 304. "*" names any current representation."""
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
 
 
 def _spec(code: str, field: str = "indicator") -> registry_api.IndicatorSpec:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,7 +55,17 @@ def q2(value: Decimal | float | int) -> Decimal:
 def grade_thresholds() -> tuple[Decimal, Decimal, Decimal]:
     """(excellent, good, pass) lower bounds; setting ASSESSMENT_GRADE_THRESHOLDS, default 90/80/60."""
     values = getattr(settings, "ASSESSMENT_GRADE_THRESHOLDS", (90, 80, 60))
-    excellent, good, passing = (Decimal(str(v)) for v in values)
+    # Checked as read: thresholds in the wrong order, (60, 80, 90), rated every area of 60 points or
+    # more "excellent" without a word; a setting that is not three numbers crashed mid-computation.
+    try:
+        excellent, good, passing = (Decimal(str(v)) for v in values)
+        if not excellent > good > passing >= 0:
+            raise ValueError
+    except (TypeError, ValueError, ArithmeticError):
+        raise ImproperlyConfigured(
+            "ASSESSMENT_GRADE_THRESHOLDS must be three numbers, excellent > good > pass >= 0, "
+            f"such as (90, 80, 60); it is {values!r}."
+        ) from None
     return excellent, good, passing
 
 

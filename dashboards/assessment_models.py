@@ -20,10 +20,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from governance import codes
 from governance.access import ScopedQuerySet
 from governance.models import Area
 
@@ -47,13 +48,17 @@ class AssessmentScheme(models.Model):
     area = models.ForeignKey(
         Area, verbose_name=_("assessing area"), on_delete=models.PROTECT, related_name="+"
     )
-    level = models.CharField(_("level assessed"), max_length=10)
+    # The areas assessed are the children of ``area``: one level below it.
+    level = models.CharField(_("level assessed"), max_length=10, choices=Area.Level.choices)
+    # A share of the areas, 0 to 1: a negative one demoted an excellent area (floor(-0.1 x 3) = -1
+    # keeps "all but the last"), and 30 (per cent) is no cap at all.
     excellent_share_cap = models.DecimalField(
         _("maximum share rated excellent"),
         max_digits=4,
         decimal_places=3,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text=_("e.g. 0.300 for at most 30 per cent of the areas; empty for no cap"),
     )
     tie_rule = models.CharField(
@@ -85,6 +90,21 @@ class AssessmentScheme(models.Model):
     def period(self) -> str:
         return str(self.year)
 
+    def clean(self) -> None:
+        # A level that is not the one below the assessing area assesses no area at all: the scheme
+        # is computed into an empty table and nobody is told why.
+        if self.area_id and self.level:
+            order = codes.LEVEL_ORDER
+            below = order.index(self.area.level) + 1
+            if below >= len(order) or self.level != order[below]:
+                raise ValidationError(
+                    {
+                        "level": _(
+                            "The areas assessed are the children of the assessing area, one level below it."
+                        )
+                    }
+                )
+
 
 class AssessmentItem(models.Model):
     """One item of a scheme, with its maximum points (the items of a scheme add to 100)."""
@@ -106,10 +126,19 @@ class AssessmentItem(models.Model):
     # lower-is-better indicator).
     zero_at = models.FloatField(_("value scoring zero"), null=True, blank=True)
     full_at = models.FloatField(_("value scoring full marks"), null=True, blank=True)
+    # Caps are at least 0: a negative deduction cap turned the deductions into points added, a
+    # negative bonus cap the bonus into a deduction nobody approved.
     deduction_cap = models.DecimalField(
-        _("deduction cap"), null=True, blank=True, help_text=_("empty: the item's maximum points"), **POINTS
+        _("deduction cap"),
+        null=True,
+        blank=True,
+        help_text=_("empty: the item's maximum points"),
+        validators=[MinValueValidator(0)],
+        **POINTS,
     )
-    bonus_cap = models.DecimalField(_("bonus cap"), default=Decimal("5"), **POINTS)
+    bonus_cap = models.DecimalField(
+        _("bonus cap"), default=Decimal("5"), validators=[MinValueValidator(0)], **POINTS
+    )
 
     class Meta:
         verbose_name = _("assessment item")

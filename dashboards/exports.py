@@ -9,6 +9,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dashboards.ranking import two_decimals
+
 # A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
 # injection"): area, item and veto texts are typed by staff, so an exported name "=HYPERLINK(...)"
 # would run in whoever opens the file. Such text gets a leading apostrophe; numbers, also numbers
@@ -31,6 +33,11 @@ def _safe_rows(rows) -> list[list]:
     return [[spreadsheet_safe(cell) for cell in row] for row in rows]
 
 
+def _shown(value: float | None) -> float | None:
+    """A number as the table shows it: 2 decimals, halves away from zero (``two_decimals``)."""
+    return None if value is None else float(two_decimals(value))
+
+
 def _table(ctx: dict) -> tuple[list[str], list[list]]:
     header = [
         _("Rank"),
@@ -44,6 +51,7 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
         _("Rank change"),
         _("Previous value"),
         _("Same period last year"),
+        _("Year on year"),
     ]
     rows = []
     for row in ctx["rows"]:
@@ -53,13 +61,14 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
                 v.rank if v.rank is not None else _("not ranked"),
                 row.area.code,
                 row.area.name,
-                None if v.value is None else round(v.value, 2),
-                round(v.numerator, 2),
-                round(v.denominator, 2),
-                None if v.delta is None else round(v.delta, 2),
+                _shown(v.value),
+                _shown(v.numerator),
+                _shown(v.denominator),
+                _shown(v.delta),
                 v.rank_change,
-                None if v.previous_value is None else round(v.previous_value, 2),
-                None if v.yoy_value is None else round(v.yoy_value, 2),
+                _shown(v.previous_value),
+                _shown(v.yoy_value),
+                _shown(v.yoy_delta),
             ]
         )
     return header, rows
@@ -116,14 +125,15 @@ def assessment_csv(scheme, run, items: list, results: list) -> HttpResponse:
         [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i.name for i in items]
-        + [_("Deductions"), _("Bonus"), _("Veto")],
+        + [_("Deductions"), _("Bonus"), _("Veto"), _("Moved down by the excellent cap")],
     ]
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
         rows.append(
             [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
             + [scores.get(i.pk, "") for i in items]
-            + [r.deductions, r.bonus, "; ".join(r.veto_events)]
+            # The page marks a grade the excellent-share cap moved down with "*": so does the file.
+            + [r.deductions, r.bonus, "; ".join(r.veto_events), _("yes") if r.capped else ""]
         )
     writer.writerows(_safe_rows(rows))
     response = HttpResponse(

@@ -129,10 +129,13 @@ class _Validator:
     def __init__(self, table: Table, user: Any) -> None:
         self.table, self.user = table, user
         self.errors: list[RowError] = []
+        self.missing: set[str] = set()  # columns the CSV header lacks (reported once, on line 1)
         codes = {_text(row, "area") for _, row in table.rows} - {""}
         self.areas = {a.code: a for a in Area.objects.filter(code__in=codes)}
 
     def error(self, line: int, field: str, message: str) -> None:
+        if field in self.missing and line != 1:
+            return  # the header's error says it: not the same "required" again on every row
         self.errors.append(RowError(line, field, str(message)))
 
     def area(self, line: int, row: Mapping[str, Any]) -> Area | None:
@@ -166,14 +169,22 @@ class _Validator:
         elif len(self.table.rows) > max_rows():
             self.error(0, "rows", _("At most %(n)d rows per import.") % {"n": max_rows()})
 
-    def check_columns(self, columns: list[str]) -> None:
+    def check_columns(self, columns: list[str], optional: Iterable[str] = ()) -> None:
         """Every column or field is one the import reads: a misspelt one ("Weight") would otherwise
-        be ignored and its values replaced by the default."""
+        be ignored and its values replaced by the default. A CSV header names each column once (a
+        second "weight" silently replaced the first one's values) and every required column (one
+        missing was reported as a required value on each of 200,000 lines)."""
         known = ", ".join(columns)
         if self.table.header is not None:
-            for name in self.table.header:
+            header = self.table.header
+            for name in header:
                 if name and name not in columns:
                     self.error(1, name, _("Unknown column; the columns are: %(known)s.") % {"known": known})
+            for name in sorted({n for n in header if n and header.count(n) > 1}):
+                self.error(1, name, _("This column appears more than once in the header."))
+            self.missing = {n for n in columns if n not in header and n not in optional}
+            for name in [n for n in columns if n in self.missing]:
+                self.error(1, name, _("Missing column; the columns are: %(known)s.") % {"known": known})
             for line, n in self.table.surplus.items():
                 self.error(
                     line,
@@ -223,7 +234,7 @@ class _Validator:
 def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
     v = _Validator(table, user)
     v.check_size()
-    v.check_columns(SURVEY_COLUMNS)
+    v.check_columns(SURVEY_COLUMNS, optional=["weight"])
     out: list[SurveyResponse] = []
     for line, row in table.rows:
         before = len(v.errors)

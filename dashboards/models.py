@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -66,16 +67,34 @@ DEFAULT_SATISFIED_ANSWERS = ("satisfied", "fairly_satisfied", "basically_satisfi
 DEFAULT_PREVENTABLE_CASE_KINDS = ("burglary", "home_robbery", "motor_vehicle_theft", "ebike_theft")
 
 
+def _setting_list(name: str, default: tuple[str, ...], allowed: list[str] | None = None) -> tuple[str, ...]:
+    """A setting that lists codes, checked as it is read (by every rollup and import): a misspelt
+    answer ("very-safe") or a bare string ("very_safe" without the tuple's comma, read letter by
+    letter) counted no answer at all and published a wrong rate without a word. Fails loudly."""
+    value = getattr(settings, name, default)
+    codes = () if isinstance(value, str) else tuple(value)
+    wrong = [
+        c for c in codes if not isinstance(c, str) or not c or (allowed is not None and c not in allowed)
+    ]
+    if not codes or wrong:
+        choice = f" from {', '.join(allowed)}" if allowed is not None else ""
+        raise ImproperlyConfigured(f"{name} must be a non-empty list of codes{choice}; it is {value!r}.")
+    return codes
+
+
 def safe_answers() -> tuple[str, ...]:
-    return tuple(getattr(settings, "SURVEY_SAFE_ANSWERS", DEFAULT_SAFE_ANSWERS))
+    """Setting SURVEY_SAFE_ANSWERS; "don't know" is never a valid answer, so it cannot count."""
+    allowed = [c for c in SafetyAnswer.values if c != SafetyAnswer.DONT_KNOW]
+    return _setting_list("SURVEY_SAFE_ANSWERS", DEFAULT_SAFE_ANSWERS, allowed)
 
 
 def satisfied_answers() -> tuple[str, ...]:
-    return tuple(getattr(settings, "SURVEY_SATISFIED_ANSWERS", DEFAULT_SATISFIED_ANSWERS))
+    allowed = [c for c in SatisfactionAnswer.values if c != SatisfactionAnswer.DONT_KNOW]
+    return _setting_list("SURVEY_SATISFIED_ANSWERS", DEFAULT_SATISFIED_ANSWERS, allowed)
 
 
 def preventable_case_kinds() -> tuple[str, ...]:
-    return tuple(getattr(settings, "PREVENTABLE_CASE_KINDS", DEFAULT_PREVENTABLE_CASE_KINDS))
+    return _setting_list("PREVENTABLE_CASE_KINDS", DEFAULT_PREVENTABLE_CASE_KINDS)
 
 
 class ImportBatch(models.Model):

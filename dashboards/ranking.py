@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -77,24 +78,36 @@ def period_choices(kind: str, latest: Period) -> list[str]:
     return out
 
 
+CENT = Decimal("0.01")
+
+
+def two_decimals(value: float) -> Decimal:
+    """A stored value (6 decimals, DESIGN.md section 6) to the 2 decimals shown, a half rounded away
+    from zero (四舍五入) as the rollup rounds and as the assessment pages' ``floatformat`` does. Python's
+    own formatting rounds the binary float: 93.125 (745 of 800 answers) came out "93.12", and 90.535,
+    stored a hair below, "90.53". ``repr`` gives back the decimal the rollup stored."""
+    rounded = Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded  # no "-0.00"
+
+
 def format_value(spec: registry.IndicatorSpec, value: float | None) -> str:
     if value is None:
         return "—"
     if spec.unit == registry.PERCENT:
-        return f"{value:.2f}%"
+        return f"{two_decimals(value)}%"
     if spec.unit == registry.COUNT:
         return f"{value:,.0f}"
-    return f"{value:.2f}"
+    return f"{two_decimals(value)}"
 
 
 def format_delta(spec: registry.IndicatorSpec, delta: float | None) -> str:
     if delta is None:
         return "—"
     if spec.unit == registry.PERCENT:
-        return _("%(delta)s pts") % {"delta": f"{delta:+.2f}"}
+        return _("%(delta)s pts") % {"delta": f"{two_decimals(delta):+}"}
     if spec.unit == registry.COUNT:
         return f"{delta:+,.0f}"
-    return f"{delta:+.2f}"
+    return f"{two_decimals(delta):+}"
 
 
 def format_rank_change(change: int | None) -> str:
@@ -129,6 +142,7 @@ SORTS = {
     "value": lambda r: (r.value.value is None, r.value.value or 0, r.area.code),
     "delta": lambda r: (r.value.delta is None, r.value.delta or 0, r.area.code),
     "rank_change": lambda r: (r.value.rank_change is None, r.value.rank_change or 0, r.area.code),
+    "yoy_delta": lambda r: (r.value.yoy_delta is None, r.value.yoy_delta or 0, r.area.code),
     "name": lambda r: (False, r.area.code, r.area.code),
     "sample": lambda r: (False, r.value.denominator, r.area.code),
 }
@@ -187,7 +201,7 @@ def sparkline_points(values: list[float | None], width: int = 80, height: int = 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:
     """Quantile class breaks (upper bounds of all but the last class) for the choropleth, to the 2
     decimals shown (a break compared unrounded with the rounded one before it was repeated)."""
-    data = sorted(round(v, 2) for v in values if v is not None)
+    data = sorted(float(two_decimals(v)) for v in values if v is not None)
     if not data:
         return []
     breaks: list[float] = []
@@ -216,6 +230,9 @@ def headline_values(area: Area, period: Period) -> list[dict]:
                 "text": format_value(spec, v.value if v else None),
                 "delta": format_delta(spec, v.delta if v else None),
                 "previous": format_value(spec, v.previous_value if v else None),
+                # DOMAIN.md: rates are reported year on year too (for a year it is the previous period).
+                "yoy": format_delta(spec, v.yoy_delta if v else None),
+                "last_year": format_value(spec, v.yoy_value if v else None),
                 "rank_change": format_rank_change(v.rank_change if v else None),
                 "arrow": arrow(v.rank_change if v else None),
             }

@@ -129,13 +129,15 @@ def _league_context(request: HttpRequest) -> dict:
     sel = _selection(request)
     sort = request.GET.get("sort", "rank")
     if sort not in ranking.SORTS:
-        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, name or sample."))
+        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta, name or sample."))
     descending = request.GET.get("dir") == "desc"
     spec = sel["spec"]
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:
         row.text = ranking.format_value(spec, row.value.value)
         row.delta_text = ranking.format_delta(spec, row.value.delta)
+        row.yoy_text = ranking.format_delta(spec, row.value.yoy_delta)
+        row.last_year_text = ranking.format_value(spec, row.value.yoy_value)
         row.change_text = ranking.format_rank_change(row.value.rank_change)
         row.arrow = ranking.arrow(row.value.rank_change)
         row.points = ranking.sparkline_points(row.spark)
@@ -153,6 +155,7 @@ def _league_context(request: HttpRequest) -> dict:
             ("value", _("Value")),
             ("delta", pgettext("difference from the previous period", "Change")),
             ("rank_change", _("Places")),
+            ("yoy_delta", _("Year on year")),
         ],
     }
 
@@ -199,7 +202,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
     areas = {
         r.area.code: {
             "name": r.area.name,
-            "value": None if r.value.value is None else round(r.value.value, 2),
+            "value": None if r.value.value is None else float(ranking.two_decimals(r.value.value)),
             "text": r.text,
             "rank": r.value.rank,
         }
@@ -262,7 +265,7 @@ def trends(request: HttpRequest) -> HttpResponse:
                 "data": {},
             },
         )
-        entry["data"][v.period] = None if v.value is None else round(v.value, 2)
+        entry["data"][v.period] = None if v.value is None else float(ranking.two_decimals(v.value))
     # Start at the first period with any value (the picker's 24 months often reach back before the data).
     first = next(
         (i for i, p in enumerate(periods) if any(p in s["data"] for s in series.values())), len(periods)
@@ -328,8 +331,11 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
     items = list(scheme.items.all())
-    if request.GET.get("format") == "csv":
+    fmt = request.GET.get("format", "")
+    if fmt == "csv":
         return exports.assessment_csv(scheme, run, items, results)
+    if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
+        return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(
         request,
         "dashboards/assessment_results.html",

@@ -294,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "grids.models.Incident.Kind",
         "IncidentLevelEnum": "grids.models.Level",
         "DisputeStatusEnum": "mediation.models.DisputeCase.Status",
+        "AreaLevelEnum": "governance.models.Area.Level",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

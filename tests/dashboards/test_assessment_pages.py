@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dashboards.assessment_models import Adjustment, AssessmentScheme, ManualScore, VetoEvent
+from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, ManualScore, VetoEvent
 from governance.models import AuditEntry, Role
 from tests.base import make_user
 from tests.dashboards import assessment_data
@@ -196,3 +196,55 @@ def test_a_negative_list_entry_only_takes_an_item_of_its_own_scheme(client, data
     select = re.search(r'<select name="negative_list-0-item".*?</select>', html, re.S).group(0)
     offered = set(re.findall(r'<option value="(\d+)"', select))
     assert offered == {str(pk) for pk in data.scheme.items.values_list("pk", flat=True)}
+
+
+def _scheme_form(data, **fields) -> dict:
+    """The admin's add form of a scheme with one item of 100 points (inline management forms)."""
+    form = {
+        "year": "2027",
+        "name": "2027 考核",
+        "area": str(data.city.pk),
+        "level": "district",
+        "excellent_share_cap": "0.300",
+        "tie_rule": "fewer_deductions",
+        "items-TOTAL_FORMS": "1",
+        "items-INITIAL_FORMS": "0",
+        "items-0-order": "1",
+        "items-0-name": "工作台账",
+        "items-0-max_points": "100",
+        "items-0-method": "manual",
+        "items-0-bonus_cap": "5",
+        "negative_list-TOTAL_FORMS": "0",
+        "negative_list-INITIAL_FORMS": "0",
+    }
+    return {**form, **fields}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        # floor(-0.1 x 3 areas) = -1 kept "all but the last" excellent area: one was demoted.
+        ("excellent_share_cap", "-0.100", "greater than or equal to 0"),
+        ("excellent_share_cap", "2.000", "less than or equal to 1"),
+        # A negative deduction cap added the deductions as points; a negative bonus cap deducted.
+        ("items-0-deduction_cap", "-3", "greater than or equal to 0"),
+        ("items-0-bonus_cap", "-5", "greater than or equal to 0"),
+        # The city's streets are not its children: the scheme would assess no area at all.
+        ("level", "street", "one level below it"),
+        ("level", "District", "Select a valid choice"),
+    ],
+)
+def test_the_admin_refuses_a_scheme_that_could_not_be_scored_as_set(client, data, field, value, error):
+    client.force_login(data.admin)
+    before = (AssessmentScheme.objects.count(), AssessmentItem.objects.count())
+    response = client.post(
+        "/admin/dashboards/assessmentscheme/add/",
+        _scheme_form(data, **{field: value}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200 and error in response.content.decode()
+    assert (AssessmentScheme.objects.count(), AssessmentItem.objects.count()) == before
+    good = client.post("/admin/dashboards/assessmentscheme/add/", _scheme_form(data))
+    assert (
+        good.status_code == 302 and AssessmentScheme.objects.filter(year=2027, level="district").count() == 1
+    )

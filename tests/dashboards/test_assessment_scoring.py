@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
 from dashboards.assessment import (
     AreaScore,
     ItemRule,
@@ -60,6 +63,14 @@ def test_grades_follow_the_thresholds_and_the_settings(settings):
     settings.ASSESSMENT_GRADE_THRESHOLDS = (95, 85, 70)
     assert grade_for(D("92")) == "good"
     assert grade_for(D("69")) == "fail"
+
+
+@pytest.mark.parametrize("thresholds", [(60, 80, 90), (90, 90, 60), (90, 80), "90/80/60", (90, 80, -1)])
+def test_grade_thresholds_that_cannot_be_grades_fail_loudly(settings, thresholds):
+    # (60, 80, 90) rated everything from 60 points "excellent" without a word.
+    settings.ASSESSMENT_GRADE_THRESHOLDS = thresholds
+    with pytest.raises(ImproperlyConfigured, match="ASSESSMENT_GRADE_THRESHOLDS"):
+        grade_for(D("65"))
 
 
 def test_a_veto_fails_the_area_by_default_and_only_bars_excellent_when_set(settings):

@@ -121,6 +121,31 @@ def test_unknown_columns_and_values_beyond_the_columns_are_reported_not_ignored(
     assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0
 
 
+def test_a_header_naming_a_column_twice_or_missing_one_is_reported_once_on_line_1(cast):
+    # A second "weight" silently replaced the first one's values; a missing "satisfaction" came back
+    # as a required value on every line (200,000 errors for a big file) and never said "column".
+    text = (
+        "area,date,age_group,safety,weight,weight\n"
+        "340102001001001,2026-11-02,35-44,safe,2,3\n"
+        "340102001001001,2026-11-02,35-44,maybe,1,1\n"  # line 3: and a bad answer of its own
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    errors = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert errors == [(1, "weight"), (1, "satisfaction"), (3, "safety")]
+    messages = [e["message"] for e in response.json()["errors"]["rows"]]
+    assert messages[0] == "This column appears more than once in the header."
+    assert messages[1].startswith("Missing column; the columns are: area, date")
+    # "weight" is optional: a survey file without it imports with weight 1, as before.
+    text = "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-02,35-44,safe,satisfied\n"
+    assert api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart").status_code == 201
+    counts = api_client(cast.analyst).post(
+        COUNTS, upload("area,month,kind\n340102001001,2026-10,burglary\n", "cases.csv"), format="multipart"
+    )
+    assert [(e["line"], e["field"]) for e in counts.json()["errors"]["rows"]] == [(1, "count")]
+    assert SurveyResponse.objects.get().weight == 1 and PreventableCaseCount.objects.count() == 0
+
+
 def test_an_area_outside_the_importers_scope_is_reported_like_an_unknown_one(cast):
     from governance.models import Membership
 

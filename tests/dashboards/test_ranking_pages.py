@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from dashboards import assessment, ranking
 from dashboards.assessment_models import AssessmentRun
+from dashboards.models import IndicatorValue
 from tests.base import api_client, make_area
 from tests.dashboards import assessment_data
 from tests.dashboards.assessment_data import indicator_value
@@ -61,6 +62,11 @@ def data(cast):
 def league(client, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return client.get(f"/dashboards/league/?{query}")
+
+
+def league_csv_rows(client, **params) -> list[list[str]]:
+    response = league(client, format="csv", **params)
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_overview_shows_value_change_in_points_and_places(client, data):
@@ -219,6 +225,66 @@ def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest
     assert ranking.class_breaks([3.160004, 3.940004]) == [3.16, 3.94]
 
 
+def test_values_and_changes_are_shown_to_two_decimals_with_halves_rounded_away_from_zero(client, data):
+    # 745 of 800 answers is 93.125%: Python's formatting rounds the binary float to even ("93.12%"),
+    # and 90.535, stored a hair below, came out "90.53"; 四舍五入 of the stored value, as the rollup
+    # rounds and the assessment pages show, gives 93.13 and 90.54 (a negative half goes down).
+    iv = indicator_value
+    iv(
+        SAFE,
+        data.district_a,
+        "2026-09",
+        93.125,
+        745,
+        800,
+        rank=1,
+        rank_of=2,
+        previous_value=90.0,
+        delta=3.125,
+    )
+    iv(SAFE, data.district_b, "2026-09", 90.535, 90.535, 100, rank=2, rank_of=2, delta=-2.675)
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-09", parent="340100000000").content.decode()
+    assert ">93.13%<" in html and ">+3.13 pts<" in html and ">90.54%<" in html and ">-2.68 pts<" in html
+    assert "93.12%" not in html and "90.53%" not in html
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-09", parent="340100000000")
+    assert [(r[3], r[6]) for r in rows[2:]] == [("93.13", "3.13"), ("90.54", "-2.68")]
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-09&parent=340100000000"
+    ).json()
+    assert {c: (a["value"], a["text"]) for c, a in body["areas"].items()} == {
+        "340102000000": (93.13, "93.13%"),
+        "340103000000": (90.54, "90.54%"),
+    }
+    overview = client.get("/dashboards/?period=2026-09&parent=340102000000").content.decode()
+    assert "93.13%" in overview and "+3.13 pts on the previous period (90.00%)" in overview
+
+
+def test_the_league_table_and_overview_give_the_change_year_on_year(client, data):
+    # DOMAIN.md: rates are reported year on year as well as against the previous period.
+    IndicatorValue.objects.filter(area=data.district_a, period="2026-11").update(
+        yoy_value=92.0, yoy_delta=1.2
+    )
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert 'title="same period last year: 92.00%">+1.20 pts</td>' in html
+    assert ">Year on year</a></th>" in html
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    assert rows[1][-2:] == ["Same period last year", "Year on year"]
+    assert rows[2][-2:] == ["92.0", "1.2"] and rows[3][-2:] == ["", ""]
+    # District B has no value a year before: it sorts last by the change year on year.
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", sort="yoy_delta", dir="desc"
+    ).content.decode()
+    assert html.index('data-area="340102000000"') < html.index('data-area="340103000000"')
+    overview = client.get("/dashboards/?period=2026-11&parent=340102000000").content.decode()
+    assert "+1.20 pts on the same period last year (92.00%)" in overview
+    other = client.get("/dashboards/?period=2026-11&parent=340103000000").content.decode()
+    assert "no value for the same period last year" in other
+    # A year's previous period is the same period last year: one line, not the same line twice.
+    assert "on the same period last year" not in client.get("/dashboards/?period=2026").content.decode()
+
+
 def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     client.force_login(data.analyst)
     response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
@@ -228,7 +294,10 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
     # The chart is an image to a screen reader, named and pointing to the table with its values.
-    assert 'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart' in response.content.decode()
+    assert (
+        'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart'
+        in response.content.decode()
+    )
     # The table under the chart shows every value with the same two decimals, labelled with its
     # period for a phone, where the table's headings are hidden.
     assert (
@@ -350,6 +419,18 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
     assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
     assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
     assert rows[2][:5] == ["1", "340102000000", "甲区", "80.00", "good"]
+    assert rows[1][-2:] == ["Veto", "Moved down by the excellent cap"]
+    assert [r[-1] for r in rows[2:]] == ["", "", ""]
+    # The page marks a grade the excellent-share cap moved down with "*"; the file says so too.
+    run.results.filter(area__code="340102000000").update(capped=True)
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert [r[-1] for r in rows[2:]] == ["yes", "", ""]
+    bad = client.get(f"/dashboards/assessments/{s.pk}/?format=xlsx")
+    assert bad.status_code == 400 and "Export format must be csv." in bad.content.decode()
 
 
 def test_exports_keep_formula_like_text_as_text(client, data):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from dashboards import intake
 from dashboards.models import IndicatorValue, MonthlyFact, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
 from governance.models import Area
@@ -84,6 +86,35 @@ def test_the_setting_decides_which_answers_count_as_safe(data, settings):
     assert run.kind == RollupRun.Kind.FULL
     assert value("survey_safety_rate", data.grid_a, "2026-11").value == pytest.approx(90.0)
     assert value("survey_safety_rate", data.grid_b, "2026-11").value == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SURVEY_SAFE_ANSWERS", ["very_safe", "very-safe"]),  # a misspelt code counted nothing
+        ("SURVEY_SAFE_ANSWERS", "very_safe"),  # no tuple comma: read letter by letter
+        ("SURVEY_SATISFIED_ANSWERS", ["satisfied", "dont_know"]),  # never a valid answer
+        ("SURVEY_SATISFIED_ANSWERS", []),
+        ("PREVENTABLE_CASE_KINDS", "burglary"),
+    ],
+)
+def test_a_setting_of_which_answers_or_kinds_count_that_is_wrong_fails_loudly(data, settings, name, value):
+    run_rollup(full=True)
+    published = list(IndicatorValue.objects.order_by("id").values_list("id", "value"))
+    setattr(settings, name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        run_rollup()
+    # Nothing published from it: the last values stay.
+    assert list(IndicatorValue.objects.order_by("id").values_list("id", "value")) == published
+
+
+def test_the_case_count_import_refuses_to_run_on_a_wrong_list_of_kinds(data, settings):
+    settings.PREVENTABLE_CASE_KINDS = "burglary"  # no tuple comma: kinds "b", "u", "r", ...
+    rows = [{"area": data.grid_a.code, "month": "2026-10", "kind": "b", "count": 1}]
+    before = PreventableCaseCount.objects.count()
+    with pytest.raises(ImproperlyConfigured, match="PREVENTABLE_CASE_KINDS"):
+        intake.case_counts_import(table=intake.table_from_list(rows), actor=None)
+    assert PreventableCaseCount.objects.count() == before
 
 
 def test_quarters_halves_and_years_are_sums_of_their_months(data):

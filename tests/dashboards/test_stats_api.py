@@ -227,6 +227,18 @@ def test_unchanged_data_answers_304_until_a_new_run(data):
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
+def test_if_none_match_compares_weakly_as_behind_a_compressing_proxy(data):
+    # nginx with gzip passes our ETag "x" on as W/"x", and clients ask again with that: RFC 9110
+    # compares If-None-Match weakly, so it is still a 304 (it was a full 200 every time).
+    client = api_client(data.analyst)
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    etag = client.get(url)["ETag"]
+    for header in (f"W/{etag}", f'"other", W/{etag}', "*"):
+        response = client.get(url, HTTP_IF_NONE_MATCH=header)
+        assert (response.status_code, response["ETag"]) == (304, etag)
+    assert client.get(url, HTTP_IF_NONE_MATCH=f'W/"{etag[1:-2]}"').status_code == 200
+
+
 def test_the_etag_differs_by_scope_and_language_and_the_headers_say_private(data):
     """docs/statistics.md: the ETag covers the user's scope and the language, so one user's
     validator never gets another user (or language) a 304 for what they have not seen."""

@@ -82,6 +82,9 @@ def signed_in_for_each(page, pages):
     user = None
     for username, url in pages:
         if username != user:
+            # Leave the page first: a request still in flight (a map's GeoJSON) would come back
+            # with the session cookie (saved on every request) after it was cleared.
+            page.goto("about:blank")
             page.context.clear_cookies()
             if username:
                 login(page, username)

@@ -76,6 +76,22 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+def signed_in_for_each(page, pages):
+    """For each (user, url) of ``pages``, in order: ``page`` signed in as that user (None: nobody),
+    signing in again only when the user changes. Yields (user, url)."""
+    user = None
+    for username, url in pages:
+        if username != user:
+            # Leave the page first: a request still in flight (a map's GeoJSON) would come back
+            # with the session cookie (saved on every request) after it was cleared.
+            page.goto("about:blank")
+            page.context.clear_cookies()
+            if username:
+                login(page, username)
+            user = username
+        yield username, url
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, _new_page, login
+from tests.browser.conftest import DESKTOP, PHONE, _new_page, login, signed_in_for_each
 
 pytestmark = pytest.mark.browser
 
@@ -99,13 +99,7 @@ def test_the_main_pages_have_no_serious_or_critical_axe_violation(browser, live_
     context, page = _new_page(browser, live_server, viewport, bypass_csp=True)
     found: list[str] = []
     try:
-        user = None
-        for username, url in pages:
-            if username != user:
-                context.clear_cookies()
-                if username:
-                    login(page, username)
-                user = username
+        for username, url in signed_in_for_each(page, pages):
             for v in axe_violations(page, url):
                 if v["impact"] in BLOCKING:
                     found += [

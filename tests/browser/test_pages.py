@@ -102,3 +102,41 @@ def test_the_map_zoom_buttons_are_titled_in_the_page_language(phone_page, live_c
     assert (zoom_in.get_attribute("title"), zoom_out.get_attribute("title")) == expected
     assert (zoom_in.get_attribute("aria-label"), zoom_out.get_attribute("aria-label")) == expected
     assert page.js_errors == []
+
+
+# How many lines an element's text is drawn on.
+LINES_JS = """el => { const range = document.createRange(); range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size; }"""
+
+
+def test_names_and_the_overdue_flag_in_a_desk_list_stay_whole_when_squeezed(desktop_page, live_cast):
+    # At 1366 px the automatic table layout gave the wide columns (actions, statuses) the room and
+    # squeezed the names: 南苑社区3第2网 / 格, 吕 / **, and 逾 / 期 beside an incident's status.
+    from grids.models import Incident
+    from tests.base import shift_back
+    from tests.browser.test_mediation import _case
+    from tests.browser.test_phone_lists import _reported_incident
+
+    incident = _reported_incident(live_cast)
+    shift_back(Incident.objects.filter(pk=incident.pk), 30, "due_at")
+    _org, case = _case(live_cast)
+    page = desktop_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    row = page.locator(f"#row-{incident.code}")
+    squeeze = "td => { td.style.width = td.style.maxWidth = '3em'; }"
+    row.locator("td.keep").evaluate(squeeze)
+    row.locator("td[data-label='状态']").evaluate(squeeze)
+    assert row.locator("td.keep").evaluate("td => td.firstChild.textContent") == incident.grid.name
+    assert row.locator("td.keep").evaluate(f"td => ({LINES_JS})(td.firstChild)") == 1
+    assert row.locator("span.overdue").evaluate(LINES_JS) == 1
+    context = page.context
+    context.clear_cookies()
+    login(page, "mediator")
+    page.goto("/mediation/cases/")
+    cells = page.locator(f"tr[data-case='{case.code}'] td.keep")
+    assert cells.count() == 5  # category, parties, area, organisation, mediator
+    for i in range(cells.count()):
+        cells.nth(i).evaluate(squeeze)
+        names = cells.nth(i).inner_text().split("、")
+        assert cells.nth(i).evaluate(LINES_JS) == len(names), names  # a line per name at most

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,25 +41,29 @@ from governance.models import Area
 IMPORT_ROLES = {"analyst", "admin"}
 MAX_COUNT = 1_000_000  # cases of one kind in one area and month: anything above is a typing error
 
-# Questionnaires are often exported with the Chinese labels: accept them as well as the codes.
-SAFETY_LABELS = {
-    "很安全": "very_safe",
-    "安全": "safe",
-    "基本安全": "basically_safe",
-    "不太安全": "not_very_safe",
-    "不安全": "unsafe",
-    "不清楚": "dont_know",
-    "不知道": "dont_know",
-}
-SATISFACTION_LABELS = {
-    "满意": "satisfied",
-    "比较满意": "fairly_satisfied",
-    "基本满意": "basically_satisfied",
-    "不太满意": "not_very_satisfied",
-    "不满意": "dissatisfied",
-    "不清楚": "dont_know",
-    "不知道": "dont_know",
-}
+# Questionnaires are often exported with the Chinese labels: accept them as well as the codes. The
+# labels of each five-point scale are settings (SURVEY_SAFETY_LABELS, SURVEY_SATISFACTION_LABELS), top
+# to bottom: a city asking 安全 / 比较安全 / 一般 / 不太安全 / 不安全 stores its n-th answer as the n-th code.
+DONT_KNOW_LABELS = ("不清楚", "不知道")
+DEFAULT_SAFETY_LABELS = ("很安全", "安全", "基本安全", "不太安全", "不安全")
+DEFAULT_SATISFACTION_LABELS = ("满意", "比较满意", "基本满意", "不太满意", "不满意")
+
+
+def answer_labels(name: str, default: tuple[str, ...], choices) -> dict[str, str]:
+    """{label: code} of a scale's setting, checked as read like the settings of which answers count:
+    a scale of four labels, or one naming an answer twice, would file answers under the wrong code."""
+    value = getattr(settings, name, default)
+    labels = () if isinstance(value, str) else tuple(value)
+    codes = [c for c in choices.values if c != choices.DONT_KNOW]
+    words = [label.strip() for label in labels if isinstance(label, str)]
+    if len(words) != len(codes) or len(set(words)) != len(codes) or set(words) & {"", *DONT_KNOW_LABELS}:
+        raise ImproperlyConfigured(
+            f"{name} must be {len(codes)} different labels, top to bottom, none of them "
+            f"{' or '.join(DONT_KNOW_LABELS)}; it is {value!r}."
+        )
+    return dict(zip(words, codes, strict=True)) | dict.fromkeys(DONT_KNOW_LABELS, choices.DONT_KNOW)
+
+
 SURVEY_COLUMNS = ["area", "date", "age_group", "safety", "satisfaction", "weight"]
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
 
@@ -156,7 +161,7 @@ class _Validator:
         text = _text(row, field)
         value = labels.get(text, text)
         if value not in choices.values:
-            allowed = ", ".join(choices.values)
+            allowed = ", ".join([*choices.values, *labels])  # the codes, then the labels of the scale
             self.error(
                 line, field, _("%(value)r is not one of: %(allowed)s.") % {"value": text, "allowed": allowed}
             )
@@ -235,14 +240,18 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
     v = _Validator(table, user)
     v.check_size()
     v.check_columns(SURVEY_COLUMNS, optional=["weight"])
+    safety_labels = answer_labels("SURVEY_SAFETY_LABELS", DEFAULT_SAFETY_LABELS, SafetyAnswer)
+    satisfaction_labels = answer_labels(
+        "SURVEY_SATISFACTION_LABELS", DEFAULT_SATISFACTION_LABELS, SatisfactionAnswer
+    )
     out: list[SurveyResponse] = []
     for line, row in table.rows:
         before = len(v.errors)
         area = v.area(line, row)
         day = v.day(line, row, "date")
         age = v.choice(line, row, "age_group", AgeGroup, {})
-        safety = v.choice(line, row, "safety", SafetyAnswer, SAFETY_LABELS)
-        satisfaction = v.choice(line, row, "satisfaction", SatisfactionAnswer, SATISFACTION_LABELS)
+        safety = v.choice(line, row, "safety", SafetyAnswer, safety_labels)
+        satisfaction = v.choice(line, row, "satisfaction", SatisfactionAnswer, satisfaction_labels)
         weight = Decimal("1")
         if _text(row, "weight"):
             try:

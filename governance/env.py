@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -45,6 +46,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_clock_range(name: str, default: tuple[str, str]) -> tuple[str, str]:
+    """Two times of day, ``begin,end`` (``08:30,17:30``), begin before end."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    parts = [item.strip() for item in raw.split(",")]
+    try:
+        begin, end = (dt.datetime.strptime(part, "%H:%M").time() for part in parts)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name} must be two times of day, begin,end such as 08:30,17:30; got {raw!r}"
+        ) from exc
+    if not begin < end:
+        raise ConfigError(f"{name} must begin before it ends, got {raw!r}")
+    return begin.strftime("%H:%M"), end.strftime("%H:%M")
 
 
 def parse_database_url(url: str) -> dict:

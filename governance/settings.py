@@ -15,7 +15,15 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from governance.env import ConfigError, env_bool, env_int, env_list, env_str, parse_database_url
+from governance.env import (
+    ConfigError,
+    env_bool,
+    env_clock_range,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -318,6 +326,36 @@ MEDIATION_TIME_LIMIT_MONTHS = env_int("MEDIATION_TIME_LIMIT_MONTHS", 1, minimum=
 # A group petition (集体访) is brought by this many people or more (DOMAIN.md: a setting, default 5);
 # stored on each petition when it is registered, so a change applies to petitions registered after it.
 PETITION_GROUP_MIN_PERSONS = env_int("PETITION_GROUP_MIN_PERSONS", 5, minimum=2)
+
+# Office hours on working days, which the working-hour limits of incidents and petitions count.
+WORKING_HOURS = env_clock_range("WORKING_HOURS", ("08:30", "17:30"))
+
+# Surveys (DOMAIN.md "Safety sense and satisfaction"). Which answers count as "safe" / "satisfied"
+# (codes, checked by every rollup and import: dashboards.models); the five labels of each scale, top
+# to bottom, that a questionnaire export may use instead of the codes (some cities ask 安全 / 比较安全 /
+# 一般 / 不太安全 / 不安全: the n-th label is the n-th answer); the minimum sample of a published rate.
+SURVEY_SAFE_ANSWERS = tuple(env_list("SURVEY_SAFE_ANSWERS", ["very_safe", "safe", "basically_safe"]))
+SURVEY_SATISFIED_ANSWERS = tuple(
+    env_list("SURVEY_SATISFIED_ANSWERS", ["satisfied", "fairly_satisfied", "basically_satisfied"])
+)
+SURVEY_SAFETY_LABELS = tuple(
+    env_list("SURVEY_SAFETY_LABELS", ["很安全", "安全", "基本安全", "不太安全", "不安全"])
+)
+SURVEY_SATISFACTION_LABELS = tuple(
+    env_list("SURVEY_SATISFACTION_LABELS", ["满意", "比较满意", "基本满意", "不太满意", "不满意"])
+)
+SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 30, minimum=1)
+# Police preventable-case kinds (可防性案件), codes as the police files name them.
+PREVENTABLE_CASE_KINDS = tuple(
+    env_list("PREVENTABLE_CASE_KINDS", ["burglary", "home_robbery", "motor_vehicle_theft", "ebike_theft"])
+)
+
+# Assessment grades: lower bounds of excellent, good and pass (checked as read: dashboards.assessment),
+# and what a one-vote veto does: "fail" or "no_excellent".
+ASSESSMENT_GRADE_THRESHOLDS = tuple(env_list("ASSESSMENT_GRADE_THRESHOLDS", ["90", "80", "60"]))
+ASSESSMENT_VETO_EFFECT = env_str("ASSESSMENT_VETO_EFFECT", "fail")
+if ASSESSMENT_VETO_EFFECT not in {"fail", "no_excellent"}:
+    raise ConfigError(f"ASSESSMENT_VETO_EFFECT must be fail or no_excellent, got {ASSESSMENT_VETO_EFFECT!r}")
 
 # Demo data and demo logins are only ever created when DEBUG is on.
 SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)

@@ -6,6 +6,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -271,3 +272,47 @@ def test_the_import_command_imports_a_good_file_and_dry_runs(cast, tmp_path):
     )
     call_command("dashboards_import", "case-counts", str(counts), stdout=out)
     assert PreventableCaseCount.objects.get().month == dt.date(2026, 10, 1)
+
+
+def test_a_city_asking_another_scale_names_its_labels_and_the_nth_label_is_the_nth_answer(cast, settings):
+    # DOMAIN.md: some cities ask 安全 / 比较安全 / 一般 / 不太安全 / 不安全. Their 安全 is the top answer,
+    # the default scale's 安全 the second one: the labels are a setting, read by position.
+    settings.SURVEY_SAFETY_LABELS = ("安全", "比较安全", "一般", "不太安全", "不安全")
+    text = (
+        "area,date,age_group,safety,satisfaction\n"
+        "340102001001001,2026-11-02,35-44,安全,满意\n"
+        "340102001001001,2026-11-02,35-44,比较安全,满意\n"
+        "340102001001001,2026-11-02,35-44,一般,满意\n"
+        "340102001001001,2026-11-02,35-44,不知道,满意\n"
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert list(SurveyResponse.objects.order_by("id").values_list("safety", flat=True)) == [
+        "very_safe",
+        "safe",
+        "basically_safe",
+        "dont_know",
+    ]
+    # The default scale's top label is no answer on this one: reported on its line, nothing written.
+    response = api_client(cast.analyst).post(
+        SURVEYS, upload(text.replace("比较安全", "很安全")), format="multipart"
+    )
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(3, "safety")]
+    assert SurveyResponse.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("安全", "比较安全", "一般", "不安全"),  # four: the fifth answer would have no label
+        ("安全", "安全", "一般", "不太安全", "不安全"),  # one label for two answers
+        ("安全", "比较安全", "一般", "不太安全", "不清楚"),  # "don't know" as an answer that counts
+        "安全,比较安全,一般,不太安全,不安全",  # a string, read letter by letter
+    ],
+)
+def test_a_scale_setting_that_cannot_be_read_by_position_fails_loudly(cast, settings, labels):
+    settings.SURVEY_SAFETY_LABELS = labels
+    with pytest.raises(ImproperlyConfigured, match="SURVEY_SAFETY_LABELS must be 5 different labels"):
+        api_client(cast.analyst).post(SURVEYS, upload(GOOD_CSV), format="multipart")
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0

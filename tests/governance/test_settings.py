@@ -112,3 +112,41 @@ def test_the_group_petition_size_is_read_from_the_environment():
 def test_a_group_of_one_person_fails_loudly():
     result = run_check({"PETITION_GROUP_MIN_PERSONS": "1"})
     assert result.returncode != 0 and "PETITION_GROUP_MIN_PERSONS must be at least 2, got 1" in result.stderr
+
+
+def test_the_domain_settings_are_read_from_the_environment():
+    # DOMAIN.md makes these settings; they were Django attributes a deployment could not set.
+    env = {
+        "WORKING_HOURS": "09:00, 17:00",
+        "SURVEY_SAFE_ANSWERS": "very_safe,safe",
+        "SURVEY_SAFETY_LABELS": "安全,比较安全,一般,不太安全,不安全",
+        "SURVEY_MIN_SAMPLE": "50",
+        "PREVENTABLE_CASE_KINDS": "burglary,fraud",
+        "ASSESSMENT_GRADE_THRESHOLDS": "95,85,70",
+        "ASSESSMENT_VETO_EFFECT": "no_excellent",
+    }
+    result = run_manage(env, "diffsettings")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split("###")[0].strip() for line in result.stdout.splitlines()}
+    assert {
+        "WORKING_HOURS = ('09:00', '17:00')",
+        "SURVEY_SAFE_ANSWERS = ('very_safe', 'safe')",
+        "SURVEY_SATISFIED_ANSWERS = ('satisfied', 'fairly_satisfied', 'basically_satisfied')",
+        "SURVEY_SAFETY_LABELS = ('安全', '比较安全', '一般', '不太安全', '不安全')",
+        "SURVEY_MIN_SAMPLE = 50",
+        "PREVENTABLE_CASE_KINDS = ('burglary', 'fraud')",
+        "ASSESSMENT_GRADE_THRESHOLDS = ('95', '85', '70')",
+        "ASSESSMENT_VETO_EFFECT = 'no_excellent'",
+    } <= lines
+
+
+def test_working_hours_and_a_veto_effect_that_cannot_be_read_fail_loudly():
+    for env, message in [
+        ({"WORKING_HOURS": "8:30"}, "WORKING_HOURS must be two times of day"),
+        ({"WORKING_HOURS": "17:30,08:30"}, "WORKING_HOURS must begin before it ends"),
+        ({"WORKING_HOURS": "08:30,25:00"}, "WORKING_HOURS must be two times of day"),
+        ({"ASSESSMENT_VETO_EFFECT": "demote"}, "ASSESSMENT_VETO_EFFECT must be fail or no_excellent"),
+        ({"SURVEY_MIN_SAMPLE": "0"}, "SURVEY_MIN_SAMPLE must be at least 1"),
+    ]:
+        result = run_check(env)
+        assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])

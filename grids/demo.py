@@ -236,7 +236,8 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                     return False
                 events.append(dict(action=action, actor=actor, at=at, frm=inc.status, to=to, due=due,
                                    department=department, note=note, level=level or inc.level,
-                                   from_level=from_level or inc.level))  # fmt: skip
+                                   from_level=from_level or inc.level,
+                                   area=None if due is None else inc.accountable_area_id()))  # fmt: skip
                 inc.status = to
                 return True
 
@@ -380,6 +381,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                         from_level=e.get("from_level") or "",
                         step_due_at=due,
                         on_time=None if due is None else e["at"] <= due,
+                        area_id=e.get("area"),
                     )  # fmt: skip
                 )
             if len(rows) >= 20000:

@@ -280,6 +280,17 @@ class Incident(models.Model):
             return periods.add_working_hours(start, float(c.verify_hours))
         return None
 
+    def accountable_area_id(self) -> int | None:
+        """The area that answers for the current step (``STEP_OWNERS``): the department's area while a
+        department has the item, the grid while its grid worker is to verify, otherwise the centre at
+        the item's level (``level_area``; the grid itself for a grid-level item)."""
+        owner = STEP_OWNERS.get(self.status)
+        if owner == DEPARTMENT and self.department_id:
+            return self.department.area_id
+        if owner == GRID:
+            return self.grid_id
+        return self.level_area_id if owner else None
+
     # --- the state machine -------------------------------------------------------------------------
 
     def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> IncidentEvent:
@@ -291,7 +302,7 @@ class Incident(models.Model):
         """
         return apply_locked(
             self,
-            ("grid", "category", "level_area"),
+            ("grid", "category", "level_area", "department"),
             lambda locked: locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields),
         )
 
@@ -310,6 +321,9 @@ class Incident(models.Model):
         target = transition.target
         department = None
         level_before = self.level
+        # Who answers for the step this action ends, read before the action moves the item on (an
+        # escalation changes the centre and forgets the department).
+        accountable = self.accountable_area_id()
 
         if action == "reject":
             if not note:
@@ -410,7 +424,26 @@ class Incident(models.Model):
             from_level=level_before,
             step_due_at=step_due,
             on_time=None if step_due is None else now <= step_due,
+            area_id=None if step_due is None else accountable,
         )
+
+
+# Who owns the step that starts in each open status (DOMAIN.md: "overdue items ... count against the
+# responsible department and area"): the centre at the item's level accepts, dispatches and closes; the
+# department it was dispatched to handles and feeds back; the grid worker of the item's grid verifies
+# on site. A late step counts against that owner's area, whoever finally ends it (an escalation ends
+# the step it interrupts, so a centre escalating an item its department sat on past the deadline
+# leaves the lateness with the department). The on-time indicator and the per-department view key on
+# it; docs/incidents.md "Who answers for a step".
+CENTRE, DEPARTMENT, GRID = "centre", "department", "grid"
+STEP_OWNERS = {
+    "reported": CENTRE,
+    "accepted": CENTRE,
+    "dispatched": DEPARTMENT,
+    "handling": DEPARTMENT,
+    "fed_back": GRID,
+    "verified": CENTRE,
+}
 
 
 def separate_duties() -> bool:
@@ -553,6 +586,13 @@ class IncidentEvent(TimelineLabels, models.Model):
     from_level = models.CharField(max_length=10, choices=Level.choices, blank=True)
     step_due_at = models.DateTimeField(null=True, blank=True)
     on_time = models.BooleanField(null=True)
+    # The area that answers for the step this event ended (``STEP_OWNERS``): set with ``step_due_at``
+    # on timed steps only, so lateness counts against the centre, department or grid that owned the
+    # step, not against the grid the item lies in. No index: only read inside the deadline-range scan.
+    area = models.ForeignKey(
+        Area, verbose_name=_("accountable area"), null=True, blank=True, db_index=False,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("incident event")

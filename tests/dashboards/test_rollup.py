@@ -202,3 +202,30 @@ def test_a_value_is_stored_as_the_float_nearest_its_6_decimals_on_every_database
     )
     run_rollup(full=True)
     assert value("survey_safety_rate", data.grid_d, "2026-05").value == 99.367089
+
+
+def test_a_street_centre_late_on_a_communitys_item_lowers_the_streets_on_time_rate_not_the_communitys(
+    cast, report, monkeypatch
+):
+    from grids.models import IncidentEvent
+    from tests.grids.conftest import walk_with_the_street_late
+
+    stats_data.only(monkeypatch, codes=("incidents_on_time_rate",))
+    walk_with_the_street_late(cast, report())  # grid A, community level
+    IncidentEvent.objects.update(step_due_at=timezone.now())  # one month, whatever the day
+    run_rollup(full=True)
+    month = timezone.localdate().strftime("%Y-%m")
+    rates = {
+        area.code: (v.numerator, v.denominator, v.value)
+        for area in (cast.grid_a, cast.community_a1a, cast.street_a1, cast.district_a)
+        for v in [value("incidents_on_time_rate", area, month)]
+    }
+    # The community escalated on time and grid A's worker checked on time: 2 of 2. The street's own
+    # steps (a late acceptance, then dispatch, its department's feedback, the close: 3 of 4) count
+    # for the street and everything above it, not for the community whose item it was.
+    assert rates == {
+        cast.grid_a.code: (1, 1, 100.0),
+        cast.community_a1a.code: (2, 2, 100.0),
+        cast.street_a1.code: (5, 6, pytest.approx(83.333333, abs=1e-6)),
+        cast.district_a.code: (5, 6, pytest.approx(83.333333, abs=1e-6)),
+    }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import io
 
@@ -96,3 +97,26 @@ def incident_in(cast, report):
         return incident
 
     return _make
+
+
+def walk_with_the_street_late(cast, incident: Incident) -> None:
+    """Take a community-level item in grid A through the whole loop with each actor doing their own
+    step: the community escalates it, the street centre accepts it an hour past the deadline (the one
+    late step), dispatches it to its own 城管中队, which handles and feeds back, grid A's worker checks
+    it and the district closes it (the street dispatched it: separate duties)."""
+    from django.utils import timezone
+
+    steps = [
+        (cast.community_handler, "escalate", {"note": "needs the street"}),
+        (cast.street_handler, "accept", {}),
+        (cast.street_handler, "dispatch", {"department": cast.street_team.pk}),
+        (cast.street_handler, "handle", {}),
+        (cast.street_handler, "feedback", {"resolution": "cleared"}),
+        (cast.worker_a, "verify", {"result": "pass"}),
+        (cast.district_officer, "close", {}),
+    ]
+    for actor, action, fields in steps:
+        if action == "accept":
+            Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+            incident.refresh_from_db()
+        services.incident_transition(incident=incident, actor=actor, action=action, **fields)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import importlib
 import io
 import random
 
 import pytest
+from django.apps import apps
 from django.db.models import Count, F, OuterRef, Subquery
 
 from governance import demo as demo_city
@@ -46,5 +48,16 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     dispatched = Incident.objects.filter(status__in=["verified", "closed", "evaluated"], kind="promised")
     assert dispatched.exists()
     assert not dispatched.exclude(dispatched_by=Subquery(last.values("actor")[:1])).exists()
+    # Every timed step names the area that answered for it, the one the set-based backfill derives
+    # from the timeline (docs/incidents.md "Who answers for a step"): departments' feedback their
+    # department's area, checks the grid, the rest the centre at the item's level.
+    timed = IncidentEvent.objects.filter(on_time__isnull=False).order_by("id")
+    owners = list(timed.values_list("id", "area_id"))
+    assert len(owners) > 1000 and not timed.filter(area__isnull=True).exists()
+    assert not timed.filter(action="feedback").exclude(area=F("department__area")).exists()
+    assert not timed.filter(action="verify").exclude(area=F("incident__grid")).exists()
+    timed.update(area=None)
+    importlib.import_module("grids.migrations.0008_event_area").backfill(apps, None)
+    assert list(timed.values_list("id", "area_id")) == owners
     demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
     assert Incident.objects.count() == count  # idempotent

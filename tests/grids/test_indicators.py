@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.utils import timezone
@@ -10,7 +11,7 @@ from governance.indicators import registry
 from grids import indicators, services
 from grids.models import Incident, IncidentEvent
 from tests.base import nightly_run_matches_full_rebuild, shift_back
-from tests.grids.conftest import IN_GRID_B, action_fields
+from tests.grids.conftest import IN_GRID_B, action_fields, walk_with_the_street_late
 
 
 def _rows(qs) -> dict:
@@ -19,6 +20,14 @@ def _rows(qs) -> dict:
     for r in qs:
         n, d = out.get((r["area_id"], r["month"]), (0, 0))
         out[(r["area_id"], r["month"])] = (n + r["numerator"], d + r["denominator"])
+    return out
+
+
+def _per_area(qs) -> dict:
+    """Sum rows per area over all months."""
+    out: dict = {}
+    for (area, _month), (n, d) in _rows(qs).items():
+        out[area] = (out.get(area, (0, 0))[0] + n, out.get(area, (0, 0))[1] + d)
     return out
 
 
@@ -65,12 +74,18 @@ def test_indicator_sources_give_numerator_and_denominator_per_grid_and_local_mon
     # Steps are keyed by the month of their deadline; an open step past its deadline is due and late.
     lo = (this_month - dt.timedelta(days=1)).replace(day=1)
     hi = (next_month + dt.timedelta(days=32)).replace(day=1)
-    steps = IncidentEvent.objects.filter(incident__grid=cast.grid_a, on_time__isnull=False)
     Incident.objects.filter(pk=accepted.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
-    rows = _rows(indicators.incidents_on_time_rate(lo, hi))
-    assert {area for area, _month in rows} == {a}
-    assert sum(n for n, _d in rows.values()) == steps.filter(on_time=True).count() == steps.count() - 1
-    assert sum(d for _n, d in rows.values()) == steps.count() + 1
+    rows = _per_area(indicators.incidents_on_time_rate(lo, hi))
+    # Each step counts for its owner: the community centre accepted, dispatched and closed the first
+    # item, escalated the third, missed the second's acceptance (recorded late) and is late now on
+    # its dispatch; the street centre accepted and dispatched the escalated one; the district's
+    # police fed both back; grid A's worker verified both.
+    assert rows == {
+        cast.community_a1a.pk: (4, 6),
+        cast.street_a1.pk: (2, 2),
+        cast.district_a.pk: (2, 2),
+        a: (2, 2),
+    }
     assert (
         _rows(indicators.incidents_reported(next_month, (next_month + dt.timedelta(days=32)).replace(day=1)))
         == {}
@@ -95,3 +110,74 @@ def test_closing_an_incident_accepted_months_ago_reaches_the_month_of_acceptance
     month = timezone.localtime(incident.accepted_at).strftime("%Y-%m")
     rate = IndicatorValue.objects.get(indicator="incidents_closure_rate", area=incident.grid, period=month)
     assert rate.value == 100.0
+
+
+@pytest.mark.django_db
+def test_a_street_centre_late_on_a_communitys_item_counts_against_the_street(cast, incident_in):
+    incident = incident_in("reported")
+    walk_with_the_street_late(cast, incident)
+    events = IncidentEvent.objects.filter(incident=incident, on_time__isnull=False).order_by("at", "id")
+    assert [(e.action, e.area_id, e.on_time) for e in events] == [
+        ("escalate", cast.community_a1a.pk, True),
+        ("accept", cast.street_a1.pk, False),
+        ("dispatch", cast.street_a1.pk, True),
+        ("feedback", cast.street_a1.pk, True),  # 城管中队 is the street's department
+        ("verify", cast.grid_a.pk, True),
+        ("close", cast.street_a1.pk, True),  # the item is at street level: the street centre's sign-off
+    ]
+    month = timezone.localdate().replace(day=1)
+    events.update(step_due_at=timezone.now())  # all in this month, whatever the day the test runs on
+    rows = _rows(indicators.incidents_on_time_rate(month, (month + dt.timedelta(days=32)).replace(day=1)))
+    assert rows == {
+        (cast.community_a1a.pk, month): (1, 1),
+        (cast.street_a1.pk, month): (3, 4),
+        (cast.grid_a.pk, month): (1, 1),
+    }
+
+
+@pytest.mark.django_db
+def test_an_open_step_past_its_deadline_counts_against_its_current_owner(cast, incident_in):
+    """Late now: a department's handling against the department's area, an on-site check against the
+    grid, an acceptance against the centre at the item's level (one LEFT JOIN, one query)."""
+    month = timezone.localdate().replace(day=1)
+    with_police = incident_in("handling")  # dispatched to district A's police
+    to_verify = incident_in("fed_back")
+    to_accept = incident_in("reported")
+    for incident in (with_police, to_verify, to_accept):
+        Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(seconds=1))
+    IncidentEvent.objects.update(step_due_at=timezone.now() - dt.timedelta(seconds=1))
+    rows = _rows(indicators.incidents_on_time_rate(month, (month + dt.timedelta(days=32)).replace(day=1)))
+    # with_police: accept, dispatch (community) on time, handling late (district); to_verify: accept,
+    # dispatch (community), feedback (district) on time, check late (grid A); to_accept: late (community).
+    assert rows == {
+        (cast.community_a1a.pk, month): (4, 5),
+        (cast.district_a.pk, month): (1, 2),
+        (cast.grid_a.pk, month): (0, 1),
+    }
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_recorded_steps_the_area_the_workflow_gives_new_ones(
+    cast, incident_in, django_assert_max_num_queries
+):
+    """Backfill (grids/0008) of rows written before the column: the same owner as the workflow,
+    including an escalation that took the item from a department and demo rows without
+    ``from_level``, in a fixed number of UPDATEs whatever the number of rows."""
+    from django.apps import apps
+
+    backfill = importlib.import_module("grids.migrations.0008_event_area").backfill
+    incident_in("closed")
+    taken_back = incident_in("dispatched")
+    services.incident_transition(incident=taken_back, actor=cast.admin, action="escalate", note="too big")
+    on_street = incident_in("reported", category="work_safety")  # street level from the start
+    services.incident_transition(incident=on_street, actor=cast.admin, action="accept")
+    IncidentEvent.objects.filter(incident=on_street).update(from_level="")  # as the demo wrote them
+    timed = IncidentEvent.objects.filter(on_time__isnull=False).order_by("id")
+    recorded = list(timed.values_list("action", "area_id"))
+    assert ("escalate", cast.district_a.pk) in recorded  # the police had it: the department's area
+    assert ("accept", cast.street_a1.pk) in recorded
+    assert len(recorded) == 9 and None not in {area for _a, area in recorded}
+    timed.update(area=None)
+    with django_assert_max_num_queries(7):
+        backfill(apps, None)
+    assert list(timed.values_list("action", "area_id")) == recorded

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from dashboards.assessment_models import (
@@ -544,10 +545,60 @@ def _fingerprint(scores: Sequence[AreaScore]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def check_items(scheme: AssessmentScheme) -> None:
+class StoredSchemeInvalid(ActionInvalid):
+    """A stored value of a scheme that its model's validation refuses: saved before the admin checked
+    it, or written around the admin (a shell, a data migration, an SQL fix)."""
+
+
+def _refuse_stored(obj: models.Model, exclude: list[str], message: str, field_name: str | None) -> None:
+    """Run the model's own validation (the admin's rules, kept in one place) on a stored row; the
+    first error becomes StoredSchemeInvalid on ``field_name`` (else the model field) with ``message``
+    formatted with the field's label and the error."""
+    try:
+        obj.clean_fields(exclude=exclude)
+        obj.clean()
+    except ValidationError as err:
+        name, errors = next(iter(err.message_dict.items()))
+        label = capfirst(obj._meta.get_field(name).verbose_name) if name != NON_FIELD_ERRORS else ""
+        text = message % {"name": str(obj), "field": label, "error": errors[0]}
+        raise StoredSchemeInvalid(field_name or name, text) from None
+
+
+def check_stored(scheme: AssessmentScheme, items: Sequence[AssessmentItem]) -> None:
+    """Refuse a scheme whose stored values the admin refuses now. Rows saved before it checked them
+    were scored as they were: a negative deduction cap added the deductions as points, a negative bonus
+    cap took off points nobody approved, an excellent share below 0 demoted an excellent area (above 1
+    it is no cap), and a level other than the one below the assessing area assessed no area at all
+    (an empty table). Refused, nothing is stored: the previous runs, the published one included, stay
+    as they were."""
+    _refuse_stored(
+        scheme,
+        ["area", "published_run"],  # foreign keys: the database holds them to existing rows
+        _("%(field)s of the scheme: %(error)s Correct it in the admin, then compute again."),
+        None,
+    )
+    for item in items:
+        _refuse_stored(
+            item,
+            ["scheme"],
+            _("Item %(name)s, %(field)s: %(error)s Correct it in the admin, then compute again."),
+            "items",
+        )
+    for entry in scheme.negative_list.select_related("item"):
+        _refuse_stored(
+            entry,
+            ["scheme", "item"],
+            _(
+                "Negative-list entry %(name)s, %(field)s: %(error)s "
+                "Correct it in the admin, then compute again."
+            ),
+            "negative_list",
+        )
+
+
+def check_items(scheme: AssessmentScheme, items: Sequence[AssessmentItem]) -> None:
     """A scheme's items must add to 100 points (DOMAIN.md) and indicator items must name a known
     indicator with the parameters their method needs."""
-    items = list(scheme.items.all())
     total = sum((i.max_points for i in items), ZERO)
     if total != Decimal(100):
         raise ActionInvalid("items", _("The items add to %(total)s points, not 100.") % {"total": q2(total)})
@@ -577,9 +628,18 @@ def assessment_compute(
     (computing twice stores one run). Published runs are never touched."""
     if actor is not None:
         _require_manage(actor, scheme)
-    # Serialise computations of the same scheme (a task after a rollup and a click at once).
-    AssessmentScheme.objects.select_for_update().filter(pk=scheme.pk).first()
-    check_items(scheme)
+    # Serialise computations of the same scheme (a task after a rollup and a click at once), and
+    # score the row as it is now, not as the caller read it before someone changed it.
+    scheme = (
+        AssessmentScheme.objects.select_for_update(of=("self",))
+        .select_related("area")
+        .filter(pk=scheme.pk)
+        .first()
+        or scheme
+    )
+    items = list(scheme.items.all())
+    check_stored(scheme, items)
+    check_items(scheme, items)
     scores = score_scheme(**_inputs(scheme))
     fingerprint = _fingerprint(scores)
     latest = scheme.runs.order_by("-computed_at", "-id").first()
@@ -640,8 +700,10 @@ def compute_all(*, rollup_run_id: int | None = None, trigger: str = "rollup") ->
     for scheme in AssessmentScheme.objects.filter(year__gte=year - 1).select_related("area"):
         try:
             runs.append(assessment_compute(scheme=scheme, trigger=trigger, rollup_run_id=rollup_run_id).pk)
+        except StoredSchemeInvalid as exc:  # set up wrongly, not still being set up: say it loudly
+            logger.error("assessment scheme %s not scored: %s: %s", scheme.pk, exc.field, exc.message)
         except ActionInvalid as exc:  # a scheme still being set up must not stop the others
-            logger.warning("assessment scheme %s not scored: %s", scheme.pk, exc.message)
+            logger.warning("assessment scheme %s not scored: %s: %s", scheme.pk, exc.field, exc.message)
     return runs
 
 

@@ -6,6 +6,20 @@
     if (!el) { return null; }
     try { return JSON.parse(el.textContent); } catch (e) { return null; }
   }
+  // A pin is a box of the page's target size (--tap: 24 px with a mouse, 44 px on a phone or a touch
+  // screen; the circle markers were 18 px) drawn by grids.css, centred on the point: no size here.
+  // One with a URL holds a real link, reached with Tab and opened with Enter like any other.
+  function pin(p) {
+    var link = null;
+    if (p.url) {
+      link = document.createElement("a");
+      link.href = p.url;
+      link.className = "map-pin-link";
+      link.setAttribute("aria-label", p.label || p.code || "");
+      link.draggable = false;  // dragging from a pin pans the map instead of dragging the link
+    }
+    return L.divIcon({ className: "map-pin", html: link || "", iconSize: null });
+  }
   function init() {
     if (!window.GovMap) { return; }
     document.querySelectorAll("[data-markers],[data-marker]").forEach(function (el) {
@@ -15,9 +29,7 @@
         var group = [];
         points.forEach(function (p) {
           if (p.lat === null || p.lng === null) { return; }
-          var m = L.circleMarker([p.lat, p.lng], { radius: 7, color: "#b91c1c", weight: 2, fillOpacity: 0.7 }).addTo(map);
-          m.bindTooltip(p.label || p.code || "");
-          if (p.url) { m.on("click", function () { window.location.href = p.url; }); }
+          L.marker([p.lat, p.lng], { icon: pin(p), keyboard: false }).addTo(map).bindTooltip(p.label || p.code || "");
           group.push([p.lat, p.lng]);
         });
         if (!many && group.length) { map.setView(group[0], 17); }

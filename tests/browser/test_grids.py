@@ -74,6 +74,13 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
     assert code in phone.inner_text("main")
     phone.wait_for_timeout(400)
     screenshot(phone, "grids-my-grid-phone")
+    # its pin is a link (Tab reaches it, Enter opens it) to the incident, a thumb's width on a phone
+    pin = phone.locator("#my-grid-map .map-pin-link")
+    assert pin.get_attribute("aria-label") == f"{code} {incident.category.name}"
+    box = pin.bounding_box()
+    assert (box["width"], box["height"]) == (44, 44)
+    pin.click()
+    phone.wait_for_url(f"**/grids/incidents/{code}/")
 
     # --- the community handler, at a desk: accept and dispatch with one click each (HTMX) ----------
     login(desk, "community_handler")

@@ -109,9 +109,30 @@ LINES_JS = """el => { const range = document.createRange(); range.selectNodeCont
   return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size; }"""
 
 
-def test_names_and_the_overdue_flag_in_a_desk_list_stay_whole_when_squeezed(desktop_page, live_cast):
+# How many lines the date or date-time (2026-11-20 08:30) in an element's text is drawn on, and
+# the date-time itself.
+DATETIME_LINES_JS = """el => {
+  const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    const m = node.textContent.match(/\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2})?/);
+    if (!m) continue;
+    const range = document.createRange();
+    range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+    return [m[0], new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+  }
+  return null;
+}"""
+
+
+def test_names_and_the_overdue_flag_in_a_desk_list_stay_whole_when_squeezed(
+    desktop_page, phone_page, live_cast
+):
     # At 1366 px the automatic table layout gave the wide columns (actions, statuses) the room and
-    # squeezed the names: 南苑社区3第2网 / 格, 吕 / **, and 逾 / 期 beside an incident's status.
+    # squeezed the names: 南苑社区3第2网 / 格, 吕 / **, and 逾 / 期 beside an incident's status;
+    # then the deadline's time under its date, and the mediator's title over the name (调解员 /
+    # 吴玉). On my grid on a phone a deadline broke at its hyphen (2026- / 11-12 10:30).
+    from django.utils import timezone
+
     from grids.models import Incident
     from tests.base import shift_back
     from tests.browser.test_mediation import _case
@@ -119,24 +140,52 @@ def test_names_and_the_overdue_flag_in_a_desk_list_stay_whole_when_squeezed(desk
 
     incident = _reported_incident(live_cast)
     shift_back(Incident.objects.filter(pk=incident.pk), 30, "due_at")
+    incident.refresh_from_db()
+    due = timezone.localtime(incident.due_at).strftime("%Y-%m-%d %H:%M")
+    reported = timezone.localtime(incident.reported_at).strftime("%Y-%m-%d %H:%M")
     _org, case = _case(live_cast)
+    case.mediator.display_name = "调解员 吴玉"
+    case.mediator.save(update_fields=["display_name"])
     page = desktop_page
     login(page, "community_handler")
     page.goto("/grids/inbox/")
+    screenshot(page, "grids-inbox-overdue-desktop")
     row = page.locator(f"#row-{incident.code}")
     squeeze = "td => { td.style.width = td.style.maxWidth = '3em'; }"
     row.locator("td.keep").evaluate(squeeze)
     row.locator("td[data-label='状态']").evaluate(squeeze)
+    row.locator("td[data-label='截止时间']").evaluate(squeeze)
+    row.locator("td.stack-head").evaluate(squeeze)
     assert row.locator("td.keep").evaluate("td => td.firstChild.textContent") == incident.grid.name
     assert row.locator("td.keep").evaluate(f"td => ({LINES_JS})(td.firstChild)") == 1
     assert row.locator("span.overdue").evaluate(LINES_JS) == 1
+    assert row.locator("td[data-label='截止时间']").evaluate(DATETIME_LINES_JS) == [due, 1]
+    assert row.locator("td.stack-head .muted").evaluate(DATETIME_LINES_JS) == [reported, 1]
     context = page.context
     context.clear_cookies()
     login(page, "mediator")
     page.goto("/mediation/cases/")
+    screenshot(page, "mediation-cases-desktop")
     cells = page.locator(f"tr[data-case='{case.code}'] td.keep")
     assert cells.count() == 5  # category, parties, area, organisation, mediator
     for i in range(cells.count()):
         cells.nth(i).evaluate(squeeze)
         names = cells.nth(i).inner_text().split("、")
         assert cells.nth(i).evaluate(LINES_JS) == len(names), names  # a line per name at most
+    assert cells.nth(4).inner_text() == "调解员 吴玉"
+    # on a phone: the deadline on my grid wraps as a whole, and the mediator's card keeps title and name
+    phone = phone_page
+    login(phone, "worker_a")
+    phone.goto("/grids/my/")
+    phone.wait_for_selector("#my-grid-map[data-markers-drawn='1']")
+    screenshot(phone, "grids-my-grid-due-phone")
+    item = phone.locator(f"li:has(a[href='/grids/incidents/{incident.code}/'])").first
+    assert item.evaluate(DATETIME_LINES_JS) == [due, 1]
+    item.evaluate("li => { li.style.width = '8em'; }")  # narrower than a date-time: it still keeps whole
+    assert item.evaluate(DATETIME_LINES_JS) == [due, 1]
+    phone.context.clear_cookies()
+    login(phone, "mediator")
+    phone.goto("/mediation/cases/")
+    screenshot(phone, "mediation-cases-phone")
+    assert phone.locator(f"tr[data-case='{case.code}'] td[data-label='调解员']").evaluate(LINES_JS) == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390

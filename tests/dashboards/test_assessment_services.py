@@ -321,3 +321,78 @@ def test_a_real_rollup_scores_the_schemes_from_the_values_it_published(
     ).value
     result = AssessmentResult.objects.get(run=run, area=cast.district_a)
     assert result.total == assessment.q2(D(100) * D(str(value)) / D(99))
+
+
+@pytest.mark.parametrize(
+    ("model", "update", "field", "words"),
+    [
+        # floor(-0.1 x 3 areas) = -1 kept "all but the last" excellent: one area was demoted.
+        ("scheme", {"excellent_share_cap": D("-0.100")}, "excellent_share_cap", "greater than or equal to 0"),
+        # 30 meant as per cent is no cap at all.
+        ("scheme", {"excellent_share_cap": D("3.000")}, "excellent_share_cap", "less than or equal to 1"),
+        # The city's streets are not its children: the scheme assessed no area, an empty table.
+        ("scheme", {"level": "street"}, "level", "one level below it"),
+        # A negative deduction cap added the deductions as points; a negative bonus cap deducted.
+        ("item", {"deduction_cap": D("-3")}, "items", "安全感, Deduction cap: Ensure"),
+        ("item", {"bonus_cap": D("-5")}, "items", "安全感, Bonus cap: Ensure"),
+        ("entry", {"points": D("-2")}, "negative_list", "重大事件, Points per occurrence: Ensure"),
+    ],
+)
+def test_a_stored_scheme_the_admin_would_refuse_is_not_scored_and_the_published_run_stays(
+    data, caplog, model, update, field, words
+):
+    """The admin refuses these values now, but rows saved before it did were scored as they were.
+    Written here with QuerySet.update(), around the admin's validation."""
+    from django.utils import translation
+
+    from dashboards.assessment_models import NegativeListEntry
+
+    published = assessment.assessment_publish(
+        run=assessment.assessment_compute(scheme=data.scheme), actor=data.city_officer
+    )
+    kept = {r.area_id: (r.total, r.grade, r.rank) for r in AssessmentResult.objects.filter(run=published)}
+    assessment.manual_score_enter(  # a change since: computing would store a new run
+        item=data.manual_item,
+        area=data.district_b,
+        points=D("20"),
+        evidence=evidence(),
+        actor=data.city_officer,
+    )
+    rows = {
+        "scheme": AssessmentScheme.objects.filter(pk=data.scheme.pk),
+        "item": AssessmentItem.objects.filter(pk=data.target_item.pk),
+        "entry": NegativeListEntry.objects.filter(scheme=data.scheme),
+    }[model]
+    assert rows.update(**update) == 1
+    with translation.override("en"), pytest.raises(assessment.StoredSchemeInvalid) as err:
+        assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert err.value.field == field and words in err.value.message, err.value.message
+    assert err.value.message.endswith("Correct it in the admin, then compute again.")
+    # the nightly scoring after a rollup skips it with an error naming the field, and stores nothing
+    with translation.override("en"):
+        assert assessment.compute_all() == []
+    logged = [r for r in caplog.records if r.name == "dashboards.assessment"]
+    assert [(r.levelname, r.getMessage()) for r in logged] == [
+        ("ERROR", f"assessment scheme {data.scheme.pk} not scored: {field}: {err.value.message}")
+    ]
+    assert list(AssessmentRun.objects.values_list("pk", flat=True)) == [published.pk]
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == published.pk
+    assert {
+        r.area_id: (r.total, r.grade, r.rank) for r in AssessmentResult.objects.filter(run=published)
+    } == kept
+
+
+def test_computing_from_the_results_page_a_stored_scheme_the_admin_would_refuse_is_a_400_naming_the_field(
+    client, data
+):
+    run = assessment.assessment_compute(scheme=data.scheme)
+    AssessmentItem.objects.filter(pk=data.target_item.pk).update(deduction_cap=D("-3"))
+    client.force_login(data.city_officer)
+    response = client.post(
+        f"/dashboards/assessments/{data.scheme.pk}/action/", {"action": "compute"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and 'data-field="items"' in html, html
+    assert "安全感, Deduction cap: Ensure this value is greater than or equal to 0." in html
+    assert list(AssessmentRun.objects.values_list("pk", flat=True)) == [run.pk]

@@ -665,6 +665,25 @@ class Petition(models.Model):
         self._set(changed, repeat_of=earlier, is_repeat=True)
         data.update(repeat_of=earlier.code)
 
+    def _do_correct_type(self, *, now, actor, note, changed, data, type="", **_):
+        """The office corrects the handling type chosen at registration while the matter is not yet
+        answered: it decides whether a claim may be redirected to another legal route (art. 32)."""
+        if type not in self.HandlingType.values:
+            raise ActionInvalid(
+                "type",
+                gettext("Choose the handling type: suggestion, report or accusation, or claim or appeal."),
+            )
+        if type == self.handling_type:
+            raise ActionInvalid(
+                "type",
+                gettext("The petition is already a %(type)s; choose another handling type.")
+                % {"type": self.get_handling_type_display()},
+            )
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for correcting the handling type."))
+        data.update({"from": self.handling_type, "to": type})
+        self._set(changed, handling_type=type)
+
     def _do_close(self, *, now, actor, note, changed, data, **_):
         self._set(changed, closed_at=now)
 
@@ -736,6 +755,7 @@ ACTION_LABELS = {
     "decide_re_review": _("decide the re-review"),
     "close": _("close"),
     "link_repeat": _("link as a repeat"),
+    "correct_type": _("correct the handling type"),
 }
 
 # The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
@@ -756,6 +776,8 @@ WORKFLOW = Workflow(
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
         Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
         Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
+        # Not yet answered: the reply (and what follows it) was given under the type it had.
+        Transition("correct_type", ["registered", "routed", "accepted"], None, [OFFICE]),
     ],
     labels=ACTION_LABELS,
 )
@@ -899,6 +921,23 @@ class PetitionEvent(TimelineLabels, models.Model):
         if self.action == "request_review" and self.to_status == Petition.Status.UNDER_RE_REVIEW:
             return gettext("request a re-review")
         return super().action_label
+
+    @property
+    def from_type(self) -> str | None:
+        """The handling type before a correction (``correct_type``); None for other events."""
+        return self.data.get("from") if self.action == "correct_type" else None
+
+    @property
+    def to_type(self) -> str | None:
+        return self.data.get("to") if self.action == "correct_type" else None
+
+    @property
+    def from_type_label(self) -> str:
+        return str(Petition.HandlingType(self.from_type).label) if self.from_type else ""
+
+    @property
+    def to_type_label(self) -> str:
+        return str(Petition.HandlingType(self.to_type).label) if self.to_type else ""
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -419,3 +419,56 @@ def test_a_failure_while_revealing_through_the_api_logs_no_decrypted_name_or_add
     for raw in ["王建国", ID_1, "13812345678", "甲区春晖路12号3栋"]:
         assert raw not in logged, logged
     assert "王**" in logged and "甲区春晖路***" in logged
+
+
+def test_the_office_corrects_the_handling_type_through_the_transition_endpoint(pet):
+    c = pet.cast
+    petition = pet.register(handling_type="suggestion")
+    url = f"{LIST}{petition.code}/transition/"
+    office = api_client(c.petition_officer)
+    assert "correct_type" in office.get(f"{LIST}{petition.code}/").json()["actions"]
+    for body, field in [
+        ({"action": "correct_type", "type": "suggestion", "note": "更正"}, "type"),
+        ({"action": "correct_type", "type": "complaint", "note": "更正"}, "type"),
+        ({"action": "correct_type", "note": "更正"}, "type"),
+        ({"action": "correct_type", "type": "claim"}, "note"),
+    ]:
+        resp = office.post(url, body, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == [field], body
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()
+    resp = office.post(
+        url, {"action": "correct_type", "type": "claim", "note": "诉求为追讨欠薪"}, format="json"
+    )
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["type"], body["status"]) == ("claim", "registered")
+    assert "redirect" in body["actions"]
+    assert body["events"][-1] | {"at": None, "actor": None} == {
+        "at": None,
+        "actor": None,
+        "action": "correct_type",
+        "from_status": "registered",
+        "to_status": "registered",
+        "note": "诉求为追讨欠薪",
+        "from_type": "suggestion",
+        "to_type": "claim",
+    }
+    assert body["events"][0]["from_type"] is None and body["events"][0]["to_type"] is None
+    assert [r["code"] for r in office.get(f"{LIST}?type=claim").json()["results"]] == [petition.code]
+
+
+def test_a_type_correction_is_for_the_office_of_the_area_while_the_matter_is_unanswered(pet):
+    c = pet.cast
+    petition = pet.routed()
+    url = f"{LIST}{petition.code}/transition/"
+    body = {"action": "correct_type", "type": "report", "note": "实为检举控告"}
+    assert api_client(c.department_user).post(url, body, format="json").status_code == 403
+    for user in (c.outsider, c.analyst, c.district_officer):
+        assert api_client(user).post(url, body, format="json").status_code == 404
+    assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+    replied = pet.replied()
+    resp = api_client(c.petition_officer).post(f"{LIST}{replied.code}/transition/", body, format="json")
+    assert resp.status_code == 409 and "replied" in resp.json()["detail"]
+    assert Petition.objects.get(pk=replied.pk).handling_type == "claim"
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()

@@ -158,3 +158,23 @@ def test_a_reply_committed_while_the_last_run_read_the_records_still_reaches_its
 
     nightly_run_matches_full_rebuild(reply_stamped_before_the_last_run_started)
     assert _reply_rate(petition).value == 100.0
+
+
+def test_a_corrected_handling_type_leaves_the_reply_and_its_evaluation_counted(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.accepted()
+    petition.transition(action="correct_type", actor=officer, type="report", note="实为检举控告")
+    petition.transition(action="reply", actor=pet.cast.department_user, opinion="support", text="已查处")
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    petition.refresh_from_db()
+    assert (petition.handling_type, petition.status, petition.evaluation) == (
+        "report",
+        "replied",
+        "satisfied",
+    )
+    assert [e.action for e in petition.events.all()] == [
+        "register", "assign", "accept", "correct_type", "reply", "evaluate",
+    ]  # fmt: skip
+    assert totals("petitions_matters") == (1, 1)
+    assert totals("petitions_replied_on_time_rate") == (1, 1)
+    assert totals("petitions_satisfaction_rate") == (1, 1)

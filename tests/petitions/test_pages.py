@@ -455,3 +455,51 @@ def test_the_intake_asks_the_browser_not_to_remember_petitioners(client, pet):
     html = client.get("/petitions/new/").content.decode()
     tags = re.findall(r'<input[^>]*name="p\d_(?:name|id_number|phone|address)"[^>]*>', html)
     assert len(tags) == 20 and all('autocomplete="off"' in tag for tag in tags), tags
+
+
+def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet):
+    petition = pet.register(handling_type="suggestion")
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    form = page[page.index('id="action-correct_type"') :]
+    form = form[: form.index("</details>")]
+    # The type it has is not offered again; the reason is required.
+    assert re.findall(r'<option value="(\w+)">', form) == ["report", "claim"]
+    assert '<textarea name="note" id="note-correct_type" rows="2" required>' in form
+    assert 'id="action-redirect"' not in page
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "suggestion", "note": "更正"}
+    )
+    assert resp.status_code == 400 and "already a suggestion" in resp.content.decode()
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "claim"})
+    assert (
+        resp.status_code == 400
+        and "Give the reason for correcting the handling type." in resp.content.decode()
+    )
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "correct_type", "type": "claim", "note": "诉求为追讨欠薪"},
+        follow=True,
+    )
+    html = resp.content.decode()
+    assert f"{petition.code}: correct the handling type done." in html
+    entry = html[html.index('data-action="correct_type"') :]
+    entry = entry[: entry.index("</li>")]
+    assert "<strong>Correct the handling type</strong>" in entry
+    assert '<span class="muted">suggestion → claim or appeal</span>' in entry and "诉求为追讨欠薪" in entry
+    assert "<dt>Handling type</dt><dd>claim or appeal</dd>" in html
+    assert 'id="action-redirect"' in html
+    petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    client.force_login(pet.cast.department_user)
+    assert 'id="action-correct_type"' not in client.get(f"/petitions/{petition.code}/").content.decode()
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "report", "note": "检举"}
+    )
+    assert resp.status_code == 403
+    client.force_login(pet.cast.outsider)
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "report", "note": "检举"}
+    )
+    assert resp.status_code == 404
+    assert Petition.objects.get(pk=petition.pk).handling_type == "claim"

@@ -503,3 +503,38 @@ def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet)
     )
     assert resp.status_code == 404
     assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+
+
+def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_on_the_page(client, pet):
+    original = pet.replied()
+    _close_for_good(original, pet.cast.petition_officer)
+    repeat = pet.accepted()
+    repeat.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=original.code)
+    client.force_login(pet.cast.department_user)
+    html = client.get(f"/petitions/{repeat.code}/").content.decode()
+    banner = html[html.index('id="repeat-final"') :]
+    assert banner.startswith(
+        f'id="repeat-final">This petition repeats {original.code}, closed for good after its re-review'
+    )
+    assert "Though accepted, it is not answered again; the department declines it with that reason." in banner
+    assert (
+        'id="action-decline"' in html and 'id="action-reply"' not in html and 'id="action-extend"' not in html
+    )
+    resp = client.post(
+        f"/petitions/{repeat.code}/act/", {"action": "reply", "opinion": "support", "text": "x"}
+    )
+    assert resp.status_code == 409 and original.code in resp.content.decode()
+    resp = client.post(f"/petitions/{repeat.code}/act/", {"action": "decline", "note": ""})
+    assert (
+        resp.status_code == 400 and "Give the reason the petition is not accepted." in resp.content.decode()
+    )
+    assert Petition.objects.get(pk=repeat.pk).status == "accepted"
+    resp = client.post(
+        f"/petitions/{repeat.code}/act/", {"action": "decline", "note": "复核后不再受理"}, follow=True
+    )
+    html = resp.content.decode()
+    assert f"{repeat.code}: decline done." in html
+    assert '<span class="muted">accepted by the department → not accepted</span>' in html
+    assert 'id="repeat-final"' not in html and 'id="actions"' not in html
+    repeat.refresh_from_db()
+    assert repeat.status == "declined" and repeat.due_at is None

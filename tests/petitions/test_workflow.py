@@ -489,8 +489,9 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
         )
         if action == "evaluate":  # the evaluation of an answer (a closed petition takes one after it)
             Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(days=1))
-        if action == "decline" and status == "registered":
-            # Declined before routing only as a repeat of a matter closed for good (art. 35).
+        if action == "decline" and status in ("registered", "accepted"):
+            # Declined before routing, or after acceptance, only as a repeat of a matter closed for
+            # good (art. 35).
             Petition.objects.filter(pk=earlier.pk).update(closed_for_good=True)
             Petition.objects.filter(pk=petition.pk).update(repeat_of=earlier, is_repeat=True)
         petition.refresh_from_db()
@@ -878,3 +879,67 @@ def test_an_answered_or_ended_petition_keeps_its_handling_type(pet, answered):
     assert str(Petition.Status(answered).label) in exc.value.message
     assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
     assert not PetitionEvent.objects.filter(action="correct_type").exists()
+
+
+# --- an accepted petition found to repeat a matter closed for good ---------------------------
+
+
+def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_not_replied(pet):
+    # Found only after the department accepted it: art. 35 bars answering it again, so the
+    # department declines it with that reason; the reply and its extension are refused.
+    officer, department = pet.cast.petition_officer, pet.cast.department_user
+    original = _closed_for_good(pet)
+    repeat = pet.accepted()
+    assert allowed_actions(department, repeat) == ["reply", "extend"]
+    repeat.transition(action="link_repeat", actor=officer, repeat_of=original.code)
+    repeat.refresh_from_db()
+    assert allowed_actions(department, repeat) == ["decline"]
+    assert "decline" not in allowed_actions(officer, repeat)
+    for action, fields in [
+        ("reply", {"opinion": "support", "text": "已处理"}),
+        ("extend", {"days": 10, "approver": "approver", "note": "需核查", "notified": True}),
+    ]:
+        with pytest.raises(TransitionNotAllowed) as exc:
+            repeat.transition(action=action, actor=department, **fields)
+        assert original.code in exc.value.message and "not accepted again" in exc.value.message
+    with pytest.raises(ActionForbidden):
+        repeat.transition(action="decline", actor=officer, note="复核后不再受理")
+    with pytest.raises(ActionInvalid) as invalid:
+        repeat.transition(action="decline", actor=department)
+    assert invalid.value.field == "note"
+    stored = Petition.objects.get(pk=repeat.pk)
+    assert (stored.status, stored.replied_at, stored.extended_days, stored.closed_at) == (
+        "accepted",
+        None,
+        0,
+        None,
+    )
+    assert not repeat.events.filter(action__in=["reply", "extend", "decline"]).exists()
+    repeat.transition(action="decline", actor=department, note="同一事实和理由，复核后不再受理")
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.due_at, repeat.is_open) == ("declined", None, False)
+    assert repeat.closed_at is not None and repeat.accepted_at is not None
+    event = repeat.events.get(action="decline")
+    assert (event.actor, event.from_status, event.to_status, event.department, event.data) == (
+        department,
+        "accepted",
+        "declined",
+        pet.cast.police,
+        {"on_time": True},
+    )
+    assert allowed_actions(officer, repeat) == [] and allowed_actions(department, repeat) == []
+
+
+def test_an_accepted_petition_repeating_no_closed_matter_is_answered_not_declined(pet):
+    department = pet.cast.department_user
+    earlier = pet.replied(received_at=timezone.now() - dt.timedelta(days=5))  # answered, not closed for good
+    petition = pet.accepted()
+    petition.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=earlier.code)
+    assert "decline" not in allowed_actions(department, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="decline", actor=department, note="不予受理")
+    assert "written opinion" in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).status == "accepted"
+    assert not PetitionEvent.objects.filter(action="decline").exists()
+    petition.transition(action="reply", actor=department, opinion="explain", text="已说明")
+    assert petition.status == "replied"

@@ -125,6 +125,12 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "from_status": serializers.CharField(),
                 "to_status": serializers.CharField(),
                 "note": serializers.CharField(),
+                "from_type": serializers.CharField(
+                    allow_null=True, help_text="correct_type: the handling type before; null otherwise"
+                ),
+                "to_type": serializers.CharField(
+                    allow_null=True, help_text="correct_type: the handling type after; null otherwise"
+                ),
             },
             many=True,
         )
@@ -139,6 +145,8 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "note": e.note,
+                "from_type": e.from_type,
+                "to_type": e.to_type,
             }
             for e in selectors.petition_events(obj)
         ]
@@ -237,6 +245,11 @@ class PetitionTransitionApi(APIView):
         )
         repeat_of = serializers.CharField(
             required=False, max_length=20, help_text="link_repeat: number of the earlier petition"
+        )
+        type = serializers.ChoiceField(
+            choices=Petition.HandlingType.choices,
+            required=False,
+            help_text="correct_type: the corrected handling type (its reason in note)",
         )
 
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})

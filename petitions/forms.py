@@ -115,6 +115,7 @@ class ActionForm(forms.Form):
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
     decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])
     repeat_of = forms.CharField(required=False, max_length=20)
+    type = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.HandlingType.choices])
     requested_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
     FIELDS_BY_ACTION = {
@@ -127,6 +128,7 @@ class ActionForm(forms.Form):
         "decide_re_review": ["decision"],
         "link_repeat": ["repeat_of"],
         "request_review": ["requested_at"],
+        "correct_type": ["type"],
     }
 
     def action_fields(self) -> dict[str, Any]:

@@ -11,7 +11,9 @@ personal leaves this module, so analysts see statistics only. Rates are additive
                                    declined by the office within 15 days / petitions whose routing
                                    is done or due, by month received.
 * ``petitions_replied_on_time_rate`` replied by the (possibly extended) reply deadline / accepted
-                                   petitions replied or past their deadline, by month received.
+                                   petitions replied or past their deadline, by month received; an
+                                   accepted repeat of a matter closed for good declined before its
+                                   reply deadline is in neither.
 * ``petitions_satisfaction_rate``  (satisfied + basically satisfied) / evaluated, by month evaluated.
 * ``petitions_repeat_rate``        repeat petitions / all petitions received (lower is better).
 * ``petitions_group``              group petitions received (count).
@@ -68,7 +70,15 @@ def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
         | Q(redirected_at__lte=F("route_due_at"))
         | (declined_unrouted & Q(closed_at__lte=F("route_due_at")))
     )
-    reply_due = Q(reply_due_at__isnull=False) & (Q(replied_at__isnull=False) | Q(reply_due_at__lt=now))
+    # A repeat of a matter closed for good declined after its acceptance owes no reply (art. 35):
+    # declined within the reply limit it leaves the rate; declined after the limit ended, the
+    # limit had run out unanswered and it stays a late one.
+    declined_in_time = Q(status=Petition.Status.DECLINED, closed_at__lte=F("reply_due_at"))
+    reply_due = (
+        Q(reply_due_at__isnull=False)
+        & (Q(replied_at__isnull=False) | Q(reply_due_at__lt=now))
+        & ~declined_in_time
+    )
     return per_area_month(
         qs,
         "received_at",

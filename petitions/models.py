@@ -461,16 +461,7 @@ class Petition(models.Model):
         data.update(route=route, on_time=now <= self.route_due_at)
 
     def _do_accept(self, *, now, actor, note, changed, data, **_):
-        original = self.closed_for_good_original()
-        if original is not None:
-            # The department declines it instead (not accepted, reason in the note).
-            raise TransitionNotAllowed(
-                gettext(
-                    "Cannot accept: this petition repeats %(code)s, closed for good after its "
-                    "re-review; the same facts and reasons are not accepted again. Decline it."
-                )
-                % {"code": original.code}
-            )
+        self._refuse_if_closed_for_good("accept")  # the department declines it instead
         self._set(changed, accepted_at=now, reply_due_at=deadlines.reply_due(now))
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
@@ -484,11 +475,39 @@ class Petition(models.Model):
                     "matter closed for good after its re-review; route it to the department responsible."
                 )
             )
+        if self.status == self.Status.ACCEPTED and self.closed_for_good_original() is None:
+            # Once accepted the department owes a written opinion (a "not supported" one included);
+            # only art. 35 takes that duty away, when the office finds the matter closed for good.
+            raise TransitionNotAllowed(
+                gettext(
+                    "An accepted petition is answered with a written opinion; it is declined only when "
+                    "it repeats a matter closed for good after its re-review."
+                )
+            )
         if not note:
             raise ActionInvalid("note", gettext("Give the reason the petition is not accepted."))
         self._set(changed, closed_at=now)
-        due = self.route_due_at if self.status == self.Status.REGISTERED else self.acknowledge_due_at
+        # The limit of the step the decline ends: routing, the notice of acceptance, or the reply.
+        due = {
+            "registered": self.route_due_at,
+            "routed": self.acknowledge_due_at,
+            "accepted": self.reply_due_at,
+        }[self.status]
         data.update(on_time=now <= (due or now))
+
+    def _refuse_if_closed_for_good(self, action: str) -> None:
+        """A repeat of a matter closed for good is not accepted again (art. 35): not accepted, and,
+        when the repeat is found after its acceptance, neither answered nor given more time to
+        answer. The department declines it instead (reason in the note)."""
+        original = self.closed_for_good_original()
+        if original is not None:
+            raise TransitionNotAllowed(
+                gettext(
+                    "Cannot %(action)s: this petition repeats %(code)s, closed for good after its "
+                    "re-review; the same facts and reasons are not accepted again. Decline it."
+                )
+                % {"action": ACTION_LABELS[action], "code": original.code}
+            )
 
     def _do_return(self, *, now, actor, note, changed, data, **_):
         if not note:
@@ -510,6 +529,7 @@ class Petition(models.Model):
 
         if self.extended_days:
             raise TransitionNotAllowed(gettext("The reply time limit can be extended only once."))
+        self._refuse_if_closed_for_good("extend")
         if now > self.reply_due_at:
             # An extension lengthens a limit still running; granted afterwards it would wipe an
             # overdue reply off the overdue list and count it as replied on time.
@@ -557,6 +577,7 @@ class Petition(models.Model):
         data.update(days=days, approver=user.username, notified=True)
 
     def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
+        self._refuse_if_closed_for_good("reply")
         if opinion not in self.Opinion.values:
             raise ActionInvalid(
                 "opinion", gettext("Choose the opinion: support, explanation or not supported.")
@@ -665,6 +686,25 @@ class Petition(models.Model):
         self._set(changed, repeat_of=earlier, is_repeat=True)
         data.update(repeat_of=earlier.code)
 
+    def _do_correct_type(self, *, now, actor, note, changed, data, type="", **_):
+        """The office corrects the handling type chosen at registration while the matter is not yet
+        answered: it decides whether a claim may be redirected to another legal route (art. 32)."""
+        if type not in self.HandlingType.values:
+            raise ActionInvalid(
+                "type",
+                gettext("Choose the handling type: suggestion, report or accusation, or claim or appeal."),
+            )
+        if type == self.handling_type:
+            raise ActionInvalid(
+                "type",
+                gettext("The petition is already a %(type)s; choose another handling type.")
+                % {"type": self.get_handling_type_display()},
+            )
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for correcting the handling type."))
+        data.update({"from": self.handling_type, "to": type})
+        self._set(changed, handling_type=type)
+
     def _do_close(self, *, now, actor, note, changed, data, **_):
         self._set(changed, closed_at=now)
 
@@ -736,6 +776,7 @@ ACTION_LABELS = {
     "decide_re_review": _("decide the re-review"),
     "close": _("close"),
     "link_repeat": _("link as a repeat"),
+    "correct_type": _("correct the handling type"),
 }
 
 # The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message
@@ -745,7 +786,7 @@ WORKFLOW = Workflow(
         Transition("assign", ["registered"], "routed", [OFFICE]),
         Transition("redirect", ["registered"], "redirected", [OFFICE]),
         Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
-        Transition("decline", ["registered", "routed"], "declined", [OFFICE, DEPARTMENT]),
+        Transition("decline", ["registered", "routed", "accepted"], "declined", [OFFICE, DEPARTMENT]),
         Transition("return", ["routed"], "registered", [DEPARTMENT]),
         # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
@@ -756,6 +797,8 @@ WORKFLOW = Workflow(
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),
         Transition("close", ["replied", "reviewed"], "closed", [OFFICE]),
         Transition("link_repeat", ["registered", "routed", "accepted"], None, [OFFICE]),
+        # Not yet answered: the reply (and what follows it) was given under the type it had.
+        Transition("correct_type", ["registered", "routed", "accepted"], None, [OFFICE]),
     ],
     labels=ACTION_LABELS,
 )
@@ -788,10 +831,21 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
     """Actions the user could take now (for buttons); the transition method re-checks everything."""
     now = timezone.now()
     out = []
+    closed_for_good: list[Petition | None] = []  # the chain is walked once, only when asked
+
+    def repeats_closed_matter() -> bool:
+        if not closed_for_good:
+            closed_for_good.append(petition.closed_for_good_original() if petition.repeat_of_id else None)
+        return closed_for_good[0] is not None
+
     for t in WORKFLOW.available(petition.status):
         if t.action == "extend" and (
-            petition.extended_days or (petition.reply_due_at and now > petition.reply_due_at)
+            petition.extended_days
+            or (petition.reply_due_at and now > petition.reply_due_at)
+            or repeats_closed_matter()
         ):
+            continue
+        if t.action in ("accept", "reply") and repeats_closed_matter():
             continue
         if t.action == "redirect" and petition.handling_type != Petition.HandlingType.CLAIM:
             continue
@@ -799,12 +853,10 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue
-        if t.action == "accept" and petition.closed_for_good_original() is not None:
-            continue
         if (
             t.action == "decline"
-            and petition.status == Petition.Status.REGISTERED
-            and petition.closed_for_good_original() is None
+            and petition.status in (Petition.Status.REGISTERED, Petition.Status.ACCEPTED)
+            and not repeats_closed_matter()
         ):
             continue
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
@@ -899,6 +951,23 @@ class PetitionEvent(TimelineLabels, models.Model):
         if self.action == "request_review" and self.to_status == Petition.Status.UNDER_RE_REVIEW:
             return gettext("request a re-review")
         return super().action_label
+
+    @property
+    def from_type(self) -> str | None:
+        """The handling type before a correction (``correct_type``); None for other events."""
+        return self.data.get("from") if self.action == "correct_type" else None
+
+    @property
+    def to_type(self) -> str | None:
+        return self.data.get("to") if self.action == "correct_type" else None
+
+    @property
+    def from_type_label(self) -> str:
+        return str(Petition.HandlingType(self.from_type).label) if self.from_type else ""
+
+    @property
+    def to_type_label(self) -> str:
+        return str(Petition.HandlingType(self.to_type).label) if self.to_type else ""
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

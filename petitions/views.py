@@ -181,6 +181,7 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "opinions": Petition.Opinion.choices,
         "evaluations": Petition.Evaluation.choices,
         "decisions": Petition.Decision.choices,
+        "types": [c for c in Petition.HandlingType.choices if c[0] != petition.handling_type],
         # A repeat is the same person: its link to the other petition would tell the unit complained
         # about who complained, through the one the unit handles and may reveal. The unit sees
         # neither end of such a link (``repeat_of_visible``; ``repeats`` leaves out its complaints).

@@ -282,8 +282,8 @@ def test_a_department_returning_an_item_gets_200_with_its_new_state_though_it_lo
     assert client.get(f"{LIST}{petition.code}/").status_code == 404
 
 
-def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_nothing(pet):
-    officer, department = api_client(pet.cast.petition_officer), api_client(pet.cast.department_user)
+def _closed_for_good_through_the_api(pet, officer) -> Petition:
+    """A replied petition taken by the office through review and re-review: closed for good."""
     original = pet.replied()
     for body in (
         {"action": "request_review"},
@@ -292,6 +292,12 @@ def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_not
         {"action": "decide_re_review", "decision": "upheld", "note": "维持"},
     ):
         assert officer.post(f"{LIST}{original.code}/transition/", body, format="json").status_code == 200
+    return original
+
+
+def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_nothing(pet):
+    officer, department = api_client(pet.cast.petition_officer), api_client(pet.cast.department_user)
+    original = _closed_for_good_through_the_api(pet, officer)
     resp = officer.post(LIST, payload(pet.cast, category="urban", area=pet.cast.grid_a.code,
                                       petitioners=petitioners(1), persons_count=1,
                                       repeat_of=original.code), format="json")  # fmt: skip
@@ -419,3 +425,81 @@ def test_a_failure_while_revealing_through_the_api_logs_no_decrypted_name_or_add
     for raw in ["王建国", ID_1, "13812345678", "甲区春晖路12号3栋"]:
         assert raw not in logged, logged
     assert "王**" in logged and "甲区春晖路***" in logged
+
+
+def test_the_office_corrects_the_handling_type_through_the_transition_endpoint(pet):
+    c = pet.cast
+    petition = pet.register(handling_type="suggestion")
+    url = f"{LIST}{petition.code}/transition/"
+    office = api_client(c.petition_officer)
+    assert "correct_type" in office.get(f"{LIST}{petition.code}/").json()["actions"]
+    for body, field in [
+        ({"action": "correct_type", "type": "suggestion", "note": "更正"}, "type"),
+        ({"action": "correct_type", "type": "complaint", "note": "更正"}, "type"),
+        ({"action": "correct_type", "note": "更正"}, "type"),
+        ({"action": "correct_type", "type": "claim"}, "note"),
+    ]:
+        resp = office.post(url, body, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == [field], body
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()
+    resp = office.post(
+        url, {"action": "correct_type", "type": "claim", "note": "诉求为追讨欠薪"}, format="json"
+    )
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["type"], body["status"]) == ("claim", "registered")
+    assert "redirect" in body["actions"]
+    assert body["events"][-1] | {"at": None, "actor": None} == {
+        "at": None,
+        "actor": None,
+        "action": "correct_type",
+        "from_status": "registered",
+        "to_status": "registered",
+        "note": "诉求为追讨欠薪",
+        "from_type": "suggestion",
+        "to_type": "claim",
+    }
+    assert body["events"][0]["from_type"] is None and body["events"][0]["to_type"] is None
+    assert [r["code"] for r in office.get(f"{LIST}?type=claim").json()["results"]] == [petition.code]
+
+
+def test_a_type_correction_is_for_the_office_of_the_area_while_the_matter_is_unanswered(pet):
+    c = pet.cast
+    petition = pet.routed()
+    url = f"{LIST}{petition.code}/transition/"
+    body = {"action": "correct_type", "type": "report", "note": "实为检举控告"}
+    assert api_client(c.department_user).post(url, body, format="json").status_code == 403
+    for user in (c.outsider, c.analyst, c.district_officer):
+        assert api_client(user).post(url, body, format="json").status_code == 404
+    assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+    replied = pet.replied()
+    resp = api_client(c.petition_officer).post(f"{LIST}{replied.code}/transition/", body, format="json")
+    assert resp.status_code == 409 and "replied" in resp.json()["detail"]
+    assert Petition.objects.get(pk=replied.pk).handling_type == "claim"
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()
+
+
+def test_an_accepted_petition_linked_to_a_matter_closed_for_good_is_declined_through_the_api(pet):
+    officer, department = api_client(pet.cast.petition_officer), api_client(pet.cast.department_user)
+    original = _closed_for_good_through_the_api(pet, officer)
+    repeat = pet.accepted()
+    url = f"{LIST}{repeat.code}/transition/"
+    assert officer.get(f"{LIST}{repeat.code}/").json()["likely_repeats"] == [original.code]
+    resp = officer.post(url, {"action": "link_repeat", "repeat_of": original.code}, format="json")
+    assert resp.status_code == 200 and resp.json()["repeat_of"] == original.code
+    assert department.get(f"{LIST}{repeat.code}/").json()["actions"] == ["decline"]
+    resp = department.post(url, {"action": "reply", "opinion": "support", "text": "已处理"}, format="json")
+    assert resp.status_code == 409 and original.code in resp.json()["detail"]
+    resp = department.post(url, {"action": "decline"}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["note"]
+    stored = Petition.objects.get(pk=repeat.pk)
+    assert (stored.status, stored.replied_at, stored.closed_at) == ("accepted", None, None)
+    resp = department.post(url, {"action": "decline", "note": "复核后不再受理"}, format="json")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert (body["status"], body["due_at"], body["actions"]) == ("declined", None, [])
+    assert [(e["action"], e["from_status"], e["to_status"]) for e in body["events"][-2:]] == [
+        ("link_repeat", "accepted", "accepted"),
+        ("decline", "accepted", "declined"),
+    ]

@@ -158,3 +158,52 @@ def test_a_reply_committed_while_the_last_run_read_the_records_still_reaches_its
 
     nightly_run_matches_full_rebuild(reply_stamped_before_the_last_run_started)
     assert _reply_rate(petition).value == 100.0
+
+
+def test_an_accepted_repeat_of_a_matter_closed_for_good_declined_in_time_owes_no_reply(pet):
+    officer, department = pet.cast.petition_officer, pet.cast.department_user
+    original = pet.replied()
+    for step in ("request_review", "decide_review", "request_review", "decide_re_review"):
+        original.transition(action=step, actor=officer, decision="upheld", note="维持")
+    original.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    in_time = pet.accepted()
+    in_time.transition(action="link_repeat", actor=officer, repeat_of=original.code)
+    in_time.transition(action="decline", actor=department, note="复核后不再受理")
+    # Its reply limit would have ended since: still no reply owed.
+    Petition.objects.filter(pk=in_time.pk).update(
+        reply_due_at=timezone.now() - dt.timedelta(hours=1), closed_at=timezone.now() - dt.timedelta(days=2)
+    )
+    late = pet.accepted()
+    Petition.objects.filter(pk=late.pk).update(reply_due_at=timezone.now() - dt.timedelta(days=1))
+    late.refresh_from_db()
+    late.transition(action="link_repeat", actor=officer, repeat_of=original.code)
+    late.transition(action="decline", actor=department, note="复核后不再受理")
+    assert late.events.get(action="decline").data == {"on_time": False}
+    overdue = pet.accepted(category="labour")  # accepted, unanswered, past its limit, not declined
+    Petition.objects.filter(pk=overdue.pk).update(reply_due_at=timezone.now() - dt.timedelta(days=1))
+    # The original on time; the late decline came after the limit had run out unanswered.
+    assert totals("petitions_replied_on_time_rate") == (1, 3)
+    assert totals("petitions_routed_on_time_rate") == (4, 4)
+    assert totals("petitions_matters")[0] == 2
+    assert totals("petitions_repeat_rate") == (2, 4)
+    assert totals("petitions_satisfaction_rate") == (0, 1)
+
+
+def test_a_corrected_handling_type_leaves_the_reply_and_its_evaluation_counted(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.accepted()
+    petition.transition(action="correct_type", actor=officer, type="report", note="实为检举控告")
+    petition.transition(action="reply", actor=pet.cast.department_user, opinion="support", text="已查处")
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    petition.refresh_from_db()
+    assert (petition.handling_type, petition.status, petition.evaluation) == (
+        "report",
+        "replied",
+        "satisfied",
+    )
+    assert [e.action for e in petition.events.all()] == [
+        "register", "assign", "accept", "correct_type", "reply", "evaluate",
+    ]  # fmt: skip
+    assert totals("petitions_matters") == (1, 1)
+    assert totals("petitions_replied_on_time_rate") == (1, 1)
+    assert totals("petitions_satisfaction_rate") == (1, 1)

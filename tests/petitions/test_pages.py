@@ -455,3 +455,86 @@ def test_the_intake_asks_the_browser_not_to_remember_petitioners(client, pet):
     html = client.get("/petitions/new/").content.decode()
     tags = re.findall(r'<input[^>]*name="p\d_(?:name|id_number|phone|address)"[^>]*>', html)
     assert len(tags) == 20 and all('autocomplete="off"' in tag for tag in tags), tags
+
+
+def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet):
+    petition = pet.register(handling_type="suggestion")
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    form = page[page.index('id="action-correct_type"') :]
+    form = form[: form.index("</details>")]
+    # The type it has is not offered again; the reason is required.
+    assert re.findall(r'<option value="(\w+)">', form) == ["report", "claim"]
+    assert '<textarea name="note" id="note-correct_type" rows="2" required>' in form
+    assert 'id="action-redirect"' not in page
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "suggestion", "note": "更正"}
+    )
+    assert resp.status_code == 400 and "already a suggestion" in resp.content.decode()
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "claim"})
+    assert (
+        resp.status_code == 400
+        and "Give the reason for correcting the handling type." in resp.content.decode()
+    )
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "correct_type", "type": "claim", "note": "诉求为追讨欠薪"},
+        follow=True,
+    )
+    html = resp.content.decode()
+    assert f"{petition.code}: correct the handling type done." in html
+    entry = html[html.index('data-action="correct_type"') :]
+    entry = entry[: entry.index("</li>")]
+    assert "<strong>Correct the handling type</strong>" in entry
+    assert '<span class="muted">suggestion → claim or appeal</span>' in entry and "诉求为追讨欠薪" in entry
+    assert "<dt>Handling type</dt><dd>claim or appeal</dd>" in html
+    assert 'id="action-redirect"' in html
+    petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
+    client.force_login(pet.cast.department_user)
+    assert 'id="action-correct_type"' not in client.get(f"/petitions/{petition.code}/").content.decode()
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "report", "note": "检举"}
+    )
+    assert resp.status_code == 403
+    client.force_login(pet.cast.outsider)
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "report", "note": "检举"}
+    )
+    assert resp.status_code == 404
+    assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+
+
+def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_on_the_page(client, pet):
+    original = pet.replied()
+    _close_for_good(original, pet.cast.petition_officer)
+    repeat = pet.accepted()
+    repeat.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=original.code)
+    client.force_login(pet.cast.department_user)
+    html = client.get(f"/petitions/{repeat.code}/").content.decode()
+    banner = html[html.index('id="repeat-final"') :]
+    assert banner.startswith(
+        f'id="repeat-final">This petition repeats {original.code}, closed for good after its re-review'
+    )
+    assert "Though accepted, it is not answered again; the department declines it with that reason." in banner
+    assert (
+        'id="action-decline"' in html and 'id="action-reply"' not in html and 'id="action-extend"' not in html
+    )
+    resp = client.post(
+        f"/petitions/{repeat.code}/act/", {"action": "reply", "opinion": "support", "text": "x"}
+    )
+    assert resp.status_code == 409 and original.code in resp.content.decode()
+    resp = client.post(f"/petitions/{repeat.code}/act/", {"action": "decline", "note": ""})
+    assert (
+        resp.status_code == 400 and "Give the reason the petition is not accepted." in resp.content.decode()
+    )
+    assert Petition.objects.get(pk=repeat.pk).status == "accepted"
+    resp = client.post(
+        f"/petitions/{repeat.code}/act/", {"action": "decline", "note": "复核后不再受理"}, follow=True
+    )
+    html = resp.content.decode()
+    assert f"{repeat.code}: decline done." in html
+    assert '<span class="muted">accepted by the department → not accepted</span>' in html
+    assert 'id="repeat-final"' not in html and 'id="actions"' not in html
+    repeat.refresh_from_db()
+    assert repeat.status == "declined" and repeat.due_at is None

@@ -462,6 +462,7 @@ FIELDS = {
     "decide_re_review": {"decision": "upheld", "note": "维持"},
     "close": {},
     "link_repeat": {"repeat_of": None},  # filled with an earlier matching petition
+    "correct_type": {"type": "suggestion", "note": "实为意见建议"},
 }
 
 
@@ -488,8 +489,9 @@ def test_every_action_is_allowed_exactly_from_the_states_the_table_lists(pet, st
         )
         if action == "evaluate":  # the evaluation of an answer (a closed petition takes one after it)
             Petition.objects.filter(pk=petition.pk).update(replied_at=timezone.now() - dt.timedelta(days=1))
-        if action == "decline" and status == "registered":
-            # Declined before routing only as a repeat of a matter closed for good (art. 35).
+        if action == "decline" and status in ("registered", "accepted"):
+            # Declined before routing, or after acceptance, only as a repeat of a matter closed for
+            # good (art. 35).
             Petition.objects.filter(pk=earlier.pk).update(closed_for_good=True)
             Petition.objects.filter(pk=petition.pk).update(repeat_of=earlier, is_repeat=True)
         petition.refresh_from_db()
@@ -787,3 +789,157 @@ def test_a_likely_repeat_noticed_after_registration_is_linked_by_the_office(pet)
     assert second.is_repeat and second.repeat_of == first and second.status == "registered"
     with pytest.raises(ActionInvalid):
         second.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=first.code)
+
+
+# --- correcting the handling type -------------------------------------------------------------
+
+
+def test_the_office_corrects_the_handling_type_and_a_claim_may_then_be_redirected(pet):
+    officer = pet.cast.petition_officer
+    petition = pet.register(handling_type="suggestion")
+    assert "redirect" not in allowed_actions(officer, petition)
+    assert "correct_type" in allowed_actions(officer, petition)
+    petition.transition(
+        action="correct_type", actor=officer, type="claim", note="诉求为追讨欠薪，属申诉求决类"
+    )
+    petition.refresh_from_db()
+    assert (petition.handling_type, petition.status, petition.due_at) == (
+        "claim",
+        "registered",
+        petition.route_due_at,
+    )
+    event = petition.events.get(action="correct_type")
+    assert (event.actor, event.from_status, event.to_status, event.note, event.data) == (
+        officer,
+        "registered",
+        "registered",
+        "诉求为追讨欠薪，属申诉求决类",
+        {"from": "suggestion", "to": "claim"},
+    )
+    assert (event.from_type_label, event.to_type_label) == ("suggestion", "claim or appeal")
+    assert "redirect" in allowed_actions(officer, petition)
+    petition.transition(action="redirect", actor=officer, route="arbitration")
+    assert petition.status == "redirected"
+
+
+@pytest.mark.parametrize("status", ["routed", "accepted"])
+def test_the_handling_type_is_corrected_after_routing_while_the_matter_is_unanswered(pet, status):
+    petition = pet.routed() if status == "routed" else pet.accepted()
+    due = petition.due_at
+    petition.transition(
+        action="correct_type", actor=pet.cast.petition_officer, type="report", note="实为检举"
+    )
+    petition.refresh_from_db()
+    assert (petition.handling_type, petition.status, petition.due_at) == ("report", status, due)
+    assert "correct_type" not in allowed_actions(pet.cast.department_user, petition)
+    with pytest.raises(ActionForbidden):
+        petition.transition(action="correct_type", actor=pet.cast.department_user, type="claim", note="x")
+    assert Petition.objects.get(pk=petition.pk).handling_type == "report"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"note": "理由"}, "type"),
+        ({"type": "complaint", "note": "理由"}, "type"),
+        ({"type": "claim", "note": "理由"}, "type"),  # the type it already has
+        ({"type": "report"}, "note"),
+        ({"type": "report", "note": "   "}, "note"),
+    ],
+)
+def test_a_type_correction_without_a_new_type_or_a_reason_names_the_field_and_saves_nothing(
+    pet, fields, field
+):
+    petition = pet.register()
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="correct_type", actor=pet.cast.petition_officer, **fields)
+    assert exc.value.field == field and exc.value.status_code == 400
+    stored = Petition.objects.get(pk=petition.pk)
+    assert (stored.handling_type, stored.status) == ("claim", "registered")
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()
+
+
+@pytest.mark.parametrize("answered", ["replied", "closed", "declined", "redirected"])
+def test_an_answered_or_ended_petition_keeps_its_handling_type(pet, answered):
+    officer = pet.cast.petition_officer
+    if answered == "declined":
+        petition = pet.routed()
+        petition.transition(action="decline", actor=pet.cast.department_user, note="不属于信访事项")
+    elif answered == "redirected":
+        petition = pet.register()
+        petition.transition(action="redirect", actor=officer, route="litigation")
+    else:
+        petition = pet.replied()
+        if answered == "closed":
+            petition.transition(action="close", actor=officer)
+    assert "correct_type" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="correct_type", actor=officer, type="suggestion", note="更正")
+    assert exc.value.status_code == 409
+    assert str(Petition.Status(answered).label) in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+    assert not PetitionEvent.objects.filter(action="correct_type").exists()
+
+
+# --- an accepted petition found to repeat a matter closed for good ---------------------------
+
+
+def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_not_replied(pet):
+    # Found only after the department accepted it: art. 35 bars answering it again, so the
+    # department declines it with that reason; the reply and its extension are refused.
+    officer, department = pet.cast.petition_officer, pet.cast.department_user
+    original = _closed_for_good(pet)
+    repeat = pet.accepted()
+    assert allowed_actions(department, repeat) == ["reply", "extend"]
+    repeat.transition(action="link_repeat", actor=officer, repeat_of=original.code)
+    repeat.refresh_from_db()
+    assert allowed_actions(department, repeat) == ["decline"]
+    assert "decline" not in allowed_actions(officer, repeat)
+    for action, fields in [
+        ("reply", {"opinion": "support", "text": "已处理"}),
+        ("extend", {"days": 10, "approver": "approver", "note": "需核查", "notified": True}),
+    ]:
+        with pytest.raises(TransitionNotAllowed) as exc:
+            repeat.transition(action=action, actor=department, **fields)
+        assert original.code in exc.value.message and "not accepted again" in exc.value.message
+    with pytest.raises(ActionForbidden):
+        repeat.transition(action="decline", actor=officer, note="复核后不再受理")
+    with pytest.raises(ActionInvalid) as invalid:
+        repeat.transition(action="decline", actor=department)
+    assert invalid.value.field == "note"
+    stored = Petition.objects.get(pk=repeat.pk)
+    assert (stored.status, stored.replied_at, stored.extended_days, stored.closed_at) == (
+        "accepted",
+        None,
+        0,
+        None,
+    )
+    assert not repeat.events.filter(action__in=["reply", "extend", "decline"]).exists()
+    repeat.transition(action="decline", actor=department, note="同一事实和理由，复核后不再受理")
+    repeat.refresh_from_db()
+    assert (repeat.status, repeat.due_at, repeat.is_open) == ("declined", None, False)
+    assert repeat.closed_at is not None and repeat.accepted_at is not None
+    event = repeat.events.get(action="decline")
+    assert (event.actor, event.from_status, event.to_status, event.department, event.data) == (
+        department,
+        "accepted",
+        "declined",
+        pet.cast.police,
+        {"on_time": True},
+    )
+    assert allowed_actions(officer, repeat) == [] and allowed_actions(department, repeat) == []
+
+
+def test_an_accepted_petition_repeating_no_closed_matter_is_answered_not_declined(pet):
+    department = pet.cast.department_user
+    earlier = pet.replied(received_at=timezone.now() - dt.timedelta(days=5))  # answered, not closed for good
+    petition = pet.accepted()
+    petition.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=earlier.code)
+    assert "decline" not in allowed_actions(department, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="decline", actor=department, note="不予受理")
+    assert "written opinion" in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).status == "accepted"
+    assert not PetitionEvent.objects.filter(action="decline").exists()
+    petition.transition(action="reply", actor=department, opinion="explain", text="已说明")
+    assert petition.status == "replied"

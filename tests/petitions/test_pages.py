@@ -88,10 +88,14 @@ def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(
     page = client.get(resp.url).content.decode()
     # The banner says "decline it": before routing, the office has the button to.
     assert 'id="repeat-final"' in page and 'id="action-decline"' in page
+    assert "decline it, or redirect it to another legal route." in page
     repeat.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
     client.force_login(pet.cast.department_user)
     html = client.get(f"/petitions/{repeat.code}/").content.decode()
     assert 'id="repeat-final"' in html and original.code in html
+    # Once routed, only the department declines it: redirecting was the office's, before routing.
+    assert "It cannot be accepted; the department declines it." in html
+    assert "redirect it to another legal route" not in html
     assert 'id="action-accept"' not in html and 'id="action-decline"' in html
     resp = client.post(f"/petitions/{repeat.code}/act/", {"action": "accept"})
     assert resp.status_code == 409 and "not accepted again" in resp.content.decode()

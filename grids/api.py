@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import generics, serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from governance.api import DateTimeField
 from governance.models import Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
+from grids.forms import MonthForm
 from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
 
 
@@ -213,3 +215,52 @@ class IncidentEventListApi(generics.ListAPIView):
             return IncidentEvent.objects.none()
         incident = selectors.incident_get_for_user(self.request.user, self.kwargs["code"])
         return selectors.incident_events(incident)
+
+
+class DepartmentRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="department.pk")
+    name = serializers.CharField(source="department.name")
+    area = serializers.CharField(source="department.area.code", help_text="code of the department's area")
+    area_name = serializers.CharField(source="department.area.name")
+    steps_due = serializers.IntegerField(
+        help_text="handle + feedback steps the department owned whose deadline falls in the month"
+    )
+    steps_late = serializers.IntegerField(help_text="of them, done late or still open past the deadline")
+    on_time_rate = serializers.FloatField(
+        allow_null=True, help_text="percent of steps_due done by the deadline; null when none are due"
+    )
+    open_now = serializers.IntegerField(help_text="open items with the department now (dispatched, handling)")
+    overdue_now = serializers.IntegerField(help_text="of them, past the current deadline")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "month", OpenApiTypes.STR, description="YYYY-MM (local month), default the current one"
+        )
+    ],
+    responses={200: DepartmentRecordSerializer(many=True)},
+)
+class IncidentDepartmentListApi(generics.ListAPIView):
+    """Each department of the user's area with its record for a month: steps due, late, on-time %,
+    items with it now and overdue now (docs/incidents.md "Departments' record"). Centre handlers of a
+    street, district or city, analysts and admins; other roles get 403."""
+
+    serializer_class = DepartmentRecordSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Department.objects.none()
+        # The role first (403 before the input is looked at, docs/api.md), then the month (400).
+        if not selectors.may_view_departments(self.request.user):
+            raise PermissionDenied(str(selectors.DEPARTMENTS_FORBIDDEN))
+        form = MonthForm(self.request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError({f: [str(e) for e in errs] for f, errs in form.errors.items()})
+        return selectors.department_accountability(self.request.user, form.cleaned_data["month"])
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = [selectors.department_record(d) for d in page]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Incident, IncidentCategory
@@ -87,3 +90,23 @@ class ActionForm(forms.Form):
             for k in ("department", "result", "kind", "resolution", "evaluation")
             if data.get(k) not in (None, "")
         }
+
+
+class MonthForm(forms.Form):
+    """The month of the departments' record (page and API alike): YYYY-MM from 1900 to 2999, the
+    current local month when absent or blank."""
+
+    month = forms.RegexField(
+        label=_("Month"),
+        regex=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": _("Enter a month as YYYY-MM.")},
+        widget=forms.TextInput(attrs={"type": "month", "pattern": "[0-9]{4}-[0-9]{2}"}),
+    )
+
+    def clean_month(self) -> dt.date:
+        text = self.cleaned_data.get("month")
+        if not text:
+            return timezone.localdate().replace(day=1)
+        year, month = text.split("-")
+        return dt.date(int(year), int(month), 1)

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext as _
+import datetime as dt
+from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import BigIntegerField, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from governance import codes
 from governance.access import get_visible_or_404
+from governance.indicators import local_bounds
 from governance.models import Department, Role, User
-from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
+from governance.periods import add_months
+from grids.models import (
+    DEPARTMENT,
+    LEVEL_DEPTH,
+    STEP_OWNERS,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    IncidentPhoto,
+)
 
 ACTING_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
 
@@ -66,3 +83,138 @@ def dispatch_departments(incident: Incident) -> QuerySet[Department]:
 
 def active_categories() -> QuerySet[IncidentCategory]:
     return IncidentCategory.objects.filter(is_active=True).select_related("parent")
+
+
+# --- departments' accountability (docs/incidents.md "Departments' record") ----------------------------
+
+# The open statuses in which the department the item was dispatched to owns the step (handle + feedback).
+DEPARTMENT_STEPS = [status for status, owner in STEP_OWNERS.items() if owner == DEPARTMENT]
+
+
+DEPARTMENTS_FORBIDDEN = gettext_lazy("Only centre handlers of a street or district and analysts see this.")
+
+
+def department_view_roots(user: User) -> list[str] | None:
+    """Paths of the areas whose departments the user may hold to account: the subtrees of their analyst
+    and admin memberships and of their centre handler memberships at a street, district or city. None
+    for everything (superusers). A grid worker, mediator, petition officer, community handler or a
+    department's own people get [] (403): the record is the supervising centres', and a department
+    is not the one to rank its peers."""
+    if user.is_superuser and user.is_active:
+        return None
+    if not user.is_active:
+        return []
+    paths = {
+        m.area.path
+        for m in user.memberships_cached()
+        if m.role in (Role.ANALYST, Role.ADMIN)
+        or (m.role == Role.HANDLER and m.department_id is None and m.area.depth <= LEVEL_DEPTH[codes.STREET])
+    }
+    return [p for p in sorted(paths) if not any(p != q and p.startswith(q) for q in paths)]
+
+
+def may_view_departments(user: User) -> bool:
+    return department_view_roots(user) != []
+
+
+def _count(qs: QuerySet) -> Coalesce:
+    """``SELECT COUNT(*)`` of ``qs`` as a correlated scalar subquery (COUNT through ``Func``, which
+    Django does not take for an aggregate, so it adds no GROUP BY: one number per outer row)."""
+    counted = qs.order_by().annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
+    return Coalesce(Subquery(counted.values("n")[:1]), 0)
+
+
+def department_accountability(user: User, month: dt.date, *, now: dt.datetime | None = None) -> QuerySet:
+    """Each department in the user's view (``department_view_roots``, 403 if none) with its record
+    for the local ``month``, in ONE query (a correlated COUNT per column: no join fans out):
+
+    * ``steps_due``: handle + feedback steps the department owned whose deadline falls in the month,
+      done or still open past it; ``steps_late``: of them, done late or open past the deadline, as
+      ``incidents_on_time_rate`` counts them for the department's area;
+    * ``open_now``: open items with the department now (dispatched or handling); ``overdue_now``: of
+      them, past the current deadline.
+
+    Every incident of a department lies in its area's subtree (dispatch requires it), so a department
+    in the user's view brings no item from outside their scope."""
+    roots = department_view_roots(user)
+    if roots == []:
+        raise PermissionDenied(DEPARTMENTS_FORBIDDEN)
+    departments = Department.objects.select_related("area")
+    if roots is not None:
+        scope = Q()
+        for root in roots:
+            scope |= Q(area__path__startswith=root)
+        departments = departments.filter(scope)
+    now = now or timezone.now()
+    lo, hi = local_bounds(month, add_months(month, 1))
+
+    # Which recorded steps were a department's, from how ``Incident._apply`` writes the event:
+    # ``IncidentEvent.department`` is NOT the step's owner. The dispatch event (from accepted) names
+    # the new department but ends the centre's dispatch step; verify and close events (from fed_back,
+    # verified) copy the item's department but end the grid's and the centre's steps; and an
+    # escalation of a dispatched item, which ends the department's step (its lateness stays with the
+    # department), records no department at all. So the owner is read as ``STEP_OWNERS`` reads it,
+    # from ``from_status`` (dispatched, handling: the department's; ``handle`` carries no deadline, so
+    # these are feedback and escalate events), and the department is the event's own or, when it has
+    # none (the escalation), the one of the item's latest dispatch before it. Ids order one incident's
+    # events: the item's row lock (``apply_locked``) serialises them, each in its own transaction.
+    dispatched_to = IncidentEvent.objects.filter(
+        incident_id=OuterRef("incident_id"), action="dispatch", id__lt=OuterRef("id")
+    ).order_by("-id")
+    steps = (
+        IncidentEvent.objects.filter(
+            step_due_at__gte=lo,  # partial index incident_event_due serves the range
+            step_due_at__lt=hi,
+            on_time__isnull=False,
+            from_status__in=DEPARTMENT_STEPS,
+        )
+        .annotate(
+            owner=Coalesce(
+                "department_id",
+                Subquery(dispatched_to.values("department_id")[:1]),
+                output_field=BigIntegerField(),
+            )
+        )
+        .filter(owner=OuterRef("pk"))
+    )
+    with_it = Incident.objects.filter(department_id=OuterRef("pk"), status__in=DEPARTMENT_STEPS)
+    # An open step past its deadline in the month is due and late (the indicator's rule); once done,
+    # its event takes over and the item leaves ``with_it``'s late part: it is never counted twice.
+    late_open = with_it.filter(due_at__gte=lo, due_at__lt=min(hi, now))
+    return departments.annotate(
+        steps_done=_count(steps),
+        steps_done_late=_count(steps.filter(on_time=False)),
+        steps_open_late=_count(late_open),
+        open_now=_count(with_it),
+        overdue_now=_count(with_it.filter(due_at__lt=now)),
+    ).order_by("area__code", "name", "id")
+
+
+@dataclass(frozen=True)
+class DepartmentRecord:
+    """One row of the departments' record (``department_accountability`` after counting)."""
+
+    department: Department
+    steps_due: int
+    steps_late: int
+    open_now: int
+    overdue_now: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Steps done by their deadline / steps due, in percent (one decimal); None with none due."""
+        if not self.steps_due:
+            return None
+        return round(100 * (self.steps_due - self.steps_late) / self.steps_due, 1)
+
+
+def department_record(department: Department) -> DepartmentRecord:
+    """A row of ``department_accountability`` as its record (sums made here, not in SQL, where each
+    would repeat its subqueries)."""
+    return DepartmentRecord(
+        department=department,
+        steps_due=department.steps_done + department.steps_open_late,
+        steps_late=department.steps_done_late + department.steps_open_late,
+        open_now=department.open_now,
+        overdue_now=department.overdue_now,
+    )

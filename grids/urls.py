@@ -8,6 +8,7 @@ urlpatterns = [
     path("report/", views.report, name="grids-report"),
     path("report/<str:code>/done/", views.reported, name="grids-reported"),
     path("inbox/", views.inbox, name="grids-inbox"),
+    path("departments/", views.departments, name="grids-departments"),
     path("incidents/<str:code>/", views.incident_detail, name="grids-incident"),
     path("incidents/<str:code>/act/", views.incident_act, name="grids-act"),
     path("photos/<int:pk>/", views.photo, name="grids-photo"),
@@ -15,6 +16,8 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("incidents/", api.IncidentListApi.as_view(), name="api-incidents"),
+    # Before incidents/<code>/, which would take "departments" for an incident number.
+    path("incidents/departments/", api.IncidentDepartmentListApi.as_view(), name="api-incident-departments"),
     path("incidents/<str:code>/", api.IncidentDetailApi.as_view(), name="api-incident"),
     path(
         "incidents/<str:code>/transition/",

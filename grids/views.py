@@ -19,7 +19,7 @@ from governance.views import filtered_rows
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
-from grids.forms import ActionForm, ReportForm
+from grids.forms import ActionForm, MonthForm, ReportForm
 from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions, duty_conflict
 
 
@@ -209,8 +209,32 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
+            "may_view_departments": selectors.may_view_departments(request.user),
         },
         status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def departments(request: HttpRequest) -> HttpResponse:
+    """The departments' record for a month (docs/incidents.md "Departments' record"): the same rows
+    as ``GET /api/v1/incidents/departments/``. A bad month is a 400 with the error under the picker."""
+    if not selectors.may_view_departments(request.user):
+        raise PermissionDenied(selectors.DEPARTMENTS_FORBIDDEN)
+    form = MonthForm(request.GET)
+    page = None
+    if form.is_valid():
+        month = form.cleaned_data["month"]
+        page = Paginator(selectors.department_accountability(request.user, month), 100).get_page(
+            request.GET.get("page")
+        )
+        page.object_list = [selectors.department_record(d) for d in page.object_list]
+    return render(
+        request,
+        "grids/departments.html",
+        {"form": form, "page": page, "month": form.cleaned_data["month"] if page else None},
+        status=200 if page else 400,
     )
 
 

@@ -1,0 +1,215 @@
+"""The departments' record (docs/incidents.md "Departments' record"): selector, API and page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from governance.indicators import local_bounds
+from governance.models import Department
+from governance.periods import add_months
+from grids import indicators, selectors, services
+from grids.models import Incident, IncidentEvent
+from tests.base import api_client, queries_of
+
+URL = "/api/v1/incidents/departments/"
+
+
+def _last_month() -> dt.date:
+    return add_months(timezone.localdate().replace(day=1), -1)
+
+
+def _in(month: dt.date) -> dt.datetime:
+    """Noon local time on the 15th of ``month``."""
+    return local_bounds(month, month)[0] + dt.timedelta(days=14, hours=12)
+
+
+def _drive(cast, item: Incident, *actions: str) -> None:
+    fields = {
+        "dispatch": {"department": cast.urban.pk},
+        "feedback": {"resolution": "swept"},
+        "verify": {"result": "pass"},
+        "escalate": {"note": "the bureau stalled"},
+    }
+    for action in actions:
+        services.incident_transition(incident=item, actor=cast.admin, action=action, **fields.get(action, {}))
+
+
+@pytest.fixture
+def record(cast, incident_in):
+    """Last month, hand-built: the police fed one item back on time; the urban bureau fed one back on
+    time, sat on one past its deadline until the centre escalated it, and still has one past its
+    deadline. Every timed step of these items falls due last month (including the centre's and the
+    grid's steps, which a filter on the event's department alone would count for the department).
+    The police also have one item handling now, due tomorrow (not last month's)."""
+    month = _last_month()
+    due = _in(month)
+    closed_police = incident_in("closed")  # dispatched to the police (conftest)
+    handling_now = incident_in("handling")
+    closed_urban, escalated, late_open = (incident_in("accepted") for _ in range(3))
+    _drive(cast, closed_urban, "dispatch", "handle", "feedback", "verify", "close")
+    _drive(cast, escalated, "dispatch", "escalate")
+    _drive(cast, late_open, "dispatch", "handle")
+    mine = [closed_police, closed_urban, escalated, late_open]
+    IncidentEvent.objects.filter(incident__in=mine, on_time__isnull=False).update(step_due_at=due)
+    IncidentEvent.objects.filter(incident=escalated, action="escalate").update(on_time=False)
+    Incident.objects.filter(pk=late_open.pk).update(due_at=due)
+    Incident.objects.filter(pk=handling_now.pk).update(due_at=timezone.now() + dt.timedelta(days=1))
+    return month
+
+
+def _rows(user, month) -> dict[str, tuple]:
+    return {
+        f"{r.department.area.code} {r.department.name}": (
+            r.steps_due,
+            r.steps_late,
+            r.on_time_rate,
+            r.open_now,
+            r.overdue_now,
+        )
+        for r in map(selectors.department_record, selectors.department_accountability(user, month))
+    }
+
+
+@pytest.mark.django_db
+def test_each_department_answers_for_its_own_steps_in_one_query(cast, record, django_assert_num_queries):
+    # The escalation event names no department (how ``_apply`` writes it): it counts for the bureau
+    # the item was dispatched to. The dispatch, verify and close events name the department too, but
+    # ended the centre's and the grid's steps: not counted.
+    escalate = IncidentEvent.objects.get(action="escalate")
+    assert escalate.department_id is None and escalate.from_status == "dispatched"
+    cast.district_officer.memberships_cached()
+    with django_assert_num_queries(1):
+        rows = _rows(cast.district_officer, record)
+    assert rows == {
+        "340102000000 公安分局": (1, 0, 100.0, 1, 0),
+        "340102000000 城市管理局": (3, 2, 33.3, 1, 1),
+        "340102000000 信访局": (0, 0, None, 0, 0),
+        "340102001000 城管中队": (0, 0, None, 0, 0),
+    }
+    # Several more departments: still one query.
+    for n in range(6):
+        Department.objects.create(name=f"部门{n}", area=cast.street_a1)
+    with django_assert_num_queries(1):
+        assert len(_rows(cast.district_officer, record)) == 10
+
+
+@pytest.mark.django_db
+def test_the_departments_add_up_to_the_on_time_indicator_of_their_area(cast, record):
+    rows = _rows(cast.district_officer, record)
+    due = sum(v[0] for k, v in rows.items() if k.startswith("340102000000"))
+    late = sum(v[1] for k, v in rows.items() if k.startswith("340102000000"))
+    indicator = [
+        (r["numerator"], r["denominator"])
+        for r in indicators.incidents_on_time_rate(record, add_months(record, 1))
+        if r["area_id"] == cast.district_a.pk
+    ]
+    assert (due, late) == (4, 2)
+    assert sum(n for n, _d in indicator) == due - late and sum(d for _n, d in indicator) == due
+
+
+@pytest.mark.django_db
+def test_another_month_has_no_steps_due_but_the_same_items_now(cast, record):
+    rows = _rows(cast.district_officer, add_months(record, -1))
+    assert rows["340102000000 公安分局"] == (0, 0, None, 1, 0)
+    assert rows["340102000000 城市管理局"] == (0, 0, None, 1, 1)
+
+
+@pytest.mark.django_db
+def test_each_user_sees_the_departments_of_their_own_area(cast, record):
+    assert set(_rows(cast.street_handler, record)) == {"340102001000 城管中队"}
+    assert set(_rows(cast.outsider, record)) == {"340103000000 公安分局"}
+    assert len(_rows(cast.analyst, record)) == 5 and len(_rows(cast.admin, record)) == 5
+
+
+@pytest.mark.django_db
+def test_the_api_lists_the_record_paginated(cast, record):
+    response = api_client(cast.district_officer).get(URL, {"month": record.strftime("%Y-%m")})
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["count"] == 4 and body["next"] is None
+    urban = next(r for r in body["results"] if r["id"] == cast.urban.pk)
+    assert urban == {
+        "id": cast.urban.pk,
+        "name": "城市管理局",
+        "area": "340102000000",
+        "area_name": "甲区",
+        "steps_due": 3,
+        "steps_late": 2,
+        "on_time_rate": 33.3,
+        "open_now": 1,
+        "overdue_now": 1,
+    }
+    # Without a month: the current one, in which nothing of the record falls due.
+    now = {r["id"]: r for r in api_client(cast.district_officer).get(URL).json()["results"]}
+    assert (now[cast.police.pk]["steps_due"], now[cast.police.pk]["open_now"]) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_the_api_costs_the_same_queries_for_more_departments(cast, record):
+    client = api_client(cast.district_officer)
+    client.get(URL)  # the user's memberships, loaded once per user object (force_authenticate keeps it)
+    # The page's count and the page itself, whatever the number of departments.
+    assert queries_of(client, URL, month=record.strftime("%Y-%m")) == 2
+    for n in range(8):
+        Department.objects.create(name=f"部门{n}", area=cast.district_a)
+    assert queries_of(client, URL, month=record.strftime("%Y-%m")) == 2
+
+
+@pytest.mark.django_db
+def test_the_api_never_lists_a_department_of_another_district(cast, record):
+    ids = {r["id"] for r in api_client(cast.outsider).get(URL).json()["results"]}
+    assert ids == {cast.police_b.pk}
+    ids = {r["id"] for r in api_client(cast.street_handler).get(URL).json()["results"]}
+    assert ids == {cast.street_team.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "abc", "0999-01", "3000-01", "2026-01-01"])
+def test_the_api_refuses_a_bad_month_naming_it(cast, month):
+    response = api_client(cast.district_officer).get(URL, {"month": month})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"month": ["Enter a month as YYYY-MM."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "who", ["worker_a", "mediator", "petition_officer", "community_handler", "department_user"]
+)
+def test_other_roles_get_403_before_the_month_is_read(cast, who):
+    response = api_client(getattr(cast, who)).get(URL, {"month": "bad"})
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only centre handlers of a street or district and analysts see this."
+
+
+@pytest.mark.django_db
+def test_the_page_shows_the_record_and_the_inbox_links_to_it(cast, client, record):
+    client.force_login(cast.district_officer)
+    assert 'id="departments-link"' in client.get("/grids/inbox/").content.decode()
+    response = client.get("/grids/departments/", {"month": record.strftime("%Y-%m")})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "城市管理局" in html and "33.3%" in html and "100.0%" in html and "城管中队" in html
+    assert "公安分局" in html and html.count("<tr>") == 1 + 4  # the heading row + one per department
+    assert f'value="{record.strftime("%Y-%m")}"' in html
+
+
+@pytest.mark.django_db
+def test_the_page_answers_a_bad_month_with_400_and_the_error(cast, client):
+    client.force_login(cast.district_officer)
+    response = client.get("/grids/departments/", {"month": "2026-13"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="month-errors"' in html and "Enter a month as YYYY-MM." in html
+    assert "<table" not in html
+
+
+@pytest.mark.django_db
+def test_the_page_is_refused_to_a_grid_worker_and_not_linked_for_a_community(cast, client):
+    client.force_login(cast.worker_a)
+    assert client.get("/grids/departments/").status_code == 403
+    client.force_login(cast.community_handler)
+    assert client.get("/grids/departments/").status_code == 403
+    assert 'id="departments-link"' not in client.get("/grids/inbox/").content.decode()

@@ -69,7 +69,10 @@
     var ll = [parseFloat(lat.value), parseFloat(lng.value)];
     if (isNaN(ll[0]) || isNaN(ll[1])) { return; }
     if (!marker) {
-      marker = L.marker(ll, { draggable: true, autoPan: true, keyboard: true, title: "pin" }).addTo(theMap);
+      // Leaflet's default pin image is 25x41, narrower than a thumb: the pin is the --tap box of the
+      // incident maps (grids.css .map-pin), centred on the point, which it still drags and Tab reaches.
+      var icon = L.divIcon({ className: "map-pin", html: "", iconSize: null });
+      marker = L.marker(ll, { icon: icon, draggable: true, autoPan: true, keyboard: true, title: msgs.pin }).addTo(theMap);
       marker.on("dragend", function () { var p = marker.getLatLng(); setPoint(p.lat, p.lng, false); });
       mapEl.setAttribute("data-pin", "1");
     } else {

@@ -256,17 +256,24 @@ def test_a_report_sent_after_the_session_ended_says_to_sign_in_and_keeps_the_tex
     assert Incident.objects.get().description == "路灯损坏"
 
 
-def test_clearing_the_coordinates_takes_the_pin_off_the_map(phone_page, live_cast):
-    """A worker who empties latitude and longitude (to choose the grid instead) still saw the pin, as
-    if a place were set, and then read "give the location" on submitting."""
+def _report_with_a_point_chosen(page) -> tuple[int, int]:
+    """worker_a's report form with a point chosen by tapping the map's centre: where it was tapped."""
     importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
-    page = phone_page
     login(page, "worker_a")
     page.goto("/grids/report/")
     page.wait_for_selector("#report-map[data-loaded='1']")
     box = page.locator("#report-map").bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    x, y = round(box["x"] + box["width"] * 0.5), round(box["y"] + box["height"] * 0.5)
+    page.mouse.click(x, y)
     page.wait_for_selector("#report-map[data-pin='1']")
+    return x, y
+
+
+def test_clearing_the_coordinates_takes_the_pin_off_the_map(phone_page, live_cast):
+    """A worker who empties latitude and longitude (to choose the grid instead) still saw the pin, as
+    if a place were set, and then read "give the location" on submitting."""
+    page = phone_page
+    _report_with_a_point_chosen(page)
     assert page.locator("#report-map .leaflet-marker-icon").count() == 1
     page.fill("#id_lat", "")
     page.fill("#id_lng", "")
@@ -277,4 +284,39 @@ def test_clearing_the_coordinates_takes_the_pin_off_the_map(phone_page, live_cas
     page.fill("#id_lng", "117.005")
     page.locator("#id_lng").dispatch_event("change")
     page.wait_for_selector("#report-map[data-pin='1']")
+    assert page.js_errors == []
+
+
+def test_the_report_pin_is_a_thumb_sized_box_on_the_point_that_drags_and_is_named(phone_page, live_cast):
+    """The report form's pin was Leaflet's 25x41 image (narrower than the 44 px a thumb needs on a
+    phone), with its tip on the point, named "pin" in English whatever the page's language."""
+    from django.utils import translation
+
+    page = phone_page
+    x, y = _report_with_a_point_chosen(page)
+    pin = page.locator("#report-map .leaflet-marker-icon")
+    at = pin.bounding_box()
+    assert (at["width"], at["height"]) == (44, 44)
+    # centred on the point chosen (Leaflet places it on whole pixels of the map, which may not be)
+    assert (round(at["x"] + 22), round(at["y"] + 22)) == (x, y)
+    with translation.override("zh-hans"):
+        name = translation.gettext("The place of the report: drag it, or tap the map")
+    assert (pin.get_attribute("title"), pin.get_attribute("role"), pin.get_attribute("tabindex")) == (
+        name,
+        "button",
+        "0",
+    )
+    chosen = (page.input_value("#id_lat"), page.input_value("#id_lng"))
+    # dragged 60 px east, from off its centre (anywhere in the box): the point moves east, not north
+    page.mouse.move(x + 15, y + 15)
+    page.mouse.down()
+    page.mouse.move(x + 45, y + 15, steps=5)
+    page.mouse.move(x + 75, y + 15, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"document.getElementById('id_lng').value !== '{chosen[1]}'")
+    east = float(page.input_value("#id_lng")) - float(chosen[1])
+    north = float(page.input_value("#id_lat")) - float(chosen[0])
+    assert east > 0 and abs(north) < east / 60  # less than the pixel Leaflet rounds the pin to
+    moved = pin.bounding_box()
+    assert (round(moved["x"] - at["x"]), round(moved["y"] - at["y"])) == (60, 0)
     assert page.js_errors == []

@@ -189,3 +189,37 @@ def test_names_and_the_overdue_flag_in_a_desk_list_stay_whole_when_squeezed(
     screenshot(phone, "mediation-cases-phone")
     assert phone.locator(f"tr[data-case='{case.code}'] td[data-label='调解员']").evaluate(LINES_JS) == 1
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_squeezed(
+    desktop_page, live_cast
+):
+    # As in the case list, the head's page broke the mediator's title from the name (调解员 / 吴玉) in
+    # the workload table and in a concluded case's row, and a deadline at its hyphen (2026- / 12-02).
+    from django.utils import timezone
+
+    from mediation.models import DisputeCase
+    from tests.browser.test_mediation import _case
+
+    org, case = _case(live_cast, head=True)
+    case.mediator.display_name = "调解员 吴玉"
+    case.mediator.save(update_fields=["display_name"])
+    case.transition(action="conclude", actor=live_cast.mediator, outcome="withdrawn")
+    case = DisputeCase.objects.get(pk=case.pk)
+    due = timezone.localtime(case.due_at).strftime("%Y-%m-%d")
+    page = desktop_page
+    login(page, "mediator")
+    page.goto(f"/mediation/organisations/{org.pk}/?status=concluded")
+    squeeze = "td => { td.style.width = td.style.maxWidth = '3em'; }"
+    member = page.locator("#workload tr[data-member='mediator'] td.stack-head")
+    member.evaluate(squeeze)
+    assert member.evaluate("td => td.firstChild.textContent.trim()") == "调解员 吴玉"
+    assert member.evaluate(f"td => ({LINES_JS})(td.firstChild)") == 1
+    row = page.locator(f"tr:has(a[href='/mediation/cases/{case.code}/'])")
+    for label in ("调解员", "调解期限"):
+        row.locator(f"td[data-label='{label}']").evaluate(squeeze)
+    assert row.locator("td[data-label='调解员']").inner_text() == "调解员 吴玉"
+    assert row.locator("td[data-label='调解员']").evaluate(LINES_JS) == 1
+    assert row.locator("td[data-label='调解期限']").evaluate(DATETIME_LINES_JS) == [due, 1]
+    screenshot(page, "mediation-organisation-squeezed-desktop")
+    assert page.js_errors == []

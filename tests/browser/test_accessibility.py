@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, _new_page, login, signed_in_for_each
 
@@ -138,7 +139,9 @@ def test_a_list_shown_as_cards_on_a_phone_is_still_a_table_with_its_headers(phon
     assert row.get_attribute("role") == "row"
     row.locator("button[data-action=accept]").click()
     page.wait_for_selector(f"#row-{incident.code} .status-accepted")
-    assert row.get_attribute("role") == "row"
+    # htmx fires htmx:load (which gives the new row its roles) after its settle delay, a moment after
+    # the swapped row is in the page: wait for the roles rather than read them at once.
+    expect(row).to_have_attribute("role", "row")
     assert row.locator("td").evaluate_all("tds => tds.map(td => td.getAttribute('role'))") == ["cell"] * 6
     assert _roles(page)["columnheader"] == 6
     assert page.js_errors == []

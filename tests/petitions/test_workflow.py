@@ -384,17 +384,22 @@ def test_before_routing_the_office_declines_nothing_else_and_after_it_only_the_d
     assert not PetitionEvent.objects.filter(action="decline").exists()
 
 
+def _repeats_of_the_first_petitioner(pet, *, category="urban", area=None, user=None):
+    """What the intake offers as likely repeats of ``petitioners(1)``'s matter (their ID number)."""
+    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
+    return services.likely_repeats(
+        category=category,
+        area=area or pet.cast.grid_a,
+        id_hashes=[id_hash],
+        user=user or pet.cast.petition_officer,
+        phone_hashes=[],
+    )
+
+
 def test_a_petition_closed_for_good_long_ago_is_still_a_likely_repeat(pet):
     original = _closed_for_good(pet)
     Petition.objects.filter(pk=original.pk).update(closed_at=timezone.now() - dt.timedelta(days=400))
-    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
-    found = services.likely_repeats(
-        category="urban",
-        area=pet.cast.grid_a,
-        id_hashes=[id_hash],
-        user=pet.cast.petition_officer,
-        phone_hashes=[],
-    )
+    found = _repeats_of_the_first_petitioner(pet)
     assert list(found) == [original]
 
 
@@ -647,30 +652,15 @@ def test_the_same_matter_registered_at_an_area_above_or_below_is_a_likely_repeat
     # The intake offers districts, streets and communities, the API any level: registered at the
     # community once and at its street the next time, the same matter went unnoticed.
     first = pet.register(area=getattr(pet.cast, earlier_at))
-    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
     for area in (pet.cast.grid_a, pet.cast.community_a1a):
-        found = services.likely_repeats(
-            category="urban", area=area, id_hashes=[id_hash], user=pet.cast.petition_officer, phone_hashes=[]
-        )
+        found = _repeats_of_the_first_petitioner(pet, area=area)
         assert list(found) == [first], area
     # And from above: the earlier one at the grid is found from its community, street and district.
     below = pet.register(area=pet.cast.grid_a, category="labour")
-    found = services.likely_repeats(
-        category="labour",
-        area=getattr(pet.cast, earlier_at),
-        id_hashes=[id_hash],
-        user=pet.cast.petition_officer,
-        phone_hashes=[],
-    )
+    found = _repeats_of_the_first_petitioner(pet, category="labour", area=getattr(pet.cast, earlier_at))
     assert list(found) == [below]
     # Not across to a sibling: another community of the same street.
-    found = services.likely_repeats(
-        category="labour",
-        area=pet.cast.community_a1b,
-        id_hashes=[id_hash],
-        user=pet.cast.petition_officer,
-        phone_hashes=[],
-    )
+    found = _repeats_of_the_first_petitioner(pet, category="labour", area=pet.cast.community_a1b)
     assert not found.exists()
 
 
@@ -681,10 +671,7 @@ def test_a_likely_repeat_above_the_officers_scope_is_neither_named_nor_linkable(
     at_city = pet.register(actor=city_officer, area=pet.cast.city)
     officer = pet.cast.petition_officer
     later = pet.register()
-    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
-    found = services.likely_repeats(
-        category="urban", area=pet.cast.grid_a, id_hashes=[id_hash], phone_hashes=[], user=officer
-    )
+    found = _repeats_of_the_first_petitioner(pet, user=officer)
     assert list(found) == [later]  # not at_city
     assert list(services.likely_repeats_of(later, user=city_officer)) == [at_city]
     body = api_client(officer).get(f"/api/v1/petitions/{later.code}/").json()
@@ -712,14 +699,7 @@ def test_the_same_matter_closed_long_ago_is_still_a_likely_repeat_and_links(pet,
     Petition.objects.filter(pk=first.pk).update(
         status=status, due_at=None, closed_at=timezone.now() - dt.timedelta(days=400)
     )
-    id_hash = services._clean_petitioners(petitioners(1), 1)[0][0].id_hash
-    found = services.likely_repeats(
-        category="urban",
-        area=pet.cast.grid_a,
-        id_hashes=[id_hash],
-        user=pet.cast.petition_officer,
-        phone_hashes=[],
-    )
+    found = _repeats_of_the_first_petitioner(pet)
     assert list(found) == [first]
     later = pet.register()
     later.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=first.code)

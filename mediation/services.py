@@ -121,6 +121,9 @@ def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[st
         errors["parties"] = [_("A mediation needs at least two parties.")]
     if len(parties) > MAX_PARTIES:
         errors["parties"] = [_("At most %(n)d parties.") % {"n": MAX_PARTIES}]
+    elif len(parties) >= 2 and (side := _one_sided([(p.get("role") or "").strip() for p in parties])):
+        errors["parties"] = [side]
+    seen: dict[str, int] = {}
     for i, raw in enumerate(parties):
         key = f"parties[{i}]"
         role = (raw.get("role") or "").strip()
@@ -139,6 +142,10 @@ def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[st
                 id_number = pii.validate_resident_id(id_number)
             except ValidationError as exc:
                 errors[f"{key}.id_number"] = exc.messages
+            else:
+                if id_number in seen:
+                    errors[f"{key}.id_number"] = [_same_person(seen[id_number])]
+                seen.setdefault(id_number, i)
         if phone:
             try:
                 phone = pii.validate_phone(phone)
@@ -158,6 +165,26 @@ def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[st
             )
         )
     return out, errors
+
+
+def _one_sided(roles: list[str]) -> str | None:
+    """Why parties in these roles are not a dispute, or None. Mediation needs both parties (DOMAIN.md):
+    applicants alone, or respondents alone, have nobody to settle with. "Other party" is either side
+    (a case the committee takes up on its own initiative often names both neighbours so)."""
+    kinds = set(roles)
+    if kinds == {DisputeParty.PartyRole.APPLICANT}:
+        return _(
+            "A dispute has two sides: name the respondent (or the other party) as well as the applicants."
+        )
+    if kinds == {DisputeParty.PartyRole.RESPONDENT}:
+        return _(
+            "A dispute has two sides: name the applicant (or the other party) as well as the respondents."
+        )
+    return None
+
+
+def _same_person(position: int) -> str:
+    return _("The same ID number is given for party %(n)d: one person is one party.") % {"n": position + 1}
 
 
 def may_register(user: User) -> bool:
@@ -463,8 +490,15 @@ def dispute_party_update(
         row["id_number"] = ""  # unchanged: not re-validated (it was validated when stored)
     if "phone" not in given:
         row["phone"] = ""
-    cleaned, errors = _clean_parties([row, {"role": "respondent", "name": "-"}])
+    cleaned, errors = _clean_parties([row, {"role": "other", "name": "-"}])
     errors = {k.replace("parties[0].", ""): v for k, v in errors.items() if k.startswith("parties[0]")}
+    others = list(case.parties.exclude(pk=party.pk).values_list("role", "id_hash", "position"))
+    if "role" in given and (side := _one_sided([row["role"], *(role for role, _h, _p in others)])):
+        errors.setdefault("role", []).append(side)
+    if "id_number" in given and "id_number" not in errors:
+        clash = [p for _r, h, p in others if h and h == pii.keyed_hash(cleaned[0].id_number)]
+        if clash:
+            errors["id_number"] = [_same_person(clash[0])]
     if errors:
         raise ValidationError(errors)
     new = cleaned[0]

@@ -94,6 +94,34 @@ def test_a_bad_party_is_keyed_like_the_services_key_it_whichever_layer_refuses_i
     assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("over", "field", "says"),
+    [
+        ({"p1__role": "applicant"}, "parties", "name the respondent"),
+        ({"p0__role": "respondent"}, "parties", "name the applicant"),
+        ({"p1__id_number": ID_1.lower()}, "parties[1].id_number", "given for party 1"),
+    ],
+)
+def test_parties_on_one_side_or_one_person_twice_are_not_a_dispute(med, over, field, says):
+    # Mediation needs both parties (DOMAIN.md): two applicants have nobody to settle with, and one
+    # person named twice (the same ID number, whatever the case of its X) is one party.
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, parties=parties(**over)), format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field] and says in response.json()["detail"]
+    assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
+def test_other_parties_count_on_either_side(med):
+    # A case the committee takes up itself may name both neighbours as "other party".
+    both_other = parties(p0__role="other", p1__role="other")
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, parties=both_other, source="own_initiative"), format="json"
+    )
+    assert response.status_code == 201, response.json()
+
+
 @pytest.mark.parametrize("received_at", ["0001-01-01T00:00:00Z", "0001-01-01T00:00"])
 def test_a_receipt_time_years_in_the_past_is_400_and_saves_nothing(med, received_at):
     # The naive one is read as local time: DRF's check converted it to UTC and overflowed (a 500).

@@ -393,6 +393,10 @@ def test_a_third_party_without_a_name_is_an_error_not_dropped(client, med):
     assert "the party&#x27;s name" in html or "the party's name" in html
     assert 'value="13812345678"' in html  # kept for correcting
     data["party2_name"] = "孙七"
+    one_sided = {**data, "party1_role": "applicant", "party2_role": "applicant"}
+    response = client.post("/mediation/cases/new/", one_sided)
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    assert "name the respondent" in response.content.decode()
     assert client.post("/mediation/cases/new/", data).status_code == 302
     assert DisputeCase.objects.get().parties.count() == 3
 
@@ -547,6 +551,24 @@ def test_the_mediator_completes_the_placeholder_parties_of_a_converted_incident(
     assert party.id_hash and case.events.filter(action="update_party").exists()
     assert _login(client, med.cast.street_handler).post(url, {"name": "x"}).status_code == 403
     assert _login(client, med.mediator_y).post(url, {"name": "x"}).status_code == 404
+
+
+def test_a_party_edit_keeps_two_sides_and_two_people(client, med):
+    from .conftest import ID_2
+
+    case = med.in_mediation()
+    applicant, respondent = case.parties.get(role="applicant"), case.parties.get(role="respondent")
+    url = f"/mediation/cases/{case.code}/parties/{respondent.pk}/edit/"
+    _login(client, med.cast.mediator)
+    response = client.post(url, {"role": "applicant"})
+    assert response.status_code == 400 and "name the respondent" in response.content.decode()
+    response = client.post(url, {"id_number": applicant.id_number})
+    assert response.status_code == 400 and "given for party 1" in response.content.decode()
+    respondent.refresh_from_db()
+    assert (respondent.role, respondent.id_number) == ("respondent", ID_2)
+    assert not case.events.filter(action="update_party").exists()
+    assert client.post(url, {"role": "other"}).status_code == 302
+    assert case.parties.get(pk=respondent.pk).role == "other"
 
 
 def test_a_refused_party_edit_keeps_the_input_and_names_fields_by_label(client, med):

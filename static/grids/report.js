@@ -1,7 +1,7 @@
 /*
  * The report form on a phone:
- * - location from the browser (geolocation), a draggable pin (tap the map to move it), and manual
- *   latitude/longitude inputs as the fallback, all kept in sync;
+ * - location from the browser (geolocation), a draggable pin (tap the map or use the arrow keys to move
+ *   it), and manual latitude/longitude inputs as the fallback, all kept in sync;
  * - the form is sent with fetch so that a failed submit (no network, server error) keeps everything
  *   on the page and says what went wrong in words; typed text is also kept as a draft in this browser;
  * - "resolved on the spot" shows the resolution field.
@@ -74,11 +74,28 @@
       var icon = L.divIcon({ className: "map-pin", html: "", iconSize: null });
       marker = L.marker(ll, { icon: icon, draggable: true, autoPan: true, keyboard: true, title: msgs.pin }).addTo(theMap);
       marker.on("dragend", function () { var p = marker.getLatLng(); setPoint(p.lat, p.lng, false); });
+      marker.getElement().addEventListener("keydown", nudge);
       mapEl.setAttribute("data-pin", "1");
     } else {
       marker.setLatLng(ll);
     }
     if (pan) { theMap.setView(ll, Math.max(theMap.getZoom(), 16)); }
+  }
+  // Without a pointer the pin moves with the arrow keys while it has the focus (WCAG 2.5.7: dragging
+  // has a single-pointer alternative, tapping the map, and keys too): a step of 10 screen pixels at the
+  // map's zoom, 50 with Shift, so a step means the same on the screen at every zoom. The keys are
+  // taken from the page (which would scroll) and from Leaflet (which pans while the map has focus).
+  var NUDGE = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+  function nudge(event) {
+    var d = NUDGE[event.key];
+    if (!d || !theMap || !marker || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    event.preventDefault();
+    event.stopPropagation();
+    var step = event.shiftKey ? 50 : 10;
+    var at = theMap.latLngToContainerPoint(marker.getLatLng()).add(L.point(d[0] * step, d[1] * step));
+    var p = theMap.containerPointToLatLng(at);
+    setPoint(p.lat, p.lng, false);
+    theMap.panInside(marker.getLatLng());
   }
   if (window.GovMap && mapEl) {
     GovMap.ready(mapEl, function (map) {

@@ -300,7 +300,9 @@ def test_the_report_pin_is_a_thumb_sized_box_on_the_point_that_drags_and_is_name
     # centred on the point chosen (Leaflet places it on whole pixels of the map, which may not be)
     assert (round(at["x"] + 22), round(at["y"] + 22)) == (x, y)
     with translation.override("zh-hans"):
-        name = translation.gettext("The place of the report: drag it, or tap the map")
+        name = translation.gettext(
+            "The place of the report: drag it, tap the map, or move it with the arrow keys"
+        )
     assert (pin.get_attribute("title"), pin.get_attribute("role"), pin.get_attribute("tabindex")) == (
         name,
         "button",
@@ -319,4 +321,21 @@ def test_the_report_pin_is_a_thumb_sized_box_on_the_point_that_drags_and_is_name
     assert east > 0 and abs(north) < east / 60  # less than the pixel Leaflet rounds the pin to
     moved = pin.bounding_box()
     assert (round(moved["x"] - at["x"]), round(moved["y"] - at["y"])) == (60, 0)
+
+    # Without a pointer: the focused pin moves 10 px per arrow key, 50 with Shift, and neither the
+    # page scrolls nor the map pans under it.
+    dragged = [float(page.input_value(f)) for f in ("#id_lat", "#id_lng")]
+    scrolled = page.evaluate("window.scrollY")
+    pin.focus()
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function(f"document.getElementById('id_lat').value !== '{dragged[0]:.6f}'")
+    assert float(page.input_value("#id_lat")) > dragged[0]
+    assert float(page.input_value("#id_lng")) == dragged[1]
+    page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_function(f"document.getElementById('id_lng').value !== '{dragged[1]:.6f}'")
+    assert float(page.input_value("#id_lng")) < dragged[1]
+    keyed = pin.bounding_box()
+    assert (round(keyed["x"] - moved["x"]), round(keyed["y"] - moved["y"])) == (-50, -10)
+    assert page.evaluate("window.scrollY") == scrolled
+    assert page.evaluate("document.activeElement.classList.contains('map-pin')")
     assert page.js_errors == []

@@ -63,8 +63,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "area", "department"]
-    list_filter = ["role"]
+    list_display = ["user", "role", "area", "department", "is_head"]
+    list_filter = ["role", "is_head"]
     raw_id_fields = ["user", "area", "department"]
     search_fields = ["user__username", "area__code", "area__name"]
 

@@ -220,6 +220,14 @@ class Membership(models.Model):
         on_delete=models.PROTECT,
         related_name="memberships",
     )
+    # The head (负责人) of the department this membership is in: the person who approves what the
+    # rules reserve to "the head of the agency", such as extending a petition's reply limit
+    # (信访工作条例 art. 37, docs/petitions.md). Only meaningful with a department.
+    is_head = models.BooleanField(
+        _("head of the department"),
+        default=False,
+        help_text=_("Leads this department and approves, for example, extensions of petition reply limits."),
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -242,6 +250,8 @@ class Membership(models.Model):
             errors["area"] = _("A grid worker works in a grid: choose a grid.")
         elif self.role == Role.HANDLER and self.area.level == codes.GRID:
             errors["area"] = _("A handler works at a community, street, district or city centre, not a grid.")
+        if self.is_head and self.department_id is None:
+            errors["is_head"] = _("Only a member of a department can be its head: choose the department.")
         if self.department_id is not None and self.department.area_id != self.area_id:
             errors["department"] = _("This department belongs to %(area)s, not to the area of this role.") % {
                 "area": self.department.area.name

@@ -106,6 +106,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
         (d.area_id, d.name): d for d in Department.objects.filter(area__in=demo.districts)
     }
     dept_handlers = _department_liaisons(demo, departments.values())
+    dept_heads = _department_heads(departments.values())
     street_of = {c.pk: c.parent_id for c in demo.communities}
     district_of = {s.pk: s.parent_id for s in demo.streets}
     households: dict[int, int] = defaultdict(int)
@@ -162,7 +163,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
             if dept is not None and dept.pk == p.complained_unit_id:
                 dept = departments.get((district_id, "区综治中心"))
             events = _lifecycle(p, rng, now, dept, officer.pk, dept_handlers.get(dept.pk if dept else 0, officer.pk),
-                                route_q, dept_q, satisfied_q)  # fmt: skip
+                                dept_heads.get(dept.pk if dept else 0), route_q, dept_q, satisfied_q)  # fmt: skip
             history[(community.pk, category)].append(p)
             plans.append((p, people, events, repeat_target))
 
@@ -216,8 +217,8 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
 def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:
     """A user of each department who accepts, declines and replies for it in the demo's timelines
     (the department's demo login where there is one, else a liaison who cannot log in): the petition
-    officer doing a department's steps read as if the office answered its own routing, and approved
-    its own extensions. Returns department id -> user id."""
+    officer doing a department's steps read as if the office answered its own routing). Returns
+    department id -> user id."""
     liaisons: dict[int, int] = {}
     for user in demo.users.values():
         for m in user.memberships.all():
@@ -238,7 +239,22 @@ def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:
     return liaisons
 
 
-def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dept_q, satisfied_q):
+def _department_heads(departments) -> dict[int, User]:
+    """A head (负责人) of each department, who approves its extensions of reply limits (docs/petitions.md);
+    not a demo login. Returns department id -> user."""
+    departments = list(departments)
+    heads = [User(username=f"demo_head_{d.pk}", display_name=f"{d.name} 负责人") for d in departments]
+    for user in heads:
+        user.set_unusable_password()
+    User.objects.bulk_create(heads)
+    Membership.objects.bulk_create(
+        Membership(user=user, role=Role.HANDLER, area_id=dept.area_id, department=dept, is_head=True)
+        for user, dept in zip(heads, departments, strict=True)
+    )
+    return {dept.pk: user for user, dept in zip(heads, departments, strict=True)}
+
+
+def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_q, dept_q, satisfied_q):
     """Walk the petition through the workflow up to ``now``; set stored dates; return event rows."""
     events: list[PetitionEvent] = []
 
@@ -279,17 +295,12 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, route_q, dep
     p.accepted_at, p.reply_due_at = t, deadlines.reply_due(t)
     p.status, p.due_at = "accepted", p.reply_due_at
     event(t, handler_id, "accept", "routed", "accepted")
-    if rng.random() < 0.07 and t + dt.timedelta(days=5) <= now:
+    if head is not None and rng.random() < 0.07 and t + dt.timedelta(days=5) <= now:
         days = rng.randint(10, 30)
-        p.extended_days, p.extension_approver_id, p.extension_reason = (
-            days,
-            officer_id,
-            "情况复杂，需多部门核查",
-        )
+        p.extended_days, p.extension_approver_id, p.extension_reason = days, head.pk, "情况复杂，需多部门核查"
         p.reply_due_at = p.due_at = deadlines.extended(p.reply_due_at, days)
-        event(
-            t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", days=days, notified=True
-        )
+        event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted",
+              days=days, approver=head.username, notified=True)  # fmt: skip
         t = t + dt.timedelta(days=5)
     on_time = rng.random() < dept_q
     t = t + dt.timedelta(days=rng.uniform(10, 58) if on_time else rng.uniform(61, 80))

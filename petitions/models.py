@@ -131,6 +131,13 @@ class PetitionQuerySet(ScopedQuerySet):
         return self.select_related("area", "department", "complained_unit", "repeat_of")
 
 
+def extension_approver_q(petition: Petition) -> Q:
+    """Users who may approve extending ``petition``'s reply limit: the active heads of the department
+    handling it (信访工作条例 art. 37: "approved by the head of the agency"; an accepted petition always
+    has its department). ``Membership.is_head`` marks them; docs/petitions.md."""
+    return Q(is_active=True, memberships__is_head=True, memberships__department_id=petition.department_id)
+
+
 class Petition(models.Model):
     """One petition matter (信访事项) from registration to its final answer."""
 
@@ -555,12 +562,13 @@ class Petition(models.Model):
             ).first()
         if user is None:
             raise ActionInvalid("approver", gettext("Name the person who approved the extension."))
-        if user.pk == actor.pk or not (
-            user.is_superuser
-            or area_in_scope(user, self.area, {Role.PETITION_OFFICER, Role.HANDLER, Role.ADMIN})
-        ):
+        if user.pk == actor.pk:
+            raise ActionInvalid("approver", gettext("Another person approves the extension you ask for."))
+        if not User.objects.filter(extension_approver_q(self), pk=user.pk).exists():
             raise ActionInvalid(
-                "approver", gettext("The approver must be another officer responsible for this area.")
+                "approver",
+                gettext("The approver must be the head of %(department)s, the department handling it.")
+                % {"department": self.department},
             )
         if notified is not True:
             # Art. 35: the extension and its reason are told to the petitioner.

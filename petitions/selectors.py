@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from governance.access import ancestor_paths, get_visible_or_404
-from governance.models import Department, Role, User
-from petitions.models import OFFICER_ROLES, Petition, Petitioner, PetitionEvent, user_department_ids
+from governance.access import get_visible_or_404
+from governance.models import Department, User
+from petitions.models import (
+    OFFICER_ROLES,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    extension_approver_q,
+    user_department_ids,
+)
 
 
 def petition_list(user: User) -> QuerySet[Petition]:
@@ -37,15 +44,11 @@ def department_inbox(user: User) -> QuerySet[Petition]:
 
 
 def extension_approvers(petition: Petition, actor: User) -> QuerySet[User]:
-    """Who may approve extending the reply limit, for the page's suggestions: other active users
-    who are petition officers, handlers or administrators at the petition's area or above it (the
-    check ``Petition._do_extend`` makes). One query on the membership area paths."""
+    """Who may approve extending the reply limit, for the page's suggestions: the heads of the
+    department handling the petition other than the actor (the check ``Petition._do_extend`` makes).
+    One query."""
     return (
-        User.objects.filter(
-            is_active=True,
-            memberships__role__in=[Role.PETITION_OFFICER, Role.HANDLER, Role.ADMIN],
-            memberships__area__path__in=ancestor_paths([petition.area.path]) | {petition.area.path},
-        )
+        User.objects.filter(extension_approver_q(petition))
         .exclude(pk=actor.pk)
         .distinct()
         .order_by("username")

@@ -133,9 +133,10 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     from tests.base import make_user
 
     cast = live_cast
-    approver = make_user("approver", Role.PETITION_OFFICER, cast.district_a, cast.petition_office)
-    approver.display_name = "信访局副局长 欧阳建华"
+    approver = make_user("approver", Role.HANDLER, cast.district_a, cast.police)
+    approver.display_name = "公安分局副局长 欧阳建华"
     approver.save(update_fields=["display_name"])
+    approver.memberships.update(is_head=True)
     petition = services.petition_register(
         actor=cast.petition_officer,
         channel="visit",

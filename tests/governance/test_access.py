@@ -179,7 +179,9 @@ def test_anonymous_requests_are_refused(cast):
     assert api_client().get("/api/v1/areas/").status_code in (401, 403)
 
 
-def test_the_admin_refuses_a_role_at_the_wrong_level_or_a_department_of_another_area(client, cast):
+def test_the_admin_refuses_a_role_at_the_wrong_level_a_department_of_another_area_or_a_headless_head(
+    client, cast
+):
     from governance.models import Membership
 
     client.force_login(cast.admin)
@@ -192,6 +194,11 @@ def test_the_admin_refuses_a_role_at_the_wrong_level_or_a_department_of_another_
             "department",
             "belongs to",
         ),
+        (
+            {"role": "handler", "area": cast.district_a.pk, "is_head": "on"},
+            "is_head",
+            "member of a department",
+        ),
     ]
     for data, field, message in refused:
         response = client.post("/admin/governance/membership/add/", {"user": cast.analyst.pk, **data})
@@ -203,6 +210,8 @@ def test_the_admin_refuses_a_role_at_the_wrong_level_or_a_department_of_another_
         "role": "handler",
         "area": cast.district_a.pk,
         "department": cast.police.pk,
+        "is_head": "on",
     }
     assert client.post("/admin/governance/membership/add/", good).status_code == 302
     assert Membership.objects.count() == before + 1
+    assert Membership.objects.get(user=cast.analyst, department=cast.police).is_head

@@ -2,7 +2,8 @@
 
 cast.petition_officer (district A, 信访局) registers and routes; cast.department_user (district A,
 公安分局 = cast.police) handles routed items; ``pet.urban_user`` works in 城市管理局 (cast.urban), the
-unit complained about in ``pet.register(complained=True)``; ``pet.approver`` is a second officer.
+unit complained about in ``pet.register(complained=True)``; ``pet.approver`` is the head of the
+police department petitions are routed to.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def petitioners(n: int = 1) -> list[dict]:
 def pet(cast):
     p = SimpleNamespace(cast=cast)
     p.urban_user = make_user("urban_user", Role.HANDLER, cast.district_a, cast.urban)
-    p.approver = make_user("approver", Role.PETITION_OFFICER, cast.district_a, cast.petition_office)
+    # The head of the police department (the department ``routed`` sends to), who approves extensions.
+    p.approver = make_user("approver", Role.HANDLER, cast.district_a, cast.police)
+    p.approver.memberships.update(is_head=True)
 
     def register(complained: bool = False, **kw):
         defaults = dict(

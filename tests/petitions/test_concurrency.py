@@ -8,8 +8,10 @@ import threading
 import pytest
 from django.db import connection
 
+from governance.models import Role
 from governance.workflow import TransitionNotAllowed
 from petitions.models import Petition, PetitionEvent
+from tests.base import make_user
 
 
 def _race(*targets):
@@ -36,6 +38,9 @@ def _race(*targets):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_routings_serialise(postgres, pet):
     petition = pet.register()
+    second_officer = make_user(
+        "officer_2", Role.PETITION_OFFICER, pet.cast.district_a, pet.cast.petition_office
+    )
 
     def route(actor, department):
         return Petition.objects.get(pk=petition.pk).transition(
@@ -44,7 +49,7 @@ def test_two_simultaneous_routings_serialise(postgres, pet):
 
     results = _race(
         lambda: route(pet.cast.petition_officer, pet.cast.police.pk),
-        lambda: route(pet.approver, pet.cast.urban.pk),
+        lambda: route(second_officer, pet.cast.urban.pk),
     )
     assert sum(isinstance(r, PetitionEvent) for r in results) == 1
     assert sum(isinstance(r, TransitionNotAllowed) for r in results) == 1

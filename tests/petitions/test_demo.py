@@ -34,15 +34,21 @@ def test_the_demo_seeds_petitions_over_the_months_and_is_idempotent(settings):
         repeat.repeat_of.petitioners.values_list("id_hash", flat=True)
     )
     # The department's steps are done by a user of that department, never by the petition office,
-    # and no extension is approved by the person who asked for it.
+    # and every extension is approved by the department's head, not by the person who asked for it.
     department_steps = PetitionEvent.objects.filter(action__in=["accept", "decline", "reply", "extend"])
     assert department_steps.count() > 50
     members = set(Membership.objects.filter(department__isnull=False).values_list("user_id", "department_id"))
     assert {
         (e.actor_id, e.petition.department_id) for e in department_steps.select_related("petition")
     } <= members
-    for event in PetitionEvent.objects.filter(action="extend").select_related("petition"):
-        assert event.actor_id != event.petition.extension_approver_id
+    heads = set(Membership.objects.filter(is_head=True).values_list("user_id", "department_id"))
+    extensions = PetitionEvent.objects.filter(action="extend").select_related("petition__extension_approver")
+    assert extensions.exists()
+    for event in extensions:
+        p = event.petition
+        assert event.actor_id != p.extension_approver_id
+        assert (p.extension_approver_id, p.department_id) in heads  # the head of the department handling it
+        assert event.data["approver"] == p.extension_approver.username
     demo.seed(demo=city, rng=random.Random(3), scale="small", months=15, stdout=out)
     assert Petition.objects.count() == count
     # Numbers continue without a gap after the demo.

@@ -8,8 +8,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess
+from governance.models import PersonalDataAccess, Role
 from petitions.models import Petition
+from tests.base import make_user
 from tests.petitions.conftest import ID_1, ID_2
 
 pytestmark = pytest.mark.django_db
@@ -255,27 +256,42 @@ def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
 
 def test_the_department_sees_the_reply_first_and_is_offered_the_approvers_who_may_approve(client, pet):
     # The page opened the extension form first and asked for an approver's username with no hint of
-    # whose; the reply is the step due, and the approvers are those the extension accepts.
+    # whose; the reply is the step due, and the approvers are those the extension accepts: the heads
+    # of the department handling it (信访工作条例 art. 37), not every officer of the area.
     petition = pet.accepted()
+    deputy = make_user("deputy_head", Role.HANDLER, pet.cast.district_a, pet.cast.police)
+    deputy.memberships.update(is_head=True)
+    urban_head = make_user("urban_head", Role.HANDLER, pet.cast.district_a, pet.cast.urban)
+    urban_head.memberships.update(is_head=True)
     client.force_login(pet.cast.department_user)
     page = client.get(f"/petitions/{petition.code}/").content.decode()
     assert '<details class="pet-action" id="action-reply" open>' in page
     assert '<details class="pet-action" id="action-extend">' in page
     datalist = page[page.index('<datalist id="approvers-extend">') :].split("</datalist>")[0]
     listed = re.findall(r'<option value="([^"]+)">', datalist)
-    assert listed == [
-        "approver", "community_handler", "district_officer", "petition_officer", "street_handler", "urban_user",
-    ]  # fmt: skip
-    # Each one listed is accepted by the extension (the department's own user is not listed).
+    assert listed == ["approver", "deputy_head"]
+    # The petition office's officer, another department's head or a head who left is refused,
+    # naming the field; nothing changes.
+    deputy.is_active = False
+    deputy.save(update_fields=["is_active"])
+    for who in ("petition_officer", "urban_head", "deputy_head"):
+        response = client.post(
+            f"/petitions/{petition.code}/act/",
+            {"action": "extend", "days": "5", "approver": who, "note": "需核查", "notified": "on"},
+        )
+        says = "head of 公安分局" if who != "deputy_head" else "Name the person who approved"
+        assert response.status_code == 400 and says in response.content.decode(), who
+    petition.refresh_from_db()
+    assert petition.extended_days == 0 and petition.extension_approver is None
     petition.transition(
         action="extend",
         actor=pet.cast.department_user,
         days=5,
-        approver=listed[1],
+        approver=listed[0],
         note="需核查",
         notified=True,
     )
-    assert petition.extension_approver == pet.cast.community_handler
+    assert petition.extension_approver == pet.approver
 
 
 def test_the_petition_page_acts_and_refuses_with_the_status_the_api_gives(client, pet):

@@ -122,12 +122,21 @@ class StatsReadMixin:
         etag, modified = self._validators(request)
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
         since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-        if (if_none_match and _none_match(if_none_match, etag)) or (
-            not if_none_match and since and modified and int(modified) <= since
-        ):
+        if if_none_match and _none_match(if_none_match, etag, strict=True):
+            # Our own tag: it was given with a 200 for this URL, scope and run, so the answer would
+            # be that 200 again, and the read is skipped.
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             response = super().get(request, *args, **kwargs)
+            # "*" and If-Modified-Since name no answer of this URL: they count only when the read
+            # succeeds (RFC 9110 13.2.1), never turning a 400 or a 404 into a 304.
+            unchanged = (
+                _none_match(if_none_match, etag)
+                if if_none_match
+                else bool(since and modified and int(modified) <= since)
+            )
+            if response.status_code == 200 and unchanged:
+                response = Response(status=status.HTTP_304_NOT_MODIFIED)
         if response.status_code in (200, 304):
             response["ETag"] = etag
             if modified:
@@ -137,12 +146,13 @@ class StatsReadMixin:
         return response
 
 
-def _none_match(header: str, etag: str) -> bool:
+def _none_match(header: str, etag: str, *, strict: bool = False) -> bool:
     """Does an If-None-Match header name ``etag``? By weak comparison, as RFC 9110 (13.1.2) says: a
     proxy that compresses the answer (nginx with gzip) sends our "x" on as W/"x", and the client
-    then asks with W/"x", which must still get its 304. "*" names any current representation."""
+    then asks with W/"x", which must still get its 304. "*" names any current representation, so
+    it matches unless ``strict`` (only a tag counts)."""
     tags = [t.strip() for t in header.split(",")]
-    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+    return ("*" in tags and not strict) or any(t.removeprefix("W/") == etag for t in tags)
 
 
 def _spec(code: str, field: str = "indicator") -> registry_api.IndicatorSpec:

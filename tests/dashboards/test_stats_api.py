@@ -239,6 +239,33 @@ def test_if_none_match_compares_weakly_as_behind_a_compressing_proxy(data):
     assert client.get(url, HTTP_IF_NONE_MATCH=f'W/"{etag[1:-2]}"').status_code == 200
 
 
+def test_a_request_that_would_fail_is_not_a_304_whatever_its_preconditions(data):
+    """RFC 9110 13.2.1: preconditions count only when the answer would otherwise be a 2xx. "*" and
+    If-Modified-Since name no representation of this URL, and they made a bad parameter, an area
+    outside the scope or a page that does not exist a 304: a client kept a copy as current that it
+    may no longer see, and never learnt that its request was wrong."""
+    client = api_client(data.outsider)
+    modified = client.get("/api/v1/stats/indicators/")["Last-Modified"]
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    params = {"indicator": "survey_safety_rate", "period": "2026-11"}
+    requests = [
+        ("/api/v1/stats/rankings/", {**params, "parent": data.community_a1a.code}, 404),
+        ("/api/v1/stats/series/", {**params, "area": data.grid_a.code}, 404),
+        ("/api/v1/stats/values/", {"indicator": "nope"}, 400),
+        ("/api/v1/stats/values/", {"page": "9"}, 400),
+        ("/api/v1/stats/rankings/", {}, 400),
+    ]
+    for path, query, expected in requests:
+        for headers in ({"HTTP_IF_NONE_MATCH": "*"}, {"HTTP_IF_MODIFIED_SINCE": later}):
+            response = client.get(path, query, **headers)
+            assert response.status_code == expected, (path, query, headers)
+            assert "ETag" not in response and response.json()["detail"]
+    # A request that succeeds still gets its 304 from either.
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    assert client.get(url, HTTP_IF_NONE_MATCH="*").status_code == 304
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+
+
 def test_the_etag_differs_by_scope_and_language_and_the_headers_say_private(data):
     """docs/statistics.md: the ETag covers the user's scope and the language, so one user's
     validator never gets another user (or language) a 304 for what they have not seen."""

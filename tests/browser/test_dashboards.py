@@ -127,3 +127,22 @@ def test_the_map_legend_of_a_period_without_values_shows_only_no_value(desktop_p
     assert page.locator("#dash-legend span").count() == 1
     assert "≤" not in page.locator("#dash-legend").inner_text()
     assert page.js_errors == []
+
+
+def test_every_column_of_the_league_table_shows_beside_the_map_on_a_desk(desktop_page, live_cast):
+    """At 1366x768 the map took two fifths of the row and the table's last column (the trend)
+    was cut off behind a horizontal scroll: the table takes the width it needs, the map the rest."""
+    _values(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent=340102001000")
+    page.wait_for_selector("#dash-map[data-painted='1']")
+    wrap = page.evaluate(
+        "() => { const w = document.querySelector('#league').parentElement;"
+        " return [w.scrollWidth, w.clientWidth]; }"
+    )
+    assert wrap[0] <= wrap[1], wrap
+    table, chart = page.locator("#league").bounding_box(), page.locator("#dash-map").bounding_box()
+    assert table["x"] + table["width"] <= chart["x"] and chart["width"] >= 320
+    screenshot(page, "league-desk-columns")
+    assert page.js_errors == []

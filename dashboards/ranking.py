@@ -200,16 +200,18 @@ def sparkline_points(values: list[float | None], width: int = 80, height: int = 
 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:
     """Quantile class breaks (upper bounds of all but the last class) for the choropleth, to the 2
-    decimals shown (a break compared unrounded with the rounded one before it was repeated)."""
+    decimals shown (a break compared unrounded with the rounded one before it was repeated). No
+    break is the largest value: with fewer areas than classes it was, and the top class, above
+    every value, was always empty. When all values are equal, that value is the one break."""
     data = sorted(float(two_decimals(v)) for v in values if v is not None)
     if not data:
         return []
     breaks: list[float] = []
     for i in range(1, classes):
         b = data[min(len(data) - 1, int(len(data) * i / classes))]
-        if not breaks or b > breaks[-1]:
+        if b < data[-1] and (not breaks or b > breaks[-1]):
             breaks.append(b)
-    return breaks
+    return breaks or data[-1:]
 
 
 def headline_values(area: Area, period: Period) -> list[dict]:

@@ -222,7 +222,17 @@ def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest
         return sum(1 for b in breaks if value > b)
 
     assert [class_of(v) for v in sorted(values.values())] == [0, 1, 2]
-    assert ranking.class_breaks([3.160004, 3.940004]) == [3.16, 3.94]
+    assert ranking.class_breaks([3.160004, 3.160004, 3.940004]) == [3.16]
+
+
+def test_the_top_map_class_is_never_empty_when_there_are_fewer_areas_than_classes():
+    # The largest value was taken as the last break when fewer than five areas had values, so the
+    # top class ("> 17.31", "> 92.86": above the largest value) was always empty, its colour unused.
+    assert ranking.class_breaks([8.15, 9.01, 9.23, 17.31]) == [8.15, 9.01, 9.23]
+    assert ranking.class_breaks([90.0, 90.2, 92.86]) == [90.0, 90.2]
+    assert ranking.class_breaks([50.0, 50.0]) == [50.0]  # one value: the legend still names it
+    assert ranking.class_breaks([float(v) for v in range(1, 11)]) == [3.0, 5.0, 7.0, 9.0]
+    assert ranking.class_breaks([]) == []
 
 
 def test_values_and_changes_are_shown_to_two_decimals_with_halves_rounded_away_from_zero(client, data):

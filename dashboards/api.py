@@ -463,17 +463,11 @@ def _import(request, columns: list[str], service) -> Response:
     if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
         raise exceptions.PermissionDenied(_("Only an analyst or an administrator can import statistics."))
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
-    if upload is not None:
-        try:
-            table = intake.table_from_csv(upload.read().decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            raise exceptions.ValidationError({"file": [_("The file is not UTF-8 text.")]}) from None
-        source = upload.name
-    elif isinstance(request.data, list):
-        table, source = intake.table_from_list(request.data), "api"
-    elif isinstance(request.data, dict) and isinstance(request.data.get("rows"), list):
-        table, source = intake.table_from_list(request.data["rows"]), "api"
-    else:
+    if (
+        upload is None
+        and not isinstance(request.data, list)
+        and not (isinstance(request.data, dict) and isinstance(request.data.get("rows"), list))
+    ):
         raise exceptions.ValidationError(
             {
                 "file": [
@@ -482,6 +476,11 @@ def _import(request, columns: list[str], service) -> Response:
             }
         )
     try:
+        if upload is not None:
+            table, source = intake.table_from_csv(intake.csv_text(upload.read())), upload.name
+        else:
+            rows = request.data if isinstance(request.data, list) else request.data["rows"]
+            table, source = intake.table_from_list(rows), "api"
         batch = service(table=table, actor=user, source=source)
     except intake.ImportRejected as rejected:
         return Response(

@@ -204,13 +204,28 @@ def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_wr
     response = client.post(SURVEYS, upload(GOOD_CSV), format="multipart")  # three rows
     assert response.status_code == 400
     assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
-    latin = {
-        "file": SimpleUploadedFile(
-            "s.csv", GOOD_CSV.replace("很安全", "safe").encode() + "é".encode("latin-1")
-        )
-    }
-    response = client.post(SURVEYS, latin, format="multipart")
-    assert response.status_code == 400 and list(response.json()["errors"]) == ["file"]
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_a_file_not_in_utf8_is_refused_naming_each_line_that_is_not(cast, tmp_path):
+    """Excel on a Chinese Windows saves "CSV" in GBK: the API said only "not UTF-8" and the command
+    printed Python's "can't decode byte 0xba in position 73". Each such line is reported, by its
+    number as every other bad line, and nothing is written."""
+    lines = GOOD_CSV.splitlines(keepends=True)  # lines 2 and 4 have Chinese; line 3 is ASCII
+    data = lines[0].encode() + lines[1].encode("gbk") + lines[2].encode() + lines[3].encode("gbk")
+    response = api_client(cast.analyst).post(
+        SURVEYS, {"file": SimpleUploadedFile("s.csv", data)}, format="multipart"
+    )
+    assert response.status_code == 400
+    rows = response.json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in rows] == [(2, "file"), (4, "file")]
+    assert "UTF-8" in rows[0]["message"]
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(data)
+    err = StringIO()
+    with pytest.raises(CommandError, match="invalid row"):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:2: file: " in err.getvalue() and "position" not in err.getvalue()
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 

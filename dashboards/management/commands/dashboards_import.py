@@ -26,12 +26,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind: str, path: Path, dry_run: bool = False, **options) -> None:
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
-        table = intake.table_from_csv(text)
         validate, service = KINDS[kind]
         try:
+            table = intake.table_from_csv(intake.csv_text(data))
             if dry_run:
                 rows = len(validate(table, None))
                 self.stdout.write(f"{path}: {rows} rows are valid (dry run, nothing written)")

@@ -153,8 +153,14 @@ class _Validator:
         self.table, self.user = table, user
         self.errors: list[RowError] = []
         self.missing: set[str] = set()  # columns the CSV header lacks (reported once, on line 1)
+        self.shapeless: set[int] = set()  # JSON items that are not objects (reported once each)
         codes = {_text(row, "area") for _, row in table.rows} - {""}
         self.areas = {a.code: a for a in Area.objects.filter(code__in=codes)}
+
+    def rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
+        """The rows whose values are to be checked: not an item that is no object, whose one error
+        says so (its fields are not "required" five times over)."""
+        return [(line, row) for line, row in self.table.rows if line not in self.shapeless]
 
     def error(self, line: int, field: str, message: str) -> None:
         if field in self.missing and line != 1:
@@ -221,6 +227,7 @@ class _Validator:
                 self.error(
                     line, "row", _("Each row is an object with the fields: %(known)s.") % {"known": known}
                 )
+                self.shapeless.add(line)
                 continue
             for name in row:
                 if name not in columns:
@@ -263,7 +270,7 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
         "SURVEY_SATISFACTION_LABELS", DEFAULT_SATISFACTION_LABELS, SatisfactionAnswer
     )
     out: list[SurveyResponse] = []
-    for line, row in table.rows:
+    for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
         day = v.day(line, row, "date")
@@ -303,7 +310,7 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     kinds = preventable_case_kinds()
     seen: dict[tuple, int] = {}
     out: list[PreventableCaseCount] = []
-    for line, row in table.rows:
+    for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
         month = v.day(line, row, "month", month=True)

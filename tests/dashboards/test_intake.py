@@ -189,6 +189,17 @@ def test_a_body_that_is_neither_a_list_nor_a_file_names_the_field(cast):
     assert response.status_code == 400 and "file" in response.json()["errors"]
 
 
+def test_an_item_that_is_not_an_object_is_reported_once_on_its_line(cast):
+    """[1, "a", null] was "each row is an object" and then "required" for each of the fields on
+    the same line: six errors for one item, and detail quoted only the first five of them."""
+    good = {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3}
+    for url, item in ((SURVEYS, 7), (COUNTS, "burglary"), (COUNTS, None), (COUNTS, [good])):
+        response = api_client(cast.analyst).post(url, [good, item], format="json")
+        rows = response.json()["errors"]["rows"]
+        assert [e["field"] for e in rows if e["line"] == 2] == ["row"]
+    assert PreventableCaseCount.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
 def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_written(cast, settings):
     """docs/statistics.md section 4: line 0 is the import as a whole (no rows, or more than
     INTAKE_MAX_ROWS); a CSV is UTF-8."""

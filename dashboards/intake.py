@@ -78,7 +78,12 @@ class RowError:
         return {"line": self.line, "field": self.field, "message": self.message}
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
+        # As the messages, in the request's language (the API's detail quotes the first five).
+        return _("line %(line)d: %(field)s: %(message)s") % {
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 class ImportRejected(Exception):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from dashboards import intake
 from dashboards.models import ImportBatch, PreventableCaseCount, SurveyResponse
 from tests.base import api_client
 
@@ -198,6 +199,17 @@ def test_an_item_that_is_not_an_object_is_reported_once_on_its_line(cast):
         rows = response.json()["errors"]["rows"]
         assert [e["field"] for e in rows if e["line"] == 2] == ["row"]
     assert PreventableCaseCount.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_the_detail_names_each_line_in_the_language_of_the_request(cast, monkeypatch):
+    """The messages were translated but "line 3:" before each was not: a zh-hans detail read
+    "line 3: kind: 与第 1 行的区域、月份和类型重复。". The prefix is a message of the catalogue."""
+    prefix = {"line %(line)d: %(field)s: %(message)s": "第 %(line)d 行，%(field)s：%(message)s"}
+    monkeypatch.setattr(intake, "_", lambda text: prefix.get(text, text))
+    row = {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3}
+    response = api_client(cast.analyst).post(COUNTS, [row, row], format="json")
+    assert response.status_code == 400
+    assert "第 2 行，kind：Same area, month and kind as line 1." in response.json()["detail"]
 
 
 def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_written(cast, settings):

@@ -90,11 +90,16 @@ def two_decimals(value: float) -> Decimal:
     return abs(rounded) if rounded == 0 else rounded  # no "-0.00"
 
 
+def unit_suffix(spec: registry.IndicatorSpec) -> str:
+    """What follows a number of this indicator where a page writes one: "%" for percentages."""
+    return "%" if spec.unit == registry.PERCENT else ""
+
+
 def format_value(spec: registry.IndicatorSpec, value: float | None) -> str:
     if value is None:
         return "—"
     if spec.unit == registry.PERCENT:
-        return f"{two_decimals(value)}%"
+        return f"{two_decimals(value)}{unit_suffix(spec)}"
     if spec.unit == registry.COUNT:
         return f"{value:,.0f}"
     return f"{two_decimals(value)}"

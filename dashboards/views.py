@@ -216,6 +216,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
             "lower_better": spec.direction == "lower_better",
             "areas": areas,
             "breaks": ranking.class_breaks([a["value"] for a in areas.values()]),
+            "suffix": ranking.unit_suffix(spec),
             "drill_url": reverse("dashboards-league"),
         }
     )
@@ -280,10 +281,15 @@ def trends(request: HttpRequest) -> HttpResponse:
             )
         ],
         "unit": spec.unit,
+        # What the axis and the tooltip write after a number ("92.47%"), as the tables do.
+        "suffix": ranking.unit_suffix(spec),
     }
-    # The table under the chart: each value with its period, which labels it when a phone shows an
-    # area's row as a card (the period headings are hidden there).
-    table = [{**s, "cells": list(zip(periods, s["data"], strict=True))} for s in chart["series"]]
+    # The table under the chart: each value as the league table writes it ("92.47%", "1,204"), with
+    # its period, which labels it when a phone shows an area's row as a card (the headings are hidden).
+    table = [
+        {**s, "cells": [(p, ranking.format_value(spec, v)) for p, v in zip(periods, s["data"], strict=True)]}
+        for s in chart["series"]
+    ]
     return render(
         request,
         "dashboards/trends.html",

@@ -21,7 +21,8 @@
     if (!box) { return; }
     box.textContent = "";
     // No values: no classes to explain (a lone "≤" with no number was shown), only "no value".
-    var b = data.breaks, n = b.length ? b.length + 1 : 0;
+    // Each break as the table writes the values ("92.86%"): data.suffix is "%" for percentages.
+    var b = data.breaks.map(function (v) { return v + (data.suffix || ""); }), n = b.length ? b.length + 1 : 0;
     for (var i = 0; i < n; i++) {
       var lo = i === 0 ? "" : b[i - 1], hi = i < b.length ? b[i] : "";
       var item = document.createElement("span");

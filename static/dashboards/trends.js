@@ -7,14 +7,18 @@
     if (!el || !src || !window.echarts) { return; }
     var data = JSON.parse(src.textContent);
     var chart = window.echarts.init(el);
+    // "92.47%" as the table writes it (data.suffix is "%" for percentages, "" otherwise).
+    var suffix = data.suffix || "";
+    var decimals = data.unit === "count" ? 0 : 2;
+    function withUnit(v) { return v === null || v === undefined ? "—" : Number(v).toFixed(decimals) + suffix; }
     chart.setOption({
       // richText: the tooltip is drawn on the canvas. The default HTML tooltip is built with inline
       // style attributes, which the Content Security Policy (style-src 'self') blocks.
-      tooltip: { trigger: "axis", renderMode: "richText" },
+      tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: withUnit },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 48, right: 16, top: 16, bottom: 56 },
       xAxis: { type: "category", data: data.periods },
-      yAxis: { type: "value", scale: true },
+      yAxis: { type: "value", scale: true, axisLabel: { formatter: function (v) { return v + suffix; } } },
       series: data.series.map(function (s) {
         return {
           name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: s.role === "self" ? 6 : 3,

@@ -199,7 +199,7 @@ def test_map_data_gives_values_and_class_breaks(client, data):
         f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340100000000"
     ).json()
     assert body["areas"]["340102000000"]["text"] == "93.20%" and body["areas"]["340102000000"]["rank"] == 1
-    assert body["breaks"] and body["lower_better"] is False
+    assert body["breaks"] and body["lower_better"] is False and body["suffix"] == "%"
 
 
 def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest_class(client, data):
@@ -308,11 +308,25 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
         'id="trend-chart" data-chart="trend-data" role="img" aria-label="Trend chart'
         in response.content.decode()
     )
-    # The table under the chart shows every value with the same two decimals, labelled with its
-    # period for a phone, where the table's headings are hidden.
+    # The table under the chart writes every value as the league table does (two decimals and the
+    # unit), labelled with its period for a phone, where the table's headings are hidden; the axis
+    # and the tooltip add the same unit.
     assert (
-        '<td data-label="2026-10">90.53</td><td data-label="2026-11">93.20</td>' in response.content.decode()
+        '<td data-label="2026-10">90.53%</td><td data-label="2026-11">93.20%</td>'
+        in response.content.decode()
     )
+    assert chart["suffix"] == "%"
+
+
+def test_trends_write_a_count_as_a_count(client, data):
+    # The table wrote every value with two decimals and no unit: 1204 cases read "1204.00".
+    indicator_value("dispute_cases_received", data.district_a, "2026-11", 1204.0, rank=1, rank_of=1)
+    client.force_login(data.analyst)
+    response = client.get(
+        "/dashboards/trends/?indicator=dispute_cases_received&period=2026-11&parent=340102000000"
+    )
+    assert response.status_code == 200 and response.context["chart"]["suffix"] == ""
+    assert '<td data-label="2026-11">1,204</td>' in response.content.decode()
 
 
 def test_trends_compare_only_with_areas_in_the_users_scope(client, data):

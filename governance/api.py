@@ -234,10 +234,11 @@ def areas_in_scope(user) -> Q | None:
     return scope_q(user, "")
 
 
-def department_filter(**kwargs) -> KnownIdFilter:
+def department_filter(filter_class: type[KnownIdFilter] = KnownIdFilter, **kwargs) -> KnownIdFilter:
     """``?department=`` on a list: a department in the user's scope or at an area above it (where
-    their items are dispatched or routed), or one their rows name."""
-    return KnownIdFilter(
+    their items are dispatched or routed), or one their rows name. ``filter_class`` may say how the
+    department narrows the list (its ``narrow``) where a row names departments in more than one way."""
+    return filter_class(
         records=Department.objects.all(),
         key="pk",
         visible=lambda user: scope_or_above_q(user, "area"),

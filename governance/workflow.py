@@ -137,4 +137,7 @@ def apply_locked(instance, related: tuple[str, ...], apply):
     for f in instance._meta.concrete_fields:
         setattr(instance, f.attname, getattr(locked, f.attname))
     instance._state.fields_cache = dict(locked._state.fields_cache)
+    # What was prefetched before the action (an incident's supporting departments, its photos) may
+    # have changed with it: the next read goes to the database.
+    instance.__dict__.pop("_prefetched_objects_cache", None)
     return result

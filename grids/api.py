@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api import DateTimeField
-from governance.models import Department
+from governance.models import MAX_ID, Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import MonthForm
@@ -31,6 +31,13 @@ class IncidentPhotoSerializer(serializers.ModelSerializer):
         return reverse("grids-photo", args=[obj.pk])
 
 
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
@@ -44,6 +51,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(
         source="department.name", read_only=True, default=None, allow_null=True
     )
+    # A coordination item's supporting departments (empty for others); ``department`` is the lead.
+    supporting_departments = DepartmentRefSerializer(many=True, read_only=True)
     resolved_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     evaluation = serializers.ChoiceField(
         choices=Incident.Evaluation.choices, read_only=True, allow_blank=True
@@ -56,8 +65,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         fields = [
             "code", "category", "category_name", "grid", "grid_name", "lat", "lng", "address",
             "description", "occurred_at", "reported_at", "reporter", "kind", "level", "level_area",
-            "department", "department_name", "status", "status_label", "due_at", "overdue",
-            "resolution", "resolved_level", "resolved_at", "closed_at", "evaluation", "evaluation_note",
+            "department", "department_name", "supporting_departments", "status", "status_label", "due_at",
+            "overdue", "resolution", "resolved_level", "resolved_at", "closed_at", "evaluation", "evaluation_note",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -100,6 +109,9 @@ class IncidentEventSerializer(serializers.ModelSerializer):
     department = serializers.CharField(
         source="department.name", read_only=True, default=None, allow_null=True
     )
+    supporting_departments = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True, help_text="dispatch: the supporting departments named"
+    )
     from_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     photos = IncidentPhotoSerializer(many=True, read_only=True)
@@ -108,7 +120,7 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         model = IncidentEvent
         fields = [
             "id", "at", "actor", "action", "action_label", "from_status", "to_status", "note",
-            "department", "from_level", "level", "step_due_at", "on_time", "photos",
+            "department", "supporting_departments", "from_level", "level", "step_due_at", "on_time", "photos",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -175,10 +187,19 @@ class IncidentTransitionApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(
-            help_text="accept, reject, escalate, dispatch, handle, feedback, verify, close, evaluate"
+            help_text="accept, reject, escalate, dispatch, handle, feedback, assist, verify, close, evaluate"
         )
         note = serializers.CharField(required=False, allow_blank=True, default="")
-        department = serializers.IntegerField(required=False, help_text="dispatch: department id")
+        department = serializers.IntegerField(
+            required=False,
+            help_text="dispatch: the (lead) department id; assist: which supporting department, "
+            "needed only when the user could act for several or is an administrator",
+        )
+        supporting_departments = serializers.ListField(
+            child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+            required=False,
+            help_text="dispatch of a coordination item: ids of one or more supporting departments",
+        )
         result = serializers.ChoiceField(choices=["pass", "fail"], required=False, help_text="verify")
         kind = serializers.ChoiceField(
             choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION], required=False, help_text="accept"
@@ -231,6 +252,9 @@ class DepartmentRecordSerializer(serializers.Serializer):
     )
     open_now = serializers.IntegerField(help_text="open items with the department now (dispatched, handling)")
     overdue_now = serializers.IntegerField(help_text="of them, past the current deadline")
+    supporting_now = serializers.IntegerField(
+        help_text="open items (dispatched, handling) the department supports for another lead"
+    )
 
 
 @extend_schema(

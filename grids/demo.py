@@ -52,6 +52,12 @@ DESCRIPTIONS = {
     "food_safety": ["无证食品摊贩", "餐馆后厨卫生差"],
     "other": ["其他需协调事项", "共享单车乱停放"],
 }
+ASSIST_NOTES = [
+    "已派员到场配合处置",
+    "已配合开展联合执法",
+    "已提供相关资料并协助核实",
+    "已协调停水停电配合施工",
+]
 WORK_START, WORK_END = dt.time(8, 30), dt.time(17, 30)
 
 
@@ -177,6 +183,10 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     departments: dict[tuple[int, str], Department] = {
         (d.area_id, d.name): d for d in Department.objects.filter(area__path__startswith=demo.city.path)
     }
+    by_area: dict[int, list[Department]] = defaultdict(list)
+    for d in sorted(departments.values(), key=lambda d: (d.area_id, d.name)):
+        if d.is_active:
+            by_area[d.area_id].append(d)
     profiles: dict[int, dict] = {}
     for district in demo.districts:
         profiles[district.pk] = _profile(rng)
@@ -195,6 +205,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     base_rate = 3.5 if scale == "small" else 0.9
     incidents: list[Incident] = []
     timelines: list[list[dict]] = []
+    supported: dict[int, list[Department]] = {}  # index in ``incidents``: a coordination item's supporters
     for grid in demo.grids:
         codes = grid.path.strip("/").split("/")
         district, street, community = (areas_by_code[c] for c in codes[1:4])
@@ -231,12 +242,12 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             events: list[dict] = [dict(action="report", actor=worker, at=reported, frm="", to="reported")]
 
             def step(action, actor, at, to, due=None, department=None, note="", level=None, from_level=None,
-                     inc=inc, events=events):  # fmt: skip
+                     inc=inc, events=events, supporting=()):  # fmt: skip
                 if at > now:
                     return False
                 events.append(dict(action=action, actor=actor, at=at, frm=inc.status, to=to, due=due,
                                    department=department, note=note, level=level or inc.level,
-                                   from_level=from_level or inc.level,
+                                   from_level=from_level or inc.level, supporting=list(supporting),
                                    area=None if due is None else inc.accountable_area_id()))  # fmt: skip
                 inc.status = to
                 return True
@@ -254,7 +265,10 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                 timelines.append(events)
                 continue
 
-            inc.kind = Incident.Kind.COORDINATION if rng.random() < 0.15 else Incident.Kind.PROMISED
+            # Items of the last days are the ones still open: more of them need coordination, so the demo
+            # shows supporting departments at work (inbox, departments' record), not only in timelines.
+            coordination = 0.15 if reported < now - dt.timedelta(days=4) else 0.5
+            inc.kind = Incident.Kind.COORDINATION if rng.random() < coordination else Incident.Kind.PROMISED
             inc.level = category.default_level
             inc.level_area = areas_by_code[codes[{"community": 3, "street": 2, "district": 1}[inc.level]]]
             events[0]["level"] = inc.level
@@ -294,16 +308,39 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             department = departments.get((dept_area.pk, dept_name)) or departments.get(
                 (district.pk, dept_district)
             )
+            # A coordination item: one or two other departments of the district or street support the
+            # lead (docs/incidents.md "Coordination items"), and the first records its part.
+            supporters: list[Department] = []
+            if inc.kind == Incident.Kind.COORDINATION and department:
+                candidates = [d for d in by_area[district.pk] + by_area[street.pk] if d.pk != department.pk]
+                supporters = rng.sample(candidates, min(len(candidates), rng.choice([1, 1, 2])))
+                # demo_department's bureau supports some (every recent one), so its liaison sees the other
+                # side of the work in the inbox.
+                ours = [d for d in candidates if d.pk == dept_user_dept]
+                if ours and ours[0] not in supporters and (coordination > 0.15 or rng.random() < 0.3):
+                    supporters = [ours[0], *supporters[:1]]
             while True:  # one pass, left early when the next step lies in the future
                 dispatcher = commands[inc.level_area.pk]
-                if not step("dispatch", dispatcher, t, "dispatched", due=due, department=department):
+                if not step("dispatch", dispatcher, t, "dispatched", due=due, department=department,
+                            supporting=supporters):  # fmt: skip
                     break
                 inc.department, inc.dispatched_by = department, dispatcher
+                if supporters:
+                    supported[len(incidents)] = supporters
                 due = inc.due_at = t + dt.timedelta(hours=category.handle_hours)
                 doer = dept_user if department and department.pk == dept_user_dept else commands[dept_area.pk]
                 t += dt.timedelta(hours=rng.uniform(0.3, 4))
                 if not step("handle", doer, t, "handling", due=None, department=department):
                     break
+                if supporters:
+                    helper = supporters[0]
+                    helper_user = (
+                        dept_user if helper.pk == dept_user_dept else commands.get(helper.area_id, doer)
+                    )
+                    t += dt.timedelta(hours=rng.uniform(0.5, 6))
+                    if not step("assist", helper_user, t, "handling", department=helper,
+                                note=rng.choice(ASSIST_NOTES)):  # fmt: skip
+                        break
                 rounds = 0
                 while True:
                     t = events[-1]["at"] + dt.timedelta(
@@ -362,7 +399,16 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                 inc.due_at = None
         Incident.objects.bulk_create([incidents[i] for i in order], batch_size=2000)
         # Events in chunks so that the city scale (~750k events) never holds all model objects at once.
+        Incident.supporting_departments.through.objects.bulk_create(
+            [
+                Incident.supporting_departments.through(incident_id=incidents[i].pk, department_id=d.pk)
+                for i, ds in supported.items()
+                for d in ds
+            ],
+            batch_size=5000,
+        )
         rows: list[IncidentEvent] = []
+        naming: list[tuple[IncidentEvent, list[Department]]] = []  # dispatch events with supporters
         written = 0
         for inc, events in zip(incidents, timelines, strict=True):
             for e in events:
@@ -384,11 +430,22 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                         area_id=e.get("area"),
                     )  # fmt: skip
                 )
+                if e.get("supporting"):
+                    naming.append((rows[-1], e["supporting"]))
             if len(rows) >= 20000:
                 IncidentEvent.objects.bulk_create(rows, batch_size=5000)
                 written, rows = written + len(rows), []
         IncidentEvent.objects.bulk_create(rows, batch_size=5000)
         written += len(rows)
+        # bulk_create set the events' ids (RETURNING, on PostgreSQL and SQLite alike).
+        IncidentEvent.supporting_departments.through.objects.bulk_create(
+            [
+                IncidentEvent.supporting_departments.through(incidentevent_id=event.pk, department_id=d.pk)
+                for event, ds in naming
+                for d in ds
+            ],
+            batch_size=5000,
+        )
         for year, value in counters.items():
             updated = SequenceCounter.objects.filter(key="INC", year=year).update(value=value)
             if not updated:

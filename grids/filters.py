@@ -18,12 +18,21 @@ from governance.api import (
     BooleanFilter,
     DateFilter,
     KnownCodeFilter,
+    KnownIdFilter,
     areas_in_scope,
     department_filter,
 )
 from governance.models import Area
 from governance.periods import start_of_local_day
 from grids.models import Incident, IncidentCategory, Level
+
+
+class IncidentDepartmentFilter(KnownIdFilter):
+    """``?department=``: the items a department works on, as the lead (dispatched to it) or as one of
+    the supporting departments of a coordination item: a department's work list."""
+
+    def narrow(self, qs, found):
+        return qs.filter(Incident.involving_q(found))
 
 
 class IncidentFilter(filters.FilterSet):
@@ -41,7 +50,9 @@ class IncidentFilter(filters.FilterSet):
     )
     level = filters.ChoiceFilter(choices=Level.choices, label=_("current level"))
     kind = filters.ChoiceFilter(choices=Incident.Kind.choices, label=_("kind"))
-    department = department_filter(field_name="department", label=_("department (id)"))
+    department = department_filter(
+        IncidentDepartmentFilter, field_name="department", label=_("department (id)")
+    )
     overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.models import record_id
 from grids.models import Incident, IncidentCategory
 
 
@@ -64,12 +65,26 @@ class ReportForm(forms.Form):
         ]
 
 
+class IdListField(forms.Field):
+    """Several record ids from checkboxes of one name (``getlist``): whole numbers in range, in the
+    order given; which ids are acceptable is the model's business."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value) -> list[int]:
+        ids = [record_id(v) for v in (value or []) if v not in (None, "")]
+        if None in ids:
+            raise forms.ValidationError(_("Choose departments from the list."), code="invalid")
+        return ids
+
+
 class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=20)
     note = forms.CharField(required=False, max_length=4000)
     department = forms.IntegerField(required=False)
+    supporting_departments = IdListField(required=False)
     result = forms.ChoiceField(required=False, choices=[("", ""), ("pass", "pass"), ("fail", "fail")])
     kind = forms.ChoiceField(
         required=False,
@@ -87,8 +102,8 @@ class ActionForm(forms.Form):
         data = self.cleaned_data
         return {
             k: data[k]
-            for k in ("department", "result", "kind", "resolution", "evaluation")
-            if data.get(k) not in (None, "")
+            for k in ("department", "supporting_departments", "result", "kind", "resolution", "evaluation")
+            if data.get(k) not in (None, "", [])
         }
 
 

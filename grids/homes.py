@@ -19,8 +19,8 @@ def home_section(request: HttpRequest) -> dict | None:
     if user.has_role(Role.HANDLER) or user.is_superuser:
         visible = Incident.objects.visible_to(user)
         department = work_department(user)
-        if department:  # a department's liaison counts its own work (the inbox's default)
-            visible = visible.filter(department=department)
+        if department:  # a department's liaison counts its own work (the inbox's default): led or supported
+            visible = visible.filter(Incident.involving_q(department))
         now = timezone.now()
         start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         counts = {

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import codes, periods
 from governance.access import ScopedQuerySet, area_in_scope
-from governance.models import Area, Department, Role
+from governance.models import Area, Department, Role, record_id
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -195,6 +195,15 @@ class Incident(models.Model):
         on_delete=models.PROTECT,
         related_name="incidents",
     )
+    # A coordination item (协调件) has one lead department (``department``, 主办单位) that handles and
+    # feeds back for all, and the departments that support it (协办单位), each recording its part
+    # (``assist``). Named at dispatch, replaced by a re-dispatch, cleared by an escalation.
+    supporting_departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("supporting departments"),
+        blank=True,
+        related_name="incidents_supported",
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
     due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
     # The due time we last sent the "overdue" notification for: the periodic task skips rows where
@@ -243,6 +252,13 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @classmethod
+    def involving_q(cls, department_id: int) -> Q:
+        """Items a department works on: dispatched to it (the lead) or supported by it. A subquery on
+        the link table, not a join, so an item with several supporters stays one row."""
+        supported = cls.supporting_departments.through.objects.filter(department_id=department_id)
+        return Q(department_id=department_id) | Q(pk__in=supported.values("incident_id"))
 
     @classmethod
     def overdue_q(cls, now: dt.datetime | None = None) -> Q:
@@ -318,8 +334,10 @@ class Incident(models.Model):
         before = self.status
         step_due = self.due_at
         changed = {"status", "due_at"}
-        target = transition.target
+        # None in the table: the action records a part of the work and leaves the state (``assist``).
+        target = transition.target or self.status
         department = None
+        supporting: list[Department] | None = None  # set by dispatch: the new supporting departments
         level_before = self.level
         # Who answers for the step this action ends, read before the action moves the item on (an
         # escalation changes the centre and forgets the department).
@@ -351,8 +369,14 @@ class Incident(models.Model):
                 raise ActionInvalid(
                     "department", gettext("Choose an active department responsible for this grid.")
                 )
+            supporting = self._supporting_for(department, fields.get("supporting_departments"))
             self.department, self.dispatched_by = department, actor
             changed |= {"department", "dispatched_by"}
+        elif action == "assist":
+            if not note:
+                raise ActionInvalid("note", gettext("Say what your department did for this incident."))
+            department = self._assisting_department(actor, fields.get("department"))
+            changed = set()  # a part of the work, recorded on the timeline: the item stays as it is
         elif action == "feedback":
             if not fields.get("resolution", "").strip() and not note:
                 raise ActionInvalid("resolution", gettext("Say what was done to resolve the incident."))
@@ -389,6 +413,7 @@ class Incident(models.Model):
             self.level_area = Area.objects.get(code=self.area_code_at(self.grid, self.level))
             self.department = self.dispatched_by = self.fed_back_by = None
             changed |= {"level", "level_area", "department", "dispatched_by", "fed_back_by"}
+            supporting = []  # the next level dispatches anew, lead and supporters alike
         elif action == "evaluate":
             evaluation = fields.get("evaluation")
             if evaluation not in self.Evaluation.values:
@@ -400,18 +425,22 @@ class Incident(models.Model):
             changed |= {"evaluation", "evaluation_note"}
 
         self.status = target
-        if action == "handle":
+        if action in ("handle", "assist"):
             # Handle + feedback is one step whose deadline was set at dispatch (24/72/168 h from dispatch,
             # docs/incidents.md): starting to handle neither moves that deadline (a fresh one would let a
             # department double its time) nor completes the step, so this event has no deadline of its own
             # and the feedback event is marked against the dispatch deadline. Only dispatch and a failed
-            # verification (back to handling) set a new one.
+            # verification (back to handling) set a new one. A supporting department's ``assist`` is its
+            # part of that same step: no deadline of its own, the lead's feedback answers for the step.
             changed.discard("due_at")
             step_due = None
         else:
             self.due_at = self.step_due(target, now)
-        self.save(update_fields=sorted(changed))
-        return IncidentEvent.objects.create(
+        if changed:
+            self.save(update_fields=sorted(changed))
+        if supporting is not None:
+            self.supporting_departments.set(supporting)
+        event = IncidentEvent.objects.create(
             incident=self,
             actor=actor,
             at=now,
@@ -425,6 +454,71 @@ class Incident(models.Model):
             step_due_at=step_due,
             on_time=None if step_due is None else now <= step_due,
             area_id=None if step_due is None else accountable,
+        )
+        if supporting and action == "dispatch":
+            # The event keeps its own copy, so the timeline stays true after a re-dispatch.
+            event.supporting_departments.set(supporting)
+        return event
+
+    def _supporting_for(self, lead: Department, given: Any) -> list[Department]:
+        """The supporting departments a dispatch names (``given``: ids or departments), checked:
+        a coordination item needs at least one, a promised-time item none; each must be active and
+        responsible for the grid like the lead, none twice, none the lead itself."""
+        given = list(given or [])
+        if self.kind != self.Kind.COORDINATION:
+            if given:
+                raise ActionInvalid(
+                    "supporting_departments",
+                    gettext(
+                        "Only an item accepted as needing coordination has supporting departments; "
+                        "this one has a promised time."
+                    ),
+                )
+            return []
+        if not given:
+            raise ActionInvalid(
+                "supporting_departments",
+                gettext("Choose at least one supporting department for an item that needs coordination."),
+            )
+        ids = [d.pk if isinstance(d, Department) else record_id(d) for d in given]
+        if None in ids:
+            raise ActionInvalid("supporting_departments", gettext("Choose departments from the list."))
+        if len(set(ids)) != len(ids):
+            raise ActionInvalid("supporting_departments", gettext("Name each supporting department once."))
+        if lead.pk in ids:
+            raise ActionInvalid(
+                "supporting_departments",
+                gettext("The lead department cannot also be a supporting department."),
+            )
+        found = {d.pk: d for d in Department.objects.filter(pk__in=ids).select_related("area")}
+        for pk in ids:
+            d = found.get(pk)
+            if d is None or not d.is_active or not self.grid.path.startswith(d.area.path):
+                raise ActionInvalid(
+                    "supporting_departments",
+                    gettext(
+                        "Department %(id)s cannot support this item: choose active departments "
+                        "responsible for this grid."
+                    )
+                    % {"id": pk},
+                )
+        return [found[pk] for pk in ids]
+
+    def _assisting_department(self, actor: User, given: Any) -> Department:
+        """Which supporting department an ``assist`` is recorded for: ``given`` (an id) if named,
+        else the actor's own; ``may_perform`` has checked that the actor may act for it."""
+        supporting = {d.pk: d for d in self.supporting_departments.all()}
+        own = [m.department_id for m in actor.memberships_cached() if m.department_id in supporting]
+        if given not in (None, ""):
+            pk = given.pk if isinstance(given, Department) else given
+            privileged = getattr(actor, "is_superuser", False) or actor.has_role(Role.ADMIN)
+            if pk in supporting and (pk in own or privileged):
+                return supporting[pk]
+            raise ActionInvalid("department", gettext("Choose one of the supporting departments."))
+        if own:
+            return supporting[min(own)]
+        raise ActionInvalid(
+            "department", gettext("Choose the supporting department this assistance is recorded for.")
         )
 
 
@@ -479,6 +573,7 @@ ACTION_LABELS = {
     "verify": _("verify"),
     "close": _("close"),
     "evaluate": _("evaluate"),
+    "assist": _("assist"),
 }
 
 WORKFLOW = Workflow(
@@ -493,6 +588,8 @@ WORKFLOW = Workflow(
         Transition("dispatch", ["accepted"], "dispatched", [Role.HANDLER]),
         Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
         Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
+        # A supporting department records its part of a coordination item; no state, no deadline.
+        Transition("assist", ["dispatched", "handling"], None, [Role.HANDLER]),
         Transition("verify", ["fed_back"], "verified", [Role.GRID_WORKER]),
         Transition("close", ["verified"], "closed", [Role.HANDLER]),
         Transition("evaluate", ["closed"], "evaluated", [Role.GRID_WORKER, Role.HANDLER]),
@@ -515,9 +612,14 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
 
     * Handlers act on items at their own level or below (a community centre cannot accept a street-level
       item; a street centre may act on its communities' items). A handler attached to a department acts
-      only on items dispatched to that department (handle, feedback).
+      only on items dispatched to that department (handle, feedback), or records its part of a
+      coordination item it supports (assist).
     * Verification is done on site by a grid worker of the incident's grid.
     """
+    if transition.action == "assist" and (
+        incident.kind != Incident.Kind.COORDINATION or not incident.supporting_departments.all()
+    ):
+        return False  # nobody supports it: there is no part to record, whoever asks
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
     if not area_in_scope(user, incident.grid):
@@ -536,6 +638,14 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
             m.department_id == incident.department_id
             or (m.department_id is None and m.area.depth <= level_depth)
             for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        )
+    if action == "assist":
+        # Only a supporting department's own people (not the lead's, not a centre's).
+        if not any(m.department_id for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)):
+            return False  # no department membership here: skip reading the supporters
+        supporting = {d.pk for d in incident.supporting_departments.all()}
+        return any(
+            m.department_id in supporting for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
     if action == "verify":
         return any(
@@ -584,6 +694,9 @@ class IncidentEvent(TimelineLabels, models.Model):
     )
     level = models.CharField(max_length=10, choices=Level.choices, blank=True)
     from_level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    # A dispatch event's supporting departments (a coordination item's 协办单位), kept on the event
+    # so that the timeline says who was named at each dispatch after a re-dispatch replaced them.
+    supporting_departments = models.ManyToManyField(Department, blank=True, related_name="+")
     step_due_at = models.DateTimeField(null=True, blank=True)
     on_time = models.BooleanField(null=True)
     # The area that answers for the step this event ended (``STEP_OWNERS``): set with ``step_due_at``

@@ -28,10 +28,12 @@ from grids.models import (
 )
 
 ACTING_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
+# A coordination item's supporting departments, by name: one query for a whole list.
+SUPPORTING = Prefetch("supporting_departments", queryset=Department.objects.order_by("name", "id"))
 
 
 def incident_list(user: User) -> QuerySet[Incident]:
-    return Incident.objects.visible_to(user).with_relations()
+    return Incident.objects.visible_to(user).with_relations().prefetch_related(SUPPORTING)
 
 
 def work_department(user: User) -> int | None:
@@ -53,7 +55,9 @@ def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Inci
     incident = get_visible_or_404(
         Incident.objects.visible_to(user)
         .with_relations()
-        .prefetch_related(Prefetch("photos", queryset=IncidentPhoto.objects.order_by("uploaded_at", "id"))),
+        .prefetch_related(
+            Prefetch("photos", queryset=IncidentPhoto.objects.order_by("uploaded_at", "id")), SUPPORTING
+        ),
         code=code,
     )
     if write and not (user.is_superuser or user.has_role(*ACTING_ROLES)):
@@ -62,7 +66,7 @@ def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Inci
 
 
 def incident_events(incident: Incident) -> QuerySet[IncidentEvent]:
-    return incident.events.select_related("actor", "department").prefetch_related("photos")
+    return incident.events.select_related("actor", "department").prefetch_related("photos", SUPPORTING)
 
 
 def photo_get_for_user(user: User, photo_id: int) -> IncidentPhoto:
@@ -79,6 +83,17 @@ def dispatch_departments(incident: Incident) -> QuerySet[Department]:
         .select_related("area")
         .order_by("-area__depth", "name")
     )
+
+
+def assist_departments(user: User, incident: Incident) -> list[Department]:
+    """The supporting departments of ``incident`` the user may record assistance for: their own
+    (department memberships), or every one for a superuser or an administrator (the ``assist``
+    action then needs to be told which)."""
+    supporting = list(incident.supporting_departments.all())
+    if not supporting or user.is_superuser or user.has_role(Role.ADMIN):
+        return supporting
+    own = {m.department_id for m in user.memberships_cached() if m.role == Role.HANDLER}
+    return [d for d in supporting if d.pk in own]
 
 
 def active_categories() -> QuerySet[IncidentCategory]:
@@ -132,7 +147,9 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
       done or still open past it; ``steps_late``: of them, done late or open past the deadline, as
       ``incidents_on_time_rate`` counts them for the department's area;
     * ``open_now``: open items with the department now (dispatched or handling); ``overdue_now``: of
-      them, past the current deadline.
+      them, past the current deadline;
+    * ``supporting_now``: open items in those steps that the department supports (a coordination item
+      led by another department).
 
     Every incident of a department lies in its area's subtree (dispatch requires it), so a department
     in the user's view brings no item from outside their scope."""
@@ -187,6 +204,9 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
         steps_open_late=_count(late_open),
         open_now=_count(with_it),
         overdue_now=_count(with_it.filter(due_at__lt=now)),
+        supporting_now=_count(
+            Incident.objects.filter(supporting_departments=OuterRef("pk"), status__in=DEPARTMENT_STEPS)
+        ),
     ).order_by("area__code", "name", "id")
 
 
@@ -199,6 +219,7 @@ class DepartmentRecord:
     steps_late: int
     open_now: int
     overdue_now: int
+    supporting_now: int
 
     @property
     def on_time_rate(self) -> float | None:
@@ -217,4 +238,5 @@ def department_record(department: Department) -> DepartmentRecord:
         steps_late=department.steps_done_late + department.steps_open_late,
         open_now=department.open_now,
         overdue_now=department.overdue_now,
+        supporting_now=department.supporting_now,
     )

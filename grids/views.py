@@ -273,6 +273,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         and duty_conflict(request.user, incident, "close"),
         "action_labels": ACTION_LABELS,
         "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
+        "assist_departments": selectors.assist_departments(request.user, incident),
         "evaluations": Incident.Evaluation.choices,
         "mediation_url": mediation_url,
         "marker": {"lat": incident.lat, "lng": incident.lng, "label": incident.code}
@@ -341,7 +342,12 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         incident = selectors.incident_get_for_user(request.user, code)
         context = _incident_context(request, incident)
         context.update(
-            {"failed_action": request.POST.get("action", ""), "act_error": error, "posted": request.POST}
+            {
+                "failed_action": request.POST.get("action", ""),
+                "act_error": error,
+                "posted": request.POST,
+                "posted_supporting": request.POST.getlist("supporting_departments"),
+            }
         )
         return render(request, "grids/incident.html", context, status=400)
     messages.success(request, done)

@@ -339,3 +339,64 @@ def test_the_report_pin_is_a_thumb_sized_box_on_the_point_that_drags_and_is_name
     assert page.evaluate("window.scrollY") == scrolled
     assert page.evaluate("document.activeElement.classList.contains('map-pin')")
     assert page.js_errors == []
+
+
+def test_a_coordination_item_on_a_phone_lead_and_supporters_then_a_supporter_assists(phone_page, live_cast):
+    """The centre ticks supporting departments (checkboxes, thumb-sized) beside the lead; the page then
+    names both; a supporter's liaison records its part. Nothing is wider than the phone."""
+    from governance.models import Role
+    from grids import services
+    from tests.base import make_user
+    from tests.grids.conftest import IN_GRID_A
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    make_user("urban_user", Role.HANDLER, c.district_a, c.urban)
+    incident = services.incident_report(
+        actor=c.worker_a, category="sanitation", description="工地渣土占道，需城管与公安联合处置",
+        lat=IN_GRID_A[0], lng=IN_GRID_A[1], kind="coordination",
+    )  # fmt: skip
+    services.incident_transition(incident=incident, actor=c.community_handler, action="accept")
+    page = phone_page
+    login(page, "community_handler")
+
+    # The inbox row: the dispatch form with its checkboxes fits the phone.
+    page.goto("/grids/inbox/")
+    row = page.locator(f"#row-{incident.code}")
+    assert row.locator("input[name=supporting_departments]").count() == 4
+    lead = row.locator("select[name=department]").input_value()  # the first: it cannot support as well
+    assert row.locator(f"input[name=supporting_departments][value='{lead}']").is_disabled()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "grids-coordination-inbox-phone")
+
+    page.goto(f"/grids/incidents/{incident.code}/#act")
+    form = page.locator("form[data-action-form='dispatch']")
+    form.locator("select[name=department]").select_option(str(c.police.pk))
+    assert form.locator(f"input[name=supporting_departments][value='{c.police.pk}']").is_disabled()
+    assert form.locator(f"input[name=supporting_departments][value='{lead}']").is_enabled()
+    for label in form.locator("label.grids-check").all():
+        box = label.bounding_box()
+        assert box and box["height"] >= 44, box  # the label is the thumb's target
+    form.locator(f"input[name=supporting_departments][value='{c.urban.pk}']").check()
+    form.locator(f"input[name=supporting_departments][value='{c.street_team.pk}']").check()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "grids-coordination-dispatch-phone")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#supporting-departments")
+    assert page.locator("#lead-department").inner_text() == "公安分局"
+    assert set(page.locator("#supporting-departments").inner_text().split(", ")) == {"城市管理局", "城管中队"}
+
+    # Leave the page first: the map's GeoJSON still in flight would bring the session cookie back.
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    login(page, "urban_user")
+    page.goto(f"/grids/incidents/{incident.code}/")
+    assist = page.locator("form[data-action-form='assist']")
+    assist.locator("input[name=note]").fill("已派执法队员到场清运渣土")
+    assist.locator("button[type=submit]").click()
+    page.wait_for_selector(".timeline li:has-text('已派执法队员到场清运渣土')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "grids-coordination-assisted-phone")
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    assert incident.events.get(action="assist").department == c.urban

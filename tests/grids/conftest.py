@@ -31,11 +31,19 @@ PATHS = {
 }
 
 
+def supporters(cast) -> list[int]:
+    """Who supports the police on a coordination item ``incident_in`` dispatches: the district's
+    urban management bureau and the street's team."""
+    return [cast.urban.pk, cast.street_team.pk]
+
+
 def action_fields(action: str, cast) -> dict:
     return {
         "reject": {"note": "not our business"},
         "escalate": {"note": "needs the street"},
         "dispatch": {"department": cast.police.pk},
+        # A coordination item's supporting department (``incident_in`` names it at dispatch).
+        "assist": {"note": "closed the road for the works", "department": cast.urban.pk},
         "feedback": {"resolution": "fixed it"},
         "verify": {"result": "pass"},
         "evaluate": {"evaluation": "satisfied"},
@@ -83,12 +91,15 @@ def report(cast, categories):
 
 @pytest.fixture
 def incident_in(cast, report):
-    """An incident driven (as the admin) to the given state through the real transitions."""
+    """An incident driven (as the admin) to the given state through the real transitions (a
+    coordination item, ``kind="coordination"``, is dispatched with ``supporters``)."""
 
     def _make(state: str, **overrides) -> Incident:
         incident = report(**overrides)
         for action in PATHS[state]:
             fields = action_fields(action, cast)
+            if action == "dispatch" and incident.kind == Incident.Kind.COORDINATION:
+                fields["supporting_departments"] = supporters(cast)
             note = fields.pop("note", "")
             services.incident_transition(
                 incident=incident, actor=cast.admin, action=action, note=note, **fields

@@ -341,10 +341,19 @@ def test_the_list_query_count_does_not_grow_with_the_items(cast, report, django_
     with django_assert_max_num_queries(8) as small:
         assert client.get(URL).status_code == 200
     for i in range(12):
-        report(actor=cast.worker_b if i % 2 else cast.worker_a, lat=(IN_GRID_B if i % 2 else IN_GRID_A)[0],
-               lng=(IN_GRID_B if i % 2 else IN_GRID_A)[1], category="fire_hazard" if i % 3 else "sanitation")  # fmt: skip
+        item = report(actor=cast.worker_b if i % 2 else cast.worker_a, lat=(IN_GRID_B if i % 2 else IN_GRID_A)[0],
+                      lng=(IN_GRID_B if i % 2 else IN_GRID_A)[1], category="fire_hazard" if i % 3 else "sanitation",
+                      kind="coordination" if i % 4 == 0 else "promised")  # fmt: skip
+        if i % 4 == 0:  # coordination items with their supporting departments (one prefetch for all)
+            services.incident_transition(incident=item, actor=cast.admin, action="accept")
+            services.incident_transition(incident=item, actor=cast.admin, action="dispatch", department=cast.police.pk,
+                                         supporting_departments=[cast.urban.pk, cast.street_team.pk][: 1 + i % 8 // 4])  # fmt: skip
     with django_assert_max_num_queries(len(small.captured_queries)):
-        assert client.get(URL).json()["count"] == 13
+        body = client.get(URL).json()
+    assert body["count"] == 13
+    assert sorted(
+        len(r["supporting_departments"]) for r in body["results"] if r["supporting_departments"]
+    ) == [1, 1, 2]
 
 
 @pytest.mark.django_db

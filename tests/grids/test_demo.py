@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 import io
 import random
+from collections import Counter
 
 import pytest
 from django.apps import apps
@@ -59,5 +60,19 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     timed.update(area=None)
     importlib.import_module("grids.migrations.0008_event_area").backfill(apps, None)
     assert list(timed.values_list("id", "area_id")) == owners
+    # Coordination items show the feature: supporters named at dispatch (on the item and on the event),
+    # never the lead, and one of them records its part.
+    coordinated = Incident.objects.filter(kind="coordination", department__isnull=False)
+    assert coordinated.count() > 20
+    assert not coordinated.filter(supporting_departments__isnull=True).exists()
+    assert not coordinated.filter(supporting_departments=F("department")).exists()
+    assert Incident.objects.filter(kind="promised", supporting_departments__isnull=False).count() == 0
+    counts = Counter(Incident.supporting_departments.through.objects.values_list("incident_id", flat=True))
+    assert set(counts.values()) == {1, 2}
+    dispatches = IncidentEvent.objects.filter(action="dispatch", incident__in=coordinated)
+    assert not dispatches.filter(supporting_departments__isnull=True).exists()
+    assists = IncidentEvent.objects.filter(action="assist")
+    assert assists.count() > 10 and not assists.filter(on_time__isnull=False).exists()
+    assert not assists.exclude(department__incidents_supported=F("incident")).exists()
     demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
     assert Incident.objects.count() == count  # idempotent

@@ -141,6 +141,7 @@ def test_the_api_lists_the_record_paginated(cast, record):
         "on_time_rate": 33.3,
         "open_now": 1,
         "overdue_now": 1,
+        "supporting_now": 0,
     }
     # Without a month: the current one, in which nothing of the record falls due.
     now = {r["id"]: r for r in api_client(cast.district_officer).get(URL).json()["results"]}

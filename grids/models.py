@@ -342,6 +342,7 @@ class Incident(models.Model):
         # Who answers for the step this action ends, read before the action moves the item on (an
         # escalation changes the centre and forgets the department).
         accountable = self.accountable_area_id()
+        department_before = self.department
 
         if action == "reject":
             if not note:
@@ -448,7 +449,10 @@ class Incident(models.Model):
             from_status=before,
             to_status=target,
             note=note,
-            department=department or (self.department if action != "escalate" else None),
+            # The department the event concerns: the one dispatched to, the one assisting, or the one
+            # that had the item; for an escalation, the one it is taken from (None before dispatch),
+            # whose step the escalation ends (``department_accountability`` reads it).
+            department=department or (department_before if action == "escalate" else self.department),
             level=self.level,
             from_level=level_before,
             step_due_at=step_due,

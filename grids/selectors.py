@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BigIntegerField, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,34 +165,19 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
     now = now or timezone.now()
     lo, hi = local_bounds(month, add_months(month, 1))
 
-    # Which recorded steps were a department's, from how ``Incident._apply`` writes the event:
-    # ``IncidentEvent.department`` is NOT the step's owner. The dispatch event (from accepted) names
-    # the new department but ends the centre's dispatch step; verify and close events (from fed_back,
-    # verified) copy the item's department but end the grid's and the centre's steps; and an
-    # escalation of a dispatched item, which ends the department's step (its lateness stays with the
-    # department), records no department at all. So the owner is read as ``STEP_OWNERS`` reads it,
-    # from ``from_status`` (dispatched, handling: the department's; ``handle`` carries no deadline, so
-    # these are feedback and escalate events), and the department is the event's own or, when it has
-    # none (the escalation), the one of the item's latest dispatch before it. Ids order one incident's
-    # events: the item's row lock (``apply_locked``) serialises them, each in its own transaction.
-    dispatched_to = IncidentEvent.objects.filter(
-        incident_id=OuterRef("incident_id"), action="dispatch", id__lt=OuterRef("id")
-    ).order_by("-id")
-    steps = (
-        IncidentEvent.objects.filter(
-            step_due_at__gte=lo,  # partial index incident_event_due serves the range
-            step_due_at__lt=hi,
-            on_time__isnull=False,
-            from_status__in=DEPARTMENT_STEPS,
-        )
-        .annotate(
-            owner=Coalesce(
-                "department_id",
-                Subquery(dispatched_to.values("department_id")[:1]),
-                output_field=BigIntegerField(),
-            )
-        )
-        .filter(owner=OuterRef("pk"))
+    # Which recorded steps were a department's: ``IncidentEvent.department`` alone does not say (the
+    # dispatch event names the new department but ends the centre's dispatch step; verify and close
+    # events copy the item's department but end the grid's and the centre's steps). The owner is read
+    # as ``STEP_OWNERS`` reads it, from ``from_status`` (dispatched, handling: the department's;
+    # ``handle`` and ``assist`` carry no deadline, so these are feedback and escalate events), and
+    # those events name the department whose step they end: the feedback its own, the escalation the
+    # one it took the item from (recorded since grids migration 0010, which filled in older ones).
+    steps = IncidentEvent.objects.filter(
+        department_id=OuterRef("pk"),
+        step_due_at__gte=lo,  # partial index incident_event_due serves the range
+        step_due_at__lt=hi,
+        on_time__isnull=False,
+        from_status__in=DEPARTMENT_STEPS,
     )
     with_it = Incident.objects.filter(department_id=OuterRef("pk"), status__in=DEPARTMENT_STEPS)
     # An open step past its deadline in the month is due and late (the indicator's rule); once done,

@@ -75,11 +75,12 @@ def _rows(user, month) -> dict[str, tuple]:
 
 @pytest.mark.django_db
 def test_each_department_answers_for_its_own_steps_in_one_query(cast, record, django_assert_num_queries):
-    # The escalation event names no department (how ``_apply`` writes it): it counts for the bureau
-    # the item was dispatched to. The dispatch, verify and close events name the department too, but
-    # ended the centre's and the grid's steps: not counted.
+    # The escalation event names the bureau it took the item from, whose step it ended: it counts for
+    # that bureau. The dispatch, verify and close events name the department too, but ended the
+    # centre's and the grid's steps: not counted.
     escalate = IncidentEvent.objects.get(action="escalate")
-    assert escalate.department_id is None and escalate.from_status == "dispatched"
+    assert escalate.department == cast.urban and escalate.from_status == "dispatched"
+    assert Incident.objects.get(pk=escalate.incident_id).department is None  # the item forgot it
     cast.district_officer.memberships_cached()
     with django_assert_num_queries(1):
         rows = _rows(cast.district_officer, record)
@@ -214,3 +215,32 @@ def test_the_page_is_refused_to_a_grid_worker_and_not_linked_for_a_community(cas
     client.force_login(cast.community_handler)
     assert client.get("/grids/departments/").status_code == 403
     assert 'id="departments-link"' not in client.get("/grids/inbox/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_migration_names_the_department_of_escalations_recorded_without_one(cast, record):
+    """Escalations written before the event named its department: grids migration 0010 gives each the
+    department of the item's latest dispatch before it (not a re-dispatch after it), and the record
+    reads as it did."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("grids.migrations.0010_escalation_names_its_department").backfill
+    before = _rows(cast.district_officer, record)
+    escalate = IncidentEvent.objects.get(action="escalate")
+    # The next level re-dispatched it to the police after the escalation.
+    IncidentEvent.objects.create(
+        incident_id=escalate.incident_id, actor=cast.admin, action="dispatch", from_status="accepted",
+        to_status="dispatched", department=cast.police, at=escalate.at + dt.timedelta(hours=1),
+    )  # fmt: skip
+    IncidentEvent.objects.filter(pk=escalate.pk).update(department=None)
+    # An escalation of an item not yet dispatched (after its re-acceptance) has no department to name.
+    unnamed = IncidentEvent.objects.create(
+        incident_id=escalate.incident_id, actor=cast.admin, action="escalate", from_status="accepted",
+        to_status="reported", at=escalate.at + dt.timedelta(hours=2),
+    )  # fmt: skip
+    backfill(apps, None)
+    assert IncidentEvent.objects.get(pk=escalate.pk).department == cast.urban
+    assert IncidentEvent.objects.get(pk=unnamed.pk).department is None
+    assert _rows(cast.district_officer, record) == before

@@ -84,7 +84,14 @@ class PetitionSerializer(serializers.ModelSerializer):
 class PetitionDetailSerializer(PetitionSerializer):
     evaluation = serializers.CharField(read_only=True, help_text=", ".join(Petition.Evaluation.values))
     redirect_route = serializers.CharField(read_only=True, help_text=", ".join(Petition.Route.values))
-    reply_opinion = serializers.CharField(read_only=True, help_text=", ".join(Petition.Opinion.values))
+    reply_opinion = serializers.CharField(
+        read_only=True,
+        help_text="a claim's: "
+        + ", ".join(Petition.Opinion.values)
+        + "; a suggestion's: "
+        + ", ".join(Petition.Adoption.values)
+        + "; blank for a report",
+    )
     review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
     re_review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
     actions = serializers.SerializerMethodField()
@@ -235,7 +242,13 @@ class PetitionTransitionApi(APIView):
         requested_at = DateTimeField(
             required=False, help_text="request_review: when the request was received (default: now)"
         )
-        opinion = serializers.ChoiceField(choices=Petition.Opinion.choices, required=False, help_text="reply")
+        opinion = serializers.ChoiceField(
+            choices=[*Petition.Opinion.choices, *Petition.Adoption.choices],
+            required=False,
+            allow_blank=True,
+            help_text="reply: a claim's opinion (support, explain, not_support), a suggestion's adoption "
+            "(adopted, part_adopted, not_adopted), none for a report",
+        )
         text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
         evaluation = serializers.CharField(
             required=False, help_text="evaluate: " + ", ".join(Petition.Evaluation.values)

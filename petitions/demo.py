@@ -306,9 +306,18 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     t = t + dt.timedelta(days=rng.uniform(10, 58) if on_time else rng.uniform(61, 80))
     if t > now:
         return events
-    p.replied_at, p.reply_opinion = t, rng.choices(["support", "explain", "not_support"], [45, 40, 15])[0]
+    # The reply fits the handling type (Petition.reply_choices): an opinion on a claim, an adoption
+    # of a suggestion, the handling result alone for a report.
+    p.replied_at, p.reply_opinion = t, {
+        "claim": lambda: rng.choices(["support", "explain", "not_support"], [45, 40, 15])[0],
+        "suggestion": lambda: rng.choices(["adopted", "part_adopted", "not_adopted"], [30, 40, 30])[0],
+        "report": lambda: "",
+    }[p.handling_type]()
     p.reply_text = {"support": "经核查情况属实，已责成相关单位整改。", "explain": "已向信访人解释相关政策。",
-                    "not_support": "经核查，诉求缺乏政策依据，不予支持。"}[p.reply_opinion]  # fmt: skip
+                    "not_support": "经核查，诉求缺乏政策依据，不予支持。",
+                    "adopted": "建议已采纳，将纳入下一步工作安排。", "part_adopted": "建议部分采纳，其余部分已说明理由。",
+                    "not_adopted": "经研究论证，建议暂不具备实施条件，未予采纳。",
+                    "": "经调查核实，已依规处理，处理结果已书面反馈。"}[p.reply_opinion]  # fmt: skip
     p.review_request_until = deadlines.review_request_until(t)
     p.status, p.due_at = "replied", None
     event(t, handler_id, "reply", "accepted", "replied", opinion=p.reply_opinion)

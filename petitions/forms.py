@@ -110,7 +110,9 @@ class ActionForm(forms.Form):
     days = forms.IntegerField(required=False)
     approver = forms.CharField(required=False, max_length=150)
     notified = forms.BooleanField(required=False)
-    opinion = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Opinion.choices])
+    opinion = forms.ChoiceField(
+        required=False, choices=[("", "---"), *Petition.Opinion.choices, *Petition.Adoption.choices]
+    )
     text = forms.CharField(required=False)
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
     decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])

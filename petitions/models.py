@@ -173,9 +173,16 @@ class Petition(models.Model):
         ADMIN_REVIEW = "administrative_review", _("administrative review")
 
     class Opinion(models.TextChoices):
+        # The written opinion on a claim or appeal (支持 / 解释说明 / 不予支持).
         SUPPORT = "support", _("support")
         EXPLAIN = "explain", _("explanation")
         NOT_SUPPORT = "not_support", _("not supported")
+
+    class Adoption(models.TextChoices):
+        # What became of a suggestion (采纳 / 部分采纳 / 不予采纳), stored in the same field.
+        ADOPTED = "adopted", _("adopted")
+        PART_ADOPTED = "part_adopted", _("partly adopted")
+        NOT_ADOPTED = "not_adopted", _("not adopted")
 
     class Evaluation(models.TextChoices):
         SATISFIED = "satisfied", _("satisfied")
@@ -253,7 +260,10 @@ class Petition(models.Model):
     )
     extension_reason = models.TextField(blank=True)
     replied_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reply_opinion = models.CharField(_("opinion"), max_length=12, choices=Opinion.choices, blank=True)
+    # The claim's opinion, the suggestion's adoption, blank for a report (``reply_choices``).
+    reply_opinion = models.CharField(
+        _("opinion"), max_length=12, choices=[*Opinion.choices, *Adoption.choices], blank=True
+    )
     reply_text = models.TextField(_("reply"), blank=True)
     evaluation = models.CharField(_("evaluation"), max_length=12, choices=Evaluation.choices, blank=True)
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -584,11 +594,35 @@ class Petition(models.Model):
         )
         data.update(days=days, approver=user.username, notified=True)
 
+    def reply_choices(self) -> list[tuple[str, str]]:
+        """What the reply states, by handling type (信访工作条例 2022, chapter on handling): a claim
+        or appeal gets the written opinion support / explanation / not supported, a suggestion is
+        adopted, partly adopted or not, and a report or accusation is answered with the handling
+        result alone: no choice, the written reply says it."""
+        if self.handling_type == self.HandlingType.CLAIM:
+            return self.Opinion.choices
+        if self.handling_type == self.HandlingType.SUGGESTION:
+            return self.Adoption.choices
+        return []
+
     def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
         self._refuse_if_closed_for_good("reply")
-        if opinion not in self.Opinion.values:
+        allowed = [value for value, _label in self.reply_choices()]
+        opinion = opinion or ""
+        if not allowed and opinion:
             raise ActionInvalid(
-                "opinion", gettext("Choose the opinion: support, explanation or not supported.")
+                "opinion",
+                gettext(
+                    "A report or accusation is answered with the handling result in the written reply, "
+                    "without an opinion."
+                ),
+            )
+        if allowed and opinion not in allowed:
+            raise ActionInvalid(
+                "opinion",
+                gettext("Choose the opinion: support, explanation or not supported.")
+                if self.handling_type == self.HandlingType.CLAIM
+                else gettext("Say whether the suggestion is adopted, partly adopted or not adopted."),
             )
         text = (text or note or "").strip()
         if not text:

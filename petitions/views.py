@@ -178,7 +178,7 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         if petition.status == "registered"
         else [],
         "routes": Petition.Route.choices,
-        "opinions": Petition.Opinion.choices,
+        "opinions": petition.reply_choices(),
         "evaluations": Petition.Evaluation.choices,
         "decisions": Petition.Decision.choices,
         "types": [c for c in Petition.HandlingType.choices if c[0] != petition.handling_type],

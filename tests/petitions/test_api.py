@@ -503,3 +503,22 @@ def test_an_accepted_petition_linked_to_a_matter_closed_for_good_is_declined_thr
         ("link_repeat", "accepted", "accepted"),
         ("decline", "accepted", "declined"),
     ]
+
+
+def test_a_report_is_replied_without_an_opinion_and_a_suggestion_with_its_adoption(pet):
+    dept = api_client(pet.cast.department_user)
+    report = pet.accepted(handling_type="report")
+    url = f"{LIST}{report.code}/transition/"
+    resp = dept.post(url, {"action": "reply", "opinion": "support", "text": "已查处"}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["opinion"]
+    assert Petition.objects.get(pk=report.pk).status == "accepted"
+    resp = dept.post(url, {"action": "reply", "text": "已查处，结果已书面反馈"}, format="json")
+    assert resp.status_code == 200, resp.json()
+    assert dept.get(f"{LIST}{report.code}/").json()["reply_opinion"] == ""
+    suggestion = pet.accepted(handling_type="suggestion")
+    url = f"{LIST}{suggestion.code}/transition/"
+    resp = dept.post(url, {"action": "reply", "opinion": "adopted", "text": "建议已采纳"}, format="json")
+    assert resp.status_code == 200, resp.json()
+    assert dept.get(f"{LIST}{suggestion.code}/").json()["reply_opinion"] == "adopted"
+    resp = dept.post(url, {"action": "reply", "opinion": "maybe"}, format="json")
+    assert resp.status_code == 400 and "opinion" in resp.json()["errors"]

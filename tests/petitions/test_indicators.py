@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from dashboards.models import IndicatorValue, RollupRun
 from governance import indicators
+from governance.workflow import ActionInvalid
 from petitions.models import Petition, PetitionEvent
 from tests.base import api_client, nightly_run_matches_full_rebuild, shift_back
 
@@ -193,7 +194,10 @@ def test_a_corrected_handling_type_leaves_the_reply_and_its_evaluation_counted(p
     officer = pet.cast.petition_officer
     petition = pet.accepted()
     petition.transition(action="correct_type", actor=officer, type="report", note="实为检举控告")
-    petition.transition(action="reply", actor=pet.cast.department_user, opinion="support", text="已查处")
+    # The reply follows the corrected type: a report's handling result, without a claim's opinion.
+    with pytest.raises(ActionInvalid):
+        petition.transition(action="reply", actor=pet.cast.department_user, opinion="support", text="已查处")
+    petition.transition(action="reply", actor=pet.cast.department_user, text="已查处")
     petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
     petition.refresh_from_db()
     assert (petition.handling_type, petition.status, petition.evaluation) == (

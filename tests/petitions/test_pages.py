@@ -558,3 +558,25 @@ def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_on_the_page(
     assert 'id="repeat-final"' not in html and 'id="actions"' not in html
     repeat.refresh_from_db()
     assert repeat.status == "declined" and repeat.due_at is None
+
+
+def test_the_reply_form_offers_what_the_handling_type_takes(client, pet):
+    client.force_login(pet.cast.department_user)
+
+    def reply_form(petition):
+        page = client.get(f"/petitions/{petition.code}/").content.decode()
+        return page[page.index('id="action-reply"') :].split("</details>")[0]
+
+    claim = reply_form(pet.accepted())
+    assert 'value="support"' in claim and 'value="adopted"' not in claim
+    suggestion = reply_form(pet.accepted(handling_type="suggestion"))
+    assert 'value="part_adopted"' in suggestion and 'value="support"' not in suggestion
+    assert "Suggestion adopted?" in suggestion
+    report = pet.accepted(handling_type="report")
+    form = reply_form(report)
+    assert 'name="opinion"' not in form and "answered with the handling result" in form
+    response = client.post(f"/petitions/{report.code}/act/", {"action": "reply", "text": "已查处"})
+    assert response.status_code == 302
+    page = client.get(f"/petitions/{report.code}/").content.decode()
+    reply = page[page.index('<dd id="reply">') :].split("</dd>")[0]
+    assert reply.startswith('<dd id="reply">20') and "已查处" in reply  # the date first: no opinion, no " · "

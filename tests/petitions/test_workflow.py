@@ -923,3 +923,44 @@ def test_an_accepted_petition_repeating_no_closed_matter_is_answered_not_decline
     assert not PetitionEvent.objects.filter(action="decline").exists()
     petition.transition(action="reply", actor=department, opinion="explain", text="已说明")
     assert petition.status == "replied"
+
+
+@pytest.mark.parametrize(
+    ("handling_type", "opinion", "stored"),
+    [("claim", "explain", "explain"), ("suggestion", "part_adopted", "part_adopted"), ("report", "", "")],
+)
+def test_the_reply_states_what_its_handling_type_takes(pet, handling_type, opinion, stored):
+    """A claim gets the written opinion, a suggestion its adoption, a report the handling result in
+    the reply's words alone (信访工作条例 2022): the opinion of a claim answered a suggestion."""
+    petition = pet.accepted(handling_type=handling_type)
+    petition.transition(action="reply", actor=pet.cast.department_user, opinion=opinion, text="已书面答复")
+    petition.refresh_from_db()
+    assert (petition.status, petition.reply_opinion, petition.reply_text) == ("replied", stored, "已书面答复")
+    assert [v for v, _l in petition.reply_choices()] == {
+        "claim": ["support", "explain", "not_support"],
+        "suggestion": ["adopted", "part_adopted", "not_adopted"],
+        "report": [],
+    }[handling_type]
+
+
+@pytest.mark.parametrize(
+    ("handling_type", "opinion", "says"),
+    [
+        ("claim", "adopted", "support, explanation or not supported"),
+        ("claim", "", "support, explanation or not supported"),
+        ("suggestion", "support", "adopted, partly adopted or not adopted"),
+        ("suggestion", "", "adopted, partly adopted or not adopted"),
+        ("report", "support", "without an opinion"),
+        ("report", "adopted", "without an opinion"),
+    ],
+)
+def test_a_reply_that_does_not_fit_the_handling_type_is_refused_naming_the_opinion(
+    pet, handling_type, opinion, says
+):
+    petition = pet.accepted(handling_type=handling_type)
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="reply", actor=pet.cast.department_user, opinion=opinion, text="答复")
+    assert exc.value.field == "opinion" and says in str(exc.value)
+    petition.refresh_from_db()
+    assert (petition.status, petition.reply_opinion, petition.replied_at) == ("accepted", "", None)
+    assert not petition.events.filter(action="reply").exists()

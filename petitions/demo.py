@@ -87,6 +87,14 @@ def _person(rng: random.Random) -> dict:
     }
 
 
+# What a reply states by handling type, with how often: (choices, weights).
+REPLIES = {
+    "claim": (["support", "explain", "not_support"], [45, 40, 15]),
+    "suggestion": (["adopted", "part_adopted", "not_adopted"], [30, 40, 30]),
+    "report": ([""], [1]),
+}
+
+
 def seed(*, demo: DemoCity, rng: random.Random, scale: str, months: int, stdout) -> None:
     rng = random.Random(rng.random())  # our own stream: other apps' draws do not shift ours
     if Petition.objects.exists():
@@ -308,11 +316,8 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         return events
     # The reply fits the handling type (Petition.reply_choices): an opinion on a claim, an adoption
     # of a suggestion, the handling result alone for a report.
-    p.replied_at, p.reply_opinion = t, {
-        "claim": lambda: rng.choices(["support", "explain", "not_support"], [45, 40, 15])[0],
-        "suggestion": lambda: rng.choices(["adopted", "part_adopted", "not_adopted"], [30, 40, 30])[0],
-        "report": lambda: "",
-    }[p.handling_type]()
+    choices, weights = REPLIES[p.handling_type]
+    p.replied_at, p.reply_opinion = t, rng.choices(choices, weights)[0]
     p.reply_text = {"support": "经核查情况属实，已责成相关单位整改。", "explain": "已向信访人解释相关政策。",
                     "not_support": "经核查，诉求缺乏政策依据，不予支持。",
                     "adopted": "建议已采纳，将纳入下一步工作安排。", "part_adopted": "建议部分采纳，其余部分已说明理由。",

@@ -41,6 +41,16 @@ def test_the_demo_seeds_petitions_over_the_months_and_is_idempotent(settings):
     assert {
         (e.actor_id, e.petition.department_id) for e in department_steps.select_related("petition")
     } <= members
+    # Every reply states what its handling type takes: a claim's opinion, a suggestion's adoption,
+    # nothing for a report.
+    replied = Petition.objects.exclude(replied_at=None)
+
+    def stated(handling_type):
+        return set(replied.filter(handling_type=handling_type).values_list("reply_opinion", flat=True))
+
+    assert stated("claim") == set(Petition.Opinion.values)
+    assert stated("suggestion") == set(Petition.Adoption.values)
+    assert stated("report") == {""}
     heads = set(Membership.objects.filter(is_head=True).values_list("user_id", "department_id"))
     extensions = PetitionEvent.objects.filter(action="extend").select_related("petition__extension_approver")
     assert extensions.exists()

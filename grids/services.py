@@ -251,6 +251,46 @@ def incident_notify_escalated(incident_id: int, level: str) -> int:
     return _notify_centre(incident, key=f"incident-escalated:{incident.pk}:{level}", message=message)
 
 
+def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
+    """Tell the handlers of the departments a dispatch names: the lead that handles and feeds back,
+    and each supporting department of a coordination item, asked to record its part. Idempotent per
+    (user, dispatch event): a re-dispatch is a new event and notifies anew. Nothing once the item has
+    moved on from that dispatch (dispatched again, escalated, fed back)."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    event = (
+        IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id, action="dispatch")
+        .select_related("department")
+        .prefetch_related("supporting_departments")
+        .first()
+    )
+    if (
+        incident is None
+        or event is None
+        or incident.status not in (Incident.Status.DISPATCHED, Incident.Status.HANDLING)
+        or incident.events.filter(action__in=("dispatch", "escalate"), pk__gt=event.pk).exists()
+    ):
+        return 0
+    names = {"code": incident.code, "grid": incident.grid.name, "lead": event.department.name}
+    messages = {
+        event.department_id: _("Incident %(code)s in %(grid)s was dispatched to your department.") % names
+    }
+    for department in event.supporting_departments.all():
+        messages[department.pk] = (
+            _(
+                "Incident %(code)s in %(grid)s needs your department's help: %(lead)s leads, record your part on it."
+            )
+            % names
+        )
+    link = reverse("grids-incident", args=[incident.code])
+    key = f"incident-dispatched:{incident.pk}:{event.pk}"
+    sent = 0
+    for membership in Membership.objects.filter(
+        department_id__in=messages, role=Role.HANDLER, user__is_active=True
+    ).select_related("user"):
+        sent += notify(user=membership.user, key=key, message=messages[membership.department_id], link=link)
+    return sent
+
+
 def _notify_centre(incident: Incident, *, key: str, message: str) -> int:
     """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
@@ -280,6 +320,9 @@ def incident_transition(
         # The next level's centre must hear of it like of a new report: an outbox row in this
         # transaction, so the notice survives a broker outage.
         outbox.enqueue("grids.notify_escalated_incident", incident_id=incident.pk, level=incident.level)
+    elif action == "dispatch":
+        # The departments learn of their work the same way: the lead and every supporting department.
+        outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
     return event
 
 

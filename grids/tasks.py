@@ -23,3 +23,9 @@ def notify_new_incident(incident_id: int) -> int:
 def notify_escalated_incident(incident_id: int, level: str) -> int:
     """Queued through the outbox when an incident is escalated to ``level``."""
     return services.incident_notify_escalated(incident_id, level)
+
+
+@shared_task(name="grids.notify_dispatched_incident", ignore_result=True)
+def notify_dispatched_incident(incident_id: int, event_id: int) -> int:
+    """Queued through the outbox when an incident is dispatched (the lead and supporting departments)."""
+    return services.incident_notify_dispatched(incident_id, event_id)

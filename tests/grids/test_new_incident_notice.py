@@ -49,3 +49,59 @@ def test_escalating_notifies_the_next_levels_centre_once_per_level(cast, report)
     assert cast.street_handler.notifications.count() == 1
     # A stale message (the item has moved on to the district) notifies nobody.
     assert incident_notify_escalated(incident.pk, "street") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatching_tells_the_lead_and_each_supporting_department_once(cast, report):
+    from governance.models import Role
+    from grids import services
+    from grids.services import incident_notify_dispatched
+    from tests.base import make_user
+
+    urban_user = make_user("urban_user", Role.HANDLER, cast.district_a, cast.urban)
+    team_user = make_user("team_user", Role.HANDLER, cast.street_a1, cast.street_team)
+    incident = report(kind="coordination")
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    event = services.incident_transition(
+        incident=incident,
+        actor=cast.community_handler,
+        action="dispatch",
+        department=cast.police.pk,
+        supporting_departments=[cast.urban.pk],
+    )
+    message = OutboxMessage.objects.get(task="grids.notify_dispatched_incident")
+    assert (
+        message.kwargs == {"incident_id": incident.pk, "event_id": event.pk} and message.sent_at is not None
+    )
+    lead = cast.department_user.notifications.get()
+    assert lead.key == f"incident-dispatched:{incident.pk}:{event.pk}"
+    assert (
+        lead.message == f"Incident {incident.code} in {cast.grid_a.name} was dispatched to your department."
+    )
+    assert lead.link.endswith(f"/{incident.code}/")
+    support = urban_user.notifications.get()
+    assert support.message == (
+        f"Incident {incident.code} in {cast.grid_a.name} needs your department's help: "
+        f"{cast.police.name} leads, record your part on it."
+    )
+    assert not team_user.notifications.exists()  # a department the dispatch did not name
+    assert incident_notify_dispatched(incident.pk, event.pk) == 0  # the task running twice
+    assert cast.department_user.notifications.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_dispatch_notice_notifies_nobody(cast, report):
+    from grids import services
+    from grids.services import incident_notify_dispatched
+
+    incident = report()
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    event = services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="dispatch", department=cast.police.pk
+    )
+    cast.department_user.notifications.all().delete()
+    services.incident_transition(incident=incident, actor=cast.admin, action="handle")
+    services.incident_transition(incident=incident, actor=cast.admin, action="feedback", resolution="done")
+    assert incident_notify_dispatched(incident.pk, event.pk) == 0  # fed back since: nothing to act on
+    assert incident_notify_dispatched(incident.pk, event.pk + 1000) == 0  # no such dispatch
+    assert not cast.department_user.notifications.exists()

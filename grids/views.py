@@ -289,6 +289,21 @@ def incident_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "grids/incident.html", _incident_context(request, incident))
 
 
+# The fields each action's form on the incident page shows, where a refusal naming one is displayed
+# (templates/grids/incident.html). The assisting department is a select only for some users: its
+# errors head the form like those of fields the page does not show.
+ACT_FIELDS = {
+    "dispatch": ("department", "supporting_departments"),
+    "accept": ("kind",),
+    "feedback": ("resolution", "photos", "note"),
+    "verify": ("result", "note"),
+    "evaluate": ("evaluation", "note"),
+    "reject": ("note",),
+    "escalate": ("note",),
+    "assist": ("note",),
+}
+
+
 @require_POST
 def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
@@ -304,10 +319,11 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         return response
     incident = selectors.incident_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
-    error = None
+    error = error_field = None
     if not form.is_valid():
-        # Shown inside the action's own form, so the field is clear without naming it.
+        # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
+        error_field = next(iter(form.errors))
     else:
         try:
             event = services.incident_transition(
@@ -319,15 +335,15 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
                 **form.action_fields(),
             )
         except ActionInvalid as exc:
-            error = exc.message
+            error, error_field = exc.message, exc.field
         except WorkflowError as exc:
             error = exc.message
         except ValidationError as exc:
-            error = (
-                "; ".join(" ".join(v) for v in exc.message_dict.values())
-                if hasattr(exc, "error_dict")
-                else " ".join(exc.messages)
-            )
+            if hasattr(exc, "error_dict"):
+                error = "; ".join(" ".join(v) for v in exc.message_dict.values())
+                error_field = next(iter(exc.error_dict))
+            else:
+                error = " ".join(exc.messages)
         else:
             done = _("%(code)s: %(action)s done.") % {"code": incident.code, "action": event.action_label}
     if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":
@@ -345,6 +361,10 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             {
                 "failed_action": request.POST.get("action", ""),
                 "act_error": error,
+                # The field the error is shown at; other errors head the action's form.
+                "act_error_field": error_field
+                if error_field in ACT_FIELDS.get(request.POST.get("action", ""), ())
+                else None,
                 "posted": request.POST,
                 "posted_supporting": request.POST.getlist("supporting_departments"),
             }

@@ -364,7 +364,10 @@ def test_a_coordination_item_on_a_phone_lead_and_supporters_then_a_supporter_ass
     page.goto("/grids/inbox/")
     row = page.locator(f"#row-{incident.code}")
     assert row.locator("input[name=supporting_departments]").count() == 4
-    lead = row.locator("select[name=department]").input_value()  # the first: it cannot support as well
+    assert row.locator("select[name=department]").input_value() == ""  # no lead until one is chosen
+    assert row.locator("input[name=supporting_departments]:disabled").count() == 0
+    lead = str(c.urban.pk)
+    row.locator("select[name=department]").select_option(lead)  # the lead cannot support as well
     assert row.locator(f"input[name=supporting_departments][value='{lead}']").is_disabled()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "grids-coordination-inbox-phone")

@@ -10,6 +10,12 @@ from grids.models import Incident
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
 
 
+def step_form(html: str, action: str) -> str:
+    """The incident page's form of one step, up to its end."""
+    form = html[html.index(f'data-action-form="{action}"') :]
+    return form[: form.index("</form>")]
+
+
 @pytest.mark.django_db
 def test_my_grid_shows_the_map_and_my_open_items(cast, client, report):
     mine = report()
@@ -389,9 +395,8 @@ def test_a_refused_step_on_the_incident_page_keeps_what_was_typed_next_to_the_fo
     )
     assert response.status_code == 400
     html = response.content.decode()
-    form = html[html.index('data-action-form="feedback"') :]
-    form = form[: form.index("</form>")]
-    assert 'id="act-error"' in form
+    form = step_form(html, "feedback")
+    assert form.index('for="photos-fb"') < form.index('id="act-error"') < form.index('id="photos-fb"')
     assert ">已清理垃圾并消毒</textarea>" in form and 'value="居民已确认"' in form
     incident.refresh_from_db()
     assert incident.status == "handling"
@@ -404,8 +409,7 @@ def test_a_step_refused_for_a_missing_reason_is_shown_in_that_steps_form(cast, c
     response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "escalate", "note": ""})
     assert response.status_code == 400
     html = response.content.decode()
-    form = html[html.index('data-action-form="escalate"') :]
-    assert 'id="act-error"' in form[: form.index("</form>")]
+    assert 'id="act-error"' in step_form(html, "escalate")
 
 
 @pytest.mark.django_db
@@ -512,3 +516,44 @@ def test_the_incident_page_labels_its_place_as_an_address_not_a_residence(cast, 
     client.force_login(cast.community_handler)
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
     assert "<dt>地址或参照地标</dt><dd>3号楼东侧</dd>" in html and "住址" not in html
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_shown_at_the_field_it_names(cast, client, incident_in):
+    """A failed check without saying what is still wrong: the error sits between the note's label and
+    the note, not above the on-site check select as if the select were wrong."""
+    incident = incident_in("fed_back")
+    client.force_login(cast.worker_a)
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "verify", "result": "fail"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = step_form(html, "verify")
+    label, error, note = (
+        form.index('for="note-verify"'),
+        form.index('id="act-error"'),
+        form.index('id="note-verify"'),
+    )
+    assert form.index('id="result-verify"') < label < error < note
+    assert '<option value="fail" selected>' in form  # what the worker chose is kept
+    incident.refresh_from_db()
+    assert incident.status == "fed_back"
+
+
+@pytest.mark.django_db
+def test_dispatch_starts_with_no_department_chosen(cast, client, incident_in):
+    """The department select used to preselect its first entry, so one tap dispatched the item there."""
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    for url in (f"/grids/incidents/{incident.code}/", "/grids/inbox/"):
+        html = client.get(url).content.decode()
+        select = html[html.index('<select name="department"') :]
+        first = select[select.index("<option") : select.index("</option>")]
+        assert first.startswith('<option value="">'), (url, first)
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "dispatch", "department": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = step_form(html, "dispatch")
+    assert form.index('id="act-error"') < form.index('<select name="department"')
+    assert "Choose the department to dispatch to." in form
+    incident.refresh_from_db()
+    assert incident.status == "accepted" and incident.department is None

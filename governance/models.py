@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from governance import codes
@@ -334,7 +335,10 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     key = models.CharField(max_length=120)
-    message = models.CharField(_("message"), max_length=300)
+    message = models.CharField(_("message"), max_length=300)  # in the site's language (LANGUAGE_CODE)
+    # The message in each language of the site, written with it (``governance.services.notify``): the
+    # page shows every reader theirs, whatever the language of whoever caused the notice.
+    texts = models.JSONField(default=dict, blank=True)
     link = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -343,6 +347,11 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_unique_user_key")]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (the active one), else in the site's."""
+        return self.texts.get(get_language()) or self.message
 
 
 class OutboxMessage(models.Model):

@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from governance.models import AuditEntry, Notification, PersonalDataAccess, User
@@ -55,12 +57,31 @@ def audit(
     )
 
 
-def notify(*, user: User, key: str, message: str, link: str = "") -> bool:
-    """Create a notification once per (user, key). Returns True if it was new."""
+def notify(*, user: User, key: str, message: Any, params: dict | None = None, link: str = "") -> bool:
+    """Create a notification once per (user, key). Returns True if it was new.
+
+    ``message`` is a lazily translated text (``gettext_lazy``) formatted with ``params``, whose values
+    may be lazy too (a choice's label). It is written in every language of the site: the page shows
+    each reader theirs, not the language of whoever's action caused the notice (in eager mode a task
+    runs in the requesting user's language)."""
+    texts = notice_texts(message, params or {})
     _obj, created = Notification.objects.get_or_create(
-        user=user, key=key, defaults={"message": message[:300], "link": link}
+        user=user,
+        key=key,
+        defaults={"message": texts[settings.LANGUAGE_CODE], "texts": texts, "link": link},
     )
     return created
+
+
+def notice_texts(message: Any, params: dict) -> dict[str, str]:
+    """``message % params`` in each language of the site, cut to the notice's 300 characters."""
+    texts = {}
+    for code in [settings.LANGUAGE_CODE, *(c for c, _name in settings.LANGUAGES)]:
+        with translation.override(code):
+            # Lazy values (a choice's label) are rendered in this language; the rest as given.
+            values = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
+            texts[code] = (str(message) % values if values else str(message))[:300]
+    return texts
 
 
 def client_ip(request) -> str | None:

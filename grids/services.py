@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import outbox
 from governance.access import area_in_scope
@@ -227,11 +228,9 @@ def incident_notify_new(incident_id: int) -> int:
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     if incident is None or incident.status != Incident.Status.REPORTED:
         return 0
-    message = _("New incident %(code)s in %(grid)s waits for acceptance.") % {
-        "code": incident.code,
-        "grid": incident.grid.name,
-    }
-    return _notify_centre(incident, key=f"incident-new:{incident.pk}", message=message)
+    message = gettext_lazy("New incident %(code)s in %(grid)s waits for acceptance.")
+    params = {"code": incident.code, "grid": incident.grid.name}
+    return _notify_centre(incident, key=f"incident-new:{incident.pk}", message=message, params=params)
 
 
 def incident_notify_escalated(incident_id: int, level: str) -> int:
@@ -241,14 +240,12 @@ def incident_notify_escalated(incident_id: int, level: str) -> int:
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     if incident is None or incident.status != Incident.Status.REPORTED or incident.level != level:
         return 0
-    message = _(
+    message = gettext_lazy(
         "Incident %(code)s in %(grid)s was escalated to %(level)s level and waits for acceptance."
-    ) % {
-        "code": incident.code,
-        "grid": incident.grid.name,
-        "level": incident.get_level_display(),
-    }
-    return _notify_centre(incident, key=f"incident-escalated:{incident.pk}:{level}", message=message)
+    )
+    params = {"code": incident.code, "grid": incident.grid.name, "level": Level(incident.level).label}
+    key = f"incident-escalated:{incident.pk}:{level}"
+    return _notify_centre(incident, key=key, message=message, params=params)
 
 
 def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
@@ -270,16 +267,13 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
         or incident.events.filter(action__in=("dispatch", "escalate"), pk__gt=event.pk).exists()
     ):
         return 0
-    names = {"code": incident.code, "grid": incident.grid.name, "lead": event.department.name}
+    params = {"code": incident.code, "grid": incident.grid.name, "lead": event.department.name}
     messages = {
-        event.department_id: _("Incident %(code)s in %(grid)s was dispatched to your department.") % names
+        event.department_id: gettext_lazy("Incident %(code)s in %(grid)s was dispatched to your department.")
     }
     for department in event.supporting_departments.all():
-        messages[department.pk] = (
-            _(
-                "Incident %(code)s in %(grid)s needs your department's help: %(lead)s leads, record your part on it."
-            )
-            % names
+        messages[department.pk] = gettext_lazy(
+            "Incident %(code)s in %(grid)s needs your department's help: %(lead)s leads, record your part on it."
         )
     link = reverse("grids-incident", args=[incident.code])
     key = f"incident-dispatched:{incident.pk}:{event.pk}"
@@ -287,11 +281,12 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
     for membership in Membership.objects.filter(
         department_id__in=messages, role=Role.HANDLER, user__is_active=True
     ).select_related("user"):
-        sent += notify(user=membership.user, key=key, message=messages[membership.department_id], link=link)
+        message = messages[membership.department_id]
+        sent += notify(user=membership.user, key=key, message=message, params=params, link=link)
     return sent
 
 
-def _notify_centre(incident: Incident, *, key: str, message: str) -> int:
+def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
     """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
         memberships__role=Role.HANDLER,
@@ -300,7 +295,7 @@ def _notify_centre(incident: Incident, *, key: str, message: str) -> int:
         is_active=True,
     ).distinct()
     link = reverse("grids-incident", args=[incident.code])
-    return sum(notify(user=u, key=key, message=message, link=link) for u in handlers)
+    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 
 
 @transaction.atomic
@@ -377,8 +372,8 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                 notify(
                     user=users[user_id],
                     key=f"incident-overdue:{r['pk']}:{r['due_at'].isoformat()}",
-                    message=_("Incident %(code)s is overdue (%(status)s).")
-                    % {"code": r["code"], "status": status_label},
+                    message=gettext_lazy("Incident %(code)s is overdue (%(status)s)."),
+                    params={"code": r["code"], "status": status_label},
                     link=reverse("grids-incident", args=[r["code"]]),
                 )
     return flagged

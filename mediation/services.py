@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import area_in_scope
@@ -365,7 +366,8 @@ def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
             notify(
                 user=member.user,
                 key=f"{key}:{case.pk}:{case.organisation_id}",
-                message=_("Dispute case %(code)s waits for acceptance.") % {"code": case.code},
+                message=gettext_lazy("Dispute case %(code)s waits for acceptance."),
+                params={"code": case.code},
                 link=reverse("mediation-case", args=[case.code]),
             )
 
@@ -381,8 +383,8 @@ def dispute_transition(
         notify(
             user=case.mediator,
             key=f"dispute-assigned:{case.pk}:{event.pk}",
-            message=_("Dispute case %(code)s is assigned to you (%(action)s).")
-            % {"code": case.code, "action": ACTION_LABELS[action]},
+            message=gettext_lazy("Dispute case %(code)s is assigned to you (%(action)s)."),
+            params={"code": case.code, "action": ACTION_LABELS[action]},
             link=reverse("mediation-case", args=[case.code]),
         )
     return event
@@ -537,11 +539,11 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
         created += notify(
             user=case.mediator,
             key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
-            message=_(
+            message=gettext_lazy(
                 "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
                 "%(date)s (%(days)d days left)."
-            )
-            % {
+            ),
+            params={
                 "code": case.code,
                 "date": case.confirmation_due.isoformat(),
                 "days": (case.confirmation_due - today).days,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
@@ -349,18 +350,16 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
             recipients = [uid for uid, path in officers if r["area__path"].startswith(path)]
         stamp = r["due_at"].isoformat()
         if overdue:
-            message = _("Petition %(code)s is overdue: the step due %(due)s has not been done.")
+            message = gettext_lazy("Petition %(code)s is overdue: the step due %(due)s has not been done.")
         else:
-            message = _("Petition %(code)s is due within 3 days (%(due)s).")
-        text = message % {
-            "code": r["code"],
-            "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M"),
-        }
+            message = gettext_lazy("Petition %(code)s is due within 3 days (%(due)s).")
+        params = {"code": r["code"], "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M")}
         for uid in set(recipients):
             if uid in users and notify(
                 user=users[uid],
                 key=f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}",
-                message=text,
+                message=message,
+                params=params,
                 link=reverse("petitions-detail", args=[r["code"]]),
             ):
                 created += 1

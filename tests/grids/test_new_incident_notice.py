@@ -105,3 +105,48 @@ def test_a_stale_dispatch_notice_notifies_nobody(cast, report):
     assert incident_notify_dispatched(incident.pk, event.pk) == 0  # fed back since: nothing to act on
     assert incident_notify_dispatched(incident.pk, event.pk + 1000) == 0  # no such dispatch
     assert not cast.department_user.notifications.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_reads_in_each_readers_language_not_the_senders(cast, report, client, settings):
+    """A worker using the English UI reports (eager tasks run in the request's language): the notice
+    must not reach a Chinese-speaking handler in English, nor the reverse."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's language
+    with translation.override("en"):
+        incident = report()
+    notice = cast.community_handler.notifications.get()
+    english = f"New incident {incident.code} in {cast.grid_a.name} waits for acceptance."
+    chinese = f"{cast.grid_a.name} 新上报事件 {incident.code}，等待受理。"
+    assert notice.texts == {"zh-hans": chinese, "en": english}
+    assert notice.message == chinese  # the site's language, for readers of any other
+    client.force_login(cast.community_handler)
+    for language, text in (("zh-hans", chinese), ("en", english)):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        page = client.get("/notifications/").content.decode()
+        assert text in page and (english if language == "zh-hans" else chinese) not in page
+
+
+@pytest.mark.django_db
+def test_a_choice_label_in_a_notice_is_translated_for_each_reader(cast, settings):
+    from django.utils import translation
+
+    from governance.services import notify
+    from grids.models import Level
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    with translation.override("en"):
+        notify(
+            user=cast.worker_a,
+            key="k",
+            message=translation.gettext_lazy("Incident %(code)s is overdue (%(status)s)."),
+            params={"code": "INC-1", "status": Level.STREET.label},
+        )
+    notice = cast.worker_a.notifications.get()
+    assert notice.texts["en"] == "Incident INC-1 is overdue (street)."
+    assert notice.texts["zh-hans"] == "事件 INC-1 已逾期（街道）。"
+    with translation.override("en"):
+        assert notice.text == "Incident INC-1 is overdue (street)."
+    with translation.override("fr"):
+        assert notice.text == notice.message == notice.texts["zh-hans"]  # no such language: the site's

@@ -53,11 +53,37 @@
   function clearDraft() { try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ } }
 
   // --- map and pin ---------------------------------------------------------------------------------
-  function setPoint(la, ln, pan) {
+  function setPoint(la, ln, pan, located) {
     lat.value = Number(la).toFixed(6);
     lng.value = Number(ln).toFixed(6);
     placeMarker(pan);
     saveDraft();
+    checkPoint(!!located);
+  }
+  // Which grid the pin is in, asked of the server (areas/locate/) whenever the point changes, so a
+  // place outside every grid of the worker's area is said at once, not only when the report is sent.
+  // Offline nothing is said: the server checks the point when the report goes.
+  var locateUrl = form.getAttribute("data-locate-url");
+  var checking = 0;
+  function checkPoint(located) {
+    if (!locateUrl || lat.value === "" || lng.value === "") { return; }
+    var asked = ++checking;
+    var url = locateUrl + "?lat=" + encodeURIComponent(lat.value) + "&lng=" + encodeURIComponent(lng.value);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (response) {
+      if (asked !== checking) { return null; }  // the pin has moved since
+      if (response.status === 404) {
+        geoStatus.textContent = msgs.outside;
+        geoStatus.classList.add("grids-alert-error");
+        return null;
+      }
+      if (!response.ok) { return null; }
+      return response.json().then(function (data) {
+        if (asked !== checking) { return; }
+        geoStatus.classList.remove("grids-alert-error");
+        var inGrid = msgs.inGrid.replace("{grid}", data.grid.name);
+        geoStatus.textContent = located ? msgs.located + " " + inGrid : inGrid;
+      });
+    }).catch(function () { /* offline: said when sending */ });
   }
   function placeMarker(pan) {
     if (!theMap) { return; }
@@ -104,13 +130,14 @@
       placeMarker(true);
     });
   }
-  [lat, lng].forEach(function (el) { el.addEventListener("change", function () { placeMarker(true); }); });
+  [lat, lng].forEach(function (el) { el.addEventListener("change", function () { placeMarker(true); checkPoint(false); }); });
 
   document.getElementById("use-location").addEventListener("click", function () {
     if (!navigator.geolocation) { geoStatus.textContent = msgs.geoFailed; return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
-      setPoint(pos.coords.latitude, pos.coords.longitude, true);
-      geoStatus.textContent = msgs.located;
+      geoStatus.classList.remove("grids-alert-error");
+      geoStatus.textContent = msgs.located;  // until the server says which grid (checkPoint)
+      setPoint(pos.coords.latitude, pos.coords.longitude, true, true);
     }, function () { geoStatus.textContent = msgs.geoFailed; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 

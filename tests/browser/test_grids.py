@@ -37,6 +37,9 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
     phone.click("#use-location")
     phone.wait_for_selector("#report-map[data-pin='1']")
     assert phone.input_value("#id_lat").startswith("31.8052")
+    # The server says which grid the pin is in as soon as the point is known.
+    phone.wait_for_selector(f"#geo-status:has-text('{live_cast.grid_a.name}')")
+    assert "已获取位置" in phone.inner_text("#geo-status")  # and then the grid
     # Move the pin by tapping elsewhere inside the grid.
     box = phone.locator("#report-map").bounding_box()
     phone.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
@@ -403,3 +406,25 @@ def test_a_coordination_item_on_a_phone_lead_and_supporters_then_a_supporter_ass
     incident.refresh_from_db()
     assert incident.status == "dispatched"
     assert incident.events.get(action="assist").department == c.urban
+
+
+def test_a_location_outside_every_grid_is_said_at_once(phone_page, live_cast):
+    """The phone's position is outside every grid of the worker's area: the page said "location
+    found" and only the submit told otherwise. Moving the pin into the grid clears the warning."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 0.0, "longitude": 0.0})
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.wait_for_selector("#report-map[data-loaded='1']")
+    page.click("#use-location")
+    page.wait_for_selector("#geo-status.grids-alert-error")
+    assert "不在你所辖区域的任何网格内" in page.inner_text("#geo-status")
+    screenshot(page, "grids-report-outside-phone")
+    page.fill("#id_lat", "31.805")
+    page.fill("#id_lng", "117.005")
+    page.locator("#id_lng").dispatch_event("change")
+    page.wait_for_selector("#geo-status:not(.grids-alert-error)")
+    assert page.inner_text("#geo-status") == f"标记位于{live_cast.grid_a.name}。"
+    assert not Incident.objects.exists()  # checking the point saves nothing

@@ -557,3 +557,16 @@ def test_dispatch_starts_with_no_department_chosen(cast, client, incident_in):
     assert "Choose the department to dispatch to." in form
     incident.refresh_from_db()
     assert incident.status == "accepted" and incident.department is None
+
+
+@pytest.mark.django_db
+def test_the_inbox_filters_read_as_labels_in_english(cast, client):
+    """Choice labels are lowercase in the code ("verified", "community"); as options they start with
+    a capital, like every other label of the English pages."""
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    filters = html[html.index('id="inbox-filters"') : html.index("</form>", html.index('id="inbox-filters"'))]
+    assert (
+        '<option value="">Any</option>' in filters and '<option value="verified">Verified</option>' in filters
+    )
+    assert '<option value="community">Community</option>' in filters and ">any<" not in filters

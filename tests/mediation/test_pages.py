@@ -693,3 +693,107 @@ def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(cli
     case = _concluded(med)
     html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
     assert re.search(r"<dt>Facts and responsibilities</dt><dd>楼上漏水，责任在李四。</dd>", html)
+
+
+def _step_form(html, action):
+    """The <details> of one step on the case page, from its summary to its closing tag."""
+    form = html[html.index(f'data-action-form="{action}"') :]
+    details = html[: html.index(f'data-action-form="{action}"')].rsplit("<details", 1)[1]
+    return "<details" + details + form[: form.index("</details>")]
+
+
+def _tag(html, element_id):
+    """The opening tag of the element with this id."""
+    at = html.index(f'id="{element_id}"')
+    return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
+
+
+def test_a_refused_conclusion_keeps_everything_typed_and_names_the_field(client, med):
+    """Concluding with the performance deadline before the agreement date came back with a banner
+    only: every field blank again and the outcome reset, so the mediator typed the agreement twice."""
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=20))
+    today = timezone.localdate()
+    _login(client, med.cast.mediator)
+    data = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_facts": "楼上漏水 <责任> 在李四",
+        "agreement_terms": "李四赔偿维修费2000元",
+        "agreement_amount": "2000.50",
+        "performance_method": "银行转账",
+        "agreement_effective_on": (today - dt.timedelta(days=3)).isoformat(),
+        "performance_due": (today - dt.timedelta(days=5)).isoformat(),
+        "note": "双方签字",
+    }
+    response = client.post(f"/mediation/cases/{case.code}/act/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="action-error"' in html  # the banner stays
+    step = _step_form(html, "conclude")
+    assert step.startswith('<details class="med-action" open>')
+    assert '<option value="success_written" selected>' in step
+    assert ">楼上漏水 &lt;责任&gt; 在李四</textarea>" in step  # kept, and escaped
+    assert ">李四赔偿维修费2000元</textarea>" in step
+    for value in ("2000.50", "银行转账", data["agreement_effective_on"], data["performance_due"], "双方签字"):
+        assert f'value="{value}"' in step
+    due = _tag(step, "perf-due")
+    assert 'aria-invalid="true"' in due and 'aria-describedby="perf-due-error"' in due
+    error = step[step.index('id="perf-due-error"') :].split("</span>")[0]
+    assert "cannot be carried out before it takes effect" in error
+    # The deadline's lower bound is the agreement date (today's until one is chosen).
+    assert f'min="{data["agreement_effective_on"]}"' in due
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    fresh = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f'min="{today.isoformat()}"' in _tag(_step_form(fresh, "conclude"), "perf-due")
+    data["performance_due"] = today.isoformat()
+    assert client.post(f"/mediation/cases/{case.code}/act/", data).status_code == 302
+    case.refresh_from_db()
+    assert case.outcome == "success_written" and case.agreement_facts == "楼上漏水 <责任> 在李四"
+
+
+def test_a_refused_failure_keeps_the_routes_ticked_and_other_steps_blank(client, med):
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "conclude", "outcome": "failure", "other_routes": ["litigation", "bogus"], "note": "未果"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    step = _step_form(html, "conclude")
+    assert '<option value="failure" selected>' in step and 'value="litigation" checked' in step
+    assert 'id="routes-error"' in step and "bogus is not one of the available choices" in step
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/", {"action": "conclude", "outcome": "failure", "note": "未果"}
+    )
+    step = _step_form(response.content.decode(), "conclude")
+    assert 'aria-describedby="routes-error"' in step and "Say which other routes" in step
+    # Only the refused step is refilled: the note typed there is not copied into the others.
+    assert 'value="未果"' not in _step_form(html, "extend")
+
+
+def test_the_accept_form_lists_the_accepting_head_once(client, med):
+    """The head saw "— myself —" and their own name again in the mediator list."""
+    case = med.register()
+    html = _login(client, med.head_x).get(f"/mediation/cases/{case.code}/").content.decode()
+    options = html.split('id="mediator-accept"')[1].split("</select>")[0]
+    assert "— myself —" in options and str(med.head_x) not in options
+    assert f'value="{med.head_x.pk}"' not in options and f'value="{med.mediator_x2.pk}"' in options
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "accept", "mediator": ""})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.mediator == med.head_x
+
+
+def test_a_refused_accept_keeps_the_chosen_mediator(client, med):
+    case = med.register()
+    _login(client, med.head_x)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "accept", "mediator": str(med.mediator_y.pk), "note": "转交"},
+    )
+    assert response.status_code == 400
+    step = _step_form(response.content.decode(), "accept")
+    assert 'id="mediator-accept-error"' in step and "must be a member" in step
+    assert 'value="转交"' in step
+    assert DisputeCase.objects.get(pk=case.pk).status == "registered"

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
@@ -580,3 +581,74 @@ def test_the_reply_form_offers_what_the_handling_type_takes(client, pet):
     page = client.get(f"/petitions/{report.code}/").content.decode()
     reply = page[page.index('<dd id="reply">') :].split("</dd>")[0]
     assert reply.startswith('<dd id="reply">20') and "已查处" in reply  # the date first: no opinion, no " · "
+
+
+def _step(html, action):
+    form = html[html.index(f'id="action-{action}"') :]
+    return '<details class="pet-action" ' + form[: form.index("</details>")]
+
+
+def _tag(html, element_id):
+    at = html.index(f'id="{element_id}"')
+    return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
+
+
+def test_a_refused_type_correction_keeps_the_chosen_type_and_names_the_reason(client, pet):
+    """Correcting the type without a reason came back with the chosen type cleared and the error in a
+    banner at the top only."""
+    petition = pet.register(handling_type="suggestion")
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "claim"})
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert 'id="action-error"' in html
+    step = _step(html, "correct_type")
+    assert step.startswith('<details class="pet-action" id="action-correct_type" open>')
+    assert '<option value="claim" selected>' in step
+    note = _tag(step, "note-correct_type")
+    assert 'aria-invalid="true"' in note and 'aria-describedby="note-correct_type-error"' in note
+    assert (
+        "Give the reason for correcting the handling type." in step.split('id="note-correct_type-error"')[1]
+    )
+    # The step first in the list is folded: the refused one is the one to finish.
+    first = html[html.index('<details class="pet-action"') :].split(">")[0]
+    assert 'id="action-correct_type"' in first or " open" not in first
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+
+
+def test_a_refused_reply_keeps_the_written_text(client, pet):
+    """The department's written reply was lost whenever the step was refused (e.g. no opinion)."""
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    text = "经核查，工地已停止夜间施工。\n如有异议可申请复查 <附件>。"
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "reply", "text": text, "note": "电话告知"}
+    )
+    assert resp.status_code == 400
+    step = _step(resp.content.decode(), "reply")
+    assert " open>" in step.split("\n")[0]
+    assert ">经核查，工地已停止夜间施工。\n如有异议可申请复查 &lt;附件&gt;。</textarea>" in step
+    assert ">电话告知</textarea>" in step
+    assert 'aria-invalid="true"' in _tag(step, "opinion-reply") and 'id="opinion-reply-error"' in step
+    # The other steps are not refilled with what was typed in this one.
+    assert "电话告知" not in _step(resp.content.decode(), "extend")
+    assert Petition.objects.get(pk=petition.pk).replied_at is None
+
+
+def test_an_overdue_petition_names_the_day_it_was_due_not_a_day_it_was_on_time(client, pet):
+    """A deadline ends at 23:59:59 of its day; "overdue since 2026-11-29" said the item was late on a
+    day it was still on time."""
+    petition = pet.register()
+    petition.refresh_from_db()
+    due_day = timezone.localdate(petition.route_due_at)
+    assert timezone.localtime(petition.route_due_at).hour == 23  # the end of that day
+    Petition.objects.filter(pk=petition.pk).update(
+        due_at=F("route_due_at") - dt.timedelta(days=20),
+        route_due_at=F("route_due_at") - dt.timedelta(days=20),
+    )
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/").content.decode()
+    day = (due_day - dt.timedelta(days=20)).isoformat().replace("-", "\u2011")
+    assert f"overdue, was due {day}" in html and "overdue since" not in html
+    html = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "起逾期" not in html

@@ -129,31 +129,21 @@ def register(request: HttpRequest) -> HttpResponse:
     mine = list(selectors.organisations_of(user))
     organisations = mine or list(selectors.referral_organisations(user)[:300])
     form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+    if request.method == "POST":
         try:
-            case = services.dispute_register(
-                actor=user,
-                category=d["category"],
-                area=d["area"].strip(),
-                origin=d["origin"],
-                description=d["description"],
-                parties=form.parties(),
-                received_at=d.get("received_at"),
-                organisation=d.get("organisation") or None,
-                referral_reference=d.get("referral_reference", ""),
-                amount=d.get("amount"),
-                persons_involved=d.get("persons_involved"),
-                risk_violence=d.get("risk_violence", False),
-                risk_group=d.get("risk_group", False),
-            )
+            if not form.is_valid():
+                # The service's checks (area, receipt time, ID numbers, phones ...) run on whatever
+                # the form could read, so one submit reports every error: they came only on a
+                # second submit, after the form's own errors were fixed. Nothing is saved.
+                services.dispute_register_check(actor=user, **form.service_kwargs())
+            else:
+                case = services.dispute_register(actor=user, **form.service_kwargs())
+                messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
+                return redirect("mediation-case", code=case.code)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_service_error(field, error)
-        else:
-            messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
-            return redirect("mediation-case", code=case.code)
     return render(
         request,
         "mediation/register.html",

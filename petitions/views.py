@@ -85,24 +85,24 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                petition = services.petition_register(actor=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    target = field if field in form.fields else None
-                    if field.startswith("petitioners["):
-                        index, name = field[len("petitioners[") :].split("].")
-                        target = f"p{index}_{name}"
-                    for error in errors:
-                        form.add_error(target, error)
+        try:
+            if not form.is_valid():
+                # The service's checks (receipt time, ID numbers, phones ...) run on whatever the
+                # form could read, so one submit reports every error: they came only on a second
+                # submit, after the form's own errors were fixed. Nothing is saved.
+                services.petition_register_check(actor=request.user, **form.service_kwargs())
             else:
+                petition = services.petition_register(actor=request.user, **form.service_kwargs())
                 messages.success(request, _("Registered as %(code)s.") % {"code": petition.code})
                 if petition.is_repeat:
                     messages.info(
                         request, _("Linked as a repeat of %(code)s.") % {"code": petition.repeat_of.code}
                     )
                 return redirect("petitions-detail", code=petition.code)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_service_error(field, error)
         status = 400
     return render(
         request,

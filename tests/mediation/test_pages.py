@@ -797,3 +797,36 @@ def test_a_refused_accept_keeps_the_chosen_mediator(client, med):
     assert 'id="mediator-accept-error"' in step and "must be a member" in step
     assert 'value="转交"' in step
     assert DisputeCase.objects.get(pk=case.pk).status == "registered"
+
+
+def _errors_after(html, name):
+    """The error list rendered right after the input ``name`` (before the next label)."""
+    after = html[html.index(f'name="{name}"') :]
+    after = after[after.index(">") + 1 :]
+    return after[: after.index("<label")]
+
+
+def test_one_register_submit_reports_every_error(client, med):
+    """The first submit flagged only the amount and the missing name; the bad area, date, ID number
+    and phone came only on the second (the service's checks ran once the form's own passed)."""
+    _login(client, med.cast.mediator)
+    data = {
+        "category": "neighbours", "origin": "application", "area": "999", "description": "噪音",
+        "received_at": "2031-01-01T09:00", "amount": "-5",
+        "party0_role": "applicant", "party0_name": "王五", "party0_id_number": "123", "party0_phone": "abc",
+        "party1_role": "respondent", "party1_name": "", "party2_role": "other",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Unknown grid or community 999" in _errors_after(html, "area")
+    assert "cannot be in the future" in _errors_after(html, "received_at")
+    assert "greater than or equal to 0" in _errors_after(html, "amount")
+    assert "17 digits" in _errors_after(html, "party0_id_number")
+    assert "errorlist" in _errors_after(html, "party0_phone")
+    assert "errorlist" in _errors_after(html, "party1_name")
+    # One message per field: the service's "give the name" does not repeat the form's "required".
+    assert _errors_after(html, "party1_name").count("<li>") == 1
+    assert _errors_after(html, "amount").count("<li>") == 1
+    assert "at least two parties" not in html
+    assert DisputeCase.objects.count() == 0

@@ -652,3 +652,41 @@ def test_an_overdue_petition_names_the_day_it_was_due_not_a_day_it_was_on_time(c
     assert f"overdue, was due {day}" in html and "overdue since" not in html
     html = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "起逾期" not in html
+
+
+def _field_errors(html, name):
+    """The error list rendered right after the input ``name``."""
+    after = html[html.index(f'name="{name}"') :]
+    after = after[after.index(">") + 1 :]
+    return after[: after.index("</div>")] if '<ul class="errorlist"' in after[:400] else ""
+
+
+def test_one_intake_submit_reports_every_error(client, pet):
+    """Zero persons was flagged first; the receipt date, ID number and phone only on the next submit
+    (the service's checks ran only once the form's own were satisfied). Nothing is saved."""
+    client.force_login(pet.cast.petition_officer)
+    data = intake_data(
+        pet.cast, persons_count="0", received_at="2031-01-01T09:00", p0_id_number="123", p0_phone="abc"
+    )
+    resp = client.post("/petitions/new/", data)
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "greater than or equal to 1" in _field_errors(html, "persons_count")
+    assert "cannot be in the future" in _field_errors(html, "received_at")
+    assert "17 digits" in _field_errors(html, "p0_id_number")
+    assert _field_errors(html, "p0_phone")
+    assert not Petition.objects.exists()
+    # The form's own message is kept where it flagged a field: not doubled by the service's.
+    assert _field_errors(html, "persons_count").count("<li>") == 1
+
+
+def test_an_error_of_a_later_petitioner_row_shows_under_that_row(client, pet):
+    """The service numbers the rows it is given; with row 2 left blank, an error of row 3 showed
+    under row 2."""
+    client.force_login(pet.cast.petition_officer)
+    data = intake_data(pet.cast, p1_name="", p1_id_number="", p2_name="赵敏", p2_phone="abc")
+    resp = client.post("/petitions/new/", data)
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert _field_errors(html, "p2_phone") and not _field_errors(html, "p1_phone")
+    assert not Petition.objects.exists()

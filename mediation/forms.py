@@ -32,7 +32,14 @@ class RegisterForm(forms.Form):
         choices=[c for c in DisputeCase.Origin.choices if c[0] != DisputeCase.Origin.GRID_INCIDENT],
     )
     referral_reference = forms.CharField(label=_("Referring record (number)"), required=False, max_length=60)
-    area = forms.CharField(label=_("Grid or community code"), max_length=15)
+    # A typed code (12 digits a community, 15 a grid), or one picked from the datalist of the places in
+    # the user's scope that the register page puts beside it (list="area-choices").
+    area = forms.CharField(
+        label=_("Grid or community code"),
+        max_length=15,
+        help_text=_("Type the code, or part of the name and pick from the list."),
+        widget=forms.TextInput(attrs={"list": "area-choices", "autocomplete": "off", "spellcheck": "false"}),
+    )
     organisation = forms.ChoiceField(label=_("Organisation"), required=False)
     description = forms.CharField(
         label=_("What is the dispute about?"), widget=forms.Textarea(attrs={"rows": 4})

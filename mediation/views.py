@@ -129,6 +129,7 @@ def register(request: HttpRequest) -> HttpResponse:
     mine = list(selectors.organisations_of(user))
     organisations = mine or list(selectors.referral_organisations(user)[:300])
     form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
+    areas, grids_listed = selectors.registration_areas(user)
     if request.method == "POST":
         try:
             if not form.is_valid():
@@ -147,7 +148,7 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mediation/register.html",
-        {"form": form, "party_rows": form.party_rows()},
+        {"form": form, "party_rows": form.party_rows(), "areas": areas, "grids_listed": grids_listed},
         status=400 if request.method == "POST" else 200,
     )
 

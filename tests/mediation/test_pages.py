@@ -830,3 +830,33 @@ def test_one_register_submit_reports_every_error(client, med):
     assert _errors_after(html, "amount").count("<li>") == 1
     assert "at least two parties" not in html
     assert DisputeCase.objects.count() == 0
+
+
+def test_the_register_page_offers_the_places_in_the_users_reach(client, med, monkeypatch):
+    """The area was a bare text box for a 12-15 digit code typed from memory; petition intake had a
+    list. The page now lists the communities and grids the user may register for, each code with its
+    name, and still takes a typed code."""
+    from mediation import selectors
+
+    _login(client, med.cast.mediator)
+    html = client.get("/mediation/cases/new/").content.decode()
+    assert 'list="area-choices"' in _tag(html, "id_area")
+    listed = html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
+    grid = med.cast.grid_a
+    assert f'<option value="{grid.code}">{grid.parent.name} · {grid.name}</option>' in listed
+    assert f'<option value="{med.cast.community_a1a.code}">{med.cast.community_a1a.name}</option>' in listed
+    assert med.cast.community_b1a.code not in listed  # another district: not in reach
+    assert med.cast.street_a1.code not in listed  # a street is not a place a case is registered for
+    data = {
+        "category": "neighbours", "origin": "application", "area": grid.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other",
+    }  # fmt: skip
+    assert client.post("/mediation/cases/new/", data).status_code == 302
+    assert DisputeCase.objects.get().area == grid
+    # Too many places for one list (a district's thousands of grids): the communities only.
+    monkeypatch.setattr(selectors, "AREA_CHOICES_MAX", 3)
+    html = client.get("/mediation/cases/new/").content.decode()
+    listed = html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
+    assert med.cast.community_a1a.code in listed and grid.code not in listed
+    assert "type a grid&#x27;s code" in html or "type a grid's code" in html

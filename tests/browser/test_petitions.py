@@ -161,3 +161,34 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     screenshot(page, "petition-extended-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.js_errors == [], page.js_errors
+
+
+def test_a_refused_reply_keeps_the_text_and_goes_to_the_field_in_error(phone_page, live_cast):
+    """The written reply vanished when the step was refused (here: no opinion chosen)."""
+    from petitions import services
+
+    c = live_cast
+    petition = services.petition_register(
+        actor=c.petition_officer,
+        channel="visit",
+        category="urban",
+        content="小区旁工地夜间施工噪音扰民。",
+        area=c.grid_a,
+        petitioners=[{"name": "王建国", "id_number": ID_1}],
+    )
+    petition.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    petition.transition(action="accept", actor=c.department_user, note="书面告知已受理")
+    page = phone_page
+    login(page, "department_user")
+    page.goto(f"/petitions/{petition.code}/")
+    details = page.locator("#action-reply")
+    text = "经核查，工地已停止夜间施工。"
+    details.locator("#opinion-reply").evaluate("el => { el.required = false; }")  # as if left empty
+    details.locator("#text-reply").fill(text)
+    details.locator("button[type=submit]").click()
+    page.wait_for_selector("#action-error")
+    assert page.locator("#action-reply").get_attribute("open") is not None
+    assert page.locator("#text-reply").input_value() == text
+    assert page.evaluate("document.activeElement.id") == "opinion-reply"
+    assert page.locator("#opinion-reply-error").is_visible()
+    assert Petition.objects.get(pk=petition.pk).replied_at is None

@@ -32,7 +32,14 @@ class RegisterForm(forms.Form):
         choices=[c for c in DisputeCase.Origin.choices if c[0] != DisputeCase.Origin.GRID_INCIDENT],
     )
     referral_reference = forms.CharField(label=_("Referring record (number)"), required=False, max_length=60)
-    area = forms.CharField(label=_("Grid or community code"), max_length=15)
+    # A typed code (12 digits a community, 15 a grid), or one picked from the datalist of the places in
+    # the user's scope that the register page puts beside it (list="area-choices").
+    area = forms.CharField(
+        label=_("Grid or community code"),
+        max_length=15,
+        help_text=_("Type the code, or part of the name and pick from the list."),
+        widget=forms.TextInput(attrs={"list": "area-choices", "autocomplete": "off", "spellcheck": "false"}),
+    )
     organisation = forms.ChoiceField(label=_("Organisation"), required=False)
     description = forms.CharField(
         label=_("What is the dispute about?"), widget=forms.Textarea(attrs={"rows": 4})
@@ -84,22 +91,48 @@ class RegisterForm(forms.Form):
         out = []
         for i in range(PARTY_SLOTS):
             # A row is left out only when nothing was typed in it (the role always has a value): a
-            # phone or ID number without a name is an error to show, not data to drop.
-            if not any(d.get(f"party{i}_{f}") for f in ("name", "id_number", "phone", "address")):
+            # phone or ID number without a name is an error to show, not data to drop. The two
+            # required rows always count (a valid form has both), so that checking an invalid form
+            # reports their errors at their own fields.
+            fields = ("name", "id_number", "phone", "address")
+            if i >= 2 and not any(d.get(f"party{i}_{f}") for f in fields):
                 continue
             out.append(
                 {f: d.get(f"party{i}_{f}", "") for f in ("role", "name", "id_number", "phone", "address")}
             )
         return out
 
+    def service_kwargs(self) -> dict:
+        """What ``services.dispute_register`` takes, from what the form could read: a field the form
+        refused is passed as missing, and its service error is then dropped (``add_service_error``)."""
+        d = self.cleaned_data
+        return {
+            "category": d.get("category"),
+            "area": (d.get("area") or "").strip(),
+            "origin": d.get("origin", ""),
+            "description": d.get("description", ""),
+            "parties": self.parties(),
+            "received_at": d.get("received_at"),
+            "organisation": d.get("organisation") or None,
+            "referral_reference": d.get("referral_reference", ""),
+            "amount": d.get("amount"),
+            "persons_involved": d.get("persons_involved"),
+            "risk_violence": d.get("risk_violence", False),
+            "risk_group": d.get("risk_group", False),
+        }
+
     def add_service_error(self, field: str, message: str) -> None:
-        """Map a service error key (``parties[1].id_number``) onto this form's field names."""
+        """Map a service error key (``parties[1].id_number``) onto this form's field names. A field
+        the form has already flagged keeps its own message: the service only saw it as missing."""
         if field.startswith("parties[") and "]." in field:
             index, name = field[len("parties[") :].split("].", 1)
             field = f"party{index}_{name}"
         if field == "source":
             field = "origin"
-        self.add_error(field if field in self.fields else None, message)
+        target = field if field in self.fields else None
+        if target is not None and target in self.errors:
+            return
+        self.add_error(target, message)
 
 
 class ActionForm(forms.Form):

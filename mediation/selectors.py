@@ -9,8 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.access import ancestor_paths, get_visible_or_404, scope_paths
-from governance.models import Role, User
+from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
+from governance.models import Area, Role, User
 from mediation.models import (
     DisputeCase,
     DisputeCategory,
@@ -70,6 +70,30 @@ def dispute_for_incident(incident: Any) -> DisputeCase | None:
         .only("code", "status", "outcome", "organisation__name", "incident_id")
         .first()
     )
+
+
+# How many places the register page lists at most. A street centre has some dozens of communities
+# and a few hundred grids; a district can have thousands of grids, which would make the page heavy
+# and the list useless: there only the communities are listed (a grid code is still typed).
+AREA_CHOICES_MAX = 1500
+
+
+def registration_areas(user: User) -> tuple[list[Area], bool]:
+    """The places a case may be registered for by ``user`` (communities and grids, as
+    ``services.dispute_register`` accepts: the user's scope and their organisations' areas), in
+    path order so each community is followed by its grids; and whether the grids are included."""
+    q = scope_q(user, "", {Role.MEDIATOR, Role.HANDLER, Role.ADMIN})
+    if q is not None:
+        for org in organisations_of(user):
+            q |= Q(path__startswith=org.area.path)
+    places = Area.objects.filter(level__in=[Area.Level.COMMUNITY, Area.Level.GRID])
+    if q is not None:
+        places = places.filter(q)
+    places = places.select_related("parent").only("code", "name", "level", "path", "parent__name")
+    rows = list(places.order_by("path")[: AREA_CHOICES_MAX + 1])
+    if len(rows) <= AREA_CHOICES_MAX:
+        return rows, True
+    return list(places.filter(level=Area.Level.COMMUNITY).order_by("path")[:AREA_CHOICES_MAX]), False
 
 
 def organisations_of(user: User) -> QuerySet[MediationOrganisation]:

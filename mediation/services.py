@@ -193,8 +193,7 @@ def may_register(user: User) -> bool:
     return bool(user.is_superuser or user.has_role(*REGISTER_ROLES) or member_organisation_ids(user))
 
 
-@transaction.atomic
-def dispute_register(
+def _validate_registration(
     *,
     actor: User,
     category: Any,
@@ -202,17 +201,16 @@ def dispute_register(
     origin: str,
     description: str,
     parties: Iterable[dict],
+    now: dt.datetime,
     received_at: dt.datetime | None = None,
     organisation: Any = None,
-    referral_reference: str = "",
     amount: Any = None,
     persons_involved: int | None = None,
-    risk_violence: bool = False,
-    risk_group: bool = False,
     incident: Any = None,
-) -> DisputeCase:
-    """Register a new case. Everything is validated before the number is taken (no gaps, nothing
-    saved on bad input); ValidationError maps field -> messages."""
+    **_saved_as_given: Any,  # referral reference and risk flags: nothing to check
+) -> dict[str, Any]:
+    """Every check of a registration, all of them at once: ValidationError maps field -> messages;
+    otherwise the resolved values to save."""
     if not may_register(actor):
         raise PermissionDenied(_("Your role may not register dispute cases."))
     errors: dict[str, list[str]] = {}
@@ -221,6 +219,7 @@ def dispute_register(
         org = _resolve_organisation(organisation, actor)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    category_obj = None
     try:
         category_obj = _resolve_category(category)
     except ValidationError as exc:
@@ -245,7 +244,6 @@ def dispute_register(
     description = (description or "").strip()
     if not description:
         errors["description"] = [_("Describe the dispute.")]
-    now = timezone.now()
     received_at = received_at or now
     if received_at > now + dt.timedelta(minutes=10):
         errors["received_at"] = [_("The time received cannot be in the future.")]
@@ -268,6 +266,62 @@ def dispute_register(
         errors["persons_involved"] = [_("At least as many people as parties are involved.")]
     if errors:
         raise ValidationError(errors)
+    return {
+        "organisation": org,
+        "category": category_obj,
+        "area": area_obj,
+        "description": description,
+        "received_at": received_at,
+        "amount": amount,
+        "parties": party_rows,
+        "persons_involved": int(persons_involved),
+    }
+
+
+def dispute_register_check(*, actor: User, **fields: Any) -> None:
+    """Run every check ``dispute_register`` makes (same keyword arguments) and save nothing: a page whose own
+    form already found errors reports these with them, in one round rather than two."""
+    _validate_registration(actor=actor, now=timezone.now(), **fields)
+
+
+@transaction.atomic
+def dispute_register(
+    *,
+    actor: User,
+    category: Any,
+    area: Any,
+    origin: str,
+    description: str,
+    parties: Iterable[dict],
+    received_at: dt.datetime | None = None,
+    organisation: Any = None,
+    referral_reference: str = "",
+    amount: Any = None,
+    persons_involved: int | None = None,
+    risk_violence: bool = False,
+    risk_group: bool = False,
+    incident: Any = None,
+) -> DisputeCase:
+    """Register a new case. Everything is validated before the number is taken (no gaps, nothing
+    saved on bad input); ValidationError maps field -> messages."""
+    now = timezone.now()
+    valid = _validate_registration(
+        actor=actor,
+        category=category,
+        area=area,
+        origin=origin,
+        description=description,
+        parties=parties,
+        received_at=received_at,
+        organisation=organisation,
+        amount=amount,
+        persons_involved=persons_involved,
+        incident=incident,
+        now=now,
+    )
+    org, category_obj, area_obj = valid["organisation"], valid["category"], valid["area"]
+    description, received_at, amount = valid["description"], valid["received_at"], valid["amount"]
+    party_rows, persons_involved = valid["parties"], valid["persons_involved"]
 
     case = DisputeCase(
         code=next_number("DSP", now),

@@ -21,7 +21,7 @@ from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
 from governance.views import filtered_rows, redirect_after_step
-from governance.workflow import WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import (
@@ -129,40 +129,34 @@ def register(request: HttpRequest) -> HttpResponse:
     mine = list(selectors.organisations_of(user))
     organisations = mine or list(selectors.referral_organisations(user)[:300])
     form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+    areas, grids_listed = selectors.registration_areas(user)
+    if request.method == "POST":
         try:
-            case = services.dispute_register(
-                actor=user,
-                category=d["category"],
-                area=d["area"].strip(),
-                origin=d["origin"],
-                description=d["description"],
-                parties=form.parties(),
-                received_at=d.get("received_at"),
-                organisation=d.get("organisation") or None,
-                referral_reference=d.get("referral_reference", ""),
-                amount=d.get("amount"),
-                persons_involved=d.get("persons_involved"),
-                risk_violence=d.get("risk_violence", False),
-                risk_group=d.get("risk_group", False),
-            )
+            if not form.is_valid():
+                # The service's checks (area, receipt time, ID numbers, phones ...) run on whatever
+                # the form could read, so one submit reports every error: they came only on a
+                # second submit, after the form's own errors were fixed. Nothing is saved.
+                services.dispute_register_check(actor=user, **form.service_kwargs())
+            else:
+                case = services.dispute_register(actor=user, **form.service_kwargs())
+                messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
+                return redirect("mediation-case", code=case.code)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_service_error(field, error)
-        else:
-            messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
-            return redirect("mediation-case", code=case.code)
     return render(
         request,
         "mediation/register.html",
-        {"form": form, "party_rows": form.party_rows()},
+        {"form": form, "party_rows": form.party_rows(), "areas": areas, "grids_listed": grids_listed},
         status=400 if request.method == "POST" else 200,
     )
 
 
-def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
+def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None = None) -> dict:
+    """What the case page shows. ``failed`` is a refused step: its action, what was posted and the
+    errors by field, so that step's form comes back open with everything typed and each error beside
+    its field (as the incident page does), not blank under a banner."""
     user = request.user
     actions = allowed_actions(user, case)
     members = []
@@ -171,6 +165,27 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
     assigns = user.is_superuser or case.organisation_id in head_organisation_ids(user)
     if case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
         members = [m.user for m in selectors.organisation_members(case.organisation)]
+    # Accepting with the mediator left empty takes the case on oneself: a member is offered
+    # "myself" once, not that and their own name again further down the list.
+    member_self = any(m.pk == user.pk for m in members)
+    primary = {"accept", "start", "apply_confirmation", "record_confirmation", "close"} | (
+        {"conclude"} if case.status == DisputeCase.Status.IN_MEDIATION else set()
+    )
+    failed = failed or {}
+    action_forms = [
+        {
+            "name": action,
+            # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded,
+            # as does ending an accepted case before any session (a refusal or a withdrawal). A
+            # refused step stays open whatever it is.
+            "open": action in primary or action == failed.get("action"),
+            "posted": failed.get("posted", {}) if action == failed.get("action") else {},
+            "errors": failed.get("errors", {}) if action == failed.get("action") else {},
+            "routes": failed.get("routes", []) if action == failed.get("action") else [],
+        }
+        for action in actions
+        if action != "record_session"
+    ]
     return {
         "case": case,
         "parties": list(case.parties.all()),
@@ -178,21 +193,14 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "events": list(selectors.dispute_events(case)),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
-        # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded, as
-        # does ending an accepted case before any session (a refusal or a withdrawal).
-        "primary_actions": {
-            "accept",
-            "start",
-            "apply_confirmation",
-            "record_confirmation",
-            "close",
-        }
-        | ({"conclude"} if case.status == DisputeCase.Status.IN_MEDIATION else set()),
+        "action_forms": action_forms,
         "action_labels": ACTION_LABELS,
         "can_reveal": may_reveal(user, case),
         "can_session": "record_session" in actions,
         "session_form": SessionForm(initial={"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
         "members": members,
+        "accept_members": [m for m in members if m.pk != user.pk] if member_self else members,
+        "member_self": member_self,
         "transfer_targets": list(selectors.transfer_targets(case)) if "transfer" in actions else [],
         "organisations": list(selectors.organisations_of(user))
         if "accept" in actions and not case.organisation_id
@@ -206,6 +214,8 @@ def _case_context(request: HttpRequest, case: DisputeCase) -> dict:
         "follow_ups": DisputeCase.FollowUp.choices,
         "warn_days": CONFIRMATION_WARN_DAYS,
         "today": timezone.localdate().isoformat(),
+        # The earliest day an agreement may take effect (the model refuses one before it).
+        "received_on": timezone.localdate(case.received_at).isoformat(),
         # What the parties consent to: the limit the one extension would set.
         "extended_due": time_limit_due(case.due_at) if "extend" in actions and case.due_at else None,
     }
@@ -226,9 +236,10 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     DESIGN.md section 5); nothing is saved."""
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
-    error, status = None, 400
+    error, status, field_errors = None, 400, {}
     if not form.is_valid():
         error = errors_text(form.errors, form)
+        field_errors = {name: " ".join(errors) for name, errors in form.errors.items()}
     elif form.cleaned_data["action"] == "record_session":
         # As in the API: a session has its own form and fields. Through here the case moved into
         # mediation with a "session" on its timeline and no session recorded.
@@ -244,8 +255,12 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
             )
         except WorkflowError as exc:
             error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
+            if isinstance(exc, ActionInvalid):
+                field_errors = {exc.field: exc.message}
         except ValidationError as exc:
             error = errors_text(exc)
+            if hasattr(exc, "error_dict"):
+                field_errors = {name: " ".join(errors) for name, errors in exc.message_dict.items()}
         else:
             messages.success(
                 request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
@@ -257,9 +272,17 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                     % {"date": case.confirmation_due.isoformat()},
                 )
             return redirect_after_step(request, case, detail="mediation-case", listing="mediation-cases")
-    # Re-read: the refused step changed nothing, and the page shows the case as it is.
+    # Re-read: the refused step changed nothing, and the page shows the case as it is, with the
+    # step's form as the user filled it in. The banner stays: a refusal without a field (not from
+    # this state) has nowhere else to go.
     case = selectors.dispute_get_for_user(request.user, code)
-    context = _case_context(request, case)
+    failed = {
+        "action": request.POST.get("action", ""),
+        "posted": request.POST,
+        "errors": field_errors,
+        "routes": request.POST.getlist("other_routes"),
+    }
+    context = _case_context(request, case, failed)
     context["action_error"] = error
     return render(request, "mediation/case.html", context, status=status)
 

@@ -76,28 +76,48 @@ class IntakeForm(forms.Form):
         return [self[n] for n in ("category", "area", "handling_type", "content", "complained_unit")]
 
     def petitioners(self) -> list[dict[str, str]]:
+        """The rows typed in, in order. ``row_numbers`` keeps which input row each one came from:
+        the service numbers the rows it gets, and an error for the second of rows 1 and 3 belongs
+        under row 3."""
         data = self.cleaned_data
         rows = []
+        self.row_numbers: list[int] = []
         for i in range(MAX_GROUP_REPRESENTATIVES):
             row = {n: (data.get(f"p{i}_{n}") or "").strip() for n in PERSON_FIELDS}
             if any(row.values()):
                 rows.append(row)
+                self.row_numbers.append(i)
         return rows
 
     def service_kwargs(self) -> dict[str, Any]:
+        """What ``services.petition_register`` takes, from what the form could read: a field the form
+        refused is passed as missing, and its service error is then dropped (``add_service_error``)."""
         d = self.cleaned_data
         return {
-            "channel": d["channel"],
-            "received_at": d["received_at"],
-            "persons_count": d["persons_count"],
-            "category": d["category"],
-            "area": d["area"],
-            "handling_type": d["handling_type"],
-            "content": d["content"],
+            "channel": d.get("channel", ""),
+            "received_at": d.get("received_at"),
+            "persons_count": d.get("persons_count"),
+            "category": d.get("category", ""),
+            "area": d.get("area"),
+            "handling_type": d.get("handling_type", ""),
+            "content": d.get("content", ""),
             "complained_unit": d.get("complained_unit"),
             "repeat_of": d.get("repeat_of") or None,
             "petitioners": self.petitioners(),
         }
+
+    def add_service_error(self, field: str, message: str) -> None:
+        """Put a service error (``petitioners[1].phone``) at its input. A field the form has already
+        flagged keeps its own message: the service only saw it as missing."""
+        target = field if field in self.fields else None
+        if field.startswith("petitioners[") and "]." in field:
+            index, name = field[len("petitioners[") :].split("].", 1)
+            numbers = getattr(self, "row_numbers", [])
+            row = numbers[int(index)] if int(index) < len(numbers) else int(index)
+            target = f"p{row}_{name}"
+        if target is not None and target in self.errors:
+            return
+        self.add_error(target, message)
 
 
 class ActionForm(forms.Form):

@@ -165,8 +165,7 @@ def may_register(user: User) -> bool:
     return bool(user.is_superuser or user.has_role(*OFFICER_ROLES))
 
 
-@transaction.atomic
-def petition_register(
+def _validate_registration(
     *,
     actor: User,
     channel: str,
@@ -174,19 +173,17 @@ def petition_register(
     content: str,
     area: Any,
     petitioners: list[dict],
+    now: dt.datetime,
     received_at: dt.datetime | None = None,
     handling_type: str = Petition.HandlingType.CLAIM,
     persons_count: int | None = None,
     complained_unit: Any = None,
     repeat_of: Any = None,
-) -> Petition:
-    """Register a petition: validate everything first (errors name the field, nothing is saved),
-    take the next PET number in this transaction, compute the route deadline, store petitioners
-    encrypted with their hashes, and link it to an earlier petition when the officer confirmed a
-    repeat. The registration is the first event of the timeline."""
+) -> dict[str, Any]:
+    """Every check of a registration, all of them at once: ValidationError names each field;
+    otherwise the resolved values to save."""
     if not may_register(actor):
         raise PermissionDenied(_("Only petition officers register petitions."))
-    now = timezone.now()
     errors: dict[str, list[str]] = {}
     if channel not in Petition.Channel.values:
         errors["channel"] = [_("Choose the channel.")]
@@ -241,6 +238,59 @@ def petition_register(
             errors["repeat_of"] = [_("That petition is not a likely repeat of this one.")]
     if errors:
         raise ValidationError(errors)
+    return {
+        "content": content,
+        "received_at": received_at,
+        "persons": persons,
+        "area": area_obj,
+        "unit": unit,
+        "rows": rows,
+        "earlier": earlier,
+    }
+
+
+def petition_register_check(*, actor: User, **fields: Any) -> None:
+    """Run every check ``petition_register`` makes (same keyword arguments) and save nothing: a page whose own
+    form already found errors reports these with them, in one round rather than two."""
+    _validate_registration(actor=actor, now=timezone.now(), **fields)
+
+
+@transaction.atomic
+def petition_register(
+    *,
+    actor: User,
+    channel: str,
+    category: str,
+    content: str,
+    area: Any,
+    petitioners: list[dict],
+    received_at: dt.datetime | None = None,
+    handling_type: str = Petition.HandlingType.CLAIM,
+    persons_count: int | None = None,
+    complained_unit: Any = None,
+    repeat_of: Any = None,
+) -> Petition:
+    """Register a petition: validate everything first (errors name the field, nothing is saved),
+    take the next PET number in this transaction, compute the route deadline, store petitioners
+    encrypted with their hashes, and link it to an earlier petition when the officer confirmed a
+    repeat. The registration is the first event of the timeline."""
+    now = timezone.now()
+    valid = _validate_registration(
+        actor=actor,
+        channel=channel,
+        category=category,
+        content=content,
+        area=area,
+        petitioners=petitioners,
+        received_at=received_at,
+        handling_type=handling_type,
+        persons_count=persons_count,
+        complained_unit=complained_unit,
+        repeat_of=repeat_of,
+        now=now,
+    )
+    content, received_at, persons = valid["content"], valid["received_at"], valid["persons"]
+    area_obj, unit, rows, earlier = valid["area"], valid["unit"], valid["rows"], valid["earlier"]
     petition = Petition(
         code=next_number("PET", received_at),
         channel=channel,

@@ -24,7 +24,7 @@ from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
 from governance.views import filtered_rows, redirect_after_step
-from governance.workflow import WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.forms import PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
@@ -85,24 +85,24 @@ def intake(request: HttpRequest) -> HttpResponse:
     form = IntakeForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                petition = services.petition_register(actor=request.user, **form.service_kwargs())
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    target = field if field in form.fields else None
-                    if field.startswith("petitioners["):
-                        index, name = field[len("petitioners[") :].split("].")
-                        target = f"p{index}_{name}"
-                    for error in errors:
-                        form.add_error(target, error)
+        try:
+            if not form.is_valid():
+                # The service's checks (receipt time, ID numbers, phones ...) run on whatever the
+                # form could read, so one submit reports every error: they came only on a second
+                # submit, after the form's own errors were fixed. Nothing is saved.
+                services.petition_register_check(actor=request.user, **form.service_kwargs())
             else:
+                petition = services.petition_register(actor=request.user, **form.service_kwargs())
                 messages.success(request, _("Registered as %(code)s.") % {"code": petition.code})
                 if petition.is_repeat:
                     messages.info(
                         request, _("Linked as a repeat of %(code)s.") % {"code": petition.repeat_of.code}
                     )
                 return redirect("petitions-detail", code=petition.code)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_service_error(field, error)
         status = 400
     return render(
         request,
@@ -146,8 +146,12 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_context(request: HttpRequest, petition: Petition) -> dict:
+def _detail_context(request: HttpRequest, petition: Petition, failed: dict | None = None) -> dict:
+    """What the petition page shows. ``failed`` is a refused step: its action, what was posted and
+    the errors by field, so that step's form comes back open with everything typed and each error
+    beside its field, not blank under a banner."""
     user = request.user
+    failed = failed or {}
     allowed = allowed_actions(user, petition)
     likely = []
     if "link_repeat" in allowed:
@@ -162,13 +166,17 @@ def _detail_context(request: HttpRequest, petition: Petition) -> dict:
         "masked_only": masked_only,
         "can_reveal": may_reveal(user, petition),
         "actions": [
-            (
-                a,
-                _("request a re-review")
+            {
+                "name": a,
+                "label": _("request a re-review")
                 if a == "request_review" and petition.review_stage == "re_review"
                 else ACTION_LABELS[a],
-            )
-            for a in allowed
+                # The first step is shown open, and a refused one whatever it is.
+                "open": a == failed["action"] if failed.get("action") in allowed else i == 0,
+                "posted": failed.get("posted", {}) if a == failed.get("action") else {},
+                "errors": failed.get("errors", {}) if a == failed.get("action") else {},
+            }
+            for i, a in enumerate(allowed)
         ],
         "likely_repeats": likely,
         "approvers": list(selectors.extension_approvers(petition, user).only("username", "display_name"))
@@ -211,9 +219,10 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     and the status the API would give (400 / 403 / 409); nothing is saved."""
     petition = selectors.petition_get_for_user(request.user, code)
     form = ActionForm(request.POST)
-    error, status = None, 400
+    error, status, field_errors = None, 400, {}
     if not form.is_valid():
         error = errors_text(form.errors, form)
+        field_errors = {name: " ".join(errors) for name, errors in form.errors.items()}
     else:
         try:
             event = services.petition_transition(
@@ -225,8 +234,12 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             )
         except WorkflowError as exc:
             error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
+            if isinstance(exc, ActionInvalid):
+                field_errors = {exc.field: exc.message}
         except ValidationError as exc:
             error = errors_text(exc)
+            if hasattr(exc, "error_dict"):
+                field_errors = {name: " ".join(errors) for name, errors in exc.message_dict.items()}
         else:
             messages.success(
                 request,
@@ -235,8 +248,11 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             return redirect_after_step(
                 request, petition, detail="petitions-detail", listing="petitions-registry"
             )
+    # The page as it is now, with the refused step's form as it was filled in; the banner stays for
+    # refusals that name no field (not from this state, not this user's).
     petition = selectors.petition_get_for_user(request.user, code)
-    context = _detail_context(request, petition)
+    failed = {"action": request.POST.get("action", ""), "posted": request.POST, "errors": field_errors}
+    context = _detail_context(request, petition, failed)
     context["action_error"] = error
     return render(request, "petitions/detail.html", context, status=status)
 

@@ -3,6 +3,7 @@ written agreement, and open the A4 print view of the agreement in Chinese."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 
 import pytest
@@ -253,3 +254,49 @@ def test_a_long_unbroken_note_does_not_push_the_case_page_sideways_on_a_phone(ph
     assert account in page.inner_text("#sessions")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.js_errors == []
+
+
+def test_a_refused_conclusion_comes_back_filled_in_with_the_focus_on_the_bad_date(phone_page, live_cast):
+    """A performance deadline before the agreement date came back with every field blank, the outcome
+    reset and the reason in a banner at the top, screens above the form on a phone."""
+    c = live_cast
+    _org, case = _case(c, received_at=timezone.now() - dt.timedelta(days=10))
+    case.transition(action="start", actor=c.mediator)
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    form = page.locator("form[data-action-form='conclude']")
+    today = timezone.localdate()
+    effective = (today - dt.timedelta(days=3)).isoformat()
+    form.locator("#outcome").select_option("success_written")
+    form.locator("#facts").fill("李四家漏水，李四负全部责任。")
+    form.locator("#terms").fill("李四赔偿维修费2000元。")
+    form.locator("#amount").fill("2000")
+    form.locator("#method").fill("银行转账")
+    form.locator("#effective").fill(effective)
+    # The date picker is told the bound: not before the agreement takes effect.
+    form.locator("#effective").dispatch_event("change")
+    assert form.locator("#perf-due").evaluate("el => el.min") == effective
+    # Past the browser's own check (min), as an old browser or a typed value would be.
+    form.locator("#perf-due").evaluate("el => { el.min = ''; }")
+    form.locator("#perf-due").fill((today - dt.timedelta(days=5)).isoformat())
+    form.locator("button[data-action='conclude']").click()
+    page.wait_for_selector("#action-error")
+    form = page.locator("form[data-action-form='conclude']")
+    assert form.locator("#outcome").input_value() == "success_written"
+    assert (
+        form.locator("#facts").is_visible()
+        and form.locator("#facts").input_value() == "李四家漏水，李四负全部责任。"
+    )
+    assert form.locator("#terms").input_value() == "李四赔偿维修费2000元。"
+    assert (
+        form.locator("#method").input_value() == "银行转账"
+        and form.locator("#effective").input_value() == effective
+    )
+    assert page.evaluate("document.activeElement.id") == "perf-due"
+    assert form.locator("#perf-due-error").is_visible()
+    box = page.locator("#perf-due").bounding_box()
+    assert box and 0 <= box["y"] <= 844, box  # on screen
+    assert form.locator("#perf-due").evaluate("el => el.min") == effective
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    assert [e for e in page.js_errors if "status of 400" not in e] == []  # the refusal itself is a 400

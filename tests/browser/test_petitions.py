@@ -18,6 +18,23 @@ def _switch_user(page, username: str) -> None:
     login(page, username)
 
 
+def _accepted(cast) -> Petition:
+    """A visit about community A1a, routed to the police and accepted there."""
+    from petitions import services
+
+    petition = services.petition_register(
+        actor=cast.petition_officer,
+        channel="visit",
+        category="urban",
+        content="小区旁工地夜间施工噪音扰民。",
+        area=cast.community_a1a,
+        petitioners=[{"name": "王建国", "id_number": ID_1}],
+    )
+    petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
+    petition.transition(action="accept", actor=cast.department_user)
+    return petition
+
+
 def _act(page, action: str, fill=None) -> None:
     details = page.locator(f"#action-{action}")
     if details.get_attribute("open") is None:
@@ -129,7 +146,6 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     """The deadline table kept each date cell on one line, the extension note with it, so an extended
     petition's page was 550 px wide on a 390 px phone and its row headings broke every two characters."""
     from governance.models import Role
-    from petitions import services
     from tests.base import make_user
 
     cast = live_cast
@@ -137,16 +153,7 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     approver.display_name = "公安分局副局长 欧阳建华"
     approver.save(update_fields=["display_name"])
     approver.memberships.update(is_head=True)
-    petition = services.petition_register(
-        actor=cast.petition_officer,
-        channel="visit",
-        category="urban",
-        content="小区旁工地夜间施工噪音扰民。",
-        area=cast.community_a1a,
-        petitioners=[{"name": "王建国", "id_number": ID_1}],
-    )
-    petition.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
-    petition.transition(action="accept", actor=cast.department_user)
+    petition = _accepted(cast)
     petition.transition(
         action="extend",
         actor=cast.department_user,
@@ -161,3 +168,22 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     screenshot(page, "petition-extended-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.js_errors == [], page.js_errors
+
+
+def test_a_refused_reply_keeps_the_text_and_goes_to_the_field_in_error(phone_page, live_cast):
+    """The written reply vanished when the step was refused (here: no opinion chosen)."""
+    petition = _accepted(live_cast)
+    page = phone_page
+    login(page, "department_user")
+    page.goto(f"/petitions/{petition.code}/")
+    details = page.locator("#action-reply")
+    text = "经核查，工地已停止夜间施工。"
+    details.locator("#opinion-reply").evaluate("el => { el.required = false; }")  # as if left empty
+    details.locator("#text-reply").fill(text)
+    details.locator("button[type=submit]").click()
+    page.wait_for_selector("#action-error")
+    assert page.locator("#action-reply").get_attribute("open") is not None
+    assert page.locator("#text-reply").input_value() == text
+    assert page.evaluate("document.activeElement.id") == "opinion-reply"
+    assert page.locator("#opinion-reply-error").is_visible()
+    assert Petition.objects.get(pk=petition.pk).replied_at is None

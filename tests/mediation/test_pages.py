@@ -693,3 +693,170 @@ def test_the_case_page_shows_the_facts_and_responsibilities_of_the_agreement(cli
     case = _concluded(med)
     html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
     assert re.search(r"<dt>Facts and responsibilities</dt><dd>楼上漏水，责任在李四。</dd>", html)
+
+
+def _step_form(html, action):
+    """The <details> of one step on the case page, from its summary to its closing tag."""
+    form = html[html.index(f'data-action-form="{action}"') :]
+    details = html[: html.index(f'data-action-form="{action}"')].rsplit("<details", 1)[1]
+    return "<details" + details + form[: form.index("</details>")]
+
+
+def _tag(html, element_id):
+    """The opening tag of the element with this id."""
+    at = html.index(f'id="{element_id}"')
+    return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
+
+
+def test_a_refused_conclusion_keeps_everything_typed_and_names_the_field(client, med):
+    """Concluding with the performance deadline before the agreement date came back with a banner
+    only: every field blank again and the outcome reset, so the mediator typed the agreement twice."""
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=20))
+    today = timezone.localdate()
+    _login(client, med.cast.mediator)
+    data = {
+        "action": "conclude",
+        "outcome": "success_written",
+        "agreement_facts": "楼上漏水 <责任> 在李四",
+        "agreement_terms": "李四赔偿维修费2000元",
+        "agreement_amount": "2000.50",
+        "performance_method": "银行转账",
+        "agreement_effective_on": (today - dt.timedelta(days=3)).isoformat(),
+        "performance_due": (today - dt.timedelta(days=5)).isoformat(),
+        "note": "双方签字",
+    }
+    response = client.post(f"/mediation/cases/{case.code}/act/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="action-error"' in html  # the banner stays
+    step = _step_form(html, "conclude")
+    assert step.startswith('<details class="med-action" open>')
+    assert '<option value="success_written" selected>' in step
+    assert ">楼上漏水 &lt;责任&gt; 在李四</textarea>" in step  # kept, and escaped
+    assert ">李四赔偿维修费2000元</textarea>" in step
+    for value in ("2000.50", "银行转账", data["agreement_effective_on"], data["performance_due"], "双方签字"):
+        assert f'value="{value}"' in step
+    due = _tag(step, "perf-due")
+    assert 'aria-invalid="true"' in due and 'aria-describedby="perf-due-error"' in due
+    error = step[step.index('id="perf-due-error"') :].split("</span>")[0]
+    assert "cannot be carried out before it takes effect" in error
+    # The deadline's lower bound is the agreement date (today's until one is chosen).
+    assert f'min="{data["agreement_effective_on"]}"' in due
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    fresh = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f'min="{today.isoformat()}"' in _tag(_step_form(fresh, "conclude"), "perf-due")
+    data["performance_due"] = today.isoformat()
+    assert client.post(f"/mediation/cases/{case.code}/act/", data).status_code == 302
+    case.refresh_from_db()
+    assert case.outcome == "success_written" and case.agreement_facts == "楼上漏水 <责任> 在李四"
+
+
+def test_a_refused_failure_keeps_the_routes_ticked_and_other_steps_blank(client, med):
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "conclude", "outcome": "failure", "other_routes": ["litigation", "bogus"], "note": "未果"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    step = _step_form(html, "conclude")
+    assert '<option value="failure" selected>' in step and 'value="litigation" checked' in step
+    assert 'id="routes-error"' in step and "bogus is not one of the available choices" in step
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/", {"action": "conclude", "outcome": "failure", "note": "未果"}
+    )
+    step = _step_form(response.content.decode(), "conclude")
+    assert 'aria-describedby="routes-error"' in step and "Say which other routes" in step
+    # Only the refused step is refilled: the note typed there is not copied into the others.
+    assert 'value="未果"' not in _step_form(html, "extend")
+
+
+def test_the_accept_form_lists_the_accepting_head_once(client, med):
+    """The head saw "— myself —" and their own name again in the mediator list."""
+    case = med.register()
+    html = _login(client, med.head_x).get(f"/mediation/cases/{case.code}/").content.decode()
+    options = html.split('id="mediator-accept"')[1].split("</select>")[0]
+    assert "— myself —" in options and str(med.head_x) not in options
+    assert f'value="{med.head_x.pk}"' not in options and f'value="{med.mediator_x2.pk}"' in options
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "accept", "mediator": ""})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.mediator == med.head_x
+
+
+def test_a_refused_accept_keeps_the_chosen_mediator(client, med):
+    case = med.register()
+    _login(client, med.head_x)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "accept", "mediator": str(med.mediator_y.pk), "note": "转交"},
+    )
+    assert response.status_code == 400
+    step = _step_form(response.content.decode(), "accept")
+    assert 'id="mediator-accept-error"' in step and "must be a member" in step
+    assert 'value="转交"' in step
+    assert DisputeCase.objects.get(pk=case.pk).status == "registered"
+
+
+def _errors_after(html, name):
+    """The error list rendered right after the input ``name`` (before the next label)."""
+    after = html[html.index(f'name="{name}"') :]
+    after = after[after.index(">") + 1 :]
+    return after[: after.index("<label")]
+
+
+def test_one_register_submit_reports_every_error(client, med):
+    """The first submit flagged only the amount and the missing name; the bad area, date, ID number
+    and phone came only on the second (the service's checks ran once the form's own passed)."""
+    _login(client, med.cast.mediator)
+    data = {
+        "category": "neighbours", "origin": "application", "area": "999", "description": "噪音",
+        "received_at": "2031-01-01T09:00", "amount": "-5",
+        "party0_role": "applicant", "party0_name": "王五", "party0_id_number": "123", "party0_phone": "abc",
+        "party1_role": "respondent", "party1_name": "", "party2_role": "other",
+    }  # fmt: skip
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Unknown grid or community 999" in _errors_after(html, "area")
+    assert "cannot be in the future" in _errors_after(html, "received_at")
+    assert "greater than or equal to 0" in _errors_after(html, "amount")
+    assert "17 digits" in _errors_after(html, "party0_id_number")
+    assert "errorlist" in _errors_after(html, "party0_phone")
+    assert "errorlist" in _errors_after(html, "party1_name")
+    # One message per field: the service's "give the name" does not repeat the form's "required".
+    assert _errors_after(html, "party1_name").count("<li>") == 1
+    assert _errors_after(html, "amount").count("<li>") == 1
+    assert "at least two parties" not in html
+    assert DisputeCase.objects.count() == 0
+
+
+def test_the_register_page_offers_the_places_in_the_users_reach(client, med, monkeypatch):
+    """The area was a bare text box for a 12-15 digit code typed from memory; petition intake had a
+    list. The page now lists the communities and grids the user may register for, each code with its
+    name, and still takes a typed code."""
+    from mediation import selectors
+
+    _login(client, med.cast.mediator)
+    html = client.get("/mediation/cases/new/").content.decode()
+    assert 'list="area-choices"' in _tag(html, "id_area")
+    listed = html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
+    grid = med.cast.grid_a
+    assert f'<option value="{grid.code}">{grid.parent.name} · {grid.name}</option>' in listed
+    assert f'<option value="{med.cast.community_a1a.code}">{med.cast.community_a1a.name}</option>' in listed
+    assert med.cast.community_b1a.code not in listed  # another district: not in reach
+    assert med.cast.street_a1.code not in listed  # a street is not a place a case is registered for
+    data = {
+        "category": "neighbours", "origin": "application", "area": grid.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other",
+    }  # fmt: skip
+    assert client.post("/mediation/cases/new/", data).status_code == 302
+    assert DisputeCase.objects.get().area == grid
+    # Too many places for one list (a district's thousands of grids): the communities only.
+    monkeypatch.setattr(selectors, "AREA_CHOICES_MAX", 3)
+    html = client.get("/mediation/cases/new/").content.decode()
+    listed = html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
+    assert med.cast.community_a1a.code in listed and grid.code not in listed
+    assert "type a grid&#x27;s code" in html or "type a grid's code" in html

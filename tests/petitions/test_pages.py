@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
@@ -580,3 +581,112 @@ def test_the_reply_form_offers_what_the_handling_type_takes(client, pet):
     page = client.get(f"/petitions/{report.code}/").content.decode()
     reply = page[page.index('<dd id="reply">') :].split("</dd>")[0]
     assert reply.startswith('<dd id="reply">20') and "已查处" in reply  # the date first: no opinion, no " · "
+
+
+def _step(html, action):
+    form = html[html.index(f'id="action-{action}"') :]
+    return '<details class="pet-action" ' + form[: form.index("</details>")]
+
+
+def _tag(html, element_id):
+    at = html.index(f'id="{element_id}"')
+    return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
+
+
+def test_a_refused_type_correction_keeps_the_chosen_type_and_names_the_reason(client, pet):
+    """Correcting the type without a reason came back with the chosen type cleared and the error in a
+    banner at the top only."""
+    petition = pet.register(handling_type="suggestion")
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post(f"/petitions/{petition.code}/act/", {"action": "correct_type", "type": "claim"})
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert 'id="action-error"' in html
+    step = _step(html, "correct_type")
+    assert step.startswith('<details class="pet-action" id="action-correct_type" open>')
+    assert '<option value="claim" selected>' in step
+    note = _tag(step, "note-correct_type")
+    assert 'aria-invalid="true"' in note and 'aria-describedby="note-correct_type-error"' in note
+    assert (
+        "Give the reason for correcting the handling type." in step.split('id="note-correct_type-error"')[1]
+    )
+    # The step first in the list is folded: the refused one is the one to finish.
+    first = html[html.index('<details class="pet-action"') :].split(">")[0]
+    assert 'id="action-correct_type"' in first or " open" not in first
+    assert Petition.objects.get(pk=petition.pk).handling_type == "suggestion"
+
+
+def test_a_refused_reply_keeps_the_written_text(client, pet):
+    """The department's written reply was lost whenever the step was refused (e.g. no opinion)."""
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    text = "经核查，工地已停止夜间施工。\n如有异议可申请复查 <附件>。"
+    resp = client.post(
+        f"/petitions/{petition.code}/act/", {"action": "reply", "text": text, "note": "电话告知"}
+    )
+    assert resp.status_code == 400
+    step = _step(resp.content.decode(), "reply")
+    assert " open>" in step.split("\n")[0]
+    assert ">经核查，工地已停止夜间施工。\n如有异议可申请复查 &lt;附件&gt;。</textarea>" in step
+    assert ">电话告知</textarea>" in step
+    assert 'aria-invalid="true"' in _tag(step, "opinion-reply") and 'id="opinion-reply-error"' in step
+    # The other steps are not refilled with what was typed in this one.
+    assert "电话告知" not in _step(resp.content.decode(), "extend")
+    assert Petition.objects.get(pk=petition.pk).replied_at is None
+
+
+def test_an_overdue_petition_names_the_day_it_was_due_not_a_day_it_was_on_time(client, pet):
+    """A deadline ends at 23:59:59 of its day; "overdue since 2026-11-29" said the item was late on a
+    day it was still on time."""
+    petition = pet.register()
+    petition.refresh_from_db()
+    due_day = timezone.localdate(petition.route_due_at)
+    assert timezone.localtime(petition.route_due_at).hour == 23  # the end of that day
+    Petition.objects.filter(pk=petition.pk).update(
+        due_at=F("route_due_at") - dt.timedelta(days=20),
+        route_due_at=F("route_due_at") - dt.timedelta(days=20),
+    )
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/").content.decode()
+    day = (due_day - dt.timedelta(days=20)).isoformat().replace("-", "\u2011")
+    assert f"overdue, was due {day}" in html and "overdue since" not in html
+    html = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "起逾期" not in html
+
+
+def _field_errors(html, name):
+    """The error list rendered right after the input ``name``."""
+    after = html[html.index(f'name="{name}"') :]
+    after = after[after.index(">") + 1 :]
+    return after[: after.index("</div>")] if '<ul class="errorlist"' in after[:400] else ""
+
+
+def test_one_intake_submit_reports_every_error(client, pet):
+    """Zero persons was flagged first; the receipt date, ID number and phone only on the next submit
+    (the service's checks ran only once the form's own were satisfied). Nothing is saved."""
+    client.force_login(pet.cast.petition_officer)
+    data = intake_data(
+        pet.cast, persons_count="0", received_at="2031-01-01T09:00", p0_id_number="123", p0_phone="abc"
+    )
+    resp = client.post("/petitions/new/", data)
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "greater than or equal to 1" in _field_errors(html, "persons_count")
+    assert "cannot be in the future" in _field_errors(html, "received_at")
+    assert "17 digits" in _field_errors(html, "p0_id_number")
+    assert _field_errors(html, "p0_phone")
+    assert not Petition.objects.exists()
+    # The form's own message is kept where it flagged a field: not doubled by the service's.
+    assert _field_errors(html, "persons_count").count("<li>") == 1
+
+
+def test_an_error_of_a_later_petitioner_row_shows_under_that_row(client, pet):
+    """The service numbers the rows it is given; with row 2 left blank, an error of row 3 showed
+    under row 2."""
+    client.force_login(pet.cast.petition_officer)
+    data = intake_data(pet.cast, p1_name="", p1_id_number="", p2_name="赵敏", p2_phone="abc")
+    resp = client.post("/petitions/new/", data)
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert _field_errors(html, "p2_phone") and not _field_errors(html, "p1_phone")
+    assert not Petition.objects.exists()

@@ -185,6 +185,9 @@ def league(request: HttpRequest) -> HttpResponse:
     ctx["sort_query"] = sort_query.urlencode()
     ctx["print"] = request.GET.get("print") == "1"
     ctx["map_data_url"] = reverse("dashboards-map-data") + "?" + query.urlencode()
+    # The map's tooltip puts the numbers in (choropleth.js). Not {% translate %} in the template,
+    # which looks up "%" doubled and so missed the overview's "rank 1 of 2".
+    ctx["rank_text"] = _("rank %(rank)s of %(of)s")
     return render(request, "dashboards/league.html", ctx)
 
 
@@ -205,6 +208,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
             "value": None if r.value.value is None else float(ranking.two_decimals(r.value.value)),
             "text": r.text,
             "rank": r.value.rank,
+            "rank_of": r.value.rank_of,
         }
         for r in ctx["rows"]
     }

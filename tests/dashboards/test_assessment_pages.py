@@ -312,3 +312,115 @@ def test_a_refusal_by_the_service_is_named_in_the_summary_at_its_field(client, d
     assert _between(html, 'id="id_manual-points_error"', 'for="id_manual-points"', 'for="id_manual-evidence"')
     assert '<a href="#id_manual-points">Points</a>' in html
     assert ManualScore.objects.count() == 0
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_each_entry_says_what_was_saved(client, data):
+    # The form came back empty without a word: the auditor could not tell a saved bonus from a lost
+    # one and entered it twice.
+    client.force_login(data.city_officer)
+    response = client.post(data.url, _manual(data, "17.5"), follow=True)
+    assert _messages(response) == ["Score of 17.50 saved for 甲区, 工作台账."]
+    assert 'class="msg-success"' in response.content.decode()
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340103000000",
+            "adjustment-item": data.manual_item.pk,
+            "adjustment-points": "2",
+            "adjustment-reason": "排名上升",
+        },
+        follow=True,
+    )
+    assert _messages(response) == [
+        "Bonus of 2.00 points for 乙区, 工作台账, entered: it counts once another manager approves it."
+    ]
+    response = client.post(data.url, _deduction(data), follow=True)
+    assert _messages(response) == [
+        "Deduction of 4.00 points for 乙区, 安全感, entered: it counts once another manager approves it."
+    ]
+    bonus, deduction = Adjustment.objects.order_by("pk")
+    client.force_login(data.city_officer_2)
+    response = client.post(data.url, {"form": "decide", "adjustment": bonus.pk, "approve": "1"}, follow=True)
+    assert _messages(response) == ["Approved: bonus of 2.00 points for 乙区, 工作台账."]
+    response = client.post(
+        data.url, {"form": "decide", "adjustment": deduction.pk, "approve": "0"}, follow=True
+    )
+    assert _messages(response) == ["Rejected: deduction of 4.00 points for 乙区, 安全感."]
+
+
+def test_a_veto_says_it_was_recorded(client, data):
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url, {"form": "veto", "veto-area": "340104000000", "veto-event": "重大事故"}, follow=True
+    )
+    assert _messages(response) == ["Veto recorded for 丙区: 重大事故."] and VetoEvent.objects.count() == 1
+    # A refused entry says nothing of success.
+    response = client.post(data.url, {"form": "veto", "veto-area": "340104000000", "veto-event": ""})
+    assert response.status_code == 400 and _messages(response) == [] and VetoEvent.objects.count() == 1
+
+
+def _bonus(data, reason: str = "排名上升") -> dict:
+    return {
+        "form": "adjustment",
+        "adjustment-kind": "bonus",
+        "adjustment-area": "340103000000",
+        "adjustment-item": data.manual_item.pk,
+        "adjustment-points": "2",
+        "adjustment-reason": reason,
+    }
+
+
+def test_the_same_bonus_twice_while_pending_is_refused_at_the_reason(client, data):
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _bonus(data), follow=True).status_code == 200  # its message read
+    response = client.post(data.url, _bonus(data))
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["reason"]
+    error = response.context["adjustment"].errors["reason"][0]
+    assert "already awaiting approval" in error and "city_officer" in error
+    assert _messages(response) == [] and Adjustment.objects.count() == 1
+    # A separate bonus of the same size says so in its reason.
+    assert client.post(data.url, _bonus(data, "排名上升（第二次）")).status_code == 302
+    assert Adjustment.objects.count() == 2
+
+
+def test_the_same_adjustment_can_be_entered_again_once_the_first_is_decided(client, data):
+    client.force_login(data.city_officer)
+    client.post(data.url, _bonus(data))
+    client.force_login(data.city_officer_2)
+    client.post(data.url, {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "0"})
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _bonus(data)).status_code == 302
+    assert list(Adjustment.objects.order_by("pk").values_list("status", flat=True)) == ["rejected", "pending"]
+
+
+def test_the_same_deduction_twice_while_pending_is_refused(client, data):
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _deduction(data)).status_code == 302
+    response = client.post(data.url, _deduction(data))
+    assert response.status_code == 400 and list(response.context["adjustment"].errors) == ["reason"]
+    # Another number of occurrences is another deduction.
+    assert client.post(data.url, _deduction(data, "3")).status_code == 302
+    assert Adjustment.objects.count() == 2
+
+
+def test_compute_now_says_whether_it_stored_a_new_run_and_publish_says_which(client, data):
+    # With unchanged inputs "Compute now" returned the newest run and the page said nothing.
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/action/"
+    response = client.post(url, {"action": "compute"}, follow=True)
+    run = data.scheme.runs.get()
+    assert _messages(response) == [f"Computed anew: run {run.pk}, a draft until it is published."]
+    response = client.post(url, {"action": "compute"}, follow=True)
+    assert _messages(response) == [f"Nothing changed since run {run.pk}: no new run was stored."]
+    assert data.scheme.runs.count() == 1
+    response = client.post(url, {"action": "publish", "run": run.pk}, follow=True)
+    assert _messages(response) == [f"Run {run.pk} published."]
+    response = client.post(url, {"action": "sing"})
+    assert response.status_code == 400 and _messages(response) == []

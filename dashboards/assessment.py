@@ -388,18 +388,38 @@ def adjustment_enter(
             raise ActionInvalid("points", _("Bonus points must be more than zero."))
     else:
         raise ActionInvalid("kind", _("Kind must be deduction or bonus."))
-    adjustment = Adjustment(
-        scheme=scheme,
-        item=item,
-        area=area,
-        kind=kind,
-        negative_entry=negative_entry,
-        occurrences=occurrences,
-        points=q2(points),
-        reason=reason.strip(),
-        entered_by=actor,
-        entered_at=timezone.now(),
+    # A second click or a resubmitted page entered the same adjustment twice, both pending, and an
+    # approver could count it twice. Entries are serialised on the scheme row so that two requests at
+    # once cannot both miss the other; a separate event of the same size has its own reason.
+    AssessmentScheme.objects.select_for_update(of=("self",)).filter(pk=scheme.pk).first()
+    what = {
+        "scheme": scheme,
+        "area": area,
+        "kind": kind,
+        "item": item,
+        "negative_entry": negative_entry,
+        "points": q2(points),
+        "reason": reason.strip(),
+    }
+    twin = (
+        Adjustment.objects.filter(**what, status=Adjustment.Status.PENDING)
+        .select_related("entered_by")
+        .first()
     )
+    if twin is not None:
+        raise ActionInvalid(
+            "reason",
+            _(
+                "The same %(kind)s (area, item, points and reason) is already awaiting approval, "
+                "entered by %(who)s on %(when)s. If this is a separate one, say so in the reason."
+            )
+            % {
+                "kind": twin.get_kind_display(),
+                "who": twin.entered_by,
+                "when": timezone.localtime(twin.entered_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+    adjustment = Adjustment(**what, occurrences=occurrences, entered_by=actor, entered_at=timezone.now())
     adjustment.full_clean()
     adjustment.save()
     audit(actor=actor, action=f"assessment.{kind}", obj=adjustment, after=_adjustment_state(adjustment))

@@ -24,6 +24,10 @@ class _SchemeForm(forms.Form):
         if "area" in self.fields:
             self.fields["area"].queryset = assessed_areas(scheme)
 
+    def fields_in_error(self) -> list[forms.BoundField]:
+        """The fields the page's summary names, in the order of the form."""
+        return [field for field in self if field.errors]
+
 
 class ManualScoreForm(_SchemeForm):
     item = forms.ModelChoiceField(queryset=AssessmentItem.objects.none(), label=_("Item"))

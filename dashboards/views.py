@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -185,6 +186,9 @@ def league(request: HttpRequest) -> HttpResponse:
     ctx["sort_query"] = sort_query.urlencode()
     ctx["print"] = request.GET.get("print") == "1"
     ctx["map_data_url"] = reverse("dashboards-map-data") + "?" + query.urlencode()
+    # The map's tooltip puts the numbers in (choropleth.js). Not {% translate %} in the template,
+    # which looks up "%" doubled and so missed the overview's "rank 1 of 2".
+    ctx["rank_text"] = _("rank %(rank)s of %(of)s")
     return render(request, "dashboards/league.html", ctx)
 
 
@@ -205,6 +209,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
             "value": None if r.value.value is None else float(ranking.two_decimals(r.value.value)),
             "text": r.text,
             "rank": r.value.rank,
+            "rank_of": r.value.rank_of,
         }
         for r in ctx["rows"]
     }
@@ -367,10 +372,24 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     try:
         if action == "compute":
-            assessment.assessment_compute(scheme=scheme, actor=request.user)
+            before = assessment.latest_run(scheme)
+            run = assessment.assessment_compute(scheme=scheme, actor=request.user)
+            # Computing unchanged inputs returns the newest run instead of storing a copy: say so, or
+            # the click seemed to do nothing.
+            if before is not None and run.pk == before.pk:
+                messages.info(
+                    request,
+                    _("Nothing changed since run %(run)s: no new run was stored.") % {"run": run.pk},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Computed anew: run %(run)s, a draft until it is published.") % {"run": run.pk},
+                )
         elif action == "publish":
             run = assessment.scheme_run(scheme, request.POST.get("run") or "")
             assessment.assessment_publish(run=run, actor=request.user)
+            messages.success(request, _("Run %(run)s published.") % {"run": run.pk})
         else:
             return _bad(request, BadParameter("action", _("Action must be compute or publish.")))
     except WorkflowError as err:
@@ -378,6 +397,32 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied(err.message) from None
         return _bad(request, BadParameter(getattr(err, "field", "action"), err.message))
     return redirect("dashboards-assessment", pk=scheme.pk)
+
+
+def _adjustment_entered(a: Adjustment) -> str:
+    values = {"points": a.points, "area": a.area.name, "item": a.item.name}
+    if a.kind == Adjustment.Kind.DEDUCTION:
+        return (
+            _(
+                "Deduction of %(points)s points for %(area)s, %(item)s, entered: it counts once another "
+                "manager approves it."
+            )
+            % values
+        )
+    return (
+        _(
+            "Bonus of %(points)s points for %(area)s, %(item)s, entered: it counts once another manager "
+            "approves it."
+        )
+        % values
+    )
+
+
+def _adjustment_decided(a: Adjustment) -> str:
+    values = {"kind": a.get_kind_display(), "points": a.points, "area": a.area.name, "item": a.item.name}
+    if a.status == Adjustment.Status.APPROVED:
+        return _("Approved: %(kind)s of %(points)s points for %(area)s, %(item)s.") % values
+    return _("Rejected: %(kind)s of %(points)s points for %(area)s, %(item)s.") % values
 
 
 ENTRY_FORMS = {"manual": forms.ManualScoreForm, "adjustment": forms.AdjustmentForm, "veto": forms.VetoForm}
@@ -419,9 +464,10 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             ).first()
             if adjustment is None:
                 raise BadParameter("adjustment", _("This scheme has no such adjustment."))
-            assessment.adjustment_decide(
+            adjustment = assessment.adjustment_decide(
                 adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
             )
+            messages.success(request, _adjustment_decided(adjustment))
             return redirect("dashboards-assessment-entries", pk=scheme.pk)
         if which not in ENTRY_FORMS:
             raise BadParameter("form", _("Unknown form."))
@@ -435,7 +481,7 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             )
         data = form.cleaned_data
         if which == "manual":
-            assessment.manual_score_enter(
+            score = assessment.manual_score_enter(
                 item=data["item"],
                 area=data["area"],
                 points=data["points"],
@@ -443,8 +489,13 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
                 note=data["note"],
                 actor=request.user,
             )
+            done = _("Score of %(points)s saved for %(area)s, %(item)s.") % {
+                "points": score.points,
+                "area": score.area.name,
+                "item": score.item.name,
+            }
         elif which == "adjustment":
-            assessment.adjustment_enter(
+            adjustment = assessment.adjustment_enter(
                 scheme=scheme,
                 area=data["area"],
                 kind=data["kind"],
@@ -455,8 +506,12 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
                 occurrences=data["occurrences"] or 1,
                 points=data["points"],
             )
+            done = _adjustment_entered(adjustment)
         else:
-            assessment.veto_record(scheme=scheme, area=data["area"], event=data["event"], actor=request.user)
+            veto = assessment.veto_record(
+                scheme=scheme, area=data["area"], event=data["event"], actor=request.user
+            )
+            done = _("Veto recorded for %(area)s: %(event)s.") % {"area": veto.area.name, "event": veto.event}
     except BadParameter as err:
         return _bad(request, err)
     except WorkflowError as err:
@@ -477,4 +532,7 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
                 status=400,
             )
         return _bad(request, BadParameter(getattr(err, "field", "form"), err.message))
+    # Said after the redirect: the form comes back empty, and without a word the user could not tell
+    # a saved entry from a lost one (and entered a bonus twice).
+    messages.success(request, done)
     return redirect("dashboards-assessment-entries", pk=scheme.pk)

@@ -7,6 +7,8 @@
 (function () {
   "use strict";
   var COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+  // One value for every area says nothing of better or worse: the middle colour, whatever the direction.
+  var SINGLE_CLASS = 2;
 
   function classOf(value, breaks, lowerBetter) {
     if (value === null || value === undefined) { return -1; }
@@ -16,14 +18,35 @@
     return lowerBetter ? breaks.length - c : c;
   }
 
+  // Every area with a value has the same one: a single class. Quantile breaks of one value gave two
+  // classes, "<= 100%" and "> 100%", the second empty.
+  function singleValue(data) {
+    var seen = null, count = 0;
+    Object.keys(data.areas).forEach(function (code) {
+      var v = data.areas[code].value;
+      if (v === null || v === undefined) { return; }
+      if (count === 0 || v !== seen) { count++; seen = v; }
+    });
+    return count === 1 ? seen : null;
+  }
+
   function legend(el, data) {
     var box = document.getElementById("dash-legend");
     if (!box) { return; }
     box.textContent = "";
+    var single = singleValue(data);
+    if (single !== null) {
+      var one = document.createElement("span"), mark = document.createElement("i");
+      mark.className = "c" + SINGLE_CLASS;
+      one.setAttribute("data-single", "1");
+      one.appendChild(mark);
+      one.appendChild(document.createTextNode(single + (data.suffix || "")));
+      box.appendChild(one);
+    }
     // No values: no classes to explain (a lone "≤" with no number was shown), only "no value".
     // Each break as the table writes the values ("92.86%"): data.suffix is "%" for percentages.
     var b = data.breaks.map(function (v) { return v + (data.suffix || ""); }), n = b.length ? b.length + 1 : 0;
-    for (var i = 0; i < n; i++) {
+    for (var i = 0; single === null && i < n; i++) {
       var lo = i === 0 ? "" : b[i - 1], hi = i < b.length ? b[i] : "";
       var item = document.createElement("span");
       var swatch = document.createElement("i");
@@ -39,14 +62,41 @@
     box.appendChild(none);
   }
 
+  // "rank 2 of 5" in the page's language: the template gives the words (data-rank-text) with
+  // %(rank)s and %(of)s where the numbers go.
+  function rankText(el, row) {
+    if (!row.rank) { return ""; }
+    var words = el.getAttribute("data-rank-text") || "%(rank)s/%(of)s";
+    return " " + words.replace("%(rank)s", row.rank).replace("%(of)s", row.rank_of || "");
+  }
+
+  // Leaflet's zoom buttons sit over the map's top-left corner (and the credit over its bottom right):
+  // fitted with a few pixels of padding, the leftmost area lay under them. Fit clear of both, once
+  // the first fit's zoom animation is over: Leaflet drops a new view asked for during one, or puts
+  // the animated one back when it ends. That animation starts on the next frame, so look on the
+  // frame after (_animatingZoom: Leaflet 1.x has no public word for it). Then done().
+  function fitClear(el, map, layer, done) {
+    if (!layer.getLayers().length) { done(); return; }
+    var zoom = el.querySelector(".leaflet-control-zoom"), credit = el.querySelector(".leaflet-control-attribution");
+    var left = zoom ? zoom.offsetLeft + zoom.offsetWidth + 8 : 8;
+    var bottom = credit ? credit.offsetHeight + 8 : 8;
+    var fit = function () {
+      map.fitBounds(layer.getBounds(), { paddingTopLeft: [left, 8], paddingBottomRight: [8, bottom], animate: false });
+      done();
+    };
+    window.requestAnimationFrame(function () {
+      if (map._animatingZoom) { map.once("zoomend", fit); } else { fit(); }
+    });
+  }
+
   function paint(el, map, layer, data) {
-    var n = data.breaks.length + 1;
+    var n = data.breaks.length + 1, single = singleValue(data) !== null;
     layer.eachLayer(function (shape) {
       var props = shape.feature.properties, row = data.areas[props.code];
       var c = classOf(row ? row.value : null, data.breaks, data.lower_better);
-      var colour = c < 0 ? "#e5e7eb" : COLOURS[n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
+      var colour = c < 0 ? "#e5e7eb" : COLOURS[single ? SINGLE_CLASS : n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
       shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
-      shape.bindTooltip(props.name + (row ? " " + row.text + (row.rank ? " #" + row.rank : "") : ""));
+      shape.bindTooltip(props.name + (row ? " " + row.text + rankText(el, row) : ""));
       shape.on("click", function () {
         var params = new URLSearchParams(window.location.search);
         params.set("parent", props.code);
@@ -58,7 +108,7 @@
       if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
     });
     legend(el, data);
-    el.setAttribute("data-painted", "1");
+    fitClear(el, map, layer, function () { el.setAttribute("data-painted", "1"); });
   }
 
   function init() {

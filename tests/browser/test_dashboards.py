@@ -9,6 +9,7 @@ import pytest
 
 from dashboards import assessment
 from dashboards.assessment_models import AssessmentItem, AssessmentScheme
+from tests.base import make_area
 from tests.browser.conftest import login, screenshot
 from tests.dashboards.assessment_data import indicator_value
 
@@ -35,6 +36,13 @@ def _values(cast) -> None:
                     delta=1.5 - i,
                     rank_change=i,
                 )
+
+
+def _league(page, parent: str) -> None:
+    """Signed in as district A's officer, the league table of ``parent``'s children, map painted."""
+    login(page, "district_officer")
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={parent}")
+    page.wait_for_selector("#dash-map[data-painted='1']")
 
 
 def _scheme(cast) -> AssessmentScheme:
@@ -118,9 +126,7 @@ def test_the_map_legend_of_a_period_without_values_shows_only_no_value(desktop_p
     """With no values there are no class breaks: the legend showed a swatch labelled "≤" alone."""
     _values(live_cast)
     page = desktop_page
-    login(page, "district_officer")
-    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent=340102001000")
-    page.wait_for_selector("#dash-map[data-painted='1']")
+    _league(page, "340102001000")
     # Two areas, 90.00% and 94.00%: two classes and "no value", not an empty "> 94" class; the
     # breaks in the unit the table writes.
     assert page.locator("#dash-legend").inner_text().split() == ["≤", "90%", ">", "90%", "—"]
@@ -136,9 +142,7 @@ def test_every_column_of_the_league_table_shows_beside_the_map_on_a_desk(desktop
     was cut off behind a horizontal scroll: the table takes the width it needs, the map the rest."""
     _values(live_cast)
     page = desktop_page
-    login(page, "district_officer")
-    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent=340102001000")
-    page.wait_for_selector("#dash-map[data-painted='1']")
+    _league(page, "340102001000")
     wrap = page.evaluate(
         "() => { const w = document.querySelector('#league').parentElement;"
         " return [w.scrollWidth, w.clientWidth]; }"
@@ -148,3 +152,142 @@ def test_every_column_of_the_league_table_shows_beside_the_map_on_a_desk(desktop
     assert table["x"] + table["width"] <= chart["x"] and chart["width"] >= 320
     screenshot(page, "league-desk-columns")
     assert page.js_errors == []
+
+
+def _equal_values(cast, value: float) -> None:
+    for i, area in enumerate((cast.community_a1a, cast.community_a1b)):
+        indicator_value(SAFE, area, "2026-11", value, value * 10, 1000, rank=1, rank_of=2)
+
+
+@pytest.mark.parametrize("value, shown", [(100.0, "100%"), (0.0, "0%")])
+def test_the_map_legend_of_equal_values_shows_one_class_with_that_value(
+    desktop_page, live_cast, value, shown
+):
+    """Every area at 100%: the legend read "≤ 100%" and "> 100%", a class no area could be in."""
+    _equal_values(live_cast, value)
+    page = desktop_page
+    _league(page, "340102001000")
+    assert page.locator("#dash-legend").inner_text().split() == [shown, "—"]
+    assert page.locator("#dash-legend [data-single]").count() == 1
+    # Both areas in that one class, the colour of its swatch.
+    fills = page.eval_on_selector_all(
+        "#dash-map path.leaflet-interactive", "ps => ps.map(p => p.getAttribute('fill'))"
+    )
+    assert len(fills) == 2 and len(set(fills)) == 1 and fills[0] != "#e5e7eb"
+    assert page.js_errors == []
+
+
+def test_the_map_tooltip_gives_the_rank_in_the_pages_language(desktop_page, live_cast):
+    """The tooltip read "春晖社区 90.00% #2": the rank in words the page translates."""
+    _values(live_cast)
+    page = desktop_page
+    _league(page, "340102001000")
+    page.hover("#dash-map path[data-area='340102001001']")
+    tooltip = page.locator(".leaflet-tooltip").inner_text()
+    assert tooltip == "春晖社区 90.00% 排名第 2（共 2）", tooltip
+    assert "#" not in tooltip
+    assert page.js_errors == []
+
+
+def test_the_map_zoom_buttons_cover_no_area_on_a_desk(desktop_page, live_cast):
+    """At 1366x768 the zoom buttons lay over the leftmost area, fitted with 8 px of padding: here a
+    street whose two communities fill the map's height, the left one under the buttons."""
+    street = make_area(
+        "340102002000", "甲二街道", "street", live_cast.district_a, (117.0, 31.8, 117.04, 31.822)
+    )
+    left = make_area("340102002001", "东湖社区", "community", street, (117.0, 31.8, 117.02, 31.822))
+    right = make_area("340102002002", "西湖社区", "community", street, (117.02, 31.8, 117.04, 31.822))
+    for i, area in enumerate((left, right)):
+        indicator_value(SAFE, area, "2026-11", 90.0 + i, rank=2 - i, rank_of=2)
+    page = desktop_page
+    _league(page, "340102002000")
+    page.wait_for_timeout(300)
+    zoom = page.locator("#dash-map .leaflet-control-zoom").bounding_box()
+    credit = page.locator("#dash-map .leaflet-control-attribution").bounding_box()
+    areas = [p.bounding_box() for p in page.locator("#dash-map path.leaflet-interactive").all()]
+    assert len(areas) == 2
+
+    def overlap(a, b) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"]
+            and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"]
+            and b["y"] < a["y"] + a["height"]
+        )
+
+    assert not any(overlap(zoom, a) or overlap(credit, a) for a in areas), (zoom, credit, areas)
+    screenshot(page, "league-map-clear-of-zoom")
+    assert page.js_errors == []
+
+
+def _manual_scheme(cast) -> AssessmentScheme:
+    scheme = AssessmentScheme.objects.create(
+        year=2026, name="2026 街道考核", area=cast.district_a, level="street"
+    )
+    AssessmentItem.objects.create(
+        scheme=scheme, order=1, name="安全感", max_points=80, method="target", indicator=SAFE, target=90
+    )
+    AssessmentItem.objects.create(scheme=scheme, order=2, name="工作台账", max_points=20, method="manual")
+    return scheme
+
+
+def test_entry_errors_sit_under_their_own_fields_and_each_entry_says_it_was_saved(
+    desktop_page, live_cast, tmp_path
+):
+    """The audit: an item chosen, no area, 999 points, no file. "Required" showed under the item
+    (which was filled) and the evidence's error under the points; a saved entry said nothing, and a
+    bonus entered twice made two identical pending bonuses."""
+    scheme = _manual_scheme(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/assessments/{scheme.pk}/entries/")
+    page.select_option("#id_manual-item", label="工作台账")
+    page.fill("#id_manual-points", "999")
+    page.click("#form-manual button[type=submit]")
+    page.wait_for_selector("#form-manual [data-error-summary]")
+    summary = page.locator("#form-manual [data-error-summary]").inner_text()
+    assert "区域" in summary and "佐证材料" in summary and "考核项目" not in summary, summary
+
+    def top(selector: str) -> float:
+        return page.locator(selector).bounding_box()["y"]
+
+    assert (
+        top("label[for='id_manual-area']")
+        < top("#id_manual-area_error")
+        < top("label[for='id_manual-points']")
+    )
+    assert (
+        top("label[for='id_manual-evidence']")
+        < top("#id_manual-evidence_error")
+        < top("label[for='id_manual-note']")
+    )
+    assert page.locator("#id_manual-item_error").count() == 0
+    assert page.get_attribute("#id_manual-area", "aria-describedby") == "id_manual-area_error"
+    screenshot(page, "assessment-entry-errors")
+
+    evidence = tmp_path / "台账.pdf"
+    evidence.write_bytes(b"%PDF-1.4 ledger")
+    page.select_option("#id_manual-area", "340102001000")
+    page.set_input_files("#id_manual-evidence", str(evidence))
+    page.fill("#id_manual-points", "15")
+    page.click("#form-manual button[type=submit]")
+    page.wait_for_selector(".messages .msg-success")
+    assert "甲一街道" in page.locator(".messages").inner_text()
+    assert page.locator("[data-error-summary]").count() == 0
+
+    def bonus() -> None:
+        page.select_option("#id_adjustment-kind", "bonus")
+        page.select_option("#id_adjustment-area", "340102001000")
+        page.select_option("#id_adjustment-item", label="工作台账")
+        page.fill("#id_adjustment-points", "2")
+        page.fill("#id_adjustment-reason", "排名上升")
+        page.click("#form-adjustment button[type=submit]")
+
+    bonus()
+    page.wait_for_selector(".messages .msg-success")
+    bonus()
+    page.wait_for_selector("#id_adjustment-reason_error")
+    assert page.locator(".messages").count() == 0
+    assert page.locator("[data-own-entry]").count() == 1  # one bonus awaiting approval, not two
+    # The two refused submissions answer 400, which Chromium logs; nothing else.
+    assert len(page.js_errors) == 2 and all("status of 400" in e for e in page.js_errors), page.js_errors

@@ -22,6 +22,18 @@ def data(cast):
     return cast
 
 
+def _deduction(data, occurrences: str = "2", reason: str = "两起重大事件") -> dict:
+    """District B: the negative list's one entry (2 points each) ``occurrences`` times."""
+    return {
+        "form": "adjustment",
+        "adjustment-kind": "deduction",
+        "adjustment-area": "340103000000",
+        "adjustment-negative_entry": data.scheme.negative_list.get().pk,
+        "adjustment-occurrences": occurrences,
+        "adjustment-reason": reason,
+    }
+
+
 def test_a_manager_enters_a_hand_score_with_evidence(client, data):
     client.force_login(data.city_officer)
     assert client.get(data.url).status_code == 200
@@ -91,17 +103,7 @@ def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(cli
 def test_a_deduction_with_absurd_occurrences_is_refused_at_that_field(client, data, occurrences):
     # 9,999,999 x 2 points did not fit the points column: full_clean's ValidationError was a 500.
     client.force_login(data.city_officer)
-    response = client.post(
-        data.url,
-        {
-            "form": "adjustment",
-            "adjustment-kind": "deduction",
-            "adjustment-area": "340103000000",
-            "adjustment-negative_entry": data.scheme.negative_list.get().pk,
-            "adjustment-occurrences": occurrences,
-            "adjustment-reason": "录入错误",
-        },
-    )
+    response = client.post(data.url, _deduction(data, occurrences, "录入错误"))
     assert response.status_code == 400
     assert list(response.context["adjustment"].errors) == ["occurrences"]
     assert Adjustment.objects.count() == 0
@@ -109,18 +111,7 @@ def test_a_deduction_with_absurd_occurrences_is_refused_at_that_field(client, da
 
 def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     client.force_login(data.city_officer)
-    entry = data.scheme.negative_list.get()
-    response = client.post(
-        data.url,
-        {
-            "form": "adjustment",
-            "adjustment-kind": "deduction",
-            "adjustment-area": "340103000000",
-            "adjustment-negative_entry": entry.pk,
-            "adjustment-occurrences": "2",
-            "adjustment-reason": "两起重大事件",
-        },
-    )
+    response = client.post(data.url, _deduction(data))
     assert response.status_code == 302
     adj = Adjustment.objects.get()
     # Its author is not offered Approve / Reject (which could only end on a bare 403 page).
@@ -248,3 +239,188 @@ def test_the_admin_refuses_a_scheme_that_could_not_be_scored_as_set(client, data
     assert (
         good.status_code == 302 and AssessmentScheme.objects.filter(year=2027, level="district").count() == 1
     )
+
+
+# --- errors at their fields, feedback after each action, no twin adjustments -----------------------
+
+
+def _between(html: str, needle: str, after: str, before: str) -> bool:
+    """``needle`` comes after ``after`` and before ``before`` in the page."""
+    return html.index(after) < html.index(needle) < html.index(before)
+
+
+def test_each_error_of_the_hand_score_form_sits_with_its_own_field(client, data):
+    # as_p printed each error before its label: "required" for the area showed under the item above
+    # it, and the missing evidence's under the points.
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url, {"form": "manual", "manual-item": data.manual_item.pk, "manual-points": "999"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert _between(html, 'id="id_manual-area_error"', 'for="id_manual-area"', 'for="id_manual-points"')
+    assert _between(html, 'id="id_manual-evidence_error"', 'for="id_manual-evidence"', 'for="id_manual-note"')
+    assert 'id="id_manual-item_error"' not in html and 'id="id_manual-points_error"' not in html
+    # The box points at its error, and the summary names the two fields, each a link to its box.
+    assert 'aria-describedby="id_manual-area_error"' in html
+    assert 'aria-describedby="id_manual-evidence_error"' in html
+    summary = html[html.index("data-error-summary") : html.index("</p>", html.index("data-error-summary"))]
+    assert '<a href="#id_manual-area">Area</a>' in summary
+    assert '<a href="#id_manual-evidence">Evidence</a>' in summary
+    assert "Item" not in summary and "Points" not in summary
+    assert ManualScore.objects.count() == 0
+
+
+def test_each_error_of_the_adjustment_form_sits_with_its_own_field(client, data):
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url, {"form": "adjustment", "adjustment-kind": "bonus", "adjustment-points": "-1"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert _between(
+        html,
+        'id="id_adjustment-area_error"',
+        'for="id_adjustment-area"',
+        'for="id_adjustment-negative_entry"',
+    )
+    assert _between(
+        html, 'id="id_adjustment-points_error"', 'for="id_adjustment-points"', 'for="id_adjustment-reason"'
+    )
+    assert html.index('for="id_adjustment-reason"') < html.index('id="id_adjustment-reason_error"')
+    assert list(response.context["adjustment"].errors) == ["area", "points", "reason"]
+    # Only the form in error has a summary; the others stay clean.
+    assert html.count("data-error-summary") == 1 and "id_manual-area_error" not in html
+    assert Adjustment.objects.count() == 0
+
+
+def _manual(data, points: str) -> dict:
+    return {
+        "form": "manual",
+        "manual-item": data.manual_item.pk,
+        "manual-area": "340102000000",
+        "manual-points": points,
+        "manual-evidence": SimpleUploadedFile("ledger.pdf", b"%PDF-1.4"),
+    }
+
+
+def test_a_refusal_by_the_service_is_named_in_the_summary_at_its_field(client, data):
+    client.force_login(data.city_officer)
+    response = client.post(data.url, _manual(data, "999"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert _between(html, 'id="id_manual-points_error"', 'for="id_manual-points"', 'for="id_manual-evidence"')
+    assert '<a href="#id_manual-points">Points</a>' in html
+    assert ManualScore.objects.count() == 0
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_each_entry_says_what_was_saved(client, data):
+    # The form came back empty without a word: the auditor could not tell a saved bonus from a lost
+    # one and entered it twice.
+    client.force_login(data.city_officer)
+    response = client.post(data.url, _manual(data, "17.5"), follow=True)
+    assert _messages(response) == ["Score of 17.50 saved for 甲区, 工作台账."]
+    assert 'class="msg-success"' in response.content.decode()
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340103000000",
+            "adjustment-item": data.manual_item.pk,
+            "adjustment-points": "2",
+            "adjustment-reason": "排名上升",
+        },
+        follow=True,
+    )
+    assert _messages(response) == [
+        "Bonus of 2.00 points for 乙区, 工作台账, entered: it counts once another manager approves it."
+    ]
+    response = client.post(data.url, _deduction(data), follow=True)
+    assert _messages(response) == [
+        "Deduction of 4.00 points for 乙区, 安全感, entered: it counts once another manager approves it."
+    ]
+    bonus, deduction = Adjustment.objects.order_by("pk")
+    client.force_login(data.city_officer_2)
+    response = client.post(data.url, {"form": "decide", "adjustment": bonus.pk, "approve": "1"}, follow=True)
+    assert _messages(response) == ["Approved: bonus of 2.00 points for 乙区, 工作台账."]
+    response = client.post(
+        data.url, {"form": "decide", "adjustment": deduction.pk, "approve": "0"}, follow=True
+    )
+    assert _messages(response) == ["Rejected: deduction of 4.00 points for 乙区, 安全感."]
+
+
+def test_a_veto_says_it_was_recorded(client, data):
+    client.force_login(data.city_officer)
+    response = client.post(
+        data.url, {"form": "veto", "veto-area": "340104000000", "veto-event": "重大事故"}, follow=True
+    )
+    assert _messages(response) == ["Veto recorded for 丙区: 重大事故."] and VetoEvent.objects.count() == 1
+    # A refused entry says nothing of success.
+    response = client.post(data.url, {"form": "veto", "veto-area": "340104000000", "veto-event": ""})
+    assert response.status_code == 400 and _messages(response) == [] and VetoEvent.objects.count() == 1
+
+
+def _bonus(data, reason: str = "排名上升") -> dict:
+    return {
+        "form": "adjustment",
+        "adjustment-kind": "bonus",
+        "adjustment-area": "340103000000",
+        "adjustment-item": data.manual_item.pk,
+        "adjustment-points": "2",
+        "adjustment-reason": reason,
+    }
+
+
+def test_the_same_bonus_twice_while_pending_is_refused_at_the_reason(client, data):
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _bonus(data), follow=True).status_code == 200  # its message read
+    response = client.post(data.url, _bonus(data))
+    assert response.status_code == 400
+    assert list(response.context["adjustment"].errors) == ["reason"]
+    error = response.context["adjustment"].errors["reason"][0]
+    assert "already awaiting approval" in error and "city_officer" in error
+    assert _messages(response) == [] and Adjustment.objects.count() == 1
+    # A separate bonus of the same size says so in its reason.
+    assert client.post(data.url, _bonus(data, "排名上升（第二次）")).status_code == 302
+    assert Adjustment.objects.count() == 2
+
+
+def test_the_same_adjustment_can_be_entered_again_once_the_first_is_decided(client, data):
+    client.force_login(data.city_officer)
+    client.post(data.url, _bonus(data))
+    client.force_login(data.city_officer_2)
+    client.post(data.url, {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "0"})
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _bonus(data)).status_code == 302
+    assert list(Adjustment.objects.order_by("pk").values_list("status", flat=True)) == ["rejected", "pending"]
+
+
+def test_the_same_deduction_twice_while_pending_is_refused(client, data):
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _deduction(data)).status_code == 302
+    response = client.post(data.url, _deduction(data))
+    assert response.status_code == 400 and list(response.context["adjustment"].errors) == ["reason"]
+    # Another number of occurrences is another deduction.
+    assert client.post(data.url, _deduction(data, "3")).status_code == 302
+    assert Adjustment.objects.count() == 2
+
+
+def test_compute_now_says_whether_it_stored_a_new_run_and_publish_says_which(client, data):
+    # With unchanged inputs "Compute now" returned the newest run and the page said nothing.
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/action/"
+    response = client.post(url, {"action": "compute"}, follow=True)
+    run = data.scheme.runs.get()
+    assert _messages(response) == [f"Computed anew: run {run.pk}, a draft until it is published."]
+    response = client.post(url, {"action": "compute"}, follow=True)
+    assert _messages(response) == [f"Nothing changed since run {run.pk}: no new run was stored."]
+    assert data.scheme.runs.count() == 1
+    response = client.post(url, {"action": "publish", "run": run.pk}, follow=True)
+    assert _messages(response) == [f"Run {run.pk} published."]
+    response = client.post(url, {"action": "sing"})
+    assert response.status_code == 400 and _messages(response) == []

@@ -196,6 +196,31 @@ def test_a_deduction_whose_points_would_not_fit_is_refused_at_occurrences(data):
     assert Adjustment.objects.count() == 0
 
 
+def test_an_adjustment_identical_to_a_pending_one_is_refused_at_reason(data):
+    # A resubmitted form entered the same bonus twice, both pending: an approver could count it twice.
+    bonus = {
+        "scheme": data.scheme,
+        "area": data.district_a,
+        "kind": "bonus",
+        "item": data.manual_item,
+        "points": D("2"),
+        "reason": "排名上升",
+    }
+    first = assessment.adjustment_enter(**bonus, actor=data.city_officer)
+    for actor in (data.city_officer, data.city_officer_2):  # whoever enters it again
+        with pytest.raises(ActionInvalid) as err:
+            assessment.adjustment_enter(**{**bonus, "reason": " 排名上升 "}, actor=actor)
+        assert err.value.field == "reason" and "city_officer" in err.value.message
+    assert Adjustment.objects.count() == 1
+    # Not the same: another area, other points, another reason; nor once the first is decided.
+    assessment.adjustment_enter(**{**bonus, "area": data.district_b}, actor=data.city_officer)
+    assessment.adjustment_enter(**{**bonus, "points": D("3")}, actor=data.city_officer)
+    assessment.adjustment_enter(**{**bonus, "reason": "另一项"}, actor=data.city_officer)
+    assessment.adjustment_decide(adjustment=first, approve=True, actor=data.city_officer_2)
+    assessment.adjustment_enter(**bonus, actor=data.city_officer)
+    assert Adjustment.objects.count() == 5
+
+
 def test_only_district_level_or_above_records_a_veto(data):
     street_scheme = AssessmentScheme.objects.create(
         year=2026, name="街道考核", area=data.district_a, level="street"

@@ -199,6 +199,8 @@ def test_map_data_gives_values_and_class_breaks(client, data):
         f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340100000000"
     ).json()
     assert body["areas"]["340102000000"]["text"] == "93.20%" and body["areas"]["340102000000"]["rank"] == 1
+    # "rank 1 of 2" in the tooltip: the map's tooltip said "#1".
+    assert body["areas"]["340102000000"]["rank_of"] == 2
     assert body["breaks"] and body["lower_better"] is False and body["suffix"] == "%"
 
 

@@ -70,25 +70,6 @@
     return " " + words.replace("%(rank)s", row.rank).replace("%(of)s", row.rank_of || "");
   }
 
-  // Leaflet's zoom buttons sit over the map's top-left corner (and the credit over its bottom right):
-  // fitted with a few pixels of padding, the leftmost area lay under them. Fit clear of both, once
-  // the first fit's zoom animation is over: Leaflet drops a new view asked for during one, or puts
-  // the animated one back when it ends. That animation starts on the next frame, so look on the
-  // frame after (_animatingZoom: Leaflet 1.x has no public word for it). Then done().
-  function fitClear(el, map, layer, done) {
-    if (!layer.getLayers().length) { done(); return; }
-    var zoom = el.querySelector(".leaflet-control-zoom"), credit = el.querySelector(".leaflet-control-attribution");
-    var left = zoom ? zoom.offsetLeft + zoom.offsetWidth + 8 : 8;
-    var bottom = credit ? credit.offsetHeight + 8 : 8;
-    var fit = function () {
-      map.fitBounds(layer.getBounds(), { paddingTopLeft: [left, 8], paddingBottomRight: [8, bottom], animate: false });
-      done();
-    };
-    window.requestAnimationFrame(function () {
-      if (map._animatingZoom) { map.once("zoomend", fit); } else { fit(); }
-    });
-  }
-
   function paint(el, map, layer, data) {
     var n = data.breaks.length + 1, single = singleValue(data) !== null;
     layer.eachLayer(function (shape) {
@@ -108,7 +89,7 @@
       if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
     });
     legend(el, data);
-    fitClear(el, map, layer, function () { el.setAttribute("data-painted", "1"); });
+    GovMap.fitClear(el, map, layer, function () { el.setAttribute("data-painted", "1"); });
   }
 
   function init() {

@@ -43,7 +43,7 @@
             style: styleFor,
             onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name + " " + f.properties.code); }
           }).addTo(map);
-          if (state.layer.getLayers().length) { map.fitBounds(state.layer.getBounds(), { padding: [8, 8] }); }
+          if (state.layer.getLayers().length) { fitNow(el, map, state.layer); }
           el.setAttribute("data-loaded", String(state.layer.getLayers().length));
           fire(el, state);
         })
@@ -61,8 +61,30 @@
     state.fired = true;
   }
 
+  // Leaflet's zoom buttons sit over the map's top-left corner (and the credit over its bottom right):
+  // fitted with a few pixels of padding, the leftmost area lay under them. Every map is fitted clear
+  // of both, without animation.
+  function fitNow(el, map, layer) {
+    var zoom = el.querySelector(".leaflet-control-zoom"), credit = el.querySelector(".leaflet-control-attribution");
+    var left = zoom ? zoom.offsetLeft + zoom.offsetWidth + 8 : 8;
+    var bottom = credit ? credit.offsetHeight + 8 : 8;
+    map.fitBounds(layer.getBounds(), { paddingTopLeft: [left, 8], paddingBottomRight: [8, bottom], animate: false });
+  }
+  // The same for a layer a page adds later (the league's choropleth), once any zoom animation is
+  // over: Leaflet drops a new view asked for during one, or puts the animated one back when it ends.
+  // That animation starts on the next frame, so look on the frame after (_animatingZoom: Leaflet 1.x
+  // has no public word for it). Then done().
+  function fitClear(el, map, layer, done) {
+    if (!layer.getLayers().length) { done(); return; }
+    var fit = function () { fitNow(el, map, layer); done(); };
+    window.requestAnimationFrame(function () {
+      if (map._animatingZoom) { map.once("zoomend", fit); } else { fit(); }
+    });
+  }
+
   window.GovMap = {
     create: create,
+    fitClear: fitClear,
     ready: function (el, cb) {
       var state = create(el);
       if (state.fired) { cb(state.map, state.layer); return; }

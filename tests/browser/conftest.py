@@ -105,3 +105,24 @@ def live_cast(transactional_db):
     from tests.base import build_cast
 
     return build_cast()
+
+
+def areas_clear_of_map_controls(page, map_selector: str) -> list:
+    """The shapes of a Leaflet map, asserted clear of its zoom buttons and credit (a map fitted with a
+    few pixels of padding put its leftmost area under the buttons). Returns their boxes."""
+    controls = [
+        page.locator(f"{map_selector} .leaflet-control-zoom").bounding_box(),
+        page.locator(f"{map_selector} .leaflet-control-attribution").bounding_box(),
+    ]
+    areas = [p.bounding_box() for p in page.locator(f"{map_selector} path.leaflet-interactive").all()]
+
+    def overlap(a, b) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"]
+            and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"]
+            and b["y"] < a["y"] + a["height"]
+        )
+
+    assert areas and not any(overlap(c, a) for c in controls if c for a in areas), (controls, areas)
+    return areas

@@ -10,7 +10,7 @@ import pytest
 from dashboards import assessment
 from dashboards.assessment_models import AssessmentItem, AssessmentScheme
 from tests.base import make_area
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import areas_clear_of_map_controls, login, screenshot
 from tests.dashboards.assessment_data import indicator_value
 
 pytestmark = pytest.mark.browser
@@ -202,20 +202,7 @@ def test_the_map_zoom_buttons_cover_no_area_on_a_desk(desktop_page, live_cast):
     page = desktop_page
     _league(page, "340102002000")
     page.wait_for_timeout(300)
-    zoom = page.locator("#dash-map .leaflet-control-zoom").bounding_box()
-    credit = page.locator("#dash-map .leaflet-control-attribution").bounding_box()
-    areas = [p.bounding_box() for p in page.locator("#dash-map path.leaflet-interactive").all()]
-    assert len(areas) == 2
-
-    def overlap(a, b) -> bool:
-        return (
-            a["x"] < b["x"] + b["width"]
-            and b["x"] < a["x"] + a["width"]
-            and a["y"] < b["y"] + b["height"]
-            and b["y"] < a["y"] + a["height"]
-        )
-
-    assert not any(overlap(zoom, a) or overlap(credit, a) for a in areas), (zoom, credit, areas)
+    assert len(areas_clear_of_map_controls(page, "#dash-map")) == 2
     screenshot(page, "league-map-clear-of-zoom")
     assert page.js_errors == []
 

@@ -11,7 +11,7 @@ from django.apps import apps
 
 from grids.models import Incident
 from tests.base import PASSWORD
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import areas_clear_of_map_controls, login, screenshot
 from tests.grids.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -76,6 +76,7 @@ def test_a_grid_worker_reports_and_handlers_run_the_closed_loop(phone_page, desk
     phone.wait_for_selector("#my-grid-map[data-markers-drawn='1']")
     assert code in phone.inner_text("main")
     phone.wait_for_timeout(400)
+    areas_clear_of_map_controls(phone, "#my-grid-map")  # every map is fitted clear of its buttons
     screenshot(phone, "grids-my-grid-phone")
     # its pin is a link (Tab reaches it, Enter opens it) to the incident, a thumb's width on a phone
     pin = phone.locator("#my-grid-map .map-pin-link")

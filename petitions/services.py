@@ -220,7 +220,9 @@ def _validate_registration(
     for key, msgs in row_errors.items():
         errors.setdefault(key, msgs)
     earlier = None
-    if repeat_of not in (None, "") and area_obj is not None:
+    # Whether it repeats an earlier one is judged on a valid category and area: one refused is
+    # already reported, and a second error here ("not a likely repeat") would be a guess.
+    if repeat_of not in (None, "") and area_obj is not None and category in Category.values:
         earlier = (
             repeat_of
             if isinstance(repeat_of, Petition)

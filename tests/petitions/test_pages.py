@@ -690,3 +690,14 @@ def test_an_error_of_a_later_petitioner_row_shows_under_that_row(client, pet):
     html = resp.content.decode()
     assert _field_errors(html, "p2_phone") and not _field_errors(html, "p1_phone")
     assert not Petition.objects.exists()
+
+
+def test_a_refused_category_adds_no_guess_about_the_repeat_link(client, pet):
+    """With the category refused, the service checked the repeat link against no category and
+    reported "not a likely repeat" as well: a guess about a field already flagged."""
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, category="", repeat_of="PET-2026-000009"))
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "This field is required." in html and "not a likely repeat" not in html
+    assert not Petition.objects.exists()

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess, Role
+from governance.models import PersonalDataAccess, Role, SequenceCounter
 from mediation.models import DisputeCase, DisputeEvent, DisputeParty, DisputeSession, MediationOrganisation
 from tests.base import api_client, make_user
 
@@ -92,6 +92,53 @@ def test_a_bad_party_is_keyed_like_the_services_key_it_whichever_layer_refuses_i
     assert response.json()["errors"] == {"parties": ['Expected a list of items but got type "dict".']}
     assert response.json()["detail"].startswith("Invalid input: parties: ")
     assert DisputeCase.objects.count() == 0 and DisputeParty.objects.count() == 0
+
+
+@pytest.mark.parametrize("amount", ["-5", "abc"])
+def test_one_post_names_every_bad_field_whichever_layer_refuses_it_and_takes_no_number(med, amount):
+    """The input serializer's errors (a non-number amount, no persons, a blank name) came first and
+    alone; the service's (the area, a future receipt time, a negative amount, the ID number and
+    phone) only in a second 400, once those were fixed."""
+    client = api_client(med.cast.mediator)
+    bad = parties(p0__phone="abc", p1__name="", p1__id_number="123")
+    data = _payload(
+        med.cast, amount=amount, persons_involved=0, area="999", received_at="2031-01-01T09:00", parties=bad
+    )
+    response = client.post("/api/v1/disputes/", data, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {
+        "amount", "persons_involved", "area", "received_at", "parties[0].phone", "parties[1].name",
+        "parties[1].id_number",
+    }  # fmt: skip
+    assert errors["area"] == ["Unknown grid or community 999."]
+    assert errors["received_at"] == ["The time received cannot be in the future."]
+    assert "17 digits" in errors["parties[1].id_number"][0]
+    # A field the serializer refused keeps its message alone: the service saw it as missing.
+    assert errors["parties[1].name"] == ["This field may not be blank."]
+    assert errors["persons_involved"] == ["Ensure this value is greater than or equal to 1."]
+    assert len(errors["amount"]) == 1
+    detail = response.json()["detail"]
+    assert detail.startswith("Invalid input: ") and all(f"{key}: " in detail for key in errors)
+    assert _nothing_registered() and not SequenceCounter.objects.filter(key="DSP").exists()
+    response = client.post("/api/v1/disputes/", _payload(med.cast), format="json")
+    assert response.status_code == 201 and response.json()["code"].endswith("-000001")
+
+
+def test_a_row_the_serializer_cannot_read_keeps_the_numbers_of_the_rows_after_it(med):
+    # A null row is still a row: the third one's phone is named at parties[2], and three rows are
+    # not "fewer than two parties".
+    rows = [parties()[0], None, {"role": "respondent", "name": "王五", "phone": "abc"}]
+    response = api_client(med.cast.mediator).post(
+        "/api/v1/disputes/", _payload(med.cast, amount="abc", parties=rows), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "parties[1]": ["This field may not be null."],
+        "amount": ["A valid number is required."],
+        "parties[2].phone": ["Enter a mobile number (11 digits) or a landline with area code."],
+    }
+    assert _nothing_registered()
 
 
 @pytest.mark.parametrize(

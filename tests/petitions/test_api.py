@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess
+from governance.models import PersonalDataAccess, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
 from tests.base import api_client, masked_log
 from tests.petitions.conftest import ID_1, petitioners
@@ -76,6 +76,52 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field)
     assert field in body["errors"], body
     assert field in body["detail"]
     assert not Petition.objects.exists() and not Petitioner.objects.exists()
+
+
+def test_one_post_names_every_bad_field_whichever_layer_refuses_it_and_takes_no_number(pet):
+    """The input serializer's errors (channel, persons, a name too long, a null row) came first and
+    alone; the service's (area, a future receipt time, ID number, phone) only in a second 400."""
+    client = api_client(pet.cast.petition_officer)
+    rows = [{"name": "x" * 101}, None, {"name": "赵敏", "id_number": "123", "phone": "abc"}]
+    data = payload(
+        pet.cast, channel="pigeon", persons_count=0, area="999999999999", received_at="2031-01-01T09:00",
+        petitioners=rows,
+    )  # fmt: skip
+    resp = client.post(LIST, data, format="json")
+    assert resp.status_code == 400, resp.content
+    errors = resp.json()["errors"]
+    # Row 3's errors are named at row 3: the service, given rows 1 and 2 as blank, numbered it 1.
+    assert set(errors) == {
+        "channel", "persons_count", "area", "received_at", "petitioners[0].name", "petitioners[1]",
+        "petitioners[2].id_number", "petitioners[2].phone",
+    }  # fmt: skip
+    assert errors["area"] == ["Unknown area 999999999999."]
+    assert errors["received_at"] == ["The receipt time cannot be in the future."]
+    assert "17 digits" in errors["petitioners[2].id_number"][0]
+    # A field the serializer refused keeps its message alone: the service saw it as missing.
+    assert errors["persons_count"] == ["Ensure this value is greater than or equal to 1."]
+    assert errors["petitioners[0].name"] == ["Ensure this field has no more than 100 characters."]
+    assert all(f"{key}: " in resp.json()["detail"] for key in errors)
+    assert not (Petition.objects.exists() or Petitioner.objects.exists() or PetitionEvent.objects.exists())
+    assert not SequenceCounter.objects.filter(key="PET").exists()
+    resp = client.post(LIST, payload(pet.cast), format="json")
+    assert resp.status_code == 201 and resp.json()["code"].endswith("-000001")
+
+
+def test_only_unreadable_rows_or_a_refused_category_add_no_guessed_errors(pet):
+    # The service saw no petitioner and no category: "record at least one petitioner" and "not a
+    # likely repeat" would be guesses about what the serializer already refused.
+    resp = api_client(pet.cast.petition_officer).post(
+        LIST,
+        payload(pet.cast, category="nope", repeat_of="PET-2026-000009", petitioners=[None]),
+        format="json",
+    )
+    assert resp.status_code == 400
+    assert resp.json()["errors"] == {
+        "category": ['"nope" is not a valid choice.'],
+        "petitioners[0]": ["This field may not be null."],
+    }
+    assert not Petition.objects.exists()
 
 
 def test_a_role_that_cannot_register_gets_403_whatever_it_sent(pet):

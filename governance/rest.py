@@ -3,15 +3,21 @@
 Kept apart from the views so that DRF can import these classes from settings without a cycle.
 Errors are JSON with a human-readable ``detail``; validation errors also carry ``errors`` keyed by
 field, and ``detail`` names the fields. Workflow errors map to 400 / 403 / 409.
+``service_checked_errors`` lets an endpoint whose input serializer refused something also report
+what the service's checks find in the rest, in the same 400.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import SkipField
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -136,3 +142,53 @@ def exception_handler(exc, context):
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = gettext_lazy("The request conflicts with the record's current state.")
+
+
+def readable_input(serializer: serializers.Serializer, data: Mapping) -> dict[str, Any]:
+    """What ``serializer`` can read of ``data``, field by field: every field that validates on its own,
+    and of a refused list of rows, what each row can read (a row that is not an object is ``{}``, so
+    the rows keep their numbers). A refused field, or one absent without a default, is left out."""
+    out: dict[str, Any] = {}
+    for field in serializer.fields.values():
+        if field.read_only:
+            continue
+        primitive = field.get_value(data)
+        try:
+            serializer.set_value(out, field.source_attrs, field.run_validation(primitive))
+        except SkipField:
+            pass
+        except serializers.ValidationError:
+            if isinstance(field, serializers.ListSerializer) and isinstance(primitive, list):
+                rows = [
+                    readable_input(field.child, row) if isinstance(row, Mapping) else {} for row in primitive
+                ]
+                serializer.set_value(out, field.source_attrs, rows)
+    return out
+
+
+def service_checked_errors(
+    serializer: serializers.Serializer, check: Callable[[dict[str, Any]], None]
+) -> dict[str, list[str]]:
+    """The refused input's errors (keyed as the exception handler keys them) and those the service's
+    ``check`` finds in what the serializer could read: one 400 with every error, not a second round
+    once the first is fixed. Where the serializer flagged a field, its message stands: the service
+    saw the field as missing (or, for a list, some rows as missing), so its word on that field, on
+    what contains it or on what it contains, is not news."""
+    errors = _keyed(serializer.errors)
+    if not isinstance(serializer.initial_data, Mapping):  # not an object: nothing to check
+        return errors
+    flagged = list(errors)
+
+    def covered(key: str) -> bool:
+        return any(
+            key == f or key.startswith((f"{f}.", f"{f}[")) or f.startswith((f"{key}.", f"{key}["))
+            for f in flagged
+        )
+
+    try:
+        check(readable_input(serializer, serializer.initial_data))
+    except DjangoValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            if not covered(key):
+                errors[key] = messages
+    return errors

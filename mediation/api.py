@@ -5,21 +5,18 @@ Parties' personal data is masked in every response except the reveal's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.fields import SkipField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField
-from governance.rest import _keyed
+from governance.rest import service_checked_errors
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -114,54 +111,6 @@ class SessionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _readable(serializer: serializers.Serializer, data: Mapping) -> dict[str, Any]:
-    """What ``serializer`` can read of ``data``, field by field: every field that validates on its own,
-    and of a refused list of rows, what each row can read (a row that is not an object is ``{}``, so
-    the rows keep their numbers). A refused field, or one absent without a default, is left out."""
-    out: dict[str, Any] = {}
-    for field in serializer.fields.values():
-        if field.read_only:
-            continue
-        primitive = field.get_value(data)
-        try:
-            serializer.set_value(out, field.source_attrs, field.run_validation(primitive))
-        except SkipField:
-            pass
-        except serializers.ValidationError:
-            if isinstance(field, serializers.ListSerializer) and isinstance(primitive, list):
-                rows = [_readable(field.child, row) if isinstance(row, Mapping) else {} for row in primitive]
-                serializer.set_value(out, field.source_attrs, rows)
-    return out
-
-
-def _with_service_errors(
-    serializer: serializers.Serializer, check: Callable[[dict[str, Any]], None]
-) -> dict[str, list[str]]:
-    """The refused input's errors (keyed as the exception handler keys them) and those the service's
-    ``check`` finds in what the serializer could read: one 400 with every error, not a second round
-    once the first is fixed. Where the serializer flagged a field, its message stands: the service
-    saw the field as missing (or, for a list, some rows as missing), so its word on that field, on
-    what contains it or on what it contains, is not news."""
-    errors = _keyed(serializer.errors)
-    if not isinstance(serializer.initial_data, Mapping):  # not an object: nothing to check
-        return errors
-    flagged = list(errors)
-
-    def covered(key: str) -> bool:
-        return any(
-            key == f or key.startswith((f"{f}.", f"{f}[")) or f.startswith((f"{key}.", f"{key}["))
-            for f in flagged
-        )
-
-    try:
-        check(_readable(serializer, serializer.initial_data))
-    except DjangoValidationError as exc:
-        for key, messages in exc.message_dict.items():
-            if not covered(key):
-                errors[key] = messages
-    return errors
-
-
 def _register_kwargs(v: dict[str, Any]) -> dict[str, Any]:
     """The register service's arguments from the input's values: all of them, or what a refused input
     could read (a refused field is passed as missing)."""
@@ -218,7 +167,7 @@ class DisputeListApi(generics.ListAPIView):
             # the input could read: they came only in a second 400, once the first was fixed. The
             # check saves nothing and takes no number.
             raise serializers.ValidationError(
-                _with_service_errors(
+                service_checked_errors(
                     data, lambda v: services.dispute_register_check(actor=request.user, **_register_kwargs(v))
                 )
             )

@@ -637,7 +637,9 @@ class Petition(models.Model):
         data.update(opinion=opinion, on_time=now <= self.reply_due_at)
 
     def _do_evaluate(self, *, now, actor, note, changed, data, evaluation="", **_):
-        if self.status == self.Status.CLOSED and not self.evaluation_pending:
+        # One evaluation per answer, whatever the status: a second one would silently replace the
+        # first (and move the month it counts in), and the petitioner gave only one.
+        if not self.evaluation_pending:
             raise TransitionNotAllowed(
                 gettext("The petitioner's evaluation of the last answer is already recorded.")
             )
@@ -891,7 +893,7 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
             continue
         if t.action == "redirect" and petition.handling_type != Petition.HandlingType.CLAIM:
             continue
-        if t.action == "evaluate" and petition.status == "closed" and not petition.evaluation_pending:
+        if t.action == "evaluate" and not petition.evaluation_pending:
             continue
         if t.action == "link_repeat" and petition.repeat_of_id:
             continue

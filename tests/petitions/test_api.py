@@ -228,6 +228,10 @@ def test_the_whole_chain_through_the_transition_endpoint(pet):
     assert (
         office.post(url, {"action": "evaluate", "evaluation": "basically"}, format="json").status_code == 200
     )
+    # One evaluation per answer: a second one is a 409 and changes nothing.
+    again = office.post(url, {"action": "evaluate", "evaluation": "satisfied"}, format="json")
+    assert again.status_code == 409 and "already recorded" in again.json()["detail"]
+    assert Petition.objects.get(pk=petition.pk).evaluation == "basically"
     assert office.post(url, {"action": "request_review"}, format="json").json()["status"] == "under_review"
     resp = office.post(url, {"action": "decide_review", "decision": "upheld", "note": "维持"}, format="json")
     assert resp.json()["status"] == "reviewed"

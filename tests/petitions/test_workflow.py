@@ -964,3 +964,19 @@ def test_a_reply_that_does_not_fit_the_handling_type_is_refused_naming_the_opini
     petition.refresh_from_db()
     assert (petition.status, petition.reply_opinion, petition.replied_at) == ("accepted", "", None)
     assert not petition.events.filter(action="reply").exists()
+
+
+def test_a_replied_petition_takes_one_evaluation_of_its_reply_not_a_second_one_replacing_it(pet):
+    # Before, a replied (or reviewed) matter took any number of evaluations, each silently
+    # replacing the last and moving the month the satisfaction rate counted it in.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    assert petition.status == "replied"
+    assert "evaluate" not in allowed_actions(officer, petition)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    assert "already recorded" in exc.value.message
+    stored = Petition.objects.get(pk=petition.pk)
+    assert stored.evaluation == "dissatisfied" and stored.evaluated_at == petition.evaluated_at
+    assert petition.events.filter(action="evaluate").count() == 1

@@ -1,4 +1,9 @@
+from django import forms
 from django.contrib import admin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mediation.models import (
     DisputeCase,
@@ -54,10 +59,44 @@ class SessionInline(admin.TabularInline):
         return False
 
 
+PREVENTION_FIELDS = ["escalation_prevented", "escalation_persons", "group_defused", "group_persons"]
+
+
+class PreventionCorrectionForm(forms.ModelForm):
+    """Corrects a mistaken escalation-prevention record (docs/mediation.md): the flags and persons
+    only, with a reason that goes into the case's timeline."""
+
+    correction_reason = forms.CharField(
+        label=_("Reason for the correction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the prevention record changes; it is kept in the case's timeline."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        for flag, persons in (
+            ("escalation_prevented", "escalation_persons"),
+            ("group_defused", "group_persons"),
+        ):
+            if flag not in data or persons not in data:
+                continue
+            if data[flag] and data[persons] < 1:
+                self.add_error(persons, gettext("Give the number of persons (at least 1)."))
+            elif not data[flag]:
+                # Persons without the fact are counted nowhere; keep the row consistent.
+                data[persons] = 0
+        if set(self.changed_data) & set(PREVENTION_FIELDS) and not data.get("correction_reason", "").strip():
+            self.add_error("correction_reason", gettext("Say why the prevention record is corrected."))
+        return data
+
+
 @admin.register(DisputeCase)
 class DisputeCaseAdmin(admin.ModelAdmin):
     """Read-only in the admin: cases change through the workflow only, and parties' personal data is
-    not shown here at all (reveals go through the logged case page)."""
+    not shown here at all (reveals go through the logged case page). The one exception is a mistaken
+    escalation-prevention record, which the workflow only adds to: once a case has one, its flags and
+    persons can be corrected here, with a reason, and the correction is an event in the timeline."""
 
     list_display = [
         "code",
@@ -76,8 +115,42 @@ class DisputeCaseAdmin(admin.ModelAdmin):
     inlines = [SessionInline, EventInline]
     exclude = ["incident"]
 
+    @staticmethod
+    def _correctable(obj) -> bool:
+        return obj is not None and obj.prevention_recorded_at is not None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._correctable(obj):
+            kwargs["form"] = PreventionCorrectionForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "incident"]
+        editable = {"incident", *(PREVENTION_FIELDS if self._correctable(obj) else [])}
+        return [f.name for f in self.model._meta.concrete_fields if f.name not in editable]
+
+    def save_model(self, request, obj, form, change):
+        changed = [name for name in PREVENTION_FIELDS if name in form.changed_data]
+        if not changed:
+            return
+        # The event is what makes the nightly rollup recompute the month the record counts in
+        # (mediation.indicators.case_changes); prevention_recorded_at is kept even when both facts are
+        # cleared, so that month is found and its counts drop.
+        with transaction.atomic():
+            obj.save(update_fields=PREVENTION_FIELDS)
+            DisputeEvent.objects.create(
+                case=obj,
+                actor=request.user,
+                at=timezone.now(),
+                action="correct_prevention",
+                from_status=obj.status,
+                to_status=obj.status,
+                note=form.cleaned_data["correction_reason"].strip(),
+                organisation_id=obj.organisation_id,
+                data={
+                    "before": {name: form.initial[name] for name in PREVENTION_FIELDS},
+                    "after": {name: getattr(obj, name) for name in PREVENTION_FIELDS},
+                },
+            )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -841,6 +841,7 @@ ACTION_LABELS = {
     "record_confirmation": _("record the court's decision"),
     "follow_up": _("record a follow-up visit"),
     "close": _("close"),
+    "correct_prevention": _("correct the prevention record (admin)"),
 }
 
 # The labels are the lazily translated ACTION_LABELS: they end up inside the 409 message

@@ -3,6 +3,7 @@ and has no page for parties (reveals go through the logged case page and API).""
 
 from django.contrib import admin
 
+from mediation.indicators import case_changes
 from mediation.models import DisputeParty
 from tests.base import assert_the_admin_hides_people
 from tests.mediation.conftest import ID_1
@@ -26,3 +27,77 @@ def test_the_admin_shows_searches_and_filters_cases_without_their_parties(med, c
             "parties__phone": "13812345678",
         },
     )
+
+
+def _change_form(client, case, **fields):
+    """The admin change form of ``case`` as the browser would post it, with ``fields`` changed."""
+    url = f"/admin/mediation/disputecase/{case.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {}
+    for formset in page.context["inline_admin_formsets"]:
+        fs = formset.formset
+        data.update({f"{fs.prefix}-{k}": v for k, v in fs.management_form.initial.items()})
+        for i, form in enumerate(fs.forms):
+            data[f"{fs.prefix}-{i}-id"] = form.instance.pk
+            data[f"{fs.prefix}-{i}-case"] = case.pk
+    for name in ("escalation_prevented", "group_defused"):
+        if getattr(case, name):
+            data[name] = "on"
+    for name in ("escalation_persons", "group_persons"):
+        data[name] = getattr(case, name)
+    for name, value in fields.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "on" if value is True else value
+    return url, data
+
+
+def test_a_mistaken_prevention_record_is_corrected_in_the_admin_with_a_reason(med, client):
+    case = med.accepted()
+    case.transition(
+        action="record_prevention", actor=case.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    recorded_at = case.prevention_recorded_at
+    client.force_login(med.cast.admin)
+
+    # No reason, persons missing for a flag set: both named, nothing saved.
+    url, data = _change_form(client, case, group_defused=True, group_persons=0)
+    page = client.post(url, data)
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert set(errors) == {"group_persons", "correction_reason"}
+    case.refresh_from_db()
+    assert (case.group_defused, case.events.filter(action="correct_prevention").count()) == (False, 0)
+
+    # The escalation was not prevented after all; the persons go with the flag.
+    url, data = _change_form(client, case, escalation_prevented=False, correction_reason="录入错误")
+    page = client.post(url, data)
+    assert page.status_code == 302, page.context and page.context["adminform"].form.errors
+    case.refresh_from_db()
+    assert (case.escalation_prevented, case.escalation_persons) == (False, 0)
+    assert case.prevention_recorded_at == recorded_at  # the month it counted in is still found
+    event = case.events.get(action="correct_prevention")
+    assert (event.actor, event.note, event.from_status, event.to_status) == (
+        med.cast.admin,
+        "录入错误",
+        "accepted",
+        "accepted",
+    )
+    assert event.data["before"]["escalation_persons"] == 3
+    assert event.data["after"]["escalation_prevented"] is False
+    assert str(event.action_label) == "correct the prevention record (admin)"
+
+    assert recorded_at.date().replace(day=1) in case_changes(event.at, event.at)
+
+
+def test_a_case_without_a_prevention_record_stays_read_only_in_the_admin(med, client):
+    case = med.accepted()
+    events = case.events.count()
+    client.force_login(med.cast.admin)
+    url, data = _change_form(client, case, escalation_prevented=True, escalation_persons=2)
+    assert "correction_reason" not in client.get(url).context["adminform"].form.fields
+    client.post(url, data)
+    case.refresh_from_db()
+    assert (case.escalation_prevented, case.events.count()) == (False, events)

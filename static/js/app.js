@@ -50,6 +50,20 @@
   }
   document.addEventListener("DOMContentLoaded", function () { tableRoles(document); scrollableWraps(); });
   document.addEventListener("htmx:load", function (event) { tableRoles(event.target); });
+  // A fragment htmx swaps in after an action (an inbox row) replaces the button that had the focus,
+  // which then falls back to the start of the page: keyboard and screen-reader users lose their place.
+  // The fragment marks where the focus goes (its result message, read out when focused) with
+  // data-swap-focus. Only a focus lost to <body> moves: never one the user has put elsewhere meanwhile.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.target;
+    if (!root.querySelector) { return; }
+    var spot = root.matches("[data-swap-focus]") ? root : root.querySelector("[data-swap-focus]");
+    var active = document.activeElement;
+    if (spot && (!active || active === document.body || !active.isConnected)) {
+      spot.focus({ preventScroll: true });
+      spot.scrollIntoView({ block: "nearest" });
+    }
+  });
   window.addEventListener("resize", scrollableWraps);
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {

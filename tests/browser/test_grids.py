@@ -8,6 +8,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from playwright.sync_api import expect
 
 from grids.models import Incident
 from tests.base import PASSWORD
@@ -429,3 +430,32 @@ def test_a_location_outside_every_grid_is_said_at_once(phone_page, live_cast):
     page.wait_for_selector("#geo-status:not(.grids-alert-error)")
     assert page.inner_text("#geo-status") == f"标记位于{live_cast.grid_a.name}。"
     assert not Incident.objects.exists()  # checking the point saves nothing
+
+
+def test_after_a_step_in_the_inbox_the_focus_stays_in_the_row(desktop_page, live_cast):
+    """The row htmx swaps in replaced the button that had the focus, which fell back to <body>: a
+    keyboard or screen-reader user was thrown to the top of the page. The focus now goes to the row's
+    result message (read out), whether the step was done or refused, and Tab goes on inside the row."""
+    from grids import services
+    from tests.browser.test_phone_lists import _reported_incident
+
+    c = live_cast
+    done, refused = _reported_incident(c), _reported_incident(c)
+    page = desktop_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    row = f"#row-{done.code}"
+    page.focus(f"{row} button[data-action=accept]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"{row} .status-accepted")
+    expect(page.locator(f"{row} .grids-row-msg.ok")).to_be_focused()  # moved once htmx has settled
+    page.keyboard.press("Tab")  # on to the row's next control, not the page's first link
+    assert page.evaluate(f"document.activeElement.closest('{row}') !== null")
+
+    # Someone else accepted the other item meanwhile: the refusal takes the focus, in its row.
+    services.incident_transition(incident=refused, actor=c.street_handler, action="accept")
+    row = f"#row-{refused.code}"
+    page.focus(f"{row} button[data-action=accept]")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{row} .grids-row-msg.error")).to_be_focused()
+    assert page.js_errors == []

@@ -351,6 +351,7 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
         "party": party,
         "revealed": revealed,
         "reveal_error": error,
+        "reason": request.POST.get("reason", ""),  # kept in the field when the reveal is refused
         "can_reveal": may_reveal(request.user, case),
         "party_roles": DisputeParty.PartyRole.choices,
     }

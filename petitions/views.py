@@ -288,6 +288,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
         "person": person,
         "revealed": revealed,
         "reveal_error": error,
+        "reason": request.POST.get("reason", ""),  # kept in the field when the reveal is refused
         "can_reveal": may_reveal(request.user, petition),
         "fields": PERSON_FIELDS,
     }

@@ -56,7 +56,7 @@
   // data-swap-focus. Only a focus lost to <body> moves: never one the user has put elsewhere meanwhile.
   document.addEventListener("htmx:load", function (event) {
     var root = event.target;
-    if (!root.querySelector) { return; }
+    if (!root.querySelector || root === document.body) { return; }  // the page's own load
     var spot = root.matches("[data-swap-focus]") ? root : root.querySelector("[data-swap-focus]");
     var active = document.activeElement;
     if (spot && (!active || active === document.body || !active.isConnected)) {

@@ -9,6 +9,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mediation import services
 from mediation.models import DisputeCase, MediationOrganisation, OrganisationMember
@@ -300,3 +301,31 @@ def test_a_refused_conclusion_comes_back_filled_in_with_the_focus_on_the_bad_dat
     assert form.locator("#perf-due").evaluate("el => el.min") == effective
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
     assert [e for e in page.js_errors if "status of 400" not in e] == []  # the refusal itself is a 400
+
+
+def test_a_refused_reveal_is_announced_and_keeps_the_reason_in_the_focused_field(phone_page, live_cast):
+    """The swapped row's refusal was a plain span after the button: nothing was announced, the reason
+    typed was gone and the focus fell back to the top of the page. Now the field keeps the reason,
+    is marked invalid, described by the alert, and has the focus; a reveal then goes through."""
+    c = live_cast
+    _org, case = _case(c)
+    party = case.parties.get(role="applicant")
+    page = phone_page
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    row, field = f"#party-{party.pk}", f"#reason-{party.pk}"
+    page.click(f"{row} summary:has-text('显示完整信息')")
+    page.fill(field, " 查")  # two characters for the browser, one once trimmed: the log refuses it
+    page.click(f"{row} button[type=submit]")
+    alert = page.locator(f"{row} [role=alert]")
+    expect(alert).to_be_visible()
+    expect(page.locator(field)).to_be_focused()
+    assert page.input_value(field) == " 查"
+    assert page.get_attribute(field, "aria-invalid") == "true"
+    assert page.get_attribute(field, "aria-describedby") == alert.get_attribute("id")
+    screenshot(page, "mediation-reveal-refused-phone")
+    page.fill(field, "联系当事人安排调解")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"{row}.med-revealed")
+    expect(page.locator(f"{row} [data-swap-focus]")).to_be_focused()  # the focus stays in the row
+    assert page.js_errors == []

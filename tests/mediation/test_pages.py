@@ -98,6 +98,29 @@ def test_a_too_long_reveal_reason_says_so(client, med):
     assert PersonalDataAccess.objects.count() == 0
 
 
+def test_a_refused_reveal_is_announced_at_the_field_and_keeps_the_reason(client, med):
+    """A refused reveal (no reason, or one the log refuses) said so in a plain span after the button:
+    not announced, not tied to the field, and the reason typed was gone."""
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    _login(client, med.cast.mediator)
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):  # the page without JavaScript, the swapped row
+        for reason in ("   ", " 查"):  # blank; one character once trimmed (refused by the log)
+            html = client.post(url, {"reason": reason}, **headers).content.decode()
+            error = re.search(
+                r'<span class="error" role="alert" id="reason-(\d+)-error">([^<]+)</span>', html
+            )
+            assert error and error[1] == str(party.pk) and "Say why" in error[2], html
+            field = re.search(r'<input type="text" name="reason"[^>]*>', html)[0]
+            assert f'value="{reason}"' in field and 'aria-invalid="true"' in field
+            assert f'aria-describedby="reason-{party.pk}-error"' in field
+    assert not PersonalDataAccess.objects.exists()
+    # A reveal not refused marks nothing invalid.
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'aria-invalid="true"' not in html and 'role="alert"' not in html
+
+
 def test_reveal_is_refused_before_the_reason_is_read(client, med):
     # District staff and mediators not assigned get 403 whatever they send: no row, no Reveal form.
     case = med.accepted()

@@ -377,6 +377,28 @@ def test_the_officer_reveals_on_the_page_and_it_is_logged(client, pet):
     assert PersonalDataAccess.objects.get().user == pet.cast.petition_officer
 
 
+def test_a_refused_reveal_is_announced_at_the_field_and_keeps_the_reason(client, pet):
+    """A refused reveal said so in a plain span after the button: not announced, not tied to the
+    field, and the reason typed was gone."""
+    petition = pet.register()
+    person = petition.petitioners.get()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):  # the page without JavaScript, the swapped row
+        for reason in ("   ", " 查"):  # blank; too short once trimmed
+            html = client.post(url, {"reason": reason}, **headers).content.decode()
+            error = re.search(
+                r'<span class="error" role="alert" id="reason-(\d+)-error">([^<]+)</span>', html
+            )
+            assert error and error[1] == str(person.pk) and "Say why" in error[2], html
+            field = re.search(r'<input type="text" name="reason"[^>]*>', html)[0]
+            assert f'value="{reason}"' in field and 'aria-invalid="true"' in field
+            assert f'aria-describedby="reason-{person.pk}-error"' in field
+    assert not PersonalDataAccess.objects.exists()
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'aria-invalid="true"' not in html
+
+
 def test_outsiders_get_404_on_every_petition_page(client, pet):
     petition = pet.register()
     person = petition.petitioners.get()

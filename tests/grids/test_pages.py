@@ -570,3 +570,22 @@ def test_the_inbox_filters_read_as_labels_in_english(cast, client):
         '<option value="">Any</option>' in filters and '<option value="verified">Verified</option>' in filters
     )
     assert '<option value="community">Community</option>' in filters and ">any<" not in filters
+
+
+@pytest.mark.django_db
+def test_the_pin_outside_warning_is_worded_for_the_role(cast, client, categories):
+    """A handler reporting was told to move the pin "into your grid, or choose the grid below": a
+    handler has an area of many grids and the page shows them no grid select."""
+    worded = {}
+    for user in (cast.worker_a, cast.community_handler):
+        client.force_login(user)
+        html = client.get("/grids/report/").content.decode()
+        worded[user.username] = re.search(r'data-outside="([^"]*)"', html)[1]
+        assert ('name="grid"' in html) == (user == cast.worker_a)  # the select the worker's text names
+    assert worded["worker_a"] == (
+        "The pin is not in any grid of your area: move it into your grid, or choose the grid below."
+    )
+    assert (
+        worded["community_handler"]
+        == "The pin is not in any grid of your area: move it into one of its grids."
+    )

@@ -213,6 +213,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
         }
         for r in ctx["rows"]
     }
+    breaks = ranking.class_breaks([a["value"] for a in areas.values()])
     return JsonResponse(
         {
             "indicator": spec.code,
@@ -220,7 +221,9 @@ def map_data(request: HttpRequest) -> JsonResponse:
             "period": ctx["period"].code,
             "lower_better": spec.direction == "lower_better",
             "areas": areas,
-            "breaks": ranking.class_breaks([a["value"] for a in areas.values()]),
+            "breaks": breaks,
+            # The legend writes the breaks as the table writes values ("90.00%", not "90%").
+            "break_texts": [ranking.format_value(spec, b) for b in breaks],
             "suffix": ranking.unit_suffix(spec),
             "drill_url": reverse("dashboards-league"),
         }

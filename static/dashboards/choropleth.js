@@ -19,13 +19,14 @@
   }
 
   // Every area with a value has the same one: a single class. Quantile breaks of one value gave two
-  // classes, "<= 100%" and "> 100%", the second empty.
+  // classes, "<= 100%" and "> 100%", the second empty. Returns that area's row (its text is the
+  // value as the table writes it), or null.
   function singleValue(data) {
     var seen = null, count = 0;
     Object.keys(data.areas).forEach(function (code) {
-      var v = data.areas[code].value;
+      var row = data.areas[code], v = row.value;
       if (v === null || v === undefined) { return; }
-      if (count === 0 || v !== seen) { count++; seen = v; }
+      if (count === 0 || v !== seen.value) { count++; seen = row; }
     });
     return count === 1 ? seen : null;
   }
@@ -40,12 +41,13 @@
       mark.className = "c" + SINGLE_CLASS;
       one.setAttribute("data-single", "1");
       one.appendChild(mark);
-      one.appendChild(document.createTextNode(single + (data.suffix || "")));
+      one.appendChild(document.createTextNode(single.text));  // once, "100.00%" as in the table
       box.appendChild(one);
     }
     // No values: no classes to explain (a lone "≤" with no number was shown), only "no value".
-    // Each break as the table writes the values ("92.86%"): data.suffix is "%" for percentages.
-    var b = data.breaks.map(function (v) { return v + (data.suffix || ""); }), n = b.length ? b.length + 1 : 0;
+    // Each break as the table writes the values ("92.86%", "90.00%"): the server formats them.
+    var b = data.break_texts;
+    var n = b.length ? b.length + 1 : 0;
     for (var i = 0; single === null && i < n; i++) {
       var lo = i === 0 ? "" : b[i - 1], hi = i < b.length ? b[i] : "";
       var item = document.createElement("span");
@@ -58,6 +60,8 @@
     }
     var none = document.createElement("span");
     var sw = document.createElement("i"); sw.className = "cnone";
+    // The grey swatch says in words what it stands for (the template gives them: data-no-value).
+    none.setAttribute("data-no-value", "1");
     none.appendChild(sw); none.appendChild(document.createTextNode(el.getAttribute("data-no-value") || "—"));
     box.appendChild(none);
   }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from dashboards import assessment
 from dashboards.assessment_models import AssessmentItem, AssessmentScheme
@@ -43,6 +45,17 @@ def _league(page, parent: str) -> None:
     login(page, "district_officer")
     page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={parent}")
     page.wait_for_selector("#dash-map[data-painted='1']")
+
+
+def _legend(page) -> list[str]:
+    """The map legend's entries, as read."""
+    return [s.strip() for s in page.locator("#dash-legend > span").all_inner_texts()]
+
+
+def _no_value() -> str:
+    """The words of the legend's grey swatch in the page's language (zh-hans in these tests)."""
+    with translation.override("zh-hans"):
+        return gettext("No value")
 
 
 def _scheme(cast) -> AssessmentScheme:
@@ -128,11 +141,11 @@ def test_the_map_legend_of_a_period_without_values_shows_only_no_value(desktop_p
     page = desktop_page
     _league(page, "340102001000")
     # Two areas, 90.00% and 94.00%: two classes and "no value", not an empty "> 94" class; the
-    # breaks in the unit the table writes.
-    assert page.locator("#dash-legend").inner_text().split() == ["≤", "90%", ">", "90%", "—"]
+    # breaks as the table writes them, to 2 decimals.
+    assert _legend(page) == ["≤ 90.00%", "> 90.00%", _no_value()]
     page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-05&parent=340102001000")
     page.wait_for_selector("#dash-map[data-painted='1']")
-    assert page.locator("#dash-legend span").count() == 1
+    assert _legend(page) == [_no_value()]
     assert "≤" not in page.locator("#dash-legend").inner_text()
     assert page.js_errors == []
 
@@ -159,15 +172,18 @@ def _equal_values(cast, value: float) -> None:
         indicator_value(SAFE, area, "2026-11", value, value * 10, 1000, rank=1, rank_of=2)
 
 
-@pytest.mark.parametrize("value, shown", [(100.0, "100%"), (0.0, "0%")])
+@pytest.mark.parametrize("value, shown", [(100.0, "100.00%"), (0.0, "0.00%"), (87.5, "87.50%")])
 def test_the_map_legend_of_equal_values_shows_one_class_with_that_value(
     desktop_page, live_cast, value, shown
 ):
-    """Every area at 100%: the legend read "≤ 100%" and "> 100%", a class no area could be in."""
+    """Every area at 100%: the legend read "≤ 100%" and "> 100%", a class no area could be in. The
+    one value is written once, to 2 decimals as the table writes it, beside the labelled grey swatch
+    (it had no words, only "—")."""
     _equal_values(live_cast, value)
     page = desktop_page
     _league(page, "340102001000")
-    assert page.locator("#dash-legend").inner_text().split() == [shown, "—"]
+    assert _legend(page) == [shown, _no_value()]
+    assert page.locator("#dash-legend [data-no-value] i.cnone").count() == 1
     assert page.locator("#dash-legend [data-single]").count() == 1
     # Both areas in that one class, the colour of its swatch.
     fills = page.eval_on_selector_all(

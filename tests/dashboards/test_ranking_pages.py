@@ -224,6 +224,8 @@ def test_map_classes_use_the_values_as_shown_so_the_lowest_area_is_in_the_lowest
         return sum(1 for b in breaks if value > b)
 
     assert [class_of(v) for v in sorted(values.values())] == [0, 1, 2]
+    # The legend writes the breaks as the table writes values: "87.50%", not "87.5%".
+    assert body["break_texts"] == ["85.71%", "87.50%"] and breaks == [85.71, 87.5]
     assert ranking.class_breaks([3.160004, 3.160004, 3.940004]) == [3.16]
 
 

@@ -64,6 +64,16 @@ class ReportForm(forms.Form):
             (g.code, g.name) for g in grids
         ]
 
+    def add_error(self, field, error) -> None:
+        """Django marks a field in error aria-invalid, described by the list ``id_<field>_error``. A
+        point outside every grid is an error of latitude and longitude alike, which the page lists once,
+        under latitude (grids/report.html): the longitude is then described by that list as well."""
+        super().add_error(field, error)
+        lng = self.fields["lng"].widget.attrs
+        lng.pop("aria-describedby", None)
+        if "lat" in self._errors and "lng" in self._errors:
+            lng["aria-describedby"] = f"{self['lat'].auto_id}_error {self['lng'].auto_id}_error"
+
 
 class IdListField(forms.Field):
     """Several record ids from checkboxes of one name (``getlist``): whole numbers in range, in the

@@ -142,16 +142,31 @@
   });
 
   // --- submit --------------------------------------------------------------------------------------
+  // A field in error is aria-invalid and described by its list (id_<field>_error), as the page
+  // rendered by the server marks it (Django, grids/forms.py).
+  function markInvalid(field, listIds) {
+    var el = field === "photos" ? document.getElementById("id_photos") : form.elements[field];
+    if (!el || !el.setAttribute) { return; }  // not a field of the page: its errors head the form
+    el.setAttribute("aria-invalid", "true");
+    el.setAttribute("aria-describedby", listIds.join(" "));
+  }
   function showErrors(errors) {
     form.querySelectorAll("[data-errors-for]").forEach(function (ul) { ul.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");  // only fields in error have one (the lists)
+    });
     Object.keys(errors || {}).forEach(function (field) {
-      var ul = form.querySelector('[data-errors-for="' + field + '"]') || form.querySelector('[data-errors-for="category"]');
+      var own = form.querySelector('[data-errors-for="' + field + '"]');
+      var ul = own || form.querySelector('[data-errors-for="category"]');
       (errors[field] || []).forEach(function (text) {
         // A point outside every grid is an error of both lat and lng: say it once, as the page does.
         if (field === "lng" && (errors.lat || []).indexOf(text) !== -1) { return; }
         var li = document.createElement("li"); li.textContent = text; ul.appendChild(li);
       });
+      if (own && (errors[field] || []).length) {
+        markInvalid(field, field === "lng" && errors.lat ? ["id_lat_error", own.id] : [own.id]);
+      }
     });
   }
   // The submit button is at the bottom of a long form: on a phone neither the status line at the top

@@ -459,3 +459,41 @@ def test_after_a_step_in_the_inbox_the_focus_stays_in_the_row(desktop_page, live
     page.keyboard.press("Enter")
     expect(page.locator(f"{row} .grids-row-msg.error")).to_be_focused()
     assert page.js_errors == []
+
+
+def test_a_refused_report_marks_each_field_in_error_and_points_it_at_its_message(phone_page, live_cast):
+    """The script's answer marked only the first field in error (aria-invalid) and described none: a
+    screen reader on any other field heard no error. Each field in error now names its message, and a
+    field put right is unmarked on the next try."""
+    from tests.grids.conftest import OUTSIDE
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.fill("#id_lat", str(OUTSIDE[0]))
+    page.fill("#id_lng", str(OUTSIDE[1]))
+    page.click("#report-submit")  # no category, no description
+    page.wait_for_selector("[data-errors-for='category'] li")
+
+    def described() -> dict[str, str]:
+        return page.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('#report-form [aria-invalid=true]')]
+              .map(el => [el.name, (el.getAttribute('aria-describedby') || '').split(' ')
+                .map(id => document.getElementById(id)).filter(Boolean)
+                .map(ul => ul.innerText.trim()).filter(Boolean).join(' ')]))"""
+        )
+
+    errors = described()
+    assert set(errors) == {"category", "description"} and all(errors.values()), errors
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "井盖丢失")
+    page.click("#report-submit")  # the place is checked once the form is complete
+    page.wait_for_selector("[data-errors-for='category'] li", state="detached")
+    errors = described()
+    assert set(errors) == {"lat", "lng"}, errors
+    assert errors["lat"] == errors["lng"] == page.inner_text("[data-errors-for='lat']").strip() != ""
+    assert page.get_attribute("#id_category", "aria-describedby") is None
+    assert not Incident.objects.exists()
+    # Chromium logs the refusals' 400s and the 404 of the locate check of a point outside every grid.
+    assert [e for e in page.js_errors if "(Bad Request)" not in e and "(Not Found)" not in e] == []

@@ -589,3 +589,54 @@ def test_the_pin_outside_warning_is_worded_for_the_role(cast, client, categories
         worded["community_handler"]
         == "The pin is not in any grid of your area: move it into one of its grids."
     )
+
+
+def _described_errors(html: str) -> dict[str, str]:
+    """{field name: the text of the lists its aria-describedby names} for each field marked invalid."""
+    out = {}
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        if 'aria-invalid="true"' not in tag:
+            continue
+        name = re.search(r'name="(\w+)"', tag)[1]
+        ids = re.search(r'aria-describedby="([^"]*)"', tag)[1].split()
+        texts = []
+        for id_ in ids:
+            listed = re.search(rf'<ul [^>]*id="{id_}"[^>]*>(.*?)</ul>', html, re.S)
+            assert listed, f"{name} is described by {id_}, which is not on the page"
+            texts.append(re.sub(r"<[^>]+>", " ", listed[1]).strip())
+        out[name] = " ".join(t for t in texts if t)
+    return out
+
+
+@pytest.mark.django_db
+def test_the_report_fields_in_error_are_marked_invalid_and_described_by_their_error(cast, client, categories):
+    """Django marked the fields aria-invalid and described by "id_<field>_error", an id no list on the
+    page had; the photo input was never marked. A point outside every grid is listed once, under the
+    latitude, and describes the longitude as well."""
+    client.force_login(cast.worker_a)
+    html = client.post("/grids/report/", {"kind": "promised", "address": "街" * 201}).content.decode()
+    described = _described_errors(html)
+    assert set(described) == {"category", "description", "address"}, described
+    assert (
+        described["category"] == "Choose a category."
+        and described["description"] == "Describe what you found."
+    )
+    assert "at most 200 characters" in described["address"]
+
+    html = client.post(
+        "/grids/report/",
+        {"category": "sanitation", "description": "井盖丢失", "kind": "promised", "lat": OUTSIDE[0], "lng": OUTSIDE[1]},
+    ).content.decode()  # fmt: skip
+    described = _described_errors(html)
+    assert set(described) == {"lat", "lng"} and described["lat"] == described["lng"], described
+    assert "outside every grid" in described["lat"]
+
+    fake = SimpleUploadedFile("a.jpg", b"hello", content_type="image/jpeg")
+    html = client.post(
+        "/grids/report/",
+        {"category": "sanitation", "description": "x", "kind": "promised", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+         "photos": [fake]},
+    ).content.decode()  # fmt: skip
+    assert set(_described_errors(html)) == {"photos"}
+    # Nothing is marked on a page without errors.
+    assert "aria-invalid" not in client.get("/grids/report/").content.decode()

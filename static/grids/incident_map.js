@@ -26,15 +26,23 @@
       GovMap.ready(el, function (map, layer) {
         var many = el.getAttribute("data-markers");
         var points = many ? readJson(many) || [] : [readJson(el.getAttribute("data-marker"))].filter(Boolean);
-        var group = [];
+        var group = [], markers = [];
+        var outlined = !!(layer && layer.getLayers().length);
         points.forEach(function (p) {
           if (p.lat === null || p.lng === null) { return; }
-          L.marker([p.lat, p.lng], { icon: pin(p), keyboard: false }).addTo(map).bindTooltip(p.label || p.code || "");
+          markers.push(L.marker([p.lat, p.lng], { icon: pin(p), keyboard: false }).addTo(map).bindTooltip(p.label || p.code || ""));
           group.push([p.lat, p.lng]);
         });
-        if (!many && group.length) { map.setView(group[0], 17); }
-        else if (group.length && !(layer && layer.getLayers().length)) { map.fitBounds(group, { padding: [16, 16] }); }
-        el.setAttribute("data-markers-drawn", String(group.length));
+        var drawn = function () { el.setAttribute("data-markers-drawn", String(group.length)); };
+        if (!many && group.length && outlined) {
+          // One incident: the whole outline of its grid with the pin, clear of the map's buttons. A
+          // fixed zoom 17 on the pin was closer than a grid, whose outline then lay outside the view.
+          GovMap.fitClear(el, map, L.featureGroup([layer].concat(markers)), drawn);
+          return;
+        }
+        if (!many && group.length) { map.setView(group[0], 17); }  // no outline to show
+        else if (group.length && !outlined) { map.fitBounds(group, { padding: [16, 16] }); }
+        drawn();
       });
     });
   }

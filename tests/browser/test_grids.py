@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from grids.models import Incident
 from tests.base import PASSWORD
-from tests.browser.conftest import areas_clear_of_map_controls, login, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, areas_clear_of_map_controls, login, screenshot
 from tests.grids.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -497,3 +497,51 @@ def test_a_refused_report_marks_each_field_in_error_and_points_it_at_its_message
     assert not Incident.objects.exists()
     # Chromium logs the refusals' 400s and the 404 of the locate check of a point outside every grid.
     assert [e for e in page.js_errors if "(Bad Request)" not in e and "(Not Found)" not in e] == []
+
+
+@pytest.mark.parametrize(
+    "viewport, locale",
+    [(PHONE, "zh-CN"), (DESKTOP, "zh-CN"), ({"width": 320, "height": 640}, "en-US")],
+    ids=["phone", "desktop", "small-phone-en"],
+)
+def test_the_incident_map_shows_the_whole_grid_outline_around_the_pin(
+    browser, live_server, live_cast, viewport, locale
+):
+    """The map was set to zoom 17 on the pin, closer than the grid: its outline lay outside the view
+    and was never seen. The map is fitted to the grid's outline (and the pin). On a small phone the
+    grid's code broke inside the number ("34010200100 / 1001"); it stays whole without pushing the
+    page sideways (the labels beside it wrap instead)."""
+    from tests.browser.conftest import _new_page
+    from tests.browser.test_phone_lists import _reported_incident
+
+    incident = _reported_incident(live_cast)
+    context, page = _new_page(browser, live_server, viewport, locale=locale)
+    try:
+        login(page, "worker_a")
+        page.goto(f"/grids/incidents/{incident.code}/")
+        page.wait_for_selector("#incident-map[data-markers-drawn='1']")
+        page.wait_for_timeout(400)  # Leaflet's zoom animation, if any
+        outline = page.locator("#incident-map path.leaflet-interactive")
+        assert outline.count() == 1
+        box, frame = outline.bounding_box(), page.locator("#incident-map").bounding_box()
+        # The whole outline inside the map, and not a speck: it spans most of the map's width or height.
+        assert box["x"] >= frame["x"] and box["y"] >= frame["y"], (box, frame)
+        assert box["x"] + box["width"] <= frame["x"] + frame["width"], (box, frame)
+        assert box["y"] + box["height"] <= frame["y"] + frame["height"], (box, frame)
+        assert box["width"] >= frame["width"] / 2 or box["height"] >= frame["height"] / 2, (box, frame)
+        pin = page.locator("#incident-map .map-pin").bounding_box()
+        centre = (pin["x"] + pin["width"] / 2, pin["y"] + pin["height"] / 2)
+        assert (
+            box["x"] <= centre[0] <= box["x"] + box["width"]
+            and box["y"] <= centre[1] <= box["y"] + box["height"]
+        )
+        areas_clear_of_map_controls(page, "#incident-map")
+        # The grid's code on one line, whole.
+        code = page.locator(".grids-facts .grid-code")
+        assert code.inner_text() == live_cast.grid_a.code
+        assert code.evaluate("el => el.getClientRects().length") == 1
+        screenshot(page, f"grids-incident-map-{viewport['width']}-{locale}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.js_errors == []
+    finally:
+        context.close()

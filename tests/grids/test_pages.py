@@ -25,6 +25,7 @@ def test_my_grid_shows_the_map_and_my_open_items(cast, client, report):
     assert response.status_code == 200
     html = response.content.decode()
     assert mine.code in html and 'data-areas="340102001001001"' in html and "my-markers" in html
+    assert '<span class="muted nowrap">340102001001001</span>' in html  # never broken mid-number
     assert Incident.objects.exclude(pk=mine.pk).get().code not in html
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 
@@ -107,6 +108,12 @@ class TimelineLabels:
     @property
     def action_label(self) -> str:
         return str(self.ACTION_LABELS.get(self.action, self.action))
+
+    def done_message(self, code: str) -> str:
+        """The confirmation shown after a step. The labels are imperatives ("accept", "record a
+        follow-up visit"), so they head the message rather than sit inside a sentence: "Accept: done
+        (INC-2026-000123)." reads in English where "INC-2026-000123: accept done." did not."""
+        return _("%(action)s: done (%(code)s).") % {"action": capfirst(self.action_label), "code": code}
 
     @property
     def from_status_label(self) -> str:

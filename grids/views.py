@@ -345,7 +345,7 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 error = " ".join(exc.messages)
         else:
-            done = _("%(code)s: %(action)s done.") % {"code": incident.code, "action": event.action_label}
+            done = event.done_message(incident.code)
     if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":
         incident = selectors.incident_get_for_user(request.user, code)
         row = _row_context(request.user, [incident])[0]

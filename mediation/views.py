@@ -262,9 +262,7 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
             if hasattr(exc, "error_dict"):
                 field_errors = {name: " ".join(errors) for name, errors in exc.message_dict.items()}
         else:
-            messages.success(
-                request, _("%(code)s: %(action)s done.") % {"code": case.code, "action": event.action_label}
-            )
+            messages.success(request, event.done_message(case.code))
             if event.action == "conclude" and case.is_success and case.confirmation_due:
                 messages.info(
                     request,

@@ -243,7 +243,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(code)s: %(action)s done.") % {"code": petition.code, "action": event.action_label},
+                event.done_message(petition.code),
             )
             return redirect_after_step(
                 request, petition, detail="petitions-detail", listing="petitions-registry"

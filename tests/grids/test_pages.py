@@ -153,6 +153,7 @@ def test_one_click_accept_from_the_inbox_returns_the_refreshed_row(cast, client,
     assert response.status_code == 200
     html = response.content.decode()
     assert html.startswith("<tr") and f'id="row-{incident.code}"' in html and 'data-action="dispatch"' in html
+    assert f"Accept: done ({incident.code})." in html
     incident.refresh_from_db()
     assert incident.status == "accepted"
     again = client.post(

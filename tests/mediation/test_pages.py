@@ -165,6 +165,7 @@ def test_the_case_page_shows_the_last_day_of_the_month_limit_and_of_its_extensio
     assert response.status_code == 400 and "consent" in response.content.decode()
     assert client.post(f"{url}act/", {"action": "extend", "consent": "on"}).status_code == 302
     html = client.get(url).content.decode()
+    assert f"Extend the time limit: done ({case.code})." in html
     assert "2026-05-15" in html and "2026-04-15" not in html and 'id="extend-to"' not in html
     case.refresh_from_db()
     assert case.extended and timezone.localtime(case.due_at).date() == dt.date(2026, 5, 15)

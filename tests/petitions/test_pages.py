@@ -114,7 +114,7 @@ def test_the_timeline_and_the_message_name_the_re_review_request(client, pet):
     client.force_login(officer)
     resp = client.post(f"/petitions/{petition.code}/act/", {"action": "request_review"}, follow=True)
     html = resp.content.decode()
-    assert f"{petition.code}: request a re-review done." in html
+    assert f"Request a re-review: done ({petition.code})." in html
     timeline = html[html.index('data-action="request_review"') :]
     first, second = timeline.split('data-action="request_review"')[1:3]
     assert "Request a review</strong>" in first and "Request a re-review</strong>" in second
@@ -532,7 +532,7 @@ def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet)
         follow=True,
     )
     html = resp.content.decode()
-    assert f"{petition.code}: correct the handling type done." in html
+    assert f"Correct the handling type: done ({petition.code})." in html
     entry = html[html.index('data-action="correct_type"') :]
     entry = entry[: entry.index("</li>")]
     assert "<strong>Correct the handling type</strong>" in entry
@@ -582,7 +582,7 @@ def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_on_the_page(
         f"/petitions/{repeat.code}/act/", {"action": "decline", "note": "复核后不再受理"}, follow=True
     )
     html = resp.content.decode()
-    assert f"{repeat.code}: decline done." in html
+    assert f"Decline: done ({repeat.code})." in html
     assert '<span class="muted">accepted by the department → not accepted</span>' in html
     assert 'id="repeat-final"' not in html and 'id="actions"' not in html
     repeat.refresh_from_db()

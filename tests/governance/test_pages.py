@@ -40,8 +40,12 @@ def test_notifications_page_lists_and_marks_read(client, cast):
     assert not notify(user=cast.worker_a, key="k1", message="事件已逾期")  # idempotent
     client.force_login(cast.worker_a)
     assert "事件已逾期" in client.get(reverse("governance-notifications")).content.decode()
+    assert "Mark all as read" in client.get(reverse("governance-notifications")).content.decode()
     client.post(reverse("governance-notifications"))
     assert not cast.worker_a.notifications.filter(read_at=None).exists()
+    # Nothing left unread: no button that would do nothing.
+    html = client.get(reverse("governance-notifications")).content.decode()
+    assert "事件已逾期" in html and "Mark all as read" not in html
 
 
 def test_the_api_docs_are_served_offline(client, cast):

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance import codes
@@ -259,6 +260,9 @@ class AssessmentRun(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {timezone.localtime(self.computed_at):%Y-%m-%d %H:%M} · {self.trigger}"
 
     class Meta:
         verbose_name = _("assessment run")

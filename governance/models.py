@@ -323,6 +323,9 @@ class PersonalDataAccess(models.Model):
     reason = models.TextField(_("reason"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.record} · {self.fields} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
     class Meta:
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
@@ -408,6 +411,9 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=40)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} · {self.object_type} {self.object_id} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     class Meta:
         verbose_name = _("audit entry")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -104,6 +105,9 @@ class TimelineLabels:
 
     STATUS: type
     ACTION_LABELS: dict
+
+    def __str__(self) -> str:  # the admin's inline rows: no related record read
+        return f"{self.action_label} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     @property
     def action_label(self) -> str:

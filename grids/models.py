@@ -756,6 +756,9 @@ class IncidentPhoto(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.file.name} · {self.get_stage_display()}"
+
     class Meta:
         verbose_name = _("incident photo")
         verbose_name_plural = _("incident photos")

@@ -1018,6 +1018,9 @@ class DisputeSession(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.held_at):%Y-%m-%d %H:%M} · {self.place}"
+
     class Meta:
         verbose_name = _("mediation session")
         verbose_name_plural = _("mediation sessions")

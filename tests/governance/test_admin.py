@@ -50,3 +50,13 @@ def test_no_admin_lists_searches_or_filters_through_personal_data(db):
             assert first not in ways_in, (model, name)
         checked += bool(ways_in)
     assert checked >= 2  # the dispute case and the petition were among them
+
+
+def test_every_model_the_admin_shows_has_a_name_of_its_own(db):
+    """No row reads "PetitionEvent object (12)": each registered model and inline names its objects."""
+    from django.db import models
+
+    shown = {m for m, ma in admin.site._registry.items()} | {
+        inline.model for ma in admin.site._registry.values() for inline in ma.inlines
+    }
+    assert [m._meta.label for m in shown if m.__str__ is models.Model.__str__] == []

@@ -2,6 +2,7 @@
 and has no page for parties (reveals go through the logged case page and API)."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from mediation.indicators import case_changes
 from mediation.models import DisputeParty
@@ -101,3 +102,13 @@ def test_a_case_without_a_prevention_record_stays_read_only_in_the_admin(med, cl
     client.post(url, data)
     case.refresh_from_db()
     assert (case.escalation_prevented, case.events.count()) == (False, events)
+
+
+def test_the_admins_case_page_names_its_sessions_and_events(med, client):
+    case = med.accepted()
+    client.force_login(med.cast.admin)
+    html = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
+    assert "object (" not in html  # "DisputeEvent object (7)" named nothing
+    accepted = case.events.get(action="accept")
+    assert str(accepted) == f"accept · {timezone.localtime(accepted.at):%Y-%m-%d %H:%M}"
+    assert str(accepted) in html

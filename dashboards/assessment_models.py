@@ -69,7 +69,12 @@ class AssessmentScheme(models.Model):
         default=TieRule.FEWER_DEDUCTIONS,
     )
     published_run = models.ForeignKey(
-        "AssessmentRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "AssessmentRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("published run"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -116,7 +121,9 @@ class AssessmentItem(models.Model):
         RANK = "rank", _("rank among the assessed areas")
         MANUAL = "manual", _("entered by hand with evidence")
 
-    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="items")
+    scheme = models.ForeignKey(
+        AssessmentScheme, on_delete=models.CASCADE, related_name="items", verbose_name=_("scheme")
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
     name = models.CharField(_("name"), max_length=200)
     max_points = models.DecimalField(_("maximum points"), validators=[MinValueValidator(0)], **POINTS)
@@ -153,8 +160,12 @@ class AssessmentItem(models.Model):
 class NegativeListEntry(models.Model):
     """An entry of the negative list (e.g. "serious incident in the area"): points per occurrence."""
 
-    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="negative_list")
-    item = models.ForeignKey(AssessmentItem, on_delete=models.CASCADE, related_name="+")
+    scheme = models.ForeignKey(
+        AssessmentScheme, on_delete=models.CASCADE, related_name="negative_list", verbose_name=_("scheme")
+    )
+    item = models.ForeignKey(
+        AssessmentItem, on_delete=models.CASCADE, related_name="+", verbose_name=_("item")
+    )
     name = models.CharField(_("name"), max_length=200)
     points = models.DecimalField(_("points per occurrence"), validators=[MinValueValidator(0)], **POINTS)
 
@@ -247,18 +258,30 @@ class VetoEvent(models.Model):
 class AssessmentRun(models.Model):
     """One computation of a scheme. Its results never change after it is written."""
 
-    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.CASCADE, related_name="runs")
+    scheme = models.ForeignKey(
+        AssessmentScheme, on_delete=models.CASCADE, related_name="runs", verbose_name=_("scheme")
+    )
     computed_at = models.DateTimeField(_("computed at"))
     trigger = models.CharField(_("trigger"), max_length=20, default="manual")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    rollup_run_id = models.IntegerField(null=True, blank=True)
+    rollup_run_id = models.IntegerField(null=True, blank=True, verbose_name=_("rollup run"))
     # A digest of the results: a new run equal to the previous one is not stored twice.
-    fingerprint = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
 
     def __str__(self) -> str:

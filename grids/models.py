@@ -208,7 +208,9 @@ class Incident(models.Model):
     due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
     # The due time we last sent the "overdue" notification for: the periodic task skips rows where
     # it equals ``due_at``, so running it twice (or every 10 minutes) notifies once per late step.
-    overdue_notified_for = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_notified_for = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("overdue notice sent for")
+    )
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_level = models.CharField(
@@ -221,11 +223,11 @@ class Incident(models.Model):
     # many rows decides its buttons without reading timelines. Never filtered on: no index.
     dispatched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", verbose_name=_("dispatched by"),
     )  # fmt: skip
     fed_back_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", verbose_name=_("fed back by"),
     )  # fmt: skip
     evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
     evaluation_note = models.TextField(_("evaluation note"), blank=True)
@@ -686,23 +688,34 @@ class IncidentEvent(TimelineLabels, models.Model):
     STATUS = Incident.Status
     ACTION_LABELS = ACTION_LABELS
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="events", verbose_name=_("incident")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("done by")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("time"))
     action = models.CharField(_("action"), max_length=20)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
+    from_status = models.CharField(max_length=12, blank=True, verbose_name=_("status before"))
+    to_status = models.CharField(max_length=12, verbose_name=_("status after"))
     note = models.TextField(_("note"), blank=True)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department"),
     )
-    level = models.CharField(max_length=10, choices=Level.choices, blank=True)
-    from_level = models.CharField(max_length=10, choices=Level.choices, blank=True)
+    level = models.CharField(max_length=10, choices=Level.choices, blank=True, verbose_name=_("level"))
+    from_level = models.CharField(
+        max_length=10, choices=Level.choices, blank=True, verbose_name=_("level before")
+    )
     # A dispatch event's supporting departments (a coordination item's 协办单位), kept on the event
     # so that the timeline says who was named at each dispatch after a re-dispatch replaced them.
     supporting_departments = models.ManyToManyField(Department, blank=True, related_name="+")
-    step_due_at = models.DateTimeField(null=True, blank=True)
-    on_time = models.BooleanField(null=True)
+    step_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("step due"))
+    on_time = models.BooleanField(null=True, verbose_name=_("on time"))
     # The area that answers for the step this event ended (``STEP_OWNERS``): set with ``step_due_at``
     # on timed steps only, so lateness counts against the centre, department or grid that owned the
     # step, not against the grid the item lies in. No index: only read inside the deadline-range scan.
@@ -743,18 +756,29 @@ class IncidentPhoto(models.Model):
         REPORT = "report", _("at report")
         FEEDBACK = "feedback", _("with feedback")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos")
-    event = models.ForeignKey(
-        IncidentEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="photos", verbose_name=_("incident")
     )
-    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.REPORT)
-    file = models.FileField(upload_to=photo_upload_to, max_length=200)
-    content_type = models.CharField(max_length=20)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    size = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    event = models.ForeignKey(
+        IncidentEvent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="photos",
+        verbose_name=_("step"),
+    )
+    stage = models.CharField(
+        max_length=10, choices=Stage.choices, default=Stage.REPORT, verbose_name=_("stage")
+    )
+    file = models.FileField(upload_to=photo_upload_to, max_length=200, verbose_name=_("file"))
+    content_type = models.CharField(max_length=20, verbose_name=_("content type"))
+    width = models.PositiveIntegerField(default=0, verbose_name=_("width"))
+    height = models.PositiveIntegerField(default=0, verbose_name=_("height"))
+    size = models.PositiveIntegerField(default=0, verbose_name=_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
 
     def __str__(self) -> str:
         return f"{self.file.name} · {self.get_stage_display()}"

@@ -124,10 +124,16 @@ class OrganisationMember(models.Model):
     """A mediator in an organisation; ``is_head`` marks the head (主任) of the organisation."""
 
     organisation = models.ForeignKey(
-        MediationOrganisation, on_delete=models.CASCADE, related_name="memberships"
+        MediationOrganisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mediation_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mediation_memberships",
+        verbose_name=_("user"),
     )
     is_head = models.BooleanField(_("head of the organisation"), default=False)
     joined_on = models.DateField(_("joined on"), default=dt.date.today)
@@ -360,7 +366,9 @@ class DisputeCase(models.Model):
     escalation_persons = models.PositiveIntegerField(_("persons (escalation prevented)"), default=0)
     group_defused = models.BooleanField(_("group dispute defused"), default=False)
     group_persons = models.PositiveIntegerField(_("persons (group dispute)"), default=0)
-    prevention_recorded_at = models.DateTimeField(null=True, blank=True)
+    prevention_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("prevention first recorded at")
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     SCOPE_AREA_FIELD = "area"
@@ -1009,14 +1017,18 @@ class DisputeParty(models.Model):
 class DisputeSession(models.Model):
     """One mediation session: when, where, who attended, what was said, what comes next."""
 
-    case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="sessions")
+    case = models.ForeignKey(
+        DisputeCase, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("case")
+    )
     held_at = models.DateTimeField(_("held at"))
     place = models.CharField(_("place"), max_length=200)
     attendees = models.CharField(_("attendees"), max_length=400)
     summary = models.TextField(_("summary"))
     next_step = models.CharField(_("next step"), max_length=400, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.held_at):%Y-%m-%d %H:%M} · {self.place}"
@@ -1034,17 +1046,26 @@ class DisputeEvent(TimelineLabels, models.Model):
     STATUS = DisputeCase.Status
     ACTION_LABELS = ACTION_LABELS
 
-    case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    case = models.ForeignKey(
+        DisputeCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("done by")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("time"))
     action = models.CharField(_("action"), max_length=24)
-    from_status = models.CharField(max_length=14, blank=True)
-    to_status = models.CharField(max_length=14)
+    from_status = models.CharField(max_length=14, blank=True, verbose_name=_("status before"))
+    to_status = models.CharField(max_length=14, verbose_name=_("status after"))
     note = models.TextField(_("note"), blank=True)
     organisation = models.ForeignKey(
-        MediationOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        MediationOrganisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
         verbose_name = _("case event")

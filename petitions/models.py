@@ -233,8 +233,10 @@ class Petition(models.Model):
         related_name="repeats",
     )
     is_repeat = models.BooleanField(_("repeat petition"), default=False, editable=False)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    registered_at = models.DateTimeField(default=timezone.now)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
+    registered_at = models.DateTimeField(default=timezone.now, verbose_name=_("registered at"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
     department = models.ForeignKey(
         Department,
@@ -246,39 +248,66 @@ class Petition(models.Model):
     )
     # The deadline of the step now running (null when nothing is waiting): overdue is due_at < now.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
-    route_due_at = models.DateTimeField(editable=False)
-    routed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    redirected_at = models.DateTimeField(null=True, blank=True, editable=False)
-    redirect_route = models.CharField(_("legal route"), max_length=24, choices=Route.choices, blank=True)
-    acknowledge_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    return_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reply_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    extended_days = models.PositiveSmallIntegerField(default=0, editable=False)
-    extension_approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    route_due_at = models.DateTimeField(editable=False, verbose_name=_("routing due"))
+    routed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("routed at"))
+    redirected_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("redirected at")
     )
-    extension_reason = models.TextField(blank=True)
-    replied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    redirect_route = models.CharField(_("legal route"), max_length=24, choices=Route.choices, blank=True)
+    acknowledge_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("acceptance decision due")
+    )
+    return_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("return due"))
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("accepted at"))
+    reply_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("reply due"))
+    extended_days = models.PositiveSmallIntegerField(
+        default=0, editable=False, verbose_name=_("days extended")
+    )
+    extension_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("extension approved by"),
+    )
+    extension_reason = models.TextField(blank=True, verbose_name=_("extension reason"))
+    replied_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("replied at"))
     # The claim's opinion, the suggestion's adoption, blank for a report (``reply_choices``).
     reply_opinion = models.CharField(
         _("opinion"), max_length=12, choices=[*Opinion.choices, *Adoption.choices], blank=True
     )
     reply_text = models.TextField(_("reply"), blank=True)
     evaluation = models.CharField(_("evaluation"), max_length=12, choices=Evaluation.choices, blank=True)
-    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    review_request_until = models.DateTimeField(null=True, blank=True, editable=False)
-    review_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
-    review_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    review_decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
-    re_review_request_until = models.DateTimeField(null=True, blank=True, editable=False)
-    re_review_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
-    re_review_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    re_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    re_review_decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    closed_for_good = models.BooleanField(default=False, editable=False)
+    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("evaluated at"))
+    review_request_until = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("review may be requested until")
+    )
+    review_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("review requested at")
+    )
+    review_due_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("review due"))
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("reviewed at"))
+    review_decision = models.CharField(
+        max_length=8, choices=Decision.choices, blank=True, verbose_name=_("review decision")
+    )
+    re_review_request_until = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("re-review may be requested until")
+    )
+    re_review_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("re-review requested at")
+    )
+    re_review_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("re-review due")
+    )
+    re_reviewed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("re-reviewed at")
+    )
+    re_review_decision = models.CharField(
+        max_length=8, choices=Decision.choices, blank=True, verbose_name=_("re-review decision")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("closed at"))
+    closed_for_good = models.BooleanField(default=False, editable=False, verbose_name=_("closed for good"))
 
     SCOPE_AREA_FIELD = "area"
     objects = PetitionQuerySet.as_manager()
@@ -1013,17 +1042,26 @@ class PetitionEvent(TimelineLabels, models.Model):
     def to_type_label(self) -> str:
         return str(Petition.HandlingType(self.to_type).label) if self.to_type else ""
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="events", verbose_name=_("petition")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("done by")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("time"))
     action = models.CharField(_("action"), max_length=20)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
+    from_status = models.CharField(max_length=16, blank=True, verbose_name=_("status before"))
+    to_status = models.CharField(max_length=16, verbose_name=_("status after"))
     note = models.TextField(_("note"), blank=True)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("department"),
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
         verbose_name = _("petition event")

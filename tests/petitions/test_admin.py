@@ -25,3 +25,12 @@ def test_the_admin_shows_searches_and_filters_petitions_without_their_petitioner
             "petitioners__name": "王建国",
         },
     )
+
+
+def test_the_admins_petition_page_reads_in_chinese(pet, client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    petition = pet.register()
+    client.force_login(pet.cast.admin)
+    html = client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    assert "可申请复核截止时间" in html and "复核期限" in html and "登记人" in html
+    assert "Re review" not in html and "object (" not in html

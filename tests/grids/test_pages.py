@@ -332,6 +332,7 @@ def test_the_inbox_grid_filter_reaches_every_grid_beyond_a_select(cast, client, 
     html = client.get(f"/grids/inbox/?grid={cast.grid_a.code}").content.decode()
     assert '<option value="' + cast.grid_a.code not in html
     assert f'<input name="grid" value="{cast.grid_a.code}"' in html and item.code in html
+    assert 'placeholder="Grid code"' in html  # as the other placeholders write it, capitalised
 
 
 @pytest.mark.django_db

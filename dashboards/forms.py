@@ -17,6 +17,15 @@ def assessed_areas(scheme: AssessmentScheme):
     return Area.objects.filter(parent=scheme.area, level=scheme.level).order_by("code")
 
 
+def _points(value: Decimal) -> str:
+    """20.00 -> "20", 17.50 -> "17.5": a limit as a person writes it."""
+    return f"{value.normalize():f}"
+
+
+def _item_with_maximum(item: AssessmentItem) -> str:
+    return _("%(name)s (at most %(max)s points)") % {"name": item.name, "max": _points(item.max_points)}
+
+
 class _SchemeForm(forms.Form):
     def __init__(self, *args, scheme: AssessmentScheme, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -39,6 +48,19 @@ class ManualScoreForm(_SchemeForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["item"].queryset = self.scheme.items.filter(method=AssessmentItem.Method.MANUAL)
+        # The choice names each item's maximum, so the limit is known before the score is typed.
+        self.fields["item"].label_from_instance = _item_with_maximum
+
+    def clean(self):
+        # Checked with the other fields, so that a score above the maximum is reported together with
+        # a missing file rather than after it (the service checks it again).
+        data = super().clean()
+        item, points = data.get("item"), data.get("points")
+        if item is not None and points is not None and points > item.max_points:
+            self.add_error(
+                "points", _("At most %(max)s points for this item.") % {"max": _points(item.max_points)}
+            )
+        return data
 
     def clean_evidence(self):
         evidence = self.cleaned_data["evidence"]

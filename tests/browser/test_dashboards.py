@@ -244,12 +244,13 @@ def test_entry_errors_sit_under_their_own_fields_and_each_entry_says_it_was_save
     page = desktop_page
     login(page, "district_officer")
     page.goto(f"/dashboards/assessments/{scheme.pk}/entries/")
-    page.select_option("#id_manual-item", label="工作台账")
+    page.select_option("#id_manual-item", label="工作台账（最高20分）")  # the choice names its maximum
     page.fill("#id_manual-points", "999")
     page.click("#form-manual button[type=submit]")
     page.wait_for_selector("#form-manual [data-error-summary]")
     summary = page.locator("#form-manual [data-error-summary]").inner_text()
     assert "区域" in summary and "佐证材料" in summary and "考核项目" not in summary, summary
+    assert "该项最高20分。" in page.locator("#id_manual-points_error").inner_text()  # at once, not next time
 
     def top(selector: str) -> float:
         return page.locator(selector).bounding_box()["y"]

@@ -65,6 +65,42 @@ def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothi
     assert ManualScore.objects.count() == 0
 
 
+def test_a_hand_score_reports_every_error_at_once_and_states_the_maximum(client, data):
+    client.force_login(data.city_officer)
+    page = client.get(data.url).content.decode()
+    maximum = 20  # the item's max_points, 20.00, as the page writes it
+    assert data.manual_item.max_points == 20
+    assert f"{data.manual_item.name} (at most {maximum} points)" in page
+    # Above the maximum and no file: both at once, the limit named.
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340102000000",
+            "manual-points": "25",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["manual"].errors
+    assert set(errors) == {"points", "evidence"}
+    assert errors["points"] == [f"At most {maximum} points for this item."]
+    assert 'value="25"' in response.content.decode() and ManualScore.objects.count() == 0
+    # A file was chosen but another field is wrong: the page says to choose it again.
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340102000000",
+            "manual-points": "25",
+            "manual-evidence": SimpleUploadedFile("e.pdf", b"%PDF"),
+        },
+    )
+    assert list(response.context["manual"].errors) == ["points"]
+    assert "data-choose-again" in response.content.decode() and ManualScore.objects.count() == 0
+
+
 def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(client, data, settings):
     # The service's refusal was shown above the form as "points: ..." (the internal English name
     # in the Chinese page) and the field in error was not marked.
@@ -254,7 +290,7 @@ def test_each_error_of_the_hand_score_form_sits_with_its_own_field(client, data)
     # it, and the missing evidence's under the points.
     client.force_login(data.city_officer)
     response = client.post(
-        data.url, {"form": "manual", "manual-item": data.manual_item.pk, "manual-points": "999"}
+        data.url, {"form": "manual", "manual-item": data.manual_item.pk, "manual-points": "9"}
     )
     assert response.status_code == 400
     html = response.content.decode()

@@ -120,7 +120,7 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, ActionInvalid):
-        exc = exceptions.ValidationError({exc.field: [exc.message]})
+        exc = exceptions.ValidationError({name: [message] for name, message in exc.errors.items()})
     elif isinstance(exc, WorkflowError):
         return Response({"detail": exc.message}, status=exc.status_code)
     elif isinstance(exc, DjangoValidationError):

@@ -38,13 +38,34 @@ class ActionForbidden(WorkflowError):
 
 
 class ActionInvalid(WorkflowError):
-    """The action's own fields are missing or wrong (HTTP 400); ``field`` names the culprit."""
+    """The action's own fields are missing or wrong (HTTP 400); ``field`` names the (first) culprit
+    and ``errors`` every field in error with its message, so a form shows them all at once."""
 
     status_code = 400
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field_name: str, message: str, *, also: dict[str, str] | None = None) -> None:
+        self.errors = {field_name: message, **(also or {})}
+        super().__init__(" ".join(dict.fromkeys(self.errors.values())))
         self.field = field_name
+
+
+class FieldErrors:
+    """Collects an action's field errors so that they are reported together: ``add`` each, then
+    ``raise_any`` before the checks that need those fields right (and before anything is written)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, message)
+
+    def __contains__(self, field_name: str) -> bool:
+        return field_name in self.errors
+
+    def raise_any(self) -> None:
+        if self.errors:
+            (first, message), *rest = self.errors.items()
+            raise ActionInvalid(first, message, also=dict(rest))
 
 
 class UnknownAction(ActionInvalid):

@@ -38,6 +38,7 @@ from governance.periods import add_calendar_days, add_working_days, end_of_local
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
+    FieldErrors,
     TimelineLabels,
     Transition,
     TransitionNotAllowed,
@@ -585,14 +586,16 @@ class Petition(models.Model):
                 )
                 % {"date": timezone.localtime(self.reply_due_at).strftime("%Y-%m-%d")}
             )
+        errors = FieldErrors()  # the days, the reason and the approver are reported together
         try:
             days = int(days)
         except (TypeError, ValueError):
-            raise ActionInvalid("days", gettext("Give the extension in days (1 to 30).")) from None
-        if not 1 <= days <= MAX_EXTENSION_DAYS:
-            raise ActionInvalid("days", gettext("An extension is at most 30 days."))
+            errors.add("days", gettext("Give the extension in days (1 to 30)."))
+        else:
+            if not 1 <= days <= MAX_EXTENSION_DAYS:
+                errors.add("days", gettext("An extension is at most 30 days."))
         if not note:
-            raise ActionInvalid("note", gettext("Give the reason for the extension."))
+            errors.add("note", gettext("Give the reason for the extension."))
         user = approver if isinstance(approver, User) else None
         if user is None and approver not in (None, ""):
             user = User.objects.filter(
@@ -600,20 +603,21 @@ class Petition(models.Model):
                 is_active=True,
             ).first()
         if user is None:
-            raise ActionInvalid("approver", gettext("Name the person who approved the extension."))
-        if user.pk == actor.pk:
-            raise ActionInvalid("approver", gettext("Another person approves the extension you ask for."))
-        if not User.objects.filter(extension_approver_q(self), pk=user.pk).exists():
-            raise ActionInvalid(
+            errors.add("approver", gettext("Name the person who approved the extension."))
+        elif user.pk == actor.pk:
+            errors.add("approver", gettext("Another person approves the extension you ask for."))
+        elif not User.objects.filter(extension_approver_q(self), pk=user.pk).exists():
+            errors.add(
                 "approver",
                 gettext("The approver must be the head of %(department)s, the department handling it.")
                 % {"department": self.department},
             )
         if notified is not True:
             # Art. 35: the extension and its reason are told to the petitioner.
-            raise ActionInvalid(
+            errors.add(
                 "notified", gettext("Tell the petitioner of the extension and its reason, then confirm it.")
             )
+        errors.raise_any()
         self._set(
             changed,
             extended_days=days,

@@ -235,7 +235,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
         except WorkflowError as exc:
             error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
             if isinstance(exc, ActionInvalid):
-                field_errors = {exc.field: exc.message}
+                field_errors = dict(exc.errors)
         except ValidationError as exc:
             error = errors_text(exc)
             if hasattr(exc, "error_dict"):

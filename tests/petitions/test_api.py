@@ -252,6 +252,12 @@ def test_an_extension_without_notice_to_the_petitioner_is_400_naming_it_and_save
     petition.refresh_from_db()
     assert (petition.reply_due_at, petition.extended_days) == (before, 0)
     assert not petition.events.filter(action="extend").exists()
+    # Every wrong field in the one 400.
+    resp = dept.post(
+        url, {"action": "extend", "days": 0, "approver": pet.cast.department_user.username}, format="json"
+    )
+    assert resp.status_code == 400
+    assert set(resp.json()["errors"]) == {"days", "note", "approver", "notified"}
     resp = dept.post(url, {**extension, "notified": True}, format="json")
     assert resp.status_code == 200 and resp.json()["extended_days"] == 20
 

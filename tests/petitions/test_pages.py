@@ -255,6 +255,26 @@ def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
     assert Petition.objects.get(pk=petition.pk).extended_days == 15
 
 
+def test_the_extension_form_reports_every_wrong_field_at_once_and_keeps_the_input(client, pet):
+    # Days, reason, approver and notice were refused one at a time: fix one, send, learn the next.
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    url = f"/petitions/{petition.code}/act/"
+    resp = client.post(url, {"action": "extend", "days": "45", "approver": "nobody_here", "note": ""})
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    for message in (
+        "An extension is at most 30 days.",
+        "Give the reason for the extension.",
+        "Name the person who approved the extension.",
+        "Tell the petitioner of the extension and its reason",
+    ):
+        assert message in html, message
+    assert 'value="45"' in html and 'value="nobody_here"' in html
+    assert Petition.objects.get(pk=petition.pk).extended_days == 0
+    assert not petition.events.filter(action="extend").exists()
+
+
 def test_the_department_sees_the_reply_first_and_is_offered_the_approvers_who_may_approve(client, pet):
     # The page opened the extension form first and asked for an approver's username with no hint of
     # whose; the reply is the step due, and the approvers are those the extension accepts: the heads

@@ -36,6 +36,7 @@ from governance.periods import add_months, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
+    FieldErrors,
     TimelineLabels,
     Transition,
     TransitionNotAllowed,
@@ -621,23 +622,23 @@ class DisputeCase(models.Model):
         self.outcome = outcome
         changed |= {"outcome", "concluded_at", "concluded_on_time", "outcome_note"}
         if outcome in self.SUCCESS_OUTCOMES:
+            # Every missing or wrong part of the agreement is reported together.
+            errors = FieldErrors()
             terms = (agreement_terms or "").strip()
             if not terms:
-                raise ActionInvalid("agreement_terms", gettext("Write down the terms the parties agreed."))
+                errors.add("agreement_terms", gettext("Write down the terms the parties agreed."))
             written = outcome == self.Outcome.SUCCESS_WRITTEN
             # A written agreement states the parties, the facts and each one's responsibility, the
             # terms, and how and when they are carried out (人民调解法 art. 29; DOMAIN.md).
             if written and not (agreement_facts or "").strip():
-                raise ActionInvalid(
+                errors.add(
                     "agreement_facts",
                     gettext("State the main facts of the dispute and each party's responsibility."),
                 )
             if written and not (performance_method or "").strip():
-                raise ActionInvalid(
-                    "performance_method", gettext("Say how and when the agreement is carried out.")
-                )
+                errors.add("performance_method", gettext("Say how and when the agreement is carried out."))
             if any(is_placeholder_name(p.name) for p in self.parties.all()):
-                raise ActionInvalid(
+                errors.add(
                     "parties",
                     gettext("Complete the parties' names first: an agreement names the people bound by it."),
                 )
@@ -647,9 +648,10 @@ class DisputeCase(models.Model):
                 try:
                     agreement_amount = Decimal(str(agreement_amount))
                 except ArithmeticError:
-                    raise ActionInvalid("agreement_amount", gettext("Enter an amount in yuan.")) from None
-                if agreement_amount < 0 or not agreement_amount.is_finite():
-                    raise ActionInvalid("agreement_amount", gettext("The amount cannot be negative."))
+                    errors.add("agreement_amount", gettext("Enter an amount in yuan."))
+                else:
+                    if agreement_amount < 0 or not agreement_amount.is_finite():
+                        errors.add("agreement_amount", gettext("The amount cannot be negative."))
             # An oral agreement takes effect the same day; a written one when all have signed and
             # the committee has sealed it (by default the day of conclusion).
             effective = agreement_effective_on or timezone.localdate(now)
@@ -657,18 +659,17 @@ class DisputeCase(models.Model):
                 try:
                     effective = dt.date.fromisoformat(effective)
                 except ValueError:
-                    raise ActionInvalid(
-                        "agreement_effective_on", gettext("Enter a date as YYYY-MM-DD.")
-                    ) from None
-            if effective > timezone.localdate(now):
-                raise ActionInvalid(
-                    "agreement_effective_on", gettext("The agreement cannot take effect in the future.")
-                )
+                    errors.add("agreement_effective_on", gettext("Enter a date as YYYY-MM-DD."))
+                    effective = None
             # The 30-day confirmation window runs from this date: it must be a real one, not a date
             # before the dispute even reached the organisation.
             received_on = timezone.localdate(self.received_at)
-            if effective < received_on:
-                raise ActionInvalid(
+            if effective is not None and effective > timezone.localdate(now):
+                errors.add(
+                    "agreement_effective_on", gettext("The agreement cannot take effect in the future.")
+                )
+            elif effective is not None and effective < received_on:
+                errors.add(
                     "agreement_effective_on",
                     gettext("The agreement cannot take effect before the case was received (%(d)s).")
                     % {"d": received_on.isoformat()},
@@ -680,17 +681,17 @@ class DisputeCase(models.Model):
                 try:
                     performance_due = dt.date.fromisoformat(performance_due)
                 except ValueError:
-                    raise ActionInvalid("performance_due", gettext("Enter a date as YYYY-MM-DD.")) from None
-            if written and not performance_due:
-                raise ActionInvalid(
-                    "performance_due", gettext("Give the date by which the agreement is carried out.")
-                )
-            if performance_due and performance_due < effective:
-                raise ActionInvalid(
+                    errors.add("performance_due", gettext("Enter a date as YYYY-MM-DD."))
+                    performance_due = None
+            elif written and not performance_due:
+                errors.add("performance_due", gettext("Give the date by which the agreement is carried out."))
+            if performance_due and effective is not None and performance_due < effective:
+                errors.add(
                     "performance_due",
                     gettext("The agreement cannot be carried out before it takes effect (%(d)s).")
                     % {"d": effective.isoformat()},
                 )
+            errors.raise_any()
             self.agreement_facts = (agreement_facts or "").strip()
             self.agreement_terms = terms
             self.agreement_amount = agreement_amount

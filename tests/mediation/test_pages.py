@@ -246,6 +246,34 @@ def test_the_action_form_does_not_record_a_session_without_one(client, med):
     assert list(case.events.values_list("action", flat=True)) == ["register", "accept"]
 
 
+def test_the_conclude_form_reports_every_missing_part_of_the_agreement_at_once(client, med):
+    # The terms, the facts and the way and date of performance were refused one at a time: fix one,
+    # send, learn the next.
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_amount": "500",
+            "performance_method": "",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    for message in (
+        "Write down the terms the parties agreed.",
+        "State the main facts of the dispute",
+        "Say how and when the agreement is carried out.",
+        "Give the date by which the agreement is carried out.",
+    ):
+        assert message in html, message
+    assert 'value="500"' in html
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("in_mediation", "")
+
+
 def test_concluding_from_the_page_with_a_written_agreement(client, med):
     case = med.in_mediation()
     _login(client, med.cast.mediator)

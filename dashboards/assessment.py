@@ -36,7 +36,7 @@ from dashboards.assessment_models import (
 from governance import indicators as registry
 from governance.models import Area, User, record_id
 from governance.services import audit
-from governance.workflow import ActionForbidden, ActionInvalid
+from governance.workflow import ActionForbidden, ActionInvalid, FieldErrors
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -363,17 +363,17 @@ def adjustment_enter(
     names an item and its points. Both wait for approval by someone else."""
     _require_manage(actor, scheme)
     _assessed_area(scheme, area)
+    errors = FieldErrors()  # the reason and the kind's own fields are reported together
     if not reason.strip():
-        raise ActionInvalid("reason", _("Give the reason."))
+        errors.add("reason", _("Give the reason."))
     if kind == Adjustment.Kind.DEDUCTION:
         if negative_entry is None or negative_entry.scheme_id != scheme.pk:
-            raise ActionInvalid(
-                "negative_entry", _("A deduction must name an entry of this scheme's negative list.")
-            )
+            errors.add("negative_entry", _("A deduction must name an entry of this scheme's negative list."))
         if occurrences < 1:
-            raise ActionInvalid("occurrences", _("At least one occurrence."))
+            errors.add("occurrences", _("At least one occurrence."))
         if occurrences > MAX_OCCURRENCES:
-            raise ActionInvalid("occurrences", _("At most %(max)d occurrences.") % {"max": MAX_OCCURRENCES})
+            errors.add("occurrences", _("At most %(max)d occurrences.") % {"max": MAX_OCCURRENCES})
+        errors.raise_any()
         item, points = negative_entry.item, q2(negative_entry.points * occurrences)
         if points > MAX_POINTS:  # full_clean would refuse it with a 500 on a field not on the form
             raise ActionInvalid(
@@ -383,11 +383,12 @@ def adjustment_enter(
             )
     elif kind == Adjustment.Kind.BONUS:
         if item is None or item.scheme_id != scheme.pk:
-            raise ActionInvalid("item", _("A bonus must name an item of this scheme."))
+            errors.add("item", _("A bonus must name an item of this scheme."))
         if points is None or points <= 0:
-            raise ActionInvalid("points", _("Bonus points must be more than zero."))
+            errors.add("points", _("Bonus points must be more than zero."))
     else:
-        raise ActionInvalid("kind", _("Kind must be deduction or bonus."))
+        errors.add("kind", _("Kind must be deduction or bonus."))
+    errors.raise_any()
     # A second click or a resubmitted page entered the same adjustment twice, both pending, and an
     # approver could count it twice. Entries are serialised on the scheme row so that two requests at
     # once cannot both miss the other; a separate event of the same size has its own reason.

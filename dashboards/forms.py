@@ -89,6 +89,25 @@ class AdjustmentForm(_SchemeForm):
         self.fields["negative_entry"].queryset = self.scheme.negative_list.all()
         self.fields["item"].queryset = self.scheme.items.all()
 
+    def clean(self):
+        # What each kind needs is checked with the other fields (the service checks it again), so a
+        # deduction without its entry is reported together with a missing reason, not after it.
+        data = super().clean()
+        kind = data.get("kind")
+        needed = {
+            Adjustment.Kind.DEDUCTION: {
+                "negative_entry": _("A deduction must name an entry of this scheme's negative list.")
+            },
+            Adjustment.Kind.BONUS: {
+                "item": _("A bonus must name an item of this scheme."),
+                "points": _("Bonus points must be more than zero."),
+            },
+        }.get(kind, {})
+        for name, message in needed.items():
+            if data.get(name) is None and name not in self.errors:
+                self.add_error(name, message)
+        return data
+
 
 class DecideForm(forms.Form):
     adjustment = forms.IntegerField()

@@ -526,8 +526,8 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             bound.is_valid()
             # At the field the service names (marked, under its translated label); its internal
             # name ("points") never reaches the page.
-            field = getattr(err, "field", None)
-            bound.add_error(field if field in bound.fields else None, err.message)
+            for field, message in getattr(err, "errors", {None: err.message}).items():
+                bound.add_error(field if field in bound.fields else None, message)
             return render(
                 request,
                 "dashboards/assessment_entries.html",

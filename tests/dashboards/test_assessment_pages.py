@@ -130,9 +130,19 @@ def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(cli
         },
     )
     assert response.status_code == 400
-    assert list(response.context["adjustment"].errors) == ["item"]
+    # The bonus's item and points are both missing: both named at once.
+    assert list(response.context["adjustment"].errors) == ["item", "points"]
     assert "item:" not in response.content.decode()
     assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
+
+
+def test_a_deduction_reports_its_reason_and_entry_together(client, data):
+    client.force_login(data.city_officer)
+    post = {**_deduction(data, "0", " "), "adjustment-negative_entry": ""}
+    response = client.post(data.url, post)
+    assert response.status_code == 400
+    assert set(response.context["adjustment"].errors) == {"reason", "negative_entry", "occurrences"}
+    assert Adjustment.objects.count() == 0
 
 
 @pytest.mark.parametrize("occurrences", ["9999999", "99999999999999"])
@@ -324,7 +334,7 @@ def test_each_error_of_the_adjustment_form_sits_with_its_own_field(client, data)
         html, 'id="id_adjustment-points_error"', 'for="id_adjustment-points"', 'for="id_adjustment-reason"'
     )
     assert html.index('for="id_adjustment-reason"') < html.index('id="id_adjustment-reason_error"')
-    assert list(response.context["adjustment"].errors) == ["area", "points", "reason"]
+    assert set(response.context["adjustment"].errors) == {"area", "item", "points", "reason"}  # all at once
     # Only the form in error has a summary; the others stay clean.
     assert html.count("data-error-summary") == 1 and "id_manual-area_error" not in html
     assert Adjustment.objects.count() == 0

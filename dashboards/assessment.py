@@ -386,6 +386,11 @@ def adjustment_enter(
             errors.add("item", _("A bonus must name an item of this scheme."))
         if points is None or points <= 0:
             errors.add("points", _("Bonus points must be more than zero."))
+        elif item is not None and points > item.bonus_cap:  # more could never count: capped there
+            errors.add(
+                "points",
+                _("At most %(max)s points for this item.") % {"max": f"{item.bonus_cap.normalize():f}"},
+            )
     else:
         errors.add("kind", _("Kind must be deduction or bonus."))
     errors.raise_any()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS
 from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, NegativeListEntry
 from governance.models import Area
 
@@ -26,6 +27,21 @@ def _item_with_maximum(item: AssessmentItem) -> str:
     return _("%(name)s (at most %(max)s points)") % {"name": item.name, "max": _points(item.max_points)}
 
 
+def _item_with_bonus_cap(item: AssessmentItem) -> str:
+    return _("%(name)s (bonus at most %(max)s points)") % {"name": item.name, "max": _points(item.bonus_cap)}
+
+
+def _entry_with_points(entry: NegativeListEntry) -> str:
+    return _("%(name)s (%(points)s points per occurrence)") % {
+        "name": entry.name,
+        "points": _points(entry.points),
+    }
+
+
+def _at_most(limit: Decimal) -> str:
+    return _("At most %(max)s points for this item.") % {"max": _points(limit)}
+
+
 class _SchemeForm(forms.Form):
     def __init__(self, *args, scheme: AssessmentScheme, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -41,7 +57,13 @@ class _SchemeForm(forms.Form):
 class ManualScoreForm(_SchemeForm):
     item = forms.ModelChoiceField(queryset=AssessmentItem.objects.none(), label=_("Item"))
     area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
-    points = forms.DecimalField(label=_("Points"), min_value=Decimal("0"), max_digits=7, decimal_places=2)
+    points = forms.DecimalField(
+        label=_("Points"),
+        min_value=Decimal("0"),
+        max_digits=7,
+        decimal_places=2,
+        help_text=_("At most the item's maximum, named with each item."),
+    )
     evidence = forms.FileField(label=_("Evidence"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
@@ -57,9 +79,7 @@ class ManualScoreForm(_SchemeForm):
         data = super().clean()
         item, points = data.get("item"), data.get("points")
         if item is not None and points is not None and points > item.max_points:
-            self.add_error(
-                "points", _("At most %(max)s points for this item.") % {"max": _points(item.max_points)}
-            )
+            self.add_error("points", _at_most(item.max_points))
         return data
 
     def clean_evidence(self):
@@ -75,12 +95,23 @@ class AdjustmentForm(_SchemeForm):
     negative_entry = forms.ModelChoiceField(
         queryset=NegativeListEntry.objects.none(), required=False, label=_("Negative-list entry")
     )
-    occurrences = forms.IntegerField(min_value=1, initial=1, required=False, label=_("Occurrences"))
+    occurrences = forms.IntegerField(
+        min_value=1,
+        initial=1,
+        required=False,
+        label=_("Occurrences"),
+        widget=forms.NumberInput(attrs={"max": MAX_OCCURRENCES}),
+    )
     item = forms.ModelChoiceField(
         queryset=AssessmentItem.objects.none(), required=False, label=_("Item (bonus)")
     )
     points = forms.DecimalField(
-        min_value=Decimal("0.01"), max_digits=7, decimal_places=2, required=False, label=_("Points (bonus)")
+        min_value=Decimal("0.01"),
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+        label=_("Points (bonus)"),
+        help_text=_("At most the item's bonus cap, named with each item."),
     )
     reason = forms.CharField(max_length=500, label=_("Reason"))
 
@@ -88,24 +119,41 @@ class AdjustmentForm(_SchemeForm):
         super().__init__(*args, **kwargs)
         self.fields["negative_entry"].queryset = self.scheme.negative_list.all()
         self.fields["item"].queryset = self.scheme.items.all()
+        # Each choice names its limit, so the points are known before they are typed.
+        self.fields["negative_entry"].label_from_instance = _entry_with_points
+        self.fields["item"].label_from_instance = _item_with_bonus_cap
+        self.fields["occurrences"].help_text = _("From 1 to %(max)d.") % {"max": MAX_OCCURRENCES}
 
     def clean(self):
-        # What each kind needs is checked with the other fields (the service checks it again), so a
-        # deduction without its entry is reported together with a missing reason, not after it.
+        # What the kind asks for is checked here, with the other fields, so that every error shows at
+        # once, limits included (the service checks it all again; what needs the scheme row locked,
+        # an identical pending entry, is left to it).
         data = super().clean()
         kind = data.get("kind")
-        needed = {
-            Adjustment.Kind.DEDUCTION: {
-                "negative_entry": _("A deduction must name an entry of this scheme's negative list.")
-            },
-            Adjustment.Kind.BONUS: {
-                "item": _("A bonus must name an item of this scheme."),
-                "points": _("Bonus points must be more than zero."),
-            },
-        }.get(kind, {})
-        for name, message in needed.items():
-            if data.get(name) is None and name not in self.errors:
-                self.add_error(name, message)
+        if kind == Adjustment.Kind.DEDUCTION:
+            entry, occurrences = data.get("negative_entry"), data.get("occurrences") or 1
+            if entry is None and "negative_entry" not in self.errors:
+                self.add_error(
+                    "negative_entry", _("A deduction must name an entry of this scheme's negative list.")
+                )
+            if "occurrences" in self.errors:
+                return data
+            if occurrences > MAX_OCCURRENCES:
+                self.add_error("occurrences", _("At most %(max)d occurrences.") % {"max": MAX_OCCURRENCES})
+            elif entry is not None and entry.points * occurrences > MAX_POINTS:
+                self.add_error(
+                    "occurrences",
+                    _("%(n)d occurrences come to %(points)s points, more than can be recorded.")
+                    % {"n": occurrences, "points": entry.points * occurrences},
+                )
+        elif kind == Adjustment.Kind.BONUS:
+            item, points = data.get("item"), data.get("points")
+            if item is None and "item" not in self.errors:
+                self.add_error("item", _("A bonus must name an item of this scheme."))
+            if points is None and "points" not in self.errors:
+                self.add_error("points", _("Bonus points must be more than zero."))
+            elif item is not None and points is not None and points > item.bonus_cap:
+                self.add_error("points", _at_most(item.bonus_cap))
         return data
 
 

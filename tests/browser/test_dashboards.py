@@ -279,10 +279,12 @@ def test_entry_errors_sit_under_their_own_fields_and_each_entry_says_it_was_save
     assert "甲一街道" in page.locator(".messages").inner_text()
     assert page.locator("[data-error-summary]").count() == 0
 
+    manual_item = str(scheme.items.get(method="manual").pk)
+
     def bonus() -> None:
         page.select_option("#id_adjustment-kind", "bonus")
         page.select_option("#id_adjustment-area", "340102001000")
-        page.select_option("#id_adjustment-item", label="工作台账")
+        page.select_option("#id_adjustment-item", manual_item)  # its label names the bonus cap
         page.fill("#id_adjustment-points", "2")
         page.fill("#id_adjustment-reason", "排名上升")
         page.click("#form-adjustment button[type=submit]")

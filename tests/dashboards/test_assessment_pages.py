@@ -155,6 +155,62 @@ def test_a_deduction_with_absurd_occurrences_is_refused_at_that_field(client, da
     assert Adjustment.objects.count() == 0
 
 
+def test_the_adjustment_form_reports_every_error_at_once_and_states_the_limits(client, data):
+    # The deduction's entry and occurrences, and the bonus's item and points, were checked by the
+    # service one at a time after the form's own fields: fix one, send, learn the next. The bonus cap
+    # was stated nowhere, and a bonus above it was taken and silently cut to the cap.
+    client.force_login(data.city_officer)
+    page = client.get(data.url).content.decode()
+    assert "重大事件 (2 points per occurrence)" in page
+    assert f"{data.manual_item.name} (bonus at most 5 points)" in page
+    assert 'id="id_adjustment-occurrences_helptext">From 1 to 999.' in page
+    assert 'aria-describedby="id_adjustment-points_helptext"' in page
+    response = client.post(
+        data.url,
+        {"form": "adjustment", "adjustment-kind": "deduction", "adjustment-occurrences": "1000"},
+    )
+    assert response.status_code == 400
+    errors = response.context["adjustment"].errors
+    assert set(errors) == {"area", "negative_entry", "occurrences", "reason"}
+    assert errors["occurrences"] == ["At most 999 occurrences."]
+    html = response.content.decode()
+    assert 'name="adjustment-occurrences" value="1000"' in html
+    assert 'aria-describedby="id_adjustment-negative_entry_error"' in html
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340103000000",
+            "adjustment-item": data.manual_item.pk,
+            "adjustment-points": "6",
+            "adjustment-reason": "",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["adjustment"].errors
+    assert set(errors) == {"points", "reason"}
+    assert errors["points"] == ["At most 5 points for this item."]
+    html = response.content.decode()
+    assert 'name="adjustment-points" value="6"' in html
+    assert f'<option value="{data.manual_item.pk}" selected>' in html
+    assert '<option value="340103000000" selected>' in html
+    assert Adjustment.objects.count() == 0
+    # Within the cap it is entered.
+    response = client.post(
+        data.url,
+        {
+            "form": "adjustment",
+            "adjustment-kind": "bonus",
+            "adjustment-area": "340103000000",
+            "adjustment-item": data.manual_item.pk,
+            "adjustment-points": "5",
+            "adjustment-reason": "排名上升",
+        },
+    )
+    assert response.status_code == 302 and Adjustment.objects.get().points == D("5")
+
+
 def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     client.force_login(data.city_officer)
     response = client.post(data.url, _deduction(data))

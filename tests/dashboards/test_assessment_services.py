@@ -157,6 +157,8 @@ def test_bad_adjustments_name_the_field_and_save_nothing(data):
     for kwargs, field in [
         ({"kind": "deduction", "reason": "x"}, "negative_entry"),
         ({"kind": "bonus", "reason": "x", "item": data.manual_item, "points": D("0")}, "points"),
+        # Above the item's bonus cap (5): more could never count.
+        ({"kind": "bonus", "reason": "x", "item": data.manual_item, "points": D("5.01")}, "points"),
         ({"kind": "bonus", "reason": " ", "item": data.manual_item, "points": D("1")}, "reason"),
         ({"kind": "gift", "reason": "x"}, "kind"),
     ]:
@@ -285,7 +287,7 @@ def test_the_excellent_share_cap_applies_to_stored_results(data):
         kind="bonus",
         reason="进步显著",
         item=data.manual_item,
-        points=D("10"),
+        points=D("5"),  # the item's bonus cap
         actor=data.city_officer,
     )
     run = assessment.assessment_compute(scheme=data.scheme)

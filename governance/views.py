@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,6 +20,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from governance.access import NOT_FOUND
 from governance.forms import errors_text
 from governance.homes import home_sections
+from governance.workflow import ActionInvalid, WorkflowError
 
 
 def _broker_status() -> tuple[bool, str]:
@@ -52,6 +57,39 @@ def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: s
         return redirect(detail, code=record.code)
     messages.info(request, _("You no longer have access to %(code)s.") % {"code": record.code})
     return redirect(listing)
+
+
+class _DryRun(Exception):
+    """Ends a step run only for what it would refuse: its transaction is rolled back."""
+
+
+def step_form_errors(form: forms.Form, perform: Callable[[], object]) -> dict[str, str]:
+    """Every field error of a step whose form refused a value, at once.
+
+    A value the form cannot read (1.5 days, an amount of -5) stopped the step before the model looked
+    at the other fields, so their errors (no reason, no approver, no terms) came one submit later.
+    ``perform`` runs the step on what the form could read inside a transaction that is always rolled
+    back: nothing is written and no task is queued (``on_commit`` callbacks of a rolled-back block are
+    dropped). Its field errors join the form's; a field the form refused keeps the form's message,
+    since the model only saw it missing."""
+    errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    if "action" in errors:  # no step to ask
+        return errors
+    found: dict[str, str] = {}
+    try:
+        with transaction.atomic():
+            perform()
+            raise _DryRun
+    except ActionInvalid as exc:
+        found = exc.errors
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            found = {name: " ".join(messages) for name, messages in exc.message_dict.items()}
+    except (_DryRun, WorkflowError):  # passed, or refused for a reason that is no field's
+        pass
+    for name, message in found.items():
+        errors.setdefault(name, message)
+    return errors
 
 
 def filtered_rows(filterset) -> tuple[QuerySet, str | None]:

@@ -20,7 +20,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
-from governance.views import filtered_rows, redirect_after_step
+from governance.views import filtered_rows, redirect_after_step, step_form_errors
 from governance.workflow import ActionInvalid, WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -238,8 +238,18 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     form = ActionForm(request.POST)
     error, status, field_errors = None, 400, {}
     if not form.is_valid():
-        error = errors_text(form.errors, form)
-        field_errors = {name: " ".join(errors) for name, errors in form.errors.items()}
+        # With the step's own errors for the other fields, so that all show at once.
+        field_errors = step_form_errors(
+            form,
+            lambda: services.dispute_transition(
+                case=case,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data.get("note", ""),
+                **form.action_fields(),
+            ),
+        )
+        error = errors_text({name: [message] for name, message in field_errors.items()}, form)
     elif form.cleaned_data["action"] == "record_session":
         # As in the API: a session has its own form and fields. Through here the case moved into
         # mediation with a "session" on its timeline and no session recorded.

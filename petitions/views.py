@@ -23,7 +23,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
-from governance.views import filtered_rows, redirect_after_step
+from governance.views import filtered_rows, redirect_after_step, step_form_errors
 from governance.workflow import ActionInvalid, WorkflowError
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -221,8 +221,18 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     form = ActionForm(request.POST)
     error, status, field_errors = None, 400, {}
     if not form.is_valid():
-        error = errors_text(form.errors, form)
-        field_errors = {name: " ".join(errors) for name, errors in form.errors.items()}
+        # With the step's own errors for the other fields, so that all show at once.
+        field_errors = step_form_errors(
+            form,
+            lambda: services.petition_transition(
+                petition=petition,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data.get("note") or "",
+                **form.action_fields(),
+            ),
+        )
+        error = errors_text({name: [message] for name, message in field_errors.items()}, form)
     else:
         try:
             event = services.petition_transition(

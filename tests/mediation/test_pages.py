@@ -760,6 +760,36 @@ def _tag(html, element_id):
     return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
 
 
+def test_a_conclusion_the_form_cannot_read_still_reports_every_other_field_at_once(client, med):
+    """An amount of -5 stopped the step at the form, so the missing terms came one submit later; and
+    the browser's own check (no novalidate) named one empty field at a time."""
+    from governance.models import OutboxMessage
+
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'data-action-form="conclude" novalidate>' in _step_form(page, "conclude")
+    outbox = OutboxMessage.objects.count()
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "conclude", "outcome": "success_oral", "agreement_amount": "-5", "note": "当场调解"},
+    )
+    assert response.status_code == 400
+    step = _step_form(response.content.decode(), "conclude")
+    for element_id, message in (
+        ("amount", "Ensure this value is greater than or equal to 0."),
+        ("terms", "Write down the terms the parties agreed."),
+    ):
+        assert 'aria-invalid="true"' in _tag(step, element_id), element_id
+        assert f'<span class="error field-error" id="{element_id}-error">{message}</span>' in step
+    assert '<option value="success_oral" selected>' in step
+    assert 'value="-5"' in _tag(step, "amount") and 'value="当场调解"' in step
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("in_mediation", "")
+    assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "start"]
+    assert OutboxMessage.objects.count() == outbox  # the step was only asked: nothing written
+
+
 def test_a_refused_conclusion_keeps_everything_typed_and_names_the_field(client, med):
     """Concluding with the performance deadline before the agreement date came back with a banner
     only: every field blank again and the outcome reset, so the mediator typed the agreement twice."""

@@ -275,6 +275,39 @@ def test_the_extension_form_reports_every_wrong_field_at_once_and_keeps_the_inpu
     assert not petition.events.filter(action="extend").exists()
 
 
+def test_an_extension_the_form_cannot_read_still_reports_every_other_field_at_once(client, pet):
+    # 1.5 days stopped the step at the form, so the missing reason, approver and notice came one
+    # submit later; and the browser's own check (no novalidate) named one empty field at a time.
+    from governance.models import OutboxMessage
+
+    petition = pet.accepted()
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'class="form pet-action-form" novalidate>' in _step(page, "extend")
+    outbox = OutboxMessage.objects.count()
+    own_name = pet.cast.department_user.username
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "extend", "days": "1.5", "approver": own_name, "note": ""},
+    )
+    assert resp.status_code == 400
+    step = _step(resp.content.decode(), "extend")
+    for field, message in (
+        ("days", "Enter a whole number."),
+        ("note", "Give the reason for the extension."),
+        ("approver", "Another person approves the extension you ask for."),
+        ("notified", "Tell the petitioner of the extension and its reason, then confirm it."),
+    ):
+        assert 'aria-invalid="true"' in _tag(step, f"{field}-extend"), field
+        assert f'<span class="error field-error" id="{field}-extend-error">{message}</span>' in step, field
+    assert 'value="1.5"' in _tag(step, "days-extend") and f'value="{own_name}"' in _tag(
+        step, "approver-extend"
+    )
+    assert Petition.objects.get(pk=petition.pk).extended_days == 0
+    assert not petition.events.filter(action="extend").exists()
+    assert OutboxMessage.objects.count() == outbox  # the step was only asked: nothing written
+
+
 def test_the_department_sees_the_reply_first_and_is_offered_the_approvers_who_may_approve(client, pet):
     # The page opened the extension form first and asked for an approver's username with no hint of
     # whose; the reply is the step due, and the approvers are those the extension accepts: the heads

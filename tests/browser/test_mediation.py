@@ -329,3 +329,28 @@ def test_a_refused_reveal_is_announced_and_keeps_the_reason_in_the_focused_field
     page.wait_for_selector(f"{row}.med-revealed")
     expect(page.locator(f"{row} [data-swap-focus]")).to_be_focused()  # the focus stays in the row
     assert page.js_errors == []
+
+
+def test_a_conclusion_with_a_bad_amount_and_no_terms_names_both_at_once(desktop_page, live_cast):
+    """The browser's own check stopped at one field (the negative amount or the empty terms), and
+    past it the form's refusal of the amount hid the missing terms until the next submit."""
+    c = live_cast
+    _org, case = _case(c)
+    case.transition(action="start", actor=c.mediator)
+    page = desktop_page
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    form = page.locator("form[data-action-form='conclude']")
+    if form.locator("xpath=ancestor::details").get_attribute("open") is None:
+        form.locator("xpath=ancestor::details/summary").click()
+    form.locator("#outcome").select_option("success_oral")
+    form.locator("#amount").fill("-5")
+    form.locator("button[data-action='conclude']").click()
+    page.wait_for_selector("#action-error")
+    form = page.locator("form[data-action-form='conclude']")
+    for element_id in ("amount", "terms"):
+        assert form.locator(f"#{element_id}-error").is_visible(), element_id
+        assert form.locator(f"#{element_id}").get_attribute("aria-invalid") == "true", element_id
+    assert form.locator("#outcome").input_value() == "success_oral"
+    assert form.locator("#amount").input_value() == "-5"
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"

@@ -187,3 +187,21 @@ def test_a_refused_reply_keeps_the_text_and_goes_to_the_field_in_error(phone_pag
     assert page.evaluate("document.activeElement.id") == "opinion-reply"
     assert page.locator("#opinion-reply-error").is_visible()
     assert Petition.objects.get(pk=petition.pk).replied_at is None
+
+
+def test_an_empty_extension_names_every_missing_field_at_once(desktop_page, live_cast):
+    """The browser's own check named one empty field at a time (days, then the reason, then the
+    approver, then the notice): fix one, send, learn the next."""
+    petition = _accepted(live_cast)
+    page = desktop_page
+    login(page, "department_user")
+    page.goto(f"/petitions/{petition.code}/")
+    _act(page, "extend")
+    page.wait_for_selector("#action-error")
+    for field in ("days", "note", "approver", "notified"):
+        assert page.locator(f"#{field}-extend-error").is_visible(), field
+        assert page.get_attribute(f"#{field}-extend", "aria-invalid") == "true", field
+    assert page.evaluate("document.activeElement.id") == "days-extend"  # the first of them
+    assert Petition.objects.get(pk=petition.pk).extended_days == 0
+    # The refused step answers 400, which Chromium logs; nothing else.
+    assert len(page.js_errors) == 1 and "status of 400" in page.js_errors[0], page.js_errors

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -90,6 +91,39 @@ def step_form_errors(form: forms.Form, perform: Callable[[], object]) -> dict[st
     for name, message in found.items():
         errors.setdefault(name, message)
     return errors
+
+
+class StepResult(NamedTuple):
+    """What a record page shows after one workflow step: the event when it was taken, else the
+    banner text, the HTTP status the API would give (400 / 403 / 409) and the errors by field."""
+
+    event: object | None
+    error: str | None
+    status: int
+    field_errors: dict[str, str]
+
+
+def run_step(form: forms.Form, perform: Callable[[], object]) -> StepResult:
+    """Validate a step form and take the step with ``perform`` (which reads ``form.cleaned_data``).
+    When the form refused a value, the step is only dry-run for its other fields' errors
+    (``step_form_errors``), so that all show at once and nothing is written."""
+    if not form.is_valid():
+        field_errors = step_form_errors(form, perform)
+        return StepResult(
+            None,
+            errors_text({name: [message] for name, message in field_errors.items()}, form),
+            400,
+            field_errors,
+        )
+    try:
+        return StepResult(perform(), None, 200, {})
+    except WorkflowError as exc:  # ActionInvalid's message names what is missing
+        return StepResult(None, exc.message, exc.status_code, dict(getattr(exc, "errors", {})))
+    except ValidationError as exc:
+        fields = (
+            {name: " ".join(e) for name, e in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
+        )
+        return StepResult(None, errors_text(exc), 400, fields)
 
 
 def filtered_rows(filterset) -> tuple[QuerySet, str | None]:

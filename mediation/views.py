@@ -20,8 +20,8 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
-from governance.views import filtered_rows, redirect_after_step, step_form_errors
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.views import StepResult, filtered_rows, redirect_after_step, run_step
+from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import (
@@ -236,10 +236,17 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     DESIGN.md section 5); nothing is saved."""
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
-    error, status, field_errors = None, 400, {}
-    if not form.is_valid():
-        # With the step's own errors for the other fields, so that all show at once.
-        field_errors = step_form_errors(
+    if form.is_valid() and form.cleaned_data["action"] == "record_session":
+        # As in the API: a session has its own form and fields. Through here the case moved into
+        # mediation with a "session" on its timeline and no session recorded.
+        step = StepResult(
+            None,
+            _("Record a session with the session form: it needs the date, place, attendees and summary."),
+            400,
+            {},
+        )
+    else:
+        step = run_step(
             form,
             lambda: services.dispute_transition(
                 case=case,
@@ -249,37 +256,15 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                 **form.action_fields(),
             ),
         )
-        error = errors_text({name: [message] for name, message in field_errors.items()}, form)
-    elif form.cleaned_data["action"] == "record_session":
-        # As in the API: a session has its own form and fields. Through here the case moved into
-        # mediation with a "session" on its timeline and no session recorded.
-        error = _("Record a session with the session form: it needs the date, place, attendees and summary.")
-    else:
-        try:
-            event = services.dispute_transition(
-                case=case,
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                note=form.cleaned_data.get("note", ""),
-                **form.action_fields(),
+    if step.event:
+        messages.success(request, step.event.done_message(case.code))
+        if step.event.action == "conclude" and case.is_success and case.confirmation_due:
+            messages.info(
+                request,
+                _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
+                % {"date": case.confirmation_due.isoformat()},
             )
-        except WorkflowError as exc:
-            error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
-            if isinstance(exc, ActionInvalid):
-                field_errors = dict(exc.errors)
-        except ValidationError as exc:
-            error = errors_text(exc)
-            if hasattr(exc, "error_dict"):
-                field_errors = {name: " ".join(errors) for name, errors in exc.message_dict.items()}
-        else:
-            messages.success(request, event.done_message(case.code))
-            if event.action == "conclude" and case.is_success and case.confirmation_due:
-                messages.info(
-                    request,
-                    _("Judicial confirmation: both parties may apply jointly to the court by %(date)s.")
-                    % {"date": case.confirmation_due.isoformat()},
-                )
-            return redirect_after_step(request, case, detail="mediation-case", listing="mediation-cases")
+        return redirect_after_step(request, case, detail="mediation-case", listing="mediation-cases")
     # Re-read: the refused step changed nothing, and the page shows the case as it is, with the
     # step's form as the user filled it in. The banner stays: a refusal without a field (not from
     # this state) has nowhere else to go.
@@ -287,12 +272,12 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
     failed = {
         "action": request.POST.get("action", ""),
         "posted": request.POST,
-        "errors": field_errors,
+        "errors": step.field_errors,
         "routes": request.POST.getlist("other_routes"),
     }
     context = _case_context(request, case, failed)
-    context["action_error"] = error
-    return render(request, "mediation/case.html", context, status=status)
+    context["action_error"] = step.error
+    return render(request, "mediation/case.html", context, status=step.status)
 
 
 @login_required

@@ -23,8 +23,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
-from governance.views import filtered_rows, redirect_after_step, step_form_errors
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.views import filtered_rows, redirect_after_step, run_step
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.forms import PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
@@ -219,52 +218,26 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     and the status the API would give (400 / 403 / 409); nothing is saved."""
     petition = selectors.petition_get_for_user(request.user, code)
     form = ActionForm(request.POST)
-    error, status, field_errors = None, 400, {}
-    if not form.is_valid():
-        # With the step's own errors for the other fields, so that all show at once.
-        field_errors = step_form_errors(
-            form,
-            lambda: services.petition_transition(
-                petition=petition,
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                note=form.cleaned_data.get("note") or "",
-                **form.action_fields(),
-            ),
-        )
-        error = errors_text({name: [message] for name, message in field_errors.items()}, form)
-    else:
-        try:
-            event = services.petition_transition(
-                petition=petition,
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                note=form.cleaned_data.get("note") or "",
-                **form.action_fields(),
-            )
-        except WorkflowError as exc:
-            error, status = exc.message, exc.status_code  # ActionInvalid's message names what is missing
-            if isinstance(exc, ActionInvalid):
-                field_errors = dict(exc.errors)
-        except ValidationError as exc:
-            error = errors_text(exc)
-            if hasattr(exc, "error_dict"):
-                field_errors = {name: " ".join(errors) for name, errors in exc.message_dict.items()}
-        else:
-            messages.success(
-                request,
-                event.done_message(petition.code),
-            )
-            return redirect_after_step(
-                request, petition, detail="petitions-detail", listing="petitions-registry"
-            )
+    step = run_step(
+        form,
+        lambda: services.petition_transition(
+            petition=petition,
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data.get("note") or "",
+            **form.action_fields(),
+        ),
+    )
+    if step.event:
+        messages.success(request, step.event.done_message(petition.code))
+        return redirect_after_step(request, petition, detail="petitions-detail", listing="petitions-registry")
     # The page as it is now, with the refused step's form as it was filled in; the banner stays for
     # refusals that name no field (not from this state, not this user's).
     petition = selectors.petition_get_for_user(request.user, code)
-    failed = {"action": request.POST.get("action", ""), "posted": request.POST, "errors": field_errors}
+    failed = {"action": request.POST.get("action", ""), "posted": request.POST, "errors": step.field_errors}
     context = _detail_context(request, petition, failed)
-    context["action_error"] = error
-    return render(request, "petitions/detail.html", context, status=status)
+    context["action_error"] = step.error
+    return render(request, "petitions/detail.html", context, status=step.status)
 
 
 @login_required

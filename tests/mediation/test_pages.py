@@ -208,6 +208,15 @@ def test_recording_a_session_from_the_page(client, med):
     assert DisputeSession.objects.get().summary == "达成初步意见"
     bad = client.post(f"/mediation/cases/{case.code}/sessions/", {"place": "调解室"})
     assert bad.status_code == 400 and DisputeSession.objects.count() == 1
+    # The form leaves the check to the server (novalidate), which names every missing field at once,
+    # each marked invalid for assistive technology; the place typed in is kept.
+    page = bad.content.decode()
+    assert re.search(r'<form[^>]*id="session-form"[^>]*novalidate', page)
+    assert "Give the date and time of the session." in page
+    for name in ("held_at", "attendees", "summary"):
+        assert re.search(rf'<(input|textarea)[^>]*name="{name}"[^>]*aria-invalid="true"', page), name
+    assert re.search(r'<input[^>]*name="place"[^>]*value="调解室"', page)
+    assert not re.search(r'<input[^>]*name="place"[^>]*aria-invalid', page)
 
 
 def test_a_refused_session_answers_like_a_refused_step(client, med):

@@ -357,9 +357,6 @@ ASSESSMENT_VETO_EFFECT = env_str("ASSESSMENT_VETO_EFFECT", "fail")
 if ASSESSMENT_VETO_EFFECT not in {"fail", "no_excellent"}:
     raise ConfigError(f"ASSESSMENT_VETO_EFFECT must be fail or no_excellent, got {ASSESSMENT_VETO_EFFECT!r}")
 
-# Demo data and demo logins are only ever created when DEBUG is on.
-SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

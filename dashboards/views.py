@@ -37,6 +37,15 @@ PERIOD_TYPE_NAMES = {
 }
 
 
+class NoArea(Http404):
+    """The user's scope holds no area: none imported yet (a fresh installation), or no membership.
+    The pages explain it (``no_area``); elsewhere it stays a 404."""
+
+
+def _no_area(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/no_area.html")
+
+
 class BadParameter(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -60,7 +69,7 @@ def _selection(request: HttpRequest) -> dict:
     else:
         parent = ranking.home_area(request.user)
         if parent is None:
-            raise Http404(_("No area in your scope."))
+            raise NoArea(_("No area in your scope."))
     kind = params.get("period_type") or ""
     if kind and kind not in PERIOD_TYPES:
         raise BadParameter("period_type", _("Period type must be month, quarter, half or year."))
@@ -112,6 +121,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         sel = _selection(request)
     except BadParameter as err:
         return _bad(request, err)
+    except NoArea:
+        return _no_area(request)
     area = sel["parent"]
     return render(
         request,
@@ -168,6 +179,8 @@ def league(request: HttpRequest) -> HttpResponse:
         ctx = _league_context(request)
     except BadParameter as err:
         return _bad(request, err)
+    except NoArea:
+        return _no_area(request)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return exports.league_csv(ctx)
@@ -238,6 +251,8 @@ def trends(request: HttpRequest) -> HttpResponse:
         sel = _selection(request)
     except BadParameter as err:
         return _bad(request, err)
+    except NoArea:
+        return _no_area(request)
     area = sel["parent"]
     spec, period = sel["spec"], sel["period"]
     periods = []

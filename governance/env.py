@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from urllib.parse import parse_qs, unquote, urlparse
 
 
@@ -63,6 +64,32 @@ def env_clock_range(name: str, default: tuple[str, str]) -> tuple[str, str]:
     if not begin < end:
         raise ConfigError(f"{name} must begin before it ends, got {raw!r}")
     return begin.strftime("%H:%M"), end.strftime("%H:%M")
+
+
+def env_pattern(name: str, default: str, pattern: str, expected: str) -> str:
+    """A string that must match ``pattern`` in full; ``expected`` says what it should look like."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip()
+    if not re.fullmatch(pattern, value):
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}")
+    return value
+
+
+def env_month_start(name: str, default: str) -> str:
+    """The first day of a month, ``YYYY-MM-01`` (``YYYY-MM`` is read as its first day)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip()
+    try:
+        day = dt.date.fromisoformat(value + "-01" if len(value) == 7 else value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be the first day of a month, YYYY-MM-01; got {raw!r}") from exc
+    if day.day != 1:
+        raise ConfigError(f"{name} must be the first day of a month, YYYY-MM-01; got {raw!r}")
+    return day.isoformat()
 
 
 def parse_database_url(url: str) -> dict:

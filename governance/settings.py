@@ -21,6 +21,8 @@ from governance.env import (
     env_clock_range,
     env_int,
     env_list,
+    env_month_start,
+    env_pattern,
     env_str,
     parse_database_url,
 )
@@ -357,8 +359,27 @@ ASSESSMENT_VETO_EFFECT = env_str("ASSESSMENT_VETO_EFFECT", "fail")
 if ASSESSMENT_VETO_EFFECT not in {"fail", "no_excellent"}:
     raise ConfigError(f"ASSESSMENT_VETO_EFFECT must be fail or no_excellent, got {ASSESSMENT_VETO_EFFECT!r}")
 
-# Demo data and demo logins are only ever created when DEBUG is on.
-SEED_DEMO_ON_RUN = env_bool("SEED_DEMO_ON_RUN", True)
+# The rollup's tuning (docs/statistics.md, "Settings that tune the rollup") and the largest import.
+# The months the nightly run refreshes; the weekday (0 = Monday .. 6 = Sunday, or "none") its run is a
+# full rebuild; the first month with statistics.
+ROLLUP_RECENT_MONTHS = env_int("ROLLUP_RECENT_MONTHS", 2, minimum=1)
+_full_weekday = env_pattern(
+    "ROLLUP_FULL_WEEKDAY", "6", r"[0-6]|(?i:none)", "0 (Monday) to 6 (Sunday) or none"
+)
+ROLLUP_FULL_WEEKDAY = None if _full_weekday.lower() == "none" else int(_full_weekday)
+ROLLUP_FIRST_MONTH = env_month_start("ROLLUP_FIRST_MONTH", "2000-01-01")
+# PostgreSQL only: memory for the run's sorts and hashes, index builds and temporary tables, and how
+# long a full run waits for the lock that swaps the new table in. Checked here, as PostgreSQL would
+# refuse them only at 02:00.
+_PG_MEMORY = (r"[0-9]+ ?(kB|MB|GB|TB)", "a PostgreSQL amount of memory such as 256MB or 1GB")
+ROLLUP_WORK_MEM = env_pattern("ROLLUP_WORK_MEM", "256MB", *_PG_MEMORY)
+ROLLUP_MAINTENANCE_WORK_MEM = env_pattern("ROLLUP_MAINTENANCE_WORK_MEM", "512MB", *_PG_MEMORY)
+ROLLUP_TEMP_BUFFERS = env_pattern("ROLLUP_TEMP_BUFFERS", "512MB", *_PG_MEMORY)
+ROLLUP_SWAP_LOCK_TIMEOUT = env_pattern(
+    "ROLLUP_SWAP_LOCK_TIMEOUT", "5s", r"[0-9]+ ?(ms|s|min)", "a PostgreSQL duration such as 500ms, 5s or 1min"
+)
+# Rows in one survey or police case-count import (docs/statistics.md, "Data intake").
+INTAKE_MAX_ROWS = env_int("INTAKE_MAX_ROWS", 200_000, minimum=1)
 
 LOGGING = {
     "version": 1,

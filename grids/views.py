@@ -223,18 +223,19 @@ def departments(request: HttpRequest) -> HttpResponse:
     if not selectors.may_view_departments(request.user):
         raise PermissionDenied(selectors.DEPARTMENTS_FORBIDDEN)
     form = MonthForm(request.GET)
-    page = None
+    page = month = None
     if form.is_valid():
         month = form.cleaned_data["month"]
         page = Paginator(selectors.department_accountability(request.user, month), 100).get_page(
             request.GET.get("page")
         )
         page.object_list = [selectors.department_record(d) for d in page.object_list]
+    # Not ``if page``: a page without departments is falsy, and it is an answer, not a bad request.
     return render(
         request,
         "grids/departments.html",
-        {"form": form, "page": page, "month": form.cleaned_data["month"] if page else None},
-        status=200 if page else 400,
+        {"form": form, "page": page, "month": month},
+        status=400 if month is None else 200,
     )
 
 

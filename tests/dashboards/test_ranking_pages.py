@@ -477,3 +477,22 @@ def test_exports_keep_formula_like_text_as_text(client, data):
     api = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
     text = api.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+
+
+@pytest.mark.django_db
+def test_a_fresh_installation_explains_that_no_area_is_in_scope(client):
+    """After `createsuperuser` on a new database (no areas imported yet), and for a user with no
+    membership, the ranking pages in the navigation said "No such record" (404): they say why."""
+    from governance.models import User
+    from tests.base import make_user
+
+    client.force_login(User.objects.create_superuser("root", password="x" * 12))
+    for url in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert 'id="no-area"' in html and "No area in your scope." in html and "import_areas" in html
+    # The JSON of the map is no page: still a 404.
+    assert client.get("/dashboards/league/map-data/").status_code == 404
+    client.force_login(make_user("newcomer", None, None))
+    assert 'id="no-area"' in client.get("/dashboards/").content.decode()

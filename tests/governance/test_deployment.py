@@ -29,6 +29,27 @@ def test_compose_describes_exactly_the_full_stack():
     assert not any("ports" in compose["services"][name] for name in ("db", "redis", "worker", "beat"))
 
 
+def test_compose_passes_every_variable_the_settings_read_to_the_services():
+    """docker compose reads the .env file and the shell only to fill in ``${...}`` in the compose
+    file: a variable the services' ``environment`` does not name never reaches them. An operator who
+    sets MAP_TILE_ATTRIBUTION or WORKING_HOURS there (the README's configuration table) must not be
+    silently ignored. Only the image's own layout is left out: STATIC_ROOT is where the build collected
+    the static files, VAR_DIR the embedded default's folder (MEDIA_ROOT is set to the volume)."""
+    import re
+
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', (ROOT / "governance" / "settings.py").read_text()))
+    assert {"DEBUG", "SECRET_KEY", "WORKING_HOURS", "MAP_TILE_ATTRIBUTION"} <= read
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ("web", "worker", "beat"):
+        passed = set(compose["services"][name]["environment"])
+        assert read - passed == {"STATIC_ROOT", "VAR_DIR"}, name
+        # Nothing is passed that the settings do not read (a misspelt name would be ignored as well).
+        assert passed <= read, (name, passed - read)
+    # And each is documented for the operator.
+    readme = (ROOT / "README.md").read_text()
+    assert [v for v in sorted(read) if f"`{v}`" not in readme] == []
+
+
 def test_the_image_build_step_collectstatic_works_under_production_settings(tmp_path):
     env = {
         **os.environ,

@@ -150,3 +150,50 @@ def test_working_hours_and_a_veto_effect_that_cannot_be_read_fail_loudly():
     ]:
         result = run_check(env)
         assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])
+
+
+def test_the_rollup_tuning_is_read_from_the_environment():
+    # docs/statistics.md names these settings; they were Django attributes a deployment could not set
+    # (a container runs the image's settings.py), so a city could not give its rollup more memory.
+    env = {
+        "ROLLUP_RECENT_MONTHS": "3",
+        "ROLLUP_FULL_WEEKDAY": "none",
+        "ROLLUP_FIRST_MONTH": "2024-03",
+        "ROLLUP_WORK_MEM": "1GB",
+        "ROLLUP_MAINTENANCE_WORK_MEM": "2 GB",
+        "ROLLUP_TEMP_BUFFERS": "2GB",
+        "ROLLUP_SWAP_LOCK_TIMEOUT": "500ms",
+        "INTAKE_MAX_ROWS": "1000",
+    }
+    result = run_manage(env, "diffsettings")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split("###")[0].strip() for line in result.stdout.splitlines()}
+    assert {
+        "ROLLUP_RECENT_MONTHS = 3",
+        "ROLLUP_FULL_WEEKDAY = None",
+        "ROLLUP_FIRST_MONTH = '2024-03-01'",
+        "ROLLUP_WORK_MEM = '1GB'",
+        "ROLLUP_MAINTENANCE_WORK_MEM = '2 GB'",
+        "ROLLUP_TEMP_BUFFERS = '2GB'",
+        "ROLLUP_SWAP_LOCK_TIMEOUT = '500ms'",
+        "INTAKE_MAX_ROWS = 1000",
+    } <= lines
+    result = run_manage({"ROLLUP_FULL_WEEKDAY": "0"}, "diffsettings")
+    assert "ROLLUP_FULL_WEEKDAY = 0" in {line.split("###")[0].strip() for line in result.stdout.splitlines()}
+
+
+def test_rollup_tuning_that_cannot_be_read_fails_loudly():
+    # A bad memory size would otherwise be refused by PostgreSQL only when the nightly run starts.
+    for env, message in [
+        ({"ROLLUP_RECENT_MONTHS": "0"}, "ROLLUP_RECENT_MONTHS must be at least 1"),
+        ({"ROLLUP_FULL_WEEKDAY": "7"}, "ROLLUP_FULL_WEEKDAY must be 0 (Monday) to 6 (Sunday) or none"),
+        ({"ROLLUP_FULL_WEEKDAY": "sunday"}, "ROLLUP_FULL_WEEKDAY must be 0 (Monday) to 6 (Sunday) or none"),
+        ({"ROLLUP_FIRST_MONTH": "2024-03-15"}, "ROLLUP_FIRST_MONTH must be the first day of a month"),
+        ({"ROLLUP_FIRST_MONTH": "March 2024"}, "ROLLUP_FIRST_MONTH must be the first day of a month"),
+        ({"ROLLUP_WORK_MEM": "1G"}, "ROLLUP_WORK_MEM must be a PostgreSQL amount of memory"),
+        ({"ROLLUP_TEMP_BUFFERS": "512MB; SELECT 1"}, "ROLLUP_TEMP_BUFFERS must be a PostgreSQL amount"),
+        ({"ROLLUP_SWAP_LOCK_TIMEOUT": "5 seconds"}, "ROLLUP_SWAP_LOCK_TIMEOUT must be a PostgreSQL duration"),
+        ({"INTAKE_MAX_ROWS": "0"}, "INTAKE_MAX_ROWS must be at least 1"),
+    ]:
+        result = run_check(env)
+        assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])

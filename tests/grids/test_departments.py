@@ -209,6 +209,21 @@ def test_the_page_answers_a_bad_month_with_400_and_the_error(cast, client):
 
 
 @pytest.mark.django_db
+def test_the_page_of_a_street_without_departments_is_an_empty_table_not_a_400(cast, client):
+    """An empty page of the paginator is falsy: a street centre with no departments of its own (or a
+    fresh installation with none at all) got a 400 and neither the table nor its month."""
+    from governance.models import Role
+    from tests.base import make_user
+
+    client.force_login(make_user("street_b_handler", Role.HANDLER, cast.street_b1))
+    response = client.get("/grids/departments/", {"month": "2026-10"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="grids-departments stack"' in html and "Nothing here." in html
+    assert '<span class="status">2026-10</span>' in html and 'id="month-errors"' not in html
+
+
+@pytest.mark.django_db
 def test_the_page_is_refused_to_a_grid_worker_and_not_linked_for_a_community(cast, client):
     client.force_login(cast.worker_a)
     assert client.get("/grids/departments/").status_code == 403

@@ -92,6 +92,23 @@ def env_month_start(name: str, default: str) -> str:
     return day.isoformat()
 
 
+def tile_origins(url: str) -> list[str]:
+    """The origins the content security policy must allow images from for a map tile URL template.
+
+    Leaflet fills ``{s}`` with one of its default subdomains a, b and c. As a whole first label
+    (``https://{s}.tiles.example``) it becomes ``*.tiles.example``; inside a label
+    (``https://tiles-{s}.example``) a wildcard cannot express it, so each of the three hosts is listed."""
+    if not url:
+        return []
+    parsed = urlparse(url)
+    host = parsed.netloc
+    if "{s}" not in host:
+        return [f"{parsed.scheme}://{host}"]
+    if host.startswith("{s}.") and host.count("{s}") == 1:
+        return [f"{parsed.scheme}://*.{host[4:]}"]
+    return [f"{parsed.scheme}://{host.replace('{s}', sub)}" for sub in "abc"]
+
+
 def parse_database_url(url: str) -> dict:
     """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into a DATABASES entry."""
     parsed = urlparse(url)

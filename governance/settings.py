@@ -25,6 +25,7 @@ from governance.env import (
     env_pattern,
     env_str,
     parse_database_url,
+    tile_origins,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -185,12 +186,7 @@ if BEHIND_TLS_PROXY:
 # MAP_TILE_URL (below) is the one configurable external source, for map tiles on an intranet server.
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
-_tile_origin = []
-if MAP_TILE_URL:
-    from urllib.parse import urlparse as _urlparse
-
-    _parsed = _urlparse(MAP_TILE_URL.replace("{s}", "a"))
-    _tile_origin = [f"{_parsed.scheme}://{_parsed.netloc}".replace("://a.", "://*.")]
+_tile_origin = tile_origins(MAP_TILE_URL)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -310,12 +306,6 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.schema.add_error_responses",
     ],
-}
-
-LEAFLET_CONFIG = {
-    "TILES": [(str(_("Map")), MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION})] if MAP_TILE_URL else [],
-    "DEFAULT_CENTER": (31.82, 117.23),
-    "DEFAULT_ZOOM": 11,
 }
 
 # Whoever dispatched an incident or fed back its handling does not close it (grids.models.duty_conflict).

@@ -197,3 +197,28 @@ def test_rollup_tuning_that_cannot_be_read_fails_loudly():
     ]:
         result = run_check(env)
         assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])
+
+
+def test_the_tile_server_is_the_one_external_image_source_the_policy_allows():
+    """Leaflet fills {s} with a, b or c: a whole first label is a wildcard; inside a label each host is
+    listed, or the b and c tiles were blocked by the content security policy. And a tile server set at
+    all must let the platform start (an unused LEAFLET_CONFIG translated "Map" while the settings were
+    read: AppRegistryNotReady)."""
+    from governance.env import tile_origins
+
+    assert tile_origins("") == []
+    assert tile_origins("https://tiles.intranet:8443/{z}/{x}/{y}.png") == ["https://tiles.intranet:8443"]
+    assert tile_origins("http://{s}.tiles.intranet/{z}/{x}/{y}.png") == ["http://*.tiles.intranet"]
+    assert tile_origins("https://tiles-{s}.intranet/{z}/{x}/{y}.png") == [
+        "https://tiles-a.intranet",
+        "https://tiles-b.intranet",
+        "https://tiles-c.intranet",
+    ]
+    check = run_manage(
+        {"MAP_TILE_URL": "https://tiles-{s}.intranet/{z}/{x}/{y}.png"},
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])",
+    )
+    assert check.returncode == 0, check.stderr
+    assert "https://tiles-b.intranet" in check.stdout and "https://tiles-c.intranet" in check.stdout

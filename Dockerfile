@@ -18,4 +18,4 @@ RUN DEBUG=0 SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=build-only ALLOWED_HOSTS=
 RUN useradd --system --home /app app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]

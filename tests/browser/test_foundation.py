@@ -65,3 +65,52 @@ def test_the_api_docs_render_within_the_content_security_policy(desktop_page, li
     page.wait_for_selector("#swagger-ui .opblock-body")
     screenshot(page, "api-docs-desktop")
     assert page.js_errors == []
+
+
+def test_tiles_from_the_configured_tile_server_load_within_the_policy(phone_page, live_cast, settings):
+    """MAP_TILE_URL is the one external source (an intranet tile server): its tiles load under the
+    content security policy the settings derive from it (without its origin there Chromium blocks
+    them and none loads), with the server's credit."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from governance.env import tile_origins
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
+    requested: list[str] = []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            requested.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/{{z}}/{{x}}/{{y}}.png"
+        settings.MAP_TILE_URL = url
+        settings.MAP_TILE_ATTRIBUTION = "区测绘院"
+        directives = dict(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])
+        directives["img-src"] = ["'self'", "data:", "blob:", *tile_origins(url)]
+        settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": directives}
+        page = phone_page
+        login(page, "street_handler")
+        page.wait_for_selector("#home-map[data-loaded='1']")
+        page.wait_for_selector("#home-map img.leaflet-tile-loaded")
+        assert page.locator("#home-map img.leaflet-tile-loaded").count() >= 1
+        assert requested and all(p.endswith(".png") and p.count("/") == 3 for p in requested)
+        assert "区测绘院" in page.locator("#home-map .leaflet-control-attribution").inner_text()
+        assert page.js_errors == []
+    finally:
+        server.shutdown()
+        server.server_close()

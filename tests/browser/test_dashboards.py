@@ -297,3 +297,30 @@ def test_entry_errors_sit_under_their_own_fields_and_each_entry_says_it_was_save
     assert page.locator("[data-own-entry]").count() == 1  # one bonus awaiting approval, not two
     # The two refused submissions answer 400, which Chromium logs; nothing else.
     assert len(page.js_errors) == 2 and all("status of 400" in e for e in page.js_errors), page.js_errors
+
+
+def test_the_picker_moves_with_the_arrow_keys_and_submits_on_enter(desktop_page, live_cast):
+    """Each arrow key on the indicator list reloaded the page at once (a change event per key), with
+    the focus back at the top: the fifth indicator took four reloads and a dozen tabs after each
+    (WCAG 3.2.2). Arrows move the choice; Enter submits and the focus comes back to the list."""
+    _values(live_cast)
+    page = desktop_page
+    _league(page, "340102001000")
+    url = page.url
+    options = page.eval_on_selector_all("#pick-indicator option", "os => os.map(o => o.value)")
+    start = options.index(SAFE)
+    page.focus("#pick-indicator")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert page.url == url  # no reload while choosing
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda u: f"indicator={options[start + 2]}" in u)
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.id") == "pick-indicator"
+    screenshot(page, "league-picker-keyboard")
+    # The mouse (or a finger) still submits at the first choice.
+    page.select_option("#pick-indicator", SAFE)
+    page.wait_for_url(lambda u: f"indicator={SAFE}" in u)
+    assert page.js_errors == []
+

@@ -131,7 +131,10 @@ def _league_context(request: HttpRequest) -> dict:
     sort = request.GET.get("sort", "rank")
     if sort not in ranking.SORTS:
         raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta, name or sample."))
-    descending = request.GET.get("dir") == "desc"
+    direction = request.GET.get("dir") or "asc"
+    if direction not in ("asc", "desc"):  # "sideways" was taken silently as ascending
+        raise BadParameter("dir", _("Direction must be asc or desc."))
+    descending = direction == "desc"
     spec = sel["spec"]
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:

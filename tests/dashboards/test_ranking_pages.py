@@ -477,3 +477,26 @@ def test_exports_keep_formula_like_text_as_text(client, data):
     api = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
     text = api.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+
+
+def test_a_bad_sort_direction_answers_400_naming_dir(client, data):
+    # "dir=sideways" was taken silently as ascending.
+    client.force_login(data.analyst)
+    for path in ("/dashboards/league/", "/dashboards/league/map-data/"):
+        response = client.get(f"{path}?indicator={SAFE}&period=2026-11&dir=sideways")
+        assert response.status_code == 400
+    assert 'data-field="dir"' in league(client, indicator=SAFE, dir="up").content.decode()
+    assert league(client, indicator=SAFE, period="2026-11", dir="desc").status_code == 200
+
+
+def test_the_sorted_column_says_so_to_a_screen_reader(client, data):
+    # The sort order was an arrow drawn by CSS only: aria-sort on the sorted column's heading.
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert re.findall(r"<th aria-sort=\"(\w+)\"><a [^>]*>([^<]+)</a>", html) == [("ascending", "Rank")]
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", sort="sample", dir="desc"
+    ).content.decode()
+    assert re.findall(r"<th aria-sort=\"(\w+)\"><a [^>]*>([^<]+)</a>", html) == [("descending", "Sample")]
+    assert 'class="sorted-desc">Sample' in html  # the arrow too, which the sample column lacked
+

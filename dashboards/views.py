@@ -152,6 +152,10 @@ def _league_context(request: HttpRequest) -> dict:
         "dir": "desc" if descending else "asc",
         "survey": spec.min_sample > 0,
         "min_sample": spec.min_sample,
+        # A grid has no smaller areas: its league table would always be empty ("no values for this
+        # period", which is not why), so the page says so, and rows and map shapes of grids do not
+        # drill down into it.
+        "leaf": sel["parent"].level == Area.Level.GRID,
         "breadcrumbs": _breadcrumbs(sel["parent"], request.user),
         "sort_columns": [
             ("name", _("Area")),

@@ -324,3 +324,29 @@ def test_the_picker_moves_with_the_arrow_keys_and_submits_on_enter(desktop_page,
     page.wait_for_url(lambda u: f"indicator={SAFE}" in u)
     assert page.js_errors == []
 
+
+def test_a_grid_is_not_drilled_into_an_empty_league_table(desktop_page, live_cast):
+    """A community's grids linked, in the table and on the map, to their own league table, always
+    empty, which said "no values for this period": a grid has nothing below it. The grids do not
+    drill down, and a grid's league table says why it is empty and links to its trend."""
+    c = live_cast
+    for i, grid in enumerate((c.grid_a, c.grid_b)):
+        indicator_value(SAFE, grid, "2026-11", 90.0 + i, rank=2 - i, rank_of=2)
+    page = desktop_page
+    _league(page, c.community_a1a.code)
+    page.wait_for_timeout(300)
+    assert page.locator("#league tbody tr").count() == 2
+    assert page.locator("#league tbody a").count() == 0
+    url = page.url
+    page.click(f"#dash-map path[data-area='{c.grid_a.code}']")
+    page.wait_for_timeout(500)
+    assert page.url == url
+    screenshot(page, "league-grids-no-drill")
+
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={c.grid_a.code}")
+    assert page.locator("#league").count() == 0 and page.locator("#dash-map").count() == 0
+    note = page.locator("#league-leaf")
+    assert c.grid_a.name in note.inner_text()
+    note.locator("a").click()
+    page.wait_for_url(lambda u: "/dashboards/trends/" in u and c.grid_a.code in u)
+    assert page.js_errors == []

@@ -500,3 +500,16 @@ def test_the_sorted_column_says_so_to_a_screen_reader(client, data):
     assert re.findall(r"<th aria-sort=\"(\w+)\"><a [^>]*>([^<]+)</a>", html) == [("descending", "Sample")]
     assert 'class="sorted-desc">Sample' in html  # the arrow too, which the sample column lacked
 
+
+def test_a_grid_has_no_league_table_of_its_own(client, data, cast):
+    # A community's grids drilled down to their own league table, always empty and saying
+    # "No values for this period."; a grid has no smaller areas.
+    indicator_value(SAFE, cast.grid_a, "2026-11", 90.0, 90, 100, rank=1, rank_of=1)
+    client.force_login(data.district_officer)
+    html = league(client, indicator=SAFE, period="2026-11", parent=cast.community_a1a.code).content.decode()
+    assert f'data-area="{cast.grid_a.code}"' in html
+    assert f'parent={cast.grid_a.code}">' not in html  # the grid's name is not a drill-down link
+    html = league(client, indicator=SAFE, period="2026-11", parent=cast.grid_a.code).content.decode()
+    assert 'id="league-leaf"' in html and "is a grid: it has no smaller areas to rank." in html
+    assert 'id="league"' not in html and "data-map" not in html and "export-csv" not in html
+    assert f"/dashboards/trends/?indicator={SAFE}&amp;period=2026-11&amp;parent={cast.grid_a.code}" in html

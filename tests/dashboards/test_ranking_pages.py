@@ -513,3 +513,28 @@ def test_a_grid_has_no_league_table_of_its_own(client, data, cast):
     assert 'id="league-leaf"' in html and "is a grid: it has no smaller areas to rank." in html
     assert 'id="league"' not in html and "data-map" not in html and "export-csv" not in html
     assert f"/dashboards/trends/?indicator={SAFE}&amp;period=2026-11&amp;parent={cast.grid_a.code}" in html
+
+
+def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
+    # The current month is the default as soon as it has values: a few days' closure rate stood
+    # beside whole months ("33.33%, -64.47 pts") with nothing to say the month had just begun.
+    from django.utils import timezone
+
+    from governance.periods import MONTH, Period
+
+    today = timezone.localdate()
+    current = Period.of(MONTH, today.year, today.month)
+    for period, value in ((current, 33.33), (current.previous(), 97.8)):
+        indicator_value(SAFE, cast.district_a, period.code, value, rank=1, rank_of=1)
+        indicator_value(SAFE, cast.street_a1, period.code, value, rank=1, rank_of=1)
+    client.force_login(cast.district_officer)
+    for path in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        html = client.get(f"{path}?indicator={SAFE}").content.decode()
+        assert 'id="period-running"' in html, path
+        assert f"{current.code} is not over yet" in html
+        html = client.get(f"{path}?indicator={SAFE}&period={current.previous().code}").content.decode()
+        assert 'id="period-running"' not in html, path
+    year = client.get(f"/dashboards/league/?indicator={SAFE}&period_type=year").content.decode()
+    assert f"{today.year} is not over yet" in year  # the year to date, too
+    zh = client.get("/dashboards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="period-running"' in zh

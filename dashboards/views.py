@@ -87,9 +87,17 @@ def _selection(request: HttpRequest) -> dict:
         "parent": parent,
         "period": period,
         "period_type": period.kind,
-        "period_choices": ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period)))),
+        "period_choices": _choices(period, latest),
         "period_types": [(k, PERIOD_TYPE_NAMES[k]) for k in PERIOD_TYPES],
     }
+
+
+def _choices(period: Period, latest: Period) -> list[str]:
+    """The periods the picker offers, newest first, down from the latest with a value (or the one
+    asked for, if later). The one asked for is always among them: older than the list, it was
+    missing and the list showed its first period, 2026-12, over a page of 2019-01."""
+    choices = ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period))))
+    return choices if period.code in choices else [*choices, period.code]
 
 
 def _ym(period: Period) -> tuple[int, int]:

@@ -538,3 +538,14 @@ def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
     assert f"{today.year} is not over yet" in year  # the year to date, too
     zh = client.get("/dashboards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'id="period-running"' in zh
+
+
+def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data):
+    # A period older than the 24 months offered was not among them: the list showed its first
+    # one, the latest month, above a page of 2019-01, and "Show" jumped there.
+    client.force_login(data.district_officer)
+    for path in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        html = client.get(f"{path}?indicator={SAFE}&period=2019-01").content.decode()
+        selected = re.findall(r'<option value="([^"]+)" selected>', html)
+        assert "2019-01" in selected and "2026-11" not in selected, (path, selected)
+

@@ -549,3 +549,12 @@ def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data
         selected = re.findall(r'<option value="([^"]+)" selected>', html)
         assert "2019-01" in selected and "2026-11" not in selected, (path, selected)
 
+
+def test_a_trend_without_any_value_says_so(client, data):
+    # An empty chart with one axis label and a table of headings only: nothing said there was no data.
+    client.force_login(data.district_officer)
+    html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2019-01").content.decode()
+    assert 'id="trend-empty"' in html and "No values for 甲区 up to 2019-01." in html
+    assert 'id="trend-chart"' not in html and "dash-trend-table" not in html
+    html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11").content.decode()
+    assert 'id="trend-empty"' not in html and 'id="trend-chart"' in html

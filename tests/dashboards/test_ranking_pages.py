@@ -558,3 +558,31 @@ def test_a_trend_without_any_value_says_so(client, data):
     assert 'id="trend-chart"' not in html and "dash-trend-table" not in html
     html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11").content.decode()
     assert 'id="trend-empty"' not in html and 'id="trend-chart"' in html
+
+
+def test_a_child_without_a_value_is_listed_at_the_bottom_not_left_out(client, data, cast):
+    # The map drew a street without records grey as "no value", the table and its exports left it
+    # out: a district's three streets read as two.
+    empty = make_area("340102009000", "空街道", "street", cast.district_a, (117.05, 31.8, 117.06, 31.81))
+    indicator_value(SAFE, cast.street_a1, "2026-10", 90.0, 900, 1000, rank=1, rank_of=1)
+    for period, value in (("2026-09", 82.0), ("2026-10", 80.0)):  # its sparkline
+        indicator_value(SAFE, empty, period, value, value * 10, 1000, rank=2, rank_of=2)
+    client.force_login(data.district_officer)
+    for sort in ("rank", "value", "sample", "name"):
+        html = league(
+            client, indicator=SAFE, period="2026-11", parent="340102000000", sort=sort
+        ).content.decode()
+        assert html.count("data-area=") == 2, sort
+        row = html[html.index(f'data-area="{empty.code}"') :]
+        row = row[: row.index("</tr>")]
+        assert "not ranked" in row and "No value" in row and "numerator" not in row and "<polyline" in row
+    assert html.index('data-area="340102001000"') < html.index(f'data-area="{empty.code}"')
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340102000000")
+    assert rows[-1][:4] == ["not ranked", empty.code, "空街道", ""]
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340102000000"
+    ).json()
+    assert body["areas"][empty.code]["value"] is None and body["breaks"] == [93.2]
+    # No value for any child: the page says there are none rather than a list of blanks.
+    html = league(client, indicator=SAFE, period="2026-05", parent="340102000000").content.decode()
+    assert "data-area=" not in html and "No values for this period." in html

@@ -586,3 +586,17 @@ def test_a_child_without_a_value_is_listed_at_the_bottom_not_left_out(client, da
     # No value for any child: the page says there are none rather than a list of blanks.
     html = league(client, indicator=SAFE, period="2026-05", parent="340102000000").content.decode()
     assert "data-area=" not in html and "No values for this period." in html
+
+
+def test_an_area_without_siblings_has_no_rank_on_the_overview(client, data):
+    # The city, alone at the top, read "no change · rank 1 of 1" under every headline.
+    IndicatorValue.objects.filter(area=data.city, period="2026-11").update(rank=1, rank_of=1, rank_change=0)
+    client.force_login(data.analyst)
+    html = client.get(f"/dashboards/?indicator={SAFE}&period=2026-11").content.decode()
+    assert "90.60%" in html
+    card = html[html.index("90.60%") :]
+    card = card[: card.index("</a>")]
+    assert "rank 1 of 1" not in card and "no change" not in card
+    client.force_login(data.district_officer)  # district A: first of two districts, up 4 places
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    assert "up 4 places" in html and "rank 1 of 2" in html

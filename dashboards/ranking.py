@@ -149,7 +149,7 @@ SORTS = {
     "rank_change": lambda r: (r.value.rank_change is None, r.value.rank_change or 0, r.area.code),
     "yoy_delta": lambda r: (r.value.yoy_delta is None, r.value.yoy_delta or 0, r.area.code),
     "name": lambda r: (False, r.area.code, r.area.code),
-    "sample": lambda r: (False, r.value.denominator, r.area.code),
+    "sample": lambda r: (r.value.denominator is None, r.value.denominator or 0, r.area.code),
 }
 
 
@@ -165,8 +165,13 @@ def league_rows(
     spec: registry.IndicatorSpec, period: Period, parent: Area, sort: str = "rank", descending: bool = False
 ) -> list[Row]:
     """Children of ``parent`` for one indicator and period, with a sparkline of the last periods.
-    Two queries: the rows (index value_ranking) and the sparkline values (index value_ranking too:
-    same indicator and parent, a handful of periods)."""
+    Three queries: the rows (index value_ranking), the sparkline values (index value_ranking too:
+    same indicator and parent, a handful of periods) and the children without a value.
+
+    A child without a stored value (no records in the period: a percentage has nothing to divide) is
+    listed too, at the bottom, with no value and no rank: the map drew it grey as "no value" while
+    the table left it out, and a district's three streets read as two. When no child has a value
+    at all the list stays empty, and the page says there are no values for the period."""
     values = list(
         IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent).select_related(
             "area"
@@ -178,6 +183,13 @@ def league_rows(
         indicator=spec.code, parent=parent, period__in=periods
     ).values_list("area_id", "period", "value"):
         series[area_id][code] = value
+    if values:
+        shown = {v.area_id for v in values}
+        # Unsaved stand-ins, never written: no value, no rank, nothing counted.
+        values += [
+            IndicatorValue(area=area, parent=parent, indicator=spec.code, period=period.code)
+            for area in Area.objects.filter(parent=parent).exclude(pk__in=shown).order_by("code")
+        ]
     rows = [
         Row(value=v, spark=[series[v.area_id].get(p) for p in periods], ranked=v.rank is not None)
         for v in values

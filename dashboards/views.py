@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -85,15 +86,27 @@ def _selection(request: HttpRequest) -> dict:
     else:
         month = latest.months()[-1]
         period = Period.of(kind or MONTH, month.year, month.month)
+    today = timezone.localdate()
     return {
         "spec": spec,
         "specs": all_specs,
+        # The current month (the default when it has values) is compared with whole months: its
+        # closure rate of a few days read as a collapse (33.33%, -64.47 pts) with nothing to say why.
+        "running": period.start <= today < period.end,
         "parent": parent,
         "period": period,
         "period_type": period.kind,
-        "period_choices": ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period)))),
+        "period_choices": _choices(period, latest),
         "period_types": [(k, PERIOD_TYPE_NAMES[k]) for k in PERIOD_TYPES],
     }
+
+
+def _choices(period: Period, latest: Period) -> list[str]:
+    """The periods the picker offers, newest first, down from the latest with a value (or the one
+    asked for, if later). The one asked for is always among them: older than the list, it was
+    missing and the list showed its first period, 2026-12, over a page of 2019-01."""
+    choices = ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period))))
+    return choices if period.code in choices else [*choices, period.code]
 
 
 def _ym(period: Period) -> tuple[int, int]:
@@ -142,7 +155,10 @@ def _league_context(request: HttpRequest) -> dict:
     sort = request.GET.get("sort", "rank")
     if sort not in ranking.SORTS:
         raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta, name or sample."))
-    descending = request.GET.get("dir") == "desc"
+    direction = request.GET.get("dir") or "asc"
+    if direction not in ("asc", "desc"):  # "sideways" was taken silently as ascending
+        raise BadParameter("dir", _("Direction must be asc or desc."))
+    descending = direction == "desc"
     spec = sel["spec"]
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:
@@ -160,6 +176,10 @@ def _league_context(request: HttpRequest) -> dict:
         "dir": "desc" if descending else "asc",
         "survey": spec.min_sample > 0,
         "min_sample": spec.min_sample,
+        # A grid has no smaller areas: its league table would always be empty ("no values for this
+        # period", which is not why), so the page says so, and rows and map shapes of grids do not
+        # drill down into it.
+        "leaf": sel["parent"].level == Area.Level.GRID,
         "breadcrumbs": _breadcrumbs(sel["parent"], request.user),
         "sort_columns": [
             ("name", _("Area")),

@@ -1,7 +1,8 @@
 /*
  * The league table's children as a choropleth on the Leaflet map of static/js/map.js: values come from
  * data-values-url (the same selection as the table), five quantile classes with a legend, areas
- * without a value grey; clicking an area drills down one level (the league table of its children).
+ * without a value grey; clicking an area drills down one level (the league table of its children),
+ * except a grid, which has none.
  * Works without tiles: only the boundaries are drawn.
  */
 (function () {
@@ -74,6 +75,10 @@
     return " " + words.replace("%(rank)s", row.rank).replace("%(of)s", row.rank_of || "");
   }
 
+  function setArea(shape, props) {
+    if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
+  }
+
   function paint(el, map, layer, data) {
     var n = data.breaks.length + 1, single = singleValue(data) !== null;
     layer.eachLayer(function (shape) {
@@ -82,6 +87,12 @@
       var colour = c < 0 ? "#e5e7eb" : COLOURS[single ? SINGLE_CLASS : n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
       shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
       shape.bindTooltip(props.name + (row ? " " + row.text + rankText(el, row) : ""));
+      // A grid has no smaller areas: drilling into it led to an empty league table.
+      if (props.level === "grid") {
+        setArea(shape, props);
+        if (shape.getElement && shape.getElement()) { shape.getElement().classList.add("no-drill"); }
+        return;
+      }
       shape.on("click", function () {
         var params = new URLSearchParams(window.location.search);
         params.set("parent", props.code);
@@ -90,7 +101,7 @@
         params.delete("period_type"); params.delete("sort"); params.delete("dir");
         window.location.href = data.drill_url + "?" + params.toString();
       });
-      if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
+      setArea(shape, props);
     });
     legend(el, data);
     GovMap.fitClear(el, map, layer, function () { el.setAttribute("data-painted", "1"); });

@@ -297,3 +297,56 @@ def test_entry_errors_sit_under_their_own_fields_and_each_entry_says_it_was_save
     assert page.locator("[data-own-entry]").count() == 1  # one bonus awaiting approval, not two
     # The two refused submissions answer 400, which Chromium logs; nothing else.
     assert len(page.js_errors) == 2 and all("status of 400" in e for e in page.js_errors), page.js_errors
+
+
+def test_the_picker_moves_with_the_arrow_keys_and_submits_on_enter(desktop_page, live_cast):
+    """Each arrow key on the indicator list reloaded the page at once (a change event per key), with
+    the focus back at the top: the fifth indicator took four reloads and a dozen tabs after each
+    (WCAG 3.2.2). Arrows move the choice; Enter submits and the focus comes back to the list."""
+    _values(live_cast)
+    page = desktop_page
+    _league(page, "340102001000")
+    url = page.url
+    options = page.eval_on_selector_all("#pick-indicator option", "os => os.map(o => o.value)")
+    start = options.index(SAFE)
+    page.focus("#pick-indicator")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert page.url == url  # no reload while choosing
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda u: f"indicator={options[start + 2]}" in u)
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.id") == "pick-indicator"
+    screenshot(page, "league-picker-keyboard")
+    # The mouse (or a finger) still submits at the first choice.
+    page.select_option("#pick-indicator", SAFE)
+    page.wait_for_url(lambda u: f"indicator={SAFE}" in u)
+    assert page.js_errors == []
+
+
+def test_a_grid_is_not_drilled_into_an_empty_league_table(desktop_page, live_cast):
+    """A community's grids linked, in the table and on the map, to their own league table, always
+    empty, which said "no values for this period": a grid has nothing below it. The grids do not
+    drill down, and a grid's league table says why it is empty and links to its trend."""
+    c = live_cast
+    for i, grid in enumerate((c.grid_a, c.grid_b)):
+        indicator_value(SAFE, grid, "2026-11", 90.0 + i, rank=2 - i, rank_of=2)
+    page = desktop_page
+    _league(page, c.community_a1a.code)
+    page.wait_for_timeout(300)
+    assert page.locator("#league tbody tr").count() == 2
+    assert page.locator("#league tbody a").count() == 0
+    url = page.url
+    page.click(f"#dash-map path[data-area='{c.grid_a.code}']")
+    page.wait_for_timeout(500)
+    assert page.url == url
+    screenshot(page, "league-grids-no-drill")
+
+    page.goto(f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={c.grid_a.code}")
+    assert page.locator("#league").count() == 0 and page.locator("#dash-map").count() == 0
+    note = page.locator("#league-leaf")
+    assert c.grid_a.name in note.inner_text()
+    note.locator("a").click()
+    page.wait_for_url(lambda u: "/dashboards/trends/" in u and c.grid_a.code in u)
+    assert page.js_errors == []

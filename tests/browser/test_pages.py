@@ -223,3 +223,38 @@ def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_
     assert row.locator("td[data-label='调解期限']").evaluate(DATETIME_LINES_JS) == [due, 1]
     screenshot(page, "mediation-organisation-squeezed-desktop")
     assert page.js_errors == []
+
+
+# The gap in pixels between the last character before the first ":" of an element and the ":" itself,
+# wherever the two sit (a link's text and the text after it).
+COLON_GAP_JS = """el => {
+  const chars = [], walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.textContent.length; i++) chars.push([n, i]);
+  }
+  const at = chars.findIndex(([n, i]) => n.textContent[i] === ":");
+  const box = ([n, i]) => { const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+    return r.getBoundingClientRect(); };
+  return box(chars[at]).left - box(chars[at - 1]).right;
+}"""
+
+
+def test_an_overdue_count_sits_by_its_label_on_a_phone(phone_page, live_cast):
+    # "事件  : 10": the link was the label alone, boxed to the 44 px target width on a phone, and
+    # the colon and count after it floated a gap away. The count is part of the link, in red.
+    from grids.models import Incident
+    from tests.browser.test_phone_lists import _reported_incident
+
+    incident = _reported_incident(live_cast)
+    Incident.objects.filter(pk=incident.pk).update(due_at="2020-01-01T00:00:00Z")
+    page = phone_page
+    login(page, "district_officer")
+    for url in ("/dashboards/", "/"):
+        page.goto(url)
+        item = page.locator("li.overdue:has(a[href='/grids/inbox/?overdue=true'])").first
+        assert item.evaluate(COLON_GAP_JS) < 2, url
+        link = item.locator("a")
+        assert link.locator(".status").inner_text() == "1"
+        assert link.locator(".status").evaluate("e => getComputedStyle(e).color") == "rgb(185, 28, 28)"
+    screenshot(page, "home-overdue-count-phone")
+    assert page.js_errors == []

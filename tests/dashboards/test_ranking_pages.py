@@ -496,3 +496,126 @@ def test_a_fresh_installation_explains_that_no_area_is_in_scope(client):
     assert client.get("/dashboards/league/map-data/").status_code == 404
     client.force_login(make_user("newcomer", None, None))
     assert 'id="no-area"' in client.get("/dashboards/").content.decode()
+
+
+def test_a_bad_sort_direction_answers_400_naming_dir(client, data):
+    # "dir=sideways" was taken silently as ascending.
+    client.force_login(data.analyst)
+    for path in ("/dashboards/league/", "/dashboards/league/map-data/"):
+        response = client.get(f"{path}?indicator={SAFE}&period=2026-11&dir=sideways")
+        assert response.status_code == 400
+    assert 'data-field="dir"' in league(client, indicator=SAFE, dir="up").content.decode()
+    assert league(client, indicator=SAFE, period="2026-11", dir="desc").status_code == 200
+
+
+def test_the_sorted_column_says_so_to_a_screen_reader(client, data):
+    # The sort order was an arrow drawn by CSS only: aria-sort on the sorted column's heading.
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert re.findall(r"<th aria-sort=\"(\w+)\"><a [^>]*>([^<]+)</a>", html) == [("ascending", "Rank")]
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent="340100000000", sort="sample", dir="desc"
+    ).content.decode()
+    assert re.findall(r"<th aria-sort=\"(\w+)\"><a [^>]*>([^<]+)</a>", html) == [("descending", "Sample")]
+    assert 'class="sorted-desc">Sample' in html  # the arrow too, which the sample column lacked
+
+
+def test_a_grid_has_no_league_table_of_its_own(client, data, cast):
+    # A community's grids drilled down to their own league table, always empty and saying
+    # "No values for this period."; a grid has no smaller areas.
+    indicator_value(SAFE, cast.grid_a, "2026-11", 90.0, 90, 100, rank=1, rank_of=1)
+    client.force_login(data.district_officer)
+    html = league(client, indicator=SAFE, period="2026-11", parent=cast.community_a1a.code).content.decode()
+    assert f'data-area="{cast.grid_a.code}"' in html
+    assert f'parent={cast.grid_a.code}">' not in html  # the grid's name is not a drill-down link
+    html = league(client, indicator=SAFE, period="2026-11", parent=cast.grid_a.code).content.decode()
+    assert 'id="league-leaf"' in html and "is a grid: it has no smaller areas to rank." in html
+    assert 'id="league"' not in html and "data-map" not in html and "export-csv" not in html
+    assert f"/dashboards/trends/?indicator={SAFE}&amp;period=2026-11&amp;parent={cast.grid_a.code}" in html
+
+
+def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
+    # The current month is the default as soon as it has values: a few days' closure rate stood
+    # beside whole months ("33.33%, -64.47 pts") with nothing to say the month had just begun.
+    from django.utils import timezone
+
+    from governance.periods import MONTH, Period
+
+    today = timezone.localdate()
+    current = Period.of(MONTH, today.year, today.month)
+    for period, value in ((current, 33.33), (current.previous(), 97.8)):
+        indicator_value(SAFE, cast.district_a, period.code, value, rank=1, rank_of=1)
+        indicator_value(SAFE, cast.street_a1, period.code, value, rank=1, rank_of=1)
+    client.force_login(cast.district_officer)
+    for path in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        html = client.get(f"{path}?indicator={SAFE}").content.decode()
+        assert 'id="period-running"' in html, path
+        assert f"{current.code} is not over yet" in html
+        html = client.get(f"{path}?indicator={SAFE}&period={current.previous().code}").content.decode()
+        assert 'id="period-running"' not in html, path
+    year = client.get(f"/dashboards/league/?indicator={SAFE}&period_type=year").content.decode()
+    assert f"{today.year} is not over yet" in year  # the year to date, too
+    zh = client.get("/dashboards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="period-running"' in zh
+
+
+def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data):
+    # A period older than the 24 months offered was not among them: the list showed its first
+    # one, the latest month, above a page of 2019-01, and "Show" jumped there.
+    client.force_login(data.district_officer)
+    for path in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        html = client.get(f"{path}?indicator={SAFE}&period=2019-01").content.decode()
+        selected = re.findall(r'<option value="([^"]+)" selected>', html)
+        assert "2019-01" in selected and "2026-11" not in selected, (path, selected)
+
+
+def test_a_trend_without_any_value_says_so(client, data):
+    # An empty chart with one axis label and a table of headings only: nothing said there was no data.
+    client.force_login(data.district_officer)
+    html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2019-01").content.decode()
+    assert 'id="trend-empty"' in html and "No values for 甲区 up to 2019-01." in html
+    assert 'id="trend-chart"' not in html and "dash-trend-table" not in html
+    html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11").content.decode()
+    assert 'id="trend-empty"' not in html and 'id="trend-chart"' in html
+
+
+def test_a_child_without_a_value_is_listed_at_the_bottom_not_left_out(client, data, cast):
+    # The map drew a street without records grey as "no value", the table and its exports left it
+    # out: a district's three streets read as two.
+    empty = make_area("340102009000", "空街道", "street", cast.district_a, (117.05, 31.8, 117.06, 31.81))
+    indicator_value(SAFE, cast.street_a1, "2026-10", 90.0, 900, 1000, rank=1, rank_of=1)
+    for period, value in (("2026-09", 82.0), ("2026-10", 80.0)):  # its sparkline
+        indicator_value(SAFE, empty, period, value, value * 10, 1000, rank=2, rank_of=2)
+    client.force_login(data.district_officer)
+    for sort in ("rank", "value", "sample", "name"):
+        html = league(
+            client, indicator=SAFE, period="2026-11", parent="340102000000", sort=sort
+        ).content.decode()
+        assert html.count("data-area=") == 2, sort
+        row = html[html.index(f'data-area="{empty.code}"') :]
+        row = row[: row.index("</tr>")]
+        assert "not ranked" in row and "No value" in row and "numerator" not in row and "<polyline" in row
+    assert html.index('data-area="340102001000"') < html.index(f'data-area="{empty.code}"')
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340102000000")
+    assert rows[-1][:4] == ["not ranked", empty.code, "空街道", ""]
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340102000000"
+    ).json()
+    assert body["areas"][empty.code]["value"] is None and body["breaks"] == [93.2]
+    # No value for any child: the page says there are none rather than a list of blanks.
+    html = league(client, indicator=SAFE, period="2026-05", parent="340102000000").content.decode()
+    assert "data-area=" not in html and "No values for this period." in html
+
+
+def test_an_area_without_siblings_has_no_rank_on_the_overview(client, data):
+    # The city, alone at the top, read "no change · rank 1 of 1" under every headline.
+    IndicatorValue.objects.filter(area=data.city, period="2026-11").update(rank=1, rank_of=1, rank_change=0)
+    client.force_login(data.analyst)
+    html = client.get(f"/dashboards/?indicator={SAFE}&period=2026-11").content.decode()
+    assert "90.60%" in html
+    card = html[html.index("90.60%") :]
+    card = card[: card.index("</a>")]
+    assert "rank 1 of 1" not in card and "no change" not in card
+    client.force_login(data.district_officer)  # district A: first of two districts, up 4 places
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    assert "up 4 places" in html and "rank 1 of 2" in html

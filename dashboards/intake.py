@@ -91,7 +91,10 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(f"{len(errors)} invalid row(s)")
-        self.errors = errors
+        # In file order (a stable sort keeps each line's fields in column order): the header's and
+        # the row-shape checks run before the values', so a surplus value on line 40 came before a
+        # bad date on line 2, and the five errors the API's detail quotes were not the first five.
+        self.errors = sorted(errors, key=lambda e: e.line)
 
 
 @dataclass

@@ -354,3 +354,37 @@ def test_a_scale_setting_that_cannot_be_read_by_position_fails_loudly(cast, sett
     with pytest.raises(ImproperlyConfigured, match="SURVEY_SAFETY_LABELS must be 5 different labels"):
         api_client(cast.analyst).post(SURVEYS, upload(GOOD_CSV), format="multipart")
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_errors_are_reported_in_the_order_of_the_lines(cast, tmp_path):
+    """The shape checks (a value beyond the columns, an item that is no object, an unknown field)
+    ran before the values', so their lines came first: line 4 before line 3, line 9 before line 2,
+    and the detail's "first five" skipped the first bad lines of the file."""
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\n"
+        "340102001001001,2026-11-02,35-44,safe,satisfied,1\n"
+        "340102001001001,2026-11-02,35-44,safe,satisfied,0\n"  # line 3: weight
+        "340102001001001,2026-11-02,35-44,safe,satisfied,1,5\n"  # line 4: a decimal comma
+        "340102001001001,2026-13-02,12-15,safe,satisfied,1\n"  # line 5: date, age_group
+    )
+    response = api_client(cast.analyst).post(
+        SURVEYS, upload(text), format="multipart", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(3, "weight"), (4, "row"), (5, "date"), (5, "age_group")]
+    assert response.json()["detail"].index("line 3") < response.json()["detail"].index("line 4")
+    good = {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3}
+    rows = [{**good, "count": -1}, "x", {**good, "kind": "home_robbery", "extra": 1}]
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(1, "count"), (2, "row"), (3, "extra")]
+    # The command prints them in the same order.
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    lines = [line.split(":")[1] for line in err.getvalue().splitlines()]
+    assert lines == ["3", "4", "5", "5"]
+    assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0

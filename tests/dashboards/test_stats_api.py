@@ -355,6 +355,28 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert with_capture.status_code == 202
 
 
+def test_a_rollup_request_with_a_field_it_does_not_read_is_a_400_naming_it(data):
+    """{"ful": true} was answered 202 and queued an incremental run in place of the full rebuild
+    the administrator meant: an unknown field is refused with the others, and nothing is queued."""
+    from governance.models import OutboxMessage
+
+    admin = api_client(data.admin)
+    runs, queued = RollupRun.objects.count(), OutboxMessage.objects.count()
+    response = admin.post(
+        "/api/v1/stats/rollups/", {"ful": True, "since": "2026-13"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "since": ["Enter a month as YYYY-MM."],
+        "ful": ["Unknown field; the fields are: full, since."],
+    }
+    form = admin.post(  # a form too
+        "/api/v1/stats/rollups/", "full=true&sinse=2026-01", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 400 and list(form.json()["errors"]) == ["sinse"]
+    assert (RollupRun.objects.count(), OutboxMessage.objects.count()) == (runs, queued)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_admin_post_runs_a_rollup_through_the_task(monkeypatch):
     from tests.base import build_cast

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
@@ -246,11 +247,21 @@ def _values_base(user):
 
 
 class IndicatorValueFilter(filters.FilterSet):
-    indicator = filters.CharFilter(method="filter_indicator")
-    period = filters.CharFilter(method="filter_period")
-    area = filters.CharFilter(method="filter_area")
+    # The descriptions are the schema's (/api/schema/): without them a client learnt only "string".
+    indicator = filters.CharFilter(
+        method="filter_indicator", help_text="an indicator code of stats/indicators/; another is a 400"
+    )
+    period = filters.CharFilter(
+        method="filter_period", help_text="one period: 2026-11 (month), 2026Q4, 2026H2 or 2026 (year)"
+    )
+    area = filters.CharFilter(
+        method="filter_area", help_text="area code: that area's rows (in your scope, else a 400)"
+    )
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
-    parent = filters.CharFilter(method="filter_parent")
+    parent = filters.CharFilter(
+        method="filter_parent",
+        help_text="area code: the rows of its children (in your scope or just above it, else a 400)",
+    )
     period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
     class Meta:
@@ -303,13 +314,18 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
         return _values_base(self.request.user).order_by("indicator", "period", "area__code")
 
 
+_INDICATOR_DOC = "an indicator code of stats/indicators/"
+
+
 @extend_schema(
     parameters=[
-        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
         OpenApiParameter(
             "period", OpenApiTypes.STR, required=True, description="2026-11, 2026Q4, 2026H2, 2026"
         ),
-        OpenApiParameter("parent", OpenApiTypes.STR, required=True, description="code of the parent area"),
+        OpenApiParameter(
+            "parent", OpenApiTypes.STR, required=True, description="code of the parent area (in your scope)"
+        ),
     ]
 )
 class RankingListApi(StatsReadMixin, generics.ListAPIView):
@@ -333,11 +349,17 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
-        OpenApiParameter("area", OpenApiTypes.STR, required=True),
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
+        OpenApiParameter("area", OpenApiTypes.STR, required=True, description="area code (in your scope)"),
         OpenApiParameter("period_type", OpenApiTypes.STR, enum=PERIOD_TYPES, description="default month"),
-        OpenApiParameter("from", OpenApiTypes.STR, description="first period, e.g. 2026-01"),
-        OpenApiParameter("to", OpenApiTypes.STR, description="last period, e.g. 2026-11"),
+        OpenApiParameter(
+            "from",
+            OpenApiTypes.STR,
+            description="first period, inclusive, of the period_type: 2026-01, 2026Q1",
+        ),
+        OpenApiParameter(
+            "to", OpenApiTypes.STR, description="last period, inclusive, of the period_type: 2026-11, 2026Q4"
+        ),
     ]
 )
 class SeriesListApi(StatsReadMixin, generics.ListAPIView):
@@ -476,6 +498,39 @@ class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
 
 
+class ImportRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="CSV: the header is line 1; JSON: items from 1; 0: the import")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    rows = ImportRowErrorSerializer(many=True, required=False, help_text="every bad row, in line order")
+    file = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="the body is neither a list nor a file"
+    )
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    """The 400 of an import: not the flat ``field -> [messages]`` of other errors, but the bad rows."""
+
+    detail = serializers.CharField()
+    errors = ImportErrorsSerializer(required=False)  # none for a body that is not JSON at all
+
+
+_IMPORT_REJECTED = OpenApiResponse(
+    ImportRejectedSerializer,
+    description="Nothing was imported: `errors.rows` lists every bad row (line, field, message).",
+)
+_SAFETY_DOC = (
+    "a code (very_safe, safe, basically_safe, not_very_safe, unsafe, dont_know) or its label (很安全 ...)"
+)
+_SATISFACTION_DOC = (
+    "a code (satisfied, fairly_satisfied, basically_satisfied, not_very_satisfied, dissatisfied, "
+    "dont_know) or its label (满意 ...)"
+)
+
+
 def _import(request, columns: list[str], service) -> Response:
     user = request.user
     if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
@@ -528,9 +583,16 @@ class SurveyResponseImportApi(APIView):
                     "area": serializers.CharField(),
                     "date": serializers.DateField(),
                     "age_group": serializers.ChoiceField(choices=[c[0] for c in intake.AgeGroup.choices]),
-                    "safety": serializers.CharField(),
-                    "satisfaction": serializers.CharField(),
-                    "weight": serializers.DecimalField(max_digits=8, decimal_places=3, required=False),
+                    "safety": serializers.CharField(help_text=_SAFETY_DOC),
+                    "satisfaction": serializers.CharField(help_text=_SATISFACTION_DOC),
+                    "weight": serializers.DecimalField(
+                        max_digits=8,
+                        decimal_places=3,
+                        min_value=Decimal("0.001"),
+                        max_value=Decimal("99999"),
+                        required=False,
+                        help_text="default 1; 0.001 to 99999, at most 3 decimals",
+                    ),
                 },
                 many=True,
             ),
@@ -538,7 +600,7 @@ class SurveyResponseImportApi(APIView):
                 "SurveyResponseUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={201: ImportResultSerializer},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
         description=_ROWS_DOC,
     )
     def post(self, request):
@@ -556,15 +618,15 @@ class CaseCountImportApi(APIView):
                 "CaseCountRow",
                 {
                     "area": serializers.CharField(),
-                    "month": serializers.CharField(help_text="YYYY-MM"),
-                    "kind": serializers.CharField(),
-                    "count": serializers.IntegerField(min_value=0),
+                    "month": serializers.RegexField(r"^\d{4}-\d{2}$", help_text="YYYY-MM"),
+                    "kind": serializers.CharField(help_text="one of the setting PREVENTABLE_CASE_KINDS"),
+                    "count": serializers.IntegerField(min_value=0, max_value=intake.MAX_COUNT),
                 },
                 many=True,
             ),
             "multipart/form-data": inline_serializer("CaseCountUpload", {"file": serializers.FileField()}),
         },
-        responses={201: ImportResultSerializer},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
         description=_ROWS_DOC,
     )
     def post(self, request):

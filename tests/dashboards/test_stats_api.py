@@ -401,3 +401,26 @@ def test_a_format_the_endpoint_does_not_serve_is_a_400_naming_it(data):
     response = client.get("/api/v1/areas/", {"format": "csv"})  # CSV is for the statistics
     assert response.status_code == 400 and "format" in response.json()["errors"]
     assert client.get("/api/v1/stats/indicators/", {"format": "csv"}).status_code == 200
+
+
+def test_the_schema_describes_each_parameter_and_the_shape_of_a_refused_import(data):
+    """values' indicator, period, area and parent were bare strings in /api/schema/, and an import's
+    400 was the generic error, whose `errors` is field -> [messages]; it is a list of rows."""
+    import jsonschema
+
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/v1/stats/values/", "/api/v1/stats/rankings/", "/api/v1/stats/series/"):
+        for param in schema["paths"][path]["get"]["parameters"]:
+            if param["name"] not in ("format", "level", "period_type"):
+                assert param.get("description"), (path, param["name"])
+    components = schema["components"]["schemas"]
+    count = components["CaseCountRowRequest"]["properties"]["count"]
+    assert count["maximum"] == 1_000_000
+    row = [{"area": data.community_a1a.code, "month": "2026-10", "kind": "fraud", "count": 3}]
+    refused = api_client(data.analyst).post("/api/v1/stats/case-counts/", row, format="json")
+    assert refused.status_code == 400
+    for path in ("/api/v1/stats/case-counts/", "/api/v1/surveys/responses/"):
+        answer = schema["paths"][path]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+        jsonschema.validate(refused.json(), {**answer, "components": schema["components"]})
+        rows = components["ImportErrors"]["properties"]["rows"]["items"]["$ref"]
+        assert components[rows.rsplit("/", 1)[1]]["required"] == ["field", "line", "message"]

@@ -69,10 +69,10 @@ class YearFilter(filters.NumberFilter):
 
 
 class AssessmentSchemeFilter(filters.FilterSet):
-    area = AreaSubtreeFilter(field_name="area")
-    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    area = AreaSubtreeFilter(field_name="area", help_text="area code: schemes of the areas in its subtree")
+    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR, help_text="a whole year, 1900 to 2999")
     # An area level: a misspelt one answered 200 with no schemes, read as "none set up".
-    level = filters.ChoiceFilter(choices=Area.Level.choices)
+    level = filters.ChoiceFilter(choices=Area.Level.choices, help_text="the level assessed")
 
     class Meta:
         model = AssessmentScheme

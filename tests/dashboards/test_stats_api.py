@@ -409,7 +409,13 @@ def test_the_schema_describes_each_parameter_and_the_shape_of_a_refused_import(d
     import jsonschema
 
     schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    for path in ("/api/v1/stats/values/", "/api/v1/stats/rankings/", "/api/v1/stats/series/"):
+    paths = (
+        "/api/v1/stats/values/",
+        "/api/v1/stats/rankings/",
+        "/api/v1/stats/series/",
+        "/api/v1/assessments/",
+    )
+    for path in paths:
         for param in schema["paths"][path]["get"]["parameters"]:
             if param["name"] not in ("format", "level", "period_type"):
                 assert param.get("description"), (path, param["name"])

@@ -162,7 +162,9 @@ class _Validator:
         self.errors: list[RowError] = []
         self.missing: set[str] = set()  # columns the CSV header lacks (reported once, on line 1)
         self.shapeless: set[int] = set()  # JSON items that are not objects (reported once each)
-        codes = {_text(row, "area") for _, row in table.rows} - {""}
+        # A code with a NUL character names no area, and PostgreSQL refuses it in a query (psycopg
+        # raised ValueError: a 500 for one bad cell); its row gets the "no area" error of its line.
+        codes = {c for c in (_text(row, "area") for _, row in table.rows) if c and "\x00" not in c}
         self.areas = {a.code: a for a in Area.objects.filter(code__in=codes)}
 
     def rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:

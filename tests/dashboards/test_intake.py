@@ -388,3 +388,17 @@ def test_errors_are_reported_in_the_order_of_the_lines(cast, tmp_path):
     lines = [line.split(":")[1] for line in err.getvalue().splitlines()]
     assert lines == ["3", "4", "5", "5"]
     assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0
+
+
+def test_an_area_code_with_a_nul_character_is_a_bad_line_not_a_server_error(cast):
+    """PostgreSQL refuses NUL in a query: the import's area lookup raised ValueError, a 500."""
+    row = {"area": cast.community_a1a.code + "\x00", "month": "2026-10", "kind": "burglary", "count": 3}
+    good = {**row, "area": cast.community_a1a.code, "kind": "ebike_theft"}
+    response = api_client(cast.analyst).post(COUNTS, [good, row], format="json")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "area")]
+    text = "area,date,age_group,safety,satisfaction\n3401020\x0001001001,2026-11-02,35-44,safe,satisfied\n"
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "area")]
+    assert PreventableCaseCount.objects.count() == 0 and SurveyResponse.objects.count() == 0

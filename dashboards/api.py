@@ -85,7 +85,28 @@ def _serializer_fields(view) -> list[str]:
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
 
 
-class StatsReadMixin:
+class KnownParamsMixin:
+    """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
+    (``perod=2026-10``, ``indicatr=``) was dropped without a word and the answer was the unfiltered
+    list: every period, or every indicator, read as the one asked for."""
+
+    params: tuple[str, ...] = ()
+    COMMON_PARAMS = ("page", "page_size", "format")
+
+    def check_params(self, request) -> None:
+        known = [*self.params, *self.COMMON_PARAMS]
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
+        if request.method in ("GET", "HEAD"):
+            self.check_params(request)
+
+
+class StatsReadMixin(KnownParamsMixin):
     """ETag / Last-Modified from the last successful rollup, 304 when the client has it already."""
 
     renderer_classes = RENDERERS
@@ -202,6 +223,7 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorSerializer
     filter_backends: list = []
+    params = ()
 
     def get_queryset(self):
         return [
@@ -307,6 +329,7 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filterset_class = IndicatorValueFilter
+    params = tuple(IndicatorValueFilter.base_filters)
 
     def get_queryset(self):
         # Indexes: value_unique_ind_period_area (indicator, period; with level or area too: at most
@@ -333,6 +356,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filter_backends: list = []
+    params = ("indicator", "period", "parent")
 
     def get_queryset(self):
         params = _required(self.request, "indicator", "period", "parent")
@@ -367,6 +391,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filter_backends: list = []
+    params = ("indicator", "area", "period_type", "from", "to")
 
     def get_queryset(self):
         params = _required(self.request, "indicator", "area")
@@ -452,6 +477,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
 
     serializer_class = RollupRunSerializer
     filter_backends: list = []
+    params = ()
     parser_classes = [JSONParser, FormParser]
 
     def get_queryset(self):

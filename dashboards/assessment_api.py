@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 
 from dashboards import assessment
+from dashboards.api import KnownParamsMixin
 from dashboards.assessment import shown_run
 from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
 from governance.access import get_visible_or_404
@@ -79,9 +80,10 @@ class AssessmentSchemeFilter(filters.FilterSet):
         fields = ["year", "level", "area"]
 
 
-class AssessmentListApi(generics.ListAPIView):
+class AssessmentListApi(KnownParamsMixin, generics.ListAPIView):
     serializer_class = AssessmentSchemeSerializer
     filterset_class = AssessmentSchemeFilter
+    params = tuple(AssessmentSchemeFilter.base_filters)
 
     def get_queryset(self):
         return (
@@ -148,9 +150,10 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         )
     ]
 )
-class AssessmentResultListApi(generics.ListAPIView):
+class AssessmentResultListApi(KnownParamsMixin, generics.ListAPIView):
     serializer_class = AssessmentResultSerializer
     filter_backends: list = []
+    params = ("run",)
 
     def get_queryset(self):
         scheme = get_visible_or_404(

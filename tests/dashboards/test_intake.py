@@ -402,3 +402,27 @@ def test_an_area_code_with_a_nul_character_is_a_bad_line_not_a_server_error(cast
     assert response.status_code == 400
     assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "area")]
     assert PreventableCaseCount.objects.count() == 0 and SurveyResponse.objects.count() == 0
+
+
+def test_a_row_is_numbered_by_the_line_it_starts_on_when_a_value_runs_over_lines(cast, tmp_path):
+    """A quoted value over two lines numbered its row by the line it ended on: the error pointed
+    into the middle of the value, and a blank line in between still counts as a line."""
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\n"
+        '340102001001001,2026-11-02,35-44,"很安全\n多行",满意,1\n'  # lines 2-3: safety
+        "\n"  # line 4: blank, no row
+        "340102001001001,2026-11-02,35-44,safe,satisfied,0\n"  # line 5: weight
+        '340102001001001,2026-11-02,35-44,safe,"satisfied\n\n",1,7\n'  # lines 6-8: a surplus value
+        "340102001001001,2026-13-01,35-44,safe,satisfied,1\n"  # line 9: date
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(2, "safety"), (5, "weight"), (6, "row"), (9, "date")]
+    path = tmp_path / "multi.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:2: safety:" in err.getvalue() and f"{path}:9: date:" in err.getvalue()
+    assert SurveyResponse.objects.count() == 0

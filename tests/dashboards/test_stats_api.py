@@ -469,3 +469,22 @@ def test_a_parameter_an_endpoint_does_not_read_is_a_400_naming_it_not_the_unfilt
     assert client.get("/api/v1/stats/rankings/", {**ranking, "page": 1, "page_size": 5}).status_code == 200
     assert client.get("/api/v1/stats/indicators/", {"format": "csv"}).status_code == 200
     assert client.head("/api/v1/stats/values/", {"indicator": "survey_safety_rate"}).status_code == 200
+
+
+def test_the_registry_is_not_a_304_once_an_indicator_changes_without_a_run(data, monkeypatch):
+    """The registry's ETag came from the last run only: after a deploy that changed an indicator
+    (here its minimum sample) clients kept getting 304 for the old list until the next run."""
+    import dataclasses
+
+    from governance import indicators as registry_api
+
+    client = api_client(data.analyst)
+    first = client.get("/api/v1/stats/indicators/")
+    assert client.get("/api/v1/stats/indicators/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    specs = dict(registry_api.registry())
+    specs["survey_safety_rate"] = dataclasses.replace(specs["survey_safety_rate"], min_sample=50)
+    monkeypatch.setattr(registry_api, "registry", lambda: specs)
+    changed = client.get("/api/v1/stats/indicators/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    row = next(r for r in changed.json()["results"] if r["code"] == "survey_safety_rate")
+    assert row["min_sample"] == 50

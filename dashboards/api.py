@@ -17,9 +17,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
@@ -27,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
@@ -39,6 +40,7 @@ from dashboards.exports import spreadsheet_safe
 from dashboards.models import IndicatorValue, RollupRun
 from dashboards.rollup import last_success
 from governance import indicators as registry_api
+from governance import outbox
 from governance.access import get_visible_or_404
 from governance.models import Area
 from governance.periods import PERIOD_TYPES, Period
@@ -83,7 +85,28 @@ def _serializer_fields(view) -> list[str]:
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
 
 
-class StatsReadMixin:
+class KnownParamsMixin:
+    """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
+    (``perod=2026-10``, ``indicatr=``) was dropped without a word and the answer was the unfiltered
+    list: every period, or every indicator, read as the one asked for."""
+
+    params: tuple[str, ...] = ()
+    COMMON_PARAMS = ("page", "page_size", "format")
+
+    def check_params(self, request) -> None:
+        known = [*self.params, *self.COMMON_PARAMS]
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
+        if request.method in ("GET", "HEAD"):
+            self.check_params(request)
+
+
+class StatsReadMixin(KnownParamsMixin):
     """ETag / Last-Modified from the last successful rollup, 304 when the client has it already."""
 
     renderer_classes = RENDERERS
@@ -200,6 +223,14 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorSerializer
     filter_backends: list = []
+    params = ()
+
+    def _version(self) -> tuple[str, dt.datetime | None]:
+        # The registry is code, not data: a deploy that adds an indicator or changes one's minimum
+        # sample got a 304 for the old list until the next run succeeded. Its content is in the tag.
+        version, finished = super()._version()
+        content = repr([sorted(row.items()) for row in self.get_queryset()])
+        return f"{version}|{hashlib.sha256(content.encode()).hexdigest()}", finished
 
     def get_queryset(self):
         return [
@@ -245,11 +276,21 @@ def _values_base(user):
 
 
 class IndicatorValueFilter(filters.FilterSet):
-    indicator = filters.CharFilter(method="filter_indicator")
-    period = filters.CharFilter(method="filter_period")
-    area = filters.CharFilter(method="filter_area")
+    # The descriptions are the schema's (/api/schema/): without them a client learnt only "string".
+    indicator = filters.CharFilter(
+        method="filter_indicator", help_text="an indicator code of stats/indicators/; another is a 400"
+    )
+    period = filters.CharFilter(
+        method="filter_period", help_text="one period: 2026-11 (month), 2026Q4, 2026H2 or 2026 (year)"
+    )
+    area = filters.CharFilter(
+        method="filter_area", help_text="area code: that area's rows (in your scope, else a 400)"
+    )
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
-    parent = filters.CharFilter(method="filter_parent")
+    parent = filters.CharFilter(
+        method="filter_parent",
+        help_text="area code: the rows of its children (in your scope or just above it, else a 400)",
+    )
     period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
     class Meta:
@@ -295,6 +336,7 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filterset_class = IndicatorValueFilter
+    params = tuple(IndicatorValueFilter.base_filters)
 
     def get_queryset(self):
         # Indexes: value_unique_ind_period_area (indicator, period; with level or area too: at most
@@ -302,13 +344,18 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
         return _values_base(self.request.user).order_by("indicator", "period", "area__code")
 
 
+_INDICATOR_DOC = "an indicator code of stats/indicators/"
+
+
 @extend_schema(
     parameters=[
-        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
         OpenApiParameter(
             "period", OpenApiTypes.STR, required=True, description="2026-11, 2026Q4, 2026H2, 2026"
         ),
-        OpenApiParameter("parent", OpenApiTypes.STR, required=True, description="code of the parent area"),
+        OpenApiParameter(
+            "parent", OpenApiTypes.STR, required=True, description="code of the parent area (in your scope)"
+        ),
     ]
 )
 class RankingListApi(StatsReadMixin, generics.ListAPIView):
@@ -316,6 +363,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filter_backends: list = []
+    params = ("indicator", "period", "parent")
 
     def get_queryset(self):
         params = _required(self.request, "indicator", "period", "parent")
@@ -332,11 +380,17 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("indicator", OpenApiTypes.STR, required=True),
-        OpenApiParameter("area", OpenApiTypes.STR, required=True),
+        OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
+        OpenApiParameter("area", OpenApiTypes.STR, required=True, description="area code (in your scope)"),
         OpenApiParameter("period_type", OpenApiTypes.STR, enum=PERIOD_TYPES, description="default month"),
-        OpenApiParameter("from", OpenApiTypes.STR, description="first period, e.g. 2026-01"),
-        OpenApiParameter("to", OpenApiTypes.STR, description="last period, e.g. 2026-11"),
+        OpenApiParameter(
+            "from",
+            OpenApiTypes.STR,
+            description="first period, inclusive, of the period_type: 2026-01, 2026Q1",
+        ),
+        OpenApiParameter(
+            "to", OpenApiTypes.STR, description="last period, inclusive, of the period_type: 2026-11, 2026Q4"
+        ),
     ]
 )
 class SeriesListApi(StatsReadMixin, generics.ListAPIView):
@@ -344,6 +398,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 
     serializer_class = IndicatorValueSerializer
     filter_backends: list = []
+    params = ("indicator", "area", "period_type", "from", "to")
 
     def get_queryset(self):
         params = _required(self.request, "indicator", "area")
@@ -401,6 +456,22 @@ class RollupStartSerializer(serializers.Serializer):
         error_messages={"invalid": gettext_lazy("Enter a month as YYYY-MM.")},
     )
 
+    def to_internal_value(self, data):
+        # A misspelt field ("ful": true) was dropped without a word and an incremental run queued
+        # in place of the full rebuild asked for: every field sent is one this endpoint reads.
+        errors: dict = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors, value = dict(exc.detail), None
+        known = ", ".join(self.fields)
+        for name in data if isinstance(data, Mapping) else ():
+            if name not in self.fields:
+                errors[name] = [_("Unknown field; the fields are: %(known)s.") % {"known": known}]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
     def validate_since(self, value: str) -> str:
         # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.
         if value > timezone.localdate().strftime("%Y-%m"):
@@ -413,6 +484,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
 
     serializer_class = RollupRunSerializer
     filter_backends: list = []
+    params = ()
     parser_classes = [JSONParser, FormParser]
 
     def get_queryset(self):
@@ -438,15 +510,16 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         if RollupRun.objects.filter(status=RollupRun.Status.RUNNING).exists():
             raise Conflict(_("A rollup run is in progress; try again when it has finished."))
-        from dashboards.tasks import rollup
-
-        kwargs = {
-            "full": data.validated_data["full"],
-            "since": f"{data.validated_data['since']}-01" if data.validated_data.get("since") else None,
-            "trigger": "api",
-            "user_id": user.pk,
-        }
-        transaction.on_commit(lambda: rollup.delay(**kwargs))
+        # Through the outbox (governance/outbox.py), as every task that must not be lost: with the
+        # broker down, rollup.delay() raised after its retries and the answer was a 500, although
+        # the request was fine; now the run is kept and sent once Redis is back.
+        outbox.enqueue(
+            "dashboards.rollup",
+            full=data.validated_data["full"],
+            since=f"{data.validated_data['since']}-01" if data.validated_data.get("since") else None,
+            trigger="api",
+            user_id=user.pk,
+        )
         return Response({"detail": _("The rollup run has been queued.")}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -456,6 +529,39 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
 class ImportResultSerializer(serializers.Serializer):
     batch = serializers.IntegerField()
     rows = serializers.IntegerField()
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="CSV: the header is line 1; JSON: items from 1; 0: the import")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    rows = ImportRowErrorSerializer(many=True, required=False, help_text="every bad row, in line order")
+    file = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="the body is neither a list nor a file"
+    )
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    """The 400 of an import: not the flat ``field -> [messages]`` of other errors, but the bad rows."""
+
+    detail = serializers.CharField()
+    errors = ImportErrorsSerializer(required=False)  # none for a body that is not JSON at all
+
+
+_IMPORT_REJECTED = OpenApiResponse(
+    ImportRejectedSerializer,
+    description="Nothing was imported: `errors.rows` lists every bad row (line, field, message).",
+)
+_SAFETY_DOC = (
+    "a code (very_safe, safe, basically_safe, not_very_safe, unsafe, dont_know) or its label (很安全 ...)"
+)
+_SATISFACTION_DOC = (
+    "a code (satisfied, fairly_satisfied, basically_satisfied, not_very_satisfied, dissatisfied, "
+    "dont_know) or its label (满意 ...)"
+)
 
 
 def _import(request, columns: list[str], service) -> Response:
@@ -510,9 +616,16 @@ class SurveyResponseImportApi(APIView):
                     "area": serializers.CharField(),
                     "date": serializers.DateField(),
                     "age_group": serializers.ChoiceField(choices=[c[0] for c in intake.AgeGroup.choices]),
-                    "safety": serializers.CharField(),
-                    "satisfaction": serializers.CharField(),
-                    "weight": serializers.DecimalField(max_digits=8, decimal_places=3, required=False),
+                    "safety": serializers.CharField(help_text=_SAFETY_DOC),
+                    "satisfaction": serializers.CharField(help_text=_SATISFACTION_DOC),
+                    "weight": serializers.DecimalField(
+                        max_digits=8,
+                        decimal_places=3,
+                        min_value=Decimal("0.001"),
+                        max_value=Decimal("99999"),
+                        required=False,
+                        help_text="default 1; 0.001 to 99999, at most 3 decimals",
+                    ),
                 },
                 many=True,
             ),
@@ -520,7 +633,7 @@ class SurveyResponseImportApi(APIView):
                 "SurveyResponseUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={201: ImportResultSerializer},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
         description=_ROWS_DOC,
     )
     def post(self, request):
@@ -538,15 +651,15 @@ class CaseCountImportApi(APIView):
                 "CaseCountRow",
                 {
                     "area": serializers.CharField(),
-                    "month": serializers.CharField(help_text="YYYY-MM"),
-                    "kind": serializers.CharField(),
-                    "count": serializers.IntegerField(min_value=0),
+                    "month": serializers.RegexField(r"^\d{4}-\d{2}$", help_text="YYYY-MM"),
+                    "kind": serializers.CharField(help_text="one of the setting PREVENTABLE_CASE_KINDS"),
+                    "count": serializers.IntegerField(min_value=0, max_value=intake.MAX_COUNT),
                 },
                 many=True,
             ),
             "multipart/form-data": inline_serializer("CaseCountUpload", {"file": serializers.FileField()}),
         },
-        responses={201: ImportResultSerializer},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
         description=_ROWS_DOC,
     )
     def post(self, request):

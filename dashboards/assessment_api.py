@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 
 from dashboards import assessment
+from dashboards.api import KnownParamsMixin
 from dashboards.assessment import shown_run
 from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
 from governance.access import get_visible_or_404
@@ -69,19 +70,20 @@ class YearFilter(filters.NumberFilter):
 
 
 class AssessmentSchemeFilter(filters.FilterSet):
-    area = AreaSubtreeFilter(field_name="area")
-    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    area = AreaSubtreeFilter(field_name="area", help_text="area code: schemes of the areas in its subtree")
+    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR, help_text="a whole year, 1900 to 2999")
     # An area level: a misspelt one answered 200 with no schemes, read as "none set up".
-    level = filters.ChoiceFilter(choices=Area.Level.choices)
+    level = filters.ChoiceFilter(choices=Area.Level.choices, help_text="the level assessed")
 
     class Meta:
         model = AssessmentScheme
         fields = ["year", "level", "area"]
 
 
-class AssessmentListApi(generics.ListAPIView):
+class AssessmentListApi(KnownParamsMixin, generics.ListAPIView):
     serializer_class = AssessmentSchemeSerializer
     filterset_class = AssessmentSchemeFilter
+    params = tuple(AssessmentSchemeFilter.base_filters)
 
     def get_queryset(self):
         return (
@@ -148,9 +150,10 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         )
     ]
 )
-class AssessmentResultListApi(generics.ListAPIView):
+class AssessmentResultListApi(KnownParamsMixin, generics.ListAPIView):
     serializer_class = AssessmentResultSerializer
     filter_backends: list = []
+    params = ("run",)
 
     def get_queryset(self):
         scheme = get_visible_or_404(

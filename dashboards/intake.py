@@ -4,8 +4,8 @@ Every row is validated first and every bad row is reported with its line number,
 reason; nothing is written unless all rows are good (STYLE.md "Commands"). Areas are looked up in one
 query per import; the rows are written with one bulk insert in one transaction, as one ``ImportBatch``.
 
-Line numbers: a CSV file counts its header as line 1, so the first data row is line 2; a JSON list
-counts its items from 1.
+Line numbers: a CSV file counts its header as line 1, so the first data row is line 2, and a row
+is numbered by the line it starts on; a JSON list counts its items from 1.
 """
 
 from __future__ import annotations
@@ -91,7 +91,10 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(f"{len(errors)} invalid row(s)")
-        self.errors = errors
+        # In file order (a stable sort keeps each line's fields in column order): the header's and
+        # the row-shape checks run before the values', so a surplus value on line 40 came before a
+        # bad date on line 2, and the five errors the API's detail quotes were not the first five.
+        self.errors = sorted(errors, key=lambda e: e.line)
 
 
 @dataclass
@@ -102,9 +105,6 @@ class Table:
     rows: list[tuple[int, Mapping[str, Any]]]
     header: list[str] | None = None
     surplus: dict[int, int] = field(default_factory=dict)
-
-
-_SURPLUS = object()  # DictReader's key for the values past the header's columns
 
 
 def csv_text(data: bytes) -> str:
@@ -126,18 +126,41 @@ def csv_text(data: bytes) -> str:
 
 
 def table_from_csv(text: str) -> Table:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restkey=_SURPLUS)
-    header = [(name or "").strip() for name in reader.fieldnames or []]
-    # reader.line_num is the physical line the row ended on (the header is line 1).
+    """The rows of a CSV text, each numbered by the line it starts on (the header is line 1). A
+    quoted value may run over several lines: its row was numbered by the line it ended on, so an
+    error pointed into the middle of the value, and the row's own line went unnamed."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header: list[str] = []
     rows, surplus = [], {}
-    for record in reader:
+    for n, record in enumerate(_records(reader)):
+        line, values = record
+        if n == 0:
+            header = [name.strip() for name in values]
+            continue
+        row = dict(zip(header, values, strict=False))
+        row.update(dict.fromkeys(header[len(values) :]))  # a short row: the missing values are None
         # A value with no column ("1,5" for a weight, a trailing comma in a row) would be dropped
         # without a word, and a column without a name (a trailing comma in the header) too.
-        extra = [*record.pop(_SURPLUS, []), record.pop("", None)]
+        extra = [*values[len(header) :], row.pop("", None)]
         if any(v and v.strip() for v in extra):
-            surplus[reader.line_num] = sum(1 for v in extra if v and v.strip())
-        rows.append((reader.line_num, {(k or "").strip(): v for k, v in record.items()}))
+            surplus[line] = sum(1 for v in extra if v and v.strip())
+        rows.append((line, row))
     return Table(rows, header=header, surplus=surplus)
+
+
+def _records(reader) -> Iterable[tuple[int, list[str]]]:
+    """(the line it starts on, its values) for each record of a csv.reader; blank lines are no
+    records, but for a first line (the header, which may then name no columns)."""
+    first = True
+    while True:
+        start = reader.line_num + 1  # lines read so far, plus the one the record begins on
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        if values or first:
+            yield start, values
+        first = False
 
 
 def table_from_list(items: Iterable[Any]) -> Table:
@@ -159,7 +182,9 @@ class _Validator:
         self.errors: list[RowError] = []
         self.missing: set[str] = set()  # columns the CSV header lacks (reported once, on line 1)
         self.shapeless: set[int] = set()  # JSON items that are not objects (reported once each)
-        codes = {_text(row, "area") for _, row in table.rows} - {""}
+        # A code with a NUL character names no area, and PostgreSQL refuses it in a query (psycopg
+        # raised ValueError: a 500 for one bad cell); its row gets the "no area" error of its line.
+        codes = {c for c in (_text(row, "area") for _, row in table.rows) if c and "\x00" not in c}
         self.areas = {a.code: a for a in Area.objects.filter(code__in=codes)}
 
     def rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:

@@ -354,3 +354,75 @@ def test_a_scale_setting_that_cannot_be_read_by_position_fails_loudly(cast, sett
     with pytest.raises(ImproperlyConfigured, match="SURVEY_SAFETY_LABELS must be 5 different labels"):
         api_client(cast.analyst).post(SURVEYS, upload(GOOD_CSV), format="multipart")
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_errors_are_reported_in_the_order_of_the_lines(cast, tmp_path):
+    """The shape checks (a value beyond the columns, an item that is no object, an unknown field)
+    ran before the values', so their lines came first: line 4 before line 3, line 9 before line 2,
+    and the detail's "first five" skipped the first bad lines of the file."""
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\n"
+        "340102001001001,2026-11-02,35-44,safe,satisfied,1\n"
+        "340102001001001,2026-11-02,35-44,safe,satisfied,0\n"  # line 3: weight
+        "340102001001001,2026-11-02,35-44,safe,satisfied,1,5\n"  # line 4: a decimal comma
+        "340102001001001,2026-13-02,12-15,safe,satisfied,1\n"  # line 5: date, age_group
+    )
+    response = api_client(cast.analyst).post(
+        SURVEYS, upload(text), format="multipart", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(3, "weight"), (4, "row"), (5, "date"), (5, "age_group")]
+    assert response.json()["detail"].index("line 3") < response.json()["detail"].index("line 4")
+    good = {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3}
+    rows = [{**good, "count": -1}, "x", {**good, "kind": "home_robbery", "extra": 1}]
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(1, "count"), (2, "row"), (3, "extra")]
+    # The command prints them in the same order.
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    lines = [line.split(":")[1] for line in err.getvalue().splitlines()]
+    assert lines == ["3", "4", "5", "5"]
+    assert SurveyResponse.objects.count() == 0 and PreventableCaseCount.objects.count() == 0
+
+
+def test_an_area_code_with_a_nul_character_is_a_bad_line_not_a_server_error(cast):
+    """PostgreSQL refuses NUL in a query: the import's area lookup raised ValueError, a 500."""
+    row = {"area": cast.community_a1a.code + "\x00", "month": "2026-10", "kind": "burglary", "count": 3}
+    good = {**row, "area": cast.community_a1a.code, "kind": "ebike_theft"}
+    response = api_client(cast.analyst).post(COUNTS, [good, row], format="json")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "area")]
+    text = "area,date,age_group,safety,satisfaction\n3401020\x0001001001,2026-11-02,35-44,safe,satisfied\n"
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "area")]
+    assert PreventableCaseCount.objects.count() == 0 and SurveyResponse.objects.count() == 0
+
+
+def test_a_row_is_numbered_by_the_line_it_starts_on_when_a_value_runs_over_lines(cast, tmp_path):
+    """A quoted value over two lines numbered its row by the line it ended on: the error pointed
+    into the middle of the value, and a blank line in between still counts as a line."""
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\n"
+        '340102001001001,2026-11-02,35-44,"很安全\n多行",满意,1\n'  # lines 2-3: safety
+        "\n"  # line 4: blank, no row
+        "340102001001001,2026-11-02,35-44,safe,satisfied,0\n"  # line 5: weight
+        '340102001001001,2026-11-02,35-44,safe,"satisfied\n\n",1,7\n'  # lines 6-8: a surplus value
+        "340102001001001,2026-13-01,35-44,safe,satisfied,1\n"  # line 9: date
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(2, "safety"), (5, "weight"), (6, "row"), (9, "date")]
+    path = tmp_path / "multi.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:2: safety:" in err.getvalue() and f"{path}:9: date:" in err.getvalue()
+    assert SurveyResponse.objects.count() == 0

@@ -263,6 +263,29 @@ def test_the_command_runs_a_full_rebuild_or_from_a_month(data):
         call_command("rollup", "--since", "Jan")
 
 
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [("2026-13", "a month like 2026-01, not '2026-13'"), ("2026-1", "not '2026-1'"), ("2999-01", "after")],
+)
+def test_the_command_refuses_a_bad_or_later_since_with_its_usage_not_a_traceback(
+    data, since, message, capsys
+):
+    """From the command line, a month that is no month escaped as a CommandError traceback (raised
+    while argparse read the arguments, before Django's handler), and a later month, which the API
+    refuses, ran an ordinary incremental run."""
+    from dashboards.management.commands.rollup import Command
+
+    before = RollupRun.objects.count()
+    with pytest.raises(SystemExit) as exit_:
+        Command().run_from_argv(["manage.py", "rollup", "--since", since])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and message in err and "Traceback" not in err
+    with pytest.raises(CommandError, match=message):
+        call_command("rollup", "--since", since)
+    assert RollupRun.objects.count() == before
+
+
 def test_the_number_of_statements_does_not_grow_with_the_number_of_areas(data):
     first = run_rollup(full=True).statements
     from tests.base import make_area

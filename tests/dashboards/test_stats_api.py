@@ -158,7 +158,8 @@ def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values
         client.get("/api/v1/stats/rankings/", {**params, "parent": data.community_a1a.code}).status_code
         == 404
     )
-    assert client.get("/api/v1/stats/series/", {**params, "area": data.grid_a.code}).status_code == 404
+    series = {"indicator": "survey_safety_rate", "area": data.grid_a.code}  # series takes no period
+    assert client.get("/api/v1/stats/series/", series).status_code == 404
     response = client.get("/api/v1/stats/values/", {**params, "area": data.grid_a.code})
     assert response.status_code == 400  # the same answer as for a code that does not exist
     assert response.json()["errors"] == {"area": [f"Unknown area code {data.grid_a.code}."]}
@@ -250,8 +251,9 @@ def test_a_request_that_would_fail_is_not_a_304_whatever_its_preconditions(data)
     params = {"indicator": "survey_safety_rate", "period": "2026-11"}
     requests = [
         ("/api/v1/stats/rankings/", {**params, "parent": data.community_a1a.code}, 404),
-        ("/api/v1/stats/series/", {**params, "area": data.grid_a.code}, 404),
+        ("/api/v1/stats/series/", {"indicator": "survey_safety_rate", "area": data.grid_a.code}, 404),
         ("/api/v1/stats/values/", {"indicator": "nope"}, 400),
+        ("/api/v1/stats/values/", {"perod": "2026-11"}, 400),
         ("/api/v1/stats/values/", {"page": "9"}, 400),
         ("/api/v1/stats/rankings/", {}, 400),
     ]
@@ -303,15 +305,19 @@ def test_the_run_list_changes_its_etag_when_a_run_starts_or_fails(data):
 
 def test_a_read_costs_the_same_queries_whatever_the_number_of_areas(data, monkeypatch):
     client = api_client(data.analyst)
-    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    ranking = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    params = {
+        "/api/v1/stats/rankings/": ranking,
+        "/api/v1/stats/values/": ranking,  # the rows of every grid of the community
+        "/api/v1/stats/series/": {"indicator": "survey_safety_rate", "area": data.grid_a.code},
+    }
 
     def queries(path: str) -> int:
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(path, params).status_code == 200
+            assert client.get(path, params[path]).status_code == 200
         return len(ctx)
 
-    paths = ["/api/v1/stats/rankings/", "/api/v1/stats/values/", "/api/v1/stats/series/"]
-    params["area"] = data.grid_a.code
+    paths = list(params)
     queries(paths[0])  # the test client keeps the user object: its memberships are then cached
     before = {p: queries(p) for p in paths}
     for i in range(5, 25):
@@ -355,6 +361,28 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert with_capture.status_code == 202
 
 
+def test_a_rollup_request_with_a_field_it_does_not_read_is_a_400_naming_it(data):
+    """{"ful": true} was answered 202 and queued an incremental run in place of the full rebuild
+    the administrator meant: an unknown field is refused with the others, and nothing is queued."""
+    from governance.models import OutboxMessage
+
+    admin = api_client(data.admin)
+    runs, queued = RollupRun.objects.count(), OutboxMessage.objects.count()
+    response = admin.post(
+        "/api/v1/stats/rollups/", {"ful": True, "since": "2026-13"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "since": ["Enter a month as YYYY-MM."],
+        "ful": ["Unknown field; the fields are: full, since."],
+    }
+    form = admin.post(  # a form too
+        "/api/v1/stats/rollups/", "full=true&sinse=2026-01", content_type="application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 400 and list(form.json()["errors"]) == ["sinse"]
+    assert (RollupRun.objects.count(), OutboxMessage.objects.count()) == (runs, queued)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_admin_post_runs_a_rollup_through_the_task(monkeypatch):
     from tests.base import build_cast
@@ -379,3 +407,84 @@ def test_a_format_the_endpoint_does_not_serve_is_a_400_naming_it(data):
     response = client.get("/api/v1/areas/", {"format": "csv"})  # CSV is for the statistics
     assert response.status_code == 400 and "format" in response.json()["errors"]
     assert client.get("/api/v1/stats/indicators/", {"format": "csv"}).status_code == 200
+
+
+def test_the_schema_describes_each_parameter_and_the_shape_of_a_refused_import(data):
+    """values' indicator, period, area and parent were bare strings in /api/schema/, and an import's
+    400 was the generic error, whose `errors` is field -> [messages]; it is a list of rows."""
+    import jsonschema
+
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = (
+        "/api/v1/stats/values/",
+        "/api/v1/stats/rankings/",
+        "/api/v1/stats/series/",
+        "/api/v1/assessments/",
+    )
+    for path in paths:
+        for param in schema["paths"][path]["get"]["parameters"]:
+            if param["name"] not in ("format", "level", "period_type"):
+                assert param.get("description"), (path, param["name"])
+    components = schema["components"]["schemas"]
+    count = components["CaseCountRowRequest"]["properties"]["count"]
+    assert count["maximum"] == 1_000_000
+    row = [{"area": data.community_a1a.code, "month": "2026-10", "kind": "fraud", "count": 3}]
+    refused = api_client(data.analyst).post("/api/v1/stats/case-counts/", row, format="json")
+    assert refused.status_code == 400
+    for path in ("/api/v1/stats/case-counts/", "/api/v1/surveys/responses/"):
+        answer = schema["paths"][path]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+        jsonschema.validate(refused.json(), {**answer, "components": schema["components"]})
+        rows = components["ImportErrors"]["properties"]["rows"]["items"]["$ref"]
+        assert components[rows.rsplit("/", 1)[1]]["required"] == ["field", "line", "message"]
+
+
+def test_a_parameter_an_endpoint_does_not_read_is_a_400_naming_it_not_the_unfiltered_list(data):
+    """?indicator=...&perod=2026-11 answered every period of the indicator, read as November's;
+    series with a period (it takes from and to) answered the whole series."""
+    client = api_client(data.analyst)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    response = client.get(
+        "/api/v1/stats/values/", {"indicator": "survey_safety_rate", "perod": "2026-11"}, **en
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["perod"]
+    assert response.json()["errors"]["perod"] == [
+        "Unknown parameter; the parameters are: indicator, period, area, level, parent, period_type, "
+        "page, page_size, format."
+    ]
+    series = {"indicator": "survey_safety_rate", "area": data.grid_a.code, "period": "2026-11"}
+    response = client.get("/api/v1/stats/series/", series, **en)
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["period"]
+    ranking = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    for path, params in (
+        ("/api/v1/stats/rankings/", {**ranking, "level": "grid"}),
+        ("/api/v1/stats/indicators/", {"unit": "percent"}),
+        ("/api/v1/stats/rollups/", {"status": "failed", "format": "csv"}),
+        ("/api/v1/assessments/", {"yaer": "2026"}),
+        ("/api/v1/assessments/1/results/", {"rnu": "1"}),
+    ):
+        response = client.get(path, params)
+        assert response.status_code == 400 and response["Content-Type"] == "application/json", path
+        assert set(response.json()["errors"]) == set(params) - set(ranking) - {"format"}, path
+    # What each endpoint reads is still read, with the paging and format parameters.
+    assert client.get("/api/v1/stats/rankings/", {**ranking, "page": 1, "page_size": 5}).status_code == 200
+    assert client.get("/api/v1/stats/indicators/", {"format": "csv"}).status_code == 200
+    assert client.head("/api/v1/stats/values/", {"indicator": "survey_safety_rate"}).status_code == 200
+
+
+def test_the_registry_is_not_a_304_once_an_indicator_changes_without_a_run(data, monkeypatch):
+    """The registry's ETag came from the last run only: after a deploy that changed an indicator
+    (here its minimum sample) clients kept getting 304 for the old list until the next run."""
+    import dataclasses
+
+    from governance import indicators as registry_api
+
+    client = api_client(data.analyst)
+    first = client.get("/api/v1/stats/indicators/")
+    assert client.get("/api/v1/stats/indicators/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    specs = dict(registry_api.registry())
+    specs["survey_safety_rate"] = dataclasses.replace(specs["survey_safety_rate"], min_sample=50)
+    monkeypatch.setattr(registry_api, "registry", lambda: specs)
+    changed = client.get("/api/v1/stats/indicators/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    row = next(r for r in changed.json()["results"] if r["code"] == "survey_safety_rate")
+    assert row["min_sample"] == 50

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import re
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from dashboards.rollup import run_rollup
 
 
 def _month(text: str) -> dt.date:
+    """A month as ``POST stats/rollups/`` takes it: YYYY-MM, not after the current month. The error
+    is argparse's (usage and exit status 2); a CommandError raised while the arguments are parsed
+    escaped as a traceback, and a later month ran an ordinary night's run as if it were done."""
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
+        if not re.fullmatch(r"\d{4}-\d{2}", text):
+            raise ValueError
+        month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        raise CommandError(f"--since must be a month like 2026-01, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a month like 2026-01, not {text!r}") from None
+    if month > timezone.localdate().replace(day=1):
+        raise argparse.ArgumentTypeError(f"{text} is after the current month")
+    return month
 
 
 class Command(BaseCommand):

@@ -322,9 +322,21 @@ class IndicatorValueFilter(filters.FilterSet):
 
     def filter_period(self, qs, name, value):
         try:
-            qs = qs.filter(period=Period.parse(value).code)
+            period = Period.parse(value)
         except ValueError as exc:
             raise exceptions.ValidationError({"period": [str(exc)]}) from None
+        asked_type = self.data.get("period_type")
+        if asked_type in PERIOD_TYPES and asked_type != period.kind:
+            # 2026Q3 with period_type=month matches nothing: an empty list read as "no data yet".
+            raise exceptions.ValidationError(
+                {
+                    "period_type": [
+                        _("%(period)s is not of period_type %(type)s.")
+                        % {"period": period.code, "type": asked_type}
+                    ]
+                }
+            )
+        qs = qs.filter(period=period.code)
         if not self.data.get("indicator"):
             # The (indicator, period, area) index serves a period alone through the registry's codes.
             qs = qs.filter(indicator__in=list(registry_api.registry()))

@@ -67,6 +67,22 @@ def test_a_bad_period_is_a_400_naming_the_field(data):
     assert "the year must be between 1900 and 2999" in response.json()["errors"]["period"][0]
 
 
+def test_a_period_of_another_type_than_period_type_is_a_400_naming_period_type(data):
+    # 2026Q4 with period_type=month matched nothing: an empty 200 that reads as "no data yet".
+    client = api_client(data.analyst)
+    params = {"indicator": "survey_safety_rate", "period": "2026Q4"}
+    response = client.get(
+        "/api/v1/stats/values/", {**params, "period_type": "month"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"period_type": ["2026Q4 is not of period_type month."]}
+    agreeing = client.get("/api/v1/stats/values/", {**params, "period_type": "quarter"})
+    assert (
+        agreeing.status_code == 200
+        and agreeing.json()["count"] == client.get("/api/v1/stats/values/", params).json()["count"] > 0
+    )
+
+
 def test_an_unknown_indicator_in_values_is_a_400_naming_the_field(data):
     # A misspelt code answered 200 with no rows, which reads as "no data yet"; rankings and series
     # already refuse it, and the registry is public (stats/indicators), so nothing leaks.

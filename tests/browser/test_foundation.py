@@ -46,6 +46,26 @@ def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_the_first_tab_offers_a_way_past_the_header_to_the_page(phone_page, live_cast, settings):
+    """WCAG 2.4.1: on a phone the header's menu and language switch come before every page; the
+    first Tab shows a link that takes the focus to the page's own content."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = phone_page
+    login(page, "street_handler")
+    skip = page.locator("a.skip-link")
+    assert skip.bounding_box()["y"] + skip.bounding_box()["height"] <= 0  # out of sight until used
+    page.keyboard.press("Tab")
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box["y"] >= 0 and box["height"] >= 44 and skip.inner_text() == "跳到正文"
+    screenshot(page, "skip-link-phone-zh")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the next stop is inside the page, not back in the header
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+    assert page.js_errors == []
+
+
 def test_a_wrong_password_is_refused_in_words(phone_page, live_cast, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     page = phone_page

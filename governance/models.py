@@ -39,6 +39,22 @@ def record_id(value) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+class LocalizedName:
+    """For the kinds of things the product ships with a list of (incident and dispute categories):
+    ``name`` in Chinese, the primary language, and ``name_en`` for pages in English. ``label`` is
+    the one to show; a name added in the admin without an English one shows in both languages."""
+
+    name: str
+    name_en: str
+
+    @property
+    def label(self) -> str:
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Area(models.Model):
     """An administrative or grid area: city > district > street > community > grid.
 

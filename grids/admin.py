@@ -6,12 +6,12 @@ from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhot
 @admin.register(IncidentCategory)
 class IncidentCategoryAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "code", "parent", "default_level", "is_dispute", "accept_hours", "dispatch_hours",
+        "name", "name_en", "code", "parent", "default_level", "is_dispute", "accept_hours", "dispatch_hours",
         "handle_hours", "verify_hours", "is_active",
     ]  # fmt: skip
     list_filter = ["default_level", "is_dispute", "is_active"]
     list_editable = ["accept_hours", "dispatch_hours", "handle_hours", "verify_hours", "is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class EventInline(admin.TabularInline):

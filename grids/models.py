@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import codes, periods
 from governance.access import ScopedQuerySet, area_in_scope
-from governance.models import Area, Department, Role, record_id
+from governance.models import Area, Department, LocalizedName, Role, record_id
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -57,7 +57,7 @@ LEVEL_LADDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
 LEVEL_DEPTH = {codes.CITY: 0, codes.DISTRICT: 1, codes.STREET: 2, codes.COMMUNITY: 3, codes.GRID: 4}
 
 
-class IncidentCategory(models.Model):
+class IncidentCategory(LocalizedName, models.Model):
     """A kind of incident (fire hazard, dispute, sanitation, ...), in a tree editable in the admin.
 
     Each category carries its own time limits (DOMAIN.md defaults: accept within 2 working hours,
@@ -67,6 +67,12 @@ class IncidentCategory(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown on pages in English; empty: the name."),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent"),
@@ -116,9 +122,6 @@ class IncidentCategory(models.Model):
         verbose_name = _("incident category")
         verbose_name_plural = _("incident categories")
         ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class IncidentQuerySet(ScopedQuerySet):

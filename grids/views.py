@@ -57,7 +57,7 @@ def my_grid(request: HttpRequest) -> HttpResponse:
             "lat": i.lat,
             "lng": i.lng,
             "code": i.code,
-            "label": f"{i.code} {i.category.name}",
+            "label": f"{i.code} {i.category.label}",
             "url": reverse("grids-incident", args=[i.code]),
         }
         for i in open_items

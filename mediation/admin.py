@@ -17,9 +17,9 @@ from mediation.models import (
 
 @admin.register(DisputeCategory)
 class DisputeCategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class MemberInline(admin.TabularInline):

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
-from governance.models import Area, Role
+from governance.models import Area, LocalizedName, Role
 from governance.periods import add_months, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
@@ -151,11 +151,17 @@ class OrganisationMember(models.Model):
         return f"{self.user} · {self.organisation}"
 
 
-class DisputeCategory(models.Model):
+class DisputeCategory(LocalizedName, models.Model):
     """A kind of dispute, as in the official monthly reports (editable in the admin)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=60,
+        blank=True,
+        help_text=_("Shown on pages in English; empty: the name."),
+    )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -163,9 +169,6 @@ class DisputeCategory(models.Model):
         verbose_name = _("dispute category")
         verbose_name_plural = _("dispute categories")
         ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def _memberships(user: User) -> list[OrganisationMember]:

@@ -53,8 +53,8 @@ def action_fields(action: str, cast) -> dict:
 @pytest.fixture
 def categories(db):
     """The default categories (a transactional test elsewhere may have flushed the seeded rows)."""
-    migration = importlib.import_module("grids.migrations.0002_default_categories")
-    migration.seed(apps, None)
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    importlib.import_module("grids.migrations.0012_category_name_en").name_defaults(apps, None)
     return {c.code: c for c in IncidentCategory.objects.all()}
 
 

@@ -643,3 +643,44 @@ def test_the_report_fields_in_error_are_marked_invalid_and_described_by_their_er
     assert set(_described_errors(html)) == {"photos"}
     # Nothing is marked on a page without errors.
     assert "aria-invalid" not in client.get("/grids/report/").content.decode()
+
+
+@pytest.mark.django_db
+def test_categories_are_named_in_the_pages_language(cast, client, report, settings):
+    """The default categories are shipped in Chinese and English (DOMAIN.md's list): an English page
+    showed 环境卫生 among its English words. A category added or renamed in the admin without an
+    English name shows its name in both languages."""
+    from grids.models import IncidentCategory
+
+    incident = report()  # sanitation
+    IncidentCategory.objects.create(code="stray_dogs", name="流浪犬", handle_hours=72)
+    client.force_login(cast.street_handler)
+    english = client.get("/grids/inbox/").content.decode()
+    assert "Sanitation and environment" in english and "环境卫生" not in english
+    assert re.search(r'<option value="stray_dogs"[^>]*>流浪犬</option>', english)
+    assert "Sanitation and environment" in client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    client.force_login(cast.worker_a)
+    form = client.get("/grids/report/").content.decode()
+    assert re.search(r'<option value="sanitation"[^>]*>Sanitation and environment</option>', form)
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.street_handler)
+    chinese = client.get("/grids/inbox/").content.decode()
+    assert "环境卫生" in chinese and "Sanitation and environment" not in chinese
+
+
+@pytest.mark.django_db
+def test_a_default_category_renamed_in_the_admin_keeps_no_english_name(categories):
+    """The migration names only the defaults as 0002 left them: a category an administrator renamed
+    shows the new name, not a translation of the old one."""
+    import importlib
+
+    from django.apps import apps
+
+    from grids.models import IncidentCategory
+
+    IncidentCategory.objects.update(name_en="")
+    IncidentCategory.objects.filter(code="other").update(name="其他事项")
+    importlib.import_module("grids.migrations.0012_category_name_en").name_defaults(apps, None)
+    names = dict(IncidentCategory.objects.values_list("code", "name_en"))
+    assert names["other"] == "" and names["fire_hazard"] == "Fire hazard"
+    assert str(IncidentCategory.objects.get(code="other")) == "其他事项"

@@ -951,3 +951,16 @@ def test_the_register_page_offers_the_places_in_the_users_reach(client, med, mon
     listed = html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
     assert med.cast.community_a1a.code in listed and grid.code not in listed
     assert "type a grid&#x27;s code" in html or "type a grid's code" in html
+
+
+def test_dispute_categories_are_named_in_the_pages_language(client, med, settings):
+    """As the incident categories: the shipped ones have English names for English pages."""
+    case = med.register()  # neighbours
+    _login(client, med.cast.mediator)
+    english = client.get("/mediation/cases/").content.decode()
+    assert re.search(r'<option value="neighbours"[^>]*>Neighbours</option>', english)
+    assert ">Neighbours</td>" in english and "邻里纠纷" not in english
+    assert "<dd>Neighbours</dd>" in client.get(f"/mediation/cases/{case.code}/").content.decode()
+    settings.LANGUAGE_CODE = "zh-hans"
+    chinese = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "<dd>邻里纠纷</dd>" in chinese

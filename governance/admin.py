@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from governance.forms import AdminLoginForm
 from governance.models import (
     Area,
     AuditEntry,
@@ -14,6 +15,13 @@ from governance.models import (
     SequenceCounter,
     User,
 )
+
+# The admin's own login page checks the username's length as the site's does (governance.forms), and
+# the admin is named after the product, in the reader's language, not "Django administration".
+admin.site.login_form = AdminLoginForm
+admin.site.site_header = _("Grid governance administration")
+admin.site.site_title = _("Grid governance administration")
+admin.site.index_title = _("Administration")
 
 
 @admin.register(Area)

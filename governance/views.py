@@ -6,6 +6,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
-from governance.forms import errors_text
+from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
 from governance.workflow import ActionInvalid, WorkflowError
 
@@ -188,3 +189,31 @@ def notifications(request: HttpRequest) -> HttpResponse:
         items.filter(read_at=None).update(read_at=timezone.now())
         return redirect("governance-notifications")
     return render(request, "governance/notifications.html", {"items": items[:200]})
+
+
+class LoginView(auth_views.LoginView):
+    """The login page. A refused login (wrong password, a username over the limit) is a 400 with the
+    form again, not a 200 that reads as success to a script or a monitor; the lockout stays django-axes'
+    429 (``registration/locked_out.html``)."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out is a POST (the menu's button), as Django requires since 5.0: a GET could be forced
+    on a user by any page. A GET of the address (a bookmark, the address typed) answered a bare 405,
+    which the browser showed as a broken page; it asks instead, with the same button. Signed out
+    already, it goes to the login page."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        return render(request, "registration/logout_confirm.html")

@@ -84,3 +84,63 @@ def test_an_invalid_token_is_refused(cast):
     client = api_client()
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert client.get("/api/v1/areas/").status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_the_login_pages_refuse_an_overlong_username_naming_the_field(client, cast, url):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    response = client.post(url, {"username": "x" * 300, "password": "nope"})
+    assert response.status_code in (200, 400)  # the admin's page keeps Django's 200
+    assert "Ensure this value has at most 150 characters" in response.content.decode()
+    assert AccessAttempt.objects.count() == 0 and AccessFailureLog.objects.count() == 0
+
+
+def test_a_refused_login_is_a_400_with_the_form_again(client, cast):
+    response = client.post(reverse("governance-login"), {"username": "worker_a", "password": "wrong"})
+    assert response.status_code == 400
+    assert "Wrong username or password" in response.content.decode()
+    assert client.get(reverse("governance-home")).status_code == 302
+
+
+def test_an_inactive_user_cannot_log_in_and_learns_nothing_more(client, cast):
+    cast.worker_a.is_active = False
+    cast.worker_a.save(update_fields=["is_active"])
+    response = client.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Wrong username or password" in response.content.decode()
+    assert "inactive" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_the_login_page_never_sends_a_user_off_site(client, cast, target):
+    response = client.post(
+        reverse("governance-login"), {"username": "worker_a", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("governance-home")
+
+
+def test_the_login_page_follows_a_next_on_the_site(client, cast):
+    response = client.post(
+        reverse("governance-login"), {"username": "worker_a", "password": PASSWORD, "next": "/grids/my/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/grids/my/"
+
+
+def test_logging_out_by_address_asks_and_the_button_logs_out(client, cast):
+    client.force_login(cast.worker_a)
+    page = client.get(reverse("governance-logout"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'method="post"' in body and "Log out" in body
+    assert client.get(reverse("governance-home")).status_code == 200  # the GET changed nothing
+    response = client.post(reverse("governance-logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("governance-login")
+    assert client.get(reverse("governance-home")).status_code == 302
+
+
+def test_logging_out_when_signed_out_goes_to_the_login_page(client, cast):
+    response = client.get(reverse("governance-logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("governance-login")

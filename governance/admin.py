@@ -30,6 +30,9 @@ class AreaAdmin(admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
+    # The admin joins only non-null foreign keys by itself: the city's parent is NULL, so each row's
+    # parent was one more query (100 on a page).
+    list_select_related = ["parent"]
     readonly_fields = ["path", "centroid_lat", "centroid_lng"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -74,6 +77,8 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "area", "department", "is_head"]
     list_filter = ["role", "is_head"]
     raw_id_fields = ["user", "area", "department"]
+    # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
+    list_select_related = ["user", "area", "department"]
     search_fields = ["user__username", "area__code", "area__name"]
 
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from governance.forms import AdminLoginForm
 from governance.models import (
+    ApiToken,
     Area,
     AuditEntry,
     Department,
@@ -15,6 +18,7 @@ from governance.models import (
     SequenceCounter,
     User,
 )
+from governance.services import user_tokens_revoke
 
 # The admin's own login page checks the username's length as the site's does (governance.forms), and
 # the admin is named after the product, in the reader's language, not "Django administration".
@@ -70,6 +74,46 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
     fieldsets = [*BaseUserAdmin.fieldsets, (_("Profile"), {"fields": ["display_name"]})]
+
+    # Deactivating a user or setting their password ends their API tokens too (their sessions end
+    # by themselves): see governance.services.user_tokens_revoke.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_tokens_revoke(user=obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was accepted
+            user = self.get_object(request, id)
+            if user is not None:
+                user_tokens_revoke(user=user)
+        return response
+
+
+# A token is a password for the API: the list showed every key in clear to whoever may view tokens,
+# and "add" made one for any user, for the admin to use as them. Here a key shows only its first
+# characters (enough to tell two apart), a token is made only by its user at the token endpoint,
+# and deleting one revokes it.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class TokenAdmin(BaseTokenAdmin):
+    list_display = ["masked_key", "user", "created"]
+    list_select_related = ["user"]
+    fields = ["user", "masked_key", "created"]
+    readonly_fields = fields
+
+    @admin.display(description=_("key"))
+    def masked_key(self, obj: ApiToken) -> str:
+        return f"{obj.key[:4]}…"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Membership)

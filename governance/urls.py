@@ -32,6 +32,7 @@ urlpatterns = [
     path("", views.home, name="governance-home"),
     path("healthz", views.healthz, name="governance-healthz"),
     path("notifications/", views.notifications, name="governance-notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="governance-notification-open"),
     path("accounts/login/", views.LoginView.as_view(), name="governance-login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="governance-logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,7 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -181,14 +183,29 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    from django.shortcuts import redirect
-    from django.utils import timezone
-
     items = request.user.notifications.all()
     if request.method == "POST":
         items.filter(read_at=None).update(read_at=timezone.now())
         return redirect("governance-notifications")
     return render(request, "governance/notifications.html", {"items": items[:200]})
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow one notification: it is marked read and the reader goes to what it is about. Only
+    "mark all as read" existed, so a reader who dealt with one notice among many kept it unread, or
+    lost track of the others. Another user's notification is the same 404 as a missing one; a link
+    that is not a path on this site (none is written so, but it is stored text) leads back to the
+    list, never off the site."""
+    notice = get_object_or_404(request.user.notifications, pk=pk)
+    if notice.read_at is None:
+        request.user.notifications.filter(pk=notice.pk, read_at=None).update(read_at=timezone.now())
+    if notice.link and url_has_allowed_host_and_scheme(
+        notice.link, allowed_hosts=set(), require_https=request.is_secure()
+    ):
+        return redirect(notice.link)
+    return redirect("governance-notifications")
 
 
 class LoginView(auth_views.LoginView):

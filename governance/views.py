@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
@@ -146,7 +146,7 @@ def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
 
 
 @never_cache
-@require_GET
+@require_safe  # GET and HEAD: uptime monitors often probe with HEAD, which a 405 reported as down
 def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:

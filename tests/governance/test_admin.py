@@ -114,3 +114,22 @@ def test_only_staff_reach_the_admin(client, cast):
     client.force_login(cast.analyst)
     response = client.get("/admin/governance/membership/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_every_admin_change_is_logged_and_the_log_is_read_only(client, cast):
+    from django.contrib.admin.models import LogEntry
+
+    from governance.models import Department
+
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/department/{cast.police.pk}/change/",
+        {"name": "公安分局治安大队", "kind": "functional", "area": cast.district_a.pk, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    assert Department.objects.get(pk=cast.police.pk).name == "公安分局治安大队"
+    log = client.get("/admin/admin/logentry/")
+    assert log.status_code == 200 and "公安分局治安大队" in log.content.decode()
+    assert client.get("/admin/admin/logentry/add/").status_code == 403
+    entry = LogEntry.objects.get()
+    assert client.post(f"/admin/admin/logentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403

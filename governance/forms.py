@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 
 
 def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: forms.Form | None = None) -> str:
@@ -31,3 +34,24 @@ def personal_input() -> forms.TextInput:
     what is typed in its form history: at a shared reception desk it offered one petitioner's details
     to the next person typing there, outside every reveal and its log."""
     return forms.TextInput(attrs={"autocomplete": "off"})
+
+
+class UsernameLimitMixin:
+    """Django's login form caps the username only in the browser (``maxlength``): its ``max_length``
+    is set after the field is built, so no validator checks it. A longer name went on to
+    ``authenticate``, whose failed-attempt row (django-axes, 255 characters) could not store it: a 500
+    on the login page and the admin's. Over the model's limit it is a field error, and no attempt is
+    made or recorded (the token endpoint has the same limit)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class LoginForm(UsernameLimitMixin, AuthenticationForm):
+    """The login page's form (``governance-login``)."""
+
+
+class AdminLoginForm(UsernameLimitMixin, AdminAuthenticationForm):
+    """The admin's login form (``admin.site.login_form``)."""

@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from governance import codes
 from governance.access import ScopedQuerySet
@@ -436,3 +437,18 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         ordering = ["-at"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+
+class ApiToken(TokenProxy):
+    """An API token as the admin shows it (``governance.admin.TokenAdmin``). A token is a password for
+    the API, and Django's admin names an object by ``str()`` in its titles, breadcrumbs, delete pages
+    and in its change log: DRF's token is named by its whole key. This one by its user and the key's
+    first characters, enough to tell two apart."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.key[:4]}…"

@@ -44,6 +44,18 @@ def personal_data_reveal(
     return entry
 
 
+def user_tokens_revoke(*, user: User) -> int:
+    """Delete the user's API tokens: a client holding one must sign in again. Called when the user is
+    deactivated or their password is set, where Django already ends their sessions (the session keeps
+    a hash of the password; an inactive user's session no longer loads), but a token, which lives
+    until deleted, kept working for a stolen key once the account was reactivated, or after the
+    reset that was meant to lock the thief out. Returns how many were deleted."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _per_model = Token.objects.filter(user=user).delete()
+    return deleted
+
+
 def audit(
     *, actor: User, action: str, obj: models.Model, before: Any = None, after: Any = None
 ) -> AuditEntry:

@@ -4,7 +4,6 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -33,12 +32,9 @@ urlpatterns = [
     path("", views.home, name="governance-home"),
     path("healthz", views.healthz, name="governance-healthz"),
     path("notifications/", views.notifications, name="governance-notifications"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="governance-login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="governance-logout"),
+    path("notifications/<int:pk>/", views.notification_open, name="governance-notification-open"),
+    path("accounts/login/", views.LoginView.as_view(), name="governance-login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="governance-logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urlpatterns)),

@@ -6,20 +6,23 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
-from governance.forms import errors_text
+from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
 from governance.workflow import ActionInvalid, WorkflowError
 
@@ -143,7 +146,7 @@ def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
 
 
 @never_cache
-@require_GET
+@require_safe  # GET and HEAD: uptime monitors often probe with HEAD, which a 405 reported as down
 def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
@@ -180,11 +183,54 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    from django.shortcuts import redirect
-    from django.utils import timezone
-
     items = request.user.notifications.all()
     if request.method == "POST":
         items.filter(read_at=None).update(read_at=timezone.now())
         return redirect("governance-notifications")
     return render(request, "governance/notifications.html", {"items": items[:200]})
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow one notification: it is marked read and the reader goes to what it is about. Only
+    "mark all as read" existed, so a reader who dealt with one notice among many kept it unread, or
+    lost track of the others. Another user's notification is the same 404 as a missing one; a link
+    that is not a path on this site (none is written so, but it is stored text) leads back to the
+    list, never off the site."""
+    notice = get_object_or_404(request.user.notifications, pk=pk)
+    if notice.read_at is None:
+        request.user.notifications.filter(pk=notice.pk, read_at=None).update(read_at=timezone.now())
+    if notice.link and url_has_allowed_host_and_scheme(
+        notice.link, allowed_hosts=set(), require_https=request.is_secure()
+    ):
+        return redirect(notice.link)
+    return redirect("governance-notifications")
+
+
+class LoginView(auth_views.LoginView):
+    """The login page. A refused login (wrong password, a username over the limit) is a 400 with the
+    form again, not a 200 that reads as success to a script or a monitor; the lockout stays django-axes'
+    429 (``registration/locked_out.html``)."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out is a POST (the menu's button), as Django requires since 5.0: a GET could be forced
+    on a user by any page. A GET of the address (a bookmark, the address typed) answered a bare 405,
+    which the browser showed as a broken page; it asks instead, with the same button. Signed out
+    already, it goes to the login page."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        return render(request, "registration/logout_confirm.html")

@@ -76,6 +76,7 @@ def _pages(d: dict[str, str]) -> list[tuple[str | None, str]]:
         ("district_officer", f"/dashboards/assessments/{d['scheme']}/"),
         ("district_officer", f"/dashboards/assessments/{d['scheme']}/entries/"),
         ("district_officer", "/notifications/"),
+        ("district_officer", "/accounts/logout/"),
         ("district_officer", "/grids/incidents/INC-1999-000001/"),
     ]
 

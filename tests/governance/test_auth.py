@@ -84,3 +84,182 @@ def test_an_invalid_token_is_refused(cast):
     client = api_client()
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert client.get("/api/v1/areas/").status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_the_login_pages_refuse_an_overlong_username_naming_the_field(client, cast, url):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    response = client.post(url, {"username": "x" * 300, "password": "nope"})
+    assert response.status_code in (200, 400)  # the admin's page keeps Django's 200
+    assert "Ensure this value has at most 150 characters" in response.content.decode()
+    assert AccessAttempt.objects.count() == 0 and AccessFailureLog.objects.count() == 0
+
+
+def test_a_refused_login_is_a_400_with_the_form_again(client, cast):
+    response = client.post(reverse("governance-login"), {"username": "worker_a", "password": "wrong"})
+    assert response.status_code == 400
+    assert "Wrong username or password" in response.content.decode()
+    assert client.get(reverse("governance-home")).status_code == 302
+
+
+def test_an_inactive_user_cannot_log_in_and_learns_nothing_more(client, cast):
+    cast.worker_a.is_active = False
+    cast.worker_a.save(update_fields=["is_active"])
+    response = client.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Wrong username or password" in response.content.decode()
+    assert "inactive" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_the_login_page_never_sends_a_user_off_site(client, cast, target):
+    response = client.post(
+        reverse("governance-login"), {"username": "worker_a", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("governance-home")
+
+
+def test_the_login_page_follows_a_next_on_the_site(client, cast):
+    response = client.post(
+        reverse("governance-login"), {"username": "worker_a", "password": PASSWORD, "next": "/grids/my/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/grids/my/"
+
+
+def test_logging_out_by_address_asks_and_the_button_logs_out(client, cast):
+    client.force_login(cast.worker_a)
+    page = client.get(reverse("governance-logout"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'method="post"' in body and "Log out" in body
+    assert client.get(reverse("governance-home")).status_code == 200  # the GET changed nothing
+    response = client.post(reverse("governance-logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("governance-login")
+    assert client.get(reverse("governance-home")).status_code == 302
+
+
+def test_logging_out_when_signed_out_goes_to_the_login_page(client, cast):
+    response = client.get(reverse("governance-logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("governance-login")
+
+
+def _token_client(user):
+    from rest_framework.authtoken.models import Token
+
+    token, _created = Token.objects.get_or_create(user=user)
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client, token
+
+
+def _user_change_data(user, **changes) -> dict:
+    """What the admin's user form posts for ``user`` unchanged (memberships inline included)."""
+    from django.utils import timezone
+
+    joined = timezone.localtime(user.date_joined)
+    memberships = list(user.memberships.all())
+    data = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_active": "on" if user.is_active else "",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        "memberships-TOTAL_FORMS": str(len(memberships)),
+        "memberships-INITIAL_FORMS": str(len(memberships)),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, m in enumerate(memberships):
+        data |= {
+            f"memberships-{i}-id": str(m.pk),
+            f"memberships-{i}-user": str(user.pk),
+            f"memberships-{i}-role": m.role,
+            f"memberships-{i}-area": str(m.area_id),
+            f"memberships-{i}-department": str(m.department_id or ""),
+        }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def test_deactivating_a_user_in_the_admin_revokes_their_api_tokens(client, cast):
+    from rest_framework.authtoken.models import Token
+
+    api, token = _token_client(cast.analyst)
+    assert api.get("/api/v1/areas/").status_code == 200
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/user/{cast.analyst.pk}/change/", _user_change_data(cast.analyst, is_active="")
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not Token.objects.filter(user=cast.analyst).exists()
+    cast.analyst.refresh_from_db()
+    cast.analyst.is_active = True  # reactivated later: the old key stays dead
+    cast.analyst.save(update_fields=["is_active"])
+    assert api.get("/api/v1/areas/").status_code == 401
+
+
+def test_saving_a_user_unchanged_in_the_admin_keeps_their_tokens(client, cast):
+    from rest_framework.authtoken.models import Token
+
+    _api, token = _token_client(cast.analyst)
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/user/{cast.analyst.pk}/change/", _user_change_data(cast.analyst)
+    )
+    assert response.status_code == 302
+    assert Token.objects.filter(pk=token.pk).exists()
+
+
+def test_setting_a_password_in_the_admin_revokes_the_users_api_tokens(client, cast):
+    from rest_framework.authtoken.models import Token
+
+    api, _token = _token_client(cast.analyst)
+    client.force_login(cast.admin)
+    url = f"/admin/governance/user/{cast.analyst.pk}/password/"
+    refused = client.post(url, {"password1": "short", "password2": "short"})  # too short: nothing changes
+    assert refused.status_code == 200 and Token.objects.filter(user=cast.analyst).exists()
+    new = "another-long-password-57"
+    response = client.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert response.status_code == 302
+    assert api.get("/api/v1/areas/").status_code == 401
+    assert not Token.objects.filter(user=cast.analyst).exists()
+
+
+def test_the_admin_shows_no_token_key_and_makes_no_token(client, cast):
+    from django.contrib.admin.models import LogEntry
+    from rest_framework.authtoken.models import Token
+
+    _api, token = _token_client(cast.analyst)
+    client.force_login(cast.admin)
+    body = client.get("/admin/governance/apitoken/").content.decode()
+    assert "analyst" in body and token.key[:4] in body and token.key not in body
+    assert (
+        client.get(f"/admin/governance/apitoken/{cast.analyst.pk}/change/").content.decode().count(token.key)
+        == 0
+    )
+    assert client.get("/admin/governance/apitoken/add/").status_code == 403
+    delete = f"/admin/governance/apitoken/{cast.analyst.pk}/delete/"
+    assert token.key not in client.get(delete).content.decode()
+    assert client.post(delete, {"post": "yes"}).status_code == 302  # deleting is revoking
+    assert not Token.objects.filter(pk=token.pk).exists()
+    assert token.key not in "".join(LogEntry.objects.values_list("object_repr", flat=True))
+
+
+def test_a_user_whose_membership_is_removed_loses_access_at_once(client, cast):
+    from grids.models import Incident  # noqa: F401  (the app's list below)
+
+    api, _token = _token_client(cast.community_handler)
+    client.force_login(cast.community_handler)
+    area = f"/api/v1/areas/{cast.community_a1a.code}/"
+    assert api.get(area).status_code == 200
+    cast.community_handler.memberships.all().delete()
+    assert api.get(area).status_code == 404
+    assert api.get("/api/v1/areas/").json()["count"] == 0
+    assert api.get("/api/v1/incidents/").json()["count"] == 0
+    assert "You have no role at any area yet" in client.get(reverse("governance-home")).content.decode()

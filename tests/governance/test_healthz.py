@@ -68,3 +68,9 @@ def test_healthz_signs_in_to_a_broker_that_needs_a_user_and_password(client, db,
     finally:
         admin.execute_command("ACL", "DELUSER", "healthz_probe")
         admin.close()
+
+
+def test_healthz_answers_a_head_probe_and_refuses_a_post(client, db):
+    head = client.head("/healthz")
+    assert head.status_code == 200 and head["Content-Type"] == "application/json"
+    assert client.post("/healthz").status_code == 405

@@ -154,3 +154,64 @@ def test_a_format_the_schema_does_not_serve_lists_each_format_once(client, cast)
     response = client.get("/api/schema/", {"format": "xml"})
     assert response.status_code == 400
     assert "use one of: yaml, json." in response.content.decode()  # was "yaml, yaml, json, json"
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_record(client, cast):
+    from governance.services import notify
+
+    notify(user=cast.worker_a, key="k1", message="Incident INC-1 is overdue.", link="/grids/my/")
+    notify(user=cast.worker_a, key="k2", message="Incident INC-2 is overdue.", link="/grids/my/")
+    first, second = cast.worker_a.notifications.order_by("key")
+    client.force_login(cast.worker_a)
+    page = client.get(reverse("governance-notifications")).content.decode()
+    assert reverse("governance-notification-open", args=[first.pk]) in page
+    assert '<span class="badge">2</span>' in page
+    response = client.get(reverse("governance-notification-open", args=[first.pk]))
+    assert response.status_code == 302 and response["Location"] == "/grids/my/"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.read_at is not None and second.read_at is None  # only the one opened
+    assert '<span class="badge">1</span>' in client.get(reverse("governance-notifications")).content.decode()
+    read_at = first.read_at
+    client.get(reverse("governance-notification-open", args=[first.pk]))
+    first.refresh_from_db()
+    assert first.read_at == read_at  # opened again: still read when it was first read
+
+
+def test_another_users_notification_is_a_404_and_stays_unread(client, cast):
+    from governance.services import notify
+
+    notify(user=cast.worker_b, key="k1", message="Incident INC-1 is overdue.", link="/grids/my/")
+    notice = cast.worker_b.notifications.get()
+    client.force_login(cast.worker_a)
+    assert client.get(reverse("governance-notification-open", args=[notice.pk])).status_code == 404
+    assert client.get(reverse("governance-notification-open", args=[10**6])).status_code == 404
+    notice.refresh_from_db()
+    assert notice.read_at is None
+
+
+def test_a_notification_never_leads_off_the_site(client, cast):
+    from governance.services import notify
+
+    notify(user=cast.worker_a, key="k1", message="x", link="https://evil.example/")
+    notice = cast.worker_a.notifications.get()
+    client.force_login(cast.worker_a)
+    response = client.get(reverse("governance-notification-open", args=[notice.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("governance-notifications")
+
+
+def test_the_notifications_page_takes_no_query_per_notification(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.services import notify
+
+    client.force_login(cast.worker_a)
+    notify(user=cast.worker_a, key="k0", message="x", link="/grids/my/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("governance-notifications"))
+    for i in range(1, 20):
+        notify(user=cast.worker_a, key=f"k{i}", message="x", link="/grids/my/")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("governance-notifications")).status_code == 200
+    assert len(many.captured_queries) == len(one.captured_queries)

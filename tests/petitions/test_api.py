@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess, SequenceCounter
+from governance.models import PersonalDataAccess, Role, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
-from tests.base import api_client, masked_log
+from tests.base import api_client, make_user, masked_log
 from tests.petitions.conftest import ID_1, petitioners
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +67,14 @@ def test_due_dates_cannot_be_typed_in(pet):
         ({"petitioners": [{"name": "张三"}, {"name": "x" * 101}]}, "petitioners[1].name"),
         ({"petitioners": [None]}, "petitioners[0]"),
         ({"petitioners": {"name": "张三"}}, "petitioners"),
+        # Another district's unit: its users would read the petition (the page never offers it).
+        ({"complained_unit": "police_b"}, "complained_unit"),
+        ({"complained_unit": 999999}, "complained_unit"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field):
+    if over.get("complained_unit") == "police_b":
+        over = {"complained_unit": pet.cast.police_b.pk}
     resp = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast, **over), format="json")
     assert resp.status_code == 400, resp.content
     body = resp.json()
@@ -578,3 +583,29 @@ def test_a_report_is_replied_without_an_opinion_and_a_suggestion_with_its_adopti
     assert dept.get(f"{LIST}{suggestion.code}/").json()["reply_opinion"] == "adopted"
     resp = dept.post(url, {"action": "reply", "opinion": "maybe"}, format="json")
     assert resp.status_code == 400 and "opinion" in resp.json()["errors"]
+
+
+def test_an_officer_cannot_route_to_a_department_outside_their_area(pet):
+    """The page offers the departments of the office's own area; the API (or a hand-made post) was
+    held only to the petition's city, so another district's department got the item and its users
+    could reveal the petitioner. Now a 400 naming ``department``, and nothing changes."""
+    petition = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    resp = client.post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police_b.pk},
+        format="json",
+    )
+    assert resp.status_code == 400, resp.content
+    assert "department" in resp.json()["errors"]
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+    assert list(petition.events.values_list("action", flat=True)) == ["register"]
+    police_b_user = make_user("police_b_user", Role.HANDLER, pet.cast.district_b, pet.cast.police_b)
+    assert api_client(police_b_user).get(f"{LIST}{petition.code}/").status_code == 404
+    ok = client.post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police.pk},
+        format="json",
+    )
+    assert ok.status_code == 200, ok.content

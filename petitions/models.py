@@ -908,6 +908,12 @@ def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
     the item is routed to) accepts, declines, returns, extends and replies. Superusers do all."""
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
+    if transition.action == "link_repeat" and sees_masked_only(user, petition):
+        # The office may itself be the unit complained about (信访局). Its officers see neither the
+        # petitioner nor where a repeat link leads; the likely repeats this step lists would name
+        # the same person's earlier petitions, which they handle and may reveal. Another officer
+        # (or one of the level above) links it.
+        return False
     roles = transition.roles
     if transition.action == "decline":
         # Not accepted (不予受理): by the office before routing (a repeat of a matter closed for

@@ -415,6 +415,38 @@ def test_the_unit_complained_about_cannot_follow_a_repeat_to_the_petition_it_han
     assert api_client(c.petition_officer).get(f"{LIST}{complaint.code}/").json()["repeat_of"] == first.code
 
 
+def test_an_officer_of_the_unit_complained_about_is_offered_no_likely_repeat(pet):
+    # The petition office itself may be the unit complained about (信访局). Its officers see no
+    # petitioner and no repeat_of on the complaint, but the likely repeats (and the link_repeat step
+    # listing them) named the same person's earlier petitions, which they handle and may reveal.
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    complaint = pet.register(complained_unit=c.petition_office)
+    own = api_client(c.petition_officer)
+    body = own.get(f"{LIST}{complaint.code}/").json()
+    assert body["petitioners"] == [] and body["likely_repeats"] == []
+    assert "link_repeat" not in body["actions"]
+    resp = own.post(
+        f"{LIST}{complaint.code}/transition/",
+        {"action": "link_repeat", "repeat_of": first.code},
+        format="json",
+    )
+    assert resp.status_code == 403, resp.content
+    complaint.refresh_from_db()
+    assert complaint.repeat_of_id is None and not complaint.is_repeat
+    # An officer outside that unit still finds and links it.
+    other = make_user("other_officer", Role.PETITION_OFFICER, c.district_a)
+    body = api_client(other).get(f"{LIST}{complaint.code}/").json()
+    assert body["likely_repeats"] == [first.code] and "link_repeat" in body["actions"]
+    resp = api_client(other).post(
+        f"{LIST}{complaint.code}/transition/",
+        {"action": "link_repeat", "repeat_of": first.code},
+        format="json",
+    )
+    assert resp.status_code == 200 and resp.json()["repeat_of"] == first.code
+
+
 @pytest.mark.parametrize(
     "address, masked",
     [("春晖路12号", "春晖路***"), ("春晖路297号", "春晖路***"), ("甲区春晖路12号3栋", "甲区春晖路***")],

@@ -29,6 +29,7 @@ from petitions.models import (
     deadlines,
     group_min_persons,
     may_reveal,
+    user_department_ids,
 )
 
 MAX_PERSONS = 100000
@@ -121,6 +122,12 @@ def likely_repeats(
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
+    own_units = user_department_ids(user)
+    if own_units:
+        # Never a petition complaining about the user's own unit (the petition office itself may
+        # be one): typing a suspected complainant's ID number or phone would name the complaint,
+        # a search for who complained about it. It answers as for someone who never petitioned.
+        qs = qs.exclude(complained_unit_id__in=own_units)
     return qs
 
 

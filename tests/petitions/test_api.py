@@ -395,6 +395,12 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
             f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": reason}, format="json"
         )
         assert resp.status_code == 403
+    # Nor does a 404 for another number tell which petitioner rows belong to the complaint.
+    for other in (person.pk + 1, person.pk + 1000):
+        resp = api_client(pet.urban_user).post(
+            f"{LIST}{petition.code}/petitioners/{other}/reveal/", {"reason": "核实"}, format="json"
+        )
+        assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 

@@ -398,6 +398,9 @@ def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
     person = petition.petitioners.get()
     resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"})
     assert resp.status_code == 403
+    # Another number is the same 403, not a 404 telling which rows belong to the complaint.
+    resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk + 1}/reveal/", {"reason": "核实"})
+    assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 

@@ -342,10 +342,12 @@ class PetitionerRevealApi(APIView):
     )
     def post(self, request, code: str, petitioner_id: int):
         petition = selectors.petition_get_for_user(request.user, code)
-        person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
         if not may_reveal(request.user, petition):
-            # Before the input is read: a refused caller learns nothing from a 400 either.
+            # Before the input is read, and before the petitioner is looked up: a refused caller
+            # learns nothing from a 400, nor, from a 404 for another number, which petitioner rows
+            # belong to a complaint whose petitioners it is not shown at all.
             raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
+        person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         revealed = services.petitioner_reveal(

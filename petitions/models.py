@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +73,19 @@ def user_department_ids(user: Any) -> set[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     return {m.department_id for m in user.memberships_cached() if m.department_id}
+
+
+def routable_departments(user: Any) -> QuerySet[Department]:
+    """Departments ``user`` may route a petition to or name as the unit complained about: the active
+    ones in their scope (any level), the list the pages offer. The API and a hand-made form post
+    are held to it too: a department of another district would receive (or, complained about,
+    read) a petition the office has no say over, and its users could then reveal the petitioner."""
+    qs = Department.objects.filter(is_active=True).select_related("area")
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return qs
+    if not getattr(user, "is_authenticated", False) or not user.has_role(*OFFICER_ROLES):
+        return qs.none()
+    return qs.filter(pk__in=Department.objects.visible_to(user).values("pk"))
 
 
 def is_officer_for(user: Any, area: Area) -> bool:
@@ -475,6 +488,9 @@ class Petition(models.Model):
             raise ActionInvalid("department", gettext("That department is no longer active."))
         if not dept.area.path.startswith(self.area.path.split("/")[0] + "/"):
             raise ActionInvalid("department", gettext("Choose a department in the petition's city."))
+        if not routable_departments(actor).filter(pk=dept.pk).exists():
+            # As the page's list: not a department outside the office's scope (another district's).
+            raise ActionInvalid("department", gettext("Choose one of the departments you may route to."))
         if self.complained_unit_id and dept.pk == self.complained_unit_id:
             # 信访工作条例 art. 32 spirit: never hand a petition to the unit it complains about.
             raise ActionInvalid(
@@ -892,6 +908,12 @@ def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
     the item is routed to) accepts, declines, returns, extends and replies. Superusers do all."""
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
+    if transition.action == "link_repeat" and sees_masked_only(user, petition):
+        # The office may itself be the unit complained about (信访局). Its officers see neither the
+        # petitioner nor where a repeat link leads; the likely repeats this step lists would name
+        # the same person's earlier petitions, which they handle and may reveal. Another officer
+        # (or one of the level above) links it.
+        return False
     roles = transition.roles
     if transition.action == "decline":
         # Not accepted (不予受理): by the office before routing (a repeat of a matter closed for

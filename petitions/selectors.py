@@ -7,11 +7,11 @@ from django.db.models import Prefetch, QuerySet
 from governance.access import get_visible_or_404
 from governance.models import Department, User
 from petitions.models import (
-    OFFICER_ROLES,
     Petition,
     Petitioner,
     PetitionEvent,
     extension_approver_q,
+    routable_departments,
     user_department_ids,
 )
 
@@ -56,11 +56,6 @@ def extension_approvers(petition: Petition, actor: User) -> QuerySet[User]:
 
 
 def routing_departments(user: User, petition: Petition | None = None) -> QuerySet[Department]:
-    """Departments an officer may route to: active ones in the officer's scope (any level)."""
-    qs = Department.objects.filter(is_active=True).select_related("area")
-    if user.is_superuser:
-        return qs
-    depts = Department.objects.visible_to(user)
-    if not user.has_role(*OFFICER_ROLES):
-        return depts.none()
-    return depts.filter(is_active=True).select_related("area")
+    """Departments an officer may route to: active ones in the officer's scope (any level), the
+    same list ``Petition._do_assign`` holds a route to."""
+    return routable_departments(user)

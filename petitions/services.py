@@ -29,6 +29,7 @@ from petitions.models import (
     deadlines,
     group_min_persons,
     may_reveal,
+    user_department_ids,
 )
 
 MAX_PERSONS = 100000
@@ -121,6 +122,12 @@ def likely_repeats(
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
+    own_units = user_department_ids(user)
+    if own_units:
+        # Never a petition complaining about the user's own unit (the petition office itself may
+        # be one): typing a suspected complainant's ID number or phone would name the complaint,
+        # a search for who complained about it. It answers as for someone who never petitioned.
+        qs = qs.exclude(complained_unit_id__in=own_units)
     return qs
 
 
@@ -149,14 +156,17 @@ def _resolve_area(value: Any, actor: User) -> Area:
     return area
 
 
-def _resolve_department(value: Any, field: str) -> Department | None:
+def _resolve_department(value: Any, field: str, actor: User) -> Department | None:
+    """A department the actor may name (``routable_departments``, the intake page's list); one
+    outside their scope answers as a missing one: its users would read the petition."""
     if value in (None, ""):
         return None
-    if isinstance(value, Department):
-        return value
-    dept = Department.objects.filter(pk=record_id(value)).first() if record_id(value) is not None else None
+    pk = value.pk if isinstance(value, Department) else record_id(value)
+    dept = Department.objects.visible_to(actor).filter(pk=pk).first() if pk is not None else None
     if dept is None:
         raise ValidationError({field: [_("Unknown department %(d)s.") % {"d": value}]})
+    if not dept.is_active:
+        raise ValidationError({field: [_("That department is no longer active.")]})
     return dept
 
 
@@ -212,7 +222,7 @@ def _validate_registration(
         errors.update(exc.message_dict)
         area_obj = None
     try:
-        unit = _resolve_department(complained_unit, "complained_unit")
+        unit = _resolve_department(complained_unit, "complained_unit", actor)
     except ValidationError as exc:
         errors.update(exc.message_dict)
         unit = None

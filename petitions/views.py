@@ -248,9 +248,11 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     Who may reveal is decided before the form is read: anyone else (the unit complained about above
     all) gets 403 with nothing rendered, not even the masked row, and nothing logged."""
     petition = selectors.petition_get_for_user(request.user, code)
-    person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
     if not may_reveal(request.user, petition):
+        # Before the petitioner is looked up: a 404 for another number would tell the unit
+        # complained about, which sees no petitioner at all, which rows belong to the complaint.
         raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
+    person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
     form = RevealForm(request.POST)
     error, revealed = None, None
     if not form.is_valid():

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess, SequenceCounter
+from governance.models import PersonalDataAccess, Role, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
-from tests.base import api_client, masked_log
+from tests.base import api_client, make_user, masked_log
 from tests.petitions.conftest import ID_1, petitioners
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +67,14 @@ def test_due_dates_cannot_be_typed_in(pet):
         ({"petitioners": [{"name": "张三"}, {"name": "x" * 101}]}, "petitioners[1].name"),
         ({"petitioners": [None]}, "petitioners[0]"),
         ({"petitioners": {"name": "张三"}}, "petitioners"),
+        # Another district's unit: its users would read the petition (the page never offers it).
+        ({"complained_unit": "police_b"}, "complained_unit"),
+        ({"complained_unit": 999999}, "complained_unit"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(pet, over, field):
+    if over.get("complained_unit") == "police_b":
+        over = {"complained_unit": pet.cast.police_b.pk}
     resp = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast, **over), format="json")
     assert resp.status_code == 400, resp.content
     body = resp.json()
@@ -390,6 +395,12 @@ def test_the_unit_complained_about_sees_content_but_no_petitioner_details(pet):
             f"{LIST}{petition.code}/petitioners/{person.pk}/reveal/", {"reason": reason}, format="json"
         )
         assert resp.status_code == 403
+    # Nor does a 404 for another number tell which petitioner rows belong to the complaint.
+    for other in (person.pk + 1, person.pk + 1000):
+        resp = api_client(pet.urban_user).post(
+            f"{LIST}{petition.code}/petitioners/{other}/reveal/", {"reason": "核实"}, format="json"
+        )
+        assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 
@@ -408,6 +419,38 @@ def test_the_unit_complained_about_cannot_follow_a_repeat_to_the_petition_it_han
     assert first.code not in unit.get(f"{LIST}{complaint.code}/").content.decode()
     # The office (and any other reader) still sees the link.
     assert api_client(c.petition_officer).get(f"{LIST}{complaint.code}/").json()["repeat_of"] == first.code
+
+
+def test_an_officer_of_the_unit_complained_about_is_offered_no_likely_repeat(pet):
+    # The petition office itself may be the unit complained about (信访局). Its officers see no
+    # petitioner and no repeat_of on the complaint, but the likely repeats (and the link_repeat step
+    # listing them) named the same person's earlier petitions, which they handle and may reveal.
+    c = pet.cast
+    first = pet.register()
+    first.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    complaint = pet.register(complained_unit=c.petition_office)
+    own = api_client(c.petition_officer)
+    body = own.get(f"{LIST}{complaint.code}/").json()
+    assert body["petitioners"] == [] and body["likely_repeats"] == []
+    assert "link_repeat" not in body["actions"]
+    resp = own.post(
+        f"{LIST}{complaint.code}/transition/",
+        {"action": "link_repeat", "repeat_of": first.code},
+        format="json",
+    )
+    assert resp.status_code == 403, resp.content
+    complaint.refresh_from_db()
+    assert complaint.repeat_of_id is None and not complaint.is_repeat
+    # An officer outside that unit still finds and links it.
+    other = make_user("other_officer", Role.PETITION_OFFICER, c.district_a)
+    body = api_client(other).get(f"{LIST}{complaint.code}/").json()
+    assert body["likely_repeats"] == [first.code] and "link_repeat" in body["actions"]
+    resp = api_client(other).post(
+        f"{LIST}{complaint.code}/transition/",
+        {"action": "link_repeat", "repeat_of": first.code},
+        format="json",
+    )
+    assert resp.status_code == 200 and resp.json()["repeat_of"] == first.code
 
 
 @pytest.mark.parametrize(
@@ -578,3 +621,29 @@ def test_a_report_is_replied_without_an_opinion_and_a_suggestion_with_its_adopti
     assert dept.get(f"{LIST}{suggestion.code}/").json()["reply_opinion"] == "adopted"
     resp = dept.post(url, {"action": "reply", "opinion": "maybe"}, format="json")
     assert resp.status_code == 400 and "opinion" in resp.json()["errors"]
+
+
+def test_an_officer_cannot_route_to_a_department_outside_their_area(pet):
+    """The page offers the departments of the office's own area; the API (or a hand-made post) was
+    held only to the petition's city, so another district's department got the item and its users
+    could reveal the petitioner. Now a 400 naming ``department``, and nothing changes."""
+    petition = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    resp = client.post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police_b.pk},
+        format="json",
+    )
+    assert resp.status_code == 400, resp.content
+    assert "department" in resp.json()["errors"]
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+    assert list(petition.events.values_list("action", flat=True)) == ["register"]
+    police_b_user = make_user("police_b_user", Role.HANDLER, pet.cast.district_b, pet.cast.police_b)
+    assert api_client(police_b_user).get(f"{LIST}{petition.code}/").status_code == 404
+    ok = client.post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police.pk},
+        format="json",
+    )
+    assert ok.status_code == 200, ok.content

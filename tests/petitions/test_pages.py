@@ -398,6 +398,9 @@ def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
     person = petition.petitioners.get()
     resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"})
     assert resp.status_code == 403
+    # Another number is the same 403, not a 404 telling which rows belong to the complaint.
+    resp = client.post(f"/petitions/{petition.code}/petitioners/{person.pk + 1}/reveal/", {"reason": "核实"})
+    assert resp.status_code == 403
     assert not PersonalDataAccess.objects.exists()
 
 
@@ -514,6 +517,25 @@ def test_the_complained_unit_sees_no_names_in_its_list(client, pet):
     client.force_login(pet.urban_user)
     html = client.get("/petitions/").content.decode()
     assert petition.code in html and "王**" not in html
+
+
+def test_the_repeat_check_tells_an_officer_of_the_unit_complained_about_nothing(client, pet):
+    # The petition office may itself be the unit complained about (信访局). Typing a suspected
+    # complainant's ID number or phone into the intake's repeat check named the complaint about
+    # that office: a search for who complained about it. The check (and a repeat_of naming the
+    # complaint) now answers as for a person who never petitioned; another officer still finds it.
+    c = pet.cast
+    complaint = pet.register(area=c.community_a1a, complained_unit=c.petition_office)
+    client.force_login(c.petition_officer)
+    for typed in ({"p1_id_number": ""}, {"p0_id_number": "", "p1_id_number": ""}):  # by ID, by phone
+        resp = client.post("/petitions/new/repeats/", intake_data(c, **typed), HTTP_HX_REQUEST="true")
+        assert resp.status_code == 200 and complaint.code not in resp.content.decode()
+    resp = client.post("/petitions/new/", intake_data(c, repeat_of=complaint.code))
+    assert resp.status_code == 400 and Petition.objects.count() == 1
+    other = make_user("other_officer", Role.PETITION_OFFICER, c.district_a)
+    client.force_login(other)
+    resp = client.post("/petitions/new/repeats/", intake_data(c), HTTP_HX_REQUEST="true")
+    assert complaint.code in resp.content.decode()
 
 
 def test_the_repeat_check_is_for_petition_officers_only(client, pet):

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
@@ -375,11 +377,31 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("grids-incident", code=incident.code)
 
 
-@login_required
+def _token_user(request: HttpRequest):
+    """The user of an ``Authorization: Token ...`` header (a REST client), or None without one.
+
+    The API's incident detail and timeline give each photo's ``url`` (this view): a client that signs
+    in with a token, not a session, must be able to fetch it. A header with a wrong token is refused
+    (401), as the API refuses it, rather than sent to the login page."""
+    found = TokenAuthentication().authenticate(request)  # AuthenticationFailed for a wrong token
+    return found[0] if found else None
+
+
 @require_GET
-def photo(request: HttpRequest, pk: int) -> FileResponse:
-    """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL)."""
-    item = selectors.photo_get_for_user(request.user, pk)
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL):
+    the signed-in user of a session, or of a REST client's token."""
+    user = request.user
+    if not user.is_authenticated:
+        try:
+            user = _token_user(request)
+        except AuthenticationFailed as exc:
+            return JsonResponse(
+                {"detail": str(exc.detail)}, status=401, headers={"WWW-Authenticate": "Token"}
+            )
+        if user is None:
+            return redirect_to_login(request.get_full_path())
+    item = selectors.photo_get_for_user(user, pk)
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:

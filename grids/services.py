@@ -111,6 +111,27 @@ def _save_photos(
     return saved
 
 
+def report_photos_checked(
+    *, kind: str, resolution: str, photos: Iterable
+) -> tuple[list[CleanPhoto], dict[str, list[str]]]:
+    """The photos of a report, cleaned, and the errors of the photos and of an on-the-spot item's
+    needs (a resolution and a photo). Said with every other error of the report, so that a worker on a
+    phone does not submit twice to learn them: the report page calls it too when its form is refused
+    before ``incident_report`` is reached."""
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = clean_photos(photos)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned = []
+    if kind == Incident.Kind.ON_THE_SPOT:
+        if not (resolution or "").strip():
+            errors["resolution"] = [_("Say how you resolved it on the spot.")]
+        if not cleaned and "photos" not in errors:
+            errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
+    return cleaned, errors
+
+
 @transaction.atomic
 def incident_report(
     *,
@@ -152,17 +173,9 @@ def incident_report(
         errors["occurred_at"] = [_("The time it happened is too far in the past.")]
     if kind not in Incident.Kind.values:
         errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
-    try:
-        cleaned = clean_photos(photos)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        cleaned = []
+    cleaned, photo_errors = report_photos_checked(kind=kind, resolution=resolution, photos=photos)
+    errors.update(photo_errors)
     on_the_spot = kind == Incident.Kind.ON_THE_SPOT
-    if on_the_spot:  # said with the other errors: a worker on a phone should not submit twice to learn it
-        if not (resolution or "").strip():
-            errors["resolution"] = [_("Say how you resolved it on the spot.")]
-        if not cleaned and "photos" not in errors:
-            errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
     if errors:
         raise ValidationError(errors)
 

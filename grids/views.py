@@ -122,6 +122,18 @@ def report(request: HttpRequest) -> HttpResponse:
             if _wants_json(request):
                 return JsonResponse({"code": incident.code, "redirect": url}, status=201)
             return redirect(url)
+    if request.method == "POST" and not form.is_valid():
+        # The form stopped the report before the service: its photos and an on-the-spot item's needs
+        # are told now too, not after the worker has fixed the rest and sent it all again.
+        extra = services.report_photos_checked(
+            kind=request.POST.get("kind", ""),
+            resolution=request.POST.get("resolution", ""),
+            photos=request.FILES.getlist("photos"),
+        )[1]
+        photo_errors = extra.pop("photos", [])
+        for field, errors in extra.items():
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, errors)
     if request.method == "POST" and _wants_json(request):
         errors = {f: [str(e) for e in errs] for f, errs in form.errors.items()}
         if photo_errors:

@@ -80,6 +80,33 @@ def test_a_failed_report_keeps_what_was_typed_and_says_what_went_wrong(cast, cli
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_report_refused_by_its_form_names_its_photo_and_on_the_spot_errors_at_once(
+    cast, client, categories, as_json
+):
+    """A missing category stopped the form before the photos were looked at: the worker fixed it,
+    sent everything again, and only then heard that a photo was not an image (or was missing)."""
+    client.force_login(cast.worker_a)
+    headers = {"HTTP_ACCEPT": "application/json"} if as_json else {}
+    fake = SimpleUploadedFile("a.jpg", b"hello", content_type="image/jpeg")
+    point = {"lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    bad = client.post(
+        "/grids/report/", {"description": "x", "kind": "promised", **point, "photos": [fake]}, **headers
+    )
+    spot = client.post("/grids/report/", {"description": "", "kind": "on_the_spot", **point}, **headers)
+    assert bad.status_code == spot.status_code == 400
+    if as_json:
+        assert set(bad.json()["errors"]) == {"category", "photos"}
+        assert set(spot.json()["errors"]) == {"category", "description", "resolution", "photos"}
+    else:
+        assert "a.jpg" in bad.content.decode()  # the photo's error, by its name
+        html = spot.content.decode()
+        assert "Say how you resolved it on the spot." in html
+        assert "Add a photo of the result" in html
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_report_form_answers_json_to_the_script(cast, client, categories):
     client.force_login(cast.worker_a)
     bad = client.post(

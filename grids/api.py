@@ -16,7 +16,7 @@ from governance.api import DateTimeField
 from governance.models import MAX_ID, Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
-from grids.forms import MonthForm
+from grids.forms import TEXT_MAX, MonthForm
 from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
 
 
@@ -135,14 +135,15 @@ class IncidentListApi(generics.ListAPIView):
 
     class InputSerializer(serializers.Serializer):
         category = serializers.CharField(help_text="category code")
-        description = serializers.CharField()
+        # The pages' limits (grids/forms.py): a text the report page refuses is refused here too.
+        description = serializers.CharField(max_length=TEXT_MAX)
         lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
         lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
         grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
         occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)
         kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
-        resolution = serializers.CharField(required=False, allow_blank=True)
+        resolution = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
         photos = serializers.ListField(
             child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
         )
@@ -189,7 +190,7 @@ class IncidentTransitionApi(APIView):
         action = serializers.CharField(
             help_text="accept, reject, escalate, dispatch, handle, feedback, assist, verify, close, evaluate"
         )
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX)
         department = serializers.IntegerField(
             required=False,
             help_text="dispatch: the (lead) department id; assist: which supporting department, "
@@ -204,7 +205,9 @@ class IncidentTransitionApi(APIView):
         kind = serializers.ChoiceField(
             choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION], required=False, help_text="accept"
         )
-        resolution = serializers.CharField(required=False, allow_blank=True, help_text="feedback")
+        resolution = serializers.CharField(
+            required=False, allow_blank=True, max_length=TEXT_MAX, help_text="feedback"
+        )
         evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
         photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
 

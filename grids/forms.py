@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from governance.models import record_id
 from grids.models import Incident, IncidentCategory
 
+# The longest description, note or resolution a page or the API takes (a phone's report is a few
+# lines; a pasted document is a mistake).
+TEXT_MAX = 4000
+
 
 class ReportForm(forms.Form):
     category = forms.ModelChoiceField(
@@ -26,13 +30,14 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What did you find?"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=4000,
+        max_length=TEXT_MAX,
         error_messages={"required": _("Describe what you found.")},
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Incident.Kind.choices, initial=Incident.Kind.PROMISED)
     resolution = forms.CharField(
         label=_("How you resolved it (resolved on the spot only)"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     lat = forms.FloatField(
@@ -92,7 +97,7 @@ class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=20)
-    note = forms.CharField(required=False, max_length=4000)
+    note = forms.CharField(required=False, max_length=TEXT_MAX)
     department = forms.IntegerField(required=False)
     supporting_departments = IdListField(required=False)
     result = forms.ChoiceField(required=False, choices=[("", ""), ("pass", "pass"), ("fail", "fail")])
@@ -104,7 +109,7 @@ class ActionForm(forms.Form):
             (Incident.Kind.COORDINATION, Incident.Kind.COORDINATION),
         ],
     )
-    resolution = forms.CharField(required=False, max_length=4000)
+    resolution = forms.CharField(required=False, max_length=TEXT_MAX)
     evaluation = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Evaluation.choices])
 
     def action_fields(self) -> dict:

@@ -467,3 +467,32 @@ def test_the_detail_lists_the_departments_dispatch_may_name(cast, incident_in):
     )
     assert response.status_code == 200 and response.json()["department"] == cast.street_team.pk
     assert response.json()["dispatch_departments"] == []  # nothing to choose once dispatched
+
+
+@pytest.mark.django_db
+def test_texts_longer_than_the_pages_take_are_refused_naming_the_field(cast, categories, incident_in):
+    """The pages stop a description, note or resolution at 4,000 characters; the API took any length."""
+    long = "长" * 4001
+    point = {"lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    for field, extra in (("description", {}), ("resolution", {"kind": "on_the_spot"})):
+        data = {"category": "sanitation", "description": "x", **point, **extra, field: long}
+        response = post(cast.worker_a, data)
+        assert response.status_code == 400 and field in response.json()["errors"], field
+    assert not Incident.objects.filter(reporter=cast.worker_a).exists()
+    incident = incident_in("reported")
+    url = f"{URL}{incident.code}/transition/"
+    for data, field in (
+        ({"action": "reject", "note": long}, "note"),
+        ({"action": "accept", "note": long}, "note"),
+    ):
+        response = api_client(cast.community_handler).post(url, data, format="json")
+        assert response.status_code == 400 and field in response.json()["errors"]
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1
+    fed = incident_in("handling")
+    response = api_client(cast.department_user).post(
+        f"{URL}{fed.code}/transition/", {"action": "feedback", "resolution": long}, format="json"
+    )
+    assert response.status_code == 400 and "resolution" in response.json()["errors"]
+    fed.refresh_from_db()
+    assert fed.status == "handling" and not fed.resolution

@@ -364,8 +364,20 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":
         incident = selectors.incident_get_for_user(request.user, code)
         row = _row_context(request.user, [incident])[0]
+        # A refused step keeps what was chosen and typed in its row's form (the department and the
+        # ticked supporters of a dispatch, the reason of a rejection or an escalation), as the
+        # incident page does: a handler does not choose it all again to fix one thing.
+        kept = {"failed_action": request.POST.get("action", ""), "posted": request.POST} if error else {}
         return render(
-            request, "grids/_inbox_row.html", {**row, "row_error": error, "row_done": None if error else done}
+            request,
+            "grids/_inbox_row.html",
+            {
+                **row,
+                **kept,
+                "posted_supporting": request.POST.getlist("supporting_departments") if error else None,
+                "row_error": error,
+                "row_done": None if error else done,
+            },
         )
     if error:
         # Re-render rather than redirect: a worker who typed what was done on a phone (and picked

@@ -147,6 +147,11 @@ class IncidentListApi(generics.ListAPIView):
         photos = serializers.ListField(
             child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
         )
+        submission = serializers.UUIDField(
+            required=False,
+            help_text="a key of the client's choosing (a UUID): a report sent again with the key of one "
+            "already saved answers with that incident instead of saving a second",
+        )
 
     def get_queryset(self):
         return selectors.incident_list(self.request.user)
@@ -170,6 +175,7 @@ class IncidentListApi(generics.ListAPIView):
             kind=v.get("kind") or Incident.Kind.PROMISED,
             resolution=v.get("resolution", ""),
             photos=v.get("photos", []),
+            submission=v.get("submission"),
         )
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 

@@ -6,6 +6,7 @@ Pages, the API and tasks call these; the state machine itself is ``Incident.tran
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -146,13 +147,23 @@ def incident_report(
     kind: str = Incident.Kind.PROMISED,
     resolution: str = "",
     photos: Iterable = (),
+    submission: uuid.UUID | None = None,
 ) -> Incident:
     """Record a new incident and start its first step (or close it at once if resolved on the spot).
 
     Everything is validated before the number is taken, so a refused report leaves no gap. A role that
-    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400)."""
+    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400).
+    A report sent again with the ``submission`` key of one already saved by the same reporter returns
+    that incident and saves nothing (a retry after a lost answer, a double submit)."""
     if not may_report(actor):
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
+    if submission is not None:
+        # Two sends of one key at once: the reporter's row is locked until this transaction ends, so
+        # the second waits, then finds the first's incident (committed by then) and returns it.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        done = Incident.objects.filter(reporter=actor, submission=submission).first()
+        if done is not None:
+            return done
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if not description:
@@ -191,6 +202,7 @@ def incident_report(
         occurred_at=occurred_at,
         reported_at=now,
         reporter=actor,
+        submission=submission,
         kind=kind,
         level=level,
         level_area=grid_obj

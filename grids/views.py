@@ -109,6 +109,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 kind=d["kind"],
                 resolution=d.get("resolution", ""),
                 photos=request.FILES.getlist("photos"),
+                submission=d.get("submission"),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

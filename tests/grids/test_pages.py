@@ -107,6 +107,25 @@ def test_a_report_refused_by_its_form_names_its_photo_and_on_the_spot_errors_at_
 
 
 @pytest.mark.django_db
+def test_the_report_form_sent_twice_saves_one_incident(cast, client, categories):
+    """A double tap on the plain form, or the script sending again after a lost answer: two incidents."""
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/report/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', html).group(1)
+    assert key not in client.get("/grids/report/").content.decode()  # a new key for each form
+    data = {"category": "sanitation", "description": "x", "kind": "promised", "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1], "submission": key}  # fmt: skip
+    first = client.post("/grids/report/", data)
+    again = client.post("/grids/report/", data, HTTP_ACCEPT="application/json")
+    assert first.status_code == 302 and again.status_code == 201
+    assert first["Location"] == again.json()["redirect"]
+    assert Incident.objects.count() == 1
+    refused = client.post("/grids/report/", {**data, "category": "", "submission": "x"})
+    assert refused.status_code == 400 and 'name="submission" value="x"' not in refused.content.decode()
+    assert re.search(r'name="submission" value="[0-9a-f-]{36}"', refused.content.decode())
+
+
+@pytest.mark.django_db
 def test_the_report_form_answers_json_to_the_script(cast, client, categories):
     client.force_login(cast.worker_a)
     bad = client.post(

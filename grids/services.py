@@ -356,28 +356,33 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     rows = list(
         Incident.objects.overdue(now)
         .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
-        .values("pk", "code", "due_at", "level_area_id", "department_id", "status")[:limit]
+        .values("pk", "code", "due_at", "level_area_id", "department_id", "grid_id", "status")[:limit]
     )
     if not rows:
         return 0
-    # Recipients in one query: centre handlers at the responsible area, and the department's people
-    # for items it is working on.
+    # Recipients in one query: centre handlers at the responsible area, the department's people for
+    # items it is working on, and the grid workers of the grid for items waiting for their on-site
+    # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
     area_ids = {r["level_area_id"] for r in rows}
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
+    grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
     by_dept: dict[int, list[int]] = defaultdict(list)
-    for user_id, area_id, dept_id in Membership.objects.filter(
-        Q(area_id__in=area_ids, department__isnull=True) | Q(department_id__in=dept_ids),
-        role=Role.HANDLER,
+    by_grid: dict[int, list[int]] = defaultdict(list)
+    for user_id, role, area_id, dept_id in Membership.objects.filter(
+        Q(role=Role.HANDLER, area_id__in=area_ids, department__isnull=True)
+        | Q(role=Role.HANDLER, department_id__in=dept_ids)
+        | Q(role=Role.GRID_WORKER, area_id__in=grid_ids),
         user__is_active=True,
-    ).values_list("user_id", "area_id", "department_id"):
-        if dept_id:
+    ).values_list("user_id", "role", "area_id", "department_id"):
+        if role == Role.GRID_WORKER:
+            by_grid[area_id].append(user_id)
+        elif dept_id:
             by_dept[dept_id].append(user_id)
         else:
             by_area[area_id].append(user_id)
-    users = {
-        u.pk: u for u in User.objects.filter(pk__in={*sum(by_area.values(), []), *sum(by_dept.values(), [])})
-    }
+    everyone = {u for group in (by_area, by_dept, by_grid) for ids in group.values() for u in ids}
+    users = {u.pk: u for u in User.objects.filter(pk__in=everyone)}
     flagged = 0
     for r in rows:
         with transaction.atomic():
@@ -392,6 +397,8 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
             recipients = set(by_area.get(r["level_area_id"], []))
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
+            if r["status"] == Incident.Status.FED_BACK:
+                recipients |= set(by_grid.get(r["grid_id"], []))
             status_label = Incident.Status(r["status"]).label
             for user_id in sorted(recipients):
                 notify(

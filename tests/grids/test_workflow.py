@@ -418,3 +418,14 @@ def test_the_migration_fills_in_the_command_actors_of_existing_items_from_their_
     assert (verified.dispatched_by, verified.fed_back_by) == (cast.street_handler, cast.department_user)
     assert (reported.dispatched_by, reported.fed_back_by) == (None, None)
     assert "close" not in allowed_actions(cast.street_handler, verified)
+
+
+@pytest.mark.django_db
+def test_an_overdue_on_site_check_also_notifies_the_grid_workers_of_its_grid(cast, incident_in):
+    """The verify step is the grid's (STEP_OWNERS): its lateness counts against the grid, yet only
+    the centre was told, never the grid worker who had to go and check."""
+    incident = incident_in("fed_back")
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    users = set(Notification.objects.values_list("user__username", flat=True))
+    assert users == {"community_handler", "worker_a"}  # not worker_b (grid B), nor the department

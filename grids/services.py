@@ -311,6 +311,37 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
     return sent
 
 
+def incident_notify_step(incident_id: int, event_id: int) -> int:
+    """Tell whoever owns the step a ``feedback`` or a failed ``verify`` hands the item to: the grid
+    workers of its grid, who check it on site (feedback), or the people of the department it goes back
+    to (verification failed). Idempotent per (user, event); nothing once the item has moved on from
+    that event (a later step other than a supporter's ``assist``)."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    event = IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id).first()
+    if (
+        incident is None
+        or event is None
+        or incident.status != event.to_status
+        or incident.events.filter(pk__gt=event.pk).exclude(action="assist").exists()
+    ):
+        return 0
+    params = {"code": incident.code, "grid": incident.grid.name}
+    if event.action == "feedback" and incident.status == Incident.Status.FED_BACK:
+        message = gettext_lazy("Incident %(code)s in %(grid)s was fed back: check the result on site.")
+        who = Q(role=Role.GRID_WORKER, area_id=incident.grid_id)
+    elif event.action == "verify" and incident.status == Incident.Status.HANDLING and incident.department_id:
+        message = gettext_lazy(
+            "Incident %(code)s in %(grid)s failed the on-site check and is back with your department."
+        )
+        who = Q(role=Role.HANDLER, department_id=incident.department_id)
+    else:
+        return 0
+    link = reverse("grids-incident", args=[incident.code])
+    key = f"incident-step:{incident.pk}:{event.pk}"
+    users = User.objects.filter(pk__in=Membership.objects.filter(who).values("user_id"), is_active=True)
+    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in users)
+
+
 def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
     """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
@@ -343,6 +374,9 @@ def incident_transition(
     elif action == "dispatch":
         # The departments learn of their work the same way: the lead and every supporting department.
         outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
+    elif action == "feedback" or (action == "verify" and event.to_status == Incident.Status.HANDLING):
+        # The grid workers who check the result on site, or the department it goes back to.
+        outbox.enqueue("grids.notify_incident_step", incident_id=incident.pk, event_id=event.pk)
     return event
 
 

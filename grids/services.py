@@ -314,7 +314,7 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
 def incident_notify_step(incident_id: int, event_id: int) -> int:
     """Tell whoever owns the step a ``feedback`` or a failed ``verify`` hands the item to: the grid
     workers of its grid, who check it on site (feedback), or the people of the department it goes back
-    to (verification failed). Idempotent per (user, event); nothing once the item has moved on from
+    to (verification failed); and the reporter of a rejected item. Idempotent per (user, event); nothing once the item has moved on from
     that event (a later step other than a supporter's ``assist``)."""
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     event = IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id).first()
@@ -334,6 +334,10 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
             "Incident %(code)s in %(grid)s failed the on-site check and is back with your department."
         )
         who = Q(role=Role.HANDLER, department_id=incident.department_id)
+    elif event.action == "reject" and incident.status == Incident.Status.REJECTED:
+        # The end of the item: its reporter hears of it and of the reason (on the incident's page).
+        message = gettext_lazy("Incident %(code)s in %(grid)s was rejected: the reason is on its page.")
+        who = Q(user_id=incident.reporter_id)
     else:
         return 0
     link = reverse("grids-incident", args=[incident.code])
@@ -374,8 +378,11 @@ def incident_transition(
     elif action == "dispatch":
         # The departments learn of their work the same way: the lead and every supporting department.
         outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
-    elif action == "feedback" or (action == "verify" and event.to_status == Incident.Status.HANDLING):
-        # The grid workers who check the result on site, or the department it goes back to.
+    elif action in ("feedback", "reject") or (
+        action == "verify" and event.to_status == Incident.Status.HANDLING
+    ):
+        # The grid workers who check the result on site, the department it goes back to, or the
+        # reporter of a rejected item.
         outbox.enqueue("grids.notify_incident_step", incident_id=incident.pk, event_id=event.pk)
     return event
 

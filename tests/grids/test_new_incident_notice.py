@@ -187,3 +187,16 @@ def test_feedback_tells_the_grid_workers_to_check_and_a_failed_check_tells_the_d
     # A passed check hands the item to the centre's close, which its inbox shows: no notice.
     services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
     assert OutboxMessage.objects.filter(task="grids.notify_incident_step").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rejection_tells_the_reporter(cast, report):
+    from grids import services
+
+    incident = report()
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="reject", note="not in our remit"
+    )
+    notice = cast.worker_a.notifications.get()
+    assert "was rejected" in notice.message and notice.link.endswith(f"/{incident.code}/")
+    assert not cast.worker_b.notifications.exists()

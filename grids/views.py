@@ -18,11 +18,19 @@ from rest_framework.exceptions import AuthenticationFailed
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
 from governance.views import filtered_rows
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.workflow import ActionInvalid, TransitionNotAllowed, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
-from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions, duty_conflict
+from grids.models import (
+    ACTION_LABELS,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    Level,
+    allowed_actions,
+    duty_conflict,
+)
 
 
 def _worker_grids(user) -> list[Area]:
@@ -320,6 +328,19 @@ ACT_FIELDS = {
 }
 
 
+def _repeated_step(incident: Incident, user, data: dict) -> IncidentEvent | None:
+    """The event by which ``user`` already took the step a refused form asks for, if the form was
+    shown in the state that step left (``state``) and nobody has moved the item since: the same
+    form sent twice. Anything else (another handler took a step first) stays an error."""
+    state = data.get("state")
+    if not state:
+        return None
+    last = incident.events.order_by("-at", "-id").first()
+    if last and last.actor_id == user.pk and last.action == data["action"] and last.from_status == state:
+        return last
+    return None
+
+
 @require_POST
 def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
@@ -352,6 +373,11 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             )
         except ActionInvalid as exc:
             error, error_field = exc.message, exc.field
+        except TransitionNotAllowed as exc:
+            # A second tap on a slow phone, or htmx sending a queued click: the first send has done
+            # this very step, and the second must not read as a failure of it.
+            repeat = _repeated_step(incident, request.user, form.cleaned_data)
+            error, done = (None, repeat.done_message(incident.code)) if repeat else (exc.message, None)
         except WorkflowError as exc:
             error = exc.message
         except ValidationError as exc:

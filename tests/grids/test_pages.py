@@ -730,3 +730,36 @@ def test_a_default_category_renamed_in_the_admin_keeps_no_english_name(categorie
     names = dict(IncidentCategory.objects.values_list("code", "name_en"))
     assert names["other"] == "" and names["fire_hazard"] == "Fire hazard"
     assert str(IncidentCategory.objects.get(code="other")) == "其他事项"
+
+
+@pytest.mark.django_db
+def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_is_an_error(
+    cast, client, incident_in
+):
+    """A double tap on a slow phone: the first send verified the item, and the page answered the
+    second with "cannot verify: the record is verified", as if the check had failed to save."""
+    incident = incident_in("fed_back")
+    url = f"/grids/incidents/{incident.code}/act/"
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'name="state" value="fed_back"' in step_form(html, "verify")
+    data = {"action": "verify", "result": "pass", "state": "fed_back"}
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data, follow=True)
+    assert again.status_code == 200 and "Verify: done" in again.content.decode()
+    assert incident.events.filter(action="verify").count() == 1
+    # In the inbox (htmx), the handler's second click on close: the row says done, not an error.
+    client.force_login(cast.street_handler)
+    close = {"from": "inbox", "action": "close", "state": "verified"}
+    assert "Close: done" in client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
+    row = client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
+    assert "Close: done" in row and 'class="error' not in row
+    # Another handler's step taken first is still refused, with the state it is in.
+    other = incident_in("reported")
+    client.force_login(cast.community_handler)
+    accept = {"action": "accept", "state": "reported"}
+    assert client.post(f"/grids/incidents/{other.code}/act/", accept).status_code == 302
+    client.force_login(cast.street_handler)
+    late = client.post(f"/grids/incidents/{other.code}/act/", accept)
+    assert late.status_code == 400 and late.context["act_error"].startswith("Cannot accept")
+    assert other.events.filter(action="accept").count() == 1

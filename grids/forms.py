@@ -115,8 +115,9 @@ class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=20)
-    # The status the page showed when the form was drawn: a form sent twice is known by it.
-    state = forms.CharField(required=False, max_length=12)
+    # The status and level of the item when the form was drawn (``views.step_state``): a form sent
+    # twice is known by it.
+    state = forms.CharField(required=False, max_length=30)
     note = forms.CharField(required=False, max_length=TEXT_MAX)
     department = forms.IntegerField(required=False)
     supporting_departments = IdListField(required=False)

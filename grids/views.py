@@ -18,7 +18,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
 from governance.views import filtered_rows
-from governance.workflow import ActionInvalid, TransitionNotAllowed, WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
@@ -328,15 +328,27 @@ ACT_FIELDS = {
 }
 
 
+def step_state(incident: Incident) -> str:
+    """What a step's form remembers of the item it was drawn for: its status and level (an escalation
+    changes only the level)."""
+    return f"{incident.status}/{incident.level}"
+
+
 def _repeated_step(incident: Incident, user, data: dict) -> IncidentEvent | None:
-    """The event by which ``user`` already took the step a refused form asks for, if the form was
-    shown in the state that step left (``state``) and nobody has moved the item since: the same
-    form sent twice. Anything else (another handler took a step first) stays an error."""
+    """The event by which ``user`` has already taken the step a form asks for: the form was drawn in
+    the state (``state``) that event left, the item has moved on from it, and that event is the
+    latest (nobody has acted since). Then the form was sent twice. A step another user took first,
+    or a form drawn in the current state, goes to the state machine as usual."""
     state = data.get("state")
-    if not state:
+    if not state or state == step_state(incident):
         return None
     last = incident.events.order_by("-at", "-id").first()
-    if last and last.actor_id == user.pk and last.action == data["action"] and last.from_status == state:
+    if (
+        last
+        and last.actor_id == user.pk
+        and last.action == data["action"]
+        and f"{last.from_status}/{last.from_level}" == state
+    ):
         return last
     return None
 
@@ -361,6 +373,11 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
+    elif repeat := _repeated_step(incident, request.user, form.cleaned_data):
+        # A second tap on a slow phone, or htmx sending a queued click: the first send has taken this
+        # very step. Taking it again would escalate twice (two levels up) or be refused as if the
+        # first had failed; it is answered as done.
+        done = repeat.done_message(incident.code)
     else:
         try:
             event = services.incident_transition(
@@ -373,11 +390,6 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             )
         except ActionInvalid as exc:
             error, error_field = exc.message, exc.field
-        except TransitionNotAllowed as exc:
-            # A second tap on a slow phone, or htmx sending a queued click: the first send has done
-            # this very step, and the second must not read as a failure of it.
-            repeat = _repeated_step(incident, request.user, form.cleaned_data)
-            error, done = (None, repeat.done_message(incident.code)) if repeat else (exc.message, None)
         except WorkflowError as exc:
             error = exc.message
         except ValidationError as exc:

@@ -742,24 +742,37 @@ def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_
     url = f"/grids/incidents/{incident.code}/act/"
     client.force_login(cast.worker_a)
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
-    assert 'name="state" value="fed_back"' in step_form(html, "verify")
-    data = {"action": "verify", "result": "pass", "state": "fed_back"}
+    assert 'name="state" value="fed_back/community"' in step_form(html, "verify")
+    data = {"action": "verify", "result": "pass", "state": "fed_back/community"}
     assert client.post(url, data).status_code == 302
     again = client.post(url, data, follow=True)
     assert again.status_code == 200 and "Verify: done" in again.content.decode()
     assert incident.events.filter(action="verify").count() == 1
     # In the inbox (htmx), the handler's second click on close: the row says done, not an error.
     client.force_login(cast.street_handler)
-    close = {"from": "inbox", "action": "close", "state": "verified"}
+    close = {"from": "inbox", "action": "close", "state": "verified/community"}
     assert "Close: done" in client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
     row = client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
     assert "Close: done" in row and 'class="error' not in row
     # Another handler's step taken first is still refused, with the state it is in.
     other = incident_in("reported")
     client.force_login(cast.community_handler)
-    accept = {"action": "accept", "state": "reported"}
+    accept = {"action": "accept", "state": "reported/community"}
     assert client.post(f"/grids/incidents/{other.code}/act/", accept).status_code == 302
     client.force_login(cast.street_handler)
     late = client.post(f"/grids/incidents/{other.code}/act/", accept)
     assert late.status_code == 400 and late.context["act_error"].startswith("Cannot accept")
     assert other.events.filter(action="accept").count() == 1
+    # An escalation sent twice by the district went up two levels (community -> street -> district).
+    up = incident_in("reported")
+    client.force_login(cast.district_officer)
+    escalate = {"action": "escalate", "note": "needs the street", "state": "reported/community"}
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    up.refresh_from_db()
+    assert up.level == "street" and up.events.filter(action="escalate").count() == 1
+    # The street's own form, drawn after the escalation, escalates it further as asked.
+    escalate["state"] = "reported/street"
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    up.refresh_from_db()
+    assert up.level == "district" and up.events.filter(action="escalate").count() == 2

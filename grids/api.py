@@ -216,6 +216,13 @@ class IncidentTransitionApi(APIView):
         )
         evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
         photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+        state = serializers.CharField(
+            required=False,
+            max_length=30,
+            help_text="optional: the item's status/level as the client last saw it (e.g. "
+            "reported/community); a step this user already took from that state, nobody acting since, "
+            "is answered as done (200) and not taken again (a retry after a lost answer)",
+        )
 
     @extend_schema(request=InputSerializer, responses={200: IncidentDetailSerializer})
     def post(self, request, code: str):
@@ -223,6 +230,9 @@ class IncidentTransitionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
+        if selectors.repeated_step(incident, request.user, v):
+            return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
+        v.pop("state", None)
         services.incident_transition(
             incident=incident,
             actor=request.user,

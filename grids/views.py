@@ -26,7 +26,6 @@ from grids.models import (
     ACTION_LABELS,
     Incident,
     IncidentCategory,
-    IncidentEvent,
     Level,
     allowed_actions,
     duty_conflict,
@@ -328,31 +327,6 @@ ACT_FIELDS = {
 }
 
 
-def step_state(incident: Incident) -> str:
-    """What a step's form remembers of the item it was drawn for: its status and level (an escalation
-    changes only the level)."""
-    return f"{incident.status}/{incident.level}"
-
-
-def _repeated_step(incident: Incident, user, data: dict) -> IncidentEvent | None:
-    """The event by which ``user`` has already taken the step a form asks for: the form was drawn in
-    the state (``state``) that event left, the item has moved on from it, and that event is the
-    latest (nobody has acted since). Then the form was sent twice. A step another user took first,
-    or a form drawn in the current state, goes to the state machine as usual."""
-    state = data.get("state")
-    if not state or state == step_state(incident):
-        return None
-    last = incident.events.order_by("-at", "-id").first()
-    if (
-        last
-        and last.actor_id == user.pk
-        and last.action == data["action"]
-        and f"{last.from_status}/{last.from_level}" == state
-    ):
-        return last
-    return None
-
-
 @require_POST
 def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from a page. From the inbox (HTMX) it answers with the refreshed row."""
@@ -373,7 +347,7 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
-    elif repeat := _repeated_step(incident, request.user, form.cleaned_data):
+    elif repeat := selectors.repeated_step(incident, request.user, form.cleaned_data):
         # A second tap on a slow phone, or htmx sending a queued click: the first send has taken this
         # very step. Taking it again would escalate twice (two levels up) or be refused as if the
         # first had failed; it is answered as done.

@@ -550,3 +550,25 @@ def test_a_report_sent_twice_at_once_with_one_key_saves_one_incident_on_postgres
         t.join()
     assert not errors and len(set(codes)) == 1 and len(codes) == 4
     assert Incident.objects.count() == 1 and SequenceCounter.objects.get(key="INC").value == 1
+
+
+@pytest.mark.django_db
+def test_a_step_retried_with_the_state_it_was_sent_from_is_taken_once(cast, incident_in):
+    """A client that lost the answer of an escalation sent it again: the item went up two levels."""
+    incident = incident_in("reported")
+    url = f"{URL}{incident.code}/transition/"
+    client = api_client(cast.district_officer)
+    body = {"action": "escalate", "note": "needs the street", "state": "reported/community"}
+    first = client.post(url, body, format="json")
+    again = client.post(url, body, format="json")
+    assert first.status_code == again.status_code == 200
+    assert again.json()["level"] == "street" and incident.events.filter(action="escalate").count() == 1
+    # Without the state, or after someone else acted, the step is taken (or refused) as before.
+    assert (
+        client.post(url, {"action": "escalate", "note": "district"}, format="json").json()["level"]
+        == "district"
+    )
+    accept = {"action": "accept", "state": "reported/district"}
+    assert client.post(url, accept, format="json").status_code == 200
+    refused = api_client(cast.admin).post(url, accept, format="json")
+    assert refused.status_code == 409 and incident.events.filter(action="accept").count() == 1

@@ -16,7 +16,7 @@ from governance.api import DateTimeField
 from governance.models import MAX_ID, Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
-from grids.forms import MonthForm
+from grids.forms import TEXT_MAX, MonthForm
 from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
 
 
@@ -135,16 +135,22 @@ class IncidentListApi(generics.ListAPIView):
 
     class InputSerializer(serializers.Serializer):
         category = serializers.CharField(help_text="category code")
-        description = serializers.CharField()
+        # The pages' limits (grids/forms.py): a text the report page refuses is refused here too.
+        description = serializers.CharField(max_length=TEXT_MAX)
         lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
         lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
         grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
         occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)
         kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
-        resolution = serializers.CharField(required=False, allow_blank=True)
+        resolution = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
         photos = serializers.ListField(
             child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
+        )
+        submission = serializers.UUIDField(
+            required=False,
+            help_text="a key of the client's choosing (a UUID): a report sent again with the key of one "
+            "already saved answers with that incident instead of saving a second",
         )
 
     def get_queryset(self):
@@ -169,6 +175,7 @@ class IncidentListApi(generics.ListAPIView):
             kind=v.get("kind") or Incident.Kind.PROMISED,
             resolution=v.get("resolution", ""),
             photos=v.get("photos", []),
+            submission=v.get("submission"),
         )
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
@@ -189,7 +196,7 @@ class IncidentTransitionApi(APIView):
         action = serializers.CharField(
             help_text="accept, reject, escalate, dispatch, handle, feedback, assist, verify, close, evaluate"
         )
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX)
         department = serializers.IntegerField(
             required=False,
             help_text="dispatch: the (lead) department id; assist: which supporting department, "
@@ -204,9 +211,18 @@ class IncidentTransitionApi(APIView):
         kind = serializers.ChoiceField(
             choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION], required=False, help_text="accept"
         )
-        resolution = serializers.CharField(required=False, allow_blank=True, help_text="feedback")
+        resolution = serializers.CharField(
+            required=False, allow_blank=True, max_length=TEXT_MAX, help_text="feedback"
+        )
         evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
         photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+        state = serializers.CharField(
+            required=False,
+            max_length=30,
+            help_text="optional: the item's status/level as the client last saw it (e.g. "
+            "reported/community); a step this user already took from that state, nobody acting since, "
+            "is answered as done (200) and not taken again (a retry after a lost answer)",
+        )
 
     @extend_schema(request=InputSerializer, responses={200: IncidentDetailSerializer})
     def post(self, request, code: str):
@@ -214,6 +230,9 @@ class IncidentTransitionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
+        if selectors.repeated_step(incident, request.user, v):
+            return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
+        v.pop("state", None)
         services.incident_transition(
             incident=incident,
             actor=request.user,

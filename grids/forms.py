@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.utils import timezone
@@ -10,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import record_id
 from grids.models import Incident, IncidentCategory
+
+# The longest description, note or resolution a page or the API takes (a phone's report is a few
+# lines; a pasted document is a mistake).
+TEXT_MAX = 4000
 
 
 class ReportForm(forms.Form):
@@ -26,13 +31,14 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What did you find?"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=4000,
+        max_length=TEXT_MAX,
         error_messages={"required": _("Describe what you found.")},
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Incident.Kind.choices, initial=Incident.Kind.PROMISED)
     resolution = forms.CharField(
         label=_("How you resolved it (resolved on the spot only)"),
         required=False,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     lat = forms.FloatField(
@@ -58,8 +64,17 @@ class ReportForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
 
+    # A new key for each form shown, sent back with it (and kept in the draft): the service saves one
+    # incident per key, so a retried or doubled send does not report the item twice.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
     def __init__(self, *args, grids=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and not _is_uuid(self.data.get("submission")):
+            # No key, or a broken one (the field is hidden: an error on it could not be fixed): the
+            # send goes on with a new key, which the form shown again carries.
+            self.data = self.data.copy()
+            self.data["submission"] = str(uuid.uuid4())
         self.fields["grid"].choices = [("", _("— found from the location —"))] + [
             (g.code, g.name) for g in grids
         ]
@@ -73,6 +88,14 @@ class ReportForm(forms.Form):
         lng.pop("aria-describedby", None)
         if "lat" in self._errors and "lng" in self._errors:
             lng["aria-describedby"] = f"{self['lat'].auto_id}_error {self['lng'].auto_id}_error"
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class IdListField(forms.Field):
@@ -92,7 +115,10 @@ class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=20)
-    note = forms.CharField(required=False, max_length=4000)
+    # The status and level of the item when the form was drawn (``views.step_state``): a form sent
+    # twice is known by it.
+    state = forms.CharField(required=False, max_length=30)
+    note = forms.CharField(required=False, max_length=TEXT_MAX)
     department = forms.IntegerField(required=False)
     supporting_departments = IdListField(required=False)
     result = forms.ChoiceField(required=False, choices=[("", ""), ("pass", "pass"), ("fail", "fail")])
@@ -104,7 +130,7 @@ class ActionForm(forms.Form):
             (Incident.Kind.COORDINATION, Incident.Kind.COORDINATION),
         ],
     )
-    resolution = forms.CharField(required=False, max_length=4000)
+    resolution = forms.CharField(required=False, max_length=TEXT_MAX)
     evaluation = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Evaluation.choices])
 
     def action_fields(self) -> dict:

@@ -234,6 +234,10 @@ class Incident(models.Model):
     )  # fmt: skip
     evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
     evaluation_note = models.TextField(_("evaluation note"), blank=True)
+    # The key of the report form (or API request) that created the item: a report sent again with the
+    # same key (a phone that lost the answer on a weak network and retried, a double tap on a plain
+    # form) gets the item it created instead of a second one. Unique per reporter.
+    submission = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     SCOPE_AREA_FIELD = "grid"
     objects = IncidentQuerySet.as_manager()
@@ -253,6 +257,13 @@ class Incident(models.Model):
             models.Index(fields=["reported_at"], name="incident_reported_at"),
             models.Index(fields=["closed_at"], name="incident_closed_at"),
             models.Index(fields=["reporter", "status"], name="incident_reporter_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporter", "submission"],
+                name="incident_reporter_submission",
+                condition=Q(submission__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ Pages, the API and tasks call these; the state machine itself is ``Incident.tran
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -111,6 +112,27 @@ def _save_photos(
     return saved
 
 
+def report_photos_checked(
+    *, kind: str, resolution: str, photos: Iterable
+) -> tuple[list[CleanPhoto], dict[str, list[str]]]:
+    """The photos of a report, cleaned, and the errors of the photos and of an on-the-spot item's
+    needs (a resolution and a photo). Said with every other error of the report, so that a worker on a
+    phone does not submit twice to learn them: the report page calls it too when its form is refused
+    before ``incident_report`` is reached."""
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = clean_photos(photos)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        cleaned = []
+    if kind == Incident.Kind.ON_THE_SPOT:
+        if not (resolution or "").strip():
+            errors["resolution"] = [_("Say how you resolved it on the spot.")]
+        if not cleaned and "photos" not in errors:
+            errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
+    return cleaned, errors
+
+
 @transaction.atomic
 def incident_report(
     *,
@@ -125,13 +147,23 @@ def incident_report(
     kind: str = Incident.Kind.PROMISED,
     resolution: str = "",
     photos: Iterable = (),
+    submission: uuid.UUID | None = None,
 ) -> Incident:
     """Record a new incident and start its first step (or close it at once if resolved on the spot).
 
     Everything is validated before the number is taken, so a refused report leaves no gap. A role that
-    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400)."""
+    may not report gets PermissionDenied (403), not "outside your area" (a validation error, 400).
+    A report sent again with the ``submission`` key of one already saved by the same reporter returns
+    that incident and saves nothing (a retry after a lost answer, a double submit)."""
     if not may_report(actor):
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
+    if submission is not None:
+        # Two sends of one key at once: the reporter's row is locked until this transaction ends, so
+        # the second waits, then finds the first's incident (committed by then) and returns it.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        done = Incident.objects.filter(reporter=actor, submission=submission).first()
+        if done is not None:
+            return done
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if not description:
@@ -152,17 +184,9 @@ def incident_report(
         errors["occurred_at"] = [_("The time it happened is too far in the past.")]
     if kind not in Incident.Kind.values:
         errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
-    try:
-        cleaned = clean_photos(photos)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        cleaned = []
+    cleaned, photo_errors = report_photos_checked(kind=kind, resolution=resolution, photos=photos)
+    errors.update(photo_errors)
     on_the_spot = kind == Incident.Kind.ON_THE_SPOT
-    if on_the_spot:  # said with the other errors: a worker on a phone should not submit twice to learn it
-        if not (resolution or "").strip():
-            errors["resolution"] = [_("Say how you resolved it on the spot.")]
-        if not cleaned and "photos" not in errors:
-            errors["photos"] = [_("Add a photo of the result for an item resolved on the spot.")]
     if errors:
         raise ValidationError(errors)
 
@@ -178,6 +202,7 @@ def incident_report(
         occurred_at=occurred_at,
         reported_at=now,
         reporter=actor,
+        submission=submission,
         kind=kind,
         level=level,
         level_area=grid_obj
@@ -286,6 +311,41 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
     return sent
 
 
+def incident_notify_step(incident_id: int, event_id: int) -> int:
+    """Tell whoever owns the step a ``feedback`` or a failed ``verify`` hands the item to: the grid
+    workers of its grid, who check it on site (feedback), or the people of the department it goes back
+    to (verification failed); and the reporter of a rejected item. Idempotent per (user, event); nothing once the item has moved on from
+    that event (a later step other than a supporter's ``assist``)."""
+    incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
+    event = IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id).first()
+    if (
+        incident is None
+        or event is None
+        or incident.status != event.to_status
+        or incident.events.filter(pk__gt=event.pk).exclude(action="assist").exists()
+    ):
+        return 0
+    params = {"code": incident.code, "grid": incident.grid.name}
+    if event.action == "feedback" and incident.status == Incident.Status.FED_BACK:
+        message = gettext_lazy("Incident %(code)s in %(grid)s was fed back: check the result on site.")
+        who = Q(role=Role.GRID_WORKER, area_id=incident.grid_id)
+    elif event.action == "verify" and incident.status == Incident.Status.HANDLING and incident.department_id:
+        message = gettext_lazy(
+            "Incident %(code)s in %(grid)s failed the on-site check and is back with your department."
+        )
+        who = Q(role=Role.HANDLER, department_id=incident.department_id)
+    elif event.action == "reject" and incident.status == Incident.Status.REJECTED:
+        # The end of the item: its reporter hears of it and of the reason (on the incident's page).
+        message = gettext_lazy("Incident %(code)s in %(grid)s was rejected: the reason is on its page.")
+        who = Q(user_id=incident.reporter_id)
+    else:
+        return 0
+    link = reverse("grids-incident", args=[incident.code])
+    key = f"incident-step:{incident.pk}:{event.pk}"
+    users = User.objects.filter(pk__in=Membership.objects.filter(who).values("user_id"), is_active=True)
+    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in users)
+
+
 def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
     """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
@@ -318,6 +378,12 @@ def incident_transition(
     elif action == "dispatch":
         # The departments learn of their work the same way: the lead and every supporting department.
         outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
+    elif action in ("feedback", "reject") or (
+        action == "verify" and event.to_status == Incident.Status.HANDLING
+    ):
+        # The grid workers who check the result on site, the department it goes back to, or the
+        # reporter of a rejected item.
+        outbox.enqueue("grids.notify_incident_step", incident_id=incident.pk, event_id=event.pk)
     return event
 
 
@@ -331,28 +397,33 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     rows = list(
         Incident.objects.overdue(now)
         .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
-        .values("pk", "code", "due_at", "level_area_id", "department_id", "status")[:limit]
+        .values("pk", "code", "due_at", "level_area_id", "department_id", "grid_id", "status")[:limit]
     )
     if not rows:
         return 0
-    # Recipients in one query: centre handlers at the responsible area, and the department's people
-    # for items it is working on.
+    # Recipients in one query: centre handlers at the responsible area, the department's people for
+    # items it is working on, and the grid workers of the grid for items waiting for their on-site
+    # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
     area_ids = {r["level_area_id"] for r in rows}
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
+    grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
     by_dept: dict[int, list[int]] = defaultdict(list)
-    for user_id, area_id, dept_id in Membership.objects.filter(
-        Q(area_id__in=area_ids, department__isnull=True) | Q(department_id__in=dept_ids),
-        role=Role.HANDLER,
+    by_grid: dict[int, list[int]] = defaultdict(list)
+    for user_id, role, area_id, dept_id in Membership.objects.filter(
+        Q(role=Role.HANDLER, area_id__in=area_ids, department__isnull=True)
+        | Q(role=Role.HANDLER, department_id__in=dept_ids)
+        | Q(role=Role.GRID_WORKER, area_id__in=grid_ids),
         user__is_active=True,
-    ).values_list("user_id", "area_id", "department_id"):
-        if dept_id:
+    ).values_list("user_id", "role", "area_id", "department_id"):
+        if role == Role.GRID_WORKER:
+            by_grid[area_id].append(user_id)
+        elif dept_id:
             by_dept[dept_id].append(user_id)
         else:
             by_area[area_id].append(user_id)
-    users = {
-        u.pk: u for u in User.objects.filter(pk__in={*sum(by_area.values(), []), *sum(by_dept.values(), [])})
-    }
+    everyone = {u for group in (by_area, by_dept, by_grid) for ids in group.values() for u in ids}
+    users = {u.pk: u for u in User.objects.filter(pk__in=everyone)}
     flagged = 0
     for r in rows:
         with transaction.atomic():
@@ -367,6 +438,8 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
             recipients = set(by_area.get(r["level_area_id"], []))
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
+            if r["status"] == Incident.Status.FED_BACK:
+                recipients |= set(by_grid.get(r["grid_id"], []))
             status_label = Incident.Status(r["status"]).label
             for user_id in sorted(recipients):
                 notify(

@@ -29,3 +29,10 @@ def notify_escalated_incident(incident_id: int, level: str) -> int:
 def notify_dispatched_incident(incident_id: int, event_id: int) -> int:
     """Queued through the outbox when an incident is dispatched (the lead and supporting departments)."""
     return services.incident_notify_dispatched(incident_id, event_id)
+
+
+@shared_task(name="grids.notify_incident_step", ignore_result=True)
+def notify_incident_step(incident_id: int, event_id: int) -> int:
+    """Queued through the outbox on feedback (the grid workers verify) and on a failed verification
+    (the department handles again)."""
+    return services.incident_notify_step(incident_id, event_id)

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
@@ -20,7 +22,14 @@ from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
-from grids.models import ACTION_LABELS, Incident, IncidentCategory, Level, allowed_actions, duty_conflict
+from grids.models import (
+    ACTION_LABELS,
+    Incident,
+    IncidentCategory,
+    Level,
+    allowed_actions,
+    duty_conflict,
+)
 
 
 def _worker_grids(user) -> list[Area]:
@@ -107,6 +116,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 kind=d["kind"],
                 resolution=d.get("resolution", ""),
                 photos=request.FILES.getlist("photos"),
+                submission=d.get("submission"),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -120,6 +130,18 @@ def report(request: HttpRequest) -> HttpResponse:
             if _wants_json(request):
                 return JsonResponse({"code": incident.code, "redirect": url}, status=201)
             return redirect(url)
+    if request.method == "POST" and not form.is_valid():
+        # The form stopped the report before the service: its photos and an on-the-spot item's needs
+        # are told now too, not after the worker has fixed the rest and sent it all again.
+        extra = services.report_photos_checked(
+            kind=request.POST.get("kind", ""),
+            resolution=request.POST.get("resolution", ""),
+            photos=request.FILES.getlist("photos"),
+        )[1]
+        photo_errors = extra.pop("photos", [])
+        for field, errors in extra.items():
+            if field in form.fields and field not in form.errors:
+                form.add_error(field, errors)
     if request.method == "POST" and _wants_json(request):
         errors = {f: [str(e) for e in errs] for f, errs in form.errors.items()}
         if photo_errors:
@@ -325,6 +347,11 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
+    elif repeat := selectors.repeated_step(incident, request.user, form.cleaned_data):
+        # A second tap on a slow phone, or htmx sending a queued click: the first send has taken this
+        # very step. Taking it again would escalate twice (two levels up) or be refused as if the
+        # first had failed; it is answered as done.
+        done = repeat.done_message(incident.code)
     else:
         try:
             event = services.incident_transition(
@@ -350,8 +377,20 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":
         incident = selectors.incident_get_for_user(request.user, code)
         row = _row_context(request.user, [incident])[0]
+        # A refused step keeps what was chosen and typed in its row's form (the department and the
+        # ticked supporters of a dispatch, the reason of a rejection or an escalation), as the
+        # incident page does: a handler does not choose it all again to fix one thing.
+        kept = {"failed_action": request.POST.get("action", ""), "posted": request.POST} if error else {}
         return render(
-            request, "grids/_inbox_row.html", {**row, "row_error": error, "row_done": None if error else done}
+            request,
+            "grids/_inbox_row.html",
+            {
+                **row,
+                **kept,
+                "posted_supporting": request.POST.getlist("supporting_departments") if error else None,
+                "row_error": error,
+                "row_done": None if error else done,
+            },
         )
     if error:
         # Re-render rather than redirect: a worker who typed what was done on a phone (and picked
@@ -375,11 +414,31 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("grids-incident", code=incident.code)
 
 
-@login_required
+def _token_user(request: HttpRequest):
+    """The user of an ``Authorization: Token ...`` header (a REST client), or None without one.
+
+    The API's incident detail and timeline give each photo's ``url`` (this view): a client that signs
+    in with a token, not a session, must be able to fetch it. A header with a wrong token is refused
+    (401), as the API refuses it, rather than sent to the login page."""
+    found = TokenAuthentication().authenticate(request)  # AuthenticationFailed for a wrong token
+    return found[0] if found else None
+
+
 @require_GET
-def photo(request: HttpRequest, pk: int) -> FileResponse:
-    """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL)."""
-    item = selectors.photo_get_for_user(request.user, pk)
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL):
+    the signed-in user of a session, or of a REST client's token."""
+    user = request.user
+    if not user.is_authenticated:
+        try:
+            user = _token_user(request)
+        except AuthenticationFailed as exc:
+            return JsonResponse(
+                {"detail": str(exc.detail)}, status=401, headers={"WWW-Authenticate": "Token"}
+            )
+        if user is None:
+            return redirect_to_login(request.get_full_path())
+    item = selectors.photo_get_for_user(user, pk)
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:

@@ -20,7 +20,9 @@
   var submit = document.getElementById("report-submit");
   var mapEl = document.getElementById("report-map");
   var draftKey = form.getAttribute("data-draft-key");
-  var DRAFT_FIELDS = ["category", "description", "lat", "lng", "address", "kind", "resolution", "occurred_at", "grid"];
+  // "submission" is the form's key (hidden): the draft keeps it, so a report sent again after a lost
+  // answer, even from the page opened anew, is the same report and the server does not save it twice.
+  var DRAFT_FIELDS = ["category", "description", "lat", "lng", "address", "kind", "resolution", "occurred_at", "grid", "submission"];
   var marker = null;
   var theMap = null;
 
@@ -46,6 +48,7 @@
     var data = JSON.parse(raw), restored = false;
     DRAFT_FIELDS.forEach(function (name) {
       var el = form.elements[name];
+      if (name === "submission") { if (el && data[name]) { el.value = data[name]; } return; }
       if (el && !el.value && data[name]) { el.value = data[name]; restored = true; }
     });
     if (restored && !statusBox.textContent) { say(msgs.draft, false); }

@@ -545,3 +545,37 @@ def test_the_incident_map_shows_the_whole_grid_outline_around_the_pin(
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_a_report_whose_answer_was_lost_is_saved_once_when_sent_again(phone_page, live_cast):
+    """On a weak network the report reaches the server but its answer never comes back: the page says
+    "not sent" and the worker sends it again, even after opening the page anew (the draft brings the
+    text back). It was saved twice."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    sent = []
+
+    def lose_the_answer(route):
+        if route.request.method == "POST" and not sent:
+            sent.append(route.fetch().status)  # saved on the server ...
+            route.abort()  # ... and the answer lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/grids/report/", lose_the_answer)
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "路灯不亮")
+    page.fill("#id_lat", "31.805")
+    page.fill("#id_lng", "117.005")
+    page.click("#report-submit")
+    page.wait_for_selector("#report-status.grids-alert-error")
+    assert sent == [201] and Incident.objects.count() == 1
+    page.js_errors.clear()  # the aborted request is logged as a console error by design
+    page.reload()
+    assert page.input_value("#id_description") == "路灯不亮"  # the draft
+    page.click("#report-submit")
+    page.wait_for_selector("#incident-number")
+    assert Incident.objects.count() == 1
+    assert page.inner_text("#incident-number") == Incident.objects.get().code

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import SequenceCounter
 from grids import services
-from grids.models import Incident, IncidentPhoto
+from grids.models import Incident, IncidentEvent, IncidentPhoto
 from tests.base import api_client
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, IN_GRID_D, OUTSIDE, jpeg_bytes
 
@@ -467,3 +467,108 @@ def test_the_detail_lists_the_departments_dispatch_may_name(cast, incident_in):
     )
     assert response.status_code == 200 and response.json()["department"] == cast.street_team.pk
     assert response.json()["dispatch_departments"] == []  # nothing to choose once dispatched
+
+
+@pytest.mark.django_db
+def test_texts_longer_than_the_pages_take_are_refused_naming_the_field(cast, categories, incident_in):
+    """The pages stop a description, note or resolution at 4,000 characters; the API took any length."""
+    long = "长" * 4001
+    point = {"lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    for field, extra in (("description", {}), ("resolution", {"kind": "on_the_spot"})):
+        data = {"category": "sanitation", "description": "x", **point, **extra, field: long}
+        response = post(cast.worker_a, data)
+        assert response.status_code == 400 and field in response.json()["errors"], field
+    assert not Incident.objects.filter(reporter=cast.worker_a).exists()
+    incident = incident_in("reported")
+    url = f"{URL}{incident.code}/transition/"
+    for data, field in (
+        ({"action": "reject", "note": long}, "note"),
+        ({"action": "accept", "note": long}, "note"),
+    ):
+        response = api_client(cast.community_handler).post(url, data, format="json")
+        assert response.status_code == 400 and field in response.json()["errors"]
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1
+    fed = incident_in("handling")
+    response = api_client(cast.department_user).post(
+        f"{URL}{fed.code}/transition/", {"action": "feedback", "resolution": long}, format="json"
+    )
+    assert response.status_code == 400 and "resolution" in response.json()["errors"]
+    fed.refresh_from_db()
+    assert fed.status == "handling" and not fed.resolution
+
+
+@pytest.mark.django_db
+def test_a_report_sent_again_with_its_submission_key_saves_one_incident(cast, categories):
+    """A phone that lost the answer on a weak network sends the report again: it was saved twice."""
+    import uuid
+
+    key = str(uuid.uuid4())
+    data = {"category": "sanitation", "description": "井盖丢失", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    first = post(cast.worker_a, {**data, "submission": key})
+    again = post(cast.worker_a, {**data, "submission": key})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["code"] == again.json()["code"]
+    assert Incident.objects.count() == 1 and IncidentEvent.objects.count() == 1
+    # Keys are the reporter's own; without one every send is a report, as before.
+    other = post(cast.worker_b, {**data, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1], "submission": key})
+    assert other.status_code == 201 and other.json()["code"] != first.json()["code"]
+    assert post(cast.worker_a, data).status_code == post(cast.worker_a, data).status_code == 201
+    assert Incident.objects.count() == 4
+    bad = post(cast.worker_a, {**data, "submission": "not-a-key"})
+    assert bad.status_code == 400 and "submission" in bad.json()["errors"]
+    assert Incident.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_sent_twice_at_once_with_one_key_saves_one_incident_on_postgres(postgres, cast, categories):
+    import uuid
+
+    key = uuid.uuid4()
+    barrier = threading.Barrier(4)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            codes.append(
+                services.incident_report(
+                    actor=cast.worker_a, category="sanitation", description="x", lat=IN_GRID_A[0],
+                    lng=IN_GRID_A[1], submission=key,
+                ).code
+            )  # fmt: skip
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(set(codes)) == 1 and len(codes) == 4
+    assert Incident.objects.count() == 1 and SequenceCounter.objects.get(key="INC").value == 1
+
+
+@pytest.mark.django_db
+def test_a_step_retried_with_the_state_it_was_sent_from_is_taken_once(cast, incident_in):
+    """A client that lost the answer of an escalation sent it again: the item went up two levels."""
+    incident = incident_in("reported")
+    url = f"{URL}{incident.code}/transition/"
+    client = api_client(cast.district_officer)
+    body = {"action": "escalate", "note": "needs the street", "state": "reported/community"}
+    first = client.post(url, body, format="json")
+    again = client.post(url, body, format="json")
+    assert first.status_code == again.status_code == 200
+    assert again.json()["level"] == "street" and incident.events.filter(action="escalate").count() == 1
+    # Without the state, or after someone else acted, the step is taken (or refused) as before.
+    assert (
+        client.post(url, {"action": "escalate", "note": "district"}, format="json").json()["level"]
+        == "district"
+    )
+    accept = {"action": "accept", "state": "reported/district"}
+    assert client.post(url, accept, format="json").status_code == 200
+    refused = api_client(cast.admin).post(url, accept, format="json")
+    assert refused.status_code == 409 and incident.events.filter(action="accept").count() == 1

@@ -428,3 +428,31 @@ def test_an_assist_is_on_the_timeline_not_in_the_departments_steps(cast, accepte
     services.incident_transition(incident=accepted, actor=urban_user, action="assist", note="帮忙")
     timed = IncidentEvent.objects.filter(incident=accepted, on_time__isnull=False)
     assert not timed.filter(action="assist").exists()
+
+
+@pytest.mark.django_db
+def test_a_dispatch_refused_in_the_inbox_keeps_the_lead_and_the_ticks_in_its_row(
+    cast, client, accepted, report
+):
+    """A refused step swapped its inbox row back with the form emptied: the handler chose the lead
+    again (and opened the reason again) to fix one thing."""
+    client.force_login(cast.community_handler)
+    url = f"/grids/incidents/{accepted.code}/act/"
+    lead_only = {"from": "inbox", "action": "dispatch", "department": cast.police.pk}
+    row = client.post(url, lead_only, HTTP_HX_REQUEST="true").content.decode()
+    assert "Choose at least one supporting department" in row
+    assert f'<option value="{cast.police.pk}" selected>' in row
+    both = {**lead_only, "supporting_departments": [cast.police.pk, cast.urban.pk]}
+    row = client.post(url, both, HTTP_HX_REQUEST="true").content.decode()
+    assert "cannot also be a supporting department" in row
+    assert f'value="{cast.urban.pk}" checked' in row and f'value="{cast.police.pk}" checked' in row
+    fresh = report()
+    row = client.post(
+        f"/grids/incidents/{fresh.code}/act/",
+        {"from": "inbox", "action": "reject", "note": "   "},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Give the reason for rejecting" in row and '<details class="grids-details" open>' in row
+    accepted.refresh_from_db()
+    fresh.refresh_from_db()
+    assert accepted.status == "accepted" and not accepted.department_id and fresh.status == "reported"

@@ -150,3 +150,53 @@ def test_a_choice_label_in_a_notice_is_translated_for_each_reader(cast, settings
         assert notice.text == "Incident INC-1 is overdue (street)."
     with translation.override("fr"):
         assert notice.text == notice.message == notice.texts["zh-hans"]  # no such language: the site's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feedback_tells_the_grid_workers_to_check_and_a_failed_check_tells_the_department(cast, incident_in):
+    """The closed loop handed the item to the grid worker (feedback) and back to the department (a
+    failed check) without telling either: it waited until someone looked, or until it was overdue."""
+    from grids import services
+    from grids.services import incident_notify_step
+
+    incident = incident_in("handling")
+    before = set(cast.department_user.notifications.values_list("key", flat=True))
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="fixed it"
+    )
+    feedback = incident.events.get(action="feedback")
+    message = OutboxMessage.objects.get(task="grids.notify_incident_step")
+    assert message.kwargs == {"incident_id": incident.pk, "event_id": feedback.pk} and message.sent_at
+    notice = cast.worker_a.notifications.get(key=f"incident-step:{incident.pk}:{feedback.pk}")
+    assert "check the result on site" in notice.message and notice.link.endswith(f"/{incident.code}/")
+    assert not cast.worker_b.notifications.exists()  # another grid's worker
+    assert incident_notify_step(incident.pk, feedback.pk) == 0  # once
+    services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="fail", note="still dirty"
+    )
+    failed = incident.events.get(action="verify")
+    new = cast.department_user.notifications.exclude(key__in=before)
+    assert [n.key for n in new] == [f"incident-step:{incident.pk}:{failed.pk}"]
+    assert "failed the on-site check" in new.get().message
+    # Moved on since (fed back again): the old event's notice is not sent any more.
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="ok"
+    )
+    cast.department_user.notifications.all().delete()
+    assert incident_notify_step(incident.pk, failed.pk) == 0
+    # A passed check hands the item to the centre's close, which its inbox shows: no notice.
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    assert OutboxMessage.objects.filter(task="grids.notify_incident_step").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rejection_tells_the_reporter(cast, report):
+    from grids import services
+
+    incident = report()
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="reject", note="not in our remit"
+    )
+    notice = cast.worker_a.notifications.get()
+    assert "was rejected" in notice.message and notice.link.endswith(f"/{incident.code}/")
+    assert not cast.worker_b.notifications.exists()

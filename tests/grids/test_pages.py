@@ -80,6 +80,52 @@ def test_a_failed_report_keeps_what_was_typed_and_says_what_went_wrong(cast, cli
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_report_refused_by_its_form_names_its_photo_and_on_the_spot_errors_at_once(
+    cast, client, categories, as_json
+):
+    """A missing category stopped the form before the photos were looked at: the worker fixed it,
+    sent everything again, and only then heard that a photo was not an image (or was missing)."""
+    client.force_login(cast.worker_a)
+    headers = {"HTTP_ACCEPT": "application/json"} if as_json else {}
+    fake = SimpleUploadedFile("a.jpg", b"hello", content_type="image/jpeg")
+    point = {"lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    bad = client.post(
+        "/grids/report/", {"description": "x", "kind": "promised", **point, "photos": [fake]}, **headers
+    )
+    spot = client.post("/grids/report/", {"description": "", "kind": "on_the_spot", **point}, **headers)
+    assert bad.status_code == spot.status_code == 400
+    if as_json:
+        assert set(bad.json()["errors"]) == {"category", "photos"}
+        assert set(spot.json()["errors"]) == {"category", "description", "resolution", "photos"}
+    else:
+        assert "a.jpg" in bad.content.decode()  # the photo's error, by its name
+        html = spot.content.decode()
+        assert "Say how you resolved it on the spot." in html
+        assert "Add a photo of the result" in html
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_report_form_sent_twice_saves_one_incident(cast, client, categories):
+    """A double tap on the plain form, or the script sending again after a lost answer: two incidents."""
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/report/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', html).group(1)
+    assert key not in client.get("/grids/report/").content.decode()  # a new key for each form
+    data = {"category": "sanitation", "description": "x", "kind": "promised", "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1], "submission": key}  # fmt: skip
+    first = client.post("/grids/report/", data)
+    again = client.post("/grids/report/", data, HTTP_ACCEPT="application/json")
+    assert first.status_code == 302 and again.status_code == 201
+    assert first["Location"] == again.json()["redirect"]
+    assert Incident.objects.count() == 1
+    refused = client.post("/grids/report/", {**data, "category": "", "submission": "x"})
+    assert refused.status_code == 400 and 'name="submission" value="x"' not in refused.content.decode()
+    assert re.search(r'name="submission" value="[0-9a-f-]{36}"', refused.content.decode())
+
+
+@pytest.mark.django_db
 def test_the_report_form_answers_json_to_the_script(cast, client, categories):
     client.force_login(cast.worker_a)
     bad = client.post(
@@ -684,3 +730,49 @@ def test_a_default_category_renamed_in_the_admin_keeps_no_english_name(categorie
     names = dict(IncidentCategory.objects.values_list("code", "name_en"))
     assert names["other"] == "" and names["fire_hazard"] == "Fire hazard"
     assert str(IncidentCategory.objects.get(code="other")) == "其他事项"
+
+
+@pytest.mark.django_db
+def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_is_an_error(
+    cast, client, incident_in
+):
+    """A double tap on a slow phone: the first send verified the item, and the page answered the
+    second with "cannot verify: the record is verified", as if the check had failed to save."""
+    incident = incident_in("fed_back")
+    url = f"/grids/incidents/{incident.code}/act/"
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'name="state" value="fed_back/community"' in step_form(html, "verify")
+    data = {"action": "verify", "result": "pass", "state": "fed_back/community"}
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data, follow=True)
+    assert again.status_code == 200 and "Verify: done" in again.content.decode()
+    assert incident.events.filter(action="verify").count() == 1
+    # In the inbox (htmx), the handler's second click on close: the row says done, not an error.
+    client.force_login(cast.street_handler)
+    close = {"from": "inbox", "action": "close", "state": "verified/community"}
+    assert "Close: done" in client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
+    row = client.post(url, close, HTTP_HX_REQUEST="true").content.decode()
+    assert "Close: done" in row and 'class="error' not in row
+    # Another handler's step taken first is still refused, with the state it is in.
+    other = incident_in("reported")
+    client.force_login(cast.community_handler)
+    accept = {"action": "accept", "state": "reported/community"}
+    assert client.post(f"/grids/incidents/{other.code}/act/", accept).status_code == 302
+    client.force_login(cast.street_handler)
+    late = client.post(f"/grids/incidents/{other.code}/act/", accept)
+    assert late.status_code == 400 and late.context["act_error"].startswith("Cannot accept")
+    assert other.events.filter(action="accept").count() == 1
+    # An escalation sent twice by the district went up two levels (community -> street -> district).
+    up = incident_in("reported")
+    client.force_login(cast.district_officer)
+    escalate = {"action": "escalate", "note": "needs the street", "state": "reported/community"}
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    up.refresh_from_db()
+    assert up.level == "street" and up.events.filter(action="escalate").count() == 1
+    # The street's own form, drawn after the escalation, escalates it further as asked.
+    escalate["state"] = "reported/street"
+    assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
+    up.refresh_from_db()
+    assert up.level == "district" and up.events.filter(action="escalate").count() == 2

@@ -98,3 +98,23 @@ def test_a_phone_jpeg_with_extra_pictures_is_accepted_as_one_jpeg(cast, report):
     assert photo.file.name.endswith(".jpg")
     stored = Image.open(photo.file.path)
     assert stored.format == "JPEG" and not stored.getexif().get(0x8825)
+
+
+@pytest.mark.django_db
+def test_a_rest_client_fetches_the_photo_url_the_api_gives_with_its_token(cast, client, with_photo):
+    """The API's detail gives each photo's ``url``; a client signed in with a token (no session) was
+    sent to the login page for it, so no REST client could ever see a photo."""
+    from rest_framework.authtoken.models import Token
+
+    from tests.base import api_client
+
+    url = api_client(cast.worker_a).get(f"/api/v1/incidents/{with_photo.code}/").json()["photos"][0]["url"]
+    for user, expected in ((cast.worker_a, 200), (cast.street_handler, 200), (cast.worker_b, 404)):
+        token = Token.objects.get_or_create(user=user)[0].key
+        response = client.get(url, headers={"Authorization": f"Token {token}"})
+        assert response.status_code == expected, user
+        if expected == 200:
+            assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
+    wrong = client.get(url, headers={"Authorization": "Token not-a-token"})
+    assert wrong.status_code == 401 and wrong.json()["detail"]
+    assert client.get(url).status_code == 302  # no session, no token: the login page as before

@@ -418,3 +418,38 @@ def test_the_migration_fills_in_the_command_actors_of_existing_items_from_their_
     assert (verified.dispatched_by, verified.fed_back_by) == (cast.street_handler, cast.department_user)
     assert (reported.dispatched_by, reported.fed_back_by) == (None, None)
     assert "close" not in allowed_actions(cast.street_handler, verified)
+
+
+@pytest.mark.django_db
+def test_an_overdue_on_site_check_also_notifies_the_grid_workers_of_its_grid(cast, incident_in):
+    """The verify step is the grid's (STEP_OWNERS): its lateness counts against the grid, yet only
+    the centre was told, never the grid worker who had to go and check."""
+    incident = incident_in("fed_back")
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    users = set(Notification.objects.values_list("user__username", flat=True))
+    assert users == {"community_handler", "worker_a"}  # not worker_b (grid B), nor the department
+
+
+@pytest.mark.django_db
+def test_working_hour_limits_skip_holidays_and_count_a_weekend_made_a_working_day(cast, report, monkeypatch):
+    """国庆 2026: 1-7 October off, Saturday 10 October a working day (调休). Accept within 2 working
+    hours (08:30-17:30): from 17:00 on 30 September, half an hour that day and the rest on 8 October;
+    from 17:00 on Friday 9 October, the rest on the Saturday."""
+    from governance.models import Holiday
+
+    tz = timezone.get_current_timezone()
+    for day in range(1, 8):
+        Holiday.objects.create(date=dt.date(2026, 10, day), name="国庆节")
+    Holiday.objects.create(date=dt.date(2026, 10, 10), is_workday=True, name="国庆节调休上班")
+    _at(monkeypatch, dt.datetime(2026, 9, 30, 17, 0, tzinfo=tz))
+    eve = report(occurred_at=dt.datetime(2026, 9, 30, 16, 0, tzinfo=tz))
+    assert timezone.localtime(eve.due_at) == dt.datetime(2026, 10, 8, 10, 0, tzinfo=tz)
+    _at(monkeypatch, dt.datetime(2026, 10, 9, 17, 0, tzinfo=tz))
+    friday = report(occurred_at=dt.datetime(2026, 10, 9, 16, 0, tzinfo=tz))
+    assert timezone.localtime(friday.due_at) == dt.datetime(2026, 10, 10, 10, 0, tzinfo=tz)
+    # Accepted at 17:20 that Saturday: dispatch within 1 working hour, so by 09:20 on Monday 12 October.
+    _at(monkeypatch, dt.datetime(2026, 10, 10, 17, 20, tzinfo=tz))
+    services.incident_transition(incident=friday, actor=cast.community_handler, action="accept")
+    friday.refresh_from_db()
+    assert timezone.localtime(friday.due_at) == dt.datetime(2026, 10, 12, 9, 20, tzinfo=tz)

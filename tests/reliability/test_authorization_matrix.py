@@ -78,6 +78,7 @@ def _jpeg() -> SimpleUploadedFile:
 def _world(cast) -> SimpleNamespace:
     """One record of every kind inside district A and one in district B."""
     from dashboards import assessment_models as am
+    from governance.models import Notification
     from grids import services as grid_services
     from mediation import services as med_services
     from mediation.models import MediationOrganisation, OrganisationMember
@@ -134,6 +135,11 @@ def _world(cast) -> SimpleNamespace:
         )
         for side, actor, area in (("in", cast.petition_officer, cast.grid_a), ("out", officer_b, cast.grid_d))
     }
+    # Notices are their user's own: one of a user in district A, one of a user in district B.
+    w.notification = {
+        side: Notification.objects.create(user=user, key=f"matrix-{side}", message="事件待受理", link="/")
+        for side, user in (("in", cast.street_handler), ("out", worker_d))
+    }
     w.scheme = {
         side: am.AssessmentScheme.objects.create(year=2026, name=f"考核{side}", area=area, level="street")
         for side, area in (("in", cast.district_a), ("out", cast.district_b))
@@ -164,6 +170,8 @@ def _kwargs(name: str, converters: list[str], w, side: str) -> dict:
         return kwargs
     if name.startswith("dashboards-assessment"):
         return {"pk": w.scheme[side].pk}
+    if name == "governance-notification-open":
+        return {"pk": w.notification[side].pk}
     raise AssertionError(f"the authorization matrix does not know the keys of URL {name!r} ({converters})")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from dashboards.assessment_models import AssessmentItem, AssessmentRun, AssessmentScheme, NegativeListEntry
+from governance.admin import ReadOnlyAdmin
 
 
 class AssessmentItemInline(admin.TabularInline):
@@ -52,15 +53,6 @@ class AssessmentSchemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentRun)
-class AssessmentRunAdmin(admin.ModelAdmin):
+class AssessmentRunAdmin(ReadOnlyAdmin):
     list_display = ["scheme", "computed_at", "trigger", "published_at", "published_by"]
     list_select_related = ["scheme", "published_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

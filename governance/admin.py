@@ -142,20 +142,25 @@ class HolidayAdmin(admin.ModelAdmin):
     list_display = ["date", "name", "is_workday"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record that is written by the platform only (logs, runs): listed and opened, never added,
+    changed or deleted through the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "record", "object_type", "fields", "reason"]
     list_filter = ["object_type"]
     search_fields = ["record", "user__username"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEntry)
@@ -166,7 +171,7 @@ class AuditEntryAdmin(PersonalDataAccessAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(ReadOnlyAdmin):
     """Django writes every change made in the admin to its log, but shows each administrator only
     their own last ten. Here every administrator's, read-only, so who changed a membership, a
     category's time limits or a user's status can be looked up. The log names objects of the models
@@ -177,12 +182,3 @@ class LogEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "user__username"]
     list_select_related = ["user", "content_type"]
     date_hierarchy = "action_time"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

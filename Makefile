@@ -21,6 +21,7 @@ install: $(VENV)/.installed node_modules/.installed
 # Embedded default: SQLite in var/, eager Celery, DEBUG on, demo data and logins printed.
 run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py load_holidays
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --scale $(DEMO_SCALE)
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
@@ -140,6 +141,24 @@ class HolidayAdmin(admin.ModelAdmin):
     # Every change bumps the "calendar" counter through Holiday's post_save/post_delete signals
     # (governance.models), the changelist's bulk delete included.
     list_display = ["date", "name", "is_workday"]
+    date_hierarchy = "date"
+
+    def changelist_view(self, request, extra_context=None):
+        # The State Council publishes next year's calendar in November or December; until it is entered,
+        # working-day deadlines running into January count every weekday as worked.
+        today = timezone.localdate()
+        if today.month >= 11 and not Holiday.objects.filter(date__year=today.year + 1).exists():
+            self.message_user(
+                request,
+                _(
+                    "The calendar has no dates for %(year)s yet. Enter the holidays and make-up working "
+                    "days of the State Council's notice when it is published (manage.py load_holidays "
+                    "loads the years this release knows)."
+                )
+                % {"year": today.year + 1},
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,0 +1,63 @@
+"""The official working-day calendar: ``manage.py load_holidays`` and the admin's reminder."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from governance import periods
+from governance.models import Holiday
+
+
+def _load(*args) -> str:
+    out = io.StringIO()
+    call_command("load_holidays", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_loading_the_published_calendars_moves_working_day_deadlines(db):
+    friday = dt.datetime(2026, 2, 13, 10, 0, tzinfo=dt.UTC)
+    assert periods.add_working_days(friday, 1).date() == dt.date(2026, 2, 16)  # the plain week
+    output = _load()
+    # 2025: 1 + 8 + 3 + 5 + 3 + 8 days off, 5 make-up days; 2026: 3 + 9 + 3 + 5 + 3 + 3 + 7 and 6.
+    assert Holiday.objects.filter(is_workday=False).count() == 28 + 33
+    assert Holiday.objects.filter(is_workday=True).count() == 5 + 6
+    assert "72 dates added, 0 already present" in output
+    # Saturday 14 February 2026 is worked, the Spring Festival runs from the 15th to the 23rd.
+    assert periods.add_working_days(friday, 1).date() == dt.date(2026, 2, 14)
+    assert periods.add_working_days(friday, 2).date() == dt.date(2026, 2, 24)
+    assert Holiday.objects.get(date=dt.date(2026, 10, 10)).name == "国庆节调休上班"
+    assert not periods.is_working_day(dt.date(2025, 10, 8)) and periods.is_working_day(dt.date(2025, 10, 11))
+
+
+def test_a_second_load_adds_nothing_and_keeps_what_the_admin_entered(db):
+    Holiday.objects.create(date=dt.date(2026, 10, 10), is_workday=False, name="本地调整")
+    Holiday.objects.create(date=dt.date(2026, 12, 28), name="本地假日")
+    output = _load("--year", "2026")
+    assert "38 dates added, 1 already present and kept" in output
+    assert "2026-10-10: the calendar says holiday, the notice the opposite; kept as entered" in output
+    assert Holiday.objects.get(date=dt.date(2026, 10, 10)).name == "本地调整"
+    assert Holiday.objects.filter(date__year=2025).count() == 0
+    before = list(Holiday.objects.values_list("date", "is_workday", "name"))
+    assert "0 dates added, 39 already present" in _load("--year", "2026")
+    assert list(Holiday.objects.values_list("date", "is_workday", "name")) == before
+
+
+def test_a_year_without_a_published_calendar_is_refused_and_nothing_is_written(db):
+    with pytest.raises(CommandError, match="--year 2031: no published calendar in this release"):
+        _load("--year", "2026", "--year", "2031")
+    assert not Holiday.objects.exists()
+
+
+@pytest.mark.parametrize(("today", "warned"), [(dt.date(2026, 12, 4), True), (dt.date(2026, 10, 30), False)])
+def test_the_admin_reminds_to_enter_next_years_calendar_from_november(
+    client, cast, monkeypatch, today, warned
+):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: today)
+    client.force_login(cast.admin)
+    response = client.get("/admin/governance/holiday/")
+    assert response.status_code == 200
+    assert ("The calendar has no dates for 2027 yet" in response.content.decode()) is warned
+    Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
+    assert "no dates for 2027" not in client.get("/admin/governance/holiday/").content.decode()

@@ -77,20 +77,12 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "display_name", "is_active", "is_staff"]
     fieldsets = [*BaseUserAdmin.fieldsets, (_("Profile"), {"fields": ["display_name"]})]
 
-    # Deactivating a user or setting their password ends their API tokens too (their sessions end
-    # by themselves): see governance.services.user_tokens_revoke.
+    # Deactivating a user ends their API tokens too (their sessions end by themselves): see
+    # governance.services.user_tokens_revoke. Setting a password does so in User.save.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             user_tokens_revoke(user=obj)
-
-    def user_change_password(self, request, id, form_url=""):
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:  # the form was accepted
-            user = self.get_object(request, id)
-            if user is not None:
-                user_tokens_revoke(user=user)
-        return response
 
 
 # A token is a password for the API: the list showed every key in clear to whoever may view tokens,

@@ -175,6 +175,18 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def save(self, *args, **kwargs):
+        # set_password() keeps the new raw password in _password until the save (for the validators'
+        # password_changed); a login that only upgrades the stored hash clears it before saving. So
+        # every way a password is set (the admin's two forms, its own "change password", the
+        # changepassword command, the shell) ends the user's API tokens: see user_tokens_revoke.
+        password_set = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_set:
+            from governance.services import user_tokens_revoke
+
+            user_tokens_revoke(user=self)
+
     def memberships_cached(self) -> list[Membership]:
         """The user's memberships with their areas, loaded once per request/object."""
         cached = getattr(self, "_memberships_cache", None)

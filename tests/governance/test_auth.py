@@ -263,3 +263,44 @@ def test_a_user_whose_membership_is_removed_loses_access_at_once(client, cast):
     assert api.get("/api/v1/areas/").json()["count"] == 0
     assert api.get("/api/v1/incidents/").json()["count"] == 0
     assert "You have no role at any area yet" in client.get(reverse("governance-home")).content.decode()
+
+
+def test_changing_ones_own_password_in_the_admin_revokes_ones_api_tokens(client, cast):
+    from rest_framework.authtoken.models import Token
+
+    cast.admin.set_password("the-old-long-password-1")
+    cast.admin.save()
+    api, _token = _token_client(cast.admin)
+    client.force_login(cast.admin)
+    new = "the-new-long-password-2"
+    refused = client.post(
+        "/admin/password_change/",
+        {"old_password": "wrong", "new_password1": new, "new_password2": new},
+    )
+    assert refused.status_code == 200 and Token.objects.filter(user=cast.admin).exists()
+    response = client.post(
+        "/admin/password_change/",
+        {"old_password": "the-old-long-password-1", "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert api.get("/api/v1/areas/").status_code == 401
+    assert not Token.objects.filter(user=cast.admin).exists()
+
+
+def test_signing_in_keeps_ones_api_tokens_and_only_a_new_password_ends_them(client, cast):
+    from rest_framework.authtoken.models import Token
+
+    cast.analyst.set_password("a-long-enough-password-3")
+    cast.analyst.save()
+    api, token = _token_client(cast.analyst)
+    signed_in = client.post(
+        "/accounts/login/", {"username": cast.analyst.username, "password": "a-long-enough-password-3"}
+    )
+    assert signed_in.status_code == 302
+    cast.analyst.refresh_from_db()
+    cast.analyst.display_name = "改名"
+    cast.analyst.save()
+    assert Token.objects.filter(pk=token.pk).exists() and api.get("/api/v1/areas/").status_code == 200
+    cast.analyst.set_password("yet-another-password-4")  # the shell, the changepassword command
+    cast.analyst.save()
+    assert not Token.objects.filter(user=cast.analyst).exists()

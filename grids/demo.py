@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import Department, Holiday, Membership, Role, SequenceCounter, User
+from grids import services
 from grids.models import LEVEL_LADDER, Incident, IncidentCategory, IncidentEvent, Level
 
 # (category code, weight, responsible department at district level, at street level)
@@ -451,3 +452,6 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             if not updated:
                 SequenceCounter.objects.create(key="INC", year=year, value=value)
     stdout.write(f"  grids: {len(incidents)} incidents, {written} events.")
+    # What the beat's first tick would send (the embedded default runs no beat): the demo's handlers
+    # open the site to notices of their overdue items, not to an empty list.
+    stdout.write(f"  grids: {services.incident_notify_overdue()} overdue incidents notified.")

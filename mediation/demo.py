@@ -25,6 +25,7 @@ from django.utils import timezone
 from governance import pii
 from governance.demo import DemoCity
 from governance.models import Area, Membership, Role, SequenceCounter, User
+from mediation import services
 from mediation.models import (
     CONFIRMATION_WINDOW_DAYS,
     DisputeCase,
@@ -300,6 +301,9 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     DisputeSession.objects.bulk_create(sessions, batch_size=5000)
     DisputeEvent.objects.bulk_create(events, batch_size=5000)
     stdout.write(f"  mediation: {len(cases)} cases, {len(parties)} parties, {len(sessions)} sessions")
+    # The beat's daily notice, sent once here (the embedded default runs no beat): see grids.demo.
+    notified = services.dispute_notify_confirmation_closing()
+    stdout.write(f"  mediation: {notified} confirmation windows closing notified.")
 
 
 def _parties(rng: random.Random, n: int) -> list[DisputeParty]:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from governance import pii
 from governance.demo import DemoCity
 from governance.models import Department, Membership, Role, SequenceCounter, User
+from petitions import services
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines, group_min_persons
 
 CATEGORY_MIX = {
@@ -220,6 +221,8 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
         f"  petitions: {len(petitions)} petitions ({len(repeats)} repeats), {len(people_rows)} petitioners, "
         f"{len(event_rows)} events."
     )
+    # The beat's hourly notice, sent once here (the embedded default runs no beat): see grids.demo.
+    stdout.write(f"  petitions: {services.petition_notify_deadlines()} deadline notices.")
 
 
 def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:

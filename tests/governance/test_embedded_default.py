@@ -2,6 +2,7 @@
 This runs the same management commands in a fresh process with an empty VAR_DIR."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,10 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
         check=True,
         timeout=300,
     )
+    holidays = subprocess.run(
+        [sys.executable, "manage.py", "load_holidays"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert holidays.returncode == 0 and "72 dates added" in holidays.stdout, holidays.stderr
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "small", "--months", "3"],
         cwd=ROOT,
@@ -30,6 +35,10 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Demo logins" in result.stdout and "demo_gridworker" in result.stdout
     assert (tmp_path / "db.sqlite3").exists()
+    # The beat's notices are sent once (no beat runs here): the demo's handlers find what is overdue.
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        (overdue,) = db.execute("SELECT count(*) FROM governance_notification").fetchone()
+    assert overdue > 0 and "overdue incidents notified" in result.stdout
     again = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "small", "--months", "3"],
         cwd=ROOT,

@@ -40,6 +40,9 @@ def _fernet(keys: str) -> MultiFernet:
     )
 
 
+_UNDECRYPTABLE = "personal data cannot be decrypted with the configured FIELD_ENCRYPTION_KEY"
+
+
 def _keys() -> str:
     return settings.FIELD_ENCRYPTION_KEY
 
@@ -52,9 +55,24 @@ def decrypt(token: str) -> str:
     try:
         return _fernet(_keys()).decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ValueError(
-            "personal data cannot be decrypted with the configured FIELD_ENCRYPTION_KEY"
-        ) from exc
+        raise ValueError(_UNDECRYPTABLE) from exc
+
+
+def reencrypt(token: str) -> str | None:
+    """``token`` encrypted under the current (first) key, or None when it already is: after a key is
+    prepended to FIELD_ENCRYPTION_KEY, this moves stored values off the older keys so that they can be
+    retired (manage.py reencrypt_personal_data). Raises ValueError as decrypt does."""
+    keys = [k.strip() for k in _keys().split(",") if k.strip()]
+    current = _fernet(keys[0])
+    try:
+        current.decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return _fernet(_keys()).rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError(_UNDECRYPTABLE) from exc
 
 
 def _hash_secret() -> str:

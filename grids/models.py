@@ -393,6 +393,9 @@ class Incident(models.Model):
             if not note:
                 raise ActionInvalid("note", gettext("Say what your department did for this incident."))
             department = self._assisting_department(actor, fields.get("department"))
+            recorded = self._assist_recorded(department, note)
+            if recorded is not None:
+                return recorded  # sent twice: it is on the timeline already, nothing is written again
             changed = set()  # a part of the work, recorded on the timeline: the item stays as it is
         elif action == "feedback":
             if not fields.get("resolution", "").strip() and not note:
@@ -523,6 +526,24 @@ class Incident(models.Model):
                     % {"id": pk},
                 )
         return [found[pk] for pk in ids]
+
+    def _assist_recorded(self, department: Department, note: str) -> IncidentEvent | None:
+        """The ``assist`` of ``department`` with these very words already recorded in this round of
+        handling (since the latest dispatch, or failed check sending the item back), if any.
+
+        An assist leaves the state as it is, so the page's and the API's ``state`` cannot tell a
+        second send (a double tap on a slow phone, a client retrying after a lost answer) from a new
+        part: the same department saying the same thing again in the same round is that send, and is
+        answered with the first record. Read under the row lock of ``transition``, so two sends at
+        once serialise and the second finds the first."""
+        round_start = self.events.filter(action__in=("dispatch", "verify")).order_by("-id").values("id")[:1]
+        return (
+            self.events.filter(
+                action="assist", department=department, note=note, id__gt=models.Subquery(round_start)
+            )
+            .order_by("id")
+            .first()
+        )
 
     def _assisting_department(self, actor: User, given: Any) -> Department:
         """Which supporting department an ``assist`` is recorded for: ``given`` (an id) if named,

@@ -368,7 +368,9 @@ def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) 
 def incident_transition(
     *, incident: Incident, actor: User, action: str, note: str = "", photos: Iterable = (), **fields: Any
 ) -> IncidentEvent:
-    """Perform a workflow action; feedback may carry up to 6 photos of the result."""
+    """Perform a workflow action; feedback may carry up to 6 photos of the result. ``state`` in
+    ``fields``, the item's status/level the step was drawn in, answers a step sent twice with its
+    first event (``Incident.transition``)."""
     photos = list(photos or [])
     cleaned: list[CleanPhoto] = []
     if photos:
@@ -376,6 +378,8 @@ def incident_transition(
             raise ActionInvalid("photos", _("Photos can be added when reporting or feeding back."))
         cleaned = clean_photos(photos)
     event = incident.transition(action=action, actor=actor, note=note, **fields)
+    if event.repeated:
+        return event  # the step sent twice: done by the first send, its photos and notices with it
     _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
     if action == "escalate":
         # The next level's centre must hear of it like of a new report: an outbox row in this

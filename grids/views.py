@@ -352,19 +352,18 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
-    elif repeat := selectors.repeated_step(incident, request.user, form.cleaned_data):
-        # A second tap on a slow phone, or htmx sending a queued click: the first send has taken this
-        # very step. Taking it again would escalate twice (two levels up) or be refused as if the
-        # first had failed; it is answered as done.
-        done = repeat.done_message(incident.code)
     else:
         try:
+            # ``state``: a second tap on a slow phone, or htmx sending a queued click, finds the step
+            # the first send took and is answered as done. Taking it again would escalate twice (two
+            # levels up) or be refused as if the first had failed.
             event = services.incident_transition(
                 incident=incident,
                 actor=request.user,
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data.get("note", ""),
                 photos=request.FILES.getlist("photos"),
+                state=form.cleaned_data.get("state") or None,
                 **form.action_fields(),
             )
         except ActionInvalid as exc:

@@ -115,7 +115,7 @@ class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=20)
-    # The status and level of the item when the form was drawn (``views.step_state``): a form sent
+    # The status and level of the item when the form was drawn (``Incident.step_state``): a form sent
     # twice is known by it.
     state = forms.CharField(required=False, max_length=30)
     note = forms.CharField(required=False, max_length=TEXT_MAX)

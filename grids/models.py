@@ -325,18 +325,50 @@ class Incident(models.Model):
 
     # --- the state machine -------------------------------------------------------------------------
 
-    def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> IncidentEvent:
+    def transition(
+        self, *, action: str, actor: User, note: str = "", state: str | None = None, **fields: Any
+    ) -> IncidentEvent:
         """Perform ``action`` on this incident: the one place an incident's status changes.
 
         Re-reads the row under ``select_for_update`` so two handlers clicking at once serialise and the
         second sees the new state (and gets 409 if its move no longer applies); refuses moves not in
         ``WORKFLOW``; saves with ``update_fields``; writes the event row in the same transaction.
+
+        ``state`` is the status and level the step's form was drawn in (``step_state``). When the
+        item has moved on from it by this very step of the same user, nobody acting since, the step
+        was sent twice: the earlier event is returned (``repeated`` set) and nothing changes. Decided
+        under the lock, so a second send that read the item before the first committed finds it too.
         """
-        return apply_locked(
-            self,
-            ("grid", "category", "level_area", "department"),
-            lambda locked: locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields),
-        )
+
+        def apply(locked: Incident) -> IncidentEvent:
+            repeat = locked.repeated_step(actor, action, state)
+            if repeat is not None:
+                repeat.repeated = True
+                return repeat
+            return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+
+        return apply_locked(self, ("grid", "category", "level_area", "department"), apply)
+
+    def step_state(self) -> str:
+        """What a step's form remembers of the item it was drawn for: its status and level (an
+        escalation changes only the level)."""
+        return f"{self.status}/{self.level}"
+
+    def repeated_step(self, user: User, action: str, state: str | None) -> IncidentEvent | None:
+        """The event by which ``user`` has already taken ``action`` from ``state``: the item has moved
+        on from that state and the event is the latest (nobody has acted since). Then the form was
+        sent twice. A step another user took first, or a form drawn in the current state, is none."""
+        if not state or state == self.step_state():
+            return None
+        last = self.events.order_by("-at", "-id").first()
+        if (
+            last
+            and last.actor_id == user.pk
+            and last.action == action
+            and f"{last.from_status}/{last.from_level}" == state
+        ):
+            return last
+        return None
 
     def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> IncidentEvent:
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
@@ -393,6 +425,9 @@ class Incident(models.Model):
             if not note:
                 raise ActionInvalid("note", gettext("Say what your department did for this incident."))
             department = self._assisting_department(actor, fields.get("department"))
+            recorded = self._assist_recorded(department, note)
+            if recorded is not None:
+                return recorded  # sent twice: it is on the timeline already, nothing is written again
             changed = set()  # a part of the work, recorded on the timeline: the item stays as it is
         elif action == "feedback":
             if not fields.get("resolution", "").strip() and not note:
@@ -523,6 +558,24 @@ class Incident(models.Model):
                     % {"id": pk},
                 )
         return [found[pk] for pk in ids]
+
+    def _assist_recorded(self, department: Department, note: str) -> IncidentEvent | None:
+        """The ``assist`` of ``department`` with these very words already recorded in this round of
+        handling (since the latest dispatch, or failed check sending the item back), if any.
+
+        An assist leaves the state as it is, so the page's and the API's ``state`` cannot tell a
+        second send (a double tap on a slow phone, a client retrying after a lost answer) from a new
+        part: the same department saying the same thing again in the same round is that send, and is
+        answered with the first record. Read under the row lock of ``transition``, so two sends at
+        once serialise and the second finds the first."""
+        round_start = self.events.filter(action__in=("dispatch", "verify")).order_by("-id").values("id")[:1]
+        return (
+            self.events.filter(
+                action="assist", department=department, note=note, id__gt=models.Subquery(round_start)
+            )
+            .order_by("id")
+            .first()
+        )
 
     def _assisting_department(self, actor: User, given: Any) -> Department:
         """Which supporting department an ``assist`` is recorded for: ``given`` (an id) if named,
@@ -750,6 +803,9 @@ class IncidentEvent(TimelineLabels, models.Model):
                 fields=["step_due_at"], name="incident_event_due", condition=Q(on_time__isnull=False)
             ),
         ]
+
+    # Set on the event ``Incident.transition`` returns for a step sent twice (not a column).
+    repeated = False
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.action}"

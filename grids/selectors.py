@@ -225,28 +225,3 @@ def department_record(department: Department) -> DepartmentRecord:
         overdue_now=department.overdue_now,
         supporting_now=department.supporting_now,
     )
-
-
-def step_state(incident: Incident) -> str:
-    """What a step's form remembers of the item it was drawn for: its status and level (an escalation
-    changes only the level)."""
-    return f"{incident.status}/{incident.level}"
-
-
-def repeated_step(incident: Incident, user, data: dict) -> IncidentEvent | None:
-    """The event by which ``user`` has already taken the step a form asks for: the form was drawn in
-    the state (``state``) that event left, the item has moved on from it, and that event is the
-    latest (nobody has acted since). Then the form was sent twice. A step another user took first,
-    or a form drawn in the current state, goes to the state machine as usual."""
-    state = data.get("state")
-    if not state or state == step_state(incident):
-        return None
-    last = incident.events.order_by("-at", "-id").first()
-    if (
-        last
-        and last.actor_id == user.pk
-        and last.action == data["action"]
-        and f"{last.from_status}/{last.from_level}" == state
-    ):
-        return last
-    return None

@@ -346,11 +346,17 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in users)
 
 
+def _centre_area_id(level: str, level_area_id: int, grid_parent_id: int | None) -> int | None:
+    """The area whose centre handlers hear of an item at ``level``: the responsible area, or for a
+    grid-level item (no centre sits at a grid) its community's centre, which accepts it."""
+    return grid_parent_id if level == Level.GRID else level_area_id
+
+
 def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
     """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
     handlers = User.objects.filter(
         memberships__role=Role.HANDLER,
-        memberships__area_id=incident.level_area_id,
+        memberships__area_id=_centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id),
         memberships__department__isnull=True,
         is_active=True,
     ).distinct()
@@ -362,7 +368,9 @@ def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) 
 def incident_transition(
     *, incident: Incident, actor: User, action: str, note: str = "", photos: Iterable = (), **fields: Any
 ) -> IncidentEvent:
-    """Perform a workflow action; feedback may carry up to 6 photos of the result."""
+    """Perform a workflow action; feedback may carry up to 6 photos of the result. ``state`` in
+    ``fields``, the item's status/level the step was drawn in, answers a step sent twice with its
+    first event (``Incident.transition``)."""
     photos = list(photos or [])
     cleaned: list[CleanPhoto] = []
     if photos:
@@ -370,6 +378,8 @@ def incident_transition(
             raise ActionInvalid("photos", _("Photos can be added when reporting or feeding back."))
         cleaned = clean_photos(photos)
     event = incident.transition(action=action, actor=actor, note=note, **fields)
+    if event.repeated:
+        return event  # the step sent twice: done by the first send, its photos and notices with it
     _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
     if action == "escalate":
         # The next level's centre must hear of it like of a new report: an outbox row in this
@@ -397,14 +407,19 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     rows = list(
         Incident.objects.overdue(now)
         .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
-        .values("pk", "code", "due_at", "level_area_id", "department_id", "grid_id", "status")[:limit]
-    )
+        .values(
+            "pk", "code", "due_at", "level", "level_area_id", "department_id", "grid_id", "grid__parent_id",
+            "status",
+        )[:limit]
+    )  # fmt: skip
     if not rows:
         return 0
+    for r in rows:
+        r["centre_id"] = _centre_area_id(r["level"], r["level_area_id"], r["grid__parent_id"])
     # Recipients in one query: centre handlers at the responsible area, the department's people for
     # items it is working on, and the grid workers of the grid for items waiting for their on-site
     # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
-    area_ids = {r["level_area_id"] for r in rows}
+    area_ids = {r["centre_id"] for r in rows}
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
     grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
@@ -435,7 +450,7 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
             if not claimed:
                 continue
             flagged += 1
-            recipients = set(by_area.get(r["level_area_id"], []))
+            recipients = set(by_area.get(r["centre_id"], []))
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
             if r["status"] == Incident.Status.FED_BACK:

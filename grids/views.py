@@ -26,6 +26,7 @@ from grids.models import (
     ACTION_LABELS,
     Incident,
     IncidentCategory,
+    IncidentPhoto,
     Level,
     allowed_actions,
     duty_conflict,
@@ -275,6 +276,10 @@ def _grid_choices(user) -> list[Area] | None:
 
 def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     events = list(selectors.incident_events(incident))
+    for event in events:
+        # The report's photos (an on-the-spot item's too, kept with its close event) are shown once,
+        # with the incident's facts; the timeline shows each feedback's photos at its step.
+        event.step_photos = [p for p in event.photos.all() if p.stage != IncidentPhoto.Stage.REPORT]
     # A dispute can become a mediation case. The link goes by URL name only: grids never imports
     # mediation (DESIGN.md section 2), and without that app the link simply is not shown.
     mediation_url = None
@@ -288,7 +293,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     return {
         "incident": incident,
         "events": events,
-        "photos": [p for p in incident.photos.all() if p.stage == "report"],
+        "photos": [p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT],
         "actions": allowed_actions(request.user, incident),
         # Why a handler who could close finds no button: they took a command step on this item.
         "duty_note": incident.status == Incident.Status.VERIFIED
@@ -347,19 +352,18 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
-    elif repeat := selectors.repeated_step(incident, request.user, form.cleaned_data):
-        # A second tap on a slow phone, or htmx sending a queued click: the first send has taken this
-        # very step. Taking it again would escalate twice (two levels up) or be refused as if the
-        # first had failed; it is answered as done.
-        done = repeat.done_message(incident.code)
     else:
         try:
+            # ``state``: a second tap on a slow phone, or htmx sending a queued click, finds the step
+            # the first send took and is answered as done. Taking it again would escalate twice (two
+            # levels up) or be refused as if the first had failed.
             event = services.incident_transition(
                 incident=incident,
                 actor=request.user,
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data.get("note", ""),
                 photos=request.FILES.getlist("photos"),
+                state=form.cleaned_data.get("state") or None,
                 **form.action_fields(),
             )
         except ActionInvalid as exc:

@@ -273,6 +273,40 @@ def test_the_lead_handles_and_feeds_back_whether_or_not_the_supporters_assisted(
     assert actions[-3:] == [("handle", "公安分局"), ("assist", "城市管理局"), ("feedback", "公安分局")]
 
 
+@pytest.mark.django_db
+def test_an_assist_sent_twice_is_recorded_once(cast, client, accepted, urban_user):
+    """A second tap on a slow phone, or an API client retrying after a lost answer: the same
+    department's same words since the last step are already on the timeline, not written again."""
+    dispatch(cast, accepted, [cast.urban, cast.street_team])
+    client.force_login(urban_user)
+    url = f"/grids/incidents/{accepted.code}/act/"
+    form = {"action": "assist", "state": "dispatched/community", "note": "封闭了施工路段"}
+    first, second = client.post(url, form), client.post(url, form)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert list(accepted.events.filter(action="assist").values_list("note", flat=True)) == ["封闭了施工路段"]
+    # The API alike: 200, the item as it is, nothing written again.
+    response = transition(urban_user, accepted, action="assist", note="封闭了施工路段")
+    assert response.status_code == 200 and response.json()["status"] == "dispatched"
+    assert accepted.events.filter(action="assist").count() == 1
+    # What the department did next is a new part; so is another supporter's same words.
+    transition(urban_user, accepted, action="assist", note="恢复了通行")
+    transition(cast.admin, accepted, action="assist", note="封闭了施工路段", department=cast.street_team.pk)
+    assert accepted.events.filter(action="assist").count() == 3
+    # The lead starting to handle is the same round: still the same part.
+    services.incident_transition(incident=accepted, actor=cast.department_user, action="handle")
+    transition(urban_user, accepted, action="assist", note="封闭了施工路段")
+    assert accepted.events.filter(action="assist").count() == 3
+    # A failed on-site check sends the item back for a new round: the same words are a new part.
+    services.incident_transition(
+        incident=accepted, actor=cast.department_user, action="feedback", resolution="修好了"
+    )
+    services.incident_transition(
+        incident=accepted, actor=cast.worker_a, action="verify", result="fail", note="路面未恢复"
+    )
+    assert transition(urban_user, accepted, action="assist", note="封闭了施工路段").status_code == 200
+    assert accepted.events.filter(action="assist", department=cast.urban).count() == 3
+
+
 # --- lists, pages, record ---------------------------------------------------------------------------
 
 

@@ -200,3 +200,25 @@ def test_a_rejection_tells_the_reporter(cast, report):
     notice = cast.worker_a.notifications.get()
     assert "was rejected" in notice.message and notice.link.endswith(f"/{incident.code}/")
     assert not cast.worker_b.notifications.exists()
+
+
+@pytest.mark.django_db
+def test_a_grid_level_item_is_told_to_the_community_centre_that_accepts_it(cast, report, categories):
+    """A category handled at grid level by default (the admin offers it): no centre sits at a grid,
+    so its community's handlers, who accept it, hear of it when it is new and when it is late."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from grids.models import Incident, IncidentCategory
+    from grids.services import incident_notify_new, incident_notify_overdue
+
+    IncidentCategory.objects.filter(code="sanitation").update(default_level="grid")
+    incident = report()
+    assert (incident.level, incident.level_area) == ("grid", cast.grid_a)
+    assert incident_notify_new(incident.pk) == 1
+    assert incident.code in cast.community_handler.notifications.get().message
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=5))
+    assert incident_notify_overdue() == 1
+    assert cast.community_handler.notifications.filter(key__startswith="incident-overdue:").count() == 1
+    assert not cast.street_handler.notifications.exists()

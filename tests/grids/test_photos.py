@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from grids import services
 from grids.models import IncidentPhoto
 from tests.grids.conftest import jpeg_bytes
 
@@ -118,3 +119,32 @@ def test_a_rest_client_fetches_the_photo_url_the_api_gives_with_its_token(cast, 
     wrong = client.get(url, headers={"Authorization": "Token not-a-token"})
     assert wrong.status_code == 401 and wrong.json()["detail"]
     assert client.get(url).status_code == 302  # no session, no token: the login page as before
+
+
+@pytest.mark.django_db
+def test_the_photo_of_an_item_resolved_on_the_spot_is_shown_once_on_its_page(cast, client, report):
+    photo = SimpleUploadedFile("scene.jpg", jpeg_bytes(), content_type="image/jpeg")
+    incident = report(kind="on_the_spot", resolution="当场清理了", photos=[photo])
+    (stored,) = IncidentPhoto.objects.filter(incident=incident)
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert html.count(f'src="/grids/photos/{stored.pk}/"') == 1
+    # With the incident's facts, not again at the timeline's close step.
+    assert f'src="/grids/photos/{stored.pk}/"' in html.split('class="timeline"')[0]
+
+
+@pytest.mark.django_db
+def test_feedback_photos_are_shown_at_their_step_on_the_timeline(cast, client, incident_in):
+    incident = incident_in("handling")
+    services.incident_transition(
+        incident=incident,
+        actor=cast.admin,
+        action="feedback",
+        resolution="修好了",
+        photos=[SimpleUploadedFile("done.jpg", jpeg_bytes(), content_type="image/jpeg")],
+    )
+    (stored,) = IncidentPhoto.objects.filter(incident=incident, stage="feedback")
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert html.count(f'src="/grids/photos/{stored.pk}/"') == 1
+    assert f'src="/grids/photos/{stored.pk}/"' in html.split('class="timeline"')[1]

@@ -453,3 +453,37 @@ def test_working_hour_limits_skip_holidays_and_count_a_weekend_made_a_working_da
     services.incident_transition(incident=friday, actor=cast.community_handler, action="accept")
     friday.refresh_from_db()
     assert timezone.localtime(friday.due_at) == dt.datetime(2026, 10, 12, 9, 20, tzinfo=tz)
+
+
+@pytest.mark.django_db
+def test_a_step_sent_twice_at_once_is_taken_once_and_answers_as_done(cast, incident_in):
+    """Two sends of one feedback (a double tap on a slow phone, both uploads arriving together): the
+    second read the item before the first committed, so its form's state still looked current; under
+    the row lock it finds the first's step and answers as done, photos not saved again, rather than
+    "cannot feed back: the record is awaiting verification"."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.grids.conftest import jpeg_bytes
+
+    incident = incident_in("handling")
+    second_read = Incident.objects.get(pk=incident.pk)  # read before the first send's step
+
+    def send(item):
+        photo = SimpleUploadedFile("done.jpg", jpeg_bytes(), content_type="image/jpeg")
+        return services.incident_transition(
+            incident=item, actor=cast.department_user, action="feedback", resolution="修好了",
+            photos=[photo], state="handling/community",
+        )  # fmt: skip
+
+    first = send(incident)
+    again = send(second_read)
+    assert again.pk == first.pk and again.done_message(incident.code) == first.done_message(incident.code)
+    assert incident.events.filter(action="feedback").count() == 1
+    assert incident.photos.filter(stage="feedback").count() == 1
+    assert second_read.status == "fed_back"
+    # Another user's step taken first is still refused as before, naming the state.
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_transition(
+            incident=Incident.objects.get(pk=incident.pk), actor=cast.street_handler, action="feedback",
+            resolution="x", state="handling/community",
+        )  # fmt: skip

@@ -256,7 +256,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     form = RevealForm(request.POST)
     error, revealed = None, None
     if not form.is_valid():
-        error = _("Say why you need to see this person's details.")
+        error = errors_text(form.errors)
     else:
         try:
             revealed = services.petitioner_reveal(

@@ -804,3 +804,22 @@ def test_a_refused_category_adds_no_guess_about_the_repeat_link(client, pet):
     html = resp.content.decode()
     assert "This field is required." in html and "not a likely repeat" not in html
     assert not Petition.objects.exists()
+
+
+def test_a_reveal_reason_too_long_says_so_and_the_field_stops_at_the_limit(client, pet):
+    """A reason over 500 characters was answered "Say why you need to see this person's details":
+    the officer had said why, at length, and was told to say why. The field now says what is
+    wrong, and the input stops at the limit as the one on a dispute case does."""
+    petition = pet.register()
+    person = petition.petitioners.get()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        html = client.post(url, {"reason": "核" * 501}, **headers).content.decode()
+        error = re.search(r'<span class="error" role="alert" id="reason-\d+-error">([^<]+)</span>', html)
+        assert error and "Say why" not in error[1] and "500" in error[1], html
+    assert not PersonalDataAccess.objects.exists()
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    field = re.search(r'<input type="text" name="reason"[^>]*>', html)[0]
+    assert 'maxlength="500"' in field
+

@@ -823,3 +823,29 @@ def test_a_reveal_reason_too_long_says_so_and_the_field_stops_at_the_limit(clien
     field = re.search(r'<input type="text" name="reason"[^>]*>', html)[0]
     assert 'maxlength="500"' in field
 
+
+def test_the_repeat_check_matches_identities_only_for_those_who_may_reveal_them(client, pet):
+    """An administrator (or a superuser) may register a petition but never reveal a petitioner
+    (403). The repeat check answered them anyway: typing a suspected person's ID number or phone
+    named that person's petitions, an identity shown without a reveal and without its log. They are
+    offered no likely repeat now (a petition officer links it); the officer still finds it."""
+    c = pet.cast
+    earlier = pet.register(area=c.community_a1a)
+    district_admin = make_user("district_admin", Role.ADMIN, c.district_a)
+    for user in (district_admin, c.admin):
+        client.force_login(user)
+        assert client.get(f"/api/v1/petitions/{earlier.code}/").status_code == 200  # they read it
+        for typed in ({"p1_id_number": ""}, {"p0_id_number": "", "p1_id_number": ""}):  # by ID, by phone
+            resp = client.post("/petitions/new/repeats/", intake_data(c, **typed), HTTP_HX_REQUEST="true")
+            assert resp.status_code == 200 and earlier.code not in resp.content.decode(), user
+        resp = client.post("/petitions/new/", intake_data(c, repeat_of=earlier.code))
+        assert resp.status_code == 400 and Petition.objects.count() == 1
+    later = pet.register(area=c.community_a1a)
+    for user in (district_admin, c.admin):
+        client.force_login(user)
+        assert earlier.code not in client.get(f"/petitions/{later.code}/").content.decode()
+        assert client.get(f"/api/v1/petitions/{later.code}/").json()["likely_repeats"] == []
+    client.force_login(c.petition_officer)
+    resp = client.post("/petitions/new/repeats/", intake_data(c), HTTP_HX_REQUEST="true")
+    assert earlier.code in resp.content.decode()
+    assert client.get(f"/api/v1/petitions/{later.code}/").json()["likely_repeats"] == [earlier.code]

@@ -1008,6 +1008,17 @@ def sees_masked_only(user: Any, petition: Petition) -> bool:
     return bool(petition.complained_unit_id and petition.complained_unit_id in user_department_ids(user))
 
 
+def repeat_link_hidden(user: Any, petition: Petition) -> bool:
+    """Is the link from ``petition`` to the one it repeats kept from ``user``? A repeat is the same
+    person: for the unit complained about at either end, the link names who complained about it
+    through the other end, a petition the unit may handle and reveal. On the complaint itself
+    (``sees_masked_only``), and on a petition the unit handles that repeats a complaint about it."""
+    units = user_department_ids(user)
+    if not units or not petition.repeat_of_id:
+        return False
+    return petition.complained_unit_id in units or petition.repeat_of.complained_unit_id in units
+
+
 class Petitioner(models.Model):
     """A person who brought the petition (for a group visit: one of at most five representatives).
 

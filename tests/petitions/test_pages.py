@@ -849,3 +849,32 @@ def test_the_repeat_check_matches_identities_only_for_those_who_may_reveal_them(
     resp = client.post("/petitions/new/repeats/", intake_data(c), HTTP_HX_REQUEST="true")
     assert earlier.code in resp.content.decode()
     assert client.get(f"/api/v1/petitions/{later.code}/").json()["likely_repeats"] == [earlier.code]
+
+
+def test_the_unit_handling_a_repeat_of_a_complaint_about_it_is_not_shown_the_complaint(client, pet):
+    """The other way round from the test above: the person first complained about the unit, then
+    came again on the same matter, and that petition was routed to the unit. The unit may reveal who
+    brought the second, and its page and the API named the first, the complaint about it, as its
+    "Repeat of": who complained about the unit. The link is not shown to the unit; ``is_repeat``
+    stays, and the office sees the link."""
+    c = pet.cast
+    complaint = pet.register(complained=True, received_at=timezone.now() - dt.timedelta(days=5))
+    later = pet.register(repeat_of=complaint.code)
+    later.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    client.force_login(pet.urban_user)
+    html = client.get(f"/petitions/{later.code}/").content.decode()
+    person = later.petitioners.get()
+    assert f'action="/petitions/{later.code}/petitioners/{person.pk}/reveal/"' in html  # it handles this one
+    assert complaint.code not in html
+    body = client.get(f"/api/v1/petitions/{later.code}/").json()
+    assert (body["is_repeat"], body["repeat_of"]) == (True, None)
+    listed = next(r for r in client.get("/api/v1/petitions/").json()["results"] if r["code"] == later.code)
+    assert listed["repeat_of"] is None
+    assert complaint.code not in client.get("/petitions/inbox/").content.decode()
+    # Nor, on the complaint, "Repeated by" the petition it handles.
+    html = client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert "identity-protected" in html and later.code not in html
+    client.force_login(c.petition_officer)
+    assert later.code in client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert complaint.code in client.get(f"/petitions/{later.code}/").content.decode()
+    assert client.get(f"/api/v1/petitions/{later.code}/").json()["repeat_of"] == complaint.code

@@ -23,7 +23,15 @@ from governance.rest import service_checked_errors
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
-from petitions.models import WORKFLOW, Category, Petition, allowed_actions, may_reveal, sees_masked_only
+from petitions.models import (
+    WORKFLOW,
+    Category,
+    Petition,
+    allowed_actions,
+    may_reveal,
+    repeat_link_hidden,
+    sees_masked_only,
+)
 
 
 class MaskedPetitionerSerializer(serializers.Serializer):
@@ -67,11 +75,11 @@ class PetitionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_repeat_of(self, obj: Petition) -> str | None:
-        """Number of the earlier petition this repeats; null for the unit complained about: a repeat
-        is the same person, so the link would name, through a petition the unit handles, who
-        complained about it."""
+        """Number of the earlier petition this repeats; null for the unit complained about at either
+        end: a repeat is the same person, so the link would name, through a petition the unit
+        handles, who complained about it."""
         request = self.context.get("request")
-        if obj.repeat_of_id is None or (request is not None and sees_masked_only(request.user, obj)):
+        if obj.repeat_of_id is None or (request is not None and repeat_link_hidden(request.user, obj)):
             return None
         return obj.repeat_of.code
 

@@ -159,4 +159,13 @@ class ActionForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(max_length=500, min_length=2)
+    # Blank or one character: the plain request. Too long: the length, which the field's error then
+    # states (an officer who had said why at length was told to "say why").
+    reason = forms.CharField(
+        max_length=500,
+        min_length=2,
+        error_messages={
+            "required": _("Say why you need to see this person's details."),
+            "min_length": _("Say why you need to see this person's details."),
+        },
+    )

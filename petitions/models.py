@@ -987,9 +987,36 @@ def may_reveal(user: Any, petition: Petition) -> bool:
     )
 
 
+def revealable_q(user: Any) -> Q:
+    """``may_reveal`` as a filter: the petitions whose petitioners ``user`` may reveal. Matching a
+    typed ID number or phone against petitioners (the repeat check) names who brought a petition as
+    surely as a reveal does, so it looks only here: an administrator or a superuser, who reads the
+    petitions of their scope but reveals no one, is told of no match."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    q = Q(pk__in=[])
+    for root in scope_paths(user, [Role.PETITION_OFFICER]):
+        q |= Q(area__path__startswith=root)
+    departments = user_department_ids(user)
+    if departments:
+        q = (q | Q(department_id__in=departments)) & ~Q(complained_unit_id__in=departments)
+    return q
+
+
 def sees_masked_only(user: Any, petition: Petition) -> bool:
     """Users of the unit complained about see the content but not even masked contact details."""
     return bool(petition.complained_unit_id and petition.complained_unit_id in user_department_ids(user))
+
+
+def repeat_link_hidden(user: Any, petition: Petition) -> bool:
+    """Is the link from ``petition`` to the one it repeats kept from ``user``? A repeat is the same
+    person: for the unit complained about at either end, the link names who complained about it
+    through the other end, a petition the unit may handle and reveal. On the complaint itself
+    (``sees_masked_only``), and on a petition the unit handles that repeats a complaint about it."""
+    units = user_department_ids(user)
+    if not units or not petition.repeat_of_id:
+        return False
+    return petition.complained_unit_id in units or petition.repeat_of.complained_unit_id in units
 
 
 class Petitioner(models.Model):

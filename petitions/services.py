@@ -29,7 +29,7 @@ from petitions.models import (
     deadlines,
     group_min_persons,
     may_reveal,
-    user_department_ids,
+    revealable_q,
 )
 
 MAX_PERSONS = 100000
@@ -101,8 +101,10 @@ def likely_repeats(
     possible): shown to the officer as likely repeats to confirm and link, newest first.
 
     Served by the partial hash indexes on Petitioner (a person has few petitions), then the area's
-    path prefix index. Only petitions ``user`` may see: an area above theirs (the city) can hold
-    petitions outside their scope, whose numbers they must not learn, nor link to."""
+    path prefix index. Only petitions whose petitioners ``user`` may reveal (``revealable_q``): an
+    area above theirs (the city) can hold petitions outside their scope, whose numbers they must not
+    learn, nor link to; and a match tells who brought the petition, so an administrator or a
+    superuser, who may read it but reveal no one, is offered none (a petition officer links it)."""
     id_hashes = [h for h in id_hashes if h]
     phone_hashes = [h for h in phone_hashes if h]
     if not (id_hashes or phone_hashes) or not category or area is None:
@@ -114,6 +116,7 @@ def likely_repeats(
         person |= Q(petitioners__phone_hash__in=phone_hashes)
     qs = (
         Petition.objects.visible_to(user)
+        .filter(revealable_q(user))
         .filter(person, category=category)
         .filter(Q(area__path__startswith=area.path) | Q(area__path__in=ancestor_paths([area.path])))
         .select_related("area")
@@ -122,12 +125,9 @@ def likely_repeats(
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    own_units = user_department_ids(user)
-    if own_units:
-        # Never a petition complaining about the user's own unit (the petition office itself may
-        # be one): typing a suspected complainant's ID number or phone would name the complaint,
-        # a search for who complained about it. It answers as for someone who never petitioned.
-        qs = qs.exclude(complained_unit_id__in=own_units)
+    # ``revealable_q`` leaves out every petition complaining about the user's own unit (the petition
+    # office itself may be one): typing a suspected complainant's ID number or phone would name the
+    # complaint, a search for who complained about it. It answers as for someone who never petitioned.
     return qs
 
 

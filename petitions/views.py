@@ -35,6 +35,7 @@ from petitions.models import (
     Petition,
     allowed_actions,
     may_reveal,
+    repeat_link_hidden,
     sees_masked_only,
     user_department_ids,
 )
@@ -191,9 +192,13 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         "types": [c for c in Petition.HandlingType.choices if c[0] != petition.handling_type],
         # A repeat is the same person: its link to the other petition would tell the unit complained
         # about who complained, through the one the unit handles and may reveal. The unit sees
-        # neither end of such a link (``repeat_of_visible``; ``repeats`` leaves out its complaints).
-        "repeat_of_visible": not masked_only,
-        "repeats": list(
+        # neither end of such a link (``repeat_link_hidden``; ``repeats`` leaves out its complaints).
+        "repeat_of_visible": not repeat_link_hidden(user, petition),
+        # On a complaint about the user's unit, none: each is the complainant again, and the unit
+        # may handle (and reveal) any of them.
+        "repeats": []
+        if masked_only
+        else list(
             petition.repeats.exclude(complained_unit_id__in=user_department_ids(user)).only(
                 "code", "received_at"
             )
@@ -256,7 +261,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     form = RevealForm(request.POST)
     error, revealed = None, None
     if not form.is_valid():
-        error = _("Say why you need to see this person's details.")
+        error = errors_text(form.errors)
     else:
         try:
             revealed = services.petitioner_reveal(

@@ -804,3 +804,77 @@ def test_a_refused_category_adds_no_guess_about_the_repeat_link(client, pet):
     html = resp.content.decode()
     assert "This field is required." in html and "not a likely repeat" not in html
     assert not Petition.objects.exists()
+
+
+def test_a_reveal_reason_too_long_says_so_and_the_field_stops_at_the_limit(client, pet):
+    """A reason over 500 characters was answered "Say why you need to see this person's details":
+    the officer had said why, at length, and was told to say why. The field now says what is
+    wrong, and the input stops at the limit as the one on a dispute case does."""
+    petition = pet.register()
+    person = petition.petitioners.get()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        html = client.post(url, {"reason": "核" * 501}, **headers).content.decode()
+        error = re.search(r'<span class="error" role="alert" id="reason-\d+-error">([^<]+)</span>', html)
+        assert error and "Say why" not in error[1] and "500" in error[1], html
+    assert not PersonalDataAccess.objects.exists()
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    field = re.search(r'<input type="text" name="reason"[^>]*>', html)[0]
+    assert 'maxlength="500"' in field
+
+
+def test_the_repeat_check_matches_identities_only_for_those_who_may_reveal_them(client, pet):
+    """An administrator (or a superuser) may register a petition but never reveal a petitioner
+    (403). The repeat check answered them anyway: typing a suspected person's ID number or phone
+    named that person's petitions, an identity shown without a reveal and without its log. They are
+    offered no likely repeat now (a petition officer links it); the officer still finds it."""
+    c = pet.cast
+    earlier = pet.register(area=c.community_a1a)
+    district_admin = make_user("district_admin", Role.ADMIN, c.district_a)
+    for user in (district_admin, c.admin):
+        client.force_login(user)
+        assert client.get(f"/api/v1/petitions/{earlier.code}/").status_code == 200  # they read it
+        for typed in ({"p1_id_number": ""}, {"p0_id_number": "", "p1_id_number": ""}):  # by ID, by phone
+            resp = client.post("/petitions/new/repeats/", intake_data(c, **typed), HTTP_HX_REQUEST="true")
+            assert resp.status_code == 200 and earlier.code not in resp.content.decode(), user
+        resp = client.post("/petitions/new/", intake_data(c, repeat_of=earlier.code))
+        assert resp.status_code == 400 and Petition.objects.count() == 1
+    later = pet.register(area=c.community_a1a)
+    for user in (district_admin, c.admin):
+        client.force_login(user)
+        assert earlier.code not in client.get(f"/petitions/{later.code}/").content.decode()
+        assert client.get(f"/api/v1/petitions/{later.code}/").json()["likely_repeats"] == []
+    client.force_login(c.petition_officer)
+    resp = client.post("/petitions/new/repeats/", intake_data(c), HTTP_HX_REQUEST="true")
+    assert earlier.code in resp.content.decode()
+    assert client.get(f"/api/v1/petitions/{later.code}/").json()["likely_repeats"] == [earlier.code]
+
+
+def test_the_unit_handling_a_repeat_of_a_complaint_about_it_is_not_shown_the_complaint(client, pet):
+    """The other way round from the test above: the person first complained about the unit, then
+    came again on the same matter, and that petition was routed to the unit. The unit may reveal who
+    brought the second, and its page and the API named the first, the complaint about it, as its
+    "Repeat of": who complained about the unit. The link is not shown to the unit; ``is_repeat``
+    stays, and the office sees the link."""
+    c = pet.cast
+    complaint = pet.register(complained=True, received_at=timezone.now() - dt.timedelta(days=5))
+    later = pet.register(repeat_of=complaint.code)
+    later.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    client.force_login(pet.urban_user)
+    html = client.get(f"/petitions/{later.code}/").content.decode()
+    person = later.petitioners.get()
+    assert f'action="/petitions/{later.code}/petitioners/{person.pk}/reveal/"' in html  # it handles this one
+    assert complaint.code not in html
+    body = client.get(f"/api/v1/petitions/{later.code}/").json()
+    assert (body["is_repeat"], body["repeat_of"]) == (True, None)
+    listed = next(r for r in client.get("/api/v1/petitions/").json()["results"] if r["code"] == later.code)
+    assert listed["repeat_of"] is None
+    assert complaint.code not in client.get("/petitions/inbox/").content.decode()
+    # Nor, on the complaint, "Repeated by" the petition it handles.
+    html = client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert "identity-protected" in html and later.code not in html
+    client.force_login(c.petition_officer)
+    assert later.code in client.get(f"/petitions/{complaint.code}/").content.decode()
+    assert complaint.code in client.get(f"/petitions/{later.code}/").content.decode()
+    assert client.get(f"/api/v1/petitions/{later.code}/").json()["repeat_of"] == complaint.code

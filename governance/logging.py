@@ -13,7 +13,8 @@ from contextvars import ContextVar
 # Not after a decimal point: the digits of a fraction are no one's number (Celery logs each task's
 # run time as "succeeded in 0.008012345678906237s", which read as an ID number and was masked).
 _ID = re.compile(r"(?<![\d.])(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<![\d.])(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# With or without the country code as people write it: +86 138..., 0086-138..., 86 138....
+_MOBILE = re.compile(r"(?<![\d.])((?:(?:\+|00)?86[- ]?)?1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # Landlines as governance.pii.validate_phone stores them (a party's or petitioner's phone may be one):
 # area code 0xx(x), an optional hyphen, 7-8 digits. Area codes of divisions never start with 0.
 _LANDLINE = re.compile(r"(?<![\d.])(0\d{2,3}-?)\d{3,4}(\d{4})(?!\d)")

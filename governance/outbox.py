@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from governance.logging import mask_text
 from governance.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _send(message_id: int) -> bool:
             app.send_task(message.task, kwargs=message.kwargs, retry=False)
     except Exception as exc:  # broker down, or (eager) the task failed: keep the row for the relay
         OutboxMessage.objects.filter(pk=message_id).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
+            attempts=F("attempts") + 1, last_error=mask_text(f"{type(exc).__name__}: {exc}")[:1000]
         )
         log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
         return False

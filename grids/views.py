@@ -455,6 +455,8 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
     response = FileResponse(
         handle, content_type=item.content_type, as_attachment=True, filename=f"photo-{item.pk}.{extension}"
     )
-    response["Cache-Control"] = "private, max-age=3600"
+    # Not kept by the browser: a photo can show faces, plates and doorways, and a shared phone's
+    # next user must not find it in the cache after its grid worker signed out (as for every page).
+    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

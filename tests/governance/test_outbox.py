@@ -15,6 +15,11 @@ def outbox_probe(**kwargs):
     delivered.append(kwargs)
 
 
+@shared_task(name="tests.outbox_failing_probe")
+def outbox_failing_probe(**kwargs):
+    raise ValueError("no grid for the reporter 13812345678 (ID 340104199003071234)")
+
+
 @pytest.fixture(autouse=True)
 def _clear():
     delivered.clear()
@@ -65,3 +70,14 @@ def test_the_relay_is_scheduled_every_minute_in_the_database():
 
     task = PeriodicTask.objects.get(name="governance.relay_outbox")
     assert task.enabled and task.interval.every == 1 and task.interval.period == "minutes"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_messages_error_is_kept_with_personal_numbers_masked():
+    # last_error is read in the admin and kept until the message is sent: a task whose exception
+    # quotes a number must not store it in clear there.
+    with transaction.atomic():
+        outbox.enqueue("tests.outbox_failing_probe", incident=4)
+    message = OutboxMessage.objects.get()
+    assert message.sent_at is None and message.attempts == 1
+    assert message.last_error == "ValueError: no grid for the reporter 138****5678 (ID 3401**********1234)"

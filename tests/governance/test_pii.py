@@ -126,6 +126,10 @@ def test_the_logging_filter_masks_id_numbers_and_mobiles():
     # The digits of a fraction are no one's number (a Celery task's run time).
     assert mask_text("succeeded in 0.008012345678906237s") == "succeeded in 0.008012345678906237s"
     assert mask_text("0.13812345678") == "0.13812345678"
+    # With the country code, as people write it.
+    assert mask_text("tel +8613812345678, 0086-13812345678, 86 13812345678") == (
+        "tel +86138****5678, 0086-138****5678, 86 138****5678"
+    )
 
 
 def test_the_logging_filter_masks_landlines_as_phones_are_stored():

@@ -50,6 +50,7 @@ def test_photos_are_served_only_to_users_who_see_the_incident(cast, client, with
             assert response["Content-Type"] == "image/jpeg"
             assert response["Content-Disposition"] == f'attachment; filename="photo-{photo.pk}.jpg"'
             assert response["X-Content-Type-Options"] == "nosniff"
+            assert response["Cache-Control"] == "private, no-store"  # not kept after sign-out
             assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
     client.logout()
     assert client.get(url).status_code == 302  # to the login page

@@ -365,26 +365,33 @@ def petitioner_reveal(
     return {f: getattr(petitioner, f) for f in Petitioner.PERSONAL_FIELDS}
 
 
-def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
-    """Tell the people responsible for the running step when it enters its last 3 days and when it
-    becomes overdue: the department's users for acknowledgement and reply, the petition officers of
-    the area for routing and reviews.
+# How long after a deadline passed an item still gets its "overdue" notice when no run gave it
+# one: a run missed while the broker was down, or a letter registered after its routing limit.
+OVERDUE_NOTICE_DAYS = 7
 
-    Only items that crossed a threshold in the last day are scanned (indexed range on due_at), so an
-    hourly run stays small; ``notify`` is idempotent per (user, key), so a run repeated or
-    overlapping notifies once. Returns the number of notifications created."""
+
+def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
+    """Tell the people responsible for the running step when it is in its last 3 days and when it
+    is overdue: the department's users for acknowledgement and reply, the petition officers of the
+    area for routing and reviews.
+
+    Every item due within 3 days or overdue for less than ``OVERDUE_NOTICE_DAYS`` is read (indexed
+    range on due_at), not only those that crossed a line since the last run: a step may start inside
+    its last 3 days or after its deadline (a letter registered 14 days after it arrived, a review
+    request recorded late) and never cross one. Notices already given are read in one query and
+    skipped, so an hourly run stays a handful of queries; ``notify`` is idempotent per (user, key),
+    so a run repeated or overlapping notifies once. Returns the number of notifications created."""
     from django.urls import reverse
 
-    from governance.models import Membership, Role
+    from governance.models import Membership, Notification, Role
     from governance.services import notify
     from petitions.models import DUE_SOON_DAYS
 
     now = now or timezone.now()
-    day = dt.timedelta(days=1)
     soon_edge = now + dt.timedelta(days=DUE_SOON_DAYS)
     rows = list(
         Petition.objects.filter(
-            Q(due_at__gt=now - day, due_at__lte=now) | Q(due_at__gt=soon_edge - day, due_at__lte=soon_edge)
+            due_at__gt=now - dt.timedelta(days=OVERDUE_NOTICE_DAYS), due_at__lte=soon_edge
         ).values("pk", "code", "status", "due_at", "department_id", "area__path")
     )
     if not rows:
@@ -399,11 +406,7 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
             "user_id", "area__path"
         )
     )
-    users = {
-        u.pk: u
-        for u in User.objects.filter(pk__in={*(o for o, _p in officers), *sum(dept_users.values(), [])})
-    }
-    created = 0
+    due: list[tuple[int, str, dict]] = []  # (user, key, row) of every notice the rows call for
     for r in rows:
         overdue = r["due_at"] <= now
         if r["status"] in ("routed", "accepted"):
@@ -411,18 +414,30 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
         else:
             recipients = [uid for uid, path in officers if r["area__path"].startswith(path)]
         stamp = r["due_at"].isoformat()
-        if overdue:
+        key = f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}"
+        due.extend((uid, key, r) for uid in set(recipients))
+    given = set(
+        Notification.objects.filter(
+            user_id__in={uid for uid, _k, _r in due}, key__in={key for _u, key, _r in due}
+        ).values_list("user_id", "key")
+    )
+    due = [(uid, key, r) for uid, key, r in due if (uid, key) not in given]
+    if not due:
+        return 0
+    users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _k, _r in due})}
+    created = 0
+    for uid, key, r in due:
+        if r["due_at"] <= now:
             message = gettext_lazy("Petition %(code)s is overdue: the step due %(due)s has not been done.")
         else:
             message = gettext_lazy("Petition %(code)s is due within 3 days (%(due)s).")
         params = {"code": r["code"], "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M")}
-        for uid in set(recipients):
-            if uid in users and notify(
-                user=users[uid],
-                key=f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}",
-                message=message,
-                params=params,
-                link=reverse("petitions-detail", args=[r["code"]]),
-            ):
-                created += 1
+        if uid in users and notify(
+            user=users[uid],
+            key=key,
+            message=message,
+            params=params,
+            link=reverse("petitions-detail", args=[r["code"]]),
+        ):
+            created += 1
     return created

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from governance.models import Notification
-from petitions import tasks
+from petitions import services, tasks
 from petitions.models import Petition
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +34,27 @@ def test_overdue_and_due_soon_items_notify_the_people_responsible_once(pet):
     before = Notification.objects.count()
     assert tasks.notify_deadlines.delay().get() == 0
     assert Notification.objects.count() == before
+
+
+def test_a_step_that_starts_in_its_last_three_days_or_already_late_still_notifies(
+    pet, django_assert_max_num_queries
+):
+    # A letter registered 14 days after it arrived must be routed by tomorrow night: its deadline
+    # never crosses the "3 days left" line after registration, and the office was never told. One
+    # registered 17 days after (late by more than a day when it is registered) was never told either.
+    now = timezone.now()
+    soon = pet.register(received_at=now - dt.timedelta(days=14))
+    late = pet.register(received_at=now - dt.timedelta(days=17))
+    assert now < soon.due_at < now + dt.timedelta(days=2)
+    assert late.due_at < now - dt.timedelta(days=1)
+    assert services.petition_notify_deadlines() == 2
+    office = Notification.objects.filter(user=pet.cast.petition_officer)
+    messages = {n.link: n.texts["en"] for n in office}
+    assert "is due within 3 days" in messages[f"/petitions/{soon.code}/"]
+    assert "is overdue" in messages[f"/petitions/{late.code}/"]
+    # Later runs find them told already, in a constant number of queries.
+    for _i in range(5):
+        pet.register(received_at=now - dt.timedelta(days=14))
+    services.petition_notify_deadlines()
+    with django_assert_max_num_queries(6):
+        assert services.petition_notify_deadlines() == 0

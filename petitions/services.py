@@ -93,12 +93,15 @@ def likely_repeats(
     phone_hashes: Iterable[str],
     user: User,
     exclude_pk: int | None = None,
+    received_by: dt.datetime | None = None,
 ) -> QuerySet[Petition]:
     """Earlier petitions by the same person (ID or phone hash) about the same category in the same
     line of areas (the area, one above it or one inside it: the same matter may be registered at
     its community once and at its street the next time), open or closed however long ago (DOMAIN.md "Repeat petitions": the same matter while an earlier
     one is open or closed; one closed for good is never accepted again, so the link must stay
-    possible): shown to the officer as likely repeats to confirm and link, newest first.
+    possible): shown to the officer as likely repeats to confirm and link, newest first. Only those
+    received by ``received_by`` (the new petition's receipt, when known): a letter registered days
+    after it arrived is not the repeat of a visit that came after it.
 
     Served by the partial hash indexes on Petitioner (a person has few petitions), then the area's
     path prefix index. Only petitions ``user`` may see: an area above theirs (the city) can hold
@@ -122,6 +125,10 @@ def likely_repeats(
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
+    if received_by is not None:
+        # To the minute: the intake's receipt time has no seconds, and the same person may be
+        # registered twice within one (the earlier one recorded at the moment of registration).
+        qs = qs.filter(received_at__lt=received_by.replace(second=0, microsecond=0) + dt.timedelta(minutes=1))
     own_units = user_department_ids(user)
     if own_units:
         # Never a petition complaining about the user's own unit (the petition office itself may
@@ -142,7 +149,8 @@ def likely_repeats_of(petition: Petition, *, user: User) -> QuerySet[Petition]:
         phone_hashes=[p for _h, p in hashes],
         user=user,
         exclude_pk=petition.pk,
-    ).filter(received_at__lte=petition.received_at)
+        received_by=petition.received_at,
+    )
 
 
 def _resolve_area(value: Any, actor: User) -> Area:
@@ -244,6 +252,7 @@ def _validate_registration(
             id_hashes=[r.id_hash for r in rows],
             phone_hashes=[r.phone_hash for r in rows],
             user=actor,
+            received_by=None if "received_at" in errors else received_at,
         )
         # Only a petition that really matches may be linked: no linking to arbitrary numbers.
         if earlier is None or not matches.filter(pk=earlier.pk).exists():

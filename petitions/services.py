@@ -11,15 +11,26 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
-from governance.models import Area, Department, User, next_number, record_id
-from governance.services import personal_data_reveal
+from governance.models import (
+    Area,
+    Department,
+    Membership,
+    Notification,
+    Role,
+    User,
+    next_number,
+    record_id,
+)
+from governance.services import notify, personal_data_reveal
 from petitions.models import (
+    DUE_SOON_DAYS,
     MAX_GROUP_REPRESENTATIVES,
     OFFICER_ROLES,
     Category,
@@ -347,11 +358,56 @@ def petition_register(
     return petition
 
 
+@transaction.atomic
 def petition_transition(
     *, petition: Petition, actor: User, action: str, note: str = "", **fields: Any
 ) -> PetitionEvent:
-    """One workflow action (the table on ``Petition`` decides whether it is allowed)."""
-    return petition.transition(action=action, actor=actor, note=note, **fields)
+    """One workflow action (the table on ``Petition`` decides whether it is allowed), and the notice
+    to whoever now owes the next step: the department a petition is routed to (its written notice
+    of acceptance is due in 15 days), and the petition office of the area when the department
+    returns it (its 15 days to route keep running). The notices are rows written in this
+    transaction (no broker), once per (user, event), and name nobody but the petition."""
+    event = petition.transition(action=action, actor=actor, note=note, **fields)
+    if action == "assign":
+        _notify_step(
+            petition,
+            event,
+            Q(department_id=petition.department_id),
+            gettext_lazy(
+                "Petition %(code)s was routed to your department: tell the petitioner by %(due)s "
+                "whether it is accepted."
+            ),
+            due=petition.acknowledge_due_at,
+            actor=actor,
+        )
+    elif action == "return":
+        paths = [petition.area.path, *ancestor_paths([petition.area.path])]
+        _notify_step(
+            petition,
+            event,
+            Q(role=Role.PETITION_OFFICER, area__path__in=paths),
+            gettext_lazy("Petition %(code)s was returned as wrongly routed: route it again by %(due)s."),
+            due=petition.route_due_at,
+            actor=actor,
+        )
+    return event
+
+
+def _notify_step(
+    petition: Petition, event: PetitionEvent, who: Q, message: Any, *, due: dt.datetime, actor: User
+) -> None:
+    users = User.objects.filter(
+        pk__in=Membership.objects.filter(who).values("user_id"), is_active=True
+    ).exclude(pk=actor.pk)
+    params = {"code": petition.code, "due": timezone.localtime(due).strftime("%Y-%m-%d")}
+    for user in users:
+        notify(
+            user=user,
+            key=f"petition-{event.action}:{petition.code}:{event.pk}",
+            message=message,
+            params=params,
+            link=reverse("petitions-detail", args=[petition.code]),
+        )
 
 
 def petitioner_reveal(
@@ -390,12 +446,6 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
     request recorded late) and never cross one. Notices already given are read in one query and
     skipped, so an hourly run stays a handful of queries; ``notify`` is idempotent per (user, key),
     so a run repeated or overlapping notifies once. Returns the number of notifications created."""
-    from django.urls import reverse
-
-    from governance.models import Membership, Notification, Role
-    from governance.services import notify
-    from petitions.models import DUE_SOON_DAYS
-
     now = now or timezone.now()
     soon_edge = now + dt.timedelta(days=DUE_SOON_DAYS)
     rows = list(

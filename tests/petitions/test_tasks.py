@@ -58,3 +58,31 @@ def test_a_step_that_starts_in_its_last_three_days_or_already_late_still_notifie
     services.petition_notify_deadlines()
     with django_assert_max_num_queries(6):
         assert services.petition_notify_deadlines() == 0
+
+
+def test_the_department_hears_of_a_petition_routed_to_it_and_the_office_of_one_returned(pet):
+    # Incidents tell the department they are dispatched to and mediation the mediator a case is
+    # assigned to; a routed petition waited unannounced in the department's inbox until 3 days
+    # before its 15-day notice fell due, and a returned one for the office, whose 15 days to route
+    # it keep running.
+    petition = pet.register()
+    services.petition_transition(
+        petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
+    )
+    told = Notification.objects.get(user=pet.cast.department_user)
+    assert told.link == f"/petitions/{petition.code}/" and petition.code in told.texts["en"]
+    assert "routed to your department" in told.texts["en"]
+    assert not Notification.objects.filter(
+        user__in=[pet.cast.petition_officer, pet.cast.outsider, pet.cast.analyst, pet.urban_user]
+    ).exists()
+    services.petition_transition(
+        petition=petition, actor=pet.cast.department_user, action="return", note="不属于本部门职责"
+    )
+    returned = Notification.objects.get(user=pet.cast.petition_officer)
+    assert "returned" in returned.texts["en"] and returned.link == f"/petitions/{petition.code}/"
+    assert not Notification.objects.filter(user__in=[pet.cast.outsider, pet.urban_user]).exists()
+    # Routed again: a new notice for the new routing.
+    services.petition_transition(
+        petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
+    )
+    assert Notification.objects.filter(user=pet.cast.department_user).count() == 2

@@ -143,6 +143,9 @@ RECORDS = {
     "count(*) AS n FROM mediation_disputecase GROUP BY 1, 2) s",
     "petitions_petition": "SELECT count(*), sum(n) FROM (SELECT area_id, date_trunc('month', received_at), "
     "count(*) AS n FROM petitions_petition GROUP BY 1, 2) s",
+    "petitions_petitionevent": "SELECT count(*), sum(n) FROM (SELECT p.area_id, date_trunc('month', e.at), "
+    "count(*) AS n FROM petitions_petitionevent e JOIN petitions_petition p ON p.id = e.petition_id "
+    "WHERE e.action = 'evaluate' GROUP BY 1, 2) s",
 }
 
 
@@ -345,6 +348,14 @@ def generate_cases(args, sql, cur) -> None:
         "at + (20 + g %% 50) * interval '1 day' AS replied_ FROM "
         + items("community", "petitions", "P")
         + " WHERE at < now()) t) p) p",
+        params,
+    )
+    # The satisfaction rate reads the evaluations from their events (one per answer evaluated).
+    sql(
+        "INSERT INTO petitions_petitionevent (at, action, from_status, to_status, note, data, actor_id, "
+        "petition_id) SELECT evaluated_at, 'evaluate', status, status, '', "
+        "jsonb_build_object('evaluation', evaluation), registered_by_id, id FROM petitions_petition "
+        "WHERE code LIKE 'BP%%' AND evaluated_at IS NOT NULL",
         params,
     )
     print(f"  case records in {time.monotonic() - started:.1f} s", flush=True)

@@ -51,7 +51,11 @@ class PetitionFilter(filters.FilterSet):
         return qs.filter(late) if value else qs.exclude(late)
 
     def filter_due_soon(self, qs, name, value):
-        return qs.due_soon() if value else qs
+        if value is None:
+            return qs
+        # false: those not due within 3 days (overdue, due later or with no running deadline).
+        soon = Petition.due_soon_q()
+        return qs.filter(soon) if value else qs.exclude(soon)
 
     def filter_received_from(self, qs, name, value):
         return qs.filter(received_at__gte=start_of_local_day(value)) if value else qs

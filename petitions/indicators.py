@@ -14,7 +14,8 @@ personal leaves this module, so analysts see statistics only. Rates are additive
                                    petitions replied or past their deadline, by month received; an
                                    accepted repeat of a matter closed for good declined before its
                                    reply deadline is in neither.
-* ``petitions_satisfaction_rate``  (satisfied + basically satisfied) / evaluated, by month evaluated.
+* ``petitions_satisfaction_rate``  (satisfied + basically satisfied) / evaluations, each evaluation
+                                   (one per answer) in the month it was recorded.
 * ``petitions_repeat_rate``        repeat petitions / all petitions received (lower is better).
 * ``petitions_group``              group petitions received (count).
 """
@@ -95,10 +96,17 @@ def received_petitions(start: dt.date, end: dt.date) -> QuerySet:
 
 
 def petitions_satisfaction_rate(start: dt.date, end: dt.date) -> QuerySet:
+    """Every evaluation recorded, in the month it was recorded, from the ``evaluate`` events (index
+    petition_event_at). A petition takes one evaluation per answer (reply, review, re-review) and
+    keeps only the last on its row: read from the row, the reply's evaluation of an earlier month
+    left that month's published rate when the review's answer was evaluated, and reappeared in the
+    later month instead."""
     lo, hi = local_bounds(start, end)
-    qs = Petition.objects.filter(evaluated_at__gte=lo, evaluated_at__lt=hi).exclude(evaluation="")
-    content = Count("id", filter=Q(evaluation__in=["satisfied", "basically"]))
-    return per_area_month(qs, "evaluated_at", numerator=content, denominator=Count("id"))
+    qs = PetitionEvent.objects.filter(action="evaluate", at__gte=lo, at__lt=hi).annotate(
+        area_id=F("petition__area_id")
+    )
+    content = Count("id", filter=Q(data__evaluation__in=["satisfied", "basically"]))
+    return per_area_month(qs, "at", numerator=content, denominator=Count("id"))
 
 
 def petition_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:

@@ -138,8 +138,7 @@ class PetitionQuerySet(ScopedQuerySet):
         return self.filter(Petition.overdue_q(now))
 
     def due_soon(self, now: dt.datetime | None = None) -> PetitionQuerySet:
-        now = now or timezone.now()
-        return self.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=DUE_SOON_DAYS))
+        return self.filter(Petition.due_soon_q(now))
 
     def with_relations(self) -> PetitionQuerySet:
         return self.select_related("area", "department", "complained_unit", "repeat_of")
@@ -353,6 +352,12 @@ class Petition(models.Model):
     def overdue_q(cls, now: dt.datetime | None = None) -> Q:
         """Past the deadline of the step now running: the one definition lists, filters and counts use."""
         return Q(due_at__isnull=False, due_at__lt=now or timezone.now())
+
+    @classmethod
+    def due_soon_q(cls, now: dt.datetime | None = None) -> Q:
+        """The running deadline falls within the next 3 days (not yet passed)."""
+        now = now or timezone.now()
+        return Q(due_at__gte=now, due_at__lt=now + dt.timedelta(days=DUE_SOON_DAYS))
 
     @property
     def is_open(self) -> bool:

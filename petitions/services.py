@@ -11,15 +11,26 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
-from governance.models import Area, Department, User, next_number, record_id
-from governance.services import personal_data_reveal
+from governance.models import (
+    Area,
+    Department,
+    Membership,
+    Notification,
+    Role,
+    User,
+    next_number,
+    record_id,
+)
+from governance.services import notify, personal_data_reveal
 from petitions.models import (
+    DUE_SOON_DAYS,
     MAX_GROUP_REPRESENTATIVES,
     OFFICER_ROLES,
     Category,
@@ -93,12 +104,15 @@ def likely_repeats(
     phone_hashes: Iterable[str],
     user: User,
     exclude_pk: int | None = None,
+    received_by: dt.datetime | None = None,
 ) -> QuerySet[Petition]:
     """Earlier petitions by the same person (ID or phone hash) about the same category in the same
     line of areas (the area, one above it or one inside it: the same matter may be registered at
     its community once and at its street the next time), open or closed however long ago (DOMAIN.md "Repeat petitions": the same matter while an earlier
     one is open or closed; one closed for good is never accepted again, so the link must stay
-    possible): shown to the officer as likely repeats to confirm and link, newest first.
+    possible): shown to the officer as likely repeats to confirm and link, newest first. Only those
+    received by ``received_by`` (the new petition's receipt, when known): a letter registered days
+    after it arrived is not the repeat of a visit that came after it.
 
     Served by the partial hash indexes on Petitioner (a person has few petitions), then the area's
     path prefix index. Only petitions whose petitioners ``user`` may reveal (``revealable_q``): an
@@ -125,6 +139,10 @@ def likely_repeats(
     )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
+    if received_by is not None:
+        # To the minute: the intake's receipt time has no seconds, and the same person may be
+        # registered twice within one (the earlier one recorded at the moment of registration).
+        qs = qs.filter(received_at__lt=received_by.replace(second=0, microsecond=0) + dt.timedelta(minutes=1))
     # ``revealable_q`` leaves out every petition complaining about the user's own unit (the petition
     # office itself may be one): typing a suspected complainant's ID number or phone would name the
     # complaint, a search for who complained about it. It answers as for someone who never petitioned.
@@ -142,7 +160,8 @@ def likely_repeats_of(petition: Petition, *, user: User) -> QuerySet[Petition]:
         phone_hashes=[p for _h, p in hashes],
         user=user,
         exclude_pk=petition.pk,
-    ).filter(received_at__lte=petition.received_at)
+        received_by=petition.received_at,
+    )
 
 
 def _resolve_area(value: Any, actor: User) -> Area:
@@ -244,6 +263,7 @@ def _validate_registration(
             id_hashes=[r.id_hash for r in rows],
             phone_hashes=[r.phone_hash for r in rows],
             user=actor,
+            received_by=None if "received_at" in errors else received_at,
         )
         # Only a petition that really matches may be linked: no linking to arbitrary numbers.
         if earlier is None or not matches.filter(pk=earlier.pk).exists():
@@ -338,11 +358,56 @@ def petition_register(
     return petition
 
 
+@transaction.atomic
 def petition_transition(
     *, petition: Petition, actor: User, action: str, note: str = "", **fields: Any
 ) -> PetitionEvent:
-    """One workflow action (the table on ``Petition`` decides whether it is allowed)."""
-    return petition.transition(action=action, actor=actor, note=note, **fields)
+    """One workflow action (the table on ``Petition`` decides whether it is allowed), and the notice
+    to whoever now owes the next step: the department a petition is routed to (its written notice
+    of acceptance is due in 15 days), and the petition office of the area when the department
+    returns it (its 15 days to route keep running). The notices are rows written in this
+    transaction (no broker), once per (user, event), and name nobody but the petition."""
+    event = petition.transition(action=action, actor=actor, note=note, **fields)
+    if action == "assign":
+        _notify_step(
+            petition,
+            event,
+            Q(department_id=petition.department_id),
+            gettext_lazy(
+                "Petition %(code)s was routed to your department: tell the petitioner by %(due)s "
+                "whether it is accepted."
+            ),
+            due=petition.acknowledge_due_at,
+            actor=actor,
+        )
+    elif action == "return":
+        paths = [petition.area.path, *ancestor_paths([petition.area.path])]
+        _notify_step(
+            petition,
+            event,
+            Q(role=Role.PETITION_OFFICER, area__path__in=paths),
+            gettext_lazy("Petition %(code)s was returned as wrongly routed: route it again by %(due)s."),
+            due=petition.route_due_at,
+            actor=actor,
+        )
+    return event
+
+
+def _notify_step(
+    petition: Petition, event: PetitionEvent, who: Q, message: Any, *, due: dt.datetime, actor: User
+) -> None:
+    users = User.objects.filter(
+        pk__in=Membership.objects.filter(who).values("user_id"), is_active=True
+    ).exclude(pk=actor.pk)
+    params = {"code": petition.code, "due": timezone.localtime(due).strftime("%Y-%m-%d")}
+    for user in users:
+        notify(
+            user=user,
+            key=f"petition-{event.action}:{petition.code}:{event.pk}",
+            message=message,
+            params=params,
+            link=reverse("petitions-detail", args=[petition.code]),
+        )
 
 
 def petitioner_reveal(
@@ -365,26 +430,27 @@ def petitioner_reveal(
     return {f: getattr(petitioner, f) for f in Petitioner.PERSONAL_FIELDS}
 
 
+# How long after a deadline passed an item still gets its "overdue" notice when no run gave it
+# one: a run missed while the broker was down, or a letter registered after its routing limit.
+OVERDUE_NOTICE_DAYS = 7
+
+
 def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
-    """Tell the people responsible for the running step when it enters its last 3 days and when it
-    becomes overdue: the department's users for acknowledgement and reply, the petition officers of
-    the area for routing and reviews.
+    """Tell the people responsible for the running step when it is in its last 3 days and when it
+    is overdue: the department's users for acknowledgement and reply, the petition officers of the
+    area for routing and reviews.
 
-    Only items that crossed a threshold in the last day are scanned (indexed range on due_at), so an
-    hourly run stays small; ``notify`` is idempotent per (user, key), so a run repeated or
-    overlapping notifies once. Returns the number of notifications created."""
-    from django.urls import reverse
-
-    from governance.models import Membership, Role
-    from governance.services import notify
-    from petitions.models import DUE_SOON_DAYS
-
+    Every item due within 3 days or overdue for less than ``OVERDUE_NOTICE_DAYS`` is read (indexed
+    range on due_at), not only those that crossed a line since the last run: a step may start inside
+    its last 3 days or after its deadline (a letter registered 14 days after it arrived, a review
+    request recorded late) and never cross one. Notices already given are read in one query and
+    skipped, so an hourly run stays a handful of queries; ``notify`` is idempotent per (user, key),
+    so a run repeated or overlapping notifies once. Returns the number of notifications created."""
     now = now or timezone.now()
-    day = dt.timedelta(days=1)
     soon_edge = now + dt.timedelta(days=DUE_SOON_DAYS)
     rows = list(
         Petition.objects.filter(
-            Q(due_at__gt=now - day, due_at__lte=now) | Q(due_at__gt=soon_edge - day, due_at__lte=soon_edge)
+            due_at__gt=now - dt.timedelta(days=OVERDUE_NOTICE_DAYS), due_at__lte=soon_edge
         ).values("pk", "code", "status", "due_at", "department_id", "area__path")
     )
     if not rows:
@@ -399,11 +465,7 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
             "user_id", "area__path"
         )
     )
-    users = {
-        u.pk: u
-        for u in User.objects.filter(pk__in={*(o for o, _p in officers), *sum(dept_users.values(), [])})
-    }
-    created = 0
+    due: list[tuple[int, str, dict]] = []  # (user, key, row) of every notice the rows call for
     for r in rows:
         overdue = r["due_at"] <= now
         if r["status"] in ("routed", "accepted"):
@@ -411,18 +473,30 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
         else:
             recipients = [uid for uid, path in officers if r["area__path"].startswith(path)]
         stamp = r["due_at"].isoformat()
-        if overdue:
+        key = f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}"
+        due.extend((uid, key, r) for uid in set(recipients))
+    given = set(
+        Notification.objects.filter(
+            user_id__in={uid for uid, _k, _r in due}, key__in={key for _u, key, _r in due}
+        ).values_list("user_id", "key")
+    )
+    due = [(uid, key, r) for uid, key, r in due if (uid, key) not in given]
+    if not due:
+        return 0
+    users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _k, _r in due})}
+    created = 0
+    for uid, key, r in due:
+        if r["due_at"] <= now:
             message = gettext_lazy("Petition %(code)s is overdue: the step due %(due)s has not been done.")
         else:
             message = gettext_lazy("Petition %(code)s is due within 3 days (%(due)s).")
         params = {"code": r["code"], "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M")}
-        for uid in set(recipients):
-            if uid in users and notify(
-                user=users[uid],
-                key=f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}",
-                message=message,
-                params=params,
-                link=reverse("petitions-detail", args=[r["code"]]),
-            ):
-                created += 1
+        if uid in users and notify(
+            user=users[uid],
+            key=key,
+            message=message,
+            params=params,
+            link=reverse("petitions-detail", args=[r["code"]]),
+        ):
+            created += 1
     return created

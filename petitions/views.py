@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -128,6 +129,12 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
         with contextlib.suppress(ValidationError):
             phone_hashes.append(pii.keyed_hash(pii.validate_phone(phone)) if phone else "")
     area = Area.objects.filter(code=request.POST.get("area", "")).first()
+    # Only petitions received by this one's receipt time (as the form reads it; none yet: now).
+    received = IntakeForm.base_fields["received_at"]
+    try:
+        received_by = received.clean(request.POST.get("received_at", "")) or timezone.now()
+    except ValidationError:
+        received_by = timezone.now()
     matches = []
     if area is not None:
         matches = list(
@@ -137,6 +144,7 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
                 id_hashes=id_hashes,
                 phone_hashes=phone_hashes,
                 user=request.user,
+                received_by=received_by,
             )[:5]
         )
     return render(

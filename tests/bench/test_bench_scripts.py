@@ -55,7 +55,7 @@ def test_the_rollup_and_statistics_api_benchmarks_run(bench_database):
     counts = dict(re.findall(r"^  (\w+): ([\d,]+)$", out, re.M))
     assert set(counts) == {
         "dashboards_surveyresponse", "dashboards_preventablecasecount", "grids_incident",
-        "grids_incidentevent", "mediation_disputecase", "petitions_petition",
+        "grids_incidentevent", "mediation_disputecase", "petitions_petition", "petitions_petitionevent",
     }  # fmt: skip
     assert all(int(n.replace(",", "")) > 0 for n in counts.values())
     assert re.search(r"^full rollup: [\d.]+ s, [\d,]+ values, 101 statements$", out, re.M)

@@ -4,6 +4,8 @@ known one with no petitions is an empty 200 (petitions/filters.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.base import api_client, listed_codes, queries_of, refused_filter, unknown_body
@@ -62,3 +64,18 @@ def test_the_registry_refuses_a_department_outside_the_scope_with_a_400(pet, cli
         assert response.status_code == 400
         assert f"Unknown department {value}." in response.content.decode()
     assert client.get("/petitions/", {"department": pet.cast.urban.pk}).status_code == 200
+
+
+def test_due_soon_false_lists_the_petitions_not_due_within_three_days(pet):
+    # As overdue=false leaves the overdue ones out, due_soon=false leaves out those due within
+    # 3 days; it listed everything, the due-soon ones included.
+    from django.utils import timezone
+
+    from petitions.models import Petition
+
+    soon, later, ended = pet.register(), pet.register(), pet.register()
+    Petition.objects.filter(pk=soon.pk).update(due_at=timezone.now() + timedelta(days=2))
+    ended.transition(action="redirect", actor=pet.cast.petition_officer, route="litigation")
+    client = api_client(pet.cast.petition_officer)
+    assert codes(client, due_soon="true") == {soon.code}
+    assert codes(client, due_soon="false") == {later.code, ended.code}  # no deadline: not due soon

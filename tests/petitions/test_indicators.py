@@ -211,3 +211,29 @@ def test_a_corrected_handling_type_leaves_the_reply_and_its_evaluation_counted(p
     assert totals("petitions_matters") == (1, 1)
     assert totals("petitions_replied_on_time_rate") == (1, 1)
     assert totals("petitions_satisfaction_rate") == (1, 1)
+
+
+def test_each_evaluation_stays_in_the_month_it_was_recorded_when_a_later_answer_is_evaluated(pet):
+    # The reply was evaluated "dissatisfied" in an earlier month; the review decided since is evaluated
+    # "satisfied" this month. That month's published rate keeps its evaluation: the one of the
+    # review's answer does not overwrite it (nor move it into this month).
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    shift_back(
+        Petition.objects.filter(pk=petition.pk),
+        40,
+        "received_at", "registered_at", "routed_at", "accepted_at", "replied_at", "evaluated_at",
+        "review_request_until",
+    )  # fmt: skip
+    shift_back(PetitionEvent.objects.filter(petition=petition), 40, "at")
+    petition.refresh_from_db()
+    earlier_month = timezone.localtime(petition.evaluated_at).date().replace(day=1)
+    this_month = timezone.localdate().replace(day=1)
+    petition.transition(
+        action="request_review", actor=officer, requested_at=petition.replied_at + dt.timedelta(days=2)
+    )
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    by_month = {r["month"]: (r["numerator"], r["denominator"]) for r in rows("petitions_satisfaction_rate")}
+    assert by_month == {earlier_month: (0, 1), this_month: (1, 1)}

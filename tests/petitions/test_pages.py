@@ -180,6 +180,19 @@ def test_the_repeat_check_warns_inline_and_the_link_is_kept(client, pet):
     assert Petition.objects.get(is_repeat=True).repeat_of == first
 
 
+def test_the_repeat_check_offers_no_petition_that_arrived_after_the_one_being_registered(client, pet):
+    later = pet.register(area=pet.cast.community_a1a, received_at=timezone.now() - dt.timedelta(days=1))
+    client.force_login(pet.cast.petition_officer)
+    earlier = (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    resp = client.post(
+        "/petitions/new/repeats/", intake_data(pet.cast, received_at=earlier), HTTP_HX_REQUEST="true"
+    )
+    assert resp.status_code == 200 and later.code not in resp.content.decode()
+    # The check runs again when the receipt time changes.
+    page = client.get("/petitions/new/").content.decode()
+    assert "change from:#id_received_at" in page
+
+
 def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_assert_max_num_queries):
     soon = pet.register()
     Petition.objects.filter(pk=soon.pk).update(due_at=timezone.now() + dt.timedelta(days=2))

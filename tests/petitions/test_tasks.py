@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from governance.models import Notification
-from petitions import tasks
+from petitions import services, tasks
 from petitions.models import Petition
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +34,55 @@ def test_overdue_and_due_soon_items_notify_the_people_responsible_once(pet):
     before = Notification.objects.count()
     assert tasks.notify_deadlines.delay().get() == 0
     assert Notification.objects.count() == before
+
+
+def test_a_step_that_starts_in_its_last_three_days_or_already_late_still_notifies(
+    pet, django_assert_max_num_queries
+):
+    # A letter registered 14 days after it arrived must be routed by tomorrow night: its deadline
+    # never crosses the "3 days left" line after registration, and the office was never told. One
+    # registered 17 days after (late by more than a day when it is registered) was never told either.
+    now = timezone.now()
+    soon = pet.register(received_at=now - dt.timedelta(days=14))
+    late = pet.register(received_at=now - dt.timedelta(days=17))
+    assert now < soon.due_at < now + dt.timedelta(days=2)
+    assert late.due_at < now - dt.timedelta(days=1)
+    assert services.petition_notify_deadlines() == 2
+    office = Notification.objects.filter(user=pet.cast.petition_officer)
+    messages = {n.link: n.texts["en"] for n in office}
+    assert "is due within 3 days" in messages[f"/petitions/{soon.code}/"]
+    assert "is overdue" in messages[f"/petitions/{late.code}/"]
+    # Later runs find them told already, in a constant number of queries.
+    for _i in range(5):
+        pet.register(received_at=now - dt.timedelta(days=14))
+    services.petition_notify_deadlines()
+    with django_assert_max_num_queries(6):
+        assert services.petition_notify_deadlines() == 0
+
+
+def test_the_department_hears_of_a_petition_routed_to_it_and_the_office_of_one_returned(pet):
+    # Incidents tell the department they are dispatched to and mediation the mediator a case is
+    # assigned to; a routed petition waited unannounced in the department's inbox until 3 days
+    # before its 15-day notice fell due, and a returned one for the office, whose 15 days to route
+    # it keep running.
+    petition = pet.register()
+    services.petition_transition(
+        petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
+    )
+    told = Notification.objects.get(user=pet.cast.department_user)
+    assert told.link == f"/petitions/{petition.code}/" and petition.code in told.texts["en"]
+    assert "routed to your department" in told.texts["en"]
+    assert not Notification.objects.filter(
+        user__in=[pet.cast.petition_officer, pet.cast.outsider, pet.cast.analyst, pet.urban_user]
+    ).exists()
+    services.petition_transition(
+        petition=petition, actor=pet.cast.department_user, action="return", note="不属于本部门职责"
+    )
+    returned = Notification.objects.get(user=pet.cast.petition_officer)
+    assert "returned" in returned.texts["en"] and returned.link == f"/petitions/{petition.code}/"
+    assert not Notification.objects.filter(user__in=[pet.cast.outsider, pet.urban_user]).exists()
+    # Routed again: a new notice for the new routing.
+    services.petition_transition(
+        petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
+    )
+    assert Notification.objects.filter(user=pet.cast.department_user).count() == 2

@@ -627,6 +627,22 @@ def test_the_same_person_same_category_same_area_is_a_likely_repeat_and_links(pe
     assert second.is_repeat and second.repeat_of == first
 
 
+def test_a_petition_is_never_a_repeat_of_one_that_arrived_after_it(pet):
+    # A letter that arrived 5 days ago is registered after a visit of yesterday by the same person:
+    # the visit repeats the letter, not the reverse. Linking the letter to the visit made the earlier
+    # matter the repeat (out of "matters" in its month) and the later one the new matter; the
+    # petition page's link_repeat already offered only earlier ones.
+    now = timezone.now()
+    visit = pet.register(received_at=now - dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as exc:
+        pet.register(received_at=now - dt.timedelta(days=5), repeat_of=visit.code)
+    assert list(exc.value.message_dict) == ["repeat_of"]
+    assert Petition.objects.count() == 1
+    letter = pet.register(received_at=now - dt.timedelta(days=5))
+    visit.transition(action="link_repeat", actor=pet.cast.petition_officer, repeat_of=letter.code)
+    assert visit.repeat_of == letter
+
+
 @pytest.mark.parametrize(
     "change",
     ["other_person", "other_category", "other_area"],

@@ -20,6 +20,7 @@ from governance.rest import service_checked_errors
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
+from mediation.forms import AGREEMENT_MAX, NOTE_MAX
 from mediation.models import (
     DisputeCase,
     DisputeEvent,
@@ -191,17 +192,20 @@ class DisputeTransitionApi(APIView):
             help_text="accept, decline, transfer, start, reassign, extend, record_prevention, conclude, "
             "apply_confirmation, record_confirmation, follow_up, close"
         )
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
         mediator = serializers.IntegerField(required=False, help_text="accept / reassign: user id")
-        suggested_route = serializers.CharField(required=False, allow_blank=True, help_text="decline")
+        suggested_route = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, help_text="decline"
+        )
         consent = serializers.BooleanField(required=False, help_text="extend: both parties consent")
         outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, required=False)
         other_routes = serializers.ListField(
             child=serializers.ChoiceField(choices=DisputeCase.Route.choices), required=False
         )
-        agreement_facts = serializers.CharField(required=False, allow_blank=True)
-        agreement_terms = serializers.CharField(required=False, allow_blank=True)
+        agreement_facts = serializers.CharField(required=False, allow_blank=True, max_length=AGREEMENT_MAX)
+        agreement_terms = serializers.CharField(required=False, allow_blank=True, max_length=AGREEMENT_MAX)
         agreement_amount = serializers.DecimalField(
             max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
         )

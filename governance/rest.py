@@ -34,13 +34,15 @@ class Pagination(PageNumberPagination):
     def get_page_size(self, request):
         # DRF falls back to the default size for a ``page_size`` it cannot read ("abc", "0", "all"):
         # 50 rows the client did not ask for. It is a 400 naming ``page_size``; over 500 gives 500.
+        # The size is the number the check read ("2.0" is 2): DRF's own reading takes digits only.
         raw = request.query_params.get(self.page_size_query_param, "")
-        if raw:
-            try:
-                serializers.IntegerField(min_value=1).run_validation(raw)
-            except exceptions.ValidationError as exc:
-                raise exceptions.ValidationError({self.page_size_query_param: exc.detail}) from None
-        return super().get_page_size(request)
+        if not raw:
+            return self.page_size
+        try:
+            size = serializers.IntegerField(min_value=1).run_validation(raw)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({self.page_size_query_param: exc.detail}) from None
+        return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         # DRF answers a page that is not a number, or past the end, with a 404 "Invalid page.": the

@@ -596,3 +596,23 @@ def test_a_path_without_its_final_slash_is_a_308_that_keeps_the_method_and_body(
     page = api_client()
     page.force_login(cast.worker_a)
     assert page.get("/grids/report").status_code == 301  # pages keep Django's redirect
+
+
+@pytest.mark.django_db
+def test_the_timeline_takes_a_constant_number_of_queries(cast, incident_in, django_assert_max_num_queries):
+    client = api_client(cast.admin)
+    short = incident_in("reported")
+    with django_assert_max_num_queries(10) as few:
+        assert client.get(f"{URL}{short.code}/events/").json()["count"] == 1
+    queries = len(few.captured_queries)  # now: the next request empties the connection's log
+    # A coordination item's whole loop: supporting departments named at dispatch, photos at feedback.
+    long = incident_in("handling", kind="coordination")
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
+    fed_back = client.post(f"{URL}{long.code}/transition/", {"action": "feedback", "resolution": "done",
+                           "photos": photos}, format="multipart")  # fmt: skip
+    assert fed_back.status_code == 200, fed_back.json()
+    with django_assert_max_num_queries(queries):
+        events = client.get(f"{URL}{long.code}/events/").json()["results"]
+    assert (
+        len(events) == 5 and len(events[2]["supporting_departments"]) == 2 and len(events[4]["photos"]) == 2
+    )

@@ -746,3 +746,30 @@ def test_a_text_longer_than_the_case_page_takes_is_400_naming_the_field_and_noth
     assert not DisputeEvent.objects.filter(action__in=["decline", "conclude"]).exists()
     response = client.post(url, {**written, "agreement_terms": "款" * 8000}, format="json")
     assert response.status_code == 200 and len(response.json()["agreement_terms"]) == 8000
+
+
+def test_the_sessions_and_the_timeline_take_a_constant_number_of_queries(med, django_assert_max_num_queries):
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(received_at=timezone.now() - dt.timedelta(days=1))
+    client = api_client(med.cast.mediator)
+
+    def record_sessions(n):
+        for i in range(n):
+            held_at = timezone.now() - dt.timedelta(minutes=10 - i)
+            response = client.post(f"/api/v1/disputes/{case.code}/sessions/",
+                        {"held_at": held_at.isoformat(), "place": "调解室", "attendees": "双方当事人", "summary": "协商"},
+                        format="json")  # fmt: skip
+            assert response.status_code == 201, response.json()
+
+    record_sessions(1)
+    counts = {}
+    for path in ("sessions", "events"):
+        with django_assert_max_num_queries(10) as few:
+            assert client.get(f"/api/v1/disputes/{case.code}/{path}/").status_code == 200
+        counts[path] = len(few.captured_queries)
+    record_sessions(5)
+    extend = {"action": "extend", "consent": True, "note": "双方同意"}
+    assert client.post(f"/api/v1/disputes/{case.code}/transition/", extend, format="json").status_code == 200
+    for path, rows in (("sessions", 6), ("events", 10)):
+        with django_assert_max_num_queries(counts[path]):
+            assert client.get(f"/api/v1/disputes/{case.code}/{path}/").json()["count"] == rows

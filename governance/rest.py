@@ -83,6 +83,29 @@ class ContentNegotiation(DefaultContentNegotiation):
             ) from None
 
 
+class KnownParamsMixin:
+    """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
+    (``perod=2026-10``, ``stauts=closed``) was dropped without a word and the answer was the
+    unfiltered list: every period, or every incident, read as the ones asked for. ``params`` are the
+    endpoint's own (a list's: its filterset's ``base_filters``), ``COMMON_PARAMS`` those of every
+    list (an endpoint that is not paginated keeps ``format`` only)."""
+
+    params: tuple[str, ...] = ()
+    COMMON_PARAMS = ("page", "page_size", "format")
+
+    def check_params(self, request) -> None:
+        known = [*self.params, *self.COMMON_PARAMS]
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
+        if request.method in ("GET", "HEAD"):
+            self.check_params(request)
+
+
 def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """DRF's error tree as one flat mapping ``field -> [messages]``, nested fields named the way
     the services name them (``parties[1].role``), so a bad party gets the same key whether the input

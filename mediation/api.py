@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
-from governance.api import DateTimeField
+from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import service_checked_errors
 from governance.services import client_ip
 from mediation import selectors, services
@@ -131,12 +131,13 @@ def _register_kwargs(v: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class DisputeListApi(generics.ListAPIView):
+class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     """Cases visible to the user (mediators: their organisations'; district staff: their area).
     POST registers a case (mediators for their organisation, handlers for referrals)."""
 
     serializer_class = DisputeSerializer
     filterset_class = DisputeFilter
+    params = tuple(DisputeFilter.base_filters)
 
     class InputSerializer(serializers.Serializer):
         category = serializers.CharField(help_text="category code")
@@ -246,7 +247,7 @@ class DisputeTransitionApi(APIView):
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)
 
 
-class DisputeSessionListApi(generics.ListCreateAPIView):
+class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     """The case's sessions, oldest first, paginated like every list (DESIGN.md section 7); POST
     records one (the first moves the case into mediation)."""
 
@@ -297,7 +298,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DisputeEventListApi(generics.ListAPIView):
+class DisputeEventListApi(KnownParamsMixin, generics.ListAPIView):
     """The case's timeline, oldest first."""
 
     serializer_class = EventSerializer

@@ -44,7 +44,7 @@ from governance import outbox
 from governance.access import get_visible_or_404
 from governance.models import Area
 from governance.periods import PERIOD_TYPES, Period
-from governance.rest import Conflict
+from governance.rest import Conflict, KnownParamsMixin
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -83,27 +83,6 @@ def _serializer_fields(view) -> list[str]:
 
 
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
-
-
-class KnownParamsMixin:
-    """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
-    (``perod=2026-10``, ``indicatr=``) was dropped without a word and the answer was the unfiltered
-    list: every period, or every indicator, read as the one asked for."""
-
-    params: tuple[str, ...] = ()
-    COMMON_PARAMS = ("page", "page_size", "format")
-
-    def check_params(self, request) -> None:
-        known = [*self.params, *self.COMMON_PARAMS]
-        unknown = [name for name in request.query_params if name not in known]
-        if unknown:
-            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
-            raise exceptions.ValidationError({name: [message] for name in unknown})
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
-        if request.method in ("GET", "HEAD"):
-            self.check_params(request)
 
 
 class StatsReadMixin(KnownParamsMixin):

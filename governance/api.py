@@ -29,7 +29,7 @@ from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
-from governance.rest import Conflict, Pagination, exception_handler  # noqa: F401  (re-exported)
+from governance.rest import Conflict, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
 
 # --- auth -----------------------------------------------------------------------------------------
 
@@ -332,9 +332,10 @@ class AreaFilter(filters.FilterSet):
         return queryset.filter(code__in=codes)
 
 
-class AreaListApi(generics.ListAPIView):
+class AreaListApi(KnownParamsMixin, generics.ListAPIView):
     serializer_class = AreaSerializer
     filterset_class = AreaFilter
+    params = tuple(AreaFilter.base_filters)
 
     def get_queryset(self):
         return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
@@ -349,11 +350,13 @@ class AreaDetailApi(generics.RetrieveAPIView):
         )
 
 
-class AreaGeoJsonApi(generics.GenericAPIView):
+class AreaGeoJsonApi(KnownParamsMixin, generics.GenericAPIView):
     """A FeatureCollection of the areas matching the filters, geometry simplified for display."""
 
     filterset_class = AreaFilter
     pagination_class = None
+    params = (*AreaFilter.base_filters, "tolerance")
+    COMMON_PARAMS = ("format",)
 
     def get_queryset(self):
         return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
@@ -394,8 +397,11 @@ class AreaGeoJsonApi(generics.GenericAPIView):
         return Response({"type": "FeatureCollection", "features": features})
 
 
-class AreaLocateApi(APIView):
+class AreaLocateApi(KnownParamsMixin, APIView):
     """The grid containing a point, with its ancestors; 404 outside every grid (or outside scope)."""
+
+    params = ("lat", "lng")
+    COMMON_PARAMS = ("format",)
 
     @extend_schema(
         parameters=[

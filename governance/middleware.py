@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.middleware import common
+from django.utils.http import escape_leading_slashes
 
 
 class PersonalDataLogScopeMiddleware:
@@ -54,6 +57,37 @@ class RejectNullCharactersMiddleware:
                 {"detail": _("The request contains a NUL character, which is never valid here.")}, status=400
             )
         return self.get_response(request)
+
+
+class MethodKeepingRedirect(HttpResponsePermanentRedirect):
+    """308 Permanent Redirect: unlike a 301, the client repeats the same method with the same body."""
+
+    status_code = 308
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that an API path missing its final slash is redirected with a 308 in JSON.
+
+    Django answers ``/api/v1/incidents`` with a 301 to ``/api/v1/incidents/``, and clients repeat a
+    301 as a GET: ``POST /api/v1/incidents`` came back 200 with the list, and the report was never
+    saved (under DEBUG Django refused such a POST with a 500 instead). A 308 has the client send the
+    same method and body to the path with the slash; its ``detail`` names that path for one that
+    does not follow redirects. Pages keep Django's 301."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and self.should_redirect_with_slash(request)
+        ):
+            from django.utils.translation import gettext as _
+
+            location = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            detail = _("Every API path ends with a slash: send the request to %(path)s.") % {"path": location}
+            return MethodKeepingRedirect(
+                location, content=json.dumps({"detail": detail}), content_type="application/json"
+            )
+        return super().process_response(request, response)
 
 
 class HealthCheckMiddleware:

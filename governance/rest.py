@@ -34,13 +34,15 @@ class Pagination(PageNumberPagination):
     def get_page_size(self, request):
         # DRF falls back to the default size for a ``page_size`` it cannot read ("abc", "0", "all"):
         # 50 rows the client did not ask for. It is a 400 naming ``page_size``; over 500 gives 500.
+        # The size is the number the check read ("2.0" is 2): DRF's own reading takes digits only.
         raw = request.query_params.get(self.page_size_query_param, "")
-        if raw:
-            try:
-                serializers.IntegerField(min_value=1).run_validation(raw)
-            except exceptions.ValidationError as exc:
-                raise exceptions.ValidationError({self.page_size_query_param: exc.detail}) from None
-        return super().get_page_size(request)
+        if not raw:
+            return self.page_size
+        try:
+            size = serializers.IntegerField(min_value=1).run_validation(raw)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({self.page_size_query_param: exc.detail}) from None
+        return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         # DRF answers a page that is not a number, or past the end, with a 404 "Invalid page.": the
@@ -79,6 +81,29 @@ class ContentNegotiation(DefaultContentNegotiation):
                     ]
                 }
             ) from None
+
+
+class KnownParamsMixin:
+    """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
+    (``perod=2026-10``, ``stauts=closed``) was dropped without a word and the answer was the
+    unfiltered list: every period, or every incident, read as the ones asked for. ``params`` are the
+    endpoint's own (a list's: its filterset's ``base_filters``), ``COMMON_PARAMS`` those of every
+    list (an endpoint that is not paginated keeps ``format`` only)."""
+
+    params: tuple[str, ...] = ()
+    COMMON_PARAMS = ("page", "page_size", "format")
+
+    def check_params(self, request) -> None:
+        known = [*self.params, *self.COMMON_PARAMS]
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
+        if request.method in ("GET", "HEAD"):
+            self.check_params(request)
 
 
 def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:

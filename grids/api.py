@@ -9,10 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api import DateTimeField
+from governance.api import DateTimeField, KnownParamsMixin
 from governance.models import MAX_ID, Department
 from grids import selectors, services
 from grids.filters import IncidentFilter
@@ -125,12 +126,13 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentListApi(generics.ListAPIView):
+class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
     """Incidents visible to the user (its area subtree). POST reports a new one (JSON or multipart
     with ``photos``); the grid is found from ``lat``/``lng`` or given as ``grid``."""
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
+    params = tuple(IncidentFilter.base_filters)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
@@ -243,7 +245,7 @@ class IncidentTransitionApi(APIView):
         return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
 
 
-class IncidentEventListApi(generics.ListAPIView):
+class IncidentEventListApi(KnownParamsMixin, generics.ListAPIView):
     """The incident's timeline, oldest first."""
 
     serializer_class = IncidentEventSerializer
@@ -274,6 +276,16 @@ class DepartmentRecordSerializer(serializers.Serializer):
     )
 
 
+class MayViewDepartments(BasePermission):
+    """Centre handlers of a street, district or city, analysts and admins: checked with the
+    authentication, so another role gets its 403 before any parameter is read (docs/api.md)."""
+
+    message = selectors.DEPARTMENTS_FORBIDDEN
+
+    def has_permission(self, request, view) -> bool:
+        return selectors.may_view_departments(request.user)
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter(
@@ -282,20 +294,19 @@ class DepartmentRecordSerializer(serializers.Serializer):
     ],
     responses={200: DepartmentRecordSerializer(many=True)},
 )
-class IncidentDepartmentListApi(generics.ListAPIView):
+class IncidentDepartmentListApi(KnownParamsMixin, generics.ListAPIView):
     """Each department of the user's area with its record for a month: steps due, late, on-time %,
     items with it now and overdue now (docs/incidents.md "Departments' record"). Centre handlers of a
     street, district or city, analysts and admins; other roles get 403."""
 
     serializer_class = DepartmentRecordSerializer
     filter_backends: list = []
+    permission_classes = [IsAuthenticated, MayViewDepartments]
+    params = ("month",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Department.objects.none()
-        # The role first (403 before the input is looked at, docs/api.md), then the month (400).
-        if not selectors.may_view_departments(self.request.user):
-            raise PermissionDenied(str(selectors.DEPARTMENTS_FORBIDDEN))
         form = MonthForm(self.request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError({f: [str(e) for e in errs] for f, errs in form.errors.items()})

@@ -1,7 +1,8 @@
 """The incident list filters, shared by the API and the handler inbox page.
 
 Every filter is served by an index on Incident (status/reported_at, partial status/due_at, grid,
-category, level_area) or by the Area path prefix index for ``area``. A grid, area or department that
+category, level, kind, department) or by the Area path prefix index for ``area``
+(tests/api/test_filter_indexes.py). A grid, area or department that
 names nothing the user may see is a 400 naming the filter (``governance.api.KnownRecordMixin``)."""
 
 from __future__ import annotations

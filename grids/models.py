@@ -254,6 +254,9 @@ class Incident(models.Model):
             models.Index(fields=["grid", "-reported_at"], name="incident_grid_reported"),
             models.Index(fields=["level_area", "status"], name="incident_level_area_status"),
             models.Index(fields=["category", "-reported_at"], name="incident_category_reported"),
+            # ``?level=`` (a centre's items at its level) and ``?kind=`` (coordination items), newest first.
+            models.Index(fields=["level", "-reported_at"], name="incident_level_reported"),
+            models.Index(fields=["kind", "-reported_at"], name="incident_kind_reported"),
             models.Index(fields=["reported_at"], name="incident_reported_at"),
             models.Index(fields=["closed_at"], name="incident_closed_at"),
             models.Index(fields=["reporter", "status"], name="incident_reporter_status"),

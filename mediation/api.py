@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
-from governance.api import DateTimeField
+from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import service_checked_errors
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
+from mediation.forms import AGREEMENT_MAX, NOTE_MAX
 from mediation.models import (
     DisputeCase,
     DisputeEvent,
@@ -130,12 +131,13 @@ def _register_kwargs(v: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class DisputeListApi(generics.ListAPIView):
+class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     """Cases visible to the user (mediators: their organisations'; district staff: their area).
     POST registers a case (mediators for their organisation, handlers for referrals)."""
 
     serializer_class = DisputeSerializer
     filterset_class = DisputeFilter
+    params = tuple(DisputeFilter.base_filters)
 
     class InputSerializer(serializers.Serializer):
         category = serializers.CharField(help_text="category code")
@@ -191,17 +193,20 @@ class DisputeTransitionApi(APIView):
             help_text="accept, decline, transfer, start, reassign, extend, record_prevention, conclude, "
             "apply_confirmation, record_confirmation, follow_up, close"
         )
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
         mediator = serializers.IntegerField(required=False, help_text="accept / reassign: user id")
-        suggested_route = serializers.CharField(required=False, allow_blank=True, help_text="decline")
+        suggested_route = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, help_text="decline"
+        )
         consent = serializers.BooleanField(required=False, help_text="extend: both parties consent")
         outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, required=False)
         other_routes = serializers.ListField(
             child=serializers.ChoiceField(choices=DisputeCase.Route.choices), required=False
         )
-        agreement_facts = serializers.CharField(required=False, allow_blank=True)
-        agreement_terms = serializers.CharField(required=False, allow_blank=True)
+        agreement_facts = serializers.CharField(required=False, allow_blank=True, max_length=AGREEMENT_MAX)
+        agreement_terms = serializers.CharField(required=False, allow_blank=True, max_length=AGREEMENT_MAX)
         agreement_amount = serializers.DecimalField(
             max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
         )
@@ -242,7 +247,7 @@ class DisputeTransitionApi(APIView):
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)
 
 
-class DisputeSessionListApi(generics.ListCreateAPIView):
+class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     """The case's sessions, oldest first, paginated like every list (DESIGN.md section 7); POST
     records one (the first moves the case into mediation)."""
 
@@ -293,7 +298,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DisputeEventListApi(generics.ListAPIView):
+class DisputeEventListApi(KnownParamsMixin, generics.ListAPIView):
     """The case's timeline, oldest first."""
 
     serializer_class = EventSerializer

@@ -135,19 +135,24 @@ class RegisterForm(forms.Form):
         self.add_error(target, message)
 
 
+# Limits of the free texts of a workflow step, on the case page and in the API alike.
+NOTE_MAX = 4000
+AGREEMENT_MAX = 8000
+
+
 class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
     action = forms.CharField(max_length=24)
-    note = forms.CharField(required=False, max_length=4000)
+    note = forms.CharField(required=False, max_length=NOTE_MAX)
     organisation = forms.IntegerField(required=False)
     mediator = forms.IntegerField(required=False)
     suggested_route = forms.CharField(required=False, max_length=200)
     consent = forms.BooleanField(required=False)
     outcome = forms.ChoiceField(required=False, choices=[("", "")] + DisputeCase.Outcome.choices)
     other_routes = forms.MultipleChoiceField(required=False, choices=DisputeCase.Route.choices)
-    agreement_facts = forms.CharField(required=False, max_length=8000)
-    agreement_terms = forms.CharField(required=False, max_length=8000)
+    agreement_facts = forms.CharField(required=False, max_length=AGREEMENT_MAX)
+    agreement_terms = forms.CharField(required=False, max_length=AGREEMENT_MAX)
     agreement_amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     performance_method = forms.CharField(required=False, max_length=200)
     performance_due = forms.DateField(required=False)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
-from governance.api import DateTimeField
+from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import service_checked_errors
 from governance.services import client_ip
 from petitions import selectors, services
@@ -220,12 +220,13 @@ def _input_key(key: str, sent: list[int]) -> str:
     return f"petitioners[{sent[int(row[1])]}]{row[2]}" if row else key
 
 
-class PetitionListApi(generics.ListAPIView):
+class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
     """Petitions visible to the user (officers: their area; departments: items routed to them or
     complaining about them). POST registers one (petition officers)."""
 
     serializer_class = PetitionSerializer
     filterset_class = PetitionFilter
+    params = tuple(PetitionFilter.base_filters)
 
     class InputSerializer(serializers.Serializer):
         channel = serializers.ChoiceField(choices=Petition.Channel.choices)

@@ -487,6 +487,10 @@ class Petition(models.Model):
 
     def _do_assign(self, *, now, actor, note, changed, data, department=None, **_):
         dept = _department_of(department)
+        if dept is not None and not Department.objects.visible_to(actor).filter(pk=dept.pk).exists():
+            # Outside the office's area: the answer for a department that does not exist, not the
+            # check it fails (closed, another city), which would tell what lies outside the area.
+            dept = None
         if dept is None:
             raise ActionInvalid("department", gettext("Choose the department to route the petition to."))
         if not dept.is_active:

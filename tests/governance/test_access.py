@@ -70,6 +70,15 @@ def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400_naming_it(cast):
     assert client.get("/api/v1/areas/", {"page_size": ""}).status_code == 200
 
 
+def test_a_page_size_the_check_reads_as_a_whole_number_is_the_size_of_the_page(cast):
+    # "2.0" passed the check as 2, and DRF, which reads only digits, then gave the default 50 rows.
+    client = api_client(cast.district_officer)
+    for size in ("2.0", " 2", "+2", "02"):
+        response = client.get("/api/v1/areas/", {"page_size": size})
+        assert response.status_code == 200 and len(response.json()["results"]) == 2, size
+        assert response.json()["next"] is not None, size
+
+
 def test_areas_api_names_a_bad_filter(cast):
     response = api_client(cast.district_officer).get("/api/v1/areas/", {"within": "999", "level": "planet"})
     assert response.status_code == 400

@@ -572,3 +572,47 @@ def test_a_step_retried_with_the_state_it_was_sent_from_is_taken_once(cast, inci
     assert client.post(url, accept, format="json").status_code == 200
     refused = api_client(cast.admin).post(url, accept, format="json")
     assert refused.status_code == 409 and incident.events.filter(action="accept").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_path_without_its_final_slash_is_a_308_that_keeps_the_method_and_body(cast, categories, settings):
+    # It was Django's 301 (HTML, empty): clients repeat a 301 as a GET, so ``POST /api/v1/incidents``
+    # came back 200 with the list and no incident was saved; under DEBUG, Django refused it with a 500.
+    api = api_client(cast.worker_a)
+    report = {"category": "sanitation", "description": "垃圾堆放", "grid": cast.grid_a.code}
+    for debug in (False, True):
+        settings.DEBUG = debug
+        response = api.post("/api/v1/incidents?x=1", report, format="json")
+        assert response.status_code == 308, debug
+        assert response["Location"] == "/api/v1/incidents/?x=1"
+        assert response["Content-Type"] == "application/json"
+        assert "/api/v1/incidents/?x=1" in response.json()["detail"]
+        assert not Incident.objects.exists()
+    settings.DEBUG = False
+    followed = api.post("/api/v1/incidents", report, format="json", follow=True)
+    assert followed.status_code == 201 and Incident.objects.count() == 1
+    assert api.get(f"/api/v1/areas/{cast.grid_a.code}")["Location"] == f"/api/v1/areas/{cast.grid_a.code}/"
+    assert api.get("/api/v1/nowhere").status_code == 404  # no endpoint with the slash either
+    page = api_client()
+    page.force_login(cast.worker_a)
+    assert page.get("/grids/report").status_code == 301  # pages keep Django's redirect
+
+
+@pytest.mark.django_db
+def test_the_timeline_takes_a_constant_number_of_queries(cast, incident_in, django_assert_max_num_queries):
+    client = api_client(cast.admin)
+    short = incident_in("reported")
+    with django_assert_max_num_queries(10) as few:
+        assert client.get(f"{URL}{short.code}/events/").json()["count"] == 1
+    queries = len(few.captured_queries)  # now: the next request empties the connection's log
+    # A coordination item's whole loop: supporting departments named at dispatch, photos at feedback.
+    long = incident_in("handling", kind="coordination")
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(), content_type="image/jpeg") for i in range(2)]
+    fed_back = client.post(f"{URL}{long.code}/transition/", {"action": "feedback", "resolution": "done",
+                           "photos": photos}, format="multipart")  # fmt: skip
+    assert fed_back.status_code == 200, fed_back.json()
+    with django_assert_max_num_queries(queries):
+        events = client.get(f"{URL}{long.code}/events/").json()["results"]
+    assert (
+        len(events) == 5 and len(events[2]["supporting_departments"]) == 2 and len(events[4]["photos"]) == 2
+    )

@@ -721,3 +721,55 @@ def test_accept_and_extend_through_the_api_count_calendar_months(med, monkeypatc
     case.refresh_from_db()
     assert case.due_at == end_of_march_28
     assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "extend"]
+
+
+def test_a_text_longer_than_the_case_page_takes_is_400_naming_the_field_and_nothing_is_cut(med):
+    # The API took any length where the page's form stops (note 4000, agreement texts 8000, route 200
+    # characters): a route suggested at 201 characters was saved cut to 200 with a 200 answer.
+    client = api_client(med.cast.mediator)
+    registered = med.register()
+    url = f"/api/v1/disputes/{registered.code}/transition/"
+    decline = {"action": "decline", "note": "不属于调解范围", "suggested_route": "劳动仲裁"}
+    for field, limit in (("suggested_route", 200), ("note", 4000)):
+        response = client.post(url, {**decline, field: "调" * (limit + 1)}, format="json")
+        assert response.status_code == 400, field
+        assert list(response.json()["errors"]) == [field]
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    written = {"action": "conclude", "outcome": "success_written", "agreement_facts": "噪音扰邻",
+               "agreement_terms": "赔偿500元", "performance_method": "现金", "performance_due": "2099-01-01"}  # fmt: skip
+    for field in ("agreement_facts", "agreement_terms"):
+        response = client.post(url, {**written, field: "款" * 8001}, format="json")
+        assert response.status_code == 400 and list(response.json()["errors"]) == [field]
+    assert DisputeCase.objects.get(pk=registered.pk).status == "registered"
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    assert not DisputeEvent.objects.filter(action__in=["decline", "conclude"]).exists()
+    response = client.post(url, {**written, "agreement_terms": "款" * 8000}, format="json")
+    assert response.status_code == 200 and len(response.json()["agreement_terms"]) == 8000
+
+
+def test_the_sessions_and_the_timeline_take_a_constant_number_of_queries(med, django_assert_max_num_queries):
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(received_at=timezone.now() - dt.timedelta(days=1))
+    client = api_client(med.cast.mediator)
+
+    def record_sessions(n):
+        for i in range(n):
+            held_at = timezone.now() - dt.timedelta(minutes=10 - i)
+            response = client.post(f"/api/v1/disputes/{case.code}/sessions/",
+                        {"held_at": held_at.isoformat(), "place": "调解室", "attendees": "双方当事人", "summary": "协商"},
+                        format="json")  # fmt: skip
+            assert response.status_code == 201, response.json()
+
+    record_sessions(1)
+    counts = {}
+    for path in ("sessions", "events"):
+        with django_assert_max_num_queries(10) as few:
+            assert client.get(f"/api/v1/disputes/{case.code}/{path}/").status_code == 200
+        counts[path] = len(few.captured_queries)
+    record_sessions(5)
+    extend = {"action": "extend", "consent": True, "note": "双方同意"}
+    assert client.post(f"/api/v1/disputes/{case.code}/transition/", extend, format="json").status_code == 200
+    for path, rows in (("sessions", 6), ("events", 10)):
+        with django_assert_max_num_queries(counts[path]):
+            assert client.get(f"/api/v1/disputes/{case.code}/{path}/").json()["count"] == rows

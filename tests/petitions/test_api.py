@@ -647,3 +647,31 @@ def test_an_officer_cannot_route_to_a_department_outside_their_area(pet):
         format="json",
     )
     assert ok.status_code == 200, ok.content
+
+
+def test_routing_to_a_department_outside_the_area_answers_as_for_one_that_does_not_exist(pet):
+    # Each check answered in its own words (no longer active, not in the petition's city, not one you
+    # may route to), so an officer could learn which ids outside their area are departments and which
+    # of those are closed. Outside the area is now the answer for a department that does not exist.
+    from governance.models import Area, Department
+
+    other_city = Area.objects.create(code="340200000000", name="另一市", level="city")
+    closed_b = Department.objects.create(name="已撤销", area=pet.cast.district_b, is_active=False)
+    elsewhere = Department.objects.create(name="外市公安局", area=other_city)
+    petition = pet.register()
+    client = api_client(pet.cast.petition_officer)
+    url = f"{LIST}{petition.code}/transition/"
+
+    def answer(department):
+        response = client.post(url, {"action": "assign", "department": department}, format="json")
+        return response.status_code, response.json()
+
+    missing = answer(999999)
+    assert missing[0] == 400 and list(missing[1]["errors"]) == ["department"]
+    for department in (pet.cast.police_b, closed_b, elsewhere):
+        assert answer(department.pk) == missing, department.name
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.department_id is None
+    closed_a = Department.objects.create(name="已撤销", area=pet.cast.district_a, is_active=False)
+    status, body = answer(closed_a.pk)  # in the area: the officer is told why
+    assert status == 400 and body["errors"] == {"department": ["That department is no longer active."]}

@@ -1,0 +1,56 @@
+"""Every filter a list endpoint offers narrows the rows by a column that leads an index of the table
+(STYLE.md: which index a query relies on), checked on the database the migrations built: a filter
+that scans the whole table is fast in tests and slow on a city's data. A filter added to a filterset
+without a line here fails the test, so its index is thought about."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from governance.api import AreaFilter
+from governance.models import Area
+from grids.filters import IncidentFilter
+from grids.models import Incident
+from mediation.filters import DisputeFilter
+from mediation.models import DisputeCase
+from petitions.filters import PetitionFilter
+from petitions.models import Petition
+
+# filter -> the column of the list's table it narrows by (a subtree filter: the foreign key to the area,
+# whose path prefix has its own index, checked with the areas).
+COLUMNS = {
+    (AreaFilter, Area): {"level": "level", "parent": "parent_id", "within": "path", "code": "code"},
+    (IncidentFilter, Incident): {
+        "status": "status", "open": "status", "overdue": "status", "category": "category_id",
+        "area": "grid_id", "grid": "grid_id", "level": "level", "kind": "kind", "department": "department_id",
+        "reported_from": "reported_at", "reported_to": "reported_at",
+    },
+    (DisputeFilter, DisputeCase): {
+        "status": "status", "open": "status", "overdue": "status", "category": "category_id",
+        "source": "origin", "outcome": "outcome", "area": "area_id", "organisation": "organisation_id",
+        "mediator": "mediator_id", "received_from": "received_at", "received_to": "received_at",
+        "concluded_from": "concluded_at", "concluded_to": "concluded_at",
+    },
+    (PetitionFilter, Petition): {
+        "status": "status", "open": "status", "overdue": "due_at", "due_soon": "due_at", "channel": "channel",
+        "type": "handling_type", "category": "category", "area": "area_id", "department": "department_id",
+        "repeat": "is_repeat", "group": "is_group", "received_from": "received_at", "received_to": "received_at",
+    },
+}  # fmt: skip
+
+
+def leading_columns(model) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {c["columns"][0] for c in constraints.values() if (c["index"] or c["unique"]) and c["columns"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("filterset", "model"), list(COLUMNS), ids=lambda v: v.__name__)
+def test_every_list_filter_is_served_by_an_index(filterset, model):
+    columns = COLUMNS[(filterset, model)]
+    assert set(columns) == set(filterset.base_filters), "map each filter to the column it narrows by"
+    indexed = leading_columns(model)
+    unindexed = {name: column for name, column in columns.items() if column not in indexed}
+    assert not unindexed, f"{model.__name__}: no index leads with the column of {unindexed}"

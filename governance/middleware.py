@@ -40,15 +40,20 @@ class NoStoreMiddleware:
 
 
 class RejectNullCharactersMiddleware:
-    """PostgreSQL text cannot hold NUL characters: a query string or path containing one is refused
+    """PostgreSQL text cannot hold NUL characters: a query string, path or token header containing one is refused
     with a 400 here, once, instead of a database error in whichever filter received it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.path or any(
-            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+        if (
+            "\x00" in request.path
+            # The token header too: DRF looks the key up as given (a 500 from the database).
+            or "\x00" in request.META.get("HTTP_AUTHORIZATION", "")
+            or any(
+                "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+            )
         ):
             from django.http import JsonResponse
             from django.utils.translation import gettext as _

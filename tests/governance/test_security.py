@@ -89,3 +89,11 @@ def test_errors_show_no_stack_trace(client, cast, settings):
     response = client.get("/api/v1/areas/340102001001001/", HTTP_AUTHORIZATION="Token bad")
     assert response.status_code == 401
     assert "Traceback" not in response.content.decode()
+
+
+def test_a_nul_character_anywhere_the_database_would_see_it_is_a_400(cast):
+    api = api_client()
+    api.credentials(HTTP_AUTHORIZATION="Token abc\x00def")  # was a 500 from the token lookup
+    response = api.get("/api/v1/areas/")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert api_client().get("/api/v1/areas/?level=grid%00").status_code == 400

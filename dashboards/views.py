@@ -382,7 +382,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     items = list(scheme.items.all())
     fmt = request.GET.get("format", "")
     if fmt == "csv":
-        return exports.assessment_csv(scheme, run, items, results)
+        return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run))
     if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
         return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(
@@ -392,6 +392,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "scheme": scheme,
             "items": items,
             "run": run,
+            "state": assessment.run_state(scheme, run),
             "latest": latest,
             "newer_draft": bool(scheme.published_run and latest and latest.pk != scheme.published_run_id),
             "results": results,

@@ -526,3 +526,36 @@ def test_compute_now_says_whether_it_stored_a_new_run_and_publish_says_which(cli
     assert _messages(response) == [f"Run {run.pk} published."]
     response = client.post(url, {"action": "sing"})
     assert response.status_code == 400 and _messages(response) == []
+
+
+def test_a_run_replaced_by_a_later_publication_is_not_shown_as_published(client, data):
+    # The page, its CSV and the publish button asked whether the run had ever been published: the
+    # run published first still read "Published result" after another was published in its place,
+    # and it could not be published again to go back to it.
+    from dashboards import assessment
+
+    first = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=first, actor=data.city_officer)
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_b,
+        points=D("20"),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+        actor=data.city_officer,
+    )
+    second = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=second, actor=data.city_officer)
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    html = client.get(url).content.decode()
+    assert f"Published result (run {second.pk}," in html and 'value="publish"' not in html
+    html = client.get(f"{url}?run={first.pk}").content.decode()
+    assert "Published result" not in html
+    assert f"since replaced by run {second.pk}" in html and 'value="publish"' in html
+    csv_text = client.get(f"{url}?run={first.pk}&format=csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].endswith(",replaced")
+    assert client.get(f"{url}?format=csv").content.decode("utf-8-sig").splitlines()[0].endswith(",published")
+    # Going back to the first publication is a publication like any other.
+    client.post(f"{url}action/", {"action": "publish", "run": first.pk})
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == first.pk

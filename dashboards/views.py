@@ -169,6 +169,7 @@ def _league_context(request: HttpRequest) -> dict:
         row.change_text = ranking.format_rank_change(row.value.rank_change)
         row.arrow = ranking.arrow(row.value.rank_change)
         row.points = ranking.sparkline_points(row.spark)
+        row.sample_text = ranking.format_sample(row.value.denominator)
     return {
         **sel,
         "rows": rows,

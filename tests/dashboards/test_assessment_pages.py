@@ -559,3 +559,53 @@ def test_a_run_replaced_by_a_later_publication_is_not_shown_as_published(client,
     client.post(f"{url}action/", {"action": "publish", "run": first.pk})
     data.scheme.refresh_from_db()
     assert data.scheme.published_run_id == first.pk
+
+
+def test_the_assessment_pages_and_api_cost_the_same_queries_for_more_areas(client, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboards import assessment
+    from tests.base import api_client, make_area
+
+    def counts() -> list[int]:
+        run = assessment.assessment_compute(scheme=data.scheme)
+        assessment.assessment_publish(run=run, actor=data.city_officer)
+        assessment.adjustment_enter(
+            scheme=data.scheme,
+            area=data.district_a,
+            kind="bonus",
+            reason=f"进步 {run.pk}",
+            item=data.manual_item,
+            points=D("1"),
+            actor=data.city_officer,
+        )
+        client.force_login(data.city_officer)
+        # A fresh user each time: the memberships it caches would spare the second round a query.
+        api = api_client(type(data.analyst).objects.get(pk=data.analyst.pk))
+        out = []
+        for get in (
+            lambda: client.get(f"/dashboards/assessments/{data.scheme.pk}/"),
+            lambda: client.get(f"/dashboards/assessments/{data.scheme.pk}/?format=csv"),
+            lambda: client.get(data.url),
+            lambda: client.get("/dashboards/assessments/"),
+            lambda: api.get(f"/api/v1/assessments/{data.scheme.pk}/results/"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert get().status_code == 200
+            out.append(len(queries))
+        return out
+
+    few = counts()
+    for n in range(5, 10):
+        area = make_area(f"34010{n}000000", f"区{n}", "district", data.city, (117.3, 31.8, 117.31, 31.81))
+        assessment_data.indicator_value("survey_safety_rate", area, "2026", 80.0 + n)
+        assessment.veto_record(scheme=data.scheme, area=area, event="重大事故", actor=data.city_officer)
+        assessment.manual_score_enter(
+            item=data.manual_item,
+            area=area,
+            points=D("10"),
+            evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+            actor=data.city_officer,
+        )
+    assert counts() == few

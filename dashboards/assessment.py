@@ -752,6 +752,29 @@ def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
     return scheme.published_run or latest_run(scheme)
 
 
+def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentResult]) -> list[dict]:
+    """The item columns of a run's table (item id, name, maximum, method): the items the run was
+    scored on, stored with every result, not the scheme's items now. An item added, removed or
+    renamed after a run was published shifted its cells under the wrong headings. The scheme's items
+    head a run without results."""
+    if results:
+        entries = results[0].items
+    else:
+        entries = [
+            {"item": i.pk, "name": i.name, "max_points": str(q2(i.max_points)), "method": i.method}
+            for i in items
+        ]
+    return [
+        {
+            "item": e["item"],
+            "name": e["name"],
+            "max_points": e["max_points"],
+            "method": AssessmentItem.Method(e["method"]).label,
+        }
+        for e in entries
+    ]
+
+
 def run_state(scheme: AssessmentScheme, run: AssessmentRun | None) -> str:
     """ "published" for the scheme's published run, "replaced" for a run published before another
     was published in its place, "draft" for a run never published. ``run.published_at`` stays on a

@@ -380,7 +380,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     for r in results:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
-    items = list(scheme.items.all())
+    items = assessment.run_columns(list(scheme.items.all()), results)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -609,3 +612,25 @@ def test_the_assessment_pages_and_api_cost_the_same_queries_for_more_areas(clien
             actor=data.city_officer,
         )
     assert counts() == few
+
+
+def test_a_run_is_shown_with_the_items_it_was_scored_on_after_the_scheme_changes(client, data):
+    # The column headings were the scheme's items now, the cells the run's: an item added after the
+    # run was published put the "Deductions" of every row under its heading, and the CSV likewise.
+    from dashboards import assessment
+
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=run, actor=data.city_officer)
+    AssessmentItem.objects.filter(pk=data.manual_item.pk).update(name="台账（旧）")
+    AssessmentItem.objects.create(
+        scheme=data.scheme, order=4, name="新增项目", max_points=D("5"), method="manual"
+    )
+    client.force_login(data.analyst)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    html = client.get(url).content.decode()
+    head = re.search(r"<thead>.*?</thead>", html, re.S).group(0)
+    assert "新增项目" not in head and "工作台账" in head and "台账（旧）" not in head
+    row = re.search(r'<tr data-area="340102000000".*?</tr>', html, re.S).group(0)
+    assert len(re.findall(r"<th[ >]", head)) == len(re.findall(r"<td[ >]", row)) == 11
+    lines = list(csv.reader(io.StringIO(client.get(f"{url}?format=csv").content.decode("utf-8-sig"))))
+    assert lines[1][6:9] == ["安全感", "排名", "工作台账"] and len(lines[1]) == len(lines[2])

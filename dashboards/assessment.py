@@ -571,6 +571,16 @@ def _fingerprint(scores: Sequence[AreaScore]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _same_vetoes(run: AssessmentRun, scores: Sequence[AreaScore]) -> bool:
+    """Whether ``run`` lists the same veto events per area as ``scores``. The digest holds whether an
+    area is vetoed, not the events: a second event for an area already vetoed gave the same digest,
+    no new run was stored, and the results went on listing the first event only. Compared here
+    rather than added to the digest, which would differ for every run stored before and show each
+    published scheme a "newer computation" with the same results. One query."""
+    stored = dict(AssessmentResult.objects.filter(run=run, vetoed=True).values_list("area_id", "veto_events"))
+    return stored == {s.area_id: s.veto_events for s in scores if s.vetoed}
+
+
 class StoredSchemeInvalid(ActionInvalid):
     """A stored value of a scheme that its model's validation refuses: saved before the admin checked
     it, or written around the admin (a shell, a data migration, an SQL fix)."""
@@ -669,7 +679,7 @@ def assessment_compute(
     scores = score_scheme(**_inputs(scheme))
     fingerprint = _fingerprint(scores)
     latest = scheme.runs.order_by("-computed_at", "-id").first()
-    if latest is not None and latest.fingerprint == fingerprint:
+    if latest is not None and latest.fingerprint == fingerprint and _same_vetoes(latest, scores):
         return latest
     run = AssessmentRun.objects.create(
         scheme=scheme,
@@ -740,6 +750,40 @@ def latest_run(scheme: AssessmentScheme) -> AssessmentRun | None:
 def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
     """The published run when there is one, else the newest draft."""
     return scheme.published_run or latest_run(scheme)
+
+
+def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentResult]) -> list[dict]:
+    """The item columns of a run's table (item id, name, maximum, method): the items the run was
+    scored on, stored with every result, not the scheme's items now. An item added, removed or
+    renamed after a run was published shifted its cells under the wrong headings. The scheme's items
+    head a run without results."""
+    if results:
+        entries = results[0].items
+    else:
+        entries = [
+            {"item": i.pk, "name": i.name, "max_points": str(q2(i.max_points)), "method": i.method}
+            for i in items
+        ]
+    return [
+        {
+            "item": e["item"],
+            "name": e["name"],
+            "max_points": e["max_points"],
+            "method": AssessmentItem.Method(e["method"]).label,
+        }
+        for e in entries
+    ]
+
+
+def run_state(scheme: AssessmentScheme, run: AssessmentRun | None) -> str:
+    """ "published" for the scheme's published run, "replaced" for a run published before another
+    was published in its place, "draft" for a run never published. ``run.published_at`` stays on a
+    replaced run (when it was published), so it alone cannot say which run is the published one."""
+    if run is None:
+        return ""
+    if run.pk == scheme.published_run_id:
+        return "published"
+    return "replaced" if run.published_at else "draft"
 
 
 def scheme_run(scheme: AssessmentScheme, text: str) -> AssessmentRun:

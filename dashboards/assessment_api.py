@@ -138,7 +138,9 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         ]
 
     def get_published(self, obj: AssessmentResult) -> bool:
-        return obj.run.published_at is not None
+        # The scheme's published run, not any run once published: one published before another
+        # was published in its place is no longer the published result.
+        return obj.run_id == self.context.get("published_run")
 
 
 @extend_schema(
@@ -155,11 +157,15 @@ class AssessmentResultListApi(KnownParamsMixin, generics.ListAPIView):
     filter_backends: list = []
     params = ("run",)
 
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "published_run": getattr(self, "published_run", None)}
+
     def get_queryset(self):
         scheme = get_visible_or_404(
             AssessmentScheme.objects.visible_to(self.request.user).select_related("published_run"),
             pk=self.kwargs["pk"],
         )
+        self.published_run = scheme.published_run_id
         wanted = self.request.query_params.get("run")
         if wanted:
             try:

@@ -117,21 +117,24 @@ def league_xlsx(ctx: dict) -> HttpResponse:
     return response
 
 
-def assessment_csv(scheme, run, items: list, results: list) -> HttpResponse:
-    """The results table of an assessment run: rank, area, total, grade, places, each item, veto."""
+def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpResponse:
+    """The results table of an assessment run: rank, area, total, grade, places, each item (the
+    run's columns, ``run_columns``), veto.
+    ``state`` is the run's ``run_state``: published, replaced (by a later publication) or draft."""
     out = io.StringIO()
     writer = csv.writer(out)
+    states = {"published": _("published"), "replaced": _("replaced"), "draft": _("draft")}
     rows = [
-        [f"{scheme.name} ({scheme.year})", _("published") if run and run.published_at else _("draft")],
+        [f"{scheme.name} ({scheme.year})", states.get(state, _("draft"))],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
-        + [i.name for i in items]
+        + [i["name"] for i in items]
         + [_("Deductions"), _("Bonus"), _("Veto"), _("Moved down by the excellent cap")],
     ]
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
         rows.append(
             [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
-            + [scores.get(i.pk, "") for i in items]
+            + [scores.get(i["item"], "") for i in items]
             # The page marks a grade the excellent-share cap moved down with "*": so does the file.
             + [r.deductions, r.bonus, "; ".join(r.veto_events), _("yes") if r.capped else ""]
         )

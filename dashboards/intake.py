@@ -105,6 +105,14 @@ class Table:
     rows: list[tuple[int, Mapping[str, Any]]]
     header: list[str] | None = None
     surplus: dict[int, int] = field(default_factory=dict)
+    # The line of a CSV record the reader could not read, where reading stopped.
+    unreadable: int | None = None
+
+
+class _Unreadable(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 def csv_text(data: bytes) -> str:
@@ -131,26 +139,30 @@ def table_from_csv(text: str) -> Table:
     error pointed into the middle of the value, and the row's own line went unnamed."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header: list[str] = []
-    rows, surplus = [], {}
-    for n, record in enumerate(_records(reader)):
-        line, values = record
-        if n == 0:
-            header = [name.strip() for name in values]
-            continue
-        row = dict(zip(header, values, strict=False))
-        row.update(dict.fromkeys(header[len(values) :]))  # a short row: the missing values are None
-        # A value with no column ("1,5" for a weight, a trailing comma in a row) would be dropped
-        # without a word, and a column without a name (a trailing comma in the header) too.
-        extra = [*values[len(header) :], row.pop("", None)]
-        if any(v and v.strip() for v in extra):
-            surplus[line] = sum(1 for v in extra if v and v.strip())
-        rows.append((line, row))
-    return Table(rows, header=header, surplus=surplus)
+    rows, surplus, unreadable = [], {}, None
+    try:
+        for n, record in enumerate(_records(reader)):
+            line, values = record
+            if n == 0:
+                header = [name.strip() for name in values]
+                continue
+            row = dict(zip(header, values, strict=False))
+            row.update(dict.fromkeys(header[len(values) :]))  # a short row: the missing values are None
+            # A value with no column ("1,5" for a weight, a trailing comma in a row) would be dropped
+            # without a word, and a column without a name (a trailing comma in the header) too.
+            extra = [*values[len(header) :], row.pop("", None)]
+            if any(v and v.strip() for v in extra):
+                surplus[line] = sum(1 for v in extra if v and v.strip())
+            rows.append((line, row))
+    except _Unreadable as err:
+        unreadable = err.line  # the rows before it are still checked, and all errors reported
+    return Table(rows, header=header, surplus=surplus, unreadable=unreadable)
 
 
 def _records(reader) -> Iterable[tuple[int, list[str]]]:
     """(the line it starts on, its values) for each record of a csv.reader; blank lines are no
-    records, but for a first line (the header, which may then name no columns)."""
+    records, but for a first line (the header, which may then name no columns). A record the
+    reader refuses raises _Unreadable with the line it starts on."""
     first = True
     while True:
         start = reader.line_num + 1  # lines read so far, plus the one the record begins on
@@ -158,6 +170,10 @@ def _records(reader) -> Iterable[tuple[int, list[str]]]:
             values = next(reader)
         except StopIteration:
             return
+        except csv.Error:
+            # A value longer than csv.field_size_limit() (131,072 characters): in these files only a
+            # quotation mark never closed makes one, taking in the rest of the file. It was a 500.
+            raise _Unreadable(start) from None
         if values or first:
             yield start, values
         first = False
@@ -244,6 +260,16 @@ class _Validator:
             self.missing = {n for n in columns if n not in header and n not in optional}
             for name in [n for n in columns if n in self.missing]:
                 self.error(1, name, _("Missing column; the columns are: %(known)s.") % {"known": known})
+            if self.table.unreadable is not None:
+                self.error(
+                    self.table.unreadable,
+                    "row",
+                    _(
+                        "The file cannot be read from this line on: a value runs over more than "
+                        "%(n)d characters (a quotation mark that is never closed?)."
+                    )
+                    % {"n": csv.field_size_limit()},
+                )
             for line, n in self.table.surplus.items():
                 self.error(
                     line,

@@ -169,6 +169,7 @@ def _league_context(request: HttpRequest) -> dict:
         row.change_text = ranking.format_rank_change(row.value.rank_change)
         row.arrow = ranking.arrow(row.value.rank_change)
         row.points = ranking.sparkline_points(row.spark)
+        row.sample_text = ranking.format_sample(row.value.denominator)
     return {
         **sel,
         "rows": rows,
@@ -379,10 +380,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     for r in results:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
-    items = list(scheme.items.all())
+    items = assessment.run_columns(list(scheme.items.all()), results)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
-        return exports.assessment_csv(scheme, run, items, results)
+        return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run))
     if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
         return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(
@@ -392,6 +393,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "scheme": scheme,
             "items": items,
             "run": run,
+            "state": assessment.run_state(scheme, run),
             "latest": latest,
             "newer_draft": bool(scheme.published_run and latest and latest.pk != scheme.published_run_id),
             "results": results,

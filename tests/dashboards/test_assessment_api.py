@@ -88,7 +88,8 @@ def test_results_give_total_items_veto_grade_and_rank(data):
     assert street["results"][0]["grade"] == "fail"
 
 
-def test_results_show_the_published_run_until_another_is_published(data):
+def _publish_then_compute_anew(data):
+    """Publish the fixture's run, then enter a hand score and compute a newer (draft) run."""
     officer = data.city_officer
     assessment.assessment_publish(run=data.run, actor=officer)
     assessment_data.indicator_value("survey_safety_rate", data.district_c, "2025", 70.0)  # unrelated year
@@ -101,7 +102,11 @@ def test_results_show_the_published_run_until_another_is_published(data):
         evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
         actor=officer,
     )
-    newer = assessment.assessment_compute(scheme=data.scheme, actor=officer)
+    return assessment.assessment_compute(scheme=data.scheme, actor=officer)
+
+
+def test_results_show_the_published_run_until_another_is_published(data):
+    newer = _publish_then_compute_anew(data)
     client = api_client(data.analyst)
     shown = client.get(f"/api/v1/assessments/{data.scheme.pk}/results/").json()["results"]
     assert {r["run"] for r in shown} == {data.run.pk} and shown[0]["published"] is True
@@ -121,3 +126,16 @@ def test_an_outsider_gets_404_for_a_scheme_outside_their_scope(data):
     assert client.get(f"/api/v1/assessments/{data.street_scheme.pk}/results/").status_code == 404
     assert client.get("/api/v1/assessments/999999/results/").status_code == 404
     assert client.get("/api/v1/assessments/").json()["count"] == 0
+
+
+def test_a_run_published_before_another_was_published_is_no_longer_published(data):
+    # ``published`` said whether the run had ever been published: after run 2 was published in its
+    # place, ``?run=1`` still answered "published": true, as if both were the published result.
+    newer = _publish_then_compute_anew(data)
+    assessment.assessment_publish(run=newer, actor=data.city_officer)
+    client = api_client(data.analyst)
+    url = f"/api/v1/assessments/{data.scheme.pk}/results/"
+    shown = client.get(url).json()["results"]
+    assert {(r["run"], r["published"]) for r in shown} == {(newer.pk, True)}
+    old = client.get(f"{url}?run={data.run.pk}").json()["results"]
+    assert {(r["run"], r["published"]) for r in old} == {(data.run.pk, False)}

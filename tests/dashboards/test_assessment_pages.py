@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -526,3 +529,108 @@ def test_compute_now_says_whether_it_stored_a_new_run_and_publish_says_which(cli
     assert _messages(response) == [f"Run {run.pk} published."]
     response = client.post(url, {"action": "sing"})
     assert response.status_code == 400 and _messages(response) == []
+
+
+def test_a_run_replaced_by_a_later_publication_is_not_shown_as_published(client, data):
+    # The page, its CSV and the publish button asked whether the run had ever been published: the
+    # run published first still read "Published result" after another was published in its place,
+    # and it could not be published again to go back to it.
+    from dashboards import assessment
+
+    first = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=first, actor=data.city_officer)
+    assessment.manual_score_enter(
+        item=data.manual_item,
+        area=data.district_b,
+        points=D("20"),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+        actor=data.city_officer,
+    )
+    second = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=second, actor=data.city_officer)
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    html = client.get(url).content.decode()
+    assert f"Published result (run {second.pk}," in html and 'value="publish"' not in html
+    html = client.get(f"{url}?run={first.pk}").content.decode()
+    assert "Published result" not in html
+    assert f"since replaced by run {second.pk}" in html and 'value="publish"' in html
+    csv_text = client.get(f"{url}?run={first.pk}&format=csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].endswith(",replaced")
+    assert client.get(f"{url}?format=csv").content.decode("utf-8-sig").splitlines()[0].endswith(",published")
+    # Going back to the first publication is a publication like any other.
+    client.post(f"{url}action/", {"action": "publish", "run": first.pk})
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == first.pk
+
+
+def test_the_assessment_pages_and_api_cost_the_same_queries_for_more_areas(client, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboards import assessment
+    from tests.base import api_client, make_area
+
+    def counts() -> list[int]:
+        run = assessment.assessment_compute(scheme=data.scheme)
+        assessment.assessment_publish(run=run, actor=data.city_officer)
+        assessment.adjustment_enter(
+            scheme=data.scheme,
+            area=data.district_a,
+            kind="bonus",
+            reason=f"进步 {run.pk}",
+            item=data.manual_item,
+            points=D("1"),
+            actor=data.city_officer,
+        )
+        client.force_login(data.city_officer)
+        # A fresh user each time: the memberships it caches would spare the second round a query.
+        api = api_client(type(data.analyst).objects.get(pk=data.analyst.pk))
+        out = []
+        for get in (
+            lambda: client.get(f"/dashboards/assessments/{data.scheme.pk}/"),
+            lambda: client.get(f"/dashboards/assessments/{data.scheme.pk}/?format=csv"),
+            lambda: client.get(data.url),
+            lambda: client.get("/dashboards/assessments/"),
+            lambda: api.get(f"/api/v1/assessments/{data.scheme.pk}/results/"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert get().status_code == 200
+            out.append(len(queries))
+        return out
+
+    few = counts()
+    for n in range(5, 10):
+        area = make_area(f"34010{n}000000", f"区{n}", "district", data.city, (117.3, 31.8, 117.31, 31.81))
+        assessment_data.indicator_value("survey_safety_rate", area, "2026", 80.0 + n)
+        assessment.veto_record(scheme=data.scheme, area=area, event="重大事故", actor=data.city_officer)
+        assessment.manual_score_enter(
+            item=data.manual_item,
+            area=area,
+            points=D("10"),
+            evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+            actor=data.city_officer,
+        )
+    assert counts() == few
+
+
+def test_a_run_is_shown_with_the_items_it_was_scored_on_after_the_scheme_changes(client, data):
+    # The column headings were the scheme's items now, the cells the run's: an item added after the
+    # run was published put the "Deductions" of every row under its heading, and the CSV likewise.
+    from dashboards import assessment
+
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=run, actor=data.city_officer)
+    AssessmentItem.objects.filter(pk=data.manual_item.pk).update(name="台账（旧）")
+    AssessmentItem.objects.create(
+        scheme=data.scheme, order=4, name="新增项目", max_points=D("5"), method="manual"
+    )
+    client.force_login(data.analyst)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    html = client.get(url).content.decode()
+    head = re.search(r"<thead>.*?</thead>", html, re.S).group(0)
+    assert "新增项目" not in head and "工作台账" in head and "台账（旧）" not in head
+    row = re.search(r'<tr data-area="340102000000".*?</tr>', html, re.S).group(0)
+    assert len(re.findall(r"<th[ >]", head)) == len(re.findall(r"<td[ >]", row)) == 11
+    lines = list(csv.reader(io.StringIO(client.get(f"{url}?format=csv").content.decode("utf-8-sig"))))
+    assert lines[1][6:9] == ["安全感", "排名", "工作台账"] and len(lines[1]) == len(lines[2])

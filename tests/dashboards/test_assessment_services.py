@@ -423,3 +423,22 @@ def test_computing_from_the_results_page_a_stored_scheme_the_admin_would_refuse_
     assert response.status_code == 400 and 'data-field="items"' in html, html
     assert "安全感, Deduction cap: Ensure this value is greater than or equal to 0." in html
     assert list(AssessmentRun.objects.values_list("pk", flat=True)) == [run.pk]
+
+
+def test_a_second_veto_event_of_an_area_already_vetoed_is_in_the_next_run(data):
+    # The digest of a run's results held "vetoed" but not the events: a second event for an area
+    # already vetoed computed to the same digest, so no new run was stored and the results kept
+    # listing only the first event.
+    assessment.veto_record(
+        scheme=data.scheme, area=data.district_b, event="重大事故", actor=data.city_officer
+    )
+    first = assessment.assessment_compute(scheme=data.scheme)
+    assessment.veto_record(
+        scheme=data.scheme, area=data.district_b, event="群体性事件", actor=data.city_officer
+    )
+    second = assessment.assessment_compute(scheme=data.scheme)
+    assert second.pk != first.pk
+    assert results(second)["340103000000"].veto_events == ["重大事故", "群体性事件"]
+    assert results(first)["340103000000"].veto_events == ["重大事故"]
+    # Nothing new since: still one run more, not two.
+    assert assessment.assessment_compute(scheme=data.scheme).pk == second.pk

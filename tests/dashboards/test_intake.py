@@ -426,3 +426,28 @@ def test_a_row_is_numbered_by_the_line_it_starts_on_when_a_value_runs_over_lines
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     assert f"{path}:2: safety:" in err.getvalue() and f"{path}:9: date:" in err.getvalue()
     assert SurveyResponse.objects.count() == 0
+
+
+def test_a_quotation_mark_never_closed_is_a_bad_line_not_a_server_error(cast, tmp_path):
+    """A stray quotation mark takes in the rest of the file as one value; past 131,072 characters
+    Python's csv reader raised csv.Error, a 500 from the API and a traceback from the command."""
+    good = "340102001001001,2026-11-02,35-44,safe,satisfied,1\n"
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\n"
+        + good  # line 2
+        + "340102001001001,2026-13-02,35-44,safe,satisfied,1\n"  # line 3: date
+        + '340102001001001,2026-11-02,35-44,"safe,satisfied,1\n'  # line 4: the quote never closed
+        + good * 3000
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    rows = response.json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in rows] == [(3, "date"), (4, "row")]
+    assert "quotation mark" in rows[1]["message"]
+    path = tmp_path / "quote.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="2 invalid"):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:4: row:" in err.getvalue()
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0

@@ -108,6 +108,19 @@ def test_areas_below_the_minimum_sample_are_shown_not_ranked(client, data, cast)
     assert 'class="not-ranked"' in html and "not ranked" in html
 
 
+def test_the_sample_of_weighted_answers_is_not_rounded_up_to_the_minimum(client, data, cast):
+    # Weighted answers summing to 29.6 were shown as a sample of "30" beside "not ranked", under a
+    # note that areas with fewer than 30 valid answers are not ranked.
+    street_b = make_area("340102002000", "甲二街道", "street", cast.district_a, (117.0, 31.8, 117.01, 31.81))
+    indicator_value(SAFE, street_b, "2026-11", 93.243243, 27.6, 29.6)
+    client.force_login(data.district_officer)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340102000000").content.decode()
+    row = re.search(r'data-area="340102002000".*?</tr>', html, re.S).group(0)
+    assert "not ranked" in row and 'data-label="Sample">29.6<' in row
+    row = re.search(r'data-area="340102001000".*?</tr>', html, re.S).group(0)
+    assert 'data-label="Sample">1,000<' in row
+
+
 def test_changing_the_period_type_picks_that_type(client, data):
     client.force_login(data.analyst)
     html = league(

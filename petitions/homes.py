@@ -46,7 +46,11 @@ def home_section(request: HttpRequest) -> dict | None:
         "template": "petitions/_home_section.html",
         "links": [
             {"url": reverse("petitions-inbox"), "label": _("Inbox"), "count": inbox.count()},
-            {"url": reverse("petitions-inbox"), "label": _("Overdue"), "count": inbox.overdue(now).count()},
+            {
+                "url": reverse("petitions-inbox") + "?overdue=true",
+                "label": _("Overdue"),
+                "count": inbox.overdue(now).count(),
+            },
         ],
         "items": list(inbox[:5]),
     }

@@ -298,8 +298,14 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    """A department's inbox: items routed to it waiting for acceptance or a reply, by deadline."""
-    items = list(selectors.department_inbox(request.user)[:300])
+    """A department's inbox: items routed to it waiting for acceptance or a reply, by deadline;
+    ``?overdue=true`` (the home page's "Overdue" count) keeps the late ones."""
+    items = selectors.department_inbox(request.user)
+    overdue = request.GET.get("overdue") == "true"
+    if overdue:
+        items = items.overdue(timezone.now())
     return render(
-        request, "petitions/inbox.html", {"items": items, "masked_for": user_department_ids(request.user)}
+        request,
+        "petitions/inbox.html",
+        {"items": list(items[:300]), "overdue": overdue, "masked_for": user_department_ids(request.user)},
     )

@@ -402,6 +402,17 @@ def test_the_department_inbox_lists_items_routed_to_it(client, pet):
     assert client.get(f"/petitions/{waiting.code}/").status_code == 404
 
 
+def test_the_department_homes_overdue_count_leads_to_the_overdue_items(client, pet):
+    on_time, late = pet.routed(), pet.routed()
+    Petition.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    client.force_login(pet.cast.department_user)
+    assert 'href="/petitions/inbox/?overdue=true"' in client.get("/").content.decode()
+    html = client.get("/petitions/inbox/?overdue=true").content.decode()
+    assert late.code in html and on_time.code not in html
+    everything = client.get("/petitions/inbox/").content.decode()
+    assert late.code in everything and on_time.code in everything
+
+
 def test_the_complained_unit_page_shows_no_identity_and_no_reveal(client, pet):
     petition = pet.register(complained=True)
     client.force_login(pet.urban_user)

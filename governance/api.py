@@ -113,6 +113,30 @@ class DateFilter(filters.DateFilter):
     field_class = BoundedDateField
 
 
+class DateRangeForm(forms.Form):
+    """The form of a list's filters (``Meta.form``): a ``<x>_from`` after its ``<x>_to`` is an error
+    of the ``_to`` field (a 400 naming it in the API, the filter errors on a page), not an empty list
+    that reads as "nothing happened then"."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, start in list(cleaned.items()):  # add_error removes the field from cleaned_data
+            if not name.endswith("_from") or start is None:
+                continue
+            to = name.removesuffix("_from") + "_to"
+            end = cleaned.get(to)
+            if end is not None and end < start:
+                self.add_error(
+                    to,
+                    FormValidationError(
+                        _("The end of the range (%(end)s) is before its start (%(start)s).")
+                        % {"end": end.isoformat(), "start": start.isoformat()},
+                        code="range_reversed",
+                    ),
+                )
+        return cleaned
+
+
 class BooleanFilterField(forms.NullBooleanField):
     """``true`` or ``false`` (also ``1``/``0``, any case); empty is no filter; anything else is an error."""
 

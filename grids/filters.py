@@ -18,6 +18,7 @@ from governance.api import (
     AreaSubtreeFilter,
     BooleanFilter,
     DateFilter,
+    DateRangeForm,
     KnownCodeFilter,
     KnownIdFilter,
     areas_in_scope,
@@ -61,6 +62,7 @@ class IncidentFilter(filters.FilterSet):
     class Meta:
         model = Incident
         fields: list[str] = []
+        form = DateRangeForm
 
     def filter_open(self, qs, name, value):
         if value is None:

@@ -15,7 +15,14 @@ from django_filters import rest_framework as filters
 from rest_framework import exceptions
 
 from governance.access import scope_or_above_q
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, KnownCodeFilter, KnownIdFilter
+from governance.api import (
+    AreaSubtreeFilter,
+    BooleanFilter,
+    DateFilter,
+    DateRangeForm,
+    KnownCodeFilter,
+    KnownIdFilter,
+)
 from governance.models import User
 from governance.periods import start_of_local_day
 from mediation.models import (
@@ -76,6 +83,7 @@ class DisputeFilter(filters.FilterSet):
     class Meta:
         model = DisputeCase
         fields: list[str] = []
+        form = DateRangeForm
 
     def filter_open(self, qs, name, value):
         if value is None:

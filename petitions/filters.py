@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, department_filter
+from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, DateRangeForm, department_filter
 from governance.periods import start_of_local_day
 from petitions.models import Category, Petition
 
@@ -37,6 +37,7 @@ class PetitionFilter(filters.FilterSet):
     class Meta:
         model = Petition
         fields: list[str] = []
+        form = DateRangeForm
 
     def filter_open(self, qs, name, value):
         if value is None:

@@ -237,11 +237,19 @@ def map_data(request: HttpRequest) -> JsonResponse:
     spec = ctx["spec"]
     # Values to the 2 decimals the table shows, as the class breaks are: 85.714286 shown "85.71%"
     # belongs in the class "<= 85.71", not the next one.
+    # A survey value on fewer answers than the minimum is shown in the table but not ranked; on the map
+    # it is grey like no value and stays out of the class breaks: 5 answers of "safe" (100%) painted the
+    # area in the best class and moved every break, while the table said "not ranked".
+    unranked = spec.min_sample > 0
     areas = {
         r.area.code: {
             "name": r.area.name,
-            "value": None if r.value.value is None else float(ranking.two_decimals(r.value.value)),
-            "text": r.text,
+            "value": (
+                None
+                if r.value.value is None or (unranked and not r.ranked)
+                else float(ranking.two_decimals(r.value.value))
+            ),
+            "text": r.text if r.ranked or not unranked else f"{r.text} · {_('not ranked')}",
             "rank": r.value.rank,
             "rank_of": r.value.rank_of,
         }

@@ -24,7 +24,9 @@ def test_a_reversed_range_is_a_400_naming_its_end(cast, path, start, end):
     response = api.get(path, {start: "2026-11-30", end: "2026-11-01"})
     assert response.status_code == 400
     assert end in response.json()["detail"]
-    assert response.json()["errors"][end] == ["The end of the range (2026-11-01) is before its start (2026-11-30)."]
+    assert response.json()["errors"][end] == [
+        "The end of the range (2026-11-01) is before its start (2026-11-30)."
+    ]
     assert api.get(path, {start: "2026-11-01", end: "2026-11-01"}).status_code == 200  # one day
 
 

@@ -121,6 +121,23 @@ def test_the_sample_of_weighted_answers_is_not_rounded_up_to_the_minimum(client,
     assert 'data-label="Sample">1,000<' in row
 
 
+def test_an_area_with_too_few_answers_is_grey_on_the_map_and_moves_no_class_break(client, data, cast):
+    # 5 answers of "safe" (100%) coloured the street in the best class and set the breaks, while the
+    # table said "not ranked".
+    street_b = make_area("340102002000", "甲二街道", "street", cast.district_a, (117.0, 31.8, 117.01, 31.81))
+    indicator_value(SAFE, street_b, "2026-11", 100.0, 5, 5)
+    client.force_login(data.district_officer)
+    body = client.get(
+        f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340102000000"
+    ).json()
+    few = body["areas"]["340102002000"]
+    assert few["value"] is None and few["text"] == "100.00% · not ranked" and few["rank"] is None
+    assert body["areas"]["340102001000"]["value"] is not None
+    assert all(b < 100 for b in body["breaks"])
+    html = league(client, indicator=SAFE, period="2026-11", parent="340102000000").content.decode()
+    assert 'data-no-value="No value, or too few answers to rank"' in html
+
+
 def test_changing_the_period_type_picks_that_type(client, data):
     client.force_login(data.analyst)
     html = league(

@@ -649,3 +649,15 @@ def test_an_area_without_siblings_has_no_rank_on_the_overview(client, data):
     client.force_login(data.district_officer)  # district A: first of two districts, up 4 places
     html = client.get("/dashboards/?period=2026-11").content.decode()
     assert "up 4 places" in html and "rank 1 of 2" in html
+
+
+def test_an_area_below_the_minimum_sample_reads_not_ranked_on_the_overview(client, data):
+    # It has ranked siblings (rank_of 2) but no rank itself: the card read "· —".
+    IndicatorValue.objects.filter(area=data.district_a, indicator=SAFE, period="2026-11").update(
+        rank=None, rank_change=None
+    )
+    client.force_login(data.district_officer)
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    card = html[html.index(f"indicator={SAFE}&amp;period=2026-11") :]
+    card = card[: card.index("</a>")]
+    assert " · not ranked" in card and "· —" not in card and "rank 1 of 2" not in card

@@ -252,7 +252,9 @@ def score_scheme(
                     "method": item.method,
                     "max_points": str(q2(item.max_points)),
                     "indicator": item.indicator,
-                    "value": None if value is None else round(value, 4),
+                    # As stored by the rollup (6 decimals): rounded to 4 here, 93.12496 became
+                    # 93.1250 and was shown "93.13" where the league table shows "93.12".
+                    "value": None if value is None else round(value, 6),
                     "rank": ranks.get(a_id),
                     "base": str(q2(base)),
                     "deductions": str(q2(deducted)),
@@ -564,10 +566,15 @@ def _inputs(scheme: AssessmentScheme) -> dict:
 
 
 def _fingerprint(scores: Sequence[AreaScore]) -> str:
+    # The item values count to 4 decimals, as they were stored before they kept 6: runs stored then
+    # keep their fingerprint, and no scheme gets a new draft whose only change is a longer decimal.
     payload = [
-        [s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank, s.items]
+        [
+            s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank,
+            [{**i, "value": None if i["value"] is None else round(i["value"], 4)} for i in s.items],
+        ]
         for s in scores
-    ]
+    ]  # fmt: skip
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

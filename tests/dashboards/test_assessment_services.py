@@ -442,3 +442,35 @@ def test_a_second_veto_event_of_an_area_already_vetoed_is_in_the_next_run(data):
     assert results(first)["340103000000"].veto_events == ["重大事故"]
     # Nothing new since: still one run more, not two.
     assert assessment.assessment_compute(scheme=data.scheme).pk == second.pk
+
+
+def test_an_items_value_is_kept_as_the_league_table_has_it_and_earlier_runs_keep_their_digest(data):
+    # Stored to 4 decimals, 93.12496 became 93.1250 and the results page showed "93.13" beside a
+    # league table showing "93.12". A run stored before (4 decimals) keeps its digest: no new draft.
+    from django.template.defaultfilters import floatformat
+
+    from dashboards.models import AssessmentRun, IndicatorValue
+
+    IndicatorValue.objects.filter(area=data.district_a, period="2026").update(value=93.12496)
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    a_items = {i["name"]: i for i in results(run)["340102000000"].items}
+    assert a_items["安全感"]["value"] == 93.12496 and floatformat(a_items["安全感"]["value"], 2) == "93.12"
+    # A run stored before: its fingerprint was taken over the values rounded to 4 decimals.
+    AssessmentRun.objects.filter(pk=run.pk).update(fingerprint=_fingerprint_before(run))
+    assert assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer).pk == run.pk
+    assert AssessmentRun.objects.filter(scheme=data.scheme).count() == 1
+
+
+def _fingerprint_before(run) -> str:
+    """The fingerprint as computed when item values were stored to 4 decimals."""
+    import hashlib
+    import json
+
+    payload = []
+    for s in assessment.score_scheme(**assessment._inputs(run.scheme)):
+        for i in s.items:
+            i["value"] = None if i["value"] is None else round(i["value"], 4)
+        payload.append(
+            [s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank, s.items]
+        )
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -964,3 +964,27 @@ def test_dispute_categories_are_named_in_the_pages_language(client, med, setting
     settings.LANGUAGE_CODE = "zh-hans"
     chinese = client.get(f"/mediation/cases/{case.code}/").content.decode()
     assert "<dd>邻里纠纷</dd>" in chinese
+
+
+def test_an_agreement_for_no_money_keeps_its_amount_of_zero(client, med):
+    """An amount agreed of 0 (an apology, no payment) was dropped by the page as if blank, because
+    Decimal 0 equals False: the agreement then showed and printed no amount at all."""
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_facts": "噪音扰邻，双方各有责任",
+            "agreement_terms": "互相道歉，不赔偿",
+            "agreement_amount": "0",
+            "performance_method": "当场履行",
+            "performance_due": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.outcome == "success_written" and case.agreement_amount == 0
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "Amount agreed" in html

@@ -26,7 +26,6 @@ from governance import pii
 from governance.demo import DemoCity
 from governance.models import Area, Membership, Role, SequenceCounter, User
 from mediation.models import (
-    CONFIRMATION_WINDOW_DAYS,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -34,6 +33,7 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
+    confirmation_window_end,
     time_limit_due,
 )
 
@@ -454,7 +454,7 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         case.performance_method = "银行转账" if amount else "当场履行"
         case.performance_due = effective + dt.timedelta(days=15)
         case.agreement_effective_on = effective
-        case.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+        case.confirmation_due = confirmation_window_end(effective)
         if outcome == DisputeCase.Outcome.SUCCESS_WRITTEN and rng.random() < 0.4:
             applied = effective + dt.timedelta(days=rng.randint(1, 20))
             if applied <= timezone.localdate(now):
@@ -562,7 +562,7 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
             case.agreement_amount = 1500
             case.performance_method = "银行转账"
             case.agreement_effective_on = effective
-            case.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+            case.confirmation_due = confirmation_window_end(effective)
             case.judicial_status = ""
             rows["events"].append(
                 DisputeEvent(

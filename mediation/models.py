@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, LocalizedName, Role
-from governance.periods import add_months, end_of_local_day
+from governance.periods import add_months, end_of_local_day, is_working_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -66,6 +66,22 @@ def time_limit_due(start: dt.datetime) -> dt.datetime:
     month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
     at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
     return end_of_local_day(add_months(start, time_limit_months()))
+
+
+def confirmation_window_end(effective: dt.date) -> dt.date:
+    """The last day on which the parties may apply jointly for judicial confirmation of an agreement
+    that took effect on ``effective``: 30 days later (the day of effect is not counted), or, when that
+    day is a rest day or a public holiday, the first working day after it (Civil Code art. 203; the
+    Civil Procedure Law counts its periods the same way: 期间届满的最后一日是法定休假日的，以法定休假日后的
+    第一日为期间届满的日期). A window ending on a Saturday runs to Monday: the court takes the
+    application then, so the platform must record it. Working days come from the calendar
+    (``governance.periods.is_working_day``: weekends, listed holidays, weekend working days)."""
+    day = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+    for _guard in range(60):  # the longest run of rest days in a year is about ten
+        if is_working_day(day):
+            break
+        day += dt.timedelta(days=1)
+    return day
 
 
 # The name given to the parties of a case converted from a grid incident, which does not name them;
@@ -701,7 +717,7 @@ class DisputeCase(models.Model):
             self.performance_method = (performance_method or "").strip()[:200]
             self.performance_due = performance_due or None
             self.agreement_effective_on = effective
-            self.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+            self.confirmation_due = confirmation_window_end(effective)
             changed |= {
                 "agreement_facts", "agreement_terms", "agreement_amount", "performance_method",
                 "performance_due", "agreement_effective_on", "confirmation_due",

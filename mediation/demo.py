@@ -474,9 +474,11 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         if risk_violence:
             case.escalation_prevented = True
             case.escalation_persons = rng.randint(2, 6)
+            case.escalation_recorded_at = concluded
         if risk_group:
             case.group_defused = True
             case.group_persons = persons
+            case.group_recorded_at = concluded
         if case.escalation_prevented or case.group_defused:
             case.prevention_recorded_at = concluded
     elif outcome == DisputeCase.Outcome.FAILURE:

@@ -389,6 +389,14 @@ class DisputeCase(models.Model):
     prevention_recorded_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("prevention first recorded at")
     )
+    # When each fact was recorded: the month it counts in. A group dispute defused in April is April's
+    # statistic even on a case where a criminal escalation was prevented in March (whose report is out).
+    escalation_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("criminal escalation prevention recorded at")
+    )
+    group_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("group dispute defusal recorded at")
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     SCOPE_AREA_FIELD = "area"
@@ -416,10 +424,16 @@ class DisputeCase(models.Model):
                 name="dispute_confirmation_due",
                 condition=Q(confirmation_due__isnull=False),
             ),
+            # The prevention indicators' scans, one per fact (mediation/indicators.py).
             models.Index(
-                fields=["prevention_recorded_at"],
-                name="dispute_prevention_at",
-                condition=Q(prevention_recorded_at__isnull=False),
+                fields=["escalation_recorded_at"],
+                name="dispute_escalation_at",
+                condition=Q(escalation_recorded_at__isnull=False),
+            ),
+            models.Index(
+                fields=["group_recorded_at"],
+                name="dispute_group_at",
+                condition=Q(group_recorded_at__isnull=False),
             ),
         ]
 
@@ -838,14 +852,21 @@ class DisputeCase(models.Model):
                 raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
         # Each record adds to what was recorded: the page's form and an API call name what this visit
         # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
+        # Each fact counts in the month it was first recorded (a record that corrects its persons
+        # keeps that month), and that is April for the group dispute, not the month of the case's
+        # first record.
         if escalation_prevented:
+            if not self.escalation_prevented or self.escalation_recorded_at is None:
+                self.escalation_recorded_at = now
             self.escalation_prevented, self.escalation_persons = True, escalation_persons
         if group_defused:
+            if not self.group_defused or self.group_recorded_at is None:
+                self.group_recorded_at = now
             self.group_defused, self.group_persons = True, group_persons
         self.prevention_recorded_at = self.prevention_recorded_at or now
         changed |= {
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons",
-            "prevention_recorded_at",
+            "prevention_recorded_at", "escalation_recorded_at", "group_recorded_at",
         }  # fmt: skip
 
     def _do_close(self, *, now, actor, note, changed, data, **_):

@@ -650,3 +650,5 @@ def test_a_second_prevention_record_adds_to_the_first_one(med):
     )
     case.refresh_from_db()
     assert (case.escalation_persons, case.group_persons) == (5, 12)  # a record corrects its own count
+    # Each fact keeps the time it was first recorded: the month it counts in.
+    assert case.escalation_recorded_at == first < case.group_recorded_at

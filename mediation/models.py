@@ -839,17 +839,26 @@ class DisputeCase(models.Model):
         group_persons=0,
         **_,
     ):
+        errors = FieldErrors()
+        for flag, persons, flag_name, name in (
+            (escalation_prevented, escalation_persons, "escalation_prevented", "escalation_persons"),
+            (group_defused, group_persons, "group_defused", "group_persons"),
+        ):
+            if flag and (not isinstance(persons, int) or persons < 1):
+                errors.add(name, gettext("Give the number of persons (at least 1)."))
+            elif not flag and persons:
+                # Persons typed for a fact not ticked were dropped without a word (the page's two
+                # boxes sit side by side): say which box goes with them.
+                errors.add(
+                    flag_name,
+                    gettext("Persons are given for this: tick it, or clear its number of persons."),
+                )
         if not escalation_prevented and not group_defused:
-            raise ActionInvalid(
+            errors.add(
                 "escalation_prevented",
                 gettext("Record a prevented criminal escalation or a defused group dispute."),
             )
-        for flag, persons, name in (
-            (escalation_prevented, escalation_persons, "escalation_persons"),
-            (group_defused, group_persons, "group_persons"),
-        ):
-            if flag and (not isinstance(persons, int) or persons < 1):
-                raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
+        errors.raise_any()
         # Each record adds to what was recorded: the page's form and an API call name what this visit
         # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
         # Each fact counts in the month it was first recorded (a record that corrects its persons

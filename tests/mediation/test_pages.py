@@ -988,3 +988,27 @@ def test_an_agreement_for_no_money_keeps_its_amount_of_zero(client, med):
     assert case.outcome == "success_written" and case.agreement_amount == 0
     html = client.get(f"/mediation/cases/{case.code}/").content.decode()
     assert "Amount agreed" in html
+
+
+def test_persons_typed_for_a_fact_not_ticked_are_named_not_dropped(client, med):
+    """Ticking "criminal escalation prevented" and typing the persons of a group dispute without
+    ticking its box recorded the escalation and dropped the 30 persons without a word."""
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "record_prevention",
+            "escalation_prevented": "on",
+            "escalation_persons": "2",
+            "group_persons": "30",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    field = re.search(r'<input type="checkbox" name="group_defused"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in field and 'aria-describedby="group-defused-error"' in field
+    assert re.search(r'id="group-defused-error">[^<]*tick it', html)
+    case.refresh_from_db()
+    assert not case.escalation_prevented and case.prevention_recorded_at is None
+    assert not case.events.filter(action="record_prevention").exists()

@@ -310,7 +310,7 @@ def generate_cases(args, sql, cur) -> None:
         "suggested_route, outcome, concluded_at, concluded_on_time, other_routes, outcome_note, "
         "agreement_facts, agreement_terms, performance_method, judicial_status, follow_up, "
         "escalation_prevented, escalation_persons, group_defused, group_persons, prevention_recorded_at, "
-        "area_id, registered_by_id, category_id) "
+        "escalation_recorded_at, group_recorded_at, area_id, registered_by_id, category_id) "
         "SELECT code, 'application', '', 'bench', 2, false, g < 80, at, "
         "CASE WHEN done THEN 'closed' ELSE 'in_mediation' END, at + interval '1 day', at + interval '31 days', "
         "false, '', '', CASE WHEN NOT done THEN '' WHEN h < 700 THEN 'success_written' "
@@ -318,7 +318,8 @@ def generate_cases(args, sql, cur) -> None:
         "CASE WHEN done THEN concluded END, CASE WHEN done THEN concluded <= at + interval '31 days' END, "
         "'[]', '', '', '', '', CASE WHEN done AND h < 200 THEN 'confirmed' ELSE '' END, '', "
         "g < 50, CASE WHEN g < 50 THEN 3 ELSE 0 END, g >= 50 AND g < 80, CASE WHEN g >= 50 AND g < 80 THEN 8 ELSE 0 END, "
-        "CASE WHEN g < 80 THEN at + interval '2 days' END, area, %(user)s, %(dcat)s "
+        "CASE WHEN g < 80 THEN at + interval '2 days' END, CASE WHEN g < 50 THEN at + interval '2 days' END, "
+        "CASE WHEN g >= 50 AND g < 80 THEN at + interval '2 days' END, area, %(user)s, %(dcat)s "
         "FROM (SELECT t.*, at + (5 + h %% 30) * interval '1 day' AS concluded, "
         "at + (5 + h %% 30) * interval '1 day' < now() AS done FROM "
         + items("community", "disputes", "D")

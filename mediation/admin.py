@@ -132,11 +132,16 @@ class DisputeCaseAdmin(admin.ModelAdmin):
         changed = [name for name in PREVENTION_FIELDS if name in form.changed_data]
         if not changed:
             return
-        # The event is what makes the nightly rollup recompute the month the record counts in
-        # (mediation.indicators.case_changes); prevention_recorded_at is kept even when both facts are
-        # cleared, so that month is found and its counts drop.
+        # The event is what makes the nightly rollup recompute the months the facts count in
+        # (mediation.indicators.case_changes). A fact's date is kept when it is cleared, so its month
+        # is found and its counts drop; a fact set by the correction was there at the first record
+        # and counts in that month.
+        dates = {"escalation_prevented": "escalation_recorded_at", "group_defused": "group_recorded_at"}
+        for flag, recorded_at in dates.items():
+            if getattr(obj, flag) and getattr(obj, recorded_at) is None:
+                setattr(obj, recorded_at, obj.prevention_recorded_at)
         with transaction.atomic():
-            obj.save(update_fields=PREVENTION_FIELDS)
+            obj.save(update_fields=[*PREVENTION_FIELDS, *dates.values()])
             DisputeEvent.objects.create(
                 case=obj,
                 actor=request.user,

@@ -27,7 +27,6 @@ from governance.demo import DemoCity
 from governance.models import Area, Membership, Role, SequenceCounter, User
 from mediation import services
 from mediation.models import (
-    CONFIRMATION_WINDOW_DAYS,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -35,6 +34,7 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
+    confirmation_window_end,
     time_limit_due,
 )
 
@@ -458,7 +458,7 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         case.performance_method = "银行转账" if amount else "当场履行"
         case.performance_due = effective + dt.timedelta(days=15)
         case.agreement_effective_on = effective
-        case.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+        case.confirmation_due = confirmation_window_end(effective)
         if outcome == DisputeCase.Outcome.SUCCESS_WRITTEN and rng.random() < 0.4:
             applied = effective + dt.timedelta(days=rng.randint(1, 20))
             if applied <= timezone.localdate(now):
@@ -478,9 +478,11 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         if risk_violence:
             case.escalation_prevented = True
             case.escalation_persons = rng.randint(2, 6)
+            case.escalation_recorded_at = concluded
         if risk_group:
             case.group_defused = True
             case.group_persons = persons
+            case.group_recorded_at = concluded
         if case.escalation_prevented or case.group_defused:
             case.prevention_recorded_at = concluded
     elif outcome == DisputeCase.Outcome.FAILURE:
@@ -566,7 +568,7 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
             case.agreement_amount = 1500
             case.performance_method = "银行转账"
             case.agreement_effective_on = effective
-            case.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+            case.confirmation_due = confirmation_window_end(effective)
             case.judicial_status = ""
             rows["events"].append(
                 DisputeEvent(

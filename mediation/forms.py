@@ -171,8 +171,12 @@ class ActionForm(forms.Form):
     def action_fields(self) -> dict:
         """Only the fields that were given, so the model sees what the user actually sent."""
         data = self.cleaned_data
+        # Unticked boxes (False) and empty fields are "not sent"; a number 0 is sent: an agreement
+        # for no money says so (``0 in (False,)`` is true in Python, so False is tested by identity).
         out = {
-            k: v for k, v in data.items() if k not in ("action", "note") and v not in (None, "", [], False)
+            k: v
+            for k, v in data.items()
+            if k not in ("action", "note") and v is not False and v not in (None, "", [])
         }
         if self.data.get("consent") is not None:
             out["consent"] = bool(data.get("consent"))

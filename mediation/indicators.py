@@ -2,8 +2,9 @@
 
 Each source is one grouped query per (case area, local month); a case's area is a grid or a
 community, and the dashboards roll them up as ratios of sums (never averages of rates). Indicators
-read by the same month column share one source (one scan): ``concluded_cases`` and
-``prevention_records`` yield a pair of columns per indicator (governance/indicators.py).
+read by the same month column share one source (one scan): ``concluded_cases``,
+``escalation_records`` and ``group_records`` yield a pair of columns per indicator
+(governance/indicators.py).
 
 * ``dispute_cases_received``        cases received in the month (count).
 * ``dispute_cases_concluded``       cases concluded in the month, any outcome (count).
@@ -12,8 +13,9 @@ read by the same month column share one source (one scan): ``concluded_cases`` a
 * ``dispute_judicial_confirmation_rate``  of the successful cases concluded in the month, the share
                                     whose agreement a court has confirmed.
 * ``dispute_escalations_prevented`` cases where escalation to a criminal case was prevented, by month
-                                    recorded (count); ``dispute_escalation_persons`` the persons.
-* ``dispute_group_defused``         group disputes defused (cases), by month recorded;
+                                    that fact was recorded (count); ``dispute_escalation_persons`` the persons.
+* ``dispute_group_defused``         group disputes defused (cases), by month that fact was recorded
+                                    (not the month of the case's first prevention record);
                                     ``dispute_group_defused_persons`` the persons.
 * ``dispute_on_time_rate``          cases concluded within their time limit / cases concluded.
 """
@@ -21,6 +23,7 @@ read by the same month column share one source (one scan): ``concluded_cases`` a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -67,19 +70,24 @@ def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
     )
 
 
-def prevention_records(start: dt.date, end: dt.date) -> QuerySet:
-    """Escalations prevented and group disputes defused (cases and persons), by month recorded."""
-    lo, hi = local_bounds(start, end)
-    qs = DisputeCase.objects.filter(prevention_recorded_at__gte=lo, prevention_recorded_at__lt=hi)
-    prevented, defused = Q(escalation_prevented=True), Q(group_defused=True)
-    return per_area_month(
-        qs,
-        "prevention_recorded_at",
-        prevented=count_or_null(prevented),
-        prevented_persons=Sum("escalation_persons", filter=prevented),
-        defused=count_or_null(defused),
-        defused_persons=Sum("group_persons", filter=defused),
-    )
+def _fact_records(flag: str, persons: str, recorded_at: str) -> Callable[[dt.date, dt.date], QuerySet]:
+    """The source of one prevention fact: its cases and their persons, by the local month the fact
+    was recorded (one scan of the partial index on ``recorded_at``). A fact cleared by a correction
+    keeps its date, so its month is recomputed and counts nothing for it."""
+
+    def source(start: dt.date, end: dt.date) -> QuerySet:
+        lo, hi = local_bounds(start, end)
+        qs = DisputeCase.objects.filter(**{f"{recorded_at}__gte": lo, f"{recorded_at}__lt": hi})
+        fact = Q(**{flag: True})
+        return per_area_month(qs, recorded_at, cases=count_or_null(fact), persons=Sum(persons, filter=fact))
+
+    source.__name__ = source.__qualname__ = f"{flag}_records"
+    return source
+
+
+# Criminal escalations prevented, and group disputes defused: cases and persons of each.
+escalation_records = _fact_records("escalation_prevented", "escalation_persons", "escalation_recorded_at")
+group_records = _fact_records("group_defused", "group_persons", "group_recorded_at")
 
 
 def case_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
@@ -88,7 +96,7 @@ def case_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     months ago changes that month), and the dates the indicators key on are set at one of its events
     (or at registration, and never moved). No fact depends on time passing. Two queries."""
     touched = DisputeEvent.objects.filter(at__gte=since).values("case_id")
-    fields = ("received_at", "concluded_at", "prevention_recorded_at")
+    fields = ("received_at", "concluded_at", "escalation_recorded_at", "group_recorded_at")
     months = months_of(DisputeCase.objects.filter(id__in=touched), *fields)
     return months | months_of(DisputeEvent.objects.filter(case_id__in=touched), "at")
 
@@ -143,9 +151,9 @@ for _spec in [
         name=_("Criminal escalations prevented (cases)"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=prevention_records,
-        numerator="prevented",
-        denominator="prevented",
+        source=escalation_records,
+        numerator="cases",
+        denominator="cases",
         description=_("Cases where the mediator prevented a dispute from turning into a criminal case."),
     ),
     IndicatorSpec(
@@ -153,9 +161,9 @@ for _spec in [
         name=_("Criminal escalations prevented (persons)"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=prevention_records,
-        numerator="prevented_persons",
-        denominator="prevented",
+        source=escalation_records,
+        numerator="persons",
+        denominator="cases",
         description=_("Persons involved in the cases where a criminal escalation was prevented."),
     ),
     IndicatorSpec(
@@ -163,9 +171,9 @@ for _spec in [
         name=_("Group disputes defused"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=prevention_records,
-        numerator="defused",
-        denominator="defused",
+        source=group_records,
+        numerator="cases",
+        denominator="cases",
         description=_("Group disputes defused by mediation in the period (cases)."),
     ),
     IndicatorSpec(
@@ -173,9 +181,9 @@ for _spec in [
         name=_("Group disputes defused (persons)"),
         unit=COUNT,
         direction=HIGHER_BETTER,
-        source=prevention_records,
-        numerator="defused_persons",
-        denominator="defused",
+        source=group_records,
+        numerator="persons",
+        denominator="cases",
         description=_("Persons involved in the group disputes defused by mediation in the period."),
     ),
     IndicatorSpec(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, LocalizedName, Role
-from governance.periods import add_months, end_of_local_day
+from governance.periods import add_months, end_of_local_day, is_working_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -66,6 +66,22 @@ def time_limit_due(start: dt.datetime) -> dt.datetime:
     month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
     at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
     return end_of_local_day(add_months(start, time_limit_months()))
+
+
+def confirmation_window_end(effective: dt.date) -> dt.date:
+    """The last day on which the parties may apply jointly for judicial confirmation of an agreement
+    that took effect on ``effective``: 30 days later (the day of effect is not counted), or, when that
+    day is a rest day or a public holiday, the first working day after it (Civil Code art. 203; the
+    Civil Procedure Law counts its periods the same way: 期间届满的最后一日是法定休假日的，以法定休假日后的
+    第一日为期间届满的日期). A window ending on a Saturday runs to Monday: the court takes the
+    application then, so the platform must record it. Working days come from the calendar
+    (``governance.periods.is_working_day``: weekends, listed holidays, weekend working days)."""
+    day = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+    for _guard in range(60):  # the longest run of rest days in a year is about ten
+        if is_working_day(day):
+            break
+        day += dt.timedelta(days=1)
+    return day
 
 
 # The name given to the parties of a case converted from a grid incident, which does not name them;
@@ -373,6 +389,14 @@ class DisputeCase(models.Model):
     prevention_recorded_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("prevention first recorded at")
     )
+    # When each fact was recorded: the month it counts in. A group dispute defused in April is April's
+    # statistic even on a case where a criminal escalation was prevented in March (whose report is out).
+    escalation_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("criminal escalation prevention recorded at")
+    )
+    group_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("group dispute defusal recorded at")
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     SCOPE_AREA_FIELD = "area"
@@ -400,10 +424,16 @@ class DisputeCase(models.Model):
                 name="dispute_confirmation_due",
                 condition=Q(confirmation_due__isnull=False),
             ),
+            # The prevention indicators' scans, one per fact (mediation/indicators.py).
             models.Index(
-                fields=["prevention_recorded_at"],
-                name="dispute_prevention_at",
-                condition=Q(prevention_recorded_at__isnull=False),
+                fields=["escalation_recorded_at"],
+                name="dispute_escalation_at",
+                condition=Q(escalation_recorded_at__isnull=False),
+            ),
+            models.Index(
+                fields=["group_recorded_at"],
+                name="dispute_group_at",
+                condition=Q(group_recorded_at__isnull=False),
             ),
         ]
 
@@ -701,7 +731,7 @@ class DisputeCase(models.Model):
             self.performance_method = (performance_method or "").strip()[:200]
             self.performance_due = performance_due or None
             self.agreement_effective_on = effective
-            self.confirmation_due = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
+            self.confirmation_due = confirmation_window_end(effective)
             changed |= {
                 "agreement_facts", "agreement_terms", "agreement_amount", "performance_method",
                 "performance_due", "agreement_effective_on", "confirmation_due",
@@ -809,27 +839,43 @@ class DisputeCase(models.Model):
         group_persons=0,
         **_,
     ):
+        errors = FieldErrors()
+        for flag, persons, flag_name, name in (
+            (escalation_prevented, escalation_persons, "escalation_prevented", "escalation_persons"),
+            (group_defused, group_persons, "group_defused", "group_persons"),
+        ):
+            if flag and (not isinstance(persons, int) or persons < 1):
+                errors.add(name, gettext("Give the number of persons (at least 1)."))
+            elif not flag and persons:
+                # Persons typed for a fact not ticked were dropped without a word (the page's two
+                # boxes sit side by side): say which box goes with them.
+                errors.add(
+                    flag_name,
+                    gettext("Persons are given for this: tick it, or clear its number of persons."),
+                )
         if not escalation_prevented and not group_defused:
-            raise ActionInvalid(
+            errors.add(
                 "escalation_prevented",
                 gettext("Record a prevented criminal escalation or a defused group dispute."),
             )
-        for flag, persons, name in (
-            (escalation_prevented, escalation_persons, "escalation_persons"),
-            (group_defused, group_persons, "group_persons"),
-        ):
-            if flag and (not isinstance(persons, int) or persons < 1):
-                raise ActionInvalid(name, gettext("Give the number of persons (at least 1)."))
+        errors.raise_any()
         # Each record adds to what was recorded: the page's form and an API call name what this visit
         # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
+        # Each fact counts in the month it was first recorded (a record that corrects its persons
+        # keeps that month), and that is April for the group dispute, not the month of the case's
+        # first record.
         if escalation_prevented:
+            if not self.escalation_prevented or self.escalation_recorded_at is None:
+                self.escalation_recorded_at = now
             self.escalation_prevented, self.escalation_persons = True, escalation_persons
         if group_defused:
+            if not self.group_defused or self.group_recorded_at is None:
+                self.group_recorded_at = now
             self.group_defused, self.group_persons = True, group_persons
         self.prevention_recorded_at = self.prevention_recorded_at or now
         changed |= {
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons",
-            "prevention_recorded_at",
+            "prevention_recorded_at", "escalation_recorded_at", "group_recorded_at",
         }  # fmt: skip
 
     def _do_close(self, *, now, actor, note, changed, data, **_):

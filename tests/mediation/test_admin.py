@@ -93,6 +93,39 @@ def test_a_mistaken_prevention_record_is_corrected_in_the_admin_with_a_reason(me
     assert recorded_at.date().replace(day=1) in case_changes(event.at, event.at)
 
 
+def test_a_fact_added_by_a_correction_counts_in_the_month_of_the_first_record(med, client):
+    """Each fact counts in the month it was recorded; one the mediator mistyped as another was there
+    at the first record, so the correction dates it so and the nightly run recomputes that month."""
+    import datetime as dt
+
+    from mediation.models import DisputeCase
+    from tests.base import shift_back
+
+    case = med.accepted()
+    case.transition(
+        action="record_prevention", actor=case.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    shift_back(DisputeCase.objects.filter(pk=case.pk), 40, "prevention_recorded_at", "escalation_recorded_at")
+    case.refresh_from_db()
+    first = case.prevention_recorded_at
+    client.force_login(med.cast.admin)
+    url, data = _change_form(
+        client,
+        case,
+        escalation_prevented=False,
+        group_defused=True,
+        group_persons=9,
+        correction_reason="应为群体性纠纷",
+    )
+    assert client.post(url, data).status_code == 302
+    case.refresh_from_db()
+    assert (case.group_defused, case.group_recorded_at) == (True, first)
+    assert (case.escalation_prevented, case.escalation_recorded_at) == (False, first)  # its month is found
+    event = case.events.get(action="correct_prevention")
+    month = timezone.localdate(first).replace(day=1)
+    assert month in case_changes(event.at - dt.timedelta(seconds=1), event.at)
+
+
 def test_a_case_without_a_prevention_record_stays_read_only_in_the_admin(med, client):
     case = med.accepted()
     events = case.events.count()

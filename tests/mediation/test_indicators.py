@@ -125,3 +125,33 @@ def test_a_court_confirmation_months_after_the_agreement_reaches_the_month_of_co
         indicator="dispute_judicial_confirmation_rate", area=case.area, period=month
     )
     assert rate.value == 100.0
+
+
+def test_a_group_dispute_defused_a_month_after_an_escalation_counts_in_its_own_month(med, monkeypatch):
+    """Both facts counted in the month of the case's first prevention record: a group dispute
+    defused in December went into November's report, which was out already, and December showed
+    none. Each fact now counts in the month it was recorded, and the nightly run finds that month."""
+    earlier = timezone.now() - dt.timedelta(days=40)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: earlier)
+    case = med.in_mediation(area=med.cast.grid_b)
+    case.transition(
+        action="record_prevention", actor=case.mediator, escalation_prevented=True, escalation_persons=2
+    )
+    monkeypatch.undo()
+
+    def defuse():
+        case.transition(action="record_prevention", actor=case.mediator, group_defused=True, group_persons=9)
+
+    nightly_run_matches_full_rebuild(defuse)
+    then, now = (timezone.localtime(t).strftime("%Y-%m") for t in (earlier, timezone.now()))
+
+    def value(code, period):
+        row = IndicatorValue.objects.filter(indicator=code, area=med.cast.grid_b, period=period).first()
+        return row and (row.numerator, row.denominator)
+
+    assert value("dispute_group_defused", now) == (1, 1)
+    assert value("dispute_group_defused_persons", now) == (9, 1)
+    assert value("dispute_group_defused", then) in (None, (0, 0), (0, None))
+    assert value("dispute_escalations_prevented", then) == (1, 1)
+    assert value("dispute_escalation_persons", then) == (2, 1)
+    assert value("dispute_escalations_prevented", now) in (None, (0, 0), (0, None))

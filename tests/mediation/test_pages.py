@@ -964,3 +964,51 @@ def test_dispute_categories_are_named_in_the_pages_language(client, med, setting
     settings.LANGUAGE_CODE = "zh-hans"
     chinese = client.get(f"/mediation/cases/{case.code}/").content.decode()
     assert "<dd>邻里纠纷</dd>" in chinese
+
+
+def test_an_agreement_for_no_money_keeps_its_amount_of_zero(client, med):
+    """An amount agreed of 0 (an apology, no payment) was dropped by the page as if blank, because
+    Decimal 0 equals False: the agreement then showed and printed no amount at all."""
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "conclude",
+            "outcome": "success_written",
+            "agreement_facts": "噪音扰邻，双方各有责任",
+            "agreement_terms": "互相道歉，不赔偿",
+            "agreement_amount": "0",
+            "performance_method": "当场履行",
+            "performance_due": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.outcome == "success_written" and case.agreement_amount == 0
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "Amount agreed" in html
+
+
+def test_persons_typed_for_a_fact_not_ticked_are_named_not_dropped(client, med):
+    """Ticking "criminal escalation prevented" and typing the persons of a group dispute without
+    ticking its box recorded the escalation and dropped the 30 persons without a word."""
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {
+            "action": "record_prevention",
+            "escalation_prevented": "on",
+            "escalation_persons": "2",
+            "group_persons": "30",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    field = re.search(r'<input type="checkbox" name="group_defused"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in field and 'aria-describedby="group-defused-error"' in field
+    assert re.search(r'id="group-defused-error">[^<]*tick it', html)
+    case.refresh_from_db()
+    assert not case.escalation_prevented and case.prevention_recorded_at is None
+    assert not case.events.filter(action="record_prevention").exists()

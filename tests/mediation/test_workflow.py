@@ -19,6 +19,15 @@ TZ = ZoneInfo("Asia/Shanghai")  # the project's TIME_ZONE
 ALL_STATUSES = DisputeCase.Status.values
 
 
+def _window_end(effective: dt.date) -> dt.date:
+    """The last day to apply for judicial confirmation, worked out by hand: 30 days after the effect,
+    and the test database lists no holidays, so only a weekend moves it (to Monday)."""
+    day = effective + dt.timedelta(days=30)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def _fields(action, med):
     return {
         "accept": {"mediator": med.cast.mediator.pk},
@@ -294,8 +303,9 @@ def test_a_written_agreement_opens_the_30_day_confirmation_window(med):
         agreement_effective_on=effective,
     )
     assert case.status == "concluded" and case.concluded_on_time is True
-    assert case.confirmation_due == effective + dt.timedelta(days=30)
-    assert case.confirmation_days_left == 28 and not case.confirmation_closing
+    assert case.confirmation_due == _window_end(effective)
+    assert case.confirmation_days_left == (_window_end(effective) - timezone.localdate()).days >= 28
+    assert not case.confirmation_closing
 
 
 def test_an_oral_agreement_takes_effect_the_same_day(med):
@@ -318,9 +328,11 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
         performance_due=timezone.localdate(),
         agreement_effective_on=timezone.localdate() - dt.timedelta(days=25),
     )
-    assert case.confirmation_closing and case.confirmation_days_left == 5
+    effective = timezone.localdate() - dt.timedelta(days=25)
+    assert case.confirmation_closing
+    assert case.confirmation_days_left == (_window_end(effective) - timezone.localdate()).days  # 5 to 7
     assert DisputeCase.objects.confirmation_closing().filter(pk=case.pk).exists()
-    too_late = timezone.localdate() + dt.timedelta(days=6)
+    too_late = case.confirmation_due + dt.timedelta(days=1)
     with pytest.raises(ActionInvalid) as exc:
         case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=too_late)
     assert exc.value.field == "applied_on"
@@ -357,7 +369,7 @@ def test_the_agreement_takes_effect_between_receipt_and_today(med):
         assert case.status == "in_mediation" and case.agreement_effective_on is None
     assert not case.events.filter(action="conclude").exists()
     case.transition(action="conclude", actor=med.cast.mediator, agreement_effective_on=received_on, **written)
-    assert case.confirmation_due == received_on + dt.timedelta(days=30)
+    assert case.confirmation_due == _window_end(received_on)
 
 
 def test_the_court_application_is_dated_between_the_agreement_and_today(med):
@@ -390,6 +402,9 @@ def test_the_court_application_is_dated_between_the_agreement_and_today(med):
 
 def test_an_application_once_the_window_has_closed_is_refused(med):
     case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=40))
+    effective = timezone.localdate() - dt.timedelta(days=31)
+    while _window_end(effective) >= timezone.localdate():  # ended yesterday on a Sunday: runs to today
+        effective -= dt.timedelta(days=1)
     case.transition(
         action="conclude",
         actor=med.cast.mediator,
@@ -398,11 +413,60 @@ def test_an_application_once_the_window_has_closed_is_refused(med):
         agreement_terms="赔偿",
         performance_method="现金",
         performance_due=timezone.localdate(),
-        agreement_effective_on=timezone.localdate() - dt.timedelta(days=31),
+        agreement_effective_on=effective,
     )
     with pytest.raises(ActionInvalid) as exc:
         case.transition(action="apply_confirmation", actor=med.cast.mediator)
     assert exc.value.field == "applied_on" and "30-day window" in exc.value.message
+
+
+def test_a_confirmation_window_ending_on_a_rest_day_runs_to_the_next_working_day(db):
+    """30 days after the effect, the day of effect not counted; a last day that is a rest day or a
+    holiday moves to the first working day after it (Civil Code art. 203, as the Civil Procedure Law
+    counts the court's periods); a weekend working day (调休) is a working day."""
+    from governance.models import Holiday
+    from mediation.models import confirmation_window_end
+
+    assert confirmation_window_end(dt.date(2026, 10, 9)) == dt.date(2026, 11, 9)  # a Monday: as is
+    assert confirmation_window_end(dt.date(2026, 10, 8)) == dt.date(2026, 11, 9)  # Saturday -> Monday
+    Holiday.objects.create(date=dt.date(2026, 11, 9), name="假日")
+    assert confirmation_window_end(dt.date(2026, 10, 8)) == dt.date(2026, 11, 10)  # and past the holiday
+    Holiday.objects.create(date=dt.date(2026, 11, 7), name="调休", is_workday=True)
+    assert confirmation_window_end(dt.date(2026, 10, 8)) == dt.date(2026, 11, 7)  # a working Saturday
+    # National Day: 1-7 October off; a window ending on the 3rd runs to Thursday the 8th.
+    for day in range(1, 8):
+        Holiday.objects.create(date=dt.date(2026, 10, day), name="国庆节")
+    assert confirmation_window_end(dt.date(2026, 9, 3)) == dt.date(2026, 10, 8)
+
+
+def test_an_application_on_the_monday_after_a_window_ending_on_saturday_is_recorded(med):
+    """The window of an agreement effective 30 days before a Saturday ended that Saturday, and the
+    application the parties made on Monday, which the court takes, was refused as too late."""
+    today = timezone.localdate()
+    saturday = today - dt.timedelta(days=(today.weekday() - 5) % 7)
+    if saturday + dt.timedelta(days=2) > today:
+        saturday -= dt.timedelta(days=7)
+    monday, effective = saturday + dt.timedelta(days=2), saturday - dt.timedelta(days=30)
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=50))
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_facts="噪音扰邻",
+        agreement_terms="赔偿",
+        performance_method="现金",
+        performance_due=effective,
+        agreement_effective_on=effective,
+    )
+    assert case.confirmation_due == monday
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {"action": "apply_confirmation", "applied_on": monday.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    case.refresh_from_db()
+    assert (case.judicial_status, case.judicial_applied_on) == ("applied", monday)
 
 
 def test_judicial_confirmation_and_follow_up_need_a_successful_outcome(med):
@@ -586,3 +650,5 @@ def test_a_second_prevention_record_adds_to_the_first_one(med):
     )
     case.refresh_from_db()
     assert (case.escalation_persons, case.group_persons) == (5, 12)  # a record corrects its own count
+    # Each fact keeps the time it was first recorded: the month it counts in.
+    assert case.escalation_recorded_at == first < case.group_recorded_at

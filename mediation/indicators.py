@@ -7,7 +7,9 @@ read by the same month column share one source (one scan): ``concluded_cases``,
 (governance/indicators.py).
 
 * ``dispute_cases_received``        cases received in the month (count).
-* ``dispute_cases_concluded``       cases concluded in the month, any outcome (count).
+* ``dispute_cases_concluded``       cases concluded in the month with success or failure (count): the
+                                    success rate's denominator; withdrawn and refused cases ended
+                                    without a result of mediating (DOMAIN.md).
 * ``dispute_success_rate``          success / (success + failure), by month of conclusion; withdrawn
                                     and refused cases are in neither (DOMAIN.md, never typed in).
 * ``dispute_judicial_confirmation_rate``  of the successful cases concluded in the month, the share
@@ -62,6 +64,7 @@ def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
         _concluded(start, end),
         "concluded_at",
         concluded=Count("id"),
+        mediated=Count("id", filter=Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
         successes=Count("id", filter=success),
         rated=count_or_null(Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
         confirmed=Count("id", filter=success & Q(judicial_status=DisputeCase.Judicial.CONFIRMED)),
@@ -116,9 +119,12 @@ for _spec in [
         unit=COUNT,
         direction=HIGHER_BETTER,
         source=concluded_cases,
-        numerator="concluded",
-        denominator="concluded",
-        description=_("Dispute cases concluded in the period, whatever the outcome."),
+        numerator="mediated",
+        denominator="mediated",
+        description=_(
+            "Dispute cases concluded in the period with success or failure, the success rate's "
+            "denominator; withdrawn and refused cases ended without mediating and are not counted."
+        ),
     ),
     IndicatorSpec(
         code="dispute_success_rate",

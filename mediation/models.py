@@ -593,6 +593,10 @@ class DisputeCase(models.Model):
                 gettext("Transfer to an active organisation of the case's district or of the city."),
             )
         data["from_organisation"] = self.organisation_id
+        if self.due_at is not None and now > self.due_at:
+            # The receiving organisation gets a time limit of its own, but the case was already late:
+            # concluded later it does not count as on time (a transfer would wipe the lateness).
+            data["late"] = True
         self.organisation, self.mediator = org, None
         self.accepted_at = self.due_at = None
         changed |= {"organisation", "mediator", "accepted_at", "due_at"}
@@ -750,7 +754,9 @@ class DisputeCase(models.Model):
             changed.add("other_routes")
         self.outcome_note = note
         self.concluded_at = now
-        self.concluded_on_time = self.due_at is None or now <= self.due_at
+        self.concluded_on_time = (self.due_at is None or now <= self.due_at) and not (
+            self.pk and self.events.filter(action="transfer", data__late=True).exists()
+        )
         data["outcome"] = outcome
 
     def _do_apply_confirmation(self, *, now, actor, note, changed, data, applied_on=None, **_):

@@ -260,6 +260,28 @@ def test_transfer_needs_a_reason_and_hands_the_case_to_the_other_organisation(me
     assert case.mediator == med.mediator_y
 
 
+def test_a_case_transferred_after_its_time_limit_does_not_conclude_on_time(med):
+    # Transferred when already late, it got the receiving organisation's fresh limit and then counted
+    # as concluded on time: a transfer wiped the lateness off the on-time rate.
+    late, early = med.in_mediation(), med.in_mediation()
+    DisputeCase.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    late.refresh_from_db()
+    for case in (late, early):
+        case.transition(
+            action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属社区调委会管辖"
+        )
+        case.transition(action="accept", actor=med.mediator_y)
+        assert case.due_at > timezone.now()  # the receiving organisation's own limit
+        case.transition(action="start", actor=med.mediator_y)
+        case.transition(
+            action="conclude", actor=med.mediator_y, outcome="failure", note="双方分歧较大",
+            other_routes=["litigation"],
+        )  # fmt: skip
+    assert (late.concluded_on_time, early.concluded_on_time) == (False, True)
+    assert late.events.get(action="transfer").data["late"] is True
+    assert "late" not in early.events.get(action="transfer").data
+
+
 def test_decline_needs_a_reason_and_a_route(med):
     case = med.register()
     with pytest.raises(ActionInvalid) as exc:

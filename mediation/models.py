@@ -878,10 +878,13 @@ class DisputeCase(models.Model):
             if not self.group_defused or self.group_recorded_at is None:
                 self.group_recorded_at = now
             self.group_defused, self.group_persons = True, group_persons
+            # A group dispute defused is a group dispute: the case page and the list's "group" mark
+            # left it out when it was not marked so at registration.
+            self.risk_group = True
         self.prevention_recorded_at = self.prevention_recorded_at or now
         changed |= {
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons",
-            "prevention_recorded_at", "escalation_recorded_at", "group_recorded_at",
+            "prevention_recorded_at", "escalation_recorded_at", "group_recorded_at", "risk_group",
         }  # fmt: skip
 
     def _do_close(self, *, now, actor, note, changed, data, **_):

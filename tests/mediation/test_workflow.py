@@ -518,6 +518,8 @@ def test_escalation_prevention_needs_persons(med):
         action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=12, note="劝离"
     )
     assert case.group_defused and case.group_persons == 12 and case.prevention_recorded_at
+    case.refresh_from_db()
+    assert case.risk_group  # a group dispute defused is a group dispute, marked or not at registration
 
 
 def test_register_refuses_bad_input_and_saves_nothing(med):

@@ -691,7 +691,10 @@ class DisputeCase(models.Model):
                         errors.add("agreement_amount", gettext("The amount cannot be negative."))
             # An oral agreement takes effect the same day; a written one when all have signed and
             # the committee has sealed it (by default the day of conclusion).
-            effective = agreement_effective_on or timezone.localdate(now)
+            # Oral: the date field is hidden and ignored (a value left in it from choosing "written"
+            # first refused the oral agreement over a field the mediator could not see).
+            oral = outcome == self.Outcome.SUCCESS_ORAL
+            effective = timezone.localdate(now) if oral else agreement_effective_on or timezone.localdate(now)
             if isinstance(effective, str):
                 try:
                     effective = dt.date.fromisoformat(effective)
@@ -711,8 +714,6 @@ class DisputeCase(models.Model):
                     gettext("The agreement cannot take effect before the case was received (%(d)s).")
                     % {"d": received_on.isoformat()},
                 )
-            if outcome == self.Outcome.SUCCESS_ORAL:
-                effective = timezone.localdate(now)
             # The date printed on the agreement as "carried out by": not before it takes effect.
             if isinstance(performance_due, str) and performance_due:
                 try:

@@ -632,6 +632,18 @@ def test_an_oral_agreement_needs_its_terms_only(med):
     assert case.outcome == "success_oral" and case.agreement_effective_on == timezone.localdate()
 
 
+def test_an_oral_agreement_ignores_the_hidden_written_date_left_in_the_form(med):
+    # Choosing "written" first and then "oral" left the (hidden) effective date in the form: a date in
+    # the future or malformed refused the oral agreement over a field the mediator could not see.
+    for left in ("2999-01-01", "31/12/2026"):
+        case = med.in_mediation()
+        case.transition(
+            action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="赔礼道歉",
+            agreement_effective_on=left,
+        )  # fmt: skip
+        assert case.agreement_effective_on == timezone.localdate()
+
+
 @pytest.mark.parametrize("placeholder", ["(to be completed)", "（待补充）"])
 def test_no_agreement_binds_parties_still_named_by_the_placeholder(med, placeholder):
     # A case converted from a grid incident starts with placeholder parties (the incident names

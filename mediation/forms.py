@@ -225,7 +225,8 @@ class IncidentConvertForm(forms.Form):
 
 
 class PartyForm(forms.Form):
-    """Completing or correcting a party: blank fields keep the stored value."""
+    """Completing or correcting a party: blank fields keep the stored value; ``clear`` removes the
+    optional ones entered by mistake."""
 
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", "")] + DisputeParty.PartyRole.choices
@@ -234,3 +235,8 @@ class PartyForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=18)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
     address = forms.CharField(label=_("Address"), required=False, max_length=300)
+    clear = forms.MultipleChoiceField(
+        label=_("Remove the stored"),
+        required=False,
+        choices=[("id_number", _("ID number")), ("phone", _("Phone")), ("address", _("Address"))],
+    )

@@ -522,13 +522,18 @@ def party_reveal(
     }
 
 
+REMOVABLE_PARTY_FIELDS = ("id_number", "phone", "address")
+
+
 @transaction.atomic
 def dispute_party_update(
-    *, case: DisputeCase, party: DisputeParty, actor: User, **changes: str
+    *, case: DisputeCase, party: DisputeParty, actor: User, clear: Iterable[str] = (), **changes: str
 ) -> DisputeParty:
     """Complete or correct a party's details while the case is open (e.g. the placeholders of a case
     converted from a grid incident). Only those who may see the data may change it; blank values keep
-    what is stored. The change is an event on the case's timeline (without the data itself)."""
+    what is stored, and ``clear`` names the optional fields to remove (an ID number or phone entered
+    by mistake is personal data the case has no business keeping). The change is an event on the
+    case's timeline (without the data itself)."""
     if party.case_id != case.pk:
         raise PermissionDenied(_("This person is not a party to the case."))
     if not may_reveal(actor, case):
@@ -539,7 +544,12 @@ def dispute_party_update(
         raise ValidationError({"__all__": [_("The case is concluded: its parties can no longer change.")]})
     given = {k: (v or "").strip() for k, v in changes.items() if k in ("role", *DisputeParty.PERSONAL_FIELDS)}
     given = {k: v for k, v in given.items() if v}
-    if not given:
+    clear = set(clear or ())
+    if clear - set(REMOVABLE_PARTY_FIELDS):
+        raise ValidationError({"clear": [_("Only an ID number, a phone or an address can be removed.")]})
+    if both := sorted(clear & set(given)):
+        raise ValidationError({f: [_("Enter a new value or remove the stored one, not both.")] for f in both})
+    if not given and not clear:
         raise ValidationError({"name": [_("Enter what should change.")]})
     row = {"role": party.role, "name": party.name, **given}
     if "id_number" not in given:
@@ -560,9 +570,14 @@ def dispute_party_update(
     new = cleaned[0]
     for field in given:
         setattr(party, field, getattr(new, field))
+    for field in clear:
+        setattr(party, field, "")
     if "id_number" in given:
         party.id_hash = new.id_hash
-    party.save(update_fields=sorted({*given, *(["id_hash"] if "id_number" in given else [])}))
+    elif "id_number" in clear:
+        party.id_hash = ""
+    id_changed = "id_number" in given or "id_number" in clear
+    party.save(update_fields=sorted({*given, *clear, *(["id_hash"] if id_changed else [])}))
     DisputeEvent.objects.create(
         case=case,
         actor=actor,
@@ -571,7 +586,7 @@ def dispute_party_update(
         to_status=case.status,
         note=str(party.get_role_display()),
         organisation_id=case.organisation_id,
-        data={"party": party.pk, "fields": sorted(given)},
+        data={"party": party.pk, "fields": sorted(given), **({"removed": sorted(clear)} if clear else {})},
     )
     return party
 

@@ -190,6 +190,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "case": case,
         "parties": list(case.parties.all()),
         "party_roles": DisputeParty.PartyRole.choices,
+        "party_clear": PartyForm.base_fields["clear"].choices,
         "events": list(selectors.dispute_events(case)),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
@@ -347,6 +348,7 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
         "reason": request.POST.get("reason", ""),  # kept in the field when the reveal is refused
         "can_reveal": may_reveal(request.user, case),
         "party_roles": DisputeParty.PartyRole.choices,
+        "party_clear": PartyForm.base_fields["clear"].choices,
     }
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the row carries its own error message.
@@ -374,7 +376,9 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     # Re-render with that party's edit form open and refilled: a redirect lost what was typed.
     case = selectors.dispute_get_for_user(request.user, code)
     context = _case_context(request, case)
-    context["party_edit"] = {"id": party.pk, "error": error, "data": request.POST}
+    context["party_edit"] = {
+        "id": party.pk, "error": error, "data": request.POST, "clear": request.POST.getlist("clear"),
+    }  # fmt: skip
     return render(request, "mediation/case.html", context, status=400)
 
 

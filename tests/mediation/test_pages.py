@@ -632,6 +632,30 @@ def test_a_party_edit_keeps_two_sides_and_two_people(client, med):
     assert case.parties.get(pk=respondent.pk).role == "other"
 
 
+def test_a_phone_or_id_number_entered_by_mistake_can_be_removed(client, med):
+    # Blank fields keep the stored value, so a wrong ID number or phone could only be overwritten,
+    # never removed: personal data the case had no business keeping.
+    case = med.in_mediation()
+    party = case.parties.get(role="applicant")
+    assert party.id_number and party.phone and party.id_hash
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/edit/"
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'name="clear" value="phone"' in html
+    refused = client.post(url, {"phone": "13800001111", "clear": ["phone"]})
+    assert refused.status_code == 400 and "not both" in refused.content.decode()
+    assert client.post(url, {"clear": ["name"]}).status_code == 400  # the name stays
+    party.refresh_from_db()
+    assert party.phone and party.name
+    assert client.post(url, {"clear": ["id_number", "phone"]}).status_code == 302
+    party.refresh_from_db()
+    assert (party.id_number, party.phone, party.id_hash) == ("", "", "") and party.name and party.address
+    event = case.events.filter(action="update_party").latest("at")
+    assert event.data["removed"] == ["id_number", "phone"] and event.data["fields"] == []
+    assert _login(client, med.mediator_y).post(url, {"clear": ["address"]}).status_code == 404
+    assert case.parties.get(pk=party.pk).address
+
+
 def test_a_refused_party_edit_keeps_the_input_and_names_fields_by_label(client, med):
     """It redirected with "id_number: ..." in a flash message: internal English field names in the
     Chinese page, and what the mediator typed was gone."""

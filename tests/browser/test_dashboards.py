@@ -53,9 +53,10 @@ def _legend(page) -> list[str]:
 
 
 def _no_value() -> str:
-    """The words of the legend's grey swatch in the page's language (zh-hans in these tests)."""
+    """The words of the legend's grey swatch in the page's language (zh-hans in these tests). These
+    maps show a survey indicator, whose areas below the minimum sample are grey as well."""
     with translation.override("zh-hans"):
-        return gettext("No value")
+        return gettext("No value, or too few answers to rank")
 
 
 def _scheme(cast) -> AssessmentScheme:

@@ -162,8 +162,25 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     return local.replace(year=day.year, month=day.month, day=day.day)
 
 
-def add_calendar_days(start: dt.datetime, days: int) -> dt.datetime:
-    return start + dt.timedelta(days=days)
+def first_working_day_from(day: dt.date) -> dt.date:
+    """``day`` when it is a working day, else the first working day after it. A period whose last
+    day is a rest day or a public holiday runs to the end of the next working day (Civil Code art.
+    203; the Civil Procedure Law and the provincial petition regulations count their periods the same
+    way). Working days come from the calendar: weekends, listed holidays, weekend working days."""
+    for _guard in range(60):  # the longest run of rest days in a year is about ten
+        if is_working_day(day):
+            break
+        day += dt.timedelta(days=1)
+    return day
+
+
+def end_of_days_period(start: dt.datetime, days: int) -> dt.datetime:
+    """The end of a period of ``days`` calendar days starting at ``start``: the day of the event is
+    not counted, the period ends at 24:00 of its last local day (Civil Code arts. 201 and 203), or of
+    the first working day after it when that day is a rest day. 15 days from Friday 2026-11-13 end
+    on Saturday the 28th, so at the end of Monday the 30th."""
+    last = timezone.localtime(start).date() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(first_working_day_from(last), dt.time.max))
 
 
 @overload

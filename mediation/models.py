@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, LocalizedName, Role
-from governance.periods import add_months, end_of_local_day, is_working_day
+from governance.periods import add_months, end_of_local_day, first_working_day_from
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -76,12 +76,7 @@ def confirmation_window_end(effective: dt.date) -> dt.date:
     第一日为期间届满的日期). A window ending on a Saturday runs to Monday: the court takes the
     application then, so the platform must record it. Working days come from the calendar
     (``governance.periods.is_working_day``: weekends, listed holidays, weekend working days)."""
-    day = effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS)
-    for _guard in range(60):  # the longest run of rest days in a year is about ten
-        if is_working_day(day):
-            break
-        day += dt.timedelta(days=1)
-    return day
+    return first_working_day_from(effective + dt.timedelta(days=CONFIRMATION_WINDOW_DAYS))
 
 
 # The name given to the parties of a case converted from a grid incident, which does not name them;

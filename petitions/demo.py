@@ -309,7 +309,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     if head is not None and rng.random() < 0.07 and t + dt.timedelta(days=5) <= now:
         days = rng.randint(10, 30)
         p.extended_days, p.extension_approver_id, p.extension_reason = days, head.pk, "情况复杂，需多部门核查"
-        p.reply_due_at = p.due_at = deadlines.extended(p.reply_due_at, days)
+        p.reply_due_at = p.due_at = deadlines.extended(p.accepted_at, days)
         event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted",
               days=days, approver=head.username, notified=True)  # fmt: skip
         t = t + dt.timedelta(days=5)

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_paths, scope_q
 from governance.models import Area, Department, Role, record_id
-from governance.periods import add_calendar_days, add_working_days, end_of_local_day
+from governance.periods import add_working_days, end_of_days_period, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -648,7 +648,7 @@ class Petition(models.Model):
             extended_days=days,
             extension_approver=user,
             extension_reason=note,
-            reply_due_at=deadlines.extended(self.reply_due_at, days),
+            reply_due_at=deadlines.extended(self.accepted_at, days),
         )
         data.update(days=days, approver=user.username, notified=True)
 
@@ -826,15 +826,17 @@ class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadl
     """Statutory due dates. Calendar days except the working-day return rule (governance.periods
     uses the editable Holiday calendar, including weekend make-up working days). Each ends at 24:00
     of its last local day (Civil Code arts. 201 and 203: the day of the event is not counted, the
-    period ends with its last day), whatever the hour the period started."""
+    period ends with its last day), whatever the hour the period started; a period of calendar days
+    whose last day is a rest day or a public holiday ends with the first working day after it (art.
+    203, as the provincial petition regulations count theirs): the office is closed that day."""
 
     @staticmethod
     def route_due(received_at: dt.datetime) -> dt.datetime:
-        return end_of_local_day(add_calendar_days(received_at, ROUTE_DAYS))
+        return end_of_days_period(received_at, ROUTE_DAYS)
 
     @staticmethod
     def acknowledge_due(routed_at: dt.datetime) -> dt.datetime:
-        return end_of_local_day(add_calendar_days(routed_at, ACKNOWLEDGE_DAYS))
+        return end_of_days_period(routed_at, ACKNOWLEDGE_DAYS)
 
     @staticmethod
     def return_due(routed_at: dt.datetime) -> dt.datetime:
@@ -842,22 +844,26 @@ class deadlines:  # noqa: N801 - a namespace of pure functions, read like `deadl
 
     @staticmethod
     def reply_due(accepted_at: dt.datetime) -> dt.datetime:
-        return end_of_local_day(add_calendar_days(accepted_at, REPLY_DAYS))
+        return end_of_days_period(accepted_at, REPLY_DAYS)
 
     @staticmethod
-    def extended(reply_due_at: dt.datetime, days: int) -> dt.datetime:
-        return end_of_local_day(add_calendar_days(reply_due_at, days))
+    def extended(accepted_at: dt.datetime, days: int) -> dt.datetime:
+        """The reply period extended by ``days``: 60 + ``days`` days from acceptance (art. 35: the
+        limit is extended, not restarted), moved off a rest day once, at its new end; counting from
+        the 60th day as moved would let one weekend lengthen the extension."""
+        return end_of_days_period(accepted_at, REPLY_DAYS + days)
 
     @staticmethod
     def review_request_until(decided_at: dt.datetime) -> dt.datetime:
-        """The end of the 30th local day after the reply (or review decision): the petitioner's
-        window is counted in days and ends at 24:00 of its last day (Civil Code art. 203), the date
-        the petition page shows, not at the hour the reply happened to be recorded."""
-        return end_of_local_day(add_calendar_days(decided_at, REVIEW_REQUEST_DAYS))
+        """The end of the 30th local day after the reply (or review decision), or of the first
+        working day after it: the petitioner's window is counted in days and ends at 24:00 of its
+        last day (Civil Code art. 203), the date the petition page shows, not at the hour the reply
+        happened to be recorded."""
+        return end_of_days_period(decided_at, REVIEW_REQUEST_DAYS)
 
     @staticmethod
     def review_due(requested_at: dt.datetime) -> dt.datetime:
-        return end_of_local_day(add_calendar_days(requested_at, REVIEW_DECISION_DAYS))
+        return end_of_days_period(requested_at, REVIEW_DECISION_DAYS)
 
 
 OFFICE, DEPARTMENT = "office", "department"

@@ -29,6 +29,7 @@ def _eager_celery_and_clean_state(settings, tmp_path):
 
     from governance.celery import app
     from governance.geo import locator
+    from governance.periods import _calendar_cache
 
     # Tests assert on the English source strings; tests of the Chinese UI ask for zh-hans explicitly
     # (settings.LANGUAGE_CODE = "zh-hans" or an Accept-Language header).
@@ -40,6 +41,9 @@ def _eager_celery_and_clean_state(settings, tmp_path):
     app.conf.task_always_eager = True
     settings.MEDIA_ROOT = str(tmp_path / "media")
     locator.reset()
+    # The working-day calendar is cached by the version counter, which each test's rollback winds
+    # back: another test's holidays would be read under the same version number.
+    _calendar_cache.cache_clear()
     yield
     app.conf.task_always_eager = previous
     locator.reset()

@@ -32,7 +32,12 @@ def end_of(y, m, d):
 
 
 def days_after(moment, days):
-    return end_of_local_day(moment + dt.timedelta(days=days))
+    """24:00 of the local day ``days`` days after ``moment``, or of the Monday after when that day
+    falls on a weekend (these tests load no holiday calendar: weekends are the only rest days)."""
+    day = end_of_local_day(moment + dt.timedelta(days=days))
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
 
 
 # --- deadline arithmetic ---------------------------------------------------------------------
@@ -46,7 +51,8 @@ def test_route_acknowledge_and_reply_limits_are_calendar_days():
     assert deadlines.reply_due(received) == end_of(2026, 11, 27)
     assert deadlines.review_request_until(received) == end_of(2026, 10, 28)
     assert deadlines.review_due(received) == end_of(2026, 10, 28)
-    assert deadlines.extended(deadlines.reply_due(received), 30) == end_of(2026, 12, 27)
+    # 90 days from acceptance end on Sunday 12-27: the limit runs to the end of Monday.
+    assert deadlines.extended(received, 30) == end_of(2026, 12, 28)
     # A reply at 00:30 Shanghai time is still the previous day in UTC: the local day counts.
     assert deadlines.reply_due(at(2026, 9, 28, 0) + dt.timedelta(minutes=30)) == end_of(2026, 11, 27)
 
@@ -88,6 +94,25 @@ def test_a_request_late_on_the_last_day_of_the_window_is_in_time(pet):
 def test_the_return_window_is_five_working_days_skipping_weekends():
     # Thursday 2026-11-19 + 5 working days = Thursday 2026-11-26 (Sat/Sun skipped).
     assert deadlines.return_due(at(2026, 11, 19)).date() == dt.date(2026, 11, 26)
+
+
+def test_a_limit_in_calendar_days_ending_on_a_rest_day_runs_to_the_next_working_day():
+    # 15 days from Friday 11-13 end on Saturday 11-28: the office is closed, the limit is Monday's.
+    assert deadlines.route_due(at(2026, 11, 13)) == end_of(2026, 11, 30)
+    assert deadlines.acknowledge_due(at(2026, 11, 14, 18)) == end_of(2026, 11, 30)  # Sunday 11-29
+    assert deadlines.review_request_until(at(2026, 10, 29)) == end_of(2026, 11, 30)  # Saturday 11-28
+    assert deadlines.route_due(at(2026, 11, 12)) == end_of(2026, 11, 27)  # a Friday: as is
+    # The National Day holidays (10-01 to 10-07) and the make-up Saturday 10-10 of the calendar.
+    for day in range(1, 8):
+        Holiday.objects.create(date=dt.date(2026, 10, day), name="国庆节")
+    Holiday.objects.create(date=dt.date(2026, 10, 10), is_workday=True, name="国庆节调休上班")
+    SequenceCounter.bump("calendar")
+    assert deadlines.route_due(at(2026, 9, 16)) == end_of(2026, 10, 8)  # 10-01 is a holiday
+    assert deadlines.review_due(at(2026, 9, 10)) == end_of(2026, 10, 10)  # a working Saturday: as is
+    # The reply limit: 60 days from 2026-08-02 end on 10-01; extended by 10, 70 days end on 10-11, a
+    # Sunday: counted from acceptance and moved once, not from the moved 10-08.
+    assert deadlines.reply_due(at(2026, 8, 2)) == end_of(2026, 10, 8)
+    assert deadlines.extended(at(2026, 8, 2), 10) == end_of(2026, 10, 12)
 
 
 def test_the_return_window_skips_a_holiday_and_counts_a_make_up_working_day():
@@ -143,7 +168,7 @@ def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approve
         note="需现场核查",
         notified=True,
     )
-    assert petition.reply_due_at == before + dt.timedelta(days=30)
+    assert petition.reply_due_at == days_after(petition.accepted_at, 90)  # 60 + 30 from acceptance
     assert petition.due_at == petition.reply_due_at
     assert petition.extension_approver == pet.approver
     event = petition.events.get(action="extend")
@@ -199,8 +224,9 @@ def test_a_review_request_received_in_time_but_recorded_late_is_taken_from_its_r
     officer = pet.cast.petition_officer
     petition = pet.replied()
     replied = timezone.now() - dt.timedelta(days=32)
+    # The window closed at the end of the 30th day (two days ago: a working day, whatever today is).
     Petition.objects.filter(pk=petition.pk).update(
-        replied_at=replied, review_request_until=deadlines.review_request_until(replied)
+        replied_at=replied, review_request_until=end_of_local_day(replied + dt.timedelta(days=30))
     )
     petition.refresh_from_db()
     with pytest.raises(TransitionNotAllowed):

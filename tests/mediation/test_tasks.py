@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from governance.models import Notification
+from governance.models import Holiday, Notification, SequenceCounter
 from mediation import tasks
 from mediation.models import DisputeCase
 
@@ -27,7 +27,18 @@ def _successful(med, *, effective_days_ago: int) -> DisputeCase:
     return case
 
 
+def _every_day_working() -> None:
+    """A window ending on a weekend runs to Monday (Civil Code art. 203): with every day of these
+    weeks a working day, the days left do not depend on the weekday the test runs."""
+    today = timezone.localdate()
+    Holiday.objects.bulk_create(
+        Holiday(date=today + dt.timedelta(days=d), is_workday=True, name="test") for d in range(-10, 40)
+    )
+    SequenceCounter.bump("calendar")
+
+
 def test_the_mediator_hears_once_when_a_confirmation_window_is_about_to_close(med):
+    _every_day_working()
     closing = _successful(med, effective_days_ago=26)  # window ends in 4 days
     _successful(med, effective_days_ago=5)  # 25 days left: not yet
     _successful(med, effective_days_ago=31)  # window already closed

@@ -57,6 +57,10 @@ REPLY_DAYS = 60  # written opinion after acceptance
 MAX_EXTENSION_DAYS = 30  # once only, approved
 REVIEW_REQUEST_DAYS = 30  # review asked within 30 days of the reply (re-review: of the review)
 REVIEW_DECISION_DAYS = 30
+# A request that reached the office in time (a letter posted on the 30th day, one left in an inbox)
+# may be recorded up to 15 days after the window closed, with the date it was received: the page
+# offers the step that long, the request itself must fall within the 30 days.
+REVIEW_RECORDING_GRACE_DAYS = 15
 MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representatives
 DUE_SOON_DAYS = 3
 
@@ -417,6 +421,22 @@ class Petition(models.Model):
             return "re_review" if self.reviewed_at else "review"
         return ""
 
+    @property
+    def review_request_deadline(self) -> dt.datetime | None:
+        """The end of the window of the review a request now would start (see ``review_stage``)."""
+        stage = self.review_stage
+        return (
+            self.review_request_until
+            if stage == "review"
+            else self.re_review_request_until
+            if stage
+            else None
+        )
+
+    def review_request_window_closed(self, now: dt.datetime | None = None) -> bool:
+        until = self.review_request_deadline
+        return bool(until and (now or timezone.now()) > until)
+
     # --- the state machine ---------------------------------------------------------------------
 
     def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> PetitionEvent:
@@ -733,16 +753,26 @@ class Petition(models.Model):
                 "requested_at",
                 gettext("The request cannot have been received before the answer it contests."),
             )
-        if stage == "review":
-            if at > self.review_request_until:
+        until = self.review_request_deadline
+        if until and at > until:
+            if requested_at is not None:
+                # The date given is the error: the field is named, as for any other bad date.
+                raise ActionInvalid(
+                    "requested_at",
+                    gettext(
+                        "The 30 days to ask for this review ended on %(date)s: a request received "
+                        "later is not accepted."
+                    )
+                    % {"date": timezone.localtime(until).strftime("%Y-%m-%d")},
+                )
+            if stage == "review":
                 raise TransitionNotAllowed(gettext("The 30 days to ask for a review have passed."))
+            raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
+        if stage == "review":
             self._set(changed, review_requested_at=at, review_due_at=deadlines.review_due(at))
-            data.update(stage="review")
         else:
-            if at > self.re_review_request_until:
-                raise TransitionNotAllowed(gettext("The 30 days to ask for a re-review have passed."))
             self._set(changed, re_review_requested_at=at, re_review_due_at=deadlines.review_due(at))
-            data.update(stage="re_review")
+        data.update(stage=stage)
         if requested_at is not None:
             data.update(requested_at=timezone.localtime(at).isoformat())
         if self.status == self.Status.CLOSED:
@@ -976,9 +1006,11 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
         if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
             continue
         if t.action == "request_review":
-            stage = petition.review_stage
-            until = petition.review_request_until if stage == "review" else petition.re_review_request_until
-            if not stage or (until and now > until):
+            # Offered for a while after the window closed, to record a request received in time.
+            until = petition.review_request_deadline
+            if not petition.review_stage or (
+                until and now > until + dt.timedelta(days=REVIEW_RECORDING_GRACE_DAYS)
+            ):
                 continue
         if may_perform(user, petition, t):
             out.append(t.action)

@@ -186,6 +186,7 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
             }
             for i, a in enumerate(allowed)
         ],
+        "review_window_closed": "request_review" in allowed and petition.review_request_window_closed(),
         "likely_repeats": likely,
         "approvers": list(selectors.extension_approvers(petition, user).only("username", "display_name"))
         if "extend" in allowed

@@ -284,6 +284,26 @@ def test_a_review_request_names_when_it_was_received_and_a_bad_time_is_400(pet):
     assert resp.status_code == 200 and resp.json()["review_requested_at"] == received.isoformat()
 
 
+def test_a_review_request_received_after_the_window_is_400_naming_the_date(pet):
+    petition = pet.replied()
+    until = timezone.now() - dt.timedelta(days=2)
+    Petition.objects.filter(pk=petition.pk).update(
+        replied_at=until - dt.timedelta(days=30), review_request_until=until
+    )
+    url = f"{LIST}{petition.code}/transition/"
+    office = api_client(pet.cast.petition_officer)
+    late = timezone.localtime(until + dt.timedelta(hours=1)).isoformat()
+    resp = office.post(url, {"action": "request_review", "requested_at": late}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["requested_at"]
+    assert "not accepted" in resp.json()["errors"]["requested_at"][0]
+    # Without a date the request would be taken as received now: the step is over (409).
+    assert office.post(url, {"action": "request_review"}, format="json").status_code == 409
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    in_time = timezone.localtime(until - dt.timedelta(hours=1)).replace(microsecond=0).isoformat()
+    resp = office.post(url, {"action": "request_review", "requested_at": in_time}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "under_review"
+
+
 def test_event_times_are_written_like_every_other_time_of_the_answer(pet):
     # The timeline's "at" came out in UTC ("...Z") beside local times ("+08:00") for the same moment.
     petition = pet.register()

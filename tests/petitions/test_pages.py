@@ -253,6 +253,50 @@ def test_a_review_request_is_recorded_with_the_time_it_was_received(client, pet)
     assert petition.review_requested_at == received.replace(second=0, microsecond=0)
 
 
+def test_a_review_request_received_in_time_is_recorded_on_the_page_after_the_window_closed(client, pet):
+    # A letter asking for review arrived on the 29th day and reached the officer's desk on the 33rd:
+    # the page no longer offered the step (the API did), so the request could not be recorded there.
+    petition = pet.replied()
+    replied = timezone.now() - dt.timedelta(days=33)
+    until = timezone.localtime(timezone.now() - dt.timedelta(days=3)).replace(hour=23, minute=59)
+    Petition.objects.filter(pk=petition.pk).update(replied_at=replied, review_request_until=until)
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/"
+    page = client.get(url).content.decode()
+    assert 'name="requested_at"' in page
+    # No "now" filled in: the officer gives the day it arrived, at the latest the window's end.
+    field = re.search(r'<input type="datetime-local" name="requested_at"[^>]*>', page).group(0)
+    assert 'value=""' in field and f'max="{until:%Y-%m-%dT%H:%M}"' in field
+    assert f"The 30 days ended on {until:%Y-%m-%d}" in page
+    late = timezone.localtime() - dt.timedelta(days=1)
+    resp = client.post(f"{url}act/", {"action": "request_review", "requested_at": f"{late:%Y-%m-%dT%H:%M}"})
+    assert resp.status_code == 400
+    assert "a request received later is not accepted" in resp.content.decode()
+    assert 'aria-invalid="true"' in re.search(
+        r'<input type="datetime-local" name="requested_at"[^>]*>', resp.content.decode()
+    ).group(0)
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    received = until - dt.timedelta(days=1)
+    resp = client.post(
+        f"{url}act/", {"action": "request_review", "requested_at": f"{received:%Y-%m-%dT%H:%M}"}
+    )
+    assert resp.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == "under_review"
+    assert petition.review_requested_at == received.replace(second=0, microsecond=0)
+
+
+def test_the_review_step_is_offered_fifteen_days_past_the_window_then_no_more(client, pet):
+    petition = pet.replied()
+    client.force_login(pet.cast.petition_officer)
+    url = f"/petitions/{petition.code}/"
+    for days, offered in ((14, True), (16, False)):
+        Petition.objects.filter(pk=petition.pk).update(
+            review_request_until=timezone.now() - dt.timedelta(days=days)
+        )
+        assert ('name="requested_at"' in client.get(url).content.decode()) is offered
+
+
 def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
     petition = pet.accepted()
     client.force_login(pet.cast.department_user)

@@ -334,9 +334,15 @@ def test_a_closed_petition_takes_no_review_once_the_thirty_days_have_passed(pet)
         review_request_until=timezone.now() - dt.timedelta(hours=1)
     )
     petition.refresh_from_db()
-    assert "request_review" not in allowed_actions(officer, petition)
+    # Still offered, to record a request received in time; one received now is refused.
+    assert "request_review" in allowed_actions(officer, petition)
     with pytest.raises(TransitionNotAllowed):
         petition.transition(action="request_review", actor=officer)
+    Petition.objects.filter(pk=petition.pk).update(
+        review_request_until=timezone.now() - dt.timedelta(days=16)
+    )
+    petition.refresh_from_db()
+    assert "request_review" not in allowed_actions(officer, petition)
     petition.refresh_from_db()
     assert petition.status == "closed" and petition.closed_at is not None
 

@@ -647,11 +647,13 @@ class Petition(models.Model):
                 Q(username=str(approver)) | Q(pk=record_id(approver)),
                 is_active=True,
             ).first()
-        if user is None:
+        if approver in (None, ""):
             errors.add("approver", gettext("Name the person who approved the extension."))
-        elif user.pk == actor.pk:
+        elif user is not None and user.pk == actor.pk:
             errors.add("approver", gettext("Another person approves the extension you ask for."))
-        elif not User.objects.filter(extension_approver_q(self), pk=user.pk).exists():
+        elif user is None or not User.objects.filter(extension_approver_q(self), pk=user.pk).exists():
+            # One answer for a name that is no account and one that is not a head: the form must not
+            # tell a department's users which usernames exist.
             errors.add(
                 "approver",
                 gettext("The approver must be the head of %(department)s, the department handling it.")

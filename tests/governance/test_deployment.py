@@ -20,6 +20,8 @@ def test_compose_describes_exactly_the_full_stack():
         assert env["DEBUG"] == "0"
         assert env["DATABASE_URL"].startswith("postgres://") and env["REDIS_URL"].startswith("redis://")
         assert "SECRET_KEY" in env and "FIELD_ENCRYPTION_KEY" in env
+        # No default host: "localhost" let the stack start and answer every real request with 400.
+        assert env["ALLOWED_HOSTS"] == "${ALLOWED_HOSTS:?set ALLOWED_HOSTS}"
     assert "gunicorn governance.wsgi:application" in web["command"] and "migrate" in web["command"]
     assert worker["command"][:4] == ["celery", "-A", "governance", "worker"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in beat["command"]
@@ -125,6 +127,17 @@ def _compose_environment(service: str, given: dict[str, str]) -> dict[str, str]:
         return re.sub(r"\$\{(\w+)(:-|:\?)([^}]*)\}", one, str(value))
 
     return {k: resolve(v) for k, v in compose["services"][service]["environment"].items()}
+
+
+def test_compose_refuses_to_start_without_the_secrets_and_the_host_name():
+    import pytest
+
+    given = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEY": "k", "ALLOWED_HOSTS": "grid.example.gov.cn"}
+    assert _compose_environment("web", given)["ALLOWED_HOSTS"] == "grid.example.gov.cn"
+    for name in given:
+        for service in ("web", "worker", "beat"):
+            with pytest.raises(AssertionError, match=f"compose requires {name}"):
+                _compose_environment(service, {k: v for k, v in given.items() if k != name})
 
 
 def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():

@@ -18,4 +18,6 @@ RUN DEBUG=0 SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=build-only ALLOWED_HOSTS=
 RUN useradd --system --home /app app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]
+# --timeout 300 rather than gunicorn's 30 s: a 200,000-row survey import or an 80 MB photo upload from
+# a slow connection runs longer, and a sync worker is killed mid-request (docker-compose.yml says more).
+CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300", "--access-logfile", "-", "--no-control-socket"]

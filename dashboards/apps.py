@@ -8,6 +8,9 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("dashboards")
 
     def ready(self) -> None:
+        # System checks of the statistics settings (survey answers that count, labels, grades).
+        from dashboards import checks  # noqa: F401
+
         # Every app's indicators.py registers its indicator sources (see governance/indicators.py).
         autodiscover_modules("indicators")
         # Ranking pages and assessment: nav entries, home section, scoring after each rollup.

@@ -26,7 +26,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {raw!r}")
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
@@ -36,17 +36,35 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be an integer (digits only, such as 30), got {raw!r}") from exc
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
+    """Comma-separated items; unset or empty gives ``default``. A value that is set but names nothing
+    (``","`` or blanks) is refused: read as an empty list it silently meant "no hosts" (every request
+    a 400) or "no safe answers" rather than the default the operator probably expected."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ConfigError(f"{name} must be a comma-separated list such as a,b (or unset), got {raw!r}")
+    return items
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """One of ``choices`` (compared case-insensitively, returned as spelt in ``choices``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    by_lower = {choice.lower(): choice for choice in choices}
+    try:
+        return by_lower[raw.strip().lower()]
+    except KeyError:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {raw!r}") from None
 
 
 def env_clock_range(name: str, default: tuple[str, str]) -> tuple[str, str]:
@@ -109,18 +127,49 @@ def tile_origins(url: str) -> list[str]:
     return [f"{parsed.scheme}://{host.replace('{s}', sub)}" for sub in "abc"]
 
 
+DATABASE_URL_FORMS = "postgres://user:password@host:5432/name or sqlite:///path/to/db.sqlite3"
+
+
+def _without_password(url: str) -> str:
+    """The URL as an error message may show it: whatever lies between the user name's ``:`` and the
+    last ``@`` is starred, even in a URL too malformed to parse."""
+    head, at, host = url.rpartition("@")
+    if not at:
+        return url
+    scheme, sep, userinfo = head.rpartition("://") if "://" in head else ("", "", head)
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}{sep}{user}{colon}{'***' if colon else ''}@{host}"
+
+
 def parse_database_url(url: str) -> dict:
-    """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into a DATABASES entry."""
-    parsed = urlparse(url)
+    """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into a DATABASES entry.
+    Anything else raises ConfigError naming DATABASE_URL and the accepted forms (never the password):
+    urllib's own ValueError about a port or a bracket surfaced as a traceback inside Django."""
+
+    def refuse(reason: str) -> ConfigError:
+        return ConfigError(
+            f"DATABASE_URL must be {DATABASE_URL_FORMS}; {reason} in {_without_password(url)!r}"
+        )
+
+    if url.strip() in {"sqlite://", "sqlite://:memory:"}:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    try:
+        parsed = urlparse(url.strip())
+        port = parsed.port
+    except ValueError as exc:  # "Port could not be cast to integer value", "Invalid IPv6 URL"
+        raise refuse(str(exc).lower()) from None
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parsed.path.lstrip("/"))
+        if "/" in name:
+            raise refuse(f"the database name {name!r} contains a slash")
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         return {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")) or "postgres",
+            "NAME": name or "postgres",
             "USER": unquote(parsed.username or ""),
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
+            "PORT": str(port or ""),
             "OPTIONS": options,
             # Persistent connections with a health check: a connection lost while idle
             # (database restarted) is noticed and replaced on the next request.
@@ -128,8 +177,26 @@ def parse_database_url(url: str) -> dict:
             "CONN_HEALTH_CHECKS": True,
         }
     if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or ":memory:"}
-    raise ConfigError(
-        f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)"
-    )
+        url = url.strip()
+        # sqlite://var/db.sqlite3 (two slashes) reads "var" as a host and would open /db.sqlite3.
+        if not url.startswith("sqlite:///"):
+            raise refuse("a SQLite path follows three slashes")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": url[len("sqlite:///") :] or ":memory:"}
+    raise refuse(f"the scheme {parsed.scheme!r} is not supported")
+
+
+def check_redis_url(url: str) -> str:
+    """REDIS_URL as redis-py reads it; a typo otherwise surfaced at the first cache read or task."""
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(
+            f"REDIS_URL must be redis://host:6379/0 (or rediss://, unix://); {str(exc).lower()}"
+        ) from None
+    networked = parsed.scheme in {"redis", "rediss"} and parsed.hostname
+    if not (networked or (parsed.scheme == "unix" and parsed.path)):
+        raise ConfigError(
+            f"REDIS_URL must be redis://host:6379/0 (or rediss://, unix://); got {_without_password(url)!r}"
+        )
+    return url.strip()

@@ -2,8 +2,9 @@
 
 With no variables set this is the *embedded default*: SQLite in ``var/``, Celery tasks run eagerly,
 DEBUG on, a generated development secret. Setting ``DATABASE_URL`` and ``REDIS_URL`` switches to
-PostgreSQL and Redis for real. ``DEBUG=0`` is production and refuses to start without ``SECRET_KEY``
-and ``FIELD_ENCRYPTION_KEY``.
+PostgreSQL and Redis for real. ``DEBUG=0`` is production and refuses to start without ``SECRET_KEY``,
+``FIELD_ENCRYPTION_KEY`` and ``ALLOWED_HOSTS``. A value that cannot be read stops the start with a
+ConfigError naming the variable and the form it takes (governance/env.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import importlib.util
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.translation import gettext_lazy as _
 
 from governance.env import (
     ConfigError,
+    check_redis_url,
     env_bool,
+    env_choice,
     env_clock_range,
     env_int,
     env_list,
@@ -59,6 +63,12 @@ FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "development-only-field-key-do-no
 FIELD_HASH_KEY = env_str("FIELD_HASH_KEY", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    # Django would start and answer every request but /healthz with 400 Bad Request.
+    raise ConfigError(
+        "ALLOWED_HOSTS must be set when DEBUG is off: the comma-separated host names the site is "
+        "reached by, such as grid.example.gov.cn"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -152,15 +162,15 @@ LOGIN_REDIRECT_URL = "governance-home"
 LOGOUT_REDIRECT_URL = "governance-login"
 
 # Lockout after repeated failed logins (pages and the token endpoint alike).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # Sessions expire after a working day of inactivity and when the browser closes.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
@@ -171,7 +181,7 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -203,12 +213,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "zh-hans", ["zh-hans", "en"])
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 # The project catalogue first (makemessages rewrites it), then the hand-kept translations of the
 # third-party apps that ship no Chinese (how it is kept: the header of its .po file).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ConfigError(
+        f"TIME_ZONE must be an IANA time zone such as Asia/Shanghai, got {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -245,6 +261,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 80 * 1024 * 1024  # six 10 MB photos in one multip
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    REDIS_URL = check_redis_url(REDIS_URL)
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -393,7 +410,11 @@ LOGGING = {
             "filters": ["mask_personal_data"],
         },
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Checked here: logging.config's own "Unable to configure root logger" named no variable.
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
     "loggers": {
         # INFO even under LOG_LEVEL=DEBUG: at DEBUG, django.db.backends logs every statement with its
         # parameters (keyed hashes of ID numbers) and django.template every variable it fails to

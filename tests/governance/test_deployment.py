@@ -4,6 +4,7 @@ its services run is exercised by other means: the same commands in a subprocess.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,8 @@ def test_compose_describes_exactly_the_full_stack():
         assert env["DEBUG"] == "0"
         assert env["DATABASE_URL"].startswith("postgres://") and env["REDIS_URL"].startswith("redis://")
         assert "SECRET_KEY" in env and "FIELD_ENCRYPTION_KEY" in env
+        # No default host: "localhost" let the stack start and answer every real request with 400.
+        assert env["ALLOWED_HOSTS"] == "${ALLOWED_HOSTS:?set ALLOWED_HOSTS}"
     assert "gunicorn governance.wsgi:application" in web["command"] and "migrate" in web["command"]
     assert worker["command"][:4] == ["celery", "-A", "governance", "worker"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in beat["command"]
@@ -127,6 +130,17 @@ def _compose_environment(service: str, given: dict[str, str]) -> dict[str, str]:
     return {k: resolve(v) for k, v in compose["services"][service]["environment"].items()}
 
 
+def test_compose_refuses_to_start_without_the_secrets_and_the_host_name():
+    import pytest
+
+    given = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEY": "k", "ALLOWED_HOSTS": "grid.example.gov.cn"}
+    assert _compose_environment("web", given)["ALLOWED_HOSTS"] == "grid.example.gov.cn"
+    for name in given:
+        for service in ("web", "worker", "beat"):
+            with pytest.raises(AssertionError, match=f"compose requires {name}"):
+                _compose_environment(service, {k: v for k, v in given.items() if k != name})
+
+
 def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():
     """The compose stack declares itself behind a TLS proxy (Secure cookies, X-Forwarded-Proto), so
     `check --deploy` must not find HTTP left open (W008) or HSTS off (W004). Only the HSTS preload
@@ -169,3 +183,72 @@ def test_worker_and_beat_start_only_after_web_has_migrated_the_database():
     web = services["web"]
     assert web["command"].index("migrate") < web["command"].index("gunicorn")
     assert "/healthz" in " ".join(web["healthcheck"]["test"]) and web["healthcheck"]["start_period"]
+
+
+def test_gunicorn_gives_the_longest_request_five_minutes_in_compose_and_in_the_image():
+    """gunicorn's default 30 s kills a sync worker in the middle of a 200,000-row survey import or a
+    slow 80 MB photo upload (docs/benchmarks.md, "The longest request")."""
+    import json
+    import re
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]["command"]
+    assert re.search(r"gunicorn .*--timeout 300\b", web), web
+    cmd_line = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")
+    )
+    cmd = json.loads(cmd_line[len("CMD ") :])
+    assert cmd[0] == "gunicorn" and cmd[cmd.index("--timeout") + 1] == "300", cmd
+
+
+def test_the_worker_is_pinged_through_the_broker_and_beat_says_why_it_is_not():
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    services = yaml.safe_load(compose_text)["services"]
+    check = services["worker"]["healthcheck"]
+    # $$ is compose's escape: the shell of the container expands $HOSTNAME, the worker's node name.
+    assert check["test"] == [
+        "CMD-SHELL",
+        "celery -A governance inspect ping --destination celery@$$HOSTNAME --timeout 10",
+    ]
+    assert check["timeout"] == "30s" and check["start_period"]
+    assert "healthcheck" not in services["beat"]
+    beat_block = compose_text[compose_text.index("\n  beat:") :]
+    assert "No healthcheck: beat has no remote-control channel" in beat_block
+
+
+def test_the_worker_healthcheck_command_answers_for_a_live_worker_and_fails_for_a_missing_one(tmp_path):
+    """The compose healthcheck run for real against a worker on this test run's Redis. In a container
+    $HOSTNAME is the host name, which names the worker's node by default; here both are set. The worker
+    listens on a queue of its own, so it takes no task meant for another test's worker."""
+    env = {**os.environ, "HOSTNAME": "healthcheck-probe", "DEBUG": "1"}
+    celery = str(Path(sys.executable).with_name("celery"))
+    worker = subprocess.Popen(
+        [celery, "-A", "governance", "worker", "--concurrency=1", "--loglevel=WARNING"]
+        + ["-n", "celery@healthcheck-probe", "-Q", "healthcheck-probe-only"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        probe = "{} -A governance inspect ping --destination celery@$HOSTNAME --timeout {}"
+        deadline = time.monotonic() + 60
+        while True:
+            result = subprocess.run(
+                ["sh", "-c", probe.format(celery, 3)], cwd=ROOT, env=env, capture_output=True, text=True
+            )
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "celery@healthcheck-probe: OK" in result.stdout
+        missing = subprocess.run(
+            ["sh", "-c", probe.format(celery, 2)],
+            cwd=ROOT,
+            env={**env, "HOSTNAME": "no-such-worker"},
+            capture_output=True,
+            text=True,
+        )
+        assert missing.returncode != 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

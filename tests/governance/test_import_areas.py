@@ -1,4 +1,5 @@
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -121,4 +122,29 @@ def test_a_file_that_is_not_geojson_is_refused(tmp_path):
     path = tmp_path / "x.geojson"
     path.write_text("not json")
     with pytest.raises(CommandError, match="not valid GeoJSON"):
+        run(str(path))
+
+
+def test_a_missing_path_is_refused_naming_it(tmp_path):
+    missing = tmp_path / "areas-2026.geojson"
+    with pytest.raises(CommandError, match=f"^{re.escape(str(missing))}: no such file$"):
+        run(str(missing))
+
+
+def test_a_folder_is_refused_naming_it_rather_than_a_traceback(tmp_path):
+    # Read as a file it raised IsADirectoryError from deep inside pathlib.
+    with pytest.raises(CommandError, match=f"^{re.escape(str(tmp_path))}: not a file"):
+        run(str(tmp_path))
+
+
+def test_an_unreadable_file_is_refused_naming_it(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = write(tmp_path, GOOD)
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)  # chmod does not stop root, who runs the tests in CI
+    with pytest.raises(CommandError, match=f"^{re.escape(str(path))}: cannot be read: Permission denied$"):
         run(str(path))

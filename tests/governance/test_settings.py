@@ -40,6 +40,30 @@ def test_production_refuses_to_start_without_a_field_encryption_key():
     assert result.returncode != 0 and "FIELD_ENCRYPTION_KEY must be set" in result.stderr
 
 
+def test_production_refuses_to_start_without_allowed_hosts():
+    """Unset, the list was empty: the site started and answered every request but /healthz with 400."""
+    secrets = {"DEBUG": "0", "SECRET_KEY": "s" * 60, "FIELD_ENCRYPTION_KEY": "k"}
+    for hosts in ({}, {"ALLOWED_HOSTS": ""}):
+        result = run_check({**secrets, **hosts})
+        assert result.returncode != 0 and "ALLOWED_HOSTS must be set when DEBUG is off" in result.stderr
+    # Outside production the development hosts remain the default.
+    assert run_check({"DEBUG": "1"}).returncode == 0
+
+
+def test_settings_that_cannot_be_read_stop_the_start_naming_the_variable():
+    for env, message in [
+        ({"ALLOWED_HOSTS": ","}, "ALLOWED_HOSTS must be a comma-separated list such as a,b"),
+        ({"SESSION_COOKIE_AGE": "8h"}, "SESSION_COOKIE_AGE must be an integer (digits only"),
+        ({"DATABASE_URL": "postgres://gov:pw@db:port/gov"}, "DATABASE_URL must be postgres://user:password@"),
+        ({"REDIS_URL": "redis:6379"}, "REDIS_URL must be redis://host:6379/0"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"TIME_ZONE": "China/Beijing"}, "TIME_ZONE must be an IANA time zone such as Asia/Shanghai"),
+        ({"LANGUAGE_CODE": "zh-cn"}, "LANGUAGE_CODE must be one of zh-hans, en"),
+    ]:
+        result = run_check(env)
+        assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])
+
+
 def test_a_malformed_boolean_fails_loudly():
     result = run_check({"DEBUG": "maybe"})
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr

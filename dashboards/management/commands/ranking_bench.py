@@ -34,11 +34,14 @@ class Command(BaseCommand):
     help = "Time the overview, league table, map data and exports on the current database."
 
     def add_arguments(self, parser):
-        parser.add_argument("--repeat", type=int, default=20)
+        parser.add_argument("--repeat", type=int, default=20, help="timed requests per page, at least 1")
         parser.add_argument("--user", default="demo_analyst")
         parser.add_argument("--indicator", default="survey_safety_rate")
 
     def handle(self, *args, repeat: int, user: str, indicator: str, **options):
+        if repeat < 1:
+            # Zero timings have no median: statistics.StatisticsError after the warm-up requests.
+            raise CommandError(f"--repeat must be at least 1, got {repeat}")
         account = User.objects.filter(username=user).first()
         if account is None:
             raise CommandError(f"no user {user!r}: run seed_demo first")

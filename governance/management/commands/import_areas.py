@@ -34,10 +34,14 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="write the areas (default: dry run)")
 
     def handle(self, *args, file: Path, commit: bool, **opts):
+        if not file.exists():
+            raise CommandError(f"{file}: no such file")
+        if not file.is_file():
+            raise CommandError(f"{file}: not a file (a GeoJSON file is expected, not a folder)")
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CommandError(f"{file}: no such file") from None
+        except OSError as exc:  # unreadable: permissions, a vanished mount
+            raise CommandError(f"{file}: cannot be read: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CommandError(f"{file}: not valid GeoJSON: {exc}") from None
         if (

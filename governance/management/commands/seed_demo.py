@@ -11,6 +11,27 @@ from django.db import connection
 from governance import demo as demo_city
 from governance.urls import FEATURE_APPS
 
+# What each scale is for; its size is read from demo_city.SCALES so the help cannot drift from it.
+SCALE_PURPOSE = {
+    "small": "for trying the platform and for tests",
+    "city": "a whole city for benchmarks (docs/benchmarks.md), seeded in about five minutes",
+}
+
+
+def _scales_help() -> str:
+    def span(value) -> str:
+        low, high = value if isinstance(value, tuple) else (value, value)
+        return str(low) if low == high else f"{low}-{high}"
+
+    parts = []
+    for name, spec in sorted(demo_city.SCALES.items()):
+        parts.append(
+            f"{name}: {spec['districts']} districts, {span(spec['streets'])} streets per district, "
+            f"{span(spec['communities'])} communities per street, {span(spec['grids'])} grids per "
+            f"community; {SCALE_PURPOSE.get(name, '')}".rstrip("; ")
+        )
+    return ". ".join(parts) + "."
+
 
 class Command(BaseCommand):
     help = (
@@ -20,9 +41,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=sorted(demo_city.SCALES), default="small")
-        parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--months", type=int, default=15, help="months of records before today")
+        parser.add_argument(
+            "--scale",
+            choices=sorted(demo_city.SCALES),
+            default="small",
+            help="size of the city (default small). " + _scales_help(),
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed; the same seed gives the same city"
+        )
+        parser.add_argument(
+            "--months", type=int, default=15, help="months of records before today, 1 to 60 (default 15)"
+        )
         parser.add_argument("--areas-only", action="store_true", help="skip the apps' records")
 
     def handle(self, *args, scale: str, seed: int, months: int, areas_only: bool, **options):

@@ -10,8 +10,10 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dashboards.assessment import adjustment_enter
 from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, ManualScore, VetoEvent
 from governance.models import AuditEntry, Role
+from governance.workflow import ActionInvalid
 from tests.base import make_user
 from tests.dashboards import assessment_data
 
@@ -669,9 +671,6 @@ def test_the_limits_read_one_point_in_the_singular(client, data, points, written
 
 @pytest.mark.parametrize(("cap", "unit"), [(D("1"), "point"), (D("5"), "points")])
 def test_the_service_states_a_bonus_cap_of_one_point_in_the_singular(data, cap, unit):
-    from dashboards.assessment import adjustment_enter
-    from governance.workflow import ActionInvalid
-
     data.manual_item.bonus_cap = cap
     data.manual_item.save(update_fields=["bonus_cap"])
     with pytest.raises(ActionInvalid) as refused:

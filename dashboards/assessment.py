@@ -49,6 +49,22 @@ MAX_OCCURRENCES = 999
 MAX_POINTS = Decimal("99999.99")  # what the points columns hold (7 digits, 2 of them decimals)
 
 
+def points_text(value: Decimal) -> str:
+    """20.00 -> "20", 17.50 -> "17.5": a number of points as a person writes it."""
+    return f"{value.normalize():f}"
+
+
+def at_most_points(limit: Decimal) -> str:
+    """The error of a score or bonus above its item's limit.
+
+    Exactly 1 has its own sentence ("1 points" read wrong). Not ngettext: points are decimals, which
+    gettext refuses as a plural count, and in English only exactly 1 is singular ("0.5 points").
+    """
+    if limit == 1:
+        return _("At most 1 point for this item.")
+    return _("At most %(max)s points for this item.") % {"max": points_text(limit)}
+
+
 def q2(value: Decimal | float | int) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -389,10 +405,7 @@ def adjustment_enter(
         if points is None or points <= 0:
             errors.add("points", _("Bonus points must be more than zero."))
         elif item is not None and points > item.bonus_cap:  # more could never count: capped there
-            errors.add(
-                "points",
-                _("At most %(max)s points for this item.") % {"max": f"{item.bonus_cap.normalize():f}"},
-            )
+            errors.add("points", at_most_points(item.bonus_cap))
     else:
         errors.add("kind", _("Kind must be deduction or bonus."))
     errors.raise_any()

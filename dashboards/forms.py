@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS
+from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, at_most_points, points_text
 from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, NegativeListEntry
 from governance.models import Area
 
@@ -18,28 +18,30 @@ def assessed_areas(scheme: AssessmentScheme):
     return Area.objects.filter(parent=scheme.area, level=scheme.level).order_by("code")
 
 
-def _points(value: Decimal) -> str:
-    """20.00 -> "20", 17.50 -> "17.5": a limit as a person writes it."""
-    return f"{value.normalize():f}"
-
-
+# Each label has its own sentence for exactly 1 point ("at most 1 points" read wrong); see
+# at_most_points for why not ngettext.
 def _item_with_maximum(item: AssessmentItem) -> str:
-    return _("%(name)s (at most %(max)s points)") % {"name": item.name, "max": _points(item.max_points)}
+    if item.max_points == 1:
+        return _("%(name)s (at most 1 point)") % {"name": item.name}
+    return _("%(name)s (at most %(max)s points)") % {"name": item.name, "max": points_text(item.max_points)}
 
 
 def _item_with_bonus_cap(item: AssessmentItem) -> str:
-    return _("%(name)s (bonus at most %(max)s points)") % {"name": item.name, "max": _points(item.bonus_cap)}
-
-
-def _entry_with_points(entry: NegativeListEntry) -> str:
-    return _("%(name)s (%(points)s points per occurrence)") % {
-        "name": entry.name,
-        "points": _points(entry.points),
+    if item.bonus_cap == 1:
+        return _("%(name)s (bonus at most 1 point)") % {"name": item.name}
+    return _("%(name)s (bonus at most %(max)s points)") % {
+        "name": item.name,
+        "max": points_text(item.bonus_cap),
     }
 
 
-def _at_most(limit: Decimal) -> str:
-    return _("At most %(max)s points for this item.") % {"max": _points(limit)}
+def _entry_with_points(entry: NegativeListEntry) -> str:
+    if entry.points == 1:
+        return _("%(name)s (1 point per occurrence)") % {"name": entry.name}
+    return _("%(name)s (%(points)s points per occurrence)") % {
+        "name": entry.name,
+        "points": points_text(entry.points),
+    }
 
 
 class _SchemeForm(forms.Form):
@@ -79,7 +81,7 @@ class ManualScoreForm(_SchemeForm):
         data = super().clean()
         item, points = data.get("item"), data.get("points")
         if item is not None and points is not None and points > item.max_points:
-            self.add_error("points", _at_most(item.max_points))
+            self.add_error("points", at_most_points(item.max_points))
         return data
 
     def clean_evidence(self):
@@ -153,7 +155,7 @@ class AdjustmentForm(_SchemeForm):
             if points is None and "points" not in self.errors:
                 self.add_error("points", _("Bonus points must be more than zero."))
             elif item is not None and points is not None and points > item.bonus_cap:
-                self.add_error("points", _at_most(item.bonus_cap))
+                self.add_error("points", at_most_points(item.bonus_cap))
         return data
 
 

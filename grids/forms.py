@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -155,9 +157,14 @@ class MonthForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "month", "pattern": "[0-9]{4}-[0-9]{2}"}),
     )
 
+    def __init__(self, data: QueryDict | dict[str, str] | None = None, *args: Any, **kwargs: Any) -> None:
+        # The current month is put in the data rather than only taken in clean_month: the page's
+        # picker shows the bound data, and it stood empty above the current month's record.
+        if data is not None and not data.get("month"):
+            data = data.copy()
+            data["month"] = timezone.localdate().strftime("%Y-%m")
+        super().__init__(data, *args, **kwargs)
+
     def clean_month(self) -> dt.date:
-        text = self.cleaned_data.get("month")
-        if not text:
-            return timezone.localdate().replace(day=1)
-        year, month = text.split("-")
+        year, month = self.cleaned_data["month"].split("-")
         return dt.date(int(year), int(month), 1)

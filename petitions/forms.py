@@ -49,13 +49,22 @@ class IntakeForm(forms.Form):
                     field.widget.attrs["inputmode"] = "numeric" if name == "phone" else "text"
                 self.fields[f"p{i}_{name}"] = field
         self.fields["p0_name"].widget.attrs["autofocus"] = True
-        self.fields["category"] = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+        # Category and handling type start blank and must be chosen: a preselected one (the first
+        # category, "claim") was registered without the officer having looked at it, and the type
+        # decides the route and what the reply must state.
+        self.fields["category"] = forms.ChoiceField(
+            label=_("Category"),
+            choices=[("", _("Choose a category")), *Category.choices],
+            error_messages={"required": _("Choose a category.")},
+        )
         areas = Area.objects.visible_to(user).exclude(level__in=[Area.Level.CITY, Area.Level.GRID])
         self.fields["area"] = forms.ModelChoiceField(
             label=_("Area concerned"), queryset=areas.order_by("path"), to_field_name="code"
         )
         self.fields["handling_type"] = forms.ChoiceField(
-            label=_("Handling type"), choices=Petition.HandlingType.choices, initial="claim"
+            label=_("Handling type"),
+            choices=[("", _("Choose the handling type")), *Petition.HandlingType.choices],
+            error_messages={"required": _("Choose the handling type.")},
         )
         self.fields["content"] = forms.CharField(
             label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 4})

@@ -134,3 +134,35 @@ def test_tiles_from_the_configured_tile_server_load_within_the_policy(phone_page
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_unread_count_in_the_menu_stands_apart_from_its_label(browser, live_server, live_cast, width):
+    """The link is a flex box (its target size), which drops the space before the badge: 通知 and
+    its count touched at every width."""
+    from governance.models import Notification
+    from tests.browser.conftest import DESKTOP, PHONE, _new_page
+
+    for i in range(3):
+        Notification.objects.create(user=live_cast.district_officer, key=f"k{i}", message="新事件")
+    viewport = PHONE if width == 390 else DESKTOP
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "district_officer")
+        if width == 390:
+            page.click("label.nav-toggle-label")  # the menu is folded on a phone
+        link = page.locator("nav.nav a[href='/notifications/']")
+        badge = link.locator(".badge")
+        assert badge.inner_text() == "3"
+        gap = link.evaluate(
+            """a => { const range = document.createRange(); range.selectNodeContents(a.firstChild);
+                      return a.querySelector('.badge').getBoundingClientRect().left
+                             - range.getBoundingClientRect().right; }"""
+        )
+        assert gap >= 4, gap  # a space's width at least
+        box, nav = badge.bounding_box(), page.locator("nav.nav").bounding_box()
+        assert box["x"] + box["width"] <= nav["x"] + nav["width"] and box["height"] > 0
+        screenshot(page, f"nav-badge-{width}")
+        assert page.js_errors == []
+    finally:
+        context.close()

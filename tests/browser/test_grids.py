@@ -579,3 +579,22 @@ def test_a_report_whose_answer_was_lost_is_saved_once_when_sent_again(phone_page
     page.wait_for_selector("#incident-number")
     assert Incident.objects.count() == 1
     assert page.inner_text("#incident-number") == Incident.objects.get().code
+
+
+def test_the_departments_record_picker_shows_the_month_of_the_page(desktop_page, live_cast):
+    """Reached from the inbox's link (no month in the address), the record was the current month's
+    and the picker stood empty; opened for a month, the picker shows it."""
+    from django.utils import timezone
+
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto("/grids/inbox/")
+    page.click("#departments-link")
+    page.wait_for_url("**/grids/departments/")
+    current = timezone.localdate().strftime("%Y-%m")
+    assert page.input_value("#id_month") == current
+    page.goto("/grids/departments/?month=2026-10")
+    assert page.input_value("#id_month") == "2026-10"
+    assert page.locator("h1 .status").inner_text() == "2026-10"
+    screenshot(page, "grids-departments-month")
+    assert page.js_errors == []

@@ -68,6 +68,7 @@ def test_an_officer_registers_a_visit_routes_it_and_the_review_chain_runs(deskto
     page.fill("#id_persons_count", "2")
     page.select_option("#id_category", "urban")
     page.select_option("#id_area", c.community_a1a.code)
+    page.select_option("#id_handling_type", "claim")  # nothing preselected: the officer chooses
     page.fill("#id_content", "小区旁工地夜间施工噪音扰民，多次反映未解决。")
     page.select_option("#id_complained_unit", str(c.urban.pk))
     page.wait_for_timeout(300)  # the HTMX repeat check answers (nothing earlier: no warning)
@@ -132,6 +133,8 @@ def test_a_refused_intake_on_a_phone_opens_at_the_first_field_in_error(phone_pag
     login(page, "petition_officer")
     page.goto("/petitions/new/")
     page.fill("#id_p0_name", "王建国")
+    page.select_option("#id_category", "urban")
+    page.select_option("#id_handling_type", "claim")
     page.fill("#id_content", "小区旁工地夜间施工噪音扰民。")
     page.click("#register-button")  # no area concerned
     page.wait_for_selector(".form-error-summary")

@@ -77,6 +77,41 @@ def test_the_handler_inbox_on_a_phone_is_cards_with_the_accept_button_in_reach(p
     assert page.js_errors == []
 
 
+def test_incident_dates_and_times_stay_whole_on_a_phone(phone_page, live_cast):
+    """At 390 px a date-time must not break between its date and its time (2026-12-04 / 23:33): in
+    the inbox's cards, and on the incident page (its times and the timeline), each stays on one line
+    even when its cell or line is squeezed narrower than it."""
+    from django.utils import timezone
+
+    from tests.browser.test_pages import DATETIME_LINES_JS
+
+    incident = _reported_incident(live_cast)
+    reported = timezone.localtime(incident.reported_at).strftime("%Y-%m-%d %H:%M")
+    due = timezone.localtime(incident.due_at).strftime("%Y-%m-%d %H:%M")
+    squeeze = "el => { el.style.width = el.style.maxWidth = '5em'; }"
+    page = phone_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "grids-inbox-dates-phone")
+    row = page.locator(f"#row-{incident.code}")
+    for label, value in (("编号", reported), ("截止时间", due)):
+        cell = row.locator(f"td[data-label='{label}']")
+        assert cell.evaluate(DATETIME_LINES_JS) == [value, 1]
+        cell.evaluate(squeeze)
+        assert cell.evaluate(DATETIME_LINES_JS) == [value, 1], label
+    page.goto(f"/grids/incidents/{incident.code}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "grids-incident-dates-phone")
+    dates = page.locator("dl dd, ol.timeline li").filter(has_text=str(incident.reported_at.year))
+    assert dates.count() >= 4  # occurred, reported, due, and the report in the timeline
+    for i in range(dates.count()):
+        dates.nth(i).evaluate(squeeze)
+        value, lines = dates.nth(i).evaluate(DATETIME_LINES_JS)
+        assert lines == 1, (value, dates.nth(i).inner_text())
+    assert page.js_errors == []
+
+
 def _desk_records(c):
     """A row for each desk list: an accepted dispute case, a petition, indicator values of
     September to November 2026 and an assessment scheme scored on them."""

@@ -10,8 +10,10 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dashboards.assessment import adjustment_enter
 from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, ManualScore, VetoEvent
 from governance.models import AuditEntry, Role
+from governance.workflow import ActionInvalid
 from tests.base import make_user
 from tests.dashboards import assessment_data
 
@@ -634,3 +636,52 @@ def test_a_run_is_shown_with_the_items_it_was_scored_on_after_the_scheme_changes
     assert len(re.findall(r"<th[ >]", head)) == len(re.findall(r"<td[ >]", row)) == 11
     lines = list(csv.reader(io.StringIO(client.get(f"{url}?format=csv").content.decode("utf-8-sig"))))
     assert lines[1][6:9] == ["安全感", "排名", "工作台账"] and len(lines[1]) == len(lines[2])
+
+
+@pytest.mark.parametrize(
+    ("points", "written", "unit"),
+    [(D("1.00"), "1", "point"), (D("5.00"), "5", "points"), (D("2.50"), "2.5", "points")],
+)
+def test_the_limits_read_one_point_in_the_singular(client, data, points, written, unit):
+    # Every limit read "1 points" when it was 1.
+    item = data.manual_item
+    item.max_points = item.bonus_cap = points
+    item.save(update_fields=["max_points", "bonus_cap"])
+    data.scheme.negative_list.update(points=points)
+    client.force_login(data.city_officer)
+    page = client.get(data.url).content.decode()
+    assert f"{item.name} (at most {written} {unit})" in page
+    assert f"{item.name} (bonus at most {written} {unit})" in page
+    assert f"重大事件 ({written} {unit} per occurrence)" in page
+    base = {"manual-item": item.pk, "manual-area": "340102000000", "manual-points": "6"}
+    response = client.post(data.url, {"form": "manual", **base})
+    assert response.context["manual"].errors["points"] == [f"At most {written} {unit} for this item."]
+    bonus = {
+        "form": "adjustment",
+        "adjustment-kind": "bonus",
+        "adjustment-area": "340103000000",
+        "adjustment-item": item.pk,
+        "adjustment-points": "6",
+        "adjustment-reason": "排名上升",
+    }
+    response = client.post(data.url, bonus)
+    assert response.context["adjustment"].errors["points"] == [f"At most {written} {unit} for this item."]
+    assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
+
+
+@pytest.mark.parametrize(("cap", "unit"), [(D("1"), "point"), (D("5"), "points")])
+def test_the_service_states_a_bonus_cap_of_one_point_in_the_singular(data, cap, unit):
+    data.manual_item.bonus_cap = cap
+    data.manual_item.save(update_fields=["bonus_cap"])
+    with pytest.raises(ActionInvalid) as refused:
+        adjustment_enter(
+            scheme=data.scheme,
+            area=data.district_b,
+            kind="bonus",
+            reason="排名上升",
+            item=data.manual_item,
+            points=D("6"),
+            actor=data.city_officer,
+        )
+    assert refused.value.errors == {"points": f"At most {cap} {unit} for this item."}
+    assert Adjustment.objects.count() == 0

@@ -199,6 +199,34 @@ def test_the_page_shows_the_record_and_the_inbox_links_to_it(cast, client, recor
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", [{"month": "2026-10"}, {"month": "2026-10", "page": "1"}, {}, {"month": ""}]
+)
+def test_the_month_picker_shows_the_month_the_page_is_for(cast, client, query):
+    # Opened without a month (the inbox's link) the page showed the current month's record under
+    # an empty picker.
+    client.force_login(cast.district_officer)
+    response = client.get("/grids/departments/", query)
+    assert response.status_code == 200
+    month = query.get("month") or timezone.localdate().strftime("%Y-%m")
+    html = response.content.decode()
+    assert f'<input type="month" name="month" value="{month}"' in html
+    assert f'<span class="status">{month}</span>' in html
+    assert response.context["month"].strftime("%Y-%m") == month
+
+
+@pytest.mark.django_db
+def test_a_missing_or_blank_month_is_the_current_one_in_the_api_too(cast):
+    client = api_client(cast.district_officer)
+    current = client.get(URL, {"month": timezone.localdate().strftime("%Y-%m")}).json()
+    assert current["count"] > 0
+    for query in ({}, {"month": ""}):
+        response = client.get(URL, query)
+        assert response.status_code == 200, (query, response.content)
+        assert response.json() == current, query
+
+
+@pytest.mark.django_db
 def test_the_page_answers_a_bad_month_with_400_and_the_error(cast, client):
     client.force_login(cast.district_officer)
     response = client.get("/grids/departments/", {"month": "2026-13"})

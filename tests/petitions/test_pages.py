@@ -62,6 +62,34 @@ def test_bad_intake_input_is_400_with_the_field_named_and_nothing_saved(client, 
     assert not Petition.objects.exists()
 
 
+def test_the_intake_form_starts_without_a_category_or_handling_type_and_requires_both(client, pet):
+    # The first category and "claim" were preselected: a petition could be registered under a
+    # category and type the officer never looked at.
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/new/").content.decode()
+    for name, prompt in (("category", "Choose a category"), ("handling_type", "Choose the handling type")):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S)[0]
+        assert f'<option value="" selected>{prompt}</option>' in select
+        assert select.count("selected") == 1
+        assert re.search(r"<select[^>]*required", select)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, category="", handling_type=""))
+    assert resp.status_code == 400
+    form = resp.context["form"]
+    assert form.errors["category"] == ["Choose a category."]
+    assert form.errors["handling_type"] == ["Choose the handling type."]
+    html = resp.content.decode()
+    assert 'class="error form-error-summary"' in html
+    for name in ("category", "handling_type"):  # each error at its select, which says so
+        assert f'aria-invalid="true" aria-describedby="id_{name}_error" id="id_{name}"' in html
+    assert 'name="p0_name" value="王建国"' in html  # what was typed comes back
+    assert not Petition.objects.exists()
+    resp = client.post(
+        "/petitions/new/", {k: v for k, v in intake_data(pet.cast).items() if k != "handling_type"}
+    )
+    assert resp.status_code == 400 and list(resp.context["form"].errors) == ["handling_type"]
+    assert not Petition.objects.exists()
+
+
 def test_a_refused_intake_says_so_at_the_top_of_the_form(client, pet):
     """The first field in error may be screens below the top of the re-rendered form."""
     client.force_login(pet.cast.petition_officer)
@@ -869,7 +897,7 @@ def test_a_refused_category_adds_no_guess_about_the_repeat_link(client, pet):
     resp = client.post("/petitions/new/", intake_data(pet.cast, category="", repeat_of="PET-2026-000009"))
     assert resp.status_code == 400
     html = resp.content.decode()
-    assert "This field is required." in html and "not a likely repeat" not in html
+    assert "Choose a category." in html and "not a likely repeat" not in html
     assert not Petition.objects.exists()
 
 

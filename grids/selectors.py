@@ -208,10 +208,12 @@ class DepartmentRecord:
 
     @property
     def on_time_rate(self) -> float | None:
-        """Steps done by their deadline / steps due, in percent (one decimal); None with none due."""
+        """Steps done by their deadline / steps due, in percent to 2 decimals, as every rate of the
+        statistics is written (the dashboards' incidents_on_time_rate of the same steps read 33.33%
+        where this record read 33.3%); None with none due."""
         if not self.steps_due:
             return None
-        return round(100 * (self.steps_due - self.steps_late) / self.steps_due, 1)
+        return round(100 * (self.steps_due - self.steps_late) / self.steps_due, 2)
 
 
 def department_record(department: Department) -> DepartmentRecord:

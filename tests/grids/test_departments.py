@@ -86,7 +86,7 @@ def test_each_department_answers_for_its_own_steps_in_one_query(cast, record, dj
         rows = _rows(cast.district_officer, record)
     assert rows == {
         "340102000000 公安分局": (1, 0, 100.0, 1, 0),
-        "340102000000 城市管理局": (3, 2, 33.3, 1, 1),
+        "340102000000 城市管理局": (3, 2, 33.33, 1, 1),
         "340102000000 信访局": (0, 0, None, 0, 0),
         "340102001000 城管中队": (0, 0, None, 0, 0),
     }
@@ -139,7 +139,7 @@ def test_the_api_lists_the_record_paginated(cast, record):
         "area_name": "甲区",
         "steps_due": 3,
         "steps_late": 2,
-        "on_time_rate": 33.3,
+        "on_time_rate": 33.33,
         "open_now": 1,
         "overdue_now": 1,
         "supporting_now": 0,
@@ -193,7 +193,7 @@ def test_the_page_shows_the_record_and_the_inbox_links_to_it(cast, client, recor
     response = client.get("/grids/departments/", {"month": record.strftime("%Y-%m")})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "城市管理局" in html and "33.3%" in html and "100.0%" in html and "城管中队" in html
+    assert "城市管理局" in html and "33.33%" in html and "100.00%" in html and "城管中队" in html
     assert "公安分局" in html and html.count("<tr>") == 1 + 4  # the heading row + one per department
     assert f'value="{record.strftime("%Y-%m")}"' in html
 

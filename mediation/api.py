@@ -214,6 +214,9 @@ class DisputeTransitionApi(APIView):
         performance_due = serializers.DateField(required=False, allow_null=True)
         agreement_effective_on = serializers.DateField(required=False, allow_null=True)
         applied_on = serializers.DateField(required=False, help_text="apply_confirmation")
+        joint = serializers.BooleanField(
+            required=False, help_text="apply_confirmation: true, both parties applied together (required)"
+        )
         result = serializers.ChoiceField(choices=["confirmed", "rejected"], required=False)
         decided_on = serializers.DateField(
             required=False, help_text="record_confirmation: the day the court decided (default today)"

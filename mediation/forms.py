@@ -158,6 +158,7 @@ class ActionForm(forms.Form):
     performance_due = forms.DateField(required=False)
     agreement_effective_on = forms.DateField(required=False)
     applied_on = forms.DateField(required=False)
+    joint = forms.BooleanField(required=False)
     decided_on = forms.DateField(required=False)
     result = forms.ChoiceField(
         required=False, choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")]
@@ -178,8 +179,9 @@ class ActionForm(forms.Form):
             for k, v in data.items()
             if k not in ("action", "note") and v is not False and v not in (None, "", [])
         }
-        if self.data.get("consent") is not None:
-            out["consent"] = bool(data.get("consent"))
+        for box in ("consent", "joint"):
+            if self.data.get(box) is not None:
+                out[box] = bool(data.get(box))
         return out
 
 

@@ -755,7 +755,7 @@ class DisputeCase(models.Model):
         )
         data["outcome"] = outcome
 
-    def _do_apply_confirmation(self, *, now, actor, note, changed, data, applied_on=None, **_):
+    def _do_apply_confirmation(self, *, now, actor, note, changed, data, applied_on=None, joint=False, **_):
         if not self.is_success:
             raise TransitionNotAllowed(gettext("Only a successful mediation's agreement can be confirmed."))
         if self.judicial_status:
@@ -784,8 +784,16 @@ class DisputeCase(models.Model):
                 gettext("The 30-day window for judicial confirmation ended on %(d)s.")
                 % {"d": self.confirmation_due.isoformat()},
             )
+        if joint is not True:
+            # 人民调解法 art. 33: the parties apply together; one party's application is not one the
+            # court takes, and recording it would count a confirmation pending that is not.
+            raise ActionInvalid(
+                "joint",
+                gettext("Judicial confirmation is applied for by both parties together: confirm they did."),
+            )
         self.judicial_status, self.judicial_applied_on = self.Judicial.APPLIED, applied_on
         changed |= {"judicial_status", "judicial_applied_on"}
+        data.update(joint=True)
 
     def _do_record_confirmation(self, *, now, actor, note, changed, data, result=None, decided_on=None, **_):
         if self.judicial_status != self.Judicial.APPLIED:

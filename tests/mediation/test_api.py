@@ -576,7 +576,12 @@ def test_the_courts_decision_keeps_the_day_it_was_made(med):
     }
     assert client.post(url, conclude, format="json").status_code == 200
     applied = today - dt.timedelta(days=15)
-    apply = {"action": "apply_confirmation", "applied_on": applied.isoformat()}
+    one_party = {"action": "apply_confirmation", "applied_on": applied.isoformat()}
+    for body in (one_party, {**one_party, "joint": False}):
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and list(response.json()["errors"]) == ["joint"]
+    assert DisputeCase.objects.get(pk=case.pk).judicial_status == ""
+    apply = {**one_party, "joint": True}
     assert client.post(url, apply, format="json").status_code == 200
     for day in (applied - dt.timedelta(days=1), today + dt.timedelta(days=1)):
         body = {"action": "record_confirmation", "result": "confirmed", "decided_on": day.isoformat()}

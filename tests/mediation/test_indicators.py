@@ -62,7 +62,7 @@ def test_success_rate_counts_success_over_success_plus_failure_in_the_month_of_c
 
 def test_confirmation_on_time_and_prevention_indicators(med):
     confirmed = _conclude(med, "success_written")
-    confirmed.transition(action="apply_confirmation", actor=confirmed.mediator)
+    confirmed.transition(action="apply_confirmation", actor=confirmed.mediator, joint=True)
     confirmed.transition(action="record_confirmation", actor=confirmed.mediator, result="confirmed")
     _conclude(med, "success_oral")
     late = med.in_mediation(area=med.cast.grid_b)
@@ -111,7 +111,7 @@ def test_sources_run_in_one_query(med, django_assert_num_queries):
 
 def test_a_court_confirmation_months_after_the_agreement_reaches_the_month_of_conclusion_at_night(med):
     case = _conclude(med, "success_written")
-    case.transition(action="apply_confirmation", actor=case.mediator)
+    case.transition(action="apply_confirmation", actor=case.mediator, joint=True)
     fields = ("received_at", "accepted_at", "due_at", "concluded_at")
     shift_back(DisputeCase.objects.filter(pk=case.pk), 100, *fields)
     shift_back(DisputeEvent.objects.filter(case=case), 100, "at")

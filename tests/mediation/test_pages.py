@@ -151,6 +151,43 @@ def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
     assert 'id="mediator-accept"' in html and f'value="{med.mediator_x2.pk}"' in html
 
 
+def test_an_application_for_judicial_confirmation_is_recorded_as_made_by_both_parties(client, med):
+    # 人民调解法 art. 33: the parties apply to the court together; the page recorded an application
+    # without saying by whom, so one party's visit to the court counted as a confirmation pending.
+    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=10))
+    effective = timezone.localdate() - dt.timedelta(days=3)
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        outcome="success_written",
+        agreement_facts="楼上漏水",
+        agreement_terms="赔偿维修费",
+        performance_method="银行转账",
+        performance_due=timezone.localdate(),
+        agreement_effective_on=effective,
+    )
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert re.search(r'<input type="checkbox" name="joint" value="on" id="joint" required', html)
+    response = client.post(
+        f"{url}act/", {"action": "apply_confirmation", "applied_on": effective.isoformat()}
+    )
+    assert response.status_code == 400
+    assert "applied for by both parties together" in response.content.decode()
+    assert 'aria-invalid="true"' in re.search(
+        r'<input type="checkbox" name="joint"[^>]*>', response.content.decode()
+    ).group(0)
+    case.refresh_from_db()
+    assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()
+    response = client.post(
+        f"{url}act/", {"action": "apply_confirmation", "applied_on": effective.isoformat(), "joint": "on"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.judicial_status, case.judicial_applied_on) == ("applied", effective)
+    assert case.events.get(action="apply_confirmation").data == {"joint": True}
+
+
 def test_the_case_page_shows_the_last_day_of_the_month_limit_and_of_its_extension(client, med, monkeypatch):
     when = dt.datetime(2026, 3, 15, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     monkeypatch.setattr("django.utils.timezone.now", lambda: when.astimezone(dt.UTC))

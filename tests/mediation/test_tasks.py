@@ -43,7 +43,7 @@ def test_the_mediator_hears_once_when_a_confirmation_window_is_about_to_close(me
     _successful(med, effective_days_ago=5)  # 25 days left: not yet
     _successful(med, effective_days_ago=31)  # window already closed
     applied = _successful(med, effective_days_ago=27)
-    applied.transition(action="apply_confirmation", actor=applied.mediator)
+    applied.transition(action="apply_confirmation", actor=applied.mediator, joint=True)
 
     assert tasks.notify_confirmation_closing.delay().get() == 1
     notices = list(Notification.objects.filter(key__startswith="dispute-confirmation-closing:"))

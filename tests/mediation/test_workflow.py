@@ -35,6 +35,7 @@ def _fields(action, med):
         "transfer": {"note": "属地管辖", "organisation": med.org_y.pk},
         "reassign": {"mediator": med.mediator_x2.pk},
         "extend": {"consent": True},
+        "apply_confirmation": {"joint": True},
         "record_prevention": {"escalation_prevented": True, "escalation_persons": 2},
         "conclude": {"outcome": "refused"},  # the one outcome every source state takes
         "record_confirmation": {"result": "confirmed"},
@@ -356,9 +357,9 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
     assert DisputeCase.objects.confirmation_closing().filter(pk=case.pk).exists()
     too_late = case.confirmation_due + dt.timedelta(days=1)
     with pytest.raises(ActionInvalid) as exc:
-        case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=too_late)
+        case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=too_late, joint=True)
     assert exc.value.field == "applied_on"
-    case.transition(action="apply_confirmation", actor=med.cast.mediator)
+    case.transition(action="apply_confirmation", actor=med.cast.mediator, joint=True)
     assert case.judicial_status == "applied" and not case.confirmation_closing
     case.transition(action="record_confirmation", actor=med.cast.mediator, result="confirmed")
     case.transition(action="follow_up", actor=med.cast.mediator, performance="partly", note="已付一半")
@@ -413,12 +414,14 @@ def test_the_court_application_is_dated_between_the_agreement_and_today(med):
         "2001-01-01",
     ):
         with pytest.raises(ActionInvalid) as exc:
-            case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=applied_on)
+            case.transition(
+                action="apply_confirmation", actor=med.cast.mediator, applied_on=applied_on, joint=True
+            )
         assert exc.value.field == "applied_on"
         case.refresh_from_db()
         assert case.judicial_status == "" and case.judicial_applied_on is None
     assert not case.events.filter(action="apply_confirmation").exists()
-    case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=effective)
+    case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=effective, joint=True)
     assert (case.judicial_status, case.judicial_applied_on) == ("applied", effective)
 
 
@@ -438,7 +441,7 @@ def test_an_application_once_the_window_has_closed_is_refused(med):
         agreement_effective_on=effective,
     )
     with pytest.raises(ActionInvalid) as exc:
-        case.transition(action="apply_confirmation", actor=med.cast.mediator)
+        case.transition(action="apply_confirmation", actor=med.cast.mediator, joint=True)
     assert exc.value.field == "applied_on" and "30-day window" in exc.value.message
 
 
@@ -483,7 +486,7 @@ def test_an_application_on_the_monday_after_a_window_ending_on_saturday_is_recor
     assert case.confirmation_due == monday
     response = api_client(med.cast.mediator).post(
         f"/api/v1/disputes/{case.code}/transition/",
-        {"action": "apply_confirmation", "applied_on": monday.isoformat()},
+        {"action": "apply_confirmation", "applied_on": monday.isoformat(), "joint": True},
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -494,7 +497,10 @@ def test_an_application_on_the_monday_after_a_window_ending_on_saturday_is_recor
 def test_judicial_confirmation_and_follow_up_need_a_successful_outcome(med):
     case = med.in_mediation()
     case.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
-    for action, fields in (("apply_confirmation", {}), ("follow_up", {"performance": "performed"})):
+    for action, fields in (
+        ("apply_confirmation", {"joint": True}),
+        ("follow_up", {"performance": "performed"}),
+    ):
         with pytest.raises(TransitionNotAllowed):
             case.transition(action=action, actor=med.cast.mediator, **fields)
 

@@ -105,6 +105,25 @@ def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(
     screenshot(page, "mediation-home-phone")
     page.goto(f"/mediation/cases/{case.code}/")
     screenshot(page, "mediation-case-phone")
+    # The application for judicial confirmation: both parties apply together, or the court takes none.
+    apply = page.locator("form[data-action-form='apply_confirmation']")
+    if not apply.is_visible():
+        apply.locator("xpath=ancestor::details/summary").click()
+    apply.locator("button[data-action='apply_confirmation']").click()
+    page.wait_for_selector("#joint[aria-invalid='true']")
+    assert "共同申请" in page.inner_text("#joint-error")
+    # The refused step answers 400, which Chromium logs as a console error: that one, nothing else.
+    assert len(page.js_errors) == 1 and "status of 400" in page.js_errors[0], page.js_errors
+    page.js_errors.clear()
+    case.refresh_from_db()
+    assert case.judicial_status == ""
+    apply = page.locator("form[data-action-form='apply_confirmation']")
+    apply.locator("#joint").check()
+    screenshot(page, "mediation-apply-confirmation-phone")
+    apply.locator("button[data-action='apply_confirmation']").click()
+    page.wait_for_load_state()
+    case.refresh_from_db()
+    assert case.judicial_status == "applied" and case.judicial_applied_on == timezone.localdate()
     page.set_viewport_size({"width": 1366, "height": 768})
 
     page.click("#print-agreement")

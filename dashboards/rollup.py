@@ -192,11 +192,24 @@ def _changed_months(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
     return months
 
 
+def last_clean_success() -> RollupRun | None:
+    """The last successful run in which every source ran (no warning of a broken source). A run
+    whose source failed kept that source's old facts: it is no baseline for the next run, neither for
+    the changes the source reported meanwhile nor for a configuration it never applied to them."""
+    return (
+        RollupRun.objects.filter(status=RollupRun.Status.SUCCESS, error="")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
 def plan(*, full: bool, since: dt.date | None, at: dt.datetime | None = None) -> _Plan:
     """What a run started ``at`` (now) does. A run's ``started_at`` is its plan's ``at``, so the next
-    run asks the sources for what changed from there on (less CHANGE_MARGIN): nothing falls between."""
+    run asks the sources for what changed from there on (less CHANGE_MARGIN): nothing falls between.
+    The baseline is the last *clean* successful run (``last_clean_success``): after a night on which a
+    source failed, the next run still refreshes the months that source reported since."""
     at = at or timezone.now()
-    previous, config = last_success(), config_hash()
+    previous, config = last_clean_success(), config_hash()
     if full or previous is None or previous.config_hash != config:
         return _Plan(full=True, months=[], config=config)
     now = current_month()

@@ -31,7 +31,7 @@ A run:
       table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise only the rows whose
       content changed are written, and the recomputed indicators' and periods' rows that are gone are
       deleted;
-4. records rows, seconds and statements on the run.
+4. records rows, seconds and statements on the run, as succeeded, in that same transaction.
 
 The heavy steps work on temporary tables keyed by small integers (indicator and period ids instead of
 their text codes), which are joined back once, when publishing.
@@ -339,6 +339,22 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
                 _tune(sql)
             warnings: list[str] = []
             rows, months, periods = _execute(run, the_plan, sql, warnings)
+            # Recorded in the transaction that publishes the values: readers' ETag and Last-Modified
+            # come from the last successful run, so values committed under a run not (yet) recorded
+            # as succeeded (a worker killed between two commits) were answered 304 as the old ones.
+            _finish(
+                run,
+                status=RollupRun.Status.SUCCESS,
+                seconds=time.monotonic() - started,
+                rows=rows,
+                months=months,
+                periods=periods,
+                statements=sql.count,
+                error="\n".join(warnings),
+            )
+            # Scoring follows every successful run: queued in the run's own transaction through the
+            # outbox, so neither a broker outage nor a crash between the two can lose it.
+            outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     except BaseException as exc:
         _finish(
             run,
@@ -348,20 +364,6 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
         raise
-    with transaction.atomic():
-        _finish(
-            run,
-            status=RollupRun.Status.SUCCESS,
-            seconds=time.monotonic() - started,
-            rows=rows,
-            months=months,
-            periods=periods,
-            statements=sql.count,
-            error="\n".join(warnings),
-        )
-        # Scoring follows every successful run: queued in the run's own transaction through the
-        # outbox, so neither a broker outage nor a crash between the two can lose it.
-        outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     return run
 
 

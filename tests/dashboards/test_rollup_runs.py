@@ -421,3 +421,25 @@ def test_a_setting_changed_on_a_night_its_source_failed_is_applied_by_the_next_r
     assert run_rollup().kind == RollupRun.Kind.FULL
     a = IndicatorValue.objects.get(indicator="survey_safety_rate", area=data.grid_a, period="2026-11")
     assert a.value == pytest.approx(90.0)  # 9000 "safe" of 10000; "basically safe" no longer counts
+
+
+def test_values_are_published_with_their_run_recorded_as_succeeded_or_not_at_all(data, monkeypatch):
+    """The values were committed first and the run recorded as succeeded in a second transaction: a
+    failure or a killed worker between the two published new values under a run left "running"
+    (then "abandoned"), so the ETag and Last-Modified of the last successful run kept answering 304
+    for them, and the assessment scoring queued with the record never ran."""
+    from governance import outbox
+
+    run_rollup(full=True)
+    before = snapshot()
+    SurveyResponse.objects.bulk_create(stats_data.answers(data.grid_a, dt.date(2026, 11, 2), unsafe=5000))
+
+    def broker_table_gone(*args, **kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(outbox, "enqueue", broker_table_gone)
+    with pytest.raises(RuntimeError, match="outbox unavailable"):
+        run_rollup()
+    assert snapshot() == before
+    failed = RollupRun.objects.first()
+    assert failed.status == RollupRun.Status.FAILED and "outbox unavailable" in failed.error

@@ -96,6 +96,7 @@ class StatsReadMixin(KnownParamsMixin):
         renderer = getattr(request, "accepted_renderer", None)
         if response.status_code >= 400 and renderer is not None and renderer.format == CSVRenderer.format:
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        _paging_headers(response)
         return super().finalize_response(request, response, *args, **kwargs)
 
     def _version(self) -> tuple[str, dt.datetime | None]:
@@ -146,6 +147,19 @@ class StatsReadMixin(KnownParamsMixin):
             response["Cache-Control"] = "private, no-cache"
             response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
         return response
+
+
+def _paging_headers(response) -> None:
+    """A CSV answer is one page of rows and nothing else: a client reading ``format=csv`` got the
+    first 50 rows of a longer list with no sign that there were more. The page links and the total
+    go in headers (RFC 8288 ``Link``; ``X-Total-Count``), for JSON answers too."""
+    data = getattr(response, "data", None)
+    if response.status_code != 200 or not isinstance(data, dict) or "count" not in data:
+        return
+    links = [f'<{data[rel]}>; rel="{rel}"' for rel in ("next", "previous") if data.get(rel)]
+    if links:
+        response["Link"] = ", ".join(links)
+    response["X-Total-Count"] = str(data["count"])
 
 
 def _none_match(header: str, etag: str, *, strict: bool = False) -> bool:

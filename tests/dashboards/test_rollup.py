@@ -277,3 +277,31 @@ def test_a_lower_is_better_rate_ranks_ties_together_and_compares_periods_across_
         year = value("police_preventable_cases_per_10k", area, "2026")
         got = (year.value, year.rank, year.previous_value, year.delta, year.yoy_value, year.yoy_delta)
         assert got == expected
+
+
+def test_quarters_halves_and_years_are_ratios_of_sums_at_every_level_of_the_tree(data):
+    """Community A1a in 2026Q4 (October and November of grids A, B, E and F): (9053 + 9320 + 95 + 90
+    + 85 + 90 + 99 + 80) / (20000 + 6 x 100) = 18912 / 20600 = 91.805825%, where the mean of the
+    grids' quarters (91.865, 92.5, 87.5, 89.5) would be 90.34125. Street A1 adds grid C (15 + 19 of
+    40): 18946 / 20640 = 91.792636%, and so do the district and the city; 2026H2 and 2026 hold no
+    other month, so they are the same sums."""
+    run_rollup(full=True)
+    for period in ("2026Q4", "2026H2", "2026"):
+        expected = {
+            data.community_a1a: (18912, 20600, 91.805825),
+            data.community_a1b: (34, 40, 85.0),
+            data.street_a1: (18946, 20640, 91.792636),
+            data.district_a: (18946, 20640, 91.792636),
+            data.city: (18946, 20640, 91.792636),
+        }
+        for area, sums in expected.items():
+            v = value("survey_safety_rate", area, period)
+            assert (v.numerator, v.denominator, v.value) == sums, (period, area.code)
+    # 2026 against 2025 (grid A's 88 of 100 in November 2025) at the city: previous year and last year.
+    city = value("survey_safety_rate", data.city, "2026")
+    assert (city.previous_value, city.delta, city.yoy_value, city.yoy_delta) == (
+        88.0,
+        3.792636,
+        88.0,
+        3.792636,
+    )

@@ -282,7 +282,8 @@ class IndicatorValueFilter(filters.FilterSet):
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
     parent = filters.CharFilter(
         method="filter_parent",
-        help_text="area code: the rows of its children (in your scope or just above it, else a 400)",
+        help_text="area code: the rows of its children (in your scope or just above it, else a 400); with "
+        "a level further down, that level's rows in its subtree",
     )
     period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
@@ -311,7 +312,29 @@ class IndicatorValueFilter(filters.FilterSet):
         return qs.filter(area=self._known_area(name, value))
 
     def filter_parent(self, qs, name, value):
-        return qs.filter(parent=self._known_area(name, value))
+        parent = self._known_area(name, value)
+        level = self.data.get("level")
+        levels = list(Area.Level.values)
+        if level not in levels or levels.index(level) == levels.index(parent.level) + 1:
+            return qs.filter(parent=parent)
+        # DESIGN.md section 7: ``level`` + ``parent``. A level further down is that level's rows in
+        # the parent's subtree (every community of a district); it matched nothing (the rows' parent
+        # is a street), an empty answer read as "no data". A level at or above the parent's matches
+        # nothing ever: a 400 naming it.
+        if levels.index(level) <= levels.index(parent.level):
+            raise exceptions.ValidationError(
+                {
+                    "level": [
+                        _("%(code)s is a %(parent_level)s: no %(level)s lies below it.")
+                        % {
+                            "code": parent.code,
+                            "parent_level": Area.Level(parent.level).label,
+                            "level": Area.Level(level).label,
+                        }
+                    ]
+                }
+            )
+        return qs.filter(area__path__startswith=parent.path)
 
     def filter_period(self, qs, name, value):
         try:

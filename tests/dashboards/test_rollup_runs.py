@@ -443,3 +443,27 @@ def test_values_are_published_with_their_run_recorded_as_succeeded_or_not_at_all
     assert snapshot() == before
     failed = RollupRun.objects.first()
     assert failed.status == RollupRun.Status.FAILED and "outbox unavailable" in failed.error
+
+
+def test_a_source_whose_changes_fail_makes_the_run_a_full_rebuild_not_no_run_at_all(data, monkeypatch):
+    """A bug in one app's ``changes`` raised before the run was even recorded: no nightly run, no
+    failed run in stats/rollups with the error, and no other indicator updated either, where a
+    broken source is only reported. Which months it changed is then unknown, so the run rebuilds
+    everything and says why."""
+
+    def broken(since, now):
+        raise ValueError("changes bug")
+
+    run_rollup(full=True)
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=broken))
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_b, dt.date(2026, 3, 5), safe=40, unsafe=2)
+    )
+    SurveyResponse.objects.filter(date=dt.date(2026, 3, 5)).update(
+        created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    run = run_rollup()
+    assert (run.status, run.kind) == (RollupRun.Status.SUCCESS, RollupRun.Kind.FULL)
+    assert "test_answer_sheets: changes: ValueError: changes bug" in run.error
+    march = IndicatorValue.objects.get(indicator="test_answer_sheets", area=data.grid_b, period="2026-03")
+    assert march.value == 2

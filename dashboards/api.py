@@ -96,6 +96,7 @@ class StatsReadMixin(KnownParamsMixin):
         renderer = getattr(request, "accepted_renderer", None)
         if response.status_code >= 400 and renderer is not None and renderer.format == CSVRenderer.format:
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        _paging_headers(response)
         return super().finalize_response(request, response, *args, **kwargs)
 
     def _version(self) -> tuple[str, dt.datetime | None]:
@@ -146,6 +147,19 @@ class StatsReadMixin(KnownParamsMixin):
             response["Cache-Control"] = "private, no-cache"
             response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
         return response
+
+
+def _paging_headers(response) -> None:
+    """A CSV answer is one page of rows and nothing else: a client reading ``format=csv`` got the
+    first 50 rows of a longer list with no sign that there were more. The page links and the total
+    go in headers (RFC 8288 ``Link``; ``X-Total-Count``), for JSON answers too."""
+    data = getattr(response, "data", None)
+    if response.status_code != 200 or not isinstance(data, dict) or "count" not in data:
+        return
+    links = [f'<{data[rel]}>; rel="{rel}"' for rel in ("next", "previous") if data.get(rel)]
+    if links:
+        response["Link"] = ", ".join(links)
+    response["X-Total-Count"] = str(data["count"])
 
 
 def _none_match(header: str, etag: str, *, strict: bool = False) -> bool:
@@ -268,7 +282,8 @@ class IndicatorValueFilter(filters.FilterSet):
     level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
     parent = filters.CharFilter(
         method="filter_parent",
-        help_text="area code: the rows of its children (in your scope or just above it, else a 400)",
+        help_text="area code: the rows of its children (in your scope or just above it, else a 400); with "
+        "a level further down, that level's rows in its subtree",
     )
     period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
@@ -297,7 +312,29 @@ class IndicatorValueFilter(filters.FilterSet):
         return qs.filter(area=self._known_area(name, value))
 
     def filter_parent(self, qs, name, value):
-        return qs.filter(parent=self._known_area(name, value))
+        parent = self._known_area(name, value)
+        level = self.data.get("level")
+        levels = list(Area.Level.values)
+        if level not in levels or levels.index(level) == levels.index(parent.level) + 1:
+            return qs.filter(parent=parent)
+        # DESIGN.md section 7: ``level`` + ``parent``. A level further down is that level's rows in
+        # the parent's subtree (every community of a district); it matched nothing (the rows' parent
+        # is a street), an empty answer read as "no data". A level at or above the parent's matches
+        # nothing ever: a 400 naming it.
+        if levels.index(level) <= levels.index(parent.level):
+            raise exceptions.ValidationError(
+                {
+                    "level": [
+                        _("%(code)s is a %(parent_level)s: no %(level)s lies below it.")
+                        % {
+                            "code": parent.code,
+                            "parent_level": Area.Level(parent.level).label,
+                            "level": Area.Level(level).label,
+                        }
+                    ]
+                }
+            )
+        return qs.filter(area__path__startswith=parent.path)
 
     def filter_period(self, qs, name, value):
         try:

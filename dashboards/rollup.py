@@ -31,7 +31,7 @@ A run:
       table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise only the rows whose
       content changed are written, and the recomputed indicators' and periods' rows that are gone are
       deleted;
-4. records rows, seconds and statements on the run.
+4. records rows, seconds and statements on the run, as succeeded, in that same transaction.
 
 The heavy steps work on temporary tables keyed by small integers (indicator and period ids instead of
 their text codes), which are joined back once, when publishing.
@@ -82,6 +82,7 @@ class _Plan:
     months: list[dt.date]  # months to refresh (incremental only)
     config: str  # config_hash() when planned, recorded on the run
     force: bool = False  # recompute every indicator in ``months``, changed facts or not (``since``)
+    warnings: list[str] = field(default_factory=list)  # recorded on the run (a source's changes failed)
 
 
 def checkpoint(step: str) -> None:
@@ -183,22 +184,51 @@ def last_success() -> RollupRun | None:
 CHANGE_MARGIN = dt.timedelta(minutes=10)
 
 
-def _changed_months(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
+def _changed_months(since: dt.datetime, now: dt.datetime, warnings: list[str]) -> set[dt.date] | None:
     """The months whose facts the sources say may have changed between ``since`` and ``now`` (each
-    source's ``changes``: records added or changed, deadlines passed; governance/indicators.py)."""
+    source's ``changes``: records added or changed, deadlines passed; governance/indicators.py).
+    None when a source could not say (its ``changes`` failed; noted in ``warnings``): one app's bug
+    there stopped every run before it was even recorded, and every other indicator with it, where a
+    broken source is only reported. Which months of that source changed is then unknown: the run is
+    a full rebuild."""
     months: set[dt.date] = set()
-    for changes in {id(s.changes): s.changes for s in registry_api.registry().values() if s.changes}.values():
-        months |= changes(since, now)
+    specs = registry_api.registry().values()
+    for changes in {id(s.changes): s.changes for s in specs if s.changes}.values():
+        try:
+            with transaction.atomic():  # (a database error must not break a caller's transaction)
+                months |= changes(since, now)
+        except Exception as exc:  # noqa: BLE001 - reported on the run, which rebuilds everything instead
+            codes = ", ".join(sorted(s.code for s in specs if s.changes is changes))
+            log.exception("rollup: the changes of %s failed; rebuilding everything", codes)
+            warnings.append(f"{codes}: changes: {type(exc).__name__}: {exc} (a full rebuild instead)")
+            return None
     return months
+
+
+def last_clean_success() -> RollupRun | None:
+    """The last successful run in which every source ran (no warning of a broken source). A run
+    whose source failed kept that source's old facts: it is no baseline for the next run, neither for
+    the changes the source reported meanwhile nor for a configuration it never applied to them."""
+    return (
+        RollupRun.objects.filter(status=RollupRun.Status.SUCCESS, error="")
+        .order_by("-started_at", "-id")
+        .first()
+    )
 
 
 def plan(*, full: bool, since: dt.date | None, at: dt.datetime | None = None) -> _Plan:
     """What a run started ``at`` (now) does. A run's ``started_at`` is its plan's ``at``, so the next
-    run asks the sources for what changed from there on (less CHANGE_MARGIN): nothing falls between."""
+    run asks the sources for what changed from there on (less CHANGE_MARGIN): nothing falls between.
+    The baseline is the last *clean* successful run (``last_clean_success``): after a night on which a
+    source failed, the next run still refreshes the months that source reported since."""
     at = at or timezone.now()
-    previous, config = last_success(), config_hash()
+    previous, config = last_clean_success(), config_hash()
     if full or previous is None or previous.config_hash != config:
         return _Plan(full=True, months=[], config=config)
+    warnings: list[str] = []
+    changed = _changed_months(previous.started_at - CHANGE_MARGIN, at, warnings)
+    if changed is None:
+        return _Plan(full=True, months=[], config=config, warnings=warnings)
     now = current_month()
     recent = max(1, int(getattr(settings, "ROLLUP_RECENT_MONTHS", 2)))
     months = {_add_months(now, -i) for i in range(recent)}
@@ -211,7 +241,7 @@ def plan(*, full: bool, since: dt.date | None, at: dt.datetime | None = None) ->
         while m <= now:
             months.add(m)
             m = _add_months(m, 1)
-    months |= {m for m in _changed_months(previous.started_at - CHANGE_MARGIN, at) if first <= m <= now}
+    months |= {m for m in changed if first <= m <= now}
     return _Plan(full=False, months=sorted(months), config=config, force=since is not None)
 
 
@@ -324,8 +354,24 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
             sql = _Sql(connection.cursor())
             if connection.vendor == "postgresql":
                 _tune(sql)
-            warnings: list[str] = []
+            warnings: list[str] = list(the_plan.warnings)
             rows, months, periods = _execute(run, the_plan, sql, warnings)
+            # Recorded in the transaction that publishes the values: readers' ETag and Last-Modified
+            # come from the last successful run, so values committed under a run not (yet) recorded
+            # as succeeded (a worker killed between two commits) were answered 304 as the old ones.
+            _finish(
+                run,
+                status=RollupRun.Status.SUCCESS,
+                seconds=time.monotonic() - started,
+                rows=rows,
+                months=months,
+                periods=periods,
+                statements=sql.count,
+                error="\n".join(warnings),
+            )
+            # Scoring follows every successful run: queued in the run's own transaction through the
+            # outbox, so neither a broker outage nor a crash between the two can lose it.
+            outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     except BaseException as exc:
         _finish(
             run,
@@ -335,20 +381,6 @@ def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
         raise
-    with transaction.atomic():
-        _finish(
-            run,
-            status=RollupRun.Status.SUCCESS,
-            seconds=time.monotonic() - started,
-            rows=rows,
-            months=months,
-            periods=periods,
-            statements=sql.count,
-            error="\n".join(warnings),
-        )
-        # Scoring follows every successful run: queued in the run's own transaction through the
-        # outbox, so neither a broker outage nor a crash between the two can lose it.
-        outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     return run
 
 

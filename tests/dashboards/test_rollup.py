@@ -229,3 +229,79 @@ def test_a_street_centre_late_on_a_communitys_item_lowers_the_streets_on_time_ra
         cast.street_a1.code: (5, 6, pytest.approx(83.333333, abs=1e-6)),
         cast.district_a.code: (5, 6, pytest.approx(83.333333, abs=1e-6)),
     }
+
+
+def test_a_lower_is_better_rate_ranks_ties_together_and_compares_periods_across_the_year_end(data):
+    """Police counts per 10,000 (1,500 residents in each community of street A1), worked by hand:
+
+    month    A1a cases -> rate   A1b cases -> rate   ranks (lower first)
+    2025-11  6 -> 40             -                   A1a 1 of 1
+    2025-12  3 -> 20             6 -> 40             A1a 1, A1b 2
+    2026-01  6 -> 40             3 -> 20             A1a 2, A1b 1   (A1a down 1 place, +20)
+    2026-02  3 -> 20             3 -> 20             1, 1           (a tie)
+    2025Q4   9 -> 60             6 -> 40             2025H2 the same
+    2026Q1   9 -> 60             6 -> 40             2026H1 the same; previous quarter / half as above
+    2026     15 -> 100 (+Oct, Nov 3 each)   12 -> 80 (+Nov 6)   2025: 60 and 40
+    """
+    rows = [
+        (data.community_a1a, dt.date(2025, 12, 1), 3),
+        (data.community_a1b, dt.date(2025, 12, 1), 6),
+        (data.community_a1a, dt.date(2026, 1, 1), 6),
+        (data.community_a1b, dt.date(2026, 1, 1), 3),
+        (data.community_a1a, dt.date(2026, 2, 1), 3),
+        (data.community_a1b, dt.date(2026, 2, 1), 3),
+    ]
+    PreventableCaseCount.objects.bulk_create(
+        PreventableCaseCount(area=a, month=m, kind="home_robbery", count=n, updated_at=timezone.now())
+        for a, m, n in rows
+    )
+    run_rollup(full=True)
+    fields = ("value", "rank", "rank_of", "previous_value", "delta", "previous_rank", "rank_change")
+
+    def row(area, period):
+        v = value("police_preventable_cases_per_10k", area, period)
+        return tuple(getattr(v, f) for f in fields)
+
+    a1a, a1b = data.community_a1a, data.community_a1b
+    assert row(a1a, "2026-01") == (40, 2, 2, 20, 20, 1, -1)
+    assert row(a1b, "2026-01") == (20, 1, 2, 40, -20, 2, 1)
+    assert row(a1a, "2026-02") == (20, 1, 2, 40, -20, 2, 1)
+    assert row(a1b, "2026-02") == (20, 1, 2, 20, 0, 1, 0)
+    for period, previous in (("2026Q1", "2025Q4"), ("2026H1", "2025H2")):
+        assert row(a1a, period) == (60, 2, 2, 60, 0, 2, 0), period
+        assert row(a1b, period) == (40, 1, 2, 40, 0, 1, 0), period
+        assert value("police_preventable_cases_per_10k", a1a, previous).value == 60
+    street = value("police_preventable_cases_per_10k", data.street_a1, "2026Q1")
+    assert (street.numerator, street.denominator, street.value) == (15, 3000, 50)
+    for area, expected in ((a1a, (100, 2, 60, 40, 60, 40)), (a1b, (80, 1, 40, 40, 40, 40))):
+        year = value("police_preventable_cases_per_10k", area, "2026")
+        got = (year.value, year.rank, year.previous_value, year.delta, year.yoy_value, year.yoy_delta)
+        assert got == expected
+
+
+def test_quarters_halves_and_years_are_ratios_of_sums_at_every_level_of_the_tree(data):
+    """Community A1a in 2026Q4 (October and November of grids A, B, E and F): (9053 + 9320 + 95 + 90
+    + 85 + 90 + 99 + 80) / (20000 + 6 x 100) = 18912 / 20600 = 91.805825%, where the mean of the
+    grids' quarters (91.865, 92.5, 87.5, 89.5) would be 90.34125. Street A1 adds grid C (15 + 19 of
+    40): 18946 / 20640 = 91.792636%, and so do the district and the city; 2026H2 and 2026 hold no
+    other month, so they are the same sums."""
+    run_rollup(full=True)
+    for period in ("2026Q4", "2026H2", "2026"):
+        expected = {
+            data.community_a1a: (18912, 20600, 91.805825),
+            data.community_a1b: (34, 40, 85.0),
+            data.street_a1: (18946, 20640, 91.792636),
+            data.district_a: (18946, 20640, 91.792636),
+            data.city: (18946, 20640, 91.792636),
+        }
+        for area, sums in expected.items():
+            v = value("survey_safety_rate", area, period)
+            assert (v.numerator, v.denominator, v.value) == sums, (period, area.code)
+    # 2026 against 2025 (grid A's 88 of 100 in November 2025) at the city: previous year and last year.
+    city = value("survey_safety_rate", data.city, "2026")
+    assert (city.previous_value, city.delta, city.yoy_value, city.yoy_delta) == (
+        88.0,
+        3.792636,
+        88.0,
+        3.792636,
+    )

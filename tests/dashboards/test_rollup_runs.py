@@ -16,6 +16,7 @@ from django.db.models import F
 from dashboards import rollup
 from dashboards.models import IndicatorValue, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
+from governance import indicators as registry_api
 from governance.indicators import COUNT, LOWER_BETTER, IndicatorSpec
 from tests.base import published_values
 from tests.dashboards import stats_data
@@ -360,3 +361,109 @@ def test_the_nightly_run_refreshes_the_months_its_sources_report_within_the_mont
     # So does a rebuild asked for from a month before the first (rollup --since 1999-12).
     rebuild = rollup.plan(full=False, since=dt.date(1999, 12, 1))
     assert min(rebuild.months) == dt.date(2024, 1, 1) and rebuild.force
+
+
+def test_answers_imported_while_their_source_was_broken_reach_the_next_nightly_run(data, monkeypatch):
+    """A night on which the survey source failed succeeded with a warning and kept the old facts;
+    the next night asked the sources only for what changed since that run started, so answers
+    imported for an old month before it stayed out until the weekly full rebuild."""
+    from django.utils import timezone
+
+    first = run_rollup(full=True)
+    RollupRun.objects.filter(pk=first.pk).update(started_at=timezone.now() - dt.timedelta(hours=24))
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_b, dt.date(2026, 3, 5), safe=40, unsafe=2)
+    )
+    SurveyResponse.objects.filter(date=dt.date(2026, 3, 5)).update(
+        created_at=timezone.now() - dt.timedelta(hours=12)
+    )
+    working = dict(registry_api.registry())
+
+    def broken(start, end):
+        raise ValueError("source bug")
+
+    stats_data.only(
+        monkeypatch,
+        *(dataclasses.replace(s, source=broken) for c, s in working.items() if c.startswith("survey")),
+        codes=[c for c in working if not c.startswith("survey")],
+    )
+    bad = run_rollup()
+    assert bad.status == RollupRun.Status.SUCCESS and "source bug" in bad.error
+    monkeypatch.setattr(stats_data.registry_api, "_registry", working)
+    nightly = run_rollup()
+    assert nightly.kind == RollupRun.Kind.INCREMENTAL
+    march = IndicatorValue.objects.get(indicator="survey_safety_rate", area=data.grid_b, period="2026-03")
+    assert march.value == pytest.approx(100 * 40 / 42, abs=1e-6)
+    rows = snapshot()
+    run_rollup(full=True)
+    assert snapshot() == rows
+
+
+def test_a_setting_changed_on_a_night_its_source_failed_is_applied_by_the_next_run(
+    data, monkeypatch, settings
+):
+    """The changed setting made that night a full rebuild, but the broken source kept its facts
+    counted the old way; the next run saw the same configuration hash and went incremental."""
+    run_rollup(full=True)
+    working = dict(registry_api.registry())
+
+    def broken(start, end):
+        raise ValueError("source bug")
+
+    settings.SURVEY_SAFE_ANSWERS = ["very_safe", "safe"]
+    stats_data.only(
+        monkeypatch,
+        *(dataclasses.replace(s, source=broken) for c, s in working.items() if c.startswith("survey")),
+        codes=[c for c in working if not c.startswith("survey")],
+    )
+    assert run_rollup().kind == RollupRun.Kind.FULL
+    monkeypatch.setattr(stats_data.registry_api, "_registry", working)
+    assert run_rollup().kind == RollupRun.Kind.FULL
+    a = IndicatorValue.objects.get(indicator="survey_safety_rate", area=data.grid_a, period="2026-11")
+    assert a.value == pytest.approx(90.0)  # 9000 "safe" of 10000; "basically safe" no longer counts
+
+
+def test_values_are_published_with_their_run_recorded_as_succeeded_or_not_at_all(data, monkeypatch):
+    """The values were committed first and the run recorded as succeeded in a second transaction: a
+    failure or a killed worker between the two published new values under a run left "running"
+    (then "abandoned"), so the ETag and Last-Modified of the last successful run kept answering 304
+    for them, and the assessment scoring queued with the record never ran."""
+    from governance import outbox
+
+    run_rollup(full=True)
+    before = snapshot()
+    SurveyResponse.objects.bulk_create(stats_data.answers(data.grid_a, dt.date(2026, 11, 2), unsafe=5000))
+
+    def broker_table_gone(*args, **kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(outbox, "enqueue", broker_table_gone)
+    with pytest.raises(RuntimeError, match="outbox unavailable"):
+        run_rollup()
+    assert snapshot() == before
+    failed = RollupRun.objects.first()
+    assert failed.status == RollupRun.Status.FAILED and "outbox unavailable" in failed.error
+
+
+def test_a_source_whose_changes_fail_makes_the_run_a_full_rebuild_not_no_run_at_all(data, monkeypatch):
+    """A bug in one app's ``changes`` raised before the run was even recorded: no nightly run, no
+    failed run in stats/rollups with the error, and no other indicator updated either, where a
+    broken source is only reported. Which months it changed is then unknown, so the run rebuilds
+    everything and says why."""
+
+    def broken(since, now):
+        raise ValueError("changes bug")
+
+    run_rollup(full=True)
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=broken))
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(data.grid_b, dt.date(2026, 3, 5), safe=40, unsafe=2)
+    )
+    SurveyResponse.objects.filter(date=dt.date(2026, 3, 5)).update(
+        created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    run = run_rollup()
+    assert (run.status, run.kind) == (RollupRun.Status.SUCCESS, RollupRun.Kind.FULL)
+    assert "test_answer_sheets: changes: ValueError: changes bug" in run.error
+    march = IndicatorValue.objects.get(indicator="test_answer_sheets", area=data.grid_b, period="2026-03")
+    assert march.value == 2

@@ -504,3 +504,57 @@ def test_the_registry_is_not_a_304_once_an_indicator_changes_without_a_run(data,
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
     row = next(r for r in changed.json()["results"] if r["code"] == "survey_safety_rate")
     assert row["min_sample"] == 50
+
+
+def test_a_csv_page_says_in_its_headers_that_more_rows_follow_and_how_many_there_are(data):
+    """A CSV answer is the rows of one page and nothing else: a client asking for format=csv got the
+    first page of a longer list (50 rows by default) with no sign that any more existed."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    client = api_client(data.analyst)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "page_size": 2, "format": "csv"}
+    first = client.get("/api/v1/stats/values/", params)
+    total = client.get("/api/v1/stats/values/", {k: v for k, v in params.items() if k != "page_size"})
+    rows = len(total.content.decode("utf-8-sig").splitlines()) - 1
+    assert rows > 4 and first["X-Total-Count"] == str(rows) == total["X-Total-Count"]
+    assert len(first.content.decode("utf-8-sig").splitlines()) == 3
+    link, rel = first["Link"].split("; ")
+    url = urlsplit(link.strip("<>"))
+    assert rel == 'rel="next"' and url.path == "/api/v1/stats/values/"
+    assert dict(parse_qsl(url.query)) == {k: str(v) for k, v in {**params, "page": 2}.items()}
+    last_page = (rows + 1) // 2
+    last = client.get("/api/v1/stats/values/", {**params, "page": last_page})
+    assert last["Link"].endswith('rel="previous"') and 'rel="next"' not in last["Link"]
+    assert "Link" not in total
+    assert client.get("/api/v1/stats/values/", params, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_values_by_level_and_parent_list_that_level_in_the_parents_subtree(data):
+    """DESIGN.md section 7, `level` + `parent`: every community of a district (its streets'
+    children) answered an empty list, read as "no data", because only the district's own children
+    (streets) have it as their parent."""
+    client = api_client(data.analyst)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.district_a.code}
+    communities = client.get("/api/v1/stats/values/", {**params, "level": "community"}).json()["results"]
+    assert [(r["area"], r["value"], r["rank"]) for r in communities] == [
+        (data.community_a1a.code, 93.009709, 1),
+        (data.community_a1b.code, 95.0, None),
+    ]
+    grids = client.get("/api/v1/stats/values/", {**params, "level": "grid"}).json()["results"]
+    assert len(grids) == 5 and {r["level"] for r in grids} == {"grid"}
+    # The children's level and parent alone are the children, as before.
+    streets = client.get("/api/v1/stats/values/", {**params, "level": "street"}).json()["results"]
+    assert [r["area"] for r in streets] == [data.street_a1.code]
+    assert client.get("/api/v1/stats/values/", params).json()["results"] == streets
+    # Within the scope only: a community officer asking for the grids of their street gets their own.
+    own = api_client(data.community_handler).get(
+        "/api/v1/stats/values/", {**params, "parent": data.street_a1.code, "level": "grid"}
+    )
+    assert {r["area"][-3:] for r in own.json()["results"]} == {"001", "002", "003", "004"}
+    assert all(r["parent"] == data.community_a1a.code for r in own.json()["results"])
+    # A level at or above the parent's never matches: a 400 naming it.
+    response = client.get("/api/v1/stats/values/", {**params, "level": "city"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "level": [f"{data.district_a.code} is a district / county: no city lies below it."]
+    }

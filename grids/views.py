@@ -447,14 +447,17 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
         handle = item.file.open("rb")
     except FileNotFoundError:
         raise Http404(str(NOT_FOUND)) from None
-    # Served as an attachment with the type verified at upload: a browser navigating to it downloads
-    # rather than renders it in our origin (an <img> still shows it).
+    # Shown inline with the type verified at upload (the file was decoded and re-encoded by Pillow),
+    # under a sandbox policy: opened from its thumbnail it renders in an opaque origin, never ours.
+    # It was an attachment, and tapping a thumbnail on a phone saved the photo (faces, plates,
+    # doorways) into the phone's downloads, where the next user of a shared phone found it.
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(item.content_type)
     if extension is None:
         raise Http404(str(NOT_FOUND))
     response = FileResponse(
-        handle, content_type=item.content_type, as_attachment=True, filename=f"photo-{item.pk}.{extension}"
+        handle, content_type=item.content_type, as_attachment=False, filename=f"photo-{item.pk}.{extension}"
     )
+    response["Content-Security-Policy"] = "sandbox"
     # Not kept by the browser: a photo can show faces, plates and doorways, and a shared phone's
     # next user must not find it in the cache after its grid worker signed out (as for every page).
     response["Cache-Control"] = "private, no-store"

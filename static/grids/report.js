@@ -49,9 +49,20 @@
     DRAFT_FIELDS.forEach(function (name) {
       var el = form.elements[name];
       if (name === "submission") { if (el && data[name]) { el.value = data[name]; } return; }
-      if (el && !el.value && data[name]) { el.value = data[name]; restored = true; }
+      if (el && untouched(el) && data[name] && data[name] !== el.value) { el.value = data[name]; restored = true; }
     });
     if (restored && !statusBox.textContent) { say(msgs.draft, false); }
+  }
+  // A field still as the page drew it. A select always has a value: "kind" starts at "promised time",
+  // so a draft of an item resolved on the spot came back as a promised one, its resolution hidden.
+  function untouched(el) {
+    if (el.tagName !== "SELECT") { return !el.value; }
+    var first = null;
+    for (var i = 0; i < el.options.length; i++) {
+      if (el.options[i].defaultSelected) { return el.value === el.options[i].value; }
+      if (first === null) { first = el.options[i].value; }
+    }
+    return el.value === first;
   }
   function clearDraft() { try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ } }
 

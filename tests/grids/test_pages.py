@@ -609,6 +609,41 @@ def test_dispatch_starts_with_no_department_chosen(cast, client, incident_in):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "state, user, action, field, select, error",
+    [
+        ("fed_back", "worker_a", "verify", "result", "result-verify", "Say whether the on-site check passed"),
+        (
+            "closed",
+            "worker_a",
+            "evaluate",
+            "evaluation",
+            "evaluation",
+            "Choose satisfied, basically satisfied",
+        ),
+    ],
+)
+def test_the_on_site_check_and_the_evaluation_start_with_nothing_chosen(
+    cast, client, incident_in, state, user, action, field, select, error
+):
+    """The check preselected "passed" and the evaluation "satisfied": one tap on the step's button
+    passed an item nobody had looked at, or recorded a satisfaction nobody had given."""
+    incident = incident_in(state)
+    client.force_login(getattr(cast, user))
+    form = step_form(client.get(f"/grids/incidents/{incident.code}/").content.decode(), action)
+    options = form[form.index(f'id="{select}"') :]
+    assert options[options.index("<option") :].startswith('<option value="">')  # a choice to make
+    assert " selected" not in options[: options.index("</select>")]
+    assert f'id="{select}" required' in form
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": action, field: ""})
+    assert response.status_code == 400
+    form = step_form(response.content.decode(), action)
+    assert form.index('id="act-error"') < form.index(f'id="{select}"') and error in form
+    incident.refresh_from_db()
+    assert incident.status == state and incident.evaluation == ""
+
+
+@pytest.mark.django_db
 def test_the_inbox_filters_read_as_labels_in_english(cast, client):
     """Choice labels are lowercase in the code ("verified", "community"); as options they start with
     a capital, like every other label of the English pages."""

@@ -48,7 +48,9 @@ def test_photos_are_served_only_to_users_who_see_the_incident(cast, client, with
         assert response.status_code == expected, user
         if expected == 200:
             assert response["Content-Type"] == "image/jpeg"
-            assert response["Content-Disposition"] == f'attachment; filename="photo-{photo.pk}.jpg"'
+            # Shown, not saved to the device, and in an opaque origin (sandbox), never ours.
+            assert response["Content-Disposition"] == f'inline; filename="photo-{photo.pk}.jpg"'
+            assert response["Content-Security-Policy"] == "sandbox"
             assert response["X-Content-Type-Options"] == "nosniff"
             assert response["Cache-Control"] == "private, no-store"  # not kept after sign-out
             assert b"".join(response.streaming_content).startswith(b"\xff\xd8")

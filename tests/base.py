@@ -129,6 +129,24 @@ def reset_broker_connections(app) -> None:
     app.amqp._producer_pool = None
 
 
+def every_day_working(first: int, last: int) -> None:
+    """Mark every day from ``first`` to ``last`` days after today (local) a working day of the
+    calendar. A period ending on a rest day runs to the next working day (Civil Code art. 203), so a
+    test about days left or overdue would otherwise depend on the weekday it runs."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Holiday
+
+    today = timezone.localdate()
+    Holiday.objects.bulk_create(
+        Holiday(date=today + dt.timedelta(days=d), is_workday=True, name="test")
+        for d in range(first, last + 1)
+    )
+    SequenceCounter.bump("calendar")
+
+
 def shift_back(queryset, days: int, *fields: str) -> None:
     """Move the date-time ``fields`` of the rows of ``queryset`` ``days`` into the past, as if what
     they record had happened then (fields that are NULL stay NULL)."""

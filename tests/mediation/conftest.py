@@ -7,9 +7,11 @@ org_b  乙一街道调解中心 (street B1): mediator_b
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from governance.models import Role
 from mediation import services
@@ -100,5 +102,21 @@ def med(cast):
         case.transition(action="start", actor=case.mediator)
         return case
 
-    m.register, m.accepted, m.in_mediation = register, accepted, in_mediation
+    def agreed(*, effective_days_ago: int):
+        """A case concluded with a written agreement that took effect ``effective_days_ago`` days
+        ago (received five days before that), its judicial-confirmation window running from then."""
+        case = in_mediation(received_at=timezone.now() - dt.timedelta(days=effective_days_ago + 5))
+        case.transition(
+            action="conclude",
+            actor=case.mediator,
+            outcome="success_written",
+            agreement_facts="楼上漏水，责任在李四",
+            agreement_terms="李四赔偿张三丰维修费2000元",
+            performance_method="银行转账",
+            performance_due=timezone.localdate(),
+            agreement_effective_on=timezone.localdate() - dt.timedelta(days=effective_days_ago),
+        )
+        return case
+
+    m.register, m.accepted, m.in_mediation, m.agreed = register, accepted, in_mediation, agreed
     return m

@@ -154,18 +154,8 @@ def test_only_the_head_is_offered_a_colleague_when_accepting(client, med):
 def test_an_application_for_judicial_confirmation_is_recorded_as_made_by_both_parties(client, med):
     # 人民调解法 art. 33: the parties apply to the court together; the page recorded an application
     # without saying by whom, so one party's visit to the court counted as a confirmation pending.
-    case = med.in_mediation(received_at=timezone.now() - dt.timedelta(days=10))
-    effective = timezone.localdate() - dt.timedelta(days=3)
-    case.transition(
-        action="conclude",
-        actor=med.cast.mediator,
-        outcome="success_written",
-        agreement_facts="楼上漏水",
-        agreement_terms="赔偿维修费",
-        performance_method="银行转账",
-        performance_due=timezone.localdate(),
-        agreement_effective_on=effective,
-    )
+    case = med.agreed(effective_days_ago=3)
+    effective = case.agreement_effective_on
     url = f"/mediation/cases/{case.code}/"
     html = _login(client, med.cast.mediator).get(url).content.decode()
     assert re.search(r'<input type="checkbox" name="joint" value="on" id="joint" required', html)

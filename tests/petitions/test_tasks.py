@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import Holiday, Notification, SequenceCounter
+from governance.models import Notification
 from petitions import services, tasks
 from petitions.models import Petition
+from tests.base import every_day_working
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +46,7 @@ def test_a_step_that_starts_in_its_last_three_days_or_already_late_still_notifie
     now = timezone.now()
     # Every day of these three weeks a working day: a limit ending on a weekend would run to Monday
     # (art. 203) and the test would depend on the day it runs.
-    today = timezone.localdate()
-    Holiday.objects.bulk_create(
-        Holiday(date=today + dt.timedelta(days=d), is_workday=True, name="test") for d in range(-20, 6)
-    )
-    SequenceCounter.bump("calendar")
+    every_day_working(-20, 5)
     soon = pet.register(received_at=now - dt.timedelta(days=14))
     late = pet.register(received_at=now - dt.timedelta(days=17))
     assert now < soon.due_at < now + dt.timedelta(days=2)

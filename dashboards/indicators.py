@@ -73,9 +73,12 @@ def survey_answers(start: dt.date, end: dt.date) -> QuerySet:
 
 def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
     # Police report every area they cover each month, zero counts included, so the area's population
-    # is present for each month it was reported (index casecount_month_area).
+    # is present for each month it was reported (index casecount_month_area). Counts of an area without
+    # a population (the import refuses them; the population may have been cleared since) are left out:
+    # their cases, summed into the parent's numerator without residents in its denominator, would
+    # inflate the parent's rate.
     qs = PreventableCaseCount.objects.filter(
-        month__gte=start, month__lt=end, kind__in=preventable_case_kinds()
+        month__gte=start, month__lt=end, kind__in=preventable_case_kinds(), area__population__gt=0
     )
     return (
         qs.values("area_id", "month")

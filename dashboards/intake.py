@@ -369,6 +369,15 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
+        if area is not None and not area.population:
+            # The rate divides by the population; counts without it would be left out of every rate
+            # (dashboards.indicators.police_preventable_cases), so they are refused instead.
+            v.error(
+                line,
+                "area",
+                _("Area %(code)s has no population recorded; record it before the area's case counts.")
+                % {"code": area.code},
+            )
         month = v.day(line, row, "month", month=True)
         kind = _text(row, "kind")
         if kind not in kinds:

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from dashboards import intake
 from dashboards.models import ImportBatch, PreventableCaseCount, SurveyResponse
+from governance.models import Area
 from tests.base import api_client
 
 SURVEYS = "/api/v1/surveys/responses/"
@@ -283,6 +284,21 @@ def test_bad_case_count_rows_are_all_reported(cast, settings):
     assert got == [(3, "kind"), (4, "month"), (5, "count"), (6, "kind"), (7, "month"), (8, "count")]
     assert "line 6" not in response.json()["errors"]["rows"][3]["message"]
     assert "line 2" in response.json()["errors"]["rows"][3]["message"]
+    assert PreventableCaseCount.objects.count() == 0
+
+
+def test_counts_of_an_area_without_a_population_are_refused_naming_the_area(cast):
+    # The rate divides by the population: cases without residents would inflate the street's rate.
+    Area.objects.filter(pk=cast.community_a1b.pk).update(population=0)
+    rows = [
+        {"area": cast.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 3},
+        {"area": cast.community_a1b.code, "month": "2026-10", "kind": "burglary", "count": 2},
+    ]
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]["rows"]
+    assert (error["line"], error["field"]) == (2, "area")
+    assert cast.community_a1b.code in error["message"] and "population" in error["message"]
     assert PreventableCaseCount.objects.count() == 0
 
 

@@ -12,6 +12,7 @@ from dashboards import intake
 from dashboards.models import IndicatorValue, MonthlyFact, PreventableCaseCount, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
 from governance.models import Area
+from tests.base import make_area
 from tests.dashboards import stats_data
 
 
@@ -192,6 +193,24 @@ def test_an_area_reporting_cases_itself_counts_its_residents_once_not_again_with
     q4 = value("police_preventable_cases_per_10k", data.street_a1, "2026Q4")
     # October: community A1a's 3 cases; its population is already in the street's.
     assert (q4.numerator, q4.denominator, q4.value) == (15, 3000, 50.0)
+
+
+def test_cases_of_an_area_without_a_population_do_not_inflate_its_parents_rate(data):
+    # Counts stored before the population was cleared (the import refuses them now): the street
+    # would otherwise divide 3 + 6 + 10 cases by the 3,000 residents of the other two communities.
+    community = make_area(
+        "340102001003", "无人口社区", "community", data.street_a1, (117.0, 31.8, 117.01, 31.81)
+    )
+    Area.objects.filter(pk=community.pk).update(population=0)
+    PreventableCaseCount.objects.create(
+        area=community, month=dt.date(2026, 11, 1), kind="burglary", count=10, updated_at=timezone.now()
+    )
+    run_rollup(full=True)
+    street = value("police_preventable_cases_per_10k", data.street_a1, "2026-11")
+    assert (street.numerator, street.denominator, street.value) == (9, 3000, 30.0)
+    assert not IndicatorValue.objects.filter(
+        indicator="police_preventable_cases_per_10k", area=community
+    ).exists()
 
 
 def test_a_value_is_stored_as_the_float_nearest_its_6_decimals_on_every_database(data):

@@ -424,8 +424,12 @@ def _calendar_changed(sender, **kwargs) -> None:
     # form, its "delete selected" action (delete_queryset, which skipped the admin's own bump), the
     # shell. A queryset .delete() sends post_delete per row; .update() and bulk_create send nothing, so
     # code using them bumps the counter itself. The bump is in the caller's transaction: other
-    # processes see the new version together with the new rows.
+    # processes see the new version together with the new rows. The running deadlines computed from
+    # the old calendar are brought up to date by a task queued in the same transaction.
+    from governance.deadlines import schedule_refresh
+
     SequenceCounter.bump("calendar")
+    schedule_refresh()
 
 
 class AuditEntry(models.Model):

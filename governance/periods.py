@@ -10,6 +10,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import overload
@@ -136,10 +139,29 @@ def _calendar_cache(version: int) -> tuple[frozenset, frozenset]:
     return frozenset(holidays), frozenset(workdays)
 
 
+_pinned: ContextVar[tuple[frozenset, frozenset] | None] = ContextVar("pinned_calendar", default=None)
+
+
 def _calendar() -> tuple[frozenset, frozenset]:
     from governance.models import SequenceCounter
 
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     return _calendar_cache(SequenceCounter.current("calendar", 0))
+
+
+@contextmanager
+def pinned_calendar() -> Iterator[None]:
+    """Inside, the calendar is read once, not its version once per working-day question: for work
+    that computes many deadlines at once (governance.deadlines), in a query count that does not
+    grow with the number of records."""
+    token = _pinned.set(None)
+    _pinned.set(_calendar())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def is_working_day(day: dt.date) -> bool:

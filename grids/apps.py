@@ -7,8 +7,12 @@ class GridsConfig(AppConfig):
     verbose_name = _("grid management")
 
     def ready(self) -> None:
+        from governance.deadlines import calendar_changed
         from governance.homes import register_home_section, register_nav
         from grids.homes import home_section
+        from grids.services import incident_refresh_deadlines
+
+        calendar_changed.connect(incident_refresh_deadlines, dispatch_uid="grids-deadlines")
 
         register_nav("grids-my", _("My grid"), roles={"grid_worker"})
         register_nav("grids-report", _("Report"), roles={"grid_worker"})

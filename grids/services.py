@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from governance import outbox
 from governance.access import area_in_scope
+from governance.deadlines import save_recomputed
 from governance.geo import locator
 from governance.models import Area, Membership, Role, User, next_number, record_id
 from governance.services import notify
@@ -465,3 +466,30 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                     link=reverse("grids-incident", args=[r["code"]]),
                 )
     return flagged
+
+
+def incident_refresh_deadlines(**_signal) -> int:
+    """``governance.deadlines.calendar_changed``: the deadline of each step counted in working hours
+    and still running (acceptance, dispatch, verification), recomputed from the moment it started (the
+    last event that set a deadline: ``handle`` and ``assist`` keep the running one) with the calendar
+    as it is now. Handling limits are calendar hours and do not move."""
+    s = Incident.Status
+    started = (
+        IncidentEvent.objects.filter(incident=OuterRef("pk"))
+        .exclude(action__in=["handle", "assist"])
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
+    running = (
+        Incident.objects.filter(
+            status__in=[s.REPORTED, s.ACCEPTED, s.FED_BACK, s.VERIFIED], due_at__isnull=False
+        )
+        .select_related("category")
+        .only("status", "due_at", "category")
+        .annotate(step_started=Subquery(started))
+        .exclude(step_started=None)
+    )
+    return save_recomputed(
+        running.iterator(chunk_size=2000),
+        lambda incident: {"due_at": incident.step_due(incident.status, incident.step_started)},
+    )

@@ -7,8 +7,12 @@ class MediationConfig(AppConfig):
     verbose_name = _("dispute mediation")
 
     def ready(self) -> None:
+        from governance.deadlines import calendar_changed
         from governance.homes import register_home_section, register_nav
         from mediation.homes import home_section
+        from mediation.services import dispute_refresh_deadlines
+
+        calendar_changed.connect(dispute_refresh_deadlines, dispatch_uid="mediation-deadlines")
 
         register_nav("mediation-home", _("Mediation"), roles={"mediator"})
         register_nav("mediation-cases", _("Disputes"), roles={"handler"})

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import area_in_scope
+from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
 from governance.services import notify, personal_data_reveal
 from mediation.models import (
@@ -31,6 +32,7 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
+    confirmation_window_end,
     may_reveal,
     member_organisation_ids,
 )
@@ -620,3 +622,16 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
             link=reverse("mediation-case", args=[case.code]),
         )
     return created
+
+
+def dispute_refresh_deadlines(**_signal) -> int:
+    """``governance.deadlines.calendar_changed``: the end of each judicial confirmation window not yet
+    used, recomputed with the calendar as it is now (a window ending on a day that has become a
+    holiday runs to the next working day). The one-month mediation limit counts no working days."""
+    waiting = DisputeCase.objects.filter(confirmation_due__isnull=False, judicial_status="").only(
+        "agreement_effective_on", "confirmation_due"
+    )
+    return save_recomputed(
+        waiting.exclude(agreement_effective_on=None).iterator(chunk_size=2000),
+        lambda case: {"confirmation_due": confirmation_window_end(case.agreement_effective_on)},
+    )

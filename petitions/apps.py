@@ -7,8 +7,12 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("petitions")
 
     def ready(self) -> None:
+        from governance.deadlines import calendar_changed
         from governance.homes import register_home_section, register_nav
         from petitions.homes import home_section
+        from petitions.services import petition_refresh_deadlines
+
+        calendar_changed.connect(petition_refresh_deadlines, dispatch_uid="petitions-deadlines")
 
         register_nav("petitions-registry", _("Petitions"), roles={"petition_officer"})
         register_nav("petitions-inbox", _("Petition inbox"), roles={"handler"})

@@ -497,6 +497,37 @@ class Petition(models.Model):
             self.Status.UNDER_RE_REVIEW: self.re_review_due_at,
         }.get(self.status)
 
+    def running_deadlines(self) -> dict[str, dt.datetime]:
+        """The deadlines of the steps still running (and of a review window not yet used), computed
+        afresh from the moments they started, ``due_at`` included: what ``_apply`` would have stored
+        had the calendar been as it is now (governance.deadlines). Completed steps are left out."""
+        s, out = self.Status, {}
+        if self.status == s.REGISTERED:
+            out["route_due_at"] = deadlines.route_due(self.received_at)
+        elif self.status == s.ROUTED and self.routed_at:
+            out["acknowledge_due_at"] = deadlines.acknowledge_due(self.routed_at)
+            out["return_due_at"] = deadlines.return_due(self.routed_at)
+        elif self.status == s.ACCEPTED and self.accepted_at:
+            out["reply_due_at"] = deadlines.extended(self.accepted_at, self.extended_days)
+        elif self.status == s.UNDER_REVIEW and self.review_requested_at:
+            out["review_due_at"] = deadlines.review_due(self.review_requested_at)
+        elif self.status == s.UNDER_RE_REVIEW and self.re_review_requested_at:
+            out["re_review_due_at"] = deadlines.review_due(self.re_review_requested_at)
+        if self.replied_at and not self.review_requested_at and not self.closed_for_good:
+            out["review_request_until"] = deadlines.review_request_until(self.replied_at)
+        if self.reviewed_at and not self.re_review_requested_at and not self.closed_for_good:
+            out["re_review_request_until"] = deadlines.review_request_until(self.reviewed_at)
+        due = {
+            s.REGISTERED: "route_due_at",
+            s.ROUTED: "acknowledge_due_at",
+            s.ACCEPTED: "reply_due_at",
+            s.UNDER_REVIEW: "review_due_at",
+            s.UNDER_RE_REVIEW: "re_review_due_at",
+        }.get(self.status)
+        if due in out:
+            out["due_at"] = out[due]
+        return out
+
     def _set(self, changed: set[str], **values: Any) -> None:
         for name, value in values.items():
             setattr(self, name, value)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
+from governance.deadlines import save_recomputed
 from governance.models import (
     Area,
     Department,
@@ -500,3 +501,35 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
         ):
             created += 1
     return created
+
+
+def petition_refresh_deadlines(**_signal) -> int:
+    """``governance.deadlines.calendar_changed``: the deadlines of the steps still running (and the
+    petitioners' review windows not yet used) recomputed with the calendar as it is now."""
+    s = Petition.Status
+    running = Petition.objects.filter(
+        Q(status__in=[s.REGISTERED, s.ROUTED, s.ACCEPTED, s.UNDER_REVIEW, s.UNDER_RE_REVIEW])
+        | Q(replied_at__isnull=False, review_requested_at=None, closed_for_good=False)
+        | Q(reviewed_at__isnull=False, re_review_requested_at=None, closed_for_good=False)
+    ).only(
+        "status",
+        "received_at",
+        "routed_at",
+        "accepted_at",
+        "extended_days",
+        "replied_at",
+        "reviewed_at",
+        "review_requested_at",
+        "re_review_requested_at",
+        "closed_for_good",
+        "due_at",
+        "route_due_at",
+        "acknowledge_due_at",
+        "return_due_at",
+        "reply_due_at",
+        "review_due_at",
+        "re_review_due_at",
+        "review_request_until",
+        "re_review_request_until",
+    )
+    return save_recomputed(running.iterator(chunk_size=2000), Petition.running_deadlines)

@@ -487,3 +487,22 @@ def test_a_step_sent_twice_at_once_is_taken_once_and_answers_as_done(cast, incid
             incident=Incident.objects.get(pk=incident.pk), actor=cast.street_handler, action="feedback",
             resolution="x", state="handling/community",
         )  # fmt: skip
+
+
+def test_a_holiday_entered_later_moves_a_running_working_hours_deadline_not_a_handling_one(
+    cast, report, incident_in, django_capture_on_commit_callbacks
+):
+    from governance.models import Holiday
+    from governance.periods import first_working_day_from
+
+    reported, handling = report(), incident_in("handling")
+    day = timezone.localtime(reported.due_at).date()
+    handling_due = handling.due_at  # calendar hours from dispatch: no working days in it
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=day, name="地方假日")
+    reported.refresh_from_db()
+    handling.refresh_from_db()
+    assert timezone.localtime(reported.due_at).date() == first_working_day_from(day + dt.timedelta(days=1))
+    # The 2 office hours to accept, counted again from the report with the new calendar.
+    assert reported.due_at == reported.step_due("reported", reported.reported_at)
+    assert handling.due_at == handling_due

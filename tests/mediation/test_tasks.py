@@ -32,3 +32,23 @@ def test_the_notice_is_scheduled_every_morning_by_a_migration(db):
     task = PeriodicTask.objects.get(task="mediation.notify_confirmation_closing")
     assert task.enabled and task.crontab.hour == "8" and task.crontab.minute == "30"
     assert str(task.crontab.timezone) == "Asia/Shanghai"
+
+
+def test_a_holiday_entered_later_extends_a_confirmation_window_not_yet_used(
+    med, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from governance.models import Holiday
+    from governance.periods import first_working_day_from
+
+    waiting, applied = med.agreed(effective_days_ago=0), med.agreed(effective_days_ago=0)
+    applied.transition(action="apply_confirmation", actor=med.cast.mediator, joint=True)
+    day = waiting.confirmation_due
+    assert applied.confirmation_due == day
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=day, name="地方假日")
+    waiting.refresh_from_db()
+    applied.refresh_from_db()
+    assert waiting.confirmation_due == first_working_day_from(day + dt.timedelta(days=1))
+    assert applied.confirmation_due == day  # applied for within the window it had

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from governance.deadlines import schedule_refresh
 from governance.holiday_calendars import NOTICES, calendar_days
 from governance.models import Holiday, SequenceCounter
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 # transaction, so every process reloads its cached calendar (governance.periods).
                 Holiday.objects.bulk_create(new)
                 SequenceCounter.bump("calendar")
+                schedule_refresh()  # the running deadlines, through the outbox (governance.deadlines)
         self.stdout.write(
             f"Calendar {', '.join(map(str, years or known))}: {len(new)} dates added, "
             f"{len(existing)} already present and kept."

@@ -1,0 +1,86 @@
+"""Running deadlines kept in step with the working-day calendar.
+
+Deadlines are stored (an overdue list is an indexed ``due_at < now``), computed when a step starts
+from the calendar as it is then. The State Council publishes next year's holidays in November or
+December, and an office may correct a day later: a petition accepted on 4 December whose 60 days end
+in the Spring Festival week was given a due date before those days were known to be holidays.
+
+So every change to the calendar (the admin's form and bulk delete, ``load_holidays``) queues one
+``governance.refresh_deadlines`` task through the outbox. It sends ``calendar_changed``; each app
+that stores calendar-dependent deadlines (grids, mediation, petitions: governance imports none of
+them) recomputes those of its steps still running from the moment each started, and returns how many
+records changed. A step already completed keeps the deadline it was judged by; a window already used
+(a review requested, a confirmation applied for) keeps its end.
+
+The task is safe to run twice and to run late: it remembers the calendar version it brought the
+deadlines to (``SequenceCounter`` "deadlines"), under a row lock, and does nothing for a version
+already done; a newer change queues its own task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.dispatch import Signal
+
+from governance.periods import pinned_calendar
+
+log = logging.getLogger(__name__)
+
+TASK = "governance.refresh_deadlines"
+
+# Sent inside the refreshing transaction; receivers return the number of records they changed.
+calendar_changed = Signal()
+
+
+def schedule_refresh() -> None:
+    """Queue a refresh in the caller's transaction (the one that changed the calendar): once per
+    transaction, however many days it changed, while the message is not yet sent."""
+    from governance import outbox
+    from governance.models import OutboxMessage
+
+    if not OutboxMessage.objects.filter(task=TASK, sent_at=None).exists():
+        outbox.enqueue(TASK)
+
+
+def refresh() -> int:
+    """Bring every running deadline to the current calendar. Returns the number of records changed."""
+    from governance.models import SequenceCounter
+
+    with transaction.atomic():
+        version = SequenceCounter.current("calendar")
+        try:
+            with transaction.atomic():
+                marker, _created = SequenceCounter.objects.get_or_create(key="deadlines", year=0)
+        except IntegrityError:  # a concurrent first run created it
+            pass
+        marker = SequenceCounter.objects.select_for_update().get(key="deadlines", year=0)
+        if marker.value == version:
+            return 0
+        with pinned_calendar():
+            changed = sum(n or 0 for _receiver, n in calendar_changed.send(sender=SequenceCounter))
+        marker.value = version
+        marker.save(update_fields=["value"])
+    log.info("running deadlines refreshed for calendar version %s: %s record(s) changed", version, changed)
+    return changed
+
+
+def save_recomputed(rows: Iterable[Model], recompute: Callable[[Model], dict[str, Any]]) -> int:
+    """For a receiver of ``calendar_changed``: ``recompute(row)`` gives a row's deadlines as they are
+    now; the rows whose deadlines differ are saved, those columns only, in batches (no query per row).
+    Returns how many changed."""
+    changed, fields = [], set()
+    for row in rows:
+        new = {name: value for name, value in recompute(row).items() if getattr(row, name) != value}
+        if new:
+            for name, value in new.items():
+                setattr(row, name, value)
+            changed.append(row)
+            fields |= new.keys()
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, sorted(fields), batch_size=500)
+    return len(changed)

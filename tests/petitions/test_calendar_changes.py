@@ -1,0 +1,106 @@
+"""Deadlines follow the calendar (governance.deadlines): a holiday entered after a step started moves
+the deadline of that step if it is still running, and leaves the deadlines of completed steps alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance import deadlines as calendar_sync
+from governance.models import Holiday, OutboxMessage
+from governance.periods import end_of_local_day, first_working_day_from, start_of_local_day
+from petitions.models import Petition
+
+
+def day_of(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def moved_past(day: dt.date) -> dt.datetime:
+    """Where a period that ended on ``day``, now a holiday, ends: the first working day after it."""
+    return end_of_local_day(start_of_local_day(first_working_day_from(day + dt.timedelta(days=1))))
+
+
+def test_a_holiday_entered_in_the_admin_moves_a_running_routing_deadline_not_a_completed_one(
+    client, cast, pet, django_capture_on_commit_callbacks
+):
+    waiting = pet.register()
+    accepted = pet.accepted()
+    day = day_of(waiting.route_due_at)
+    assert day_of(accepted.route_due_at) == day  # both received today: the same 15 days
+    client.force_login(cast.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/governance/holiday/add/", {"date": day.isoformat(), "name": "地方假日"}
+        )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.route_due_at == waiting.due_at == moved_past(day)
+    # Routed and accepted within the limit: that step was judged by the calendar of its day.
+    route_due, reply_due = accepted.route_due_at, accepted.reply_due_at
+    accepted.refresh_from_db()
+    assert (accepted.route_due_at, accepted.reply_due_at) == (route_due, reply_due)
+    assert OutboxMessage.objects.get(task=calendar_sync.TASK).sent_at is not None
+
+
+def test_the_reply_limit_and_a_review_window_not_yet_used_move_and_a_used_one_keeps_its_end(
+    cast, pet, django_capture_on_commit_callbacks
+):
+    accepted, replied, reviewing = pet.accepted(), pet.replied(), pet.replied()
+    reviewing.transition(action="request_review", actor=cast.petition_officer)
+    reply_day, window_day = day_of(accepted.reply_due_at), day_of(replied.review_request_until)
+    assert day_of(reviewing.review_request_until) == window_day
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=reply_day, name="春节")
+        Holiday.objects.create(date=window_day, name="地方假日")
+    # One task for the transaction's two changes (each Holiday save is its own transaction here:
+    # the second queued its own once the first had been sent).
+    assert OutboxMessage.objects.filter(task=calendar_sync.TASK, sent_at=None).count() == 0
+    accepted.refresh_from_db()
+    replied.refresh_from_db()
+    assert accepted.reply_due_at == accepted.due_at == moved_past(reply_day)
+    assert replied.review_request_until == moved_past(window_day)
+    until = reviewing.review_request_until
+    reviewing.refresh_from_db()
+    assert reviewing.review_request_until == until  # the request was made within the window it had
+    assert reviewing.status == Petition.Status.UNDER_REVIEW
+    # Done for this calendar: a second delivery of the task changes nothing.
+    assert calendar_sync.refresh() == 0
+
+
+def test_several_changes_in_one_transaction_queue_one_refresh_and_load_holidays_queues_one(db):
+    from django.db import transaction
+
+    with transaction.atomic():
+        Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
+        Holiday.objects.create(date=dt.date(2027, 1, 2), name="元旦")
+        Holiday.objects.filter(date=dt.date(2027, 1, 2)).delete()
+    assert OutboxMessage.objects.filter(task=calendar_sync.TASK).count() == 1
+    OutboxMessage.objects.all().delete()
+    call_command("load_holidays", "--year", "2026", stdout=io.StringIO())
+    assert OutboxMessage.objects.filter(task=calendar_sync.TASK, sent_at=None).count() == 1
+
+
+def test_the_refresh_makes_no_query_per_record(pet):
+    def refreshed(n: int, day: dt.date) -> tuple[int, int]:
+        for _ in range(n):
+            pet.accepted()
+        Holiday.objects.create(date=day, name="地方假日")  # on_commit not run: the task is called below
+        with CaptureQueriesContext(connection) as queries:
+            changed = calendar_sync.refresh()
+        return changed, len(queries)
+
+    calendar_sync.refresh()  # the first run ever creates its marker row: not the case measured
+    first_day = day_of(pet.accepted().reply_due_at)
+    few = refreshed(2, first_day)
+    second_day = day_of(moved_past(first_day))  # where the three went
+    Petition.objects.all().delete()
+    many = refreshed(9, second_day)
+    assert (few[0], many[0]) == (3, 9)
+    assert few[1] == many[1]  # the calendar once, each app's running records once, one bulk update
+    assert set(Petition.objects.values_list("reply_due_at", flat=True)) == {moved_past(second_day)}

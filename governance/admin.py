@@ -86,9 +86,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 # A token is a password for the API: the list showed every key in clear to whoever may view tokens,
-# and "add" made one for any user, for the admin to use as them. Here a key shows only its first
-# characters (enough to tell two apart), a token is made only by its user at the token endpoint,
-# and deleting one revokes it.
+# and "add" made one for any user, for the admin to use as them. Keys are now stored as digests
+# (governance.services.token_digest); the list shows a digest's first characters (enough to tell two
+# apart), a token is made only by its user at the token endpoint, and deleting one revokes it.
 admin.site.unregister(TokenProxy)
 
 

@@ -20,7 +20,6 @@ from django_filters import widgets as django_filters_widgets
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +29,7 @@ from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.rest import Conflict, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
+from governance.services import user_token_issue
 
 # --- auth -----------------------------------------------------------------------------------------
 
@@ -66,8 +66,9 @@ class TokenObtainApi(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": "Token"},
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # A new token each time, the previous one revoked: only its digest is kept, so the key a client
+        # was given cannot be handed out again (docs/api.md).
+        return Response({"token": user_token_issue(user=user)})
 
 
 # --- fields and filters shared by the apps ---------------------------------------------------------

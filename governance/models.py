@@ -458,8 +458,9 @@ class AuditEntry(models.Model):
 class ApiToken(TokenProxy):
     """An API token as the admin shows it (``governance.admin.TokenAdmin``). A token is a password for
     the API, and Django's admin names an object by ``str()`` in its titles, breadcrumbs, delete pages
-    and in its change log: DRF's token is named by its whole key. This one by its user and the key's
-    first characters, enough to tell two apart."""
+    and in its change log: DRF's token is named by its whole key (now the key's digest,
+    ``services.token_digest``). This one by its user and the digest's first characters, enough to
+    tell two apart."""
 
     class Meta:
         proxy = True

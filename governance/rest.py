@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.fields import SkipField
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
@@ -24,6 +25,16 @@ from rest_framework.response import Response
 
 from governance.access import NOT_FOUND
 from governance.workflow import ActionInvalid, WorkflowError
+
+
+class HashedTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <key>``, looked up by the key's digest (``services.token_digest``): the
+    database keeps no key a client could send. Errors and the 401 challenge are DRF's."""
+
+    def authenticate_credentials(self, key):
+        from governance.services import token_digest
+
+        return super().authenticate_credentials(token_digest(key))
 
 
 class Pagination(PageNumberPagination):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +44,25 @@ def personal_data_reveal(
     entry.full_clean()
     entry.save()
     return entry
+
+
+def token_digest(key: str) -> str:
+    """What is stored of an API token: the first 40 hex digits (160 bits) of its SHA-256, in DRF's
+    ``Token.key`` column. The key itself is random (160 bits), so a digest cannot be reversed or
+    guessed; a copy of the database no longer holds keys a client could send."""
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+@transaction.atomic
+def user_token_issue(*, user: User) -> str:
+    """A new API token for ``user``, returned once; its digest is stored and the user's previous
+    token stops working (one token per user, as DRF keeps them: the key cannot be handed out again)."""
+    from rest_framework.authtoken.models import Token
+
+    key = secrets.token_hex(20)
+    Token.objects.filter(user=user).delete()
+    Token.objects.create(user=user, key=token_digest(key))
+    return key
 
 
 def user_tokens_revoke(*, user: User) -> int:

@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND
 from governance.models import Area, Department, Role
+from governance.rest import HashedTokenAuthentication
 from governance.views import filtered_rows
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
@@ -424,7 +424,7 @@ def _token_user(request: HttpRequest):
     The API's incident detail and timeline give each photo's ``url`` (this view): a client that signs
     in with a token, not a session, must be able to fetch it. A header with a wrong token is refused
     (401), as the API refuses it, rather than sent to the login page."""
-    found = TokenAuthentication().authenticate(request)  # AuthenticationFailed for a wrong token
+    found = HashedTokenAuthentication().authenticate(request)  # AuthenticationFailed for a wrong token
     return found[0] if found else None
 
 

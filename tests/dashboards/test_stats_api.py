@@ -349,11 +349,11 @@ def test_a_read_costs_the_same_queries_whatever_the_number_of_areas(data, monkey
 
 
 def test_the_analyst_token_reads_statistics(data):
-    from rest_framework.authtoken.models import Token
+    from governance.services import user_token_issue
 
-    token = Token.objects.create(user=data.analyst)
+    token = user_token_issue(user=data.analyst)
     client = api_client()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/stats/indicators/").status_code == 200
     assert api_client().get("/api/v1/stats/indicators/").status_code == 401
 

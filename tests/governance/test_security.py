@@ -55,11 +55,11 @@ def test_api_answers_with_personal_scope_are_not_stored(cast):
 
 
 def test_token_authenticated_api_answers_are_not_stored(cast):
-    from rest_framework.authtoken.models import Token
+    from governance.services import user_token_issue
 
-    token = Token.objects.create(user=cast.worker_a)
+    token = user_token_issue(user=cast.worker_a)
     client = api_client()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = client.get("/api/v1/areas/")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
 

@@ -108,13 +108,12 @@ def test_a_phone_jpeg_with_extra_pictures_is_accepted_as_one_jpeg(cast, report):
 def test_a_rest_client_fetches_the_photo_url_the_api_gives_with_its_token(cast, client, with_photo):
     """The API's detail gives each photo's ``url``; a client signed in with a token (no session) was
     sent to the login page for it, so no REST client could ever see a photo."""
-    from rest_framework.authtoken.models import Token
-
+    from governance.services import user_token_issue
     from tests.base import api_client
 
     url = api_client(cast.worker_a).get(f"/api/v1/incidents/{with_photo.code}/").json()["photos"][0]["url"]
     for user, expected in ((cast.worker_a, 200), (cast.street_handler, 200), (cast.worker_b, 404)):
-        token = Token.objects.get_or_create(user=user)[0].key
+        token = user_token_issue(user=user)
         response = client.get(url, headers={"Authorization": f"Token {token}"})
         assert response.status_code == expected, user
         if expected == 200:

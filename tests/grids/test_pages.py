@@ -811,3 +811,41 @@ def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_
     assert client.post(f"/grids/incidents/{up.code}/act/", escalate).status_code == 302
     up.refresh_from_db()
     assert up.level == "district" and up.events.filter(action="escalate").count() == 2
+
+
+@pytest.mark.django_db
+def test_my_grid_links_every_finished_report_of_mine_past_the_last_ten(cast, client, report):
+    from governance.models import Role
+    from tests.base import make_user, queries_of
+
+    colleague = make_user("worker_a2", Role.GRID_WORKER, cast.grid_a)
+    mine = [report() for _ in range(12)]
+    theirs = report(actor=colleague)
+    Incident.objects.update(status=Incident.Status.CLOSED, due_at=None)
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/my/").content.decode()
+    assert sum(i.code in html for i in mine) == 10  # the last ten, and the way to the rest
+    assert "/grids/inbox/?mine=true&amp;open=false" in html
+    listed = client.get("/grids/inbox/", {"mine": "true", "open": "false"}).content.decode()
+    assert all(i.code in listed for i in mine) and theirs.code not in listed
+    assert 'name="mine"' in listed and '<option value="true" selected>' in listed
+    assert theirs.code in client.get("/grids/inbox/", {"mine": "false", "open": "false"}).content.decode()
+    refused = client.get("/grids/inbox/", {"mine": "maybe"})
+    assert refused.status_code == 400 and mine[0].code not in refused.content.decode()
+    few = queries_of(client, "/grids/inbox/", mine="true", open="false")
+    for _ in range(5):
+        report()
+    Incident.objects.update(status=Incident.Status.CLOSED, due_at=None)
+    assert queries_of(client, "/grids/inbox/", mine="true", open="false") == few
+
+
+@pytest.mark.django_db
+def test_the_api_lists_the_reports_of_the_requesting_user(cast, report):
+    from tests.base import api_client, listed_codes
+
+    mine, other = report(), report(actor=cast.community_handler)
+    client = api_client(cast.community_handler)
+    assert listed_codes(client, "/api/v1/incidents/", mine="true") == {other.code}
+    assert mine.code in listed_codes(client, "/api/v1/incidents/", mine="false")
+    refused = client.get("/api/v1/incidents/", {"mine": "maybe"})
+    assert refused.status_code == 400 and "mine" in refused.json()["errors"]

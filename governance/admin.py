@@ -135,6 +135,26 @@ class HolidayAdmin(admin.ModelAdmin):
     list_display = ["date", "name", "is_workday"]
     date_hierarchy = "date"
 
+    def _deadlines_follow(self, request) -> None:
+        # The refresh itself is queued by the signal (governance.deadlines); the admin is told of it.
+        self.message_user(
+            request,
+            _("The deadlines of the steps still running are being recomputed with the changed calendar."),
+            messages.INFO,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._deadlines_follow(request)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._deadlines_follow(request)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self._deadlines_follow(request)
+
     def changelist_view(self, request, extra_context=None):
         # The State Council publishes next year's calendar in November or December; until it is entered,
         # working-day deadlines running into January count every weekday as worked.

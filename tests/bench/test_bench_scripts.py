@@ -67,3 +67,10 @@ def test_the_rollup_and_statistics_api_benchmarks_run(bench_database):
     reads = [line for line in run("stats_api_bench.py", bench_database).splitlines() if line.startswith("| ")]
     assert len(reads) == 1 + 2 * 16  # the header, 16 reads as admin and as analyst
     assert all(line.split(" | ")[2] == "200" for line in reads[1:])
+
+    # The deadline refresh after a calendar change, on the same records, left as they were: a second
+    # invocation finds the same work to do.
+    changed = re.compile(r"^refresh: ([\d,]+) records changed in [\d.]+ s, \d+ queries$", re.M)
+    first, second = (run("deadlines_bench.py", bench_database) for _ in range(2))
+    assert "rolled back: the database is as it was" in first
+    assert changed.search(first).group(1) == changed.search(second).group(1)

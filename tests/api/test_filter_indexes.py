@@ -24,7 +24,7 @@ COLUMNS = {
     (IncidentFilter, Incident): {
         "status": "status", "open": "status", "overdue": "status", "category": "category_id",
         "area": "grid_id", "grid": "grid_id", "level": "level", "kind": "kind", "department": "department_id",
-        "reported_from": "reported_at", "reported_to": "reported_at",
+        "reported_from": "reported_at", "reported_to": "reported_at", "mine": "reporter_id",
     },
     (DisputeFilter, DisputeCase): {
         "status": "status", "open": "status", "overdue": "status", "category": "category_id",

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.dispatch import Signal
 
@@ -35,6 +35,16 @@ TASK = "governance.refresh_deadlines"
 
 # Sent inside the refreshing transaction; receivers return the number of records they changed.
 calendar_changed = Signal()
+
+
+def calendar_edited() -> None:
+    """Call in the transaction that changed the ``Holiday`` rows (the model's signals do; code
+    writing with bulk_create or update calls it itself): every process reloads its cached calendar
+    (the "calendar" counter, governance.periods), and the running deadlines are refreshed."""
+    from governance.models import SequenceCounter
+
+    SequenceCounter.bump("calendar")
+    schedule_refresh()
 
 
 def schedule_refresh() -> None:
@@ -53,12 +63,9 @@ def refresh() -> int:
 
     with transaction.atomic():
         version = SequenceCounter.current("calendar")
-        try:
-            with transaction.atomic():
-                marker, _created = SequenceCounter.objects.get_or_create(key="deadlines", year=0)
-        except IntegrityError:  # a concurrent first run created it
-            pass
-        marker = SequenceCounter.objects.select_for_update().get(key="deadlines", year=0)
+        # Locked: a concurrent delivery waits here, then finds the version done (get_or_create
+        # re-reads the row when a concurrent first run created it).
+        marker, _created = SequenceCounter.objects.select_for_update().get_or_create(key="deadlines", year=0)
         if marker.value == version:
             return 0
         with pinned_calendar():

@@ -423,13 +423,12 @@ def _calendar_changed(sender, **kwargs) -> None:
     # "calendar" counter (governance.periods). A signal catches every way a row changes: the admin's
     # form, its "delete selected" action (delete_queryset, which skipped the admin's own bump), the
     # shell. A queryset .delete() sends post_delete per row; .update() and bulk_create send nothing, so
-    # code using them bumps the counter itself. The bump is in the caller's transaction: other
+    # code using them calls ``governance.deadlines.calendar_edited`` itself. The bump is in the caller's transaction: other
     # processes see the new version together with the new rows. The running deadlines computed from
     # the old calendar are brought up to date by a task queued in the same transaction.
-    from governance.deadlines import schedule_refresh
+    from governance.deadlines import calendar_edited
 
-    SequenceCounter.bump("calendar")
-    schedule_refresh()
+    calendar_edited()
 
 
 class AuditEntry(models.Model):

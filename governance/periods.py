@@ -142,13 +142,14 @@ def _calendar_cache(version: int) -> tuple[frozenset, frozenset]:
 _pinned: ContextVar[tuple[frozenset, frozenset] | None] = ContextVar("pinned_calendar", default=None)
 
 
-def _calendar() -> tuple[frozenset, frozenset]:
+def _current_calendar() -> tuple[frozenset, frozenset]:
     from governance.models import SequenceCounter
 
-    pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
     return _calendar_cache(SequenceCounter.current("calendar", 0))
+
+
+def _calendar() -> tuple[frozenset, frozenset]:
+    return _pinned.get() or _current_calendar()
 
 
 @contextmanager
@@ -156,8 +157,7 @@ def pinned_calendar() -> Iterator[None]:
     """Inside, the calendar is read once, not its version once per working-day question: for work
     that computes many deadlines at once (governance.deadlines), in a query count that does not
     grow with the number of records."""
-    token = _pinned.set(None)
-    _pinned.set(_calendar())
+    token = _pinned.set(_current_calendar())
     try:
         yield
     finally:

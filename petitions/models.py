@@ -487,15 +487,18 @@ class Petition(models.Model):
             data=data,
         )
 
+    # The deadline of the step the petition is waiting for, by status (``due_at`` copies it).
+    RUNNING_DUE_FIELD = {
+        Status.REGISTERED: "route_due_at",
+        Status.ROUTED: "acknowledge_due_at",
+        Status.ACCEPTED: "reply_due_at",
+        Status.UNDER_REVIEW: "review_due_at",
+        Status.UNDER_RE_REVIEW: "re_review_due_at",
+    }
+
     def _running_due(self) -> dt.datetime | None:
-        """The deadline of the step the petition is waiting for, by status."""
-        return {
-            self.Status.REGISTERED: self.route_due_at,
-            self.Status.ROUTED: self.acknowledge_due_at,
-            self.Status.ACCEPTED: self.reply_due_at,
-            self.Status.UNDER_REVIEW: self.review_due_at,
-            self.Status.UNDER_RE_REVIEW: self.re_review_due_at,
-        }.get(self.status)
+        field = self.RUNNING_DUE_FIELD.get(self.status)
+        return getattr(self, field) if field else None
 
     def running_deadlines(self) -> dict[str, dt.datetime]:
         """The deadlines of the steps still running (and of a review window not yet used), computed
@@ -517,13 +520,7 @@ class Petition(models.Model):
             out["review_request_until"] = deadlines.review_request_until(self.replied_at)
         if self.reviewed_at and not self.re_review_requested_at and not self.closed_for_good:
             out["re_review_request_until"] = deadlines.review_request_until(self.reviewed_at)
-        due = {
-            s.REGISTERED: "route_due_at",
-            s.ROUTED: "acknowledge_due_at",
-            s.ACCEPTED: "reply_due_at",
-            s.UNDER_REVIEW: "review_due_at",
-            s.UNDER_RE_REVIEW: "re_review_due_at",
-        }.get(self.status)
+        due = self.RUNNING_DUE_FIELD.get(self.status)
         if due in out:
             out["due_at"] = out[due]
         return out

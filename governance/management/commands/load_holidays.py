@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.deadlines import schedule_refresh
+from governance.deadlines import calendar_edited
 from governance.holiday_calendars import NOTICES, calendar_days
-from governance.models import Holiday, SequenceCounter
+from governance.models import Holiday
 
 
 class Command(BaseCommand):
@@ -51,11 +51,10 @@ class Command(BaseCommand):
             ]
             differing = [day for day, w, _n in wanted if day in existing and existing[day].is_workday != w]
             if new:
-                # bulk_create sends no post_save: the calendar counter is bumped here, in the same
-                # transaction, so every process reloads its cached calendar (governance.periods).
+                # bulk_create sends no post_save: the change is announced here, in the same transaction,
+                # so every process reloads its cached calendar and the running deadlines follow it.
                 Holiday.objects.bulk_create(new)
-                SequenceCounter.bump("calendar")
-                schedule_refresh()  # the running deadlines, through the outbox (governance.deadlines)
+                calendar_edited()
         self.stdout.write(
             f"Calendar {', '.join(map(str, years or known))}: {len(new)} dates added, "
             f"{len(existing)} already present and kept."

@@ -4,7 +4,8 @@ Reads (``stats/indicators|values|rankings|series|rollups``) are open to every si
 areas in their scope; the analyst role (and its API tokens) exists for exactly this: statistics in
 scope and nothing personal (no endpoint here carries personal data). Every read answers in JSON or
 CSV (``?format=csv`` or ``Accept: text/csv``) and carries an ETag and Last-Modified taken from the
-last successful rollup run, so a client polling unchanged data gets 304. A read costs a fixed number
+last successful rollup run and the last change to the areas and memberships (names and scopes the
+answer depends on), so a client polling unchanged data gets 304. A read costs a fixed number
 of queries whatever the number of areas (areas come with ``select_related``).
 
 Writes: the survey and case-count imports (analyst or admin, areas in scope) and starting a run
@@ -42,7 +43,7 @@ from dashboards.rollup import last_success
 from governance import indicators as registry_api
 from governance import outbox
 from governance.access import get_visible_or_404
-from governance.models import Area
+from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
 from governance.rest import Conflict, KnownParamsMixin
 
@@ -84,6 +85,10 @@ def _serializer_fields(view) -> list[str]:
 
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
 
+# When this process started (to the second, as HTTP dates go): what the code defines, the
+# indicator registry, may have changed then.
+PROCESS_STARTED = timezone.now().replace(microsecond=0)
+
 
 class StatsReadMixin(KnownParamsMixin):
     """ETag / Last-Modified from the last successful rollup, 304 when the client has it already."""
@@ -105,12 +110,35 @@ class StatsReadMixin(KnownParamsMixin):
         finished = run.finished_at if run else None
         return f"{run.pk if run else 0}|{finished}", finished
 
+    # Does the answer name areas and depend on the user's scope? Then it changes without a run when
+    # an area is renamed, recoded or moved, or a membership is added or removed.
+    reads_areas = True
+
+    def _area_changes(self) -> tuple[str, list[dt.datetime]]:
+        """The "areas" version (in the tag: a renamed area changes the rows) and the times areas and
+        memberships last changed (in Last-Modified: the tag carries the scope itself, a date does
+        not, and If-Modified-Since kept a client whose scope had changed on the old rows). One query."""
+        if not self.reads_areas:
+            return "", []
+        counters = {
+            key: (value, at)
+            for key, value, at in SequenceCounter.objects.filter(
+                key__in=("areas", "memberships"), year=0
+            ).values_list("key", "value", "changed_at")
+        }
+        areas = counters.get("areas", (0, None))[0]
+        return f"areas {areas}", [at for _value, at in counters.values() if at]
+
     def _validators(self, request) -> tuple[str, float | None]:
         version, finished = self._version()
+        areas, changed = self._area_changes()
+        if finished and changed:
+            finished = max(finished, *changed)
         scope = sorted(m.area.path + m.role for m in request.user.memberships_cached())
         key = "|".join(
             [
                 version,
+                areas,
                 request.get_full_path(),
                 request.META.get("HTTP_ACCEPT", ""),
                 request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "",
@@ -218,12 +246,16 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
     filter_backends: list = []
     params = ()
 
+    reads_areas = False
+
     def _version(self) -> tuple[str, dt.datetime | None]:
         # The registry is code, not data: a deploy that adds an indicator or changes one's minimum
-        # sample got a 304 for the old list until the next run succeeded. Its content is in the tag.
+        # sample got a 304 for the old list until the next run succeeded. Its content is in the tag,
+        # and a deploy restarts the processes, so Last-Modified is never before this one started.
         version, finished = super()._version()
         content = repr([sorted(row.items()) for row in self.get_queryset()])
-        return f"{version}|{hashlib.sha256(content.encode()).hexdigest()}", finished
+        modified = max(finished, PROCESS_STARTED) if finished else None
+        return f"{version}|{hashlib.sha256(content.encode()).hexdigest()}", modified
 
     def get_queryset(self):
         return [
@@ -517,6 +549,8 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         return RollupRun.objects.select_related("requested_by").order_by("-started_at", "-id")
+
+    reads_areas = False
 
     def _version(self) -> tuple[str, dt.datetime | None]:
         # The list changes when a run starts, fails or finishes, not only when one succeeds: a

@@ -222,7 +222,9 @@ def build_city(scale: str = "small", seed: int = 1) -> DemoCity:
         parent.households += child.households
         parent.population += child.population
     Area.objects.bulk_update(list(by_code.values()), ["households", "population"], batch_size=2000)
+    # Bulk writes send no signals: the caches keyed by these counters are told here.
     SequenceCounter.bump("geo")
+    SequenceCounter.bump("areas")
     _departments(demo)
     return demo
 

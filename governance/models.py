@@ -301,6 +301,9 @@ class SequenceCounter(models.Model):
     key = models.CharField(max_length=40)
     year = models.PositiveSmallIntegerField(default=0)
     value = models.PositiveBigIntegerField(default=0)
+    # When a cache version was last bumped (``bump``): the statistics API's Last-Modified covers the
+    # changes to areas and memberships that no rollup run records. Numbering leaves it empty.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "year"], name="sequence_unique_key_year")]
@@ -326,8 +329,13 @@ class SequenceCounter(models.Model):
 
     @classmethod
     def bump(cls, key: str) -> None:
-        with transaction.atomic():
-            cls.next_value(key, 0)
+        """Move a cache version on and stamp when: one UPDATE once the row exists (an area import
+        saving thousands of areas bumps "areas" for each)."""
+        now = timezone.now()
+        if not cls.objects.filter(key=key, year=0).update(value=F("value") + 1, changed_at=now):
+            with transaction.atomic():
+                cls.next_value(key, 0)
+                cls.objects.filter(key=key, year=0).update(changed_at=now)
 
 
 def next_number(prefix: str, when=None) -> str:
@@ -429,6 +437,20 @@ def _calendar_changed(sender, **kwargs) -> None:
     from governance.deadlines import calendar_edited
 
     calendar_edited()
+
+
+@receiver([post_save, post_delete], sender=Area, dispatch_uid="area-version")
+def _area_changed(sender, **kwargs) -> None:
+    # Cache invalidation: the statistics API's validators (dashboards.api) name areas by code and
+    # name and read the tree for the scope. Bulk writes (the demo) bump "areas" themselves.
+    SequenceCounter.bump("areas")
+
+
+@receiver([post_save, post_delete], sender=Membership, dispatch_uid="membership-version")
+def _membership_changed(sender, **kwargs) -> None:
+    # A scope widened or narrowed changes what a statistics read answers without any rollup run:
+    # its Last-Modified must move, or If-Modified-Since kept a client on the old scope's rows.
+    SequenceCounter.bump("memberships")
 
 
 class AuditEntry(models.Model):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.http import http_date
 
 from dashboards.models import RollupRun
 from dashboards.rollup import run_rollup
@@ -302,6 +305,93 @@ def test_the_etag_differs_by_scope_and_language_and_the_headers_say_private(data
         "/api/v1/stats/indicators/", HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_IF_NONE_MATCH=english["ETag"]
     )
     assert again.status_code == 200
+
+
+def _token_client(user):
+    from rest_framework.test import APIClient
+
+    from governance.services import user_token_issue
+
+    client = APIClient()  # a real token: the user and their memberships are read on every request
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user_token_issue(user=user)}")
+    return client
+
+
+def _validators_an_hour_old():
+    """The run and the counters as if an hour had passed: HTTP dates have whole seconds, and a
+    change within the second of the first answer would be indistinguishable by date."""
+    from governance.models import SequenceCounter
+
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    RollupRun.objects.update(finished_at=an_hour_ago)
+    SequenceCounter.objects.exclude(changed_at=None).update(changed_at=an_hour_ago)
+
+
+def test_a_widened_scope_is_not_a_304_without_a_run(data):
+    """The ETag carried the scope but Last-Modified was the run's end only: after a district was
+    added to the outsider's roles, If-Modified-Since still answered 304, and the client kept the
+    rows of the old scope as current until the next run."""
+    from governance.models import Membership, Role
+
+    _validators_an_hour_old()
+    client = _token_client(data.outsider)
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    first = client.get(url)
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    added = Membership.objects.create(user=data.outsider, role=Role.ANALYST, area=data.district_a)
+    for headers in (
+        {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]},
+        {"HTTP_IF_NONE_MATCH": first["ETag"]},
+    ):
+        wider = client.get(url, **headers)
+        assert wider.status_code == 200 and wider.json()["count"] > first.json()["count"]
+    assert data.district_a.code in {r["area"] for r in wider.json()["results"]}
+    assert wider["Last-Modified"] != first["Last-Modified"]
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=wider["Last-Modified"]).status_code == 304
+    # Narrowed again (a role removed): the same.
+    _validators_an_hour_old()
+    before = client.get(url)
+    added.delete()
+    narrower = client.get(url, HTTP_IF_MODIFIED_SINCE=before["Last-Modified"])
+    assert narrower.status_code == 200 and narrower.json()["count"] == first.json()["count"]
+
+
+def test_a_renamed_area_is_not_a_304_without_a_run(data):
+    """Value rows carry the area's name: renamed in the admin, it kept the old one behind a 304 (by
+    tag and by date) until the next run."""
+    _validators_an_hour_old()
+    client = _token_client(data.analyst)
+    url = f"/api/v1/stats/rankings/?indicator=survey_safety_rate&period=2026-11&parent={data.district_a.code}"
+    first = client.get(url)
+    assert first.status_code == 200 and client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    street = data.street_a1
+    street.name = "新名街道"
+    street.save()
+    for headers in (
+        {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]},
+        {"HTTP_IF_NONE_MATCH": first["ETag"]},
+    ):
+        renamed = client.get(url, **headers)
+        assert renamed.status_code == 200
+        assert "新名街道" in {r["area_name"] for r in renamed.json()["results"]}
+    assert client.get(url, HTTP_IF_NONE_MATCH=renamed["ETag"]).status_code == 304
+
+
+def test_the_registry_is_never_older_than_the_process_that_serves_it(data):
+    """A deploy changes the registry without a run and restarts the processes: the registry's
+    Last-Modified is not before this process started, so If-Modified-Since with a date from before
+    the deploy gets the new list."""
+    from dashboards import api
+
+    RollupRun.objects.update(finished_at=api.PROCESS_STARTED - dt.timedelta(hours=1))
+    client = _token_client(data.analyst)
+    response = client.get("/api/v1/stats/indicators/")
+    assert response["Last-Modified"] == http_date(api.PROCESS_STARTED.timestamp())
+    before_deploy = http_date((api.PROCESS_STARTED - dt.timedelta(minutes=5)).timestamp())
+    assert client.get("/api/v1/stats/indicators/", HTTP_IF_MODIFIED_SINCE=before_deploy).status_code == 200
+    again = client.get("/api/v1/stats/indicators/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
+    assert again.status_code == 304
 
 
 def test_the_run_list_changes_its_etag_when_a_run_starts_or_fails(data):

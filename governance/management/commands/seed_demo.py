@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from governance import demo as demo_city
+from governance.models import SequenceCounter
 from governance.urls import FEATURE_APPS
 
 # What each scale is for; its size is read from demo_city.SCALES so the help cannot drift from it.
@@ -82,6 +83,9 @@ class Command(BaseCommand):
                     demo=city, rng=random.Random(seed), scale=scale, months=months, stdout=self.stdout
                 )
                 self.stdout.write(f"  {app_label}: {time.monotonic() - app_started:.1f} s")
+        # The apps add their demo staff with bulk_create, which sends no signals: the statistics
+        # API's Last-Modified learns of the new memberships here (governance.models).
+        SequenceCounter.bump("memberships")
         if connection.vendor == "postgresql":
             # Fresh planner statistics after bulk loading: without them PostgreSQL plans lists over
             # a hundred thousand rows as if there were a hundred (seconds instead of milliseconds).

@@ -39,6 +39,12 @@ _ERRORS = {
     "404": "No such record, or it is outside your area (the two are indistinguishable).",
 }
 
+# The POSTs that can answer 409: a workflow step not allowed from the record's state (a transition, a
+# mediation session, which moves an accepted case into mediation) and a rollup run asked for while
+# one runs. Registering a record, revealing personal data and the imports never do: the schema
+# listed a 409 on every POST.
+CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
+
 
 def add_error_responses(result, generator, request, public):
     """Postprocessing hook: document the error answers every endpoint can give, in the one error
@@ -49,7 +55,7 @@ def add_error_responses(result, generator, request, public):
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
             codes = dict(_ERRORS)
-            if method == "post":
+            if method == "post" and path.endswith(CONFLICTING_POSTS):
                 codes["409"] = "Not allowed in the record's current state; nothing changed."
             if path.endswith("/auth/token/"):
                 codes["401"] = "Wrong username or password."

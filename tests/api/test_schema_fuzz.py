@@ -139,3 +139,22 @@ def test_a_fresh_record_matches_the_schema(fresh_records, fuzz_cast, path, path_
     if path.endswith("/stats/values/"):
         assert response.json()["results"][0]["parent"] is None
     case.validate_response(response, checks=[response_schema_conformance])
+
+
+def test_a_409_is_documented_only_where_a_post_can_answer_it():
+    """The schema listed 409 on every POST; a client generated from it handled a conflict that
+    registering a record, revealing a party or an import never answers. The workflow steps and
+    starting a rollup run can (tests/*/test_api.py get their 409s)."""
+    raw = SCHEMA.raw_schema["paths"]
+    conflicting = {
+        path for path, methods in raw.items() if "409" in methods.get("post", {}).get("responses", {})
+    }
+    assert conflicting == {
+        "/api/v1/incidents/{code}/transition/",
+        "/api/v1/disputes/{code}/transition/",
+        "/api/v1/disputes/{code}/sessions/",
+        "/api/v1/petitions/{code}/transition/",
+        "/api/v1/stats/rollups/",
+    }
+    assert "409" not in raw["/api/v1/incidents/"]["post"]["responses"]
+    assert "400" in raw["/api/v1/incidents/"]["post"]["responses"]

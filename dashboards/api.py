@@ -533,6 +533,12 @@ class RollupStartSerializer(serializers.Serializer):
         return value
 
     def validate_since(self, value: str) -> str:
+        # The task reads the month as a date: "0000-01" passed the pattern, was queued (202) and
+        # failed in the worker without a run to show for it.
+        try:
+            dt.datetime.strptime(value, "%Y-%m")
+        except ValueError:
+            raise serializers.ValidationError(_("Enter a month as YYYY-MM.")) from None
         # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.
         if value > timezone.localdate().strftime("%Y-%m"):
             raise serializers.ValidationError(_("The month is in the future."))

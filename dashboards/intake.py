@@ -137,7 +137,10 @@ def table_from_csv(text: str) -> Table:
     """The rows of a CSV text, each numbered by the line it starts on (the header is line 1). A
     quoted value may run over several lines: its row was numbered by the line it ended on, so an
     error pointed into the middle of the value, and the row's own line went unnamed."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="": the csv module splits the records itself, as its documentation asks. Without it a
+    # file saved with CR line ends ("CSV (Macintosh)") or a bare CR in a value was one unreadable
+    # record: every column "missing" and a quotation mark "never closed".
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header: list[str] = []
     rows, surplus, unreadable = [], {}, None
     try:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -451,6 +451,27 @@ def _membership_changed(sender, **kwargs) -> None:
     # A scope widened or narrowed changes what a statistics read answers without any rollup run:
     # its Last-Modified must move, or If-Modified-Since kept a client on the old scope's rows.
     SequenceCounter.bump("memberships")
+
+
+@receiver(pre_save, sender=User, dispatch_uid="superuser-version")
+def _superuser_flag_changed(sender, instance: User, update_fields=None, raw: bool = False, **kwargs) -> None:
+    # A superuser sees every area: the flag is a scope, as a membership is. A sign-in saves
+    # last_login alone and costs nothing here; a save that may set the flag reads the stored one.
+    if raw or (update_fields is not None and "is_superuser" not in update_fields):
+        return
+    before = (
+        sender.objects.filter(pk=instance.pk).values_list("is_superuser", flat=True).first()
+        if instance.pk
+        else None
+    )
+    if bool(before) != bool(instance.is_superuser):
+        SequenceCounter.bump("memberships")
+
+
+@receiver(post_delete, sender=User, dispatch_uid="superuser-deleted-version")
+def _superuser_deleted(sender, instance: User, **kwargs) -> None:
+    if instance.is_superuser:
+        SequenceCounter.bump("memberships")
 
 
 class AuditEntry(models.Model):

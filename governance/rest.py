@@ -128,7 +128,7 @@ def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) ->
             key = str(key)
             if key == "non_field_errors":
                 name = prefix
-            elif key.isdigit():
+            elif key.isdigit() and prefix:  # an item of a list field; at the top, a field named "1"
                 name = f"{prefix}[{key}]"
             else:
                 name = f"{prefix}.{key}" if prefix else key

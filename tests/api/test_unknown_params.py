@@ -50,6 +50,9 @@ def test_a_parameter_a_list_does_not_read_is_a_400_naming_it(cast, urls):
         message = errors["stauts"][0]
         assert message.startswith("Unknown parameter; the parameters are: ") and known in message, url
         assert client.get(url, {"format": "json"}).status_code == 200, url
+    # A parameter named by digits is named as sent: it was keyed "[1]", as the item of a list.
+    digits = client.get("/api/v1/incidents/", {"1": "x"})
+    assert digits.status_code == 400 and list(digits.json()["errors"]) == ["1"]
     located = client.get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.005, "radius": 50})
     assert located.status_code == 400 and list(located.json()["errors"]) == ["radius"]
     assert client.get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.005}).status_code == 200

@@ -467,3 +467,19 @@ def test_a_quotation_mark_never_closed_is_a_bad_line_not_a_server_error(cast, tm
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     assert f"{path}:4: row:" in err.getvalue()
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_a_file_with_carriage_return_line_ends_is_read_line_by_line(cast):
+    """Saved as "CSV (Macintosh)" (lines ending in CR alone) the file was one unreadable record:
+    "There are no rows to import", every column "missing" and a quotation mark "never closed"."""
+    text = (
+        "area,date,age_group,safety,satisfaction\r"
+        f"{cast.grid_a.code},2026-11-02,35-44,safe,satisfied\r"
+        f"{cast.grid_b.code},2026-13-03,65+,unsafe,dissatisfied\r"  # line 3: the date
+    )
+    client = api_client(cast.analyst)
+    refused = client.post(SURVEYS, upload(text), format="multipart")
+    assert refused.status_code == 400
+    assert [(e["line"], e["field"]) for e in refused.json()["errors"]["rows"]] == [(3, "date")]
+    response = client.post(SURVEYS, upload(text.replace("2026-13-03", "2026-11-03")), format="multipart")
+    assert response.status_code == 201 and SurveyResponse.objects.count() == 2

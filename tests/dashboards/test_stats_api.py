@@ -357,6 +357,24 @@ def test_a_widened_scope_is_not_a_304_without_a_run(data):
     assert narrower.status_code == 200 and narrower.json()["count"] == first.json()["count"]
 
 
+def test_a_user_made_superuser_is_not_a_304_without_a_run(data):
+    """A superuser sees every area: the flag widens the scope as a membership does."""
+    _validators_an_hour_old()
+    client = _token_client(data.outsider)
+    url = "/api/v1/stats/values/?indicator=survey_safety_rate&period=2026-11"
+    first = client.get(url)
+    data.outsider.is_superuser = True
+    data.outsider.save()
+    wider = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert wider.status_code == 200 and wider.json()["count"] > first.json()["count"]
+    # A sign-in saves last_login alone: no change of scope, still a 304.
+    from governance.models import SequenceCounter
+
+    version = SequenceCounter.current("memberships")
+    data.outsider.save(update_fields=["last_login"])
+    assert SequenceCounter.current("memberships") == version
+
+
 def test_a_renamed_area_is_not_a_304_without_a_run(data):
     """Value rows carry the area's name: renamed in the admin, it kept the old one behind a 304 (by
     tag and by date) until the next run."""
@@ -457,6 +475,14 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     bad = admin.post("/api/v1/stats/rollups/", {"since": "2026-13"}, format="json")
     # It said "This value does not match the required pattern." without saying which pattern.
     assert bad.status_code == 400 and bad.json()["errors"] == {"since": ["Enter a month as YYYY-MM."]}
+    # Year 0 matched the pattern: 202, and the task failed reading it, with no run to show for it.
+    year_zero = admin.post("/api/v1/stats/rollups/", {"since": "0000-01"}, format="json")
+    assert year_zero.status_code == 400 and year_zero.json()["errors"] == {
+        "since": ["Enter a month as YYYY-MM."]
+    }
+    # A field named by digits is named as sent, not as the item of a list ("[0]").
+    digits = admin.post("/api/v1/stats/rollups/", {"full": True, "0": True}, format="json")
+    assert digits.status_code == 400 and list(digits.json()["errors"]) == ["0"]
     # A month after this one was queued as a run that recomputed nothing (202, a RollupRun row).
     runs = RollupRun.objects.count()
     next_year = f"{timezone.localdate().year + 1}-01"

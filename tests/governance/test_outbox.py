@@ -81,3 +81,18 @@ def test_a_failed_messages_error_is_kept_with_personal_numbers_masked():
     message = OutboxMessage.objects.get()
     assert message.sent_at is None and message.attempts == 1
     assert message.last_error == "ValueError: no grid for the reporter 138****5678 (ID 3401**********1234)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_in_process_a_failing_message_does_not_hold_back_the_ones_after_it():
+    """The relay stopped at the first message it could not send, as it must while the broker is
+    down; run in-process (the embedded default) that was a task failing every time, and every
+    message queued after it (a rollup asked for, a deadline refresh) waited behind it for ever."""
+    with transaction.atomic():
+        outbox.enqueue("tests.outbox_failing_probe", incident=5)
+    later = OutboxMessage.objects.create(task="tests.outbox_probe", kwargs={"incident": 6})
+    assert outbox.relay() == 1
+    assert delivered == [{"incident": 6}]
+    later.refresh_from_db()
+    failing = OutboxMessage.objects.get(task="tests.outbox_failing_probe")
+    assert later.sent_at is not None and failing.sent_at is None and failing.attempts == 2

@@ -100,16 +100,30 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _round(expr: str) -> str:
+def _round(expr: str, *, quotient: bool = False) -> str:
     # Values are stored rounded to 6 decimals so that equal ratios tie exactly (1, 2, 2, 4) whatever
     # float noise the division leaves. PostgreSQL's ROUND(x, 6) needs numeric arithmetic (slow over a
     # million rows); rounding the scaled float to an integer gives the same 6-decimal value. Halves go
     # away from zero, as there (PostgreSQL's ROUND of a float rounds them to even).
+    # A ``quotient`` of two sums may fall on a half exactly (51.211 of 64 is 80.0171875%), where
+    # the division's last bit decides: 51.211 / 64 came out just below the half and 512.11 / 640 not,
+    # so two equal ratios were stored as 80.017187 and 80.017188 and ranked apart. The scaled value
+    # gets 1e-14 of itself (capped at a thousandth of the last digit) before it is cut: twenty
+    # times the error of a division of two 6-decimal sums (some 5e-16 of the quotient). A quotient
+    # that close below a half without being on it is rounded up too: an error under 1e-12 of a
+    # percentage point, where the tie it keeps is a rank.
+    tolerance = ""
+    if quotient:
+        least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+        tolerance = f" + {least}(ABS({expr}) * 0.00000001, 0.001)"
     if connection.vendor == "postgresql":
-        return f"(SIGN({expr}) * FLOOR(ABS({expr}) * 1000000.0 + 0.5) / 1000000.0)"
+        return f"(SIGN({expr}) * FLOOR(ABS({expr}) * 1000000.0 + 0.5{tolerance}) / 1000000.0)"
     # SQLite's ROUND(x, 6) goes through text and can miss the nearest float by one bit (99.36708899999999
     # for 99.367089): the same integer arithmetic as on PostgreSQL instead.
-    return f"(CAST(ABS({expr}) * 1000000.0 + 0.5 AS INTEGER) * (CASE WHEN {expr} < 0 THEN -1 ELSE 1 END) / 1000000.0)"
+    return (
+        f"(CAST(ABS({expr}) * 1000000.0 + 0.5{tolerance} AS INTEGER) "
+        f"* (CASE WHEN {expr} < 0 THEN -1 ELSE 1 END) / 1000000.0)"
+    )
 
 
 def _add_months(month: dt.date, n: int) -> dt.date:
@@ -853,9 +867,9 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
         for level in levels
     ]
     union = " UNION ALL ".join(sums + zeros)
-    value = _round(
-        "CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE u.num * d.factor / u.den END"
-    )
+    # (A count is its sum, already rounded.)
+    ratio = _round("u.num * d.factor / u.den", quotient=True)
+    value = f"CASE WHEN d.factor = 0 THEN u.num WHEN u.den = 0 THEN NULL ELSE {ratio} END"
     eligible = "CASE WHEN (d.factor = 0 OR u.den > 0) AND u.den >= d.min_sample THEN 1 ELSE 0 END"
     order = "CASE WHEN v.lower_better = 1 THEN v.value ELSE -v.value END"
     _temp(

@@ -47,6 +47,26 @@ def test_siblings_that_tie_share_a_rank_and_the_next_rank_is_skipped(data):
     assert value("survey_safety_rate", data.grid_b, "2026-11").rank_of == 4
 
 
+def test_equal_weighted_ratios_on_a_half_tie_and_round_away_from_zero(cast, monkeypatch):
+    """51.211 of 64 and 512.11 of 640 are both 80.0171875%: the divisions' last bits fell either
+    side of the half, and the two grids were stored as 80.017187 (rank 2) and 80.017188 (rank 1)."""
+    stats_data.only(monkeypatch)
+    june = dt.date(2026, 6, 10)
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(cast.grid_a, june, safe=51.211, unsafe=12.789)
+        + stats_data.answers(cast.grid_b, june, safe=512.11, unsafe=127.89)
+        + stats_data.answers(cast.grid_c, june, safe=1, unsafe=511)  # 1 of 512: 0.1953125%
+    )
+    run_rollup(full=True)
+    rows = {
+        v.area_id: (v.numerator, v.denominator, v.value, v.rank)
+        for v in IndicatorValue.objects.filter(indicator="survey_safety_rate", period="2026-06", level="grid")
+    }
+    assert rows[cast.grid_a.pk] == (51.211, 64, 80.017188, 1)
+    assert rows[cast.grid_b.pk] == (512.11, 640, 80.017188, 1)
+    assert rows[cast.grid_c.pk][:3] == (1, 512, 0.195313)  # (another community's grid: ranked there)
+
+
 def test_delta_is_in_percentage_points_and_rank_change_in_places(data):
     run_rollup(full=True)
     a = value("survey_safety_rate", data.grid_a, "2026-11")

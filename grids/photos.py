@@ -8,12 +8,15 @@ re-encoding drops EXIF (and with it the GPS location a phone writes) after apply
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_STEP = 6
@@ -69,7 +72,14 @@ def clean_photo(upload, field: str = "photos") -> CleanPhoto:
         Image.DecompressionBombWarning,
     ):
         raise not_image from None
-    image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
+    try:
+        image = ImageOps.exif_transpose(image)  # keep the picture upright once EXIF is gone
+    except Exception as exc:  # Pillow's EXIF reader raises anything on a forged block
+        # A PNG or WebP whose EXIF block is not EXIF (SyntaxError "not a TIFF file", struct.error)
+        # was a 500. Unreadable, it says nothing about the orientation: the picture is kept as
+        # decoded, and the block is dropped with the rest.
+        log.info("photo %s: unreadable EXIF block ignored (%s)", name, type(exc).__name__)
+    image.info.pop("exif", None)  # never written back, whatever a format's saver reads
     out = io.BytesIO()
     if FORMATS[fmt] == "image/jpeg":
         if image.mode not in ("RGB", "L"):

@@ -24,7 +24,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.access import get_visible_or_404, scope_or_above_q, scope_q
+from governance.access import NOT_FOUND, get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
@@ -452,10 +452,14 @@ class AreaLocateApi(KnownParamsMixin, APIView):
                 errors[name] = [_("A number is required.")]
         if errors:
             raise exceptions.ValidationError(errors)
-        code = locator.locate(values["lat"], values["lng"])
-        if code is None:
+        codes = locator.locate_all(values["lat"], values["lng"])
+        if not codes:
             raise exceptions.NotFound(_("No grid here: the point is outside every grid."))
-        grid = get_visible_or_404(Area.objects.visible_to(request.user), code=code)
+        # On a border shared by grids the first the user may see: a worker standing on the edge of
+        # their own grid got a 404 when the neighbour's code came first.
+        grid = Area.objects.visible_to(request.user).filter(code__in=codes).order_by("code").first()
+        if grid is None:
+            raise exceptions.NotFound(NOT_FOUND)
         ancestors = grid.ancestors()
         return Response(
             {

@@ -130,15 +130,19 @@ class GridLocator:
         """The code of the grid containing the point, or None outside every grid.
 
         A point on a border shared by several grids belongs to the one with the smallest code, so
-        the answer is deterministic whatever order the tree returns candidates in."""
+        the answer is deterministic whatever order the tree returns candidates in. Callers that
+        know who asks use ``locate_all``: the border of a worker's own grid is theirs too."""
+        codes = self.locate_all(lat, lng)
+        return codes[0] if codes else None
+
+    def locate_all(self, lat: float, lng: float) -> list[str]:
+        """The codes of every grid covering the point, in code order: one inside a grid, two or
+        more on a shared border, none outside every grid."""
         index = self._current()
         if index.tree is None:
-            return None
-        point = Point(lng, lat)
-        hits = index.tree.query(point, predicate="covered_by")
-        if len(hits) == 0:
-            return None
-        return min(index.codes[i] for i in hits)
+            return []
+        hits = index.tree.query(Point(lng, lat), predicate="covered_by")
+        return sorted(index.codes[i] for i in hits)
 
     def reset(self) -> None:
         with self._lock:

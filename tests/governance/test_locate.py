@@ -1,6 +1,9 @@
+import pytest
+
 from governance.geo import locator
 from governance.models import SequenceCounter
 from tests.base import api_client, rect
+from tests.grids.conftest import categories  # noqa: F401 (a fixture)
 
 
 def test_a_point_inside_a_grid_finds_it(cast):
@@ -18,6 +21,32 @@ def test_a_point_on_a_shared_border_resolves_to_one_grid_deterministically(cast)
     assert {locator.locate(31.805, 117.01) for _ in range(5)} == {cast.grid_a.code}
     locator.reset()
     assert locator.locate(31.805, 117.01) == cast.grid_a.code
+
+
+@pytest.mark.usefixtures("categories")
+def test_a_border_belongs_to_each_grid_that_shares_it(cast):
+    """The smaller code took the border for everyone: grid B's worker standing on the edge of
+    their own grid was told it lay outside their area (locate 404, a report 400), and a handler
+    naming grid B with that point was told it lay in grid A."""
+    border = {"lat": 31.805, "lng": 117.01}
+    assert locator.locate_all(**border) == [cast.grid_a.code, cast.grid_b.code]
+    for user, grid in ((cast.worker_a, cast.grid_a), (cast.worker_b, cast.grid_b)):
+        located = api_client(user).get("/api/v1/areas/locate/", border)
+        assert located.status_code == 200 and located.json()["grid"]["code"] == grid.code
+        report = {"category": "sanitation", "description": "路面破损", **border}
+        reported = api_client(user).post("/api/v1/incidents/", report, format="json")
+        assert reported.status_code == 201 and reported.json()["grid"] == grid.code
+    handler = api_client(cast.community_handler)
+    assert handler.get("/api/v1/areas/locate/", border).json()["grid"]["code"] == cast.grid_a.code
+    named = {"category": "sanitation", "description": "路面破损", "grid": cast.grid_b.code, **border}
+    reported = handler.post("/api/v1/incidents/", named, format="json")
+    assert reported.status_code == 201 and reported.json()["grid"] == cast.grid_b.code
+    # A point inside grid A alone with grid B named is still refused, naming the grid it lies in.
+    inside_a = {**named, "lng": 117.005}
+    refused = handler.post("/api/v1/incidents/", inside_a, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["grid"]
+    # Outside anyone's area on the border: the outsider (district B) sees neither grid.
+    assert api_client(cast.outsider).get("/api/v1/areas/locate/", border).status_code == 404
 
 
 def test_the_index_is_rebuilt_when_boundaries_change(cast):

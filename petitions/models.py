@@ -581,7 +581,7 @@ class Petition(models.Model):
         data.update(route=route, on_time=now <= self.route_due_at)
 
     def _do_accept(self, *, now, actor, note, changed, data, **_):
-        self._refuse_if_closed_for_good("accept")  # the department declines it instead
+        self._refuse_if_closed_for_good("accept", actor)  # the department declines it instead
         self._set(changed, accepted_at=now, reply_due_at=deadlines.reply_due(now))
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
@@ -615,7 +615,7 @@ class Petition(models.Model):
         }[self.status]
         data.update(on_time=now <= (due or now))
 
-    def _refuse_if_closed_for_good(self, action: str) -> None:
+    def _refuse_if_closed_for_good(self, action: str, actor: Any) -> None:
         """A repeat of a matter closed for good is not accepted again (art. 35): not accepted, and,
         when the repeat is found after its acceptance, neither answered nor given more time to
         answer. The department declines it instead (reason in the note)."""
@@ -626,8 +626,25 @@ class Petition(models.Model):
                     "Cannot %(action)s: this petition repeats %(code)s, closed for good after its "
                     "re-review; the same facts and reasons are not accepted again. Decline it."
                 )
-                % {"action": ACTION_LABELS[action], "code": original.code}
+                % {"action": ACTION_LABELS[action], "code": self.original_named_for(actor, original)}
             )
+
+    def original_named_for(self, user: Any, original: Petition) -> str:
+        """How ``user`` is told which earlier petition this one repeats: by its number, unless a
+        petition on the way there (this one, the original, or any repeat between) complains about
+        the user's unit. A repeat is the same person, so the number would tell the unit who
+        complained about it, through the petition it handles and may reveal (``repeat_link_hidden``
+        hides the direct link the same way; the closed-for-good notice named the end of the chain)."""
+        units = user_department_ids(user)
+        link, seen = self, set()
+        while units and link is not None and link.pk not in seen:
+            if link.complained_unit_id in units:
+                return gettext("an earlier petition")
+            if link.pk == original.pk:
+                break
+            seen.add(link.pk)
+            link = link.repeat_of if link.repeat_of_id else None
+        return original.code
 
     def _do_return(self, *, now, actor, note, changed, data, **_):
         if not note:
@@ -649,7 +666,7 @@ class Petition(models.Model):
 
         if self.extended_days:
             raise TransitionNotAllowed(gettext("The reply time limit can be extended only once."))
-        self._refuse_if_closed_for_good("extend")
+        self._refuse_if_closed_for_good("extend", actor)
         if now > self.reply_due_at:
             # An extension lengthens a limit still running; granted afterwards it would wipe an
             # overdue reply off the overdue list and count it as replied on time.
@@ -714,7 +731,7 @@ class Petition(models.Model):
         return []
 
     def _do_reply(self, *, now, actor, note, changed, data, opinion="", text="", **_):
-        self._refuse_if_closed_for_good("reply")
+        self._refuse_if_closed_for_good("reply", actor)
         allowed = [value for value, _label in self.reply_choices()]
         opinion = opinion or ""
         if not allowed and opinion:

@@ -128,18 +128,24 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
             id_hashes.append(pii.keyed_hash(pii.validate_resident_id(id_number)) if id_number else "")
         with contextlib.suppress(ValidationError):
             phone_hashes.append(pii.keyed_hash(pii.validate_phone(phone)) if phone else "")
-    area = Area.objects.filter(code=request.POST.get("area", "")).first()
-    # Only petitions received by this one's receipt time (as the form reads it; none yet: now).
+    # Half-typed input is no match, never an error: a NUL character (which PostgreSQL refuses in a
+    # query) was a 500.
+    area_code, category = (request.POST.get(name, "") for name in ("area", "category"))
+    area = Area.objects.filter(code=area_code).first() if "\x00" not in area_code else None
+    # Only petitions received by this one's receipt time (as the form reads it; none yet, or a
+    # time to come, which the form refuses: now). 9999-12-31 23:59 overflowed the minute added.
     received = IntakeForm.base_fields["received_at"]
     try:
-        received_by = received.clean(request.POST.get("received_at", "")) or timezone.now()
+        received_by = min(
+            received.clean(request.POST.get("received_at", "")) or timezone.now(), timezone.now()
+        )
     except ValidationError:
         received_by = timezone.now()
     matches = []
-    if area is not None:
+    if area is not None and "\x00" not in category:
         matches = list(
             services.likely_repeats(
-                category=request.POST.get("category", ""),
+                category=category,
                 area=area,
                 id_hashes=id_hashes,
                 phone_hashes=phone_hashes,
@@ -152,6 +158,13 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
         "petitions/_repeat_warning.html",
         {"matches": matches, "chosen": request.POST.get("repeat_of", "")},
     )
+
+
+def _closed_for_good_code(user, petition: Petition) -> str:
+    """The number of the closed-for-good petition this one repeats, as the user may be told it
+    (``Petition.original_named_for``), or "" when it repeats none."""
+    original = petition.closed_for_good_original()
+    return petition.original_named_for(user, original) if original else ""
 
 
 def _detail_context(request: HttpRequest, petition: Petition, failed: dict | None = None) -> dict:
@@ -212,9 +225,9 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
                 "code", "received_at"
             )
         ),
-        "closed_for_good_original": petition.closed_for_good_original()
+        "closed_for_good_original": _closed_for_good_code(user, petition)
         if petition.repeat_of_id and petition.is_open and not masked_only
-        else None,
+        else "",
     }
 
 

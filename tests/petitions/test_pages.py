@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
 from petitions.models import Petition
-from tests.base import make_user
+from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_1, ID_2
 
 pytestmark = pytest.mark.django_db
@@ -219,6 +219,22 @@ def test_the_repeat_check_offers_no_petition_that_arrived_after_the_one_being_re
     # The check runs again when the receipt time changes.
     page = client.get("/petitions/new/").content.decode()
     assert "change from:#id_received_at" in page
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{"area": "x\x00"}, {"category": "x\x00"}, {"received_at": "9999-12-31T23:59"}],
+    ids=["nul-area", "nul-category", "year-9999"],
+)
+def test_the_repeat_check_answers_odd_input_with_no_match_not_a_500(client, pet, typed):
+    """A NUL character reached PostgreSQL (which refuses it in a query) and a receipt at
+    9999-12-31 23:59 overflowed the minute added to it: both were a 500 while the officer typed."""
+    first = pet.register(area=pet.cast.community_a1a)
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/repeats/", intake_data(pet.cast, **typed), HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200
+    # A receipt time to come is read as now: the earlier petition is still offered.
+    assert (first.code in resp.content.decode()) == ("received_at" in typed)
 
 
 def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_assert_max_num_queries):
@@ -722,6 +738,34 @@ def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet)
     )
     assert resp.status_code == 404
     assert Petition.objects.get(pk=petition.pk).handling_type == "claim"
+
+
+def test_the_unit_complained_about_is_not_told_which_closed_matter_its_petition_repeats(client, pet):
+    """A repeat is the same person: the page and the API hid the link from the unit complained
+    about, but the closed-for-good notice and the 409 of a refused step named the complaint's
+    number, telling the unit who had complained about it (a petitioner it may reveal)."""
+    c = pet.cast
+    complaint = pet.replied(complained=True, received_at=timezone.now() - dt.timedelta(days=5))
+    _close_for_good(complaint, c.petition_officer)
+    later = pet.register(repeat_of=complaint.code)
+    later.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    client.force_login(pet.urban_user)
+    html = client.get(f"/petitions/{later.code}/").content.decode()
+    assert 'id="repeat-final">This petition repeats an earlier petition, closed for good' in html
+    assert complaint.code not in html
+    refused = client.post(f"/petitions/{later.code}/act/", {"action": "accept"})
+    assert refused.status_code == 409 and complaint.code not in refused.content.decode()
+    api = api_client(pet.urban_user).post(
+        f"/api/v1/petitions/{later.code}/transition/", {"action": "accept"}, format="json"
+    )
+    assert api.status_code == 409 and "an earlier petition" in api.json()["detail"]
+    assert complaint.code not in api.json()["detail"]
+    # The petition office, which the complaint is not about, is told the number.
+    client.force_login(c.petition_officer)
+    assert (
+        f'id="repeat-final">This petition repeats {complaint.code}'
+        in client.get(f"/petitions/{later.code}/").content.decode()
+    )
 
 
 def test_an_accepted_repeat_of_a_matter_closed_for_good_is_declined_on_the_page(client, pet):

@@ -14,12 +14,14 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.logging import remember
@@ -87,7 +89,7 @@ def _hash_secret() -> str:
 def keyed_hash(value: str) -> str:
     """HMAC-SHA256 of a normalised value under the hash key: equal inputs give equal hashes, before
     and after a rotation of FIELD_ENCRYPTION_KEY."""
-    normalised = re.sub(r"[\s-]", "", value or "").upper()
+    normalised = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value or "")).upper()
     if not normalised:
         return ""
     key = _derive(_hash_secret(), b"field-hash")
@@ -164,7 +166,10 @@ _MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone, "
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only, after NFKC has turned full-width ones (a Chinese input method's "１２３") into
+# them: \d alone took any script's digits, stored them as typed, and hashed them apart from the same
+# number typed in ASCII, so one person became two parties and repeats went unmatched.
+_ID_PATTERN = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 
 
 def id_check_digit(first17: str) -> str:
@@ -175,25 +180,27 @@ def validate_resident_id(value: str) -> str:
     """Return the normalised 18-character ID number or raise ValidationError saying what is wrong."""
     import datetime
 
-    value = (value or "").strip().upper()
+    value = unicodedata.normalize("NFKC", value or "").strip().upper()
     if not _ID_PATTERN.match(value):
         raise ValidationError(_("An ID number has 17 digits followed by a digit or X."), code="format")
     try:
-        datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise ValidationError(
             _("The date of birth in the ID number is not a real date."), code="birth"
         ) from None
+    if born > timezone.localdate():
+        raise ValidationError(_("The date of birth in the ID number is in the future."), code="birth")
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationError(_("The ID number's check digit is wrong."), code="check_digit")
     return value
 
 
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", re.ASCII)
 
 
 def validate_phone(value: str) -> str:
-    value = re.sub(r"[\s]", "", value or "")
+    value = re.sub(r"[\s]", "", unicodedata.normalize("NFKC", value or ""))
     if not _PHONE.match(value):
         raise ValidationError(
             _("Enter a mobile number (11 digits) or a landline with area code."), code="phone"

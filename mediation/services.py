@@ -411,7 +411,9 @@ def dispute_from_incident(
 
 def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
     """Tell the organisation's head(s) that a case waits for acceptance (referrals and transfers
-    arrive from outside the organisation). ``notify`` is idempotent per (user, key)."""
+    arrive from outside the organisation). ``notify`` is idempotent per (user, key): a transfer's
+    key names its event, or a case transferred back to an organisation a second time told its head
+    nothing (the first arrival's key was taken)."""
     if case.organisation_id is None:
         return
     heads = OrganisationMember.objects.filter(
@@ -434,7 +436,7 @@ def dispute_transition(
 ) -> DisputeEvent:
     event = case.transition(action=action, actor=actor, note=note, **fields)
     if action == "transfer":
-        _notify_intake(case, actor, "dispute-transfer")
+        _notify_intake(case, actor, f"dispute-transfer:{event.pk}")
     elif action in ("accept", "reassign") and case.mediator_id and case.mediator_id != actor.pk:
         notify(
             user=case.mediator,

@@ -88,12 +88,27 @@ def test_a_valid_resident_id_passes_and_is_normalised():
         ("1101051949123100AX", "format"),
         ("110105194913310021", "birth"),
         ("110105194912310021", "check_digit"),
+        (_with_check_digit("11010520991231001"), "birth"),  # born in 2099
+        ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "format"),  # Arabic-Indic digits: \d took them too
     ],
 )
 def test_bad_resident_ids_say_what_is_wrong(value, code):
     with pytest.raises(ValidationError) as exc:
         pii.validate_resident_id(value)
     assert exc.value.code == code
+
+
+def test_full_width_digits_are_read_as_the_digits_they_are():
+    """A Chinese input method types "１１０１…": the digit class took those and they were stored as typed,
+    hashed apart from the same number in ASCII, so one person could be two parties of a case and a
+    repeat petition went unmatched."""
+    full_width = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    valid = _with_check_digit("11010519491231002")
+    assert pii.validate_resident_id(valid.translate(full_width)) == valid
+    assert pii.validate_resident_id(valid.translate(full_width).replace("Ｘ", "ｘ")) == valid
+    assert pii.validate_phone("138１２３４５６７８") == "13812345678"
+    assert pii.validate_phone("０５５１－６２３４５６７８") == "0551-62345678"
+    assert pii.keyed_hash(valid.translate(full_width)) == pii.keyed_hash(valid)
 
 
 def test_phones_are_validated():

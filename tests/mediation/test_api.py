@@ -147,6 +147,12 @@ def test_a_row_the_serializer_cannot_read_keeps_the_numbers_of_the_rows_after_it
         ({"p1__role": "applicant"}, "parties", "name the respondent"),
         ({"p0__role": "respondent"}, "parties", "name the applicant"),
         ({"p1__id_number": ID_1.lower()}, "parties[1].id_number", "given for party 1"),
+        # Typed with full-width digits (a Chinese input method): the same number, the same person.
+        (
+            {"p1__id_number": ID_1.translate(str.maketrans("0123456789", "０１２３４５６７８９"))},
+            "parties[1].id_number",
+            "given for party 1",
+        ),
     ],
 )
 def test_parties_on_one_side_or_one_person_twice_are_not_a_dispute(med, over, field, says):

@@ -558,6 +558,15 @@ def test_referrals_transfers_and_assignments_notify_the_people_concerned(med):
         case=case, actor=med.cast.mediator, action="transfer", organisation=med.org_y.pk, note="属地"
     )
     assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 1
+    # Sent back, then transferred to the same organisation again: its head is told again (the
+    # notice was keyed by case and organisation, so the second arrival told nobody).
+    services.dispute_transition(
+        case=case, actor=med.mediator_y, action="transfer", organisation=med.org_x.pk, note="退回"
+    )
+    services.dispute_transition(
+        case=case, actor=med.head_x, action="transfer", organisation=med.org_y.pk, note="再次移送"
+    )
+    assert Notification.objects.filter(user=med.mediator_y, message__contains=case.code).count() == 2
 
 
 def test_an_extension_is_agreed_while_the_time_limit_runs_not_after_it_ended(med, monkeypatch):

@@ -24,7 +24,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.access import NOT_FOUND, get_visible_or_404, scope_or_above_q, scope_q
+from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
@@ -453,13 +453,17 @@ class AreaLocateApi(KnownParamsMixin, APIView):
         if errors:
             raise exceptions.ValidationError(errors)
         codes = locator.locate_all(values["lat"], values["lng"])
-        if not codes:
-            raise exceptions.NotFound(_("No grid here: the point is outside every grid."))
         # On a border shared by grids the first the user may see: a worker standing on the edge of
-        # their own grid got a 404 when the neighbour's code came first.
-        grid = Area.objects.visible_to(request.user).filter(code__in=codes).order_by("code").first()
+        # their own grid got a 404 when the neighbour's code came first. A point in grids the user
+        # may not see answers as one in none: the two messages differed, and probing points mapped
+        # where grids lie outside the user's area.
+        grid = (
+            Area.objects.visible_to(request.user).filter(code__in=codes).order_by("code").first()
+            if codes
+            else None
+        )
         if grid is None:
-            raise exceptions.NotFound(NOT_FOUND)
+            raise exceptions.NotFound(_("No grid here: the point is outside every grid of your area."))
         ancestors = grid.ancestors()
         return Response(
             {

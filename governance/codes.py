@@ -35,7 +35,9 @@ def level_label(level: str | None) -> str:
 # Digits 7-9 (DOMAIN.md): 001-099 streets (街道), 100-199 towns (镇), 200-399 townships (乡).
 STREET_PART_MAX = 399
 
-_DIGITS = re.compile(r"^\d+$")
+# ASCII digits: \d alone also took full-width and other scripts' digits ("340102001001００３"),
+# which int() reads, so a near-duplicate of an ASCII code passed.
+_DIGITS = re.compile(r"^\d+$", re.ASCII)
 
 
 def code_errors(code: str, level: str, parent_code: str | None, parent_level: str | None) -> list[str]:

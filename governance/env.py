@@ -95,6 +95,23 @@ def env_pattern(name: str, default: str, pattern: str, expected: str) -> str:
     return value
 
 
+_PG_UNITS_KB = {"kB": 1, "MB": 1024, "GB": 1024**2, "TB": 1024**3}
+
+
+def env_pg_memory(name: str, default: str, *, minimum_kb: int) -> str:
+    """A PostgreSQL amount of memory (``256MB``) within what the server takes for the parameter:
+    from ``minimum_kb`` to 2147483647 kB. The format alone let 0MB and 99999999TB through, refused
+    by PostgreSQL only when the nightly run set them."""
+    value = env_pattern(
+        name, default, r"[0-9]+ ?(kB|MB|GB|TB)", "a PostgreSQL amount of memory such as 256MB or 1GB"
+    )
+    number, unit = re.fullmatch(r"([0-9]+) ?(kB|MB|GB|TB)", value).groups()
+    kb = int(number) * _PG_UNITS_KB[unit]
+    if not minimum_kb <= kb <= 2147483647:
+        raise ConfigError(f"{name} must be between {minimum_kb}kB and 2147483647kB, got {value!r}")
+    return value
+
+
 def env_month_start(name: str, default: str) -> str:
     """The first day of a month, ``YYYY-MM-01`` (``YYYY-MM`` is read as its first day)."""
     raw = os.environ.get(name)
@@ -120,6 +137,12 @@ def tile_origins(url: str) -> list[str]:
         return []
     parsed = urlparse(url)
     host = parsed.netloc
+    if parsed.scheme not in ("http", "https") or not host:
+        # "tiles.intranet/{z}/{x}/{y}.png" made the image source "://": every tile was blocked by
+        # the browser, and nothing said why.
+        raise ConfigError(
+            f"MAP_TILE_URL must be an http(s) URL template such as https://tiles.intranet/{{z}}/{{x}}/{{y}}.png, got {url!r}"
+        )
     if "{s}" not in host:
         return [f"{parsed.scheme}://{host}"]
     if host.startswith("{s}.") and host.count("{s}") == 1:

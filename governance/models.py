@@ -180,12 +180,21 @@ class User(AbstractUser):
         # password_changed); a login that only upgrades the stored hash clears it before saving. So
         # every way a password is set (the admin's two forms, its own "change password", the
         # changepassword command, the shell) ends the user's API tokens: see user_tokens_revoke.
-        password_set = self._password is not None and self.pk is not None
+        password_set = (self._password is not None or self._password_disabled) and self.pk is not None
         super().save(*args, **kwargs)
+        self._password_disabled = False
         if password_set:
             from governance.services import user_tokens_revoke
 
             user_tokens_revoke(user=self)
+
+    _password_disabled = False
+
+    def set_unusable_password(self) -> None:
+        # The admin's "Password-based authentication: disabled" (Django 5.1+) ended the sessions but
+        # left the API tokens working: locking someone out is when a stolen key must stop too.
+        super().set_unusable_password()
+        self._password_disabled = True
 
     def memberships_cached(self) -> list[Membership]:
         """The user's memberships with their areas, loaded once per request/object."""

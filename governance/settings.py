@@ -27,6 +27,7 @@ from governance.env import (
     env_list,
     env_month_start,
     env_pattern,
+    env_pg_memory,
     env_str,
     parse_database_url,
     tile_origins,
@@ -382,10 +383,10 @@ ROLLUP_FIRST_MONTH = env_month_start("ROLLUP_FIRST_MONTH", "2000-01-01")
 # PostgreSQL only: memory for the run's sorts and hashes, index builds and temporary tables, and how
 # long a full run waits for the lock that swaps the new table in. Checked here, as PostgreSQL would
 # refuse them only at 02:00.
-_PG_MEMORY = (r"[0-9]+ ?(kB|MB|GB|TB)", "a PostgreSQL amount of memory such as 256MB or 1GB")
-ROLLUP_WORK_MEM = env_pattern("ROLLUP_WORK_MEM", "256MB", *_PG_MEMORY)
-ROLLUP_MAINTENANCE_WORK_MEM = env_pattern("ROLLUP_MAINTENANCE_WORK_MEM", "512MB", *_PG_MEMORY)
-ROLLUP_TEMP_BUFFERS = env_pattern("ROLLUP_TEMP_BUFFERS", "512MB", *_PG_MEMORY)
+# (The minimums are PostgreSQL's: work_mem 64kB, maintenance_work_mem 1MB, temp_buffers 100 pages.)
+ROLLUP_WORK_MEM = env_pg_memory("ROLLUP_WORK_MEM", "256MB", minimum_kb=64)
+ROLLUP_MAINTENANCE_WORK_MEM = env_pg_memory("ROLLUP_MAINTENANCE_WORK_MEM", "512MB", minimum_kb=1024)
+ROLLUP_TEMP_BUFFERS = env_pg_memory("ROLLUP_TEMP_BUFFERS", "512MB", minimum_kb=800)
 ROLLUP_SWAP_LOCK_TIMEOUT = env_pattern(
     "ROLLUP_SWAP_LOCK_TIMEOUT", "5s", r"[0-9]+ ?(ms|s|min)", "a PostgreSQL duration such as 500ms, 5s or 1min"
 )

@@ -65,19 +65,21 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
         if not (-90 <= lat <= 90) or not (-180 <= lng <= 180):
             raise ValidationError({"lat": [_("Not a valid position.")], "lng": [_("Not a valid position.")]})
         codes = locator.locate_all(lat, lng)
-        if not codes:
-            message = _("The point %(lat).6f, %(lng).6f lies outside every grid.") % {"lat": lat, "lng": lng}
-            raise ValidationError({"lat": [message], "lng": [message]})
         # A point on a border shared by grids lies in each of them: the one named, else the first
         # the reporter may report in. (The neighbour's code coming first refused a worker standing
-        # on the edge of their own grid, and a grid named with the point.)
+        # on the edge of their own grid, and a grid named with the point.) A point in grids outside
+        # the reporter's area is refused as one in none: two messages told where grids lie that
+        # the reporter may not see.
         candidates = [
             area
             for area in Area.objects.filter(code__in=codes).order_by("code")
             if area_in_scope(actor, area, REPORTER_ROLES)
         ]
         if not candidates:
-            raise ValidationError({"lat": [_("This place is outside your area; you cannot report there.")]})
+            message = _(
+                "The point %(lat).6f, %(lng).6f lies outside every grid of your area; you cannot report there."
+            ) % {"lat": lat, "lng": lng}
+            raise ValidationError({"lat": [message], "lng": [message]})
         named = grid.code if isinstance(grid, Area) else str(grid or "")
         located = next((area for area in candidates if area.code == named), candidates[0])
     given: Area | None = None

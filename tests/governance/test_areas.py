@@ -40,6 +40,9 @@ def test_it_accepts_real_format_codes(code, level, parent_code, parent_level):
         ("340102400001001", "grid", "340102400001", "community", "between 001 and 399"),
         ("000100000000", "city", None, None, "province part"),
         ("000102000000", "district", "000100000000", "city", "province part"),
+        # Other scripts' digits, which int() reads: near-duplicates of an ASCII code.
+        ("340102001001００３", "grid", "340102001001", "community", "digits only"),
+        ("340102001001٠٠٣", "grid", "340102001001", "community", "digits only"),
     ],
 )
 def test_it_rejects_codes_that_break_the_rules(code, level, parent_code, parent_level, fragment):

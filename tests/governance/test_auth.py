@@ -287,6 +287,22 @@ def test_setting_a_password_in_the_admin_revokes_the_users_api_tokens(client, ca
     assert not Token.objects.filter(user=cast.analyst).exists()
 
 
+def test_disabling_password_sign_in_in_the_admin_revokes_the_users_api_tokens(client, cast):
+    """Django 5.1's "Password-based authentication: Disabled" made the password unusable and ended
+    the sessions, but the API token kept working: a stolen key outlived the lock-out."""
+    from rest_framework.authtoken.models import Token
+
+    api, _token = _token_client(cast.analyst)
+    client.force_login(cast.admin)
+    url = f"/admin/governance/user/{cast.analyst.pk}/password/"
+    body = {"usable_password": "false", "password1": "", "password2": "", "unset-password": "1"}
+    assert client.post(url, body).status_code == 302
+    cast.analyst.refresh_from_db()
+    assert not cast.analyst.has_usable_password()
+    assert api.get("/api/v1/areas/").status_code == 401
+    assert not Token.objects.filter(user=cast.analyst).exists()
+
+
 def test_the_admin_shows_no_token_key_and_makes_no_token(client, cast):
     from django.contrib.admin.models import LogEntry
     from rest_framework.authtoken.models import Token

@@ -92,6 +92,14 @@ def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path)
         feature("340102001001001", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),  # 12: duplicate
         feature("340102001001008", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population="many"),  # 13
         feature("340102001001009", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name=""),  # 14
+        # 15-18 passed the dry run: 12.7 and true were stored as 12 and 1, and a population or a
+        # name too big for its column stopped --commit with a traceback naming no feature.
+        feature("340102001001010", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=12.7),
+        feature("340102001001011", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=True),
+        feature("340102001001012", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=10**10),
+        feature("340102001001013", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name="长" * 101),
+        # 19: full-width digits in a code ("００３"): \d took them, a near-duplicate of an ASCII code.
+        feature("340102001001００３", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),
     ]
     with pytest.raises(CommandError, match="nothing was written"):
         out = StringIO()
@@ -110,6 +118,11 @@ def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path)
         (12, "appears twice"),
         (13, "population"),
         (14, "name is missing"),
+        (15, "population must be a whole number"),
+        (16, "population must be a whole number"),
+        (17, "population must be a whole number from 0 to 2147483647"),
+        (18, "name is longer than 100 characters"),
+        (19, "digits only"),
     ]:
         assert any(
             line.startswith(f"feature {index}:") and fragment in line for line in report.splitlines()

@@ -85,6 +85,24 @@ def test_locate_api_names_the_bad_parameter(cast):
 def test_locate_api_hides_a_grid_outside_the_users_area(cast):
     response = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.015})
     assert response.status_code == 404
+    # The same answer as a point in no grid at all: the two messages differed, and probing points
+    # mapped where grids lie outside the user's area.
+    nowhere = api_client(cast.worker_a).get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.06})
+    assert nowhere.status_code == 404 and nowhere.json() == response.json()
+
+
+@pytest.mark.usefixtures("categories")
+def test_a_report_in_a_grid_outside_the_area_is_refused_as_one_in_no_grid(cast):
+    client = api_client(cast.worker_a)
+    body = {"category": "sanitation", "description": "井盖丢失"}
+    theirs = client.post("/api/v1/incidents/", {**body, "lat": 31.805, "lng": 117.015}, format="json")
+    nowhere = client.post("/api/v1/incidents/", {**body, "lat": 31.805, "lng": 117.06}, format="json")
+    assert theirs.status_code == nowhere.status_code == 400
+    assert set(theirs.json()["errors"]) == set(nowhere.json()["errors"]) == {"lat", "lng"}
+    assert (
+        theirs.json()["errors"]["lat"][0].replace("117.015000", "117.060000")
+        == nowhere.json()["errors"]["lat"][0]
+    )
 
 
 def test_the_index_follows_a_grid_recoded_or_deleted_in_the_admin(client, cast):

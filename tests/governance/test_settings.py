@@ -217,6 +217,13 @@ def test_rollup_tuning_that_cannot_be_read_fails_loudly():
         ({"ROLLUP_WORK_MEM": "1G"}, "ROLLUP_WORK_MEM must be a PostgreSQL amount of memory"),
         ({"ROLLUP_TEMP_BUFFERS": "512MB; SELECT 1"}, "ROLLUP_TEMP_BUFFERS must be a PostgreSQL amount"),
         ({"ROLLUP_SWAP_LOCK_TIMEOUT": "5 seconds"}, "ROLLUP_SWAP_LOCK_TIMEOUT must be a PostgreSQL duration"),
+        # Well formed, but outside what PostgreSQL takes for the parameter: refused at 02:00.
+        ({"ROLLUP_WORK_MEM": "0MB"}, "ROLLUP_WORK_MEM must be between 64kB and 2147483647kB"),
+        ({"ROLLUP_WORK_MEM": "99999999TB"}, "ROLLUP_WORK_MEM must be between 64kB"),
+        ({"ROLLUP_TEMP_BUFFERS": "1kB"}, "ROLLUP_TEMP_BUFFERS must be between 800kB"),
+        ({"ROLLUP_MAINTENANCE_WORK_MEM": "512kB"}, "ROLLUP_MAINTENANCE_WORK_MEM must be between 1024kB"),
+        # A tile template without its scheme made the image source "://": every tile blocked.
+        ({"MAP_TILE_URL": "tiles.intranet/{z}/{x}/{y}.png"}, "MAP_TILE_URL must be an http(s) URL template"),
         ({"INTAKE_MAX_ROWS": "0"}, "INTAKE_MAX_ROWS must be at least 1"),
     ]:
         result = run_check(env)

@@ -70,7 +70,7 @@ def test_a_report_tells_nothing_of_grids_outside_the_reporters_area(cast, catego
     response = post(
         cast.worker_a, {**body, "grid": cast.grid_a.code, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1]}
     )
-    assert response.status_code == 400 and set(response.json()["errors"]) == {"lat"}
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"lat", "lng"}
     assert cast.grid_b.name not in response.content.decode()
     _assert_nothing_saved()
     # Within the area, a point in the other grid still names it.

@@ -8,6 +8,7 @@ written unless the whole file is good. Without ``--commit`` the command is a dry
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,6 +19,8 @@ from governance.geo import GeometryError, validate_boundary
 from governance.models import Area, SequenceCounter
 
 LEVELS = {c for c, _label in Area.Level.choices}
+NAME_MAX = Area._meta.get_field("name").max_length
+MAX_COUNT = 2147483647  # PositiveIntegerField, on every database Django supports
 
 
 class Command(BaseCommand):
@@ -89,14 +92,20 @@ class Command(BaseCommand):
                 ("households", opts["households_field"]),
             ):
                 raw = props.get(field, 0)
-                try:
-                    row[key] = int(raw or 0)
-                    if row[key] < 0:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    problems.append(f"{key} must be a whole number >= 0, got {raw!r}")
+                # A JSON whole number (or its digits as text): int() also took 12.7 (as 12) and
+                # true (as 1), and a value past the column's range passed the dry run and stopped
+                # --commit with a traceback.
+                text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+                if raw in (None, ""):
+                    row[key] = 0
+                elif re.fullmatch(r"[0-9]+", text, re.ASCII) and int(text) <= MAX_COUNT:
+                    row[key] = int(text)
+                else:
+                    problems.append(f"{key} must be a whole number from 0 to {MAX_COUNT}, got {raw!r}")
             if not row["name"]:
                 problems.append("name is missing")
+            elif len(row["name"]) > NAME_MAX:
+                problems.append(f"name is longer than {NAME_MAX} characters")
             if row["level"] not in LEVELS:
                 problems.append(f"level must be one of {', '.join(sorted(LEVELS))}, got {row['level']!r}")
             if row["code"] in in_file:

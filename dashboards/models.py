@@ -246,6 +246,8 @@ class MonthlyFact(models.Model):
     denominator = models.FloatField()
 
     class Meta:
+        verbose_name = _("monthly fact")
+        verbose_name_plural = _("monthly facts")
         # One index, month first: incremental runs replace and read whole months.
         constraints = [
             models.UniqueConstraint(fields=["month", "indicator", "area"], name="fact_unique_month_ind_area")

@@ -173,6 +173,30 @@ class HolidayAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
+class TimelineInline(admin.TabularInline):
+    """A record's workflow events, read-only, with the labels its pages use: the bare codes
+    ("accept", "in_mediation") were shown in the admin in every language. The event model mixes in
+    ``governance.workflow.TimelineLabels``; list ``action_shown``, ``from_shown`` and ``to_shown``."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("action"))
+    def action_shown(self, event) -> str:
+        return event.action_label
+
+    @admin.display(description=_("status before"))
+    def from_shown(self, event) -> str:
+        return event.from_status_label
+
+    @admin.display(description=_("status after"))
+    def to_shown(self, event) -> str:
+        return event.to_status_label
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A record that is written by the platform only (logs, runs): listed and opened, never added,
     changed or deleted through the admin."""

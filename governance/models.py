@@ -315,6 +315,9 @@ class SequenceCounter(models.Model):
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # (Named for the admin's permission lists and log filter, which showed the class name.)
+        verbose_name = _("sequence counter")
+        verbose_name_plural = _("sequence counters")
         constraints = [models.UniqueConstraint(fields=["key", "year"], name="sequence_unique_key_year")]
 
     @classmethod
@@ -393,6 +396,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_unique_user_key")]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
@@ -415,6 +420,8 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         indexes = [models.Index(fields=["created_at"], name="outbox_unsent", condition=Q(sent_at=None))]
 
 

@@ -86,7 +86,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "governance.apps.AxesConfig",
     "csp",
-    "governance",
+    # By path: governance/apps.py has other AppConfigs too, and the bare label fell back to a plain
+    # one, so the admin said "Governance" in every language.
+    "governance.apps.GovernanceConfig",
     # After governance: its drf_create_token (tokens stored as digests) replaces DRF's command.
     "rest_framework.authtoken",
     "grids",

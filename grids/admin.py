@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from governance.admin import TimelineInline
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
 
 
@@ -14,25 +15,20 @@ class IncidentCategoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "code"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(TimelineInline):
     model = IncidentEvent
-    extra = 0
-    can_delete = False
     readonly_fields = [
         "at",
         "actor",
-        "action",
-        "from_status",
-        "to_status",
+        "action_shown",
+        "from_shown",
+        "to_shown",
         "note",
         "department",
         "level",
         "on_time",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Incident)

@@ -23,7 +23,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import codes, periods
@@ -844,7 +844,9 @@ class IncidentPhoto(models.Model):
         max_length=10, choices=Stage.choices, default=Stage.REPORT, verbose_name=_("stage")
     )
     file = models.FileField(upload_to=photo_upload_to, max_length=200, verbose_name=_("file"))
-    content_type = models.CharField(max_length=20, verbose_name=_("content type"))
+    # In context: Django's own "content type" (ContentType, the admin's log and permissions) took
+    # this translation, 文件类型, wherever the project's catalogue was loaded.
+    content_type = models.CharField(max_length=20, verbose_name=pgettext_lazy("file", "content type"))
     width = models.PositiveIntegerField(default=0, verbose_name=_("width"))
     height = models.PositiveIntegerField(default=0, verbose_name=_("height"))
     size = models.PositiveIntegerField(default=0, verbose_name=_("size (bytes)"))

@@ -291,6 +291,9 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         except NoReverseMatch:
             mediation_url = None
     return {
+        # The language switch comes back here after a step was refused on the page (posted to an
+        # address that only takes POST, which answered the switch with a blank 405).
+        "page_url": reverse("grids-incident", args=[incident.code]),
         "incident": incident,
         "events": events,
         "photos": [p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT],

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from governance.admin import TimelineInline
 from mediation.models import (
     DisputeCase,
     DisputeCategory,
@@ -37,15 +38,10 @@ class MediationOrganisationAdmin(admin.ModelAdmin):
     inlines = [MemberInline]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(TimelineInline):
     model = DisputeEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "actor", "action", "from_status", "to_status", "note", "organisation"]
+    readonly_fields = ["at", "actor", "action_shown", "from_shown", "to_shown", "note", "organisation"]
     fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class SessionInline(admin.TabularInline):

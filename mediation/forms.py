@@ -68,7 +68,10 @@ class RegisterForm(forms.Form):
                 required=required,
             )
             self.fields[f"party{i}_name"] = forms.CharField(
-                label=_("Name"), max_length=100, required=required, widget=personal_input()
+                label=pgettext_lazy("person", "Name"),
+                max_length=100,
+                required=required,
+                widget=personal_input(),
             )
             self.fields[f"party{i}_id_number"] = forms.CharField(
                 label=_("ID number"), max_length=18, required=False, widget=personal_input()
@@ -233,7 +236,7 @@ class PartyForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", "")] + DisputeParty.PartyRole.choices
     )
-    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=100)
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=18)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
     address = forms.CharField(label=_("Address"), required=False, max_length=300)

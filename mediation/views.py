@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -187,6 +188,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         if action != "record_session"
     ]
     return {
+        # The language switch comes back here after a step was refused on the page (posted to an
+        # address that only takes POST, which answered the switch with a blank 405).
+        "page_url": reverse("mediation-case", args=[case.code]),
         "case": case,
         "parties": list(case.parties.all()),
         "party_roles": DisputeParty.PartyRole.choices,

@@ -3,18 +3,14 @@ workflow fields are read-only: state changes go through the transition method, n
 
 from django.contrib import admin
 
+from governance.admin import TimelineInline
 from petitions.models import Petition, PetitionEvent
 
 
-class EventInline(admin.TabularInline):
+class EventInline(TimelineInline):
     model = PetitionEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "note"]
+    fields = ["at", "actor", "action_shown", "from_shown", "to_shown", "note"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Petition)

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -181,6 +182,9 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
             allowed.remove("link_repeat")
     masked_only = sees_masked_only(user, petition)
     return {
+        # The language switch comes back here after a step was refused on the page (posted to an
+        # address that only takes POST, which answered the switch with a blank 405).
+        "page_url": reverse("petitions-detail", args=[petition.code]),
         "petition": petition,
         "events": list(selectors.petition_events(petition)),
         "petitioners": list(petition.petitioners.all()),

@@ -62,6 +62,36 @@ def test_every_model_the_admin_shows_has_a_name_of_its_own(db):
     assert [m._meta.label for m in shown if m.__str__ is models.Model.__str__] == []
 
 
+def test_every_app_and_model_has_a_translated_name(db):
+    """The governance app fell back to a plain AppConfig ("Governance" in every language), and four
+    models had only their class names ("sequence counter") in the permission lists and the log."""
+    from django.apps import apps
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert str(apps.get_app_config("governance").verbose_name) == "基础管理"
+        ours = [
+            m
+            for m in apps.get_models()
+            if m._meta.app_label in {"governance", "grids", "mediation", "petitions", "dashboards"}
+        ]
+        untranslated = [m._meta.label for m in ours if str(m._meta.verbose_name).isascii()]
+    assert untranslated == []
+
+
+def test_the_projects_catalogue_does_not_retranslate_djangos_words(client, cast, settings):
+    """Our photo's "content type" (文件类型) and a party's "Name" (姓名) overrode Django's content types
+    and celery-beat's task name wherever the project's catalogue was loaded."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    log = client.get("/admin/admin/logentry/").content.decode()
+    assert "文件类型" not in log and "内容类型" in log
+    task = client.get("/admin/django_celery_beat/periodictask/add/").content.decode()
+    assert "姓名" not in task
+    index = client.get("/admin/").content.decode()
+    assert "模型名称" in index and "Governance" not in index
+
+
 def _changelist_queries(client, model) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -459,6 +459,13 @@ def test_a_step_refused_for_a_missing_reason_is_shown_in_that_steps_form(cast, c
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="act-error"' in step_form(html, "escalate")
+    # The language switch on that page comes back to the incident's page: its own address takes
+    # POST only, and the switch answered with a blank 405.
+    page = f"/grids/incidents/{incident.code}/"
+    assert f'<input name="next" type="hidden" value="{page}">' in html
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": page})
+    assert switched.status_code == 302 and switched["Location"] == page
+    assert client.get(page).status_code == 200
 
 
 @pytest.mark.django_db

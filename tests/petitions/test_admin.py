@@ -34,3 +34,13 @@ def test_the_admins_petition_page_reads_in_chinese(pet, client, settings):
     html = client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
     assert "可申请复核截止时间" in html and "复核期限" in html and "登记人" in html
     assert "Re review" not in html and "object (" not in html
+    # The timeline's steps and states by their labels, as on the pages, not their codes.
+    from django.utils import translation
+
+    from petitions.models import ACTION_LABELS, Petition
+
+    with translation.override("zh-hans"):
+        action, status = str(ACTION_LABELS["register"]), str(Petition.Status.REGISTERED.label)
+    inline = html[html.index('id="events-0"') if 'id="events-0"' in html else html.index("events-group") :]
+    assert f"<p>{action}</p>" in inline and f"<p>{status}</p>" in inline
+    assert "<p>register</p>" not in inline and "<p>registered</p>" not in inline

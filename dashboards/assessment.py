@@ -169,7 +169,10 @@ class AreaScore:
     name: str = ""
     items: list[dict] = field(default_factory=list)
     total: Decimal = ZERO
-    deductions: Decimal = ZERO
+    deductions: Decimal = ZERO  # points taken off, after each item's cap
+    # Deduction points approved, before the caps: the tie rule's "fewer deductions" (an area with
+    # 10 points approved on an item capped at 2 does not tie-break ahead of one with 3).
+    approved_deductions: Decimal = ZERO
     bonus: Decimal = ZERO
     vetoed: bool = False
     veto_events: list[str] = field(default_factory=list)
@@ -194,14 +197,14 @@ def rank_totals(scores: Sequence[AreaScore]) -> None:
 
 def apply_excellent_cap(scores: Sequence[AreaScore], share: Decimal | None, tie_rule: str) -> None:
     """At most floor(share x areas) are rated excellent. Candidates are ordered by total, then by the
-    scheme's tie rule (fewer deduction points first, or by area code), then by area code; the ones
+    scheme's tie rule (fewer approved deduction points first, or by area code), then by area code; the ones
     past the cap become "good" and are flagged ``capped``."""
     if share is None:
         return
     allowed = int((Decimal(len(scores)) * share).to_integral_value(rounding="ROUND_FLOOR"))
     candidates = [s for s in scores if s.grade == "excellent"]
     if tie_rule == AssessmentScheme.TieRule.FEWER_DEDUCTIONS:
-        candidates.sort(key=lambda s: (-s.total, s.deductions, s.code))
+        candidates.sort(key=lambda s: (-s.total, s.approved_deductions, s.code))
     else:
         candidates.sort(key=lambda s: (-s.total, s.code))
     for score in candidates[allowed:]:
@@ -280,6 +283,7 @@ def score_scheme(
             )
             score.total += item_score
             score.deductions += deducted
+            score.approved_deductions += deductions.get((item.id, a_id), ZERO)
             score.bonus += bonus
     result = list(scores.values())
     for score in result:

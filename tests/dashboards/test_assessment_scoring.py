@@ -82,7 +82,13 @@ def test_a_veto_fails_the_area_by_default_and_only_bars_excellent_when_set(setti
 
 def _s(code: str, total: str, grade: str = "excellent", deductions: str = "0", vetoed=False) -> AreaScore:
     return AreaScore(
-        area_id=int(code), code=code, total=D(total), grade=grade, deductions=D(deductions), vetoed=vetoed
+        area_id=int(code),
+        code=code,
+        total=D(total),
+        grade=grade,
+        deductions=D(deductions),
+        approved_deductions=D(deductions),
+        vetoed=vetoed,
     )
 
 
@@ -103,6 +109,31 @@ def test_excellent_share_cap_keeps_the_best_totals_and_breaks_a_tie_by_fewer_ded
         "4": ("good", True),
         "5": ("pass", False),
     }
+
+
+def test_a_tie_at_the_excellent_cap_goes_to_fewer_approved_deduction_points_not_fewer_taken_off():
+    """docs/assessment.md: "fewer approved deduction points". The points taken off after each item's
+    cap decided: 10 approved on an item capped at 2 beat 3 approved on an item capped at 5."""
+    items = [
+        ItemRule(id=1, name="a", method="manual", max_points=D("50"), deduction_cap=D("2")),
+        ItemRule(id=2, name="b", method="manual", max_points=D("50"), deduction_cap=D("5")),
+    ]
+    x, y = 1, 2
+    scores = score_scheme(
+        items=items,
+        areas=[(x, "340102000000", "X"), (y, "340103000000", "Y")],
+        values={},
+        manual={(1, x): D("50"), (2, x): D("47"), (1, y): D("50"), (2, y): D("48")},
+        deductions={(1, x): D("10"), (2, y): D("3")},
+        bonuses={},
+        vetoes={},
+        previous_ranks={},
+        excellent_share_cap=D("0.5"),
+    )
+    by = {s.area_id: s for s in scores}
+    assert by[x].total == by[y].total == D("95.00")
+    assert (by[x].deductions, by[y].deductions) == (D("2"), D("3"))  # taken off, as stored
+    assert (by[y].grade, by[x].grade, by[x].capped) == ("excellent", "good", True)
 
 
 def test_excellent_share_cap_with_the_area_code_rule_and_no_cap():

@@ -661,3 +661,27 @@ def test_an_area_below_the_minimum_sample_reads_not_ranked_on_the_overview(clien
     card = html[html.index(f"indicator={SAFE}&amp;period=2026-11") :]
     card = card[: card.index("</a>")]
     assert " · not ranked" in card and "· —" not in card and "rank 1 of 2" not in card
+
+
+def test_the_overview_says_not_ranked_beside_one_ranked_sibling(client, cast, monkeypatch):
+    """Below the minimum sample beside a single ranked sibling (so rank_of 1, as the rollup stores
+    it) the overview's card said nothing of the rank, where the league table said "not ranked"."""
+    import datetime as dt
+
+    from dashboards.models import SurveyResponse
+    from dashboards.rollup import run_rollup
+    from tests.dashboards import stats_data
+
+    stats_data.only(monkeypatch)
+    nov = dt.date(2026, 11, 10)
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(cast.grid_a, nov, safe=90, unsafe=10)
+        + stats_data.answers(cast.grid_b, nov, safe=19, unsafe=1)
+    )
+    run_rollup(full=True)
+    row = IndicatorValue.objects.get(indicator=SAFE, area=cast.grid_b, period="2026-11")
+    assert (row.rank, row.rank_of) == (None, 1)
+    client.force_login(cast.district_officer)
+    html = client.get(f"/dashboards/?period=2026-11&parent={cast.grid_b.code}").content.decode()
+    card = html[html.index(f"indicator={SAFE}&amp;period=2026-11") :]
+    assert "not ranked" in card[: card.index("</a>")]

@@ -44,6 +44,8 @@ _ERRORS = {
 # one runs. Registering a record, revealing personal data and the imports never do: the schema
 # listed a 409 on every POST.
 CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
+# The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin).
+CONDITIONAL_READS = "/api/v1/stats/"
 
 
 def add_error_responses(result, generator, request, public):
@@ -63,5 +65,11 @@ def add_error_responses(result, generator, request, public):
             for code, description in codes.items():
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
+                )
+            if method == "get" and path.startswith(CONDITIONAL_READS):
+                # The statistics reads answer 304 to If-None-Match / If-Modified-Since
+                # (docs/statistics.md, "Conditional GET"), with no body.
+                responses.setdefault(
+                    "304", {"description": "Not modified: the ETag or date the client sent still holds."}
                 )
     return result

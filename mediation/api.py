@@ -239,10 +239,10 @@ class DisputeTransitionApi(APIView):
         v = dict(data.validated_data)
         action = v.pop("action")
         if action == "record_session":
-            # Sessions carry their own fields: one endpoint for them, not two ways to do it.
-            return Response(
-                {"detail": _("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}},
-                status=status.HTTP_400_BAD_REQUEST,
+            # Sessions carry their own fields: one endpoint for them, not two ways to do it. Keyed by
+            # the field, as every validation error is (it came with a detail alone).
+            raise serializers.ValidationError(
+                {"action": [_("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}]}
             )
         services.dispute_transition(case=case, actor=request.user, action=action, note=v.pop("note", ""), **v)
         # The answer is the case just changed, not a re-read through the caller's scope: a mediator

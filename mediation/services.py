@@ -63,8 +63,13 @@ def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation |
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the grid or community where the dispute arose.")]})
     area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
+    # One answer for a place that does not exist and one outside the user's area (DESIGN.md
+    # section 4): two told where grids and communities lie that the user may not see.
+    unknown = ValidationError(
+        {"area": [_("Unknown grid or community %(a)s, or it is outside your area.") % {"a": value}]}
+    )
     if area is None or area.level not in (Area.Level.GRID, Area.Level.COMMUNITY):
-        raise ValidationError({"area": [_("Unknown grid or community %(a)s.") % {"a": value}]})
+        raise unknown
     # A mediator registers for their organisation, which may serve a wider area than their own
     # membership (a district centre), so the organisation's area counts as scope too, but only for
     # its members: naming someone else's organisation must not widen anyone's reach.
@@ -74,7 +79,7 @@ def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation |
         and area.path.startswith(organisation.area.path)
     )
     if not (member_reach or area_in_scope(actor, area, REGISTER_ROLES)):
-        raise ValidationError({"area": [_("This place is outside your area.")]})
+        raise unknown
     return area
 
 
@@ -100,7 +105,7 @@ def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
         else None
     )
     if org is None:
-        raise ValidationError({"organisation": [_("Unknown organisation %(o)s.") % {"o": value}]})
+        raise _unknown_organisation(value)
     if org.pk not in mine and not actor.has_role(Role.HANDLER, Role.ADMIN) and not actor.is_superuser:
         raise ValidationError({"organisation": [_("A mediator registers cases for their own organisation.")]})
     return org
@@ -112,7 +117,14 @@ def _check_referral(org: MediationOrganisation, area: Area, actor: User) -> None
     if actor.is_superuser or org.pk in member_organisation_ids(actor):
         return
     if not (area.path.startswith(org.area.path) or area_in_scope(actor, org.area, REGISTER_ROLES)):
-        raise ValidationError({"organisation": [_("This organisation is outside your area.")]})
+        raise _unknown_organisation(org.pk)
+
+
+def _unknown_organisation(value: Any) -> ValidationError:
+    # The same for an organisation that does not exist and one outside the referrer's area.
+    return ValidationError(
+        {"organisation": [_("Unknown organisation %(o)s, or it is outside your area.") % {"o": value}]}
+    )
 
 
 def _clean_parties(parties: Iterable[dict]) -> tuple[list[DisputeParty], dict[str, list[str]]]:

@@ -169,10 +169,12 @@ def _resolve_area(value: Any, actor: User) -> Area:
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the area the petition concerns.")]})
     area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
-    if area is None:
-        raise ValidationError({"area": [_("Unknown area %(a)s.") % {"a": value}]})
-    if not area_in_scope(actor, area, OFFICER_ROLES):
-        raise ValidationError({"area": [_("This area is outside your responsibility.")]})
+    # One answer for an area that does not exist and one outside the officer's responsibility
+    # (DESIGN.md section 4): two told which codes exist in other districts.
+    if area is None or not area_in_scope(actor, area, OFFICER_ROLES):
+        raise ValidationError(
+            {"area": [_("Unknown area %(a)s, or it is outside your responsibility.") % {"a": value}]}
+        )
     return area
 
 

@@ -111,7 +111,7 @@ def test_one_post_names_every_bad_field_whichever_layer_refuses_it_and_takes_no_
         "amount", "persons_involved", "area", "received_at", "parties[0].phone", "parties[1].name",
         "parties[1].id_number",
     }  # fmt: skip
-    assert errors["area"] == ["Unknown grid or community 999."]
+    assert errors["area"] == ["Unknown grid or community 999, or it is outside your area."]
     assert errors["received_at"] == ["The time received cannot be in the future."]
     assert "17 digits" in errors["parties[1].id_number"][0]
     # A field the serializer refused keeps its message alone: the service saw it as missing.
@@ -366,6 +366,13 @@ def test_the_assigned_mediator_reveals_a_party_and_the_reveal_is_logged(med):
 def test_transition_and_session_flow_through_the_api(med):
     case = med.accepted()
     client = api_client(med.cast.mediator)
+    # A session is recorded at sessions/: asked of transition/, a 400 keyed by the field (it came
+    # with a detail alone, unlike every other validation error).
+    wrong_door = client.post(
+        f"/api/v1/disputes/{case.code}/transition/", {"action": "record_session"}, format="json"
+    )
+    assert wrong_door.status_code == 400 and "sessions/" in wrong_door.json()["errors"]["action"][0]
+    assert DisputeCase.objects.get(pk=case.pk).status == "accepted"
     response = client.post(
         f"/api/v1/disputes/{case.code}/sessions/",
         {
@@ -784,3 +791,22 @@ def test_the_sessions_and_the_timeline_take_a_constant_number_of_queries(med, dj
     for path, rows in (("sessions", 6), ("events", 10)):
         with django_assert_max_num_queries(counts[path]):
             assert client.get(f"/api/v1/disputes/{case.code}/{path}/").json()["count"] == rows
+
+
+def test_a_place_or_organisation_outside_the_area_answers_as_one_that_does_not_exist(med):
+    """Registering named a place outside the mediator's area "outside your area" and a missing one
+    "Unknown", and likewise an organisation: the answers told which exist (DESIGN.md section 4)."""
+
+    def error(user, field, value):
+        over = {field: value, "area": med.cast.grid_d.code} if field == "organisation" else {field: value}
+        response = api_client(user).post("/api/v1/disputes/", _payload(med.cast, **over), format="json")
+        assert response.status_code == 400
+        return [m.replace(str(value), "?") for m in response.json()["errors"][field]]
+
+    assert error(med.mediator_b, "area", med.cast.grid_a.code) == error(
+        med.mediator_b, "area", "340102001001999"
+    )
+    assert error(med.cast.outsider, "organisation", med.org_x.pk) == error(
+        med.cast.outsider, "organisation", 999999
+    )
+    assert DisputeCase.objects.count() == 0

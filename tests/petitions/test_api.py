@@ -124,7 +124,7 @@ def test_one_post_names_every_bad_field_whichever_layer_refuses_it_and_takes_no_
         "channel", "persons_count", "area", "received_at", "petitioners[0].name", "petitioners[1]",
         "petitioners[2].id_number", "petitioners[2].phone",
     }  # fmt: skip
-    assert errors["area"] == ["Unknown area 999999999999."]
+    assert errors["area"] == ["Unknown area 999999999999, or it is outside your responsibility."]
     assert errors["received_at"] == ["The receipt time cannot be in the future."]
     assert "17 digits" in errors["petitioners[2].id_number"][0]
     # A field the serializer refused keeps its message alone: the service saw it as missing.
@@ -719,3 +719,17 @@ def test_routing_to_a_department_outside_the_area_answers_as_for_one_that_does_n
     closed_a = Department.objects.create(name="已撤销", area=pet.cast.district_a, is_active=False)
     status, body = answer(closed_a.pk)  # in the area: the officer is told why
     assert status == 400 and body["errors"] == {"department": ["That department is no longer active."]}
+
+
+def test_an_area_outside_the_officers_responsibility_answers_as_one_that_does_not_exist(pet):
+    """ "Unknown area" for a missing code and "outside your responsibility" for another district's
+    told an officer which codes exist there (DESIGN.md section 4: no existence leak)."""
+    client = api_client(pet.cast.petition_officer)  # district A
+
+    def area_error(code):
+        response = client.post(LIST, payload(pet.cast, area=code), format="json")
+        assert response.status_code == 400
+        return [m.replace(code, "?") for m in response.json()["errors"]["area"]]
+
+    assert area_error(pet.cast.grid_d.code) == area_error("340103001001999")  # grid D: district B
+    assert Petition.objects.count() == 0

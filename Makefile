@@ -7,7 +7,8 @@ DEMO_SCALE ?= small
 .PHONY: run test lint install messages fuzz bench clean
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# A venv without pip (made while python3-venv was missing) is made again, not used forever.
+	$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@

@@ -57,7 +57,10 @@ def ensure_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+            # UTF-8 whatever the cluster's default (a cluster made without a locale is SQL_ASCII).
+            cursor.execute(
+                pgsql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(pgsql.Identifier(name))
+            )
     connection.close()
 
 

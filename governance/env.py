@@ -198,6 +198,10 @@ def parse_database_url(url: str) -> dict:
             # (database restarted) is noticed and replaced on the next request.
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            # The test database in UTF-8 whatever the cluster's default: a cluster created without a
+            # locale (a bare Debian container) is SQL_ASCII, where a Chinese name fails to convert
+            # and a varchar counts bytes, and template1 passes that on.
+            "TEST": {"CHARSET": "UTF8", "TEMPLATE": "template0"},
         }
     if parsed.scheme == "sqlite":
         url = url.strip()

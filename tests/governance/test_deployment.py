@@ -133,12 +133,23 @@ def _compose_environment(service: str, given: dict[str, str]) -> dict[str, str]:
 def test_compose_refuses_to_start_without_the_secrets_and_the_host_name():
     import pytest
 
-    given = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEY": "k", "ALLOWED_HOSTS": "grid.example.gov.cn"}
-    assert _compose_environment("web", given)["ALLOWED_HOSTS"] == "grid.example.gov.cn"
+    given = {
+        "SECRET_KEY": "s",
+        "FIELD_ENCRYPTION_KEY": "k",
+        "ALLOWED_HOSTS": "grid.example.gov.cn",
+        # The database password had a default everyone could read in this file.
+        "POSTGRES_PASSWORD": "p-4f9",
+    }
+    web = _compose_environment("web", given)
+    assert web["ALLOWED_HOSTS"] == "grid.example.gov.cn"
+    assert web["DATABASE_URL"] == "postgres://governance:p-4f9@db:5432/governance"
+    assert _compose_environment("db", given)["POSTGRES_PASSWORD"] == "p-4f9"
     for name in given:
         for service in ("web", "worker", "beat"):
             with pytest.raises(AssertionError, match=f"compose requires {name}"):
                 _compose_environment(service, {k: v for k, v in given.items() if k != name})
+    with pytest.raises(AssertionError, match="compose requires POSTGRES_PASSWORD"):
+        _compose_environment("db", {})
 
 
 def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():
@@ -151,6 +162,7 @@ def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():
             "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
             "FIELD_ENCRYPTION_KEY": "a-production-field-key",
             "ALLOWED_HOSTS": "grid.example.gov.cn",
+            "POSTGRES_PASSWORD": "p-4f9",
         },
     )
     # Run against this test run's services rather than the compose hostnames.

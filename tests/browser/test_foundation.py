@@ -166,3 +166,22 @@ def test_the_unread_count_in_the_menu_stands_apart_from_its_label(browser, live_
         assert page.js_errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1366])
+def test_the_desktop_menu_wraps_between_entries_and_never_runs_off_the_page(desktop_page, live_cast, width):
+    """An administrator's menu in English ran past the right edge from 800 to 1100 px (Notifications,
+    Administration and Log out out of sight, the page scrolling sideways) and split its labels
+    ("My / grid") at 1366."""
+    page = desktop_page
+    page.set_viewport_size({"width": width, "height": 768})
+    login(page, "admin")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    entries = page.locator("nav.nav a, nav.nav button")
+    assert entries.count() >= 8
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('nav.nav a')).lineHeight) || 24")
+    for box in (entries.nth(i).bounding_box() for i in range(entries.count())):
+        assert box["x"] + box["width"] <= width and box["height"] <= max(line * 1.6, 30), box
+    assert page.js_errors == []

@@ -47,14 +47,33 @@ def calendar_edited() -> None:
     schedule_refresh()
 
 
+def _queued_in_this_transaction() -> None:
+    """A no-op registered with ``on_commit`` beside the message: its presence among the
+    transaction's commit callbacks says that this transaction has queued its refresh."""
+
+
 def schedule_refresh() -> None:
     """Queue a refresh in the caller's transaction (the one that changed the calendar): once per
-    transaction, however many days it changed, while the message is not yet sent."""
+    transaction, however many days it changed.
+
+    A refresh queued by *another* transaction does not count, even unsent: it may be delivered and
+    run before this one commits, reading the calendar as it was, and then nothing brought the
+    deadlines to this change (they stayed on a day that had become a holiday). Every transaction
+    queues its own; a delivery that finds its version done does nothing. Whether this transaction
+    already queued one is read from its commit callbacks (Django drops those of a rolled-back
+    savepoint with it), together with the message still waiting."""
     from governance import outbox
     from governance.models import OutboxMessage
 
-    if not OutboxMessage.objects.filter(task=TASK, sent_at=None).exists():
-        outbox.enqueue(TASK)
+    connection = transaction.get_connection()
+    if (
+        connection.in_atomic_block
+        and any(func is _queued_in_this_transaction for _sids, func, _robust in connection.run_on_commit)
+        and OutboxMessage.objects.filter(task=TASK, sent_at=None).exists()
+    ):
+        return
+    outbox.enqueue(TASK)
+    transaction.on_commit(_queued_in_this_transaction)
 
 
 def refresh() -> int:

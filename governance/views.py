@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from governance.access import NOT_FOUND
 from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
+from governance.models import record_id
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -183,11 +185,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notices, newest first, 50 a page: the newest 200 were shown, and older unread ones
+    (a busy centre passes 200 overdue notices in a day) were counted in the badge but could not be
+    reached. "Mark all as read" marks those that existed when the page was shown (``up_to``, the
+    newest id then), not one that arrived after and was never seen."""
     items = request.user.notifications.all()
     if request.method == "POST":
-        items.filter(read_at=None).update(read_at=timezone.now())
+        unread = items.filter(read_at=None)
+        if "up_to" in request.POST:  # the page's form; without it (a script), every unread notice
+            up_to = record_id(request.POST["up_to"])
+            unread = unread.filter(pk__lte=up_to) if up_to is not None else unread.none()
+        unread.update(read_at=timezone.now())
         return redirect("governance-notifications")
-    return render(request, "governance/notifications.html", {"items": items[:200]})
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    newest = items.order_by("-pk").values_list("pk", flat=True).first()
+    return render(request, "governance/notifications.html", {"items": page, "page": page, "up_to": newest})
 
 
 @login_required

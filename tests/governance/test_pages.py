@@ -48,6 +48,29 @@ def test_notifications_page_lists_and_marks_read(client, cast):
     assert "事件已逾期" in html and "Mark all as read" not in html
 
 
+def test_every_notice_is_reachable_and_mark_all_marks_only_those_there_were(client, cast):
+    """The newest 200 were listed while the badge counted every unread notice (a busy centre passes
+    200 overdue notices in a day), and "Mark all as read" also marked a notice that arrived after
+    the page was shown, which the reader never saw."""
+    import re
+
+    from governance.services import notify
+
+    user = cast.community_handler
+    for i in range(230):
+        notify(user=user, key=f"k{i}", message=f"事件 INC-{i} 已逾期", link="/grids/inbox/")
+    oldest = user.notifications.order_by("pk").first()
+    client.force_login(user)
+    first = client.get(reverse("governance-notifications")).content.decode()
+    assert '<span class="badge">230</span>' in first and "1 / 5" in first
+    last = client.get(reverse("governance-notifications"), {"page": 5}).content.decode()
+    assert reverse("governance-notification-open", args=[oldest.pk]) in last
+    up_to = re.search(r'name="up_to" value="(\d+)"', first).group(1)
+    notify(user=user, key="later", message="事件 INC-999 已逾期", link="/grids/inbox/")
+    client.post(reverse("governance-notifications"), {"up_to": up_to})
+    assert list(user.notifications.filter(read_at=None).values_list("key", flat=True)) == ["later"]
+
+
 def test_the_api_docs_are_served_offline(client, cast):
     client.force_login(cast.analyst)
     html = client.get("/api/docs/").content.decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -105,3 +106,45 @@ def test_the_refresh_makes_no_query_per_record(pet):
     assert (few[0], many[0]) == (3, 9)
     assert few[1] == many[1]  # the calendar once, each app's running records once, one bulk update
     assert set(Petition.objects.values_list("reply_due_at", flat=True)) == {moved_past(second_day)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_while_an_earlier_refresh_is_delivered_gets_a_refresh_of_its_own(
+    cast, pet, monkeypatch
+):
+    """A change skipped queuing while another transaction's refresh waited unsent; that refresh could
+    run before the change committed (reading the calendar as it was) and mark the deadlines done, and
+    the deadline stayed on a day that had become a holiday."""
+    import threading
+
+    from django.db import transaction
+
+    from governance import outbox
+    from governance.models import SequenceCounter
+
+    waiting = pet.register()
+    day = day_of(waiting.route_due_at)
+    real_send = outbox._send
+    monkeypatch.setattr(outbox, "_send", lambda pk: False)  # the broker down: the first refresh waits
+    Holiday.objects.create(date=day + dt.timedelta(days=40), name="另一假日")
+    monkeypatch.setattr(outbox, "_send", real_send)
+    edited, relayed = threading.Event(), threading.Event()
+
+    def officer():
+        try:
+            with transaction.atomic():
+                Holiday.objects.create(date=day, name="地方假日")
+                edited.set()
+                relayed.wait(20)  # still open while the waiting refresh is delivered and runs
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=officer)
+    thread.start()
+    assert edited.wait(20)
+    outbox.relay()
+    relayed.set()
+    thread.join()
+    assert SequenceCounter.current("calendar") == SequenceCounter.current("deadlines")
+    waiting.refresh_from_db()
+    assert waiting.route_due_at == moved_past(day)

@@ -148,7 +148,9 @@ class OrganisationMember(models.Model):
         verbose_name=_("user"),
     )
     is_head = models.BooleanField(_("head of the organisation"), default=False)
-    joined_on = models.DateField(_("joined on"), default=dt.date.today)
+    joined_on = models.DateField(
+        _("joined on"), default=timezone.localdate
+    )  # the local day (TIME_ZONE), not the server's
 
     class Meta:
         verbose_name = _("organisation member")

@@ -96,16 +96,15 @@ def env_pattern(name: str, default: str, pattern: str, expected: str) -> str:
 
 
 _PG_UNITS_KB = {"kB": 1, "MB": 1024, "GB": 1024**2, "TB": 1024**3}
+_PG_MEMORY = r"([0-9]+) ?(kB|MB|GB|TB)"
 
 
 def env_pg_memory(name: str, default: str, *, minimum_kb: int) -> str:
     """A PostgreSQL amount of memory (``256MB``) within what the server takes for the parameter:
     from ``minimum_kb`` to 2147483647 kB. The format alone let 0MB and 99999999TB through, refused
     by PostgreSQL only when the nightly run set them."""
-    value = env_pattern(
-        name, default, r"[0-9]+ ?(kB|MB|GB|TB)", "a PostgreSQL amount of memory such as 256MB or 1GB"
-    )
-    number, unit = re.fullmatch(r"([0-9]+) ?(kB|MB|GB|TB)", value).groups()
+    value = env_pattern(name, default, _PG_MEMORY, "a PostgreSQL amount of memory such as 256MB or 1GB")
+    number, unit = re.fullmatch(_PG_MEMORY, value).groups()
     kb = int(number) * _PG_UNITS_KB[unit]
     if not minimum_kb <= kb <= 2147483647:
         raise ConfigError(f"{name} must be between {minimum_kb}kB and 2147483647kB, got {value!r}")

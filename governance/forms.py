@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 
 from django import forms
@@ -27,6 +28,30 @@ def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: for
         field = form.fields.get(name) if form is not None and name != NON_FIELD_ERRORS else None
         parts.append(f"{field.label}: {text}" if field is not None and field.label else text)
     return "; ".join(parts)
+
+
+class SubmissionKeyForm(forms.Form):
+    """A form that creates a record: each form shown carries a new key, sent back with it, and the
+    service creates one record per key (``governance.services.submitted_before``), so a doubled or
+    retried send does not save the record twice. The template renders ``{{ form.submission }}``."""
+
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound and not _is_uuid(self.data.get(self.add_prefix("submission"))):
+            # No key, or a broken one (the field is hidden: an error on it could not be fixed): the
+            # send goes on with a new key, which the form shown again carries.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("submission")] = str(uuid.uuid4())
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def personal_input() -> forms.TextInput:

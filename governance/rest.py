@@ -175,6 +175,16 @@ def exception_handler(exc, context):
     return response
 
 
+def submission_field(record: str) -> serializers.UUIDField:
+    """The optional key of a request that creates a record (``governance.services.submitted_before``):
+    the same request sent again answers with the record the first one saved instead of a second."""
+    return serializers.UUIDField(
+        required=False,
+        help_text=f"a key of the client's choosing (a UUID): a {record} sent again with the key of one "
+        f"already saved answers with that {record} instead of saving a second",
+    )
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = gettext_lazy("The request conflicts with the record's current state.")

@@ -77,6 +77,20 @@ def user_tokens_revoke(*, user: User) -> int:
     return deleted
 
 
+def submitted_before(queryset: models.QuerySet, *, actor: User, submission: Any) -> Any:
+    """The record ``actor`` already created with this submission key, or None (also when there is no
+    key). A record-creating service asks first and returns what it finds: a form or API request sent
+    again (a retry after a lost answer, a double click) then saves nothing the second time.
+
+    The actor's user row is locked until the caller's transaction ends, so two sends of one key at
+    once take turns: the second finds what the first committed. ``queryset`` is the model's rows of
+    that actor (``filter(registered_by=actor)``); it must be called inside a transaction."""
+    if submission is None:
+        return None
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    return queryset.filter(submission=submission).first()
+
+
 def audit(
     *, actor: User, action: str, obj: models.Model, before: Any = None, after: Any = None
 ) -> AuditEntry:

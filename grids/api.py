@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.models import MAX_ID, Department
+from governance.rest import submission_field
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
@@ -149,11 +150,7 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
         photos = serializers.ListField(
             child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
         )
-        submission = serializers.UUIDField(
-            required=False,
-            help_text="a key of the client's choosing (a UUID): a report sent again with the key of one "
-            "already saved answers with that incident instead of saving a second",
-        )
+        submission = submission_field("report")
 
     def get_queryset(self):
         return selectors.incident_list(self.request.user)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from django import forms
@@ -11,6 +10,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.forms import SubmissionKeyForm
 from governance.models import record_id
 from grids.models import Incident, IncidentCategory
 
@@ -19,7 +19,7 @@ from grids.models import Incident, IncidentCategory
 TEXT_MAX = 4000
 
 
-class ReportForm(forms.Form):
+class ReportForm(SubmissionKeyForm):
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=IncidentCategory.objects.filter(is_active=True),
@@ -66,17 +66,11 @@ class ReportForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
 
-    # A new key for each form shown, sent back with it (and kept in the draft): the service saves one
-    # incident per key, so a retried or doubled send does not report the item twice.
-    submission = forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+    # The submission key (SubmissionKeyForm) is kept in the page's draft with what was typed: a report
+    # sent again after the phone lost the answer is the same report.
 
     def __init__(self, *args, grids=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.is_bound and not _is_uuid(self.data.get("submission")):
-            # No key, or a broken one (the field is hidden: an error on it could not be fixed): the
-            # send goes on with a new key, which the form shown again carries.
-            self.data = self.data.copy()
-            self.data["submission"] = str(uuid.uuid4())
         self.fields["grid"].choices = [("", _("— found from the location —"))] + [
             (g.code, g.name) for g in grids
         ]
@@ -90,14 +84,6 @@ class ReportForm(forms.Form):
         lng.pop("aria-describedby", None)
         if "lat" in self._errors and "lng" in self._errors:
             lng["aria-describedby"] = f"{self['lat'].auto_id}_error {self['lng'].auto_id}_error"
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 class IdListField(forms.Field):

@@ -25,7 +25,7 @@ from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.geo import locator
 from governance.models import Area, Membership, Role, User, next_number, record_id
-from governance.services import notify
+from governance.services import notify, submitted_before
 from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
 from grids.photos import CleanPhoto, clean_photos
@@ -169,13 +169,9 @@ def incident_report(
     that incident and saves nothing (a retry after a lost answer, a double submit)."""
     if not may_report(actor):
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
-    if submission is not None:
-        # Two sends of one key at once: the reporter's row is locked until this transaction ends, so
-        # the second waits, then finds the first's incident (committed by then) and returns it.
-        User.objects.select_for_update().filter(pk=actor.pk).first()
-        done = Incident.objects.filter(reporter=actor, submission=submission).first()
-        if done is not None:
-            return done
+    done = submitted_before(Incident.objects.filter(reporter=actor), actor=actor, submission=submission)
+    if done is not None:
+        return done
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if not description:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import service_checked_errors
+from governance.rest import service_checked_errors, submission_field
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -155,6 +155,7 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
         persons_involved = serializers.IntegerField(required=False, min_value=1, max_value=100000)
         risk_violence = serializers.BooleanField(required=False, default=False)
         risk_group = serializers.BooleanField(required=False, default=False)
+        submission = submission_field("registration")
 
     def get_queryset(self):
         return selectors.dispute_list(self.request.user)
@@ -173,7 +174,10 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
                     data, lambda v: services.dispute_register_check(actor=request.user, **_register_kwargs(v))
                 )
             )
-        case = services.dispute_register(actor=request.user, **_register_kwargs(data.validated_data))
+        v = data.validated_data
+        case = services.dispute_register(
+            actor=request.user, submission=v.get("submission"), **_register_kwargs(v)
+        )
         case = selectors.dispute_get_for_user(request.user, case.code)
         return Response(DisputeSerializer(case).data, status=status.HTTP_201_CREATED)
 
@@ -262,6 +266,7 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
         attendees = serializers.CharField(max_length=400)
         summary = serializers.CharField()
         next_step = serializers.CharField(required=False, allow_blank=True, max_length=400)
+        submission = submission_field("session")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL

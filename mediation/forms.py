@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.forms import personal_input
+from governance.forms import SubmissionKeyForm, personal_input
 from mediation.models import DisputeCase, DisputeCategory, DisputeParty
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -16,7 +16,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PARTY_SLOTS = 3  # the register form offers three party rows; more can be added via the API
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(SubmissionKeyForm):
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=DisputeCategory.objects.filter(is_active=True),
@@ -188,7 +188,7 @@ class ActionForm(forms.Form):
         return out
 
 
-class SessionForm(forms.Form):
+class SessionForm(SubmissionKeyForm):
     held_at = forms.DateTimeField(
         label=_("Date and time"),
         widget=DATETIME_WIDGET,

@@ -333,6 +333,9 @@ class DisputeCase(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
     )
+    # The key of the registration form (or API request) that created the case: a registration sent
+    # again with it gets this case, not a second one and a second number. Unique per registrar.
+    submission = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
     organisation = models.ForeignKey(
         MediationOrganisation,
         verbose_name=_("organisation"),
@@ -432,6 +435,13 @@ class DisputeCase(models.Model):
                 name="dispute_group_at",
                 condition=Q(group_recorded_at__isnull=False),
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registered_by", "submission"],
+                name="dispute_registrar_submission",
+                condition=Q(submission__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:
@@ -1094,6 +1104,8 @@ class DisputeSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
+    # The session form's key: a session sent again with it is recorded once. Unique per recorder.
+    submission = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.held_at):%Y-%m-%d %H:%M} · {self.place}"
@@ -1103,6 +1115,13 @@ class DisputeSession(models.Model):
         verbose_name_plural = _("mediation sessions")
         ordering = ["held_at", "id"]
         indexes = [models.Index(fields=["case", "held_at"], name="dispute_session_case")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorded_by", "submission"],
+                name="dispute_session_submission",
+                condition=Q(submission__isnull=False),
+            )
+        ]
 
 
 class DisputeEvent(TimelineLabels, models.Model):

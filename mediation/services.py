@@ -5,6 +5,7 @@ itself is ``DisputeCase.transition``."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,7 +22,7 @@ from governance import pii
 from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
-from governance.services import notify, personal_data_reveal
+from governance.services import notify, personal_data_reveal, submitted_before
 from mediation.models import (
     ACTION_LABELS,
     PLACEHOLDER_NAME,
@@ -315,9 +316,16 @@ def dispute_register(
     risk_violence: bool = False,
     risk_group: bool = False,
     incident: Any = None,
+    submission: uuid.UUID | None = None,
 ) -> DisputeCase:
     """Register a new case. Everything is validated before the number is taken (no gaps, nothing
-    saved on bad input); ValidationError maps field -> messages."""
+    saved on bad input); ValidationError maps field -> messages. A registration sent again with the
+    ``submission`` key of a case its registrar already saved returns that case and saves nothing."""
+    done = submitted_before(
+        DisputeCase.objects.filter(registered_by=actor), actor=actor, submission=submission
+    )
+    if done is not None:
+        return done
     now = timezone.now()
     valid = _validate_registration(
         actor=actor,
@@ -353,6 +361,7 @@ def dispute_register(
         registered_by=actor,
         organisation=org,
         status=DisputeCase.Status.REGISTERED,
+        submission=submission,
     )
     case.full_clean(validate_unique=False, validate_constraints=False)  # the number is unique by construction
     case.save()
@@ -470,9 +479,20 @@ def dispute_record_session(
     attendees: str,
     summary: str,
     next_step: str = "",
+    submission: uuid.UUID | None = None,
 ) -> DisputeSession:
     """Record a session; the first one moves an accepted case into mediation. Validation first, then
-    the transition (which checks state and role), then the row, all in one transaction."""
+    the transition (which checks state and role), then the row, all in one transaction. A session
+    sent again with the ``submission`` key of one its recorder already saved returns that session."""
+    done = submitted_before(
+        DisputeSession.objects.filter(recorded_by=actor), actor=actor, submission=submission
+    )
+    if done is not None:
+        if done.case_id != case.pk:
+            raise ValidationError(
+                {"submission": [_("This key was already sent with another case's session.")]}
+            )
+        return done
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     if held_at is None:
@@ -503,8 +523,9 @@ def dispute_record_session(
         next_step=(next_step or "").strip()[:400],
         recorded_by=actor,
         recorded_at=now,
+        submission=submission,
     )
-    session.full_clean()
+    session.full_clean(validate_constraints=False)  # the key's uniqueness was checked under the lock
     session.save()
     return session
 

@@ -139,7 +139,9 @@ def register(request: HttpRequest) -> HttpResponse:
                 # second submit, after the form's own errors were fixed. Nothing is saved.
                 services.dispute_register_check(actor=user, **form.service_kwargs())
             else:
-                case = services.dispute_register(actor=user, **form.service_kwargs())
+                case = services.dispute_register(
+                    actor=user, submission=form.cleaned_data["submission"], **form.service_kwargs()
+                )
                 messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
                 return redirect("mediation-case", code=case.code)
         except ValidationError as exc:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import service_checked_errors
+from governance.rest import service_checked_errors, submission_field
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -243,6 +243,7 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         repeat_of = serializers.CharField(
             required=False, allow_blank=True, help_text="number of the earlier petition this repeats"
         )
+        submission = submission_field("registration")
 
     def get_queryset(self):
         return selectors.petition_list(self.request.user)
@@ -259,7 +260,10 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
             raise serializers.ValidationError(
                 service_checked_errors(data, lambda v: _register_check(request.user, v))
             )
-        petition = services.petition_register(actor=request.user, **_register_kwargs(data.validated_data))
+        v = data.validated_data
+        petition = services.petition_register(
+            actor=request.user, submission=v.get("submission"), **_register_kwargs(v)
+        )
         petition = selectors.petition_get_for_user(request.user, petition.code)
         return Response(
             PetitionSerializer(petition, context={"request": request}).data, status=status.HTTP_201_CREATED

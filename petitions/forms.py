@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.forms import personal_input
+from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import Area, Department, User
 from petitions.models import MAX_GROUP_REPRESENTATIVES, WORKFLOW, Category, Petition
 
@@ -21,7 +21,7 @@ PERSON_LABELS = {
 }
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(SubmissionKeyForm):
     """The reception-desk form. Field order is the keyboard order: how the petition came in, who came
     (the repeat check runs as soon as an ID number or phone is typed), then what it is about."""
 

@@ -254,6 +254,9 @@ class Petition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
     )
     registered_at = models.DateTimeField(default=timezone.now, verbose_name=_("registered at"))
+    # The intake form's key (or the API request's): a registration sent again with it gets this
+    # petition, not a second one and a second number. Unique per registrar.
+    submission = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
     department = models.ForeignKey(
         Department,
@@ -347,6 +350,13 @@ class Petition(models.Model):
             models.Index(fields=["received_at"], name="petition_received"),
             models.Index(fields=["is_repeat"], name="petition_repeat", condition=Q(is_repeat=True)),
             models.Index(fields=["is_group"], name="petition_group", condition=Q(is_group=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registered_by", "submission"],
+                name="petition_registrar_submission",
+                condition=Q(submission__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

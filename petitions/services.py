@@ -5,6 +5,7 @@ reveals of petitioners' identity. Pages and the API call these; the state machin
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,7 @@ from governance.models import (
     next_number,
     record_id,
 )
-from governance.services import notify, personal_data_reveal
+from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DUE_SOON_DAYS,
     MAX_GROUP_REPRESENTATIVES,
@@ -304,11 +305,16 @@ def petition_register(
     persons_count: int | None = None,
     complained_unit: Any = None,
     repeat_of: Any = None,
+    submission: uuid.UUID | None = None,
 ) -> Petition:
     """Register a petition: validate everything first (errors name the field, nothing is saved),
     take the next PET number in this transaction, compute the route deadline, store petitioners
     encrypted with their hashes, and link it to an earlier petition when the officer confirmed a
-    repeat. The registration is the first event of the timeline."""
+    repeat. The registration is the first event of the timeline. A registration sent again with the
+    ``submission`` key of a petition its registrar already saved returns that petition, saving nothing."""
+    done = submitted_before(Petition.objects.filter(registered_by=actor), actor=actor, submission=submission)
+    if done is not None:
+        return done
     now = timezone.now()
     valid = _validate_registration(
         actor=actor,
@@ -342,9 +348,11 @@ def petition_register(
         registered_by=actor,
         registered_at=now,
         route_due_at=deadlines.route_due(received_at),
+        submission=submission,
     )
     petition.due_at = petition.route_due_at
-    petition.full_clean(exclude=["code", "route_due_at"])
+    # The key's uniqueness (the one constraint) was checked under the lock above.
+    petition.full_clean(exclude=["code", "route_due_at"], validate_constraints=False)
     petition.save()
     for row in rows:
         row.petition = petition

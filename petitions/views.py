@@ -94,7 +94,9 @@ def intake(request: HttpRequest) -> HttpResponse:
                 # submit, after the form's own errors were fixed. Nothing is saved.
                 services.petition_register_check(actor=request.user, **form.service_kwargs())
             else:
-                petition = services.petition_register(actor=request.user, **form.service_kwargs())
+                petition = services.petition_register(
+                    actor=request.user, submission=form.cleaned_data["submission"], **form.service_kwargs()
+                )
                 messages.success(request, _("Registered as %(code)s.") % {"code": petition.code})
                 if petition.is_repeat:
                     messages.info(

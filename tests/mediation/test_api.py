@@ -4,6 +4,7 @@ scope (404 outside), masking, reveal, filters and constant query counts."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -810,3 +811,47 @@ def test_a_place_or_organisation_outside_the_area_answers_as_one_that_does_not_e
         med.cast.outsider, "organisation", 999999
     )
     assert DisputeCase.objects.count() == 0
+
+
+def test_a_registration_or_session_sent_again_with_its_key_is_saved_once(med):
+    """A client that lost the answer sends the registration (or the session) again: it was saved twice,
+    with a second DSP number for one dispute."""
+    key = str(uuid.uuid4())
+    client = api_client(med.cast.mediator)
+    first = client.post("/api/v1/disputes/", _payload(med.cast, submission=key), format="json")
+    again = client.post("/api/v1/disputes/", _payload(med.cast, submission=key), format="json")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["code"] == again.json()["code"] and DisputeCase.objects.count() == 1
+    assert DisputeParty.objects.count() == 2 and DisputeEvent.objects.count() == 1
+    # Keys are the registrar's own; without one every send is a registration, as before.
+    other = api_client(med.mediator_x2).post(
+        "/api/v1/disputes/", _payload(med.cast, submission=key), format="json"
+    )
+    assert other.status_code == 201 and other.json()["code"] != first.json()["code"]
+    assert client.post("/api/v1/disputes/", _payload(med.cast), format="json").status_code == 201
+    assert DisputeCase.objects.count() == 3
+    bad = client.post("/api/v1/disputes/", _payload(med.cast, submission="not-a-key"), format="json")
+    assert bad.status_code == 400 and "submission" in bad.json()["errors"]
+    assert DisputeCase.objects.count() == 3
+
+    case = med.accepted()
+    url = f"/api/v1/disputes/{case.code}/sessions/"
+    session = {
+        "held_at": timezone.now().isoformat(),
+        "place": "调解室",
+        "attendees": "双方",
+        "summary": "陈述",
+    }
+    key = str(uuid.uuid4())
+    first = client.post(url, {**session, "submission": key}, format="json")
+    again = client.post(url, {**session, "submission": key}, format="json")
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert case.sessions.count() == 1
+    assert case.events.filter(action="record_session").count() == 1
+    # The same key with another case's session is refused, naming it; nothing is recorded there.
+    other_case = med.accepted()
+    refused = client.post(
+        f"/api/v1/disputes/{other_case.code}/sessions/", {**session, "submission": key}, format="json"
+    )
+    assert refused.status_code == 400 and "submission" in refused.json()["errors"]
+    assert not other_case.sessions.exists() and DisputeCase.objects.get(pk=other_case.pk).status == "accepted"

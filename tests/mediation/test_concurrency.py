@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import importlib
 import threading
+import uuid
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from governance.models import SequenceCounter
 from governance.workflow import TransitionNotAllowed
 from grids import services as grid_services
 from mediation import services
@@ -75,3 +77,14 @@ def test_two_simultaneous_conclusions_serialise(postgres, med):
     assert sum(isinstance(r, DisputeEvent) for r in results) == 1
     assert sum(isinstance(r, TransitionNotAllowed) for r in results) == 1
     assert DisputeEvent.objects.filter(case=case, action="conclude").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_sent_three_times_at_once_with_one_key_takes_one_number(postgres, med):
+    """docs/mediation.md "Sending a registration or a session twice": the sends take turns on the
+    registrar's row, and the later ones find the first's case."""
+    key = uuid.uuid4()
+    results = _race(*[lambda: med.register(submission=key)] * 3)
+    assert all(isinstance(r, DisputeCase) for r in results), results
+    assert len({r.code for r in results}) == 1 and DisputeCase.objects.count() == 1
+    assert SequenceCounter.objects.get(key="DSP").value == 1

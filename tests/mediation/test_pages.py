@@ -1063,3 +1063,43 @@ def test_persons_typed_for_a_fact_not_ticked_are_named_not_dropped(client, med):
     case.refresh_from_db()
     assert not case.escalation_prevented and case.prevention_recorded_at is None
     assert not case.events.filter(action="record_prevention").exists()
+
+
+def _form_key(html: str, form_id: str | None = None) -> str:
+    if form_id is not None:
+        html = html[html.index(f'id="{form_id}"') :]
+    return re.search(r'name="submission" value="([0-9a-f-]{36})"', html).group(1)
+
+
+def test_the_register_and_session_forms_sent_twice_save_once(client, med):
+    """A double click on Register (or Save the session), or a resend after a lost answer: the case was
+    registered twice under two numbers, the session recorded twice."""
+    _login(client, med.cast.mediator)
+    key = _form_key(client.get("/mediation/cases/new/").content.decode())
+    assert key != _form_key(client.get("/mediation/cases/new/").content.decode())  # a new key for each form
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "噪音",
+        "party0_role": "applicant", "party0_name": "王五", "party1_role": "respondent", "party1_name": "赵六",
+        "party2_role": "other", "submission": key,
+    }  # fmt: skip
+    first = client.post("/mediation/cases/new/", data)
+    again = client.post("/mediation/cases/new/", data)
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert DisputeCase.objects.count() == 1
+    # The key is a hidden input without a label of its own; a broken one is replaced, not an error.
+    refused = client.post("/mediation/cases/new/", {**data, "description": "", "submission": "x"})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and 'value="x"' not in html and _form_key(html)
+    assert 'for="id_submission"' not in html
+
+    case = DisputeCase.objects.get()
+    case.transition(action="accept", actor=med.cast.mediator, mediator=med.cast.mediator.pk)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'for="id_submission"' not in page
+    session = {
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "place": "调解室", "attendees": "双方",
+        "summary": "达成初步意见", "submission": _form_key(page, "session-form"),
+    }  # fmt: skip
+    assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
+    assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
+    assert DisputeSession.objects.count() == 1

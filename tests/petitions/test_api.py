@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -733,3 +734,24 @@ def test_an_area_outside_the_officers_responsibility_answers_as_one_that_does_no
 
     assert area_error(pet.cast.grid_d.code) == area_error("340103001001999")  # grid D: district B
     assert Petition.objects.count() == 0
+
+
+def test_a_registration_sent_again_with_its_key_is_saved_once(pet):
+    """A client that lost the answer sends the registration again: a second PET number for one letter,
+    flagged as a repeat of itself."""
+    key = str(uuid.uuid4())
+    client = api_client(pet.cast.petition_officer)
+    first = client.post(LIST, payload(pet.cast, submission=key), format="json")
+    again = client.post(LIST, payload(pet.cast, submission=key), format="json")
+    assert first.status_code == again.status_code == 201 and first.json()["code"] == again.json()["code"]
+    assert (
+        Petition.objects.count() == 1
+        and Petitioner.objects.count() == 2
+        and PetitionEvent.objects.count() == 1
+    )
+    assert SequenceCounter.objects.get(key="PET").value == 1
+    # Without a key every send is a registration, as before; a key that is not a UUID is named.
+    assert client.post(LIST, payload(pet.cast), format="json").status_code == 201
+    bad = client.post(LIST, payload(pet.cast, submission="not-a-key"), format="json")
+    assert bad.status_code == 400 and "submission" in bad.json()["errors"]
+    assert Petition.objects.count() == 2

@@ -1017,3 +1017,19 @@ def test_the_unit_handling_a_repeat_of_a_complaint_about_it_is_not_shown_the_com
     assert later.code in client.get(f"/petitions/{complaint.code}/").content.decode()
     assert complaint.code in client.get(f"/petitions/{later.code}/").content.decode()
     assert client.get(f"/api/v1/petitions/{later.code}/").json()["repeat_of"] == complaint.code
+
+
+def test_the_intake_form_sent_twice_registers_one_petition(client, pet):
+    """A double click on Register at the reception desk, or a resend after a lost answer: two PET
+    numbers for one visit, the second flagged as a repeat of the first."""
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/new/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', html).group(1)
+    first = client.post("/petitions/new/", intake_data(pet.cast, submission=key))
+    again = client.post("/petitions/new/", intake_data(pet.cast, submission=key))
+    assert first.status_code == again.status_code == 302 and first.url == again.url
+    assert Petition.objects.count() == 1
+    refused = client.post("/petitions/new/", intake_data(pet.cast, content="", submission="x"))
+    page = refused.content.decode()
+    assert refused.status_code == 400 and 'value="x"' not in page
+    assert re.search(r'name="submission" value="[0-9a-f-]{36}"', page) and Petition.objects.count() == 1

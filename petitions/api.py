@@ -238,7 +238,10 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         content = serializers.CharField()
         area = serializers.CharField(help_text="area code (any level) the petition concerns")
         persons_count = serializers.IntegerField(required=False, min_value=1, max_value=100000)
-        petitioners = PetitionerInputSerializer(many=True, help_text="at most 5 (group representatives)")
+        petitioners = PetitionerInputSerializer(
+            many=True,
+            help_text="a visit: at most 5 (group representatives); a letter, call or message: up to 50",
+        )
         complained_unit = serializers.IntegerField(required=False, allow_null=True, help_text="department id")
         repeat_of = serializers.CharField(
             required=False, allow_blank=True, help_text="number of the earlier petition this repeats"

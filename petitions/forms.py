@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import Area, Department, User
-from petitions.models import MAX_GROUP_REPRESENTATIVES, WORKFLOW, Category, Petition
+from petitions.models import WORKFLOW, Category, Petition
 
 PERSON_FIELDS = ("name", "id_number", "phone", "address")
 PERSON_LABELS = {
@@ -19,6 +19,11 @@ PERSON_LABELS = {
     "phone": _("Phone"),
     "address": _("Address"),
 }
+
+
+# Petitioner rows of the intake page: the five representatives a group visit may choose, and room
+# for the signatories of a joint letter or online message (the API takes up to MAX_NAMED_PETITIONERS).
+INTAKE_ROWS = 10
 
 
 class IntakeForm(SubmissionKeyForm):
@@ -36,7 +41,7 @@ class IntakeForm(SubmissionKeyForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-        for i in range(MAX_GROUP_REPRESENTATIVES):
+        for i in range(INTAKE_ROWS):
             for name in PERSON_FIELDS:
                 field = forms.CharField(
                     label=PERSON_LABELS[name],
@@ -78,8 +83,12 @@ class IntakeForm(SubmissionKeyForm):
         self.fields["complained_unit"].label_from_instance = lambda d: f"{d.area.name} · {d.name}"
         self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def more_rows_typed(self) -> bool:
+        """Whether a row past the first two holds something: the page then shows the rows it folds away."""
+        return any(self[f"p{i}_{n}"].value() for i in range(2, INTAKE_ROWS) for n in PERSON_FIELDS)
+
     def person_rows(self) -> list[list[forms.BoundField]]:
-        return [[self[f"p{i}_{n}"] for n in PERSON_FIELDS] for i in range(MAX_GROUP_REPRESENTATIVES)]
+        return [[self[f"p{i}_{n}"] for n in PERSON_FIELDS] for i in range(INTAKE_ROWS)]
 
     def matter_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in ("category", "area", "handling_type", "content", "complained_unit")]
@@ -91,7 +100,7 @@ class IntakeForm(SubmissionKeyForm):
         data = self.cleaned_data
         rows = []
         self.row_numbers: list[int] = []
-        for i in range(MAX_GROUP_REPRESENTATIVES):
+        for i in range(INTAKE_ROWS):
             row = {n: (data.get(f"p{i}_{n}") or "").strip() for n in PERSON_FIELDS}
             if any(row.values()):
                 rows.append(row)

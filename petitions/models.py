@@ -62,6 +62,7 @@ REVIEW_DECISION_DAYS = 30
 # offers the step that long, the request itself must fall within the 30 days.
 REVIEW_RECORDING_GRACE_DAYS = 15
 MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representatives
+MAX_NAMED_PETITIONERS = 50  # a joint letter or online message: every signatory, within reason
 DUE_SOON_DAYS = 3
 
 OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})

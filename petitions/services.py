@@ -34,6 +34,7 @@ from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DUE_SOON_DAYS,
     MAX_GROUP_REPRESENTATIVES,
+    MAX_NAMED_PETITIONERS,
     OFFICER_ROLES,
     Category,
     Petition,
@@ -48,18 +49,29 @@ from petitions.models import (
 MAX_PERSONS = 100000
 
 
-def _clean_petitioners(rows: Iterable[dict], persons_count: int) -> tuple[list[Petitioner], dict]:
+# Channels where the people come in person (a visit, a leader's reception day): a group chooses
+# at most five representatives to speak for it.
+IN_PERSON_CHANNELS = frozenset({Petition.Channel.VISIT, Petition.Channel.RECEPTION_DAY})
+
+
+def _clean_petitioners(
+    rows: Iterable[dict], persons_count: int, channel: str = Petition.Channel.VISIT
+) -> tuple[list[Petitioner], dict]:
     """Validate every petitioner; errors are keyed ``petitioners[i].field`` so the form and the API
-    can point at the exact input."""
+    can point at the exact input. The cap of five representatives is the rule of a group *visit*
+    (信访工作条例 2022: 多人采用走访形式...代表人数不超过5人); a joint letter, call or online message
+    names its petitioners, up to ``MAX_NAMED_PETITIONERS``."""
     out: list[Petitioner] = []
     errors: dict[str, list[str]] = {}
     rows = [r for r in (rows or []) if any((str(v or "")).strip() for v in r.values())]
     if not rows:
         errors["petitioners"] = [_("Record at least one petitioner.")]
-    elif len(rows) > MAX_GROUP_REPRESENTATIVES:
+    elif channel in IN_PERSON_CHANNELS and len(rows) > MAX_GROUP_REPRESENTATIVES:
         errors["petitioners"] = [
             _("A group chooses at most %(n)d representatives.") % {"n": MAX_GROUP_REPRESENTATIVES}
         ]
+    elif len(rows) > MAX_NAMED_PETITIONERS:
+        errors["petitioners"] = [_("Record at most %(n)d petitioners.") % {"n": MAX_NAMED_PETITIONERS}]
     elif len(rows) > persons_count:
         errors["persons_count"] = [_("The number of persons is smaller than the petitioners recorded.")]
     for i, raw in enumerate(rows):
@@ -249,7 +261,7 @@ def _validate_registration(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         unit = None
-    rows, row_errors = _clean_petitioners(petitioners, persons)
+    rows, row_errors = _clean_petitioners(petitioners, persons, channel)
     for key, msgs in row_errors.items():
         errors.setdefault(key, msgs)
     earlier = None

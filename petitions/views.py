@@ -28,7 +28,7 @@ from governance.services import client_ip
 from governance.views import filtered_rows, redirect_after_step, run_step
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
-from petitions.forms import PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
+from petitions.forms import INTAKE_ROWS, PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
 from petitions.models import (
     ACTION_LABELS,
     MAX_GROUP_REPRESENTATIVES,
@@ -124,7 +124,7 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
     if not _is_officer(request.user):
         raise PermissionDenied
     id_hashes, phone_hashes = [], []
-    for i in range(MAX_GROUP_REPRESENTATIVES):
+    for i in range(INTAKE_ROWS):
         id_number = (request.POST.get(f"p{i}_id_number") or "").strip()
         phone = (request.POST.get(f"p{i}_phone") or "").strip()
         with contextlib.suppress(ValidationError):

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
+from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
 from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_1, ID_2
@@ -689,7 +690,7 @@ def test_the_intake_asks_the_browser_not_to_remember_petitioners(client, pet):
     client.force_login(pet.cast.petition_officer)
     html = client.get("/petitions/new/").content.decode()
     tags = re.findall(r'<input[^>]*name="p\d_(?:name|id_number|phone|address)"[^>]*>', html)
-    assert len(tags) == 20 and all('autocomplete="off"' in tag for tag in tags), tags
+    assert len(tags) == 4 * INTAKE_ROWS and all('autocomplete="off"' in tag for tag in tags), tags
 
 
 def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet):
@@ -1033,3 +1034,22 @@ def test_the_intake_form_sent_twice_registers_one_petition(client, pet):
     page = refused.content.decode()
     assert refused.status_code == 400 and 'value="x"' not in page
     assert re.search(r'name="submission" value="[0-9a-f-]{36}"', page) and Petition.objects.count() == 1
+
+
+def test_the_intake_page_records_the_signatories_of_a_joint_letter(client, pet):
+    """A joint letter signed by more people than a group visit may send: the page offers rows for them,
+    folded away until one is typed in, and refuses a sixth only for a visit."""
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/new/").content.decode()
+    assert 'name="p9_name"' in html and re.search(r'<details class="pet-more">', html)
+    rows = {
+        f"p{i}_{f}": v for i in range(2, 7) for f, v in (("name", f"联名人{i}"), ("phone", f"1380000000{i}"))
+    }
+    visit = client.post("/petitions/new/", intake_data(pet.cast, persons_count="7", **rows))
+    page = visit.content.decode()
+    assert visit.status_code == 400 and "at most 5 representatives" in page and not Petition.objects.exists()
+    assert re.search(r'<details class="pet-more" open>', page)  # the rows typed stay in view
+    letter = client.post(
+        "/petitions/new/", intake_data(pet.cast, channel="letter", persons_count="7", **rows)
+    )
+    assert letter.status_code == 302 and Petition.objects.get().petitioners.count() == 7

@@ -625,6 +625,22 @@ def test_a_group_visit_has_at_most_five_representatives_and_is_flagged(pet, sett
     assert pet.register(persons_count=4).is_group
 
 
+def test_the_five_representatives_are_the_rule_of_a_visit_not_of_a_joint_letter(pet):
+    """信访工作条例 (2022) art. 18 caps the representatives of a group *visit* at five: a joint letter
+    signed by six was refused, and the sixth signatory's later petitions were never found as repeats."""
+    rows = [dict(petitioners(1)[0], id_number="", phone=f"138000000{i:02d}") for i in range(51)]
+    for channel in ("visit", "reception_day"):
+        with pytest.raises(ValidationError) as exc:
+            pet.register(channel=channel, petitioners=rows[:6], persons_count=6)
+        assert "at most 5 representatives" in exc.value.message_dict["petitioners"][0]
+    letter = pet.register(channel="letter", petitioners=rows[:6], persons_count=6)
+    assert letter.petitioners.count() == 6 and letter.is_group
+    with pytest.raises(ValidationError) as exc:  # a list without end is a mistake, not a letter
+        pet.register(channel="online", petitioners=rows, persons_count=51)
+    assert exc.value.message_dict["petitioners"] == ["Record at most 50 petitioners."]
+    assert Petition.objects.count() == 1
+
+
 def test_personal_data_is_encrypted_at_rest_and_hashed(pet):
     from django.db import connection
 

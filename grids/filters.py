@@ -21,6 +21,7 @@ from governance.api import (
     DateRangeForm,
     KnownCodeFilter,
     KnownIdFilter,
+    MultipleChoiceFilter,
     areas_in_scope,
     department_filter,
 )
@@ -38,7 +39,7 @@ class IncidentDepartmentFilter(KnownIdFilter):
 
 
 class IncidentFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Incident.Status.choices, label=_("status"))
+    status = MultipleChoiceFilter(choices=Incident.Status.choices, label=_("status"))
     open = BooleanFilter(method="filter_open", label=_("open items only"))
     category = filters.CharFilter(method="filter_category", label=_("category code"))
     area = AreaSubtreeFilter(field_name="grid", label=_("area code: its whole subtree"))

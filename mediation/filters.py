@@ -22,6 +22,7 @@ from governance.api import (
     DateRangeForm,
     KnownCodeFilter,
     KnownIdFilter,
+    MultipleChoiceFilter,
 )
 from governance.models import User
 from governance.periods import start_of_local_day
@@ -51,7 +52,7 @@ def _mediators_q(user) -> Exists | None:
 
 
 class DisputeFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=DisputeCase.Status.choices, label=_("status"))
+    status = MultipleChoiceFilter(choices=DisputeCase.Status.choices, label=_("status"))
     open = BooleanFilter(method="filter_open", label=_("open cases only"))
     category = filters.CharFilter(method="filter_category", label=_("category code"))
     source = filters.ChoiceFilter(field_name="origin", choices=DisputeCase.Origin.choices, label=_("source"))

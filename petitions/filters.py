@@ -12,13 +12,20 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.api import AreaSubtreeFilter, BooleanFilter, DateFilter, DateRangeForm, department_filter
+from governance.api import (
+    AreaSubtreeFilter,
+    BooleanFilter,
+    DateFilter,
+    DateRangeForm,
+    MultipleChoiceFilter,
+    department_filter,
+)
 from governance.periods import start_of_local_day
 from petitions.models import Category, Petition
 
 
 class PetitionFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Petition.Status.choices, label=_("status"))
+    status = MultipleChoiceFilter(choices=Petition.Status.choices, label=_("status"))
     open = BooleanFilter(method="filter_open", label=_("open petitions only"))
     channel = filters.ChoiceFilter(choices=Petition.Channel.choices, label=_("channel"))
     type = filters.ChoiceFilter(

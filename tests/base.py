@@ -264,3 +264,44 @@ def queries_of(client, url: str, **query) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url, query).status_code == 200
     return len(ctx.captured_queries)
+
+
+def filter_form_as_shown(html: str) -> str:
+    """The query string a browser sends when the first GET form of a page is submitted as it is shown:
+    each input with its value, each select at its selected option (else its first), empty ones too
+    ("any" is an empty value)."""
+    from html.parser import HTMLParser
+    from urllib.parse import urlencode
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.done, self.pairs, self.select = False, False, [], None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form" and not self.done and (a.get("method") or "get").lower() == "get":
+                self.inside = True
+            elif not self.inside or "name" not in a and tag != "option":
+                return
+            elif tag == "input" and a.get("type") not in ("submit", "button", "checkbox", "radio"):
+                self.pairs.append((a["name"], a.get("value") or ""))
+            elif tag == "select":
+                self.select = [a["name"], None, None]  # name, first option, selected option
+            elif tag == "option" and self.select is not None:
+                value = a.get("value") or ""
+                self.select[1] = value if self.select[1] is None else self.select[1]
+                self.select[2] = value if "selected" in a else self.select[2]
+
+        def handle_endtag(self, tag):
+            if tag == "select" and self.select is not None and self.inside:
+                name, first, chosen = self.select
+                self.pairs.append((name, chosen if chosen is not None else first or ""))
+                self.select = None
+            elif tag == "form" and self.inside:
+                self.inside, self.done = False, True
+
+    form = Form()
+    form.feed(html)
+    assert form.pairs, "no GET form on the page"
+    return urlencode(form.pairs)

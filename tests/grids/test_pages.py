@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from grids import services
 from grids.models import Incident
+from tests.base import api_client, filter_form_as_shown
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
 
 
@@ -856,3 +857,21 @@ def test_the_api_lists_the_reports_of_the_requesting_user(cast, report):
     assert mine.code in listed_codes(client, "/api/v1/incidents/", mine="false")
     refused = client.get("/api/v1/incidents/", {"mine": "maybe"})
     assert refused.status_code == 400 and "mine" in refused.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_the_inbox_filter_form_sent_as_shown_lists_the_rows(cast, client, report):
+    """Pressing Filter with the status left at "any" sent ``status=``, which the status filter refused
+    as an unknown choice: a 400 and no rows for the form as the page shows it."""
+    report()
+    report(category="fire_hazard")
+    client.force_login(cast.street_handler)
+    query = filter_form_as_shown(client.get("/grids/inbox/").content.decode())
+    assert "status=" in query.split("&")
+    response = client.get(f"/grids/inbox/?{query}")
+    assert response.status_code == 200 and response.content.decode().count('id="row-INC-') == 2
+    response = client.get(f"/grids/inbox/?{query.replace('category=&', 'category=fire_hazard&')}")
+    assert response.status_code == 200 and response.content.decode().count('id="row-INC-') == 1
+    api = api_client(cast.street_handler).get("/api/v1/incidents/?status=&status=reported")
+    assert api.status_code == 200 and api.json()["count"] == 2
+    assert api_client(cast.street_handler).get("/api/v1/incidents/?status=done").status_code == 400

@@ -14,7 +14,7 @@ from governance.models import PersonalDataAccess
 from grids import services as grid_services
 from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
-from tests.base import masked_log
+from tests.base import filter_form_as_shown, masked_log
 
 from .conftest import ID_1, make_org
 
@@ -1103,3 +1103,13 @@ def test_the_register_and_session_forms_sent_twice_save_once(client, med):
     assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
     assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
     assert DisputeSession.objects.count() == 1
+
+
+def test_the_case_list_filter_form_sent_as_shown_lists_the_cases(client, med):
+    """The status filter refused the empty "any" value the form sends: a 400 and no cases."""
+    med.register()
+    _login(client, med.cast.mediator)
+    query = filter_form_as_shown(client.get("/mediation/cases/").content.decode())
+    assert "status=" in query.split("&")
+    response = client.get(f"/mediation/cases/?{query}")
+    assert response.status_code == 200 and response.content.decode().count("data-case=") == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 from governance.models import PersonalDataAccess, Role
 from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
-from tests.base import api_client, make_user
+from tests.base import api_client, filter_form_as_shown, make_user
 from tests.petitions.conftest import ID_1, ID_2
 
 pytestmark = pytest.mark.django_db
@@ -1053,3 +1053,13 @@ def test_the_intake_page_records_the_signatories_of_a_joint_letter(client, pet):
         "/petitions/new/", intake_data(pet.cast, channel="letter", persons_count="7", **rows)
     )
     assert letter.status_code == 302 and Petition.objects.get().petitioners.count() == 7
+
+
+def test_the_registry_filter_form_sent_as_shown_lists_the_petitions(client, pet):
+    """The status filter refused the empty "any" value the form sends: a 400 and no petitions."""
+    petition = pet.register()
+    client.force_login(pet.cast.petition_officer)
+    query = filter_form_as_shown(client.get("/petitions/").content.decode())
+    assert "status=" in query.split("&")
+    response = client.get(f"/petitions/?{query}")
+    assert response.status_code == 200 and petition.code in response.content.decode()

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from governance.geo import locator
 from governance.models import Area, Membership, Role, User, next_number, record_id
 from governance.services import notify, submitted_before
 from governance.workflow import ActionInvalid
-from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
+from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level, separate_duties
 from grids.photos import CleanPhoto, clean_photos
 
 # Who reports incidents (docs/incidents.md "report": a grid worker or handler in scope; admins may do
@@ -320,9 +320,10 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
 
 
 def incident_notify_step(incident_id: int, event_id: int) -> int:
-    """Tell whoever owns the step a ``feedback`` or a failed ``verify`` hands the item to: the grid
-    workers of its grid, who check it on site (feedback), or the people of the department it goes back
-    to (verification failed); and the reporter of a rejected item. Idempotent per (user, event); nothing once the item has moved on from
+    """Tell whoever owns the step a ``feedback`` or a ``verify`` hands the item to: the grid workers of
+    its grid, who check it on site (feedback), the people of the department it goes back to
+    (verification failed), or the centre handlers who close it (verification passed); and the
+    reporter of a rejected item. Idempotent per (user, event); nothing once the item has moved on from
     that event (a later step other than a supporter's ``assist``)."""
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     event = IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id).first()
@@ -342,6 +343,10 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
             "Incident %(code)s in %(grid)s failed the on-site check and is back with your department."
         )
         who = Q(role=Role.HANDLER, department_id=incident.department_id)
+    elif event.action == "verify" and incident.status == Incident.Status.VERIFIED:
+        # The sign-off is owed by a centre handler who took no command step on this round (separate
+        # duties): told here, since a centre of one person who dispatched it waits on the level above.
+        return _notify_closers(incident, event, params=params)
     elif event.action == "reject" and incident.status == Incident.Status.REJECTED:
         # The end of the item: its reporter hears of it and of the reason (on the incident's page).
         message = gettext_lazy("Incident %(code)s in %(grid)s was rejected: the reason is on its page.")
@@ -360,14 +365,38 @@ def _centre_area_id(level: str, level_area_id: int, grid_parent_id: int | None) 
     return grid_parent_id if level == Level.GRID else level_area_id
 
 
-def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
-    """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
-    handlers = User.objects.filter(
+def _centre_handlers(area_id: int | None) -> QuerySet[User]:
+    """The active handlers of the centre of an area (not its departments' people)."""
+    return User.objects.filter(
         memberships__role=Role.HANDLER,
-        memberships__area_id=_centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id),
+        memberships__area_id=area_id,
         memberships__department__isnull=True,
         is_active=True,
     ).distinct()
+
+
+def _notify_closers(incident: Incident, event: IncidentEvent, *, params: dict) -> int:
+    """Tell the centre that signs off an item that passed its on-site check: the handlers of the
+    responsible centre who may close it, or, when separate duties bar every one of them (a centre of
+    one person who dispatched it), those of the centre above, who close it instead."""
+    centre = Area.objects.filter(
+        pk=_centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
+    ).first()
+    barred = {incident.dispatched_by_id, incident.fed_back_by_id} if separate_duties() else set()
+    handlers = [] if centre is None else [u for u in _centre_handlers(centre.pk) if u.pk not in barred]
+    if not handlers and centre is not None and centre.parent_id is not None:
+        handlers = [u for u in _centre_handlers(centre.parent_id) if u.pk not in barred]
+    message = gettext_lazy("Incident %(code)s in %(grid)s passed the on-site check: close it.")
+    link = reverse("grids-incident", args=[incident.code])
+    key = f"incident-step:{incident.pk}:{event.pk}"
+    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
+
+
+def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
+    """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
+    handlers = _centre_handlers(
+        _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
+    )
     link = reverse("grids-incident", args=[incident.code])
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 
@@ -396,11 +425,9 @@ def incident_transition(
     elif action == "dispatch":
         # The departments learn of their work the same way: the lead and every supporting department.
         outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
-    elif action in ("feedback", "reject") or (
-        action == "verify" and event.to_status == Incident.Status.HANDLING
-    ):
-        # The grid workers who check the result on site, the department it goes back to, or the
-        # reporter of a rejected item.
+    elif action in ("feedback", "reject", "verify"):
+        # The grid workers who check the result on site, the department it goes back to (a failed
+        # check), the centre that closes it (a passed one), or the reporter of a rejected item.
         outbox.enqueue("grids.notify_incident_step", incident_id=incident.pk, event_id=event.pk)
     return event
 

@@ -184,9 +184,38 @@ def test_feedback_tells_the_grid_workers_to_check_and_a_failed_check_tells_the_d
     )
     cast.department_user.notifications.all().delete()
     assert incident_notify_step(incident.pk, failed.pk) == 0
-    # A passed check hands the item to the centre's close, which its inbox shows: no notice.
+    # A passed check hands the item to the centre that closes it (its handler took no command step).
     services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
-    assert OutboxMessage.objects.filter(task="grids.notify_incident_step").count() == 3
+    assert OutboxMessage.objects.filter(task="grids.notify_incident_step").count() == 4
+    passed = incident.events.filter(action="verify").last()
+    notice = cast.community_handler.notifications.get(key=f"incident-step:{incident.pk}:{passed.pk}")
+    assert "passed the on-site check: close it" in notice.message and notice.link.endswith(
+        f"/{incident.code}/"
+    )
+    assert not cast.street_handler.notifications.filter(key__startswith="incident-step:").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_passed_check_goes_to_the_level_above_when_the_only_handler_dispatched_it(cast, report):
+    """A centre of one person who dispatched the item may not close it (separate duties): nobody was
+    told that it waited for a sign-off, which only the centre above could give."""
+    from grids import services
+
+    incident = report()
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="dispatch", department=cast.police.pk
+    )
+    services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    services.incident_transition(
+        incident=incident, actor=cast.department_user, action="feedback", resolution="cleared"
+    )
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+    passed = incident.events.get(action="verify")
+    key = f"incident-step:{incident.pk}:{passed.pk}"
+    assert cast.street_handler.notifications.filter(key=key).count() == 1
+    assert not cast.community_handler.notifications.filter(key=key).exists()
+    assert not cast.department_user.notifications.filter(key=key).exists()
 
 
 @pytest.mark.django_db(transaction=True)

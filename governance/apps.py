@@ -7,6 +7,9 @@ class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("governance")
 
+    def ready(self) -> None:
+        from governance import checks  # noqa: F401  (registers the deployment checks)
+
 
 class AxesConfig(AxesAppConfig):
     """django-axes under a name the admin's reader understands ("Axes" said nothing, in any language);

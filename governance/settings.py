@@ -57,7 +57,10 @@ if not DEBUG:
         raise ConfigError("FIELD_ENCRYPTION_KEY must be set when DEBUG is off")
 SECRET_KEY = SECRET_KEY or _dev_secret()
 # Development only: personal data in a dev database is encrypted with a fixed, publicly known key.
-FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "development-only-field-key-do-not-use-in-production"
+DEV_FIELD_ENCRYPTION_KEY = (
+    "development-only-field-key-do-not-use-in-production"  # manage.py check --deploy refuses it
+)
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or DEV_FIELD_ENCRYPTION_KEY
 # The secret of the keyed hashes of ID numbers and phones (repeat-petition matching). Optional: unset,
 # it is derived from the LAST key of FIELD_ENCRYPTION_KEY, which rotation (prepending new keys) never
 # changes. It must never change once hashes are stored, so set it (to that last key) before retiring it.

@@ -221,7 +221,11 @@ class DisputeCaseQuerySet(ScopedQuerySet):
         orgs = member_organisation_ids(user)
         if orgs:
             q |= Q(organisation_id__in=orgs)
-        q |= Q(mediator=user)
+        if orgs or user.has_role(Role.MEDIATOR):
+            # Cases assigned to them, only while they are a mediator: someone who left mediation (now
+            # an analyst, or with no role at all) kept reading every case once assigned to them,
+            # closed ones for ever (their mediator never changes), description and parties included.
+            q |= Q(mediator=user)
         if user.has_role(*READER_ROLES):
             area_q = scope_q(user, "area", READER_ROLES)
             if area_q is not None:

@@ -146,7 +146,7 @@ class PetitionQuerySet(ScopedQuerySet):
         return self.filter(Petition.due_soon_q(now))
 
     def with_relations(self) -> PetitionQuerySet:
-        return self.select_related("area", "department", "complained_unit", "repeat_of")
+        return self.select_related("area", "department", "complained_unit", "repeat_of", "repeat_of__area")
 
 
 def extension_approver_q(petition: Petition) -> Q:
@@ -646,6 +646,8 @@ class Petition(models.Model):
         the user's unit. A repeat is the same person, so the number would tell the unit who
         complained about it, through the petition it handles and may reveal (``repeat_link_hidden``
         hides the direct link the same way; the closed-for-good notice named the end of the chain)."""
+        if not petition_visible(user, original):  # outside the user's reach: never named
+            return gettext("an earlier petition")
         units = user_department_ids(user)
         link, seen = self, set()
         while units and link is not None and link.pk not in seen:
@@ -1113,13 +1115,29 @@ def sees_masked_only(user: Any, petition: Petition) -> bool:
     return bool(petition.complained_unit_id and petition.complained_unit_id in user_department_ids(user))
 
 
+def petition_visible(user: Any, petition: Petition) -> bool:
+    """``Petition.objects.visible_to(user)`` for one petition whose area is loaded, without a query."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if area_in_scope(user, petition.area, OFFICER_ROLES):
+        return True
+    units = user_department_ids(user)
+    return petition.department_id in units or petition.complained_unit_id in units
+
+
 def repeat_link_hidden(user: Any, petition: Petition) -> bool:
     """Is the link from ``petition`` to the one it repeats kept from ``user``? A repeat is the same
     person: for the unit complained about at either end, the link names who complained about it
     through the other end, a petition the unit may handle and reveal. On the complaint itself
-    (``sees_masked_only``), and on a petition the unit handles that repeats a complaint about it."""
+    (``sees_masked_only``), and on a petition the unit handles that repeats a complaint about it.
+    Nor is a petition the user may not see named at all (a department handling the repeat, the
+    earlier one routed elsewhere): it would tell them the same person petitioned there, and its number."""
+    if not petition.repeat_of_id:
+        return False
+    if not petition_visible(user, petition.repeat_of):
+        return True
     units = user_department_ids(user)
-    if not units or not petition.repeat_of_id:
+    if not units:
         return False
     return petition.complained_unit_id in units or petition.repeat_of.complained_unit_id in units
 

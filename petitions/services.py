@@ -163,6 +163,20 @@ def likely_repeats(
     return qs
 
 
+def log_repeat_matches(*, actor: User, matches: Iterable[Petition], ip_address: str | None = None) -> None:
+    """A typed ID number or phone that matches petitioners names who brought each matched petition,
+    as surely as a reveal: each match shown is written to the access log like one."""
+    for petition in matches:
+        personal_data_reveal(
+            actor=actor,
+            obj=petition,
+            record=petition.code,
+            fields=["id_number", "phone"],
+            reason=str(_("repeat check at intake: a typed ID number or phone matched a petitioner")),
+            ip_address=ip_address,
+        )
+
+
 def likely_repeats_of(petition: Petition, *, user: User) -> QuerySet[Petition]:
     """Likely repeats for a registered petition: earlier ones by the same people (hash match) that
     ``user`` may see."""
@@ -224,9 +238,11 @@ def _validate_registration(
     persons_count: int | None = None,
     complained_unit: Any = None,
     repeat_of: Any = None,
+    judge_repeat: bool = True,
 ) -> dict[str, Any]:
     """Every check of a registration, all of them at once: ValidationError names each field;
-    otherwise the resolved values to save."""
+    otherwise the resolved values to save. ``repeat_of`` is judged last, on an otherwise valid
+    registration."""
     if not may_register(actor):
         raise PermissionDenied(_("Only petition officers register petitions."))
     errors: dict[str, list[str]] = {}
@@ -266,8 +282,17 @@ def _validate_registration(
         errors.setdefault(key, msgs)
     earlier = None
     # Whether it repeats an earlier one is judged on a valid category and area: one refused is
-    # already reported, and a second error here ("not a likely repeat") would be a guess.
-    if repeat_of not in (None, "") and area_obj is not None and category in Category.values:
+    # already reported, and a second error here ("not a likely repeat") would be a guess. And only
+    # on a registration that is otherwise valid and about to be saved (``judge_repeat``): a refused
+    # one (or the check-only run of a refused form) that answered it told, unlogged and saving
+    # nothing, whether the typed ID number or phone brought the named petition.
+    if (
+        judge_repeat
+        and not errors
+        and repeat_of not in (None, "")
+        and area_obj is not None
+        and category in Category.values
+    ):
         earlier = (
             repeat_of
             if isinstance(repeat_of, Petition)
@@ -300,7 +325,7 @@ def _validate_registration(
 def petition_register_check(*, actor: User, **fields: Any) -> None:
     """Run every check ``petition_register`` makes (same keyword arguments) and save nothing: a page whose own
     form already found errors reports these with them, in one round rather than two."""
-    _validate_registration(actor=actor, now=timezone.now(), **fields)
+    _validate_registration(actor=actor, now=timezone.now(), judge_repeat=False, **fields)
 
 
 @transaction.atomic

@@ -156,6 +156,7 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
                 received_by=received_by,
             )[:5]
         )
+        services.log_repeat_matches(actor=request.user, matches=matches, ip_address=client_ip(request))
     return render(
         request,
         "petitions/_repeat_warning.html",
@@ -227,9 +228,11 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         "repeats": []
         if masked_only
         else list(
-            petition.repeats.exclude(complained_unit_id__in=user_department_ids(user)).only(
-                "code", "received_at"
-            )
+            # Only those the user may see: another is a 404 to them, and its number, the same person.
+            Petition.objects.visible_to(user)
+            .filter(repeat_of=petition)
+            .exclude(complained_unit_id__in=user_department_ids(user))
+            .only("code", "received_at")
         ),
         "closed_for_good_original": _closed_for_good_code(user, petition)
         if petition.repeat_of_id and petition.is_open and not masked_only

@@ -160,7 +160,7 @@ def test_the_compose_production_environment_passes_the_deploy_checks_for_tls():
         "web",
         {
             "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
-            "FIELD_ENCRYPTION_KEY": "a-production-field-key",
+            "FIELD_ENCRYPTION_KEY": "a-production-field-key-" + "7Kq2xVd9pLm4Rt8w",
             "ALLOWED_HOSTS": "grid.example.gov.cn",
             "POSTGRES_PASSWORD": "p-4f9",
         },

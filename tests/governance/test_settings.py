@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,7 +76,7 @@ def test_deploy_checks_are_clean_under_production_settings():
         {
             "DEBUG": "0",
             "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
-            "FIELD_ENCRYPTION_KEY": "a-production-field-key",
+            "FIELD_ENCRYPTION_KEY": "a-production-field-key-" + "7Kq2xVd9pLm4Rt8w",
             "ALLOWED_HOSTS": "grid.example.gov.cn",
             "SECURE_HSTS_SECONDS": "31536000",
             "SECURE_SSL_REDIRECT": "1",
@@ -254,3 +256,25 @@ def test_the_tile_server_is_the_one_external_image_source_the_policy_allows():
     )
     assert check.returncode == 0, check.stderr
     assert "https://tiles-b.intranet" in check.stdout and "https://tiles-c.intranet" in check.stdout
+
+
+# --- production takes any personal-data key, however guessable ------------------------------
+
+
+@pytest.mark.parametrize("key", ["k", "development-only-field-key-do-not-use-in-production"])
+def test_deploy_check_refuses_a_guessable_field_encryption_key(key):
+    result = run_check(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
+            "FIELD_ENCRYPTION_KEY": key,
+            "ALLOWED_HOSTS": "grid.example.gov.cn",
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_HSTS_PRELOAD": "1",
+        },
+        "--deploy",
+    )
+    # One SHA-256 of the key is the Fernet key (governance/pii.py _derive): a guessable key makes a
+    # database copy readable. Django's --deploy flags a weak SECRET_KEY (W009) but not this one.
+    assert result.returncode != 0 and "FIELD_ENCRYPTION_KEY" in result.stderr, result.stdout + result.stderr

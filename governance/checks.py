@@ -1,0 +1,42 @@
+"""Deployment checks of the keys that protect personal data (``manage.py check --deploy``).
+
+``FIELD_ENCRYPTION_KEY`` is turned into the Fernet key with one SHA-256 and no work factor
+(``governance.pii._derive``), and the keyed hashes of ID numbers and phones take theirs the same way:
+whoever holds a copy of the database can test a guessed key against one stored value in microseconds.
+A short or well-known key ("k", the development key written in the settings) makes every name, ID
+number, phone and address readable, and every hash reversible, from a dump. Like Django's own W009
+for ``SECRET_KEY``, the check runs with ``--deploy``: the image build's ``collectstatic`` uses a
+throw-away key and stores nothing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+MIN_KEY_LENGTH = 32
+
+
+def _weak(key: str) -> bool:
+    return (
+        key == getattr(settings, "DEV_FIELD_ENCRYPTION_KEY", None)
+        or len(key) < MIN_KEY_LENGTH
+        or len(set(key)) < 8
+    )
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_personal_data_keys(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    keys = [k.strip() for k in (settings.FIELD_ENCRYPTION_KEY or "").split(",") if k.strip()]
+    hash_key = getattr(settings, "FIELD_HASH_KEY", "") or ""
+    for name, values in (("FIELD_ENCRYPTION_KEY", keys), ("FIELD_HASH_KEY", [hash_key] if hash_key else [])):
+        if any(_weak(k) for k in values):
+            errors.append(
+                checks.Error(
+                    f"{name} holds a key that can be guessed from a copy of the database.",
+                    hint=f"Use random keys of at least {MIN_KEY_LENGTH} characters, e.g. "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(32))' (README.md, Configuration).",
+                    id="governance.E001",
+                )
+            )
+    return errors

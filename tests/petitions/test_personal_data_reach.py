@@ -1,0 +1,90 @@
+"""A petition a reader may not see is never named to them (a repeat is the same person), and an ID
+number typed at intake that matches a petitioner is logged like a reveal. Each test failed before
+its fix."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from governance.models import PersonalDataAccess
+from governance.services import user_token_issue
+from tests.petitions.conftest import ID_1
+
+
+def token_client(user) -> APIClient:
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION="Token " + user_token_issue(user=user))
+    return c
+
+
+# --- the petition page and API name repeats the reader may not see ------------------------
+
+
+def _repeat_pair(pet, cast):
+    """PET-1 routed to the police; PET-2 by the same person on the same matter, linked as its repeat and
+    routed to urban management. The police do not see PET-2, urban management not PET-1."""
+    first = pet.routed()
+    second = pet.register(repeat_of=first.code)
+    second.transition(action="assign", actor=cast.petition_officer, department=cast.urban.pk)
+    return first, second
+
+
+@pytest.mark.django_db
+def test_page_names_no_repeat_outside_the_readers_reach(pet, cast, client):
+    first, second = _repeat_pair(pet, cast)
+    client.force_login(cast.department_user)  # the police: handle PET-1 only
+    assert client.get(f"/petitions/{second.code}/").status_code == 404
+    page = client.get(f"/petitions/{first.code}/").content.decode()
+    # A petition outside the reader's reach is a 404, never named (DESIGN.md 4: no existence leak);
+    # here it says the same person petitioned again, and under which number.
+    assert second.code not in page
+
+
+@pytest.mark.django_db
+def test_api_repeat_of_names_no_petition_outside_the_readers_reach(pet, cast):
+    first, second = _repeat_pair(pet, cast)
+    c = token_client(pet.urban_user)  # urban management: handles PET-2 only
+    assert c.get(f"/api/v1/petitions/{first.code}/").status_code == 404
+    assert c.get(f"/api/v1/petitions/{second.code}/").json()["repeat_of"] is None
+
+
+# --- matching a typed ID number against petitioners is an unlogged reveal -------------------
+
+
+@pytest.mark.django_db
+def test_repeat_check_by_typed_id_number_is_logged(pet, cast, client):
+    earlier = pet.register()
+    client.force_login(cast.petition_officer)
+    r = client.post(
+        "/petitions/new/repeats/",
+        {"p0_id_number": ID_1, "category": "urban", "area": cast.district_a.code},
+    )
+    assert earlier.code in r.content.decode()  # the typed ID number named the person's petition
+    # docs/petitions.md: "a match of a typed ID number or phone names who brought a petition as surely
+    # as a reveal"; every unmasking is logged (DOMAIN.md), so this one must be too.
+    assert PersonalDataAccess.objects.filter(user=cast.petition_officer, record=earlier.code).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content", ["x", ""])  # refused by the service / by the input serializer
+def test_refused_registration_is_no_unlogged_oracle(pet, cast, content):
+    """A refused registration saves nothing; it must not answer, unlogged, whether the typed ID number
+    brought petition X (``repeat_of`` refused for anyone else, accepted for that person)."""
+    from tests.petitions.conftest import ID_2
+
+    earlier = pet.register()
+    c = token_client(cast.petition_officer)
+
+    def errors(id_number):
+        body = {"channel": "visit", "category": "urban", "content": content, "area": cast.grid_a.code,
+                "repeat_of": earlier.code, "petitioners": [{"name": "某", "id_number": id_number}]}  # fmt: skip
+        r = c.post("/api/v1/petitions/", body, format="json")
+        assert r.status_code == 400
+        return r.json()["errors"]
+
+    told = ("repeat_of" in errors(ID_1)) != ("repeat_of" in errors(ID_2))
+    logged = PersonalDataAccess.objects.filter(user=cast.petition_officer, record=earlier.code).exists()
+    assert not told or logged, (
+        "the 400 tells whether ID_1 brought the earlier petition, and nothing is logged"
+    )

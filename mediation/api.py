@@ -146,7 +146,7 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
             help_text="own_initiative, application, police, court, petition_office (grid incidents are "
             "converted from the incident)"
         )
-        description = serializers.CharField()
+        description = serializers.CharField(max_length=AGREEMENT_MAX)
         received_at = DateTimeField(required=False)
         parties = PartyInputSerializer(many=True)
         organisation = serializers.IntegerField(required=False, allow_null=True)
@@ -264,7 +264,7 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
         held_at = DateTimeField()
         place = serializers.CharField(max_length=200)
         attendees = serializers.CharField(max_length=400)
-        summary = serializers.CharField()
+        summary = serializers.CharField(max_length=NOTE_MAX)
         next_step = serializers.CharField(required=False, allow_blank=True, max_length=400)
         submission = submission_field("session")
 

@@ -16,6 +16,12 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PARTY_SLOTS = 3  # the register form offers three party rows; more can be added via the API
 
 
+# Limits of the free texts (a case's description, a session's summary, a step's note, an agreement),
+# on the pages and in the API alike: longer is a pasted document, not a record.
+NOTE_MAX = 4000
+AGREEMENT_MAX = 8000
+
+
 class RegisterForm(SubmissionKeyForm):
     category = forms.ModelChoiceField(
         label=_("Category"),
@@ -42,7 +48,9 @@ class RegisterForm(SubmissionKeyForm):
     )
     organisation = forms.ChoiceField(label=_("Organisation"), required=False)
     description = forms.CharField(
-        label=_("What is the dispute about?"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("What is the dispute about?"),
+        max_length=AGREEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     amount = forms.DecimalField(
         label=_("Amount in dispute (yuan)"), required=False, min_value=0, max_digits=14
@@ -138,11 +146,6 @@ class RegisterForm(SubmissionKeyForm):
         self.add_error(target, message)
 
 
-# Limits of the free texts of a workflow step, on the case page and in the API alike.
-NOTE_MAX = 4000
-AGREEMENT_MAX = 8000
-
-
 class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
@@ -204,7 +207,9 @@ class SessionForm(SubmissionKeyForm):
         widget=forms.TextInput(attrs={"placeholder": _("by role: both parties, mediator, a lawyer")}),
     )
     summary = forms.CharField(
-        label=pgettext_lazy("mediation session", "Summary"), widget=forms.Textarea(attrs={"rows": 4})
+        label=pgettext_lazy("mediation session", "Summary"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     next_step = forms.CharField(label=_("Next step"), max_length=400, required=False)
 

@@ -23,6 +23,7 @@ from governance.rest import service_checked_errors, submission_field
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
+from petitions.forms import CONTENT_MAX, NOTE_MAX
 from petitions.models import (
     WORKFLOW,
     Category,
@@ -235,7 +236,7 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
             choices=Petition.HandlingType.choices, required=False, default=Petition.HandlingType.CLAIM
         )
         category = serializers.ChoiceField(choices=Category.choices)
-        content = serializers.CharField()
+        content = serializers.CharField(max_length=CONTENT_MAX)
         area = serializers.CharField(help_text="area code (any level) the petition concerns")
         persons_count = serializers.IntegerField(required=False, min_value=1, max_value=100000)
         petitioners = PetitionerInputSerializer(
@@ -286,7 +287,7 @@ class PetitionTransitionApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.ChoiceField(choices=WORKFLOW.actions)
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         department = serializers.IntegerField(required=False, help_text="assign: department id")
         route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
         days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
@@ -304,7 +305,9 @@ class PetitionTransitionApi(APIView):
             help_text="reply: a claim's opinion (support, explain, not_support), a suggestion's adoption "
             "(adopted, part_adopted, not_adopted), none for a report",
         )
-        text = serializers.CharField(required=False, allow_blank=True, help_text="reply: the written opinion")
+        text = serializers.CharField(
+            required=False, allow_blank=True, max_length=CONTENT_MAX, help_text="reply: the written opinion"
+        )
         evaluation = serializers.CharField(
             required=False, help_text="evaluate: " + ", ".join(Petition.Evaluation.values)
         )

@@ -12,6 +12,11 @@ from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import Area, Department, User
 from petitions.models import WORKFLOW, Category, Petition
 
+# The longest texts a page or the API takes: a petition's content (a letter of several pages, typed
+# in), a reply's written opinion, and a step's note. Longer is a mistake (a pasted document), not data.
+CONTENT_MAX = 20000
+NOTE_MAX = 4000
+
 PERSON_FIELDS = ("name", "id_number", "phone", "address")
 PERSON_LABELS = {
     "name": _("Full name"),
@@ -72,7 +77,10 @@ class IntakeForm(SubmissionKeyForm):
             error_messages={"required": _("Choose the handling type.")},
         )
         self.fields["content"] = forms.CharField(
-            label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+            label=_("Content"),
+            required=False,
+            max_length=CONTENT_MAX,
+            widget=forms.Textarea(attrs={"rows": 4}),
         )
         self.fields["complained_unit"] = forms.ModelChoiceField(
             label=_("Unit complained about"),
@@ -142,7 +150,7 @@ class ActionForm(forms.Form):
     """One workflow step from the petition page; the model checks the action's own fields."""
 
     action = forms.ChoiceField(choices=[(a, a) for a in WORKFLOW.actions])
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.IntegerField(required=False)
     route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])
     days = forms.IntegerField(required=False)
@@ -151,7 +159,7 @@ class ActionForm(forms.Form):
     opinion = forms.ChoiceField(
         required=False, choices=[("", "---"), *Petition.Opinion.choices, *Petition.Adoption.choices]
     )
-    text = forms.CharField(required=False)
+    text = forms.CharField(required=False, max_length=CONTENT_MAX)
     evaluation = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Evaluation.choices])
     decision = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Decision.choices])
     repeat_of = forms.CharField(required=False, max_length=20)

@@ -855,3 +855,21 @@ def test_a_registration_or_session_sent_again_with_its_key_is_saved_once(med):
     )
     assert refused.status_code == 400 and "submission" in refused.json()["errors"]
     assert not other_case.sessions.exists() and DisputeCase.objects.get(pk=other_case.pk).status == "accepted"
+
+
+def test_a_description_or_summary_past_its_limit_is_400_naming_it_and_saves_nothing(med):
+    """A 100,000-character description (a pasted document) was saved as a case."""
+    client = api_client(med.cast.mediator)
+    response = client.post("/api/v1/disputes/", _payload(med.cast, description="纠" * 8001), format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["description"]
+    assert not DisputeCase.objects.exists()
+    case = med.accepted()
+    session = {
+        "held_at": timezone.now().isoformat(),
+        "place": "调解室",
+        "attendees": "双方",
+        "summary": "述" * 4001,
+    }
+    response = client.post(f"/api/v1/disputes/{case.code}/sessions/", session, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["summary"]
+    assert not case.sessions.exists()

@@ -755,3 +755,19 @@ def test_a_registration_sent_again_with_its_key_is_saved_once(pet):
     bad = client.post(LIST, payload(pet.cast, submission="not-a-key"), format="json")
     assert bad.status_code == 400 and "submission" in bad.json()["errors"]
     assert Petition.objects.count() == 2
+
+
+def test_a_content_note_or_reply_past_its_limit_is_400_naming_it_and_saves_nothing(pet):
+    """A 100,000-character content (a pasted document) was registered as a petition."""
+    client = api_client(pet.cast.petition_officer)
+    response = client.post(LIST, payload(pet.cast, content="访" * 20001), format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["content"]
+    assert not Petition.objects.exists()
+    petition = pet.register()
+    response = client.post(
+        f"{LIST}{petition.code}/transition/",
+        {"action": "assign", "department": pet.cast.police.pk, "note": "注" * 4001},
+        format="json",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["note"]
+    assert Petition.objects.get(pk=petition.pk).status == "registered"

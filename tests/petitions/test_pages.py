@@ -1063,3 +1063,13 @@ def test_the_registry_filter_form_sent_as_shown_lists_the_petitions(client, pet)
     assert "status=" in query.split("&")
     response = client.get(f"/petitions/?{query}")
     assert response.status_code == 200 and petition.code in response.content.decode()
+
+
+def test_the_intake_page_refuses_a_content_past_its_limit_naming_it(client, pet):
+    client.force_login(pet.cast.petition_officer)
+    response = client.post("/petitions/new/", intake_data(pet.cast, content="访" * 20001))
+    page = response.content.decode()
+    assert response.status_code == 400 and re.search(
+        r'<textarea[^>]*name="content"[^>]*aria-invalid="true"', page
+    )
+    assert not Petition.objects.exists()

@@ -422,7 +422,7 @@ def test_a_location_outside_every_grid_is_said_at_once(phone_page, live_cast):
     page.wait_for_selector("#report-map[data-loaded='1']")
     page.click("#use-location")
     page.wait_for_selector("#geo-status.grids-alert-error")
-    assert "不在你所辖区域的任何网格内" in page.inner_text("#geo-status")
+    assert "不在您所辖区域的任何网格内" in page.inner_text("#geo-status")
     screenshot(page, "grids-report-outside-phone")
     page.fill("#id_lat", "31.805")
     page.fill("#id_lng", "117.005")

@@ -452,6 +452,26 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             if not updated:
                 SequenceCounter.objects.create(key="INC", year=year, value=value)
     stdout.write(f"  grids: {len(incidents)} incidents, {written} events.")
+    stdout.write(f"  grids: {_fresh_reports(demo, workers, categories, rng)} reports of this morning.")
     # What the beat's first tick would send (the embedded default runs no beat): the demo's handlers
     # open the site to notices of their overdue items, not to an empty list.
     stdout.write(f"  grids: {services.incident_notify_overdue()} overdue incidents notified.")
+
+
+def _fresh_reports(demo, workers: dict, categories: dict, rng: random.Random) -> int:
+    """This morning's reports in demo_community's community, through the real service: the random
+    history may have left nothing open there, and README shows demo_community its inbox, which then
+    opened empty, with nothing to accept or dispatch until someone reported an item."""
+    community = demo.communities[0]
+    grids = [g for g in demo.grids if g.parent_id == community.pk][:3]
+    codes = [c for c in ("sanitation", "city_appearance", "public_security") if c in categories]
+    now = timezone.now()
+    for hours, (grid, code) in enumerate(zip(grids, codes, strict=False), start=1):
+        services.incident_report(
+            actor=workers[grid.pk],
+            category=code,
+            description=rng.choice(DESCRIPTIONS[code]),
+            grid=grid,
+            occurred_at=now - dt.timedelta(hours=hours),
+        )
+    return min(len(grids), len(codes))

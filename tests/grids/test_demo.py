@@ -11,6 +11,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 
 from governance import demo as demo_city
 from grids import demo
+from grids import selectors as grid_selectors
 from grids.models import Incident, IncidentEvent
 
 
@@ -74,5 +75,10 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     assists = IncidentEvent.objects.filter(action="assist")
     assert assists.count() > 10 and not assists.filter(on_time__isnull=False).exists()
     assert not assists.exclude(department__incidents_supported=F("incident")).exists()
+    # demo_community (README: "community inbox") opens the site to this morning's reports to accept,
+    # whatever the random history left open in its community.
+    waiting = Incident.objects.filter(level_area=city.communities[0], status="reported")
+    assert waiting.count() >= 3 and "reports of this morning" in out.getvalue()
+    assert set(waiting) <= set(grid_selectors.incident_list(city.users["demo_community"]))
     demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
     assert Incident.objects.count() == count  # idempotent

@@ -149,31 +149,48 @@ class RegisterForm(SubmissionKeyForm):
 class ActionForm(forms.Form):
     """The fields any workflow action may carry; which ones an action needs is the model's business."""
 
+    # Labelled as on the case page: a refused step's banner names each field (governance.forms.errors_text).
     action = forms.CharField(max_length=24)
-    note = forms.CharField(required=False, max_length=NOTE_MAX)
-    organisation = forms.IntegerField(required=False)
-    mediator = forms.IntegerField(required=False)
-    suggested_route = forms.CharField(required=False, max_length=200)
-    consent = forms.BooleanField(required=False)
-    outcome = forms.ChoiceField(required=False, choices=[("", "")] + DisputeCase.Outcome.choices)
-    other_routes = forms.MultipleChoiceField(required=False, choices=DisputeCase.Route.choices)
-    agreement_facts = forms.CharField(required=False, max_length=AGREEMENT_MAX)
-    agreement_terms = forms.CharField(required=False, max_length=AGREEMENT_MAX)
-    agreement_amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
-    performance_method = forms.CharField(required=False, max_length=200)
-    performance_due = forms.DateField(required=False)
-    agreement_effective_on = forms.DateField(required=False)
-    applied_on = forms.DateField(required=False)
-    joint = forms.BooleanField(required=False)
-    decided_on = forms.DateField(required=False)
-    result = forms.ChoiceField(
-        required=False, choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")]
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
+    organisation = forms.IntegerField(label=_("Organisation"), required=False)
+    mediator = forms.IntegerField(label=_("Mediator"), required=False)
+    suggested_route = forms.CharField(label=_("Route suggested"), required=False, max_length=200)
+    consent = forms.BooleanField(label=_("Both parties consent to extending the time limit"), required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", "")] + DisputeCase.Outcome.choices
     )
-    performance = forms.ChoiceField(required=False, choices=[("", "")] + DisputeCase.FollowUp.choices)
-    escalation_prevented = forms.BooleanField(required=False)
-    escalation_persons = forms.IntegerField(required=False, min_value=0)
-    group_defused = forms.BooleanField(required=False)
-    group_persons = forms.IntegerField(required=False, min_value=0)
+    other_routes = forms.MultipleChoiceField(
+        label=_("Other routes the parties were told of"), required=False, choices=DisputeCase.Route.choices
+    )
+    agreement_facts = forms.CharField(
+        label=_("Facts and responsibilities"), required=False, max_length=AGREEMENT_MAX
+    )
+    agreement_terms = forms.CharField(label=_("Terms agreed"), required=False, max_length=AGREEMENT_MAX)
+    agreement_amount = forms.DecimalField(
+        label=_("Amount agreed (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    performance_method = forms.CharField(label=_("How it is carried out"), required=False, max_length=200)
+    performance_due = forms.DateField(label=_("Carried out by"), required=False)
+    agreement_effective_on = forms.DateField(
+        label=_("Agreement effective on (signed and sealed)"), required=False
+    )
+    applied_on = forms.DateField(label=_("Applied to the court on"), required=False)
+    joint = forms.BooleanField(label=_("Both parties applied to the court together"), required=False)
+    decided_on = forms.DateField(label=_("Court decided on"), required=False)
+    result = forms.ChoiceField(
+        label=_("Court decision"),
+        required=False,
+        choices=[("", ""), ("confirmed", "confirmed"), ("rejected", "rejected")],
+    )
+    performance = forms.ChoiceField(
+        label=_("Agreement performed?"), required=False, choices=[("", "")] + DisputeCase.FollowUp.choices
+    )
+    escalation_prevented = forms.BooleanField(label=_("Criminal escalation prevented"), required=False)
+    escalation_persons = forms.IntegerField(
+        label=_("Criminal escalation prevented"), required=False, min_value=0
+    )
+    group_defused = forms.BooleanField(label=_("Group dispute defused"), required=False)
+    group_persons = forms.IntegerField(label=_("Group dispute defused"), required=False, min_value=0)
 
     def action_fields(self) -> dict:
         """Only the fields that were given, so the model sees what the user actually sent."""

@@ -844,6 +844,13 @@ def test_a_conclusion_the_form_cannot_read_still_reports_every_other_field_at_on
         assert f'<span class="error field-error" id="{element_id}-error">{message}</span>' in step
     assert '<option value="success_oral" selected>' in step
     assert 'value="-5"' in _tag(step, "amount") and 'value="当场调解"' in step
+    # The banner names the field of each message, as the page labels it (it printed the bare message).
+    banner = re.search(
+        r'<p class="med-alert" role="alert" id="action-error">([^<]*)</p>', response.content.decode()
+    )
+    assert "Amount agreed (yuan): Ensure this value is greater than or equal to 0." in banner.group(
+        1
+    ).replace("&#x27;", "'")
     case.refresh_from_db()
     assert (case.status, case.outcome) == ("in_mediation", "")
     assert list(case.events.values_list("action", flat=True)) == ["register", "accept", "start"]

@@ -55,6 +55,42 @@ def _resolve_category(category: IncidentCategory | str | int | None) -> Incident
     return found
 
 
+def _place_and_time(
+    *,
+    actor: User,
+    lat: float | None,
+    lng: float | None,
+    grid: Any,
+    occurred_at: dt.datetime | None,
+    now: dt.datetime,
+) -> tuple[Area | None, dt.datetime, dict[str, list[str]]]:
+    """Where a report is (its grid) and when it happened, with the errors of either."""
+    errors: dict[str, list[str]] = {}
+    grid_obj = None
+    if lat is not ... and grid is not ...:
+        try:
+            grid_obj = _resolve_grid(actor=actor, lat=lat, lng=lng, grid=grid)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    occurred_at = occurred_at or now
+    if occurred_at > now + dt.timedelta(minutes=10):
+        errors["occurred_at"] = [_("The time it happened cannot be in the future.")]
+    elif occurred_at < now - dt.timedelta(days=3650):  # a typing error (0001-01-01), not an incident
+        errors["occurred_at"] = [_("The time it happened is too far in the past.")]
+    return grid_obj, occurred_at, errors
+
+
+def report_place_and_time_errors(
+    *, actor: User, lat: Any = ..., lng: Any = ..., grid: Any = ..., occurred_at: dt.datetime | None = None
+) -> dict[str, list[str]]:
+    """The checks ``incident_report`` makes of where and when, saving nothing: a report page whose form
+    refused another field (no category) tells these with it, not after that was fixed and sent
+    again. ``...`` for the place when the form refused one of its fields (that error stands)."""
+    return _place_and_time(
+        actor=actor, lat=lat, lng=lng, grid=grid, occurred_at=occurred_at, now=timezone.now()
+    )[2]
+
+
 def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Area | str | None) -> Area:
     """The grid of a report: found from the point when there is one, else the given grid code."""
     if (lat is None) != (lng is None):
@@ -180,16 +216,11 @@ def incident_report(
         category_obj = _resolve_category(category)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    try:
-        grid_obj = _resolve_grid(actor=actor, lat=lat, lng=lng, grid=grid)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
     now = timezone.now()
-    occurred_at = occurred_at or now
-    if occurred_at > now + dt.timedelta(minutes=10):
-        errors["occurred_at"] = [_("The time it happened cannot be in the future.")]
-    elif occurred_at < now - dt.timedelta(days=3650):  # a typing error (0001-01-01), not an incident
-        errors["occurred_at"] = [_("The time it happened is too far in the past.")]
+    grid_obj, occurred_at, place_errors = _place_and_time(
+        actor=actor, lat=lat, lng=lng, grid=grid, occurred_at=occurred_at, now=now
+    )
+    errors.update(place_errors)
     if kind not in Incident.Kind.values:
         errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
     cleaned, photo_errors = report_photos_checked(kind=kind, resolution=resolution, photos=photos)

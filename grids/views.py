@@ -140,6 +140,18 @@ def report(request: HttpRequest) -> HttpResponse:
             photos=request.FILES.getlist("photos"),
         )[1]
         photo_errors = extra.pop("photos", [])
+        # Where and when, too: a point outside the worker's grids or a time to come was told only
+        # once the category had been chosen and the report sent again. A place field the form
+        # refused keeps its own error (the service would see it as missing).
+        d = form.cleaned_data
+        place = {"lat": d.get("lat"), "lng": d.get("lng"), "grid": d.get("grid") or None}
+        if form.errors.keys() & {"lat", "lng", "grid"}:
+            place = {}
+        extra.update(
+            services.report_place_and_time_errors(
+                actor=request.user, occurred_at=d.get("occurred_at"), **place
+            )
+        )
         for field, errors in extra.items():
             if field in form.fields and field not in form.errors:
                 form.add_error(field, errors)

@@ -708,10 +708,11 @@ def test_the_report_fields_in_error_are_marked_invalid_and_described_by_their_er
     client.force_login(cast.worker_a)
     html = client.post("/grids/report/", {"kind": "promised", "address": "街" * 201}).content.decode()
     described = _described_errors(html)
-    assert set(described) == {"category", "description", "address"}, described
+    assert set(described) == {"category", "description", "address", "lat"}, described
     assert (
         described["category"] == "Choose a category."
         and described["description"] == "Describe what you found."
+        and described["lat"] == "Give the location (lat and lng) or the grid."
     )
     assert "at most 200 characters" in described["address"]
 
@@ -875,3 +876,36 @@ def test_the_inbox_filter_form_sent_as_shown_lists_the_rows(cast, client, report
     api = api_client(cast.street_handler).get("/api/v1/incidents/?status=&status=reported")
     assert api.status_code == 200 and api.json()["count"] == 2
     assert api_client(cast.street_handler).get("/api/v1/incidents/?status=done").status_code == 400
+
+
+@pytest.mark.django_db
+def test_one_report_submit_tells_the_place_and_time_with_the_forms_own_errors(cast, client, categories):
+    """Without a category, a time to come and a point outside the worker's grids were told only on the
+    second submit, once the category had been chosen."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(cast.worker_a)
+    future = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "description": "x",
+        "kind": "promised",
+        "occurred_at": future,
+        "lat": OUTSIDE[0],
+        "lng": OUTSIDE[1],
+    }
+    response = client.post("/grids/report/", data, HTTP_ACCEPT="application/json")
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"category", "occurred_at", "lat", "lng"}, errors
+    assert errors["occurred_at"] == ["The time it happened cannot be in the future."]
+    assert "outside every grid of your area" in errors["lat"][0]
+    # No location at all is named as well; a latitude the form refuses keeps its own message.
+    response = client.post(
+        "/grids/report/", {"description": "x", "kind": "promised"}, HTTP_ACCEPT="application/json"
+    )
+    assert response.json()["errors"]["lat"] == ["Give the location (lat and lng) or the grid."]
+    response = client.post("/grids/report/", {**data, "lat": "200"}, HTTP_ACCEPT="application/json")
+    assert response.json()["errors"]["lat"] == ["Ensure this value is less than or equal to 90."]
+    assert "lng" not in response.json()["errors"]
+    assert not Incident.objects.exists()

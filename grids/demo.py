@@ -365,7 +365,10 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                     inc.resolved_at, inc.resolved_level = t, inc.level
                     due = inc.due_at = calendar.add_hours(t, float(category.verify_hours))
                     break
-                if inc.status != "verified" or rng.random() < p["backlog"]:
+                # A few checked items wait for their sign-off, recent ones only: a centre does not leave
+                # a verified item unclosed for a year (the demo's inbox was mostly such items).
+                stuck = rng.random() < p["backlog"] and reported > now - dt.timedelta(days=30)
+                if inc.status != "verified" or stuck:
                     break
                 t = calendar.add_hours(t, rng.expovariate(1 / 3))
                 if not step("close", handler, t, "closed", due=due):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import io
 import random
@@ -8,6 +9,7 @@ from collections import Counter
 import pytest
 from django.apps import apps
 from django.db.models import Count, F, OuterRef, Subquery
+from django.utils import timezone
 
 from governance import demo as demo_city
 from grids import demo
@@ -75,6 +77,9 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     assists = IncidentEvent.objects.filter(action="assist")
     assert assists.count() > 10 and not assists.filter(on_time__isnull=False).exists()
     assert not assists.exclude(department__incidents_supported=F("incident")).exists()
+    # Checked items waiting for their sign-off are recent ones, not a year's backlog.
+    month_ago = timezone.now() - dt.timedelta(days=31)
+    assert not Incident.objects.filter(status="verified", reported_at__lt=month_ago).exists()
     # demo_community (README: "community inbox") opens the site to this morning's reports to accept,
     # whatever the random history left open in its community.
     waiting = Incident.objects.filter(level_area=city.communities[0], status="reported")

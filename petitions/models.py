@@ -747,8 +747,9 @@ class Petition(models.Model):
         self._refuse_if_closed_for_good("reply", actor)
         allowed = [value for value, _label in self.reply_choices()]
         opinion = opinion or ""
+        errors = FieldErrors()  # the opinion and the written reply are reported together
         if not allowed and opinion:
-            raise ActionInvalid(
+            errors.add(
                 "opinion",
                 gettext(
                     "A report or accusation is answered with the handling result in the written reply, "
@@ -756,7 +757,7 @@ class Petition(models.Model):
                 ),
             )
         if allowed and opinion not in allowed:
-            raise ActionInvalid(
+            errors.add(
                 "opinion",
                 gettext("Choose the opinion: support, explanation or not supported.")
                 if self.handling_type == self.HandlingType.CLAIM
@@ -764,7 +765,8 @@ class Petition(models.Model):
             )
         text = (text or note or "").strip()
         if not text:
-            raise ActionInvalid("text", gettext("Write the reply."))
+            errors.add("text", gettext("Write the reply."))
+        errors.raise_any()
         self._set(
             changed,
             replied_at=now,
@@ -881,19 +883,21 @@ class Petition(models.Model):
     def _do_correct_type(self, *, now, actor, note, changed, data, type="", **_):
         """The office corrects the handling type chosen at registration while the matter is not yet
         answered: it decides whether a claim may be redirected to another legal route (art. 32)."""
+        errors = FieldErrors()  # the type and the reason are reported together
         if type not in self.HandlingType.values:
-            raise ActionInvalid(
+            errors.add(
                 "type",
                 gettext("Choose the handling type: suggestion, report or accusation, or claim or appeal."),
             )
-        if type == self.handling_type:
-            raise ActionInvalid(
+        elif type == self.handling_type:
+            errors.add(
                 "type",
                 gettext("The petition is already a %(type)s; choose another handling type.")
                 % {"type": self.get_handling_type_display()},
             )
         if not note:
-            raise ActionInvalid("note", gettext("Give the reason for correcting the handling type."))
+            errors.add("note", gettext("Give the reason for correcting the handling type."))
+        errors.raise_any()
         data.update({"from": self.handling_type, "to": type})
         self._set(changed, handling_type=type)
 

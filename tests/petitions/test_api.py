@@ -771,3 +771,17 @@ def test_a_content_note_or_reply_past_its_limit_is_400_naming_it_and_saves_nothi
     )
     assert response.status_code == 400 and list(response.json()["errors"]) == ["note"]
     assert Petition.objects.get(pk=petition.pk).status == "registered"
+
+
+def test_a_reply_or_a_type_correction_missing_two_fields_names_both_in_one_400(pet):
+    """A reply without its opinion hid the missing written reply until the next try; a correction
+    without a type hid the missing reason."""
+    petition = pet.accepted()
+    client = api_client(pet.cast.department_user)
+    url = f"{LIST}{petition.code}/transition/"
+    response = client.post(url, {"action": "reply"}, format="json")
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"opinion", "text"}
+    office = api_client(pet.cast.petition_officer)
+    response = office.post(url, {"action": "correct_type"}, format="json")
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"type", "note"}
+    assert Petition.objects.get(pk=petition.pk).status == "accepted" and petition.events.count() == 3

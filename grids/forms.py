@@ -32,6 +32,9 @@ class ReportForm(SubmissionKeyForm):
     )
     description = forms.CharField(
         label=_("What did you find?"),
+        # Anyone who reads the incident reads this text as typed (analysts among them): the people
+        # concerned are recorded, encrypted, only if it becomes a dispute case or a petition.
+        help_text=_("The place and the problem. No residents' names, ID numbers or phone numbers."),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=TEXT_MAX,
         error_messages={"required": _("Describe what you found.")},

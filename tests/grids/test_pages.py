@@ -693,6 +693,9 @@ def _described_errors(html: str) -> dict[str, str]:
         ids = re.search(r'aria-describedby="([^"]*)"', tag)[1].split()
         texts = []
         for id_ in ids:
+            if id_.endswith("_helptext"):  # the field's help, not an error: it must be on the page too
+                assert f'id="{id_}"' in html, f"{name} is described by {id_}, which is not on the page"
+                continue
             listed = re.search(rf'<ul [^>]*id="{id_}"[^>]*>(.*?)</ul>', html, re.S)
             assert listed, f"{name} is described by {id_}, which is not on the page"
             texts.append(re.sub(r"<[^>]+>", " ", listed[1]).strip())
@@ -909,3 +912,17 @@ def test_one_report_submit_tells_the_place_and_time_with_the_forms_own_errors(ca
     assert response.json()["errors"]["lat"] == ["Ensure this value is less than or equal to 90."]
     assert "lng" not in response.json()["errors"]
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_report_page_asks_for_no_residents_names(cast, client, categories, settings):
+    """Every reader of an incident (analysts among them) reads its description as typed: the page says
+    what belongs there, next to the field and read out with it."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/report/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert (
+        '<small class="muted" id="id_description_helptext">写清地点和问题，不要填写居民的姓名、身份证号或电话。</small>'
+        in html
+    )
+    assert re.search(r'<textarea[^>]*name="description"[^>]*aria-describedby="id_description_helptext"', html)

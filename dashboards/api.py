@@ -632,10 +632,17 @@ _SATISFACTION_DOC = (
 )
 
 
-def _import(request, columns: list[str], service) -> Response:
+def _import(request, columns: list[str], service, *, again_allowed: bool = False) -> Response:
     user = request.user
     if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
         raise exceptions.PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+    extra = {}
+    if again_allowed:
+        # ?again=true imports answers identical to an earlier batch's on purpose (intake.AlreadyImported).
+        again = request.query_params.get("again", "")
+        if again not in ("", "true", "false"):
+            raise exceptions.ValidationError({"again": [_("Use true or false.")]})
+        extra["again"] = again == "true"
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     if (
         upload is None
@@ -655,7 +662,10 @@ def _import(request, columns: list[str], service) -> Response:
         else:
             rows = request.data if isinstance(request.data, list) else request.data["rows"]
             table, source = intake.table_from_list(rows), "api"
-        batch = service(table=table, actor=user, source=source)
+        batch = service(table=table, actor=user, source=source, **extra)
+    except intake.AlreadyImported as done:
+        message = done.message()
+        return Response({"detail": message, "errors": {"again": [message]}}, status=status.HTTP_409_CONFLICT)
     except intake.ImportRejected as rejected:
         return Response(
             {
@@ -701,11 +711,22 @@ class SurveyResponseImportApi(APIView):
                 "SurveyResponseUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
+        parameters=[
+            OpenApiParameter(
+                "again",
+                OpenApiTypes.BOOL,
+                description="true: import answers identical to an earlier batch's (409 without it)",
+            )
+        ],
+        responses={
+            201: ImportResultSerializer,
+            400: _IMPORT_REJECTED,
+            409: OpenApiResponse(description="the same answers were imported already (names the batch)"),
+        },
         description=_ROWS_DOC,
     )
     def post(self, request):
-        return _import(request, intake.SURVEY_COLUMNS, intake.survey_responses_import)
+        return _import(request, intake.SURVEY_COLUMNS, intake.survey_responses_import, again_allowed=True)
 
 
 class CaseCountImportApi(APIView):

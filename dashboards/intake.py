@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -408,12 +409,56 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     return out
 
 
+class AlreadyImported(Exception):
+    """The same survey answers were imported before (``batch``); nothing was written."""
+
+    def __init__(self, batch: ImportBatch) -> None:
+        super().__init__(f"already imported as batch {batch.pk}")
+        self.batch = batch
+
+    def message(self, how: str = "again=true") -> str:
+        return _(
+            "These answers were imported already, as batch %(batch)d on %(day)s: importing them again "
+            "would count every answer twice. Nothing was imported; to count them a second time on "
+            "purpose, add %(how)s."
+        ) % {
+            "batch": self.batch.pk,
+            "day": timezone.localtime(self.batch.created_at).strftime("%Y-%m-%d"),
+            "how": how,
+        }
+
+
+def answers_digest(responses: list[SurveyResponse]) -> str:
+    """The SHA-256 of the answers in a canonical order: the same answers in any row order (a file
+    exported again, or sorted otherwise) give the same digest."""
+    lines = sorted(
+        f"{r.area_id}|{r.date.isoformat()}|{r.age_group}|{r.safety}|{r.satisfaction}|{r.weight.normalize()}"
+        for r in responses
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 @transaction.atomic
-def survey_responses_import(*, table: Table, actor: Any, source: str = "") -> ImportBatch:
-    """Validate every row, then write them all (or raise ImportRejected and write nothing)."""
+def survey_responses_import(
+    *, table: Table, actor: Any, source: str = "", again: bool = False
+) -> ImportBatch:
+    """Validate every row, then write them all (or raise ImportRejected and write nothing). Answers
+    identical to an earlier batch's raise AlreadyImported unless ``again``: importing a file twice
+    counted every answer twice, and the safety and satisfaction rates moved on nothing new."""
     responses = validate_survey(table, actor)
+    digest = answers_digest(responses)
+    if not again:
+        earlier = (
+            ImportBatch.objects.filter(kind=ImportBatch.Kind.SURVEY, digest=digest).order_by("pk").first()
+        )
+        if earlier is not None:
+            raise AlreadyImported(earlier)
     batch = ImportBatch.objects.create(
-        kind=ImportBatch.Kind.SURVEY, source=source[:200], rows=len(responses), created_by=_user(actor)
+        kind=ImportBatch.Kind.SURVEY,
+        source=source[:200],
+        rows=len(responses),
+        created_by=_user(actor),
+        digest=digest,
     )
     for r in responses:
         r.batch = batch

@@ -111,11 +111,15 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # SHA-256 of the batch's answers in a canonical order (survey imports): the same answers sent
+    # again (the same file, re-exported or re-sorted) are refused rather than counted twice.
+    digest = models.CharField(_("digest of the rows"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "digest"], name="import_batch_digest")]
 
 
 class SurveyResponseQuerySet(ScopedQuerySet):

@@ -483,3 +483,27 @@ def test_a_file_with_carriage_return_line_ends_is_read_line_by_line(cast):
     assert [(e["line"], e["field"]) for e in refused.json()["errors"]["rows"]] == [(3, "date")]
     response = client.post(SURVEYS, upload(text.replace("2026-13-03", "2026-11-03")), format="multipart")
     assert response.status_code == 201 and SurveyResponse.objects.count() == 2
+
+
+def test_the_same_answers_imported_twice_are_refused_unless_asked_for_again(cast, tmp_path):
+    """Importing the same file twice counted every answer twice and moved the rates on nothing new."""
+    client = api_client(cast.analyst)
+    assert client.post(SURVEYS, upload(GOOD_CSV), format="multipart").status_code == 201
+    header, *lines = GOOD_CSV.strip("\n").split("\n")
+    resorted = "\n".join([header, *reversed(lines)]) + "\n"  # the same answers, exported in another order
+    response = client.post(SURVEYS, upload(resorted), format="multipart")
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 409 and list(response.json()["errors"]) == ["again"]
+    assert f"batch {batch.pk}" in response.json()["detail"] and SurveyResponse.objects.count() == 3
+    assert client.post(f"{SURVEYS}?again=maybe", upload(GOOD_CSV), format="multipart").status_code == 400
+    again = client.post(f"{SURVEYS}?again=true", upload(GOOD_CSV), format="multipart")
+    assert again.status_code == 201 and SurveyResponse.objects.count() == 6
+    # One answer more is another batch, not the same one.
+    more = GOOD_CSV + "340102001001001,2026-11-03,35-44,safe,satisfied,\n"
+    assert client.post(SURVEYS, upload(more), format="multipart").status_code == 201
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    with pytest.raises(CommandError, match="--again"):
+        call_command("dashboards_import", "surveys", str(path), stdout=StringIO())
+    call_command("dashboards_import", "surveys", str(path), "--again", stdout=StringIO())
+    assert SurveyResponse.objects.count() == 4 + 6 + 3

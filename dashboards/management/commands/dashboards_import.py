@@ -1,4 +1,4 @@
-"""``manage.py dashboards_import surveys|case-counts FILE.csv [--dry-run]``: import survey answers or
+"""``manage.py dashboards_import surveys|case-counts FILE.csv [--dry-run] [--again]``: import survey answers or
 police preventable-case counts. Every line is checked first; every bad line is printed with its number
 and nothing is written unless all are good."""
 
@@ -23,8 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=sorted(KINDS))
         parser.add_argument("path", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
+        parser.add_argument(
+            "--again", action="store_true", help="surveys: import answers identical to an earlier batch's"
+        )
 
-    def handle(self, *args, kind: str, path: Path, dry_run: bool = False, **options) -> None:
+    def handle(
+        self, *args, kind: str, path: Path, dry_run: bool = False, again: bool = False, **options
+    ) -> None:
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -36,7 +41,10 @@ class Command(BaseCommand):
                 rows = len(validate(table, None))
                 self.stdout.write(f"{path}: {rows} rows are valid (dry run, nothing written)")
                 return
-            batch = service(table=table, actor=None, source=str(path))
+            extra = {"again": again} if kind == "surveys" else {}
+            batch = service(table=table, actor=None, source=str(path), **extra)
+        except intake.AlreadyImported as done:
+            raise CommandError(f"{path}: {done.message('--again')}") from None
         except intake.ImportRejected as rejected:
             for error in rejected.errors:
                 self.stderr.write(f"{path}:{error.line}: {error.field}: {error.message}")

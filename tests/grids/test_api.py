@@ -616,3 +616,23 @@ def test_the_timeline_takes_a_constant_number_of_queries(cast, incident_in, djan
     assert (
         len(events) == 5 and len(events[2]["supporting_departments"]) == 2 and len(events[4]["photos"]) == 2
     )
+
+
+@pytest.mark.django_db
+def test_one_refused_report_names_the_place_and_time_with_the_inputs_own_errors(cast, categories):
+    """Without a category, a point outside the reporter's grids and a time to come came only in a
+    second 400, once the category was fixed."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    future = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    data = {"description": "x", "occurred_at": future, "lat": OUTSIDE[0], "lng": OUTSIDE[1]}
+    response = post(cast.worker_a, data)
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"category", "occurred_at", "lat", "lng"}, errors
+    assert errors["occurred_at"] == ["The time it happened cannot be in the future."]
+    # A latitude the input refuses keeps its own message, and the place is not guessed at.
+    response = post(cast.worker_a, {**data, "lat": 200})
+    assert set(response.json()["errors"]) == {"category", "occurred_at", "lat"}
+    assert not Incident.objects.exists()

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -409,6 +409,10 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     return out
 
 
+# Key of the PostgreSQL transaction advisory lock a survey import holds ("survey" in ASCII).
+SURVEY_IMPORT_LOCK_KEY = 0x737572766579
+
+
 class AlreadyImported(Exception):
     """The same survey answers were imported before (``batch``); nothing was written."""
 
@@ -447,6 +451,11 @@ def survey_responses_import(
     counted every answer twice, and the safety and satisfaction rates moved on nothing new."""
     responses = validate_survey(table, actor)
     digest = answers_digest(responses)
+    if connection.vendor == "postgresql":
+        # Two sends of one file at once take turns until this transaction ends (SQLite writes one
+        # at a time anyway): the second finds the first's batch, committed by then.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SURVEY_IMPORT_LOCK_KEY])
     if not again:
         earlier = (
             ImportBatch.objects.filter(kind=ImportBatch.Kind.SURVEY, digest=digest).order_by("pk").first()

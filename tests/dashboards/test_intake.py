@@ -507,3 +507,33 @@ def test_the_same_answers_imported_twice_are_refused_unless_asked_for_again(cast
         call_command("dashboards_import", "surveys", str(path), stdout=StringIO())
     call_command("dashboards_import", "surveys", str(path), "--again", stdout=StringIO())
     assert SurveyResponse.objects.count() == 4 + 6 + 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_file_sent_three_times_at_once_is_imported_once_on_postgres(postgres, cast):
+    """The sends take turns on a transaction lock: the later ones find the first's batch."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(3)
+    results: list = []
+
+    def send():
+        try:
+            barrier.wait()
+            results.append(
+                intake.survey_responses_import(table=intake.table_from_csv(GOOD_CSV), actor=cast.analyst)
+            )
+        except Exception as exc:  # collected and asserted below
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyImported", "AlreadyImported", "ImportBatch"]
+    assert ImportBatch.objects.count() == 1 and SurveyResponse.objects.count() == 3

@@ -188,13 +188,8 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
 
 def _place_and_time_check(actor, v: dict, refused: set[str]) -> None:
     """``services.report_place_and_time_errors`` on a refused report's readable input, raised as the
-    service raises them. A refused place field keeps its own error: the place is then not checked."""
-    place = (
-        {}
-        if refused & {"lat", "lng", "grid"}
-        else {"lat": v.get("lat"), "lng": v.get("lng"), "grid": v.get("grid") or None}
-    )
-    errors = services.report_place_and_time_errors(actor=actor, occurred_at=v.get("occurred_at"), **place)
+    service raises them."""
+    errors = services.report_place_and_time_errors(actor=actor, values=v, refused=refused)
     if errors:
         raise DjangoValidationError(errors)
 

@@ -63,11 +63,12 @@ def _place_and_time(
     grid: Any,
     occurred_at: dt.datetime | None,
     now: dt.datetime,
+    check_place: bool = True,
 ) -> tuple[Area | None, dt.datetime, dict[str, list[str]]]:
     """Where a report is (its grid) and when it happened, with the errors of either."""
     errors: dict[str, list[str]] = {}
     grid_obj = None
-    if lat is not ... and grid is not ...:
+    if check_place:
         try:
             grid_obj = _resolve_grid(actor=actor, lat=lat, lng=lng, grid=grid)
         except ValidationError as exc:
@@ -80,14 +81,24 @@ def _place_and_time(
     return grid_obj, occurred_at, errors
 
 
+PLACE_FIELDS = {"lat", "lng", "grid"}
+
+
 def report_place_and_time_errors(
-    *, actor: User, lat: Any = ..., lng: Any = ..., grid: Any = ..., occurred_at: dt.datetime | None = None
+    *, actor: User, values: dict, refused: Iterable[str]
 ) -> dict[str, list[str]]:
-    """The checks ``incident_report`` makes of where and when, saving nothing: a report page whose form
-    refused another field (no category) tells these with it, not after that was fixed and sent
-    again. ``...`` for the place when the form refused one of its fields (that error stands)."""
+    """The checks ``incident_report`` makes of where and when, on what a refused report could read
+    (``values``), saving nothing: the page and the API name these with the input's own errors, not
+    after those were fixed and the report sent again. When the input refused a place field, that error
+    stands and the place is not checked (the service would see the field as missing)."""
     return _place_and_time(
-        actor=actor, lat=lat, lng=lng, grid=grid, occurred_at=occurred_at, now=timezone.now()
+        actor=actor,
+        lat=values.get("lat"),
+        lng=values.get("lng"),
+        grid=values.get("grid") or None,
+        occurred_at=values.get("occurred_at"),
+        now=timezone.now(),
+        check_place=not (PLACE_FIELDS & set(refused)),
     )[2]
 
 

@@ -141,15 +141,10 @@ def report(request: HttpRequest) -> HttpResponse:
         )[1]
         photo_errors = extra.pop("photos", [])
         # Where and when, too: a point outside the worker's grids or a time to come was told only
-        # once the category had been chosen and the report sent again. A place field the form
-        # refused keeps its own error (the service would see it as missing).
-        d = form.cleaned_data
-        place = {"lat": d.get("lat"), "lng": d.get("lng"), "grid": d.get("grid") or None}
-        if form.errors.keys() & {"lat", "lng", "grid"}:
-            place = {}
+        # once the category had been chosen and the report sent again.
         extra.update(
             services.report_place_and_time_errors(
-                actor=request.user, occurred_at=d.get("occurred_at"), **place
+                actor=request.user, values=form.cleaned_data, refused=form.errors.keys()
             )
         )
         for field, errors in extra.items():

@@ -3,6 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 DEMO_SCALE ?= small
+# `make run PORT=8080` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test lint install messages fuzz bench clean
 
@@ -24,7 +26,7 @@ run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py load_holidays
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --scale $(DEMO_SCALE)
-	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Tests talk to the real services; .ci/run starts them and sets these, local defaults below.
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance

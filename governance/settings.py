@@ -314,7 +314,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Grid governance API",
-    "DESCRIPTION": "Areas, incidents, disputes, petitions and statistics (DESIGN.md section 7).",
+    "DESCRIPTION": (
+        "Areas, incidents, disputes, petitions and statistics. Authenticate with a token from "
+        "POST /api/v1/auth/token/ (header `Authorization: Token <key>`); every list shows only the caller's "
+        "area. The guide with examples is docs/api.md in the source tree."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

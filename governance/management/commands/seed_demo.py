@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import random
 import time
 from importlib import import_module
@@ -59,6 +60,18 @@ class Command(BaseCommand):
     def handle(self, *args, scale: str, seed: int, months: int, areas_only: bool, **options):
         if months < 1 or months > 60:
             raise CommandError("--months must be between 1 and 60")
+        # With eager tasks (the embedded default) each task the seeding sends is run in place and
+        # Celery logs a "Task ... succeeded" line for it, in the middle of this command's report and
+        # the demo logins. A worker's log keeps those lines; this command's output does not need them.
+        trace_logger = logging.getLogger("celery.app.trace")
+        level = trace_logger.level
+        trace_logger.setLevel(logging.WARNING)
+        try:
+            self._seed(scale=scale, seed=seed, months=months, areas_only=areas_only)
+        finally:
+            trace_logger.setLevel(level)
+
+    def _seed(self, *, scale: str, seed: int, months: int, areas_only: bool):
         started = time.monotonic()
         city = demo_city.load_city()
         if city is None:

@@ -79,23 +79,31 @@
   // Offline nothing is said: the server checks the point when the report goes.
   var locateUrl = form.getAttribute("data-locate-url");
   var checking = 0;
+  // A typed point the earth does not have (a longitude of 1169.12, a digit too many) is said at once
+  // and never drawn: the pin stays where it was, and a message about the last good point does not
+  // stay on screen as if it were about this one.
+  function inRange() {
+    var la = parseFloat(lat.value), ln = parseFloat(lng.value);
+    return !isNaN(la) && !isNaN(ln) && Math.abs(la) <= 90 && Math.abs(ln) <= 180;
+  }
+  function sayPlace(text, isError) {
+    geoStatus.textContent = text || "";
+    geoStatus.classList.toggle("grids-alert-error", !!isError);
+  }
   function checkPoint(located) {
-    if (!locateUrl || lat.value === "" || lng.value === "") { return; }
-    var asked = ++checking;
+    var asked = ++checking;  // an answer still on its way is about an older point
+    if (lat.value === "" || lng.value === "") { sayPlace("", false); return; }
+    if (!inRange()) { sayPlace(msgs.outOfRange, true); return; }
+    if (!locateUrl) { return; }
     var url = locateUrl + "?lat=" + encodeURIComponent(lat.value) + "&lng=" + encodeURIComponent(lng.value);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (response) {
       if (asked !== checking) { return null; }  // the pin has moved since
-      if (response.status === 404) {
-        geoStatus.textContent = msgs.outside;
-        geoStatus.classList.add("grids-alert-error");
-        return null;
-      }
-      if (!response.ok) { return null; }
+      if (response.status === 404) { sayPlace(msgs.outside, true); return null; }
+      if (!response.ok) { sayPlace("", false); return null; }  // not known now: the server checks on sending
       return response.json().then(function (data) {
         if (asked !== checking) { return; }
-        geoStatus.classList.remove("grids-alert-error");
         var inGrid = msgs.inGrid.replace("{grid}", data.grid.name);
-        geoStatus.textContent = located ? msgs.located + " " + inGrid : inGrid;
+        sayPlace(located ? msgs.located + " " + inGrid : inGrid, false);
       });
     }).catch(function () { /* offline: said when sending */ });
   }
@@ -106,8 +114,8 @@
       if (marker) { theMap.removeLayer(marker); marker = null; mapEl.removeAttribute("data-pin"); }
       return;
     }
+    if (!inRange()) { return; }
     var ll = [parseFloat(lat.value), parseFloat(lng.value)];
-    if (isNaN(ll[0]) || isNaN(ll[1])) { return; }
     if (!marker) {
       // Leaflet's default pin image is 25x41, narrower than a thumb: the pin is the --tap box of the
       // incident maps (grids.css .map-pin), centred on the point, which it still drags and Tab reaches.
@@ -140,19 +148,20 @@
   if (window.GovMap && mapEl) {
     GovMap.ready(mapEl, function (map) {
       theMap = map;
-      map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, false); });
+      // A map panned round the world gives longitudes past 180 for the same place: wrap() brings
+      // them back, or a tap on Hefei one world to the east would be refused as out of range.
+      map.on("click", function (e) { var p = e.latlng.wrap(); setPoint(p.lat, p.lng, false); });
       placeMarker(true);
     });
   }
   [lat, lng].forEach(function (el) { el.addEventListener("change", function () { placeMarker(true); checkPoint(false); }); });
 
   document.getElementById("use-location").addEventListener("click", function () {
-    if (!navigator.geolocation) { geoStatus.textContent = msgs.geoFailed; return; }
+    if (!navigator.geolocation) { sayPlace(msgs.geoFailed, false); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
-      geoStatus.classList.remove("grids-alert-error");
-      geoStatus.textContent = msgs.located;  // until the server says which grid (checkPoint)
+      sayPlace(msgs.located, false);  // until the server says which grid (checkPoint)
       setPoint(pos.coords.latitude, pos.coords.longitude, true, true);
-    }, function () { geoStatus.textContent = msgs.geoFailed; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }, function () { sayPlace(msgs.geoFailed, false); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 
   // --- submit --------------------------------------------------------------------------------------

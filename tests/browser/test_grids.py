@@ -432,6 +432,27 @@ def test_a_location_outside_every_grid_is_said_at_once(phone_page, live_cast):
     assert not Incident.objects.exists()  # checking the point saves nothing
 
 
+def test_a_typed_point_off_the_earth_is_said_and_not_drawn(phone_page, live_cast):
+    """A longitude typed with a digit too many (1169.12): the server's 400 was ignored, so "the pin
+    is in grid A" about the last good point stayed on screen, and the map panned off the world."""
+    page = phone_page
+    _report_with_a_point_chosen(page)
+    page.wait_for_selector(f"#geo-status:has-text('{live_cast.grid_a.name}')")
+    before = page.evaluate("document.querySelector('#report-map .leaflet-marker-icon').style.transform")
+    page.fill("#id_lng", "1169.12")
+    page.locator("#id_lng").dispatch_event("change")
+    page.wait_for_selector("#geo-status.grids-alert-error")
+    status = page.inner_text("#geo-status")
+    assert "经度" in status and live_cast.grid_a.name not in status
+    after = page.evaluate("document.querySelector('#report-map .leaflet-marker-icon').style.transform")
+    assert after == before  # the pin stays on the last good point
+    page.fill("#id_lng", "117.005")  # put right, the grid is said again
+    page.locator("#id_lng").dispatch_event("change")
+    page.wait_for_selector("#geo-status:not(.grids-alert-error)")
+    assert live_cast.grid_a.name in page.inner_text("#geo-status")
+    assert page.js_errors == []
+
+
 def test_after_a_step_in_the_inbox_the_focus_stays_in_the_row(desktop_page, live_cast):
     """The row htmx swaps in replaced the button that had the focus, which fell back to <body>: a
     keyboard or screen-reader user was thrown to the top of the page. The focus now goes to the row's

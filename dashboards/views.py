@@ -114,10 +114,40 @@ def _ym(period: Period) -> tuple[int, int]:
     return month.year, month.month
 
 
+# What the error page calls a parameter: the page is read by people, who chose an indicator or a
+# period from a menu and do not know it by its query-string name (kept in data-field for scripts).
+PARAMETER_LABELS = {
+    "indicator": gettext_lazy("Indicator"),
+    "period_type": gettext_lazy("Period type"),
+    "period": gettext_lazy("Period"),
+    "sort": gettext_lazy("Sort by"),
+    "dir": gettext_lazy("Direction"),
+    "format": gettext_lazy("Export format"),
+    "action": gettext_lazy("Action"),
+    "adjustment": gettext_lazy("Adjustment"),
+    "form": gettext_lazy("Form"),
+    "run": gettext_lazy("Run"),
+    "area": gettext_lazy("Area"),
+    "item": gettext_lazy("Item"),
+    "points": gettext_lazy("Points"),
+    "evidence": gettext_lazy("Evidence"),
+    "status": gettext_lazy("Status"),
+    "event": gettext_lazy("Event"),
+    "items": gettext_lazy("Items"),
+    "kind": gettext_lazy("Kind"),
+    "occurrences": gettext_lazy("Occurrences"),
+}
+
+
 def _bad(
     request: HttpRequest, err: BadParameter, template: str = "dashboards/bad_parameter.html"
 ) -> HttpResponse:
-    return render(request, template, {"field": err.field, "message": err.message}, status=400)
+    context = {
+        "field": err.field,
+        "label": PARAMETER_LABELS.get(err.field, err.field),
+        "message": err.message,
+    }
+    return render(request, template, context, status=400)
 
 
 def _breadcrumbs(area: Area, user) -> list[Area]:
@@ -345,7 +375,16 @@ def trends(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboards/trends.html",
-        {**sel, "area": area, "chart": chart, "chart_json": json.dumps(chart), "table": table},
+        {
+            **sel,
+            "area": area,
+            "chart": chart,
+            "chart_json": json.dumps(chart),
+            "table": table,
+            # The caption says which lines the chart has: a user who sees no parent (a community
+            # handler) or whose area has no siblings read of lines that were not there.
+            "roles": {s["role"]: True for s in chart["series"]},
+        },
     )
 
 

@@ -209,6 +209,9 @@ def test_bad_parameters_answer_400_naming_the_field(client, data):
     ]:
         response = league(client, **params)
         assert response.status_code == 400 and f'data-field="{field}"' in response.content.decode()
+    # Named for the person reading the page, not by the query string's English name.
+    html = league(client, indicator="bogus").content.decode()
+    assert "<strong>Indicator</strong>" in html and "<strong>indicator</strong>" not in html
     bad = client.get("/dashboards/league/map-data/?indicator=nope")
     assert bad.status_code == 400 and "indicator" in bad.json()["errors"]
     for path in ["/dashboards/?period=0000", "/dashboards/trends/?period=0000Q1"]:
@@ -335,6 +338,7 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
     chart = response.context["chart"]
     roles = {s["name"]: s["role"] for s in chart["series"]}
     assert roles == {"甲区": "self", "乙区": "sibling", "示例市": "parent"}
+    assert "against its parent (dashed) and its siblings" in response.content.decode()
     assert chart["series"][0]["data"][-2:] == [90.53, 93.2]
     assert chart["periods"] == ["2026-10", "2026-11"]  # starts at the first period with data
     # The chart is an image to a screen reader, named and pointing to the table with its values.
@@ -370,11 +374,16 @@ def test_trends_compare_only_with_areas_in_the_users_scope(client, data):
     response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
     assert [s["name"] for s in response.context["chart"]["series"]] == ["甲区"]
     assert "乙区" not in response.content.decode() and "示例市" not in response.content.decode()
+    # The caption spoke of a dashed parent and of siblings the chart did not have.
+    caption = response.content.decode().split('id="trend-caption">')[1].split("</p>")[0]
+    assert "dashed" not in caption and "siblings." not in caption and "own values" in caption
     response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102001000")
     assert {s["name"]: s["role"] for s in response.context["chart"]["series"]} == {
         "甲一街道": "self",
         "甲区": "parent",
     }
+    caption = response.content.decode().split('id="trend-caption">')[1].split("</p>")[0]
+    assert caption.endswith("against its parent (dashed).")
 
 
 @pytest.fixture

@@ -56,9 +56,26 @@ class _SchemeForm(forms.Form):
         return [field for field in self if field.errors]
 
 
+def area_choice() -> forms.ModelChoiceField:
+    """An assessed area to choose (the queryset is the scheme's, set by _SchemeForm): the select
+    starts on "Choose an area", not on Django's dashes, and says so when none is chosen."""
+    return forms.ModelChoiceField(
+        queryset=Area.objects.none(),
+        label=_("Area"),
+        to_field_name="code",
+        empty_label=_("Choose an area"),
+        error_messages={"required": _("Choose an area.")},
+    )
+
+
 class ManualScoreForm(_SchemeForm):
-    item = forms.ModelChoiceField(queryset=AssessmentItem.objects.none(), label=_("Item"))
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    item = forms.ModelChoiceField(
+        queryset=AssessmentItem.objects.none(),
+        label=_("Item"),
+        empty_label=_("Choose an item"),
+        error_messages={"required": _("Choose an item.")},
+    )
+    area = area_choice()
     points = forms.DecimalField(
         label=_("Points"),
         min_value=Decimal("0"),
@@ -93,9 +110,12 @@ class ManualScoreForm(_SchemeForm):
 
 class AdjustmentForm(_SchemeForm):
     kind = forms.ChoiceField(choices=Adjustment.Kind.choices, label=_("Kind"))
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    area = area_choice()
     negative_entry = forms.ModelChoiceField(
-        queryset=NegativeListEntry.objects.none(), required=False, label=_("Negative-list entry")
+        queryset=NegativeListEntry.objects.none(),
+        required=False,
+        label=_("Negative-list entry"),
+        empty_label=_("Choose the entry (deduction)"),
     )
     occurrences = forms.IntegerField(
         min_value=1,
@@ -105,7 +125,10 @@ class AdjustmentForm(_SchemeForm):
         widget=forms.NumberInput(attrs={"max": MAX_OCCURRENCES}),
     )
     item = forms.ModelChoiceField(
-        queryset=AssessmentItem.objects.none(), required=False, label=_("Item (bonus)")
+        queryset=AssessmentItem.objects.none(),
+        required=False,
+        label=_("Item (bonus)"),
+        empty_label=_("Choose the item (bonus)"),
     )
     points = forms.DecimalField(
         min_value=Decimal("0.01"),
@@ -167,5 +190,5 @@ class DecideForm(forms.Form):
 
 
 class VetoForm(_SchemeForm):
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Area"), to_field_name="code")
+    area = area_choice()
     event = forms.CharField(max_length=500, label=_("Event"))

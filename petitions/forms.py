@@ -69,7 +69,11 @@ class IntakeForm(SubmissionKeyForm):
         )
         areas = Area.objects.visible_to(user).exclude(level__in=[Area.Level.CITY, Area.Level.GRID])
         self.fields["area"] = forms.ModelChoiceField(
-            label=_("Area concerned"), queryset=areas.order_by("path"), to_field_name="code"
+            label=_("Area concerned"),
+            queryset=areas.order_by("path"),
+            to_field_name="code",
+            empty_label=_("Choose the area concerned"),
+            error_messages={"required": _("Choose the area concerned.")},
         )
         self.fields["handling_type"] = forms.ChoiceField(
             label=_("Handling type"),
@@ -85,6 +89,7 @@ class IntakeForm(SubmissionKeyForm):
         self.fields["complained_unit"] = forms.ModelChoiceField(
             label=_("Unit complained about"),
             required=False,
+            empty_label=_("No unit complained about"),
             queryset=Department.objects.visible_to(user).filter(is_active=True).select_related("area"),
         )
         # Names repeat between streets (every street has a 派出所): show where each unit is.

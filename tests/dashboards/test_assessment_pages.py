@@ -139,6 +139,14 @@ def test_a_refused_entry_shows_the_error_at_its_field_without_internal_names(cli
     assert list(response.context["adjustment"].errors) == ["item", "points"]
     assert "item:" not in response.content.decode()
     assert ManualScore.objects.count() == 0 and Adjustment.objects.count() == 0
+    # The selects start on what to choose, not on Django's dashes, and say so when left there.
+    html = client.get(data.url).content.decode()
+    assert "---------" not in html and "请选择区域" in html and "请选择考核项目" in html
+    response = client.post(data.url, {"form": "manual", "manual-points": "5"})
+    assert response.status_code == 400
+    assert response.context["manual"].errors["item"] == ["请选择考核项目。"]
+    assert response.context["manual"].errors["area"] == ["请选择区域。"]
+    assert ManualScore.objects.count() == 0
 
 
 def test_a_deduction_reports_its_reason_and_entry_together(client, data):

@@ -68,19 +68,26 @@ def test_the_intake_form_starts_without_a_category_or_handling_type_and_requires
     # category and type the officer never looked at.
     client.force_login(pet.cast.petition_officer)
     html = client.get("/petitions/new/").content.decode()
-    for name, prompt in (("category", "Choose a category"), ("handling_type", "Choose the handling type")):
+    for name, prompt in (
+        ("category", "Choose a category"),
+        ("handling_type", "Choose the handling type"),
+        ("area", "Choose the area concerned"),  # not Django's "---------"
+    ):
         select = re.search(rf'<select name="{name}".*?</select>', html, re.S)[0]
         assert f'<option value="" selected>{prompt}</option>' in select
         assert select.count("selected") == 1
         assert re.search(r"<select[^>]*required", select)
-    resp = client.post("/petitions/new/", intake_data(pet.cast, category="", handling_type=""))
+    unit = re.search(r'<select name="complained_unit".*?</select>', html, re.S)[0]
+    assert '<option value="" selected>No unit complained about</option>' in unit
+    resp = client.post("/petitions/new/", intake_data(pet.cast, category="", handling_type="", area=""))
     assert resp.status_code == 400
     form = resp.context["form"]
     assert form.errors["category"] == ["Choose a category."]
     assert form.errors["handling_type"] == ["Choose the handling type."]
+    assert form.errors["area"] == ["Choose the area concerned."]
     html = resp.content.decode()
     assert 'class="error form-error-summary"' in html
-    for name in ("category", "handling_type"):  # each error at its select, which says so
+    for name in ("category", "handling_type", "area"):  # each error at its select, which says so
         assert f'aria-invalid="true" aria-describedby="id_{name}_error" id="id_{name}"' in html
     assert 'name="p0_name" value="王建国"' in html  # what was typed comes back
     assert not Petition.objects.exists()

@@ -171,6 +171,95 @@ def _closed_for_good_code(user, petition: Petition) -> str:
     return petition.original_named_for(user, original) if original else ""
 
 
+def deadline_rows(petition: Petition) -> list[dict]:
+    """The statutory deadlines of the petition page, each with its due date, the day the step was
+    done, and whether that was after the limit (``late``). A step done late was shown like one done
+    in time, so the page hid what the on-time indicators count against the office.
+
+    A decline is the step it ends: before routing, the routing; after routing, the written notice
+    (of non-acceptance); after acceptance, the written opinion. A window the petitioner may use
+    (asking for a review) is never late: the office owes nothing there."""
+    p = petition
+    declined_at = p.closed_at if p.status == Petition.Status.DECLINED else None
+    rows = [
+        {
+            "key": "route",
+            "label": _("Route or redirect (15 days)"),
+            "due": p.route_due_at,
+            "done": p.routed_at or p.redirected_at or (declined_at if not p.routed_at else None),
+        },
+    ]
+    if p.acknowledge_due_at:
+        rows.append(
+            {
+                "key": "acknowledge",
+                "label": _("Written notice of acceptance (15 days)"),
+                "due": p.acknowledge_due_at,
+                "done": p.accepted_at or (declined_at if p.routed_at else None),
+            }
+        )
+    if p.return_due_at and p.status == Petition.Status.ROUTED:
+        rows.append(
+            {
+                "key": "return",
+                "label": _("Return if wrongly routed (5 working days)"),
+                "due": p.return_due_at,
+                "done": None,
+            }
+        )
+    if p.reply_due_at:
+        rows.append(
+            {
+                "key": "reply",
+                "label": _("Written reply (60 days)"),
+                "due": p.reply_due_at,
+                "done": p.replied_at or (declined_at if p.accepted_at else None),
+            }
+        )
+    if p.review_request_until:
+        rows.append(
+            {
+                "key": "review_window",
+                "label": _("Review may be requested until"),
+                "due": p.review_request_until,
+                "done": p.review_requested_at,
+                "window": True,
+            }
+        )
+    if p.review_due_at:
+        rows.append(
+            {
+                "key": "review",
+                "label": _("Review decided by (30 days)"),
+                "due": p.review_due_at,
+                "done": p.reviewed_at,
+            }
+        )
+    if p.re_review_request_until:
+        rows.append(
+            {
+                "key": "re_review_window",
+                "label": _("Re-review may be requested until"),
+                "due": p.re_review_request_until,
+                "done": p.re_review_requested_at,
+                "window": True,
+            }
+        )
+    if p.re_review_due_at:
+        rows.append(
+            {
+                "key": "re_review",
+                "label": _("Re-review decided by (30 days)"),
+                "due": p.re_review_due_at,
+                "done": p.re_reviewed_at,
+            }
+        )
+    for row in rows:
+        done, due = row["done"], row["due"]
+        row["late"] = not row.get("window") and done is not None and due is not None and done > due
+    return rows
+
+
 def _detail_context(request: HttpRequest, petition: Petition, failed: dict | None = None) -> dict:
     """What the petition page shows. ``failed`` is a refused step: its action, what was posted and
     the errors by field, so that step's form comes back open with everything typed and each error
@@ -189,6 +278,7 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("petitions-detail", args=[petition.code]),
         "petition": petition,
+        "deadlines": deadline_rows(petition),
         "events": list(selectors.petition_events(petition)),
         "petitioners": list(petition.petitioners.all()),
         "masked_only": masked_only,

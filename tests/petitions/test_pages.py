@@ -196,6 +196,30 @@ def test_the_deadline_table_says_which_date_is_due_and_which_is_done(client, pet
     assert ">Due</th>" in head and ">Done on</th>" in head
 
 
+def _deadline_row(html: str, key: str) -> str:
+    return re.search(rf'<tr data-deadline="{key}">.*?</tr>', html, re.S)[0]
+
+
+def test_a_step_done_after_its_limit_is_marked_so_in_the_deadline_table(client, pet):
+    # A notice of acceptance sent after its 15 days showed its date like one sent in time, while the
+    # on-time indicators counted it late.
+    petition = pet.routed()
+    Petition.objects.filter(pk=petition.pk).update(acknowledge_due_at=timezone.now() - dt.timedelta(days=2))
+    petition.refresh_from_db()
+    petition.transition(action="accept", actor=pet.cast.department_user, note="书面告知已受理")
+    client.force_login(pet.cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "after the limit" in _deadline_row(html, "acknowledge")
+    assert "after the limit" not in _deadline_row(html, "route")
+    assert "after the limit" not in _deadline_row(html, "reply")  # not done yet: no date, no mark
+    # A decline after routing is the written notice it ends (of non-acceptance): its date is shown.
+    declined = pet.routed()
+    declined.transition(action="decline", actor=pet.cast.department_user, note="不属于本单位职责")
+    html = client.get(f"/petitions/{declined.code}/").content.decode()
+    row = _deadline_row(html, "acknowledge")
+    assert timezone.localdate().strftime("%Y-%m-%d") in row and "after the limit" not in row
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403

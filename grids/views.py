@@ -240,6 +240,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.filter(pk=department) if department else [],
             "params": params,
             "may_view_departments": selectors.may_view_departments(request.user),
+            # A grid worker's own reports ("All my finished reports" on their grid page) are not a
+            # to-do list: the page is titled as what it lists, and a column of steps that nobody
+            # here may take (an analyst's view, finished items) is left out instead of shown empty.
+            "title": _("My reports") if params.get("mine") == "true" else _("Incident inbox"),
+            "hide_actions": not any(row["actions"] for row in rows),
         },
         status=400 if error else 200,
     )

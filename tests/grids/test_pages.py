@@ -189,6 +189,25 @@ def test_the_inbox_lists_the_subtree_with_filters_and_constant_queries(
 
 
 @pytest.mark.django_db
+def test_a_workers_own_reports_are_titled_so_and_a_list_without_steps_has_no_steps_column(
+    cast, client, report
+):
+    # "All my finished reports" on the grid page opened a page titled "Incident inbox" with an
+    # "Actions" column empty on every row; an analyst's inbox had the same empty column.
+    report()
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/inbox/?mine=true&open=true").content.decode()
+    assert "<h1>My reports" in html and "Incident inbox" not in html
+    assert html.count('id="row-INC-') == 1 and ">Actions</th>" not in html
+    assert 'class="stack-full"' not in html
+    client.force_login(cast.analyst)
+    assert ">Actions</th>" not in client.get("/grids/inbox/").content.decode()
+    client.force_login(cast.community_handler)  # who may take a step sees the column
+    html = client.get("/grids/inbox/").content.decode()
+    assert "<h1>Incident inbox" in html and ">Actions</th>" in html and 'data-action="accept"' in html
+
+
+@pytest.mark.django_db
 def test_one_click_accept_from_the_inbox_returns_the_refreshed_row(cast, client, report):
     incident = report()
     client.force_login(cast.community_handler)

@@ -456,7 +456,8 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         )
         case.agreement_amount = amount or None
         case.performance_method = "银行转账" if amount else "当场履行"
-        case.performance_due = effective + dt.timedelta(days=15)
+        # Paid within the fifteen days the terms give; an apology is made on the spot, that day.
+        case.performance_due = effective + dt.timedelta(days=15) if amount else effective
         case.agreement_effective_on = effective
         case.confirmation_due = confirmation_window_end(effective)
         if outcome == DisputeCase.Outcome.SUCCESS_WRITTEN and rng.random() < 0.4:
@@ -517,6 +518,19 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
     return case, rows
 
 
+# The agreements whose confirmation window is closing on demo_mediator's desk: a neighbours' dispute
+# whose terms, facts and amount belong to it (the terms once spoke of a leaking pipe under a
+# description of renovation noise).
+DESK_AGREEMENT = {
+    "description": "空调外机滴水至楼下阳台引发纠纷。",
+    "claimed": 2000,
+    "facts": "经查明，被申请人空调外机冷凝水管未接入排水管，滴水致申请人阳台墙面霉变，被申请人负全部责任。",
+    "terms": "一、被申请人于十日内将空调冷凝水管接入排水管，并赔偿申请人阳台修复费用人民币1500元；"
+    "二、双方再无争议。",
+    "amount": 1500,
+}
+
+
 def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> None:
     """A few cases that make demo_mediator's desk worth showing: overdue, running, waiting for
     acceptance, and agreements whose confirmation window is about to close."""
@@ -562,11 +576,15 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
             case.outcome = DisputeCase.Outcome.SUCCESS_WRITTEN
             case.concluded_at = concluded
             case.concluded_on_time = True
-            case.agreement_terms = (
-                "一、被申请人于十日内修复漏水管道并赔偿申请人损失人民币1500元；二、双方再无争议。"
-            )
-            case.agreement_amount = 1500
+            # A written agreement as the conclude step requires it (mediation.models._do_conclude):
+            # facts and responsibility, terms that fit the dispute, how and by when it is carried out.
+            case.description = DESK_AGREEMENT["description"]
+            case.amount = DESK_AGREEMENT["claimed"]
+            case.agreement_facts = DESK_AGREEMENT["facts"]
+            case.agreement_terms = DESK_AGREEMENT["terms"]
+            case.agreement_amount = DESK_AGREEMENT["amount"]
             case.performance_method = "银行转账"
+            case.performance_due = effective + dt.timedelta(days=10)
             case.agreement_effective_on = effective
             case.confirmation_due = confirmation_window_end(effective)
             case.judicial_status = ""

@@ -53,6 +53,21 @@ def test_the_demo_seeds_varied_cases_with_success_rates_between_90_and_98_percen
     unlogged = extended.annotate(n=Count("events", filter=Q(events__action="extend"))).exclude(n=1)
     assert list(unlogged.values_list("code", flat=True)) == []
     assert not DisputeCase.objects.filter(extended=False, events__action="extend").exists()
+    # Every written agreement is one the conclude step would take: facts and responsibility, terms,
+    # how and by when it is carried out, never before it took effect, no more than was claimed.
+    # The desk's closing agreements lacked the facts and the date, under terms about another dispute.
+    written = DisputeCase.objects.filter(outcome="success_written")
+    incomplete = written.filter(
+        Q(agreement_facts="")
+        | Q(agreement_terms="")
+        | Q(performance_method="")
+        | Q(performance_due__isnull=True)
+        | Q(performance_due__lt=F("agreement_effective_on"))
+        | Q(agreement_amount__gt=F("amount"))
+    )
+    assert list(incomplete.values_list("code", flat=True)) == []
+    for case in mine.confirmation_closing():
+        assert "空调" in case.description and "空调" in case.agreement_terms
     # Idempotent, and the numbering continues without a gap.
     demo.seed(demo=city, rng=random.Random(3), scale="small", months=6, stdout=out)
     assert DisputeCase.objects.count() == total

@@ -6,6 +6,11 @@ def test_home_shows_memberships_and_a_map_of_my_areas(client, cast):
     html = client.get(reverse("governance-home")).content.decode()
     assert f'<span class="nowrap">{cast.street_a1.code}</span>' in html  # never broken mid-number
     assert "data-map" in html and f'data-areas="{cast.street_a1.code}"' in html
+    # The work before the map: on a phone the map pushed the report button below the fold.
+    client.force_login(cast.worker_a)
+    html = client.get(reverse("governance-home")).content.decode()
+    assert "<h2>My open incidents</h2>" in html and "below the fold" not in html
+    assert html.index("<h2>My open incidents</h2>") < html.index('id="home-map"')
 
 
 def test_pages_render_in_chinese_by_default_and_in_english_on_request(client, cast, settings):

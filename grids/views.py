@@ -243,7 +243,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             # A grid worker's own reports ("All my finished reports" on their grid page) are not a
             # to-do list: the page is titled as what it lists, and a column of steps that nobody
             # here may take (an analyst's view, finished items) is left out instead of shown empty.
-            "title": _("My reports") if params.get("mine") == "true" else _("Incident inbox"),
+            "title": _("My reports")
+            if params.get("mine") == "true"
+            else _("Incident inbox")
+            if request.user.is_superuser or request.user.has_role(*selectors.ACTING_ROLES)
+            else _("Incidents"),  # an analyst's: a list to read, not work to do
             "hide_actions": not any(row["actions"] for row in rows),
         },
         status=400 if error else 200,

@@ -181,83 +181,29 @@ def deadline_rows(petition: Petition) -> list[dict]:
     (asking for a review) is never late: the office owes nothing there."""
     p = petition
     declined_at = p.closed_at if p.status == Petition.Status.DECLINED else None
-    rows = [
-        {
-            "key": "route",
-            "label": _("Route or redirect (15 days)"),
-            "due": p.route_due_at,
-            "done": p.routed_at or p.redirected_at or (declined_at if not p.routed_at else None),
-        },
-    ]
-    if p.acknowledge_due_at:
-        rows.append(
-            {
-                "key": "acknowledge",
-                "label": _("Written notice of acceptance (15 days)"),
-                "due": p.acknowledge_due_at,
-                "done": p.accepted_at or (declined_at if p.routed_at else None),
-            }
-        )
-    if p.return_due_at and p.status == Petition.Status.ROUTED:
-        rows.append(
-            {
-                "key": "return",
-                "label": _("Return if wrongly routed (5 working days)"),
-                "due": p.return_due_at,
-                "done": None,
-            }
-        )
-    if p.reply_due_at:
-        rows.append(
-            {
-                "key": "reply",
-                "label": _("Written reply (60 days)"),
-                "due": p.reply_due_at,
-                "done": p.replied_at or (declined_at if p.accepted_at else None),
-            }
-        )
-    if p.review_request_until:
-        rows.append(
-            {
-                "key": "review_window",
-                "label": _("Review may be requested until"),
-                "due": p.review_request_until,
-                "done": p.review_requested_at,
-                "window": True,
-            }
-        )
-    if p.review_due_at:
-        rows.append(
-            {
-                "key": "review",
-                "label": _("Review decided by (30 days)"),
-                "due": p.review_due_at,
-                "done": p.reviewed_at,
-            }
-        )
-    if p.re_review_request_until:
-        rows.append(
-            {
-                "key": "re_review_window",
-                "label": _("Re-review may be requested until"),
-                "due": p.re_review_request_until,
-                "done": p.re_review_requested_at,
-                "window": True,
-            }
-        )
-    if p.re_review_due_at:
-        rows.append(
-            {
-                "key": "re_review",
-                "label": _("Re-review decided by (30 days)"),
-                "due": p.re_review_due_at,
-                "done": p.re_reviewed_at,
-            }
-        )
-    for row in rows:
-        done, due = row["done"], row["due"]
-        row["late"] = not row.get("window") and done is not None and due is not None and done > due
-    return rows
+    # (key, label, due, done, a window of the petitioner's); a row whose due date is unset is not shown.
+    steps = [
+        ("route", _("Route or redirect (15 days)"), p.route_due_at,
+         p.routed_at or p.redirected_at or (declined_at if not p.routed_at else None), False),
+        ("acknowledge", _("Written notice of acceptance (15 days)"), p.acknowledge_due_at,
+         p.accepted_at or (declined_at if p.routed_at else None), False),
+        ("return", _("Return if wrongly routed (5 working days)"),
+         p.return_due_at if p.status == Petition.Status.ROUTED else None, None, False),
+        ("reply", _("Written reply (60 days)"), p.reply_due_at,
+         p.replied_at or (declined_at if p.accepted_at else None), False),
+        ("review_window", _("Review may be requested until"), p.review_request_until,
+         p.review_requested_at, True),
+        ("review", _("Review decided by (30 days)"), p.review_due_at, p.reviewed_at, False),
+        ("re_review_window", _("Re-review may be requested until"), p.re_review_request_until,
+         p.re_review_requested_at, True),
+        ("re_review", _("Re-review decided by (30 days)"), p.re_review_due_at, p.re_reviewed_at, False),
+    ]  # fmt: skip
+    return [
+        {"key": key, "label": label, "due": due, "done": done,
+         "late": not window and None not in (done, due) and done > due}
+        for key, label, due, done, window in steps
+        if due is not None or key == "route"
+    ]  # fmt: skip
 
 
 def _detail_context(request: HttpRequest, petition: Petition, failed: dict | None = None) -> dict:

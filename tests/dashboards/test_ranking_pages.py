@@ -384,6 +384,11 @@ def test_trends_compare_only_with_areas_in_the_users_scope(client, data):
     }
     caption = response.content.decode().split('id="trend-caption">')[1].split("</p>")[0]
     assert caption.endswith("against its parent (dashed).")
+    # The city has no parent at all: nothing is hidden from the analyst who sees it.
+    client.force_login(data.analyst)
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340100000000")
+    caption = response.content.decode().split('id="trend-caption">')[1].split("</p>")[0]
+    assert caption == "The area's own values: it is the top of the hierarchy."
 
 
 @pytest.fixture

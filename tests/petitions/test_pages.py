@@ -218,6 +218,10 @@ def test_a_step_done_after_its_limit_is_marked_so_in_the_deadline_table(client, 
     html = client.get(f"/petitions/{declined.code}/").content.decode()
     row = _deadline_row(html, "acknowledge")
     assert timezone.localdate().strftime("%Y-%m-%d") in row and "after the limit" not in row
+    # Nothing runs now: the head had a lone "—" beside the status where the countdown goes.
+    assert 'id="countdown"' not in html
+    html = client.get(f"/petitions/{petition.code}/").content.decode()  # the reply runs
+    assert 'id="countdown"><span class="pet-due' in html
 
 
 def test_intake_is_for_petition_officers_only(client, pet):

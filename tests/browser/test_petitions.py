@@ -173,6 +173,28 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     assert page.js_errors == [], page.js_errors
 
 
+def test_a_step_marked_late_fits_a_phone_in_english(phone_page, live_cast):
+    """ "after the limit" beside the date widened the English page past a 390 px phone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cast = live_cast
+    petition = _accepted(cast)
+    Petition.objects.filter(pk=petition.pk).update(reply_due_at=timezone.now() - dt.timedelta(days=1))
+    petition.refresh_from_db()
+    petition.transition(action="reply", actor=cast.department_user, opinion="support", text="已责令整改。")
+    page = phone_page
+    login(page, "petition_officer")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    page.goto(f"/petitions/{petition.code}/")
+    assert "after the limit" in page.inner_text("tr[data-deadline=reply]")
+    screenshot(page, "petition-late-reply-phone-en")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == [], page.js_errors
+
+
 def test_a_refused_reply_keeps_the_text_and_goes_to_the_field_in_error(phone_page, live_cast):
     """The written reply vanished when the step was refused (here: no opinion chosen)."""
     petition = _accepted(live_cast)

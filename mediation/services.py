@@ -562,15 +562,24 @@ def party_reveal(
 REMOVABLE_PARTY_FIELDS = ("id_number", "phone", "address")
 
 
-@transaction.atomic
 def dispute_party_update(
-    *, case: DisputeCase, party: DisputeParty, actor: User, clear: Iterable[str] = (), **changes: str
+    *,
+    case: DisputeCase,
+    party: DisputeParty,
+    actor: User,
+    clear: Iterable[str] = (),
+    ip_address: str | None = None,
+    **changes: str,
 ) -> DisputeParty:
     """Complete or correct a party's details while the case is open (e.g. the placeholders of a case
     converted from a grid incident). Only those who may see the data may change it; blank values keep
     what is stored, and ``clear`` names the optional fields to remove (an ID number or phone entered
     by mistake is personal data the case has no business keeping). The change is an event on the
-    case's timeline (without the data itself)."""
+    case's timeline (without the data itself).
+
+    An ID number refused because another party of the case has it tells the editor whose it is, as
+    surely as a reveal: the refusal is written to the access log like one, for that party, and the
+    entry stays although nothing is saved (the checks run outside the transaction that writes)."""
     if party.case_id != case.pk:
         raise PermissionDenied(_("This person is not a party to the case."))
     if not may_reveal(actor, case):
@@ -602,9 +611,29 @@ def dispute_party_update(
         clash = [p for _r, h, p in others if h and h == pii.keyed_hash(cleaned[0].id_number)]
         if clash:
             errors["id_number"] = [_same_person(clash[0])]
+            personal_data_reveal(
+                actor=actor,
+                obj=case.parties.get(position=clash[0]),
+                record=case.code,
+                fields=["id_number"],
+                reason=str(_("party edit: the ID number typed is this party's")),
+                ip_address=ip_address,
+            )
     if errors:
         raise ValidationError(errors)
-    new = cleaned[0]
+    with transaction.atomic():
+        return _save_party_update(case, party, actor, cleaned[0], given, clear)
+
+
+def _save_party_update(
+    case: DisputeCase,
+    party: DisputeParty,
+    actor: User,
+    new: DisputeParty,
+    given: dict[str, str],
+    clear: set[str],
+) -> DisputeParty:
+    """The checked change of ``dispute_party_update`` written, with its event on the timeline."""
     for field in given:
         setattr(party, field, getattr(new, field))
     for field in clear:

@@ -373,7 +373,9 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
         error = errors_text(form.errors, form)
     else:
         try:
-            services.dispute_party_update(case=case, party=party, actor=request.user, **form.cleaned_data)
+            services.dispute_party_update(
+                case=case, party=party, actor=request.user, ip_address=client_ip(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             error = errors_text(exc, form)
         else:

@@ -652,6 +652,10 @@ def test_a_party_edit_keeps_two_sides_and_two_people(client, med):
     assert response.status_code == 400 and "name the respondent" in response.content.decode()
     response = client.post(url, {"id_number": applicant.id_number})
     assert response.status_code == 400 and "given for party 1" in response.content.decode()
+    # That refusal says whose the number is, as a reveal would: it is in the access log like one,
+    # for the applicant, although nothing was saved.
+    logged = PersonalDataAccess.objects.get(object_type="mediation.disputeparty", object_id=str(applicant.pk))
+    assert (logged.user, logged.record, logged.fields) == (med.cast.mediator, case.code, "id_number")
     respondent.refresh_from_db()
     assert (respondent.role, respondent.id_number) == ("respondent", ID_2)
     assert not case.events.filter(action="update_party").exists()

@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from governance.access import NOT_FOUND
 from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
-from governance.models import record_id
+from governance.models import Area, record_id
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -145,6 +145,23 @@ def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
             for field, msgs in exc.detail.items():
                 form.add_error(field if field in form.fields else None, [str(m) for m in msgs])
     return filterset.queryset.none(), errors_text(filterset.errors, filterset.form)
+
+
+# Most areas a list's area filter offers by name; a wider scope (a whole city's communities) types
+# the code, as the incident inbox does with grids past 1,000.
+AREA_FILTER_CHOICES = 1000
+
+
+def area_filter_choices(user) -> list[Area]:
+    """The areas above grid level in ``user``'s scope, for the area-code filter of a list to offer by
+    name (a datalist: the code is still what is sent, and typed codes still work). One query."""
+    areas = list(
+        Area.objects.visible_to(user)
+        .exclude(level=Area.Level.GRID)
+        .select_related("parent")
+        .order_by("path")[: AREA_FILTER_CHOICES + 1]
+    )
+    return areas if len(areas) <= AREA_FILTER_CHOICES else []
 
 
 @never_cache

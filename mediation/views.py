@@ -21,7 +21,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
-from governance.views import StepResult, filtered_rows, redirect_after_step, run_step
+from governance.views import StepResult, area_filter_choices, filtered_rows, redirect_after_step, run_step
 from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -112,6 +112,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "origins": DisputeCase.Origin.choices,
             "outcomes": DisputeCase.Outcome.choices,
             "categories": selectors.active_categories(),
+            "area_choices": area_filter_choices(request.user),
             # Handlers land here (they have no mediator desk): their way to refer a case.
             "can_register": services.may_register(request.user),
         },

@@ -25,7 +25,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
 from governance.services import client_ip
-from governance.views import filtered_rows, redirect_after_step, run_step
+from governance.views import area_filter_choices, filtered_rows, redirect_after_step, run_step
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.forms import INTAKE_ROWS, PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
@@ -72,6 +72,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "types": Petition.HandlingType.choices,
             "categories": Category.choices,
             "can_register": _is_officer(request.user),
+            "area_choices": area_filter_choices(request.user),
             "masked_for": user_department_ids(request.user),
         },
         status=400 if filter_error else 200,

@@ -224,6 +224,24 @@ def test_a_step_done_after_its_limit_is_marked_so_in_the_deadline_table(client, 
     assert 'id="countdown"><span class="pet-due' in html
 
 
+def test_the_lists_offer_their_area_filter_by_name_within_the_scope(client, pet):
+    # The area filter of the registry (and of the dispute list) was a bare code field: an officer
+    # had to know 340102001001 to see one community's petitions.
+    c = pet.cast
+    client.force_login(c.petition_officer)
+    for url in ("/petitions/", "/mediation/cases/"):
+        html = client.get(url).content.decode()
+        datalist = re.search(r'<datalist id="area-filter-choices">.*?</datalist>', html, re.S)[0]
+        assert 'list="area-filter-choices"' in html
+        assert (
+            f'<option value="{c.community_a1a.code}">{c.street_a1.name} · {c.community_a1a.name}</option>'
+            in datalist
+        )
+        assert c.district_b.code not in datalist and c.grid_a.code not in datalist  # in scope, above grids
+    resp = client.get(f"/petitions/?area={c.community_a1a.code}")
+    assert resp.status_code == 200
+
+
 def test_intake_is_for_petition_officers_only(client, pet):
     client.force_login(pet.cast.department_user)
     assert client.get("/petitions/new/").status_code == 403

@@ -140,12 +140,18 @@ PARAMETER_LABELS = {
 
 
 def _bad(
-    request: HttpRequest, err: BadParameter, template: str = "dashboards/bad_parameter.html"
+    request: HttpRequest,
+    err: BadParameter,
+    template: str = "dashboards/bad_parameter.html",
+    back: str | None = None,
 ) -> HttpResponse:
     context = {
         "field": err.field,
         "label": PARAMETER_LABELS.get(err.field, err.field),
         "message": err.message,
+        # Where the page's button leads: by default the same address without its query ("start
+        # again"); a POST-only address names the page the form was on instead.
+        "back": back,
     }
     return render(request, template, context, status=400)
 
@@ -457,6 +463,9 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
         AssessmentScheme.objects.visible_to(request.user).select_related("area"), pk=pk
     )
     action = request.POST.get("action")
+    # The refusal's button went to "?", this POST-only address: a GET of it is a blank 405 page,
+    # and the officer whose "Compute now" was refused (items not adding to 100) was left there.
+    back = reverse("dashboards-assessment", kwargs={"pk": scheme.pk})
     try:
         if action == "compute":
             before = assessment.latest_run(scheme)
@@ -478,11 +487,11 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
             assessment.assessment_publish(run=run, actor=request.user)
             messages.success(request, _("Run %(run)s published.") % {"run": run.pk})
         else:
-            return _bad(request, BadParameter("action", _("Action must be compute or publish.")))
+            return _bad(request, BadParameter("action", _("Action must be compute or publish.")), back=back)
     except WorkflowError as err:
         if err.status_code == 403:
             raise PermissionDenied(err.message) from None
-        return _bad(request, BadParameter(getattr(err, "field", "action"), err.message))
+        return _bad(request, BadParameter(getattr(err, "field", "action"), err.message), back=back)
     return redirect("dashboards-assessment", pk=scheme.pk)
 
 

@@ -693,3 +693,22 @@ def test_the_service_states_a_bonus_cap_of_one_point_in_the_singular(data, cap, 
         )
     assert refused.value.errors == {"points": f"At most {cap} {unit} for this item."}
     assert Adjustment.objects.count() == 0
+
+
+def test_a_refused_compute_leads_back_to_the_results_page_not_to_a_blank_405(client, data):
+    # The refusal's only button went to "?", that is a GET of the POST-only action address: a blank
+    # "405 Method Not Allowed" for the officer whose scheme's items no longer add to 100.
+    client.force_login(data.city_officer)
+    AssessmentItem.objects.filter(pk=data.manual_item.pk).update(max_points=D("15"))
+    url = f"/dashboards/assessments/{data.scheme.pk}/action/"
+    response = client.post(url, {"action": "compute"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-field="items"' in html
+    buttons = re.findall(r'<a class="button" href="([^"]*)">([^<]*)</a>', html)
+    assert buttons == [(f"/dashboards/assessments/{data.scheme.pk}/", "Back to the results")]
+    assert client.get(buttons[0][0]).status_code == 200
+    # The league table's refusals still start again on their own page.
+    response = client.get("/dashboards/league/?sort=sideways")
+    assert response.status_code == 400
+    assert re.findall(r'<a class="button" href="([^"]*)">', response.content.decode()) == ["?"]

@@ -700,3 +700,17 @@ def test_the_overview_says_not_ranked_beside_one_ranked_sibling(client, cast, mo
     html = client.get(f"/dashboards/?period=2026-11&parent={cast.grid_b.code}").content.decode()
     card = html[html.index(f"indicator={SAFE}&amp;period=2026-11") :]
     assert "not ranked" in card[: card.index("</a>")]
+
+
+def test_the_overview_gives_no_lone_dash_for_a_rank_change_it_cannot_know(client, data):
+    # Ranked, but no rank in the previous period (no value then): the card read
+    # "no value for the previous period · — · rank 1 of 2", a dash standing for nothing.
+    IndicatorValue.objects.filter(area=data.district_a, indicator=SAFE, period="2026-11").update(
+        previous_value=None, delta=None, previous_rank=None, rank_change=None
+    )
+    client.force_login(data.district_officer)
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    card = html[html.index(f"indicator={SAFE}&amp;period=2026-11") :]
+    card = card[: card.index("</a>")]
+    assert "no value for the previous period · rank 1 of 2" in re.sub(r"<[^>]+>", "", card)
+    assert "—" not in card

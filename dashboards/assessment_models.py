@@ -156,6 +156,32 @@ class AssessmentItem(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # A linear item runs from zero to full marks in its indicator's direction. Set the other way
+        # round (zero at 2 preventable cases per 10,000 residents, full marks at 10), it gave the most
+        # points to the worst areas without a word; the admin refuses it, and computing refuses a
+        # scheme stored with it (check_stored).
+        if self.method != self.Method.LINEAR or self.zero_at is None or self.full_at is None:
+            return
+        from governance import indicators as registry
+
+        spec = registry.registry().get(self.indicator)
+        if spec is None or self.zero_at == self.full_at:
+            return  # check_items names these
+        if spec.direction == registry.LOWER_BETTER and self.zero_at < self.full_at:
+            message = _(
+                "%(indicator)s is better when lower: the value scoring zero must be above the value "
+                "scoring full marks."
+            )
+        elif spec.direction != registry.LOWER_BETTER and self.zero_at > self.full_at:
+            message = _(
+                "%(indicator)s is better when higher: the value scoring zero must be below the value "
+                "scoring full marks."
+            )
+        else:
+            return
+        raise ValidationError({"zero_at": message % {"indicator": spec.name}})
+
 
 class NegativeListEntry(models.Model):
     """An entry of the negative list (e.g. "serious incident in the area"): points per occurrence."""

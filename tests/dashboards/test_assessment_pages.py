@@ -712,3 +712,44 @@ def test_a_refused_compute_leads_back_to_the_results_page_not_to_a_blank_405(cli
     response = client.get("/dashboards/league/?sort=sideways")
     assert response.status_code == 400
     assert re.findall(r'<a class="button" href="([^"]*)">', response.content.decode()) == ["?"]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "zero_at", "full_at", "words"),
+    [
+        # Zero at 2 cases per 10,000, full marks at 10: the most cases scored the most points.
+        ("police_preventable_cases_per_10k", "2", "10", "is better when lower"),
+        ("survey_satisfaction_rate", "95", "80", "is better when higher"),
+    ],
+)
+def test_the_admin_refuses_linear_thresholds_set_against_the_indicators_direction(
+    client, data, indicator, zero_at, full_at, words
+):
+    client.force_login(data.admin)
+    item = {"items-0-method": "linear", "items-0-indicator": indicator}
+    response = client.post(
+        "/admin/dashboards/assessmentscheme/add/",
+        _scheme_form(data, **item, **{"items-0-zero_at": zero_at, "items-0-full_at": full_at}),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200 and words in response.content.decode()
+    assert not AssessmentScheme.objects.filter(year=2027).exists()
+    good = client.post(
+        "/admin/dashboards/assessmentscheme/add/",
+        _scheme_form(data, **item, **{"items-0-zero_at": full_at, "items-0-full_at": zero_at}),
+    )
+    assert good.status_code == 302 and AssessmentScheme.objects.filter(year=2027).count() == 1
+
+
+def test_computing_a_stored_linear_item_set_against_its_indicators_direction_is_refused(data):
+    from dashboards import assessment
+    from dashboards.assessment_models import AssessmentRun
+
+    AssessmentItem.objects.filter(pk=data.target_item.pk).update(method="linear", zero_at=95.0, full_at=80.0)
+    with pytest.raises(assessment.StoredSchemeInvalid) as err:
+        assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert err.value.field == "items"
+    assert err.value.message.startswith(
+        "Item 安全感, Value scoring zero: Sense of safety is better when higher"
+    )
+    assert not AssessmentRun.objects.exists()

@@ -125,7 +125,11 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
     writer = csv.writer(out)
     states = {"published": _("published"), "replaced": _("replaced"), "draft": _("draft")}
     rows = [
-        [f"{scheme.name} ({scheme.year})", states.get(state, _("draft"))],
+        # The year only when the name lacks it: "2026 年度平安建设考核 (2026)" read it twice.
+        [
+            scheme.name if str(scheme.year) in scheme.name else f"{scheme.name} ({scheme.year})",
+            states.get(state, _("draft")),
+        ],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i["name"] for i in items]
         + [_("Deductions"), _("Bonus"), _("Veto"), _("Moved down by the excellent cap")],

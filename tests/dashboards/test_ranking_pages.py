@@ -714,3 +714,29 @@ def test_the_overview_gives_no_lone_dash_for_a_rank_change_it_cannot_know(client
     card = card[: card.index("</a>")]
     assert "no value for the previous period · rank 1 of 2" in re.sub(r"<[^>]+>", "", card)
     assert "—" not in card
+
+
+def test_the_results_page_and_its_csv_give_the_year_once(client, cast, scheme):
+    # The list learnt it first: the results page read "2026 平安建设考核 2026 · 全市" and its CSV
+    # "2026 平安建设考核 (2026)". A name without its year still gets it.
+    s, _run = scheme
+    client.force_login(cast.analyst)
+    html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading) == f"{s.name} {cast.city.name}"
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert rows[0][0] == s.name
+    type(s).objects.filter(pk=s.pk).update(name="平安建设考核")
+    html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading) == f"平安建设考核 {s.year} · {cast.city.name}"
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert rows[0][0] == f"平安建设考核 ({s.year})"

@@ -740,3 +740,26 @@ def test_the_results_page_and_its_csv_give_the_year_once(client, cast, scheme):
         )
     )
     assert rows[0][0] == f"平安建设考核 ({s.year})"
+
+
+def test_the_league_table_says_which_way_is_better(client, data):
+    # Nothing on the page said that rank 1 of preventable cases per 10,000 is the lowest figure, nor
+    # that the map's darkest colour is then the lowest value: its legend put "≤ 1.98" in the darkest.
+    iv = indicator_value
+    per_10k = "police_preventable_cases_per_10k"
+    iv(per_10k, data.district_a, "2026-11", 1.98, 20, 101000, rank=1, rank_of=2)
+    iv(per_10k, data.district_b, "2026-11", 3.46, 35, 101000, rank=2, rank_of=2)
+    client.force_login(data.analyst)
+
+    def direction(**params) -> str:
+        html = league(client, period="2026-11", parent="340100000000", **params).content.decode()
+        return html.split('id="league-direction">')[1].split("</p>")[0]
+
+    assert direction(indicator=per_10k) == (
+        "Lower is better: rank 1 is the lowest value. On the map, darker is better."
+    )
+    assert (
+        direction(indicator=SAFE)
+        == "Higher is better: rank 1 is the highest value. On the map, darker is better."
+    )
+    assert direction(indicator=per_10k, print="1") == "Lower is better: rank 1 is the lowest value."

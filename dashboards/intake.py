@@ -116,10 +116,27 @@ class _Unreadable(Exception):
         self.line = line
 
 
+# The first bytes of a ZIP file (.xlsx, .ods) and of an OLE compound file (.xls).
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def csv_text(data: bytes) -> str:
     """The text of an uploaded CSV file, which must be UTF-8 (a BOM is dropped). Excel on a Chinese
     Windows saves "CSV" in GBK: each line that is not UTF-8 is reported by its number, as every
-    other bad line, instead of one "cannot decode byte 0xba in position 73"."""
+    other bad line, instead of one "cannot decode byte 0xba in position 73". A workbook sent in
+    place of its CSV (.xlsx, .ods: a ZIP; .xls: an OLE file) is one error on line 0: it has no
+    lines, and each of its binary chunks was "not UTF-8 (saved as GBK?)", a score of errors
+    pointing at the wrong fix."""
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise ImportRejected(
+            [
+                RowError(
+                    0,
+                    "file",
+                    _('A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".'),
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -537,3 +537,34 @@ def test_one_file_sent_three_times_at_once_is_imported_once_on_postgres(postgres
         t.join(30)
     assert sorted(type(r).__name__ for r in results) == ["AlreadyImported", "AlreadyImported", "ImportBatch"]
     assert ImportBatch.objects.count() == 1 and SurveyResponse.objects.count() == 3
+
+
+def test_a_workbook_sent_in_place_of_its_csv_is_one_error_saying_so(cast, tmp_path):
+    # An .xlsx uploaded as it is gave a score of "line N: not UTF-8 (a spreadsheet saved as GBK?)"
+    # errors, one per binary chunk, pointing at the wrong fix.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["area", "month", "kind", "count"])
+    book.active.append([cast.community_a1a.code, "2026-10", "burglary", 3])
+    path = tmp_path / "cases.xlsx"
+    book.save(path)
+    response = api_client(cast.analyst).post(
+        COUNTS, {"file": SimpleUploadedFile("cases.xlsx", path.read_bytes())}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["rows"] == [
+        {
+            "line": 0,
+            "field": "file",
+            "message": 'A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".',
+        }
+    ]
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 invalid row"):
+        call_command("dashboards_import", "case-counts", str(path), stderr=err)
+    assert (
+        err.getvalue()
+        == f'{path}:0: file: A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".\n'
+    )
+    assert PreventableCaseCount.objects.count() == 0 and ImportBatch.objects.count() == 0

@@ -62,8 +62,10 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
                 row.area.code,
                 row.area.name,
                 _shown(v.value),
-                _shown(v.numerator),
-                _shown(v.denominator),
+                # As stored (survey weights have 3 decimals): to 2, a sample of 29.995 read "30.0"
+                # beside "not ranked" under a minimum of 30, as the page's sample no longer does.
+                v.numerator,
+                v.denominator,
                 _shown(v.delta),
                 v.rank_change,
                 _shown(v.previous_value),

@@ -107,7 +107,8 @@ def format_value(spec: registry.IndicatorSpec, value: float | None) -> str:
 
 def format_sample(denominator: float | None) -> str:
     """A survey's sample, the summed weight of its valid answers, as stored (weights have at most 3
-    decimals): rounded to a whole number, 29.6 read "30" beside "not ranked" under a minimum of 30."""
+    decimals): rounded to a whole number, 29.6 read "30" beside "not ranked" under a minimum of 30.
+    The league table's numerators and denominators on hover are written the same way."""
     if denominator is None:
         return ""
     return f"{Decimal(repr(float(denominator))).quantize(Decimal('0.001')).normalize():,f}"

@@ -206,6 +206,7 @@ def _league_context(request: HttpRequest) -> dict:
         row.arrow = ranking.arrow(row.value.rank_change)
         row.points = ranking.sparkline_points(row.spark)
         row.sample_text = ranking.format_sample(row.value.denominator)
+        row.numerator_text = ranking.format_sample(row.value.numerator)
     return {
         **sel,
         "rows": rows,

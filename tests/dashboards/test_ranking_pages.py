@@ -87,7 +87,7 @@ def test_the_league_table_ranks_children_with_hover_numbers_and_sparklines(clien
     html = response.content.decode()
     assert response.status_code == 200
     assert html.index("甲区") < html.index("乙区")
-    assert 'title="numerator 932.00 / denominator 1000.00"' in html
+    assert 'title="numerator 932 / denominator 1,000"' in html
     assert "▲ up 4 places" in html and "▼ down 1 place" in html
     assert "<polyline" in html and "Sample" in html
 
@@ -763,3 +763,22 @@ def test_the_league_table_says_which_way_is_better(client, data):
         == "Higher is better: rank 1 is the highest value. On the map, darker is better."
     )
     assert direction(indicator=per_10k, print="1") == "Lower is better: rank 1 is the lowest value."
+
+
+def test_a_sample_just_below_the_minimum_is_not_rounded_up_on_hover_or_in_the_exports(client, data):
+    # Weights have 3 decimals: 29.995 valid answers is below the minimum of 30, and the table says
+    # "not ranked" with a sample of "29.995"; the hover read "denominator 30.00" and the exports
+    # "30.0", a sample that should have been ranked.
+    IndicatorValue.objects.filter(area=data.district_b, indicator=SAFE, period="2026-11").update(
+        numerator=26.396, denominator=29.995, value=88.001334, rank=None, rank_change=None
+    )
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    row = html[html.index('data-area="340103000000"') :]
+    row = row[: row.index("</tr>")]
+    assert 'title="numerator 26.396 / denominator 29.995"' in row and ">29.995<" in row
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340100000000")
+    assert rows[3][:6] == ["not ranked", "340103000000", "乙区", "88.0", "26.396", "29.995"]
+    response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[4]][:6] == ["not ranked", "340103000000", "乙区", 88.0, 26.396, 29.995]

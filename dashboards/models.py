@@ -206,7 +206,8 @@ class RollupRun(models.Model):
         INCREMENTAL = "incremental", _("incremental")
 
     started_at = models.DateTimeField(_("started"))
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Not "finished": that msgid is the incident inbox's state (已办结), which the admin showed here.
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     trigger = models.CharField(_("trigger"), max_length=20, default="command")

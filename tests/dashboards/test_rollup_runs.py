@@ -467,3 +467,13 @@ def test_a_source_whose_changes_fail_makes_the_run_a_full_rebuild_not_no_run_at_
     assert "test_answer_sheets: changes: ValueError: changes bug" in run.error
     march = IndicatorValue.objects.get(indicator="test_answer_sheets", area=data.grid_b, period="2026-03")
     assert march.value == 2
+
+
+def test_a_runs_end_is_labelled_as_a_time_not_as_an_incidents_state():
+    # The admin's column read 已办结 (an incident inbox's "finished" state) for when a run ended.
+    from django.utils import translation
+
+    from dashboards.models import RollupRun
+
+    with translation.override("zh-hans"):
+        assert str(RollupRun._meta.get_field("finished_at").verbose_name) == "结束时间"

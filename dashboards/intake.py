@@ -459,6 +459,13 @@ def answers_digest(responses: list[SurveyResponse]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def refuse_answers_imported_before(digest: str) -> None:
+    """AlreadyImported when a batch of these very answers (``answers_digest``) exists."""
+    earlier = ImportBatch.objects.filter(kind=ImportBatch.Kind.SURVEY, digest=digest).order_by("pk").first()
+    if earlier is not None:
+        raise AlreadyImported(earlier)
+
+
 @transaction.atomic
 def survey_responses_import(
     *, table: Table, actor: Any, source: str = "", again: bool = False
@@ -474,11 +481,7 @@ def survey_responses_import(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SURVEY_IMPORT_LOCK_KEY])
     if not again:
-        earlier = (
-            ImportBatch.objects.filter(kind=ImportBatch.Kind.SURVEY, digest=digest).order_by("pk").first()
-        )
-        if earlier is not None:
-            raise AlreadyImported(earlier)
+        refuse_answers_imported_before(digest)
     batch = ImportBatch.objects.create(
         kind=ImportBatch.Kind.SURVEY,
         source=source[:200],

@@ -320,6 +320,11 @@ def test_the_import_command_imports_a_good_file_and_dry_runs(cast, tmp_path):
     assert "3 rows are valid" in out.getvalue() and SurveyResponse.objects.count() == 0
     call_command("dashboards_import", "surveys", str(path), stdout=out)
     assert SurveyResponse.objects.count() == 3
+    # A dry run of the same file says what the import would: already imported (it said "valid").
+    with pytest.raises(CommandError, match="imported already"):
+        call_command("dashboards_import", "surveys", str(path), "--dry-run", stdout=out)
+    call_command("dashboards_import", "surveys", str(path), "--dry-run", "--again", stdout=out)
+    assert SurveyResponse.objects.count() == 3
     counts = tmp_path / "counts.csv"
     counts.write_text(
         f"area,month,kind,count\n{cast.community_a1a.code},2026-10,burglary,2\n", encoding="utf-8"

@@ -38,7 +38,11 @@ class Command(BaseCommand):
         try:
             table = intake.table_from_csv(intake.csv_text(data))
             if dry_run:
-                rows = len(validate(table, None))
+                valid = validate(table, None)
+                if kind == "surveys" and not again:
+                    # A dry run says what the import would: answers imported before are refused.
+                    intake.refuse_answers_imported_before(intake.answers_digest(valid))
+                rows = len(valid)
                 self.stdout.write(f"{path}: {rows} rows are valid (dry run, nothing written)")
                 return
             extra = {"again": again} if kind == "surveys" else {}

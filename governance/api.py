@@ -363,8 +363,12 @@ class AreaFilter(filters.FilterSet):
 
     def filter_code(self, queryset, name, value):
         # Each code must name an area the user may see: a typo in a list of five is a 400 naming it,
-        # not four features and silence. One query for the whole list.
-        codes = list(dict.fromkeys(value))
+        # not four features and silence. One query for the whole list. Codes are read as the other
+        # filters read theirs, blanks around them ignored, and an empty item (a trailing comma) is
+        # none: "a, b" and "a," were refused as "Unknown area code  b." and "Unknown area code .".
+        codes = list(dict.fromkeys(code.strip() for code in value if code.strip()))
+        if not codes:  # only commas: no filter, as an empty value is
+            return queryset
         found = set(self.queryset.filter(code__in=codes).values_list("code", flat=True))
         missing = [code for code in codes if code not in found]
         if missing:

@@ -75,3 +75,18 @@ def test_the_parent_lookup_is_one_query_whatever_the_rows(cast):
         box = (117.0 + n / 1000, 31.8, 117.0 + (n + 1) / 1000, 31.801)
         make_area(f"34010200100100{n}", f"网格{n}", "grid", cast.community_a1a, box)
     assert queries(parent=cast.community_a1a.code) == filtered
+
+
+@pytest.mark.parametrize("url", [URL, "/api/v1/areas/geojson/"])
+def test_a_list_of_codes_is_read_with_blanks_and_a_trailing_comma_ignored(cast, url):
+    # "a, b" (a space after the comma, as lists are written) and "a," (a trailing comma) were a 400
+    # "Unknown area code  b." and "Unknown area code ." for areas the user sees.
+    client = api_client(cast.community_handler)
+    both = [cast.grid_a.code, cast.grid_b.code]
+    assert codes(client, url, code=f"{cast.grid_a.code}, {cast.grid_b.code}") == both
+    assert codes(client, url, code=f" {cast.grid_a.code},{cast.grid_b.code},") == both
+    everything = codes(client, url)
+    assert codes(client, url, code=",") == everything  # nothing named: no filter, as code= is
+    body = refused_filter(client, url, "code", f"{cast.grid_a.code}, NOPE ,")
+    assert body["errors"] == {"code": ["Unknown area code NOPE."]}
+

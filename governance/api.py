@@ -419,7 +419,8 @@ class AreaGeoJsonApi(KnownParamsMixin, generics.GenericAPIView):
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
         try:
-            tolerance = float(request.query_params.get("tolerance", "0.0002"))
+            # Empty is the default, as an empty value of any filter is no filter (a form's blank field).
+            tolerance = float(request.query_params.get("tolerance") or "0.0002")
         except ValueError:
             raise exceptions.ValidationError({"tolerance": [_("A number is required.")]}) from None
         if not 0 <= tolerance <= 1:

@@ -90,3 +90,11 @@ def test_a_list_of_codes_is_read_with_blanks_and_a_trailing_comma_ignored(cast, 
     body = refused_filter(client, url, "code", f"{cast.grid_a.code}, NOPE ,")
     assert body["errors"] == {"code": ["Unknown area code NOPE."]}
 
+
+def test_an_empty_tolerance_is_the_default_simplification(cast):
+    # An empty value is no filter on every list (a form's blank field); tolerance= was a 400.
+    client = api_client(cast.community_handler)
+    default = client.get("/api/v1/areas/geojson/").json()
+    response = client.get("/api/v1/areas/geojson/", {"tolerance": ""})
+    assert response.status_code == 200, response.json()
+    assert response.json() == default

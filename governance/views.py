@@ -189,13 +189,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships_cached()
+    codes = {m.area.code for m in memberships}
+    if not codes and request.user.is_superuser:
+        # A superuser sees every area without a role at one (the first account of a deployment,
+        # made with createsuperuser): the map shows the top of the tree, not nothing.
+        codes = set(Area.objects.filter(parent=None).values_list("code", flat=True))
     return render(
         request,
         "governance/home.html",
         {
             "memberships": memberships,
             "sections": home_sections(request),
-            "area_codes": ",".join(sorted({m.area.code for m in memberships})),
+            "area_codes": ",".join(sorted(codes)),
         },
     )
 

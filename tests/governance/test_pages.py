@@ -259,3 +259,18 @@ def test_the_sign_in_lockout_records_are_named_in_chinese_in_the_admin(client, c
     assert "登录失败次数" in listing and "Failed Logins" not in listing
     # The vendor catalogue overrides nothing of Django's own: the admin's buttons are Django's words.
     assert "修改" in index and "增加" in index
+
+
+def test_a_superuser_without_a_role_is_told_they_see_everything_and_gets_the_map(client, cast):
+    # The first account of a deployment (README: docker compose exec web ... createsuperuser) has no
+    # membership: its home told it "You have no role at any area yet. Ask an administrator." while
+    # it sees the whole city, and showed no map.
+    client.force_login(cast.admin)
+    html = client.get(reverse("governance-home")).content.decode()
+    assert "Ask an administrator" not in html
+    assert "You are a superuser: you see every area without a role at one." in html
+    assert f'data-areas="{cast.city.code}"' in html
+    # A user with no role still reads that they have none.
+    client.force_login(cast.admin.__class__.objects.create_user("nobody", password="x" * 12))
+    html = client.get(reverse("governance-home")).content.decode()
+    assert "You have no role at any area yet. Ask an administrator." in html and "data-map" not in html

@@ -152,6 +152,9 @@ def _sentence(errors: dict[str, list[str]]) -> str:
     )
 
 
+_JSON_PARSE_ERROR = "JSON parse error - "  # rest_framework.parsers.JSONParser's untranslated prefix
+
+
 def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -161,6 +164,13 @@ def exception_handler(exc, context):
         return Response({"detail": exc.message}, status=exc.status_code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith(_JSON_PARSE_ERROR):
+        # DRF words a body that is not JSON in English whatever the language ("JSON parse error -
+        # Expecting value: ..."); the position that follows is Python's and kept as it is.
+        exc = exceptions.ParseError(
+            _("The request body is not valid JSON: %(error)s")
+            % {"error": str(exc.detail).removeprefix(_JSON_PARSE_ERROR)}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

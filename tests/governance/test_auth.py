@@ -374,3 +374,14 @@ def test_signing_in_keeps_ones_api_tokens_and_only_a_new_password_ends_them(clie
     cast.analyst.set_password("yet-another-password-4")  # the shell, the changepassword command
     cast.analyst.save()
     assert not Token.objects.filter(user=cast.analyst).exists()
+
+
+def test_a_body_that_is_not_json_is_a_400_in_the_language_of_the_api(cast):
+    # DRF answered "JSON parse error - Expecting value: ..." in English whatever the language; the
+    # message is the platform's (translated), with the parser's position after it.
+    response = api_client().post("/api/v1/auth/token/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The request body is not valid JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)"
+    }

@@ -47,6 +47,8 @@ from petitions.models import (
 )
 
 MAX_PERSONS = 100000
+# The oldest receipt time a registration takes: a letter found in a drawer, not a typing slip.
+MAX_RECEIPT_AGE = dt.timedelta(days=3650)
 
 
 # Channels where the people come in person (a visit, a leader's reception day): a group chooses
@@ -258,7 +260,7 @@ def _validate_registration(
     received_at = received_at or now
     if received_at > now + dt.timedelta(minutes=5):
         errors["received_at"] = [_("The receipt time cannot be in the future.")]
-    elif received_at < now - dt.timedelta(days=3650):
+    elif received_at < now - MAX_RECEIPT_AGE:
         errors["received_at"] = [_("The receipt time is too far in the past.")]
     try:
         persons = int(persons_count if persons_count not in (None, "") else max(1, len(petitioners or [])))

@@ -137,14 +137,15 @@ def repeat_check(request: HttpRequest) -> HttpResponse:
     area_code, category = (request.POST.get(name, "") for name in ("area", "category"))
     area = Area.objects.filter(code=area_code).first() if "\x00" not in area_code else None
     # Only petitions received by this one's receipt time (as the form reads it; none yet, or a
-    # time to come, which the form refuses: now). 9999-12-31 23:59 overflowed the minute added.
-    received = IntakeForm.base_fields["received_at"]
+    # time the registration refuses, to come or too far back: now). 9999-12-31 23:59 overflowed the
+    # minute added, and 0001-01-01 (a year typed from its first digit) the database's first date.
+    received, now = IntakeForm.base_fields["received_at"], timezone.now()
     try:
-        received_by = min(
-            received.clean(request.POST.get("received_at", "")) or timezone.now(), timezone.now()
-        )
+        received_by = received.clean(request.POST.get("received_at", "")) or now
     except ValidationError:
-        received_by = timezone.now()
+        received_by = now
+    if not now - services.MAX_RECEIPT_AGE <= received_by <= now:
+        received_by = now
     matches = []
     if area is not None and "\x00" not in category:
         matches = list(

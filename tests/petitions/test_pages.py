@@ -277,12 +277,20 @@ def test_the_repeat_check_offers_no_petition_that_arrived_after_the_one_being_re
 
 @pytest.mark.parametrize(
     "typed",
-    [{"area": "x\x00"}, {"category": "x\x00"}, {"received_at": "9999-12-31T23:59"}],
-    ids=["nul-area", "nul-category", "year-9999"],
+    [
+        {"area": "x\x00"},
+        {"category": "x\x00"},
+        {"received_at": "9999-12-31T23:59"},
+        {"received_at": "0001-01-01T00:00"},
+    ],
+    ids=["nul-area", "nul-category", "year-9999", "year-1"],
 )
 def test_the_repeat_check_answers_odd_input_with_no_match_not_a_500(client, pet, typed):
     """A NUL character reached PostgreSQL (which refuses it in a query) and a receipt at
-    9999-12-31 23:59 overflowed the minute added to it: both were a 500 while the officer typed."""
+    9999-12-31 23:59 overflowed the minute added to it: both were a 500 while the officer typed. So
+    was 0001-01-01 00:00 (a year typed from its first digit), which lies before the first UTC
+    instant SQLite's dates hold (on PostgreSQL it silently offered nothing): a time the registration
+    refuses as too far back is read, as one to come is, as now."""
     first = pet.register(area=pet.cast.community_a1a)
     client.force_login(pet.cast.petition_officer)
     resp = client.post("/petitions/new/repeats/", intake_data(pet.cast, **typed), HTTP_HX_REQUEST="true")

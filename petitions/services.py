@@ -432,11 +432,18 @@ def petition_transition(
         )
     elif action == "return":
         paths = [petition.area.path, *ancestor_paths([petition.area.path])]
+        # The 15 days to route may have ended while the department held it (routed on the 14th
+        # day, returned within its 5 working days): "route it again by" a day gone by misread.
         _notify_step(
             petition,
             event,
             Q(role=Role.PETITION_OFFICER, area__path__in=paths),
-            gettext_lazy("Petition %(code)s was returned as wrongly routed: route it again by %(due)s."),
+            gettext_lazy("Petition %(code)s was returned as wrongly routed: route it again by %(due)s.")
+            if event.at <= petition.route_due_at
+            else gettext_lazy(
+                "Petition %(code)s was returned as wrongly routed; its 15 days to route ended on %(due)s: "
+                "route it again now."
+            ),
             due=petition.route_due_at,
             actor=actor,
         )

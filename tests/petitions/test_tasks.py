@@ -90,3 +90,20 @@ def test_the_department_hears_of_a_petition_routed_to_it_and_the_office_of_one_r
         petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
     )
     assert Notification.objects.filter(user=pet.cast.department_user).count() == 2
+
+
+def test_the_office_told_of_a_return_after_its_routing_limit_ended_is_not_told_a_day_gone_by(pet):
+    # Routed on the last day, returned within the department's 5 working days: the 15 days to
+    # route had ended, and the notice read "route it again by" that past day.
+    every_day_working(-20, 10)
+    petition = pet.register(received_at=timezone.now() - dt.timedelta(days=16))
+    assert petition.route_due_at < timezone.now()
+    services.petition_transition(
+        petition=petition, actor=pet.cast.petition_officer, action="assign", department=pet.cast.police.pk
+    )
+    services.petition_transition(
+        petition=petition, actor=pet.cast.department_user, action="return", note="不属于本部门职责"
+    )
+    text = Notification.objects.get(user=pet.cast.petition_officer).texts["en"]
+    due = timezone.localtime(petition.route_due_at).strftime("%Y-%m-%d")
+    assert f"ended on {due}" in text and "again by" not in text

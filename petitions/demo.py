@@ -265,14 +265,22 @@ def _department_heads(departments) -> dict[int, User]:
     return {dept.pk: user for user, dept in zip(heads, departments, strict=True)}
 
 
+# The reasons the steps that take one are given in the demo's timelines, as the workflow requires.
+DECLINE_REASON = "该事项已依法通过诉讼程序解决，不予受理，已书面告知信访人。"
+REVIEW_REASONS = {
+    "upheld": "经复查，原处理意见认定事实清楚、适用政策正确，予以维持。",
+    "changed": "经复查，原处理意见对部分事实认定不准确，予以变更。",
+}
+
+
 def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_q, dept_q, satisfied_q):
     """Walk the petition through the workflow up to ``now``; set stored dates; return event rows."""
     events: list[PetitionEvent] = []
 
-    def event(at, actor, action, before, after, **data):
+    def event(at, actor, action, before, after, note="", **data):
         events.append(
             PetitionEvent(
-                actor_id=actor, at=at, action=action, from_status=before, to_status=after,
+                actor_id=actor, at=at, action=action, from_status=before, to_status=after, note=note,
                 department_id=p.department_id, data=data,
             )
         )  # fmt: skip
@@ -301,7 +309,8 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         return events
     if rng.random() < 0.03:
         p.closed_at, p.status, p.due_at = t, "declined", None
-        event(t, handler_id, "decline", "routed", "declined")
+        # A decline gives its reason (the step refuses one without): the demo's read as unexplained.
+        event(t, handler_id, "decline", "routed", "declined", note=DECLINE_REASON)
         return events
     p.accepted_at, p.reply_due_at = t, deadlines.reply_due(t)
     p.status, p.due_at = "accepted", p.reply_due_at
@@ -310,7 +319,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         days = rng.randint(10, 30)
         p.extended_days, p.extension_approver_id, p.extension_reason = days, head.pk, "情况复杂，需多部门核查"
         p.reply_due_at = p.due_at = deadlines.extended(p.accepted_at, days)
-        event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted",
+        event(t + dt.timedelta(days=5), handler_id, "extend", "accepted", "accepted", note=p.extension_reason,
               days=days, approver=head.username, notified=True)  # fmt: skip
         t = t + dt.timedelta(days=5)
     on_time = rng.random() < dept_q
@@ -351,7 +360,8 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         p.reviewed_at, p.review_decision = t, rng.choices(["upheld", "changed"], [80, 20])[0]
         p.re_review_request_until = deadlines.review_request_until(t)
         p.status, p.due_at = "reviewed", None
-        event(t, officer_id, "decide_review", "under_review", "reviewed", decision=p.review_decision)
+        event(t, officer_id, "decide_review", "under_review", "reviewed", note=REVIEW_REASONS[p.review_decision],
+              decision=p.review_decision)  # fmt: skip
         return events
     # Nobody asked for a review within 30 days: the office closes the matter soon after.
     t = p.review_request_until + dt.timedelta(days=rng.uniform(0.5, 10))

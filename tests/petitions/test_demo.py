@@ -51,6 +51,10 @@ def test_the_demo_seeds_petitions_over_the_months_and_is_idempotent(settings):
     assert stated("claim") == set(Petition.Opinion.values)
     assert stated("suggestion") == set(Petition.Adoption.values)
     assert stated("report") == {""}
+    # A step that takes a reason has one in the timeline, as Petition.transition requires: the
+    # demo's declines, extensions and review decisions read unexplained.
+    reasoned = PetitionEvent.objects.filter(action__in=["decline", "extend", "decide_review"])
+    assert reasoned.count() > 3 and not reasoned.filter(note="").exists()
     heads = set(Membership.objects.filter(is_head=True).values_list("user_id", "department_id"))
     extensions = PetitionEvent.objects.filter(action="extend").select_related("petition__extension_approver")
     assert extensions.exists()

@@ -140,6 +140,11 @@ class IntakeForm(SubmissionKeyForm):
     def add_service_error(self, field: str, message: str) -> None:
         """Put a service error (``petitioners[1].phone``) at its input. A field the form has already
         flagged keeps its own message: the service only saw it as missing."""
+        if field == "petitioners":
+            # About the rows as a whole (none typed, six at a visit): under the petitioners' heading,
+            # where the page shows it, not at the top of the form, a screen away from the rows.
+            self.errors.setdefault(field, self.error_class(renderer=self.renderer)).append(message)
+            return
         target = field if field in self.fields else None
         if field.startswith("petitioners[") and "]." in field:
             index, name = field[len("petitioners[") :].split("].", 1)

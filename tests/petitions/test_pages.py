@@ -1134,3 +1134,25 @@ def test_the_intake_page_refuses_a_content_past_its_limit_naming_it(client, pet)
         r'<textarea[^>]*name="content"[^>]*aria-invalid="true"', page
     )
     assert not Petition.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ({f"p{i}_name": f"代表{i}" for i in range(6)}, "A group chooses at most 5 representatives."),
+        ({"p0_name": "", "p0_id_number": "", "p0_phone": "", "p0_address": "", "p1_name": "", "p1_id_number": ""},
+         "Record at least one petitioner."),
+    ],
+    ids=["six-at-a-visit", "none"],
+)  # fmt: skip
+def test_an_error_about_the_petitioners_as_a_whole_is_shown_under_their_heading(client, pet, rows, message):
+    """It came at the top of the form, as an error of the whole form, a screen away from the rows
+    it is about; the page's place for it, under the petitioners' heading, stayed empty."""
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, persons_count="8", **rows))
+    page = resp.content.decode()
+    assert resp.status_code == 400 and not Petition.objects.exists()
+    heading = page.index('<h2 class="pet-subhead">')
+    assert page.count(message) == 1 and page.index(message) > heading
+    assert "nonfield" not in page
+    assert "Not saved. Please correct the fields marked below." in page

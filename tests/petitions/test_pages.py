@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role
+from governance.periods import end_of_local_day
 from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
 from tests.base import api_client, filter_form_as_shown, make_user
@@ -1156,3 +1157,22 @@ def test_an_error_about_the_petitioners_as_a_whole_is_shown_under_their_heading(
     assert page.count(message) == 1 and page.index(message) > heading
     assert "nonfield" not in page
     assert "Not saved. Please correct the fields marked below." in page
+
+
+def test_an_item_on_the_last_day_of_its_limit_reads_due_today_not_zero_days_left(client, pet):
+    """A limit runs to the end of its last day: on that day the countdown said "0 days left"
+    (剩余 0 天), which read as already run out, though the step could still be done in time."""
+    today = pet.register()
+    Petition.objects.filter(pk=today.pk).update(due_at=end_of_local_day(timezone.now()))
+    tomorrow = pet.register()
+    Petition.objects.filter(pk=tomorrow.pk).update(
+        due_at=end_of_local_day(timezone.now() + dt.timedelta(days=1))
+    )
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/").content.decode()
+    rows = dict(
+        re.findall(r'data-code="([^"]+)".*?<span class="pet-due[^"]*"[^>]*>([^<]*)</span>', html, re.S)
+    )
+    assert rows[today.code] == "due today" and rows[tomorrow.code] == "1 day left"
+    page = client.get(f"/petitions/{today.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "剩余 0 天" not in page

@@ -424,6 +424,10 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     params = request.GET.copy()
     if not params:
         params["open"] = "true"
+    elif params.get("status"):
+        # A status chosen in the form decides alone: the "open only" select, shown at "yes" by default,
+        # was sent along with it, so choosing "closed" or "concluded" listed no cases at all.
+        params.pop("open", None)
     base = (
         selectors.dispute_list(request.user)
         .filter(organisation=organisation)

@@ -1124,3 +1124,16 @@ def test_the_case_list_filter_form_sent_as_shown_lists_the_cases(client, med):
     assert "status=" in query.split("&")
     response = client.get(f"/mediation/cases/?{query}")
     assert response.status_code == 200 and response.content.decode().count("data-case=") == 1
+
+
+def test_the_head_filters_the_organisation_page_by_a_closed_status_as_the_form_is_shown(client, med):
+    """The page opens with "open only" at "yes"; a head who then chose the status "declined" and
+    pressed Filter sent open=true with it and was told the organisation had no such case."""
+    declined = med.register()
+    declined.transition(action="decline", actor=med.head_x, note="不属于调解范围", suggested_route="诉讼")
+    _login(client, med.head_x)
+    query = filter_form_as_shown(client.get(f"/mediation/organisations/{med.org_x.pk}/").content.decode())
+    assert "open=true" in query
+    query = query.replace("status=&", "status=declined&")
+    response = client.get(f"/mediation/organisations/{med.org_x.pk}/?{query}")
+    assert response.status_code == 200 and declined.code in response.content.decode()

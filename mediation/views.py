@@ -172,9 +172,16 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     # Accepting with the mediator left empty takes the case on oneself: a member is offered
     # "myself" once, not that and their own name again further down the list.
     member_self = any(m.pk == user.pk for m in members)
-    primary = {"accept", "start", "apply_confirmation", "record_confirmation", "close"} | (
+    today = timezone.localdate()
+    # The last day the court takes a joint application: past it, an application is recorded only as
+    # made in time (dated within the window), so that step no longer opens on its own with today.
+    applied_max = min(today, case.confirmation_due) if case.confirmation_due else today
+    primary = {"accept", "start", "record_confirmation", "close"} | (
         {"conclude"} if case.status == DisputeCase.Status.IN_MEDIATION else set()
     )
+    window_open = case.confirmation_due is None or case.confirmation_due >= today
+    if window_open:
+        primary.add("apply_confirmation")
     failed = failed or {}
     action_forms = [
         {
@@ -221,7 +228,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "routes": DisputeCase.Route.choices,
         "follow_ups": DisputeCase.FollowUp.choices,
         "warn_days": CONFIRMATION_WARN_DAYS,
-        "today": timezone.localdate().isoformat(),
+        "today": today.isoformat(),
+        "applied_max": applied_max.isoformat(),
+        "applied_default": today.isoformat() if window_open else "",  # past the window: the real day
         # The earliest day an agreement may take effect (the model refuses one before it).
         "received_on": timezone.localdate(case.received_at).isoformat(),
         # What the parties consent to: the limit the one extension would set.

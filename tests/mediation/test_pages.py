@@ -1137,3 +1137,22 @@ def test_the_head_filters_the_organisation_page_by_a_closed_status_as_the_form_i
     query = query.replace("status=&", "status=declined&")
     response = client.get(f"/mediation/organisations/{med.org_x.pk}/?{query}")
     assert response.status_code == 200 and declined.code in response.content.decode()
+
+
+def test_past_the_confirmation_window_the_application_step_no_longer_opens_with_today(client, med):
+    """Weeks after the 30-day window closed, every successful case's page still opened "apply for
+    judicial confirmation" filled in with today, a day the step refuses; its date picker offered
+    days up to today. It stays, folded, for an application made in time and recorded late."""
+    case = med.agreed(effective_days_ago=45)
+    assert case.confirmation_due < timezone.localdate()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    step = _step_form(html, "apply_confirmation")
+    assert step.startswith('<details class="med-action">')
+    applied = _tag(step, "applied-on")
+    assert f'max="{case.confirmation_due.isoformat()}"' in applied and 'value=""' in applied
+    running = med.agreed(effective_days_ago=3)
+    html = client.get(f"/mediation/cases/{running.code}/").content.decode()
+    step = _step_form(html, "apply_confirmation")
+    assert step.startswith('<details class="med-action" open>')
+    today = timezone.localdate().isoformat()
+    assert f'max="{today}"' in _tag(step, "applied-on") and f'value="{today}"' in _tag(step, "applied-on")

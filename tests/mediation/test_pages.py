@@ -1156,3 +1156,21 @@ def test_past_the_confirmation_window_the_application_step_no_longer_opens_with_
     assert step.startswith('<details class="med-action" open>')
     today = timezone.localdate().isoformat()
     assert f'max="{today}"' in _tag(step, "applied-on") and f'value="{today}"' in _tag(step, "applied-on")
+
+
+def test_the_court_decision_and_the_follow_up_are_chosen_not_preset(client, med):
+    """The court-decision step opens by itself once an application is recorded, and its select stood
+    at "confirmed" (the follow-up's at "performed"): one click on the step's button recorded a
+    confirmation nobody chose. Sent as shown, each is a 400 naming its field; nothing is recorded."""
+    case = med.agreed(effective_days_ago=3)
+    case.transition(action="apply_confirmation", actor=case.mediator, joint=True)
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    for action, field in (("record_confirmation", "result"), ("follow_up", "performance")):
+        step = _step_form(html, action)
+        select = step[step.index(f'id="{field}"') :].split("</select>")[0]
+        assert "selected" not in select and select.split("<option ", 2)[1].startswith('value=""')
+        response = client.post(f"/mediation/cases/{case.code}/act/", {"action": action, field: ""})
+        assert response.status_code == 400 and 'aria-invalid="true"' in _tag(response.content.decode(), field)
+    case.refresh_from_db()
+    assert case.judicial_status == "applied" and case.follow_up == ""

@@ -1174,3 +1174,19 @@ def test_the_court_decision_and_the_follow_up_are_chosen_not_preset(client, med)
         assert response.status_code == 400 and 'aria-invalid="true"' in _tag(response.content.decode(), field)
     case.refresh_from_db()
     assert case.judicial_status == "applied" and case.follow_up == ""
+
+
+def test_a_revealed_party_can_still_be_corrected_from_its_row(client, med):
+    """Seeing a party's details is often why a mediator corrects them, but the revealed row kept only
+    "shown and logged": the Edit form was gone until the page was reloaded (and masked again). Once
+    the case is concluded its parties no longer change, revealed or not."""
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    edit = f'action="/mediation/cases/{case.code}/parties/{party.pk}/edit/"'
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    response = _login(client, med.cast.mediator).post(url, {"reason": "核对电话"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "张三丰" in html and html.count(edit) == 1 and 'name="csrfmiddlewaretoken"' in html
+    case.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
+    html = client.post(url, {"reason": "核对电话"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "张三丰" in html and edit not in html

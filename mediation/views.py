@@ -485,12 +485,15 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
         messages.info(request, _("This incident is already case %(code)s.") % {"code": existing.code})
         return redirect("mediation-case", code=existing.code)
     district_path = "/".join(incident.grid.path.split("/")[:2]) + "/"
+    # As on the register page: a mediator registers for their own organisations; only a referrer
+    # (handler, district staff) hands the case to one above the place. A mediator was offered the
+    # community's committee and the centres above it, and each choice was refused.
+    reach = Q(pk__in=selectors.member_organisation_ids(user))
+    if user.is_superuser or user.has_role(Role.HANDLER, Role.ADMIN):
+        reach |= Q(area__path__in=_ancestor_paths(incident.grid.path))
     organisations = list(
         MediationOrganisation.objects.filter(is_active=True, area__path__startswith=district_path)
-        .filter(
-            Q(pk__in=selectors.member_organisation_ids(user))
-            | Q(area__path__in=_ancestor_paths(incident.grid.path))
-        )
+        .filter(reach)
         .select_related("area")
         .order_by("-area__depth", "name")
     )

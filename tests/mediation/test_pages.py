@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from governance.models import PersonalDataAccess
+from governance.models import PersonalDataAccess, Role
 from grids import services as grid_services
 from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
-from tests.base import filter_form_as_shown, masked_log
+from tests.base import filter_form_as_shown, make_user, masked_log
 
 from .conftest import ID_1, make_org
 
@@ -1190,3 +1190,25 @@ def test_a_revealed_party_can_still_be_corrected_from_its_row(client, med):
     case.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
     html = client.post(url, {"reason": "核对电话"}, HTTP_HX_REQUEST="true").content.decode()
     assert "张三丰" in html and edit not in html
+
+
+def test_a_mediator_converting_an_incident_is_offered_only_their_own_organisations(
+    client, med, dispute_incident
+):
+    """The page offered a mediator the committee of the incident's community and the centres above
+    it, as it offers a handler who refers the case; registering for another organisation is refused
+    to a mediator, so each of those choices came back as "registers for their own organisation"."""
+    member = make_user("committee_head", Role.MEDIATOR, med.cast.community_a1a)
+    committee = make_org(
+        "春晖社区人民调解委员会",
+        MediationOrganisation.Kind.COMMITTEE,
+        med.cast.community_a1a,
+        [(member, True)],
+    )
+    url = f"/mediation/from-incident/{dispute_incident.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert f'<option value="{med.org_x.pk}">' in html and f'<option value="{committee.pk}">' not in html
+    html = _login(client, med.cast.community_handler).get(url).content.decode()
+    assert f'<option value="{med.org_x.pk}">' in html and f'<option value="{committee.pk}">' in html
+    response = client.post(url, {"category": "neighbours", "organisation": committee.pk})
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == committee

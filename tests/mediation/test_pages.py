@@ -1212,3 +1212,20 @@ def test_a_mediator_converting_an_incident_is_offered_only_their_own_organisatio
     assert f'<option value="{med.org_x.pk}">' in html and f'<option value="{committee.pk}">' in html
     response = client.post(url, {"category": "neighbours", "organisation": committee.pk})
     assert response.status_code == 302 and DisputeCase.objects.get().organisation == committee
+
+
+def test_the_case_page_dates_the_application_to_the_court(client, med):
+    """The facts read "applied" with no date, so nobody could tell from the page how long the court had
+    had the application, nor which day the decision may not precede; the decision's date stood alone."""
+    case = med.agreed(effective_days_ago=6)
+    applied = timezone.localdate() - dt.timedelta(days=4)
+    case.transition(action="apply_confirmation", actor=case.mediator, joint=True, applied_on=applied)
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    facts = html[html.index("<dt>Judicial confirmation</dt>") :].split("</dd>")[0]
+    assert f'applied to court on <span class="nowrap">{applied.isoformat()}</span>' in facts
+    decided = timezone.localdate() - dt.timedelta(days=1)
+    case.transition(action="record_confirmation", actor=case.mediator, result="confirmed", decided_on=decided)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    facts = html[html.index("<dt>Judicial confirmation</dt>") :].split("</dd>")[0]
+    assert f'court decided on <span class="nowrap">{decided.isoformat()}</span>' in facts
+    assert applied.isoformat() in facts

@@ -168,7 +168,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     # it on themselves, so offering them a colleague only led to a refusal.
     assigns = user.is_superuser or case.organisation_id in head_organisation_ids(user)
     if case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
-        members = [m.user for m in selectors.organisation_members(case.organisation)]
+        # Those who can take the case: a deactivated account (someone who left) was offered, and
+        # choosing it was refused as "not a member of the organisation".
+        members = [m.user for m in selectors.organisation_members(case.organisation) if m.user.is_active]
     # Accepting with the mediator left empty takes the case on oneself: a member is offered
     # "myself" once, not that and their own name again further down the list.
     member_self = any(m.pk == user.pk for m in members)
@@ -456,7 +458,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "workload": selectors.organisation_workload(organisation),
             "page": page,
             "cases": list(page.object_list),
-            "members": [m.user for m in members],
+            "members": [m.user for m in members if m.user.is_active],  # the workload keeps everyone
             "params": params,
             "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,

@@ -1229,3 +1229,19 @@ def test_the_case_page_dates_the_application_to_the_court(client, med):
     facts = html[html.index("<dt>Judicial confirmation</dt>") :].split("</dd>")[0]
     assert f'court decided on <span class="nowrap">{decided.isoformat()}</span>' in facts
     assert applied.isoformat() in facts
+
+
+def test_a_deactivated_mediator_is_not_offered_to_take_a_case(client, med):
+    """Someone who left keeps their membership row (the workload page still shows their open cases,
+    to be handed on), but the accept and reassign lists offered them, and choosing them was refused
+    with "the mediator must be a member of the organisation"."""
+    med.mediator_x2.is_active = False
+    med.mediator_x2.save(update_fields=["is_active"])
+    registered, accepted = med.register(), med.accepted()
+    gone = f'<option value="{med.mediator_x2.pk}"'
+    _login(client, med.head_x)
+    for case, action in ((registered, "accept"), (accepted, "reassign")):
+        step = _step_form(client.get(f"/mediation/cases/{case.code}/").content.decode(), action)
+        assert f'<option value="{med.cast.mediator.pk}"' in step and gone not in step
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/").content.decode()
+    assert 'data-member="mediator_x2"' in html and gone not in html

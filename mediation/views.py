@@ -129,7 +129,10 @@ def register(request: HttpRequest) -> HttpResponse:
     # Mediators register for their own organisations; handlers refer to one in their area or to
     # the street / district centre above it.
     mine = list(selectors.organisations_of(user))
-    organisations = mine or list(selectors.referral_organisations(user)[:300])
+    # Only a referrer (handler, district staff) hands a case to another organisation: a mediator not
+    # yet in any was offered the organisations of their area, and each choice was refused.
+    refers = user.is_superuser or user.has_role(*selectors.REFERRER_ROLES)
+    organisations = mine or (list(selectors.referral_organisations(user)[:300]) if refers else [])
     form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
     areas, grids_listed = selectors.registration_areas(user)
     if request.method == "POST":
@@ -152,7 +155,13 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mediation/register.html",
-        {"form": form, "party_rows": form.party_rows(), "areas": areas, "grids_listed": grids_listed},
+        {
+            "form": form,
+            "party_rows": form.party_rows(),
+            "areas": areas,
+            "grids_listed": grids_listed,
+            "no_organisation": not organisations and not refers,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -1245,3 +1245,16 @@ def test_a_deactivated_mediator_is_not_offered_to_take_a_case(client, med):
         assert f'<option value="{med.cast.mediator.pk}"' in step and gone not in step
     html = client.get(f"/mediation/organisations/{med.org_x.pk}/").content.decode()
     assert 'data-member="mediator_x2"' in html and gone not in html
+
+
+def test_a_mediator_without_an_organisation_is_told_so_and_offered_none(client, med):
+    """A mediator not yet in any organisation was offered the organisations of their area on the
+    register page, as a handler referring a case is, and each choice was refused with "a mediator
+    registers cases for their own organisation"."""
+    newcomer = make_user("newcomer", Role.MEDIATOR, med.cast.street_a1)
+    html = _login(client, newcomer).get("/mediation/cases/new/").content.decode()
+    assert 'id="no-organisation"' in html and f'<option value="{med.org_x.pk}"' not in html
+    html = _login(client, med.cast.community_handler).get("/mediation/cases/new/").content.decode()
+    assert 'id="no-organisation"' not in html and f'<option value="{med.org_x.pk}"' in html
+    html = _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
+    assert 'id="no-organisation"' not in html and f'<option value="{med.org_x.pk}"' in html

@@ -1068,6 +1068,11 @@ class DisputeParty(models.Model):
 
     @property
     def masked_name(self) -> str:
+        # The placeholder of a case converted from a grid incident is nobody's name: masked, "（****"
+        # read as a person's, and the mediator had to reveal it (a logged reveal) to learn that the
+        # party was still to be completed.
+        if is_placeholder_name(self.name):
+            return str(PLACEHOLDER_NAME)
         return pii.mask_name(self.name)
 
     @property

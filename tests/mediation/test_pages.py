@@ -14,7 +14,7 @@ from governance.models import PersonalDataAccess, Role
 from grids import services as grid_services
 from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
-from tests.base import filter_form_as_shown, make_user, masked_log
+from tests.base import api_client, filter_form_as_shown, make_user, masked_log
 
 from .conftest import ID_1, make_org
 
@@ -1258,3 +1258,22 @@ def test_a_mediator_without_an_organisation_is_told_so_and_offered_none(client, 
     assert 'id="no-organisation"' not in html and f'<option value="{med.org_x.pk}"' in html
     html = _login(client, med.cast.mediator).get("/mediation/cases/new/").content.decode()
     assert 'id="no-organisation"' not in html and f'<option value="{med.org_x.pk}"' in html
+
+
+def test_a_party_still_to_be_completed_reads_so_not_as_a_masked_name(client, med, dispute_incident):
+    """A case converted from a grid incident names its parties by a placeholder, which lists, the case
+    page and the API masked like a name ("(****************"): nobody could tell that the parties were
+    still to be completed without a reveal, logged as seeing someone's personal data."""
+    _login(client, med.cast.community_handler).post(
+        f"/mediation/from-incident/{dispute_incident.code}/",
+        {"category": "neighbours", "organisation": med.org_x.pk},
+    )
+    case = DisputeCase.objects.get()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    parties = html[html.index("<h2>Parties</h2>") :].split("</table>")[0]
+    assert parties.count("(to be completed)") == 2 and "(**" not in parties
+    listed = client.get("/mediation/cases/").content.decode()
+    assert "(to be completed)、(to be completed)" in listed
+    body = api_client(med.cast.mediator).get(f"/api/v1/disputes/{case.code}/").json()
+    assert [p["name"] for p in body["parties"]] == ["(to be completed)"] * 2
+    assert PersonalDataAccess.objects.count() == 0

@@ -52,8 +52,10 @@ class RegisterForm(SubmissionKeyForm):
         max_length=AGREEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # Yuan and fen, as the case stores it: a third decimal passed here and was refused by the model
+    # only once every other field was right, in a second round.
     amount = forms.DecimalField(
-        label=_("Amount in dispute (yuan)"), required=False, min_value=0, max_digits=14
+        label=_("Amount in dispute (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2
     )
     persons_involved = forms.IntegerField(label=_("People involved"), required=False, min_value=1)
     risk_violence = forms.BooleanField(label=_("May turn violent"), required=False)

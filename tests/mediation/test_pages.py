@@ -1277,3 +1277,18 @@ def test_a_party_still_to_be_completed_reads_so_not_as_a_masked_name(client, med
     body = api_client(med.cast.mediator).get(f"/api/v1/disputes/{case.code}/").json()
     assert [p["name"] for p in body["parties"]] == ["(to be completed)"] * 2
     assert PersonalDataAccess.objects.count() == 0
+
+
+def test_an_amount_with_a_third_decimal_is_named_with_the_other_errors(client, med):
+    """The register form took any number of decimals; the case stores yuan and fen, so 1.234 was
+    refused by the model only after every other field was right: a second round for one error."""
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "",
+        "amount": "1.234", "party0_role": "applicant", "party0_name": "王五",
+        "party1_role": "respondent", "party1_name": "赵六", "party2_role": "other",
+    }  # fmt: skip
+    response = _login(client, med.cast.mediator).post("/mediation/cases/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 400 and "errorlist" in _errors_after(html, "description")
+    assert "2 decimal places" in _errors_after(html, "amount")
+    assert DisputeCase.objects.count() == 0

@@ -57,7 +57,11 @@ class RegisterForm(SubmissionKeyForm):
     amount = forms.DecimalField(
         label=_("Amount in dispute (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2
     )
-    persons_involved = forms.IntegerField(label=_("People involved"), required=False, min_value=1)
+    # The API's bound: a larger number passed here and the database's integer range refused it only
+    # once every other field was right.
+    persons_involved = forms.IntegerField(
+        label=_("People involved"), required=False, min_value=1, max_value=100000
+    )
     risk_violence = forms.BooleanField(label=_("May turn violent"), required=False)
     risk_group = forms.BooleanField(label=_("Group dispute"), required=False)
     received_at = forms.DateTimeField(

@@ -1292,3 +1292,18 @@ def test_an_amount_with_a_third_decimal_is_named_with_the_other_errors(client, m
     assert response.status_code == 400 and "errorlist" in _errors_after(html, "description")
     assert "2 decimal places" in _errors_after(html, "amount")
     assert DisputeCase.objects.count() == 0
+
+
+def test_a_huge_number_of_people_is_named_with_the_other_errors(client, med):
+    """The register form had no upper bound for the people involved (the API has 100,000): 99999999999
+    passed it and was refused by the model's integer range only once every other field was right."""
+    data = {
+        "category": "neighbours", "origin": "application", "area": med.cast.grid_a.code, "description": "",
+        "persons_involved": "99999999999", "party0_role": "applicant", "party0_name": "王五",
+        "party1_role": "respondent", "party1_name": "赵六", "party2_role": "other",
+    }  # fmt: skip
+    response = _login(client, med.cast.mediator).post("/mediation/cases/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 400 and "errorlist" in _errors_after(html, "description")
+    assert "less than or equal to 100000" in _errors_after(html, "persons_involved")
+    assert DisputeCase.objects.count() == 0

@@ -100,7 +100,7 @@ def report(request: HttpRequest) -> HttpResponse:
     grids = _worker_grids(request.user)
     if not services.may_report(request.user):  # the same rule as the API (grids.services)
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
-    form = ReportForm(request.POST or None, grids=grids)
+    form = ReportForm(request.POST if request.method == "POST" else None, grids=grids)
     photo_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

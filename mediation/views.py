@@ -133,7 +133,9 @@ def register(request: HttpRequest) -> HttpResponse:
     # yet in any was offered the organisations of their area, and each choice was refused.
     refers = user.is_superuser or user.has_role(*selectors.REFERRER_ROLES)
     organisations = mine or (list(selectors.referral_organisations(user)[:300]) if refers else [])
-    form = RegisterForm(request.POST or None, organisations=organisations, own=bool(mine))
+    # Bound on every POST: an empty body ("or None") left the form unbound and its check unreadable.
+    posted = request.POST if request.method == "POST" else None
+    form = RegisterForm(posted, organisations=organisations, own=bool(mine))
     areas, grids_listed = selectors.registration_areas(user)
     if request.method == "POST":
         try:
@@ -508,7 +510,9 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
         .select_related("area")
         .order_by("-area__depth", "name")
     )
-    form = IncidentConvertForm(request.POST or None, organisations=organisations)
+    form = IncidentConvertForm(
+        request.POST if request.method == "POST" else None, organisations=organisations
+    )
     if request.method == "POST" and form.is_valid():
         try:
             case = services.dispute_from_incident(

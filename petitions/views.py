@@ -85,7 +85,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     """Register a letter, call or visit; the form is ordered for the keyboard at a reception desk."""
     if not _is_officer(request.user):
         raise PermissionDenied(_("Only petition officers register petitions."))
-    form = IntakeForm(request.POST or None, user=request.user)
+    form = IntakeForm(request.POST if request.method == "POST" else None, user=request.user)
     status = 200
     if request.method == "POST":
         try:

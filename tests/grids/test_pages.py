@@ -946,3 +946,12 @@ def test_the_report_page_asks_for_no_residents_names(cast, client, categories, s
         in html
     )
     assert re.search(r'<textarea[^>]*name="description"[^>]*aria-describedby="id_description_helptext"', html)
+
+
+@pytest.mark.django_db
+def test_an_empty_report_post_names_the_missing_fields_with_a_400(cast, client, categories):
+    # An empty body was read as "no form sent": the blank form came back as if it had been asked for.
+    client.force_login(cast.worker_a)
+    response = client.post("/grids/report/", {})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    assert not Incident.objects.exists()

@@ -1307,3 +1307,19 @@ def test_a_huge_number_of_people_is_named_with_the_other_errors(client, med):
     assert response.status_code == 400 and "errorlist" in _errors_after(html, "description")
     assert "less than or equal to 100000" in _errors_after(html, "persons_involved")
     assert DisputeCase.objects.count() == 0
+
+
+def test_an_empty_register_post_names_the_missing_fields_with_a_400(client, med):
+    # An empty body was read as "no form sent": the service check then read an unbound form (500).
+    _login(client, med.cast.mediator)
+    response = client.post("/mediation/cases/new/", {})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    assert not DisputeCase.objects.exists()
+
+
+def test_an_empty_conversion_post_is_a_400_naming_the_category(client, med, dispute_incident):
+    # An empty body was read as "no form sent" and the blank form came back with a 200, as if asked for.
+    _login(client, med.cast.community_handler)
+    response = client.post(f"/mediation/from-incident/{dispute_incident.code}/", {})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    assert not DisputeCase.objects.exists()

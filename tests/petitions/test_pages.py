@@ -1176,3 +1176,14 @@ def test_an_item_on_the_last_day_of_its_limit_reads_due_today_not_zero_days_left
     assert rows[today.code] == "due today" and rows[tomorrow.code] == "1 day left"
     page = client.get(f"/petitions/{today.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "剩余 0 天" not in page
+
+
+def test_an_empty_intake_post_names_the_missing_fields_with_a_400(client, pet):
+    # A POST with no fields at all (a proxy that drops the body, a script) was read as "no form
+    # sent", and the service check then read an unbound form: a 500 instead of the field errors.
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", {})
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert "This field is required." in html and 'id="id_content"' in html
+    assert not Petition.objects.exists()

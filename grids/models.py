@@ -745,8 +745,16 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
 
 
 def allowed_actions(user: User, incident: Incident) -> list[str]:
-    """Actions the user could take now (for buttons); the transition method re-checks everything."""
-    return [t.action for t in WORKFLOW.available(incident.status) if may_perform(user, incident, t)]
+    """Actions the user could take now (for buttons); the transition method re-checks everything.
+
+    No "escalate" at the top of the ladder: the button was offered to the district centre and the
+    step always refused (the API still answers a request for it with its 409 and the reason)."""
+    top = incident.level == LEVEL_LADDER[-1]
+    return [
+        t.action
+        for t in WORKFLOW.available(incident.status)
+        if not (top and t.action == "escalate") and may_perform(user, incident, t)
+    ]
 
 
 class IncidentEvent(TimelineLabels, models.Model):

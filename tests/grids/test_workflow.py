@@ -212,6 +212,10 @@ def test_escalation_moves_one_level_up_with_a_reason_and_the_new_level_accepts(c
         incident=incident, actor=cast.street_handler, action="escalate", note="district"
     )
     assert incident.level == "district"
+    # The top of the ladder offers no "Escalate" (it was offered and always refused), to anyone.
+    assert "escalate" in allowed_actions(cast.street_handler, incident_in("accepted"))
+    assert "escalate" not in allowed_actions(cast.district_officer, incident)
+    assert "escalate" not in allowed_actions(cast.admin, incident)
     with pytest.raises(TransitionNotAllowed):
         services.incident_transition(
             incident=incident, actor=cast.district_officer, action="escalate", note="more"

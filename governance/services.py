@@ -127,7 +127,9 @@ def notice_texts(message: Any, params: dict) -> dict[str, str]:
         with translation.override(code):
             # Lazy values (a choice's label) are rendered in this language; the rest as given.
             values = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
-            texts[code] = (str(message) % values if values else str(message))[:300]
+            # ``message % values``, not ``str(message) % values``: a plural (``ngettext_lazy`` with a
+            # named number) picks its form from the values and cannot be rendered without them.
+            texts[code] = (message % values if values else str(message))[:300]
     return texts
 
 

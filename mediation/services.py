@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from governance import pii
 from governance.access import area_in_scope
@@ -674,9 +674,12 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
         created += notify(
             user=case.mediator,
             key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
-            message=gettext_lazy(
+            message=ngettext_lazy(
                 "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
-                "%(date)s (%(days)d days left)."
+                "%(date)s (%(days)d day left).",
+                "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
+                "%(date)s (%(days)d days left).",
+                "days",
             ),
             params={
                 "code": case.code,

@@ -52,3 +52,17 @@ def test_a_holiday_entered_later_extends_a_confirmation_window_not_yet_used(
     applied.refresh_from_db()
     assert waiting.confirmation_due == first_working_day_from(day + dt.timedelta(days=1))
     assert applied.confirmation_due == day  # applied for within the window it had
+
+
+def test_the_last_day_of_the_window_is_one_day_left_not_one_days(med, client):
+    every_day_working(-10, 39)
+    closing = med.agreed(effective_days_ago=29)  # the window ends tomorrow
+    assert closing.confirmation_days_left == 1
+    assert tasks.notify_confirmation_closing.delay().get() == 1
+    notice = Notification.objects.get(key__startswith="dispute-confirmation-closing:")
+    assert "(1 day left)" in notice.texts["en"] and "还剩 1 天" in notice.texts["zh-hans"]
+    client.force_login(closing.mediator)
+    case_page = client.get(f"/mediation/cases/{closing.code}/").content.decode()
+    home = client.get("/mediation/").content.decode()
+    assert "(1 day left): both parties" in case_page and "(1 day left)" in home
+    assert "days left" not in case_page + home

@@ -214,7 +214,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             params["department"] = str(department)
     filterset = IncidentFilter(
         params,
-        queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at"),
+        queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at", "-pk"),
         request=request,  # the area filter resolves codes within the user's scope
     )
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing

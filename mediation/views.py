@@ -453,7 +453,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     base = (
         selectors.dispute_list(request.user)
         .filter(organisation=organisation)
-        .order_by("due_at", "-received_at")
+        .order_by("due_at", "-received_at", "-pk")
     )
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
     qs, filter_error = filtered_rows(filterset)  # as on the case list: a refused filter is a 400

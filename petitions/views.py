@@ -55,7 +55,9 @@ def registry(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     # Closed items (no deadline) last on every database: SQLite sorts NULL first, so the embedded
     # default's first page was all closed petitions.
-    qs = selectors.petition_list(request.user).order_by(F("due_at").asc(nulls_last=True), "-received_at")
+    qs = selectors.petition_list(request.user).order_by(
+        F("due_at").asc(nulls_last=True), "-received_at", "-pk"
+    )
     filterset = PetitionFilter(params, queryset=qs, request=request)  # area codes resolve in scope
     qs, filter_error = filtered_rows(filterset)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))

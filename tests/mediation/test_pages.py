@@ -1323,3 +1323,12 @@ def test_an_empty_conversion_post_is_a_400_naming_the_category(client, med, disp
     response = client.post(f"/mediation/from-incident/{dispute_incident.code}/", {})
     assert response.status_code == 400 and "This field is required." in response.content.decode()
     assert not DisputeCase.objects.exists()
+
+
+def test_the_paged_case_lists_have_a_total_order(client, med):
+    # Cases that tie on deadline and receipt had no fixed order across pages (one shown twice, one never).
+    med.in_mediation()
+    _login(client, med.head_x)
+    page = client.get(f"/mediation/organisations/{med.org_x.pk}/").context["page"]
+    assert page.object_list.query.order_by[-1] == "-pk"
+    assert client.get("/mediation/cases/").context["page"].object_list.query.order_by[-1] == "-id"

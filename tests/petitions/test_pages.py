@@ -1187,3 +1187,18 @@ def test_an_empty_intake_post_names_the_missing_fields_with_a_400(client, pet):
     html = resp.content.decode()
     assert "This field is required." in html and 'id="id_content"' in html
     assert not Petition.objects.exists()
+
+
+def test_registry_pages_list_every_petition_once_when_deadlines_and_receipts_tie(client, pet):
+    # Ordered by deadline then receipt only, rows that tie on both had no fixed order: the database
+    # may sort them differently for each page, and a petition could show on two pages and another on none.
+    for _i in range(51):
+        pet.register()
+    Petition.objects.update(due_at=timezone.now() + dt.timedelta(days=3), received_at=timezone.now())
+    client.force_login(pet.cast.petition_officer)
+    seen = []
+    for number in (1, 2):
+        page = client.get(f"/petitions/?page={number}").context["page"]
+        assert page.object_list.query.order_by[-1] == "-pk"
+        seen += [p.code for p in page.object_list]
+    assert sorted(seen) == sorted(Petition.objects.values_list("code", flat=True))

@@ -486,17 +486,23 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
         .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
         .values(
             "pk", "code", "due_at", "level", "level_area_id", "department_id", "grid_id", "grid__parent_id",
-            "status",
+            "status", "dispatched_by_id", "fed_back_by_id",
         )[:limit]
     )  # fmt: skip
     if not rows:
         return 0
     for r in rows:
         r["centre_id"] = _centre_area_id(r["level"], r["level_area_id"], r["grid__parent_id"])
+    # An item waiting to be closed is owed by a centre handler who took no command step on it (separate
+    # duties): the barred ones are not told, and when that leaves nobody (a centre of one person) the
+    # centre above is, as when the item passed its check (``_notify_closers``).
+    duties = separate_duties()
+    closing = [r for r in rows if r["status"] == Incident.Status.VERIFIED]
+    above = dict(Area.objects.filter(pk__in={r["centre_id"] for r in closing}).values_list("pk", "parent_id"))
     # Recipients in one query: centre handlers at the responsible area, the department's people for
     # items it is working on, and the grid workers of the grid for items waiting for their on-site
     # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
-    area_ids = {r["centre_id"] for r in rows}
+    area_ids = {r["centre_id"] for r in rows} | {a for a in above.values() if a}
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
     grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
@@ -528,6 +534,11 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                 continue
             flagged += 1
             recipients = set(by_area.get(r["centre_id"], []))
+            if r["status"] == Incident.Status.VERIFIED and duties:
+                barred = {r["dispatched_by_id"], r["fed_back_by_id"]}
+                recipients -= barred
+                if not recipients and above.get(r["centre_id"]):
+                    recipients = set(by_area.get(above[r["centre_id"]], [])) - barred
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
             if r["status"] == Incident.Status.FED_BACK:

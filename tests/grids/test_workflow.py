@@ -384,6 +384,26 @@ def test_an_overdue_dispatched_item_also_notifies_the_department(cast, incident_
 
 
 @pytest.mark.django_db
+def test_an_overdue_sign_off_is_told_to_who_may_close_it_not_to_its_dispatcher(cast, report, settings):
+    # Separate duties: the community centre's one handler dispatched the item and may not close it.
+    # The overdue notice went to that handler alone, and nobody who could close it heard of it.
+    incident = _to_verified(cast, report, dispatcher=cast.community_handler, doer=cast.department_user)
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    assert set(Notification.objects.filter(key__startswith="incident-overdue:").values_list(
+        "user__username", flat=True
+    )) == {"street_handler"}  # fmt: skip
+    # Without separate duties the centre closes what it dispatched, and is the one told.
+    settings.INCIDENT_SEPARATE_DUTIES = False
+    other = _to_verified(cast, report, dispatcher=cast.community_handler, doer=cast.department_user)
+    Incident.objects.filter(pk=other.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    assert set(Notification.objects.filter(key__startswith=f"incident-overdue:{other.pk}:").values_list(
+        "user__username", flat=True
+    )) == {"community_handler"}  # fmt: skip
+
+
+@pytest.mark.django_db
 def test_the_timeline_keeps_what_each_round_of_handling_did(cast, incident_in):
     """A failed check sends the item back and the next feedback replaces ``resolution``: the first
     round's account must stay in the timeline (the verifier and the record need both)."""

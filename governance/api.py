@@ -340,6 +340,18 @@ class AreaSerializer(serializers.ModelSerializer):
         return {"lat": obj.centroid_lat, "lng": obj.centroid_lng}
 
 
+class AreaBriefSerializer(serializers.ModelSerializer):
+    """An area named, not described: the ancestors of a located grid. Those above the user's scope
+    were given with their population, households and centroid, which ``areas/<code>/`` refuses (404)
+    to the same user; an area's figures are read there, where scope is checked."""
+
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "level", "parent"]
+
+
 class AreaFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=Area.Level.choices)
     # The parent of an area in scope may lie above it (a street's district): the rows name it.
@@ -457,7 +469,7 @@ class AreaLocateApi(KnownParamsMixin, APIView):
         ],
         responses={
             200: inline_serializer(
-                "LocateResponse", {"grid": AreaSerializer(), "ancestors": AreaSerializer(many=True)}
+                "LocateResponse", {"grid": AreaSerializer(), "ancestors": AreaBriefSerializer(many=True)}
             )
         },
     )
@@ -490,6 +502,6 @@ class AreaLocateApi(KnownParamsMixin, APIView):
         return Response(
             {
                 "grid": AreaSerializer(grid).data,
-                "ancestors": AreaSerializer(ancestors.select_related("parent"), many=True).data,
+                "ancestors": AreaBriefSerializer(ancestors.select_related("parent"), many=True).data,
             }
         )

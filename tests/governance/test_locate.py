@@ -68,6 +68,11 @@ def test_locate_api_returns_the_grid_and_its_ancestors(cast):
         "340102001000",
         "340102001001",
     ]
+    # Named, not described: the district and city lie above a grid worker's scope, whose figures
+    # ``areas/<code>/`` refuses to them (404).
+    assert body["ancestors"][0] == {"code": "340100000000", "name": "示例市", "level": "city", "parent": None}
+    assert api_client(cast.worker_a).get("/api/v1/areas/340100000000/").status_code == 404
+    assert "population" in body["grid"]
 
 
 def test_locate_api_says_no_grid_here_outside_every_grid(cast):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
 from django.core.validators import EMPTY_VALUES
@@ -57,9 +58,12 @@ class TokenObtainApi(APIView):
         user = authenticate(request=request, **data.validated_data)
         if user is None:
             if getattr(request, "axes_locked_out", False):
+                # 429 with Retry-After, as the login page answers (django-axes): a 403 read as "this
+                # account may not have a token", and a client had no way to know when to try again.
                 return Response(
                     {"detail": _("Too many failed logins: this account is locked for a while.")},
-                    status=status.HTTP_403_FORBIDDEN,
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(int(settings.AXES_COOLOFF_TIME.total_seconds()))},
                 )
             return Response(
                 {"detail": _("Wrong username or password.")},

@@ -268,18 +268,21 @@ def headline_values(area: Area, period: Period) -> list[dict]:
     return out
 
 
-_OVERDUE_SOURCES = [
-    ("incidents", "grids.selectors", "incident_list", "grids-inbox"),
-    ("disputes", "mediation.selectors", "dispute_list", "mediation-cases"),
-    ("petitions", "petitions.selectors", "petition_list", "petitions-registry"),
+_OVERDUE_SOURCES = [  # (key, module, selector, list page, the row's area field)
+    ("incidents", "grids.selectors", "incident_list", "grids-inbox", "grid"),
+    ("disputes", "mediation.selectors", "dispute_list", "mediation-cases", "area"),
+    ("petitions", "petitions.selectors", "petition_list", "petitions-registry", "area"),
 ]
 
 
-def overdue_counts(user: User) -> list[dict]:
+def overdue_counts(user: User, area: Area | None = None) -> list[dict]:
     """What is overdue across incidents, disputes and petitions, through each app's public selector
     (scoped list + its ``overdue()`` queryset method); an app not installed is left out, and so is
     a source of which the user sees no row at all (an analyst's disputes and petitions): its "0"
-    would read as nothing overdue when it is only nothing shown."""
+    would read as nothing overdue when it is only nothing shown.
+
+    With ``area``, within its subtree: the overview of a street showed the overdue items of the
+    whole district under the street's name (its links, ``?area=``, open the lists filtered alike)."""
     from django.utils.translation import gettext_lazy
 
     labels = {
@@ -288,7 +291,7 @@ def overdue_counts(user: User) -> list[dict]:
         "petitions": gettext_lazy("Petitions"),
     }
     out = []
-    for key, module, func, url_name in _OVERDUE_SOURCES:
+    for key, module, func, url_name, field in _OVERDUE_SOURCES:
         try:
             selector = getattr(importlib.import_module(module), func)
         except (ImportError, AttributeError):
@@ -296,8 +299,11 @@ def overdue_counts(user: User) -> list[dict]:
         qs: QuerySet = selector(user)
         if not hasattr(qs, "overdue"):
             continue
+        shown = qs  # what the user sees at all decides whether the source is listed, not the area's rows
+        if area is not None:
+            qs = qs.filter(**{f"{field}__path__startswith": area.path})
         count = qs.overdue().count()
-        if count or qs.exists():
+        if count or shown.exists():
             out.append({"key": key, "label": labels[key], "count": count, "url_name": url_name})
     return out
 

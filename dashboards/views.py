@@ -180,7 +180,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             **sel,
             "area": area,
             "headlines": ranking.headline_values(area, sel["period"]),
-            "overdue": ranking.overdue_counts(request.user),
+            "overdue": ranking.overdue_counts(request.user, area),
             "breadcrumbs": _breadcrumbs(area, request.user),
         },
     )

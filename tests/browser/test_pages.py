@@ -251,7 +251,7 @@ def test_an_overdue_count_sits_by_its_label_on_a_phone(phone_page, live_cast):
     login(page, "district_officer")
     for url in ("/dashboards/", "/"):
         page.goto(url)
-        item = page.locator("li.overdue:has(a[href='/grids/inbox/?overdue=true'])").first
+        item = page.locator("li.overdue:has(a[href^='/grids/inbox/?overdue=true'])").first
         assert item.evaluate(COLON_GAP_JS) < 2, url
         link = item.locator("a")
         assert link.locator(".status").inner_text() == "1"

@@ -465,11 +465,36 @@ def test_each_overdue_count_links_to_its_overdue_list(client, data, report, med,
         "/mediation/cases/?overdue=true",
         "/petitions/?overdue=true",
     }
-    for url in ("/dashboards/", "/"):
+    city = "340100000000"
+    for url, after in (("/dashboards/", f"&amp;area={city}"), ("/", "")):
         html = client.get(url).content.decode()
-        assert all(f'href="{link}"' in html for link in links), url
+        assert all(f'href="{link}{after}"' in html for link in links), url
     for link in links:
         assert client.get(link).status_code == 200
+        assert client.get(f"{link}&area={city}").status_code == 200
+
+
+def test_the_overview_counts_what_is_overdue_in_its_own_area(client, data, report, cast):
+    # The overview of a community counted the overdue items of the officer's whole district under the
+    # community's name, and its link opened the whole district's list.
+    from grids.models import Incident
+
+    late = [report(), report()]
+    Incident.objects.filter(pk=late[1].pk).update(grid=cast.grid_c)  # the other community
+    Incident.objects.filter(pk__in=[i.pk for i in late]).update(due_at="2020-01-01T00:00:00Z")
+    client.force_login(data.district_officer)
+
+    def incidents_overdue(html: str) -> tuple[str, ...]:
+        item = html[html.index('class="overdue-count" href="/grids/inbox/') :]
+        return re.search(r'href="([^"]+)">[^<]*<span class="status">(\d+)<', item).groups()
+
+    district = client.get("/dashboards/").content.decode()
+    assert incidents_overdue(district) == ("/grids/inbox/?overdue=true&amp;area=340102000000", "2")
+    community = cast.community_a1a.code
+    href, count = incidents_overdue(client.get(f"/dashboards/?parent={community}").content.decode())
+    assert (href, count) == (f"/grids/inbox/?overdue=true&amp;area={community}", "1")
+    listed = client.get(href.replace("&amp;", "&")).content.decode()
+    assert late[0].code in listed and late[1].code not in listed
 
 
 def test_overdue_counts_leave_out_what_the_user_never_sees(client, data, report, med, pet):
@@ -480,7 +505,7 @@ def test_overdue_counts_leave_out_what_the_user_never_sees(client, data, report,
     client.force_login(data.analyst)
     for url in ("/dashboards/", "/"):
         html = client.get(url).content.decode()
-        assert 'href="/grids/inbox/?overdue=true"' in html, url
+        assert 'href="/grids/inbox/?overdue=true' in html, url
         assert "/mediation/cases/?overdue=true" not in html and "/petitions/?overdue=true" not in html
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import AuthenticationFailed
 
-from governance.access import NOT_FOUND
+from governance.access import NOT_FOUND, scope_or_above_q
 from governance.models import Area, Department, Role
 from governance.rest import HashedTokenAuthentication
 from governance.views import filtered_rows
@@ -237,7 +237,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "levels": Level.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": _grid_choices(request.user),
-            "departments": Department.objects.filter(pk=department) if department else [],
+            "departments": Department.objects.filter(pk=department).select_related("area")
+            if department
+            else _department_choices(request.user),
             "params": params,
             "may_view_departments": selectors.may_view_departments(request.user),
             # A grid worker's own reports ("All my finished reports" on their grid page) are not a
@@ -282,6 +284,23 @@ def departments(request: HttpRequest) -> HttpResponse:
 # KB of options on every inbox page). Beyond this many the grid filter is a code to type instead: a
 # select cut at the first N grids left the rest unreachable.
 GRID_CHOICES_MAX = 1000
+
+
+# The departments a centre dispatches to: its area's, and those of the areas above it (a community's
+# street and district departments), about a hundred in a district.
+DEPARTMENT_CHOICES_MAX = 300
+
+
+def _department_choices(user) -> list[Department]:
+    """The inbox's department filter for a centre's handlers ("what is with the police?"): the API's
+    ``?department=`` was on the page only for a department's own people, fixed to their department.
+    Empty for the other roles, and beyond ``DEPARTMENT_CHOICES_MAX`` (the address still takes it)."""
+    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.ADMIN)):
+        return []
+    q = scope_or_above_q(user, "area")
+    rows = Department.objects.all() if q is None else Department.objects.filter(q)
+    rows = list(rows.select_related("area").order_by("area__code", "name")[: DEPARTMENT_CHOICES_MAX + 1])
+    return [] if len(rows) > DEPARTMENT_CHOICES_MAX else rows
 
 
 def _grid_choices(user) -> list[Area] | None:

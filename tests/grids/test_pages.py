@@ -964,3 +964,29 @@ def test_the_inbox_pages_have_a_total_order(cast, client, report):
     report()
     client.force_login(cast.street_handler)
     assert client.get("/grids/inbox/").context["page"].object_list.query.order_by[-1] == "-pk"
+
+
+@pytest.mark.django_db
+def test_a_centre_handler_filters_the_inbox_by_the_department_it_dispatched_to(cast, client, incident_in):
+    # The API's ?department= was on the page only for a department's own people: a centre could not
+    # list what it had sent to the police.
+    police = incident_in("handling")  # dispatched to the police
+    urban = incident_in("accepted")
+    services.incident_transition(
+        incident=urban, actor=cast.admin, action="dispatch", department=cast.urban.pk
+    )
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    select = html[html.index('<select name="department"') :]
+    select = select[: select.index("</select>")]
+    # Its street's and district's departments, by area; not another district's.
+    assert f'<optgroup label="{cast.district_a.name}">' in select
+    assert f'<optgroup label="{cast.street_a1.name}">' in select
+    assert f'value="{cast.police.pk}"' in select and f'value="{cast.street_team.pk}"' in select
+    assert f'value="{cast.police_b.pk}"' not in select
+    html = client.get(f"/grids/inbox/?department={cast.police.pk}").content.decode()
+    assert f'id="row-{police.code}"' in html and f'id="row-{urban.code}"' not in html
+    assert f'<option value="{cast.police.pk}" selected>' in html
+    # A grid worker's list of reports has no such filter.
+    client.force_login(cast.worker_a)
+    assert '<select name="department"' not in client.get("/grids/inbox/?mine=true").content.decode()

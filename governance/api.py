@@ -241,18 +241,35 @@ class KnownRecordMixin:
         self.unknown = unknown
         super().__init__(*args, **kwargs)
 
-    def known(self, value):
-        """The ``column`` of the record ``value`` names, among those the user may see."""
+    def lookup(self, value):
+        """The ``column`` of the record ``value`` names, among those the user may see, or None."""
         records = self.records.filter(**{self.key: value})
         user = getattr(getattr(self.parent, "request", None), "user", None)
         q = self.visible(user)
         if q is not None:
             records = records.filter(q | self.rows_naming())
-        found = records.values_list(self.column, flat=True).first()
+        return records.values_list(self.column, flat=True).first()
+
+    def known(self, value):
+        """The ``column`` of the record ``value`` names, or the 400 naming every unknown record."""
+        found = self.lookup(value)
         if found is None:
-            message = self.unknown % {"value": value, self.key: value}
-            raise exceptions.ValidationError({filter_param(self): [message]})
+            raise exceptions.ValidationError(self.every_unknown(value))
         return found
+
+    def every_unknown(self, value) -> dict[str, list[str]]:
+        """This filter's refusal and those of the filterset's other record filters: a request naming
+        two unknown records was told of the first, and of the second only on the next try. Their
+        lookups run only here, on the way to the 400."""
+        errors = {}
+        data = getattr(self.parent.form, "cleaned_data", {})
+        for name, other in self.parent.filters.items():
+            named = value if other is self else data.get(name)
+            if not isinstance(other, KnownRecordMixin) or named in EMPTY_VALUES:
+                continue
+            if other is self or other.lookup(named) is None:
+                errors[filter_param(other)] = [other.unknown % {"value": named, other.key: named}]
+        return errors
 
     def rows_naming(self) -> Exists:
         """Some row of the filterset's base list names the record (correlated on its pk)."""

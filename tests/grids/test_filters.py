@@ -135,3 +135,22 @@ def test_the_inbox_refuses_a_department_outside_the_scope(cast, client, report):
     assert response.status_code == 400
     assert f"Unknown department {cast.police_b.pk}." in response.content.decode()
     assert client.get("/grids/inbox/", {"department": cast.police.pk}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_two_unknown_records_are_both_named_in_one_answer(cast, report, client):
+    # The first refused filter stopped the list: the second was named only on the next try.
+    report()
+    response = api_client(cast.street_handler).get(
+        URL, {"grid": "NOPE", "department": 999999, "area": "NONE"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "area": ["Unknown area code NONE."],
+        "grid": ["Unknown grid NOPE."],
+        "department": ["Unknown department 999999."],
+    }
+    client.force_login(cast.street_handler)
+    page = client.get("/grids/inbox/", {"grid": "NOPE", "department": 999999})
+    html = page.content.decode()
+    assert page.status_code == 400 and "Unknown grid NOPE." in html and "Unknown department 999999." in html

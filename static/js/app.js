@@ -65,6 +65,25 @@
     }
   });
   window.addEventListener("resize", scrollableWraps);
+  // A form sent twice (a double tap, a second tap on a slow phone network) made the second request
+  // fail: the first had already moved the item on, so the page answered with a conflict (409) over
+  // a step that was done. A plain POST form is sent once per page; forms another script sends
+  // (report.js's fetch, htmx) prevent the default first and keep their own guards. A page restored
+  // from the back-forward cache may send again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    if (form.hasAttribute("data-sent")) { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "");
+    form.setAttribute("aria-busy", "true");
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.removeAttribute("aria-busy");
+    });
+  });
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }

@@ -187,6 +187,40 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
     assert incident.status == "handling"
 
 
+def test_a_step_sent_twice_by_a_double_tap_is_sent_once(phone_page, live_cast):
+    """The second submit of a double tap was sent too: the first had moved the item on, and the page
+    answered the second with a conflict (409) over a step that was done."""
+    from grids import services
+    from tests.grids.conftest import IN_GRID_A
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    c = live_cast
+    incident = services.incident_report(
+        actor=c.worker_a, category="sanitation", description="垃圾堆放", lat=IN_GRID_A[0], lng=IN_GRID_A[1]
+    )
+    page = phone_page
+    login(page, "community_handler")
+    page.goto(f"/grids/incidents/{incident.code}/")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    # Both submits in one go; a listener on window (after the page's own) sees which were refused.
+    refused = page.evaluate(
+        """() => {
+            const seen = [];
+            window.addEventListener("submit", (e) => seen.push(e.defaultPrevented));
+            const form = document.querySelector("form[data-action-form='accept']");
+            form.requestSubmit();
+            form.requestSubmit();
+            return seen;
+        }"""
+    )
+    assert refused == [False, True]
+    page.wait_for_load_state()
+    expect(page.locator(".messages, [role=status]").first).to_be_visible()
+    assert len(posts) == 1
+    assert Incident.objects.get(pk=incident.pk).events.filter(action="accept").count() == 1
+
+
 def test_a_long_unbroken_word_does_not_widen_the_phone_pages(phone_page, live_cast):
     """A pasted link or serial number has no break point: one such word made the incident page
     tens of thousands of pixels wide on a phone (and My grid, and the timeline, too)."""
@@ -479,6 +513,33 @@ def test_after_a_step_in_the_inbox_the_focus_stays_in_the_row(desktop_page, live
     page.focus(f"{row} button[data-action=accept]")
     page.keyboard.press("Enter")
     expect(page.locator(f"{row} .grids-row-msg.error")).to_be_focused()
+    assert page.js_errors == []
+
+
+def test_a_double_tap_on_an_inbox_step_sends_it_once(desktop_page, live_cast):
+    """The inbox's forms are sent by htmx, not by the page-wide guard (app.js): htmx queues a second
+    tap behind the first and drops it when the first answer replaces the row, so the step goes once
+    and the row shows it done, never a conflict (409) over the step it had just done."""
+    from tests.browser.test_phone_lists import _reported_incident
+
+    incident = _reported_incident(live_cast)
+    page = desktop_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    row = f"#row-{incident.code}"
+    page.evaluate(
+        f"""() => {{
+            const form = document.querySelector("{row} button[data-action=accept]").form;
+            form.requestSubmit();
+            form.requestSubmit();
+        }}"""
+    )
+    expect(page.locator(f"{row} .grids-row-msg.ok")).to_be_visible()
+    page.wait_for_timeout(300)  # time for a queued second request to go out, were there one
+    assert len(posts) == 1 and page.locator(f"{row} .grids-row-msg.error").count() == 0
+    assert Incident.objects.get(pk=incident.pk).events.filter(action="accept").count() == 1
     assert page.js_errors == []
 
 

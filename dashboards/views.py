@@ -196,6 +196,10 @@ def _league_context(request: HttpRequest) -> dict:
         raise BadParameter("dir", _("Direction must be asc or desc."))
     descending = direction == "desc"
     spec = sel["spec"]
+    if sort == "sample" and not spec.min_sample:
+        # Only a survey's table has a sample column: elsewhere the rows were ordered by a number
+        # that was not on the page, and no header said so.
+        raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta or name."))
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:
         row.text = ranking.format_value(spec, row.value.value)

@@ -807,3 +807,14 @@ def test_a_sample_just_below_the_minimum_is_not_rounded_up_on_hover_or_in_the_ex
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[4]][:6] == ["not ranked", "340103000000", "乙区", 88.0, 26.396, 29.995]
+
+
+def test_only_a_survey_table_sorts_by_sample(client, data):
+    # Elsewhere there is no sample column: the rows were ordered by a number not on the page.
+    client.force_login(data.district_officer)
+    assert league(client, indicator=SAFE, period="2026-11", sort="sample").status_code == 200
+    refused = league(client, indicator="incidents_on_time_rate", period="2026-11", sort="sample")
+    html = refused.content.decode()
+    assert (
+        refused.status_code == 400 and "Sort by rank, value, delta, rank_change, yoy_delta or name." in html
+    )

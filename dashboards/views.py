@@ -357,21 +357,23 @@ def trends(request: HttpRequest) -> HttpResponse:
                 if v.area_id == area.parent_id
                 else "sibling",
                 "data": {},
+                "thin": set(),
             },
         )
         entry["data"][v.period] = None if v.value is None else float(ranking.two_decimals(v.value))
+        if spec.min_sample and v.value is not None and (v.denominator or 0) < spec.min_sample:
+            entry["thin"].add(v.period)  # a survey value on too few answers to be ranked
     # Start at the first period with any value (the picker's 24 months often reach back before the data).
     first = next(
         (i for i, p in enumerate(periods) if any(p in s["data"] for s in series.values())), len(periods)
     )
     periods = periods[first:] or periods[-1:]
+    ordered = sorted(series.values(), key=lambda s: {"self": 0, "parent": 1}.get(s["role"], 2))
     chart = {
         "periods": periods,
         "series": [
             {"name": s["name"], "role": s["role"], "data": [s["data"].get(p) for p in periods]}
-            for _code, s in sorted(
-                series.items(), key=lambda kv: {"self": 0, "parent": 1}.get(kv[1]["role"], 2)
-            )
+            for s in ordered
         ],
         "unit": spec.unit,
         # What the axis and the tooltip write after a number ("92.47%"), as the tables do.
@@ -379,9 +381,15 @@ def trends(request: HttpRequest) -> HttpResponse:
     }
     # The table under the chart: each value as the league table writes it ("92.47%", "1,204"), with
     # its period, which labels it when a phone shows an area's row as a card (the headings are hidden).
+    # A survey value on fewer answers than the indicator's minimum is marked, as the league table
+    # leaves it unranked: the line went through it like any other point.
     table = [
-        {**s, "cells": [(p, ranking.format_value(spec, v)) for p, v in zip(periods, s["data"], strict=True)]}
-        for s in chart["series"]
+        {
+            "name": s["name"],
+            "role": s["role"],
+            "cells": [(p, ranking.format_value(spec, s["data"].get(p)), p in s["thin"]) for p in periods],
+        }
+        for s in ordered
     ]
     return render(
         request,
@@ -392,6 +400,8 @@ def trends(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "chart_json": json.dumps(chart),
             "table": table,
+            "thin": any(thin for s in table for _p, _t, thin in s["cells"]),
+            "min_sample": spec.min_sample,
             # The caption says which lines the chart has: a user who sees no parent (a community
             # handler) or whose area has no siblings read of lines that were not there.
             "roles": {s["role"]: True for s in chart["series"]},

@@ -818,3 +818,22 @@ def test_only_a_survey_table_sorts_by_sample(client, data):
     assert (
         refused.status_code == 400 and "Sort by rank, value, delta, rank_change, yoy_delta or name." in html
     )
+
+
+def test_trends_mark_a_survey_value_on_too_few_answers(client, data, cast):
+    # The league table leaves such a value unranked; the trend table wrote it like any other.
+    indicator_value(SAFE, cast.community_a1b, "2026-10", 75.0, 9, 12, rank_of=1)  # 12 answers, 30 needed
+    indicator_value(SAFE, cast.community_a1b, "2026-11", 80.0, 40, 50, rank=1, rank_of=1)
+    client.force_login(data.district_officer)
+    html = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent={cast.community_a1b.code}")
+    html = html.content.decode()
+    thin = '<abbr class="dash-thin" title="fewer than 30 valid answers">*</abbr>'
+    assert f'<td data-label="2026-10">75.00%{thin}</td>' in html
+    assert '<td data-label="2026-11">80.00%</td>' in html
+    assert "* Fewer than 30 valid answers: too few to rank, read with care." in html
+    # A count is not a survey: nothing to mark.
+    indicator_value("dispute_cases_received", cast.community_a1b, "2026-11", 3.0, 3, 1, rank=1, rank_of=1)
+    other = client.get(
+        f"/dashboards/trends/?indicator=dispute_cases_received&period=2026-11&parent={cast.community_a1b.code}"
+    )
+    assert "dash-thin" not in other.content.decode() and 'id="trend-thin"' not in other.content.decode()

@@ -97,4 +97,14 @@ def clean_photos(uploads, field: str = "photos") -> list[CleanPhoto]:
     uploads = list(uploads or [])
     if len(uploads) > MAX_PER_STEP:
         raise ValidationError({field: [_("At most %(n)d photos at a time.") % {"n": MAX_PER_STEP}]})
-    return [clean_photo(u, field) for u in uploads]
+    # Every file is checked before one refusal is raised: with two bad photos of six, the second
+    # was named only after the first was replaced and the form sent again.
+    cleaned, errors = [], []
+    for upload in uploads:
+        try:
+            cleaned.append(clean_photo(upload, field))
+        except ValidationError as exc:
+            errors.extend(exc.message_dict[field])
+    if errors:
+        raise ValidationError({field: errors})
+    return cleaned

@@ -182,3 +182,40 @@ def test_feedback_photos_are_shown_at_their_step_on_the_timeline(cast, client, i
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
     assert html.count(f'src="/grids/photos/{stored.pk}/"') == 1
     assert f'src="/grids/photos/{stored.pk}/"' in html.split('class="timeline"')[1]
+
+
+@pytest.mark.django_db
+def test_every_refused_photo_is_named_in_one_answer(cast, report, client):
+    # With two bad files of three, the second was named only once the first was replaced and sent again.
+    from django.core.exceptions import ValidationError
+
+    photos = [
+        SimpleUploadedFile("good.jpg", jpeg_bytes(), content_type="image/jpeg"),
+        SimpleUploadedFile("notes.jpg", b"not an image", content_type="image/jpeg"),
+        SimpleUploadedFile("anim.jpg", jpeg_bytes(fmt="GIF"), content_type="image/jpeg"),
+    ]
+    with pytest.raises(ValidationError) as exc:
+        report(photos=photos)
+    assert exc.value.message_dict["photos"] == [
+        "notes.jpg is not a JPEG, PNG or WebP image.",
+        "anim.jpg is not a JPEG, PNG or WebP image.",
+    ]
+    assert not Incident.objects.exists() and not IncidentPhoto.objects.exists()
+    for photo in photos:
+        photo.seek(0)
+    client.force_login(cast.worker_a)
+    response = client.post(
+        "/grids/report/",
+        {
+            "category": "sanitation",
+            "description": "x",
+            "kind": "promised",
+            "lat": IN_GRID_A[0],
+            "lng": IN_GRID_A[1],
+            "photos": photos,
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "notes.jpg" in str(body) and "anim.jpg" in str(body)

@@ -181,6 +181,13 @@ class TimelineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        # The people and places a step names (actor, department) come with the steps: each was a
+        # query per row, forty for an item with twenty steps.
+        shown = set(self.readonly_fields) | set(self.fields or ())
+        related = [f.name for f in self.model._meta.concrete_fields if f.is_relation and f.name in shown]
+        return super().get_queryset(request).select_related(*related)
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

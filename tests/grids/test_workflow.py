@@ -530,3 +530,25 @@ def test_a_holiday_entered_later_moves_a_running_working_hours_deadline_not_a_ha
     # The 2 office hours to accept, counted again from the report with the new calendar.
     assert reported.due_at == reported.step_due("reported", reported.reported_at)
     assert handling.due_at == handling_due
+
+
+@pytest.mark.django_db
+def test_the_admin_timeline_of_an_incident_takes_no_query_per_step(cast, client, incident_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    short, long = incident_in("closed"), incident_in("closed")
+    for actor, department in ((cast.street_handler, cast.urban), (cast.district_officer, cast.police)) * 3:
+        IncidentEvent.objects.create(  # more steps, by other people, naming other departments
+            incident=long, actor=actor, action="assist", from_status="closed", to_status="closed",
+            department=department, level="community",
+        )  # fmt: skip
+    client.force_login(cast.admin)
+
+    def queries(incident) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/admin/grids/incident/{incident.pk}/change/").status_code == 200
+        return len(captured)
+
+    queries(short)  # the first page of a session loads what later ones have cached
+    assert queries(long) == queries(short)

@@ -990,3 +990,14 @@ def test_a_centre_handler_filters_the_inbox_by_the_department_it_dispatched_to(c
     # A grid worker's list of reports has no such filter.
     client.force_login(cast.worker_a)
     assert '<select name="department"' not in client.get("/grids/inbox/?mine=true").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_confirmation_gives_the_acceptance_deadline_only_while_the_item_waits(cast, client, report):
+    # Reopened after acceptance, it gave the dispatch deadline as "To be accepted by".
+    incident = report()
+    client.force_login(cast.worker_a)
+    assert "To be accepted by" in client.get(f"/grids/report/{incident.code}/done/").content.decode()
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    html = client.get(f"/grids/report/{incident.code}/done/").content.decode()
+    assert "To be accepted by" not in html and incident.code in html

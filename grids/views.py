@@ -212,6 +212,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         params["open"] = "true"
         if department:  # a department's liaison: what was dispatched to it, not the whole district
             params["department"] = str(department)
+    elif params.get("status"):
+        # A status chosen in the form decides alone, as on the organisation page: the "open only"
+        # select, shown at "open" by default, was sent along with it, and "closed" listed nothing.
+        params.pop("open", None)
     filterset = IncidentFilter(
         params,
         queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at", "-pk"),

@@ -1001,3 +1001,14 @@ def test_the_confirmation_gives_the_acceptance_deadline_only_while_the_item_wait
     services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
     html = client.get(f"/grids/report/{incident.code}/done/").content.decode()
     assert "To be accepted by" not in html and incident.code in html
+
+
+@pytest.mark.django_db
+def test_a_status_chosen_in_the_inbox_decides_alone(cast, client, incident_in):
+    # The form sends "open only" (shown at "open" by default) with the status: "closed" listed nothing.
+    closed = incident_in("closed")
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/", {"status": "closed", "open": "true"}).content.decode()
+    assert f'id="row-{closed.code}"' in html
+    select = html[html.index('<select name="open">') :]
+    assert "selected" not in select[: select.index("</select>")]  # the form says what was listed

@@ -194,12 +194,27 @@ def _departments_for(incidents: list[Incident]) -> dict[int, list[Department]]:
     return {i.pk: [d for d in departments if i.grid.path.startswith(d.area.path)] for i in incidents}
 
 
+# The steps an inbox row takes in place; the others (feedback, verify, evaluate, assist) need the
+# incident's page, which the row links to once.
+INLINE_ACTIONS = {"accept", "handle", "close", "dispatch", "escalate", "reject"}
+
+
 def _row_context(user, incidents: list[Incident]) -> list[dict]:
     departments = _departments_for(incidents)
-    return [
-        {"incident": i, "actions": allowed_actions(user, i), "departments": departments.get(i.pk, [])}
-        for i in incidents
-    ]
+    rows = []
+    for i in incidents:
+        actions = allowed_actions(user, i)
+        rows.append(
+            {
+                "incident": i,
+                "actions": actions,
+                "departments": departments.get(i.pk, []),
+                # One "Next step" link, not one per such step: a department's row with feedback and
+                # assist, or a worker's with verify and evaluate, had two identical links.
+                "page_steps": any(a not in INLINE_ACTIONS for a in actions),
+            }
+        )
+    return rows
 
 
 @login_required

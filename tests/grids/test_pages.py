@@ -1012,3 +1012,18 @@ def test_a_status_chosen_in_the_inbox_decides_alone(cast, client, incident_in):
     assert f'id="row-{closed.code}"' in html
     select = html[html.index('<select name="open">') :]
     assert "selected" not in select[: select.index("</select>")]  # the form says what was listed
+
+
+@pytest.mark.django_db
+def test_an_inbox_row_links_to_its_page_once_whatever_the_steps_taken_there(cast, client, incident_in):
+    # Each step the row cannot take in place had its own "Next step" link: two identical links
+    # for an item with feedback and assist open to the same person.
+    from grids.models import allowed_actions
+
+    item = incident_in("handling", kind="coordination")
+    assert {"feedback", "assist"} <= set(allowed_actions(cast.admin, item))
+    client.force_login(cast.admin)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html[html.index(f'id="row-{item.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert row.count("Next step") == 1 and f'href="/grids/incidents/{item.code}/#act"' in row

@@ -367,8 +367,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     overdue = request.GET.get("overdue") == "true"
     if overdue:
         items = items.overdue(timezone.now())
+    # Paged as the registry is: the first 300 were shown and the rest silently left out.
+    page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "petitions/inbox.html",
-        {"items": list(items[:300]), "overdue": overdue, "masked_for": user_department_ids(request.user)},
+        {
+            "items": page.object_list,
+            "page": page,
+            "query": "overdue=true" if overdue else "",
+            "overdue": overdue,
+            "masked_for": user_department_ids(request.user),
+        },
     )

@@ -1202,3 +1202,23 @@ def test_registry_pages_list_every_petition_once_when_deadlines_and_receipts_tie
         assert page.object_list.query.order_by[-1] == "-pk"
         seen += [p.code for p in page.object_list]
     assert sorted(seen) == sorted(Petition.objects.values_list("code", flat=True))
+
+
+def test_the_department_inbox_pages_every_item_instead_of_cutting_at_300(
+    client, pet, django_assert_max_num_queries
+):
+    # It showed the first 300 items and left the rest out without a word. Paged by 50 here.
+    first = pet.routed()
+    for _i in range(50):
+        pet.routed()
+    Petition.objects.filter(pk=first.pk).update(due_at=timezone.now() + dt.timedelta(days=90))  # the last
+    client.force_login(pet.cast.department_user)
+    with django_assert_max_num_queries(12):
+        html = client.get("/petitions/inbox/").content.decode()
+    assert '<span class="status">51</span>' in html and "1 / 2" in html and first.code not in html
+    assert 'href="?page=2"' in html
+    second = client.get("/petitions/inbox/?page=2").content.decode()
+    assert first.code in second and 'href="?page=1"' in second
+    Petition.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
+    late = client.get("/petitions/inbox/?overdue=true").content.decode()
+    assert first.code in late and '<span class="status">1</span>' in late

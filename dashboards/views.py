@@ -25,7 +25,7 @@ from dashboards.assessment_models import (
     VetoEvent,
 )
 from dashboards.models import IndicatorValue
-from governance.access import get_visible_or_404
+from governance.access import get_visible_or_404, scope_paths
 from governance.models import Area
 from governance.periods import MONTH, PERIOD_TYPES, Period
 from governance.workflow import ActionInvalid, WorkflowError
@@ -98,6 +98,7 @@ def _selection(request: HttpRequest) -> dict:
         "period_type": period.kind,
         "period_choices": _choices(period, latest),
         "period_types": [(k, PERIOD_TYPE_NAMES[k]) for k in PERIOD_TYPES],
+        "roots": _scope_roots(request.user),
     }
 
 
@@ -154,6 +155,16 @@ def _bad(
         "back": back,
     }
     return render(request, template, context, status=400)
+
+
+def _scope_roots(user) -> list[Area]:
+    """The tops of a user's areas when they have several (two communities, a street and a district
+    department): the pages opened on the first, and the others were reached only by typing a code.
+    Empty for one area (the breadcrumbs lead there) and for a superuser (the city is the top)."""
+    paths = [] if user.is_superuser else scope_paths(user)
+    if len(paths) < 2:
+        return []
+    return list(Area.objects.filter(path__in=paths).order_by("path"))
 
 
 def _breadcrumbs(area: Area, user) -> list[Area]:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from dashboards import assessment, ranking
 from dashboards.assessment_models import AssessmentRun
 from dashboards.models import IndicatorValue
-from tests.base import api_client, make_area
+from tests.base import api_client, make_area, make_user
 from tests.dashboards import assessment_data
 from tests.dashboards.assessment_data import indicator_value
 
@@ -837,3 +837,23 @@ def test_trends_mark_a_survey_value_on_too_few_answers(client, data, cast):
         f"/dashboards/trends/?indicator=dispute_cases_received&period=2026-11&parent={cast.community_a1b.code}"
     )
     assert "dash-thin" not in other.content.decode() and 'id="trend-thin"' not in other.content.decode()
+
+
+def test_a_user_with_two_areas_can_open_either(client, data, cast):
+    # The pages opened on the first area, and the second was reached only by typing its code.
+    from governance.models import Membership, Role
+
+    user = make_user("two_communities", Role.HANDLER, cast.community_a1a)
+    Membership.objects.create(user=user, role=Role.HANDLER, area=cast.community_a1b)
+    client.force_login(user)
+    html = client.get("/dashboards/").content.decode()
+    roots = html[html.index('id="scope-roots"') :]
+    roots = roots[: roots.index("</nav>")]
+    assert f'<strong aria-current="page">{cast.community_a1a.name}</strong>' in roots
+    assert f"parent={cast.community_a1b.code}" in roots
+    for url in ("/dashboards/league/", "/dashboards/trends/"):
+        assert 'id="scope-roots"' in client.get(url).content.decode(), url
+    assert client.get(f"/dashboards/?parent={cast.community_a1b.code}").status_code == 200
+    # One area: the breadcrumbs are enough.
+    client.force_login(data.district_officer)
+    assert 'id="scope-roots"' not in client.get("/dashboards/").content.decode()

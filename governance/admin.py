@@ -156,10 +156,8 @@ class HolidayAdmin(admin.ModelAdmin):
         self._deadlines_follow(request)
 
     def changelist_view(self, request, extra_context=None):
-        # The State Council publishes next year's calendar in November or December; until it is entered,
-        # working-day deadlines running into January count every weekday as worked.
-        today = timezone.localdate()
-        if today.month >= 11 and not Holiday.objects.filter(date__year=today.year + 1).exists():
+        year = Holiday.missing_next_year(timezone.localdate())
+        if year is not None:
             self.message_user(
                 request,
                 _(
@@ -167,7 +165,7 @@ class HolidayAdmin(admin.ModelAdmin):
                     "days of the State Council's notice when it is published (manage.py load_holidays "
                     "loads the years this release knows)."
                 )
-                % {"year": today.year + 1},
+                % {"year": year},
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)

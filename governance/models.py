@@ -5,6 +5,8 @@ Every other app builds on these models; this module imports no other app.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -439,6 +441,15 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+    @classmethod
+    def missing_next_year(cls, today: dt.date) -> int | None:
+        """Next year, from November on while the calendar has none of its dates, else None. The State
+        Council publishes next year's holidays in November or December; until they are entered,
+        working-day deadlines running into January count every weekday as worked."""
+        if today.month < 11 or cls.objects.filter(date__year=today.year + 1).exists():
+            return None
+        return today.year + 1
 
 
 @receiver([post_save, post_delete], sender=Holiday, dispatch_uid="holiday-calendar-version")

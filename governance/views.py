@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from governance.access import NOT_FOUND
 from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
-from governance.models import Area, record_id
+from governance.models import Area, Holiday, record_id
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -201,6 +201,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "memberships": memberships,
             "sections": home_sections(request),
             "area_codes": ",".join(sorted(codes)),
+            # Said where it is seen: the warning was only on the calendar's admin list, which nobody
+            # opens until they know the year is missing.
+            "calendar_missing": Holiday.missing_next_year(timezone.localdate())
+            if request.user.is_staff and request.user.has_perm("governance.change_holiday")
+            else None,
         },
     )
 

@@ -61,3 +61,23 @@ def test_the_admin_reminds_to_enter_next_years_calendar_from_november(
     assert ("The calendar has no dates for 2027 yet" in response.content.decode()) is warned
     Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
     assert "no dates for 2027" not in client.get("/admin/governance/holiday/").content.decode()
+
+
+@pytest.mark.parametrize(("today", "warned"), [(dt.date(2026, 12, 4), True), (dt.date(2026, 10, 30), False)])
+def test_the_home_page_of_who_keeps_the_calendar_says_next_year_is_missing(
+    client, cast, monkeypatch, today, warned
+):
+    # The reminder was only on the calendar's admin list, which nobody opens until they know.
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: today)
+    client.force_login(cast.admin)
+    html = client.get("/").content.decode()
+    assert ('id="calendar-missing"' in html) is warned
+    if warned:
+        assert (
+            "The calendar has no dates for 2027 yet" in html and 'href="/admin/governance/holiday/"' in html
+        )
+    client.force_login(cast.district_officer)  # deadlines are not theirs to keep
+    assert 'id="calendar-missing"' not in client.get("/").content.decode()
+    Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
+    client.force_login(cast.admin)
+    assert 'id="calendar-missing"' not in client.get("/").content.decode()

@@ -61,7 +61,11 @@ def add_error_responses(result, generator, request, public):
                 codes["409"] = "Not allowed in the record's current state; nothing changed."
             if path.endswith("/auth/token/"):
                 codes["401"] = "Wrong username or password."
-                codes["403"] = "Too many failed logins: locked for a while."
+                # Locked, as the login page answers it (django-axes): a 429 and when to try again.
+                del codes["403"]
+                codes["429"] = (
+                    "Too many failed logins: locked for a while (`Retry-After`: the seconds to wait)."
+                )
             for code, description in codes.items():
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}

@@ -388,3 +388,12 @@ def test_a_body_that_is_not_json_is_a_400_in_the_language_of_the_api(cast):
         "detail": "The request body is not valid JSON: Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1)"
     }
+
+
+def test_the_schema_documents_the_token_lockout_as_the_endpoint_answers_it(client, cast):
+    operation = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"][
+        "/api/v1/auth/token/"
+    ]
+    responses = operation["post"]["responses"]
+    assert {"200", "400", "401", "429"} <= set(responses) and "403" not in responses
+    assert "Retry-After" in responses["429"]["description"]

@@ -46,22 +46,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("grids-inbox")
 
 
+# The most items each list of "My grid" shows; the rest are in the inbox, which the page links to.
+MY_GRID_SHOWN = 100
+
+
 @login_required
 @require_GET
 def my_grid(request: HttpRequest) -> HttpResponse:
     """The grid worker's start page: the grid on a map and my open items by status."""
     grids = _worker_grids(request.user)
     mine = selectors.incident_list(request.user).filter(reporter=request.user)
-    open_items = list(mine.filter(status__in=Incident.OPEN_STATUSES).order_by("due_at", "-reported_at")[:200])
+    open_qs = mine.filter(status__in=Incident.OPEN_STATUSES)
+    open_items = list(open_qs.order_by("due_at", "-reported_at")[:MY_GRID_SHOWN])
     by_status: dict[str, list[Incident]] = {}
     for item in open_items:
         by_status.setdefault(item.get_status_display(), []).append(item)
     recent_closed = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
-    to_verify = list(
-        selectors.incident_list(request.user)
-        .filter(status=Incident.Status.FED_BACK, grid__in=grids)
-        .order_by("due_at")[:50]
-    )
+    verify_qs = selectors.incident_list(request.user).filter(status=Incident.Status.FED_BACK, grid__in=grids)
+    to_verify = list(verify_qs.order_by("due_at")[:MY_GRID_SHOWN])
     markers = [
         {
             "lat": i.lat,
@@ -80,9 +82,13 @@ def my_grid(request: HttpRequest) -> HttpResponse:
             "grids": grids,
             "grid_codes": ",".join(g.code for g in grids),
             "by_status": by_status,
-            "open_count": len(open_items),
+            # The counts are of everything, not of what is shown: past the first MY_GRID_SHOWN the
+            # headings said "200" (or "50") however many there were, and the rest went unmentioned.
+            "open_count": len(open_items) if len(open_items) < MY_GRID_SHOWN else open_qs.count(),
+            "open_shown": len(open_items),
             "recent_closed": recent_closed,
             "to_verify": to_verify,
+            "verify_count": len(to_verify) if len(to_verify) < MY_GRID_SHOWN else verify_qs.count(),
             "markers": markers,
         },
     )

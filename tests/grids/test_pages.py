@@ -1027,3 +1027,29 @@ def test_an_inbox_row_links_to_its_page_once_whatever_the_steps_taken_there(cast
     row = html[html.index(f'id="row-{item.code}"') :]
     row = row[: row.index("</tr>")]
     assert row.count("Next step") == 1 and f'href="/grids/incidents/{item.code}/#act"' in row
+
+
+@pytest.mark.django_db
+def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
+    cast, client, report, incident_in, monkeypatch
+):
+    # Past the first 200 (50 to verify) the headings gave the cap as the count, and the rest went unmentioned.
+    from grids import views
+
+    monkeypatch.setattr(views, "MY_GRID_SHOWN", 2)
+    mine = [report() for _i in range(3)]
+    checks = [incident_in("fed_back") for _i in range(3)]
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/my/").content.decode()
+    # The items waiting for a check are reports of theirs too: 6 open.
+    assert '<h2>My open items <span class="status">6</span></h2>' in html
+    assert '<h2>To verify on site <span class="status">3</span></h2>' in html
+    assert 'id="open-more"' in html and 'href="/grids/inbox/?mine=true&amp;open=true"' in html
+    assert 'id="verify-more"' in html and 'href="/grids/inbox/?status=fed_back"' in html
+    listed = client.get("/grids/inbox/?status=fed_back").content.decode()
+    assert all(f'id="row-{i.code}"' in listed for i in checks)
+    listed = client.get("/grids/inbox/?mine=true&open=true").content.decode()
+    assert all(f'id="row-{i.code}"' in listed for i in mine + checks)
+    monkeypatch.setattr(views, "MY_GRID_SHOWN", 100)
+    html = client.get("/grids/my/").content.decode()
+    assert 'id="open-more"' not in html and 'id="verify-more"' not in html

@@ -218,6 +218,10 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
                 # One "Next step" link, not one per such step: a department's row with feedback and
                 # assist, or a worker's with verify and evaluate, had two identical links.
                 "page_steps": any(a not in INLINE_ACTIONS for a in actions),
+                # As on the incident's page: why a handler who could close finds no button here.
+                "duty_note": i.status == Incident.Status.VERIFIED
+                and user.has_role(Role.HANDLER)
+                and duty_conflict(user, i, "close"),
             }
         )
     return rows
@@ -275,7 +279,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             else _("Incident inbox")
             if request.user.is_superuser or request.user.has_role(*selectors.ACTING_ROLES)
             else _("Incidents"),  # an analyst's: a list to read, not work to do
-            "hide_actions": not any(row["actions"] for row in rows),
+            "hide_actions": not any(row["actions"] or row["duty_note"] for row in rows),
         },
         status=400 if error else 200,
     )

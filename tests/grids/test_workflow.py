@@ -552,3 +552,19 @@ def test_the_admin_timeline_of_an_incident_takes_no_query_per_step(cast, client,
 
     queries(short)  # the first page of a session loads what later ones have cached
     assert queries(long) == queries(short)
+
+
+@pytest.mark.django_db
+def test_the_inbox_row_says_why_its_dispatcher_finds_no_close_button(cast, report, client):
+    # The incident's page said so; the inbox row just had no button.
+    incident = _to_verified(cast, report, dispatcher=cast.street_handler, doer=cast.department_user)
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html[html.index(f'id="row-{incident.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-action="close"' not in row and "another handler closes it" in row
+    client.force_login(cast.community_handler)  # who may close it sees the button, and no note
+    row = client.get("/grids/inbox/").content.decode()
+    row = row[row.index(f'id="row-{incident.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-action="close"' in row and "another handler closes it" not in row

@@ -1044,6 +1044,7 @@ def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
     # The items waiting for a check are reports of theirs too: 6 open.
     assert '<h2>My open items <span class="status">6</span></h2>' in html
     assert '<h2>To verify on site <span class="status">3</span></h2>' in html
+    assert '<h3 class="grids-subhead">Reported (2)</h3>' in html  # a heading, capitalised
     assert 'id="open-more"' in html and 'href="/grids/inbox/?mine=true&amp;open=true"' in html
     assert 'id="verify-more"' in html and 'href="/grids/inbox/?status=fed_back"' in html
     listed = client.get("/grids/inbox/?status=fed_back").content.decode()

@@ -45,6 +45,9 @@ from mediation.models import (
     time_limit_due,
 )
 
+# The most cases waiting for acceptance the desk lists; the rest are on the case list it links to.
+INTAKE_SHOWN = 50
+
 
 @login_required
 @require_GET
@@ -61,11 +64,10 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     visible = selectors.dispute_list(user)
     mine = list(visible.filter(mediator=user).open().order_by("due_at", "received_at")[:200])
-    intake = list(
-        visible.filter(
-            status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
-        ).order_by("received_at")[:50]
+    waiting = visible.filter(
+        status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
     )
+    intake = list(waiting.order_by("received_at")[:INTAKE_SHOWN])
     closing = list(
         visible.filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
         .confirmation_closing(now)
@@ -78,6 +80,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "overdue_count": sum(1 for c in mine if c.is_overdue),
             "intake": intake,
+            # Everything waiting is counted: past the first INTAKE_SHOWN the rest went unmentioned.
+            "intake_count": len(intake) if len(intake) < INTAKE_SHOWN else waiting.count(),
             "closing": closing,
             "warn_days": CONFIRMATION_WARN_DAYS,
             "organisations": list(selectors.organisations_of(user)),

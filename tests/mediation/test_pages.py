@@ -1332,3 +1332,19 @@ def test_the_paged_case_lists_have_a_total_order(client, med):
     page = client.get(f"/mediation/organisations/{med.org_x.pk}/").context["page"]
     assert page.object_list.query.order_by[-1] == "-pk"
     assert client.get("/mediation/cases/").context["page"].object_list.query.order_by[-1] == "-id"
+
+
+def test_the_desk_counts_every_case_waiting_and_links_to_the_rest(client, med, monkeypatch):
+    # It listed the first 50 waiting for acceptance and left the rest unmentioned.
+    from mediation import views
+
+    monkeypatch.setattr(views, "INTAKE_SHOWN", 2)
+    waiting = [med.register() for _i in range(3)]
+    _login(client, med.cast.mediator)
+    html = client.get("/mediation/").content.decode()
+    assert 'Waiting for acceptance in my organisations <span class="status">3</span>' in html
+    assert 'id="intake-more"' in html and 'href="/mediation/cases/?status=registered"' in html
+    listed = client.get("/mediation/cases/?status=registered").content.decode()
+    assert all(case.code in listed for case in waiting)
+    monkeypatch.setattr(views, "INTAKE_SHOWN", 50)
+    assert 'id="intake-more"' not in client.get("/mediation/").content.decode()

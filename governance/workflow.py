@@ -126,6 +126,8 @@ class TimelineLabels:
 
     STATUS: type
     ACTION_LABELS: dict
+    # Set on the event a transition returns for a step sent twice (``repeated_event``; not a column).
+    repeated = False
 
     def __str__(self) -> str:  # the admin's inline rows: no related record read
         return f"{self.action_label} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
@@ -147,6 +149,22 @@ class TimelineLabels:
     @property
     def to_status_label(self) -> str:
         return str(self.STATUS(self.to_status).label)
+
+
+def repeated_event(events, *, current: str, user, action: str, state: str | None, state_of):
+    """The event by which ``user`` has already taken ``action`` from ``state``, the state a step's
+    form was drawn in: the record has moved on from it and that event is the latest (nobody has acted
+    since). Then the form was sent twice (a second tap, a retry after a lost answer), and the step
+    is answered as done instead of refused with a 409. A step another user took first, or a form
+    drawn in the current state, is none. ``state_of(event)`` is the state an event started from.
+    Call it under the record's lock (``apply_locked``): a second send that read the record before
+    the first committed finds the first's event too."""
+    if not state or state == current:
+        return None
+    last = events.order_by("-at", "-id").first()
+    if last and last.actor_id == user.pk and last.action == action and state_of(last) == state:
+        return last
+    return None
 
 
 def apply_locked(instance, related: tuple[str, ...], apply):

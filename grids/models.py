@@ -37,6 +37,7 @@ from governance.workflow import (
     TransitionNotAllowed,
     Workflow,
     apply_locked,
+    repeated_event,
 )
 
 if TYPE_CHECKING:
@@ -361,17 +362,14 @@ class Incident(models.Model):
         """The event by which ``user`` has already taken ``action`` from ``state``: the item has moved
         on from that state and the event is the latest (nobody has acted since). Then the form was
         sent twice. A step another user took first, or a form drawn in the current state, is none."""
-        if not state or state == self.step_state():
-            return None
-        last = self.events.order_by("-at", "-id").first()
-        if (
-            last
-            and last.actor_id == user.pk
-            and last.action == action
-            and f"{last.from_status}/{last.from_level}" == state
-        ):
-            return last
-        return None
+        return repeated_event(
+            self.events,
+            current=self.step_state(),
+            user=user,
+            action=action,
+            state=state,
+            state_of=lambda e: f"{e.from_status}/{e.from_level}",
+        )
 
     def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> IncidentEvent:
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
@@ -814,9 +812,6 @@ class IncidentEvent(TimelineLabels, models.Model):
                 fields=["step_due_at"], name="incident_event_due", condition=Q(on_time__isnull=False)
             ),
         ]
-
-    # Set on the event ``Incident.transition`` returns for a step sent twice (not a column).
-    repeated = False
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.action}"

@@ -197,6 +197,13 @@ class DisputeTransitionApi(APIView):
             help_text="accept, decline, transfer, start, reassign, extend, record_prevention, conclude, "
             "apply_confirmation, record_confirmation, follow_up, close"
         )
+        state = serializers.CharField(
+            required=False,
+            max_length=30,
+            help_text="optional: the status as the client last saw it (e.g. registered); a step this user already "
+            "took from that status, nobody acting since, is answered as done (200) and not taken again "
+            "(a retry after a lost answer)",
+        )
         # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
@@ -248,7 +255,10 @@ class DisputeTransitionApi(APIView):
             raise serializers.ValidationError(
                 {"action": [_("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}]}
             )
-        services.dispute_transition(case=case, actor=request.user, action=action, note=v.pop("note", ""), **v)
+        state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
+        services.dispute_transition(
+            case=case, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
+        )
         # The answer is the case just changed, not a re-read through the caller's scope: a mediator
         # who transfers a case no longer sees it, and the committed transfer is no 404.
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)

@@ -157,6 +157,8 @@ class ActionForm(forms.Form):
 
     # Labelled as on the case page: a refused step's banner names each field (governance.forms.errors_text).
     action = forms.CharField(max_length=24)
+    # The case's status when the form was drawn: a form sent twice is answered as done, not a 409.
+    state = forms.CharField(required=False, max_length=30)
     note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
     organisation = forms.IntegerField(label=_("Organisation"), required=False)
     mediator = forms.IntegerField(label=_("Mediator"), required=False)
@@ -206,7 +208,7 @@ class ActionForm(forms.Form):
         out = {
             k: v
             for k, v in data.items()
-            if k not in ("action", "note") and v is not False and v not in (None, "", [])
+            if k not in ("action", "note", "state") and v is not False and v not in (None, "", [])
         }
         for box in ("consent", "joint"):
             if self.data.get(box) is not None:

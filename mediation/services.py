@@ -456,6 +456,8 @@ def dispute_transition(
     *, case: DisputeCase, actor: User, action: str, note: str = "", **fields: Any
 ) -> DisputeEvent:
     event = case.transition(action=action, actor=actor, note=note, **fields)
+    if event.repeated:
+        return event  # the step sent twice: done by the first send, its notices with it
     if action == "transfer":
         _notify_intake(case, actor, f"dispute-transfer:{event.pk}")
     elif action in ("accept", "reassign") and case.mediator_id and case.mediator_id != actor.pk:

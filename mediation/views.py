@@ -287,6 +287,7 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                 actor=request.user,
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data.get("note", ""),
+                state=form.cleaned_data.get("state") or None,
                 **form.action_fields(),
             ),
         )

@@ -287,6 +287,13 @@ class PetitionTransitionApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.ChoiceField(choices=WORKFLOW.actions)
+        state = serializers.CharField(
+            required=False,
+            max_length=30,
+            help_text="optional: the status as the client last saw it (e.g. routed); a step this user already "
+            "took from that status, nobody acting since, is answered as done (200) and not taken again "
+            "(a retry after a lost answer)",
+        )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         department = serializers.IntegerField(required=False, help_text="assign: department id")
         route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
@@ -330,8 +337,9 @@ class PetitionTransitionApi(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         action = v.pop("action")
+        state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
         services.petition_transition(
-            petition=petition, actor=request.user, action=action, note=v.pop("note", ""), **v
+            petition=petition, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
         )
         # The answer is the petition just changed, not a re-read through the caller's scope: a
         # department that returns an item no longer sees it, and the committed return is no 404.

@@ -160,6 +160,8 @@ class ActionForm(forms.Form):
     """One workflow step from the petition page; the model checks the action's own fields."""
 
     action = forms.ChoiceField(choices=[(a, a) for a in WORKFLOW.actions])
+    # The petition's status when the form was drawn: a form sent twice is answered as done, not a 409.
+    state = forms.CharField(required=False, max_length=30)
     note = forms.CharField(required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.IntegerField(required=False)
     route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])

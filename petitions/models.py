@@ -44,6 +44,7 @@ from governance.workflow import (
     TransitionNotAllowed,
     Workflow,
     apply_locked,
+    repeated_event,
 )
 
 if TYPE_CHECKING:
@@ -450,17 +451,28 @@ class Petition(models.Model):
 
     # --- the state machine ---------------------------------------------------------------------
 
-    def transition(self, *, action: str, actor: User, note: str = "", **fields: Any) -> PetitionEvent:
+    def transition(
+        self, *, action: str, actor: User, note: str = "", state: str | None = None, **fields: Any
+    ) -> PetitionEvent:
         """Perform ``action``: the one place a petition's workflow state changes.
 
         The row is re-read under ``select_for_update`` so two officers acting at once serialise and
         the second sees the first's result (409 if its move no longer applies); the event row is
-        written in the same transaction; only the changed columns are saved."""
-        return apply_locked(
-            self,
-            ("area", "department", "complained_unit"),
-            lambda locked: locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields),
-        )
+        written in the same transaction; only the changed columns are saved. ``state``, the status
+        the step's form was drawn in, answers a step this user already took from it with its event
+        (``repeated`` set): the form was sent twice, and the second send was a 409."""
+
+        def apply(locked: Petition) -> PetitionEvent:
+            repeat = repeated_event(
+                locked.events, current=locked.status, user=actor, action=action, state=state,
+                state_of=lambda e: e.from_status,
+            )  # fmt: skip
+            if repeat is not None:
+                repeat.repeated = True
+                return repeat
+            return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+
+        return apply_locked(self, ("area", "department", "complained_unit"), apply)
 
     def _apply(self, *, action: str, actor: User, note: str, now: dt.datetime | None = None, **fields: Any):
         transition = WORKFLOW.check(action, self.status, self.get_status_display())

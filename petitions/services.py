@@ -418,6 +418,8 @@ def petition_transition(
     returns it (its 15 days to route keep running). The notices are rows written in this
     transaction (no broker), once per (user, event), and name nobody but the petition."""
     event = petition.transition(action=action, actor=actor, note=note, **fields)
+    if event.repeated:
+        return event  # the step sent twice: done by the first send, its notices with it
     if action == "assign":
         _notify_step(
             petition,

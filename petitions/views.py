@@ -301,6 +301,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             actor=request.user,
             action=form.cleaned_data["action"],
             note=form.cleaned_data.get("note") or "",
+            state=form.cleaned_data.get("state") or None,
             **form.action_fields(),
         ),
     )

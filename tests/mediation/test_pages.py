@@ -1348,3 +1348,28 @@ def test_the_desk_counts_every_case_waiting_and_links_to_the_rest(client, med, m
     assert all(case.code in listed for case in waiting)
     monkeypatch.setattr(views, "INTAKE_SHOWN", 50)
     assert 'id="intake-more"' not in client.get("/mediation/").content.decode()
+
+
+def test_a_step_sent_twice_is_taken_once_and_answered_as_done(client, med):
+    # The second send of a form (a retry, a second tap before the first answer) was refused with a
+    # 409 over a step the first had just taken; the API's retry after a lost answer too.
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    start = {"action": "start", "state": "accepted"}
+    first = client.post(f"/mediation/cases/{case.code}/act/", start)
+    again = client.post(f"/mediation/cases/{case.code}/act/", start)
+    assert first.status_code == again.status_code == 302
+    assert case.events.filter(action="start").count() == 1
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert '<input type="hidden" name="state" value="in_mediation">' in html  # forms drawn now
+    other = med.accepted()
+    url = f"/api/v1/disputes/{other.code}/transition/"
+    api = api_client(med.cast.mediator)
+    assert api.post(url, start, format="json").status_code == 200
+    retried = api.post(url, start, format="json")
+    assert retried.status_code == 200 and retried.json()["status"] == "in_mediation"
+    assert other.events.filter(action="start").count() == 1
+    # Without the state, or after another user's step, it is refused as before.
+    assert api.post(url, {"action": "start"}, format="json").status_code == 409
+    DisputeCase.objects.filter(pk=other.pk).update(mediator=med.mediator_x2)
+    assert api_client(med.mediator_x2).post(url, start, format="json").status_code == 409

@@ -1222,3 +1222,25 @@ def test_the_department_inbox_pages_every_item_instead_of_cutting_at_300(
     Petition.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(days=1))
     late = client.get("/petitions/inbox/?overdue=true").content.decode()
     assert first.code in late and '<span class="status">1</span>' in late
+
+
+def test_a_step_sent_twice_is_taken_once_and_answered_as_done(client, pet):
+    # The second send of a form (a retry, a second tap before the first answer) was refused with a
+    # 409 over a step the first had just taken; the API's retry after a lost answer too.
+    petition = pet.routed()
+    client.force_login(pet.cast.department_user)
+    accept = {"action": "accept", "note": "书面告知已受理", "state": "routed"}
+    first = client.post(f"/petitions/{petition.code}/act/", accept)
+    again = client.post(f"/petitions/{petition.code}/act/", accept)
+    assert first.status_code == again.status_code == 302
+    assert petition.events.filter(action="accept").count() == 1
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert '<input type="hidden" name="state" value="accepted">' in html  # forms drawn now
+    other = pet.routed()
+    url = f"/api/v1/petitions/{other.code}/transition/"
+    api = api_client(pet.cast.department_user)
+    assert api.post(url, accept, format="json").status_code == 200
+    retried = api.post(url, accept, format="json")
+    assert retried.status_code == 200 and retried.json()["status"] == "accepted"
+    assert other.events.filter(action="accept").count() == 1
+    assert api.post(url, {"action": "accept", "note": "再次"}, format="json").status_code == 409

@@ -167,6 +167,25 @@ def repeated_event(events, *, current: str, user, action: str, state: str | None
     return None
 
 
+def take_step(record, related: tuple[str, ...], *, action: str, actor, note: str, state: str | None, fields):
+    """The transition of a record whose workflow state is its ``status`` (a dispute case, a
+    petition): under the record's lock (``apply_locked``), a step this user already took from
+    ``state`` is answered with its event (``repeated`` set, nothing changed); any other goes to the
+    record's ``_apply``, which checks and takes it."""
+
+    def apply(locked):
+        repeat = repeated_event(
+            locked.events, current=locked.status, user=actor, action=action, state=state,
+            state_of=lambda e: e.from_status,
+        )  # fmt: skip
+        if repeat is not None:
+            repeat.repeated = True
+            return repeat
+        return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+
+    return apply_locked(record, related, apply)
+
+
 def apply_locked(instance, related: tuple[str, ...], apply):
     """Run ``apply(locked)`` on a fresh copy of ``instance`` re-read under ``select_for_update``,
     inside one transaction, then copy the result back into ``instance``.

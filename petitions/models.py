@@ -43,8 +43,7 @@ from governance.workflow import (
     Transition,
     TransitionNotAllowed,
     Workflow,
-    apply_locked,
-    repeated_event,
+    take_step,
 )
 
 if TYPE_CHECKING:
@@ -461,18 +460,15 @@ class Petition(models.Model):
         written in the same transaction; only the changed columns are saved. ``state``, the status
         the step's form was drawn in, answers a step this user already took from it with its event
         (``repeated`` set): the form was sent twice, and the second send was a 409."""
-
-        def apply(locked: Petition) -> PetitionEvent:
-            repeat = repeated_event(
-                locked.events, current=locked.status, user=actor, action=action, state=state,
-                state_of=lambda e: e.from_status,
-            )  # fmt: skip
-            if repeat is not None:
-                repeat.repeated = True
-                return repeat
-            return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
-
-        return apply_locked(self, ("area", "department", "complained_unit"), apply)
+        return take_step(
+            self,
+            ("area", "department", "complained_unit"),
+            action=action,
+            actor=actor,
+            note=note,
+            state=state,
+            fields=fields,
+        )
 
     def _apply(self, *, action: str, actor: User, note: str, now: dt.datetime | None = None, **fields: Any):
         transition = WORKFLOW.check(action, self.status, self.get_status_display())

@@ -131,6 +131,13 @@ def run_step(form: forms.Form, perform: Callable[[], object]) -> StepResult:
         return StepResult(None, errors_text(exc), 400, fields)
 
 
+def first_and_total(qs: QuerySet, limit: int) -> tuple[list, int]:
+    """The first ``limit`` rows of ``qs`` and how many it has in all, for a list that shows a few and
+    links to the rest: the count is a second query only when the rows fill the limit."""
+    rows = list(qs[:limit])
+    return rows, len(rows) if len(rows) < limit else qs.count()
+
+
 def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
     """A list page's rows through its API filterset, and on a bad filter no rows and one message
     naming the filter by its translated label, never the parameter (``received_from``). A code, id

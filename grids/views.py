@@ -17,7 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from governance.access import NOT_FOUND, scope_or_above_q
 from governance.models import Area, Department, Role
 from governance.rest import HashedTokenAuthentication
-from governance.views import filtered_rows
+from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
 from grids.filters import IncidentFilter
@@ -56,14 +56,21 @@ def my_grid(request: HttpRequest) -> HttpResponse:
     """The grid worker's start page: the grid on a map and my open items by status."""
     grids = _worker_grids(request.user)
     mine = selectors.incident_list(request.user).filter(reporter=request.user)
-    open_qs = mine.filter(status__in=Incident.OPEN_STATUSES)
-    open_items = list(open_qs.order_by("due_at", "-reported_at")[:MY_GRID_SHOWN])
+    # Every item is counted, not only those shown: past the first MY_GRID_SHOWN the headings said
+    # "200" (or "50") however many there were, and the rest went unmentioned.
+    open_items, open_count = first_and_total(
+        mine.filter(status__in=Incident.OPEN_STATUSES).order_by("due_at", "-reported_at"), MY_GRID_SHOWN
+    )
     by_status: dict[str, list[Incident]] = {}
     for item in open_items:
         by_status.setdefault(item.get_status_display(), []).append(item)
     recent_closed = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
-    verify_qs = selectors.incident_list(request.user).filter(status=Incident.Status.FED_BACK, grid__in=grids)
-    to_verify = list(verify_qs.order_by("due_at")[:MY_GRID_SHOWN])
+    to_verify, verify_count = first_and_total(
+        selectors.incident_list(request.user)
+        .filter(status=Incident.Status.FED_BACK, grid__in=grids)
+        .order_by("due_at"),
+        MY_GRID_SHOWN,
+    )
     markers = [
         {
             "lat": i.lat,
@@ -82,13 +89,11 @@ def my_grid(request: HttpRequest) -> HttpResponse:
             "grids": grids,
             "grid_codes": ",".join(g.code for g in grids),
             "by_status": by_status,
-            # The counts are of everything, not of what is shown: past the first MY_GRID_SHOWN the
-            # headings said "200" (or "50") however many there were, and the rest went unmentioned.
-            "open_count": len(open_items) if len(open_items) < MY_GRID_SHOWN else open_qs.count(),
+            "open_count": open_count,
             "open_shown": len(open_items),
             "recent_closed": recent_closed,
             "to_verify": to_verify,
-            "verify_count": len(to_verify) if len(to_verify) < MY_GRID_SHOWN else verify_qs.count(),
+            "verify_count": verify_count,
             "markers": markers,
         },
     )

@@ -21,7 +21,14 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.services import client_ip
-from governance.views import StepResult, area_filter_choices, filtered_rows, redirect_after_step, run_step
+from governance.views import (
+    StepResult,
+    area_filter_choices,
+    filtered_rows,
+    first_and_total,
+    redirect_after_step,
+    run_step,
+)
 from governance.workflow import WorkflowError
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -64,10 +71,13 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     visible = selectors.dispute_list(user)
     mine = list(visible.filter(mediator=user).open().order_by("due_at", "received_at")[:200])
-    waiting = visible.filter(
-        status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
+    # Every case waiting is counted: past the first INTAKE_SHOWN the rest went unmentioned.
+    intake, intake_count = first_and_total(
+        visible.filter(
+            status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
+        ).order_by("received_at"),
+        INTAKE_SHOWN,
     )
-    intake = list(waiting.order_by("received_at")[:INTAKE_SHOWN])
     closing = list(
         visible.filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
         .confirmation_closing(now)
@@ -80,8 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "overdue_count": sum(1 for c in mine if c.is_overdue),
             "intake": intake,
-            # Everything waiting is counted: past the first INTAKE_SHOWN the rest went unmentioned.
-            "intake_count": len(intake) if len(intake) < INTAKE_SHOWN else waiting.count(),
+            "intake_count": intake_count,
             "closing": closing,
             "warn_days": CONFIRMATION_WARN_DAYS,
             "organisations": list(selectors.organisations_of(user)),

@@ -66,6 +66,10 @@ MAX_NAMED_PETITIONERS = 50  # a joint letter or online message: every signatory,
 DUE_SOON_DAYS = 3
 
 OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
+# The roles through which a membership in a department acts for it on a petition routed to it or
+# complaining about it. An analyst (or a mediator) placed in a department reads statistics, not
+# petitions: a handler who becomes an analyst and keeps the department loses the petitions with it.
+DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.PETITION_OFFICER, Role.ADMIN})
 
 
 def group_min_persons() -> int:
@@ -74,7 +78,20 @@ def group_min_persons() -> int:
 
 
 def user_department_ids(user: Any) -> set[int]:
-    """Departments the user works in (memberships with a department)."""
+    """Departments the user works in for petitions: memberships with a department in one of
+    ``DEPARTMENT_ROLES``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return {
+        m.department_id for m in user.memberships_cached() if m.department_id and m.role in DEPARTMENT_ROLES
+    }
+
+
+def user_unit_ids(user: Any) -> set[int]:
+    """Every department the user is a member of, in any role: the units whose complaints they are
+    kept from. A petition officer who is also an analyst in the unit complained about still works
+    there, so the exclusions (no reveal, no repeat link, content only) look here, not at
+    ``user_department_ids``."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     return {m.department_id for m in user.memberships_cached() if m.department_id}
@@ -656,7 +673,7 @@ class Petition(models.Model):
         hides the direct link the same way; the closed-for-good notice named the end of the chain)."""
         if not petition_visible(user, original):  # outside the user's reach: never named
             return gettext("an earlier petition")
-        units = user_department_ids(user)
+        units = user_unit_ids(user)
         link, seen = self, set()
         while units and link is not None and link.pk not in seen:
             if link.complained_unit_id in units:
@@ -1094,9 +1111,9 @@ def may_reveal(user: Any, petition: Petition) -> bool:
     area and users of the department it is routed to, never anyone in the unit complained about."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    departments = user_department_ids(user)
-    if petition.complained_unit_id and petition.complained_unit_id in departments:
+    if petition.complained_unit_id and petition.complained_unit_id in user_unit_ids(user):
         return False
+    departments = user_department_ids(user)
     # Petition officers, not administrators: an admin acts as the office where one is missing, but the
     # identity stays with the people handling the item (DESIGN.md section 4), as in mediation, where
     # district staff never unmask parties; a superuser is a technician, not an officer either.
@@ -1118,13 +1135,16 @@ def revealable_q(user: Any) -> Q:
         q |= Q(area__path__startswith=root)
     departments = user_department_ids(user)
     if departments:
-        q = (q | Q(department_id__in=departments)) & ~Q(complained_unit_id__in=departments)
+        q |= Q(department_id__in=departments)
+    units = user_unit_ids(user)
+    if units:
+        q &= ~Q(complained_unit_id__in=units)
     return q
 
 
 def sees_masked_only(user: Any, petition: Petition) -> bool:
     """Users of the unit complained about see the content but not even masked contact details."""
-    return bool(petition.complained_unit_id and petition.complained_unit_id in user_department_ids(user))
+    return bool(petition.complained_unit_id and petition.complained_unit_id in user_unit_ids(user))
 
 
 def petition_visible(user: Any, petition: Petition) -> bool:
@@ -1148,7 +1168,7 @@ def repeat_link_hidden(user: Any, petition: Petition) -> bool:
         return False
     if not petition_visible(user, petition.repeat_of):
         return True
-    units = user_department_ids(user)
+    units = user_unit_ids(user)
     if not units:
         return False
     return petition.complained_unit_id in units or petition.repeat_of.complained_unit_id in units

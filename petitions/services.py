@@ -32,6 +32,7 @@ from governance.models import (
 )
 from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
+    DEPARTMENT_ROLES,
     DUE_SOON_DAYS,
     MAX_GROUP_REPRESENTATIVES,
     MAX_NAMED_PETITIONERS,
@@ -424,7 +425,7 @@ def petition_transition(
         _notify_step(
             petition,
             event,
-            Q(department_id=petition.department_id),
+            Q(department_id=petition.department_id, role__in=DEPARTMENT_ROLES),
             gettext_lazy(
                 "Petition %(code)s was routed to your department: tell the petitioner by %(due)s "
                 "whether it is accepted."
@@ -516,7 +517,9 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
         return 0
     dept_users: dict[int, list[int]] = {}
     for user_id, dept_id in Membership.objects.filter(
-        department_id__in={r["department_id"] for r in rows if r["department_id"]}, user__is_active=True
+        department_id__in={r["department_id"] for r in rows if r["department_id"]},
+        role__in=DEPARTMENT_ROLES,
+        user__is_active=True,
     ).values_list("user_id", "department_id"):
         dept_users.setdefault(dept_id, []).append(user_id)
     officers = list(

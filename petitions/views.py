@@ -39,7 +39,7 @@ from petitions.models import (
     may_reveal,
     repeat_link_hidden,
     sees_masked_only,
-    user_department_ids,
+    user_unit_ids,
 )
 
 
@@ -75,7 +75,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "categories": Category.choices,
             "can_register": _is_officer(request.user),
             "area_choices": area_filter_choices(request.user),
-            "masked_for": user_department_ids(request.user),
+            "masked_for": user_unit_ids(request.user),
         },
         status=400 if filter_error else 200,
     )
@@ -271,7 +271,7 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
             # Only those the user may see: another is a 404 to them, and its number, the same person.
             Petition.objects.visible_to(user)
             .filter(repeat_of=petition)
-            .exclude(complained_unit_id__in=user_department_ids(user))
+            .exclude(complained_unit_id__in=user_unit_ids(user))
             .only("code", "received_at")
         ),
         "closed_for_good_original": _closed_for_good_code(user, petition)
@@ -378,6 +378,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": "overdue=true" if overdue else "",
             "overdue": overdue,
-            "masked_for": user_department_ids(request.user),
+            "masked_for": user_unit_ids(request.user),
         },
     )

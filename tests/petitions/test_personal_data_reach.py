@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from governance.models import PersonalDataAccess
+from governance.models import Membership, Notification, PersonalDataAccess, Role
 from governance.services import user_token_issue
+from petitions.models import may_reveal, revealable_q, sees_masked_only
 from tests.petitions.conftest import ID_1
 
 
@@ -88,3 +89,39 @@ def test_refused_registration_is_no_unlogged_oracle(pet, cast, content):
     assert not told or logged, (
         "the 400 tells whether ID_1 brought the earlier petition, and nothing is logged"
     )
+
+
+# --- a department membership reaches petitions only through a handling role ---------------
+
+
+@pytest.mark.django_db
+def test_handler_turned_analyst_keeping_the_department_reads_and_reveals_no_petition(pet, cast):
+    petition = pet.routed()
+    person = petition.petitioners.get()
+    # The police handler becomes an analyst but keeps the department on the membership.
+    Membership.objects.filter(user=cast.department_user).update(role=Role.ANALYST)
+    c = token_client(cast.department_user)
+    assert c.get("/api/v1/petitions/").json()["count"] == 0
+    assert c.get(f"/api/v1/petitions/{petition.code}/").status_code == 404
+    resp = c.post(f"/api/v1/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": "核实"})
+    assert resp.status_code == 404
+    resp = c.post(f"/api/v1/petitions/{petition.code}/transition/", {"action": "accept", "note": "受理"})
+    assert resp.status_code == 404
+    petition.refresh_from_db()
+    assert petition.status == "routed" and not PersonalDataAccess.objects.exists()
+    # Nor is an analyst of the department told when the next petition is routed to it.
+    second = pet.register()
+    second.transition(action="assign", actor=cast.petition_officer, department=cast.police.pk)
+    assert not Notification.objects.filter(user=cast.department_user).exists()
+
+
+@pytest.mark.django_db
+def test_officer_who_is_also_an_analyst_in_the_unit_complained_about_reveals_no_one(pet, cast):
+    petition = pet.register(complained=True)  # complains about urban management
+    Membership.objects.create(
+        user=cast.petition_officer, role=Role.ANALYST, area=cast.district_a, department=cast.urban
+    )
+    officer = type(cast.petition_officer).objects.get(pk=cast.petition_officer.pk)  # memberships reloaded
+    assert not may_reveal(officer, petition)
+    assert sees_masked_only(officer, petition)
+    assert not type(petition).objects.filter(pk=petition.pk).filter(revealable_q(officer)).exists()

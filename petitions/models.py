@@ -1018,7 +1018,12 @@ WORKFLOW = Workflow(
         # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
         Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
-        Transition("evaluate", ["replied", "reviewed", "closed"], None, [OFFICE, DEPARTMENT]),
+        Transition(
+            "evaluate",
+            ["replied", "under_review", "reviewed", "under_re_review", "closed"],
+            None,
+            [OFFICE, DEPARTMENT],
+        ),
         Transition("request_review", ["replied", "reviewed", "closed"], None, [OFFICE]),
         Transition("decide_review", ["under_review"], "reviewed", [OFFICE]),
         Transition("decide_re_review", ["under_re_review"], "closed", [OFFICE]),

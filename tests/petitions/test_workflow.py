@@ -326,6 +326,28 @@ def test_the_evaluation_is_recorded_after_the_office_closed_the_answered_matter_
     assert petition.events.filter(action="evaluate").count() == 2
 
 
+def test_the_replys_evaluation_is_recorded_while_its_review_is_under_way(pet):
+    # A petitioner who is dissatisfied asks for a review, and their evaluation of the reply often
+    # reaches the office after the request: once the petition was under review, evaluate was
+    # refused, so the reply's (dissatisfied) evaluation was lost and only the review's counted.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="request_review", actor=officer)
+    assert petition.status == "under_review" and "evaluate" in allowed_actions(officer, petition)
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    assert "evaluate" not in allowed_actions(officer, petition)  # one per answer
+    petition.transition(action="decide_review", actor=officer, decision="changed", note="改变原意见")
+    petition.transition(action="request_review", actor=officer)
+    assert petition.status == "under_re_review"
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")  # the review's answer
+    petition.transition(action="decide_re_review", actor=officer, decision="upheld", note="维持")
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")  # the re-review's
+    evaluations = list(
+        petition.events.filter(action="evaluate").order_by("at", "pk").values_list("data", flat=True)
+    )
+    assert [e["evaluation"] for e in evaluations] == ["dissatisfied", "basically", "satisfied"]
+
+
 def test_a_closed_petition_takes_no_review_once_the_thirty_days_have_passed(pet):
     officer = pet.cast.petition_officer
     petition = pet.replied()

@@ -34,7 +34,7 @@ from dashboards.assessment_models import (
     VetoEvent,
 )
 from governance import indicators as registry
-from governance.models import Area, User, record_id
+from governance.models import Area, Role, User, record_id
 from governance.services import audit
 from governance.workflow import ActionForbidden, ActionInvalid, FieldErrors
 
@@ -308,8 +308,14 @@ def _holds_at_level(user: User, area: Area, roles: Iterable[str], levels: Iterab
     if user.is_superuser and user.is_active:
         return True
     wanted, lv = set(roles), set(levels) if levels is not None else None
+    # A handler in a functional department (the police, urban management) works that department's
+    # incidents and petitions; the area's assessment is kept by its own staff, not by a department
+    # that is itself judged through the area's figures.
     return any(
-        m.role in wanted and (lv is None or m.area.level in lv) and area.path.startswith(m.area.path)
+        m.role in wanted
+        and not (m.role == Role.HANDLER and m.department_id is not None)
+        and (lv is None or m.area.level in lv)
+        and area.path.startswith(m.area.path)
         for m in user.memberships_cached()
     )
 
@@ -492,6 +498,23 @@ def veto_record(*, scheme: AssessmentScheme, area: Area, event: str, actor: User
     _assessed_area(scheme, area)
     if not event.strip():
         raise ActionInvalid("event", _("Name the event."))
+    # A second click or a resubmitted page recorded the same veto twice. Serialised on the scheme
+    # row, as adjustments are, so that two requests at once cannot both miss the other.
+    AssessmentScheme.objects.select_for_update(of=("self",)).filter(pk=scheme.pk).first()
+    twin = (
+        VetoEvent.objects.filter(scheme=scheme, area=area, event=event.strip())
+        .select_related("decided_by")
+        .first()
+    )
+    if twin is not None:
+        raise ActionInvalid(
+            "event",
+            _("This veto is already recorded for the area, by %(who)s on %(when)s.")
+            % {
+                "who": twin.decided_by,
+                "when": timezone.localtime(twin.decided_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
     veto = VetoEvent(
         scheme=scheme, area=area, event=event.strip(), decided_by=actor, decided_at=timezone.now()
     )

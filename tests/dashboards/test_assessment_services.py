@@ -14,6 +14,7 @@ from dashboards.assessment_models import (
     AssessmentResult,
     AssessmentRun,
     AssessmentScheme,
+    VetoEvent,
 )
 from governance.models import AuditEntry, Membership, Role
 from governance.workflow import ActionForbidden, ActionInvalid
@@ -240,6 +241,16 @@ def test_only_district_level_or_above_records_a_veto(data):
         )
     with pytest.raises(ActionForbidden):
         assessment.veto_record(scheme=street_scheme, area=data.street_a1, event="x", actor=data.analyst)
+    # A handler of a functional department at the district (the police) works its own items, not
+    # the district's assessment: no veto, no score, no computation.
+    assert data.department_user.memberships.get().area == data.district_a
+    with pytest.raises(ActionForbidden):
+        assessment.veto_record(
+            scheme=street_scheme, area=data.street_a1, event="x", actor=data.department_user
+        )
+    with pytest.raises(ActionForbidden):
+        assessment.assessment_compute(scheme=street_scheme, actor=data.department_user)
+    assert not VetoEvent.objects.exists()
     veto = assessment.veto_record(
         scheme=street_scheme, area=data.street_a1, event="重大事故", actor=data.district_officer
     )
@@ -251,6 +262,22 @@ def test_only_district_level_or_above_records_a_veto(data):
     run = assessment.assessment_compute(scheme=street_scheme)
     [result] = AssessmentResult.objects.filter(run=run)
     assert result.vetoed and result.grade == "fail" and result.veto_events == [veto.event]
+
+
+def test_the_same_veto_is_not_recorded_twice(data):
+    what = {"scheme": data.scheme, "area": data.district_a}
+    assessment.veto_record(**what, event="重大事故", actor=data.city_officer)
+    # A second click or a resubmitted page: the same event (spaces aside) for the same area.
+    with pytest.raises(ActionInvalid) as exc:
+        assessment.veto_record(**what, event=" 重大事故 ", actor=data.city_officer_2)
+    assert exc.value.field == "event" and "already recorded" in exc.value.errors["event"]
+    assert VetoEvent.objects.count() == 1
+    # Another event, or the same event for another area, is its own veto.
+    assessment.veto_record(**what, event="重大安全生产事故", actor=data.city_officer)
+    assessment.veto_record(
+        scheme=data.scheme, area=data.district_b, event="重大事故", actor=data.city_officer
+    )
+    assert VetoEvent.objects.count() == 3
 
 
 def test_analysts_read_only_and_outsiders_cannot_manage(data):

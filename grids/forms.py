@@ -60,7 +60,9 @@ class ReportForm(SubmissionKeyForm):
         max_value=180,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
-    grid = forms.ChoiceField(label=_("Grid (if there is no location)"), required=False)
+    grid = forms.ChoiceField(
+        label=_("Grid (if there is no location, or the pin is in no grid)"), required=False
+    )
     address = forms.CharField(label=_("Address or landmark"), required=False, max_length=200)
     occurred_at = forms.DateTimeField(
         label=_("When did it happen?"),

@@ -122,13 +122,20 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
             for area in Area.objects.filter(code__in=codes).order_by("code")
             if area_in_scope(actor, area, REPORTER_ROLES)
         ]
-        if not candidates:
+        # A point in no grid at all with one of the reporter's grids named is taken as given: a
+        # phone's fix drifts a few metres over the edge of the map's grids, and a drawn boundary is
+        # not the street it follows; the worker knows where they stand (the report page says so:
+        # "move it into your grid, or choose the grid below"). The point is kept as recorded.
+        # Without a grid named it is refused; so is a point in someone else's grid, named or not
+        # (which grid is never said), and one in another grid of the reporter's own area (below).
+        if not candidates and (codes or grid in (None, "")):
             message = _(
                 "The point %(lat).6f, %(lng).6f lies outside every grid of your area; you cannot report there."
             ) % {"lat": lat, "lng": lng}
             raise ValidationError({"lat": [message], "lng": [message]})
-        named = grid.code if isinstance(grid, Area) else str(grid or "")
-        located = next((area for area in candidates if area.code == named), candidates[0])
+        if candidates:
+            named = grid.code if isinstance(grid, Area) else str(grid or "")
+            located = next((area for area in candidates if area.code == named), candidates[0])
     given: Area | None = None
     if grid not in (None, ""):
         given = grid if isinstance(grid, Area) else Area.objects.filter(code=str(grid), level="grid").first()

@@ -43,6 +43,23 @@ def test_a_report_may_name_the_grid_instead_of_a_point(cast, categories):
 
 
 @pytest.mark.django_db
+def test_a_point_in_no_grid_is_taken_with_the_reporters_own_grid_named(cast, categories):
+    # The page tells a worker whose pin fell outside every grid "move it into your grid, or choose
+    # the grid below"; choosing the grid with the pin still set was refused on lat and lng.
+    body = {"category": "sanitation", "description": "x", "lat": OUTSIDE[0], "lng": OUTSIDE[1]}
+    refused = post(cast.worker_a, body)
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"lat", "lng"}
+    # A grid outside the reporter's area is no way in.
+    assert set(post(cast.worker_a, {**body, "grid": cast.grid_b.code}).json()["errors"]) == {"grid"}
+    assert not Incident.objects.exists()
+    response = post(cast.worker_a, {**body, "grid": cast.grid_a.code})
+    assert response.status_code == 201, response.json()
+    incident = Incident.objects.get(code=response.json()["code"])
+    assert incident.grid == cast.grid_a  # the point is kept as recorded
+    assert (incident.lat, incident.lng) == OUTSIDE
+
+
+@pytest.mark.django_db
 def test_a_read_only_role_reporting_gets_403_not_outside_your_area(cast, categories):
     body = {"category": "sanitation", "description": "x", "grid": cast.grid_a.code}
     for user in (cast.analyst, cast.mediator, cast.petition_officer):  # all have grid A in their scope

@@ -420,6 +420,10 @@ class Incident(models.Model):
                     "department", gettext("Choose an active department responsible for this grid.")
                 )
             supporting = self._supporting_for(department, fields.get("supporting_departments"))
+            if before == self.Status.DISPATCHED:
+                repeat = self._redispatch_checked(actor, department, supporting, note)
+                if repeat is not None:
+                    return repeat  # sent twice: the item is where the first send put it
             self.department, self.dispatched_by = department, actor
             changed |= {"department", "dispatched_by"}
         elif action == "assist":
@@ -515,6 +519,33 @@ class Incident(models.Model):
             # The event keeps its own copy, so the timeline stays true after a re-dispatch.
             event.supporting_departments.set(supporting)
         return event
+
+    def _redispatch_checked(
+        self, actor: User, department: Department, supporting: list[Department], note: str
+    ) -> IncidentEvent | None:
+        """A re-dispatch gives its reason and changes something: the lead or the supporters. The
+        same dispatch sent again by the same user, nobody acting since, is the first one (returned,
+        nothing written): the step leaves the status and level as they were, so ``repeated_step``
+        cannot tell it apart. Otherwise the same departments again are a 400 naming ``department``."""
+        same = department.pk == self.department_id and {d.pk for d in supporting} == {
+            d.pk for d in self.supporting_departments.all()
+        }
+        if same:
+            latest = self.events.order_by("-id").first()
+            if latest is not None and latest.action == "dispatch" and latest.actor_id == actor.pk:
+                latest.repeated = True
+                return latest
+            raise ActionInvalid(
+                "department",
+                gettext(
+                    "The incident is already dispatched to %(department)s: choose another department "
+                    "(or other supporting departments)."
+                )
+                % {"department": department.name},
+            )
+        if not note:
+            raise ActionInvalid("note", gettext("Give the reason for dispatching the incident again."))
+        return None
 
     def _supporting_for(self, lead: Department, given: Any) -> list[Department]:
         """The supporting departments a dispatch names (``given``: ids or departments), checked:
@@ -659,7 +690,9 @@ WORKFLOW = Workflow(
         Transition(
             "escalate", ["reported", "accepted", "dispatched"], "reported", [Role.HANDLER, Role.GRID_WORKER]
         ),
-        Transition("dispatch", ["accepted"], "dispatched", [Role.HANDLER]),
+        # Dispatched again (re-dispatch) by the centre while the department has not started: sent to
+        # the wrong department, or the supporters of a coordination item need changing.
+        Transition("dispatch", ["accepted", "dispatched"], "dispatched", [Role.HANDLER]),
         Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
         Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
         # A supporting department records its part of a coordination item; no state, no deadline.

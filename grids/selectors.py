@@ -172,13 +172,17 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
     # ``handle`` and ``assist`` carry no deadline, so these are feedback and escalate events), and
     # those events name the department whose step they end: the feedback its own, the escalation the
     # one it took the item from (recorded since grids migration 0010, which filled in older ones).
+    # A re-dispatch also ends a department's step, but names the department it sends the item to;
+    # the one it takes it from had an item that was never its own, so the step counts for the area
+    # (``incidents_on_time_rate``: the centre's wrong dispatch, late if the deadline had passed) and
+    # for no department.
     steps = IncidentEvent.objects.filter(
         department_id=OuterRef("pk"),
         step_due_at__gte=lo,  # partial index incident_event_due serves the range
         step_due_at__lt=hi,
         on_time__isnull=False,
         from_status__in=DEPARTMENT_STEPS,
-    )
+    ).exclude(action="dispatch")
     with_it = Incident.objects.filter(department_id=OuterRef("pk"), status__in=DEPARTMENT_STEPS)
     # An open step past its deadline in the month is due and late (the indicator's rule); once done,
     # its event takes over and the item leaves ``with_it``'s late part: it is never counted twice.

@@ -215,14 +215,17 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
     rows = []
     for i in incidents:
         actions = allowed_actions(user, i)
+        # A re-dispatch asks for its reason and shows who has the item now: the incident's page.
+        redispatch = i.status == Incident.Status.DISPATCHED and "dispatch" in actions
+        inline = [a for a in actions if a in INLINE_ACTIONS and not (redispatch and a == "dispatch")]
         rows.append(
             {
                 "incident": i,
-                "actions": actions,
+                "actions": inline,
                 "departments": departments.get(i.pk, []),
                 # One "Next step" link, not one per such step: a department's row with feedback and
                 # assist, or a worker's with verify and evaluate, had two identical links.
-                "page_steps": any(a not in INLINE_ACTIONS for a in actions),
+                "page_steps": len(inline) < len(actions),
                 # As on the incident's page: why a handler who could close finds no button here.
                 "duty_note": i.status == Incident.Status.VERIFIED
                 and user.has_role(Role.HANDLER)
@@ -284,7 +287,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             else _("Incident inbox")
             if request.user.is_superuser or request.user.has_role(*selectors.ACTING_ROLES)
             else _("Incidents"),  # an analyst's: a list to read, not work to do
-            "hide_actions": not any(row["actions"] or row["duty_note"] for row in rows),
+            "hide_actions": not any(row["actions"] or row["page_steps"] or row["duty_note"] for row in rows),
         },
         status=400 if error else 200,
     )
@@ -359,6 +362,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
             mediation_url = reverse("mediation-from-incident", args=[incident.code])
         except NoReverseMatch:
             mediation_url = None
+    actions = allowed_actions(request.user, incident)
     return {
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
@@ -366,13 +370,13 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         "incident": incident,
         "events": events,
         "photos": [p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT],
-        "actions": allowed_actions(request.user, incident),
+        "actions": actions,
         # Why a handler who could close finds no button: they took a command step on this item.
         "duty_note": incident.status == Incident.Status.VERIFIED
         and request.user.has_role(Role.HANDLER)
         and duty_conflict(request.user, incident, "close"),
         "action_labels": ACTION_LABELS,
-        "departments": selectors.dispatch_departments(incident) if incident.status == "accepted" else [],
+        "departments": selectors.dispatch_departments(incident) if "dispatch" in actions else [],
         "assist_departments": selectors.assist_departments(request.user, incident),
         "evaluations": Incident.Evaluation.choices,
         "mediation_url": mediation_url,

@@ -1054,3 +1054,32 @@ def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
     monkeypatch.setattr(views, "MY_GRID_SHOWN", 100)
     html = client.get("/grids/my/").content.decode()
     assert 'id="open-more"' not in html and 'id="verify-more"' not in html
+
+
+@pytest.mark.django_db
+def test_the_centre_dispatches_again_from_the_incident_page_with_a_reason(cast, client, incident_in):
+    incident = incident_in("dispatched")  # to the police
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert "Dispatch again" in html and cast.urban.name in html
+    # The inbox row sends to the page (the reason and the departments are there), not an inline form.
+    row = client.get("/grids/inbox/?status=dispatched").content.decode()
+    assert f"/grids/incidents/{incident.code}/#act" in row and 'data-action="dispatch"' not in row
+    url = f"/grids/incidents/{incident.code}/act/"
+    refused = client.post(
+        url, {"action": "dispatch", "state": "dispatched/community", "department": cast.urban.pk}
+    )
+    assert refused.status_code == 400 and "reason" in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.department == cast.police
+    client.post(
+        url,
+        {
+            "action": "dispatch",
+            "state": "dispatched/community",
+            "department": cast.urban.pk,
+            "note": "属城管",
+        },
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.department) == ("dispatched", cast.urban)

@@ -22,10 +22,13 @@ def test_every_action_from_every_state_is_allowed_or_409_and_changes_nothing(cas
         # Only a coordination item has supporting departments to record an assistance for.
         incident = incident_in(state, kind="coordination" if action == "assist" else "promised")
         events_before = incident.events.count()
+        fields = action_fields(action, cast)
+        if action == "dispatch" and state == "dispatched":
+            # A re-dispatch names another department, with its reason (the same again is the first
+            # one sent twice; see test_a_re_dispatch_...).
+            fields = {"department": cast.urban.pk, "note": "not the police's"}
         response = client.post(
-            f"/api/v1/incidents/{incident.code}/transition/",
-            {"action": action, **action_fields(action, cast)},
-            format="json",
+            f"/api/v1/incidents/{incident.code}/transition/", {"action": action, **fields}, format="json"
         )
         incident.refresh_from_db()
         if state in WORKFLOW.get(action).sources:
@@ -568,3 +571,66 @@ def test_the_inbox_row_says_why_its_dispatcher_finds_no_close_button(cast, repor
     row = row[row.index(f'id="row-{incident.code}"') :]
     row = row[: row.index("</tr>")]
     assert 'data-action="close"' in row and "another handler closes it" not in row
+
+
+@pytest.mark.django_db
+def test_a_re_dispatch_sends_an_item_from_the_wrong_department_to_the_right_one(cast, incident_in):
+    # Dispatched to the police, who have not started: the centre sends it on to urban management.
+    # Before, a dispatched item could only be escalated, and the police kept an item not theirs.
+    from grids import selectors
+    from tests.base import make_user
+
+    urban_user = make_user("urban_user", "handler", cast.district_a, cast.urban)
+    incident = incident_in("dispatched")
+    first_due = incident.due_at
+    events = incident.events.count()
+    centre = cast.community_handler
+    with pytest.raises(ActionInvalid) as exc:  # the reason is asked for
+        services.incident_transition(
+            incident=incident, actor=centre, action="dispatch", department=cast.urban.pk
+        )
+    assert exc.value.field == "note"
+    with pytest.raises(ActionInvalid) as exc:  # and something must change
+        services.incident_transition(
+            incident=incident, actor=centre, action="dispatch", department=cast.police.pk, note="again"
+        )
+    assert exc.value.field == "department" and cast.police.name in exc.value.errors["department"]
+    with pytest.raises(ActionForbidden):  # the department itself does not send it on
+        services.incident_transition(
+            incident=incident,
+            actor=cast.department_user,
+            action="dispatch",
+            department=cast.urban.pk,
+            note="x",
+        )
+    incident.refresh_from_db()
+    assert (incident.department, incident.events.count()) == (cast.police, events)
+
+    event = services.incident_transition(
+        incident=incident, actor=centre, action="dispatch", department=cast.urban.pk, note="属城管职责"
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.department, incident.dispatched_by) == (
+        "dispatched",
+        cast.urban,
+        centre,
+    )
+    assert incident.due_at > first_due  # the department it goes to has its full time
+    assert (event.from_status, event.department, event.note) == ("dispatched", cast.urban, "属城管职责")
+    # The step the police had ends here: it counts for the area (on time, the deadline had not
+    # passed), and for no department (the item was never the police's).
+    assert (event.step_due_at, event.on_time) == (first_due, True)
+    month = timezone.localtime(first_due).date().replace(day=1)
+    record = {d.pk: d for d in selectors.department_accountability(cast.admin, month)}
+    assert record[cast.police.pk].steps_done == 0 and record[cast.urban.pk].steps_done == 0
+    # The same dispatch sent twice (a double tap) is the first one: nothing is written again.
+    again = services.incident_transition(
+        incident=incident, actor=centre, action="dispatch", department=cast.urban.pk, note="属城管职责"
+    )
+    assert again.pk == event.pk and incident.events.count() == events + 1
+    # Only the department it is with now takes it on.
+    with pytest.raises(ActionForbidden):
+        services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    services.incident_transition(incident=incident, actor=urban_user, action="handle")
+    # Once handling has started, the department answers for it: no re-dispatch.
+    assert "dispatch" not in allowed_actions(centre, incident)

@@ -208,7 +208,7 @@ class IncidentTransitionApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(
-            help_text="accept, reject, escalate, dispatch, handle, feedback, assist, verify, close, evaluate"
+            help_text="accept, reject, escalate, dispatch, return, handle, feedback, assist, verify, close, evaluate"
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX)
         department = serializers.IntegerField(

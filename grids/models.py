@@ -426,6 +426,18 @@ class Incident(models.Model):
                     return repeat  # sent twice: the item is where the first send put it
             self.department, self.dispatched_by = department, actor
             changed |= {"department", "dispatched_by"}
+        elif action == "return":
+            if not note:
+                raise ActionInvalid(
+                    "note",
+                    gettext(
+                        "Say why this incident is not for your department, so the centre can send it on."
+                    ),
+                )
+            # Back with the centre, which dispatches it again (the dispatch deadline runs anew).
+            self.department = self.dispatched_by = None
+            changed |= {"department", "dispatched_by"}
+            supporting = []
         elif action == "assist":
             if not note:
                 raise ActionInvalid("note", gettext("Say what your department did for this incident."))
@@ -507,8 +519,10 @@ class Incident(models.Model):
             note=note,
             # The department the event concerns: the one dispatched to, the one assisting, or the one
             # that had the item; for an escalation, the one it is taken from (None before dispatch),
-            # whose step the escalation ends (``department_accountability`` reads it).
-            department=department or (department_before if action == "escalate" else self.department),
+            # whose step the escalation ends (``department_accountability`` reads it); for a return,
+            # the department that returns it, whose step that was.
+            department=department
+            or (department_before if action in ("escalate", "return") else self.department),
             level=self.level,
             from_level=level_before,
             step_due_at=step_due,
@@ -673,6 +687,7 @@ ACTION_LABELS = {
     "reject": _("reject"),
     "escalate": _("escalate"),
     "dispatch": _("dispatch"),
+    "return": _("return to the centre"),
     "handle": _("start handling"),
     "feedback": _("feed back"),
     "verify": _("verify"),
@@ -693,6 +708,8 @@ WORKFLOW = Workflow(
         # Dispatched again (re-dispatch) by the centre while the department has not started: sent to
         # the wrong department, or the supporters of a coordination item need changing.
         Transition("dispatch", ["accepted", "dispatched"], "dispatched", [Role.HANDLER]),
+        # The department it was dispatched to hands it back (退回) before starting: not its remit.
+        Transition("return", ["dispatched"], "accepted", [Role.HANDLER]),
         Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
         Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
         # A supporting department records its part of a coordination item; no state, no deadline.
@@ -744,6 +761,12 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
         return any(
             m.department_id == incident.department_id
             or (m.department_id is None and m.area.depth <= level_depth)
+            for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        )
+    if action == "return":
+        # Only the lead department's own people: a centre that finds it wrong dispatches again.
+        return any(
+            m.department_id == incident.department_id
             for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
     if action == "assist":

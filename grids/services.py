@@ -371,8 +371,9 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
 def incident_notify_step(incident_id: int, event_id: int) -> int:
     """Tell whoever owns the step a ``feedback`` or a ``verify`` hands the item to: the grid workers of
     its grid, who check it on site (feedback), the people of the department it goes back to
-    (verification failed), or the centre handlers who close it (verification passed); and the
-    reporter of a rejected item. Idempotent per (user, event); nothing once the item has moved on from
+    (verification failed), or the centre handlers who close it (verification passed); the centre
+    handlers an item is returned to by its department, who dispatch it again; and the reporter of a
+    rejected item. Idempotent per (user, event); nothing once the item has moved on from
     that event (a later step other than a supporter's ``assist``)."""
     incident = Incident.objects.select_related("grid").filter(pk=incident_id).first()
     event = IncidentEvent.objects.filter(pk=event_id, incident_id=incident_id).first()
@@ -396,6 +397,15 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
         # The sign-off is owed by a centre handler who took no command step on this round (separate
         # duties): told here, since a centre of one person who dispatched it waits on the level above.
         return _notify_closers(incident, event, params=params)
+    elif event.action == "return" and incident.status == Incident.Status.ACCEPTED:
+        # Back with the centre that dispatches it: the same handlers a new item goes to.
+        message = gettext_lazy(
+            "Incident %(code)s in %(grid)s was returned by %(department)s as not its own: dispatch it again."
+        )
+        params["department"] = event.department.name if event.department_id else ""
+        return _notify_centre(
+            incident, key=f"incident-step:{incident.pk}:{event.pk}", message=message, params=params
+        )
     elif event.action == "reject" and incident.status == Incident.Status.REJECTED:
         # The end of the item: its reporter hears of it and of the reason (on the incident's page).
         message = gettext_lazy("Incident %(code)s in %(grid)s was rejected: the reason is on its page.")
@@ -474,7 +484,7 @@ def incident_transition(
     elif action == "dispatch":
         # The departments learn of their work the same way: the lead and every supporting department.
         outbox.enqueue("grids.notify_dispatched_incident", incident_id=incident.pk, event_id=event.pk)
-    elif action in ("feedback", "reject", "verify"):
+    elif action in ("feedback", "reject", "verify", "return"):
         # The grid workers who check the result on site, the department it goes back to (a failed
         # check), the centre that closes it (a passed one), or the reporter of a rejected item.
         outbox.enqueue("grids.notify_incident_step", incident_id=incident.pk, event_id=event.pk)

@@ -404,6 +404,7 @@ ACT_FIELDS = {
     "evaluate": ("evaluation", "note"),
     "reject": ("note",),
     "escalate": ("note",),
+    "return": ("note",),
     "assist": ("note",),
 }
 

@@ -41,6 +41,7 @@ def action_fields(action: str, cast) -> dict:
     return {
         "reject": {"note": "not our business"},
         "escalate": {"note": "needs the street"},
+        "return": {"note": "not the police's"},
         "dispatch": {"department": cast.police.pk},
         # A coordination item's supporting department (``incident_in`` names it at dispatch).
         "assist": {"note": "closed the road for the works", "department": cast.urban.pk},

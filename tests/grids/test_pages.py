@@ -1083,3 +1083,26 @@ def test_the_centre_dispatches_again_from_the_incident_page_with_a_reason(cast, 
     )
     incident.refresh_from_db()
     assert (incident.status, incident.department) == ("dispatched", cast.urban)
+
+
+@pytest.mark.django_db
+def test_the_department_returns_an_item_from_its_page_with_a_reason(cast, client, incident_in):
+    incident = incident_in("dispatched")  # to the police
+    client.force_login(cast.department_user)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'data-action="return"' in html and "Return to the centre" in html
+    url = f"/grids/incidents/{incident.code}/act/"
+    refused = client.post(url, {"action": "return", "state": "dispatched/community", "note": ""})
+    assert refused.status_code == 400 and "not for your department" in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == "dispatched"
+    client.post(url, {"action": "return", "state": "dispatched/community", "note": "非本部门职责"})
+    incident.refresh_from_db()
+    assert (incident.status, incident.department) == ("accepted", None)
+    # Sent twice (a double tap): the second is the first, answered as done.
+    again = client.post(url, {"action": "return", "state": "dispatched/community", "note": "非本部门职责"})
+    assert again.status_code in (200, 302) and incident.events.filter(action="return").count() == 1
+    # It is no longer the police's: their page of it offers no step; the timeline says who returned it.
+    page = client.get(f"/grids/incidents/{incident.code}/")
+    assert page.status_code == 200 and 'data-action="' not in page.content.decode()
+    assert "非本部门职责" in page.content.decode()

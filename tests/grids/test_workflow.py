@@ -634,3 +634,50 @@ def test_a_re_dispatch_sends_an_item_from_the_wrong_department_to_the_right_one(
     services.incident_transition(incident=incident, actor=urban_user, action="handle")
     # Once handling has started, the department answers for it: no re-dispatch.
     assert "dispatch" not in allowed_actions(centre, incident)
+
+
+@pytest.mark.django_db
+def test_a_department_returns_an_item_that_is_not_its_own_to_the_centre(cast, incident_in):
+    # Before, a department sent an item outside its remit could neither start nor hand it back.
+    from governance.models import OutboxMessage
+    from grids import selectors
+
+    incident = incident_in("dispatched")  # to the police
+    handling_due = incident.due_at
+    events = incident.events.count()
+    with pytest.raises(ActionInvalid) as exc:  # the reason is asked for
+        services.incident_transition(incident=incident, actor=cast.department_user, action="return")
+    assert exc.value.field == "note"
+    for other in (cast.community_handler, cast.worker_a):  # the centre dispatches again instead
+        with pytest.raises(ActionForbidden):
+            services.incident_transition(incident=incident, actor=other, action="return", note="x")
+    incident.refresh_from_db()
+    assert (incident.status, incident.events.count()) == ("dispatched", events)
+
+    event = services.incident_transition(
+        incident=incident, actor=cast.department_user, action="return", note="属城管职责，非公安"
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.department, incident.dispatched_by) == ("accepted", None, None)
+    assert incident.due_at < handling_due  # the centre's dispatch deadline, from the return
+    # The event names the department whose step it ended, on time: its record counts it.
+    assert (event.department, event.from_status, event.step_due_at, event.on_time) == (
+        cast.police,
+        "dispatched",
+        handling_due,
+        True,
+    )
+    month = timezone.localtime(handling_due).date().replace(day=1)
+    record = {d.pk: d for d in selectors.department_accountability(cast.admin, month)}
+    assert (record[cast.police.pk].steps_done, record[cast.police.pk].steps_done_late) == (1, 0)
+    # The centre hears of it (through the outbox) and sends it on.
+    assert OutboxMessage.objects.filter(task="grids.notify_incident_step", kwargs__event_id=event.pk).exists()
+    assert services.incident_notify_step(incident.pk, event.pk) >= 1  # the task the outbox runs
+    notice = Notification.objects.get(user=cast.community_handler, key__endswith=f":{event.pk}")
+    assert cast.police.name in notice.message and "dispatch it again" in notice.message
+    assert "return" not in allowed_actions(cast.department_user, incident)
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="dispatch", department=cast.urban.pk
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.department) == ("dispatched", cast.urban)

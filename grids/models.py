@@ -708,9 +708,9 @@ WORKFLOW = Workflow(
         # Dispatched again (re-dispatch) by the centre while the department has not started: sent to
         # the wrong department, or the supporters of a coordination item need changing.
         Transition("dispatch", ["accepted", "dispatched"], "dispatched", [Role.HANDLER]),
+        Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
         # The department it was dispatched to hands it back (退回) before starting: not its remit.
         Transition("return", ["dispatched"], "accepted", [Role.HANDLER]),
-        Transition("handle", ["dispatched"], "handling", [Role.HANDLER]),
         Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
         # A supporting department records its part of a coordination item; no state, no deadline.
         Transition("assist", ["dispatched", "handling"], None, [Role.HANDLER]),

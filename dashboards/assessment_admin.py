@@ -50,6 +50,9 @@ class AssessmentSchemeAdmin(admin.ModelAdmin):
     raw_id_fields = ["area"]
     readonly_fields = ["published_run"]
     inlines = [AssessmentItemInline, NegativeListEntryInline]
+    # published_run may be empty, so Django's own select_related for the list leaves it out: one
+    # query a row without this.
+    list_select_related = ["area", "published_run"]
 
 
 @admin.register(AssessmentRun)

@@ -29,4 +29,3 @@ def register() -> None:
     register_nav("dashboards-league", _("League table"), roles=STAFF_ROLES)
     register_nav("dashboards-assessments", _("Assessment"), roles=STAFF_ROLES)
     register_home_section(home_section)
-    import dashboards.assessment_admin  # noqa: F401  (admin registration of the scheme set-up)

@@ -143,7 +143,10 @@ def csv_text(data: bytes) -> str:
         pass
     message = _('Not UTF-8 text (a spreadsheet saved as GBK?); save the file as "CSV UTF-8".')
     errors = []
-    for number, line in enumerate(data.split(b"\n"), 1):
+    # Lines end in LF, CRLF or a bare CR (Excel's "CSV (Macintosh)"): split on each, as the CSV reader
+    # counts them, or a CR-only file was one line and every bad row was "line 1". (GBK's bytes after
+    # a lead byte are 0x40 and up: never a line end.)
+    for number, line in enumerate(data.splitlines(), 1):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError:

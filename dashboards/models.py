@@ -212,7 +212,12 @@ class RollupRun(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     trigger = models.CharField(_("trigger"), max_length=20, default="command")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     since = models.DateField(_("since"), null=True, blank=True)
     months = models.PositiveIntegerField(_("months refreshed"), default=0)
@@ -220,7 +225,7 @@ class RollupRun(models.Model):
     rows = models.PositiveIntegerField(_("rows"), default=0)
     seconds = models.FloatField(_("seconds"), null=True, blank=True)
     statements = models.PositiveIntegerField(_("SQL statements"), default=0)
-    config_hash = models.CharField(max_length=64, blank=True)
+    config_hash = models.CharField(_("configuration fingerprint"), max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

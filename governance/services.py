@@ -60,6 +60,10 @@ def user_token_issue(*, user: User) -> str:
     from rest_framework.authtoken.models import Token
 
     key = secrets.token_hex(20)
+    # Two requests at once (a client retrying after a timeout) both found no token to delete and the
+    # second insert broke the one-token-per-user constraint: a 500. The user's row is locked first,
+    # so the second waits, then replaces the first's token.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
     Token.objects.filter(user=user).delete()
     Token.objects.create(user=user, key=token_digest(key))
     return key

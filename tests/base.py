@@ -23,6 +23,7 @@ district B), admin (superuser).
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -305,3 +306,29 @@ def filter_form_as_shown(html: str) -> str:
     form.feed(html)
     assert form.pairs, "no GET form on the page"
     return urlencode(form.pairs)
+
+
+def race(*targets):
+    """Run the callables in threads released together (a barrier), each on its own database
+    connection; their results, or the exception each raised, in order. For behaviour under
+    concurrency that only PostgreSQL's row locks show (use with ``transaction=True`` tests)."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # collected and asserted by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results

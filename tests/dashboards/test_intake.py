@@ -253,6 +253,21 @@ def test_a_file_not_in_utf8_is_refused_naming_each_line_that_is_not(cast, tmp_pa
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n"])
+def test_a_gbk_file_with_cr_line_ends_names_the_right_lines(cast, end):
+    # Excel's "CSV (Macintosh)" ends lines in a bare CR: the whole file was one line, and every
+    # line that was not UTF-8 was reported as line 1.
+    lines = GOOD_CSV.splitlines()
+    encodings = ["utf-8", "gbk", "utf-8", "gbk"]  # lines 2 and 4 have Chinese; line 3 is ASCII
+    data = b"".join((line + end).encode(enc) for line, enc in zip(lines, encodings, strict=False))
+    response = api_client(cast.analyst).post(
+        SURVEYS, {"file": SimpleUploadedFile("s.csv", data)}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert [e["line"] for e in response.json()["errors"]["rows"]] == [2, 4]
+    assert SurveyResponse.objects.count() == 0
+
+
 def test_case_counts_are_imported_and_a_resent_row_replaces_the_count(cast):
     client = api_client(cast.analyst)
     rows = [

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.base import PASSWORD, api_client
+from tests.base import PASSWORD, api_client, race
 
 
 def test_the_login_page_logs_a_user_in(client, cast):
@@ -397,3 +397,20 @@ def test_the_schema_documents_the_token_lockout_as_the_endpoint_answers_it(clien
     responses = operation["post"]["responses"]
     assert {"200", "400", "401", "429"} <= set(responses) and "403" not in responses
     assert "Retry-After" in responses["429"]["description"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_token_requests_at_once_both_get_a_token_and_one_works(postgres, cast):
+    # A client retrying after a timeout: both requests found no token to delete and the second
+    # insert broke the one-token-per-user constraint (a 500). Now they take turns.
+    from rest_framework.authtoken.models import Token
+
+    from governance.services import token_digest, user_token_issue
+
+    for _round in range(5):
+        keys = race(*[lambda: user_token_issue(user=cast.analyst)] * 4)
+        assert all(isinstance(k, str) for k in keys), keys
+        assert Token.objects.filter(user=cast.analyst).count() == 1
+    # The last one issued is the one that works.
+    [stored] = Token.objects.filter(user=cast.analyst)
+    assert [k for k in keys if token_digest(k) == stored.key]

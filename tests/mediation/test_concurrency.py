@@ -4,19 +4,18 @@ mediators acting on the same case at once serialise (the second sees the new sta
 from __future__ import annotations
 
 import importlib
-import threading
 import uuid
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from governance.models import SequenceCounter
 from governance.workflow import TransitionNotAllowed
 from grids import services as grid_services
 from mediation import services
 from mediation.models import DisputeCase, DisputeEvent
+from tests.base import race
 
 
 @pytest.fixture(autouse=True)
@@ -26,33 +25,12 @@ def _categories(transactional_db):
     importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
 
 
-def _race(*targets):
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_conversions_of_one_incident_create_one_case(postgres, med):
     incident = grid_services.incident_report(
         actor=med.cast.worker_a, category="dispute", description="两户争吵", grid=med.cast.grid_a.code
     )
-    results = _race(
+    results = race(
         lambda: services.dispute_from_incident(
             actor=med.cast.community_handler, incident=incident, organisation=med.org_x.pk
         ),
@@ -73,7 +51,7 @@ def test_two_simultaneous_conclusions_serialise(postgres, med):
         fresh = DisputeCase.objects.get(pk=case.pk)
         return fresh.transition(action="conclude", actor=actor, outcome=outcome)
 
-    results = _race(lambda: conclude(med.cast.mediator, "withdrawn"), lambda: conclude(med.head_x, "refused"))
+    results = race(lambda: conclude(med.cast.mediator, "withdrawn"), lambda: conclude(med.head_x, "refused"))
     assert sum(isinstance(r, DisputeEvent) for r in results) == 1
     assert sum(isinstance(r, TransitionNotAllowed) for r in results) == 1
     assert DisputeEvent.objects.filter(case=case, action="conclude").count() == 1
@@ -84,7 +62,7 @@ def test_a_registration_sent_three_times_at_once_with_one_key_takes_one_number(p
     """docs/mediation.md "Sending a registration or a session twice": the sends take turns on the
     registrar's row, and the later ones find the first's case."""
     key = uuid.uuid4()
-    results = _race(*[lambda: med.register(submission=key)] * 3)
+    results = race(*[lambda: med.register(submission=key)] * 3)
     assert all(isinstance(r, DisputeCase) for r in results), results
     assert len({r.code for r in results}) == 1 and DisputeCase.objects.count() == 1
     assert SequenceCounter.objects.get(key="DSP").value == 1

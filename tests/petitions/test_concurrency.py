@@ -3,36 +3,12 @@ answering at once, serialise; the second sees the new state (409) and only one e
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from governance.models import Role
 from governance.workflow import TransitionNotAllowed
 from petitions.models import Petition, PetitionEvent
-from tests.base import make_user
-
-
-def _race(*targets):
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+from tests.base import make_user, race
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +23,7 @@ def test_two_simultaneous_routings_serialise(postgres, pet):
             action="assign", actor=actor, department=department
         )
 
-    results = _race(
+    results = race(
         lambda: route(pet.cast.petition_officer, pet.cast.police.pk),
         lambda: route(second_officer, pet.cast.urban.pk),
     )

@@ -100,8 +100,9 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     @extend_schema_field(DispatchDepartmentSerializer(many=True))
     def get_dispatch_departments(self, obj: Incident) -> list[dict]:
-        """The departments ``dispatch`` may name, while the item awaits dispatch (else empty)."""
-        if obj.status != Incident.Status.ACCEPTED:
+        """The departments ``dispatch`` may name, while the user may dispatch it (a first dispatch, or
+        again while it is dispatched: else empty)."""
+        if "dispatch" not in self.get_actions(obj):
             return []
         return DispatchDepartmentSerializer(selectors.dispatch_departments(obj), many=True).data
 

@@ -346,6 +346,22 @@ class Incident(models.Model):
 
         def apply(locked: Incident) -> IncidentEvent:
             repeat = locked.repeated_step(actor, action, state)
+            named = getattr(fields.get("department"), "pk", fields.get("department"))
+            if (
+                repeat is not None
+                and action == "dispatch"
+                and named
+                and str(named) != str(repeat.department_id)
+            ):
+                # A form drawn before this user's own dispatch, naming another department: not the
+                # same send twice, and "done" would have told them it went where it did not.
+                raise TransitionNotAllowed(
+                    gettext(
+                        "You dispatched this incident to %(department)s meanwhile. To send it elsewhere, "
+                        "dispatch it again with the reason."
+                    )
+                    % {"department": repeat.department.name}
+                )
             if repeat is not None:
                 repeat.repeated = True
                 return repeat
@@ -386,6 +402,7 @@ class Incident(models.Model):
         # None in the table: the action records a part of the work and leaves the state (``assist``).
         target = transition.target or self.status
         department = None
+        keeps_step = False  # a re-dispatch that changes only the supporters
         supporting: list[Department] | None = None  # set by dispatch: the new supporting departments
         level_before = self.level
         # Who answers for the step this action ends, read before the action moves the item on (an
@@ -424,6 +441,13 @@ class Incident(models.Model):
                 repeat = self._redispatch_checked(actor, department, supporting, note)
                 if repeat is not None:
                     return repeat  # sent twice: the item is where the first send put it
+                if department.pk == self.department_id:
+                    # Only the supporters change: the lead keeps the item, its step and deadline
+                    # (a new one would give a late lead more time and wipe its late step).
+                    keeps_step = True
+                else:
+                    # Another lead: the step ends here, charged to the centre that dispatched wrongly.
+                    accountable = self.level_area_id
             self.department, self.dispatched_by = department, actor
             changed |= {"department", "dispatched_by"}
         elif action == "return":
@@ -494,7 +518,7 @@ class Incident(models.Model):
             changed |= {"evaluation", "evaluation_note"}
 
         self.status = target
-        if action in ("handle", "assist"):
+        if action in ("handle", "assist") or keeps_step:
             # Handle + feedback is one step whose deadline was set at dispatch (24/72/168 h from dispatch,
             # docs/incidents.md): starting to handle neither moves that deadline (a fresh one would let a
             # department double its time) nor completes the step, so this event has no deadline of its own

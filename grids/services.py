@@ -350,10 +350,28 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
     ):
         return 0
     params = {"code": incident.code, "grid": incident.grid.name, "lead": event.department.name}
-    messages = {
-        event.department_id: gettext_lazy("Incident %(code)s in %(grid)s was dispatched to your department.")
-    }
+    # A re-dispatch tells only the departments it adds: one that changes the supporters leaves the
+    # lead (and the supporters kept) with what they were told at the dispatch before.
+    earlier = (
+        incident.events.filter(pk__lt=event.pk, action__in=("dispatch", "escalate", "return"))
+        .order_by("-pk")
+        .prefetch_related("supporting_departments")
+        .first()
+    )
+    led_before, supported_before = None, set()
+    if earlier is not None and earlier.action == "dispatch":
+        led_before, supported_before = (
+            earlier.department_id,
+            {d.pk for d in earlier.supporting_departments.all()},
+        )
+    messages = {}
+    if event.department_id != led_before:
+        messages[event.department_id] = gettext_lazy(
+            "Incident %(code)s in %(grid)s was dispatched to your department."
+        )
     for department in event.supporting_departments.all():
+        if department.pk in supported_before:
+            continue
         messages[department.pk] = gettext_lazy(
             "Incident %(code)s in %(grid)s needs your department's help: %(lead)s leads, record your part on it."
         )

@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
-from governance.models import SequenceCounter
+from governance.models import Role, SequenceCounter
 from grids import services
 from grids.models import Incident, IncidentEvent, IncidentPhoto
-from tests.base import api_client
+from tests.base import api_client, make_user
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, IN_GRID_D, OUTSIDE, jpeg_bytes
 
 URL = "/api/v1/incidents/"
@@ -483,7 +483,12 @@ def test_the_detail_lists_the_departments_dispatch_may_name(cast, incident_in):
         format="json",
     )
     assert response.status_code == 200 and response.json()["department"] == cast.street_team.pk
-    assert response.json()["dispatch_departments"] == []  # nothing to choose once dispatched
+    # Dispatched, the centre may still dispatch again: the choices stay (they went missing, and a
+    # client could not re-dispatch); the department it went to, which may not, is offered none.
+    again = {d["id"] for d in response.json()["dispatch_departments"]}
+    assert cast.police.pk in again and "dispatch" in response.json()["actions"]
+    team_user = make_user("team_user", Role.HANDLER, cast.street_a1, cast.street_team)
+    assert api_client(team_user).get(f"{URL}{incident.code}/").json()["dispatch_departments"] == []
 
 
 @pytest.mark.django_db

@@ -3,6 +3,8 @@ more supporting departments named at dispatch, each supporter recording its part
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -30,11 +32,12 @@ def accepted(cast, report):
     return incident
 
 
-def dispatch(cast, incident, supporting, department=None, actor=None):
+def dispatch(cast, incident, supporting, department=None, actor=None, note=""):
     return services.incident_transition(
         incident=incident,
         actor=actor or cast.community_handler,
         action="dispatch",
+        note=note,
         department=(department or cast.police).pk,
         supporting_departments=[d.pk for d in supporting],
     )
@@ -175,6 +178,50 @@ def test_escalation_clears_the_supporters_and_a_new_dispatch_replaces_them(cast,
     first, second = accepted.events.filter(action="dispatch").order_by("id")
     assert set(first.supporting_departments.all()) == {cast.urban, cast.street_team}
     assert list(second.supporting_departments.all()) == [cast.petition_office]
+
+
+@pytest.mark.django_db
+def test_changing_only_the_supporters_leaves_the_lead_its_step_deadline_and_record(
+    cast, accepted, urban_user
+):
+    # The lead's deadline passes; the centre then adds a supporter. The re-dispatch gave the late
+    # lead a fresh deadline and, its step ended by a dispatch event, wiped the late step off its record.
+    from governance.models import Notification
+
+    dispatch(cast, accepted, [cast.urban])
+    late = timezone.now() - dt.timedelta(hours=1)
+    Incident.objects.filter(pk=accepted.pk).update(due_at=late)
+    accepted.refresh_from_db()
+    Notification.objects.all().delete()
+    event = dispatch(cast, accepted, [cast.urban, cast.street_team], note="需街道城管中队配合")
+    accepted.refresh_from_db()
+    assert (accepted.department, accepted.due_at) == (cast.police, late)
+    assert set(accepted.supporting_departments.all()) == {cast.urban, cast.street_team}
+    assert (event.step_due_at, event.on_time, event.area_id) == (None, None, None)  # no step ended
+    month = timezone.localtime(late).date().replace(day=1)
+    police = selectors.department_record(
+        next(d for d in selectors.department_accountability(cast.admin, month) if d.pk == cast.police.pk)
+    )
+    assert (police.steps_due, police.steps_late, police.overdue_now) == (1, 1, 1)
+    # Only the department it adds is told: the lead and the supporter kept were told before.
+    team_user = make_user("team_user", Role.HANDLER, cast.street_a1, cast.street_team)
+    assert services.incident_notify_dispatched(accepted.pk, event.pk) == 1
+    assert team_user.notifications.count() == 1
+    assert not cast.department_user.notifications.exists() and not urban_user.notifications.exists()
+
+
+@pytest.mark.django_db
+def test_a_new_lead_is_charged_to_the_centre_and_told_and_the_old_lead_as_supporter_too(cast, accepted):
+    dispatch(cast, accepted, [cast.urban])
+    accepted.refresh_from_db()
+    due = accepted.due_at
+    event = dispatch(cast, accepted, [cast.police], department=cast.urban, note="城管牵头")
+    # The step ends, charged to the community centre that dispatched wrongly, not to a department.
+    assert (event.step_due_at, event.on_time, event.area_id) == (due, True, cast.community_a1a.pk)
+    urban_user = make_user("urban_user", Role.HANDLER, cast.district_a, cast.urban)
+    services.incident_notify_dispatched(accepted.pk, event.pk)
+    assert urban_user.notifications.get().message.endswith("was dispatched to your department.")
+    assert "needs your department's help" in cast.department_user.notifications.get().message
 
 
 # --- assist ---------------------------------------------------------------------------------------

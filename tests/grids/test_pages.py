@@ -1106,3 +1106,21 @@ def test_the_department_returns_an_item_from_its_page_with_a_reason(cast, client
     page = client.get(f"/grids/incidents/{incident.code}/")
     assert page.status_code == 200 and 'data-action="' not in page.content.decode()
     assert "非本部门职责" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_stale_dispatch_form_naming_another_department_is_not_answered_done(cast, client, incident_in):
+    # A page drawn before the handler's own dispatch (from the inbox), now naming urban management:
+    # it was answered "Dispatch: done" while the item stayed with the police.
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    url = f"/grids/incidents/{incident.code}/act/"
+    drawn = {"action": "dispatch", "state": "accepted/community"}
+    client.post(url, {**drawn, "department": cast.police.pk})
+    stale = client.post(url, {**drawn, "department": cast.urban.pk, "note": "属城管"})
+    assert stale.status_code == 400 and "dispatch it again with the reason" in stale.content.decode()
+    incident.refresh_from_db()
+    assert incident.department == cast.police and incident.events.filter(action="dispatch").count() == 1
+    # The same form sent twice is still the first send, answered as done.
+    again = client.post(url, {**drawn, "department": cast.police.pk}, follow=True)
+    assert again.status_code == 200 and incident.events.filter(action="dispatch").count() == 1

@@ -33,6 +33,7 @@ def notify_dispatched_incident(incident_id: int, event_id: int) -> int:
 
 @shared_task(name="grids.notify_incident_step", ignore_result=True)
 def notify_incident_step(incident_id: int, event_id: int) -> int:
-    """Queued through the outbox on feedback (the grid workers verify) and on a failed verification
-    (the department handles again)."""
+    """Queued through the outbox on feedback (the grid workers verify), on a verification (failed:
+    the department handles again; passed: the centre closes), on a rejection (the reporter) and on a
+    return (the centre dispatches again)."""
     return services.incident_notify_step(incident_id, event_id)

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 # Analysts are not among them: their job is the statistics, which reach them through the indicators,
 # and a case's free-text description and its parties (even masked) say who quarrelled with whom.
 READER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
+# Who refers a case to an organisation they are not a member of (a handler, e.g. from a grid incident).
+REFERRER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application within 30 days of effect
 CONFIRMATION_WARN_DAYS = 7
 

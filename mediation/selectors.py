@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
 from governance.models import Area, Role, User
 from mediation.models import (
+    REFERRER_ROLES,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -27,7 +28,6 @@ from mediation.models import (
 )
 
 ACTING_ROLES = {Role.MEDIATOR, Role.ADMIN}
-REFERRER_ROLES = {Role.HANDLER, Role.ADMIN}
 
 
 def dispute_list(user: User) -> QuerySet[DisputeCase]:
@@ -80,9 +80,10 @@ AREA_CHOICES_MAX = 1500
 
 def registration_areas(user: User) -> tuple[list[Area], bool]:
     """The places a case may be registered for by ``user`` (communities and grids, as
-    ``services.dispute_register`` accepts: the user's scope and their organisations' areas), in
+    ``services.dispute_register`` accepts: a referrer's scope and the user's organisations' areas), in
     path order so each community is followed by its grids; and whether the grids are included."""
-    q = scope_q(user, "", {Role.MEDIATOR, Role.HANDLER, Role.ADMIN})
+    # A referrer's own area; a mediator's organisations' areas only (``services._check_referral``).
+    q = scope_q(user, "", REFERRER_ROLES)
     if q is not None:
         for org in organisations_of(user):
             q |= Q(path__startswith=org.area.path)

@@ -26,6 +26,7 @@ from governance.services import notify, personal_data_reveal, submitted_before
 from mediation.models import (
     ACTION_LABELS,
     PLACEHOLDER_NAME,
+    REFERRER_ROLES,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -113,12 +114,27 @@ def _resolve_organisation(value: Any, actor: User) -> MediationOrganisation:
 
 
 def _check_referral(org: MediationOrganisation, area: Area, actor: User) -> None:
-    """A referral from outside the organisation goes to one in the referrer's area or to one whose
-    area contains the place (the street or district centre above it): never to another district's."""
-    if actor.is_superuser or org.pk in member_organisation_ids(actor):
+    """The organisation serves the place (its area contains it), or a referrer (a handler or admin)
+    sends the case to one in their own area: never to another district's. A mediator registers only
+    within their organisation's area: their own role's wider reach (a street mediator who sits on a
+    community's committee) does not send that committee a dispute from the next community."""
+    if actor.is_superuser or area.path.startswith(org.area.path):
         return
-    if not (area.path.startswith(org.area.path) or area_in_scope(actor, org.area, REGISTER_ROLES)):
-        raise _unknown_organisation(org.pk)
+    if area_in_scope(actor, org.area, REFERRER_ROLES):
+        return
+    if org.pk in member_organisation_ids(actor):
+        raise ValidationError(
+            {
+                "area": [
+                    _(
+                        "%(area)s lies outside the area %(org)s serves: choose one of your organisations "
+                        "that serves it."
+                    )
+                    % {"area": area.name, "org": org.name}
+                ]
+            }
+        )
+    raise _unknown_organisation(org.pk)
 
 
 def _unknown_organisation(value: Any) -> ValidationError:

@@ -137,7 +137,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (user.is_superuser or user.has_role(Role.MEDIATOR, Role.HANDLER, Role.ADMIN)):
+    if not services.may_register(user):  # as the API: an organisation's member registers too
         raise PermissionDenied(_("Your role may not register dispute cases."))
     # Mediators register for their own organisations; handlers refer to one in their area or to
     # the street / district centre above it.
@@ -505,25 +505,23 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
     incident = get_visible_or_404(
         Incident.objects.visible_to(user).select_related("category", "grid"), code=incident_code
     )
-    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)):
+    if not services.may_register(user):  # as the API: an organisation's member registers too
         raise PermissionDenied(_("Your role may not register dispute cases."))
     existing = selectors.dispute_for_incident(incident)
     if existing is not None:
         messages.info(request, _("This incident is already case %(code)s.") % {"code": existing.code})
         return redirect("mediation-case", code=existing.code)
-    district_path = "/".join(incident.grid.path.split("/")[:2]) + "/"
-    # As on the register page: a mediator registers for their own organisations; only a referrer
-    # (handler, district staff) hands the case to one above the place. A mediator was offered the
-    # community's committee and the centres above it, and each choice was refused.
-    reach = Q(pk__in=selectors.member_organisation_ids(user))
-    if user.is_superuser or user.has_role(Role.HANDLER, Role.ADMIN):
-        reach |= Q(area__path__in=_ancestor_paths(incident.grid.path))
-    organisations = list(
-        MediationOrganisation.objects.filter(is_active=True, area__path__startswith=district_path)
-        .filter(reach)
-        .select_related("area")
-        .order_by("-area__depth", "name")
+    # The organisations that serve the incident's grid (their area contains it, the city's
+    # included: a city committee was never offered, its members could not convert at all). As on
+    # the register page, a mediator registers for their own; a referrer (handler, district staff)
+    # hands the case to any of them. A mediator was offered the community's committee and the
+    # centres above it, and each choice was refused.
+    serving = MediationOrganisation.objects.filter(
+        is_active=True, area__path__in=_ancestor_paths(incident.grid.path)
     )
+    if not (user.is_superuser or user.has_role(*selectors.REFERRER_ROLES)):
+        serving = serving.filter(pk__in=selectors.member_organisation_ids(user))
+    organisations = list(serving.select_related("area").order_by("-area__depth", "name"))
     form = IncidentConvertForm(
         request.POST if request.method == "POST" else None, organisations=organisations
     )

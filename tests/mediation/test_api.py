@@ -10,7 +10,14 @@ import pytest
 from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role, SequenceCounter
-from mediation.models import DisputeCase, DisputeEvent, DisputeParty, DisputeSession, MediationOrganisation
+from mediation.models import (
+    DisputeCase,
+    DisputeEvent,
+    DisputeParty,
+    DisputeSession,
+    MediationOrganisation,
+    OrganisationMember,
+)
 from tests.base import api_client, make_user
 
 from .conftest import ID_1, make_org, parties
@@ -272,6 +279,30 @@ def test_a_referral_may_go_to_the_centre_serving_the_place_and_its_members_regis
     )
     assert response.status_code == 400 and "area" in response.json()["errors"]
     assert DisputeCase.objects.count() == 2
+
+
+def test_a_mediator_registers_only_within_their_organisations_area(med, client):
+    # A street mediator who also sits on community A1b's committee filed a dispute from community
+    # A1a with that committee: their own role's wider reach counted as the committee's.
+    OrganisationMember.objects.create(organisation=med.org_y, user=med.mediator_x2)
+    client_api = api_client(med.mediator_x2)
+    elsewhere = _payload(med.cast, organisation=med.org_y.pk, area=med.cast.grid_a.code)
+    response = client_api.post("/api/v1/disputes/", elsewhere, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["area"]
+    assert med.org_y.name in response.json()["errors"]["area"][0]
+    assert _nothing_registered()
+    # With the street centre, whose area it lies in, it is registered.
+    here = _payload(med.cast, organisation=med.org_x.pk, area=med.cast.grid_a.code)
+    assert client_api.post("/api/v1/disputes/", here, format="json").status_code == 201
+    # A member without any role registers through the page as through the API (403 before).
+    member = make_user("plain_member", None, None)
+    OrganisationMember.objects.create(organisation=med.org_y, user=member)
+    client.force_login(member)
+    assert client.get("/mediation/cases/new/").status_code == 200
+    response = api_client(member).post(
+        "/api/v1/disputes/", _payload(med.cast, area=med.cast.grid_c.code), format="json"
+    )
+    assert response.status_code == 201 and response.json()["organisation"] == med.org_y.pk
 
 
 def test_an_analyst_may_not_register(med):

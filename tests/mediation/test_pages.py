@@ -605,6 +605,26 @@ def test_a_dispute_incident_becomes_a_case_in_one_step_linked_both_ways(client, 
     assert DisputeCase.objects.count() == 1
 
 
+def test_a_city_wide_organisation_is_offered_for_an_incident_to_its_members_and_referrers(
+    client, med, dispute_incident
+):
+    # Only organisations within the incident's district were offered: a city committee's members
+    # could not convert an incident at all, and a referrer was never offered it.
+    member = make_user("city_med", Role.MEDIATOR, med.cast.city)
+    city_org = make_org(
+        "市物业纠纷人民调解委员会", MediationOrganisation.Kind.INDUSTRY, med.cast.city, [(member, True)]
+    )
+    url = f"/mediation/from-incident/{dispute_incident.code}/"
+    offered = re.compile(r'<option value="(\d+)"')
+    referrer = set(offered.findall(_login(client, med.cast.community_handler).get(url).content.decode()))
+    assert {str(city_org.pk), str(med.org_x.pk)} <= referrer
+    assert str(med.org_y.pk) not in referrer  # community A1b's committee does not serve grid A
+    page = _login(client, member).get(url).content.decode()
+    assert set(offered.findall(page)) == {str(city_org.pk)}  # a mediator: their own, where it serves
+    response = client.post(url, {"category": "neighbours", "organisation": city_org.pk})
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == city_org
+
+
 def test_only_dispute_incidents_convert_and_outsiders_get_404(client, med):
     incident = grid_services.incident_report(
         actor=med.cast.worker_a, category="sanitation", description="垃圾堆放", grid=med.cast.grid_a.code

@@ -7,6 +7,7 @@ Pages, API, tasks and commands all call that method, so a rule is written once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -181,9 +182,70 @@ def take_step(record, related: tuple[str, ...], *, action: str, actor, note: str
         if repeat is not None:
             repeat.repeated = True
             return repeat
-        return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        earlier = _same_step_before(locked, actor=actor, action=action, state=state)
+        if earlier is None:
+            return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        return _unless_sent_twice(locked, earlier, action=action, actor=actor, note=note, fields=fields)
 
     return apply_locked(record, related, apply)
+
+
+# How long after a step that leaves the status as it is (a follow-up visit, an extension, an
+# evaluation) the same step sent again by the same user, nobody acting since, is taken as the
+# first one sent twice: a double tap, or a retry after a lost answer.
+SAME_STEP_WINDOW = dt.timedelta(minutes=10)
+
+
+class _SentTwice(Exception):
+    pass
+
+
+def _same_step_before(locked, *, actor, action: str, state: str | None):
+    """The latest event, if it is ``actor``'s ``action`` taken moments ago from ``state`` without
+    leaving it, ``state`` being the current status: ``repeated_event`` cannot tell a second send of
+    such a step from the first, as the status it remembers has not moved."""
+    if not state or state != locked.status:
+        return None
+    last = locked.events.order_by("-at", "-id").first()
+    if (
+        last is not None
+        and last.actor_id == actor.pk
+        and last.action == action
+        and last.from_status == state
+        and last.to_status == state
+        and timezone.now() - last.at <= SAME_STEP_WINDOW
+    ):
+        return last
+    return None
+
+
+def _unless_sent_twice(locked, earlier, *, action: str, actor, note: str, fields):
+    """Take the step in a savepoint. It is the first one sent again (``earlier`` returned, marked
+    ``repeated``, nothing kept) when it records the very same (note and details), or when it asks
+    the same and is refused by the state the first one left (an extension is granted once: the
+    second is not a conflict to report, it is the first; a different evaluation still is)."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            event = locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+            if event.note == earlier.note and getattr(event, "data", None) == getattr(earlier, "data", None):
+                raise _SentTwice
+    except _SentTwice:
+        pass
+    except TransitionNotAllowed:
+        # Refused: the first one is this one only if this one asked the same (a different
+        # evaluation is a conflict to report, not the first sent again).
+        details = getattr(earlier, "data", None) or {}
+        if (note or "").strip() != earlier.note or any(
+            str(details[k]) != str(v) for k, v in fields.items() if k in details
+        ):
+            raise
+    else:
+        return event
+    locked.refresh_from_db()  # what the discarded step set on the copy in memory
+    earlier.repeated = True
+    return earlier
 
 
 def apply_locked(instance, related: tuple[str, ...], apply):

@@ -1393,3 +1393,39 @@ def test_a_step_sent_twice_is_taken_once_and_answered_as_done(client, med):
     assert api.post(url, {"action": "start"}, format="json").status_code == 409
     DisputeCase.objects.filter(pk=other.pk).update(mediator=med.mediator_x2)
     assert api_client(med.mediator_x2).post(url, start, format="json").status_code == 409
+
+
+# --- a step that leaves the status as it is, sent twice ---------------------------------------
+
+
+def test_a_step_that_keeps_the_status_sent_twice_is_taken_once(client, med):
+    # The state a form remembers does not move with such a step, so a second tap was taken again
+    # (two follow-up visits) or refused as a conflict (a second application for confirmation).
+    case = med.agreed(effective_days_ago=3)
+    _login(client, case.mediator)
+    url = f"/mediation/cases/{case.code}/act/"
+    apply = {"action": "apply_confirmation", "state": "concluded", "joint": "on"}
+    apply["applied_on"] = timezone.localdate().isoformat()
+    follow = {"action": "follow_up", "state": "concluded", "performance": "performed"}
+    for form in (apply, apply, follow, follow):
+        assert client.post(url, form).status_code == 302
+    assert case.events.filter(action="apply_confirmation").count() == 1
+    assert case.events.filter(action="follow_up").count() == 1
+    # Another visit, with what it found, is its own event.
+    assert client.post(url, {**follow, "performance": "partly"}).status_code == 302
+    assert case.events.filter(action="follow_up").count() == 2
+
+
+def test_an_extension_sent_twice_is_the_first_and_a_later_one_is_still_refused(client, med):
+    case = med.in_mediation()
+    _login(client, case.mediator)
+    url = f"/mediation/cases/{case.code}/act/"
+    form = {"action": "extend", "state": "in_mediation", "consent": "on"}
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, form).status_code == 302  # the second tap: answered as done
+    assert case.events.filter(action="extend").count() == 1
+    # Past the moment of sending twice, it is what it is: a second extension, refused.
+    case.events.filter(action="extend").update(at=timezone.now() - dt.timedelta(hours=1))
+    refused = client.post(url, form)
+    assert refused.status_code == 409 and "already extended once" in refused.content.decode()
+    assert case.events.filter(action="extend").count() == 1

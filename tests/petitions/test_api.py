@@ -785,3 +785,19 @@ def test_a_reply_or_a_type_correction_missing_two_fields_names_both_in_one_400(p
     response = office.post(url, {"action": "correct_type"}, format="json")
     assert response.status_code == 400 and set(response.json()["errors"]) == {"type", "note"}
     assert Petition.objects.get(pk=petition.pk).status == "accepted" and petition.events.count() == 3
+
+
+def test_an_evaluation_sent_twice_with_its_state_is_answered_as_done(pet):
+    # The evaluation leaves the status as it is: the second send was a 409 "already recorded".
+    petition = pet.replied()
+    url = f"{LIST}{petition.code}/transition/"
+    body = {"action": "evaluate", "evaluation": "basically", "state": "replied"}
+    office = api_client(pet.cast.petition_officer)
+    assert office.post(url, body, format="json").status_code == 200
+    again = office.post(url, body, format="json")
+    assert again.status_code == 200 and again.json()["evaluation"] == "basically"
+    assert petition.events.filter(action="evaluate").count() == 1
+    # A different evaluation is no repeat: it is refused, the first one stands.
+    other = office.post(url, {**body, "evaluation": "satisfied"}, format="json")
+    assert other.status_code == 409 and "already recorded" in other.json()["detail"]
+    assert petition.events.filter(action="evaluate").count() == 1

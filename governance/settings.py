@@ -172,6 +172,9 @@ LOGOUT_REDIRECT_URL = "governance-login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the access log takes it: behind the TLS proxy REMOTE_ADDR is the proxy's
+# for everyone, and five wrong passwords from anywhere locked the account for every one of its users.
+AXES_CLIENT_IP_CALLABLE = "governance.services.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -24,6 +24,26 @@ def test_repeated_failed_logins_lock_the_account(client, cast, settings):
     assert client.get(reverse("governance-home")).status_code == 302  # not logged in
 
 
+def test_behind_the_proxy_a_lockout_is_for_the_client_that_failed_not_everyone(client, cast, settings):
+    # REMOTE_ADDR is the proxy's for every request: five wrong passwords from one place locked the
+    # account for its user everywhere. The lockout now takes the address the proxy appended.
+    settings.BEHIND_TLS_PROXY = True
+    login = reverse("governance-login")
+    via = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            login, {"username": "worker_a", "password": "wrong"}, HTTP_X_FORWARDED_FOR="203.0.113.9", **via
+        )
+    locked = client.post(
+        login, {"username": "worker_a", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.9", **via
+    )
+    assert locked.status_code == 429
+    elsewhere = client.post(
+        login, {"username": "worker_a", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7", **via
+    )
+    assert elsewhere.status_code == 302  # the user at their own desk signs in
+
+
 def test_the_token_endpoint_returns_a_token_that_authenticates(cast):
     response = api_client().post(
         "/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}, format="json"

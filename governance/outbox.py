@@ -2,8 +2,10 @@
 
 ``enqueue`` writes an ``OutboxMessage`` in the caller's transaction and, once it commits, tries to
 hand it to Celery without waiting on a dead broker (one quick attempt, no retries). Anything not
-sent is picked up by ``relay`` (a beat task every minute, and the ``outbox_relay`` command), so the
-work is delivered once Redis is back. Tasks fed from here must be safe to run twice.
+sent is picked up by ``relay`` (the beat task ``governance.relay_outbox``, every minute), so the work
+is delivered once Redis is back. A message is sent once as a rule (its row is locked while it is
+sent); a crash between sending and recording it sends it again, so tasks fed from here must be safe
+to run twice.
 """
 
 from __future__ import annotations
@@ -27,43 +29,54 @@ def enqueue(task: str, **kwargs: Any) -> OutboxMessage:
     return message
 
 
-def _send(message_id: int) -> bool:
+def _send(message_id: int) -> bool | None:
+    """Hand one message to Celery (or, eager, run it) while holding its row: the on-commit send and
+    a relay, or two relays on two workers, took the same unsent row and both sent it. The second
+    now skips a row being sent (``skip_locked``) and finds it sent once the first commits. A crash
+    between sending and committing leaves it unsent: sent again later, so at least once."""
     from governance.celery import app
 
-    message = OutboxMessage.objects.filter(pk=message_id, sent_at=None).first()
-    if message is None:
-        return True
-    try:
-        if app.conf.task_always_eager:
-            # Celery imports the apps' tasks modules lazily (when a worker starts); in-process
-            # execution needs them now. The loader remembers what it already imported.
-            app.loader.import_default_modules()
-            app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
-        else:
-            app.send_task(message.task, kwargs=message.kwargs, retry=False)
-    except Exception as exc:  # broker down, or (eager) the task failed: keep the row for the relay
-        OutboxMessage.objects.filter(pk=message_id).update(
-            attempts=F("attempts") + 1, last_error=mask_text(f"{type(exc).__name__}: {exc}")[:1000]
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sent_at=None)
+            .first()
         )
-        log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
-        return False
-    OutboxMessage.objects.filter(pk=message_id, sent_at=None).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
+        if message is None:
+            return None  # sent, or being sent by someone else right now: nothing to do here
+        try:
+            if app.conf.task_always_eager:
+                # Celery imports the apps' tasks modules lazily (when a worker starts); in-process
+                # execution needs them now. The loader remembers what it already imported. The task
+                # runs in a savepoint: a database error in it must not break this transaction.
+                app.loader.import_default_modules()
+                with transaction.atomic():
+                    app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
+            else:
+                app.send_task(message.task, kwargs=message.kwargs, retry=False)
+        except Exception as exc:  # broker down, or (eager) the task failed: keep the row for the relay
+            OutboxMessage.objects.filter(pk=message_id).update(
+                attempts=F("attempts") + 1, last_error=mask_text(f"{type(exc).__name__}: {exc}")[:1000]
+            )
+            log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
+            return False
+        OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return True
 
 
 def relay(limit: int = 500) -> int:
-    """Send unsent messages, oldest first. Returns how many were sent."""
+    """Send unsent messages, oldest first. Returns how many this call sent (not those another
+    relay was sending at the same moment)."""
     from governance.celery import app
 
     sent = 0
     for message_id in (
         OutboxMessage.objects.filter(sent_at=None).order_by("created_at").values_list("pk", flat=True)[:limit]
     ):
-        if _send(message_id):
+        result = _send(message_id)
+        if result:
             sent += 1
-        elif not app.conf.task_always_eager:
+        elif result is False and not app.conf.task_always_eager:
             break  # the broker is still down: try again on the next tick
         # Run in-process, a message fails when its own task does: the others do not wait on it (one
         # task failing every time held back every message queued after it).

@@ -31,6 +31,12 @@ def test_loading_the_published_calendars_moves_working_day_deadlines(db):
     assert not periods.is_working_day(dt.date(2025, 10, 8)) and periods.is_working_day(dt.date(2025, 10, 11))
 
 
+def test_a_year_named_twice_is_loaded_once(db):
+    # It inserted each date twice: an IntegrityError traceback, nothing loaded.
+    assert "Calendar 2026: 39 dates added" in _load("--year", "2026", "--year", "2026")
+    assert Holiday.objects.count() == 39
+
+
 def test_a_second_load_adds_nothing_and_keeps_what_the_admin_entered(db):
     Holiday.objects.create(date=dt.date(2026, 10, 10), is_workday=False, name="本地调整")
     Holiday.objects.create(date=dt.date(2026, 12, 28), name="本地假日")

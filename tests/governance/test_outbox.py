@@ -96,3 +96,33 @@ def test_run_in_process_a_failing_message_does_not_hold_back_the_ones_after_it()
     later.refresh_from_db()
     failing = OutboxMessage.objects.get(task="tests.outbox_failing_probe")
     assert later.sent_at is not None and failing.sent_at is None and failing.attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_hand_a_message_to_the_broker_once(postgres, monkeypatch):
+    # The on-commit send and a relay, or two workers' relays, both found the row unsent and both
+    # sent it: a rollup requested through the API ran twice. The row is now held while it is sent.
+    import threading
+
+    from governance.celery import app
+    from tests.base import race
+
+    app.conf.task_always_eager = False  # the autouse fixture (tests/conftest.py) restores it
+    message = OutboxMessage.objects.create(task="tests.outbox_probe", kwargs={"incident": 5})
+    sent, sending = [], threading.Event()
+
+    def slow_send_task(name, kwargs=None, retry=None, **_):
+        sent.append(kwargs)
+        sending.set()
+        threading.Event().wait(0.5)  # still talking to the broker when the other relay looks
+
+    monkeypatch.setattr(app, "send_task", slow_send_task)
+
+    def second():
+        sending.wait(5)
+        return outbox.relay()
+
+    assert sorted(race(outbox.relay, second)) == [0, 1]
+    assert sent == [{"incident": 5}]
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.attempts == 1

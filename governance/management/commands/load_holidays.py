@@ -28,6 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, years: list[int] | None, **options):
         known = sorted(NOTICES)
+        years = sorted(set(years or ()))  # "--year 2026 --year 2026" inserted each date twice
         unknown = sorted(set(years or ()) - set(known))
         if unknown:
             raise CommandError(

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.forms import SubmissionKeyForm, personal_input
-from governance.models import Area, Department, User
-from petitions.models import WORKFLOW, Category, Petition
+from governance.models import Area, User
+from petitions.models import WORKFLOW, Category, Petition, routable_departments
 
 # The longest texts a page or the API takes: a petition's content (a letter of several pages, typed
 # in), a reply's written opinion, and a step's note. Longer is a mistake (a pasted document), not data.
@@ -90,7 +90,7 @@ class IntakeForm(SubmissionKeyForm):
             label=_("Unit complained about"),
             required=False,
             empty_label=_("No unit complained about"),
-            queryset=Department.objects.visible_to(user).filter(is_active=True).select_related("area"),
+            queryset=routable_departments(user),
         )
         # Names repeat between streets (every street has a 派出所): show where each unit is.
         self.fields["complained_unit"].label_from_instance = lambda d: f"{d.area.name} · {d.name}"

@@ -97,17 +97,24 @@ def user_unit_ids(user: Any) -> set[int]:
     return {m.department_id for m in user.memberships_cached() if m.department_id}
 
 
-def routable_departments(user: Any) -> QuerySet[Department]:
-    """Departments ``user`` may route a petition to or name as the unit complained about: the active
-    ones in their scope (any level), the list the pages offer. The API and a hand-made form post
-    are held to it too: a department of another district would receive (or, complained about,
-    read) a petition the office has no say over, and its users could then reveal the petitioner."""
-    qs = Department.objects.filter(is_active=True).select_related("area")
+def officer_departments(user: Any) -> QuerySet[Department]:
+    """Departments (active or not) in the area a petition officer (or admin) is responsible for,
+    through those roles only: an officer of district A who is also a city-wide analyst or handler
+    routed district A's petitions to district B's units, whose users then read and revealed them."""
+    qs = Department.objects.select_related("area")
     if getattr(user, "is_superuser", False) and user.is_active:
         return qs
-    if not getattr(user, "is_authenticated", False) or not user.has_role(*OFFICER_ROLES):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
-    return qs.filter(pk__in=Department.objects.visible_to(user).values("pk"))
+    return qs.filter(scope_q(user, "area", OFFICER_ROLES))
+
+
+def routable_departments(user: Any) -> QuerySet[Department]:
+    """Departments ``user`` may route a petition to or name as the unit complained about: the active
+    ones in their officer scope (any level), the list the pages offer. The API and a hand-made form
+    post are held to it too: a department of another district would receive (or, complained about,
+    read) a petition the office has no say over, and its users could then reveal the petitioner."""
+    return officer_departments(user).filter(is_active=True)
 
 
 def is_officer_for(user: Any, area: Area) -> bool:
@@ -571,7 +578,7 @@ class Petition(models.Model):
 
     def _do_assign(self, *, now, actor, note, changed, data, department=None, **_):
         dept = _department_of(department)
-        if dept is not None and not Department.objects.visible_to(actor).filter(pk=dept.pk).exists():
+        if dept is not None and not officer_departments(actor).filter(pk=dept.pk).exists():
             # Outside the office's area: the answer for a department that does not exist, not the
             # check it fails (closed, another city), which would tell what lies outside the area.
             dept = None
@@ -841,6 +848,21 @@ class Petition(models.Model):
                 gettext("The request cannot have been received before the answer it contests."),
             )
         until = self.review_request_deadline
+        if until and now > until + dt.timedelta(days=REVIEW_RECORDING_GRACE_DAYS):
+            # Past the grace for recording a request that came in time: a date back-dated into the
+            # window months later (the page no longer offers the step; the API took it) would reopen
+            # a settled matter with its review already overdue.
+            raise TransitionNotAllowed(
+                gettext(
+                    "A request received in time had to be recorded by %(date)s: the review can no "
+                    "longer be requested."
+                )
+                % {
+                    "date": timezone.localtime(
+                        until + dt.timedelta(days=REVIEW_RECORDING_GRACE_DAYS)
+                    ).strftime("%Y-%m-%d")
+                }
+            )
         if until and at > until:
             if requested_at is not None:
                 # The date given is the error: the field is named, as for any other bad date.

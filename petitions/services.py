@@ -44,6 +44,7 @@ from petitions.models import (
     deadlines,
     group_min_persons,
     may_reveal,
+    officer_departments,
     revealable_q,
 )
 
@@ -192,7 +193,22 @@ def likely_repeats_of(petition: Petition, *, user: User) -> QuerySet[Petition]:
         user=user,
         exclude_pk=petition.pk,
         received_by=petition.received_at,
-    )
+    ).exclude(pk__in=_repeats_of(petition))
+
+
+def _repeats_of(petition: Petition) -> set[int]:
+    """The petitions that repeat ``petition``, directly or along a chain (one query a link; chains
+    are short). Two petitions of the same minute each matched the other as earlier: linking the
+    first to the second, which was registered as its repeat, made a loop, and the matter counted
+    in ``petitions_matters`` zero times."""
+    found: set[int] = set()
+    frontier = {petition.pk}
+    while frontier:
+        frontier = (
+            set(Petition.objects.filter(repeat_of_id__in=frontier).values_list("pk", flat=True)) - found
+        )
+        found |= frontier
+    return found
 
 
 def _resolve_area(value: Any, actor: User) -> Area:
@@ -214,7 +230,7 @@ def _resolve_department(value: Any, field: str, actor: User) -> Department | Non
     if value in (None, ""):
         return None
     pk = value.pk if isinstance(value, Department) else record_id(value)
-    dept = Department.objects.visible_to(actor).filter(pk=pk).first() if pk is not None else None
+    dept = officer_departments(actor).filter(pk=pk).first() if pk is not None else None
     if dept is None:
         raise ValidationError({field: [_("Unknown department %(d)s.") % {"d": value}]})
     if not dept.is_active:

@@ -125,3 +125,33 @@ def test_officer_who_is_also_an_analyst_in_the_unit_complained_about_reveals_no_
     assert not may_reveal(officer, petition)
     assert sees_masked_only(officer, petition)
     assert not type(petition).objects.filter(pk=petition.pk).filter(revealable_q(officer)).exists()
+
+
+@pytest.mark.django_db
+def test_an_officer_with_a_city_wide_second_role_routes_only_within_the_office_area(pet, cast, client):
+    # A district A officer who is also a city-wide analyst: district B's police were offered and
+    # accepted, as route and as unit complained about, and its users then revealed the petitioner.
+    Membership.objects.create(user=cast.petition_officer, role=Role.ANALYST, area=cast.city)
+    petition = pet.register()
+    c = token_client(cast.petition_officer)
+    url = f"/api/v1/petitions/{petition.code}/transition/"
+    resp = c.post(url, {"action": "assign", "department": cast.police_b.pk}, format="json")
+    assert resp.status_code == 400 and "department" in resp.json()["errors"]
+    petition.refresh_from_db()
+    assert petition.department_id is None
+    body = {
+        "channel": "visit",
+        "category": "labour",
+        "content": "工厂拖欠工资三个月，多次讨要无果。",
+        "area": cast.community_a1a.code,
+        "persons_count": 1,
+        "petitioners": [{"name": "王建国", "phone": "13812345678"}],
+        "complained_unit": cast.police_b.pk,
+    }
+    resp = c.post("/api/v1/petitions/", body, format="json")
+    assert resp.status_code == 400 and "complained_unit" in resp.json()["errors"]
+    # Nor does the intake page offer district B's units.
+    client.force_login(cast.petition_officer)
+    page = client.get("/petitions/new/").content.decode()
+    assert f'value="{cast.police_b.pk}"' not in page and f'value="{cast.police.pk}"' in page
+    assert c.post(url, {"action": "assign", "department": cast.police.pk}, format="json").status_code == 200

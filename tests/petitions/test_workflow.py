@@ -1069,3 +1069,44 @@ def test_a_replied_petition_takes_one_evaluation_of_its_reply_not_a_second_one_r
     stored = Petition.objects.get(pk=petition.pk)
     assert stored.evaluation == "dissatisfied" and stored.evaluated_at == petition.evaluated_at
     assert petition.events.filter(action="evaluate").count() == 1
+
+
+def test_a_review_request_is_not_recorded_once_the_grace_for_recording_it_has_passed(pet):
+    # Only the page's button knew of the 15 days' grace: the API recorded a request back-dated into
+    # the window 200 days after the reply, reopening the matter with its review already overdue.
+    from tests.base import api_client, shift_back
+
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    moved = ("replied_at", "review_request_until", "received_at", "accepted_at", "routed_at", "registered_at")
+    shift_back(Petition.objects.filter(pk=petition.pk), 200, *moved)
+    petition.refresh_from_db()
+    assert "request_review" not in allowed_actions(officer, petition)
+    requested = petition.replied_at + dt.timedelta(days=10)
+    resp = api_client(officer).post(
+        f"/api/v1/petitions/{petition.code}/transition/",
+        {"action": "request_review", "requested_at": requested.isoformat()},
+        format="json",
+    )
+    assert resp.status_code == 409 and "no longer be requested" in resp.json()["detail"]
+    petition.refresh_from_db()
+    assert petition.status == "replied" and not petition.events.filter(action="request_review").exists()
+
+
+def test_a_petition_is_never_linked_as_a_repeat_of_its_own_repeat(pet):
+    # Two petitions of the same minute each matched the other as earlier: the second registered as
+    # the first's repeat, the first could then be linked to the second, a loop counted as no matter.
+    officer = pet.cast.petition_officer
+    at = timezone.now().replace(second=30, microsecond=0) - dt.timedelta(hours=1)
+    first = pet.register(received_at=at)
+    second = pet.register(received_at=at - dt.timedelta(seconds=20), repeat_of=first.code)
+    third = pet.register(received_at=at - dt.timedelta(seconds=25), repeat_of=second.code)
+    from petitions.services import likely_repeats_of
+
+    assert not likely_repeats_of(first, user=officer).filter(pk__in=[second.pk, third.pk]).exists()
+    for code in (second.code, third.code):
+        with pytest.raises(ActionInvalid) as exc:
+            first.transition(action="link_repeat", actor=officer, repeat_of=code)
+        assert exc.value.field == "repeat_of"
+    first.refresh_from_db()
+    assert first.repeat_of_id is None and not first.is_repeat

@@ -222,8 +222,9 @@ def _same_step_before(locked, *, actor, action: str, state: str | None):
 def _unless_sent_twice(locked, earlier, *, action: str, actor, note: str, fields):
     """Take the step in a savepoint. It is the first one sent again (``earlier`` returned, marked
     ``repeated``, nothing kept) when it records the very same (note and details), or when it asks
-    the same and is refused by the state the first one left (an extension is granted once: the
-    second is not a conflict to report, it is the first; a different evaluation still is)."""
+    the same and is refused by what the first one left (an extension is granted once, a type
+    corrected to a claim is a claim: the second is not an error to report, it is the first; a
+    different evaluation still is)."""
     from django.db import transaction
 
     try:
@@ -233,8 +234,9 @@ def _unless_sent_twice(locked, earlier, *, action: str, actor, note: str, fields
                 raise _SentTwice
     except _SentTwice:
         pass
-    except TransitionNotAllowed:
-        # Refused: the first one is this one only if this one asked the same (a different
+    except (TransitionNotAllowed, ActionInvalid):
+        # Refused by what the first one did ("already extended", "already a claim", "already
+        # linked"): the first one is this one only if this one asked the same (a different
         # evaluation is a conflict to report, not the first sent again).
         details = getattr(earlier, "data", None) or {}
         if (note or "").strip() != earlier.note or any(

@@ -332,7 +332,7 @@ class PetitionTransitionApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})
     def post(self, request, code: str):
-        petition = selectors.petition_get_for_user(request.user, code)
+        petition = selectors.petition_get_for_user(request.user, code, write=True)  # 403 before the input
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)

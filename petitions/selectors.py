@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from governance.access import get_visible_or_404
 from governance.models import Department, User
@@ -11,6 +13,7 @@ from petitions.models import (
     Petitioner,
     PetitionEvent,
     extension_approver_q,
+    is_officer_for,
     routable_departments,
     user_department_ids,
 )
@@ -25,9 +28,18 @@ def petition_list(user: User) -> QuerySet[Petition]:
     )
 
 
-def petition_get_for_user(user: User, code: str) -> Petition:
-    """The petition ``code`` if the user may see it; 404 with the same message when missing."""
-    return get_visible_or_404(petition_list(user), code=code)
+def petition_get_for_user(user: User, code: str, *, write: bool = False) -> Petition:
+    """The petition ``code`` if the user may see it; 404 with the same message when missing.
+    ``write=True`` also refuses, with 403 and before any input is read, a reader who has no side
+    on it: the unit complained about, which reads the content only."""
+    petition = get_visible_or_404(petition_list(user), code=code)
+    if write and not (
+        user.is_superuser
+        or is_officer_for(user, petition.area)
+        or (petition.department_id and petition.department_id in user_department_ids(user))
+    ):
+        raise PermissionDenied(_("You may take no step on this petition."))
+    return petition
 
 
 def petition_events(petition: Petition) -> QuerySet[PetitionEvent]:

@@ -292,7 +292,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 def act(request: HttpRequest, code: str) -> HttpResponse:
     """One workflow step from the petition page. A refused step re-renders the page with the reason
     and the status the API would give (400 / 403 / 409); nothing is saved."""
-    petition = selectors.petition_get_for_user(request.user, code)
+    petition = selectors.petition_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
     step = run_step(
         form,

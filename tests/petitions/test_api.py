@@ -801,3 +801,33 @@ def test_an_evaluation_sent_twice_with_its_state_is_answered_as_done(pet):
     other = office.post(url, {**body, "evaluation": "satisfied"}, format="json")
     assert other.status_code == 409 and "already recorded" in other.json()["detail"]
     assert petition.events.filter(action="evaluate").count() == 1
+
+
+def test_the_unit_complained_about_is_refused_a_step_before_its_input_is_read(pet):
+    # It reads the complaint (content only) and may take no step: it got a 400 listing the missing
+    # fields (docs/api.md: a 403 comes before the input is looked at).
+    petition = pet.register(complained=True)
+    url = f"{LIST}{petition.code}/transition/"
+    for body in ({}, {"action": "accept", "note": "长" * 5000}, {"action": "accept"}):
+        resp = api_client(pet.urban_user).post(url, body, format="json")
+        assert resp.status_code == 403 and "errors" not in resp.json(), (body, resp.json())
+    assert petition.events.count() == 1  # the registration only
+
+
+def test_a_type_correction_or_a_repeat_link_sent_twice_is_taken_once(pet):
+    # Each leaves the status as it is; the second send was a 400 ("already a claim", "already
+    # linked") though it was the first sent again.
+    office = api_client(pet.cast.petition_officer)
+    petition = pet.register(handling_type="suggestion")
+    url = f"{LIST}{petition.code}/transition/"
+    body = {"action": "correct_type", "type": "claim", "note": "诉求为追讨欠薪", "state": "registered"}
+    assert [office.post(url, body, format="json").status_code for _ in range(2)] == [200, 200]
+    assert petition.events.filter(action="correct_type").count() == 1
+    # Asked anew, with another reason, it is what it says: already a claim.
+    again = office.post(url, {**body, "note": "再次更正"}, format="json")
+    assert again.status_code == 400 and "type" in again.json()["errors"]
+    earlier, later = pet.register(), pet.register()
+    url = f"{LIST}{later.code}/transition/"
+    body = {"action": "link_repeat", "repeat_of": earlier.code, "state": "registered"}
+    assert [office.post(url, body, format="json").status_code for _ in range(2)] == [200, 200]
+    assert later.events.filter(action="link_repeat").count() == 1

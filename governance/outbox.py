@@ -30,12 +30,15 @@ def enqueue(task: str, **kwargs: Any) -> OutboxMessage:
 
 
 def _send(message_id: int) -> bool | None:
-    """Hand one message to Celery (or, eager, run it) while holding its row: the on-commit send and
-    a relay, or two relays on two workers, took the same unsent row and both sent it. The second
-    now skips a row being sent (``skip_locked``) and finds it sent once the first commits. A crash
-    between sending and committing leaves it unsent: sent again later, so at least once."""
+    """Hand one message to Celery while holding its row: the on-commit send and a relay, or two
+    relays on two workers, took the same unsent row and both sent it. The second now skips a row
+    being sent (``skip_locked``) and finds it sent once the first commits. A crash between sending
+    and committing leaves it unsent: sent again later, so at least once. True when sent, False when
+    not (kept for the relay), None when there was nothing to send."""
     from governance.celery import app
 
+    if app.conf.task_always_eager:
+        return _run_here(message_id, app)
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -45,23 +48,50 @@ def _send(message_id: int) -> bool | None:
         if message is None:
             return None  # sent, or being sent by someone else right now: nothing to do here
         try:
-            if app.conf.task_always_eager:
-                # Celery imports the apps' tasks modules lazily (when a worker starts); in-process
-                # execution needs them now. The loader remembers what it already imported. The task
-                # runs in a savepoint: a database error in it must not break this transaction.
-                app.loader.import_default_modules()
-                with transaction.atomic():
-                    app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
-            else:
-                app.send_task(message.task, kwargs=message.kwargs, retry=False)
-        except Exception as exc:  # broker down, or (eager) the task failed: keep the row for the relay
-            OutboxMessage.objects.filter(pk=message_id).update(
-                attempts=F("attempts") + 1, last_error=mask_text(f"{type(exc).__name__}: {exc}")[:1000]
-            )
-            log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
+            app.send_task(message.task, kwargs=message.kwargs, retry=False)
+        except Exception as exc:  # the broker is down: keep the row for the relay
+            _not_sent(message_id, exc)
             return False
         OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return True
+
+
+def _run_here(message_id: int, app) -> bool | None:
+    """In-process (the embedded default, eager tasks): the message is claimed (marked sent) first,
+    then its task runs outside any transaction of the outbox's, as a worker would run it: what the
+    task records of itself (a failed rollup run's row) is kept, not rolled back with the outbox's
+    own work. A task that fails gives the message back to the relay."""
+    claimed = OutboxMessage.objects.filter(pk=message_id, sent_at=None).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    message = OutboxMessage.objects.get(pk=message_id)
+    # Celery imports the apps' tasks modules lazily (when a worker starts); in-process execution
+    # needs them now. The loader remembers what it already imported.
+    app.loader.import_default_modules()
+    try:
+        if transaction.get_connection().in_atomic_block:
+            # Called inside a transaction (a test's, or a caller's): a database error in the task
+            # must not break it.
+            with transaction.atomic():
+                app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
+        else:
+            app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
+    except Exception as exc:  # the task failed: the relay tries it again
+        OutboxMessage.objects.filter(pk=message_id).update(sent_at=None)
+        _not_sent(message_id, exc, counted=True)
+        return False
+    return True
+
+
+def _not_sent(message_id: int, exc: Exception, *, counted: bool = False) -> None:
+    """Keep the error (numbers masked: it is read in the admin) and count the attempt."""
+    changes = {"last_error": mask_text(f"{type(exc).__name__}: {exc}")[:1000]}
+    if not counted:
+        changes["attempts"] = F("attempts") + 1
+    OutboxMessage.objects.filter(pk=message_id).update(**changes)
+    log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
 
 
 def relay(limit: int = 500) -> int:

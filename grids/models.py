@@ -346,14 +346,8 @@ class Incident(models.Model):
 
         def apply(locked: Incident) -> IncidentEvent:
             repeat = locked.repeated_step(actor, action, state)
-            named = getattr(fields.get("department"), "pk", fields.get("department"))
-            if (
-                repeat is not None
-                and action == "dispatch"
-                and named
-                and str(named) != str(repeat.department_id)
-            ):
-                # A form drawn before this user's own dispatch, naming another department: not the
+            if repeat is not None and action == "dispatch" and not _same_dispatch(repeat, fields):
+                # A form drawn before this user's own dispatch, naming other departments: not the
                 # same send twice, and "done" would have told them it went where it did not.
                 raise TransitionNotAllowed(
                     gettext(
@@ -443,13 +437,16 @@ class Incident(models.Model):
                     return repeat  # sent twice: the item is where the first send put it
                 if department.pk == self.department_id:
                     # Only the supporters change: the lead keeps the item, its step and deadline
-                    # (a new one would give a late lead more time and wipe its late step).
+                    # (a new one would give a late lead more time and wipe its late step), and the
+                    # dispatcher of the lead stays who dispatched it (separate duties: they do not
+                    # close it because another handler added a supporter).
                     keeps_step = True
                 else:
                     # Another lead: the step ends here, charged to the centre that dispatched wrongly.
                     accountable = self.level_area_id
-            self.department, self.dispatched_by = department, actor
-            changed |= {"department", "dispatched_by"}
+            if not keeps_step:
+                self.department, self.dispatched_by = department, actor
+                changed |= {"department", "dispatched_by"}
         elif action == "return":
             if not note:
                 raise ActionInvalid(
@@ -719,6 +716,20 @@ ACTION_LABELS = {
     "evaluate": _("evaluate"),
     "assist": _("assist"),
 }
+
+
+def _same_dispatch(event: IncidentEvent, fields: dict) -> bool:
+    """Does a dispatch's form (``fields``) name what ``event`` dispatched: the lead and, when it
+    names any, the supporters?"""
+    named = getattr(fields.get("department"), "pk", fields.get("department"))
+    if named and str(named) != str(event.department_id):
+        return False
+    supporters = fields.get("supporting_departments") or []
+    if supporters:
+        asked = {str(getattr(d, "pk", d)) for d in supporters}
+        return asked == {str(pk) for pk in event.supporting_departments.values_list("pk", flat=True)}
+    return True
+
 
 WORKFLOW = Workflow(
     [

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy
 from governance import outbox
 from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
-from governance.geo import locator
-from governance.models import Area, Membership, Role, User, next_number, record_id
+from governance.geo import distance_m, locator
+from governance.models import Area, Membership, Notification, Role, User, next_number, record_id
 from governance.services import notify, submitted_before
 from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level, separate_duties
@@ -102,12 +102,18 @@ def report_place_and_time_errors(
     )[2]
 
 
+# How far outside every grid a point may lie and still be taken with the reporter's grid named:
+# a phone's fix in a courtyard or by a tall building is often a few hundred metres off.
+NEAR_GRID_METRES = 500
+
+
 def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Area | str | None) -> Area:
     """The grid of a report: found from the point when there is one, else the given grid code."""
     if (lat is None) != (lng is None):
         missing = "lng" if lng is None else "lat"
         raise ValidationError({missing: [_("Give both latitude and longitude.")]})
     located: Area | None = None
+    outside_every_grid = False
     if lat is not None:
         if not (-90 <= lat <= 90) or not (-180 <= lng <= 180):
             raise ValidationError({"lat": [_("Not a valid position.")], "lng": [_("Not a valid position.")]})
@@ -122,12 +128,14 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
             for area in Area.objects.filter(code__in=codes).order_by("code")
             if area_in_scope(actor, area, REPORTER_ROLES)
         ]
-        # A point in no grid at all with one of the reporter's grids named is taken as given: a
-        # phone's fix drifts a few metres over the edge of the map's grids, and a drawn boundary is
-        # not the street it follows; the worker knows where they stand (the report page says so:
-        # "move it into your grid, or choose the grid below"). The point is kept as recorded.
-        # Without a grid named it is refused; so is a point in someone else's grid, named or not
-        # (which grid is never said), and one in another grid of the reporter's own area (below).
+        # A point in no grid at all with one of the reporter's grids named is taken as given when it
+        # lies near that grid (NEAR_GRID_METRES, below): a phone's fix drifts over the edge of the
+        # map's grids, and a drawn boundary is not the street it follows; the worker knows where
+        # they stand (the report page says so: "move it into your grid, or choose the grid below").
+        # The point is kept as recorded. Without a grid named it is refused; so is a point in
+        # someone else's grid, named or not (which grid is never said), and one in another grid of
+        # the reporter's own area (below).
+        outside_every_grid = not codes
         if not candidates and (codes or grid in (None, "")):
             message = _(
                 "The point %(lat).6f, %(lng).6f lies outside every grid of your area; you cannot report there."
@@ -145,6 +153,14 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
             raise ValidationError(
                 {"grid": [_("Unknown grid %(g)s, or it is outside your area.") % {"g": grid}]}
             )
+    if given is not None and lat is not None and outside_every_grid and given.boundary:
+        away = distance_m(given.boundary, lat, lng)
+        if away > NEAR_GRID_METRES:
+            message = _(
+                "The point lies about %(km).1f km from %(grid)s, outside every grid: move it into "
+                "your grid, or clear the location and name the grid alone."
+            ) % {"km": away / 1000, "grid": given.name}
+            raise ValidationError({"lat": [message], "lng": [message]})
     if located and given and located.pk != given.pk:
         raise ValidationError(
             {"grid": [_("The point lies in grid %(g)s, not in this one.") % {"g": located.name}]}
@@ -359,7 +375,13 @@ def incident_notify_dispatched(incident_id: int, event_id: int) -> int:
         .first()
     )
     led_before, supported_before = None, set()
-    if earlier is not None and earlier.action == "dispatch":
+    # Only if the earlier dispatch's notice went out: with the broker down it finds this later
+    # dispatch and sends nothing, and the lead would never hear of the item.
+    if (
+        earlier is not None
+        and earlier.action == "dispatch"
+        and Notification.objects.filter(key=f"incident-dispatched:{incident.pk}:{earlier.pk}").exists()
+    ):
         led_before, supported_before = (
             earlier.department_id,
             {d.pk for d in earlier.supporting_departments.all()},

@@ -126,3 +126,22 @@ def test_two_relays_at_once_hand_a_message_to_the_broker_once(postgres, monkeypa
     assert sent == [{"incident": 5}]
     message.refresh_from_db()
     assert message.sent_at is not None and message.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_in_process_task_that_fails_keeps_what_it_recorded_of_itself(monkeypatch):
+    # Eager (the embedded default): the task ran inside the outbox's own transaction, and a failed
+    # rollup run's row, which says why it failed, was rolled back with it.
+    from dashboards import rollup as engine
+    from dashboards.models import RollupRun
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("source broken")
+
+    monkeypatch.setattr(engine, "_execute", broken)
+    with transaction.atomic():
+        message = outbox.enqueue("dashboards.rollup", full=False, since=None, trigger="api", user_id=None)
+    run = RollupRun.objects.get()
+    assert run.status == RollupRun.Status.FAILED and "source broken" in run.error
+    message.refresh_from_db()
+    assert message.sent_at is None and message.attempts == 1 and message.last_error.startswith("RuntimeError")

@@ -46,17 +46,22 @@ def test_a_report_may_name_the_grid_instead_of_a_point(cast, categories):
 def test_a_point_in_no_grid_is_taken_with_the_reporters_own_grid_named(cast, categories):
     # The page tells a worker whose pin fell outside every grid "move it into your grid, or choose
     # the grid below"; choosing the grid with the pin still set was refused on lat and lng.
-    body = {"category": "sanitation", "description": "x", "lat": OUTSIDE[0], "lng": OUTSIDE[1]}
+    near = (31.805, 116.998)  # about 190 m west of grid A's edge, in no grid
+    body = {"category": "sanitation", "description": "x", "lat": near[0], "lng": near[1]}
     refused = post(cast.worker_a, body)
     assert refused.status_code == 400 and set(refused.json()["errors"]) == {"lat", "lng"}
     # A grid outside the reporter's area is no way in.
     assert set(post(cast.worker_a, {**body, "grid": cast.grid_b.code}).json()["errors"]) == {"grid"}
+    # Nor is a point far from the grid named (a fix 60 km off, a typing slip): a junk place on the map.
+    far = post(cast.worker_a, {**body, "lat": OUTSIDE[0], "lng": OUTSIDE[1], "grid": cast.grid_a.code})
+    assert far.status_code == 400 and set(far.json()["errors"]) == {"lat", "lng"}
+    assert "km from" in far.json()["errors"]["lat"][0]
     assert not Incident.objects.exists()
     response = post(cast.worker_a, {**body, "grid": cast.grid_a.code})
     assert response.status_code == 201, response.json()
     incident = Incident.objects.get(code=response.json()["code"])
     assert incident.grid == cast.grid_a  # the point is kept as recorded
-    assert (incident.lat, incident.lng) == OUTSIDE
+    assert (incident.lat, incident.lng) == near
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import Department, Role
+from governance.models import Department, Notification, Role
 from governance.workflow import ActionForbidden, ActionInvalid
 from grids import selectors, services
 from grids.models import Incident, IncidentEvent, allowed_actions
@@ -186,13 +186,11 @@ def test_changing_only_the_supporters_leaves_the_lead_its_step_deadline_and_reco
 ):
     # The lead's deadline passes; the centre then adds a supporter. The re-dispatch gave the late
     # lead a fresh deadline and, its step ended by a dispatch event, wiped the late step off its record.
-    from governance.models import Notification
-
-    dispatch(cast, accepted, [cast.urban])
+    first = dispatch(cast, accepted, [cast.urban])
+    services.incident_notify_dispatched(accepted.pk, first.pk)  # the first notice went out
     late = timezone.now() - dt.timedelta(hours=1)
     Incident.objects.filter(pk=accepted.pk).update(due_at=late)
     accepted.refresh_from_db()
-    Notification.objects.all().delete()
     event = dispatch(cast, accepted, [cast.urban, cast.street_team], note="需街道城管中队配合")
     accepted.refresh_from_db()
     assert (accepted.department, accepted.due_at) == (cast.police, late)
@@ -207,7 +205,7 @@ def test_changing_only_the_supporters_leaves_the_lead_its_step_deadline_and_reco
     team_user = make_user("team_user", Role.HANDLER, cast.street_a1, cast.street_team)
     assert services.incident_notify_dispatched(accepted.pk, event.pk) == 1
     assert team_user.notifications.count() == 1
-    assert not cast.department_user.notifications.exists() and not urban_user.notifications.exists()
+    assert cast.department_user.notifications.count() == urban_user.notifications.count() == 1  # the first
 
 
 @pytest.mark.django_db
@@ -222,6 +220,56 @@ def test_a_new_lead_is_charged_to_the_centre_and_told_and_the_old_lead_as_suppor
     services.incident_notify_dispatched(accepted.pk, event.pk)
     assert urban_user.notifications.get().message.endswith("was dispatched to your department.")
     assert "needs your department's help" in cast.department_user.notifications.get().message
+
+
+@pytest.mark.django_db
+def test_a_lead_whose_first_notice_waited_in_the_outbox_is_still_told(cast, accepted, urban_user):
+    # The broker was down: the first dispatch's notice was still queued when the centre added a
+    # supporter. Delivered in order, the first found a later dispatch and sent nothing, the second
+    # skipped the lead and the kept supporter as told before: they never heard of the item.
+    first = dispatch(cast, accepted, [cast.urban])
+    Notification.objects.all().delete()  # as if the first notice had not gone out yet
+    second = dispatch(cast, accepted, [cast.urban, cast.street_team], note="需街道城管中队配合")
+    Notification.objects.all().delete()
+    assert services.incident_notify_dispatched(accepted.pk, first.pk) == 0  # stale: a later dispatch
+    services.incident_notify_dispatched(accepted.pk, second.pk)
+    assert cast.department_user.notifications.count() == 1 and urban_user.notifications.count() == 1
+
+
+@pytest.mark.django_db
+def test_adding_a_supporter_leaves_the_lead_with_its_dispatcher_for_separate_duties(cast, accepted):
+    # Another handler only added a supporter: the re-dispatch made them the dispatcher, and the one
+    # who chose the lead could then sign off the item.
+    from grids.models import WORKFLOW, may_perform
+
+    dispatch(cast, accepted, [cast.urban])
+    dispatch(cast, accepted, [cast.urban, cast.street_team], actor=cast.street_handler, note="加街道中队")
+    accepted.refresh_from_db()
+    assert (accepted.department, accepted.dispatched_by) == (cast.police, cast.community_handler)
+    services.incident_transition(incident=accepted, actor=cast.department_user, action="handle")
+    services.incident_transition(
+        incident=accepted, actor=cast.department_user, action="feedback", resolution="ok"
+    )
+    services.incident_transition(incident=accepted, actor=cast.worker_a, action="verify", result="pass")
+    accepted.refresh_from_db()
+    assert not may_perform(cast.community_handler, accepted, WORKFLOW.get("close"))
+
+
+@pytest.mark.django_db
+def test_a_stale_dispatch_form_naming_other_supporters_is_not_answered_done(cast, accepted):
+    from governance.workflow import TransitionNotAllowed
+
+    def send(supporting):
+        return services.incident_transition(
+            incident=accepted, actor=cast.community_handler, action="dispatch", department=cast.police.pk,
+            supporting_departments=[d.pk for d in supporting], state="accepted/community",
+        )  # fmt: skip
+
+    first = send([cast.urban])
+    assert send([cast.urban]).pk == first.pk  # the same form twice: the first
+    with pytest.raises(TransitionNotAllowed):  # drawn before, asking for more: not done
+        send([cast.urban, cast.street_team])
+    assert list(accepted.supporting_departments.all()) == [cast.urban]
 
 
 # --- assist ---------------------------------------------------------------------------------------

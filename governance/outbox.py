@@ -11,6 +11,7 @@ to run twice.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import transaction
@@ -50,7 +51,7 @@ def _send(message_id: int) -> bool | None:
         try:
             app.send_task(message.task, kwargs=message.kwargs, retry=False)
         except Exception as exc:  # the broker is down: keep the row for the relay
-            _not_sent(message_id, exc)
+            _not_sent(message_id, exc, attempts=F("attempts") + 1)
             return False
         OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return True
@@ -70,27 +71,22 @@ def _run_here(message_id: int, app) -> bool | None:
     # Celery imports the apps' tasks modules lazily (when a worker starts); in-process execution
     # needs them now. The loader remembers what it already imported.
     app.loader.import_default_modules()
+    # Called inside a transaction (a test's, or a caller's), the task runs in a savepoint: a
+    # database error in it must not break that transaction.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        if transaction.get_connection().in_atomic_block:
-            # Called inside a transaction (a test's, or a caller's): a database error in the task
-            # must not break it.
-            with transaction.atomic():
-                app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
-        else:
+        with guard:
             app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
-    except Exception as exc:  # the task failed: the relay tries it again
-        OutboxMessage.objects.filter(pk=message_id).update(sent_at=None)
-        _not_sent(message_id, exc, counted=True)
+    except Exception as exc:  # the task failed: the relay tries it again (the claim counted the attempt)
+        _not_sent(message_id, exc, sent_at=None)
         return False
     return True
 
 
-def _not_sent(message_id: int, exc: Exception, *, counted: bool = False) -> None:
-    """Keep the error (numbers masked: it is read in the admin) and count the attempt."""
-    changes = {"last_error": mask_text(f"{type(exc).__name__}: {exc}")[:1000]}
-    if not counted:
-        changes["attempts"] = F("attempts") + 1
-    OutboxMessage.objects.filter(pk=message_id).update(**changes)
+def _not_sent(message_id: int, exc: Exception, **changes: Any) -> None:
+    """Keep the error (numbers masked: it is read in the admin), with ``changes`` to the row."""
+    error = mask_text(f"{type(exc).__name__}: {exc}")[:1000]
+    OutboxMessage.objects.filter(pk=message_id).update(last_error=error, **changes)
     log.warning("outbox message %s not sent yet: %s", message_id, type(exc).__name__)
 
 

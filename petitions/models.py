@@ -80,11 +80,7 @@ def group_min_persons() -> int:
 def user_department_ids(user: Any) -> set[int]:
     """Departments the user works in for petitions: memberships with a department in one of
     ``DEPARTMENT_ROLES``."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return set()
-    return {
-        m.department_id for m in user.memberships_cached() if m.department_id and m.role in DEPARTMENT_ROLES
-    }
+    return {dept for dept, role in _department_memberships(user) if role in DEPARTMENT_ROLES}
 
 
 def user_unit_ids(user: Any) -> set[int]:
@@ -92,9 +88,14 @@ def user_unit_ids(user: Any) -> set[int]:
     kept from. A petition officer who is also an analyst in the unit complained about still works
     there, so the exclusions (no reveal, no repeat link, content only) look here, not at
     ``user_department_ids``."""
+    return {dept for dept, _role in _department_memberships(user)}
+
+
+def _department_memberships(user: Any) -> list[tuple[int, str]]:
+    """(department id, role) of each of an active user's memberships that names a department."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return set()
-    return {m.department_id for m in user.memberships_cached() if m.department_id}
+        return []
+    return [(m.department_id, m.role) for m in user.memberships_cached() if m.department_id]
 
 
 def officer_departments(user: Any) -> QuerySet[Department]:

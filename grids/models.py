@@ -381,9 +381,27 @@ class Incident(models.Model):
             state_of=lambda e: f"{e.from_status}/{e.from_level}",
         )
 
+    def _check_sent_elsewhere(self, actor: User, action: str) -> None:
+        """A department's step refused because the item was sent elsewhere (a re-dispatch, an
+        escalation) since the department's page was drawn: the item moved on, a 409 that says where,
+        not the 403 of a department that never had it."""
+        if action not in ("handle", "return"):
+            return
+        own = {
+            m.department_id for m in actor.memberships_cached() if m.role == Role.HANDLER and m.department_id
+        }
+        if own and self.events.filter(action="dispatch", department_id__in=own).exists():
+            raise TransitionNotAllowed(
+                gettext(
+                    "This incident has been sent elsewhere since (now: %(where)s); it is no longer with your department."
+                )
+                % {"where": self.department.name if self.department_id else self.level_area.name}
+            )
+
     def _apply(self, *, action: str, actor: User, note: str, **fields: Any) -> IncidentEvent:
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
         if not may_perform(actor, self, transition):
+            self._check_sent_elsewhere(actor, action)
             raise ActionForbidden(
                 duty_conflict(actor, self, action)
                 or gettext("Your role may not %(action)s this incident.")

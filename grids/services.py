@@ -6,6 +6,7 @@ Pages, the API and tasks call these; the state machine itself is ``Incident.tran
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +30,8 @@ from governance.services import notify, submitted_before
 from governance.workflow import ActionInvalid
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level, separate_duties
 from grids.photos import CleanPhoto, clean_photos
+
+log = logging.getLogger(__name__)
 
 # Who reports incidents (docs/incidents.md "report": a grid worker or handler in scope; admins may do
 # everything). Analysts, mediators and petition officers only read incidents.
@@ -553,9 +556,11 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     # An item waiting to be closed is owed by a centre handler who took no command step on it (separate
     # duties): the barred ones are not told, and when that leaves nobody (a centre of one person) the
     # centre above is, as when the item passed its check (``_notify_closers``).
+    # A centre with nobody to tell at all (no active handler, and no department or grid worker owing
+    # the step) passes the notice to the centre above the same way: an overdue item nobody hears of
+    # would stay overdue unseen.
     duties = separate_duties()
-    closing = [r for r in rows if r["status"] == Incident.Status.VERIFIED]
-    above = dict(Area.objects.filter(pk__in={r["centre_id"] for r in closing}).values_list("pk", "parent_id"))
+    above = dict(Area.objects.filter(pk__in={r["centre_id"] for r in rows}).values_list("pk", "parent_id"))
     # Recipients in one query: centre handlers at the responsible area, the department's people for
     # items it is working on, and the grid workers of the grid for items waiting for their on-site
     # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
@@ -591,15 +596,20 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                 continue
             flagged += 1
             recipients = set(by_area.get(r["centre_id"], []))
+            barred = set()
             if r["status"] == Incident.Status.VERIFIED and duties:
                 barred = {r["dispatched_by_id"], r["fed_back_by_id"]}
                 recipients -= barred
-                if not recipients and above.get(r["centre_id"]):
-                    recipients = set(by_area.get(above[r["centre_id"]], [])) - barred
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
             if r["status"] == Incident.Status.FED_BACK:
                 recipients |= set(by_grid.get(r["grid_id"], []))
+            if not recipients and above.get(r["centre_id"]):
+                recipients = set(by_area.get(above[r["centre_id"]], [])) - barred
+            if not recipients:
+                log.warning(
+                    "Incident %s is overdue and has nobody to tell: no active handler above it.", r["code"]
+                )
             status_label = Incident.Status(r["status"]).label
             for user_id in sorted(recipients):
                 notify(

@@ -350,6 +350,25 @@ def test_overdue_items_notify_the_responsible_handlers_once(cast, report):
 
 
 @pytest.mark.django_db
+def test_an_overdue_item_of_a_centre_with_nobody_in_it_is_told_to_the_centre_above(cast, report, caplog):
+    # The community centre's only handler has left: the overdue notice was marked sent to nobody,
+    # and the item stayed overdue unseen. The street centre hears of it instead.
+    incident = report()
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    type(cast.community_handler).objects.filter(pk=cast.community_handler.pk).update(is_active=False)
+    assert services.incident_notify_overdue() == 1
+    assert list(Notification.objects.values_list("user__username", flat=True)) == ["street_handler"]
+    # With nobody above either, the operators are told in the log, naming the item.
+    other = report()
+    Incident.objects.filter(pk=other.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    type(cast.street_handler).objects.filter(pk=cast.street_handler.pk).update(is_active=False)
+    with caplog.at_level("WARNING", logger="grids.services"):
+        assert services.incident_notify_overdue() == 1
+    assert Notification.objects.count() == 1
+    assert other.code in caplog.text and "nobody to tell" in caplog.text
+
+
+@pytest.mark.django_db
 def test_the_overdue_notification_is_scheduled_in_the_beat_database(db):
     import importlib
 
@@ -628,9 +647,18 @@ def test_a_re_dispatch_sends_an_item_from_the_wrong_department_to_the_right_one(
         incident=incident, actor=centre, action="dispatch", department=cast.urban.pk, note="属城管职责"
     )
     assert again.pk == event.pk and incident.events.count() == events + 1
-    # Only the department it is with now takes it on.
+    # Only the department it is with now takes it on. The police, whose page still offered the
+    # item, are told it went elsewhere (a 409 naming where), not that their role may not (a 403).
+    for action in ("handle", "return"):
+        with pytest.raises(TransitionNotAllowed) as exc:
+            services.incident_transition(
+                incident=incident, actor=cast.department_user, action=action, note="x"
+            )
+        assert "sent elsewhere" in exc.value.message and cast.urban.name in exc.value.message
+    # A department that never had it still may not (403).
+    street_team = make_user("street_team_user", "handler", cast.street_a1, cast.street_team)
     with pytest.raises(ActionForbidden):
-        services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+        services.incident_transition(incident=incident, actor=street_team, action="return", note="x")
     services.incident_transition(incident=incident, actor=urban_user, action="handle")
     # Once handling has started, the department answers for it: no re-dispatch.
     assert "dispatch" not in allowed_actions(centre, incident)

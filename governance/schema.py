@@ -41,7 +41,8 @@ _ERRORS = {
 
 # The POSTs that can answer 409: a workflow step not allowed from the record's state (a transition, a
 # mediation session, which moves an accepted case into mediation) and a rollup run asked for while
-# one runs. Registering a record, revealing personal data and the imports never do: the schema
+# one runs. Registering a record (but a dispute sent again after its case was transferred away, which
+# documents its own), revealing personal data and the case-count imports never do: the schema
 # listed a 409 on every POST.
 CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
 # The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin).

@@ -8,15 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import service_checked_errors, submission_field
+from governance.rest import Conflict, service_checked_errors, submission_field
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -160,7 +161,16 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.dispute_list(self.request.user)
 
-    @extend_schema(request=InputSerializer, responses={201: DisputeSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: DisputeSerializer,
+            409: OpenApiResponse(
+                description="sent again with the key of a case saved already and since transferred "
+                "out of the sender's reach (names the case and where it went)"
+            ),
+        },
+    )
     def post(self, request):
         if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
             raise PermissionDenied(_("Your role may not register dispute cases."))
@@ -178,7 +188,12 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
         case = services.dispute_register(
             actor=request.user, submission=v.get("submission"), **_register_kwargs(v)
         )
-        case = selectors.dispute_get_for_user(request.user, case.code)
+        try:
+            case = selectors.dispute_get_for_user(request.user, case.code)
+        except Http404:
+            # The key's case, saved by the first send, was transferred out of reach since: a 404
+            # would say it never was.
+            raise Conflict(selectors.registered_out_of_reach(case)) from None
         return Response(DisputeSerializer(case).data, status=status.HTTP_201_CREATED)
 
 

@@ -48,6 +48,16 @@ def dispute_get_for_user(user: User, code: str, *, write: bool = False) -> Dispu
     return case
 
 
+def registered_out_of_reach(case: DisputeCase) -> str:
+    """What a registration sent again (a retry after a lost answer) is told when the case its first
+    send saved has since been transferred out of the registrar's sight: the number and where it
+    went, nothing of its content."""
+    return _(
+        "This registration was saved already, as case %(code)s, and the case has since been "
+        "transferred to %(organisation)s."
+    ) % {"code": case.code, "organisation": case.organisation.name if case.organisation_id else "-"}
+
+
 def dispute_events(case: DisputeCase) -> QuerySet[DisputeEvent]:
     return case.events.select_related("actor", "organisation")
 

@@ -161,6 +161,10 @@ def register(request: HttpRequest) -> HttpResponse:
                 case = services.dispute_register(
                     actor=user, submission=form.cleaned_data["submission"], **form.service_kwargs()
                 )
+                if not selectors.dispute_list(user).filter(pk=case.pk).exists():
+                    # Sent again after the case was transferred out of reach: say so, not 404.
+                    messages.info(request, selectors.registered_out_of_reach(case))
+                    return redirect("mediation-cases")
                 messages.success(request, _("Case %(code)s registered.") % {"code": case.code})
                 return redirect("mediation-case", code=case.code)
         except ValidationError as exc:

@@ -844,6 +844,27 @@ def test_a_place_or_organisation_outside_the_area_answers_as_one_that_does_not_e
     assert DisputeCase.objects.count() == 0
 
 
+def test_a_registration_sent_again_after_its_case_was_transferred_says_where_it_went(med):
+    # The answer was lost, and by the retry the case had gone to another committee: the retry got
+    # a 404, as if nothing had been saved, and the page's retry a 404 page.
+    key = str(uuid.uuid4())
+    api = api_client(med.cast.mediator)
+    code = api.post("/api/v1/disputes/", _payload(med.cast, submission=key), format="json").json()["code"]
+    state = api.get(f"/api/v1/disputes/{code}/").json()["status"]
+    if state == "registered":
+        api.post(f"/api/v1/disputes/{code}/transition/", {"action": "accept"}, format="json")
+    moved = api.post(
+        f"/api/v1/disputes/{code}/transition/",
+        {"action": "transfer", "organisation": med.org_y.pk, "note": "属园丁社区管辖"},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.json()
+    again = api.post("/api/v1/disputes/", _payload(med.cast, submission=key), format="json")
+    assert again.status_code == 409
+    assert code in again.json()["detail"] and "园丁社区人民调解委员会" in again.json()["detail"]
+    assert DisputeCase.objects.count() == 1 and DisputeParty.objects.count() == 2
+
+
 def test_a_registration_or_session_sent_again_with_its_key_is_saved_once(med):
     """A client that lost the answer sends the registration (or the session) again: it was saved twice,
     with a second DSP number for one dispute."""

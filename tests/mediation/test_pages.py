@@ -1134,6 +1134,12 @@ def test_the_register_and_session_forms_sent_twice_save_once(client, med):
     assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
     assert client.post(f"/mediation/cases/{case.code}/sessions/", session).status_code == 302
     assert DisputeSession.objects.count() == 1
+    # Sent again once the case has gone to another committee: the case list says where, not a 404.
+    case.transition(action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属地")
+    late = client.post("/mediation/cases/new/", data, follow=True)
+    assert late.status_code == 200 and late.redirect_chain[-1][0] == "/mediation/cases/"
+    assert case.code in late.content.decode() and med.org_y.name in late.content.decode()
+    assert DisputeCase.objects.count() == 1
 
 
 def test_the_case_list_filter_form_sent_as_shown_lists_the_cases(client, med):

@@ -24,6 +24,8 @@ MAX_PIXELS = 50_000_000  # a decompression bomb is refused before it is decoded
 # MPO is a JPEG whose APP2 segment lists more pictures (a preview, an Ultra HDR gain map): many phone
 # cameras write them, and Pillow names the format MPO. The first picture is the photo; it is kept.
 FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# What a cleaned photo keeps of its file's metadata (``clean_photo``): nothing that says where, when or who.
+KEPT_INFO = ("icc_profile",)
 
 
 @dataclass
@@ -79,7 +81,10 @@ def clean_photo(upload, field: str = "photos") -> CleanPhoto:
         # was a 500. Unreadable, it says nothing about the orientation: the picture is kept as
         # decoded, and the block is dropped with the rest.
         log.info("photo %s: unreadable EXIF block ignored (%s)", name, type(exc).__name__)
-    image.info.pop("exif", None)  # never written back, whatever a format's saver reads
+    # Only what draws the picture is kept for the saver (the colour profile): EXIF with its
+    # GPS position, and a JPEG comment (Pillow's JPEG saver copies it from the source), XMP or
+    # Photoshop blocks, which can carry a place, a name or a phone number, are dropped.
+    image.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
     out = io.BytesIO()
     if FORMATS[fmt] == "image/jpeg":
         if image.mode not in ("RGB", "L"):

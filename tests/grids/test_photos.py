@@ -34,6 +34,23 @@ def test_exif_location_is_stripped_and_the_name_is_generated(with_photo, setting
     assert (photo.width, photo.height, photo.content_type) == (40, 30, "image/jpeg")
 
 
+def test_a_jpeg_comment_or_xmp_block_is_dropped_with_the_exif():
+    # Pillow's JPEG saver copies the source's comment: a phone number or a place typed into it was
+    # stored and shown to every reader of the incident.
+    from grids.photos import clean_photo
+
+    source = io.BytesIO()
+    secret = "GPS 31.805,117.005 王建国 13812345678"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>31,48.3N</exif:GPSLatitude></x:xmpmeta>'
+    Image.new("RGB", (40, 30), "red").save(source, "JPEG", comment=secret.encode(), xmp=xmp)
+    assert b"13812345678" in source.getvalue() and b"GPSLatitude" in source.getvalue()
+    upload = SimpleUploadedFile("a.jpg", source.getvalue(), content_type="image/jpeg")
+    clean = clean_photo(upload)
+    assert b"13812345678" not in clean.content and b"GPSLatitude" not in clean.content
+    stored = Image.open(io.BytesIO(clean.content))
+    assert "comment" not in stored.info and "xmp" not in stored.info
+
+
 @pytest.mark.django_db
 def test_photos_are_served_only_to_users_who_see_the_incident(cast, client, with_photo):
     photo = IncidentPhoto.objects.get(incident=with_photo)

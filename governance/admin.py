@@ -202,6 +202,26 @@ class TimelineInline(admin.TabularInline):
         return event.to_status_label
 
 
+class SuperusersOnly:
+    """A ModelAdmin mixin for the records of residents' matters and who read them (incidents and
+    their photos, dispute cases, petitions, the access and audit logs). The admin's permissions are
+    city-wide (a staff member given "view petition" to keep one district's records would read every
+    district's), so these are shown to superusers only, who see everything on the pages too; staff
+    reach them, limited to their area, through the pages."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A record that is written by the platform only (logs, runs): listed and opened, never added,
     changed or deleted through the admin."""
@@ -217,7 +237,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ReadOnlyAdmin):
+class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
     list_display = ["at", "user", "record", "object_type", "fields", "reason"]
     list_filter = ["object_type"]
     search_fields = ["record", "user__username"]

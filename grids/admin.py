@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from governance.admin import TimelineInline
+from governance.admin import SuperusersOnly, TimelineInline
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
 
 
@@ -32,7 +32,7 @@ class EventInline(TimelineInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(SuperusersOnly, admin.ModelAdmin):
     """Read-only: incidents move only through their workflow (pages and API), never by editing."""
 
     list_display = ["code", "category", "grid", "status", "level", "due_at", "reported_at"]
@@ -55,7 +55,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentPhoto)
-class IncidentPhotoAdmin(admin.ModelAdmin):
+class IncidentPhotoAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ["id", "incident", "stage", "content_type", "size", "uploaded_at"]
     raw_id_fields = ["incident", "event"]
 

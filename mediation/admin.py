@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import TimelineInline
+from governance.admin import SuperusersOnly, TimelineInline
 from mediation.models import (
     DisputeCase,
     DisputeCategory,
@@ -88,7 +88,7 @@ class PreventionCorrectionForm(forms.ModelForm):
 
 
 @admin.register(DisputeCase)
-class DisputeCaseAdmin(admin.ModelAdmin):
+class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
     """Read-only in the admin: cases change through the workflow only, and parties' personal data is
     not shown here at all (reveals go through the logged case page). The one exception is a mistaken
     escalation-prevention record, which the workflow only adds to: once a case has one, its flags and

@@ -3,7 +3,7 @@ workflow fields are read-only: state changes go through the transition method, n
 
 from django.contrib import admin
 
-from governance.admin import TimelineInline
+from governance.admin import SuperusersOnly, TimelineInline
 from petitions.models import Petition, PetitionEvent
 
 
@@ -14,7 +14,7 @@ class EventInline(TimelineInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = [
         "code",
         "received_at",

@@ -175,3 +175,32 @@ def test_the_scheduled_job_form_carries_no_inline_script_the_policy_blocks(clien
     html = client.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/").content.decode()
     assert "periodic-task-overrides" not in html and "<script>" not in html
     assert task.crontab.human_readable in html
+
+
+def test_residents_matters_and_their_logs_are_in_the_admin_for_superusers_only(client, cast):
+    """The admin's permissions are city-wide: a district's staff member given "view petition" (to
+    keep the holiday calendar, say, with a few more boxes ticked) read every district's petitions,
+    cases and incidents there, and who revealed whose data. Only superusers see them in the admin."""
+    from django.contrib.auth.models import Permission
+
+    from governance.models import User
+
+    models = ["grids.incident", "grids.incidentphoto", "mediation.disputecase", "petitions.petition"]
+    models += ["governance.personaldataaccess", "governance.auditentry"]
+    clerk = User.objects.create_user("clerk", password="x-pass-2026", is_staff=True)
+    for label in models:
+        app, model = label.split(".")
+        clerk.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label=app, content_type__model=model)
+        )
+    clerk.user_permissions.add(Permission.objects.get(codename="change_holiday"))
+    client.force_login(clerk)
+    for label in models:
+        url = "/admin/{}/{}/".format(*label.split("."))
+        assert client.get(url).status_code == 403, url
+    assert client.get("/admin/governance/holiday/").status_code == 200  # what staff keep is theirs
+    index = client.get("/admin/").content.decode()
+    assert "/admin/petitions/petition/" not in index and "/admin/governance/holiday/" in index
+    client.force_login(cast.admin)  # a superuser
+    for label in models:
+        assert client.get("/admin/{}/{}/".format(*label.split("."))).status_code == 200, label

@@ -177,8 +177,14 @@ class PetitionQuerySet(ScopedQuerySet):
 def extension_approver_q(petition: Petition) -> Q:
     """Users who may approve extending ``petition``'s reply limit: the active heads of the department
     handling it (信访工作条例 art. 37: "approved by the head of the agency"; an accepted petition always
-    has its department). ``Membership.is_head`` marks them; docs/petitions.md."""
-    return Q(is_active=True, memberships__is_head=True, memberships__department_id=petition.department_id)
+    has its department). ``Membership.is_head`` marks them, on a membership whose role acts for the
+    department (``DEPARTMENT_ROLES``: an analyst who kept the flag approves nothing); docs/petitions.md."""
+    return Q(
+        is_active=True,
+        memberships__is_head=True,
+        memberships__department_id=petition.department_id,
+        memberships__role__in=DEPARTMENT_ROLES,
+    )
 
 
 class Petition(models.Model):

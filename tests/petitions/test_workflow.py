@@ -205,6 +205,23 @@ def test_the_approver_cannot_be_the_person_asking(pet):
     assert exc.value.field == "approver"
 
 
+def test_a_head_flag_on_a_membership_that_does_not_act_for_the_department_approves_nothing(pet):
+    # Department memberships count through a handler's, officer's or admin's role only: an analyst
+    # who kept the department's head flag was still offered, and taken, as the approver.
+    from governance.models import Membership
+    from petitions import selectors
+
+    petition = pet.accepted()
+    Membership.objects.filter(user=pet.approver).update(role=Role.ANALYST)
+    assert not selectors.extension_approvers(petition, pet.cast.petition_officer).exists()
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="extend", actor=pet.cast.petition_officer, days=5, approver="approver", note="x"
+        )
+    assert exc.value.field == "approver"
+    assert not petition.events.filter(action="extend").exists()
+
+
 def test_a_review_must_be_asked_within_thirty_days_of_the_reply(pet):
     petition = pet.replied()
     assert petition.review_request_until == deadlines.review_request_until(petition.replied_at)

@@ -154,6 +154,32 @@ def mask_address(value: str) -> str:
     return value[: min(6, len(value) // 2)] + "***"
 
 
+# Numbers typed into free text (an incident's description, a step's note): a resident identity
+# number, a mobile number (with or without +86 and separators) and a landline with its area code.
+# ASCII digits only, and never the middle of a longer number (an incident code, a coordinate).
+_TEXT_NUMBERS = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"(?P<id>[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx])"
+    r"|(?P<mobile>(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2})"
+    r"|(?P<landline>0\d{2,3}-\d{7,8})"
+    r")(?![0-9A-Za-z])",
+    re.ASCII,
+)
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """``text`` with each identity, mobile or landline number in it masked as the lists mask them
+    (3401**********1234, 138****5678): for readers of free text who may read no personal data."""
+
+    def masked(match: re.Match) -> str:
+        if match["id"]:
+            return mask_id_number(match["id"])
+        digits = re.sub(r"[^0-9]", "", match[0])
+        return mask_phone(digits[-11:] if match["mobile"] else digits)
+
+    return _TEXT_NUMBERS.sub(masked, text or "")
+
+
 def _mask_all(value: str) -> str:
     return "*" * len(value)
 

@@ -20,7 +20,7 @@ from governance.rest import service_checked_errors, submission_field
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
-from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions
+from grids.models import Incident, IncidentEvent, IncidentPhoto, Level, allowed_actions, text_for_reader
 
 
 class IncidentPhotoSerializer(serializers.ModelSerializer):
@@ -39,6 +39,10 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
         model = Department
         fields = ["id", "name"]
         read_only_fields = fields
+
+
+# The free-text fields whose numbers are masked for readers who do not work on the area's incidents.
+READER_TEXT = ("description", "address", "resolution", "evaluation_note")
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -62,6 +66,13 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    def to_representation(self, instance: Incident) -> dict:
+        data = super().to_representation(instance)
+        user = self.context["request"].user
+        for name in READER_TEXT:
+            data[name] = text_for_reader(user, instance, data[name])
+        return data
 
     class Meta:
         model = Incident
@@ -119,6 +130,11 @@ class IncidentEventSerializer(serializers.ModelSerializer):
     from_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     photos = IncidentPhotoSerializer(many=True, read_only=True)
+
+    def to_representation(self, instance: IncidentEvent) -> dict:
+        data = super().to_representation(instance)
+        data["note"] = text_for_reader(self.context["request"].user, instance.incident, data["note"])
+        return data
 
     class Meta:
         model = IncidentEvent
@@ -184,7 +200,9 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
             photos=v.get("photos", []),
             submission=v.get("submission"),
         )
-        return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+        return Response(
+            IncidentSerializer(incident, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _place_and_time_check(actor, v: dict, refused: set[str]) -> None:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from governance import codes, periods
+from governance import codes, periods, pii
 from governance.access import ScopedQuerySet, area_in_scope
 from governance.models import Area, Department, LocalizedName, Role, record_id
 from governance.workflow import (
@@ -782,6 +782,21 @@ def _holds(user: User, role: str, *, area_path_prefix_of: str, min_depth: int | 
         if max_depth is not None and m.area.depth > max_depth:
             continue
         yield m
+
+
+# Who works on an area's incidents (reports them, takes their steps): they read its free text in full.
+WORKING_ROLES = frozenset({Role.GRID_WORKER, Role.HANDLER, Role.ADMIN})
+
+
+def text_for_reader(user: User, incident: Incident, text: str) -> str:
+    """An incident's free text (description, address, resolution, a step's note) as ``user`` may
+    read it: in full to those who work on the incidents of its area (``WORKING_ROLES``, superusers),
+    with identity and phone numbers masked to those who only read them (analysts, mediators and
+    petition officers; an analyst reads statistics and nothing personal). A report asks for no
+    names, but a worker types a resident's number into it for the centre to call back."""
+    if not text or area_in_scope(user, incident.grid, WORKING_ROLES):
+        return text
+    return pii.mask_numbers_in_text(text)
 
 
 def may_perform(user: User, incident: Incident, transition: Transition) -> bool:

@@ -1,0 +1,80 @@
+"""Numbers typed into an incident's free text reach only those who work on the area's incidents.
+
+A report asks for no names, but grid workers type a resident's phone or ID number into the
+description or a step's note for the centre to call back. Analysts (statistics only), mediators and
+petition officers read incidents without working on them: they read those numbers masked, on the
+pages and through the API, as the lists mask a party's."""
+
+import pytest
+
+from grids import services
+from grids.models import Incident
+from tests.base import api_client
+
+PHONE, ID_NUMBER = "13812345678", "34010419900307123X"
+TEXT = f"楼道堆物，住户王先生 {PHONE}，身份证 {ID_NUMBER}"
+
+
+@pytest.fixture
+def noted(cast, report):
+    incident = report(description=TEXT, address=f"甲一路 8 号 电话 {PHONE}")
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="escalate", note=f"住户再次来电 {PHONE}"
+    )
+    return Incident.objects.get(pk=incident.pk)
+
+
+def _bodies(client, code) -> str:
+    return "".join(
+        client.get(url).content.decode()
+        for url in (
+            "/api/v1/incidents/",
+            f"/api/v1/incidents/{code}/",
+            f"/api/v1/incidents/{code}/events/",
+            f"/grids/incidents/{code}/",
+            "/grids/inbox/",
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_readers_who_do_not_work_on_incidents_read_the_numbers_masked(cast, noted, client):
+    for reader in (cast.analyst, cast.mediator, cast.petition_officer):
+        api = api_client(reader)
+        body = api.get(f"/api/v1/incidents/{noted.code}/").json()
+        assert body["description"] == "楼道堆物，住户王先生 138****5678，身份证 3401**********123X"
+        assert body["address"] == "甲一路 8 号 电话 138****5678"
+        events = api.get(f"/api/v1/incidents/{noted.code}/events/").json()["results"]
+        assert events[-1]["note"] == "住户再次来电 138****5678"
+        assert api.get("/api/v1/incidents/").json()["results"][0]["description"] == body["description"]
+        client.force_login(reader)
+        page = client.get(f"/grids/incidents/{noted.code}/").content.decode()
+        assert "138****5678" in page and "3401**********123X" in page
+        everything = _bodies(client, noted.code) + str(body) + str(events)
+        assert PHONE not in everything and ID_NUMBER not in everything, reader
+
+
+@pytest.mark.django_db
+def test_who_works_on_the_areas_incidents_reads_them_in_full(cast, noted, client):
+    for worker in (cast.worker_a, cast.community_handler, cast.district_officer):
+        assert api_client(worker).get(f"/api/v1/incidents/{noted.code}/").json()["description"] == TEXT
+        client.force_login(worker)
+        page = client.get(f"/grids/incidents/{noted.code}/").content.decode()
+        assert PHONE in page and ID_NUMBER in page, worker
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("回电 +86 138-1234-5678 或 0551-62345678", "回电 138****5678 或 055*****5678"),
+        ("楼下 138 1234 5678", "楼下 138****5678"),
+        ("INC-2026-000123 坐标 31.805,117.005", "INC-2026-000123 坐标 31.805,117.005"),
+        ("编号 1381234567890 不是电话", "编号 1381234567890 不是电话"),
+        ("", ""),
+    ],
+)
+def test_the_numbers_masked_in_free_text(text, shown):
+    from governance.pii import mask_numbers_in_text
+
+    assert mask_numbers_in_text(text) == shown

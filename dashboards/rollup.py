@@ -67,7 +67,8 @@ from dashboards.models import (
 )
 from governance import indicators as registry_api
 from governance import outbox
-from governance.models import Area
+from governance.deadlines import MARKER as DEADLINES_MARKER
+from governance.models import Area, SequenceCounter
 from governance.periods import MONTH, PERIOD_TYPES, Period
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,10 @@ def config_hash() -> str:
     )
     extra = [sorted(safe_answers()), sorted(satisfied_answers()), sorted(preventable_case_kinds())]
     extra.append(first_month().isoformat())
+    # The calendar the running deadlines were last brought to (governance.deadlines.refresh): moving
+    # a deadline writes no workflow event, so no source's ``changes`` sees the months it leaves (an
+    # open late step counted in March, due in April once March 31st became a holiday).
+    extra.append(SequenceCounter.current(DEADLINES_MARKER))
     digest = hashlib.sha256(json.dumps([specs, extra], default=str).encode())
     # The tree as the sums see it, streamed (a few thousand areas, four small columns each).
     tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth", "population")

@@ -35,6 +35,9 @@ TASK = "governance.refresh_deadlines"
 
 # Sent inside the refreshing transaction; receivers return the number of records they changed.
 calendar_changed = Signal()
+# The SequenceCounter key holding the calendar version the running deadlines were last brought to
+# (the rollup's configuration includes it: docs/statistics.md).
+MARKER = "deadlines"
 
 
 def calendar_edited() -> None:
@@ -84,7 +87,7 @@ def refresh() -> int:
         version = SequenceCounter.current("calendar")
         # Locked: a concurrent delivery waits here, then finds the version done (get_or_create
         # re-reads the row when a concurrent first run created it).
-        marker, _created = SequenceCounter.objects.select_for_update().get_or_create(key="deadlines", year=0)
+        marker, _created = SequenceCounter.objects.select_for_update().get_or_create(key=MARKER, year=0)
         if marker.value == version:
             return 0
         with pinned_calendar():

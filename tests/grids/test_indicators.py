@@ -181,3 +181,44 @@ def test_the_migration_gives_recorded_steps_the_area_the_workflow_gives_new_ones
     with django_assert_max_num_queries(7):
         backfill(apps, None)
     assert list(timed.values_list("action", "area_id")) == recorded
+
+
+@pytest.mark.django_db
+def test_a_calendar_change_that_moves_a_late_step_into_another_month_reaches_the_rollup(
+    cast, incident_in, monkeypatch
+):
+    # Reported on Monday 31 March 2025 at 10:00, accepted by nobody: its acceptance step is open
+    # and late, counted in March. The 31st then becomes a holiday and the deadline moves to April.
+    # Moving a deadline writes no event, so the nightly run kept the step in March while a full
+    # rebuild counted it in April, until the weekly full run.
+    import zoneinfo
+
+    from dashboards.models import RollupRun
+    from dashboards.rollup import run_rollup
+    from governance import deadlines
+    from governance.models import Holiday
+    from tests.base import published_values
+
+    at = dt.datetime(2025, 3, 31, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at)
+    incident = incident_in("reported")
+    monkeypatch.undo()
+
+    def on_time(period):
+        row = IndicatorValue.objects.filter(
+            indicator="incidents_on_time_rate", area=cast.community_a1a, period=period
+        ).first()
+        return row and (row.numerator, row.denominator)
+
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    assert (on_time("2025-03"), on_time("2025-04")) == ((0, 1), None)
+    Holiday.objects.create(date=dt.date(2025, 3, 31), is_workday=False, name="更正")
+    deadlines.refresh()  # the task the calendar change queues
+    incident.refresh_from_db()
+    assert timezone.localtime(incident.due_at).month == 4
+    nightly = run_rollup()
+    assert nightly.kind == RollupRun.Kind.FULL  # the deadlines' calendar is part of the configuration
+    assert (on_time("2025-03"), on_time("2025-04")) == (None, (0, 1))
+    rows = published_values()
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS and published_values() == rows
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL  # and the night after, incremental again

@@ -410,6 +410,7 @@ def adjustment_enter(
                 % {"n": occurrences, "points": points},
             )
     elif kind == Adjustment.Kind.BONUS:
+        occurrences = 1  # a bonus is its points: a count sent along means nothing and is not kept
         if item is None or item.scheme_id != scheme.pk:
             errors.add("item", _("A bonus must name an item of this scheme."))
         if points is None or points <= 0:
@@ -628,6 +629,18 @@ def _same_vetoes(run: AssessmentRun, scores: Sequence[AreaScore]) -> bool:
     return stored == {s.area_id: s.veto_events for s in scores if s.vetoed}
 
 
+def same_results(run: AssessmentRun, other: AssessmentRun) -> bool:
+    """Whether two runs of a scheme have the same results: the digest and the veto events (as
+    ``assessment_compute`` compares a new run with the newest). A score corrected and then put back
+    stores a run identical to the published one, which is no "newer computation that differs"."""
+    if run.pk == other.pk:
+        return True
+    if run.fingerprint != other.fingerprint:
+        return False
+    vetoes = AssessmentResult.objects.filter(vetoed=True).values_list("area_id", "veto_events")
+    return dict(vetoes.filter(run=run)) == dict(vetoes.filter(run=other))
+
+
 class StoredSchemeInvalid(ActionInvalid):
     """A stored value of a scheme that its model's validation refuses: saved before the admin checked
     it, or written around the admin (a shell, a data migration, an SQL fix)."""
@@ -760,11 +773,23 @@ def assessment_compute(
 
 
 @transaction.atomic
-def assessment_publish(*, run: AssessmentRun, actor: User) -> AssessmentRun:
+def assessment_publish(*, run: AssessmentRun, actor: User, seen: str | None = None) -> AssessmentRun:
+    """Publish ``run``. ``seen`` is the published run the page showed ("" for none), when the request
+    comes from one: another publication since then is not undone without a word."""
     scheme = AssessmentScheme.objects.select_for_update().get(pk=run.scheme_id)
     _require_manage(actor, scheme)
     if run.scheme_id != scheme.pk:
         raise ActionInvalid("run", _("This run belongs to another scheme."))
+    if scheme.published_run_id == run.pk:
+        return run  # published already (a second click, a form sent again): when and by whom stay
+    if seen is not None and seen != str(scheme.published_run_id or ""):
+        raise ActionInvalid(
+            "run",
+            _(
+                "Run %(published)s has been published since this page was shown. Look at it before publishing another."
+            )
+            % {"published": scheme.published_run_id},
+        )
     before = {"published_run": scheme.published_run_id}
     run.published_at, run.published_by = timezone.now(), actor
     run.save(update_fields=["published_at", "published_by"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from dashboards.assessment_models import AssessmentItem, AssessmentRun, AssessmentScheme, NegativeListEntry
-from governance.admin import ReadOnlyAdmin
+from governance.admin import ReadOnlyAdmin, SuperusersOnly
 
 
 class AssessmentItemInline(admin.TabularInline):
@@ -43,7 +43,7 @@ class NegativeListEntryInline(admin.TabularInline):
 
 
 @admin.register(AssessmentScheme)
-class AssessmentSchemeAdmin(admin.ModelAdmin):
+class AssessmentSchemeAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ["year", "name", "area", "level", "excellent_share_cap", "published_run"]
     list_filter = ["year", "level"]
     search_fields = ["name", "area__code", "area__name"]
@@ -56,6 +56,6 @@ class AssessmentSchemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentRun)
-class AssessmentRunAdmin(ReadOnlyAdmin):
+class AssessmentRunAdmin(SuperusersOnly, ReadOnlyAdmin):
     list_display = ["scheme", "computed_at", "trigger", "published_at", "published_by"]
     list_select_related = ["scheme", "published_by"]

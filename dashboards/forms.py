@@ -119,6 +119,7 @@ class AdjustmentForm(_SchemeForm):
     )
     occurrences = forms.IntegerField(
         min_value=1,
+        max_value=MAX_OCCURRENCES,
         initial=1,
         required=False,
         label=_("Occurrences"),
@@ -148,6 +149,10 @@ class AdjustmentForm(_SchemeForm):
         self.fields["negative_entry"].label_from_instance = _entry_with_points
         self.fields["item"].label_from_instance = _item_with_bonus_cap
         self.fields["occurrences"].help_text = _("From 1 to %(max)d.") % {"max": MAX_OCCURRENCES}
+        # The service's words (a deduction's count is checked there too), not Django's generic ones.
+        self.fields["occurrences"].error_messages["max_value"] = _("At most %(max)d occurrences.") % {
+            "max": MAX_OCCURRENCES
+        }
 
     def clean(self):
         # What the kind asks for is checked here, with the other fields, so that every error shows at

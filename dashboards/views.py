@@ -137,6 +137,7 @@ PARAMETER_LABELS = {
     "items": gettext_lazy("Items"),
     "kind": gettext_lazy("Kind"),
     "occurrences": gettext_lazy("Occurrences"),
+    "approve": gettext_lazy("Decision"),
 }
 
 
@@ -474,7 +475,9 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "state": assessment.run_state(scheme, run),
             "latest": latest,
-            "newer_draft": bool(scheme.published_run and latest and latest.pk != scheme.published_run_id),
+            "newer_draft": bool(
+                scheme.published_run and latest and not assessment.same_results(latest, scheme.published_run)
+            ),
             "results": results,
             "can_manage": assessment.can_manage(request.user, scheme),
         },
@@ -510,7 +513,7 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         elif action == "publish":
             run = assessment.scheme_run(scheme, request.POST.get("run") or "")
-            assessment.assessment_publish(run=run, actor=request.user)
+            assessment.assessment_publish(run=run, actor=request.user, seen=request.POST.get("published"))
             messages.success(request, _("Run %(run)s published.") % {"run": run.pk})
         else:
             return _bad(request, BadParameter("action", _("Action must be compute or publish.")), back=back)
@@ -579,8 +582,8 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if which == "decide":
             decide = forms.DecideForm(request.POST)
-            if not decide.is_valid():
-                raise BadParameter("adjustment", _("Choose an adjustment and a decision."))
+            if not decide.is_valid():  # named by the field in error, the adjustment's first
+                raise BadParameter(next(iter(decide.errors)), _("Choose an adjustment and a decision."))
             adjustment = Adjustment.objects.filter(
                 scheme=scheme, pk=decide.cleaned_data["adjustment"]
             ).first()

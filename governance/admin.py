@@ -204,10 +204,12 @@ class TimelineInline(admin.TabularInline):
 
 class SuperusersOnly:
     """A ModelAdmin mixin for the records of residents' matters and who read them (incidents and
-    their photos, dispute cases, petitions, the access and audit logs). The admin's permissions are
-    city-wide (a staff member given "view petition" to keep one district's records would read every
-    district's), so these are shown to superusers only, who see everything on the pages too; staff
-    reach them, limited to their area, through the pages."""
+    their photos, dispute cases, petitions, the access and audit logs), and for the assessment
+    schemes that score the areas. The admin's permissions are city-wide (a staff member given "view
+    petition" to keep one district's records would read every district's, and one given "change
+    scheme" could reweigh the scheme that scores their own district), so these are shown to
+    superusers only, who see everything on the pages too; staff reach them, limited to their area,
+    through the pages."""
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser and super().has_view_permission(request, obj)

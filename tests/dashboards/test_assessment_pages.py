@@ -778,3 +778,86 @@ def test_computing_a_stored_linear_item_set_against_its_indicators_direction_is_
         "Item 安全感, Value scoring zero: Sense of safety is better when higher"
     )
     assert not AssessmentRun.objects.exists()
+
+
+def test_a_bonus_keeps_no_occurrence_count_and_an_absurd_one_is_refused_at_its_field(client, data):
+    # A bonus sent with 3,000,000,000 occurrences reached full_clean, whose error was a 500; with 5
+    # it stored a count that means nothing for a bonus.
+    client.force_login(data.city_officer)
+    response = client.post(data.url, {**_bonus(data), "adjustment-occurrences": "3000000000"})
+    assert response.status_code == 400 and list(response.context["adjustment"].errors) == ["occurrences"]
+    assert Adjustment.objects.count() == 0
+    assert client.post(data.url, {**_bonus(data), "adjustment-occurrences": "5"}).status_code == 302
+    assert Adjustment.objects.get().occurrences == 1
+
+
+def test_a_decision_sent_wrong_is_named_by_its_own_field(client, data):
+    adjustment = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    client.force_login(data.city_officer_2)
+    response = client.post(data.url, {"form": "decide", "adjustment": adjustment.pk, "approve": "yes"})
+    assert response.status_code == 400 and response.context["field"] == "approve"
+    adjustment.refresh_from_db()
+    assert adjustment.status == "pending"
+
+
+def test_publishing_twice_or_from_a_stale_page_changes_nothing(client, data):
+    # A double click republished the run (its time and publisher moved, a second audit entry); a
+    # page drawn before another manager published a newer run put the older one back without a word.
+    from dashboards import assessment
+
+    first = assessment.assessment_compute(scheme=data.scheme)
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    page = client.get(url).content.decode()
+    form = {
+        "action": "publish",
+        "run": first.pk,
+        "published": re.search(r'name="published" value="(\d*)"', page)[1],
+    }
+    assert form["published"] == ""
+    assert client.post(f"{url}action/", form).status_code == 302
+    first.refresh_from_db()
+    published_at = first.published_at
+    assert client.post(f"{url}action/", form).status_code == 302  # the second click
+    first.refresh_from_db()
+    assert first.published_at == published_at
+    assert AuditEntry.objects.filter(action="assessment.publish").count() == 1
+    # Another manager corrects a score and publishes the new run; the old page publishes the first.
+    assessment.manual_score_enter(
+        item=data.manual_item, area=data.district_b, points=D("20"),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"), actor=data.city_officer_2,
+    )  # fmt: skip
+    second = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=second, actor=data.city_officer_2)
+    stale = client.post(f"{url}action/", {**form, "published": str(first.pk)}, follow=True)
+    assert stale.status_code == 400 and f"Run {second.pk} has been published since" in stale.content.decode()
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == second.pk
+    # Going back to it on purpose, from a page that showed the second published, still works.
+    assert client.post(f"{url}action/", {**form, "published": str(second.pk)}).status_code == 302
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == first.pk
+
+
+def test_a_score_corrected_and_put_back_is_no_newer_result_that_differs(client, data):
+    from dashboards import assessment
+
+    def enter(points):
+        assessment.manual_score_enter(
+            item=data.manual_item, area=data.district_a, points=D(points),
+            evidence=SimpleUploadedFile("e.pdf", b"%PDF"), actor=data.city_officer,
+        )  # fmt: skip
+        return assessment.assessment_compute(scheme=data.scheme)
+
+    published = enter("10")
+    assessment.assessment_publish(run=published, actor=data.city_officer)
+    enter("15")
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    assert "differs from the published result" in client.get(url).content.decode()
+    back = enter("10")
+    assert back.pk != published.pk and back.fingerprint == published.fingerprint
+    assert "differs from the published result" not in client.get(url).content.decode()

@@ -187,6 +187,8 @@ def test_residents_matters_and_their_logs_are_in_the_admin_for_superusers_only(c
 
     models = ["grids.incident", "grids.incidentphoto", "mediation.disputecase", "petitions.petition"]
     models += ["governance.personaldataaccess", "governance.auditentry"]
+    # And the schemes that score the areas: a district's clerk could reweigh the one scoring theirs.
+    models += ["dashboards.assessmentscheme", "dashboards.assessmentrun"]
     clerk = User.objects.create_user("clerk", password="x-pass-2026", is_staff=True)
     for label in models:
         app, model = label.split(".")

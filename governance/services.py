@@ -28,7 +28,14 @@ def personal_data_reveal(
     ip_address: str | None = None,
 ) -> PersonalDataAccess:
     """Log one reveal of ``fields`` of ``obj``. The caller has already checked that ``actor`` may see
-    them (assigned handler/mediator/officer); this only refuses a reveal without a reason."""
+    them (assigned handler/mediator/officer); this only refuses a reveal without a reason.
+
+    A reason the platform gives (a lazily translated text: printing an agreement, a repeat check)
+    is written in the site's language, not in the language of the page that caused it: the log's
+    readers saw one check in Chinese and the next in English. A typed reason is kept as typed."""
+    if isinstance(reason, Promise):
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = str(reason)
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": [_("Say why you need to see this person's details.")]})

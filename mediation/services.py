@@ -634,7 +634,7 @@ def dispute_party_update(
                 obj=case.parties.get(position=clash[0]),
                 record=case.code,
                 fields=["id_number"],
-                reason=str(_("party edit: the ID number typed is this party's")),
+                reason=gettext_lazy("party edit: the ID number typed is this party's"),
                 ip_address=ip_address,
             )
     if errors:

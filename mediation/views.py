@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import get_visible_or_404
@@ -450,7 +451,7 @@ def agreement_print(request: HttpRequest, code: str) -> HttpResponse:
                 obj=p,
                 record=case.code,
                 fields=list(p.PERSONAL_FIELDS),
-                reason=_("printing the mediation agreement"),
+                reason=gettext_lazy("printing the mediation agreement"),
                 ip_address=client_ip(request),
             )
     return render(request, "mediation/agreement.html", {"case": case, "parties": parties, "full": full})

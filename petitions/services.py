@@ -176,7 +176,7 @@ def log_repeat_matches(*, actor: User, matches: Iterable[Petition], ip_address: 
             obj=petition,
             record=petition.code,
             fields=["id_number", "phone"],
-            reason=str(_("repeat check at intake: a typed ID number or phone matched a petitioner")),
+            reason=gettext_lazy("repeat check at intake: a typed ID number or phone matched a petitioner"),
             ip_address=ip_address,
         )
 

@@ -156,12 +156,14 @@
   }
   [lat, lng].forEach(function (el) { el.addEventListener("change", function () { placeMarker(true); checkPoint(false); }); });
 
+  // A fix at most 5 s old: a worker who walks to the spot and taps again must get where they are
+  // now, not the fix of a minute ago (maximumAge 60 s gave the old position back).
   document.getElementById("use-location").addEventListener("click", function () {
     if (!navigator.geolocation) { sayPlace(msgs.geoFailed, false); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       sayPlace(msgs.located, false);  // until the server says which grid (checkPoint)
       setPoint(pos.coords.latitude, pos.coords.longitude, true, true);
-    }, function () { sayPlace(msgs.geoFailed, false); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }, function () { sayPlace(msgs.geoFailed, false); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 5000 });
   });
 
   // --- submit --------------------------------------------------------------------------------------

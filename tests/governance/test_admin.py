@@ -206,3 +206,12 @@ def test_residents_matters_and_their_logs_are_in_the_admin_for_superusers_only(c
     client.force_login(cast.admin)  # a superuser
     for label in models:
         assert client.get("/admin/{}/{}/".format(*label.split("."))).status_code == 200, label
+
+
+def test_the_admin_links_the_sites_icon_and_its_own_rules(client, cast):
+    # Without a link every admin page asked for /favicon.ico, a 404 in the console; and a scheme's
+    # ten-column items made the whole page scroll sideways (governance/admin.css).
+    client.force_login(cast.admin)
+    page = client.get("/admin/").content.decode()
+    assert "favicon.svg" in page and "governance/admin.css" in page
+    assert client.get("/static/governance/admin.css").status_code == 200

@@ -263,6 +263,21 @@ def test_the_repeat_check_warns_inline_and_the_link_is_kept(client, pet):
     assert Petition.objects.get(is_repeat=True).repeat_of == first
 
 
+def test_the_access_log_gives_the_platforms_reasons_in_the_sites_language(client, pet, settings):
+    # The log read one repeat check in Chinese and the next in English, each in the language of
+    # the page of the officer who made it.
+    from governance.models import PersonalDataAccess
+
+    pet.register(area=pet.cast.community_a1a)
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's language; the officer's page is in English
+    client.force_login(pet.cast.petition_officer)
+    page = client.post(
+        "/petitions/new/repeats/", intake_data(pet.cast), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Likely repeat" in page.content.decode()
+    assert PersonalDataAccess.objects.get().reason.startswith("登记时重复信访核查")
+
+
 def test_the_repeat_check_offers_no_petition_that_arrived_after_the_one_being_registered(client, pet):
     later = pet.register(area=pet.cast.community_a1a, received_at=timezone.now() - dt.timedelta(days=1))
     client.force_login(pet.cast.petition_officer)

@@ -19,7 +19,9 @@ read by the same month column share one source (one scan): ``concluded_cases``,
 * ``dispute_group_defused``         group disputes defused (cases), by month that fact was recorded
                                     (not the month of the case's first prevention record);
                                     ``dispute_group_defused_persons`` the persons.
-* ``dispute_on_time_rate``          cases concluded within their time limit / cases concluded.
+* ``dispute_on_time_rate``          cases concluded within their time limit / every case concluded,
+                                    withdrawn and refused included (a mediation that ended, whatever
+                                    its outcome, ended on time or late).
 """
 
 from __future__ import annotations

@@ -268,6 +268,12 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         petition = services.petition_register(
             actor=request.user, submission=v.get("submission"), **_register_kwargs(v)
         )
+        if petition.repeat_of_id:
+            # The link is taken only when a typed ID number or phone matches the earlier petition's
+            # petitioners: the 201 says so as surely as the page's repeat check, which logs it.
+            services.log_repeat_matches(
+                actor=request.user, matches=[petition.repeat_of], ip_address=client_ip(request)
+            )
         petition = selectors.petition_get_for_user(request.user, petition.code)
         return Response(
             PetitionSerializer(petition, context={"request": request}).data, status=status.HTTP_201_CREATED

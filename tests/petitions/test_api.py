@@ -408,6 +408,12 @@ def test_accepting_a_repeat_of_a_petition_closed_for_good_is_409_and_changes_not
                                       petitioners=petitioners(1), persons_count=1,
                                       repeat_of=original.code), format="json")  # fmt: skip
     assert resp.status_code == 201 and resp.json()["repeat_of"] == original.code
+    # The 201 told that the typed ID number matched the earlier petitioner: logged as the page's
+    # repeat check logs it (it was not logged at all through the API).
+    from governance.models import PersonalDataAccess
+
+    logged = PersonalDataAccess.objects.get(record=original.code, user=pet.cast.petition_officer)
+    assert logged.fields == "id_number,phone" and "repeat check" in logged.reason
     code = resp.json()["code"]
     body = {"action": "assign", "department": pet.cast.police.pk}
     assert officer.post(f"{LIST}{code}/transition/", body, format="json").status_code == 200

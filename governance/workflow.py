@@ -179,9 +179,16 @@ def take_step(record, related: tuple[str, ...], *, action: str, actor, note: str
             locked.events, current=locked.status, user=actor, action=action, state=state,
             state_of=lambda e: e.from_status,
         )  # fmt: skip
-        if repeat is not None:
+        if repeat is not None and not _asks_otherwise(
+            repeat, note=note, fields=fields, blank_is_default=True
+        ):
             repeat.repeated = True
             return repeat
+        if repeat is not None:
+            # A form drawn before the user's own step that asks something else (another mediator,
+            # another outcome): not the first one sent again, and "done" would say it was done. The
+            # record has moved on, so the step is refused (409) like anyone's from a stale form.
+            return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
         earlier = _same_step_before(locked, actor=actor, action=action, state=state)
         if earlier is None:
             return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
@@ -219,6 +226,23 @@ def _same_step_before(locked, *, actor, action: str, state: str | None):
     return None
 
 
+def _asks_otherwise(earlier, *, note: str, fields, blank_is_default: bool = False) -> bool:
+    """Whether a step sent by the same user as ``earlier`` asks something else: another note, or a
+    detail ``earlier`` recorded (its ``data``: the mediator, the outcome, the decision ...) given
+    another value. Then it is not the first one sent again. With ``blank_is_default`` a detail sent
+    empty is the default the first send took (accepting "myself" records the user as mediator)."""
+    details = getattr(earlier, "data", None) or {}
+
+    def plain(value):
+        return str(getattr(value, "pk", value))
+
+    return (note or "").strip() != earlier.note or any(
+        plain(details[k]) != plain(v)
+        for k, v in fields.items()
+        if k in details and not (blank_is_default and v in (None, ""))
+    )
+
+
 def _unless_sent_twice(locked, earlier, *, action: str, actor, note: str, fields):
     """Take the step in a savepoint. It is the first one sent again (``earlier`` returned, marked
     ``repeated``, nothing kept) when it records the very same (note and details), or when it asks
@@ -238,10 +262,7 @@ def _unless_sent_twice(locked, earlier, *, action: str, actor, note: str, fields
         # Refused by what the first one did ("already extended", "already a claim", "already
         # linked"): the first one is this one only if this one asked the same (a different
         # evaluation is a conflict to report, not the first sent again).
-        details = getattr(earlier, "data", None) or {}
-        if (note or "").strip() != earlier.note or any(
-            str(details[k]) != str(v) for k, v in fields.items() if k in details
-        ):
+        if _asks_otherwise(earlier, note=note, fields=fields):
             raise
     else:
         return event

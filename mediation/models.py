@@ -895,6 +895,14 @@ class DisputeCase(models.Model):
                 gettext("Record a prevented criminal escalation or a defused group dispute."),
             )
         errors.raise_any()
+        # What this record says, on its event: a second record moments later (the group dispute
+        # after the escalation, or a corrected number of persons) is not the first one sent again.
+        data.update(
+            {name: persons for flag, name, persons in (
+                (escalation_prevented, "escalation_persons", escalation_persons),
+                (group_defused, "group_persons", group_persons),
+            ) if flag}
+        )  # fmt: skip
         # Each record adds to what was recorded: the page's form and an API call name what this visit
         # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
         # Each fact counts in the month it was first recorded (a record that corrects its persons

@@ -703,3 +703,50 @@ def test_a_second_prevention_record_adds_to_the_first_one(med):
     assert (case.escalation_persons, case.group_persons) == (5, 12)  # a record corrects its own count
     # Each fact keeps the time it was first recorded: the month it counts in.
     assert case.escalation_recorded_at == first < case.group_recorded_at
+
+
+def test_a_second_prevention_record_moments_later_is_kept(med):
+    # The group dispute defused after the escalation prevented, within ten minutes, was taken as
+    # the first record sent twice ("done") and thrown away: the record's details were not compared.
+    from mediation import services
+
+    case = med.in_mediation()
+    services.dispute_transition(
+        case=case, actor=case.mediator, action="record_prevention", state="in_mediation",
+        escalation_prevented=True, escalation_persons=3,
+    )  # fmt: skip
+    second = services.dispute_transition(
+        case=case, actor=case.mediator, action="record_prevention", state="in_mediation",
+        group_defused=True, group_persons=12,
+    )  # fmt: skip
+    assert not second.repeated
+    case.refresh_from_db()
+    assert (case.escalation_persons, case.group_defused, case.group_persons) == (3, True, 12)
+    # The same record sent twice is still the first one.
+    again = services.dispute_transition(
+        case=case, actor=case.mediator, action="record_prevention", state="in_mediation",
+        group_defused=True, group_persons=12,
+    )  # fmt: skip
+    assert again.repeated and again.pk == second.pk
+    assert case.events.filter(action="record_prevention").count() == 2
+
+
+def test_a_stale_form_asking_for_another_mediator_is_refused_not_done(med):
+    # The head accepted for one mediator, then from the same page for another: "done", and the case
+    # stayed with the first. A double tap asking the same is still the first one.
+    from mediation import services
+
+    case = med.register()
+    first = services.dispute_transition(
+        case=case, actor=med.head_x, action="accept", state="registered", mediator=med.mediator_x2.pk
+    )
+    again = services.dispute_transition(
+        case=case, actor=med.head_x, action="accept", state="registered", mediator=med.mediator_x2.pk
+    )
+    assert again.repeated and again.pk == first.pk
+    with pytest.raises(TransitionNotAllowed):
+        services.dispute_transition(
+            case=case, actor=med.head_x, action="accept", state="registered", mediator=med.cast.mediator.pk
+        )
+    case.refresh_from_db()
+    assert case.mediator == med.mediator_x2 and case.events.filter(action="accept").count() == 1

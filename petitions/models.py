@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_paths, scope_q
-from governance.models import Area, Department, Role, record_id
+from governance.models import Area, Department, Membership, Role, record_id
 from governance.periods import add_working_days, end_of_days_period, end_of_local_day
 from governance.workflow import (
     ActionForbidden,
@@ -116,6 +116,17 @@ def routable_departments(user: Any) -> QuerySet[Department]:
     post are held to it too: a department of another district would receive (or, complained about,
     read) a petition the office has no say over, and its users could then reveal the petitioner."""
     return officer_departments(user).filter(is_active=True)
+
+
+def route_targets(user: Any) -> QuerySet[Department]:
+    """The departments ``user`` may route a petition to: the routable ones (above) with someone to
+    take it, an active user whose membership there acts for it (``DEPARTMENT_ROLES``). A petition
+    routed to a department of nobody sat there for good: only its people accept, return or decline,
+    and no notice went out."""
+    staffed = Membership.objects.filter(
+        department=OuterRef("pk"), role__in=DEPARTMENT_ROLES, user__is_active=True
+    )
+    return routable_departments(user).filter(Exists(staffed))
 
 
 def is_officer_for(user: Any, area: Area) -> bool:
@@ -598,6 +609,12 @@ class Petition(models.Model):
         if not routable_departments(actor).filter(pk=dept.pk).exists():
             # As the page's list: not a department outside the office's scope (another district's).
             raise ActionInvalid("department", gettext("Choose one of the departments you may route to."))
+        if not route_targets(actor).filter(pk=dept.pk).exists():
+            raise ActionInvalid(
+                "department",
+                gettext("Nobody in %(department)s can accept petitions yet: choose another department.")
+                % {"department": dept.name},
+            )
         if self.complained_unit_id and dept.pk == self.complained_unit_id:
             # 信访工作条例 art. 32 spirit: never hand a petition to the unit it complains about.
             raise ActionInvalid(

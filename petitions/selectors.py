@@ -14,7 +14,7 @@ from petitions.models import (
     PetitionEvent,
     extension_approver_q,
     is_officer_for,
-    routable_departments,
+    route_targets,
     user_department_ids,
 )
 
@@ -68,6 +68,6 @@ def extension_approvers(petition: Petition, actor: User) -> QuerySet[User]:
 
 
 def routing_departments(user: User, petition: Petition | None = None) -> QuerySet[Department]:
-    """Departments an officer may route to: active ones in the officer's scope (any level), the
-    same list ``Petition._do_assign`` holds a route to."""
-    return routable_departments(user)
+    """Departments an officer may route to: active ones in the officer's scope (any level) with
+    someone to accept (``route_targets``), the same list ``Petition._do_assign`` holds a route to."""
+    return route_targets(user)

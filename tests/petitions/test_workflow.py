@@ -1127,3 +1127,27 @@ def test_a_petition_is_never_linked_as_a_repeat_of_its_own_repeat(pet):
         assert exc.value.field == "repeat_of"
     first.refresh_from_db()
     assert first.repeat_of_id is None and not first.is_repeat
+
+
+def test_a_petition_is_routed_only_to_a_department_with_someone_to_accept_it(pet):
+    # Routed to a department of nobody, a petition sat there for good: only its people accept,
+    # return or decline, and the office had no step left but correcting its type.
+    from petitions import selectors
+
+    cast = pet.cast
+    petition = pet.register()
+    offered = set(selectors.routing_departments(cast.petition_officer, petition))
+    assert cast.street_team not in offered and cast.police in offered
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(action="assign", actor=cast.petition_officer, department=cast.street_team.pk)
+    assert exc.value.field == "department" and cast.street_team.name in exc.value.message
+    petition.refresh_from_db()
+    assert petition.status == "registered" and not petition.events.filter(action="assign").exists()
+    # A member through a role that acts for it (not an analyst's) makes it a place to route to.
+    from tests.base import make_user
+
+    make_user("team_analyst", Role.ANALYST, cast.street_a1, cast.street_team)
+    assert cast.street_team not in set(selectors.routing_departments(cast.petition_officer, petition))
+    make_user("team_handler", Role.HANDLER, cast.street_a1, cast.street_team)
+    petition.transition(action="assign", actor=cast.petition_officer, department=cast.street_team.pk)
+    assert petition.status == "routed" and petition.department == cast.street_team

@@ -23,10 +23,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
@@ -132,6 +133,29 @@ class MediationOrganisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """An organisation is not closed while it has cases still to take a step: its members lose
+        every action on them with it (they act through active organisations only), and the cases sat
+        with nobody to move them. Closed and declined cases stay where they are."""
+        super().clean()
+        if self.pk and not self.is_active:
+            waiting = (
+                DisputeCase.objects.filter(organisation_id=self.pk, organisation__is_active=True)
+                .exclude(status__in=("closed", "declined"))
+                .count()
+            )
+            if waiting:
+                raise ValidationError(
+                    {
+                        "is_active": ngettext(
+                            "%(n)d case of this organisation is still open: transfer or close it first.",
+                            "%(n)d cases of this organisation are still open: transfer or close them first.",
+                            waiting,
+                        )
+                        % {"n": waiting}
+                    }
+                )
 
 
 class OrganisationMember(models.Model):

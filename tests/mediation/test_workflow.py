@@ -750,3 +750,19 @@ def test_a_stale_form_asking_for_another_mediator_is_refused_not_done(med):
         )
     case.refresh_from_db()
     assert case.mediator == med.mediator_x2 and case.events.filter(action="accept").count() == 1
+
+
+def test_an_organisation_with_cases_to_move_is_not_closed(med):
+    # Closed with an accepted case, its head and mediators lost every action on it (they act
+    # through active organisations only): the case sat with nobody to move it.
+    from django.core.exceptions import ValidationError
+
+    case = med.accepted(org=med.org_y, area=med.cast.grid_c)
+    med.org_y.is_active = False
+    with pytest.raises(ValidationError) as exc:
+        med.org_y.full_clean()
+    assert "1 case of this organisation is still open" in exc.value.message_dict["is_active"][0]
+    services.dispute_transition(
+        case=case, actor=case.mediator, action="transfer", organisation=med.org_x.pk, note="撤并"
+    )
+    med.org_y.full_clean()  # nothing left to move: it may close

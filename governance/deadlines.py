@@ -20,11 +20,12 @@ already done; a newer change queues its own task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.dispatch import Signal
 
 from governance.periods import pinned_calendar
@@ -98,12 +99,20 @@ def refresh() -> int:
     return changed
 
 
-def save_recomputed(rows: Iterable[Model], recompute: Callable[[Model], dict[str, Any]]) -> int:
+def save_recomputed(rows: QuerySet, recompute: Callable[[Model], dict[str, Any]]) -> int:
     """For a receiver of ``calendar_changed``: ``recompute(row)`` gives a row's deadlines as they are
     now; the rows whose deadlines differ are saved, those columns only, in batches (no query per row).
-    Returns how many changed."""
+    Returns how many changed.
+
+    The rows are locked before they are read: a step being taken on one of them (which locks it)
+    commits first, and the read that follows, a statement of its own, sees it. Read unlocked, the
+    refresh wrote the finished step's deadline over the new one (an accepted petition got its
+    acknowledgement deadline back). Steps on these rows wait for the refresh meanwhile (seconds,
+    a few times a year). Streamed both times, so memory follows the rows changed."""
+    locking = rows.select_for_update(of=("self",)).values_list("pk", flat=True)
+    deque(locking.iterator(chunk_size=2000), maxlen=0)
     changed, fields = [], set()
-    for row in rows:
+    for row in rows.iterator(chunk_size=2000):
         new = {name: value for name, value in recompute(row).items() if getattr(row, name) != value}
         if new:
             for name, value in new.items():

@@ -644,6 +644,6 @@ def incident_refresh_deadlines(**_signal) -> int:
         .exclude(step_started=None)
     )
     return save_recomputed(
-        running.iterator(chunk_size=2000),
+        running,
         lambda incident: {"due_at": incident.step_due(incident.status, incident.step_started)},
     )

@@ -717,6 +717,6 @@ def dispute_refresh_deadlines(**_signal) -> int:
         "agreement_effective_on", "confirmation_due"
     )
     return save_recomputed(
-        waiting.exclude(agreement_effective_on=None).iterator(chunk_size=2000),
+        waiting.exclude(agreement_effective_on=None),
         lambda case: {"confirmation_due": confirmation_window_end(case.agreement_effective_on)},
     )

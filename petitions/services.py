@@ -609,4 +609,4 @@ def petition_refresh_deadlines(**_signal) -> int:
         "review_request_until",
         "re_review_request_until",
     )
-    return save_recomputed(running.iterator(chunk_size=2000), Petition.running_deadlines)
+    return save_recomputed(running, Petition.running_deadlines)

@@ -31,7 +31,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,7 +45,7 @@ from governance import outbox
 from governance.access import get_visible_or_404
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
-from governance.rest import Conflict, KnownParamsMixin
+from governance.rest import Conflict, JSONParser, KnownParamsMixin
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 

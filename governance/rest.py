@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.fields import SkipField
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -153,6 +153,18 @@ def _sentence(errors: dict[str, list[str]]) -> str:
 
 
 _JSON_PARSE_ERROR = "JSON parse error - "  # rest_framework.parsers.JSONParser's untranslated prefix
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, which catches only ``ValueError``: a body nested a hundred thousand levels
+    deep (``[[[[...``) raised ``RecursionError`` in ``json.load`` and answered 500, with an HTML page,
+    to anyone (the token endpoint is open). Here it is the 400 of any body that is not JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(f"{_JSON_PARSE_ERROR}nested too deeply") from None
 
 
 def exception_handler(exc, context):

@@ -313,6 +313,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "governance.schema.AutoSchema",
     "EXCEPTION_HANDLER": "governance.rest.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "governance.rest.ContentNegotiation",
+    # DRF's three, the JSON one answering a body nested too deeply with 400 (governance.rest.JSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.rest.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

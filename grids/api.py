@@ -6,17 +6,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.models import MAX_ID, Department
-from governance.rest import service_checked_errors, submission_field
+from governance.rest import Conflict, JSONParser, service_checked_errors, submission_field
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
@@ -173,7 +173,16 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.incident_list(self.request.user)
 
-    @extend_schema(request=InputSerializer, responses={201: IncidentSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: IncidentSerializer,
+            409: OpenApiResponse(
+                description="sent again with the key of a report saved already whose incident is no "
+                "longer in the sender's area (names its number only)"
+            ),
+        },
+    )
     def post(self, request):
         if not services.may_report(request.user):  # a read-only role: 403 whatever it sent
             raise PermissionDenied(_("Only grid workers and handlers report incidents."))
@@ -200,6 +209,9 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
             photos=v.get("photos", []),
             submission=v.get("submission"),
         )
+        gone = selectors.reported_out_of_reach(request.user, incident)
+        if gone:
+            raise Conflict(gone)
         return Response(
             IncidentSerializer(incident, context={"request": request}).data, status=status.HTTP_201_CREATED
         )

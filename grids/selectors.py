@@ -49,6 +49,17 @@ def work_department(user: User) -> int | None:
     return min(m.department_id for m in handler)
 
 
+def reported_out_of_reach(user: User, incident: Incident) -> str | None:
+    """For a report sent again with its key (a retry, a draft resent days later): ``None`` while the
+    incident it saved is in the reporter's area; once it is not (the worker moved to another grid),
+    what to tell them instead of its details or a 404 as if nothing had been saved: its number only."""
+    if Incident.objects.visible_to(user).filter(pk=incident.pk).exists():
+        return None
+    return _("This report was saved already, as incident %(code)s, which is no longer in your area.") % {
+        "code": incident.code
+    }
+
+
 def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Incident:
     """The incident ``code`` if the user may see it (404 otherwise, same message for missing);
     ``write=True`` also refuses read-only roles (analysts) with 403."""

@@ -139,6 +139,10 @@ def report(request: HttpRequest) -> HttpResponse:
                         form.add_error(field if field in form.fields else None, error)
         else:
             url = reverse("grids-reported", args=[incident.code])
+            gone = selectors.reported_out_of_reach(request.user, incident)
+            if gone:  # a draft resent after the worker moved: say so, not a 404 page
+                messages.info(request, gone)
+                url = reverse("grids-my")
             if _wants_json(request):
                 return JsonResponse({"code": incident.code, "redirect": url}, status=201)
             return redirect(url)

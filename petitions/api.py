@@ -12,14 +12,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import service_checked_errors, submission_field
+from governance.rest import Conflict, service_checked_errors, submission_field
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -252,7 +252,16 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
     def get_queryset(self):
         return selectors.petition_list(self.request.user)
 
-    @extend_schema(request=InputSerializer, responses={201: PetitionSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: PetitionSerializer,
+            409: OpenApiResponse(
+                description="sent again with the key of a petition saved already that is no longer in "
+                "the sender's area (names its number only)"
+            ),
+        },
+    )
     def post(self, request):
         if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
             raise PermissionDenied(_("Only petition officers register petitions."))
@@ -274,6 +283,9 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
             services.log_repeat_matches(
                 actor=request.user, matches=[petition.repeat_of], ip_address=client_ip(request)
             )
+        gone = selectors.registered_out_of_reach(request.user, petition)
+        if gone:
+            raise Conflict(gone)
         petition = selectors.petition_get_for_user(request.user, petition.code)
         return Response(
             PetitionSerializer(petition, context={"request": request}).data, status=status.HTTP_201_CREATED

@@ -28,6 +28,17 @@ def petition_list(user: User) -> QuerySet[Petition]:
     )
 
 
+def registered_out_of_reach(user: User, petition: Petition) -> str | None:
+    """For a registration sent again with its key: ``None`` while the petition it saved is in the
+    registrar's area; once it is not, what to tell them instead of a 404 as if nothing had been
+    saved: its number only."""
+    if Petition.objects.visible_to(user).filter(pk=petition.pk).exists():
+        return None
+    return _(
+        "This registration was saved already, as petition %(code)s, which is no longer in your area."
+    ) % {"code": petition.code}
+
+
 def petition_get_for_user(user: User, code: str, *, write: bool = False) -> Petition:
     """The petition ``code`` if the user may see it; 404 with the same message when missing.
     ``write=True`` also refuses, with 403 and before any input is read, a reader who has no side

@@ -100,6 +100,10 @@ def intake(request: HttpRequest) -> HttpResponse:
                 petition = services.petition_register(
                     actor=request.user, submission=form.cleaned_data["submission"], **form.service_kwargs()
                 )
+                gone = selectors.registered_out_of_reach(request.user, petition)
+                if gone:  # sent again after the officer's area changed: say so, not a 404 page
+                    messages.info(request, gone)
+                    return redirect("petitions-registry")
                 messages.success(request, _("Registered as %(code)s.") % {"code": petition.code})
                 if petition.is_repeat:
                     messages.info(

@@ -547,6 +547,33 @@ def test_a_report_sent_again_with_its_submission_key_saves_one_incident(cast, ca
     assert Incident.objects.count() == 4
 
 
+@pytest.mark.django_db
+def test_a_report_sent_again_after_the_reporter_moved_names_the_incident_only(cast, categories, client):
+    # The replay answered 201 with the incident in full (status, department, resolution) to a
+    # worker moved to another grid, to whom the incident itself is a 404.
+    import uuid
+
+    from governance.models import Membership, Role, User
+
+    key = str(uuid.uuid4())
+    data = {"category": "sanitation", "description": "井盖丢失", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1],
+            "submission": key}  # fmt: skip
+    code = post(cast.worker_a, data).json()["code"]
+    Membership.objects.filter(user=cast.worker_a).update(area=cast.grid_d, role=Role.GRID_WORKER)
+    moved = User.objects.get(pk=cast.worker_a.pk)
+    assert api_client(moved).get(f"/api/v1/incidents/{code}/").status_code == 404
+    again = post(moved, data)
+    assert again.status_code == 409 and again.json() == {
+        "detail": f"This report was saved already, as incident {code}, which is no longer in your area."
+    }
+    assert Incident.objects.count() == 1
+    # The page's draft resent: the worker's grid page says so, instead of a 404 page.
+    client.force_login(moved)
+    page = client.post("/grids/report/", {**data, "kind": "promised"}, HTTP_ACCEPT="application/json")
+    assert page.status_code == 201 and page.json()["redirect"] == "/grids/my/"
+    assert code in client.get("/grids/my/").content.decode() and Incident.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_report_sent_twice_at_once_with_one_key_saves_one_incident_on_postgres(postgres, cast, categories):
     import uuid

@@ -763,6 +763,24 @@ def test_a_registration_sent_again_with_its_key_is_saved_once(pet):
     assert Petition.objects.count() == 2
 
 
+def test_a_registration_sent_again_after_the_officer_moved_names_the_petition_only(pet):
+    # Sent again once the officer's area had changed, the registration answered 404, as if the
+    # first send had saved nothing.
+    from governance.models import Membership, User
+
+    key = str(uuid.uuid4())
+    officer = pet.cast.petition_officer
+    code = api_client(officer).post(LIST, payload(pet.cast, submission=key), format="json").json()["code"]
+    Membership.objects.filter(user=officer).update(area=pet.cast.district_b, department=None)
+    again = api_client(User.objects.get(pk=officer.pk)).post(
+        LIST, payload(pet.cast, submission=key), format="json"
+    )
+    assert again.status_code == 409 and again.json() == {
+        "detail": f"This registration was saved already, as petition {code}, which is no longer in your area."
+    }
+    assert Petition.objects.count() == 1
+
+
 def test_a_content_note_or_reply_past_its_limit_is_400_naming_it_and_saves_nothing(pet):
     """A 100,000-character content (a pasted document) was registered as a petition."""
     client = api_client(pet.cast.petition_officer)

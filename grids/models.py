@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -58,6 +58,11 @@ LEVEL_LADDER = [Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT]
 LEVEL_DEPTH = {codes.CITY: 0, codes.DISTRICT: 1, codes.STREET: 2, codes.COMMUNITY: 3, codes.GRID: 4}
 
 
+# The longest time limits a category may set (``IncidentCategory``).
+MAX_WORKING_HOURS = Decimal("1000")
+MAX_HANDLE_HOURS = 8760
+
+
 class IncidentCategory(LocalizedName, models.Model):
     """A kind of incident (fire hazard, dispute, sanitation, ...), in a tree editable in the admin.
 
@@ -91,30 +96,34 @@ class IncidentCategory(LocalizedName, models.Model):
         help_text=_("Incidents of this category can be turned into mediation cases."),
     )
     # Time limits are strictly positive: a negative or zero limit would put every new step's deadline
-    # at or before its start (every item late the moment it arrives).
+    # at or before its start (every item late the moment it arrives). And bounded: 1,000 working hours
+    # (about half a year of working days) and a year of calendar hours; the admin took 99,999.9, and
+    # every report of the category was a 500 (no working time found within ten years).
     accept_hours = models.DecimalField(
         _("accept within (working hours)"),
         max_digits=6,
         decimal_places=1,
         default=2,
-        validators=[MinValueValidator(Decimal("0.1"))],
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_WORKING_HOURS)],
     )
     dispatch_hours = models.DecimalField(
         _("dispatch within (working hours)"),
         max_digits=6,
         decimal_places=1,
         default=1,
-        validators=[MinValueValidator(Decimal("0.1"))],
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_WORKING_HOURS)],
     )
     handle_hours = models.PositiveIntegerField(
-        _("handle within (hours)"), default=72, validators=[MinValueValidator(1)]
+        _("handle within (hours)"),
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_HANDLE_HOURS)],
     )
     verify_hours = models.DecimalField(
         _("verify and close within (working hours)"),
         max_digits=6,
         decimal_places=1,
         default=8,
-        validators=[MinValueValidator(Decimal("0.1"))],
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_WORKING_HOURS)],
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -210,6 +219,16 @@ class Incident(models.Model):
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
     due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
+    # The limit (hours) the current step's deadline was set with (``start_step``); empty for a step
+    # started before it was kept, which is recomputed with the category's limit.
+    step_hours = models.DecimalField(
+        _("current step's limit (hours)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     # The due time we last sent the "overdue" notification for: the periodic task skips rows where
     # it equals ``due_at``, so running it twice (or every 10 minutes) notifies once per late step.
     overdue_notified_for = models.DateTimeField(
@@ -300,21 +319,38 @@ class Incident(models.Model):
         """The code of the grid's ancestor at ``level`` (codes are in the materialised path)."""
         return grid.path.strip("/").split("/")[LEVEL_DEPTH[level]]
 
-    def step_due(self, status: str, start: dt.datetime) -> dt.datetime | None:
-        """When the step that starts in ``status`` at ``start`` is due (category limits, DOMAIN.md)."""
+    def step_limit(self, status: str) -> Decimal | None:
+        """The category's limit, in hours, for the step that starts in ``status`` (DOMAIN.md)."""
         c = self.category
         if status == self.Status.REPORTED:
-            return periods.add_working_hours(start, float(c.accept_hours))
+            return c.accept_hours
         if status == self.Status.ACCEPTED:
-            return periods.add_working_hours(start, float(c.dispatch_hours))
+            return c.dispatch_hours
+        if status in (self.Status.DISPATCHED, self.Status.HANDLING):
+            return Decimal(c.handle_hours)
+        if status in (self.Status.FED_BACK, self.Status.VERIFIED):
+            return c.verify_hours
+        return None
+
+    def step_due(self, status: str, start: dt.datetime, hours: Decimal | None = None) -> dt.datetime | None:
+        """When the step that starts in ``status`` at ``start`` is due: ``hours`` (the limit the step
+        started with, ``step_hours``) or the category's limit now."""
+        hours = hours if hours is not None else self.step_limit(status)
+        if hours is None:
+            return None
         if status in (self.Status.DISPATCHED, self.Status.HANDLING):
             # Handling limits are calendar hours (24 h / 3 days / 7 days): departments work around the clock.
             # Counted from dispatch, or from a failed verification sending the item back to handling; the
             # ``handle`` action keeps the dispatch deadline (see ``_apply``).
-            return start + dt.timedelta(hours=c.handle_hours)
-        if status in (self.Status.FED_BACK, self.Status.VERIFIED):
-            return periods.add_working_hours(start, float(c.verify_hours))
-        return None
+            return start + dt.timedelta(hours=float(hours))
+        return periods.add_working_hours(start, float(hours))
+
+    def start_step(self, status: str, start: dt.datetime) -> None:
+        """Set the deadline of the step that starts in ``status`` at ``start``, and remember the limit
+        it was set with: a calendar change recomputes the deadline with that limit, not with one the
+        category was given since (which would move a running step's deadline after the fact)."""
+        self.step_hours = self.step_limit(status)
+        self.due_at = self.step_due(status, start, self.step_hours)
 
     def accountable_area_id(self) -> int | None:
         """The area that answers for the current step (``STEP_OWNERS``): the department's area while a
@@ -543,7 +579,8 @@ class Incident(models.Model):
             changed.discard("due_at")
             step_due = None
         else:
-            self.due_at = self.step_due(target, now)
+            self.start_step(target, now)
+            changed.add("step_hours")
         if changed:
             self.save(update_fields=sorted(changed))
         if supporting is not None:

@@ -292,7 +292,7 @@ def incident_report(
         incident.resolved_level = Level.GRID
         incident.resolved_at = incident.closed_at = now
     else:
-        incident.due_at = incident.step_due(Incident.Status.REPORTED, now)
+        incident.start_step(Incident.Status.REPORTED, now)
     incident.full_clean(
         validate_unique=False, validate_constraints=False
     )  # the number is unique by construction
@@ -639,11 +639,13 @@ def incident_refresh_deadlines(**_signal) -> int:
             status__in=[s.REPORTED, s.ACCEPTED, s.FED_BACK, s.VERIFIED], due_at__isnull=False
         )
         .select_related("category")
-        .only("status", "due_at", "category")
+        .only("status", "due_at", "step_hours", "category")
         .annotate(step_started=Subquery(started))
         .exclude(step_started=None)
     )
     return save_recomputed(
         running,
-        lambda incident: {"due_at": incident.step_due(incident.status, incident.step_started)},
+        lambda incident: {
+            "due_at": incident.step_due(incident.status, incident.step_started, incident.step_hours)
+        },
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -552,6 +553,38 @@ def test_a_holiday_entered_later_moves_a_running_working_hours_deadline_not_a_ha
     # The 2 office hours to accept, counted again from the report with the new calendar.
     assert reported.due_at == reported.step_due("reported", reported.reported_at)
     assert handling.due_at == handling_due
+
+
+@pytest.mark.django_db
+def test_a_calendar_change_keeps_the_limit_a_running_step_started_with(
+    cast, report, django_capture_on_commit_callbacks
+):
+    # The category's acceptance limit went from 2 to 4 working hours after the report; a holiday
+    # entered later (another year's) recomputed the running step with 4, moving its deadline.
+    from governance.models import Holiday
+
+    reported = report()
+    due, hours = reported.due_at, reported.step_hours
+    assert hours == reported.category.accept_hours
+    type(reported.category).objects.filter(pk=reported.category_id).update(accept_hours=hours + 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=dt.date(2030, 1, 2), name="另一年的假日")
+    reported.refresh_from_db()
+    assert (reported.due_at, reported.step_hours) == (due, hours)
+
+
+@pytest.mark.django_db
+def test_a_category_limit_is_bounded_so_that_a_deadline_can_be_computed(cast, categories):
+    # 99,999.9 working hours passed the admin, and every report of the category was a 500.
+    from django.core.exceptions import ValidationError
+
+    from grids.models import IncidentCategory
+
+    category = IncidentCategory.objects.get(code="sanitation")
+    category.accept_hours, category.handle_hours = Decimal("99999.9"), 100000
+    with pytest.raises(ValidationError) as exc:
+        category.full_clean()
+    assert set(exc.value.message_dict) == {"accept_hours", "handle_hours"}
 
 
 @pytest.mark.django_db

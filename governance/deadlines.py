@@ -85,11 +85,14 @@ def refresh() -> int:
     from governance.models import SequenceCounter
 
     with transaction.atomic():
-        version = SequenceCounter.current("calendar")
         # Locked: a concurrent delivery waits here, then finds the version done (get_or_create
-        # re-reads the row when a concurrent first run created it).
+        # re-reads the row when a concurrent first run created it). The version is read once the
+        # lock is held, and the marker only ever moves on: a delivery that read an older version
+        # before waiting wrote it back over a newer one's, and the rollup, whose configuration
+        # includes the marker, ran an extra full rebuild.
         marker, _created = SequenceCounter.objects.select_for_update().get_or_create(key=MARKER, year=0)
-        if marker.value == version:
+        version = SequenceCounter.current("calendar")
+        if marker.value >= version:
             return 0
         with pinned_calendar():
             changed = sum(n or 0 for _receiver, n in calendar_changed.send(sender=SequenceCounter))

@@ -190,3 +190,16 @@ def test_a_refresh_while_a_step_is_being_taken_keeps_the_steps_new_deadline(cast
     assert not [r for r in results if isinstance(r, Exception)], results
     petition.refresh_from_db()
     assert petition.status == "accepted" and petition.due_at == petition.reply_due_at
+
+
+@pytest.mark.django_db
+def test_the_refresh_marker_only_moves_on(cast):
+    # A delivery that read an older calendar version before waiting on the marker wrote it back over
+    # a newer one's: the rollup's configuration, which includes the marker, changed for nothing.
+    from governance.models import SequenceCounter
+
+    calendar_sync.refresh()
+    done = SequenceCounter.current(calendar_sync.MARKER)
+    SequenceCounter.objects.filter(key=calendar_sync.MARKER, year=0).update(value=done + 5)
+    assert calendar_sync.refresh() == 0
+    assert SequenceCounter.current(calendar_sync.MARKER) == done + 5

@@ -115,6 +115,13 @@ class KnownParamsMixin:
         super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403
         if request.method in ("GET", "HEAD"):
             self.check_params(request)
+        elif request.method != "OPTIONS":
+            # A write reads its body only: ``POST stats/rollups/?full=true`` queued an incremental
+            # run, the parameter dropped without a word.
+            stray = [name for name in request.query_params if name != "format"]
+            if stray:
+                message = _("A write takes its fields in the body, not in the address.")
+                raise exceptions.ValidationError({name: [message] for name in stray})
 
 
 def _keyed(detail, prefix: str = "", out: dict[str, list[str]] | None = None) -> dict[str, list[str]]:

@@ -445,3 +445,12 @@ def test_two_token_requests_at_once_both_get_a_token_and_one_works(postgres, cas
     # The last one issued is the one that works.
     [stored] = Token.objects.filter(user=cast.analyst)
     assert [k for k in keys if token_digest(k) == stored.key]
+
+
+def test_a_write_with_its_fields_in_the_address_is_a_400_naming_them(cast):
+    # POST stats/rollups/?full=true queued an incremental run: the parameter was dropped unread.
+    from dashboards.models import RollupRun
+
+    response = api_client(cast.admin).post("/api/v1/stats/rollups/?full=true", {}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["full"]
+    assert not RollupRun.objects.exists()

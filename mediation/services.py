@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -676,36 +677,48 @@ def _save_party_update(
 
 
 def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
-    """Tell the mediator of each successful case whose 30-day window to apply for judicial
-    confirmation ends within CONFIRMATION_WARN_DAYS with no application yet. Daily (beat row created
-    by migration 0003); ``notify`` is idempotent per (user, key), so each case's window is announced
+    """Tell who may apply for each successful case whose 30-day window to apply for judicial
+    confirmation ends within CONFIRMATION_WARN_DAYS with no application yet: its mediator while an
+    active member of the case's organisation, else the organisation's heads (a mediator who has left
+    may no longer act on it, and the head, who may, was never told). Daily (beat row created by
+    migration 0003); ``notify`` is idempotent per (user, key), so each case's window is announced
     once however often this runs. Returns the number of notifications created."""
     today = timezone.localdate(now or timezone.now())
     created = 0
-    cases = (
+    cases = list(
         DisputeCase.objects.confirmation_closing(now)
-        .filter(mediator__is_active=True)
         .select_related("mediator")
         .order_by("confirmation_due", "pk")
-    )
-    for case in cases:  # the few cases whose window closes this week (index dispute_confirmation_due)
-        created += notify(
-            user=case.mediator,
-            key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
-            message=ngettext_lazy(
-                "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
-                "%(date)s (%(days)d day left).",
-                "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
-                "%(date)s (%(days)d days left).",
-                "days",
-            ),
-            params={
-                "code": case.code,
-                "date": case.confirmation_due.isoformat(),
-                "days": (case.confirmation_due - today).days,
-            },
-            link=reverse("mediation-case", args=[case.code]),
-        )
+    )  # the few cases whose window closes this week (index dispute_confirmation_due)
+    members, heads = set(), defaultdict(list)
+    for m in OrganisationMember.objects.filter(
+        organisation_id__in={c.organisation_id for c in cases},
+        organisation__is_active=True,
+        user__is_active=True,
+    ).select_related("user"):
+        members.add((m.organisation_id, m.user_id))
+        if m.is_head:
+            heads[m.organisation_id].append(m.user)
+    for case in cases:
+        acting = (case.organisation_id, case.mediator_id) in members
+        for user in [case.mediator] if acting else heads[case.organisation_id]:
+            created += notify(
+                user=user,
+                key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
+                message=ngettext_lazy(
+                    "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
+                    "%(date)s (%(days)d day left).",
+                    "Dispute case %(code)s: the window to apply for judicial confirmation ends on "
+                    "%(date)s (%(days)d days left).",
+                    "days",
+                ),
+                params={
+                    "code": case.code,
+                    "date": case.confirmation_due.isoformat(),
+                    "days": (case.confirmation_due - today).days,
+                },
+                link=reverse("mediation-case", args=[case.code]),
+            )
     return created
 
 

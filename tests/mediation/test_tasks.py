@@ -66,3 +66,16 @@ def test_the_last_day_of_the_window_is_one_day_left_not_one_days(med, client):
     home = client.get("/mediation/").content.decode()
     assert "(1 day left): both parties" in case_page and "(1 day left)" in home
     assert "days left" not in case_page + home
+
+
+def test_a_window_closing_after_its_mediator_left_is_told_to_the_head(med):
+    # The notice went to the mediator who had left the committee (and may no longer act on the
+    # case); the head, who may apply, was never told.
+    from mediation.models import OrganisationMember
+
+    every_day_working(-10, 39)
+    closing = med.agreed(effective_days_ago=26)
+    OrganisationMember.objects.filter(user=closing.mediator, organisation=closing.organisation).delete()
+    assert tasks.notify_confirmation_closing.delay().get() == 1
+    notice = Notification.objects.get(key__startswith="dispute-confirmation-closing:")
+    assert notice.user == med.head_x and closing.code in notice.message

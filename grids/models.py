@@ -392,9 +392,11 @@ class Incident(models.Model):
                     )
                     % {"department": repeat.department.name}
                 )
-            if repeat is not None:
+            if repeat is not None and _asks_the_same(locked, repeat, action, fields):
                 repeat.repeated = True
                 return repeat
+            # Not yet taken, or a form drawn before the user's own step that asks something else
+            # (a failed check after a passed one): taken or refused on its merits (409 when moved).
             return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
 
         return apply_locked(self, ("grid", "category", "level_area", "department"), apply)
@@ -740,15 +742,24 @@ def separate_duties() -> bool:
 
 
 def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
-    """Why ``user`` may not close ``incident`` although their role could, or None.
+    """Why ``user`` may not close (or check on site) ``incident`` although their role could, or None.
 
     Supervision (accept, verify, close) and command (dispatch, receive feedback) are different roles
     (DOMAIN.md). Every centre handler holds the one ``handler`` role of DESIGN.md, so the rule is kept
     per item: whoever dispatched this round or fed its handling back does not also sign it off; another
     handler of the centre or of a level above closes it. ``INCIDENT_SEPARATE_DUTIES=0`` lifts the rule
     for centres of one person; administrators are not bound by it (``may_perform``)."""
-    if action != "close" or not separate_duties():
+    if action not in ("close", "verify") or not separate_duties():
         return None
+    if action == "verify":
+        # The on-site check is supervision too: a grid worker who is also the centre's handler that
+        # fed the handling back does not check their own work.
+        if user.pk != incident.fed_back_by_id:
+            return None
+        return gettext(
+            "You fed back this incident's handling: another grid worker of the grid checks it on site "
+            "(supervision and command are separate duties)."
+        )
     if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id):
         return None
     return gettext(
@@ -771,6 +782,19 @@ ACTION_LABELS = {
     "evaluate": _("evaluate"),
     "assist": _("assist"),
 }
+
+
+def _asks_the_same(locked: Incident, event: IncidentEvent, action: str, fields: dict) -> bool:
+    """Does a step's form (``fields``) ask what ``event``, the user's own step from the same state,
+    did? A check's result, an evaluation, an acceptance's kind sent again with another value is not
+    the first one sent twice ("done" would say it was taken). Dispatch is judged apart (below)."""
+    if action == "verify":
+        return fields.get("result") == ("pass" if event.to_status == Incident.Status.VERIFIED else "fail")
+    if action == "evaluate":
+        return fields.get("evaluation") in (None, "", locked.evaluation)
+    if action == "accept":
+        return fields.get("kind") in (None, "", locked.kind)
+    return True
 
 
 def _same_dispatch(event: IncidentEvent, fields: dict) -> bool:
@@ -883,12 +907,15 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
             m.department_id in supporting for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
     if action == "verify":
+        if duty_conflict(user, incident, action):
+            return False
         return any(
             m.area.level == codes.GRID for m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)
         )
-    if action == "evaluate":
+    if action == "evaluate":  # a centre at the item's level or above, as for its other steps
         return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
-            m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+            m.department_id is None and m.area.depth <= level_depth
+            for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
     if action == "escalate" and incident.level == Level.GRID:
         return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(

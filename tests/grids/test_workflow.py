@@ -742,3 +742,66 @@ def test_a_department_returns_an_item_that_is_not_its_own_to_the_centre(cast, in
     )
     incident.refresh_from_db()
     assert (incident.status, incident.department) == ("dispatched", cast.urban)
+
+
+@pytest.mark.django_db
+def test_a_community_centre_does_not_evaluate_an_item_of_the_street(cast, report):
+    # Handlers act at their own level or below; evaluate alone skipped the level check.
+    from tests.grids.conftest import walk_with_the_street_late
+
+    incident = report()
+    walk_with_the_street_late(cast, incident)
+    incident.refresh_from_db()
+    assert (incident.status, incident.level) == ("closed", "street")
+    assert "evaluate" not in allowed_actions(cast.community_handler, incident)
+    with pytest.raises(ActionForbidden):
+        services.incident_transition(
+            incident=incident, actor=cast.community_handler, action="evaluate", evaluation="dissatisfied"
+        )
+    assert "evaluate" in allowed_actions(cast.street_handler, incident)
+
+
+@pytest.mark.django_db
+def test_who_fed_back_the_handling_does_not_check_it_on_site_through_a_second_role(cast, incident_in):
+    # A centre handler who is also a grid worker of the grid fed back and then verified their own work.
+    from governance.models import Membership, Role
+
+    Membership.objects.create(user=cast.community_handler, role=Role.GRID_WORKER, area=cast.grid_a)
+    incident = incident_in("handling")
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="feedback", resolution="已清理"
+    )
+    incident.refresh_from_db()
+    assert "verify" not in allowed_actions(cast.community_handler, incident)
+    with pytest.raises(ActionForbidden) as exc:
+        services.incident_transition(
+            incident=incident, actor=cast.community_handler, action="verify", result="pass"
+        )
+    assert "another grid worker" in exc.value.message
+    services.incident_transition(incident=incident, actor=cast.worker_a, action="verify", result="pass")
+
+
+@pytest.mark.django_db
+def test_a_stale_check_form_with_the_other_result_is_refused_not_done(cast, incident_in):
+    # The worker passed the check, then sent "failed" from the same page: "done", and the item
+    # stayed verified. The same result sent again is still the first one.
+    incident = incident_in("fed_back")
+    state = incident.step_state()
+    first = services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="pass", state=state
+    )
+    again = services.incident_transition(
+        incident=incident, actor=cast.worker_a, action="verify", result="pass", state=state
+    )
+    assert again.repeated and again.pk == first.pk
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_transition(
+            incident=incident,
+            actor=cast.worker_a,
+            action="verify",
+            result="fail",
+            note="仍有垃圾",
+            state=state,
+        )
+    incident.refresh_from_db()
+    assert incident.status == "verified" and incident.events.filter(action="verify").count() == 1

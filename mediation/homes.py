@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Role
+from mediation import selectors
 from mediation.models import DisputeCase, member_organisation_ids
 
 
@@ -28,7 +29,7 @@ def home_section(request: HttpRequest) -> dict | None:
             {
                 "url": home + "#closing",
                 "label": _("Confirmation window closing"),
-                "count": mine.confirmation_closing(now).count(),
+                "count": selectors.closing_confirmations(user, now).count(),
             },
             {"url": reverse("mediation-register"), "label": _("Register a case"), "count": None},
         ],

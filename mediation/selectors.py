@@ -39,6 +39,17 @@ def dispute_list(user: User) -> QuerySet[DisputeCase]:
     )
 
 
+def closing_confirmations(user: User, now=None) -> QuerySet[DisputeCase]:
+    """The cases whose judicial-confirmation window closes soon that ``user`` looks after: their own
+    and, for a head, their organisations'. The desk lists them and the home page counts them (it
+    counted the user's own only, 0 for a head whose desk listed several)."""
+    return (
+        dispute_list(user)
+        .filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
+        .confirmation_closing(now or timezone.now())
+    )
+
+
 def dispute_get_for_user(user: User, code: str, *, write: bool = False) -> DisputeCase:
     """The case ``code`` if the user may see it (404 otherwise, same message for missing);
     ``write=True`` also refuses read-only staff (handlers) with 403."""

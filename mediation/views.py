@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -79,11 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ).order_by("received_at"),
         INTAKE_SHOWN,
     )
-    closing = list(
-        visible.filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
-        .confirmation_closing(now)
-        .order_by("confirmation_due")[:50]
-    )
+    closing = list(selectors.closing_confirmations(user, now).order_by("confirmation_due")[:50])
     return render(
         request,
         "mediation/home.html",

@@ -1435,3 +1435,18 @@ def test_an_extension_sent_twice_is_the_first_and_a_later_one_is_still_refused(c
     refused = client.post(url, form)
     assert refused.status_code == 409 and "already extended once" in refused.content.decode()
     assert case.events.filter(action="extend").count() == 1
+
+
+def test_a_heads_home_counts_the_closing_windows_its_desk_lists(client, med):
+    # The home page counted the head's own cases only: 0, while the desk it links to listed the
+    # organisation's case whose confirmation window was closing.
+    from tests.base import every_day_working
+
+    every_day_working(-10, 39)
+    closing = med.agreed(effective_days_ago=26)  # cast.mediator's case; head_x heads its organisation
+    client.force_login(med.head_x)
+    desk = client.get("/mediation/").content.decode()
+    assert closing.code in desk.split('id="closing"')[1]
+    home = client.get("/").content.decode()
+    link = re.search(r'href="/mediation/#closing"[^>]*>(.*?)</a>', home, re.S).group(1)
+    assert re.search(r"\b1\b", re.sub(r"<[^>]+>", " ", link)), link

@@ -86,7 +86,7 @@
       var c = classOf(row ? row.value : null, data.breaks, data.lower_better);
       var colour = c < 0 ? "#e5e7eb" : COLOURS[single ? SINGLE_CLASS : n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
       shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
-      shape.bindTooltip(props.name + (row ? " " + row.text + rankText(el, row) : ""));
+      shape.bindTooltip(GovMap.text(props.name + (row ? " " + row.text + rankText(el, row) : "")));
       // A grid has no smaller areas: drilling into it led to an empty league table.
       if (props.level === "grid") {
         setArea(shape, props);

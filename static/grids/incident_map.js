@@ -30,7 +30,7 @@
         var outlined = !!(layer && layer.getLayers().length);
         points.forEach(function (p) {
           if (p.lat === null || p.lng === null) { return; }
-          markers.push(L.marker([p.lat, p.lng], { icon: pin(p), keyboard: false }).addTo(map).bindTooltip(p.label || p.code || ""));
+          markers.push(L.marker([p.lat, p.lng], { icon: pin(p), keyboard: false }).addTo(map).bindTooltip(GovMap.text(p.label || p.code || "")));
           group.push([p.lat, p.lng]);
         });
         var drawn = function () { el.setAttribute("data-markers-drawn", String(group.length)); };

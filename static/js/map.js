@@ -11,6 +11,15 @@
   var callbacks = new WeakMap();
   var created = new WeakMap();
 
+  // Leaflet puts a tooltip given as a string into the page as HTML: an area or category name typed
+  // in the admin ("<img onerror=...>") became markup on every map, with only the CSP left between
+  // it and script. Tooltips get a text node instead, whatever the name holds.
+  function text(s) {
+    var span = document.createElement("span");
+    span.textContent = s == null ? "" : String(s);
+    return span;
+  }
+
   function styleFor(feature) {
     var level = feature.properties && feature.properties.level;
     return { color: level === "grid" ? "#2563eb" : "#0f766e", weight: level === "grid" ? 1.5 : 2.5, fillOpacity: 0.08 };
@@ -41,7 +50,7 @@
         .then(function (data) {
           state.layer = L.geoJSON(data, {
             style: styleFor,
-            onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name + " " + f.properties.code); }
+            onEachFeature: function (f, layer) { layer.bindTooltip(text(f.properties.name + " " + f.properties.code)); }
           }).addTo(map);
           if (state.layer.getLayers().length) { fitNow(el, map, state.layer); }
           el.setAttribute("data-loaded", String(state.layer.getLayers().length));
@@ -83,6 +92,7 @@
   }
 
   window.GovMap = {
+    text: text,
     create: create,
     fitClear: fitClear,
     ready: function (el, cb) {

@@ -747,3 +747,19 @@ def test_tapping_a_photo_on_a_phone_shows_it_and_saves_nothing(phone_page, live_
     page.go_back()
     page.wait_for_url(f"**/grids/incidents/{incident.code}/")
     assert page.js_errors == []
+
+
+def test_a_name_with_markup_is_shown_as_text_in_the_map_tooltip(desktop_page, live_cast):
+    # Leaflet put a tooltip string into the page as HTML: an area name typed in the admin became a
+    # link (or an image with a handler, which only the CSP stopped) on every map.
+    grid = live_cast.grid_a
+    grid.name = "<b id=pwn>A</b><img id=pwnimg src=/nope>"
+    grid.save()
+    page = desktop_page
+    login(page, "worker_a")
+    page.goto("/grids/my/")
+    page.wait_for_selector("#my-grid-map[data-loaded='1']")
+    page.locator("#my-grid-map path.leaflet-interactive").first.hover()
+    tooltip = page.wait_for_selector(".leaflet-tooltip")
+    assert "<b id=pwn>A</b>" in tooltip.text_content()
+    assert page.locator(".leaflet-tooltip #pwn, .leaflet-tooltip #pwnimg").count() == 0

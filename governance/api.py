@@ -29,7 +29,7 @@ from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department
 from governance.periods import FIRST_YEAR, LAST_YEAR
-from governance.rest import Conflict, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
+from governance.rest import Conflict, JSONParser, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
 from governance.services import user_token_issue
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -40,6 +40,10 @@ class TokenObtainApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    # JSON only. A form post needs no CORS preflight, so any page on another site could make its
+    # visitor's browser send failed logins for a chosen username (locking them out) or guess passwords
+    # on an intranet server from outside; a cross-site JSON post is preflighted and never allowed.
+    parser_classes = [JSONParser]
 
     class TokenInputSerializer(serializers.Serializer):
         # As long as a username can be (the login form has the same limit). Unbounded, a name over 255
@@ -73,6 +77,13 @@ class TokenObtainApi(APIView):
         # A new token each time, the previous one revoked: only its digest is kept, so the key a client
         # was given cannot be handed out again (docs/api.md).
         return Response({"token": user_token_issue(user=user)})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Never kept by a cache on the way (RFC 6749 5.1): the caller is anonymous, so the site's
+        # no-store for signed-in users (NoStoreMiddleware) did not cover the answer carrying a token.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 # --- fields and filters shared by the apps ---------------------------------------------------------

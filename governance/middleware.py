@@ -64,6 +64,35 @@ class RejectNullCharactersMiddleware:
         return self.get_response(request)
 
 
+class RequestSizeMiddleware:
+    """A request body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused (413) before it is read.
+    Django leaves the files of a multipart body out of that limit, and the photo, evidence and CSV
+    size checks ran only once the whole body had been received: any signed-in user could stream
+    gigabytes to the server's temporary disk, holding a worker meanwhile. (A body sent without a
+    length, chunked, is left to the TLS proxy in front, which should cap bodies at the same size.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            from django.http import JsonResponse
+            from django.utils.translation import gettext as _
+
+            return JsonResponse(
+                {"detail": _("The request is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}},
+                status=413,
+            )
+        return self.get_response(request)
+
+
 class MethodKeepingRedirect(HttpResponsePermanentRedirect):
     """308 Permanent Redirect: unlike a 301, the client repeats the same method with the same body."""
 

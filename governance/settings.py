@@ -110,6 +110,7 @@ MIDDLEWARE = [
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "governance.middleware.RejectNullCharactersMiddleware",
+    "governance.middleware.RequestSizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Django's, but an API path without its final slash is a 308 (method and body kept), in JSON.
@@ -267,7 +268,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 80 * 1024 * 1024  # six 10 MB photos in one multipart request fit
+# The largest request body (six 10 MB photos in one multipart request fit): Django's own check leaves
+# out the files of a multipart body, so governance.middleware.RequestSizeMiddleware holds every
+# request to it by its Content-Length, before the body is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 80 * 1024 * 1024
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

@@ -454,3 +454,45 @@ def test_a_write_with_its_fields_in_the_address_is_a_400_naming_them(cast):
     response = api_client(cast.admin).post("/api/v1/stats/rollups/?full=true", {}, format="json")
     assert response.status_code == 400 and list(response.json()["errors"]) == ["full"]
     assert not RollupRun.objects.exists()
+
+
+def test_the_token_endpoint_takes_json_only_and_its_answers_are_never_cached(cast, settings):
+    # A form post needs no CORS preflight: any page on another site could make its visitors'
+    # browsers send failed logins (locking the account out) or guess passwords on an intranet server.
+    from django.test import Client
+
+    from tests.base import PASSWORD
+
+    cross_site = Client(enforce_csrf_checks=True)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        refused = cross_site.post(
+            "/api/v1/auth/token/", "username=worker_a&password=wrong",
+            content_type="application/x-www-form-urlencoded",
+        )  # fmt: skip
+        assert refused.status_code == 415
+    assert (
+        Client().post("/accounts/login/", {"username": "worker_a", "password": PASSWORD}).status_code == 302
+    )
+    answer = api_client().post(
+        "/api/v1/auth/token/", {"username": "worker_a", "password": PASSWORD}, format="json"
+    )
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+    wrong = api_client().post("/api/v1/auth/token/", {"username": "worker_a", "password": "x"}, format="json")
+    assert wrong.status_code == 401 and wrong["Cache-Control"] == "no-store"
+
+
+def test_a_request_larger_than_the_limit_is_refused_before_it_is_read(cast, settings):
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves out a multipart body's files: the whole body was
+    # received (to the temporary disk) before the photo's 10 MB check refused it.
+    import io
+
+    from grids.models import Incident
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    big = io.BytesIO(b"\0" * (2 * 1024 * 1024))
+    big.name = "x.jpg"
+    response = api_client(cast.worker_a).post(
+        "/api/v1/incidents/", {"description": "x", "photos": [big]}, format="multipart"
+    )
+    assert response.status_code == 413 and "1 MB" in response.json()["detail"]
+    assert not Incident.objects.exists()

@@ -155,6 +155,8 @@ def _bad(
         # again"); a POST-only address names the page the form was on instead.
         "back": back,
     }
+    if back:  # the language switch returns there too, not to a POST-only address (a blank 405)
+        context["page_url"] = back
     return render(request, template, context, status=400)
 
 
@@ -409,6 +411,8 @@ def trends(request: HttpRequest) -> HttpResponse:
         {
             **sel,
             "area": area,
+            # The way up, as the overview and the league table give it (the trends page had none).
+            "breadcrumbs": _breadcrumbs(area, request.user),
             "chart": chart,
             "chart_json": json.dumps(chart),
             "table": table,

@@ -77,6 +77,26 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "display_name", "is_active", "is_staff"]
     fieldsets = [*BaseUserAdmin.fieldsets, (_("Profile"), {"fields": ["display_name"]})]
 
+    # Staff who keep users (given "change user") do not give privileges: the superuser and staff
+    # flags and the admin's permissions are the superusers' to set, and a superuser's account is
+    # theirs to change. Django's default let such staff tick "superuser" on their own account and
+    # undo every limit the admin keeps (SuperusersOnly).
+    PRIVILEGES = ["is_superuser", "is_staff", "user_permissions", "groups"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, *self.PRIVILEGES]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     # Deactivating a user ends their API tokens too (their sessions end by themselves): see
     # governance.services.user_tokens_revoke. Setting a password does so in User.save.
     def save_model(self, request, obj, form, change):

@@ -861,3 +861,15 @@ def test_a_score_corrected_and_put_back_is_no_newer_result_that_differs(client, 
     back = enter("10")
     assert back.pk != published.pk and back.fingerprint == published.fingerprint
     assert "differs from the published result" not in client.get(url).content.decode()
+
+
+def test_the_language_switch_on_a_refused_action_returns_to_the_assessment_page(client, data):
+    # Its "next" was the POST-only action address: switching language ended on a blank 405.
+    client.force_login(data.city_officer)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    refused = client.post(f"{url}action/", {"action": "sing"})
+    assert refused.status_code == 400
+    next_url = re.search(r'name="next" type="hidden" value="([^"]*)"', refused.content.decode()).group(1)
+    assert next_url == url
+    switched = client.post("/i18n/setlang/", {"language": "zh-hans", "next": next_url}, follow=True)
+    assert switched.status_code == 200

@@ -354,6 +354,8 @@ def test_trends_chart_the_area_against_parent_and_siblings(client, data):
         in response.content.decode()
     )
     assert chart["suffix"] == "%"
+    # The way up, as on the league table: it had no breadcrumbs at all.
+    assert [a.code for a in response.context["breadcrumbs"]] == ["340100000000", "340102000000"]
 
 
 def test_trends_write_a_count_as_a_count(client, data):

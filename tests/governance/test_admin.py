@@ -215,3 +215,30 @@ def test_the_admin_links_the_sites_icon_and_its_own_rules(client, cast):
     page = client.get("/admin/").content.decode()
     assert "favicon.svg" in page and "governance/admin.css" in page
     assert client.get("/static/governance/admin.css").status_code == 200
+
+
+def test_staff_who_keep_users_give_no_privileges(client, cast):
+    # A clerk with "change user" ticked "superuser" on their own account (Django's default), and with
+    # it undid every limit of the admin.
+    from django.contrib.auth.models import Permission
+
+    from governance.models import User
+
+    clerk = User.objects.create_user("clerk", password="x-pass-2026", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(clerk)
+    page = client.get(f"/admin/governance/user/{clerk.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert not {"is_superuser", "is_staff", "user_permissions", "groups"} & set(form.fields)
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.update({"is_superuser": "on", "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    client.post(f"/admin/governance/user/{clerk.pk}/change/", data)
+    clerk.refresh_from_db()
+    assert not clerk.is_superuser
+    # A superuser's account is read, not changed (its password, its flags).
+    shown = client.get(f"/admin/governance/user/{cast.admin.pk}/change/")
+    assert shown.status_code == 200 and not shown.context["has_change_permission"]
+    assert (
+        client.post(f"/admin/governance/user/{cast.admin.pk}/change/", {"username": "x"}).status_code == 403
+    )

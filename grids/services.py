@@ -457,7 +457,15 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
         return 0
     link = reverse("grids-incident", args=[incident.code])
     key = f"incident-step:{incident.pk}:{event.pk}"
-    users = User.objects.filter(pk__in=Membership.objects.filter(who).values("user_id"), is_active=True)
+    users = list(User.objects.filter(pk__in=Membership.objects.filter(who).values("user_id"), is_active=True))
+    if not users and event.action == "verify":
+        # A failed check back with a department that has nobody left (the centre handled it for
+        # them): the centre, which can take the step, hears of it instead of nobody.
+        message = gettext_lazy(
+            "Incident %(code)s in %(grid)s failed the on-site check and is back in handling; its "
+            "department has nobody to take it."
+        )
+        return _notify_centre(incident, key=key, message=message, params=params)
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in users)
 
 
@@ -495,10 +503,14 @@ def _notify_closers(incident: Incident, event: IncidentEvent, *, params: dict) -
 
 
 def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
-    """Notify the centre handlers (not departments) of the incident's responsible area, once per key."""
-    handlers = _centre_handlers(
-        _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
-    )
+    """Notify the centre handlers (not departments) of the incident's responsible area, once per key;
+    a centre with no active handler passes it to the centre above, as the overdue notice does (an
+    item escalated to, or reported at, an empty centre was told to nobody)."""
+    centre_id = _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
+    handlers = list(_centre_handlers(centre_id))
+    if not handlers:
+        parent_id = Area.objects.filter(pk=centre_id).values_list("parent_id", flat=True).first()
+        handlers = list(_centre_handlers(parent_id)) if parent_id else []
     link = reverse("grids-incident", args=[incident.code])
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 

@@ -805,3 +805,30 @@ def test_a_stale_check_form_with_the_other_result_is_refused_not_done(cast, inci
         )
     incident.refresh_from_db()
     assert incident.status == "verified" and incident.events.filter(action="verify").count() == 1
+
+
+@pytest.mark.django_db
+def test_notices_for_an_empty_centre_or_department_go_to_who_can_act(cast, report):
+    # An escalation to a street centre with no active handler, and a failed check of an item whose
+    # department has nobody left (the centre handled it), were told to nobody.
+    from governance.models import Membership, User
+
+    User.objects.filter(pk=cast.street_handler.pk).update(is_active=False)
+    incident = report()
+    services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="escalate", note="上报"
+    )
+    services.incident_notify_escalated(incident.pk, incident.level)
+    assert Notification.objects.filter(user=cast.district_officer, message__contains=incident.code).exists()
+
+    Membership.objects.filter(user=cast.department_user).delete()
+    other = report()
+    for action, extra in (("accept", {}), ("dispatch", {"department": cast.police.pk}), ("handle", {}),
+                          ("feedback", {"resolution": "已清理"})):  # fmt: skip
+        services.incident_transition(incident=other, actor=cast.community_handler, action=action, **extra)
+    event = services.incident_transition(
+        incident=other, actor=cast.worker_a, action="verify", result="fail", note="仍有垃圾"
+    )
+    assert services.incident_notify_step(other.pk, event.pk) >= 1
+    notice = Notification.objects.get(key=f"incident-step:{other.pk}:{event.pk}", user=cast.community_handler)
+    assert "nobody to take it" in notice.message

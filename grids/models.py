@@ -252,6 +252,12 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
         on_delete=models.PROTECT, related_name="+", verbose_name=_("fed back by"),
     )  # fmt: skip
+    # Who last changed only the supporters of this round (a re-dispatch to the same lead): a dispatch
+    # too, so they do not close the item either, while the lead's dispatcher stays ``dispatched_by``.
+    supporters_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, db_index=False,
+        on_delete=models.PROTECT, related_name="+", verbose_name=_("supporters changed by"),
+    )  # fmt: skip
     evaluation = models.CharField(_("evaluation"), max_length=20, choices=Evaluation.choices, blank=True)
     evaluation_note = models.TextField(_("evaluation note"), blank=True)
     # The key of the report form (or API request) that created the item: a report sent again with the
@@ -500,9 +506,12 @@ class Incident(models.Model):
                 else:
                     # Another lead: the step ends here, charged to the centre that dispatched wrongly.
                     accountable = self.level_area_id
-            if not keeps_step:
-                self.department, self.dispatched_by = department, actor
+            if keeps_step:
+                self.supporters_by = actor
+            else:
+                self.department, self.dispatched_by, self.supporters_by = department, actor, None
                 changed |= {"department", "dispatched_by"}
+            changed.add("supporters_by")
         elif action == "return":
             if not note:
                 raise ActionInvalid(
@@ -512,8 +521,8 @@ class Incident(models.Model):
                     ),
                 )
             # Back with the centre, which dispatches it again (the dispatch deadline runs anew).
-            self.department = self.dispatched_by = None
-            changed |= {"department", "dispatched_by"}
+            self.department = self.dispatched_by = self.supporters_by = None
+            changed |= {"department", "dispatched_by", "supporters_by"}
             supporting = []
         elif action == "assist":
             if not note:
@@ -557,8 +566,8 @@ class Incident(models.Model):
                 )
             self.level = LEVEL_LADDER[position + 1]
             self.level_area = Area.objects.get(code=self.area_code_at(self.grid, self.level))
-            self.department = self.dispatched_by = self.fed_back_by = None
-            changed |= {"level", "level_area", "department", "dispatched_by", "fed_back_by"}
+            self.department = self.dispatched_by = self.fed_back_by = self.supporters_by = None
+            changed |= {"level", "level_area", "department", "dispatched_by", "fed_back_by", "supporters_by"}
             supporting = []  # the next level dispatches anew, lead and supporters alike
         elif action == "evaluate":
             evaluation = fields.get("evaluation")
@@ -760,7 +769,7 @@ def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
             "You fed back this incident's handling: another grid worker of the grid checks it on site "
             "(supervision and command are separate duties)."
         )
-    if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id):
+    if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id):
         return None
     return gettext(
         "You dispatched this incident or fed back its handling: another handler closes it "

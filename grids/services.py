@@ -492,7 +492,11 @@ def _notify_closers(incident: Incident, event: IncidentEvent, *, params: dict) -
     centre = Area.objects.filter(
         pk=_centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
     ).first()
-    barred = {incident.dispatched_by_id, incident.fed_back_by_id} if separate_duties() else set()
+    barred = (
+        {incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id}
+        if separate_duties()
+        else set()
+    )
     handlers = [] if centre is None else [u for u in _centre_handlers(centre.pk) if u.pk not in barred]
     if not handlers and centre is not None and centre.parent_id is not None:
         handlers = [u for u in _centre_handlers(centre.parent_id) if u.pk not in barred]
@@ -558,7 +562,7 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
         .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("due_at")))
         .values(
             "pk", "code", "due_at", "level", "level_area_id", "department_id", "grid_id", "grid__parent_id",
-            "status", "dispatched_by_id", "fed_back_by_id",
+            "status", "dispatched_by_id", "fed_back_by_id", "supporters_by_id",
         )[:limit]
     )  # fmt: skip
     if not rows:
@@ -610,7 +614,7 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
             recipients = set(by_area.get(r["centre_id"], []))
             barred = set()
             if r["status"] == Incident.Status.VERIFIED and duties:
-                barred = {r["dispatched_by_id"], r["fed_back_by_id"]}
+                barred = {r["dispatched_by_id"], r["fed_back_by_id"], r["supporters_by_id"]}
                 recipients -= barred
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))

@@ -253,6 +253,11 @@ def test_adding_a_supporter_leaves_the_lead_with_its_dispatcher_for_separate_dut
     services.incident_transition(incident=accepted, actor=cast.worker_a, action="verify", result="pass")
     accepted.refresh_from_db()
     assert not may_perform(cast.community_handler, accepted, WORKFLOW.get("close"))
+    # Nor does the one who changed the supporters: that re-dispatch is a command step of this
+    # round too (they could close the item they had dispatched to the street team).
+    assert accepted.supporters_by == cast.street_handler
+    assert not may_perform(cast.street_handler, accepted, WORKFLOW.get("close"))
+    assert may_perform(cast.district_officer, accepted, WORKFLOW.get("close"))
 
 
 @pytest.mark.django_db

@@ -664,6 +664,12 @@ class Incident(models.Model):
                 )
             return []
         if not given:
+            codes = self.grid.path.strip("/").split("/")
+            others = Department.objects.filter(area__code__in=codes, is_active=True).exclude(pk=lead.pk)
+            if not others.exists():
+                # No other active department answers for the grid: the lead takes it alone. Refused,
+                # the item was stuck (its kind is chosen at acceptance, and it could go nowhere else).
+                return []
             raise ActionInvalid(
                 "supporting_departments",
                 gettext("Choose at least one supporting department for an item that needs coordination."),

@@ -590,3 +590,21 @@ def test_a_dispatch_refused_in_the_inbox_keeps_the_lead_and_the_ticks_in_its_row
     accepted.refresh_from_db()
     fresh.refresh_from_db()
     assert accepted.status == "accepted" and not accepted.department_id and fresh.status == "reported"
+
+
+@pytest.mark.django_db
+def test_a_coordination_item_with_no_other_department_to_support_it_goes_to_the_lead_alone(cast, accepted):
+    # Every other department of the grid closed: dispatch asked for a supporter there was none of,
+    # and the item, whose kind is chosen at acceptance, had no step left.
+    from governance.models import Department
+
+    Department.objects.exclude(pk=cast.police.pk).update(is_active=False)
+    services.incident_transition(
+        incident=accepted, actor=cast.community_handler, action="dispatch", department=cast.police.pk
+    )
+    accepted.refresh_from_db()
+    assert (accepted.status, accepted.department, list(accepted.supporting_departments.all())) == (
+        "dispatched",
+        cast.police,
+        [],
+    )

@@ -17,7 +17,7 @@ def _production_settings(**extra) -> dict:
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({k: getattr(s, k) for k in ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
         "'SECURE_HSTS_SECONDS', 'SESSION_COOKIE_AGE', 'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'DEBUG', "
-        "'SESSION_COOKIE_HTTPONLY']}))"
+        "'SESSION_COOKIE_HTTPONLY', 'CSRF_COOKIE_HTTPONLY']}))"
     )
     env = {
         **os.environ,
@@ -41,6 +41,7 @@ def test_production_cookies_are_secure_and_http_only_and_sessions_expire():
     s = _production_settings()
     assert s["DEBUG"] is False and s["SESSION_COOKIE_SECURE"] and s["CSRF_COOKIE_SECURE"]
     assert s["SESSION_COOKIE_HTTPONLY"] and s["SESSION_EXPIRE_AT_BROWSER_CLOSE"]
+    assert s["CSRF_COOKIE_HTTPONLY"]  # no script reads it: the pages carry the token (data-csrf)
     assert 0 < s["SESSION_COOKIE_AGE"] <= 12 * 3600
 
 

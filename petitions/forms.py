@@ -8,9 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.access import scope_q
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import Area, User
-from petitions.models import WORKFLOW, Category, Petition, routable_departments
+from petitions.models import OFFICER_ROLES, WORKFLOW, Category, Petition, routable_departments
 
 # The longest texts a page or the API takes: a petition's content (a letter of several pages, typed
 # in), a reply's written opinion, and a step's note. Longer is a mistake (a pasted document), not data.
@@ -67,7 +68,12 @@ class IntakeForm(SubmissionKeyForm):
             choices=[("", _("Choose a category")), *Category.choices],
             error_messages={"required": _("Choose a category.")},
         )
-        areas = Area.objects.visible_to(user).exclude(level__in=[Area.Level.CITY, Area.Level.GRID])
+        # The officer's own area, as registration holds it (``OFFICER_ROLES``): a wider role of the same
+        # person (a city-wide analyst) offered areas the registration then refused.
+        scope = scope_q(user, "", OFFICER_ROLES)
+        areas = (Area.objects.all() if scope is None else Area.objects.filter(scope)).exclude(
+            level__in=[Area.Level.CITY, Area.Level.GRID]
+        )
         self.fields["area"] = forms.ModelChoiceField(
             label=_("Area concerned"),
             queryset=areas.order_by("path"),

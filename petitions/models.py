@@ -912,12 +912,12 @@ class Petition(models.Model):
             self._set(changed, closed_at=None)  # the request reopens the matter
 
     def _decision(self, decision: str, note: str) -> None:
+        errors = FieldErrors()  # both at once: the reasons' error came only on a second submit
         if decision not in self.Decision.values:
-            raise ActionInvalid(
-                "decision", gettext("Choose whether the original opinion is upheld or changed.")
-            )
+            errors.add("decision", gettext("Choose whether the original opinion is upheld or changed."))
         if not note:
-            raise ActionInvalid("note", gettext("Write the decision's reasons."))
+            errors.add("note", gettext("Write the decision's reasons."))
+        errors.raise_any()
 
     def _do_decide_review(self, *, now, actor, note, changed, data, decision="", **_):
         self._decision(decision, note)

@@ -369,9 +369,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """A department's inbox: items routed to it waiting for acceptance or a reply, by deadline;
     ``?overdue=true`` (the home page's "Overdue" count) keeps the late ones."""
     items = selectors.department_inbox(request.user)
-    overdue = request.GET.get("overdue") == "true"
-    if overdue:
-        items = items.overdue(timezone.now())
+    # Read as the registry reads it (true or false, else a 400 naming it): ``?overdue=yes`` listed
+    # every item, the filter dropped without a word.
+    wanted = {"overdue": request.GET["overdue"]} if "overdue" in request.GET else {}
+    items, filter_error = filtered_rows(PetitionFilter(wanted, queryset=items, request=request))
+    overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
     return render(
@@ -382,6 +384,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": "overdue=true" if overdue else "",
             "overdue": overdue,
+            "filter_error": filter_error,
             "masked_for": user_unit_ids(request.user),
         },
+        status=400 if filter_error else 200,
     )

@@ -1259,3 +1259,43 @@ def test_a_step_sent_twice_is_taken_once_and_answered_as_done(client, pet):
     assert retried.status_code == 200 and retried.json()["status"] == "accepted"
     assert other.events.filter(action="accept").count() == 1
     assert api.post(url, {"action": "accept", "note": "再次"}, format="json").status_code == 409
+
+
+def test_the_intake_offers_only_the_areas_the_office_registers_in(client, pet):
+    # The officer was also a city-wide analyst: the list offered district B's streets, which the
+    # registration then refused as "outside your responsibility".
+    from governance.models import Membership
+
+    c = pet.cast
+    Membership.objects.create(user=c.petition_officer, role=Role.ANALYST, area=c.city)
+    client.force_login(c.petition_officer)
+    select = re.search(
+        r'<select name="area".*?</select>', client.get("/petitions/new/").content.decode(), re.S
+    )
+    assert c.street_b1.code not in select.group(0) and c.street_a1.code in select.group(0)
+
+
+def test_a_review_decision_names_its_missing_decision_and_reasons_together(client, pet):
+    # The reasons' error came only on a second submit, once the decision was chosen.
+    petition = pet.replied()
+    office = pet.cast.petition_officer
+    petition.transition(action="request_review", actor=office)
+    client.force_login(office)
+    response = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "decide_review", "state": "under_review", "decision": "", "note": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="decision-decide_review-error"' in html and 'id="note-decide_review-error"' in html
+
+
+def test_the_inbox_reads_overdue_as_the_registry_does(client, pet):
+    # ?overdue=yes listed every item, the filter dropped without a word.
+    pet.routed()
+    client.force_login(pet.cast.department_user)
+    refused = client.get("/petitions/inbox/?overdue=yes")
+    assert refused.status_code == 400 and 'id="filter-error"' in refused.content.decode()
+    assert client.get("/petitions/inbox/?overdue=true").status_code == 200
+    assert client.get("/petitions/inbox/?overdue=false").status_code == 200
+    assert client.get("/petitions/inbox/").context["page"].paginator.count == 1

@@ -264,3 +264,12 @@ def test_the_worker_healthcheck_command_answers_for_a_live_worker_and_fails_for_
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_the_web_service_checks_the_deployment_first_and_gunicorn_takes_docker_s_signals():
+    # A weak FIELD_ENCRYPTION_KEY was refused only by check --deploy, which nothing ran; and gunicorn,
+    # a child of sh, never got docker's SIGTERM (killed after 10 s, requests cut off).
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["command"]
+    assert command.split("&&")[0].strip().endswith("check --deploy --fail-level ERROR")
+    assert "exec gunicorn" in command and compose["services"]["web"]["stop_grace_period"]

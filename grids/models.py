@@ -870,9 +870,14 @@ def text_for_reader(user: User, incident: Incident, text: str) -> str:
     with identity and phone numbers masked to those who only read them (analysts, mediators and
     petition officers; an analyst reads statistics and nothing personal). A report asks for no
     names, but a worker types a resident's number into it for the centre to call back."""
-    if not text or area_in_scope(user, incident.grid, WORKING_ROLES):
+    if not text or reads_in_full(user, incident):
         return text
     return pii.mask_numbers_in_text(text)
+
+
+def reads_in_full(user: User, incident: Incident) -> bool:
+    """Whether ``user`` works on the incidents of ``incident``'s area (``text_for_reader``)."""
+    return area_in_scope(user, incident.grid, WORKING_ROLES)
 
 
 def may_perform(user: User, incident: Incident, transition: Transition) -> bool:

@@ -489,32 +489,28 @@ def _notify_closers(incident: Incident, event: IncidentEvent, *, params: dict) -
     """Tell the centre that signs off an item that passed its on-site check: the handlers of the
     responsible centre who may close it, or, when separate duties bar every one of them (a centre of
     one person who dispatched it), those of the centre above, who close it instead."""
-    centre = Area.objects.filter(
-        pk=_centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
-    ).first()
     barred = (
         {incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id}
         if separate_duties()
         else set()
     )
-    handlers = [] if centre is None else [u for u in _centre_handlers(centre.pk) if u.pk not in barred]
-    if not handlers and centre is not None and centre.parent_id is not None:
-        handlers = [u for u in _centre_handlers(centre.parent_id) if u.pk not in barred]
     message = gettext_lazy("Incident %(code)s in %(grid)s passed the on-site check: close it.")
-    link = reverse("grids-incident", args=[incident.code])
     key = f"incident-step:{incident.pk}:{event.pk}"
-    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
+    return _notify_centre(incident, key=key, message=message, params=params, barred=barred)
 
 
-def _notify_centre(incident: Incident, *, key: str, message: Any, params: dict) -> int:
-    """Notify the centre handlers (not departments) of the incident's responsible area, once per key;
-    a centre with no active handler passes it to the centre above, as the overdue notice does (an
-    item escalated to, or reported at, an empty centre was told to nobody)."""
+def _notify_centre(
+    incident: Incident, *, key: str, message: Any, params: dict, barred: set = frozenset()
+) -> int:
+    """Notify the centre handlers (not departments) of the incident's responsible area, once per key,
+    but those ``barred`` (separate duties); a centre with nobody left passes it to the centre above,
+    as the overdue notice does (an item escalated to, or reported at, an empty centre was told to
+    nobody; a sign-off barred to a centre of one person is the level above's)."""
     centre_id = _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
-    handlers = list(_centre_handlers(centre_id))
+    handlers = [u for u in _centre_handlers(centre_id) if u.pk not in barred]
     if not handlers:
         parent_id = Area.objects.filter(pk=centre_id).values_list("parent_id", flat=True).first()
-        handlers = list(_centre_handlers(parent_id)) if parent_id else []
+        handlers = [u for u in _centre_handlers(parent_id) if u.pk not in barred] if parent_id else []
     link = reverse("grids-incident", args=[incident.code])
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 

@@ -39,4 +39,17 @@ def check_personal_data_keys(app_configs=None, **kwargs) -> list[checks.CheckMes
                     id="governance.E001",
                 )
             )
+    # Django only warns about a weak SECRET_KEY (security.W009), and ``--fail-level ERROR`` (the compose
+    # web service's) let it start: the key signs sessions and password-reset links, and a guessed
+    # one forges a login as anyone. The same rules as W009, as an error.
+    secret = settings.SECRET_KEY or ""
+    if len(secret) < 50 or len(set(secret)) < 5 or secret.startswith("django-insecure-"):
+        errors.append(
+            checks.Error(
+                "SECRET_KEY is short, repetitive or Django's insecure default: sessions can be forged.",
+                hint="Use at least 50 random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README.md, Configuration).",
+                id="governance.E002",
+            )
+        )
     return errors

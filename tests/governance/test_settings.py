@@ -278,3 +278,24 @@ def test_deploy_check_refuses_a_guessable_field_encryption_key(key):
     # One SHA-256 of the key is the Fernet key (governance/pii.py _derive): a guessable key makes a
     # database copy readable. Django's --deploy flags a weak SECRET_KEY (W009) but not this one.
     assert result.returncode != 0 and "FIELD_ENCRYPTION_KEY" in result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("secret", ["short", "s" * 60, "django-insecure-" + "a1b2c3d4e5" * 5])
+def test_deploy_check_refuses_a_weak_secret_key(secret):
+    # Django's own W009 is a warning, which --fail-level ERROR (the compose web service's) let pass:
+    # the service started with SECRET_KEY=short although the README said it was refused.
+    result = run_check(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secret,
+            "FIELD_ENCRYPTION_KEY": "y" * 20 + "-field-key-with-enough-entropy-0a9b8c",
+            "ALLOWED_HOSTS": "grid.example.gov.cn",
+            "SECURE_HSTS_SECONDS": "31536000",
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_HSTS_PRELOAD": "1",
+        },
+        "--deploy",
+        "--fail-level",
+        "ERROR",
+    )
+    assert result.returncode != 0 and "governance.E002" in result.stderr, result.stdout + result.stderr

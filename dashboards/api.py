@@ -636,6 +636,13 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
     user = request.user
     if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
         raise exceptions.PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+    # The imports read their rows from the body and, the survey import, ``?again=``: any other
+    # parameter is refused by name (``?dry_run=true``, the command's option, imported for real).
+    known = ["again", "format"] if again_allowed else ["format"]
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+        raise exceptions.ValidationError({name: [message] for name in unknown})
     extra = {}
     if again_allowed:
         # ?again=true imports answers identical to an earlier batch's on purpose (intake.AlreadyImported).
@@ -669,7 +676,7 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
     except intake.ImportRejected as rejected:
         return Response(
             {
-                "detail": _("%(n)d invalid row(s); nothing was imported. %(first)s")
+                "detail": _("%(n)d error(s); nothing was imported. %(first)s")
                 % {"n": len(rejected.errors), "first": "; ".join(str(e) for e in rejected.errors[:5])},
                 "errors": {"rows": [e.as_dict() for e in rejected.errors]},
             },

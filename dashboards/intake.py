@@ -91,7 +91,7 @@ class ImportRejected(Exception):
     """Some rows are bad; nothing was written."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} invalid row(s)")
+        super().__init__(f"{len(errors)} error(s)")
         # In file order (a stable sort keeps each line's fields in column order): the header's and
         # the row-shape checks run before the values', so a surplus value on line 40 came before a
         # bad date on line 2, and the five errors the API's detail quotes were not the first five.
@@ -105,6 +105,7 @@ class Table:
 
     rows: list[tuple[int, Mapping[str, Any]]]
     header: list[str] | None = None
+    header_line: int = 1  # the first line with a value (a blank line may come before the header)
     surplus: dict[int, int] = field(default_factory=dict)
     # The line of a CSV record the reader could not read, where reading stopped.
     unreadable: int | None = None
@@ -163,13 +164,15 @@ def table_from_csv(text: str) -> Table:
     # record: every column "missing" and a quotation mark "never closed".
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header: list[str] = []
-    rows, surplus, unreadable = [], {}, None
+    header_line, rows, surplus, unreadable = 1, [], {}, None
     try:
         for n, record in enumerate(_records(reader)):
             line, values = record
             if n == 0:
-                header = [name.strip() for name in values]
+                header, header_line = [name.strip() for name in values], line
                 continue
+            if len(rows) == max_rows():
+                raise ImportRejected([_too_many_rows()])  # before reading (and checking) the rest
             row = dict(zip(header, values, strict=False))
             row.update(dict.fromkeys(header[len(values) :]))  # a short row: the missing values are None
             # A value with no column ("1,5" for a weight, a trailing comma in a row) would be dropped
@@ -180,14 +183,14 @@ def table_from_csv(text: str) -> Table:
             rows.append((line, row))
     except _Unreadable as err:
         unreadable = err.line  # the rows before it are still checked, and all errors reported
-    return Table(rows, header=header, surplus=surplus, unreadable=unreadable)
+    return Table(rows, header=header, header_line=header_line, surplus=surplus, unreadable=unreadable)
 
 
 def _records(reader) -> Iterable[tuple[int, list[str]]]:
-    """(the line it starts on, its values) for each record of a csv.reader; blank lines are no
-    records, but for a first line (the header, which may then name no columns). A record the
-    reader refuses raises _Unreadable with the line it starts on."""
-    first = True
+    """(the line it starts on, its values) for each record of a csv.reader. Blank lines are no
+    records, nor are lines of empty cells (",,,,,": the rows Excel leaves below the data), and a
+    blank line before the header does not make the header a row. A record the reader refuses
+    raises _Unreadable with the line it starts on."""
     while True:
         start = reader.line_num + 1  # lines read so far, plus the one the record begins on
         try:
@@ -198,17 +201,22 @@ def _records(reader) -> Iterable[tuple[int, list[str]]]:
             # A value longer than csv.field_size_limit() (131,072 characters): in these files only a
             # quotation mark never closed makes one, taking in the rest of the file. It was a 500.
             raise _Unreadable(start) from None
-        if values or first:
+        if any(v.strip() for v in values):
             yield start, values
-        first = False
 
 
-def table_from_list(items: Iterable[Any]) -> Table:
+def table_from_list(items: list[Any]) -> Table:
+    if len(items) > max_rows():
+        raise ImportRejected([_too_many_rows()])
     return Table([(i, item if isinstance(item, Mapping) else {"": item}) for i, item in enumerate(items, 1)])
 
 
 def max_rows() -> int:
     return int(getattr(settings, "INTAKE_MAX_ROWS", 200_000))
+
+
+def _too_many_rows() -> RowError:
+    return RowError(0, "rows", _("At most %(n)d rows per import.") % {"n": max_rows()})
 
 
 def _text(row: Mapping[str, Any], field: str) -> str:
@@ -233,7 +241,7 @@ class _Validator:
         return [(line, row) for line, row in self.table.rows if line not in self.shapeless]
 
     def error(self, line: int, field: str, message: str) -> None:
-        if field in self.missing and line != 1:
+        if field in self.missing and line != self.table.header_line:
             return  # the header's error says it: not the same "required" again on every row
         self.errors.append(RowError(line, field, str(message)))
 
@@ -245,7 +253,13 @@ class _Validator:
         area = self.areas.get(code)
         # Out of the importer's scope reads like an unknown code: no existence leak.
         if area is None or (self.user is not None and not area_in_scope(self.user, area, IMPORT_ROLES)):
-            self.error(line, "area", _("No area with code %(code)s in your scope.") % {"code": code})
+            # The command imports for no user, hence with no scope to speak of.
+            message = (
+                _("No area with code %(code)s.")
+                if self.user is None
+                else _("No area with code %(code)s in your scope.")
+            )
+            self.error(line, "area", message % {"code": code})
             return None
         return area
 
@@ -263,10 +277,9 @@ class _Validator:
         return value
 
     def check_size(self) -> None:
+        # (Too many rows were refused while the table was read, before building the rest.)
         if not self.table.rows:
             self.error(0, "rows", _("There are no rows to import."))
-        elif len(self.table.rows) > max_rows():
-            self.error(0, "rows", _("At most %(n)d rows per import.") % {"n": max_rows()})
 
     def check_columns(self, columns: list[str], optional: Iterable[str] = ()) -> None:
         """Every column or field is one the import reads: a misspelt one ("Weight") would otherwise
@@ -278,12 +291,22 @@ class _Validator:
             header = self.table.header
             for name in header:
                 if name and name not in columns:
-                    self.error(1, name, _("Unknown column; the columns are: %(known)s.") % {"known": known})
+                    self.error(
+                        self.table.header_line,
+                        name,
+                        _("Unknown column; the columns are: %(known)s.") % {"known": known},
+                    )
             for name in sorted({n for n in header if n and header.count(n) > 1}):
-                self.error(1, name, _("This column appears more than once in the header."))
+                self.error(
+                    self.table.header_line, name, _("This column appears more than once in the header.")
+                )
             self.missing = {n for n in columns if n not in header and n not in optional}
             for name in [n for n in columns if n in self.missing]:
-                self.error(1, name, _("Missing column; the columns are: %(known)s.") % {"known": known})
+                self.error(
+                    self.table.header_line,
+                    name,
+                    _("Missing column; the columns are: %(known)s.") % {"known": known},
+                )
             if self.table.unreadable is not None:
                 self.error(
                     self.table.unreadable,

@@ -67,18 +67,30 @@ DEFAULT_SATISFIED_ANSWERS = ("satisfied", "fairly_satisfied", "basically_satisfi
 DEFAULT_PREVENTABLE_CASE_KINDS = ("burglary", "home_robbery", "motor_vehicle_theft", "ebike_theft")
 
 
-def _setting_list(name: str, default: tuple[str, ...], allowed: list[str] | None = None) -> tuple[str, ...]:
+def _setting_list(
+    name: str, default: tuple[str, ...], allowed: list[str] | None = None, max_length: int | None = None
+) -> tuple[str, ...]:
     """A setting that lists codes, checked as it is read (by every rollup and import): a misspelt
     answer ("very-safe") or a bare string ("very_safe" without the tuple's comma, read letter by
     letter) counted no answer at all and published a wrong rate without a word. Fails loudly."""
     value = getattr(settings, name, default)
     codes = () if isinstance(value, str) else tuple(value)
     wrong = [
-        c for c in codes if not isinstance(c, str) or not c or (allowed is not None and c not in allowed)
+        c
+        for c in codes
+        if not isinstance(c, str)
+        or not c
+        or (allowed is not None and c not in allowed)
+        or (max_length is not None and len(c) > max_length)
     ]
     if not codes or wrong:
         choice = f" from {', '.join(allowed)}" if allowed is not None else ""
-        raise ImproperlyConfigured(f"{name} must be a non-empty list of codes{choice}; it is {value!r}.")
+        # A code longer than the column it is stored in passed every check and failed the import
+        # with a database error (a 500) instead.
+        longest = f" of at most {max_length} characters" if max_length is not None else ""
+        raise ImproperlyConfigured(
+            f"{name} must be a non-empty list of codes{longest}{choice}; it is {value!r}."
+        )
     return codes
 
 
@@ -94,7 +106,10 @@ def satisfied_answers() -> tuple[str, ...]:
 
 
 def preventable_case_kinds() -> tuple[str, ...]:
-    return _setting_list("PREVENTABLE_CASE_KINDS", DEFAULT_PREVENTABLE_CASE_KINDS)
+    column = PreventableCaseCount._meta.get_field("kind")
+    return _setting_list(
+        "PREVENTABLE_CASE_KINDS", DEFAULT_PREVENTABLE_CASE_KINDS, max_length=column.max_length
+    )
 
 
 class ImportBatch(models.Model):

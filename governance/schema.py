@@ -71,6 +71,11 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
                 )
+            conflict = responses.get("409")
+            if conflict is not None and "content" not in conflict:
+                # A 409 declared by its view with a description only (the survey import's "imported
+                # already") still answers in the one error format.
+                conflict["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
                 # The statistics reads answer 304 to If-None-Match / If-Modified-Since
                 # (docs/statistics.md, "Conditional GET"), with no body.

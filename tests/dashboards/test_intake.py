@@ -247,7 +247,7 @@ def test_a_file_not_in_utf8_is_refused_naming_each_line_that_is_not(cast, tmp_pa
     path = tmp_path / "gbk.csv"
     path.write_bytes(data)
     err = StringIO()
-    with pytest.raises(CommandError, match="invalid row"):
+    with pytest.raises(CommandError, match="error"):
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     assert f"{path}:2: file: " in err.getvalue() and "position" not in err.getvalue()
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
@@ -321,7 +321,7 @@ def test_the_import_command_reports_every_bad_line_and_writes_nothing(cast, tmp_
     path = tmp_path / "bad.csv"
     path.write_text(BAD_CSV, encoding="utf-8")
     err = StringIO()
-    with pytest.raises(CommandError, match="5 invalid"):
+    with pytest.raises(CommandError, match="5 error"):
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     assert f"{path}:3: area:" in err.getvalue() and f"{path}:5: weight:" in err.getvalue()
     assert SurveyResponse.objects.count() == 0
@@ -483,7 +483,7 @@ def test_a_quotation_mark_never_closed_is_a_bad_line_not_a_server_error(cast, tm
     path = tmp_path / "quote.csv"
     path.write_text(text, encoding="utf-8")
     err = StringIO()
-    with pytest.raises(CommandError, match="2 invalid"):
+    with pytest.raises(CommandError, match="2 error"):
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     assert f"{path}:4: row:" in err.getvalue()
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
@@ -581,10 +581,84 @@ def test_a_workbook_sent_in_place_of_its_csv_is_one_error_saying_so(cast, tmp_pa
         }
     ]
     err = StringIO()
-    with pytest.raises(CommandError, match="1 invalid row"):
+    with pytest.raises(CommandError, match="1 error"):
         call_command("dashboards_import", "case-counts", str(path), stderr=err)
     assert (
         err.getvalue()
         == f'{path}:0: file: A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".\n'
     )
     assert PreventableCaseCount.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_rows_of_empty_cells_and_a_blank_line_before_the_header_are_no_rows(cast):
+    # Excel leaves ",,,,," rows below the data; a blank first line made the header a data row
+    # (every column "missing", every line "6 values beyond the named columns").
+    text = "\r\n" + GOOD_CSV.replace("\n", "\r\n") + ",,,,,\r\n , ,,,,\r\n"
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["rows"] == 3 and SurveyResponse.objects.count() == 3
+    # A header on line 2 is reported there, and the rows keep their own lines.
+    text = (
+        "\n"
+        + "area,date,age_group,safety,satisfaction,wieght\n"
+        + "340102001001001,2026-13-02,35-44,safe,satisfied,\n"
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [
+        (2, "wieght"),
+        (3, "date"),
+    ]
+
+
+def test_too_many_rows_are_refused_before_the_rows_are_checked(cast, settings):
+    settings.INTAKE_MAX_ROWS = 5
+    text = "area,date,age_group,safety,satisfaction,weight\n" + "999,2026-13-45,x,y,z,-1\n" * 31
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"]["rows"] == [
+        {"line": 0, "field": "rows", "message": "At most 5 rows per import."}
+    ]
+    rows = [{"area": "999"}] * 6
+    response = api_client(cast.analyst).post(SURVEYS, rows, format="json")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_the_detail_counts_errors_and_an_address_parameter_is_refused(cast):
+    # One bad row with four errors was "4 invalid row(s)"; ?dry_run=true (the command's option)
+    # imported for real.
+    rows = [{"area": "999", "date": "x", "age_group": "y", "safety": "very_safe", "satisfaction": "q"}]
+    response = api_client(cast.analyst).post(SURVEYS, rows, format="json")
+    assert response.json()["detail"].startswith("4 error(s); nothing was imported.")
+    good = [
+        {
+            "area": cast.grid_a.code,
+            "date": "2026-11-01",
+            "age_group": "25-34",
+            "safety": "safe",
+            "satisfaction": "satisfied",
+        }
+    ]
+    response = api_client(cast.analyst).post(SURVEYS + "?dry_run=true", good, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["dry_run"]
+    response = api_client(cast.analyst).post(COUNTS + "?again=true", [{"area": "x"}], format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["again"]
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+    response = api_client(cast.analyst).post(SURVEYS + "?again=false", good, format="json")
+    assert response.status_code == 201
+
+
+def test_the_command_speaks_the_site_language_and_refuses_again_for_case_counts(cast, tmp_path, settings):
+    path = tmp_path / "cases.csv"
+    path.write_text("area,month,kind,count\n999999999999,2026-10,burglary,1\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="--again is for surveys only"):
+        call_command("dashboards_import", "case-counts", str(path), "--again")
+    from django.utils import translation
+
+    err = StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError) as refused:
+        call_command("dashboards_import", "case-counts", str(path), stderr=err)
+    assert str(refused.value) == "1 个错误；未导入任何数据。"
+    # No user, no scope: the code is unknown, not "outside your scope".
+    assert err.getvalue() == f"{path}:2: area: 没有代码为 999999999999 的区域。\n"
+    assert PreventableCaseCount.objects.count() == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from dashboards import intake
 
@@ -30,10 +31,15 @@ class Command(BaseCommand):
     def handle(
         self, *args, kind: str, path: Path, dry_run: bool = False, again: bool = False, **options
     ) -> None:
+        # Its messages speak the site's language, as the rows' messages do (LANGUAGE_CODE).
+        if again and kind != "surveys":
+            raise CommandError(
+                _("--again is for surveys only: case counts sent again replace the earlier ones.")
+            )
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc}") from None
+            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}) from None
         validate, service = KINDS[kind]
         try:
             table = intake.table_from_csv(intake.csv_text(data))
@@ -43,7 +49,10 @@ class Command(BaseCommand):
                     # A dry run says what the import would: answers imported before are refused.
                     intake.refuse_answers_imported_before(intake.answers_digest(valid))
                 rows = len(valid)
-                self.stdout.write(f"{path}: {rows} rows are valid (dry run, nothing written)")
+                self.stdout.write(
+                    _("%(path)s: %(rows)d rows are valid (dry run, nothing written)")
+                    % {"path": path, "rows": rows}
+                )
                 return
             extra = {"again": again} if kind == "surveys" else {}
             batch = service(table=table, actor=None, source=str(path), **extra)
@@ -52,5 +61,10 @@ class Command(BaseCommand):
         except intake.ImportRejected as rejected:
             for error in rejected.errors:
                 self.stderr.write(f"{path}:{error.line}: {error.field}: {error.message}")
-            raise CommandError(f"{len(rejected.errors)} invalid row(s); nothing was imported") from None
-        self.stdout.write(f"{path}: imported {batch.rows} rows (batch {batch.pk})")
+            raise CommandError(
+                _("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}
+            ) from None
+        self.stdout.write(
+            _("%(path)s: imported %(rows)d rows (batch %(batch)d)")
+            % {"path": path, "rows": batch.rows, "batch": batch.pk}
+        )

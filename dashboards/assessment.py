@@ -357,7 +357,11 @@ def manual_score_enter(
         raise ActionInvalid("points", _("Points must be between 0 and the item's maximum."))
     if not evidence:
         raise ActionInvalid("evidence", _("Attach the evidence for a score entered by hand."))
-    existing = ManualScore.objects.select_for_update().filter(item=item, area=area).first()
+    # The first score of an (item, area) has no row to lock: two first entries at once both inserted,
+    # and the second failed on the unique constraint (a 500). Serialised on the scheme row, as the
+    # adjustments are, the second finds the first's row and replaces it (audited with before/after).
+    AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(pk=scheme.pk).first()
+    existing = ManualScore.objects.filter(item=item, area=area).first()
     before = {"points": str(existing.points), "evidence": existing.evidence.name} if existing else None
     score = existing or ManualScore(item=item, area=area)
     score.points, score.evidence, score.note = q2(points), evidence, note
@@ -423,7 +427,7 @@ def adjustment_enter(
     # A second click or a resubmitted page entered the same adjustment twice, both pending, and an
     # approver could count it twice. Entries are serialised on the scheme row so that two requests at
     # once cannot both miss the other; a separate event of the same size has its own reason.
-    AssessmentScheme.objects.select_for_update(of=("self",)).filter(pk=scheme.pk).first()
+    AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(pk=scheme.pk).first()
     what = {
         "scheme": scheme,
         "area": area,
@@ -471,7 +475,9 @@ def _adjustment_state(a: Adjustment) -> dict:
 @transaction.atomic
 def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> Adjustment:
     adjustment = (
-        Adjustment.objects.select_for_update().select_related("scheme__area", "area").get(pk=adjustment.pk)
+        Adjustment.objects.select_for_update(no_key=True)
+        .select_related("scheme__area", "area")
+        .get(pk=adjustment.pk)
     )
     _require_manage(actor, adjustment.scheme)
     if adjustment.entered_by_id == actor.pk:
@@ -501,7 +507,7 @@ def veto_record(*, scheme: AssessmentScheme, area: Area, event: str, actor: User
         raise ActionInvalid("event", _("Name the event."))
     # A second click or a resubmitted page recorded the same veto twice. Serialised on the scheme
     # row, as adjustments are, so that two requests at once cannot both miss the other.
-    AssessmentScheme.objects.select_for_update(of=("self",)).filter(pk=scheme.pk).first()
+    AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(pk=scheme.pk).first()
     twin = (
         VetoEvent.objects.filter(scheme=scheme, area=area, event=event.strip())
         .select_related("decided_by")
@@ -727,7 +733,7 @@ def assessment_compute(
     # Serialise computations of the same scheme (a task after a rollup and a click at once), and
     # score the row as it is now, not as the caller read it before someone changed it.
     scheme = (
-        AssessmentScheme.objects.select_for_update(of=("self",))
+        AssessmentScheme.objects.select_for_update(of=("self",), no_key=True)
         .select_related("area")
         .filter(pk=scheme.pk)
         .first()
@@ -776,7 +782,7 @@ def assessment_compute(
 def assessment_publish(*, run: AssessmentRun, actor: User, seen: str | None = None) -> AssessmentRun:
     """Publish ``run``. ``seen`` is the published run the page showed ("" for none), when the request
     comes from one: another publication since then is not undone without a word."""
-    scheme = AssessmentScheme.objects.select_for_update().get(pk=run.scheme_id)
+    scheme = AssessmentScheme.objects.select_for_update(no_key=True).get(pk=run.scheme_id)
     _require_manage(actor, scheme)
     if run.scheme_id != scheme.pk:
         raise ActionInvalid("run", _("This run belongs to another scheme."))

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from dashboards.models import (
 )
 from governance.access import area_in_scope
 from governance.models import Area
+from governance.services import advisory_xact_lock
 
 IMPORT_ROLES = {"analyst", "admin"}
 MAX_COUNT = 1_000_000  # cases of one kind in one area and month: anything above is a typing error
@@ -501,11 +502,9 @@ def survey_responses_import(
     counted every answer twice, and the safety and satisfaction rates moved on nothing new."""
     responses = validate_survey(table, actor)
     digest = answers_digest(responses)
-    if connection.vendor == "postgresql":
-        # Two sends of one file at once take turns until this transaction ends (SQLite writes one
-        # at a time anyway): the second finds the first's batch, committed by then.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SURVEY_IMPORT_LOCK_KEY])
+    # Two sends of one file at once take turns until this transaction ends: the second finds the
+    # first's batch, committed by then.
+    advisory_xact_lock(SURVEY_IMPORT_LOCK_KEY)
     if not again:
         refuse_answers_imported_before(digest)
     batch = ImportBatch.objects.create(
@@ -531,6 +530,10 @@ def case_counts_import(*, table: Table, actor: Any, source: str = "") -> ImportB
     now = timezone.now()
     for c in counts:
         c.batch, c.updated_at = batch, now
+    # Rows are locked in the order they are written: two files with the same rows in another order
+    # (one sorted by area, one by month) each waited for the other's rows, a deadlock and a 500.
+    # Written in one order, the second waits for the first and then replaces its counts.
+    counts.sort(key=lambda c: (c.area_id, c.month, c.kind))
     PreventableCaseCount.objects.bulk_create(
         counts,
         batch_size=2000,

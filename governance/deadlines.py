@@ -90,7 +90,9 @@ def refresh() -> int:
         # lock is held, and the marker only ever moves on: a delivery that read an older version
         # before waiting wrote it back over a newer one's, and the rollup, whose configuration
         # includes the marker, ran an extra full rebuild.
-        marker, _created = SequenceCounter.objects.select_for_update().get_or_create(key=MARKER, year=0)
+        marker, _created = SequenceCounter.objects.select_for_update(no_key=True).get_or_create(
+            key=MARKER, year=0
+        )
         version = SequenceCounter.current("calendar")
         if marker.value >= version:
             return 0
@@ -112,7 +114,7 @@ def save_recomputed(rows: QuerySet, recompute: Callable[[Model], dict[str, Any]]
     refresh wrote the finished step's deadline over the new one (an accepted petition got its
     acknowledgement deadline back). Steps on these rows wait for the refresh meanwhile (seconds,
     a few times a year). Streamed both times, so memory follows the rows changed."""
-    locking = rows.select_for_update(of=("self",)).values_list("pk", flat=True)
+    locking = rows.select_for_update(of=("self",), no_key=True).values_list("pk", flat=True)
     deque(locking.iterator(chunk_size=2000), maxlen=0)
     changed, fields = [], set()
     for row in rows.iterator(chunk_size=2000):

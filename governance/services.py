@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -70,7 +70,7 @@ def user_token_issue(*, user: User) -> str:
     # Two requests at once (a client retrying after a timeout) both found no token to delete and the
     # second insert broke the one-token-per-user constraint: a 500. The user's row is locked first,
     # so the second waits, then replaces the first's token.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    type(user).objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     Token.objects.filter(user=user).delete()
     Token.objects.create(user=user, key=token_digest(key))
     return key
@@ -88,6 +88,15 @@ def user_tokens_revoke(*, user: User) -> int:
     return deleted
 
 
+def advisory_xact_lock(key: int) -> None:
+    """Take a PostgreSQL transaction-level advisory lock on ``key`` (released when the transaction
+    ends): for what no one row stands for, such as "this file's answers" or "the repeat links".
+    SQLite writes one transaction at a time anyway. Call it inside a transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def submitted_before(queryset: models.QuerySet, *, actor: User, submission: Any) -> Any:
     """The record ``actor`` already created with this submission key, or None (also when there is no
     key). A record-creating service asks first and returns what it finds: a form or API request sent
@@ -98,7 +107,7 @@ def submitted_before(queryset: models.QuerySet, *, actor: User, submission: Any)
     that actor (``filter(registered_by=actor)``); it must be called inside a transaction."""
     if submission is None:
         return None
-    User.objects.select_for_update().filter(pk=actor.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
     return queryset.filter(submission=submission).first()
 
 

@@ -283,7 +283,7 @@ def apply_locked(instance, related: tuple[str, ...], apply):
     with transaction.atomic():
         locked = (
             type(instance)
-            .objects.select_for_update(of=("self",))
+            .objects.select_for_update(of=("self",), no_key=True)
             .select_related(*related)
             .get(pk=instance.pk)
         )

@@ -415,7 +415,7 @@ def dispute_from_incident(
 
     # Lock the incident row so two people converting at once create one case, not two.
     incident = (
-        Incident.objects.select_for_update(of=("self",))
+        Incident.objects.select_for_update(of=("self",), no_key=True)
         .select_related("category", "grid")
         .get(pk=incident.pk)
     )
@@ -598,18 +598,48 @@ def dispute_party_update(
 
     An ID number refused because another party of the case has it tells the editor whose it is, as
     surely as a reveal: the refusal is written to the access log like one, for that party, and the
-    entry stays although nothing is saved (the checks run outside the transaction that writes)."""
+    entry stays although nothing is saved (it is written after the transaction that checked)."""
     if party.case_id != case.pk:
         raise PermissionDenied(_("This person is not a party to the case."))
+    given = {k: (v or "").strip() for k, v in changes.items() if k in ("role", *DisputeParty.PERSONAL_FIELDS)}
+    given = {k: v for k, v in given.items() if v}
+    clear = set(clear or ())
+    # The checks read the case and its other parties with the case locked, until the change is
+    # written: two edits at once (the mediator's and the head's) each passed them against the other
+    # parties as they were and gave two parties one ID number, or made both respondents applicants
+    # (a case with one side); an edit checked while the case was open was written after it was
+    # concluded. The case's other steps lock it too, so they take turns.
+    with transaction.atomic():
+        case = DisputeCase.objects.select_for_update(of=("self",), no_key=True).get(pk=case.pk)
+        party = DisputeParty.objects.get(pk=party.pk)
+        errors, clash, cleaned = _checked_party_update(case, party, actor, given, clear)
+        if not errors:
+            return _save_party_update(case, party, actor, cleaned, given, clear)
+    if clash is not None:
+        # Written once the lock is let go, and kept although nothing was saved.
+        personal_data_reveal(
+            actor=actor,
+            obj=case.parties.get(position=clash),
+            record=case.code,
+            fields=["id_number"],
+            reason=gettext_lazy("party edit: the ID number typed is this party's"),
+            ip_address=ip_address,
+        )
+    raise ValidationError(errors)
+
+
+def _checked_party_update(
+    case: DisputeCase, party: DisputeParty, actor: User, given: dict[str, str], clear: set[str]
+) -> tuple[dict[str, list], int | None, DisputeParty]:
+    """The checks of ``dispute_party_update`` on the locked case: (errors by field, the position of
+    the party whose ID number was typed or None, the cleaned new values). Permission and state
+    problems are raised."""
     if not may_reveal(actor, case):
         raise PermissionDenied(
             _("Only the assigned mediator and the organisation head may change parties' personal data.")
         )
     if not case.is_open:
         raise ValidationError({"__all__": [_("The case is concluded: its parties can no longer change.")]})
-    given = {k: (v or "").strip() for k, v in changes.items() if k in ("role", *DisputeParty.PERSONAL_FIELDS)}
-    given = {k: v for k, v in given.items() if v}
-    clear = set(clear or ())
     if clear - set(REMOVABLE_PARTY_FIELDS):
         raise ValidationError({"clear": [_("Only an ID number, a phone or an address can be removed.")]})
     if both := sorted(clear & set(given)):
@@ -626,22 +656,13 @@ def dispute_party_update(
     others = list(case.parties.exclude(pk=party.pk).values_list("role", "id_hash", "position"))
     if "role" in given and (side := _one_sided([row["role"], *(role for role, _h, _p in others)])):
         errors.setdefault("role", []).append(side)
+    clash = None
     if "id_number" in given and "id_number" not in errors:
-        clash = [p for _r, h, p in others if h and h == pii.keyed_hash(cleaned[0].id_number)]
-        if clash:
-            errors["id_number"] = [_same_person(clash[0])]
-            personal_data_reveal(
-                actor=actor,
-                obj=case.parties.get(position=clash[0]),
-                record=case.code,
-                fields=["id_number"],
-                reason=gettext_lazy("party edit: the ID number typed is this party's"),
-                ip_address=ip_address,
-            )
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        return _save_party_update(case, party, actor, cleaned[0], given, clear)
+        matches = [p for _r, h, p in others if h and h == pii.keyed_hash(cleaned[0].id_number)]
+        if matches:
+            clash = matches[0]
+            errors["id_number"] = [_same_person(clash)]
+    return errors, clash, cleaned[0]
 
 
 def _save_party_update(

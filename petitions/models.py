@@ -940,8 +940,13 @@ class Petition(models.Model):
     def _do_link_repeat(self, *, now, actor, note, changed, data, repeat_of=None, **_):
         """Confirm a likely repeat found after registration: only a real match (same person by
         hash, same category and area, earlier, open or closed) may be linked."""
+        from governance.services import advisory_xact_lock
         from petitions.services import likely_repeats_of
 
+        # Two officers linking two petitions of the same minute each to the other at once both
+        # passed the loop check (the other's link not yet committed) and made A -> B -> A, the
+        # matter counted zero times. Links take turns: the second sees the first and is refused.
+        advisory_xact_lock(REPEAT_LINK_LOCK_KEY)
         if self.repeat_of_id:
             raise ActionInvalid("repeat_of", gettext("This petition is already linked as a repeat."))
         code = repeat_of.code if isinstance(repeat_of, Petition) else str(repeat_of or "")
@@ -974,6 +979,10 @@ class Petition(models.Model):
 
     def _do_close(self, *, now, actor, note, changed, data, **_):
         self._set(changed, closed_at=now)
+
+
+# Key of the PostgreSQL transaction advisory lock a repeat link holds ("repeat" in ASCII).
+REPEAT_LINK_LOCK_KEY = 0x726570656174
 
 
 def _department_of(value: Any) -> Department | None:

@@ -14,6 +14,7 @@ from dashboards.assessment_models import (
     AssessmentResult,
     AssessmentRun,
     AssessmentScheme,
+    ManualScore,
     VetoEvent,
 )
 from governance.models import AuditEntry, Membership, Role
@@ -501,3 +502,29 @@ def _fingerprint_before(run) -> str:
             [s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank, s.items]
         )
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_hand_scores_of_one_item_and_area_at_once_keep_one_row(postgres, cast):
+    """The first score of an (item, area) had no row to lock: both entries inserted and the second
+    broke the unique constraint (a 500 on the entries page). The second now replaces the first."""
+    from tests.base import race
+
+    assessment_data.build(cast)
+    first = make_user("city_officer", Role.HANDLER, cast.city)
+    second = make_user("city_officer_2", Role.HANDLER, cast.city)
+    for _ in range(5):
+        ManualScore.objects.all().delete()
+
+        def enter(actor, points):
+            return assessment.manual_score_enter(
+                item=cast.manual_item,
+                area=cast.district_a,
+                points=D(points),
+                evidence=evidence(),
+                actor=actor,
+            )
+
+        results = race(lambda: enter(first, "10"), lambda: enter(second, "12"))
+        assert all(isinstance(r, ManualScore) for r in results), results
+        assert ManualScore.objects.filter(item=cast.manual_item, area=cast.district_a).count() == 1

@@ -559,6 +559,30 @@ def test_one_file_sent_three_times_at_once_is_imported_once_on_postgres(postgres
     assert ImportBatch.objects.count() == 1 and SurveyResponse.objects.count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_case_count_files_with_the_same_rows_in_another_order_at_once_both_land(postgres, cast):
+    """Each upsert locked its rows in file order: one file sorted by area, one by month waited for
+    each other's rows, a deadlock and a 500. Written in one order, both are 201."""
+    from tests.base import race
+
+    areas = [cast.community_a1a, cast.community_a1b, cast.community_b1a, cast.street_a1, cast.street_b1]
+    rows = [
+        {"area": a.code, "month": f"2025-{m:02d}", "kind": k, "count": 1}
+        for a in areas
+        for m in range(1, 13)
+        for k in ("burglary", "ebike_theft")
+    ]
+
+    def send(body):
+        client = api_client(cast.analyst)
+        client.raise_request_exception = False
+        return client.post(COUNTS, body, format="json").status_code
+
+    for _ in range(5):
+        assert race(lambda: send(rows), lambda: send(rows[::-1])) == [201, 201]
+    assert PreventableCaseCount.objects.count() == len(rows)
+
+
 def test_a_workbook_sent_in_place_of_its_csv_is_one_error_saying_so(cast, tmp_path):
     # An .xlsx uploaded as it is gave a score of "line N: not UTF-8 (a spreadsheet saved as GBK?)"
     # errors, one per binary chunk, pointing at the wrong fix.

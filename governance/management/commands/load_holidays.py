@@ -43,7 +43,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             existing = {
                 row.date: row
-                for row in Holiday.objects.select_for_update().filter(
+                for row in Holiday.objects.select_for_update(no_key=True).filter(
                     date__in=[day for day, _w, _n in wanted]
                 )
             }

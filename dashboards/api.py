@@ -311,7 +311,7 @@ class IndicatorValueFilter(filters.FilterSet):
     area = filters.CharFilter(
         method="filter_area", help_text="area code: that area's rows (in your scope, else a 400)"
     )
-    level = filters.ChoiceFilter(field_name="level", choices=Area.Level.choices)
+    level = filters.ChoiceFilter(method="filter_level", choices=Area.Level.choices)
     parent = filters.CharFilter(
         method="filter_parent",
         help_text="area code: the rows of its children (in your scope or just above it, else a 400); with "
@@ -343,12 +343,23 @@ class IndicatorValueFilter(filters.FilterSet):
     def filter_area(self, qs, name, value):
         return qs.filter(area=self._known_area(name, value))
 
+    # ``level`` and ``parent`` select areas: the rows are then those areas' (index value_series, or
+    # with an indicator and a period value_unique_ind_period_area), listed by id. No index leads with
+    # the rows' own level or parent column, and one per filter would cost every full rollup another
+    # sort of all rows: ``?level=district`` read every row of the table for a dozen districts'.
+    # (A row's level and parent are its area's: moving an area makes the next rollup a full one.)
+
+    def filter_level(self, qs, name, value):
+        if self.data.get("parent"):
+            return qs  # the parent's filter reads the level too
+        return qs.filter(area_id__in=list(Area.objects.filter(level=value).values_list("pk", flat=True)))
+
     def filter_parent(self, qs, name, value):
         parent = self._known_area(name, value)
         level = self.data.get("level")
         levels = list(Area.Level.values)
         if level not in levels or levels.index(level) == levels.index(parent.level) + 1:
-            return qs.filter(parent=parent)
+            return qs.filter(area_id__in=list(parent.children.values_list("pk", flat=True)))
         # DESIGN.md section 7: ``level`` + ``parent``. A level further down is that level's rows in
         # the parent's subtree (every community of a district); it matched nothing (the rows' parent
         # is a street), an empty answer read as "no data". A level at or above the parent's matches
@@ -366,7 +377,8 @@ class IndicatorValueFilter(filters.FilterSet):
                     ]
                 }
             )
-        return qs.filter(area__path__startswith=parent.path)
+        below = Area.objects.filter(level=level, path__startswith=parent.path)
+        return qs.filter(area_id__in=list(below.values_list("pk", flat=True)))
 
     def filter_period(self, qs, name, value):
         try:

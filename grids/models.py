@@ -300,10 +300,13 @@ class Incident(models.Model):
 
     @classmethod
     def involving_q(cls, department_id: int) -> Q:
-        """Items a department works on: dispatched to it (the lead) or supported by it. A subquery on
-        the link table, not a join, so an item with several supporters stays one row."""
+        """Items a department works on: dispatched to it (the lead) or supported by it. A subquery, not
+        a join, so an item with several supporters stays one row; the UNION of two indexed lookups,
+        because ``department_id = X OR id IN (...)`` can use no index: the department filter read
+        every incident of the city to find a police station's twenty."""
+        led = cls.objects.filter(department_id=department_id).order_by().values("pk")
         supported = cls.supporting_departments.through.objects.filter(department_id=department_id)
-        return Q(department_id=department_id) | Q(pk__in=supported.values("incident_id"))
+        return Q(pk__in=led.union(supported.values("incident_id")))
 
     @classmethod
     def overdue_q(cls, now: dt.datetime | None = None) -> Q:

@@ -382,6 +382,10 @@ class Petition(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"], name="petition_status_received"),
             models.Index(fields=["due_at"], name="petition_running_due", condition=Q(due_at__isnull=False)),
+            # The registry page's order (soonest deadline first, the closed ones, without one, last:
+            # PostgreSQL's ascending order puts NULL last), read a page at a time instead of sorting
+            # every visible petition on each request.
+            models.Index(fields=["due_at", "-received_at", "-id"], name="petition_registry_order"),
             models.Index(fields=["department", "status"], name="petition_department"),
             models.Index(fields=["complained_unit"], name="petition_complained"),
             models.Index(fields=["area", "category", "received_at"], name="petition_area_category"),

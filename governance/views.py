@@ -224,16 +224,29 @@ def notifications(request: HttpRequest) -> HttpResponse:
     reached. "Mark all as read" marks those that existed when the page was shown (``up_to``, the
     newest id then), not one that arrived after and was never seen."""
     items = request.user.notifications.all()
+    error = None
     if request.method == "POST":
         unread = items.filter(read_at=None)
         if "up_to" in request.POST:  # the page's form; without it (a script), every unread notice
             up_to = record_id(request.POST["up_to"])
-            unread = unread.filter(pk__lte=up_to) if up_to is not None else unread.none()
-        unread.update(read_at=timezone.now())
-        return redirect("governance-notifications")
+            if up_to is None:
+                # Not the form as the page wrote it: nothing is marked, and the page says so (a
+                # redirect as if done left the reader believing every notice was read).
+                error = _("The notices could not be marked as read: reload the page and try again.")
+            else:
+                unread.filter(pk__lte=up_to).update(read_at=timezone.now())
+        else:
+            unread.update(read_at=timezone.now())
+        if error is None:
+            return redirect("governance-notifications")
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     newest = items.order_by("-pk").values_list("pk", flat=True).first()
-    return render(request, "governance/notifications.html", {"items": page, "page": page, "up_to": newest})
+    return render(
+        request,
+        "governance/notifications.html",
+        {"items": page, "page": page, "up_to": newest, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required

@@ -53,6 +53,35 @@ def test_notifications_page_lists_and_marks_read(client, cast):
     assert "事件已逾期" in html and "Mark all as read" not in html
 
 
+def test_the_notices_are_the_reader_s_own_and_mark_all_leaves_others_unread(client, cast):
+    import re
+
+    from governance.services import notify
+
+    notify(user=cast.outsider, key="theirs", message="乙区事件 INC-777 已逾期", link="/grids/inbox/")
+    notify(user=cast.community_handler, key="mine", message="事件 INC-2 已逾期", link="/grids/inbox/")
+    client.force_login(cast.community_handler)
+    page = client.get(reverse("governance-notifications")).content.decode()
+    assert "INC-2 " in page and "INC-777" not in page
+    up_to = re.search(r'name="up_to" value="(\d+)"', page).group(1)
+    client.post(reverse("governance-notifications"), {"up_to": up_to})
+    assert not cast.community_handler.notifications.filter(read_at=None).exists()
+    assert cast.outsider.notifications.filter(read_at=None).count() == 1
+    client.post(reverse("governance-notifications"))  # without up_to (a script): all of one's own
+    assert cast.outsider.notifications.filter(read_at=None).count() == 1
+
+
+def test_mark_all_with_a_form_not_as_the_page_wrote_it_marks_nothing_and_says_so(client, cast):
+    from governance.services import notify
+
+    notify(user=cast.community_handler, key="mine", message="事件 INC-2 已逾期", link="/grids/inbox/")
+    client.force_login(cast.community_handler)
+    response = client.post(reverse("governance-notifications"), {"up_to": "abc"})
+    assert response.status_code == 400
+    assert "could not be marked as read" in response.content.decode()
+    assert cast.community_handler.notifications.filter(read_at=None).count() == 1
+
+
 def test_every_notice_is_reachable_and_mark_all_marks_only_those_there_were(client, cast):
     """The newest 200 were listed while the badge counted every unread notice (a busy centre passes
     200 overdue notices in a day), and "Mark all as read" also marked a notice that arrived after

@@ -57,3 +57,25 @@ def test_an_acceptance_late_in_the_evening_counts_from_its_local_day():
     # 23:30 on 31 March in Shanghai is 15:30 UTC the same day; the last day of April stands in for it.
     march = dt.datetime(2026, 3, 31, 23, 30, tzinfo=TZ)
     assert add_months(march, 1) == dt.datetime(2026, 4, 30, 23, 30, tzinfo=TZ)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start", "hours", "expected"),
+    [
+        # Fixed values (WORKING_HOURS 08:30-17:30): the workflow tests compute their expectation with
+        # this very function, so a bug in it passed them.
+        (dt.datetime(2026, 11, 16, 15, 30), 2, dt.datetime(2026, 11, 16, 17, 30)),  # ends at closing time
+        (dt.datetime(2026, 11, 16, 15, 30), 2.5, dt.datetime(2026, 11, 17, 9, 0)),  # runs over: next morning
+        (dt.datetime(2026, 11, 16, 8, 30), 1, dt.datetime(2026, 11, 16, 9, 30)),  # starts at opening time
+        (dt.datetime(2026, 11, 16, 6, 0), 1, dt.datetime(2026, 11, 16, 9, 30)),  # before opening: from 08:30
+        (dt.datetime(2026, 11, 16, 17, 30), 1, dt.datetime(2026, 11, 17, 9, 30)),  # at closing time
+        (dt.datetime(2026, 11, 20, 16, 30), 3, dt.datetime(2026, 11, 23, 10, 30)),  # Friday: over the weekend
+        (dt.datetime(2026, 11, 21, 10, 0), 1, dt.datetime(2026, 11, 23, 9, 30)),  # a Saturday report
+        (dt.datetime(2026, 11, 16, 9, 0), 9, dt.datetime(2026, 11, 17, 9, 0)),  # one whole working day
+    ],
+)
+def test_working_hours_are_counted_from_fixed_times(start, hours, expected):
+    from governance.periods import add_working_hours
+
+    assert add_working_hours(start.replace(tzinfo=TZ), hours) == expected.replace(tzinfo=TZ)

@@ -48,7 +48,9 @@ def test_an_unknown_action_is_a_400(cast, incident_in):
     response = api_client(cast.admin).post(
         f"/api/v1/incidents/{incident.code}/transition/", {"action": "explode"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 400 and "action" in response.json()["errors"]
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1  # the report only
 
 
 @pytest.mark.django_db

@@ -39,6 +39,7 @@ ROLES = [
     "petition_officer",
     "analyst",
     "outsider",
+    "area_admin",  # an administrator of district A (a membership, not a superuser)
 ]
 SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/", "api/schema/", "api/docs/", "accounts/", "healthz")
 
@@ -181,6 +182,7 @@ def _missing(kwargs: dict) -> dict:
 
 @pytest.fixture
 def world(cast, django_db_setup):
+    cast.area_admin = make_user("area_admin", Role.ADMIN, cast.district_a)
     return _world(cast)
 
 

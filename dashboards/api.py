@@ -772,3 +772,31 @@ class CaseCountImportApi(APIView):
     )
     def post(self, request):
         return _import(request, intake.CASE_COUNT_COLUMNS, intake.case_counts_import)
+
+
+class PopulationImportApi(APIView):
+    """Import area populations by year, the denominators of the per-10,000 rates of that year's
+    months; a re-sent (area, year) replaces the figure."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "application/json": inline_serializer(
+                "PopulationRow",
+                {
+                    "area": serializers.CharField(),
+                    "year": serializers.IntegerField(
+                        help_text="from the year of ROLLUP_FIRST_MONTH to this one"
+                    ),
+                    "population": serializers.IntegerField(min_value=1, max_value=intake.MAX_POPULATION),
+                },
+                many=True,
+            ),
+            "multipart/form-data": inline_serializer("PopulationUpload", {"file": serializers.FileField()}),
+        },
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
+        description=_ROWS_DOC,
+    )
+    def post(self, request):
+        return _import(request, intake.POPULATION_COLUMNS, intake.populations_import)

@@ -5,8 +5,9 @@ satisfaction").
                                 five) among valid answers; "don't know" is not a valid answer. Weighted.
 * ``survey_satisfaction_rate``  the same for satisfaction with public-security work (SURVEY_SATISFIED_ANSWERS).
 * ``police_preventable_cases_per_10k``  preventable cases (kinds in PREVENTABLE_CASE_KINDS) per 10,000
-                                residents; the denominator is the area's population, taken from the last month
-                                of a longer period (a stock, not a flow). Lower is better.
+                                residents; the denominator is the area's population in the year of the month
+                                (AreaPopulation, else Area.population), taken from the last month of a longer
+                                period (a stock, not a flow). Lower is better.
 
 The settings are read each time a source is compiled, i.e. at every rollup; after changing them run a
 full rebuild (the nightly run notices the change and rebuilds everything by itself).
@@ -17,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import FloatField, Max, Q, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import F, FloatField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import (
+    AreaPopulation,
     PreventableCaseCount,
     SafetyAnswer,
     SatisfactionAnswer,
@@ -77,15 +79,28 @@ def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
     # a population (the import refuses them; the population may have been cleared since) are left out:
     # their cases, summed into the parent's numerator without residents in its denominator, would
     # inflate the parent's rate.
-    qs = PreventableCaseCount.objects.filter(
-        month__gte=start, month__lt=end, kind__in=preventable_case_kinds(), area__population__gt=0
+    qs = (
+        PreventableCaseCount.objects.filter(
+            month__gte=start, month__lt=end, kind__in=preventable_case_kinds()
+        )
+        .alias(residents=population_in_month())
+        .filter(residents__gt=0)
     )
     return (
         qs.values("area_id", "month")
-        .annotate(numerator=Sum("count"), denominator=Max("area__population"))
+        .annotate(numerator=Sum("count"), denominator=Max("residents"))
         .values("area_id", "month", "numerator", "denominator")
         .order_by()
     )
+
+
+def population_in_month(area: str = "area_id", month: str = "month") -> Coalesce:
+    """The population of the row's area in the year of its month: that year's figure
+    (``AreaPopulation``, index population_unique_area_year), else the area's own population."""
+    of_the_year = AreaPopulation.objects.filter(
+        area_id=OuterRef(area), year=ExtractYear(OuterRef(month))
+    ).values("population")[:1]
+    return Coalesce(Subquery(of_the_year), F("area__population"))
 
 
 def survey_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
@@ -95,9 +110,15 @@ def survey_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
 
 
 def police_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:
-    """Months of the case counts imported or corrected since ``since``. One query."""
+    """Months of the case counts imported or corrected since ``since``, and every month of a year whose
+    population was entered or corrected since (the run keeps those up to the current one). Two
+    queries."""
     months = PreventableCaseCount.objects.filter(updated_at__gte=since).values_list("month", flat=True)
-    return {as_date(m) for m in months.order_by().distinct()}
+    changed = {as_date(m) for m in months.order_by().distinct()}
+    years = AreaPopulation.objects.filter(updated_at__gte=since).values_list("year", flat=True)
+    for year in years.order_by().distinct():
+        changed |= {dt.date(year, month, 1) for month in range(1, 13)}
+    return changed
 
 
 register(

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from dashboards import rollup
 from dashboards.models import (
     AgeGroup,
+    AreaPopulation,
     ImportBatch,
     PreventableCaseCount,
     SafetyAnswer,
@@ -68,6 +69,8 @@ def answer_labels(name: str, default: tuple[str, ...], choices) -> dict[str, str
 
 SURVEY_COLUMNS = ["area", "date", "age_group", "safety", "satisfaction", "weight"]
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
+POPULATION_COLUMNS = ["area", "year", "population"]
+MAX_POPULATION = 100_000_000  # residents of one area: anything above is a typing error
 
 
 @dataclass(frozen=True)
@@ -414,19 +417,29 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     kinds = preventable_case_kinds()
     seen: dict[tuple, int] = {}
     out: list[PreventableCaseCount] = []
+    # The population each (area, year) has for the rate: that year's figure, else the area's own.
+    yearly = {
+        (area_id, year): population
+        for area_id, year, population in AreaPopulation.objects.filter(
+            area__in=list(v.areas.values())
+        ).values_list("area_id", "year", "population")
+    }
     for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
-        if area is not None and not area.population:
+        month = v.day(line, row, "month", month=True)
+        if area is not None and month is not None and not yearly.get((area.pk, month.year), area.population):
             # The rate divides by the population; counts without it would be left out of every rate
             # (dashboards.indicators.police_preventable_cases), so they are refused instead.
             v.error(
                 line,
                 "area",
-                _("Area %(code)s has no population recorded; record it before the area's case counts.")
-                % {"code": area.code},
+                _(
+                    "Area %(code)s has no population recorded for %(year)d; record it before the "
+                    "area's case counts."
+                )
+                % {"code": area.code, "year": month.year},
             )
-        month = v.day(line, row, "month", month=True)
         kind = _text(row, "kind")
         if kind not in kinds:
             v.error(
@@ -540,6 +553,72 @@ def case_counts_import(*, table: Table, actor: Any, source: str = "") -> ImportB
         update_conflicts=True,
         unique_fields=["area", "month", "kind"],
         update_fields=["count", "batch", "updated_at"],
+    )
+    return batch
+
+
+def validate_populations(table: Table, user: Any) -> list[AreaPopulation]:
+    v = _Validator(table, user)
+    v.check_size()
+    v.check_columns(POPULATION_COLUMNS)
+    first, this_year = rollup.first_month().year, timezone.localdate().year
+    seen: dict[tuple, int] = {}
+    out: list[AreaPopulation] = []
+    for line, row in v.rows():
+        before = len(v.errors)
+        area = v.area(line, row)
+        year = None
+        try:
+            year = _whole_number(row.get("year"))
+            if not first <= year <= this_year:
+                raise ValueError
+        except ValueError:
+            year = None
+            v.error(
+                line,
+                "year",
+                _("Enter a year from %(first)d (setting ROLLUP_FIRST_MONTH) to %(last)d.")
+                % {"first": first, "last": this_year},
+            )
+        population = None
+        try:
+            population = _whole_number(row.get("population"))
+            if not 1 <= population <= MAX_POPULATION:
+                raise ValueError
+        except ValueError:
+            v.error(
+                line, "population", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_POPULATION}
+            )
+        if area is not None and year is not None:
+            key = (area.pk, year)
+            if key in seen:
+                v.error(line, "year", _("Same area and year as line %(line)d.") % {"line": seen[key]})
+            seen.setdefault(key, line)
+        if len(v.errors) == before:
+            out.append(AreaPopulation(area=area, year=year, population=population))
+    if v.errors:
+        raise ImportRejected(v.errors)
+    return out
+
+
+@transaction.atomic
+def populations_import(*, table: Table, actor: Any, source: str = "") -> ImportBatch:
+    """Validate every row, then upsert them all: a re-sent (area, year) replaces the figure, and the
+    next nightly run recomputes the rates of that year's months."""
+    populations = validate_populations(table, actor)
+    batch = ImportBatch.objects.create(
+        kind=ImportBatch.Kind.POPULATION, source=source[:200], rows=len(populations), created_by=_user(actor)
+    )
+    now = timezone.now()
+    for p in populations:
+        p.batch, p.updated_at = batch, now
+    populations.sort(key=lambda p: (p.area_id, p.year))  # rows locked in one order (see case counts)
+    AreaPopulation.objects.bulk_create(
+        populations,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["area", "year"],
+        update_fields=["population", "batch", "updated_at"],
     )
     return batch
 

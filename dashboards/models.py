@@ -118,6 +118,7 @@ class ImportBatch(models.Model):
     class Kind(models.TextChoices):
         SURVEY = "survey", _("survey responses")
         CASE_COUNTS = "case_counts", _("preventable-case counts")
+        POPULATION = "population", _("area populations")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=200, blank=True)
@@ -198,6 +199,29 @@ class PreventableCaseCount(models.Model):
             models.UniqueConstraint(fields=["area", "month", "kind"], name="casecount_unique_area_month_kind")
         ]
         indexes = [models.Index(fields=["month", "area"], name="casecount_month_area")]
+
+
+class AreaPopulation(models.Model):
+    """An area's resident population in a year: the denominator of the per-10,000 rates of that
+    year's months. A year without a figure uses the area's own population (``Area.population``,
+    imported with the areas), so entering this year's figure leaves last year's rates, and the
+    year-on-year comparisons with them, as they were. Re-importing an (area, year) replaces it."""
+
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    population = models.PositiveIntegerField(_("population"))
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The nightly run asks which years changed since it last ran (dashboards.indicators.police_changes).
+    updated_at = models.DateTimeField(_("updated at"), db_index=True)
+
+    SCOPE_AREA_FIELD = "area"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area population")
+        verbose_name_plural = _("area populations")
+        # The police source reads an (area, year) figure per counted area and month.
+        constraints = [models.UniqueConstraint(fields=["area", "year"], name="population_unique_area_year")]
 
 
 # --- rollup storage -------------------------------------------------------------------------------

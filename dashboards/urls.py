@@ -12,6 +12,7 @@ api_urlpatterns: list = [
     path("stats/series/", api.SeriesListApi.as_view(), name="dashboards-stats-series"),
     path("stats/rollups/", api.RollupRunListApi.as_view(), name="dashboards-stats-rollups"),
     path("stats/case-counts/", api.CaseCountImportApi.as_view(), name="dashboards-case-counts-import"),
+    path("stats/populations/", api.PopulationImportApi.as_view(), name="dashboards-populations-import"),
     path(
         "surveys/responses/", api.SurveyResponseImportApi.as_view(), name="dashboards-survey-responses-import"
     ),

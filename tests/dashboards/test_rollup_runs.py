@@ -72,6 +72,35 @@ def test_an_incremental_run_gives_exactly_the_rows_of_a_full_rebuild(data):
     ).previous_value == pytest.approx(100 * 40 / 42, abs=1e-6)
 
 
+def test_a_year_s_population_changes_that_year_s_rates_only_and_the_nightly_run_sees_it(data):
+    """One population per area rewrote every past rate (and every year-on-year delta) when this
+    year's census figure was entered. A year's figure divides that year's months only; a year
+    without one keeps the area's own population."""
+    from dashboards import intake
+
+    run_rollup(full=True)
+    rate = IndicatorValue.objects.filter(
+        indicator="police_preventable_cases_per_10k", area=data.community_a1a
+    )
+    assert rate.get(period="2025-11").value == pytest.approx(40.0)  # 6 cases / 1,500 residents
+    table = intake.table_from_list([{"area": data.community_a1a.code, "year": 2026, "population": 3000}])
+    intake.populations_import(table=table, actor=data.analyst)
+    run = run_rollup()
+    assert run.kind == RollupRun.Kind.INCREMENTAL
+    november = rate.get(period="2026-11")
+    assert (november.numerator, november.denominator, november.value) == (3, 3000, pytest.approx(10.0))
+    assert november.yoy_value == pytest.approx(40.0)  # last year's November, as it was published
+    assert rate.get(period="2025-11").value == pytest.approx(40.0)
+    assert rate.get(period="2026Q4").denominator == 3000  # the last month's figure (a stock)
+    street = IndicatorValue.objects.get(
+        indicator="police_preventable_cases_per_10k", area=data.street_a1, period="2026-11"
+    )
+    assert (street.numerator, street.denominator) == (9, 4500)  # 3,000 + community A1b's 1,500
+    nightly = snapshot()
+    run_rollup(full=True)
+    assert nightly == snapshot()
+
+
 def test_a_count_is_zero_for_a_sibling_without_records_and_an_incremental_run_keeps_it_so(data):
     """Nov 2025: only grid A (community A1a) has answer sheets (two rows). Its siblings B, E and F
     count zero and, lower being better, share the first rank; community A1b counts zero beside A1a.

@@ -1,5 +1,5 @@
-"""``manage.py dashboards_import surveys|case-counts FILE.csv [--dry-run] [--again]``: import survey answers or
-police preventable-case counts. Every line is checked first; every bad line is printed with its number
+"""``manage.py dashboards_import surveys|case-counts|populations FILE.csv [--dry-run] [--again]``: import
+survey answers, police preventable-case counts or area populations by year. Every line is checked first; every bad line is printed with its number
 and nothing is written unless all are good."""
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ from dashboards import intake
 KINDS = {
     "surveys": (intake.validate_survey, intake.survey_responses_import),
     "case-counts": (intake.validate_case_counts, intake.case_counts_import),
+    "populations": (intake.validate_populations, intake.populations_import),
 }
 
 
 class Command(BaseCommand):
-    help = "Import survey answers or police preventable-case counts from a CSV file (all or nothing)."
+    help = (
+        "Import survey answers, police preventable-case counts or area populations by year from a CSV "
+        "file (all or nothing)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("kind", choices=sorted(KINDS))
@@ -33,9 +37,7 @@ class Command(BaseCommand):
     ) -> None:
         # Its messages speak the site's language, as the rows' messages do (LANGUAGE_CODE).
         if again and kind != "surveys":
-            raise CommandError(
-                _("--again is for surveys only: case counts sent again replace the earlier ones.")
-            )
+            raise CommandError(_("--again is for surveys only: rows sent again replace the earlier ones."))
         try:
             data = path.read_bytes()
         except OSError as exc:

@@ -350,8 +350,8 @@ class IndicatorValueFilter(filters.FilterSet):
     # (A row's level and parent are its area's: moving an area makes the next rollup a full one.)
 
     def filter_level(self, qs, name, value):
-        if self.data.get("parent"):
-            return qs  # the parent's filter reads the level too
+        if self.form.cleaned_data.get("parent"):
+            return qs  # the parent's filter reads the level too (a blank parent is no filter)
         return qs.filter(area_id__in=list(Area.objects.filter(level=value).values_list("pk", flat=True)))
 
     def filter_parent(self, qs, name, value):

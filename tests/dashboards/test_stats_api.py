@@ -54,6 +54,12 @@ def test_values_filter_by_indicator_period_level_and_parent(data):
         2,
     )
     assert a["unit"] == "percent" and a["parent"] == data.community_a1a.code and a["yoy_value"] == 88.0
+    # A blank parent is no filter, and the level still applies (it was dropped with the parent).
+    response = client.get(
+        "/api/v1/stats/values/",
+        {"indicator": "survey_safety_rate", "period": "2026-11", "level": "grid", "parent": " "},
+    )
+    assert response.status_code == 200 and {r["level"] for r in response.json()["results"]} == {"grid"}
     one = client.get(
         "/api/v1/stats/values/",
         {"indicator": "survey_safety_rate", "period": "2026Q4", "area": data.grid_a.code},

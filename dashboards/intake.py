@@ -427,7 +427,10 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
+        checked = len(v.errors)
         month = v.day(line, row, "month", month=True)
+        if len(v.errors) > checked:
+            month = None  # in the future or before the first month: no population to ask for
         if area is not None and month is not None and not yearly.get((area.pk, month.year), area.population):
             # The rate divides by the population; counts without it would be left out of every rate
             # (dashboards.indicators.police_preventable_cases), so they are refused instead.

@@ -370,6 +370,10 @@ def test_case_counts_need_a_population_for_their_year_and_the_command_imports_po
     call_command("dashboards_import", "populations", str(path), stdout=out)
     assert "imported 1 rows" in out.getvalue()
     assert api_client(cast.analyst).post(COUNTS, rows, format="json").status_code == 201
+    # A month refused as in the future or too early is not also asked for a population of its year.
+    rows[0]["month"] = f"{timezone.localdate().year + 1}-01"
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(1, "month")]
     # Its figure is for 2026: a count of 2025 still has no population to divide by.
     rows[0]["month"] = "2025-10"
     response = api_client(cast.analyst).post(COUNTS, rows, format="json")

@@ -16,6 +16,15 @@ from django.db import transaction
 from governance.models import Area, Department, Membership, Role, SequenceCounter, User
 
 CITY_CODE = "340100000000"
+CITY_NAME = (
+    "合肥市(示例)"  # the code is Hefei's real one: the name tells the demo's tree from an imported city
+)
+
+
+class NotTheDemoCity(Exception):
+    """An area holds the demo city's code but is not the demo's (a real city imported with its code)."""
+
+
 CITY_BOX = (116.90, 31.60, 117.60, 32.10)  # lng/lat of a city-sized rectangle
 
 SCALES = {
@@ -174,7 +183,7 @@ def build_city(scale: str = "small", seed: int = 1) -> DemoCity:
     """Create the area tree (bulk inserts; about 8,500 areas at city scale)."""
     rng = random.Random(seed)
     spec = SCALES[scale]
-    city = _area(CITY_CODE, "合肥市(示例)", Area.Level.CITY, None, CITY_BOX, 0)
+    city = _area(CITY_CODE, CITY_NAME, Area.Level.CITY, None, CITY_BOX, 0)
     city.save()
     demo = DemoCity(city=city)
     county_codes = [2, 3, 4, 11, 21, 22, 23, 24, 81, 71, 72, 73, 74, 75][: spec["districts"]]
@@ -260,6 +269,10 @@ def load_city() -> DemoCity | None:
     city = Area.objects.filter(code=CITY_CODE).first()
     if city is None:
         return None
+    if city.name != CITY_NAME:
+        # Demo records (and demo logins) were about to be written into a real city's areas, or the
+        # seeding stopped with a traceback on a department only the demo creates.
+        raise NotTheDemoCity(city)
     demo = DemoCity(city=city)
     for area in Area.objects.filter(path__startswith=city.path).exclude(pk=city.pk).order_by("code"):
         getattr(

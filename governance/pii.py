@@ -3,9 +3,10 @@
 Names, ID card numbers, phones and addresses of parties and petitioners are stored encrypted with
 Fernet (AES-128-CBC + HMAC) under keys derived from ``FIELD_ENCRYPTION_KEY``. Several comma-separated
 keys may be given: the first encrypts, all decrypt (key rotation). ID numbers and phones also keep a
-keyed HMAC-SHA256 so repeat petitioners can be matched without decrypting anything; its key must stay the
-same for ever (stored hashes are compared, never recomputed), so it comes from ``FIELD_HASH_KEY`` or,
-unset, from the last key of ``FIELD_ENCRYPTION_KEY``: rotation prepends new keys, the original stays last.
+keyed HMAC-SHA256 so repeat petitioners can be matched without decrypting anything. Its key comes from
+``FIELD_HASH_KEY`` or, unset, from the last key of ``FIELD_ENCRYPTION_KEY`` (rotation prepends new keys,
+the original stays last); stored hashes are compared, so after that key changes
+``manage.py reencrypt_personal_data`` recomputes them (docs/reliability.md, "Backups and keys").
 """
 
 from __future__ import annotations

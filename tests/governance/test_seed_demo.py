@@ -26,3 +26,15 @@ def test_the_help_describes_every_scale_from_its_definition():
 def test_months_outside_one_to_sixty_are_refused_before_anything_is_built():
     with pytest.raises(CommandError, match="--months must be between 1 and 60"):
         call_command("seed_demo", "--months", "0")
+
+
+@pytest.mark.django_db
+def test_a_real_city_with_the_demo_code_is_never_seeded_into():
+    """340100000000 is Hefei's real code: a city imported with it was taken for the demo's, and the
+    seeding wrote into its areas or stopped with a traceback."""
+    from governance.models import Area, User
+
+    Area.objects.create(code=demo.CITY_CODE, name="合肥市", level=Area.Level.CITY)
+    with pytest.raises(CommandError, match=r"340100000000 \(合肥市\) holds the demo city's code"):
+        call_command("seed_demo", "--areas-only")
+    assert Area.objects.count() == 1 and not User.objects.filter(username__startswith="demo_").exists()

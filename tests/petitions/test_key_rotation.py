@@ -7,13 +7,22 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from governance import pii
 from petitions.models import Petitioner
 from tests.petitions.conftest import petitioners
 
 
-def _run(*args) -> str:
-    out = io.StringIO()
+def _run(*args, out=None) -> str:
+    out = out or io.StringIO()
     call_command("reencrypt_personal_data", *args, stdout=out)
+    return out.getvalue()
+
+
+def _check_fails(match: str) -> str:
+    """``--check`` with something left: exit status 1 (a rotation script waits on it)."""
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=match):
+        _run("--check", out=out)
     return out.getvalue()
 
 
@@ -29,7 +38,7 @@ def test_after_reencrypting_the_old_key_can_go_and_everything_still_reads(pet, s
     pet.register(petitioners=petitioners(1))
     before = _stored()
     settings.FIELD_ENCRYPTION_KEY = f"the-new-key,{old_key}"
-    assert "petitions.Petitioner: 12 values under older keys" in _run("--check")
+    assert "petitions.Petitioner: 12 values under older keys" in _check_fails("12 values still need")
     assert _stored() == before  # --check changes nothing
     output = _run("--batch-size", "2")  # several batches
     assert "petitions.Petitioner: 12 values re-encrypted" in output
@@ -53,6 +62,34 @@ def test_a_value_no_key_opens_stops_the_run_and_says_where(pet, settings):
     assert Petitioner.objects.filter(petition=petition).exists()
 
 
-def test_a_zero_batch_size_is_refused(db):
-    with pytest.raises(CommandError, match="--batch-size must be at least 1"):
-        _run("--batch-size", "0")
+@pytest.mark.parametrize("size", ["0", "99999999999999999999"])
+def test_a_batch_size_out_of_range_is_refused(db, size):
+    # Past a bigint it reached the database: DataError, a traceback.
+    with pytest.raises(CommandError, match="--batch-size: must be from 1 to 100000"):
+        _run("--batch-size", size)
+
+
+def test_after_the_hash_key_changes_the_hashes_follow_it_and_repeats_match_again(pet, settings):
+    """The keyed hashes were said never to change; a new FIELD_HASH_KEY left every stored one stale
+    (repeat matching stopped without a word) while the command said everything was current."""
+    from petitions.services import likely_repeats
+
+    first = pet.register(petitioners=petitioners(1))
+    before = list(Petitioner.objects.values_list("id_hash", "phone_hash"))
+    settings.FIELD_HASH_KEY = "a-new-hash-key-of-enough-length-and-entropy-7c1d"
+    output = _check_fails("2 values still need")
+    assert "petitions.Petitioner: 2 hashes under an older hash key" in output
+    assert "petitions.Petitioner: 2 hashes rehashed" in _run("--batch-size", "1")
+    after = list(Petitioner.objects.values_list("id_hash", "phone_hash"))
+    assert all(a != b for a, b in zip(after[0], before[0], strict=True))
+    assert "Every value is under the current key" in _run("--check")
+    # The same person is found again under the new key.
+    person = petitioners(1)[0]
+    found = likely_repeats(
+        category=first.category,
+        area=first.area,
+        id_hashes=[pii.keyed_hash(person["id_number"])],
+        phone_hashes=[],
+        user=pet.cast.petition_officer,
+    )
+    assert list(found) == [first]

@@ -3,8 +3,14 @@
 
 Rotation is two steps (docs/reliability.md, "Keys"): prepend a new key to FIELD_ENCRYPTION_KEY and
 restart (new values are encrypted with it, old ones still decrypt), then run this command; once it
-reports nothing left under older keys, drop them from the setting. The keyed hashes that match repeat
-petitioners do not change (FIELD_HASH_KEY), so nothing else needs recomputing.
+reports nothing left under older keys, drop them from the setting.
+
+The keyed hashes that match repeat petitioners and parties (``id_hash``, ``phone_hash``) are brought
+onto the current hash key too (FIELD_HASH_KEY, or the last encryption key): after that key changes,
+stored hashes no longer matched any new one, repeat matching stopped without a word, and this command
+said every value was under the current key. Each hash is recomputed from its decrypted value; a hash
+that already matches is left alone. ``--check`` counts both and exits with status 1 while anything is
+left, so a rotation script can wait for it.
 
 Ciphertext is re-encrypted as ciphertext (Fernet rotate): no plaintext is logged or kept. Rows are
 read in batches by primary key (memory stays flat), each batch in its own transaction, and each value
@@ -14,12 +20,28 @@ under the new key) is never overwritten. Interrupted, it simply runs again.
 
 from __future__ import annotations
 
+import argparse
+
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from governance import pii
 from governance.pii import EncryptedTextField
+
+# A keyed hash and the encrypted field it is computed from (on every model that has both).
+HASHED = {"id_hash": "id_number", "phone_hash": "phone"}
+MAX_BATCH = 100_000
+
+
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_BATCH}")
+    return value
 
 
 def encrypted_columns() -> list[tuple[type, list[str]]]:
@@ -46,11 +68,55 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check", action="store_true", help="count values under older keys, change nothing"
         )
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument(
+            "--batch-size", type=_batch_size, default=1000, help=f"rows a transaction, 1 to {MAX_BATCH}"
+        )
 
     def handle(self, *args, check: bool, batch_size: int, **options):
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1")
+        left_total = self._reencrypt(check=check, batch_size=batch_size)
+        left_total += self._rehash(check=check, batch_size=batch_size)
+        if check and left_total:
+            raise CommandError(f"{left_total} values still need the older keys.")
+        if not left_total:
+            self.stdout.write(self.style.SUCCESS("Every value is under the current key: older keys can go."))
+
+    def _rehash(self, *, check: bool, batch_size: int) -> int:
+        """Recompute the keyed hashes that differ from their value's hash under the current key.
+        Returns how many differed (with ``check``: are left)."""
+        left_total = 0
+        for model, _columns in encrypted_columns():
+            pairs = {h: v for h, v in HASHED.items() if _has(model, h) and _has(model, v)}
+            if not pairs:
+                continue
+            rows = model._base_manager.order_by("pk").only("pk", *pairs, *pairs.values())
+            stale = rewritten = 0
+            last = 0
+            while True:
+                with transaction.atomic():
+                    batch = list(rows.filter(pk__gt=last)[:batch_size])
+                    for row in batch:
+                        for hash_field, value_field in pairs.items():
+                            value = getattr(row, value_field)
+                            new = pii.keyed_hash(value) if value else ""
+                            old = getattr(row, hash_field)
+                            if new == old:
+                                continue
+                            stale += 1
+                            if not check:
+                                # Written only if unchanged meanwhile (an edit wrote the new hash).
+                                rewritten += model._base_manager.filter(
+                                    pk=row.pk, **{hash_field: old}
+                                ).update(**{hash_field: new})
+                if len(batch) < batch_size:
+                    break
+                last = batch[-1].pk
+            if stale:
+                verb = "under an older hash key" if check else "rehashed"
+                self.stdout.write(f"{model._meta.label}: {stale if check else rewritten} hashes {verb}")
+            left_total += stale if check else 0
+        return left_total
+
+    def _reencrypt(self, *, check: bool, batch_size: int) -> int:
         quote = connection.ops.quote_name
         left_total = 0
         for model, columns in encrypted_columns():
@@ -93,7 +159,8 @@ class Command(BaseCommand):
                 left_total += left
             verb = "under older keys" if check else f"re-encrypted ({left - rewritten} changed meanwhile)"
             self.stdout.write(f"{model._meta.label}: {left if check else rewritten} values {verb}")
-        if check and left_total:
-            self.stdout.write(self.style.WARNING(f"{left_total} values still need the older keys."))
-        elif not left_total:
-            self.stdout.write(self.style.SUCCESS("Every value is under the current key: older keys can go."))
+        return left_total
+
+
+def _has(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)

@@ -73,7 +73,15 @@ class Command(BaseCommand):
 
     def _seed(self, *, scale: str, seed: int, months: int, areas_only: bool):
         started = time.monotonic()
-        city = demo_city.load_city()
+        try:
+            city = demo_city.load_city()
+        except demo_city.NotTheDemoCity as exc:
+            area = exc.args[0]
+            raise CommandError(
+                f"Area {area.code} ({area.name}) holds the demo city's code but is not the demo "
+                f"({demo_city.CITY_NAME}): the demo is never seeded into a real city's areas. Seed it "
+                "into a database of its own."
+            ) from None
         if city is None:
             city = demo_city.build_city(scale, seed)
             self.stdout.write(

@@ -474,6 +474,10 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
                 **kept,
                 "posted_supporting": request.POST.getlist("supporting_departments") if error else None,
                 "row_error": error,
+                # The row's field the refusal names, marked and described by the message.
+                "row_error_field": error_field
+                if error and error_field in ACT_FIELDS.get(request.POST.get("action", ""), ())
+                else None,
                 "row_done": None if error else done,
             },
         )

@@ -332,3 +332,50 @@ def race(*targets):
     for t in threads:
         t.join(30)
     return results
+
+
+def start_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of a page, in order, with its attributes: what assistive technology is told
+    about an element (its role, aria-invalid, the ids its aria-describedby names)."""
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def attrs_of(html: str, element_id: str) -> dict[str, str | None]:
+    """The attributes of the one element of a page with that id."""
+    found = [attrs for _tag, attrs in start_tags(html) if attrs.get("id") == element_id]
+    assert len(found) == 1, (element_id, len(found))
+    return found[0]
+
+
+def assert_marked_invalid(html: str, field_id: str, message: str) -> None:
+    """The field is aria-invalid and its aria-describedby names an element holding the message."""
+    attrs = attrs_of(html, field_id)
+    assert attrs.get("aria-invalid") == "true", (field_id, attrs)
+    ids = (attrs.get("aria-describedby") or "").split()
+    assert ids, (field_id, attrs)
+    for described in ids:
+        attrs_of(html, described)  # each id names one element of the page
+    texts = []
+    for described in ids:
+        rest = html[html.index(f'id="{described}"') :]
+        texts.append(rest[: rest.index("</")])
+    assert any(message in text for text in texts), (field_id, ids, message)
+
+
+def assert_no_alert_replaces_a_role(html: str) -> None:
+    """role="alert" on a list (or a list item) takes away its role: a screen reader no longer hears a
+    list, and axe reports listitem (serious) and aria-allowed-role."""
+    bad = [(tag, a) for tag, a in start_tags(html) if a.get("role") == "alert" and tag in ("ul", "ol", "li")]
+    assert bad == []

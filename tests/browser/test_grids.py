@@ -178,7 +178,10 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
     )
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#act-error")
-    assert page.evaluate("document.activeElement.id") == "act-error"
+    # The focus is on the field the error names, which is described by it (read out with it).
+    assert page.evaluate("document.activeElement.id") == "photos-fb"
+    assert page.get_attribute("#photos-fb", "aria-invalid") == "true"
+    assert page.get_attribute("#photos-fb", "aria-describedby") == "act-error"
     box = page.locator("#act-error").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
     assert page.locator("form[data-action-form='feedback'] textarea").input_value() == "已清理垃圾并消毒"

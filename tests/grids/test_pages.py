@@ -7,7 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from grids import services
 from grids.models import Incident
-from tests.base import api_client, filter_form_as_shown
+from tests.base import (
+    api_client,
+    assert_marked_invalid,
+    assert_no_alert_replaces_a_role,
+    attrs_of,
+    filter_form_as_shown,
+)
 from tests.grids.conftest import IN_GRID_A, IN_GRID_B, OUTSIDE, jpeg_bytes
 
 
@@ -1124,3 +1130,99 @@ def test_a_stale_dispatch_form_naming_another_department_is_not_answered_done(ca
     # The same form sent twice is still the first send, answered as done.
     again = client.post(url, {**drawn, "department": cast.police.pk}, follow=True)
     assert again.status_code == 200 and incident.events.filter(action="dispatch").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "state, user, data, field_id, message",
+    [
+        (
+            "fed_back",
+            "worker_a",
+            {"action": "verify", "result": "fail"},
+            "note-verify",
+            "still wrong on site",
+        ),
+        (
+            "accepted",
+            "community_handler",
+            {"action": "dispatch", "department": ""},
+            "dept-{code}",
+            "department",
+        ),
+        ("accepted", "community_handler", {"action": "escalate", "note": ""}, "note-escalate", "reason"),
+        (
+            "handling",
+            "department_user",
+            {"action": "feedback", "resolution": ""},
+            "resolution-fb",
+            "Say what was done",
+        ),
+    ],
+)
+def test_a_refused_step_marks_the_field_it_names_and_describes_it_by_the_error(
+    cast, client, incident_in, state, user, data, field_id, message
+):
+    """The error was a list with role="alert" (no longer a list to a screen reader: axe's listitem
+    and aria-allowed-role) and the field it named was not marked: a screen reader on the field heard
+    nothing wrong. The alert now wraps the list, and the field is aria-invalid, described by it."""
+    incident = incident_in(state)
+    client.force_login(getattr(cast, user))
+    response = client.post(f"/grids/incidents/{incident.code}/act/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert_no_alert_replaces_a_role(html)
+    assert attrs_of(html, "act-error")["role"] == "alert"
+    assert_marked_invalid(html, field_id.format(code=incident.code), message)
+    assert attrs_of(html, field_id.format(code=incident.code))["aria-describedby"] == "act-error"
+    assert html.count('aria-invalid="true"') == 1  # no other field of the page
+
+
+@pytest.mark.django_db
+def test_a_refused_step_that_names_no_field_heads_its_form_as_an_alert_around_a_list(
+    cast, client, incident_in
+):
+    """A step taken meanwhile by another handler (no field to mark): the message heads the page's
+    step section and takes the focus (tabindex), with the list keeping its role."""
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "accept"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert_no_alert_replaces_a_role(html)
+    alert = attrs_of(html, "act-error")
+    assert (alert["role"], alert["tabindex"]) == ("alert", "-1")
+    assert '<ul class="errorlist"><li>Cannot accept' in html
+    assert 'aria-invalid="true"' not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data, field_id, message",
+    [
+        ({"action": "dispatch", "department": ""}, "inbox-{code}-department", "department"),
+        ({"action": "escalate", "note": ""}, "inbox-{code}-escalate-note", "reason"),
+        ({"action": "reject", "note": ""}, "inbox-{code}-reject-note", "reason"),
+    ],
+)
+def test_a_step_refused_in_an_inbox_row_marks_the_rows_field_and_describes_it(
+    cast, client, incident_in, data, field_id, message
+):
+    """The row's message was announced but the field it was about was not marked, and the fields had
+    only a placeholder and an aria-label (gone once typed in, and no label to tap). Each has its own
+    label now, and the one in error is aria-invalid and described by the row's message."""
+    incident = incident_in("reported" if data["action"] == "reject" else "accepted")
+    client.force_login(cast.community_handler)
+    page = client.get("/grids/inbox/").content.decode()
+    field = field_id.format(code=incident.code)
+    response = client.post(
+        f"/grids/incidents/{incident.code}/act/", {**data, "from": "inbox"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert "data-swap-focus" in attrs_of(row, f"inbox-{incident.code}-error")
+    assert_marked_invalid(row, field, message)
+    assert attrs_of(row, field)["aria-describedby"] == f"inbox-{incident.code}-error"
+    assert row.count('aria-invalid="true"') == 1 and "{#" not in row
+    for html in (page, row):  # a label of its own, not a placeholder standing in for one
+        assert f'<label for="{field}"' in html and "aria-label" not in attrs_of(html, field)

@@ -167,19 +167,39 @@
   });
 
   // --- submit --------------------------------------------------------------------------------------
-  // A field in error is aria-invalid and described by its list (id_<field>_error), as the page
-  // rendered by the server marks it (Django, grids/forms.py).
+  // A field in error is aria-invalid and described by its list (id_<field>_error) after what
+  // describes it anyway (the description's privacy warning, id_description_helptext), as the page
+  // rendered by the server marks it (Django, grids/forms.py). Each field's own description is kept
+  // in data-describedby, read once from the page without the error lists (a page rendered with
+  // errors names them too): a refusal adds its lists to it, the next answer puts it back.
+  var errorListIds = {};
+  form.querySelectorAll("[data-errors-for]").forEach(function (ul) { errorListIds[ul.id] = true; });
+  function ownDescription(el) {
+    if (!el.hasAttribute("data-describedby")) {
+      var own = (el.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+        return id && !errorListIds[id];
+      });
+      el.setAttribute("data-describedby", own.join(" "));
+    }
+    return el.getAttribute("data-describedby");
+  }
+  function describe(el, listIds) {
+    var ids = (ownDescription(el) ? [ownDescription(el)] : []).concat(listIds);
+    if (ids.length) { el.setAttribute("aria-describedby", ids.join(" ")); }
+    else { el.removeAttribute("aria-describedby"); }
+  }
+  form.querySelectorAll("[aria-describedby]").forEach(ownDescription);
   function markInvalid(field, listIds) {
     var el = field === "photos" ? document.getElementById("id_photos") : form.elements[field];
     if (!el || !el.setAttribute) { return; }  // not a field of the page: its errors head the form
     el.setAttribute("aria-invalid", "true");
-    el.setAttribute("aria-describedby", listIds.join(" "));
+    describe(el, listIds);
   }
   function showErrors(errors) {
     form.querySelectorAll("[data-errors-for]").forEach(function (ul) { ul.textContent = ""; });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) {
       el.removeAttribute("aria-invalid");
-      el.removeAttribute("aria-describedby");  // only fields in error have one (the lists)
+      describe(el, []);  // its own description stays; the error lists go
     });
     Object.keys(errors || {}).forEach(function (field) {
       var own = form.querySelector('[data-errors-for="' + field + '"]');

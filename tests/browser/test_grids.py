@@ -766,3 +766,31 @@ def test_a_name_with_markup_is_shown_as_text_in_the_map_tooltip(desktop_page, li
     tooltip = page.wait_for_selector(".leaflet-tooltip")
     assert "<b id=pwn>A</b>" in tooltip.text_content()
     assert page.locator(".leaflet-tooltip #pwn, .leaflet-tooltip #pwnimg").count() == 0
+
+
+def test_a_refused_report_keeps_the_privacy_warning_of_the_description(phone_page, live_cast):
+    """The description is described by its privacy warning (no residents' names). The script's answer
+    to a refused report replaced that with the error's id, and the next answer removed both: once
+    put right, the field no longer gave the warning. The script now adds and removes only the error,
+    as the page rendered by the server has it (the warning, then the error)."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.wait_for_selector("#report-map[data-loaded='1']")
+    assert page.get_attribute("#id_description", "aria-describedby") == "id_description_helptext"
+    page.click("#report-submit")  # nothing typed: the description is refused with the rest
+    page.wait_for_selector("[data-errors-for='description'] li")
+    assert page.get_attribute("#id_description", "aria-invalid") == "true"
+    assert (
+        page.get_attribute("#id_description", "aria-describedby")
+        == "id_description_helptext id_description_error"
+    )
+    page.fill("#id_description", "井盖丢失")
+    page.click("#report-submit")  # still no category: refused again, the description now right
+    page.wait_for_selector("[data-errors-for='description'] li", state="detached")
+    page.wait_for_selector("[data-errors-for='category'] li")
+    assert page.get_attribute("#id_description", "aria-invalid") is None
+    assert page.get_attribute("#id_description", "aria-describedby") == "id_description_helptext"
+    assert page.get_attribute("#id_category", "aria-describedby") == "id_category_error"
+    assert [e for e in page.js_errors if "(Bad Request)" not in e] == []

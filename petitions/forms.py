@@ -148,8 +148,22 @@ class IntakeForm(SubmissionKeyForm):
         flagged keeps its own message: the service only saw it as missing."""
         if field == "petitioners":
             # About the rows as a whole (none typed, six at a visit): under the petitioners' heading,
-            # where the page shows it, not at the top of the form, a screen away from the rows.
-            self.errors.setdefault(field, self.error_class(renderer=self.renderer)).append(message)
+            # where the page shows it, not at the top of the form, a screen away from the rows. It has
+            # an id (``id_petitioners_error``) as a field's errors have.
+            field_id = self.auto_id % field if self.auto_id else None
+            errors = self.errors.setdefault(
+                field, self.error_class(renderer=self.renderer, field_id=field_id)
+            )
+            errors.append(message)
+            if not getattr(self, "row_numbers", None) and field_id:
+                # None typed: the first name is the field to fill. Marked and described by the error,
+                # it takes the focus there (static/js/app.js), with its own error too if it has one.
+                described = [f"{field_id}_error"]
+                if "p0_name" in self.errors:
+                    described.append(self["p0_name"].auto_id + "_error")
+                self.fields["p0_name"].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": " ".join(described)}
+                )
             return
         target = field if field in self.fields else None
         if field.startswith("petitioners[") and "]." in field:

@@ -13,7 +13,7 @@ from governance.models import PersonalDataAccess, Role
 from governance.periods import end_of_local_day
 from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
-from tests.base import api_client, filter_form_as_shown, make_user
+from tests.base import api_client, assert_marked_invalid, attrs_of, filter_form_as_shown, make_user
 from tests.petitions.conftest import ID_1, ID_2
 
 pytestmark = pytest.mark.django_db
@@ -1299,3 +1299,27 @@ def test_the_inbox_reads_overdue_as_the_registry_does(client, pet):
     assert client.get("/petitions/inbox/?overdue=true").status_code == 200
     assert client.get("/petitions/inbox/?overdue=false").status_code == 200
     assert client.get("/petitions/inbox/").context["page"].paginator.count == 1
+
+
+def test_no_petitioner_recorded_marks_the_first_name_and_describes_it_by_the_error(client, pet):
+    """The error "Record at least one petitioner." named no field: nothing was aria-invalid, and the focus (which
+    goes to the first field marked) stayed at the top, a screen away from the empty rows. The first
+    petitioner's name is the field to fill: it is marked and described by the error."""
+    client.force_login(pet.cast.petition_officer)
+    empty = {f"p{i}_{n}": "" for i in range(2) for n in ("name", "id_number", "phone", "address")}
+    resp = client.post("/petitions/new/", intake_data(pet.cast, **empty))
+    page = resp.content.decode()
+    assert resp.status_code == 400 and not Petition.objects.exists()
+    assert_marked_invalid(page, "id_p0_name", "Record at least one petitioner.")
+    assert attrs_of(page, "id_p0_name")["aria-describedby"] == "id_petitioners_error"
+    assert attrs_of(page, "id_p1_name").get("aria-invalid") is None
+
+
+def test_too_many_representatives_is_described_but_marks_no_name(client, pet):
+    """Six representatives at a visit: no one name is wrong, so none is marked; the error has its id."""
+    client.force_login(pet.cast.petition_officer)
+    rows = {f"p{i}_name": f"代表{i}" for i in range(6)}
+    page = client.post("/petitions/new/", intake_data(pet.cast, persons_count="8", **rows)).content.decode()
+    error = page[page.index('id="id_petitioners_error"') :]
+    assert error[: error.index("</ul>")].endswith("A group chooses at most 5 representatives.</li>")
+    assert attrs_of(page, "id_p0_name").get("aria-invalid") is None

@@ -406,8 +406,10 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     party = get_visible_or_404(case.parties.all(), pk=party_id)
     form = PartyForm(request.POST)
     error = None
+    fields: list[str] = []  # the form's fields the refusal names: marked, described by its message
     if not form.is_valid():
         error = errors_text(form.errors, form)
+        fields = [name for name in form.errors if name in form.fields]
     else:
         try:
             services.dispute_party_update(
@@ -415,6 +417,7 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             error = errors_text(exc, form)
+            fields = [name for name in getattr(exc, "error_dict", {}) if name in form.fields]
         else:
             messages.success(request, _("The party's details were updated."))
             return redirect("mediation-case", code=case.code)
@@ -422,7 +425,7 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code)
     context = _case_context(request, case)
     context["party_edit"] = {
-        "id": party.pk, "error": error, "data": request.POST, "clear": request.POST.getlist("clear"),
+        "id": party.pk, "error": error, "fields": fields, "data": request.POST, "clear": request.POST.getlist("clear"),
     }  # fmt: skip
     return render(request, "mediation/case.html", context, status=400)
 

@@ -14,7 +14,14 @@ from governance.models import PersonalDataAccess, Role
 from grids import services as grid_services
 from mediation.models import DisputeCase, DisputeSession, MediationOrganisation
 from mediation.selectors import dispute_for_incident
-from tests.base import api_client, filter_form_as_shown, make_user, masked_log
+from tests.base import (
+    api_client,
+    assert_marked_invalid,
+    attrs_of,
+    filter_form_as_shown,
+    make_user,
+    masked_log,
+)
 
 from .conftest import ID_1, make_org
 
@@ -1450,3 +1457,38 @@ def test_a_heads_home_counts_the_closing_windows_its_desk_lists(client, med):
     home = client.get("/").content.decode()
     link = re.search(r'href="/mediation/#closing"[^>]*>(.*?)</a>', home, re.S).group(1)
     assert re.search(r"\b1\b", re.sub(r"<[^>]+>", " ", link)), link
+
+
+@pytest.mark.parametrize(
+    "data, fields, message",
+    [
+        ({"id_number": "123456"}, ["id_number"], "ID number"),
+        ({"phone": "13800001111", "clear": ["phone"]}, ["phone"], "not both"),
+        ({}, ["name"], "Enter what should change."),
+    ],
+    ids=["bad-id-number", "phone-and-clear", "nothing"],
+)
+def test_a_refused_party_edit_marks_the_field_in_error_and_labels_every_field(
+    client, med, data, fields, message
+):
+    """The row's error was announced after the Save button, but no field was marked, and the inputs
+    had only a placeholder (gone once typed in) and an aria-label. Each has a label now, and the
+    field in error is aria-invalid, described by the row's message (an id of its own per party)."""
+    case = med.in_mediation()
+    party = case.parties.first()
+    _login(client, med.cast.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    response = client.post(f"/mediation/cases/{case.code}/parties/{party.pk}/edit/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    error = f"party-{party.pk}-edit-error"
+    assert attrs_of(html, error)["role"] == "alert"
+    for name in ("role", "name", "id_number", "phone", "address"):
+        field = f"party-{party.pk}-edit-{name}"
+        for shown in (page, html):
+            assert f'<label for="{field}"' in shown and "aria-label" not in attrs_of(shown, field), field
+        if name in fields:
+            assert_marked_invalid(html, field, message)
+            assert attrs_of(html, field)["aria-describedby"] == error
+        else:
+            assert attrs_of(html, field).get("aria-invalid") is None, field

@@ -53,7 +53,7 @@ def validate_boundary(geojson: Any) -> dict:
                 if not (
                     isinstance(pos, list | tuple)
                     and len(pos) >= 2
-                    and all(isinstance(v, int | float) for v in pos[:2])
+                    and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos[:2])
                 ):
                     raise GeometryError(_("a position must be [longitude, latitude]"))
                 lng, lat = pos[0], pos[1]

@@ -1,3 +1,4 @@
+import io
 import json
 import re
 from io import StringIO
@@ -161,3 +162,67 @@ def test_an_unreadable_file_is_refused_naming_it(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_text", denied)  # chmod does not stop root, who runs the tests in CI
     with pytest.raises(CommandError, match=f"^{re.escape(str(path))}: cannot be read: Permission denied$"):
         run(str(path))
+
+
+def _import(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_areas", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["a\x00b", "\ud800", "a\x07b"])
+def test_a_name_the_database_cannot_store_is_reported_by_index_not_a_traceback(tmp_path, name):
+    # Passed the dry run, then --commit stopped with "A string literal cannot contain NUL".
+    city = feature("340100000000", "city", None, (116.0, 31.0, 118.0, 32.0), name)
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [city]}))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("import_areas", str(path), "--commit", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == "feature 0: name contains a control character\n"
+    assert not Area.objects.exists()
+
+
+@pytest.mark.django_db
+def test_values_of_the_wrong_json_type_are_reported(tmp_path):
+    city = feature("340100000000", "city", None, (116.0, 31.0, 118.0, 32.0), {"zh": "合肥"})
+    district = feature("340102000000", "district", "340100000000", (0, 0, 1, 1))
+    district["geometry"] = {  # booleans are no coordinates (True is an int to Python)
+        "type": "Polygon",
+        "coordinates": [[[False, False], [True, False], [True, True], [False, True], [False, False]]],
+    }
+    street = feature("340102001000", "street", "340102000000", (117.0, 31.8, 117.1, 31.9))
+    street["type"] = "Point"
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="3 problem"):
+        call_command("import_areas", str(write(tmp_path, [city, district, street])), stderr=err)
+    assert err.getvalue().splitlines() == [
+        "feature 0: name must be text, got {'zh': '合肥'}",
+        "feature 1: geometry: a position must be [longitude, latitude]",
+        "feature 2: not a Feature with properties",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_parent_in_the_file_with_a_wrong_level_is_not_said_to_be_missing(tmp_path):
+    city = feature("340100000000", "", None, (116.0, 31.0, 118.0, 32.0), "市")
+    district = feature("340102000000", "district", "340100000000", (117.0, 31.8, 117.1, 31.9))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("import_areas", str(write(tmp_path, [city, district])), stderr=err)
+    assert err.getvalue().startswith("feature 0: level must be one of")
+
+
+@pytest.mark.django_db
+def test_a_file_with_a_byte_order_mark_is_read_and_the_report_speaks_the_site_language(tmp_path):
+    from django.utils import translation
+
+    path = tmp_path / "areas.geojson"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"type": "FeatureCollection", "features": GOOD}).encode())
+    assert "6 features are valid" in _import(str(path))[0]
+    bad = feature("340102000000", "district", "340199000000", (117.0, 31.8, 117.1, 31.9), "")
+    err = io.StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError):
+        call_command("import_areas", str(write(tmp_path, [bad])), stdout=io.StringIO(), stderr=err)
+    assert "name is missing" not in err.getvalue() and "neither in the file" not in err.getvalue()

@@ -2,17 +2,21 @@
 
 Everything is validated first: every bad feature is reported by its index and reason, and nothing is
 written unless the whole file is good. Without ``--commit`` the command is a dry run that only reports
-(as MapIt's importers do); with it, the areas are created or updated in one transaction.
+(as MapIt's importers do); with it, the areas are created or updated in one transaction. The report
+speaks the site's language (LANGUAGE_CODE), as the geometry checks do.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from governance.codes import PARENT_LEVEL, code_errors
 from governance.geo import GeometryError, validate_boundary
@@ -21,6 +25,25 @@ from governance.models import Area, SequenceCounter
 LEVELS = {c for c, _label in Area.Level.choices}
 NAME_MAX = Area._meta.get_field("name").max_length
 MAX_COUNT = 2147483647  # PositiveIntegerField, on every database Django supports
+
+
+def _text(props: dict, field: str, label: str, problems: list[str], *, digits: bool = False) -> str | None:
+    """A property as text: a string (a code may also be a JSON whole number). An object, a list or a
+    boolean was stored as its Python spelling ("{'zh': '合肥'}"); a NUL or a control character, which
+    the database refuses, passed the dry run and stopped --commit with a traceback. None once the
+    problem is reported (not "missing" as well)."""
+    raw: Any = props.get(field)
+    if raw is None:
+        return ""
+    if digits and isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    if not isinstance(raw, str):
+        problems.append(_("%(label)s must be text, got %(value)r") % {"label": label, "value": raw})
+        return None
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in raw):
+        problems.append(_("%(label)s contains a control character") % {"label": label})
+        return None
+    return raw.strip()
 
 
 class Command(BaseCommand):
@@ -38,35 +61,50 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, commit: bool, **opts):
         if not file.exists():
-            raise CommandError(f"{file}: no such file")
+            raise CommandError(_("%(file)s: no such file") % {"file": file})
         if not file.is_file():
-            raise CommandError(f"{file}: not a file (a GeoJSON file is expected, not a folder)")
+            raise CommandError(
+                _("%(file)s: not a file (a GeoJSON file is expected, not a folder)") % {"file": file}
+            )
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
+            # utf-8-sig: a file saved with a byte-order mark (Windows editors) is UTF-8 too.
+            data = json.loads(file.read_text(encoding="utf-8-sig"))
         except OSError as exc:  # unreadable: permissions, a vanished mount
-            raise CommandError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+            raise CommandError(
+                _("%(file)s: cannot be read: %(error)s") % {"file": file, "error": exc.strerror or exc}
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CommandError(f"{file}: not valid GeoJSON: {exc}") from None
+            raise CommandError(
+                _("%(file)s: not valid GeoJSON: %(error)s") % {"file": file, "error": exc}
+            ) from None
         if (
             not isinstance(data, dict)
             or data.get("type") != "FeatureCollection"
             or not isinstance(data.get("features"), list)
         ):
-            raise CommandError(f"{file}: expected a GeoJSON FeatureCollection with a features list")
+            raise CommandError(
+                _("%(file)s: expected a GeoJSON FeatureCollection with a features list") % {"file": file}
+            )
 
         rows, errors = self._validate(data["features"], opts)
         if errors:
             for index, reason in errors:
-                self.stderr.write(f"feature {index}: {reason}")
+                self.stderr.write(_("feature %(index)d: %(reason)s") % {"index": index, "reason": reason})
             raise CommandError(
-                f"{len(errors)} problem(s) in {len(data['features'])} features; nothing was written"
+                _("%(n)d problem(s) in %(features)d features; nothing was written")
+                % {"n": len(errors), "features": len(data["features"])}
             )
         if not commit:
-            self.stdout.write(f"{len(rows)} features are valid. Dry run: nothing written (use --commit).")
+            self.stdout.write(
+                _("%(n)d features are valid. Dry run: nothing written (use --commit).") % {"n": len(rows)}
+            )
             return
         created, updated = self._write(rows)
         self.stdout.write(
-            self.style.SUCCESS(f"Imported {len(rows)} areas: {created} created, {updated} updated.")
+            self.style.SUCCESS(
+                _("Imported %(n)d areas: %(created)d created, %(updated)d updated.")
+                % {"n": len(rows), "created": created, "updated": updated}
+            )
         )
 
     def _validate(self, features: list, opts: dict) -> tuple[list[dict], list[tuple[int, str]]]:
@@ -76,17 +114,20 @@ class Command(BaseCommand):
         in_file: dict[str, str] = {}
         for index, feature in enumerate(features):
             props = feature.get("properties") if isinstance(feature, dict) else None
-            if not isinstance(props, dict):
-                errors.append((index, "not a Feature with properties"))
+            if not isinstance(props, dict) or feature.get("type") != "Feature":
+                errors.append((index, _("not a Feature with properties")))
                 continue
-            row = {
-                "index": index,
-                "code": str(props.get(opts["code_field"]) or "").strip(),
-                "name": str(props.get(opts["name_field"]) or "").strip(),
-                "level": str(props.get(opts["level_field"]) or "").strip(),
-                "parent": str(props.get(opts["parent_field"]) or "").strip() or None,
-            }
-            problems = []
+            problems: list[str] = []
+            refused = {}
+            for key, label, digits in (
+                ("code", _("code"), True),
+                ("name", _("name"), False),
+                ("level", _("level"), False),
+                ("parent", _("parent"), True),
+            ):
+                refused[key] = _text(props, opts[f"{key}_field"], label, problems, digits=digits)
+            row = {"index": index, **{k: v or "" for k, v in refused.items()}}
+            row["parent"] = row["parent"] or None
             for key, field in (
                 ("population", opts["population_field"]),
                 ("households", opts["households_field"]),
@@ -101,19 +142,27 @@ class Command(BaseCommand):
                 elif re.fullmatch(r"[0-9]+", text, re.ASCII) and int(text) <= MAX_COUNT:
                     row[key] = int(text)
                 else:
-                    problems.append(f"{key} must be a whole number from 0 to {MAX_COUNT}, got {raw!r}")
-            if not row["name"]:
-                problems.append("name is missing")
+                    problems.append(
+                        _("%(field)s must be a whole number from 0 to %(max)d, got %(value)r")
+                        % {"field": key, "max": MAX_COUNT, "value": raw}
+                    )
+            if refused["name"] is None:
+                pass  # reported as it is
+            elif not row["name"]:
+                problems.append(_("name is missing"))
             elif len(row["name"]) > NAME_MAX:
-                problems.append(f"name is longer than {NAME_MAX} characters")
-            if row["level"] not in LEVELS:
-                problems.append(f"level must be one of {', '.join(sorted(LEVELS))}, got {row['level']!r}")
+                problems.append(_("name is longer than %(n)d characters") % {"n": NAME_MAX})
+            if row["level"] not in LEVELS and refused["level"] is not None:
+                problems.append(
+                    _("level must be one of %(levels)s, got %(value)r")
+                    % {"levels": ", ".join(sorted(LEVELS)), "value": row["level"]}
+                )
             if row["code"] in in_file:
-                problems.append(f"code {row['code']} appears twice in the file")
+                problems.append(_("code %(code)s appears twice in the file") % {"code": row["code"]})
             try:
                 row["boundary"] = validate_boundary(feature.get("geometry"))
             except GeometryError as exc:
-                problems.append(f"geometry: {exc}")
+                problems.append(_("geometry: %(error)s") % {"error": exc})
             if row["code"]:
                 in_file[row["code"]] = row["level"]
             row["problems"] = problems
@@ -123,12 +172,15 @@ class Command(BaseCommand):
             if row["level"] in LEVELS:
                 parent_level = None
                 if row["parent"]:
-                    parent_level = in_file.get(row["parent"]) or existing.get(row["parent"])
+                    # In the file with a level of its own that is wrong (reported on its feature),
+                    # the parent is not "missing": its children's codes are just not checked against it.
+                    parent_level = in_file.get(row["parent"], existing.get(row["parent"]))
                     if parent_level is None:
                         row["problems"].append(
-                            f"parent {row['parent']} is neither in the file nor in the database"
+                            _("parent %(code)s is neither in the file nor in the database")
+                            % {"code": row["parent"]}
                         )
-                if not row["parent"] or parent_level:
+                if not row["parent"] or parent_level in LEVELS:
                     row["problems"].extend(
                         code_errors(row["code"], row["level"], row["parent"], parent_level)
                     )

@@ -79,28 +79,23 @@ def police_preventable_cases(start: dt.date, end: dt.date) -> QuerySet:
     # a population (the import refuses them; the population may have been cleared since) are left out:
     # their cases, summed into the parent's numerator without residents in its denominator, would
     # inflate the parent's rate.
-    qs = (
+    # The population of the area in the month's year: that year's figure (AreaPopulation, index
+    # population_unique_area_year), else the area's own. Looked up once per (area, month) group, not
+    # once per counted kind (three times slower).
+    of_the_year = AreaPopulation.objects.filter(
+        area_id=OuterRef("area_id"), year=ExtractYear(OuterRef("month"))
+    ).values("population")[:1]
+    return (
         PreventableCaseCount.objects.filter(
             month__gte=start, month__lt=end, kind__in=preventable_case_kinds()
         )
-        .alias(residents=population_in_month())
-        .filter(residents__gt=0)
-    )
-    return (
-        qs.values("area_id", "month")
-        .annotate(numerator=Sum("count"), denominator=Max("residents"))
+        .values("area_id", "month")
+        .annotate(numerator=Sum("count"), own=Max("area__population"))
+        .annotate(denominator=Coalesce(Subquery(of_the_year), F("own")))
+        .filter(denominator__gt=0)
         .values("area_id", "month", "numerator", "denominator")
         .order_by()
     )
-
-
-def population_in_month(area: str = "area_id", month: str = "month") -> Coalesce:
-    """The population of the row's area in the year of its month: that year's figure
-    (``AreaPopulation``, index population_unique_area_year), else the area's own population."""
-    of_the_year = AreaPopulation.objects.filter(
-        area_id=OuterRef(area), year=ExtractYear(OuterRef(month))
-    ).values("population")[:1]
-    return Coalesce(Subquery(of_the_year), F("area__population"))
 
 
 def survey_changes(since: dt.datetime, now: dt.datetime) -> set[dt.date]:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -156,29 +157,49 @@ def mask_address(value: str) -> str:
 
 
 # Numbers typed into free text (an incident's description, a step's note): a resident identity
-# number, a mobile number (with or without +86 and separators) and a landline with its area code.
-# ASCII digits only, and never the middle of a longer number (an incident code, a coordinate).
+# number (also in groups, "340104 19900307 1235"), a mobile number (with or without +86 and
+# separators) and a landline with its area code (0551-62345678, 0551 62345678, (0551)62345678, or
+# as validate_phone stores it, 055162345678). Never the middle of a longer number (an incident code)
+# nor the decimals of a coordinate (31.0551234567).
 _TEXT_NUMBERS = re.compile(
-    r"(?<![0-9A-Za-z])(?:"
-    r"(?P<id>[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx])"
+    r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:"
+    r"(?P<id>[1-9]\d{5}[ -]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ -]?\d{3}[\dXx])"
     r"|(?P<mobile>(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2})"
-    r"|(?P<landline>0\d{2,3}-\d{7,8})"
+    r"|(?P<landline>(?:0\d{2,3}|\(0\d{2,3}\))[ -]?\d{7,8})"
     r")(?![0-9A-Za-z])",
     re.ASCII,
+)
+# A Chinese input method types full-width digits ("１３８１２３４５６７８"): read as ASCII, one
+# character for one, so a match's place in the read text is its place in the text as typed.
+_AS_ASCII = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "Ｘ": "X", "ｘ": "x", "＋": "+", "－": "-"}
+    | {"（": "(", "）": ")", "\u3000": " "}
 )
 
 
 def mask_numbers_in_text(text: str) -> str:
     """``text`` with each identity, mobile or landline number in it masked as the lists mask them
     (3401**********1234, 138****5678): for readers of free text who may read no personal data."""
-
-    def masked(match: re.Match) -> str:
+    text = text or ""
+    out, done = [], 0
+    for match in _TEXT_NUMBERS.finditer(text.translate(_AS_ASCII)):
+        digits = re.sub(r"[^0-9Xx]", "", match[0])
         if match["id"]:
-            return mask_id_number(match["id"])
-        digits = re.sub(r"[^0-9]", "", match[0])
-        return mask_phone(digits[-11:] if match["mobile"] else digits)
+            masked = mask_id_number(digits)
+        else:
+            masked = mask_phone(digits[-11:] if match["mobile"] else digits)
+        out += [text[done : match.start()], masked]
+        done = match.end()
+    return "".join([*out, text[done:]])
 
-    return _TEXT_NUMBERS.sub(masked, text or "")
+
+def mask_text_fields(data: dict, fields: Iterable[str]) -> dict:
+    """``data`` (a serializer's answer) with the numbers in its free-text ``fields`` masked, for a
+    reader who may not reveal the record's personal data (``mask_numbers_in_text``)."""
+    for name in fields:
+        if data.get(name):
+            data[name] = mask_numbers_in_text(data[name])
+    return data
 
 
 def _mask_all(value: str) -> str:

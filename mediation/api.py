@@ -15,6 +15,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import Conflict, service_checked_errors, submission_field
@@ -32,6 +33,25 @@ from mediation.models import (
 )
 
 
+class ReaderTextMixin:
+    """Free text as typed for the assigned mediator and the organisation head, who may reveal the
+    parties; with identity and phone numbers masked for every other reader (district staff read a
+    party as 张* and the same party's ID number in the description). ``case_of`` gives the record's
+    case; a list of one case's rows gets ``case`` in its context."""
+
+    text_fields: tuple[str, ...] = ()
+
+    def case_of(self, obj):
+        return self.context.get("case")
+
+    def to_representation(self, obj) -> dict:
+        data = super().to_representation(obj)
+        request, case = self.context.get("request"), self.case_of(obj)
+        if request is not None and case is not None and not may_reveal(request.user, case):
+            pii.mask_text_fields(data, self.text_fields)
+        return data
+
+
 class MaskedPartySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     role = serializers.CharField()
@@ -41,7 +61,8 @@ class MaskedPartySerializer(serializers.Serializer):
     address = serializers.CharField(source="masked_address")
 
 
-class DisputeSerializer(serializers.ModelSerializer):
+class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
+    text_fields = ("description",)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     source = serializers.CharField(source="origin", read_only=True)
@@ -76,8 +97,12 @@ class DisputeSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    def case_of(self, obj):
+        return obj
+
 
 class DisputeDetailSerializer(DisputeSerializer):
+    text_fields = ("description", "decline_reason", "outcome_note", "agreement_facts", "agreement_terms")
     actions = serializers.SerializerMethodField()
 
     class Meta(DisputeSerializer.Meta):
@@ -104,7 +129,8 @@ class PartyInputSerializer(serializers.Serializer):
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ReaderTextMixin, serializers.ModelSerializer):
+    text_fields = ("attendees", "summary", "next_step")
     recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True)
 
     class Meta:
@@ -297,7 +323,11 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL
             return DisputeSession.objects.none()
         case = selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
+        self.case = case  # its rows' texts are read as its parties are (ReaderTextMixin)
         return selectors.dispute_sessions(case)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "case": getattr(self, "case", None)}
 
     @extend_schema(request=InputSerializer, responses={201: SessionSerializer})
     def post(self, request, code: str):
@@ -308,7 +338,8 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ReaderTextMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
     actor = serializers.CharField(source="actor.__str__", read_only=True)
     action_label = serializers.CharField(read_only=True)
     organisation = serializers.CharField(
@@ -340,7 +371,11 @@ class DisputeEventListApi(KnownParamsMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL
             return DisputeEvent.objects.none()
         case = selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
+        self.case = case  # its rows' texts are read as its parties are (ReaderTextMixin)
         return selectors.dispute_events(case)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "case": getattr(self, "case", None)}
 
 
 class DisputePartyRevealApi(APIView):

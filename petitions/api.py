@@ -17,6 +17,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import Conflict, service_checked_errors, submission_field
@@ -73,6 +74,18 @@ class PetitionSerializer(serializers.ModelSerializer):
             "closed_for_good", "petitioners",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, obj: Petition) -> dict:
+        """The content, reply and notes as typed for those who may reveal the petitioners; with the
+        identity and phone numbers in them masked for everyone else (the unit complained about read
+        the petitioner's ID number in their letter while the petitioners list was hidden from it)."""
+        data = super().to_representation(obj)
+        request = self.context.get("request")
+        if request is not None and not may_reveal(request.user, obj):
+            pii.mask_text_fields(data, ("content", "reply_text", "extension_reason"))
+            for event in data.get("events") or []:
+                pii.mask_text_fields(event, ("note",))
+        return data
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_repeat_of(self, obj: Petition) -> str | None:

@@ -72,6 +72,14 @@ def test_who_works_on_the_areas_incidents_reads_them_in_full(cast, noted, client
         ("INC-2026-000123 坐标 31.805,117.005", "INC-2026-000123 坐标 31.805,117.005"),
         ("编号 1381234567890 不是电话", "编号 1381234567890 不是电话"),
         ("", ""),
+        # A Chinese input method's full-width digits; a landline as validate_phone stores it, or
+        # with a space or brackets; an ID number typed in groups. All passed unmasked.
+        ("电话１３８１２３４５６７８", "电话138****5678"),
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", "身份证1101**********002X"),
+        ("座机05516234567", "座机055****4567"),
+        ("座机0551 62345678、(0551)62345678", "座机055*****5678、055*****5678"),
+        ("身份证 340104 19900307 1235", "身份证 3401**********1235"),
+        ("坐标 31.0551234567,117.1", "坐标 31.0551234567,117.1"),  # decimals are no landline
     ],
 )
 def test_the_numbers_masked_in_free_text(text, shown):

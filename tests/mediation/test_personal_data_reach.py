@@ -44,3 +44,35 @@ def test_mediator_who_left_every_role_reads_no_case(med, cast):
     # docs/api.md: "with no membership left, lists are empty and every record is a 404".
     assert c.get("/api/v1/disputes/").json()["count"] == 0
     assert c.get(f"/api/v1/disputes/{case.code}/").status_code == 404
+
+
+PHONE = "13812345678"
+
+
+@pytest.mark.django_db
+def test_the_numbers_in_a_case_s_texts_are_masked_for_who_may_not_reveal_its_parties(med, cast, client):
+    """District staff read a party as 张* and, a line above, the party's ID number and phone in the
+    description, the sessions and the notes; the assigned mediator reads them as typed."""
+    from django.utils import timezone
+
+    from mediation import services
+    from tests.base import api_client
+    from tests.mediation.conftest import ID_1
+
+    case = med.in_mediation(description=f"申请人张三丰（身份证{ID_1}，电话{PHONE}）与邻居争执")
+    services.dispute_record_session(
+        case=case, actor=case.mediator, held_at=timezone.now(), place="调解室",
+        attendees=f"张三丰（{PHONE}）", summary=f"约定回电{PHONE}", next_step="再次调解",
+    )  # fmt: skip
+    case.transition(action="extend", actor=case.mediator, consent=True, note=f"当事人电话{PHONE}同意延期")
+    urls = [f"/api/v1/disputes/{case.code}/", f"/api/v1/disputes/{case.code}/sessions/"]
+    urls.append(f"/api/v1/disputes/{case.code}/events/")
+    client.force_login(cast.district_officer)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    answers = "".join(api_client(cast.district_officer).get(u).content.decode() for u in urls)
+    assert "张*" in page and "138****5678" in page and "138****5678" in answers
+    assert ID_1 not in page + answers and PHONE not in page + answers
+    client.force_login(case.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    answers = "".join(api_client(case.mediator).get(u).content.decode() for u in urls)
+    assert ID_1 in page and page.count(PHONE) >= 4 and answers.count(PHONE) >= 4

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from governance.models import Membership, Notification, PersonalDataAccess, Role
 from governance.services import user_token_issue
 from petitions.models import may_reveal, revealable_q, sees_masked_only
+from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_1
 
 
@@ -155,3 +156,36 @@ def test_an_officer_with_a_city_wide_second_role_routes_only_within_the_office_a
     page = client.get("/petitions/new/").content.decode()
     assert f'value="{cast.police_b.pk}"' not in page and f'value="{cast.police.pk}"' in page
     assert c.post(url, {"action": "assign", "department": cast.police.pk}, format="json").status_code == 200
+
+
+PHONE = "13812345678"
+
+
+@pytest.mark.django_db
+def test_the_numbers_in_a_petition_s_texts_are_masked_for_who_may_not_reveal_its_petitioners(
+    pet, cast, client
+):
+    """The unit complained about saw no petitioner in the list and read the petitioner's ID number
+    and phone in their own letter, in full, on the page and in the API; so did a district admin,
+    who reads the petitioner as 王**."""
+    petition = pet.register(complained=True, content=f"本人王建国，身份证{ID_1}，电话{PHONE}，反映执法粗暴。")
+    petition.transition(
+        action="assign",
+        actor=cast.petition_officer,
+        department=cast.police.pk,
+        note=f"已电话{PHONE}联系信访人",
+    )
+    admin = make_user("district_admin", Role.ADMIN, cast.district_a)
+    for reader in (pet.urban_user, admin):
+        client.force_login(reader)
+        page = client.get(f"/petitions/{petition.code}/").content.decode()
+        answer = api_client(reader).get(f"/api/v1/petitions/{petition.code}/")
+        body = answer.content.decode()
+        assert ID_1 not in page + body and PHONE not in page + body, reader
+        assert "138****5678" in page and "1101**********002X" in answer.json()["content"]
+        assert answer.json()["events"][-1]["note"] == "已电话138****5678联系信访人"
+    # The officer handling it reads the letter as written.
+    client.force_login(cast.petition_officer)
+    assert ID_1 in client.get(f"/petitions/{petition.code}/").content.decode()
+    answer = api_client(cast.petition_officer).get(f"/api/v1/petitions/{petition.code}/").json()
+    assert ID_1 in answer["content"] and PHONE in answer["events"][-1]["note"]

@@ -279,7 +279,7 @@ class RollupRun(models.Model):
         indexes = [models.Index(fields=["status", "-finished_at"], name="rollup_status_finished")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
 
 class MonthlyFact(models.Model):

@@ -10,6 +10,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import pgettext
 
 
 def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: forms.Form | None = None) -> str:
@@ -26,8 +27,14 @@ def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: for
     for name, messages in errors.items():
         text = " ".join(str(m) for m in messages)
         field = form.fields.get(name) if form is not None and name != NON_FIELD_ERRORS else None
-        parts.append(f"{field.label}: {text}" if field is not None and field.label else text)
-    return "; ".join(parts)
+        if field is not None and field.label:
+            text = pgettext("a field's label and its error", "%(label)s: %(error)s") % {
+                "label": field.label,
+                "error": text,
+            }
+        parts.append(text)
+    # "甲：…；乙：…" on a Chinese page, not ASCII colons and semicolons.
+    return pgettext("between the errors of several fields", "; ").join(parts)
 
 
 class SubmissionKeyForm(forms.Form):

@@ -102,7 +102,14 @@ class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
 
 
 class DisputeDetailSerializer(DisputeSerializer):
-    text_fields = ("description", "decline_reason", "outcome_note", "agreement_facts", "agreement_terms")
+    text_fields = (
+        "description",
+        "decline_reason",
+        "outcome_note",
+        "agreement_facts",
+        "agreement_terms",
+        "performance_method",
+    )
     actions = serializers.SerializerMethodField()
 
     class Meta(DisputeSerializer.Meta):

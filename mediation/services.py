@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -690,11 +691,17 @@ def _save_party_update(
         action="update_party",
         from_status=case.status,
         to_status=case.status,
-        note=str(party.get_role_display()),
+        # Stored text is read by everyone: in the site's language, not the editor's.
+        note=_in_site_language(party.get_role_display),
         organisation_id=case.organisation_id,
         data={"party": party.pk, "fields": sorted(given), **({"removed": sorted(clear)} if clear else {})},
     )
     return party
+
+
+def _in_site_language(text) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text())
 
 
 def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:

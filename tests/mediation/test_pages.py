@@ -8,7 +8,9 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from governance.models import PersonalDataAccess, Role
 from grids import services as grid_services
@@ -1492,3 +1494,39 @@ def test_a_refused_party_edit_marks_the_field_in_error_and_labels_every_field(
             assert attrs_of(html, field)["aria-describedby"] == error
         else:
             assert attrs_of(html, field).get("aria-invalid") is None, field
+
+
+def test_texts_the_system_writes_and_joins_follow_the_language_of_the_site_and_of_the_reader(
+    med, client, settings
+):
+    """A party edit's timeline note was stored in the editor's language (an English editor left
+    "applicant" on every Chinese reader's page); other routes were joined with "、" on English pages;
+    and errors of several fields were joined with ASCII ": " and "; " on Chinese pages."""
+    from django.utils import translation
+
+    from governance.forms import errors_text
+    from mediation import services
+    from mediation.models import DisputeCase
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    case = med.in_mediation()
+    with translation.override("en"):
+        services.dispute_party_update(
+            case=case, party=case.parties.get(position=0), actor=case.mediator, address="新地址1号"
+        )
+    assert case.events.get(action="update_party").note == "申请人"
+    case.transition(
+        action="conclude", actor=case.mediator, outcome="failure", other_routes=["arbitration", "litigation"]
+    )
+    client.force_login(case.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "arbitration, litigation" in page and "arbitration、" not in page
+    with translation.override("zh-hans"):
+        text = errors_text({"outcome": ["请选择。"], "note": ["请填写。"]}, _OutcomeForm())
+        assert text == "调解结果：请选择。；备注：请填写。"
+        assert str(DisputeCase._meta.get_field("origin").verbose_name) == "案件来源"
+
+
+class _OutcomeForm(forms.Form):
+    outcome = forms.CharField(label=gettext_lazy("Outcome"))
+    note = forms.CharField(label=gettext_lazy("Note"))

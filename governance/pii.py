@@ -157,15 +157,17 @@ def mask_address(value: str) -> str:
 
 
 # Numbers typed into free text (an incident's description, a step's note): a resident identity
-# number (also in groups, "340104 19900307 1235"), a mobile number (with or without +86 and
-# separators) and a landline with its area code (0551-62345678, 0551 62345678, (0551)62345678, or
-# as validate_phone stores it, 055162345678). Never the middle of a longer number (an incident code)
-# nor the decimals of a coordinate (31.0551234567).
+# number (also in groups, "340104 19900307 1235", "340104 1990 0307 1235"), a mobile number (with or
+# without +86 and separators) and a landline with a real area code (010, 02x, or four digits from
+# 03xx: 0551-62345678, 0551 6234 5678, (0551)62345678, or as validate_phone stores it,
+# 055162345678; not any number that starts with 0, as an order number may). Never the middle of a
+# longer number (an incident code) nor the decimals of a coordinate (31.0551234567: two digits and
+# a dot before it; a list's "1." before a number does not protect it).
 _TEXT_NUMBERS = re.compile(
-    r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:"
-    r"(?P<id>[1-9]\d{5}[ -]?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ -]?\d{3}[\dXx])"
+    r"(?<![0-9A-Za-z])(?<![0-9]{2}\.)(?:"
+    r"(?P<id>[1-9]\d{5}[ -]?(?:18|19|20)\d{2}[ -]?(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ -]?\d{3}[\dXx])"
     r"|(?P<mobile>(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2})"
-    r"|(?P<landline>(?:0\d{2,3}|\(0\d{2,3}\))[ -]?\d{7,8})"
+    r"|(?P<landline>(?:(?:010|02\d|0[3-9]\d{2})|\((?:010|02\d|0[3-9]\d{2})\))[ -]?\d{3,4}[ -]?\d{4})"
     r")(?![0-9A-Za-z])",
     re.ASCII,
 )
@@ -173,7 +175,7 @@ _TEXT_NUMBERS = re.compile(
 # character for one, so a match's place in the read text is its place in the text as typed.
 _AS_ASCII = str.maketrans(
     {**{chr(0xFF10 + i): str(i) for i in range(10)}, "Ｘ": "X", "ｘ": "x", "＋": "+", "－": "-"}
-    | {"（": "(", "）": ")", "\u3000": " "}
+    | {"（": "(", "）": ")", "\u3000": " ", "\u00a0": " ", "\u2012": "-", "\u2013": "-", "\u2014": "-"}
 )
 
 

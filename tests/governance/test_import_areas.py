@@ -185,6 +185,14 @@ def test_a_name_the_database_cannot_store_is_reported_by_index_not_a_traceback(t
 
 
 @pytest.mark.django_db
+def test_a_tab_or_line_break_around_a_name_or_code_is_trimmed_not_refused(tmp_path):
+    features = [dict(f, properties=dict(f["properties"])) for f in GOOD]
+    features[0]["properties"]["name"] = "示例市\r\n"
+    features[1]["properties"]["code"] = "340102000000\t"
+    assert "6 features are valid" in _import(str(write(tmp_path, features)))[0]
+
+
+@pytest.mark.django_db
 def test_values_of_the_wrong_json_type_are_reported(tmp_path):
     city = feature("340100000000", "city", None, (116.0, 31.0, 118.0, 32.0), {"zh": "合肥"})
     district = feature("340102000000", "district", "340100000000", (0, 0, 1, 1))

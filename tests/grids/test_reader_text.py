@@ -80,6 +80,14 @@ def test_who_works_on_the_areas_incidents_reads_them_in_full(cast, noted, client
         ("座机0551 62345678、(0551)62345678", "座机055*****5678、055*****5678"),
         ("身份证 340104 19900307 1235", "身份证 3401**********1235"),
         ("坐标 31.0551234567,117.1", "坐标 31.0551234567,117.1"),  # decimals are no landline
+        # A list's "1." before a number does not protect it; common groupings and pasted spaces.
+        ("联系人：1.13812345678；2.13987654321", "联系人：1.138****5678；2.139****4321"),
+        ("身份证 340104 1990 0307 1235", "身份证 3401**********1235"),
+        ("座机 0551 6234 5678、0551\u201462345678", "座机 055*****5678、055*****5678"),
+        ("手机 138\u00a01234\u00a05678", "手机 138****5678"),
+        # Numbers that merely start with 0 are no landline without a real area code.
+        ("订单号 0123456789，批次 0012 20261105", "订单号 0123456789，批次 0012 20261105"),
+        ("北京 010-12345678", "北京 010****5678"),
     ],
 )
 def test_the_numbers_masked_in_free_text(text, shown):

@@ -76,3 +76,17 @@ def test_the_numbers_in_a_case_s_texts_are_masked_for_who_may_not_reveal_its_par
     page = client.get(f"/mediation/cases/{case.code}/").content.decode()
     answers = "".join(api_client(case.mediator).get(u).content.decode() for u in urls)
     assert ID_1 in page and page.count(PHONE) >= 4 and answers.count(PHONE) >= 4
+
+
+@pytest.mark.django_db
+def test_the_printed_agreement_masks_the_numbers_in_its_texts_for_who_may_not_reveal(med, cast, client):
+    case = med.agreed(effective_days_ago=1)
+    other = "13900001111"  # no party's phone: what is read is the texts'
+    type(case).objects.filter(pk=case.pk).update(
+        performance_method=f"转账，收款人电话{other}", agreement_terms=f"乙方向甲方（电话{other}）赔偿"
+    )
+    client.force_login(cast.district_officer)
+    page = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert other not in page and page.count("139****1111") == 2
+    client.force_login(case.mediator)
+    assert client.get(f"/mediation/cases/{case.code}/agreement/").content.decode().count(other) == 2

@@ -40,10 +40,11 @@ def _text(props: dict, field: str, label: str, problems: list[str], *, digits: b
     if not isinstance(raw, str):
         problems.append(_("%(label)s must be text, got %(value)r") % {"label": label, "value": raw})
         return None
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in raw):
+    value = raw.strip()  # a tab or line break around it (a spreadsheet's export) is no problem
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
         problems.append(_("%(label)s contains a control character") % {"label": label})
         return None
-    return raw.strip()
+    return value
 
 
 class Command(BaseCommand):

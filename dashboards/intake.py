@@ -540,22 +540,29 @@ def survey_responses_import(
 def case_counts_import(*, table: Table, actor: Any, source: str = "") -> ImportBatch:
     """Validate every row, then upsert them all: a re-sent (area, month, kind) replaces the count."""
     counts = validate_case_counts(table, actor)
+    return _upsert(ImportBatch.Kind.CASE_COUNTS, counts, ["area", "month", "kind"], "count", actor, source)
+
+
+def _upsert(kind: str, rows: list, key: list[str], value: str, actor: Any, source: str) -> ImportBatch:
+    """Write validated rows as one batch, replacing the stored row of each ``key`` (its ``value``,
+    batch and time of change: the nightly run asks which changed)."""
     batch = ImportBatch.objects.create(
-        kind=ImportBatch.Kind.CASE_COUNTS, source=source[:200], rows=len(counts), created_by=_user(actor)
+        kind=kind, source=source[:200], rows=len(rows), created_by=_user(actor)
     )
     now = timezone.now()
-    for c in counts:
-        c.batch, c.updated_at = batch, now
+    for row in rows:
+        row.batch, row.updated_at = batch, now
     # Rows are locked in the order they are written: two files with the same rows in another order
     # (one sorted by area, one by month) each waited for the other's rows, a deadlock and a 500.
-    # Written in one order, the second waits for the first and then replaces its counts.
-    counts.sort(key=lambda c: (c.area_id, c.month, c.kind))
-    PreventableCaseCount.objects.bulk_create(
-        counts,
+    # Written in one order, the second waits for the first and then replaces its rows.
+    columns = [f"{name}_id" if name == "area" else name for name in key]
+    rows.sort(key=lambda row: tuple(getattr(row, c) for c in columns))
+    type(rows[0]).objects.bulk_create(
+        rows,
         batch_size=2000,
         update_conflicts=True,
-        unique_fields=["area", "month", "kind"],
-        update_fields=["count", "batch", "updated_at"],
+        unique_fields=key,
+        update_fields=[value, "batch", "updated_at"],
     )
     return batch
 
@@ -609,21 +616,7 @@ def populations_import(*, table: Table, actor: Any, source: str = "") -> ImportB
     """Validate every row, then upsert them all: a re-sent (area, year) replaces the figure, and the
     next nightly run recomputes the rates of that year's months."""
     populations = validate_populations(table, actor)
-    batch = ImportBatch.objects.create(
-        kind=ImportBatch.Kind.POPULATION, source=source[:200], rows=len(populations), created_by=_user(actor)
-    )
-    now = timezone.now()
-    for p in populations:
-        p.batch, p.updated_at = batch, now
-    populations.sort(key=lambda p: (p.area_id, p.year))  # rows locked in one order (see case counts)
-    AreaPopulation.objects.bulk_create(
-        populations,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["area", "year"],
-        update_fields=["population", "batch", "updated_at"],
-    )
-    return batch
+    return _upsert(ImportBatch.Kind.POPULATION, populations, ["area", "year"], "population", actor, source)
 
 
 def _whole_number(value: Any) -> int:

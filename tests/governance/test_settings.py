@@ -71,21 +71,19 @@ def test_a_malformed_boolean_fails_loudly():
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
 
 
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
+    "FIELD_ENCRYPTION_KEY": "a-production-field-key-" + "7Kq2xVd9pLm4Rt8w",
+    "ALLOWED_HOSTS": "grid.example.gov.cn",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
 def test_deploy_checks_are_clean_under_production_settings():
-    result = run_check(
-        {
-            "DEBUG": "0",
-            "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
-            "FIELD_ENCRYPTION_KEY": "a-production-field-key-" + "7Kq2xVd9pLm4Rt8w",
-            "ALLOWED_HOSTS": "grid.example.gov.cn",
-            "SECURE_HSTS_SECONDS": "31536000",
-            "SECURE_SSL_REDIRECT": "1",
-            "SECURE_HSTS_PRELOAD": "1",
-        },
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-    )
+    result = run_check(PRODUCTION, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -263,18 +261,7 @@ def test_the_tile_server_is_the_one_external_image_source_the_policy_allows():
 
 @pytest.mark.parametrize("key", ["k", "development-only-field-key-do-not-use-in-production"])
 def test_deploy_check_refuses_a_guessable_field_encryption_key(key):
-    result = run_check(
-        {
-            "DEBUG": "0",
-            "SECRET_KEY": "x" * 30 + "-production-secret-with-enough-entropy-9f8e7d",
-            "FIELD_ENCRYPTION_KEY": key,
-            "ALLOWED_HOSTS": "grid.example.gov.cn",
-            "SECURE_HSTS_SECONDS": "31536000",
-            "SECURE_SSL_REDIRECT": "1",
-            "SECURE_HSTS_PRELOAD": "1",
-        },
-        "--deploy",
-    )
+    result = run_check({**PRODUCTION, "FIELD_ENCRYPTION_KEY": key}, "--deploy")
     # One SHA-256 of the key is the Fernet key (governance/pii.py _derive): a guessable key makes a
     # database copy readable. Django's --deploy flags a weak SECRET_KEY (W009) but not this one.
     assert result.returncode != 0 and "FIELD_ENCRYPTION_KEY" in result.stderr, result.stdout + result.stderr
@@ -284,18 +271,5 @@ def test_deploy_check_refuses_a_guessable_field_encryption_key(key):
 def test_deploy_check_refuses_a_weak_secret_key(secret):
     # Django's own W009 is a warning, which --fail-level ERROR (the compose web service's) let pass:
     # the service started with SECRET_KEY=short although the README said it was refused.
-    result = run_check(
-        {
-            "DEBUG": "0",
-            "SECRET_KEY": secret,
-            "FIELD_ENCRYPTION_KEY": "y" * 20 + "-field-key-with-enough-entropy-0a9b8c",
-            "ALLOWED_HOSTS": "grid.example.gov.cn",
-            "SECURE_HSTS_SECONDS": "31536000",
-            "SECURE_SSL_REDIRECT": "1",
-            "SECURE_HSTS_PRELOAD": "1",
-        },
-        "--deploy",
-        "--fail-level",
-        "ERROR",
-    )
+    result = run_check({**PRODUCTION, "SECRET_KEY": secret}, "--deploy", "--fail-level", "ERROR")
     assert result.returncode != 0 and "governance.E002" in result.stderr, result.stdout + result.stderr

@@ -45,7 +45,7 @@ from governance import outbox
 from governance.access import get_visible_or_404
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
-from governance.rest import Conflict, JSONParser, KnownParamsMixin
+from governance.rest import Conflict, JSONParser, KnownParamsMixin, refuse_unknown_params
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -650,11 +650,7 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
         raise exceptions.PermissionDenied(_("Only an analyst or an administrator can import statistics."))
     # The imports read their rows from the body and, the survey import, ``?again=``: any other
     # parameter is refused by name (``?dry_run=true``, the command's option, imported for real).
-    known = ["again", "format"] if again_allowed else ["format"]
-    unknown = [name for name in request.query_params if name not in known]
-    if unknown:
-        message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
-        raise exceptions.ValidationError({name: [message] for name in unknown})
+    refuse_unknown_params(request, ["again", "format"] if again_allowed else ["format"])
     extra = {}
     if again_allowed:
         # ?again=true imports answers identical to an earlier batch's on purpose (intake.AlreadyImported).

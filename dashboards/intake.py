@@ -234,6 +234,7 @@ class _Validator:
         self.errors: list[RowError] = []
         self.missing: set[str] = set()  # columns the CSV header lacks (reported once, on line 1)
         self.shapeless: set[int] = set()  # JSON items that are not objects (reported once each)
+        self.seen: dict[tuple, int] = {}  # the first line of each key (``once``)
         # A code with a NUL character names no area, and PostgreSQL refuses it in a query (psycopg
         # raised ValueError: a 500 for one bad cell); its row gets the "no area" error of its line.
         codes = {c for c in (_text(row, "area") for _, row in table.rows) if c and "\x00" not in c}
@@ -266,6 +267,30 @@ class _Validator:
             self.error(line, "area", message % {"code": code})
             return None
         return area
+
+    def whole(
+        self, line: int, row: Mapping[str, Any], field: str, low: int, high: int, message: str | None = None
+    ) -> int | None:
+        """A whole number from ``low`` to ``high`` (``_whole_number``), or None and the error."""
+        try:
+            value = _whole_number(row.get(field))
+            if low <= value <= high:
+                return value
+        except ValueError:
+            pass
+        self.error(
+            line,
+            field,
+            message or _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high},
+        )
+        return None
+
+    def once(self, line: int, key: tuple, field: str, message: str) -> None:
+        """An error on ``field`` when an earlier line had the same ``key`` (``message`` names that
+        line as ``%(line)d``): one file may not give one count or figure twice."""
+        if key in self.seen:
+            self.error(line, field, message % {"line": self.seen[key]})
+        self.seen.setdefault(key, line)
 
     def choice(
         self, line: int, row: Mapping[str, Any], field: str, choices, labels: dict[str, str]
@@ -415,7 +440,6 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     v.check_size()
     v.check_columns(CASE_COUNT_COLUMNS)
     kinds = preventable_case_kinds()
-    seen: dict[tuple, int] = {}
     out: list[PreventableCaseCount] = []
     # The population each (area, year) has for the rate: that year's figure, else the area's own.
     yearly = {
@@ -450,18 +474,9 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
                 "kind",
                 _("%(value)r is not one of: %(allowed)s.") % {"value": kind, "allowed": ", ".join(kinds)},
             )
-        count = None
-        try:
-            count = _whole_number(row.get("count"))
-            if not 0 <= count <= MAX_COUNT:
-                raise ValueError
-        except ValueError:
-            v.error(line, "count", _("Enter a whole number from 0 to %(max)d.") % {"max": MAX_COUNT})
+        count = v.whole(line, row, "count", 0, MAX_COUNT)
         if area is not None and month is not None and kind in kinds:
-            key = (area.pk, month, kind)
-            if key in seen:
-                v.error(line, "kind", _("Same area, month and kind as line %(line)d.") % {"line": seen[key]})
-            seen.setdefault(key, line)
+            v.once(line, (area.pk, month, kind), "kind", _("Same area, month and kind as line %(line)d."))
         if len(v.errors) == before:
             out.append(PreventableCaseCount(area=area, month=month, kind=kind, count=count))
     if v.errors:
@@ -572,38 +587,22 @@ def validate_populations(table: Table, user: Any) -> list[AreaPopulation]:
     v.check_size()
     v.check_columns(POPULATION_COLUMNS)
     first, this_year = rollup.first_month().year, timezone.localdate().year
-    seen: dict[tuple, int] = {}
     out: list[AreaPopulation] = []
     for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
-        year = None
-        try:
-            year = _whole_number(row.get("year"))
-            if not first <= year <= this_year:
-                raise ValueError
-        except ValueError:
-            year = None
-            v.error(
-                line,
-                "year",
-                _("Enter a year from %(first)d (setting ROLLUP_FIRST_MONTH) to %(last)d.")
-                % {"first": first, "last": this_year},
-            )
-        population = None
-        try:
-            population = _whole_number(row.get("population"))
-            if not 1 <= population <= MAX_POPULATION:
-                raise ValueError
-        except ValueError:
-            v.error(
-                line, "population", _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_POPULATION}
-            )
+        year = v.whole(
+            line,
+            row,
+            "year",
+            first,
+            this_year,
+            _("Enter a year from %(first)d (setting ROLLUP_FIRST_MONTH) to %(last)d.")
+            % {"first": first, "last": this_year},
+        )
+        population = v.whole(line, row, "population", 1, MAX_POPULATION)
         if area is not None and year is not None:
-            key = (area.pk, year)
-            if key in seen:
-                v.error(line, "year", _("Same area and year as line %(line)d.") % {"line": seen[key]})
-            seen.setdefault(key, line)
+            v.once(line, (area.pk, year), "year", _("Same area and year as line %(line)d."))
         if len(v.errors) == before:
             out.append(AreaPopulation(area=area, year=year, population=population))
     if v.errors:

@@ -94,6 +94,14 @@ class ContentNegotiation(DefaultContentNegotiation):
             ) from None
 
 
+def refuse_unknown_params(request, known: list[str]) -> None:
+    """A 400 naming each query parameter not in ``known`` (``KnownParamsMixin``)."""
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
+        raise exceptions.ValidationError({name: [message] for name in unknown})
+
+
 class KnownParamsMixin:
     """A query parameter the endpoint does not read is a 400 naming it. A misspelt filter
     (``perod=2026-10``, ``stauts=closed``) was dropped without a word and the answer was the
@@ -105,11 +113,7 @@ class KnownParamsMixin:
     COMMON_PARAMS = ("page", "page_size", "format")
 
     def check_params(self, request) -> None:
-        known = [*self.params, *self.COMMON_PARAMS]
-        unknown = [name for name in request.query_params if name not in known]
-        if unknown:
-            message = _("Unknown parameter; the parameters are: %(known)s.") % {"known": ", ".join(known)}
-            raise exceptions.ValidationError({name: [message] for name in unknown})
+        refuse_unknown_params(request, [*self.params, *self.COMMON_PARAMS])
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticated and allowed first: 401 / 403

@@ -34,8 +34,7 @@ def personal_data_reveal(
     is written in the site's language, not in the language of the page that caused it: the log's
     readers saw one check in Chinese and the next in English. A typed reason is kept as typed."""
     if isinstance(reason, Promise):
-        with translation.override(settings.LANGUAGE_CODE):
-            reason = str(reason)
+        reason = in_site_language(reason)
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": [_("Say why you need to see this person's details.")]})
@@ -58,6 +57,13 @@ def token_digest(key: str) -> str:
     ``Token.key`` column. The key itself is random (160 bits), so a digest cannot be reversed or
     guessed; a copy of the database no longer holds keys a client could send."""
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def in_site_language(text: Promise | str) -> str:
+    """A lazily translated text as stored for every reader: in the site's language (LANGUAGE_CODE),
+    not in the language of the request that wrote it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 @transaction.atomic

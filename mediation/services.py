@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -24,7 +23,7 @@ from governance import pii
 from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
-from governance.services import notify, personal_data_reveal, submitted_before
+from governance.services import in_site_language, notify, personal_data_reveal, submitted_before
 from mediation.models import (
     ACTION_LABELS,
     PLACEHOLDER_NAME,
@@ -692,16 +691,11 @@ def _save_party_update(
         from_status=case.status,
         to_status=case.status,
         # Stored text is read by everyone: in the site's language, not the editor's.
-        note=_in_site_language(party.get_role_display),
+        note=in_site_language(DisputeParty.PartyRole(party.role).label),
         organisation_id=case.organisation_id,
         data={"party": party.pk, "fields": sorted(given), **({"removed": sorted(clear)} if clear else {})},
     )
     return party
-
-
-def _in_site_language(text) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text())
 
 
 def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:

@@ -271,6 +271,9 @@ def test_a_refused_session_answers_like_a_refused_step(client, med):
     concluded.transition(
         action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["litigation"]
     )
+    # Held the minute the case came in, not the minute the test began: a case received in the next
+    # minute refused the session as held before it (a 400 that hid the 409 on a minute boundary).
+    data["held_at"] = timezone.localtime(concluded.received_at).strftime("%Y-%m-%dT%H:%M")
     response = _login(client, med.cast.mediator).post(f"/mediation/cases/{concluded.code}/sessions/", data)
     assert response.status_code == 409 and "Cannot record a session" in response.content.decode()
     assert not DisputeSession.objects.exists()

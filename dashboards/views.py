@@ -102,12 +102,14 @@ def _selection(request: HttpRequest) -> dict:
     }
 
 
-def _choices(period: Period, latest: Period) -> list[str]:
+def _choices(period: Period, latest: Period) -> list[tuple[str, str]]:
     """The periods the picker offers, newest first, down from the latest with a value (or the one
-    asked for, if later). The one asked for is always among them: older than the list, it was
-    missing and the list showed its first period, 2026-12, over a page of 2019-01."""
+    asked for, if later), as (code, label) pairs. The one asked for is always among them: older than
+    the list, it was missing and the list showed its first period, 2026-12, over a page of 2019-01."""
     choices = ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period))))
-    return choices if period.code in choices else [*choices, period.code]
+    if period.code not in choices:
+        choices.append(period.code)
+    return [(code, Period.parse(code).label) for code in choices]
 
 
 def _ym(period: Period) -> tuple[int, int]:
@@ -385,6 +387,8 @@ def trends(request: HttpRequest) -> HttpResponse:
     ordered = sorted(series.values(), key=lambda s: {"self": 0, "parent": 1}.get(s["role"], 2))
     chart = {
         "periods": periods,
+        # What the axis writes under each period, in the page's language ("2026年11月").
+        "labels": [Period.parse(p).label for p in periods],
         "series": [
             {"name": s["name"], "role": s["role"], "data": [s["data"].get(p) for p in periods]}
             for s in ordered
@@ -401,7 +405,10 @@ def trends(request: HttpRequest) -> HttpResponse:
         {
             "name": s["name"],
             "role": s["role"],
-            "cells": [(p, ranking.format_value(spec, s["data"].get(p)), p in s["thin"]) for p in periods],
+            "cells": [
+                (label, ranking.format_value(spec, s["data"].get(p)), p in s["thin"])
+                for p, label in zip(periods, chart["labels"], strict=True)
+            ],
         }
         for s in ordered
     ]

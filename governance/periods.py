@@ -20,6 +20,7 @@ from typing import overload
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
 PERIOD_TYPES = [MONTH, QUARTER, HALF, YEAR]
@@ -77,6 +78,20 @@ class Period:
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def label(self) -> str:
+        """The period as the pages write it for people, in the active language ("2026年第4季度",
+        "Q4 2026"); the code stays what URLs, the API and the picker's values carry."""
+        if self.kind == MONTH:
+            return _("%(year)d-%(month)02d") % {"year": self.year, "month": self.index}
+        if self.kind == QUARTER:
+            return _("Q%(quarter)d %(year)d") % {"year": self.year, "quarter": self.index}
+        if self.kind == HALF:
+            if self.index == 1:
+                return _("H1 %(year)d") % {"year": self.year}
+            return _("H2 %(year)d") % {"year": self.year}
+        return pgettext("a calendar year", "%(year)d") % {"year": self.year}
 
     @property
     def first_month(self) -> int:

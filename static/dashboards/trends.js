@@ -17,7 +17,7 @@
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: withUnit },
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 48, right: 16, top: 16, bottom: 56 },
-      xAxis: { type: "category", data: data.periods },
+      xAxis: { type: "category", data: data.labels || data.periods },
       yAxis: { type: "value", scale: true, axisLabel: { formatter: function (v) { return v + suffix; } } },
       series: data.series.map(function (s) {
         return {

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dashboards import assessment
 from dashboards.assessment_models import (
@@ -151,12 +152,12 @@ def _hand_entries(
 
 def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     if AssessmentScheme.objects.exists():
-        stdout.write("  assessment: schemes exist, skipping")
+        stdout.write("  assessment: " + _("schemes already present; kept."))
         return
     year = timezone.localdate().year
     users = demo.users
     if "demo_admin" not in users:
-        stdout.write("  assessment: no demo users (seed_demo creates them), skipping")
+        stdout.write("  assessment: " + _("no demo users (seed_demo creates them); skipped."))
         return
     admin = users.get("demo_admin")
     district_user = users.get("demo_district") or admin
@@ -177,5 +178,6 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
         )
         assessment.assessment_compute(scheme=streets, trigger="demo")
     stdout.write(
-        "  assessment: 3 schemes scored (city districts last year and this year, streets of district 0)"
+        "  assessment: "
+        + _("3 schemes scored (the districts last year and this year, the first district's streets).")
     )

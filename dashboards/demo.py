@@ -20,6 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dashboards.models import (
     AgeGroup,
@@ -64,7 +65,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     from dashboards import assessment_demo
 
     if SurveyResponse.objects.exists():
-        stdout.write("  dashboards: survey answers exist, skipping")
+        stdout.write("  dashboards: " + _("survey answers already present; kept."))
     else:
         _seed_intake(demo=demo, rng=rng, scale=scale, months=months, stdout=stdout)
     assessment_demo.seed(demo=demo, rng=rng, scale=scale, months=months, stdout=stdout)
@@ -135,7 +136,14 @@ def _seed_intake(*, demo, rng: random.Random, scale: str, months: int, stdout) -
                     )
                 )
     PreventableCaseCount.objects.bulk_create(counts, batch_size=5000)
-    stdout.write(f"  dashboards: {len(responses)} survey answers, {len(counts)} police counts")
+    stdout.write(
+        "  dashboards: "
+        + _("%(answers)d survey answers, %(counts)d police counts")
+        % {"answers": len(responses), "counts": len(counts)}
+    )
     run = run_rollup(full=True, trigger="demo")
     if run is not None:
-        stdout.write(f"  dashboards: rollup {run.rows} values in {run.seconds:.1f} s")
+        stdout.write(
+            "  dashboards: "
+            + _("rollup: %(rows)d values in %(seconds).1f s") % {"rows": run.rows, "seconds": run.seconds}
+        )

@@ -19,6 +19,7 @@ from collections import defaultdict
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.models import Department, Holiday, Membership, Role, SequenceCounter, User
 from grids import services
@@ -78,7 +79,7 @@ class _Calendar:
     def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
         cursor, left = timezone.localtime(start), dt.timedelta(hours=hours)
         tz = cursor.tzinfo
-        for _ in range(60):
+        for _i in range(60):
             day = cursor.date()
             if self.working(day):
                 open_at = dt.datetime.combine(day, WORK_START, tz)
@@ -164,7 +165,7 @@ def _users(demo, rng: random.Random) -> tuple[dict[int, User], dict[int, User], 
 def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     grid_ids = [g.pk for g in demo.grids]
     if Incident.objects.filter(grid_id__in=grid_ids[:50]).exists():
-        stdout.write("  grids: incidents already present; kept.")
+        stdout.write("  grids: " + _("incidents already present; kept."))
         return
     categories = {c.code: c for c in IncidentCategory.objects.all()}
     mix = [(c, w, d, s) for c, w, d, s in CATEGORY_MIX if c in categories]
@@ -214,7 +215,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
         rate = base_rate * p["volume"] * grid.households / 650.0
         expected = rate * span_seconds / (30.4 * 86400)
         count = max(0, int(rng.gauss(expected, math.sqrt(expected) + 0.1)))
-        for _ in range(count):
+        for _i in range(count):
             # Season: more reports in summer (sanitation, disputes) than in winter.
             while True:
                 reported = first_month + dt.timedelta(seconds=rng.random() * span_seconds)
@@ -454,11 +455,16 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             updated = SequenceCounter.objects.filter(key="INC", year=year).update(value=value)
             if not updated:
                 SequenceCounter.objects.create(key="INC", year=year, value=value)
-    stdout.write(f"  grids: {len(incidents)} incidents, {written} events.")
-    stdout.write(f"  grids: {_fresh_reports(demo, workers, categories, rng)} reports of this morning.")
+    stdout.write(
+        "  grids: "
+        + _("%(incidents)d incidents, %(events)d events.") % {"incidents": len(incidents), "events": written}
+    )
+    fresh = _fresh_reports(demo, workers, categories, rng)
+    stdout.write("  grids: " + _("%(n)d reports of this morning.") % {"n": fresh})
     # What the beat's first tick would send (the embedded default runs no beat): the demo's handlers
     # open the site to notices of their overdue items, not to an empty list.
-    stdout.write(f"  grids: {services.incident_notify_overdue()} overdue incidents notified.")
+    notified = services.incident_notify_overdue()
+    stdout.write("  grids: " + _("%(n)d overdue incidents notified.") % {"n": notified})
 
 
 def _fresh_reports(demo, workers: dict, categories: dict, rng: random.Random) -> int:

@@ -21,6 +21,7 @@ from collections import defaultdict
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.demo import DemoCity
@@ -92,7 +93,7 @@ ROUTES = DisputeCase.Route.values
 
 
 def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _i in range(rng.choice((1, 2))))
 
 
 def _id_number(rng: random.Random) -> str:
@@ -179,7 +180,10 @@ def _organisations(demo: DemoCity, rng: random.Random, stdout) -> None:
         members.append(OrganisationMember(organisation=street_centre, user=mediator, is_head=True))
     OrganisationMember.objects.bulk_create(members, batch_size=2000, ignore_conflicts=True)
     Membership.objects.bulk_create(roles, batch_size=2000, ignore_conflicts=True)
-    stdout.write(f"  mediation: {len(orgs)} organisations, {len(users)} mediators")
+    stdout.write(
+        "  mediation: "
+        + _("%(orgs)d organisations, %(mediators)d mediators") % {"orgs": len(orgs), "mediators": len(users)}
+    )
 
 
 def seed(*, demo: DemoCity, rng: random.Random, scale: str, months: int, stdout) -> None:
@@ -187,7 +191,7 @@ def seed(*, demo: DemoCity, rng: random.Random, scale: str, months: int, stdout)
     with transaction.atomic():
         _organisations(demo, rng, stdout)
         if DisputeCase.objects.exists():
-            stdout.write("  mediation: cases already present; kept.")
+            stdout.write("  mediation: " + _("cases already present; kept."))
             return
         _cases(demo, rng, months, stdout)
 
@@ -238,7 +242,7 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
         committee = by_area[community.pk][0]
         street_orgs = by_area.get(street_id, [])
         district_orgs = {o.kind: o for o in by_area.get(district_id, [])}
-        for _ in range(max(n_cases, 0)):
+        for _i in range(max(n_cases, 0)):
             code = rng.choices(cat_codes, cat_weights)[0]
             draw = rng.random()
             if code == "medical" and MediationOrganisation.Kind.INDUSTRY in district_orgs:
@@ -300,10 +304,14 @@ def _cases(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     DisputeParty.objects.bulk_create(parties, batch_size=5000)
     DisputeSession.objects.bulk_create(sessions, batch_size=5000)
     DisputeEvent.objects.bulk_create(events, batch_size=5000)
-    stdout.write(f"  mediation: {len(cases)} cases, {len(parties)} parties, {len(sessions)} sessions")
+    stdout.write(
+        "  mediation: "
+        + _("%(cases)d cases, %(parties)d parties, %(sessions)d sessions")
+        % {"cases": len(cases), "parties": len(parties), "sessions": len(sessions)}
+    )
     # The beat's daily notice, sent once here (the embedded default runs no beat): see grids.demo.
     notified = services.dispute_notify_confirmation_closing()
-    stdout.write(f"  mediation: {notified} confirmation windows closing notified.")
+    stdout.write("  mediation: " + _("%(n)d confirmation windows closing notified.") % {"n": notified})
 
 
 def _parties(rng: random.Random, n: int) -> list[DisputeParty]:

@@ -22,6 +22,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.demo import DemoCity
@@ -66,7 +67,7 @@ CHANNELS = (
 
 
 def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _i in range(rng.choice((1, 2))))
 
 
 def _id_number(rng: random.Random) -> str:
@@ -99,7 +100,7 @@ REPLIES = {
 def seed(*, demo: DemoCity, rng: random.Random, scale: str, months: int, stdout) -> None:
     rng = random.Random(rng.random())  # our own stream: other apps' draws do not shift ours
     if Petition.objects.exists():
-        stdout.write("  petitions: petitions already present; kept.")
+        stdout.write("  petitions: " + _("petitions already present; kept."))
         return
     with transaction.atomic():
         _petitions(demo, rng, months, stdout)
@@ -109,7 +110,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     now = timezone.now()
     officer = demo.users.get("demo_petition") or User.objects.filter(is_superuser=True).first()
     if officer is None:
-        stdout.write("  petitions: no demo officer; skipped.")
+        stdout.write("  petitions: " + _("no demo petition officer; skipped."))
         return
     departments: dict[tuple[int, str], Department] = {
         (d.area_id, d.name): d for d in Department.objects.filter(area__in=demo.districts)
@@ -149,7 +150,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
             earlier = history[(community.pk, category)]
             repeat_target = rng.choice(earlier) if earlier and rng.random() < 0.12 else None
             persons = rng.randint(group_min, 40) if rng.random() < 0.05 else rng.choice((1, 1, 1, 2, 3))
-            people = [_person(rng) for _ in range(min(persons, 5, rng.randint(1, 3)))]
+            people = [_person(rng) for _i in range(min(persons, 5, rng.randint(1, 3)))]
             p = Petition(
                 channel="visit" if persons >= group_min else rng.choice(CHANNELS),
                 received_at=received,
@@ -218,11 +219,18 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     Petitioner.objects.bulk_create(people_rows, batch_size=2000)
     PetitionEvent.objects.bulk_create(event_rows, batch_size=5000)
     stdout.write(
-        f"  petitions: {len(petitions)} petitions ({len(repeats)} repeats), {len(people_rows)} petitioners, "
-        f"{len(event_rows)} events."
+        "  petitions: "
+        + _("%(petitions)d petitions (%(repeats)d repeats), %(petitioners)d petitioners, %(events)d events.")
+        % {
+            "petitions": len(petitions),
+            "repeats": len(repeats),
+            "petitioners": len(people_rows),
+            "events": len(event_rows),
+        }
     )
     # The beat's hourly notice, sent once here (the embedded default runs no beat): see grids.demo.
-    stdout.write(f"  petitions: {services.petition_notify_deadlines()} deadline notices.")
+    notices = services.petition_notify_deadlines()
+    stdout.write("  petitions: " + _("%(n)d deadline notices.") % {"n": notices})
 
 
 def _department_liaisons(demo: DemoCity, departments) -> dict[int, int]:

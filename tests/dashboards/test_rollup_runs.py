@@ -286,7 +286,16 @@ def test_the_command_runs_a_full_rebuild_or_from_a_month(data):
 
     out = StringIO()
     call_command("rollup", "--full", stdout=out)
-    assert "(full)" in out.getvalue()
+    assert "(full rebuild)" in out.getvalue()
+    # In the site's language, as its other commands speak (LANGUAGE_CODE).
+    from django.utils import translation
+
+    zh = StringIO()
+    with translation.override("zh-hans"):
+        call_command("rollup", stdout=zh)
+        with pytest.raises(CommandError, match="晚于当前月份"):
+            call_command("rollup", "--since", "2999-01")
+    assert zh.getvalue().startswith("汇总计算批次 ") and "个指标值" in zh.getvalue()
     call_command("rollup", "--since", "2026-01", stdout=out)
     assert RollupRun.objects.first().months >= 11
     with pytest.raises(CommandError, match="2026-01"):

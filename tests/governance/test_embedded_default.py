@@ -23,7 +23,8 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
     holidays = subprocess.run(
         [sys.executable, "manage.py", "load_holidays"], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    assert holidays.returncode == 0 and "72 dates added" in holidays.stdout, holidays.stderr
+    # The site speaks Chinese by default (LANGUAGE_CODE), and so do its commands to the operator.
+    assert holidays.returncode == 0 and "新增 72 个日期" in holidays.stdout, holidays.stderr
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "small", "--months", "3"],
         cwd=ROOT,
@@ -33,12 +34,13 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Demo logins" in result.stdout and "demo_gridworker" in result.stdout
+    assert "演示登录账号（密码均为 demo-pass-2026）" in result.stdout and "demo_gridworker" in result.stdout
+    assert "网格员" in result.stdout  # the roles, too
     assert (tmp_path / "db.sqlite3").exists()
     # The beat's notices are sent once (no beat runs here): the demo's handlers find what is overdue.
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         (overdue,) = db.execute("SELECT count(*) FROM governance_notification").fetchone()
-    assert overdue > 0 and "overdue incidents notified" in result.stdout
+    assert overdue > 0 and "件超期事件" in result.stdout
     again = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "small", "--months", "3"],
         cwd=ROOT,
@@ -47,4 +49,4 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
         text=True,
         timeout=600,
     )
-    assert again.returncode == 0 and "already present" in again.stdout
+    assert again.returncode == 0 and "区域已存在" in again.stdout and "事件已存在，保留原样" in again.stdout

@@ -42,7 +42,7 @@ def test_a_second_load_adds_nothing_and_keeps_what_the_admin_entered(db):
     Holiday.objects.create(date=dt.date(2026, 12, 28), name="本地假日")
     output = _load("--year", "2026")
     assert "38 dates added, 1 already present and kept" in output
-    assert "2026-10-10: the calendar says holiday, the notice the opposite; kept as entered" in output
+    assert "2026-10-10: the calendar says a holiday, the notice the opposite; kept as entered" in output
     assert Holiday.objects.get(date=dt.date(2026, 10, 10)).name == "本地调整"
     assert Holiday.objects.filter(date__year=2025).count() == 0
     before = list(Holiday.objects.values_list("date", "is_workday", "name"))
@@ -87,3 +87,16 @@ def test_the_home_page_of_who_keeps_the_calendar_says_next_year_is_missing(
     Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
     client.force_login(cast.admin)
     assert 'id="calendar-missing"' not in client.get("/").content.decode()
+
+
+def test_the_command_speaks_the_sites_language(db):
+    # Its report was English whatever LANGUAGE_CODE said, on a site whose operators read Chinese.
+    from django.utils import translation
+
+    Holiday.objects.create(date=dt.date(2026, 10, 10), is_workday=False, name="本地调整")
+    with translation.override("zh-hans"):
+        output = _load("--year", "2026")
+        with pytest.raises(CommandError, match="本版本未收录该年份已发布的日历"):
+            _load("--year", "2031")
+    assert "日历 2026：新增 38 个日期，1 个已存在并保留。" in output
+    assert "2026-10-10：日历中为节假日，通知中相反；按已录入内容保留" in output

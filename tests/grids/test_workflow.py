@@ -393,7 +393,7 @@ def test_the_overdue_command_reports_what_it_flagged(cast, report):
     Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
     out = io.StringIO()
     call_command("grids_notify_overdue", stdout=out)
-    assert out.getvalue().startswith("1 incident(s)")
+    assert out.getvalue().startswith("1 incident newly overdue; its handlers were notified.")
     assert Notification.objects.get().user == cast.street_handler
     call_command("grids_notify_overdue", stdout=out)
     assert Notification.objects.count() == 1

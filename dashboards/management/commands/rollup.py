@@ -8,6 +8,7 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dashboards.rollup import run_rollup
 
@@ -21,24 +22,39 @@ def _month(text: str) -> dt.date:
             raise ValueError
         month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a month like 2026-01, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("must be a month like 2026-01, not %(text)r") % {"text": text}
+        ) from None
     if month > timezone.localdate().replace(day=1):
-        raise argparse.ArgumentTypeError(f"{text} is after the current month")
+        raise argparse.ArgumentTypeError(_("%(text)s is after the current month") % {"text": text})
     return month
 
 
 class Command(BaseCommand):
-    help = "Roll indicator sources up into values and rankings (incremental unless --full)."
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _("Roll indicator sources up into values and rankings (incremental unless --full).")
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--full", action="store_true", help="rebuild every month and period")
-        parser.add_argument("--since", type=_month, help="also recompute every month from YYYY-MM on")
+        parser.add_argument("--full", action="store_true", help=_("rebuild every month and period"))
+        parser.add_argument("--since", type=_month, help=_("also recompute every month from YYYY-MM on"))
 
     def handle(self, *args, full: bool = False, since: dt.date | None = None, **options) -> None:
         run = run_rollup(full=full, since=since, trigger="command")
         if run is None:
-            raise CommandError("another rollup run is in progress; nothing done")
+            raise CommandError(_("another rollup run is in progress; nothing done"))
         self.stdout.write(
-            f"rollup run {run.pk} ({run.kind}): {run.rows} values, {run.periods} periods, "
-            f"{run.months} months refreshed, {run.statements} SQL statements, {run.seconds:.2f} s"
+            _(
+                "rollup run %(run)d (%(kind)s): %(rows)d values, %(periods)d periods, %(months)d months "
+                "refreshed, %(statements)d SQL statements, %(seconds).2f s"
+            )
+            % {
+                "run": run.pk,
+                "kind": run.get_kind_display(),
+                "rows": run.rows,
+                "periods": run.periods,
+                "months": run.months,
+                "statements": run.statements,
+                "seconds": run.seconds,
+            }
         )

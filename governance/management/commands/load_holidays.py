@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.deadlines import calendar_edited
 from governance.holiday_calendars import NOTICES, calendar_days
@@ -16,14 +17,16 @@ from governance.models import Holiday
 
 
 class Command(BaseCommand):
-    help = (
-        "Load the official holiday and make-up working-day calendar of each year this release knows "
-        "(the State Council's notices); dates already in the calendar are kept."
-    )
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _(
+            "Load the official holiday and make-up working-day calendar of each year this release knows "
+            "(the State Council's notices); dates already in the calendar are kept."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--year", type=int, action="append", dest="years", help="only this year (repeatable)"
+            "--year", type=int, action="append", dest="years", help=_("only this year (repeatable)")
         )
 
     def handle(self, *args, years: list[int] | None, **options):
@@ -32,8 +35,11 @@ class Command(BaseCommand):
         unknown = sorted(set(years or ()) - set(known))
         if unknown:
             raise CommandError(
-                f"--year {', '.join(map(str, unknown))}: no published calendar in this release "
-                f"(it has {', '.join(map(str, known))}); enter that year in the admin from the notice"
+                _(
+                    "--year %(unknown)s: no published calendar in this release (it has %(known)s); "
+                    "enter that year in the admin from the notice"
+                )
+                % {"unknown": ", ".join(map(str, unknown)), "known": ", ".join(map(str, known))}
             )
         wanted = [
             (day, is_workday, name)
@@ -57,14 +63,15 @@ class Command(BaseCommand):
                 Holiday.objects.bulk_create(new)
                 calendar_edited()
         self.stdout.write(
-            f"Calendar {', '.join(map(str, years or known))}: {len(new)} dates added, "
-            f"{len(existing)} already present and kept."
+            _("Calendar %(years)s: %(added)d dates added, %(kept)d already present and kept.")
+            % {"years": ", ".join(map(str, years or known)), "added": len(new), "kept": len(existing)}
         )
         for day in differing:
+            said = _("a working day") if existing[day].is_workday else _("a holiday")
             self.stdout.write(
                 self.style.WARNING(
-                    f"{day}: the calendar says {'working day' if existing[day].is_workday else 'holiday'}, "
-                    f"the notice the opposite; kept as entered"
+                    _("%(day)s: the calendar says %(said)s, the notice the opposite; kept as entered")
+                    % {"day": day, "said": said}
                 )
             )
         next_year = timezone.localdate().year + 1
@@ -74,5 +81,6 @@ class Command(BaseCommand):
             and not Holiday.objects.filter(date__year=next_year).exists()
         ):
             self.stdout.write(
-                f"No calendar for {next_year} yet: enter it in the admin when the State Council publishes it."
+                _("No calendar for %(year)d yet: enter it in the admin when the State Council publishes it.")
+                % {"year": next_year}
             )

@@ -25,6 +25,7 @@ import argparse
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from governance import pii
 from governance.pii import EncryptedTextField
@@ -38,9 +39,9 @@ def _batch_size(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(_("%(text)r is not a whole number") % {"text": text}) from None
     if not 1 <= value <= MAX_BATCH:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_BATCH}")
+        raise argparse.ArgumentTypeError(_("must be from 1 to %(max)d") % {"max": MAX_BATCH})
     return value
 
 
@@ -59,26 +60,33 @@ def encrypted_columns() -> list[tuple[type, list[str]]]:
 
 
 class Command(BaseCommand):
-    help = (
-        "Re-encrypt stored personal data under the first key of FIELD_ENCRYPTION_KEY (after prepending a "
-        "new key), so the older keys can be removed; --check only counts what is left."
-    )
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _(
+            "Re-encrypt stored personal data under the first key of FIELD_ENCRYPTION_KEY (after prepending a "
+            "new key), so the older keys can be removed; --check only counts what is left."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--check", action="store_true", help="count values under older keys, change nothing"
+            "--check", action="store_true", help=_("count values under older keys, change nothing")
         )
         parser.add_argument(
-            "--batch-size", type=_batch_size, default=1000, help=f"rows a transaction, 1 to {MAX_BATCH}"
+            "--batch-size",
+            type=_batch_size,
+            default=1000,
+            help=_("rows a transaction, 1 to %(max)d") % {"max": MAX_BATCH},
         )
 
     def handle(self, *args, check: bool, batch_size: int, **options):
         left_total = self._reencrypt(check=check, batch_size=batch_size)
         left_total += self._rehash(check=check, batch_size=batch_size)
         if check and left_total:
-            raise CommandError(f"{left_total} values still need the older keys.")
+            raise CommandError(_("%(n)d values still need the older keys.") % {"n": left_total})
         if not left_total:
-            self.stdout.write(self.style.SUCCESS("Every value is under the current key: older keys can go."))
+            self.stdout.write(
+                self.style.SUCCESS(_("Every value is under the current key: older keys can go."))
+            )
 
     def _rehash(self, *, check: bool, batch_size: int) -> int:
         """Recompute the keyed hashes that differ from their value's hash under the current key.
@@ -111,8 +119,11 @@ class Command(BaseCommand):
                     break
                 last = batch[-1].pk
             if stale:
-                verb = "under an older hash key" if check else "rehashed"
-                self.stdout.write(f"{model._meta.label}: {stale if check else rewritten} hashes {verb}")
+                if check:
+                    said = _("%(n)d hashes under an older hash key") % {"n": stale}
+                else:
+                    said = _("%(n)d hashes rehashed") % {"n": rewritten}
+                self.stdout.write(f"{model._meta.label}: {said}")
             left_total += stale if check else 0
         return left_total
 
@@ -139,8 +150,11 @@ class Command(BaseCommand):
                                 new = pii.reencrypt(token)
                             except ValueError:
                                 raise CommandError(
-                                    f"{model._meta.label} {row[0]}: {column} cannot be decrypted with any "
-                                    f"key of FIELD_ENCRYPTION_KEY; nothing after it was changed"
+                                    _(
+                                        "%(model)s %(pk)s: %(column)s cannot be decrypted with any key of "
+                                        "FIELD_ENCRYPTION_KEY; nothing after it was changed"
+                                    )
+                                    % {"model": model._meta.label, "pk": row[0], "column": column}
                                 ) from None
                             if new is None:
                                 continue
@@ -157,8 +171,14 @@ class Command(BaseCommand):
                 last = rows[-1][0]
             if check:
                 left_total += left
-            verb = "under older keys" if check else f"re-encrypted ({left - rewritten} changed meanwhile)"
-            self.stdout.write(f"{model._meta.label}: {left if check else rewritten} values {verb}")
+            if check:
+                said = _("%(n)d values under older keys") % {"n": left}
+            else:
+                said = _("%(n)d values re-encrypted (%(changed)d changed meanwhile)") % {
+                    "n": rewritten,
+                    "changed": left - rewritten,
+                }
+            self.stdout.write(f"{model._meta.label}: {said}")
         return left_total
 
 

@@ -8,6 +8,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from governance import demo as demo_city
 from governance.models import SequenceCounter
@@ -36,11 +37,13 @@ def _scales_help() -> str:
 
 
 class Command(BaseCommand):
-    help = (
-        "Create a synthetic city (areas with real-format codes and tiling boundaries, departments, one demo "
-        "user per role) and let every app add its records (a year and more of incidents, cases, petitions, "
-        "surveys). Idempotent: parts that already exist are kept. Demo logins only when DEBUG is on."
-    )
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _(
+            "Create a synthetic city (areas with real-format codes and tiling boundaries, departments, one demo "
+            "user per role) and let every app add its records (a year and more of incidents, cases, petitions, "
+            "surveys). Idempotent: parts that already exist are kept. Demo logins only when DEBUG is on."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -59,7 +62,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale: str, seed: int, months: int, areas_only: bool, **options):
         if months < 1 or months > 60:
-            raise CommandError("--months must be between 1 and 60")
+            raise CommandError(_("--months must be between 1 and 60"))
         # With eager tasks (the embedded default) each task the seeding sends is run in place and
         # Celery logs a "Task ... succeeded" line for it, in the middle of this command's report and
         # the demo logins. A worker's log keeps those lines; this command's output does not need them.
@@ -78,18 +81,30 @@ class Command(BaseCommand):
         except demo_city.NotTheDemoCity as exc:
             area = exc.args[0]
             raise CommandError(
-                f"Area {area.code} ({area.name}) holds the demo city's code but is not the demo "
-                f"({demo_city.CITY_NAME}): the demo is never seeded into a real city's areas. Seed it "
-                "into a database of its own."
+                _(
+                    "Area %(code)s (%(name)s) holds the demo city's code but is not the demo (%(demo)s): "
+                    "the demo is never seeded into a real city's areas. Seed it into a database of its own."
+                )
+                % {"code": area.code, "name": area.name, "demo": demo_city.CITY_NAME}
             ) from None
         if city is None:
             city = demo_city.build_city(scale, seed)
             self.stdout.write(
-                f"Created {len(city.districts)} districts, {len(city.streets)} streets, "
-                f"{len(city.communities)} communities, {len(city.grids)} grids."
+                _(
+                    "Created %(districts)d districts, %(streets)d streets, %(communities)d communities, %(grids)d grids."
+                )
+                % {
+                    "districts": len(city.districts),
+                    "streets": len(city.streets),
+                    "communities": len(city.communities),
+                    "grids": len(city.grids),
+                }
             )
         else:
-            self.stdout.write(f"Areas already present: {len(city.grids)} grids under {city.city.code}; kept.")
+            self.stdout.write(
+                _("Areas already present: %(grids)d grids under %(city)s; kept.")
+                % {"grids": len(city.grids), "city": city.city.code}
+            )
         logins = demo_city.create_demo_users(city, with_passwords=settings.DEBUG)
         if not areas_only:
             for app_label in FEATURE_APPS:
@@ -112,10 +127,17 @@ class Command(BaseCommand):
             # a hundred thousand rows as if there were a hundred (seconds instead of milliseconds).
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo data ready in %(seconds).1f s.") % {"seconds": time.monotonic() - started}
+            )
+        )
         if settings.DEBUG:
-            self.stdout.write(f"\nDemo logins (password for all: {demo_city.DEMO_PASSWORD}):")
+            self.stdout.write(
+                "\n"
+                + _("Demo logins (password for all: %(password)s):") % {"password": demo_city.DEMO_PASSWORD}
+            )
             for username, role, area in logins:
                 self.stdout.write(f"  {username:<18} {role:<12} {area}")
         else:
-            self.stdout.write("DEBUG is off: demo users were created without passwords (no demo logins).")
+            self.stdout.write(_("DEBUG is off: demo users were created without passwords (no demo logins)."))

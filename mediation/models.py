@@ -189,6 +189,20 @@ class OrganisationMember(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.organisation}"
 
+    def clean(self) -> None:
+        # A member without the mediator role would be given nothing (``_memberships``): the admin
+        # says so instead of saving a membership that silently does not work.
+        if self.user_id and not self.user.has_role(Role.MEDIATOR):
+            raise ValidationError(
+                {
+                    "user": gettext(
+                        "%(user)s does not hold the mediator role: give them a mediator membership "
+                        "first (organisation members read and act on cases only as mediators)."
+                    )
+                    % {"user": self.user}
+                }
+            )
+
 
 class DisputeCategory(LocalizedName, models.Model):
     """A kind of dispute, as in the official monthly reports (editable in the admin)."""
@@ -211,12 +225,17 @@ class DisputeCategory(LocalizedName, models.Model):
 
 
 def _memberships(user: User) -> list[OrganisationMember]:
-    """The user's organisation memberships, loaded once per user object (like memberships_cached)."""
+    """The user's organisation memberships, loaded once per user object (like memberships_cached).
+
+    They count only while the user holds the mediator role (a ``Membership``): ending someone's
+    memberships is how they are signed off (docs/api.md: "with no membership left, lists are empty
+    and every record is a 404"), and a mediator whose roles were removed kept reading their
+    organisation's cases and revealing the parties through the organisation rows left behind."""
     cached = getattr(user, "_mediation_memberships_cache", None)
     if cached is None:
         cached = (
             list(OrganisationMember.objects.filter(user=user, organisation__is_active=True))
-            if getattr(user, "is_authenticated", False)
+            if getattr(user, "is_authenticated", False) and user.has_role(Role.MEDIATOR)
             else []
         )
         user._mediation_memberships_cache = cached

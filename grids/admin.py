@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from governance.admin import SuperusersOnly, TimelineInline
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
@@ -56,8 +59,25 @@ class IncidentAdmin(SuperusersOnly, admin.ModelAdmin):
 
 @admin.register(IncidentPhoto)
 class IncidentPhotoAdmin(SuperusersOnly, admin.ModelAdmin):
+    """Read and deleted only: photos come only through the incident's steps (grids.services), which
+    clean them (grids.photos: content checked, EXIF and its GPS position dropped) and record their
+    type and size. Added here, a file skipped the cleaning and its type and size were typed in."""
+
     list_display = ["id", "incident", "stage", "content_type", "size", "uploaded_at"]
     raw_id_fields = ["incident", "event"]
+    # The file is linked through the scoped view: Django's own link went to MEDIA_URL, never served (404).
+    fields = [
+        "incident", "event", "stage", "photo", "content_type", "width", "height", "size", "uploaded_by",
+        "uploaded_at",
+    ]  # fmt: skip
+    readonly_fields = ["photo"]
+
+    @admin.display(description=_("file"))
+    def photo(self, obj: IncidentPhoto) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("grids-photo", args=[obj.pk]), obj.file.name)
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

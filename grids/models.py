@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -1080,3 +1082,17 @@ class IncidentPhoto(models.Model):
     @property
     def extension(self) -> str:
         return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")
+
+
+@receiver(post_delete, sender=IncidentPhoto, dispatch_uid="incident-photo-file")
+def _photo_deleted(sender, instance: IncidentPhoto, using: str, **kwargs) -> None:
+    # Storage hygiene, not business logic: a resident's photo (faces, plates, doorways) must leave
+    # MEDIA_ROOT with its row. A signal, not the admin's delete_model/delete_queryset, because it
+    # catches every way a row goes: the admin's delete page and its "delete selected" action, a
+    # queryset .delete() (with a receiver connected Django deletes row by row and sends this), and
+    # the cascade from an incident. The file goes once the deletion commits: a rolled-back delete
+    # keeps its row, and must keep the file the row names. robust: a storage failure after the
+    # commit is logged, not raised into a response whose deletion already happened.
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)

@@ -236,3 +236,63 @@ def test_every_refused_photo_is_named_in_one_answer(cast, report, client):
     assert response.status_code == 400
     body = response.json()
     assert "notes.jpg" in str(body) and "anim.jpg" in str(body)
+
+
+@pytest.mark.django_db
+def test_a_photo_deleted_by_any_path_leaves_storage_once_the_deletion_commits(
+    cast, client, report, django_capture_on_commit_callbacks
+):
+    # The admin deleted the row and left the file in MEDIA_ROOT: a resident's photo stayed on disk.
+    from django.db import transaction
+
+    def photo() -> SimpleUploadedFile:
+        return SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+
+    incident = report(photos=[photo() for _ in range(5)])
+    paths = {p.pk: Path(p.file.path) for p in IncidentPhoto.objects.filter(incident=incident)}
+    one, two, three, four, five = paths
+    assert all(path.is_file() for path in paths.values())
+
+    # A deletion rolled back keeps its row, and the file the row names.
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        IncidentPhoto.objects.get(pk=one).delete()
+        raise RuntimeError
+    assert not callbacks and IncidentPhoto.objects.filter(pk=one).exists() and paths[one].is_file()
+
+    client.force_login(cast.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/grids/incidentphoto/{one}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not paths[one].is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/grids/incidentphoto/",
+            {"action": "delete_selected", "_selected_action": [two, three], "post": "yes"},
+        )
+    assert response.status_code == 302 and not paths[two].is_file() and not paths[three].is_file()
+    with django_capture_on_commit_callbacks() as callbacks:
+        IncidentPhoto.objects.filter(pk=four).delete()
+    assert paths[four].is_file() and len(callbacks) == 1  # not before the commit
+    callbacks[0]()
+    assert not paths[four].is_file() and paths[five].is_file()
+    assert list(IncidentPhoto.objects.values_list("pk", flat=True)) == [five]
+    # And with its incident (the cascade; the admin deletes no incident, a shell can).
+    with django_capture_on_commit_callbacks(execute=True):
+        Incident.objects.filter(pk=incident.pk).delete()
+    assert not paths[five].is_file()
+
+
+@pytest.mark.django_db
+def test_the_admin_adds_no_photo_and_links_a_photo_through_the_scoped_view(cast, client, with_photo):
+    # Added in the admin, a file skipped the cleaning (EXIF and GPS kept, any content) and its type and
+    # size were typed in; and the change page linked the file under /media/, which is never served.
+    photo = IncidentPhoto.objects.get(incident=with_photo)
+    client.force_login(cast.admin)
+    assert client.get("/admin/grids/incidentphoto/add/").status_code == 403
+    assert "/admin/grids/incidentphoto/add/" not in client.get("/admin/grids/incidentphoto/").content.decode()
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
+    assert f'href="/grids/photos/{photo.pk}/"' in html and "/media/" not in html
+    assert client.get(f"/grids/photos/{photo.pk}/").status_code == 200

@@ -72,6 +72,29 @@ def test_a_second_import_updates_in_place(tmp_path):
 
 
 @pytest.mark.django_db
+def test_redrawn_boundaries_without_census_columns_keep_the_areas_figures(tmp_path):
+    # Boundaries re-imported without population columns set every area's population and households
+    # to 0: the per-10,000 rates of each year without a figure of its own moved on nothing.
+    run(str(write(tmp_path, GOOD)), "--commit")
+    Area.objects.filter(code="340102001001001").update(households=400)
+    redrawn = []
+    for f in GOOD:
+        props = {k: v for k, v in f["properties"].items() if k not in {"population", "households"}}
+        redrawn.append({**f, "properties": props})
+    redrawn.append(feature("340102001001003", "grid", "340102001001", (117.1, 31.8, 117.15, 31.9)))
+    del redrawn[-1]["properties"]["population"]
+    out, _ = run(str(write(tmp_path, redrawn)), "--commit")
+    assert "1 created, 6 updated" in out
+    grid = Area.objects.get(code="340102001001001")
+    assert (grid.population, grid.households) == (1000, 400)
+    assert Area.objects.get(code="340102001001003").population == 0  # new: nothing to keep
+    # A figure the file does carry replaces the stored one, 0 included.
+    zero = [feature("340102001001001", "grid", "340102001001", (117.0, 31.8, 117.05, 31.9), population=0)]
+    run(str(write(tmp_path, zero)), "--commit")
+    assert Area.objects.get(code="340102001001001").population == 0
+
+
+@pytest.mark.django_db
 def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path):
     bowtie = {
         "type": "Polygon",

@@ -133,13 +133,16 @@ class Command(BaseCommand):
                 ("population", opts["population_field"]),
                 ("households", opts["households_field"]),
             ):
-                raw = props.get(field, 0)
+                raw = props.get(field)
                 # A JSON whole number (or its digits as text): int() also took 12.7 (as 12) and
                 # true (as 1), and a value past the column's range passed the dry run and stopped
                 # --commit with a traceback.
                 text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
                 if raw in (None, ""):
-                    row[key] = 0
+                    # Not in the file: an area already there keeps its figure (boundaries redrawn
+                    # without the census columns set every population to 0, and the per-10,000
+                    # rates of every year without a figure of its own with it); a new area has 0.
+                    row[key] = None
                 elif re.fullmatch(r"[0-9]+", text, re.ASCII) and int(text) <= MAX_COUNT:
                     row[key] = int(text)
                 else:
@@ -198,11 +201,10 @@ class Command(BaseCommand):
             area = Area.objects.filter(code=row["code"]).first() or Area(code=row["code"])
             is_new = area.pk is None
             area.name, area.level, area.parent = row["name"], row["level"], parent
-            area.population, area.households, area.boundary = (
-                row["population"],
-                row["households"],
-                row["boundary"],
-            )
+            area.boundary = row["boundary"]
+            for key in ("population", "households"):
+                if row[key] is not None or is_new:
+                    setattr(area, key, row[key] or 0)
             area.full_clean()
             area.save()
             created += is_new

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from governance import pii
 from governance.forms import AdminLoginForm
 from governance.models import (
     ApiToken,
@@ -220,6 +223,27 @@ class TimelineInline(admin.TabularInline):
     @admin.display(description=_("status after"))
     def to_shown(self, event) -> str:
         return event.to_status_label
+
+
+@cache
+def _masked_text(model, name: str):
+    # One column per model and field: the admin finds a read-only field in its lists by identity.
+    @admin.display(description=model._meta.get_field(name).verbose_name)
+    def shown(obj) -> str:
+        return pii.mask_numbers_in_text(getattr(obj, name))
+
+    shown.__name__ = name  # the page's CSS class (field-<name>), as for the plain field
+    return shown
+
+
+def masked_texts(model, fields, texts) -> list:
+    """An admin's read-only ``fields`` of ``model`` with each of the free ``texts`` among them shown
+    with the identity and phone numbers in it masked (``pii.mask_numbers_in_text``), as the pages
+    show them to a reader who may not reveal: a superuser is not one (docs/architecture.md), and the
+    admin is no way round the logged reveal. List the same texts the record's pages and API mask. An
+    admin whose form is made from the model (no ``fields`` given) lists them in ``exclude`` too: its
+    form would otherwise have an editable field showing each whole."""
+    return [_masked_text(model, name) if name in texts else name for name in fields]
 
 
 class SuperusersOnly:

@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import SuperusersOnly, TimelineInline
+from governance.admin import SuperusersOnly, TimelineInline, masked_texts
+from mediation.api import DisputeDetailSerializer, EventSerializer, SessionSerializer
 from mediation.models import (
     DisputeCase,
     DisputeCategory,
@@ -40,7 +41,11 @@ class MediationOrganisationAdmin(admin.ModelAdmin):
 
 class EventInline(TimelineInline):
     model = DisputeEvent
-    readonly_fields = ["at", "actor", "action_shown", "from_shown", "to_shown", "note", "organisation"]
+    readonly_fields = masked_texts(
+        DisputeEvent,
+        ["at", "actor", "action_shown", "from_shown", "to_shown", "note", "organisation"],
+        EventSerializer.text_fields,
+    )
     fields = readonly_fields
 
 
@@ -48,7 +53,11 @@ class SessionInline(admin.TabularInline):
     model = DisputeSession
     extra = 0
     can_delete = False
-    readonly_fields = ["held_at", "place", "attendees", "summary", "next_step", "recorded_by"]
+    readonly_fields = masked_texts(
+        DisputeSession,
+        ["held_at", "place", "attendees", "summary", "next_step", "recorded_by"],
+        SessionSerializer.text_fields,
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -90,9 +99,11 @@ class PreventionCorrectionForm(forms.ModelForm):
 @admin.register(DisputeCase)
 class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
     """Read-only in the admin: cases change through the workflow only, and parties' personal data is
-    not shown here at all (reveals go through the logged case page). The one exception is a mistaken
-    escalation-prevention record, which the workflow only adds to: once a case has one, its flags and
-    persons can be corrected here, with a reason, and the correction is an event in the timeline."""
+    not shown here at all (reveals go through the logged case page): the free texts, the sessions'
+    and the timeline's show the identity and phone numbers in them masked, as the case page does to
+    whoever may not reveal. The one exception is a mistaken escalation-prevention record, which the
+    workflow only adds to: once a case has one, its flags and persons can be corrected here, with a
+    reason, and the correction is an event in the timeline."""
 
     list_display = [
         "code",
@@ -109,7 +120,8 @@ class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
     search_fields = ["code"]
     list_select_related = ["category", "area", "organisation", "mediator"]
     inlines = [SessionInline, EventInline]
-    exclude = ["incident"]
+    # The texts are shown masked (get_readonly_fields), and in no form field, which shows them whole.
+    exclude = ["incident", *DisputeDetailSerializer.text_fields]
 
     @staticmethod
     def _correctable(obj) -> bool:
@@ -122,7 +134,8 @@ class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         editable = {"incident", *(PREVENTION_FIELDS if self._correctable(obj) else [])}
-        return [f.name for f in self.model._meta.concrete_fields if f.name not in editable]
+        fields = [f.name for f in self.model._meta.concrete_fields if f.name not in editable]
+        return masked_texts(self.model, fields, DisputeDetailSerializer.text_fields)
 
     def save_model(self, request, obj, form, change):
         changed = [name for name in PREVENTION_FIELDS if name in form.changed_data]

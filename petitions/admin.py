@@ -1,15 +1,21 @@
-"""Admin for petitions: read-mostly. Petitioners' identity is never listed (masked only), and the
-workflow fields are read-only: state changes go through the transition method, not the admin."""
+"""Admin for petitions: read-mostly. Petitioners' identity is never listed (masked only), the free
+texts show the identity and phone numbers in them masked (as the petition page shows them to whoever
+may not reveal), and the workflow fields are read-only: state changes go through the transition
+method, not the admin."""
 
 from django.contrib import admin
 
-from governance.admin import SuperusersOnly, TimelineInline
+from governance.admin import SuperusersOnly, TimelineInline, masked_texts
 from petitions.models import Petition, PetitionEvent
+
+TEXTS = ["content", "reply_text", "extension_reason"]
 
 
 class EventInline(TimelineInline):
     model = PetitionEvent
-    fields = ["at", "actor", "action_shown", "from_shown", "to_shown", "note"]
+    fields = masked_texts(
+        PetitionEvent, ["at", "actor", "action_shown", "from_shown", "to_shown", "note"], ["note"]
+    )
     readonly_fields = fields
 
 
@@ -39,8 +45,12 @@ class PetitionAdmin(SuperusersOnly, admin.ModelAdmin):
     ]
     inlines = [EventInline]
 
+    # The texts the petition page and API mask (petitions.api.PetitionSerializer) are shown masked
+    # (get_readonly_fields), and in no form field, which would show them whole.
+    exclude = TEXTS
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Petition._meta.fields]
+        return masked_texts(Petition, [f.name for f in Petition._meta.fields], TEXTS)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -100,6 +100,12 @@ def intake(request: HttpRequest) -> HttpResponse:
                 petition = services.petition_register(
                     actor=request.user, submission=form.cleaned_data["submission"], **form.service_kwargs()
                 )
+                if petition.repeat_of_id:
+                    # The link is taken only when a typed ID number or phone matches the earlier
+                    # petition's petitioners: logged as the repeat check and the API log it.
+                    services.log_repeat_matches(
+                        actor=request.user, matches=[petition.repeat_of], ip_address=client_ip(request)
+                    )
                 gone = selectors.registered_out_of_reach(request.user, petition)
                 if gone:  # sent again after the officer's area changed: say so, not a 404 page
                     messages.info(request, gone)

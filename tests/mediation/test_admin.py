@@ -145,3 +145,34 @@ def test_the_admins_case_page_names_its_sessions_and_events(med, client):
     accepted = case.events.get(action="accept")
     assert str(accepted) == f"accept · {timezone.localtime(accepted.at):%Y-%m-%d %H:%M}"
     assert str(accepted) in html
+
+
+def test_the_admin_shows_a_cases_texts_with_the_numbers_in_them_masked(med, client):
+    # A superuser is not one who may reveal: the admin showed the case's, its sessions' and its
+    # timeline's texts as typed, ID numbers and phones included, and logged nothing.
+    from governance.models import PersonalDataAccess
+    from mediation import services
+    from mediation.models import DisputeCase
+
+    typed = f"张三丰身份证{ID_1}，电话13812345678"
+    case = med.accepted(description=f"楼上漏水。{typed}")
+    texts = ["decline_reason", "outcome_note", "agreement_facts", "agreement_terms", "performance_method"]
+    DisputeCase.objects.filter(pk=case.pk).update(**dict.fromkeys(texts, typed))
+    services.dispute_record_session(
+        case=case,
+        actor=case.mediator,
+        held_at=timezone.now(),
+        place="调解室",
+        attendees=typed,
+        summary=typed,
+        next_step=typed,
+    )
+    case.events.update(note=typed)
+    client.force_login(med.cast.admin)
+    html = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
+    assert ID_1 not in html and "13812345678" not in html
+    masked = "张三丰身份证1101**********002X，电话138****5678"
+    events = case.events.count()
+    assert html.count(masked) == 1 + len(texts) + 3 + events  # the case's, the session's, the notes
+    assert "楼上漏水" in html
+    assert not PersonalDataAccess.objects.exists()

@@ -44,3 +44,22 @@ def test_the_admins_petition_page_reads_in_chinese(pet, client, settings):
     inline = html[html.index('id="events-0"') if 'id="events-0"' in html else html.index("events-group") :]
     assert f"<p>{action}</p>" in inline and f"<p>{status}</p>" in inline
     assert "<p>register</p>" not in inline and "<p>registered</p>" not in inline
+
+
+def test_the_admin_shows_a_petitions_texts_with_the_numbers_in_them_masked(pet, client):
+    # A superuser is not one who may reveal: the admin showed the content, the reply, the extension
+    # reason and the timeline's notes as typed, ID numbers and phones included, and logged nothing.
+    from governance.models import PersonalDataAccess
+    from petitions.models import Petition
+
+    typed = f"本人身份证{ID_1}，电话13812345678"
+    petition = pet.register(content=f"工地夜间施工噪音扰民。{typed}")
+    Petition.objects.filter(pk=petition.pk).update(reply_text=typed, extension_reason=typed)
+    petition.events.update(note=typed)
+    client.force_login(pet.cast.admin)
+    html = client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    assert ID_1 not in html and "13812345678" not in html
+    masked = "本人身份证1101**********002X，电话138****5678"
+    assert html.count(masked) == 4  # content, reply, extension reason, the registration's note
+    assert "工地夜间施工噪音扰民" in html
+    assert not PersonalDataAccess.objects.exists()

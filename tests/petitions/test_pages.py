@@ -263,6 +263,19 @@ def test_the_repeat_check_warns_inline_and_the_link_is_kept(client, pet):
     assert Petition.objects.get(is_repeat=True).repeat_of == first
 
 
+def test_a_repeat_registered_on_the_page_is_logged_as_through_the_api(client, pet):
+    # The link is taken only when a typed ID number or phone matches the earlier petitioners: the
+    # API logged it as the repeat check does, the page (sent without a repeat check) did not.
+    from governance.models import PersonalDataAccess
+
+    first = pet.register(area=pet.cast.community_a1a)
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, repeat_of=first.code))
+    assert resp.status_code == 302 and Petition.objects.get(is_repeat=True).repeat_of == first
+    logged = PersonalDataAccess.objects.get(record=first.code, user=pet.cast.petition_officer)
+    assert logged.fields == "id_number,phone" and "repeat check" in logged.reason
+
+
 def test_the_access_log_gives_the_platforms_reasons_in_the_sites_language(client, pet, settings):
     # The log read one repeat check in Chinese and the next in English, each in the language of
     # the page of the officer who made it.

@@ -52,6 +52,9 @@ def main() -> None:
             status__in=["reported", "accepted", "fed_back", "verified"], due_at__isnull=False
         ).count(),
         "petitions (running steps)": Petition.objects.exclude(due_at=None).count(),
+        "disputes (running time limits)": DisputeCase.objects.filter(
+            status__in=DisputeCase.RUNNING_STATUSES, due_at__isnull=False
+        ).count(),
         "disputes (confirmation windows)": DisputeCase.objects.filter(
             confirmation_due__isnull=False, judicial_status=""
         ).count(),

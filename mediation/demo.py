@@ -546,8 +546,9 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
     if place is None:
         return
     specs = [
-        ("overdue", 38),
-        ("overdue", 33),
+        # Overdue by weeks: a limit ending in a holiday week runs to the first working day after it.
+        ("overdue", 50),
+        ("overdue", 45),
         ("running", 6),
         ("running", 12),
         ("waiting", 0),

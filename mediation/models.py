@@ -63,12 +63,23 @@ def time_limit_months() -> int:
     return int(settings.MEDIATION_TIME_LIMIT_MONTHS)
 
 
+def time_limit_last_day(start: dt.datetime) -> dt.date:
+    """The last day of a time limit starting at ``start`` as counted in months, before any move off
+    a rest day: the local day with the same number ``time_limit_months()`` months later, or that
+    month's last day (Civil Code art. 202)."""
+    return timezone.localdate(add_months(start, time_limit_months()))
+
+
 def time_limit_due(start: dt.datetime) -> dt.datetime:
     """The end of a time limit starting at ``start`` (acceptance, or the due date being extended):
-    24:00 local time of the day with the same number ``time_limit_months()`` months later, or of that
-    month's last day (Civil Code arts. 201-203). A month is not 30 days: accepted on 31 January, due
-    at the end of 28 February; accepted on 15 March, due at the end of 15 April."""
-    return end_of_local_day(add_months(start, time_limit_months()))
+    24:00 local time of its last day (``time_limit_last_day``), or of the first working day after it
+    when that day is a rest day or a public holiday (Civil Code arts. 201-203; the calendar as in
+    ``confirmation_window_end``). A month is not 30 days: accepted on 31 January, due at the end of
+    28 February; accepted on 15 March, due at the end of 15 April. Accepted on 1 September 2026: the
+    limit's last day, 1 October, is the first of the National Day holiday, so due at the end of
+    8 October, the first working day after it."""
+    last = first_working_day_from(time_limit_last_day(start))
+    return end_of_local_day(timezone.make_aware(dt.datetime.combine(last, dt.time.min)))
 
 
 def confirmation_window_end(effective: dt.date) -> dt.date:
@@ -510,6 +521,21 @@ class DisputeCase(models.Model):
     @property
     def is_overdue(self) -> bool:
         return bool(self.due_at and self.status in self.RUNNING_STATUSES and self.due_at < timezone.now())
+
+    def running_due(self) -> dt.datetime | None:
+        """The time limit of a running case computed afresh from its acceptance (and from the due date
+        so reached, when extended): what ``accept`` and ``extend`` would have stored had the calendar
+        been as it is now (governance.deadlines). None when the stored ``due_at`` was not counted so:
+        one stored under the old 30-day rule (at the hour of acceptance), or under another
+        ``MEDIATION_TIME_LIMIT_MONTHS``, is kept as it is."""
+        if self.status not in self.RUNNING_STATUSES or self.accepted_at is None or self.due_at is None:
+            return None
+        start = time_limit_due(self.accepted_at) if self.extended else self.accepted_at
+        last, stored = time_limit_last_day(start), timezone.localtime(self.due_at)
+        # Moved off a rest day by at most a holiday week and its weekends.
+        if stored != end_of_local_day(stored) or not last <= stored.date() <= last + dt.timedelta(days=14):
+            return None
+        return time_limit_due(start)
 
     @property
     def is_success(self) -> bool:

@@ -745,13 +745,19 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
 
 
 def dispute_refresh_deadlines(**_signal) -> int:
-    """``governance.deadlines.calendar_changed``: the end of each judicial confirmation window not yet
-    used, recomputed with the calendar as it is now (a window ending on a day that has become a
-    holiday runs to the next working day). The one-month mediation limit counts no working days."""
+    """``governance.deadlines.calendar_changed``: the time limit of each case still running and the
+    end of each judicial confirmation window not yet used, recomputed with the calendar as it is now
+    (a limit or a window ending on a day that has become a holiday runs to the next working day). A
+    case concluded keeps the limit it was judged by."""
+    running = DisputeCase.objects.filter(
+        status__in=DisputeCase.RUNNING_STATUSES, accepted_at__isnull=False, due_at__isnull=False
+    ).only("status", "accepted_at", "extended", "due_at")
     waiting = DisputeCase.objects.filter(confirmation_due__isnull=False, judicial_status="").only(
         "agreement_effective_on", "confirmation_due"
     )
     return save_recomputed(
+        running, lambda case: {"due_at": case.running_due() or case.due_at}
+    ) + save_recomputed(
         waiting.exclude(agreement_effective_on=None),
         lambda case: {"confirmation_due": confirmation_window_end(case.agreement_effective_on)},
     )

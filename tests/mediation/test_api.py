@@ -754,15 +754,17 @@ def test_accept_and_extend_through_the_api_count_calendar_months(med, monkeypatc
         when = dt.datetime(*args, tzinfo=tz)
         monkeypatch.setattr("django.utils.timezone.now", lambda: when.astimezone(dt.UTC))
 
-    clock(2026, 1, 31, 23, 30)
+    # 2025, not 2026: 28 February and 28 March 2026 are Saturdays, and a time limit whose last day is
+    # a rest day runs to the next working day (Civil Code art. 203).
+    clock(2025, 1, 31, 23, 30)
     case = med.register()
     client = api_client(med.cast.mediator)
     url = f"/api/v1/disputes/{case.code}/transition/"
     response = client.post(url, {"action": "accept"}, format="json")
     assert response.status_code == 200, response.json()
-    end_of_february = dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=tz)
+    end_of_february = dt.datetime(2025, 2, 28, 23, 59, 59, 999999, tzinfo=tz)
     assert dt.datetime.fromisoformat(response.json()["due_at"]) == end_of_february
-    clock(2026, 2, 20, 9)
+    clock(2025, 2, 20, 9)
     response = client.post(url, {"action": "extend"}, format="json")  # no consent: 400, nothing saved
     assert response.status_code == 400 and list(response.json()["errors"]) == ["consent"]
     case.refresh_from_db()
@@ -771,7 +773,7 @@ def test_accept_and_extend_through_the_api_count_calendar_months(med, monkeypatc
     assert outsider.status_code == 404
     response = client.post(url, {"action": "extend", "consent": True}, format="json")
     assert response.status_code == 200 and response.json()["extended"] is True
-    end_of_march_28 = dt.datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=tz)
+    end_of_march_28 = dt.datetime(2025, 3, 28, 23, 59, 59, 999999, tzinfo=tz)
     assert dt.datetime.fromisoformat(response.json()["due_at"]) == end_of_march_28
     case.refresh_from_db()
     assert case.due_at == end_of_march_28

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
@@ -119,11 +121,14 @@ def _end_of(y, m, d):
     ("accepted", "due"),
     [
         (_at(2026, 3, 15), _end_of(2026, 4, 15)),  # the same day of next month, to its end
-        (_at(2026, 1, 31), _end_of(2026, 2, 28)),  # a month is not 30 days: no 31 February
+        (_at(2025, 1, 31), _end_of(2025, 2, 28)),  # a month is not 30 days: no 31 February
         (_at(2028, 1, 31), _end_of(2028, 2, 29)),  # a leap year
-        (_at(2026, 1, 31, 23, 30), _end_of(2026, 2, 28)),  # late in the evening: still the local 31st
+        (_at(2025, 1, 31, 23, 30), _end_of(2025, 2, 28)),  # late in the evening: still the local 31st
         (_at(2026, 3, 1, 0, 30), _end_of(2026, 4, 1)),  # 00:30 local is 28 February in UTC
-        (_at(2026, 12, 31), _end_of(2027, 1, 31)),
+        # A last day on a rest day runs to the end of the next working day (Civil Code art. 203):
+        # 28 February 2026 is a Saturday, 31 January 2027 a Sunday (these were due on them before).
+        (_at(2026, 1, 31), _end_of(2026, 3, 2)),
+        (_at(2026, 12, 31), _end_of(2027, 2, 1)),
     ],
 )
 def test_accepting_sets_a_one_month_time_limit_to_the_end_of_that_day(med, monkeypatch, accepted, due):
@@ -136,23 +141,26 @@ def test_accepting_sets_a_one_month_time_limit_to_the_end_of_that_day(med, monke
 def test_the_setting_gives_the_time_limit_in_months(med, monkeypatch, settings):
     settings.MEDIATION_TIME_LIMIT_MONTHS = 3
     case = _accepted_on(med, monkeypatch, _at(2026, 11, 30))
-    assert case.due_at == _end_of(2027, 2, 28)
+    # 28 February 2027 is a Sunday: the limit runs to Monday 1 March (Civil Code art. 203), and the
+    # extension counts from that due date (it used to be 28 February, extended to 28 May).
+    assert case.due_at == _end_of(2027, 3, 1)
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
-    assert case.due_at == _end_of(2027, 5, 28)  # three months more, from the due date
+    assert case.due_at == _end_of(2027, 6, 1)  # three months more, from the due date
 
 
 def test_a_case_is_overdue_from_the_first_instant_after_its_last_day(med, monkeypatch):
-    case = _accepted_on(med, monkeypatch, _at(2026, 1, 31))
+    # 2025, not 2026: 28 February 2026 is a Saturday, which moves the limit to Monday.
+    case = _accepted_on(med, monkeypatch, _at(2025, 1, 31))
     other = med.register()  # registered, never accepted: no time limit runs
     client = api_client(med.head_x)
 
     def overdue_codes():
         return [r["code"] for r in client.get("/api/v1/disputes/?overdue=true").json()["results"]]
 
-    _clock(monkeypatch, _end_of(2026, 2, 28))  # the last instant of the month is still in time
+    _clock(monkeypatch, _end_of(2025, 2, 28))  # the last instant of the month is still in time
     assert not DisputeCase.objects.overdue().exists() and not case.is_overdue
     assert overdue_codes() == []
-    _clock(monkeypatch, _at(2026, 3, 1, 0, 0))
+    _clock(monkeypatch, _at(2025, 3, 1, 0, 0))
     assert list(DisputeCase.objects.overdue()) == [case] and case.is_overdue
     assert overdue_codes() == [case.code]
     assert other.code not in overdue_codes()
@@ -204,9 +212,11 @@ def test_the_time_limit_extends_once_and_only_with_both_parties_consent(med, mon
 @pytest.mark.parametrize(
     ("accepted", "extended_to"),
     [
-        (_at(2026, 1, 31), _end_of(2026, 3, 28)),  # one month from the due date, 28 February
+        # 2025, not 2026: 28 February and 28 March 2026 are Saturdays (the limit moves to Monday).
+        (_at(2025, 1, 31), _end_of(2025, 3, 28)),  # one month from the due date, 28 February
         (_at(2028, 1, 31), _end_of(2028, 3, 29)),
-        (_at(2026, 1, 31, 23, 30), _end_of(2026, 3, 28)),
+        (_at(2025, 1, 31, 23, 30), _end_of(2025, 3, 28)),
+        (_at(2026, 1, 31), _end_of(2026, 4, 2)),  # due Monday 2 March (28 February a Saturday)
     ],
 )
 def test_an_extension_adds_the_months_to_the_current_due_date(med, monkeypatch, accepted, extended_to):
@@ -221,12 +231,13 @@ def test_an_extension_of_a_due_date_stored_under_the_old_30_day_rule_keeps_it_as
     # Cases accepted before the limit counted in months keep their stored due_at (no data migration);
     # an extension counts the months from it and ends at 24:00 of the day reached.
     case = med.in_mediation()
-    old_due = _at(2026, 1, 30, 14, 5)
+    # (2025: 28 February 2026 is a Saturday, which would move the end to Monday 2 March.)
+    old_due = _at(2025, 1, 30, 14, 5)
     DisputeCase.objects.filter(pk=case.pk).update(due_at=old_due)
     case.refresh_from_db()
-    _clock(monkeypatch, _at(2026, 1, 29))  # agreed while that limit still ran
+    _clock(monkeypatch, _at(2025, 1, 29))  # agreed while that limit still ran
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
-    assert case.due_at == _end_of(2026, 2, 28)
+    assert case.due_at == _end_of(2025, 2, 28)
 
 
 def test_reassignment_is_for_the_head_only(med):
@@ -587,6 +598,51 @@ def test_an_extension_is_agreed_while_the_time_limit_runs_not_after_it_ended(med
     assert "extend" in allowed_actions(med.cast.mediator, on_its_last_day)
     on_its_last_day.transition(action="extend", actor=med.cast.mediator, consent=True)
     assert on_its_last_day.due_at == _end_of(2026, 5, 15)
+
+
+def test_a_time_limit_ending_in_the_national_day_holiday_runs_to_the_first_working_day_after_it(
+    med, monkeypatch
+):
+    # Accepted 1 September 2026: one month ends on 1 October, the first day of the National Day
+    # holiday (1-7 October). It was due then, overdue on the 2nd while the office was closed, and an
+    # extension asked for on the 8th was refused; Civil Code art. 203 moves it to the 8th.
+    call_command("load_holidays", stdout=io.StringIO())
+    case = _accepted_on(med, monkeypatch, _at(2026, 9, 1))
+    assert case.due_at == _end_of(2026, 10, 8)
+    _clock(monkeypatch, _at(2026, 10, 2, 9))
+    assert not case.is_overdue and not DisputeCase.objects.overdue().exists()
+    _clock(monkeypatch, _end_of(2026, 10, 8))
+    assert not case.is_overdue and "extend" in allowed_actions(med.cast.mediator, case)
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    case.refresh_from_db()
+    # A month from the 8th: Sunday 8 November, so the end of Monday the 9th.
+    assert case.extended and case.due_at == _end_of(2026, 11, 9)
+
+
+def test_a_holiday_entered_later_moves_the_time_limit_of_a_running_case(
+    med, monkeypatch, django_capture_on_commit_callbacks
+):
+    from governance.models import Holiday
+
+    running = _accepted_on(med, monkeypatch, _at(2026, 3, 15))  # due Wednesday 15 April
+    extended = _accepted_on(med, monkeypatch, _at(2026, 2, 15))  # due Monday 16 March (15th a Sunday)
+    concluded = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    legacy = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    _clock(monkeypatch, _at(2026, 3, 16, 9))
+    extended.transition(action="extend", actor=med.cast.mediator, consent=True)
+    assert extended.due_at == _end_of(2026, 4, 16)
+    concluded.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
+    # Stored under the old 30-day rule, at the hour of acceptance: kept as it is.
+    DisputeCase.objects.filter(pk=legacy.pk).update(due_at=_at(2026, 4, 14))
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=dt.date(2026, 4, 15), name="地方假日")
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=dt.date(2026, 4, 16), name="地方假日")
+    for case in (running, extended, concluded, legacy):
+        case.refresh_from_db()
+    assert running.due_at == _end_of(2026, 4, 17) and extended.due_at == _end_of(2026, 4, 17)
+    assert concluded.due_at == _end_of(2026, 4, 15)  # judged by the limit it had
+    assert legacy.due_at == _at(2026, 4, 14)
 
 
 @pytest.mark.parametrize("outcome", ["refused", "withdrawn"])

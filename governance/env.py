@@ -185,6 +185,10 @@ def parse_database_url(url: str) -> dict:
         if "/" in name:
             raise refuse(f"the database name {name!r} contains a slash")
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        # A server that takes the connection but never answers (a hung host, a proxy whose database
+        # is gone) held a request, /healthz included, for minutes: libpq waits for ever by default.
+        # The URL may name another (?connect_timeout=10).
+        options.setdefault("connect_timeout", "5")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name or "postgres",

@@ -89,6 +89,8 @@ def test_a_malformed_database_url_names_the_variable_and_the_forms_but_not_the_p
 
 def test_the_accepted_database_urls_still_parse():
     pg = parse_database_url("postgresql://gov@/gov")  # Unix socket, no password
+    assert pg["OPTIONS"] == {"connect_timeout": "5"}  # a hung server is given up, not waited for
+    assert parse_database_url("postgres://h/d?connect_timeout=12")["OPTIONS"]["connect_timeout"] == "12"
     assert pg["NAME"] == "gov" and pg["HOST"] == "" and pg["PORT"] == ""
     assert parse_database_url("sqlite:///var/db.sqlite3")["NAME"] == "var/db.sqlite3"
     assert parse_database_url("sqlite://:memory:")["NAME"] == ":memory:"

@@ -74,3 +74,37 @@ def test_healthz_answers_a_head_probe_and_refuses_a_post(client, db):
     head = client.head("/healthz")
     assert head.status_code == 200 and head["Content-Type"] == "application/json"
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_answers_503_when_the_database_takes_the_connection_and_never_answers(tmp_path):
+    # libpq waits for ever by default: a hung database host held the probe (and its worker) for
+    # minutes instead of answering 503. A fresh process, as gunicorn's, with its own DATABASE_URL.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts, never speaks
+    port = silent.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/nobody",
+        VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="testserver",
+        DJANGO_SETTINGS_MODULE="governance.settings",
+    )
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client().get('/healthz'); print(r.status_code, r.json()['database'])"
+    )
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        silent.close()
+    assert done.stdout.startswith("503 {'ok': False, 'detail': 'OperationalError'}"), done.stderr[-2000:]
+    assert time.monotonic() - started < 30

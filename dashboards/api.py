@@ -39,6 +39,7 @@ from rest_framework.views import APIView
 from dashboards import intake
 from dashboards.exports import spreadsheet_safe
 from dashboards.models import IndicatorValue, RollupRun
+from dashboards.rollup import in_progress as rollup_in_progress
 from dashboards.rollup import last_success
 from governance import indicators as registry_api
 from governance import outbox
@@ -588,7 +589,9 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
             raise exceptions.PermissionDenied(_("Only an administrator can start a rollup run."))
         data = RollupStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if RollupRun.objects.filter(status=RollupRun.Status.RUNNING).exists():
+        # Decided by the engine's own lock, not by a row marked running: a killed worker's row stays
+        # so until the next run marks it failed, and refusing that run kept it so for ever.
+        if rollup_in_progress():
             raise Conflict(_("A rollup run is in progress; try again when it has finished."))
         # Through the outbox (governance/outbox.py), as every task that must not be lost: with the
         # broker down, rollup.delay() raised after its retries and the answer was a 500, although

@@ -303,6 +303,27 @@ def _release_advisory_lock() -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
 
 
+def _abandoned_before(now: dt.datetime) -> dt.datetime:
+    """SQLite (embedded default, one process, no advisory lock): a row still ``running`` that started
+    before this is taken for a dead run's, by the longest a run may take."""
+    return now - dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600)))
+
+
+def in_progress() -> bool:
+    """Whether a live run holds the engine, as ``run_rollup`` would find it (the API refuses to queue
+    another with it). A row left ``running`` by a killed worker does not count: on PostgreSQL nobody
+    holds the advisory lock then, and the next run marks the row failed; on SQLite, once it is older
+    than the time limit."""
+    if connection.vendor == "postgresql":
+        if not _try_advisory_lock():
+            return True
+        _release_advisory_lock()
+        return False
+    return RollupRun.objects.filter(
+        status=RollupRun.Status.RUNNING, started_at__gte=_abandoned_before(timezone.now())
+    ).exists()
+
+
 def _acquire(
     now: dt.datetime, *, kind: str, trigger: str, user, since: dt.date | None, config: str
 ) -> RollupRun | None:
@@ -319,9 +340,7 @@ def _acquire(
                 error="abandoned: the process running it died",
             )
         else:
-            # SQLite (embedded default, one process): fall back to the longest a run may take.
-            limit = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
-            running.filter(started_at__lt=now - dt.timedelta(seconds=limit)).update(
+            running.filter(started_at__lt=_abandoned_before(now)).update(
                 status=RollupRun.Status.FAILED, finished_at=now, error="abandoned (exceeded the time limit)"
             )
         with transaction.atomic():

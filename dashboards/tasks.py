@@ -16,6 +16,16 @@ from dashboards.rollup import run_rollup
 _LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
 
 
+# Not retried on a database error (governance.tasks.RETRY_ON_DATABASE_ERROR), unlike the notices: a
+# run records its own failure (its row is marked failed, or, when the database went away under it, left
+# "running" with its advisory lock gone with the connection, and marked failed by the next run, which
+# the API no longer refuses to queue), the previous values stay published, and
+# the next night's run, or an administrator's, catches up. Retrying automatically would start runs
+# of up to hours against a database just back from a failover, and OperationalError is also what a
+# statement cancelled by the server raises (a statement or lock timeout, an operator's
+# pg_cancel_backend): a run stopped on purpose would start again.
+
+
 @shared_task(
     bind=True,
     name="dashboards.rollup",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from governance.tasks import RETRY_ON_DATABASE_ERROR
 from mediation import services
 
 
-@shared_task(name="mediation.notify_confirmation_closing", ignore_result=True)
+@shared_task(name="mediation.notify_confirmation_closing", ignore_result=True, **RETRY_ON_DATABASE_ERROR)
 def notify_confirmation_closing() -> int:
     """Scheduled daily at 08:30 Asia/Shanghai (beat row created by migration 0003)."""
     return services.dispute_notify_confirmation_closing()

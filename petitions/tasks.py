@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from governance.tasks import RETRY_ON_DATABASE_ERROR
 from petitions import services
 
 
-@shared_task(name="petitions.notify_deadlines", ignore_result=True)
+@shared_task(name="petitions.notify_deadlines", ignore_result=True, **RETRY_ON_DATABASE_ERROR)
 def notify_deadlines() -> int:
     """Scheduled hourly (beat row created by migration 0002)."""
     return services.petition_notify_deadlines()

@@ -532,8 +532,44 @@ def test_an_admin_post_runs_a_rollup_through_the_task(monkeypatch):
     assert response.status_code == 202
     run = RollupRun.objects.get()
     assert (run.status, run.trigger, run.requested_by) == ("success", "api", cast.admin)
-    RollupRun.objects.create(started_at=run.started_at, kind="full")  # one in progress
-    assert api_client(cast.admin).post("/api/v1/stats/rollups/", {}, format="json").status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_left_running_by_a_dead_worker_does_not_refuse_the_next_but_a_live_run_does(
+    postgres, monkeypatch
+):
+    """A row marked running whose worker was killed made every POST a 409 "in progress", so the next
+    run, which marks that row failed, could never be asked for. The API asks the engine's lock."""
+    import psycopg2
+
+    from dashboards.rollup import ADVISORY_LOCK_KEY
+    from tests.base import build_cast
+
+    cast = build_cast()
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    admin = api_client(cast.admin)
+    dead = RollupRun.objects.create(started_at=timezone.now() - dt.timedelta(minutes=30), kind="full")
+    assert admin.post("/api/v1/stats/rollups/", {"full": True}, format="json").status_code == 202
+    dead.refresh_from_db()
+    assert dead.status == RollupRun.Status.FAILED and "died" in dead.error
+    assert RollupRun.objects.exclude(pk=dead.pk).get().status == RollupRun.Status.SUCCESS
+    # A live run: another process holds the lock (and its row).
+    db = postgres.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )  # fmt: skip
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        live = RollupRun.objects.create(started_at=timezone.now(), kind="full")
+        response = admin.post("/api/v1/stats/rollups/", {}, format="json")
+        assert response.status_code == 409 and "in progress" in response.json()["detail"]
+        live.refresh_from_db()
+        assert live.status == RollupRun.Status.RUNNING and RollupRun.objects.count() == 3
+    finally:
+        other.close()
 
 
 def test_a_format_the_endpoint_does_not_serve_is_a_400_naming_it(data):

@@ -269,6 +269,10 @@
         showErrors(res.body.errors);
         say(res.body.detail || msgs.invalid, true);
         revealProblem();
+      } else if (res.status === 413) {
+        // Over the request size limit (many phone photos): "try again in a moment" never helps.
+        say(msgs.tooLarge + (res.body && res.body.detail ? " (" + res.body.detail + ")" : ""), true);
+        revealProblem();
       } else {
         say(msgs.server + " (HTTP " + res.status + ")", true);
         revealProblem();

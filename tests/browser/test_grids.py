@@ -794,3 +794,26 @@ def test_a_refused_report_keeps_the_privacy_warning_of_the_description(phone_pag
     assert page.get_attribute("#id_description", "aria-describedby") == "id_description_helptext"
     assert page.get_attribute("#id_category", "aria-describedby") == "id_category_error"
     assert [e for e in page.js_errors if "(Bad Request)" not in e] == []
+
+
+def test_photos_over_the_request_limit_say_so_and_keep_the_text(phone_page, live_cast, settings, tmp_path):
+    """A report with many phone photos over the request limit (413) said "the server had a problem,
+    try again in a moment", which never helps: it says the photos are too large together."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the live server runs in this process
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + b"\0" * (1536 * 1024))
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "垃圾堆积")
+    page.select_option("#id_grid", live_cast.grid_a.code)
+    page.set_input_files("#id_photos", [str(big)])
+    page.click("#report-submit")
+    page.wait_for_function("document.getElementById('report-status').textContent.includes('照片合计过大')")
+    status = page.inner_text("#report-status")  # the phone reads Chinese
+    assert "请减少照片数量或改用较小的照片" in status and "请求内容超过 1 MB" in status, status
+    assert "服务器出现问题" not in status
+    assert page.input_value("#id_description") == "垃圾堆积"
+    assert not Incident.objects.exists()

@@ -14,6 +14,9 @@ from dashboards.rollup import run_rollup
 # Acks late + reject on worker loss (settings): a worker killed mid-run gets the task redelivered, and
 # the run is safe to repeat (idempotent; the RollupRun lock stops a second copy running alongside).
 _LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 3 * 3600))
+# A nightly delivery that finds the run lock held tries again every 5 minutes, for up to the time limit.
+NIGHTLY_RETRY_SECONDS = 300
+NIGHTLY_RETRIES = max(1, _LIMIT // NIGHTLY_RETRY_SECONDS)
 
 
 # Not retried on a database error (governance.tasks.RETRY_ON_DATABASE_ERROR), unlike the notices: a
@@ -79,6 +82,12 @@ def rollup(
             # The run raised this connection's buffers for temporary tables (ROLLUP_TEMP_BUFFERS);
             # a new connection for the worker's next task gives the memory back.
             connection.close()
+    if run is None and trigger == "nightly" and not self.request.is_eager:
+        # The lock is held. By a live run (a second beat's copy): this copy comes back later and
+        # finds tonight's successful run above. Or by the session of a worker process just killed,
+        # which PostgreSQL has not noticed yet (it keeps a dead client's lock until its statement
+        # ends): the broker's redelivery was dropped here and the night had no run at all.
+        raise self.retry(countdown=NIGHTLY_RETRY_SECONDS, max_retries=NIGHTLY_RETRIES)
     return run.pk if run else None
 
 

@@ -539,3 +539,54 @@ def test_the_admin_lists_the_runs_read_only_with_a_failed_runs_error(client, cas
     assert client.get("/admin/dashboards/rolluprun/add/").status_code == 403
     assert client.post(f"/admin/dashboards/rolluprun/{failed.pk}/delete/").status_code == 403
     assert RollupRun.objects.count() == 2
+
+
+def test_a_nightly_delivery_that_finds_the_lock_held_comes_back_later(data, postgres, monkeypatch):
+    """A worker process killed mid-run: the broker redelivers the nightly task at once, while
+    PostgreSQL still keeps the dead client's lock (until its statement ends). That delivery returned
+    None and was acknowledged: the night had no run. It now tries again later; another trigger, whose
+    caller is told "in progress", does not."""
+    import psycopg2
+
+    from dashboards import tasks
+    from dashboards.rollup import ADVISORY_LOCK_KEY
+
+    class Retried(Exception):
+        pass
+
+    asked = []
+
+    def retry(**kwargs):
+        asked.append(kwargs)
+        return Retried()
+
+    monkeypatch.setattr(tasks.rollup, "retry", retry)
+    # As in a worker (not eager), but the test's transaction keeps its connection.
+    monkeypatch.setattr(tasks, "connection", type("Kept", (), {"close": staticmethod(lambda: None)}))
+    db = postgres.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        with pytest.raises(Retried):
+            tasks.rollup.run(trigger="nightly")
+        assert asked == [{"countdown": 300, "max_retries": tasks.NIGHTLY_RETRIES}]
+        assert tasks.NIGHTLY_RETRIES * 300 >= 3600  # for as long as a run may take
+        assert tasks.rollup.run(trigger="admin") is None and len(asked) == 1
+        assert not RollupRun.objects.exists()
+    finally:
+        other.close()
+    # The lock is free again (the dead session has ended): the retry runs tonight's run.
+    for _ in range(200):
+        if rollup.in_progress():
+            time.sleep(0.01)
+    assert tasks.rollup.run(trigger="nightly") is not None
+    assert RollupRun.objects.get().status == RollupRun.Status.SUCCESS
+    # And a copy coming back after it finds it: no second run.
+    assert tasks.rollup.run(trigger="nightly") is None and len(asked) == 1

@@ -129,6 +129,22 @@ def route_targets(user: Any) -> QuerySet[Department]:
     return routable_departments(user).filter(Exists(staffed))
 
 
+def office_takes_back(user: Any, petition: Petition) -> bool:
+    """Whether ``user``, an officer of the petition's area, may take a routed petition back from its
+    department because nobody there can act on it any more (its people left or were deactivated
+    after it was routed): only the department accepts, returns or declines, and the petition sat
+    there for good. Taken back as a return (the 5 working days to return do not bind the office),
+    it is routed again."""
+    return (
+        petition.status == Petition.Status.ROUTED
+        and petition.department_id is not None
+        and is_officer_for(user, petition.area)
+        and not Membership.objects.filter(
+            department_id=petition.department_id, role__in=DEPARTMENT_ROLES, user__is_active=True
+        ).exists()
+    )
+
+
 def is_officer_for(user: Any, area: Area) -> bool:
     """A petition officer (or admin) whose scope covers the area: the registering office's side."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -722,7 +738,7 @@ class Petition(models.Model):
     def _do_return(self, *, now, actor, note, changed, data, **_):
         if not note:
             raise ActionInvalid("note", gettext("Say why the petition was wrongly routed."))
-        if self.return_due_at and now > self.return_due_at:
+        if self.return_due_at and now > self.return_due_at and not office_takes_back(actor, self):
             raise TransitionNotAllowed(
                 gettext(
                     "The 5 working days to return a wrongly routed petition ended on %(date)s; "
@@ -1113,6 +1129,8 @@ def may_perform(user: Any, petition: Petition, transition: Transition) -> bool:
         # (or one of the level above) links it.
         return False
     roles = transition.roles
+    if transition.action == "return" and office_takes_back(user, petition):
+        return True
     if transition.action == "decline":
         # Not accepted (不予受理): by the office before routing (a repeat of a matter closed for
         # good, art. 35: 信访部门和其他机关、单位不再受理), by the department once routed to it.
@@ -1156,7 +1174,12 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
             and not repeats_closed_matter()
         ):
             continue
-        if t.action == "return" and petition.return_due_at and now > petition.return_due_at:
+        if (
+            t.action == "return"
+            and petition.return_due_at
+            and now > petition.return_due_at
+            and not office_takes_back(user, petition)
+        ):
             continue
         if t.action == "request_review":
             # Offered for a while after the window closed, to record a request received in time.

@@ -546,9 +546,12 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
     due: list[tuple[int, str, dict]] = []  # (user, key, row) of every notice the rows call for
     for r in rows:
         overdue = r["due_at"] <= now
+        recipients = []
         if r["status"] in ("routed", "accepted"):
             recipients = dept_users.get(r["department_id"], [])
-        else:
+        if not recipients:
+            # The office's step, or a department whose people have all left since it was routed
+            # (the notice went to nobody): the officers of the area, who may take it back.
             recipients = [uid for uid, path in officers if r["area__path"].startswith(path)]
         stamp = r["due_at"].isoformat()
         key = f"petition:{r['code']}:{r['status']}:{stamp}:{'overdue' if overdue else 'soon'}"

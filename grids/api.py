@@ -114,6 +114,12 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = [*IncidentSerializer.Meta.fields, "photos", "actions", "dispatch_departments"]
         read_only_fields = fields
 
+    def to_representation(self, instance: Incident) -> dict:
+        data = super().to_representation(instance)
+        if not reads_in_full(self.context["request"].user, instance):
+            data["photos"] = []  # for those who work on the area's incidents (photo_get_for_user)
+        return data
+
     def get_actions(self, obj: Incident) -> list[str]:
         """The actions the requesting user may take now."""
         return allowed_actions(self.context["request"].user, obj)
@@ -142,7 +148,10 @@ class IncidentEventSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: IncidentEvent) -> dict:
         data = super().to_representation(instance)
-        data["note"] = text_for_reader(self.context["request"].user, instance.incident, data["note"])
+        user = self.context["request"].user
+        data["note"] = text_for_reader(user, instance.incident, data["note"])
+        if data["photos"] and not reads_in_full(user, instance.incident):
+            data["photos"] = []  # as on the incident (photo_get_for_user)
         return data
 
     class Meta:

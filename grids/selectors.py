@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance import codes
-from governance.access import get_visible_or_404
+from governance.access import NOT_FOUND, get_visible_or_404
 from governance.indicators import local_bounds
 from governance.models import Department, Role, User
 from governance.periods import add_months
@@ -25,6 +26,7 @@ from grids.models import (
     IncidentCategory,
     IncidentEvent,
     IncidentPhoto,
+    reads_in_full,
 )
 
 ACTING_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
@@ -81,9 +83,18 @@ def incident_events(incident: Incident) -> QuerySet[IncidentEvent]:
 
 
 def photo_get_for_user(user: User, photo_id: int) -> IncidentPhoto:
-    return get_visible_or_404(
-        IncidentPhoto.objects.filter(incident__in=Incident.objects.visible_to(user)), pk=photo_id
+    """A photo, for those who work on its incident's area only (``reads_in_full``): a photo of a
+    doorway, a face, a number plate cannot be masked as the text is for the other readers (analysts,
+    mediators, petition officers), who get the 404 of a photo that is not there."""
+    photo = get_visible_or_404(
+        IncidentPhoto.objects.filter(incident__in=Incident.objects.visible_to(user)).select_related(
+            "incident__grid"
+        ),
+        pk=photo_id,
     )
+    if not reads_in_full(user, photo.incident):
+        raise Http404(str(NOT_FOUND))
+    return photo
 
 
 def dispatch_departments(incident: Incident) -> QuerySet[Department]:

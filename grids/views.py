@@ -30,6 +30,7 @@ from grids.models import (
     Level,
     allowed_actions,
     duty_conflict,
+    reads_in_full,
 )
 
 
@@ -352,10 +353,15 @@ def _grid_choices(user) -> list[Area] | None:
 
 def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     events = list(selectors.incident_events(incident))
+    # Photos are shown to those who work on the area's incidents only (selectors.photo_get_for_user);
+    # the other readers are told how many there are.
+    shows_photos = reads_in_full(request.user, incident)
     for event in events:
         # The report's photos (an on-the-spot item's too, kept with its close event) are shown once,
         # with the incident's facts; the timeline shows each feedback's photos at its step.
-        event.step_photos = [p for p in event.photos.all() if p.stage != IncidentPhoto.Stage.REPORT]
+        event.step_photos = [
+            p for p in event.photos.all() if p.stage != IncidentPhoto.Stage.REPORT and shows_photos
+        ]
     # A dispute can become a mediation case. The link goes by URL name only: grids never imports
     # mediation (DESIGN.md section 2), and without that app the link simply is not shown.
     mediation_url = None
@@ -373,7 +379,10 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         "page_url": reverse("grids-incident", args=[incident.code]),
         "incident": incident,
         "events": events,
-        "photos": [p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT],
+        "photos": [
+            p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT and shows_photos
+        ],
+        "photos_withheld": 0 if shows_photos else len(incident.photos.all()),
         "actions": actions,
         # Why a handler who could close finds no button: they took a command step on this item.
         "duty_note": incident.status == Incident.Status.VERIFIED

@@ -78,6 +78,26 @@ def test_photos_are_served_only_to_users_who_see_the_incident(cast, client, with
 
 
 @pytest.mark.django_db
+def test_photos_are_for_those_who_work_on_the_areas_incidents_not_its_other_readers(cast, client, with_photo):
+    # An analyst (statistics and nothing personal), a mediator and a petition officer read the
+    # incident with its numbers masked, but were served its photos whole: a doorway, a face, a number
+    # plate cannot be masked. They are told how many photos there are.
+    photo = IncidentPhoto.objects.get(incident=with_photo)
+    for user in (cast.analyst, cast.mediator, cast.petition_officer):
+        client.force_login(user)
+        assert client.get(f"/grids/photos/{photo.pk}/").status_code == 404, user
+        html = client.get(f"/grids/incidents/{with_photo.code}/").content.decode()
+        assert "1 photo, shown only to those who work on this area's incidents." in html, user
+        assert f"/grids/photos/{photo.pk}/" not in html
+        detail = api_client(user).get(f"/api/v1/incidents/{with_photo.code}/").json()
+        assert detail["photos"] == [], user
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{with_photo.code}/").content.decode()
+    assert f"/grids/photos/{photo.pk}/" in html and 'id="photos-withheld"' not in html
+    assert api_client(cast.community_handler).get(f"/api/v1/incidents/{with_photo.code}/").json()["photos"]
+
+
+@pytest.mark.django_db
 def test_png_and_webp_are_accepted_and_gif_is_not(cast, report):
     from django.core.exceptions import ValidationError
 

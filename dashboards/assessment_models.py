@@ -16,6 +16,7 @@ silently.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -210,13 +211,41 @@ class NegativeListEntry(models.Model):
             raise ValidationError({"item": _("Choose an item of this scheme.")})
 
 
+# The evidence a hand score may attach: documents and pictures an office keeps (OFD is China's
+# standard electronic document). Served back as an attachment of this type (views.assessment_evidence).
+EVIDENCE_TYPES = {
+    ".pdf": "application/pdf",
+    ".ofd": "application/ofd",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def evidence_extension(name: str) -> str:
+    """The file's extension if it is one of EVIDENCE_TYPES, else ""."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return suffix if suffix in EVIDENCE_TYPES else ""
+
+
+def evidence_path(instance: ManualScore, filename: str) -> str:
+    """A generated name: the uploaded one ("王建国家门口.jpg") can name a resident, and was kept on
+    disk under a guessable path."""
+    return f"assessment/evidence/{timezone.localdate().year}/{uuid.uuid4().hex}{evidence_extension(filename)}"
+
+
 class ManualScore(models.Model):
     """An item scored by hand for one area, with the evidence (an attachment)."""
 
     item = models.ForeignKey(AssessmentItem, on_delete=models.CASCADE, related_name="manual_scores")
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     points = models.DecimalField(_("points"), validators=[MinValueValidator(0)], **POINTS)
-    evidence = models.FileField(_("evidence"), upload_to="assessment/evidence/%Y/")
+    evidence = models.FileField(_("evidence"), upload_to=evidence_path)
     note = models.CharField(_("note"), max_length=500, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     entered_at = models.DateTimeField(_("entered at"))

@@ -8,7 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, at_most_points, points_text
-from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme, NegativeListEntry
+from dashboards.assessment_models import (
+    Adjustment,
+    AssessmentItem,
+    AssessmentScheme,
+    NegativeListEntry,
+    evidence_extension,
+)
 from governance.models import Area
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -105,6 +111,11 @@ class ManualScoreForm(_SchemeForm):
         evidence = self.cleaned_data["evidence"]
         if evidence.size > MAX_EVIDENCE_BYTES:
             raise forms.ValidationError(_("The evidence file is larger than 20 MB."))
+        if not evidence_extension(evidence.name):
+            # Served back to the managers: an SVG or HTML file would be a page of its own.
+            raise forms.ValidationError(
+                _("Attach a PDF, OFD, JPEG, PNG, WebP, Word or Excel file as the evidence.")
+            )
         return evidence
 
 

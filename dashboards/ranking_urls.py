@@ -12,6 +12,11 @@ urlpatterns: list = [
     path("assessments/", views.assessments, name="dashboards-assessments"),
     path("assessments/<int:pk>/", views.assessment_results, name="dashboards-assessment"),
     path("assessments/<int:pk>/entries/", views.assessment_entries, name="dashboards-assessment-entries"),
+    path(
+        "assessments/<int:pk>/evidence/<int:score>/",
+        views.assessment_evidence,
+        name="dashboards-assessment-evidence",
+    ),
     path("assessments/<int:pk>/action/", views.assessment_action, name="dashboards-assessment-action"),
 ]
 

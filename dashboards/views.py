@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboards import assessment, exports, forms, ranking
 from dashboards.assessment_models import (
+    EVIDENCE_TYPES,
     Adjustment,
     AssessmentItem,
     AssessmentResult,
     AssessmentScheme,
+    ManualScore,
     VetoEvent,
+    evidence_extension,
 )
 from dashboards.models import IndicatorValue
 from governance.access import get_visible_or_404, scope_paths
@@ -574,8 +577,41 @@ def _entry_context(scheme: AssessmentScheme, bound: dict | None = None) -> dict:
         .order_by("entered_at")
     )
     context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related("area", "decided_by")
+    # The hand scores with their evidence, which the approvers and reviewers open here.
+    context["manual_scores"] = (
+        ManualScore.objects.filter(item__scheme=scheme)
+        .select_related("area", "item", "entered_by")
+        .order_by("area__code", "item__order", "item__pk")
+    )
     context["scheme"] = scheme
     return context
+
+
+@login_required
+@require_GET
+def assessment_evidence(request: HttpRequest, pk: int, score: int) -> HttpResponse:
+    """A hand score's evidence, to those who manage the assessment (the entries page's users): files
+    are never public under MEDIA_URL. An attachment of the type its extension was accepted as, in an
+    opaque origin, not kept by the browser."""
+    scheme = get_visible_or_404(AssessmentScheme.objects.visible_to(request.user), pk=pk)
+    if not assessment.can_manage(request.user, scheme):
+        raise PermissionDenied(_("Only staff of the assessing area may change this assessment."))
+    item = get_visible_or_404(ManualScore.objects.filter(item__scheme=scheme), pk=score)
+    extension = evidence_extension(item.evidence.name)
+    try:
+        handle = item.evidence.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404(_("The evidence file is missing.")) from None
+    response = FileResponse(
+        handle,
+        content_type=EVIDENCE_TYPES.get(extension, "application/octet-stream"),
+        as_attachment=True,
+        filename=f"evidence-{item.pk}{extension}",
+    )
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -68,6 +68,47 @@ def test_a_manager_enters_a_hand_score_with_evidence(client, data):
     assert AuditEntry.objects.filter(action="assessment.manual_score").count() == 1
 
 
+def test_the_evidence_is_listed_and_opened_by_the_managers_only_under_a_generated_name(
+    client, data, settings, tmp_path
+):
+    # The evidence was required but no page, API or admin ever showed it; it was stored under the name
+    # it was sent with (a resident's name) and of any type (an SVG with a script).
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(data.city_officer)
+    base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}
+    refused = client.post(
+        data.url,
+        {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile("王建国家门口.svg", b"<svg/>")},
+    )
+    assert refused.status_code == 400 and "evidence" in refused.context["manual"].errors
+    assert not ManualScore.objects.exists() and not list(tmp_path.rglob("*.svg"))
+    pdf = b"%PDF-1.4 ledger"
+    response = client.post(
+        data.url,
+        {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile("王建国 台账.PDF", pdf)},
+    )
+    assert response.status_code == 302
+    score = ManualScore.objects.get()
+    assert re.fullmatch(r"assessment/evidence/\d{4}/[0-9a-f]{32}\.pdf", score.evidence.name)
+    url = f"/dashboards/assessments/{data.scheme.pk}/evidence/{score.pk}/"
+    page = client.get(data.url).content.decode()
+    assert 'id="manual-scores"' in page and f'href="{url}"' in page
+    served = client.get(url)
+    assert served.status_code == 200 and b"".join(served.streaming_content) == pdf
+    assert served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"] == f'attachment; filename="evidence-{score.pk}.pdf"'
+    assert served["X-Content-Type-Options"] == "nosniff" and served["Cache-Control"] == "private, no-store"
+    # A reader of the results who does not manage the assessment, and someone outside its area.
+    client.force_login(data.analyst)
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(data.outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(data.city_officer)
+    assert (
+        client.get(f"/dashboards/assessments/{data.scheme.pk}/evidence/{score.pk + 99}/").status_code == 404
+    )
+
+
 def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothing_saved(client, data):
     client.force_login(data.city_officer)
     base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}

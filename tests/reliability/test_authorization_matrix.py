@@ -20,9 +20,11 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from PIL import Image
 
 from governance.models import Role
@@ -145,6 +147,19 @@ def _world(cast) -> SimpleNamespace:
         side: am.AssessmentScheme.objects.create(year=2026, name=f"考核{side}", area=area, level="street")
         for side, area in (("in", cast.district_a), ("out", cast.district_b))
     }
+    w.evidence = {}
+    for side, street in (("in", cast.street_a1), ("out", cast.street_b1)):
+        item = am.AssessmentItem.objects.create(
+            scheme=w.scheme[side], name="台账", max_points=10, method=am.AssessmentItem.Method.MANUAL
+        )
+        w.evidence[side] = am.ManualScore.objects.create(
+            item=item,
+            area=street,
+            points=5,
+            evidence=ContentFile(b"%PDF-1.4", name="ledger.pdf"),
+            entered_by=cast.admin,
+            entered_at=timezone.now(),
+        )
     return w
 
 
@@ -169,6 +184,8 @@ def _kwargs(name: str, converters: list[str], w, side: str) -> dict:
         if "petitioner_id" in converters:
             kwargs["petitioner_id"] = w.petition[side].petitioners.first().pk
         return kwargs
+    if name == "dashboards-assessment-evidence":
+        return {"pk": w.scheme[side].pk, "score": w.evidence[side].pk}
     if name.startswith("dashboards-assessment"):
         return {"pk": w.scheme[side].pk}
     if name == "governance-notification-open":

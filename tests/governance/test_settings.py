@@ -92,7 +92,11 @@ def test_database_urls_are_parsed():
 
     pg = parse_database_url("postgres://u:p%40ss@db.internal:5433/gov?sslmode=require")
     assert pg["ENGINE"].endswith("postgresql") and pg["NAME"] == "gov" and pg["PASSWORD"] == "p@ss"
-    assert pg["PORT"] == "5433" and pg["OPTIONS"] == {"sslmode": "require"} and pg["CONN_HEALTH_CHECKS"]
+    assert (
+        pg["PORT"] == "5433"
+        and pg["OPTIONS"] == {"sslmode": "require", "connect_timeout": "5"}
+        and pg["CONN_HEALTH_CHECKS"]
+    )
     assert pg["TEST"] == {"CHARSET": "UTF8", "TEMPLATE": "template0"}  # not a SQL_ASCII cluster's default
     assert parse_database_url("sqlite:////tmp/x.db")["NAME"] == "/tmp/x.db"
     try:

@@ -242,6 +242,23 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # Moved to another district in the admin, a department took its people's roles (held at the
+        # old area, which Membership.clean forbids) and its open items along: the new district saw the
+        # old one's items, and its own items dispatched there had nobody who could see them.
+        if self.pk is not None and self.area_id is not None:
+            before = Department.objects.filter(pk=self.pk).values_list("area_id", flat=True).first()
+            if before is not None and before != self.area_id:
+                raise ValidationError(
+                    {
+                        "area": _(
+                            "A department keeps its area: its people's roles and the items sent to it "
+                            "belong there. Create the department in the other area (and deactivate "
+                            "this one when its items are done)."
+                        )
+                    }
+                )
+
 
 class Membership(models.Model):
     """A role held by a user at an area (and optionally within a department of that area)."""

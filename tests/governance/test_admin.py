@@ -242,3 +242,20 @@ def test_staff_who_keep_users_give_no_privileges(client, cast):
     assert (
         client.post(f"/admin/governance/user/{cast.admin.pk}/change/", {"username": "x"}).status_code == 403
     )
+
+
+def test_the_admin_refuses_to_move_a_department_to_another_area(client, cast):
+    # Moved to district B, the police department took district A's people (their roles held at A)
+    # and items along: B's centre saw A's items, and B's items dispatched there had nobody to see them.
+    from governance.models import Department
+
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/department/{cast.police.pk}/change/",
+        {"name": "公安分局（迁）", "kind": "functional", "area": cast.district_b.pk, "is_active": "on"},
+    )
+    assert response.status_code == 200 and "A department keeps its area" in response.content.decode()
+    police = Department.objects.get(pk=cast.police.pk)
+    assert police.area_id == cast.district_a.pk and police.name == "公安分局"
+    created = Department(name="公安分局新址", kind="functional", area=cast.district_b)
+    created.full_clean()  # a new one in the other area is the way

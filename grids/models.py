@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
@@ -1096,3 +1096,32 @@ def _photo_deleted(sender, instance: IncidentPhoto, using: str, **kwargs) -> Non
     name, storage = instance.file.name, instance.file.storage
     if name:
         transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
+
+
+@receiver(post_save, sender=Area, dispatch_uid="grid-moved-level-area")
+def _grid_moved(sender, instance: Area, created: bool, raw: bool = False, **kwargs) -> None:
+    # A grid redrawn into another community (or street, district): its open items kept the old
+    # community as the area whose centre owns their step (``level_area``), so the old centre was told
+    # of an item it could no longer open and the new one, offered the buttons, was never told; the
+    # on-time indicator charged the new community's late steps to the old. The owner follows the grid
+    # to its new ancestor at the item's level. One query for any other save of an area.
+    if created or raw or instance.level != Area.Level.GRID:
+        return
+    stale = [
+        item
+        for item in Incident.objects.filter(grid=instance, status__in=Incident.OPEN_STATUSES).select_related(
+            "level_area"
+        )
+        if item.level_area_id and not instance.path.startswith(item.level_area.path)
+    ]
+    if not stale:
+        return
+    owners = {a.code: a for a in Area.objects.filter(path__in=_ancestor_paths(instance.path))}
+    for item in stale:
+        item.level_area = owners[Incident.area_code_at(instance, item.level)]
+    Incident.objects.bulk_update(stale, ["level_area"])
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]

@@ -8,6 +8,7 @@ very end). Idempotent: skips when schemes exist.
 
 from __future__ import annotations
 
+import io
 import random
 from decimal import Decimal
 
@@ -91,9 +92,7 @@ def _hand_entries(
                 item=manual,
                 area=area,
                 points=(manual.max_points * Decimal(str(rng.uniform(0.7, 1.0)))).quantize(Decimal("0.01")),
-                evidence=ContentFile(
-                    f"{area.name} 平安建设台账 {scheme.year}".encode(), name=f"ledger-{area.code}.txt"
-                ),
+                evidence=ContentFile(_ledger_pdf(area.code, scheme.year), name=f"ledger-{area.code}.pdf"),
                 note="台账检查",
                 entered_by=enterer,
                 entered_at=now,
@@ -148,6 +147,17 @@ def _hand_entries(
             decided_by=veto_user,
             decided_at=now,
         )
+
+
+def _ledger_pdf(code: str, year: int) -> bytes:
+    """A one-page PDF standing for the scanned ledger a hand score attaches (an accepted evidence type)."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (595, 842), "white")
+    ImageDraw.Draw(page).text((60, 60), f"Safety ledger {code} {year} (demo)", fill="black")
+    out = io.BytesIO()
+    page.save(out, format="PDF")
+    return out.getvalue()
 
 
 def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:

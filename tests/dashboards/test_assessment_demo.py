@@ -32,5 +32,10 @@ def test_the_demo_scores_districts_this_and_last_year_with_entries_of_every_kind
     assert any(r.vetoed and r.grade == "fail" for r in results)
     assert all(r.previous_rank is not None for r in results)  # last year's scheme was published
     assert Adjustment.objects.filter(kind="bonus").exists() and VetoEvent.objects.count() == 1
+    # The hand scores' evidence is of a type the entries page accepts and serves (a PDF).
+    from dashboards.assessment_models import ManualScore
+
+    score = ManualScore.objects.first()
+    assert score.evidence.name.endswith(".pdf") and score.evidence.open("rb").read(5) == b"%PDF-"
     assessment_demo.seed(demo=city, rng=random.Random(1), scale="small", months=15, stdout=out)
     assert AssessmentScheme.objects.count() == 3  # idempotent

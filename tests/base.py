@@ -379,3 +379,19 @@ def assert_no_alert_replaces_a_role(html: str) -> None:
     list, and axe reports listitem (serious) and aria-allowed-role."""
     bad = [(tag, a) for tag, a in start_tags(html) if a.get("role") == "alert" and tag in ("ul", "ol", "li")]
     assert bad == []
+
+
+def second_connection():
+    """A psycopg2 connection of its own to the test database: another process's session, to hold a
+    lock or a transaction while the code under test runs on Django's."""
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )

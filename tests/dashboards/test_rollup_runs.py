@@ -18,7 +18,7 @@ from dashboards.models import IndicatorValue, PreventableCaseCount, RollupRun, S
 from dashboards.rollup import run_rollup
 from governance import indicators as registry_api
 from governance.indicators import COUNT, LOWER_BETTER, IndicatorSpec
-from tests.base import published_values
+from tests.base import published_values, second_connection
 from tests.dashboards import stats_data
 
 snapshot = published_values
@@ -241,19 +241,11 @@ def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypa
 
 
 def test_a_trigger_while_a_run_is_in_progress_does_not_start_a_second_run(data, postgres):
-    import psycopg2
 
     from dashboards.rollup import ADVISORY_LOCK_KEY
 
     # Another live process is running the engine: it holds the session lock and its row.
-    db = postgres.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
+    other = second_connection()
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s), pg_backend_pid()", [ADVISORY_LOCK_KEY])
@@ -546,7 +538,6 @@ def test_a_nightly_delivery_that_finds_the_lock_held_comes_back_later(data, post
     PostgreSQL still keeps the dead client's lock (until its statement ends). That delivery returned
     None and was acknowledged: the night had no run. It now tries again later; another trigger, whose
     caller is told "in progress", does not."""
-    import psycopg2
 
     from dashboards import tasks
     from dashboards.rollup import ADVISORY_LOCK_KEY
@@ -563,14 +554,7 @@ def test_a_nightly_delivery_that_finds_the_lock_held_comes_back_later(data, post
     monkeypatch.setattr(tasks.rollup, "retry", retry)
     # As in a worker (not eager), but the test's transaction keeps its connection.
     monkeypatch.setattr(tasks, "connection", type("Kept", (), {"close": staticmethod(lambda: None)}))
-    db = postgres.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
+    other = second_connection()
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])

@@ -12,7 +12,7 @@ from django.utils.http import http_date
 
 from dashboards.models import RollupRun
 from dashboards.rollup import run_rollup
-from tests.base import api_client, make_area
+from tests.base import api_client, make_area, second_connection
 from tests.dashboards import stats_data
 
 
@@ -540,7 +540,6 @@ def test_a_run_left_running_by_a_dead_worker_does_not_refuse_the_next_but_a_live
 ):
     """A row marked running whose worker was killed made every POST a 409 "in progress", so the next
     run, which marks that row failed, could never be asked for. The API asks the engine's lock."""
-    import psycopg2
 
     from dashboards.rollup import ADVISORY_LOCK_KEY
     from tests.base import build_cast
@@ -555,11 +554,7 @@ def test_a_run_left_running_by_a_dead_worker_does_not_refuse_the_next_but_a_live
     assert dead.status == RollupRun.Status.FAILED and "died" in dead.error
     assert RollupRun.objects.exclude(pk=dead.pk).get().status == RollupRun.Status.SUCCESS
     # A live run: another process holds the lock (and its row).
-    db = postgres.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )  # fmt: skip
+    other = second_connection()
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from dashboards import tableswap
 from dashboards.models import IndicatorValue, MonthlyFact
 from dashboards.rollup import run_rollup
+from tests.base import second_connection
 from tests.dashboards import stats_data
 
 
@@ -71,14 +72,9 @@ def test_a_table_other_tables_reference_is_never_swapped(data):
 
 
 def test_a_reader_holding_the_table_makes_the_run_write_in_place_instead_of_waiting(data, settings):
-    import psycopg2
 
     settings.ROLLUP_SWAP_LOCK_TIMEOUT = "200ms"
-    db = connection.settings_dict
-    reader = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )  # fmt: skip
+    reader = second_connection()
     try:
         with reader.cursor() as cursor:  # a long export: its transaction holds the table
             cursor.execute(f"SELECT count(*) FROM {IndicatorValue._meta.db_table}")

@@ -12,13 +12,12 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.db import connection
 
 from dashboards.models import IndicatorValue, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
-from tests.base import build_cast
+from tests.base import build_cast, second_connection
 from tests.dashboards import stats_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,17 +41,6 @@ FIELDS = [
 
 def _values() -> list[tuple]:
     return list(IndicatorValue.objects.order_by("indicator", "area_id", "period").values_list(*FIELDS))
-
-
-def _raw_connection():
-    db = connection.settings_dict
-    return psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
 
 
 def _blocked_backends(cursor, own_pid: int) -> list[int]:
@@ -87,7 +75,7 @@ def test_a_worker_killed_mid_rollup_leaves_the_old_values_and_the_next_run_match
         f"{db['PORT'] or 5432}/{db['NAME']}",
     }
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
-    blocker = _raw_connection()
+    blocker = second_connection()
     blocker_cursor = blocker.cursor()
     blocker_cursor.execute("SELECT pg_backend_pid()")
     own_pid = blocker_cursor.fetchone()[0]

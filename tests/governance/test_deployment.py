@@ -30,6 +30,12 @@ def test_compose_describes_exactly_the_full_stack():
     # is published at all.
     assert web["ports"] == ["${WEB_BIND:-127.0.0.1}:8000:8000"]
     assert not any("ports" in compose["services"][name] for name in ("db", "redis", "worker", "beat"))
+    # Queued tasks survive "down" and "up" (Redis's append-only file in a named volume), and a worker
+    # stopped for a redeploy finishes its notices instead of being killed after docker's 10 s.
+    assert (
+        compose["services"]["redis"]["volumes"] == ["redisdata:/data"] and "redisdata" in compose["volumes"]
+    )
+    assert worker["stop_grace_period"] == "2m"
 
 
 def test_compose_passes_every_variable_the_settings_read_to_the_services():

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, LocalizedName, Role
-from governance.periods import add_months, end_of_local_day, first_working_day_from
+from governance.periods import add_months, end_of_local_day, first_working_day_from, start_of_local_day
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -79,7 +79,7 @@ def time_limit_due(start: dt.datetime) -> dt.datetime:
     limit's last day, 1 October, is the first of the National Day holiday, so due at the end of
     8 October, the first working day after it."""
     last = first_working_day_from(time_limit_last_day(start))
-    return end_of_local_day(timezone.make_aware(dt.datetime.combine(last, dt.time.min)))
+    return end_of_local_day(start_of_local_day(last))
 
 
 def confirmation_window_end(effective: dt.date) -> dt.date:

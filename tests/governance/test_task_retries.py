@@ -57,19 +57,24 @@ def test_every_task_of_the_apps_but_the_relay_and_the_rollup_retries_a_database_
     assert enqueued - NOT_RETRIED <= set(tasks) - set(missing)
 
 
+def _failing_once(calls: list, message: str):
+    """A stand-in for a notice service whose first call meets a database that went away."""
+
+    def flaky(incident_id):
+        calls.append(incident_id)
+        if len(calls) == 1:
+            raise OperationalError(message)
+        return 1
+
+    return flaky
+
+
 def test_a_notice_whose_database_went_away_once_is_retried_not_lost(monkeypatch):
     from grids import services
     from grids.tasks import notify_new_incident
 
     calls = []
-
-    def flaky(incident_id):
-        calls.append(incident_id)
-        if len(calls) == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return 1
-
-    monkeypatch.setattr(services, "incident_notify_new", flaky)
+    monkeypatch.setattr(services, "incident_notify_new", _failing_once(calls, "server closed the connection"))
     # Eager, Celery runs the retry at once (a worker would queue it after the back-off).
     result = notify_new_incident.apply(kwargs={"incident_id": 7}, throw=False)
     assert result.successful() and result.get() == 1 and calls == [7, 7]
@@ -104,14 +109,7 @@ def test_in_process_a_retried_outbox_task_keeps_its_message_for_the_relay(monkey
     from grids import services
 
     calls = []
-
-    def flaky(incident_id):
-        calls.append(incident_id)
-        if len(calls) == 1:
-            raise OperationalError("the database system is starting up")
-        return 1
-
-    monkeypatch.setattr(services, "incident_notify_new", flaky)
+    monkeypatch.setattr(services, "incident_notify_new", _failing_once(calls, "the database is starting up"))
     with transaction.atomic():
         message = outbox.enqueue("grids.notify_new_incident", incident_id=8)
     message.refresh_from_db()

@@ -59,7 +59,10 @@ def test_the_rollup_and_statistics_api_benchmarks_run(bench_database):
     }  # fmt: skip
     assert all(int(n.replace(",", "")) > 0 for n in counts.values())
     assert re.search(r"^full rollup: [\d.]+ s, [\d,]+ values, 103 statements$", out, re.M)
-    assert re.search(r"^incremental: [\d.]+ s, [\d,]+ values, 2 months, \d+ statements$", out, re.M)
+    # The current and the previous month, and a third when the generated records include a step taken
+    # within the run's change margin (10 minutes) on an item of an earlier month: that depends on the
+    # clock, and the test failed at some hours of the day.
+    assert re.search(r"^incremental: [\d.]+ s, [\d,]+ values, [23] months, \d+ statements$", out, re.M)
     assert re.search(r"^\| 8 \| [\d,]+ \| ", out, re.M)  # the summary line: 8 grids
 
     # Again on the same data, then the API reads of the published values.

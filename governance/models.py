@@ -441,7 +441,11 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=["created_at"], name="outbox_unsent", condition=Q(sent_at=None))]
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_unsent", condition=Q(sent_at=None)),
+            # The relay's purge of old sent rows (``outbox.purge_sent``).
+            models.Index(fields=["sent_at"], name="outbox_sent", condition=Q(sent_at__isnull=False)),
+        ]
 
 
 class Holiday(models.Model):

@@ -6,14 +6,19 @@ sent is picked up by ``relay`` (the beat task ``governance.relay_outbox``, every
 is delivered once Redis is back. A message is sent once as a rule (its row is locked while it is
 sent); a crash between sending and recording it sends it again, so tasks fed from here must be safe
 to run twice.
+
+Sent rows are kept ``OUTBOX_KEEP_DAYS`` (30 by default) for the admin to read what was sent when, then
+the relay deletes them, a bounded batch a tick, so the table does not grow without end.
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -107,3 +112,13 @@ def relay(limit: int = 500) -> int:
         # Run in-process, a message fails when its own task does: the others do not wait on it (one
         # task failing every time held back every message queued after it).
     return sent
+
+
+def purge_sent(limit: int = 5000) -> int:
+    """Delete at most ``limit`` messages sent more than ``OUTBOX_KEEP_DAYS`` ago (oldest first, read
+    through the ``outbox_sent`` index); returns how many. Called by every relay tick, so a backlog of
+    any size drains at ``limit`` a minute without one long delete holding the table."""
+    cutoff = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    old = OutboxMessage.objects.filter(sent_at__lt=cutoff).order_by("sent_at").values("pk")[:limit]
+    deleted, _ = OutboxMessage.objects.filter(pk__in=old).delete()
+    return deleted

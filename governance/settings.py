@@ -296,6 +296,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The soft limit leaves a task a minute to give up cleanly (a rollup rolls back): at least two minutes.
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600, minimum=120)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+# Days a sent outbox message is kept (read in the admin) before the relay deletes it.
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)
 # A late-acked task is redelivered after the visibility timeout: keep it above the longest run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600,

@@ -24,7 +24,9 @@ RETRY_ON_DATABASE_ERROR = {
 # Not retried: the relay runs every minute, and what it did not send stays unsent for the next tick.
 @shared_task(name="governance.relay_outbox", ignore_result=True)
 def relay_outbox() -> int:
-    return outbox.relay()
+    sent = outbox.relay()
+    outbox.purge_sent()
+    return sent
 
 
 @shared_task(

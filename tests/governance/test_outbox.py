@@ -145,3 +145,43 @@ def test_an_in_process_task_that_fails_keeps_what_it_recorded_of_itself(monkeypa
     assert run.status == RollupRun.Status.FAILED and "source broken" in run.error
     message.refresh_from_db()
     assert message.sent_at is None and message.attempts == 1 and message.last_error.startswith("RuntimeError")
+
+
+@pytest.mark.django_db
+def test_the_relay_tick_deletes_messages_sent_longer_ago_than_kept(settings):
+    # Sent rows were kept forever: one a notice, every minute of every day, for years.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.tasks import relay_outbox
+
+    settings.OUTBOX_KEEP_DAYS = 30
+    now = timezone.now()
+    old = OutboxMessage.objects.create(task="tests.outbox_probe", sent_at=now - timedelta(days=31))
+    recent = OutboxMessage.objects.create(task="tests.outbox_probe", sent_at=now - timedelta(days=29))
+    unsent = OutboxMessage.objects.create(
+        task="tests.outbox_failing_probe", created_at=now - timedelta(days=60), attempts=9
+    )
+    relay_outbox()
+    kept = set(OutboxMessage.objects.values_list("pk", flat=True))
+    assert old.pk not in kept and recent.pk in kept and unsent.pk in kept  # never an unsent one
+
+
+@pytest.mark.django_db
+def test_the_purge_is_bounded_a_tick():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - timedelta(days=400)
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(task="tests.outbox_probe", sent_at=long_ago + timedelta(minutes=i)) for i in range(5)
+    )
+    assert outbox.purge_sent(limit=3) == 3
+    # The oldest went first.
+    assert list(OutboxMessage.objects.values_list("sent_at", flat=True).order_by("sent_at")) == [
+        long_ago + timedelta(minutes=3),
+        long_ago + timedelta(minutes=4),
+    ]
+    assert outbox.purge_sent(limit=3) == 2

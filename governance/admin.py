@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
@@ -20,6 +23,7 @@ from governance.models import (
     Holiday,
     Membership,
     PersonalDataAccess,
+    Role,
     SequenceCounter,
     User,
 )
@@ -68,10 +72,79 @@ class AreaAdmin(admin.ModelAdmin):
         SequenceCounter.bump("geo")
 
 
+# Staff who keep memberships (given "add/change/delete membership") give other people their roles;
+# they do not give themselves one (a clerk made themselves a city-wide handler and read every
+# incident), nor give, change or take the administrator role, which acts everywhere in its area
+# (grids, mediation, petitions): those are the superusers'. The same rule for the membership pages,
+# the memberships inline of a user's page and the bulk delete.
+def grants_refused(granter, membership: Membership, role: str | None = None) -> list[tuple[str, str]]:
+    """(field, message) pairs for what ``granter`` may not do to ``membership`` (being given
+    ``role``); empty when they may."""
+    if granter.is_superuser:
+        return []
+    refused = []
+    if membership.user_id is not None and membership.user_id == granter.pk:
+        refused.append(("user", _("You may not give or change your own roles: ask another administrator.")))
+    if Role.ADMIN in {role, membership.role if membership.pk else None}:
+        refused.append(("role", _("Only a superuser gives, changes or takes the administrator role.")))
+    return refused
+
+
+class GrantForm(forms.ModelForm):
+    granter = None  # the signed-in user, set per request by get_form / get_formset
+
+    def clean(self):
+        data = super().clean()
+        initial = Membership.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        # The user as posted (the membership pages) or as the inline sets it (the user's page).
+        membership = Membership(
+            pk=initial.pk if initial else None,
+            role=initial.role if initial else "",
+            user_id=getattr(data.get("user"), "pk", None) or self.instance.user_id,
+        )
+        for field, message in grants_refused(self.granter, membership, data.get("role")):
+            self.add_error(field if field in self.fields else None, message)
+        return data
+
+
+class GrantFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk and grants_refused(form.granter, form.instance):
+                raise ValidationError(
+                    _("Only a superuser takes the administrator role, and nobody their own roles.")
+                )
+
+
+def _granting(form_class, request):
+    return type(form_class.__name__, (form_class,), {"granter": request.user})
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = GrantForm
+    formset = GrantFormSet
     raw_id_fields = ["area", "department"]
     extra = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _granting(formset.form, request)
+        return formset
+
+    def _own(self, request, obj) -> bool:
+        return obj is not None and obj.pk == request.user.pk and not request.user.is_superuser
+
+    # A staff member's own page shows their roles, not a way to change them.
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._own(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._own(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._own(request, obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(User)
@@ -141,6 +214,17 @@ class MembershipAdmin(admin.ModelAdmin):
     # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
     list_select_related = ["user", "area", "department"]
     search_fields = ["user__username", "area__code", "area__name"]
+    form = GrantForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        return _granting(super().get_form(request, obj, **kwargs), request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and grants_refused(request.user, obj))
+
+    # The bulk delete asks this of every row too (Django's get_deleted_objects).
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and grants_refused(request.user, obj))
 
 
 @admin.register(Department)

@@ -259,3 +259,114 @@ def test_the_admin_refuses_to_move_a_department_to_another_area(client, cast):
     assert police.area_id == cast.district_a.pk and police.name == "公安分局"
     created = Department(name="公安分局新址", kind="functional", area=cast.district_b)
     created.full_clean()  # a new one in the other area is the way
+
+
+def _membership_clerk():
+    from django.contrib.auth.models import Permission
+
+    from governance.models import User
+
+    clerk = User.objects.create_user("clerk", password="x-pass-2026", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_user", "change_user", "add_user", "view_membership", "add_membership"]
+            + ["change_membership", "delete_membership", "view_area"]
+        )
+    )
+    return clerk
+
+
+def test_staff_who_keep_memberships_give_themselves_no_role(client, cast):
+    # A clerk given "add membership" made themselves a city-wide handler, and read every incident.
+    from governance.models import Membership
+
+    clerk = _membership_clerk()
+    client.force_login(clerk)
+    before = Membership.objects.count()
+    response = client.post(
+        "/admin/governance/membership/add/", {"user": clerk.pk, "role": "handler", "area": cast.city.pk}
+    )
+    assert response.status_code == 200
+    assert "You may not give or change your own roles" in response.content.decode()
+    assert Membership.objects.count() == before and not clerk.memberships.exists()
+    # Nor through their own user page: its memberships are shown, not offered for change.
+    Membership.objects.create(user=clerk, role="analyst", area=cast.district_a)
+    own = client.get(f"/admin/governance/user/{clerk.pk}/change/")
+    inline = own.context["inline_admin_formsets"][0]
+    assert not (inline.has_add_permission or inline.has_change_permission or inline.has_delete_permission)
+    mine = clerk.memberships.get()
+    assert (
+        client.get(f"/admin/governance/membership/{mine.pk}/change/").context["has_change_permission"]
+        is False
+    )
+    assert (
+        client.post(
+            f"/admin/governance/membership/{mine.pk}/change/",
+            {"user": clerk.pk, "role": "handler", "area": cast.city.pk},
+        ).status_code
+        == 403
+    )
+    assert clerk.memberships.get().role == "analyst"
+    # Another person's role is theirs to give, as before.
+    response = client.post(
+        "/admin/governance/membership/add/",
+        {"user": cast.analyst.pk, "role": "handler", "area": cast.district_a.pk},
+    )
+    assert response.status_code == 302 and cast.analyst.memberships.filter(role="handler").exists()
+
+
+def test_the_administrator_role_is_the_superusers_to_give_change_or_take(client, cast):
+    from governance.models import Membership
+
+    clerk = _membership_clerk()
+    client.force_login(clerk)
+    response = client.post(
+        "/admin/governance/membership/add/", {"user": cast.analyst.pk, "role": "admin", "area": cast.city.pk}
+    )
+    assert "Only a superuser gives, changes or takes the administrator role" in response.content.decode()
+    assert not cast.analyst.memberships.filter(role="admin").exists()
+    # Given on a user's page, as an inline row: refused the same way.
+    page = client.get(f"/admin/governance/user/{cast.analyst.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    existing = list(cast.analyst.memberships.all())
+    data.update(
+        {"memberships-TOTAL_FORMS": str(len(existing) + 1), "memberships-INITIAL_FORMS": str(len(existing))}
+    )
+    for i, m in enumerate(existing):
+        data.update(
+            {
+                f"memberships-{i}-id": m.pk,
+                f"memberships-{i}-user": cast.analyst.pk,
+                f"memberships-{i}-role": m.role,
+            }
+        )
+        data.update(
+            {f"memberships-{i}-area": m.area_id, f"memberships-{i}-department": m.department_id or ""}
+        )
+    n = len(existing)
+    data.update({f"memberships-{n}-user": cast.analyst.pk, f"memberships-{n}-role": "admin"})
+    data.update({f"memberships-{n}-area": cast.city.pk})
+    response = client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data)
+    assert response.status_code == 200
+    assert "Only a superuser gives, changes or takes the administrator role" in response.content.decode()
+    assert not cast.analyst.memberships.filter(role="admin").exists()
+    # An existing administrator's membership is neither changed nor deleted by the clerk, one by one
+    # or in the bulk delete.
+    held = Membership.objects.filter(role="admin").first() or Membership.objects.create(
+        user=cast.analyst, role="admin", area=cast.district_a
+    )
+    assert client.post(f"/admin/governance/membership/{held.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(
+        "/admin/governance/membership/",
+        {"action": "delete_selected", "_selected_action": [held.pk], "post": "yes"},
+    )
+    assert Membership.objects.filter(pk=held.pk, role="admin").exists()
+    # A superuser gives it.
+    client.force_login(cast.admin)
+    response = client.post(
+        "/admin/governance/membership/add/", {"user": cast.analyst.pk, "role": "admin", "area": cast.city.pk}
+    )
+    assert (
+        response.status_code == 302 and cast.analyst.memberships.filter(role="admin", area=cast.city).exists()
+    )

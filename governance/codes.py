@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -70,27 +69,9 @@ def code_errors(code: str, level: str, parent_code: str | None, parent_level: st
         errors.append(_("the province part of the code (digits 1-2) must not be zero"))
     if sig >= SIGNIFICANT_DIGITS[STREET] and int(code[6:9]) > STREET_PART_MAX:
         errors.append(_("digits 7-9 of the code (street or township) must be between 001 and 399"))
-    wanted_parent = PARENT_LEVEL.get(level)
-    if wanted_parent is None:
-        if parent_level is not None:
-            errors.append(_("a city has no parent area"))
-        return errors
-    if parent_level is None:
-        errors.append(
-            _("a %(level)s needs a parent %(parent)s")
-            % {"level": level_label(level), "parent": level_label(wanted_parent)}
-        )
-        return errors
-    if parent_level != wanted_parent:
-        errors.append(
-            _("a %(level)s belongs to a %(parent)s, not a %(given)s")
-            % {
-                "level": level_label(level),
-                "parent": level_label(wanted_parent),
-                "given": level_label(parent_level),
-            }
-        )
-        return errors
+    misplaced = parent_errors(level, parent_level)
+    if misplaced or level == CITY:
+        return errors + misplaced
     psig = SIGNIFICANT_DIGITS[parent_level]
     if parent_code is None or code[:psig] != parent_code[:psig]:
         errors.append(
@@ -100,7 +81,23 @@ def code_errors(code: str, level: str, parent_code: str | None, parent_level: st
     return errors
 
 
-def validate_code(code: str, level: str, parent_code: str | None, parent_level: str | None) -> None:
-    errors = code_errors(code, level, parent_code, parent_level)
-    if errors:
-        raise ValidationError({"code": errors})
+def parent_errors(level: str, parent_level: str | None) -> list[str]:
+    """Why an area of ``level`` cannot sit under a parent of ``parent_level`` (None: no parent)."""
+    wanted_parent = PARENT_LEVEL.get(level)
+    if wanted_parent is None:
+        return [_("a city has no parent area")] if parent_level is not None else []
+    if parent_level is None:
+        return [
+            _("a %(level)s needs a parent %(parent)s")
+            % {"level": level_label(level), "parent": level_label(wanted_parent)}
+        ]
+    if parent_level != wanted_parent:
+        return [
+            _("a %(level)s belongs to a %(parent)s, not a %(given)s")
+            % {
+                "level": level_label(level),
+                "parent": level_label(wanted_parent),
+                "given": level_label(parent_level),
+            }
+        ]
+    return []

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
@@ -108,26 +108,45 @@ class Area(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
-        self._refuse_moving_a_subtree()  # first: it says why, whatever the new code's format
-        parent = self.parent
-        codes.validate_code(
-            self.code, self.level, parent.code if parent else None, parent.level if parent else None
+        before = (
+            Area.objects.filter(pk=self.pk).values("code", "parent_id", "level").first() if self.pk else None
         )
+        self._refuse_moving_a_subtree(before)  # first: it says why, whatever the new code's format
+        self._refuse_a_level_change(before)  # and before the code's format, which the level decides
+        parent = self.parent
+        parent_level = parent.level if parent else None
+        errors: dict[str, list[str]] = {}
+        misplaced = codes.parent_errors(self.level, parent_level)
+        if misplaced:
+            # Named on the field that was changed: a grid given a street for parent is the parent's
+            # fault, a grid made a community under its community the level's.
+            level_changed = before is not None and (before["level"], before["parent_id"]) != (
+                self.level,
+                self.parent_id,
+            )
+            only_level = level_changed and before["parent_id"] == self.parent_id
+            errors["level" if only_level else "parent"] = misplaced
+        code_problems = [
+            e
+            for e in codes.code_errors(self.code, self.level, parent.code if parent else None, parent_level)
+            if e not in misplaced
+        ]
+        if code_problems:
+            errors["code"] = code_problems
         if self.boundary is not None:
             try:
                 self.boundary = validate_boundary(self.boundary)
             except GeometryError as exc:
-                raise ValidationError({"boundary": str(exc)}) from exc
+                errors["boundary"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
 
-    def _refuse_moving_a_subtree(self) -> None:
+    def _refuse_moving_a_subtree(self, before: dict | None) -> None:
         # An area with sub-areas keeps its code and parent. Its descendants' paths (the scope of every
         # prefix filter) and their codes (a child's code starts with its parent's) are derived from them,
         # so a new code or parent would leave the subtree with stale paths, out of everyone's scope.
         # Refusing is the safe choice over rewriting the descendants' paths: their codes would be wrong
         # too, and a recode is a data migration (codes are printed on case numbers, in exports, ...).
-        if self.pk is None:
-            return
-        before = Area.objects.filter(pk=self.pk).values("code", "parent_id").first()
         if before is None or (before["code"], before["parent_id"]) == (self.code, self.parent_id):
             return
         if not Area.objects.filter(parent_id=self.pk).exists():
@@ -139,6 +158,47 @@ class Area(models.Model):
         if before["parent_id"] != self.parent_id:
             errors["parent"] = message
         raise ValidationError(errors)
+
+    def _refuse_a_level_change(self, before: dict | None) -> None:
+        # The level is what everything recorded at an area was recorded for: its sub-areas sit one
+        # level below it, an incident's grid is a grid and its responsible area the centre of the
+        # incident's level, a grid worker's role is held at a grid, a handler's at a centre, a
+        # scheme scores areas of one level. Changed under them, children sat at the wrong level (the
+        # rollup stopped: "not one level below their parent"), incidents hung on a community, a grid
+        # worker saw a street. So the level changes only on an empty leaf, one that nothing holds (an
+        # area created at the wrong level by mistake); the statistics the rollup derives are rebuilt.
+        if before is None or before["level"] == self.level:
+            return
+        held = self.records_held()
+        if held:
+            raise ValidationError(
+                {
+                    "level": _(
+                        "The level of this area cannot change: it has %(records)s, recorded for a "
+                        "%(level)s. Only an area with nothing recorded at it can change its level."
+                    )
+                    % {"records": held, "level": codes.level_label(before["level"])}
+                }
+            )
+
+    def records_held(self) -> str:
+        """The kinds of records kept at this area, named in a list ("" for none): those that keep it from being deleted
+        (``on_delete=PROTECT``: sub-areas, memberships, departments, incidents, cases, petitions,
+        survey answers, assessment schemes and scores...), whatever app they are in. The statistics
+        the rollup derives (indicator values, monthly facts: CASCADE) are not among them. One
+        ``EXISTS`` per kind of record."""
+        held: list[str] = []
+        for relation in Area._meta.get_fields(include_hidden=True):
+            if (
+                not (relation.auto_created and relation.one_to_many)
+                or relation.on_delete is not models.PROTECT
+            ):
+                continue
+            model = relation.related_model
+            name = str(_("sub-areas") if model is Area else model._meta.verbose_name_plural)
+            if name not in held and model._base_manager.filter(**{relation.field.name: self.pk}).exists():
+                held.append(name)
+        return pgettext("list separator", ", ").join(held)
 
     def save(self, *args, **kwargs) -> None:
         # Derived columns only (no business logic): path, depth and centroid follow from the fields.

@@ -54,7 +54,10 @@ def test_a_grid_under_a_street_is_refused_by_model_validation(cast):
     grid = Area(code="340102001001009", name="x", level="grid", parent=cast.street_a1)
     with pytest.raises(ValidationError) as exc:
         grid.full_clean()
-    assert "code" in exc.value.message_dict
+    # Named on the parent, which is what is wrong (the code fits the grid's own community).
+    assert exc.value.message_dict == {
+        "parent": ["a grid belongs to a community / village, not a street / township"]
+    }
 
 
 def test_it_rejects_an_invalid_boundary(cast):

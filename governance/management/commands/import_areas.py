@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from governance.codes import PARENT_LEVEL, code_errors
+from governance.codes import PARENT_LEVEL, code_errors, level_label
 from governance.geo import GeometryError, validate_boundary
 from governance.models import Area, SequenceCounter
 
@@ -161,6 +161,17 @@ class Command(BaseCommand):
                     _("level must be one of %(levels)s, got %(value)r")
                     % {"levels": ", ".join(sorted(LEVELS)), "value": row["level"]}
                 )
+            before = existing.get(row["code"])
+            if row["level"] in LEVELS and before not in (None, row["level"]):
+                # Its code no longer fits (reported below); say too why no code would do (Area.clean).
+                held = Area.objects.get(code=row["code"]).records_held()
+                if held:
+                    problems.append(
+                        _(
+                            "level: %(code)s is a %(level)s in the database and cannot change its level: it has %(records)s."
+                        )
+                        % {"code": row["code"], "level": level_label(before), "records": held}
+                    )
             if row["code"] in in_file:
                 problems.append(_("code %(code)s appears twice in the file") % {"code": row["code"]})
             try:

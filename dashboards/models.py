@@ -20,10 +20,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from governance import outbox
 from governance.access import ScopedQuerySet
 from governance.models import Area
 
@@ -382,6 +385,49 @@ class IndicatorValue(models.Model):
             models.Index(fields=["indicator", "period", "parent"], name="value_ranking"),
             models.Index(fields=["area", "indicator"], name="value_series"),
         ]
+
+
+# --- the tree changed: a rollup on commit ----------------------------------------------------------
+
+# The trigger recorded on the run a tree change queues (RollupRun.trigger).
+TREE_TRIGGER = "tree"
+
+
+@receiver(pre_save, sender=Area, dispatch_uid="rollup-tree-changing")
+def _tree_changing(sender, instance: Area, raw: bool = False, **kwargs) -> None:
+    # Whether this save moves the area or changes its level, read before the row is written (one
+    # indexed read per update of an area; none for a new one, which has no values to regroup yet).
+    if raw or instance.pk is None:
+        instance._tree_changed = False
+        return
+    before = Area.objects.filter(pk=instance.pk).values_list("parent_id", "level").first()
+    instance._tree_changed = before is not None and before != (instance.parent_id, instance.level)
+
+
+@receiver(post_save, sender=Area, dispatch_uid="rollup-tree-changed")
+def _tree_changed(sender, instance: Area, **kwargs) -> None:
+    # The values' rows carry their area's parent and level when they were computed (rankings group
+    # siblings by the stored parent, index value_ranking), and the old parent's sums still held the
+    # moved area's: a grid moved in the admin was ranked under its old community, whose figures
+    # still counted it, until the nightly run. A run queued once the move commits (a full rebuild:
+    # the tree is part of rollup.config_hash) puts it right within minutes; a run in progress makes
+    # the task come back later (dashboards.tasks). Through the outbox, as every task that must not be
+    # lost, and once per transaction however many areas it moves.
+    if not getattr(instance, "_tree_changed", False):
+        return
+    instance._tree_changed = False
+    connection = transaction.get_connection()
+    if any(func is _tree_rollup_queued for _savepoints, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_tree_rollup_queued)
+    outbox.enqueue("dashboards.rollup", trigger=TREE_TRIGGER)
+
+
+def _tree_rollup_queued() -> None:
+    """Does nothing at commit: registered with the transaction, it marks it as one that already
+    queued its run. (A message merely unsent is no such mark: one from a transaction committed a
+    moment earlier may be running already, on the tree before this one's move.) A savepoint rolled
+    back takes the mark away with the message it queued."""
 
 
 from dashboards.assessment_models import *  # noqa: E402,F401,F403  (assessment models live in their own module)

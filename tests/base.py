@@ -54,6 +54,19 @@ def make_area(code, name, level, parent, box, households=500) -> Area:
     return area
 
 
+def post_area_change(client, area: Area, **changes):
+    """POST the admin's change form of ``area`` as it shows it, with ``changes`` (as form values):
+    the response and, when it shows the form again (200), the form with its errors."""
+    import json
+
+    url = f"/admin/governance/area/{area.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data["boundary"] = json.dumps(area.boundary)
+    response = client.post(url, {**data, **changes})
+    return response, (response.context["adminform"].form if response.status_code == 200 else None)
+
+
 def make_user(
     username: str, role: str | None, area: Area | None, department: Department | None = None, **extra
 ) -> User:

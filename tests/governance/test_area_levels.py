@@ -10,23 +10,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from governance.models import Area
-from tests.base import rect
+from tests.base import post_area_change, rect
 
 
 def _admin(cast) -> Client:
     client = Client()
     client.force_login(cast.admin)
     return client
-
-
-def _post(client: Client, area: Area, **changes):
-    """The area's change form as the admin shows it, with ``changes``: the response and its form."""
-    url = f"/admin/governance/area/{area.pk}/change/"
-    form = client.get(url).context["adminform"].form
-    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
-    data["boundary"] = json.dumps(area.boundary)
-    response = client.post(url, {**data, **changes})
-    return response, (response.context["adminform"].form if response.status_code == 200 else None)
 
 
 def _unchanged(area: Area) -> None:
@@ -43,7 +33,7 @@ def test_the_admin_refuses_to_change_the_level_of_an_area_with_sub_areas(cast):
     # Community A1b made a street: its grid would sit two levels below a street (the rollup stops on
     # an area not one level below its parent). The code is read-only there (it has sub-areas), and
     # the code's own errors for the new level, put on that field, were a 500 (no such form field).
-    response, form = _post(_admin(cast), cast.community_a1b, level="street")
+    response, form = post_area_change(_admin(cast), cast.community_a1b, level="street")
     assert response.status_code == 200
     assert form.errors == {
         "level": [
@@ -60,7 +50,7 @@ def test_the_admin_refuses_to_turn_a_grid_with_incidents_and_grid_workers_into_a
     importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
     incident_report(actor=cast.worker_a, category="sanitation", description="垃圾堆放", grid=cast.grid_a)
     # A new code and a street for parent: the grid would be a valid community but for what it holds.
-    response, form = _post(
+    response, form = post_area_change(
         _admin(cast), cast.grid_a, level="community", code="340102001009", parent=cast.street_a1.pk
     )
     assert response.status_code == 200
@@ -73,7 +63,7 @@ def test_the_admin_refuses_to_turn_a_grid_with_incidents_and_grid_workers_into_a
 def test_an_empty_grid_created_at_the_wrong_level_may_become_a_community(cast):
     # Grid D holds nothing (no worker, no incident): its level is a mistake to correct, not a breakage.
     grid = cast.grid_d
-    response, _form = _post(
+    response, _form = post_area_change(
         _admin(cast), grid, level="community", code="340103001002", parent=cast.street_b1.pk
     )
     assert response.status_code == 302
@@ -84,7 +74,7 @@ def test_an_empty_grid_created_at_the_wrong_level_may_become_a_community(cast):
 
 def test_the_admin_names_the_level_when_the_new_level_does_not_fit_the_parent(cast):
     # Grid D made a community under its community: the level is what was changed.
-    response, form = _post(_admin(cast), cast.grid_d, level="community", code="340103001002")
+    response, form = post_area_change(_admin(cast), cast.grid_d, level="community", code="340103001002")
     assert response.status_code == 200
     assert form.errors["level"] == [
         "a community / village belongs to a street / township, not a community / village"
@@ -93,7 +83,7 @@ def test_the_admin_names_the_level_when_the_new_level_does_not_fit_the_parent(ca
 
 
 def test_the_admin_refuses_to_move_a_grid_under_a_street_naming_the_parent(cast):
-    response, form = _post(_admin(cast), cast.grid_c, parent=cast.street_a1.pk)
+    response, form = post_area_change(_admin(cast), cast.grid_c, parent=cast.street_a1.pk)
     assert response.status_code == 200
     assert form.errors["parent"] == ["a grid belongs to a community / village, not a street / township"]
     assert "code" not in form.errors  # the code is not what is wrong

@@ -82,7 +82,10 @@ def code_errors(code: str, level: str, parent_code: str | None, parent_level: st
 
 
 def parent_errors(level: str, parent_level: str | None) -> list[str]:
-    """Why an area of ``level`` cannot sit under a parent of ``parent_level`` (None: no parent)."""
+    """Why an area of ``level`` cannot sit under a parent of ``parent_level`` (None: no parent).
+    Nothing for an unknown level, which ``code_errors`` reports."""
+    if level not in SIGNIFICANT_DIGITS:
+        return []
     wanted_parent = PARENT_LEVEL.get(level)
     if wanted_parent is None:
         return [_("a city has no parent area")] if parent_level is not None else []

@@ -115,3 +115,13 @@ def test_the_import_refuses_a_new_level_for_an_area_with_records_naming_the_leve
         "it has memberships." in report
     )
     _unchanged(cast.grid_a)
+
+
+def test_an_unknown_level_is_reported_as_such_not_as_a_city_with_a_parent(cast):
+    from django.core.exceptions import ValidationError
+
+    area = Area(code="340102001001009", name="x", level="village", parent=cast.community_a1a)
+    with pytest.raises(ValidationError) as exc:
+        area.full_clean()
+    assert "parent" not in exc.value.message_dict
+    assert exc.value.message_dict["code"] == ["unknown level village"]

@@ -136,6 +136,11 @@ class IncidentCategory(LocalizedName, models.Model):
         ordering = ["sort_order", "code"]
 
 
+# The handlers' inbox order: soonest deadline first, finished items (no deadline: PostgreSQL's
+# ascending order puts NULL last) newest first. Index incident_inbox_order has these columns.
+INBOX_ORDER = ["due_at", "-reported_at", "-id"]
+
+
 class IncidentQuerySet(ScopedQuerySet):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=Incident.OPEN_STATUSES)
@@ -288,6 +293,10 @@ class Incident(models.Model):
             models.Index(fields=["reported_at"], name="incident_reported_at"),
             models.Index(fields=["closed_at"], name="incident_closed_at"),
             models.Index(fields=["reporter", "status"], name="incident_reporter_status"),
+            # The inbox's order, read a page at a time: with finished items in the list (``?open=false``,
+            # ``?status=closed``, a department's whole record) a district centre's inbox sorted every
+            # item of the district on each request (docs/benchmarks.md "List pages' query plans").
+            models.Index(fields=INBOX_ORDER, name="incident_inbox_order"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -24,6 +24,7 @@ from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
 from grids.models import (
     ACTION_LABELS,
+    INBOX_ORDER,
     Incident,
     IncidentCategory,
     IncidentPhoto,
@@ -256,7 +257,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         params.pop("open", None)
     filterset = IncidentFilter(
         params,
-        queryset=selectors.incident_list(request.user).order_by("due_at", "-reported_at", "-pk"),
+        queryset=selectors.incident_list(request.user).order_by(*INBOX_ORDER),  # its index's order
         request=request,  # the area filter resolves codes within the user's scope
     )
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing

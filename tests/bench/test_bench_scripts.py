@@ -77,3 +77,15 @@ def test_the_rollup_and_statistics_api_benchmarks_run(bench_database):
     first, second = (run("deadlines_bench.py", bench_database) for _ in range(2))
     assert "rolled back: the database is as it was" in first
     assert changed.search(first).group(1) == changed.search(second).group(1)
+
+
+@pytest.mark.django_db
+def test_the_list_plans_script_times_a_page_and_explains_its_slowest_query(cast, capsys, monkeypatch):
+    import runpy
+
+    url = "/grids/inbox/?open=false"
+    monkeypatch.setattr(sys, "argv", ["lists_explain.py", cast.district_officer.username, url])
+    runpy.run_path(str(ROOT / "bench" / "lists_explain.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert re.search(rf"^{re.escape(url)} as district_officer: 200, \d+ ms, \d+ queries$", out, re.M), out
+    assert "Execution Time:" in out

@@ -1,0 +1,67 @@
+"""The queries a page runs, each timed, and the plans of the slowest (docs/benchmarks.md "List pages'
+query plans"). Read-only: it requests the page as a user through Django's test client, inside a
+transaction it rolls back, then runs ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statements.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gov_lists .venv/bin/python bench/lists_explain.py \\
+        demo_department '/petitions/inbox/' [--plans 2]
+
+Data for it: bench/lists_data.sql. Not part of ``make test``: the tests assert the query counts and
+which index serves a list; this shows the times and the plans at scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("username")
+    parser.add_argument("url")
+    parser.add_argument("--plans", type=int, default=1, help="how many of the slowest SELECTs to explain")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.models import User
+
+    if "testserver" not in settings.ALLOWED_HOSTS:  # the test client's host, with DEBUG off
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(User.objects.get(username=args.username))
+    client.get(args.url)  # warm-up: caches, the planner's statistics
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.get(args.url)
+        total = time.perf_counter() - started
+        transaction.set_rollback(True)
+    print(
+        f"{args.url} as {args.username}: {response.status_code}, {total * 1000:.0f} ms, {len(captured)} queries"
+    )
+    timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+    for query in timed[:5]:
+        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql'][:160]}")
+    selects = [q for q in timed if q["sql"].lstrip().upper().startswith("SELECT")]
+    with connection.cursor() as cursor:
+        for query in selects[: args.plans]:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query["sql"])
+            print()
+            print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+if __name__ == "__main__":
+    main()

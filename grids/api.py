@@ -371,9 +371,8 @@ class IncidentDepartmentListApi(KnownParamsMixin, generics.ListAPIView):
         form = MonthForm(self.request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError({f: [str(e) for e in errs] for f, errs in form.errors.items()})
-        return selectors.department_accountability(self.request.user, form.cleaned_data["month"])
+        return selectors.DepartmentRecords(self.request.user, form.cleaned_data["month"])
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        rows = [selectors.department_record(d) for d in page]
+        rows = self.paginate_queryset(self.get_queryset())  # counted for the page's rows only
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -161,8 +161,26 @@ def _count(qs: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted.values("n")[:1]), 0)
 
 
+RECORD_ORDER = ("area__code", "name", "id")  # the departments' record, by area then name
+
+
+def departments_in_view(user: User) -> QuerySet[Department]:
+    """The departments of the user's view (``department_view_roots``, 403 if none) in the record's
+    order, with their areas: what the departments' record pages through (``DepartmentRecords``)."""
+    roots = department_view_roots(user)
+    if roots == []:
+        raise PermissionDenied(DEPARTMENTS_FORBIDDEN)
+    departments = Department.objects.select_related("area")
+    if roots is not None:
+        scope = Q()
+        for root in roots:
+            scope |= Q(area__path__startswith=root)
+        departments = departments.filter(scope)
+    return departments.order_by(*RECORD_ORDER)
+
+
 def department_accountability(user: User, month: dt.date, *, now: dt.datetime | None = None) -> QuerySet:
-    """Each department in the user's view (``department_view_roots``, 403 if none) with its record
+    """Each department in the user's view (``departments_in_view``, 403 if none) with its record
     for the local ``month``, in ONE query (a correlated COUNT per column: no join fans out):
 
     * ``steps_due``: handle + feedback steps the department owned whose deadline falls in the month,
@@ -174,16 +192,37 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
       led by another department).
 
     Every incident of a department lies in its area's subtree (dispatch requires it), so a department
-    in the user's view brings no item from outside their scope."""
-    roots = department_view_roots(user)
-    if roots == []:
-        raise PermissionDenied(DEPARTMENTS_FORBIDDEN)
-    departments = Department.objects.select_related("area")
-    if roots is not None:
-        scope = Q()
-        for root in roots:
-            scope |= Q(area__path__startswith=root)
-        departments = departments.filter(scope)
+    in the user's view brings no item from outside their scope. Pages read ``DepartmentRecords``."""
+    return _with_record(departments_in_view(user), month, now=now)
+
+
+class DepartmentRecords:
+    """The departments' record for a paginator (``Paginator(DepartmentRecords(...), 100)``, DRF's
+    pagination): counted as the plain departments of ``departments_in_view``, and a page, a slice of
+    them, read with its counts in one query that counts for that page's rows only (``id IN`` the
+    slice). Sliced, ``department_accountability`` computes the counts of the rows its OFFSET skips
+    too: seconds on the last page of a city's 2,500 departments (docs/benchmarks.md "List pages'
+    query plans")."""
+
+    def __init__(self, user: User, month: dt.date, *, now: dt.datetime | None = None) -> None:
+        self.departments = departments_in_view(user)
+        self.month = month
+        self.now = now
+
+    def count(self) -> int:
+        return self.departments.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[DepartmentRecord]:
+        ids = self.departments[page].values("pk")
+        rows = Department.objects.select_related("area").filter(pk__in=ids).order_by(*RECORD_ORDER)
+        return [department_record(d) for d in _with_record(rows, self.month, now=self.now)]
+
+
+def _with_record(departments: QuerySet[Department], month: dt.date, *, now: dt.datetime | None) -> QuerySet:
+    """``departments`` with the columns of ``department_accountability`` annotated."""
     now = now or timezone.now()
     lo, hi = local_bounds(month, add_months(month, 1))
 
@@ -218,7 +257,7 @@ def department_accountability(user: User, month: dt.date, *, now: dt.datetime | 
         supporting_now=_count(
             Incident.objects.filter(supporting_departments=OuterRef("pk"), status__in=DEPARTMENT_STEPS)
         ),
-    ).order_by("area__code", "name", "id")
+    )
 
 
 @dataclass(frozen=True)

@@ -310,10 +310,8 @@ def departments(request: HttpRequest) -> HttpResponse:
     page = month = None
     if form.is_valid():
         month = form.cleaned_data["month"]
-        page = Paginator(selectors.department_accountability(request.user, month), 100).get_page(
-            request.GET.get("page")
-        )
-        page.object_list = [selectors.department_record(d) for d in page.object_list]
+        records = selectors.DepartmentRecords(request.user, month)  # counted for the page's rows only
+        page = Paginator(records, 100).get_page(request.GET.get("page"))
     # Not ``if page``: a page without departments is falsy, and it is an answer, not a bad request.
     return render(
         request,

@@ -1,6 +1,6 @@
 """How the incident lists reach their rows (docs/benchmarks.md "List pages' query plans"): the
-inbox's order read from an index. The timings at city scale are in the benchmarks; these check the
-plans and the queries on the database the migrations built."""
+inbox's order read from an index, the departments' record counted for its page only. The timings at city scale are in the
+benchmarks; these check the plans and the queries on the database the migrations built."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import json
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from governance.models import Department
 from grids.models import INBOX_ORDER
+from tests.base import api_client
 
 
 def plan(sql: str, *, analyze: bool = False, **settings: str) -> dict:
@@ -73,3 +76,56 @@ def test_the_inbox_with_finished_items_reads_its_page_in_the_index_order(cast, c
         response = client.get("/grids/inbox/?open=false")
     assert response.content.decode().count('id="row-INC-') == 5
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def _departments(cast, n: int) -> None:
+    Department.objects.bulk_create(Department(name=f"部门{i:03}", area=cast.community_a1a) for i in range(n))
+
+
+def _most_loops_of_a_count(captured) -> int:
+    """How many times the departments' counting subqueries ran, at most, in the page's queries."""
+    sql = page_query(captured, '"governance_department"', 'AS "steps_done"')
+    found = plan(sql, analyze=True)
+    loops = [
+        n["Actual Loops"]
+        for n in nodes(found)
+        if n.get("Subplan Name") or n.get("Parent Relationship") == "SubPlan"
+    ]
+    assert loops, "the counts are correlated subqueries"
+    return max(loops)
+
+
+@pytest.mark.django_db
+def test_the_departments_record_counts_for_the_rows_of_its_page_only(cast, client):
+    """Page 2 of the record (100 a page) shows 24 of 124 departments: the counts ran for all 124 (an
+    OFFSET computes the rows it skips), seconds on the last page of a city's 2,500 departments."""
+    _departments(cast, 120)  # in community A1a, after district A's 3 and street A1's 1
+    month = timezone.localdate().strftime("%Y-%m")
+    client.force_login(cast.district_officer)
+    client.get("/grids/departments/", {"month": month, "page": 2})  # warm-up
+    with CaptureQueriesContext(connection) as page_two:
+        response = client.get("/grids/departments/", {"month": month, "page": 2})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "部门119" in html and "部门096" in html and "部门095" not in html  # 4 + 96 on page 1
+    assert _most_loops_of_a_count(page_two.captured_queries) == 24
+    with CaptureQueriesContext(connection) as page_one:
+        client.get("/grids/departments/", {"month": month})
+    assert len(page_one.captured_queries) == len(page_two.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_departments_record_api_counts_for_the_rows_of_its_page_only(cast):
+    _departments(cast, 120)
+    client = api_client(cast.district_officer)
+    month = timezone.localdate().strftime("%Y-%m")
+    client.get("/api/v1/incidents/departments/", {"month": month})  # warm-up
+    with CaptureQueriesContext(connection) as last:
+        body = client.get("/api/v1/incidents/departments/", {"month": month, "page": 3}).json()
+    assert body["count"] == 124 and body["next"] is None and len(body["results"]) == 24
+    assert [r["name"] for r in body["results"]][:2] == ["部门096", "部门097"]  # in the record's order
+    assert _most_loops_of_a_count(last.captured_queries) == 24
+    with CaptureQueriesContext(connection) as first:
+        first_page = client.get("/api/v1/incidents/departments/", {"month": month}).json()
+    assert len(first_page["results"]) == 50 and first_page["next"]
+    assert len(first.captured_queries) == len(last.captured_queries)

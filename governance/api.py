@@ -248,15 +248,21 @@ class KnownRecordMixin:
 
     ``records`` is what the value may name (``Area.objects.filter(level="grid")``), ``key`` the field
     it is matched against, ``field_name`` the filtered model's foreign key to it, and ``unknown`` the
-    message, formatted with ``%(value)s`` (or the key's name: ``%(code)s``)."""
+    message, formatted with ``%(value)s`` (or the key's name: ``%(code)s``). ``named_by_rows=False``
+    where the list's rows are visible by the same scope as ``visible`` (incidents by their grid's
+    area): no row can name a record outside it, and the lookup reads the named table only, instead
+    of also asking the list's table about a value outside the scope."""
 
     column = "pk"  # what identifies the record to ``narrow``
 
-    def __init__(self, *args, records, key: str, visible, unknown, **kwargs) -> None:
+    def __init__(
+        self, *args, records, key: str, visible, unknown, named_by_rows: bool = True, **kwargs
+    ) -> None:
         self.records = records
         self.key = key
         self.visible = visible
         self.unknown = unknown
+        self.named_by_rows = named_by_rows
         super().__init__(*args, **kwargs)
 
     def lookup(self, value):
@@ -265,7 +271,7 @@ class KnownRecordMixin:
         user = getattr(getattr(self.parent, "request", None), "user", None)
         q = self.visible(user)
         if q is not None:
-            records = records.filter(q | self.rows_naming())
+            records = records.filter((q | self.rows_naming()) if self.named_by_rows else q)
         return records.values_list(self.column, flat=True).first()
 
     def known(self, value):

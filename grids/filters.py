@@ -42,12 +42,16 @@ class IncidentFilter(filters.FilterSet):
     status = MultipleChoiceFilter(choices=Incident.Status.choices, label=_("status"))
     open = BooleanFilter(method="filter_open", label=_("open items only"))
     category = filters.CharFilter(method="filter_category", label=_("category code"))
-    area = AreaSubtreeFilter(field_name="grid", label=_("area code: its whole subtree"))
+    # An incident is visible by its grid's area alone (``IncidentQuerySet.visible_to``, the scope of
+    # ``areas_in_scope``): no visible row names an area outside the scope, so an area or grid there
+    # is refused from the areas' indexes, without asking the incidents (``named_by_rows``).
+    area = AreaSubtreeFilter(field_name="grid", label=_("area code: its whole subtree"), named_by_rows=False)
     grid = KnownCodeFilter(
         field_name="grid",
         records=Area.objects.filter(level=Area.Level.GRID),
         key="code",
         visible=areas_in_scope,
+        named_by_rows=False,
         unknown=_("Unknown grid %(code)s."),
         label=_("grid code"),
     )

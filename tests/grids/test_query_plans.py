@@ -1,5 +1,6 @@
 """How the incident lists reach their rows (docs/benchmarks.md "List pages' query plans"): the
-inbox's order read from an index, the departments' record counted for its page only. The timings at city scale are in the
+inbox's order read from an index, the departments' record counted for its page only, and a grid or
+area outside the scope refused without asking the incidents. The timings at city scale are in the
 benchmarks; these check the plans and the queries on the database the migrations built."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from governance.models import Department
 from grids.models import INBOX_ORDER
-from tests.base import api_client
+from tests.base import api_client, refused_filter, unknown_body
 
 
 def plan(sql: str, *, analyze: bool = False, **settings: str) -> dict:
@@ -129,3 +130,19 @@ def test_the_departments_record_api_counts_for_the_rows_of_its_page_only(cast):
         first_page = client.get("/api/v1/incidents/departments/", {"month": month}).json()
     assert len(first_page["results"]) == 50 and first_page["next"]
     assert len(first.captured_queries) == len(last.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [("grid", "340103001001001", "Unknown grid 340103001001001."), ("area", "340103001001", None)],
+)
+def test_a_grid_or_area_outside_the_scope_is_refused_without_reading_the_incidents(
+    cast, incident_in, param, value, message
+):
+    incident_in("closed")
+    client = api_client(cast.street_handler)
+    with CaptureQueriesContext(connection) as captured:
+        body = refused_filter(client, "/api/v1/incidents/", param, value)
+    assert body == unknown_body(param, message or f"Unknown area code {value}.")
+    assert not [q["sql"] for q in captured.captured_queries if "grids_incident" in q["sql"]]

@@ -297,6 +297,11 @@ class Incident(models.Model):
             # ``?status=closed``, a department's whole record) a district centre's inbox sorted every
             # item of the district on each request (docs/benchmarks.md "List pages' query plans").
             models.Index(fields=INBOX_ORDER, name="incident_inbox_order"),
+            # A department's items in a state, by deadline: the departments' record counts, per
+            # department, the items with it now, overdue, and open past a deadline in the month
+            # (``grids.selectors.department_accountability``), which otherwise intersected every
+            # open item's deadline with the department's items, page after page.
+            models.Index(fields=["department", "status", "due_at"], name="incident_department_due"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -59,7 +59,9 @@ def ensure_database() -> None:
         if cursor.fetchone() is None:
             # UTF-8 whatever the cluster's default (a cluster made without a locale is SQL_ASCII).
             cursor.execute(
-                pgsql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(pgsql.Identifier(name))
+                pgsql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    pgsql.Identifier(name)
+                )
             )
     connection.close()
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import codes, periods, pii
 from governance.access import ScopedQuerySet, area_in_scope
-from governance.models import Area, Department, LocalizedName, Role, record_id
+from governance.models import Area, Department, LocalizedName, Membership, Role, record_id
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -467,6 +467,7 @@ class Incident(models.Model):
             self._check_sent_elsewhere(actor, action)
             raise ActionForbidden(
                 duty_conflict(actor, self, action)
+                or _check_left_to_the_grid(actor, self, action)
                 or gettext("Your role may not %(action)s this incident.")
                 % {"action": ACTION_LABELS.get(action, action)}
             )
@@ -787,13 +788,21 @@ def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
         return None
     if action == "verify":
         # The on-site check is supervision too: a grid worker who is also the centre's handler that
-        # fed the handling back does not check their own work.
-        if user.pk != incident.fed_back_by_id:
-            return None
-        return gettext(
-            "You fed back this incident's handling: another grid worker of the grid checks it on site "
-            "(supervision and command are separate duties)."
-        )
+        # fed the handling back does not check their own work; nor does a centre's handler standing
+        # in for an unstaffed grid (``checks_for_the_grid``) check what they dispatched.
+        if user.pk == incident.fed_back_by_id:
+            return gettext(
+                "You fed back this incident's handling: another grid worker of the grid checks it on site "
+                "(supervision and command are separate duties)."
+            )
+        if user.pk in (incident.dispatched_by_id, incident.supporters_by_id) and not _works_in_grid(
+            user, incident
+        ):
+            return gettext(
+                "You dispatched this incident: you do not also check it on site "
+                "(supervision and command are separate duties)."
+            )
+        return None
     if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id):
         return None
     return gettext(
@@ -862,7 +871,8 @@ WORKFLOW = Workflow(
         Transition("feedback", ["handling"], "fed_back", [Role.HANDLER]),
         # A supporting department records its part of a coordination item; no state, no deadline.
         Transition("assist", ["dispatched", "handling"], None, [Role.HANDLER]),
-        Transition("verify", ["fed_back"], "verified", [Role.GRID_WORKER]),
+        # The grid's worker checks on site; a centre's handler only for a grid with nobody to do it.
+        Transition("verify", ["fed_back"], "verified", [Role.GRID_WORKER, Role.HANDLER]),
         Transition("close", ["verified"], "closed", [Role.HANDLER]),
         Transition("evaluate", ["closed"], "evaluated", [Role.GRID_WORKER, Role.HANDLER]),
     ],
@@ -906,7 +916,8 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
       item; a street centre may act on its communities' items). A handler attached to a department acts
       only on items dispatched to that department (handle, feedback), or records its part of a
       coordination item it supports (assist).
-    * Verification is done on site by a grid worker of the incident's grid.
+    * Verification is done on site by a grid worker of the incident's grid; while the grid has none
+      who may, by a centre's handler supervising it (``checks_for_the_grid``).
     """
     if transition.action == "assist" and (
         incident.kind != Incident.Kind.COORDINATION or not incident.supporting_departments.all()
@@ -948,18 +959,16 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
     if action == "verify":
         if duty_conflict(user, incident, action):
             return False
-        return any(
-            m.area.level == codes.GRID for m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)
-        )
+        return _works_in_grid(user, incident) or checks_for_the_grid(user, incident)
     if action == "evaluate":  # a centre at the item's level or above, as for its other steps
         return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
             m.department_id is None and m.area.depth <= level_depth
             for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
         )
     if action == "escalate" and incident.level == Level.GRID:
-        return any(True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)) or any(
-            m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
-        )
+        return any(
+            True for _m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=grid_path)
+        ) or _centre_over_grid(user, incident)
     if action == "close" and duty_conflict(user, incident, action):
         return False
     # accept, reject, dispatch, close, escalate: the centre at the item's level or above.
@@ -967,6 +976,77 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
         m.department_id is None and m.area.depth <= level_depth
         for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
     )
+
+
+def _works_in_grid(user: User, incident: Incident) -> bool:
+    """Is ``user`` a grid worker of the incident's grid (who checks it on site)?"""
+    return any(
+        m.area.level == codes.GRID
+        for m in _holds(user, Role.GRID_WORKER, area_path_prefix_of=incident.grid.path)
+    )
+
+
+def grid_checkers(incident: Incident) -> frozenset[int]:
+    """The active grid workers of the incident's grid who may check it on site: all of them but
+    whoever fed it back (separate duties). Read once per incident object; a list reads them for all
+    its rows in one query (``grid_checkers_known``)."""
+    workers = getattr(incident, "_grid_workers", None)
+    if workers is None:
+        workers = frozenset(
+            Membership.objects.filter(
+                role=Role.GRID_WORKER, area_id=incident.grid_id, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+        incident._grid_workers = workers
+    return workers - {incident.fed_back_by_id} if separate_duties() else workers
+
+
+def grid_checkers_known(incidents: list[Incident]) -> None:
+    """Read the grid workers of the grids of the fed-back items of a list in one query, so that
+    deciding each row's steps (``allowed_actions``) reads none per row."""
+    waiting = [i for i in incidents if i.status == Incident.Status.FED_BACK]
+    if not waiting:
+        return
+    by_grid: dict[int, set[int]] = {i.grid_id: set() for i in waiting}
+    for user_id, grid_id in Membership.objects.filter(
+        role=Role.GRID_WORKER, area_id__in=by_grid, user__is_active=True
+    ).values_list("user_id", "area_id"):
+        by_grid[grid_id].add(user_id)
+    for i in waiting:
+        i._grid_workers = frozenset(by_grid[i.grid_id])
+
+
+def _centre_over_grid(user: User, incident: Incident) -> bool:
+    """Is ``user`` a handler of a centre (not a department) whose area holds the incident's grid?"""
+    return any(
+        m.department_id is None for m in _holds(user, Role.HANDLER, area_path_prefix_of=incident.grid.path)
+    )
+
+
+def _check_left_to_the_grid(user: User, incident: Incident, action: str) -> str | None:
+    """Why a centre's handler may not check an item on site although one may stand in for an
+    unstaffed grid (``checks_for_the_grid``), or None: the grid has a worker who checks it."""
+    if action != "verify" or not _centre_over_grid(user, incident):
+        return None
+    return gettext(
+        "A grid worker of %(grid)s checks this incident on site; a centre's handler does so only while "
+        "the grid has no grid worker to check it."
+    ) % {"grid": incident.grid.name}
+
+
+def checks_for_the_grid(user: User, incident: Incident) -> bool:
+    """May ``user``, a centre's handler, check the incident on site in place of its grid's workers?
+
+    The check is the grid worker's (DOMAIN.md: "verify on site, usually by the reporting grid
+    worker"). A grid nobody works in (its worker left, or it was never staffed), or whose only worker
+    fed the handling back, would leave a fed-back item unchecked for ever: then the centre that
+    supervises the grid, a handler of its community (or of a centre above it, which acts for the
+    levels below as on every other step), goes on site instead. Not a department's people, and not
+    whoever dispatched this round or fed it back (``duty_conflict``). While the grid has a worker who
+    may check it, the centres may not: the check stays the grid's."""
+    if not _centre_over_grid(user, incident):
+        return False
+    return not grid_checkers(incident)
 
 
 def allowed_actions(user: User, incident: Incident) -> list[str]:

@@ -28,7 +28,15 @@ from governance.geo import distance_m, locator
 from governance.models import Area, Membership, Notification, Role, User, next_number, record_id
 from governance.services import notify, submitted_before
 from governance.workflow import ActionInvalid
-from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level, separate_duties
+from grids.models import (
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    IncidentPhoto,
+    Level,
+    grid_checkers,
+    separate_duties,
+)
 from grids.photos import CleanPhoto, clean_photos
 
 log = logging.getLogger(__name__)
@@ -429,6 +437,20 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
         return 0
     params = {"code": incident.code, "grid": incident.grid.name}
     if event.action == "feedback" and incident.status == Incident.Status.FED_BACK:
+        if not grid_checkers(incident):
+            # Nobody works in the grid (or only whoever fed it back): the community's centre checks
+            # it in its place (``checks_for_the_grid``), as the workers would have been told.
+            return _notify_centre(
+                incident,
+                key=f"incident-step:{incident.pk}:{event.pk}",
+                message=gettext_lazy(
+                    "Incident %(code)s in %(grid)s was fed back and its grid has no grid worker to "
+                    "check it: check the result on site."
+                ),
+                params=params,
+                barred=_command_of(incident),
+                centre_id=incident.grid.parent_id,
+            )
         message = gettext_lazy("Incident %(code)s in %(grid)s was fed back: check the result on site.")
         who = Q(role=Role.GRID_WORKER, area_id=incident.grid_id)
     elif event.action == "verify" and incident.status == Incident.Status.HANDLING and incident.department_id:
@@ -489,24 +511,35 @@ def _notify_closers(incident: Incident, event: IncidentEvent, *, params: dict) -
     """Tell the centre that signs off an item that passed its on-site check: the handlers of the
     responsible centre who may close it, or, when separate duties bar every one of them (a centre of
     one person who dispatched it), those of the centre above, who close it instead."""
-    barred = (
-        {incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id}
-        if separate_duties()
-        else set()
-    )
     message = gettext_lazy("Incident %(code)s in %(grid)s passed the on-site check: close it.")
     key = f"incident-step:{incident.pk}:{event.pk}"
-    return _notify_centre(incident, key=key, message=message, params=params, barred=barred)
+    return _notify_centre(incident, key=key, message=message, params=params, barred=_command_of(incident))
+
+
+def _command_of(incident: Incident) -> set:
+    """Who took this round's command steps (dispatched it, set its supporters, fed it back) and so
+    does not sign it off, nor check it on site for an unstaffed grid (separate duties)."""
+    if not separate_duties():
+        return set()
+    return {incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id}
 
 
 def _notify_centre(
-    incident: Incident, *, key: str, message: Any, params: dict, barred: set = frozenset()
+    incident: Incident,
+    *,
+    key: str,
+    message: Any,
+    params: dict,
+    barred: set = frozenset(),
+    centre_id: int | None = None,
 ) -> int:
-    """Notify the centre handlers (not departments) of the incident's responsible area, once per key,
-    but those ``barred`` (separate duties); a centre with nobody left passes it to the centre above,
-    as the overdue notice does (an item escalated to, or reported at, an empty centre was told to
-    nobody; a sign-off barred to a centre of one person is the level above's)."""
-    centre_id = _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
+    """Notify the centre handlers (not departments) of the incident's responsible area (or of
+    ``centre_id``), once per key, but those ``barred`` (separate duties); a centre with nobody left
+    passes it to the centre above, as the overdue notice does (an item escalated to, or reported at,
+    an empty centre was told to nobody; a sign-off barred to a centre of one person is the level
+    above's)."""
+    if centre_id is None:
+        centre_id = _centre_area_id(incident.level, incident.level_area_id, incident.grid.parent_id)
     handlers = [u for u in _centre_handlers(centre_id) if u.pk not in barred]
     if not handlers:
         parent_id = Area.objects.filter(pk=centre_id).values_list("parent_id", flat=True).first()
@@ -576,7 +609,12 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     # Recipients in one query: centre handlers at the responsible area, the department's people for
     # items it is working on, and the grid workers of the grid for items waiting for their on-site
     # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
-    area_ids = {r["centre_id"] for r in rows} | {a for a in above.values() if a}
+    # An on-site check in a grid with nobody to do it is the community's (``checks_for_the_grid``).
+    area_ids = (
+        {r["centre_id"] for r in rows}
+        | {a for a in above.values() if a}
+        | {r["grid__parent_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
+    )
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
     grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
@@ -608,14 +646,16 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                 continue
             flagged += 1
             recipients = set(by_area.get(r["centre_id"], []))
+            command = {r["dispatched_by_id"], r["fed_back_by_id"], r["supporters_by_id"]} if duties else set()
             barred = set()
-            if r["status"] == Incident.Status.VERIFIED and duties:
-                barred = {r["dispatched_by_id"], r["fed_back_by_id"], r["supporters_by_id"]}
+            if r["status"] == Incident.Status.VERIFIED:
+                barred = command
                 recipients -= barred
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
             if r["status"] == Incident.Status.FED_BACK:
-                recipients |= set(by_grid.get(r["grid_id"], []))
+                checkers = set(by_grid.get(r["grid_id"], [])) - ({r["fed_back_by_id"]} if duties else set())
+                recipients |= checkers or set(by_area.get(r["grid__parent_id"], [])) - command
             if not recipients and above.get(r["centre_id"]):
                 recipients = set(by_area.get(above[r["centre_id"]], [])) - barred
             if not recipients:

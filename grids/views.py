@@ -31,6 +31,7 @@ from grids.models import (
     Level,
     allowed_actions,
     duty_conflict,
+    grid_checkers_known,
     reads_in_full,
 )
 
@@ -218,6 +219,7 @@ INLINE_ACTIONS = {"accept", "handle", "close", "dispatch", "escalate", "reject"}
 
 def _row_context(user, incidents: list[Incident]) -> list[dict]:
     departments = _departments_for(incidents)
+    grid_checkers_known(incidents)  # who may check the fed-back rows on site: one query, not one per row
     rows = []
     for i in incidents:
         actions = allowed_actions(user, i)

@@ -118,6 +118,16 @@ def report_place_and_time_errors(
 NEAR_GRID_METRES = 500
 
 
+def _outline_of(grid: Area) -> Area | None:
+    """The area whose boundary a point reported in ``grid`` is checked against: the grid's own, or,
+    for a grid drawn without one, that of its nearest ancestor drawn with one (its community, else
+    its street...). A grid without a boundary took a point anywhere on earth; None when no area
+    above it has one either."""
+    if grid.boundary:
+        return grid
+    return grid.ancestors().filter(boundary__isnull=False).order_by("-depth").first()
+
+
 def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Area | str | None) -> Area:
     """The grid of a report: found from the point when there is one, else the given grid code."""
     if (lat is None) != (lng is None):
@@ -164,14 +174,19 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
             raise ValidationError(
                 {"grid": [_("Unknown grid %(g)s, or it is outside your area.") % {"g": grid}]}
             )
-    if given is not None and lat is not None and outside_every_grid and given.boundary:
-        away = distance_m(given.boundary, lat, lng)
-        if away > NEAR_GRID_METRES:
+    outline = _outline_of(given) if given is not None and lat is not None and outside_every_grid else None
+    if outline is not None and (away := distance_m(outline.boundary, lat, lng)) > NEAR_GRID_METRES:
+        if outline.pk == given.pk:
             message = _(
                 "The point lies about %(km).1f km from %(grid)s, outside every grid: move it into "
                 "your grid, or clear the location and name the grid alone."
             ) % {"km": away / 1000, "grid": given.name}
-            raise ValidationError({"lat": [message], "lng": [message]})
+        else:  # the grid has no boundary: its community's (or street's...) holds it
+            message = _(
+                "The point lies about %(km).1f km from %(area)s, which grid %(grid)s belongs to: move it "
+                "into your grid, or clear the location and name the grid alone."
+            ) % {"km": away / 1000, "area": outline.name, "grid": given.name}
+        raise ValidationError({"lat": [message], "lng": [message]})
     if located and given and located.pk != given.pk:
         raise ValidationError(
             {"grid": [_("The point lies in grid %(g)s, not in this one.") % {"g": located.name}]}

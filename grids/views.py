@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import AuthenticationFailed
 
-from governance.access import NOT_FOUND, scope_or_above_q
+from governance.access import NOT_FOUND, scope_or_above_q, scope_q
 from governance.models import Area, Department, Role
 from governance.rest import HashedTokenAuthentication
 from governance.views import filtered_rows, first_and_total
@@ -114,7 +114,8 @@ def report(request: HttpRequest) -> HttpResponse:
     grids = _worker_grids(request.user)
     if not services.may_report(request.user):  # the same rule as the API (grids.services)
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
-    form = ReportForm(request.POST if request.method == "POST" else None, grids=grids)
+    choices = grids or _unmapped_grids(request.user)
+    form = ReportForm(request.POST if request.method == "POST" else None, grids=choices)
     photo_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -181,7 +182,8 @@ def report(request: HttpRequest) -> HttpResponse:
         "grids/report.html",
         {
             "form": form,
-            "grids": grids,
+            "grids": choices,
+            "worker": bool(grids),
             # Never empty: an empty code list would make the areas API draw the whole city.
             "grid_codes": ",".join(g.code for g in grids)
             or ",".join(sorted({m.area.code for m in request.user.memberships_cached()}))
@@ -344,6 +346,16 @@ def _department_choices(user) -> list[Department]:
     rows = Department.objects.all() if q is None else Department.objects.filter(q)
     rows = list(rows.select_related("area").order_by("area__code", "name")[: DEPARTMENT_CHOICES_MAX + 1])
     return [] if len(rows) > DEPARTMENT_CHOICES_MAX else rows
+
+
+def _unmapped_grids(user) -> list[Area]:
+    """The grids a reporter without a grid of their own (a centre's handler) names on the report
+    page: those of their area drawn without a boundary, where no point can find a grid. Such a grid,
+    often one nobody works in yet, could otherwise be reported in only through the API; the others
+    are found from the pin. At most ``GRID_CHOICES_MAX``."""
+    q = scope_q(user, "", services.REPORTER_ROLES)
+    grids = Area.objects.filter(level="grid", boundary__isnull=True)
+    return list((grids if q is None else grids.filter(q)).order_by("code")[:GRID_CHOICES_MAX])
 
 
 def _grid_choices(user) -> list[Area] | None:

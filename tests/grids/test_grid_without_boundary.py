@@ -3,6 +3,8 @@ it drawn with one (docs/incidents.md "Workflow")."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from governance.models import Role
@@ -65,3 +67,27 @@ def test_the_report_page_refuses_a_point_far_from_the_community_of_a_grid_withou
     response = client.post("/grids/report/", {**data, "lat": IN_COMMUNITY[0], "lng": IN_COMMUNITY[1]})
     assert response.status_code == 302
     assert Incident.objects.get().grid == grid
+
+
+@pytest.mark.django_db
+def test_a_centre_handler_names_on_the_report_page_a_grid_not_mapped_yet(cast, client, categories, unmapped):
+    # Nobody works in the grid and no point can find it: its centre could report there only
+    # through the API (the page's grid select was a grid worker's own grids).
+    grid, worker = unmapped
+    worker.memberships.all().delete()
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/report/").content.decode()
+    assert f'<option value="{grid.code}">新建第1网格</option>' in html
+    assert (
+        cast.grid_a.code not in re.findall(r'<select name="grid".*?</select>', html, re.S)[0]
+    )  # found by pin
+    assert "choose below a grid not mapped yet" in html
+    data = {"category": "sanitation", "description": "x", "kind": "promised", "grid": grid.code}
+    response = client.post("/grids/report/", data)
+    assert response.status_code == 302
+    assert Incident.objects.get().grid == grid
+    # Outside the handler's area a grid not mapped yet is not offered, and not taken.
+    client.force_login(cast.outsider)
+    assert grid.code not in client.get("/grids/report/").content.decode()
+    assert client.post("/grids/report/", {**data, "description": "y"}).status_code == 400
+    assert Incident.objects.count() == 1

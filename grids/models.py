@@ -790,16 +790,19 @@ def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
         # The on-site check is supervision too: a grid worker who is also the centre's handler that
         # fed the handling back does not check their own work; nor does a centre's handler standing
         # in for an unstaffed grid (``checks_for_the_grid``) check what they dispatched.
-        if user.pk == incident.fed_back_by_id:
+        in_grid = _works_in_grid(user, incident)
+        if user.pk == incident.fed_back_by_id and in_grid:
             return gettext(
                 "You fed back this incident's handling: another grid worker of the grid checks it on site "
                 "(supervision and command are separate duties)."
             )
-        if user.pk in (incident.dispatched_by_id, incident.supporters_by_id) and not _works_in_grid(
-            user, incident
+        if not in_grid and user.pk in (
+            incident.dispatched_by_id,
+            incident.fed_back_by_id,
+            incident.supporters_by_id,
         ):
             return gettext(
-                "You dispatched this incident: you do not also check it on site "
+                "You dispatched this incident or fed back its handling: you do not also check it on site "
                 "(supervision and command are separate duties)."
             )
         return None

@@ -30,6 +30,7 @@ from grids.models import (
     IncidentPhoto,
     Level,
     allowed_actions,
+    checks_for_the_grid,
     duty_conflict,
     grid_checkers_known,
     reads_in_full,
@@ -214,6 +215,18 @@ def _departments_for(incidents: list[Incident]) -> dict[int, list[Department]]:
     return {i.pk: [d for d in departments if i.grid.path.startswith(d.area.path)] for i in incidents}
 
 
+def _duty_note(user, incident: Incident) -> str | None:
+    """Why a handler who could close the item, or check it on site for a grid with nobody to do it,
+    finds no button: they took a command step on it (separate duties)."""
+    if not user.has_role(Role.HANDLER):
+        return None
+    if incident.status == Incident.Status.VERIFIED:
+        return duty_conflict(user, incident, "close")
+    if incident.status == Incident.Status.FED_BACK and checks_for_the_grid(user, incident):
+        return duty_conflict(user, incident, "verify")
+    return None
+
+
 # The steps an inbox row takes in place; the others (feedback, verify, evaluate, assist) need the
 # incident's page, which the row links to once.
 INLINE_ACTIONS = {"accept", "handle", "close", "dispatch", "escalate", "reject"}
@@ -237,9 +250,7 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
                 # assist, or a worker's with verify and evaluate, had two identical links.
                 "page_steps": len(inline) < len(actions),
                 # As on the incident's page: why a handler who could close finds no button here.
-                "duty_note": i.status == Incident.Status.VERIFIED
-                and user.has_role(Role.HANDLER)
-                and duty_conflict(user, i, "close"),
+                "duty_note": _duty_note(user, i),
             }
         )
     return rows
@@ -397,10 +408,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         ],
         "photos_withheld": 0 if shows_photos else len(incident.photos.all()),
         "actions": actions,
-        # Why a handler who could close finds no button: they took a command step on this item.
-        "duty_note": incident.status == Incident.Status.VERIFIED
-        and request.user.has_role(Role.HANDLER)
-        and duty_conflict(request.user, incident, "close"),
+        "duty_note": _duty_note(request.user, incident),
         "action_labels": ACTION_LABELS,
         "departments": selectors.dispatch_departments(incident) if "dispatch" in actions else [],
         "assist_departments": selectors.assist_departments(request.user, incident),

@@ -106,8 +106,15 @@ def test_whoever_dispatched_it_does_not_check_it_for_the_unstaffed_grid(cast, re
     assert not cast.community_handler.notifications.exists()
     response = _verify_api(cast.community_handler, incident)
     assert response.status_code == 403
-    assert "You dispatched this incident: you do not also check it on site" in response.json()["detail"]
+    assert (
+        "You dispatched this incident or fed back its handling: you do not also check it on site"
+        in (response.json()["detail"])
+    )
     client.force_login(cast.community_handler)
+    # The page and the inbox say why there is no check to take, as for a close.
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="duty-note"' in html and "you do not also check it on site" in html
+    assert "you do not also check it on site" in client.get("/grids/inbox/").content.decode()
     page = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "verify", "result": "pass"})
     assert page.status_code == 400 and "You dispatched this incident" in page.content.decode()
     _unchanged(incident)

@@ -620,16 +620,14 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
     # the step) passes the notice to the centre above the same way: an overdue item nobody hears of
     # would stay overdue unseen.
     duties = separate_duties()
-    above = dict(Area.objects.filter(pk__in={r["centre_id"] for r in rows}).values_list("pk", "parent_id"))
+    # An on-site check in a grid with nobody to do it is the community's (``checks_for_the_grid``).
+    communities = {r["grid__parent_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
+    centres = {r["centre_id"] for r in rows} | communities
+    above = dict(Area.objects.filter(pk__in=centres).values_list("pk", "parent_id"))
     # Recipients in one query: centre handlers at the responsible area, the department's people for
     # items it is working on, and the grid workers of the grid for items waiting for their on-site
     # check (the step's owner, ``STEP_OWNERS``: told like the department is while it handles).
-    # An on-site check in a grid with nobody to do it is the community's (``checks_for_the_grid``).
-    area_ids = (
-        {r["centre_id"] for r in rows}
-        | {a for a in above.values() if a}
-        | {r["grid__parent_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
-    )
+    area_ids = centres | {a for a in above.values() if a}
     dept_ids = {r["department_id"] for r in rows if r["department_id"]}
     grid_ids = {r["grid_id"] for r in rows if r["status"] == Incident.Status.FED_BACK}
     by_area: dict[int, list[int]] = defaultdict(list)
@@ -669,8 +667,7 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
             if r["department_id"] and r["status"] in ("dispatched", "handling"):
                 recipients |= set(by_dept.get(r["department_id"], []))
             if r["status"] == Incident.Status.FED_BACK:
-                checkers = set(by_grid.get(r["grid_id"], [])) - ({r["fed_back_by_id"]} if duties else set())
-                recipients |= checkers or set(by_area.get(r["grid__parent_id"], [])) - command
+                recipients |= _overdue_checkers(r, by_grid, by_area, above, command, duties)
             if not recipients and above.get(r["centre_id"]):
                 recipients = set(by_area.get(above[r["centre_id"]], [])) - barred
             if not recipients:
@@ -687,6 +684,23 @@ def incident_notify_overdue(now: dt.datetime | None = None, limit: int = 5000) -
                     link=reverse("grids-incident", args=[r["code"]]),
                 )
     return flagged
+
+
+def _overdue_checkers(
+    r: dict, by_grid: dict, by_area: dict, above: dict, command: set, duties: bool
+) -> set[int]:
+    """Who is told that a fed-back item's on-site check is overdue, besides its centre: the grid
+    workers who may check it, or, in a grid with none, the community's handlers who check it in
+    their place (``checks_for_the_grid``) but whoever took this round's command steps; when that
+    leaves nobody at the community, the street's (as the feedback notice does)."""
+    checkers = set(by_grid.get(r["grid_id"], [])) - ({r["fed_back_by_id"]} if duties else set())
+    if checkers:
+        return checkers
+    community = r["grid__parent_id"]
+    stand_ins = set(by_area.get(community, [])) - command
+    if not stand_ins and above.get(community):
+        stand_ins = set(by_area.get(above[community], [])) - command
+    return stand_ins
 
 
 def incident_refresh_deadlines(**_signal) -> int:

@@ -208,3 +208,16 @@ def test_the_inbox_decides_the_check_of_unstaffed_grids_without_a_query_per_row(
         html = client.get("/grids/inbox/").content.decode()
     assert len(four) == len(one)
     assert html.count('#act">Next step</a>') == 4  # each row offers the check
+
+
+@pytest.mark.django_db
+def test_an_overdue_check_goes_to_the_street_when_the_community_dispatched_it(cast, report):
+    # The community's one handler dispatched it: told as its centre, it may not check it; the
+    # street, which may, heard nothing.
+    _leave(cast.worker_a)
+    incident = report()
+    _fed_back(cast, incident, dispatcher=cast.community_handler)
+    Incident.objects.filter(pk=incident.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.incident_notify_overdue() == 1
+    told = Notification.objects.filter(key__startswith="incident-overdue:")
+    assert set(told.values_list("user__username", flat=True)) == {"community_handler", "street_handler"}

@@ -452,7 +452,8 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
         return 0
     params = {"code": incident.code, "grid": incident.grid.name}
     if event.action == "feedback" and incident.status == Incident.Status.FED_BACK:
-        if not grid_checkers(incident):
+        checkers = grid_checkers(incident)  # not whoever fed it back (a centre's handler and worker)
+        if not checkers:
             # Nobody works in the grid (or only whoever fed it back): the community's centre checks
             # it in its place (``checks_for_the_grid``), as the workers would have been told.
             return _notify_centre(
@@ -467,7 +468,7 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
                 centre_id=incident.grid.parent_id,
             )
         message = gettext_lazy("Incident %(code)s in %(grid)s was fed back: check the result on site.")
-        who = Q(role=Role.GRID_WORKER, area_id=incident.grid_id)
+        who = Q(user_id__in=checkers)
     elif event.action == "verify" and incident.status == Incident.Status.HANDLING and incident.department_id:
         message = gettext_lazy(
             "Incident %(code)s in %(grid)s failed the on-site check and is back with your department."

@@ -221,3 +221,21 @@ def test_an_overdue_check_goes_to_the_street_when_the_community_dispatched_it(ca
     assert services.incident_notify_overdue() == 1
     told = Notification.objects.filter(key__startswith="incident-overdue:")
     assert set(told.values_list("user__username", flat=True)) == {"community_handler", "street_handler"}
+
+
+@pytest.mark.django_db
+def test_the_feedback_notice_skips_the_grid_worker_who_fed_it_back(cast, report):
+    # A centre's handler who is also the grid's worker fed back: told to check their own work,
+    # which they may not.
+    Membership.objects.create(user=cast.community_handler, role=Role.GRID_WORKER, area=cast.grid_a)
+    incident = report()
+    services.incident_transition(incident=incident, actor=cast.admin, action="accept")
+    services.incident_transition(
+        incident=incident, actor=cast.admin, action="dispatch", department=cast.police.pk
+    )
+    services.incident_transition(incident=incident, actor=cast.community_handler, action="handle")
+    feedback = services.incident_transition(
+        incident=incident, actor=cast.community_handler, action="feedback", resolution="已清理"
+    )
+    assert incident_notify_step(incident.pk, feedback.pk) == 1
+    assert set(Notification.objects.values_list("user__username", flat=True)) == {"worker_a"}

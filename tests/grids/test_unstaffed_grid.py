@@ -25,14 +25,17 @@ def _leave(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=False)
 
 
-def _fed_back(cast, incident: Incident, *, dispatcher: User | None = None) -> IncidentEvent:
-    """Accept and dispatch (by ``dispatcher``, else the admin), then the police handle and feed back."""
-    by = dispatcher or cast.admin
+def _fed_back(
+    cast, incident: Incident, *, dispatcher: User | None = None, handler: User | None = None
+) -> IncidentEvent:
+    """Accept and dispatch (by ``dispatcher``, else the admin), then ``handler`` (else the police)
+    handles and feeds back."""
+    by, hands = dispatcher or cast.admin, handler or cast.department_user
     services.incident_transition(incident=incident, actor=by, action="accept")
     services.incident_transition(incident=incident, actor=by, action="dispatch", department=cast.police.pk)
-    services.incident_transition(incident=incident, actor=cast.department_user, action="handle")
+    services.incident_transition(incident=incident, actor=hands, action="handle")
     return services.incident_transition(
-        incident=incident, actor=cast.department_user, action="feedback", resolution="已清理"
+        incident=incident, actor=hands, action="feedback", resolution="已清理"
     )
 
 
@@ -127,14 +130,7 @@ def test_a_grid_whose_only_worker_fed_it_back_is_checked_by_the_centre(cast, rep
     Membership.objects.create(user=cast.community_handler, role=Role.GRID_WORKER, area=cast.grid_a)
     _leave(cast.worker_a)
     incident = report()
-    services.incident_transition(incident=incident, actor=cast.admin, action="accept")
-    services.incident_transition(
-        incident=incident, actor=cast.admin, action="dispatch", department=cast.police.pk
-    )
-    services.incident_transition(incident=incident, actor=cast.community_handler, action="handle")
-    feedback = services.incident_transition(
-        incident=incident, actor=cast.community_handler, action="feedback", resolution="已清理"
-    )
+    feedback = _fed_back(cast, incident, handler=cast.community_handler)
     assert incident_notify_step(incident.pk, feedback.pk) == 1
     assert cast.street_handler.notifications.count() == 1
     assert _verify_api(cast.community_handler, incident).status_code == 403
@@ -229,13 +225,6 @@ def test_the_feedback_notice_skips_the_grid_worker_who_fed_it_back(cast, report)
     # which they may not.
     Membership.objects.create(user=cast.community_handler, role=Role.GRID_WORKER, area=cast.grid_a)
     incident = report()
-    services.incident_transition(incident=incident, actor=cast.admin, action="accept")
-    services.incident_transition(
-        incident=incident, actor=cast.admin, action="dispatch", department=cast.police.pk
-    )
-    services.incident_transition(incident=incident, actor=cast.community_handler, action="handle")
-    feedback = services.incident_transition(
-        incident=incident, actor=cast.community_handler, action="feedback", resolution="已清理"
-    )
+    feedback = _fed_back(cast, incident, handler=cast.community_handler)
     assert incident_notify_step(incident.pk, feedback.pk) == 1
     assert set(Notification.objects.values_list("user__username", flat=True)) == {"worker_a"}

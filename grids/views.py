@@ -34,6 +34,7 @@ from grids.models import (
     duty_conflict,
     grid_checkers_known,
     reads_in_full,
+    separate_duties,
 )
 
 
@@ -69,12 +70,10 @@ def my_grid(request: HttpRequest) -> HttpResponse:
     for item in open_items:
         by_status.setdefault(item.get_status_display(), []).append(item)
     recent_closed = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
-    to_verify, verify_count = first_and_total(
-        selectors.incident_list(request.user)
-        .filter(status=Incident.Status.FED_BACK, grid__in=grids)
-        .order_by("due_at"),
-        MY_GRID_SHOWN,
-    )
+    waiting = selectors.incident_list(request.user).filter(status=Incident.Status.FED_BACK, grid__in=grids)
+    if separate_duties():  # what the worker fed back (as a centre's handler) is another's to check
+        waiting = waiting.exclude(fed_back_by=request.user)
+    to_verify, verify_count = first_and_total(waiting.order_by("due_at"), MY_GRID_SHOWN)
     markers = [
         {
             "lat": i.lat,

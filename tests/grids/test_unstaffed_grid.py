@@ -228,3 +228,16 @@ def test_the_feedback_notice_skips_the_grid_worker_who_fed_it_back(cast, report)
     feedback = _fed_back(cast, incident, handler=cast.community_handler)
     assert incident_notify_step(incident.pk, feedback.pk) == 1
     assert set(Notification.objects.values_list("user__username", flat=True)) == {"worker_a"}
+
+
+@pytest.mark.django_db
+def test_my_grid_does_not_list_to_verify_what_the_worker_fed_back(cast, report, client):
+    # Listed "to verify on site", and refused when they tried.
+    Membership.objects.create(user=cast.community_handler, role=Role.GRID_WORKER, area=cast.grid_a)
+    mine, other = report(), report(description="另一处")
+    _fed_back(cast, mine, handler=cast.community_handler)
+    _fed_back(cast, other)
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/my/").content.decode()
+    assert '<h2>To verify on site <span class="status">1</span></h2>' in html
+    assert other.code in html and f"/grids/incidents/{mine.code}/" not in html

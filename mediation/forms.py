@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
+from governance.models import record_id
 from mediation.models import DisputeCase, DisputeCategory, DisputeParty
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -46,7 +47,11 @@ class RegisterForm(SubmissionKeyForm):
         help_text=_("Type the code, or part of the name and pick from the list."),
         widget=forms.TextInput(attrs={"list": "area-choices", "autocomplete": "off", "spellcheck": "false"}),
     )
-    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    organisation = forms.ChoiceField(
+        label=_("Organisation"),
+        required=False,
+        error_messages={"invalid_choice": _("Unknown organisation %(value)s, or it is outside your area.")},
+    )
     description = forms.CharField(
         label=_("What is the dispute about?"),
         max_length=AGREEMENT_MAX,
@@ -68,8 +73,18 @@ class RegisterForm(SubmissionKeyForm):
         label=_("Received at"), required=False, widget=DATETIME_WIDGET, input_formats=DATETIME_FORMATS
     )
 
-    def __init__(self, *args, organisations=(), own=True, **kwargs) -> None:
+    def __init__(self, *args, organisations=(), allowed=None, own=True, **kwargs) -> None:
+        """``organisations`` are those the page lists (at most a few hundred, maybe narrowed by a
+        filter); ``allowed``, a queryset, all that the user may choose. One of ``allowed`` that is
+        chosen (posted, or kept from the form as typed) is offered too, so it is accepted and stays
+        selected when the form comes back: a referrer's choice past the listed ones was refused as
+        "not one of the available choices"."""
         super().__init__(*args, **kwargs)
+        organisations = list(organisations)
+        chosen = (self.data if self.is_bound else self.initial).get(self.add_prefix("organisation"))
+        chosen_id = record_id(chosen) if chosen not in (None, "") else None
+        if chosen_id is not None and allowed is not None and all(o.pk != chosen_id for o in organisations):
+            organisations = [*allowed.filter(pk=chosen_id)[:1], *organisations]
         # A handler has no organisation of their own: "my organisation" would be a dead end.
         empty = _("— my organisation —") if own else _("Choose the organisation")
         self.fields["organisation"].choices = [("", empty)] + [(str(o.pk), o.name) for o in organisations]

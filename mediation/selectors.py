@@ -136,6 +136,33 @@ def referral_organisations(user: User) -> QuerySet[MediationOrganisation]:
     )
 
 
+# How many organisations the register page offers at once. A city-level referrer may send a case to
+# any of the city's ~2,000 bodies: listing them all made the page heavy and the list unusable, and
+# the first 300 alone (what it offered) left the rest unchoosable. Past this the page asks for a
+# filter; the form accepts any organisation of the full list, shown or not.
+ORGANISATION_CHOICES_MAX = 300
+
+
+def organisation_choices(
+    organisations: QuerySet[MediationOrganisation], query: str = ""
+) -> tuple[list[MediationOrganisation], bool]:
+    """The organisations of ``organisations`` to offer, narrowed by ``query``, at most
+    ``ORGANISATION_CHOICES_MAX``; and whether there were more. ``query`` is the start of an
+    organisation's name (index ``mediation_org_name_prefix``) or of its area's code (the code's
+    unique index), or an area's whole code (picked by name from the page's list of areas): then
+    the organisations of that area and below it (the path prefix index). Two queries at most,
+    however many organisations there are."""
+    query = (query or "").strip()
+    if query:
+        narrow = Q(name__startswith=query) | Q(area__code__startswith=query)
+        area = Area.objects.filter(code=query).only("path").first()
+        if area is not None:
+            narrow |= Q(area__path__startswith=area.path)
+        organisations = organisations.filter(narrow)
+    rows = list(organisations[: ORGANISATION_CHOICES_MAX + 1])
+    return rows[:ORGANISATION_CHOICES_MAX], len(rows) > ORGANISATION_CHOICES_MAX
+
+
 def organisation_get_for_head(user: User, pk: int) -> MediationOrganisation:
     """The organisation page is for its head (and superusers); everyone else gets the same 404."""
     qs = MediationOrganisation.objects.select_related("area")

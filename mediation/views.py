@@ -141,12 +141,31 @@ def register(request: HttpRequest) -> HttpResponse:
     # Only a referrer (handler, district staff) hands a case to another organisation: a mediator not
     # yet in any was offered the organisations of their area, and each choice was refused.
     refers = user.is_superuser or user.has_role(*selectors.REFERRER_ROLES)
-    organisations = mine or (list(selectors.referral_organisations(user)[:300]) if refers else [])
-    # Bound on every POST: an empty body ("or None") left the form unbound and its check unreadable.
-    posted = request.POST if request.method == "POST" else None
-    form = RegisterForm(posted, organisations=organisations, own=bool(mine))
+    if mine:
+        allowed = selectors.organisations_of(user)
+    elif refers:
+        allowed = selectors.referral_organisations(user)
+    else:
+        allowed = MediationOrganisation.objects.none()
+    # A city-level referrer may choose among thousands: the page lists at most
+    # ORGANISATION_CHOICES_MAX, narrowed by the filter typed beside the list, and the form accepts
+    # every organisation of ``allowed`` (the service's own rule), listed or not.
+    data = request.POST if request.method == "POST" else request.GET
+    org_query = (data.get("org_q") or "").strip()[:100]
+    organisations, more = selectors.organisation_choices(allowed, org_query)
+    narrowing = request.method == "POST" and "narrow" in request.POST
+    if narrowing:
+        # The filter's button is in the register form, so what was typed comes back as typed; the
+        # form is not checked (nothing is registered) and shows no errors yet.
+        form = RegisterForm(
+            initial=request.POST.dict(), organisations=organisations, allowed=allowed, own=bool(mine)
+        )
+    else:
+        # Bound on every POST: an empty body ("or None") left the form unbound and its check unreadable.
+        posted = request.POST if request.method == "POST" else None
+        form = RegisterForm(posted, organisations=organisations, allowed=allowed, own=bool(mine))
     areas, grids_listed = selectors.registration_areas(user)
-    if request.method == "POST":
+    if request.method == "POST" and not narrowing:
         try:
             if not form.is_valid():
                 # The service's checks (area, receipt time, ID numbers, phones ...) run on whatever
@@ -175,9 +194,15 @@ def register(request: HttpRequest) -> HttpResponse:
             "party_rows": form.party_rows(),
             "areas": areas,
             "grids_listed": grids_listed,
-            "no_organisation": not organisations and not refers,
+            "no_organisation": not mine and not refers,
+            "org_query": org_query,
+            # The filter is offered where the list is long (or was already narrowed).
+            "org_filter": more or bool(org_query),
+            "org_more": more,
+            "org_max": selectors.ORGANISATION_CHOICES_MAX,
+            "org_areas": area_filter_choices(user) if more or org_query else [],
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" and not narrowing else 200,
     )
 
 

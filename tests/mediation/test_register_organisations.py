@@ -1,0 +1,135 @@
+"""The register page's choice of organisation for a referrer who may send a case to many: every
+organisation ``services.dispute_register`` accepts can be chosen, the page lists at most
+ORGANISATION_CHOICES_MAX and offers a filter that narrows the list without losing what was typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from mediation.models import DisputeCase, MediationOrganisation
+from mediation.selectors import ORGANISATION_CHOICES_MAX, referral_organisations
+
+URL = "/mediation/cases/new/"
+
+
+def _many_committees(area, count: int, start: int = 0) -> None:
+    MediationOrganisation.objects.bulk_create(
+        MediationOrganisation(name=f"春晖调解室{i:04d}", kind=MediationOrganisation.Kind.COMMITTEE, area=area)
+        for i in range(start, start + count)
+    )
+
+
+def _offered(html: str) -> list[str]:
+    select = html.split('name="organisation"')[1].split("</select>")[0]
+    return [v for v in select.split('value="')[1:] for v in [v.split('"')[0]] if v]
+
+
+def _case(med, organisation) -> dict:
+    return {
+        "category": "neighbours", "origin": "police", "area": med.cast.grid_a.code, "description": "楼上噪音扰民",
+        "organisation": str(organisation), "party0_role": "applicant", "party0_name": "王五",
+        "party1_role": "respondent", "party1_name": "赵六", "party2_role": "other",
+    }  # fmt: skip
+
+
+@pytest.fixture
+def crowded(med):
+    """District A's handler may refer to more organisations than the page lists."""
+    _many_committees(med.cast.community_a1a, ORGANISATION_CHOICES_MAX + 5)
+    return list(referral_organisations(med.cast.district_officer))
+
+
+def test_a_referrer_registers_to_an_organisation_past_the_listed_ones(client, med, crowded):
+    """The page offered the first 300 organisations and its form refused every other one as "not one
+    of the available choices", although the service takes any organisation of the referrer's area."""
+    client.force_login(med.cast.district_officer)
+    html = client.get(URL).content.decode()
+    offered = _offered(html)
+    assert len(offered) == ORGANISATION_CHOICES_MAX and str(crowded[-1].pk) not in offered
+    assert 'id="org-filter"' in html and "Only the first 300 organisations are listed" in html
+    response = client.post(URL, _case(med, crowded[ORGANISATION_CHOICES_MAX].pk))
+    assert response.status_code == 302
+    assert DisputeCase.objects.get().organisation == crowded[ORGANISATION_CHOICES_MAX]
+
+
+def test_an_organisation_outside_the_referrers_area_is_still_refused(client, med, crowded):
+    client.force_login(med.cast.district_officer)
+    for value in (med.org_b.pk, "abc", 10**9):
+        response = client.post(URL, _case(med, value))
+        assert response.status_code == 400
+        form = response.context["form"]
+        assert "outside your area" in " ".join(form.errors["organisation"])
+        select = response.content.decode().split('<select name="organisation"')[1].split(">")[0]
+        assert 'aria-invalid="true"' in select
+    assert DisputeCase.objects.count() == 0
+
+
+def test_a_chosen_organisation_past_the_list_stays_chosen_when_the_form_comes_back(client, med, crowded):
+    client.force_login(med.cast.district_officer)
+    chosen = crowded[-1]
+    data = _case(med, chosen.pk) | {"party1_name": ""}  # refused: a party without a name
+    response = client.post(URL, data)
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    assert f'<option value="{chosen.pk}" selected>' in response.content.decode()
+
+
+def test_the_filter_narrows_the_list_by_name_area_code_or_area(client, med, crowded):
+    client.force_login(med.cast.district_officer)
+    html = client.get(URL, {"org_q": "春晖调解室030"}).content.decode()
+    names = {o.pk: o.name for o in crowded}
+    assert sorted(names[int(v)] for v in _offered(html)) == [f"春晖调解室{i:04d}" for i in range(300, 305)]
+    # An area's whole code: the organisations of that area and below it.
+    html = client.get(URL, {"org_q": med.cast.community_a1b.code}).content.decode()
+    assert _offered(html) == [str(med.org_y.pk)]
+    html = client.get(URL, {"org_q": med.cast.street_a1.code}).content.decode()
+    assert len(_offered(html)) == ORGANISATION_CHOICES_MAX and str(med.org_x.pk) in _offered(html)
+    html = client.get(URL, {"org_q": "乙一"}).content.decode()  # district B's: not the officer's
+    assert _offered(html) == [] and 'id="org-none"' in html
+
+
+def test_narrowing_keeps_what_was_typed_and_saves_nothing(client, med, crowded):
+    client.force_login(med.cast.district_officer)
+    data = _case(med, "") | {"org_q": "春晖调解室0304", "narrow": "1", "amount": "12.50", "risk_group": "on"}
+    response = client.post(URL, data)
+    assert response.status_code == 200 and DisputeCase.objects.count() == 0
+    html = response.content.decode()
+    assert [int(v) for v in _offered(html)] == [o.pk for o in crowded if o.name == "春晖调解室0304"]
+    assert "楼上噪音扰民</textarea>" in html and 'value="王五"' in html and 'value="12.50"' in html
+    assert re.search(r'<input type="checkbox" name="risk_group"[^>]* checked', html)
+    assert 'value="春晖调解室0304"' in html and "Not saved" not in html and "aria-invalid" not in html
+    chosen = next(o for o in crowded if o.name == "春晖调解室0304")
+    response = client.post(URL, data | {"organisation": str(chosen.pk), "narrow": ""})
+    assert response.status_code == 200  # "narrow" sent, even empty: still only narrowing
+    del data["narrow"]
+    response = client.post(URL, data | {"organisation": str(chosen.pk)})
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == chosen
+
+
+def test_a_mediator_with_a_few_organisations_gets_no_filter(client, med):
+    client.force_login(med.cast.mediator)
+    html = client.get(URL).content.decode()
+    assert 'id="org-filter"' not in html and _offered(html) == [str(med.org_x.pk)]
+
+
+def test_the_pages_queries_do_not_grow_with_the_organisations(client, med):
+    client.force_login(med.cast.district_officer)
+    client.get(URL)  # warm-up (session, content types)
+    counts = []
+    for more in (ORGANISATION_CHOICES_MAX + 20, 400):
+        _many_committees(med.cast.community_a1a, more, start=len(counts) * 1000)
+        for params in ({}, {"org_q": med.cast.community_a1a.code}):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(URL, params).status_code == 200
+            counts.append(len(queries))
+    assert counts[0] == counts[2] and counts[1] == counts[3], counts
+
+
+@pytest.mark.django_db
+def test_the_name_filter_has_its_index():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, MediationOrganisation._meta.db_table)
+    assert constraints["mediation_org_name_prefix"]["columns"] == ["name"]

@@ -265,6 +265,32 @@ def head_organisation_ids(user: User) -> set[int]:
     return {m.organisation_id for m in _memberships(user) if m.is_head}
 
 
+def acting_members(organisation_ids: Any) -> models.QuerySet[OrganisationMember]:
+    """The members who can act for their organisation, as ``_memberships`` counts them: an active
+    account holding the mediator role, in an active organisation. A head who left (deactivated, or
+    signed off by removing the role) is no head any more."""
+    from governance.models import Membership
+
+    return OrganisationMember.objects.filter(
+        organisation_id__in=organisation_ids,
+        organisation__is_active=True,
+        user__is_active=True,
+        user_id__in=Membership.objects.filter(role=Role.MEDIATOR).values("user_id"),
+    )
+
+
+def headless_organisation_ids(organisation_ids: Any) -> set[int]:
+    """Those of ``organisation_ids`` with no head who can act (one query).
+
+    An organisation without a head is not frozen (docs/mediation.md "An organisation without a
+    head"): its members are told what its head would be, and a member takes on a case whose
+    mediator can no longer act, the one step that waited for a head."""
+    ids = set(organisation_ids)
+    if not ids:
+        return set()
+    return ids - set(acting_members(ids).filter(is_head=True).values_list("organisation_id", flat=True))
+
+
 class DisputeCaseQuerySet(ScopedQuerySet):
     def visible_to(self, user: Any) -> DisputeCaseQuerySet:
         """Mediators see their organisations' cases (and cases assigned to them); district staff
@@ -358,6 +384,8 @@ class DisputeCase(models.Model):
 
     OPEN_STATUSES = ("registered", "accepted", "in_mediation")
     RUNNING_STATUSES = ("accepted", "in_mediation")  # the one-month clock runs
+    # A case with a mediator and steps still to take (sessions, outcome, confirmation, follow-up).
+    REASSIGN_STATUSES = ("accepted", "in_mediation", "concluded", "closed")
     SUCCESS_OUTCOMES = ("success_written", "success_oral")
     # What may end an accepted case before any mediation took place: one party refuses (人民调解法
     # art. 17: a party's clear refusal ends it) or the applicant withdraws. Success and failure are
@@ -696,6 +724,17 @@ class DisputeCase(models.Model):
         changed |= {"organisation", "mediator", "accepted_at", "due_at"}
 
     def _do_reassign(self, *, now, actor, note, changed, data, mediator=None, **_):
+        if not (_is_head(actor, self.organisation_id) or _is_superior(actor)):
+            # A member taking over in an organisation without a head (``may_perform``) takes the case
+            # on themselves: handing a colleague work is still a head's decision.
+            if mediator not in (None, "") and str(getattr(mediator, "pk", mediator)) != str(actor.pk):
+                raise ActionForbidden(
+                    gettext(
+                        "While the organisation has no head, a member takes over a case themselves; "
+                        "only a head assigns it to someone else."
+                    )
+                )
+            mediator, data["taken_over"] = actor, True
         chosen = self._mediator_of(mediator, self.organisation)
         if chosen.pk == self.mediator_id:
             raise ActionInvalid("mediator", gettext("The case is already assigned to this mediator."))
@@ -1031,7 +1070,9 @@ WORKFLOW = Workflow(
         Transition("transfer", ["registered", "accepted", "in_mediation"], "registered", [Role.MEDIATOR]),
         Transition("start", ["accepted"], "in_mediation", [Role.MEDIATOR]),
         Transition("record_session", ["accepted", "in_mediation"], "in_mediation", [Role.MEDIATOR]),
-        Transition("reassign", ["accepted", "in_mediation"], None, [Role.MEDIATOR]),
+        # Also once concluded: the judicial confirmation and the follow-up visits are still to come,
+        # and a mediator who left took them along (only the head could act on the case then).
+        Transition("reassign", DisputeCase.REASSIGN_STATUSES, None, [Role.MEDIATOR]),
         Transition("extend", ["accepted", "in_mediation"], None, [Role.MEDIATOR]),
         Transition(
             "record_prevention", ["accepted", "in_mediation", "concluded", "closed"], None, [Role.MEDIATOR]
@@ -1094,12 +1135,31 @@ def may_perform(user: User, case: DisputeCase, transition: Transition) -> bool:
     action = transition.action
     org_id = case.organisation_id
     if action in HEAD_ACTIONS:
-        return _is_head(user, org_id)
+        return _is_head(user, org_id) or may_take_over(user, case)
     if _is_head(user, org_id):
         return True
     if action in MEMBER_ACTIONS and case.status == DisputeCase.Status.REGISTERED:
         return org_id in member_organisation_ids(user) if org_id else bool(member_organisation_ids(user))
     return case.mediator_id == user.pk and (org_id is None or org_id in member_organisation_ids(user))
+
+
+def may_take_over(user: User, case: DisputeCase) -> bool:
+    """May ``user`` take on ``case`` for want of a head? Only in an organisation that has no head who
+    can act, only a member of it, and only a case still to be worked on whose assigned mediator can
+    no longer act for the organisation (left it, deactivated, signed off). Such a case waited for an
+    admin to appoint a head, as only a head reassigns: its time limit or its window for judicial
+    confirmation ran out meanwhile. The head of the street or district centre above does not take
+    it: other organisations do not read a committee's files (``DisputeCaseQuerySet.visible_to``);
+    and a colleague's live case is not taken from them without a head's decision."""
+    org_id = case.organisation_id
+    if (
+        org_id is None
+        or case.mediator_id == user.pk
+        or org_id not in member_organisation_ids(user)
+        or org_id not in headless_organisation_ids({org_id})
+    ):
+        return False
+    return not acting_members({org_id}).filter(user_id=case.mediator_id).exists()
 
 
 def allowed_actions(user: User, case: DisputeCase) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,9 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
+    acting_members,
     head_organisation_ids,
+    headless_organisation_ids,
     member_organisation_ids,
 )
 from mediation.models import (
@@ -47,6 +49,24 @@ def closing_confirmations(user: User, now=None) -> QuerySet[DisputeCase]:
         dispute_list(user)
         .filter(Q(mediator=user) | Q(organisation_id__in=head_organisation_ids(user)))
         .confirmation_closing(now or timezone.now())
+    )
+
+
+def cases_to_take_over(user: User) -> QuerySet[DisputeCase]:
+    """The cases ``user`` may take over for want of a head (``models.may_take_over``): in their
+    organisations that have no head, those still to be worked on (up to the follow-up of a concluded
+    one) whose mediator can no longer act for the organisation. Nobody else is told of them: the
+    head's workload page, which shows them, has no reader there."""
+    orgs = headless_organisation_ids(member_organisation_ids(user))
+    if not orgs:
+        return DisputeCase.objects.none()
+    acting = acting_members(orgs).filter(
+        organisation_id=OuterRef("organisation_id"), user_id=OuterRef("mediator_id")
+    )
+    return (
+        dispute_list(user)
+        .filter(organisation_id__in=orgs, status__in=("accepted", "in_mediation", "concluded"))
+        .exclude(Exists(acting))
     )
 
 

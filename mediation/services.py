@@ -35,6 +35,7 @@ from mediation.models import (
     DisputeSession,
     MediationOrganisation,
     OrganisationMember,
+    acting_members,
     confirmation_window_end,
     may_reveal,
     member_organisation_ids,
@@ -447,6 +448,15 @@ def dispute_from_incident(
     )
 
 
+def _told_for_head(organisation_id: int) -> list[OrganisationMember]:
+    """Who is told what an organisation's head is told: its heads who can act, or, while it has
+    none (the head left, or was never appointed), every member who can act. Members accept a case
+    without a head, and a case sent to a headless organisation waited unseen (docs/mediation.md
+    "An organisation without a head")."""
+    members = list(acting_members({organisation_id}).select_related("user").order_by("user_id"))
+    return [m for m in members if m.is_head] or members
+
+
 def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
     """Tell the organisation's head(s) that a case waits for acceptance (referrals and transfers
     arrive from outside the organisation). ``notify`` is idempotent per (user, key): a transfer's
@@ -454,10 +464,7 @@ def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
     nothing (the first arrival's key was taken)."""
     if case.organisation_id is None:
         return
-    heads = OrganisationMember.objects.filter(
-        organisation_id=case.organisation_id, is_head=True
-    ).select_related("user")
-    for member in heads:
+    for member in _told_for_head(case.organisation_id):
         if member.user_id != actor.pk:
             notify(
                 user=member.user,
@@ -702,7 +709,8 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
     """Tell who may apply for each successful case whose 30-day window to apply for judicial
     confirmation ends within CONFIRMATION_WARN_DAYS with no application yet: its mediator while an
     active member of the case's organisation, else the organisation's heads (a mediator who has left
-    may no longer act on it, and the head, who may, was never told). Daily (beat row created by
+    may no longer act on it, and the head, who may, was never told), or, while it has no head, its
+    members (one of them takes the case over: ``models.may_take_over``). Daily (beat row created by
     migration 0003); ``notify`` is idempotent per (user, key), so each case's window is announced
     once however often this runs. Returns the number of notifications created."""
     today = timezone.localdate(now or timezone.now())
@@ -712,18 +720,17 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
         .select_related("mediator")
         .order_by("confirmation_due", "pk")
     )  # the few cases whose window closes this week (index dispute_confirmation_due)
-    members, heads = set(), defaultdict(list)
-    for m in OrganisationMember.objects.filter(
-        organisation_id__in={c.organisation_id for c in cases},
-        organisation__is_active=True,
-        user__is_active=True,
-    ).select_related("user"):
+    members, heads, everyone = set(), defaultdict(list), defaultdict(list)
+    for m in acting_members({c.organisation_id for c in cases}).select_related("user").order_by("user_id"):
         members.add((m.organisation_id, m.user_id))
+        everyone[m.organisation_id].append(m.user)
         if m.is_head:
             heads[m.organisation_id].append(m.user)
     for case in cases:
         acting = (case.organisation_id, case.mediator_id) in members
-        for user in [case.mediator] if acting else heads[case.organisation_id]:
+        # Without a head, every member: one of them takes the case over and applies (``reassign``).
+        told = heads[case.organisation_id] or everyone[case.organisation_id]
+        for user in [case.mediator] if acting else told:
             created += notify(
                 user=user,
                 key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",

@@ -79,6 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
         INTAKE_SHOWN,
     )
     closing = list(selectors.closing_confirmations(user, now).order_by("confirmation_due")[:50])
+    take_over = list(selectors.cases_to_take_over(user).order_by("due_at", "received_at")[:50])
     return render(
         request,
         "mediation/home.html",
@@ -88,6 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "intake": intake,
             "intake_count": intake_count,
             "closing": closing,
+            "take_over": take_over,
             "warn_days": CONFIRMATION_WARN_DAYS,
             "organisations": list(selectors.organisations_of(user)),
             "head_of": head_organisation_ids(user),
@@ -216,7 +218,10 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     # Only the head (or a superuser) assigns a case to someone else: a plain member accepting takes
     # it on themselves, so offering them a colleague only led to a refusal.
     assigns = user.is_superuser or case.organisation_id in head_organisation_ids(user)
-    if case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
+    takes_over = "reassign" in actions and not assigns  # a member, for want of a head
+    if takes_over:
+        members = [user]
+    elif case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
         # Those who can take the case: a deactivated account (someone who left) was offered, and
         # choosing it was refused as "not a member of the organisation".
         members = [m.user for m in selectors.organisation_members(case.organisation) if m.user.is_active]
@@ -240,7 +245,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
             # The usual next step is shown open; occasional ones (transfer, extend, ...) stay folded,
             # as does ending an accepted case before any session (a refusal or a withdrawal). A
             # refused step stays open whatever it is.
-            "open": action in primary or action == failed.get("action"),
+            "open": action in primary
+            or action == failed.get("action")
+            or (action == "reassign" and takes_over),
             "posted": failed.get("posted", {}) if action == failed.get("action") else {},
             "errors": failed.get("errors", {}) if action == failed.get("action") else {},
             "routes": failed.get("routes", []) if action == failed.get("action") else [],
@@ -267,6 +274,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "members": members,
         "accept_members": [m for m in members if m.pk != user.pk] if member_self else members,
         "member_self": member_self,
+        "takes_over": takes_over,
         "transfer_targets": list(selectors.transfer_targets(case)) if "transfer" in actions else [],
         "organisations": list(selectors.organisations_of(user))
         if "accept" in actions and not case.organisation_id

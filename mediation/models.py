@@ -651,10 +651,9 @@ class DisputeCase(models.Model):
         if value in (None, ""):
             raise ActionInvalid("mediator", gettext("Choose the mediator."))
         user = value if isinstance(value, User) else User.objects.filter(pk=value, is_active=True).first()
-        if (
-            user is None
-            or not OrganisationMember.objects.filter(organisation=organisation, user=user).exists()
-        ):
+        # A member who can act (``acting_members``): one signed off (the mediator role removed, the
+        # organisation row left) or deactivated was given the case, then saw no case at all.
+        if user is None or not acting_members({organisation.pk}).filter(user=user).exists():
             raise ActionInvalid("mediator", gettext("The mediator must be a member of the organisation."))
         return user
 

@@ -195,6 +195,13 @@ def organisation_members(organisation: MediationOrganisation) -> list[Organisati
     return list(organisation.memberships.select_related("user").order_by("-is_head", "user__username"))
 
 
+def assignable_members(organisation: MediationOrganisation) -> list[User]:
+    """Those a case of ``organisation`` may be given to (``DisputeCase._mediator_of`` accepts only
+    them): members who can act, not one who left (deactivated) or was signed off (role removed)."""
+    members = acting_members({organisation.pk}).select_related("user").order_by("-is_head", "user__username")
+    return [m.user for m in members]
+
+
 def organisation_workload(organisation: MediationOrganisation) -> list[dict]:
     """Per member: open cases, overdue ones, and cases concluded this month (one grouped query)."""
     now = timezone.now()

@@ -224,7 +224,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     elif case.organisation_id and ("reassign" in actions or ("accept" in actions and assigns)):
         # Those who can take the case: a deactivated account (someone who left) was offered, and
         # choosing it was refused as "not a member of the organisation".
-        members = [m.user for m in selectors.organisation_members(case.organisation) if m.user.is_active]
+        members = selectors.assignable_members(case.organisation)
     # Accepting with the mediator left empty takes the case on oneself: a member is offered
     # "myself" once, not that and their own name again further down the list.
     member_self = any(m.pk == user.pk for m in members)
@@ -510,7 +510,6 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)  # the page links keep the filters
-    members = selectors.organisation_members(organisation)
     return render(
         request,
         "mediation/organisation.html",
@@ -519,7 +518,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "workload": selectors.organisation_workload(organisation),
             "page": page,
             "cases": list(page.object_list),
-            "members": [m.user for m in members if m.user.is_active],  # the workload keeps everyone
+            "members": selectors.assignable_members(organisation),  # the workload keeps everyone
             "params": params,
             "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,

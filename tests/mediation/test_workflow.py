@@ -822,3 +822,31 @@ def test_an_organisation_with_cases_to_move_is_not_closed(med):
         case=case, actor=case.mediator, action="transfer", organisation=med.org_x.pk, note="撤并"
     )
     med.org_y.full_clean()  # nothing left to move: it may close
+
+
+def test_a_case_is_not_given_to_a_member_who_was_signed_off(client, med):
+    """Signing someone off is removing their mediator role (docs/api.md); their organisation row may
+    stay. Accepting or reassigning a case to them was taken: they then saw no case at all, and the
+    case sat with a mediator who could not act on it. The page offered them too."""
+    from governance.models import Membership
+
+    Membership.objects.filter(user=med.mediator_x2).delete()
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    response = api_client(med.head_x).post(url, {"action": "reassign", "mediator": med.mediator_x2.pk})
+    assert response.status_code == 400 and "mediator" in response.json()["errors"]
+    registered = med.register()
+    response = api_client(med.head_x).post(
+        f"/api/v1/disputes/{registered.code}/transition/",
+        {"action": "accept", "mediator": med.mediator_x2.pk},
+    )
+    assert response.status_code == 400 and "mediator" in response.json()["errors"]
+    assert DisputeCase.objects.get(pk=case.pk).mediator == med.cast.mediator
+    assert DisputeCase.objects.get(pk=registered.pk).status == "registered"
+    assert not DisputeEvent.objects.filter(action__in=("reassign", "accept"), actor=med.head_x).exists()
+    client.force_login(med.head_x)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert (
+        f'<option value="{med.cast.mediator.pk}"' in html
+        and f'<option value="{med.mediator_x2.pk}"' not in html
+    )

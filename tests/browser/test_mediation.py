@@ -373,3 +373,38 @@ def test_a_conclusion_with_a_bad_amount_and_no_terms_names_both_at_once(desktop_
     assert form.locator("#outcome").input_value() == "success_oral"
     assert form.locator("#amount").input_value() == "-5"
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+
+
+def test_a_referrer_narrows_a_long_organisation_list_keeping_what_was_typed(phone_page, live_cast):
+    """The register page offered a district referrer the first 300 organisations and no way to the
+    rest. The filter's button posts the form back: what was typed stays, nothing is saved, and the
+    organisation found is chosen and registered."""
+    c = live_cast
+    importlib.import_module("mediation.migrations.0002_default_categories").seed(apps, None)
+    MediationOrganisation.objects.bulk_create(
+        MediationOrganisation(
+            name=f"春晖调解室{i:04d}", kind=MediationOrganisation.Kind.COMMITTEE, area=c.community_a1a
+        )
+        for i in range(305)
+    )
+    page = phone_page
+    login(page, "district_officer")
+    page.goto("/mediation/cases/new/")
+    page.select_option("#id_category", "neighbours")
+    page.fill("#id_area", c.grid_a.code)
+    page.fill("#id_description", "楼上噪音扰民，双方多次争吵。")
+    page.fill("#id_party0_name", "王五")
+    page.fill("#id_party1_name", "赵六")
+    page.fill("#id_org_q", "春晖调解室0304")
+    page.press("#id_org_q", "Enter")  # the filter's button is the form's first: Enter narrows
+    page.wait_for_load_state()
+    expect(page.locator("#id_description")).to_have_value("楼上噪音扰民，双方多次争吵。")
+    expect(page.locator("#id_party1_name")).to_have_value("赵六")
+    assert page.locator("#id_organisation option").all_inner_texts()[1:] == ["春晖调解室0304"]
+    assert DisputeCase.objects.count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.select_option("#id_organisation", label="春晖调解室0304")
+    page.click("form.med-form button.primary[type=submit]")
+    page.wait_for_selector(".messages")
+    assert DisputeCase.objects.get().organisation.name == "春晖调解室0304"
+    assert page.js_errors == []

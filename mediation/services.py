@@ -34,7 +34,6 @@ from mediation.models import (
     DisputeParty,
     DisputeSession,
     MediationOrganisation,
-    OrganisationMember,
     acting_members,
     confirmation_window_end,
     may_reveal,
@@ -448,13 +447,20 @@ def dispute_from_incident(
     )
 
 
-def _told_for_head(organisation_id: int) -> list[OrganisationMember]:
+def _told_for_head(organisation_id: int) -> list[User]:
     """Who is told what an organisation's head is told: its heads who can act, or, while it has
     none (the head left, or was never appointed), every member who can act. Members accept a case
     without a head, and a case sent to a headless organisation waited unseen (docs/mediation.md
-    "An organisation without a head")."""
+    "An organisation without a head"). With no member left who can act, the administrators, who
+    appoint members (``_administrators``)."""
     members = list(acting_members({organisation_id}).select_related("user").order_by("user_id"))
-    return [m for m in members if m.is_head] or members
+    return [m.user for m in members if m.is_head] or [m.user for m in members] or _administrators()
+
+
+def _administrators() -> list[User]:
+    """The site's administrators (active superusers): told of a case at an organisation with nobody
+    left to act for it, as only they can give it members (the admin's organisation page)."""
+    return list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk"))
 
 
 def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
@@ -464,10 +470,10 @@ def _notify_intake(case: DisputeCase, actor: User, key: str) -> None:
     nothing (the first arrival's key was taken)."""
     if case.organisation_id is None:
         return
-    for member in _told_for_head(case.organisation_id):
-        if member.user_id != actor.pk:
+    for user in _told_for_head(case.organisation_id):
+        if user.pk != actor.pk:
             notify(
-                user=member.user,
+                user=user,
                 key=f"{key}:{case.pk}:{case.organisation_id}",
                 message=gettext_lazy("Dispute case %(code)s waits for acceptance."),
                 params={"code": case.code},
@@ -721,6 +727,7 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
         .order_by("confirmation_due", "pk")
     )  # the few cases whose window closes this week (index dispute_confirmation_due)
     members, heads, everyone = set(), defaultdict(list), defaultdict(list)
+    admins: list[User] | None = None
     for m in acting_members({c.organisation_id for c in cases}).select_related("user").order_by("user_id"):
         members.add((m.organisation_id, m.user_id))
         everyone[m.organisation_id].append(m.user)
@@ -728,8 +735,13 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
             heads[m.organisation_id].append(m.user)
     for case in cases:
         acting = (case.organisation_id, case.mediator_id) in members
-        # Without a head, every member: one of them takes the case over and applies (``reassign``).
+        # Without a head, every member: one of them takes the case over and applies (``reassign``);
+        # with nobody left to act, the administrators, who appoint someone.
         told = heads[case.organisation_id] or everyone[case.organisation_id]
+        if not told:
+            if admins is None:
+                admins = _administrators()
+            told = admins
         for user in [case.mediator] if acting else told:
             created += notify(
                 user=user,

@@ -154,3 +154,16 @@ def test_the_closing_window_notice_reaches_the_members_and_one_takes_over(med):
     case.transition(action="reassign", actor=med.mediator_x2)
     case.transition(action="apply_confirmation", actor=med.mediator_x2, joint=True)
     assert DisputeCase.objects.get(pk=case.pk).judicial_status == "applied"
+
+
+def test_an_organisation_with_nobody_left_to_act_tells_the_administrators(med):
+    """With no member who can act, a case sent there, or its closing window, was told to nobody:
+    only an administrator can give the organisation members."""
+    _leave(med.mediator_y)  # org_y's only member, its head
+    case = _referred(med, med.org_y)
+    assert _told(f"dispute-referred:{case.pk}:") == {"admin"}
+    agreed = med.agreed(effective_days_ago=25)
+    _leave(med.cast.mediator)
+    OrganisationMember.objects.filter(organisation=med.org_x).delete()
+    assert services.dispute_notify_confirmation_closing() == 1
+    assert _told(f"dispute-confirmation-closing:{agreed.pk}:") == {"admin"}

@@ -183,6 +183,17 @@ def organisation_choices(
     return rows[:ORGANISATION_CHOICES_MAX], len(rows) > ORGANISATION_CHOICES_MAX
 
 
+def registration_organisations(user: User) -> QuerySet[MediationOrganisation]:
+    """Every organisation ``services.dispute_register`` may accept from ``user`` (the place is
+    checked with it): their own and, for a referrer (a handler, district staff), the ones they refer
+    to. A handler who also sits on a committee was offered the committee alone, and the page
+    refused the referral the API took."""
+    q = Q(pk__in=member_organisation_ids(user))
+    if user.is_superuser or user.has_role(*REFERRER_ROLES):
+        q |= Q(pk__in=referral_organisations(user).values("pk"))
+    return MediationOrganisation.objects.filter(q).select_related("area").order_by("area__code", "name")
+
+
 def organisation_get_for_head(user: User, pk: int) -> MediationOrganisation:
     """The organisation page is for its head (and superusers); everyone else gets the same 404."""
     qs = MediationOrganisation.objects.select_related("area")

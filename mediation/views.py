@@ -139,19 +139,14 @@ def register(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Your role may not register dispute cases."))
     # Mediators register for their own organisations; handlers refer to one in their area or to
     # the street / district centre above it.
-    mine = list(selectors.organisations_of(user))
+    mine = selectors.member_organisation_ids(user)
     # Only a referrer (handler, district staff) hands a case to another organisation: a mediator not
     # yet in any was offered the organisations of their area, and each choice was refused.
     refers = user.is_superuser or user.has_role(*selectors.REFERRER_ROLES)
-    if mine:
-        allowed = selectors.organisations_of(user)
-    elif refers:
-        allowed = selectors.referral_organisations(user)
-    else:
-        allowed = MediationOrganisation.objects.none()
     # A city-level referrer may choose among thousands: the page lists at most
     # ORGANISATION_CHOICES_MAX, narrowed by the filter typed beside the list, and the form accepts
     # every organisation of ``allowed`` (the service's own rule), listed or not.
+    allowed = selectors.registration_organisations(user)
     data = request.POST if request.method == "POST" else request.GET
     org_query = (data.get("org_q") or "").strip()[:100]
     organisations, more = selectors.organisation_choices(allowed, org_query)

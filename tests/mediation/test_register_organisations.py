@@ -133,3 +133,23 @@ def test_the_name_filter_has_its_index():
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, MediationOrganisation._meta.db_table)
     assert constraints["mediation_org_name_prefix"]["columns"] == ["name"]
+
+
+def test_a_handler_who_sits_on_a_committee_may_still_refer_elsewhere_from_the_page(client, med):
+    """A handler who is also a committee's member was offered only their own committee, and the form
+    refused a referral to the street centre that the service (and the API) accepts from a handler."""
+    from governance.models import Membership, Role
+    from mediation.models import OrganisationMember
+
+    handler = med.cast.street_handler
+    Membership.objects.create(user=handler, role=Role.MEDIATOR, area=med.cast.community_a1b)
+    OrganisationMember.objects.create(organisation=med.org_y, user=handler)
+    client.force_login(handler)
+    offered = _offered(client.get(URL).content.decode())
+    assert str(med.org_y.pk) in offered and str(med.org_x.pk) in offered
+    assert str(med.org_b.pk) not in offered
+    response = client.post(URL, _case(med, med.org_x.pk))
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == med.org_x
+    response = client.post(URL, _case(med, med.org_b.pk))
+    assert response.status_code == 400 and "organisation" in response.context["form"].errors
+    assert DisputeCase.objects.count() == 1

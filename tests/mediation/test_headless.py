@@ -167,3 +167,22 @@ def test_an_organisation_with_nobody_left_to_act_tells_the_administrators(med):
     OrganisationMember.objects.filter(organisation=med.org_x).delete()
     assert services.dispute_notify_confirmation_closing() == 1
     assert _told(f"dispute-confirmation-closing:{agreed.pk}:") == {"admin"}
+
+
+def test_the_take_over_list_costs_the_same_queries_for_more_cases(client, med, orphan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(med.mediator_x2)
+    client.get("/mediation/")  # warm-up
+    counts = []
+    for more in (0, 4):
+        for _ in range(more):  # cases whose mediator (cast.mediator) has left
+            case = med.accepted(mediator=med.head_x, actor=med.head_x)
+            DisputeCase.objects.filter(pk=case.pk).update(mediator=med.cast.mediator)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/mediation/").content.decode()
+        counts.append(len(queries))
+    listed = html.split('id="take-over"')[1].split("</section>")[0]
+    assert listed.count("data-case=") == 5 and orphan.code in listed
+    assert counts[0] == counts[1], counts

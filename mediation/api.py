@@ -255,7 +255,11 @@ class DisputeTransitionApi(APIView):
         # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
-        mediator = serializers.IntegerField(required=False, help_text="accept / reassign: user id")
+        mediator = serializers.IntegerField(
+            required=False,
+            help_text="accept / reassign: user id; left out, the caller takes the case (a member "
+            "accepting, or taking over in an organisation without a head: docs/mediation.md)",
+        )
         suggested_route = serializers.CharField(
             required=False, allow_blank=True, max_length=200, help_text="decline"
         )

@@ -194,3 +194,26 @@ def test_a_party_edit_checked_while_the_case_was_open_is_not_written_after_it_co
     else:
         assert isinstance(edited, ValidationError) and "concluded" in str(edited), edited
         assert "update_party" not in actions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_members_taking_over_one_case_at_once_serialise(postgres, med):
+    """docs/mediation.md "An organisation without a head": the second member to take over finds the
+    case taken by the first, whose case it now is, and is refused; one reassignment is written."""
+    from governance.models import User
+    from governance.workflow import ActionForbidden
+    from mediation.models import OrganisationMember
+
+    OrganisationMember.objects.filter(organisation=med.org_x).update(is_head=False)
+    case = med.in_mediation()
+    OrganisationMember.objects.filter(organisation=med.org_x, user=med.cast.mediator).delete()
+
+    def take_over(user):
+        fresh = DisputeCase.objects.get(pk=case.pk)
+        return fresh.transition(action="reassign", actor=User.objects.get(pk=user.pk))
+
+    results = race(lambda: take_over(med.head_x), lambda: take_over(med.mediator_x2))
+    assert sum(isinstance(r, DisputeEvent) for r in results) == 1, results
+    assert sum(isinstance(r, ActionForbidden) for r in results) == 1, results
+    assert DisputeEvent.objects.filter(case=case, action="reassign").count() == 1
+    assert DisputeCase.objects.get(pk=case.pk).mediator_id in {med.head_x.pk, med.mediator_x2.pk}

@@ -186,3 +186,22 @@ def test_the_take_over_list_costs_the_same_queries_for_more_cases(client, med, o
     listed = html.split('id="take-over"')[1].split("</section>")[0]
     assert listed.count("data-case=") == 5 and orphan.code in listed
     assert counts[0] == counts[1], counts
+
+
+def test_the_head_hands_on_a_concluded_case_whose_mediator_left(client, med):
+    """Only the assigned mediator or the head takes a concluded case's last steps (the court
+    application, the follow-up visits): one whose mediator left could be handed on by nobody, as
+    reassignment stopped at the conclusion. The head's page offers it now."""
+    case = med.agreed(effective_days_ago=3)
+    _leave(med.cast.mediator)
+    client.force_login(med.head_x)
+    html = client.get(f"/mediation/organisations/{med.org_x.pk}/?status=concluded").content.decode()
+    assert f'id="re-{case.code}"' in html
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "reassign", "mediator": med.mediator_x2.pk, "state": "concluded"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.mediator == med.mediator_x2 and case.status == "concluded"
+    case.transition(action="apply_confirmation", actor=med.mediator_x2, joint=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.access import scope_q
 from governance.forms import SubmissionKeyForm, personal_input
-from governance.models import Area, User
-from petitions.models import OFFICER_ROLES, WORKFLOW, Category, Petition, routable_departments
+from governance.models import User
+from petitions.models import WORKFLOW, Category, Petition
+from petitions.selectors import intake_area_choices, intake_unit_choices
 
 # The longest texts a page or the API takes: a petition's content (a letter of several pages, typed
 # in), a reply's written opinion, and a step's note. Longer is a mistake (a pasted document), not data.
@@ -30,6 +32,18 @@ PERSON_LABELS = {
 # Petitioner rows of the intake page: the five representatives a group visit may choose, and room
 # for the signatories of a joint letter or online message (the API takes up to MAX_NAMED_PETITIONERS).
 INTAKE_ROWS = 10
+
+
+def _refresh(field: str, include: str, trigger: str) -> dict[str, Any]:
+    """HTMX attributes of an intake select whose options ``views.intake_choices`` redraws."""
+    return {
+        "hx-get": reverse_lazy("petitions-intake-choices"),
+        "hx-trigger": trigger,
+        "hx-target": "this",
+        "hx-swap": "innerHTML",
+        "hx-include": include,
+        "hx-vals": json.dumps({"field": field}),
+    }
 
 
 class IntakeForm(SubmissionKeyForm):
@@ -69,17 +83,15 @@ class IntakeForm(SubmissionKeyForm):
             error_messages={"required": _("Choose a category.")},
         )
         # The officer's own area, as registration holds it (``OFFICER_ROLES``): a wider role of the same
-        # person (a city-wide analyst) offered areas the registration then refused.
-        scope = scope_q(user, "", OFFICER_ROLES)
-        areas = (Area.objects.all() if scope is None else Area.objects.filter(scope)).exclude(
-            level__in=[Area.Level.CITY, Area.Level.GRID]
-        )
-        self.fields["area"] = forms.ModelChoiceField(
+        # person (a city-wide analyst) offered areas the registration then refused. The code is checked
+        # by the service (``_resolve_area``), which takes every area of that scope: the select lists
+        # them grouped by district, narrowed for a wide scope (``selectors.intake_area_choices``), and
+        # picking a street there asks the page for its communities (``views.intake_choices``).
+        self.fields["area"] = forms.CharField(
             label=_("Area concerned"),
-            queryset=areas.order_by("path"),
-            to_field_name="code",
-            empty_label=_("Choose the area concerned"),
+            max_length=15,
             error_messages={"required": _("Choose the area concerned.")},
+            widget=forms.Select,
         )
         self.fields["handling_type"] = forms.ChoiceField(
             label=_("Handling type"),
@@ -92,14 +104,24 @@ class IntakeForm(SubmissionKeyForm):
             max_length=CONTENT_MAX,
             widget=forms.Textarea(attrs={"rows": 4}),
         )
-        self.fields["complained_unit"] = forms.ModelChoiceField(
-            label=_("Unit complained about"),
-            required=False,
-            empty_label=_("No unit complained about"),
-            queryset=routable_departments(user),
+        # Any department the officer may name (``routable_departments``, checked by the service); the
+        # list follows the area concerned (``selectors.intake_unit_choices``).
+        self.fields["complained_unit"] = forms.CharField(
+            label=_("Unit complained about"), required=False, max_length=20, widget=forms.Select
         )
-        # Names repeat between streets (every street has a 派出所): show where each unit is.
-        self.fields["complained_unit"].label_from_instance = lambda d: f"{d.area.name} · {d.name}"
+        area_chosen, unit_chosen = (str(self[n].value() or "") for n in ("area", "complained_unit"))
+        areas, areas_narrowed = intake_area_choices(user, area_chosen)
+        units, units_narrowed = intake_unit_choices(user, area_chosen, unit_chosen)
+        self.fields["area"].widget.choices = [("", _("Choose the area concerned")), *areas]
+        self.fields["complained_unit"].widget.choices = [("", _("No unit complained about")), *units]
+        # Narrowed lists follow the choice: only their options are fetched and swapped (the selects
+        # stay, with what the repeat check listens to); a complete list never changes.
+        if areas_narrowed:
+            self.fields["area"].widget.attrs.update(_refresh("area", "this", "change"))
+        if units_narrowed:
+            self.fields["complained_unit"].widget.attrs.update(
+                _refresh("complained_unit", "#id_area, this", "change from:#id_area")
+            )
         self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def more_rows_typed(self) -> bool:

@@ -3,20 +3,121 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from governance.access import get_visible_or_404
-from governance.models import Department, User
+from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
+from governance.models import Area, Department, User, record_id
 from petitions.models import (
+    OFFICER_ROLES,
     Petition,
     Petitioner,
     PetitionEvent,
     extension_approver_q,
     is_officer_for,
+    routable_departments,
     route_targets,
     user_department_ids,
 )
+
+# The intake page lists every area (department) of the officer's scope up to this many; a wider
+# scope (a city-wide office: ~12 districts, ~130 streets, ~1,700 communities) gets a narrowed list
+# instead, in a fixed number of queries. A select of thousands of options weighed hundreds of KB
+# on every intake page and could not be read.
+INTAKE_CHOICES_MAX = 300
+
+Choices = list[tuple[str, list[tuple[str, str]]]]  # (group label, [(value, label)]): <optgroup>s
+
+LISTED_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET, Area.Level.COMMUNITY)
+
+
+def _officer_areas(user: User) -> QuerySet[Area]:
+    """The areas a registration by ``user`` may name (``services._resolve_area``: the officer's own
+    area, ``OFFICER_ROLES``), with what an option's label and group need."""
+    scope = scope_q(user, "", OFFICER_ROLES)
+    areas = Area.objects.all() if scope is None else Area.objects.filter(scope)
+    # Not the boundaries (a polygon each): names and levels up to the district, for labels and groups.
+    up = ("parent", "parent__parent", "parent__parent__parent")
+    return areas.select_related(up[-1]).only(
+        "code", "name", "level", "path", *up, *(f"{p}__{f}" for p in up for f in ("name", "level"))
+    )
+
+
+def _district_of(area: Area) -> Area:
+    while area.level not in (Area.Level.DISTRICT, Area.Level.CITY) and area.parent_id:
+        area = area.parent
+    return area
+
+
+def _area_label(area: Area) -> str:
+    # A community's (grid's) name repeats between streets: "street · community".
+    if area.level in (Area.Level.COMMUNITY, Area.Level.GRID) and area.parent_id:
+        return f"{area.parent.name} · {area.name}"
+    return area.name
+
+
+def intake_area_choices(user: User, chosen: str = "") -> tuple[Choices, bool]:
+    """The intake page's "area concerned" options, grouped by district. Every district, street and
+    community of the officer's scope while they are at most ``INTAKE_CHOICES_MAX``; beyond that the
+    districts and streets, and the communities of one street: the street chosen, or the chosen
+    community's (the page asks for them when a street is picked). A chosen area of the scope is
+    always listed (a grid, as the API may register one). Grids are not listed: a petition concerns
+    the street or community the office routes for, not a grid worker's patrol beat (docs/petitions.md).
+    At most four queries, whatever the number of areas. Also whether the list was narrowed."""
+    areas = _officer_areas(user)
+    listed = areas.filter(level__in=LISTED_LEVELS)
+    rows = list(listed.order_by("path")[: INTAKE_CHOICES_MAX + 1])
+    current = areas.filter(code=chosen).first() if chosen and "\x00" not in chosen else None
+    narrowed = len(rows) > INTAKE_CHOICES_MAX
+    if narrowed:
+        rows = list(
+            listed.filter(level__in=[Area.Level.DISTRICT, Area.Level.STREET]).order_by("path")[
+                :INTAKE_CHOICES_MAX
+            ]
+        )
+        street = current
+        while street is not None and street.level in (Area.Level.COMMUNITY, Area.Level.GRID):
+            street = street.parent
+        if street is not None and street.level == Area.Level.STREET:
+            rows += list(listed.filter(parent=street, level=Area.Level.COMMUNITY).order_by("path"))
+    if current is not None and all(a.pk != current.pk for a in rows):
+        rows.append(current)
+    rows.sort(key=lambda a: a.path)
+    return _grouped(rows, _district_of, lambda a: (a.code, _area_label(a))), narrowed
+
+
+def intake_unit_choices(user: User, area: str = "", chosen: str = "") -> tuple[Choices, bool]:
+    """The intake page's "unit complained about" options, grouped by their area: every department
+    the officer may name (``routable_departments``) while they are at most ``INTAKE_CHOICES_MAX``;
+    beyond that those of the officer's own area(s) and of the line of the area concerned (its
+    community, street, district: the units a complaint about a place names), and the one chosen.
+    The service takes any routable department, listed or not. Three queries at most. Also whether
+    the list was narrowed."""
+    departments = routable_departments(user).order_by("area__path", "name")
+    rows = list(departments[: INTAKE_CHOICES_MAX + 1])
+    narrowed = len(rows) > INTAKE_CHOICES_MAX
+    if narrowed:
+        paths = set(scope_paths(user, OFFICER_ROLES))
+        place = _officer_areas(user).filter(code=area).first() if area and "\x00" not in area else None
+        if place is not None:
+            paths |= {place.path} | ancestor_paths([place.path])
+        pk = record_id(chosen) if chosen else None
+        rows = list(
+            departments.filter(Q(area__path__in=paths) | Q(pk=pk if pk is not None else -1))[
+                :INTAKE_CHOICES_MAX
+            ]
+        )
+    return _grouped(rows, lambda d: d.area, lambda d: (str(d.pk), d.name)), narrowed
+
+
+def _grouped(rows: list, group_of, option_of) -> Choices:
+    out: Choices = []
+    for row in rows:
+        label = group_of(row).name
+        if not out or out[-1][0] != label:
+            out.append((label, []))
+        out[-1][1].append(option_of(row))
+    return out
 
 
 def petition_list(user: User) -> QuerySet[Petition]:

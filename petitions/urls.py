@@ -5,6 +5,7 @@ from petitions import api, views
 urlpatterns = [
     path("", views.registry, name="petitions-registry"),
     path("new/", views.intake, name="petitions-intake"),
+    path("new/choices/", views.intake_choices, name="petitions-intake-choices"),
     path("new/repeats/", views.repeat_check, name="petitions-repeat-check"),
     path("inbox/", views.inbox, name="petitions-inbox"),
     path("<str:code>/", views.detail, name="petitions-detail"),

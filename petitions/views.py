@@ -13,12 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from governance import pii
 from governance.access import get_visible_or_404
@@ -126,6 +126,29 @@ def intake(request: HttpRequest) -> HttpResponse:
         "petitions/intake.html",
         {"form": form, "max_reps": MAX_GROUP_REPRESENTATIVES},
         status=status,
+    )
+
+
+@login_required
+@require_safe
+def intake_choices(request: HttpRequest) -> HttpResponse:
+    """HTMX: the options of the intake page's area select (a street picked lists its communities) or
+    of its unit-complained-about select (the units of the area concerned), the chosen one kept
+    selected. Only the options are sent back: the selects, and what was typed elsewhere, stay."""
+    if not _is_officer(request.user):
+        raise PermissionDenied
+    field = request.GET.get("field", "")
+    area, unit = request.GET.get("area", ""), request.GET.get("complained_unit", "")
+    if field == "area":
+        empty, chosen = _("Choose the area concerned"), area
+        groups, _narrowed = selectors.intake_area_choices(request.user, area)
+    elif field == "complained_unit":
+        empty, chosen = _("No unit complained about"), unit
+        groups, _narrowed = selectors.intake_unit_choices(request.user, area, unit)
+    else:
+        return HttpResponseBadRequest(_("Unknown field."))
+    return render(
+        request, "petitions/_intake_options.html", {"empty": empty, "chosen": chosen, "groups": groups}
     )
 
 

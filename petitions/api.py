@@ -326,7 +326,7 @@ class PetitionTransitionApi(APIView):
             "(a retry after a lost answer)",
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
-        department = serializers.IntegerField(required=False, help_text="assign: department id")
+        department = serializers.IntegerField(required=False, help_text="assign / reroute: department id")
         route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
         days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
         approver = serializers.CharField(required=False, help_text="extend: approver's username")

@@ -222,6 +222,7 @@ class ActionForm(forms.Form):
 
     FIELDS_BY_ACTION = {
         "assign": ["department"],
+        "reroute": ["department"],
         "redirect": ["route"],
         "extend": ["days", "approver", "notified"],
         "reply": ["opinion", "text"],

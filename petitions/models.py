@@ -129,19 +129,28 @@ def route_targets(user: Any) -> QuerySet[Department]:
     return routable_departments(user).filter(Exists(staffed))
 
 
-def office_takes_back(user: Any, petition: Petition) -> bool:
-    """Whether ``user``, an officer of the petition's area, may take a routed petition back from its
-    department because nobody there can act on it any more (its people left or were deactivated
-    after it was routed): only the department accepts, returns or declines, and the petition sat
-    there for good. Taken back as a return (the 5 working days to return do not bind the office),
-    it is routed again."""
-    return (
-        petition.status == Petition.Status.ROUTED
-        and petition.department_id is not None
-        and is_officer_for(user, petition.area)
-        and not Membership.objects.filter(
+def department_unstaffed(petition: Petition) -> bool:
+    """Whether the department ``petition`` is with has nobody left to act on it: no active user
+    whose membership there is in ``DEPARTMENT_ROLES`` (its people left or were deactivated after it
+    was routed). Only its people accept, return, decline, extend or reply."""
+    return petition.department_id is not None and not (
+        Membership.objects.filter(
             department_id=petition.department_id, role__in=DEPARTMENT_ROLES, user__is_active=True
         ).exists()
+    )
+
+
+def office_takes_back(user: Any, petition: Petition) -> bool:
+    """Whether ``user``, an officer of the petition's area, may take a petition back from its
+    department because nobody there can act on it any more: it sat there for good. A routed one is
+    taken back as a return (the 5 working days to return do not bind the office) and routed again;
+    an accepted one is handed to another department (``reroute``), accepted as it was, its reply
+    limit running from that acceptance."""
+    return (
+        petition.status in (Petition.Status.ROUTED, Petition.Status.ACCEPTED)
+        and petition.department_id is not None
+        and is_officer_for(user, petition.area)
+        and department_unstaffed(petition)
     )
 
 
@@ -614,7 +623,9 @@ class Petition(models.Model):
     # Each ``_do_<action>`` validates the action's own fields (ActionInvalid names the field) before
     # setting anything; ``_apply`` saves. The deadlines come from ``deadlines`` only.
 
-    def _do_assign(self, *, now, actor, note, changed, data, department=None, **_):
+    def _route_target(self, actor: Any, department: Any) -> Department:
+        """The department ``actor`` names to route the petition to (``assign``, ``reroute``), or
+        ActionInvalid naming ``department``."""
         dept = _department_of(department)
         if dept is not None and not officer_departments(actor).filter(pk=dept.pk).exists():
             # Outside the office's area: the answer for a department that does not exist, not the
@@ -640,6 +651,10 @@ class Petition(models.Model):
             raise ActionInvalid(
                 "department", gettext("A petition is never routed to the unit it complains about.")
             )
+        return dept
+
+    def _do_assign(self, *, now, actor, note, changed, data, department=None, **_):
+        dept = self._route_target(actor, department)
         self._set(
             changed,
             department=dept,
@@ -648,6 +663,31 @@ class Petition(models.Model):
             return_due_at=deadlines.return_due(now),
         )
         data.update(department=dept.pk, department_name=dept.name, on_time=now <= self.route_due_at)
+
+    def _do_reroute(self, *, now, actor, note, changed, data, department=None, **_):
+        """An accepted petition whose department has nobody left, handed by the petition office to
+        another department. It stays accepted: the acceptance was notified to the petitioner and the
+        60 days to reply run from it (art. 33), so the reply limit, an extension already granted and
+        the acceptance's date are kept; the new department owes the reply by the same day. Taken
+        back to "registered" and routed again, it would have been accepted a second time, with a
+        fresh 60 days the law does not give."""
+        if not department_unstaffed(self):
+            raise TransitionNotAllowed(
+                gettext(
+                    "%(department)s still has people who can act on this petition: the petition office "
+                    "takes back an accepted petition only when nobody is left in its department."
+                )
+                % {"department": self.department.name}
+            )
+        dept = self._route_target(actor, department)
+        before = self.department
+        self._set(changed, department=dept)
+        data.update(
+            from_department=before.pk,
+            from_department_name=before.name,
+            department=dept.pk,
+            department_name=dept.name,
+        )
 
     def _do_redirect(self, *, now, actor, note, changed, data, route="", **_):
         if self.handling_type != self.HandlingType.CLAIM:
@@ -1069,6 +1109,7 @@ ACTION_LABELS = {
     "accept": _("accept"),
     "decline": _("decline"),
     "return": _("return as wrongly routed"),
+    "reroute": _("take back and route to another department"),
     "extend": _("extend the reply time limit"),
     # In context: "reply" alone is the reply's text (答复内容); the action is 答复.
     "reply": pgettext_lazy("petition action", "reply"),
@@ -1090,6 +1131,8 @@ WORKFLOW = Workflow(
         Transition("accept", ["routed"], "accepted", [DEPARTMENT]),
         Transition("decline", ["registered", "routed", "accepted"], "declined", [OFFICE, DEPARTMENT]),
         Transition("return", ["routed"], "registered", [DEPARTMENT]),
+        # The office's only step on an accepted petition of a department with nobody left.
+        Transition("reroute", ["accepted"], None, [OFFICE]),
         # The reply before the extension: the first action of a state is the form the page opens.
         Transition("reply", ["accepted"], "replied", [DEPARTMENT]),
         Transition("extend", ["accepted"], None, [DEPARTMENT, OFFICE]),
@@ -1173,6 +1216,8 @@ def allowed_actions(user: Any, petition: Petition) -> list[str]:
             and petition.status in (Petition.Status.REGISTERED, Petition.Status.ACCEPTED)
             and not repeats_closed_matter()
         ):
+            continue
+        if t.action == "reroute" and not office_takes_back(user, petition):
             continue
         if (
             t.action == "return"

@@ -432,12 +432,15 @@ def petition_transition(
     """One workflow action (the table on ``Petition`` decides whether it is allowed), and the notice
     to whoever now owes the next step: the department a petition is routed to (its written notice
     of acceptance is due in 15 days), and the petition office of the area when the department
-    returns it (its 15 days to route keep running). The notices are rows written in this
+    returns it (its 15 days to route keep running), and the department an accepted petition is
+    handed to (``reroute``: its reply is due by the same day). The notices are rows written in this
     transaction (no broker), once per (user, event), and name nobody but the petition."""
     event = petition.transition(action=action, actor=actor, note=note, **fields)
     if event.repeated:
         return event  # the step sent twice: done by the first send, its notices with it
-    if action == "assign":
+    if action in ("assign", "reroute"):
+        # Routed: the department owes its written notice of acceptance. Handed on accepted, from a
+        # department with nobody left: the new one owes the reply, by the same day.
         _notify_step(
             petition,
             event,
@@ -445,8 +448,13 @@ def petition_transition(
             gettext_lazy(
                 "Petition %(code)s was routed to your department: tell the petitioner by %(due)s "
                 "whether it is accepted."
+            )
+            if action == "assign"
+            else gettext_lazy(
+                "Petition %(code)s, accepted by a department with nobody left to act on it, was handed "
+                "to your department: its written reply is due by %(due)s."
             ),
-            due=petition.acknowledge_due_at,
+            due=petition.acknowledge_due_at if action == "assign" else petition.reply_due_at,
             actor=actor,
         )
     elif action == "return":

@@ -285,7 +285,7 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         if "extend" in allowed
         else [],
         "departments": list(selectors.routing_departments(user, petition))
-        if petition.status == "registered"
+        if petition.status == "registered" or "reroute" in allowed
         else [],
         "routes": Petition.Route.choices,
         "opinions": petition.reply_choices(),

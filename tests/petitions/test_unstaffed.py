@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from governance.models import Membership, Notification
+from governance.models import Membership, Notification, Role
 from petitions import services
 from petitions.models import Petition, allowed_actions
+from tests.base import api_client, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +48,94 @@ def test_the_deadline_notice_of_an_unstaffed_department_goes_to_the_office(pet):
         assert any(user == cast.petition_officer.username and petition.code in key for user, key in told), (
             told
         )
+
+
+def _accepted_then_emptied(pet) -> Petition:
+    """An accepted petition, its reply limit extended, whose department has nobody left since."""
+    cast = pet.cast
+    petition = pet.accepted()
+    petition.transition(
+        action="extend", actor=cast.department_user, days=20, approver=pet.approver.username,
+        notified=True, note="需现场勘验",
+    )  # fmt: skip
+    _empty(cast.police)
+    petition.refresh_from_db()
+    return petition
+
+
+def test_the_office_hands_an_accepted_petition_of_an_unstaffed_department_to_another(client, pet):
+    cast = pet.cast
+    petition = pet.accepted()
+    # While the department has its people, the accepted petition is theirs to answer.
+    assert "reroute" not in allowed_actions(cast.petition_officer, petition)
+    petition = _accepted_then_emptied(pet)
+    kept = {
+        f: getattr(petition, f)
+        for f in ("accepted_at", "reply_due_at", "due_at", "extended_days", "routed_at")
+    }
+    assert "reroute" in allowed_actions(cast.petition_officer, petition)
+    client.force_login(cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'id="action-reroute"' in html and 'id="reroute-help"' in html
+    assert f'<option value="{cast.urban.pk}">' in html  # a department with someone to answer
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "reroute", "state": "accepted", "department": cast.urban.pk, "note": "原承办部门已无人"},
+    )
+    assert resp.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.ACCEPTED and petition.department == cast.urban
+    # Accepted as it was: the 60 days (and the extension) run from that acceptance, not from now.
+    assert {f: getattr(petition, f) for f in kept} == kept
+    event = petition.events.order_by("-at", "-id").first()
+    assert (event.action, event.from_status, event.to_status, event.department) == (
+        "reroute", "accepted", "accepted", cast.urban,
+    )  # fmt: skip
+    assert event.data["from_department"] == cast.police.pk and event.actor == cast.petition_officer
+    due = timezone.localtime(petition.reply_due_at).strftime("%Y-%m-%d")
+    notice = Notification.objects.get(user=pet.urban_user)
+    assert petition.code in notice.message and due in notice.message, notice.message
+    # The new department now answers it.
+    assert allowed_actions(pet.urban_user, petition)[0] == "reply"
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "公安分局 → 城市管理局" in html  # the timeline says where it went from
+
+
+def test_the_office_may_not_take_an_accepted_petition_from_a_staffed_department(pet):
+    cast = pet.cast
+    petition = pet.accepted()
+    office = api_client(cast.petition_officer)
+    url = f"/api/v1/petitions/{petition.code}/transition/"
+    resp = office.post(url, {"action": "reroute", "department": cast.urban.pk}, format="json")
+    assert resp.status_code == 409
+    assert "公安分局 still has people who can act on this petition" in resp.json()["detail"]
+    petition.refresh_from_db()
+    assert petition.department == cast.police and not petition.events.filter(action="reroute").exists()
+    # Nor does the department itself hand its petition on.
+    resp = api_client(cast.department_user).post(
+        url, {"action": "reroute", "department": cast.urban.pk}, format="json"
+    )
+    assert resp.status_code == 403
+
+
+def test_rerouting_through_the_api_names_a_wrong_department_and_hides_other_areas(pet):
+    cast = pet.cast
+    petition = _accepted_then_emptied(pet)
+    url = f"/api/v1/petitions/{petition.code}/transition/"
+    office = api_client(cast.petition_officer)
+    for department in (cast.police_b.pk, cast.police.pk, 99999, None):  # another district, nobody, none
+        body = {"action": "reroute"} | ({"department": department} if department else {})
+        resp = office.post(url, body, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == ["department"], resp.json()
+    petition.refresh_from_db()
+    assert petition.department == cast.police and not petition.events.filter(action="reroute").exists()
+    other = make_user("officer_b", Role.PETITION_OFFICER, cast.district_b)
+    for user in (other, cast.outsider):
+        resp = api_client(user).post(url, {"action": "reroute", "department": cast.urban.pk}, format="json")
+        assert resp.status_code == 404
+    resp = office.post(url, {"action": "reroute", "department": cast.urban.pk}, format="json")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["department"] == cast.urban.pk and body["status"] == "accepted"
+    assert body["reply_due_at"] == office.get(f"/api/v1/petitions/{petition.code}/").json()["reply_due_at"]
+    assert [e["action"] for e in body["events"]][-1] == "reroute"

@@ -43,6 +43,8 @@ def _refresh(field: str, include: str, trigger: str) -> dict[str, Any]:
         "hx-swap": "innerHTML",
         "hx-include": include,
         "hx-vals": json.dumps({"field": field}),
+        # Its own queue: inherited from the form, the repeat check's "queue last" dropped this one.
+        "hx-sync": "this:replace",
     }
 
 
@@ -89,7 +91,6 @@ class IntakeForm(SubmissionKeyForm):
         # picking a street there asks the page for its communities (``views.intake_choices``).
         self.fields["area"] = forms.CharField(
             label=_("Area concerned"),
-            max_length=15,
             error_messages={"required": _("Choose the area concerned.")},
             widget=forms.Select,
         )
@@ -107,7 +108,7 @@ class IntakeForm(SubmissionKeyForm):
         # Any department the officer may name (``routable_departments``, checked by the service); the
         # list follows the area concerned (``selectors.intake_unit_choices``).
         self.fields["complained_unit"] = forms.CharField(
-            label=_("Unit complained about"), required=False, max_length=20, widget=forms.Select
+            label=_("Unit complained about"), required=False, widget=forms.Select
         )
         area_chosen, unit_chosen = (str(self[n].value() or "") for n in ("area", "complained_unit"))
         areas, areas_narrowed = intake_area_choices(user, area_chosen)

@@ -230,3 +230,37 @@ def test_an_empty_extension_names_every_missing_field_at_once(desktop_page, live
     assert Petition.objects.get(pk=petition.pk).extended_days == 0
     # The refused step answers 400, which Chromium logs; nothing else.
     assert len(page.js_errors) == 1 and "status of 400" in page.js_errors[0], page.js_errors
+
+
+def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_page, live_cast):
+    """The narrowed intake of a city-wide office (tests/petitions/test_intake_choices.py): the street
+    picked brings its communities into the same select, and the units of that line into the unit
+    list, while what was typed stays."""
+    from governance.models import Department, Role
+    from tests.base import make_user
+    from tests.petitions.test_intake_choices import _grow
+
+    page, c = desktop_page, live_cast
+    _grow(c.city, range(4, 7))
+    make_user("city_officer", Role.PETITION_OFFICER, c.city)
+    team = Department.objects.get(name="5区3街道城管中队")
+    login(page, "city_officer")
+    page.goto("/petitions/new/")
+    page.fill("#id_p0_name", "王建国")
+    page.fill("#id_content", "街道违规停车占用消防通道。")
+    assert page.locator("#id_area option[value='340105003007']").count() == 0
+    assert page.locator(f"#id_complained_unit option[value='{team.pk}']").count() == 0
+    page.select_option("#id_area", "340105003000")
+    page.wait_for_selector("#id_area option[value='340105003007']", state="attached")
+    assert page.locator("#id_area").input_value() == "340105003000"  # the street stays chosen
+    page.wait_for_selector(f"#id_complained_unit option[value='{team.pk}']", state="attached")
+    page.select_option("#id_area", "340105003007")
+    page.wait_for_timeout(300)
+    page.select_option("#id_complained_unit", str(team.pk))
+    page.select_option("#id_category", "urban")
+    page.select_option("#id_handling_type", "claim")
+    assert page.input_value("#id_p0_name") == "王建国" and page.input_value("#id_content")
+    page.click("#register-button")
+    page.wait_for_url("**/petitions/PET-*/")
+    petition = Petition.objects.get()
+    assert petition.area.code == "340105003007" and petition.complained_unit == team

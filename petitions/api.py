@@ -165,6 +165,13 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "to_type": serializers.CharField(
                     allow_null=True, help_text="correct_type: the handling type after; null otherwise"
                 ),
+                "department": serializers.CharField(
+                    allow_null=True, help_text="the department the petition was with after the step, by name"
+                ),
+                "from_department": serializers.CharField(
+                    allow_null=True,
+                    help_text="reroute: the department (with nobody left) it was taken from; null otherwise",
+                ),
             },
             many=True,
         )
@@ -181,6 +188,8 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "note": e.note,
                 "from_type": e.from_type,
                 "to_type": e.to_type,
+                "department": e.department.name if e.department_id else None,
+                "from_department": e.data.get("from_department_name") if e.action == "reroute" else None,
             }
             for e in selectors.petition_events(obj)
         ]

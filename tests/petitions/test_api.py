@@ -609,6 +609,8 @@ def test_the_office_corrects_the_handling_type_through_the_transition_endpoint(p
         "note": "诉求为追讨欠薪",
         "from_type": "suggestion",
         "to_type": "claim",
+        "department": None,
+        "from_department": None,
     }
     assert body["events"][0]["from_type"] is None and body["events"][0]["to_type"] is None
     assert [r["code"] for r in office.get(f"{LIST}?type=claim").json()["results"]] == [petition.code]

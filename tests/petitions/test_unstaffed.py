@@ -138,4 +138,10 @@ def test_rerouting_through_the_api_names_a_wrong_department_and_hides_other_area
     body = resp.json()
     assert body["department"] == cast.urban.pk and body["status"] == "accepted"
     assert body["reply_due_at"] == office.get(f"/api/v1/petitions/{petition.code}/").json()["reply_due_at"]
-    assert [e["action"] for e in body["events"]][-1] == "reroute"
+    last = body["events"][-1]
+    assert (last["action"], last["from_department"], last["department"]) == (
+        "reroute",
+        "公安分局",
+        "城市管理局",
+    )
+    assert body["events"][0]["from_department"] is None

@@ -145,3 +145,20 @@ def test_rerouting_through_the_api_names_a_wrong_department_and_hides_other_area
         "城市管理局",
     )
     assert body["events"][0]["from_department"] is None
+
+
+def test_a_refused_reroute_on_the_page_names_the_department_and_saves_nothing(client, pet):
+    cast = pet.cast
+    petition = _accepted_then_emptied(pet)
+    client.force_login(cast.petition_officer)
+    resp = client.post(
+        f"/petitions/{petition.code}/act/",
+        {"action": "reroute", "state": "accepted", "department": cast.police_b.pk},
+    )
+    assert resp.status_code == 400
+    html = resp.content.decode()
+    assert 'id="action-reroute" open' in html and 'aria-invalid="true"' in html
+    assert "Choose the department to route the petition to." in html
+    petition.refresh_from_db()
+    assert petition.department == cast.police and not petition.events.filter(action="reroute").exists()
+    assert not Notification.objects.exists()

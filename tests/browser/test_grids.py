@@ -811,7 +811,9 @@ def test_photos_over_the_request_limit_say_so_and_keep_the_text(phone_page, live
     page.select_option("#id_grid", live_cast.grid_a.code)
     page.set_input_files("#id_photos", [str(big)])
     page.click("#report-submit")
-    page.wait_for_function("document.getElementById('report-status').textContent.includes('照片合计过大')")
+    # Through the selector engine: a string for wait_for_function is evaluated with eval, which the
+    # page's policy (script-src 'self') refuses whenever the first look does not find it already.
+    page.wait_for_selector("#report-status:has-text('照片合计过大')")
     status = page.inner_text("#report-status")  # the phone reads Chinese
     assert "请减少照片数量或改用较小的照片" in status and "请求内容超过 1 MB" in status, status
     assert "服务器出现问题" not in status

@@ -204,12 +204,16 @@ def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_
     org, case = _case(live_cast, head=True)
     case.mediator.display_name = "调解员 吴玉"
     case.mediator.save(update_fields=["display_name"])
+    # Closed: a concluded case's row now offers the head its reassignment (its court application
+    # and visits), so the name sits in a select there; a closed one's row shows the name itself.
     case.transition(action="conclude", actor=live_cast.mediator, outcome="withdrawn")
+    DisputeCase.objects.get(pk=case.pk).transition(action="close", actor=live_cast.mediator)
     case = DisputeCase.objects.get(pk=case.pk)
+    assert case.status == "closed"
     due = timezone.localtime(case.due_at).strftime("%Y-%m-%d")
     page = desktop_page
     login(page, "mediator")
-    page.goto(f"/mediation/organisations/{org.pk}/?status=concluded")
+    page.goto(f"/mediation/organisations/{org.pk}/?status=closed")
     squeeze = "td => { td.style.width = td.style.maxWidth = '3em'; }"
     member = page.locator("#workload tr[data-member='mediator'] td.stack-head")
     member.evaluate(squeeze)

@@ -560,6 +560,14 @@ def _notify_centre(
     if not handlers:
         parent_id = Area.objects.filter(pk=centre_id).values_list("parent_id", flat=True).first()
         handlers = [u for u in _centre_handlers(parent_id) if u.pk not in barred] if parent_id else []
+    if not handlers:
+        # As the overdue notice: told to nobody is said in the log, for whoever staffs the centres.
+        log.warning(
+            "Incident %s: notice %s has nobody to tell: no active handler at or above its centre.",
+            incident.code,
+            key,
+        )
+        return 0
     link = reverse("grids-incident", args=[incident.code])
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 

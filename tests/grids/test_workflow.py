@@ -372,6 +372,19 @@ def test_an_overdue_item_of_a_centre_with_nobody_in_it_is_told_to_the_centre_abo
 
 
 @pytest.mark.django_db
+def test_a_new_item_with_no_centre_handler_at_or_above_it_is_said_in_the_log(cast, report, caplog):
+    # The new item's notice went to nobody without a word (the overdue one said so in the log).
+    incident = report()
+    Notification.objects.all().delete()
+    User = type(cast.community_handler)
+    User.objects.filter(pk__in=[cast.community_handler.pk, cast.street_handler.pk]).update(is_active=False)
+    with caplog.at_level("WARNING", logger="grids.services"):
+        assert services.incident_notify_new(incident.pk) == 0
+    assert not Notification.objects.exists()
+    assert incident.code in caplog.text and "nobody to tell" in caplog.text
+
+
+@pytest.mark.django_db
 def test_the_overdue_notification_is_scheduled_in_the_beat_database(db):
     import importlib
 

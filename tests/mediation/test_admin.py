@@ -90,7 +90,7 @@ def test_a_mistaken_prevention_record_is_corrected_in_the_admin_with_a_reason(me
     assert event.data["after"]["escalation_prevented"] is False
     assert str(event.action_label) == "correct the prevention record (admin)"
 
-    assert recorded_at.date().replace(day=1) in case_changes(event.at, event.at)
+    assert timezone.localdate(recorded_at).replace(day=1) in case_changes(event.at, event.at)
 
 
 def test_a_fact_added_by_a_correction_counts_in_the_month_of_the_first_record(med, client):

@@ -75,6 +75,11 @@ def test_a_district_officer_ranks_drills_down_exports_and_reads_the_assessment(
     desktop_page, phone_page, live_cast
 ):
     _values(live_cast)
+    # District A's own value, as the rollup gives every area above one with a value: the page opens
+    # on the latest month with a value (2026-11). With none it opened on the current month, and the
+    # quarter picked below was 2026Q4 only while the tests ran in that quarter.
+    for indicator in (SAFE, SATISFIED):
+        indicator_value(indicator, live_cast.district_a, "2026-11", 90.0, 1800, 2000, rank=1, rank_of=1)
     scheme = _scheme(live_cast)
     page = desktop_page
     login(page, "district_officer")

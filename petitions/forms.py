@@ -121,7 +121,10 @@ class IntakeForm(SubmissionKeyForm):
             self.fields["area"].widget.attrs.update(_refresh("area", "this", "change"))
         if units_narrowed:
             self.fields["complained_unit"].widget.attrs.update(
-                _refresh("complained_unit", "#id_area, this", "change from:#id_area")
+                # Its own change too: a unit picked while the list for a new area was on its way was
+                # reset when that list arrived; picking one now replaces that request with one that
+                # carries the pick (hx-sync "replace"), and the answer keeps it selected.
+                _refresh("complained_unit", "#id_area, this", "change from:#id_area, change")
             )
         self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -4,6 +4,8 @@ is recorded; a review is requested and decided."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from petitions.models import Petition
@@ -264,3 +266,43 @@ def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_p
     page.wait_for_url("**/petitions/PET-*/")
     petition = Petition.objects.get()
     assert petition.area.code == "340105003007" and petition.complained_unit == team
+
+
+def test_a_unit_picked_while_the_units_of_a_new_area_are_on_their_way_stays_picked(desktop_page, live_cast):
+    # The refreshed unit list, asked for when the area changed, arrived after the officer had picked
+    # a unit and reset the pick to "no unit". The first unit request is held here until the pick.
+    from governance.models import Department, Role
+    from tests.base import make_user
+    from tests.petitions.test_intake_choices import _grow
+
+    page, c = desktop_page, live_cast
+    _grow(c.city, range(4, 7))
+    make_user("city_officer", Role.PETITION_OFFICER, c.city)
+    team = Department.objects.get(name="5区3街道城管中队")
+    login(page, "city_officer")
+    page.goto("/petitions/new/")
+    page.select_option("#id_area", "340105003000")
+    page.wait_for_selector(f"#id_complained_unit option[value='{team.pk}']", state="attached")
+    held = []
+
+    def hold_the_first_unit_request(route):
+        if "field=complained_unit" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/petitions/new/choices/**", hold_the_first_unit_request)
+    page.select_option("#id_area", "340105003007")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the area's change asked for its units"
+    page.select_option("#id_complained_unit", str(team.pk))
+    page.wait_for_timeout(500)  # the request the pick made (if any) answers
+    with contextlib.suppress(Exception):  # aborted by the browser in favour of the pick's request
+        held[0].continue_()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert page.locator("#id_complained_unit").input_value() == str(team.pk)
+    assert page.locator("#id_area").input_value() == "340105003007"

@@ -56,6 +56,9 @@ READER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 REFERRER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application within 30 days of effect
 CONFIRMATION_WARN_DAYS = 7
+# Days before a running case's time limit ends that whoever acts on it is told (and again once it
+# has passed): services.dispute_notify_limits.
+LIMIT_WARN_DAYS = 3
 
 
 def time_limit_months() -> int:

@@ -23,9 +23,11 @@ from governance import pii
 from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
+from governance.periods import end_of_local_day, start_of_local_day
 from governance.services import in_site_language, notify, personal_data_reveal, submitted_before
 from mediation.models import (
     ACTION_LABELS,
+    LIMIT_WARN_DAYS,
     PLACEHOLDER_NAME,
     REFERRER_ROLES,
     DisputeCase,
@@ -711,14 +713,36 @@ def _save_party_update(
     return party
 
 
+def _case_told(cases: list[DisputeCase]):
+    """Who is told of a deadline of each of ``cases``: ``told(case)`` is its mediator while an active
+    member of the case's organisation, else the organisation's heads (a mediator who has left may no
+    longer act on it, and the head, who may, was never told), or, while it has no head, its members
+    (one of them takes the case over: ``models.may_take_over``), or with nobody left to act, the
+    administrators. Two queries for all the cases, whatever their number."""
+    members, heads, everyone = set(), defaultdict(list), defaultdict(list)
+    for m in acting_members({c.organisation_id for c in cases}).select_related("user").order_by("user_id"):
+        members.add((m.organisation_id, m.user_id))
+        everyone[m.organisation_id].append(m.user)
+        if m.is_head:
+            heads[m.organisation_id].append(m.user)
+    admins: list[User] = []
+
+    def told(case: DisputeCase) -> list[User]:
+        if (case.organisation_id, case.mediator_id) in members:
+            return [case.mediator]
+        if not (heads[case.organisation_id] or everyone[case.organisation_id] or admins):
+            admins.extend(_administrators())
+        return heads[case.organisation_id] or everyone[case.organisation_id] or admins
+
+    return told
+
+
 def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
     """Tell who may apply for each successful case whose 30-day window to apply for judicial
-    confirmation ends within CONFIRMATION_WARN_DAYS with no application yet: its mediator while an
-    active member of the case's organisation, else the organisation's heads (a mediator who has left
-    may no longer act on it, and the head, who may, was never told), or, while it has no head, its
-    members (one of them takes the case over: ``models.may_take_over``). Daily (beat row created by
-    migration 0003); ``notify`` is idempotent per (user, key), so each case's window is announced
-    once however often this runs. Returns the number of notifications created."""
+    confirmation ends within CONFIRMATION_WARN_DAYS with no application yet (``_case_told``).
+    Daily (beat row created by migration 0003); ``notify`` is idempotent per (user, key), so each
+    case's window is announced once however often this runs. Returns the number of notifications
+    created."""
     today = timezone.localdate(now or timezone.now())
     created = 0
     cases = list(
@@ -726,23 +750,9 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
         .select_related("mediator")
         .order_by("confirmation_due", "pk")
     )  # the few cases whose window closes this week (index dispute_confirmation_due)
-    members, heads, everyone = set(), defaultdict(list), defaultdict(list)
-    admins: list[User] | None = None
-    for m in acting_members({c.organisation_id for c in cases}).select_related("user").order_by("user_id"):
-        members.add((m.organisation_id, m.user_id))
-        everyone[m.organisation_id].append(m.user)
-        if m.is_head:
-            heads[m.organisation_id].append(m.user)
+    told = _case_told(cases)
     for case in cases:
-        acting = (case.organisation_id, case.mediator_id) in members
-        # Without a head, every member: one of them takes the case over and applies (``reassign``);
-        # with nobody left to act, the administrators, who appoint someone.
-        told = heads[case.organisation_id] or everyone[case.organisation_id]
-        if not told:
-            if admins is None:
-                admins = _administrators()
-            told = admins
-        for user in [case.mediator] if acting else told:
+        for user in told(case):
             created += notify(
                 user=user,
                 key=f"dispute-confirmation-closing:{case.pk}:{case.confirmation_due.isoformat()}",
@@ -758,6 +768,48 @@ def dispute_notify_confirmation_closing(now: dt.datetime | None = None) -> int:
                     "date": case.confirmation_due.isoformat(),
                     "days": (case.confirmation_due - today).days,
                 },
+                link=reverse("mediation-case", args=[case.code]),
+            )
+    return created
+
+
+def dispute_notify_limits(now: dt.datetime | None = None) -> int:
+    """Tell who acts on each running case (accepted, in mediation) that its time limit ends within
+    LIMIT_WARN_DAYS, and again once it has passed: the desk shows it in red, but only to whoever
+    opens it, and a case whose mediator was away ran out unseen. The same people as the closing
+    confirmation window (``_case_told``). Daily (beat row created by migration 0011); idempotent per
+    (user, case, due date, ending/passed), so an extension, which moves the due date, is announced
+    anew. Returns the number of notifications created."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    horizon = end_of_local_day(start_of_local_day(today + dt.timedelta(days=LIMIT_WARN_DAYS)))
+    cases = list(
+        DisputeCase.objects.filter(status__in=DisputeCase.RUNNING_STATUSES, due_at__lte=horizon)
+        .select_related("mediator")
+        .order_by("due_at", "pk")
+    )  # the running cases due this week or overdue (index dispute_open_due)
+    told = _case_told(cases)
+    created = 0
+    for case in cases:
+        due = timezone.localdate(case.due_at)
+        if case.due_at <= now:
+            stage, message = (
+                "passed",
+                gettext_lazy("Dispute case %(code)s passed its time limit on %(date)s."),
+            )
+        else:
+            stage = "ending"
+            message = ngettext_lazy(
+                "Dispute case %(code)s: its time limit ends on %(date)s (%(days)d day left).",
+                "Dispute case %(code)s: its time limit ends on %(date)s (%(days)d days left).",
+                "days",
+            )
+        for user in told(case):
+            created += notify(
+                user=user,
+                key=f"dispute-limit-{stage}:{case.pk}:{due.isoformat()}",
+                message=message,
+                params={"code": case.code, "date": due.isoformat(), "days": (due - today).days},
                 link=reverse("mediation-case", args=[case.code]),
             )
     return created

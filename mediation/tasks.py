@@ -13,3 +13,9 @@ from mediation import services
 def notify_confirmation_closing() -> int:
     """Scheduled daily at 08:30 Asia/Shanghai (beat row created by migration 0003)."""
     return services.dispute_notify_confirmation_closing()
+
+
+@shared_task(name="mediation.notify_limits", ignore_result=True, **RETRY_ON_DATABASE_ERROR)
+def notify_limits() -> int:
+    """Scheduled daily at 08:30 Asia/Shanghai (beat row created by migration 0011)."""
+    return services.dispute_notify_limits()

@@ -1,4 +1,4 @@
-"""The daily notice of closing judicial-confirmation windows (mediation.tasks)."""
+"""The daily notices of closing judicial-confirmation windows and of running cases' time limits (mediation.tasks)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,58 @@ def test_a_window_closing_after_its_mediator_left_is_told_to_the_head(med):
     assert tasks.notify_confirmation_closing.delay().get() == 1
     notice = Notification.objects.get(key__startswith="dispute-confirmation-closing:")
     assert notice.user == med.head_x and closing.code in notice.message
+
+
+def _due(case, **delta):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from mediation.models import DisputeCase
+
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=timezone.now() + dt.timedelta(**delta))
+    return DisputeCase.objects.get(pk=case.pk)
+
+
+def test_whoever_acts_hears_when_a_time_limit_is_ending_and_when_it_passed(med):
+    # The desk showed an overdue case in red, but only to whoever opened it: a case whose mediator
+    # was away ran out its time limit unseen.
+    from django.utils import timezone
+
+    ending = _due(med.accepted(), days=2)
+    later = _due(med.accepted(), days=10)
+    passed = _due(med.in_mediation(), days=-2)
+    concluded = med.accepted()
+    concluded.transition(action="conclude", actor=concluded.mediator, outcome="withdrawn")
+    concluded = _due(concluded, days=-2)  # concluded: its clock stopped, nothing to tell
+
+    assert tasks.notify_limits.delay().get() == 2
+    notices = {n.key.split(":")[0]: n for n in Notification.objects.filter(key__startswith="dispute-limit")}
+    assert set(notices) == {"dispute-limit-ending", "dispute-limit-passed"}
+    assert notices["dispute-limit-ending"].user == ending.mediator
+    assert ending.code in notices["dispute-limit-ending"].message
+    assert "(2 days left)" in notices["dispute-limit-ending"].texts["en"]
+    assert "还剩 2 天" in notices["dispute-limit-ending"].texts["zh-hans"]
+    assert passed.code in notices["dispute-limit-passed"].message
+    assert timezone.localdate(passed.due_at).isoformat() in notices["dispute-limit-passed"].message
+    assert notices["dispute-limit-passed"].link.endswith(f"/{passed.code}/")
+    assert later.code not in str([n.message for n in notices.values()])
+    assert tasks.notify_limits.delay().get() == 0  # daily runs do not repeat it
+    # Once it has passed, the ending case is told again, as passed.
+    _due(ending, days=-1)
+    assert tasks.notify_limits.delay().get() == 1
+    assert Notification.objects.filter(key__startswith=f"dispute-limit-passed:{ending.pk}:").exists()
+
+
+def test_a_time_limit_of_a_case_whose_mediator_left_is_told_to_the_head(med):
+    from mediation.models import OrganisationMember
+
+    case = _due(med.accepted(), days=1)
+    OrganisationMember.objects.filter(user=case.mediator, organisation=case.organisation).delete()
+    assert tasks.notify_limits.delay().get() == 1
+    assert Notification.objects.get(key__startswith="dispute-limit-ending:").user == med.head_x
+
+
+def test_the_time_limit_notice_is_scheduled_every_morning_by_a_migration(db):
+    task = PeriodicTask.objects.get(task="mediation.notify_limits")
+    assert task.enabled and task.crontab.hour == "8" and task.crontab.minute == "30"

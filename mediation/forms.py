@@ -8,13 +8,32 @@ from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import record_id
-from mediation.models import DisputeCase, DisputeCategory, DisputeParty
+from mediation.models import DisputeCase, DisputeCategory, DisputeParty, acting_members
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 PARTY_SLOTS = 3  # the register form offers three party rows; more can be added via the API
+
+
+def organisation_choices(organisations, label=lambda o: o.name) -> list[tuple[str, str]]:
+    """(pk, label) of ``organisations`` for a select, those with no member who can act said so: a
+    referrer sent a case to a committee whose people had all left, and only the administrators were
+    told afterwards (they may still be chosen: the administrators give it members). One query."""
+    organisations = list(organisations)
+    staffed = set(
+        acting_members({o.pk for o in organisations}).values_list("organisation_id", flat=True).distinct()
+    )
+    return [
+        (
+            str(o.pk),
+            label(o)
+            if o.pk in staffed
+            else _("%(name)s (nobody there to take cases yet)") % {"name": label(o)},
+        )
+        for o in organisations
+    ]
 
 
 # Limits of the free texts (a case's description, a session's summary, a step's note, an agreement),
@@ -87,7 +106,7 @@ class RegisterForm(SubmissionKeyForm):
             organisations = [*allowed.filter(pk=chosen_id)[:1], *organisations]
         # A handler has no organisation of their own: "my organisation" would be a dead end.
         empty = _("— my organisation —") if own else _("Choose the organisation")
-        self.fields["organisation"].choices = [("", empty)] + [(str(o.pk), o.name) for o in organisations]
+        self.fields["organisation"].choices = [("", empty), *organisation_choices(organisations)]
         for i in range(PARTY_SLOTS):
             required = i < 2
             self.fields[f"party{i}_role"] = forms.ChoiceField(
@@ -269,8 +288,9 @@ class IncidentConvertForm(forms.Form):
 
     def __init__(self, *args, organisations=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", _("Choose the organisation"))] + [
-            (str(o.pk), f"{o.name} · {o.area.name}") for o in organisations
+        self.fields["organisation"].choices = [
+            ("", _("Choose the organisation")),
+            *organisation_choices(organisations, lambda o: f"{o.name} · {o.area.name}"),
         ]
 
 

@@ -39,6 +39,7 @@ from mediation.forms import (
     RegisterForm,
     RevealForm,
     SessionForm,
+    organisation_choices,
 )
 from mediation.models import (
     ACTION_LABELS,
@@ -270,7 +271,11 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "accept_members": [m for m in members if m.pk != user.pk] if member_self else members,
         "member_self": member_self,
         "takes_over": takes_over,
-        "transfer_targets": list(selectors.transfer_targets(case)) if "transfer" in actions else [],
+        "transfer_targets": (
+            organisation_choices(selectors.transfer_targets(case), lambda o: f"{o.name} · {o.area.name}")
+            if "transfer" in actions
+            else []
+        ),
         "organisations": list(selectors.organisations_of(user))
         if "accept" in actions and not case.organisation_id
         else [],

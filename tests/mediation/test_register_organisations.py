@@ -153,3 +153,32 @@ def test_a_handler_who_sits_on_a_committee_may_still_refer_elsewhere_from_the_pa
     response = client.post(URL, _case(med, med.org_b.pk))
     assert response.status_code == 400 and "organisation" in response.context["form"].errors
     assert DisputeCase.objects.count() == 1
+
+
+def test_an_organisation_with_nobody_to_take_cases_is_said_so_where_a_case_is_sent(client, med):
+    """A referrer sent a case to a committee whose people had all left; only the administrators were
+    told, afterwards. The lists now say so (the choice stays open: the administrators staff it)."""
+    import html as html_lib
+
+    from mediation.models import OrganisationMember
+
+    empty = MediationOrganisation.objects.create(
+        name="空置调解室", kind=MediationOrganisation.Kind.COMMITTEE, area=med.cast.community_a1a
+    )
+    OrganisationMember.objects.filter(organisation=med.org_y).delete()
+    client.force_login(med.cast.district_officer)
+    page = html_lib.unescape(client.get(URL).content.decode())
+    labels = dict(
+        re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', page.split('name="organisation"')[1])
+    )
+    assert labels[str(empty.pk)] == "空置调解室 (nobody there to take cases yet)"
+    assert labels[str(med.org_y.pk)].endswith("(nobody there to take cases yet)")
+    assert labels[str(med.org_x.pk)] == med.org_x.name
+    assert client.post(URL, _case(med, empty.pk)).status_code == 302
+    assert DisputeCase.objects.get().organisation == empty
+    # The case page's transfer list says it too.
+    case = med.accepted()
+    client.force_login(case.mediator)
+    page = html_lib.unescape(client.get(f"/mediation/cases/{case.code}/").content.decode())
+    transfer = page.split('id="org-transfer"')[1].split("</select>")[0]
+    assert f"{empty.name} · {empty.area.name} (nobody there to take cases yet)" in transfer

@@ -28,6 +28,8 @@ from governance.demo import DemoCity
 from governance.models import Area, Membership, Role, SequenceCounter, User
 from mediation import services
 from mediation.models import (
+    CONFIRMATION_WARN_DAYS,
+    CONFIRMATION_WINDOW_DAYS,
     DisputeCase,
     DisputeCategory,
     DisputeEvent,
@@ -539,6 +541,18 @@ DESK_AGREEMENT = {
 }
 
 
+def _closing_effective(today: dt.date, days_ago: int) -> dt.date:
+    """The day an agreement took effect, ``days_ago`` days before ``today`` or as little earlier as
+    it takes for its confirmation window to end within the warning (CONFIRMATION_WARN_DAYS): a
+    window ending in a long holiday runs to the first working day after it, which may lie beyond
+    the warning, and the desk then showed no closing window."""
+    for back in range(days_ago, CONFIRMATION_WINDOW_DAYS + 1):
+        effective = today - dt.timedelta(days=back)
+        if 0 <= (confirmation_window_end(effective) - today).days <= CONFIRMATION_WARN_DAYS:
+            return effective
+    return today - dt.timedelta(days=days_ago)
+
+
 def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> None:
     """A few cases that make demo_mediator's desk worth showing: overdue, running, waiting for
     acceptance, and agreements whose confirmation window is about to close."""
@@ -571,7 +585,7 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
             case.due_at = time_limit_due(case.accepted_at)
             _demo_accept_and_session(rows, case, org, mediator, case.accepted_at + dt.timedelta(days=1))
         elif kind == "closing":
-            effective = timezone.localdate(now) - dt.timedelta(days=days_ago)
+            effective = _closing_effective(timezone.localdate(now), days_ago)
             case.status = DisputeCase.Status.CONCLUDED
             case.mediator_id = mediator.pk
             case.accepted_at = received + dt.timedelta(hours=1)

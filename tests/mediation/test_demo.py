@@ -91,3 +91,23 @@ def test_the_demo_seeds_varied_cases_with_success_rates_between_90_and_98_percen
     )
     year_count = DisputeCase.objects.filter(code__startswith=case.code[:9]).count()
     assert case.code.endswith(f"{year_count:06d}")
+
+
+def test_the_desks_closing_windows_stay_within_the_warning_over_a_long_holiday(db):
+    # An agreement 25 days old has its window end in 5 days; a holiday week over that day moved it
+    # to the first working day after (11 days or more), past the 7-day warning: the desk showed none.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Holiday
+    from mediation import demo
+    from mediation.models import CONFIRMATION_WARN_DAYS, confirmation_window_end
+
+    today = timezone.localdate()
+    for d in range(3, 11):  # one by one: each bumps the calendar's counter, as the admin does
+        Holiday.objects.create(date=today + dt.timedelta(days=d), name="长假", is_workday=False)
+    for days_ago in (25, 27):
+        effective = demo._closing_effective(today, days_ago)
+        assert effective <= today - dt.timedelta(days=days_ago)
+        assert 0 <= (confirmation_window_end(effective) - today).days <= CONFIRMATION_WARN_DAYS

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -588,6 +588,45 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
             link=reverse("petitions-detail", args=[r["code"]]),
         ):
             created += 1
+    return created
+
+
+def petition_notify_unstaffed() -> int:
+    """Tell the petition officers of the area of each petition with a department (routed, or
+    accepted) whose people have all left that they may take it back (``models.office_takes_back``):
+    they heard of it only from its deadline notices, in the step's last 3 days. Once per petition
+    and department; hourly, with the deadline notices. One query finds the petitions (index
+    petition_department), whatever the number of departments. Returns the notifications created."""
+    staffed = Membership.objects.filter(
+        department_id=OuterRef("department_id"), role__in=DEPARTMENT_ROLES, user__is_active=True
+    )
+    rows = list(
+        Petition.objects.filter(status__in=[Petition.Status.ROUTED, Petition.Status.ACCEPTED])
+        .exclude(department=None)
+        .exclude(Exists(staffed))
+        .values("code", "department_id", "department__name", "area__path")
+    )
+    if not rows:
+        return 0
+    officers = list(
+        Membership.objects.filter(role=Role.PETITION_OFFICER, user__is_active=True).values_list(
+            "user_id", "area__path"
+        )
+    )
+    users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _path in officers})}
+    created = 0
+    for r in rows:
+        for uid in {uid for uid, path in officers if r["area__path"].startswith(path)}:
+            created += notify(
+                user=users[uid],
+                key=f"petition-unstaffed:{r['code']}:{r['department_id']}",
+                message=gettext_lazy(
+                    "Petition %(code)s is with %(department)s, which has nobody left to act on it: "
+                    "take it back and hand it to another department."
+                ),
+                params={"code": r["code"], "department": r["department__name"]},
+                link=reverse("petitions-detail", args=[r["code"]]),
+            )
     return created
 
 

@@ -11,5 +11,6 @@ from petitions import services
 
 @shared_task(name="petitions.notify_deadlines", ignore_result=True, **RETRY_ON_DATABASE_ERROR)
 def notify_deadlines() -> int:
-    """Scheduled hourly (beat row created by migration 0002)."""
-    return services.petition_notify_deadlines()
+    """Scheduled hourly (beat row created by migration 0002); also tells the office of petitions
+    left with a department that has nobody to act on them."""
+    return services.petition_notify_deadlines() + services.petition_notify_unstaffed()

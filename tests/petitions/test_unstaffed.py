@@ -162,3 +162,27 @@ def test_a_refused_reroute_on_the_page_names_the_department_and_saves_nothing(cl
     petition.refresh_from_db()
     assert petition.department == cast.police and not petition.events.filter(action="reroute").exists()
     assert not Notification.objects.exists()
+
+
+def test_the_office_is_told_as_soon_as_a_department_holding_petitions_is_left_empty(pet):
+    """The office heard of a petition sitting with an emptied department only from its deadline
+    notices, in the step's last 3 days; the hourly task now tells it once, at once."""
+    from petitions import tasks
+
+    cast = pet.cast
+    routed, accepted = pet.routed(), pet.accepted()
+    assert services.petition_notify_unstaffed() == 0  # staffed: nothing to say
+    _empty(cast.police)
+    Notification.objects.all().delete()
+    tasks.notify_deadlines.delay().get()
+    told = Notification.objects.filter(key__startswith="petition-unstaffed:")
+    assert {(n.user, n.key.split(":")[1]) for n in told} == {
+        (cast.petition_officer, routed.code),
+        (cast.petition_officer, accepted.code),
+    }
+    notice = told.get(key__contains=accepted.code)
+    assert "公安分局" in notice.message and notice.link.endswith(f"/{accepted.code}/")
+    assert services.petition_notify_unstaffed() == 0  # once
+    # Staffed again: nothing more to say.
+    make_user("police_2", Role.HANDLER, cast.district_a, department=cast.police)
+    assert services.petition_notify_unstaffed() == 0

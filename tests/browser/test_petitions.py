@@ -234,20 +234,25 @@ def test_an_empty_extension_names_every_missing_field_at_once(desktop_page, live
     assert len(page.js_errors) == 1 and "status of 400" in page.js_errors[0], page.js_errors
 
 
-def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_page, live_cast):
-    """The narrowed intake of a city-wide office (tests/petitions/test_intake_choices.py): the street
-    picked brings its communities into the same select, and the units of that line into the unit
-    list, while what was typed stays."""
+def _city_wide_intake(page, c):
+    """A city-wide officer's intake page over three more districts (its lists narrowed); returns
+    the unit of street 5-3, listed once that street is picked."""
     from governance.models import Department, Role
     from tests.base import make_user
     from tests.petitions.test_intake_choices import _grow
 
-    page, c = desktop_page, live_cast
     _grow(c.city, range(4, 7))
     make_user("city_officer", Role.PETITION_OFFICER, c.city)
-    team = Department.objects.get(name="5区3街道城管中队")
     login(page, "city_officer")
     page.goto("/petitions/new/")
+    return Department.objects.get(name="5区3街道城管中队")
+
+
+def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_page, live_cast):
+    """The narrowed intake of a city-wide office (tests/petitions/test_intake_choices.py): the street
+    picked brings its communities into the same select, and the units of that line into the unit
+    list, while what was typed stays."""
+    page, team = desktop_page, _city_wide_intake(desktop_page, live_cast)
     page.fill("#id_p0_name", "王建国")
     page.fill("#id_content", "街道违规停车占用消防通道。")
     assert page.locator("#id_area option[value='340105003007']").count() == 0
@@ -271,16 +276,7 @@ def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_p
 def test_a_unit_picked_while_the_units_of_a_new_area_are_on_their_way_stays_picked(desktop_page, live_cast):
     # The refreshed unit list, asked for when the area changed, arrived after the officer had picked
     # a unit and reset the pick to "no unit". The first unit request is held here until the pick.
-    from governance.models import Department, Role
-    from tests.base import make_user
-    from tests.petitions.test_intake_choices import _grow
-
-    page, c = desktop_page, live_cast
-    _grow(c.city, range(4, 7))
-    make_user("city_officer", Role.PETITION_OFFICER, c.city)
-    team = Department.objects.get(name="5区3街道城管中队")
-    login(page, "city_officer")
-    page.goto("/petitions/new/")
+    page, team = desktop_page, _city_wide_intake(desktop_page, live_cast)
     page.select_option("#id_area", "340105003000")
     page.wait_for_selector(f"#id_complained_unit option[value='{team.pk}']", state="attached")
     held = []

@@ -51,6 +51,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
@@ -608,6 +609,10 @@ def _refresh_facts(
             with transaction.atomic():
                 _materialize_source(group, table, start, end, sql)
             done.extend((spec, table) for spec in group)
+        except SoftTimeLimitExceeded:
+            # The task's time limit is near (Celery's warning, an Exception, raised wherever the run
+            # is): the run stops and is recorded failed, not "a broken source" and on till the kill.
+            raise
         except Exception as exc:  # noqa: BLE001 - any broken source is reported, the others still roll up
             for spec in group:
                 log.exception("rollup: source of %s failed; its previous facts are kept", spec.code)

@@ -240,6 +240,27 @@ def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypa
     assert [r for r in snapshot() if r[0] == "test_answer_sheets"] == before
 
 
+def test_the_task_s_soft_time_limit_stops_the_run_and_is_not_taken_for_a_broken_source(data, monkeypatch):
+    """Celery raises SoftTimeLimitExceeded (an Exception) a minute before it kills a task that runs
+    past CELERY_TASK_TIME_LIMIT, for it to give up cleanly. Raised while a source was being read, the
+    most of a run's time, it was reported as that source's failure and the run went on until the kill:
+    no failed run recorded, the row left "running". It stops the run: recorded failed, values kept."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    run_rollup(full=True)
+    before = snapshot()
+
+    def out_of_time(*args):
+        raise SoftTimeLimitExceeded("SoftTimeLimitExceeded(3540)")
+
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, source=out_of_time))
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_rollup(full=True)
+    run = RollupRun.objects.latest("id")
+    assert run.status == RollupRun.Status.FAILED and "SoftTimeLimitExceeded" in run.error
+    assert snapshot() == before
+
+
 def test_a_trigger_while_a_run_is_in_progress_does_not_start_a_second_run(data, postgres):
 
     from dashboards.rollup import ADVISORY_LOCK_KEY

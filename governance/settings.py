@@ -424,14 +424,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "governance.logging.MaskPersonalDataFilter"}},
     "formatters": {
+        # gunicorn's shape ("[time] [pid] [LEVEL]") and the logger's name: the bare message left
+        # `docker compose logs web` with no way to find the errors, or to tell what wrote a line.
+        "app": {"format": "[{asctime}] [{process}] [{levelname}] {name}: {message}", "style": "{"},
         "server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "app", "filters": ["mask_personal_data"]},
         "server": {
             "class": "logging.StreamHandler",
             "formatter": "server",

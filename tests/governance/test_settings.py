@@ -277,3 +277,29 @@ def test_deploy_check_refuses_a_weak_secret_key(secret):
     # the service started with SECRET_KEY=short although the README said it was refused.
     result = run_check({**PRODUCTION, "SECRET_KEY": secret}, "--deploy", "--fail-level", "ERROR")
     assert result.returncode != 0 and "governance.E002" in result.stderr, result.stdout + result.stderr
+
+
+def test_the_application_log_says_when_how_bad_and_from_where():
+    """gunicorn's own lines read "[time] [pid] [LEVEL] ...", the worker's "[time: LEVEL/process]",
+    but the application's (a failed outbox send, "Internal Server Error" with its traceback, a failed
+    rollup) were the bare message: `docker compose logs web` could not be searched for errors or
+    warnings, nor told which part wrote them. Numbers are still masked, the traceback's too."""
+    import re
+
+    script = (
+        "import logging\n"
+        "logging.getLogger('governance.outbox').warning('outbox message %s not sent yet: %s', 5, 'X')\n"
+        "try:\n"
+        "    raise ValueError('13812345678')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('django.request').exception('Internal Server Error: /x/')\n"
+    )
+    env = {**PRODUCTION, "TIME_ZONE": "Asia/Shanghai"}
+    result = run_manage(env, "shell", "--no-imports", "-c", script)
+    assert result.returncode == 0, result.stderr
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] \[\d+\]"
+    assert re.search(rf"^{stamp} \[WARNING\] governance\.outbox: outbox message 5 not sent yet: X$",
+                     result.stderr, re.M), result.stderr  # fmt: skip
+    assert re.search(rf"^{stamp} \[ERROR\] django\.request: Internal Server Error: /x/\nTraceback",
+                     result.stderr, re.M), result.stderr  # fmt: skip
+    assert "13812345678" not in result.stderr and "ValueError: 138****5678" in result.stderr

@@ -279,3 +279,18 @@ def test_the_web_service_checks_the_deployment_first_and_gunicorn_takes_docker_s
     command = compose["services"]["web"]["command"]
     assert command.split("&&")[0].strip().endswith("check --deploy --fail-level ERROR")
     assert "exec gunicorn" in command and compose["services"]["web"]["stop_grace_period"]
+
+
+def test_the_database_container_has_shared_memory_for_the_rollup_s_parallel_hash_joins():
+    """Docker gives a container 64 MB of /dev/shm, where PostgreSQL keeps the hash table a parallel
+    hash join builds (dynamic shared memory). The rollup runs with work_mem = ROLLUP_WORK_MEM (256MB)
+    and merge joins off: a hash over a city's records outgrows 64 MB, and the statement, so the nightly
+    run, fails ("could not resize shared memory segment ... No space left on device"). A 3-million-row parallel hash
+    join with that work_mem took 166 MB of /dev/shm on this machine. The cap must cover one such hash
+    at the default: work_mem x hash_mem_multiplier (2) x the leader and 2 parallel workers."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    size = str(compose["services"]["db"].get("shm_size", "64m")).lower()
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    number = size.rstrip("bkmg")
+    value = int(number) * units.get(size[len(number) :].rstrip("b")[:1], 1)
+    assert value >= 256 * 1024**2 * 2 * 3, size

@@ -294,3 +294,33 @@ def test_the_database_container_has_shared_memory_for_the_rollup_s_parallel_hash
     number = size.rstrip("bkmg")
     value = int(number) * units.get(size[len(number) :].rstrip("b")[:1], 1)
     assert value >= 256 * 1024**2 * 2 * 3, size
+
+
+def test_the_readme_shows_a_proxy_that_lets_the_largest_request_through():
+    """The stack expects a TLS proxy in front, and nginx, the usual one, refuses bodies over 1 MB and
+    gives up on an upstream after 60 s by default: one phone photo (2-5 MB) made every report with a
+    photo a 413, and the largest survey import, which gunicorn gives 300 s, a 504. The README's example
+    lets through what the application accepts, and passes the headers the settings trust."""
+    import re
+
+    from django.conf import settings
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```nginx\n(.*?)```", readme, re.S)
+    assert block, "README has no nginx example"
+    conf = block.group(1)
+    body = re.search(r"client_max_body_size (\d+)m;", conf)
+    assert body and int(body.group(1)) * 1024 * 1024 == settings.DATA_UPLOAD_MAX_MEMORY_SIZE, conf
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    gunicorn_timeout = int(re.search(r"--timeout (\d+)", compose["services"]["web"]["command"]).group(1))
+    for directive in ("proxy_read_timeout", "proxy_send_timeout"):
+        found = re.search(rf"{directive} (\d+)s;", conf)
+        assert found and int(found.group(1)) >= gunicorn_timeout, directive
+    for line in (
+        "proxy_pass http://127.0.0.1:8000;",
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        # Appended: the settings take the client's address from the last entry (BEHIND_TLS_PROXY).
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    ):
+        assert line in conf, line

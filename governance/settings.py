@@ -426,7 +426,12 @@ LOGGING = {
     "formatters": {
         # gunicorn's shape ("[time] [pid] [LEVEL]") and the logger's name: the bare message left
         # `docker compose logs web` with no way to find the errors, or to tell what wrote a line.
-        "app": {"format": "[{asctime}] [{process}] [{levelname}] {name}: {message}", "style": "{"},
+        # With the offset: gunicorn's master writes UTC, the application TIME_ZONE's local time.
+        "app": {
+            "format": "[{asctime}] [{process}] [{levelname}] {name}: {message}",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+            "style": "{",
+        },
         "server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",

@@ -297,7 +297,8 @@ def test_the_application_log_says_when_how_bad_and_from_where():
     env = {**PRODUCTION, "TIME_ZONE": "Asia/Shanghai"}
     result = run_manage(env, "shell", "--no-imports", "-c", script)
     assert result.returncode == 0, result.stderr
-    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] \[\d+\]"
+    # The offset too: gunicorn's master logs in UTC, the application in TIME_ZONE (Django sets TZ).
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0800\] \[\d+\]"
     assert re.search(rf"^{stamp} \[WARNING\] governance\.outbox: outbox message 5 not sent yet: X$",
                      result.stderr, re.M), result.stderr  # fmt: skip
     assert re.search(rf"^{stamp} \[ERROR\] django\.request: Internal Server Error: /x/\nTraceback",

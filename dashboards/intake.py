@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -225,7 +226,15 @@ def _too_many_rows() -> RowError:
 
 def _text(row: Mapping[str, Any], field: str) -> str:
     value = row.get(field)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else _halfwidth(str(value)).strip()
+
+
+def _halfwidth(text: str) -> str:
+    """Full-width digits and signs (２０２６－１１－０２, typed with a Chinese input method in
+    full-width mode) as ASCII, and the ideographic space as a space (NFKC): the row was refused with
+    "Enter a date as YYYY-MM-DD" or "No area with code ３４０１…", naming what the cell seemed to
+    hold. The scale labels (很安全 ...) are unchanged by it."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 class _Validator:
@@ -627,7 +636,7 @@ def _whole_number(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else _halfwidth(str(value)).strip()
     if not re.fullmatch(r"[0-9]{1,12}", text):
         raise ValueError
     return int(text)

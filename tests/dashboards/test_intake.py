@@ -749,3 +749,28 @@ def test_the_command_speaks_the_site_language_and_refuses_again_for_case_counts(
     # No user, no scope: the code is unknown, not "outside your scope".
     assert err.getvalue() == f"{path}:2: area: 没有代码为 999999999999 的区域。\n"
     assert PreventableCaseCount.objects.count() == 0
+
+
+FULL_WIDTH = str.maketrans("0123456789-.+", "０１２３４５６７８９－．＋")
+
+
+def test_full_width_digits_typed_with_a_chinese_input_method_are_read_as_digits(cast, settings):
+    # A clerk typing with a Chinese input method in full-width mode enters ２０２６－１１－０２: the
+    # row was refused with "Enter a date as YYYY-MM-DD" and "No area with code ３４０１…", messages
+    # naming exactly what the cell seemed to hold.
+    settings.ROLLUP_FIRST_MONTH = "2024-01-01"
+    client = api_client(cast.analyst)
+    text = (
+        "area,date,age_group,safety,satisfaction,weight\r\n"
+        + f"{cast.grid_a.code},2026-11-02,65+,很安全,满意,1.5\r\n".translate(FULL_WIDTH)
+    )
+    response = client.post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    row = SurveyResponse.objects.get()
+    assert (row.area, row.date, row.age_group, row.weight) == (cast.grid_a, dt.date(2026, 11, 2), "65+", 1.5)
+    text = "area,month,kind,count\n" + f"{cast.community_a1a.code},2026-10,burglary,12\n".translate(
+        FULL_WIDTH
+    )
+    response = client.post(COUNTS, upload(text, "counts.csv"), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert PreventableCaseCount.objects.get().count == 12

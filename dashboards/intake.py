@@ -124,6 +124,8 @@ class _Unreadable(Exception):
 
 # The first bytes of a ZIP file (.xlsx, .ods) and of an OLE compound file (.xls).
 WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+# The byte order marks of UTF-16, little- and big-endian.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def csv_text(data: bytes) -> str:
@@ -140,6 +142,18 @@ def csv_text(data: bytes) -> str:
                     0,
                     "file",
                     _('A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".'),
+                )
+            ]
+        )
+    if data.startswith(UTF16_BOMS):
+        # Excel's "Unicode Text": split on its 0x0A and 0x0D bytes, it had lines that are not the
+        # file's ("line 3" of two), each "saved as GBK?". (It is tab-separated besides.)
+        raise ImportRejected(
+            [
+                RowError(
+                    0,
+                    "file",
+                    _('UTF-16 text (Excel\'s "Unicode Text"), not a CSV file: save it as "CSV UTF-8".'),
                 )
             ]
         )

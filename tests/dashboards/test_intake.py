@@ -774,3 +774,25 @@ def test_full_width_digits_typed_with_a_chinese_input_method_are_read_as_digits(
     response = client.post(COUNTS, upload(text, "counts.csv"), format="multipart")
     assert response.status_code == 201, response.json()
     assert PreventableCaseCount.objects.get().count == 12
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_text_file_is_one_error_saying_how_to_save_it(cast, encoding):
+    # Excel's "Unicode Text" saves UTF-16 (with a BOM): its bytes split on each 0x0A and 0x0D gave
+    # lines that are not the file's ("line 3" of a file of two lines), each "saved as GBK?".
+    text = "area,month,kind,count\r\n" + f"{cast.community_a1a.code},2026-10,burglary,3\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    response = api_client(cast.analyst).post(
+        COUNTS, {"file": SimpleUploadedFile("cases.txt", data)}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["rows"] == [
+        {
+            "line": 0,
+            "field": "file",
+            "message": 'UTF-16 text (Excel\'s "Unicode Text"), not a CSV file: save it as "CSV UTF-8".',
+        }
+    ]
+    assert PreventableCaseCount.objects.count() == 0

@@ -68,6 +68,9 @@ def answer_labels(name: str, default: tuple[str, ...], choices) -> dict[str, str
     return dict(zip(words, codes, strict=True)) | dict.fromkeys(DONT_KNOW_LABELS, choices.DONT_KNOW)
 
 
+# An area code as a spreadsheet saves it when it took the code for a number (3.40102E+11).
+SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
+
 SURVEY_COLUMNS = ["area", "date", "age_group", "safety", "satisfaction", "weight"]
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
 POPULATION_COLUMNS = ["area", "year", "population"]
@@ -287,6 +290,13 @@ class _Validator:
                 if self.user is None
                 else _("No area with code %(code)s in your scope.")
             )
+            if area is None and SCIENTIFIC.fullmatch(code):
+                # Excel reads a 12- or 15-digit code as a number and saves it as 3.40102E+11: the
+                # digits are lost, and "no area with code 3.40102E+11" did not say why.
+                message = _(
+                    "%(code)s is a number in scientific notation, as a spreadsheet saves a long code "
+                    "it took for a number: format the area column as text and enter the codes again."
+                )
             self.error(line, "area", message % {"code": code})
             return None
         return area

@@ -796,3 +796,16 @@ def test_a_utf16_text_file_is_one_error_saying_how_to_save_it(cast, encoding):
         }
     ]
     assert PreventableCaseCount.objects.count() == 0
+
+
+def test_an_area_code_a_spreadsheet_wrote_in_scientific_notation_is_named_as_such(cast):
+    # Excel reads a 12- or 15-digit code as a number and saves it as 3.40102E+11: every row was
+    # "No area with code 3.40102E+11", a code the clerk never typed, with nothing to say why.
+    text = "area,month,kind,count\r\n3.40102E+11,2026-10,burglary,3\r\n340102001001,2026-10,burglary,3\r\n"
+    response = api_client(cast.analyst).post(COUNTS, upload(text, "cases.csv"), format="multipart")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]["rows"]
+    assert (error["line"], error["field"]) == (2, "area")
+    assert "3.40102E+11" in error["message"] and "scientific notation" in error["message"]
+    assert "as text" in error["message"]
+    assert PreventableCaseCount.objects.count() == 0

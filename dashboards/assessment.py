@@ -415,6 +415,9 @@ def adjustment_enter(
             )
     elif kind == Adjustment.Kind.BONUS:
         occurrences = 1  # a bonus is its points: a count sent along means nothing and is not kept
+        # Nor a negative-list entry left chosen on the form: kept, it barred deleting the entry (a
+        # protected reference) and made the same bonus a different one for the twin check below.
+        negative_entry = None
         if item is None or item.scheme_id != scheme.pk:
             errors.add("item", _("A bonus must name an item of this scheme."))
         if points is None or points <= 0:

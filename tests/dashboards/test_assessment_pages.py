@@ -832,6 +832,21 @@ def test_a_bonus_keeps_no_occurrence_count_and_an_absurd_one_is_refused_at_its_f
     assert Adjustment.objects.get().occurrences == 1
 
 
+def test_a_bonus_keeps_no_negative_list_entry_left_chosen_on_the_form(client, data):
+    # The form shows the entry and the bonus fields together: an entry chosen for a deduction and
+    # left there when the kind was changed to a bonus was stored with the bonus, which has none.
+    # The bonus then kept the entry from being deleted in the admin (a protected reference), and
+    # counted as another adjustment than the same bonus entered without it.
+    client.force_login(data.city_officer)
+    entry = data.scheme.negative_list.get()
+    assert client.post(data.url, {**_bonus(data), "adjustment-negative_entry": entry.pk}).status_code == 302
+    bonus = Adjustment.objects.get()
+    assert (bonus.kind, bonus.negative_entry, bonus.item) == ("bonus", None, data.manual_item)
+    response = client.post(data.url, _bonus(data))  # the same bonus again, without the entry
+    assert response.status_code == 400 and list(response.context["adjustment"].errors) == ["reason"]
+    entry.delete()  # nothing refers to it
+
+
 def test_a_decision_sent_wrong_is_named_by_its_own_field(client, data):
     adjustment = adjustment_enter(
         scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,

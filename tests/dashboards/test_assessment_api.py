@@ -139,3 +139,83 @@ def test_a_run_published_before_another_was_published_is_no_longer_published(dat
     assert {(r["run"], r["published"]) for r in shown} == {(newer.pk, True)}
     old = client.get(f"{url}?run={data.run.pk}").json()["results"]
     assert {(r["run"], r["published"]) for r in old} == {(data.run.pk, False)}
+
+
+def test_the_published_ranking_is_what_the_staff_work_out_by_hand(data):
+    """A small assessment worked through as the office would on paper, entered through the services
+    and read back from the API: four districts, 安全感 (target 90, 60 points), 排名 (rank on the same
+    indicator, 20 points), 工作台账 (by hand, 20 points), at most 34% excellent.
+
+    values: A 93.2, B 88.0, C 81.0, D 88.0 (B and D tie on the rank item: 1, 2, 2, 4 of 4)
+    A: 60 − 2 × 2 (重大事件, approved) + 20 + 20           = 96.00  excellent
+    B: 60 × 88/90 = 58.67; 20 × 3/4 = 15; 20 + 1 bonus    = 94.67  excellent by total, cut by the cap
+    C: 54 + 5 (bonuses 3 + 4 approved, cap 5); 20 × 1/4 = 5; 20  = 84.00  good
+    D: 58.67 + 15 + 20                                     = 93.67  vetoed: fail, ranked last
+    A deduction still awaiting approval and a rejected one count for nothing.
+    Last year's published ranks A 3, B 1, C 2, D 4 give the changes +2, −1, −1, 0."""
+    from tests.base import make_area
+
+    officer, approver = data.city_officer, make_user("city_officer_2", Role.HANDLER, data.city)
+    d = make_area("340105000000", "丁区", "district", data.city, (117.3, 31.8, 117.31, 31.81))
+    assessment_data.indicator_value("survey_safety_rate", d, "2026", 88.0)
+    a, b, c = data.district_a, data.district_b, data.district_c
+    last = AssessmentScheme.objects.create(year=2025, name="2025 考核", area=data.city, level="district")
+    AssessmentItem.objects.create(
+        scheme=last, name="排名", max_points=D("100"), method="rank", indicator="survey_safety_rate"
+    )
+    for area, value in ((a, 80.0), (b, 90.0), (c, 85.0), (d, 70.0)):
+        assessment_data.indicator_value("survey_safety_rate", area, "2025", value)
+    assessment.assessment_publish(run=assessment.assessment_compute(scheme=last), actor=officer)
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for area, points in ((a, "20"), (b, "20"), (c, "20"), (d, "20")):
+        assessment.manual_score_enter(
+            item=data.manual_item,
+            area=area,
+            points=D(points),
+            evidence=SimpleUploadedFile("e.pdf", b"%PDF"),
+            actor=officer,
+        )
+    entry = data.scheme.negative_list.get()
+
+    def adjust(area, decide, **kwargs):
+        adjustment = assessment.adjustment_enter(scheme=data.scheme, area=area, actor=officer, **kwargs)
+        if decide is not None:
+            assessment.adjustment_decide(adjustment=adjustment, approve=decide, actor=approver)
+
+    adjust(a, True, kind="deduction", negative_entry=entry, occurrences=2, reason="两起重大事件")
+    adjust(b, None, kind="deduction", negative_entry=entry, occurrences=1, reason="待审")
+    adjust(b, False, kind="deduction", negative_entry=entry, occurrences=3, reason="驳回")
+    adjust(b, True, kind="bonus", item=data.manual_item, points=D("1"), reason="创新做法")
+    adjust(c, True, kind="bonus", item=data.target_item, points=D("3"), reason="进步五位")
+    adjust(c, True, kind="bonus", item=data.target_item, points=D("4"), reason="表彰")
+    assessment.veto_record(scheme=data.scheme, area=d, event="重大安全事故", actor=officer)
+    assessment.assessment_publish(run=assessment.assessment_compute(scheme=data.scheme), actor=officer)
+
+    body = api_client(data.analyst).get(f"/api/v1/assessments/{data.scheme.pk}/results/").json()
+    table = [
+        (
+            r["area"],
+            r["rank"],
+            r["total"],
+            r["grade"],
+            r["capped"],
+            r["vetoed"],
+            r["deductions"],
+            r["bonus"],
+            r["previous_rank"],
+            r["rank_change"],
+            [i["score"] for i in r["items"]],
+            r["published"],
+        )
+        for r in body["results"]
+    ]
+    assert table == [
+        ("340102000000", 1, "96.00", "excellent", False, False, "4.00", "0.00", 3, 2, ["56.00", "20.00", "20.00"], True),
+        ("340103000000", 2, "94.67", "good", True, False, "0.00", "1.00", 1, -1, ["58.67", "15.00", "21.00"], True),
+        ("340104000000", 3, "84.00", "good", False, False, "0.00", "5.00", 2, -1, ["59.00", "5.00", "20.00"], True),
+        ("340105000000", 4, "93.67", "fail", False, True, "0.00", "0.00", 4, 0, ["58.67", "15.00", "20.00"], True),
+    ]  # fmt: skip
+    ranks = {r["area"]: [i["rank"] for i in r["items"]][1] for r in body["results"]}
+    assert ranks == {"340102000000": 1, "340103000000": 2, "340104000000": 4, "340105000000": 2}

@@ -512,7 +512,7 @@ def veto_record(*, scheme: AssessmentScheme, area: Area, event: str, actor: User
     # row, as adjustments are, so that two requests at once cannot both miss the other.
     AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(pk=scheme.pk).first()
     twin = (
-        VetoEvent.objects.filter(scheme=scheme, area=area, event=event.strip())
+        VetoEvent.objects.filter(scheme=scheme, area=area, event=event.strip(), withdrawn_at__isnull=True)
         .select_related("decided_by")
         .first()
     )
@@ -531,6 +531,40 @@ def veto_record(*, scheme: AssessmentScheme, area: Area, event: str, actor: User
     veto.full_clean()
     veto.save()
     audit(actor=actor, action="assessment.veto", obj=veto, after={"area": area.code, "event": veto.event})
+    return veto
+
+
+@transaction.atomic
+def veto_withdraw(*, veto: VetoEvent, reason: str, actor: User) -> VetoEvent:
+    """Withdraw a veto recorded by mistake: by someone allowed to decide one (district level or
+    above, so never the assessed area's own staff) other than who recorded it, as a deduction is
+    approved by someone other than who entered it. The row stays, marked withdrawn with who, when
+    and why; the next computation leaves it out, and the published run stays until republished."""
+    veto = (
+        VetoEvent.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("scheme", "area")
+        .get(pk=veto.pk)
+    )
+    if not can_veto(actor, veto.scheme, veto.area):
+        raise ActionForbidden(_("Only district level or above can withdraw a one-vote veto."))
+    if veto.decided_by_id == actor.pk:
+        raise ActionForbidden(_("Someone other than the person who recorded the veto must withdraw it."))
+    if veto.withdrawn_at is not None:
+        raise ActionInvalid("veto", _("This veto was already withdrawn."))
+    reason = reason.strip()
+    if not reason:
+        raise ActionInvalid("reason", _("Give the reason for the withdrawal."))
+    if len(reason) > 500:
+        raise ActionInvalid("reason", _("At most 500 characters."))
+    veto.withdrawn_by, veto.withdrawn_at, veto.withdrawal_reason = actor, timezone.now(), reason
+    veto.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawal_reason"])
+    audit(
+        actor=actor,
+        action="assessment.veto_withdraw",
+        obj=veto,
+        before={"area": veto.area.code, "event": veto.event, "withdrawn": False},
+        after={"area": veto.area.code, "event": veto.event, "withdrawn": True, "reason": reason},
+    )
     return veto
 
 
@@ -593,7 +627,7 @@ def _inputs(scheme: AssessmentScheme) -> dict:
         target = deductions if a.kind == Adjustment.Kind.DEDUCTION else bonuses
         target[(a.item_id, a.area_id)] += a.points
     vetoes: dict = defaultdict(list)
-    for v in VetoEvent.objects.filter(scheme=scheme).order_by("decided_at", "id"):
+    for v in VetoEvent.objects.filter(scheme=scheme, withdrawn_at__isnull=True).order_by("decided_at", "id"):
         vetoes[v.area_id].append(v.event)
     previous_ranks: dict = {}
     last = previous_scheme(scheme)

@@ -303,11 +303,26 @@ class VetoEvent(models.Model):
     event = models.CharField(_("event"), max_length=500)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided at"))
+    # A veto recorded by mistake (on the wrong area, the wrong event) is withdrawn, with the reason,
+    # by someone else allowed to decide one; the row stays, marked, so the record of what was decided
+    # and undone is kept. A withdrawn veto counts in no run computed after it.
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_reason = models.CharField(_("reason for the withdrawal"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("veto event")
         verbose_name_plural = _("veto events")
         ordering = ["scheme", "area", "id"]
+        # The vetoes in force of a scheme (computing, the twin check).
+        indexes = [models.Index(fields=["scheme", "withdrawn_at"], name="veto_scheme_withdrawn")]
 
 
 class AssessmentRun(models.Model):

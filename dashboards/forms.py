@@ -15,7 +15,7 @@ from dashboards.assessment_models import (
     NegativeListEntry,
     evidence_extension,
 )
-from governance.models import Area
+from governance.models import MAX_ID, Area
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
@@ -203,6 +203,11 @@ class DecideForm(forms.Form):
     approve = forms.TypedChoiceField(
         choices=[("1", _("approve")), ("0", _("reject"))], coerce=lambda v: v == "1"
     )
+
+
+class WithdrawVetoForm(forms.Form):
+    veto = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    reason = forms.CharField(max_length=500, label=_("Reason for the withdrawal"))
 
 
 class VetoForm(_SchemeForm):

@@ -143,6 +143,8 @@ PARAMETER_LABELS = {
     "kind": gettext_lazy("Kind"),
     "occurrences": gettext_lazy("Occurrences"),
     "approve": gettext_lazy("Decision"),
+    "veto": gettext_lazy("Veto"),
+    "reason": gettext_lazy("Reason"),
 }
 
 
@@ -567,7 +569,7 @@ def _adjustment_decided(a: Adjustment) -> str:
 ENTRY_FORMS = {"manual": forms.ManualScoreForm, "adjustment": forms.AdjustmentForm, "veto": forms.VetoForm}
 
 
-def _entry_context(scheme: AssessmentScheme, bound: dict | None = None) -> dict:
+def _entry_context(request: HttpRequest, scheme: AssessmentScheme, bound: dict | None = None) -> dict:
     context = {
         name: (bound or {}).get(name) or cls(scheme=scheme, prefix=name) for name, cls in ENTRY_FORMS.items()
     }
@@ -576,7 +578,9 @@ def _entry_context(scheme: AssessmentScheme, bound: dict | None = None) -> dict:
         .select_related("area", "item", "entered_by")
         .order_by("entered_at")
     )
-    context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related("area", "decided_by")
+    context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related(
+        "area", "decided_by", "withdrawn_by"
+    )
     # The hand scores with their evidence, which the approvers and reviewers open here.
     context["manual_scores"] = (
         ManualScore.objects.filter(item__scheme=scheme)
@@ -584,6 +588,9 @@ def _entry_context(scheme: AssessmentScheme, bound: dict | None = None) -> dict:
         .order_by("area__code", "item__order", "item__pk")
     )
     context["scheme"] = scheme
+    # The veto form, and the withdrawal of a veto, only to those who may use them: a street manager
+    # on a street scheme was shown the form and refused on sending it.
+    context["may_veto"] = assessment.can_veto(request.user, scheme, scheme.area)
     return context
 
 
@@ -624,7 +631,7 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
     if not assessment.can_manage(request.user, scheme):
         raise PermissionDenied(_("Only staff of the assessing area may change this assessment."))
     if request.method == "GET":
-        return render(request, "dashboards/assessment_entries.html", _entry_context(scheme))
+        return render(request, "dashboards/assessment_entries.html", _entry_context(request, scheme))
     which = request.POST.get("form", "")
     try:
         if which == "decide":
@@ -641,6 +648,21 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _adjustment_decided(adjustment))
             return redirect("dashboards-assessment-entries", pk=scheme.pk)
+        if which == "withdraw":
+            withdraw = forms.WithdrawVetoForm(request.POST)
+            if not withdraw.is_valid():  # named by the field in error, the veto's first
+                raise BadParameter(next(iter(withdraw.errors)), _("Choose a veto and give the reason."))
+            veto = get_visible_or_404(
+                VetoEvent.objects.filter(scheme=scheme), pk=withdraw.cleaned_data["veto"]
+            )
+            veto = assessment.veto_withdraw(
+                veto=veto, reason=withdraw.cleaned_data["reason"], actor=request.user
+            )
+            messages.success(
+                request,
+                _("Veto withdrawn for %(area)s: %(event)s.") % {"area": veto.area.name, "event": veto.event},
+            )
+            return redirect("dashboards-assessment-entries", pk=scheme.pk)
         if which not in ENTRY_FORMS:
             raise BadParameter("form", _("Unknown form."))
         form = ENTRY_FORMS[which](request.POST, request.FILES, scheme=scheme, prefix=which)
@@ -648,7 +670,7 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "dashboards/assessment_entries.html",
-                _entry_context(scheme, {which: form}),
+                _entry_context(request, scheme, {which: form}),
                 status=400,
             )
         data = form.cleaned_data
@@ -700,7 +722,7 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "dashboards/assessment_entries.html",
-                _entry_context(scheme, {which: bound}),
+                _entry_context(request, scheme, {which: bound}),
                 status=400,
             )
         return _bad(request, BadParameter(getattr(err, "field", "form"), err.message))

@@ -929,3 +929,70 @@ def test_the_language_switch_on_a_refused_action_returns_to_the_assessment_page(
     assert next_url == url
     switched = client.post("/i18n/setlang/", {"language": "zh-hans", "next": next_url}, follow=True)
     assert switched.status_code == 200
+
+
+def _withdraw(veto, reason: str = "记错了区") -> dict:
+    return {"form": "withdraw", "veto": veto.pk, "reason": reason}
+
+
+def test_a_veto_is_withdrawn_from_the_page_by_someone_else_with_a_reason(client, data):
+    from dashboards import assessment
+
+    veto = assessment.veto_record(
+        scheme=data.scheme, area=data.district_c, event="重大事故", actor=data.city_officer
+    )
+    # Who recorded it sees no withdrawal form, and is refused one sent anyway.
+    client.force_login(data.city_officer)
+    page = client.get(data.url).content.decode()
+    assert 'value="withdraw"' not in page and "data-own-veto" in page
+    assert client.post(data.url, _withdraw(veto)).status_code == 403
+    client.force_login(data.city_officer_2)
+    page = client.get(data.url).content.decode()
+    assert 'value="withdraw"' in page and "data-own-veto" not in page
+    # The reason is required, and named; a veto that is no number is named too.
+    response = client.post(data.url, _withdraw(veto, "  "))
+    assert response.status_code == 400 and response.context["field"] == "reason"
+    response = client.post(data.url, {**_withdraw(veto), "veto": "x"})
+    assert response.status_code == 400 and response.context["field"] == "veto"
+    veto.refresh_from_db()
+    assert veto.withdrawn_at is None
+    response = client.post(data.url, _withdraw(veto), follow=True)
+    assert _messages(response) == ["Veto withdrawn for 丙区: 重大事故."]
+    veto.refresh_from_db()
+    assert veto.withdrawn_by == data.city_officer_2 and veto.withdrawal_reason == "记错了区"
+    # Still listed, as withdrawn, with who, when and why; no second withdrawal offered.
+    page = response.content.decode()
+    assert "data-withdrawn-veto" in page and "记错了区" in page and 'value="withdraw"' not in page
+    response = client.post(data.url, _withdraw(veto))
+    assert response.status_code == 400 and response.context["field"] == "veto"
+
+
+def test_a_veto_of_another_scheme_is_not_found_and_the_wrong_role_is_refused(client, data):
+    from dashboards import assessment
+
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.district_a, level="street"
+    )
+    street_veto = assessment.veto_record(
+        scheme=street_scheme, area=data.street_a1, event="重大事故", actor=data.district_officer
+    )
+    # Sent to the city scheme's page: not one of its vetoes.
+    client.force_login(data.city_officer_2)
+    assert client.post(data.url, _withdraw(street_veto)).status_code == 404
+    # Nor found by the staff of a street, outside whose area the district's scheme is.
+    url = f"/dashboards/assessments/{street_scheme.pk}/entries/"
+    client.force_login(data.street_handler)
+    assert client.post(url, _withdraw(street_veto)).status_code == 404
+    # A street's managers keep its own scheme of its communities but do not withdraw its vetoes.
+    community_scheme = AssessmentScheme.objects.create(
+        year=2026, name="社区考核", area=data.street_a1, level="community"
+    )
+    community_veto = assessment.veto_record(
+        scheme=community_scheme, area=data.community_a1a, event="重大事故", actor=data.district_officer
+    )
+    url = f"/dashboards/assessments/{community_scheme.pk}/entries/"
+    assert client.get(url).status_code == 200
+    assert client.post(url, _withdraw(community_veto)).status_code == 403
+    for veto in (street_veto, community_veto):
+        veto.refresh_from_db()
+        assert veto.withdrawn_at is None

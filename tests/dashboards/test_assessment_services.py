@@ -281,6 +281,71 @@ def test_the_same_veto_is_not_recorded_twice(data):
     assert VetoEvent.objects.count() == 3
 
 
+def test_a_veto_is_withdrawn_with_a_reason_by_other_deciding_staff_and_the_row_is_kept(data):
+    # A veto recorded on the wrong area failed it for good: nothing took it back.
+    veto = assessment.veto_record(
+        scheme=data.scheme, area=data.district_c, event="重大事故", actor=data.city_officer
+    )
+    first = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assessment.assessment_publish(run=first, actor=data.city_officer)
+    assert results(first)["340104000000"].grade == "fail"
+    with pytest.raises(ActionInvalid) as exc:
+        assessment.veto_withdraw(veto=veto, reason="  ", actor=data.city_officer_2)
+    assert exc.value.field == "reason"
+    # Not by who recorded it (someone else checks, as with an approval), nor by an analyst, the staff
+    # of an assessed district or an outsider.
+    for user in (data.city_officer, data.analyst, data.district_officer, data.outsider):
+        with pytest.raises(ActionForbidden):
+            assessment.veto_withdraw(veto=veto, reason="记错了区", actor=user)
+    veto.refresh_from_db()
+    assert veto.withdrawn_at is None and not AuditEntry.objects.filter(action="assessment.veto_withdraw")
+    assessment.veto_withdraw(veto=veto, reason=" 记错了区 ", actor=data.city_officer_2)
+    veto.refresh_from_db()
+    assert VetoEvent.objects.get() == veto  # kept, marked withdrawn: the audit trail stays
+    assert (veto.withdrawn_by, veto.withdrawal_reason) == (data.city_officer_2, "记错了区")
+    assert veto.withdrawn_at is not None
+    entry = AuditEntry.objects.get(action="assessment.veto_withdraw")
+    assert entry.actor == data.city_officer_2 and entry.after == {
+        "area": "340104000000",
+        "event": "重大事故",
+        "withdrawn": True,
+        "reason": "记错了区",
+    }
+    with pytest.raises(ActionInvalid) as exc:
+        assessment.veto_withdraw(veto=veto, reason="再撤一次", actor=data.city_officer_2)
+    assert exc.value.field == "veto"
+    # The published run does not change until a new one is published; the next run has no veto.
+    data.scheme.refresh_from_db()
+    assert data.scheme.published_run_id == first.pk and results(first)["340104000000"].vetoed
+    second = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert second.pk != first.pk
+    c = results(second)["340104000000"]
+    assert (c.vetoed, c.veto_events, c.grade) == (False, [], "pass")
+    # The same event can be recorded again once the first is withdrawn (it did happen after all).
+    assessment.veto_record(
+        scheme=data.scheme, area=data.district_c, event="重大事故", actor=data.city_officer
+    )
+    assert VetoEvent.objects.count() == 2
+
+
+def test_a_street_veto_is_withdrawn_by_district_staff_not_by_the_streets_own(data):
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.district_a, level="street"
+    )
+    AssessmentItem.objects.create(scheme=street_scheme, name="台账", max_points=100, method="manual")
+    veto = assessment.veto_record(
+        scheme=street_scheme, area=data.street_a1, event="重大事故", actor=data.district_officer
+    )
+    for user in (data.street_handler, data.department_user, data.outsider):
+        with pytest.raises(ActionForbidden):
+            assessment.veto_withdraw(veto=veto, reason="记错了街道", actor=user)
+    assessment.veto_withdraw(veto=veto, reason="记错了街道", actor=data.city_officer)
+    veto.refresh_from_db()
+    assert veto.withdrawn_by == data.city_officer
+    run = assessment.assessment_compute(scheme=street_scheme)
+    assert not AssessmentResult.objects.filter(run=run, vetoed=True).exists()
+
+
 def test_analysts_read_only_and_outsiders_cannot_manage(data):
     for user in (data.analyst, data.outsider, data.district_officer):
         with pytest.raises(ActionForbidden):

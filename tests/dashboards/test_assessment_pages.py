@@ -996,3 +996,17 @@ def test_a_veto_of_another_scheme_is_not_found_and_the_wrong_role_is_refused(cli
     for veto in (street_veto, community_veto):
         veto.refresh_from_db()
         assert veto.withdrawn_at is None
+
+
+def test_the_veto_form_is_shown_only_to_those_who_may_record_one(client, data):
+    # A street manager on a street scheme was shown the form and refused (403) on sending it.
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.street_a1, level="community"
+    )
+    url = f"/dashboards/assessments/{street_scheme.pk}/entries/"
+    client.force_login(data.street_handler)
+    page = client.get(url).content.decode()
+    assert 'id="form-veto"' not in page and 'id="form-adjustment"' in page
+    assert "Only district level or above may decide a veto." in page
+    client.force_login(data.district_officer)
+    assert 'id="form-veto"' in client.get(url).content.decode()

@@ -166,19 +166,21 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
         return
     year = timezone.localdate().year
     users = demo.users
-    if "demo_admin" not in users:
+    if not {"demo_admin", "demo_city", "demo_district"} <= users.keys():
         stdout.write("  assessment: " + _("no demo users (seed_demo creates them); skipped."))
         return
-    admin = users.get("demo_admin")
-    district_user = users.get("demo_district") or admin
+    # Entered and approved as the rules ask: by managers of the assessing area or above, the approver
+    # someone else, the veto decided at district level or above. The city's schemes were entered as
+    # demo_district, who may not manage them.
+    admin, city_user, district_user = users["demo_admin"], users["demo_city"], users["demo_district"]
     with transaction.atomic():
         last = _make_scheme(
             year - 1, demo.city, "district", f"{year - 1} 年度平安建设考核（区）", Decimal("0.3")
         )
         this = _make_scheme(year, demo.city, "district", f"{year} 年度平安建设考核（区）", Decimal("0.3"))
         streets = _make_scheme(year, demo.districts[0], "street", f"{year} 年度平安建设考核（街道）", None)
-        _hand_entries(last, rng, district_user, admin, admin, veto=False)
-        _hand_entries(this, rng, district_user, admin, admin, veto=True)
+        _hand_entries(last, rng, city_user, admin, admin, veto=False)
+        _hand_entries(this, rng, city_user, admin, admin, veto=True)
         _hand_entries(streets, rng, admin, district_user, district_user, veto=False)
         assessment.assessment_publish(
             run=assessment.assessment_compute(scheme=last, trigger="demo"), actor=admin

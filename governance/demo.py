@@ -302,6 +302,9 @@ def create_demo_users(demo: DemoCity, *, with_passwords: bool) -> list[tuple[str
         ("demo_department", Role.HANDLER, district, public_security, "公安分局 联络员 周伟"),
         ("demo_mediator", Role.MEDIATOR, street, None, "调解员 孙丽"),
         ("demo_petition", Role.PETITION_OFFICER, district, district_petition_office, "信访专员 吴敏"),
+        # A city manager besides the administrator: the city's assessment of its districts is
+        # entered by one and approved by the other (dashboards.assessment_demo).
+        ("demo_city", Role.HANDLER, demo.city, None, "市综治中心 刘洋"),
         ("demo_analyst", Role.ANALYST, demo.city, None, "数据分析员 郑洁"),
         ("demo_admin", Role.ADMIN, demo.city, None, "系统管理员"),
     ]

@@ -7,9 +7,10 @@ RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml ./
-# Installs the declared dependencies (the project itself is run from the source tree).
-RUN pip install --upgrade pip && pip install .
+COPY pyproject.toml constraints.txt ./
+# Installs the declared dependencies at the versions CI tested (constraints.txt; the project itself is
+# run from the source tree).
+RUN pip install --upgrade pip && pip install . -c constraints.txt
 COPY --from=assets /src/node_modules ./node_modules
 COPY . .
 # collectstatic needs settings that import cleanly; these build-time values are never used at run time.

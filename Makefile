@@ -6,13 +6,13 @@ DEMO_SCALE ?= small
 # `make run PORT=8080` when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: run test lint install messages fuzz bench clean
+.PHONY: run test lint install messages fuzz bench clean constraints
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	# A venv without pip (made while python3-venv was missing) is made again, not used forever.
 	$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev]" -c constraints.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -50,6 +50,11 @@ bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),postgres://postgres@127.
 bench: install
 	$(PY) bench/rollup_bench.py $(BENCH_ARGS)
 	$(PY) bench/stats_api_bench.py
+
+# After upgrading a dependency in .venv (and the suite passing): pin what was tested.
+constraints: install
+	{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards

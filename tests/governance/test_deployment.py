@@ -324,3 +324,26 @@ def test_the_readme_shows_a_proxy_that_lets_the_largest_request_through():
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     ):
         assert line in conf, line
+
+
+def test_every_dependency_is_pinned_at_a_version_its_range_allows_and_installed_with_the_pins():
+    """pyproject.toml keeps ranges ("celery>=5.4"): without the pins an image built next month took
+    whatever was newest, not what CI had tested."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    for requirement in declared:
+        version = pins.get(canonicalize_name(requirement.name))
+        assert version, f"{requirement.name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version} outside {requirement}"
+    assert "pip install . -c constraints.txt" in (ROOT / "Dockerfile").read_text()
+    assert '-e ".[dev]" -c constraints.txt' in (ROOT / "Makefile").read_text()

@@ -51,8 +51,9 @@ bench: install
 	$(PY) bench/rollup_bench.py $(BENCH_ARGS)
 	$(PY) bench/stats_api_bench.py
 
-# After upgrading a dependency in .venv (and the suite passing): pin what was tested.
-constraints: install
+# After upgrading a dependency in .venv (and the suite passing): pin what was tested. Not after
+# install, which would put the pinned versions back first.
+constraints:
 	{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 

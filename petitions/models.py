@@ -811,7 +811,9 @@ class Petition(models.Model):
         except (TypeError, ValueError):
             errors.add("days", gettext("Give the extension in days (1 to 30)."))
         else:
-            if not 1 <= days <= MAX_EXTENSION_DAYS:
+            if days < 1:  # no time at all: not "too long", which the message below would say
+                errors.add("days", gettext("Give the extension in days (1 to 30)."))
+            elif days > MAX_EXTENSION_DAYS:
                 errors.add("days", gettext("An extension is at most 30 days."))
         if not note:
             errors.add("note", gettext("Give the reason for the extension."))

@@ -179,6 +179,21 @@ def test_the_reply_limit_is_extended_once_by_at_most_thirty_days_with_an_approve
         )
 
 
+@pytest.mark.parametrize("days", [0, -5])
+def test_an_extension_of_no_days_is_asked_in_days_from_1_to_30_not_told_it_is_too_long(pet, days):
+    # The API has no min on ``days``: 0 or -5 were refused with "at most 30 days", which they are.
+    petition = pet.accepted()
+    resp = api_client(pet.cast.department_user).post(
+        f"/api/v1/petitions/{petition.code}/transition/",
+        {"action": "extend", "days": days, "approver": "approver", "note": "复杂", "notified": True},
+        format="json",
+    )
+    assert resp.status_code == 400
+    assert resp.json()["errors"]["days"] == ["Give the extension in days (1 to 30)."]
+    petition.refresh_from_db()
+    assert petition.extended_days == 0 and not petition.events.filter(action="extend").exists()
+
+
 def test_an_overdue_reply_cannot_be_extended_after_the_fact(pet):
     # Extended afterwards, an overdue item left the overdue list and counted as replied on time.
     petition = pet.accepted()

@@ -458,6 +458,9 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(request.user, code, write=True)
     form = ActionForm(request.POST)
     error = error_field = None
+    # A refusal answers with the status the API gives (400 / 403 / 409), as the dispute and petition
+    # pages do: a step from the wrong state was a 400 here and a 409 there.
+    status = 400
     if not form.is_valid():
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
@@ -479,7 +482,7 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         except ActionInvalid as exc:
             error, error_field = exc.message, exc.field
         except WorkflowError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status_code
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 error = "; ".join(" ".join(v) for v in exc.message_dict.values())
@@ -527,7 +530,7 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
                 "posted_supporting": request.POST.getlist("supporting_departments"),
             }
         )
-        return render(request, "grids/incident.html", context, status=400)
+        return render(request, "grids/incident.html", context, status=status)
     messages.success(request, done)
     return redirect("grids-incident", code=incident.code)
 

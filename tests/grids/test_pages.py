@@ -275,7 +275,7 @@ def test_the_handler_who_dispatched_is_told_why_another_closes_and_a_posted_clos
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
     assert 'id="duty-note"' in html and 'data-action="close"' not in html
     response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "close"})
-    assert response.status_code == 400 and "separate duties" in response.content.decode()
+    assert response.status_code == 403 and "separate duties" in response.content.decode()  # as the API
     incident.refresh_from_db()
     assert incident.status == "verified" and not incident.events.filter(action="close").exists()
     client.force_login(cast.community_handler)
@@ -834,7 +834,7 @@ def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_
     assert client.post(f"/grids/incidents/{other.code}/act/", accept).status_code == 302
     client.force_login(cast.street_handler)
     late = client.post(f"/grids/incidents/{other.code}/act/", accept)
-    assert late.status_code == 400 and late.context["act_error"].startswith("Cannot accept")
+    assert late.status_code == 409 and late.context["act_error"].startswith("Cannot accept")
     assert other.events.filter(action="accept").count() == 1
     # An escalation sent twice by the district went up two levels (community -> street -> district).
     up = incident_in("reported")
@@ -1124,7 +1124,7 @@ def test_a_stale_dispatch_form_naming_another_department_is_not_answered_done(ca
     drawn = {"action": "dispatch", "state": "accepted/community"}
     client.post(url, {**drawn, "department": cast.police.pk})
     stale = client.post(url, {**drawn, "department": cast.urban.pk, "note": "属城管"})
-    assert stale.status_code == 400 and "dispatch it again with the reason" in stale.content.decode()
+    assert stale.status_code == 409 and "dispatch it again with the reason" in stale.content.decode()
     incident.refresh_from_db()
     assert incident.department == cast.police and incident.events.filter(action="dispatch").count() == 1
     # The same form sent twice is still the first send, answered as done.
@@ -1187,7 +1187,7 @@ def test_a_refused_step_that_names_no_field_heads_its_form_as_an_alert_around_a_
     incident = incident_in("accepted")
     client.force_login(cast.community_handler)
     response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "accept"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     html = response.content.decode()
     assert_no_alert_replaces_a_role(html)
     alert = attrs_of(html, "act-error")
@@ -1226,3 +1226,23 @@ def test_a_step_refused_in_an_inbox_row_marks_the_rows_field_and_describes_it(
     assert row.count('aria-invalid="true"') == 1 and "{#" not in row
     for html in (page, row):  # a label of its own, not a placeholder standing in for one
         assert f'<label for="{field}"' in html and "aria-label" not in attrs_of(html, field)
+
+
+@pytest.mark.django_db
+def test_a_step_refused_on_the_incident_page_answers_with_the_status_the_api_gives(cast, client, incident_in):
+    # The page answered every refusal with 400, a step from the wrong state and one the user's role
+    # may not take included, where the API (and the dispute and petition pages) say 409 and 403.
+    incident = incident_in("reported")
+    url = f"/grids/incidents/{incident.code}/act/"
+    client.force_login(cast.community_handler)
+    response = client.post(url, {"action": "close"})
+    assert response.status_code == 409
+    assert "Cannot close" in response.content.decode() and "reported" in response.content.decode()
+    api = api_client(cast.community_handler).post(
+        f"/api/v1/incidents/{incident.code}/transition/", {"action": "close"}, format="json"
+    )
+    assert api.status_code == 409
+    client.force_login(cast.worker_a)  # a grid worker does not accept: command's and supervision's desk
+    assert client.post(url, {"action": "accept"}).status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1

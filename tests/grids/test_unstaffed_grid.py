@@ -119,7 +119,7 @@ def test_whoever_dispatched_it_does_not_check_it_for_the_unstaffed_grid(cast, re
     assert 'id="duty-note"' in html and "you do not also check it on site" in html
     assert "you do not also check it on site" in client.get("/grids/inbox/").content.decode()
     page = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "verify", "result": "pass"})
-    assert page.status_code == 400 and "You dispatched this incident" in page.content.decode()
+    assert page.status_code == 403 and "You dispatched this incident" in page.content.decode()  # as the API
     _unchanged(incident)
     assert _verify_api(cast.street_handler, incident).status_code == 200
 
@@ -150,7 +150,7 @@ def test_a_staffed_grid_keeps_the_check_for_its_grid_worker(cast, incident_in, c
         )
     client.force_login(cast.community_handler)
     page = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "verify", "result": "pass"})
-    assert page.status_code == 400 and "checks this incident on site" in page.content.decode()
+    assert page.status_code == 403 and "checks this incident on site" in page.content.decode()  # as the API
     _unchanged(incident)
     feedback = incident.events.get(action="feedback")
     assert incident_notify_step(incident.pk, feedback.pk) == 1

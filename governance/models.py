@@ -523,6 +523,20 @@ class Holiday(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
 
+    def clean(self) -> None:
+        # A weekday is worked anyway: ticked as a working day it changes nothing, and it is the
+        # holiday meant (10-01 typed with the box ticked) that goes missing from the calendar.
+        if self.is_workday and self.date and self.date.weekday() < 5:
+            raise ValidationError(
+                {
+                    "is_workday": _(
+                        "%(date)s is a weekday, a working day already: only a Saturday or Sunday is made "
+                        "a working day. Untick it to enter a holiday."
+                    )
+                    % {"date": self.date.isoformat()}
+                }
+            )
+
     @classmethod
     def missing_next_year(cls, today: dt.date) -> int | None:
         """Next year, from November on while the calendar has none of its dates, else None. The State

@@ -100,3 +100,31 @@ def test_the_command_speaks_the_sites_language(db):
             _load("--year", "2031")
     assert "日历 2026：新增 38 个日期，1 个已存在并保留。" in output
     assert "2026-10-10：日历中为节假日，通知中相反；按已录入内容保留" in output
+
+
+def test_a_weekday_entered_as_a_make_up_working_day_is_refused_naming_the_box(client, cast):
+    # 1 October 2027 (a Friday) typed with "is a working day" ticked: saved, it changed nothing (a
+    # weekday is worked anyway) and the holiday meant was never entered, so deadlines ran through it.
+    client.force_login(cast.admin)
+    friday, saturday = dt.date(2027, 10, 1), dt.date(2027, 9, 25)
+    response = client.post(
+        "/admin/governance/holiday/add/", {"date": friday.isoformat(), "name": "国庆节", "is_workday": "on"}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["is_workday"] == [
+        "2027-10-01 is a weekday, a working day already: only a Saturday or Sunday is made a working day. "
+        "Untick it to enter a holiday."
+    ]
+    assert not Holiday.objects.exists() and periods.is_working_day(friday)
+    response = client.post(
+        "/admin/governance/holiday/add/",
+        {"date": saturday.isoformat(), "name": "国庆节调休上班", "is_workday": "on"},
+    )
+    assert response.status_code == 302 and periods.is_working_day(saturday)
+    assert (
+        client.post(
+            "/admin/governance/holiday/add/", {"date": friday.isoformat(), "name": "国庆节", "is_workday": ""}
+        ).status_code
+        == 302
+    )
+    assert not periods.is_working_day(friday)

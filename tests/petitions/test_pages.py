@@ -1336,3 +1336,22 @@ def test_too_many_representatives_is_described_but_marks_no_name(client, pet):
     error = page[page.index('id="id_petitioners_error"') :]
     assert error[: error.index("</ul>")].endswith("A group chooses at most 5 representatives.</li>")
     assert attrs_of(page, "id_p0_name").get("aria-invalid") is None
+
+
+def test_a_petition_received_late_on_a_saturday_is_routed_by_the_end_of_the_monday_two_weeks_on(client, pet):
+    # Received last Saturday at 23:30 (local), registered from the page afterwards: the 15 days run
+    # from the Saturday, not the day of registration, and end on a Sunday, so on the Monday after it.
+    # These tests load no holiday calendar: weekends are the only rest days.
+    today = timezone.localdate()
+    saturday = today - dt.timedelta(days=(today.weekday() - 5) % 7 or 7)
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, received_at=f"{saturday.isoformat()}T23:30"))
+    petition = Petition.objects.get()
+    assert resp.status_code == 302 and timezone.localdate(petition.received_at) == saturday
+    monday = saturday + dt.timedelta(days=16)
+    assert petition.route_due_at == end_of_local_day(
+        timezone.make_aware(dt.datetime.combine(monday, dt.time(12)))
+    )
+    assert petition.due_at == petition.route_due_at
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert monday.isoformat() in page

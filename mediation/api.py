@@ -118,7 +118,8 @@ class DisputeDetailSerializer(DisputeSerializer):
             "decline_reason", "suggested_route", "other_routes", "outcome_note", "agreement_facts",
             "agreement_terms", "agreement_amount", "performance_method", "performance_due",
             "agreement_effective_on", "judicial_applied_on", "judicial_decided_on", "follow_up_at",
-            "escalation_prevented", "escalation_persons", "group_defused", "group_persons", "closed_at",
+            "escalation_prevented", "escalation_persons", "group_defused", "group_persons", "police_reported_at",
+            "closed_at",
             "actions",
         ]  # fmt: skip
         read_only_fields = fields
@@ -242,7 +243,8 @@ class DisputeTransitionApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(
-            help_text="accept, decline, transfer, start, reassign, extend, record_prevention, conclude, "
+            help_text="accept, decline, transfer, start, reassign, extend, record_prevention, report_risk "
+            "(what was reported to which police station, in note), conclude, "
             "apply_confirmation, record_confirmation, follow_up, close"
         )
         state = serializers.CharField(

@@ -423,6 +423,12 @@ class DisputeCase(models.Model):
     )
     persons_involved = models.PositiveIntegerField(_("people involved"), default=2)
     risk_violence = models.BooleanField(_("may turn violent"), default=False)
+    # When the mediator last reported a risk of violence to the police (``report_risk``): DOMAIN.md's
+    # escalation duty. Found during mediation as often as at intake, so it is a step, not a field of
+    # the registration alone.
+    police_reported_at = models.DateTimeField(
+        _("risk reported to the police"), null=True, blank=True, editable=False
+    )
     risk_group = models.BooleanField(_("group dispute"), default=False)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     registered_by = models.ForeignKey(
@@ -1039,6 +1045,16 @@ class DisputeCase(models.Model):
             "prevention_recorded_at", "escalation_recorded_at", "group_recorded_at", "risk_group",
         }  # fmt: skip
 
+    def _do_report_risk(self, *, now, actor, note, changed, data, **_):
+        """The dispute may turn violent: the mediator has reported it to the police (DOMAIN.md,
+        escalation duty). The case is marked at risk, as one registered so, from now on."""
+        if not note:
+            raise ActionInvalid(
+                "note", gettext("Say what was reported to the police, and to which police station.")
+            )
+        self.risk_violence, self.police_reported_at = True, now
+        changed |= {"risk_violence", "police_reported_at"}
+
     def _do_close(self, *, now, actor, note, changed, data, **_):
         self.closed_at = now
         changed.add("closed_at")
@@ -1055,6 +1071,7 @@ ACTION_LABELS = {
     "reassign": _("reassign"),
     "extend": _("extend the time limit"),
     "record_prevention": _("record escalation prevention"),
+    "report_risk": _("report a risk of violence to the police"),
     "conclude": _("conclude"),
     "apply_confirmation": _("apply for judicial confirmation"),
     "record_confirmation": _("record the court's decision"),
@@ -1079,6 +1096,8 @@ WORKFLOW = Workflow(
         Transition(
             "record_prevention", ["accepted", "in_mediation", "concluded", "closed"], None, [Role.MEDIATOR]
         ),
+        # While the dispute is still live: a threat of violence may come at intake or mid-mediation.
+        Transition("report_risk", ["registered", "accepted", "in_mediation"], None, [Role.MEDIATOR]),
         # From accepted only with a refusal or a withdrawal (``UNMEDIATED_OUTCOMES``, ``_do_conclude``).
         Transition("conclude", ["accepted", "in_mediation"], "concluded", [Role.MEDIATOR]),
         Transition("apply_confirmation", ["concluded", "closed"], None, [Role.MEDIATOR]),
@@ -1106,7 +1125,9 @@ def transfer_targets(case: DisputeCase) -> models.QuerySet[MediationOrganisation
 
 # Actions open to any member of the case's organisation (intake); the rest need the assigned
 # mediator or the organisation head; reassignment only the head.
-MEMBER_ACTIONS = {"accept", "decline", "transfer"}
+# A registered case has no mediator yet: its organisation's members take these (a threat of violence
+# at intake is reported by whoever took the intake).
+MEMBER_ACTIONS = {"accept", "decline", "transfer", "report_risk"}
 HEAD_ACTIONS = {"reassign"}
 
 

@@ -850,3 +850,38 @@ def test_a_case_is_not_given_to_a_member_who_was_signed_off(client, med):
         f'<option value="{med.cast.mediator.pk}"' in html
         and f'<option value="{med.mediator_x2.pk}"' not in html
     )
+
+
+def test_a_risk_of_violence_found_during_mediation_is_reported_to_the_police_and_marks_the_case(med, client):
+    # DOMAIN.md: where a dispute may turn violent the mediator reports it to the police. The risk was
+    # a box of the registration only: a threat made at the second session could not be recorded.
+    case = med.in_mediation()
+    assert not case.risk_violence and "report_risk" in allowed_actions(case.mediator, case)
+    api = api_client(case.mediator)
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    refused = api.post(url, {"action": "report_risk", "note": ""}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["note"]
+    case.refresh_from_db()
+    assert not case.risk_violence and case.police_reported_at is None
+    done = api.post(url, {"action": "report_risk", "note": "甲方扬言报复，已报春晖派出所"}, format="json")
+    assert done.status_code == 200 and done.json()["risk_violence"] is True
+    assert done.json()["police_reported_at"] and done.json()["status"] == "in_mediation"
+    case.refresh_from_db()
+    assert case.risk_violence and case.events.filter(action="report_risk").count() == 1
+    # The page says when, and refuses a report without saying what was reported, naming the field.
+    client.force_login(case.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f"reported to the police on {timezone.localdate(case.police_reported_at).isoformat()}" in page
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "report_risk", "note": ""})
+    assert response.status_code == 400
+    assert "Say what was reported to the police, and to which police station." in response.content.decode()
+    # At intake, whoever of the organisation took it reports it (no mediator is assigned yet).
+    registered = med.register()
+    registered.transition(action="report_risk", actor=med.mediator_x2, note="双方在门口推搡，已报警")
+    assert registered.risk_violence and registered.status == "registered"
+    # Once the mediation is over, the step is gone (409, naming the state); an outsider gets 404.
+    case.transition(action="conclude", actor=case.mediator, outcome="withdrawn")
+    late = api.post(url, {"action": "report_risk", "note": "x"}, format="json")
+    assert late.status_code == 409 and "concluded" in late.json()["detail"]
+    outsider = api_client(med.cast.outsider).post(url, {"action": "report_risk", "note": "x"}, format="json")
+    assert outsider.status_code == 404

@@ -94,3 +94,18 @@ def test_the_numbers_masked_in_free_text(text, shown):
     from governance.pii import mask_numbers_in_text
 
     assert mask_numbers_in_text(text) == shown
+
+
+@pytest.mark.django_db
+def test_a_reporter_now_in_a_reading_role_reads_their_reports_masked_on_the_start_page(cast, noted, client):
+    # worker_a reported it, then became the street's mediator: the start page still lists their
+    # open reports, and showed each description whole while the incident's page masked it.
+    from governance.models import Role
+
+    cast.worker_a.memberships.update(role=Role.MEDIATOR, area=cast.street_a1)
+    client.force_login(cast.worker_a)
+    incident_page = client.get(f"/grids/incidents/{noted.code}/").content.decode()
+    assert "138****5678" in incident_page and PHONE not in incident_page
+    start_page = client.get("/grids/my/").content.decode()
+    assert noted.code in start_page
+    assert "138****5678" in start_page and PHONE not in start_page

@@ -309,12 +309,23 @@ class TimelineInline(admin.TabularInline):
         return event.to_status_label
 
 
+def _people_of(obj) -> list:
+    """The people whose names a record's texts may write out: a case's parties, a petition's
+    petitioners, or those of the case or petition a session or a timeline event belongs to (this
+    app knows none of those models: it follows their related names)."""
+    for record in (obj, getattr(obj, "case", None), getattr(obj, "petition", None)):
+        for related in ("parties", "petitioners"):
+            if record is not None and hasattr(record, related):
+                return list(getattr(record, related).all())
+    return []
+
+
 @cache
 def _masked_text(model, name: str):
     # One column per model and field: the admin finds a read-only field in its lists by identity.
     @admin.display(description=model._meta.get_field(name).verbose_name)
     def shown(obj) -> str:
-        return pii.mask_numbers_in_text(getattr(obj, name))
+        return pii.mask_people_in_text(getattr(obj, name), _people_of(obj))
 
     shown.__name__ = name  # the page's CSS class (field-<name>), as for the plain field
     return shown

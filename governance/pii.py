@@ -16,8 +16,9 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -195,12 +196,53 @@ def mask_numbers_in_text(text: str) -> str:
     return "".join([*out, text[done:]])
 
 
-def mask_text_fields(data: dict, fields: Iterable[str]) -> dict:
-    """``data`` (a serializer's answer) with the numbers in its free-text ``fields`` masked, for a
-    reader who may not reveal the record's personal data (``mask_numbers_in_text``)."""
+def mask_people_in_text(text: str, people: Iterable[Any] = ()) -> str:
+    """``mask_numbers_in_text``, and each name, ID number, phone and address of ``people`` (the
+    record's parties or petitioners: objects with ``PERSONAL_FIELDS``) written out in ``text``
+    masked as their list masks it. A name in free text cannot be recognised, but the record's own
+    people's names are known: an agreement's terms ("李四赔偿张三丰...") or a petitioner's letter
+    ("我叫王建国") named in full, to a reader who may not reveal, whom the list above shows as 张**."""
+    text = text or ""
+    known: dict[str, str] = {}
+    for person in people:
+        for field in getattr(person, "PERSONAL_FIELDS", ()):
+            value = (getattr(person, field, "") or "").strip()
+            if len(value) >= 2:  # one character would mask that character everywhere
+                known[value] = _MASKS.get(field, _mask_all)(value)
+    # Longest first: a name inside an address is masked with the address, not alone.
+    for plain in sorted(known, key=len, reverse=True):
+        text = text.replace(plain, known[plain])
+    return mask_numbers_in_text(text)
+
+
+class TextMask:
+    """How a reader reads a record's free text: as typed (``full``, who may reveal its people), or
+    through ``mask_people_in_text`` with the record's ``people``. Pages pass it to the
+    ``masked_by`` template filter; the people are read once, when the first text is masked."""
+
+    do_not_call_in_templates = True  # a template passes it to the filter, never calls it bare
+
+    def __init__(self, *, full: bool, people: Callable[[], Iterable[Any]] | Iterable[Any] = ()) -> None:
+        self.full = full
+        self._people = people
+        self._loaded: list[Any] | None = None
+
+    def __call__(self, text: str) -> str:
+        if not text or self.full:
+            return text
+        if self._loaded is None:
+            self._loaded = list(self._people() if callable(self._people) else self._people)
+        return mask_people_in_text(text, self._loaded)
+
+
+def mask_text_fields(data: dict, fields: Iterable[str], people: Iterable[Any] = ()) -> dict:
+    """``data`` (a serializer's answer) with the numbers in its free-text ``fields`` masked, and the
+    names and other details of the record's ``people`` written out in them, for a reader who may
+    not reveal the record's personal data (``mask_people_in_text``)."""
+    people = list(people)
     for name in fields:
         if data.get(name):
-            data[name] = mask_numbers_in_text(data[name])
+            data[name] = mask_people_in_text(data[name], people)
     return data
 
 

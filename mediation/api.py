@@ -48,8 +48,17 @@ class ReaderTextMixin:
         data = super().to_representation(obj)
         request, case = self.context.get("request"), self.case_of(obj)
         if request is not None and case is not None and not may_reveal(request.user, case):
-            pii.mask_text_fields(data, self.text_fields)
+            pii.mask_text_fields(data, self.text_fields, self._parties(case))
         return data
+
+    def _parties(self, case) -> list[DisputeParty]:
+        """The case's parties, whose names and details written out in its texts are masked too: read
+        once per case and answer (a list's cases come with them prefetched; one case's sessions or
+        events share them through the context)."""
+        known = self.context.setdefault("_parties_by_case", {})
+        if case.pk not in known:
+            known[case.pk] = list(case.parties.all())
+        return known[case.pk]
 
 
 class MaskedPartySerializer(serializers.Serializer):

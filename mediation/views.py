@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
@@ -210,6 +211,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     its field (as the incident page does), not blank under a banner."""
     user = request.user
     actions = allowed_actions(user, case)
+    parties = list(case.parties.all())
     members = []
     # Only the head (or a superuser) assigns a case to someone else: a plain member accepting takes
     # it on themselves, so offering them a colleague only led to a refusal.
@@ -256,7 +258,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("mediation-case", args=[case.code]),
         "case": case,
-        "parties": list(case.parties.all()),
+        "parties": parties,
         "party_roles": DisputeParty.PartyRole.choices,
         "party_clear": PartyForm.base_fields["clear"].choices,
         "events": list(selectors.dispute_events(case)),
@@ -265,6 +267,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "action_forms": action_forms,
         "action_labels": ACTION_LABELS,
         "can_reveal": may_reveal(user, case),
+        "text_mask": pii.TextMask(full=may_reveal(user, case), people=parties),
         "can_session": "record_session" in actions,
         "session_form": SessionForm(initial={"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
         "members": members,
@@ -485,7 +488,13 @@ def agreement_print(request: HttpRequest, code: str) -> HttpResponse:
                 reason=gettext_lazy("printing the mediation agreement"),
                 ip_address=client_ip(request),
             )
-    return render(request, "mediation/agreement.html", {"case": case, "parties": parties, "full": full})
+    context = {
+        "case": case,
+        "parties": parties,
+        "full": full,
+        "text_mask": pii.TextMask(full=full, people=parties),
+    }
+    return render(request, "mediation/agreement.html", context)
 
 
 @login_required

@@ -82,9 +82,10 @@ class PetitionSerializer(serializers.ModelSerializer):
         data = super().to_representation(obj)
         request = self.context.get("request")
         if request is not None and not may_reveal(request.user, obj):
-            pii.mask_text_fields(data, ("content", "reply_text", "extension_reason"))
+            people = list(obj.petitioners.all())
+            pii.mask_text_fields(data, ("content", "reply_text", "extension_reason"), people)
             for event in data.get("events") or []:
-                pii.mask_text_fields(event, ("note",))
+                pii.mask_text_fields(event, ("note",), people)
         return data
 
     @extend_schema_field({"type": "string", "nullable": True})

@@ -256,6 +256,7 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         if not likely:
             allowed.remove("link_repeat")
     masked_only = sees_masked_only(user, petition)
+    petitioners = list(petition.petitioners.all())
     return {
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
@@ -263,9 +264,10 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
         "petition": petition,
         "deadlines": deadline_rows(petition),
         "events": list(selectors.petition_events(petition)),
-        "petitioners": list(petition.petitioners.all()),
+        "petitioners": petitioners,
         "masked_only": masked_only,
         "can_reveal": may_reveal(user, petition),
+        "text_mask": pii.TextMask(full=may_reveal(user, petition), people=petitioners),
         "actions": [
             {
                 "name": a,

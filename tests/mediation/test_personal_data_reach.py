@@ -90,3 +90,56 @@ def test_the_printed_agreement_masks_the_numbers_in_its_texts_for_who_may_not_re
     assert other not in page and page.count("139****1111") == 2
     client.force_login(case.mediator)
     assert client.get(f"/mediation/cases/{case.code}/agreement/").content.decode().count(other) == 2
+
+
+@pytest.mark.django_db
+def test_the_parties_names_in_a_case_s_texts_are_masked_for_who_may_not_reveal_them(med, cast, client):
+    """District staff read the parties as 张** and 李*, and their full names a line below in the
+    agreement's terms, the description and the sessions: the case knows its parties' names, so they
+    are masked where they are written out, on the case and agreement pages and in the API."""
+    from django.utils import timezone
+
+    from mediation import services
+    from tests.base import api_client
+
+    case = med.in_mediation(description="张三丰与李四因楼上漏水发生争执")
+    services.dispute_record_session(
+        case=case, actor=case.mediator, held_at=timezone.now(), place="调解室",
+        attendees="张三丰、李四", summary="李四同意赔偿", next_step="再次调解",
+    )  # fmt: skip
+    case.transition(
+        action="conclude", actor=case.mediator, outcome="success_written", agreement_facts="楼上漏水，责任在李四",
+        agreement_terms="李四赔偿张三丰维修费2000元", performance_method="银行转账",
+        performance_due=timezone.localdate(), agreement_effective_on=timezone.localdate(),
+    )  # fmt: skip
+    urls = [f"/api/v1/disputes/{case.code}/", f"/api/v1/disputes/{case.code}/sessions/"]
+    urls += [f"/api/v1/disputes/{case.code}/events/", "/api/v1/disputes/"]
+    pages = [f"/mediation/cases/{case.code}/", f"/mediation/cases/{case.code}/agreement/"]
+    for reader in (cast.district_officer, med.mediator_x2):
+        client.force_login(reader)
+        read = "".join(client.get(u).content.decode() for u in pages)
+        read += "".join(api_client(reader).get(u).content.decode() for u in urls)
+        assert "张三丰" not in read and "李四" not in read, reader
+        assert "李*赔偿张**维修费2000元" in read and "张**与李*因楼上漏水" in read and "张**、李*" in read
+    client.force_login(case.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "李四赔偿张三丰维修费2000元" in page and "张三丰与李四因楼上漏水" in page
+    answer = api_client(case.mediator).get(f"/api/v1/disputes/{case.code}/sessions/").json()
+    assert answer["results"][0]["attendees"] == "张三丰、李四"
+
+
+@pytest.mark.django_db
+def test_the_admin_s_case_page_masks_the_parties_names_in_its_texts(med, cast, client):
+    from django.utils import timezone
+
+    from mediation import services
+
+    case = med.in_mediation(description="张三丰与李四因楼上漏水发生争执")
+    services.dispute_record_session(
+        case=case, actor=case.mediator, held_at=timezone.now(), place="调解室",
+        attendees="张三丰、李四", summary="李四同意赔偿", next_step="再次调解",
+    )  # fmt: skip
+    client.force_login(cast.admin)
+    page = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
+    assert "张**与李*因楼上漏水" in page and "张**、李*" in page
+    assert "张三丰" not in page and "李四" not in page

@@ -189,3 +189,27 @@ def test_the_numbers_in_a_petition_s_texts_are_masked_for_who_may_not_reveal_its
     assert ID_1 in client.get(f"/petitions/{petition.code}/").content.decode()
     answer = api_client(cast.petition_officer).get(f"/api/v1/petitions/{petition.code}/").json()
     assert ID_1 in answer["content"] and PHONE in answer["events"][-1]["note"]
+
+
+@pytest.mark.django_db
+def test_the_petitioners_names_in_its_texts_are_masked_for_who_may_not_reveal_them(pet, cast, client):
+    """The unit complained about sees no petitioner at all, and read "本人王建国" in full in the
+    letter itself; the petitioner's name and address are known to the petition, so they are masked
+    where they are written out, as the list masks them (王**), on the page and in the API."""
+    petition = pet.register(complained=True, content="本人王建国，住甲区春晖路12号3栋，反映执法粗暴。")
+    petition.transition(
+        action="assign", actor=cast.petition_officer, department=cast.police.pk, note="已联系王建国本人"
+    )
+    admin = make_user("district_admin", Role.ADMIN, cast.district_a)
+    for reader in (pet.urban_user, admin):
+        client.force_login(reader)
+        page = client.get(f"/petitions/{petition.code}/").content.decode()
+        answer = api_client(reader).get(f"/api/v1/petitions/{petition.code}/").json()
+        assert "王建国" not in page + str(answer) and "春晖路12号" not in page + str(answer), reader
+        assert answer["content"] == "本人王**，住甲区春晖路***，反映执法粗暴。"
+        assert answer["events"][-1]["note"] == "已联系王**本人"
+        assert "本人王**" in page
+    client.force_login(cast.petition_officer)
+    assert "本人王建国，住甲区春晖路12号3栋" in client.get(f"/petitions/{petition.code}/").content.decode()
+    answer = api_client(cast.petition_officer).get(f"/api/v1/petitions/{petition.code}/").json()
+    assert answer["content"].startswith("本人王建国") and answer["events"][-1]["note"] == "已联系王建国本人"

@@ -147,7 +147,7 @@ class PartyInputSerializer(serializers.Serializer):
 
 
 class SessionSerializer(ReaderTextMixin, serializers.ModelSerializer):
-    text_fields = ("attendees", "summary", "next_step")
+    text_fields = ("place", "attendees", "summary", "next_step")  # a place may be a party's home
     recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True)
 
     class Meta:

@@ -1291,7 +1291,8 @@ class DisputeSession(models.Model):
     submission = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.held_at):%Y-%m-%d %H:%M} · {self.place}"
+        # Not the place: it may be a party's home, and the admin names a session by this.
+        return f"{timezone.localtime(self.held_at):%Y-%m-%d %H:%M}"
 
     class Meta:
         verbose_name = _("mediation session")

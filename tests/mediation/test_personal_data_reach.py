@@ -143,3 +143,29 @@ def test_the_admin_s_case_page_masks_the_parties_names_in_its_texts(med, cast, c
     page = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
     assert "张**与李*因楼上漏水" in page and "张**、李*" in page
     assert "张三丰" not in page and "李四" not in page
+
+
+@pytest.mark.django_db
+def test_a_session_held_at_a_party_s_home_shows_its_place_masked_to_who_may_not_reveal(med, cast, client):
+    """Mediators go to the parties: a session's place was the applicant's full address, read by
+    district staff on the page, in the API and in the admin under a list showing 甲区春晖路***."""
+    from django.utils import timezone
+
+    from mediation import services
+    from tests.base import api_client
+
+    case = med.in_mediation()
+    services.dispute_record_session(
+        case=case, actor=case.mediator, held_at=timezone.now(), place="甲区春晖路12号3栋（张三丰家）",
+        attendees="双方当事人", summary="现场查看漏水", next_step="再次调解",
+    )  # fmt: skip
+    client.force_login(cast.district_officer)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    answer = api_client(cast.district_officer).get(f"/api/v1/disputes/{case.code}/sessions/").json()
+    assert answer["results"][0]["place"] == "甲区春晖路***（张**家）"
+    client.force_login(cast.admin)
+    admin_page = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
+    for read in (page, admin_page):
+        assert "春晖路12号" not in read and "张三丰" not in read and "甲区春晖路***（张**家）" in read
+    client.force_login(case.mediator)
+    assert "甲区春晖路12号3栋（张三丰家）" in client.get(f"/mediation/cases/{case.code}/").content.decode()

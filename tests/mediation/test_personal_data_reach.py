@@ -92,6 +92,17 @@ def test_the_printed_agreement_masks_the_numbers_in_its_texts_for_who_may_not_re
     assert client.get(f"/mediation/cases/{case.code}/agreement/").content.decode().count(other) == 2
 
 
+def _session(case, *, place="调解室", attendees="张三丰、李四", summary="李四同意赔偿"):
+    from django.utils import timezone
+
+    from mediation import services
+
+    services.dispute_record_session(
+        case=case, actor=case.mediator, held_at=timezone.now(), place=place, attendees=attendees,
+        summary=summary, next_step="再次调解",
+    )  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_the_parties_names_in_a_case_s_texts_are_masked_for_who_may_not_reveal_them(med, cast, client):
     """District staff read the parties as 张** and 李*, and their full names a line below in the
@@ -99,14 +110,10 @@ def test_the_parties_names_in_a_case_s_texts_are_masked_for_who_may_not_reveal_t
     are masked where they are written out, on the case and agreement pages and in the API."""
     from django.utils import timezone
 
-    from mediation import services
     from tests.base import api_client
 
     case = med.in_mediation(description="张三丰与李四因楼上漏水发生争执")
-    services.dispute_record_session(
-        case=case, actor=case.mediator, held_at=timezone.now(), place="调解室",
-        attendees="张三丰、李四", summary="李四同意赔偿", next_step="再次调解",
-    )  # fmt: skip
+    _session(case)
     case.transition(
         action="conclude", actor=case.mediator, outcome="success_written", agreement_facts="楼上漏水，责任在李四",
         agreement_terms="李四赔偿张三丰维修费2000元", performance_method="银行转账",
@@ -130,15 +137,8 @@ def test_the_parties_names_in_a_case_s_texts_are_masked_for_who_may_not_reveal_t
 
 @pytest.mark.django_db
 def test_the_admin_s_case_page_masks_the_parties_names_in_its_texts(med, cast, client):
-    from django.utils import timezone
-
-    from mediation import services
-
     case = med.in_mediation(description="张三丰与李四因楼上漏水发生争执")
-    services.dispute_record_session(
-        case=case, actor=case.mediator, held_at=timezone.now(), place="调解室",
-        attendees="张三丰、李四", summary="李四同意赔偿", next_step="再次调解",
-    )  # fmt: skip
+    _session(case)
     client.force_login(cast.admin)
     page = client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
     assert "张**与李*因楼上漏水" in page and "张**、李*" in page
@@ -149,16 +149,11 @@ def test_the_admin_s_case_page_masks_the_parties_names_in_its_texts(med, cast, c
 def test_a_session_held_at_a_party_s_home_shows_its_place_masked_to_who_may_not_reveal(med, cast, client):
     """Mediators go to the parties: a session's place was the applicant's full address, read by
     district staff on the page, in the API and in the admin under a list showing 甲区春晖路***."""
-    from django.utils import timezone
 
-    from mediation import services
     from tests.base import api_client
 
     case = med.in_mediation()
-    services.dispute_record_session(
-        case=case, actor=case.mediator, held_at=timezone.now(), place="甲区春晖路12号3栋（张三丰家）",
-        attendees="双方当事人", summary="现场查看漏水", next_step="再次调解",
-    )  # fmt: skip
+    _session(case, place="甲区春晖路12号3栋（张三丰家）", attendees="双方当事人", summary="现场查看漏水")
     client.force_login(cast.district_officer)
     page = client.get(f"/mediation/cases/{case.code}/").content.decode()
     answer = api_client(cast.district_officer).get(f"/api/v1/disputes/{case.code}/sessions/").json()

@@ -638,11 +638,10 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             decide = forms.DecideForm(request.POST)
             if not decide.is_valid():  # named by the field in error, the adjustment's first
                 raise BadParameter(next(iter(decide.errors)), _("Choose an adjustment and a decision."))
-            adjustment = Adjustment.objects.filter(
-                scheme=scheme, pk=decide.cleaned_data["adjustment"]
-            ).first()
-            if adjustment is None:
-                raise BadParameter("adjustment", _("This scheme has no such adjustment."))
+            # Another scheme's adjustment is not found here, as another scheme's veto is.
+            adjustment = get_visible_or_404(
+                Adjustment.objects.filter(scheme=scheme), pk=decide.cleaned_data["adjustment"]
+            )
             adjustment = assessment.adjustment_decide(
                 adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
             )

@@ -292,6 +292,32 @@ def test_a_deduction_is_entered_then_approved_by_another_manager(client, data):
     assert adj.status == "approved" and adj.approved_by == data.city_officer_2
 
 
+def test_a_decision_on_another_schemes_adjustment_is_not_found(client, data):
+    # It answered 400 ("no such adjustment"), where a veto of another scheme, or any record outside
+    # the scheme or area, is not found (404).
+    street_scheme = AssessmentScheme.objects.create(
+        year=2026, name="街道考核", area=data.district_a, level="street"
+    )
+    item = AssessmentItem.objects.create(scheme=street_scheme, name="台账", max_points=100, method="manual")
+    street_adjustment = Adjustment.objects.create(
+        scheme=street_scheme, item=item, area=data.street_a1, kind="bonus", points=D("1"), reason="进步",
+        entered_by=data.district_officer, entered_at=timezone.now(),
+    )  # fmt: skip
+    client.force_login(data.city_officer_2)
+    decide = {"form": "decide", "adjustment": street_adjustment.pk, "approve": "1"}
+    assert client.post(data.url, decide).status_code == 404
+    assert client.post(data.url, {**decide, "adjustment": street_adjustment.pk + 99}).status_code == 404
+    # Nor does the district's own page decide the city scheme's adjustment.
+    city_adjustment = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    client.force_login(data.district_officer)
+    url = f"/dashboards/assessments/{street_scheme.pk}/entries/"
+    assert client.post(url, {**decide, "adjustment": city_adjustment.pk}).status_code == 404
+    assert set(Adjustment.objects.values_list("status", flat=True)) == {"pending"}
+
+
 def test_a_veto_from_the_page_needs_district_level(client, data):
     street_scheme = AssessmentScheme.objects.create(
         year=2026, name="街道考核", area=data.district_a, level="street"

@@ -206,8 +206,9 @@ class DecideForm(forms.Form):
 
 
 class WithdrawVetoForm(forms.Form):
+    """The veto; its reason is checked by ``assessment.veto_withdraw``, after who may withdraw it."""
+
     veto = forms.IntegerField(min_value=1, max_value=MAX_ID)
-    reason = forms.CharField(max_length=500, label=_("Reason for the withdrawal"))
 
 
 class VetoForm(_SchemeForm):

@@ -649,14 +649,28 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("dashboards-assessment-entries", pk=scheme.pk)
         if which == "withdraw":
             withdraw = forms.WithdrawVetoForm(request.POST)
-            if not withdraw.is_valid():  # named by the field in error, the veto's first
-                raise BadParameter(next(iter(withdraw.errors)), _("Choose a veto and give the reason."))
+            if not withdraw.is_valid():
+                raise BadParameter("veto", _("Choose a veto and give the reason."))
             veto = get_visible_or_404(
                 VetoEvent.objects.filter(scheme=scheme), pk=withdraw.cleaned_data["veto"]
             )
-            veto = assessment.veto_withdraw(
-                veto=veto, reason=withdraw.cleaned_data["reason"], actor=request.user
-            )
+            # The reason is checked by the service, after who may withdraw; a missing or too long
+            # one comes back to the page at the veto's reason box, with what was typed (it ended on
+            # the bare bad-request page).
+            reason = request.POST.get("reason", "")
+            try:
+                veto = assessment.veto_withdraw(veto=veto, reason=reason, actor=request.user)
+            except ActionInvalid as err:
+                if err.field != "reason":
+                    raise
+                context = _entry_context(request, scheme)
+                context["withdraw"] = {
+                    "veto": veto.pk,
+                    "field": "reason",
+                    "reason": reason,
+                    "message": err.message,
+                }
+                return render(request, "dashboards/assessment_entries.html", context, status=400)
             messages.success(
                 request,
                 _("Veto withdrawn for %(area)s: %(event)s.") % {"area": veto.area.name, "event": veto.event},

@@ -977,7 +977,7 @@ def test_a_veto_is_withdrawn_from_the_page_by_someone_else_with_a_reason(client,
     assert 'value="withdraw"' in page and "data-own-veto" not in page
     # The reason is required, and named; a veto that is no number is named too.
     response = client.post(data.url, _withdraw(veto, "  "))
-    assert response.status_code == 400 and response.context["field"] == "reason"
+    assert response.status_code == 400 and response.context["withdraw"]["field"] == "reason"
     response = client.post(data.url, {**_withdraw(veto), "veto": "x"})
     assert response.status_code == 400 and response.context["field"] == "veto"
     veto.refresh_from_db()
@@ -991,6 +991,46 @@ def test_a_veto_is_withdrawn_from_the_page_by_someone_else_with_a_reason(client,
     assert "data-withdrawn-veto" in page and "记错了区" in page and 'value="withdraw"' not in page
     response = client.post(data.url, _withdraw(veto))
     assert response.status_code == 400 and response.context["field"] == "veto"
+
+
+def _veto_line(page: str, veto) -> str:
+    return re.search(rf'<li class="overdue" data-veto="{veto.pk}">.*?</li>', page, re.S)[0]
+
+
+def test_a_withdrawal_without_its_reason_comes_back_to_the_entry_page_at_the_reason_box(client, data):
+    # It ended on the bare bad-request page, away from the list, with what was typed lost.
+    from dashboards import assessment
+
+    veto = assessment.veto_record(
+        scheme=data.scheme, area=data.district_c, event="重大事故", actor=data.city_officer
+    )
+    other = assessment.veto_record(
+        scheme=data.scheme, area=data.district_b, event="安全事故", actor=data.city_officer
+    )
+    client.force_login(data.city_officer_2)
+    response = client.post(data.url, _withdraw(veto, "   "))
+    assert response.status_code == 400
+    assert [t.name for t in response.templates][0] == "dashboards/assessment_entries.html"
+    assert response.context["withdraw"] == {
+        "veto": veto.pk, "field": "reason", "reason": "   ", "message": "Give the reason for the withdrawal.",
+    }  # fmt: skip
+    page = response.content.decode()
+    box = _veto_line(page, veto)
+    assert 'aria-invalid="true"' in box and "Give the reason for the withdrawal." in box
+    assert f'aria-describedby="withdraw-{veto.pk}-reason_error"' in box
+    other_box = _veto_line(page, other)
+    assert "aria-invalid" not in other_box and "Give the reason" not in other_box
+    # Too long: what was typed comes back in the box, to be shortened rather than typed again.
+    typed = "记" * 501
+    response = client.post(data.url, _withdraw(veto, typed))
+    assert response.status_code == 400 and response.context["withdraw"]["field"] == "reason"
+    box = _veto_line(response.content.decode(), veto)
+    assert f'value="{typed}"' in box and "At most 500 characters." in box
+    assert not VetoEvent.objects.filter(withdrawn_at__isnull=False).exists()
+    assert not AuditEntry.objects.filter(action="assessment.veto_withdraw").exists()
+    # Who may not withdraw is still refused as before, reason or not.
+    client.force_login(data.city_officer)
+    assert client.post(data.url, _withdraw(veto, "")).status_code == 403
 
 
 def test_a_veto_of_another_scheme_is_not_found_and_the_wrong_role_is_refused(client, data):

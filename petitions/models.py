@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
@@ -815,6 +815,8 @@ class Petition(models.Model):
                 errors.add("days", gettext("Give the extension in days (1 to 30)."))
             elif days > MAX_EXTENSION_DAYS:
                 errors.add("days", gettext("An extension is at most 30 days."))
+            elif deadlines.extended(self.accepted_at, days) <= self.reply_due_at:
+                errors.add("days", self._extension_moving_nothing(days))
         if not note:
             errors.add("note", gettext("Give the reason for the extension."))
         user = approver if isinstance(approver, User) else None
@@ -849,6 +851,39 @@ class Petition(models.Model):
             reply_due_at=deadlines.extended(self.accepted_at, days),
         )
         data.update(days=days, approver=user.username, notified=True)
+
+    def _extension_moving_nothing(self, days: int) -> str:
+        """Why an extension of ``days`` is refused that would end the reply limit no later than it
+        ends now: 60 + ``days`` days from acceptance end on a rest day and are moved to the working
+        day the limit already runs to (60 days ending on 1 October run to 8 October, and so do 65).
+        Granted, it would use up the once-only extension and give the petitioner no time; the message
+        names the fewest days that move the limit, counted the same way."""
+        now_ends = timezone.localtime(self.reply_due_at).strftime("%Y-%m-%d")
+        least = next(
+            (
+                n
+                for n in range(days + 1, MAX_EXTENSION_DAYS + 1)
+                if deadlines.extended(self.accepted_at, n) > self.reply_due_at
+            ),
+            None,
+        )
+        if least is None:
+            return gettext(
+                "No extension of up to 30 days would end the reply time limit later than it ends now (%(date)s)."
+            ) % {"date": now_ends}
+        return ngettext(
+            "So extended, the reply time limit would end on %(new)s, no later than it ends "
+            "now (%(date)s): a limit ending on a rest day runs to the next working day. Extend it by at "
+            "least %(least)d day.",
+            "So extended, the reply time limit would end on %(new)s, no later than it ends "
+            "now (%(date)s): a limit ending on a rest day runs to the next working day. Extend it by at "
+            "least %(least)d days.",
+            least,
+        ) % {
+            "new": timezone.localtime(deadlines.extended(self.accepted_at, days)).strftime("%Y-%m-%d"),
+            "date": now_ends,
+            "least": least,
+        }
 
     def reply_choices(self) -> list[tuple[str, str]]:
         """What the reply states, by handling type (信访工作条例 2022, chapter on handling): a claim

@@ -8,12 +8,15 @@ police department petitions are routed to.
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
-from governance.models import Role
+from governance.models import Holiday, Role, SequenceCounter
 from petitions import services
+from petitions.models import REPLY_DAYS, Petition, deadlines
 from tests.base import make_user
 
 # Valid resident ID numbers (GB 11643 check digits).
@@ -69,3 +72,17 @@ def pet(cast):
 
     p.register, p.routed, p.accepted, p.replied = register, routed, accepted, replied
     return p
+
+
+def rest_days_at_reply_end(petition: Petition, days: int = 10) -> dt.date:
+    """Make the ``days`` days from the 60th after ``petition``'s acceptance public holidays (as the
+    National Day week may be) and give it the reply limit the calendar then sets: the first working
+    day after them. Returns the 60th day."""
+    sixtieth = timezone.localdate(petition.accepted_at) + dt.timedelta(days=REPLY_DAYS)
+    for n in range(days):
+        Holiday.objects.create(date=sixtieth + dt.timedelta(days=n), name="国庆节")
+    SequenceCounter.bump("calendar")
+    due = deadlines.reply_due(petition.accepted_at)
+    Petition.objects.filter(pk=petition.pk).update(reply_due_at=due, due_at=due)
+    petition.refresh_from_db()
+    return sixtieth

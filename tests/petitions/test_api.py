@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance.models import PersonalDataAccess, Role, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
 from tests.base import api_client, make_user, masked_log
-from tests.petitions.conftest import ID_1, petitioners
+from tests.petitions.conftest import ID_1, petitioners, rest_days_at_reply_end
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/petitions/"
@@ -290,6 +290,33 @@ def test_an_extension_without_notice_to_the_petitioner_is_400_naming_it_and_save
     assert set(resp.json()["errors"]) == {"days", "note", "approver", "notified"}
     resp = dept.post(url, {**extension, "notified": True}, format="json")
     assert resp.status_code == 200 and resp.json()["extended_days"] == 20
+
+
+def test_an_extension_that_would_not_move_the_reply_limit_is_400_naming_the_least_days_that_would(pet):
+    # 60 days end on a holiday, so the limit already runs to the first working day after the
+    # holidays; 65 days end inside them and were moved to that same day: the once-only extension
+    # was used up and the petitioner given no more time.
+    petition = pet.accepted()
+    sixtieth = rest_days_at_reply_end(petition)
+    before = petition.reply_due_at
+    assert deadlines.extended(petition.accepted_at, 5) == before
+    least = (timezone.localdate(before) - sixtieth).days + 1
+    url = f"{LIST}{petition.code}/transition/"
+    dept = api_client(pet.cast.department_user)
+    extension = {"action": "extend", "approver": "approver", "note": "需多部门核查", "notified": True}
+    for days in (5, least - 1):
+        resp = dept.post(url, {**extension, "days": days}, format="json")
+        assert resp.status_code == 400 and list(resp.json()["errors"]) == ["days"]
+        message = resp.json()["errors"]["days"][0]
+        assert timezone.localdate(before).isoformat() in message and f"at least {least} days" in message
+    petition.refresh_from_db()
+    assert (petition.reply_due_at, petition.extended_days) == (before, 0)
+    assert not petition.events.filter(action="extend").exists()
+    # The extension is still there to be used: by the days named, the limit moves.
+    resp = dept.post(url, {**extension, "days": least}, format="json")
+    assert resp.status_code == 200 and resp.json()["extended_days"] == least
+    petition.refresh_from_db()
+    assert petition.reply_due_at > before
 
 
 def test_a_review_request_names_when_it_was_received_and_a_bad_time_is_400(pet):

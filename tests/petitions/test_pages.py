@@ -14,7 +14,7 @@ from governance.periods import end_of_local_day
 from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
 from tests.base import api_client, assert_marked_invalid, attrs_of, filter_form_as_shown, make_user
-from tests.petitions.conftest import ID_1, ID_2
+from tests.petitions.conftest import ID_1, ID_2, rest_days_at_reply_end
 
 pytestmark = pytest.mark.django_db
 
@@ -445,6 +445,26 @@ def test_the_extension_form_asks_for_the_notice_to_the_petitioner(client, pet):
     assert Petition.objects.get(pk=petition.pk).extended_days == 0
     assert client.post(url, {**extension, "notified": "on"}).status_code == 302
     assert Petition.objects.get(pk=petition.pk).extended_days == 15
+
+
+def test_the_extension_form_refuses_days_that_would_not_move_the_reply_limit(client, pet):
+    petition = pet.accepted()
+    sixtieth = rest_days_at_reply_end(petition)
+    before = petition.reply_due_at
+    least = (timezone.localdate(before) - sixtieth).days + 1
+    client.force_login(pet.cast.department_user)
+    url = f"/petitions/{petition.code}/act/"
+    extension = {"action": "extend", "approver": "approver", "note": "需多部门核查", "notified": "on"}
+    resp = client.post(url, {**extension, "days": "5"})
+    assert resp.status_code == 400
+    step = _step(resp.content.decode(), "extend")
+    assert f"at least {least} days" in step and 'value="5"' in step
+    assert_marked_invalid(step, "days-extend", f"at least {least} days")
+    petition.refresh_from_db()
+    assert (petition.reply_due_at, petition.extended_days) == (before, 0)
+    assert not petition.events.filter(action="extend").exists()
+    assert client.post(url, {**extension, "days": str(least)}).status_code == 302
+    assert Petition.objects.get(pk=petition.pk).extended_days == least
 
 
 def test_the_extension_form_reports_every_wrong_field_at_once_and_keeps_the_input(client, pet):

@@ -25,6 +25,7 @@ from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
 from governance.periods import end_of_local_day, start_of_local_day
 from governance.services import in_site_language, notify, personal_data_reveal, submitted_before
+from governance.workflow import TransitionNotAllowed
 from mediation.models import (
     ACTION_LABELS,
     LIMIT_WARN_DAYS,
@@ -654,7 +655,8 @@ def _checked_party_update(
             _("Only the assigned mediator and the organisation head may change parties' personal data.")
         )
     if not case.is_open:
-        raise ValidationError({"__all__": [_("The case is concluded: its parties can no longer change.")]})
+        # A step from the wrong state, as the case's other steps refuse it (409), not a wrong field.
+        raise TransitionNotAllowed(_("The case is concluded: its parties can no longer change."))
     if clear - set(REMOVABLE_PARTY_FIELDS):
         raise ValidationError({"clear": [_("Only an ID number, a phone or an address can be removed.")]})
     if both := sorted(clear & set(given)):

@@ -441,7 +441,7 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     party = get_visible_or_404(case.parties.all(), pk=party_id)
     form = PartyForm(request.POST)
-    error = None
+    error, status = None, 400
     fields: list[str] = []  # the form's fields the refusal names: marked, described by its message
     if not form.is_valid():
         error = errors_text(form.errors, form)
@@ -451,6 +451,9 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
             services.dispute_party_update(
                 case=case, party=party, actor=request.user, ip_address=client_ip(request), **form.cleaned_data
             )
+        except WorkflowError as exc:
+            # Refused like any other step: 409 on a concluded case.
+            error, status = exc.message, exc.status_code
         except ValidationError as exc:
             error = errors_text(exc, form)
             fields = [name for name in getattr(exc, "error_dict", {}) if name in form.fields]
@@ -463,7 +466,10 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     context["party_edit"] = {
         "id": party.pk, "error": error, "fields": fields, "data": request.POST, "clear": request.POST.getlist("clear"),
     }  # fmt: skip
-    return render(request, "mediation/case.html", context, status=400)
+    if status != 400:
+        # The concluded case offers no edit form to carry the refusal: the banner says it.
+        context["action_error"] = error
+    return render(request, "mediation/case.html", context, status=status)
 
 
 @login_required

@@ -192,7 +192,7 @@ def test_a_party_edit_checked_while_the_case_was_open_is_not_written_after_it_co
     if isinstance(edited, DisputeParty):
         assert actions[-2:] == ["update_party", "conclude"], actions
     else:
-        assert isinstance(edited, ValidationError) and "concluded" in str(edited), edited
+        assert isinstance(edited, TransitionNotAllowed) and "concluded" in edited.message, edited
         assert "update_party" not in actions
 
 

@@ -1230,6 +1230,21 @@ def test_a_revealed_party_can_still_be_corrected_from_its_row(client, med):
     assert "张三丰" in html and edit not in html
 
 
+def test_a_party_edit_on_a_concluded_case_is_refused_as_a_step_from_the_wrong_state(client, med):
+    """The edit of a concluded case's party was refused with a 400, as if a field were wrong; the
+    case page's steps refused from the wrong state answer 409, and so does the API."""
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    address = party.address
+    case.transition(action="conclude", actor=med.cast.mediator, outcome="withdrawn")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/edit/"
+    response = _login(client, med.cast.mediator).post(url, {"address": "新地址1号"})
+    assert response.status_code == 409
+    assert "The case is concluded: its parties can no longer change." in response.content.decode()
+    party.refresh_from_db()
+    assert party.address == address and not case.events.filter(action="update_party").exists()
+
+
 def test_a_mediator_converting_an_incident_is_offered_only_their_own_organisations(
     client, med, dispute_incident
 ):

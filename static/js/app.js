@@ -84,6 +84,94 @@
       form.removeAttribute("aria-busy");
     });
   });
+  // The language switch is a form of its own: it posts, and the page comes back in the other language
+  // drawn anew, without what had been typed into its forms (a petition half taken down at the
+  // reception desk, a case half registered). What the page's forms hold goes along in this tab's
+  // sessionStorage and is put back into the same forms when the page comes back, in fields the new
+  // page left as drawn; it is removed as soon as it is read, and kept from no other page.
+  // Restored before the page's own scripts run (deferred, after this one), which then read it as
+  // typed; "change" follows once htmx has set up (its listeners, e.g. the intake's repeat check).
+  var CARRY_KEY = "language-switch-carry";
+  var NOT_CARRIED = ["hidden", "password", "file", "submit", "button", "reset", "image"];
+  function postForms() {
+    return Array.prototype.filter.call(document.querySelectorAll("main form"), function (form) {
+      return (form.getAttribute("method") || "").toLowerCase() === "post";
+    });
+  }
+  function carriedFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && !el.disabled && NOT_CARRIED.indexOf((el.type || "").toLowerCase()) < 0;
+    });
+  }
+  function fieldKey(el, seen) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.name + "=" + el.value; }
+    seen[el.name] = (seen[el.name] || 0) + 1;
+    return el.name + "#" + seen[el.name];
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("lang-switch") || !form.elements.next) { return; }
+    var forms = postForms().map(function (f) {
+      var seen = {}, values = {};
+      carriedFields(f).forEach(function (el) {
+        var key = fieldKey(el, seen);
+        if (el.type === "checkbox" || el.type === "radio") { values[key] = el.checked; }
+        else if (el.tagName === "SELECT") {
+          values[key] = Array.prototype.filter.call(el.options, function (o) { return o.selected; })
+            .map(function (o) { return o.value; });
+        } else { values[key] = el.value; }
+      });
+      return { action: f.getAttribute("action") || "", values: values };
+    });
+    try {
+      sessionStorage.setItem(CARRY_KEY, JSON.stringify({ page: form.elements.next.value, forms: forms }));
+    } catch (e) { /* storage off: the page comes back as drawn */ }
+  });
+  function untouched(el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked === el.defaultChecked; }
+    if (el.tagName === "SELECT") {
+      return Array.prototype.every.call(el.options, function (o) { return o.selected === o.defaultSelected; });
+    }
+    return el.value === el.defaultValue;
+  }
+  var carriedBack = [];
+  (function restoreCarried() {
+    var raw = null;
+    try { raw = sessionStorage.getItem(CARRY_KEY); sessionStorage.removeItem(CARRY_KEY); } catch (e) { return; }
+    if (!raw) { return; }
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    if (!data || data.page !== window.location.pathname + window.location.search) { return; }
+    var forms = postForms();
+    (data.forms || []).forEach(function (saved, i) {
+      var form = forms[i];
+      if (!form || (form.getAttribute("action") || "") !== saved.action) { return; }
+      var seen = {};
+      carriedFields(form).forEach(function (el) {
+        var key = fieldKey(el, seen);
+        if (!Object.prototype.hasOwnProperty.call(saved.values, key) || !untouched(el)) { return; }
+        var value = saved.values[key], before;
+        if (el.type === "checkbox" || el.type === "radio") {
+          before = el.checked;
+          el.checked = !!value;
+          if (el.checked !== before) { carriedBack.push(el); }
+        } else if (el.tagName === "SELECT") {
+          before = Array.prototype.map.call(el.options, function (o) { return o.selected; }).join();
+          Array.prototype.forEach.call(el.options, function (o) { o.selected = value.indexOf(o.value) >= 0; });
+          if (el.multiple === false && el.selectedIndex < 0 && el.options.length) { el.selectedIndex = 0; }
+          if (Array.prototype.map.call(el.options, function (o) { return o.selected; }).join() !== before) {
+            carriedBack.push(el);
+          }
+        } else if (el.value !== value) {
+          el.value = value;
+          carriedBack.push(el);
+        }
+      });
+    });
+  })();
+  document.addEventListener("DOMContentLoaded", function () {
+    carriedBack.forEach(function (el) { el.dispatchEvent(new Event("change", { bubbles: true })); });
+  });
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }

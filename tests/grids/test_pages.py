@@ -1246,3 +1246,15 @@ def test_a_step_refused_on_the_incident_page_answers_with_the_status_the_api_giv
     assert client.post(url, {"action": "accept"}).status_code == 403
     incident.refresh_from_db()
     assert incident.status == "reported" and incident.events.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_two_reasons_of_a_reported_incident_say_which_step_they_are_for(cast, client, report, settings):
+    """Rejecting and escalating each ask for a reason, one above the other: both fields were labelled
+    理由, so a screen reader (and a hurried eye) could not tell which button a reason went with."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    incident = report()
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert re.search(r'<label for="note-reject">驳回理由</label>', html)
+    assert re.search(r'<label for="note-escalate">升级上报理由</label>', html)

@@ -411,3 +411,44 @@ def test_a_referrer_narrows_a_long_organisation_list_keeping_what_was_typed(phon
     page.wait_for_selector(".messages")
     assert DisputeCase.objects.get().organisation.name == "春晖调解室0304"
     assert page.js_errors == []
+
+
+def test_the_case_list_fits_a_desktop_in_english(desktop_page, live_cast):
+    """A status pill stayed on one line: "success: written agreement" beside the names kept whole
+    (organisation, area, mediator) made the English list wider than a 1366 px screen, and the
+    deadline column was cut off at the right edge, its scrollbar at the foot of the list."""
+    c = live_cast
+    c.mediator.display_name = "调解员 刘娜梅"
+    c.mediator.save(update_fields=["display_name"])
+    org, case = _case(
+        c,
+        parties=[
+            {"role": "applicant", "name": "谢德明"},
+            {"role": "respondent", "name": "谢建"},
+            {"role": "other", "name": "韩秀英"},
+        ],
+    )
+    org.name = "甲一区医疗纠纷人民调解委员会"
+    org.save(update_fields=["name"])
+    c.grid_a.name = "桂花社区1第1网格"
+    c.grid_a.save(update_fields=["name"])
+    case.transition(action="start", actor=c.mediator)
+    case.transition(
+        action="conclude",
+        actor=c.mediator,
+        outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
+        agreement_terms="李四赔偿张三丰维修费2000元",
+        performance_method="银行转账",
+        performance_due=timezone.localdate(),
+        agreement_effective_on=timezone.localdate(),
+    )
+    page = desktop_page
+    login(page, "mediator")
+    page.goto("/mediation/cases/")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert "success: written agreement" in page.inner_text(".med-table")
+    screenshot(page, "mediation-case-list-desktop-en")
+    assert page.locator(".med-table").locator("xpath=..").evaluate("w => w.scrollWidth <= w.clientWidth")
+    assert page.js_errors == [], page.js_errors

@@ -1548,3 +1548,12 @@ def test_texts_the_system_writes_and_joins_follow_the_language_of_the_site_and_o
 class _OutcomeForm(forms.Form):
     outcome = forms.CharField(label=gettext_lazy("Outcome"))
     note = forms.CharField(label=gettext_lazy("Note"))
+
+
+def test_the_case_list_keeps_each_masked_name_on_one_line(client, med):
+    """Chinese breaks after any character: in a narrow Parties column 张**、李* broke as 张**、李 /
+    *, as if 李 were a name of its own. Each masked name now wraps whole, after the 、 between names
+    (a placeholder still to be completed may wrap between its words)."""
+    med.accepted()
+    html = _login(client, med.cast.mediator).get("/mediation/cases/").content.decode()
+    assert '<span class="nowrap">张**</span>、<span class="nowrap">李*</span>' in html

@@ -14,7 +14,7 @@ from governance.periods import end_of_local_day
 from petitions.forms import INTAKE_ROWS
 from petitions.models import Petition
 from tests.base import api_client, assert_marked_invalid, attrs_of, filter_form_as_shown, make_user
-from tests.petitions.conftest import ID_1, ID_2, rest_days_at_reply_end
+from tests.petitions.conftest import ID_1, ID_2, petitioners, rest_days_at_reply_end
 
 pytestmark = pytest.mark.django_db
 
@@ -1375,3 +1375,11 @@ def test_a_petition_received_late_on_a_saturday_is_routed_by_the_end_of_the_mond
     assert petition.due_at == petition.route_due_at
     page = client.get(f"/petitions/{petition.code}/").content.decode()
     assert monday.isoformat() in page
+
+
+def test_the_registry_keeps_each_masked_petitioner_on_one_line(client, pet):
+    """As the dispute list: 王**、刘** broke as 王**、刘 / ** in a narrow Petitioners column."""
+    pet.register(petitioners=petitioners(2))
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/").content.decode()
+    assert '<span class="nowrap">王**</span>、<span class="nowrap">刘**</span>' in html

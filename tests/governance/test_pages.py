@@ -303,3 +303,12 @@ def test_a_superuser_without_a_role_is_told_they_see_everything_and_gets_the_map
     client.force_login(cast.admin.__class__.objects.create_user("nobody", password="x" * 12))
     html = client.get(reverse("governance-home")).content.decode()
     assert "You have no role at any area yet. Ask an administrator." in html and "data-map" not in html
+
+
+def test_switching_language_after_a_refused_login_keeps_where_the_login_leads(client, cast):
+    """The login page drawn again after a wrong password is the answer to a POST: the language
+    switch sent the user to /accounts/login/ without its ?next=, and the login then led home
+    instead of to the page that had asked for it."""
+    response = client.post("/accounts/login/?next=/petitions/", {"username": "worker_a", "password": "x"})
+    html = response.content.decode()
+    assert '<input name="next" type="hidden" value="/accounts/login/?next=/petitions/">' in html

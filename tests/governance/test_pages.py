@@ -312,3 +312,18 @@ def test_switching_language_after_a_refused_login_keeps_where_the_login_leads(cl
     response = client.post("/accounts/login/?next=/petitions/", {"username": "worker_a", "password": "x"})
     html = response.content.decode()
     assert '<input name="next" type="hidden" value="/accounts/login/?next=/petitions/">' in html
+
+
+def test_no_template_comment_runs_over_a_line():
+    """Django's {# #} ends at the line's end: one continued on a second line was printed on every page
+    (base.html's, above the language switch, pushed the report map's pin out of reach on a phone)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    unclosed = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert unclosed == []

@@ -1,0 +1,119 @@
+"""Behind the proxy every request reaches gunicorn from the proxy's address, and its access log
+showed that address for everyone. gunicorn runs here as the compose file and the README start it, a
+request carries the X-Forwarded-For the proxy appends, and the access log line names the client."""
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _compose_gunicorn_args() -> list[str]:
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["command"]
+    inner = shlex.split(command)[2]  # sh -c "<...>"
+    return shlex.split(inner.split("exec ", 1)[1])
+
+
+def _readme_gunicorn_args() -> list[str]:
+    line = next(
+        line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith(".venv/bin/gunicorn ")
+    )
+    return shlex.split(line)
+
+
+def _serve_and_log(args: list[str], tmp_path, headers: dict) -> str:
+    """Runs gunicorn with the given command line on a free loopback port (one worker) and returns
+    the access log line of one request to /healthz."""
+    assert args[0].endswith("gunicorn"), args
+    port = _free_port()
+    args = list(args[1:])
+    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
+    args[args.index("--workers") + 1] = "1"
+    log = tmp_path / "access.log"
+    env = {**os.environ, "DEBUG": "1"}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *args, "--access-logfile", str(log)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers=headers)
+                with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback only)
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not start")
+        for _ in range(50):
+            if log.exists() and "/healthz" in log.read_text():
+                break
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return next(line for line in log.read_text().splitlines() if "/healthz" in line)
+
+
+@pytest.mark.parametrize("command", [_compose_gunicorn_args, _readme_gunicorn_args])
+def test_the_access_log_names_the_client_the_proxy_forwards(command, tmp_path):
+    # The proxy appends the address it saw; what the client wrote before it is unchecked.
+    line = _serve_and_log(
+        command(), tmp_path, {"X-Forwarded-For": "198.51.100.9, 203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert re.match(r"203\.0\.113\.7 ", line), line
+
+
+def test_the_access_log_keeps_the_peer_without_a_forwarded_address(tmp_path):
+    line = _serve_and_log(_compose_gunicorn_args(), tmp_path, {})
+    assert re.match(r"127\.0\.0\.1 ", line), line
+
+
+def test_a_peer_that_is_not_the_proxy_cannot_choose_the_logged_address():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from governance.gunicorn_logging import ForwardedForLogger
+
+    cfg = Config()
+    cfg.set("forwarded_allow_ips", "10.0.0.1")
+    logger = ForwardedForLogger(cfg)
+    response = SimpleNamespace(status="200 OK", headers=[], sent=2)
+    environ = {
+        "REMOTE_ADDR": "192.0.2.44",
+        "HTTP_X_FORWARDED_FOR": "203.0.113.7",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    headers = [("X-FORWARDED-FOR", "203.0.113.7")]
+    assert logger.atoms(response, headers, environ, timedelta(0))["h"] == "192.0.2.44"
+    environ["REMOTE_ADDR"] = "10.0.0.1"
+    assert logger.atoms(response, headers, environ, timedelta(0))["h"] == "203.0.113.7"
+    # Not an address (a proxy that does not append, or a forged header): the peer stays.
+    environ["HTTP_X_FORWARDED_FOR"] = "203.0.113.7, <script>"
+    assert logger.atoms(response, headers, environ, timedelta(0))["h"] == "10.0.0.1"

@@ -1,7 +1,8 @@
 """Behind the proxy every request reaches gunicorn from the proxy's address, and its access log
-showed that address for everyone. gunicorn runs here as the compose file and the README start it, a
+showed that address for everyone. gunicorn runs here as the compose file, the image and the README start it, a
 request carries the X-Forwarded-For the proxy appends, and the access log line names the client."""
 
+import json
 import os
 import re
 import shlex
@@ -28,6 +29,11 @@ def _compose_gunicorn_args() -> list[str]:
     command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["command"]
     inner = shlex.split(command)[2]  # sh -c "<...>"
     return shlex.split(inner.split("exec ", 1)[1])
+
+
+def _image_gunicorn_args() -> list[str]:
+    line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    return json.loads(line[len("CMD ") :])
 
 
 def _readme_gunicorn_args() -> list[str]:
@@ -77,7 +83,7 @@ def _serve_and_log(args: list[str], tmp_path, headers: dict) -> str:
     return next(line for line in log.read_text().splitlines() if "/healthz" in line)
 
 
-@pytest.mark.parametrize("command", [_compose_gunicorn_args, _readme_gunicorn_args])
+@pytest.mark.parametrize("command", [_compose_gunicorn_args, _image_gunicorn_args, _readme_gunicorn_args])
 def test_the_access_log_names_the_client_the_proxy_forwards(command, tmp_path):
     # The proxy appends the address it saw; what the client wrote before it is unchecked.
     line = _serve_and_log(

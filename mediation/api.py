@@ -71,7 +71,8 @@ class MaskedPartySerializer(serializers.Serializer):
 
 
 class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
-    text_fields = ("description",)
+    # The referring record is typed as the referrer wrote it ("张三丰报警，电话..."): a text too.
+    text_fields = ("description", "referral_reference")
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     source = serializers.CharField(source="origin", read_only=True)
@@ -112,8 +113,9 @@ class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
 
 class DisputeDetailSerializer(DisputeSerializer):
     text_fields = (
-        "description",
+        *DisputeSerializer.text_fields,
         "decline_reason",
+        "suggested_route",
         "outcome_note",
         "agreement_facts",
         "agreement_terms",

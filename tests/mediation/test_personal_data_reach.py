@@ -164,3 +164,45 @@ def test_a_session_held_at_a_party_s_home_shows_its_place_masked_to_who_may_not_
         assert "春晖路12号" not in read and "张三丰" not in read and "甲区春晖路***（张**家）" in read
     client.force_login(case.mediator)
     assert "甲区春晖路12号3栋（张三丰家）" in client.get(f"/mediation/cases/{case.code}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_short_texts_of_a_case_are_masked_to_who_may_not_reveal(med, cast, client):
+    """The referring record (typed as the police officer wrote it: '张三丰报警，电话...') and the route
+    suggested on declining ('请张三丰向...法院起诉') were shown as typed to district staff on the case
+    page, in the list and detail API and in the admin, while the texts around them were masked. The
+    note of a risk reported to the police is masked like the other notes."""
+    from tests.base import api_client
+
+    case = med.register(origin="police", referral_reference=f"张三丰报警 {PHONE}")
+    case.transition(
+        action="decline",
+        actor=cast.mediator,
+        note="不属于人民调解范围",
+        suggested_route="请张三丰向甲区人民法院起诉",
+    )
+    other = med.accepted()
+    other.transition(
+        action="report_risk", actor=other.mediator, note=f"李四扬言报复，已报春晖派出所（{PHONE}）"
+    )
+    api = api_client(cast.district_officer)
+    client.force_login(cast.district_officer)
+    for code in (case.code, other.code):
+        read = client.get(f"/mediation/cases/{code}/").content.decode()
+        read += api.get(f"/api/v1/disputes/{code}/").content.decode()
+        read += api.get(f"/api/v1/disputes/{code}/events/").content.decode()
+        read += api.get("/api/v1/disputes/").content.decode()
+        assert "张三丰" not in read and "李四" not in read and PHONE not in read, code
+    assert api.get(f"/api/v1/disputes/{case.code}/").json()["referral_reference"] == "张**报警 138****5678"
+    assert api.get(f"/api/v1/disputes/{case.code}/").json()["suggested_route"] == "请张**向甲区人民法院起诉"
+    client.force_login(cast.admin)
+    for c in (case, other):
+        admin_page = client.get(f"/admin/mediation/disputecase/{c.pk}/change/").content.decode()
+        assert "张三丰" not in admin_page and "李四" not in admin_page and PHONE not in admin_page, c.code
+    assert (
+        "请张**向甲区人民法院起诉"
+        in client.get(f"/admin/mediation/disputecase/{case.pk}/change/").content.decode()
+    )
+    client.force_login(med.head_x)  # the organisation head may reveal the parties: reads them as typed
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f"张三丰报警 {PHONE}" in page and "请张三丰向甲区人民法院起诉" in page

@@ -46,6 +46,13 @@ def mask_text(text: str) -> str:
     text = _ID.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
     text = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
     text = _LANDLINE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    # What the patterns above miss, as free text is masked on the pages: numbers typed in groups
+    # ("138 0013 8000", "138-0013-8000") or in full-width digits. Outside a request (a Celery task, a
+    # command) nothing is remembered, so the patterns are all a log line has. Imported here: pii
+    # imports this module (``remember``).
+    from governance.pii import mask_numbers_in_text
+
+    text = mask_numbers_in_text(text, after_point=False)
     # Longest first: a name inside an address is masked with the address, not alone.
     for plain, mask in sorted((_seen.get() or {}).items(), key=lambda item: -len(item[0])):
         if plain in text:

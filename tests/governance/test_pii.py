@@ -147,6 +147,20 @@ def test_the_logging_filter_masks_id_numbers_and_mobiles():
     )
 
 
+def test_the_logging_filter_masks_numbers_written_in_groups_or_full_width_outside_a_request():
+    """A Celery task or a command logs what it read (an exception naming the text it failed on): no
+    request has remembered the values there, and only the plain-digit forms were masked; the free
+    texts' own pattern (governance.pii.mask_numbers_in_text) reads the others."""
+    assert mask_text("tel 138 0013 8000; 138-0013-8000") == "tel 138****8000; 138****8000"
+    assert mask_text("电话１３８００１３８０００，身份证３４０１０４１９９００３０７１２３４") == (
+        "电话138****8000，身份证３４０１**********１２３４"
+    )
+    assert (
+        mask_text("id 340104 19900307 1234, tel 0551 6234 5678") == "id 3401**********1234, tel 055*****5678"
+    )
+    assert mask_text("0.138 0013 8000") == "0.138 0013 8000"  # no number after a decimal point
+
+
 def test_the_logging_filter_masks_landlines_as_phones_are_stored():
     # validate_phone stores landlines too ("0551-62345678" or "055162345678").
     assert mask_text("tel 0551-62345678, 055162345678, 010-12345678") == (

@@ -271,3 +271,30 @@ def service_checked_errors(
             if not covered(key):
                 errors[key] = messages
     return errors
+
+
+def step_input(
+    serializer: serializers.Serializer,
+    *,
+    user: Any,
+    record: Any,
+    workflow: Any,
+    may_perform: Callable[[Any, Any, Any], bool],
+    refusal: str,
+    action: str | None = None,
+) -> dict[str, Any]:
+    """A workflow step's input, validated, for an endpoint that has already found ``record`` within
+    the user's scope (404 otherwise). Faulty input from a user whose role may not take the step
+    (``action``, else the one the body names; none known: any step of the record) is refused with
+    403 and ``refusal``, as the same input well-formed would be: a 400 told them what to fix, as if
+    the step would then be taken. Valid input goes on to the transition, which checks everything
+    (a step sent twice is answered there as done)."""
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    if action is None and isinstance(serializer.initial_data, Mapping):
+        action = serializer.initial_data.get("action")
+    named = workflow.transitions.get(action) if isinstance(action, str) else None
+    steps = [named] if named is not None else list(workflow.transitions.values())
+    if not any(may_perform(user, record, step) for step in steps):
+        raise exceptions.PermissionDenied(refusal)
+    raise exceptions.ValidationError(serializer.errors)

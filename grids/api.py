@@ -17,16 +17,18 @@ from rest_framework.views import APIView
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
-from governance.rest import Conflict, JSONParser, service_checked_errors, submission_field
+from governance.rest import Conflict, JSONParser, service_checked_errors, step_input, submission_field
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
 from grids.models import (
+    WORKFLOW,
     Incident,
     IncidentEvent,
     IncidentPhoto,
     Level,
     allowed_actions,
+    may_perform,
     reads_in_full,
     text_for_reader,
 )
@@ -290,9 +292,10 @@ class IncidentTransitionApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: IncidentDetailSerializer})
     def post(self, request, code: str):
         incident = selectors.incident_get_for_user(request.user, code, write=True)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = step_input(
+            self.InputSerializer(data=request.data), user=request.user, record=incident, workflow=WORKFLOW,
+            may_perform=may_perform, refusal=_("Your role may take no such step on this incident."),
+        )  # fmt: skip
         # ``state`` (optional): a step this user already took from it is answered as done, not retaken.
         services.incident_transition(
             incident=incident,

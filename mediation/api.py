@@ -18,17 +18,19 @@ from rest_framework.views import APIView
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import Conflict, service_checked_errors, submission_field
+from governance.rest import Conflict, service_checked_errors, step_input, submission_field
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import AGREEMENT_MAX, NOTE_MAX
 from mediation.models import (
+    WORKFLOW,
     DisputeCase,
     DisputeEvent,
     DisputeParty,
     DisputeSession,
     allowed_actions,
+    may_perform,
     may_reveal,
 )
 
@@ -310,9 +312,10 @@ class DisputeTransitionApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: DisputeDetailSerializer})
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = step_input(
+            self.InputSerializer(data=request.data), user=request.user, record=case, workflow=WORKFLOW,
+            may_perform=may_perform, refusal=_("Your role may take no such step on this case."),
+        )  # fmt: skip
         action = v.pop("action")
         if action == "record_session":
             # Sessions carry their own fields: one endpoint for them, not two ways to do it. Keyed by
@@ -356,9 +359,12 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     @extend_schema(request=InputSerializer, responses={201: SessionSerializer})
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        session = services.dispute_record_session(case=case, actor=request.user, **data.validated_data)
+        v = step_input(
+            self.InputSerializer(data=request.data), user=request.user, record=case, workflow=WORKFLOW,
+            may_perform=may_perform, refusal=_("Your role may take no such step on this case."),
+            action="record_session",
+        )  # fmt: skip
+        session = services.dispute_record_session(case=case, actor=request.user, **v)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 

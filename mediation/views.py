@@ -45,11 +45,13 @@ from mediation.forms import (
 from mediation.models import (
     ACTION_LABELS,
     CONFIRMATION_WARN_DAYS,
+    WORKFLOW,
     DisputeCase,
     DisputeParty,
     MediationOrganisation,
     allowed_actions,
     head_organisation_ids,
+    may_perform,
     may_reveal,
     time_limit_due,
 )
@@ -366,7 +368,10 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.dispute_get_for_user(request.user, code, write=True)
     form = SessionForm(request.POST)
     error, status = None, 400
-    if form.is_valid():
+    if not form.is_valid() and not may_perform(request.user, case, WORKFLOW.get("record_session")):
+        # Not this user's session to record: the 403 a complete form gets, not what to fix.
+        error, status = _("Your role may take no such step on this case."), 403
+    elif form.is_valid():
         try:
             services.dispute_record_session(case=case, actor=request.user, **form.cleaned_data)
         except WorkflowError as exc:

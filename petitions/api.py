@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import Conflict, service_checked_errors, submission_field
+from governance.rest import Conflict, service_checked_errors, step_input, submission_field
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -30,6 +30,7 @@ from petitions.models import (
     Category,
     Petition,
     allowed_actions,
+    may_perform,
     may_reveal,
     repeat_link_hidden,
     sees_masked_only,
@@ -374,9 +375,10 @@ class PetitionTransitionApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})
     def post(self, request, code: str):
         petition = selectors.petition_get_for_user(request.user, code, write=True)  # 403 before the input
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = dict(data.validated_data)
+        v = step_input(
+            self.InputSerializer(data=request.data), user=request.user, record=petition, workflow=WORKFLOW,
+            may_perform=may_perform, refusal=_("Your role may take no such step on this petition."),
+        )  # fmt: skip
         action = v.pop("action")
         state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
         services.petition_transition(

@@ -690,3 +690,14 @@ def test_one_refused_report_names_the_place_and_time_with_the_inputs_own_errors(
     response = post(cast.worker_a, {**data, "lat": 200})
     assert set(response.json()["errors"]) == {"category", "occurred_at", "lat"}
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_role_that_may_not_take_the_step_gets_403_whatever_it_sent(cast, incident_in):
+    """A grid worker sending a supervisor's step with a faulty body was told what to fix (400), as if
+    the fixed step would be taken; it is the 403 a well-formed one gets."""
+    incident = incident_in("reported")
+    url = f"{URL}{incident.code}/transition/"
+    faulty = {"action": "accept", "kind": "bogus"}
+    assert api_client(cast.worker_a).post(url, faulty, format="json").status_code == 403
+    assert api_client(cast.community_handler).post(url, faulty, format="json").status_code == 400

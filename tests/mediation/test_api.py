@@ -932,3 +932,28 @@ def test_a_description_or_summary_past_its_limit_is_400_naming_it_and_saves_noth
     response = client.post(f"/api/v1/disputes/{case.code}/sessions/", session, format="json")
     assert response.status_code == 400 and list(response.json()["errors"]) == ["summary"]
     assert not case.sessions.exists()
+
+
+@pytest.mark.django_db
+def test_a_member_not_assigned_gets_403_for_a_step_or_session_whatever_it_sent(med):
+    """A member of the organisation reads the case but is not its mediator: a session or a step with
+    a faulty body was answered 400 with what to fix, as if the fixed one would be taken; it is a 403,
+    as a well-formed one is. An outsider still gets 404."""
+    case = med.accepted()
+    other = api_client(med.mediator_x2)
+    base = f"/api/v1/disputes/{case.code}"
+    assert other.post(f"{base}/sessions/", {}, format="json").status_code == 403
+    assert other.post(f"{base}/sessions/", {"held_at": "x"}, format="json").status_code == 403
+    faulty = {"action": "conclude", "outcome": "bogus", "agreement_amount": "x"}
+    assert other.post(f"{base}/transition/", faulty, format="json").status_code == 403
+    assert (
+        other.post(f"{base}/transition/", {"action": "start", "note": 5000 * "x"}, format="json").status_code
+        == 403
+    )
+    outsider = api_client(med.mediator_b)
+    assert outsider.post(f"{base}/sessions/", {}, format="json").status_code == 404
+    assert outsider.post(f"{base}/transition/", faulty, format="json").status_code == 404
+    # The assigned mediator is told what to fix.
+    mine = api_client(case.mediator)
+    assert mine.post(f"{base}/sessions/", {}, format="json").status_code == 400
+    assert mine.post(f"{base}/transition/", faulty, format="json").status_code == 400

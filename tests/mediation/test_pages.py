@@ -1557,3 +1557,12 @@ def test_the_case_list_keeps_each_masked_name_on_one_line(client, med):
     med.accepted()
     html = _login(client, med.cast.mediator).get("/mediation/cases/").content.decode()
     assert '<span class="nowrap">张**</span>、<span class="nowrap">李*</span>' in html
+
+
+def test_a_session_with_faulty_fields_from_a_mediator_not_on_the_case_is_403(client, med):
+    """The form was checked first: a member not assigned was shown what to fix (400), as if the fixed
+    session would be recorded; it is the 403 a complete one gets."""
+    case = med.accepted()
+    response = _login(client, med.mediator_x2).post(f"/mediation/cases/{case.code}/sessions/", {"place": "x"})
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    assert not DisputeSession.objects.exists()

@@ -884,3 +884,19 @@ def test_a_type_correction_or_a_repeat_link_sent_twice_is_taken_once(pet):
     body = {"action": "link_repeat", "repeat_of": earlier.code, "state": "registered"}
     assert [office.post(url, body, format="json").status_code for _ in range(2)] == [200, 200]
     assert later.events.filter(action="link_repeat").count() == 1
+
+
+def test_a_wrong_side_gets_403_for_a_step_whatever_it_sent(pet):
+    """The office on a step of the department (and back) with a faulty body was answered 400 with what
+    to fix, as if the fixed step would be taken; it is the 403 a well-formed one gets."""
+    c = pet.cast
+    petition = pet.register()
+    petition.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    url = f"{LIST}{petition.code}/transition/"
+    faulty = {"action": "accept", "note": 5000 * "x"}
+    assert api_client(c.petition_officer).post(url, faulty, format="json").status_code == 403
+    faulty = {"action": "reroute", "department": "x"}
+    assert api_client(c.department_user).post(url, faulty, format="json").status_code == 403
+    assert (
+        api_client(c.department_user).post(url, {"action": "accept", "note": 5000 * "x"}).status_code == 400
+    )

@@ -46,7 +46,7 @@ from governance import outbox
 from governance.access import get_visible_or_404
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
-from governance.rest import Conflict, JSONParser, KnownParamsMixin, refuse_unknown_params
+from governance.rest import Conflict, ImportJSONParser, JSONParser, KnownParamsMixin, refuse_unknown_params
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -702,7 +702,7 @@ _ROWS_DOC = "A JSON list of rows, or multipart with a CSV `file` (header line fi
 class SurveyResponseImportApi(APIView):
     """Import survey answers: every row is checked first; any bad row -> 400 listing every bad line."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [ImportJSONParser, MultiPartParser]
 
     @extend_schema(
         request={
@@ -750,7 +750,7 @@ class SurveyResponseImportApi(APIView):
 class CaseCountImportApi(APIView):
     """Import police preventable-case counts per area, month and kind; a re-sent row replaces the count."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [ImportJSONParser, MultiPartParser]
 
     @extend_schema(
         request={
@@ -777,7 +777,7 @@ class PopulationImportApi(APIView):
     """Import area populations by year, the denominators of the per-10,000 rates of that year's
     months; a re-sent (area, year) replaces the figure."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [ImportJSONParser, MultiPartParser]
 
     @extend_schema(
         request={

@@ -9,9 +9,11 @@ what the service's checks find in the rest, in the same 400.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -166,16 +168,54 @@ def _sentence(errors: dict[str, list[str]]) -> str:
 _JSON_PARSE_ERROR = "JSON parse error - "  # rest_framework.parsers.JSONParser's untranslated prefix
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            return f"{round(n / size, 1):g} {unit}"
+    return f"{n} B"
+
+
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, which catches only ``ValueError``: a body nested a hundred thousand levels
-    deep (``[[[[...``) raised ``RecursionError`` in ``json.load`` and answered 500, with an HTML page,
-    to anyone (the token endpoint is open). Here it is the 400 of any body that is not JSON."""
+    """DRF's JSON parser, with two limits.
+
+    It caught only ``ValueError``: a body nested a hundred thousand levels deep (``[[[[...``) raised
+    ``RecursionError`` in ``json.load`` and answered 500, with an HTML page, to anyone (the token
+    endpoint is open). Here it is the 400 of any body that is not JSON.
+
+    It parsed any body up to the request limit (80 MB, for photos): 80 MB of ``[{},{},...]`` sent
+    to the open token endpoint is 27 million dicts, about 2 GB of memory. A body longer than the
+    setting ``max_bytes_setting`` names is a 413 saying the limit, by its Content-Length and by the
+    bytes read (a chunked body has no length), before anything is parsed."""
+
+    max_bytes_setting = "API_JSON_MAX_BYTES"
 
     def parse(self, stream, media_type=None, parser_context=None):
+        limit = getattr(settings, self.max_bytes_setting)
+        request = (parser_context or {}).get("request")
         try:
-            return super().parse(stream, media_type, parser_context)
+            length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        except ValueError:
+            length = 0
+        body = b"" if length > limit else stream.read(limit + 1)
+        if length > limit or len(body) > limit:
+            raise BodyTooLarge(
+                _("The JSON request body is larger than %(size)s, the most this endpoint accepts.")
+                % {"size": _size_text(limit)}
+            )
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(f"{_JSON_PARSE_ERROR}nested too deeply") from None
+
+
+class ImportJSONParser(JSONParser):
+    """The bulk imports' rows: ``IMPORT_JSON_MAX_BYTES``, sized for ``INTAKE_MAX_ROWS`` rows."""
+
+    max_bytes_setting = "IMPORT_JSON_MAX_BYTES"
 
 
 def exception_handler(exc, context):

@@ -418,6 +418,10 @@ ROLLUP_SWAP_LOCK_TIMEOUT = env_pattern(
 )
 # Rows in one survey or police case-count import (docs/statistics.md, "Data intake").
 INTAKE_MAX_ROWS = env_int("INTAKE_MAX_ROWS", 200_000, minimum=1)
+# The longest JSON request body parsed (governance.rest.JSONParser; 413 over it): 1 MB, except the
+# imports' rows above, 256 bytes a row (a survey row is about 150, pretty-printed about 200).
+API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 1024 * 1024, minimum=1024)
+IMPORT_JSON_MAX_BYTES = env_int("IMPORT_JSON_MAX_BYTES", INTAKE_MAX_ROWS * 256, minimum=1024)
 
 LOGGING = {
     "version": 1,

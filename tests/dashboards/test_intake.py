@@ -192,6 +192,34 @@ def test_a_body_that_is_neither_a_list_nor_a_file_names_the_field(cast):
     assert response.status_code == 400 and "file" in response.json()["errors"]
 
 
+def test_a_json_import_may_be_larger_than_other_json_bodies_but_not_unbounded(cast, settings):
+    """Ordinary JSON bodies stop at API_JSON_MAX_BYTES (1 MB); an import's rows at
+    IMPORT_JSON_MAX_BYTES, sized for INTAKE_MAX_ROWS rows, over which it is a 413 naming the limit."""
+    row = {
+        "area": cast.grid_a.code,
+        "date": "2026-11-01",
+        "age_group": "25-34",
+        "safety": "basically_safe",
+        "satisfaction": "basically_satisfied",
+        "weight": "1.000",
+    }
+    assert settings.IMPORT_JSON_MAX_BYTES >= settings.INTAKE_MAX_ROWS * 200
+    settings.API_JSON_MAX_BYTES = 1000
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, [row] * 20, format="json")  # about 3 KB
+    assert response.status_code == 201, response.json()
+    settings.IMPORT_JSON_MAX_BYTES = 2048
+    response = client.post(SURVEYS, [row] * 20, format="json")
+    assert response.status_code == 413
+    assert "larger than 2 KB" in response.json()["detail"]
+    assert SurveyResponse.objects.count() == 20 and ImportBatch.objects.count() == 1
+    # A CSV upload is multipart: the JSON limits do not apply to it.
+    response = client.post(
+        COUNTS, upload("area,month,kind,count\n" + "x,2026-10,burglary,1\n" * 100), format="multipart"
+    )
+    assert response.status_code == 400 and len(response.json()["errors"]["rows"]) >= 100
+
+
 def test_an_item_that_is_not_an_object_is_reported_once_on_its_line(cast):
     """[1, "a", null] was "each row is an object" and then "required" for each of the fields on
     the same line: six errors for one item, and detail quoted only the first five of them."""

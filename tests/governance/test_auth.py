@@ -421,6 +421,47 @@ def test_a_body_nested_too_deeply_is_a_400_not_a_500(cast, url):
     assert response.json() == {"detail": "The request body is not valid JSON: nested too deeply"}
 
 
+def test_a_json_body_over_the_limit_is_a_413_naming_it_before_it_is_parsed(cast, monkeypatch):
+    # The open token endpoint parsed any body up to the 80 MB request limit: 80 MB of [{},{},...]
+    # is 27 million dicts, about 2 GB of memory, for anyone who can reach the server.
+    from rest_framework.utils import json
+
+    parsed = []
+    load = json.load
+    monkeypatch.setattr(json, "load", lambda *a, **k: parsed.append(1) or load(*a, **k))
+    body = "[" + ",".join(["{}"] * 400_000) + "]"  # 1.2 MB
+    assert len(body) > 1024 * 1024
+    client = api_client()
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The JSON request body is larger than 1 MB, the most this endpoint accepts."
+    }
+    assert not parsed
+    # Under the limit it is read as before.
+    wrong = client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json")
+    assert wrong.status_code == 401 and parsed
+
+
+def test_the_json_limit_holds_for_the_bytes_read_whatever_the_length_claims(settings):
+    # A chunked body has no Content-Length; the parser reads at most one byte past the limit.
+    import io
+
+    from rest_framework.exceptions import APIException
+
+    from governance.rest import JSONParser
+
+    settings.API_JSON_MAX_BYTES = 10
+    request = type("R", (), {"META": {}})()
+    with pytest.raises(APIException) as refused:
+        JSONParser().parse(io.BytesIO(b'{"a": "0123456789"}'), "application/json", {"request": request})
+    assert refused.value.status_code == 413
+    request.META["CONTENT_LENGTH"] = "5"
+    with pytest.raises(APIException):
+        JSONParser().parse(io.BytesIO(b'{"a": "0123456789"}'), "application/json", {"request": request})
+    assert JSONParser().parse(io.BytesIO(b'{"a": 1}'), "application/json", {"request": request}) == {"a": 1}
+
+
 def test_the_schema_documents_the_token_lockout_as_the_endpoint_answers_it(client, cast):
     operation = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"][
         "/api/v1/auth/token/"

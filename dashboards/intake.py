@@ -400,12 +400,19 @@ class _Validator:
 
     def day(self, line: int, row: Mapping[str, Any], name: str, *, month: bool = False) -> dt.date | None:
         """A date written YYYY-MM-DD (a month YYYY-MM), no later than today (this month) and no earlier
-        than the first month the statistics cover (the rollup reads nothing before it)."""
+        than the first month the statistics cover (the rollup reads nothing before it).
+
+        The year first, "/" is read like "-" and the month and day may have one digit: Excel on
+        Chinese Windows saves a date cell as 2026/11/5 (a month 2026/11), and year first the order is
+        unambiguous. 11/5/2026 or 5/11/2026 (November or May?) stays refused."""
         text = _text(row, name)
         try:
-            if not re.fullmatch(r"\d{4}-\d{2}" if month else r"\d{4}-\d{2}-\d{2}", text):
+            found = re.fullmatch(
+                r"(\d{4})([-/])(\d{1,2})" if month else r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})", text
+            )
+            if not found:
                 raise ValueError
-            day = dt.date.fromisoformat(f"{text}-01" if month else text)
+            day = dt.date(int(found[1]), int(found[3]), 1 if month else int(found[4]))
         except ValueError:
             self.error(
                 line, name, _("Enter a month as YYYY-MM.") if month else _("Enter a date as YYYY-MM-DD.")

@@ -297,6 +297,35 @@ def test_a_gbk_file_with_cr_line_ends_names_the_right_lines(cast, end):
     assert SurveyResponse.objects.count() == 0
 
 
+def test_year_first_dates_with_slashes_or_unpadded_are_read_and_ambiguous_ones_refused(cast):
+    """Excel on Chinese Windows saves a date cell as 2026/11/5 (a month as 2026/11): every row was
+    refused with "Enter a date as YYYY-MM-DD". Year first, the order is unambiguous; 11/5/2026 and
+    5/11/2026 (November or May?) are still refused with that message."""
+    head = "area,date,age_group,safety,satisfaction,weight\n"
+    code = cast.grid_a.code
+    good = ["2026/11/5", "2026/11/05", "2026/1/5", "2026-1-5", "2026-11-05"]
+    text = head + "".join(f"{code},{day},35-44,safe,satisfied,\n" for day in good)
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    days = sorted(SurveyResponse.objects.values_list("date", flat=True))
+    assert days == [dt.date(2026, 1, 5)] * 2 + [dt.date(2026, 11, 5)] * 3
+    bad = ["11/5/2026", "5/11/2026", "2026/11-5", "2026/13/1", "2026/11/31", "2026/011/5", "26/11/5"]
+    text = head + "".join(f"{code},{day},35-44,safe,satisfied,\n" for day in bad)
+    response = client.post(SURVEYS, upload(text), format="multipart")
+    errors = response.json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in errors] == [(n, "date") for n in range(2, 9)]
+    assert {e["message"] for e in errors} == {"Enter a date as YYYY-MM-DD."}
+    rows = [
+        {"area": cast.community_a1a.code, "month": month, "kind": "burglary", "count": 1}
+        for month in ("2026/10", "2026/9", "2026-8")
+    ]
+    assert client.post(COUNTS, rows, format="json").status_code == 201
+    assert sorted(m.month for m in PreventableCaseCount.objects.values_list("month", flat=True)) == [8, 9, 10]
+    response = client.post(COUNTS, [dict(rows[0], month="10/2026")], format="json")
+    assert response.json()["errors"]["rows"][0]["message"] == "Enter a month as YYYY-MM."
+
+
 def test_case_counts_are_imported_and_a_resent_row_replaces_the_count(cast):
     client = api_client(cast.analyst)
     rows = [
@@ -316,7 +345,9 @@ def test_bad_case_count_rows_are_all_reported(cast, settings):
         "area,month,kind,count\n"
         f"{cast.community_a1a.code},2026-10,burglary,3\n"
         f"{cast.community_a1a.code},2026-10,ebike_theft,1\n"  # line 3: kind not in the setting
-        f"{cast.community_a1a.code},2026/10,burglary,1\n"  # line 4: month format
+        # line 4: month format. Not 2026/10, which Excel on Chinese Windows saves and is read as
+        # October (year first is unambiguous); the month before the year is refused.
+        f"{cast.community_a1a.code},10/2026,burglary,1\n"
         f"{cast.community_a1a.code},2026-09,burglary,-2\n"  # line 5: negative
         f"{cast.community_a1a.code},2026-10,burglary,5\n"  # line 6: duplicate of line 2
         f"{cast.community_a1a.code},2099-01,burglary,5\n"  # line 7: future

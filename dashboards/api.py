@@ -632,11 +632,16 @@ class ImportRejectedSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     errors = ImportErrorsSerializer(required=False)  # none for a body that is not JSON at all
+    error_count = serializers.IntegerField(required=False, help_text="every error found")
+    errors_not_listed = serializers.IntegerField(
+        required=False, help_text="errors after the first 100, which `errors.rows` leaves out"
+    )
 
 
 _IMPORT_REJECTED = OpenApiResponse(
     ImportRejectedSerializer,
-    description="Nothing was imported: `errors.rows` lists every bad row (line, field, message).",
+    description="Nothing was imported: `errors.rows` lists the bad rows (line, field, message), the "
+    "first 100 of `error_count`.",
 )
 _SAFETY_DOC = (
     "a code (very_safe, safe, basically_safe, not_very_safe, unsafe, dont_know) or its label (很安全 ...)"
@@ -685,11 +690,18 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
         message = done.message()
         return Response({"detail": message, "errors": {"again": [message]}}, status=status.HTTP_409_CONFLICT)
     except intake.ImportRejected as rejected:
+        detail = _("%(n)d error(s); nothing was imported. %(first)s") % {
+            "n": len(rejected.errors),
+            "first": "; ".join(str(e) for e in rejected.errors[:5]),
+        }
+        if rejected.not_listed:
+            detail += " " + _("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)}
         return Response(
             {
-                "detail": _("%(n)d error(s); nothing was imported. %(first)s")
-                % {"n": len(rejected.errors), "first": "; ".join(str(e) for e in rejected.errors[:5])},
-                "errors": {"rows": [e.as_dict() for e in rejected.errors]},
+                "detail": detail,
+                "errors": {"rows": [e.as_dict() for e in rejected.listed]},
+                "error_count": len(rejected.errors),
+                "errors_not_listed": rejected.not_listed,
             },
             status=status.HTTP_400_BAD_REQUEST,
         )

@@ -10,6 +10,7 @@ is numbered by the line it starts on; a JSON list counts its items from 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -95,6 +96,9 @@ class RowError:
         }
 
 
+MAX_ERRORS_LISTED = 100
+
+
 class ImportRejected(Exception):
     """Some rows are bad; nothing was written."""
 
@@ -104,6 +108,10 @@ class ImportRejected(Exception):
         # the row-shape checks run before the values', so a surplus value on line 40 came before a
         # bad date on line 2, and the five errors the API's detail quotes were not the first five.
         self.errors = sorted(errors, key=lambda e: e.line)
+        # The first MAX_ERRORS_LISTED are listed (API, command); a file of 200,000 bad lines
+        # answered with 200,000 errors, megabytes of JSON nobody reads past the first screen.
+        self.listed = self.errors[:MAX_ERRORS_LISTED]
+        self.not_listed = len(self.errors) - len(self.listed)
 
 
 @dataclass
@@ -132,12 +140,14 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def csv_text(data: bytes) -> str:
-    """The text of an uploaded CSV file, which must be UTF-8 (a BOM is dropped). Excel on a Chinese
-    Windows saves "CSV" in GBK: each line that is not UTF-8 is reported by its number, as every
-    other bad line, instead of one "cannot decode byte 0xba in position 73". A workbook sent in
-    place of its CSV (.xlsx, .ods: a ZIP; .xls: an OLE file) is one error on line 0: it has no
-    lines, and each of its binary chunks was "not UTF-8 (saved as GBK?)", a score of errors
-    pointing at the wrong fix."""
+    """The text of an uploaded CSV file: UTF-8 (a BOM is dropped) or, failing that, GB18030.
+
+    Excel's plain "CSV (逗号分隔)" on a Chinese Windows saves GBK, of which GB18030 is the superset:
+    each line with Chinese in it was refused "not UTF-8". A file that is neither (or mixes lines in
+    UTF-8 with lines in GBK, which GB18030 would read as other characters) is ONE error on line 0
+    saying to save it as "CSV UTF-8"; it was an error for each line, 200,000 for a large file. A
+    workbook sent in place of its CSV (.xlsx, .ods: a ZIP; .xls: an OLE file) and a UTF-16 file
+    (Excel's "Unicode Text") are one error on line 0 saying so."""
     if data.startswith(WORKBOOK_SIGNATURES):
         raise ImportRejected(
             [
@@ -164,17 +174,25 @@ def csv_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    message = _('Not UTF-8 text (a spreadsheet saved as GBK?); save the file as "CSV UTF-8".')
-    errors = []
-    # Lines end in LF, CRLF or a bare CR (Excel's "CSV (Macintosh)"): split on each, as the CSV reader
-    # counts them, or a CR-only file was one line and every bad row was "line 1". (GBK's bytes after
-    # a lead byte are 0x40 and up: never a line end.)
-    for number, line in enumerate(data.splitlines(), 1):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            errors.append(RowError(number, "file", message))
-    raise ImportRejected(errors)
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or any(_utf8_chinese(line) for line in data.splitlines()):
+        raise ImportRejected(
+            [RowError(0, "file", _('Neither UTF-8 nor GBK text throughout: save the file as "CSV UTF-8".'))]
+        )
+    return text
+
+
+def _utf8_chinese(line: bytes) -> bool:
+    """Whether ``line`` is UTF-8 with Chinese in it (three bytes a character, which GBK's two-byte
+    characters rarely make)."""
+    try:
+        return re.search("[\u3400-\u9fff]", line.decode("utf-8")) is not None
+    except UnicodeDecodeError:
+        return False
 
 
 def table_from_csv(text: str) -> Table:

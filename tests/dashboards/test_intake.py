@@ -260,41 +260,82 @@ def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_wr
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
-def test_a_file_not_in_utf8_is_refused_naming_each_line_that_is_not(cast, tmp_path):
-    """Excel on a Chinese Windows saves "CSV" in GBK: the API said only "not UTF-8" and the command
-    printed Python's "can't decode byte 0xba in position 73". Each such line is reported, by its
-    number as every other bad line, and nothing is written."""
-    lines = GOOD_CSV.splitlines(keepends=True)  # lines 2 and 4 have Chinese; line 3 is ASCII
-    data = lines[0].encode() + lines[1].encode("gbk") + lines[2].encode() + lines[3].encode("gbk")
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_file_saved_in_gbk_is_read_as_gb18030(cast, tmp_path, bom):
+    """Excel's plain "CSV (逗号分隔)" on Chinese Windows saves GBK: every line with Chinese in it was
+    refused "not UTF-8", and the analyst had to find Excel's other CSV. A file that is not UTF-8
+    but is GB18030 (GBK's superset) throughout is read as such, by the API and the command."""
+    data = bom + GOOD_CSV.encode("gbk")
     response = api_client(cast.analyst).post(
         SURVEYS, {"file": SimpleUploadedFile("s.csv", data)}, format="multipart"
     )
-    assert response.status_code == 400
-    rows = response.json()["errors"]["rows"]
-    assert [(e["line"], e["field"]) for e in rows] == [(2, "file"), (4, "file")]
-    assert "UTF-8" in rows[0]["message"]
+    assert response.status_code == 201, response.json()
+    assert SurveyResponse.objects.filter(safety="very_safe", satisfaction="satisfied").count() == 1
+    assert SurveyResponse.objects.filter(satisfaction="dont_know").count() == 1
     path = tmp_path / "gbk.csv"
     path.write_bytes(data)
+    call_command("dashboards_import", "surveys", str(path), "--again", stdout=StringIO())
+    assert SurveyResponse.objects.count() == 6
+
+
+def test_a_file_neither_utf8_nor_gb18030_is_one_error_saying_to_save_it_as_csv_utf8(cast, tmp_path):
+    """Lines in UTF-8 and lines in GBK in one file (read as GB18030 the UTF-8 Chinese would be other
+    characters), or bytes neither encoding has: one error on line 0, not one per line."""
+    lines = GOOD_CSV.splitlines(keepends=True)  # lines 2 and 4 have Chinese; line 3 is ASCII
+    mixed = lines[0].encode() + lines[1].encode("gbk") + lines[2].encode() + lines[3].encode("utf-8")
+    neither = GOOD_CSV.encode() + b"\x80\xff\n" * 1000
+    for data in (mixed, neither):
+        response = api_client(cast.analyst).post(
+            SURVEYS, {"file": SimpleUploadedFile("s.csv", data)}, format="multipart"
+        )
+        assert response.status_code == 400
+        rows = response.json()["errors"]["rows"]
+        assert [(e["line"], e["field"]) for e in rows] == [(0, "file")]
+        assert '"CSV UTF-8"' in rows[0]["message"]
+    path = tmp_path / "bad.csv"
+    path.write_bytes(neither)
     err = StringIO()
-    with pytest.raises(CommandError, match="error"):
+    with pytest.raises(CommandError, match="1 error"):
         call_command("dashboards_import", "surveys", str(path), stderr=err)
-    assert f"{path}:2: file: " in err.getvalue() and "position" not in err.getvalue()
+    assert err.getvalue().count(f"{path}:0: file: ") == 1 and "position" not in err.getvalue()
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
 @pytest.mark.parametrize("end", ["\r", "\r\n"])
 def test_a_gbk_file_with_cr_line_ends_names_the_right_lines(cast, end):
     # Excel's "CSV (Macintosh)" ends lines in a bare CR: the whole file was one line, and every
-    # line that was not UTF-8 was reported as line 1.
-    lines = GOOD_CSV.splitlines()
-    encodings = ["utf-8", "gbk", "utf-8", "gbk"]  # lines 2 and 4 have Chinese; line 3 is ASCII
-    data = b"".join((line + end).encode(enc) for line, enc in zip(lines, encodings, strict=False))
+    # error was reported as line 1.
+    lines = [*BAD_CSV.splitlines()[:3], "340102001001001,2026-11-02,35-44,很安全,满意,"]
+    data = end.join(lines).encode("gbk") + end.encode()
     response = api_client(cast.analyst).post(
         SURVEYS, {"file": SimpleUploadedFile("s.csv", data)}, format="multipart"
     )
     assert response.status_code == 400
-    assert [e["line"] for e in response.json()["errors"]["rows"]] == [2, 4]
+    assert [e["line"] for e in response.json()["errors"]["rows"]] == [3]
     assert SurveyResponse.objects.count() == 0
+
+
+def test_a_file_with_many_bad_lines_lists_the_first_100_errors_and_counts_the_rest(cast, tmp_path):
+    """A 200,000-line file in the wrong layout answered with 200,000 errors (megabytes of JSON, and
+    as many lines from the command); the first 100 are listed, and the total and the number left
+    out are said."""
+    text = "area,date,age_group,safety,satisfaction,weight\n" + "x,2026-11-02,35-44,safe,satisfied,\n" * 250
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    body = response.json()
+    assert [e["line"] for e in body["errors"]["rows"]] == list(range(2, 102))
+    assert body["error_count"] == 250 and body["errors_not_listed"] == 150
+    assert body["detail"].startswith("250 error(s); nothing was imported.")
+    assert "first 100" in body["detail"]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    err = StringIO()
+    with pytest.raises(CommandError, match="250 error"):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    printed = err.getvalue().splitlines()
+    assert len(printed) == 101 and "150" in printed[-1]
+    few = api_client(cast.analyst).post(SURVEYS, upload(BAD_CSV), format="multipart").json()
+    assert few["error_count"] == len(few["errors"]["rows"]) and few["errors_not_listed"] == 0
 
 
 def test_year_first_dates_with_slashes_or_unpadded_are_read_and_ambiguous_ones_refused(cast):

@@ -61,8 +61,12 @@ class Command(BaseCommand):
         except intake.AlreadyImported as done:
             raise CommandError(f"{path}: {done.message('--again')}") from None
         except intake.ImportRejected as rejected:
-            for error in rejected.errors:
+            for error in rejected.listed:
                 self.stderr.write(f"{path}:{error.line}: {error.field}: {error.message}")
+            if rejected.not_listed:
+                self.stderr.write(
+                    _("%(path)s: %(n)d more error(s) not listed.") % {"path": path, "n": rejected.not_listed}
+                )
             raise CommandError(
                 _("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}
             ) from None

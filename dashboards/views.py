@@ -106,12 +106,15 @@ def _selection(request: HttpRequest) -> dict:
 
 
 def _choices(period: Period, latest: Period) -> list[tuple[str, str]]:
-    """The periods the picker offers, newest first, down from the latest with a value (or the one
-    asked for, if later), as (code, label) pairs. The one asked for is always among them: older than
-    the list, it was missing and the list showed its first period, 2026-12, over a page of 2019-01."""
-    choices = ranking.period_choices(period.kind, max(latest, Period.of(MONTH, *_ym(period))))
+    """The periods the picker offers, newest first, down from the latest with a value, as (code,
+    label) pairs. The one asked for is always among them: older than the list, it was missing and
+    the list showed its first period, 2026-12, over a page of 2019-01. Later than the latest, it
+    heads the list, above the latest: the list went back 24 months from it, and from 2030-01 no
+    month with data was one click away."""
+    choices = ranking.period_choices(period.kind, latest)
     if period.code not in choices:
-        choices.append(period.code)
+        later = Period.of(MONTH, *_ym(period)) > latest
+        choices.insert(0 if later else len(choices), period.code)
     return [(code, Period.parse(code).label) for code in choices]
 
 

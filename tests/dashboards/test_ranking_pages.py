@@ -641,6 +641,20 @@ def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data
         assert "2019-01" in selected and "2026-11" not in selected, (path, selected)
 
 
+def test_the_picker_for_a_period_after_the_data_keeps_the_months_with_data(client, data):
+    # A later period than any with values (a bookmark, a typed URL) began the list at itself and
+    # went 24 months back from there: from 2030-01 no month with data was one click away.
+    from django.utils import timezone
+
+    client.force_login(data.district_officer)
+    for path in ("/dashboards/", "/dashboards/league/", "/dashboards/trends/"):
+        html = client.get(f"{path}?indicator={SAFE}&period=2030-01").content.decode()
+        offered = re.findall(r'<option value="(\d{4}-\d{2})"', html)
+        assert offered[0] == "2030-01" and "2026-10" in offered, (path, offered[:3])
+        assert offered[1] <= timezone.localdate().strftime("%Y-%m")  # then the latest, down from it
+        assert re.findall(r'<option value="([^"]+)" selected>', html)[-1] == "2030-01"
+
+
 def test_periods_are_written_for_people_in_the_pages_language(client, data):
     # The pages wrote the period codes the URLs carry: "2026Q4" and "2026H2" in a Chinese heading,
     # where a reader expects 2026年第4季度 and 2026年下半年. The codes stay in links and values.

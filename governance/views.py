@@ -108,11 +108,21 @@ class StepResult(NamedTuple):
     field_errors: dict[str, str]
 
 
-def run_step(form: forms.Form, perform: Callable[[], object]) -> StepResult:
+def run_step(
+    form: forms.Form,
+    perform: Callable[[], object],
+    *,
+    may_take: Callable[[], bool] | None = None,
+    refusal: str = "",
+) -> StepResult:
     """Validate a step form and take the step with ``perform`` (which reads ``form.cleaned_data``).
     When the form refused a value, the step is only dry-run for its other fields' errors
-    (``step_form_errors``), so that all show at once and nothing is written."""
+    (``step_form_errors``), so that all show at once and nothing is written; unless ``may_take``
+    (``governance.rest.may_take_step``) says the user's role may not take it: then it is the 403 and
+    ``refusal`` the complete form gets, not what to fix, as in the API (``step_input``)."""
     if not form.is_valid():
+        if may_take is not None and not may_take():
+            return StepResult(None, refusal, 403, {})
         field_errors = step_form_errors(form, perform)
         return StepResult(
             None,

@@ -16,7 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND, scope_or_above_q, scope_q
 from governance.models import Area, Department, Role
-from governance.rest import HashedTokenAuthentication
+from governance.rest import HashedTokenAuthentication, may_take_step
 from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import selectors, services
@@ -25,6 +25,7 @@ from grids.forms import ActionForm, MonthForm, ReportForm
 from grids.models import (
     ACTION_LABELS,
     INBOX_ORDER,
+    WORKFLOW,
     Incident,
     IncidentCategory,
     IncidentPhoto,
@@ -33,6 +34,7 @@ from grids.models import (
     checks_for_the_grid,
     duty_conflict,
     grid_checkers_known,
+    may_perform,
     reads_in_full,
     separate_duties,
 )
@@ -461,7 +463,12 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
     # A refusal answers with the status the API gives (400 / 403 / 409), as the dispute and petition
     # pages do: a step from the wrong state was a 400 here and a 409 there.
     status = 400
-    if not form.is_valid():
+    if not form.is_valid() and not may_take_step(
+        request.user, incident, workflow=WORKFLOW, may_perform=may_perform, action=request.POST.get("action")
+    ):
+        # Not this user's step: the 403 the complete form gets, not what to fix (as the API's step_input).
+        error, status = _("Your role may take no such step on this incident."), 403
+    elif not form.is_valid():
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
         error = " ".join(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))

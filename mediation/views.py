@@ -21,6 +21,7 @@ from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
+from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.views import (
     StepResult,
@@ -337,6 +338,14 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
                 state=form.cleaned_data.get("state") or None,
                 **form.action_fields(),
             ),
+            may_take=lambda: may_take_step(
+                request.user,
+                case,
+                workflow=WORKFLOW,
+                may_perform=may_perform,
+                action=request.POST.get("action"),
+            ),
+            refusal=_("Your role may take no such step on this case."),
         )
     if step.event:
         messages.success(request, step.event.done_message(case.code))

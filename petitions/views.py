@@ -24,6 +24,7 @@ from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
+from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.views import area_filter_choices, filtered_rows, redirect_after_step, run_step
 from petitions import selectors, services
@@ -33,9 +34,11 @@ from petitions.models import (
     ACTION_LABELS,
     MAX_GROUP_REPRESENTATIVES,
     OFFICER_ROLES,
+    WORKFLOW,
     Category,
     Petition,
     allowed_actions,
+    may_perform,
     may_reveal,
     repeat_link_hidden,
     sees_masked_only,
@@ -339,6 +342,14 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             state=form.cleaned_data.get("state") or None,
             **form.action_fields(),
         ),
+        may_take=lambda: may_take_step(
+            request.user,
+            petition,
+            workflow=WORKFLOW,
+            may_perform=may_perform,
+            action=request.POST.get("action"),
+        ),
+        refusal=_("Your role may take no such step on this petition."),
     )
     if step.event:
         messages.success(request, step.event.done_message(petition.code))

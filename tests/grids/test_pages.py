@@ -1258,3 +1258,25 @@ def test_the_two_reasons_of_a_reported_incident_say_which_step_they_are_for(cast
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
     assert re.search(r'<label for="note-reject">驳回理由</label>', html)
     assert re.search(r'<label for="note-escalate">升级上报理由</label>', html)
+
+
+@pytest.mark.django_db
+def test_a_step_with_faulty_fields_from_a_user_whose_role_may_not_take_it_is_refused_as_forbidden(
+    cast, client, incident_in
+):
+    """The incident page and the inbox row checked the form first: a grid worker was shown what to fix
+    in a dispatch (400), as if the fixed step would be taken; it is the 403 a complete one gets. The
+    inbox row answers 200 with the refusal in the row, as for any refused step."""
+    incident = incident_in("accepted")
+    url = f"/grids/incidents/{incident.code}/act/"
+    data = {"action": "dispatch", "department": "abc"}
+    client.force_login(cast.worker_a)
+    response = client.post(url, data)
+    assert response.status_code == 403 and "Enter a whole number" not in response.content.decode()
+    row = client.post(url, {**data, "from": "inbox"}, HTTP_HX_REQUEST="true")
+    assert row.status_code == 200 and "Enter a whole number" not in row.content.decode()
+    assert "may take no such step" in row.content.decode()
+    client.force_login(cast.community_handler)
+    assert client.post(url, data).status_code == 400
+    incident.refresh_from_db()
+    assert incident.status == "accepted"

@@ -1566,3 +1566,17 @@ def test_a_session_with_faulty_fields_from_a_mediator_not_on_the_case_is_403(cli
     response = _login(client, med.mediator_x2).post(f"/mediation/cases/{case.code}/sessions/", {"place": "x"})
     assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
     assert not DisputeSession.objects.exists()
+
+
+def test_a_step_with_faulty_fields_from_a_mediator_not_on_the_case_is_403(client, med):
+    """The case page checked the form first: a member not assigned was shown what to fix (400), as if
+    the fixed step would be taken; it is the 403 a complete one gets. The assigned mediator is still
+    told which field (400)."""
+    case = med.in_mediation()
+    url = f"/mediation/cases/{case.code}/act/"
+    data = {"action": "conclude", "outcome": "bogus", "agreement_amount": "abc"}
+    response = _login(client, med.mediator_x2).post(url, data)
+    assert response.status_code == 403 and 'id="action-error"' in response.content.decode()
+    assert _login(client, med.cast.mediator).post(url, data).status_code == 400
+    case.refresh_from_db()
+    assert case.status == "in_mediation"

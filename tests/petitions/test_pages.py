@@ -1383,3 +1383,20 @@ def test_the_registry_keeps_each_masked_petitioner_on_one_line(client, pet):
     client.force_login(pet.cast.petition_officer)
     html = client.get("/petitions/").content.decode()
     assert '<span class="nowrap">王**</span>、<span class="nowrap">刘**</span>' in html
+
+
+def test_a_step_with_faulty_fields_from_a_user_whose_role_may_not_take_it_is_403(client, pet):
+    """The petition page checked the form first: the department was shown what to fix in an office
+    step (400), as if the fixed step would be taken; it is the 403 a complete one gets."""
+    petition = pet.routed()
+    url = f"/petitions/{petition.code}/act/"
+    client.force_login(pet.cast.department_user)
+    assert client.post(url, {"action": "assign", "department": "abc"}).status_code == 403
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post(url, {"action": "accept", "days": "abc"})  # the department's step: not theirs
+    assert resp.status_code == 403
+    client.force_login(pet.cast.department_user)
+    resp = client.post(url, {"action": "accept", "days": "abc"})
+    assert resp.status_code == 400 and "days" in resp.content.decode().lower()
+    petition.refresh_from_db()
+    assert petition.status == "routed"

@@ -71,6 +71,15 @@ def answer_labels(name: str, default: tuple[str, ...], choices) -> dict[str, str
 
 # An area code as a spreadsheet saves it when it took the code for a number (3.40102E+11).
 SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
+# Year first, so never ambiguous (_Validator.day): 2026-11-05, 2026/11/5, 2026.11.5, 2026年11月5日.
+_DATES = (
+    re.compile(r"(?P<y>[0-9]{4})(?P<s>[-/.])(?P<m>[0-9]{1,2})(?P=s)(?P<d>[0-9]{1,2})"),
+    re.compile(r"(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})日"),
+)
+_MONTHS = (
+    re.compile(r"(?P<y>[0-9]{4})[-/](?P<m>[0-9]{1,2})"),
+    re.compile(r"(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月"),
+)
 
 SURVEY_COLUMNS = ["area", "date", "age_group", "safety", "satisfaction", "weight"]
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
@@ -422,15 +431,18 @@ class _Validator:
 
         The year first, "/" is read like "-" and the month and day may have one digit: Excel on
         Chinese Windows saves a date cell as 2026/11/5 (a month 2026/11), and year first the order is
-        unambiguous. 11/5/2026 or 5/11/2026 (November or May?) stays refused."""
+        unambiguous. 11/5/2026 or 5/11/2026 (November or May?) stays refused. Typed by hand, a date
+        also reads 2026年11月5日 or 2026.11.5, and a month 2026年10月; not 2026.10, which Excel keeps as
+        the number 2026.1 (January)."""
         text = _text(row, name)
         try:
-            found = re.fullmatch(
-                r"(\d{4})([-/])(\d{1,2})" if month else r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})", text
+            found = next(
+                filter(None, (form.fullmatch(text) for form in (_MONTHS if month else _DATES))), None
             )
             if not found:
                 raise ValueError
-            day = dt.date(int(found[1]), int(found[3]), 1 if month else int(found[4]))
+            parts = found.groupdict()
+            day = dt.date(int(parts["y"]), int(parts["m"]), int(parts.get("d") or 1))
         except ValueError:
             self.error(
                 line, name, _("Enter a month as YYYY-MM.") if month else _("Enter a date as YYYY-MM-DD.")

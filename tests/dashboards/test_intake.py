@@ -367,6 +367,35 @@ def test_year_first_dates_with_slashes_or_unpadded_are_read_and_ambiguous_ones_r
     assert response.json()["errors"]["rows"][0]["message"] == "Enter a month as YYYY-MM."
 
 
+def test_dates_written_the_chinese_way_or_with_points_are_read(cast):
+    """Typed by hand in WPS or Excel, a date reads 2026年11月5日 or 2026.11.5 (a month 2026年10月):
+    each row was refused with "Enter a date as YYYY-MM-DD", though year first nothing is ambiguous.
+    Mixed or half-written forms stay refused."""
+    head = "area,date,age_group,safety,satisfaction,weight\n"
+    code = cast.grid_a.code
+    good = ["2026年11月5日", "2026年1月05日", "2026.11.5", "2026.1.05"]
+    text = head + "".join(f"{code},{day},35-44,safe,satisfied,\n" for day in good)
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    days = sorted(SurveyResponse.objects.values_list("date", flat=True))
+    assert days == [dt.date(2026, 1, 5)] * 2 + [dt.date(2026, 11, 5)] * 2
+    bad = ["2026年11月5", "2026年11-5日", "2026.11/5", "2026年13月1日", "11.5.2026", "2026年11月"]
+    text = head + "".join(f"{code},{day},35-44,safe,satisfied,\n" for day in bad)
+    errors = client.post(SURVEYS, upload(text), format="multipart").json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in errors] == [(n, "date") for n in range(2, 8)]
+    rows = [
+        {"area": cast.community_a1a.code, "month": month, "kind": "burglary", "count": 1}
+        for month in ("2026年10月", "2026年9月")
+    ]
+    assert client.post(COUNTS, rows, format="json").status_code == 201, rows
+    assert sorted(m.month for m in PreventableCaseCount.objects.values_list("month", flat=True)) == [9, 10]
+    # Not a month with a point: Excel takes 2026.10 for the number 2026.1, which would read as January.
+    for month in ("2026年10", "2026.10"):
+        response = client.post(COUNTS, [dict(rows[0], month=month)], format="json")
+        assert response.json()["errors"]["rows"][0]["message"] == "Enter a month as YYYY-MM."
+
+
 def test_case_counts_are_imported_and_a_resent_row_replaces_the_count(cast):
     client = api_client(cast.analyst)
     rows = [

@@ -158,26 +158,14 @@ def csv_text(data: bytes) -> str:
     workbook sent in place of its CSV (.xlsx, .ods: a ZIP; .xls: an OLE file) and a UTF-16 file
     (Excel's "Unicode Text") are one error on line 0 saying so."""
     if data.startswith(WORKBOOK_SIGNATURES):
-        raise ImportRejected(
-            [
-                RowError(
-                    0,
-                    "file",
-                    _('A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".'),
-                )
-            ]
+        raise _file_refused(
+            _('A spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8".')
         )
     if data.startswith(UTF16_BOMS):
         # Excel's "Unicode Text": split on its 0x0A and 0x0D bytes, it had lines that are not the
         # file's ("line 3" of two), each "saved as GBK?". (It is tab-separated besides.)
-        raise ImportRejected(
-            [
-                RowError(
-                    0,
-                    "file",
-                    _('UTF-16 text (Excel\'s "Unicode Text"), not a CSV file: save it as "CSV UTF-8".'),
-                )
-            ]
+        raise _file_refused(
+            _('UTF-16 text (Excel\'s "Unicode Text"), not a CSV file: save it as "CSV UTF-8".')
         )
     try:
         return data.decode("utf-8-sig")
@@ -189,10 +177,13 @@ def csv_text(data: bytes) -> str:
     except UnicodeDecodeError:
         text = None
     if text is None or any(_utf8_chinese(line) for line in data.splitlines()):
-        raise ImportRejected(
-            [RowError(0, "file", _('Neither UTF-8 nor GBK text throughout: save the file as "CSV UTF-8".'))]
-        )
+        raise _file_refused(_('Neither UTF-8 nor GBK text throughout: save the file as "CSV UTF-8".'))
     return text
+
+
+def _file_refused(message: str) -> ImportRejected:
+    """The one error of a file that cannot be read as CSV text at all, on line 0."""
+    return ImportRejected([RowError(0, "file", message)])
 
 
 def _utf8_chinese(line: bytes) -> bool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, at_most_points, points_text
 from dashboards.assessment_models import (
+    EVIDENCE_TYPES,
     Adjustment,
     AssessmentItem,
     AssessmentScheme,
@@ -16,6 +19,7 @@ from dashboards.assessment_models import (
     evidence_extension,
 )
 from governance.models import MAX_ID, Area
+from governance.pictures import EXTENSIONS, clean_picture
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
@@ -111,11 +115,22 @@ class ManualScoreForm(_SchemeForm):
         evidence = self.cleaned_data["evidence"]
         if evidence.size > MAX_EVIDENCE_BYTES:
             raise forms.ValidationError(_("The evidence file is larger than 20 MB."))
-        if not evidence_extension(evidence.name):
+        extension = evidence_extension(evidence.name)
+        if not extension:
             # Served back to the managers: an SVG or HTML file would be a page of its own.
             raise forms.ValidationError(
                 _("Attach a PDF, OFD, JPEG, PNG, WebP, Word or Excel file as the evidence.")
             )
+        if EVIDENCE_TYPES[extension].startswith("image/"):
+            # A picture is cleaned as an incident photo is: a phone photo of a ledger page carried the
+            # GPS position where it was taken and the camera's serial number to everyone who opened it.
+            # Stored under the extension of what it is, not of the name it came with.
+            evidence.seek(0)
+            try:
+                picture = clean_picture(evidence.read(), evidence.name, "evidence")
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.message_dict["evidence"]) from None
+            return ContentFile(picture.content, name=f"evidence{EXTENSIONS[picture.content_type]}")
         return evidence
 
 

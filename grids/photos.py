@@ -1,56 +1,14 @@
-"""Photo validation and cleaning.
-
-A photo is accepted only if Pillow can decode it fully as JPEG, PNG or WebP (the content decides, not
-the file name or the first bytes), it is at most 10 MB, and it is re-encoded before it is stored: the
-re-encoding drops EXIF (and with it the GPS location a phone writes) after applying its orientation.
-
-What a decode costs is decided from the header, before any pixel is decoded: at most
-``MAX_DECODED_PIXELS`` are ever held in memory (4 bytes each). A larger JPEG (a 50- or 108-megapixel
-phone camera) is decoded at 1/2, 1/4 or 1/8 of its size by the JPEG decoder itself (Pillow's draft
-mode), so it costs no more than one within the budget; a PNG or WebP has no such reduced decode and
-is refused above the budget.
-"""
+"""Incident photos: at most 10 MB each and 6 per step, cleaned by ``governance.pictures``."""
 
 from __future__ import annotations
 
-import io
-import logging
-import warnings
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-log = logging.getLogger(__name__)
+from governance.pictures import CleanPhoto, clean_picture
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_STEP = 6
-# 24 MP (a 4:3 picture of 5657 x 4243): 96 MB decoded as RGBA. A 12-megapixel phone photo is decoded
-# whole; a 49.9-megapixel one was too, at about 370 MB (and 8 s for a PNG) per photo, six per report.
-MAX_DECODED_PIXELS = 24_000_000
-# A JPEG's header may claim this many pixels: decoded at 1/2 or 1/4 it is within the budget. 150 MP
-# takes a 108-megapixel phone photo and stays below Pillow's own decompression-bomb error (2 x
-# Image.MAX_IMAGE_PIXELS, 179 MP), which Image.open raises before the size can be read.
-MAX_JPEG_PIXELS = 150_000_000
-# MPO is a JPEG whose APP2 segment lists more pictures (a preview, an Ultra HDR gain map): many phone
-# cameras write them, and Pillow names the format MPO. The first picture is the photo; it is kept.
-FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# What a cleaned photo keeps of its file's metadata (``clean_photo``): nothing that says where, when or who.
-# A PNG's "transparency" (its tRNS chunk: the transparent palette entries or colour) draws the picture too.
-KEPT_INFO = ("icc_profile", "transparency")
-
-
-@dataclass
-class CleanPhoto:
-    content: bytes
-    content_type: str
-    width: int
-    height: int
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
 
 
 def clean_photo(upload, field: str = "photos") -> CleanPhoto:
@@ -63,82 +21,7 @@ def clean_photo(upload, field: str = "photos") -> CleanPhoto:
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationError({field: [_("%(name)s is larger than 10 MB.") % {"name": name}]})
-
-    def refused(message: str) -> ValidationError:
-        return ValidationError({field: [message]})
-
-    not_image = refused(_("%(name)s is not a JPEG, PNG or WebP image.") % {"name": name})
-    too_large_jpeg = refused(
-        _(
-            "%(name)s has more than %(limit)d megapixels. Send a smaller photo: a phone camera's usual size is fine."
-        )
-        % {"name": name, "limit": MAX_JPEG_PIXELS // 1_000_000}
-    )
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 MP: the size is checked below, by format, before any decode.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))  # reads the header only
-            if probe.format not in FORMATS:
-                raise not_image
-            pixels = probe.width * probe.height
-            if FORMATS[probe.format] == "image/jpeg":
-                if pixels > MAX_JPEG_PIXELS:
-                    raise too_large_jpeg
-            elif pixels > MAX_DECODED_PIXELS:
-                raise refused(
-                    _(
-                        "%(name)s is a PNG or WebP picture of more than %(limit)d megapixels. Send it as a JPEG, or smaller."
-                    )
-                    % {"name": name, "limit": MAX_DECODED_PIXELS // 1_000_000}
-                )
-            probe.verify()  # structure check (truncated or forged files fail here)
-            image = Image.open(io.BytesIO(data))
-            fmt = image.format
-            scale = _reduction(image.width, image.height)
-            if scale > 1:
-                # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (DCT scaling): the full-size
-                # picture is never in memory. Asking for (w // scale, h // scale) makes Pillow choose
-                # exactly ``scale`` (it takes the largest that still gives at least the size asked).
-                image.draft(None, (image.width // scale, image.height // scale))
-            image.load()  # full decode: a file that only *starts* like an image fails here
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError:
-        raise too_large_jpeg from None  # over 179 MP: Image.open refuses it before we see its size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise not_image from None
-    try:
-        # Keep the picture upright once EXIF is gone; in place, not beside a second copy of the pixels.
-        ImageOps.exif_transpose(image, in_place=True)
-    except Exception as exc:  # Pillow's EXIF reader raises anything on a forged block
-        # A PNG or WebP whose EXIF block is not EXIF (SyntaxError "not a TIFF file", struct.error)
-        # was a 500. Unreadable, it says nothing about the orientation: the picture is kept as
-        # decoded, and the block is dropped with the rest.
-        log.info("photo %s: unreadable EXIF block ignored (%s)", name, type(exc).__name__)
-    # Only what draws the picture is kept for the saver (the colour profile): EXIF with its
-    # GPS position, and a JPEG comment (Pillow's JPEG saver copies it from the source), XMP or
-    # Photoshop blocks, which can carry a place, a name or a phone number, are dropped.
-    image.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
-    out = io.BytesIO()
-    if FORMATS[fmt] == "image/jpeg":
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        # No exif= argument: Pillow writes no EXIF block, so the GPS position is not kept.
-        image.save(out, "JPEG", quality=88, optimize=True)
-    elif fmt == "PNG":
-        image.save(out, "PNG", optimize=True)
-    else:
-        image.save(out, "WEBP", quality=85)
-    return CleanPhoto(out.getvalue(), FORMATS[fmt], image.width, image.height)
-
-
-def _reduction(width: int, height: int) -> int:
-    """The JPEG draft scale (1, 2, 4 or 8) that brings ``width`` x ``height`` within MAX_DECODED_PIXELS."""
-    for scale in (1, 2, 4, 8):
-        if (width // scale) * (height // scale) <= MAX_DECODED_PIXELS:
-            return scale
-    return 8
+    return clean_picture(data, name, field)
 
 
 def clean_photos(uploads, field: str = "photos") -> list[CleanPhoto]:

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from PIL import Image
 
 from dashboards.assessment import adjustment_enter
 from dashboards.assessment_models import (
@@ -107,6 +108,40 @@ def test_the_evidence_is_listed_and_opened_by_the_managers_only_under_a_generate
     assert (
         client.get(f"/dashboards/assessments/{data.scheme.pk}/evidence/{score.pk + 99}/").status_code == 404
     )
+
+
+def test_a_picture_as_evidence_is_stored_upright_without_its_metadata(client, data, settings, tmp_path):
+    """A phone photo of a ledger page was kept as sent: its EXIF (the GPS position where it was
+    taken, the camera's serial number, the maker's notes) went to everyone who opened the evidence."""
+    settings.MEDIA_ROOT = tmp_path
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned a quarter right
+    exif[0xA431] = "SN-0042-7731"  # BodySerialNumber
+    exif[0x8825] = {1: "N", 2: (31.0, 48.0, 18.0), 3: "E", 4: (117.0, 0.0, 18.0)}  # GPSInfo
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(photo, "JPEG", exif=exif)
+    assert b"SN-0042-7731" in photo.getvalue()
+    client.force_login(data.city_officer)
+    base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}
+    # A file named as a picture that is not one is refused naming the evidence, nothing saved.
+    refused = client.post(
+        data.url,
+        {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile("台账.jpg", b"%PDF-1.4")},
+    )
+    assert refused.status_code == 400 and "evidence" in refused.context["manual"].errors
+    assert "is not a JPEG, PNG or WebP image" in refused.content.decode()
+    assert not ManualScore.objects.exists()
+    response = client.post(
+        data.url,
+        {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile("台账.JPG", photo.getvalue())},
+    )
+    assert response.status_code == 302
+    score = ManualScore.objects.get()
+    assert re.fullmatch(r"assessment/evidence/\d{4}/[0-9a-f]{32}\.jpg", score.evidence.name)
+    stored = score.evidence.open("rb").read()
+    assert b"SN-0042-7731" not in stored
+    image = Image.open(io.BytesIO(stored))
+    assert image.size == (30, 40) and not image.getexif()
 
 
 def test_a_hand_score_without_evidence_or_above_the_maximum_is_refused_and_nothing_saved(client, data):

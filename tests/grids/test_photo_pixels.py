@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from governance import pictures
 from grids import photos
 from grids.models import Incident, IncidentPhoto
 from grids.photos import clean_photo
@@ -106,7 +107,7 @@ def test_a_jpeg_above_the_decode_budget_is_decoded_reduced_upright_and_without_m
     """A JPEG with more pixels than are ever decoded is read at 1/2, 1/4 or 1/8 of its size by the
     JPEG decoder itself (Pillow's draft mode) instead of being decoded whole, then turned upright by
     its EXIF orientation before the EXIF (GPS, serial number, maker) is dropped."""
-    monkeypatch.setattr(photos, "MAX_DECODED_PIXELS", 1_000_000)
+    monkeypatch.setattr(pictures, "MAX_DECODED_PIXELS", 1_000_000)
     data = saved(Image.new("RGB", (2000, 1500), (200, 30, 30)), "JPEG", exif=phone_exif(6))
     assert b"SN-0042-7731" in data
     clean = clean_photo(upload(data))
@@ -124,7 +125,7 @@ def test_a_50_megapixel_phone_photo_is_accepted_at_half_size():
     assert len(data) < photos.MAX_BYTES
     clean = clean_photo(upload(data))
     assert (clean.width, clean.height) == (4096, 3072)
-    assert clean.width * clean.height <= photos.MAX_DECODED_PIXELS
+    assert clean.width * clean.height <= pictures.MAX_DECODED_PIXELS
 
 
 def test_orientation_is_applied_to_a_photo_within_the_budget():

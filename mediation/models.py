@@ -144,10 +144,6 @@ class MediationOrganisation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area", "name"], name="mediation_org_unique_name_per_area")
         ]
-        indexes = [
-            # The register page's filter finds organisations by the start of their name (LIKE 'x%').
-            models.Index(fields=["name"], name="mediation_org_name_prefix", opclasses=["varchar_pattern_ops"])
-        ]
 
     def __str__(self) -> str:
         return self.name

@@ -167,14 +167,17 @@ def organisation_choices(
     organisations: QuerySet[MediationOrganisation], query: str = ""
 ) -> tuple[list[MediationOrganisation], bool]:
     """The organisations of ``organisations`` to offer, narrowed by ``query``, at most
-    ``ORGANISATION_CHOICES_MAX``; and whether there were more. ``query`` is the start of an
-    organisation's name (index ``mediation_org_name_prefix``) or of its area's code (the code's
-    unique index), or an area's whole code (picked by name from the page's list of areas): then
-    the organisations of that area and below it (the path prefix index). Two queries at most,
-    however many organisations there are."""
+    ``ORGANISATION_CHOICES_MAX``; and whether there were more. ``query`` is any part of an
+    organisation's name, in any case ("医疗" finds "甲区医疗纠纷人民调解委员会": names start with
+    their area's, so the start of a name was rarely what a user knew), or the start of its area's
+    code, or an area's whole code (picked by name from the page's list of areas): then the
+    organisations of that area and below it (the path prefix index). Two queries at most, however
+    many organisations there are. No index serves the name: a city has some 2,000 organisations,
+    whose names a scan reads in about a millisecond, and a trigram index would serve no query of
+    fewer than three characters, which is most of them in Chinese (docs/benchmarks.md)."""
     query = (query or "").strip()
     if query:
-        narrow = Q(name__startswith=query) | Q(area__code__startswith=query)
+        narrow = Q(name__icontains=query) | Q(area__code__startswith=query)
         area = Area.objects.filter(code=query).only("path").first()
         if area is not None:
             narrow |= Q(area__path__startswith=area.path)

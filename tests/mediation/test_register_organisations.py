@@ -128,11 +128,22 @@ def test_the_pages_queries_do_not_grow_with_the_organisations(client, med):
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
 
 
-@pytest.mark.django_db
-def test_the_name_filter_has_its_index():
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, MediationOrganisation._meta.db_table)
-    assert constraints["mediation_org_name_prefix"]["columns"] == ["name"]
+def test_the_filter_finds_an_organisation_by_any_part_of_its_name(client, med, crowded):
+    """Names start with their area's ("甲区医疗纠纷人民调解委员会"): a handler looking for the medical
+    committee types "医疗", and the filter, which matched the start of a name only, found nothing."""
+    medical = MediationOrganisation.objects.create(
+        name="甲区医疗纠纷人民调解委员会", kind=MediationOrganisation.Kind.INDUSTRY, industry="medical",
+        area=med.cast.district_a,
+    )  # fmt: skip
+    latin = MediationOrganisation.objects.create(
+        name="甲区Labour调解室", kind=MediationOrganisation.Kind.INDUSTRY, area=med.cast.district_a
+    )
+    client.force_login(med.cast.district_officer)
+    assert _offered(client.get(URL, {"org_q": "医疗"}).content.decode()) == [str(medical.pk)]
+    assert _offered(client.get(URL, {"org_q": "labour"}).content.decode()) == [str(latin.pk)]
+    assert _offered(client.get(URL, {"org_q": "园丁社区"}).content.decode()) == [str(med.org_y.pk)]
+    html = client.get(URL, {"org_q": "乙一"}).content.decode()  # district B's: still not the officer's
+    assert _offered(html) == [] and 'id="org-none"' in html
 
 
 def test_a_handler_who_sits_on_a_committee_may_still_refer_elsewhere_from_the_page(client, med):

@@ -26,6 +26,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from governance.access import NOT_FOUND
+from governance.pagination import DeferredJoinPaginator
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -74,6 +75,15 @@ class Pagination(PageNumberPagination):
                     ]
                 }
             ) from None
+
+
+class DeferredJoinPagination(Pagination):
+    """For the incident and dispute lists: a deep page reads its keys first, not every row it
+    skips (governance/pagination.py); the same count, links and rows. Not the petitions': their
+    scope is an OR of area, department and complained unit, which the keys' subquery evaluates
+    again, and it measured no faster there (docs/benchmarks.md "Deep pages")."""
+
+    django_paginator_class = DeferredJoinPaginator
 
 
 class ContentNegotiation(DefaultContentNegotiation):

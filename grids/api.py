@@ -17,7 +17,14 @@ from rest_framework.views import APIView
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
-from governance.rest import Conflict, JSONParser, service_checked_errors, step_input, submission_field
+from governance.rest import (
+    Conflict,
+    DeferredJoinPagination,
+    JSONParser,
+    service_checked_errors,
+    step_input,
+    submission_field,
+)
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
@@ -171,6 +178,7 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
+    pagination_class = DeferredJoinPagination
     params = tuple(IncidentFilter.base_filters)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 

@@ -16,6 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND, scope_or_above_q, scope_q
 from governance.models import Area, Department, Role
+from governance.pagination import DeferredJoinPaginator
 from governance.rest import HashedTokenAuthentication, may_take_step
 from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
@@ -279,7 +280,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing
     # each refused filter by its label, with no rows: never an empty list that reads as "all done".
     qs, error = filtered_rows(filterset)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()
     query.pop("page", None)

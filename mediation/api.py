@@ -18,7 +18,13 @@ from rest_framework.views import APIView
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import Conflict, service_checked_errors, step_input, submission_field
+from governance.rest import (
+    Conflict,
+    DeferredJoinPagination,
+    service_checked_errors,
+    step_input,
+    submission_field,
+)
 from governance.services import client_ip
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
@@ -185,6 +191,7 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
 
     serializer_class = DisputeSerializer
     filterset_class = DisputeFilter
+    pagination_class = DeferredJoinPagination
     params = tuple(DisputeFilter.base_filters)
 
     class InputSerializer(serializers.Serializer):

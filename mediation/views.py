@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
+from governance.pagination import DeferredJoinPaginator
 from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.views import (
@@ -111,7 +111,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     base = selectors.dispute_list(request.user).order_by("-received_at", "-id")
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
     qs, filter_error = filtered_rows(filterset)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     return render(
@@ -536,7 +536,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
     qs, filter_error = filtered_rows(filterset)  # as on the case list: a refused filter is a 400
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)  # the page links keep the filters
     return render(

@@ -284,7 +284,9 @@ class Incident(models.Model):
             models.Index(
                 fields=["status", "due_at"], name="incident_open_due", condition=Q(due_at__isnull=False)
             ),
-            models.Index(fields=["grid", "-reported_at"], name="incident_grid_reported"),
+            # A scope's rows in the list's default order, the key last: a deep page's keys are read
+            # from this index alone (governance/pagination.py), without the table.
+            models.Index(fields=["grid", "-reported_at", "-id"], name="incident_grid_reported"),
             models.Index(fields=["level_area", "status"], name="incident_level_area_status"),
             models.Index(fields=["category", "-reported_at"], name="incident_category_reported"),
             # ``?level=`` (a centre's items at its level) and ``?kind=`` (coordination items), newest first.

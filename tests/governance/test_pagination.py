@@ -106,3 +106,20 @@ def test_the_case_list_and_api_page_the_keys_of_a_deep_page(client, med):  # noq
     body = api_client(med.cast.district_officer).get("/api/v1/disputes/", {"page": 2}).json()
     assert body["count"] == 55 and [r["code"] for r in body["results"]] == expected
     assert body["next"] is None and body["previous"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "scope", "index"),
+    [(Incident, "grid_id", "incident_grid_reported"), (DisputeCase, "area_id", "dispute_area_received")],
+    ids=["incidents", "disputes"],
+)
+def test_the_default_order_within_a_scope_is_an_index_that_ends_with_the_key(model, scope, index):
+    """A district's deep page in the list's default order: its keys come from an index-only scan of
+    the scope's areas' entries (the plans at city scale are in docs/benchmarks.md "Deep pages"),
+    which needs the scope's column, then the order's columns, the key last."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)[index]
+    order = [name.lstrip("-") for name in model._meta.ordering]
+    assert found["columns"] == [scope, *(model._meta.get_field(n).column for n in order)]
+    assert found["orders"] == ["ASC", *("DESC" if n.startswith("-") else "ASC" for n in model._meta.ordering)]

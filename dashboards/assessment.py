@@ -458,11 +458,42 @@ def adjustment_enter(
                 "when": timezone.localtime(twin.entered_at).strftime("%Y-%m-%d %H:%M"),
             },
         )
+    if kind == Adjustment.Kind.BONUS:
+        _bonus_room(scheme=scheme, area=area, item=item, points=q2(points))
     adjustment = Adjustment(**what, occurrences=occurrences, entered_by=actor, entered_at=timezone.now())
     adjustment.full_clean()
     adjustment.save()
     audit(actor=actor, action=f"assessment.{kind}", obj=adjustment, after=_adjustment_state(adjustment))
     return adjustment
+
+
+def _bonus_room(*, scheme: AssessmentScheme, area: Area, item: AssessmentItem, points: Decimal) -> None:
+    """Refuse a bonus that would take the item's bonuses for the area past its cap.
+
+    Each bonus was held to the cap alone, so three of 2 points came to 6 under a cap of 5 and the
+    approvers were never told that the last could not count. Those approved and those awaiting
+    approval both take room (either may count); a rejected one gives its room back. The caller holds
+    the scheme row's lock, so two entries at once cannot both read the room before the other.
+    """
+    taken = (
+        Adjustment.objects.filter(scheme=scheme, area=area, item=item, kind=Adjustment.Kind.BONUS)
+        .exclude(status=Adjustment.Status.REJECTED)
+        .aggregate(total=models.Sum("points"))["total"]
+        or ZERO
+    )
+    if taken + points > item.bonus_cap:
+        raise ActionInvalid(
+            "points",
+            _(
+                "This item's bonus cap is %(max)s for each area: %(taken)s already entered "
+                "(approved or awaiting approval), %(left)s left."
+            )
+            % {
+                "max": points_text(item.bonus_cap),
+                "taken": points_text(taken),
+                "left": points_text(max(item.bonus_cap - taken, ZERO)),
+            },
+        )
 
 
 def _adjustment_state(a: Adjustment) -> dict:

@@ -163,7 +163,9 @@ class AdjustmentForm(_SchemeForm):
         decimal_places=2,
         required=False,
         label=_("Points (bonus)"),
-        help_text=_("At most the item's bonus cap, named with each item."),
+        help_text=_(
+            "At most the item's bonus cap (named with each item), counting the area's bonuses already entered for it."
+        ),
     )
     reason = forms.CharField(max_length=500, label=_("Reason"))
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
 from dashboards import assessment
-from dashboards.assessment_models import AssessmentItem, AssessmentScheme
+from dashboards.assessment_models import Adjustment, AssessmentItem, AssessmentScheme
 from governance.models import Role
 from tests.base import api_client, make_user
 from tests.dashboards import assessment_data
@@ -149,7 +150,7 @@ def test_the_published_ranking_is_what_the_staff_work_out_by_hand(data):
     values: A 93.2, B 88.0, C 81.0, D 88.0 (B and D tie on the rank item: 1, 2, 2, 4 of 4)
     A: 60 − 2 × 2 (重大事件, approved) + 20 + 20           = 96.00  excellent
     B: 60 × 88/90 = 58.67; 20 × 3/4 = 15; 20 + 1 bonus    = 94.67  excellent by total, cut by the cap
-    C: 54 + 5 (bonuses 3 + 4 approved, cap 5); 20 × 1/4 = 5; 20  = 84.00  good
+    C: 54 + 5 (bonuses 3 + 4 stored approved, cap 5); 20 × 1/4 = 5; 20  = 84.00  good
     D: 58.67 + 15 + 20                                     = 93.67  vetoed: fail, ranked last
     A deduction still awaiting approval and a rejected one count for nothing.
     Last year's published ranks A 3, B 1, C 2, D 4 give the changes +2, −1, −1, 0."""
@@ -189,7 +190,21 @@ def test_the_published_ranking_is_what_the_staff_work_out_by_hand(data):
     adjust(b, False, kind="deduction", negative_entry=entry, occurrences=3, reason="驳回")
     adjust(b, True, kind="bonus", item=data.manual_item, points=D("1"), reason="创新做法")
     adjust(c, True, kind="bonus", item=data.target_item, points=D("3"), reason="进步五位")
-    adjust(c, True, kind="bonus", item=data.target_item, points=D("4"), reason="表彰")
+    # Stored before the cap held for an area's bonuses together (entering it now is refused): the
+    # score still takes no more than the cap.
+    Adjustment.objects.create(
+        scheme=data.scheme,
+        item=data.target_item,
+        area=c,
+        kind="bonus",
+        points=D("4"),
+        reason="表彰",
+        status="approved",
+        entered_by=officer,
+        entered_at=timezone.now(),
+        approved_by=approver,
+        approved_at=timezone.now(),
+    )
     assessment.veto_record(scheme=data.scheme, area=d, event="重大安全事故", actor=officer)
     assessment.assessment_publish(run=assessment.assessment_compute(scheme=data.scheme), actor=officer)
 

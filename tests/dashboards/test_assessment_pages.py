@@ -1111,3 +1111,32 @@ def test_the_veto_form_is_shown_only_to_those_who_may_record_one(client, data):
     assert "Only district level or above may decide a veto." in page
     client.force_login(data.district_officer)
     assert 'id="form-veto"' in client.get(url).content.decode()
+
+
+def test_a_bonus_past_the_room_left_under_the_cap_is_refused_at_points(client, data):
+    adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_b,
+        kind="bonus",
+        item=data.manual_item,
+        points=D("3"),
+        reason="排名上升",
+        actor=data.city_officer_2,
+    )
+    client.force_login(data.city_officer)
+    post = {
+        "form": "adjustment",
+        "adjustment-kind": "bonus",
+        "adjustment-area": "340103000000",
+        "adjustment-item": data.manual_item.pk,
+        "adjustment-points": "3",
+        "adjustment-reason": "经验推广",
+    }
+    response = client.post(data.url, post)
+    assert response.status_code == 400
+    assert response.context["adjustment"].errors["points"] == [
+        "This item's bonus cap is 5 for each area: 3 already entered (approved or awaiting approval), 2 left."
+    ]
+    assert 'name="adjustment-points" value="3"' in response.content.decode()
+    assert Adjustment.objects.count() == 1
+    assert client.post(data.url, {**post, "adjustment-points": "2"}).status_code == 302

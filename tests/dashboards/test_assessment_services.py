@@ -207,7 +207,7 @@ def test_an_adjustment_identical_to_a_pending_one_is_refused_at_reason(data):
         "area": data.district_a,
         "kind": "bonus",
         "item": data.manual_item,
-        "points": D("2"),
+        "points": D("1"),
         "reason": "排名上升",
     }
     first = assessment.adjustment_enter(**bonus, actor=data.city_officer)
@@ -218,7 +218,7 @@ def test_an_adjustment_identical_to_a_pending_one_is_refused_at_reason(data):
     assert Adjustment.objects.count() == 1
     # Not the same: another area, other points, another reason; nor once the first is decided.
     assessment.adjustment_enter(**{**bonus, "area": data.district_b}, actor=data.city_officer)
-    assessment.adjustment_enter(**{**bonus, "points": D("3")}, actor=data.city_officer)
+    assessment.adjustment_enter(**{**bonus, "points": D("2")}, actor=data.city_officer)
     assessment.adjustment_enter(**{**bonus, "reason": "另一项"}, actor=data.city_officer)
     assessment.adjustment_decide(adjustment=first, approve=True, actor=data.city_officer_2)
     assessment.adjustment_enter(**bonus, actor=data.city_officer)
@@ -593,3 +593,56 @@ def test_two_first_hand_scores_of_one_item_and_area_at_once_keep_one_row(postgre
         results = race(lambda: enter(first, "10"), lambda: enter(second, "12"))
         assert all(isinstance(r, ManualScore) for r in results), results
         assert ManualScore.objects.filter(item=cast.manual_item, area=cast.district_a).count() == 1
+
+
+def _bonus(data, points: str, reason: str, area=None) -> dict:
+    return {
+        "scheme": data.scheme,
+        "area": area or data.district_a,
+        "kind": "bonus",
+        "item": data.manual_item,
+        "points": D(points),
+        "reason": reason,
+    }
+
+
+def test_bonuses_of_one_item_and_area_together_stay_within_the_bonus_cap(data):
+    """Each bonus under the cap (5) was taken, three of 2 points came to 6: the cap was enforced
+    one entry at a time. The total of those approved or awaiting approval is held to it, the refusal
+    naming the room left; a rejected one leaves its room free."""
+    first = assessment.adjustment_enter(**_bonus(data, "2", "排名上升"), actor=data.city_officer)
+    assessment.adjustment_decide(adjustment=first, approve=True, actor=data.city_officer_2)
+    assessment.adjustment_enter(**_bonus(data, "2", "经验推广"), actor=data.city_officer)
+    with pytest.raises(ActionInvalid) as err:
+        assessment.adjustment_enter(**_bonus(data, "2", "创新做法"), actor=data.city_officer_2)
+    assert err.value.field == "points"
+    assert err.value.message == (
+        "This item's bonus cap is 5 for each area: 4 already entered (approved or awaiting approval), 1 left."
+    )
+    assert Adjustment.objects.count() == 2
+    # Another area has its own room; the last point here fits.
+    assessment.adjustment_enter(**_bonus(data, "2", "创新做法", data.district_b), actor=data.city_officer)
+    last = assessment.adjustment_enter(**_bonus(data, "1", "创新做法"), actor=data.city_officer)
+    with pytest.raises(ActionInvalid) as err:
+        assessment.adjustment_enter(**_bonus(data, "0.5", "再一项"), actor=data.city_officer)
+    assert err.value.message.endswith("5 already entered (approved or awaiting approval), 0 left.")
+    assessment.adjustment_decide(adjustment=last, approve=False, actor=data.city_officer_2)
+    assessment.adjustment_enter(**_bonus(data, "1", "再一项"), actor=data.city_officer)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bonuses_entered_at_once_cannot_together_pass_the_cap(postgres, cast):
+    """Each of two 3-point bonuses fits the cap of 5 alone; sent at once, both saw 0 taken."""
+    from tests.base import race
+
+    assessment_data.build(cast)
+    first = make_user("city_officer", Role.HANDLER, cast.city)
+    second = make_user("city_officer_2", Role.HANDLER, cast.city)
+    for _ in range(5):
+        Adjustment.objects.all().delete()
+        results = race(
+            lambda: assessment.adjustment_enter(**_bonus(cast, "3", "排名上升"), actor=first),
+            lambda: assessment.adjustment_enter(**_bonus(cast, "3", "经验推广"), actor=second),
+        )
+        assert sorted(type(r).__name__ for r in results) == ["ActionInvalid", "Adjustment"], results
+        assert Adjustment.objects.count() == 1

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
@@ -47,6 +48,7 @@ from governance.access import get_visible_or_404
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
 from governance.rest import Conflict, ImportJSONParser, JSONParser, KnownParamsMixin, refuse_unknown_params
+from governance.schema import request_too_large
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -643,6 +645,11 @@ _IMPORT_REJECTED = OpenApiResponse(
     description="Nothing was imported: `errors.rows` lists the bad rows (line, field, message), the "
     "first 100 of `error_count`.",
 )
+# The imports take larger JSON bodies than the other endpoints (rows sized for INTAKE_MAX_ROWS), and
+# a CSV upload is held to the limit of every request (governance.middleware): over either is a 413.
+_IMPORT_TOO_LARGE = OpenApiResponse(
+    description=request_too_large(settings.IMPORT_JSON_MAX_BYTES) + " Split the rows into several imports."
+)
 _SAFETY_DOC = (
     "a code (very_safe, safe, basically_safe, not_very_safe, unsafe, dont_know) or its label (很安全 ...)"
 )
@@ -752,6 +759,7 @@ class SurveyResponseImportApi(APIView):
             201: ImportResultSerializer,
             400: _IMPORT_REJECTED,
             409: OpenApiResponse(description="the same answers were imported already (names the batch)"),
+            413: _IMPORT_TOO_LARGE,
         },
         description=_ROWS_DOC,
     )
@@ -778,7 +786,7 @@ class CaseCountImportApi(APIView):
             ),
             "multipart/form-data": inline_serializer("CaseCountUpload", {"file": serializers.FileField()}),
         },
-        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED, 413: _IMPORT_TOO_LARGE},
         description=_ROWS_DOC,
     )
     def post(self, request):
@@ -806,7 +814,7 @@ class PopulationImportApi(APIView):
             ),
             "multipart/form-data": inline_serializer("PopulationUpload", {"file": serializers.FileField()}),
         },
-        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED},
+        responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED, 413: _IMPORT_TOO_LARGE},
         description=_ROWS_DOC,
     )
     def post(self, request):

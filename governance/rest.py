@@ -182,7 +182,8 @@ class BodyTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
+    """1048576 -> "1 MB": a size limit as the 413 (and the schema) write it."""
     for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
         if n >= size:
             return f"{round(n / size, 1):g} {unit}"
@@ -214,7 +215,7 @@ class JSONParser(parsers.JSONParser):
         if length > limit or len(body) > limit:
             raise BodyTooLarge(
                 _("The JSON request body is larger than %(size)s, the most this endpoint accepts.")
-                % {"size": _size_text(limit)}
+                % {"size": size_text(limit)}
             )
         try:
             return super().parse(io.BytesIO(body), media_type, parser_context)

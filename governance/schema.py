@@ -4,6 +4,7 @@ settings: in one module they would import each other."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 
@@ -49,10 +50,24 @@ CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
 CONDITIONAL_READS = "/api/v1/stats/"
 
 
+def request_too_large(json_limit: int) -> str:
+    """The 413's description in the schema, with the limits as configured."""
+    from governance.rest import size_text
+
+    return (
+        f"The request body is too large: a JSON body over {size_text(json_limit)}, or any body over "
+        f"{size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}. Nothing was read or saved."
+    )
+
+
 def add_error_responses(result, generator, request, public):
     """Postprocessing hook: document the error answers every endpoint can give, in the one error
     format of governance.rest, so the schema tells clients (and schemathesis) the truth."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_COMPONENT
+    # Every request with a body can be too large: any body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    # (governance.middleware), a JSON one over API_JSON_MAX_BYTES (governance.rest.JSONParser). The
+    # imports, which take larger JSON bodies, declare their own limits.
+    too_large = request_too_large(settings.API_JSON_MAX_BYTES)
     ref = {"$ref": "#/components/schemas/Error"}
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
@@ -71,11 +86,14 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
                 )
-            conflict = responses.get("409")
-            if conflict is not None and "content" not in conflict:
-                # A 409 declared by its view with a description only (the survey import's "imported
-                # already") still answers in the one error format.
-                conflict["content"] = {"application/json": {"schema": ref}}
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": too_large})
+            for code in ("409", "413"):
+                declared = responses.get(code)
+                if declared is not None and "content" not in declared:
+                    # Declared by its view with a description only (the survey import's "imported
+                    # already", an import's size limits), it still answers in the one error format.
+                    declared["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
                 # The statistics reads answer 304 to If-None-Match / If-Modified-Since
                 # (docs/statistics.md, "Conditional GET"), with no body.

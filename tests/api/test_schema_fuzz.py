@@ -179,3 +179,28 @@ def test_the_statistics_reads_document_their_304():
     reads = [p for p, methods in raw.items() if p.startswith("/api/v1/stats/") and "get" in methods]
     assert len(reads) == 5 and all("304" in raw[p]["get"]["responses"] for p in reads)
     assert "304" not in raw["/api/v1/incidents/"]["get"]["responses"]
+
+
+def test_every_request_body_documents_its_413_and_the_imports_name_their_limits():
+    """The imports answer 413 to a JSON body over IMPORT_JSON_MAX_BYTES (governance.rest) and any
+    request to a body over DATA_UPLOAD_MAX_MEMORY_SIZE (governance.middleware), as every other POST
+    does over its own JSON limit; the schema listed no 413, so a client generated from it reported
+    an oversized import as an unknown failure instead of "split the file"."""
+    raw = SCHEMA.raw_schema["paths"]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in ("/api/v1/surveys/responses/", "/api/v1/stats/case-counts/", "/api/v1/stats/populations/"):
+        too_large = raw[path]["post"]["responses"]["413"]
+        assert too_large["content"] == error, path
+        # The limits as configured: 256 bytes a row for 200,000 rows (48.8 MB), 80 MB for a CSV upload.
+        assert "48.8 MB" in too_large["description"] and "80 MB" in too_large["description"], path
+    with_body = {
+        (path, method)
+        for path, methods in raw.items()
+        for method, operation in methods.items()
+        if "requestBody" in operation
+    }
+    assert ("/api/v1/incidents/", "post") in with_body and ("/api/v1/auth/token/", "post") in with_body
+    for path, method in with_body:
+        assert raw[path][method]["responses"]["413"]["content"] == error, (path, method)
+    assert "1 MB" in raw["/api/v1/incidents/"]["post"]["responses"]["413"]["description"]
+    assert "413" not in raw["/api/v1/incidents/"]["get"]["responses"]

@@ -21,6 +21,6 @@ USER app
 EXPOSE 8000
 # --timeout 300 rather than gunicorn's 30 s: a 200,000-row survey import or an 80 MB photo upload from
 # a slow connection runs longer, and a sync worker is killed mid-request (docker-compose.yml says more).
-# The access log names the client the proxy forwards (X-Forwarded-For), trusted from any peer: only
-# the proxy reaches the container (docker-compose.yml, "ports"; README, "With docker-compose").
-CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300", "--access-logfile", "-", "--no-control-socket", "--logger-class", "governance.gunicorn_logging.ForwardedForLogger", "--forwarded-allow-ips", "*"]
+# The access log names the client the proxy forwards (X-Forwarded-For), believed only from the peers
+# in FORWARDED_ALLOW_IPS (gunicorn reads the variable; docker-compose.yml sets its network's gateway).
+CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300", "--access-logfile", "-", "--no-control-socket", "--logger-class", "governance.gunicorn_logging.ForwardedForLogger"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from urllib.parse import parse_qs, unquote, urlparse
@@ -52,6 +53,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     items = [item.strip() for item in raw.split(",") if item.strip()]
     if not items:
         raise ConfigError(f"{name} must be a comma-separated list such as a,b (or unset), got {raw!r}")
+    return items
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Comma-separated IP addresses or networks (``172.31.250.1,10.8.0.0/16``), or ``*`` for any, as
+    gunicorn reads its ``FORWARDED_ALLOW_IPS``. A host name is refused: neither gunicorn nor the
+    application looks one up, so a proxy named ``nginx`` would silently never be trusted."""
+    items = env_list(name, default)
+    if items == ["*"]:
+        return items
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be IP addresses or networks, comma-separated, such as "
+                f"172.31.250.1,10.8.0.0/16 (or *); got {item!r}"
+            ) from None
     return items
 
 

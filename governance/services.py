@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import secrets
@@ -160,15 +161,33 @@ def notice_texts(message: Any, params: dict) -> dict[str, str]:
 
 
 def client_ip(request) -> str | None:
-    """Where a request came from, for the access log. Behind the TLS proxy (``BEHIND_TLS_PROXY``, as in
-    docker-compose) REMOTE_ADDR is the proxy's for everyone: the address is the last one of
-    X-Forwarded-For, the one the proxy appended (earlier entries come from the client, unchecked)."""
+    """Where a request came from, for the access log and the login lockout. Behind the TLS proxy
+    (``BEHIND_TLS_PROXY``, as in docker-compose) REMOTE_ADDR is the proxy's for everyone: the address
+    is then the last one of X-Forwarded-For, the one the proxy appended (earlier entries come from the
+    client, unchecked), but only when the peer is the proxy (``FORWARDED_ALLOW_IPS``): any other peer
+    wrote the header itself and is taken as its own address."""
     if request is None:
         return None
-    if settings.BEHIND_TLS_PROXY:
+    peer = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_TLS_PROXY and _is_proxy(peer, tuple(settings.FORWARDED_ALLOW_IPS)):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
         try:
             return str(ipaddress.ip_address(forwarded))
         except ValueError:
             pass
-    return request.META.get("REMOTE_ADDR")
+    return peer
+
+
+@functools.lru_cache(maxsize=8)
+def _proxy_networks(trusted: tuple[str, ...]) -> list:
+    return [ipaddress.ip_network(item, strict=False) for item in trusted]
+
+
+def _is_proxy(peer: str | None, trusted: tuple[str, ...]) -> bool:
+    if "*" in trusted:
+        return True
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    return any(address in network for network in _proxy_networks(trusted))

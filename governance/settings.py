@@ -26,6 +26,7 @@ from governance.env import (
     env_int,
     env_list,
     env_month_start,
+    env_networks,
     env_pattern,
     env_pg_memory,
     env_str,
@@ -205,6 +206,11 @@ X_FRAME_OPTIONS = "DENY"
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxy's addresses (or networks): X-Forwarded-For is believed only from these peers, by the
+# application (client_ip: the access log of personal data, the login lockout) and by gunicorn's
+# access log, which reads the same variable. gunicorn's own default; docker-compose sets the gateway
+# of its network, where a proxy on the host comes from.
+FORWARDED_ALLOW_IPS = env_networks("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 
 # Content Security Policy: no inline script anywhere; every asset is served from this origin.
 # MAP_TILE_URL (below) is the one configurable external source, for map tiles on an intranet server.

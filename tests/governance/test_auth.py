@@ -537,3 +537,34 @@ def test_a_request_larger_than_the_limit_is_refused_before_it_is_read(cast, sett
     )
     assert response.status_code == 413 and "1 MB" in response.json()["detail"]
     assert not Incident.objects.exists()
+
+
+def test_a_client_that_reaches_the_server_around_the_proxy_cannot_dodge_the_lockout(client, cast, settings):
+    # Behind the proxy the lockout keys on the address the proxy appended to X-Forwarded-For. A peer
+    # that is not the proxy (gunicorn reached directly) wrote that header itself: a new address with
+    # every guess was a new lockout counter, so the guessing never stopped.
+    settings.BEHIND_TLS_PROXY = True
+    settings.FORWARDED_ALLOW_IPS = ["172.31.250.1"]
+    login = reverse("governance-login")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            login,
+            {"username": "worker_a", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}",
+            REMOTE_ADDR="192.0.2.44",
+        )
+    again = client.post(
+        login,
+        {"username": "worker_a", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.200",
+        REMOTE_ADDR="192.0.2.44",
+    )
+    assert again.status_code == 429
+    # Through the proxy the user at their own desk is not the one locked out.
+    desk = client.post(
+        login,
+        {"username": "worker_a", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+        REMOTE_ADDR="172.31.250.1",
+    )
+    assert desk.status_code == 302

@@ -347,3 +347,24 @@ def test_every_dependency_is_pinned_at_a_version_its_range_allows_and_installed_
         assert requirement.specifier.contains(version), f"{requirement.name}=={version} outside {requirement}"
     assert "pip install . -c constraints.txt" in (ROOT / "Dockerfile").read_text()
     assert '-e ".[dev]" -c constraints.txt' in (ROOT / "Makefile").read_text()
+
+
+def test_gunicorn_and_the_application_trust_forwarded_headers_from_the_proxy_only():
+    """gunicorn ran with --forwarded-allow-ips '*' and the application believed X-Forwarded-For from
+    any peer: whatever reached port 8000 around the proxy (another container, a host on WEB_BIND's
+    network) chose the address logged for each reveal of personal data and dodged the login lockout
+    with a new address per guess. Both now read FORWARDED_ALLOW_IPS, which compose sets to the
+    gateway of its own network (where a proxy on the host comes from)."""
+    import ipaddress
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]
+    assert "--forwarded-allow-ips" not in web["command"]
+    assert "--forwarded-allow-ips" not in (ROOT / "Dockerfile").read_text()
+    default = web["environment"]["FORWARDED_ALLOW_IPS"]
+    assert default.startswith("${FORWARDED_ALLOW_IPS:-"), default
+    trusted = default[len("${FORWARDED_ALLOW_IPS:-") : -1]
+    network = compose["networks"]["default"]["ipam"]["config"][0]
+    subnet = ipaddress.ip_network(network["subnet"].split(":-")[1].rstrip("}"))
+    gateway = network["gateway"].split(":-")[1].rstrip("}")
+    assert trusted == gateway and ipaddress.ip_address(gateway) in subnet

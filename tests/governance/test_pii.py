@@ -240,6 +240,7 @@ def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, sett
         return RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
 
     settings.BEHIND_TLS_PROXY = True
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.2"]
     # The proxy appends the address it saw; what the client sent before it is not to be trusted.
     assert client_ip(request("198.51.100.9, 203.0.113.7")) == "203.0.113.7"
     assert client_ip(request("not an address")) == "10.0.0.2"
@@ -255,6 +256,27 @@ def test_a_reveal_behind_the_tls_proxy_logs_the_address_the_proxy_saw(cast, sett
     assert PersonalDataAccess.objects.get(pk=entry.pk).ip_address == "203.0.113.7"
     settings.BEHIND_TLS_PROXY = False  # served directly: a client may send any header it likes
     assert client_ip(request("203.0.113.7")) == "10.0.0.2"
+
+
+def test_only_the_proxy_is_believed_about_the_client_s_address(settings):
+    # gunicorn is reachable by more than the proxy (docker's network, a WEB_BIND on a shared LAN): a
+    # peer that is not the proxy wrote X-Forwarded-For itself, and the access log of personal data
+    # recorded the address it chose.
+    from django.test import RequestFactory
+
+    from governance.services import client_ip
+
+    def request(peer):
+        return RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR="203.0.113.7")
+
+    settings.BEHIND_TLS_PROXY = True
+    settings.FORWARDED_ALLOW_IPS = ["172.31.250.1", "10.8.0.0/16"]
+    assert client_ip(request("172.31.250.1")) == "203.0.113.7"
+    assert client_ip(request("10.8.3.4")) == "203.0.113.7"  # a network, as gunicorn takes it
+    assert client_ip(request("192.0.2.44")) == "192.0.2.44"
+    assert client_ip(request("172.31.250.2")) == "172.31.250.2"
+    settings.FORWARDED_ALLOW_IPS = ["*"]  # gunicorn's "any peer": the operator's explicit choice
+    assert client_ip(request("192.0.2.44")) == "203.0.113.7"
 
 
 def _server_log(code: str, **env: str) -> str:

@@ -61,6 +61,7 @@ def test_settings_that_cannot_be_read_stop_the_start_naming_the_variable():
         ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ({"TIME_ZONE": "China/Beijing"}, "TIME_ZONE must be an IANA time zone such as Asia/Shanghai"),
         ({"LANGUAGE_CODE": "zh-cn"}, "LANGUAGE_CODE must be one of zh-hans, en"),
+        ({"FORWARDED_ALLOW_IPS": "nginx"}, "FORWARDED_ALLOW_IPS must be IP addresses or networks"),
     ]:
         result = run_check(env)
         assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-300:])

@@ -20,7 +20,7 @@ from governance.pagination import DeferredJoinPaginator
 from governance.rest import HashedTokenAuthentication, may_take_step
 from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
-from grids import selectors, services
+from grids import photos, selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
 from grids.models import (
@@ -192,6 +192,9 @@ def report(request: HttpRequest) -> HttpResponse:
             or ",".join(sorted({m.area.code for m in request.user.memberships_cached()}))
             or "-",
             "photo_errors": photo_errors,
+            # The limits the page checks as photos are chosen (grids/report.js), the server's own.
+            "photo_max_count": photos.MAX_PER_STEP,
+            "photo_max_bytes": photos.MAX_BYTES,
         },
         status=400 if request.method == "POST" else 200,
     )

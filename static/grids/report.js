@@ -232,9 +232,47 @@
     }
     statusBox.scrollIntoView({ block: "center" });
   }
+  // --- photos, checked as they are chosen ------------------------------------------------------------
+  // Too many, too large or not a picture the server takes (a HEIC from the gallery): said at once, and
+  // the report is not sent, rather than learnt after up to 80 MB went up over mobile data. The server
+  // checks again (the content, not the type the phone gives); a type the phone does not give passes.
+  var photos = document.getElementById("id_photos");
+  var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
+  function photoProblems() {
+    var files = photos.files || [], problems = [];
+    var maxCount = Number(photos.getAttribute("data-max-count"));
+    var maxBytes = Number(photos.getAttribute("data-max-bytes"));
+    if (files.length > maxCount) { problems.push(msgs.photosTooMany.replace("{count}", files.length)); }
+    for (var i = 0; i < files.length; i++) {
+      if (files[i].size > maxBytes) { problems.push(msgs.photoTooLarge.replace("{name}", files[i].name)); }
+      else if (files[i].type && PHOTO_TYPES.indexOf(files[i].type) === -1) {
+        problems.push(msgs.photoNotImage.replace("{name}", files[i].name));
+      }
+    }
+    return problems;
+  }
+  function checkPhotos() {
+    var problems = photoProblems();
+    var list = document.getElementById("id_photos_error");
+    list.textContent = "";
+    problems.forEach(function (text) {
+      var li = document.createElement("li"); li.textContent = text; list.appendChild(li);
+    });
+    if (problems.length) { markInvalid("photos", [list.id]); }
+    else { photos.removeAttribute("aria-invalid"); describe(photos, []); }
+    return problems.length === 0;
+  }
+  photos.addEventListener("change", checkPhotos);
+
   form.addEventListener("input", saveDraft);
   kind.addEventListener("change", toggleResolution);
   form.addEventListener("submit", function (event) {
+    if (!checkPhotos()) {
+      event.preventDefault();
+      say(msgs.photosRefused, true);
+      revealProblem();
+      return;
+    }
     if (!window.fetch || !window.FormData) { return; } // old browser: plain POST, the server re-renders on error
     event.preventDefault();
     submit.disabled = true;

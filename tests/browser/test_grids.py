@@ -819,3 +819,45 @@ def test_photos_over_the_request_limit_say_so_and_keep_the_text(phone_page, live
     assert "服务器出现问题" not in status
     assert page.input_value("#id_description") == "垃圾堆积"
     assert not Incident.objects.exists()
+
+
+def test_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent(phone_page, live_cast):
+    """A worker who picked seven photos, or one of 12 MB, or a HEIC picture from the gallery, learned it
+    only after the whole report had gone up over mobile data (up to 80 MB) and come back refused."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    login(page, "worker_a")
+    posts.clear()
+    page.goto("/grids/report/")
+    assert page.get_attribute("#id_photos", "data-max-count") == "6"
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "垃圾堆积")
+    page.select_option("#id_grid", live_cast.grid_a.code)
+    photo = {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+    page.set_input_files(
+        "#id_photos",
+        [{**photo, "name": f"p{i}.jpg"} for i in range(5)]
+        + [{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"\0" * (10 * 1024 * 1024)}]
+        + [{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": b"\0" * 64}],
+    )
+    errors = page.locator("#id_photos_error li")
+    expect(errors).to_have_count(3)
+    texts = errors.all_inner_texts()  # the phone reads Chinese
+    assert "选择了 7 张照片" in texts[0] and "最多 6 张" in texts[0], texts
+    assert texts[1].startswith("big.jpg 超过 10 MB") and texts[2].startswith("IMG_0001.HEIC 不是"), texts
+    assert page.get_attribute("#id_photos", "aria-invalid") == "true"
+    assert "id_photos_error" in page.get_attribute("#id_photos", "aria-describedby")
+    page.click("#report-submit")
+    expect(page.locator("#report-status")).to_contain_text("未发送")
+    assert page.evaluate("document.activeElement.id") == "id_photos"
+    assert posts == [] and not Incident.objects.exists()
+    assert page.input_value("#id_description") == "垃圾堆积"
+    # Chosen again, within the limits: the errors go and the report is sent.
+    page.set_input_files("#id_photos", [photo])
+    expect(errors).to_have_count(0)
+    assert page.get_attribute("#id_photos", "aria-invalid") is None
+    page.click("#report-submit")
+    page.wait_for_url("**/done/")
+    assert Incident.objects.get().photos.count() == 1

@@ -63,9 +63,16 @@ class ReportForm(SubmissionKeyForm):
     grid = forms.ChoiceField(
         label=_("Grid (if there is no location, or the pin is in no grid)"), required=False
     )
-    address = forms.CharField(label=_("Address or landmark"), required=False, max_length=200)
+    # The incident's place, not the worker's: a phone offered its saved addresses (the worker's home).
+    address = forms.CharField(
+        label=_("Address or landmark"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     occurred_at = forms.DateTimeField(
         label=_("When did it happen?"),
+        help_text=_("Leave it empty if it is happening now: the time of the report is used."),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],

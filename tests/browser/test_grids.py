@@ -861,3 +861,16 @@ def test_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent
     page.click("#report-submit")
     page.wait_for_url("**/done/")
     assert Incident.objects.get().photos.count() == 1
+
+
+def test_the_report_says_an_empty_time_is_now_and_offers_no_saved_address(phone_page, live_cast):
+    """The time it happened is optional and an empty one is the time of the report, which the page
+    did not say (workers typed the time they were standing there); the incident's address offered the
+    phone's saved addresses (the worker's own home) to fill it."""
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    assert page.get_attribute("#id_address", "autocomplete") == "off"
+    assert "id_occurred_at_helptext" in page.get_attribute("#id_occurred_at", "aria-describedby")
+    assert "留空" in page.inner_text("#id_occurred_at_helptext")  # the phone reads Chinese
+    assert page.js_errors == []

@@ -479,7 +479,12 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_unique_user_key")]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            # /notifications/ pages a user's notices newest first: a district centre collects tens of
+            # thousands over the years, which the page sorted in full for every page.
+            models.Index(fields=["user", "-created_at"], name="notification_user_created"),
+        ]
 
     @property
     def text(self) -> str:
@@ -616,7 +621,12 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # The admin's log, newest first (Django adds the key to the order): every entry was
+            # sorted for each page.
+            models.Index(fields=["-at", "-id"], name="audit_at"),
+        ]
 
 
 class ApiToken(TokenProxy):

@@ -327,3 +327,30 @@ def test_no_template_comment_runs_over_a_line():
         if "{#" in line and "#}" not in line.split("{#", 1)[1]
     ]
     assert unclosed == []
+
+
+def test_the_notifications_page_costs_the_same_queries_for_more_notices(client, cast):
+    """The one list of the governance pages without a query count asserted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.models import Notification
+
+    def notices(start: int, count: int) -> None:
+        Notification.objects.bulk_create(
+            Notification(
+                user=cast.street_handler, key=f"t:{i}", message=f"notice {i}", texts={"en": f"notice {i}"}
+            )
+            for i in range(start, start + count)
+        )
+
+    notices(0, 1)
+    client.force_login(cast.street_handler)
+    client.get("/notifications/")  # warm-up
+    with CaptureQueriesContext(connection) as few:
+        assert "notice 0" in client.get("/notifications/").content.decode()
+    notices(1, 60)
+    with CaptureQueriesContext(connection) as more:
+        html = client.get("/notifications/").content.decode()
+    assert html.count("notice ") == 50
+    assert len(more.captured_queries) == len(few.captured_queries)

@@ -1580,3 +1580,23 @@ def test_a_step_with_faulty_fields_from_a_mediator_not_on_the_case_is_403(client
     assert _login(client, med.cast.mediator).post(url, data).status_code == 400
     case.refresh_from_db()
     assert case.status == "in_mediation"
+
+
+def test_the_organisation_page_costs_the_same_queries_for_more_cases(client, med):
+    """The head's list of the organisation's cases (with the workload per mediator) had no query
+    count asserted: a row's party, mediator or incident read per row would grow with the cases."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    med.accepted()
+    _login(client, med.head_x)
+    url = f"/mediation/organisations/{med.org_x.pk}/"
+    client.get(url)  # warm-up
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).content.decode().count('href="/mediation/cases/DSP-') == 1
+    med.in_mediation()
+    for _ in range(3):
+        med.accepted(mediator=med.mediator_x2)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(url).content.decode().count('href="/mediation/cases/DSP-') == 5
+    assert len(more.captured_queries) == len(few.captured_queries)

@@ -3,7 +3,7 @@ query plans"). Read-only: it requests the page as a user through Django's test c
 transaction it rolls back, then runs ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statements.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gov_lists .venv/bin/python bench/lists_explain.py \\
-        demo_department '/petitions/inbox/' [--plans 2]
+        demo_department '/petitions/inbox/' [more URLs] [--plans 2 | --summary]
 
 Data for it: bench/lists_data.sql. Not part of ``make test``: the tests assert the query counts and
 which index serves a list; this shows the times and the plans at scale.
@@ -25,8 +25,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("username")
-    parser.add_argument("url")
+    parser.add_argument("url", nargs="+", help="one or more pages or API lists")
     parser.add_argument("--plans", type=int, default=1, help="how many of the slowest SELECTs to explain")
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="one line per URL: its time and queries, then the slowest SELECT's scans and execution time",
+    )
     args = parser.parse_args()
 
     import django
@@ -43,24 +48,39 @@ def main() -> None:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
     client.force_login(User.objects.get(username=args.username))
-    client.get(args.url)  # warm-up: caches, the planner's statistics
-    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        response = client.get(args.url)
-        total = time.perf_counter() - started
-        transaction.set_rollback(True)
-    print(
-        f"{args.url} as {args.username}: {response.status_code}, {total * 1000:.0f} ms, {len(captured)} queries"
-    )
-    timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
-    for query in timed[:5]:
-        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql'][:160]}")
-    selects = [q for q in timed if q["sql"].lstrip().upper().startswith("SELECT")]
-    with connection.cursor() as cursor:
+    for url in args.url:
+        client.get(url)  # warm-up: caches, the planner's statistics
+        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            total = time.perf_counter() - started
+            transaction.set_rollback(True)
+        timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+        selects = [q for q in timed if q["sql"].lstrip().upper().startswith("SELECT")]
+        head = f"{url} as {args.username}: {response.status_code}, {total * 1000:.0f} ms, {len(captured)} queries"
+        if args.summary:
+            plan = _plan(connection, selects[0]["sql"]) if selects else []
+            scans = sorted(
+                {line.strip().split("  (")[0].split(" (actual")[0] for line in plan if " Scan " in line}
+            )
+            execution = next((line for line in plan if line.startswith("Execution Time")), "")
+            slowest = float(selects[0]["time"]) * 1000 if selects else 0.0
+            print(
+                f"{head}; slowest SELECT {slowest:.1f} ms, {execution}; {'; '.join(s.lstrip('-> ') for s in scans)}"
+            )
+            continue
+        print(head)
+        for query in timed[:5]:
+            print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql'][:160]}")
         for query in selects[: args.plans]:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query["sql"])
             print()
-            print("\n".join(row[0] for row in cursor.fetchall()))
+            print("\n".join(_plan(connection, query["sql"])))
+
+
+def _plan(connection, sql: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
+        return [row[0] for row in cursor.fetchall()]
 
 
 if __name__ == "__main__":

@@ -89,3 +89,18 @@ def test_the_list_plans_script_times_a_page_and_explains_its_slowest_query(cast,
     out = capsys.readouterr().out
     assert re.search(rf"^{re.escape(url)} as district_officer: 200, \d+ ms, \d+ queries$", out, re.M), out
     assert "Execution Time:" in out
+
+
+@pytest.mark.django_db
+def test_the_list_plans_script_summarises_several_lists_a_line_each(cast, capsys, monkeypatch):
+    import runpy
+
+    urls = ["/grids/inbox/?open=false", "/api/v1/incidents/?page_size=2"]
+    monkeypatch.setattr(sys, "argv", ["lists_explain.py", "--summary", cast.district_officer.username, *urls])
+    runpy.run_path(str(ROOT / "bench" / "lists_explain.py"), run_name="__main__")
+    lines = [line for line in capsys.readouterr().out.splitlines() if " as district_officer: " in line]
+    assert [line.split(" as ")[0] for line in lines] == urls
+    assert all(
+        re.search(r": 200, \d+ ms, \d+ queries; slowest SELECT [\d.]+ ms, Execution Time: ", line)
+        for line in lines
+    )

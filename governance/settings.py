@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "mediation",
     "petitions",
     "dashboards",
+    # Django's own widget templates, for the form renderer below.
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +149,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets are drawn through TEMPLATES, so templates/django/forms/ overrides Django's: option labels
+# start with a capital there (templates/django/forms/widgets/select_option.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:

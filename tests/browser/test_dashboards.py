@@ -356,3 +356,43 @@ def test_a_grid_is_not_drilled_into_an_empty_league_table(desktop_page, live_cas
     note.locator("a").click()
     page.wait_for_url(lambda u: "/dashboards/trends/" in u and c.grid_a.code in u)
     assert page.js_errors == []
+
+
+# The text of ``label`` inside the page's h1 as the lines it takes: one rectangle per line.
+LABEL_LINES = """label => {
+  const h1 = document.querySelector('h1');
+  const walker = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.textContent.indexOf(label);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + label.length);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  }
+  return 0; }"""
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "2026-11"), ("en", "Q4 2026"), ("zh-hans", "2026年11月")],
+    ids=["en", "en-q", "zh"],
+)
+def test_the_period_in_a_dashboard_heading_is_never_split_across_lines(
+    phone_page, live_cast, language, label
+):
+    """The league table's and the overview's h1 end with the period, which wrapped inside itself
+    on a phone ('2026-' on one line, '12' on the next; 'Q4' / '2026'; '2026年' / '12月')."""
+    _values(live_cast)
+    page = phone_page
+    login(page, "district_officer")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    period = "2026Q4" if label.startswith("Q") else "2026-11"
+    for url in (
+        f"/dashboards/league/?indicator={SAFE}&period={period}&parent=340102001000",
+        f"/dashboards/?period={period}",
+    ):
+        page.goto(url)
+        for width in range(300, 420, 4):
+            page.set_viewport_size({"width": width, "height": 844})
+            assert page.evaluate(LABEL_LINES, label) == 1, (url, width)

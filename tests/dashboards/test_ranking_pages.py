@@ -661,17 +661,17 @@ def test_periods_are_written_for_people_in_the_pages_language(client, data):
     client.force_login(data.district_officer)
     zh = "zh-hans"
     html = client.get("/dashboards/?period=2026-11", HTTP_ACCEPT_LANGUAGE=zh).content.decode()
-    assert '<span class="muted">2026年11月</span></h1>' in html
+    assert '<span class="muted nowrap">2026年11月</span></h1>' in html
     assert '<option value="2026-11" selected>2026年11月</option>' in html
     assert "period=2026-11&amp;parent=" in html
     html = client.get(f"/dashboards/league/?indicator={SAFE}&period=2026Q4", HTTP_ACCEPT_LANGUAGE=zh)
     html = html.content.decode()
-    assert "· 2026年第4季度</span></h1>" in html
+    assert '· <span class="nowrap">2026年第4季度</span></span></h1>' in html
     assert '<option value="2026Q4" selected>2026年第4季度</option>' in html
     html = client.get("/dashboards/?period=2026H2", HTTP_ACCEPT_LANGUAGE=zh).content.decode()
-    assert '<span class="muted">2026年下半年</span></h1>' in html
+    assert '<span class="muted nowrap">2026年下半年</span></h1>' in html
     html = client.get("/dashboards/?period=2026", HTTP_ACCEPT_LANGUAGE=zh).content.decode()
-    assert '<span class="muted">2026年</span></h1>' in html
+    assert '<span class="muted nowrap">2026年</span></h1>' in html
     response = client.get(
         f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000",
         HTTP_ACCEPT_LANGUAGE=zh,
@@ -682,9 +682,9 @@ def test_periods_are_written_for_people_in_the_pages_language(client, data):
     assert '<td data-label="2026年11月">93.20%</td>' in response.content.decode()
     # English keeps the codes' order of year and part, with the part named.
     html = client.get("/dashboards/?period=2026Q4").content.decode()
-    assert '<span class="muted">Q4 2026</span></h1>' in html
+    assert '<span class="muted nowrap">Q4 2026</span></h1>' in html
     html = client.get("/dashboards/?period=2026H1").content.decode()
-    assert '<span class="muted">H1 2026</span></h1>' in html
+    assert '<span class="muted nowrap">H1 2026</span></h1>' in html
 
 
 def test_a_trend_without_any_value_says_so(client, data):

@@ -176,6 +176,18 @@ def test_a_refused_login_is_a_400_with_the_form_again(client, cast):
     assert client.get(reverse("governance-home")).status_code == 302
 
 
+def test_a_login_field_error_is_written_in_the_pages_language(client, cast):
+    """The field's name and its error are joined as elsewhere on the pages: a full-width colon in
+    Chinese (用户名：…), where the page read 用户名: … with an ASCII one."""
+    client.cookies["django_language"] = "zh-hans"
+    html = client.post(reverse("governance-login"), {"username": "", "password": ""}).content.decode()
+    assert '<p class="error" id="id_username_error">用户名：此项为必填项。</p>' in html
+    assert '<p class="error" id="id_password_error">密码：此项为必填项。</p>' in html
+    client.cookies["django_language"] = "en"
+    html = client.post(reverse("governance-login"), {"username": "", "password": ""}).content.decode()
+    assert '<p class="error" id="id_username_error">Username: This field is required.</p>' in html
+
+
 def test_an_inactive_user_cannot_log_in_and_learns_nothing_more(client, cast):
     cast.worker_a.is_active = False
     cast.worker_a.save(update_fields=["is_active"])

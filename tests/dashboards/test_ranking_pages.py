@@ -88,7 +88,7 @@ def test_the_league_table_ranks_children_with_hover_numbers_and_sparklines(clien
     assert response.status_code == 200
     assert html.index("甲区") < html.index("乙区")
     assert 'title="numerator 932 / denominator 1,000"' in html
-    assert "▲ up 4 places" in html and "▼ down 1 place" in html
+    assert "▲ Up 4 places" in html and "▼ Down 1 place" in html
     assert "<polyline" in html and "Sample" in html
 
 

@@ -834,7 +834,7 @@ def test_the_office_corrects_the_handling_type_on_the_petition_page(client, pet)
     entry = entry[: entry.index("</li>")]
     assert "<strong>Correct the handling type</strong>" in entry
     assert '<span class="muted">suggestion → claim or appeal</span>' in entry and "诉求为追讨欠薪" in entry
-    assert "<dt>Handling type</dt><dd>claim or appeal</dd>" in html
+    assert "<dt>Handling type</dt><dd>Claim or appeal</dd>" in html
     assert 'id="action-redirect"' in html
     petition.transition(action="assign", actor=pet.cast.petition_officer, department=pet.cast.police.pk)
     client.force_login(pet.cast.department_user)

@@ -29,6 +29,22 @@ def spreadsheet_safe(value):
     return value
 
 
+def excel_text(code: str) -> str:
+    """An area code as a cell Excel keeps as text: ="340102000000".
+
+    Excel (and WPS) read a cell of 12 digits as a number and show it as 3.40102E+11; a statistical
+    code is an identifier, never a quantity, and the staff opening the export could not read it.
+    Only digits go in (a code), so the formula is never anything but that text. For the exports
+    people open (the league table, the assessment results); the API's CSV keeps the bare code."""
+    return f'="{code}"' if code.isdigit() else code
+
+
+def _codes_as_text(rows: list[list], *, column: int) -> list[list]:
+    """The rows of a CSV with the codes of ``column`` as Excel's text (after ``_safe_rows``, which
+    would take the "=" for a formula typed by someone)."""
+    return [[*row[:column], excel_text(str(row[column])), *row[column + 1 :]] for row in rows]
+
+
 def _safe_rows(rows) -> list[list]:
     return [[spreadsheet_safe(cell) for cell in row] for row in rows]
 
@@ -86,7 +102,7 @@ def league_csv(ctx: dict) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow([spreadsheet_safe(f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}")])
     writer.writerow(header)
-    writer.writerows(_safe_rows(rows))
+    writer.writerows(_codes_as_text(_safe_rows(rows), column=1))
     # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
@@ -144,7 +160,8 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
             # The page marks a grade the excellent-share cap moved down with "*": so does the file.
             + [r.deductions, r.bonus, "; ".join(r.veto_events), _("yes") if r.capped else ""]
         )
-    writer.writerows(_safe_rows(rows))
+    writer.writerows(_safe_rows(rows[:2]))
+    writer.writerows(_codes_as_text(_safe_rows(rows[2:]), column=1))
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )

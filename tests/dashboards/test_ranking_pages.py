@@ -173,7 +173,7 @@ def test_export_csv_and_xlsx_hold_the_rows_shown(client, data):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][:4] == ["Rank", "Area code", "Area", "Value"]
-    assert rows[2][:6] == ["1", "340102000000", "甲区", "93.2", "932.0", "1000.0"]
+    assert rows[2][:6] == ["1", '="340102000000"', "甲区", "93.2", "932.0", "1000.0"]
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[3]][:4] == [1, "340102000000", "甲区", 93.2]
@@ -518,7 +518,7 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
     assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
-    assert rows[2][:5] == ["1", "340102000000", "甲区", "80.00", "good"]
+    assert rows[2][:5] == ["1", '="340102000000"', "甲区", "80.00", "good"]
     assert rows[1][-2:] == ["Veto", "Moved down by the excellent cap"]
     assert [r[-1] for r in rows[2:]] == ["", "", ""]
     # The page marks a grade the excellent-share cap moved down with "*"; the file says so too.
@@ -715,7 +715,7 @@ def test_a_child_without_a_value_is_listed_at_the_bottom_not_left_out(client, da
         assert "not ranked" in row and "No value" in row and "numerator" not in row and "<polyline" in row
     assert html.index('data-area="340102001000"') < html.index(f'data-area="{empty.code}"')
     rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340102000000")
-    assert rows[-1][:4] == ["not ranked", empty.code, "空街道", ""]
+    assert rows[-1][:4] == ["not ranked", f'="{empty.code}"', "空街道", ""]
     body = client.get(
         f"/dashboards/league/map-data/?indicator={SAFE}&period=2026-11&parent=340102000000"
     ).json()
@@ -851,7 +851,7 @@ def test_a_sample_just_below_the_minimum_is_not_rounded_up_on_hover_or_in_the_ex
     row = row[: row.index("</tr>")]
     assert 'title="numerator 26.396 / denominator 29.995"' in row and ">29.995<" in row
     rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340100000000")
-    assert rows[3][:6] == ["not ranked", "340103000000", "乙区", "88.0", "26.396", "29.995"]
+    assert rows[3][:6] == ["not ranked", '="340103000000"', "乙区", "88.0", "26.396", "29.995"]
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[4]][:6] == ["not ranked", "340103000000", "乙区", 88.0, 26.396, 29.995]
@@ -905,3 +905,19 @@ def test_a_user_with_two_areas_can_open_either(client, data, cast):
     # One area: the breadcrumbs are enough.
     client.force_login(data.district_officer)
     assert 'id="scope-roots"' not in client.get("/dashboards/").content.decode()
+
+
+def test_the_page_exports_keep_area_codes_as_text_for_excel(client, data, scheme):
+    """Excel reads a 12-digit cell as a number and shows 340102000000 as 3.40102E+11 (a grid's 15
+    digits as 3.40102E+14): district staff opening the export saw no code they could use. The code
+    cells are written ="340102000000", which Excel, WPS and LibreOffice show as the text itself; the
+    XLSX export has text cells already, and the API's CSV, read by programs, keeps the bare code."""
+    s, _run = scheme
+    client.force_login(data.analyst)
+    params = {"indicator": SAFE, "period": "2026-11", "parent": "340100000000"}
+    league_text = league(client, format="csv", **params).content.decode("utf-8-sig")
+    assert '"=""340102000000""",甲区' in league_text
+    results = client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig")
+    assert '"=""340102000000""",甲区' in results
+    api = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
+    assert ",340102000000,甲区," in api.content.decode("utf-8-sig")

@@ -45,6 +45,7 @@ from dashboards.rollup import last_success
 from governance import indicators as registry_api
 from governance import outbox
 from governance.access import get_visible_or_404
+from governance.api import ChoiceFilter
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
 from governance.rest import Conflict, ImportJSONParser, JSONParser, KnownParamsMixin, refuse_unknown_params
@@ -314,13 +315,13 @@ class IndicatorValueFilter(filters.FilterSet):
     area = filters.CharFilter(
         method="filter_area", help_text="area code: that area's rows (in your scope, else a 400)"
     )
-    level = filters.ChoiceFilter(method="filter_level", choices=Area.Level.choices)
+    level = ChoiceFilter(method="filter_level", choices=Area.Level.choices)
     parent = filters.CharFilter(
         method="filter_parent",
         help_text="area code: the rows of its children (in your scope or just above it, else a 400); with "
         "a level further down, that level's rows in its subtree",
     )
-    period_type = filters.ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
+    period_type = ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
     class Meta:
         model = IndicatorValue

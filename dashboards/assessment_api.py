@@ -17,7 +17,7 @@ from dashboards.api import KnownParamsMixin
 from dashboards.assessment import shown_run
 from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
 from governance.access import get_visible_or_404
-from governance.api import AreaSubtreeFilter
+from governance.api import AreaSubtreeFilter, ChoiceFilter
 from governance.models import Area
 from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.workflow import ActionInvalid
@@ -73,7 +73,7 @@ class AssessmentSchemeFilter(filters.FilterSet):
     area = AreaSubtreeFilter(field_name="area", help_text="area code: schemes of the areas in its subtree")
     year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR, help_text="a whole year, 1900 to 2999")
     # An area level: a misspelt one answered 200 with no schemes, read as "none set up".
-    level = filters.ChoiceFilter(choices=Area.Level.choices, help_text="the level assessed")
+    level = ChoiceFilter(choices=Area.Level.choices, help_text="the level assessed")
 
     class Meta:
         model = AssessmentScheme

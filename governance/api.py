@@ -16,6 +16,7 @@ from django.core.validators import EMPTY_VALUES
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters import fields as django_filters_fields
 from django_filters import rest_framework as filters
 from django_filters import widgets as django_filters_widgets
 from drf_spectacular.types import OpenApiTypes
@@ -212,6 +213,27 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
+
+
+class ListedChoiceField(django_filters_fields.ChoiceField):
+    """A choice field whose refusal lists the values it takes ("Use one of: month, quarter, half,
+    year."), as the statistics' own checks word it, instead of Django's "Select a valid choice. week
+    is not one of the available choices.", which left the client to look them up in the schema."""
+
+    def validate(self, value):
+        try:
+            super().validate(value)
+        except FormValidationError as err:
+            if err.code != "invalid_choice":
+                raise
+            values = ", ".join(str(key) for key, _label in self.choices if key not in EMPTY_VALUES)
+            raise FormValidationError(_("Use one of: %s.") % values, code="invalid_choice") from None
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    """django-filter's, with ``ListedChoiceField``."""
+
+    field_class = ListedChoiceField
 
 
 class IdFilter(filters.NumberFilter):

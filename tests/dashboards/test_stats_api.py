@@ -711,3 +711,31 @@ def test_values_by_level_and_parent_list_that_level_in_the_parents_subtree(data)
     assert response.json()["errors"] == {
         "level": [f"{data.district_a.code} is a district / county: no city lies below it."]
     }
+
+
+def test_a_choice_filter_out_of_its_choices_names_the_values_it_takes(data):
+    """series answered period_type=week with "Use one of: month, quarter, half, year."; values, with
+    the same parameter, "Select a valid choice. week is not one of the available choices.", and the
+    client had to find the choices in the schema. The choice filters of the statistics and the
+    assessments list them, as series does."""
+    client = api_client(data.analyst)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    levels = "Use one of: city, district, street, community, grid."
+    for path, params, expected in (
+        (
+            "/api/v1/stats/values/",
+            {"period_type": "week"},
+            {"period_type": ["Use one of: month, quarter, half, year."]},
+        ),
+        (
+            "/api/v1/stats/series/",
+            {"indicator": "survey_safety_rate", "area": data.grid_a.code, "period_type": "week"},
+            {"period_type": ["Use one of: month, quarter, half, year."]},
+        ),
+        ("/api/v1/stats/values/", {"level": "town"}, {"level": [levels]}),
+        ("/api/v1/assessments/", {"level": "town"}, {"level": [levels]}),
+    ):
+        response = client.get(path, params, **en)
+        assert response.status_code == 400 and response.json()["errors"] == expected, (path, response.json())
+    zh = client.get("/api/v1/stats/values/", {"level": "town"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.json()["errors"]["level"] == ["可选值：city, district, street, community, grid。"]

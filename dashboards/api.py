@@ -345,7 +345,41 @@ class IndicatorValueFilter(filters.FilterSet):
         return area
 
     def filter_area(self, qs, name, value):
-        return qs.filter(area=self._known_area(name, value))
+        area = self._known_area(name, value)
+        # With a level or a parent the area does not have, the rows were filtered again to none: an
+        # empty 200 read as "no data for this area". The filter that contradicts it is named.
+        level, parent_code = self.form.cleaned_data.get("level"), self.form.cleaned_data.get("parent")
+        if level and area.level != level:
+            raise exceptions.ValidationError(
+                {
+                    "level": [
+                        _("%(code)s is a %(area_level)s, not a %(level)s.")
+                        % {
+                            "code": area.code,
+                            "area_level": Area.Level(area.level).label,
+                            "level": Area.Level(level).label,
+                        }
+                    ]
+                }
+            )
+        if parent_code and parent_code.strip():
+            parent = self._known_area("parent", parent_code)
+            # What the parent filter selects: its children, or with a level, that level in its subtree.
+            selected = (
+                area.path.startswith(parent.path) and area.pk != parent.pk
+                if level
+                else area.parent_id == parent.pk
+            )
+            if not selected:
+                raise exceptions.ValidationError(
+                    {
+                        "parent": [
+                            _("%(code)s is not among the areas parent %(parent)s selects.")
+                            % {"code": area.code, "parent": parent.code}
+                        ]
+                    }
+                )
+        return qs.filter(area=area)
 
     # ``level`` and ``parent`` select areas: the rows are then those areas' (index value_series, or
     # with an indicator and a period value_unique_ind_period_area), listed by id. No index leads with

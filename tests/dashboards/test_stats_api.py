@@ -739,3 +739,32 @@ def test_a_choice_filter_out_of_its_choices_names_the_values_it_takes(data):
         assert response.status_code == 400 and response.json()["errors"] == expected, (path, response.json())
     zh = client.get("/api/v1/stats/values/", {"level": "town"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert zh.json()["errors"]["level"] == ["可选值：city, district, street, community, grid。"]
+
+
+def test_an_area_with_a_level_or_parent_it_does_not_have_is_a_400_naming_that_filter(data):
+    """values?area=<a community>&level=grid answered an empty list, read as "no data for it": the
+    area's rows were filtered again by a level it does not have (or a parent it does not lie under).
+    The filters that contradict the area are named; those that agree with it still filter."""
+    client = api_client(data.analyst)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    base = {"indicator": "survey_safety_rate", "period": "2026-11", "area": data.community_a1a.code}
+    response = client.get("/api/v1/stats/values/", {**base, "level": "grid"}, **en)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "level": [f"{data.community_a1a.code} is a community / village, not a grid."]
+    }
+    # parent alone selects its children; with a level further down, that level in its subtree.
+    for parent, level in ((data.grid_a, ""), (data.city, ""), (data.district_b, "community")):
+        response = client.get("/api/v1/stats/values/", {**base, "parent": parent.code, "level": level}, **en)
+        assert response.status_code == 400
+        assert response.json()["errors"] == {
+            "parent": [f"{data.community_a1a.code} is not among the areas parent {parent.code} selects."]
+        }, parent
+    agreeing_filters = (
+        {"level": "community"},
+        {"parent": data.street_a1.code},
+        {"parent": data.city.code, "level": "community"},
+    )
+    for agreeing in agreeing_filters:
+        response = client.get("/api/v1/stats/values/", {**base, **agreeing}, **en)
+        assert response.status_code == 200 and response.json()["count"] == 1, agreeing

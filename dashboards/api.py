@@ -299,6 +299,15 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
         return spec.unit if spec else ""
 
 
+def _level_refused(
+    message: str, area: Area, level: str, key: str = "area_level"
+) -> exceptions.ValidationError:
+    """The 400 of a ``level`` that the area named with it cannot have: ``message`` names the area's
+    code, its level (as ``key``) and the level asked for, each level by its label."""
+    labels = {"code": area.code, key: Area.Level(area.level).label, "level": Area.Level(level).label}
+    return exceptions.ValidationError({"level": [message % labels]})
+
+
 def _values_base(user):
     # The area and parent come with the row (one query whatever the number of areas).
     return IndicatorValue.objects.visible_to(user).select_related("area", "parent")
@@ -350,18 +359,7 @@ class IndicatorValueFilter(filters.FilterSet):
         # empty 200 read as "no data for this area". The filter that contradicts it is named.
         level, parent_code = self.form.cleaned_data.get("level"), self.form.cleaned_data.get("parent")
         if level and area.level != level:
-            raise exceptions.ValidationError(
-                {
-                    "level": [
-                        _("%(code)s is a %(area_level)s, not a %(level)s.")
-                        % {
-                            "code": area.code,
-                            "area_level": Area.Level(area.level).label,
-                            "level": Area.Level(level).label,
-                        }
-                    ]
-                }
-            )
+            raise _level_refused(_("%(code)s is a %(area_level)s, not a %(level)s."), area, level)
         if parent_code and parent_code.strip():
             parent = self._known_area("parent", parent_code)
             # What the parent filter selects: its children, or with a level, that level in its subtree.
@@ -403,17 +401,11 @@ class IndicatorValueFilter(filters.FilterSet):
         # is a street), an empty answer read as "no data". A level at or above the parent's matches
         # nothing ever: a 400 naming it.
         if levels.index(level) <= levels.index(parent.level):
-            raise exceptions.ValidationError(
-                {
-                    "level": [
-                        _("%(code)s is a %(parent_level)s: no %(level)s lies below it.")
-                        % {
-                            "code": parent.code,
-                            "parent_level": Area.Level(parent.level).label,
-                            "level": Area.Level(level).label,
-                        }
-                    ]
-                }
+            raise _level_refused(
+                _("%(code)s is a %(parent_level)s: no %(level)s lies below it."),
+                parent,
+                level,
+                "parent_level",
             )
         below = Area.objects.filter(level=level, path__startswith=parent.path)
         return qs.filter(area_id__in=list(below.values_list("pk", flat=True)))

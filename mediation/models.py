@@ -568,12 +568,19 @@ class DisputeCase(models.Model):
         ``MEDIATION_TIME_LIMIT_MONTHS``, is kept as it is."""
         if self.status not in self.RUNNING_STATUSES or self.accepted_at is None or self.due_at is None:
             return None
-        start = time_limit_due(self.accepted_at) if self.extended else self.accepted_at
-        last, stored = time_limit_last_day(start), timezone.localtime(self.due_at)
-        # Moved off a rest day by at most a holiday week and its weekends.
-        if stored != end_of_local_day(stored) or not last <= stored.date() <= last + dt.timedelta(days=14):
+        stored = timezone.localtime(self.due_at)
+        if stored != end_of_local_day(stored):
             return None
-        return time_limit_due(start)
+        # An extended case runs to the limit counted again from the first one; but one extended with
+        # an organisation before it was transferred runs to the receiving one's month only (the
+        # extension stays used). The two ends lie a month apart, the stored one near one of them.
+        starts = [self.accepted_at] + ([time_limit_due(self.accepted_at)] if self.extended else [])
+        for start in reversed(starts):
+            last = time_limit_last_day(start)
+            # Moved off a rest day by at most a holiday week and its weekends.
+            if last <= stored.date() <= last + dt.timedelta(days=14):
+                return time_limit_due(start)
+        return None
 
     @property
     def is_success(self) -> bool:
@@ -683,9 +690,10 @@ class DisputeCase(models.Model):
             raise ActionForbidden(gettext("Only the organisation head assigns a case to someone else."))
         self.organisation, self.mediator = org, chosen
         self.accepted_at = now
+        # A month of its own, also for a case transferred here; ``extended`` is not reset: the one
+        # extension is the case's, not each organisation's (a transfer bought a second one).
         self.due_at = time_limit_due(now)
-        self.extended = False
-        changed |= {"organisation", "mediator", "accepted_at", "due_at", "extended"}
+        changed |= {"organisation", "mediator", "accepted_at", "due_at"}
         data["mediator"] = chosen.pk
 
     def _do_decline(self, *, now, actor, note, changed, data, suggested_route="", **_):

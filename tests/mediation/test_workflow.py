@@ -885,3 +885,41 @@ def test_a_risk_of_violence_found_during_mediation_is_reported_to_the_police_and
     assert late.status_code == 409 and "concluded" in late.json()["detail"]
     outsider = api_client(med.cast.outsider).post(url, {"action": "report_risk", "note": "x"}, format="json")
     assert outsider.status_code == 404
+
+
+def test_a_transferred_case_keeps_its_one_extension(med, django_capture_on_commit_callbacks):
+    # The time limit is extended once for the case, with both parties' consent: the receiving
+    # organisation's acceptance reset the mark, and a transfer bought the case a second extension.
+    from governance.models import Holiday
+
+    case = med.in_mediation()
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    case.transition(
+        action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属社区调委会管辖"
+    )
+    case.transition(action="accept", actor=med.mediator_y)
+    case.transition(action="start", actor=med.mediator_y)
+    assert case.extended and "extend" not in allowed_actions(med.mediator_y, case)
+    due = case.due_at
+    assert timezone.localdate(due) <= timezone.localdate() + dt.timedelta(days=45)  # its own month
+    with pytest.raises(TransitionNotAllowed) as exc:
+        case.transition(action="extend", actor=med.mediator_y, consent=True)
+    assert "already extended once" in exc.value.message
+    case.refresh_from_db()
+    assert case.due_at == due and case.events.filter(action="extend").count() == 1
+    # The receiving organisation's limit still follows the calendar (a holiday on its last day).
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=timezone.localdate(due), name="地方假日")
+    case.refresh_from_db()
+    assert timezone.localdate(case.due_at) > timezone.localdate(due)
+
+
+def test_a_transferred_case_not_yet_extended_may_be_extended_once(med):
+    case = med.in_mediation()
+    case.transition(
+        action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属社区调委会管辖"
+    )
+    case.transition(action="accept", actor=med.mediator_y)
+    assert "extend" in allowed_actions(med.mediator_y, case)
+    case.transition(action="extend", actor=med.mediator_y, consent=True)
+    assert case.extended

@@ -469,8 +469,10 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         # Paid within the fifteen days the terms give; an apology is made on the spot, that day.
         case.performance_due = effective + dt.timedelta(days=15) if amount else effective
         case.agreement_effective_on = effective
-        case.confirmation_due = confirmation_window_end(effective)
-        if outcome == DisputeCase.Outcome.SUCCESS_WRITTEN and rng.random() < 0.4:
+        # Only a written agreement is confirmed by a court (DisputeCase.CONFIRMABLE_OUTCOMES).
+        written = outcome == DisputeCase.Outcome.SUCCESS_WRITTEN
+        case.confirmation_due = confirmation_window_end(effective) if written else None
+        if written and rng.random() < 0.4:
             applied = effective + dt.timedelta(days=rng.randint(1, 20))
             if applied <= timezone.localdate(now):
                 case.judicial_status = DisputeCase.Judicial.APPLIED

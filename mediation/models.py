@@ -8,7 +8,7 @@ reassigns them and watches each mediator's workload.
 A *dispute case* is registered (own initiative, a party's application, or referred by police, court,
 petition office or a grid incident), accepted by an organisation (which names the mediator) or
 declined with a suggested route, mediated in sessions and concluded with an outcome. A successful
-mediation ends in an agreement (written, 调解协议书, or oral, recorded); within 30 days of the
+mediation ends in an agreement (written, 调解协议书, or oral, recorded); within 30 days of a written
 agreement taking effect both parties may apply jointly to a court for judicial confirmation
 (司法确认), and follow-up visits check that it is carried out.
 
@@ -329,7 +329,7 @@ class DisputeCaseQuerySet(ScopedQuerySet):
         no application was made yet (index dispute_confirmation_due)."""
         today = timezone.localdate(now or timezone.now())
         return self.filter(
-            outcome__in=DisputeCase.SUCCESS_OUTCOMES,
+            outcome__in=DisputeCase.CONFIRMABLE_OUTCOMES,
             judicial_status=DisputeCase.Judicial.NONE,
             confirmation_due__gte=today,
             confirmation_due__lte=today + dt.timedelta(days=CONFIRMATION_WARN_DAYS),
@@ -386,6 +386,11 @@ class DisputeCase(models.Model):
     # A case with a mediator and steps still to take (sessions, outcome, confirmation, follow-up).
     REASSIGN_STATUSES = ("accepted", "in_mediation", "concluded", "closed")
     SUCCESS_OUTCOMES = ("success_written", "success_oral")
+    # What a court may confirm (司法确认): the written agreement. 人民调解法 art. 33 counts the 30 days
+    # from receiving the 调解协议书 and the court is handed it; an oral agreement, recorded by the
+    # mediator and effective the same day (art. 28), has none. The parties who want a confirmation
+    # have a written agreement drawn up.
+    CONFIRMABLE_OUTCOMES = ("success_written",)
     # What may end an accepted case before any mediation took place: one party refuses (人民调解法
     # art. 17: a party's clear refusal ends it) or the applicant withdraws. Success and failure are
     # the results of mediating, so they need the case in mediation.
@@ -587,9 +592,14 @@ class DisputeCase(models.Model):
         return self.outcome in self.SUCCESS_OUTCOMES
 
     @property
+    def is_confirmable(self) -> bool:
+        """Has the case an agreement a court may confirm (``CONFIRMABLE_OUTCOMES``)?"""
+        return self.outcome in self.CONFIRMABLE_OUTCOMES
+
+    @property
     def confirmation_days_left(self) -> int | None:
         """Days left to apply for judicial confirmation (None when it no longer applies)."""
-        if not self.is_success or self.judicial_status or self.confirmation_due is None:
+        if not self.is_confirmable or self.judicial_status or self.confirmation_due is None:
             return None
         return (self.confirmation_due - timezone.localdate()).days
 
@@ -882,7 +892,7 @@ class DisputeCase(models.Model):
             self.performance_method = (performance_method or "").strip()[:200]
             self.performance_due = performance_due or None
             self.agreement_effective_on = effective
-            self.confirmation_due = confirmation_window_end(effective)
+            self.confirmation_due = None if oral else confirmation_window_end(effective)
             changed |= {
                 "agreement_facts", "agreement_terms", "agreement_amount", "performance_method",
                 "performance_due", "agreement_effective_on", "confirmation_due",
@@ -909,6 +919,15 @@ class DisputeCase(models.Model):
     def _do_apply_confirmation(self, *, now, actor, note, changed, data, applied_on=None, joint=False, **_):
         if not self.is_success:
             raise TransitionNotAllowed(gettext("Only a successful mediation's agreement can be confirmed."))
+        if not self.is_confirmable:
+            raise ActionInvalid(
+                "outcome",
+                gettext(
+                    "Judicial confirmation is applied for with a written agreement: an oral agreement is "
+                    "not confirmed by a court. If the parties want it confirmed, draw up a written "
+                    "agreement with them."
+                ),
+            )
         if self.judicial_status:
             raise TransitionNotAllowed(
                 gettext("Cannot apply: judicial confirmation is already %(s)s.")
@@ -1196,7 +1215,7 @@ def allowed_actions(user: User, case: DisputeCase) -> list[str]:
     for t in WORKFLOW.available(case.status):
         if t.action in ("apply_confirmation", "record_confirmation", "follow_up") and not case.is_success:
             continue
-        if t.action == "apply_confirmation" and case.judicial_status:
+        if t.action == "apply_confirmation" and (case.judicial_status or not case.is_confirmable):
             continue
         if t.action == "record_confirmation" and case.judicial_status != DisputeCase.Judicial.APPLIED:
             continue

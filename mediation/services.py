@@ -825,9 +825,9 @@ def dispute_refresh_deadlines(**_signal) -> int:
     running = DisputeCase.objects.filter(
         status__in=DisputeCase.RUNNING_STATUSES, accepted_at__isnull=False, due_at__isnull=False
     ).only("status", "accepted_at", "extended", "due_at")
-    waiting = DisputeCase.objects.filter(confirmation_due__isnull=False, judicial_status="").only(
-        "agreement_effective_on", "confirmation_due"
-    )
+    waiting = DisputeCase.objects.filter(
+        outcome__in=DisputeCase.CONFIRMABLE_OUTCOMES, confirmation_due__isnull=False, judicial_status=""
+    ).only("agreement_effective_on", "confirmation_due")
     return save_recomputed(
         running, lambda case: {"due_at": case.running_due() or case.due_at}
     ) + save_recomputed(

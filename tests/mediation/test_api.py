@@ -957,3 +957,18 @@ def test_a_member_not_assigned_gets_403_for_a_step_or_session_whatever_it_sent(m
     mine = api_client(case.mediator)
     assert mine.post(f"{base}/sessions/", {}, format="json").status_code == 400
     assert mine.post(f"{base}/transition/", faulty, format="json").status_code == 400
+
+
+def test_an_oral_agreement_applied_for_judicial_confirmation_is_400_naming_the_outcome(med):
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    client = api_client(med.cast.mediator)
+    body = {"action": "conclude", "outcome": "success_oral", "agreement_terms": "互相道歉"}
+    response = client.post(url, body, format="json")
+    assert response.status_code == 200 and response.json()["confirmation_due"] is None
+    assert "apply_confirmation" not in response.json()["actions"]
+    response = client.post(url, {"action": "apply_confirmation", "joint": True}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["outcome"]
+    assert "written agreement" in response.json()["detail"]
+    case.refresh_from_db()
+    assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()

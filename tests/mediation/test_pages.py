@@ -1600,3 +1600,19 @@ def test_the_organisation_page_costs_the_same_queries_for_more_cases(client, med
     with CaptureQueriesContext(connection) as more:
         assert client.get(url).content.decode().count('href="/mediation/cases/DSP-') == 5
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_page_says_why_an_oral_agreement_has_no_judicial_confirmation(client, med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    url = f"/mediation/cases/{case.code}/"
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert 'data-action-form="apply_confirmation"' not in html
+    assert "an oral agreement is not confirmed by a court" in html
+    response = client.post(f"{url}act/", {"action": "apply_confirmation", "joint": "on"})
+    assert response.status_code == 400
+    assert "written agreement" in response.content.decode()
+    case.refresh_from_db()
+    assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()

@@ -923,3 +923,27 @@ def test_a_transferred_case_not_yet_extended_may_be_extended_once(med):
     assert "extend" in allowed_actions(med.mediator_y, case)
     case.transition(action="extend", actor=med.mediator_y, consent=True)
     assert case.extended
+
+
+def test_an_oral_agreement_has_no_judicial_confirmation(med):
+    # 人民调解法 art. 33: the parties apply within 30 days of receiving the written agreement
+    # (调解协议书); the court confirms a written agreement, and an oral one has none to submit.
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    assert case.confirmation_due is None and case.confirmation_days_left is None
+    assert "apply_confirmation" not in allowed_actions(med.cast.mediator, case)
+    assert "follow_up" in allowed_actions(med.cast.mediator, case)  # it is still carried out
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="apply_confirmation", actor=med.cast.mediator, joint=True)
+    assert exc.value.field == "outcome" and "written agreement" in exc.value.message
+    case.refresh_from_db()
+    assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()
+    # One stored with a window before this rule is not warned about as closing, nor refreshed.
+    DisputeCase.objects.filter(pk=case.pk).update(
+        confirmation_due=timezone.localdate() + dt.timedelta(days=2)
+    )
+    case.refresh_from_db()
+    assert not case.confirmation_closing
+    assert not DisputeCase.objects.confirmation_closing().filter(pk=case.pk).exists()

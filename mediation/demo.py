@@ -434,6 +434,12 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
                 to_status=status,
                 note="双方当事人同意延长调解期限",
                 organisation=org,
+                # As the extend step records it (mediation.models.DisputeCase._do_extend).
+                data={
+                    "consent": True,
+                    "from_due": timezone.localdate(case.due_at).isoformat(),
+                    "due": timezone.localdate(time_limit_due(case.due_at)).isoformat(),
+                },
             )
         )
         case.extended = True

@@ -778,9 +778,15 @@ class DisputeCase(models.Model):
         if consent is not True:
             raise ActionInvalid("consent", gettext("An extension needs both parties' consent."))
         # The same number of months again, counted from the current due date (not from today).
+        before = self.due_at
         self.due_at = time_limit_due(self.due_at or now)
         self.extended = True
         changed |= {"due_at", "extended"}
+        # What makes it lawful (both parties consented) and what it moved, on the event: the case's
+        # due date moves again with a transfer or a calendar change.
+        data.update(consent=True, due=timezone.localdate(self.due_at).isoformat())
+        if before is not None:
+            data["from_due"] = timezone.localdate(before).isoformat()
 
     def _do_conclude(
         self,

@@ -947,3 +947,12 @@ def test_an_oral_agreement_has_no_judicial_confirmation(med):
     case.refresh_from_db()
     assert not case.confirmation_closing
     assert not DisputeCase.objects.confirmation_closing().filter(pk=case.pk).exists()
+
+
+def test_an_extension_records_the_parties_consent_and_the_limit_it_moved(med, monkeypatch):
+    # The event said only "extend the time limit": not that both parties consented (what makes it
+    # lawful), nor from which day to which, once a transfer or a calendar change moved the limit.
+    case = _accepted_on(med, monkeypatch, _at(2026, 3, 15))
+    _clock(monkeypatch, _at(2026, 4, 2))
+    event = case.transition(action="extend", actor=med.cast.mediator, consent=True, note="双方同意")
+    assert event.data == {"consent": True, "from_due": "2026-04-15", "due": "2026-05-15"}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django_celery_beat.models import PeriodicTask
 
 from governance.models import Notification
 from mediation import tasks
+from mediation.models import DisputeCase
 from tests.base import every_day_working
 
 
@@ -134,3 +138,33 @@ def test_a_time_limit_of_a_case_whose_mediator_left_is_told_to_the_head(med):
 def test_the_time_limit_notice_is_scheduled_every_morning_by_a_migration(db):
     task = PeriodicTask.objects.get(task="mediation.notify_limits")
     assert task.enabled and task.crontab.hour == "8" and task.crontab.minute == "30"
+
+
+def test_a_migration_moves_the_running_limits_stored_on_a_rest_day_without_a_calendar_change(med):
+    # A case accepted before the limit moved off rest days kept a due date on a Saturday (overdue
+    # from a day the office was closed) until the next holiday change, months away.
+    import importlib
+
+    from django.apps import apps
+
+    from governance import deadlines as calendar_sync
+    from governance.models import OutboxMessage
+
+    migration = importlib.import_module("mediation.migrations.0015_recompute_running_time_limits")
+    migration.queue_refresh(apps, None)
+    assert not OutboxMessage.objects.exists()  # a database with no running case: nothing to do
+    running, concluded = med.in_mediation(), med.in_mediation()
+    concluded.transition(action="conclude", actor=concluded.mediator, outcome="withdrawn")
+    accepted = dt.datetime(2026, 11, 12, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    saturday = dt.datetime(2026, 12, 12, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai"))
+    DisputeCase.objects.filter(pk__in=[running.pk, concluded.pk]).update(
+        accepted_at=accepted, due_at=saturday
+    )
+    calendar_sync.refresh()  # the deadlines are at the calendar's version: nothing moves
+    assert DisputeCase.objects.get(pk=running.pk).due_at == saturday
+    migration.queue_refresh(apps, None)
+    assert OutboxMessage.objects.get().task == calendar_sync.TASK
+    assert calendar_sync.refresh() == 1  # what the queued message runs
+    monday = dt.datetime(2026, 12, 14, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert DisputeCase.objects.get(pk=running.pk).due_at == monday
+    assert DisputeCase.objects.get(pk=concluded.pk).due_at == saturday  # judged by the limit it had

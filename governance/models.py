@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -273,6 +273,12 @@ class User(AbstractUser):
         return bool(self.roles() & set(roles))
 
 
+# Asked before a department is deactivated (``Department.clean``), with ``department``: each app
+# whose items a department must still act on (governance imports none of them) returns a message
+# saying what is still waiting there, or None. Any message refuses the deactivation.
+department_closing = Signal()
+
+
 class Department(models.Model):
     """A functional department or a centre at an area, to which items are dispatched or routed."""
 
@@ -303,21 +309,31 @@ class Department(models.Model):
         return self.name
 
     def clean(self) -> None:
+        before = (
+            Department.objects.filter(pk=self.pk).values("area_id", "is_active").first() if self.pk else None
+        )
+        # Deactivated while items still wait for it (a petition to accept or answer within its legal
+        # deadline), with its people in it, it kept them: the petition office takes an item back only
+        # from a department with nobody left, and nobody was told the items needed another one.
+        if before is not None and before["is_active"] and not self.is_active:
+            waiting = [
+                str(m) for _receiver, m in department_closing.send(sender=Department, department=self) if m
+            ]
+            if waiting:
+                raise ValidationError({"is_active": waiting})
         # Moved to another district in the admin, a department took its people's roles (held at the
         # old area, which Membership.clean forbids) and its open items along: the new district saw the
         # old one's items, and its own items dispatched there had nobody who could see them.
-        if self.pk is not None and self.area_id is not None:
-            before = Department.objects.filter(pk=self.pk).values_list("area_id", flat=True).first()
-            if before is not None and before != self.area_id:
-                raise ValidationError(
-                    {
-                        "area": _(
-                            "A department keeps its area: its people's roles and the items sent to it "
-                            "belong there. Create the department in the other area (and deactivate "
-                            "this one when its items are done)."
-                        )
-                    }
-                )
+        if before is not None and self.area_id is not None and before["area_id"] != self.area_id:
+            raise ValidationError(
+                {
+                    "area": _(
+                        "A department keeps its area: its people's roles and the items sent to it "
+                        "belong there. Create the department in the other area (and deactivate "
+                        "this one when its items are done)."
+                    )
+                }
+            )
 
 
 class Membership(models.Model):

@@ -9,10 +9,12 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from governance.deadlines import calendar_changed
         from governance.homes import register_home_section, register_nav
+        from governance.models import department_closing
         from petitions.homes import home_section
-        from petitions.services import petition_refresh_deadlines
+        from petitions.services import petition_department_closing, petition_refresh_deadlines
 
         calendar_changed.connect(petition_refresh_deadlines, dispatch_uid="petitions-deadlines")
+        department_closing.connect(petition_department_closing, dispatch_uid="petitions-department-closing")
 
         register_nav("petitions-registry", _("Petitions"), roles={"petition_officer"})
         register_nav("petitions-inbox", _("Petition inbox"), roles={"handler"})

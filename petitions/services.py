@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
@@ -660,3 +660,24 @@ def petition_refresh_deadlines(**_signal) -> int:
         "re_review_request_until",
     )
     return save_recomputed(running, Petition.running_deadlines)
+
+
+def petition_department_closing(*, department: Any, **_signal) -> str | None:
+    """``governance.models.department_closing``: why ``department`` may not be deactivated yet, when
+    petitions routed to it still wait for its notice of acceptance or its written reply (their legal
+    deadlines run whatever happens to the department), else None. Replied and later petitions need
+    nothing more of it: reviews are decided by the office."""
+    waiting = Petition.objects.filter(
+        department=department, status__in=(Petition.Status.ROUTED, Petition.Status.ACCEPTED)
+    ).count()
+    if not waiting:
+        return None
+    return ngettext(
+        "%(n)d petition routed to this department is still waiting for its acceptance or reply: its "
+        "people answer it (or return it, when wrongly routed) first; once nobody is left in the "
+        "department, the petition office takes it back and routes it to another.",
+        "%(n)d petitions routed to this department are still waiting for its acceptance or reply: its "
+        "people answer them (or return them, when wrongly routed) first; once nobody is left in the "
+        "department, the petition office takes them back and routes them to another.",
+        waiting,
+    ) % {"n": waiting}

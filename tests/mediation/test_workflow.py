@@ -956,3 +956,26 @@ def test_an_extension_records_the_parties_consent_and_the_limit_it_moved(med, mo
     _clock(monkeypatch, _at(2026, 4, 2))
     event = case.transition(action="extend", actor=med.cast.mediator, consent=True, note="双方同意")
     assert event.data == {"consent": True, "from_due": "2026-04-15", "due": "2026-05-15"}
+
+
+def test_a_migration_clears_the_confirmation_window_stored_for_oral_agreements(med):
+    # Concluded before oral agreements lost their window, they kept a "judicial confirmation window
+    # ends" date that the API still gave out.
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("mediation.migrations.0016_oral_agreements_no_confirmation_window")
+    oral, applied, written = med.in_mediation(), med.in_mediation(), med.agreed(effective_days_ago=3)
+    for case in (oral, applied):
+        case.transition(
+            action="conclude", actor=case.mediator, outcome="success_oral", agreement_terms="互相道歉"
+        )
+    window = written.confirmation_due
+    DisputeCase.objects.filter(pk__in=[oral.pk, applied.pk]).update(confirmation_due=window)
+    DisputeCase.objects.filter(pk=applied.pk).update(judicial_status="applied")
+    migration.clear_oral_windows(apps, None)
+    assert DisputeCase.objects.get(pk=oral.pk).confirmation_due is None
+    # What was recorded as applied for stays as it was; a written agreement keeps its window.
+    assert DisputeCase.objects.get(pk=applied.pk).confirmation_due == window
+    assert DisputeCase.objects.get(pk=written.pk).confirmation_due == window

@@ -178,7 +178,7 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            user_tokens_revoke(user=obj)
+            user_tokens_revoke(user=obj, actor=request.user, via="deactivated")
 
 
 # A token is a password for the API: the list showed every key in clear to whoever may view tokens,

@@ -248,7 +248,7 @@ class User(AbstractUser):
         if password_set:
             from governance.services import user_tokens_revoke
 
-            user_tokens_revoke(user=self)
+            user_tokens_revoke(user=self, via="password set")
 
     _password_disabled = False
 

@@ -68,30 +68,37 @@ def in_site_language(text: Promise | str) -> str:
 
 
 @transaction.atomic
-def user_token_issue(*, user: User) -> str:
+def user_token_issue(*, user: User, via: str = "api") -> str:
     """A new API token for ``user``, returned once; its digest is stored and the user's previous
-    token stops working (one token per user, as DRF keeps them: the key cannot be handed out again)."""
+    token stops working (one token per user, as DRF keeps them: the key cannot be handed out again).
+    Audited (``token.issue``, with where it was asked for: the API, the account page, the command)."""
     from rest_framework.authtoken.models import Token
 
     key = secrets.token_hex(20)
     # Two requests at once (a client retrying after a timeout) both found no token to delete and the
     # second insert broke the one-token-per-user constraint: a 500. The user's row is locked first,
     # so the second waits, then replaces the first's token.
-    type(user).objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     Token.objects.filter(user=user).delete()
     Token.objects.create(user=user, key=token_digest(key))
+    audit(actor=user, action="token.issue", obj=user, after={"via": via})
     return key
 
 
-def user_tokens_revoke(*, user: User) -> int:
-    """Delete the user's API tokens: a client holding one must sign in again. Called when the user is
-    deactivated or their password is set, where Django already ends their sessions (the session keeps
-    a hash of the password; an inactive user's session no longer loads), but a token, which lives
-    until deleted, kept working for a stolen key once the account was reactivated, or after the
-    reset that was meant to lock the thief out. Returns how many were deleted."""
+@transaction.atomic
+def user_tokens_revoke(*, user: User, via: str, actor: User | None = None) -> int:
+    """Delete the user's API tokens: a client holding one must sign in again. Called when the user
+    revokes theirs (the account page), is deactivated or their password is set, where Django already
+    ends their sessions (the session keeps a hash of the password; an inactive user's session no
+    longer loads), but a token, which lives until deleted, kept working for a stolen key once the
+    account was reactivated, or after the reset that was meant to lock the thief out. Audited
+    (``token.revoke``) when there was one; ``actor`` defaults to the user. Returns how many were
+    deleted."""
     from rest_framework.authtoken.models import Token
 
     deleted, _per_model = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit(actor=actor or user, action="token.revoke", obj=user, after={"tokens": deleted, "via": via})
     return deleted
 
 

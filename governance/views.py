@@ -14,18 +14,20 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
 from governance.forms import LoginForm, errors_text
 from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
+from governance.services import audit, user_token_issue, user_tokens_revoke
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -303,3 +305,60 @@ class LogoutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return redirect(settings.LOGIN_URL)
         return render(request, "registration/logout_confirm.html")
+
+
+# --- the user's own account: API token and password -------------------------------------------------
+
+
+def _account_page(request: HttpRequest, *, new_token: str | None = None, status: int = 200) -> HttpResponse:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "governance/account.html", {"token": token, "new_token": new_token}, status=status)
+
+
+@login_required
+@require_safe
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's account: their API token (when it was issued, never the key) and the
+    ways to replace it, revoke it and change the password."""
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def account_token(request: HttpRequest) -> HttpResponse:
+    """A new API token for the signed-in user, shown on this answer only (no-store: the user is
+    signed in, NoStoreMiddleware); the previous one stops working. A user whose script's key leaked
+    replaces it here, without an administrator and without typing the password into the script."""
+    return _account_page(request, new_token=user_token_issue(user=request.user, via="account page"))
+
+
+@login_required
+@require_POST
+def account_token_revoke(request: HttpRequest) -> HttpResponse:
+    if user_tokens_revoke(user=request.user, via="account page"):
+        messages.success(request, _("Your API token was revoked: a client using it must get a new one."))
+    else:
+        messages.info(request, _("You have no API token."))
+    return redirect("governance-account")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own (the old password, then the new one twice, checked by AUTH_PASSWORD_VALIDATORS;
+    the session survives), audited. Setting the password also revokes the user's API token
+    (User.save). A refused change is a 400 with the form again, as a refused login is."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("governance-account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit(actor=self.request.user, action="password.change", obj=self.request.user)
+        messages.success(self.request, _("Your password was changed."))
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

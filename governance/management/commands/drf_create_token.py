@@ -29,4 +29,4 @@ class Command(BaseCommand):
             user = user_model._default_manager.get_by_natural_key(username)
         except user_model.DoesNotExist:
             raise CommandError(f"Cannot create the Token: user {username} does not exist") from None
-        self.stdout.write(f"Generated token {user_token_issue(user=user)} for user {username}")
+        self.stdout.write(f"Generated token {user_token_issue(user=user, via='command')} for user {username}")

@@ -1,0 +1,129 @@
+"""A user's own account page: their API token (issue a new one, shown once; revoke it) and their
+password, every change audited."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from governance.models import AuditEntry
+from tests.base import PASSWORD, api_client
+
+
+def _key_on(page: str) -> str:
+    return re.search(r'id="new-token"[^>]*>([0-9a-f]{40})<', page).group(1)
+
+
+def _audited(user, action: str) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(action=action, object_id=str(user.pk), object_type="governance.user")
+    )
+
+
+def test_the_account_page_needs_a_login(client, cast):
+    response = client.get(reverse("governance-account"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_user_issues_their_own_token_shown_once_and_audited(client, cast):
+    client.force_login(cast.analyst)
+    page = client.get(reverse("governance-account")).content.decode()
+    assert "You have no API token." in page
+    response = client.post(reverse("governance-account-token"))
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    key = _key_on(response.content.decode())
+    api = api_client()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/areas/").status_code == 200
+    # Never shown again: the page afterwards says when it was issued, not what it is.
+    again = client.get(reverse("governance-account")).content.decode()
+    assert key not in again and "Issued" in again
+    [entry] = _audited(cast.analyst, "token.issue")
+    assert entry.actor == cast.analyst and entry.after == {"via": "account page"}
+    # A new one replaces it (one token per user): the old key stops working.
+    newer = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    assert api.get("/api/v1/areas/").status_code == 401 and newer != key
+    assert len(_audited(cast.analyst, "token.issue")) == 2
+
+
+def test_a_user_revokes_their_own_token_and_it_is_audited(client, cast):
+    client.force_login(cast.analyst)
+    key = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    response = client.post(reverse("governance-account-token-revoke"), follow=True)
+    assert "Your API token was revoked" in response.content.decode()
+    api = api_client()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/areas/").status_code == 401
+    [entry] = _audited(cast.analyst, "token.revoke")
+    assert entry.actor == cast.analyst and entry.after == {"tokens": 1, "via": "account page"}
+    # Nothing to revoke: said so, and nothing more is written.
+    response = client.post(reverse("governance-account-token-revoke"), follow=True)
+    assert "You have no API token." in response.content.decode()
+    assert len(_audited(cast.analyst, "token.revoke")) == 1
+
+
+def test_token_changes_are_posts_only(client, cast):
+    client.force_login(cast.analyst)
+    assert client.get(reverse("governance-account-token")).status_code == 405
+    assert client.get(reverse("governance-account-token-revoke")).status_code == 405
+    assert not Token.objects.filter(user=cast.analyst).exists()
+
+
+def test_the_token_endpoint_and_the_command_are_audited_too(cast):
+    from django.core.management import call_command
+
+    response = api_client().post(
+        "/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    call_command("drf_create_token", "analyst", stdout=__import__("io").StringIO())
+    assert [e.after for e in reversed(_audited(cast.analyst, "token.issue"))] == [
+        {"via": "api"},
+        {"via": "command"},
+    ]
+
+
+def test_a_user_changes_their_password_audited_and_their_token_ends(client, cast):
+    client.force_login(cast.analyst)
+    key = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    url = reverse("governance-password-change")
+    new = "another-long-password-57"
+    wrong = client.post(url, {"old_password": "nope", "new_password1": new, "new_password2": new})
+    assert wrong.status_code == 400 and "Your old password was entered incorrectly" in wrong.content.decode()
+    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "12345", "new_password2": "12345"})
+    assert weak.status_code == 400 and "too short" in weak.content.decode()
+    assert _audited(cast.analyst, "password.change") == []
+    done = client.post(
+        url, {"old_password": PASSWORD, "new_password1": new, "new_password2": new}, follow=True
+    )
+    assert "Your password was changed" in done.content.decode()
+    assert client.get(reverse("governance-home")).status_code == 200  # still signed in here
+    api = api_client()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/areas/").status_code == 401
+    assert len(_audited(cast.analyst, "password.change")) == 1
+    [revoked] = _audited(cast.analyst, "token.revoke")
+    assert revoked.after == {"tokens": 1, "via": "password set"}
+    client.logout()
+    login = client.post(reverse("governance-login"), {"username": "analyst", "password": new})
+    assert login.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["My account", "Change password", "This password is too short"]),
+        ("zh-hans", ["我的账户", "修改密码", "密码长度太短"]),
+    ],
+)
+def test_the_account_and_password_pages_speak_the_reader_s_language(client, cast, language, texts):
+    client.force_login(cast.analyst)
+    client.cookies["django_language"] = language
+    account = client.get(reverse("governance-account")).content.decode()
+    weak = client.post(
+        reverse("governance-password-change"),
+        {"old_password": PASSWORD, "new_password1": "abc", "new_password2": "abc"},
+    ).content.decode()
+    assert texts[0] in account and texts[1] in account
+    assert texts[2] in weak

@@ -184,6 +184,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # for everyone, and five wrong passwords from anywhere locked the account for every one of its users.
 AXES_CLIENT_IP_CALLABLE = "governance.services.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Every failed login kept (admin: sign-in lockouts, access failures), not only the lockout's counters,
+# which a successful login deletes: guessing that ended in the right password left no trace. Up to
+# axes' 1000 rows a username, the oldest dropped first.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 

@@ -580,3 +580,28 @@ def test_a_client_that_reaches_the_server_around_the_proxy_cannot_dodge_the_lock
         REMOTE_ADDR="172.31.250.1",
     )
     assert desk.status_code == 302
+
+
+def test_every_failed_login_is_recorded_and_kept_after_the_user_signs_in(client, cast, settings):
+    # The lockout's counters (access attempts) are deleted when the user then signs in: five wrong
+    # passwords followed by the right one left no trace of the guessing. Each failure is now kept, from
+    # the page and the token endpoint alike, with the address it came from.
+    from axes.models import AccessFailureLog
+
+    settings.BEHIND_TLS_PROXY = True
+    via = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    client.post(reverse("governance-login"), {"username": "worker_a", "password": "wrong"}, **via)
+    api_client().post(
+        "/api/v1/auth/token/", {"username": "worker_a", "password": "wrong"}, format="json", **via
+    )
+    assert (
+        client.post(
+            reverse("governance-login"), {"username": "worker_a", "password": PASSWORD}, **via
+        ).status_code
+        == 302
+    )
+    failures = AccessFailureLog.objects.filter(username="worker_a").order_by("attempt_time")
+    assert [(f.ip_address, f.path_info) for f in failures] == [
+        ("203.0.113.9", "/accounts/login/"),
+        ("203.0.113.9", "/api/v1/auth/token/"),
+    ]

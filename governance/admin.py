@@ -27,7 +27,7 @@ from governance.models import (
     SequenceCounter,
     User,
 )
-from governance.services import user_tokens_revoke
+from governance.services import audit, user_tokens_revoke
 
 # The admin's own login page checks the username's length as the site's does (governance.forms), and
 # the admin is named after the product, in the reader's language, not "Django administration".
@@ -117,6 +117,38 @@ class GrantFormSet(BaseInlineFormSet):
                 )
 
 
+# Who may see what rests on memberships: each one given, changed or taken, and each change of an
+# account's own flags, is an audit entry with the state before and after (Django's admin log says only
+# "Changed role for membership …", and nothing of a membership once deleted).
+def membership_state(membership: Membership) -> dict:
+    return {
+        "user": membership.user.username,
+        "role": membership.role,
+        "area": membership.area.code,
+        "department": str(membership.department) if membership.department_id else None,
+        "is_head": membership.is_head,
+    }
+
+
+def _states(pks) -> dict[int, dict]:
+    rows = Membership.objects.filter(pk__in=[pk for pk in pks if pk]).select_related(
+        "user", "area", "department"
+    )
+    return {m.pk: membership_state(m) for m in rows}
+
+
+def audit_membership(actor, pk: int, before: dict | None, after: dict | None) -> None:
+    if before == after:
+        return
+    action = (
+        "membership.add" if before is None else "membership.delete" if after is None else "membership.change"
+    )
+    audit(actor=actor, action=action, obj=Membership(pk=pk), before=before, after=after)
+
+
+USER_FLAGS = ["is_active", "is_staff", "is_superuser"]
+
+
 def _granting(form_class, request):
     return type(form_class.__name__, (form_class,), {"granter": request.user})
 
@@ -176,9 +208,24 @@ class UserAdmin(BaseUserAdmin):
     # Deactivating a user ends their API tokens too (their sessions end by themselves): see
     # governance.services.user_tokens_revoke. Setting a password does so in User.save.
     def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).values(*USER_FLAGS).first() if change else None
         super().save_model(request, obj, form, change)
+        after = {flag: getattr(obj, flag) for flag in USER_FLAGS}
+        if before is not None and before != after:
+            audit(actor=request.user, action="user.change", obj=obj, before=before, after=after)
         if change and "is_active" in form.changed_data and not obj.is_active:
             user_tokens_revoke(user=obj, actor=request.user, via="deactivated")
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        before = _states(f.instance.pk for f in formset.initial_forms)
+        super().save_formset(request, form, formset, change)
+        after = _states(before)
+        for pk, state in before.items():
+            audit_membership(request.user, pk, state, after.get(pk))
+        for membership in formset.new_objects:
+            audit_membership(request.user, membership.pk, None, membership_state(membership))
 
 
 # A token is a password for the API: the list showed every key in clear to whoever may view tokens,
@@ -218,6 +265,22 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         return _granting(super().get_form(request, obj, **kwargs), request)
+
+    def save_model(self, request, obj, form, change):
+        before = _states([obj.pk]).get(obj.pk)
+        super().save_model(request, obj, form, change)
+        audit_membership(request.user, obj.pk, before, membership_state(obj))
+
+    def delete_model(self, request, obj):
+        pk, before = obj.pk, _states([obj.pk]).get(obj.pk)
+        super().delete_model(request, obj)
+        audit_membership(request.user, pk, before, None)
+
+    def delete_queryset(self, request, queryset):
+        before = _states(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for pk, state in before.items():
+            audit_membership(request.user, pk, state, None)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) and not (obj and grants_refused(request.user, obj))

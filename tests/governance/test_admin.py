@@ -395,3 +395,49 @@ def test_the_administrator_role_is_the_superusers_to_give_change_or_take(client,
     assert (
         response.status_code == 302 and cast.analyst.memberships.filter(role="admin", area=cast.city).exists()
     )
+
+
+def test_every_change_of_a_users_roles_areas_and_privileges_is_audited_with_before_and_after(client, cast):
+    """Django's admin log says "Changed role for membership …": not what the role or area was, nor
+    that a membership made through a user's page existed at all once deleted. Who may see what is
+    the heart of the access policy, so each change is an audit entry with the state before and after."""
+    from governance.models import AuditEntry, Membership
+    from tests.governance.test_auth import _user_change_data
+
+    client.force_login(cast.admin)
+    response = client.post(
+        "/admin/governance/membership/add/",
+        {"user": cast.analyst.pk, "role": "handler", "area": cast.district_a.pk},
+    )
+    assert response.status_code == 302
+    added = cast.analyst.memberships.get(role="handler")
+    state = {"user": "analyst", "role": "handler", "area": cast.district_a.code, "department": None}
+    entry = AuditEntry.objects.get(action="membership.add")
+    assert (entry.actor, entry.before, entry.after) == (cast.admin, None, {**state, "is_head": False})
+    # Through the user's page: the area changed, then the membership deleted.
+    data = _user_change_data(cast.analyst)
+    index = next(k for k, v in data.items() if k.endswith("-id") and v == str(added.pk)).split("-")[1]
+    data[f"memberships-{index}-area"] = str(cast.street_a1.pk)
+    assert client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data).status_code == 302
+    entry = AuditEntry.objects.get(action="membership.change")
+    assert entry.before["area"] == cast.district_a.code and entry.after["area"] == cast.street_a1.code
+    data[f"memberships-{index}-DELETE"] = "on"
+    assert client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data).status_code == 302
+    assert not Membership.objects.filter(pk=added.pk).exists()
+    entry = AuditEntry.objects.get(action="membership.delete")
+    assert entry.before["area"] == cast.street_a1.code and entry.after is None
+    assert entry.object_type == "governance.membership" and entry.object_id == str(added.pk)
+    # The privileges of the account itself.
+    data = _user_change_data(cast.analyst, is_staff="on")
+    assert client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data).status_code == 302
+    entry = AuditEntry.objects.get(action="user.change")
+    assert entry.before == {"is_active": True, "is_staff": False, "is_superuser": False}
+    assert entry.after == {"is_active": True, "is_staff": True, "is_superuser": False}
+    # The membership list's bulk delete too.
+    other = Membership.objects.create(user=cast.analyst, role="mediator", area=cast.grid_b)
+    response = client.post(
+        "/admin/governance/membership/",
+        {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"},
+    )
+    assert response.status_code == 302 and not Membership.objects.filter(pk=other.pk).exists()
+    assert AuditEntry.objects.filter(action="membership.delete").count() == 2

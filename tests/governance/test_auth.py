@@ -557,29 +557,20 @@ def test_a_client_that_reaches_the_server_around_the_proxy_cannot_dodge_the_lock
     # every guess was a new lockout counter, so the guessing never stopped.
     settings.BEHIND_TLS_PROXY = True
     settings.FORWARDED_ALLOW_IPS = ["172.31.250.1"]
-    login = reverse("governance-login")
+
+    def attempt(password: str, forwarded: str, peer: str) -> int:
+        return client.post(
+            reverse("governance-login"),
+            {"username": "worker_a", "password": password},
+            HTTP_X_FORWARDED_FOR=forwarded,
+            REMOTE_ADDR=peer,
+        ).status_code
+
     for n in range(settings.AXES_FAILURE_LIMIT):
-        client.post(
-            login,
-            {"username": "worker_a", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}",
-            REMOTE_ADDR="192.0.2.44",
-        )
-    again = client.post(
-        login,
-        {"username": "worker_a", "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="203.0.113.200",
-        REMOTE_ADDR="192.0.2.44",
-    )
-    assert again.status_code == 429
+        attempt("wrong", f"203.0.113.{n + 1}", "192.0.2.44")
+    assert attempt(PASSWORD, "203.0.113.200", "192.0.2.44") == 429
     # Through the proxy the user at their own desk is not the one locked out.
-    desk = client.post(
-        login,
-        {"username": "worker_a", "password": PASSWORD},
-        HTTP_X_FORWARDED_FOR="198.51.100.7",
-        REMOTE_ADDR="172.31.250.1",
-    )
-    assert desk.status_code == 302
+    assert attempt(PASSWORD, "198.51.100.7", "172.31.250.1") == 302
 
 
 def test_every_failed_login_is_recorded_and_kept_after_the_user_signs_in(client, cast, settings):

@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "governance.middleware.PermissionsPolicyMiddleware",
     "governance.middleware.NoStoreMiddleware",
     # Axes last, as its documentation asks: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -211,6 +212,19 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The browser features a page may use (governance.middleware.PermissionsPolicyMiddleware): the
+# location for the report's GPS pin and the camera for its photos, from this origin only; none other.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "geolocation": ["self"],
+    **{
+        feature: []
+        for feature in [
+            "accelerometer", "autoplay", "display-capture", "gyroscope", "magnetometer",
+            "microphone", "midi", "payment", "usb",
+        ]
+    },
+}  # fmt: skip
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto and appends to X-Forwarded-For (the
 # access log of personal data records the client's address from it: governance.services.client_ip).
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)

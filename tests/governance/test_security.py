@@ -98,3 +98,17 @@ def test_a_nul_character_anywhere_the_database_would_see_it_is_a_400(cast):
     response = api.get("/api/v1/areas/")
     assert response.status_code == 400 and "NUL" in response.json()["detail"]
     assert api_client().get("/api/v1/areas/?level=grid%00").status_code == 400
+
+
+def test_every_answer_limits_the_browser_features_to_what_the_pages_use(client, cast):
+    # No Permissions-Policy was sent: a script smuggled into a page, or any frame, could ask for the
+    # microphone or a USB device. The report page needs the location (GPS pin) and the photo picker
+    # may open the camera, from this origin only; nothing else is used.
+    client.force_login(cast.worker_a)
+    for response in (client.get(reverse("grids-report")), client.get("/api/v1/areas/")):
+        policy = {
+            item.split("=")[0].strip(): item.split("=")[1].strip()
+            for item in response["Permissions-Policy"].split(",")
+        }
+        assert policy["camera"] == "(self)" and policy["geolocation"] == "(self)"
+        assert policy["microphone"] == "()" and policy["usb"] == "()" and policy["payment"] == "()"

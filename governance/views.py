@@ -6,6 +6,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -310,11 +311,14 @@ class LogoutView(auth_views.LogoutView):
 # --- the user's own account: API token and password -------------------------------------------------
 
 
-def _account_page(request: HttpRequest, *, new_token: str | None = None, status: int = 200) -> HttpResponse:
+def _account_page(
+    request: HttpRequest, *, new_token: str | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "governance/account.html", {"token": token, "new_token": new_token}, status=status)
+    context = {"token": token, "new_token": new_token, "error": error}
+    return render(request, "governance/account.html", context, status=status)
 
 
 @login_required
@@ -330,7 +334,17 @@ def account(request: HttpRequest) -> HttpResponse:
 def account_token(request: HttpRequest) -> HttpResponse:
     """A new API token for the signed-in user, shown on this answer only (no-store: the user is
     signed in, NoStoreMiddleware); the previous one stops working. A user whose script's key leaked
-    replaces it here, without an administrator and without typing the password into the script."""
+    replaces it here, without an administrator and without typing the password into the script.
+
+    The password is asked for, as at the token endpoint: a token outlives the session, so a browser
+    left signed in would otherwise hand out a key that works for months. It goes through
+    ``authenticate``, so a wrong one counts towards the lockout (django-axes answers a locked one)."""
+    password = request.POST.get("password", "")
+    user = (
+        authenticate(request, username=request.user.get_username(), password=password) if password else None
+    )
+    if user is None or user.pk != request.user.pk:
+        return _account_page(request, error=_("Wrong password: no token was issued."), status=400)
     return _account_page(request, new_token=user_token_issue(user=request.user, via="account page"))
 
 

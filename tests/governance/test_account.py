@@ -30,7 +30,7 @@ def test_a_user_issues_their_own_token_shown_once_and_audited(client, cast):
     client.force_login(cast.analyst)
     page = client.get(reverse("governance-account")).content.decode()
     assert "You have no API token." in page
-    response = client.post(reverse("governance-account-token"))
+    response = client.post(reverse("governance-account-token"), {"password": PASSWORD})
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     key = _key_on(response.content.decode())
     api = api_client()
@@ -42,14 +42,14 @@ def test_a_user_issues_their_own_token_shown_once_and_audited(client, cast):
     [entry] = _audited(cast.analyst, "token.issue")
     assert entry.actor == cast.analyst and entry.after == {"via": "account page"}
     # A new one replaces it (one token per user): the old key stops working.
-    newer = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    newer = _key_on(client.post(reverse("governance-account-token"), {"password": PASSWORD}).content.decode())
     assert api.get("/api/v1/areas/").status_code == 401 and newer != key
     assert len(_audited(cast.analyst, "token.issue")) == 2
 
 
 def test_a_user_revokes_their_own_token_and_it_is_audited(client, cast):
     client.force_login(cast.analyst)
-    key = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    key = _key_on(client.post(reverse("governance-account-token"), {"password": PASSWORD}).content.decode())
     response = client.post(reverse("governance-account-token-revoke"), follow=True)
     assert "Your API token was revoked" in response.content.decode()
     api = api_client()
@@ -61,6 +61,21 @@ def test_a_user_revokes_their_own_token_and_it_is_audited(client, cast):
     response = client.post(reverse("governance-account-token-revoke"), follow=True)
     assert "You have no API token." in response.content.decode()
     assert len(_audited(cast.analyst, "token.revoke")) == 1
+
+
+def test_issuing_a_token_on_the_page_asks_for_the_password_and_counts_a_wrong_one(client, cast):
+    # A token outlives the session: whoever borrowed a signed-in browser for a minute left with a key
+    # that worked for months. The page asks for the password, as the token endpoint does, and a wrong
+    # one counts towards the lockout like any failed login.
+    from axes.models import AccessFailureLog
+
+    client.force_login(cast.analyst)
+    for data in ({}, {"password": "wrong"}):
+        response = client.post(reverse("governance-account-token"), data)
+        assert response.status_code == 400 and "Wrong password" in response.content.decode()
+    assert not Token.objects.filter(user=cast.analyst).exists()
+    assert AccessFailureLog.objects.filter(username="analyst").count() == 1
+    assert _audited(cast.analyst, "token.issue") == []
 
 
 def test_token_changes_are_posts_only(client, cast):
@@ -86,7 +101,7 @@ def test_the_token_endpoint_and_the_command_are_audited_too(cast):
 
 def test_a_user_changes_their_password_audited_and_their_token_ends(client, cast):
     client.force_login(cast.analyst)
-    key = _key_on(client.post(reverse("governance-account-token")).content.decode())
+    key = _key_on(client.post(reverse("governance-account-token"), {"password": PASSWORD}).content.decode())
     url = reverse("governance-password-change")
     new = "another-long-password-57"
     wrong = client.post(url, {"old_password": "nope", "new_password1": new, "new_password2": new})

@@ -19,7 +19,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from governance import outbox
 from governance.access import area_in_scope
@@ -739,3 +739,24 @@ def incident_refresh_deadlines(**_signal) -> int:
             "due_at": incident.step_due(incident.status, incident.step_started, incident.step_hours)
         },
     )
+
+
+def incident_department_closing(*, department: Any, **_signal) -> str | None:
+    """``governance.models.department_closing``: why ``department`` may not be deactivated yet, when
+    incidents dispatched to it are still with it (dispatched, or being handled: only the department
+    feeds back an item it is handling), else None. A supporting department's part of a coordination
+    item is recorded when it has one; the lead department feeds back for all."""
+    waiting = Incident.objects.filter(
+        department=department, status__in=(Incident.Status.DISPATCHED, Incident.Status.HANDLING)
+    ).count()
+    if not waiting:
+        return None
+    return ngettext(
+        "%(n)d incident dispatched to this department is still with it: its people feed it back (or "
+        "return it to the centre before starting) first, or the centre dispatches it elsewhere before "
+        "the department starts.",
+        "%(n)d incidents dispatched to this department are still with it: its people feed them back (or "
+        "return them to the centre before starting) first, or the centre dispatches them elsewhere before "
+        "the department starts.",
+        waiting,
+    ) % {"n": waiting}

@@ -35,8 +35,12 @@ def main() -> None:
     args = parser.parse_args()
 
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Set up once: run from a test (runpy), a second setup would point the log handlers at that
+    # test's captured output, closed when it ends, and the next test logging would fail.
+    if not apps.ready:
+        django.setup()
     from django.conf import settings
     from django.db import connection, transaction
     from django.test import Client

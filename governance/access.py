@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Expression, Q, Subquery
 from django.http import Http404
 from django.utils.translation import gettext_lazy
 
@@ -62,6 +62,46 @@ def scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | No
     for root in roots:
         q |= Q(**{_path_lookup(field): root})
     return q
+
+
+class InAreaIds(Expression):
+    """``column`` in the ids of the areas of ``subquery``. On PostgreSQL written as
+    ``column = ANY(ARRAY(subquery))``: the ids are collected first and the column's index is
+    probed with them, so the condition joins a BitmapOr with other indexed ones; ``IN (subquery)``
+    or a join to the areas would be a filter on a scan of the whole table (docs/benchmarks.md,
+    "Petition registry's scope"). Elsewhere (SQLite) the plain ``IN``."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, subquery: models.QuerySet) -> None:
+        super().__init__()
+        self.column = models.F(column)
+        self.subquery = Subquery(subquery)
+
+    def get_source_expressions(self) -> list:
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs: list) -> None:
+        self.column, self.subquery = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+        column, column_params = compiler.compile(self.column)
+        subquery, subquery_params = compiler.compile(self.subquery)  # "(SELECT ...)"
+        template = "%s = ANY(ARRAY%s)" if connection.vendor == "postgresql" else "%s IN %s"
+        return template % (column, subquery), (*column_params, *subquery_params)
+
+
+def scope_area_ids_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | None:
+    """``scope_q`` for a model whose ``field`` is a foreign key to Area, as a condition on the key
+    (``InAreaIds``) rather than a join to the areas: what a list that ORs its scope with other
+    indexed columns needs (the petition registry). Same None and nothing as ``scope_q``."""
+    from governance.models import Area
+
+    q = scope_q(user, "", roles)
+    if q is None or not scope_paths(user, roles):
+        return q
+    return Q(InAreaIds(f"{field}_id", Area.objects.filter(q).order_by().values("id")))
 
 
 def ancestor_paths(roots: Iterable[str]) -> set[str]:

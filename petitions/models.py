@@ -32,7 +32,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import pii
-from governance.access import ScopedQuerySet, area_in_scope, scope_paths, scope_q
+from governance.access import ScopedQuerySet, area_in_scope, scope_area_ids_q, scope_paths, scope_q
 from governance.models import Area, Department, Membership, Role, record_id
 from governance.periods import add_working_days, end_of_days_period, end_of_local_day
 from governance.workflow import (
@@ -188,7 +188,7 @@ class PetitionQuerySet(ScopedQuerySet):
             return self.none()
         q = Q(pk__in=[])
         if user.has_role(*OFFICER_ROLES):
-            area_q = scope_q(user, "area", OFFICER_ROLES)
+            area_q = scope_area_ids_q(user, "area", OFFICER_ROLES)
             if area_q is not None:
                 q |= area_q
         departments = user_department_ids(user)

@@ -7,13 +7,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
-from governance.models import Department, Holiday, PersonalDataAccess, Role, SequenceCounter
+from governance.models import Department, Holiday, Membership, PersonalDataAccess, Role, SequenceCounter, User
 from governance.periods import end_of_local_day
 from governance.workflow import ActionForbidden, ActionInvalid, TransitionNotAllowed
 from petitions import services
-from petitions.models import WORKFLOW, Petition, Petitioner, PetitionEvent, allowed_actions, deadlines
+from petitions.models import (
+    WORKFLOW,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    allowed_actions,
+    deadlines,
+    petition_visible,
+)
 from petitions.models import may_reveal as petition_may_reveal
 from tests.base import api_client, make_user
 from tests.petitions.conftest import ID_2, petitioners
@@ -650,6 +659,28 @@ def test_visibility_officers_by_area_departments_by_routing_analysts_nothing(pet
     assert set(Petition.objects.visible_to(pet.urban_user)) == {complained}
     for user in (c.analyst, c.outsider, c.district_officer, c.worker_a):
         assert not Petition.objects.visible_to(user).exists()
+
+
+def test_visibility_by_area_department_and_complained_unit_together_is_their_union(pet):
+    """An officer of 园丁社区 who also works in 城市管理局: the petitions of the community's subtree,
+    those routed to the bureau and those complaining about it, and no other. The area part is a
+    subquery on area ids (so that PostgreSQL may use an index); the rows are the ones
+    ``petition_visible`` allows one by one."""
+    c = pet.cast
+    user = make_user("officer_and_bureau", Role.PETITION_OFFICER, c.community_a1b)
+    Membership.objects.create(user=user, role=Role.HANDLER, area=c.district_a, department=c.urban)
+    in_area = pet.register(area=c.grid_c)
+    routed_here = pet.register()
+    routed_here.transition(action="assign", actor=c.petition_officer, department=c.urban.pk)
+    complained = pet.register(complained=True)
+    pet.routed(), pet.register()  # routed to the police, not routed: neither is theirs
+    user = User.objects.get(pk=user.pk)
+    expected = {in_area, routed_here, complained}
+    assert {p for p in Petition.objects.with_relations() if petition_visible(user, p)} == expected
+    assert set(Petition.objects.visible_to(user)) == expected
+    assert Petition.objects.visible_to(user).count() == 3
+    if connection.vendor == "postgresql":
+        assert "= ANY(ARRAY(SELECT" in str(Petition.objects.visible_to(user).query)
 
 
 # --- registration: validation, groups, repeats ------------------------------------------------

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Mapping
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest
 from django.utils.translation import pgettext
 
 
@@ -87,3 +89,29 @@ class LoginForm(UsernameLimitMixin, AuthenticationForm):
 
 class AdminLoginForm(UsernameLimitMixin, AdminAuthenticationForm):
     """The admin's login form (``admin.site.login_form``)."""
+
+
+def own_password_confirmed(request: HttpRequest, password: str) -> bool:
+    """Whether ``password`` is the signed-in user's, asked through ``authenticate`` as a login is:
+    a wrong one counts towards django-axes' lockout and is logged, and a locked account is refused
+    (the middleware answers with the lockout page). Pages that ask for the password again before a
+    sensitive change use this, never ``check_password``, which a stolen session could try without
+    limit."""
+    user = (
+        authenticate(request, username=request.user.get_username(), password=password) if password else None
+    )
+    return user is not None and user.pk == request.user.pk
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's password change form with the old password checked by ``own_password_confirmed``."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not own_password_confirmed(self.request, old_password):
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

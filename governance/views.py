@@ -6,7 +6,6 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
-from governance.forms import LoginForm, errors_text
+from governance.forms import LoginForm, OwnPasswordChangeForm, errors_text, own_password_confirmed
 from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
 from governance.services import audit, user_token_issue, user_tokens_revoke
@@ -339,11 +338,7 @@ def account_token(request: HttpRequest) -> HttpResponse:
     The password is asked for, as at the token endpoint: a token outlives the session, so a browser
     left signed in would otherwise hand out a key that works for months. It goes through
     ``authenticate``, so a wrong one counts towards the lockout (django-axes answers a locked one)."""
-    password = request.POST.get("password", "")
-    user = (
-        authenticate(request, username=request.user.get_username(), password=password) if password else None
-    )
-    if user is None or user.pk != request.user.pk:
+    if not own_password_confirmed(request, request.POST.get("password", "")):
         return _account_page(request, error=_("Wrong password: no token was issued."), status=400)
     return _account_page(request, new_token=user_token_issue(user=request.user, via="account page"))
 
@@ -365,6 +360,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("governance-account")
+    form_class = OwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        # The old password goes through authenticate (the lockout), which needs the request.
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -142,3 +142,29 @@ def test_the_account_and_password_pages_speak_the_reader_s_language(client, cast
     ).content.decode()
     assert texts[0] in account and texts[1] in account
     assert texts[2] in weak
+
+
+def test_wrong_old_passwords_on_the_change_form_count_towards_the_lockout(client, cast, settings):
+    # Whoever holds a stolen session could guess the old password here without limit: the form checked
+    # it with check_password, beside django-axes. It now goes through authenticate like a login.
+    from axes.models import AccessFailureLog
+
+    client.force_login(cast.analyst)
+    url = reverse("governance-password-change")
+    new = "another-long-password-57"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = client.post(url, {"old_password": "nope", "new_password1": new, "new_password2": new})
+        assert (
+            wrong.status_code == 400 and "Your old password was entered incorrectly" in wrong.content.decode()
+        )
+    assert AccessFailureLog.objects.filter(username="analyst").count() == settings.AXES_FAILURE_LIMIT - 1
+    # The right one still changes it before the limit...
+    done = client.post(url, {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    # ...and after it, even the right one gets the lockout answer, the password unchanged.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"old_password": "nope", "new_password1": PASSWORD, "new_password2": PASSWORD})
+    locked = client.post(url, {"old_password": new, "new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert locked.status_code == 429 and "Account locked" in locked.content.decode()
+    cast.analyst.refresh_from_db()
+    assert cast.analyst.check_password(new)

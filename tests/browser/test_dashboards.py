@@ -373,6 +373,14 @@ LABEL_LINES = """label => {
   return 0; }"""
 
 
+def _assert_on_one_line(page, url: str, text: str) -> None:
+    """``text`` in the page's h1 on one line at every phone width from 300 to 416 px."""
+    page.goto(url)
+    for width in range(300, 420, 4):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate(LABEL_LINES, text) == 1, (url, width)
+
+
 @pytest.mark.parametrize(
     ("language", "label"),
     [("en", "2026-11"), ("en", "Q4 2026"), ("zh-hans", "2026年11月")],
@@ -392,7 +400,17 @@ def test_the_period_in_a_dashboard_heading_is_never_split_across_lines(
         f"/dashboards/league/?indicator={SAFE}&period={period}&parent=340102001000",
         f"/dashboards/?period={period}",
     ):
-        page.goto(url)
-        for width in range(300, 420, 4):
-            page.set_viewport_size({"width": width, "height": 844})
-            assert page.evaluate(LABEL_LINES, label) == 1, (url, width)
+        _assert_on_one_line(page, url, label)
+
+
+def test_the_area_name_in_an_assessment_heading_is_never_split_across_lines(phone_page, live_cast):
+    """A long Chinese area name broke inside itself at 390 px ('合肥' / '市(示例)'); the line may
+    break between the words of the heading, not inside the name."""
+    name = "合肥市蜀山区(示例)"
+    live_cast.district_a.name = name
+    live_cast.district_a.save(update_fields=["name"])
+    scheme = _scheme(live_cast)
+    page = phone_page
+    login(page, "district_officer")
+    for url in (f"/dashboards/assessments/{scheme.pk}/", f"/dashboards/assessments/{scheme.pk}/entries/"):
+        _assert_on_one_line(page, url, name)

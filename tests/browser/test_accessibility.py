@@ -220,6 +220,18 @@ def test_a_list_shown_as_cards_on_a_phone_is_still_a_table_with_its_headers(phon
     assert page.js_errors == []
 
 
+FOCUS_RING = """el => {
+  const style = getComputedStyle(el);
+  return [el === document.activeElement && el.matches(':focus-visible') && style.outlineStyle, style.outlineColor,
+          parseFloat(style.outlineWidth)]; }"""
+
+
+def _focus_ring(locator) -> tuple[str, bool]:
+    """The focused element's outline colour, and whether the outline is a solid line of 2 px or more."""
+    style, colour, width = locator.evaluate(FOCUS_RING)
+    return colour, style == "solid" and width >= 2
+
+
 def test_a_table_wider_than_its_box_can_be_scrolled_from_the_keyboard(desktop_page, live_cast):
     """A trend table of many months scrolls sideways inside its .table-wrap at a desk; the wrap was
     not focusable, so the months past the edge were out of a keyboard user's reach (axe:
@@ -240,3 +252,12 @@ def test_a_table_wider_than_its_box_can_be_scrolled_from_the_keyboard(desktop_pa
     assert wrap.evaluate("w => document.activeElement === w")
     page.keyboard.press("ArrowRight")  # the browser scrolls the focused box, maybe smoothly: wait for it
     page.wait_for_function("() => document.querySelector('.table-wrap').scrollLeft > 0")
+    # Where the focus is shows: Chromium's own ring is 1 px, thin beside a select's border. Ours is
+    # at least 2 px, dark on the page and white on the red top bar (3:1 against both).
+    assert _focus_ring(wrap) == ("rgb(0, 0, 0)", True)
+    page.locator("#pick-period-type").focus()
+    page.keyboard.press("Shift+Tab")
+    assert _focus_ring(page.locator("#pick-indicator")) == ("rgb(0, 0, 0)", True)
+    page.locator("header.topbar a").first.focus()
+    page.keyboard.press("Tab")
+    assert _focus_ring(page.locator("header.topbar :focus")) == ("rgb(255, 255, 255)", True)

@@ -538,8 +538,25 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 # --- stats/rollups ----------------------------------------------------------------------------------
 
 
+def is_administrator(user) -> bool:
+    """May start a rollup run, and see who started one: the admin role, or a superuser."""
+    return user.is_superuser or user.has_role("admin")
+
+
 class RollupRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", default=None, allow_null=True)
+    # A username is personal data: the analyst role reads "statistics in its scope and nothing
+    # personal" (DESIGN.md section 7), and this list named the administrator behind each run to every
+    # analyst token. ``trigger`` (nightly, command, api, tree, demo) says how a run started to all.
+    requested_by = serializers.CharField(
+        source="requested_by.username",
+        default=None,
+        allow_null=True,
+        help_text="the username of whoever started the run: to administrators only, null for everyone "
+        "else (and for a run nobody started); `trigger` says how it started",
+    )
+    trigger = serializers.CharField(
+        read_only=True, help_text="how the run started: nightly, command, api, tree (an area moved) or demo"
+    )
 
     class Meta:
         model = RollupRun
@@ -547,6 +564,12 @@ class RollupRunSerializer(serializers.ModelSerializer):
             "id", "kind", "status", "trigger", "started_at", "finished_at", "seconds", "rows", "months",
             "periods", "statements", "since", "requested_by", "error",
         ]  # fmt: skip
+
+    def to_representation(self, instance: RollupRun) -> dict:
+        data = super().to_representation(instance)
+        if not self.context.get("names_people"):
+            data["requested_by"] = None
+        return data
 
 
 class RollupStartSerializer(serializers.Serializer):
@@ -598,7 +621,21 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return RollupRun.objects.select_related("requested_by").order_by("-started_at", "-id")
 
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "names_people": is_administrator(self.request.user)}
+
     reads_areas = False
+
+    def _area_changes(self) -> tuple[str, list[dt.datetime]]:
+        # No area names, but the usernames depend on the reader's role: the tag carries the scope
+        # (roles included) and the superuser flag, and Last-Modified the last change to either, or a
+        # user made administrator kept the list without the names behind If-Modified-Since.
+        changed = (
+            SequenceCounter.objects.filter(key="memberships", year=0)
+            .values_list("changed_at", flat=True)
+            .first()
+        )
+        return "", [changed] if changed else []
 
     def _version(self) -> tuple[str, dt.datetime | None]:
         # The list changes when a run starts, fails or finishes, not only when one succeeds: a
@@ -614,7 +651,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     )
     def post(self, request, *args, **kwargs):
         user = request.user
-        if not (user.is_superuser or user.has_role("admin")):
+        if not is_administrator(user):
             raise exceptions.PermissionDenied(_("Only an administrator can start a rollup run."))
         data = RollupStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)

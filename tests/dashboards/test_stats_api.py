@@ -768,3 +768,52 @@ def test_an_area_with_a_level_or_parent_it_does_not_have_is_a_400_naming_that_fi
     for agreeing in agreeing_filters:
         response = client.get("/api/v1/stats/values/", {**base, **agreeing}, **en)
         assert response.status_code == 200 and response.json()["count"] == 1, agreeing
+
+
+def test_who_started_a_run_is_named_to_administrators_only(data):
+    """The analyst role reads statistics in its scope "and nothing personal": the run list named
+    the administrator who had started each run to every analyst and analyst token. An administrator
+    (role or superuser) still sees the username; everyone else null, and ``trigger`` says how the run
+    was started (api: by someone, through the API)."""
+    from governance.models import Role
+    from tests.base import make_user
+
+    run = RollupRun.objects.create(
+        started_at=timezone.now(), kind="incremental", trigger="api", requested_by=data.admin
+    )
+    url = "/api/v1/stats/rollups/"
+    for reader in (api_client(data.analyst), _token_client(data.analyst), api_client(data.district_officer)):
+        for response in (reader.get(url), reader.get(url, {"format": "csv"})):
+            assert response.status_code == 200 and "admin" not in response.content.decode("utf-8-sig")
+        first = reader.get(url).json()["results"][0]
+        assert (first["id"], first["requested_by"], first["trigger"]) == (run.pk, None, "api")
+    role_admin = make_user("district_admin", Role.ADMIN, data.district_a)
+    for reader in (api_client(data.admin), _token_client(role_admin)):
+        first = reader.get(url).json()["results"][0]
+        assert (first["id"], first["requested_by"], first["trigger"]) == (run.pk, "admin", "api")
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    field = schema["components"]["schemas"]["RollupRun"]["properties"]["requested_by"]
+    assert field["nullable"] is True and "administrators only" in field["description"]
+
+
+def test_the_run_list_is_no_304_for_a_user_made_administrator(data):
+    """The username depends on the reader's role: a validator held before the role was given must
+    not keep the answer without it, by tag or by date."""
+    from governance.models import Membership, Role
+
+    RollupRun.objects.create(
+        started_at=timezone.now(), kind="incremental", trigger="api", requested_by=data.admin
+    )
+    _validators_an_hour_old()
+    RollupRun.objects.update(started_at=timezone.now() - dt.timedelta(hours=1))
+    client = _token_client(data.analyst)
+    url = "/api/v1/stats/rollups/"
+    first = client.get(url)
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    Membership.objects.create(user=data.analyst, role=Role.ADMIN, area=data.city)
+    for headers in (
+        {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]},
+        {"HTTP_IF_NONE_MATCH": first["ETag"]},
+    ):
+        named = client.get(url, **headers)
+        assert named.status_code == 200 and named.json()["results"][0]["requested_by"] == "admin"

@@ -18,11 +18,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
@@ -76,9 +78,18 @@ class CSVRenderer(BaseRenderer):
         if fields:
             writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows or [])
+            writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows or [])
         # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_cell(value: Any) -> Any:
+    """One cell of the API's CSV (docs/statistics.md, "CSV"). A nested list or object (an assessment's
+    items, a result's veto events) is its JSON, as in the JSON answer: it was Python's repr, with
+    single quotes, which no JSON reader takes."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return spreadsheet_safe(value)
 
 
 def _serializer_fields(view) -> list[str]:

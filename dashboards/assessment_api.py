@@ -1,9 +1,16 @@
 """``assessments/`` and ``assessments/{id}/results/`` (DESIGN.md section 7): schemes with their items,
 and per area the total, item scores, veto, grade and rank of the run shown (the published run, else the
 newest; ``?run=`` picks another run of the scheme). Read-only; scoped by the assessing area, so an
-outsider gets the same 404 as for a scheme that does not exist."""
+outsider gets the same 404 as for a scheme that does not exist.
+
+As the statistics API (dashboards.api): JSON or CSV, an ETag and Last-Modified, 304 for a client that
+has the answer already. The validators come from the "assessments" version (bumped by every change to
+a scheme, an item or a run: assessment_models) and the areas' and memberships' versions, two queries
+whatever the number of schemes or areas."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django import forms
 from django.db.models import Prefetch
@@ -13,12 +20,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 
 from dashboards import assessment
-from dashboards.api import KnownParamsMixin
+from dashboards.api import StatsReadMixin
 from dashboards.assessment import shown_run
-from dashboards.assessment_models import AssessmentItem, AssessmentResult, AssessmentScheme
+from dashboards.assessment_models import (
+    ASSESSMENTS_VERSION,
+    AssessmentItem,
+    AssessmentResult,
+    AssessmentScheme,
+)
 from governance.access import get_visible_or_404
 from governance.api import AreaSubtreeFilter, ChoiceFilter
-from governance.models import Area
+from governance.models import Area, SequenceCounter
 from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.workflow import ActionInvalid
 
@@ -80,7 +92,19 @@ class AssessmentSchemeFilter(filters.FilterSet):
         fields = ["year", "level", "area"]
 
 
-class AssessmentListApi(KnownParamsMixin, generics.ListAPIView):
+class AssessmentReadMixin(StatsReadMixin):
+    """The statistics reads' JSON/CSV and conditional GET, versioned by the assessment data."""
+
+    def _version(self) -> tuple[str, dt.datetime | None]:
+        value, changed = (
+            SequenceCounter.objects.filter(key=ASSESSMENTS_VERSION, year=0)
+            .values_list("value", "changed_at")
+            .first()
+        ) or (0, None)
+        return f"{ASSESSMENTS_VERSION} {value}", changed
+
+
+class AssessmentListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentSchemeSerializer
     filterset_class = AssessmentSchemeFilter
     params = tuple(AssessmentSchemeFilter.base_filters)
@@ -152,7 +176,7 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         )
     ]
 )
-class AssessmentResultListApi(KnownParamsMixin, generics.ListAPIView):
+class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentResultSerializer
     filter_backends: list = []
     params = ("run",)

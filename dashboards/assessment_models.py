@@ -23,12 +23,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance import codes
 from governance.access import ScopedQuerySet
-from governance.models import Area
+from governance.models import Area, SequenceCounter
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
@@ -393,6 +395,20 @@ class AssessmentResult(models.Model):
         verbose_name_plural = _("assessment results")
         ordering = ["run", "rank", "area__code"]
         constraints = [models.UniqueConstraint(fields=["run", "area"], name="assessresult_unique_run_area")]
+
+
+# The version of what the assessment API reads (its ETag and Last-Modified, dashboards.assessment_api):
+# the schemes with their items and published run, and the runs. A run's results are written with it
+# (bulk_create, in the computing transaction) and never change; the entries, adjustments and vetoes
+# reach the API only through a new run. In the writer's transaction, as the "areas" version is.
+ASSESSMENTS_VERSION = "assessments"
+
+
+@receiver([post_save, post_delete], sender=AssessmentScheme, dispatch_uid="assessment-scheme-version")
+@receiver([post_save, post_delete], sender=AssessmentItem, dispatch_uid="assessment-item-version")
+@receiver([post_save, post_delete], sender=AssessmentRun, dispatch_uid="assessment-run-version")
+def _assessment_changed(sender, **kwargs) -> None:
+    SequenceCounter.bump(ASSESSMENTS_VERSION)
 
 
 __all__ = [

@@ -234,3 +234,158 @@ def test_the_published_ranking_is_what_the_staff_work_out_by_hand(data):
     ]  # fmt: skip
     ranks = {r["area"]: [i["rank"] for i in r["items"]][1] for r in body["results"]}
     assert ranks == {"340102000000": 1, "340103000000": 2, "340104000000": 4, "340105000000": 2}
+
+
+# --- conditional GET and CSV, as the statistics API (docs/statistics.md section 5) --------------------
+
+
+def _validators_an_hour_old():
+    """The counters as if an hour had passed: HTTP dates have whole seconds, and a change within the
+    second of the first answer would be told only by the tag."""
+    import datetime as dt
+
+    from governance.models import SequenceCounter
+
+    SequenceCounter.objects.exclude(changed_at=None).update(changed_at=timezone.now() - dt.timedelta(hours=1))
+
+
+def _both_validators(first) -> list[dict]:
+    return [{"HTTP_IF_NONE_MATCH": first["ETag"]}, {"HTTP_IF_MODIFIED_SINCE": first["Last-Modified"]}]
+
+
+def test_unchanged_assessments_answer_304_until_a_run_is_published(data):
+    """The assessment reads carried no validator: a client polling for the published result fetched
+    every table again. They now carry an ETag and Last-Modified from the last change to the schemes,
+    items and runs (the "assessments" version), the areas and the memberships."""
+    _validators_an_hour_old()
+    client = api_client(data.analyst)
+    urls = ["/api/v1/assessments/", f"/api/v1/assessments/{data.scheme.pk}/results/"]
+    firsts = [client.get(url) for url in urls]
+    for url, first in zip(urls, firsts, strict=True):
+        assert first.status_code == 200 and first["ETag"] and first["Last-Modified"]
+        assert first["Cache-Control"] == "private, no-cache"
+        for headers in _both_validators(first):
+            unchanged = client.get(url, **headers)
+            assert (unchanged.status_code, unchanged.content) == (304, b"")
+            assert unchanged["ETag"] == first["ETag"]
+    assessment.assessment_publish(run=data.run, actor=data.city_officer)
+    for url, first in zip(urls, firsts, strict=True):
+        for headers in _both_validators(first):
+            changed = client.get(url, **headers)
+            assert changed.status_code == 200, (url, headers)
+    listed = client.get(urls[0]).json()["results"]
+    assert next(s for s in listed if s["id"] == data.scheme.pk)["published_run"] == data.run.pk
+    assert {r["published"] for r in client.get(urls[1]).json()["results"]} == {True}
+
+
+def _changed_by(client, url: str, change, shown: str) -> None:
+    """``change()`` makes the read at ``url`` answer 200 again, with ``shown`` in it, by tag and by date."""
+    _validators_an_hour_old()
+    first = client.get(url)
+    change()
+    for headers in _both_validators(first):
+        again = client.get(url, **headers)
+        assert again.status_code == 200 and shown in again.content.decode(), headers
+
+
+def test_an_edited_item_or_a_renamed_area_is_not_a_304(data):
+    client = api_client(data.analyst)
+    item, area = data.manual_item, data.district_a
+
+    def edit():
+        item.name = "台账检查"
+        item.save()
+
+    def rename():
+        area.name = "新甲区"
+        area.save()
+
+    _changed_by(client, "/api/v1/assessments/", edit, "台账检查")
+    _changed_by(client, f"/api/v1/assessments/{data.scheme.pk}/results/", rename, "新甲区")
+
+
+def test_another_users_scope_or_a_failing_request_gets_no_304(data):
+    url = f"/api/v1/assessments/{data.street_scheme.pk}/results/"
+    officer = api_client(data.district_officer).get(url)
+    outsider = api_client(data.outsider)
+    for headers in (
+        {"HTTP_IF_NONE_MATCH": officer["ETag"]},
+        {"HTTP_IF_NONE_MATCH": "*"},
+        {"HTTP_IF_MODIFIED_SINCE": "Fri, 01 Jan 2100 00:00:00 GMT"},
+    ):
+        response = outsider.get(url, **headers)
+        assert response.status_code == 404 and "ETag" not in response, headers
+        bad = api_client(data.analyst).get("/api/v1/assessments/?year=last", **headers)
+        assert bad.status_code == 400 and "year" in bad.json()["errors"]
+    analyst = api_client(data.analyst)
+    assert analyst.get(url, HTTP_IF_NONE_MATCH=officer["ETag"]).status_code == 200
+
+
+def test_assessments_as_csv_by_format_or_accept(data):
+    client = api_client(data.analyst)
+    listed = client.get("/api/v1/assessments/", {"format": "csv", "level": "district"})
+    assert listed.status_code == 200 and listed["Content-Type"].startswith("text/csv")
+    lines = listed.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "id,year,name,area,area_name,level,excellent_share_cap,tie_rule,published_run,items"
+    import csv
+
+    (row,) = list(csv.DictReader(lines))
+    assert (row["area"], row["name"], row["excellent_share_cap"], row["published_run"]) == (
+        "340100000000",
+        "2026 平安建设考核",
+        "0.340",
+        "",
+    )
+    import json
+
+    assert [i["name"] for i in json.loads(row["items"])] == ["安全感", "排名", "工作台账"]
+    url = f"/api/v1/assessments/{data.scheme.pk}/results/"
+    results = client.get(url, HTTP_ACCEPT="text/csv")
+    assert results["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(results.content.decode("utf-8-sig").splitlines()))
+    assert [(r["area"], r["rank"], r["total"], r["grade"]) for r in rows] == [
+        ("340102000000", "1", "80.00", "good"),
+        ("340103000000", "2", "72.00", "pass"),
+        ("340104000000", "3", "60.67", "pass"),
+    ]
+    assert [i["score"] for i in json.loads(rows[0]["items"])] == ["60.00", "20.00", "0.00"]
+    for row, as_json in zip(rows, client.get(url).json()["results"], strict=True):
+        assert json.loads(row["items"]) == as_json["items"] and json.loads(row["veto_events"]) == []
+    assert client.get(url, {"format": "csv"}, HTTP_IF_NONE_MATCH=results["ETag"]).status_code == 200
+    assert client.get(url, HTTP_ACCEPT="text/csv", HTTP_IF_NONE_MATCH=results["ETag"]).status_code == 304
+    # No results yet: still the header row.
+    empty = AssessmentScheme.objects.create(year=2027, name="空", area=data.city, level="district")
+    header = client.get(f"/api/v1/assessments/{empty.pk}/results/", {"format": "csv"})
+    assert header.content.decode("utf-8-sig").splitlines()[0].startswith("scheme,run,published,area,")
+    # Errors stay JSON.
+    bad = client.get(url, {"run": "abc", "format": "csv"})
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+
+
+def test_assessment_reads_cost_the_same_queries_whatever_the_number_of_areas(data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.base import make_area
+
+    client = api_client(data.analyst)
+    urls = ["/api/v1/assessments/", f"/api/v1/assessments/{data.scheme.pk}/results/"]
+
+    def queries(url: str, **extra) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, **extra).status_code == 200
+        return len(ctx)
+
+    queries(urls[0])  # warm-up: the test client keeps the user and its memberships
+    before = {url: queries(url) for url in urls}
+    for i in range(20):
+        area = make_area(
+            f"3401{50 + i:02d}000000", f"区{i}", "district", data.city, (117.0, 31.8, 117.01, 31.81)
+        )
+        assessment_data.indicator_value("survey_safety_rate", area, "2026", 80.0 + i / 10)
+        AssessmentScheme.objects.create(year=2026, name=f"街道考核{i}", area=area, level="street")
+    assessment.assessment_compute(scheme=data.scheme)
+    after = {url: queries(url) for url in urls}
+    assert after == before and max(after.values()) <= 6, after
+    csv_after = {url: queries(url, HTTP_ACCEPT="text/csv") for url in urls}
+    assert csv_after == after

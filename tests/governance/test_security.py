@@ -14,10 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _production_settings(**extra) -> dict:
     code = (
-        "import django, json; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({k: getattr(s, k) for k in ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
-        "'SECURE_HSTS_SECONDS', 'SESSION_COOKIE_AGE', 'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'DEBUG', "
-        "'SESSION_COOKIE_HTTPONLY', 'CSRF_COOKIE_HTTPONLY']}))"
+        "import django, json, os; django.setup(); from django.conf import settings as s; "
+        "keys = ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', "
+        "'SESSION_COOKIE_AGE', 'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'DEBUG', 'SESSION_COOKIE_HTTPONLY', "
+        "'CSRF_COOKIE_HTTPONLY'] + [k for k in os.environ.get('KEYS', '').split(',') if k]; "
+        "print(json.dumps({k: getattr(s, k) for k in keys}))"
     )
     env = {
         **os.environ,
@@ -112,3 +113,29 @@ def test_every_answer_limits_the_browser_features_to_what_the_pages_use(client, 
         }
         assert policy["camera"] == "(self)" and policy["geolocation"] == "(self)"
         assert policy["microphone"] == "()" and policy["usb"] == "()" and policy["payment"] == "()"
+
+
+def test_the_language_switch_sets_a_same_site_http_only_cookie(client, cast, settings):
+    # The cookie went out with no SameSite attribute: another site's page could switch the language a
+    # visitor's next page comes in. No script reads it (the switch is a form that posts), so it is
+    # HttpOnly too, like the session and CSRF cookies.
+    settings.LANGUAGE_COOKIE_SECURE = True
+    client.force_login(cast.worker_a)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert cookie["samesite"] == "Lax" and cookie["httponly"] and cookie["secure"]
+    header = cookie.OutputString()
+    assert "SameSite=Lax" in header and "HttpOnly" in header and "Secure" in header
+
+
+def test_production_language_cookie_is_same_site_http_only_and_secure():
+    s = _production_settings(
+        KEYS="LANGUAGE_COOKIE_SAMESITE,LANGUAGE_COOKIE_HTTPONLY,LANGUAGE_COOKIE_SECURE",
+    )
+    assert (
+        s["LANGUAGE_COOKIE_SAMESITE"] == "Lax"
+        and s["LANGUAGE_COOKIE_HTTPONLY"]
+        and s["LANGUAGE_COOKIE_SECURE"]
+    )

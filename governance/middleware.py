@@ -140,6 +140,30 @@ class CommonMiddleware(common.CommonMiddleware):
         return super().process_response(request, response)
 
 
+class TrustedProxySchemeMiddleware:
+    """Whether the request came over HTTPS, by the proxy's ``X-Forwarded-Proto`` when the peer is the
+    proxy (``governance.services.from_trusted_proxy``). Django's ``SECURE_PROXY_SSL_HEADER`` believed
+    the header from any peer: a client that reached gunicorn around the proxy was taken to be on
+    HTTPS (no redirect, HSTS sent), while gunicorn itself, which reads ``FORWARDED_ALLOW_IPS`` too,
+    said http. Here the scheme is the proxy's word from the proxy, and gunicorn's (``wsgi.url_scheme``:
+    http, or https from a trusted peer) otherwise, so the two agree; other WSGI servers (runserver)
+    follow the same rule. Before SecurityMiddleware, which redirects and sends HSTS by it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from governance.services import from_trusted_proxy
+
+        forwarded = request.META.get("HTTP_X_FORWARDED_PROTO")
+        if forwarded is not None and from_trusted_proxy(request):
+            # As Django reads it: the first of a comma-separated list (a chain of proxies).
+            scheme = forwarded.split(",", 1)[0].strip().lower()
+            # request.scheme reads wsgi.url_scheme from the environ, which META is.
+            request.META["wsgi.url_scheme"] = "https" if scheme == "https" else "http"
+        return self.get_response(request)
+
+
 class HealthCheckMiddleware:
     """``/healthz`` is answered here, first, before the Host header is validated and before the TLS
     redirect. Its callers are probes that speak plain HTTP to the container's own address: the

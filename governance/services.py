@@ -176,13 +176,22 @@ def client_ip(request) -> str | None:
     if request is None:
         return None
     peer = request.META.get("REMOTE_ADDR")
-    if settings.BEHIND_TLS_PROXY and _is_proxy(peer, tuple(settings.FORWARDED_ALLOW_IPS)):
+    if from_trusted_proxy(request):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
         try:
             return str(ipaddress.ip_address(forwarded))
         except ValueError:
             pass
     return peer
+
+
+def from_trusted_proxy(request) -> bool:
+    """Whether the request's forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are the proxy's:
+    behind the TLS proxy (``BEHIND_TLS_PROXY``) and from a peer in ``FORWARDED_ALLOW_IPS``, the rule
+    gunicorn applies to the same variable. Any other peer wrote them itself."""
+    return settings.BEHIND_TLS_PROXY and _is_proxy(
+        request.META.get("REMOTE_ADDR"), tuple(settings.FORWARDED_ALLOW_IPS)
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "governance.middleware.HealthCheckMiddleware",
     # Second: every log line of the request, its "Internal Server Error" included, is written inside it.
     "governance.middleware.PersonalDataLogScopeMiddleware",
+    # Before SecurityMiddleware: HTTPS or not by the proxy's word, from the proxy only (see the class).
+    "governance.middleware.TrustedProxySchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn (compressed, far-future cached): no extra web server
     # is needed on an intranet host, and the compose file stays db/redis/web/worker/beat.
@@ -231,9 +233,10 @@ PERMISSIONS_POLICY = {
 }  # fmt: skip
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto and appends to X-Forwarded-For (the
 # access log of personal data records the client's address from it: governance.services.client_ip).
+# Both headers are believed from FORWARDED_ALLOW_IPS only: X-Forwarded-Proto by
+# governance.middleware.TrustedProxySchemeMiddleware, not SECURE_PROXY_SSL_HEADER (left unset), which
+# Django believes from any peer.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
-if BEHIND_TLS_PROXY:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The proxy's addresses (or networks): X-Forwarded-For is believed only from these peers, by the
 # application (client_ip: the access log of personal data, the login lockout) and by gunicorn's
 # access log, which reads the same variable. gunicorn's own default; docker-compose sets the gateway

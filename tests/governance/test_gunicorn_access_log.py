@@ -2,6 +2,7 @@
 showed that address for everyone. gunicorn runs here as the compose file, the image and the README start it, a
 request carries the X-Forwarded-For the proxy appends, and the access log line names the client."""
 
+import contextlib
 import json
 import os
 import re
@@ -45,41 +46,56 @@ def _readme_gunicorn_args() -> list[str]:
     return shlex.split(line)
 
 
-def _serve_and_log(args: list[str], tmp_path, headers: dict) -> str:
-    """Runs gunicorn with the given command line on a free loopback port (one worker) and returns
-    the access log line of one request to /healthz."""
+@contextlib.contextmanager
+def _gunicorn(args: list[str], env: dict):
+    """Runs gunicorn with the given command line on a free loopback port (one worker) for the
+    duration of the block, which gets the port; ``ready(port)`` answered once it is up."""
     assert args[0].endswith("gunicorn"), args
     port = _free_port()
     args = list(args[1:])
     args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
     args[args.index("--workers") + 1] = "1"
-    log = tmp_path / "access.log"
-    env = {**os.environ, "DEBUG": "1"}
-    env.pop("FORWARDED_ALLOW_IPS", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *args, "--access-logfile", str(log)],
+        [sys.executable, "-m", "gunicorn", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(150):
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers=headers)
-                with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback only)
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _retried(attempt):
+    """``attempt()``'s answer once gunicorn accepts connections (up to 30 s)."""
+    for _ in range(150):
+        try:
+            return attempt()
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("gunicorn did not start")
+
+
+def _serve_and_log(args: list[str], tmp_path, headers: dict) -> str:
+    """The access log line of one request to /healthz, gunicorn run with the given command line."""
+    log = tmp_path / "access.log"
+    env = {**os.environ, "DEBUG": "1"}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+
+    def healthz(port):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers=headers)
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback only)
+            pass
+
+    with _gunicorn([*args, "--access-logfile", str(log)], env) as port:
+        _retried(lambda: healthz(port))
         for _ in range(50):
             if log.exists() and "/healthz" in log.read_text():
                 break
             time.sleep(0.1)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     return next(line for line in log.read_text().splitlines() if "/healthz" in line)
 
 
@@ -123,3 +139,35 @@ def test_a_peer_that_is_not_the_proxy_cannot_choose_the_logged_address():
     # Not an address (a proxy that does not append, or a forged header): the peer stays.
     environ["HTTP_X_FORWARDED_FOR"] = "203.0.113.7, <script>"
     assert logger.atoms(response, headers, environ, timedelta(0))["h"] == "10.0.0.1"
+
+
+def _status_behind(allowed: str, headers: dict) -> tuple[int, str]:
+    """Runs gunicorn as compose does, with the stack's TLS switches and ``FORWARDED_ALLOW_IPS=allowed``,
+    and returns the status and Location of one request (from 127.0.0.1) to the login page."""
+    import http.client
+
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "BEHIND_TLS_PROXY": "1",
+        "SECURE_SSL_REDIRECT": "1",
+        "FORWARDED_ALLOW_IPS": allowed,
+    }
+
+    def login_page(port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/accounts/login/", headers={"Host": "localhost", **headers})
+        response = connection.getresponse()
+        return response.status, response.getheader("Location", "")
+
+    with _gunicorn(_compose_gunicorn_args(), env) as port:
+        return _retried(lambda: login_page(port))
+
+
+def test_gunicorn_and_the_application_agree_on_https_from_the_proxy_only():
+    # From the proxy (the peer is in FORWARDED_ALLOW_IPS): the proxy said https, no redirect.
+    assert _status_behind("127.0.0.1", {"X-Forwarded-Proto": "https"})[0] == 200
+    # From any other peer the header is the client's own: gunicorn's wsgi.url_scheme stays http and the
+    # application no longer overrides it (SECURE_PROXY_SSL_HEADER did), so it is redirected to HTTPS.
+    status, location = _status_behind("10.9.9.9", {"X-Forwarded-Proto": "https"})
+    assert status == 301 and location.startswith("https://"), (status, location)

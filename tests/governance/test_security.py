@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 
 from tests.base import api_client
@@ -138,4 +139,54 @@ def test_production_language_cookie_is_same_site_http_only_and_secure():
         s["LANGUAGE_COOKIE_SAMESITE"] == "Lax"
         and s["LANGUAGE_COOKIE_HTTPONLY"]
         and s["LANGUAGE_COOKIE_SECURE"]
+    )
+
+
+@pytest.fixture
+def behind_the_proxy(settings):
+    """The compose stack's switches: the proxy at its network's gateway, HTTPS redirect and HSTS on."""
+    settings.BEHIND_TLS_PROXY = True
+    settings.FORWARDED_ALLOW_IPS = ["172.31.250.1"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    return settings
+
+
+def test_the_proxy_s_word_that_the_request_came_over_https_is_believed(client, cast, behind_the_proxy):
+    login = reverse("governance-login")
+    over_https = client.get(login, REMOTE_ADDR="172.31.250.1", HTTP_X_FORWARDED_PROTO="https")
+    assert over_https.status_code == 200
+    assert over_https["Strict-Transport-Security"].startswith("max-age=31536000")
+    # The proxy's plain-HTTP listener: redirected to HTTPS.
+    plain = client.get(login, REMOTE_ADDR="172.31.250.1", HTTP_X_FORWARDED_PROTO="http")
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+
+
+def test_a_peer_that_is_not_the_proxy_cannot_claim_https(client, cast, behind_the_proxy):
+    # SECURE_PROXY_SSL_HEADER believed X-Forwarded-Proto from anyone: a client that reached gunicorn
+    # around the proxy was taken to be on HTTPS (no redirect, HSTS sent, is_secure() true), while
+    # gunicorn itself, which believes the header only from FORWARDED_ALLOW_IPS, said http.
+    login = reverse("governance-login")
+    for peer in ("192.0.2.44", "172.31.250.2"):
+        forged = client.get(login, REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+        assert forged.status_code == 301 and forged["Location"].startswith("https://"), peer
+        assert "Strict-Transport-Security" not in forged
+
+
+def test_without_the_proxy_switch_the_header_is_not_read(client, cast, behind_the_proxy):
+    behind_the_proxy.BEHIND_TLS_PROXY = False
+    forged = client.get(
+        reverse("governance-login"), REMOTE_ADDR="172.31.250.1", HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert forged.status_code == 301
+
+
+def test_production_settings_leave_the_scheme_to_the_trusted_proxy_check():
+    # Django's SECURE_PROXY_SSL_HEADER trusts any peer; governance.middleware.TrustedProxySchemeMiddleware
+    # reads the header from FORWARDED_ALLOW_IPS only, the rule gunicorn applies.
+    s = _production_settings(BEHIND_TLS_PROXY="1", KEYS="SECURE_PROXY_SSL_HEADER,MIDDLEWARE")
+    assert s["SECURE_PROXY_SSL_HEADER"] is None
+    middleware = s["MIDDLEWARE"]
+    assert middleware.index("governance.middleware.TrustedProxySchemeMiddleware") < middleware.index(
+        "django.middleware.security.SecurityMiddleware"
     )

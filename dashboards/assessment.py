@@ -496,6 +496,43 @@ def _bonus_room(*, scheme: AssessmentScheme, area: Area, item: AssessmentItem, p
         )
 
 
+def _bonus_fits_when_approved(adjustment: Adjustment) -> None:
+    """Refuse to approve a bonus that would take the item's approved bonuses for the area past its cap.
+
+    The entry holds those approved and pending together to the cap, but bonuses stored before it did,
+    or entered before the admin lowered the cap, could each fit alone and pass it together once
+    approved: the score then dropped the excess without a word to the approver. Here only the
+    approved ones take room (a pending one may yet be rejected); the caller holds the scheme row's
+    lock, so two approvals at once cannot both read the room before the other.
+    """
+    item = adjustment.item
+    taken = (
+        Adjustment.objects.filter(
+            scheme_id=adjustment.scheme_id,
+            area_id=adjustment.area_id,
+            item=item,
+            kind=Adjustment.Kind.BONUS,
+            status=Adjustment.Status.APPROVED,
+        ).aggregate(total=models.Sum("points"))["total"]
+        or ZERO
+    )
+    if taken + adjustment.points > item.bonus_cap:
+        raise ActionInvalid(
+            "points",
+            _(
+                "Approving this bonus of %(points)s points would take the item past its bonus cap of "
+                "%(max)s for this area: %(taken)s already approved, %(left)s left. Reject it, and enter "
+                "one that fits if the area earned more."
+            )
+            % {
+                "points": points_text(adjustment.points),
+                "max": points_text(item.bonus_cap),
+                "taken": points_text(taken),
+                "left": points_text(max(item.bonus_cap - taken, ZERO)),
+            },
+        )
+
+
 def _adjustment_state(a: Adjustment) -> dict:
     return {
         "kind": a.kind,
@@ -508,9 +545,14 @@ def _adjustment_state(a: Adjustment) -> dict:
 
 @transaction.atomic
 def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> Adjustment:
+    # The scheme row first, as an entry takes it: two approvals of the item's bonuses at once are
+    # serialised there, so the second reads the room the first left (below).
+    AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(
+        pk=adjustment.scheme_id
+    ).first()
     adjustment = (
-        Adjustment.objects.select_for_update(no_key=True)
-        .select_related("scheme__area", "area")
+        Adjustment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("scheme__area", "area", "item")
         .get(pk=adjustment.pk)
     )
     _require_manage(actor, adjustment.scheme)
@@ -518,6 +560,8 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> 
         raise ActionForbidden(_("Someone other than the person who entered it must approve it."))
     if adjustment.status != Adjustment.Status.PENDING:
         raise ActionInvalid("status", _("This adjustment was already decided."))
+    if approve and adjustment.kind == Adjustment.Kind.BONUS:
+        _bonus_fits_when_approved(adjustment)
     before = _adjustment_state(adjustment)
     adjustment.status = Adjustment.Status.APPROVED if approve else Adjustment.Status.REJECTED
     adjustment.approved_by, adjustment.approved_at = actor, timezone.now()

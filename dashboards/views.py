@@ -645,9 +645,18 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             adjustment = get_visible_or_404(
                 Adjustment.objects.filter(scheme=scheme), pk=decide.cleaned_data["adjustment"]
             )
-            adjustment = assessment.adjustment_decide(
-                adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
-            )
+            try:
+                adjustment = assessment.adjustment_decide(
+                    adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
+                )
+            except ActionInvalid as err:
+                if err.field != "points":
+                    raise
+                # A bonus the cap has no room left for: back to the page, the error at its row (it
+                # stays pending, and can be rejected there).
+                context = _entry_context(request, scheme)
+                context["decide"] = {"adjustment": adjustment.pk, "field": err.field, "message": err.message}
+                return render(request, "dashboards/assessment_entries.html", context, status=400)
             messages.success(request, _adjustment_decided(adjustment))
             return redirect("dashboards-assessment-entries", pk=scheme.pk)
         if which == "withdraw":

@@ -1140,3 +1140,42 @@ def test_a_bonus_past_the_room_left_under_the_cap_is_refused_at_points(client, d
     assert 'name="adjustment-points" value="3"' in response.content.decode()
     assert Adjustment.objects.count() == 1
     assert client.post(data.url, {**post, "adjustment-points": "2"}).status_code == 302
+
+
+def test_approving_a_bonus_past_the_cap_comes_back_to_the_page_with_the_error_at_its_row(client, data):
+    """Two pending bonuses of 3 points (stored before the cap held at entry), each within the cap of 5:
+    the second approval is refused at ``points`` on the entry page, at that bonus's row, nothing
+    changed; it can still be rejected."""
+    first, second = (
+        Adjustment.objects.create(
+            scheme=data.scheme,
+            area=data.district_b,
+            kind="bonus",
+            item=data.manual_item,
+            points=D("3"),
+            reason=reason,
+            entered_by=data.city_officer,
+            entered_at=timezone.now(),
+        )
+        for reason in ("排名上升", "经验推广")
+    )
+    client.force_login(data.city_officer_2)
+    decide = {"form": "decide", "approve": "1"}
+    assert client.post(data.url, {**decide, "adjustment": first.pk}).status_code == 302
+    response = client.post(data.url, {**decide, "adjustment": second.pk})
+    assert response.status_code == 400
+    assert response.templates[0].name == "dashboards/assessment_entries.html"
+    page = response.content.decode()
+    row = re.search(rf'<li data-adjustment="{second.pk}".*?</li>', page, re.S).group(0)
+    assert 'data-field="points"' in row and 'role="alert"' in row
+    assert (
+        "Approving this bonus of 3 points would take the item past its bonus cap of 5 for this area: "
+        "3 already approved, 2 left." in row
+    )
+    assert "past its bonus cap" not in page.replace(row, "")
+    second.refresh_from_db()
+    assert (second.status, second.approved_by) == ("pending", None)
+    assert AuditEntry.objects.filter(action="assessment.approve").count() == 1
+    assert client.post(data.url, {**decide, "adjustment": second.pk, "approve": "0"}).status_code == 302
+    second.refresh_from_db()
+    assert second.status == "rejected"

@@ -646,3 +646,86 @@ def test_two_bonuses_entered_at_once_cannot_together_pass_the_cap(postgres, cast
         )
         assert sorted(type(r).__name__ for r in results) == ["ActionInvalid", "Adjustment"], results
         assert Adjustment.objects.count() == 1
+
+
+def _stored_bonus(data, points: str, reason: str) -> Adjustment:
+    """A pending bonus as stored before the room check held at entry: the entry page refuses it now."""
+    from django.utils import timezone
+
+    return Adjustment.objects.create(
+        **_bonus(data, points, reason), entered_by=data.city_officer, entered_at=timezone.now()
+    )
+
+
+def _approved_bonus(data) -> D:
+    return sum(
+        Adjustment.objects.filter(kind="bonus", status="approved").values_list("points", flat=True), D("0")
+    )
+
+
+def test_approving_a_bonus_past_the_room_the_approved_ones_leave_is_refused_at_points(data):
+    """Two pending bonuses of 3 points, each within the cap of 5: approving both came to 6. The
+    second approval is refused at ``points`` naming the room left, and nothing changes."""
+    first = _stored_bonus(data, "3", "排名上升")
+    second = _stored_bonus(data, "3", "经验推广")
+    assessment.adjustment_decide(adjustment=first, approve=True, actor=data.city_officer_2)
+    with pytest.raises(ActionInvalid) as err:
+        assessment.adjustment_decide(adjustment=second, approve=True, actor=data.city_officer_2)
+    assert err.value.field == "points"
+    assert err.value.message == (
+        "Approving this bonus of 3 points would take the item past its bonus cap of 5 for this area: "
+        "3 already approved, 2 left. Reject it, and enter one that fits if the area earned more."
+    )
+    second.refresh_from_db()
+    assert (second.status, second.approved_by, second.approved_at) == ("pending", None, None)
+    assert _approved_bonus(data) == D("3")
+    assert AuditEntry.objects.filter(action="assessment.approve").count() == 1
+    # Rejecting it is always possible; another area, or another item, has its own room.
+    assessment.adjustment_decide(adjustment=second, approve=False, actor=data.city_officer_2)
+    other = assessment.adjustment_enter(
+        **_bonus(data, "3", "经验推广", data.district_b), actor=data.city_officer
+    )
+    assessment.adjustment_decide(adjustment=other, approve=True, actor=data.city_officer_2)
+    assert _approved_bonus(data) == D("6")
+
+
+def test_approving_a_bonus_after_its_cap_was_lowered_keeps_to_the_cap_now(data):
+    """Entered under a cap of 5 (3 + 2 fit); the admin then lowered the cap to 4. The approvals that
+    would pass it, together or alone, are refused; what fits is approved."""
+    three = assessment.adjustment_enter(**_bonus(data, "3", "排名上升"), actor=data.city_officer)
+    two = assessment.adjustment_enter(**_bonus(data, "2", "经验推广"), actor=data.city_officer)
+    big = assessment.adjustment_enter(
+        **_bonus(data, "5", "创新做法", data.district_b), actor=data.city_officer
+    )
+    AssessmentItem.objects.filter(pk=data.manual_item.pk).update(bonus_cap=D("4"))
+    assessment.adjustment_decide(adjustment=three, approve=True, actor=data.city_officer_2)
+    for adjustment, left in ((two, "1"), (big, "4")):
+        with pytest.raises(ActionInvalid) as err:
+            assessment.adjustment_decide(adjustment=adjustment, approve=True, actor=data.city_officer_2)
+        assert err.value.field == "points" and f"{left} left" in err.value.message
+    assert sorted(Adjustment.objects.values_list("status", flat=True)) == ["approved", "pending", "pending"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_bonuses_approved_at_once_cannot_together_pass_the_cap(postgres, cast):
+    """Each of two pending 3-point bonuses fits the cap of 5 alone; approved at once by two managers,
+    both would have read 0 approved."""
+    from tests.base import race
+
+    assessment_data.build(cast)
+    cast.city_officer = make_user("city_officer", Role.HANDLER, cast.city)
+    approvers = (
+        make_user("city_officer_2", Role.HANDLER, cast.city),
+        make_user("c3", Role.HANDLER, cast.city),
+    )
+    for _ in range(5):
+        Adjustment.objects.all().delete()
+        pending = [_stored_bonus(cast, "3", "排名上升"), _stored_bonus(cast, "3", "经验推广")]
+        results = race(
+            *(
+                lambda adj=adj, who=who: assessment.adjustment_decide(adjustment=adj, approve=True, actor=who)
+                for adj, who in zip(pending, approvers, strict=True)
+            )
+        )
+        assert sorted(type(r).__name__ for r in results) == ["ActionInvalid", "Adjustment"], results
+        assert _approved_bonus(cast) == D("3")

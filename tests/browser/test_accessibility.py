@@ -118,9 +118,9 @@ def test_the_main_pages_have_no_serious_or_critical_axe_violation(browser, live_
 # What axe leaves alone: the page's language is the one shown (axe only asks for a valid one), one
 # h1, headings that do not skip a level, a name for every field (axe passes a select named by its
 # first option), nothing past the right edge of the viewport, and in English the labels a reader
-# picks from (options, check boxes, radio buttons) and the values that fill a cell of a table or a
-# fact list written as labels: with a capital, like every other label of the English pages (the
-# choices are lowercase in the code, for use inside sentences).
+# picks from (options, check boxes, radio buttons), the values that fill a cell of a table or a
+# fact list and the badges written as labels: with a capital, like every other label of the English
+# pages (the choices are lowercase in the code, for use inside sentences).
 STRUCTURE = r"""([lang, names]) => {
   const found = [];
   const shown = document.documentElement.lang;
@@ -145,9 +145,9 @@ STRUCTURE = r"""([lang, names]) => {
     document.querySelectorAll('main label:has(> input[type=checkbox]), main label:has(> input[type=radio])')
       .forEach(l => picks.push(l.textContent.trim()));
     new Set(picks.filter(t => /^[a-z]/.test(t))).forEach(t => found.push(`lowercase choice: ${t}`));
-    // A value that fills its cell is a label too; a status badge is lowercase by design, and a
-    // person's name is data (the cast's users are named after their usernames).
-    const values = [...document.querySelectorAll('main dd, main td')].filter(c => !c.querySelector('.status'))
+    // A value that fills its cell is a label too, and so is a badge (a status, 'Risk', 'Draft'),
+    // wherever it stands; a person's name is data (the cast's users are named after their usernames).
+    const values = [...document.querySelectorAll('main dd, main td, main .status')]
       .map(c => c.textContent.trim()).filter(t => !names.includes(t));
     new Set(values.filter(t => /^[a-z]/.test(t))).forEach(t => found.push(`lowercase value: ${t}`));
   }

@@ -1280,3 +1280,18 @@ def test_a_step_with_faulty_fields_from_a_user_whose_role_may_not_take_it_is_ref
     assert client.post(url, data).status_code == 400
     incident.refresh_from_db()
     assert incident.status == "accepted"
+
+
+@pytest.mark.django_db
+def test_the_status_badges_of_the_inbox_read_as_labels_in_english(cast, client, incident_in, settings):
+    """The badges read 'closed', 'reported' in English beside capitalised options and cells; the
+    label starts with a capital, the CSS class keeps the raw value, Chinese is unchanged."""
+    closed, reported = incident_in("closed"), incident_in("reported")
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/", {"open": ""}).content.decode()
+    assert f'id="row-{closed.code}"' in html and f'id="row-{reported.code}"' in html
+    assert '<span class="status status-closed">Closed</span>' in html
+    assert '<span class="status status-reported">Reported</span>' in html
+    settings.LANGUAGE_CODE = "zh-hans"
+    html = client.get("/grids/inbox/", {"open": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<span class="status status-closed">已结案</span>' in html

@@ -1616,3 +1616,19 @@ def test_the_page_says_why_an_oral_agreement_has_no_judicial_confirmation(client
     assert "written agreement" in response.content.decode()
     case.refresh_from_db()
     assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()
+
+
+def test_the_status_and_outcome_badges_of_the_case_list_read_as_labels_in_english(client, med):
+    """'registered', 'concluded', 'success: written agreement' in English beside capitalised cells:
+    each label starts with a capital, the CSS class keeps the raw value."""
+    med.register()
+    med.agreed(effective_days_ago=1)
+    client.force_login(med.cast.mediator)
+    badges = re.findall(
+        r'<span class="status ([\w-]+)">([^<]+)</span>', client.get("/mediation/cases/").content.decode()
+    )
+    assert {
+        ("status-registered", "Registered"),
+        ("status-concluded", "Concluded"),
+        ("med-outcome-success_written", "Success: written agreement"),
+    } <= set(badges)

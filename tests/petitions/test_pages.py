@@ -1400,3 +1400,15 @@ def test_a_step_with_faulty_fields_from_a_user_whose_role_may_not_take_it_is_403
     assert resp.status_code == 400 and "days" in resp.content.decode().lower()
     petition.refresh_from_db()
     assert petition.status == "routed"
+
+
+def test_the_status_badges_of_the_registry_read_as_labels_in_english(client, pet):
+    """'registered', 'routed to a department' in English beside capitalised cells: the label
+    starts with a capital, the CSS class keeps the raw value."""
+    pet.register(petitioners=petitioners(1), persons_count=8)
+    pet.routed()
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/").content.decode()
+    assert '<span class="status pet-status-registered">Registered</span>' in html
+    assert '<span class="status pet-status-routed">Routed to a department</span>' in html
+    assert '<span class="status pet-flag-group">Group 8</span>' in html  # a flag is a badge too

@@ -38,6 +38,9 @@ FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP"
 # What a cleaned picture keeps of its file's metadata (``clean_picture``): nothing that says where, when or who.
 # A PNG's "transparency" (its tRNS chunk: the transparent palette entries or colour) draws the picture too.
 KEPT_INFO = ("icc_profile", "transparency")
+# A thumbnail's longest side: a page's 96 px square on a phone of device pixel ratio 3 (288 px)
+# is covered by a 4:3 photo's short side within a few pixels, at 15-30 KB instead of 1-3 MB.
+THUMBNAIL_SIDE = 320
 
 
 # The extension a cleaned picture is stored under, by its content type (its content, not the name it came with).
@@ -50,15 +53,81 @@ class CleanPhoto:
     content_type: str
     width: int
     height: int
+    # A small copy for pages that list pictures (``clean_picture(thumbnail=True)``).
+    thumbnail: CleanPhoto | None = None
 
     @property
     def size(self) -> int:
         return len(self.content)
 
 
-def clean_picture(data: bytes, name: str, field: str) -> CleanPhoto:
+def clean_picture(data: bytes, name: str, field: str, *, thumbnail: bool = False) -> CleanPhoto:
     """Decode ``data`` (the file's bytes, its size already checked) and return it re-encoded without
-    its metadata, or raise ValidationError on ``field`` naming ``name``."""
+    its metadata, or raise ValidationError on ``field`` naming ``name``. With ``thumbnail``, the
+    result carries a small copy too (``CleanPhoto.thumbnail``), made from the pixels already decoded."""
+    image, fmt = _decode(data, name, field)
+    small = make_thumbnail(image, FORMATS[fmt]) if thumbnail else None
+    out = io.BytesIO()
+    if FORMATS[fmt] == "image/jpeg":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        # No exif= argument: Pillow writes no EXIF block, so the GPS position is not kept.
+        image.save(out, "JPEG", quality=88, optimize=True)
+    elif fmt == "PNG":
+        image.save(out, "PNG", optimize=True)
+    else:
+        image.save(out, "WEBP", quality=85)
+    return CleanPhoto(out.getvalue(), FORMATS[fmt], image.width, image.height, small)
+
+
+def thumbnail_picture(data: bytes, name: str, field: str) -> CleanPhoto:
+    """The thumbnail of a picture, decoded under the same budget and turned upright the same way as
+    ``clean_picture``'s; a JPEG is decoded directly at the smallest draft scale that still covers
+    the thumbnail (a stored 12-megapixel photo is read at 1/8). For pictures stored before
+    thumbnails were (``grids_photo_thumbnails``)."""
+    image, fmt = _decode(data, name, field, fit=THUMBNAIL_SIDE)
+    return make_thumbnail(image, FORMATS[fmt])
+
+
+def thumbnail_type(content_type: str) -> str:
+    """A thumbnail's type by its picture's: a JPEG stays a JPEG; a PNG (a screenshot, a drawing,
+    perhaps transparent) becomes a WebP, which keeps the transparency at a fraction of a PNG's size."""
+    return "image/jpeg" if content_type == "image/jpeg" else "image/webp"
+
+
+def make_thumbnail(image: Image.Image, content_type: str) -> CleanPhoto:
+    """``image`` (decoded, upright, its metadata dropped) reduced to at most ``THUMBNAIL_SIDE`` on its
+    longest side, never enlarged; encoded as ``thumbnail_type(content_type)``."""
+    kind = thumbnail_type(content_type)
+    alpha = kind == "image/webp" and image.has_transparency_data
+    if image.mode in ("1", "P", "PA") or image.mode.startswith("I"):
+        # Pillow resizes a palette by nearest neighbour only, and WebP takes neither a palette nor
+        # 16-bit grey: such a picture (a PNG, within the decode budget) is resampled in colour.
+        # A tRNS transparency becomes an alpha channel here.
+        image = image.convert("RGBA" if alpha else "RGB")
+    scale = min(1.0, THUMBNAIL_SIDE / max(image.width, image.height))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # resize makes only the small copy, never a second full-size one; reducing_gap first shrinks by
+    # whole factors (cheap box averaging), then resamples what is left.
+    small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if kind == "image/jpeg":
+        small = small if small.mode in ("RGB", "L") else small.convert("RGB")
+    else:
+        small = small.convert("RGBA" if alpha else "RGB")
+    out = io.BytesIO()
+    icc = image.info.get("icc_profile")
+    options = {"icc_profile": icc} if icc else {}
+    if kind == "image/jpeg":
+        small.save(out, "JPEG", quality=80, optimize=True, **options)
+    else:
+        small.save(out, "WEBP", quality=80, **options)
+    return CleanPhoto(out.getvalue(), kind, small.width, small.height)
+
+
+def _decode(data: bytes, name: str, field: str, *, fit: int | None = None) -> tuple[Image.Image, str]:
+    """``data`` decoded within the budget, upright, with only ``KEPT_INFO`` left of its metadata, and
+    its format; or a ValidationError on ``field`` naming ``name``. With ``fit``, a JPEG is decoded at
+    the smallest draft scale whose picture still has at least ``fit`` pixels on each side."""
 
     def refused(message: str) -> ValidationError:
         return ValidationError({field: [message]})
@@ -91,12 +160,20 @@ def clean_picture(data: bytes, name: str, field: str) -> CleanPhoto:
             probe.verify()  # structure check (truncated or forged files fail here)
             image = Image.open(io.BytesIO(data))
             fmt = image.format
-            scale = _reduction(image.width, image.height)
-            if scale > 1:
-                # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (DCT scaling): the full-size
-                # picture is never in memory. Asking for (w // scale, h // scale) makes Pillow choose
-                # exactly ``scale`` (it takes the largest that still gives at least the size asked).
-                image.draft(None, (image.width // scale, image.height // scale))
+            if fit is not None:
+                # Pillow's draft takes the largest reduction (up to 1/8) that still gives at least
+                # the size asked: a thumbnail never decodes more than it needs.
+                image.draft(None, (fit, fit))
+            else:
+                scale = _reduction(image.width, image.height)
+                if scale > 1:
+                    # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (DCT scaling): the
+                    # full-size picture is never in memory. Asking for (w // scale, h // scale) makes
+                    # Pillow choose exactly ``scale`` (the largest that still gives the size asked).
+                    image.draft(None, (image.width // scale, image.height // scale))
+            if image.width * image.height > MAX_DECODED_PIXELS:
+                # Only a JPEG of 150 MP asked for a large thumbnail could come here: refused, not decoded.
+                raise too_large_jpeg
             image.load()  # full decode: a file that only *starts* like an image fails here
     except ValidationError:
         raise
@@ -116,17 +193,7 @@ def clean_picture(data: bytes, name: str, field: str) -> CleanPhoto:
     # GPS position, and a JPEG comment (Pillow's JPEG saver copies it from the source), XMP or
     # Photoshop blocks, which can carry a place, a name or a phone number, are dropped.
     image.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
-    out = io.BytesIO()
-    if FORMATS[fmt] == "image/jpeg":
-        if image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        # No exif= argument: Pillow writes no EXIF block, so the GPS position is not kept.
-        image.save(out, "JPEG", quality=88, optimize=True)
-    elif fmt == "PNG":
-        image.save(out, "PNG", optimize=True)
-    else:
-        image.save(out, "WEBP", quality=85)
-    return CleanPhoto(out.getvalue(), FORMATS[fmt], image.width, image.height)
+    return image, fmt
 
 
 def _reduction(width: int, height: int) -> int:

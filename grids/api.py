@@ -43,13 +43,29 @@ from grids.models import (
 
 class IncidentPhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="At most 320 px a side, served with the same access as url (the photo itself while it has none)."
+    )
 
     class Meta:
         model = IncidentPhoto
-        fields = ["id", "url", "stage", "content_type", "width", "height", "size", "uploaded_at"]
+        fields = [
+            "id",
+            "url",
+            "thumbnail_url",
+            "stage",
+            "content_type",
+            "width",
+            "height",
+            "size",
+            "uploaded_at",
+        ]
 
     def get_url(self, obj: IncidentPhoto) -> str:
         return reverse("grids-photo", args=[obj.pk])
+
+    def get_thumbnail_url(self, obj: IncidentPhoto) -> str:
+        return reverse("grids-photo-thumbnail", args=[obj.pk])
 
 
 class DepartmentRefSerializer(serializers.ModelSerializer):

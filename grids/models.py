@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import codes, periods, pii
 from governance.access import ScopedQuerySet, area_in_scope
 from governance.models import Area, Department, LocalizedName, Membership, Role, record_id
+from governance.pictures import EXTENSIONS, THUMBNAIL_SIDE, thumbnail_type
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -1135,6 +1137,11 @@ def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:
     return f"incidents/{now:%Y/%m}/{uuid.uuid4().hex}.{instance.extension}"
 
 
+def thumbnail_upload_to(instance: IncidentPhoto, filename: str) -> str:
+    now = timezone.localtime()
+    return f"incidents/{now:%Y/%m}/{uuid.uuid4().hex}-small{EXTENSIONS[instance.thumbnail_type]}"
+
+
 class IncidentPhoto(models.Model):
     """A photo of an incident: at report, with a resolution on the spot, or with a department's feedback.
 
@@ -1159,6 +1166,14 @@ class IncidentPhoto(models.Model):
         max_length=10, choices=Stage.choices, default=Stage.REPORT, verbose_name=_("stage")
     )
     file = models.FileField(upload_to=photo_upload_to, max_length=200, verbose_name=_("file"))
+    # What pages show (at most 320 px a side, see governance.pictures), made with the photo; empty for
+    # a photo stored before thumbnails were, until ``grids_photo_thumbnails`` makes it: pages then
+    # show the photo itself.
+    thumbnail = models.FileField(
+        upload_to=thumbnail_upload_to, max_length=200, blank=True, verbose_name=_("thumbnail")
+    )
+    thumbnail_width = models.PositiveIntegerField(default=0, verbose_name=_("thumbnail width"))
+    thumbnail_height = models.PositiveIntegerField(default=0, verbose_name=_("thumbnail height"))
     # In context: Django's own "content type" (ContentType, the admin's log and permissions) took
     # this translation, 文件类型, wherever the project's catalogue was loaded.
     content_type = models.CharField(max_length=20, verbose_name=pgettext_lazy("file", "content type"))
@@ -1182,6 +1197,20 @@ class IncidentPhoto(models.Model):
     def extension(self) -> str:
         return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")
 
+    @property
+    def thumbnail_type(self) -> str:
+        return thumbnail_type(self.content_type)
+
+    @property
+    def shown_size(self) -> tuple[int, int]:
+        """The size of what a page shows (the thumbnail, or the photo while it has none), for the
+        img's width and height: the page keeps the picture's place before it arrives."""
+        if self.thumbnail:
+            return self.thumbnail_width, self.thumbnail_height
+        # The photo itself, drawn at most as large as its thumbnail would be.
+        scale = min(1.0, THUMBNAIL_SIDE / max(self.width, self.height, 1))
+        return round(self.width * scale), round(self.height * scale)
+
 
 @receiver(post_delete, sender=IncidentPhoto, dispatch_uid="incident-photo-file")
 def _photo_deleted(sender, instance: IncidentPhoto, using: str, **kwargs) -> None:
@@ -1192,9 +1221,16 @@ def _photo_deleted(sender, instance: IncidentPhoto, using: str, **kwargs) -> Non
     # the cascade from an incident. The file goes once the deletion commits: a rolled-back delete
     # keeps its row, and must keep the file the row names. robust: a storage failure after the
     # commit is logged, not raised into a response whose deletion already happened.
-    name, storage = instance.file.name, instance.file.storage
-    if name:
-        transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
+    # The thumbnail goes with it (a small copy shows the same faces and plates).
+    names = [name for name in (instance.file.name, instance.thumbnail.name) if name]
+    storage = instance.file.storage
+    if names:
+        transaction.on_commit(partial(_delete_files, storage, names), using=using, robust=True)
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)
 
 
 @receiver(post_save, sender=Area, dispatch_uid="grid-moved-level-area")

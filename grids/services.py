@@ -37,7 +37,7 @@ from grids.models import (
     grid_checkers,
     separate_duties,
 )
-from grids.photos import CleanPhoto, clean_photos
+from grids.photos import CleanPhoto, attach_thumbnail, clean_photos
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,8 @@ def _save_photos(
         # The storage writes the file now; if the transaction rolls back the orphan file is harmless
         # (never referenced, never served) and far rarer than the cost of deferring the write.
         photo.file.save("photo", ContentFile(p.content), save=False)
+        if p.thumbnail is not None:
+            attach_thumbnail(photo, p.thumbnail)
         photo.save()
         saved.append(photo)
     return saved

@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/<str:code>/", views.incident_detail, name="grids-incident"),
     path("incidents/<str:code>/act/", views.incident_act, name="grids-act"),
     path("photos/<int:pk>/", views.photo, name="grids-photo"),
+    path("photos/<int:pk>/small/", views.photo_thumbnail, name="grids-photo-thumbnail"),
 ]
 
 api_urlpatterns = [

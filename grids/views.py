@@ -560,6 +560,17 @@ def _token_user(request: HttpRequest):
 def photo(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL):
     the signed-in user of a session, or of a REST client's token."""
+    return _photo_response(request, pk, thumbnail=False)
+
+
+@require_GET
+def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A photo's thumbnail, to the same users as the photo (``photo``). A photo stored before
+    thumbnails were, and not yet given one (``grids_photo_thumbnails``), is served whole instead."""
+    return _photo_response(request, pk, thumbnail=True)
+
+
+def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         try:
@@ -571,19 +582,29 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
         if user is None:
             return redirect_to_login(request.get_full_path())
     item = selectors.photo_get_for_user(user, pk)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(str(NOT_FOUND)) from None
+    handle = None
+    content_type, name = item.content_type, f"photo-{item.pk}"
+    if thumbnail and item.thumbnail:
+        try:
+            handle = item.thumbnail.open("rb")
+            content_type, name = item.thumbnail_type, f"photo-{item.pk}-small"
+        except FileNotFoundError:
+            handle = None  # its file lost: the photo is shown rather than a broken picture
+    if handle is None:
+        try:
+            handle = item.file.open("rb")
+        except FileNotFoundError:
+            raise Http404(str(NOT_FOUND)) from None
     # Shown inline with the type verified at upload (the file was decoded and re-encoded by Pillow),
     # under a sandbox policy: opened from its thumbnail it renders in an opaque origin, never ours.
     # It was an attachment, and tapping a thumbnail on a phone saved the photo (faces, plates,
     # doorways) into the phone's downloads, where the next user of a shared phone found it.
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(item.content_type)
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(content_type)
     if extension is None:
+        handle.close()
         raise Http404(str(NOT_FOUND))
     response = FileResponse(
-        handle, content_type=item.content_type, as_attachment=False, filename=f"photo-{item.pk}.{extension}"
+        handle, content_type=content_type, as_attachment=False, filename=f"{name}.{extension}"
     )
     response["Content-Security-Policy"] = "sandbox"
     # Not kept by the browser: a photo can show faces, plates and doorways, and a shared phone's

@@ -199,9 +199,9 @@ def test_the_photo_of_an_item_resolved_on_the_spot_is_shown_once_on_its_page(cas
     (stored,) = IncidentPhoto.objects.filter(incident=incident)
     client.force_login(cast.worker_a)
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
-    assert html.count(f'src="/grids/photos/{stored.pk}/"') == 1
+    assert html.count(f'src="/grids/photos/{stored.pk}/small/"') == 1
     # With the incident's facts, not again at the timeline's close step.
-    assert f'src="/grids/photos/{stored.pk}/"' in html.split('class="timeline"')[0]
+    assert f'src="/grids/photos/{stored.pk}/small/"' in html.split('class="timeline"')[0]
 
 
 @pytest.mark.django_db
@@ -217,8 +217,8 @@ def test_feedback_photos_are_shown_at_their_step_on_the_timeline(cast, client, i
     (stored,) = IncidentPhoto.objects.filter(incident=incident, stage="feedback")
     client.force_login(cast.worker_a)
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
-    assert html.count(f'src="/grids/photos/{stored.pk}/"') == 1
-    assert f'src="/grids/photos/{stored.pk}/"' in html.split('class="timeline"')[1]
+    assert html.count(f'src="/grids/photos/{stored.pk}/small/"') == 1
+    assert f'src="/grids/photos/{stored.pk}/small/"' in html.split('class="timeline"')[1]
 
 
 @pytest.mark.django_db
@@ -270,6 +270,7 @@ def test_a_photo_deleted_by_any_path_leaves_storage_once_the_deletion_commits(
 
     incident = report(photos=[photo() for _ in range(5)])
     paths = {p.pk: Path(p.file.path) for p in IncidentPhoto.objects.filter(incident=incident)}
+    thumbnails = {p.pk: Path(p.thumbnail.path) for p in IncidentPhoto.objects.filter(incident=incident)}
     one, two, three, four, five = paths
     assert all(path.is_file() for path in paths.values())
 
@@ -298,6 +299,7 @@ def test_a_photo_deleted_by_any_path_leaves_storage_once_the_deletion_commits(
     assert paths[four].is_file() and len(callbacks) == 1  # not before the commit
     callbacks[0]()
     assert not paths[four].is_file() and paths[five].is_file()
+    assert not thumbnails[four].is_file() and thumbnails[five].is_file()  # the thumbnail with its photo
     assert list(IncidentPhoto.objects.values_list("pk", flat=True)) == [five]
     # And with its incident (the cascade; the admin deletes no incident, a shell can).
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from grids.photos import thumbnails_backfill
+
+
+class Command(BaseCommand):
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _(
+            "Make the thumbnails of the incident photos stored without one (photos stored before "
+            "thumbnails were made with them). Safe to run any number of times."
+        )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--chunk-size", type=int, default=200, help=_("Photos read from the database at a time.")
+        )
+
+    def handle(self, *args, chunk_size: int, **options) -> None:
+        if chunk_size < 1:
+            raise CommandError(_("--chunk-size must be at least 1."))
+        result = thumbnails_backfill(chunk_size=chunk_size)
+        self.stdout.write(
+            ngettext("%(n)d thumbnail made.", "%(n)d thumbnails made.", result.made) % {"n": result.made}
+        )
+        if result.failed:
+            self.stderr.write(
+                ngettext(
+                    "%(n)d photo has a missing or unreadable file: see the log.",
+                    "%(n)d photos have a missing or unreadable file: see the log.",
+                    result.failed,
+                )
+                % {"n": result.failed}
+            )

@@ -145,12 +145,13 @@ def first_month() -> dt.date:
 
 
 def config_hash() -> str:
-    """What the published values depend on besides the records: the registry, the intake settings
-    and the area tree (an area added, moved or removed changes the sums of every period above it;
-    a population, the per-10,000 rates of every month).
+    """What the published values depend on besides the records: the registry (with each
+    indicator's ``revision``, raised when its definition changes), the intake settings and the area
+    tree (an area added, moved or removed changes the sums of every period above it; a population,
+    the per-10,000 rates of every month).
     A change forces the next run to be a full rebuild."""
     specs = sorted(
-        (s.code, s.unit, s.direction, s.min_sample, s.denominator_over_time)
+        (s.code, s.unit, s.direction, s.min_sample, s.denominator_over_time, s.revision)
         for s in registry_api.registry().values()
     )
     extra = [sorted(safe_answers()), sorted(satisfied_answers()), sorted(preventable_case_kinds())]

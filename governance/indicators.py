@@ -144,6 +144,10 @@ class IndicatorSpec:
     # The source's columns holding this indicator's numerator and denominator (see above).
     numerator: str = "numerator"
     denominator: str = "denominator"
+    # Raised by one whenever what the numerator or denominator counts changes (an outcome left out,
+    # another date): the rollup's configuration hash includes it, so the first run after the change
+    # is a full rebuild and no month already published stays on the old definition.
+    revision: int = 1
     # The months whose facts may have changed since a time, besides the current ones (see above).
     changes: Changes | None = field(default=None, compare=False)
     app: str = field(default="", compare=False)

@@ -12,8 +12,14 @@ read by the same month column share one source (one scan): ``concluded_cases``,
                                     without a result of mediating (DOMAIN.md).
 * ``dispute_success_rate``          success / (success + failure), by month of conclusion; withdrawn
                                     and refused cases are in neither (DOMAIN.md, never typed in).
-* ``dispute_judicial_confirmation_rate``  of the successful cases concluded in the month, the share
-                                    whose agreement a court has confirmed.
+* ``dispute_judicial_confirmation_rate``  of the cases concluded in the month with a written
+                                    agreement, the share a court has confirmed. Only a written
+                                    agreement can be confirmed (``CONFIRMABLE_OUTCOMES``; DOMAIN.md:
+                                    the application is made within 30 days of the written agreement
+                                    taking effect, and the API refuses it for an oral one), so oral
+                                    agreements are in neither the numerator nor the denominator
+                                    (revision 2; the denominator was every success, oral included,
+                                    which no area settling matters orally could ever bring to 100%).
 * ``dispute_escalations_prevented`` cases where escalation to a criminal case was prevented, by month
                                     that fact was recorded (count); ``dispute_escalation_persons`` the persons.
 * ``dispute_group_defused``         group disputes defused (cases), by month that fact was recorded
@@ -60,8 +66,10 @@ def dispute_cases_received(start: dt.date, end: dt.date) -> QuerySet:
 
 def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
     """Four indicators by month of conclusion from one scan of the concluded cases (the registry's
-    shared sources): success over rated outcomes, court confirmation of the successes, on time."""
+    shared sources): success over rated outcomes, court confirmation of the written agreements, on
+    time."""
     success = Q(outcome__in=DisputeCase.SUCCESS_OUTCOMES)
+    confirmable = Q(outcome__in=DisputeCase.CONFIRMABLE_OUTCOMES)
     return per_area_month(
         _concluded(start, end),
         "concluded_at",
@@ -69,8 +77,8 @@ def concluded_cases(start: dt.date, end: dt.date) -> QuerySet:
         mediated=Count("id", filter=Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
         successes=Count("id", filter=success),
         rated=count_or_null(Q(outcome__in=DisputeCase.RATED_OUTCOMES)),
-        confirmed=Count("id", filter=success & Q(judicial_status=DisputeCase.Judicial.CONFIRMED)),
-        succeeded=count_or_null(success),
+        confirmed=Count("id", filter=confirmable & Q(judicial_status=DisputeCase.Judicial.CONFIRMED)),
+        confirmable=count_or_null(confirmable),
         on_time=Count("id", filter=Q(concluded_on_time=True)),
     )
 
@@ -149,10 +157,12 @@ for _spec in [
         direction=HIGHER_BETTER,
         source=concluded_cases,
         numerator="confirmed",
-        denominator="succeeded",
+        denominator="confirmable",
         description=_(
-            "Of the successful mediations concluded in the period, the share confirmed by a court."
+            "Of the mediations concluded in the period with a written agreement, the share confirmed "
+            "by a court; oral agreements cannot be confirmed and are not counted."
         ),
+        revision=2,
     ),
     IndicatorSpec(
         code="dispute_escalations_prevented",

@@ -176,6 +176,17 @@ def test_a_population_change_makes_the_next_run_a_full_rebuild(data):
     assert run_rollup().kind == RollupRun.Kind.INCREMENTAL
 
 
+def test_an_indicator_whose_definition_was_revised_makes_the_next_run_a_full_rebuild(data, monkeypatch):
+    # What a source counts changed in a deployment: the months already published must not keep the
+    # old definition until the weekly rebuild (the nightly run refreshes only recent months).
+    run_rollup(full=True)
+    current = registry_api.registry()
+    revised = dataclasses.replace(current["survey_safety_rate"], revision=2)
+    monkeypatch.setattr(registry_api, "_registry", {**current, revised.code: revised})
+    assert run_rollup().kind == RollupRun.Kind.FULL
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL
+
+
 def test_rows_whose_records_are_gone_are_removed(data):
     run_rollup(full=True)
     IndicatorValue.objects.create(  # a row of an indicator no app declares any more

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from dashboards.models import IndicatorValue
-from governance.indicators import get, registry
+from dashboards.models import IndicatorValue, RollupRun
+from dashboards.rollup import run_rollup
+from governance import indicators as registry_api
+from governance.indicators import count_or_null, get, per_area_month, registry
 from mediation.models import DisputeCase, DisputeEvent
 from tests.base import nightly_run_matches_full_rebuild, shift_back
 
@@ -74,7 +78,8 @@ def test_confirmation_on_time_and_prevention_indicators(med):
     late.transition(action="conclude", actor=late.mediator, outcome="withdrawn")
     month = timezone.localdate().replace(day=1)
     a, b = (med.cast.grid_a.pk, month), (med.cast.grid_b.pk, month)
-    assert _rows("dispute_judicial_confirmation_rate")[a] == (1, 2)
+    # Of the written agreements only: an oral one cannot be confirmed by a court (it counted, 1 of 2).
+    assert _rows("dispute_judicial_confirmation_rate")[a] == (1, 1)
     assert _rows("dispute_on_time_rate")[a] == (2, 2)
     assert _rows("dispute_on_time_rate")[b] == (0, 1)
     assert _rows("dispute_escalations_prevented")[b] == (1, 1)
@@ -127,6 +132,72 @@ def test_a_court_confirmation_months_after_the_agreement_reaches_the_month_of_co
         indicator="dispute_judicial_confirmation_rate", area=case.area, period=month
     )
     assert rate.value == 100.0
+
+
+def test_oral_agreements_are_in_neither_part_of_the_judicial_confirmation_rate(med):
+    """Only a written agreement may be confirmed by a court (CONFIRMABLE_OUTCOMES; the API refuses to
+    apply for an oral one): the rate divides the confirmed agreements by the written ones concluded
+    in the month. Over every success, a community whose mediators settle small matters orally could
+    never reach 100%."""
+    confirmed = _conclude(med, "success_written")
+    confirmed.transition(action="apply_confirmation", actor=confirmed.mediator, joint=True)
+    confirmed.transition(action="record_confirmation", actor=confirmed.mediator, result="confirmed")
+    _conclude(med, "success_written")  # not applied for
+    for outcome in ("success_oral", "success_oral", "failure"):
+        _conclude(med, outcome)
+    only_oral = _conclude(med, "success_oral", area=med.cast.grid_b)
+    month = timezone.localdate().replace(day=1)
+    a = (med.cast.grid_a.pk, month)
+    assert _rows("dispute_judicial_confirmation_rate")[a] == (1, 2)  # was (1, 4)
+    assert _rows("dispute_success_rate")[a] == (4, 5)  # oral agreements are successes all the same
+    assert (only_oral.area_id, month) not in _rows("dispute_judicial_confirmation_rate")  # no data, not 0%
+
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    rate = IndicatorValue.objects.get(indicator="dispute_judicial_confirmation_rate", area=med.cast.grid_a,
+                                      period=month.strftime("%Y-%m"))  # fmt: skip
+    assert (rate.numerator, rate.denominator, rate.value) == (1, 2, 50.0)
+    assert not IndicatorValue.objects.filter(
+        indicator="dispute_judicial_confirmation_rate", area=med.cast.grid_b
+    ).exclude(denominator=None)
+
+
+def test_months_rolled_up_on_the_old_definition_are_rebuilt_by_the_next_run(med, monkeypatch):
+    """The denominator was every success (oral agreements included) until revision 2: a deployment
+    must not leave the months already published on it while the nightly run refreshes only recent
+    ones. The revision is part of the configuration, so the next run is a full rebuild."""
+    confirmed = _conclude(med, "success_written")
+    confirmed.transition(action="apply_confirmation", actor=confirmed.mediator, joint=True)
+    confirmed.transition(action="record_confirmation", actor=confirmed.mediator, result="confirmed")
+    _conclude(med, "success_oral")
+    fields = ("received_at", "accepted_at", "due_at", "concluded_at")
+    shift_back(DisputeCase.objects.filter(pk=confirmed.pk), 100, *fields)
+    shift_back(DisputeCase.objects.filter(outcome="success_oral"), 100, *fields)
+    period = timezone.localtime(DisputeCase.objects.get(pk=confirmed.pk).concluded_at).strftime("%Y-%m")
+    current = dict(registry())
+    spec = current["dispute_judicial_confirmation_rate"]
+    assert spec.revision == 2
+
+    def before(start, end):  # revision 1: over every success
+        success = Q(outcome__in=DisputeCase.SUCCESS_OUTCOMES)
+        return per_area_month(
+            DisputeCase.objects.filter(concluded_at__isnull=False),
+            "concluded_at",
+            confirmed=Count("id", filter=success & Q(judicial_status="confirmed")),
+            succeeded=count_or_null(success),
+        )
+
+    old = replace(spec, source=before, denominator="succeeded", revision=1)
+    monkeypatch.setattr(registry_api, "_registry", {**current, spec.code: old})
+    run_rollup(full=True)
+
+    def rate():
+        row = IndicatorValue.objects.get(indicator=spec.code, area=med.cast.grid_a, period=period)
+        return row.numerator, row.denominator, row.value
+
+    assert rate() == (1, 2, 50.0)  # the old definition, in a month no nightly run refreshes
+    monkeypatch.setattr(registry_api, "_registry", current)  # deployed
+    assert run_rollup().kind == RollupRun.Kind.FULL
+    assert rate() == (1, 1, 100.0)
 
 
 def test_a_group_dispute_defused_a_month_after_an_escalation_counts_in_its_own_month(med, monkeypatch):

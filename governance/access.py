@@ -92,6 +92,12 @@ class InAreaIds(Expression):
         return template % (column, subquery), (*column_params, *subquery_params)
 
 
+class InIds(InAreaIds):
+    """``InAreaIds`` for the ids of any table: ``column = ANY(ARRAY(subquery))`` on PostgreSQL, so
+    that a condition OR-ed with it keeps its index (``Incident.involving_q``: the lead department's
+    foreign key, or the ids of the items a department supports, as a ``BitmapOr`` of the two)."""
+
+
 def scope_area_ids_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | None:
     """``scope_q`` for a model whose ``field`` is a foreign key to Area, as a condition on the key
     (``InAreaIds``) rather than a join to the areas: what a list that ORs its scope with other

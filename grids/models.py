@@ -30,7 +30,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import codes, periods, pii
-from governance.access import ScopedQuerySet, area_in_scope
+from governance.access import InIds, ScopedQuerySet, area_in_scope
 from governance.models import Area, Department, LocalizedName, Membership, Role, record_id
 from governance.pictures import EXTENSIONS, THUMBNAIL_SIDE, thumbnail_type
 from governance.workflow import (
@@ -321,12 +321,13 @@ class Incident(models.Model):
     @classmethod
     def involving_q(cls, department_id: int) -> Q:
         """Items a department works on: dispatched to it (the lead) or supported by it. A subquery, not
-        a join, so an item with several supporters stays one row; the UNION of two indexed lookups,
-        because ``department_id = X OR id IN (...)`` can use no index: the department filter read
-        every incident of the city to find a police station's twenty."""
-        led = cls.objects.filter(department_id=department_id).order_by().values("pk")
+        a join, so an item with several supporters stays one row. ``department_id = X OR id IN (...)``
+        can use no index (the department filter read every incident of the city to find a police
+        station's twenty), and ``id IN (led UNION supported)`` made a district's police list join that
+        union to every item of the district (docs/benchmarks.md "Inventory"); the supported ids as
+        an array (``InIds``) make the OR a ``BitmapOr`` of the department's two indexes, read first."""
         supported = cls.supporting_departments.through.objects.filter(department_id=department_id)
-        return Q(pk__in=led.union(supported.values("incident_id")))
+        return Q(department_id=department_id) | Q(InIds("pk", supported.order_by().values("incident_id")))
 
     @classmethod
     def overdue_q(cls, now: dt.datetime | None = None) -> Q:

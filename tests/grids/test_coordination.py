@@ -431,6 +431,43 @@ def test_a_supporting_departments_inbox_home_and_filter_list_what_it_supports(
 
 
 @pytest.mark.django_db
+def test_the_department_filter_lists_led_and_supported_items_of_the_scope_only(
+    cast, client, accepted, incident_in
+):
+    # ``Incident.involving_q`` (lead OR supporter, an array of the supported ids since the Inventory
+    # of docs/benchmarks.md): both kinds of item, each once, on the page and the API, and nothing
+    # outside the user's area, even an item the department leads or supports.
+    dispatch(cast, accepted, [cast.urban])  # the police leads, urban supports (grid A)
+    led = incident_in("dispatched")  # the police's alone (grid A)
+    supported = incident_in("dispatched", lat=IN_GRID_B[0], lng=IN_GRID_B[1], actor=cast.worker_b)
+    supported.supporting_departments.add(cast.police)  # led by urban below, supported by the police
+    Incident.objects.filter(pk=supported.pk).update(department=cast.urban)
+    in_grid_c = incident_in("dispatched")  # the police's, outside the community centre's area
+    Incident.objects.filter(pk=in_grid_c.pk).update(grid=cast.grid_c)
+    elsewhere = incident_in("dispatched")  # district B's, supported by the police
+    Incident.objects.filter(pk=elsewhere.pk).update(grid=cast.grid_d, department=cast.police_b)
+    elsewhere.supporting_departments.add(cast.police)
+    neither = incident_in("dispatched", lat=IN_GRID_B[0], lng=IN_GRID_B[1], actor=cast.worker_b)
+    Incident.objects.filter(pk=neither.pk).update(department=cast.urban)
+    neither.supporting_departments.add(cast.street_team)  # neither led nor supported by the police
+    police = {"department": cast.police.pk}
+    for user, expected in [
+        (cast.district_officer, {accepted, led, supported, in_grid_c}),
+        (cast.community_handler, {accepted, led, supported}),
+    ]:
+        rows = api_client(user).get(URL, police).json()["results"]
+        assert sorted(r["code"] for r in rows) == sorted(i.code for i in expected), user
+        client.force_login(user)
+        html = client.get("/grids/inbox/", police).content.decode()
+        shown = {i.code for i in Incident.objects.all() if f'id="row-{i.code}"' in html}
+        assert shown == {i.code for i in expected}, user
+    # Out of the area: 404 on the page and the API, as a missing item.
+    assert client.get(f"/grids/incidents/{in_grid_c.code}/").status_code == 404
+    assert api_client(cast.community_handler).get(f"{URL}{in_grid_c.code}/").status_code == 404
+    assert api_client(cast.district_officer).get(f"{URL}{elsewhere.code}/").status_code == 404
+
+
+@pytest.mark.django_db
 def test_the_inbox_costs_the_same_queries_with_supporters(cast, client, report, accepted):
     dispatch(cast, accepted, [cast.urban])
     client.force_login(cast.street_handler)

@@ -40,6 +40,13 @@ COLUMNS = {
 }  # fmt: skip
 
 
+# A filter that also reads another table (``?department=`` on incidents: the items the department
+# supports, ``Incident.involving_q``) -> that table and the column it is read by.
+OTHER_TABLES = {
+    (IncidentFilter, "department"): (Incident.supporting_departments.through, "department_id"),
+}
+
+
 def leading_columns(model) -> set[str]:
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
@@ -54,3 +61,10 @@ def test_every_list_filter_is_served_by_an_index(filterset, model):
     indexed = leading_columns(model)
     unindexed = {name: column for name, column in columns.items() if column not in indexed}
     assert not unindexed, f"{model.__name__}: no index leads with the column of {unindexed}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("filterset", "name"), list(OTHER_TABLES), ids=lambda v: getattr(v, "__name__", v))
+def test_the_other_table_a_filter_reads_is_read_through_an_index(filterset, name):
+    model, column = OTHER_TABLES[(filterset, name)]
+    assert column in leading_columns(model), f"{model._meta.db_table}: no index leads with {column}"

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -57,8 +58,8 @@ from governance.schema import request_too_large
 
 
 class CSVRenderer(BaseRenderer):
-    """Flat rows as CSV (a paginated answer exports its ``results``). Errors never get here: see
-    ``StatsReadMixin.finalize_response``."""
+    """Flat rows as CSV (a paginated answer exports its ``results``), each cell by ``csv_cell``.
+    Errors never get here: see ``StatsReadMixin.finalize_response``."""
 
     media_type = "text/csv"
     format = "csv"
@@ -73,29 +74,50 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         # No rows still gets its header (from the view's serializer): a bare BOM gave a client's CSV
         # reader no columns at all.
-        view = (renderer_context or {}).get("view")
-        fields = list(rows[0].keys()) if rows else _serializer_fields(view)
+        columns = _serializer_fields((renderer_context or {}).get("view"))
+        fields = list(rows[0].keys()) if rows else list(columns)
+        times = {name for name, field in columns.items() if isinstance(field, serializers.DateTimeField)}
         if fields:
             writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows or [])
+            writer.writerows({k: csv_cell(v, time=k in times) for k, v in row.items()} for row in rows or [])
         # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def csv_cell(value: Any) -> Any:
-    """One cell of the API's CSV (docs/statistics.md, "CSV"). A nested list or object (an assessment's
-    items, a result's veto events) is its JSON, as in the JSON answer: it was Python's repr, with
-    single quotes, which no JSON reader takes."""
+def csv_cell(value: Any, *, time: bool = False) -> Any:
+    """One cell of the API's CSV, in the form docs/statistics.md ("CSV") gives for every endpoint:
+
+    - a boolean is ``true`` or ``false``, as in the JSON (Python's ``True`` was written);
+    - a time (``time``: the serializer's DateTimeField) is ISO 8601 to the second with the offset of
+      TIME_ZONE, ``2026-11-23T16:44:15+08:00`` (isoformat gave microseconds or none, as they were 0);
+    - null is an empty cell; a date stays ``2026-09-01``; an area code stays the bare code;
+    - a nested list or object (an assessment's items, a result's veto events) is its JSON, as in the
+      JSON answer (it was Python's repr, with single quotes, which no JSON reader takes);
+    - text that a spreadsheet would run as a formula gets a leading apostrophe (``spreadsheet_safe``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    if isinstance(value, dt.datetime) or (time and isinstance(value, str) and value):
+        return csv_time(value)
     return spreadsheet_safe(value)
 
 
-def _serializer_fields(view) -> list[str]:
+def csv_time(value: str | dt.datetime) -> str:
+    """A time as the API's CSV writes it: ISO 8601 to the second, in TIME_ZONE, with its offset."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, zone)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _serializer_fields(view) -> dict[str, serializers.Field]:
+    """The view's columns, by name (the header of a CSV with no rows, and each column's type)."""
     if view is None or not hasattr(view, "get_serializer_class"):
-        return []
-    return list(view.get_serializer_class()().fields)
+        return {}
+    return dict(view.get_serializer_class()().fields)
 
 
 RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]

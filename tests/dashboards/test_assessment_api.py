@@ -389,3 +389,14 @@ def test_assessment_reads_cost_the_same_queries_whatever_the_number_of_areas(dat
     assert after == before and max(after.values()) <= 6, after
     csv_after = {url: queries(url, HTTP_ACCEPT="text/csv") for url in urls}
     assert csv_after == after
+
+
+def test_the_csv_of_results_writes_true_and_false(data):
+    import csv
+
+    url = f"/api/v1/assessments/{data.street_scheme.pk}/results/?format=csv"
+    response = api_client(data.district_officer).get(url)
+    rows = list(csv.DictReader(response.content.decode("utf-8-sig").splitlines()))
+    vetoed = next(r for r in rows if r["area"] == data.street_a1.code)
+    assert (vetoed["vetoed"], vetoed["capped"], vetoed["published"]) == ("true", "false", "false")
+    assert vetoed["veto_events"] == '["重大事故"]' and vetoed["previous_rank"] == ""

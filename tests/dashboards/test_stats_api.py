@@ -817,3 +817,43 @@ def test_the_run_list_is_no_304_for_a_user_made_administrator(data):
     ):
         named = client.get(url, **headers)
         assert named.status_code == 200 and named.json()["results"][0]["requested_by"] == "admin"
+
+
+def test_csv_cells_write_booleans_times_and_codes_in_one_documented_form(data):
+    """docs/statistics.md, "CSV": a boolean is true or false (it was Python's True and False), a time
+    is ISO 8601 to the second with the offset of TIME_ZONE (it was whatever isoformat gave: with
+    microseconds or without, as they happened to be 0), null is an empty cell, and an area code is
+    the bare code, as the JSON has it (the league page's CSV is the one that wraps it for Excel)."""
+    import csv
+
+    RollupRun.objects.all().delete()
+    utc = dt.UTC
+    RollupRun.objects.create(
+        started_at=dt.datetime(2026, 11, 23, 8, 44, 15, 239495, tzinfo=utc),
+        finished_at=dt.datetime(2026, 11, 23, 8, 44, 16, tzinfo=utc),
+        status="success",
+        kind="incremental",
+        trigger="api",
+    )
+    RollupRun.objects.create(started_at=dt.datetime(2026, 11, 23, 17, 0, 0, 5, tzinfo=utc), kind="full")
+    client = api_client(data.analyst)
+
+    def rows(path: str, params: dict) -> list[dict]:
+        response = client.get(path, {**params, "format": "csv"})
+        assert response.status_code == 200
+        return list(csv.DictReader(response.content.decode("utf-8-sig").splitlines()))
+
+    runs = rows("/api/v1/stats/rollups/", {})
+    assert [(r["started_at"], r["finished_at"], r["requested_by"]) for r in runs] == [
+        ("2026-11-24T01:00:00+08:00", "", ""),  # the next local day
+        ("2026-11-23T16:44:15+08:00", "2026-11-23T16:44:16+08:00", ""),
+    ]
+    headline = {r["code"]: r["headline"] for r in rows("/api/v1/stats/indicators/", {})}
+    assert headline and set(headline.values()) <= {"true", "false"}
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    grid = next(r for r in rows("/api/v1/stats/rankings/", params) if r["rank"] == "1")
+    assert (grid["area"], grid["parent"], grid["value"]) == (
+        data.grid_a.code,
+        data.community_a1a.code,
+        "93.2",
+    )

@@ -10,16 +10,20 @@ what the service's checks find in the rest, in the same 400.
 from __future__ import annotations
 
 import io
+import logging
+import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions, parsers, serializers, status
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.fields import SkipField
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
@@ -29,10 +33,114 @@ from governance.access import NOT_FOUND
 from governance.pagination import DeferredJoinPaginator
 from governance.workflow import ActionInvalid, WorkflowError
 
+logger = logging.getLogger(__name__)
+
+
+class TooManyTokenFailures(exceptions.APIException):
+    """429: this address failed token authentication ``TOKEN_AUTH_FAILURE_LIMIT`` times within the
+    window. ``wait`` becomes the Retry-After header (DRF's exception handler sets it)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_token_failures"
+
+    def __init__(self, wait: int) -> None:
+        self.wait = wait
+        super().__init__(
+            ngettext(
+                "Too many failed token authentications from your address: try again in %(seconds)d second.",
+                "Too many failed token authentications from your address: try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait}
+        )
+
+
+def _failure_keys(address: str) -> tuple[str, str]:
+    return f"token-auth-failures:{address}", f"token-auth-failures-since:{address}"
+
+
+def token_failures_count(address: str) -> int:
+    """Failed token authentications from ``address`` in its current window."""
+    return cache.get(_failure_keys(address)[0], 0)
+
+
+def token_failures_reset(address: str) -> None:
+    """Forget the failures of ``address`` (its window starts again with the next failure)."""
+    cache.delete_many(_failure_keys(address))
+
+
+def _token_failures_wait(address: str) -> int:
+    """Seconds ``address`` is still refused, 0 while it is under the limit. The window starts at
+    its first failure and lasts TOKEN_AUTH_FAILURE_WINDOW; the counter expires with it."""
+    count_key, since_key = _failure_keys(address)
+    values = cache.get_many([count_key, since_key])
+    if values.get(count_key, 0) < settings.TOKEN_AUTH_FAILURE_LIMIT:
+        return 0
+    window = settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds()
+    since = values.get(since_key)
+    return max(1, math.ceil(since + window - time.time())) if since else int(window)
+
+
+def _token_failure_recorded(address: str) -> None:
+    window = int(settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds())
+    count_key, since_key = _failure_keys(address)
+    cache.add(since_key, time.time(), window)
+    # Atomic in Redis, so the web's workers and containers count together; the counter keeps the
+    # expiry of its first failure.
+    if cache.add(count_key, 1, window):
+        count = 1
+    else:
+        try:
+            count = cache.incr(count_key)
+        except ValueError:  # expired between the two calls: a new window
+            cache.add(count_key, 1, window)
+            count = 1
+    if count == settings.TOKEN_AUTH_FAILURE_LIMIT:
+        logger.warning(
+            "%d failed token authentications from %s: its token requests are refused (429) for %d s",
+            count,
+            address,
+            window,
+        )
+
+
+def _cache_guarded(step: Callable[[str], Any], address: str, default: Any = None) -> Any:
+    """The limit needs the cache (Redis in the full stack). With the cache down, token
+    authentication goes on without the limit rather than every token request failing."""
+    try:
+        return step(address)
+    except Exception:  # the cache backend's own errors (redis.ConnectionError, OSError)
+        logger.warning(
+            "Failed token authentications are not limited: the cache is unavailable", exc_info=True
+        )
+        return default
+
 
 class HashedTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <key>``, looked up by the key's digest (``services.token_digest``): the
-    database keeps no key a client could send. Errors and the 401 challenge are DRF's."""
+    database keeps no key a client could send. Errors and the 401 challenge are DRF's.
+
+    Failures are limited per client address (``services.client_ip``: behind the proxy, the address
+    it appended): after ``TOKEN_AUTH_FAILURE_LIMIT`` within ``TOKEN_AUTH_FAILURE_WINDOW`` every token
+    request from that address is a 429 until the window ends, the right key too (a guesser would
+    otherwise tell the right guess by its 200). Successes neither count nor reset the failures;
+    requests without a token header (sessions, the token endpoint) are not concerned."""
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        from governance.services import client_ip
+
+        address = client_ip(request) or "unknown"
+        wait = _cache_guarded(_token_failures_wait, address, default=0)
+        if wait:
+            raise TooManyTokenFailures(wait)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            _cache_guarded(_token_failure_recorded, address)
+            raise
 
     def authenticate_credentials(self, key):
         from governance.services import token_digest

@@ -38,6 +38,10 @@ _ERRORS = {
     "401": "Not authenticated (send `Authorization: Token ...` or a session cookie).",
     "403": "Authenticated, but this role may not do this.",
     "404": "No such record, or it is outside your area (the two are indistinguishable).",
+    "429": (
+        "Too many failed token authentications from this address: every token request from it is "
+        "refused for a while (`Retry-After`: the seconds to wait)."
+    ),
 }
 
 # The POSTs that can answer 409: a workflow step not allowed from the record's state (a transition, a

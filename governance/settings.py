@@ -193,6 +193,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# API tokens: after this many failed token authentications from one client address within the
+# window, its token requests are answered 429 until the window ends (governance.rest; counted in
+# the cache, so Redis in the full stack).
+TOKEN_AUTH_FAILURE_LIMIT = env_int("TOKEN_AUTH_FAILURE_LIMIT", 20, minimum=1)
+TOKEN_AUTH_FAILURE_WINDOW = timedelta(minutes=env_int("TOKEN_AUTH_FAILURE_MINUTES", 15, minimum=1))
 
 # Sessions expire after a working day of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)

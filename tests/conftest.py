@@ -44,9 +44,20 @@ def _eager_celery_and_clean_state(settings, tmp_path):
     # The working-day calendar is cached by the version counter, which each test's rollback winds
     # back: another test's holidays would be read under the same version number.
     _calendar_cache.cache_clear()
+    # Failed token authentications are counted per address in the cache (Redis under CI), which
+    # outlives a test: the test client's wrong keys from 127.0.0.1 would add up to a 429 in a later
+    # test. Only these counters: the Redis database is also Celery's broker.
+    _forget_token_failures()
     yield
     app.conf.task_always_eager = previous
     locator.reset()
+
+
+def _forget_token_failures() -> None:
+    from governance.rest import token_failures_reset
+
+    for address in ("127.0.0.1", "unknown"):
+        token_failures_reset(address)
 
 
 @pytest.fixture

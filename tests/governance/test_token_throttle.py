@@ -1,0 +1,138 @@
+"""Failed token authentications are limited per client address (governance.rest): a client could try
+keys without limit, 401 after 401. After TOKEN_AUTH_FAILURE_LIMIT failures within
+TOKEN_AUTH_FAILURE_MINUTES the address gets 429 with Retry-After for the rest of that time, whatever
+key it sends; other addresses, and requests without a token, are unaffected."""
+
+import pytest
+
+from tests.base import api_client
+
+GUESSER = "198.51.100.23"
+ELSEWHERE = "203.0.113.40"
+
+
+@pytest.fixture
+def limit(settings):
+    from governance.rest import token_failures_reset
+
+    settings.TOKEN_AUTH_FAILURE_LIMIT = 3
+    addresses = [GUESSER, ELSEWHERE, "172.31.250.1", "192.0.2.44"]
+    for address in addresses:
+        token_failures_reset(address)
+    yield settings.TOKEN_AUTH_FAILURE_LIMIT
+    for address in addresses:
+        token_failures_reset(address)
+
+
+def _get(key: str, address: str, **extra):
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/v1/areas/", REMOTE_ADDR=address, **extra)
+
+
+@pytest.fixture
+def token(cast):
+    from governance.services import user_token_issue
+
+    return user_token_issue(user=cast.analyst)
+
+
+def test_failures_up_to_the_limit_are_401_then_the_address_gets_429(cast, token, limit, settings):
+    for n in range(limit):
+        response = _get(f"guess{n:036d}", GUESSER)
+        assert response.status_code == 401, n
+    refused = _get("guess-after-the-limit", GUESSER)
+    assert refused.status_code == 429
+    window = settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds()
+    assert 0 < int(refused["Retry-After"]) <= window
+    detail = refused.json()["detail"]
+    assert "Too many failed token authentications" in detail and refused["Retry-After"] in detail
+    # The right key from that address is refused too: a guesser would otherwise learn from a 200
+    # which guess was right, whatever the failures were answered.
+    assert _get(token, GUESSER).status_code == 429
+    # Another address, with the same key, is served.
+    assert _get(token, ELSEWHERE).status_code == 200
+
+
+def test_successful_requests_neither_count_nor_reset_the_failures(cast, token, limit):
+    assert _get("wrong-one", GUESSER).status_code == 401
+    for _ in range(limit + 2):
+        assert _get(token, GUESSER).status_code == 200
+    for n in range(limit - 1):
+        assert _get(f"wrong-{n}", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 429
+
+
+def test_a_malformed_token_header_is_a_failure_too(cast, limit):
+    client = api_client()
+    for _ in range(limit):
+        client.credentials(HTTP_AUTHORIZATION="Token two parts")
+        assert client.get("/api/v1/areas/", REMOTE_ADDR=GUESSER).status_code == 401
+    assert _get("anything", GUESSER).status_code == 429
+
+
+def test_requests_without_a_token_are_not_held_up(client, cast, limit):
+    for n in range(limit + 1):
+        _get(f"wrong-{n}", GUESSER)
+    # Session (the browser) and the token endpoint are not token authentication.
+    client.force_login(cast.analyst)
+    assert client.get("/api/v1/areas/", REMOTE_ADDR=GUESSER).status_code == 200
+    unauthenticated = api_client().get("/api/v1/areas/", REMOTE_ADDR=GUESSER)
+    assert unauthenticated.status_code == 401
+
+
+def test_behind_the_proxy_the_limit_is_per_client_not_for_everyone(cast, token, limit, settings):
+    # REMOTE_ADDR is the proxy's for every client: the limit counts the address the proxy appended.
+    settings.BEHIND_TLS_PROXY = True
+    settings.FORWARDED_ALLOW_IPS = ["172.31.250.1"]
+    for n in range(limit + 1):
+        _get(f"wrong-{n}", "172.31.250.1", HTTP_X_FORWARDED_FOR=GUESSER)
+    assert _get(token, "172.31.250.1", HTTP_X_FORWARDED_FOR=GUESSER).status_code == 429
+    assert _get(token, "172.31.250.1", HTTP_X_FORWARDED_FOR=ELSEWHERE).status_code == 200
+    # A peer that is not the proxy cannot dodge the limit with a new X-Forwarded-For per guess.
+    for n in range(limit):
+        _get(f"wrong-{n}", "192.0.2.44", HTTP_X_FORWARDED_FOR=f"198.51.100.{n + 100}")
+    assert _get(token, "192.0.2.44", HTTP_X_FORWARDED_FOR="198.51.100.200").status_code == 429
+
+
+def test_the_limit_is_in_the_shared_cache(cast, limit, settings):
+    # Every gunicorn worker and web container counts together: in the full stack the cache is Redis.
+    from django.core.cache import caches
+
+    from governance.rest import token_failures_count
+
+    _get("wrong", GUESSER)
+    assert token_failures_count(GUESSER) == 1
+    if settings.REDIS_URL:
+        assert type(caches["default"]).__name__ == "RedisCache"
+
+
+def test_with_the_cache_down_token_authentication_goes_on_unlimited(cast, token, settings):
+    # Redis down: the limit is not enforced (logged), rather than every token request failing.
+    settings.TOKEN_AUTH_FAILURE_LIMIT = 1
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    for _ in range(3):
+        assert _get("wrong", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 200
+
+
+def test_the_schema_documents_the_429_of_token_authenticated_endpoints(cast):
+    response = api_client(cast.analyst).get("/api/schema/", {"format": "json"})
+    responses = response.json()["paths"]["/api/v1/areas/"]["get"]["responses"]
+    assert "429" in responses and "Retry-After" in responses["429"]["description"]
+
+
+def test_the_429_is_worded_in_the_client_s_language(cast, limit):
+    for n in range(limit):
+        _get(f"wrong-{n}", GUESSER)
+    refused = _get("wrong", GUESSER, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 429
+    assert (
+        "令牌认证失败次数过多" in refused.json()["detail"]
+        and refused["Retry-After"] in refused.json()["detail"]
+    )

@@ -192,7 +192,7 @@ def report(request: HttpRequest) -> HttpResponse:
             or ",".join(sorted({m.area.code for m in request.user.memberships_cached()}))
             or "-",
             "photo_errors": photo_errors,
-            # The limits the page checks as photos are chosen (grids/report.js), the server's own.
+            # The limits the page checks as photos are chosen (grids/photo_check.js), the server's own.
             "photo_max_count": photos.MAX_PER_STEP,
             "photo_max_bytes": photos.MAX_BYTES,
         },
@@ -412,6 +412,9 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
             p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT and shows_photos
         ],
         "photos_withheld": 0 if shows_photos else len(incident.photos.all()),
+        # The limits the feedback's photos are checked against as they are chosen (grids/photo_check.js).
+        "photo_max_count": photos.MAX_PER_STEP,
+        "photo_max_bytes": photos.MAX_BYTES,
         "actions": actions,
         "duty_note": _duty_note(request.user, incident),
         "action_labels": ACTION_LABELS,

@@ -232,27 +232,11 @@
     }
     statusBox.scrollIntoView({ block: "center" });
   }
-  // --- photos, checked as they are chosen ------------------------------------------------------------
-  // Too many, too large or not a picture the server takes (a HEIC from the gallery): said at once, and
-  // the report is not sent, rather than learnt after up to 80 MB went up over mobile data. The server
-  // checks again (the content, not the type the phone gives); a type the phone does not give passes.
+  // --- photos, checked as they are chosen (grids/photo_check.js) -----------------------------------
+  // Said in the list the server's photo errors go into, and the report is not sent meanwhile.
   var photos = document.getElementById("id_photos");
-  var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
-  function photoProblems() {
-    var files = photos.files || [], problems = [];
-    var maxCount = Number(photos.getAttribute("data-max-count"));
-    var maxBytes = Number(photos.getAttribute("data-max-bytes"));
-    if (files.length > maxCount) { problems.push(msgs.photosTooMany.replace("{count}", files.length)); }
-    for (var i = 0; i < files.length; i++) {
-      if (files[i].size > maxBytes) { problems.push(msgs.photoTooLarge.replace("{name}", files[i].name)); }
-      else if (files[i].type && PHOTO_TYPES.indexOf(files[i].type) === -1) {
-        problems.push(msgs.photoNotImage.replace("{name}", files[i].name));
-      }
-    }
-    return problems;
-  }
   function checkPhotos() {
-    var problems = photoProblems();
+    var problems = window.GridsPhotoCheck.problems(photos);
     var list = document.getElementById("id_photos_error");
     list.textContent = "";
     problems.forEach(function (text) {

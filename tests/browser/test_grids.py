@@ -152,14 +152,12 @@ def test_a_refused_report_brings_the_phone_back_to_the_field_in_error(phone_page
     assert not Incident.objects.exists()
 
 
-def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_page, live_cast):
-    """A department worker feeds back with a file that is not an image: the page must come back at
-    the error, inside the feed-back form, with what was typed still there."""
+def _handling(c) -> Incident:
+    """An incident in grid A, dispatched to the police and being handled (its feedback is next)."""
     from grids import services
     from tests.grids.conftest import IN_GRID_A, PATHS, action_fields
 
     importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
-    c = live_cast
     incident = services.incident_report(
         actor=c.worker_a, category="sanitation", description="垃圾堆放", lat=IN_GRID_A[0], lng=IN_GRID_A[1]
     )
@@ -168,6 +166,13 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
         services.incident_transition(
             incident=incident, actor=c.admin, action=action, note=fields.pop("note", ""), **fields
         )
+    return incident
+
+
+def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_page, live_cast):
+    """A department worker feeds back with a file that is not an image: the page must come back at
+    the error, inside the feed-back form, with what was typed still there."""
+    incident = _handling(live_cast)
     page = phone_page
     login(page, "department_user")
     page.goto(f"/grids/incidents/{incident.code}/")
@@ -821,6 +826,27 @@ def test_photos_over_the_request_limit_say_so_and_keep_the_text(phone_page, live
     assert not Incident.objects.exists()
 
 
+GOOD_PHOTO = {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
+
+
+def _choose_refused_photos(page, field: str, error_items: str):
+    """Choose seven photos, one of them over 10 MB and one a HEIC from the gallery, in ``field``; check
+    that the three problems are said in ``error_items`` at once and the field is marked invalid."""
+    page.set_input_files(
+        field,
+        [{**GOOD_PHOTO, "name": f"p{i}.jpg"} for i in range(5)]
+        + [{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"\0" * (10 * 1024 * 1024)}]
+        + [{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": b"\0" * 64}],
+    )
+    errors = page.locator(error_items)
+    expect(errors).to_have_count(3)
+    texts = errors.all_inner_texts()  # the phone reads Chinese
+    assert "选择了 7 张照片" in texts[0] and "最多 6 张" in texts[0], texts
+    assert texts[1].startswith("big.jpg 超过 10 MB") and texts[2].startswith("IMG_0001.HEIC 不是"), texts
+    assert page.get_attribute(field, "aria-invalid") == "true"
+    return errors
+
+
 def test_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent(phone_page, live_cast):
     """A worker who picked seven photos, or one of 12 MB, or a HEIC picture from the gallery, learned it
     only after the whole report had gone up over mobile data (up to 80 MB) and come back refused."""
@@ -835,19 +861,7 @@ def test_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent
     page.select_option("#id_category", "sanitation")
     page.fill("#id_description", "垃圾堆积")
     page.select_option("#id_grid", live_cast.grid_a.code)
-    photo = {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
-    page.set_input_files(
-        "#id_photos",
-        [{**photo, "name": f"p{i}.jpg"} for i in range(5)]
-        + [{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"\0" * (10 * 1024 * 1024)}]
-        + [{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": b"\0" * 64}],
-    )
-    errors = page.locator("#id_photos_error li")
-    expect(errors).to_have_count(3)
-    texts = errors.all_inner_texts()  # the phone reads Chinese
-    assert "选择了 7 张照片" in texts[0] and "最多 6 张" in texts[0], texts
-    assert texts[1].startswith("big.jpg 超过 10 MB") and texts[2].startswith("IMG_0001.HEIC 不是"), texts
-    assert page.get_attribute("#id_photos", "aria-invalid") == "true"
+    errors = _choose_refused_photos(page, "#id_photos", "#id_photos_error li")
     assert "id_photos_error" in page.get_attribute("#id_photos", "aria-describedby")
     page.click("#report-submit")
     expect(page.locator("#report-status")).to_contain_text("未发送")
@@ -855,12 +869,50 @@ def test_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent
     assert posts == [] and not Incident.objects.exists()
     assert page.input_value("#id_description") == "垃圾堆积"
     # Chosen again, within the limits: the errors go and the report is sent.
-    page.set_input_files("#id_photos", [photo])
+    page.set_input_files("#id_photos", [GOOD_PHOTO])
     expect(errors).to_have_count(0)
     assert page.get_attribute("#id_photos", "aria-invalid") is None
     page.click("#report-submit")
     page.wait_for_url("**/done/")
     assert Incident.objects.get().photos.count() == 1
+
+
+def test_feedback_photos_the_server_would_refuse_are_said_when_chosen_and_nothing_is_sent(
+    phone_page, live_cast
+):
+    """The report page said at once that seven photos, one of 12 MB or a HEIC from the gallery would
+    be refused; a department's feedback, with the same limits, sent them all over mobile data first.
+    Both pages use one check (static/grids/photo_check.js)."""
+    incident = _handling(live_cast)
+    page = phone_page
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    login(page, "department_user")
+    posts.clear()
+    page.goto(f"/grids/incidents/{incident.code}/")
+    form = page.locator("form[data-action-form='feedback']")
+    form.locator("textarea[name=resolution]").fill("已清理垃圾并消毒")
+    assert page.get_attribute("#photos-fb", "data-max-count") == "6"
+    errors = _choose_refused_photos(page, "#photos-fb", "#photos-fb-check li")
+    assert page.get_attribute("#photos-fb", "aria-describedby") == "photos-fb-check"
+    form.locator("button[type=submit]").click()
+    assert page.evaluate("document.activeElement.id") == "photos-fb"
+    box = page.locator("#photos-fb-check").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
+    assert posts == []
+    incident.refresh_from_db()
+    assert incident.status == "handling"
+    screenshot(page, "grids-feedback-photos-refused-phone")
+    # Chosen again, within the limits: the errors go and the feedback is sent with its photo.
+    page.set_input_files("#photos-fb", [GOOD_PHOTO])
+    expect(errors).to_have_count(0)
+    assert page.get_attribute("#photos-fb", "aria-invalid") is None
+    assert page.get_attribute("#photos-fb", "aria-describedby") is None
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("ul.messages")
+    incident.refresh_from_db()
+    assert incident.status == "fed_back" and incident.photos.count() == 1
+    assert page.js_errors == []
 
 
 def test_the_report_says_an_empty_time_is_now_and_offers_no_saved_address(phone_page, live_cast):

@@ -414,3 +414,34 @@ def test_the_area_name_in_an_assessment_heading_is_never_split_across_lines(phon
     login(page, "district_officer")
     for url in (f"/dashboards/assessments/{scheme.pk}/", f"/dashboards/assessments/{scheme.pk}/entries/"):
         _assert_on_one_line(page, url, name)
+
+
+def test_the_area_name_in_an_overview_league_or_trends_heading_is_never_split_across_lines(
+    phone_page, live_cast
+):
+    """The overview's and the league table's h1 broke a long Chinese area name inside itself on a
+    phone ('合肥' / '市(示例)', as the assessment headings did); the line breaks between the heading's
+    parts. A name longer than a phone's line still wraps rather than push the page sideways."""
+    _values(live_cast)
+    district, street = "合肥市蜀山区(示例)", "经济技术开发区街道(示例)"
+    live_cast.district_a.name = district
+    live_cast.district_a.save(update_fields=["name"])
+    live_cast.street_a1.name = street
+    live_cast.street_a1.save(update_fields=["name"])
+    page = phone_page
+    login(page, "district_officer")
+    a, a1 = live_cast.district_a.code, live_cast.street_a1.code
+    for url, name in (
+        ("/dashboards/?period=2026-11", district),
+        (f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={a1}", street),
+        (f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent={a1}", street),
+        (f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={a}", district),
+    ):
+        _assert_on_one_line(page, url, name)
+    very_long = "合肥市蜀山区经济技术开发区管理委员会示例街道社区居民委员会第一网格"
+    live_cast.district_a.name = very_long
+    live_cast.district_a.save(update_fields=["name"])
+    page.goto("/dashboards/?period=2026-11")
+    page.set_viewport_size({"width": 320, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert page.evaluate(LABEL_LINES, very_long) > 1

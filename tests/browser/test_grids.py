@@ -742,6 +742,12 @@ def test_tapping_a_photo_on_a_phone_shows_it_and_saves_nothing(phone_page, live_
     page.on("download", lambda download: downloads.append(download))
     login(page, "worker_a")
     page.goto(f"/grids/incidents/{incident.code}/")
+    # The page shows the thumbnail, a square filling a third of the phone's row, sized before it loads.
+    thumb = page.locator(".grids-photos img")
+    assert thumb.get_attribute("src").endswith("/small/")
+    assert (thumb.get_attribute("width"), thumb.get_attribute("height")) == ("320", "240")
+    box = thumb.bounding_box()
+    assert box and box["width"] == box["height"] and box["width"] >= 96, box
     page.click(".grids-photos a")
     page.wait_for_url("**/grids/photos/*/")
     page.wait_for_function("() => document.images.length === 1 && document.images[0].complete")

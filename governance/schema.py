@@ -50,8 +50,9 @@ _ERRORS = {
 # documents its own), revealing personal data and the case-count imports never do: the schema
 # listed a 409 on every POST.
 CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
-# The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin).
-CONDITIONAL_READS = "/api/v1/stats/"
+# The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin): the statistics and the
+# assessments (dashboards.assessment_api).
+CONDITIONAL_READS = ("/api/v1/stats/", "/api/v1/assessments/")
 
 
 def request_too_large(json_limit: int) -> str:
@@ -99,8 +100,8 @@ def add_error_responses(result, generator, request, public):
                     # already", an import's size limits), it still answers in the one error format.
                     declared["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
-                # The statistics reads answer 304 to If-None-Match / If-Modified-Since
-                # (docs/statistics.md, "Conditional GET"), with no body.
+                # The statistics and assessment reads answer 304 to If-None-Match /
+                # If-Modified-Since (docs/statistics.md, "Conditional GET"), with no body.
                 responses.setdefault(
                     "304", {"description": "Not modified: the ETag or date the client sent still holds."}
                 )

@@ -400,3 +400,10 @@ def test_the_csv_of_results_writes_true_and_false(data):
     vetoed = next(r for r in rows if r["area"] == data.street_a1.code)
     assert (vetoed["vetoed"], vetoed["capped"], vetoed["published"]) == ("true", "false", "false")
     assert vetoed["veto_events"] == '["重大事故"]' and vetoed["previous_rank"] == ""
+
+
+def test_the_schema_gives_the_assessment_reads_their_csv_and_304(data):
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/v1/assessments/", "/api/v1/assessments/{id}/results/"):
+        responses = schema["paths"][path]["get"]["responses"]
+        assert "text/csv" in responses["200"]["content"] and "304" in responses, path

@@ -2,8 +2,9 @@
 
 Reads (``stats/indicators|values|rankings|series|rollups``) are open to every signed-in user for the
 areas in their scope; the analyst role (and its API tokens) exists for exactly this: statistics in
-scope and nothing personal (no endpoint here carries personal data). Every read answers in JSON or
-CSV (``?format=csv`` or ``Accept: text/csv``) and carries an ETag and Last-Modified taken from the
+scope and nothing personal (no endpoint here carries personal data; who started a rollup run is
+named to administrators only). Every read answers in JSON or CSV (``?format=csv`` or
+``Accept: text/csv``, cells by ``csv_cell``) and carries an ETag and Last-Modified taken from the
 last successful rollup run and the last change to the areas and memberships (names and scopes the
 answer depends on), so a client polling unchanged data gets 304. A read costs a fixed number
 of queries whatever the number of areas (areas come with ``select_related``).
@@ -105,8 +106,12 @@ def csv_cell(value: Any, *, time: bool = False) -> Any:
 
 
 def csv_time(value: str | dt.datetime) -> str:
-    """A time as the API's CSV writes it: ISO 8601 to the second, in TIME_ZONE, with its offset."""
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    """A time as the API's CSV writes it: ISO 8601 to the second, in TIME_ZONE, with its offset (text
+    that is no ISO time, as a DATETIME_FORMAT of REST_FRAMEWORK could give, is left as it is)."""
+    try:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    except ValueError:
+        return spreadsheet_safe(value)
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, zone)

@@ -857,3 +857,16 @@ def test_csv_cells_write_booleans_times_and_codes_in_one_documented_form(data):
         data.community_a1a.code,
         "93.2",
     )
+
+
+def test_a_csv_cell_by_type():
+    from dashboards.api import csv_cell
+
+    aware = dt.datetime(2026, 11, 23, 8, 44, 15, 999999, tzinfo=dt.UTC)
+    assert [csv_cell(v) for v in (True, False, None, 0, 93.2, aware, ["a", 1], "=1+1", "-2.67")] == [
+        "true", "false", None, 0, 93.2, "2026-11-23T16:44:15+08:00", '["a", 1]', "'=1+1", "-2.67",
+    ]  # fmt: skip
+    assert csv_cell("2026-11-23T08:44:15Z", time=True) == "2026-11-23T16:44:15+08:00"
+    assert csv_cell("2026-11-23T16:44:15", time=True) == "2026-11-23T16:44:15+08:00"  # naive: TIME_ZONE's
+    assert csv_cell("23/11/2026 16:44", time=True) == "23/11/2026 16:44"  # no ISO time: as it is
+    assert csv_cell("", time=True) == ""

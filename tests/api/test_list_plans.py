@@ -167,6 +167,38 @@ def test_the_petition_registry_reads_its_first_page_through_an_index(postgres, c
     assert "Sort" not in plan and "Seq Scan on petitions_petition" not in plan, plan
 
 
+def test_the_petition_department_filter_probes_the_scope_s_areas_in_the_department_s_index(
+    postgres,
+    client,
+    pet,  # noqa: F811
+):
+    # A district officer's registry is an OR of the district's area ids (``InAreaIds``), the office's
+    # department and complained unit; ``?department=`` the police's half of the 20,000 petitions,
+    # written in random order as on a live database. The plan read the scope's rows and kept the
+    # police's, or read the police's and compared each one's area with every id of the array (at
+    # city scale 60,973 petitions and 630 ids); index petition_department_area answers the area arm
+    # for the police's rows alone (docs/benchmarks.md "The petition registry's department filter").
+    cast, rnd, now = pet.cast, random.Random(4), timezone.now()
+    areas = [cast.district_a, cast.street_a1, cast.community_a1a, cast.community_a1b, cast.district_b]
+    departments = [cast.police, cast.urban, cast.street_team, cast.police_b]
+
+    def vary(row, i):
+        row.code, row.submission = f"Q{i:08d}", None
+        row.area, row.department = rnd.choice(areas), rnd.choice(departments + [cast.police] * 2)
+        row.received_at = now - dt.timedelta(minutes=rnd.randint(0, 10**6))
+
+    _copies(pet.routed(), Petition, 20000, vary)
+    _analyze()
+    client.force_login(cast.petition_officer)
+    found = _queries(client, "/petitions/", {"department": cast.police.pk}, "petitions_petition")
+    plans = [_plan(sql) for sql in found if "COUNT" in sql]
+    assert plans and "petition_department_area" in plans[0], plans
+    # The same rows: the police's petitions of the district (none complain about the office).
+    expected = Petition.objects.filter(department=cast.police, area__path__startswith=cast.district_a.path)
+    body = api_client(cast.petition_officer).get("/api/v1/petitions/", {"department": cast.police.pk}).json()
+    assert body["count"] == expected.count() > 1000
+
+
 @pytest.mark.parametrize("param", ["level", "parent"])
 def test_stats_values_by_level_or_parent_read_those_areas_rows_only(postgres, cast, param):
     areas, streets = [cast.city, cast.district_a, cast.district_b], []

@@ -8,6 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
@@ -27,7 +28,7 @@ from governance.models import (
     SequenceCounter,
     User,
 )
-from governance.services import audit, user_tokens_revoke
+from governance.services import audit, user_password_reset, user_tokens_revoke
 
 # The admin's own login page checks the username's length as the site's does (governance.forms), and
 # the admin is named after the product, in the reader's language, not "Django administration".
@@ -183,7 +184,11 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
-    fieldsets = [*BaseUserAdmin.fieldsets, (_("Profile"), {"fields": ["display_name"]})]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Profile"), {"fields": ["display_name", "must_change_password"]}),
+    ]
+    actions = ["set_temporary_password"]
 
     # Staff who keep users (given "change user") do not give privileges: the superuser and staff
     # flags and the admin's permissions are the superusers' to set, and a superuser's account is
@@ -192,8 +197,41 @@ class UserAdmin(BaseUserAdmin):
     PRIVILEGES = ["is_superuser", "is_staff", "user_permissions", "groups"]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        # must_change_password is set with a temporary password (the action below), cleared by the
+        # user's own change: shown, not ticked by hand.
+        fields = [*super().get_readonly_fields(request, obj), "must_change_password"]
         return fields if request.user.is_superuser else [*fields, *self.PRIVILEGES]
+
+    # No e-mail on an intranet for a "forgot my password" link: an administrator gives the user a
+    # one-time password, shown on this answer only (not in a message, which the session would keep),
+    # and the user chooses their own at the next sign-in. Not one's own account (My account changes
+    # it) nor, for staff, a superuser's (which has_change_permission keeps to superusers).
+    @admin.action(description=_("Set a temporary password"), permissions=["change"])
+    def set_temporary_password(self, request, queryset):
+        shown, refused = [], []
+        for user in queryset.order_by("username"):
+            if user.pk == request.user.pk or not self.has_change_permission(request, user):
+                refused.append(user.username)
+            else:
+                shown.append((user, user_password_reset(user=user, actor=request.user)))
+        if refused:
+            messages.error(
+                request,
+                _(
+                    "No temporary password for %(users)s: not your own account (change it on My account), "
+                    "and only a superuser's for a superuser."
+                )
+                % {"users": ", ".join(refused)},
+            )
+        if not shown:
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Temporary passwords"),
+            "opts": self.model._meta,
+            "shown": shown,
+        }
+        return TemplateResponse(request, "admin/governance/user/temporary_passwords.html", context)
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.is_superuser and not request.user.is_superuser:

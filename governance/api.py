@@ -75,6 +75,18 @@ class TokenObtainApi(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
                 headers={"WWW-Authenticate": "Token"},
             )
+        if user.must_change_password:
+            # A temporary password from an administrator opens the page that replaces it, nothing
+            # more: a token would outlive it.
+            return Response(
+                {
+                    "detail": _(
+                        "This is a temporary password: choose your own on My account (/accounts/) first."
+                    )
+                },
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Token"},
+            )
         # A new token each time, the previous one revoked: only its digest is kept, so the key a client
         # was given cannot be handed out again (docs/api.md).
         return Response({"token": user_token_issue(user=user)})

@@ -12,6 +12,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 
@@ -115,3 +116,16 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         if not own_password_confirmed(self.request, old_password):
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
+
+    def clean(self):
+        # A temporary password an administrator gave is one time only: keeping it is no change.
+        cleaned = super().clean()
+        new_password = cleaned.get("new_password1")
+        if new_password and new_password == cleaned.get("old_password"):
+            self.add_error(
+                "new_password1",
+                ValidationError(
+                    _("The new password must differ from the current one."), code="password_same"
+                ),
+            )
+        return cleaned

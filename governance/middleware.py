@@ -164,6 +164,40 @@ class TrustedProxySchemeMiddleware:
         return self.get_response(request)
 
 
+class PasswordChangeRequiredMiddleware:
+    """A user signed in with a temporary password an administrator set (``must_change_password``,
+    governance.services.user_password_reset) is sent to the password change before anything else:
+    every page redirects there, the API (by the session) answers 403 saying why. Changing the
+    password, signing out and switching the language stay open. After AuthenticationMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.urls import reverse
+
+        self.get_response = get_response
+        self.change = reverse("governance-password-change")
+        self.open = {self.change, reverse("governance-logout"), reverse("set_language")}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and request.path_info not in self.open
+        ):
+            from django.http import JsonResponse
+            from django.shortcuts import redirect
+            from django.utils.translation import gettext as _
+
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": _("You signed in with a temporary password: change it on My account first.")},
+                    status=403,
+                )
+            return redirect(self.change)
+        return self.get_response(request)
+
+
 class HealthCheckMiddleware:
     """``/healthz`` is answered here, first, before the Host header is validated and before the TLS
     redirect. Its callers are probes that speak plain HTTP to the container's own address: the

@@ -229,6 +229,13 @@ class User(AbstractUser):
     """A member of staff. What they may see is the union of the subtrees of their memberships."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # Set with a temporary password an administrator gave (admin: "Set a temporary password"): the
+    # user is sent to change it before anything else (PasswordChangeRequiredMiddleware).
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Signed in, the user must choose a new password before anything else."),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -102,6 +102,25 @@ def user_tokens_revoke(*, user: User, via: str, actor: User | None = None) -> in
     return deleted
 
 
+@transaction.atomic
+def user_password_reset(*, user: User, actor: User) -> str:
+    """A one-time temporary password for ``user`` (there is no e-mail on an intranet to send a reset
+    link): returned for the administrator to pass on, never stored in clear or written in the audit
+    entry. The user must choose their own at the next sign-in (``must_change_password``); setting it
+    ends their sessions and API tokens (User.save). The login lockout of the username ends too: the
+    forgotten password's guesses locked it, and the user is waiting to sign in with the new one.
+    Audited as ``password.reset``."""
+    from axes.utils import reset as axes_reset
+
+    temporary = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: ~96 bits
+    user.set_password(temporary)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    axes_reset(username=user.username)
+    audit(actor=actor, action="password.reset", obj=user, after={"must_change_password": True})
+    return temporary
+
+
 def advisory_xact_lock(key: int) -> None:
     """Take a PostgreSQL transaction-level advisory lock on ``key`` (released when the transaction
     ends): for what no one row stands for, such as "this file's answers" or "the repeat links".

@@ -367,6 +367,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password
         response = super().form_valid(form)
         audit(actor=self.request.user, action="password.change", obj=self.request.user)
         messages.success(self.request, _("Your password was changed."))

@@ -69,6 +69,7 @@ def test_the_user_must_change_it_at_the_next_sign_in_before_anything_else(client
     assert api.status_code == 403 and "temporary" in api.json()["detail"]
     form = client.get(change)
     assert form.status_code == 200 and "temporary password" in form.content.decode()
+    assert "临时密码" in client.get(change, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     # Not the temporary password again.
     same = client.post(
         change, {"old_password": temporary, "new_password1": temporary, "new_password2": temporary}

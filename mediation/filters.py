@@ -1,7 +1,9 @@
 """The case list filters, shared by the API and the list page.
 
 Every filter is served by an index on DisputeCase (status/received_at, partial status/due_at,
-category, origin, outcome/concluded_at, area) or by the Area path prefix index for ``area``. An
+category, origin, outcome/concluded_at, area) or by the Area path prefix index for ``area``; in a
+user's scope, status and category (which match most cases) are read from the area index, which
+includes them (``dispute_area_received``, docs/benchmarks.md). An
 area, organisation or mediator that names nothing the user may see is a 400 naming the filter."""
 
 from __future__ import annotations

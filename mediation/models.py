@@ -516,7 +516,13 @@ class DisputeCase(models.Model):
             models.Index(fields=["organisation", "status"], name="dispute_org_status"),
             models.Index(fields=["mediator", "status", "due_at"], name="dispute_mediator_status"),
             # As incident_grid_reported: the key last, for a deep page's keys from the index alone.
-            models.Index(fields=["area", "-received_at", "-id"], name="dispute_area_received"),
+            # Status and category included: a scope's count by either (status=closed is 97% of the
+            # cases, a category a fifth) reads its areas' entries only, not the whole table.
+            models.Index(
+                fields=["area", "-received_at", "-id"],
+                name="dispute_area_received",
+                include=["status", "category"],
+            ),
             models.Index(fields=["category", "-received_at"], name="dispute_category_received"),
             models.Index(fields=["origin", "-received_at"], name="dispute_origin_received"),
             models.Index(fields=["received_at"], name="dispute_received_at"),

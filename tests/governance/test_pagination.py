@@ -117,12 +117,17 @@ def test_the_case_list_and_api_page_the_keys_of_a_deep_page(client, med):  # noq
 def test_the_default_order_within_a_scope_is_an_index_that_ends_with_the_key(model, scope, index):
     """A district's deep page in the list's default order: its keys come from an index-only scan of
     the scope's areas' entries (the plans at city scale are in docs/benchmarks.md "Deep pages"),
-    which needs the scope's column, then the order's columns, the key last."""
+    which needs the scope's column, then the order's columns, the key last. Columns it carries
+    besides (``INCLUDE``: a dispute's status and category, for counts by those) come after them."""
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, model._meta.db_table)[index]
     order = [name.lstrip("-") for name in model._meta.ordering]
-    assert found["columns"] == [scope, *(model._meta.get_field(n).column for n in order)]
-    assert found["orders"] == ["ASC", *("DESC" if n.startswith("-") else "ASC" for n in model._meta.ordering)]
+    keys = len(order) + 1
+    assert found["columns"][:keys] == [scope, *(model._meta.get_field(n).column for n in order)]
+    orders = ["ASC", *("DESC" if n.startswith("-") else "ASC" for n in model._meta.ordering)]
+    assert found["orders"][:keys] == orders
+    included = {i.name: i.include for i in model._meta.indexes}[index]
+    assert found["columns"][keys:] == [model._meta.get_field(n).column for n in included]
 
 
 @pytest.mark.django_db

@@ -557,6 +557,51 @@ def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_quer
     )
 
 
+def _counts_with_more(client, url: str, add) -> tuple[list[int], str]:
+    """The queries of ``url`` after a warm-up, then again with ``add()`` called three more times,
+    and the page as last served."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up
+    counts = []
+    for more in (1, 3):
+        for _ in range(more):
+            add()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    return counts, response.content.decode()
+
+
+def test_the_desk_costs_the_same_queries_for_more_cases(client, med):
+    """Each list of the mediator's desk (open cases, agreements whose confirmation window closes,
+    cases waiting for acceptance) reads its rows' category, area, organisation, mediator and
+    parties with the rows, not per row."""
+
+    def add():
+        med.in_mediation()
+        med.agreed(effective_days_ago=25)
+        med.register()
+
+    counts, html = _counts_with_more(_login(client, med.cast.mediator), "/mediation/", add)
+    assert html.split('id="overdue"')[1].split("</section>")[0].count("data-case=") == 4
+    assert html.split('id="closing"')[1].split("</section>")[0].count('class="med-closing"') == 4
+    assert html.split("Waiting for acceptance")[1].count("data-case=") == 4
+    assert counts[0] == counts[1], counts
+
+
+def test_the_list_page_costs_the_same_queries_for_more_cases(client, med):
+    def add():
+        med.in_mediation()
+        med.register(org=med.org_y, area=med.cast.grid_c)
+
+    counts, html = _counts_with_more(_login(client, med.cast.district_officer), "/mediation/cases/", add)
+    assert html.count("data-case=") == 8 and "张三丰" not in html
+    assert counts[0] == counts[1], counts
+
+
 def test_the_head_sees_all_cases_reassigns_and_sees_workload(client, med):
     case = med.in_mediation()
     med.accepted(mediator=med.mediator_x2)

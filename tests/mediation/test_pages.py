@@ -602,6 +602,26 @@ def test_the_list_page_costs_the_same_queries_for_more_cases(client, med):
     assert counts[0] == counts[1], counts
 
 
+def test_the_case_page_costs_the_same_queries_for_more_sessions_and_events(client, med):
+    """The case page lists the case's sessions and its timeline (who did what, for which
+    organisation): the actors come with the events (without, 3 more queries for 3 more sessions)."""
+    from tests.base import api_client
+
+    case = med.in_mediation()
+    DisputeCase.objects.filter(pk=case.pk).update(received_at=timezone.now() - dt.timedelta(days=1))
+    api = api_client(med.cast.mediator)
+    minutes = iter(range(50, 0, -1))
+
+    def add():
+        held_at = (timezone.now() - dt.timedelta(minutes=next(minutes))).isoformat()
+        session = {"held_at": held_at, "place": "调解室", "attendees": "双方当事人", "summary": "协商"}
+        assert api.post(f"/api/v1/disputes/{case.code}/sessions/", session, format="json").status_code == 201
+
+    counts, html = _counts_with_more(_login(client, med.cast.mediator), f"/mediation/cases/{case.code}/", add)
+    assert html.count("调解室") >= 4
+    assert counts[0] == counts[1], counts
+
+
 def test_the_head_sees_all_cases_reassigns_and_sees_workload(client, med):
     case = med.in_mediation()
     med.accepted(mediator=med.mediator_x2)

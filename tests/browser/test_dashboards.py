@@ -173,6 +173,46 @@ def test_every_column_of_the_league_table_shows_beside_the_map_on_a_desk(desktop
     assert page.js_errors == []
 
 
+# Each sparkline's box, its cell's, and the visible box of the table's scroll wrapper.
+SPARK_BOXES = """() => [...document.querySelectorAll('#league svg.spark')].map(svg => {
+  const box = r => { const b = r.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  return {spark: box(svg), cell: box(svg.closest('td')), wrap: box(svg.closest('.table-wrap'))}; })"""
+
+
+def _inside(inner, outer) -> bool:
+    return (
+        inner[0] >= outer[0] - 0.5
+        and inner[1] >= outer[1] - 0.5
+        and inner[2] <= outer[2] + 0.5
+        and inner[3] <= outer[3] + 0.5
+    )
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}])
+def test_every_sparkline_lies_whole_within_its_cell_and_the_table(desktop_page, live_cast, viewport):
+    """On a 1366 px desk a district's league table (a long street name, changes in percentage
+    points, a sample column) was wider than its share beside the map: the trend column was cut off
+    at the table's right edge. Each sparkline lies within its cell and the table's visible box,
+    which does not scroll sideways; on a phone the cards hold them too."""
+    _values(live_cast)
+    live_cast.community_a1a.name = "大兴街道经济开发区管理委员会(示例)"
+    live_cast.community_a1a.save(update_fields=["name"])
+    page = desktop_page
+    page.set_viewport_size(viewport)
+    _league(page, "340102001000")
+    screenshot(page, f"league-sparklines-{viewport['width']}")
+    boxes = page.evaluate(SPARK_BOXES)
+    assert len(boxes) == 2
+    for box in boxes:
+        assert _inside(box["spark"], box["cell"]) and _inside(box["spark"], box["wrap"]), box
+    wrap = page.evaluate(
+        "() => { const w = document.querySelector('#league').parentElement;"
+        " return [w.scrollWidth, w.clientWidth]; }"
+    )
+    assert wrap[0] <= wrap[1], wrap
+    assert page.js_errors == []
+
+
 def _equal_values(cast, value: float) -> None:
     for i, area in enumerate((cast.community_a1a, cast.community_a1b)):
         indicator_value(SAFE, area, "2026-11", value, value * 10, 1000, rank=1, rank_of=2)

@@ -54,6 +54,7 @@ from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period
 from governance.rest import Conflict, ImportJSONParser, JSONParser, KnownParamsMixin, refuse_unknown_params
 from governance.schema import request_too_large
+from governance.text import join_sentences
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -804,7 +805,9 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
             "first": "; ".join(str(e) for e in rejected.errors[:5]),
         }
         if rejected.not_listed:
-            detail += " " + _("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)}
+            detail = join_sentences(
+                [detail, _("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)}]
+            )
         return Response(
             {
                 "detail": detail,

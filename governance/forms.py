@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from governance.text import join_sentences
+
 
 def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: forms.Form | None = None) -> str:
     """One line for a page message from form or service errors.
@@ -24,11 +26,11 @@ def errors_text(errors: Mapping[str, Iterable[str]] | ValidationError, form: for
     in a Chinese interface it read as stray English, and the messages say what is wrong anyway."""
     if isinstance(errors, ValidationError):
         if not hasattr(errors, "error_dict"):
-            return " ".join(errors.messages)
+            return join_sentences(errors.messages)
         errors = errors.message_dict
     parts = []
     for name, messages in errors.items():
-        text = " ".join(str(m) for m in messages)
+        text = join_sentences(messages)
         field = form.fields.get(name) if form is not None and name != NON_FIELD_ERRORS else None
         if field is not None and field.label:
             text = pgettext("a field's label and its error", "%(label)s: %(error)s") % {

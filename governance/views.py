@@ -28,6 +28,7 @@ from governance.forms import LoginForm, OwnPasswordChangeForm, errors_text, own_
 from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
 from governance.services import audit, user_token_issue, user_tokens_revoke
+from governance.text import join_sentences
 from governance.workflow import ActionInvalid, WorkflowError
 
 
@@ -80,7 +81,7 @@ def step_form_errors(form: forms.Form, perform: Callable[[], object]) -> dict[st
     back: nothing is written and no task is queued (``on_commit`` callbacks of a rolled-back block are
     dropped). Its field errors join the form's; a field the form refused keeps the form's message,
     since the model only saw it missing."""
-    errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    errors = {name: join_sentences(messages) for name, messages in form.errors.items()}
     if "action" in errors:  # no step to ask
         return errors
     found: dict[str, str] = {}
@@ -92,7 +93,7 @@ def step_form_errors(form: forms.Form, perform: Callable[[], object]) -> dict[st
         found = exc.errors
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
-            found = {name: " ".join(messages) for name, messages in exc.message_dict.items()}
+            found = {name: join_sentences(messages) for name, messages in exc.message_dict.items()}
     except (_DryRun, WorkflowError):  # passed, or refused for a reason that is no field's
         pass
     for name, message in found.items():
@@ -138,7 +139,9 @@ def run_step(
         return StepResult(None, exc.message, exc.status_code, dict(getattr(exc, "errors", {})))
     except ValidationError as exc:
         fields = (
-            {name: " ".join(e) for name, e in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
+            {name: join_sentences(e) for name, e in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {}
         )
         return StepResult(None, errors_text(exc), 400, fields)
 

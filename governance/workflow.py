@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from governance.text import join_sentences
+
 
 class WorkflowError(Exception):
     """Base class; ``status_code`` is what the API answers."""
@@ -46,7 +48,7 @@ class ActionInvalid(WorkflowError):
 
     def __init__(self, field_name: str, message: str, *, also: dict[str, str] | None = None) -> None:
         self.errors = {field_name: message, **(also or {})}
-        super().__init__(" ".join(dict.fromkeys(self.errors.values())))
+        super().__init__(join_sentences(dict.fromkeys(self.errors.values())))
         self.field = field_name
 
 

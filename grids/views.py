@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.exceptions import AuthenticationFailed
 
 from governance.access import NOT_FOUND, scope_or_above_q, scope_q
+from governance.forms import errors_text
 from governance.models import Area, Department, Role
 from governance.pagination import DeferredJoinPaginator
 from governance.rest import HashedTokenAuthentication, may_take_step
+from governance.text import join_sentences
 from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import photos, selectors, services
@@ -477,7 +479,7 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
         error, status = _("Your role may take no such step on this incident."), 403
     elif not form.is_valid():
         # Shown inside the action's own form, at the field it concerns (``ACT_FIELDS``).
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = join_sentences(e for errors in form.errors.values() for e in errors)
         error_field = next(iter(form.errors))
     else:
         try:
@@ -499,10 +501,8 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
             error, status = exc.message, exc.status_code
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                error = "; ".join(" ".join(v) for v in exc.message_dict.values())
                 error_field = next(iter(exc.error_dict))
-            else:
-                error = " ".join(exc.messages)
+            error = errors_text(exc)
         else:
             done = event.done_message(incident.code)
     if request.headers.get("HX-Request") and request.POST.get("from") == "inbox":

@@ -1179,3 +1179,30 @@ def test_approving_a_bonus_past_the_cap_comes_back_to_the_page_with_the_error_at
     assert client.post(data.url, {**decide, "adjustment": second.pk, "approve": "0"}).status_code == 302
     second.refresh_from_db()
     assert second.status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("language", "lead"), [("en", "Not approved. Approving this bonus"), ("zh-hans", "未批准。批准")]
+)
+def test_a_refused_approval_reads_with_no_space_after_a_full_width_stop(
+    client, data, settings, language, lead
+):
+    """The refusal at a bonus's row read "未批准。 批准…": its sentences were joined with a space,
+    which English wants and Chinese does not after its full-width 。."""
+    settings.LANGUAGE_CODE = language
+    bonuses = [
+        Adjustment.objects.create(
+            scheme=data.scheme, area=data.district_b, kind="bonus", item=data.manual_item, points=D("3"),
+            reason=reason, entered_by=data.city_officer, entered_at=timezone.now(),
+        )
+        for reason in ("排名上升", "经验推广")
+    ]  # fmt: skip
+    client.force_login(data.city_officer_2)
+    decide = {"form": "decide", "approve": "1"}
+    assert client.post(data.url, {**decide, "adjustment": bonuses[0].pk}).status_code == 302
+    response = client.post(data.url, {**decide, "adjustment": bonuses[1].pk})
+    assert response.status_code == 400
+    alert = re.search(
+        r'<p class="error" role="alert" data-field="points">(.*?)</p>', response.content.decode(), re.S
+    )
+    assert alert.group(1).startswith(lead), alert.group(1)

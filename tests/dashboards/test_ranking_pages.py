@@ -815,7 +815,7 @@ def test_the_results_page_and_its_csv_give_the_year_once(client, cast, scheme):
     assert rows[0][0] == f"平安建设考核 ({s.year})"
 
 
-def test_the_league_table_says_which_way_is_better(client, data):
+def test_the_league_table_says_which_way_is_better(client, data, settings):
     # Nothing on the page said that rank 1 of preventable cases per 10,000 is the lowest figure, nor
     # that the map's darkest colour is then the lowest value: its legend put "≤ 1.98" in the darkest.
     iv = indicator_value
@@ -836,6 +836,8 @@ def test_the_league_table_says_which_way_is_better(client, data):
         == "Higher is better: rank 1 is the highest value. On the map, darker is better."
     )
     assert direction(indicator=per_10k, print="1") == "Lower is better: rank 1 is the lowest value."
+    settings.LANGUAGE_CODE = "zh-hans"  # no space after the full-width 。 that ends the first sentence
+    assert direction(indicator=SAFE) == "数值越高越好：数值最高者排名第 1。地图上颜色越深越好。"
 
 
 def test_a_sample_just_below_the_minimum_is_not_rounded_up_on_hover_or_in_the_exports(client, data):

@@ -1,0 +1,26 @@
+"""Sentences joined into one message: a Chinese page puts no space after its full-width punctuation.
+
+Messages were joined with " ": "Not approved. Approve…" read well, "未批准。 批准…" did not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Full-width marks that end a sentence or a clause; the text after them follows with no space.
+FULL_WIDTH_STOPS = tuple("。！？；：，、")
+
+
+def gap_after(text: object) -> str:
+    """What goes between ``text`` and the sentence after it: nothing after full-width punctuation,
+    else one space."""
+    return "" if str(text).rstrip().endswith(FULL_WIDTH_STOPS) else " "
+
+
+def join_sentences(parts: Iterable[object]) -> str:
+    """``parts`` (strings or lazy translations; blank ones skipped) as one message."""
+    text = ""
+    for part in parts:
+        part = str(part).strip()
+        if part:
+            text = f"{text}{gap_after(text)}{part}" if text else part
+    return text

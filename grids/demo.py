@@ -17,13 +17,16 @@ import random
 from collections import defaultdict
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Department, Holiday, Membership, Role, SequenceCounter, User
 from grids import services
-from grids.models import LEVEL_LADDER, Incident, IncidentCategory, IncidentEvent, Level
+from grids.demo_photos import picture
+from grids.models import LEVEL_LADDER, Incident, IncidentCategory, IncidentEvent, IncidentPhoto, Level
+from grids.photos import clean_photo
 
 # (category code, weight, responsible department at district level, at street level)
 CATEGORY_MIX = [
@@ -60,6 +63,9 @@ ASSIST_NOTES = [
     "已提供相关资料并协助核实",
     "已协调停水停电配合施工",
 ]
+# Incidents given photos (and this morning's reports): a few, so that the photo pages and thumbnails
+# are there to see without making seed_demo slow (each photo is drawn, cleaned and stored).
+PHOTOGRAPHED = {"small": 30, "city": 120}
 WORK_START, WORK_END = dt.time(8, 30), dt.time(17, 30)
 
 
@@ -461,6 +467,8 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
     )
     fresh = _fresh_reports(demo, workers, categories, rng)
     stdout.write("  grids: " + _("%(n)d reports of this morning.") % {"n": fresh})
+    photographed = _photos(demo, incidents, rng, scale)
+    stdout.write("  grids: " + _("%(n)d incidents with photos.") % {"n": photographed + fresh})
     # What the beat's first tick would send (the embedded default runs no beat): the demo's handlers
     # open the site to notices of their overdue items, not to an empty list.
     notified = services.incident_notify_overdue()
@@ -482,5 +490,47 @@ def _fresh_reports(demo, workers: dict, categories: dict, rng: random.Random) ->
             description=rng.choice(DESCRIPTIONS[code]),
             grid=grid,
             occurred_at=now - dt.timedelta(hours=hours),
+            photos=[_upload(code, now - dt.timedelta(hours=hours), rng.randrange(1 << 30))],
         )
     return min(len(grids), len(codes))
+
+
+def _upload(code: str, at: dt.datetime, scene: int, *, found: bool = True) -> SimpleUploadedFile:
+    return SimpleUploadedFile("photo.jpg", picture(code, at, scene, found=found), content_type="image/jpeg")
+
+
+def _photos(demo, incidents: list[Incident], rng: random.Random, scale: str) -> int:
+    """Photos for a few past incidents, through the uploads' cleaning and storage (thumbnails too): a
+    picture at report (for an item resolved on the spot, of the result, with its close, as the report
+    form asks) and, when a department fed back, the same street put right. Half are demo_community's
+    recent items (its inbox and lists open on them), the rest recent items anywhere."""
+    recent = timezone.now() - dt.timedelta(days=60)
+    ours = {g.pk for g in demo.grids if g.parent_id == demo.communities[0].pk}
+    pool = sorted(
+        (i for i in incidents if i.reported_at >= recent), key=lambda i: i.reported_at, reverse=True
+    )
+    wanted = PHOTOGRAPHED.get(scale, PHOTOGRAPHED["small"])
+    chosen = [i for i in pool if i.grid_id in ours][: wanted // 2]
+    rest = [i for i in pool if i.grid_id not in ours]
+    chosen += rng.sample(rest, min(len(rest), wanted - len(chosen)))
+    steps: dict[tuple[int, str], IncidentEvent] = {}
+    for event in (
+        IncidentEvent.objects.filter(incident__in=chosen, action__in=["report", "close", "feedback"])
+        .select_related("actor")
+        .order_by("at", "id")
+    ):
+        steps[event.incident_id, event.action] = event  # the last feedback, the one the check passed
+    for inc in chosen:
+        scene, code = rng.randrange(1 << 30), inc.category.code
+        on_the_spot = inc.kind == Incident.Kind.ON_THE_SPOT
+        report = steps[inc.pk, "close" if on_the_spot else "report"]
+        # An item resolved on the spot is reported with a photo of the result.
+        shots = [(IncidentPhoto.Stage.REPORT, report, not on_the_spot)]
+        if (inc.pk, "feedback") in steps:
+            shots.append((IncidentPhoto.Stage.FEEDBACK, steps[inc.pk, "feedback"], False))
+        for stage, event, found in shots:
+            cleaned = clean_photo(_upload(code, event.at, scene, found=found))
+            services.incident_photos_save(
+                inc, [cleaned], actor=event.actor, stage=stage, event=event, at=event.at
+            )
+    return len(chosen)

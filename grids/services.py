@@ -197,9 +197,17 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
     return chosen
 
 
-def _save_photos(
-    incident: Incident, photos: Iterable[CleanPhoto], *, actor: User, stage: str, event: IncidentEvent | None
+def incident_photos_save(
+    incident: Incident,
+    photos: Iterable[CleanPhoto],
+    *,
+    actor: User,
+    stage: str,
+    event: IncidentEvent | None,
+    at: dt.datetime | None = None,
 ) -> list[IncidentPhoto]:
+    """Store cleaned photos (``grids.photos``) with their thumbnails; ``at`` dates them (now by default:
+    the demo's photos of past items take their step's time)."""
     saved = []
     for p in photos:
         photo = IncidentPhoto(
@@ -211,6 +219,7 @@ def _save_photos(
             height=p.height,
             size=p.size,
             uploaded_by=actor,
+            uploaded_at=at or timezone.now(),
         )
         # The storage writes the file now; if the transaction rolls back the orphan file is harmless
         # (never referenced, never served) and far rarer than the cost of deferring the write.
@@ -341,7 +350,7 @@ def incident_report(
             note=incident.resolution,
             level=level,
         )
-    _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.REPORT, event=event)
+    incident_photos_save(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.REPORT, event=event)
     if not on_the_spot:
         # Telling the handlers must survive a broker outage: an outbox row in this transaction.
         outbox.enqueue("grids.notify_new_incident", incident_id=incident.pk)
@@ -590,7 +599,7 @@ def incident_transition(
     event = incident.transition(action=action, actor=actor, note=note, **fields)
     if event.repeated:
         return event  # the step sent twice: done by the first send, its photos and notices with it
-    _save_photos(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
+    incident_photos_save(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
     if action == "escalate":
         # The next level's centre must hear of it like of a new report: an outbox row in this
         # transaction, so the notice survives a broker outage.

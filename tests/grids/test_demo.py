@@ -14,7 +14,7 @@ from django.utils import timezone
 from governance import demo as demo_city
 from grids import demo
 from grids import selectors as grid_selectors
-from grids.models import Incident, IncidentEvent
+from grids.models import Incident, IncidentEvent, IncidentPhoto
 
 
 @pytest.mark.django_db
@@ -85,5 +85,27 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     waiting = Incident.objects.filter(level_area=city.communities[0], status="reported")
     assert waiting.count() >= 3 and "reports of this morning" in out.getvalue()
     assert set(waiting) <= set(grid_selectors.incident_list(city.users["demo_community"]))
+    # Photos to see (docs/incidents.md "Photos"): a few dozen items have one or two, stored as uploads
+    # are, each with its thumbnail; demo_community's morning reports too. A feedback photo comes
+    # from the department's step.
+    photos = list(IncidentPhoto.objects.select_related("event"))
+    photographed = {p.incident_id for p in photos}
+    assert 30 <= len(photographed) <= 40 and len(photos) > len(photographed)
+    assert "incidents with photos" in out.getvalue()
+    for photo in photos:
+        assert photo.content_type == "image/jpeg" and (photo.width, photo.height) == (960, 720)
+        assert (photo.thumbnail_width, photo.thumbnail_height) == (320, 240)
+        assert photo.file.storage.exists(photo.file.name) and photo.thumbnail.storage.exists(
+            photo.thumbnail.name
+        )
+        assert photo.event.incident_id == photo.incident_id
+        # Past items' photos carry their step's time; this morning's are stored as the report is saved.
+        assert photo.uploaded_at == photo.event.at or photo.event.at > timezone.now() - dt.timedelta(hours=1)
+    assert {p.stage for p in photos} == {"report", "feedback"}
+    assert all(p.event.action == "feedback" for p in photos if p.stage == "feedback")
+    assert photographed >= set(waiting.values_list("id", flat=True))
+    seen = grid_selectors.incident_list(city.users["demo_community"]).filter(id__in=photographed)
+    assert seen.count() >= 15
     demo.seed(demo=city, rng=random.Random(1), scale="small", months=6, stdout=out)
     assert Incident.objects.count() == count  # idempotent
+    assert IncidentPhoto.objects.count() == len(photos)

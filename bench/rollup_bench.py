@@ -247,8 +247,8 @@ def generate_cases(args, sql, cur) -> None:
     started = time.monotonic()
     sql(
         "INSERT INTO governance_user (password, is_superuser, username, first_name, last_name, email, "
-        "is_staff, is_active, date_joined, display_name) "
-        "VALUES ('!', false, 'bench', '', '', '', false, false, now(), 'bench') ON CONFLICT (username) DO NOTHING"
+        "is_staff, is_active, date_joined, display_name, must_change_password) "
+        "VALUES ('!', false, 'bench', '', '', '', false, false, now(), 'bench', false) ON CONFLICT (username) DO NOTHING"
     )
     cur.execute("SELECT id FROM governance_user WHERE username = 'bench'")
     user = cur.fetchone()[0]

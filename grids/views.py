@@ -18,7 +18,7 @@ from governance.access import NOT_FOUND, scope_or_above_q, scope_q
 from governance.forms import errors_text
 from governance.models import Area, Department, Role
 from governance.pagination import DeferredJoinPaginator
-from governance.rest import HashedTokenAuthentication, may_take_step
+from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
 from governance.text import join_sentences
 from governance.views import filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
@@ -581,6 +581,10 @@ def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpRe
         except AuthenticationFailed as exc:
             return JsonResponse(
                 {"detail": str(exc.detail)}, status=401, headers={"WWW-Authenticate": "Token"}
+            )
+        except TooManyTokenFailures as exc:  # outside DRF: its handler would have made this 429
+            return JsonResponse(
+                {"detail": str(exc.detail)}, status=429, headers={"Retry-After": str(exc.wait)}
             )
         if user is None:
             return redirect_to_login(request.get_full_path())

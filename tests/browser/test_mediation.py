@@ -448,7 +448,7 @@ def test_the_case_list_fits_a_desktop_in_english(desktop_page, live_cast):
     page.goto("/mediation/cases/")
     page.click("button[name=language][value=en]")
     page.wait_for_selector("html[lang=en]")
-    assert "success: written agreement" in page.inner_text(".med-table")
+    assert "Success: written agreement" in page.inner_text(".med-table")
     screenshot(page, "mediation-case-list-desktop-en")
     assert page.locator(".med-table").locator("xpath=..").evaluate("w => w.scrollWidth <= w.clientWidth")
     assert page.js_errors == [], page.js_errors

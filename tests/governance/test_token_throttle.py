@@ -136,3 +136,17 @@ def test_the_429_is_worded_in_the_client_s_language(cast, limit):
         "令牌认证失败次数过多" in refused.json()["detail"]
         and refused["Retry-After"] in refused.json()["detail"]
     )
+
+
+@pytest.mark.parametrize("name", ["grids-photo", "grids-photo-thumbnail"])
+def test_the_photo_urls_answer_the_limit_with_429_not_a_server_error(cast, limit, name):
+    # The photo views authenticate tokens outside DRF, whose handler turns the refusal into a 429.
+    from django.urls import reverse
+
+    url = reverse(name, kwargs={"pk": 999999})
+    client = api_client()
+    client.credentials(HTTP_AUTHORIZATION="Token wrong-key")
+    codes = [client.get(url, REMOTE_ADDR=GUESSER).status_code for _ in range(limit + 2)]
+    assert codes == [401] * limit + [429, 429]
+    refused = client.get(url, REMOTE_ADDR=GUESSER)
+    assert int(refused["Retry-After"]) > 0 and "Too many failed" in refused.json()["detail"]

@@ -157,10 +157,10 @@ class TrustedProxySchemeMiddleware:
 
         forwarded = request.META.get("HTTP_X_FORWARDED_PROTO")
         if forwarded is not None and from_trusted_proxy(request):
-            # As Django reads it: the first of a comma-separated list (a chain of proxies).
-            scheme = forwarded.split(",", 1)[0].strip().lower()
+            # As gunicorn reads it (http/message.py): https only when the whole value is "https",
+            # so "https, http" (a proxy appending to what the client sent) is plain HTTP to both.
             # request.scheme reads wsgi.url_scheme from the environ, which META is.
-            request.META["wsgi.url_scheme"] = "https" if scheme == "https" else "http"
+            request.META["wsgi.url_scheme"] = "https" if forwarded.strip() == "https" else "http"
         return self.get_response(request)
 
 

@@ -160,6 +160,9 @@ def test_the_proxy_s_word_that_the_request_came_over_https_is_believed(client, c
     # The proxy's plain-HTTP listener: redirected to HTTPS.
     plain = client.get(login, REMOTE_ADDR="172.31.250.1", HTTP_X_FORWARDED_PROTO="http")
     assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    # A list is not https, as gunicorn reads it: a proxy appending to the client's own header.
+    appended = client.get(login, REMOTE_ADDR="172.31.250.1", HTTP_X_FORWARDED_PROTO="https, http")
+    assert appended.status_code == 301
 
 
 def test_a_peer_that_is_not_the_proxy_cannot_claim_https(client, cast, behind_the_proxy):

@@ -1196,7 +1196,7 @@ class IncidentPhoto(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")
+        return EXTENSIONS.get(self.content_type, ".bin").lstrip(".")
 
     @property
     def thumbnail_type(self) -> str:

@@ -71,7 +71,11 @@ def thumbnails_backfill(*, chunk_size: int = 200) -> Backfill:
     file is gone or unreadable is logged and counted, and the others go on; its pages show the photo
     (or its 404) as before."""
     result = Backfill()
-    pending = IncidentPhoto.objects.filter(thumbnail="").only("pk", "file", "content_type").order_by("pk")
+    pending = (
+        IncidentPhoto.objects.filter(thumbnail="")
+        .only("pk", "file", "content_type", "thumbnail")
+        .order_by("pk")
+    )
     for photo in pending.iterator(chunk_size=chunk_size):
         try:
             with photo.file.open("rb") as handle:

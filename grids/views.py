@@ -18,6 +18,7 @@ from governance.access import NOT_FOUND, scope_or_above_q, scope_q
 from governance.forms import errors_text
 from governance.models import Area, Department, Role
 from governance.pagination import DeferredJoinPaginator
+from governance.pictures import EXTENSIONS
 from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
 from governance.text import join_sentences
 from governance.views import filtered_rows, first_and_total
@@ -606,12 +607,12 @@ def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpRe
     # under a sandbox policy: opened from its thumbnail it renders in an opaque origin, never ours.
     # It was an attachment, and tapping a thumbnail on a phone saved the photo (faces, plates,
     # doorways) into the phone's downloads, where the next user of a shared phone found it.
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(content_type)
+    extension = EXTENSIONS.get(content_type)
     if extension is None:
         handle.close()
         raise Http404(str(NOT_FOUND))
     response = FileResponse(
-        handle, content_type=content_type, as_attachment=False, filename=f"{name}.{extension}"
+        handle, content_type=content_type, as_attachment=False, filename=f"{name}{extension}"
     )
     response["Content-Security-Policy"] = "sandbox"
     # Not kept by the browser: a photo can show faces, plates and doorways, and a shared phone's

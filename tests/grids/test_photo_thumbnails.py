@@ -170,6 +170,24 @@ def test_the_page_asks_the_same_queries_whatever_the_number_of_photos(cast, clie
 
 
 @pytest.mark.django_db
+def test_the_backfill_costs_one_statement_per_photo_it_gives_a_thumbnail(cast, report):
+    from grids.photos import thumbnails_backfill
+
+    def without_thumbnails(n: int) -> int:
+        incident = report(photos=[photo_upload(jpeg_bytes()) for _ in range(n)])
+        IncidentPhoto.objects.filter(incident=incident).update(
+            thumbnail="", thumbnail_width=0, thumbnail_height=0
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            assert thumbnails_backfill(chunk_size=100).made == n
+        return len(ctx.captured_queries)
+
+    one, three = without_thumbnails(1), without_thumbnails(3)
+    # Each photo's conditional update, nothing more: a deferred field read per photo was a refetch.
+    assert three - one == 2
+
+
+@pytest.mark.django_db
 def test_the_command_makes_the_missing_thumbnails_and_can_run_again(cast, report, caplog):
     incident = report(
         photos=[photo_upload(saved(two_colours(), "JPEG", exif=phone_exif(6))) for _ in range(3)]

@@ -577,11 +577,6 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 # --- stats/rollups ----------------------------------------------------------------------------------
 
 
-def is_administrator(user) -> bool:
-    """May start a rollup run, and see who started one: the admin role, or a superuser."""
-    return user.is_superuser or user.has_role("admin")
-
-
 class RollupRunSerializer(serializers.ModelSerializer):
     # A username is personal data: the analyst role reads "statistics in its scope and nothing
     # personal" (DESIGN.md section 7), and this list named the administrator behind each run to every
@@ -661,7 +656,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
         return RollupRun.objects.select_related("requested_by").order_by("-started_at", "-id")
 
     def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "names_people": is_administrator(self.request.user)}
+        return {**super().get_serializer_context(), "names_people": self.request.user.is_administrator()}
 
     reads_areas = False
 
@@ -690,7 +685,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     )
     def post(self, request, *args, **kwargs):
         user = request.user
-        if not is_administrator(user):
+        if not user.is_administrator():
             raise exceptions.PermissionDenied(_("Only an administrator can start a rollup run."))
         data = RollupStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)

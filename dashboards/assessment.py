@@ -467,6 +467,14 @@ def adjustment_enter(
     return adjustment
 
 
+def _bonus_taken(scheme_id: int, area_id: int, item: AssessmentItem, counted: models.Q) -> Decimal:
+    """The points of the item's bonuses for the area that take room under its cap (``counted``)."""
+    bonuses = Adjustment.objects.filter(
+        scheme_id=scheme_id, area_id=area_id, item=item, kind=Adjustment.Kind.BONUS
+    )
+    return bonuses.filter(counted).aggregate(total=models.Sum("points"))["total"] or ZERO
+
+
 def _bonus_room(*, scheme: AssessmentScheme, area: Area, item: AssessmentItem, points: Decimal) -> None:
     """Refuse a bonus that would take the item's bonuses for the area past its cap.
 
@@ -475,12 +483,7 @@ def _bonus_room(*, scheme: AssessmentScheme, area: Area, item: AssessmentItem, p
     approval both take room (either may count); a rejected one gives its room back. The caller holds
     the scheme row's lock, so two entries at once cannot both read the room before the other.
     """
-    taken = (
-        Adjustment.objects.filter(scheme=scheme, area=area, item=item, kind=Adjustment.Kind.BONUS)
-        .exclude(status=Adjustment.Status.REJECTED)
-        .aggregate(total=models.Sum("points"))["total"]
-        or ZERO
-    )
+    taken = _bonus_taken(scheme.pk, area.pk, item, ~models.Q(status=Adjustment.Status.REJECTED))
     if taken + points > item.bonus_cap:
         raise ActionInvalid(
             "points",
@@ -506,15 +509,8 @@ def _bonus_fits_when_approved(adjustment: Adjustment) -> None:
     lock, so two approvals at once cannot both read the room before the other.
     """
     item = adjustment.item
-    taken = (
-        Adjustment.objects.filter(
-            scheme_id=adjustment.scheme_id,
-            area_id=adjustment.area_id,
-            item=item,
-            kind=Adjustment.Kind.BONUS,
-            status=Adjustment.Status.APPROVED,
-        ).aggregate(total=models.Sum("points"))["total"]
-        or ZERO
+    taken = _bonus_taken(
+        adjustment.scheme_id, adjustment.area_id, item, models.Q(status=Adjustment.Status.APPROVED)
     )
     if taken + adjustment.points > item.bonus_cap:
         raise ActionInvalid(

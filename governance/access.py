@@ -64,9 +64,10 @@ def scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | No
     return q
 
 
-class InAreaIds(Expression):
-    """``column`` in the ids of the areas of ``subquery``. On PostgreSQL written as
-    ``column = ANY(ARRAY(subquery))``: the ids are collected first and the column's index is
+class InIds(Expression):
+    """``column`` in the ids of ``subquery`` (areas: ``InAreaIds``; any table: the items a
+    department supports, ``Incident.involving_q``, OR-ed with its lead foreign key). On PostgreSQL
+    written as ``column = ANY(ARRAY(subquery))``: the ids are collected first and the column's index is
     probed with them, so the condition joins a BitmapOr with other indexed ones; ``IN (subquery)``
     or a join to the areas would be a filter on a scan of the whole table (docs/benchmarks.md,
     "Petition registry's scope"). Elsewhere (SQLite) the plain ``IN``."""
@@ -92,10 +93,7 @@ class InAreaIds(Expression):
         return template % (column, subquery), (*column_params, *subquery_params)
 
 
-class InIds(InAreaIds):
-    """``InAreaIds`` for the ids of any table: ``column = ANY(ARRAY(subquery))`` on PostgreSQL, so
-    that a condition OR-ed with it keeps its index (``Incident.involving_q``: the lead department's
-    foreign key, or the ids of the items a department supports, as a ``BitmapOr`` of the two)."""
+InAreaIds = InIds  # the scope's area ids (scope_area_ids_q); the same expression
 
 
 def scope_area_ids_q(user: Any, field: str, roles: Iterable[str] | None = None) -> Q | None:

@@ -279,6 +279,11 @@ class User(AbstractUser):
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles() & set(roles))
 
+    def is_administrator(self) -> bool:
+        """A superuser, or the admin role at some area: who may start a rollup, see who started one,
+        and act beyond the usual roles on an item in their scope."""
+        return self.is_superuser or self.has_role(Role.ADMIN)
+
 
 # Asked before a department is deactivated (``Department.clean``), with ``department``: each app
 # whose items a department must still act on (governance imports none of them) returns a message

@@ -112,7 +112,7 @@ def assist_departments(user: User, incident: Incident) -> list[Department]:
     (department memberships), or every one for a superuser or an administrator (the ``assist``
     action then needs to be told which)."""
     supporting = list(incident.supporting_departments.all())
-    if not supporting or user.is_superuser or user.has_role(Role.ADMIN):
+    if not supporting or user.is_administrator():
         return supporting
     own = {m.department_id for m in user.memberships_cached() if m.role == Role.HANDLER}
     return [d for d in supporting if d.pk in own]

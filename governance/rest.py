@@ -71,28 +71,34 @@ def token_failures_reset(address: str) -> None:
 
 def _token_failures_wait(address: str) -> int:
     """Seconds ``address`` is still refused, 0 while it is under the limit. The window starts at
-    its first failure and lasts TOKEN_AUTH_FAILURE_WINDOW; the counter expires with it."""
+    its first failure and lasts TOKEN_AUTH_FAILURE_WINDOW: it is the "since" key, which only
+    ``cache.add`` writes, so it always expires with the window. A count without it is from a window
+    that has passed (below: a counter can lose its expiry) and refuses nothing."""
     count_key, since_key = _failure_keys(address)
     values = cache.get_many([count_key, since_key])
-    if values.get(count_key, 0) < settings.TOKEN_AUTH_FAILURE_LIMIT:
+    since = values.get(since_key)
+    if since is None or values.get(count_key, 0) < settings.TOKEN_AUTH_FAILURE_LIMIT:
         return 0
     window = settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds()
-    since = values.get(since_key)
-    return max(1, math.ceil(since + window - time.time())) if since else int(window)
+    return max(1, math.ceil(since + window - time.time()))
 
 
 def _token_failure_recorded(address: str) -> None:
     window = int(settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds())
     count_key, since_key = _failure_keys(address)
-    cache.add(since_key, time.time(), window)
-    # Atomic in Redis, so the web's workers and containers count together; the counter keeps the
-    # expiry of its first failure.
-    if cache.add(count_key, 1, window):
+    if cache.add(since_key, time.time(), window):
+        # A new window: its count starts at 1 whatever an old counter says. Django's RedisCache.incr
+        # checks that the key EXISTS, then INCRs it; a counter expiring between the two is created
+        # again by INCR without an expiry, and, kept, it refused the address for ever (the limit
+        # never lifted, each 429 asking for a whole window more).
+        cache.set(count_key, 1, window)
         count = 1
     else:
+        # Atomic in Redis, so the web's workers and containers count together; the counter keeps the
+        # expiry of its first failure.
         try:
             count = cache.incr(count_key)
-        except ValueError:  # expired between the two calls: a new window
+        except ValueError:  # evicted or expired: count this failure in the window still running
             cache.add(count_key, 1, window)
             count = 1
     if count == settings.TOKEN_AUTH_FAILURE_LIMIT:

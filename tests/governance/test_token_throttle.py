@@ -3,6 +3,8 @@ keys without limit, 401 after 401. After TOKEN_AUTH_FAILURE_LIMIT failures withi
 TOKEN_AUTH_FAILURE_MINUTES the address gets 429 with Retry-After for the rest of that time, whatever
 key it sends; other addresses, and requests without a token, are unaffected."""
 
+import time
+
 import pytest
 
 from tests.base import api_client
@@ -150,3 +152,54 @@ def test_the_photo_urls_answer_the_limit_with_429_not_a_server_error(cast, limit
     assert codes == [401] * limit + [429, 429]
     refused = client.get(url, REMOTE_ADDR=GUESSER)
     assert int(refused["Retry-After"]) > 0 and "Too many failed" in refused.json()["detail"]
+
+
+def _redis_keys(redis_url: str, address: str):
+    """The real Redis client and the stored names of ``address``'s two failure keys (count, since)."""
+    import redis
+    from django.core.cache import cache
+
+    from governance.rest import _failure_keys
+
+    return redis.Redis.from_url(redis_url), [cache.make_key(k) for k in _failure_keys(address)]
+
+
+def _refused_until_the_window_passes(cast, token, limit, redis_url) -> tuple:
+    for n in range(limit):
+        assert _get(f"wrong-{n}", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 429
+    client, keys = _redis_keys(redis_url, GUESSER)
+    assert all(0 < client.ttl(key) <= 15 * 60 for key in keys)  # both kept for the window only
+    return client, keys
+
+
+def test_the_limit_lifts_once_the_window_has_passed(cast, token, limit, redis_url):
+    # The window is minutes long; its end is brought near by shortening what Redis keeps, as time
+    # passing would: both keys were stored with the window's expiry at the first failure.
+    client, keys = _refused_until_the_window_passes(cast, token, limit, redis_url)
+    for key in keys:
+        client.pexpire(key, 300)
+    time.sleep(0.5)
+    assert not any(client.exists(key) for key in keys)
+    assert _get(token, GUESSER).status_code == 200  # the right key is served again
+    assert _get("wrong-again", GUESSER).status_code == 401  # a new window, counted from 1
+    for n in range(limit - 2):
+        assert _get(f"wrong-again-{n}", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 200  # limit - 1 failures in the new window
+    assert _get("one-more", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 429
+
+
+def test_the_limit_lifts_with_its_window_even_when_the_counter_lost_its_expiry(cast, token, limit, redis_url):
+    # Django's RedisCache.incr checks the key EXISTS and then INCRs it: a counter expiring between the
+    # two is created again by INCR with no expiry. The window's start (the "since" key, never
+    # incremented) still expires on time; the address must then be served again, not refused for ever
+    # with a Retry-After of a whole window each time.
+    client, (count_key, since_key) = _refused_until_the_window_passes(cast, token, limit, redis_url)
+    client.persist(count_key)
+    client.pexpire(since_key, 300)
+    time.sleep(0.5)
+    assert _get(token, GUESSER).status_code == 200
+    assert _get("wrong-again", GUESSER).status_code == 401
+    assert _get(token, GUESSER).status_code == 200  # one failure in the new window, not limit + 1
+    assert 0 < client.ttl(count_key) <= 15 * 60  # and the counter keeps the new window's expiry

@@ -407,3 +407,51 @@ def test_the_schema_gives_the_assessment_reads_their_csv_and_304(data):
     for path in ("/api/v1/assessments/", "/api/v1/assessments/{id}/results/"):
         responses = schema["paths"][path]["get"]["responses"]
         assert "text/csv" in responses["200"]["content"] and "304" in responses, path
+
+
+def test_the_assessments_carry_a_last_modified_from_the_first_deploy(cast):
+    # The "assessments" version row appeared at the first change to a scheme, item or run: until
+    # then the answers had an ETag and no Last-Modified. The data migration creates it.
+    from governance.models import SequenceCounter
+
+    response = api_client(cast.analyst).get("/api/v1/assessments/")
+    assert response.status_code == 200 and response["ETag"] and response.get("Last-Modified")
+    assert SequenceCounter.objects.filter(key="assessments", year=0).exclude(changed_at=None).exists()
+    again = api_client(cast.analyst).get(
+        "/api/v1/assessments/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]
+    )
+    assert again.status_code == 304
+
+
+def test_the_version_rows_migration_keeps_existing_rows_and_goes_back_without_loss(cast):
+    # Run again (or over a database where the row was made by a change), it keeps the row's value and
+    # date: the version must not go back, or a client's ETag of a later state would match again.
+    import datetime as dt
+    import importlib
+
+    from django.apps import apps
+
+    from governance.models import SequenceCounter
+
+    migration = importlib.import_module("dashboards.migrations.0016_assessments_version_row")
+    then = timezone.now() - dt.timedelta(days=3)
+    SequenceCounter.objects.filter(key="assessments", year=0).update(value=7, changed_at=then)
+    migration.create_version_row(apps, None)
+    assert SequenceCounter.objects.filter(key="assessments", year=0).values_list(
+        "value", "changed_at"
+    ).get() == (
+        7,
+        then,
+    )
+    # A row left without a date (made by numbering) gets one; a missing row is made, at value 0.
+    SequenceCounter.objects.filter(key="assessments", year=0).update(changed_at=None)
+    migration.create_version_row(apps, None)
+    row = SequenceCounter.objects.get(key="assessments", year=0)
+    assert row.value == 7 and row.changed_at > then
+    SequenceCounter.objects.filter(key="assessments").delete()
+    migration.create_version_row(apps, None)
+    row = SequenceCounter.objects.get(key="assessments", year=0)
+    assert row.value == 0 and row.changed_at is not None
+    # Backwards it leaves the row: a version the signals moved since must not be lost.
+    operation = migration.Migration.operations[0]
+    assert operation.reversible

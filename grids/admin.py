@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.admin import SuperusersOnly, TimelineInline
@@ -63,18 +64,56 @@ class IncidentPhotoAdmin(SuperusersOnly, admin.ModelAdmin):
     clean them (grids.photos: content checked, EXIF and its GPS position dropped) and record their
     type and size. Added here, a file skipped the cleaning and its type and size were typed in."""
 
-    list_display = ["id", "incident", "stage", "content_type", "size", "uploaded_at"]
+    # The thumbnail's size from its own columns: no query and no file read per row.
+    list_display = ["id", "incident", "stage", "content_type", "size", "thumbnail_dimensions", "uploaded_at"]
     raw_id_fields = ["incident", "event"]
     # The file is linked through the scoped view: Django's own link went to MEDIA_URL, never served (404).
     fields = [
-        "incident", "event", "stage", "photo", "content_type", "width", "height", "size", "uploaded_by",
-        "uploaded_at",
+        "incident", "event", "stage", "photo", "content_type", "width", "height", "size", "thumbnail_preview",
+        "thumbnail_details", "uploaded_by", "uploaded_at",
     ]  # fmt: skip
-    readonly_fields = ["photo"]
+    readonly_fields = ["photo", "thumbnail_preview", "thumbnail_details"]
 
     @admin.display(description=_("file"))
     def photo(self, obj: IncidentPhoto) -> str:
         return format_html('<a href="{}">{}</a>', reverse("grids-photo", args=[obj.pk]), obj.file.name)
+
+    @admin.display(description=_("thumbnail"))
+    def thumbnail_dimensions(self, obj: IncidentPhoto) -> str:
+        if not obj.thumbnail:
+            return "–"
+        return f"{obj.thumbnail_width} × {obj.thumbnail_height}"
+
+    @admin.display(description=_("thumbnail"))
+    def thumbnail_preview(self, obj: IncidentPhoto) -> str:
+        # Through the scoped view, as the pages show it (files are never public under MEDIA_URL);
+        # at its stored size, so the form keeps its place while it loads.
+        if not obj.thumbnail:
+            return gettext("none yet (grids_photo_thumbnails makes it)")
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="{}">',
+            reverse("grids-photo-thumbnail", args=[obj.pk]),
+            obj.thumbnail_width,
+            obj.thumbnail_height,
+            gettext("thumbnail"),
+        )
+
+    @admin.display(description=_("thumbnail file"))
+    def thumbnail_details(self, obj: IncidentPhoto) -> str:
+        if not obj.thumbnail:
+            return "–"
+        try:
+            size = obj.thumbnail.size  # one file's stat, on this page only (the list reads columns)
+        except FileNotFoundError:
+            return gettext("%(name)s: its file is missing (the photo is shown instead)") % {
+                "name": obj.thumbnail.name
+            }
+        return gettext("%(name)s: %(width)d × %(height)d px, %(size)d bytes") % {
+            "name": obj.thumbnail.name,
+            "width": obj.thumbnail_width,
+            "height": obj.thumbnail_height,
+            "size": size,
+        }
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -238,3 +238,43 @@ def test_the_api_gives_the_thumbnail_url_which_a_token_client_fetches(cast, clie
         assert response.status_code == expected, user
     wrong = client.get(item["thumbnail_url"], headers={"Authorization": "Token not-a-token"})
     assert wrong.status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_thumbnail_read_only_through_the_scoped_url(cast, client, report):
+    # The thumbnail fields (file, width, height) were in no admin page: an administrator checking the
+    # backfill saw neither whether a photo had its thumbnail nor what it looked like.
+    incident = report(photos=[photo_upload(saved(two_colours(), "JPEG"))])
+    photo = IncidentPhoto.objects.get(incident=incident)
+    client.force_login(cast.admin)
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
+    # A preview drawn at its own size, served by the access-checked view (never under /media/).
+    assert f'<img src="/grids/photos/{photo.pk}/small/" width="320" height="240"' in html
+    assert "/media/" not in html
+    size = Path(photo.thumbnail.path).stat().st_size
+    assert "320 × 240 px" in html and f"{size} bytes" in html
+    assert photo.thumbnail.name in html
+    for field in ("thumbnail", "thumbnail_width", "thumbnail_height"):
+        assert f'name="{field}"' not in html  # read-only, not inputs
+    listed = client.get("/admin/grids/incidentphoto/").content.decode()
+    assert "320 × 240" in listed
+    # One stored before thumbnails were, and not yet given one: said so, no preview.
+    IncidentPhoto.objects.filter(pk=photo.pk).update(thumbnail="", thumbnail_width=0, thumbnail_height=0)
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
+    assert "/small/" not in html and "none yet (grids_photo_thumbnails makes it)" in html
+
+
+@pytest.mark.django_db
+def test_the_admin_photo_list_asks_the_same_queries_whatever_the_number_of_photos(cast, client, report):
+    client.force_login(cast.admin)
+
+    def queries() -> int:
+        client.get("/admin/grids/incidentphoto/")  # warm-up
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/admin/grids/incidentphoto/").status_code == 200
+        return len(ctx)
+
+    report(photos=[photo_upload(jpeg_bytes())])
+    one = queries()
+    report(photos=[photo_upload(jpeg_bytes()) for _ in range(4)])
+    assert queries() == one

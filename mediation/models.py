@@ -19,6 +19,7 @@ row per action); pages, the API and the demo's bulk loader all respect the same 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -566,6 +567,17 @@ class DisputeCase(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def extension_in_force(self, events: Iterable[DisputeEvent]) -> bool:
+        """Is the running time limit the extended one? ``extended`` says the case's one extension is
+        used; a transfer after it gave the receiving organisation a month of its own (``_do_accept``),
+        not extended, and that date is not what the parties consented to. ``events`` are the case's
+        (the page has them loaded: no query); a case marked extended without its event (none is
+        written otherwise) is taken at its word."""
+        if not self.extended:
+            return False
+        extended_at = max((e.at for e in events if e.action == "extend"), default=None)
+        return extended_at is None or not any(e.action == "transfer" and e.at > extended_at for e in events)
 
     @property
     def is_overdue(self) -> bool:

@@ -256,6 +256,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         for action in actions
         if action != "record_session"
     ]
+    events = list(selectors.dispute_events(case))
     return {
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
@@ -264,7 +265,8 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "parties": parties,
         "party_roles": DisputeParty.PartyRole.choices,
         "party_clear": PartyForm.base_fields["clear"].choices,
-        "events": list(selectors.dispute_events(case)),
+        "events": events,
+        "extension_in_force": case.extension_in_force(events),
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
         "action_forms": action_forms,

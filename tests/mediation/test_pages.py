@@ -1697,3 +1697,26 @@ def test_the_status_and_outcome_badges_of_the_case_list_read_as_labels_in_englis
         ("status-concluded", "Concluded"),
         ("med-outcome-success_written", "Success: written agreement"),
     } <= set(badges)
+
+
+def test_after_a_transfer_the_case_page_does_not_call_the_new_limit_extended(client, med):
+    # Extended at one organisation and transferred, the case gets the receiving organisation's own
+    # month (its one extension stays used): the page showed that month's end as "(extended)", as if
+    # the parties had agreed to it, and the receiving mediator could not tell why no extension was
+    # offered.
+    case = med.in_mediation()
+    url = f"/mediation/cases/{case.code}/"
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    html = _login(client, med.cast.mediator).get(url).content.decode()
+    assert re.search(r"Conclude by</dt><dd[^>]*>[\d-]+ <span class=\"muted\">\(extended\)</span>", html)
+    case.transition(
+        action="transfer", actor=med.cast.mediator, organisation=med.org_y.pk, note="属社区调委会管辖"
+    )
+    case.transition(action="accept", actor=med.mediator_y)
+    case.refresh_from_db()
+    html = _login(client, med.mediator_y).get(url).content.decode()
+    shown = re.search(r"Conclude by</dt><dd[^>]*>(.*?)</dd>", html)[1]
+    assert timezone.localtime(case.due_at).strftime("%Y-%m-%d") in shown
+    assert "(extended)" not in shown
+    assert "extended before the transfer: no second extension" in shown
+    assert 'id="extend-to"' not in html

@@ -4,6 +4,7 @@ return or decline, so the petition sat there for good and its deadline notices w
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -186,3 +187,31 @@ def test_the_office_is_told_as_soon_as_a_department_holding_petitions_is_left_em
     # Staffed again: nothing more to say.
     make_user("police_2", Role.HANDLER, cast.district_a, department=cast.police)
     assert services.petition_notify_unstaffed() == 0
+
+
+def test_a_rerouted_petition_keeps_its_extension_and_says_so(client, pet):
+    # "The '(extended)' label after a transfer": checked, and right for a petition. A petition is
+    # handed to another department (reroute) as accepted: the reply limit runs from that acceptance
+    # (art. 33) and was extended once, with approval and notice (art. 35), so the date shown is the
+    # extended one, the note beside it stays true (who approved, when the first department handled
+    # it), and the new department may not extend it a second time.
+    cast = pet.cast
+    petition = _accepted_then_emptied(pet)
+    extended_to = petition.reply_due_at
+    petition.transition(
+        action="reroute", actor=cast.petition_officer, department=cast.urban.pk, note="原部门无人"
+    )
+    petition.refresh_from_db()
+    assert petition.reply_due_at == extended_to == petition.due_at and petition.extended_days == 20
+    client.force_login(pet.urban_user)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    row = re.search(r'<tr data-deadline="reply">.*?</tr>', html, re.S)[0]
+    assert timezone.localtime(extended_to).strftime("%Y-%m-%d") in row
+    assert "extended 20 days, approved by" in row
+    assert 'id="action-extend"' not in html and "extend" not in allowed_actions(pet.urban_user, petition)
+    resp = api_client(pet.urban_user).post(
+        f"/api/v1/petitions/{petition.code}/transition/",
+        {"action": "extend", "days": 10, "approver": "approver", "note": "再延", "notified": True},
+        format="json",
+    )
+    assert resp.status_code == 409 and "only once" in resp.json()["detail"]

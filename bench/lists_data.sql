@@ -11,14 +11,30 @@
 -- further on, 94% closed), half of them handled by district departments (a district's police holds
 -- some 2,500); 500,000 incidents over the 7,022 grids (2% open), 60% dispatched to a department, each
 -- of those with its feedback event, 8% of those with a supporting department; 190,000 dispute cases
--- (3% open).
+-- (3% open) with the 1,917 mediation organisations seed_demo's mediation demo gives the city (a
+-- people's mediation committee per community, a street centre per street, a district centre, a
+-- police-people joint room and a medical-dispute committee per district) and their 6,081 mediators
+-- (users named bench_med_*, with the mediator role at the organisation's area; 3 per committee, 5
+-- per street centre, 6 per district centre, 4 in the other district bodies; demo_mediator heads the
+-- first street's centre, as in seed_demo). A case goes, as seed_demo sends them, to its community's
+-- committee (62%), its street's centre (25%), the district's police-people room (6%), district
+-- centre (5%) or medical committee (2%); every case but the 1,900 still registered has a mediator of
+-- its organisation (demo_mediator takes half of their centre's). It deletes the organisations and
+-- their members first too; the bench_med_ users and their mediator roles are kept and reused (a
+-- user's deletion is checked against three unindexed user columns of the incidents, once per user
+-- and column: a second run spent minutes there).
 
 \set ON_ERROR_STOP on
 BEGIN;
 DELETE FROM petitions_petitionevent;
 DELETE FROM petitions_petitioner;
 DELETE FROM petitions_petition;
+DELETE FROM mediation_disputeevent;
+DELETE FROM mediation_disputesession;
+DELETE FROM mediation_disputeparty;
 DELETE FROM mediation_disputecase;
+DELETE FROM mediation_organisationmember;
+DELETE FROM mediation_mediationorganisation;
 DELETE FROM grids_incidentevent;
 DELETE FROM grids_incident_supporting_departments;
 DELETE FROM grids_incidentphoto;
@@ -134,24 +150,111 @@ WHERE pg_temp.h(i.id, 9) < 0.08;
 UPDATE grids_incident SET kind = 'coordination'
 WHERE id IN (SELECT incident_id FROM grids_incident_supporting_departments);
 
--- Dispute cases at community level, the newest 3% open.
+-- Mediation organisations, as seed_demo's mediation demo makes them (mediation/demo.py), and their
+-- mediators: users with the mediator role at the organisation's area, the first one the head.
+INSERT INTO mediation_mediationorganisation (name, kind, industry, is_active, area_id)
+SELECT a.name || k.suffix, k.kind, k.industry, true, a.id
+FROM governance_area a
+JOIN (VALUES
+    ('district', 'district_centre', '矛盾纠纷调解中心', ''),
+    ('district', 'police_joint', '警民联调室', ''),
+    ('district', 'industry', '医疗纠纷人民调解委员会', 'medical'),
+    ('street', 'street_centre', '人民调解委员会', ''),
+    ('community', 'committee', '人民调解委员会', '')
+) AS k (level, kind, suffix, industry) ON k.level = a.level
+ORDER BY a.code, k.kind;
+CREATE TEMP TABLE org AS
+SELECT o.id, o.kind, o.area_id, a.code,
+       CASE o.kind WHEN 'committee' THEN 3 WHEN 'street_centre' THEN 5 WHEN 'district_centre' THEN 6 ELSE 4 END AS staff
+FROM mediation_mediationorganisation o JOIN governance_area a ON a.id = o.area_id;
+CREATE INDEX ON org (area_id);
+INSERT INTO governance_user (
+    password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined,
+    display_name, must_change_password
+)
+SELECT '!bench', false, 'bench_med_' || o.code || '_' || left(o.kind, 4) || '_' || n, '', '', '', false,
+       true, now(), '调解员 ' || n, false
+FROM org o CROSS JOIN LATERAL generate_series(1, o.staff) AS n
+ORDER BY o.code, o.kind, n
+ON CONFLICT (username) DO NOTHING;
+CREATE TEMP TABLE mediator AS
+SELECT o.id AS org_id, n, u.id AS user_id
+FROM org o CROSS JOIN LATERAL generate_series(1, o.staff) AS n
+JOIN governance_user u ON u.username = 'bench_med_' || o.code || '_' || left(o.kind, 4) || '_' || n;
+INSERT INTO governance_membership (role, area_id, department_id, user_id, is_head)
+SELECT 'mediator', o.area_id, NULL, m.user_id, false FROM mediator m JOIN org o ON o.id = m.org_id
+ON CONFLICT (user_id, role, area_id) DO NOTHING;
+INSERT INTO mediation_organisationmember (is_head, joined_on, organisation_id, user_id)
+SELECT m.n = 1 AND o.area_id <> demo.area_id, current_date, m.org_id, m.user_id
+FROM mediator m JOIN org o ON o.id = m.org_id
+CROSS JOIN (SELECT area_id FROM governance_membership ms JOIN governance_user u ON u.id = ms.user_id
+            WHERE u.username = 'demo_mediator' AND ms.role = 'mediator') AS demo;
+-- demo_mediator (a mediator of the first street) heads its centre, as in seed_demo.
+INSERT INTO mediation_organisationmember (is_head, joined_on, organisation_id, user_id)
+SELECT true, current_date, o.id, u.id
+FROM governance_user u
+JOIN governance_membership ms ON ms.user_id = u.id AND ms.role = 'mediator'
+JOIN org o ON o.area_id = ms.area_id AND o.kind = 'street_centre'
+WHERE u.username = 'demo_mediator';
+
+-- Where each community's cases go: its committee, its street's centre, its district's bodies.
+CREATE TEMP TABLE seat AS
+SELECT c.n, c.id AS community_id,
+       (SELECT id FROM org WHERE area_id = c.id) AS committee,
+       (SELECT id FROM org WHERE area_id = s.id) AS street_centre,
+       (SELECT id FROM org WHERE area_id = s.parent_id AND kind = 'police_joint') AS police_joint,
+       (SELECT id FROM org WHERE area_id = s.parent_id AND kind = 'district_centre') AS district_centre,
+       (SELECT id FROM org WHERE area_id = s.parent_id AND kind = 'industry') AS industry
+FROM community c JOIN governance_area ca ON ca.id = c.id JOIN governance_area s ON s.id = ca.parent_id;
+CREATE INDEX ON seat (n);
+ANALYZE org;
+ANALYZE mediator;
+ANALYZE seat;
+
+-- Dispute cases at community level, the newest 3% open; all but the registered ones (1,900) with a
+-- mediator of their organisation, half of those of demo_mediator's centre his.
 INSERT INTO mediation_disputecase (
     code, origin, referral_reference, description, persons_involved, risk_violence, risk_group,
     received_at, status, due_at, extended, decline_reason, suggested_route, outcome, other_routes,
     outcome_note, agreement_facts, agreement_terms, performance_method, judicial_status, follow_up,
     escalation_prevented, escalation_persons, group_defused, group_persons, area_id,
-    registered_by_id, category_id
+    registered_by_id, category_id, organisation_id, mediator_id
 )
 SELECT
     'DSP-B-' || lpad(i::text, 7, '0'), 'application', '', 'generated', 2, false, false,
     t.received,
-    CASE WHEN i <= 190000 * 0.03 THEN (ARRAY['registered', 'accepted', 'in_mediation'])[1 + (i % 3)] ELSE 'closed' END,
+    t.status,
     CASE WHEN i <= 190000 * 0.03 AND i % 3 > 0 THEN t.received + interval '30 days' END,
-    false, '', '', '', '[]', '', '', '', '', '', '', false, 0, false, 0, c.id,
-    (SELECT id FROM governance_user WHERE username = 'demo_mediator'), 1 + (i % 5)
+    false, '', '', '', '[]', '', '', '', '', '', '', false, 0, false, 0, seat.community_id,
+    demo.user_id, 1 + (i % 5), t.org_id,
+    CASE
+        WHEN t.status = 'registered' THEN NULL
+        WHEN o.id = demo.org_id AND pg_temp.h(i, 13) < 0.5 THEN demo.user_id
+        ELSE m.user_id
+    END
 FROM generate_series(1, 190000) AS i
-CROSS JOIN LATERAL (SELECT now() - (i / 190000.0) * interval '1095 days' AS received) AS t
-JOIN community c ON c.n = floor(1746 * pg_temp.h(i, 8))::int;
+JOIN seat ON seat.n = floor(1746 * pg_temp.h(i, 8))::int
+CROSS JOIN LATERAL (
+    SELECT
+        now() - (i / 190000.0) * interval '1095 days' AS received,
+        CASE WHEN i <= 190000 * 0.03 THEN (ARRAY['registered', 'accepted', 'in_mediation'])[1 + (i % 3)] ELSE 'closed' END
+            AS status,
+        CASE
+            WHEN pg_temp.h(i, 11) < 0.62 THEN seat.committee
+            WHEN pg_temp.h(i, 11) < 0.87 THEN seat.street_centre
+            WHEN pg_temp.h(i, 11) < 0.93 THEN seat.police_joint
+            WHEN pg_temp.h(i, 11) < 0.98 THEN seat.district_centre
+            ELSE seat.industry
+        END AS org_id
+) AS t
+JOIN org o ON o.id = t.org_id
+JOIN mediator m ON m.org_id = o.id AND m.n = 1 + floor(o.staff * pg_temp.h(i, 12))::int
+CROSS JOIN (
+    SELECT mm.organisation_id AS org_id, u.id AS user_id
+    FROM mediation_organisationmember mm JOIN governance_user u ON u.id = mm.user_id
+    WHERE u.username = 'demo_mediator'
+) AS demo
+ORDER BY i;  -- in order of arrival, as on a live database
 
 COMMIT;
 VACUUM ANALYZE petitions_petition;
@@ -159,3 +262,7 @@ VACUUM ANALYZE grids_incident;
 VACUUM ANALYZE grids_incidentevent;
 VACUUM ANALYZE grids_incident_supporting_departments;
 VACUUM ANALYZE mediation_disputecase;
+VACUUM ANALYZE mediation_mediationorganisation;
+VACUUM ANALYZE mediation_organisationmember;
+VACUUM ANALYZE governance_user;
+VACUUM ANALYZE governance_membership;

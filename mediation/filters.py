@@ -1,9 +1,11 @@
 """The case list filters, shared by the API and the list page.
 
 Every filter is served by an index on DisputeCase (status/received_at, partial status/due_at,
-category, origin, outcome/concluded_at, area) or by the Area path prefix index for ``area``; in a
-user's scope, status and category (which match most cases) are read from the area index, which
-includes them (``dispute_area_received``, docs/benchmarks.md). An
+category, origin, outcome/concluded_at, area, and the organisation's and mediator's foreign keys,
+with status ``dispute_org_status`` / ``dispute_mediator_status``) or by the Area path prefix index
+for ``area``; in a user's scope, status and category (which match most cases) are read from the area
+index, which includes them (``dispute_area_received``, docs/benchmarks.md; the organisation and
+mediator filters at city scale: "The case list's organisation and mediator filters"). An
 area, organisation or mediator that names nothing the user may see is a 400 naming the filter."""
 
 from __future__ import annotations

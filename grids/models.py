@@ -1129,7 +1129,9 @@ class IncidentEvent(TimelineLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.incident_id} {self.action}"
+        # The step as a reader names it (the admin shows it on a photo's page): its label and local
+        # time; not the item's code, which would cost a query for each event named.
+        return f"{ACTION_LABELS.get(self.action, self.action)} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
 from PIL import Image
 
 from governance import pictures
@@ -278,3 +279,19 @@ def test_the_admin_photo_list_asks_the_same_queries_whatever_the_number_of_photo
     one = queries()
     report(photos=[photo_upload(jpeg_bytes()) for _ in range(4)])
     assert queries() == one
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_photo_s_step_by_its_label_and_time(cast, client, report):
+    # The photo page named its step "3946 report": a database id and the action's code, in English
+    # on the Chinese admin. A step reads as its label and local time, without a query for the item.
+    incident = report(photos=[photo_upload(saved(two_colours(), "JPEG"))])
+    event = IncidentPhoto.objects.select_related("event").get(incident=incident).event
+    when = timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M")
+    with CaptureQueriesContext(connection) as queries, translation.override("zh-hans"):
+        assert str(event) == f"上报 {when}"
+    assert len(queries) == 0
+    client.force_login(cast.admin)
+    photo = IncidentPhoto.objects.get(incident=incident)
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content
+    assert f"report {when}".encode() in html and f"{event.pk} report".encode() not in html

@@ -4,6 +4,7 @@ transaction it rolls back, then runs ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowe
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gov_lists .venv/bin/python bench/lists_explain.py \\
         demo_department '/petitions/inbox/' [more URLs] [--plans 2 | --summary]
+        [--match 'LIMIT 50' --repeat 5]  # the page's own statement, explained five times
 
 Data for it: bench/lists_data.sql. Not part of ``make test``: the tests assert the query counts and
 which index serves a list; this shows the times and the plans at scale.
@@ -31,6 +32,19 @@ def main() -> None:
         "--summary",
         action="store_true",
         help="one line per URL: its time and queries, then the slowest SELECT's scans and execution time",
+    )
+    parser.add_argument(
+        "--match",
+        default="",
+        help="explain the slowest SELECT whose SQL contains this text (the page itself: 'LIMIT 50'), "
+        "not the slowest of all, which is often the count",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="explain it this many times: the summary gives each execution time (the machine's load "
+        "moves them; one run is not a figure)",
     )
     args = parser.parse_args()
 
@@ -60,17 +74,24 @@ def main() -> None:
             total = time.perf_counter() - started
             transaction.set_rollback(True)
         timed = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
-        selects = [q for q in timed if q["sql"].lstrip().upper().startswith("SELECT")]
+        selects = [
+            q for q in timed if q["sql"].lstrip().upper().startswith("SELECT") and args.match in q["sql"]
+        ]
         head = f"{url} as {args.username}: {response.status_code}, {total * 1000:.0f} ms, {len(captured)} queries"
         if args.summary:
-            plan = _plan(connection, selects[0]["sql"]) if selects else []
+            plans = [_plan(connection, selects[0]["sql"]) for _ in range(args.repeat)] if selects else [[]]
+            plan = plans[0]
             scans = sorted(
                 {line.strip().split("  (")[0].split(" (actual")[0] for line in plan if " Scan " in line}
             )
             execution = next((line for line in plan if line.startswith("Execution Time")), "")
+            if len(plans) > 1:
+                times = [float(_execution_ms(p)) for p in plans]
+                execution += f" (of {len(times)}: {', '.join(f'{t:.1f}' for t in times)})"
             slowest = float(selects[0]["time"]) * 1000 if selects else 0.0
+            which = f"slowest SELECT with {args.match!r}" if args.match else "slowest SELECT"
             print(
-                f"{head}; slowest SELECT {slowest:.1f} ms, {execution}; {'; '.join(s.lstrip('-> ') for s in scans)}"
+                f"{head}; {which} {slowest:.1f} ms, {execution}; {'; '.join(s.lstrip('-> ') for s in scans)}"
             )
             continue
         print(head)
@@ -79,6 +100,11 @@ def main() -> None:
         for query in selects[: args.plans]:
             print()
             print("\n".join(_plan(connection, query["sql"])))
+
+
+def _execution_ms(plan: list[str]) -> str:
+    line = next(line for line in plan if line.startswith("Execution Time"))
+    return line.split(":")[1].split()[0]
 
 
 def _plan(connection, sql: str) -> list[str]:

@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.grids.conftest import categories, report  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--districts", "1", "--streets-per-district", "2", "--communities-per-street", "2"]
 TINY += ["--grids-per-community", "2", "--answers", "4", "--months", "14"]
@@ -103,4 +105,28 @@ def test_the_list_plans_script_summarises_several_lists_a_line_each(cast, capsys
     assert all(
         re.search(r": 200, \d+ ms, \d+ queries; slowest SELECT [\d.]+ ms, Execution Time: ", line)
         for line in lines
+    )
+
+
+@pytest.mark.django_db
+def test_the_list_plans_script_explains_the_matching_statement_as_often_as_asked(
+    cast,
+    capsys,
+    monkeypatch,
+    report,  # noqa: F811
+):
+    """``--match 'LIMIT 3'`` explains the page itself (the count is often the slowest statement),
+    ``--repeat 3`` three times, each execution time given."""
+    import runpy
+
+    for _ in range(4):  # a page of 3 with a page after it (a last page is cut to the count)
+        report()
+
+    argv = ["--summary", "--match", "LIMIT 3", "--repeat", "3", cast.district_officer.username]
+    monkeypatch.setattr(sys, "argv", ["lists_explain.py", *argv, "/api/v1/incidents/?page_size=3"])
+    runpy.run_path(str(ROOT / "bench" / "lists_explain.py"), run_name="__main__")
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if " as district_officer: " in line]
+    assert re.search(
+        r"; slowest SELECT with 'LIMIT 3' [\d.]+ ms, Execution Time: [\d.]+ ms \(of 3: [\d.]+, [\d.]+, [\d.]+\)",
+        line,
     )

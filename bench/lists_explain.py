@@ -85,6 +85,11 @@ def main() -> None:
                 {line.strip().split("  (")[0].split(" (actual")[0] for line in plan if " Scan " in line}
             )
             execution = next((line for line in plan if line.startswith("Execution Time")), "")
+            buffers = next((line.strip() for line in plan if line.strip().startswith("Buffers: ")), "")
+            if (
+                buffers
+            ):  # the whole statement's pages (its top node's): the same on every run, whatever the load
+                execution += f", {buffers[len('Buffers: ') :]}"
             if len(plans) > 1:
                 # Planning too: a subquery's joins are planned as well, on every request.
                 runs = {key: [_ms(p, key) for p in plans] for key in ("Execution", "Planning")}

@@ -116,7 +116,7 @@ def test_the_list_plans_script_explains_the_matching_statement_as_often_as_asked
     report,  # noqa: F811
 ):
     """``--match 'LIMIT 3'`` explains the page itself (the count is often the slowest statement),
-    ``--repeat 3`` three times, each execution and planning time given."""
+    ``--repeat 3`` three times, each execution and planning time given, and the pages it read."""
     import runpy
 
     for _ in range(4):  # a page of 3 with a page after it (a last page is cut to the count)
@@ -127,6 +127,6 @@ def test_the_list_plans_script_explains_the_matching_statement_as_often_as_asked
     runpy.run_path(str(ROOT / "bench" / "lists_explain.py"), run_name="__main__")
     (line,) = [line for line in capsys.readouterr().out.splitlines() if " as district_officer: " in line]
     assert re.search(
-        r"; slowest SELECT with 'LIMIT 3' [\d.]+ ms, Execution Time: [\d.]+ ms \(of 3: ([\d.]+, ){2}[\d.]+; planning ([\d.]+, ){2}[\d.]+\); ",
+        r"; slowest SELECT with 'LIMIT 3' [\d.]+ ms, Execution Time: [\d.]+ ms, shared hit=\d+[^(]* \(of 3: ([\d.]+, ){2}[\d.]+; planning ([\d.]+, ){2}[\d.]+\); ",
         line,
     )

@@ -5,6 +5,7 @@ transaction it rolls back, then runs ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowe
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gov_lists .venv/bin/python bench/lists_explain.py \\
         demo_department '/petitions/inbox/' [more URLs] [--plans 2 | --summary]
         [--match 'LIMIT 50' --repeat 5]  # the page's own statement, explained five times
+        [--plain]  # the pages sliced plainly, not their keys first
 
 Data for it: bench/lists_data.sql. Not part of ``make test``: the tests assert the query counts and
 which index serves a list; this shows the times and the plans at scale.
@@ -46,6 +47,12 @@ def main() -> None:
         help="explain it this many times: the summary gives each execution and planning time (the "
         "machine's load moves them; one run is not a figure)",
     )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="page the lists with the plain slice, not their keys first (governance/pagination.py): "
+        "what a deferred join saves, or costs, on the same pages",
+    )
     args = parser.parse_args()
 
     import django
@@ -60,7 +67,11 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from governance import pagination
     from governance.models import User
+
+    if args.plain:
+        pagination.deferred_slice = lambda rows, bottom, top: rows[bottom:top]
 
     if "testserver" not in settings.ALLOWED_HOSTS:  # the test client's host, with DEBUG off
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

@@ -130,3 +130,37 @@ def test_the_list_plans_script_explains_the_matching_statement_as_often_as_asked
         r"; slowest SELECT with 'LIMIT 3' [\d.]+ ms, Execution Time: [\d.]+ ms, shared hit=\d+[^(]* \(of 3: ([\d.]+, ){2}[\d.]+; planning ([\d.]+, ){2}[\d.]+\); ",
         line,
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("plain", [False, True], ids=["keys first", "plain"])
+def test_the_list_plans_script_pages_plainly_when_asked(
+    cast,
+    monkeypatch,
+    plain,
+    report,  # noqa: F811
+):
+    """``--plain``: the page's statement as the plain paginator wrote it, to measure what the keys
+    first save or cost on the same page."""
+    import runpy
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance import pagination
+
+    monkeypatch.setattr(pagination, "deferred_slice", pagination.deferred_slice)  # --plain replaces it
+    for _ in range(4):
+        report()
+    argv = [
+        "--summary",
+        "--match",
+        "LIMIT 3",
+        *(["--plain"] if plain else []),
+        cast.district_officer.username,
+    ]
+    monkeypatch.setattr(sys, "argv", ["lists_explain.py", *argv, "/api/v1/incidents/?page_size=3"])
+    with CaptureQueriesContext(connection) as captured:
+        runpy.run_path(str(ROOT / "bench" / "lists_explain.py"), run_name="__main__")
+    (explained,) = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("EXPLAIN")]
+    assert ("LIMIT 3" in explained) and (('"grids_incident"."id" IN (SELECT' in explained) is not plain)

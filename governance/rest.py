@@ -192,10 +192,11 @@ class Pagination(PageNumberPagination):
 
 
 class DeferredJoinPagination(Pagination):
-    """For the incident and dispute lists: a deep page reads its keys first, not every row it
-    skips (governance/pagination.py); the same count, links and rows. Not the petitions': their
-    scope is an OR of area, department and complained unit, which the keys' subquery evaluates
-    again, and it measured no faster there (docs/benchmarks.md "Deep pages")."""
+    """For the incident and dispute lists: every page, the first too, reads its keys first, not
+    every row it skips or its filter selects (governance/pagination.py); the same count, links and
+    rows. Not the petitions': their scope is an OR of area, department and complained unit, which
+    the keys' subquery evaluates again, and it measured no faster there (docs/benchmarks.md "Deep
+    pages")."""
 
     django_paginator_class = DeferredJoinPaginator
 

@@ -1,6 +1,8 @@
-"""Deep pages of the record lists page their keys first (governance/pagination.py): the same rows,
-count and page numbers as the plain paginator, in the same single statement per page, but the
-skipped rows are no longer fetched and joined (docs/benchmarks.md "Deep pages")."""
+"""Every page of the record lists, the first too, pages its keys first (governance/pagination.py):
+the same rows, count and page numbers as the plain paginator, in the same single statement per
+page, but rows the page does not show are no longer fetched and joined: those it skips, and on the
+first page those a filter selects beyond the 50 shown (docs/benchmarks.md "Deep pages", "The first
+page's keys first")."""
 
 from __future__ import annotations
 
@@ -47,18 +49,32 @@ def test_every_page_holds_the_rows_of_the_plain_paginator(cast, orphans):
 
 
 @pytest.mark.django_db
-def test_a_deep_page_is_one_statement_that_pages_the_keys(cast):
+def test_every_page_the_first_too_is_one_statement_that_pages_the_keys(cast):
+    """The first page was the plain ``LIMIT 2``: at city scale a filter's thousands of rows were
+    joined to their category, area and department before the sort kept 50."""
     areas = Area.objects.select_related("parent").order_by("code")
+    expected = [a.code for a in areas[:2]]
     paginator = DeferredJoinPaginator(areas, 2)
     paginator.count  # noqa: B018  (the count is its own query, as before)
     with CaptureQueriesContext(connection) as first:
-        list(paginator.page(1).object_list)
+        assert _codes(paginator.page(1)) == expected
     with CaptureQueriesContext(connection) as third:
         list(paginator.page(3).object_list)
     assert len(first.captured_queries) == len(third.captured_queries) == 1
-    assert " IN (SELECT" not in first.captured_queries[0]["sql"]
+    sql = first.captured_queries[0]["sql"]
+    assert " IN (SELECT" in sql and sql.count("LIMIT 2") == 1 and "OFFSET" not in sql
     sql = third.captured_queries[0]["sql"]
     assert " IN (SELECT" in sql and "LIMIT 2 OFFSET 4" in sql
+
+
+@pytest.mark.django_db
+def test_an_empty_list_s_first_page_sends_no_statement_as_before(cast):
+    nothing = Area.objects.filter(code="no-such-area").select_related("parent").order_by("code")
+    paginator = DeferredJoinPaginator(nothing, 2)
+    assert paginator.count == 0
+    with CaptureQueriesContext(connection) as captured:
+        assert list(paginator.page(1).object_list) == []
+    assert captured.captured_queries == []
 
 
 @pytest.mark.django_db
@@ -72,13 +88,16 @@ def test_a_list_it_cannot_page_by_keys_is_sliced_as_before(cast):
 
 
 def _second_page_costs_the_first_s_queries(client, url: str, row: str, table: str) -> None:
-    """55 rows: page 1 shows 50, page 2 the last 5, in as many queries, its rows fetched by key."""
+    """55 rows: page 1 shows 50, page 2 the last 5, in as many queries, the rows of each fetched by
+    key."""
     client.get(url)  # warm-up
     with CaptureQueriesContext(connection) as first:
         assert client.get(url).content.decode().count(row) == 50
     with CaptureQueriesContext(connection) as second:
         assert client.get(url, {"page": 2}).content.decode().count(row) == 5
     assert len(second.captured_queries) == len(first.captured_queries)
+    top = [sql for sql in _page_sql(first.captured_queries, table) if "LIMIT 50" in sql]
+    assert len(top) == 1 and " IN (SELECT" in top[0] and "OFFSET" not in top[0]
     deep = [sql for sql in _page_sql(second.captured_queries, table) if "OFFSET 50" in sql]
     assert len(deep) == 1 and " IN (SELECT" in deep[0]
 

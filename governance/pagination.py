@@ -13,8 +13,8 @@ page shows), then fetches the page's 50 rows by primary key: one statement,
 so the number of queries, the count, the page numbers and the rows of each page are those of the
 plain paginator. Every page is read so, the first too: where the plain statement already walked an
 index in the list's order and stopped after 50 rows, the keys first cost the 50 rows' fetch by key
-again (about 400 more buffers, under a millisecond); where it did not, they saved 5-10x
-(docs/benchmarks.md "Deep pages" and "The first page's keys first").
+again (350-550 more buffers, no time above a loaded machine's noise); where it did not, they saved
+3-10x (docs/benchmarks.md "Deep pages" and "The first page's keys first").
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def _spec(code: str, unit: str, numerator: str, denominator: str, **kw) -> regis
 
 
 COUNT = _spec("t_answers", registry_api.COUNT, "answers", "one")
-SCORE = _spec("t_safe_weight_per_answer", registry_api.SCORE, "safe_weight", "answers")
+SCORE = _spec("t_safe_weight_per_answer", registry_api.SCORE, "safe_weight", "answers", min_sample=3)
 OLD = _spec("t_old_safe_rate", registry_api.PERCENT, "old_safe", "old")
 
 
@@ -193,6 +193,31 @@ def test_a_score_s_value_and_delta_are_plain_ratios_without_a_factor(units):
     quarter = ("value", "rank")
     assert row("t_safe_weight_per_answer", units.grid_a, "2026Q4", quarter) == (0.9, 2)
     assert row("t_safe_weight_per_answer", units.grid_b, "2026Q4", quarter) == (2.0, 1)
+
+
+def test_an_area_not_ranked_in_the_previous_period_has_a_delta_but_no_rank_change(units):
+    # A minimum sample of 3 answers: in October A (2) and B (1) were shown, not ranked; in November
+    # both have 3. The values compare; the places do not (there was no place to move from).
+    fields = ("value", "rank", "rank_of", "previous_value", "delta", "previous_rank", "rank_change")
+    assert row("t_safe_weight_per_answer", units.grid_a, "2026-10", fields[:3]) == (1.5, None, 0)
+    assert row("t_safe_weight_per_answer", units.grid_a, "2026-11", fields) == (
+        0.5,
+        2,
+        2,
+        1.5,
+        -1.0,
+        None,
+        None,
+    )
+    assert row("t_safe_weight_per_answer", units.grid_b, "2026-11", fields) == (
+        2.0,
+        1,
+        2,
+        2.0,
+        0.0,
+        None,
+        None,
+    )
 
 
 def test_a_percentage_over_zero_is_shown_without_a_value_and_not_ranked_in_values_and_rankings(units):

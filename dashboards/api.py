@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
@@ -606,9 +607,18 @@ class RollupRunSerializer(serializers.ModelSerializer):
         return data
 
 
+class _MonthField(serializers.RegexField):
+    """A ``YYYY-MM`` read after NFKC normalisation, as the imports and ``manage.py rollup --since``
+    read it: full-width digits (２０２５-０１, a Chinese input method in full-width mode) are a month."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
-    since = serializers.RegexField(
+    since = _MonthField(
         r"^\d{4}-(0[1-9]|1[0-2])$",
         required=False,
         help_text="YYYY-MM",
@@ -635,6 +645,9 @@ class RollupStartSerializer(serializers.Serializer):
         # The task reads the month as a date: "0000-01" passed the pattern, was queued (202) and
         # failed in the worker without a run to show for it.
         try:
+            # (Digits NFKC leaves as they are, ٢٠٢٥, compared as text after every ASCII month.)
+            if not value.isascii():
+                raise ValueError
             dt.datetime.strptime(value, "%Y-%m")
         except ValueError:
             raise serializers.ValidationError(_("Enter a month as YYYY-MM.")) from None

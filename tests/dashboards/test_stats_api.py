@@ -499,6 +499,24 @@ def test_runs_are_listed_and_only_an_admin_starts_one(data):
     assert with_capture.status_code == 202
 
 
+def test_a_since_month_typed_in_full_width_digits_is_read_as_the_command_reads_it(data, monkeypatch):
+    # "２０２５－０１" (a Chinese input method in full-width mode) passed the pattern, then compared as
+    # text after every ASCII month: 400 "The month is in the future." for a month long past, while
+    # ``manage.py rollup --since`` and every period parameter of the API read it as 2025-01.
+    from dashboards import api as stats_api
+
+    queued = []
+    monkeypatch.setattr(stats_api.outbox, "enqueue", lambda name, **kw: queued.append(kw))
+    admin = api_client(data.admin)
+    response = admin.post("/api/v1/stats/rollups/", {"since": "２０２５-０１"}, format="json")
+    assert response.status_code == 202, response.json()
+    assert queued[-1]["since"] == "2025-01-01"
+    other = admin.post(
+        "/api/v1/stats/rollups/", {"since": "٢٠٢٥-01"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert other.status_code == 400 and other.json()["errors"] == {"since": ["Enter a month as YYYY-MM."]}
+
+
 def test_a_rollup_request_with_a_field_it_does_not_read_is_a_400_naming_it(data):
     """{"ful": true} was answered 202 and queued an incremental run in place of the full rebuild
     the administrator meant: an unknown field is refused with the others, and nothing is queued."""

@@ -12,8 +12,9 @@ import json
 import pytest
 from django.db.models import Count, FloatField, Q, Sum
 from django.db.models.functions import Cast
+from django.utils import timezone
 
-from dashboards.models import IndicatorValue, SurveyResponse
+from dashboards.models import AreaPopulation, IndicatorValue, PreventableCaseCount, SurveyResponse
 from dashboards.rollup import run_rollup
 from governance import indicators as registry_api
 from governance.indicators import MonthOfDate
@@ -112,6 +113,63 @@ def test_answers_of_december_imported_late_reach_january_the_first_quarter_and_t
     for period in ("2026Q1", "2026H1"):
         assert row(safety, a, period, fields) == (95.0, 83.333333, 11.666667, 2, 1, None, None)
     assert row(safety, a, "2026", fields) == (95.0, 83.333333, 11.666667, 2, 1, 83.333333, 11.666667)
+
+
+def test_per_10000_across_the_year_end_divides_each_year_by_its_population_at_every_level(cast, monkeypatch):
+    """Preventable cases (lower better). Community A1a has 2,000 residents in 2025 and 4,000 in 2026
+    (yearly figures); A1b its own 1,500 both years. Their street adds the residents of each
+    reporting community once, each community's figure of the period's last month it reported:
+
+    period   A1a cases / residents -> rate   A1b                 street A1
+    2025-12  4 / 2000 -> 20                  3 / 1500 -> 20      7 / 3500 -> 20      (a tie)
+    2026-01  4 / 4000 -> 10                  6 / 1500 -> 40      10 / 5500 -> 18.181818
+    2026-02  8 / 4000 -> 20                  -                   8 / 4000 -> 20
+    2026Q1   12 / 4000 -> 30                 6 / 1500 -> 40      18 / 5500 -> 32.727273
+    2025Q4, 2025: as 2025-12;  2026: as 2026Q1
+    """
+    stats_data.only(monkeypatch)
+    a1a, a1b, street = cast.community_a1a, cast.community_a1b, cast.street_a1
+    now = timezone.now()
+    AreaPopulation.objects.bulk_create(
+        AreaPopulation(area=a1a, year=year, population=n, updated_at=now)
+        for year, n in ((2025, 2000), (2026, 4000))
+    )
+    PreventableCaseCount.objects.bulk_create(
+        PreventableCaseCount(area=area, month=month, kind="burglary", count=n, updated_at=now)
+        for area, month, n in (
+            (a1a, dt.date(2025, 12, 1), 4),
+            (a1b, dt.date(2025, 12, 1), 3),
+            (a1a, dt.date(2026, 1, 1), 4),
+            (a1b, dt.date(2026, 1, 1), 6),
+            (a1a, dt.date(2026, 2, 1), 8),
+        )
+    )
+    run_rollup(full=True)
+    rate = "police_preventable_cases_per_10k"
+    fields = (
+        "numerator",
+        "denominator",
+        "value",
+        "rank",
+        "previous_value",
+        "delta",
+        "previous_rank",
+        "rank_change",
+    )
+    assert row(rate, a1a, "2026-01", fields) == (4, 4000, 10.0, 1, 20.0, -10.0, 1, 0)
+    assert row(rate, a1b, "2026-01", fields) == (6, 1500, 40.0, 2, 20.0, 20.0, 1, -1)
+    assert row(rate, a1a, "2026Q1", fields) == (12, 4000, 30.0, 1, 20.0, 10.0, 1, 0)
+    assert row(rate, a1b, "2026Q1", fields) == (6, 1500, 40.0, 2, 20.0, 20.0, 1, -1)
+    street_fields = ("numerator", "denominator", "value", "previous_value", "delta")
+    assert row(rate, street, "2025-12", street_fields) == (7, 3500, 20.0, None, None)
+    assert row(rate, street, "2026-01", street_fields) == (10, 5500, 18.181818, 20.0, -1.818182)
+    assert row(rate, street, "2026-02", street_fields) == (8, 4000, 20.0, 18.181818, 1.818182)
+    assert row(rate, street, "2026Q1", street_fields) == (18, 5500, 32.727273, 20.0, 12.727273)
+    assert row(rate, cast.district_a, "2026Q1", street_fields) == (18, 5500, 32.727273, 20.0, 12.727273)
+    year = ("value", "previous_value", "delta", "yoy_value", "yoy_delta")
+    assert row(rate, a1a, "2026", year) == (30.0, 20.0, 10.0, 20.0, 10.0)
+    assert row(rate, street, "2026", year) == (32.727273, 20.0, 12.727273, 20.0, 12.727273)
+    assert row(rate, street, "2025", year) == (20.0, None, None, None, None)
 
 
 # --- units of delta, zero denominators ------------------------------------------------------------

@@ -71,16 +71,8 @@ def expected(sums: dict, areas: dict, factor: float, *, lower_better: bool, min_
 
 
 def published(indicator: str) -> dict:
-    fields = (
-        "numerator",
-        "denominator",
-        "value",
-        "rank",
-        "rank_of",
-        "previous_value",
-        "previous_rank",
-        "yoy_value",
-    )
+    fields = ("numerator", "denominator", "value", "rank", "rank_of", "previous_value", "previous_rank",
+              "yoy_value")  # fmt: skip
     rows = {}
     for v in IndicatorValue.objects.filter(indicator=indicator):
         rows[v.area_id, v.period] = tuple(getattr(v, f) for f in fields)

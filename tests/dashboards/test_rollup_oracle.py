@@ -15,10 +15,13 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
 from dashboards.models import AreaPopulation, IndicatorValue, PreventableCaseCount, SurveyResponse
 from dashboards.rollup import run_rollup
+from governance import indicators as registry_api
+from governance.indicators import MonthOfDate
 from governance.models import Area
 from governance.periods import PERIOD_TYPES, Period
 from tests.base import make_area
@@ -44,14 +47,18 @@ def tree(cast, monkeypatch):
 
 
 def expected(sums: dict, areas: dict, factor: float, *, lower_better: bool, min_sample: float) -> dict:
-    """(area, period) -> the published numbers, from the (area, period) sums."""
-    value = {k: six(factor * float(n) / float(d)) if d else None for k, (n, d) in sums.items()}
+    """(area, period) -> the published numbers, from the (area, period) sums. ``factor`` 0: a count,
+    whose value is its numerator and which is ranked whatever its denominator."""
+    value = {
+        k: float(n) if not factor else six(factor * float(n) / float(d)) if d else None
+        for k, (n, d) in sums.items()
+    }
     siblings = defaultdict(list)
     for area_id, period in sums:
         siblings[areas[area_id].parent_id, period].append(area_id)
     rank, rank_of = {}, {}
     for (_parent, period), ids in siblings.items():
-        ranked = [i for i in ids if sums[i, period][1] and sums[i, period][1] >= min_sample]
+        ranked = [i for i in ids if (sums[i, period][1] or not factor) and sums[i, period][1] >= min_sample]
         for i in ids:
             rank_of[i, period] = len(ranked)
             better = (
@@ -171,3 +178,55 @@ def test_preventable_case_rates_are_what_the_documented_rules_give_on_random_cou
     assert published("police_preventable_cases_per_10k") == expected(
         sums, tree, 10000.0, lower_better=True, min_sample=0
     )
+
+
+def answers_counted(start: dt.date, end: dt.date):
+    """A test-only count, lower better: the answer sheets of each area and month."""
+    return (
+        SurveyResponse.objects.filter(date__gte=start, date__lt=end)
+        .values("area_id", month=MonthOfDate("date"))
+        .annotate(numerator=Count("id"), denominator=Count("id"))
+        .order_by()
+    )
+
+
+SHEETS = registry_api.IndicatorSpec(
+    code="t_sheets",
+    name="sheets",
+    unit=registry_api.COUNT,
+    direction=registry_api.LOWER_BETTER,
+    source=answers_counted,
+)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_counts_are_zero_beside_siblings_with_records_and_rank_so_on_random_answers(tree, monkeypatch, seed):
+    """A count is zero, not missing, for an area whose siblings have records in the period (and
+    only then: below an area without records nothing is filled in)."""
+    stats_data.only(monkeypatch, SHEETS)
+    rnd = random.Random(seed)
+    sheets = [
+        SurveyResponse(
+            area=rnd.choice(list(tree.values())),
+            date=rnd.choice(MONTHS).replace(day=3),
+            age_group="35-44",
+            safety="safe",
+            satisfaction="satisfied",
+        )
+        for _ in range(25)
+    ]
+    SurveyResponse.objects.bulk_create(sheets)
+    run_rollup(full=True)
+    sums: dict = defaultdict(lambda: (0, 0))
+    for s in sheets:
+        for kind in PERIOD_TYPES:
+            period = Period.of(kind, s.date.year, s.date.month).code
+            for area_id in ancestors(s.area, tree):
+                n, d = sums[area_id, period]
+                sums[area_id, period] = (n + 1, d + 1)
+    counted = dict(sums)
+    for area_id, period in counted:
+        parent_id = tree[area_id].parent_id
+        for sibling in (a for a in tree.values() if parent_id is not None and a.parent_id == parent_id):
+            sums.setdefault((sibling.id, period), (0, 0))
+    assert published("t_sheets") == expected(dict(sums), tree, 0.0, lower_better=True, min_sample=0)

@@ -938,3 +938,42 @@ def test_an_area_code_a_spreadsheet_wrote_in_scientific_notation_is_named_as_suc
     assert "3.40102E+11" in error["message"] and "scientific notation" in error["message"]
     assert "as text" in error["message"]
     assert PreventableCaseCount.objects.count() == 0
+
+
+def test_survey_weights_and_dates_at_their_limits_are_read_or_reported_on_their_lines(cast, settings):
+    """Weights from 0.001 to 99999 with at most 3 decimals (a CSV cell or a JSON number), dates from
+    ROLLUP_FIRST_MONTH to today (the local day), an area of any level; the rest each on its line,
+    and nothing written."""
+    settings.ROLLUP_FIRST_MONTH = "2020-01-01"
+    today = timezone.localdate()
+    good = {"area": cast.city.code, "date": today.isoformat(), "age_group": "65+", "safety": "safe",
+            "satisfaction": "satisfied"}  # fmt: skip
+    rows = [
+        {**good, "weight": 0.001},  # 1: the smallest weight, a JSON number
+        {**good, "weight": "99999"},  # 2: the largest
+        {**good, "weight": "1E2"},  # 3: 100, written in exponent form
+        {**good, "weight": None},  # 4: no weight: 1
+        {**good, "weight": 0},  # 5
+        {**good, "weight": "-1"},  # 6
+        {**good, "weight": "NaN"},  # 7
+        {**good, "weight": "Infinity"},  # 8
+        {**good, "weight": 1e-05},  # 9: str() writes it 1e-05
+        {**good, "weight": "1.0005"},  # 10: four decimals
+        {**good, "weight": "100000"},  # 11
+        {**good, "weight": True},  # 12
+        {**good, "date": (today + dt.timedelta(days=1)).isoformat()},  # 13: tomorrow
+        {**good, "date": "2019-12-31"},  # 14: before ROLLUP_FIRST_MONTH
+        {**good, "date": "2020-01-01", "area": cast.grid_d.code},  # 15: the first day, a grid
+    ]
+    response = api_client(cast.analyst).post(SURVEYS, rows, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    got = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
+    assert got == [(n, "weight") for n in range(5, 13)] + [(13, "date"), (14, "date")]
+    assert response.json()["errors"]["rows"][-2]["message"] == "The date is in the future."
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+    ok = [r for n, r in enumerate(rows, 1) if n in (1, 2, 3, 4, 15)]
+    assert api_client(cast.analyst).post(SURVEYS, ok, format="json").status_code == 201
+    weights = SurveyResponse.objects.order_by("weight").values_list("area__level", "weight")
+    assert [(level, float(w)) for level, w in weights] == [
+        ("city", 0.001), ("city", 1), ("grid", 1), ("city", 100), ("city", 99999)
+    ]  # fmt: skip

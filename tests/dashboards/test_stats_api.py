@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
 
-from dashboards.models import RollupRun
+from dashboards.models import RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
-from tests.base import api_client, make_area, second_connection
+from governance.models import Role
+from tests.base import api_client, make_area, make_user, second_connection
 from tests.dashboards import stats_data
 
 
@@ -888,3 +889,39 @@ def test_a_csv_cell_by_type():
     assert csv_cell("2026-11-23T16:44:15", time=True) == "2026-11-23T16:44:15+08:00"  # naive: TIME_ZONE's
     assert csv_cell("23/11/2026 16:44", time=True) == "23/11/2026 16:44"  # no ISO time: as it is
     assert csv_cell("", time=True) == ""
+
+
+def test_an_analyst_of_one_district_reads_its_statistics_and_gets_404_for_the_other_s(data):
+    """DESIGN.md section 7: the analyst role reads the statistics of its scope. District B's areas
+    (grid D) are no areas for an analyst of district A: 404 where a path names an area (rankings,
+    series), the 400 "Unknown area code" of every area filter in values, and no row of them in any
+    list. The city, just above the scope, lists district A's row among its children in values; its
+    league (rankings) is the city's, not the analyst's: 404."""
+    analyst = make_user("district_a_analyst", Role.ANALYST, data.district_a)
+    # (The data fixture has answers in district A only: one month of grid D's too.)
+    SurveyResponse.objects.bulk_create(stats_data.answers(data.grid_d, stats_data.NOV, safe=40, unsafe=10))
+    run_rollup(full=True)
+    client = api_client(analyst)
+    safety = {"indicator": "survey_safety_rate", "period": "2026-11"}
+    for path, params in (
+        ("rankings", {**safety, "parent": data.community_b1a.code}),
+        ("rankings", {**safety, "parent": data.city.code}),
+        ("series", {"indicator": "survey_safety_rate", "area": data.grid_d.code}),
+        ("series", {"indicator": "survey_safety_rate", "area": data.grid_d.code, "format": "csv"}),
+    ):
+        response = client.get(f"/api/v1/stats/{path}/", params)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", (path, params)
+    for name in ("area", "parent"):
+        response = client.get("/api/v1/stats/values/", {**safety, name: data.grid_d.code})
+        assert response.status_code == 400 and list(response.json()["errors"]) == [name]
+    rows = client.get("/api/v1/stats/values/", {**safety, "page_size": 500}).json()["results"]
+    assert rows and all(r["area"].startswith("340102") for r in rows)
+    city = client.get("/api/v1/stats/values/", {**safety, "parent": data.city.code}).json()["results"]
+    assert [r["area"] for r in city] == [data.district_a.code] and city[0]["rank_of"] == 2
+    # What the city analyst sees of grid D, this one does not.
+    assert (
+        api_client(data.analyst)
+        .get("/api/v1/stats/series/", {"indicator": "survey_safety_rate", "area": data.grid_d.code})
+        .json()["count"]
+        == 1
+    )

@@ -496,7 +496,10 @@ _INDICATOR_DOC = "an indicator code of stats/indicators/"
             "period", OpenApiTypes.STR, required=True, description="2026-11, 2026Q4, 2026H2, 2026"
         ),
         OpenApiParameter(
-            "parent", OpenApiTypes.STR, required=True, description="code of the parent area (in your scope)"
+            "parent",
+            OpenApiTypes.STR,
+            required=True,
+            description="code of the parent area (in your scope, else a 404; a grid, with nothing below it, is a 400)",
         ),
     ]
 )
@@ -512,6 +515,12 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         spec = _spec(params["indicator"])
         period = _period(params["period"])
         parent = _visible_area(self.request.user, params["parent"])
+        if parent.level == Area.Level.GRID:
+            # A grid has no smaller areas: its league was an empty 200, read as "no data yet" (the
+            # league page says so too; values answers level=grid&parent=<grid> with a 400).
+            raise exceptions.ValidationError(
+                {"parent": [_("%(code)s is a grid: no area lies below it.") % {"code": parent.code}]}
+            )
         # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here.
         return (
             IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)

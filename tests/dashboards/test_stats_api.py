@@ -145,6 +145,21 @@ def test_rankings_need_indicator_period_and_parent(data):
     assert response.status_code == 400 and "indicator" in response.json()["errors"]
 
 
+def test_rankings_under_a_grid_are_a_400_naming_parent_not_an_empty_league(data):
+    # A grid has no areas below it: its "league" was a 200 with no rows, read as "no data yet",
+    # where values answers level=grid&parent=<grid> with a 400 naming the filter.
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.grid_a.code}
+    response = api_client(data.analyst).get("/api/v1/stats/rankings/", params, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"parent": [f"{data.grid_a.code} is a grid: no area lies below it."]}
+    chinese = (
+        api_client(data.analyst).get("/api/v1/stats/rankings/", params, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    )
+    assert chinese["errors"] == {"parent": [f"{data.grid_a.code} 是网格，其下没有区域。"]}
+    # Outside the scope it is still the 404 of an area that does not exist.
+    assert api_client(data.outsider).get("/api/v1/stats/rankings/", params).status_code == 404
+
+
 def test_series_gives_one_area_over_time(data):
     response = api_client(data.analyst).get(
         "/api/v1/stats/series/",

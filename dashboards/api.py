@@ -348,6 +348,14 @@ def _level_refused(
     return exceptions.ValidationError({"level": [message % labels]})
 
 
+def _nothing_below(grid: Area) -> exceptions.ValidationError:
+    """The 400 of a grid named as a ``parent``: a grid has no smaller areas, and the empty list its
+    children gave read as "no data yet"."""
+    return exceptions.ValidationError(
+        {"parent": [_("%(code)s is a grid: no area lies below it.") % {"code": grid.code}]}
+    )
+
+
 def _values_base(user):
     # The area and parent come with the row (one query whatever the number of areas).
     return IndicatorValue.objects.visible_to(user).select_related("area", "parent")
@@ -434,6 +442,8 @@ class IndicatorValueFilter(filters.FilterSet):
         parent = self._known_area(name, value)
         level = self.data.get("level")
         levels = list(Area.Level.values)
+        if level not in levels and parent.level == Area.Level.GRID:
+            raise _nothing_below(parent)  # (with a level, the level is named below)
         if level not in levels or levels.index(level) == levels.index(parent.level) + 1:
             return qs.filter(area_id__in=list(parent.children.values_list("pk", flat=True)))
         # DESIGN.md section 7: ``level`` + ``parent``. A level further down is that level's rows in
@@ -516,11 +526,8 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         period = _period(params["period"])
         parent = _visible_area(self.request.user, params["parent"])
         if parent.level == Area.Level.GRID:
-            # A grid has no smaller areas: its league was an empty 200, read as "no data yet" (the
-            # league page says so too; values answers level=grid&parent=<grid> with a 400).
-            raise exceptions.ValidationError(
-                {"parent": [_("%(code)s is a grid: no area lies below it.") % {"code": parent.code}]}
-            )
+            # Its league was an empty 200 (the league page says a grid has nothing below it too).
+            raise _nothing_below(parent)
         # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here.
         return (
             IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)

@@ -145,7 +145,7 @@ def test_rankings_need_indicator_period_and_parent(data):
     assert response.status_code == 400 and "indicator" in response.json()["errors"]
 
 
-def test_rankings_under_a_grid_are_a_400_naming_parent_not_an_empty_league(data):
+def test_a_grid_as_parent_is_a_400_naming_parent_not_an_empty_league_or_list(data):
     # A grid has no areas below it: its "league" was a 200 with no rows, read as "no data yet",
     # where values answers level=grid&parent=<grid> with a 400 naming the filter.
     params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.grid_a.code}
@@ -158,6 +158,12 @@ def test_rankings_under_a_grid_are_a_400_naming_parent_not_an_empty_league(data)
     assert chinese["errors"] == {"parent": [f"{data.grid_a.code} 是网格，其下没有区域。"]}
     # Outside the scope it is still the 404 of an area that does not exist.
     assert api_client(data.outsider).get("/api/v1/stats/rankings/", params).status_code == 404
+    # values: parent=<grid> selected its children, none ever; with a level, the level is named.
+    values = api_client(data.analyst).get("/api/v1/stats/values/", params, HTTP_ACCEPT_LANGUAGE="en")
+    assert values.status_code == 400
+    assert values.json()["errors"] == {"parent": [f"{data.grid_a.code} is a grid: no area lies below it."]}
+    with_level = api_client(data.analyst).get("/api/v1/stats/values/", {**params, "level": "grid"})
+    assert with_level.status_code == 400 and list(with_level.json()["errors"]) == ["level"]
 
 
 def test_series_gives_one_area_over_time(data):

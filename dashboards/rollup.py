@@ -47,13 +47,15 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -85,6 +87,21 @@ class _Plan:
     config: str  # config_hash() when planned, recorded on the run
     force: bool = False  # recompute every indicator in ``months``, changed facts or not (``since``)
     warnings: list[str] = field(default_factory=list)  # recorded on the run (a source's changes failed)
+
+
+class RollupTimeLimitExceeded(SoftTimeLimitExceeded):
+    """The run reached its time limit (``run_rollup(time_limit=...)``; the Celery task's soft limit).
+    A SoftTimeLimitExceeded, so that nothing takes it for a broken source either."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(
+            f"the run reached its time limit of {limit:g} s: PostgreSQL cancelled the statement in "
+            "progress, the run was rolled back and the previous values are kept"
+        )
+
+
+# SQLSTATE query_canceled: a statement_timeout, or pg_cancel_backend.
+QUERY_CANCELED = "57014"
 
 
 def checkpoint(step: str) -> None:
@@ -363,11 +380,23 @@ def _acquire(
 
 
 def run_rollup(
-    *, full: bool = False, since: dt.date | None = None, trigger: str = "command", user=None
+    *,
+    full: bool = False,
+    since: dt.date | None = None,
+    trigger: str = "command",
+    user=None,
+    time_limit: float | None = None,
 ) -> RollupRun | None:
     """Run the engine once. Returns the finished run, or None if another run is in progress.
 
+    ``time_limit`` (seconds from now; the Celery task passes what is left of its soft limit): on
+    PostgreSQL every statement of the run's transaction gets the time left as its statement_timeout,
+    so that the server cancels a statement still running when the limit comes (a Python signal, which
+    is all Celery's soft limit is, waits for the statement), and the run fails with
+    ``RollupTimeLimitExceeded``. None: no limit.
+
     Raises what the run raised after recording it as failed (the previous results stay in place)."""
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     at = timezone.now()
     the_plan = plan(full=full, since=since, at=at)
     run = _acquire(
@@ -383,14 +412,58 @@ def run_rollup(
         return None
     started = time.monotonic()
     try:
-        return _run(run, the_plan, started)
+        return _run(run, the_plan, started, deadline, time_limit)
     finally:
         _release_advisory_lock()
 
 
-def _run(run: RollupRun, the_plan: _Plan, started: float) -> RollupRun:
+@contextmanager
+def _statement_deadline(deadline: float | None, limit: float | None) -> Iterator[None]:
+    """Inside the run's transaction: each statement on the connection (the engine's and the ORM's)
+    first gets the time left until ``deadline`` as its statement_timeout (SET LOCAL: it ends with the
+    transaction, or a savepoint rolled back), and a statement cancelled by it, or one that would start
+    after the deadline, raises RollupTimeLimitExceeded. One extra round trip per statement (about a
+    hundred a run), only for runs with a limit; not counted in the run's ``statements``."""
+    if deadline is None or limit is None or connection.vendor != "postgresql":
+        yield
+        return
+    from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
+    def limited(execute, sql, params, many, context):
+        raw_connection = context["connection"].connection
+        if raw_connection.info.transaction_status == TRANSACTION_STATUS_INERROR:
+            # A statement failed (a lock timeout the table swap gives up on): this is the rollback to
+            # the savepoint, which must go through, and which takes its SET LOCALs back anyway.
+            return execute(sql, params, many, context)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RollupTimeLimitExceeded(limit)
+        with raw_connection.cursor() as raw:  # (not through this wrapper again)
+            raw.execute("SELECT set_config('statement_timeout', %s, true)", [f"{math.ceil(left * 1000)}ms"])
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as exc:
+            # (An operator's pg_cancel_backend, also 57014, well before the limit stays what it is.)
+            if getattr(exc.__cause__, "pgcode", None) == QUERY_CANCELED and time.monotonic() >= deadline - 1:
+                raise RollupTimeLimitExceeded(limit) from exc
+            raise
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        before = cursor.fetchone()[0]
+    with connection.execute_wrapper(limited):
+        yield
+    # The run succeeded. Its transaction's end resets the setting, unless it was a savepoint of a
+    # caller's transaction (a test's): there the setting would outlive the run.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+
+
+def _run(
+    run: RollupRun, the_plan: _Plan, started: float, deadline: float | None = None, limit: float | None = None
+) -> RollupRun:
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _statement_deadline(deadline, limit):
             sql = _Sql(connection.cursor())
             if connection.vendor == "postgresql":
                 _tune(sql)

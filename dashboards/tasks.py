@@ -4,6 +4,7 @@ migration (django_celery_beat), so every beat process reads the same schedule fr
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -52,6 +53,13 @@ def rollup(
     in March closes in November and changes March's closure rate), so once a week, on
     ROLLUP_FULL_WEEKDAY (0 = Monday, default 6 = Sunday; None to never), the nightly run is a full
     rebuild."""
+    # Celery's soft time limit counts from about here (the pool starts its timer as it hands the task
+    # over). The soft limit is a Python signal: while a statement runs, psycopg2 waits in libpq and
+    # the handler runs only once the statement is over. So the run is given the time left as its
+    # statements' timeout (run_rollup(time_limit=...)): PostgreSQL cancels a statement still running
+    # then, and the run fails, recorded, with the previous values kept, instead of running on until the
+    # hard limit kills the process (its task then redelivered only after the visibility timeout).
+    started = time.monotonic()
     from django.utils import timezone
 
     from dashboards.models import RollupRun
@@ -76,7 +84,11 @@ def rollup(
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         run = run_rollup(
-            full=full, since=dt.date.fromisoformat(since) if since else None, trigger=trigger, user=user
+            full=full,
+            since=dt.date.fromisoformat(since) if since else None,
+            trigger=trigger,
+            user=user,
+            time_limit=_time_left(self, started),
         )
     finally:
         if not self.request.is_eager:
@@ -92,6 +104,16 @@ def rollup(
         # planned on the old tree, and nobody else would regroup the values before the night.
         raise self.retry(countdown=NIGHTLY_RETRY_SECONDS, max_retries=NIGHTLY_RETRIES)
     return run.pk if run else None
+
+
+def _time_left(task, started: float) -> float | None:
+    """Seconds left until the task's soft time limit (the one sent with the message, else the task's),
+    less a margin (a tenth of it, at most a second) so that PostgreSQL's cancellation comes before
+    Celery's signal and the run's error says what happened. None without a limit."""
+    soft = task.request.soft_time_limit or task.soft_time_limit
+    if not soft:
+        return None
+    return max(soft - min(1.0, soft / 10) - (time.monotonic() - started), 0.001)
 
 
 # Celery discovers the ``tasks`` module of each app; the assessment's tasks live beside it.

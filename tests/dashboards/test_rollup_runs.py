@@ -10,7 +10,7 @@ import time
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, models
 from django.db.models import F
 
 from dashboards import rollup
@@ -610,3 +610,49 @@ def test_a_nightly_delivery_that_finds_the_lock_held_comes_back_later(data, post
     assert RollupRun.objects.get().status == RollupRun.Status.SUCCESS
     # And a copy coming back after it finds it: no second run.
     assert tasks.rollup.run(trigger="nightly") is None and len(asked) == 2
+
+
+def sleeping_count(start, end):
+    """``answers_count`` behind a statement that takes 5 seconds (an uncorrelated subquery: PostgreSQL
+    runs it once), standing for a source stuck on a long scan or a lock."""
+    from django.db.models.expressions import RawSQL
+
+    return answers_count(start, end).filter(
+        id__gt=RawSQL("(SELECT 0 FROM pg_sleep(5))", [], output_field=models.IntegerField())
+    )
+
+
+def test_a_time_limit_has_postgresql_cancel_the_statement_in_progress(data, postgres, monkeypatch):
+    """Celery's soft time limit is a Python signal handler: it does not run while psycopg2 waits for
+    a statement, so a stuck statement ran on until the hard kill. With a time limit the run gives its
+    statements PostgreSQL's statement_timeout, the time left: the statement is cancelled, the run
+    rolls back and is recorded failed, saying why, and the previous values stay."""
+    run_rollup(full=True)
+    before = snapshot()
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, source=sleeping_count))
+    with pytest.raises(rollup.RollupTimeLimitExceeded):
+        run_rollup(full=True, time_limit=1.5)
+    run = RollupRun.objects.latest("id")
+    assert run.status == RollupRun.Status.FAILED
+    assert "time limit of 1.5 s" in run.error and "cancelled" in run.error
+    assert snapshot() == before
+    # The run's statements had the limit; what comes after them has the server's setting again.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+
+
+def test_the_command_keeps_no_time_limit_unless_given_one(data, postgres, monkeypatch):
+    from io import StringIO
+
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, source=sleeping_count))
+    call_command("rollup", "--full", stdout=StringIO())
+    assert RollupRun.objects.latest("id").status == RollupRun.Status.SUCCESS
+    with pytest.raises(CommandError, match="reached its time limit of 1 s"):
+        call_command("rollup", "--full", "--time-limit", "1", stdout=StringIO())
+    assert "time limit of 1 s" in RollupRun.objects.latest("id").error
+    runs = RollupRun.objects.count()
+    for bad in ("0", "-5", "soon", "nan"):
+        with pytest.raises(CommandError, match="--time-limit: must be a number of seconds above 0"):
+            call_command("rollup", "--time-limit", bad, stdout=StringIO())
+    assert RollupRun.objects.count() == runs

@@ -1,16 +1,17 @@
-"""``manage.py rollup [--full] [--since YYYY-MM]``: run the rollup engine now (DESIGN.md section 6)."""
+"""``manage.py rollup [--full] [--since YYYY-MM] [--time-limit SECONDS]``: run the rollup engine now (DESIGN.md section 6)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import re
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dashboards.rollup import run_rollup
+from dashboards.rollup import RollupTimeLimitExceeded, run_rollup
 
 
 def _month(text: str) -> dt.date:
@@ -30,6 +31,18 @@ def _month(text: str) -> dt.date:
     return month
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise argparse.ArgumentTypeError(
+            _("must be a number of seconds above 0, not %(text)r") % {"text": text}
+        )
+    return seconds
+
+
 class Command(BaseCommand):
     @property
     def help(self) -> str:  # in the site's language; argparse takes no lazy text
@@ -38,9 +51,31 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--full", action="store_true", help=_("rebuild every month and period"))
         parser.add_argument("--since", type=_month, help=_("also recompute every month from YYYY-MM on"))
+        parser.add_argument(
+            "--time-limit",
+            type=_seconds,
+            help=_(
+                "give up after this many seconds, cancelling the statement in progress (default: no limit)"
+            ),
+        )
 
-    def handle(self, *args, full: bool = False, since: dt.date | None = None, **options) -> None:
-        run = run_rollup(full=full, since=since, trigger="command")
+    def handle(
+        self,
+        *args,
+        full: bool = False,
+        since: dt.date | None = None,
+        time_limit: float | None = None,
+        **options,
+    ) -> None:
+        try:
+            run = run_rollup(full=full, since=since, trigger="command", time_limit=time_limit)
+        except RollupTimeLimitExceeded as exc:  # recorded on the run as failed; no traceback
+            raise CommandError(
+                _(
+                    "the rollup run reached its time limit of %(seconds)g s and was rolled back; the previous values are kept"
+                )
+                % {"seconds": time_limit}
+            ) from exc
         if run is None:
             raise CommandError(_("another rollup run is in progress; nothing done"))
         self.stdout.write(

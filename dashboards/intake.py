@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from dashboards import rollup
 from dashboards.models import (
+    POPULATION_TRIGGER,
     AgeGroup,
     AreaPopulation,
     ImportBatch,
@@ -38,6 +39,7 @@ from dashboards.models import (
     SatisfactionAnswer,
     SurveyResponse,
     preventable_case_kinds,
+    queue_rollup,
 )
 from governance.access import area_in_scope
 from governance.models import Area
@@ -676,7 +678,11 @@ def populations_import(*, table: Table, actor: Any, source: str = "") -> ImportB
     """Validate every row, then upsert them all: a re-sent (area, year) replaces the figure, and the
     next nightly run recomputes the rates of that year's months."""
     populations = validate_populations(table, actor)
-    return _upsert(ImportBatch.Kind.POPULATION, populations, ["area", "year"], "population", actor, source)
+    batch = _upsert(ImportBatch.Kind.POPULATION, populations, ["area", "year"], "population", actor, source)
+    # The per-10,000 rates of those years divide by these figures: a run once they commit, not the
+    # nightly one. Incremental: the police source reports every month of a year whose figure changed.
+    queue_rollup(POPULATION_TRIGGER)
+    return batch
 
 
 def _whole_number(value: Any) -> int:

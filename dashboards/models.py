@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
@@ -389,19 +389,26 @@ class IndicatorValue(models.Model):
 
 # --- the tree changed: a rollup on commit ----------------------------------------------------------
 
-# The trigger recorded on the run a tree change queues (RollupRun.trigger).
+# The trigger recorded on the run a tree change queues (RollupRun.trigger): an area moved, its level
+# or its population changed, or an area deleted.
 TREE_TRIGGER = "tree"
+# The trigger of the run an import of populations by year queues (dashboards.intake).
+POPULATION_TRIGGER = "population"
 
 
 @receiver(pre_save, sender=Area, dispatch_uid="rollup-tree-changing")
 def _tree_changing(sender, instance: Area, raw: bool = False, **kwargs) -> None:
-    # Whether this save moves the area or changes its level, read before the row is written (one
-    # indexed read per update of an area; none for a new one, which has no values to regroup yet).
+    # Whether this save moves the area, changes its level or its population, read before the row is
+    # written (one indexed read per update of an area; none for a new one, which has no values yet).
     if raw or instance.pk is None:
         instance._tree_changed = False
         return
-    before = Area.objects.filter(pk=instance.pk).values_list("parent_id", "level").first()
-    instance._tree_changed = before is not None and before != (instance.parent_id, instance.level)
+    before = Area.objects.filter(pk=instance.pk).values_list("parent_id", "level", "population").first()
+    instance._tree_changed = before is not None and before != (
+        instance.parent_id,
+        instance.level,
+        instance.population,
+    )
 
 
 @receiver(post_save, sender=Area, dispatch_uid="rollup-tree-changed")
@@ -409,18 +416,33 @@ def _tree_changed(sender, instance: Area, **kwargs) -> None:
     # The values' rows carry their area's parent and level when they were computed (rankings group
     # siblings by the stored parent, index value_ranking), and the old parent's sums still held the
     # moved area's: a grid moved in the admin was ranked under its old community, whose figures
-    # still counted it, until the nightly run. A run queued once the move commits (a full rebuild:
-    # the tree is part of rollup.config_hash) puts it right within minutes; a run in progress makes
-    # the task come back later (dashboards.tasks). Through the outbox, as every task that must not be
-    # lost, and once per transaction however many areas it moves.
+    # still counted it, until the nightly run. Likewise a population corrected (the admin,
+    # ``import_areas``): every per-10,000 rate of the area and of those above it divides by it. A run
+    # queued once the change commits (a full rebuild: the tree, populations included, is part of
+    # rollup.config_hash) puts it right within minutes.
     if not getattr(instance, "_tree_changed", False):
         return
     instance._tree_changed = False
+    queue_rollup(TREE_TRIGGER)
+
+
+@receiver(post_delete, sender=Area, dispatch_uid="rollup-tree-deleted")
+def _tree_deleted(sender, instance: Area, **kwargs) -> None:
+    # A deleted area's values go with it (CASCADE), but its siblings' rank_of still counted it, and
+    # its parent's sums anything it had (only an area without records can go: they PROTECT it).
+    queue_rollup(TREE_TRIGGER)
+
+
+def queue_rollup(trigger: str) -> None:
+    """Queue a rollup run for when the current transaction commits, once per transaction whatever
+    else queues one in it: through the outbox, as every task that must not be lost. A run in progress
+    when it arrives (it planned on the data before this change) makes the task come back later
+    (dashboards.tasks). In eager mode (no broker) it runs in-process once the transaction commits."""
     connection = transaction.get_connection()
     if any(func is _tree_rollup_queued for _savepoints, func, _robust in connection.run_on_commit):
         return
     transaction.on_commit(_tree_rollup_queued)
-    outbox.enqueue("dashboards.rollup", trigger=TREE_TRIGGER)
+    outbox.enqueue("dashboards.rollup", trigger=trigger)
 
 
 def _tree_rollup_queued() -> None:

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import connection
 
-from dashboards.models import TREE_TRIGGER
+from dashboards.models import POPULATION_TRIGGER, TREE_TRIGGER
 from dashboards.rollup import run_rollup
 
 # Acks late + reject on worker loss (settings): a worker killed mid-run gets the task redelivered, and
@@ -95,13 +95,14 @@ def rollup(
             # The run raised this connection's buffers for temporary tables (ROLLUP_TEMP_BUFFERS);
             # a new connection for the worker's next task gives the memory back.
             connection.close()
-    if run is None and trigger in ("nightly", TREE_TRIGGER) and not self.request.is_eager:
+    if run is None and trigger in ("nightly", TREE_TRIGGER, POPULATION_TRIGGER) and not self.request.is_eager:
         # The lock is held. By a live run (a second beat's copy): this copy comes back later and
         # finds tonight's successful run above. Or by the session of a worker process just killed,
         # which PostgreSQL has not noticed yet (it keeps a dead client's lock until its statement
         # ends): the broker's redelivery was dropped here and the night had no run at all.
-        # A run queued by a moved area (dashboards.models) comes back too: the run in progress
-        # planned on the old tree, and nobody else would regroup the values before the night.
+        # A run queued by a moved area or a changed population (dashboards.models) comes back too:
+        # the run in progress planned on the old tree, and nobody else would regroup the values
+        # before the night.
         raise self.retry(countdown=NIGHTLY_RETRY_SECONDS, max_retries=NIGHTLY_RETRIES)
     return run.pk if run else None
 

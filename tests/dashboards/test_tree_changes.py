@@ -66,9 +66,14 @@ def _queued() -> list[dict]:
 
 def test_a_tree_change_queues_one_run_per_transaction_and_other_edits_none(cast):
     grid = Area.objects.get(pk=cast.grid_c.pk)
-    grid.name, grid.population = "园丁第1网格（新）", 4000
+    grid.name, grid.households = "园丁第1网格（新）", 1400
     grid.save()
-    assert _queued() == []  # a name or a population moves nothing (the nightly run takes the rates)
+    assert _queued() == []  # a name or a household count changes no value
+    with pytest.raises(RuntimeError), transaction.atomic():
+        grid.population = 4000  # every per-10,000 rate of the area and those above it divides by it
+        grid.save()
+        assert _queued() == [{"trigger": "tree"}]
+        raise RuntimeError("rolled back")
     with pytest.raises(RuntimeError), transaction.atomic():
         _move(cast.grid_c, NEW_CODE, cast.community_a1a)
         assert _queued() == [{"trigger": "tree"}]
@@ -78,3 +83,78 @@ def test_a_tree_change_queues_one_run_per_transaction_and_other_edits_none(cast)
         _move(cast.grid_c, NEW_CODE, cast.community_a1a)
         _move(cast.grid_d, "340102001002002", cast.community_a1b)
     assert _queued() == [{"trigger": "tree"}]
+
+
+def _police_rate(area: Area, period: str = "2026-11") -> float:
+    return IndicatorValue.objects.get(
+        indicator="police_preventable_cases_per_10k", area=area, period=period
+    ).value
+
+
+@pytest.mark.usefixtures("data")
+def test_a_population_changed_in_the_admin_changes_the_per_10k_rates_once_it_commits(
+    cast, django_capture_on_commit_callbacks
+):
+    """Per-10,000 rates divide by the area's population: a corrected population left the published
+    rates stale until the nightly run. Community A1b: 6 cases in November, 1,500 residents."""
+    assert _police_rate(cast.community_a1b) == 40.0
+    client = Client()
+    client.force_login(cast.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response, _form = post_area_change(client, cast.community_a1b, population=3000)
+    assert response.status_code == 302
+    run = RollupRun.objects.order_by("-id").first()
+    assert (run.trigger, run.kind, run.status) == ("tree", "full", "success")
+    assert _police_rate(cast.community_a1b) == 20.0
+    assert _police_rate(cast.street_a1) == 20.0  # 3 + 6 cases among 1,500 + 3,000 residents (was 30)
+    assert not OutboxMessage.objects.filter(task="dashboards.rollup", sent_at=None).exists()
+
+
+@pytest.mark.usefixtures("data")
+def test_populations_imported_by_year_change_the_rates_of_that_year_once_they_commit(
+    cast, django_capture_on_commit_callbacks
+):
+    """The import through the API (and ``dashboards_import populations``) queues a run too; the run
+    is incremental: the sources report the months of the years whose figures changed."""
+    rows = [{"area": cast.community_a1b.code, "year": 2026, "population": 2000}]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(cast.analyst).post("/api/v1/stats/populations/", rows, format="json")
+    assert response.status_code == 201
+    run = RollupRun.objects.order_by("-id").first()
+    assert (run.trigger, run.kind, run.status) == ("population", "incremental", "success")
+    assert _police_rate(cast.community_a1b) == 30.0
+    assert _police_rate(cast.community_a1b, "2026") == 30.0
+
+
+def test_a_deleted_area_leaves_its_siblings_league_once_the_deletion_commits(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A count ranks every sibling, those without records at 0: an area deleted was still counted in
+    its siblings' ``rank_of`` (and, with records, in its parent's sums) until the nightly run."""
+    from dashboards.rollup import run_rollup
+    from tests.base import make_area
+    from tests.dashboards import stats_data
+    from tests.dashboards.test_rollup_runs import TEST_COUNT
+
+    stats_data.build(cast)
+    stats_data.only(monkeypatch, TEST_COUNT)
+    empty = make_area(
+        "340102001001005", "春晖第5网格", "grid", cast.community_a1a, (117.0, 31.8, 117.01, 31.81)
+    )
+    run_rollup(full=True)
+
+    def rank_of() -> set[int]:
+        rows = IndicatorValue.objects.filter(
+            indicator=TEST_COUNT.code, period="2026-11", parent=cast.community_a1a
+        )
+        return set(rows.values_list("rank_of", flat=True))
+
+    before = rank_of()
+    assert len(before) == 1 and empty.pk in IndicatorValue.objects.filter(
+        indicator=TEST_COUNT.code, period="2026-11"
+    ).values_list("area_id", flat=True)  # ranked at 0 among its siblings
+    with django_capture_on_commit_callbacks(execute=True):
+        Area.objects.get(pk=empty.pk).delete()
+    run = RollupRun.objects.order_by("-id").first()
+    assert (run.trigger, run.kind, run.status) == ("tree", "full", "success")
+    assert rank_of() == {before.pop() - 1}

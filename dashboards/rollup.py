@@ -235,6 +235,10 @@ def _changed_months(since: dt.datetime, now: dt.datetime, warnings: list[str]) -
         try:
             with transaction.atomic():  # (a database error must not break a caller's transaction)
                 months |= changes(since, now)
+        except SoftTimeLimitExceeded:
+            # The task's time is up (Celery's warning, an Exception): not this source's bug, which
+            # would make the run a full rebuild, the longest kind, going on until the kill.
+            raise
         except Exception as exc:  # noqa: BLE001 - reported on the run, which rebuilds everything instead
             codes = ", ".join(sorted(s.code for s in specs if s.changes is changes))
             log.exception("rollup: the changes of %s failed; rebuilding everything", codes)

@@ -531,6 +531,25 @@ def test_a_source_whose_changes_fail_makes_the_run_a_full_rebuild_not_no_run_at_
     assert march.value == 2
 
 
+def test_the_soft_time_limit_arriving_in_a_sources_changes_stops_the_run_instead_of_a_full_rebuild(
+    data, monkeypatch
+):
+    """Celery's warning that the time is up, raised while a source's ``changes`` ran, was taken for
+    that source's bug: the run went on as a full rebuild, the longest kind, until the hard kill."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def out_of_time(since, now):
+        raise SoftTimeLimitExceeded()
+
+    run_rollup(full=True)
+    before = snapshot()
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=out_of_time))
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_rollup()
+    assert RollupRun.objects.count() == 1  # (planned before it is recorded: nothing was started)
+    assert snapshot() == before
+
+
 def test_a_runs_end_is_labelled_as_a_time_not_as_an_incidents_state():
     # The admin's column read 已办结 (an incident inbox's "finished" state) for when a run ended.
     from django.utils import translation

@@ -402,7 +402,25 @@ def run_rollup(
     Raises what the run raised after recording it as failed (the previous results stay in place)."""
     deadline = None if time_limit is None else time.monotonic() + time_limit
     at = timezone.now()
-    the_plan = plan(full=full, since=since, at=at)
+    try:
+        # The planning reads (the sources' ``changes``, the tree's hash) get the limit too: in one
+        # transaction, so that their statements can be given the time left.
+        with transaction.atomic(), _statement_deadline(deadline, time_limit):
+            the_plan = plan(full=full, since=since, at=at)
+    except SoftTimeLimitExceeded as exc:  # (ours, or Celery's between two statements)
+        # Stopped before it took the lock: recorded failed all the same, for stats/rollups to say so
+        # (a failed row takes no lock: only one ``running`` row may exist).
+        RollupRun.objects.create(
+            started_at=at,
+            finished_at=timezone.now(),
+            kind=RollupRun.Kind.FULL if full else RollupRun.Kind.INCREMENTAL,
+            trigger=trigger,
+            requested_by=user,
+            since=since,
+            status=RollupRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc} (while planning)"[:2000],
+        )
+        raise
     run = _acquire(
         at,
         kind=RollupRun.Kind.FULL if the_plan.full else RollupRun.Kind.INCREMENTAL,

@@ -546,7 +546,9 @@ def test_the_soft_time_limit_arriving_in_a_sources_changes_stops_the_run_instead
     stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=out_of_time))
     with pytest.raises(SoftTimeLimitExceeded):
         run_rollup()
-    assert RollupRun.objects.count() == 1  # (planned before it is recorded: nothing was started)
+    run = RollupRun.objects.latest("id")
+    assert (run.status, run.kind) == ("failed", "incremental")  # not a full rebuild
+    assert run.error.startswith("SoftTimeLimitExceeded") and "while planning" in run.error
     assert snapshot() == before
 
 
@@ -665,6 +667,30 @@ def test_a_time_limit_has_postgresql_cancel_the_statement_in_progress(data, post
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0"
+
+
+def test_a_time_limit_also_cancels_a_statement_stuck_in_the_planning(data, postgres, monkeypatch):
+    """The sources' ``changes`` and the tree's hash are read before the run's transaction, when the
+    run is planned: a statement stuck there went on past the limit too."""
+    from django.db.models.expressions import RawSQL
+
+    answered = []
+
+    def slow_changes(since, now):
+        sleep = RawSQL("(SELECT 0 FROM pg_sleep(5))", [], output_field=models.IntegerField())
+        answered.append(list(SurveyResponse.objects.filter(id__gt=sleep).values_list("id")[:1]))
+        return set()
+
+    run_rollup(full=True)
+    before = snapshot()
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=slow_changes))
+    with pytest.raises(rollup.RollupTimeLimitExceeded):
+        run_rollup(time_limit=1.5)
+    assert answered == []  # the statement was cancelled, not waited for
+    run = RollupRun.objects.latest("id")
+    assert (run.status, run.kind, run.trigger) == ("failed", "incremental", "command")
+    assert "time limit of 1.5 s" in run.error and "while planning" in run.error
+    assert snapshot() == before
 
 
 def test_the_command_keeps_no_time_limit_unless_given_one(data, postgres, monkeypatch):

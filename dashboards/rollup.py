@@ -91,17 +91,25 @@ class _Plan:
 
 class RollupTimeLimitExceeded(SoftTimeLimitExceeded):
     """The run reached its time limit (``run_rollup(time_limit=...)``; the Celery task's soft limit).
-    A SoftTimeLimitExceeded, so that nothing takes it for a broken source either."""
+    A SoftTimeLimitExceeded, so that nothing takes it for a broken source either. (Built by ``of``:
+    its only argument is the message, so that it pickles, as Celery does with a task's error.)"""
 
-    def __init__(self, limit: float) -> None:
-        super().__init__(
-            f"the run reached its time limit of {limit:g} s: PostgreSQL cancelled the statement in "
-            "progress, the run was rolled back and the previous values are kept"
+    def __str__(self) -> str:  # (billiard's would print the arguments' tuple)
+        return str(self.args[0]) if self.args else ""
+
+    @classmethod
+    def of(cls, limit: float, *, cancelled: bool) -> RollupTimeLimitExceeded:
+        how = "PostgreSQL cancelled the statement in progress" if cancelled else "before its next statement"
+        return cls(
+            f"the run reached its time limit of {limit:g} s: {how}; the run was rolled back and the "
+            "previous values are kept"
         )
 
 
 # SQLSTATE query_canceled: a statement_timeout, or pg_cancel_backend.
 QUERY_CANCELED = "57014"
+# What Django's atomic blocks send (DatabaseOperations.savepoint_*_sql).
+SAVEPOINT_STATEMENTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 
 def checkpoint(step: str) -> None:
@@ -453,13 +461,17 @@ def _statement_deadline(deadline: float | None, limit: float | None) -> Iterator
 
     def limited(execute, sql, params, many, context):
         raw_connection = context["connection"].connection
-        if raw_connection.info.transaction_status == TRANSACTION_STATUS_INERROR:
-            # A statement failed (a lock timeout the table swap gives up on): this is the rollback to
-            # the savepoint, which must go through, and which takes its SET LOCALs back anyway.
+        if raw_connection.info.transaction_status == TRANSACTION_STATUS_INERROR or sql.startswith(
+            SAVEPOINT_STATEMENTS
+        ):
+            # The savepoints of atomic blocks, instant, go through: above all the rollback to one
+            # after a statement failed (the transaction is aborted until then; it takes its SET
+            # LOCALs back too) and the release after it, which raising here would put in the place
+            # of the error being handled.
             return execute(sql, params, many, context)
         left = deadline - time.monotonic()
         if left <= 0:
-            raise RollupTimeLimitExceeded(limit)
+            raise RollupTimeLimitExceeded.of(limit, cancelled=False)
         with raw_connection.cursor() as raw:  # (not through this wrapper again)
             raw.execute("SELECT set_config('statement_timeout', %s, true)", [f"{math.ceil(left * 1000)}ms"])
         try:
@@ -467,7 +479,7 @@ def _statement_deadline(deadline: float | None, limit: float | None) -> Iterator
         except OperationalError as exc:
             # (An operator's pg_cancel_backend, also 57014, well before the limit stays what it is.)
             if getattr(exc.__cause__, "pgcode", None) == QUERY_CANCELED and time.monotonic() >= deadline - 1:
-                raise RollupTimeLimitExceeded(limit) from exc
+                raise RollupTimeLimitExceeded.of(limit, cancelled=True) from exc
             raise
 
     with connection.cursor() as cursor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import pickle
 import threading
 import time
 
@@ -657,11 +658,13 @@ def test_a_time_limit_has_postgresql_cancel_the_statement_in_progress(data, post
     run_rollup(full=True)
     before = snapshot()
     stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, source=sleeping_count))
-    with pytest.raises(rollup.RollupTimeLimitExceeded):
+    with pytest.raises(rollup.RollupTimeLimitExceeded) as caught:
         run_rollup(full=True, time_limit=1.5)
     run = RollupRun.objects.latest("id")
     assert run.status == RollupRun.Status.FAILED
-    assert "time limit of 1.5 s" in run.error and "cancelled" in run.error
+    assert "time limit of 1.5 s: PostgreSQL cancelled the statement in progress" in run.error
+    # Celery pickles a task's error (from the pool's process to the worker's): it must come back.
+    assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
     assert snapshot() == before
     # The run's statements had the limit; what comes after them has the server's setting again.
     with connection.cursor() as cursor:

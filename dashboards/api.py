@@ -597,7 +597,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
 class RollupRunSerializer(serializers.ModelSerializer):
     # A username is personal data: the analyst role reads "statistics in its scope and nothing
     # personal" (DESIGN.md section 7), and this list named the administrator behind each run to every
-    # analyst token. ``trigger`` (nightly, command, api, tree, demo) says how a run started to all.
+    # analyst token. ``trigger`` (nightly, command, api, tree, population, demo) says how a run started to all.
     requested_by = serializers.CharField(
         source="requested_by.username",
         default=None,
@@ -606,7 +606,11 @@ class RollupRunSerializer(serializers.ModelSerializer):
         "else (and for a run nobody started); `trigger` says how it started",
     )
     trigger = serializers.CharField(
-        read_only=True, help_text="how the run started: nightly, command, api, tree (an area moved) or demo"
+        read_only=True,
+        help_text=(
+            "how the run started: nightly, command, api, tree (an area moved, its level or population "
+            "changed, or an area deleted), population (populations by year imported) or demo"
+        ),
     )
 
     class Meta:

@@ -173,7 +173,7 @@ def config_hash() -> str:
     """What the published values depend on besides the records: the registry (with each
     indicator's ``revision``, raised when its definition changes), the intake settings and the area
     tree (an area added, moved or removed changes the sums of every period above it; a population,
-    the per-10,000 rates of every month).
+    the per-10,000 rates of every month; service dates, which periods' zero counts it gets).
     A change forces the next run to be a full rebuild."""
     specs = sorted(
         (s.code, s.unit, s.direction, s.min_sample, s.denominator_over_time, s.revision)
@@ -186,8 +186,11 @@ def config_hash() -> str:
     # open late step counted in March, due in April once March 31st became a holiday).
     extra.append(SequenceCounter.current(DEADLINES_MARKER))
     digest = hashlib.sha256(json.dumps([specs, extra], default=str).encode())
-    # The tree as the sums see it, streamed (a few thousand areas, four small columns each).
-    tree = Area.objects.order_by("id").values_list("id", "parent_id", "level", "depth", "population")
+    # The tree as the sums and the zero counts see it, streamed (a few thousand areas, a few small
+    # columns each).
+    tree = Area.objects.order_by("id").values_list(
+        "id", "parent_id", "level", "depth", "population", "in_service_from", "in_service_until"
+    )
     for row in tree.iterator(chunk_size=10000):
         digest.update(repr(row).encode())
     return digest.hexdigest()
@@ -856,7 +859,8 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
         sql,
         "period",
         "(id integer, code varchar(7), kind varchar(7), affected integer, prev_id integer, prev_code varchar(7), "
-        "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer)",
+        "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer, "
+        "starts date, ends date)",
     )
     _temp(sql, "pm", "(month date, period integer, is_month integer)")
     lookups = _Lookups()
@@ -879,8 +883,11 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
     prev_old, ly_old = set(), set()
     for code, p in periods.items():
         prev, ly = p.previous().code, p.same_last_year().code
+        # The first day of the period and the first after it (the areas' service dates are compared
+        # with them: _rank). ISO text: SQLite compares its stored dates as text.
         rows.append(
             (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
+            + (p.start.isoformat(), p.end.isoformat())
         )
         if hit(code):
             lookups.recomputed += 1
@@ -895,7 +902,7 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
             lookups.ly_new |= ly in ids and bool(hit(ly))
     lookups.prev_old, lookups.ly_old = sorted(prev_old), sorted(ly_old)
     # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
-    marks, params = _values_rows(10, rows)
+    marks, params = _values_rows(12, rows)
     sql(f"INSERT INTO {WORK}period VALUES {marks}", params)
     if months:
         marks, params = _values_rows(3, months)
@@ -992,6 +999,9 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
     # it. Siblings share a tree level, so each level's missing siblings are found in that level alone.
     # (Every child of a parent with counts, grouped with the counted ones, kept where none was: a
     # grouping rather than NOT EXISTS, which SQLite would answer with a scan per candidate.)
+    # Only the children in service on at least one day of the period are filled (Area.in_service_from
+    # / in_service_until, inclusive, NULL for always): a grid drawn in June 2026 is no last place for
+    # 2025, a grid merged away none for the months after. Records count whatever the dates.
     zero = f"CAST(0 AS {_float()})"
     zeros = [
         f"SELECT c.ind, c.area_id, c.parent_id, c.level, c.period, {zero} AS num, {zero} AS den FROM ("
@@ -999,7 +1009,9 @@ def _rank(sql: _Sql, levels: list[str], *, big: bool) -> None:
         f"JOIN {WORK}def d ON d.id = lv.ind WHERE d.factor = 0 UNION ALL "
         "SELECT k.ind, a.id, a.parent_id, a.level, k.period, 0 FROM (SELECT DISTINCT lv.ind, lv.period, "
         f"lv.parent_id FROM {level} lv JOIN {WORK}def d ON d.id = lv.ind WHERE d.factor = 0) k "
-        f"JOIN {_t(Area)} a ON a.parent_id = k.parent_id) c "
+        f"JOIN {_t(Area)} a ON a.parent_id = k.parent_id JOIN {WORK}period p ON p.id = k.period "
+        "WHERE (a.in_service_from IS NULL OR a.in_service_from < p.ends) "
+        "AND (a.in_service_until IS NULL OR a.in_service_until >= p.starts)) c "
         "GROUP BY c.ind, c.area_id, c.parent_id, c.level, c.period HAVING MAX(c.counted) = 0"
         for level in levels
     ]

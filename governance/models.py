@@ -91,6 +91,19 @@ class Area(models.Model):
     boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
     centroid_lat = models.FloatField(_("centroid latitude"), null=True, blank=True, editable=False)
     centroid_lng = models.FloatField(_("centroid longitude"), null=True, blank=True, editable=False)
+    # The days an area exists on the ground: a grid drawn in June 2026, a grid merged away in September.
+    # Both inclusive, empty for "always". The rollup fills a zero count (and a rank) only for periods
+    # of which at least one day is in service: a grid drawn in June is no last place for 2025, a
+    # grid merged away none for the months after (its own records still count wherever they fall).
+    in_service_from = models.DateField(
+        _("in service from"), null=True, blank=True, help_text=_("First day in service; empty: always.")
+    )
+    in_service_until = models.DateField(
+        _("in service until"),
+        null=True,
+        blank=True,
+        help_text=_("Last day in service; empty: still in service."),
+    )
 
     SCOPE_AREA_FIELD = ""
     objects = ScopedQuerySet.as_manager()
@@ -133,6 +146,11 @@ class Area(models.Model):
         ]
         if code_problems:
             errors["code"] = code_problems
+        if self.in_service_from and self.in_service_until and self.in_service_until < self.in_service_from:
+            errors["in_service_until"] = [
+                _("The last day in service (%(until)s) is before the first (%(start)s).")
+                % {"until": self.in_service_until.isoformat(), "start": self.in_service_from.isoformat()}
+            ]
         if self.boundary is not None:
             try:
                 self.boundary = validate_boundary(self.boundary)

@@ -220,3 +220,36 @@ def test_boundary_messages_are_translated(monkeypatch):
         with pytest.raises(geo.GeometryError) as exc:
             geo.validate_boundary(bad)
         assert str(exc.value).startswith(start), str(exc.value)
+
+
+def test_the_admin_sets_service_dates_and_refuses_an_end_before_the_start_naming_it(cast):
+    from django.test import Client
+
+    from tests.base import post_area_change
+
+    client = Client()
+    client.force_login(cast.admin)
+    response, form = post_area_change(
+        client, cast.grid_c, in_service_from="2026-06-15", in_service_until="2026-06-14"
+    )
+    assert response.status_code == 200
+    assert list(form.errors) == ["in_service_until"]
+    assert "before the first" in form.errors["in_service_until"][0]
+    cast.grid_c.refresh_from_db()
+    assert (cast.grid_c.in_service_from, cast.grid_c.in_service_until) == (None, None)  # nothing saved
+    response, _form = post_area_change(
+        client, cast.grid_c, in_service_from="2026-06-15", in_service_until="2026-06-15"
+    )
+    assert response.status_code == 302  # one day in service is a period
+    cast.grid_c.refresh_from_db()
+    assert str(cast.grid_c.in_service_from) == str(cast.grid_c.in_service_until) == "2026-06-15"
+
+
+def test_model_validation_names_the_end_of_service_when_it_is_before_the_start(cast):
+    import datetime as dt
+
+    grid = Area.objects.get(pk=cast.grid_c.pk)
+    grid.in_service_from, grid.in_service_until = dt.date(2026, 6, 15), dt.date(2025, 1, 1)
+    with pytest.raises(ValidationError) as caught:
+        grid.full_clean()
+    assert list(caught.value.message_dict) == ["in_service_until"]

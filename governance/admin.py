@@ -40,7 +40,16 @@ admin.site.index_title = _("Administration")
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level", "parent", "population", "households"]
+    list_display = [
+        "code",
+        "name",
+        "level",
+        "parent",
+        "population",
+        "households",
+        "in_service_from",
+        "in_service_until",
+    ]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]

@@ -411,7 +411,12 @@ class AreaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Area
-        fields = ["code", "name", "level", "parent", "population", "households", "centroid"]
+        fields = [
+            "code", "name", "level", "parent", "population", "households", "centroid",
+            "in_service_from", "in_service_until",
+        ]  # fmt: skip
+        # The API reads areas; their service dates are set in the admin or by import_areas.
+        read_only_fields = fields
 
     def get_centroid(self, obj: Area) -> dict | None:
         if obj.centroid_lat is None:

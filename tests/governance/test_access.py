@@ -48,6 +48,36 @@ def test_the_areas_api_lists_only_the_users_subtree(cast, django_assert_max_num_
     }
 
 
+def test_the_areas_api_gives_the_service_dates_read_only_in_the_same_queries(cast, django_assert_num_queries):
+    import datetime as dt
+
+    Area.objects.filter(pk=cast.grid_b.pk).update(
+        in_service_from=dt.date(2026, 6, 15), in_service_until=dt.date(2027, 3, 31)
+    )
+    client = api_client(cast.community_handler)
+    with django_assert_num_queries(3):  # as without the dates: user, count, rows (its own columns)
+        rows = {a["code"]: a for a in client.get("/api/v1/areas/").json()["results"]}
+    assert (rows[cast.grid_b.code]["in_service_from"], rows[cast.grid_b.code]["in_service_until"]) == (
+        "2026-06-15",
+        "2027-03-31",
+    )
+    assert (rows[cast.grid_a.code]["in_service_from"], rows[cast.grid_a.code]["in_service_until"]) == (
+        None,
+        None,
+    )
+    detail = client.get(f"/api/v1/areas/{cast.grid_b.code}/").json()
+    assert detail["in_service_until"] == "2027-03-31"
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    fields = schema["components"]["schemas"]["Area"]["properties"]
+    for name in ("in_service_from", "in_service_until"):
+        assert {k: fields[name].get(k) for k in ("type", "format", "nullable", "readOnly")} == {
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "readOnly": True,
+        }
+
+
 def test_areas_api_filters_by_level_parent_and_within(cast):
     client = api_client(cast.district_officer)
     by_level = client.get("/api/v1/areas/", {"level": "grid"}).json()

@@ -257,3 +257,31 @@ def test_a_file_with_a_byte_order_mark_is_read_and_the_report_speaks_the_site_la
     with translation.override("zh-hans"), pytest.raises(CommandError):
         call_command("import_areas", str(write(tmp_path, [bad])), stdout=io.StringIO(), stderr=err)
     assert "name is missing" not in err.getvalue() and "neither in the file" not in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_service_dates_are_optional_columns_kept_when_left_out_and_each_bad_one_is_reported(tmp_path):
+    dated = [*GOOD[:4], {**GOOD[4]}, {**GOOD[5]}]
+    dated[4] = feature(
+        "340102001001001", "grid", "340102001001", (117.0, 31.8, 117.05, 31.9), in_service_until="2026-09-20"
+    )
+    dated[5] = feature(
+        "340102001001002", "grid", "340102001001", (117.05, 31.8, 117.1, 31.9), in_service_from="2026-06-15"
+    )
+    run(str(write(tmp_path, dated)), "--commit")
+    retired, drawn = Area.objects.get(code="340102001001001"), Area.objects.get(code="340102001001002")
+    assert (str(retired.in_service_from), str(retired.in_service_until)) == ("None", "2026-09-20")
+    assert str(drawn.in_service_from) == "2026-06-15" and drawn.in_service_until is None
+    run(str(write(tmp_path, GOOD)), "--commit")  # boundaries redrawn without the date columns
+    assert str(Area.objects.get(code="340102001001001").in_service_until) == "2026-09-20"
+
+    bad = [*GOOD[:4]]
+    bad.append(feature("340102001001001", "grid", "340102001001", (117.0, 31.8, 117.05, 31.9), in_service_from="2026-10-01"))  # fmt: skip
+    bad.append(feature("340102001001002", "grid", "340102001001", (117.05, 31.8, 117.1, 31.9), in_service_until="15/06/2026"))  # fmt: skip
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_areas", str(write(tmp_path, bad)), "--commit", stdout=StringIO(), stderr=err)
+    # (the first against the end of service stored, 2026-09-20)
+    assert "feature 4: in_service_until (2026-09-20) is before in_service_from (2026-10-01)" in err.getvalue()
+    assert "feature 5: in_service_until must be a date as YYYY-MM-DD, got '15/06/2026'" in err.getvalue()
+    assert str(Area.objects.get(code="340102001001001").in_service_from) == "None"  # nothing saved

@@ -8,6 +8,7 @@ speaks the site's language (LANGUAGE_CODE), as the geometry checks do.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -58,6 +59,12 @@ class Command(BaseCommand):
         parser.add_argument("--parent-field", default="parent", help="property with the parent's code")
         parser.add_argument("--population-field", default="population")
         parser.add_argument("--households-field", default="households")
+        parser.add_argument(
+            "--in-service-from-field", default="in_service_from", help="first day, YYYY-MM-DD"
+        )
+        parser.add_argument(
+            "--in-service-until-field", default="in_service_until", help="last day, YYYY-MM-DD"
+        )
         parser.add_argument("--commit", action="store_true", help="write the areas (default: dry run)")
 
     def handle(self, *args, file: Path, commit: bool, **opts):
@@ -111,7 +118,11 @@ class Command(BaseCommand):
     def _validate(self, features: list, opts: dict) -> tuple[list[dict], list[tuple[int, str]]]:
         errors: list[tuple[int, str]] = []
         rows: list[dict] = []
-        existing = {code: level for code, level in Area.objects.values_list("code", "level")}
+        existing, stored_dates = {}, {}
+        for code, level, start, until in Area.objects.values_list(
+            "code", "level", "in_service_from", "in_service_until"
+        ):
+            existing[code], stored_dates[code] = level, (start, until)
         in_file: dict[str, str] = {}
         for index, feature in enumerate(features):
             props = feature.get("properties") if isinstance(feature, dict) else None
@@ -150,6 +161,17 @@ class Command(BaseCommand):
                         _("%(field)s must be a whole number from 0 to %(max)d, got %(value)r")
                         % {"field": key, "max": MAX_COUNT, "value": raw}
                     )
+            dates = self._service_dates(props, opts, problems)
+            row.update(dates)
+            start, until = (
+                d if d is not None else kept
+                for d, kept in zip(dates.values(), stored_dates.get(row["code"], (None, None)), strict=True)
+            )
+            if start and until and until < start:
+                problems.append(
+                    _("in_service_until (%(until)s) is before in_service_from (%(start)s)")
+                    % {"until": until.isoformat(), "start": start.isoformat()}
+                )
             if refused["name"] is None:
                 pass  # reported as it is
             elif not row["name"]:
@@ -203,6 +225,26 @@ class Command(BaseCommand):
                 errors.append((row["index"], problem))
         return rows, sorted(errors)
 
+    @staticmethod
+    def _service_dates(props: dict, opts: dict, problems: list[str]) -> dict[str, dt.date | None]:
+        """The optional service dates, ISO (2026-06-15). Empty or not in the file: an area already
+        there keeps its dates (as with the population; a date is cleared in the admin)."""
+        dates: dict[str, dt.date | None] = {}
+        for key in ("in_service_from", "in_service_until"):
+            raw = props.get(opts[f"{key}_field"])
+            dates[key] = None
+            if raw in (None, ""):
+                continue
+            try:
+                if not isinstance(raw, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", raw, re.ASCII):
+                    raise ValueError
+                dates[key] = dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                problems.append(
+                    _("%(field)s must be a date as YYYY-MM-DD, got %(value)r") % {"field": key, "value": raw}
+                )
+        return dates
+
     @transaction.atomic
     def _write(self, rows: list[dict]) -> tuple[int, int]:
         order = {level: i for i, level in enumerate(["city", *PARENT_LEVEL])}
@@ -216,6 +258,9 @@ class Command(BaseCommand):
             for key in ("population", "households"):
                 if row[key] is not None or is_new:
                     setattr(area, key, row[key] or 0)
+            for key in ("in_service_from", "in_service_until"):
+                if row[key] is not None:
+                    setattr(area, key, row[key])
             area.full_clean()
             area.save()
             created += is_new

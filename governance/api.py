@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import fields as django_filters_fields
@@ -575,8 +576,11 @@ class AreaLocateApi(KnownParamsMixin, APIView):
         # their own grid got a 404 when the neighbour's code came first. A point in grids the user
         # may not see answers as one in none: the two messages differed, and probing points mapped
         # where grids lie outside the user's area.
+        # Only a grid in service today: a grid merged away keeps its boundary (its records were
+        # located in it), one drawn for next month already has its own.
+        in_service = Area.in_service_on(timezone.localdate())
         grid = (
-            Area.objects.visible_to(request.user).filter(code__in=codes).order_by("code").first()
+            Area.objects.visible_to(request.user).filter(in_service, code__in=codes).order_by("code").first()
             if codes
             else None
         )

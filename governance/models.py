@@ -120,6 +120,13 @@ class Area(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @staticmethod
+    def in_service_on(day: dt.date) -> Q:
+        """The areas in service on ``day`` (no dates: always), as a filter."""
+        return (Q(in_service_from__isnull=True) | Q(in_service_from__lte=day)) & (
+            Q(in_service_until__isnull=True) | Q(in_service_until__gte=day)
+        )
+
     def clean(self) -> None:
         before = (
             Area.objects.filter(pk=self.pk).values("code", "parent_id", "level").first() if self.pk else None

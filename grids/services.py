@@ -144,11 +144,17 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
         # on the edge of their own grid, and a grid named with the point.) A point in grids outside
         # the reporter's area is refused as one in none: two messages told where grids lie that
         # the reporter may not see.
-        candidates = [
-            area
-            for area in Area.objects.filter(code__in=codes).order_by("code")
-            if area_in_scope(actor, area, REPORTER_ROLES)
-        ]
+        # Grids out of service today (merged away, or drawn for later) are skipped as if absent: the
+        # boundary of the grid that replaced one covers the point too.
+        in_service = (
+            list(
+                Area.objects.filter(Area.in_service_on(timezone.localdate()), code__in=codes).order_by("code")
+            )
+            if codes
+            else []
+        )
+        codes = [area.code for area in in_service]
+        candidates = [area for area in in_service if area_in_scope(actor, area, REPORTER_ROLES)]
         # A point in no grid at all with one of the reporter's grids named is taken as given when it
         # lies near that grid (NEAR_GRID_METRES, below): a phone's fix drifts over the edge of the
         # map's grids, and a drawn boundary is not the street it follows; the worker knows where

@@ -127,3 +127,34 @@ def test_the_index_follows_a_grid_recoded_or_deleted_in_the_admin(client, cast):
     assert client.post(f"/admin/governance/area/{grid.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not Area.objects.filter(pk=grid.pk).exists()
     assert locator.locate(lat, lng) is None
+
+
+@pytest.mark.usefixtures("categories")
+def test_a_point_on_a_border_skips_a_grid_out_of_service_today(cast):
+    """Grid A was merged away yesterday, grid B drawn tomorrow: on their shared border, neither is
+    in service today. Locating and reporting there skip them; grid A's own interior is no grid now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Area
+
+    today = timezone.localdate()
+    Area.objects.filter(pk=cast.grid_a.pk).update(in_service_until=today - dt.timedelta(days=1))
+    border, inside_a = {"lat": 31.805, "lng": 117.01}, {"lat": 31.805, "lng": 117.005}
+    handler = api_client(cast.community_handler)
+    assert handler.get("/api/v1/areas/locate/", border).json()["grid"]["code"] == cast.grid_b.code
+    assert handler.get("/api/v1/areas/locate/", inside_a).status_code == 404
+    report = {"category": "sanitation", "description": "路面破损", **border}
+    reported = api_client(cast.worker_b).post("/api/v1/incidents/", report, format="json")
+    assert reported.status_code == 201 and reported.json()["grid"] == cast.grid_b.code
+    refused = api_client(cast.worker_a).post("/api/v1/incidents/", {**report, **inside_a}, format="json")
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"lat", "lng"}
+    # In service from tomorrow: not yet today.
+    Area.objects.filter(pk=cast.grid_a.pk).update(in_service_until=None)
+    Area.objects.filter(pk=cast.grid_b.pk).update(in_service_from=today + dt.timedelta(days=1))
+    assert handler.get("/api/v1/areas/locate/", border).json()["grid"]["code"] == cast.grid_a.code
+    assert handler.get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.015}).status_code == 404
+    # ... and on its first day it is.
+    Area.objects.filter(pk=cast.grid_b.pk).update(in_service_from=today)
+    assert handler.get("/api/v1/areas/locate/", {"lat": 31.805, "lng": 117.015}).status_code == 200

@@ -3,6 +3,7 @@ fixed number of queries whatever the number of areas (one for the rows, one for 
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -194,10 +195,12 @@ def league_rows(
         series[area_id][code] = value
     if values:
         shown = {v.area_id for v in values}
-        # Unsaved stand-ins, never written: no value, no rank, nothing counted.
+        # Unsaved stand-ins, never written: no value, no rank, nothing counted. Only the children in
+        # service on a day of the period: a grid drawn later, or merged away before, was not there.
+        in_service = Area.in_service_on(period.start, period.end - dt.timedelta(days=1))
         values += [
             IndicatorValue(area=area, parent=parent, indicator=spec.code, period=period.code)
-            for area in Area.objects.filter(parent=parent).exclude(pk__in=shown).order_by("code")
+            for area in Area.objects.filter(in_service, parent=parent).exclude(pk__in=shown).order_by("code")
         ]
     rows = [
         Row(value=v, spark=[series[v.area_id].get(p) for p in periods], ranked=v.rank is not None)

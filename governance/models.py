@@ -121,9 +121,10 @@ class Area(models.Model):
         return f"{self.name} ({self.code})"
 
     @staticmethod
-    def in_service_on(day: dt.date) -> Q:
-        """The areas in service on ``day`` (no dates: always), as a filter."""
-        return (Q(in_service_from__isnull=True) | Q(in_service_from__lte=day)) & (
+    def in_service_on(day: dt.date, last: dt.date | None = None) -> Q:
+        """The areas in service on ``day`` (or on at least one day from ``day`` to ``last``; no
+        dates: always), as a filter. The rollup's zero fill asks the same of each period."""
+        return (Q(in_service_from__isnull=True) | Q(in_service_from__lte=last or day)) & (
             Q(in_service_until__isnull=True) | Q(in_service_until__gte=day)
         )
 

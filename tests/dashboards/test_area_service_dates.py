@@ -75,3 +75,22 @@ def test_a_changed_service_date_makes_the_next_run_a_full_one_with_the_full_runs
     nightly = published_values()
     run_rollup(full=True)
     assert nightly == published_values()
+
+
+def test_the_league_lists_no_child_out_of_service_in_the_period_among_those_without_a_value(data):
+    """The ranking page lists the children without a value at the bottom ("no value"): not a grid
+    that did not exist then."""
+    from dashboards.ranking import league_rows
+    from governance import indicators as registry_api
+    from governance.periods import Period
+
+    run_rollup(full=True)
+    spec = registry_api.registry()["survey_safety_rate"]
+
+    def listed(period: str) -> list[str]:
+        return [row.value.area.code for row in league_rows(spec, Period.parse(period), data.community_a1a)]
+
+    # Nov 2025: only grid A answered; B, E, F and G listed without a value, H (drawn 2026-06-15) not.
+    assert listed("2025-11") == [data.grid_a.code, data.grid_b.code, data.grid_e.code, data.grid_f.code, data.grid_g.code]  # fmt: skip
+    # Oct 2026: G (retired 2026-09-20) is not listed; H, in service, is, without a value.
+    assert data.grid_g.code not in listed("2026-10") and data.grid_h.code in listed("2026-10")

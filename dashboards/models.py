@@ -389,8 +389,8 @@ class IndicatorValue(models.Model):
 
 # --- the tree changed: a rollup on commit ----------------------------------------------------------
 
-# The trigger recorded on the run a tree change queues (RollupRun.trigger): an area moved, its level
-# or its population changed, or an area deleted.
+# The trigger recorded on the run a tree change queues (RollupRun.trigger): an area moved, its level,
+# population or service dates changed, or an area deleted.
 TREE_TRIGGER = "tree"
 # The trigger of the run an import of populations by year queues (dashboards.intake).
 POPULATION_TRIGGER = "population"
@@ -398,17 +398,15 @@ POPULATION_TRIGGER = "population"
 
 @receiver(pre_save, sender=Area, dispatch_uid="rollup-tree-changing")
 def _tree_changing(sender, instance: Area, raw: bool = False, **kwargs) -> None:
-    # Whether this save moves the area, changes its level or its population, read before the row is
-    # written (one indexed read per update of an area; none for a new one, which has no values yet).
+    # Whether this save moves the area, changes its level, population or service dates (which periods
+    # its zero counts fill), read before the row is written (one indexed read per update of an area;
+    # none for a new one, which has no values yet).
     if raw or instance.pk is None:
         instance._tree_changed = False
         return
-    before = Area.objects.filter(pk=instance.pk).values_list("parent_id", "level", "population").first()
-    instance._tree_changed = before is not None and before != (
-        instance.parent_id,
-        instance.level,
-        instance.population,
-    )
+    fields = ("parent_id", "level", "population", "in_service_from", "in_service_until")
+    before = Area.objects.filter(pk=instance.pk).values_list(*fields).first()
+    instance._tree_changed = before is not None and before != tuple(getattr(instance, f) for f in fields)
 
 
 @receiver(post_save, sender=Area, dispatch_uid="rollup-tree-changed")

@@ -4,6 +4,8 @@ the parents' sums."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -79,6 +81,13 @@ def test_a_tree_change_queues_one_run_per_transaction_and_other_edits_none(cast)
         assert _queued() == [{"trigger": "tree"}]
         raise RuntimeError("rolled back")
     assert _queued() == []  # the message went with the move, and so did the mark: the next move queues
+    with pytest.raises(RuntimeError), transaction.atomic():
+        # A service date decides which periods the area's zero counts fill (and its siblings' rank_of).
+        grid = Area.objects.get(pk=cast.grid_c.pk)
+        grid.in_service_until = dt.date(2026, 9, 20)
+        grid.save()
+        assert _queued() == [{"trigger": "tree"}]
+        raise RuntimeError("rolled back")
     with transaction.atomic():
         _move(cast.grid_c, NEW_CODE, cast.community_a1a)
         _move(cast.grid_d, "340102001002002", cast.community_a1b)

@@ -4,6 +4,7 @@ in ``assessment_admin``, the set-up of assessment schemes."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 import dashboards.assessment_admin  # noqa: F401  (registers the assessment schemes and runs)
 from dashboards.models import RollupRun
@@ -24,8 +25,13 @@ class RollupRunAdmin(ReadOnlyAdmin):
         "requested_by",
         "months",
         "rows",
-        "seconds",
+        "seconds_shown",
     ]
     list_filter = ["status", "kind", "trigger"]
     list_select_related = ["requested_by"]
     date_hierarchy = "started_at"
+
+    @admin.display(description=_("seconds"), ordering="seconds")
+    def seconds_shown(self, run: RollupRun) -> str:
+        # To the hundredth, not the float's sixteen digits.
+        return "–" if run.seconds is None else f"{run.seconds:.2f}"

@@ -334,7 +334,14 @@ class AssessmentRun(models.Model):
         AssessmentScheme, on_delete=models.CASCADE, related_name="runs", verbose_name=_("scheme")
     )
     computed_at = models.DateTimeField(_("computed at"))
-    trigger = models.CharField(_("trigger"), max_length=20, default="manual")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("started by hand")
+        TASK = "task", _("background task")
+        ROLLUP = "rollup", _("after the rollup")
+        DEMO = "demo", _("demo data")
+
+    trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -357,7 +364,7 @@ class AssessmentRun(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"#{self.pk} · {timezone.localtime(self.computed_at):%Y-%m-%d %H:%M} · {self.trigger}"
+        return f"#{self.pk} · {timezone.localtime(self.computed_at):%Y-%m-%d %H:%M} · {self.get_trigger_display()}"
 
     class Meta:
         verbose_name = _("assessment run")

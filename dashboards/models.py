@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance import outbox
@@ -247,12 +248,20 @@ class RollupRun(models.Model):
         FULL = "full", _("full rebuild")
         INCREMENTAL = "incremental", _("incremental")
 
+    # How a run started (the API's ``trigger``): labelled for the admin, which showed the codes.
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", _("nightly schedule")
+        COMMAND = "command", _("management command")
+        API = "api", _("started through the API")
+        TREE = "tree", _("area tree changed")
+        DEMO = "demo", _("demo data")
+
     started_at = models.DateTimeField(_("started"))
     # Not "finished": that msgid is the incident inbox's state (已办结), which the admin showed here.
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    trigger = models.CharField(_("trigger"), max_length=20, default="command")
+    trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices, default=Trigger.COMMAND)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -282,7 +291,9 @@ class RollupRun(models.Model):
         indexes = [models.Index(fields=["status", "-finished_at"], name="rollup_status_finished")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+        # In local time, as the list shows it (it read 18:05 for a run at 02:05 in Beijing).
+        started = timezone.localtime(self.started_at)
+        return f"{self.get_kind_display()} {started:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
 
 class MonthlyFact(models.Model):

@@ -27,6 +27,7 @@ from governance.models import (
     Role,
     SequenceCounter,
     User,
+    record_kind,
 )
 from governance.services import audit, user_password_reset, user_tokens_revoke
 
@@ -489,16 +490,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
-    list_display = ["at", "user", "record", "object_type", "fields", "reason"]
+    list_display = ["at", "user", "record", "object_type_shown", "fields", "reason"]
     list_filter = ["object_type"]
     search_fields = ["record", "user__username"]
+
+    # The kind of record by its name (用户), not the model's label ("governance.user").
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_shown(self, entry) -> str:
+        return record_kind(entry.object_type)
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(PersonalDataAccessAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id"]
+    list_display = ["at", "actor", "action", "object_type_shown", "object_id"]
     list_filter = ["action"]
     search_fields = ["object_id", "actor__username"]
+    fields = ["at", "actor", "action", "object_type_shown", "object_id", "before", "after"]
+    readonly_fields = fields
 
 
 @admin.register(LogEntry)

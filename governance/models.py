@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -489,6 +490,15 @@ def next_number(prefix: str, when=None) -> str:
     return f"{prefix}-{year}-{SequenceCounter.next_value(prefix, year):06d}"
 
 
+def record_kind(label: str) -> str:
+    """The kind of record an ``object_type`` (a model's ``label_lower``, as the audit and reveal logs
+    store it) names, as the admin names it (``用户``); the label itself for a model that is gone."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label
+
+
 class PersonalDataAccess(models.Model):
     """One reveal of masked personal data: who saw what, when and why. Never deleted by the app."""
 
@@ -658,18 +668,41 @@ def _superuser_deleted(sender, instance: User, **kwargs) -> None:
 class AuditEntry(models.Model):
     """Audit of hand entries, approvals and decisions: who, when, what it was before and after."""
 
+    # The actions recorded (governance.services.audit's callers: this app's and the assessment's),
+    # labelled for the admin's list, filter and titles, which showed the codes. A code not listed
+    # here is still stored and shown as it is.
+    class Action(models.TextChoices):
+        TOKEN_ISSUE = "token.issue", _("API token issued")
+        TOKEN_REVOKE = "token.revoke", _("API tokens revoked")
+        PASSWORD_CHANGE = "password.change", _("own password changed")
+        PASSWORD_RESET = "password.reset", _("temporary password set")
+        USER_CHANGE = "user.change", _("account status or privileges changed")
+        MEMBERSHIP_ADD = "membership.add", _("role given")
+        MEMBERSHIP_CHANGE = "membership.change", _("role changed")
+        MEMBERSHIP_DELETE = "membership.delete", _("role taken away")
+        ASSESSMENT_MANUAL_SCORE = "assessment.manual_score", _("manual score entered")
+        ASSESSMENT_DEDUCTION = "assessment.deduction", _("deduction entered")
+        ASSESSMENT_BONUS = "assessment.bonus", _("bonus points entered")
+        ASSESSMENT_APPROVE = "assessment.approve", _("adjustment approved or rejected")
+        ASSESSMENT_VETO = "assessment.veto", _("one-vote veto recorded")
+        ASSESSMENT_VETO_WITHDRAW = "assessment.veto_withdraw", _("one-vote veto withdrawn")
+        ASSESSMENT_PUBLISH = "assessment.publish", _("assessment results published")
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
-    action = models.CharField(_("action"), max_length=60)
+    action = models.CharField(_("action"), max_length=60, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.CharField(_("object id"), max_length=40)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.action} · {self.object_type} {self.object_id} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_action_display()} · {record_kind(self.object_type)} {self.object_id} · "
+            f"{timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        )
 
     class Meta:
         verbose_name = _("audit entry")

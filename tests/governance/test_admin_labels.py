@@ -1,0 +1,41 @@
+"""The admin names things as a reader does, in the reader's language: the actions, object types and
+triggers the platform records as codes ("assessment.publish", "dashboards.assessmentscheme",
+"demo") were shown as those codes on the Chinese admin's lists, filters, titles and breadcrumbs."""
+
+import re
+
+from django.utils import timezone, translation
+
+from governance.models import AuditEntry
+from governance.services import audit
+
+
+def _audited(cast) -> AuditEntry:
+    return audit(actor=cast.admin, action="password.reset", obj=cast.worker_a, after={"x": 1})
+
+
+def test_an_audit_entry_is_named_by_its_action_and_the_kind_of_record(cast):
+    entry = _audited(cast)
+    with translation.override("zh-hans"):
+        name = str(entry)
+    assert name.startswith("设置临时密码 · 用户 ")
+    assert "password.reset" not in name and "governance.user" not in name
+
+
+def test_the_audit_list_and_its_filter_show_labels_not_codes(client, cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    entry = _audited(cast)
+    client.force_login(cast.admin)
+    html = client.get("/admin/governance/auditentry/").content.decode()
+    rows = html.split('id="result_list"')[1].split("</table>")[0]
+    assert "设置临时密码" in rows and ">用户<" in rows
+    assert "password.reset" not in rows and "governance.user" not in rows
+    assert re.search(r'<a href="\?action__exact=password.reset"[^>]*>\s*设置临时密码', html)
+    page = client.get(f"/admin/governance/auditentry/{entry.pk}/change/").content.decode()
+    assert "设置临时密码" in page and "password.reset" not in page
+
+
+def test_an_unknown_audit_code_is_still_shown(cast):
+    entry = AuditEntry(actor=cast.admin, action="new.thing", object_type="gone.model", object_id="7")
+    entry.at = timezone.now()
+    assert str(entry).startswith("new.thing · gone.model 7 · ")

@@ -39,3 +39,27 @@ def test_an_unknown_audit_code_is_still_shown(cast):
     entry = AuditEntry(actor=cast.admin, action="new.thing", object_type="gone.model", object_id="7")
     entry.at = timezone.now()
     assert str(entry).startswith("new.thing · gone.model 7 · ")
+
+
+def test_every_word_of_the_admins_scripts_is_in_its_chinese_catalogue(client, cast, settings):
+    """Django's zh_Hans catalogue for the admin's scripts lacks the two-box chooser's words (a user's
+    groups and permissions): "Choose 组 by selecting them and then select the "Choose" arrow
+    button." The vendor catalogue (locale/vendor/zh_Hans/LC_MESSAGES/djangojs.po) carries them."""
+    import json
+    from pathlib import Path
+
+    import django
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    script = client.get("/admin/jsi18n/").content.decode()
+    catalogue = json.loads(re.search(r"const newcatalog = (\{.*?\});\n", script, re.S).group(1))
+    words = set()
+    for path in (Path(django.__file__).parent / "contrib/admin/static/admin/js").rglob("*.js"):
+        if "vendor" not in path.parts:
+            # gettext('...') and ngettext('...'), not pgettext (the calendar's, keyed with a context)
+            words |= set(re.findall(r"(?<![p])gettext\(\s*'((?:[^'\\]|\\.)*)'", path.read_text()))
+            words |= set(re.findall(r'(?<![p])gettext\(\s*"((?:[^"\\]|\\.)*)"', path.read_text()))
+    words = {w.replace("\\'", "'").replace('\\"', '"') for w in words}
+    assert 'Choose %s by selecting them and then select the "Choose" arrow button.' in words
+    assert sorted(w for w in words if w not in catalogue) == []

@@ -5,12 +5,15 @@ from functools import cache
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -190,8 +193,46 @@ class MembershipInline(admin.TabularInline):
         return not self._own(request, obj) and super().has_delete_permission(request, obj)
 
 
+# Django names each permission once, in English, when it creates it ("Can add petitioner"): the
+# user's and the group's pages listed them so after the translated app and model. The four actions
+# every model has are named in the reader's language; another permission keeps its own name.
+PERMISSION_ACTIONS = {
+    "add": pgettext_lazy("permission", "add"),
+    "change": pgettext_lazy("permission", "change"),
+    "delete": pgettext_lazy("permission", "delete"),
+    "view": pgettext_lazy("permission", "view"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    action, _sep, model = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model == permission.content_type.model:
+        return f"{permission.content_type} | {PERMISSION_ACTIONS[action]}"
+    return str(permission)
+
+
+class PermissionLabels:
+    """A ModelAdmin mixin: its permission choices named by ``permission_label``, with their app and
+    model in the same query (each was one more, by content type)."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Permission:
+            field.queryset = field.queryset.select_related("content_type")
+            field.label_from_instance = permission_label
+        return field
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabels, BaseGroupAdmin):
+    pass
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PermissionLabels, BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
     fieldsets = [

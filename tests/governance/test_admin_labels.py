@@ -63,3 +63,15 @@ def test_every_word_of_the_admins_scripts_is_in_its_chinese_catalogue(client, ca
     words = {w.replace("\\'", "'").replace('\\"', '"') for w in words}
     assert 'Choose %s by selecting them and then select the "Choose" arrow button.' in words
     assert sorted(w for w in words if w not in catalogue) == []
+
+
+def test_permissions_are_named_in_the_readers_language(client, cast, settings):
+    """Django names each permission in English when it creates it ("Can add petitioner"), and the
+    user's and the group's pages listed 200 of them so: 信访件 | 信访人 | Can add petitioner."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    for url in (f"/admin/governance/user/{cast.worker_a.pk}/change/", "/admin/auth/group/add/"):
+        html = client.get(url).content.decode()
+        assert ">信访件 | 信访人 | 添加</option>" in html, url
+        assert ">基础管理 | 用户 | 查看</option>" in html, url
+        assert "Can add" not in html and "Can view" not in html, url

@@ -562,3 +562,6 @@ class LogEntryAdmin(ReadOnlyAdmin):
     search_fields = ["object_repr", "user__username"]
     list_select_related = ["user", "content_type"]
     date_hierarchy = "action_time"
+
+
+import governance.beat_admin  # noqa: E402, F401  (celery-beat's scheduled jobs pages, in the reader's language)

@@ -75,3 +75,27 @@ def test_permissions_are_named_in_the_readers_language(client, cast, settings):
         assert ">信访件 | 信访人 | 添加</option>" in html, url
         assert ">基础管理 | 用户 | 查看</option>" in html, url
         assert "Can add" not in html and "Can view" not in html, url
+
+
+def test_the_scheduled_jobs_lists_name_their_columns_and_crontabs_in_chinese(client, cast, settings):
+    """celery-beat names some columns by attribute ("SCHEDULER", "Human readable", "Crontab
+    translation"), the task field by a literal ("Task Name", in the filter and the schedules' task
+    lists) and describes a crontab in English ("At 02:00 AM"): no catalogue can translate those."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    crontab = CrontabSchedule.objects.create(minute="0", hour="2", timezone="Asia/Shanghai")
+    task = PeriodicTask.objects.create(name="nightly job", task="dashboards.rollup", crontab=crontab)
+    pages = {
+        "/admin/django_celery_beat/periodictask/": ["执行计划", "以 执行的任务"],
+        f"/admin/django_celery_beat/periodictask/{task.pk}/change/": ["在 02:00 Asia/Shanghai"],
+        "/admin/django_celery_beat/crontabschedule/": ["在 02:00 Asia/Shanghai"],
+        f"/admin/django_celery_beat/crontabschedule/{crontab.pk}/change/": ["执行的任务", "在 02:00"],
+    }
+    for url, words in pages.items():
+        html = client.get(url).content.decode()
+        for word in words:
+            assert word in html, (url, word)
+        for english in ("Scheduler", "Task Name", "Human readable", "Crontab translation", "02:00 AM"):
+            assert english not in html, (url, english)

@@ -531,9 +531,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
-    list_display = ["at", "user", "record", "object_type_shown", "fields", "reason"]
+    list_display = ["at", "user", "record", "object_type_shown", "fields_shown", "reason"]
     list_filter = ["object_type"]
     search_fields = ["record", "user__username"]
+
+    @admin.display(description=_("fields revealed"))
+    def fields_shown(self, entry) -> str:
+        return entry.fields_label
 
     # The kind of record by its name (用户), not the model's label ("governance.user").
     @admin.display(description=_("object type"), ordering="object_type")

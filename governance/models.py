@@ -10,7 +10,7 @@ import datetime as dt
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -515,8 +515,24 @@ class PersonalDataAccess(models.Model):
     reason = models.TextField(_("reason"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
+    @property
+    def fields_label(self) -> str:
+        """The details seen, by their labels (身份证号、联系电话), not their field names; a name the model
+        no longer has, as it is."""
+        try:
+            meta = apps.get_model(self.object_type)._meta
+        except (LookupError, ValueError):
+            return self.fields
+        labels = []
+        for name in self.fields.split(","):
+            try:
+                labels.append(str(meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:
+                labels.append(name)
+        return pgettext("list separator", ", ").join(labels)
+
     def __str__(self) -> str:
-        return f"{self.record} · {self.fields} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        return f"{self.record} · {self.fields_label} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     class Meta:
         verbose_name = _("personal data access")

@@ -99,3 +99,25 @@ def test_the_scheduled_jobs_lists_name_their_columns_and_crontabs_in_chinese(cli
             assert word in html, (url, word)
         for english in ("Scheduler", "Task Name", "Human readable", "Crontab translation", "02:00 AM"):
             assert english not in html, (url, english)
+
+
+def test_a_reveal_names_the_details_seen_by_their_labels(client, cast, settings):
+    """The reveals' log showed which details were seen by their field names ("name,id_number")."""
+    from governance.models import PersonalDataAccess
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    entry = PersonalDataAccess.objects.create(
+        user=cast.mediator,
+        object_type="mediation.disputeparty",
+        object_id="5",
+        record="DSP-2026-000001",
+        fields="name,id_number,phone",
+        reason="核实身份",
+    )
+    with translation.override("zh-hans"):
+        assert str(entry).startswith("DSP-2026-000001 · 名称、身份证号、联系电话 · ")
+    client.force_login(cast.admin)
+    html = client.get("/admin/governance/personaldataaccess/").content.decode()
+    rows = html.split('id="result_list"')[1].split("</table>")[0]
+    assert "名称、身份证号、联系电话" in rows and "id_number" not in rows
+    assert ">纠纷当事人<" in rows or ">当事人<" in rows

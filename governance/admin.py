@@ -534,6 +534,18 @@ class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
     list_display = ["at", "user", "record", "object_type_shown", "fields_shown", "reason"]
     list_filter = ["object_type"]
     search_fields = ["record", "user__username"]
+    # The entry's page as its list: labels, not the stored model label and field names.
+    fields = [
+        "at",
+        "user",
+        "record",
+        "object_type_shown",
+        "object_id",
+        "fields_shown",
+        "reason",
+        "ip_address",
+    ]
+    readonly_fields = fields
 
     @admin.display(description=_("fields revealed"))
     def fields_shown(self, entry) -> str:

@@ -121,6 +121,9 @@ def test_a_reveal_names_the_details_seen_by_their_labels(client, cast, settings)
     rows = html.split('id="result_list"')[1].split("</table>")[0]
     assert "名称、身份证号、联系电话" in rows and "id_number" not in rows
     assert ">纠纷当事人<" in rows or ">当事人<" in rows
+    assert re.search(r'<a href="\?object_type__exact=mediation.disputeparty"[^>]*>\s*当事人', html)
+    filtered = client.get("/admin/governance/personaldataaccess/?object_type__exact=mediation.disputeparty")
+    assert filtered.context["cl"].result_count == 1
     page = client.get(f"/admin/governance/personaldataaccess/{entry.pk}/change/").content.decode()
     assert "名称、身份证号、联系电话" in page
     assert "id_number" not in page and "mediation.disputeparty" not in page

@@ -127,3 +127,22 @@ def test_a_reveal_names_the_details_seen_by_their_labels(client, cast, settings)
     page = client.get(f"/admin/governance/personaldataaccess/{entry.pk}/change/").content.decode()
     assert "名称、身份证号、联系电话" in page
     assert "id_number" not in page and "mediation.disputeparty" not in page
+
+
+def test_the_sign_in_attempts_list_names_its_status_column(client, cast, settings):
+    """django-axes names the column by its method ("Status"), which no catalogue translates."""
+    from axes.models import AccessAttempt
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    AccessAttempt.objects.create(
+        username="someone",
+        ip_address="10.0.0.1",
+        user_agent="x",
+        http_accept="x",
+        path_info="/",
+        failures_since_start=1,
+    )
+    client.force_login(cast.admin)
+    html = client.get("/admin/axes/accessattempt/").content.decode()
+    assert re.search(r'class="column-status">\s*<div class="text"><span>状态</span>', html)
+    assert ">Status<" not in html

@@ -1189,7 +1189,9 @@ class IncidentPhoto(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
 
     def __str__(self) -> str:
-        return f"{self.file.name} · {self.get_stage_display()}"
+        # The stage and local time, as its step is named: the generated storage path is no name
+        # (it is on the page, as the file).
+        return f"{self.get_stage_display()} · {timezone.localtime(self.uploaded_at):%Y-%m-%d %H:%M}"
 
     class Meta:
         verbose_name = _("incident photo")

@@ -4,6 +4,7 @@ readers only, shown by the pages linking to the photo, and made afterwards for p
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,19 @@ def test_the_admin_names_the_photo_s_step_by_its_label_and_time(cast, client, re
     photo = IncidentPhoto.objects.get(incident=incident)
     html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content
     assert f"report {when}".encode() in html and f"{event.pk} report".encode() not in html
+
+
+@pytest.mark.django_db
+def test_the_admin_names_a_photo_by_its_stage_and_time_not_its_file_path(cast, client, report):
+    # The photo page's title and breadcrumb read "incidents/2026/12/8f4f…e6c57.jpg · 上报时": a
+    # generated storage path where a name belongs.
+    incident = report(photos=[photo_upload(saved(two_colours(), "JPEG"))])
+    photo = IncidentPhoto.objects.get(incident=incident)
+    when = timezone.localtime(photo.uploaded_at).strftime("%Y-%m-%d %H:%M")
+    with CaptureQueriesContext(connection) as queries, translation.override("zh-hans"):
+        assert str(photo) == f"上报时 · {when}"
+    assert len(queries) == 0
+    client.force_login(cast.admin)
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    title = re.search(r"<title>(.*?)</title>", html.content.decode()).group(1)
+    assert title.startswith(f"上报时 · {when} |") and photo.file.name not in title

@@ -93,7 +93,9 @@ class AssessmentScheme(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.name}"
+        # The year only when the name lacks it: "2026 2026 年度平安建设考核" read it twice (in the
+        # admin's titles, the runs' list and the exported heading alike).
+        return self.name if str(self.year) in self.name else f"{self.name} ({self.year})"
 
     @property
     def period(self) -> str:

@@ -145,7 +145,7 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
     rows = [
         # The year only when the name lacks it: "2026 年度平安建设考核 (2026)" read it twice.
         [
-            scheme.name if str(scheme.year) in scheme.name else f"{scheme.name} ({scheme.year})",
+            str(scheme),
             states.get(state, _("draft")),
         ],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]

@@ -42,3 +42,13 @@ def test_an_assessment_run_is_named_by_how_it_started(cast):
     run = AssessmentRun(pk=3, computed_at=dt.datetime(2026, 11, 30, 18, 5, tzinfo=dt.UTC), trigger="demo")
     with translation.override("zh-hans"):
         assert str(run) == "#3 · 2026-12-01 02:05 · 演示数据"
+
+
+def test_a_scheme_is_named_with_its_year_once():
+    """The admin's titles and the runs' list read "2026 2026 年度平安建设考核（区）"."""
+    from dashboards.assessment_models import AssessmentScheme
+
+    assert (
+        str(AssessmentScheme(year=2026, name="2026 年度平安建设考核（区）")) == "2026 年度平安建设考核（区）"
+    )
+    assert str(AssessmentScheme(year=2026, name="平安建设考核")) == "平安建设考核 (2026)"

@@ -254,6 +254,7 @@ class RollupRun(models.Model):
         COMMAND = "command", _("management command")
         API = "api", _("started through the API")
         TREE = "tree", _("area tree changed")
+        POPULATION = "population", _("populations imported")
         DEMO = "demo", _("demo data")
 
     started_at = models.DateTimeField(_("started"))
@@ -402,9 +403,9 @@ class IndicatorValue(models.Model):
 
 # The trigger recorded on the run a tree change queues (RollupRun.trigger): an area moved, its level,
 # population or service dates changed, or an area deleted.
-TREE_TRIGGER = "tree"
+TREE_TRIGGER = RollupRun.Trigger.TREE
 # The trigger of the run an import of populations by year queues (dashboards.intake).
-POPULATION_TRIGGER = "population"
+POPULATION_TRIGGER = RollupRun.Trigger.POPULATION
 
 
 @receiver(pre_save, sender=Area, dispatch_uid="rollup-tree-changing")

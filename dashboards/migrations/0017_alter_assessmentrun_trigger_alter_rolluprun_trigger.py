@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='rolluprun',
             name='trigger',
-            field=models.CharField(choices=[('nightly', 'nightly schedule'), ('command', 'management command'), ('api', 'started through the API'), ('tree', 'area tree changed'), ('demo', 'demo data')], default='command', max_length=20, verbose_name='trigger'),
+            field=models.CharField(choices=[('nightly', 'nightly schedule'), ('command', 'management command'), ('api', 'started through the API'), ('tree', 'area tree changed'), ('population', 'populations imported'), ('demo', 'demo data')], default='command', max_length=20, verbose_name='trigger'),
         ),
     ]

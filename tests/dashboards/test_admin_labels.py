@@ -52,3 +52,14 @@ def test_a_scheme_is_named_with_its_year_once():
         str(AssessmentScheme(year=2026, name="2026 年度平安建设考核（区）")) == "2026 年度平安建设考核（区）"
     )
     assert str(AssessmentScheme(year=2026, name="平安建设考核")) == "平安建设考核 (2026)"
+
+
+def test_every_trigger_the_engine_records_has_a_label():
+    """The runs a population import queues are recorded with trigger "population": the admin showed
+    that code until it was a choice too."""
+    from dashboards.models import POPULATION_TRIGGER, TREE_TRIGGER
+
+    labels = dict(RollupRun.Trigger.choices)
+    assert {"nightly", "command", "api", TREE_TRIGGER, POPULATION_TRIGGER, "demo"} <= set(labels)
+    with translation.override("zh-hans"):
+        assert str(labels[POPULATION_TRIGGER]) != "populations imported"

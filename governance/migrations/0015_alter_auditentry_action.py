@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0013_user_must_change_password'),
+        ('governance', '0014_area_in_service_dates'),
     ]
 
     operations = [

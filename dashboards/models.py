@@ -448,6 +448,8 @@ def queue_rollup(trigger: str) -> None:
     else queues one in it: through the outbox, as every task that must not be lost. A run in progress
     when it arrives (it planned on the data before this change) makes the task come back later
     (dashboards.tasks). In eager mode (no broker) it runs in-process once the transaction commits."""
+    # One per transaction: the first trigger is the one recorded (a tree change and a population
+    # import in one transaction give a single run, full because the tree changed).
     connection = transaction.get_connection()
     if any(func is _tree_rollup_queued for _savepoints, func, _robust in connection.run_on_commit):
         return

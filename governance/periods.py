@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,15 +26,38 @@ from django.utils.translation import pgettext
 MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half", "year"
 PERIOD_TYPES = [MONTH, QUARTER, HALF, YEAR]
 _MONTHS_PER = {MONTH: 1, QUARTER: 3, HALF: 6, YEAR: 12}
+# re.ASCII: without it \d is any Unicode digit, and int() reads Arabic-Indic ones (٢٠٢٥) as 2025.
+# The text is NFKC-normalised first (``normalised``), which turns full-width digits and signs into
+# ASCII; digits NFKC keeps as they are stay refused, the same by every entry point.
+_MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 _PATTERNS = [
-    (re.compile(r"^(\d{4})-(\d{2})$"), MONTH),
-    (re.compile(r"^(\d{4})Q([1-4])$"), QUARTER),
-    (re.compile(r"^(\d{4})H([12])$"), HALF),
-    (re.compile(r"^(\d{4})$"), YEAR),
+    (_MONTH_PATTERN, MONTH),
+    (re.compile(r"^(\d{4})Q([1-4])$", re.ASCII), QUARTER),
+    (re.compile(r"^(\d{4})H([12])$", re.ASCII), HALF),
+    (re.compile(r"^(\d{4})$", re.ASCII), YEAR),
 ]
 # Years a period may name: any the platform could hold data for, with room on either side for the
 # previous periods and last years the pages and the rollup step back through (year 0 is no date).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def normalised(text: str | None) -> str:
+    """``text`` with full-width digits and signs (２０２５－０１, typed with a Chinese input method in
+    full-width mode) as ASCII (NFKC)."""
+    text = text or ""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+def parse_month(text: str) -> dt.date:
+    """The first day of the month ``text`` names as ``YYYY-MM``, full-width digits included; the one
+    reading of a month typed as such, by ``POST stats/rollups/`` and ``manage.py rollup --since``
+    alike (strptime's %m takes only ASCII digits while its %Y takes any, so the command refused
+    "２０２５-０１" and took "٢٠٢٥-01"). ValueError for anything else, a month outside 1-12 and year 0
+    included; whether the month may be in the future is the caller's to say."""
+    m = _MONTH_PATTERN.fullmatch(normalised(text))
+    if m is None:
+        raise ValueError(f"{text!r} is not a month written YYYY-MM")
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)  # ValueError for month 13 or year 0
 
 
 @dataclass(frozen=True, order=True)
@@ -45,7 +69,7 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         for pattern, kind in _PATTERNS:
-            m = pattern.match((text or "").strip())
+            m = pattern.match(normalised(text).strip())
             if m:
                 year = int(m.group(1))
                 index = int(m.group(2)) if kind != YEAR else 1

@@ -350,6 +350,30 @@ def test_the_command_refuses_a_bad_or_later_since_with_its_usage_not_a_traceback
     assert RollupRun.objects.count() == before
 
 
+@pytest.mark.parametrize("since", ["２０２５-０１", "２０２５－０１", "２０２５-01", "2025-０１"])
+def test_the_command_reads_a_since_in_full_width_digits_as_the_api_does(since):
+    """strptime's %m takes ASCII digits only: "２０２５-０１" was refused while "２０２５-01" passed, and
+    POST stats/rollups/ took both; one parser (governance.periods.parse_month) reads them now."""
+    from dashboards.management.commands.rollup import Command
+
+    parser = Command().create_parser("manage.py", "rollup")
+    assert parser.parse_args(["--since", since]).since == dt.date(2025, 1, 1)
+
+
+@pytest.mark.parametrize("since", ["٢٠٢٥-01", "٢٠٢٥-٠١", "２０２６-１３"])
+def test_the_command_refuses_a_since_the_api_refuses_naming_the_argument(db, since, capsys):
+    # "٢٠٢٥-01" (Arabic-Indic digits, a \d without re.ASCII) ran from 2025-01; the API refused it.
+    from dashboards.management.commands.rollup import Command
+
+    before = RollupRun.objects.count()
+    with pytest.raises(SystemExit) as exit_:
+        Command().run_from_argv(["manage.py", "rollup", "--since", since])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --since:" in err and "Traceback" not in err
+    assert RollupRun.objects.count() == before
+
+
 def test_the_number_of_statements_does_not_grow_with_the_number_of_areas(data):
     first = run_rollup(full=True).statements
     from tests.base import make_area

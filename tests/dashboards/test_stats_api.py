@@ -537,6 +537,17 @@ def test_a_since_month_typed_in_full_width_digits_is_read_as_the_command_reads_i
         "/api/v1/stats/rollups/", {"since": "٢٠٢٥-01"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
     )
     assert other.status_code == 400 and other.json()["errors"] == {"since": ["Enter a month as YYYY-MM."]}
+    # Mixed digits and the full-width hyphen too, as the command reads them (one parser for both).
+    for mixed in ("２０２５-01", "2025-０２", "２０２５－０３"):
+        response = admin.post("/api/v1/stats/rollups/", {"since": mixed}, format="json")
+        assert response.status_code == 202, (mixed, response.json())
+    assert [kw["since"] for kw in queued[-3:]] == ["2025-01-01", "2025-02-01", "2025-03-01"]
+    for bad in ("٢٠٢٥-٠١", "２０２６-１３"):
+        refused = admin.post(
+            "/api/v1/stats/rollups/", {"since": bad}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert refused.status_code == 400
+        assert refused.json()["errors"] == {"since": ["Enter a month as YYYY-MM."]}
 
 
 def test_a_rollup_request_with_a_field_it_does_not_read_is_a_400_naming_it(data):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from governance.periods import add_months, end_of_local_day
+from governance.periods import Period, add_months, end_of_local_day, parse_month
 
 TZ = ZoneInfo("Asia/Shanghai")  # the project's TIME_ZONE
 
@@ -79,3 +79,47 @@ def test_working_hours_are_counted_from_fixed_times(start, hours, expected):
     from governance.periods import add_working_hours
 
     assert add_working_hours(start.replace(tzinfo=TZ), hours) == expected.replace(tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-01", dt.date(2025, 1, 1)),
+        ("２０２５-０１", dt.date(2025, 1, 1)),  # a Chinese input method in full-width mode
+        ("２０２５－０１", dt.date(2025, 1, 1)),  # its full-width hyphen too
+        ("２０２５-01", dt.date(2025, 1, 1)),  # mixed: strptime read this one and refused the one above
+        ("2025-１２", dt.date(2025, 12, 1)),
+    ],
+)
+def test_a_month_is_read_after_nfkc_so_full_width_digits_count(text, expected):
+    assert parse_month(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "٢٠٢٥-٠١",
+        "٢٠٢٥-01",
+        "2025-٠١",
+        "2026-13",
+        "2026-00",
+        "2026-1",
+        "0000-01",
+        "2026-01-01",
+        " 2026-01",
+        "",
+    ],
+)
+def test_a_month_is_refused_unless_it_is_four_and_two_ascii_digits_after_nfkc(text):
+    # Arabic-Indic digits are a \d to a regular expression without re.ASCII, and int() reads them:
+    # "٢٠٢٥-01" passed the command's check while the API refused it.
+    with pytest.raises(ValueError):
+        parse_month(text)
+
+
+def test_a_period_parameter_reads_its_digits_as_a_month_does():
+    assert Period.parse("２０２６-１１") == Period.parse("2026-11")
+    assert Period.parse("２０２６Ｑ４") == Period.parse("2026Q4")
+    for text in ("٢٠٢٦-١١", "٢٠٢٦Q4", "٢٠٢٦"):
+        with pytest.raises(ValueError):
+            Period.parse(text)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import re
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dashboards.rollup import RollupTimeLimitExceeded, run_rollup
+from governance.periods import parse_month
 
 
 def _month(text: str) -> dt.date:
@@ -19,9 +19,7 @@ def _month(text: str) -> dt.date:
     is argparse's (usage and exit status 2); a CommandError raised while the arguments are parsed
     escaped as a traceback, and a later month ran an ordinary night's run as if it were done."""
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}", text):
-            raise ValueError
-        month = dt.datetime.strptime(text, "%Y-%m").date()
+        month = parse_month(text)  # the API's reading: full-width digits count, Arabic-Indic do not
     except ValueError:
         raise argparse.ArgumentTypeError(
             _("must be a month like 2026-01, not %(text)r") % {"text": text}

@@ -83,24 +83,39 @@ def _token_failures_wait(address: str) -> int:
     return max(1, math.ceil(since + window - time.time()))
 
 
+def _count_from_one(count_key: str, window: int) -> int:
+    """Create the window's counter at 1 with its expiry, or, if another failure created it first,
+    count this one with it."""
+    if cache.add(count_key, 1, window):
+        return 1
+    try:
+        return cache.incr(count_key)
+    except ValueError:  # created and gone again already (a window of a second): count anew
+        cache.add(count_key, 1, window)
+        return 1
+
+
 def _token_failure_recorded(address: str) -> None:
     window = int(settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds())
     count_key, since_key = _failure_keys(address)
     if cache.add(since_key, time.time(), window):
-        # A new window: its count starts at 1 whatever an old counter says. Django's RedisCache.incr
-        # checks that the key EXISTS, then INCRs it; a counter expiring between the two is created
-        # again by INCR without an expiry, and, kept, it refused the address for ever (the limit
-        # never lifted, each 429 asking for a whole window more).
-        cache.set(count_key, 1, window)
-        count = 1
+        # A new window. An old counter may outlive its window: Django's RedisCache.incr checks that
+        # the key EXISTS, then INCRs it, and a counter expiring between the two is created again by
+        # INCR without an expiry (kept, it refused the address for ever). It is deleted, then the
+        # window's counter created with its expiry by ``add``, not ``set``: a failure arriving
+        # together with this one may have created it meanwhile (below), and ``set`` overwrote its
+        # count, both failures ending as 1 and the address allowed one more guess per window.
+        # (One arriving between the two ``add``s and this ``delete`` is still lost with the old
+        # counter: a window per key would close that, at a second read on every token request.)
+        cache.delete(count_key)
+        count = _count_from_one(count_key, window)
     else:
         # Atomic in Redis, so the web's workers and containers count together; the counter keeps the
         # expiry of its first failure.
         try:
             count = cache.incr(count_key)
-        except ValueError:  # evicted or expired: count this failure in the window still running
-            cache.add(count_key, 1, window)
-            count = 1
+        except ValueError:  # evicted, expired, or not yet created by this window's first failure
+            count = _count_from_one(count_key, window)
     if count == settings.TOKEN_AUTH_FAILURE_LIMIT:
         logger.warning(
             "%d failed token authentications from %s: its token requests are refused (429) for %d s",

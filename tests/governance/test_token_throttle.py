@@ -203,3 +203,59 @@ def test_the_limit_lifts_with_its_window_even_when_the_counter_lost_its_expiry(c
     assert _get("wrong-again", GUESSER).status_code == 401
     assert _get(token, GUESSER).status_code == 200  # one failure in the new window, not limit + 1
     assert 0 < client.ttl(count_key) <= 15 * 60  # and the counter keeps the new window's expiry
+
+
+class _FailureDuringTheCounterWrite:
+    """The real cache (Redis), with one more failure from the same address recorded just before the
+    first failure of a new window creates its counter: the interleaving of two requests arriving
+    together that a test can reproduce step by step."""
+
+    def __init__(self, real, address: str) -> None:
+        from governance.rest import _failure_keys
+
+        self.real, self.address, self.fired = real, address, False
+        self.count_key = _failure_keys(address)[0]
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def _before_creating(self, key: str) -> None:
+        if key == self.count_key and not self.fired:
+            self.fired = True
+            from governance.rest import _token_failure_recorded
+
+            _token_failure_recorded(self.address)  # the other request, its every step on Redis
+
+    def add(self, key, *args, **kwargs):
+        self._before_creating(key)
+        return self.real.add(key, *args, **kwargs)
+
+    def set(self, key, *args, **kwargs):
+        self._before_creating(key)
+        return self.real.set(key, *args, **kwargs)
+
+
+@pytest.mark.parametrize("stale", [None, 7], ids=["no-counter", "a-counter-without-expiry"])
+def test_two_failures_at_a_window_s_start_count_two(cast, limit, redis_url, monkeypatch, stale):
+    """The first failure of a window wrote its counter with ``set(count, 1)``: a second failure that
+    had meanwhile found the window started, and counted 1 (or bumped an old counter kept without
+    expiry, ``stale``), was overwritten, both ending as 1: one more guess per window. The counter is
+    now created with ``add`` after the old one is deleted, and counts what is there if it exists."""
+    from django.core.cache import cache
+
+    from governance import rest
+
+    client, (count_key, since_key) = _redis_keys(redis_url, GUESSER)
+    if stale is not None:  # a past window's counter recreated by INCR without an expiry
+        client.set(count_key, stale)
+    interleaved = _FailureDuringTheCounterWrite(cache, GUESSER)
+    monkeypatch.setattr(rest, "cache", interleaved)
+    rest._token_failure_recorded(GUESSER)
+    monkeypatch.undo()
+    assert interleaved.fired
+    assert rest.token_failures_count(GUESSER) == 2
+    assert 0 < client.ttl(count_key) <= 15 * 60 and 0 < client.ttl(since_key) <= 15 * 60
+    # limit - 2 more failures reach the limit: the address is refused after limit failures, not limit + 1.
+    for n in range(limit - 2):
+        assert _get(f"wrong-{n}", GUESSER).status_code == 401
+    assert _get("anything", GUESSER).status_code == 429

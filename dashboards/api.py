@@ -656,7 +656,7 @@ class RollupStartSerializer(serializers.Serializer):
         # A later month has nothing to recompute: the run would be queued, "succeed" and do nothing.
         if month > timezone.localdate().replace(day=1):
             raise serializers.ValidationError(_("The month is in the future."))
-        return f"{month:%Y-%m}"
+        return f"{month.year:04d}-{month.month:02d}"  # not "%Y", which writes 999 for the year 0999
 
 
 class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):

@@ -542,6 +542,9 @@ def test_a_since_month_typed_in_full_width_digits_is_read_as_the_command_reads_i
         response = admin.post("/api/v1/stats/rollups/", {"since": mixed}, format="json")
         assert response.status_code == 202, (mixed, response.json())
     assert [kw["since"] for kw in queued[-3:]] == ["2025-01-01", "2025-02-01", "2025-03-01"]
+    # The month is queued as it was read, the year in four digits ("%Y" writes 999 for 0999).
+    assert admin.post("/api/v1/stats/rollups/", {"since": "０９９９-１２"}, format="json").status_code == 202
+    assert queued[-1]["since"] == "0999-12-01"
     for bad in ("٢٠٢٥-٠١", "２０２６-１３"):
         refused = admin.post(
             "/api/v1/stats/rollups/", {"since": bad}, format="json", HTTP_ACCEPT_LANGUAGE="en"

@@ -129,6 +129,12 @@ class Area(models.Model):
             Q(in_service_until__isnull=True) | Q(in_service_until__gte=day)
         )
 
+    def serves_on(self, day: dt.date) -> bool:
+        """Whether this area is in service on ``day``: ``in_service_on`` for an area at hand."""
+        return (self.in_service_from is None or self.in_service_from <= day) and (
+            self.in_service_until is None or self.in_service_until >= day
+        )
+
     def clean(self) -> None:
         before = (
             Area.objects.filter(pk=self.pk).values("code", "parent_id", "level").first() if self.pk else None

@@ -175,8 +175,15 @@ def _resolve_grid(*, actor: User, lat: float | None, lng: float | None, grid: Ar
     if grid not in (None, ""):
         given = grid if isinstance(grid, Area) else Area.objects.filter(code=str(grid), level="grid").first()
         # A grid outside the reporter's area answers as a missing one: neither its existence nor, below,
-        # its name is told to someone who cannot see it (DESIGN.md section 4).
-        if given is None or given.level != "grid" or not area_in_scope(actor, given, REPORTER_ROLES):
+        # its name is told to someone who cannot see it (DESIGN.md section 4). So does one out of
+        # service today (merged away, or drawn for later), as the point's lookup skips it: named, it
+        # was taken, and a point inside it was measured against its own boundary (0 m) and taken too.
+        if (
+            given is None
+            or given.level != "grid"
+            or not given.serves_on(timezone.localdate())
+            or not area_in_scope(actor, given, REPORTER_ROLES)
+        ):
             raise ValidationError(
                 {"grid": [_("Unknown grid %(g)s, or it is outside your area.") % {"g": grid}]}
             )

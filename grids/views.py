@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import AuthenticationFailed
@@ -120,7 +121,10 @@ def report(request: HttpRequest) -> HttpResponse:
     grids = _worker_grids(request.user)
     if not services.may_report(request.user):  # the same rule as the API (grids.services)
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
-    choices = grids or _unmapped_grids(request.user)
+    # Only grids in service today are offered (and taken: grids.services): a worker's grid merged
+    # away, or drawn for later, is no place for a new report.
+    today = timezone.localdate()
+    choices = [g for g in grids if g.serves_on(today)] or _unmapped_grids(request.user)
     form = ReportForm(request.POST if request.method == "POST" else None, grids=choices)
     photo_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -373,7 +377,7 @@ def _unmapped_grids(user) -> list[Area]:
     often one nobody works in yet, could otherwise be reported in only through the API; the others
     are found from the pin. At most ``GRID_CHOICES_MAX``."""
     q = scope_q(user, "", services.REPORTER_ROLES)
-    grids = Area.objects.filter(level="grid", boundary__isnull=True)
+    grids = Area.objects.filter(Area.in_service_on(timezone.localdate()), level="grid", boundary__isnull=True)
     return list((grids if q is None else grids.filter(q)).order_by("code")[:GRID_CHOICES_MAX])
 
 

@@ -8,6 +8,7 @@ vetoes), call them, and store a run. Every hand entry, approval and veto is audi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -35,6 +36,7 @@ from dashboards.assessment_models import (
 )
 from governance import indicators as registry
 from governance.models import Area, Role, User, record_id
+from governance.periods import Period
 from governance.services import audit
 from governance.workflow import ActionForbidden, ActionInvalid, FieldErrors
 
@@ -336,8 +338,26 @@ def _require_manage(user: User, scheme: AssessmentScheme) -> None:
         raise ActionForbidden(_("Only staff of the assessing area may change this assessment."))
 
 
+def _scheme_days(scheme: AssessmentScheme) -> tuple[dt.date, dt.date]:
+    """The first and last day of the scheme's period. Only the children in service on at least one
+    of them are assessed, as the rollup ranks them: a grid drawn in 2026 is no last place of 2025."""
+    period = Period.parse(scheme.period)
+    return period.start, period.end - dt.timedelta(days=1)
+
+
+def assessed_areas(scheme: AssessmentScheme) -> models.QuerySet[Area]:
+    """The areas a scheme assesses (its runs, and the hand entries' choices): the children of its
+    level in service on a day of its period."""
+    in_service = Area.in_service_on(*_scheme_days(scheme))
+    return Area.objects.filter(in_service, parent_id=scheme.area_id, level=scheme.level).order_by("code")
+
+
 def _assessed_area(scheme: AssessmentScheme, area: Area) -> None:
-    if area.parent_id != scheme.area_id or area.level != scheme.level:
+    if (
+        area.parent_id != scheme.area_id
+        or area.level != scheme.level
+        or not area.serves_on(*_scheme_days(scheme))
+    ):
         raise ActionInvalid("area", _("This area is not assessed by this scheme."))
 
 
@@ -656,7 +676,7 @@ def _inputs(scheme: AssessmentScheme) -> dict:
     from dashboards.models import IndicatorValue
 
     items = list(scheme.items.all())
-    areas = list(Area.objects.filter(parent_id=scheme.area_id, level=scheme.level).order_by("code"))
+    areas = list(assessed_areas(scheme))
     codes = {i.indicator for i in items if i.indicator}
     specs = registry.registry()
     # An area below the indicator's minimum sample is shown "not ranked" in the league tables; its

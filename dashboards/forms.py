@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 
-from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, at_most_points, points_text
+from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, assessed_areas, at_most_points, points_text
 from dashboards.assessment_models import (
     EVIDENCE_TYPES,
     Adjustment,
@@ -22,10 +22,6 @@ from governance.models import MAX_ID, Area
 from governance.pictures import EXTENSIONS, clean_picture
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-
-
-def assessed_areas(scheme: AssessmentScheme):
-    return Area.objects.filter(parent=scheme.area, level=scheme.level).order_by("code")
 
 
 # Each label has its own sentence for exactly 1 point ("at most 1 points" read wrong); see

@@ -129,9 +129,10 @@ class Area(models.Model):
             Q(in_service_until__isnull=True) | Q(in_service_until__gte=day)
         )
 
-    def serves_on(self, day: dt.date) -> bool:
-        """Whether this area is in service on ``day``: ``in_service_on`` for an area at hand."""
-        return (self.in_service_from is None or self.in_service_from <= day) and (
+    def serves_on(self, day: dt.date, last: dt.date | None = None) -> bool:
+        """Whether this area is in service on ``day`` (or on a day from ``day`` to ``last``):
+        ``in_service_on`` for an area at hand."""
+        return (self.in_service_from is None or self.in_service_from <= (last or day)) and (
             self.in_service_until is None or self.in_service_until >= day
         )
 

@@ -729,3 +729,32 @@ def test_two_bonuses_approved_at_once_cannot_together_pass_the_cap(postgres, cas
         )
         assert sorted(type(r).__name__ for r in results) == ["ActionInvalid", "Adjustment"], results
         assert _approved_bonus(cast) == D("3")
+
+
+def test_only_areas_in_service_on_a_day_of_the_schemes_year_are_assessed(data):
+    """Every child of the assessing area was assessed whatever its service dates: a district drawn in
+    2027 was in the 2026 results with no values (last place), as the league table was before."""
+    import datetime as dt
+
+    from governance.models import Area
+    from tests.base import make_area
+
+    later = make_area("340105000000", "丁区", "district", data.city, (117.3, 31.8, 117.32, 31.81))
+    gone = make_area("340106000000", "戊区", "district", data.city, (117.4, 31.8, 117.42, 31.81))
+    Area.objects.filter(pk=later.pk).update(in_service_from=dt.date(2027, 1, 1))
+    Area.objects.filter(pk=gone.pk).update(in_service_until=dt.date(2025, 12, 31))
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert set(results(run)) == {"340102000000", "340103000000", "340104000000"}
+    # In service on one day of the year is enough: the last day for one drawn late, the first for one
+    # merged away early. Assessed with no values, they take the places after the three.
+    Area.objects.filter(pk=later.pk).update(in_service_from=dt.date(2026, 12, 31))
+    Area.objects.filter(pk=gone.pk).update(in_service_until=dt.date(2026, 1, 1))
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert set(results(run)) == {"340102000000", "340103000000", "340104000000", later.code, gone.code}
+    # A hand entry for an area out of service all year is refused as one the scheme does not assess.
+    Area.objects.filter(pk=later.pk).update(in_service_from=dt.date(2027, 1, 1))
+    later.refresh_from_db()
+    with pytest.raises(ActionInvalid):
+        assessment.veto_record(
+            scheme=data.scheme, area=later, event="major_incident", actor=data.city_officer
+        )

@@ -128,7 +128,9 @@ def registration_areas(user: User) -> tuple[list[Area], bool]:
     if q is not None:
         for org in organisations_of(user):
             q |= Q(path__startswith=org.area.path)
-    places = Area.objects.filter(level__in=[Area.Level.COMMUNITY, Area.Level.GRID])
+    # Only places in service today: a case is not registered for one merged away or drawn for later.
+    in_service = Area.in_service_on(timezone.localdate())
+    places = Area.objects.filter(in_service, level__in=[Area.Level.COMMUNITY, Area.Level.GRID])
     if q is not None:
         places = places.filter(q)
     places = places.select_related("parent").only("code", "name", "level", "path", "parent__name")

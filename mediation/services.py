@@ -65,7 +65,9 @@ def _resolve_category(value: Any) -> DisputeCategory:
     raise ValidationError({"category": [_("Unknown category %(c)s.") % {"c": value}]})
 
 
-def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation | None) -> Area:
+def _resolve_area(
+    value: Any, actor: User, organisation: MediationOrganisation | None, *, in_service: bool = True
+) -> Area:
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the grid or community where the dispute arose.")]})
     area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
@@ -74,7 +76,12 @@ def _resolve_area(value: Any, actor: User, organisation: MediationOrganisation |
     unknown = ValidationError(
         {"area": [_("Unknown grid or community %(a)s, or it is outside your area.") % {"a": value}]}
     )
+    # A place out of service today (merged away, or drawn for later) answers as a missing one, as a
+    # report naming such a grid does (docs/mediation.md); a case from an incident keeps the incident's
+    # grid (``in_service=False``): the dispute arose there when it was in service.
     if area is None or area.level not in (Area.Level.GRID, Area.Level.COMMUNITY):
+        raise unknown
+    if in_service and not area.serves_on(timezone.localdate()):
         raise unknown
     # A mediator registers for their organisation, which may serve a wider area than their own
     # membership (a district centre), so the organisation's area counts as scope too, but only for
@@ -261,7 +268,7 @@ def _validate_registration(
         errors.update(exc.message_dict)
     area_obj = None
     try:
-        area_obj = _resolve_area(area, actor, org)
+        area_obj = _resolve_area(area, actor, org, in_service=incident is None)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if org is not None and area_obj is not None:

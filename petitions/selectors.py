@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
@@ -35,7 +36,9 @@ def _officer_areas(user: User) -> QuerySet[Area]:
     """The areas a registration by ``user`` may name (``services._resolve_area``: the officer's own
     area, ``OFFICER_ROLES``), with what an option's label and group need."""
     scope = scope_q(user, "", OFFICER_ROLES)
-    areas = Area.objects.all() if scope is None else Area.objects.filter(scope)
+    # Only areas in service today, as the registration takes (one merged away or drawn for later: no).
+    areas = Area.objects.filter(Area.in_service_on(timezone.localdate()))
+    areas = areas if scope is None else areas.filter(scope)
     # Not the boundaries (a polygon each): names and levels up to the district, for labels and groups.
     up = ("parent", "parent__parent", "parent__parent__parent")
     return areas.select_related(up[-1]).only(

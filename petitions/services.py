@@ -217,7 +217,12 @@ def _resolve_area(value: Any, actor: User) -> Area:
     area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
     # One answer for an area that does not exist and one outside the officer's responsibility
     # (DESIGN.md section 4): two told which codes exist in other districts.
-    if area is None or not area_in_scope(actor, area, OFFICER_ROLES):
+    # So does an area out of service today (merged away, or drawn for later; docs/petitions.md).
+    if (
+        area is None
+        or not area.serves_on(timezone.localdate())
+        or not area_in_scope(actor, area, OFFICER_ROLES)
+    ):
         raise ValidationError(
             {"area": [_("Unknown area %(a)s, or it is outside your responsibility.") % {"a": value}]}
         )

@@ -972,3 +972,30 @@ def test_an_oral_agreement_applied_for_judicial_confirmation_is_400_naming_the_o
     assert "written agreement" in response.json()["detail"]
     case.refresh_from_db()
     assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()
+
+
+def test_a_place_out_of_service_today_is_refused_as_an_unknown_one_and_not_offered(med, client):
+    """A case was registered for any grid or community named, a grid merged away or drawn for later
+    too; the register page listed them."""
+    import datetime as dt
+
+    from governance.models import Area
+
+    today = timezone.localdate()
+    grid = med.cast.grid_a
+    message = f"Unknown grid or community {grid.code}, or it is outside your area."
+    client.force_login(med.cast.mediator)
+    for dates in (
+        {"in_service_until": today - dt.timedelta(days=1)},
+        {"in_service_from": today + dt.timedelta(days=1)},
+    ):
+        Area.objects.filter(pk=grid.pk).update(**{"in_service_from": None, "in_service_until": None, **dates})
+        response = api_client(med.cast.mediator).post("/api/v1/disputes/", _payload(med.cast), format="json")
+        assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
+        listed = client.get("/mediation/cases/new/").content.decode().split('<datalist id="area-choices">')[1]
+        assert grid.code not in listed.split("</datalist>")[0]
+        assert med.cast.community_a1a.code in listed.split("</datalist>")[0]
+    assert _nothing_registered()
+    Area.objects.filter(pk=grid.pk).update(in_service_from=today, in_service_until=today)
+    response = api_client(med.cast.mediator).post("/api/v1/disputes/", _payload(med.cast), format="json")
+    assert response.status_code == 201, response.json()

@@ -682,6 +682,26 @@ def test_a_dispute_incident_becomes_a_case_in_one_step_linked_both_ways(client, 
     assert DisputeCase.objects.count() == 1
 
 
+def test_an_incident_whose_grid_was_merged_away_since_still_becomes_a_case_there(
+    client, med, dispute_incident
+):
+    # A place named for a new case must be in service today; a case from an incident keeps the
+    # incident's grid, where the dispute arose while it was in service.
+    import datetime as dt
+
+    from governance.models import Area
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    Area.objects.filter(pk=med.cast.grid_a.pk).update(in_service_until=yesterday)
+    _login(client, med.cast.community_handler)
+    response = client.post(
+        f"/mediation/from-incident/{dispute_incident.code}/",
+        {"category": "neighbours", "organisation": med.org_x.pk},
+    )
+    assert response.status_code == 302
+    assert DisputeCase.objects.get().area == med.cast.grid_a
+
+
 def test_a_city_wide_organisation_is_offered_for_an_incident_to_its_members_and_referrers(
     client, med, dispute_incident
 ):

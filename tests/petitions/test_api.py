@@ -900,3 +900,33 @@ def test_a_wrong_side_gets_403_for_a_step_whatever_it_sent(pet):
     assert (
         api_client(c.department_user).post(url, {"action": "accept", "note": 5000 * "x"}).status_code == 400
     )
+
+
+def test_an_area_out_of_service_today_is_refused_as_an_unknown_one_and_not_offered(pet, client):
+    """A petition was registered for any area named, a community merged away or drawn for later too;
+    the intake page offered them."""
+    import re
+
+    from governance.models import Area
+
+    today = timezone.localdate()
+    community = pet.cast.community_a1a
+    message = f"Unknown area {community.code}, or it is outside your responsibility."
+    client.force_login(pet.cast.petition_officer)
+    for dates in (
+        {"in_service_until": today - dt.timedelta(days=1)},
+        {"in_service_from": today + dt.timedelta(days=1)},
+    ):
+        Area.objects.filter(pk=community.pk).update(
+            **{"in_service_from": None, "in_service_until": None, **dates}
+        )
+        response = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json")
+        assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
+        html = client.get("/petitions/new/").content.decode()
+        select = re.search(r'<select name="area".*?</select>', html, re.S).group(0)
+        assert community.code not in select and pet.cast.street_a1.code in select
+    assert Petition.objects.count() == 0
+    Area.objects.filter(pk=community.pk).update(in_service_from=today, in_service_until=today)
+    assert (
+        api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json").status_code == 201
+    )

@@ -54,6 +54,22 @@ def make_area(code, name, level, parent, box, households=500) -> Area:
     return area
 
 
+def out_of_service_today(area: Area) -> Iterator[str]:
+    """Take ``area`` out of service today, first merged away yesterday, then drawn from tomorrow
+    (yielding "retired", then "drawn for later"); saved with update(), as a data fix would."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for how, dates in (
+        ("retired", {"in_service_until": today - dt.timedelta(days=1)}),
+        ("drawn for later", {"in_service_from": today + dt.timedelta(days=1)}),
+    ):
+        Area.objects.filter(pk=area.pk).update(**{"in_service_from": None, "in_service_until": None, **dates})
+        yield how
+
+
 def post_area_change(client, area: Area, **changes):
     """POST the admin's change form of ``area`` as it shows it, with ``changes`` (as form values):
     the response and, when it shows the form again (200), the form with its errors."""

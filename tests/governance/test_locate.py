@@ -2,7 +2,7 @@ import pytest
 
 from governance.geo import locator
 from governance.models import SequenceCounter
-from tests.base import api_client, rect
+from tests.base import api_client, out_of_service_today, rect
 from tests.grids.conftest import categories  # noqa: F401 (a fixture)
 
 
@@ -164,7 +164,6 @@ def test_a_point_on_a_border_skips_a_grid_out_of_service_today(cast):
 def test_a_grid_named_out_of_service_today_is_refused_as_an_unknown_one(cast):
     """A grid named by its code was taken whatever its service dates, and with a point inside the
     retired grid the "near the grid" check measured its own boundary (0 m) and took it too."""
-    import datetime as dt
 
     from django.utils import timezone
 
@@ -173,13 +172,7 @@ def test_a_grid_named_out_of_service_today_is_refused_as_an_unknown_one(cast):
 
     today = timezone.localdate()
     inside_a = {"lat": 31.805, "lng": 117.005}
-    for dates in (
-        {"in_service_until": today - dt.timedelta(days=1)},
-        {"in_service_from": today + dt.timedelta(days=1)},
-    ):
-        Area.objects.filter(pk=cast.grid_a.pk).update(
-            **{"in_service_from": None, "in_service_until": None, **dates}
-        )
+    for _ in out_of_service_today(cast.grid_a):
         for point in ({}, inside_a):
             body = {"category": "sanitation", "description": "路面破损", "grid": cast.grid_a.code, **point}
             refused = api_client(cast.worker_a).post("/api/v1/incidents/", body, format="json")
@@ -201,15 +194,11 @@ def test_a_grid_named_out_of_service_today_is_refused_as_an_unknown_one(cast):
 
 @pytest.mark.usefixtures("categories")
 def test_the_report_page_offers_and_takes_only_grids_in_service_today(cast, client):
-    import datetime as dt
     import re
 
-    from django.utils import timezone
-
-    from governance.models import Area, Membership, Role
+    from governance.models import Membership, Role
     from grids.models import Incident
 
-    today = timezone.localdate()
     # Grid B's worker works in grid A too: the page's select offers both while both are in service.
     Membership.objects.create(user=cast.worker_b, area=cast.grid_a, role=Role.GRID_WORKER)
     client.force_login(cast.worker_b)
@@ -221,13 +210,7 @@ def test_the_report_page_offers_and_takes_only_grids_in_service_today(cast, clie
         return set(re.findall(r'<option value="(\d+)"', select[0])) if select else set()
 
     assert offered() == {cast.grid_a.code, cast.grid_b.code}
-    for dates in (
-        {"in_service_until": today - dt.timedelta(days=1)},
-        {"in_service_from": today + dt.timedelta(days=1)},
-    ):
-        Area.objects.filter(pk=cast.grid_a.pk).update(
-            **{"in_service_from": None, "in_service_until": None, **dates}
-        )
+    for _ in out_of_service_today(cast.grid_a):
         assert offered() == {cast.grid_b.code}
         data = {"category": "sanitation", "description": "x", "kind": "promised", "grid": cast.grid_a.code}
         assert client.post("/grids/report/", data).status_code == 400

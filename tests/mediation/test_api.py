@@ -18,7 +18,7 @@ from mediation.models import (
     MediationOrganisation,
     OrganisationMember,
 )
-from tests.base import api_client, make_user
+from tests.base import api_client, make_user, out_of_service_today
 
 from .conftest import ID_1, make_org, parties
 
@@ -977,7 +977,6 @@ def test_an_oral_agreement_applied_for_judicial_confirmation_is_400_naming_the_o
 def test_a_place_out_of_service_today_is_refused_as_an_unknown_one_and_not_offered(med, client):
     """A case was registered for any grid or community named, a grid merged away or drawn for later
     too; the register page listed them."""
-    import datetime as dt
 
     from governance.models import Area
 
@@ -985,11 +984,7 @@ def test_a_place_out_of_service_today_is_refused_as_an_unknown_one_and_not_offer
     grid = med.cast.grid_a
     message = f"Unknown grid or community {grid.code}, or it is outside your area."
     client.force_login(med.cast.mediator)
-    for dates in (
-        {"in_service_until": today - dt.timedelta(days=1)},
-        {"in_service_from": today + dt.timedelta(days=1)},
-    ):
-        Area.objects.filter(pk=grid.pk).update(**{"in_service_from": None, "in_service_until": None, **dates})
+    for _ in out_of_service_today(grid):
         response = api_client(med.cast.mediator).post("/api/v1/disputes/", _payload(med.cast), format="json")
         assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
         listed = client.get("/mediation/cases/new/").content.decode().split('<datalist id="area-choices">')[1]

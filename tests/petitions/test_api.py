@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
-from tests.base import api_client, make_user, masked_log
+from tests.base import api_client, make_user, masked_log, out_of_service_today
 from tests.petitions.conftest import ID_1, petitioners, rest_days_at_reply_end
 
 pytestmark = pytest.mark.django_db
@@ -913,13 +913,7 @@ def test_an_area_out_of_service_today_is_refused_as_an_unknown_one_and_not_offer
     community = pet.cast.community_a1a
     message = f"Unknown area {community.code}, or it is outside your responsibility."
     client.force_login(pet.cast.petition_officer)
-    for dates in (
-        {"in_service_until": today - dt.timedelta(days=1)},
-        {"in_service_from": today + dt.timedelta(days=1)},
-    ):
-        Area.objects.filter(pk=community.pk).update(
-            **{"in_service_from": None, "in_service_until": None, **dates}
-        )
+    for _ in out_of_service_today(community):
         response = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json")
         assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
         html = client.get("/petitions/new/").content.decode()

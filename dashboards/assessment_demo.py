@@ -27,7 +27,6 @@ from dashboards.assessment_models import (
     VetoEvent,
 )
 from governance import indicators as registry
-from governance.models import Area
 
 # (name, max points, method, indicator, options): indicators absent from the registry are skipped and
 # their points go to the hand-scored item, so the items always add to 100.
@@ -84,7 +83,7 @@ def _hand_entries(
     scheme: AssessmentScheme, rng: random.Random, enterer, approver, veto_user, veto: bool
 ) -> None:
     now = timezone.now()
-    areas = list(Area.objects.filter(parent=scheme.area, level=scheme.level).order_by("code"))
+    areas = list(assessment.assessed_areas(scheme))  # those a run scores: in service that year
     manual = scheme.items.get(method="manual")
     ManualScore.objects.bulk_create(
         [

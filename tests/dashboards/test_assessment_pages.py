@@ -1206,3 +1206,28 @@ def test_a_refused_approval_reads_with_no_space_after_a_full_width_stop(
         r'<p class="error" role="alert" data-field="points">(.*?)</p>', response.content.decode(), re.S
     )
     assert alert.group(1).startswith(lead), alert.group(1)
+
+
+def test_the_entry_page_offers_and_takes_only_areas_in_service_in_the_schemes_year(client, data):
+    # District C drawn in 2027 is not assessed by the 2026 scheme: neither offered nor taken.
+    import datetime as dt
+    import re
+
+    from governance.models import Area
+
+    Area.objects.filter(pk=data.district_c.pk).update(in_service_from=dt.date(2027, 1, 1))
+    client.force_login(data.city_officer)
+    html = client.get(data.url).content.decode()
+    select = re.search(r'<select name="manual-area".*?</select>', html, re.S).group(0)
+    assert "340104000000" not in select and "340102000000" in select
+    response = client.post(
+        data.url,
+        {
+            "form": "manual",
+            "manual-item": data.manual_item.pk,
+            "manual-area": "340104000000",
+            "manual-points": "17.5",
+            "manual-evidence": SimpleUploadedFile("ledger.pdf", b"%PDF-1.4"),
+        },
+    )
+    assert response.status_code == 400 and not ManualScore.objects.exists()

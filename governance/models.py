@@ -497,13 +497,20 @@ def next_number(prefix: str, when=None) -> str:
     return f"{prefix}-{year}-{SequenceCounter.next_value(prefix, year):06d}"
 
 
-def record_kind(label: str) -> str:
-    """The kind of record an ``object_type`` (a model's ``label_lower``, as the audit and reveal logs
-    store it) names, as the admin names it (``用户``); the label itself for a model that is gone."""
+def _logged_model(label: str):
+    """The model an ``object_type`` (a model's ``label_lower``, as the audit and reveal logs store it)
+    names, or None for a model that is gone."""
     try:
-        return str(apps.get_model(label)._meta.verbose_name)
+        return apps.get_model(label)
     except (LookupError, ValueError):
-        return label
+        return None
+
+
+def record_kind(label: str) -> str:
+    """The kind of record an ``object_type`` names, as the admin names it (``用户``); the label itself
+    for a model that is gone."""
+    model = _logged_model(label)
+    return label if model is None else str(model._meta.verbose_name)
 
 
 class PersonalDataAccess(models.Model):
@@ -526,10 +533,10 @@ class PersonalDataAccess(models.Model):
     def fields_label(self) -> str:
         """The details seen, by their labels (身份证号、联系电话), not their field names; a name the model
         no longer has, as it is."""
-        try:
-            meta = apps.get_model(self.object_type)._meta
-        except (LookupError, ValueError):
+        model = _logged_model(self.object_type)
+        if model is None:
             return self.fields
+        meta = model._meta
         labels = []
         for name in self.fields.split(","):
             try:

@@ -149,7 +149,9 @@ def audit(
 ) -> AuditEntry:
     return AuditEntry.objects.create(
         actor=actor,
-        action=action,
+        # One of the labelled actions (ValueError otherwise): the admin names each by its label, and
+        # a code added at a call site alone would be shown as the code.
+        action=AuditEntry.Action(action),
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         before=before,

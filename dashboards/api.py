@@ -40,7 +40,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboards import intake
+from dashboards import intake, ranking
 from dashboards.exports import spreadsheet_safe
 from dashboards.models import IndicatorValue, RollupRun
 from dashboards.rollup import in_progress as rollup_in_progress
@@ -494,6 +494,13 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
         return _values_base(self.request.user).order_by("indicator", "period", "area__code")
 
 
+class RankingValueSerializer(IndicatorValueSerializer):
+    """A row of a league: a child in service without a stored row has nulls (nothing counted)."""
+
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+
+
 _INDICATOR_DOC = "an indicator code of stats/indicators/"
 
 
@@ -512,9 +519,10 @@ _INDICATOR_DOC = "an indicator code of stats/indicators/"
     ]
 )
 class RankingListApi(StatsReadMixin, generics.ListAPIView):
-    """The children of ``parent`` in rank order (unranked areas, below the minimum sample, last)."""
+    """Every child of ``parent`` in service in the period, in rank order: the ranked ones, then the
+    unranked (below the minimum sample, or without any value: no records in the period), by code."""
 
-    serializer_class = IndicatorValueSerializer
+    serializer_class = RankingValueSerializer
     filter_backends: list = []
     params = ("indicator", "period", "parent")
 
@@ -526,12 +534,18 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         if parent.level == Area.Level.GRID:
             # Its league was an empty 200 (the league page says a grid has nothing below it too).
             raise _nothing_below(parent)
-        # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here.
-        return (
+        # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here. The
+        # children in service without a stored row follow, as on the league page (one more query;
+        # the list is paginated as it is, without a count query).
+        values = list(
             IndicatorValue.objects.filter(indicator=spec.code, period=period.code, parent=parent)
             .select_related("area", "parent")
             .order_by(F("rank").asc(nulls_last=True), "area__code")
         )
+        values += ranking.children_without_value(values, spec.code, period, parent)
+        # Ranked first by rank, then the unranked (stored or not) by code, as the page sorts by rank.
+        values.sort(key=lambda v: (v.rank is None, v.rank or 0, v.area.code))
+        return values
 
 
 @extend_schema(

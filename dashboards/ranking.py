@@ -171,6 +171,33 @@ def spark_periods(period: Period) -> list[str]:
     return out[::-1]
 
 
+def children_without_value(
+    values: list[IndicatorValue], indicator: str, period: Period, parent: Area
+) -> list[IndicatorValue]:
+    """The children of ``parent`` in service in ``period`` that have no stored row among ``values``
+    (its children's rows), as unsaved stand-ins, never written: no value, no rank, nothing counted,
+    ``rank_of`` the ranked siblings' count, as on an unranked row. Only the children in service on a
+    day of the period: a grid drawn later, or merged away before, was not there. None when no child
+    has a value at all (the league is then empty: "no values for this period"). One query, with the
+    areas. The league page, its exports and map, and ``stats/rankings/`` list the same areas."""
+    if not values:
+        return []
+    shown = {v.area_id for v in values}
+    in_service = Area.in_service_on(period.start, period.end - dt.timedelta(days=1))
+    return [
+        IndicatorValue(
+            area=area,
+            parent=parent,
+            indicator=indicator,
+            period=period.code,
+            period_type=period.kind,
+            level=area.level,
+            rank_of=values[0].rank_of,
+        )
+        for area in Area.objects.filter(in_service, parent=parent).exclude(pk__in=shown).order_by("code")
+    ]
+
+
 def league_rows(
     spec: registry.IndicatorSpec, period: Period, parent: Area, sort: str = "rank", descending: bool = False
 ) -> list[Row]:
@@ -193,15 +220,7 @@ def league_rows(
         indicator=spec.code, parent=parent, period__in=periods
     ).values_list("area_id", "period", "value"):
         series[area_id][code] = value
-    if values:
-        shown = {v.area_id for v in values}
-        # Unsaved stand-ins, never written: no value, no rank, nothing counted. Only the children in
-        # service on a day of the period: a grid drawn later, or merged away before, was not there.
-        in_service = Area.in_service_on(period.start, period.end - dt.timedelta(days=1))
-        values += [
-            IndicatorValue(area=area, parent=parent, indicator=spec.code, period=period.code)
-            for area in Area.objects.filter(in_service, parent=parent).exclude(pk__in=shown).order_by("code")
-        ]
+    values += children_without_value(values, spec.code, period, parent)
     rows = [
         Row(value=v, spark=[series[v.area_id].get(p) for p in periods], ranked=v.rank is not None)
         for v in values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -12,7 +13,7 @@ from django.utils.http import http_date
 
 from dashboards.models import RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
-from governance.models import Role
+from governance.models import Area, Role
 from tests.base import api_client, make_area, make_user, second_connection
 from tests.dashboards import stats_data
 
@@ -133,6 +134,55 @@ def test_rankings_list_the_children_of_a_parent_in_rank_order(data):
     assert [(r["area"][-3:], r["rank"]) for r in response.json()["results"]] == [
         ("001", 1), ("002", 2), ("003", 2), ("004", 4)
     ]  # fmt: skip
+
+
+def test_rankings_list_every_child_in_service_those_without_a_value_last_as_the_league_page(data, client):
+    # A grid without answers in the month has no stored row. The league page listed it at the bottom
+    # ("not ranked", "no value") and the map drew it grey, while rankings left it out: a client read
+    # a community of five grids as four, and "rank 4 of 4" as last of all.
+    empty = make_area(
+        "340102001001005", "春晖第5网格", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81)
+    )
+    retired = make_area(
+        "340102001001006", "已撤并网格", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81)
+    )
+    later = make_area("340102001001007", "新划网格", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81))
+    Area.objects.filter(pk=retired.pk).update(in_service_until=dt.date(2026, 10, 31))
+    Area.objects.filter(pk=later.pk).update(in_service_from=dt.date(2026, 12, 1))
+    run_rollup(full=True)
+    params = {"indicator": "survey_safety_rate", "period": "2026-11", "parent": data.community_a1a.code}
+    response = api_client(data.analyst).get("/api/v1/stats/rankings/", params)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 5 and response["X-Total-Count"] == "5"
+    assert [(r["area"][-3:], r["rank"]) for r in body["results"]] == [
+        ("001", 1), ("002", 2), ("003", 2), ("004", 4), ("005", None)
+    ]  # fmt: skip
+    assert body["results"][-1] == {
+        "indicator": "survey_safety_rate", "unit": "percent", "period": "2026-11", "period_type": "month",
+        "area": empty.code, "area_name": "春晖第5网格", "level": "grid", "parent": data.community_a1a.code,
+        "numerator": None, "denominator": None, "value": None, "rank": None, "rank_of": 4,
+        "previous_value": None, "delta": None, "previous_rank": None, "rank_change": None,
+        "yoy_value": None, "yoy_delta": None, "run": None,
+    }  # fmt: skip
+    # The CSV has the same line, its empty cells for the nulls.
+    lines = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
+    lines = lines.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 6
+    assert lines[-1] == (
+        f"survey_safety_rate,percent,2026-11,month,{empty.code},春晖第5网格,grid,{data.community_a1a.code}"
+        ",,,,,4,,,,,,,"
+    )
+    # The page lists the same areas in the same order.
+    client.force_login(data.analyst)
+    html = client.get("/dashboards/league/", params).content.decode()
+    assert re.findall(r'data-area="(\d+)"', html) == [r["area"] for r in body["results"]]
+    # Pages of it: the stand-in is on the last one, nothing counted twice.
+    second = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "page_size": 3, "page": 2})
+    assert [r["area"][-3:] for r in second.json()["results"]] == ["004", "005"]
+    # A month without any value under the parent stays an empty league, as the page says "no values".
+    empty_month = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "period": "2019-01"})
+    assert empty_month.status_code == 200 and empty_month.json()["count"] == 0
 
 
 def test_rankings_need_indicator_period_and_parent(data):
@@ -476,12 +526,14 @@ def test_a_read_costs_the_same_queries_whatever_the_number_of_areas(data, monkey
         grid = make_area(
             f"340102001001{i:03d}", f"g{i}", "grid", data.community_a1a, (117.0, 31.8, 117.01, 31.81)
         )
-        from dashboards.models import SurveyResponse
-
+        if i % 2:  # half of them without answers: listed by rankings without a stored row
+            continue
         SurveyResponse.objects.bulk_create(stats_data.answers(grid, stats_data.NOV, safe=40, unsafe=2))
     run_rollup(full=True)
     after = {p: queries(p) for p in before}
     assert after == before and max(after.values()) <= 6
+    listed = client.get("/api/v1/stats/rankings/", {**ranking, "page_size": 100}).json()["results"]
+    assert len(listed) == 24 and [r["value"] for r in listed].count(None) == 10
 
 
 def test_the_analyst_token_reads_statistics(data):

@@ -11,12 +11,23 @@
     var suffix = data.suffix || "";
     var decimals = data.unit === "count" ? 0 : 2;
     function withUnit(v) { return v === null || v === undefined ? "—" : Number(v).toFixed(decimals) + suffix; }
+    // The last period's label is centred on its point near the right edge: with a fixed 16 px there,
+    // a year and more of months on a phone cut it ("2026年12" without 月). The plot stops half the
+    // widest label short of the edge (ECharts writes axis labels in 12px sans-serif; its
+    // containLabel makes room for the labels' height, not for one that runs over the side).
+    function halfWidestLabel(labels) {
+      var ctx = document.createElement("canvas").getContext("2d");
+      ctx.font = "12px sans-serif";
+      var widest = 0;
+      labels.forEach(function (label) { widest = Math.max(widest, ctx.measureText(String(label)).width); });
+      return Math.max(16, Math.ceil(widest / 2) + 4);
+    }
     chart.setOption({
       // richText: the tooltip is drawn on the canvas. The default HTML tooltip is built with inline
       // style attributes, which the Content Security Policy (style-src 'self') blocks.
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: withUnit },
       legend: { type: "scroll", bottom: 0 },
-      grid: { left: 48, right: 16, top: 16, bottom: 56 },
+      grid: { left: 48, right: halfWidestLabel(data.labels || data.periods), top: 16, bottom: 56 },
       xAxis: { type: "category", data: data.labels || data.periods },
       yAxis: { type: "value", scale: true, axisLabel: { formatter: function (v) { return v + suffix; } } },
       series: data.series.map(function (s) {

@@ -485,3 +485,45 @@ def test_the_area_name_in_an_overview_league_or_trends_heading_is_never_split_ac
     page.set_viewport_size({"width": 320, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     assert page.evaluate(LABEL_LINES, very_long) > 1
+
+
+# The boxes of the x axis's labels as drawn on the canvas, and the chart's width: ECharts draws them
+# with zrender, not as DOM nodes, so their places are read from its display list.
+AXIS_LABELS = """() => {
+  const el = document.getElementById("trend-chart");
+  const chart = window.echarts.getInstanceByDom(el);
+  const periods = JSON.parse(document.getElementById("trend-data").textContent);
+  const labels = new Set((periods.labels || periods.periods).map(String));
+  const boxes = chart.getZr().storage.getDisplayList(true)
+    .filter((e) => e.style && labels.has(String(e.style.text)))
+    .map((e) => {
+      const r = e.getBoundingRect().clone();
+      r.applyTransform(e.getComputedTransform());
+      return {text: String(e.style.text), left: r.x, right: r.x + r.width};
+    });
+  return {width: el.clientWidth, boxes: boxes};
+}"""
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desk"])
+def test_every_period_label_of_the_trend_chart_lies_whole_within_the_chart(
+    phone_page, desktop_page, live_cast, viewport
+):
+    """With a year and more of months on a phone the last label was cut at the chart's right edge
+    ("2026年12" without its 月): the plot reached to 16 px of the edge whatever its labels' width."""
+    # Sixteen months, 2025-09 to 2026-12, as in the demo: on a phone every fifth month is labelled,
+    # the last one included.
+    for i in range(16):
+        period = f"{2025 + (8 + i) // 12}-{(8 + i) % 12 + 1:02d}"
+        indicator_value(SAFE, live_cast.street_a1, period, 90.0 + i / 10, 900, 1000, rank=1, rank_of=1)
+    page = phone_page if viewport == "phone" else desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-12&parent={live_cast.street_a1.code}")
+    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    page.wait_for_timeout(1500)  # the line draws itself in; the axis is there from the start
+    drawn = page.evaluate(AXIS_LABELS)
+    texts = [b["text"] for b in drawn["boxes"]]
+    assert texts[0] == "2025年9月" and len(texts) >= 4, texts  # ECharts skips some between
+    for box in drawn["boxes"]:
+        assert box["left"] >= 0 and box["right"] <= drawn["width"], (box, drawn["width"])
+    assert page.js_errors == []

@@ -497,8 +497,12 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
 class RankingValueSerializer(IndicatorValueSerializer):
     """A row of a league: a child in service without a stored row has nulls (nothing counted)."""
 
-    numerator = serializers.FloatField(allow_null=True)
-    denominator = serializers.FloatField(allow_null=True)
+    numerator = serializers.FloatField(
+        allow_null=True, label=IndicatorValue._meta.get_field("numerator").verbose_name
+    )
+    denominator = serializers.FloatField(
+        allow_null=True, label=IndicatorValue._meta.get_field("denominator").verbose_name
+    )
 
 
 _INDICATOR_DOC = "an indicator code of stats/indicators/"

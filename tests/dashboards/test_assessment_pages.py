@@ -376,6 +376,30 @@ def test_the_results_table_gives_each_items_indicator_value_to_two_decimals(clie
     assert '· 88.0"' not in html and '· 93.2"' not in html
 
 
+def test_the_results_say_the_deductions_and_bonus_are_counted_in_the_item_scores(client, data):
+    # A row gave the item scores, the total, then the deductions and bonus: a reader who took the
+    # deductions off the items again got a total the table did not show, as nothing said the item
+    # scores had taken them already.
+    from dashboards import assessment
+
+    client.force_login(data.city_officer)
+    client.post(data.url, _deduction(data))
+    client.force_login(data.city_officer_2)
+    client.post(data.url, {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "1"})
+    assessment.assessment_compute(scheme=data.scheme)
+    result = AssessmentRun.objects.latest("pk").results.get(area__code="340103000000")
+    assert result.deductions > 0 and result.total == sum(D(i["score"]) for i in result.items)
+    client.force_login(data.analyst)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "Each item's score already counts its approved deductions and bonus: the total is the sum of"
+        " the item scores." in english
+    )
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "各项得分已计入经审核的扣分和加分，总分为各项得分之和。" in chinese
+
+
 def test_analysts_and_outsiders_cannot_use_the_entry_page(client, data):
     client.force_login(data.analyst)
     assert client.get(data.url).status_code == 403

@@ -299,6 +299,8 @@ def map_data(request: HttpRequest) -> JsonResponse:
         ctx = _league_context(request)
     except BadParameter as err:
         return JsonResponse({"detail": err.message, "errors": {err.field: [err.message]}}, status=400)
+    except Http404 as err:  # an area out of scope or none at all: JSON like the 400, not the HTML page
+        return JsonResponse({"detail": str(err)}, status=404)
     spec = ctx["spec"]
     # Values to the 2 decimals the table shows, as the class breaks are: 85.714286 shown "85.71%"
     # belongs in the class "<= 85.71", not the next one.

@@ -222,7 +222,12 @@ def test_bad_parameters_answer_400_naming_the_field(client, data):
 def test_an_outsider_gets_404_for_an_area_outside_their_scope(client, data):
     client.force_login(data.outsider)
     assert league(client, indicator=SAFE, parent="340102000000").status_code == 404
-    assert client.get(f"/dashboards/league/map-data/?indicator={SAFE}&parent=340102000000").status_code == 404
+    # The map's data is JSON, its 404 too (it was the site's HTML page, as a 400 was not), and says
+    # no more than for an area that does not exist.
+    for parent in ("340102000000", "999999999999"):
+        response = client.get(f"/dashboards/league/map-data/?indicator={SAFE}&parent={parent}")
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "No such record, or it is outside your area."}
     assert client.get(f"/dashboards/trends/?indicator={SAFE}&parent=340102000000").status_code == 404
 
 
@@ -564,8 +569,9 @@ def test_a_fresh_installation_explains_that_no_area_is_in_scope(client):
         assert response.status_code == 200, url
         html = response.content.decode()
         assert 'id="no-area"' in html and "No area in your scope." in html and "import_areas" in html
-    # The JSON of the map is no page: still a 404.
-    assert client.get("/dashboards/league/map-data/").status_code == 404
+    # The JSON of the map is no page: still a 404, in JSON.
+    response = client.get("/dashboards/league/map-data/")
+    assert response.status_code == 404 and response.json() == {"detail": "No area in your scope."}
     client.force_login(make_user("newcomer", None, None))
     assert 'id="no-area"' in client.get("/dashboards/").content.decode()
 

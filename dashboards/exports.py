@@ -92,6 +92,20 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def _title(ctx: dict) -> str:
+    """The first line of an export: indicator, period as the page names it ("2026年12月"), area,
+    and, for a period not over yet, the page's warning: a spreadsheet of the current month went
+    round as the month's league, nothing in it saying its values covered a few days."""
+    period = ctx["period"]
+    title = f"{ctx['spec'].name} {period.label} {ctx['parent'].name}"
+    if ctx.get("running"):
+        title += " · " + _(
+            "%(period)s is not over yet: its values cover only the days so far, and its changes "
+            "compare them with whole periods."
+        ) % {"period": period.label}
+    return spreadsheet_safe(title)
+
+
 def _filename(ctx: dict, ext: str) -> str:
     return f"{ctx['spec'].code}_{ctx['period'].code}_{ctx['parent'].code}.{ext}"
 
@@ -100,7 +114,7 @@ def league_csv(ctx: dict) -> HttpResponse:
     header, rows = _table(ctx)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([spreadsheet_safe(f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}")])
+    writer.writerow([_title(ctx)])
     writer.writerow(header)
     writer.writerows(_codes_as_text(_safe_rows(rows), column=1))
     # A BOM so that spreadsheet programs open the Chinese names as UTF-8.
@@ -119,7 +133,7 @@ def league_xlsx(ctx: dict) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = ctx["period"].code
-    sheet.append([spreadsheet_safe(f"{ctx['spec'].name} {ctx['period'].code} {ctx['parent'].name}")])
+    sheet.append([_title(ctx)])
     sheet.append(header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from dashboards import assessment, ranking
@@ -18,6 +19,7 @@ from tests.dashboards import assessment_data
 from tests.dashboards.assessment_data import indicator_value
 
 SAFE = "survey_safety_rate"
+SAFE_NAME = "Sense of safety"
 
 
 @pytest.fixture
@@ -635,6 +637,23 @@ def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
     assert f"{today.year} is not over yet" in year  # the year to date, too
     zh = client.get("/dashboards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'id="period-running"' in zh
+    # The exports too: a spreadsheet of the current month went round as the month's league,
+    # nothing in it saying the month had just begun. Their title names the period as the page does.
+    running = f"{current.code} is not over yet: its values cover only the days so far"
+    parent = cast.district_a.code
+    rows = league_csv_rows(client, indicator=SAFE, parent=parent)
+    assert rows[0][0].startswith(f"{SAFE_NAME} {current.code} 甲区") and running in rows[0][0]
+    assert rows[1][:2] == ["Rank", "Area code"]  # the header stays the second line
+    book = load_workbook(io.BytesIO(league(client, indicator=SAFE, parent=parent, format="xlsx").content))
+    assert running in book.active["A1"].value
+    done = league_csv_rows(client, indicator=SAFE, period=current.previous().code, parent=parent)
+    assert done[0] == [f"{SAFE_NAME} {current.previous().code} 甲区"]
+    zh = client.get(
+        "/dashboards/league/", {"indicator": SAFE, "format": "csv"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode("utf-8-sig")
+    with translation.override("zh-hans"):
+        label = current.label  # "2026年12月"
+    assert zh.startswith(f"群众安全感 {label} 甲区") and f"{label} 尚未结束" in zh.splitlines()[0]
 
 
 def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data):

@@ -56,66 +56,78 @@ class TooManyTokenFailures(exceptions.APIException):
 
 
 def _failure_keys(address: str) -> tuple[str, str]:
+    """The prefix of ``address``'s counters (one per window, ``_count_key``) and its window's start."""
     return f"token-auth-failures:{address}", f"token-auth-failures-since:{address}"
+
+
+def _count_key(address: str, since: float) -> str:
+    # A counter per window, named by the window's start: a new window never shares, resets or
+    # deletes the counter of the one before, so no failure counted meanwhile is lost with it.
+    return f"{_failure_keys(address)[0]}:{since:.6f}"
+
+
+def _count_expiry(window: int) -> int:
+    # The counter outlives its window's start by a minute: a failure that read the start just
+    # before it expired still finds the counter there to increment. (Django's RedisCache.incr checks
+    # that the key EXISTS, then INCRs it: a counter expiring between the two would be created again
+    # by INCR with no expiry. Such a counter, of a window that has passed, is never read again.)
+    return window + 60
 
 
 def token_failures_count(address: str) -> int:
     """Failed token authentications from ``address`` in its current window."""
-    return cache.get(_failure_keys(address)[0], 0)
+    since = cache.get(_failure_keys(address)[1])
+    return 0 if since is None else cache.get(_count_key(address, since), 0)
 
 
 def token_failures_reset(address: str) -> None:
     """Forget the failures of ``address`` (its window starts again with the next failure)."""
-    cache.delete_many(_failure_keys(address))
+    since_key = _failure_keys(address)[1]
+    since = cache.get(since_key)
+    cache.delete_many([since_key] if since is None else [since_key, _count_key(address, since)])
 
 
 def _token_failures_wait(address: str) -> int:
     """Seconds ``address`` is still refused, 0 while it is under the limit. The window starts at
     its first failure and lasts TOKEN_AUTH_FAILURE_WINDOW: it is the "since" key, which only
-    ``cache.add`` writes, so it always expires with the window. A count without it is from a window
-    that has passed (below: a counter can lose its expiry) and refuses nothing."""
-    count_key, since_key = _failure_keys(address)
-    values = cache.get_many([count_key, since_key])
-    since = values.get(since_key)
-    if since is None or values.get(count_key, 0) < settings.TOKEN_AUTH_FAILURE_LIMIT:
+    ``cache.add`` writes, so it always expires with the window. An address without failures costs
+    one read; one with a window open, two."""
+    since = cache.get(_failure_keys(address)[1])
+    if since is None or cache.get(_count_key(address, since), 0) < settings.TOKEN_AUTH_FAILURE_LIMIT:
         return 0
     window = settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds()
     return max(1, math.ceil(since + window - time.time()))
 
 
-def _count_from_one(count_key: str, window: int) -> int:
+def _count_from_one(count_key: str, expiry: int) -> int:
     """Create the window's counter at 1 with its expiry, or, if another failure created it first,
-    count this one with it."""
-    if cache.add(count_key, 1, window):
+    count this one with it. Atomic in Redis, so the web's workers and containers count together."""
+    if cache.add(count_key, 1, expiry):
         return 1
     try:
         return cache.incr(count_key)
     except ValueError:  # created and gone again already (a window of a second): count anew
-        cache.add(count_key, 1, window)
+        cache.add(count_key, 1, expiry)
         return 1
 
 
 def _token_failure_recorded(address: str) -> None:
     window = int(settings.TOKEN_AUTH_FAILURE_WINDOW.total_seconds())
-    count_key, since_key = _failure_keys(address)
-    if cache.add(since_key, time.time(), window):
-        # A new window. An old counter may outlive its window: Django's RedisCache.incr checks that
-        # the key EXISTS, then INCRs it, and a counter expiring between the two is created again by
-        # INCR without an expiry (kept, it refused the address for ever). It is deleted, then the
-        # window's counter created with its expiry by ``add``, not ``set``: a failure arriving
-        # together with this one may have created it meanwhile (below), and ``set`` overwrote its
-        # count, both failures ending as 1 and the address allowed one more guess per window.
-        # (One arriving between the two ``add``s and this ``delete`` is still lost with the old
-        # counter: a window per key would close that, at a second read on every token request.)
-        cache.delete(count_key)
-        count = _count_from_one(count_key, window)
-    else:
-        # Atomic in Redis, so the web's workers and containers count together; the counter keeps the
-        # expiry of its first failure.
-        try:
-            count = cache.incr(count_key)
-        except ValueError:  # evicted, expired, or not yet created by this window's first failure
-            count = _count_from_one(count_key, window)
+    since_key = _failure_keys(address)[1]
+    for _attempt in range(3):
+        # The first failure of a window stores its start; every other one reads the start that was
+        # stored, and counts on that window's counter. Two failures arriving together count on
+        # the same counter whichever stores the start, and in whichever order they reach it.
+        since = time.time()
+        if cache.add(since_key, since, window):
+            break
+        since = cache.get(since_key)
+        if since is not None:
+            break
+        # The window ended between the ``add`` and the ``get``: this failure opens the next one.
+    else:  # the start stored and gone three times over: a cache that keeps nothing
+        return
+    count = _count_from_one(_count_key(address, since), _count_expiry(window))
     if count == settings.TOKEN_AUTH_FAILURE_LIMIT:
         logger.warning(
             "%d failed token authentications from %s: its token requests are refused (429) for %d s",

@@ -155,22 +155,26 @@ def test_the_photo_urls_answer_the_limit_with_429_not_a_server_error(cast, limit
 
 
 def _redis_keys(redis_url: str, address: str):
-    """The real Redis client and the stored names of ``address``'s two failure keys (count, since)."""
+    """The real Redis client and the stored names of ``address``'s failure keys: the counter of its
+    current window and the window's start."""
     import redis
     from django.core.cache import cache
 
-    from governance.rest import _failure_keys
+    from governance.rest import _count_key, _failure_keys
 
-    return redis.Redis.from_url(redis_url), [cache.make_key(k) for k in _failure_keys(address)]
+    since_key = _failure_keys(address)[1]
+    count_key = _count_key(address, cache.get(since_key))
+    return redis.Redis.from_url(redis_url), [cache.make_key(k) for k in (count_key, since_key)]
 
 
 def _refused_until_the_window_passes(cast, token, limit, redis_url) -> tuple:
     for n in range(limit):
         assert _get(f"wrong-{n}", GUESSER).status_code == 401
     assert _get(token, GUESSER).status_code == 429
-    client, keys = _redis_keys(redis_url, GUESSER)
-    assert all(0 < client.ttl(key) <= 15 * 60 for key in keys)  # both kept for the window only
-    return client, keys
+    client, (count_key, since_key) = _redis_keys(redis_url, GUESSER)
+    # Both kept for the window only (the counter a minute longer: rest._count_expiry).
+    assert 0 < client.ttl(since_key) <= 15 * 60 and 0 < client.ttl(count_key) <= 16 * 60
+    return client, [count_key, since_key]
 
 
 def test_the_limit_lifts_once_the_window_has_passed(cast, token, limit, redis_url):
@@ -194,7 +198,7 @@ def test_the_limit_lifts_with_its_window_even_when_the_counter_lost_its_expiry(c
     # Django's RedisCache.incr checks the key EXISTS and then INCRs it: a counter expiring between the
     # two is created again by INCR with no expiry. The window's start (the "since" key, never
     # incremented) still expires on time; the address must then be served again, not refused for ever
-    # with a Retry-After of a whole window each time.
+    # with a Retry-After of a whole window each time, and counted from 1 on a counter of its own.
     client, (count_key, since_key) = _refused_until_the_window_passes(cast, token, limit, redis_url)
     client.persist(count_key)
     client.pexpire(since_key, 300)
@@ -202,7 +206,9 @@ def test_the_limit_lifts_with_its_window_even_when_the_counter_lost_its_expiry(c
     assert _get(token, GUESSER).status_code == 200
     assert _get("wrong-again", GUESSER).status_code == 401
     assert _get(token, GUESSER).status_code == 200  # one failure in the new window, not limit + 1
-    assert 0 < client.ttl(count_key) <= 15 * 60  # and the counter keeps the new window's expiry
+    _, (new_count_key, _) = _redis_keys(redis_url, GUESSER)
+    assert new_count_key != count_key and 0 < client.ttl(new_count_key) <= 16 * 60
+    client.delete(count_key)
 
 
 class _FailureDuringTheCounterWrite:
@@ -214,13 +220,13 @@ class _FailureDuringTheCounterWrite:
         from governance.rest import _failure_keys
 
         self.real, self.address, self.fired = real, address, False
-        self.count_key = _failure_keys(address)[0]
+        self.counters = _failure_keys(address)[0] + ":"
 
     def __getattr__(self, name: str):
         return getattr(self.real, name)
 
     def _before_creating(self, key: str) -> None:
-        if key == self.count_key and not self.fired:
+        if key.startswith(self.counters) and not self.fired:
             self.fired = True
             from governance.rest import _token_failure_recorded
 
@@ -235,27 +241,99 @@ class _FailureDuringTheCounterWrite:
         return self.real.set(key, *args, **kwargs)
 
 
-@pytest.mark.parametrize("stale", [None, 7], ids=["no-counter", "a-counter-without-expiry"])
+@pytest.mark.parametrize("stale", [None, 7], ids=["no-counter", "a-past-counter-without-expiry"])
 def test_two_failures_at_a_window_s_start_count_two(cast, limit, redis_url, monkeypatch, stale):
     """The first failure of a window wrote its counter with ``set(count, 1)``: a second failure that
-    had meanwhile found the window started, and counted 1 (or bumped an old counter kept without
-    expiry, ``stale``), was overwritten, both ending as 1: one more guess per window. The counter is
-    now created with ``add`` after the old one is deleted, and counts what is there if it exists."""
+    had meanwhile found the window started, and counted 1, was overwritten, both ending as 1: one
+    more guess per window. The counter is created with ``add``, and counts what is there if it
+    exists. A past window's counter (``stale``, recreated by INCR without an expiry) is not counted:
+    each window has its own."""
     from django.core.cache import cache
 
     from governance import rest
 
-    client, (count_key, since_key) = _redis_keys(redis_url, GUESSER)
-    if stale is not None:  # a past window's counter recreated by INCR without an expiry
-        client.set(count_key, stale)
+    past = rest._count_key(GUESSER, time.time() - 3600)
+    if stale is not None:
+        cache.set(past, stale, None)
     interleaved = _FailureDuringTheCounterWrite(cache, GUESSER)
+    monkeypatch.setattr(rest, "cache", interleaved)
+    rest._token_failure_recorded(GUESSER)
+    monkeypatch.undo()
+    cache.delete(past)
+    assert interleaved.fired
+    assert rest.token_failures_count(GUESSER) == 2
+    client, (count_key, since_key) = _redis_keys(redis_url, GUESSER)
+    assert 0 < client.ttl(count_key) <= 16 * 60 and 0 < client.ttl(since_key) <= 15 * 60
+    # limit - 2 more failures reach the limit: the address is refused after limit failures, not limit + 1.
+    for n in range(limit - 2):
+        assert _get(f"wrong-{n}", GUESSER).status_code == 401
+    assert _get("anything", GUESSER).status_code == 429
+
+
+class _FailureAfterTheWindowOpens:
+    """The real cache (Redis), with one more failure from the same address recorded right after the
+    first failure of a new window has stored the window's start, before it counts itself: the other
+    request of two arriving together, every step of it on Redis."""
+
+    def __init__(self, real, address: str) -> None:
+        from governance.rest import _failure_keys
+
+        self.real, self.address, self.fired = real, address, False
+        self.since_key = _failure_keys(address)[1]
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def add(self, key, *args, **kwargs):
+        added = self.real.add(key, *args, **kwargs)
+        if added and key == self.since_key and not self.fired:
+            self.fired = True
+            from governance.rest import _token_failure_recorded
+
+            _token_failure_recorded(self.address)
+        return added
+
+
+def test_a_failure_arriving_as_a_window_opens_is_counted(cast, limit, monkeypatch):
+    """The first failure of a window stored its start, then deleted the counter of the window before
+    (it may have lost its expiry) and counted itself from 1: a failure counted between the two, on
+    the old counter or on a new one, was deleted with it. Both are counted now."""
+    from django.core.cache import cache
+
+    from governance import rest
+
+    interleaved = _FailureAfterTheWindowOpens(cache, GUESSER)
     monkeypatch.setattr(rest, "cache", interleaved)
     rest._token_failure_recorded(GUESSER)
     monkeypatch.undo()
     assert interleaved.fired
     assert rest.token_failures_count(GUESSER) == 2
-    assert 0 < client.ttl(count_key) <= 15 * 60 and 0 < client.ttl(since_key) <= 15 * 60
-    # limit - 2 more failures reach the limit: the address is refused after limit failures, not limit + 1.
     for n in range(limit - 2):
         assert _get(f"wrong-{n}", GUESSER).status_code == 401
     assert _get("anything", GUESSER).status_code == 429
+
+
+def test_failures_arriving_together_are_each_counted(cast, settings, limit):
+    """Threads, each with its own connection to the real Redis, fail together as a window opens,
+    then all together again inside it: the count is exactly the number of failures."""
+    import threading
+
+    from governance import rest
+
+    settings.TOKEN_AUTH_FAILURE_LIMIT = 10_000
+    threads, rounds = 8, 3
+    for attempt in range(5):  # a new window each time, opened by whichever thread comes first
+        rest.token_failures_reset(GUESSER)
+        barrier = threading.Barrier(threads)
+
+        def fail() -> None:
+            for _ in range(rounds):
+                barrier.wait()
+                rest._token_failure_recorded(GUESSER)
+
+        workers = [threading.Thread(target=fail) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert rest.token_failures_count(GUESSER) == threads * rounds, attempt

@@ -1,11 +1,14 @@
 """django-celery-beat's admin pages, in the reader's language where its catalogue cannot reach:
 columns named by attribute ("SCHEDULER", "Human readable", "Crontab translation"), the task
 field's literal verbose name ("Task Name", in the filter and on each schedule's list of tasks) and
-the crontabs described by cron_descriptor in English ("At 02:00 AM"). The models, their fields and
+the crontabs described by cron_descriptor in English ("At 02:00 AM"), and the jobs the platform's
+migrations create by their keys ("grids: notify overdue incidents"). The models, their fields and
 migrations stay celery-beat's; only its admin classes are replaced (registered after it: INSTALLED_APPS
 lists django_celery_beat before governance)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from cron_descriptor import (
     FormatException,
@@ -15,6 +18,7 @@ from cron_descriptor import (
     get_description,
 )
 from django.contrib import admin
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat
@@ -26,6 +30,30 @@ from django_celery_beat.models import (
     SolarSchedule,
     cronexp,
 )
+
+# The jobs the migrations create, by the name each is stored under: the key the migrations (and the
+# tests) find it by, so it stays as it is and is shown by a label in the reader's language. Only
+# names and Celery task names, as strings: governance imports no other app.
+PLATFORM_JOBS: dict[str, tuple[str, str | Promise]] = {
+    "governance.relay_outbox": ("governance.relay_outbox", _("Send the queued messages")),
+    "dashboards.rollup nightly": ("dashboards.rollup", _("Nightly indicator rollup")),
+    "grids: notify overdue incidents": ("grids.notify_overdue", _("Overdue incident notices")),
+    "petitions: deadline reminders": ("petitions.notify_deadlines", _("Petition deadline reminders")),
+    "mediation: closing judicial-confirmation windows": (
+        "mediation.notify_confirmation_closing",
+        _("Judicial confirmation windows closing"),
+    ),
+    "mediation: time limits ending or passed": (
+        "mediation.notify_limits",
+        _("Mediation time limits ending or passed"),
+    ),
+}
+TASK_LABELS = {task: label for task, label in PLATFORM_JOBS.values()}
+
+
+def job_label(job: PeriodicTask) -> str:
+    """A platform job by its label, any other by the name it was given."""
+    return str(PLATFORM_JOBS[job.name][1]) if job.name in PLATFORM_JOBS else job.name
 
 
 def crontab_described(crontab: CrontabSchedule) -> str:
@@ -51,15 +79,33 @@ def crontab_described(crontab: CrontabSchedule) -> str:
     return f"{described} {crontab.timezone}"
 
 
+class _Labelled(NamedTuple):
+    pk: int
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class TaskFilter(admin.AllValuesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = _("task to run")
 
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] in TASK_LABELS:
+                choice["display"] = TASK_LABELS[choice["display"]]
+            yield choice
+
 
 class PeriodicTaskInline(beat.PeriodicTaskInline):
-    fields = ("name", "task_shown", "args", "kwargs")
+    fields = ("job_shown", "task_shown", "args", "kwargs")
     readonly_fields = fields
+
+    @admin.display(description=_("name"))
+    def job_shown(self, task: PeriodicTask) -> str:
+        return job_label(task)
 
     @admin.display(description=_("task to run"))
     def task_shown(self, task: PeriodicTask) -> str:
@@ -67,8 +113,40 @@ class PeriodicTaskInline(beat.PeriodicTaskInline):
 
 
 class PeriodicTaskAdmin(beat.PeriodicTaskAdmin):
-    list_display = ("name", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
+    list_display = ("job_shown", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
     list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def job_shown(self, task: PeriodicTask) -> str:
+        return job_label(task)
+
+    def action_checkbox(self, obj: PeriodicTask) -> str:
+        # The row's checkbox is read out by the job's label, not str(): its key and its schedule.
+        return super().action_checkbox(_Labelled(obj.pk, job_label(obj)))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A platform job's name is its key: shown, not offered for editing.
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, "name") if obj is not None and obj.name in PLATFORM_JOBS else readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        # The labels are not stored: a term found in one finds its job too.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().casefold()
+        named = [
+            name for name, (_task, label) in PLATFORM_JOBS.items() if term and term in str(label).casefold()
+        ]
+        if named:
+            found = found | queryset.filter(name__in=named)
+        return found, may_have_duplicates
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The page's heading, title and breadcrumb name the job by its label (str() gave its key
+        # and schedule: "grids: notify overdue incidents: every 10 minutes").
+        job = self.get_object(request, object_id) if object_id else None
+        if job is not None:
+            extra_context = {**(extra_context or {}), "subtitle": job_label(job), "job_label": job_label(job)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("schedule"))
     def schedule_shown(self, task: PeriodicTask) -> str:

@@ -146,3 +146,94 @@ def test_the_sign_in_attempts_list_names_its_status_column(client, cast, setting
     html = client.get("/admin/axes/accessattempt/").content.decode()
     assert re.search(r'class="column-status">\s*<div class="text"><span>状态</span>', html)
     assert ">Status<" not in html
+
+
+PLATFORM_JOBS_ZH = {
+    "governance.relay_outbox": "发送待发消息",
+    "dashboards.rollup nightly": "每晚指标汇总计算",
+    "grids: notify overdue incidents": "超期事件提醒",
+    "petitions: deadline reminders": "信访办理期限提醒",
+    "mediation: closing judicial-confirmation windows": "司法确认申请期限届满提醒",
+    "mediation: time limits ending or passed": "调解期限将到或已过提醒",
+}
+
+
+def _rows(html: str) -> str:
+    return html.split('id="result_list"')[1].split("</table>")[0]
+
+
+def test_the_platform_s_scheduled_jobs_are_listed_by_their_chinese_labels(client, cast, settings):
+    """The jobs the migrations create are named by keys the code and the migrations find them by
+    ("grids: notify overdue incidents", "governance.relay_outbox"): the Chinese admin listed them in
+    English. They keep their keys and are shown by a translatable label; the task filter too."""
+    from django_celery_beat.models import PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert set(PeriodicTask.objects.values_list("name", flat=True)) >= set(PLATFORM_JOBS_ZH)
+    client.force_login(cast.admin)
+    html = client.get("/admin/django_celery_beat/periodictask/").content.decode()
+    rows = _rows(html)
+    for key, label in PLATFORM_JOBS_ZH.items():
+        assert f">{label}</a>" in rows, label
+        assert key not in rows, key
+    filters = html.split('id="changelist-filter"')[1]
+    assert re.search(r'<a href="\?task=grids.notify_overdue"[^>]*>\s*超期事件提醒', filters)
+    assert ">grids.notify_overdue<" not in filters
+    # A schedule's page lists the jobs it runs by their labels too.
+    relay = PeriodicTask.objects.get(name="governance.relay_outbox")
+    schedule = client.get(f"/admin/django_celery_beat/intervalschedule/{relay.interval_id}/change/")
+    assert re.search(r'<td class="field-job_shown">\s*<p>发送待发消息</p>', schedule.content.decode())
+    with translation.override("en"):
+        settings.LANGUAGE_CODE = "en"
+        english = _rows(client.get("/admin/django_celery_beat/periodictask/").content.decode())
+    assert ">Overdue incident notices</a>" in english
+
+
+def test_a_scheduled_job_page_shows_its_label_and_keeps_its_key(client, cast, settings):
+    from django_celery_beat.models import PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    job = PeriodicTask.objects.get(name="grids: notify overdue incidents")
+    url = f"/admin/django_celery_beat/periodictask/{job.pk}/change/"
+    html = client.get(url).content.decode()
+    assert "<h2>超期事件提醒</h2>" in html  # the subtitle, str(job) before
+    breadcrumbs = html.split('class="breadcrumbs"')[1].split("</nav>")[0]
+    assert "超期事件提醒" in breadcrumbs and "notify overdue" not in breadcrumbs
+    # The key is shown, not offered for editing: the migrations and the code find the job by it.
+    assert 'name="name"' not in html and "grids: notify overdue incidents" in html
+    form = {
+        "name": "renamed",
+        "regtask": "",
+        "task": job.task,
+        "enabled": "on",
+        "interval": job.interval_id,
+        "args": "[]",
+        "kwargs": "{}",
+        "expire_seconds": 500,
+        "priority": "",
+        "headers": "{}",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job.refresh_from_db()
+    assert job.name == "grids: notify overdue incidents" and job.expire_seconds == 500
+
+
+def test_a_job_the_administrator_adds_keeps_its_own_name_and_the_labels_are_searchable(
+    client, cast, settings
+):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    every = IntervalSchedule.objects.create(every=2, period=IntervalSchedule.HOURS)
+    own = PeriodicTask.objects.create(name="额外的汇总", task="dashboards.rollup", interval=every)
+    rows = _rows(client.get("/admin/django_celery_beat/periodictask/").content.decode())
+    assert ">额外的汇总</a>" in rows
+    html = client.get(f"/admin/django_celery_beat/periodictask/{own.pk}/change/").content.decode()
+    assert 'name="name"' in html  # its own name stays editable
+    found = client.get("/admin/django_celery_beat/periodictask/", {"q": "超期事件"})
+    assert [job.name for job in found.context["cl"].result_list] == ["grids: notify overdue incidents"]
+    found = client.get("/admin/django_celery_beat/periodictask/", {"q": "额外"})
+    assert [job.name for job in found.context["cl"].result_list] == ["额外的汇总"]

@@ -237,6 +237,10 @@ class GroupAdmin(PermissionLabels, BaseGroupAdmin):
 class UserAdmin(PermissionLabels, BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
+    # People are known by their display names (网格员 王小明), not by their usernames, which are ids
+    # (centre_340102001002); Django's first and last names are left empty here. The same in every
+    # list that names a user (memberships, tokens, logs) and in the user pickers (raw_id_fields).
+    search_fields = ["username", "display_name"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
         (_("Profile"), {"fields": ["display_name", "must_change_password"]}),
@@ -330,6 +334,7 @@ admin.site.unregister(TokenProxy)
 class TokenAdmin(BaseTokenAdmin):
     list_display = ["masked_key", "user", "created"]
     list_select_related = ["user"]
+    search_fields = ["user__username", "user__display_name"]
     fields = ["user", "masked_key", "created"]
     readonly_fields = fields
 
@@ -351,7 +356,7 @@ class MembershipAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "area", "department"]
     # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
     list_select_related = ["user", "area", "department"]
-    search_fields = ["user__username", "area__code", "area__name"]
+    search_fields = ["user__username", "user__display_name", "area__code", "area__name"]
     form = GrantForm
 
     def get_form(self, request, obj=None, **kwargs):
@@ -552,7 +557,7 @@ class RecordKindFilter(admin.SimpleListFilter):
 class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
     list_display = ["at", "user", "record", "object_type_shown", "fields_shown", "reason"]
     list_filter = [RecordKindFilter]
-    search_fields = ["record", "user__username"]
+    search_fields = ["record", "user__username", "user__display_name"]
     # The entry's page as its list: labels, not the stored model label and field names.
     fields = [
         "at",
@@ -580,7 +585,7 @@ class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
 class AuditEntryAdmin(PersonalDataAccessAdmin):
     list_display = ["at", "actor", "action", "object_type_shown", "object_id"]
     list_filter = ["action"]
-    search_fields = ["object_id", "actor__username"]
+    search_fields = ["object_id", "actor__username", "actor__display_name"]
     fields = ["at", "actor", "action", "object_type_shown", "object_id", "before", "after"]
     readonly_fields = fields
 
@@ -594,7 +599,7 @@ class LogEntryAdmin(ReadOnlyAdmin):
 
     list_display = ["action_time", "user", "content_type", "object_repr", "action_flag"]
     list_filter = ["action_flag", "content_type"]
-    search_fields = ["object_repr", "user__username"]
+    search_fields = ["object_repr", "user__username", "user__display_name"]
     list_select_related = ["user", "content_type"]
     date_hierarchy = "action_time"
 

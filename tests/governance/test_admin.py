@@ -443,3 +443,50 @@ def test_every_change_of_a_users_roles_areas_and_privileges_is_audited_with_befo
     )
     assert response.status_code == 302 and not Membership.objects.filter(pk=other.pk).exists()
     assert AuditEntry.objects.filter(action="membership.delete").count() == 2
+
+
+def test_the_admin_finds_a_person_by_the_name_they_are_known_by(client, cast):
+    """Usernames are ids ("centre_340102001002", "worker_a"); people are known by their display
+    names (网格员 王小明). The admin searched the users, memberships, tokens and logs by username
+    only (and Django's empty first and last names): searching 王小明 found no one."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from governance.models import AuditEntry, Membership, PersonalDataAccess, User
+    from governance.services import audit, user_token_issue
+
+    User.objects.filter(pk=cast.worker_a.pk).update(display_name="网格员 王小明")
+    User.objects.filter(pk=cast.admin.pk).update(display_name="系统管理员 赵敏")
+    user_token_issue(user=cast.worker_a)
+    audit(actor=cast.admin, action="password.reset", obj=cast.worker_a)
+    PersonalDataAccess.objects.create(
+        user=cast.worker_a,
+        object_type="grids.incident",
+        object_id="1",
+        record="INC-1",
+        fields="name",
+        reason="核实",
+    )
+    LogEntry.objects.log_actions(user_id=cast.admin.pk, queryset=[cast.worker_a], action_flag=CHANGE)
+    client.force_login(cast.admin)
+    searches = {
+        "/admin/governance/user/": ("王小明", {cast.worker_a.pk}),
+        "/admin/governance/membership/": (
+            "王小明",
+            set(Membership.objects.filter(user=cast.worker_a).values_list("pk", flat=True)),
+        ),
+        # A token is the admin's object by its user's id (DRF's TokenProxy.pk).
+        "/admin/governance/apitoken/": ("王小明", {cast.worker_a.pk}),
+        "/admin/governance/personaldataaccess/": (
+            "王小明",
+            set(PersonalDataAccess.objects.values_list("pk", flat=True)),
+        ),
+        "/admin/governance/auditentry/": (
+            "赵敏",
+            set(AuditEntry.objects.filter(actor=cast.admin).values_list("pk", flat=True)),
+        ),
+        "/admin/admin/logentry/": ("赵敏", set(LogEntry.objects.values_list("pk", flat=True))),
+    }
+    for url, (term, expected) in searches.items():
+        response = client.get(url, {"q": term})
+        assert response.status_code == 200, url
+        assert expected and {row.pk for row in response.context["cl"].result_list} == expected, url

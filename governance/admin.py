@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -233,9 +234,26 @@ class GroupAdmin(PermissionLabels, BaseGroupAdmin):
     pass
 
 
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username", "display_name"]
+
+
 @admin.register(User)
 class UserAdmin(PermissionLabels, BaseUserAdmin):
     inlines = [MembershipInline]
+    # A new user is given the name they are known by on the same page as their account and roles.
+    add_form = UserCreationForm
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "display_name", "usable_password", "password1", "password2"],
+            },
+        )
+    ]
     list_display = ["username", "display_name", "is_active", "is_staff"]
     # People are known by their display names (网格员 王小明), not by their usernames, which are ids
     # (centre_340102001002); Django's first and last names are left empty here. The same in every
@@ -303,6 +321,10 @@ class UserAdmin(PermissionLabels, BaseUserAdmin):
     # Deactivating a user ends their API tokens too (their sessions end by themselves): see
     # governance.services.user_tokens_revoke. Setting a password does so in User.save.
     def save_model(self, request, obj, form, change):
+        # The first password is typed by the administrator, who knows it: like a temporary one, the
+        # user replaces it at the first sign-in (PasswordChangeRequiredMiddleware).
+        if not change and obj.has_usable_password():
+            obj.must_change_password = True
         before = User.objects.filter(pk=obj.pk).values(*USER_FLAGS).first() if change else None
         super().save_model(request, obj, form, change)
         after = {flag: getattr(obj, flag) for flag in USER_FLAGS}

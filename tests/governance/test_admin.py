@@ -490,3 +490,64 @@ def test_the_admin_finds_a_person_by_the_name_they_are_known_by(client, cast):
         response = client.get(url, {"q": term})
         assert response.status_code == 200, url
         assert expected and {row.pk for row in response.context["cl"].result_list} == expected, url
+
+
+def _new_user(**changes) -> dict:
+    """What the admin's "add user" page posts: the account and one membership."""
+    return {
+        "username": "new_worker",
+        "display_name": "网格员 孙丽",
+        "usable_password": "true",
+        "password1": "Grid-Start-2026!",
+        "password2": "Grid-Start-2026!",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-role": "grid_worker",
+        "memberships-0-is_head": "",
+        **changes,
+    }
+
+
+def test_a_user_added_in_the_admin_is_named_and_chooses_their_own_password(client, cast, settings):
+    """The "add user" page asked only for a username and a password: the new user had no name to
+    be known by until the administrator opened the account again, and kept the password the
+    administrator had typed (and knows) for as long as they did not change it themselves. It is a
+    first password like a temporary one: the user chooses their own at the first sign-in."""
+    from governance.models import AuditEntry, User
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    page = client.get("/admin/governance/user/add/").content.decode()
+    assert 'name="display_name"' in page
+    response = client.post("/admin/governance/user/add/", _new_user(**{"memberships-0-area": cast.grid_a.pk}))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="new_worker")
+    assert user.display_name == "网格员 孙丽" and user.must_change_password
+    assert list(user.memberships.values_list("role", "area")) == [("grid_worker", cast.grid_a.pk)]
+    assert AuditEntry.objects.filter(action="membership.add", actor=cast.admin).count() == 1
+    # Signed in with it, the new user is sent to choose their own password first.
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/password/")
+
+
+def test_a_user_the_admin_cannot_add_is_not_saved_and_the_field_is_named(client, cast, settings):
+    from governance.models import User
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    refused = {
+        "password2": "something-else-2026",
+        "memberships-0-area": cast.community_a1a.pk,  # a grid worker placed at a community
+    }
+    for name, value in refused.items():
+        data = _new_user(**{"memberships-0-area": cast.grid_a.pk, name: value})
+        response = client.post("/admin/governance/user/add/", data)
+        assert response.status_code == 200, name
+        form = response.context["adminform"].form
+        inline = response.context["inline_admin_formsets"][0].formset
+        errors = {**form.errors, **(inline.forms[0].errors if inline.forms else {})}
+        assert name.removeprefix("memberships-0-") in errors, (name, errors)
+        assert not User.objects.filter(username="new_worker").exists()

@@ -24,6 +24,27 @@ def test_repeated_failed_logins_lock_the_account(client, cast, settings):
     assert client.get(reverse("governance-home")).status_code == 302  # not logged in
 
 
+def test_the_lockout_page_says_how_long_to_wait(client, cast, settings):
+    """The page said "locked for a while": a grid worker at the door did not know whether to wait a
+    minute or call the centre. It names the cool-off (AXES_COOLOFF_MINUTES), in the reader's language."""
+    from datetime import timedelta
+
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=20)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("governance-login"), {"username": "worker_a", "password": "wrong"})
+    locked = client.post(
+        reverse("governance-login"),
+        {"username": "worker_a", "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert locked.status_code == 429
+    assert "请 20 分钟后再试" in locked.content.decode()
+    locked = client.post(
+        reverse("governance-login"), {"username": "worker_a", "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Try again in 20 minutes" in locked.content.decode()
+
+
 def test_behind_the_proxy_a_lockout_is_for_the_client_that_failed_not_everyone(client, cast, settings):
     # REMOTE_ADDR is the proxy's for every request: five wrong passwords from one place locked the
     # account for its user everywhere. The lockout now takes the address the proxy appended.

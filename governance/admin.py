@@ -45,6 +45,14 @@ admin.site.site_title = _("Grid governance administration")
 admin.site.index_title = _("Administration")
 
 
+class BoundaryField(forms.JSONField):
+    """The boundary box: empty for no boundary. Django's JSON field shows a missing value as "null",
+    and a GeoJSON pasted after it was refused as invalid JSON."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
     list_display = [
@@ -64,6 +72,15 @@ class AreaAdmin(admin.ModelAdmin):
     # parent was one more query (100 on a page).
     list_select_related = ["parent"]
     readonly_fields = ["path", "centroid_lat", "centroid_lng"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "boundary":
+            kwargs["form_class"] = BoundaryField
+            kwargs["help_text"] = _(
+                "A GeoJSON Polygon or MultiPolygon in WGS84, each position [longitude, latitude] "
+                "(longitude first); empty: no boundary."
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # Once an area has sub-areas its code and parent are fixed (Area.clean refuses them too): the

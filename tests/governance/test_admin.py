@@ -551,3 +551,39 @@ def test_a_user_the_admin_cannot_add_is_not_saved_and_the_field_is_named(client,
         errors = {**form.errors, **(inline.forms[0].errors if inline.forms else {})}
         assert name.removeprefix("memberships-0-") in errors, (name, errors)
         assert not User.objects.filter(username="new_worker").exists()
+
+
+def test_a_new_area_s_boundary_box_starts_empty(client, cast, settings):
+    """The boundary box of a new area (and of one without a boundary) read "null": a GeoJSON pasted
+    after it was refused as invalid JSON. It is empty, and says what it takes; left empty it saves
+    no boundary."""
+    import re
+
+    from governance.models import Area
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    page = client.get("/admin/governance/area/add/").content.decode()
+    box = re.search(r'<textarea name="boundary"[^>]*>(.*?)</textarea>', page, re.S)
+    assert box and box.group(1).strip() == ""
+    assert "经度在前" in page
+    polygon = '{"type":"Polygon","coordinates":[[[117,31.8],[117.001,31.8],[117.001,31.801],[117,31.8]]]}'
+    data = {
+        "code": cast.community_a1a.code + "009",
+        "name": "新网格",
+        "level": "grid",
+        "parent": cast.community_a1a.pk,
+        "population": 0,
+        "households": 0,
+        "boundary": "",
+    }
+    assert client.post("/admin/governance/area/add/", data).status_code == 302
+    added = Area.objects.get(code=data["code"])
+    assert added.boundary is None
+    page = client.get(f"/admin/governance/area/{added.pk}/change/").content.decode()
+    assert re.search(r'<textarea name="boundary"[^>]*>\s*</textarea>', page)
+    data["boundary"] = polygon
+    response = client.post(f"/admin/governance/area/{added.pk}/change/", data)
+    assert response.status_code == 302
+    added.refresh_from_db()
+    assert added.boundary["type"] == "Polygon" and added.centroid_lat is not None

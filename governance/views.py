@@ -309,6 +309,15 @@ class LogoutView(auth_views.LogoutView):
             return redirect(settings.LOGIN_URL)
         return render(request, "registration/logout_confirm.html")
 
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Said on the login page it lands on: on a shared computer the next person sees that the
+        # last one signed out. (The session is gone; the message waits in the cookie storage.)
+        signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if signed_in:
+            messages.info(request, _("You have logged out."))
+        return response
+
 
 # --- the user's own account: API token and password -------------------------------------------------
 

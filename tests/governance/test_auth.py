@@ -247,6 +247,17 @@ def test_logging_out_by_address_asks_and_the_button_logs_out(client, cast):
     assert client.get(reverse("governance-home")).status_code == 302
 
 
+def test_the_login_page_says_the_user_has_logged_out(client, cast, settings):
+    """Logging out landed on the empty login page with no word: on a centre's shared computer the
+    next person could not tell that the last one had really signed out."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.worker_a)
+    page = client.post(reverse("governance-logout"), follow=True)
+    assert page.redirect_chain == [(reverse("governance-login"), 302)]
+    assert "你已退出登录。" in page.content.decode()
+    assert "你已退出登录。" not in client.get(reverse("governance-login")).content.decode()  # said once
+
+
 def test_logging_out_when_signed_out_goes_to_the_login_page(client, cast):
     response = client.get(reverse("governance-logout"))
     assert response.status_code == 302 and response["Location"] == reverse("governance-login")

@@ -185,3 +185,22 @@ def test_the_desktop_menu_wraps_between_entries_and_never_runs_off_the_page(desk
     for box in (entries.nth(i).bounding_box() for i in range(entries.count())):
         assert box["x"] + box["width"] <= width and box["height"] <= max(line * 1.6, 30), box
     assert page.js_errors == []
+
+
+def test_a_new_api_token_fits_a_phone_screen_to_be_read_and_copied(phone_page, live_cast):
+    """The new key (40 characters, shown once) was kept on one line: on a phone it ran past the card
+    and the screen's edge, and its end could be neither read nor checked after copying."""
+    from tests.base import PASSWORD
+
+    page = phone_page
+    login(page, "analyst")
+    page.goto("/accounts/")
+    page.fill("form[action$='/accounts/token/'] input[name=password]", PASSWORD)
+    page.click("form[action$='/accounts/token/'] button[type=submit]")
+    key = page.locator("#new-token")
+    card = page.locator("section", has=key).first.bounding_box()
+    box = key.bounding_box()
+    screenshot(page, "account-new-token-phone")
+    assert len(key.inner_text()) == 40
+    assert box["x"] + box["width"] <= card["x"] + card["width"], (box, card)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

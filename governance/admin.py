@@ -3,7 +3,9 @@ from __future__ import annotations
 from functools import cache
 
 from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
-from axes.models import AccessAttempt
+from axes.admin import AccessFailureLogAdmin as BaseAccessFailureLogAdmin
+from axes.admin import AccessLogAdmin as BaseAccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
@@ -21,6 +23,7 @@ from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from governance import pii
+from governance.admin_names import LabelledObjects, sign_in_label
 from governance.forms import AdminLoginForm
 from governance.models import (
     ApiToken,
@@ -645,14 +648,32 @@ class LogEntryAdmin(ReadOnlyAdmin):
 
 # django-axes names its attempts' status column by the method ("Status"): no catalogue reaches it.
 # (Its app is listed before governance, so its admin is registered first.)
-admin.site.unregister(AccessAttempt)
+# django-axes' sign-in records, named by username, address and local time (governance.admin_names),
+# not axes' English at UTC; an account is unlocked by deleting its attempt, logged by that name.
+for model in (AccessAttempt, AccessFailureLog, AccessLog):
+    admin.site.unregister(model)
 
 
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(BaseAccessAttemptAdmin):
+class AccessAttemptAdmin(LabelledObjects, BaseAccessAttemptAdmin):
     @admin.display(description=_("status"))
     def status(self, obj: AccessAttempt) -> str:
         return super().status(obj)
+
+    def object_label(self, obj: AccessAttempt) -> str:
+        return sign_in_label(obj)
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(LabelledObjects, BaseAccessFailureLogAdmin):
+    def object_label(self, obj: AccessFailureLog) -> str:
+        return sign_in_label(obj)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(LabelledObjects, BaseAccessLogAdmin):
+    def object_label(self, obj: AccessLog) -> str:
+        return sign_in_label(obj)
 
 
 import governance.beat_admin  # noqa: E402, F401  (celery-beat's scheduled jobs pages, in the reader's language)

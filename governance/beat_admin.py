@@ -8,8 +8,6 @@ lists django_celery_beat before governance)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from cron_descriptor import (
     FormatException,
     MissingFieldException,
@@ -30,6 +28,8 @@ from django_celery_beat.models import (
     SolarSchedule,
     cronexp,
 )
+
+from governance.admin_names import LabelledObjects
 
 # The jobs the migrations create, by the name each is stored under: the key the migrations (and the
 # tests) find it by, so it stays as it is and is shown by a label in the reader's language. Only
@@ -79,14 +79,6 @@ def crontab_described(crontab: CrontabSchedule) -> str:
     return f"{described} {crontab.timezone}"
 
 
-class _Labelled(NamedTuple):
-    pk: int
-    label: str
-
-    def __str__(self) -> str:
-        return self.label
-
-
 class TaskFilter(admin.AllValuesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +104,7 @@ class PeriodicTaskInline(beat.PeriodicTaskInline):
         return task.task
 
 
-class PeriodicTaskAdmin(beat.PeriodicTaskAdmin):
+class PeriodicTaskAdmin(LabelledObjects, beat.PeriodicTaskAdmin):
     list_display = ("job_shown", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
     list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
 
@@ -120,9 +112,10 @@ class PeriodicTaskAdmin(beat.PeriodicTaskAdmin):
     def job_shown(self, task: PeriodicTask) -> str:
         return job_label(task)
 
-    def action_checkbox(self, obj: PeriodicTask) -> str:
-        # The row's checkbox is read out by the job's label, not str(): its key and its schedule.
-        return super().action_checkbox(_Labelled(obj.pk, job_label(obj)))
+    # Its page, its row's checkbox and the log of its deletion name it by its label, not str(): its
+    # key and its schedule ("grids: notify overdue incidents: every 10 minutes").
+    def object_label(self, obj: PeriodicTask) -> str:
+        return job_label(obj)
 
     def get_readonly_fields(self, request, obj=None):
         # A platform job's name is its key: shown, not offered for editing.
@@ -139,14 +132,6 @@ class PeriodicTaskAdmin(beat.PeriodicTaskAdmin):
         if named:
             found = found | queryset.filter(name__in=named)
         return found, may_have_duplicates
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The page's heading, title and breadcrumb name the job by its label (str() gave its key
-        # and schedule: "grids: notify overdue incidents: every 10 minutes").
-        job = self.get_object(request, object_id) if object_id else None
-        if job is not None:
-            extra_context = {**(extra_context or {}), "subtitle": job_label(job), "job_label": job_label(job)}
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("schedule"))
     def schedule_shown(self, task: PeriodicTask) -> str:

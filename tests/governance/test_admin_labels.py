@@ -4,6 +4,7 @@ triggers the platform records as codes ("assessment.publish", "dashboards.assess
 
 import re
 
+import pytest
 from django.utils import timezone, translation
 
 from governance.models import AuditEntry
@@ -146,6 +147,46 @@ def test_the_sign_in_attempts_list_names_its_status_column(client, cast, setting
     html = client.get("/admin/axes/accessattempt/").content.decode()
     assert re.search(r'class="column-status">\s*<div class="text"><span>状态</span>', html)
     assert ">Status<" not in html
+
+
+@pytest.mark.parametrize("model_name", ["accessattempt", "accessfailurelog", "accesslog"])
+def test_sign_in_records_are_named_in_the_reader_s_language_and_time(client, cast, settings, model_name):
+    """django-axes names its records in English, at UTC with microseconds ("Attempted Access:
+    2026-12-06 18:52:09.249685+00:00", "Failed access: user 张三 locked out on ..."): so the Chinese
+    admin's row checkboxes, the record's page and its breadcrumb read, and so did the admin log of an
+    account unlocked by deleting its attempt. They are named by username, address and local time."""
+    import datetime as dt
+
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.admin.models import LogEntry
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    at = dt.datetime(2026, 12, 6, 18, 52, 9, 249685, tzinfo=dt.UTC)
+    common = {"username": "someone", "ip_address": "10.0.0.1", "user_agent": "x", "path_info": "/"}
+    model = {"accessattempt": AccessAttempt, "accessfailurelog": AccessFailureLog, "accesslog": AccessLog}[
+        model_name
+    ]
+    extra = {
+        "accessattempt": {"http_accept": "x", "failures_since_start": 5},
+        "accessfailurelog": {"http_accept": "x", "locked_out": True},
+        "accesslog": {"http_accept": "x"},
+    }[model_name]
+    record = model.objects.create(**common, **extra)
+    model.objects.filter(pk=record.pk).update(attempt_time=at)
+    name = "someone · 10.0.0.1 · 2026-12-07 02:52:09"
+    client.force_login(cast.admin)
+    rows = client.get(f"/admin/axes/{model_name}/").content.decode().split('id="result_list"')[1]
+    assert f'aria-label="选择此对象执行操作 - {name}' in rows
+    page = client.get(f"/admin/axes/{model_name}/{record.pk}/change/").content.decode()
+    breadcrumbs = page.split('class="breadcrumbs"')[1].split("</div>")[0]
+    assert name in breadcrumbs and f"<h2>{name}" in page
+    for english in ("Attempted Access", "Failed access", "Access Log", "+00:00"):
+        assert english not in page, english
+    response = client.post(f"/admin/axes/{model_name}/{record.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not model.objects.filter(pk=record.pk).exists()
+    assert LogEntry.objects.get(
+        object_id=str(record.pk), content_type__model=model_name
+    ).object_repr.startswith(name)
 
 
 PLATFORM_JOBS_ZH = {

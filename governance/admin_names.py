@@ -10,6 +10,8 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 
@@ -24,7 +26,8 @@ class _Labelled(NamedTuple):
 class LabelledObjects:
     """A ModelAdmin mixin: ``object_label(obj)`` names each object where the admin used ``str()``: the
     row's checkbox (read out by a screen reader), the object's page (its title, its heading and its
-    breadcrumb: templates/admin/change_form.html) and the admin log of its deletion."""
+    breadcrumb: templates/admin/change_form.html), its history, the confirmation of its deletion (one
+    or a selection) and the admin log of its deletion."""
 
     def object_label(self, obj) -> str:
         return str(obj)
@@ -38,6 +41,41 @@ class LabelledObjects:
             label = self.object_label(obj)
             extra_context = {**(extra_context or {}), "subtitle": label, "object_label": label}
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _labelled(self, request, object_id) -> _Labelled | None:
+        obj = self.get_object(request, unquote(object_id))
+        return None if obj is None else _Labelled(obj.pk, self.object_label(obj))
+
+    def history_view(self, request, object_id, extra_context=None):
+        labelled = self._labelled(request, object_id)
+        if labelled is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": _("Change history: %s") % labelled.label,
+                "object": labelled,
+            }
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        labelled = self._labelled(request, object_id)
+        if labelled is not None:
+            extra_context = {**(extra_context or {}), "object": labelled}
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # The list of what a deletion removes names each object as Django's link to it, by str():
+        # the same link, by the label.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        names = {escape(str(obj)): escape(self.object_label(obj)) for obj in objs}
+
+        def relabelled(item):
+            if isinstance(item, list):
+                return [relabelled(sub) for sub in item]
+            for name, label in names.items():
+                item = item.replace(f">{name}</a>", f">{label}</a>")
+            return mark_safe(item)  # noqa: S308  (Django's own escaped link, a label escaped above)
+
+        return relabelled(deleted), counts, perms_needed, protected
 
     def log_deletions(self, request, queryset):
         content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)

@@ -180,8 +180,15 @@ def test_sign_in_records_are_named_in_the_reader_s_language_and_time(client, cas
     page = client.get(f"/admin/axes/{model_name}/{record.pk}/change/").content.decode()
     breadcrumbs = page.split('class="breadcrumbs"')[1].split("</div>")[0]
     assert name in breadcrumbs and f"<h2>{name}" in page
-    for english in ("Attempted Access", "Failed access", "Access Log", "+00:00"):
-        assert english not in page, english
+    history = client.get(f"/admin/axes/{model_name}/{record.pk}/history/").content.decode()
+    confirm = client.get(f"/admin/axes/{model_name}/{record.pk}/delete/").content.decode()
+    bulk = client.post(
+        f"/admin/axes/{model_name}/", {"action": "delete_selected", "_selected_action": [record.pk]}
+    ).content.decode()
+    for shown in (page, history, confirm, bulk):
+        assert name in shown
+        for english in ("Attempted Access", "Failed access", "Access Log", "+00:00"):
+            assert english not in shown, english
     response = client.post(f"/admin/axes/{model_name}/{record.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not model.objects.filter(pk=record.pk).exists()
     assert LogEntry.objects.get(

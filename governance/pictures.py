@@ -41,6 +41,9 @@ KEPT_INFO = ("icc_profile", "transparency")
 # A thumbnail's longest side: a page's 96 px square on a phone of device pixel ratio 3 (288 px)
 # is covered by a 4:3 photo's short side within a few pixels, at 15-30 KB instead of 1-3 MB.
 THUMBNAIL_SIDE = 320
+# A display copy's longest side: what a tap on a thumbnail opens on a phone (390 CSS px wide; 640 px
+# is sharp at 1.6x and fine at 3x), some 60-120 KB where the photo is 1-3 MB (docs/incidents.md "Photos").
+DISPLAY_SIDE = 640
 
 
 # The extension a cleaned picture is stored under, by its content type (its content, not the name it came with).
@@ -55,18 +58,24 @@ class CleanPhoto:
     height: int
     # A small copy for pages that list pictures (``clean_picture(thumbnail=True)``).
     thumbnail: CleanPhoto | None = None
+    # A copy to look at on a phone (``clean_picture(display=True)``).
+    display: CleanPhoto | None = None
 
     @property
     def size(self) -> int:
         return len(self.content)
 
 
-def clean_picture(data: bytes, name: str, field: str, *, thumbnail: bool = False) -> CleanPhoto:
+def clean_picture(
+    data: bytes, name: str, field: str, *, thumbnail: bool = False, display: bool = False
+) -> CleanPhoto:
     """Decode ``data`` (the file's bytes, its size already checked) and return it re-encoded without
     its metadata, or raise ValidationError on ``field`` naming ``name``. With ``thumbnail``, the
-    result carries a small copy too (``CleanPhoto.thumbnail``), made from the pixels already decoded."""
+    result carries a small copy too (``CleanPhoto.thumbnail``), and with ``display`` one of at most
+    ``DISPLAY_SIDE`` (``CleanPhoto.display``), made from the pixels already decoded."""
     image, fmt = _decode(data, name, field)
     small = make_thumbnail(image, FORMATS[fmt]) if thumbnail else None
+    shown = make_thumbnail(image, FORMATS[fmt], side=DISPLAY_SIDE) if display else None
     out = io.BytesIO()
     if FORMATS[fmt] == "image/jpeg":
         if image.mode not in ("RGB", "L"):
@@ -77,16 +86,16 @@ def clean_picture(data: bytes, name: str, field: str, *, thumbnail: bool = False
         image.save(out, "PNG", optimize=True)
     else:
         image.save(out, "WEBP", quality=85)
-    return CleanPhoto(out.getvalue(), FORMATS[fmt], image.width, image.height, small)
+    return CleanPhoto(out.getvalue(), FORMATS[fmt], image.width, image.height, small, shown)
 
 
-def thumbnail_picture(data: bytes, name: str, field: str) -> CleanPhoto:
-    """The thumbnail of a picture, decoded under the same budget and turned upright the same way as
-    ``clean_picture``'s; a JPEG is decoded directly at the smallest draft scale that still covers
-    the thumbnail (a stored 12-megapixel photo is read at 1/8). For pictures stored before
-    thumbnails were (``grids_photo_thumbnails``)."""
-    image, fmt = _decode(data, name, field, fit=THUMBNAIL_SIDE)
-    return make_thumbnail(image, FORMATS[fmt])
+def thumbnail_picture(data: bytes, name: str, field: str, *, side: int = THUMBNAIL_SIDE) -> CleanPhoto:
+    """The thumbnail (or, with ``side=DISPLAY_SIDE``, the display copy) of a picture, decoded under
+    the same budget and turned upright the same way as ``clean_picture``'s; a JPEG is decoded directly
+    at the smallest draft scale that still covers ``side`` (a stored 12-megapixel photo is read at
+    1/8 for a thumbnail). For pictures stored before these copies were (``grids_photo_thumbnails``)."""
+    image, fmt = _decode(data, name, field, fit=side)
+    return make_thumbnail(image, FORMATS[fmt], side=side)
 
 
 def thumbnail_type(content_type: str) -> str:
@@ -95,9 +104,9 @@ def thumbnail_type(content_type: str) -> str:
     return "image/jpeg" if content_type == "image/jpeg" else "image/webp"
 
 
-def make_thumbnail(image: Image.Image, content_type: str) -> CleanPhoto:
-    """``image`` (decoded, upright, its metadata dropped) reduced to at most ``THUMBNAIL_SIDE`` on its
-    longest side, never enlarged; encoded as ``thumbnail_type(content_type)``."""
+def make_thumbnail(image: Image.Image, content_type: str, *, side: int = THUMBNAIL_SIDE) -> CleanPhoto:
+    """``image`` (decoded, upright, its metadata dropped) reduced to at most ``side`` on its longest
+    side, never enlarged; encoded as ``thumbnail_type(content_type)``."""
     kind = thumbnail_type(content_type)
     alpha = kind == "image/webp" and image.has_transparency_data
     if image.mode in ("1", "P", "PA") or image.mode.startswith("I"):
@@ -105,7 +114,7 @@ def make_thumbnail(image: Image.Image, content_type: str) -> CleanPhoto:
         # 16-bit grey: such a picture (a PNG, within the decode budget) is resampled in colour.
         # A tRNS transparency becomes an alpha channel here.
         image = image.convert("RGBA" if alpha else "RGB")
-    scale = min(1.0, THUMBNAIL_SIDE / max(image.width, image.height))
+    scale = min(1.0, side / max(image.width, image.height))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     # resize makes only the small copy, never a second full-size one; reducing_gap first shrinks by
     # whole factors (cheap box averaging), then resamples what is left.

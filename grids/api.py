@@ -46,6 +46,9 @@ class IncidentPhotoSerializer(serializers.ModelSerializer):
     thumbnail_url = serializers.SerializerMethodField(
         help_text="At most 320 px a side, served with the same access as url (the photo itself while it has none)."
     )
+    display_url = serializers.SerializerMethodField(
+        help_text="At most 640 px a side, to look at on a phone; same access as url (the photo itself while it has none)."
+    )
 
     class Meta:
         model = IncidentPhoto
@@ -53,6 +56,7 @@ class IncidentPhotoSerializer(serializers.ModelSerializer):
             "id",
             "url",
             "thumbnail_url",
+            "display_url",
             "stage",
             "content_type",
             "width",
@@ -66,6 +70,9 @@ class IncidentPhotoSerializer(serializers.ModelSerializer):
 
     def get_thumbnail_url(self, obj: IncidentPhoto) -> str:
         return reverse("grids-photo-thumbnail", args=[obj.pk])
+
+    def get_display_url(self, obj: IncidentPhoto) -> str:
+        return reverse("grids-photo-display", args=[obj.pk])
 
 
 class DepartmentRefSerializer(serializers.ModelSerializer):

@@ -1145,6 +1145,11 @@ def thumbnail_upload_to(instance: IncidentPhoto, filename: str) -> str:
     return f"incidents/{now:%Y/%m}/{uuid.uuid4().hex}-small{EXTENSIONS[instance.thumbnail_type]}"
 
 
+def display_upload_to(instance: IncidentPhoto, filename: str) -> str:
+    now = timezone.localtime()
+    return f"incidents/{now:%Y/%m}/{uuid.uuid4().hex}-640{EXTENSIONS[instance.thumbnail_type]}"
+
+
 class IncidentPhoto(models.Model):
     """A photo of an incident: at report, with a resolution on the spot, or with a department's feedback.
 
@@ -1177,6 +1182,14 @@ class IncidentPhoto(models.Model):
     )
     thumbnail_width = models.PositiveIntegerField(default=0, verbose_name=_("thumbnail width"))
     thumbnail_height = models.PositiveIntegerField(default=0, verbose_name=_("thumbnail height"))
+    # What a tap on the thumbnail opens (at most 640 px a side, of the thumbnail's type), made with the
+    # photo; empty for a photo stored before, until ``grids_photo_thumbnails`` makes it: the tap then
+    # opens the photo itself. The photo stays whole for those who open it on purpose.
+    display = models.FileField(
+        upload_to=display_upload_to, max_length=200, blank=True, verbose_name=_("display copy")
+    )
+    display_width = models.PositiveIntegerField(default=0, verbose_name=_("display copy width"))
+    display_height = models.PositiveIntegerField(default=0, verbose_name=_("display copy height"))
     # In context: Django's own "content type" (ContentType, the admin's log and permissions) took
     # this translation, 文件类型, wherever the project's catalogue was loaded.
     content_type = models.CharField(max_length=20, verbose_name=pgettext_lazy("file", "content type"))
@@ -1226,8 +1239,8 @@ def _photo_deleted(sender, instance: IncidentPhoto, using: str, **kwargs) -> Non
     # the cascade from an incident. The file goes once the deletion commits: a rolled-back delete
     # keeps its row, and must keep the file the row names. robust: a storage failure after the
     # commit is logged, not raised into a response whose deletion already happened.
-    # The thumbnail goes with it (a small copy shows the same faces and plates).
-    names = [name for name in (instance.file.name, instance.thumbnail.name) if name]
+    # The thumbnail and the display copy go with it (a smaller copy shows the same faces and plates).
+    names = [name for name in (instance.file.name, instance.thumbnail.name, instance.display.name) if name]
     storage = instance.file.storage
     if names:
         transaction.on_commit(partial(_delete_files, storage, names), using=using, robust=True)

@@ -1,16 +1,16 @@
 """Incident photos: at most 10 MB each and 6 per step, cleaned by ``governance.pictures``, each with
-the thumbnail pages show."""
+the thumbnail pages show and the display copy a tap on it opens."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
-from governance.pictures import CleanPhoto, clean_picture, thumbnail_picture
+from governance.pictures import DISPLAY_SIDE, THUMBNAIL_SIDE, CleanPhoto, clean_picture, thumbnail_picture
 from grids.models import IncidentPhoto
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def clean_photo(upload, field: str = "photos") -> CleanPhoto:
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationError({field: [_("%(name)s is larger than 10 MB.") % {"name": name}]})
-    return clean_picture(data, name, field, thumbnail=True)
+    return clean_picture(data, name, field, thumbnail=True, display=True)
 
 
 def clean_photos(uploads, field: str = "photos") -> list[CleanPhoto]:
@@ -51,14 +51,25 @@ def clean_photos(uploads, field: str = "photos") -> list[CleanPhoto]:
 
 def attach_thumbnail(photo: IncidentPhoto, thumbnail: CleanPhoto) -> None:
     """Write ``thumbnail``'s file for ``photo`` and set its fields; the caller saves the row."""
-    photo.thumbnail.save("thumbnail", ContentFile(thumbnail.content), save=False)
-    photo.thumbnail_width, photo.thumbnail_height = thumbnail.width, thumbnail.height
+    _attach(photo, "thumbnail", thumbnail)
+
+
+def attach_display(photo: IncidentPhoto, display: CleanPhoto) -> None:
+    """Write ``display``'s file (the display copy) for ``photo`` and set its fields; the caller saves the row."""
+    _attach(photo, "display", display)
+
+
+def _attach(photo: IncidentPhoto, copy: str, picture: CleanPhoto) -> None:
+    getattr(photo, copy).save(copy, ContentFile(picture.content), save=False)
+    setattr(photo, f"{copy}_width", picture.width)
+    setattr(photo, f"{copy}_height", picture.height)
 
 
 @dataclass
 class Backfill:
     made: int = 0
-    failed: int = 0
+    # The photos whose file is missing or unreadable.
+    failed: set[int] = field(default_factory=set)
 
 
 def thumbnails_backfill(*, chunk_size: int = 200) -> Backfill:
@@ -70,29 +81,40 @@ def thumbnails_backfill(*, chunk_size: int = 200) -> Backfill:
     deleted meanwhile, or given its thumbnail by another run, leaves no file behind. A photo whose
     file is gone or unreadable is logged and counted, and the others go on; its pages show the photo
     (or its 404) as before."""
+    return _backfill("thumbnail", THUMBNAIL_SIDE, chunk_size)
+
+
+def displays_backfill(*, chunk_size: int = 200) -> Backfill:
+    """Make the display copy of every photo stored without one, as ``thumbnails_backfill`` makes
+    thumbnails (a JPEG decoded at the smallest draft scale that still covers 640 px)."""
+    return _backfill("display", DISPLAY_SIDE, chunk_size)
+
+
+def _backfill(copy: str, side: int, chunk_size: int) -> Backfill:
     result = Backfill()
     pending = (
-        IncidentPhoto.objects.filter(thumbnail="")
-        .only("pk", "file", "content_type", "thumbnail")
-        .order_by("pk")
+        IncidentPhoto.objects.filter(**{copy: ""}).only("pk", "file", "content_type", copy).order_by("pk")
     )
     for photo in pending.iterator(chunk_size=chunk_size):
         try:
             with photo.file.open("rb") as handle:
                 data = handle.read(MAX_BYTES + 1)
-            small = thumbnail_picture(data, photo.file.name, "file")
+            made = thumbnail_picture(data, photo.file.name, "file", side=side)
         except (OSError, ValidationError) as exc:
-            log.warning("photo %s: no thumbnail made (%s)", photo.pk, type(exc).__name__)
-            result.failed += 1
+            log.warning("photo %s: no %s made (%s)", photo.pk, copy, type(exc).__name__)
+            result.failed.add(photo.pk)
             continue
-        attach_thumbnail(photo, small)
-        taken = IncidentPhoto.objects.filter(pk=photo.pk, thumbnail="").update(
-            thumbnail=photo.thumbnail.name,
-            thumbnail_width=photo.thumbnail_width,
-            thumbnail_height=photo.thumbnail_height,
+        _attach(photo, copy, made)
+        stored = getattr(photo, copy)
+        taken = IncidentPhoto.objects.filter(pk=photo.pk, **{copy: ""}).update(
+            **{
+                copy: stored.name,
+                f"{copy}_width": getattr(photo, f"{copy}_width"),
+                f"{copy}_height": getattr(photo, f"{copy}_height"),
+            }
         )
         if taken:
             result.made += 1
         else:
-            photo.thumbnail.storage.delete(photo.thumbnail.name)
+            stored.storage.delete(stored.name)
     return result

@@ -37,7 +37,7 @@ from grids.models import (
     grid_checkers,
     separate_duties,
 )
-from grids.photos import CleanPhoto, attach_thumbnail, clean_photos
+from grids.photos import CleanPhoto, attach_display, attach_thumbnail, clean_photos
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +239,8 @@ def incident_photos_save(
         photo.file.save("photo", ContentFile(p.content), save=False)
         if p.thumbnail is not None:
             attach_thumbnail(photo, p.thumbnail)
+        if p.display is not None:
+            attach_display(photo, p.display)
         photo.save()
         saved.append(photo)
     return saved

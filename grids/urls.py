@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<str:code>/act/", views.incident_act, name="grids-act"),
     path("photos/<int:pk>/", views.photo, name="grids-photo"),
     path("photos/<int:pk>/small/", views.photo_thumbnail, name="grids-photo-thumbnail"),
+    path("photos/<int:pk>/display/", views.photo_display, name="grids-photo-display"),
 ]
 
 api_urlpatterns = [

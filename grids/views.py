@@ -568,17 +568,29 @@ def _token_user(request: HttpRequest):
 def photo(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve a photo only to users who can see its incident (files are never public under MEDIA_URL):
     the signed-in user of a session, or of a REST client's token."""
-    return _photo_response(request, pk, thumbnail=False)
+    return _photo_response(request, pk, copy="")
 
 
 @require_GET
 def photo_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     """A photo's thumbnail, to the same users as the photo (``photo``). A photo stored before
     thumbnails were, and not yet given one (``grids_photo_thumbnails``), is served whole instead."""
-    return _photo_response(request, pk, thumbnail=True)
+    return _photo_response(request, pk, copy="thumbnail")
 
 
-def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpResponse:
+@require_GET
+def photo_display(request: HttpRequest, pk: int) -> HttpResponse:
+    """A photo's display copy (at most 640 px a side), what a tap on its thumbnail opens: a phone
+    fetches some 100 KB, not the 1-3 MB photo. To the same users as the photo; a photo stored before
+    these copies were, and not yet given one (``grids_photo_thumbnails``), is served whole instead."""
+    return _photo_response(request, pk, copy="display")
+
+
+# The file name a copy is served under, after "photo-<id>".
+COPY_SUFFIXES = {"thumbnail": "-small", "display": "-640"}
+
+
+def _photo_response(request: HttpRequest, pk: int, *, copy: str) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         try:
@@ -596,10 +608,10 @@ def _photo_response(request: HttpRequest, pk: int, *, thumbnail: bool) -> HttpRe
     item = selectors.photo_get_for_user(user, pk)
     handle = None
     content_type, name = item.content_type, f"photo-{item.pk}"
-    if thumbnail and item.thumbnail:
+    if copy and getattr(item, copy):
         try:
-            handle = item.thumbnail.open("rb")
-            content_type, name = item.thumbnail_type, f"photo-{item.pk}-small"
+            handle = getattr(item, copy).open("rb")
+            content_type, name = item.thumbnail_type, f"photo-{item.pk}{COPY_SUFFIXES[copy]}"
         except FileNotFoundError:
             handle = None  # its file lost: the photo is shown rather than a broken picture
     if handle is None:

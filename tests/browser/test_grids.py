@@ -723,7 +723,8 @@ def test_a_draft_of_an_item_resolved_on_the_spot_comes_back_resolved_on_the_spot
 def test_tapping_a_photo_on_a_phone_shows_it_and_saves_nothing(phone_page, live_cast):
     """The thumbnails link to the photo, which was served as an attachment: a tap on a phone saved it
     into the phone's downloads (faces, plates, doorways, left for the next user of a shared phone) and
-    showed nothing. It opens as a picture now, in a sandbox (an opaque origin, not ours)."""
+    showed nothing. It opens as a picture now, in a sandbox (an opaque origin, not ours): its display
+    copy of 640 px, not the whole photo, which is linked apart ("Original photos")."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from grids import services
@@ -735,7 +736,7 @@ def test_tapping_a_photo_on_a_phone_shows_it_and_saves_nothing(phone_page, live_
         category=IncidentCategory.objects.get(code="sanitation"),
         description="楼道堆放杂物",
         grid=live_cast.grid_a.code,
-        photos=[SimpleUploadedFile("scene.jpg", jpeg_bytes((320, 240)), content_type="image/jpeg")],
+        photos=[SimpleUploadedFile("scene.jpg", jpeg_bytes((2000, 1500)), content_type="image/jpeg")],
     )
     page = phone_page
     downloads = []
@@ -749,14 +750,20 @@ def test_tapping_a_photo_on_a_phone_shows_it_and_saves_nothing(phone_page, live_
     box = thumb.bounding_box()
     assert box and box["width"] == box["height"] and box["width"] >= 96, box
     page.click(".grids-photos a")
-    page.wait_for_url("**/grids/photos/*/")
+    page.wait_for_url("**/grids/photos/*/display/")
     page.wait_for_function("() => document.images.length === 1 && document.images[0].complete")
     assert page.evaluate("() => [document.images[0].naturalWidth, document.images[0].naturalHeight]") == [
-        320,
-        240,
+        640,
+        480,
     ]
     assert page.evaluate("() => window.origin") == "null"  # sandboxed: not the site's origin
     screenshot(page, "grids-photo-phone")
+    page.go_back()
+    page.wait_for_url(f"**/grids/incidents/{incident.code}/")
+    page.click(".grids-photo-originals a")  # the photo itself, whole
+    page.wait_for_url("**/grids/photos/*/")
+    page.wait_for_function("() => document.images.length === 1 && document.images[0].complete")
+    assert page.evaluate("() => document.images[0].naturalWidth") == 2000
     assert downloads == []
     page.go_back()
     page.wait_for_url(f"**/grids/incidents/{incident.code}/")

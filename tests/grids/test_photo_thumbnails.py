@@ -98,8 +98,13 @@ def with_photo(cast, report):
 
 
 @pytest.mark.django_db
-def test_the_thumbnail_is_served_only_to_the_photos_readers(cast, client, with_photo):
-    url = f"/grids/photos/{with_photo.pk}/small/"
+@pytest.mark.parametrize(
+    ("path", "suffix", "size"),
+    [("small", "-small", (320, 240)), ("display", "-640", (640, 480))],
+    ids=["thumbnail", "display copy"],
+)
+def test_the_thumbnail_is_served_only_to_the_photos_readers(cast, client, with_photo, path, suffix, size):
+    url = f"/grids/photos/{with_photo.pk}/{path}/"
     for user, expected in (
         (cast.worker_a, 200),
         (cast.street_handler, 200),
@@ -112,25 +117,28 @@ def test_the_thumbnail_is_served_only_to_the_photos_readers(cast, client, with_p
         assert response.status_code == expected, user
         if expected == 200:
             body = b"".join(response.streaming_content)
-            assert Image.open(io.BytesIO(body)).size == (320, 240)
+            assert Image.open(io.BytesIO(body)).size == size
             assert response["Content-Type"] == "image/jpeg"
-            assert response["Content-Disposition"] == f'inline; filename="photo-{with_photo.pk}-small.jpg"'
+            assert response["Content-Disposition"] == f'inline; filename="photo-{with_photo.pk}{suffix}.jpg"'
             assert response["Content-Security-Policy"] == "sandbox"
             assert response["Cache-Control"] == "private, no-store"
             assert response["X-Content-Type-Options"] == "nosniff"
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
-    assert client.get("/grids/photos/999999/small/").status_code == 302
+    assert client.get(url, HTTP_AUTHORIZATION="Token wrong").status_code == 401
+    assert client.get(f"/grids/photos/999999/{path}/").status_code == 302
 
 
 @pytest.mark.django_db
-def test_the_page_shows_thumbnails_sized_and_linked_to_the_photo(cast, client, with_photo):
+def test_the_page_shows_thumbnails_sized_and_linked_to_the_display_copy(cast, client, with_photo):
     client.force_login(cast.worker_a)
     html = client.get(f"/grids/incidents/{with_photo.incident.code}/").content.decode()
     assert (
-        f'<a href="/grids/photos/{with_photo.pk}/"><img src="/grids/photos/{with_photo.pk}/small/" '
+        f'<a href="/grids/photos/{with_photo.pk}/display/"><img src="/grids/photos/{with_photo.pk}/small/" '
         'alt="Photo 1" width="320" height="240" loading="lazy"'
     ) in html
+    # The photo itself, whole, linked apart for whoever needs every pixel.
+    assert f'<a href="/grids/photos/{with_photo.pk}/" aria-label="Original photo 1 (800 × 600)">1</a>' in html
 
 
 @pytest.mark.django_db
@@ -203,7 +211,8 @@ def test_the_command_makes_the_missing_thumbnails_and_can_run_again(cast, report
     Path(photos[2].file.path).unlink()  # a photo whose file is gone
     out, err = io.StringIO(), io.StringIO()
     call_command("grids_photo_thumbnails", "--chunk-size", "1", stdout=out, stderr=err)
-    assert out.getvalue().strip() == "2 thumbnails made."
+    # The display copies were made with the photos: none to make.
+    assert out.getvalue().strip() == "2 thumbnails made.\n0 display copies made."
     assert err.getvalue().strip() == "1 photo has a missing or unreadable file: see the log."
     assert f"photo {photos[2].pk}: no thumbnail made" in caplog.text
     for photo in photos[:2]:
@@ -212,7 +221,8 @@ def test_the_command_makes_the_missing_thumbnails_and_can_run_again(cast, report
         assert Image.open(photo.thumbnail.path).size == (240, 320)
     out = io.StringIO()
     call_command("grids_photo_thumbnails", stdout=out, stderr=io.StringIO())
-    assert out.getvalue().strip() == "0 thumbnails made."  # the lost file is tried again, nothing else
+    # The lost file is tried again, nothing else.
+    assert out.getvalue().strip() == "0 thumbnails made.\n0 display copies made."
     with pytest.raises(CommandError, match="at least 1"):
         call_command("grids_photo_thumbnails", "--chunk-size", "0")
 

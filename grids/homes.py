@@ -8,8 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Role
+from governance.views import first_and_total
 from grids.models import Incident
-from grids.selectors import work_department
+from grids.selectors import checks_waiting, work_department
+
+# The most items the section lists; the pages its links open have them all.
+HOME_SHOWN = 5
 
 
 def home_section(request: HttpRequest) -> dict | None:
@@ -28,8 +32,8 @@ def home_section(request: HttpRequest) -> dict | None:
             "overdue": visible.overdue(now).count(),
             "new": visible.filter(reported_at__gte=start_of_day).count(),
         }
-        items = list(visible.overdue(now).with_relations().order_by("due_at")[:5]) or list(
-            visible.open().with_relations().order_by("due_at")[:5]
+        items = list(visible.overdue(now).with_relations().order_by("due_at")[:HOME_SHOWN]) or list(
+            visible.open().with_relations().order_by("due_at")[:HOME_SHOWN]
         )
         inbox = reverse("grids-inbox") + (f"?department={department}&" if department else "?")
         return {
@@ -48,13 +52,27 @@ def home_section(request: HttpRequest) -> dict | None:
         }
     if user.has_role(Role.GRID_WORKER):
         mine = Incident.objects.visible_to(user).filter(reporter=user).open().with_relations()
+        # The on-site checks waiting in the worker's grids come first: they are the worker's step,
+        # with its deadline, whoever reported the item (a centre, another worker of the grid).
+        checks, check_count = first_and_total(checks_waiting(user), HOME_SHOWN)
+        links = [
+            {"url": reverse("grids-report"), "label": _("Report an incident"), "count": None},
+            {"url": reverse("grids-my"), "label": _("My grid"), "count": mine.count()},
+        ]
+        if check_count:
+            links.append(
+                {
+                    "url": reverse("grids-my") + "#to-verify",
+                    "label": _("To verify on site"),
+                    "count": check_count,
+                }
+            )
+        shown = {i.pk for i in checks}
+        items = checks + [i for i in mine.order_by("due_at")[:HOME_SHOWN] if i.pk not in shown]
         return {
             "title": _("My open incidents"),
             "template": "grids/_home_section.html",
-            "links": [
-                {"url": reverse("grids-report"), "label": _("Report an incident"), "count": None},
-                {"url": reverse("grids-my"), "label": _("My grid"), "count": mine.count()},
-            ],
-            "items": list(mine.order_by("due_at")[:5]),
+            "links": links,
+            "items": items[:HOME_SHOWN],
         }
     return None

@@ -27,6 +27,7 @@ from grids.models import (
     IncidentEvent,
     IncidentPhoto,
     reads_in_full,
+    separate_duties,
 )
 
 ACTING_ROLES = {Role.GRID_WORKER, Role.HANDLER, Role.ADMIN}
@@ -36,6 +37,26 @@ SUPPORTING = Prefetch("supporting_departments", queryset=Department.objects.orde
 
 def incident_list(user: User) -> QuerySet[Incident]:
     return Incident.objects.visible_to(user).with_relations().prefetch_related(SUPPORTING)
+
+
+def worker_grids(user: User) -> list:
+    """The grids the user works in as a grid worker."""
+    return [
+        m.area for m in user.memberships_cached() if m.role == Role.GRID_WORKER and m.area.level == "grid"
+    ]
+
+
+def checks_waiting(user: User) -> QuerySet[Incident]:
+    """The items fed back in the user's grids that wait for their on-site check, due first: on "My
+    grid" and the home page. Not those the user fed back as a centre's handler, which another checks."""
+    waiting = (
+        Incident.objects.visible_to(user)
+        .with_relations()
+        .filter(status=Incident.Status.FED_BACK, grid__in=worker_grids(user))
+    )
+    if separate_duties():
+        waiting = waiting.exclude(fed_back_by=user)
+    return waiting.order_by("due_at")
 
 
 def work_department(user: User) -> int | None:

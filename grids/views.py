@@ -41,19 +41,12 @@ from grids.models import (
     grid_checkers_known,
     may_perform,
     reads_in_full,
-    separate_duties,
 )
-
-
-def _worker_grids(user) -> list[Area]:
-    return [
-        m.area for m in user.memberships_cached() if m.role == Role.GRID_WORKER and m.area.level == "grid"
-    ]
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if _worker_grids(request.user) and not request.user.has_role(Role.HANDLER):
+    if selectors.worker_grids(request.user) and not request.user.has_role(Role.HANDLER):
         return redirect("grids-my")
     return redirect("grids-inbox")
 
@@ -66,7 +59,7 @@ MY_GRID_SHOWN = 100
 @require_GET
 def my_grid(request: HttpRequest) -> HttpResponse:
     """The grid worker's start page: the grid on a map and my open items by status."""
-    grids = _worker_grids(request.user)
+    grids = selectors.worker_grids(request.user)
     mine = selectors.incident_list(request.user).filter(reporter=request.user)
     # Every item is counted, not only those shown: past the first MY_GRID_SHOWN the headings said
     # "200" (or "50") however many there were, and the rest went unmentioned.
@@ -77,10 +70,7 @@ def my_grid(request: HttpRequest) -> HttpResponse:
     for item in open_items:
         by_status.setdefault(item.get_status_display(), []).append(item)
     recent_closed = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
-    waiting = selectors.incident_list(request.user).filter(status=Incident.Status.FED_BACK, grid__in=grids)
-    if separate_duties():  # what the worker fed back (as a centre's handler) is another's to check
-        waiting = waiting.exclude(fed_back_by=request.user)
-    to_verify, verify_count = first_and_total(waiting.order_by("due_at"), MY_GRID_SHOWN)
+    to_verify, verify_count = first_and_total(selectors.checks_waiting(request.user), MY_GRID_SHOWN)
     markers = [
         {
             "lat": i.lat,
@@ -118,7 +108,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def report(request: HttpRequest) -> HttpResponse:
     """The report form. With JavaScript it is sent by fetch (JSON answers) so that nothing typed is
     lost on a network or server failure; without it, a plain POST re-renders the form with errors."""
-    grids = _worker_grids(request.user)
+    grids = selectors.worker_grids(request.user)
     if not services.may_report(request.user):  # the same rule as the API (grids.services)
         raise PermissionDenied(_("Only grid workers and handlers report incidents."))
     # Only grids in service today are offered (and taken: grids.services): a worker's grid merged

@@ -1295,3 +1295,27 @@ def test_the_status_badges_of_the_inbox_read_as_labels_in_english(cast, client, 
     settings.LANGUAGE_CODE = "zh-hans"
     html = client.get("/grids/inbox/", {"open": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<span class="status status-closed">已结案</span>' in html
+
+
+@pytest.mark.django_db
+def test_a_grid_worker_s_home_lists_the_checks_waiting_in_their_grid_with_constant_queries(
+    cast, client, incident_in, django_assert_max_num_queries
+):
+    """The on-site check is the grid worker's step, with its deadline: the home page listed only
+    what the worker had reported ("My open incidents") and said "Nothing waiting." while an item a
+    centre reported in the grid waited for the worker's check. It lists those checks first now,
+    counted, as "My grid" does, and never one of another grid."""
+    client.force_login(cast.worker_a)
+    with django_assert_max_num_queries(30) as few:
+        html = client.get("/").content.decode()
+    assert "Nothing waiting." in html and "To verify on site" not in html
+    first = incident_in("fed_back", actor=cast.community_handler)  # reported by the centre, in grid A
+    incident_in("fed_back", actor=cast.community_handler)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/").content.decode()
+    assert "Nothing waiting." not in html
+    assert 'href="/grids/my/#to-verify">To verify on site <span class="status">2</span></a>' in html
+    assert f'href="/grids/incidents/{first.code}/"' in html
+    client.force_login(cast.worker_b)  # grid B: not theirs to check, nor to see
+    html = client.get("/").content.decode()
+    assert "To verify on site" not in html and first.code not in html

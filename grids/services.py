@@ -219,8 +219,8 @@ def incident_photos_save(
     event: IncidentEvent | None,
     at: dt.datetime | None = None,
 ) -> list[IncidentPhoto]:
-    """Store cleaned photos (``grids.photos``) with their thumbnails; ``at`` dates them (now by default:
-    the demo's photos of past items take their step's time)."""
+    """Store cleaned photos (``grids.photos``) with their thumbnails and display copies; ``at`` dates
+    them (now by default: the demo's photos of past items take their step's time)."""
     saved = []
     for p in photos:
         photo = IncidentPhoto(

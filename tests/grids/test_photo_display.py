@@ -90,3 +90,20 @@ def test_the_api_gives_the_display_url(cast, client, big_photo):
     client.force_login(cast.worker_a)
     body = client.get(f"/api/v1/incidents/{big_photo.incident.code}/").json()
     assert body["photos"][0]["display_url"] == f"/grids/photos/{big_photo.pk}/display/"
+
+
+@pytest.mark.django_db
+def test_a_feedback_photo_gets_its_display_copy_too(cast, incident_in):
+    from grids import services
+
+    incident = incident_in("handling")
+    services.incident_transition(
+        incident=incident,
+        actor=cast.admin,
+        action="feedback",
+        resolution="fixed it",
+        photos=[photo_upload(saved(two_colours((1600, 1200)), "JPEG"))],
+    )
+    photo = IncidentPhoto.objects.get(incident=incident, stage=IncidentPhoto.Stage.FEEDBACK)
+    assert (photo.display_width, photo.display_height) == (640, 480)
+    assert Image.open(photo.display.path).size == (640, 480)

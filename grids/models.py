@@ -180,6 +180,8 @@ class Incident(models.Model):
         DISSATISFIED = "dissatisfied", _("dissatisfied")
 
     OPEN_STATUSES = ("reported", "accepted", "dispatched", "handling", "fed_back", "verified")
+    # With the department it was dispatched to (and its supporters): its step, until it feeds back.
+    WITH_DEPARTMENT = ("dispatched", "handling")
     DONE_STATUSES = ("closed", "evaluated")
 
     code = models.CharField(_("number"), max_length=20, unique=True)

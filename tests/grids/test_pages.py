@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from grids import services
 from grids.models import Incident
@@ -530,7 +532,10 @@ def test_a_departments_inbox_and_home_start_at_what_was_dispatched_to_it(cast, c
     html = client.get("/grids/inbox/?department=&open=true").content.decode()
     assert f'id="row-{waiting.code}"' in html and f'id="row-{theirs.code}"' in html
     home = client.get("/").content.decode()
-    assert f"?department={cast.police.pk}&amp;open=true" in home and ours.code in home
+    assert (
+        f"?department={cast.police.pk}&amp;status=dispatched&amp;status=handling" in home
+        and ours.code in home
+    )
     assert waiting.code not in home and theirs.code not in home
     # A centre handler's inbox is unchanged: everything open in the subtree.
     client.force_login(cast.district_officer)
@@ -1319,3 +1324,32 @@ def test_a_grid_worker_s_home_lists_the_checks_waiting_in_their_grid_with_consta
     client.force_login(cast.worker_b)  # grid B: not theirs to check, nor to see
     html = client.get("/").content.decode()
     assert "To verify on site" not in html and first.code not in html
+
+
+@pytest.mark.django_db
+def test_a_departments_home_counts_what_is_with_it_not_what_waits_for_the_grids_check(
+    cast, client, incident_in, django_assert_max_num_queries
+):
+    """A police liaison's home counted as open and overdue the items it had fed back, waiting for the
+    grid worker's check (or a centre's close): "Overdue 1" for a step that is the grid's, which the
+    department can take no step on (docs/incidents.md "Who answers for a step"), and an "Open" count
+    the departments' record (open_now) did not give. It counts what is with the department now."""
+    ours = incident_in("handling")
+    fed_back = incident_in("fed_back")  # the police fed it back; the grid's check is late
+    Incident.objects.filter(pk=fed_back.pk).update(due_at=timezone.now() - dt.timedelta(hours=3))
+    client.force_login(cast.department_user)
+    client.get("/")
+    with django_assert_max_num_queries(40):
+        home = client.get("/").content.decode()
+    pk = cast.police.pk
+    in_hand = f"/grids/inbox/?department={pk}&amp;status=dispatched&amp;status=handling"
+    assert f'href="{in_hand}">In hand <span class="status">1</span></a>' in home
+    assert f'href="{in_hand}&amp;overdue=true">Overdue <span class="status">0</span></a>' in home
+    assert ours.code in home and fed_back.code not in home
+    # The link lists what the count counted.
+    html = client.get(in_hand.replace("&amp;", "&")).content.decode()
+    assert f'id="row-{ours.code}"' in html and f'id="row-{fed_back.code}"' not in html
+    # A centre's handler counts every open item of the area, as before.
+    client.force_login(cast.district_officer)
+    home = client.get("/").content.decode()
+    assert 'href="/grids/inbox/?overdue=true">Overdue <span class="status">1</span></a>' in home

@@ -201,7 +201,13 @@ def report(request: HttpRequest) -> HttpResponse:
 @require_GET
 def reported(request: HttpRequest, code: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(request.user, code)
-    return render(request, "grids/reported.html", {"incident": incident})
+    if incident.reporter_id != request.user.pk:
+        # The reporter's confirmation: another user of the area made no report, and is shown the item.
+        return redirect("grids-incident", code=incident.code)
+    # Back to the reporter's own list: a grid worker's grid, a centre handler's inbox ("My grid"
+    # told a handler "You are not a grid worker of any grid").
+    worker = bool(selectors.worker_grids(request.user))
+    return render(request, "grids/reported.html", {"incident": incident, "worker": worker})
 
 
 def _departments_for(incidents: list[Incident]) -> dict[int, list[Department]]:

@@ -1353,3 +1353,21 @@ def test_a_departments_home_counts_what_is_with_it_not_what_waits_for_the_grids_
     client.force_login(cast.district_officer)
     home = client.get("/").content.decode()
     assert 'href="/grids/inbox/?overdue=true">Overdue <span class="status">1</span></a>' in home
+
+
+@pytest.mark.django_db
+def test_the_confirmation_leads_each_reporter_back_to_their_own_list(cast, client, report):
+    """A centre handler who reported an item (a call to the centre, say) was offered "My grid", whose
+    page says "You are not a grid worker of any grid": the handler's list is the inbox. And the page
+    is the reporter's: another user of the area who opens its address is sent to the incident's page,
+    not told "Report received" for a report they did not make."""
+    by_worker = report()
+    by_centre = report(actor=cast.community_handler)
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/report/{by_worker.code}/done/").content.decode()
+    assert 'href="/grids/my/"' in html and "Report received" in html
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/report/{by_centre.code}/done/").content.decode()
+    assert 'class="button" href="/grids/inbox/"' in html and 'href="/grids/my/"' not in html
+    response = client.get(f"/grids/report/{by_worker.code}/done/")
+    assert response.status_code == 302 and response.url == f"/grids/incidents/{by_worker.code}/"

@@ -66,7 +66,7 @@ def _resolve_category(value: Any) -> DisputeCategory:
 
 
 def _resolve_area(
-    value: Any, actor: User, organisation: MediationOrganisation | None, *, in_service: bool = True
+    value: Any, actor: User, organisation: MediationOrganisation | None, *, serving_on: dt.date | None
 ) -> Area:
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the grid or community where the dispute arose.")]})
@@ -76,12 +76,13 @@ def _resolve_area(
     unknown = ValidationError(
         {"area": [_("Unknown grid or community %(a)s, or it is outside your area.") % {"a": value}]}
     )
-    # A place out of service today (merged away, or drawn for later) answers as a missing one, as a
-    # report naming such a grid does (docs/mediation.md); a case from an incident keeps the incident's
-    # grid (``in_service=False``): the dispute arose there when it was in service.
+    # A place out of service on the day the dispute was received (``serving_on``: merged away
+    # before, or drawn for later) answers as a missing one, as a report naming such a grid does
+    # (docs/mediation.md). One merged away since is taken: the dispute arose there while it served.
+    # A case from an incident keeps the incident's grid (``serving_on=None``): it was checked then.
     if area is None or area.level not in (Area.Level.GRID, Area.Level.COMMUNITY):
         raise unknown
-    if in_service and not area.serves_on(timezone.localdate()):
+    if serving_on is not None and not area.serves_on(serving_on):
         raise unknown
     # A mediator registers for their organisation, which may serve a wider area than their own
     # membership (a district centre), so the organisation's area counts as scope too, but only for
@@ -266,9 +267,19 @@ def _validate_registration(
         category_obj = _resolve_category(category)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    received_at = received_at or now
+    received_ok = True
+    if received_at > now + dt.timedelta(minutes=10):
+        errors["received_at"] = [_("The time received cannot be in the future.")]
+        received_ok = False
+    elif received_at < now - dt.timedelta(days=3650):  # as for petitions: a typing error, not a case
+        errors["received_at"] = [_("The receipt time is too far in the past.")]
+        received_ok = False
+    # The place as it was on the day the case came in (today when that time is refused).
+    serving_on = timezone.localdate(received_at if received_ok else now)
     area_obj = None
     try:
-        area_obj = _resolve_area(area, actor, org, in_service=incident is None)
+        area_obj = _resolve_area(area, actor, org, serving_on=None if incident is not None else serving_on)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if org is not None and area_obj is not None:
@@ -286,11 +297,6 @@ def _validate_registration(
     description = (description or "").strip()
     if not description:
         errors["description"] = [_("Describe the dispute.")]
-    received_at = received_at or now
-    if received_at > now + dt.timedelta(minutes=10):
-        errors["received_at"] = [_("The time received cannot be in the future.")]
-    elif received_at < now - dt.timedelta(days=3650):  # as for petitions: a typing error, not a case
-        errors["received_at"] = [_("The receipt time is too far in the past.")]
     if amount not in (None, ""):
         try:
             amount = Decimal(str(amount))

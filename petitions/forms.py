@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +48,16 @@ def _refresh(field: str, include: str, trigger: str) -> dict[str, Any]:
         # Its own queue: inherited from the form, the repeat check's "queue last" dropped this one.
         "hx-sync": "this:replace",
     }
+
+
+def receipt_day(typed: Any) -> dt.date | None:
+    """The local day of a receipt time as the intake page sends it; None when it does not parse
+    (the area list is then today's, and the form names the field)."""
+    try:
+        value = IntakeForm.base_fields["received_at"].clean(typed)
+    except ValidationError:
+        return None
+    return timezone.localdate(value) if value is not None else None
 
 
 class IntakeForm(SubmissionKeyForm):
@@ -111,14 +123,22 @@ class IntakeForm(SubmissionKeyForm):
             label=_("Unit complained about"), required=False, widget=forms.Select
         )
         area_chosen, unit_chosen = (str(self[n].value() or "") for n in ("area", "complained_unit"))
-        areas, areas_narrowed = intake_area_choices(user, area_chosen)
+        # The areas in service on the receipt day, as the registration takes (a petition received
+        # before its community was merged away still names it): the list follows that field too.
+        received_on = receipt_day(self["received_at"].value()) if self.is_bound else None
+        areas, areas_narrowed = intake_area_choices(user, area_chosen, received_on)
         units, units_narrowed = intake_unit_choices(user, area_chosen, unit_chosen)
         self.fields["area"].widget.choices = [("", _("Choose the area concerned")), *areas]
         self.fields["complained_unit"].widget.choices = [("", _("No unit complained about")), *units]
-        # Narrowed lists follow the choice: only their options are fetched and swapped (the selects
-        # stay, with what the repeat check listens to); a complete list never changes.
-        if areas_narrowed:
-            self.fields["area"].widget.attrs.update(_refresh("area", "this", "change"))
+        # Narrowed lists follow the choice, the area list the receipt day: only their options are
+        # fetched and swapped (the selects stay, with what the repeat check listens to).
+        self.fields["area"].widget.attrs.update(
+            _refresh(
+                "area",
+                "this, #id_received_at",
+                "change, change from:#id_received_at" if areas_narrowed else "change from:#id_received_at",
+            )
+        )
         if units_narrowed:
             self.fields["complained_unit"].widget.attrs.update(
                 # Its own change too: a unit picked while the list for a new area was on its way was

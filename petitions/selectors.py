@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -32,12 +34,13 @@ Choices = list[tuple[str, list[tuple[str, str]]]]  # (group label, [(value, labe
 LISTED_LEVELS = (Area.Level.DISTRICT, Area.Level.STREET, Area.Level.COMMUNITY)
 
 
-def _officer_areas(user: User) -> QuerySet[Area]:
+def _officer_areas(user: User, received_on: dt.date | None = None) -> QuerySet[Area]:
     """The areas a registration by ``user`` may name (``services._resolve_area``: the officer's own
     area, ``OFFICER_ROLES``), with what an option's label and group need."""
     scope = scope_q(user, "", OFFICER_ROLES)
-    # Only areas in service today, as the registration takes (one merged away or drawn for later: no).
-    areas = Area.objects.filter(Area.in_service_on(timezone.localdate()))
+    # Only areas in service on the receipt day (today unless given), as the registration takes: one
+    # merged away before it or drawn for later is not offered.
+    areas = Area.objects.filter(Area.in_service_on(received_on or timezone.localdate()))
     areas = areas if scope is None else areas.filter(scope)
     # Not the boundaries (a polygon each): names and levels up to the district, for labels and groups.
     up = ("parent", "parent__parent", "parent__parent__parent")
@@ -59,15 +62,18 @@ def _area_label(area: Area) -> str:
     return area.name
 
 
-def intake_area_choices(user: User, chosen: str = "") -> tuple[Choices, bool]:
+def intake_area_choices(
+    user: User, chosen: str = "", received_on: dt.date | None = None
+) -> tuple[Choices, bool]:
     """The intake page's "area concerned" options, grouped by district. Every district, street and
     community of the officer's scope while they are at most ``INTAKE_CHOICES_MAX``; beyond that the
     districts and streets, and the communities of one street: the street chosen, or the chosen
     community's (the page asks for them when a street is picked). A chosen area of the scope is
     always listed (a grid, as the API may register one). Grids are not listed: a petition concerns
     the street or community the office routes for, not a grid worker's patrol beat (docs/petitions.md).
-    At most four queries, whatever the number of areas. Also whether the list was narrowed."""
-    areas = _officer_areas(user)
+    Only areas in service on ``received_on``, the receipt day (today unless given). At most four
+    queries, whatever the number of areas. Also whether the list was narrowed."""
+    areas = _officer_areas(user, received_on)
     listed = areas.filter(level__in=LISTED_LEVELS)
     rows = list(listed.order_by("path")[: INTAKE_CHOICES_MAX + 1])
     current = areas.filter(code=chosen).first() if chosen and "\x00" not in chosen else None

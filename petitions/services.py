@@ -211,18 +211,15 @@ def _repeats_of(petition: Petition) -> set[int]:
     return found
 
 
-def _resolve_area(value: Any, actor: User) -> Area:
+def _resolve_area(value: Any, actor: User, *, serving_on: dt.date) -> Area:
     if value in (None, ""):
         raise ValidationError({"area": [_("Give the area the petition concerns.")]})
     area = value if isinstance(value, Area) else Area.objects.filter(code=str(value)).first()
     # One answer for an area that does not exist and one outside the officer's responsibility
-    # (DESIGN.md section 4): two told which codes exist in other districts.
-    # So does an area out of service today (merged away, or drawn for later; docs/petitions.md).
-    if (
-        area is None
-        or not area.serves_on(timezone.localdate())
-        or not area_in_scope(actor, area, OFFICER_ROLES)
-    ):
+    # (DESIGN.md section 4): two told which codes exist in other districts. So does an area out of
+    # service on the day the petition was received (``serving_on``: merged away before, or drawn for
+    # later; docs/petitions.md); one merged away since is taken, it was the place concerned then.
+    if area is None or not area.serves_on(serving_on) or not area_in_scope(actor, area, OFFICER_ROLES):
         raise ValidationError(
             {"area": [_("Unknown area %(a)s, or it is outside your responsibility.") % {"a": value}]}
         )
@@ -280,10 +277,13 @@ def _validate_registration(
     if len(content) < 5:
         errors["content"] = [_("Describe the petition (at least a sentence).")]
     received_at = received_at or now
+    received_ok = False
     if received_at > now + dt.timedelta(minutes=5):
         errors["received_at"] = [_("The receipt time cannot be in the future.")]
     elif received_at < now - MAX_RECEIPT_AGE:
         errors["received_at"] = [_("The receipt time is too far in the past.")]
+    else:
+        received_ok = True
     try:
         persons = int(persons_count if persons_count not in (None, "") else max(1, len(petitioners or [])))
     except (TypeError, ValueError):
@@ -292,7 +292,10 @@ def _validate_registration(
         errors["persons_count"] = [_("Give the number of persons (1 or more).")]
         persons = max(1, len(petitioners or []))
     try:
-        area_obj = _resolve_area(area, actor)
+        # The area as it was on the day the petition came in (today when that time is refused).
+        area_obj = _resolve_area(
+            area, actor, serving_on=timezone.localdate(received_at if received_ok else now)
+        )
     except ValidationError as exc:
         errors.update(exc.message_dict)
         area_obj = None

@@ -29,7 +29,7 @@ from governance.services import client_ip
 from governance.views import area_filter_choices, filtered_rows, redirect_after_step, run_step
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
-from petitions.forms import INTAKE_ROWS, PERSON_FIELDS, ActionForm, IntakeForm, RevealForm
+from petitions.forms import INTAKE_ROWS, PERSON_FIELDS, ActionForm, IntakeForm, RevealForm, receipt_day
 from petitions.models import (
     ACTION_LABELS,
     MAX_GROUP_REPRESENTATIVES,
@@ -144,7 +144,8 @@ def intake_choices(request: HttpRequest) -> HttpResponse:
     area, unit = request.GET.get("area", ""), request.GET.get("complained_unit", "")
     if field == "area":
         empty, chosen = _("Choose the area concerned"), area
-        groups, _narrowed = selectors.intake_area_choices(request.user, area)
+        received_on = receipt_day(request.GET.get("received_at", ""))
+        groups, _narrowed = selectors.intake_area_choices(request.user, area, received_on)
     elif field == "complained_unit":
         empty, chosen = _("No unit complained about"), unit
         groups, _narrowed = selectors.intake_unit_choices(request.user, area, unit)

@@ -994,3 +994,30 @@ def test_a_place_out_of_service_today_is_refused_as_an_unknown_one_and_not_offer
     Area.objects.filter(pk=grid.pk).update(in_service_from=today, in_service_until=today)
     response = api_client(med.cast.mediator).post("/api/v1/disputes/", _payload(med.cast), format="json")
     assert response.status_code == 201, response.json()
+
+
+def test_a_place_is_judged_in_service_on_the_day_the_dispute_was_received(med):
+    """A dispute received while its grid was in service, registered after the grid was merged away,
+    was refused (the check was against today); one received before the grid came into service was
+    taken if the grid serves today."""
+    from governance.models import Area
+
+    today = timezone.localdate()
+    grid = med.cast.grid_a
+    received = timezone.now() - dt.timedelta(days=5)
+    message = f"Unknown grid or community {grid.code}, or it is outside your area."
+    Area.objects.filter(pk=grid.pk).update(in_service_from=today - dt.timedelta(days=2))
+    client = api_client(med.cast.mediator)
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, received_at=received.isoformat()), format="json"
+    )
+    assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
+    assert _nothing_registered()
+    Area.objects.filter(pk=grid.pk).update(
+        in_service_from=today - dt.timedelta(days=30), in_service_until=today - dt.timedelta(days=1)
+    )
+    response = client.post(
+        "/api/v1/disputes/", _payload(med.cast, received_at=received.isoformat()), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert DisputeCase.objects.get().area == grid

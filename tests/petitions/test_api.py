@@ -924,3 +924,26 @@ def test_an_area_out_of_service_today_is_refused_as_an_unknown_one_and_not_offer
     assert (
         api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json").status_code == 201
     )
+
+
+def test_an_area_is_judged_in_service_on_the_day_the_petition_was_received(pet):
+    """A petition received while its community was in service, registered after the community was
+    merged away, was refused (the check was against today); one
+    received before the community came into service was taken if it serves today."""
+    from governance.models import Area
+
+    today = timezone.localdate()
+    community = pet.cast.community_a1a
+    received = timezone.localtime() - dt.timedelta(days=5)
+    message = f"Unknown area {community.code}, or it is outside your responsibility."
+    officer = api_client(pet.cast.petition_officer)
+    Area.objects.filter(pk=community.pk).update(in_service_from=today - dt.timedelta(days=2))
+    response = officer.post(LIST, payload(pet.cast, received_at=received.isoformat()), format="json")
+    assert response.status_code == 400 and response.json()["errors"] == {"area": [message]}
+    assert Petition.objects.count() == 0
+    Area.objects.filter(pk=community.pk).update(
+        in_service_from=today - dt.timedelta(days=30), in_service_until=today - dt.timedelta(days=1)
+    )
+    response = officer.post(LIST, payload(pet.cast, received_at=received.isoformat()), format="json")
+    assert response.status_code == 201, response.json()
+    assert Petition.objects.get().area == community

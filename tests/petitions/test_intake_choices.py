@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from governance.models import Area, Department, Role
 from petitions.models import Petition
 from petitions.selectors import INTAKE_CHOICES_MAX
-from tests.base import make_user
+from tests.base import attrs_of, make_user
 from tests.petitions.test_pages import intake_data
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,8 @@ def test_a_street_office_is_offered_its_whole_area_grouped(client, pet):
     assert _values(area) == [cast.street_a1.code, cast.community_a1a.code, cast.community_a1b.code]
     assert '<optgroup label="甲区">' in area
     assert _values(_select(html, "complained_unit")) == [str(cast.street_team.pk)]
-    assert "hx-get" not in area  # a complete list is never redrawn
+    # A complete list is not redrawn for a pick, only for another receipt day (areas in service then).
+    assert attrs_of(html, "id_area")["hx-trigger"] == "change from:#id_received_at"
     # Nothing of the rest of the city, even when asked for.
     resp = client.get("/petitions/new/choices/", {"field": "area", "area": "340105003000"})
     assert "340105003" not in resp.content.decode()

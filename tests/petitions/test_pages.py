@@ -1412,3 +1412,30 @@ def test_the_status_badges_of_the_registry_read_as_labels_in_english(client, pet
     assert '<span class="status pet-status-registered">Registered</span>' in html
     assert '<span class="status pet-status-routed">Routed to a department</span>' in html
     assert '<span class="status pet-flag-group">Group 8</span>' in html  # a flag is a badge too
+
+
+def test_the_intake_page_takes_an_area_merged_away_after_the_petition_was_received(client, pet):
+    """The area is judged in service on the receipt day (docs/petitions.md): a letter received
+    before its community was merged away is registered for it, and the page lists it again when
+    the form comes back for another field."""
+    from governance.models import Area
+
+    today = timezone.localdate()
+    community = pet.cast.community_a1a
+    Area.objects.filter(pk=community.pk).update(in_service_until=today - dt.timedelta(days=1))
+    received = (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    client.force_login(pet.cast.petition_officer)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, received_at=received, content=""))
+    assert resp.status_code == 400 and not Petition.objects.exists()
+    select = re.search(r'<select name="area".*?</select>', resp.content.decode(), re.S).group(0)
+    assert re.search(rf'value="{community.code}"[^>]*selected', select)
+    resp = client.post("/petitions/new/", intake_data(pet.cast, received_at=received))
+    assert resp.status_code == 302 and Petition.objects.get().area == community
+    # The list follows the receipt time typed: redrawn for that day, today's without one.
+    page = client.get("/petitions/new/").content.decode()
+    select = re.search(r'<select name="area".*?</select>', page, re.S).group(0)
+    assert f'value="{community.code}"' not in select
+    assert "#id_received_at" in attrs_of(page, "id_area")["hx-include"]
+    url = "/petitions/new/choices/?field=area"
+    assert f'value="{community.code}"' in client.get(f"{url}&received_at={received}").content.decode()
+    assert f'value="{community.code}"' not in client.get(url).content.decode()

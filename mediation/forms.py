@@ -257,18 +257,24 @@ class SessionForm(SubmissionKeyForm):
         input_formats=DATETIME_FORMATS,
         error_messages={"required": _("Give the date and time of the session.")},
     )
-    place = forms.CharField(label=_("Place"), max_length=200)
+    # Missing fields get the service's messages (``services.dispute_session_check``), which say what
+    # to give, as the API's do.
+    place = forms.CharField(
+        label=_("Place"), max_length=200, error_messages={"required": _("Where was the session held?")}
+    )
     # Free text is read by everyone who may read the case, unmasked: the form asks for roles, since the
     # parties' names are kept (encrypted, masked, revealed with a log) in the parties list.
     attendees = forms.CharField(
         label=_("Attendees"),
         max_length=400,
         widget=forms.TextInput(attrs={"placeholder": _("by role: both parties, mediator, a lawyer")}),
+        error_messages={"required": _("Who attended?")},
     )
     summary = forms.CharField(
         label=pgettext_lazy("mediation session", "Summary"),
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Summarise the session.")},
     )
     next_step = forms.CharField(label=_("Next step"), max_length=400, required=False)
 

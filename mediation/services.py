@@ -517,6 +517,40 @@ def dispute_transition(
     return event
 
 
+def dispute_session_check(
+    *,
+    case: DisputeCase,
+    held_at: dt.datetime | None,
+    place: str,
+    attendees: str,
+    summary: str,
+    **_other: Any,
+) -> None:
+    """Every check of a session's fields, all at once (ValidationError names each field), saving
+    nothing: ``dispute_record_session`` runs it, and the case page on what its form could read, so a
+    time refused here is reported with the form's own errors rather than on a second submit."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if held_at is None:
+        errors["held_at"] = [_("Give the date and time of the session.")]
+    elif held_at > now + dt.timedelta(minutes=10):
+        errors["held_at"] = [_("A session cannot be recorded before it took place.")]
+    elif held_at < case.received_at.replace(second=0, microsecond=0):  # the page gives minutes only
+        errors["held_at"] = [
+            _("A session cannot take place before the case was received (%(d)s).")
+            % {"d": timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M")}
+        ]
+    for name, value, message in (
+        ("place", place, _("Where was the session held?")),
+        ("attendees", attendees, _("Who attended?")),
+        ("summary", summary, _("Summarise the session.")),
+    ):
+        if not (value or "").strip():
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def dispute_record_session(
     *,
@@ -541,26 +575,8 @@ def dispute_record_session(
                 {"submission": [_("This key was already sent with another case's session.")]}
             )
         return done
-    errors: dict[str, list[str]] = {}
     now = timezone.now()
-    if held_at is None:
-        errors["held_at"] = [_("Give the date and time of the session.")]
-    elif held_at > now + dt.timedelta(minutes=10):
-        errors["held_at"] = [_("A session cannot be recorded before it took place.")]
-    elif held_at < case.received_at.replace(second=0, microsecond=0):  # the page gives minutes only
-        errors["held_at"] = [
-            _("A session cannot take place before the case was received (%(d)s).")
-            % {"d": timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M")}
-        ]
-    for name, value, message in (
-        ("place", place, _("Where was the session held?")),
-        ("attendees", attendees, _("Who attended?")),
-        ("summary", summary, _("Summarise the session.")),
-    ):
-        if not (value or "").strip():
-            errors[name] = [message]
-    if errors:
-        raise ValidationError(errors)
+    dispute_session_check(case=case, held_at=held_at, place=place, attendees=attendees, summary=summary)
     case.transition(action="record_session", actor=actor, note=(next_step or "").strip()[:400])
     session = DisputeSession(
         case=case,

@@ -382,7 +382,18 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid() and not may_perform(request.user, case, WORKFLOW.get("record_session")):
         # Not this user's session to record: the 403 a complete form gets, not what to fix.
         error, status = _("Your role may take no such step on this case."), 403
-    elif form.is_valid():
+    elif not form.is_valid():
+        # The service's checks (a time to come, or before the case came in) on what the form could
+        # read, so one submit names every error: they came on a second one. A field the form
+        # refused keeps its own message.
+        read = {"held_at": None, "place": "", "attendees": "", "summary": "", **form.cleaned_data}
+        try:
+            services.dispute_session_check(case=case, **read)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                if field in form.fields and field not in form.errors:
+                    form.add_error(field, errors)
+    else:
         try:
             services.dispute_record_session(case=case, actor=request.user, **form.cleaned_data)
         except WorkflowError as exc:

@@ -255,6 +255,29 @@ def test_recording_a_session_from_the_page(client, med):
     assert not re.search(r'<input[^>]*name="place"[^>]*aria-invalid', page)
 
 
+def test_a_session_with_a_bad_time_and_a_missing_field_names_both_in_one_submit(client, med):
+    """The session time's checks (not to come, not before the case came in) ran only once the form's
+    own errors were fixed: a second refusal for a time typed in the first submit. Nothing is saved."""
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    url = f"/mediation/cases/{case.code}/sessions/"
+    future = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    early = (timezone.localtime(case.received_at) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    for held_at, message in (
+        (future, "A session cannot be recorded before it took place."),
+        (early, "A session cannot take place before the case was received"),
+    ):
+        bad = client.post(url, {"held_at": held_at, "place": "调解室", "attendees": "双方"})
+        assert bad.status_code == 400
+        page = bad.content.decode()
+        assert message in page and "Summarise the session." in page
+        for name in ("held_at", "summary"):
+            assert re.search(rf'<(input|textarea)[^>]*name="{name}"[^>]*aria-invalid="true"', page), name
+    assert not DisputeSession.objects.exists()
+    case.refresh_from_db()
+    assert case.status == "accepted"
+
+
 def test_a_refused_session_answers_like_a_refused_step(client, med):
     """docs/mediation.md: the case page answers a refused step as the API does. A session from a
     mediator who is not on the case was 400 (it is 403), one on a concluded case 400 (409)."""

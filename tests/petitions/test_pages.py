@@ -1439,3 +1439,9 @@ def test_the_intake_page_takes_an_area_merged_away_after_the_petition_was_receiv
     url = "/petitions/new/choices/?field=area"
     assert f'value="{community.code}"' in client.get(f"{url}&received_at={received}").content.decode()
     assert f'value="{community.code}"' not in client.get(url).content.decode()
+    # A receipt time the registration refuses (to come) lists today's areas, not those of that day.
+    Area.objects.filter(pk=community.pk).update(
+        in_service_from=today + dt.timedelta(days=2), in_service_until=None
+    )
+    future = (timezone.localtime() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    assert f'value="{community.code}"' not in client.get(f"{url}&received_at={future}").content.decode()

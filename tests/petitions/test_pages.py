@@ -170,6 +170,20 @@ def test_the_timeline_names_each_step_with_a_capital_as_the_other_timelines_do(c
         assert f'data-action="{action}"><strong>{label}</strong>' in html
 
 
+def test_the_timeline_shows_a_status_change_only_for_a_step_that_made_one(client, pet):
+    # A step that leaves the status as it was (an evaluation) read "Replied → Replied", as if it had
+    # moved; the dispute timeline shows the arrow only for a change.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    evaluate = html[html.index('data-action="evaluate"') :].split("</li>")[0]
+    reply = html[html.index('data-action="reply"') :].split("</li>")[0]
+    assert "→" not in evaluate and "replied" not in evaluate.lower()
+    assert re.search(r"accepted[^<]* → replied", reply, re.I), reply
+
+
 def test_the_phone_channel_and_the_reply_step_are_not_named_like_the_fields_of_the_same_words():
     # In Chinese the channel read 联系电话 (the petitioner's phone number) and the step 答复内容 (the
     # reply's text) in the registry, the filters, the buttons and the timeline: one msgid each.

@@ -350,3 +350,33 @@ def test_switching_language_after_a_refused_reply_keeps_the_reply(phone_page, li
     assert page.url.endswith(f"/petitions/{petition.code}/")
     assert page.locator("#text-reply").input_value() == text
     assert Petition.objects.get(pk=petition.pk).replied_at is None
+
+
+def test_a_receipt_day_typed_before_a_merge_brings_back_the_community_merged_away(desktop_page, live_cast):
+    """docs/petitions.md: the area list offers the areas in service on the receipt day and is redrawn
+    when that time changes; a letter received before its community was merged away is registered
+    for it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Area
+
+    page, c = desktop_page, live_cast
+    community = c.community_a1a
+    Area.objects.filter(pk=community.pk).update(in_service_until=timezone.localdate() - dt.timedelta(days=1))
+    option = f"#id_area option[value='{community.code}']"
+    login(page, "petition_officer")
+    page.goto("/petitions/new/")
+    assert page.locator(option).count() == 0
+    page.fill("#id_p0_name", "王建国")
+    page.fill("#id_received_at", (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.wait_for_selector(option, state="attached")
+    page.select_option("#id_area", community.code)
+    page.select_option("#id_category", "urban")
+    page.select_option("#id_handling_type", "claim")
+    page.fill("#id_content", "小区旁工地夜间施工噪音扰民。")
+    assert page.input_value("#id_p0_name") == "王建国"
+    page.click("#register-button")
+    page.wait_for_url("**/petitions/PET-*/")
+    assert Petition.objects.get().area == community

@@ -366,11 +366,20 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     @extend_schema(request=InputSerializer, responses={201: SessionSerializer})
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
-        v = step_input(
-            self.InputSerializer(data=request.data), user=request.user, record=case, workflow=WORKFLOW,
-            may_perform=may_perform, refusal=_("Your role may take no such step on this case."),
-            action="record_session",
-        )  # fmt: skip
+        data = self.InputSerializer(data=request.data)
+        try:
+            v = step_input(
+                data, user=request.user, record=case, workflow=WORKFLOW, may_perform=may_perform,
+                refusal=_("Your role may take no such step on this case."), action="record_session",
+            )  # fmt: skip
+        except serializers.ValidationError:
+            # The service's checks (a time to come, or before the case came in) on what the input
+            # could read, so one 400 names every error, as a registration's does.
+            def check(read: dict) -> None:
+                blank = {"held_at": None, "place": "", "attendees": "", "summary": ""}
+                services.dispute_session_check(case=case, **{**blank, **read})
+
+            raise serializers.ValidationError(service_checked_errors(data, check)) from None
         session = services.dispute_record_session(case=case, actor=request.user, **v)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

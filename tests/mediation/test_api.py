@@ -506,6 +506,23 @@ def test_a_session_before_the_case_was_received_is_refused_and_nothing_changes(m
     assert DisputeSession.objects.count() == 0 and DisputeCase.objects.get(pk=case.pk).status == "accepted"
 
 
+def test_a_session_with_a_time_to_come_and_a_missing_field_names_both_in_one_400(med):
+    """The time's checks ran only once the input serializer's errors were fixed: a second 400."""
+    case = med.accepted()
+    client = api_client(med.cast.mediator)
+    url = f"/api/v1/disputes/{case.code}/sessions/"
+    future = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    response = client.post(url, {"held_at": future, "place": "", "attendees": "双方"}, format="json")
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"held_at", "place", "summary"}
+    assert errors["held_at"] == ["A session cannot be recorded before it took place."]
+    # Another organisation's mediator still gets no check: the case is not theirs to see.
+    assert api_client(med.mediator_y).post(url, {"held_at": future}, format="json").status_code == 404
+    # One who may read the case but not record its sessions gets the 403 it would get anyway.
+    assert api_client(med.mediator_x2).post(url, {"held_at": future}, format="json").status_code == 403
+    assert DisputeSession.objects.count() == 0 and DisputeCase.objects.get(pk=case.pk).status == "accepted"
+
+
 def test_conclude_without_outcome_and_agreement_without_terms_are_400(med):
     case = med.in_mediation()
     client = api_client(med.cast.mediator)

@@ -957,34 +957,39 @@ class DisputeCase(models.Model):
                 gettext("Cannot apply: judicial confirmation is already %(s)s.")
                 % {"s": self.get_judicial_status_display()}
             )
+        # Every field's error at once (the date and the joint application): one refusal per field
+        # had the page refuse again for a box left unticked once the date was put right.
+        errors = FieldErrors()
         today = timezone.localdate(now)
         applied_on = applied_on or today
         if isinstance(applied_on, str):
             try:
                 applied_on = dt.date.fromisoformat(applied_on)
             except ValueError:
-                raise ActionInvalid("applied_on", gettext("Enter a date as YYYY-MM-DD.")) from None
-        if applied_on > today:
-            raise ActionInvalid("applied_on", gettext("The application cannot be dated in the future."))
-        if self.agreement_effective_on and applied_on < self.agreement_effective_on:
-            raise ActionInvalid(
-                "applied_on",
-                gettext("The application cannot be dated before the agreement took effect (%(d)s).")
-                % {"d": self.agreement_effective_on.isoformat()},
-            )
-        if self.confirmation_due and applied_on > self.confirmation_due:
-            raise ActionInvalid(
-                "applied_on",
-                gettext("The 30-day window for judicial confirmation ended on %(d)s.")
-                % {"d": self.confirmation_due.isoformat()},
-            )
+                errors.add("applied_on", gettext("Enter a date as YYYY-MM-DD."))
+        if "applied_on" not in errors:
+            if applied_on > today:
+                errors.add("applied_on", gettext("The application cannot be dated in the future."))
+            elif self.agreement_effective_on and applied_on < self.agreement_effective_on:
+                errors.add(
+                    "applied_on",
+                    gettext("The application cannot be dated before the agreement took effect (%(d)s).")
+                    % {"d": self.agreement_effective_on.isoformat()},
+                )
+            elif self.confirmation_due and applied_on > self.confirmation_due:
+                errors.add(
+                    "applied_on",
+                    gettext("The 30-day window for judicial confirmation ended on %(d)s.")
+                    % {"d": self.confirmation_due.isoformat()},
+                )
         if joint is not True:
             # 人民调解法 art. 33: the parties apply together; one party's application is not one the
             # court takes, and recording it would count a confirmation pending that is not.
-            raise ActionInvalid(
+            errors.add(
                 "joint",
                 gettext("Judicial confirmation is applied for by both parties together: confirm they did."),
             )
+        errors.raise_any()
         self.judicial_status, self.judicial_applied_on = self.Judicial.APPLIED, applied_on
         changed |= {"judicial_status", "judicial_applied_on"}
         data.update(joint=True)
@@ -994,10 +999,9 @@ class DisputeCase(models.Model):
             raise TransitionNotAllowed(
                 gettext("Cannot record the court's decision: no application was made.")
             )
+        errors = FieldErrors()  # the result and the date together, as for the application
         if result not in (self.Judicial.CONFIRMED, self.Judicial.REJECTED):
-            raise ActionInvalid(
-                "result", gettext("Say whether the court confirmed or rejected the agreement.")
-            )
+            errors.add("result", gettext("Say whether the court confirmed or rejected the agreement."))
         # The day the court decided (often recorded days later), by default today.
         today = timezone.localdate(now)
         decided_on = decided_on or today
@@ -1005,15 +1009,17 @@ class DisputeCase(models.Model):
             try:
                 decided_on = dt.date.fromisoformat(decided_on)
             except ValueError:
-                raise ActionInvalid("decided_on", gettext("Enter a date as YYYY-MM-DD.")) from None
-        if decided_on > today:
-            raise ActionInvalid("decided_on", gettext("The court's decision cannot be dated in the future."))
-        if self.judicial_applied_on and decided_on < self.judicial_applied_on:
-            raise ActionInvalid(
-                "decided_on",
-                gettext("The court cannot have decided before the application (%(d)s).")
-                % {"d": self.judicial_applied_on.isoformat()},
-            )
+                errors.add("decided_on", gettext("Enter a date as YYYY-MM-DD."))
+        if "decided_on" not in errors:
+            if decided_on > today:
+                errors.add("decided_on", gettext("The court's decision cannot be dated in the future."))
+            elif self.judicial_applied_on and decided_on < self.judicial_applied_on:
+                errors.add(
+                    "decided_on",
+                    gettext("The court cannot have decided before the application (%(d)s).")
+                    % {"d": self.judicial_applied_on.isoformat()},
+                )
+        errors.raise_any()
         self.judicial_status, self.judicial_decided_on = result, decided_on
         changed |= {"judicial_status", "judicial_decided_on"}
         data["result"] = result

@@ -979,3 +979,23 @@ def test_a_migration_clears_the_confirmation_window_stored_for_oral_agreements(m
     # What was recorded as applied for stays as it was; a written agreement keeps its window.
     assert DisputeCase.objects.get(pk=applied.pk).confirmation_due == window
     assert DisputeCase.objects.get(pk=written.pk).confirmation_due == window
+
+
+def test_the_confirmation_steps_name_a_bad_date_and_a_missing_answer_together(med):
+    """A date in the future and no joint application (or no court result) came one per refusal: the
+    page showed the date, then, once it was fixed, the box left unticked. Nothing is written."""
+    case = med.agreed(effective_days_ago=3)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="apply_confirmation", actor=med.cast.mediator, applied_on=tomorrow)
+    assert set(exc.value.errors) == {"applied_on", "joint"}
+    case.refresh_from_db()
+    assert case.judicial_status == "" and not case.events.filter(action="apply_confirmation").exists()
+    case.transition(action="apply_confirmation", actor=med.cast.mediator, joint=True)
+    before = timezone.localdate() - dt.timedelta(days=10)
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(action="record_confirmation", actor=med.cast.mediator, decided_on=before)
+    assert set(exc.value.errors) == {"result", "decided_on"}
+    assert "before the application" in exc.value.errors["decided_on"]
+    case.refresh_from_db()
+    assert case.judicial_status == "applied" and case.judicial_decided_on is None

@@ -74,6 +74,23 @@ def time_limit_last_day(start: dt.datetime) -> dt.date:
     return timezone.localdate(add_months(start, time_limit_months()))
 
 
+def _step_day(value: Any, now: dt.datetime, field: str, future: str, errors: FieldErrors) -> dt.date | None:
+    """A step's day (a date, ISO text, or nothing for today), or None with ``field``'s error added
+    when it does not read as a date or is to come (``future`` says so)."""
+    today = timezone.localdate(now)
+    day = value or today
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day)
+        except ValueError:
+            errors.add(field, gettext("Enter a date as YYYY-MM-DD."))
+            return None
+    if day > today:
+        errors.add(field, future)
+        return None
+    return day
+
+
 def time_limit_due(start: dt.datetime) -> dt.datetime:
     """The end of a time limit starting at ``start`` (acceptance, or the due date being extended):
     24:00 local time of its last day (``time_limit_last_day``), or of the first working day after it
@@ -960,28 +977,25 @@ class DisputeCase(models.Model):
         # Every field's error at once (the date and the joint application): one refusal per field
         # had the page refuse again for a box left unticked once the date was put right.
         errors = FieldErrors()
-        today = timezone.localdate(now)
-        applied_on = applied_on or today
-        if isinstance(applied_on, str):
-            try:
-                applied_on = dt.date.fromisoformat(applied_on)
-            except ValueError:
-                errors.add("applied_on", gettext("Enter a date as YYYY-MM-DD."))
-        if "applied_on" not in errors:
-            if applied_on > today:
-                errors.add("applied_on", gettext("The application cannot be dated in the future."))
-            elif self.agreement_effective_on and applied_on < self.agreement_effective_on:
-                errors.add(
-                    "applied_on",
-                    gettext("The application cannot be dated before the agreement took effect (%(d)s).")
-                    % {"d": self.agreement_effective_on.isoformat()},
-                )
-            elif self.confirmation_due and applied_on > self.confirmation_due:
-                errors.add(
-                    "applied_on",
-                    gettext("The 30-day window for judicial confirmation ended on %(d)s.")
-                    % {"d": self.confirmation_due.isoformat()},
-                )
+        applied_on = _step_day(
+            applied_on, now, "applied_on", gettext("The application cannot be dated in the future."), errors
+        )
+        if (
+            applied_on is not None
+            and self.agreement_effective_on
+            and applied_on < self.agreement_effective_on
+        ):
+            errors.add(
+                "applied_on",
+                gettext("The application cannot be dated before the agreement took effect (%(d)s).")
+                % {"d": self.agreement_effective_on.isoformat()},
+            )
+        elif applied_on is not None and self.confirmation_due and applied_on > self.confirmation_due:
+            errors.add(
+                "applied_on",
+                gettext("The 30-day window for judicial confirmation ended on %(d)s.")
+                % {"d": self.confirmation_due.isoformat()},
+            )
         if joint is not True:
             # 人民调解法 art. 33: the parties apply together; one party's application is not one the
             # court takes, and recording it would count a confirmation pending that is not.
@@ -1003,22 +1017,19 @@ class DisputeCase(models.Model):
         if result not in (self.Judicial.CONFIRMED, self.Judicial.REJECTED):
             errors.add("result", gettext("Say whether the court confirmed or rejected the agreement."))
         # The day the court decided (often recorded days later), by default today.
-        today = timezone.localdate(now)
-        decided_on = decided_on or today
-        if isinstance(decided_on, str):
-            try:
-                decided_on = dt.date.fromisoformat(decided_on)
-            except ValueError:
-                errors.add("decided_on", gettext("Enter a date as YYYY-MM-DD."))
-        if "decided_on" not in errors:
-            if decided_on > today:
-                errors.add("decided_on", gettext("The court's decision cannot be dated in the future."))
-            elif self.judicial_applied_on and decided_on < self.judicial_applied_on:
-                errors.add(
-                    "decided_on",
-                    gettext("The court cannot have decided before the application (%(d)s).")
-                    % {"d": self.judicial_applied_on.isoformat()},
-                )
+        decided_on = _step_day(
+            decided_on,
+            now,
+            "decided_on",
+            gettext("The court's decision cannot be dated in the future."),
+            errors,
+        )
+        if decided_on is not None and self.judicial_applied_on and decided_on < self.judicial_applied_on:
+            errors.add(
+                "decided_on",
+                gettext("The court cannot have decided before the application (%(d)s).")
+                % {"d": self.judicial_applied_on.isoformat()},
+            )
         errors.raise_any()
         self.judicial_status, self.judicial_decided_on = result, decided_on
         changed |= {"judicial_status", "judicial_decided_on"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -119,7 +120,7 @@ def dispute_for_incident(incident: Any) -> DisputeCase | None:
 AREA_CHOICES_MAX = 1500
 
 
-def registration_areas(user: User) -> tuple[list[Area], bool]:
+def registration_areas(user: User, received_on: dt.date | None = None) -> tuple[list[Area], bool]:
     """The places a case may be registered for by ``user`` (communities and grids, as
     ``services.dispute_register`` accepts: a referrer's scope and the user's organisations' areas), in
     path order so each community is followed by its grids; and whether the grids are included."""
@@ -128,8 +129,9 @@ def registration_areas(user: User) -> tuple[list[Area], bool]:
     if q is not None:
         for org in organisations_of(user):
             q |= Q(path__startswith=org.area.path)
-    # Only places in service today: a case is not registered for one merged away or drawn for later.
-    in_service = Area.in_service_on(timezone.localdate())
+    # Only places in service on the receipt day (today unless given), as the registration takes: not
+    # one merged away before it or drawn for later.
+    in_service = Area.in_service_on(received_on or timezone.localdate())
     places = Area.objects.filter(in_service, level__in=[Area.Level.COMMUNITY, Area.Level.GRID])
     if q is not None:
         places = places.filter(q)

@@ -65,6 +65,20 @@ def _resolve_category(value: Any) -> DisputeCategory:
     raise ValidationError({"category": [_("Unknown category %(c)s.") % {"c": value}]})
 
 
+# A registration's receipt time: a few minutes ahead of the server's clock (a desk's clock) is taken,
+# later is refused; so is one more than ten years back (a typing error, not a case).
+RECEIPT_SLACK = dt.timedelta(minutes=10)
+MAX_RECEIPT_AGE = dt.timedelta(days=3650)
+
+
+def registration_day(received_at: dt.datetime | None, now: dt.datetime) -> dt.date:
+    """The day a new case's place must be in service on: the local day it was received, or today
+    when no time is given or the one given is refused (to come, or too far back)."""
+    if received_at is None or not now - MAX_RECEIPT_AGE <= received_at <= now + RECEIPT_SLACK:
+        return timezone.localdate(now)
+    return timezone.localdate(received_at)
+
+
 def _resolve_area(
     value: Any, actor: User, organisation: MediationOrganisation | None, *, serving_on: dt.date | None
 ) -> Area:
@@ -268,18 +282,14 @@ def _validate_registration(
     except ValidationError as exc:
         errors.update(exc.message_dict)
     received_at = received_at or now
-    received_ok = True
-    if received_at > now + dt.timedelta(minutes=10):
+    if received_at > now + RECEIPT_SLACK:
         errors["received_at"] = [_("The time received cannot be in the future.")]
-        received_ok = False
-    elif received_at < now - dt.timedelta(days=3650):  # as for petitions: a typing error, not a case
+    elif received_at < now - MAX_RECEIPT_AGE:  # as for petitions: a typing error, not a case
         errors["received_at"] = [_("The receipt time is too far in the past.")]
-        received_ok = False
-    # The place as it was on the day the case came in (today when that time is refused).
-    serving_on = timezone.localdate(received_at if received_ok else now)
     area_obj = None
     try:
-        area_obj = _resolve_area(area, actor, org, serving_on=None if incident is not None else serving_on)
+        serving_on = None if incident is not None else registration_day(received_at, now)
+        area_obj = _resolve_area(area, actor, org, serving_on=serving_on)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if org is not None and area_obj is not None:

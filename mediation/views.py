@@ -166,7 +166,11 @@ def register(request: HttpRequest) -> HttpResponse:
         # Bound on every POST: an empty body ("or None") left the form unbound and its check unreadable.
         posted = request.POST if request.method == "POST" else None
         form = RegisterForm(posted, organisations=organisations, allowed=allowed, own=bool(mine))
-    areas, grids_listed = selectors.registration_areas(user)
+    # The places in service on the receipt day typed (a form sent back), as the registration judges.
+    received_on = None
+    if form.is_bound and "received_at" not in form.errors:
+        received_on = services.registration_day(form.cleaned_data.get("received_at"), timezone.now())
+    areas, grids_listed = selectors.registration_areas(user, received_on)
     if request.method == "POST" and not narrowing:
         try:
             if not form.is_valid():

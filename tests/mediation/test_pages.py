@@ -473,6 +473,37 @@ def test_register_page_creates_a_case_and_shows_field_errors(client, med):
     assert case.organisation == med.org_x and case.parties.count() == 2
 
 
+def test_the_register_page_takes_a_grid_merged_away_after_the_dispute_was_received(client, med):
+    """docs/mediation.md: the place is judged in service on the receipt day. Its code is typed (the
+    datalist is today's); a form sent back for another field lists the places of that day."""
+    from governance.models import Area
+
+    grid = med.cast.grid_a
+    Area.objects.filter(pk=grid.pk).update(in_service_until=timezone.localdate() - dt.timedelta(days=1))
+    received = (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "category": "neighbours", "origin": "application", "area": grid.code, "description": "",
+        "received_at": received, "party0_role": "applicant", "party0_name": "王五",
+        "party1_role": "respondent", "party1_name": "赵六", "party2_role": "other",
+    }  # fmt: skip
+
+    def listed(html: str) -> str:
+        return html.split('<datalist id="area-choices">')[1].split("</datalist>")[0]
+
+    _login(client, med.cast.mediator)
+    assert f'value="{grid.code}"' not in listed(client.get("/mediation/cases/new/").content.decode())
+    response = client.post("/mediation/cases/new/", data)
+    assert response.status_code == 400 and f'value="{grid.code}"' in listed(response.content.decode())
+    assert "Unknown grid or community" not in response.content.decode()
+    # A time to come is refused; the list is then today's, as the place is judged.
+    future = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/mediation/cases/new/", {**data, "received_at": future})
+    assert f'value="{grid.code}"' not in listed(response.content.decode())
+    assert DisputeCase.objects.count() == 0
+    assert client.post("/mediation/cases/new/", {**data, "description": "噪音"}).status_code == 302
+    assert DisputeCase.objects.get().area == grid
+
+
 def test_a_handler_refers_from_the_page_to_the_centre_above_their_area(client, med):
     """docs/mediation.md: a handler refers to an organisation in their area or one whose area
     contains the place. The page offered only organisations inside the handler's area (a community

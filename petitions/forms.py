@@ -16,7 +16,7 @@ from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import User
 from petitions.models import WORKFLOW, Category, Petition
 from petitions.selectors import intake_area_choices, intake_unit_choices
-from petitions.services import MAX_RECEIPT_AGE
+from petitions.services import registration_day
 
 # The longest texts a page or the API takes: a petition's content (a letter of several pages, typed
 # in), a reply's written opinion, and a step's note. Longer is a mistake (a pasted document), not data.
@@ -52,17 +52,13 @@ def _refresh(field: str, include: str, trigger: str) -> dict[str, Any]:
 
 
 def receipt_day(typed: Any) -> dt.date | None:
-    """The local day of a receipt time as the intake page sends it; None (the area list is then
-    today's, as the registration judges a refused time) when it does not parse, is to come or is
-    too far back: the form names the field."""
+    """The day the intake page's area list is for: that of the receipt time as the page sends it
+    (``services.registration_day``: today for a refused time); None (today) when it does not parse."""
     try:
         value = IntakeForm.base_fields["received_at"].clean(typed)
     except ValidationError:
         return None
-    now = timezone.now()
-    if value is None or not now - MAX_RECEIPT_AGE <= value <= now + dt.timedelta(minutes=5):
-        return None
-    return timezone.localdate(value)
+    return registration_day(value, timezone.now())
 
 
 class IntakeForm(SubmissionKeyForm):

@@ -51,6 +51,16 @@ from petitions.models import (
 MAX_PERSONS = 100000
 # The oldest receipt time a registration takes: a letter found in a drawer, not a typing slip.
 MAX_RECEIPT_AGE = dt.timedelta(days=3650)
+# How far ahead of the server's clock a receipt time may be (a reception desk's clock).
+RECEIPT_SLACK = dt.timedelta(minutes=5)
+
+
+def registration_day(received_at: dt.datetime | None, now: dt.datetime) -> dt.date:
+    """The day a new petition's area must be in service on: the local day it was received, or today
+    when no time is given or the one given is refused (to come, or too far back)."""
+    if received_at is None or not now - MAX_RECEIPT_AGE <= received_at <= now + RECEIPT_SLACK:
+        return timezone.localdate(now)
+    return timezone.localdate(received_at)
 
 
 # Channels where the people come in person (a visit, a leader's reception day): a group chooses
@@ -277,13 +287,10 @@ def _validate_registration(
     if len(content) < 5:
         errors["content"] = [_("Describe the petition (at least a sentence).")]
     received_at = received_at or now
-    received_ok = False
-    if received_at > now + dt.timedelta(minutes=5):
+    if received_at > now + RECEIPT_SLACK:
         errors["received_at"] = [_("The receipt time cannot be in the future.")]
     elif received_at < now - MAX_RECEIPT_AGE:
         errors["received_at"] = [_("The receipt time is too far in the past.")]
-    else:
-        received_ok = True
     try:
         persons = int(persons_count if persons_count not in (None, "") else max(1, len(petitioners or [])))
     except (TypeError, ValueError):
@@ -293,9 +300,7 @@ def _validate_registration(
         persons = max(1, len(petitioners or []))
     try:
         # The area as it was on the day the petition came in (today when that time is refused).
-        area_obj = _resolve_area(
-            area, actor, serving_on=timezone.localdate(received_at if received_ok else now)
-        )
+        area_obj = _resolve_area(area, actor, serving_on=registration_day(received_at, now))
     except ValidationError as exc:
         errors.update(exc.message_dict)
         area_obj = None

@@ -305,3 +305,14 @@ def add_working_hours(start: dt.datetime, hours: float) -> dt.datetime:
         nxt = cursor.date() + dt.timedelta(days=1)
         cursor = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
     raise ValueError("no working time found within ten years")
+
+
+def receipt_day(
+    received_at: dt.datetime | None, now: dt.datetime, *, ahead: dt.timedelta, back: dt.timedelta
+) -> dt.date:
+    """The local day a new record was received on, which the place it names must have been in service
+    on: that of ``received_at``, or today when none is given or it is one the registration refuses
+    (more than ``ahead`` to come, or more than ``back`` ago)."""
+    if received_at is None or not now - back <= received_at <= now + ahead:
+        return timezone.localdate(now)
+    return timezone.localdate(received_at)

@@ -23,7 +23,7 @@ from governance import pii
 from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
-from governance.periods import end_of_local_day, start_of_local_day
+from governance.periods import end_of_local_day, receipt_day, start_of_local_day
 from governance.services import in_site_language, notify, personal_data_reveal, submitted_before
 from governance.workflow import TransitionNotAllowed
 from mediation.models import (
@@ -72,11 +72,8 @@ MAX_RECEIPT_AGE = dt.timedelta(days=3650)
 
 
 def registration_day(received_at: dt.datetime | None, now: dt.datetime) -> dt.date:
-    """The day a new case's place must be in service on: the local day it was received, or today
-    when no time is given or the one given is refused (to come, or too far back)."""
-    if received_at is None or not now - MAX_RECEIPT_AGE <= received_at <= now + RECEIPT_SLACK:
-        return timezone.localdate(now)
-    return timezone.localdate(received_at)
+    """The day a new case's place must be in service on (``governance.periods.receipt_day``)."""
+    return receipt_day(received_at, now, ahead=RECEIPT_SLACK, back=MAX_RECEIPT_AGE)
 
 
 def _resolve_area(

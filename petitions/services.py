@@ -30,6 +30,7 @@ from governance.models import (
     next_number,
     record_id,
 )
+from governance.periods import receipt_day
 from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DEPARTMENT_ROLES,
@@ -56,11 +57,8 @@ RECEIPT_SLACK = dt.timedelta(minutes=5)
 
 
 def registration_day(received_at: dt.datetime | None, now: dt.datetime) -> dt.date:
-    """The day a new petition's area must be in service on: the local day it was received, or today
-    when no time is given or the one given is refused (to come, or too far back)."""
-    if received_at is None or not now - MAX_RECEIPT_AGE <= received_at <= now + RECEIPT_SLACK:
-        return timezone.localdate(now)
-    return timezone.localdate(received_at)
+    """The day a new petition's area must be in service on (``governance.periods.receipt_day``)."""
+    return receipt_day(received_at, now, ahead=RECEIPT_SLACK, back=MAX_RECEIPT_AGE)
 
 
 # Channels where the people come in person (a visit, a leader's reception day): a group chooses

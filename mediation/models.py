@@ -758,10 +758,12 @@ class DisputeCase(models.Model):
         pass  # the session row is written by the service in the same transaction
 
     def _do_transfer(self, *, now, actor, note, changed, data, organisation=None, **_):
+        errors = FieldErrors()  # both missing fields at once, not the reason and then the place
         if not note:
-            raise ActionInvalid("note", gettext("Give the reason for the transfer."))
+            errors.add("note", gettext("Give the reason for the transfer."))
         if organisation in (None, ""):
-            raise ActionInvalid("organisation", gettext("Choose the organisation to transfer to."))
+            errors.add("organisation", gettext("Choose the organisation to transfer to."))
+        errors.raise_any()
         org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
         if org_id == self.organisation_id:
             raise ActionInvalid("organisation", gettext("Choose another active organisation."))

@@ -391,6 +391,23 @@ def test_a_transfer_from_the_page_goes_to_the_case_list_with_a_message_not_to_a_
     assert case.organisation == med.org_y
 
 
+def test_the_transfer_form_preselects_no_organisation_and_names_both_missing_fields(client, med):
+    """The select opened on the first organisation of the list, so a reason typed and sent moved the
+    case there unchosen; and a transfer sent empty named the reason, then (once given) the place."""
+    case = med.accepted()
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    select = re.search(r'<select name="organisation" id="org-transfer".*?</select>', html, re.S).group(0)
+    first = re.search(r"<option[^>]*>[^<]*", select).group(0)
+    assert 'value=""' in first and "Choose the organisation" in first and "selected" not in select
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "transfer", "organisation": ""})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Give the reason for the transfer." in page and "Choose the organisation to transfer to." in page
+    case.refresh_from_db()
+    assert case.organisation == med.org_x and not case.events.filter(action="transfer").exists()
+
+
 def test_the_case_page_refuses_with_the_status_the_api_gives_and_changes_nothing(client, med):
     case = med.accepted()
     url = f"/mediation/cases/{case.code}/act/"

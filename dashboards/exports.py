@@ -89,6 +89,19 @@ def _table(ctx: dict) -> tuple[list[str], list[list]]:
                 _shown(v.yoy_delta),
             ]
         )
+    own = ctx.get("own")
+    if own:  # the records filed at the parent itself, after its children, as on the page: no code, no rank
+        rows.append(
+            [
+                _("not ranked"),
+                "",
+                own.label,
+                None if own.stock else _shown(own.value),
+                own.numerator,
+                own.denominator,
+                *[None] * 5,
+            ]
+        )
     return header, rows
 
 

@@ -231,6 +231,56 @@ def league_rows(
     return rows
 
 
+@dataclass
+class OwnRecords:
+    """What the parent's stored sums hold beyond those of its listed children: the records filed at
+    the parent itself (a dispute case registered at a community, not at one of its grids; police
+    counts of a community). ``value`` by the indicator's own formula, None where the value is no
+    function of the two sums (a stock denominator, a population: see ``own_records``)."""
+
+    numerator: float
+    denominator: float
+    value: float | None
+    stock: bool = False  # the denominator is a stock: no value
+
+
+def _exact(number: float | None) -> Decimal:
+    # The stored sums have at most 6 decimals (DESIGN.md section 6): subtracted as decimals, 9610 -
+    # 9580 is 30, with no float noise to show as a difference.
+    return Decimal(repr(float(number or 0)))
+
+
+def own_records(
+    spec: registry.IndicatorSpec, period: Period, parent: Area, rows: list[Row]
+) -> OwnRecords | None:
+    """The parent's stored numerator and denominator less the sums of its children's ``rows`` (the
+    league's), when not zero: an area's value is the ratio of sums over its whole subtree, its own
+    records included, so its children's rows did not add up to it and nothing said why. One query.
+
+    For an indicator whose denominator is a stock (``denominator_over_time="last"``, a population)
+    the parent with records of its own divides by its own population, which already counts the
+    residents of its children: the differences are given, not a value made of them. Otherwise a
+    difference below zero is no record of the parent's (a stored row out of step with its
+    children's) and no row is made."""
+    stored = (
+        IndicatorValue.objects.filter(indicator=spec.code, period=period.code, area=parent)
+        .values_list("numerator", "denominator")
+        .first()
+    )
+    if stored is None:
+        return None
+    listed = [r.value for r in rows if r.value.pk]
+    numerator = _exact(stored[0]) - sum((_exact(v.numerator) for v in listed), Decimal(0))
+    denominator = _exact(stored[1]) - sum((_exact(v.denominator) for v in listed), Decimal(0))
+    if not numerator and not denominator:
+        return None
+    stock = spec.denominator_over_time == "last"
+    if not stock and (numerator < 0 or denominator < 0):
+        return None
+    value = None if stock else spec.value(float(numerator), float(denominator))
+    return OwnRecords(numerator=float(numerator), denominator=float(denominator), value=value, stock=stock)
+
+
 def sparkline_points(values: list[float | None], width: int = 80, height: int = 20) -> str:
     """The points attribute of an inline SVG polyline (gaps skipped)."""
     present = [v for v in values if v is not None]

@@ -210,7 +210,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _league_context(request: HttpRequest) -> dict:
+def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
+    """The league table's rows, and with ``own`` (the page and its exports, not the map) the row of
+    the records filed at the parent itself (``ranking.own_records``)."""
     sel = _selection(request)
     sort = request.GET.get("sort", "rank")
     if sort not in ranking.SORTS:
@@ -235,9 +237,17 @@ def _league_context(request: HttpRequest) -> dict:
         row.points = ranking.sparkline_points(row.spark)
         row.sample_text = ranking.format_sample(row.value.denominator)
         row.numerator_text = ranking.format_sample(row.value.numerator)
+    leaf = sel["parent"].level == Area.Level.GRID
+    itself = ranking.own_records(spec, sel["period"], sel["parent"], rows) if own and not leaf else None
+    if itself:
+        itself.label = _("Recorded at %(area)s itself, not in any area listed") % {"area": sel["parent"].name}
+        itself.text = ranking.format_value(spec, itself.value)
+        itself.numerator_text = ranking.format_sample(itself.numerator)
+        itself.sample_text = ranking.format_sample(itself.denominator)
     return {
         **sel,
         "rows": rows,
+        "own": itself,
         "sort": sort,
         "dir": "desc" if descending else "asc",
         "survey": spec.min_sample > 0,
@@ -245,7 +255,7 @@ def _league_context(request: HttpRequest) -> dict:
         # A grid has no smaller areas: its league table would always be empty ("no values for this
         # period", which is not why), so the page says so, and rows and map shapes of grids do not
         # drill down into it.
-        "leaf": sel["parent"].level == Area.Level.GRID,
+        "leaf": leaf,
         "breadcrumbs": _breadcrumbs(sel["parent"], request.user),
         "sort_columns": [
             ("name", _("Area")),
@@ -296,7 +306,7 @@ def league(request: HttpRequest) -> HttpResponse:
 def map_data(request: HttpRequest) -> JsonResponse:
     """Values of the league table for the choropleth: {code: {value, text, rank}}, class breaks."""
     try:
-        ctx = _league_context(request)
+        ctx = _league_context(request, own=False)
     except BadParameter as err:
         return JsonResponse({"detail": err.message, "errors": {err.field: [err.message]}}, status=400)
     except Http404 as err:  # an area out of scope or none at all: JSON like the 400, not the HTML page

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from dashboards import assessment
 from dashboards.assessment_models import AssessmentItem, AssessmentScheme
+from dashboards.models import IndicatorValue
 from tests.base import make_area
 from tests.browser.conftest import areas_clear_of_map_controls, login, screenshot
 from tests.dashboards.assessment_data import indicator_value
@@ -526,4 +527,47 @@ def test_every_period_label_of_the_trend_chart_lies_whole_within_the_chart(
     assert texts[0] == "2025年9月" and len(texts) >= 4, texts  # ECharts skips some between
     for box in drawn["boxes"]:
         assert box["left"] >= 0 and box["right"] <= drawn["width"], (box, drawn["width"])
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 768}])
+def test_the_row_of_records_filed_at_the_street_itself_reads_whole(desktop_page, live_cast, viewport):
+    """A street whose value counts 30 "safe" of 40 answers taken at the street itself, in neither of
+    its communities (900 + 940 of 1000 + 1000): its league table ends with that row, unranked, its
+    numbers written out (no hover on a phone), its label and note whole within the card, and the
+    page does not scroll sideways at 390 px. On a desk the row's sentences wrap: on one line they
+    made the table wider than its share, and the map went below it."""
+    _values(live_cast)
+    IndicatorValue.objects.filter(indicator=SAFE, area=live_cast.street_a1, period="2026-11").update(
+        numerator=1870, denominator=2040
+    )
+    page = desktop_page
+    page.set_viewport_size(viewport)
+    _league(page, "340102001000")
+    row = page.locator("#league-own")
+    row.scroll_into_view_if_needed()
+    screenshot(page, f"league-own-records-{viewport['width']}")
+    text = row.inner_text()
+    assert "直接登记在甲一街道本级（未落到下级）" in text.replace("\n", "") and "不参与排名" in text
+    assert "75.00%" in text and "分子 30 / 分母 40" in text, text
+    assert "计入甲一街道的数值，不在上面任何一行中。" in text
+    width = viewport["width"]
+    cells = page.evaluate(
+        """() => [...document.querySelectorAll('#league-own td')].map(td => {
+          const b = td.getBoundingClientRect();
+          return {left: b.left, right: b.right, width: b.width, scroll: td.scrollWidth, client: td.clientWidth}; })"""
+    )
+    assert len(cells) == 4 and all(
+        c["width"] > 0 and c["left"] >= 0 and c["right"] <= width for c in cells
+    ), cells
+    assert all(c["scroll"] <= c["client"] + 1 for c in cells), cells
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    if width > 1100:
+        table, chart = page.locator("#league").bounding_box(), page.locator("#dash-map").bounding_box()
+        assert table["x"] + table["width"] <= chart["x"] and chart["width"] >= 320, (table, chart)
+    # After both communities, which the map draws; the row has no shape of its own.
+    order = page.evaluate(
+        "() => [...document.querySelectorAll('#league tbody tr')].map(r => r.id || r.dataset.area)"
+    )
+    assert order == ["340102001002", "340102001001", "league-own"], order
     assert page.js_errors == []

@@ -1,0 +1,186 @@
+"""The league table's row of the records filed at the parent itself, on the hand-built dataset of
+stats_data.py plus records of community A1a (春晖社区) itself, rolled up for real.
+
+    safety, community A1a itself: 30 "safe" of 40 valid in Nov 2026, 9 of 10 in Oct 2026
+        its grids (A, B, E, F), Nov 2026: 9320 + 90 + 90 + 80 = 9580 of 10000 + 3 x 100 = 10300
+        the community, Nov 2026: 9610 of 10340         -> itself: 30 of 40 = 75.00%
+        the community, 2026Q4: its grids' 9580 + 9332 of 20600, its own 39 of 50 -> itself 78.00%
+    police, community A1a: 3 preventable cases of its own in Nov 2026 (stats_data), 1 more filed at
+        grid A (population 1500); the community divides all 4 by its own 1500 residents (a stock,
+        counted once) -> itself: numerator 3, denominator 1500 - 1500 = 0, and no rate
+    the street A1 has nothing of its own: its communities add up to it, and no such row is shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from dashboards.models import PreventableCaseCount, SurveyResponse
+from dashboards.rollup import run_rollup
+from tests.base import make_area
+from tests.dashboards import stats_data
+
+SAFE = "survey_safety_rate"
+POLICE = "police_preventable_cases_per_10k"
+COMMUNITY = "340102001001"
+ITSELF = "Recorded at 春晖社区 itself, not in any area listed"
+
+
+@pytest.fixture
+def data(cast, monkeypatch):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(cast.community_a1a, stats_data.NOV, safe=30, unsafe=10)
+        + stats_data.answers(cast.community_a1a, stats_data.OCT, safe=9, unsafe=1)
+    )
+    PreventableCaseCount.objects.create(
+        area=cast.grid_a, month=dt.date(2026, 11, 1), kind="burglary", count=1, updated_at=timezone.now()
+    )
+    run_rollup(full=True)
+    return cast
+
+
+def league(client, language="en", **params):
+    return client.get("/dashboards/league/", params, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def own_row(html: str) -> str:
+    match = re.search(r'<tr[^>]*id="league-own".*?</tr>', html, re.S)
+    assert match, "no row of the records filed at the parent itself"
+    return match.group(0)
+
+
+def test_the_records_filed_at_the_parent_itself_get_their_own_unranked_row(client, data):
+    client.force_login(data.community_handler)
+    html = league(client, indicator=SAFE, period="2026-11", parent=COMMUNITY).content.decode()
+    row = own_row(html)
+    assert ITSELF in row and "not ranked" in row
+    assert "75.00%" in row and "numerator 30 / denominator 40" in row
+    assert "data-area" not in row and "<polyline" not in row  # no map shape, no trend
+    # After the four grids, whatever the order of the grids.
+    assert html.count("data-area=") == 4 and html.rindex("data-area=") < html.index('id="league-own"')
+    for sort, direction in (("value", "desc"), ("name", "asc"), ("rank", "desc")):
+        html = league(
+            client, indicator=SAFE, period="2026-11", parent=COMMUNITY, sort=sort, dir=direction
+        ).content.decode()
+        assert html.rindex("data-area=") < html.index('id="league-own"'), sort
+    # A quarter sums the months, the community's own records too: 39 of 50.
+    html = league(client, indicator=SAFE, period="2026Q4", parent=COMMUNITY).content.decode()
+    assert "78.00%" in own_row(html) and "numerator 39 / denominator 50" in own_row(html)
+
+
+def test_the_row_reads_in_chinese(client, data):
+    client.force_login(data.community_handler)
+    html = league(
+        client, indicator=SAFE, period="2026-11", parent=COMMUNITY, language="zh-hans"
+    ).content.decode()
+    row = own_row(html)
+    assert "直接登记在春晖社区本级（未落到下级）" in row and "不参与排名" in row
+    assert "计入春晖社区的数值，不在上面任何一行中。" in row
+
+
+def test_no_such_row_when_the_children_add_up_to_the_parent(client, data):
+    client.force_login(data.street_handler)
+    html = league(client, indicator=SAFE, period="2026-11", parent="340102001000").content.decode()
+    assert html.count("data-area=") == 2 and 'id="league-own"' not in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                league(
+                    client, indicator=SAFE, period="2026-11", parent="340102001000", format="csv"
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert len(rows) == 4 and "Recorded at" not in rows[-1][2]
+
+
+def test_a_rate_per_10000_residents_gives_the_differences_and_no_rate(client, data):
+    # The community divides by its own population, which counts its grids' residents: the
+    # difference of the denominators is no population of its own, so no rate is made of it.
+    client.force_login(data.community_handler)
+    html = league(client, indicator=POLICE, period="2026-11", parent=COMMUNITY).content.decode()
+    row = own_row(html)
+    assert "numerator 3 / denominator 0" in row and "%" not in row
+    assert (
+        "No rate: 春晖社区 divides by its own population, which already counts the residents of the areas listed."
+        in row
+    )
+
+
+def test_the_exports_end_with_the_same_row(client, data):
+    client.force_login(data.community_handler)
+    params = {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY}
+    rows = list(csv.reader(io.StringIO(league(client, format="csv", **params).content.decode("utf-8-sig"))))
+    assert len(rows) == 2 + 4 + 1
+    assert rows[-1] == ["not ranked", "", ITSELF, "75.0", "30.0", "40.0", "", "", "", "", ""]
+    sheet = load_workbook(io.BytesIO(league(client, format="xlsx", **params).content)).active
+    assert [c.value for c in sheet[7]][:6] == ["not ranked", None, ITSELF, 75.0, 30.0, 40.0]
+    assert sheet.max_row == 7
+    police = list(
+        csv.reader(
+            io.StringIO(
+                league(
+                    client, format="csv", indicator=POLICE, period="2026-11", parent=COMMUNITY
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert police[-1][:6] == ["not ranked", "", ITSELF, "", "3.0", "0.0"]
+
+
+def test_the_map_has_no_shape_for_the_row(client, data):
+    client.force_login(data.community_handler)
+    body = client.get(
+        "/dashboards/league/map-data/", {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY}
+    ).json()
+    assert sorted(body["areas"]) == [
+        "340102001001001",
+        "340102001001002",
+        "340102001001003",
+        "340102001001004",
+    ]
+
+
+def test_bad_input_and_outsiders(client, data):
+    client.force_login(data.community_handler)
+    response = league(client, indicator=SAFE, period="2026-13", parent=COMMUNITY)
+    assert response.status_code == 400 and "period" in response.content.decode()
+    client.force_login(data.outsider)
+    assert league(client, indicator=SAFE, period="2026-11", parent=COMMUNITY).status_code == 404
+    assert league(client, indicator=SAFE, period="2026-11", parent=COMMUNITY, format="csv").status_code == 404
+
+
+def test_the_row_costs_the_same_queries_for_more_grids(client, data, django_assert_max_num_queries):
+    client.force_login(data.community_handler)
+    params = {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY}
+    league(client, **params)  # warm up (sessions, content types)
+    with CaptureQueriesContext(connection) as few:
+        assert 'id="league-own"' in league(client, **params).content.decode()
+    answers = []
+    for i in range(12):
+        grid = make_area(
+            f"3401020010010{50 + i}",
+            f"春晖第{50 + i}网格",
+            "grid",
+            data.community_a1a,
+            (117.0, 31.8, 117.01, 31.81),
+        )
+        answers += stats_data.answers(grid, stats_data.NOV, safe=8, unsafe=2)
+    SurveyResponse.objects.bulk_create(answers)
+    run_rollup(full=True)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = league(client, **params).content.decode()
+    assert html.count("data-area=") == 16 and "numerator 30 / denominator 40" in own_row(html)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert league(client, format="csv", **params).status_code == 200

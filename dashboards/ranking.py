@@ -278,6 +278,10 @@ def own_records(
     if not stock and (numerator < 0 or denominator < 0):
         return None
     value = None if stock else spec.value(float(numerator), float(denominator))
+    if value is not None:
+        # To the 6 decimals the rollup stores, a half away from zero: 23 of 160, 14.375%, comes out
+        # of the float division as 14.374999999999998, which two_decimals read "14.37%".
+        value = float(Decimal(repr(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
     return OwnRecords(numerator=float(numerator), denominator=float(denominator), value=value, stock=stock)
 
 

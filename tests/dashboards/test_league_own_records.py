@@ -28,6 +28,7 @@ from dashboards.models import PreventableCaseCount, SurveyResponse
 from dashboards.rollup import run_rollup
 from tests.base import make_area
 from tests.dashboards import stats_data
+from tests.dashboards.assessment_data import indicator_value
 
 SAFE = "survey_safety_rate"
 POLICE = "police_preventable_cases_per_10k"
@@ -52,6 +53,11 @@ def data(cast, monkeypatch):
 
 def league(client, language="en", **params):
     return client.get("/dashboards/league/", params, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def csv_rows(client, **params) -> list[list[str]]:
+    response = league(client, format="csv", **params)
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def own_row(html: str) -> str:
@@ -93,15 +99,7 @@ def test_no_such_row_when_the_children_add_up_to_the_parent(client, data):
     client.force_login(data.street_handler)
     html = league(client, indicator=SAFE, period="2026-11", parent="340102001000").content.decode()
     assert html.count("data-area=") == 2 and 'id="league-own"' not in html
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                league(
-                    client, indicator=SAFE, period="2026-11", parent="340102001000", format="csv"
-                ).content.decode("utf-8-sig")
-            )
-        )
-    )
+    rows = csv_rows(client, indicator=SAFE, period="2026-11", parent="340102001000")
     assert len(rows) == 4 and "Recorded at" not in rows[-1][2]
 
 
@@ -121,21 +119,13 @@ def test_a_rate_per_10000_residents_gives_the_differences_and_no_rate(client, da
 def test_the_exports_end_with_the_same_row(client, data):
     client.force_login(data.community_handler)
     params = {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY}
-    rows = list(csv.reader(io.StringIO(league(client, format="csv", **params).content.decode("utf-8-sig"))))
+    rows = csv_rows(client, **params)
     assert len(rows) == 2 + 4 + 1
     assert rows[-1] == ["not ranked", "", ITSELF, "75.0", "30.0", "40.0", "", "", "", "", ""]
     sheet = load_workbook(io.BytesIO(league(client, format="xlsx", **params).content)).active
     assert [c.value for c in sheet[7]][:6] == ["not ranked", None, ITSELF, 75.0, 30.0, 40.0]
     assert sheet.max_row == 7
-    police = list(
-        csv.reader(
-            io.StringIO(
-                league(
-                    client, format="csv", indicator=POLICE, period="2026-11", parent=COMMUNITY
-                ).content.decode("utf-8-sig")
-            )
-        )
-    )
+    police = csv_rows(client, indicator=POLICE, period="2026-11", parent=COMMUNITY)
     assert police[-1][:6] == ["not ranked", "", ITSELF, "", "3.0", "0.0"]
 
 
@@ -184,3 +174,15 @@ def test_the_row_costs_the_same_queries_for_more_grids(client, data, django_asse
     assert html.count("data-area=") == 16 and "numerator 30 / denominator 40" in own_row(html)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert league(client, format="csv", **params).status_code == 200
+
+
+def test_the_rows_value_is_rounded_as_the_stored_values_are(client, data):
+    # 23 of 160 is 14.375%, which the float division makes 14.374999999999998: rounded to 2 decimals
+    # as it came, it read "14.37%"; the rollup stores 6 decimals (14.375) and shows "14.38%".
+    indicator_value(SAFE, data.grid_a, "2026-06", 50.0, 100, 200, rank=1, rank_of=1)
+    indicator_value(SAFE, data.community_a1a, "2026-06", 34.166667, 123, 360, rank=1, rank_of=2)
+    client.force_login(data.community_handler)
+    row = own_row(league(client, indicator=SAFE, period="2026-06", parent=COMMUNITY).content.decode())
+    assert "14.38%" in row and "numerator 23 / denominator 160" in row
+    rows = csv_rows(client, indicator=SAFE, period="2026-06", parent=COMMUNITY)
+    assert rows[-1][3:6] == ["14.38", "23.0", "160.0"]

@@ -240,7 +240,7 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
     leaf = sel["parent"].level == Area.Level.GRID
     itself = ranking.own_records(spec, sel["period"], sel["parent"], rows) if own and not leaf else None
     if itself:
-        itself.label = _("Recorded at %(area)s itself, not in any area listed") % {"area": sel["parent"].name}
+        itself.label = _("Counted at %(area)s itself, not in any area listed") % {"area": sel["parent"].name}
         itself.text = ranking.format_value(spec, itself.value)
         itself.numerator_text = ranking.format_sample(itself.numerator)
         itself.sample_text = ranking.format_sample(itself.denominator)

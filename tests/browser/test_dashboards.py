@@ -548,7 +548,7 @@ def test_the_row_of_records_filed_at_the_street_itself_reads_whole(desktop_page,
     row.scroll_into_view_if_needed()
     screenshot(page, f"league-own-records-{viewport['width']}")
     text = row.inner_text()
-    assert "直接登记在甲一街道本级（未落到下级）" in text.replace("\n", "") and "不参与排名" in text
+    assert "计在甲一街道本级（不属于上列任何区域）" in text.replace("\n", "") and "不参与排名" in text
     assert "75.00%" in text and "分子 30 / 分母 40" in text, text
     assert "计入甲一街道的数值，不在上面任何一行中。" in text
     width = viewport["width"]

@@ -33,7 +33,7 @@ from tests.dashboards.assessment_data import indicator_value
 SAFE = "survey_safety_rate"
 POLICE = "police_preventable_cases_per_10k"
 COMMUNITY = "340102001001"
-ITSELF = "Recorded at 春晖社区 itself, not in any area listed"
+ITSELF = "Counted at 春晖社区 itself, not in any area listed"
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_row_reads_in_chinese(client, data):
         client, indicator=SAFE, period="2026-11", parent=COMMUNITY, language="zh-hans"
     ).content.decode()
     row = own_row(html)
-    assert "直接登记在春晖社区本级（未落到下级）" in row and "不参与排名" in row
+    assert "计在春晖社区本级（不属于上列任何区域）" in row and "不参与排名" in row
     assert "计入春晖社区的数值，不在上面任何一行中。" in row
 
 
@@ -100,7 +100,7 @@ def test_no_such_row_when_the_children_add_up_to_the_parent(client, data):
     html = league(client, indicator=SAFE, period="2026-11", parent="340102001000").content.decode()
     assert html.count("data-area=") == 2 and 'id="league-own"' not in html
     rows = csv_rows(client, indicator=SAFE, period="2026-11", parent="340102001000")
-    assert len(rows) == 4 and "Recorded at" not in rows[-1][2]
+    assert len(rows) == 4 and "Counted at" not in rows[-1][2]
 
 
 def test_a_rate_per_10000_residents_gives_the_differences_and_no_rate(client, data):

@@ -111,7 +111,7 @@ def test_the_import_refuses_a_new_level_for_an_area_with_records_naming_the_leve
         call_command("import_areas", str(path), "--commit")
     report = capsys.readouterr().err
     assert (
-        "feature 0: level: 340102001001001 is a grid in the database and cannot change its level: "
+        "feature 1: level: 340102001001001 is a grid in the database and cannot change its level: "
         "it has memberships." in report
     )
     _unchanged(cast.grid_a)

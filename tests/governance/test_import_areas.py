@@ -95,7 +95,7 @@ def test_redrawn_boundaries_without_census_columns_keep_the_areas_figures(tmp_pa
 
 
 @pytest.mark.django_db
-def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path):
+def test_every_bad_feature_is_reported_by_its_number_from_1_and_nothing_is_written(tmp_path):
     bowtie = {
         "type": "Polygon",
         "coordinates": [[[117, 31], [117.1, 31.1], [117.1, 31], [117, 31.1], [117, 31]]],
@@ -104,25 +104,25 @@ def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path)
         *GOOD,
         feature(
             "340102001001003", "grid", "340102001000", (117, 31.8, 117.1, 31.9)
-        ),  # 6: grid under a street
-        {**feature("340102001001004", "grid", "340102001001", (0, 0, 1, 1)), "geometry": bowtie},  # 7
-        feature("340102001001005", "grid", "340102001001", (117, 31.8, 200, 31.9)),  # 8: longitude range
+        ),  # 7: grid under a street
+        {**feature("340102001001004", "grid", "340102001001", (0, 0, 1, 1)), "geometry": bowtie},  # 8
+        feature("340102001001005", "grid", "340102001001", (117, 31.8, 200, 31.9)),  # 9: longitude range
         {
             **feature("340102001001006", "grid", "340102001001", (0, 0, 1, 1)),
             "geometry": {"type": "Point", "coordinates": [117, 31]},
-        },  # 9
-        feature("340102001001007", "province", "340102001001", (117, 31.8, 117.1, 31.9)),  # 10
-        feature("340102009001", "community", "340102009000", (117, 31.8, 117.1, 31.9)),  # 11: unknown parent
-        feature("340102001001001", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),  # 12: duplicate
-        feature("340102001001008", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population="many"),  # 13
-        feature("340102001001009", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name=""),  # 14
-        # 15-18 passed the dry run: 12.7 and true were stored as 12 and 1, and a population or a
+        },  # 10
+        feature("340102001001007", "province", "340102001001", (117, 31.8, 117.1, 31.9)),  # 11
+        feature("340102009001", "community", "340102009000", (117, 31.8, 117.1, 31.9)),  # 12: unknown parent
+        feature("340102001001001", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),  # 13: duplicate
+        feature("340102001001008", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population="many"),  # 14
+        feature("340102001001009", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name=""),  # 15
+        # 16-19 passed the dry run: 12.7 and true were stored as 12 and 1, and a population or a
         # name too big for its column stopped --commit with a traceback naming no feature.
         feature("340102001001010", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=12.7),
         feature("340102001001011", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=True),
         feature("340102001001012", "grid", "340102001001", (117, 31.8, 117.1, 31.9), population=10**10),
         feature("340102001001013", "grid", "340102001001", (117, 31.8, 117.1, 31.9), name="长" * 101),
-        # 19: full-width digits in a code ("００３"): \d took them, a near-duplicate of an ASCII code.
+        # 20: full-width digits in a code ("００３"): \d took them, a near-duplicate of an ASCII code.
         feature("340102001001００３", "grid", "340102001001", (117, 31.8, 117.1, 31.9)),
     ]
     with pytest.raises(CommandError, match="nothing was written"):
@@ -133,20 +133,20 @@ def test_every_bad_feature_is_reported_by_index_and_nothing_is_written(tmp_path)
         finally:
             report = err.getvalue()
     for index, fragment in [
-        (6, "belongs to a community"),
-        (7, "not valid"),
-        (8, "WGS84"),
-        (9, "Polygon or MultiPolygon"),
-        (10, "level must be one of"),
-        (11, "neither in the file nor in the database"),
-        (12, "appears twice"),
-        (13, "population"),
-        (14, "name is missing"),
-        (15, "population must be a whole number"),
+        (7, "belongs to a community"),
+        (8, "not valid"),
+        (9, "WGS84"),
+        (10, "Polygon or MultiPolygon"),
+        (11, "level must be one of"),
+        (12, "neither in the file nor in the database"),
+        (13, "appears twice"),
+        (14, "population"),
+        (15, "name is missing"),
         (16, "population must be a whole number"),
-        (17, "population must be a whole number from 0 to 2147483647"),
-        (18, "name is longer than 100 characters"),
-        (19, "digits only"),
+        (17, "population must be a whole number"),
+        (18, "population must be a whole number from 0 to 2147483647"),
+        (19, "name is longer than 100 characters"),
+        (20, "digits only"),
     ]:
         assert any(
             line.startswith(f"feature {index}:") and fragment in line for line in report.splitlines()
@@ -203,7 +203,7 @@ def test_a_name_the_database_cannot_store_is_reported_by_index_not_a_traceback(t
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 problem"):
         call_command("import_areas", str(path), "--commit", stdout=io.StringIO(), stderr=err)
-    assert err.getvalue() == "feature 0: name contains a control character\n"
+    assert err.getvalue() == "feature 1: name contains a control character\n"
     assert not Area.objects.exists()
 
 
@@ -229,9 +229,9 @@ def test_values_of_the_wrong_json_type_are_reported(tmp_path):
     with pytest.raises(CommandError, match="3 problem"):
         call_command("import_areas", str(write(tmp_path, [city, district, street])), stderr=err)
     assert err.getvalue().splitlines() == [
-        "feature 0: name must be text, got {'zh': '合肥'}",
-        "feature 1: geometry: a position must be [longitude, latitude]",
-        "feature 2: not a Feature with properties",
+        "feature 1: name must be text, got {'zh': '合肥'}",
+        "feature 2: geometry: a position must be [longitude, latitude]",
+        "feature 3: not a Feature with properties",
     ]
 
 
@@ -242,7 +242,7 @@ def test_a_parent_in_the_file_with_a_wrong_level_is_not_said_to_be_missing(tmp_p
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 problem"):
         call_command("import_areas", str(write(tmp_path, [city, district])), stderr=err)
-    assert err.getvalue().startswith("feature 0: level must be one of")
+    assert err.getvalue() == "feature 1: level is missing\n"
 
 
 @pytest.mark.django_db
@@ -282,6 +282,40 @@ def test_service_dates_are_optional_columns_kept_when_left_out_and_each_bad_one_
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import_areas", str(write(tmp_path, bad)), "--commit", stdout=StringIO(), stderr=err)
     # (the first against the end of service stored, 2026-09-20)
-    assert "feature 4: in_service_until (2026-09-20) is before in_service_from (2026-10-01)" in err.getvalue()
-    assert "feature 5: in_service_until must be a date as YYYY-MM-DD, got '15/06/2026'" in err.getvalue()
+    assert "feature 5: in_service_until (2026-09-20) is before in_service_from (2026-10-01)" in err.getvalue()
+    assert "feature 6: in_service_until must be a date as YYYY-MM-DD, got '15/06/2026'" in err.getvalue()
     assert str(Area.objects.get(code="340102001001001").in_service_from) == "None"  # nothing saved
+
+
+@pytest.mark.django_db
+def test_a_missing_required_property_is_named_and_features_are_numbered_from_1(tmp_path):
+    # A feature without a code was told "代码只能包含数字" (digits only), and "要素 1" was the second
+    # feature: the report counted from 0.
+    from django.utils import translation
+
+    features = [dict(f, properties=dict(f["properties"])) for f in GOOD]
+    del features[0]["properties"]["code"]  # 1: the city, no code at all
+    features[1]["properties"]["code"] = " "  # 2: blank
+    features[2]["properties"]["level"] = ""  # 3
+    del features[3]["properties"]["name"]  # 4
+    del features[4]["properties"]["parent"]  # 5: a grid with no parent
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command(
+            "import_areas", str(write(tmp_path, features)), "--commit", stdout=StringIO(), stderr=err
+        )
+    lines = err.getvalue().splitlines()
+    assert "feature 1: code is missing" in lines and "feature 2: code is missing" in lines
+    assert "feature 3: level is missing" in lines
+    assert "feature 4: name is missing" in lines
+    assert "feature 5: a grid needs a parent community / village" in lines
+    assert not any("digits only" in line for line in lines), lines
+    assert not any(line.startswith(("feature 0:", "feature 6:")) for line in lines), lines
+    assert Area.objects.count() == 0
+
+    err = StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError):
+        call_command("import_areas", str(write(tmp_path, features)), stdout=StringIO(), stderr=err)
+    zh = err.getvalue().splitlines()
+    assert "要素 1：缺少代码" in zh and "要素 3：缺少层级" in zh and "要素 4：缺少名称" in zh, zh
+    assert not any("只能包含数字" in line for line in zh), zh

@@ -1,6 +1,7 @@
 """Import areas from a GeoJSON FeatureCollection.
 
-Everything is validated first: every bad feature is reported by its index and reason, and nothing is
+Everything is validated first: every bad feature is reported by its number (the first is 1, as a
+person counts) and reason, and nothing is
 written unless the whole file is good. Without ``--commit`` the command is a dry run that only reports
 (as MapIt's importers do); with it, the areas are created or updated in one transaction. The report
 speaks the site's language (LANGUAGE_CODE), as the geometry checks do.
@@ -19,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from governance.codes import PARENT_LEVEL, code_errors, level_label
+from governance.codes import PARENT_LEVEL, code_errors, level_label, parent_errors
 from governance.geo import GeometryError, validate_boundary
 from governance.models import Area, SequenceCounter
 
@@ -124,7 +125,7 @@ class Command(BaseCommand):
         ):
             existing[code], stored_dates[code] = level, (start, until)
         in_file: dict[str, str] = {}
-        for index, feature in enumerate(features):
+        for index, feature in enumerate(features, start=1):  # "feature 1" is the first, as people count
             props = feature.get("properties") if isinstance(feature, dict) else None
             if not isinstance(props, dict) or feature.get("type") != "Feature":
                 errors.append((index, _("not a Feature with properties")))
@@ -178,7 +179,12 @@ class Command(BaseCommand):
                 problems.append(_("name is missing"))
             elif len(row["name"]) > NAME_MAX:
                 problems.append(_("name is longer than %(n)d characters") % {"n": NAME_MAX})
-            if row["level"] not in LEVELS and refused["level"] is not None:
+            if refused["code"] is not None and not row["code"]:
+                # Not "code must contain digits only": there is no code to be wrong.
+                problems.append(_("code is missing"))
+            if refused["level"] is not None and not row["level"]:
+                problems.append(_("level is missing"))
+            elif row["level"] not in LEVELS and refused["level"] is not None:
                 problems.append(
                     _("level must be one of %(levels)s, got %(value)r")
                     % {"levels": ", ".join(sorted(LEVELS)), "value": row["level"]}
@@ -217,7 +223,11 @@ class Command(BaseCommand):
                             _("parent %(code)s is neither in the file nor in the database")
                             % {"code": row["parent"]}
                         )
-                if not row["parent"] or parent_level in LEVELS:
+                if not row["code"]:
+                    # The missing code is reported above; a missing or misplaced parent still is.
+                    if row["parent"] is None or parent_level in LEVELS:
+                        row["problems"].extend(parent_errors(row["level"], parent_level))
+                elif not row["parent"] or parent_level in LEVELS:
                     row["problems"].extend(
                         code_errors(row["code"], row["level"], row["parent"], parent_level)
                     )

@@ -161,7 +161,9 @@ def test_sign_in_records_are_named_in_the_reader_s_language_and_time(client, cas
     from django.contrib.admin.models import LogEntry
 
     settings.LANGUAGE_CODE = "zh-hans"
-    at = dt.datetime(2026, 12, 6, 18, 52, 9, 249685, tzinfo=dt.UTC)
+    # A recent time: signing in clears attempts older than the cool-off, so a fixed date emptied the
+    # attempts' list once the clock passed it by 15 minutes.
+    at = (timezone.now() - dt.timedelta(minutes=1)).replace(microsecond=249685)
     common = {"username": "someone", "ip_address": "10.0.0.1", "user_agent": "x", "path_info": "/"}
     model = {"accessattempt": AccessAttempt, "accessfailurelog": AccessFailureLog, "accesslog": AccessLog}[
         model_name
@@ -173,7 +175,7 @@ def test_sign_in_records_are_named_in_the_reader_s_language_and_time(client, cas
     }[model_name]
     record = model.objects.create(**common, **extra)
     model.objects.filter(pk=record.pk).update(attempt_time=at)
-    name = "someone · 10.0.0.1 · 2026-12-07 02:52:09"
+    name = f"someone · 10.0.0.1 · {timezone.localtime(at):%Y-%m-%d %H:%M:%S}"  # Asia/Shanghai, no µs
     client.force_login(cast.admin)
     rows = client.get(f"/admin/axes/{model_name}/").content.decode().split('id="result_list"')[1]
     assert f'aria-label="选择此对象执行操作 - {name}' in rows

@@ -654,8 +654,16 @@ for model in (AccessAttempt, AccessFailureLog, AccessLog):
     admin.site.unregister(model)
 
 
+class SignInRecordAdmin(LabelledObjects):
+    """Every field of a sign-in record is read-only (axes writes them), so its page is view-only:
+    no 保存 buttons with nothing to save. Deleting stays: deleting an attempt unlocks the account."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(LabelledObjects, BaseAccessAttemptAdmin):
+class AccessAttemptAdmin(SignInRecordAdmin, BaseAccessAttemptAdmin):
     @admin.display(description=_("status"))
     def status(self, obj: AccessAttempt) -> str:
         return super().status(obj)
@@ -665,13 +673,13 @@ class AccessAttemptAdmin(LabelledObjects, BaseAccessAttemptAdmin):
 
 
 @admin.register(AccessFailureLog)
-class AccessFailureLogAdmin(LabelledObjects, BaseAccessFailureLogAdmin):
+class AccessFailureLogAdmin(SignInRecordAdmin, BaseAccessFailureLogAdmin):
     def object_label(self, obj: AccessFailureLog) -> str:
         return sign_in_label(obj)
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(LabelledObjects, BaseAccessLogAdmin):
+class AccessLogAdmin(SignInRecordAdmin, BaseAccessLogAdmin):
     def object_label(self, obj: AccessLog) -> str:
         return sign_in_label(obj)
 

@@ -198,6 +198,34 @@ def test_sign_in_records_are_named_in_the_reader_s_language_and_time(client, cas
     ).object_repr.startswith(name)
 
 
+@pytest.mark.parametrize("model_name", ["accessattempt", "accessfailurelog", "accesslog"])
+def test_sign_in_records_are_view_only_but_can_still_be_deleted(client, cast, settings, model_name):
+    """Every field of a sign-in record is read-only, yet its page offered 保存 (Save) and 保存并继续编辑:
+    nothing to save. The page is view-only; deleting an attempt (which unlocks an account) stays."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    model = {"accessattempt": AccessAttempt, "accessfailurelog": AccessFailureLog, "accesslog": AccessLog}[
+        model_name
+    ]
+    extra = {"failures_since_start": 5} if model_name == "accessattempt" else {}
+    record = model.objects.create(
+        username="someone", ip_address="10.0.0.1", user_agent="x", http_accept="x", path_info="/", **extra
+    )
+    client.force_login(cast.admin)
+    page = client.get(f"/admin/axes/{model_name}/{record.pk}/change/").content.decode()
+    assert 'name="username"' not in page and "someone" in page  # shown, not editable
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"', "保存"):
+        assert button not in page, button
+    assert f'href="/admin/axes/{model_name}/{record.pk}/delete/"' in page  # 删除 stays
+    posted = client.post(f"/admin/axes/{model_name}/{record.pk}/change/", {"username": "other"})
+    assert posted.status_code == 403
+    record.refresh_from_db()
+    assert record.username == "someone"  # nothing saved
+    response = client.post(f"/admin/axes/{model_name}/{record.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not model.objects.filter(pk=record.pk).exists()
+
+
 PLATFORM_JOBS_ZH = {
     "governance.relay_outbox": "发送待发消息",
     "dashboards.rollup nightly": "每晚指标汇总计算",

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 
-class _Labelled(NamedTuple):
+class Labelled(NamedTuple):
     pk: Any
     label: str
 
@@ -33,7 +33,7 @@ class LabelledObjects:
         return str(obj)
 
     def action_checkbox(self, obj):
-        return super().action_checkbox(_Labelled(obj.pk, self.object_label(obj)))
+        return super().action_checkbox(Labelled(obj.pk, self.object_label(obj)))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id)) if object_id else None
@@ -42,9 +42,9 @@ class LabelledObjects:
             extra_context = {**(extra_context or {}), "subtitle": label, "object_label": label}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def _labelled(self, request, object_id) -> _Labelled | None:
+    def _labelled(self, request, object_id) -> Labelled | None:
         obj = self.get_object(request, unquote(object_id))
-        return None if obj is None else _Labelled(obj.pk, self.object_label(obj))
+        return None if obj is None else Labelled(obj.pk, self.object_label(obj))
 
     def history_view(self, request, object_id, extra_context=None):
         labelled = self._labelled(request, object_id)

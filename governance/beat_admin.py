@@ -16,8 +16,9 @@ from cron_descriptor import (
     get_description,
 )
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat
 from django_celery_beat.models import (
@@ -29,7 +30,7 @@ from django_celery_beat.models import (
     cronexp,
 )
 
-from governance.admin_names import LabelledObjects
+from governance.admin_names import Labelled, LabelledObjects
 
 # The jobs the migrations create, by the name each is stored under: the key the migrations (and the
 # tests) find it by, so it stays as it is and is shown by a label in the reader's language. Only
@@ -49,11 +50,29 @@ PLATFORM_JOBS: dict[str, tuple[str, str | Promise]] = {
     ),
 }
 TASK_LABELS = {task: label for task, label in PLATFORM_JOBS.values()}
+# The descriptions those migrations store, in English, word for word: each is the msgid of its
+# translation. Stored as they are (a data migration writing Chinese would fight the catalogue and
+# the English admin), shown translated; a description stored otherwise is shown as it is.
+PLATFORM_DESCRIPTIONS: dict[str, str] = {
+    "governance.relay_outbox": gettext_noop(
+        "Send outbox messages that could not be sent when they were written."
+    ),
+    "dashboards.rollup nightly": gettext_noop(
+        "Recompute indicator values changed since the last successful run and the current periods."
+    ),
+}
 
 
 def job_label(job: PeriodicTask) -> str:
     """A platform job by its label, any other by the name it was given."""
     return str(PLATFORM_JOBS[job.name][1]) if job.name in PLATFORM_JOBS else job.name
+
+
+def job_description(job: PeriodicTask) -> str:
+    """A platform job's description in the reader's language while it is the one its migration
+    stored; any other as it is."""
+    stored = PLATFORM_DESCRIPTIONS.get(job.name)
+    return gettext(stored) if stored is not None and job.description == stored else job.description
 
 
 def crontab_described(crontab: CrontabSchedule) -> str:
@@ -104,6 +123,28 @@ class PeriodicTaskInline(beat.PeriodicTaskInline):
         return task.task
 
 
+class LabelledJobRows(helpers.InlineAdminFormSet):
+    """The jobs a schedule runs, each row headed by the job's label: Django heads an inline row
+    by str(), celery-beat's "governance.relay_outbox: 每 分钟" (its key and the schedule)."""
+
+    def __iter__(self):
+        for row in super().__iter__():
+            if row.original is not None:  # after Django has read its content type and URL
+                row.original = Labelled(row.original.pk, job_label(row.original))
+            yield row
+
+
+class RunsLabelledJobs:
+    """A schedule's admin: the inline of its jobs as LabelledJobRows."""
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        shown = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for formset in shown:
+            if isinstance(formset.opts, PeriodicTaskInline):
+                formset.__class__ = LabelledJobRows
+        return shown
+
+
 class PeriodicTaskAdmin(LabelledObjects, beat.PeriodicTaskAdmin):
     list_display = ("job_shown", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
     list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
@@ -118,9 +159,31 @@ class PeriodicTaskAdmin(LabelledObjects, beat.PeriodicTaskAdmin):
         return job_label(obj)
 
     def get_readonly_fields(self, request, obj=None):
-        # A platform job's name is its key: shown, not offered for editing.
+        # A platform job's name is its key: shown, not offered for editing; a description its
+        # migration stored, the key of its translation, is shown translated.
         readonly = super().get_readonly_fields(request, obj)
-        return (*readonly, "name") if obj is not None and obj.name in PLATFORM_JOBS else readonly
+        if obj is None or obj.name not in PLATFORM_JOBS:
+            return readonly
+        return (*readonly, "name", *(["description_shown"] if obj.name in PLATFORM_DESCRIPTIONS else []))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.name not in PLATFORM_DESCRIPTIONS:
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [("description_shown" if f == "description" else f) for f in options["fields"]],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    @admin.display(description=_("description"))
+    def description_shown(self, task: PeriodicTask) -> str:
+        return job_description(task)
 
     def get_search_results(self, request, queryset, search_term):
         # The labels are not stored: a term found in one finds its job too.
@@ -164,5 +227,8 @@ REPLACED = {
 }
 for model, model_admin in REPLACED.items():
     admin.site.unregister(model)
-    inlines = [PeriodicTaskInline] if model is not PeriodicTask else model_admin.inlines
-    admin.site.register(model, type(model_admin.__name__, (model_admin,), {"inlines": inlines}))
+    if model is PeriodicTask:
+        admin.site.register(model, model_admin)
+    else:
+        bases = (RunsLabelledJobs, model_admin)
+        admin.site.register(model, type(model_admin.__name__, bases, {"inlines": [PeriodicTaskInline]}))

@@ -315,3 +315,50 @@ def test_a_job_the_administrator_adds_keeps_its_own_name_and_the_labels_are_sear
     assert [job.name for job in found.context["cl"].result_list] == ["grids: notify overdue incidents"]
     found = client.get("/admin/django_celery_beat/periodictask/", {"q": "额外"})
     assert [job.name for job in found.context["cl"].result_list] == ["额外的汇总"]
+
+
+def test_a_platform_job_s_description_is_shown_in_the_reader_s_language(client, cast, settings):
+    """The migrations store the relay's and the rollup's descriptions in English ("Send outbox
+    messages that could not be sent when they were written."), which the Chinese job page showed in
+    an editable box. They stay stored as they are and are shown translated, read-only like the name;
+    the schedule's page names the jobs it runs by their labels, not "governance.relay_outbox: 每 分钟"."""
+    from django_celery_beat.models import PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    relay = PeriodicTask.objects.get(name="governance.relay_outbox")
+    stored = relay.description
+    url = f"/admin/django_celery_beat/periodictask/{relay.pk}/change/"
+    html = client.get(url).content.decode()
+    assert "发送写入时未能发出、在待发队列中等候的消息。" in html
+    assert stored not in html and 'name="description"' not in html
+    rollup = PeriodicTask.objects.get(name="dashboards.rollup nightly")
+    html = client.get(f"/admin/django_celery_beat/periodictask/{rollup.pk}/change/").content.decode()
+    assert "重新计算自上次成功运行以来有变动的指标值及当前各期的指标值。" in html
+    assert "Recompute indicator values" not in html
+    # Saving the page keeps the stored text (the key of its translation), not the Chinese shown.
+    form = {"regtask": "", "task": relay.task, "enabled": "on", "interval": relay.interval_id, "args": "[]"}
+    form |= {"kwargs": "{}", "expire_seconds": "", "priority": "", "headers": "{}", "description": "改了"}
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    relay.refresh_from_db()
+    assert relay.description == stored
+    # A description stored otherwise (changed outside the admin) is shown as it is.
+    PeriodicTask.objects.filter(pk=relay.pk).update(description="每分钟发送一次")
+    assert "每分钟发送一次" in client.get(url).content.decode()
+    # A platform job without a stored description, and a job an administrator adds, keep an
+    # editable one of their own.
+    overdue = PeriodicTask.objects.get(name="grids: notify overdue incidents")
+    html = client.get(f"/admin/django_celery_beat/periodictask/{overdue.pk}/change/").content.decode()
+    assert 'name="description"' in html
+    own = PeriodicTask.objects.create(name="额外", task="dashboards.rollup", interval=relay.interval)
+    html = client.get(f"/admin/django_celery_beat/periodictask/{own.pk}/change/").content.decode()
+    assert 'name="description"' in html
+    # The schedule's page: each job's row is headed by its label.
+    schedule = client.get(f"/admin/django_celery_beat/intervalschedule/{relay.interval_id}/change/")
+    originals = re.findall(r'<td class="original">\s*<p>\s*(.*?)\s*<a', schedule.content.decode(), re.S)
+    assert sorted(originals) == ["发送待发消息", "额外"], originals
+    with translation.override("en"):
+        settings.LANGUAGE_CODE = "en"
+        PeriodicTask.objects.filter(pk=relay.pk).update(description=stored)
+        assert stored in client.get(url).content.decode()

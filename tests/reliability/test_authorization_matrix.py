@@ -167,7 +167,7 @@ def _kwargs(name: str, converters: list[str], w, side: str) -> dict:
     if converters == ["code"] and name.startswith("api-area"):
         return {"code": (w.cast.grid_a if side == "in" else w.cast.grid_d).code}
     if name.startswith(("api-incident", "grids-")):
-        if name in ("grids-photo", "grids-photo-thumbnail"):
+        if name in ("grids-photo", "grids-photo-thumbnail", "grids-photo-display"):
             return {"pk": w.photo[side].pk}
         return {"code": w.incident[side].code}
     if name == "mediation-organisation":

@@ -3,11 +3,28 @@
  * - location from the browser (geolocation), a draggable pin (tap the map or use the arrow keys to move
  *   it), and manual latitude/longitude inputs as the fallback, all kept in sync;
  * - the form is sent with fetch so that a failed submit (no network, server error) keeps everything
- *   on the page and says what went wrong in words; typed text is also kept as a draft in this browser;
+ *   on the page and says what went wrong in words; typed text is also kept as a draft in this tab
+ *   (sessionStorage: it dies with the tab, and goes on logout, as the text may name residents), filled
+ *   back into the empty form when the page is opened again (after signing in again), with a note and a
+ *   button to discard it; the draft of a report that was saved is cleared (also on its confirmation);
  * - "resolved on the spot" shows the resolution field.
  */
 (function () {
   "use strict";
+  // Drafts were kept in localStorage, which outlives the tab: one left there goes.
+  function forgetOld(key) { try { localStorage.removeItem(key); } catch (e) { /* storage disabled */ } }
+  // The confirmation of a saved report clears the tab's draft of that very report (sent without
+  // fetch, the draft was never cleared), not a newer one typed since in another report form.
+  var saved = document.querySelector("[data-draft-saved]");
+  if (saved) {
+    var savedKey = saved.getAttribute("data-draft-saved");
+    forgetOld(savedKey);
+    try {
+      var kept = JSON.parse(sessionStorage.getItem(savedKey) || "null");
+      var submission = saved.getAttribute("data-draft-submission");
+      if (kept && submission && kept.submission === submission) { sessionStorage.removeItem(savedKey); }
+    } catch (e) { /* storage disabled */ }
+  }
   var form = document.getElementById("report-form");
   if (!form) { return; }
   var msgs = document.getElementById("report-messages").dataset;
@@ -20,6 +37,8 @@
   var submit = document.getElementById("report-submit");
   var mapEl = document.getElementById("report-map");
   var draftKey = form.getAttribute("data-draft-key");
+  var photos = document.getElementById("id_photos");
+  var draftNote = document.getElementById("draft-note");
   // "submission" is the form's key (hidden): the draft keeps it, so a report sent again after a lost
   // answer, even from the page opened anew, is the same report and the server does not save it twice.
   var DRAFT_FIELDS = ["category", "description", "lat", "lng", "address", "kind", "resolution", "occurred_at", "grid", "submission"];
@@ -39,19 +58,39 @@
   function saveDraft() {
     var data = {};
     DRAFT_FIELDS.forEach(function (name) { var el = form.elements[name]; if (el) { data[name] = el.value; } });
-    try { localStorage.setItem(draftKey, JSON.stringify(data)); } catch (e) { /* storage full or disabled */ }
+    data.photos = photos.files ? photos.files.length : 0;  // they cannot be kept: the note says so
+    try { sessionStorage.setItem(draftKey, JSON.stringify(data)); } catch (e) { /* storage full or disabled */ }
   }
+  // The page's own key of a new report, put back when the draft is discarded: typed anew under the
+  // discarded report's key, a report whose first sending did reach the server was taken for a resend.
+  var pageSubmission = form.elements.submission ? form.elements.submission.value : "";
   function restoreDraft() {
-    var raw = null;
-    try { raw = localStorage.getItem(draftKey); } catch (e) { return; }
-    if (!raw) { return; }
-    var data = JSON.parse(raw), restored = false;
+    forgetOld(draftKey);
+    var data = null;
+    try { data = JSON.parse(sessionStorage.getItem(draftKey) || "null"); } catch (e) { return; }
+    if (!data) { return; }
+    var restored = false;
     DRAFT_FIELDS.forEach(function (name) {
       var el = form.elements[name];
       if (name === "submission") { if (el && data[name]) { el.value = data[name]; } return; }
       if (el && untouched(el) && data[name] && data[name] !== el.value) { el.value = data[name]; restored = true; }
     });
-    if (restored && !statusBox.textContent) { say(msgs.draft, false); }
+    if (restored || data.photos) {
+      document.getElementById("draft-photos").hidden = !data.photos;
+      draftNote.hidden = false;
+    }
+  }
+  // Discarded: the form as the page drew it, a new report's key, no pin, no draft.
+  function discardDraft() {
+    clearDraft();
+    form.reset();
+    if (form.elements.submission) { form.elements.submission.value = pageSubmission; }
+    draftNote.hidden = true;
+    say("", false);
+    toggleResolution();
+    placeMarker(false);
+    checkPoint(false);
+    form.elements.category.focus();
   }
   // A field still as the page drew it. A select always has a value: "kind" starts at "promised time",
   // so a draft of an item resolved on the spot came back as a promised one, its resolution hidden.
@@ -64,7 +103,7 @@
     }
     return el.value === first;
   }
-  function clearDraft() { try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ } }
+  function clearDraft() { try { sessionStorage.removeItem(draftKey); } catch (e) { /* ignore */ } }
 
   // --- map and pin ---------------------------------------------------------------------------------
   function setPoint(la, ln, pan, located) {
@@ -234,7 +273,6 @@
   }
   // --- photos, checked as they are chosen (grids/photo_check.js) -----------------------------------
   // Said in the list the server's photo errors go into, and the report is not sent meanwhile.
-  var photos = document.getElementById("id_photos");
   function checkPhotos() {
     var problems = window.GridsPhotoCheck.problems(photos);
     var list = document.getElementById("id_photos_error");
@@ -247,6 +285,7 @@
     return problems.length === 0;
   }
   photos.addEventListener("change", checkPhotos);
+  document.getElementById("draft-discard").addEventListener("click", discardDraft);
 
   form.addEventListener("input", saveDraft);
   kind.addEventListener("change", toggleResolution);

@@ -6,6 +6,12 @@
     var token = document.body.getAttribute("data-csrf");
     if (token) { event.detail.headers["X-CSRFToken"] = token; }
   });
+  // Logging out forgets what pages kept in this tab for the user (sessionStorage: the report
+  // form's draft, whose text may name residents), so the next person at the phone finds none of it.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.hasAttribute("data-forget-tab")) { return; }
+    try { sessionStorage.clear(); } catch (e) { /* storage disabled */ }
+  });
   // A button with data-confirm asks before submitting its form.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm]");

@@ -939,3 +939,132 @@ def test_the_report_says_an_empty_time_is_now_and_offers_no_saved_address(phone_
     assert "id_occurred_at_helptext" in page.get_attribute("#id_occurred_at", "aria-describedby")
     assert "留空" in page.inner_text("#id_occurred_at_helptext")  # the phone reads Chinese
     assert page.js_errors == []
+
+
+DRAFT = "grids-report-draft-{}"
+
+
+def _tab_draft(page, user) -> dict | None:
+    """The report draft this tab keeps for ``user`` (sessionStorage), and that nothing is left in
+    localStorage, which outlives the tab (the text may name residents)."""
+    key = DRAFT.format(user.pk)
+    assert page.evaluate("k => localStorage.getItem(k)", key) is None
+    return page.evaluate("k => JSON.parse(sessionStorage.getItem(k))", key)
+
+
+def test_a_report_typed_after_the_session_ended_comes_back_after_signing_in(phone_page, live_cast):
+    """A worker fills in the report on a phone after the session ended (left open overnight, or the
+    browser dropped the cookie): sent, it went to the login page and everything typed was lost. The
+    tab keeps a draft; signed in again, the report page fills it back in and says so, photos apart."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    assert not page.is_visible("#draft-note")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "5号楼门口井盖松动")
+    page.fill("#id_lat", "31.805")
+    page.fill("#id_lng", "117.005")
+    page.fill("#id_address", "幸福路5号")
+    page.set_input_files(
+        "#id_photos", files=[{"name": "lid.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes((320, 240))}]
+    )
+    assert _tab_draft(page, live_cast.worker_a)["description"] == "5号楼门口井盖松动"
+    page.context.clear_cookies()  # the browser dropped the session
+    page.js_errors.clear()
+    page.click("#report-submit")
+    page.wait_for_selector("#report-login")
+    assert not Incident.objects.exists()
+    page.js_errors.clear()  # the refused POST (403) is logged as a console error
+    page.click("#report-login")
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("#id_username", "worker_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/grids/report/")
+    assert page.input_value("#id_category") == "sanitation"
+    assert page.input_value("#id_description") == "5号楼门口井盖松动"
+    assert (page.input_value("#id_lat"), page.input_value("#id_lng")) == ("31.805", "117.005")
+    assert page.input_value("#id_address") == "幸福路5号"
+    page.wait_for_selector("#report-map[data-pin='1']")  # the pin is back where it was
+    note = page.locator("#draft-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("已恢复未提交的草稿")
+    expect(page.locator("#draft-photos")).to_be_visible()  # photos must be chosen again
+    expect(page.locator("#draft-discard")).to_be_visible()
+    screenshot(page, "grids-report-draft-restored-phone")
+    page.click("#report-submit")
+    page.wait_for_selector("#incident-number")
+    assert Incident.objects.get().description == "5号楼门口井盖松动"
+    assert _tab_draft(page, live_cast.worker_a) is None  # a saved report leaves no draft
+    page.goto("/grids/report/")
+    assert page.input_value("#id_description") == "" and not page.is_visible("#draft-note")
+    assert page.js_errors == []
+
+
+def test_discarding_the_restored_draft_empties_the_form_and_forgets_it(phone_page, live_cast):
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    first_key = page.input_value("#id_submission")
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", "路灯不亮")
+    page.fill("#id_lat", "31.805")
+    page.fill("#id_lng", "117.005")
+    page.reload()
+    page.wait_for_selector("#report-map[data-pin='1']")
+    expect(page.locator("#draft-note")).to_be_visible()
+    assert not page.is_visible("#draft-photos")  # no photo had been chosen
+    assert page.input_value("#id_submission") == first_key  # the same report if sent
+    page.click("#draft-discard")
+    expect(page.locator("#draft-note")).to_be_hidden()
+    assert page.input_value("#id_description") == "" and page.input_value("#id_lat") == ""
+    assert page.input_value("#id_category") == ""
+    assert page.locator("#report-map[data-pin='1']").count() == 0  # the pin went with its point
+    # A new report, not the discarded one under its key (the server would take it for a resend).
+    assert page.input_value("#id_submission") != first_key
+    assert _tab_draft(page, live_cast.worker_a) is None
+    page.reload()
+    assert page.input_value("#id_description") == "" and not page.is_visible("#draft-note")
+    assert page.js_errors == []
+
+
+def test_logging_out_forgets_the_draft_and_a_confirmation_clears_only_its_own(phone_page, live_cast):
+    """Logging out ends what the tab kept for the user. The confirmation page clears the draft of the
+    report it confirms (a report sent without fetch lands there), never a newer draft."""
+    from grids import services
+    from grids.models import IncidentCategory
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.fill("#id_description", "楼道灯坏")
+    assert _tab_draft(page, live_cast.worker_a)["description"] == "楼道灯坏"
+    page.click("label.nav-toggle-label")  # the phone's menu
+    page.click("nav form button.link")  # log out
+    page.wait_for_url("**/accounts/login/**")
+    assert _tab_draft(page, live_cast.worker_a) is None
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    assert page.input_value("#id_description") == "" and not page.is_visible("#draft-note")
+
+    key = "4f9c1d2e-8a6b-4c3d-9e0f-1a2b3c4d5e6f"
+    incident = services.incident_report(
+        actor=live_cast.worker_a,
+        category=IncidentCategory.objects.get(code="sanitation"),
+        description="楼道堆放杂物",
+        grid=live_cast.grid_a.code,
+        submission=key,
+    )
+    draft_key = DRAFT.format(live_cast.worker_a.pk)
+    store = "([k, s]) => sessionStorage.setItem(k, JSON.stringify({description: 'x', submission: s}))"
+    page.evaluate(store, [draft_key, "0c0c0c0c-0000-4000-8000-000000000000"])
+    page.goto(f"/grids/report/{incident.code}/done/")
+    assert _tab_draft(page, live_cast.worker_a)["description"] == "x"  # another report's draft stays
+    page.evaluate(store, [draft_key, key])
+    page.goto(f"/grids/report/{incident.code}/done/")
+    page.wait_for_load_state("load")
+    assert _tab_draft(page, live_cast.worker_a) is None
+    assert page.js_errors == []

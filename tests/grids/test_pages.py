@@ -1371,3 +1371,29 @@ def test_the_confirmation_leads_each_reporter_back_to_their_own_list(cast, clien
     assert 'class="button" href="/grids/inbox/"' in html and 'href="/grids/my/"' not in html
     response = client.get(f"/grids/report/{by_worker.code}/done/")
     assert response.status_code == 302 and response.url == f"/grids/incidents/{by_worker.code}/"
+
+
+@pytest.mark.django_db
+def test_the_report_drafts_note_is_hidden_without_javascript_and_the_confirmation_names_the_saved_draft(
+    cast, client, categories
+):
+    """The report form keeps its draft in the tab (grids/report.js): the note that one came back is
+    drawn hidden (a page without JavaScript has no draft), and the confirmation names the report's
+    submission key, so the draft of exactly that report is cleared there (a plain POST too)."""
+    client.force_login(cast.worker_a)
+    html = client.get("/grids/report/").content.decode()
+    note = re.search(r'<div id="draft-note"[^>]*>', html)
+    assert note and " hidden" in note.group(0)
+    assert f'data-draft-key="grids-report-draft-{cast.worker_a.pk}"' in html
+    key = "4f9c1d2e-8a6b-4c3d-9e0f-1a2b3c4d5e6f"
+    response = client.post(
+        "/grids/report/",
+        {"category": "sanitation", "description": "路灯坏了", "kind": "promised", "lat": IN_GRID_A[0],
+         "lng": IN_GRID_A[1], "submission": key},
+        follow=True,
+    )  # fmt: skip
+    done = response.content.decode()
+    assert Incident.objects.get().code in done
+    assert f'data-draft-saved="grids-report-draft-{cast.worker_a.pk}"' in done
+    assert f'data-draft-submission="{key}"' in done
+    assert "grids/report.js" in done

@@ -64,15 +64,23 @@ class IncidentPhotoAdmin(SuperusersOnly, admin.ModelAdmin):
     clean them (grids.photos: content checked, EXIF and its GPS position dropped) and record their
     type and size. Added here, a file skipped the cleaning and its type and size were typed in."""
 
-    # The thumbnail's size from its own columns: no query and no file read per row.
-    list_display = ["id", "incident", "stage", "content_type", "size", "thumbnail_dimensions", "uploaded_at"]
+    # The copies' sizes from their own columns: no query and no file read per row.
+    list_display = [
+        "id", "incident", "stage", "content_type", "size", "thumbnail_dimensions", "display_dimensions", "uploaded_at",
+    ]  # fmt: skip
     raw_id_fields = ["incident", "event"]
     # The file is linked through the scoped view: Django's own link went to MEDIA_URL, never served (404).
     fields = [
         "incident", "event", "stage", "photo", "content_type", "width", "height", "size", "thumbnail_preview",
-        "thumbnail_details", "uploaded_by", "uploaded_at",
+        "thumbnail_details", "display_preview", "display_details", "uploaded_by", "uploaded_at",
     ]  # fmt: skip
-    readonly_fields = ["photo", "thumbnail_preview", "thumbnail_details"]
+    readonly_fields = [
+        "photo",
+        "thumbnail_preview",
+        "thumbnail_details",
+        "display_preview",
+        "display_details",
+    ]
 
     @admin.display(description=_("file"))
     def photo(self, obj: IncidentPhoto) -> str:
@@ -80,43 +88,68 @@ class IncidentPhotoAdmin(SuperusersOnly, admin.ModelAdmin):
 
     @admin.display(description=_("thumbnail"))
     def thumbnail_dimensions(self, obj: IncidentPhoto) -> str:
-        if not obj.thumbnail:
-            return "–"
-        return f"{obj.thumbnail_width} × {obj.thumbnail_height}"
+        return _dimensions(obj, "thumbnail")
+
+    @admin.display(description=_("display copy"))
+    def display_dimensions(self, obj: IncidentPhoto) -> str:
+        return _dimensions(obj, "display")
 
     @admin.display(description=_("thumbnail"))
     def thumbnail_preview(self, obj: IncidentPhoto) -> str:
-        # Through the scoped view, as the pages show it (files are never public under MEDIA_URL);
-        # at its stored size, so the form keeps its place while it loads.
-        if not obj.thumbnail:
-            return gettext("none yet (grids_photo_thumbnails makes it)")
-        return format_html(
-            '<img src="{}" width="{}" height="{}" alt="{}">',
-            reverse("grids-photo-thumbnail", args=[obj.pk]),
-            obj.thumbnail_width,
-            obj.thumbnail_height,
-            gettext("thumbnail"),
-        )
+        return _preview(obj, "thumbnail", "grids-photo-thumbnail", gettext("thumbnail"))
+
+    @admin.display(description=_("display copy"))
+    def display_preview(self, obj: IncidentPhoto) -> str:
+        # What a tap on a thumbnail opens (up to 640 px a side); admin.css fits it to a phone's width.
+        return _preview(obj, "display", "grids-photo-display", gettext("display copy"))
 
     @admin.display(description=_("thumbnail file"))
     def thumbnail_details(self, obj: IncidentPhoto) -> str:
-        if not obj.thumbnail:
-            return "–"
-        try:
-            size = obj.thumbnail.size  # one file's stat, on this page only (the list reads columns)
-        except FileNotFoundError:
-            return gettext("%(name)s: its file is missing (the photo is shown instead)") % {
-                "name": obj.thumbnail.name
-            }
-        return gettext("%(name)s: %(width)d × %(height)d px, %(size)d bytes") % {
-            "name": obj.thumbnail.name,
-            "width": obj.thumbnail_width,
-            "height": obj.thumbnail_height,
-            "size": size,
-        }
+        return _details(obj, "thumbnail")
+
+    @admin.display(description=_("display copy file"))
+    def display_details(self, obj: IncidentPhoto) -> str:
+        return _details(obj, "display")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# A photo's copies ("thumbnail", "display"), each a file and its width and height columns.
+def _dimensions(obj: IncidentPhoto, copy: str) -> str:
+    if not getattr(obj, copy):
+        return "–"
+    return f"{getattr(obj, f'{copy}_width')} × {getattr(obj, f'{copy}_height')}"
+
+
+def _preview(obj: IncidentPhoto, copy: str, url_name: str, alt: str) -> str:
+    # Through the scoped view, as the pages show it (files are never public under MEDIA_URL);
+    # at its stored size, so the form keeps its place while it loads.
+    if not getattr(obj, copy):
+        return gettext("none yet (grids_photo_thumbnails makes it)")
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}">',
+        reverse(url_name, args=[obj.pk]),
+        getattr(obj, f"{copy}_width"),
+        getattr(obj, f"{copy}_height"),
+        alt,
+    )
+
+
+def _details(obj: IncidentPhoto, copy: str) -> str:
+    file = getattr(obj, copy)
+    if not file:
+        return "–"
+    try:
+        size = file.size  # one file's stat, on this page only (the list reads columns)
+    except FileNotFoundError:
+        return gettext("%(name)s: its file is missing (the photo is shown instead)") % {"name": file.name}
+    return gettext("%(name)s: %(width)d × %(height)d px, %(size)d bytes") % {
+        "name": file.name,
+        "width": getattr(obj, f"{copy}_width"),
+        "height": getattr(obj, f"{copy}_height"),
+        "size": size,
+    }

@@ -252,28 +252,38 @@ def test_the_api_gives_the_thumbnail_url_which_a_token_client_fetches(cast, clie
     assert wrong.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("copy", "url", "width", "height"), [("thumbnail", "small", 320, 240), ("display", "display", 640, 480)]
+)
 @pytest.mark.django_db
-def test_the_admin_shows_the_thumbnail_read_only_through_the_scoped_url(cast, client, report):
+def test_the_admin_shows_each_copy_read_only_through_the_scoped_url(
+    cast, client, report, copy, url, width, height
+):
     # The thumbnail fields (file, width, height) were in no admin page: an administrator checking the
-    # backfill saw neither whether a photo had its thumbnail nor what it looked like.
+    # backfill saw neither whether a photo had its thumbnail nor what it looked like. Nor the 640 px
+    # display copy (what a tap on a thumbnail opens), now shown next to the thumbnail.
     incident = report(photos=[photo_upload(saved(two_colours(), "JPEG"))])
     photo = IncidentPhoto.objects.get(incident=incident)
     client.force_login(cast.admin)
     html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
     # A preview drawn at its own size, served by the access-checked view (never under /media/).
-    assert f'<img src="/grids/photos/{photo.pk}/small/" width="320" height="240"' in html
+    assert f'<img src="/grids/photos/{photo.pk}/{url}/" width="{width}" height="{height}"' in html
+    assert html.index(f"/grids/photos/{photo.pk}/small/") < html.index(f"/grids/photos/{photo.pk}/display/")
     assert "/media/" not in html
-    size = Path(photo.thumbnail.path).stat().st_size
-    assert "320 × 240 px" in html and f"{size} bytes" in html
-    assert photo.thumbnail.name in html
-    for field in ("thumbnail", "thumbnail_width", "thumbnail_height"):
+    file = getattr(photo, copy)
+    assert f"{file.name}: {width} × {height} px, {Path(file.path).stat().st_size} bytes" in html
+    for field in (copy, f"{copy}_width", f"{copy}_height"):
         assert f'name="{field}"' not in html  # read-only, not inputs
     listed = client.get("/admin/grids/incidentphoto/").content.decode()
-    assert "320 × 240" in listed
-    # One stored before thumbnails were, and not yet given one: said so, no preview.
-    IncidentPhoto.objects.filter(pk=photo.pk).update(thumbnail="", thumbnail_width=0, thumbnail_height=0)
+    assert f"{width} × {height}" in listed
+    # Its file gone from the disk: said so, and the page still opens.
+    Path(file.path).unlink()
     html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
-    assert "/small/" not in html and "none yet (grids_photo_thumbnails makes it)" in html
+    assert f"{file.name}: its file is missing (the photo is shown instead)" in html
+    # One stored before such copies were, and not yet given one: said so, no preview.
+    IncidentPhoto.objects.filter(pk=photo.pk).update(**{copy: "", f"{copy}_width": 0, f"{copy}_height": 0})
+    html = client.get(f"/admin/grids/incidentphoto/{photo.pk}/change/").content.decode()
+    assert f"/{url}/" not in html and "none yet (grids_photo_thumbnails makes it)" in html
 
 
 @pytest.mark.django_db

@@ -742,11 +742,13 @@ class DisputeCase(models.Model):
         data["mediator"] = chosen.pk
 
     def _do_decline(self, *, now, actor, note, changed, data, suggested_route="", **_):
+        errors = FieldErrors()  # the reason and the route together, not one submit for each
         if not note:
-            raise ActionInvalid("note", gettext("Give the reason for declining the case."))
+            errors.add("note", gettext("Give the reason for declining the case."))
         route = (suggested_route or "").strip()
         if not route:
-            raise ActionInvalid("suggested_route", gettext("Suggest where the parties can turn instead."))
+            errors.add("suggested_route", gettext("Suggest where the parties can turn instead."))
+        errors.raise_any()
         self.decline_reason, self.suggested_route = note, route[:200]
         self.closed_at = now
         changed |= {"decline_reason", "suggested_route", "closed_at"}

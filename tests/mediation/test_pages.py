@@ -1811,3 +1811,18 @@ def test_after_a_transfer_the_case_page_does_not_call_the_new_limit_extended(cli
     assert "(extended)" not in shown
     assert "extended before the transfer: no second extension" in shown
     assert 'id="extend-to"' not in html
+
+
+def test_a_decline_sent_empty_names_the_reason_and_the_route_at_their_fields(client, med):
+    """The reason was named, then (once given) the route suggested: two submits for one form."""
+    case = med.register()
+    _login(client, med.head_x)
+    response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "decline", "note": ""})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(r'id="note-decline"[^>]*aria-invalid="true"', page)
+    assert re.search(r'id="route-decline"[^>]*aria-invalid="true"', page)
+    assert "Give the reason for declining the case." in page
+    assert "Suggest where the parties can turn instead." in page
+    case.refresh_from_db()
+    assert case.status == "registered" and not case.events.filter(action="decline").exists()

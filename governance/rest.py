@@ -31,7 +31,7 @@ from rest_framework.response import Response
 
 from governance.access import NOT_FOUND
 from governance.pagination import DeferredJoinPaginator
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError, step_field_errors
 
 logger = logging.getLogger(__name__)
 
@@ -475,20 +475,35 @@ def step_input(
     may_perform: Callable[[Any, Any, Any], bool],
     refusal: str,
     action: str | None = None,
+    dry_run: Callable[[dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]:
     """A workflow step's input, validated, for an endpoint that has already found ``record`` within
     the user's scope (404 otherwise). Faulty input from a user whose role may not take the step
     (``action``, else the one the body names; none known: any step of the record) is refused with
     403 and ``refusal``, as the same input well-formed would be: a 400 told them what to fix, as if
     the step would then be taken. Valid input goes on to the transition, which checks everything
-    (a step sent twice is answered there as done)."""
+    (a step sent twice is answered there as done).
+
+    ``dry_run`` takes the step on what the input could read (``readable_input``): its field errors
+    (``workflow.step_field_errors``, nothing written) join the input's in the one 400, as a page's
+    do (``views.step_form_errors``), so a refused value does not hide a missing reason."""
     if serializer.is_valid():
         return dict(serializer.validated_data)
     if action is None and isinstance(serializer.initial_data, Mapping):
         action = serializer.initial_data.get("action")
     if not may_take_step(user, record, workflow=workflow, may_perform=may_perform, action=action):
         raise exceptions.PermissionDenied(refusal)
-    raise exceptions.ValidationError(serializer.errors)
+    if dry_run is None:
+        raise exceptions.ValidationError(serializer.errors)
+
+    def check(read: dict[str, Any]) -> None:
+        if "action" not in read:  # no step to ask
+            return
+        found = step_field_errors(lambda: dry_run(read))
+        if found:
+            raise DjangoValidationError({name: [message] for name, message in found.items()})
+
+    raise exceptions.ValidationError(service_checked_errors(serializer, check))
 
 
 def may_take_step(

@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +29,7 @@ from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
 from governance.services import audit, user_token_issue, user_tokens_revoke
 from governance.text import join_sentences
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.workflow import WorkflowError, step_field_errors
 
 
 def _broker_status() -> tuple[bool, str]:
@@ -68,35 +68,18 @@ def redirect_after_step(request: HttpRequest, record, *, detail: str, listing: s
     return redirect(listing)
 
 
-class _DryRun(Exception):
-    """Ends a step run only for what it would refuse: its transaction is rolled back."""
-
-
 def step_form_errors(form: forms.Form, perform: Callable[[], object]) -> dict[str, str]:
     """Every field error of a step whose form refused a value, at once.
 
     A value the form cannot read (1.5 days, an amount of -5) stopped the step before the model looked
     at the other fields, so their errors (no reason, no approver, no terms) came one submit later.
-    ``perform`` runs the step on what the form could read inside a transaction that is always rolled
-    back: nothing is written and no task is queued (``on_commit`` callbacks of a rolled-back block are
-    dropped). Its field errors join the form's; a field the form refused keeps the form's message,
-    since the model only saw it missing."""
+    ``perform`` is dry-run on what the form could read (``step_field_errors``: nothing is written).
+    Its field errors join the form's; a field the form refused keeps the form's message, since the
+    model only saw it missing."""
     errors = {name: join_sentences(messages) for name, messages in form.errors.items()}
     if "action" in errors:  # no step to ask
         return errors
-    found: dict[str, str] = {}
-    try:
-        with transaction.atomic():
-            perform()
-            raise _DryRun
-    except ActionInvalid as exc:
-        found = exc.errors
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            found = {name: join_sentences(messages) for name, messages in exc.message_dict.items()}
-    except (_DryRun, WorkflowError):  # passed, or refused for a reason that is no field's
-        pass
-    for name, message in found.items():
+    for name, message in step_field_errors(perform).items():
         errors.setdefault(name, message)
     return errors
 

@@ -8,9 +8,11 @@ Pages, API, tasks and commands all call that method, so a rule is written once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -69,6 +71,31 @@ class FieldErrors:
         if self.errors:
             (first, message), *rest = self.errors.items()
             raise ActionInvalid(first, message, also=dict(rest))
+
+
+class _DryRun(Exception):
+    """Ends a step run only for what it would refuse: its transaction is rolled back."""
+
+
+def step_field_errors(perform: Callable[[], object]) -> dict[str, str]:
+    """The field errors the step ``perform`` takes would be refused with, by field: it runs inside a
+    transaction that is always rolled back, so nothing is written and no task is queued
+    (``on_commit`` callbacks of a rolled-back block are dropped). None when it would pass, or be
+    refused for a reason that is no field's (not from this state). A page or an endpoint whose
+    form refused a value asks this of what the form could read, so that the step's own errors
+    (no reason, no terms) come in the same answer, not one submit later."""
+    try:
+        with transaction.atomic():
+            perform()
+            raise _DryRun
+    except ActionInvalid as exc:
+        return dict(exc.errors)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            return {name: join_sentences(messages) for name, messages in exc.message_dict.items()}
+    except (_DryRun, WorkflowError):
+        pass
+    return {}
 
 
 class UnknownAction(ActionInvalid):

@@ -319,21 +319,31 @@ class DisputeTransitionApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: DisputeDetailSerializer})
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
-        v = step_input(
+
+        def take(v: dict) -> None:
+            v = dict(v)
+            action = v.pop("action")
+            if action == "record_session":
+                # Sessions carry their own fields: one endpoint for them, not two ways to do it. Keyed
+                # by the field, as every validation error is (it came with a detail alone).
+                where = _("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}
+                raise serializers.ValidationError({"action": [where]})
+            state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
+            services.dispute_transition(
+                case=case, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
+            )
+
+        def dry_run(read: dict) -> None:
+            if read["action"] != "record_session":  # the input's own 400 already says where it goes
+                take(read)
+
+        # A value the input refuses (an amount of -5) is named with the step's own errors (no terms)
+        # in one 400: the step is dry-run on the rest (``step_input``).
+        take(step_input(
             self.InputSerializer(data=request.data), user=request.user, record=case, workflow=WORKFLOW,
             may_perform=may_perform, refusal=_("Your role may take no such step on this case."),
-        )  # fmt: skip
-        action = v.pop("action")
-        if action == "record_session":
-            # Sessions carry their own fields: one endpoint for them, not two ways to do it. Keyed by
-            # the field, as every validation error is (it came with a detail alone).
-            raise serializers.ValidationError(
-                {"action": [_("Record a session with POST disputes/%(code)s/sessions/.") % {"code": code}]}
-            )
-        state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
-        services.dispute_transition(
-            case=case, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
-        )
+            dry_run=dry_run,
+        ))  # fmt: skip
         # The answer is the case just changed, not a re-read through the caller's scope: a mediator
         # who transfers a case no longer sees it, and the committed transfer is no 404.
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)

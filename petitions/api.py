@@ -375,15 +375,22 @@ class PetitionTransitionApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})
     def post(self, request, code: str):
         petition = selectors.petition_get_for_user(request.user, code, write=True)  # 403 before the input
-        v = step_input(
+
+        def take(v: dict) -> None:
+            v = dict(v)
+            action = v.pop("action")
+            state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
+            services.petition_transition(
+                petition=petition, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
+            )
+
+        # A value the input refuses (an opinion not on the list) is named with the step's own errors
+        # (no reply written) in one 400: the step is dry-run on the rest (``step_input``).
+        take(step_input(
             self.InputSerializer(data=request.data), user=request.user, record=petition, workflow=WORKFLOW,
             may_perform=may_perform, refusal=_("Your role may take no such step on this petition."),
-        )  # fmt: skip
-        action = v.pop("action")
-        state = v.pop("state", "") or None  # a step this user already took from it: done, not retaken
-        services.petition_transition(
-            petition=petition, actor=request.user, action=action, note=v.pop("note", ""), state=state, **v
-        )
+            dry_run=take,
+        ))  # fmt: skip
         # The answer is the petition just changed, not a re-read through the caller's scope: a
         # department that returns an item no longer sees it, and the committed return is no 404.
         return Response(PetitionDetailSerializer(petition, context={"request": request}).data)

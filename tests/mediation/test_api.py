@@ -1038,3 +1038,26 @@ def test_a_place_is_judged_in_service_on_the_day_the_dispute_was_received(med):
     )
     assert response.status_code == 201, response.json()
     assert DisputeCase.objects.get().area == grid
+
+
+def test_a_decline_and_a_conclusion_name_every_field_in_error_in_one_400(med):
+    """The decline named the reason, then (once given) the route suggested; a conclusion whose amount
+    the input refused named the amount alone, then the missing terms."""
+    registered = med.register()
+    url = f"/api/v1/disputes/{registered.code}/transition/"
+    response = api_client(med.head_x).post(url, {"action": "decline"}, format="json")
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"note", "suggested_route"}
+    assert errors["suggested_route"] == ["Suggest where the parties can turn instead."]
+    assert api_client(med.mediator_y).post(url, {"action": "decline"}, format="json").status_code == 404
+    case = med.in_mediation()
+    url = f"/api/v1/disputes/{case.code}/transition/"
+    body = {"action": "conclude", "outcome": "success_written", "agreement_amount": "-5"}
+    response = api_client(med.cast.mediator).post(url, body, format="json")
+    errors = response.json()["errors"]
+    assert response.status_code == 400
+    assert {"agreement_amount", "agreement_terms", "agreement_facts", "performance_method"} <= set(errors)
+    assert errors["agreement_terms"] == ["Write down the terms the parties agreed."]
+    assert DisputeCase.objects.get(pk=registered.pk).status == "registered"
+    assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
+    assert not DisputeEvent.objects.filter(action__in=["decline", "conclude"]).exists()

@@ -947,3 +947,31 @@ def test_an_area_is_judged_in_service_on_the_day_the_petition_was_received(pet):
     response = officer.post(LIST, payload(pet.cast, received_at=received.isoformat()), format="json")
     assert response.status_code == 201, response.json()
     assert Petition.objects.get().area == community
+
+
+def test_a_reply_and_a_review_decision_with_a_bad_choice_name_every_field_in_one_400(pet):
+    """A choice the input refused (an opinion or decision not on the list) answered alone: the
+    missing reply text or reasons came in a second 400, once the choice was put right."""
+    c = pet.cast
+    petition = pet.accepted()
+    url = f"{LIST}{petition.code}/transition/"
+    dept = api_client(c.department_user)
+    resp = dept.post(url, {"action": "reply", "opinion": "maybe", "text": ""}, format="json")
+    errors = resp.json()["errors"]
+    assert resp.status_code == 400 and set(errors) == {"opinion", "text"}
+    assert errors["text"] == ["Write the reply."]
+    assert Petition.objects.get(pk=petition.pk).status == "accepted"
+    assert not petition.events.filter(action="reply").exists()
+    # Outside the user's reach: the 404, not what to fix.
+    outsider = api_client(pet.urban_user)
+    assert outsider.post(url, {"action": "reply", "opinion": "maybe"}, format="json").status_code == 404
+    replied = pet.replied()
+    office = api_client(c.petition_officer)
+    url = f"{LIST}{replied.code}/transition/"
+    assert office.post(url, {"action": "request_review"}, format="json").status_code == 200
+    resp = office.post(url, {"action": "decide_review", "decision": "maybe"}, format="json")
+    errors = resp.json()["errors"]
+    assert resp.status_code == 400 and set(errors) == {"decision", "note"}
+    assert errors["note"] == ["Write the decision's reasons."]
+    assert Petition.objects.get(pk=replied.pk).status == "under_review"
+    assert not replied.events.filter(action="decide_review").exists()

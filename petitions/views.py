@@ -151,9 +151,15 @@ def intake_choices(request: HttpRequest) -> HttpResponse:
         groups, _narrowed = selectors.intake_unit_choices(request.user, area, unit)
     else:
         return HttpResponseBadRequest(_("Unknown field."))
-    return render(
+    response = render(
         request, "petitions/_intake_options.html", {"empty": empty, "chosen": chosen, "groups": groups}
     )
+    if field == "area" and area and all(value != area for _label, rows in groups for value, _t in rows):
+        # The receipt day's areas leave the chosen one out (merged away by then): the select falls
+        # back to "choose", which a swap does not announce. Fired after the swap, its change redraws
+        # the unit list and reruns the repeat check, which follow the area (and drew for the old one).
+        response["HX-Trigger-After-Swap"] = "change"
+    return response
 
 
 @login_required

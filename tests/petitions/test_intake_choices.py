@@ -178,3 +178,33 @@ def test_the_choices_are_for_petition_officers_and_name_a_field(client, pet):
     assert client.get("/petitions/new/choices/", {"field": "area"}).status_code == 403
     client.force_login(pet.cast.petition_officer)
     assert client.get("/petitions/new/choices/", {"field": "nope"}).status_code == 400
+
+
+def test_an_area_dropped_by_a_new_receipt_day_redraws_what_follows_the_area(client, pet):
+    """The area list redrawn for another receipt time left the community chosen out (merged away by
+    then) and the select on "choose", but the unit list and the repeat check, which follow the area's
+    change, still held what they had drawn for it. The answer now fires that change after its swap."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cast = pet.cast
+    community = cast.community_a1a
+    Area.objects.filter(pk=community.pk).update(in_service_until=timezone.localdate() - dt.timedelta(days=1))
+    client.force_login(cast.petition_officer)
+    url = "/petitions/new/choices/"
+    before = (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    today = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    kept = client.get(url, {"field": "area", "area": community.code, "received_at": before})
+    assert f'value="{community.code}" selected' in kept.content.decode()
+    assert "HX-Trigger-After-Swap" not in kept.headers
+    dropped = client.get(url, {"field": "area", "area": community.code, "received_at": today})
+    assert dropped.status_code == 200 and community.code not in dropped.content.decode()
+    assert dropped.headers["HX-Trigger-After-Swap"] == "change"
+    # Nothing chosen, or a unit's list: nothing dropped, nothing fired.
+    assert "HX-Trigger-After-Swap" not in client.get(url, {"field": "area", "received_at": today}).headers
+    units = client.get(url, {"field": "complained_unit", "area": community.code, "complained_unit": "0"})
+    assert "HX-Trigger-After-Swap" not in units.headers
+    # The selects that follow the area listen to that change.
+    html = client.get("/petitions/new/").content.decode()
+    assert "change from:#id_area" in html

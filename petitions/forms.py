@@ -128,7 +128,7 @@ class IntakeForm(SubmissionKeyForm):
         # before its community was merged away still names it): the list follows that field too.
         received_on = receipt_day(self["received_at"].value()) if self.is_bound else None
         areas, areas_narrowed = intake_area_choices(user, area_chosen, received_on)
-        units, units_narrowed = intake_unit_choices(user, area_chosen, unit_chosen)
+        units, units_narrowed = intake_unit_choices(user, area_chosen, unit_chosen, received_on)
         self.fields["area"].widget.choices = [("", _("Choose the area concerned")), *areas]
         self.fields["complained_unit"].widget.choices = [("", _("No unit complained about")), *units]
         # Narrowed lists follow the choice, the area list the receipt day: only their options are
@@ -145,7 +145,8 @@ class IntakeForm(SubmissionKeyForm):
                 # Its own change too: a unit picked while the list for a new area was on its way was
                 # reset when that list arrived; picking one now replaces that request with one that
                 # carries the pick (hx-sync "replace"), and the answer keeps it selected.
-                _refresh("complained_unit", "#id_area, this", "change from:#id_area, change")
+                # The receipt time too: the area's line is that of the areas in service that day.
+                _refresh("complained_unit", "#id_area, this, #id_received_at", "change from:#id_area, change")
             )
         self.fields["repeat_of"] = forms.CharField(required=False, widget=forms.HiddenInput)
 

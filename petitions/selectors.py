@@ -95,19 +95,27 @@ def intake_area_choices(
     return _grouped(rows, _district_of, lambda a: (a.code, _area_label(a))), narrowed
 
 
-def intake_unit_choices(user: User, area: str = "", chosen: str = "") -> tuple[Choices, bool]:
+def intake_unit_choices(
+    user: User, area: str = "", chosen: str = "", received_on: dt.date | None = None
+) -> tuple[Choices, bool]:
     """The intake page's "unit complained about" options, grouped by their area: every department
     the officer may name (``routable_departments``) while they are at most ``INTAKE_CHOICES_MAX``;
     beyond that those of the officer's own area(s) and of the line of the area concerned (its
     community, street, district: the units a complaint about a place names), and the one chosen.
-    The service takes any routable department, listed or not. Three queries at most. Also whether
-    the list was narrowed."""
+    The service takes any routable department, listed or not. The area concerned is looked up among
+    those in service on ``received_on`` (as ``intake_area_choices`` lists them: a community merged
+    away since is still listed, and so are the units of its line). Three queries at most. Also
+    whether the list was narrowed."""
     departments = routable_departments(user).order_by("area__path", "name")
     rows = list(departments[: INTAKE_CHOICES_MAX + 1])
     narrowed = len(rows) > INTAKE_CHOICES_MAX
     if narrowed:
         paths = set(scope_paths(user, OFFICER_ROLES))
-        place = _officer_areas(user).filter(code=area).first() if area and "\x00" not in area else None
+        place = (
+            _officer_areas(user, received_on).filter(code=area).first()
+            if area and "\x00" not in area
+            else None
+        )
         if place is not None:
             paths |= {place.path} | ancestor_paths([place.path])
         pk = record_id(chosen) if chosen else None

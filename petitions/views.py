@@ -148,7 +148,8 @@ def intake_choices(request: HttpRequest) -> HttpResponse:
         groups, _narrowed = selectors.intake_area_choices(request.user, area, received_on)
     elif field == "complained_unit":
         empty, chosen = _("No unit complained about"), unit
-        groups, _narrowed = selectors.intake_unit_choices(request.user, area, unit)
+        received_on = receipt_day(request.GET.get("received_at", ""))
+        groups, _narrowed = selectors.intake_unit_choices(request.user, area, unit, received_on)
     else:
         return HttpResponseBadRequest(_("Unknown field."))
     response = render(

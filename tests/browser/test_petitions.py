@@ -380,3 +380,36 @@ def test_a_receipt_day_typed_before_a_merge_brings_back_the_community_merged_awa
     page.click("#register-button")
     page.wait_for_url("**/petitions/PET-*/")
     assert Petition.objects.get().area == community
+
+
+def test_a_receipt_day_that_drops_the_area_chosen_redraws_the_units_too(desktop_page, live_cast):
+    """docs/petitions.md: the area list redrawn for a new receipt time left the community chosen out
+    (merged away by then) and fell back to "choose", but the unit list kept the units drawn for that
+    community's line. Now it is drawn again, for no area."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Area
+
+    page, team = desktop_page, _city_wide_intake(desktop_page, live_cast)
+    Area.objects.filter(code="340105003007").update(
+        in_service_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    unit = f"#id_complained_unit option[value='{team.pk}']"
+    page.fill("#id_received_at", (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.wait_for_load_state("networkidle")
+    page.select_option("#id_area", "340105003000")
+    page.wait_for_selector("#id_area option[value='340105003007']", state="attached")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#id_area", "340105003007")
+    page.wait_for_load_state("networkidle")
+    # The units of the community's line on the receipt day (its street's team among them).
+    assert page.locator(unit).count() == 1
+    page.fill("#id_received_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+    page.wait_for_selector("#id_area option[value='340105003007']", state="detached")
+    assert page.locator("#id_area").input_value() == ""
+    page.wait_for_selector(unit, state="detached")
+    # Filling the time fires its change twice; htmx logs the area request so replaced (hx-sync) as an
+    # error. Nothing else may be logged.
+    assert not [e for e in page.js_errors if not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]

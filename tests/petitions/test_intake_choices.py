@@ -208,3 +208,28 @@ def test_an_area_dropped_by_a_new_receipt_day_redraws_what_follows_the_area(clie
     # The selects that follow the area listen to that change.
     html = client.get("/petitions/new/").content.decode()
     assert "change from:#id_area" in html
+
+
+def test_the_unit_list_follows_the_receipt_day_as_the_area_list_does(client, pet, city_officer):
+    """A community merged away since the receipt day is offered (the area list follows that day),
+    but the unit list looked its line up among today's areas: none found, its street's team was
+    not listed for it. The unit request now carries the receipt time too."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    _grow(pet.cast.city, range(4, 7))
+    Area.objects.filter(code="340105003007").update(
+        in_service_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    team = Department.objects.get(name="5区3街道城管中队")
+    client.force_login(city_officer)
+    url = "/petitions/new/choices/"
+    before = (timezone.localtime() - dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    asked = {"field": "complained_unit", "area": "340105003007", "complained_unit": ""}
+    then = client.get(url, {**asked, "received_at": before}).content.decode()
+    assert f'value="{team.pk}"' in then
+    now = client.get(url, {**asked, "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    assert f'value="{team.pk}"' not in now.content.decode()
+    html = client.get("/petitions/new/").content.decode()
+    assert "#id_received_at" in attrs_of(html, "id_complained_unit")["hx-include"]

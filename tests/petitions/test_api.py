@@ -975,3 +975,22 @@ def test_a_reply_and_a_review_decision_with_a_bad_choice_name_every_field_in_one
     assert errors["note"] == ["Write the decision's reasons."]
     assert Petition.objects.get(pk=replied.pk).status == "under_review"
     assert not replied.events.filter(action="decide_review").exists()
+
+
+def test_a_step_the_input_refuses_is_only_dry_run_even_when_the_rest_would_pass(pet):
+    """The step is asked about its other fields in a transaction rolled back: an acceptance whose
+    only fault is a ``state`` too long is a 400 naming it, and the petition is not accepted."""
+    petition = pet.routed()
+    url = f"{LIST}{petition.code}/transition/"
+    resp = api_client(pet.cast.department_user).post(
+        url, {"action": "accept", "state": "r" * 31}, format="json"
+    )
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["state"]
+    petition.refresh_from_db()
+    assert petition.status == "routed" and petition.accepted_at is None
+    assert not petition.events.filter(action="accept").exists()
+    # A role that may not take the step gets the 403 whatever the body holds, and no dry run.
+    resp = api_client(pet.cast.petition_officer).post(
+        url, {"action": "accept", "state": "r" * 31}, format="json"
+    )
+    assert resp.status_code == 403

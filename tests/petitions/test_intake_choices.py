@@ -4,11 +4,13 @@ are narrowed now, while registration still takes every area and unit of the offi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from governance.models import Area, Department, Role
 from petitions.models import Petition
@@ -184,10 +186,6 @@ def test_an_area_dropped_by_a_new_receipt_day_redraws_what_follows_the_area(clie
     """The area list redrawn for another receipt time left the community chosen out (merged away by
     then) and the select on "choose", but the unit list and the repeat check, which follow the area's
     change, still held what they had drawn for it. The answer now fires that change after its swap."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     cast = pet.cast
     community = cast.community_a1a
     Area.objects.filter(pk=community.pk).update(in_service_until=timezone.localdate() - dt.timedelta(days=1))
@@ -214,10 +212,6 @@ def test_the_unit_list_follows_the_receipt_day_as_the_area_list_does(client, pet
     """A community merged away since the receipt day is offered (the area list follows that day),
     but the unit list looked its line up among today's areas: none found, its street's team was
     not listed for it. The unit request now carries the receipt time too."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     _grow(pet.cast.city, range(4, 7))
     Area.objects.filter(code="340105003007").update(
         in_service_until=timezone.localdate() - dt.timedelta(days=1)

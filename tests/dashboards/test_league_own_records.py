@@ -186,3 +186,24 @@ def test_the_rows_value_is_rounded_as_the_stored_values_are(client, data):
     assert "14.38%" in row and "numerator 23 / denominator 160" in row
     rows = csv_rows(client, indicator=SAFE, period="2026-06", parent=COMMUNITY)
     assert rows[-1][3:6] == ["14.38", "23.0", "160.0"]
+
+
+def test_a_parent_whose_children_have_no_value_says_so_above_its_own_row(client, cast, monkeypatch):
+    # September: answers filed at the community only, none at its grids. "No values for this
+    # period." above a row with a value read as a contradiction; the page says whose values are missing.
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(cast.community_a1a, dt.date(2026, 9, 10), safe=45, unsafe=5)
+    )
+    run_rollup(full=True)
+    client.force_login(cast.community_handler)
+    html = league(client, indicator=SAFE, period="2026-09", parent=COMMUNITY).content.decode()
+    assert "numerator 45 / denominator 50" in own_row(html) and "90.00%" in own_row(html)
+    assert "No area under 春晖社区 has a value for this period." in html
+    assert "No values for this period." not in html
+    zh = league(client, "zh-hans", indicator=SAFE, period="2026-09", parent=COMMUNITY).content.decode()
+    assert "春晖社区的下级区域本期均无数据。" in zh
+    # Without records of the parent's own, the page says what it always said.
+    html = league(client, indicator=SAFE, period="2026-08", parent=COMMUNITY).content.decode()
+    assert "No values for this period." in html and 'id="league-own"' not in html

@@ -970,6 +970,9 @@ def test_a_report_typed_after_the_session_ended_comes_back_after_signing_in(phon
         "#id_photos", files=[{"name": "lid.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes((320, 240))}]
     )
     assert _tab_draft(page, live_cast.worker_a)["description"] == "5号楼门口井盖松动"
+    # The pin's grid lookup may still be under way: its answer would set the session cookie again
+    # (SESSION_SAVE_EVERY_REQUEST) after it was dropped, and the login link would lead straight back.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # the browser dropped the session
     page.js_errors.clear()
     page.click("#report-submit")

@@ -100,9 +100,56 @@ def add_error_responses(result, generator, request, public):
                     # already", an import's size limits), it still answers in the one error format.
                     declared["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
-                # The statistics and assessment reads answer 304 to If-None-Match /
-                # If-Modified-Since (docs/statistics.md, "Conditional GET"), with no body.
-                responses.setdefault(
-                    "304", {"description": "Not modified: the ETag or date the client sent still holds."}
-                )
+                _describe_conditional_read(responses)
     return result
+
+
+def _header(description: str, kind: str = "string") -> dict:
+    return {"description": description, "schema": {"type": kind}}
+
+
+# The headers of a statistics or assessment read (dashboards.api.StatsReadMixin, docs/statistics.md
+# "CSV" and "Conditional GET"): a CSV client pages by them, every client revalidates with them.
+VALIDATOR_HEADERS = {
+    "ETag": _header("The answer's version: send it back in If-None-Match to get a 304 while it holds."),
+    "Last-Modified": _header(
+        "End of the last successful rollup run, or the last change to an area or a membership when later "
+        "(absent before the first run); If-Modified-Since is checked against it."
+    ),
+}
+READ_HEADERS = {
+    **VALIDATOR_HEADERS,
+    "Cache-Control": _header("private, no-cache: a cache keeps the answer but asks again each time."),
+    "X-Total-Count": _header("The number of rows of the whole list, over every page.", "integer"),
+    "Link": _header(
+        'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...&page=1>; rel="previous" '
+        "(absent when the list has one page)."
+    ),
+}
+CSV_PAGE = {
+    "type": "string",
+    "description": (
+        "UTF-8 with a BOM; a header row of the JSON field names, then one line per result of this page "
+        "(X-Total-Count and Link say whether more follow). Null is an empty cell; times are ISO 8601 "
+        "to the second with their offset."
+    ),
+}
+
+
+def _describe_conditional_read(responses: dict) -> None:
+    """A statistics or assessment read answers 304 to If-None-Match / If-Modified-Since, with no
+    body; its 200 carries the validators and the paging headers, and its CSV is text, not the JSON page
+    drf-spectacular describes for every renderer."""
+    responses.setdefault(
+        "304",
+        {
+            "description": "Not modified: the ETag or date the client sent still holds.",
+            "headers": dict(VALIDATOR_HEADERS),
+        },
+    )
+    ok = responses.get("200")
+    if ok is None:
+        return
+    ok.setdefault("headers", {}).update(READ_HEADERS)
+    if "text/csv" in ok.get("content", {}):
+        ok["content"]["text/csv"] = {"schema": dict(CSV_PAGE)}

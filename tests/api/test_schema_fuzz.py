@@ -181,6 +181,32 @@ def test_the_statistics_reads_document_their_304():
     assert "304" not in raw["/api/v1/incidents/"]["get"]["responses"]
 
 
+def test_the_statistics_reads_describe_their_csv_and_the_headers_a_client_pages_with():
+    """The CSV answer was described as the JSON page (an object with count, next and results): a
+    client generated from the schema parsed the CSV text as that object. And the headers a CSV client
+    pages with (X-Total-Count, Link) and revalidates with (ETag, Last-Modified) were in no answer."""
+    raw = SCHEMA.raw_schema["paths"]
+    reads = [
+        p
+        for p, methods in raw.items()
+        if p.startswith(("/api/v1/stats/", "/api/v1/assessments/")) and "get" in methods
+    ]
+    assert len(reads) == 7
+    for path in reads:
+        answers = raw[path]["get"]["responses"]
+        csv = answers["200"]["content"]["text/csv"]["schema"]
+        assert csv["type"] == "string" and "BOM" in csv["description"], path
+        assert "$ref" in answers["200"]["content"]["application/json"]["schema"], path
+        assert {"ETag", "Last-Modified", "Cache-Control", "X-Total-Count", "Link"} <= set(
+            answers["200"]["headers"]
+        )
+        assert {"ETag", "Last-Modified"} <= set(answers["304"]["headers"]), path
+    link = raw["/api/v1/stats/values/"]["get"]["responses"]["200"]["headers"]["Link"]
+    assert 'rel="next"' in link["description"] and link["schema"] == {"type": "string"}
+    # The other lists answer neither CSV nor these headers.
+    assert "headers" not in raw["/api/v1/incidents/"]["get"]["responses"]["200"]
+
+
 def test_every_request_body_documents_its_413_and_the_imports_name_their_limits():
     """The imports answer 413 to a JSON body over IMPORT_JSON_MAX_BYTES (governance.rest) and any
     request to a body over DATA_UPLOAD_MAX_MEMORY_SIZE (governance.middleware), as every other POST

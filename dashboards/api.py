@@ -257,11 +257,31 @@ def _period(text: str, field: str = "period") -> Period:
         raise exceptions.ValidationError({field: [str(exc)]}) from None
 
 
-def _required(request, *names: str) -> dict[str, str]:
-    missing = {n: [_("This parameter is required.")] for n in names if not request.query_params.get(n)}
-    if missing:
-        raise exceptions.ValidationError(missing)
-    return {n: request.query_params[n] for n in names}
+def _period_type(text: str, field: str = "period_type") -> str:
+    if text not in PERIOD_TYPES:
+        raise exceptions.ValidationError({field: [_("Use one of: %s.") % ", ".join(PERIOD_TYPES)]})
+    return text
+
+
+def _read_params(request, required: tuple[str, ...], readers: dict) -> dict[str, Any]:
+    """The parameters of ``rankings`` and ``series``, each read by its reader (``_spec``,
+    ``_period`` ...), every mistake named in one 400: a misspelt indicator and a bad period were told
+    one per request. Those not given are left out (``required`` ones are a 400)."""
+    errors: dict[str, list] = {
+        n: [_("This parameter is required.")] for n in required if not request.query_params.get(n)
+    }
+    values: dict[str, Any] = {}
+    for name, reader in readers.items():
+        text = request.query_params.get(name)
+        if not text:
+            continue
+        try:
+            values[name] = reader(text, name) if reader else text
+        except exceptions.ValidationError as exc:
+            errors.update(exc.detail)
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return values
 
 
 def _visible_area(user, code: str) -> Area:
@@ -531,9 +551,10 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
     params = ("indicator", "period", "parent")
 
     def get_queryset(self):
-        params = _required(self.request, "indicator", "period", "parent")
-        spec = _spec(params["indicator"])
-        period = _period(params["period"])
+        params = _read_params(
+            self.request, self.params, {"indicator": _spec, "period": _period, "parent": None}
+        )
+        spec, period = params["indicator"], params["period"]
         parent = _visible_area(self.request.user, params["parent"])
         if parent.level == Area.Level.GRID:
             # Its league was an empty 200 (the league page says a grid has nothing below it too).
@@ -575,25 +596,20 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
     params = ("indicator", "area", "period_type", "from", "to")
 
     def get_queryset(self):
-        params = _required(self.request, "indicator", "area")
-        spec = _spec(params["indicator"])
-        area = _visible_area(self.request.user, params["area"])
         kind = self.request.query_params.get("period_type") or "month"
-        if kind not in PERIOD_TYPES:
-            raise exceptions.ValidationError(
-                {"period_type": [_("Use one of: %s.") % ", ".join(PERIOD_TYPES)]}
-            )
-        # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
-        qs = IndicatorValue.objects.filter(indicator=spec.code, area=area, period_type=kind)
-        bounds: dict[str, Period] = {}
-        for name, lookup in (("from", "period__gte"), ("to", "period__lte")):
-            text = self.request.query_params.get(name)
-            if text:
-                p = _period(text, name)
-                if p.kind != kind:
-                    raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
-                qs = qs.filter(**{lookup: p.code})
-                bounds[name] = p
+
+        def bound(text: str, name: str) -> Period:
+            period = _period(text, name)
+            if kind in PERIOD_TYPES and period.kind != kind:  # (another period_type is named itself)
+                raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
+            return period
+
+        params = _read_params(
+            self.request,
+            ("indicator", "area"),
+            {"indicator": _spec, "area": None, "period_type": _period_type, "from": bound, "to": bound},
+        )
+        bounds: dict[str, Period] = {n: params[n] for n in ("from", "to") if n in params}
         if "from" in bounds and "to" in bounds and bounds["from"].code > bounds["to"].code:
             # A swapped range would answer an empty list, read as "no data in this range".
             raise exceptions.ValidationError(
@@ -604,6 +620,13 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
                     ]
                 }
             )
+        area = _visible_area(self.request.user, params["area"])
+        # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
+        qs = IndicatorValue.objects.filter(indicator=params["indicator"].code, area=area, period_type=kind)
+        if "from" in bounds:
+            qs = qs.filter(period__gte=bounds["from"].code)
+        if "to" in bounds:
+            qs = qs.filter(period__lte=bounds["to"].code)
         return qs.select_related("area", "parent").order_by("period")
 
 

@@ -188,11 +188,54 @@ def test_rankings_list_every_child_in_service_those_without_a_value_last_as_the_
 def test_rankings_need_indicator_period_and_parent(data):
     response = api_client(data.analyst).get("/api/v1/stats/rankings/", {"indicator": "nope"})
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"period", "parent"}
+    assert set(response.json()["errors"]) == {"indicator", "period", "parent"}  # every mistake at once
     response = api_client(data.analyst).get(
         "/api/v1/stats/rankings/", {"indicator": "nope", "period": "2026", "parent": data.city.code}
     )
     assert response.status_code == 400 and "indicator" in response.json()["errors"]
+
+
+def test_rankings_and_series_name_every_bad_parameter_in_one_400(data):
+    """A request with a misspelt indicator and a bad period was told only of the indicator; fixed and
+    sent again, it was told of the period: one round trip per mistake. Every parameter the endpoint
+    can check by itself is named at once (the area, which needs the scope, after them)."""
+    client = api_client(data.analyst)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    response = client.get(
+        "/api/v1/stats/rankings/", {"indicator": "nope", "period": "2026Q9", "parent": data.city.code}, **en
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["indicator"] == ["Unknown indicator 'nope'."]
+    assert set(errors) == {"indicator", "period"} and "2026Q9" in errors["period"][0]
+    response = client.get("/api/v1/stats/rankings/", {"indicator": "nope", "period": "2026Q9"}, **en)
+    assert set(response.json()["errors"]) == {"indicator", "period", "parent"}
+    response = client.get(
+        "/api/v1/stats/series/",
+        {"indicator": "nope", "area": data.grid_a.code, "period_type": "week", "from": "x", "to": "2026-13"},
+        **en,
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"indicator", "period_type", "from", "to"}
+    # from and to of another type than period_type are both named, with the area still to check.
+    response = client.get(
+        "/api/v1/stats/series/",
+        {"indicator": "survey_safety_rate", "period_type": "quarter", "from": "2026-01", "to": "2026"},
+        **en,
+    )
+    assert response.json()["errors"] == {
+        "area": ["This parameter is required."],
+        "from": ["Give a period of type quarter."],
+        "to": ["Give a period of type quarter."],
+    }
+    # The parameters are checked before the area's scope, whose 404 follows once they are good: the
+    # 400 is the same inside the scope and outside it, and tells nothing of the area.
+    series = {"indicator": "survey_safety_rate", "area": data.grid_a.code}
+    outside = api_client(data.outsider)
+    for client_ in (client, outside):
+        refused = client_.get("/api/v1/stats/series/", {**series, "from": "x"})
+        assert refused.status_code == 400 and list(refused.json()["errors"]) == ["from"]
+    assert outside.get("/api/v1/stats/series/", series).status_code == 404
 
 
 def test_a_grid_as_parent_is_a_400_naming_parent_not_an_empty_league_or_list(data):

@@ -137,6 +137,15 @@ class StatsReadMixin(KnownParamsMixin):
 
     renderer_classes = RENDERERS
 
+    def check_params(self, request) -> None:
+        super().check_params(request)
+        # Every parameter of these reads takes one value: ?indicator=a&indicator=b answered b's rows
+        # alone, read by the client as both's (django-filter and query_params.get keep the last).
+        twice = [name for name in request.query_params if len(set(request.query_params.getlist(name))) > 1]
+        if twice:
+            message = _("Give this parameter once: it takes one value.")
+            raise exceptions.ValidationError({name: [message] for name in twice})
+
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are JSON whatever the client asked for (DESIGN.md section 7): as CSV, a 400 was a
         # "detail,errors" table whose second cell was a Python repr of the errors dict.

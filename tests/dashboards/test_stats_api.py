@@ -238,6 +238,39 @@ def test_rankings_and_series_name_every_bad_parameter_in_one_400(data):
     assert outside.get("/api/v1/stats/series/", series).status_code == 404
 
 
+def test_a_parameter_given_twice_with_two_values_is_a_400_naming_it_not_the_last_one_alone(data):
+    """?indicator=a&indicator=b answered b's rows only, read by a client as the rows of both; a
+    league with two periods was the second one's. Each statistics parameter takes one value."""
+    client = api_client(data.analyst)
+    twice = [
+        ("/api/v1/stats/values/", "indicator=survey_safety_rate&indicator=incidents_reported&period=2026-11"),
+        ("/api/v1/stats/values/", "level=grid&level=community"),
+        (
+            "/api/v1/stats/rankings/",
+            f"indicator=survey_safety_rate&period=2026-11&period=2026-10&parent={data.community_a1a.code}",
+        ),
+        (
+            "/api/v1/stats/series/",
+            f"indicator=survey_safety_rate&area={data.grid_a.code}&area={data.grid_b.code}",
+        ),
+        ("/api/v1/assessments/", "year=2025&year=2026"),
+    ]
+    for path, query in twice:
+        response = client.get(f"{path}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, (path, query)
+        [(name, messages)] = response.json()["errors"].items()
+        assert f"{name}=" in query and messages == ["Give this parameter once: it takes one value."]
+    # The same value twice asks for one thing: it is answered.
+    same = client.get(
+        "/api/v1/stats/values/?indicator=survey_safety_rate&indicator=survey_safety_rate&period=2026-11"
+    )
+    assert same.status_code == 200 and {r["indicator"] for r in same.json()["results"]} == {
+        "survey_safety_rate"
+    }
+    chinese = client.get("/api/v1/stats/values/?level=grid&level=city", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.json()["errors"] == {"level": ["此参数只能给出一次：它只取一个值。"]}
+
+
 def test_a_grid_as_parent_is_a_400_naming_parent_not_an_empty_league_or_list(data):
     # A grid has no areas below it: its "league" was a 200 with no rows, read as "no data yet",
     # where values answers level=grid&parent=<grid> with a 400 naming the filter.

@@ -266,6 +266,24 @@ def _period(text: str, field: str = "period") -> Period:
         raise exceptions.ValidationError({field: [str(exc)]}) from None
 
 
+def _begun_period(text: str, field: str = "period") -> Period:
+    """The one period of ``rankings`` and ``values``, which must have begun: a month or a year to come
+    (a client's off-by-one) was an empty 200, read as "no data for that period"."""
+    period = _period(text, field)
+    today = timezone.localdate()
+    if period.start > today:
+        latest = Period.of(period.kind, today.year, today.month).code
+        raise exceptions.ValidationError(
+            {
+                field: [
+                    _("%(period)s has not begun yet: the latest is %(latest)s.")
+                    % {"period": period.code, "latest": latest}
+                ]
+            }
+        )
+    return period
+
+
 def _period_type(text: str, field: str = "period_type") -> str:
     if text not in PERIOD_TYPES:
         raise exceptions.ValidationError({field: [_("Use one of: %s.") % ", ".join(PERIOD_TYPES)]})
@@ -488,10 +506,7 @@ class IndicatorValueFilter(filters.FilterSet):
         return qs.filter(area_id__in=list(below.values_list("pk", flat=True)))
 
     def filter_period(self, qs, name, value):
-        try:
-            period = Period.parse(value)
-        except ValueError as exc:
-            raise exceptions.ValidationError({"period": [str(exc)]}) from None
+        period = _begun_period(value)
         asked_type = self.data.get("period_type")
         if asked_type in PERIOD_TYPES and asked_type != period.kind:
             # 2026Q3 with period_type=month matches nothing: an empty list read as "no data yet".
@@ -561,7 +576,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 
     def get_queryset(self):
         params = _read_params(
-            self.request, self.params, {"indicator": _spec, "period": _period, "parent": None}
+            self.request, self.params, {"indicator": _spec, "period": _begun_period, "parent": None}
         )
         spec, period = params["indicator"], params["period"]
         parent = _visible_area(self.request.user, params["parent"])

@@ -271,6 +271,31 @@ def test_a_parameter_given_twice_with_two_values_is_a_400_naming_it_not_the_last
     assert chinese.json()["errors"] == {"level": ["此参数只能给出一次：它只取一个值。"]}
 
 
+def test_a_period_not_begun_is_a_400_naming_period_not_an_empty_league(data):
+    """rankings and values answered a period to come (next month, next year: a client's off-by-one)
+    with an empty 200, which reads as "no data for that period"; the rollup has none to give yet."""
+    today = timezone.localdate()
+    next_month = (today.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    client = api_client(data.analyst)
+    reads = (
+        ("/api/v1/stats/rankings/", {"indicator": "survey_safety_rate", "parent": data.community_a1a.code}),
+        ("/api/v1/stats/values/", {"indicator": "survey_safety_rate"}),
+    )
+    for path, params in reads:
+        for period, latest in ((next_month, today.strftime("%Y-%m")), (str(today.year + 1), str(today.year))):
+            response = client.get(path, {**params, "period": period}, HTTP_ACCEPT_LANGUAGE="en")
+            assert response.status_code == 400, (path, period)
+            assert response.json()["errors"] == {
+                "period": [f"{period} has not begun yet: the latest is {latest}."]
+            }
+        # The current periods, begun and not over, are answered.
+        for period in (today.strftime("%Y-%m"), quarter, str(today.year)):
+            assert client.get(path, {**params, "period": period}).status_code == 200, (path, period)
+    chinese = client.get("/api/v1/stats/values/", {"period": next_month}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.json()["errors"]["period"] == [f"{next_month} 尚未开始：最近的统计周期是 {today:%Y-%m}。"]
+
+
 def test_a_grid_as_parent_is_a_400_naming_parent_not_an_empty_league_or_list(data):
     # A grid has no areas below it: its "league" was a 200 with no rows, read as "no data yet",
     # where values answers level=grid&parent=<grid> with a 400 naming the filter.

@@ -217,6 +217,26 @@ class Pagination(PageNumberPagination):
                 }
             ) from None
 
+    def get_schema_operation_parameters(self, view):
+        # What /api/schema/ says of the two (DRF's words, "Number of results to return per page.",
+        # gave neither the bounds nor what is refused; docs/api.md "Lists").
+        described = {
+            self.page_query_param: (
+                "page number from 1; one that is not a number, or past the last page, is a 400 keyed "
+                "page that says how many pages there are (`last` is the last page)"
+            ),
+            self.page_size_query_param: (
+                f"rows per page, default {self.page_size}: a whole number from 1 (anything else is a "
+                f"400 keyed page_size); over {self.max_page_size} gives {self.max_page_size}"
+            ),
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in described:
+                parameter["description"] = described[parameter["name"]]
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
 
 class DeferredJoinPagination(Pagination):
     """For the incident and dispute lists: every page, the first too, reads its keys first, not

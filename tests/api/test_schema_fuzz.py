@@ -207,6 +207,20 @@ def test_the_statistics_reads_describe_their_csv_and_the_headers_a_client_pages_
     assert "headers" not in raw["/api/v1/incidents/"]["get"]["responses"]["200"]
 
 
+def test_the_paging_parameters_say_their_bounds_and_what_is_refused():
+    """page and page_size were bare integers described as DRF's "Number of results to return per
+    page." (in the language of whoever fetched the schema): nothing said that the size stops at 500,
+    that 0 is a 400, or that a page past the end is a 400 rather than an empty page."""
+    raw = SCHEMA.raw_schema["paths"]
+    for path in ("/api/v1/stats/values/", "/api/v1/incidents/", "/api/v1/assessments/"):
+        params = {p["name"]: p for p in raw[path]["get"]["parameters"]}
+        size, page = params["page_size"], params["page"]
+        assert size["schema"] == {"type": "integer", "minimum": 1}, path
+        assert "default 50" in size["description"] and "over 500 gives 500" in size["description"]
+        assert page["schema"] == {"type": "integer", "minimum": 1}, path
+        assert "past the last page" in page["description"] and "400" in page["description"]
+
+
 def test_every_request_body_documents_its_413_and_the_imports_name_their_limits():
     """The imports answer 413 to a JSON body over IMPORT_JSON_MAX_BYTES (governance.rest) and any
     request to a body over DATA_UPLOAD_MAX_MEMORY_SIZE (governance.middleware), as every other POST

@@ -292,15 +292,16 @@ def _period_type(text: str, field: str = "period_type") -> str:
 
 def _read_params(request, required: tuple[str, ...], readers: dict) -> dict[str, Any]:
     """The parameters of ``rankings`` and ``series``, each read by its reader (``_spec``,
-    ``_period`` ...), every mistake named in one 400: a misspelt indicator and a bad period were told
-    one per request. Those not given are left out (``required`` ones are a 400)."""
-    errors: dict[str, list] = {
-        n: [_("This parameter is required.")] for n in required if not request.query_params.get(n)
-    }
+    ``_period`` ...; None: the text as it is), every mistake named in one 400: a misspelt indicator
+    and a bad period were told one per request. Those not given are left out (``required`` ones,
+    which must be among ``readers``, are a 400)."""
+    errors: dict[str, list] = {}  # in the order of ``readers``, as the documentation lists them
     values: dict[str, Any] = {}
     for name, reader in readers.items():
         text = request.query_params.get(name)
         if not text:
+            if name in required:
+                errors[name] = [_("This parameter is required.")]
             continue
         try:
             values[name] = reader(text, name) if reader else text

@@ -113,8 +113,9 @@ def _header(description: str, kind: str = "string") -> dict:
 VALIDATOR_HEADERS = {
     "ETag": _header("The answer's version: send it back in If-None-Match to get a 304 while it holds."),
     "Last-Modified": _header(
-        "End of the last successful rollup run, or the last change to an area or a membership when later "
-        "(absent before the first run); If-Modified-Since is checked against it."
+        "When the data of the answer last changed (the statistics: the end of the last successful "
+        "rollup run, or the last change to an area or a membership when later; docs/statistics.md "
+        '"Conditional GET"); If-Modified-Since is checked against it.'
     ),
 }
 READ_HEADERS = {
@@ -122,7 +123,7 @@ READ_HEADERS = {
     "Cache-Control": _header("private, no-cache: a cache keeps the answer but asks again each time."),
     "X-Total-Count": _header("The number of rows of the whole list, over every page.", "integer"),
     "Link": _header(
-        'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...&page=1>; rel="previous" '
+        'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...>; rel="previous" '
         "(absent when the list has one page)."
     ),
 }

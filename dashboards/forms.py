@@ -50,16 +50,18 @@ def _entry_with_points(entry: NegativeListEntry) -> str:
     }
 
 
-class _SchemeForm(forms.Form):
+class _FieldsInError:
+    def fields_in_error(self) -> list[forms.BoundField]:
+        """The fields the page's summary names, in the order of the form (_entry_form.html)."""
+        return [field for field in self if field.errors]
+
+
+class _SchemeForm(_FieldsInError, forms.Form):
     def __init__(self, *args, scheme: AssessmentScheme, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.scheme = scheme
         if "area" in self.fields:
             self.fields["area"].queryset = assessed_areas(scheme)
-
-    def fields_in_error(self) -> list[forms.BoundField]:
-        """The fields the page's summary names, in the order of the form."""
-        return [field for field in self if field.errors]
 
 
 def area_choice() -> forms.ModelChoiceField:
@@ -227,3 +229,38 @@ class WithdrawVetoForm(forms.Form):
 class VetoForm(_SchemeForm):
     area = area_choice()
     event = forms.CharField(max_length=500, label=_("Event"))
+
+
+class ImportForm(_FieldsInError, forms.Form):
+    """The data import page: which import, the CSV file, and the command's --dry-run and --again."""
+
+    kind = forms.ChoiceField(
+        label=_("The file holds"),
+        choices=[
+            ("surveys", _("Survey answers")),
+            ("case-counts", _("Police preventable-case counts")),
+            ("populations", _("Area populations by year")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what the file holds.")},
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_('Saved from Excel as "CSV UTF-8" or "CSV (逗号分隔)"; the first line names the columns.'),
+        error_messages={"required": _("Choose the CSV file to import.")},
+    )
+    dry_run = forms.BooleanField(label=_("Check only: write nothing"), required=False)
+    again = forms.BooleanField(
+        label=_("Survey answers imported before: count them again on purpose"), required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("again") and data.get("kind") not in (None, "surveys"):
+            # As the API (?again= on the survey import only) and the command (--again): counts and
+            # populations sent again replace the earlier ones anyway.
+            self.add_error(
+                "again",
+                _("Only for survey answers: counts and populations sent again replace the earlier ones."),
+            )
+        return data

@@ -23,9 +23,11 @@ def home_section(request: HttpRequest) -> dict | None:
 
 
 def register() -> None:
+    from dashboards.intake import IMPORT_ROLES
     from governance.homes import register_home_section, register_nav
 
     register_nav("dashboards-overview", _("Overview"), roles=STAFF_ROLES)
     register_nav("dashboards-league", _("League table"), roles=STAFF_ROLES)
     register_nav("dashboards-assessments", _("Assessment"), roles=STAFF_ROLES)
+    register_nav("dashboards-import", _("Data import"), roles=IMPORT_ROLES)
     register_home_section(home_section)

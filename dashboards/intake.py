@@ -685,6 +685,24 @@ def populations_import(*, table: Table, actor: Any, source: str = "") -> ImportB
     return batch
 
 
+# The three imports by the name the command and the import page give them: (validation, import).
+IMPORTS = {
+    "surveys": (validate_survey, survey_responses_import),
+    "case-counts": (validate_case_counts, case_counts_import),
+    "populations": (validate_populations, populations_import),
+}
+
+
+def check_only(kind: str, table: Table, actor: Any, *, again: bool = False) -> int:
+    """The number of rows an import of ``kind`` would write, writing nothing (ImportRejected as the
+    import would). Survey answers imported before are refused as the import refuses them
+    (AlreadyImported) unless ``again``: a dry run said "valid" for a file the import then refused."""
+    valid = IMPORTS[kind][0](table, actor)
+    if kind == "surveys" and not again:
+        refuse_answers_imported_before(answers_digest(valid))
+    return len(valid)
+
+
 def _whole_number(value: Any) -> int:
     """Digits (a CSV cell, a JSON string) or a JSON number without a fraction (3 or 3.0); not "1_000",
     which int() takes, nor a boolean."""

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboards import assessment, exports, forms, ranking
+from dashboards import assessment, exports, forms, intake, ranking
 from dashboards.assessment_models import (
     EVIDENCE_TYPES,
     Adjustment,
@@ -27,10 +27,11 @@ from dashboards.assessment_models import (
     VetoEvent,
     evidence_extension,
 )
-from dashboards.models import IndicatorValue
+from dashboards.models import ImportBatch, IndicatorValue, preventable_case_kinds
 from governance.access import get_visible_or_404, scope_paths
 from governance.models import Area
 from governance.periods import MONTH, PERIOD_TYPES, Period
+from governance.text import join_sentences
 from governance.workflow import ActionInvalid, WorkflowError
 
 PERIOD_TYPE_NAMES = {
@@ -767,3 +768,104 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
     # a saved entry from a lost one (and entered a bonus twice).
     messages.success(request, done)
     return redirect("dashboards-assessment-entries", pk=scheme.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_import(request: HttpRequest) -> HttpResponse:
+    """Survey answers, police case counts and populations from a CSV file, as the API and the command
+    import them (all or nothing, every bad line listed): a statistics clerk with a file saved from
+    Excel had no way in but curl or a shell on the server."""
+    user = request.user
+    if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
+        raise PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+    form = forms.ImportForm(request.POST, request.FILES) if request.method == "POST" else forms.ImportForm()
+    context: dict = {"form": form}
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            status, done = _data_import_run(request, form.cleaned_data, context)
+            if done:
+                return redirect("dashboards-import")
+    context["formats"] = _import_formats()
+    # The clerk's own recent imports: whether the file sent went in, and as which batch.
+    context["batches"] = ImportBatch.objects.filter(created_by=user).order_by("-pk")[:10]
+    return render(request, "dashboards/data_import.html", context, status=status)
+
+
+def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[int, bool]:
+    """(the page's status, whether the rows were written) of one import or check."""
+    kind, upload, again = data["kind"], data["file"], data["again"]
+    name = upload.name
+    try:
+        table = intake.table_from_csv(intake.csv_text(upload.read()))
+        if data["dry_run"]:
+            rows = intake.check_only(kind, table, request.user, again=again)
+            context["checked"] = _("%(path)s: %(rows)d rows are valid (dry run, nothing written)") % {
+                "path": name,
+                "rows": rows,
+            }
+            return 200, False
+        extra = {"again": again} if kind == "surveys" else {}
+        batch = intake.IMPORTS[kind][1](table=table, actor=request.user, source=name, **extra)
+    except intake.AlreadyImported as done:
+        context["refused"] = done.message(
+            _("a tick at “%(label)s”") % {"label": context["form"]["again"].label}
+        )
+        return 409, False
+    except intake.ImportRejected as rejected:
+        context["rejected"] = rejected
+        # As the command and the API's detail say it.
+        summary = [_("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}]
+        if rejected.not_listed:
+            summary.append(_("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)})
+        context["rejected_summary"] = join_sentences(summary)
+        return 400, False
+    later = (
+        _("The rates of those years are recomputed within minutes.")
+        if kind == "populations"
+        else _("They appear in the statistics after the next rollup (the nightly run at the latest).")
+    )
+    imported = _("%(path)s: imported %(rows)d rows (batch %(batch)d)") % {
+        "path": name,
+        "rows": batch.rows,
+        "batch": batch.pk,
+    }
+    messages.success(request, join_sentences([imported, later]))
+    return 201, True
+
+
+def _import_formats() -> list[dict]:
+    """The columns and values of each import, as docs/statistics.md section 4 gives them."""
+    safety = intake.answer_labels("SURVEY_SAFETY_LABELS", intake.DEFAULT_SAFETY_LABELS, intake.SafetyAnswer)
+    satisfaction = intake.answer_labels(
+        "SURVEY_SATISFACTION_LABELS", intake.DEFAULT_SATISFACTION_LABELS, intake.SatisfactionAnswer
+    )
+    return [
+        {
+            "title": _("Survey answers"),
+            "columns": intake.SURVEY_COLUMNS,
+            "values": [
+                ("date", _("YYYY-MM-DD or 2026/11/5, not in the future")),
+                ("age_group", ", ".join(intake.AgeGroup.values)),
+                ("safety", " / ".join(safety)),
+                ("satisfaction", " / ".join(satisfaction)),
+                ("weight", _("optional, default 1; 0.001 to 99999")),
+            ],
+        },
+        {
+            "title": _("Police preventable-case counts"),
+            "columns": intake.CASE_COUNT_COLUMNS,
+            "values": [
+                ("month", _("YYYY-MM or 2026/11, not after this month")),
+                ("kind", ", ".join(preventable_case_kinds())),
+                ("count", _("whole number, 0 to 1000000")),
+            ],
+        },
+        {
+            "title": _("Area populations by year"),
+            "columns": intake.POPULATION_COLUMNS,
+            "values": [("year", _("e.g. 2026")), ("population", _("whole number, 1 to 100000000"))],
+        },
+    ]

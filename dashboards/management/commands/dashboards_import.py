@@ -11,12 +11,6 @@ from django.utils.translation import gettext as _
 
 from dashboards import intake
 
-KINDS = {
-    "surveys": (intake.validate_survey, intake.survey_responses_import),
-    "case-counts": (intake.validate_case_counts, intake.case_counts_import),
-    "populations": (intake.validate_populations, intake.populations_import),
-}
-
 
 class Command(BaseCommand):
     help = (
@@ -25,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("kind", choices=sorted(intake.IMPORTS))
         parser.add_argument("path", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
         parser.add_argument(
@@ -42,15 +36,11 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}) from None
-        validate, service = KINDS[kind]
+        service = intake.IMPORTS[kind][1]
         try:
             table = intake.table_from_csv(intake.csv_text(data))
             if dry_run:
-                valid = validate(table, None)
-                if kind == "surveys" and not again:
-                    # A dry run says what the import would: answers imported before are refused.
-                    intake.refuse_answers_imported_before(intake.answers_digest(valid))
-                rows = len(valid)
+                rows = intake.check_only(kind, table, None, again=again)
                 self.stdout.write(
                     _("%(path)s: %(rows)d rows are valid (dry run, nothing written)")
                     % {"path": path, "rows": rows}

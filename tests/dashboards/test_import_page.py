@@ -1,0 +1,134 @@
+"""The data import page: a statistics clerk uploads the CSV saved from Excel in the browser (the API
+and the command were the only ways in), with every bad line listed and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from dashboards.models import ImportBatch, PreventableCaseCount, SurveyResponse
+
+URL = "/dashboards/import/"
+
+SURVEY = (
+    "area,date,age_group,safety,satisfaction,weight\r\n"
+    "340102001001001,2026/11/2,35-44,很安全,满意,\r\n"
+    "340102001001002,2026/11/3,65+,不清楚,比较满意,1.5\r\n"
+    ",,,,,\r\n"
+)
+BAD_SURVEY = (
+    "area,date,age_group,safety,satisfaction,weight\r\n"
+    "340102001001001,2026-11-02,35-44,safe,satisfied,\r\n"
+    "999999999999,2026-11-02,35-44,safe,satisfied,\r\n"  # line 3: unknown area
+    "340102001001001,2099-11-02,35-44,maybe,satisfied,\r\n"  # line 4: future date, bad answer
+)
+
+
+def csv_file(text: str, name: str = "survey.csv", encoding: str = "utf-8-sig") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
+
+
+@pytest.fixture
+def analyst(client, cast):
+    client.force_login(cast.analyst)
+    return client
+
+
+def test_the_page_is_linked_for_an_analyst_and_offers_the_three_imports(analyst):
+    home = analyst.get("/")
+    assert URL in home.content.decode()
+    page = analyst.get(URL)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for kind in ("surveys", "case-counts", "populations"):
+        assert f'value="{kind}"' in html
+    assert 'type="file"' in html and 'name="dry_run"' in html and 'name="again"' in html
+    # The columns each file needs are on the page, as docs/statistics.md names them.
+    assert "area, date, age_group, safety, satisfaction, weight" in html
+    assert "area, month, kind, count" in html
+
+
+@pytest.mark.parametrize("who", ["district_officer", "worker_a", "outsider", "petition_officer"])
+def test_roles_that_cannot_import_are_refused_and_not_offered_the_page(client, cast, who):
+    client.force_login(getattr(cast, who))
+    assert URL not in client.get("/").content.decode()
+    assert client.get(URL).status_code == 403
+    response = client.post(URL, {"kind": "surveys", "file": csv_file(SURVEY)})
+    assert response.status_code == 403 and SurveyResponse.objects.count() == 0
+
+
+def test_an_excel_csv_in_gbk_is_imported_and_the_page_says_how_many_rows(analyst, cast):
+    response = analyst.post(
+        URL, {"kind": "surveys", "file": csv_file(SURVEY, encoding="gb18030")}, follow=True
+    )
+    assert response.status_code == 200
+    assert SurveyResponse.objects.count() == 2
+    batch = ImportBatch.objects.get()
+    assert batch.created_by == cast.analyst and batch.source == "survey.csv"
+    html = response.content.decode()
+    assert "survey.csv" in html and f"batch {batch.pk}" in html and "2 rows" in html
+
+
+def test_every_bad_line_is_listed_with_its_number_and_nothing_is_written(analyst):
+    response = analyst.post(URL, {"kind": "surveys", "file": csv_file(BAD_SURVEY)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "3 error(s); nothing was imported." in html
+    for line, field in ((3, "area"), (4, "date"), (4, "safety")):
+        assert f'<tr data-line="{line}" data-field="{field}">' in html
+    assert "No area with code 999999999999 in your scope." in html
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_an_area_outside_the_importers_scope_reads_as_unknown(client, cast):
+    cast.analyst.memberships.update(area=cast.district_a)
+    client.force_login(cast.analyst)
+    text = "area,month,kind,count\r\n340103001001,2026-10,burglary,2\r\n"
+    response = client.post(URL, {"kind": "case-counts", "file": csv_file(text, "cases.csv")})
+    assert response.status_code == 400
+    assert "No area with code 340103001001 in your scope." in response.content.decode()
+    assert PreventableCaseCount.objects.count() == 0
+
+
+def test_check_only_validates_and_writes_nothing(analyst):
+    response = analyst.post(URL, {"kind": "surveys", "file": csv_file(SURVEY), "dry_run": "on"})
+    assert response.status_code == 200
+    assert "2 rows are valid (dry run, nothing written)" in response.content.decode()
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_the_same_answers_again_are_refused_unless_asked_for(analyst):
+    analyst.post(URL, {"kind": "surveys", "file": csv_file(SURVEY)})
+    again = analyst.post(URL, {"kind": "surveys", "file": csv_file(SURVEY)})
+    assert again.status_code == 409
+    assert "These answers were imported already" in again.content.decode()
+    assert SurveyResponse.objects.count() == 2
+    analyst.post(URL, {"kind": "surveys", "file": csv_file(SURVEY), "again": "on"})
+    assert SurveyResponse.objects.count() == 4
+
+
+def test_case_counts_are_imported_from_the_page(analyst, cast):
+    text = "area,month,kind,count\r\n340102001001,2026/10,burglary,3\r\n\r\n"
+    response = analyst.post(URL, {"kind": "case-counts", "file": csv_file(text, "cases.csv")}, follow=True)
+    assert response.status_code == 200
+    assert list(PreventableCaseCount.objects.values_list("area__code", "kind", "count")) == [
+        ("340102001001", "burglary", 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [({"kind": "surveys"}, "file"), ({"kind": "fraud", "file": None}, "kind")],
+)
+def test_a_form_without_a_file_or_a_known_kind_names_the_field(analyst, data, field):
+    data = {k: (csv_file(SURVEY) if k == "file" else v) for k, v in data.items()}
+    response = analyst.post(URL, data)
+    assert response.status_code == 400
+    assert f'id="id_{field}"' in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+
+
+def test_the_url_name_is_dashboards_import():
+    assert reverse("dashboards-import") == URL

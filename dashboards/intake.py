@@ -84,6 +84,23 @@ _MONTHS = (
 )
 
 SURVEY_COLUMNS = ["area", "date", "age_group", "safety", "satisfaction", "weight"]
+# The Chinese names a CSV header may give the columns (a sheet made in a Chinese office heads them
+# so; every one was an unknown column), the first of each as the import page shows it. An error
+# names the column by its English name, as the documentation and the page list them.
+COLUMN_NAMES_ZH = {
+    "area": ("区域代码", "区划代码", "地区代码"),
+    "date": ("日期", "调查日期"),
+    "age_group": ("年龄段", "年龄组"),
+    "safety": ("安全感",),
+    "satisfaction": ("满意度",),
+    "weight": ("权重",),
+    "month": ("月份",),
+    "kind": ("案件类型", "类型"),
+    "count": ("案件数", "数量"),
+    "year": ("年份", "年度"),
+    "population": ("人口", "常住人口"),
+}
+_COLUMN_OF_NAME = {name: column for column, names in COLUMN_NAMES_ZH.items() for name in names}
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
 POPULATION_COLUMNS = ["area", "year", "population"]
 MAX_POPULATION = 100_000_000  # residents of one area: anything above is a typing error
@@ -211,7 +228,7 @@ def table_from_csv(text: str) -> Table:
         for n, record in enumerate(_records(reader)):
             line, values = record
             if n == 0:
-                header, header_line = [name.strip() for name in values], line
+                header, header_line = [_column(name) for name in values], line
                 continue
             if len(rows) == max_rows():
                 raise ImportRejected([_too_many_rows()])  # before reading (and checking) the rest
@@ -226,6 +243,12 @@ def table_from_csv(text: str) -> Table:
     except _Unreadable as err:
         unreadable = err.line  # the rows before it are still checked, and all errors reported
     return Table(rows, header=header, header_line=header_line, surplus=surplus, unreadable=unreadable)
+
+
+def _column(name: str) -> str:
+    """The column a header cell names: its English name, or the one its Chinese name stands for."""
+    name = _halfwidth(name).strip()
+    return _COLUMN_OF_NAME.get(name, name)
 
 
 def _records(reader) -> Iterable[tuple[int, list[str]]]:

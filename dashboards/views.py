@@ -846,6 +846,7 @@ def _import_formats() -> list[dict]:
         {
             "title": _("Survey answers"),
             "columns": intake.SURVEY_COLUMNS,
+            "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.SURVEY_COLUMNS],
             "values": [
                 ("date", _("YYYY-MM-DD or 2026/11/5, not in the future")),
                 ("age_group", ", ".join(intake.AgeGroup.values)),
@@ -857,6 +858,7 @@ def _import_formats() -> list[dict]:
         {
             "title": _("Police preventable-case counts"),
             "columns": intake.CASE_COUNT_COLUMNS,
+            "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.CASE_COUNT_COLUMNS],
             "values": [
                 ("month", _("YYYY-MM or 2026/11, not after this month")),
                 ("kind", ", ".join(preventable_case_kinds())),
@@ -866,6 +868,7 @@ def _import_formats() -> list[dict]:
         {
             "title": _("Area populations by year"),
             "columns": intake.POPULATION_COLUMNS,
+            "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.POPULATION_COLUMNS],
             "values": [("year", _("e.g. 2026")), ("population", _("whole number, 1 to 100000000"))],
         },
     ]

@@ -47,6 +47,7 @@ def test_the_page_is_linked_for_an_analyst_and_offers_the_three_imports(analyst)
     # The columns each file needs are on the page, as docs/statistics.md names them.
     assert "area, date, age_group, safety, satisfaction, weight" in html
     assert "area, month, kind, count" in html
+    assert "区域代码, 日期, 年龄段, 安全感, 满意度, 权重" in html  # the header a Chinese sheet may have
 
 
 @pytest.mark.parametrize("who", ["district_officer", "worker_a", "outsider", "petition_officer"])

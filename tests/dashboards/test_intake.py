@@ -977,3 +977,25 @@ def test_survey_weights_and_dates_at_their_limits_are_read_or_reported_on_their_
     assert [(level, float(w)) for level, w in weights] == [
         ("city", 0.001), ("city", 1), ("grid", 1), ("city", 100), ("city", 99999)
     ]  # fmt: skip
+
+
+def test_a_header_of_chinese_column_names_is_read_as_the_columns(cast, settings):
+    """A sheet made in a Chinese office heads its columns 区域代码, 日期 ...: every row was refused
+    with ten header errors, the file had to be re-headed in English."""
+    settings.ROLLUP_FIRST_MONTH = "2024-01-01"
+    client = api_client(cast.analyst)
+    survey = "区域代码,日期,年龄段,安全感,满意度,权重\n340102001001001,2026/11/2,35-44,很安全,满意,2\n"
+    assert client.post(SURVEYS, upload(survey), format="multipart").status_code == 201
+    assert list(SurveyResponse.objects.values_list("safety", "weight")) == [("very_safe", 2)]
+    code = cast.community_a1a.code
+    counts = f"区划代码,月份,案件类型,案件数\n{code},2026-10,burglary,3\n"
+    assert client.post(COUNTS, upload(counts, "cases.csv"), format="multipart").status_code == 201
+    populations = f" 区域代码 ,年份,常住人口\n{code},2025,1480\n"
+    assert client.post(POPULATIONS, upload(populations, "pop.csv"), format="multipart").status_code == 201
+    assert PreventableCaseCount.objects.get().count == 3 and AreaPopulation.objects.get().population == 1480
+    # A column given twice, once in each language, is named once; an unknown one keeps its name.
+    twice = "area,区域代码,日期,年龄段,安全感,满意度,备注\n340102001001001,340102001001001,2026-11-02,35-44,safe,satisfied,x\n"
+    response = client.post(SURVEYS, upload(twice), format="multipart")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(1, "备注"), (1, "area")]
+    assert SurveyResponse.objects.count() == 1

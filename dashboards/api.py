@@ -960,7 +960,10 @@ class CaseCountImportApi(APIView):
                 {
                     "area": serializers.CharField(),
                     "month": serializers.RegexField(r"^\d{4}-\d{2}$", help_text="YYYY-MM"),
-                    "kind": serializers.CharField(help_text="one of the setting PREVENTABLE_CASE_KINDS"),
+                    "kind": serializers.CharField(
+                        help_text="one of the setting PREVENTABLE_CASE_KINDS, or its name (入室盗窃 ...: "
+                        "PREVENTABLE_CASE_KIND_LABELS)"
+                    ),
                     "count": serializers.IntegerField(min_value=0, max_value=intake.MAX_COUNT),
                 },
                 many=True,

@@ -38,6 +38,7 @@ def _readers() -> list[tuple[str, str, Callable[[], object]]]:
         ),
         ("dashboards.E005", "PREVENTABLE_CASE_KINDS", models.preventable_case_kinds),
         ("dashboards.E006", "ASSESSMENT_GRADE_THRESHOLDS", assessment.grade_thresholds),
+        ("dashboards.E007", "PREVENTABLE_CASE_KIND_LABELS", intake.case_kind_labels),
     ]
 
 

@@ -71,6 +71,40 @@ def answer_labels(name: str, default: tuple[str, ...], choices) -> dict[str, str
     return dict(zip(words, codes, strict=True)) | dict.fromkeys(DONT_KNOW_LABELS, choices.DONT_KNOW)
 
 
+DEFAULT_CASE_KIND_LABELS = (
+    "burglary=入室盗窃",
+    "home_robbery=入户抢劫",
+    "motor_vehicle_theft=盗窃机动车",
+    "ebike_theft=盗窃电动自行车",
+)
+
+
+def case_kind_labels() -> dict[str, str]:
+    """{name: code} of the police kinds counted, from PREVENTABLE_CASE_KIND_LABELS (code=name pairs),
+    checked as read like the survey's labels: a name given twice, empty, or another kind's code
+    would file counts under the wrong kind. A name of a kind not counted is left out (a deployment
+    that counts other kinds keeps the default names without an error)."""
+    value = getattr(settings, "PREVENTABLE_CASE_KIND_LABELS", DEFAULT_CASE_KIND_LABELS)
+    try:
+        kinds = preventable_case_kinds()
+    except ImproperlyConfigured:
+        kinds = ()  # that setting's own error says it (dashboards.E005); the import reads it first
+    labels: dict[str, str] = {}
+    for item in () if isinstance(value, str) else value:
+        code, sep, name = item.partition("=") if isinstance(item, str) else ("", "", "")
+        code, name = code.strip(), name.strip()
+        if not (sep and code and name) or name in labels or name in kinds:
+            labels = {}
+            break
+        labels[name] = code
+    if isinstance(value, str) or len(labels) != len(value):
+        raise ImproperlyConfigured(
+            "PREVENTABLE_CASE_KIND_LABELS must be code=name pairs, each name different and none of "
+            f"them a kind's code; it is {value!r}."
+        )
+    return {name: code for name, code in labels.items() if code in kinds}
+
+
 # An area code as a spreadsheet saves it when it took the code for a number (3.40102E+11).
 SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
 # Year first, so never ambiguous (_Validator.day): 2026-11-05, 2026/11/5, 2026.11.5, 2026年11月5日.
@@ -526,6 +560,7 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
     v.check_size()
     v.check_columns(CASE_COUNT_COLUMNS)
     kinds = preventable_case_kinds()
+    kind_labels = case_kind_labels()
     out: list[PreventableCaseCount] = []
     # The population each (area, year) has for the rate: that year's figure, else the area's own.
     yearly = {
@@ -553,12 +588,14 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
                 )
                 % {"code": area.code, "year": month.year},
             )
-        kind = _text(row, "kind")
+        text = _text(row, "kind")
+        kind = kind_labels.get(text, text)
         if kind not in kinds:
             v.error(
                 line,
                 "kind",
-                _("%(value)r is not one of: %(allowed)s.") % {"value": kind, "allowed": ", ".join(kinds)},
+                _("%(value)r is not one of: %(allowed)s.")
+                % {"value": text, "allowed": ", ".join([*kinds, *kind_labels])},
             )
         count = v.whole(line, row, "count", 0, MAX_COUNT)
         if area is not None and month is not None and kind in kinds:

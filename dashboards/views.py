@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboards import assessment, exports, forms, intake, ranking
@@ -827,7 +827,11 @@ def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[i
         if kind == "populations"
         else _("They appear in the statistics after the next rollup (the nightly run at the latest).")
     )
-    imported = _("%(path)s: imported %(rows)d rows (batch %(batch)d)") % {
+    imported = ngettext(
+        "%(path)s: imported %(rows)d row (batch %(batch)d).",
+        "%(path)s: imported %(rows)d rows (batch %(batch)d).",
+        batch.rows,
+    ) % {
         "path": name,
         "rows": batch.rows,
         "batch": batch.pk,
@@ -842,6 +846,7 @@ def _import_formats() -> list[dict]:
     satisfaction = intake.answer_labels(
         "SURVEY_SATISFACTION_LABELS", intake.DEFAULT_SATISFACTION_LABELS, intake.SatisfactionAnswer
     )
+    names = {code: name for name, code in intake.case_kind_labels().items()}
     return [
         {
             "title": _("Survey answers"),
@@ -861,7 +866,7 @@ def _import_formats() -> list[dict]:
             "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.CASE_COUNT_COLUMNS],
             "values": [
                 ("month", _("YYYY-MM or 2026/11, not after this month")),
-                ("kind", ", ".join(preventable_case_kinds())),
+                ("kind", ", ".join(f"{k} {names.get(k, '')}".strip() for k in preventable_case_kinds())),
                 ("count", _("whole number, 0 to 1000000")),
             ],
         },

@@ -433,6 +433,19 @@ SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 30, minimum=1)
 PREVENTABLE_CASE_KINDS = tuple(
     env_list("PREVENTABLE_CASE_KINDS", ["burglary", "home_robbery", "motor_vehicle_theft", "ebike_theft"])
 )
+# Their Chinese names, code=name, which a case-count import reads as the code (a police export names
+# the kinds so); a name of a kind not in PREVENTABLE_CASE_KINDS is not read.
+PREVENTABLE_CASE_KIND_LABELS = tuple(
+    env_list(
+        "PREVENTABLE_CASE_KIND_LABELS",
+        [
+            "burglary=入室盗窃",
+            "home_robbery=入户抢劫",
+            "motor_vehicle_theft=盗窃机动车",
+            "ebike_theft=盗窃电动自行车",
+        ],
+    )
+)
 
 # Assessment grades: lower bounds of excellent, good and pass (checked as read: dashboards.assessment),
 # and what a one-vote veto does: "fail" or "no_excellent".

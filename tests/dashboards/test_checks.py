@@ -50,6 +50,9 @@ def test_each_statistics_setting_has_its_own_error():
     # Longer than the column the kind is stored in: the import failed with a database error (a 500).
     assert ids(PREVENTABLE_CASE_KINDS=("burglary", "k" * 41)) == ["dashboards.E005"]
     assert ids(ASSESSMENT_GRADE_THRESHOLDS=("60", "80", "90")) == ["dashboards.E006"]
+    assert ids(PREVENTABLE_CASE_KIND_LABELS=("burglary=入室盗窃", "ebike_theft=入室盗窃")) == [
+        "dashboards.E007"
+    ]
     assert ids(SURVEY_SAFE_ANSWERS=(), SURVEY_SATISFIED_ANSWERS=()) == ["dashboards.E001", "dashboards.E002"]
 
 

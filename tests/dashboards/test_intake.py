@@ -999,3 +999,57 @@ def test_a_header_of_chinese_column_names_is_read_as_the_columns(cast, settings)
     assert response.status_code == 400
     assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(1, "备注"), (1, "area")]
     assert SurveyResponse.objects.count() == 1
+
+
+def test_police_kinds_may_be_given_by_their_chinese_names(cast, settings):
+    """A police export names the kinds 入室盗窃, 盗窃电动自行车 ...: every row was refused, while a
+    survey's answers were already read by their Chinese labels."""
+    code = cast.community_a1a.code
+    text = f"area,month,kind,count\n{code},2026-10,入室盗窃,3\n{code},2026-10,盗窃电动自行车,1\n{code},2026-10,burglary,2\n"
+    response = api_client(cast.analyst).post(COUNTS, upload(text, "cases.csv"), format="multipart")
+    assert response.status_code == 400  # line 4 is line 2's kind again, by its code
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(4, "kind")]
+    response = api_client(cast.analyst).post(
+        COUNTS, upload(text.rsplit("\n", 2)[0] + "\n", "c.csv"), format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    assert dict(PreventableCaseCount.objects.values_list("kind", "count")) == {
+        "burglary": 3,
+        "ebike_theft": 1,
+    }
+    unknown = [{"area": code, "month": "2026-09", "kind": "诈骗", "count": 1}]
+    message = (
+        api_client(cast.analyst).post(COUNTS, unknown, format="json").json()["errors"]["rows"][0]["message"]
+    )
+    assert message == (
+        "'诈骗' is not one of: burglary, home_robbery, motor_vehicle_theft, ebike_theft, "
+        "入室盗窃, 入户抢劫, 盗窃机动车, 盗窃电动自行车."
+    )
+    # The names are a setting, code=name; a kind not counted keeps no name.
+    settings.PREVENTABLE_CASE_KINDS = ("burglary", "fraud")
+    settings.PREVENTABLE_CASE_KIND_LABELS = (
+        "burglary=入室盗窃",
+        "fraud=电信诈骗",
+        "ebike_theft=盗窃电动自行车",
+    )
+    rows = [
+        {"area": code, "month": "2026-08", "kind": kind, "count": 1}
+        for kind in ("电信诈骗", "盗窃电动自行车")
+    ]
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "kind")]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        ("burglary",),
+        ("burglary=入室盗窃", "home_robbery=入室盗窃"),
+        ("burglary=",),
+        ("burglary=home_robbery",),
+    ],
+)
+def test_kind_names_that_cannot_be_read_stop_the_import(cast, settings, labels):
+    settings.PREVENTABLE_CASE_KIND_LABELS = labels
+    with pytest.raises(ImproperlyConfigured, match="PREVENTABLE_CASE_KIND_LABELS"):
+        intake.case_kind_labels()

@@ -180,9 +180,15 @@ _AS_ASCII = str.maketrans(
 )
 
 
-def mask_numbers_in_text(text: str, *, after_point: bool = True) -> str:
+# What a hidden detail reads as (``hide``): the same for every value, so not even its length is told.
+HIDDEN = "***"
+
+
+def mask_numbers_in_text(text: str, *, after_point: bool = True, hide: bool = False) -> str:
     """``text`` with each identity, mobile or landline number in it masked as the lists mask them
     (3401**********1234, 138****5678): for readers of free text who may read no personal data.
+    ``hide`` puts ``HIDDEN`` in place of the whole number (for the unit a petition complains about,
+    to whom even a masked number's region and last digits tell who complained).
     ``after_point=False`` keeps a number right after a decimal point (a log line's durations:
     "succeeded in 0.13812345678s" is no one's phone; governance.logging)."""
     text = text or ""
@@ -191,7 +197,9 @@ def mask_numbers_in_text(text: str, *, after_point: bool = True) -> str:
         if not after_point and text[max(match.start() - 1, 0) : match.start()] in (".", "．"):
             continue
         digits = re.sub(r"[^0-9Xx]", "", match[0])
-        if match["id"]:
+        if hide:
+            masked = HIDDEN
+        elif match["id"]:
             masked = mask_id_number(digits)
         else:
             masked = mask_phone(digits[-11:] if match["mobile"] else digits)
@@ -200,23 +208,26 @@ def mask_numbers_in_text(text: str, *, after_point: bool = True) -> str:
     return "".join([*out, text[done:]])
 
 
-def mask_people_in_text(text: str, people: Iterable[Any] = ()) -> str:
+def mask_people_in_text(text: str, people: Iterable[Any] = (), *, hide: bool = False) -> str:
     """``mask_numbers_in_text``, and each name, ID number, phone and address of ``people`` (the
     record's parties or petitioners: objects with ``PERSONAL_FIELDS``) written out in ``text``
     masked as their list masks it. A name in free text cannot be recognised, but the record's own
     people's names are known: an agreement's terms ("李四赔偿张三丰...") or a petitioner's letter
-    ("我叫王建国") named in full, to a reader who may not reveal, whom the list above shows as 张**."""
+    ("我叫王建国") named in full, to a reader who may not reveal, whom the list above shows as 张**.
+    ``hide``: each of them, and each number, reads ``HIDDEN`` instead, for a reader shown no list
+    at all (the unit a petition complains about): 王** and 138****5678 are a surname and a phone's
+    last four, which a local unit can put a name to."""
     text = text or ""
     known: dict[str, str] = {}
     for person in people:
         for field in getattr(person, "PERSONAL_FIELDS", ()):
             value = (getattr(person, field, "") or "").strip()
             if len(value) >= 2:  # one character would mask that character everywhere
-                known[value] = _MASKS.get(field, _mask_all)(value)
+                known[value] = HIDDEN if hide else _MASKS.get(field, _mask_all)(value)
     # Longest first: a name inside an address is masked with the address, not alone.
     for plain in sorted(known, key=len, reverse=True):
         text = text.replace(plain, known[plain])
-    return mask_numbers_in_text(text)
+    return mask_numbers_in_text(text, hide=hide)
 
 
 class TextMask:
@@ -226,8 +237,11 @@ class TextMask:
 
     do_not_call_in_templates = True  # a template passes it to the filter, never calls it bare
 
-    def __init__(self, *, full: bool, people: Callable[[], Iterable[Any]] | Iterable[Any] = ()) -> None:
+    def __init__(
+        self, *, full: bool, people: Callable[[], Iterable[Any]] | Iterable[Any] = (), hide: bool = False
+    ) -> None:
         self.full = full
+        self.hide = hide  # ``mask_people_in_text``'s: details hidden whole, not masked
         self._people = people
         self._loaded: list[Any] | None = None
 
@@ -236,17 +250,19 @@ class TextMask:
             return text
         if self._loaded is None:
             self._loaded = list(self._people() if callable(self._people) else self._people)
-        return mask_people_in_text(text, self._loaded)
+        return mask_people_in_text(text, self._loaded, hide=self.hide)
 
 
-def mask_text_fields(data: dict, fields: Iterable[str], people: Iterable[Any] = ()) -> dict:
+def mask_text_fields(
+    data: dict, fields: Iterable[str], people: Iterable[Any] = (), *, hide: bool = False
+) -> dict:
     """``data`` (a serializer's answer) with the numbers in its free-text ``fields`` masked, and the
     names and other details of the record's ``people`` written out in them, for a reader who may
-    not reveal the record's personal data (``mask_people_in_text``)."""
+    not reveal the record's personal data (``mask_people_in_text``, ``hide`` as there)."""
     people = list(people)
     for name in fields:
         if data.get(name):
-            data[name] = mask_people_in_text(data[name], people)
+            data[name] = mask_people_in_text(data[name], people, hide=hide)
     return data
 
 

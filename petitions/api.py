@@ -84,9 +84,11 @@ class PetitionSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and not may_reveal(request.user, obj):
             people = list(obj.petitioners.all())
-            pii.mask_text_fields(data, ("content", "reply_text", "extension_reason"), people)
+            # The unit complained about, shown no petitioner, reads none of their details masked.
+            hide = sees_masked_only(request.user, obj)
+            pii.mask_text_fields(data, ("content", "reply_text", "extension_reason"), people, hide=hide)
             for event in data.get("events") or []:
-                pii.mask_text_fields(event, ("note",), people)
+                pii.mask_text_fields(event, ("note",), people, hide=hide)
         return data
 
     @extend_schema_field({"type": "string", "nullable": True})

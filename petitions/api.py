@@ -176,6 +176,16 @@ class PetitionDetailSerializer(PetitionSerializer):
                     allow_null=True,
                     help_text="reroute: the department (with nobody left) it was taken from; null otherwise",
                 ),
+                "result": serializers.CharField(
+                    allow_null=True,
+                    help_text="what the step recorded: evaluate, the evaluation; reply, the opinion (blank "
+                    "for a report: null); decide_review and decide_re_review, the decision; redirect, the "
+                    "legal route; null otherwise",
+                ),
+                "extended_days": serializers.IntegerField(
+                    allow_null=True,
+                    help_text="extend: the days added to the reply time limit; null otherwise",
+                ),
             },
             many=True,
         )
@@ -194,6 +204,8 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "to_type": e.to_type,
                 "department": e.department.name if e.department_id else None,
                 "from_department": e.data.get("from_department_name") if e.action == "reroute" else None,
+                "result": e.result,
+                "extended_days": e.extended_by,
             }
             for e in selectors.petition_events(obj)
         ]

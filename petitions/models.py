@@ -1406,6 +1406,48 @@ class PetitionEvent(TimelineLabels, models.Model):
             return gettext("request a re-review")
         return super().action_label
 
+    # The choice a step recorded, by the key its event keeps it under (``_do_<action>``).
+    RESULT_KEYS = {
+        "evaluate": "evaluation",
+        "reply": "opinion",
+        "decide_review": "decision",
+        "decide_re_review": "decision",
+        "redirect": "route",
+    }
+
+    @property
+    def result(self) -> str | None:
+        """What the step recorded (the evaluation, the reply's opinion, a review's decision, the
+        legal route), as stored; None for other steps. The petition keeps only the last of each."""
+        key = self.RESULT_KEYS.get(self.action)
+        return (self.data.get(key) or None) if key else None
+
+    @property
+    def extended_by(self) -> int | None:
+        """The days an ``extend`` step added to the reply time limit; None for other steps."""
+        return self.data.get("days") if self.action == "extend" else None
+
+    @property
+    def result_label(self) -> str:
+        """The timeline's words for what the step recorded ("basically satisfied", "by 20 days, the
+        petitioner notified"), "" when it recorded no choice."""
+        if self.extended_by:
+            return ngettext(
+                "by %(days)d day, the petitioner notified",
+                "by %(days)d days, the petitioner notified",
+                self.extended_by,
+            ) % {"days": self.extended_by}
+        value = self.result
+        if not value:
+            return ""
+        choices = {
+            "evaluation": Petition.Evaluation.choices,
+            "opinion": [*Petition.Opinion.choices, *Petition.Adoption.choices],
+            "decision": Petition.Decision.choices,
+            "route": Petition.Route.choices,
+        }[self.RESULT_KEYS[self.action]]
+        return str(dict(choices).get(value, value))
+
     @property
     def from_type(self) -> str | None:
         """The handling type before a correction (``correct_type``); None for other events."""

@@ -184,6 +184,53 @@ def test_the_timeline_shows_a_status_change_only_for_a_step_that_made_one(client
     assert re.search(r"accepted[^<]* → replied", reply, re.I), reply
 
 
+def _timeline_items(html: str, action: str) -> list[str]:
+    return [part.split("</li>")[0] for part in html.split(f'data-action="{action}"')[1:]]
+
+
+def test_the_timeline_says_what_each_step_recorded(client, pet):
+    """The page's "Evaluation" and "Review" show only the last of each: once the review's answer was
+    evaluated, the reply's evaluation (and what the extension, the reply and each decision had
+    recorded) was nowhere on the page, though the satisfaction rate counts both evaluations."""
+    officer, department_user = pet.cast.petition_officer, pet.cast.department_user
+    petition = pet.accepted()
+    petition.transition(
+        action="extend", actor=department_user, days=20, approver=pet.approver, notified=True, note="需调查"
+    )
+    petition.transition(action="reply", actor=department_user, opinion="not_support", text="不予支持。")
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    petition.transition(action="request_review", actor=officer)
+    petition.transition(action="decide_review", actor=officer, decision="changed", note="改为支持")
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "by 20 days, the petitioner notified" in _timeline_items(html, "extend")[0]
+    assert "not supported" in _timeline_items(html, "reply")[0]
+    first, second = _timeline_items(html, "evaluate")
+    assert "basically satisfied" in first and "dissatisfied" in second
+    assert "original opinion changed" in _timeline_items(html, "decide_review")[0]
+    events = api_client(officer).get(f"/api/v1/petitions/{petition.code}/").json()["events"]
+    recorded = [
+        (e["action"], e["result"], e["extended_days"]) for e in events if e["result"] or e["extended_days"]
+    ]
+    assert recorded == [
+        ("extend", None, 20),
+        ("reply", "not_support", None),
+        ("evaluate", "basically", None),
+        ("decide_review", "changed", None),
+        ("evaluate", "dissatisfied", None),
+    ]
+
+
+def test_the_timeline_names_the_legal_route_of_a_redirect(client, pet):
+    officer = pet.cast.petition_officer
+    petition = pet.register(handling_type="claim")
+    petition.transition(action="redirect", actor=officer, route="litigation", note="属民事纠纷")
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "litigation" in _timeline_items(html, "redirect")[0]
+
+
 def test_the_phone_channel_and_the_reply_step_are_not_named_like_the_fields_of_the_same_words():
     # In Chinese the channel read 联系电话 (the petitioner's phone number) and the step 答复内容 (the
     # reply's text) in the registry, the filters, the buttons and the timeline: one msgid each.

@@ -638,6 +638,8 @@ def test_the_office_corrects_the_handling_type_through_the_transition_endpoint(p
         "to_type": "claim",
         "department": None,
         "from_department": None,
+        "result": None,
+        "extended_days": None,
     }
     assert body["events"][0]["from_type"] is None and body["events"][0]["to_type"] is None
     assert [r["code"] for r in office.get(f"{LIST}?type=claim").json()["results"]] == [petition.code]

@@ -1,15 +1,19 @@
-"""The petitions section of the role home pages: for petition officers, what waits for routing and
-what is overdue; for department users, the items routed to them."""
+"""The petitions section of the role home pages: for petition officers, what waits for routing, what
+is overdue and the reviews they must decide; for department users, the items routed to them."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from petitions.models import OFFICER_ROLES
+from petitions.models import OFFICER_ROLES, Petition
 from petitions.selectors import department_inbox, petition_list
+
+REVIEW_STATUSES = (Petition.Status.UNDER_REVIEW, Petition.Status.UNDER_RE_REVIEW)
 
 
 def home_section(request: HttpRequest) -> dict | None:
@@ -34,6 +38,12 @@ def home_section(request: HttpRequest) -> dict | None:
                     "url": registry + "?overdue=true",
                     "label": _("Overdue"),
                     "count": visible.overdue(now).count(),
+                },
+                # The office decides reviews and re-reviews (30 days each): its own work, as routing is.
+                {
+                    "url": registry + "?" + urlencode([("status", s) for s in REVIEW_STATUSES]),
+                    "label": _("Reviews to decide"),
+                    "count": visible.filter(status__in=REVIEW_STATUSES).count(),
                 },
             ],
             "items": list(visible.filter(due_at__isnull=False).order_by("due_at")[:5]),

@@ -758,6 +758,28 @@ def test_the_home_page_shows_the_petition_sections(client, pet):
     assert "Petitions routed to my department" in client.get("/").content.decode()
 
 
+def test_the_officers_home_page_counts_the_reviews_the_office_must_decide(client, pet):
+    """The office decides reviews and re-reviews within 30 days, yet its home page counted only what
+    waits for routing: a review due in four weeks was in no list of the home page."""
+    officer = pet.cast.petition_officer
+    review = pet.replied()
+    review.transition(action="request_review", actor=officer)
+    re_review = pet.replied()
+    re_review.transition(action="request_review", actor=officer)
+    re_review.transition(action="decide_review", actor=officer, decision="upheld", note="维持")
+    re_review.transition(action="request_review", actor=officer)
+    pet.replied()  # answered, no review asked: nothing for the office to decide
+    client.force_login(officer)
+    html = client.get("/").content.decode()
+    link = re.search(
+        r'<a class="button" href="([^"]+)">Reviews to decide <span class="status">(\d+)</span>', html
+    )
+    assert link and link[2] == "2", html
+    listed = client.get(link[1].replace("&amp;", "&")).content.decode()
+    assert review.code in listed and re_review.code in listed
+    assert listed.count('href="/petitions/PET-') == 2
+
+
 def test_the_petition_page_runs_a_constant_number_of_queries(client, pet, django_assert_max_num_queries):
     petition = pet.replied()
     client.force_login(pet.cast.petition_officer)

@@ -73,6 +73,8 @@ def registry(request: HttpRequest) -> HttpResponse:
             "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
             "filter_error": filter_error,
             "statuses": Petition.Status.choices,
+            # Several (the home page's "Reviews to decide"): the select takes several and keeps them.
+            "chosen_statuses": params.getlist("status"),
             "channels": Petition.Channel.choices,
             "types": Petition.HandlingType.choices,
             "categories": Category.choices,

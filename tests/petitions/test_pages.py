@@ -780,6 +780,29 @@ def test_the_officers_home_page_counts_the_reviews_the_office_must_decide(client
     assert listed.count('href="/petitions/PET-') == 2
 
 
+def test_the_registry_keeps_every_status_it_was_filtered_by(client, pet):
+    """The home page's "Reviews to decide" opens the registry filtered by two statuses; its status
+    select showed only the last one ("under re-review"), and sending the filters again dropped the
+    reviews. Filtered by several, the select takes several and shows each chosen one selected."""
+    officer = pet.cast.petition_officer
+    review = pet.replied()
+    review.transition(action="request_review", actor=officer)
+    client.force_login(officer)
+    html = client.get("/petitions/?status=under_review&status=under_re_review").content.decode()
+    select = re.search(r'<select name="status"([^>]*)>(.*?)</select>', html, re.S)
+    assert (
+        "multiple" in select[1] and f'size="{len(Petition.Status) + 1}"' in select[1]
+    )  # every option in sight
+    chosen = re.findall(r'<option value="([^"]*)" selected>', select[2])
+    assert chosen == ["under_review", "under_re_review"]
+    # Sent again as shown (both chosen), the list is the same.
+    again = client.get("/petitions/", {"status": chosen})
+    assert again.status_code == 200 and review.code in again.content.decode()
+    # Filtered by one status, it is the plain select it was.
+    html = client.get("/petitions/?status=registered").content.decode()
+    assert re.search(r'<select name="status">', html)
+
+
 def test_the_petition_page_runs_a_constant_number_of_queries(client, pet, django_assert_max_num_queries):
     petition = pet.replied()
     client.force_login(pet.cast.petition_officer)

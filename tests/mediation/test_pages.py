@@ -753,6 +753,42 @@ def test_a_dispute_incident_becomes_a_case_in_one_step_linked_both_ways(client, 
     assert DisputeCase.objects.count() == 1
 
 
+def test_the_grid_worker_reads_where_their_dispute_went_without_a_broken_link(client, med, dispute_incident):
+    # The reporter may not open the case (404 outside mediation), so the incident page says where
+    # the dispute went in words; it linked to "None", a 404 under the incident's own address.
+    from mediation import services
+
+    case = services.dispute_from_incident(
+        actor=med.cast.community_handler, incident=dispute_incident, organisation=med.org_x.pk
+    )
+    page = (
+        _login(client, med.cast.worker_a).get(f"/grids/incidents/{dispute_incident.code}/").content.decode()
+    )
+    assert f"Now mediation case {case.code}" in page
+    assert (
+        'href="None"' not in page and f'href="/mediation/from-incident/{dispute_incident.code}/"' not in page
+    )
+    assert client.get(f"/mediation/cases/{case.code}/").status_code == 404
+    # The handler who converted it still follows the link to the case.
+    page = _login(client, med.cast.community_handler).get(f"/grids/incidents/{dispute_incident.code}/")
+    assert (
+        f'href="/mediation/from-incident/{dispute_incident.code}/" id="to-mediation"' in page.content.decode()
+    )
+
+
+def test_a_converted_case_names_its_incident_once(client, med, dispute_incident):
+    # The incident's number is the referring record: the source read "grid incident · INC-… · INC-…".
+    from mediation import services
+
+    case = services.dispute_from_incident(
+        actor=med.cast.community_handler, incident=dispute_incident, organisation=med.org_x.pk
+    )
+    html = _login(client, med.cast.community_handler).get(f"/mediation/cases/{case.code}/").content.decode()
+    source = html.split("<dt>Source</dt>", 1)[1].split("</dd>", 1)[0]
+    assert source.count(dispute_incident.code) == 2  # the link's address and its text, once
+    assert f'<a href="/grids/incidents/{dispute_incident.code}/">{dispute_incident.code}</a>' in source
+
+
 def test_an_incident_whose_grid_was_merged_away_since_still_becomes_a_case_there(
     client, med, dispute_incident
 ):

@@ -1010,7 +1010,7 @@ class DisputeCase(models.Model):
         errors.raise_any()
         self.judicial_status, self.judicial_applied_on = self.Judicial.APPLIED, applied_on
         changed |= {"judicial_status", "judicial_applied_on"}
-        data.update(joint=True)
+        data.update(joint=True, applied_on=applied_on.isoformat())  # the timeline's date
 
     def _do_record_confirmation(self, *, now, actor, note, changed, data, result=None, decided_on=None, **_):
         if self.judicial_status != self.Judicial.APPLIED:
@@ -1037,7 +1037,7 @@ class DisputeCase(models.Model):
         errors.raise_any()
         self.judicial_status, self.judicial_decided_on = result, decided_on
         changed |= {"judicial_status", "judicial_decided_on"}
-        data["result"] = result
+        data.update(result=result, decided_on=decided_on.isoformat())
 
     def _do_follow_up(self, *, now, actor, note, changed, data, performance=None, **_):
         if not self.is_success:
@@ -1413,3 +1413,36 @@ class DisputeEvent(TimelineLabels, models.Model):
             # The nightly rollup's question: which cases changed since the last run?
             models.Index(fields=["at"], name="dispute_event_at"),
         ]
+
+    @property
+    def detail(self) -> str:
+        """What the step recorded, from its ``data``, for the timeline: the outcome, the court's
+        decision, each follow-up visit's finding (the case keeps the last one only), the new time
+        limit, the facts of a prevention record. Nothing personal: a note is shown apart, masked."""
+        data = self.data or {}
+        parts: list[str] = []
+        if self.action == "conclude" and data.get("outcome") in DisputeCase.Outcome.values:
+            parts.append(DisputeCase.Outcome(data["outcome"]).label)
+        elif self.action == "extend" and data.get("due"):
+            parts.append(gettext("conclude by %(date)s") % {"date": data["due"]})
+        elif self.action == "apply_confirmation" and data.get("applied_on"):
+            parts.append(gettext("applied to court on %(date)s") % {"date": data["applied_on"]})
+        elif self.action == "record_confirmation" and data.get("result") in DisputeCase.Judicial.values:
+            parts.append(DisputeCase.Judicial(data["result"]).label)
+            if data.get("decided_on"):
+                parts.append(gettext("court decided on %(date)s") % {"date": data["decided_on"]})
+        elif self.action == "follow_up" and data.get("performance") in DisputeCase.FollowUp.values:
+            parts.append(DisputeCase.FollowUp(data["performance"]).label)
+        elif self.action == "record_prevention":
+            for key, fact in (
+                ("escalation_persons", _("criminal escalation prevented")),
+                ("group_persons", _("group dispute defused")),
+            ):
+                if isinstance(data.get(key), int):
+                    n = data[key]
+                    parts.append(
+                        ngettext("%(fact)s: %(n)d person", "%(fact)s: %(n)d persons", n)
+                        % {"fact": fact, "n": n}
+                    )
+        text = " · ".join(str(p) for p in parts)
+        return text[:1].upper() + text[1:]

@@ -62,6 +62,34 @@ def test_the_mediator_home_lists_my_cases_by_deadline_and_closing_windows(client
     assert "overdue" in html
 
 
+def test_the_timeline_says_what_each_step_recorded(client, med):
+    # Two follow-up visits found the agreement partly and then fully carried out; the case shows
+    # the last one only, and the timeline read "record a follow-up visit" twice, with nothing else.
+    extended = med.in_mediation()
+    extended.transition(action="extend", actor=extended.mediator, consent=True)
+    extended.refresh_from_db()
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{extended.code}/").content.decode()
+    timeline = html.split("<h2>Timeline</h2>", 1)[1]
+    assert "Extend the time limit</strong> · " in timeline
+    assert f"Conclude by {timezone.localdate(extended.due_at):%Y-%m-%d}" in timeline
+
+    case = _concluded(med)
+    case.transition(action="apply_confirmation", actor=case.mediator, joint=True)
+    case.transition(action="record_confirmation", actor=case.mediator, result="rejected")
+    case.transition(action="follow_up", actor=case.mediator, performance="partly")
+    case.transition(action="follow_up", actor=case.mediator, performance="performed")
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    timeline = html.split("<h2>Timeline</h2>", 1)[1]
+    details = [item.split("</li>", 1)[0] for item in timeline.split("<li>")[1:]]
+    step = {d.split("</strong>", 1)[0].split("<strong>", 1)[1]: d for d in details if "follow-up" not in d}
+    visits = [d for d in details if "Record a follow-up visit" in d]
+    assert "Success: written agreement" in step["Conclude"]
+    assert "Rejected" in step["Record the court&#x27;s decision"]
+    assert "Applied to court on" in step["Apply for judicial confirmation"]
+    assert ["Partly performed" in visits[0], "Performed" in visits[1]] == [True, True]
+    assert "Partly" not in visits[1]
+
+
 def test_the_home_page_section_shows_my_counts(client, med):
     med.in_mediation()
     html = _login(client, med.cast.mediator).get("/").content.decode()
@@ -184,7 +212,10 @@ def test_an_application_for_judicial_confirmation_is_recorded_as_made_by_both_pa
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.judicial_status, case.judicial_applied_on) == ("applied", effective)
-    assert case.events.get(action="apply_confirmation").data == {"joint": True}
+    assert case.events.get(action="apply_confirmation").data == {
+        "joint": True,
+        "applied_on": effective.isoformat(),
+    }
 
 
 def test_the_case_page_shows_the_last_day_of_the_month_limit_and_of_its_extension(client, med, monkeypatch):

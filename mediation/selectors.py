@@ -53,6 +53,26 @@ def closing_confirmations(user: User, now=None) -> QuerySet[DisputeCase]:
     )
 
 
+def follow_ups_due(user: User, today=None) -> QuerySet[DisputeCase]:
+    """The agreements ``user`` mediated that are due a follow-up visit (DOMAIN.md: follow-up visits
+    check performance): concluded with success, the day by which they were to be carried out
+    (``performance_due``; an oral agreement without one: the day it took effect) reached, and no
+    visit yet that found them performed (none, or partly or not performed). A closed case is filed."""
+    today = today or timezone.localdate()
+    return (
+        dispute_list(user)
+        .filter(
+            mediator=user,
+            status=DisputeCase.Status.CONCLUDED,
+            outcome__in=DisputeCase.SUCCESS_OUTCOMES,
+        )
+        .filter(
+            Q(performance_due__lte=today) | Q(performance_due__isnull=True, agreement_effective_on__lte=today)
+        )
+        .exclude(follow_up=DisputeCase.FollowUp.PERFORMED)
+    )
+
+
 def cases_to_take_over(user: User) -> QuerySet[DisputeCase]:
     """The cases ``user`` may take over for want of a head (``models.may_take_over``): in their
     organisations that have no head, those still to be worked on (up to the follow-up of a concluded

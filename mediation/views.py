@@ -85,6 +85,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     closing = list(selectors.closing_confirmations(user, now).order_by("confirmation_due")[:50])
     take_over = list(selectors.cases_to_take_over(user).order_by("due_at", "received_at")[:50])
+    follow_ups = list(
+        selectors.follow_ups_due(user, timezone.localdate(now)).order_by("performance_due", "concluded_at")[
+            :50
+        ]
+    )
     return render(
         request,
         "mediation/home.html",
@@ -95,6 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "intake_count": intake_count,
             "closing": closing,
             "take_over": take_over,
+            "follow_ups": follow_ups,
             "warn_days": CONFIRMATION_WARN_DAYS,
             "organisations": list(selectors.organisations_of(user)),
             "head_of": head_organisation_ids(user),

@@ -90,6 +90,50 @@ def test_the_timeline_says_what_each_step_recorded(client, med):
     assert "Partly" not in visits[1]
 
 
+def test_the_mediator_home_lists_the_agreements_due_a_follow_up_visit(client, med, django_assert_num_queries):
+    # A concluded case left the desk: nothing said that an agreement was to have been carried out
+    # by now and nobody had visited the parties to check it (DOMAIN.md: follow-up visits).
+    due = _concluded(med)  # to be carried out by today
+    later = med.in_mediation()
+    later.transition(
+        action="conclude", actor=later.mediator, outcome="success_written", agreement_facts="漏水",
+        agreement_terms="李四赔偿", performance_method="银行转账",
+        performance_due=timezone.localdate() + dt.timedelta(days=5),
+    )  # fmt: skip
+    partly = _concluded(med)
+    partly.transition(action="follow_up", actor=partly.mediator, performance="partly")
+    done = _concluded(med)
+    done.transition(action="follow_up", actor=done.mediator, performance="performed")
+    failed = med.in_mediation()
+    failed.transition(
+        action="conclude", actor=failed.mediator, outcome="failure", other_routes=["litigation"]
+    )
+    _login(client, med.cast.mediator).get("/mediation/")  # warm-up
+    with django_assert_num_queries(len(_queries_of(client, "/mediation/"))):
+        html = client.get("/mediation/").content.decode()
+    section = html.split('id="follow-up"', 1)[1].split("</section>", 1)[0]
+    assert due.code in section and partly.code in section
+    assert later.code not in section and done.code not in section and failed.code not in section
+    assert "Partly performed" in section.split(partly.code, 1)[1].split("</li>", 1)[0]
+    assert f"carried out by {timezone.localdate():%Y-%m-%d}" in section
+    # One more case to visit costs no query more.
+    _concluded(med)
+    with django_assert_num_queries(len(_queries_of(client, "/mediation/"))):
+        html = client.get("/mediation/").content.decode()
+    assert html.split('id="follow-up"', 1)[1].split("</section>", 1)[0].count("<li") == 3
+    # Another organisation's mediator is not sent to these parties.
+    assert due.code not in _login(client, med.mediator_y).get("/mediation/").content.decode()
+
+
+def _queries_of(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return queries.captured_queries
+
+
 def test_the_home_page_section_shows_my_counts(client, med):
     med.in_mediation()
     html = _login(client, med.cast.mediator).get("/").content.decode()

@@ -301,6 +301,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "statuses": Incident.Status.choices,
             "levels": Level.choices,
+            "kinds": Incident.Kind.choices,
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department).select_related("area")

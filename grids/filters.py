@@ -27,7 +27,16 @@ from governance.api import (
 )
 from governance.models import Area
 from governance.periods import start_of_local_day
-from grids.models import Incident, IncidentCategory, Level
+from grids.models import INBOX_ORDER, Incident, IncidentCategory, Level
+
+# ``?sort=``: the list's order, each ending in the key (a total order: pages neither repeat nor skip
+# an item) and each read from an index: ``incident_inbox_order`` by deadline, the scope's
+# ``incident_grid_reported`` (or ``incident_reported_at``) forwards or backwards by report time.
+SORTS = {
+    "due": INBOX_ORDER,
+    "newest": ["-reported_at", "-id"],
+    "oldest": ["reported_at", "id"],
+}
 
 
 class IncidentDepartmentFilter(KnownIdFilter):
@@ -66,6 +75,16 @@ class IncidentFilter(filters.FilterSet):
     mine = BooleanFilter(method="filter_mine", label=_("reported by me"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))
+    # Last, so that it orders what the filters leave (a filter's own order would come after it).
+    sort = filters.ChoiceFilter(
+        choices=[
+            ("due", _("deadline first")),
+            ("newest", _("newest reported first")),
+            ("oldest", _("oldest reported first")),
+        ],
+        method="filter_sort",
+        label=_("order"),
+    )
 
     class Meta:
         model = Incident
@@ -105,3 +124,6 @@ class IncidentFilter(filters.FilterSet):
 
     def filter_to(self, qs, name, value):
         return qs.filter(reported_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs
+
+    def filter_sort(self, qs, name, value):
+        return qs.order_by(*SORTS[value]) if value else qs

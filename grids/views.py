@@ -302,6 +302,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "statuses": Incident.Status.choices,
             "levels": Level.choices,
             "kinds": Incident.Kind.choices,
+            "sorts": IncidentFilter.base_filters["sort"].extra["choices"],
             "categories": IncidentCategory.objects.filter(is_active=True),
             "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department).select_related("area")

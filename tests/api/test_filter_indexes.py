@@ -25,6 +25,7 @@ COLUMNS = {
         "status": "status", "open": "status", "overdue": "status", "category": "category_id",
         "area": "grid_id", "grid": "grid_id", "level": "level", "kind": "kind", "department": "department_id",
         "reported_from": "reported_at", "reported_to": "reported_at", "mine": "reporter_id",
+        "sort": "due_at",  # it orders rather than narrows: each of its orders below
     },
     (DisputeFilter, DisputeCase): {
         "status": "status", "open": "status", "overdue": "status", "category": "category_id",
@@ -85,3 +86,14 @@ def test_unselective_filters_are_carried_by_the_scope_s_index(filterset, model):
         columns = connection.introspection.get_constraints(cursor, model._meta.db_table)[index]["columns"]
     assert columns[0] == scope
     assert {COLUMNS[(filterset, model)][name] for name in names} <= set(columns)
+
+
+@pytest.mark.django_db
+def test_every_order_of_the_incident_list_is_read_from_an_index():
+    # ``?sort=``: an order no index leads with sorts the whole scope before its first page.
+    from grids.filters import SORTS
+
+    indexed = leading_columns(Incident)
+    for name, order in SORTS.items():
+        assert order[0].lstrip("-") in indexed, name
+        assert order[-1].lstrip("-") == "id", name  # a total order

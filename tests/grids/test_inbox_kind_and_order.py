@@ -51,3 +51,46 @@ def test_the_inbox_filters_by_kind_and_report_date_and_shows_the_kind(cast, clie
     assert response.status_code == 400 and rows(response.content.decode()) == []
     assert "Kind: Select a valid choice." in response.content.decode()
     assert Incident.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_the_api_sort_by_deadline_or_by_report_time(cast, client, report):
+    # The inbox listed by deadline only: a centre looking for what came in this morning, or for the
+    # oldest item still waiting, read every page. The API listed newest first only.
+    from tests.base import api_client
+
+    now = timezone.now()
+    old, middle, new = report(), report(), report()
+    for incident, reported_hours_ago, due_in_hours in ((old, 30, 5), (middle, 20, -1), (new, 10, 2)):
+        Incident.objects.filter(pk=incident.pk).update(
+            reported_at=now - dt.timedelta(hours=reported_hours_ago),
+            due_at=now + dt.timedelta(hours=due_in_hours),
+        )
+    client.force_login(cast.street_handler)
+    by_deadline = [middle.code, new.code, old.code]
+    html = client.get("/grids/inbox/").content.decode()
+    assert rows(html) == by_deadline
+    sorts = re.search(r'<select name="sort">(.*?)</select>', html, re.S)
+    assert sorts, "the inbox has no order to choose"
+    assert re.findall(r'<option value="(\w*)"', sorts.group(1)) == ["due", "newest", "oldest"]
+    for sort, expected in (
+        ("due", by_deadline),
+        ("newest", [new.code, middle.code, old.code]),
+        ("oldest", [old.code, middle.code, new.code]),
+    ):
+        response = client.get(f"/grids/inbox/?sort={sort}&open=true")
+        html = response.content.decode()
+        assert response.status_code == 200 and rows(html) == expected, sort
+        assert f'<option value="{sort}" selected>' in html
+        assert f"sort={sort}" in filter_form_as_shown(html)
+        # a total order, so that no item is on two pages and another on none
+        assert response.context["page"].object_list.query.order_by[-1] in ("id", "-id")
+        listed = api_client(cast.street_handler).get("/api/v1/incidents/", {"sort": sort})
+        assert [r["code"] for r in listed.json()["results"]] == expected, sort
+    # The API's order without the parameter is unchanged: newest first.
+    listed = api_client(cast.street_handler).get("/api/v1/incidents/")
+    assert [r["code"] for r in listed.json()["results"]] == [new.code, middle.code, old.code]
+    refused = api_client(cast.street_handler).get("/api/v1/incidents/", {"sort": "due_at"})
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["sort"]
+    response = client.get("/grids/inbox/?sort=priority")
+    assert response.status_code == 400 and rows(response.content.decode()) == []

@@ -287,3 +287,26 @@ def test_the_migration_names_the_department_of_escalations_recorded_without_one(
     assert IncidentEvent.objects.get(pk=escalate.pk).department == cast.urban
     assert IncidentEvent.objects.get(pk=unnamed.pk).department is None
     assert _rows(cast.district_officer, record) == before
+
+
+@pytest.mark.django_db
+def test_each_department_of_the_page_links_to_the_items_with_it_now(cast, client, incident_in):
+    # "Overdue now 1" named no item: the supervising centre looked the department up in the inbox's
+    # filter. The link lists what the department leads and supports now: its two counts of "now".
+    import re
+
+    incident_in("handling")  # the police lead it
+    incident_in("dispatched", kind="coordination")  # the police lead, urban and the street team support
+    incident_in("closed")  # the police's, finished
+    client.force_login(cast.district_officer)
+    html = client.get("/grids/departments/").content.decode()
+    rows = selectors.DepartmentRecords(cast.district_officer, timezone.localdate().replace(day=1))
+    checked = 0
+    for row in rows[:100]:
+        department, now = row.department, row.open_now + row.supporting_now
+        url = f"/grids/inbox/?department={department.pk}&amp;status=dispatched&amp;status=handling"
+        assert f'<a href="{url}">{department.name}</a>' in html
+        listed = client.get(url.replace("&amp;", "&")).content.decode()
+        assert len(re.findall(r'id="row-INC-', listed)) == now, department.name
+        checked += now
+    assert checked == 2 + 2  # the police's two, and the coordination item once for each supporter

@@ -269,6 +269,11 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Handlers' work list: everything in their subtree, open items by default, with one-click steps."""
     params = request.GET.copy()
+    # Several statuses chosen (a department's "In hand", the departments' record) come back from the
+    # form's status select as one option, "dispatched,handling": the select shows one value only.
+    statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
+    if statuses:
+        params.setlist("status", statuses)
     department = selectors.work_department(request.user)
     if not params:
         params["open"] = "true"
@@ -300,6 +305,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "statuses": Incident.Status.choices,
+            "statuses_chosen": _statuses_chosen(statuses),
             "levels": Level.choices,
             "kinds": Incident.Kind.choices,
             "sorts": IncidentFilter.base_filters["sort"].extra["choices"],
@@ -357,11 +363,20 @@ GRID_CHOICES_MAX = 1000
 DEPARTMENT_CHOICES_MAX = 300
 
 
+def _statuses_chosen(statuses: list[str]) -> tuple[str, str] | None:
+    """The status select's option for several statuses at once (value, label), else None."""
+    labels = dict(Incident.Status.choices)
+    if len(statuses) < 2 or not all(s in labels for s in statuses):
+        return None
+    return ",".join(statuses), " / ".join(str(labels[s]).capitalize() for s in statuses)
+
+
 def _department_choices(user) -> list[Department]:
-    """The inbox's department filter for a centre's handlers ("what is with the police?"): the API's
+    """The inbox's department filter for a centre's handlers and analysts ("what is with the police?"): the API's
     ``?department=`` was on the page only for a department's own people, fixed to their department.
-    Empty for the other roles, and beyond ``DEPARTMENT_CHOICES_MAX`` (the address still takes it)."""
-    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.ADMIN)):
+    Empty for the other roles, and beyond ``DEPARTMENT_CHOICES_MAX`` (the address still takes it).
+    An analyst reads the departments' record, whose names link here with the department chosen."""
+    if not (user.is_superuser or user.has_role(Role.HANDLER, Role.ADMIN, Role.ANALYST)):
         return []
     q = scope_or_above_q(user, "area")
     rows = Department.objects.all() if q is None else Department.objects.filter(q)

@@ -94,3 +94,27 @@ def test_the_inbox_and_the_api_sort_by_deadline_or_by_report_time(cast, client, 
     assert refused.status_code == 400 and list(refused.json()["errors"]) == ["sort"]
     response = client.get("/grids/inbox/?sort=priority")
     assert response.status_code == 400 and rows(response.content.decode()) == []
+
+
+@pytest.mark.django_db
+def test_the_inbox_form_keeps_several_statuses_and_the_department_it_was_opened_with(
+    cast, client, incident_in
+):
+    # A department's "In hand" (home) and the departments' record link to the inbox with two statuses:
+    # the status select showed one of them, and "Filter" sent that one alone, dropping the dispatched
+    # items. An analyst, who reads the record, had no department select: the filter was on, unseen.
+    dispatched, handling = incident_in("dispatched"), incident_in("handling")
+    incident_in("accepted")
+    url = f"/grids/inbox/?department={cast.police.pk}&status=dispatched&status=handling"
+    for user in (cast.department_user, cast.district_officer, cast.analyst):
+        client.force_login(user)
+        html = client.get(url).content.decode()
+        assert sorted(rows(html)) == sorted([dispatched.code, handling.code]), user
+        query = filter_form_as_shown(html)
+        assert "status=dispatched%2Chandling" in query and f"department={cast.police.pk}" in query, user
+        again = client.get(f"/grids/inbox/?{query}")
+        assert again.status_code == 200 and sorted(rows(again.content.decode())) == sorted(
+            [dispatched.code, handling.code]
+        ), user
+    one = client.get("/grids/inbox/?status=handling").content.decode()
+    assert "dispatched%2Chandling" not in filter_form_as_shown(one) and rows(one) == [handling.code]

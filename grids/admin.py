@@ -4,12 +4,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import SuperusersOnly, TimelineInline
+from governance.admin import LabelledListEditable, SuperusersOnly, TimelineInline
 from grids.models import Incident, IncidentCategory, IncidentEvent, IncidentPhoto
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(admin.ModelAdmin):
+class IncidentCategoryAdmin(LabelledListEditable, admin.ModelAdmin):
     list_display = [
         "name", "name_en", "code", "parent", "default_level", "is_dispute", "accept_hours", "dispatch_hours",
         "handle_hours", "verify_hours", "is_active",

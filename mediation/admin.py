@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import SuperusersOnly, TimelineInline, masked_texts
+from governance.admin import LabelledListEditable, SuperusersOnly, TimelineInline, masked_texts
 from mediation.api import DisputeDetailSerializer, EventSerializer, SessionSerializer
 from mediation.models import (
     DisputeCase,
@@ -18,7 +18,7 @@ from mediation.models import (
 
 
 @admin.register(DisputeCategory)
-class DisputeCategoryAdmin(admin.ModelAdmin):
+class DisputeCategoryAdmin(LabelledListEditable, admin.ModelAdmin):
     list_display = ["name", "name_en", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name", "name_en", "code"]

@@ -362,3 +362,37 @@ def test_a_platform_job_s_description_is_shown_in_the_reader_s_language(client, 
         settings.LANGUAGE_CODE = "en"
         PeriodicTask.objects.filter(pk=relay.pk).update(description=stored)
         assert stored in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "fields", "shown"),
+    [
+        (
+            "/admin/grids/incidentcategory/",
+            ["accept_hours", "dispatch_hours", "handle_hours", "verify_hours", "is_active"],
+            "Fire hazard",
+        ),
+        ("/admin/mediation/disputecategory/", ["sort_order", "is_active"], "Neighbours"),
+    ],
+)
+def test_each_field_edited_in_a_list_is_named_by_its_column_and_its_row(
+    client, cast, settings, url, fields, shown
+):
+    """A list's editable cells (a category's time limits, its order, whether it is active) had no
+    label: a screen reader announced "edit text, 2" or "checkbox, checked" row after row, naming
+    neither the column nor the category (WCAG 1.3.1, 4.1.2)."""
+    from django.conf import settings as conf
+
+    client.force_login(cast.admin)
+    client.cookies[conf.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(url).content.decode()
+    inputs = re.findall(r"<input[^>]*name=\"form-\d+-(\w+)\"[^>]*>", html)
+    visible = [
+        tag for tag in re.findall(r"<input[^>]*name=\"form-\d+-\w+\"[^>]*>", html) if "hidden" not in tag
+    ]
+    assert {name for name in inputs if name in fields} == set(fields)
+    labels = [re.search(r'aria-label="([^"]*)"', tag) for tag in visible]
+    assert labels and all(labels), [tag for tag, label in zip(visible, labels) if not label]
+    texts = [label.group(1) for label in labels]
+    assert any(text.endswith(" · " + shown) for text in texts), texts[:6]
+    assert any(text.startswith("Active · ") for text in texts), texts[:6]

@@ -168,3 +168,21 @@ def test_wrong_old_passwords_on_the_change_form_count_towards_the_lockout(client
     assert locked.status_code == 429 and "Account locked" in locked.content.decode()
     cast.analyst.refresh_from_db()
     assert cast.analyst.check_password(new)
+
+
+@pytest.mark.parametrize("url_name", ["governance-account", "governance-password-change"])
+def test_each_password_form_names_the_account_it_is_for(client, cast, url_name):
+    """A form with only a password field (the token's confirmation, the password change) left the
+    browser's password manager, and the assistive technology that fills in through it, to guess the
+    account: Chromium logged "Password forms should have (optionally hidden) username fields for
+    accessibility" on both pages, and a changed password could be saved against no username. Each
+    form carries the signed-in user's name, hidden, as ``autocomplete="username"``, not posted."""
+    client.force_login(cast.analyst)
+    page = client.get(reverse(url_name)).content.decode()
+    forms = [f for f in re.findall(r"<form[^>]*>.*?</form>", page, re.S) if 'type="password"' in f]
+    assert forms
+    for form in forms:
+        username = re.search(r"<input[^>]*autocomplete=\"username\"[^>]*>", form)
+        assert username, form
+        tag = username.group(0)
+        assert f'value="{cast.analyst.username}"' in tag and " hidden" in tag and "name=" not in tag

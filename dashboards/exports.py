@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -168,12 +169,13 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
     ``state`` is the run's ``run_state``: published, replaced (by a later publication) or draft."""
     out = io.StringIO()
     writer = csv.writer(out)
+    # A word alone in its cell is capitalised, as the results page shows it ("Good", "Draft").
     states = {"published": _("published"), "replaced": _("replaced"), "draft": _("draft")}
     rows = [
         # The year only when the name lacks it: "2026 年度平安建设考核 (2026)" read it twice.
         [
             str(scheme),
-            states.get(state, _("draft")),
+            capfirst(states.get(state, _("draft"))),
         ],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i["name"] for i in items]
@@ -182,10 +184,10 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
         rows.append(
-            [r.rank, r.area.code, r.area.name, r.total, r.get_grade_display(), r.rank_change]
+            [r.rank, r.area.code, r.area.name, r.total, capfirst(r.get_grade_display()), r.rank_change]
             + [scores.get(i["item"], "") for i in items]
             # The page marks a grade the excellent-share cap moved down with "*": so does the file.
-            + [r.deductions, r.bonus, "; ".join(r.veto_events), _("yes") if r.capped else ""]
+            + [r.deductions, r.bonus, "; ".join(r.veto_events), capfirst(_("yes")) if r.capped else ""]
         )
     writer.writerows(_safe_rows(rows[:2]))
     writer.writerows(_codes_as_text(_safe_rows(rows[2:]), column=1))

@@ -717,8 +717,8 @@ def test_a_run_replaced_by_a_later_publication_is_not_shown_as_published(client,
     assert "Published result" not in html
     assert f"since replaced by run {second.pk}" in html and 'value="publish"' in html
     csv_text = client.get(f"{url}?run={first.pk}&format=csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0].endswith(",replaced")
-    assert client.get(f"{url}?format=csv").content.decode("utf-8-sig").splitlines()[0].endswith(",published")
+    assert csv_text.splitlines()[0].endswith(",Replaced")
+    assert client.get(f"{url}?format=csv").content.decode("utf-8-sig").splitlines()[0].endswith(",Published")
     # Going back to the first publication is a publication like any other.
     client.post(f"{url}action/", {"action": "publish", "run": first.pk})
     data.scheme.refresh_from_db()

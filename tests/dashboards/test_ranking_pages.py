@@ -525,7 +525,10 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
     assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
-    assert rows[2][:5] == ["1", '="340102000000"', "甲区", "80.00", "good"]
+    # The grade, the run's state and the cap's mark stand alone in their cells: capitalised, as the
+    # results page shows them ("Good", not "good"; the Chinese labels are unchanged).
+    assert rows[0][1] == "Draft"
+    assert rows[2][:5] == ["1", '="340102000000"', "甲区", "80.00", "Good"]
     assert rows[1][-2:] == ["Veto", "Moved down by the excellent cap"]
     assert [r[-1] for r in rows[2:]] == ["", "", ""]
     # The page marks a grade the excellent-share cap moved down with "*"; the file says so too.
@@ -535,7 +538,7 @@ def test_the_assessment_results_export_as_csv_with_each_item(client, cast, schem
             io.StringIO(client.get(f"/dashboards/assessments/{s.pk}/?format=csv").content.decode("utf-8-sig"))
         )
     )
-    assert [r[-1] for r in rows[2:]] == ["yes", "", ""]
+    assert [r[-1] for r in rows[2:]] == ["Yes", "", ""]
     bad = client.get(f"/dashboards/assessments/{s.pk}/?format=xlsx")
     assert bad.status_code == 400 and "Export format must be csv." in bad.content.decode()
 

@@ -452,3 +452,38 @@ def test_the_case_list_fits_a_desktop_in_english(desktop_page, live_cast):
     screenshot(page, "mediation-case-list-desktop-en")
     assert page.locator(".med-table").locator("xpath=..").evaluate("w => w.scrollWidth <= w.clientWidth")
     assert page.js_errors == [], page.js_errors
+
+
+def test_a_concluded_case_in_english_on_a_phone_keeps_its_facts_readable(phone_page, live_cast, live_server):
+    """In English the longest label ("Facts and responsibilities") set the width of the whole label
+    column, leaving the values a strip of a third of a phone: the area's code broke inside the number
+    (3401020010010 / 03), a referral number and the dates over two lines. The labels wrap instead,
+    within at most 40% of the list, and a code stays whole."""
+    c = live_cast
+    _org, case = _case(c, received_at=timezone.now() - dt.timedelta(days=5))
+    case.transition(action="start", actor=c.mediator)
+    case.transition(
+        action="conclude",
+        actor=c.mediator,
+        outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
+        agreement_terms="李四赔偿张三丰维修费2000元",
+        performance_method="银行转账",
+        performance_due=timezone.localdate(),
+        agreement_effective_on=timezone.localdate(),
+    )
+    page = phone_page
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    login(page, "mediator")
+    page.goto(f"/mediation/cases/{case.code}/")
+    facts = page.locator("dl.med-facts")
+    assert "Facts and responsibilities" in facts.inner_text()
+    width = facts.bounding_box()["width"]
+    labels = facts.locator("dt").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert max(labels) <= width * 0.4 + 1, (labels, width)
+    code = facts.locator(".area-code")
+    assert code.inner_text() == c.grid_a.code
+    assert code.evaluate("el => el.getClientRects().length") == 1
+    screenshot(page, "mediation-case-facts-390-en")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == []

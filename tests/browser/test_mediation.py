@@ -44,6 +44,20 @@ def _case(
     return org, case
 
 
+def _conclude_with_a_written_agreement(c, case: DisputeCase) -> None:
+    case.transition(action="start", actor=c.mediator)
+    case.transition(
+        action="conclude",
+        actor=c.mediator,
+        outcome="success_written",
+        agreement_facts="楼上漏水，责任在李四",
+        agreement_terms="李四赔偿张三丰维修费2000元",
+        performance_method="银行转账",
+        performance_due=timezone.localdate(),
+        agreement_effective_on=timezone.localdate(),
+    )
+
+
 def test_a_mediator_records_a_session_concludes_with_an_agreement_and_prints_it(desktop_page, live_cast):
     c = live_cast
     _org, case = _case(
@@ -432,17 +446,7 @@ def test_the_case_list_fits_a_desktop_in_english(desktop_page, live_cast):
     org.save(update_fields=["name"])
     c.grid_a.name = "桂花社区1第1网格"
     c.grid_a.save(update_fields=["name"])
-    case.transition(action="start", actor=c.mediator)
-    case.transition(
-        action="conclude",
-        actor=c.mediator,
-        outcome="success_written",
-        agreement_facts="楼上漏水，责任在李四",
-        agreement_terms="李四赔偿张三丰维修费2000元",
-        performance_method="银行转账",
-        performance_due=timezone.localdate(),
-        agreement_effective_on=timezone.localdate(),
-    )
+    _conclude_with_a_written_agreement(c, case)
     page = desktop_page
     login(page, "mediator")
     page.goto("/mediation/cases/")
@@ -461,17 +465,7 @@ def test_a_concluded_case_in_english_on_a_phone_keeps_its_facts_readable(phone_p
     within at most 40% of the list, and a code stays whole."""
     c = live_cast
     _org, case = _case(c, received_at=timezone.now() - dt.timedelta(days=5))
-    case.transition(action="start", actor=c.mediator)
-    case.transition(
-        action="conclude",
-        actor=c.mediator,
-        outcome="success_written",
-        agreement_facts="楼上漏水，责任在李四",
-        agreement_terms="李四赔偿张三丰维修费2000元",
-        performance_method="银行转账",
-        performance_due=timezone.localdate(),
-        agreement_effective_on=timezone.localdate(),
-    )
+    _conclude_with_a_written_agreement(c, case)
     page = phone_page
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     login(page, "mediator")

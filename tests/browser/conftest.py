@@ -126,3 +126,17 @@ def areas_clear_of_map_controls(page, map_selector: str) -> list:
 
     assert areas and not any(overlap(c, a) for c in controls if c for a in areas), (controls, areas)
     return areas
+
+
+def facts_keep_their_width(page, selector: str, label: str, area_code: str) -> None:
+    """A record page's facts (``dl``) on a phone: the labels (``label`` the longest) take at most 40%
+    of the list, the area's code is on one line, whole, and nothing goes past the right edge."""
+    facts = page.locator(selector)
+    assert label in facts.inner_text()
+    width = facts.bounding_box()["width"]
+    labels = facts.locator("dt").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert max(labels) <= width * 0.4 + 1, (labels, width)
+    code = facts.locator(".area-code")
+    assert code.inner_text() == area_code
+    assert code.evaluate("el => el.getClientRects().length") == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 from petitions.models import Petition
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import facts_keep_their_width, login, screenshot
 from tests.petitions.conftest import ID_1, ID_2
 
 pytestmark = pytest.mark.browser
@@ -413,3 +413,18 @@ def test_a_receipt_day_that_drops_the_area_chosen_redraws_the_units_too(desktop_
     # Filling the time fires its change twice; htmx logs the area request so replaced (hx-sync) as an
     # error. Nothing else may be logged.
     assert not [e for e in page.js_errors if not e.startswith(("htmx:sendAbort", "htmx:afterRequest"))]
+
+
+def test_the_facts_of_a_petition_keep_their_width_on_a_phone_in_english(phone_page, live_cast):
+    """ "Unit complained about" set the English label column past 40% of a phone's card: the values
+    (the area concerned with its code, the content) had what was left, as on a case's page."""
+    cast = live_cast
+    petition = _accepted(cast)
+    Petition.objects.filter(pk=petition.pk).update(complained_unit=cast.police)
+    page = phone_page
+    login(page, "petition_officer")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("html[lang=en]")
+    page.goto(f"/petitions/{petition.code}/")
+    facts_keep_their_width(page, "dl.pet-facts", "Unit complained about", cast.community_a1a.code)
+    assert page.js_errors == [], page.js_errors

@@ -597,6 +597,14 @@ def _entry_context(request: HttpRequest, scheme: AssessmentScheme, bound: dict |
     context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related(
         "area", "decided_by", "withdrawn_by"
     )
+    # Those decided, with who entered and who decided them: once approved an adjustment left the list
+    # above, and no page said which deductions and bonuses the scores counted, nor on whose word.
+    context["decided"] = (
+        Adjustment.objects.filter(scheme=scheme)
+        .exclude(status=Adjustment.Status.PENDING)
+        .select_related("area", "item", "negative_entry", "entered_by", "approved_by")
+        .order_by("-approved_at", "-id")
+    )
     # The hand scores with their evidence, which the approvers and reviewers open here.
     context["manual_scores"] = (
         ManualScore.objects.filter(item__scheme=scheme)

@@ -50,6 +50,19 @@ def _deduction(data, occurrences: str = "2", reason: str = "两起重大事件")
     }
 
 
+def _one_point_bonus(data, reason: str) -> Adjustment:
+    """A bonus of 1 point on the hand-scored item for district A, entered by the city officer."""
+    return adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_a,
+        kind="bonus",
+        reason=reason,
+        item=data.manual_item,
+        points=D("1"),
+        actor=data.city_officer,
+    )
+
+
 def test_a_manager_enters_a_hand_score_with_evidence(client, data):
     client.force_login(data.city_officer)
     assert client.get(data.url).status_code == 200
@@ -735,15 +748,7 @@ def test_the_assessment_pages_and_api_cost_the_same_queries_for_more_areas(clien
     def counts() -> list[int]:
         run = assessment.assessment_compute(scheme=data.scheme)
         assessment.assessment_publish(run=run, actor=data.city_officer)
-        assessment.adjustment_enter(
-            scheme=data.scheme,
-            area=data.district_a,
-            kind="bonus",
-            reason=f"进步 {run.pk}",
-            item=data.manual_item,
-            points=D("1"),
-            actor=data.city_officer,
-        )
+        _one_point_bonus(data, f"进步 {run.pk}")
         client.force_login(data.city_officer)
         # A fresh user each time: the memberships it caches would spare the second round a query.
         api = api_client(type(data.analyst).objects.get(pk=data.analyst.pk))
@@ -1255,3 +1260,37 @@ def test_the_entry_page_offers_and_takes_only_areas_in_service_in_the_schemes_ye
         },
     )
     assert response.status_code == 400 and not ManualScore.objects.exists()
+
+
+def test_decided_adjustments_are_listed_with_reason_author_and_approver(client, data):
+    """DOMAIN.md: each deduction and bonus has a reason and an approver. Once decided it left the
+    "awaiting approval" list and no page said which adjustments the scores counted, nor who approved
+    them: the entry page lists them, approved and rejected, with who entered and who decided."""
+    client.force_login(data.city_officer)
+    client.post(data.url, _deduction(data, occurrences="3", reason="三起重大事件"))
+    client.post(data.url, _deduction(data, occurrences="1", reason="误报的事件"))
+    first, second = Adjustment.objects.order_by("pk")
+    client.force_login(data.city_officer_2)
+    client.post(data.url, {"form": "decide", "adjustment": first.pk, "approve": "1"})
+    client.post(data.url, {"form": "decide", "adjustment": second.pk, "approve": "0"})
+    page = client.get(data.url).content.decode()
+    decided = page.split('id="decided-adjustments"', 1)[1].split("</section>", 1)[0]
+    row = decided.split(f'data-decided="{first.pk}"', 1)[1].split("</li>", 1)[0]
+    # What it was (entry × occurrences = points), why, who entered it, who approved it.
+    assert "乙区" in row and "重大事件" in row and "× 3" in row and "6.00" in row
+    assert "三起重大事件" in row and "city_officer" in row and "city_officer_2" in row
+    assert "approved by city_officer_2" in row or "city_officer_2 于" in row
+    rejected = decided.split(f'data-decided="{second.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "误报的事件" in rejected and 'class="decided-rejected"' in decided
+    # No query per row: more decided adjustments cost the same.
+    client.get(data.url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(data.url)
+    for n in range(3):
+        _one_point_bonus(data, f"进步 {n}")
+    for a in Adjustment.objects.filter(status="pending"):
+        client.post(data.url, {"form": "decide", "adjustment": a.pk, "approve": "1"})
+    assert Adjustment.objects.filter(status="approved").count() == 4
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(data.url).content.decode().count("data-decided=") == 5
+    assert len(before.captured_queries) > 0 and len(after.captured_queries) == len(before.captured_queries)

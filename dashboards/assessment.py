@@ -197,13 +197,18 @@ def rank_totals(scores: Sequence[AreaScore]) -> None:
         previous = score
 
 
+def excellent_allowed(areas: int, share: Decimal) -> int:
+    """How many of ``areas`` the excellent-share cap lets keep "excellent": floor(share x areas)."""
+    return int((Decimal(areas) * share).to_integral_value(rounding="ROUND_FLOOR"))
+
+
 def apply_excellent_cap(scores: Sequence[AreaScore], share: Decimal | None, tie_rule: str) -> None:
     """At most floor(share x areas) are rated excellent. Candidates are ordered by total, then by the
     scheme's tie rule (fewer approved deduction points first, or by area code), then by area code; the ones
     past the cap become "good" and are flagged ``capped``."""
     if share is None:
         return
-    allowed = int((Decimal(len(scores)) * share).to_integral_value(rounding="ROUND_FLOOR"))
+    allowed = excellent_allowed(len(scores), share)
     candidates = [s for s in scores if s.grade == "excellent"]
     if tie_rule == AssessmentScheme.TieRule.FEWER_DEDUCTIONS:
         candidates.sort(key=lambda s: (-s.total, s.approved_deductions, s.code))
@@ -979,6 +984,23 @@ def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentRes
         }
         for e in entries
     ]
+
+
+def grading_rules(scheme: AssessmentScheme, areas: int) -> dict:
+    """What the results page states under the table: the grade thresholds and the veto's effect (both
+    settings), and the scheme's cap on the share rated excellent with how many of ``areas`` it lets
+    keep the grade (floor, as ``apply_excellent_cap``)."""
+    excellent, good, passing = grade_thresholds()
+    share = scheme.excellent_share_cap
+    return {
+        "excellent": points_text(excellent),
+        "good": points_text(good),
+        "pass": points_text(passing),
+        "veto_fails": veto_effect() == "fail",
+        "cap_percent": None if share is None else points_text(share * 100),
+        "cap_count": None if share is None else excellent_allowed(areas, share),
+        "areas": areas,
+    }
 
 
 def run_state(scheme: AssessmentScheme, run: AssessmentRun | None) -> str:

@@ -1294,3 +1294,34 @@ def test_decided_adjustments_are_listed_with_reason_author_and_approver(client, 
     with CaptureQueriesContext(connection) as after:
         assert client.get(data.url).content.decode().count("data-decided=") == 5
     assert len(before.captured_queries) > 0 and len(after.captured_queries) == len(before.captured_queries)
+
+
+def _legend(client, data, language: str = "en") -> str:
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    return html.split('id="assessment-rules"', 1)[1].split("</div>", 1)[0]
+
+
+def test_the_results_state_the_grade_thresholds_the_veto_effect_and_the_excellent_cap(client, data, settings):
+    """The page said "excellent, good, pass, fail by total" without the thresholds, nor what a veto
+    does (a setting), nor the scheme's cap on the share rated excellent: with 2 districts and a cap
+    of 30 %, none can be excellent, and nothing on the page said why a 91 read "good"."""
+    from dashboards import assessment
+
+    assessment.assessment_compute(scheme=data.scheme)
+    client.force_login(data.analyst)
+    legend = _legend(client, data)
+    assert "excellent from 90, good from 80, pass from 60, fail below 60" in legend
+    assert "A one-vote veto makes the grade fail." in legend
+    # The scheme's cap (0.34) over the run's three districts: floor(1.02) = 1.
+    assert "At most 34% of the areas are rated excellent: 1 of 3." in legend
+    settings.ASSESSMENT_GRADE_THRESHOLDS = (85, 72.5, 50)
+    settings.ASSESSMENT_VETO_EFFECT = "no_excellent"
+    data.scheme.excellent_share_cap = None
+    data.scheme.save()
+    legend = _legend(client, data)
+    assert "excellent from 85, good from 72.5, pass from 50, fail below 50" in legend
+    assert "A one-vote veto bars the area from excellent: good at most." in legend
+    assert "At most" not in legend
+    legend = _legend(client, data, "zh-hans")
+    assert "优秀 ≥ 85" in legend and "良好 ≥ 72.5" in legend and "合格 ≥ 50" in legend

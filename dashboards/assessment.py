@@ -986,6 +986,18 @@ def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentRes
     ]
 
 
+def year_running(scheme: AssessmentScheme) -> str:
+    """The warning of a scheme whose year is not over yet ("" once it is): its indicator items are
+    scored on the values so far, as the league tables flag for a period not over yet."""
+    period = Period.parse(scheme.period)
+    if not period.start <= timezone.localdate() < period.end:
+        return ""
+    return _(
+        "%(year)s is not over yet: the items scored from indicators use its values so far, which "
+        "change with each rollup until it ends."
+    ) % {"year": period.label}
+
+
 def grading_rules(scheme: AssessmentScheme, areas: int) -> dict:
     """What the results page states under the table: the grade thresholds and the veto's effect (both
     settings), and the scheme's cap on the share rated excellent with how many of ``areas`` it lets

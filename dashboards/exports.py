@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from dashboards import assessment
 from dashboards.ranking import two_decimals
 
 # A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
@@ -176,6 +177,8 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
         [
             str(scheme),
             capfirst(states.get(state, _("draft"))),
+            # As the league's exports: a file of this year's result says the year is not over.
+            *filter(None, [assessment.year_running(scheme)]),
         ],
         [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i["name"] for i in items]

@@ -513,6 +513,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "results": results,
             "can_manage": assessment.can_manage(request.user, scheme),
             "rules": assessment.grading_rules(scheme, len(results)),
+            "year_running": assessment.year_running(scheme),
         },
     )
 

@@ -730,8 +730,10 @@ def test_a_run_replaced_by_a_later_publication_is_not_shown_as_published(client,
     assert "Published result" not in html
     assert f"since replaced by run {second.pk}" in html and 'value="publish"' in html
     csv_text = client.get(f"{url}?run={first.pk}&format=csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0].endswith(",Replaced")
-    assert client.get(f"{url}?format=csv").content.decode("utf-8-sig").splitlines()[0].endswith(",Published")
+    # The state is the first line's second cell (a year not over yet adds its warning after it).
+    assert next(csv.reader(io.StringIO(csv_text)))[1] == "Replaced"
+    published = client.get(f"{url}?format=csv").content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(published)))[1] == "Published"
     # Going back to the first publication is a publication like any other.
     client.post(f"{url}action/", {"action": "publish", "run": first.pk})
     data.scheme.refresh_from_db()
@@ -1325,3 +1327,33 @@ def test_the_results_state_the_grade_thresholds_the_veto_effect_and_the_excellen
     assert "At most" not in legend
     legend = _legend(client, data, "zh-hans")
     assert "优秀 ≥ 85" in legend and "良好 ≥ 72.5" in legend and "合格 ≥ 50" in legend
+
+
+def test_a_scheme_of_a_year_not_over_yet_says_its_indicator_scores_are_to_date(client, data):
+    """The league tables flag a period not over yet; the assessment scored from the same year's values
+    did not: a result computed and published on 6 December read as the year's, its indicator items
+    scored on eleven months and a week. The page and its CSV say so; a past year's do not."""
+    from django.utils import timezone
+
+    from dashboards import assessment
+
+    year = timezone.localdate().year
+    current = data.scheme
+    current.year = year
+    current.save()
+    assessment.assessment_compute(scheme=current)
+    past = assessment_data.build(data, year=year - 1)
+    assessment.assessment_compute(scheme=past)
+    client.force_login(data.analyst)
+    running = f"{year} is not over yet: the items scored from indicators use its values so far"
+    html = client.get(f"/dashboards/assessments/{current.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="year-running"' in html and running in html
+    zh = client.get(f"/dashboards/assessments/{current.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="year-running"' in zh and f"{year}年" in zh
+    response = client.get(f"/dashboards/assessments/{current.pk}/?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    first = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert any(running in cell for cell in first)
+    html = client.get(f"/dashboards/assessments/{past.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="year-running"' not in html and "is not over yet" not in html
+    response = client.get(f"/dashboards/assessments/{past.pk}/?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert "is not over yet" not in response.content.decode("utf-8-sig")

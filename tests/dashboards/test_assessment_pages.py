@@ -1327,6 +1327,7 @@ def test_the_results_state_the_grade_thresholds_the_veto_effect_and_the_excellen
     assert "At most" not in legend
     legend = _legend(client, data, "zh-hans")
     assert "优秀 ≥ 85" in legend and "良好 ≥ 72.5" in legend and "合格 ≥ 50" in legend
+    assert "。 " not in legend  # no space after a full-width stop
 
 
 def test_a_scheme_of_a_year_not_over_yet_says_its_indicator_scores_are_to_date(client, data):
@@ -1357,3 +1358,28 @@ def test_a_scheme_of_a_year_not_over_yet_says_its_indicator_scores_are_to_date(c
     assert 'id="year-running"' not in html and "is not over yet" not in html
     response = client.get(f"/dashboards/assessments/{past.pk}/?format=csv", HTTP_ACCEPT_LANGUAGE="en")
     assert "is not over yet" not in response.content.decode("utf-8-sig")
+
+
+def test_an_items_deductions_and_bonus_are_written_in_its_cell_not_only_on_hover(client, data):
+    """The base score, deductions and bonus of an item were in the cell's hover text only: on a phone
+    (no hover) a reader saw 安全感 52.13 beside a base of 56.13 and could not check the arithmetic,
+    nor, in the stacked cards, the item's maximum. The cell writes "56.13 − 4.00" when an adjustment
+    changed the item, and each card label names the maximum."""
+    from dashboards import assessment
+
+    client.force_login(data.city_officer)
+    client.post(data.url, _deduction(data))  # district B, 2 × 2 points on 安全感
+    client.force_login(data.city_officer_2)
+    client.post(data.url, {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "1"})
+    assessment.assessment_compute(scheme=data.scheme)
+    result = AssessmentRun.objects.latest("pk").results.get(area__code="340103000000")
+    item = next(i for i in result.items if i["name"] == "安全感")
+    assert item["deductions"] == "4.00"
+    client.force_login(data.analyst)
+    html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
+    row = html.split('data-area="340103000000"', 1)[1].split("</tr>", 1)[0]
+    cell = row.split('data-label="安全感 (60.00)"', 1)[1].split("</td>", 1)[0]
+    assert f'<small class="dash-breakdown">{item["base"]} − 4.00</small>' in cell
+    # An item no adjustment changed has no such line; its label names its maximum too.
+    other = row.split('data-label="排名 (20.00)"', 1)[1].split("</td>", 1)[0]
+    assert "dash-breakdown" not in other

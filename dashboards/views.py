@@ -593,7 +593,7 @@ def _entry_context(request: HttpRequest, scheme: AssessmentScheme, bound: dict |
     }
     context["pending"] = (
         Adjustment.objects.filter(scheme=scheme, status=Adjustment.Status.PENDING)
-        .select_related("area", "item", "entered_by")
+        .select_related("area", "item", "negative_entry", "entered_by")
         .order_by("entered_at")
     )
     context["vetoes"] = VetoEvent.objects.filter(scheme=scheme).select_related(

@@ -1383,3 +1383,15 @@ def test_an_items_deductions_and_bonus_are_written_in_its_cell_not_only_on_hover
     # An item no adjustment changed has no such line; its label names its maximum too.
     other = row.split('data-label="排名 (20.00)"', 1)[1].split("</td>", 1)[0]
     assert "dash-breakdown" not in other
+
+
+def test_a_pending_deduction_names_its_entry_and_occurrences_for_the_approver(client, data):
+    """ "Awaiting approval" gave a deduction's points and reason but not the negative-list entry nor
+    the number of occurrences they came from: the approver could not check 6.00 = 2 points × 3."""
+    client.force_login(data.city_officer)
+    client.post(data.url, _deduction(data, occurrences="3", reason="三起"))
+    pending = Adjustment.objects.get()
+    client.force_login(data.city_officer_2)
+    html = client.get(data.url).content.decode()
+    row = html.split(f'data-adjustment="{pending.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "6.00" in row and "重大事件 × 3" in row and "三起" in row

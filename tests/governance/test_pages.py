@@ -5,6 +5,9 @@ def test_home_shows_memberships_and_a_map_of_my_areas(client, cast):
     client.force_login(cast.street_handler)
     html = client.get(reverse("governance-home")).content.decode()
     assert f'<span class="nowrap">{cast.street_a1.code}</span>' in html  # never broken mid-number
+    # The role heads its line, as a label: capitalised in English ("Handler · 甲一街道"), where it
+    # read "handler" (the Chinese label is unchanged).
+    assert "<strong>Handler</strong>" in html and "<strong>handler</strong>" not in html
     assert "data-map" in html and f'data-areas="{cast.street_a1.code}"' in html
     # The work before the map: on a phone the map pushed the report button below the fold.
     client.force_login(cast.worker_a)

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -63,12 +63,21 @@ def registry(request: HttpRequest) -> HttpResponse:
     )
     filterset = PetitionFilter(params, queryset=qs, request=request)  # area codes resolve in scope
     qs, filter_error = filtered_rows(filterset)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # Matters and person-times as the indicators count them (a repeat is no new matter, every person
+    # of a group counts): one scan, which also gives the pager its count.
+    totals = qs.aggregate(
+        petitions=Count("id"), matters=Count("id", filter=Q(is_repeat=False)), persons=Sum("persons_count")
+    )
+    paginator = Paginator(qs, 50)
+    paginator.count = totals["petitions"]
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "petitions/registry.html",
         {
             "page": page,
+            "matters": totals["matters"],
+            "persons": totals["persons"] or 0,
             "params": params,
             "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
             "filter_error": filter_error,

@@ -408,6 +408,21 @@ def test_the_registry_shows_countdowns_highlights_and_masks(client, pet, django_
     assert client.get("/petitions/?channel=pigeon").status_code == 400
 
 
+def test_the_registry_counts_matters_and_person_times_as_the_indicators_do(client, pet):
+    """DOMAIN.md "Repeat petitions": a repeat is not a new matter but counts in person-times. The
+    registry said only "3 petitions", so an officer read a repeat (or a group of seven) as one more
+    matter, one person, and the figure disagreed with the dashboards' matters and person-times."""
+    first = pet.register(persons_count=7, channel="visit", petitioners=petitioners(2))
+    pet.register(repeat_of=first.code, persons_count=2)
+    pet.register(category="labour")
+    client.force_login(pet.cast.petition_officer)
+    text = re.sub(r"<[^>]+>", "", client.get("/petitions/").content.decode())
+    assert "3 petitions · 2 new matters, 10 person-times" in text
+    # The same figures for a filtered list: the repeats only.
+    text = re.sub(r"<[^>]+>", "", client.get("/petitions/?repeat=true").content.decode())
+    assert "1 petition · 0 new matters, 2 person-times" in text
+
+
 def test_a_bad_registry_filter_is_named_by_its_label_and_closed_items_come_last(client, pet):
     # The error list printed the parameter ("received_from: ..."), English in a Chinese page.
     client.force_login(pet.cast.petition_officer)

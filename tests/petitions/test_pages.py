@@ -417,10 +417,10 @@ def test_the_registry_counts_matters_and_person_times_as_the_indicators_do(clien
     pet.register(category="labour")
     client.force_login(pet.cast.petition_officer)
     text = re.sub(r"<[^>]+>", "", client.get("/petitions/").content.decode())
-    assert "3 petitions · 2 new matters, 10 person-times" in text
+    assert "3 petitions · 2 new matters · 10 person-times" in text
     # The same figures for a filtered list: the repeats only.
     text = re.sub(r"<[^>]+>", "", client.get("/petitions/?repeat=true").content.decode())
-    assert "1 petition · 0 new matters, 2 person-times" in text
+    assert "1 petition · 0 new matters · 2 person-times" in text
 
 
 def test_a_bad_registry_filter_is_named_by_its_label_and_closed_items_come_last(client, pet):

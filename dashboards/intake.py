@@ -763,9 +763,12 @@ def check_only(kind: str, table: Table, actor: Any, *, again: bool = False) -> i
     return len(valid)
 
 
+THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+
+
 def _whole_number(value: Any) -> int:
-    """Digits (a CSV cell, a JSON string) or a JSON number without a fraction (3 or 3.0); not "1_000",
-    which int() takes, nor a boolean."""
+    """Digits (a CSV cell, a JSON string), grouped by thousands or not (15,230), or a JSON number
+    without a fraction (3 or 3.0); not "1_000", which int() takes, nor a boolean."""
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
@@ -773,6 +776,10 @@ def _whole_number(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = "" if value is None else _halfwidth(str(value)).strip()
+    if THOUSANDS.fullmatch(text):
+        # 15,230: a number cell Excel formats with the thousands separator (#,##0), saved so in the
+        # CSV. Groups of three digits only: 1,5 (a decimal comma) and 12,34 stay refused.
+        text = text.replace(",", "")
     if not re.fullmatch(r"[0-9]{1,12}", text):
         raise ValueError
     return int(text)

@@ -13,7 +13,13 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from dashboards import intake
-from dashboards.models import AreaPopulation, ImportBatch, PreventableCaseCount, SurveyResponse
+from dashboards.models import (
+    DEFAULT_PREVENTABLE_CASE_KINDS,
+    AreaPopulation,
+    ImportBatch,
+    PreventableCaseCount,
+    SurveyResponse,
+)
 from governance.models import Area, Role
 from tests.base import api_client, make_user
 
@@ -469,7 +475,7 @@ def test_bad_population_rows_are_all_reported_and_nothing_written(cast, settings
         {"area": cast.community_a1a.code, "year": 2025, "population": 1500},
         {"area": "999999999999", "year": 2025, "population": 1500},  # line 2: unknown area
         {"area": cast.community_a1a.code, "year": this_year + 1, "population": 1500},  # 3: future
-        {"area": cast.community_a1a.code, "year": 2023, "population": "1,500"},  # 4: too early, not digits
+        {"area": cast.community_a1a.code, "year": 2023, "population": "15OO"},  # 4: too early, not digits
         {"area": cast.community_a1a.code, "year": 2025, "population": 0},  # 5: zero; same as line 1
         {"area": cast.community_a1a.code, "year": "2024", "population": 1500, "households": 500},  # 6
     ]
@@ -1053,3 +1059,30 @@ def test_kind_names_that_cannot_be_read_stop_the_import(cast, settings, labels):
     settings.PREVENTABLE_CASE_KIND_LABELS = labels
     with pytest.raises(ImproperlyConfigured, match="PREVENTABLE_CASE_KIND_LABELS"):
         intake.case_kind_labels()
+
+
+def test_whole_numbers_may_have_thousands_separators_as_excel_saves_them(cast, settings):
+    """A population formatted 15,230 in Excel (the usual number format of a statistics sheet) is
+    saved so in the CSV: every row was refused "Enter a whole number", with no word of the commas."""
+    settings.ROLLUP_FIRST_MONTH = "2024-01-01"
+    code = cast.community_a1a.code
+    client = api_client(cast.analyst)
+    populations = f'area,year,population\n{code},2025,"15,230"\n{code},2026,"1,015,230"\n'
+    assert client.post(POPULATIONS, upload(populations, "pop.csv"), format="multipart").status_code == 201
+    assert dict(AreaPopulation.objects.values_list("year", "population")) == {2025: 15230, 2026: 1015230}
+    counts = (
+        f'area,month,kind,count\n{code},2026-10,burglary,"1,200"\n{code},2026-10,ebike_theft,１，２００\n'
+    )
+    assert client.post(COUNTS, upload(counts, "cases.csv"), format="multipart").status_code == 201
+    assert set(PreventableCaseCount.objects.values_list("count", flat=True)) == {1200}
+    # Not a decimal comma, nor groups of other than three digits.
+    bad = [
+        {"area": code, "month": "2026-09", "kind": kind, "count": count}
+        for kind, count in zip(
+            DEFAULT_PREVENTABLE_CASE_KINDS, ("1,5", "12,34", ",200", "1,2000"), strict=True
+        )
+    ]
+    response = client.post(COUNTS, bad, format="json")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [
+        (1, "count"), (2, "count"), (3, "count"), (4, "count")
+    ]  # fmt: skip

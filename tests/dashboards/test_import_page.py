@@ -133,3 +133,11 @@ def test_a_form_without_a_file_or_a_known_kind_names_the_field(analyst, data, fi
 
 def test_the_url_name_is_dashboards_import():
     assert reverse("dashboards-import") == URL
+
+
+def test_again_with_case_counts_is_an_error_on_that_box(analyst):
+    text = "area,month,kind,count\r\n340102001001,2026-10,burglary,3\r\n"
+    response = analyst.post(URL, {"kind": "case-counts", "file": csv_file(text, "cases.csv"), "again": "on"})
+    assert response.status_code == 400
+    assert "Only for survey answers" in response.content.decode()
+    assert PreventableCaseCount.objects.count() == 0

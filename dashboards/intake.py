@@ -105,6 +105,14 @@ def case_kind_labels() -> dict[str, str]:
     return {name: code for name, code in labels.items() if code in kinds}
 
 
+# The age groups as a Chinese questionnaire labels them: 35-44岁, and the last 65岁及以上 or 65岁以上.
+AGE_GROUP_LABELS = {f"{code}岁": code for code in AgeGroup.values if code != "65+"} | {
+    "65岁及以上": "65+",
+    "65岁以上": "65+",
+    "65+岁": "65+",
+}
+
+
 # An area code as a spreadsheet saves it when it took the code for a number (3.40102E+11).
 SCIENTIFIC = re.compile(r"[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+")
 # Year first, so never ambiguous (_Validator.day): 2026-11-05, 2026/11/5, 2026.11.5, 2026年11月5日.
@@ -536,7 +544,7 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
         before = len(v.errors)
         area = v.area(line, row)
         day = v.day(line, row, "date")
-        age = v.choice(line, row, "age_group", AgeGroup, {})
+        age = v.choice(line, row, "age_group", AgeGroup, AGE_GROUP_LABELS)
         safety = v.choice(line, row, "safety", SafetyAnswer, safety_labels)
         satisfaction = v.choice(line, row, "satisfaction", SatisfactionAnswer, satisfaction_labels)
         weight = Decimal("1")

@@ -864,7 +864,10 @@ def _import_formats() -> list[dict]:
             "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.SURVEY_COLUMNS],
             "values": [
                 ("date", _("YYYY-MM-DD or 2026/11/5, not in the future")),
-                ("age_group", ", ".join(intake.AgeGroup.values)),
+                (
+                    "age_group",
+                    _("%(codes)s (or 35-44岁, 65岁及以上)") % {"codes": ", ".join(intake.AgeGroup.values)},
+                ),
                 ("safety", " / ".join(safety)),
                 ("satisfaction", " / ".join(satisfaction)),
                 ("weight", _("optional, default 1; 0.001 to 99999")),

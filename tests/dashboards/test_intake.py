@@ -1086,3 +1086,19 @@ def test_whole_numbers_may_have_thousands_separators_as_excel_saves_them(cast, s
     assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [
         (1, "count"), (2, "count"), (3, "count"), (4, "count")
     ]  # fmt: skip
+
+
+def test_age_groups_may_be_written_as_a_chinese_questionnaire_labels_them(cast):
+    """A questionnaire export labels the groups 35-44岁 and 65岁及以上: every row was refused."""
+    text = "area,date,age_group,safety,satisfaction\n" + "".join(
+        f"340102001001001,2026-11-02,{age},safe,satisfied\n"
+        for age in ("16-24岁", "35-44岁", "65岁及以上", "65岁以上", "65+")
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert sorted(SurveyResponse.objects.values_list("age_group", flat=True)) == [
+        "16-24", "35-44", "65+", "65+", "65+"
+    ]  # fmt: skip
+    bad = "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-02,12-15岁,safe,satisfied\n"
+    response = api_client(cast.analyst).post(SURVEYS, upload(bad), format="multipart")
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "age_group")]

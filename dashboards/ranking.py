@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -251,10 +252,10 @@ def _exact(number: float | None) -> Decimal:
 
 
 def own_records(
-    spec: registry.IndicatorSpec, period: Period, parent: Area, rows: list[Row]
+    spec: registry.IndicatorSpec, period: Period, parent: Area, values: Iterable[IndicatorValue]
 ) -> OwnRecords | None:
-    """The parent's stored numerator and denominator less the sums of its children's ``rows`` (the
-    league's), when not zero: an area's value is the ratio of sums over its whole subtree, its own
+    """The parent's stored numerator and denominator less the sums of its children's ``values`` (all
+    the league's rows, every page of ``stats/rankings/``), when not zero: an area's value is the ratio of sums over its whole subtree, its own
     records included, so its children's rows did not add up to it and nothing said why. One query.
 
     For an indicator whose denominator is a stock (``denominator_over_time="last"``, a population)
@@ -269,7 +270,7 @@ def own_records(
     )
     if stored is None:
         return None
-    listed = [r.value for r in rows if r.value.pk]
+    listed = [v for v in values if v.pk]  # a child listed without a stored row counted nothing
     numerator = _exact(stored[0]) - sum((_exact(v.numerator) for v in listed), Decimal(0))
     denominator = _exact(stored[1]) - sum((_exact(v.denominator) for v in listed), Decimal(0))
     if not numerator and not denominator:

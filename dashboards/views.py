@@ -239,7 +239,11 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         row.sample_text = ranking.format_sample(row.value.denominator)
         row.numerator_text = ranking.format_sample(row.value.numerator)
     leaf = sel["parent"].level == Area.Level.GRID
-    itself = ranking.own_records(spec, sel["period"], sel["parent"], rows) if own and not leaf else None
+    itself = (
+        ranking.own_records(spec, sel["period"], sel["parent"], [r.value for r in rows])
+        if own and not leaf
+        else None
+    )
     if itself:
         itself.label = _("Counted at %(area)s itself, not in any area listed") % {"area": sel["parent"].name}
         itself.text = ranking.format_value(spec, itself.value)

@@ -51,7 +51,14 @@ from governance.access import get_visible_or_404
 from governance.api import ChoiceFilter
 from governance.models import Area, SequenceCounter
 from governance.periods import PERIOD_TYPES, Period, parse_month
-from governance.rest import Conflict, ImportJSONParser, JSONParser, KnownParamsMixin, refuse_unknown_params
+from governance.rest import (
+    Conflict,
+    ImportJSONParser,
+    JSONParser,
+    KnownParamsMixin,
+    Pagination,
+    refuse_unknown_params,
+)
 from governance.schema import request_too_large
 from governance.text import join_sentences
 
@@ -553,6 +560,41 @@ class RankingValueSerializer(IndicatorValueSerializer):
 _INDICATOR_DOC = "an indicator code of stats/indicators/"
 
 
+class RankingPagination(Pagination):
+    """The page of a league and, beside it, ``parent_own_records``: the records filed at the parent
+    itself, which its children's rows do not hold (the league page's last row). Null when there are
+    none, or when the difference is below zero (a stored row out of step, no records)."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paged = super().get_paginated_response_schema(schema)
+        number = {"type": "number", "format": "double"}
+        paged["properties"]["parent_own_records"] = {
+            "type": "object",
+            "nullable": True,
+            "description": (
+                "The parent's stored numerator and denominator less the sums of all its children "
+                "listed (every page): the records filed at the parent itself, so that the children "
+                "and this make the parent's sums. Null when there are none."
+            ),
+            "properties": {
+                "numerator": number,
+                "denominator": number,
+                "value": {
+                    **number,
+                    "nullable": True,
+                    "description": (
+                        "by the indicator's formula; null for a rate per residents (the parent "
+                        "divides by its own population, which counts its children's residents) or "
+                        "when there is nothing to divide"
+                    ),
+                },
+            },
+            "required": ["numerator", "denominator", "value"],
+        }
+        paged["required"] = [*paged.get("required", []), "parent_own_records"]
+        return paged
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
@@ -572,8 +614,10 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
     unranked (below the minimum sample, or without any value: no records in the period), by code."""
 
     serializer_class = RankingValueSerializer
+    pagination_class = RankingPagination
     filter_backends: list = []
     params = ("indicator", "period", "parent")
+    own: ranking.OwnRecords | None = None
 
     def get_queryset(self):
         params = _read_params(
@@ -595,7 +639,21 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         values += ranking.children_without_value(values, spec.code, period, parent)
         # Ranked first by rank, then the unranked (stored or not) by code, as the page sorts by rank.
         values.sort(key=lambda v: (v.rank is None, v.rank or 0, v.area.code))
+        # Of every child, not of the page (one more query: the parent's own stored row).
+        self.own = ranking.own_records(spec, period, parent, values)
         return values
+
+    def get_paginated_response(self, data):
+        # Additive: the page keeps its keys; the CSV keeps one line per child (it renders
+        # ``results`` only: docs/statistics.md "stats/rankings/" says why).
+        response = super().get_paginated_response(data)
+        own = self.own
+        response.data["parent_own_records"] = (
+            None
+            if own is None
+            else {"numerator": own.numerator, "denominator": own.denominator, "value": own.value}
+        )
+        return response
 
 
 @extend_schema(

@@ -244,3 +244,21 @@ def test_every_request_body_documents_its_413_and_the_imports_name_their_limits(
         assert raw[path][method]["responses"]["413"]["content"] == error, (path, method)
     assert "1 MB" in raw["/api/v1/incidents/"]["post"]["responses"]["413"]["description"]
     assert "413" not in raw["/api/v1/incidents/"]["get"]["responses"]
+
+
+def test_the_rankings_page_describes_the_parents_own_records():
+    """stats/rankings/ gives, beside the page, the records filed at the parent itself: a client
+    generated from the schema must know the key, that it may be null, and that so may its value."""
+    raw = SCHEMA.raw_schema
+    ok = raw["paths"]["/api/v1/stats/rankings/"]["get"]["responses"]["200"]["content"]["application/json"]
+    page = raw["components"]["schemas"][ok["schema"]["$ref"].rsplit("/", 1)[-1]]
+    own = page["properties"]["parent_own_records"]
+    assert "parent_own_records" in page["required"] and own["nullable"] is True
+    assert own["required"] == ["numerator", "denominator", "value"]
+    assert own["properties"]["value"]["nullable"] is True and "nullable" not in own["properties"]["numerator"]
+    # Only the league's page has it.
+    values = raw["paths"]["/api/v1/stats/values/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert (
+        "parent_own_records"
+        not in raw["components"]["schemas"][values["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    )

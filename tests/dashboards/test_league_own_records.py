@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 
 from dashboards.models import PreventableCaseCount, SurveyResponse
 from dashboards.rollup import run_rollup
-from tests.base import make_area
+from tests.base import api_client, make_area
 from tests.dashboards import stats_data
 from tests.dashboards.assessment_data import indicator_value
 
@@ -58,6 +58,23 @@ def league(client, language="en", **params):
 def csv_rows(client, **params) -> list[list[str]]:
     response = league(client, format="csv", **params)
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def twelve_more_grids(cast) -> None:
+    """Twelve more grids under community A1a, 8 "safe" of 10 answers each in Nov 2026, rolled up:
+    the grids add up to the community as before, its own 30 of 40 stay its own."""
+    answers = []
+    for i in range(12):
+        grid = make_area(
+            f"3401020010010{50 + i}",
+            f"春晖第{50 + i}网格",
+            "grid",
+            cast.community_a1a,
+            (117.0, 31.8, 117.01, 31.81),
+        )
+        answers += stats_data.answers(grid, stats_data.NOV, safe=8, unsafe=2)
+    SurveyResponse.objects.bulk_create(answers)
+    run_rollup(full=True)
 
 
 def own_row(html: str) -> str:
@@ -157,18 +174,7 @@ def test_the_row_costs_the_same_queries_for_more_grids(client, data, django_asse
     league(client, **params)  # warm up (sessions, content types)
     with CaptureQueriesContext(connection) as few:
         assert 'id="league-own"' in league(client, **params).content.decode()
-    answers = []
-    for i in range(12):
-        grid = make_area(
-            f"3401020010010{50 + i}",
-            f"春晖第{50 + i}网格",
-            "grid",
-            data.community_a1a,
-            (117.0, 31.8, 117.01, 31.81),
-        )
-        answers += stats_data.answers(grid, stats_data.NOV, safe=8, unsafe=2)
-    SurveyResponse.objects.bulk_create(answers)
-    run_rollup(full=True)
+    twelve_more_grids(data)
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = league(client, **params).content.decode()
     assert html.count("data-area=") == 16 and "numerator 30 / denominator 40" in own_row(html)
@@ -207,3 +213,103 @@ def test_a_parent_whose_children_have_no_value_says_so_above_its_own_row(client,
     # Without records of the parent's own, the page says what it always said.
     html = league(client, indicator=SAFE, period="2026-08", parent=COMMUNITY).content.decode()
     assert "No values for this period." in html and 'id="league-own"' not in html
+
+
+# --- stats/rankings/: the same row, for a REST client summing the children -----------------------
+
+RANKINGS = "/api/v1/stats/rankings/"
+
+
+def rankings(user, **params):
+    return api_client(user).get(RANKINGS, params)
+
+
+def test_rankings_give_the_parents_own_records_beside_the_children(data):
+    # 9580 of 10300 over the four grids + 30 of 40 of its own = the community's 9610 of 10340.
+    body = rankings(data.analyst, indicator=SAFE, period="2026-11", parent=COMMUNITY).json()
+    assert body["count"] == 4 and len(body["results"]) == 4
+    assert body["parent_own_records"] == {"numerator": 30.0, "denominator": 40.0, "value": 75.0}
+    listed = sum(r["numerator"] for r in body["results"]), sum(r["denominator"] for r in body["results"])
+    assert listed == (9580.0, 10300.0)
+    # Of the whole list, on every page: page 2 of 2 has no grid that adds up to the rest.
+    second = rankings(data.analyst, indicator=SAFE, period="2026-11", parent=COMMUNITY, page_size=3, page=2)
+    assert len(second.json()["results"]) == 1
+    assert second.json()["parent_own_records"] == {"numerator": 30.0, "denominator": 40.0, "value": 75.0}
+    # A quarter sums the months, the community's own records too: 39 of 50.
+    quarter = rankings(data.analyst, indicator=SAFE, period="2026Q4", parent=COMMUNITY).json()
+    assert quarter["parent_own_records"] == {"numerator": 39.0, "denominator": 50.0, "value": 78.0}
+
+
+def test_rankings_give_null_when_the_children_add_up_to_the_parent(data):
+    body = rankings(data.analyst, indicator=SAFE, period="2026-11", parent="340102001000").json()
+    assert body["count"] == 2 and body["parent_own_records"] is None
+
+
+def test_rankings_give_the_differences_and_no_rate_per_10000_residents(data):
+    body = rankings(data.analyst, indicator=POLICE, period="2026-11", parent=COMMUNITY).json()
+    assert body["parent_own_records"] == {"numerator": 3.0, "denominator": 0.0, "value": None}
+
+
+def test_rankings_give_no_negative_difference(cast):
+    # A stored parent row out of step with its children (80 of 200 under a grid's 100 of 200) holds
+    # no records of the parent's own: null, as the page shows no row.
+    indicator_value(SAFE, cast.grid_a, "2026-06", 50.0, 100, 200, rank=1, rank_of=1)
+    indicator_value(SAFE, cast.community_a1a, "2026-06", 40.0, 80, 200, rank=1, rank_of=2)
+    body = rankings(cast.community_handler, indicator=SAFE, period="2026-06", parent=COMMUNITY).json()
+    assert body["results"][0]["area"] == cast.grid_a.code and body["results"][0]["numerator"] == 100.0
+    assert body["parent_own_records"] is None
+
+
+def test_rankings_round_the_value_as_the_stored_values_are(data):
+    indicator_value(SAFE, data.grid_a, "2026-06", 50.0, 100, 200, rank=1, rank_of=1)
+    indicator_value(SAFE, data.community_a1a, "2026-06", 34.166667, 123, 360, rank=1, rank_of=2)
+    body = rankings(data.analyst, indicator=SAFE, period="2026-06", parent=COMMUNITY).json()
+    assert body["parent_own_records"] == {"numerator": 23.0, "denominator": 160.0, "value": 14.375}
+
+
+def test_rankings_of_a_parent_whose_children_have_no_value_still_give_its_own(cast, monkeypatch):
+    stats_data.build(cast)
+    stats_data.only(monkeypatch)
+    SurveyResponse.objects.bulk_create(
+        stats_data.answers(cast.community_a1a, dt.date(2026, 9, 10), safe=45, unsafe=5)
+    )
+    run_rollup(full=True)
+    body = rankings(cast.analyst, indicator=SAFE, period="2026-09", parent=COMMUNITY).json()
+    assert body["count"] == 0 and body["results"] == []
+    assert body["parent_own_records"] == {"numerator": 45.0, "denominator": 50.0, "value": 90.0}
+    august = rankings(cast.analyst, indicator=SAFE, period="2026-08", parent=COMMUNITY).json()
+    assert august["count"] == 0 and august["parent_own_records"] is None
+
+
+def test_the_rankings_csv_stays_one_line_per_child(data):
+    # Programs read the CSV as one line per child (docs/statistics.md): the parent's own records are
+    # in the JSON only, and the league page's export has them as a row for people.
+    response = api_client(data.analyst).get(
+        RANKINGS, {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY, "format": "csv"}
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 4 and response["X-Total-Count"] == "4"
+    assert all(
+        line.startswith("survey_safety_rate,percent,2026-11,month,3401020010010") for line in lines[1:]
+    )
+    assert "parent_own_records" not in lines[0]
+
+
+def test_rankings_with_the_parents_own_records_cost_the_same_queries_and_still_answer_304(
+    data, django_assert_num_queries
+):
+    client = api_client(data.analyst)
+    params = {"indicator": SAFE, "period": "2026-11", "parent": COMMUNITY}
+    client.get(RANKINGS, params)  # warm up (the user's memberships, content types)
+    with CaptureQueriesContext(connection) as few:
+        first = client.get(RANKINGS, params)
+    few = len(few)  # now: the next request clears the connection's query log, which this reads
+    assert first.json()["parent_own_records"]["numerator"] == 30.0
+    twelve_more_grids(data)
+    client.get(RANKINGS, params)
+    with django_assert_num_queries(few):
+        more = client.get(RANKINGS, params)
+    assert more.json()["count"] == 16
+    assert more.json()["parent_own_records"] == {"numerator": 30.0, "denominator": 40.0, "value": 75.0}
+    again = client.get(RANKINGS, params, HTTP_IF_NONE_MATCH=more["ETag"])
+    assert again.status_code == 304 and again.content == b""

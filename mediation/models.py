@@ -1092,6 +1092,16 @@ class DisputeCase(models.Model):
                 (group_defused, "group_persons", group_persons),
             ) if flag}
         )  # fmt: skip
+        # The persons of a record are people the dispute involves (the group, those kept from a
+        # criminal escalation): the case read "people involved: 2" above "group dispute defused:
+        # 12 persons". The number given at registration grows to the largest; it never shrinks.
+        # The event keeps the number after the record, raised or not: the same record sent twice
+        # has the same details (governance.workflow, "sent twice").
+        most = max(escalation_persons if escalation_prevented else 0, group_persons if group_defused else 0)
+        if most > self.persons_involved:
+            self.persons_involved = most
+            changed.add("persons_involved")
+        data["persons_involved"] = self.persons_involved
         # Each record adds to what was recorded: the page's form and an API call name what this visit
         # achieved, so a group dispute defused in April must not wipe the escalation prevented in March.
         # Each fact counts in the month it was first recorded (a record that corrects its persons
@@ -1444,5 +1454,7 @@ class DisputeEvent(TimelineLabels, models.Model):
                         ngettext("%(fact)s: %(n)d person", "%(fact)s: %(n)d persons", n)
                         % {"fact": fact, "n": n}
                     )
+            if isinstance(data.get("persons_involved"), int):
+                parts.append(gettext("people involved: %(n)s") % {"n": data["persons_involved"]})
         text = " · ".join(str(p) for p in parts)
         return text[:1].upper() + text[1:]

@@ -539,6 +539,28 @@ def test_escalation_prevention_needs_persons(med):
     assert case.risk_group  # a group dispute defused is a group dispute, marked or not at registration
 
 
+def test_a_prevention_record_counts_its_persons_among_the_people_involved(med):
+    # The case page read "people involved: 2" above "group dispute defused: 12 persons": the group
+    # and the people kept from a criminal escalation are people the dispute involves.
+    case = med.in_mediation()
+    before = case.persons_involved
+    case.transition(action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=12)
+    case.refresh_from_db()
+    assert (before, case.persons_involved) == (2, 12)
+    event = case.events.get(action="record_prevention")
+    assert event.data == {"group_persons": 12, "persons_involved": 12}
+    # A smaller record (the escalation among them) leaves the number as it is.
+    case.transition(
+        action="record_prevention", actor=med.cast.mediator, escalation_prevented=True, escalation_persons=3
+    )
+    case.refresh_from_db()
+    assert (case.persons_involved, case.escalation_persons, case.group_persons) == (12, 3, 12)
+    assert case.events.filter(action="record_prevention").last().data == {
+        "escalation_persons": 3,
+        "persons_involved": 12,
+    }
+
+
 def test_register_refuses_bad_input_and_saves_nothing(med):
     from mediation.models import DisputeParty
 

@@ -298,6 +298,8 @@ class IncidentConvertForm(forms.Form):
             ("", _("Choose the organisation")),
             *organisation_choices(organisations, lambda o: f"{o.name} · {o.area.name}"),
         ]
+        if len(organisations) == 1:  # the one organisation that serves the grid: nothing to choose
+            self.fields["organisation"].initial = organisations[0].pk
 
 
 class PartyForm(forms.Form):

@@ -851,6 +851,22 @@ def test_the_grid_worker_reads_where_their_dispute_went_without_a_broken_link(cl
     )
 
 
+def test_the_conversion_page_chooses_the_one_organisation_offered(client, med, dispute_incident):
+    # A mediator of one committee was asked to choose it from a list of one, and the form was
+    # refused when they did not (a phone's select is a second screen).
+    html = _login(client, med.cast.mediator).get(f"/mediation/from-incident/{dispute_incident.code}/")
+    assert f'<option value="{med.org_x.pk}" selected>' in html.content.decode()
+    # With two to choose from, nothing is chosen for the user.
+    med.org_y.area = med.cast.street_a1
+    med.org_y.save(update_fields=["area"])
+    html = _login(client, med.cast.community_handler).get(
+        f"/mediation/from-incident/{dispute_incident.code}/"
+    )
+    organisations = html.content.decode().split('name="organisation"', 1)[1].split("</select>", 1)[0]
+    assert organisations.count("<option value=") == 3 and organisations.count(" selected>") == 1
+    assert '<option value="" selected>' in organisations
+
+
 def test_a_converted_case_names_its_incident_once(client, med, dispute_incident):
     # The incident's number is the referring record: the source read "grid incident · INC-… · INC-…".
     from mediation import services
@@ -1527,7 +1543,10 @@ def test_a_mediator_converting_an_incident_is_offered_only_their_own_organisatio
     )
     url = f"/mediation/from-incident/{dispute_incident.code}/"
     html = _login(client, med.cast.mediator).get(url).content.decode()
-    assert f'<option value="{med.org_x.pk}">' in html and f'<option value="{committee.pk}">' not in html
+    # The only one offered, so chosen already.
+    assert (
+        f'<option value="{med.org_x.pk}" selected>' in html and f'<option value="{committee.pk}"' not in html
+    )
     html = _login(client, med.cast.community_handler).get(url).content.decode()
     assert f'<option value="{med.org_x.pk}">' in html and f'<option value="{committee.pk}">' in html
     response = client.post(url, {"category": "neighbours", "organisation": committee.pk})

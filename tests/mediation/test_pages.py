@@ -134,6 +134,21 @@ def _queries_of(client, url):
     return queries.captured_queries
 
 
+def test_a_rejected_confirmation_says_what_the_parties_may_do_next(client, med):
+    # "Rejected" alone left the mediator to explain the law: 人民调解法 art. 33, the parties may change
+    # the agreement or reach a new one through mediation, or go to court.
+    rejected, confirmed = _concluded(med), _concluded(med)
+    for case, result in ((rejected, "rejected"), (confirmed, "confirmed")):
+        case.transition(action="apply_confirmation", actor=case.mediator, joint=True)
+        case.transition(action="record_confirmation", actor=case.mediator, result=result)
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{rejected.code}/").content.decode()
+    note = html.split('id="confirmation-rejected"', 1)[1].split("</dd>", 1)[0]
+    assert "change the agreement or reach a new one through mediation, or bring a lawsuit" in note
+    assert (
+        'id="confirmation-rejected"' not in client.get(f"/mediation/cases/{confirmed.code}/").content.decode()
+    )
+
+
 def test_the_home_page_section_shows_my_counts(client, med):
     med.in_mediation()
     html = _login(client, med.cast.mediator).get("/").content.decode()

@@ -314,6 +314,7 @@
       submit.disabled = false;
       if (res.status === 201 && res.body && res.body.redirect) {
         clearDraft();
+        sent = true;
         window.location.href = res.body.redirect;
       } else if (res.signedOut) {
         saveDraft();
@@ -343,6 +344,13 @@
       say(msgs.network, true);
       revealProblem();
     });
+  });
+
+  // A page kept whole by the browser (back-forward cache) after its report was saved would show that
+  // report again under its own key: drawn anew it is an empty form with a new key.
+  var sent = false;
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && sent) { window.location.reload(); }
   });
 
   restoreDraft();

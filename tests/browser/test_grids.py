@@ -691,6 +691,20 @@ def test_the_departments_record_picker_shows_the_month_of_the_page(desktop_page,
     assert page.js_errors == []
 
 
+def _type_on_the_spot_report(page, grid_code: str, description: str, resolution: str) -> None:
+    page.select_option("#id_category", "sanitation")
+    page.fill("#id_description", description)
+    page.select_option("#id_grid", grid_code)
+    page.select_option("#id_kind", "on_the_spot")
+    page.fill("#id_resolution", resolution)
+
+
+def _choose_a_photo(page) -> None:
+    page.set_input_files(
+        "#id_photos", files=[{"name": "done.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes((320, 240))}]
+    )
+
+
 def test_a_draft_of_an_item_resolved_on_the_spot_comes_back_resolved_on_the_spot(phone_page, live_cast):
     """The draft kept every field but the kind: a select always has a value, and only empty fields
     were filled back. An item resolved on the spot came back as a promised one with what was done
@@ -699,18 +713,12 @@ def test_a_draft_of_an_item_resolved_on_the_spot_comes_back_resolved_on_the_spot
     page = phone_page
     login(page, "worker_a")
     page.goto("/grids/report/")
-    page.select_option("#id_category", "sanitation")
-    page.fill("#id_description", "路灯不亮")
-    page.select_option("#id_grid", live_cast.grid_a.code)
-    page.select_option("#id_kind", "on_the_spot")
-    page.fill("#id_resolution", "已更换灯泡")
+    _type_on_the_spot_report(page, live_cast.grid_a.code, "路灯不亮", "已更换灯泡")
     page.reload()  # the phone dropped the page (a call, the camera, a dead battery)
     assert page.input_value("#id_description") == "路灯不亮"
     assert page.input_value("#id_kind") == "on_the_spot"
     assert page.is_visible("#id_resolution") and page.input_value("#id_resolution") == "已更换灯泡"
-    page.set_input_files(
-        "#id_photos", files=[{"name": "done.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes((320, 240))}]
-    )
+    _choose_a_photo(page)
     page.click("#report-submit")
     page.wait_for_selector("#incident-number")
     incident = Incident.objects.get()
@@ -1070,4 +1078,27 @@ def test_logging_out_forgets_the_draft_and_a_confirmation_clears_only_its_own(ph
     page.goto(f"/grids/report/{incident.code}/done/")
     page.wait_for_load_state("load")
     assert _tab_draft(page, live_cast.worker_a) is None
+    assert page.js_errors == []
+
+
+def test_back_after_a_saved_report_shows_an_empty_form_not_the_report_again(phone_page, live_cast):
+    """Back from the confirmation, the browser filled the form it drew anew (with a new key) with the
+    report just saved: its text, "resolved on the spot" chosen but the resolution hidden. Sent again,
+    as it looked unsent, it was saved a second time."""
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    _type_on_the_spot_report(page, live_cast.grid_a.code, "垃圾桶满溢", "已清运")
+    _choose_a_photo(page)
+    page.click("#report-submit")
+    page.wait_for_selector("#incident-number")
+    page.go_back()
+    page.wait_for_selector("#report-form")
+    page.wait_for_load_state("load")
+    assert page.input_value("#id_description") == ""
+    assert page.input_value("#id_resolution") == ""
+    assert page.input_value("#id_kind") == "promised" and not page.is_visible("#id_resolution")
+    assert page.is_hidden("#draft-note")
+    assert Incident.objects.count() == 1
     assert page.js_errors == []

@@ -202,7 +202,10 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       sayPlace(msgs.located, false);  // until the server says which grid (checkPoint)
       setPoint(pos.coords.latitude, pos.coords.longitude, true, true);
-    }, function () { sayPlace(msgs.geoFailed, false); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 5000 });
+    }, function (error) {
+      // Refused (code 1) is the worker's own setting, which they can change; no fix or a timeout is not.
+      sayPlace(error && error.code === 1 ? msgs.geoDenied : msgs.geoFailed, false);
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 5000 });
   });
 
   // --- submit --------------------------------------------------------------------------------------

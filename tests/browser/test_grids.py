@@ -1102,3 +1102,16 @@ def test_back_after_a_saved_report_shows_an_empty_form_not_the_report_again(phon
     assert page.is_hidden("#draft-note")
     assert Incident.objects.count() == 1
     assert page.js_errors == []
+
+
+def test_a_refused_location_says_so_and_points_the_worker_at_the_grid_select(phone_page, live_cast):
+    """With location refused for the site (or no fix), the page said "could not get your location:
+    tap the map or type latitude and longitude": a refusal the worker can undo was not named, and the
+    map without tiles (offline intranet) is a blank box, while the grid select below needs no point."""
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.click("#use-location")  # no geolocation permission granted: the browser refuses
+    expect(page.locator("#geo-status")).to_contain_text("位置权限")
+    expect(page.locator("#geo-status")).to_contain_text("选择所属网格")
+    assert page.js_errors == []

@@ -1397,3 +1397,15 @@ def test_the_report_drafts_note_is_hidden_without_javascript_and_the_confirmatio
     assert f'data-draft-saved="grids-report-draft-{cast.worker_a.pk}"' in done
     assert f'data-draft-submission="{key}"' in done
     assert "grids/report.js" in done
+
+
+@pytest.mark.django_db
+def test_the_on_site_check_says_its_note_is_what_is_still_wrong(cast, client, incident_in, settings):
+    """The check's note was labelled "Note", as if optional: a worker sending it back found out only
+    from the refusal that a failed check needs what is still wrong on site."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    incident = incident_in("fed_back")
+    client.force_login(cast.worker_a)
+    form = step_form(client.get(f"/grids/incidents/{incident.code}/").content.decode(), "verify")
+    label = form[form.index('for="note-verify"') :]
+    assert label[label.index(">") + 1 : label.index("</label>")] == "备注（未通过时必填：现场仍存在的问题）"

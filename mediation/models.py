@@ -399,6 +399,9 @@ class DisputeCase(models.Model):
         ARBITRATION = "arbitration", _("arbitration")
         ADMINISTRATIVE = "administrative", _("administrative handling")
 
+    # The origins that come with a referring record (委托移送: its number); a grid incident's is the
+    # incident's number. The committee's own initiative and a party's application have none.
+    REFERRAL_ORIGINS = ("police", "court", "petition_office", "grid_incident")
     OPEN_STATUSES = ("registered", "accepted", "in_mediation")
     RUNNING_STATUSES = ("accepted", "in_mediation")  # the one-month clock runs
     # A case with a mediator and steps still to take (sessions, outcome, confirmation, follow-up).

@@ -261,7 +261,8 @@ def _validate_registration(
     amount: Any = None,
     persons_involved: int | None = None,
     incident: Any = None,
-    **_saved_as_given: Any,  # referral reference and risk flags: nothing to check
+    referral_reference: str = "",
+    **_saved_as_given: Any,  # risk flags: nothing to check
 ) -> dict[str, Any]:
     """Every check of a registration, all of them at once: ValidationError maps field -> messages;
     otherwise the resolved values to save."""
@@ -301,6 +302,10 @@ def _validate_registration(
         ]
     elif origin == DisputeCase.Origin.GRID_INCIDENT and incident is None:
         errors["source"] = [_("A case from a grid incident is created from the incident's page.")]
+    elif (referral_reference or "").strip() and origin not in DisputeCase.REFERRAL_ORIGINS:
+        # The committee's own initiative and a party's application have no referring record: a number
+        # kept there read as a referral's (docs/mediation.md "The referring record belongs to a referral").
+        errors["referral_reference"] = [_("Only a referred case has a referring record.")]
     description = (description or "").strip()
     if not description:
         errors["description"] = [_("Describe the dispute.")]
@@ -379,6 +384,7 @@ def dispute_register(
         amount=amount,
         persons_involved=persons_involved,
         incident=incident,
+        referral_reference=referral_reference,
         now=now,
     )
     org, category_obj, area_obj = valid["organisation"], valid["category"], valid["area"]

@@ -178,6 +178,22 @@
   document.addEventListener("DOMContentLoaded", function () {
     carriedBack.forEach(function (el) { el.dispatchEvent(new Event("change", { bubbles: true })); });
   });
+  // A block with data-shown-by="<select id>" data-shown-for="<values>" shows only while the select has one
+  // of those values; hidden, its inputs are disabled so nothing stale is sent.
+  function syncShown() {
+    document.querySelectorAll("[data-shown-by]").forEach(function (block) {
+      var select = document.getElementById(block.getAttribute("data-shown-by"));
+      if (!select) { return; }
+      var shown = block.getAttribute("data-shown-for").split(" ").indexOf(select.value) !== -1;
+      block.hidden = !shown;
+      block.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !shown; });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id && document.querySelector('[data-shown-by="' + event.target.id + '"]')) { syncShown(); }
+  });
+  syncShown();
+
   // A button with data-print opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }

@@ -1332,6 +1332,12 @@ class DisputeParty(models.Model):
         return pii.mask_name(self.name)
 
     @property
+    def has_personal_data(self) -> bool:
+        """Is anything stored to reveal? Not for a placeholder party of a converted incident with no
+        detail typed in yet: revealing it showed nothing and logged a reveal of nothing."""
+        return not is_placeholder_name(self.name) or any((self.id_number, self.phone, self.address))
+
+    @property
     def masked_id_number(self) -> str:
         return pii.mask_id_number(self.id_number)
 

@@ -618,6 +618,11 @@ def party_reveal(
         raise PermissionDenied(
             _("Only the assigned mediator and the organisation head may see parties' personal data.")
         )
+    if not party.has_personal_data:
+        # Refused before the log is written: there is nobody's data to have seen.
+        raise ValidationError(
+            {"party": [_("Nothing to show: this party's details are still to be completed.")]}
+        )
     personal_data_reveal(
         actor=actor,
         obj=party,

@@ -65,3 +65,46 @@ def test_the_api_refuses_a_referring_record_for_an_application(med):
     assert DisputeCase.objects.count() == 0
     data["referral_reference"] = "  "  # blank is no record
     assert api_client(med.cast.mediator).post("/api/v1/disputes/", data, format="json").status_code == 201
+
+
+# 2. A placeholder party has nothing to reveal.
+
+
+@pytest.fixture
+def dispute_incident(med):
+    return grid_services.incident_report(
+        actor=med.cast.worker_a, category="dispute", description="两户因停车位争吵", grid=med.cast.grid_a.code
+    )
+
+
+def _converted(med, incident):
+    case = services.dispute_from_incident(
+        actor=med.cast.community_handler, incident=incident, organisation=med.org_x.pk
+    )
+    case.transition(action="accept", actor=med.cast.mediator, mediator=med.cast.mediator.pk)
+    return case
+
+
+def test_a_placeholder_party_offers_no_reveal_and_refuses_one_without_logging(client, med, dispute_incident):
+    case = _converted(med, dispute_incident)
+    applicant, respondent = case.parties.get(role="applicant"), case.parties.get(role="respondent")
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f"/parties/{applicant.pk}/reveal/" not in html
+    assert f"/parties/{applicant.pk}/edit/" in html  # completing it stays offered
+    page = client.post(f"/mediation/cases/{case.code}/parties/{applicant.pk}/reveal/", {"reason": "核对"})
+    assert page.status_code == 400 and "Nothing to show" in page.content.decode()
+    api = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/parties/{applicant.pk}/reveal/", {"reason": "核对"}, format="json"
+    )
+    assert api.status_code == 400 and "party" in api.json()["errors"]
+    with pytest.raises(ValidationError):
+        services.party_reveal(case=case, party=respondent, actor=med.cast.mediator, reason="核对")
+    assert PersonalDataAccess.objects.count() == 0
+    # Once a detail is typed in, there is something to reveal (and it is logged).
+    services.dispute_party_update(case=case, party=applicant, actor=med.cast.mediator, phone="13800001111")
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert f"/parties/{applicant.pk}/reveal/" in html
+    page = client.post(f"/mediation/cases/{case.code}/parties/{applicant.pk}/reveal/", {"reason": "核对"})
+    assert page.status_code == 200 and "13800001111" in page.content.decode()
+    assert PersonalDataAccess.objects.count() == 1

@@ -108,3 +108,17 @@ def test_a_placeholder_party_offers_no_reveal_and_refuses_one_without_logging(cl
     page = client.post(f"/mediation/cases/{case.code}/parties/{applicant.pk}/reveal/", {"reason": "核对"})
     assert page.status_code == 200 and "13800001111" in page.content.decode()
     assert PersonalDataAccess.objects.count() == 1
+
+
+# 3. An oral agreement is recorded by the mediator.
+
+
+def test_the_oral_agreement_record_has_no_party_signature_lines(client, med):
+    case = med.in_mediation()
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert "申请人（签名）" not in html and "被申请人（签名）" not in html and "（印章）" not in html
+    assert "记录人（人民调解员）签名" in html and "登记日期" in html

@@ -346,6 +346,11 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def is_done(self) -> bool:
+        """Closed, or closed and rated: its handling is over (a dispute no longer becomes a case)."""
+        return self.status in self.DONE_STATUSES
+
     @staticmethod
     def area_code_at(grid: Area, level: str) -> str:
         """The code of the grid's ancestor at ``level`` (codes are in the materialised path)."""

@@ -414,6 +414,8 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     # A dispute can become a mediation case. The link goes by URL name only: grids never imports
     # mediation (DESIGN.md section 2), and without that app the link simply is not shown.
     mediation_url = None
+    # A closed incident that never became a case is not offered any more (its handling is over);
+    # one that did keeps the link to its case.
     if incident.category.is_dispute and (
         request.user.is_superuser or request.user.has_role(Role.HANDLER, Role.MEDIATOR, Role.ADMIN)
     ):

@@ -428,6 +428,15 @@ def dispute_register(
     return case
 
 
+def incident_done_message(incident: Any) -> str:
+    """Why a closed (or closed and rated) incident is not turned into a case: its handling is over and
+    its result counted (docs/mediation.md, the conversion of grid incidents)."""
+    return _(
+        "Incident %(code)s is closed: its handling is finished, so it is no longer turned into a "
+        "mediation case. If the parties still disagree, register their dispute as a new case."
+    ) % {"code": incident.code}
+
+
 @transaction.atomic
 def dispute_from_incident(
     *,
@@ -455,6 +464,8 @@ def dispute_from_incident(
         raise ValidationError(
             {"incident": [_("This incident is already case %(code)s.") % {"code": existing.code}]}
         )
+    if incident.is_done:
+        raise ValidationError({"incident": [incident_done_message(incident)]})
     parties = list(parties or [])
     if not parties:
         # The incident does not name the parties; the mediator completes them at intake. Placeholder

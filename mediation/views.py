@@ -603,6 +603,14 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
     # the register page, a mediator registers for their own; a referrer (handler, district staff)
     # hands the case to any of them. A mediator was offered the community's committee and the
     # centres above it, and each choice was refused.
+    if incident.is_done:
+        # Nothing to offer: the page says why, and a form posted anyway saves nothing.
+        return render(
+            request,
+            "mediation/from_incident.html",
+            {"incident": incident, "done_error": services.incident_done_message(incident)},
+            status=400 if request.method == "POST" else 200,
+        )
     serving = MediationOrganisation.objects.filter(
         is_active=True, area__path__in=_ancestor_paths(incident.grid.path)
     )

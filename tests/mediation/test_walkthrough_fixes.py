@@ -122,3 +122,36 @@ def test_the_oral_agreement_record_has_no_party_signature_lines(client, med):
     html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
     assert "申请人（签名）" not in html and "被申请人（签名）" not in html and "（印章）" not in html
     assert "记录人（人民调解员）签名" in html and "登记日期" in html
+
+
+# 4. A finished incident is not converted.
+
+
+@pytest.mark.parametrize("status", Incident.DONE_STATUSES)
+def test_a_closed_incident_is_not_turned_into_a_case(client, med, dispute_incident, status):
+    Incident.objects.filter(pk=dispute_incident.pk).update(status=status)
+    dispute_incident.refresh_from_db()
+    client.force_login(med.cast.community_handler)
+    page = client.get(f"/grids/incidents/{dispute_incident.code}/").content.decode()
+    assert 'id="to-mediation"' not in page
+    response = client.post(
+        f"/mediation/from-incident/{dispute_incident.code}/",
+        {"category": "neighbours", "organisation": med.org_x.pk},
+    )
+    assert response.status_code == 400 and "is closed" in response.content.decode()
+    with pytest.raises(ValidationError) as refused:
+        services.dispute_from_incident(actor=med.cast.community_handler, incident=dispute_incident)
+    assert "incident" in refused.value.message_dict
+    assert DisputeCase.objects.count() == 0
+
+
+def test_a_closed_incident_already_converted_still_links_to_its_case(client, med, dispute_incident):
+    case = services.dispute_from_incident(
+        actor=med.cast.community_handler, incident=dispute_incident, organisation=med.org_x.pk
+    )
+    Incident.objects.filter(pk=dispute_incident.pk).update(status="evaluated")
+    client.force_login(med.cast.community_handler)
+    page = client.get(f"/grids/incidents/{dispute_incident.code}/").content.decode()
+    assert f"Now mediation case {case.code}" in page
+    again = client.get(f"/mediation/from-incident/{dispute_incident.code}/")
+    assert again.status_code == 302 and again["Location"].endswith(f"/mediation/cases/{case.code}/")

@@ -454,6 +454,12 @@ class Petition(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
+    def in_person(self) -> bool:
+        """Brought in person (a visit, a leader's reception day): the petitioners recorded for a
+        group are its representatives, not the signatories of a joint letter or message."""
+        return self.channel in IN_PERSON_CHANNELS
+
+    @property
     def is_overdue(self) -> bool:
         return self.due_at is not None and self.due_at < timezone.now()
 
@@ -1345,6 +1351,11 @@ def repeat_link_hidden(user: Any, petition: Petition) -> bool:
     if not units:
         return False
     return petition.complained_unit_id in units or petition.repeat_of.complained_unit_id in units
+
+
+# Channels where the people come in person (a visit, a leader's reception day): a group chooses
+# at most five representatives to speak for it.
+IN_PERSON_CHANNELS = frozenset({Petition.Channel.VISIT, Petition.Channel.RECEPTION_DAY})
 
 
 class Petitioner(models.Model):

@@ -35,6 +35,7 @@ from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DEPARTMENT_ROLES,
     DUE_SOON_DAYS,
+    IN_PERSON_CHANNELS,
     MAX_GROUP_REPRESENTATIVES,
     MAX_NAMED_PETITIONERS,
     OFFICER_ROLES,
@@ -59,11 +60,6 @@ RECEIPT_SLACK = dt.timedelta(minutes=5)
 def registration_day(received_at: dt.datetime | None, now: dt.datetime) -> dt.date:
     """The day a new petition's area must be in service on (``governance.periods.receipt_day``)."""
     return receipt_day(received_at, now, ahead=RECEIPT_SLACK, back=MAX_RECEIPT_AGE)
-
-
-# Channels where the people come in person (a visit, a leader's reception day): a group chooses
-# at most five representatives to speak for it.
-IN_PERSON_CHANNELS = frozenset({Petition.Channel.VISIT, Petition.Channel.RECEPTION_DAY})
 
 
 def _clean_petitioners(

@@ -1566,3 +1566,37 @@ def test_the_intake_page_takes_an_area_merged_away_after_the_petition_was_receiv
     )
     future = (timezone.localtime() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     assert f'value="{community.code}"' not in client.get(f"{url}&received_at={future}").content.decode()
+
+
+def test_a_group_petition_says_how_many_representatives_or_named_petitioners_it_has(
+    client, pet, django_assert_max_num_queries
+):
+    """DOMAIN.md "Petitions": a group visit chooses at most five representatives and records the
+    number of people. The page and the registry said "7 · group" only, not who speaks for the seven;
+    a joint letter names its signatories, which are no representatives."""
+    visit = pet.register(persons_count=7, channel="visit", petitioners=petitioners(2))
+    letter = pet.register(persons_count=6, channel="letter", petitioners=petitioners(1))
+    client.force_login(pet.cast.petition_officer)
+
+    def facts(code):
+        html = client.get(f"/petitions/{code}/").content.decode()
+        dd = re.search(r"<dt>Persons</dt><dd>(.*?)</dd>", html, re.S).group(1)
+        return " ".join(re.sub(r"<[^>]+>", " ", dd).split())
+
+    assert facts(visit.code) == "7 Group petition · 2 representatives"
+    assert facts(letter.code) == "6 Group petition · 1 named"
+    client.get("/petitions/")  # warm the session
+    with django_assert_max_num_queries(12):
+        html = client.get("/petitions/").content.decode()
+    rows = {
+        code: " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+        for code, cell in re.findall(
+            r'data-code="([^"]+)">\s*<td class="pet-code[^>]*>(.*?)</td>', html, re.S
+        )
+    }
+    assert rows[visit.code] == f"{visit.code} Group 7 · 2 representatives"
+    assert rows[letter.code] == f"{letter.code} Group 6 · 1 named"
+    # Chinese: the count of representatives reads as such.
+    html = client.get(f"/petitions/{visit.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "代表 2 人" in html
+

@@ -114,7 +114,11 @@ class PetitionSerializer(serializers.ModelSerializer):
 
 class PetitionDetailSerializer(PetitionSerializer):
     evaluation = serializers.CharField(read_only=True, help_text=", ".join(Petition.Evaluation.values))
-    redirect_route = serializers.CharField(read_only=True, help_text=", ".join(Petition.Route.values))
+    redirect_route = serializers.CharField(
+        read_only=True,
+        help_text="the legal route a redirected claim (or a claim the department declined) belongs to: "
+        + ", ".join(Petition.Route.values),
+    )
     reply_opinion = serializers.CharField(
         read_only=True,
         help_text="a claim's: "
@@ -180,7 +184,7 @@ class PetitionDetailSerializer(PetitionSerializer):
                     allow_null=True,
                     help_text="what the step recorded: evaluate, the evaluation; reply, the opinion (blank "
                     "for a report: null); decide_review and decide_re_review, the decision; redirect, the "
-                    "legal route; null otherwise",
+                    "legal route; decline, the legal route a claim belongs to, when named; null otherwise",
                 ),
                 "extended_days": serializers.IntegerField(
                     allow_null=True,
@@ -352,7 +356,11 @@ class PetitionTransitionApi(APIView):
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
         department = serializers.IntegerField(required=False, help_text="assign / reroute: department id")
-        route = serializers.ChoiceField(choices=Petition.Route.choices, required=False, help_text="redirect")
+        route = serializers.ChoiceField(
+            choices=Petition.Route.choices,
+            required=False,
+            help_text="redirect; decline (optional, a claim only): the legal route the claim belongs to",
+        )
         days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
         approver = serializers.CharField(required=False, help_text="extend: approver's username")
         notified = serializers.BooleanField(

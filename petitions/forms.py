@@ -250,6 +250,7 @@ class ActionForm(forms.Form):
         "assign": ["department"],
         "reroute": ["department"],
         "redirect": ["route"],
+        "decline": ["route"],
         "extend": ["days", "approver", "notified"],
         "reply": ["opinion", "text"],
         "evaluate": ["evaluation"],

@@ -722,7 +722,7 @@ class Petition(models.Model):
         self._set(changed, accepted_at=now, reply_due_at=deadlines.reply_due(now))
         data.update(on_time=now <= (self.acknowledge_due_at or now))
 
-    def _do_decline(self, *, now, actor, note, changed, data, **_):
+    def _do_decline(self, *, now, actor, note, changed, data, route="", **_):
         if self.status == self.Status.REGISTERED and self.closed_for_good_original() is None:
             # Before routing the office declines only what art. 35 bars; anything else the
             # department it is routed to decides (or the office redirects a claim).
@@ -741,9 +741,25 @@ class Petition(models.Model):
                     "it repeats a matter closed for good after its re-review."
                 )
             )
+        if route and route not in self.Route.values:
+            raise ActionInvalid(
+                "route", gettext("Name the legal route: litigation, arbitration or administrative review.")
+            )
+        if route and self.handling_type != self.HandlingType.CLAIM:
+            # Art. 32 again: only a claim is pointed to another legal route (optional: a decline
+            # for another reason names none).
+            raise ActionInvalid(
+                "route",
+                gettext("Only a claim or appeal belongs to another legal route; this petition is a %(type)s.")
+                % {"type": self.get_handling_type_display()},
+            )
         if not note:
             raise ActionInvalid("note", gettext("Give the reason the petition is not accepted."))
-        self._set(changed, closed_at=now)
+        # The route the claim belongs to (the petitioner is told to take it there); not a redirect
+        # by the office: ``redirected_at`` stays empty, the routing was done.
+        self._set(changed, closed_at=now, **({"redirect_route": route} if route else {}))
+        if route:
+            data.update(route=route)
         # The limit of the step the decline ends: routing, the notice of acceptance, or the reply.
         due = {
             "registered": self.route_due_at,
@@ -1424,6 +1440,7 @@ class PetitionEvent(TimelineLabels, models.Model):
         "decide_review": "decision",
         "decide_re_review": "decision",
         "redirect": "route",
+        "decline": "route",
     }
 
     @property

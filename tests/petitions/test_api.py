@@ -996,3 +996,40 @@ def test_a_step_the_input_refuses_is_only_dry_run_even_when_the_rest_would_pass(
         url, {"action": "accept", "state": "r" * 31}, format="json"
     )
     assert resp.status_code == 403
+
+
+def test_a_department_declining_a_claim_names_the_legal_route_it_belongs_to(pet):
+    """DOMAIN.md "Handling types": a claim that belongs to litigation, arbitration or administrative
+    review is redirected there. The office records the route when it redirects before routing; the
+    department that finds it out once the claim is routed to it declined with the route in the note
+    only, so the petition kept no route and the timeline named none."""
+    department = api_client(pet.cast.department_user)
+    claim = pet.routed(handling_type="claim")
+    url = f"{LIST}{claim.code}/transition/"
+    resp = department.post(url, {"action": "decline", "note": "属劳动争议", "route": "court"}, format="json")
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["route"]
+    assert Petition.objects.get(pk=claim.pk).status == "routed"
+    resp = department.post(
+        url, {"action": "decline", "note": "属劳动争议", "route": "arbitration"}, format="json"
+    )
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert (body["status"], body["redirect_route"]) == ("declined", "arbitration")
+    assert [e["result"] for e in body["events"] if e["action"] == "decline"] == ["arbitration"]
+    stored = Petition.objects.get(pk=claim.pk)
+    assert stored.redirected_at is None  # the office did not redirect it: routed in time, then declined
+    # Without a route a decline is what it was.
+    plain = pet.routed(handling_type="claim")
+    resp = department.post(
+        f"{LIST}{plain.code}/transition/", {"action": "decline", "note": "不属本单位"}, format="json"
+    )
+    assert resp.status_code == 200 and resp.json()["redirect_route"] == ""
+    # A suggestion or an accusation has no legal route to go to: the route is refused, nothing saved.
+    report = pet.routed(handling_type="report")
+    resp = department.post(
+        f"{LIST}{report.code}/transition/",
+        {"action": "decline", "note": "x", "route": "litigation"},
+        format="json",
+    )
+    assert resp.status_code == 400 and list(resp.json()["errors"]) == ["route"]
+    assert Petition.objects.get(pk=report.pk).status == "routed"

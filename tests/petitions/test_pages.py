@@ -1600,3 +1600,29 @@ def test_a_group_petition_says_how_many_representatives_or_named_petitioners_it_
     html = client.get(f"/petitions/{visit.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "代表 2 人" in html
 
+
+def test_the_department_declines_a_claim_on_the_page_naming_its_legal_route(client, pet):
+    """DOMAIN.md "Handling types": the department's decline form offers the legal route a claim
+    belongs to (as the office's redirect does), optional; a suggestion's decline offers none."""
+    claim = pet.routed(handling_type="claim")
+    suggestion = pet.routed(handling_type="suggestion")
+    client.force_login(pet.cast.department_user)
+    page = client.get(f"/petitions/{claim.code}/").content.decode()
+    form = re.search(r'id="action-decline".*?</form>', page, re.S).group(0)
+    assert '<select name="route" id="route-decline"' in form and "arbitration" in form.lower()
+    form = re.search(
+        r'id="action-decline".*?</form>', client.get(f"/petitions/{suggestion.code}/").content.decode(), re.S
+    )
+    assert 'name="route"' not in form.group(0)
+    resp = client.post(
+        f"/petitions/{claim.code}/act/", {"action": "decline", "note": "属劳动争议", "route": "nope"}
+    )
+    assert resp.status_code == 400 and 'id="route-decline-error"' in resp.content.decode()
+    assert Petition.objects.get(pk=claim.pk).status == "routed"
+    resp = client.post(
+        f"/petitions/{claim.code}/act/", {"action": "decline", "note": "属劳动争议", "route": "arbitration"}
+    )
+    assert resp.status_code == 302
+    html = client.get(f"/petitions/{claim.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert re.search(r"<dt>法定途径</dt><dd>仲裁</dd>", html), html
+    assert "仲裁" in _timeline_items(html, "decline")[0]

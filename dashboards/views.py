@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -854,8 +857,27 @@ def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[i
     return 201, True
 
 
+# A value with a hyphen in it ("45-54", "35-44岁", "YYYY-MM-DD"): up to a space, comma, slash or
+# bracket, Chinese ones included.
+_HYPHENATED = re.compile(r"[^\s,，、;；/()（）]+-[^\s,，、;；/()（）]+")
+
+
+def _whole_values(text: str) -> SafeString:
+    """``text`` escaped, each hyphenated value in a ``nowrap`` span: a phone broke "45-54" after its
+    hyphen, which read as two values. The hyphen stays a plain one, to be copied into the sheet."""
+    return mark_safe(_HYPHENATED.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', escape(text)))  # noqa: S308
+
+
 def _import_formats() -> list[dict]:
-    """The columns and values of each import, as docs/statistics.md section 4 gives them."""
+    """The columns and values of each import, as docs/statistics.md section 4 gives them (each
+    value's text through ``_whole_values``)."""
+    formats = _import_format_texts()
+    for f in formats:
+        f["values"] = [(name, _whole_values(allowed)) for name, allowed in f["values"]]
+    return formats
+
+
+def _import_format_texts() -> list[dict]:
     safety = intake.answer_labels("SURVEY_SAFETY_LABELS", intake.DEFAULT_SAFETY_LABELS, intake.SafetyAnswer)
     satisfaction = intake.answer_labels(
         "SURVEY_SATISFACTION_LABELS", intake.DEFAULT_SATISFACTION_LABELS, intake.SatisfactionAnswer

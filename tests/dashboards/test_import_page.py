@@ -3,6 +3,8 @@ and the command were the only ways in), with every bad line listed and nothing w
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -141,3 +143,16 @@ def test_again_with_case_counts_is_an_error_on_that_box(analyst):
     assert response.status_code == 400
     assert "Only for survey answers" in response.content.decode()
     assert PreventableCaseCount.objects.count() == 0
+
+
+def test_the_allowed_values_keep_each_hyphenated_value_whole(analyst):
+    """On a phone the age groups broke across their hyphen ("45-" at a line's end, "54" on the
+    next), reading as two values; a date pattern did the same. Each value with a hyphen is kept on
+    one line, and the text is the value as typed (a plain hyphen, to copy into the sheet)."""
+    html = analyst.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    values = "".join(re.findall(r'<dl class="dash-import-values">.*?</dl>', html, re.S))
+    for code in ("16-24", "25-34", "35-44", "45-54", "55-64", "35-44岁", "YYYY-MM-DD", "YYYY-MM"):
+        assert f'<span class="nowrap">{code}</span>' in values, code
+    # Outside a span no hyphen is left to break at.
+    outside = re.sub(r'<span class="nowrap">[^<]*</span>', "", values).replace("dash-import-values", "")
+    assert "-" not in outside, outside

@@ -23,6 +23,7 @@ district B), admin (superuser).
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -424,3 +425,17 @@ def second_connection():
         host=db["HOST"] or "127.0.0.1",
         port=db["PORT"] or 5432,
     )
+
+
+def assert_filters_fold(client, url: str, *cases: tuple[str, int, str]) -> None:
+    """Each (query, status, summary): the list's filters are folded in a <details>, closed unless the
+    response refused a filter (a 400), under a summary reading ``summary``."""
+    for query, status, expected in cases:
+        response = client.get(f"{url}?{query}" if query else url)
+        html = response.content.decode()
+        tag, rest = html.split('<details class="filters-fold"', 1)[1].split(">", 1)
+        summary = rest.split("<summary", 1)[1].split(">", 1)[1].split("</summary>", 1)[0]
+        assert response.status_code == status, (query, response.status_code)
+        assert tag.strip() == ("open" if status == 400 else ""), (query, tag)
+        assert " ".join(re.sub(r"<[^>]+>", " ", summary).split()) == expected, (query, summary)
+        assert "<form" in rest.split("</details>", 1)[0], query  # the whole form is inside the fold

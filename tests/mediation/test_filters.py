@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mediation.models import DisputeCase
-from tests.base import api_client, listed_codes, queries_of, refused_filter, unknown_body
+from tests.base import api_client, assert_filters_fold, listed_codes, queries_of, refused_filter, unknown_body
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +114,17 @@ def test_the_organisation_page_refuses_an_unknown_mediator_instead_of_an_empty_l
     assert "Unknown mediator nobody." in response.content.decode()
     response = client.get(url, {"mediator": "mediator"})
     assert response.status_code == 200 and "Unknown mediator" not in response.content.decode()
+
+
+def test_the_case_list_filters_fold_under_a_summary_that_names_the_filters_in_force(med, client):
+    """The nine filters ran before the first row on a phone, as the incident inbox's did: they fold
+    the same way, closed, and open when a filter is refused."""
+    med.accepted()
+    client.force_login(med.cast.district_officer)
+    assert_filters_fold(
+        client,
+        "/mediation/cases/",
+        ("", 200, "Filters: none"),
+        ("overdue=true&received_from=2026-01-01", 200, "Filters: Received from, Overdue"),
+        ("received_to=2026-13-45", 400, "Filters: Received to"),
+    )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.base import api_client, listed_codes, queries_of, refused_filter, unknown_body
+from tests.base import api_client, assert_filters_fold, listed_codes, queries_of, refused_filter, unknown_body
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,17 @@ def test_due_soon_false_lists_the_petitions_not_due_within_three_days(pet):
     client = api_client(pet.cast.petition_officer)
     assert codes(client, due_soon="true") == {soon.code}
     assert codes(client, due_soon="false") == {later.code, ended.code}  # no deadline: not due soon
+
+
+def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_force(pet, client):
+    """The eight filters ran before the first row on a phone, as the incident inbox's did: they fold
+    the same way, closed, and open when a filter is refused."""
+    pet.routed()
+    client.force_login(pet.cast.petition_officer)
+    assert_filters_fold(
+        client,
+        "/petitions/",
+        ("", 200, "Filters: none"),
+        ("overdue=true&group=true&channel=", 200, "Filters: Deadline, Group"),
+        ("channel=pigeon", 400, "Filters: Channel"),
+    )

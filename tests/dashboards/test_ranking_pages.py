@@ -951,3 +951,19 @@ def test_the_page_exports_keep_area_codes_as_text_for_excel(client, data, scheme
     assert '"=""340102000000""",甲区' in results
     api = api_client(data.analyst).get("/api/v1/stats/rankings/", {**params, "format": "csv"})
     assert ",340102000000,甲区," in api.content.decode("utf-8-sig")
+
+
+def test_the_assessment_results_say_each_items_indicator_value_under_its_score(client, cast, scheme):
+    """The value an item was scored on was only in the cell's hover text, which a phone never shows:
+    it is under the score (shown on the phone cards; the desk table keeps the hover text)."""
+    s, run = scheme
+    client.force_login(cast.analyst)
+    html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    valued = [(r, i) for r in run.results.all() for i in r.items if i["value"] is not None]
+    assert valued
+    result, item = valued[0]
+    row = html.split(f'data-area="{result.area.code}"', 1)[1].split("</tr>", 1)[0]
+    cell = row.split(f'data-label="{item["name"]} (', 1)[1].split("</td>", 1)[0]
+    assert f'<small class="dash-value">Value {float(item["value"]):.2f}</small>' in cell, cell
+    no_value = [i for r in run.results.all() for i in r.items if i["value"] is None and i["indicator"]]
+    assert html.count('class="dash-value"') == len(valued), no_value

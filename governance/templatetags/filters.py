@@ -11,6 +11,7 @@ register = template.Library()
 @register.inclusion_tag("governance/_filters_summary.html")
 def filters_summary(params, **labels) -> dict:
     """Each keyword is a query parameter and the label of its field; a parameter counts when any of
-    its values is not empty ("any" is an empty value)."""
+    its values is not empty ("any" is an empty value). Not for an order (``sort``): it hides no row,
+    and the form sends the default order every time."""
     active = [str(label) for key, label in labels.items() if any(params.getlist(key))]
     return {"active": pgettext("list separator", ", ").join(active) if active else _("none")}

@@ -1423,5 +1423,6 @@ def test_the_inbox_filters_fold_under_a_summary_that_names_the_filters_in_force(
         "/grids/inbox/",
         ("", 200, "Filters: Open only"),  # the inbox's default: open items
         ("category=fire_hazard&overdue=true&open=&sort=", 200, "Filters: Category, Overdue"),
+        ("open=&sort=newest", 200, "Filters: none"),  # an order hides no row: not a filter
         ("reported_to=9999-12-31", 400, "Filters: Reported to"),
     )

@@ -201,3 +201,47 @@ def test_the_desk_lists_fit_a_phone_and_stay_tables_at_a_desk(browser, live_serv
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_the_inbox_filters_fold_so_a_phone_opens_on_the_first_row_and_still_filter(phone_page, live_cast):
+    """The eleven filters ran about 400 px before the first row at 390 px. Folded, the first card is
+    near the top; a tap on the summary opens the form, and filtering says what is in force."""
+    incident = _reported_incident(live_cast)
+    page = phone_page
+    login(page, "community_handler")
+    page.goto("/grids/inbox/")
+    assert not page.locator("#inbox-filters").is_visible()
+    row = page.locator(f"#row-{incident.code}").bounding_box()
+    assert row["y"] < 300, row
+    summary = page.locator(".filters-fold > summary")
+    assert summary.inner_text() == "筛选：仅未办结"
+    assert summary.bounding_box()["height"] >= 44
+    summary.click()
+    page.select_option("#inbox-filters select[name=category]", "sanitation")
+    page.locator("#inbox-filters button[type=submit]").click()
+    page.wait_for_url("**category=sanitation**")
+    assert page.locator(".filters-fold > summary").inner_text() == "筛选：仅未办结、类别"
+    assert not page.locator("#inbox-filters").is_visible()
+    assert page.locator(f"#row-{incident.code}").is_visible()
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+def test_a_phone_card_of_the_assessment_says_each_items_value_under_its_score(
+    browser, live_server, live_cast, viewport
+):
+    """A phone shows no hover text, where the value an item was scored on was: its card says it."""
+    scheme = _scheme(live_cast)
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "district_officer")
+        page.goto(f"/dashboards/assessments/{scheme.pk}/")
+        value = page.locator("#assessment-results .dash-value").first
+        if viewport == PHONE:
+            assert value.is_visible() and value.inner_text() == "指标值 92.00"
+        else:
+            assert not value.is_visible()  # the desk table keeps it in the cell's hover text
+            cell = page.locator("#assessment-results td[title*='92.00']")
+            assert cell.count() == 1
+    finally:
+        context.close()

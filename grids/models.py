@@ -1158,13 +1158,15 @@ def display_upload_to(instance: IncidentPhoto, filename: str) -> str:
 
 
 class IncidentPhoto(models.Model):
-    """A photo of an incident: at report, with a resolution on the spot, or with a department's feedback.
+    """A photo of an incident: at report, with a resolution on the spot, with a department's feedback, or
+    with the grid worker's on-site check.
 
     Files are re-encoded on save (EXIF and its location stripped) and served only through a scoped view."""
 
     class Stage(models.TextChoices):
         REPORT = "report", _("at report")
         FEEDBACK = "feedback", _("with feedback")
+        VERIFY = "verify", _("at the on-site check")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="photos", verbose_name=_("incident")

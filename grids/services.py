@@ -598,23 +598,31 @@ def _notify_centre(
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in handlers)
 
 
+# The steps that take photos besides the report: the department's result, and the grid worker's
+# check of it on site (DOMAIN.md: verify on site), which shows what is still wrong when it fails.
+PHOTO_STAGES = {"feedback": IncidentPhoto.Stage.FEEDBACK, "verify": IncidentPhoto.Stage.VERIFY}
+
+
 @transaction.atomic
 def incident_transition(
     *, incident: Incident, actor: User, action: str, note: str = "", photos: Iterable = (), **fields: Any
 ) -> IncidentEvent:
-    """Perform a workflow action; feedback may carry up to 6 photos of the result. ``state`` in
+    """Perform a workflow action; feedback and the on-site check (verify) may carry up to 6 photos of
+    the result. ``state`` in
     ``fields``, the item's status/level the step was drawn in, answers a step sent twice with its
     first event (``Incident.transition``)."""
     photos = list(photos or [])
     cleaned: list[CleanPhoto] = []
     if photos:
-        if action != "feedback":
-            raise ActionInvalid("photos", _("Photos can be added when reporting or feeding back."))
+        if action not in PHOTO_STAGES:
+            raise ActionInvalid(
+                "photos", _("Photos can be added when reporting, feeding back or in the on-site check.")
+            )
         cleaned = clean_photos(photos)
     event = incident.transition(action=action, actor=actor, note=note, **fields)
     if event.repeated:
         return event  # the step sent twice: done by the first send, its photos and notices with it
-    incident_photos_save(incident, cleaned, actor=actor, stage=IncidentPhoto.Stage.FEEDBACK, event=event)
+    incident_photos_save(incident, cleaned, actor=actor, stage=PHOTO_STAGES.get(action, ""), event=event)
     if action == "escalate":
         # The next level's centre must hear of it like of a new report: an outbox row in this
         # transaction, so the notice survives a broker outage.

@@ -407,7 +407,8 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     shows_photos = reads_in_full(request.user, incident)
     for event in events:
         # The report's photos (an on-the-spot item's too, kept with its close event) are shown once,
-        # with the incident's facts; the timeline shows each feedback's photos at its step.
+        # with the incident's facts; the timeline shows each feedback's and on-site check's photos at
+        # its step.
         event.step_photos = [
             p for p in event.photos.all() if p.stage != IncidentPhoto.Stage.REPORT and shows_photos
         ]
@@ -434,7 +435,8 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
             p for p in incident.photos.all() if p.stage == IncidentPhoto.Stage.REPORT and shows_photos
         ],
         "photos_withheld": 0 if shows_photos else len(incident.photos.all()),
-        # The limits the feedback's photos are checked against as they are chosen (grids/photo_check.js).
+        # The limits the feedback's and the check's photos are checked against as they are chosen
+        # (grids/photo_check.js).
         "photo_max_count": photos.MAX_PER_STEP,
         "photo_max_bytes": photos.MAX_BYTES,
         "actions": actions,
@@ -464,7 +466,7 @@ ACT_FIELDS = {
     "dispatch": ("department", "supporting_departments"),
     "accept": ("kind",),
     "feedback": ("resolution", "photos", "note"),
-    "verify": ("result", "note"),
+    "verify": ("result", "photos", "note"),
     "evaluate": ("evaluation", "note"),
     "reject": ("note",),
     "escalate": ("note",),

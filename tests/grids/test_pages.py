@@ -476,7 +476,7 @@ def test_a_refused_step_on_the_incident_page_keeps_what_was_typed_next_to_the_fo
     html = response.content.decode()
     form = step_form(html, "feedback")
     assert form.index('for="photos-fb"') < form.index('id="act-error"') < form.index('id="photos-fb"')
-    assert ">已清理垃圾并消毒</textarea>" in form and 'value="居民已确认"' in form
+    assert ">已清理垃圾并消毒</textarea>" in form and ">居民已确认</textarea>" in form
     incident.refresh_from_db()
     assert incident.status == "handling"
 
@@ -1426,3 +1426,20 @@ def test_the_inbox_filters_fold_under_a_summary_that_names_the_filters_in_force(
         ("open=&sort=newest", 200, "Filters: none"),  # an order hides no row: not a filter
         ("reported_to=9999-12-31", 400, "Filters: Reported to"),
     )
+
+
+@pytest.mark.django_db
+def test_a_step_s_note_is_a_textarea_that_keeps_what_was_typed(cast, client, incident_in):
+    """The on-site check's note (what is still wrong) was a one-line input: a few sentences typed on a
+    phone scrolled out of sight. It is a textarea, as the other notes (a petition's step) are, and a
+    refused check gives back what was typed, line breaks too."""
+    incident = incident_in("fed_back")
+    client.force_login(cast.worker_a)
+    form = step_form(client.get(f"/grids/incidents/{incident.code}/").content.decode(), "verify")
+    assert '<textarea name="note" id="note-verify" rows="3"' in form and 'type="text" name="note"' not in form
+    response = client.post(
+        f"/grids/incidents/{incident.code}/act/", {"action": "verify", "result": "", "note": "东侧\n还有杂物"}
+    )
+    assert response.status_code == 400
+    form = step_form(response.content.decode(), "verify")
+    assert ">东侧\n还有杂物</textarea>" in form

@@ -66,7 +66,9 @@ def home_section(request: HttpRequest) -> dict | None:
         checks, check_count = first_and_total(checks_waiting(user), HOME_SHOWN)
         links = [
             {"url": reverse("grids-report"), "label": _("Report an incident"), "count": None},
-            {"url": reverse("grids-my"), "label": _("My grid"), "count": mine.count()},
+            # The number is the worker's own reports still open (not the grid's items, nor the checks
+            # below): the label says so, and leads to that list on the grid page.
+            {"url": reverse("grids-my") + "#my-open", "label": _("My open reports"), "count": mine.count()},
         ]
         if check_count:
             links.append(

@@ -1443,3 +1443,18 @@ def test_a_step_s_note_is_a_textarea_that_keeps_what_was_typed(cast, client, inc
     assert response.status_code == 400
     form = step_form(response.content.decode(), "verify")
     assert ">东侧\n还有杂物</textarea>" in form
+
+
+@pytest.mark.django_db
+def test_the_grid_worker_s_home_button_says_what_its_number_counts(cast, client, report, incident_in):
+    """The home page's "My grid 2" counted the worker's own open reports, not the grid's items, nor
+    the checks waiting in it: the button says so, and leads to that list on the grid page."""
+    report()
+    report()
+    incident_in("fed_back", actor=cast.community_handler)  # a check in the grid, not the worker's report
+    client.force_login(cast.worker_a)
+    html = client.get("/").content.decode()
+    assert 'href="/grids/my/#my-open">My open reports <span class="status">2</span></a>' in html
+    assert 'href="/grids/my/#to-verify">To verify on site <span class="status">1</span></a>' in html
+    page = client.get("/grids/my/").content.decode()
+    assert '<section class="card" id="my-open">' in page

@@ -189,7 +189,10 @@ def test_a_refused_feedback_on_a_phone_shows_the_error_and_keeps_the_text(phone_
     assert page.get_attribute("#photos-fb", "aria-describedby") == "act-error"
     box = page.locator("#act-error").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
-    assert page.locator("form[data-action-form='feedback'] textarea").input_value() == "已清理垃圾并消毒"
+    assert (
+        page.locator("form[data-action-form='feedback'] textarea[name=resolution]").input_value()
+        == "已清理垃圾并消毒"
+    )
     screenshot(page, "grids-feedback-refused-phone")
     incident.refresh_from_db()
     assert incident.status == "handling"
@@ -442,7 +445,7 @@ def test_a_coordination_item_on_a_phone_lead_and_supporters_then_a_supporter_ass
     login(page, "urban_user")
     page.goto(f"/grids/incidents/{incident.code}/")
     assist = page.locator("form[data-action-form='assist']")
-    assist.locator("input[name=note]").fill("已派执法队员到场清运渣土")
+    assist.locator("textarea[name=note]").fill("已派执法队员到场清运渣土")
     assist.locator("button[type=submit]").click()
     page.wait_for_selector(".timeline li:has-text('已派执法队员到场清运渣土')")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

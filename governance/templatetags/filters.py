@@ -1,5 +1,6 @@
 """``{% filters_summary params status=_("Status") … %}``: the <summary> of a list's folded filter form
-(governance/_filters_fold.html), naming the filters ``params`` sets, in the order given."""
+(governance/_filters_summary.html; each list wraps its form in ``<details class="filters-fold">``),
+naming the filters ``params`` sets, in the order given."""
 
 from django import template
 from django.utils.translation import gettext as _

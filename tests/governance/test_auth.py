@@ -327,6 +327,32 @@ def test_deactivating_a_user_in_the_admin_revokes_their_api_tokens(client, cast)
     assert api.get("/api/v1/areas/").status_code == 401
 
 
+def test_a_worker_deactivated_in_the_admin_is_signed_out_at_their_next_request(client, cast):
+    """A grid worker who left is switched off while still signed in on their phone: the session they
+    hold opens neither a page nor the API any more (ModelBackend refuses an inactive user on every
+    request), although nobody ended it by hand."""
+    from django.test import Client
+
+    phone = Client()
+    assert (
+        phone.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD}).status_code
+        == 302
+    )
+    assert phone.get(reverse("governance-home")).status_code == 200
+    assert phone.get("/api/v1/incidents/").status_code == 200
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/user/{cast.worker_a.pk}/change/",
+        _user_change_data(cast.worker_a, is_active=""),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    cast.worker_a.refresh_from_db()
+    assert not cast.worker_a.is_active
+    home = phone.get(reverse("governance-home"))
+    assert home.status_code == 302 and "/accounts/login/" in home["Location"]
+    assert phone.get("/api/v1/incidents/").status_code in (401, 403)
+
+
 def test_saving_a_user_unchanged_in_the_admin_keeps_their_tokens(client, cast):
     from rest_framework.authtoken.models import Token
 

@@ -37,7 +37,9 @@ from governance.models import (
     Role,
     SequenceCounter,
     User,
+    grid_workers_left,
     record_kind,
+    worker_grid_ids,
 )
 from governance.services import audit, user_password_reset, user_tokens_revoke
 
@@ -185,6 +187,23 @@ def audit_membership(actor, pk: int, before: dict | None, after: dict | None) ->
 
 
 USER_FLAGS = ["is_active", "is_staff", "is_superuser"]
+
+
+def _worker_grids(membership_pks) -> set[int]:
+    """The grids of those of these memberships that are a grid worker's, before they change."""
+    return set(
+        Membership.objects.filter(pk__in=list(membership_pks), role=Role.GRID_WORKER).values_list(
+            "area_id", flat=True
+        )
+    )
+
+
+def _workers_left(grid_ids: set[int]) -> None:
+    """A grid worker left these grids (switched off, moved, their role removed): the apps tell whoever
+    checks in the place of a grid left without a worker (``grid_workers_left``; nothing for a grid
+    that keeps one)."""
+    if grid_ids:
+        grid_workers_left.send(sender=User, grid_ids=grid_ids)
 
 
 def _granting(form_class, request):
@@ -347,12 +366,20 @@ class UserAdmin(PermissionLabels, BaseUserAdmin):
         if not change and obj.has_usable_password():
             obj.must_change_password = True
         before = User.objects.filter(pk=obj.pk).values(*USER_FLAGS).first() if change else None
+        # The grids this user checks items in before the change (see save_related).
+        request.worker_grids_before = worker_grid_ids(obj.pk) if change else set()
         super().save_model(request, obj, form, change)
         after = {flag: getattr(obj, flag) for flag in USER_FLAGS}
         if before is not None and before != after:
             audit(actor=request.user, action="user.change", obj=obj, before=before, after=after)
         if change and "is_active" in form.changed_data and not obj.is_active:
             user_tokens_revoke(user=obj, actor=request.user, via="deactivated")
+
+    def save_related(self, request, form, formsets, change):
+        # A grid worker switched off or moved out of a grid (its memberships inline) leaves the
+        # items fed back there without anyone told to check them: the community's centre hears.
+        super().save_related(request, form, formsets, change)
+        _workers_left(getattr(request, "worker_grids_before", set()) - worker_grid_ids(form.instance.pk))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
@@ -407,19 +434,25 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         before = _states([obj.pk]).get(obj.pk)
+        grids = _worker_grids([obj.pk])
         super().save_model(request, obj, form, change)
         audit_membership(request.user, obj.pk, before, membership_state(obj))
+        _workers_left(grids)
 
     def delete_model(self, request, obj):
         pk, before = obj.pk, _states([obj.pk]).get(obj.pk)
+        grids = _worker_grids([pk])
         super().delete_model(request, obj)
         audit_membership(request.user, pk, before, None)
+        _workers_left(grids)
 
     def delete_queryset(self, request, queryset):
         before = _states(queryset.values_list("pk", flat=True))
+        grids = _worker_grids(before)
         super().delete_queryset(request, queryset)
         for pk, state in before.items():
             audit_membership(request.user, pk, state, None)
+        _workers_left(grids)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) and not (obj and grants_refused(request.user, obj))

@@ -324,6 +324,20 @@ class User(AbstractUser):
 # saying what is still waiting there, or None. Any message refuses the deactivation.
 department_closing = Signal()
 
+# Sent after an administrator switched a grid worker off or moved them out of grids, with
+# ``grid_ids``: the grids they no longer work in. The apps whose items wait on a grid's workers
+# tell whoever acts in their place (grids: the on-site checks, ``incident_notify_checks_left``).
+grid_workers_left = Signal()
+
+
+def worker_grid_ids(user_id: int) -> set[int]:
+    """The grids ``user_id`` works in as an active grid worker (none once switched off)."""
+    return set(
+        Membership.objects.filter(user_id=user_id, user__is_active=True, role=Role.GRID_WORKER).values_list(
+            "area_id", flat=True
+        )
+    )
+
 
 class Department(models.Model):
     """A functional department or a centre at an area, to which items are dispatched or routed."""

@@ -533,6 +533,31 @@ def incident_notify_step(incident_id: int, event_id: int) -> int:
     return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in users)
 
 
+def incident_notify_checks_left(*, grid_ids: Iterable[int], **_signal) -> int:
+    """``governance.models.grid_workers_left``: tell the community's centre of the fed-back items of ``grid_ids`` that no grid worker may
+    check any more: their worker was told at the feedback, then left or moved to another grid, and the
+    centre, which now checks them in the grid's place (``checks_for_the_grid``), heard nothing until
+    they were overdue. Once per item; nothing for a grid that keeps a worker who may check it."""
+    sent = 0
+    for incident in Incident.objects.filter(
+        grid_id__in=set(grid_ids), status=Incident.Status.FED_BACK
+    ).select_related("grid"):
+        if grid_checkers(incident):
+            continue
+        sent += _notify_centre(
+            incident,
+            key=f"incident-check-left:{incident.pk}",
+            message=gettext_lazy(
+                "Incident %(code)s in %(grid)s was fed back and its grid has no grid worker to "
+                "check it: check the result on site."
+            ),
+            params={"code": incident.code, "grid": incident.grid.name},
+            barred=_command_of(incident),
+            centre_id=incident.grid.parent_id,
+        )
+    return sent
+
+
 def _centre_area_id(level: str, level_area_id: int, grid_parent_id: int | None) -> int | None:
     """The area whose centre handlers hear of an item at ``level``: the responsible area, or for a
     grid-level item (no centre sits at a grid) its community's centre, which accepts it."""

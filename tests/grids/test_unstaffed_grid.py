@@ -241,3 +241,61 @@ def test_my_grid_does_not_list_to_verify_what_the_worker_fed_back(cast, report, 
     html = client.get("/grids/my/").content.decode()
     assert '<h2>To verify on site <span class="status">1</span></h2>' in html
     assert other.code in html and f"/grids/incidents/{mine.code}/" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["deactivated", "moved"])
+def test_the_community_hears_of_the_checks_left_waiting_when_the_grids_last_worker_goes(
+    cast, report, client, how
+):
+    """The check was told to the grid's worker at the feedback; switched off (left) or moved to
+    another grid in the admin afterwards, the worker took the notice with them and the community,
+    which may now check it in the grid's place, heard nothing until the item was overdue."""
+    from tests.governance.test_auth import _user_change_data
+
+    incident = report()
+    _fed_back(cast, incident)
+    worker = cast.worker_a
+    if how == "deactivated":
+        data = _user_change_data(worker, is_active="")
+    else:
+        other = Membership.objects.filter(role=Role.GRID_WORKER).exclude(area_id=incident.grid_id).first()
+        data = _user_change_data(worker, **{"memberships-0-area": str(other.area_id)})
+    client.force_login(cast.admin)
+    response = client.post(f"/admin/governance/user/{worker.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    told = Notification.objects.filter(key=f"incident-check-left:{incident.pk}")
+    assert set(told.values_list("user__username", flat=True)) == {"community_handler"}
+    assert "has no grid worker to check it" in told.first().message
+    # Saved again, nothing new is said.
+    client.post(
+        f"/admin/governance/user/{worker.pk}/change/", _user_change_data(User.objects.get(pk=worker.pk))
+    )
+    assert told.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_leaving_a_grid_that_keeps_another_tells_nobody(cast, report, client):
+    from tests.governance.test_auth import _user_change_data
+
+    incident = report()
+    _fed_back(cast, incident)
+    make_user("worker_c", Role.GRID_WORKER, cast.grid_a)  # the grid keeps a worker who checks it
+    client.force_login(cast.admin)
+    response = client.post(
+        f"/admin/governance/user/{cast.worker_a.pk}/change/", _user_change_data(cast.worker_a, is_active="")
+    )
+    assert response.status_code == 302
+    assert not Notification.objects.filter(key__startswith="incident-check-left:").exists()
+
+
+@pytest.mark.django_db
+def test_removing_the_last_workers_role_on_the_membership_page_tells_the_community(cast, report, client):
+    incident = report()
+    _fed_back(cast, incident)
+    membership = Membership.objects.get(user=cast.worker_a, role=Role.GRID_WORKER, area_id=incident.grid_id)
+    client.force_login(cast.admin)
+    response = client.post(f"/admin/governance/membership/{membership.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    told = Notification.objects.filter(key=f"incident-check-left:{incident.pk}")
+    assert set(told.values_list("user__username", flat=True)) == {"community_handler"}

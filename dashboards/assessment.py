@@ -20,9 +20,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboards.assessment_models import (
     Adjustment,
@@ -37,7 +39,7 @@ from dashboards.assessment_models import (
 from governance import indicators as registry
 from governance.models import Area, Role, User, record_id
 from governance.periods import Period
-from governance.services import audit
+from governance.services import audit, notify
 from governance.workflow import ActionForbidden, ActionInvalid, FieldErrors
 
 logger = logging.getLogger(__name__)
@@ -489,7 +491,35 @@ def adjustment_enter(
     adjustment.full_clean()
     adjustment.save()
     audit(actor=actor, action=f"assessment.{kind}", obj=adjustment, after=_adjustment_state(adjustment))
+    _notify_approvers(adjustment, actor)
     return adjustment
+
+
+def _notify_approvers(adjustment: Adjustment, actor: User) -> int:
+    """Tell the other managers at the assessing area (handlers not of a department, admins) that an
+    adjustment awaits their approval: it waited under "Awaiting approval" until one happened to open
+    the entries page. Once per adjustment; the notice names the area and the kind, never the reason
+    (free text that may name people). Not those above the assessing area, who may approve too but
+    would hear of every entry below them."""
+    scheme = adjustment.scheme
+    approvers = (
+        User.objects.filter(
+            memberships__area_id=scheme.area_id,
+            memberships__role__in=MANAGER_ROLES,
+            memberships__department__isnull=True,
+            is_active=True,
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+    )
+    if adjustment.kind == Adjustment.Kind.DEDUCTION:
+        message = gettext_lazy("A deduction for %(area)s in %(scheme)s awaits your approval.")
+    else:
+        message = gettext_lazy("A bonus for %(area)s in %(scheme)s awaits your approval.")
+    params = {"area": adjustment.area.name, "scheme": scheme.name}
+    link = reverse("dashboards-assessment-entries", args=[scheme.pk])
+    key = f"assessment-adjustment:{adjustment.pk}"
+    return sum(notify(user=u, key=key, message=message, params=params, link=link) for u in approvers)
 
 
 def _bonus_taken(scheme_id: int, area_id: int, item: AssessmentItem, counted: models.Q) -> Decimal:

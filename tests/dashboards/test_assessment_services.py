@@ -758,3 +758,30 @@ def test_only_areas_in_service_on_a_day_of_the_schemes_year_are_assessed(data):
         assessment.veto_record(
             scheme=data.scheme, area=later, event="major_incident", actor=data.city_officer
         )
+
+
+def test_an_adjustment_entered_tells_the_other_managers_of_the_assessing_area_once(data):
+    """A deduction or bonus waits for someone else's approval, and nobody was told: it sat under
+    "Awaiting approval" until a manager happened to open the page. The other managers at the
+    assessing area hear of it (not the person who entered it, nor a department's handler), once,
+    with a link to the scheme's entries page and no reason text (it may name people)."""
+    from django.urls import reverse
+
+    from governance.models import Notification
+
+    make_user("city_police", Role.HANDLER, data.city, data.police)  # a department's: not told
+    adj = assessment.adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_a,
+        kind="deduction",
+        reason="张三 重大事件",
+        negative_entry=data.scheme.negative_list.get(),
+        actor=data.city_officer,
+    )
+    notices = list(Notification.objects.filter(key=f"assessment-adjustment:{adj.pk}"))
+    assert [n.user_id for n in notices] == [data.city_officer_2.pk]
+    notice = notices[0]
+    assert notice.link == reverse("dashboards-assessment-entries", args=[data.scheme.pk])
+    assert data.district_a.name in notice.texts["zh-hans"] and "张三" not in notice.message
+    assert "awaits your approval" in notice.texts["en"]
+    assert "待审核" in notice.texts["zh-hans"]

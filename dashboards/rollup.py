@@ -530,8 +530,35 @@ def _run(
             error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
+        _notify_failed(run)
         raise
     return run
+
+
+def _notify_failed(run: RollupRun) -> int:
+    """Tell the site's administrators (active superusers, who alone may run or repair it) that a
+    run failed and the dashboards keep the previous figures: only whoever read the admin's run list
+    learnt of it. Once per run, linking to the run in the admin; never the error, which may quote
+    data. A notice that cannot be written (the database gone, which may be why the run failed) does
+    not hide the run's own error."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    from governance.services import notify
+
+    try:
+        link = reverse("admin:dashboards_rolluprun_change", args=[run.pk])
+        message = gettext_lazy(
+            "Statistics run %(run)s failed: the dashboards keep the previous figures. The error is on the run."
+        )
+        return sum(
+            notify(user=u, key=f"rollup-failed:{run.pk}", message=message, params={"run": run.pk}, link=link)
+            for u in get_user_model().objects.filter(is_superuser=True, is_active=True)
+        )
+    except DatabaseError:
+        log.warning("rollup run %s: the administrators could not be told of its failure", run.pk)
+        return 0
 
 
 def _tune(sql: _Sql) -> None:

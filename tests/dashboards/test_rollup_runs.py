@@ -237,6 +237,32 @@ def test_a_failure_midway_leaves_the_previous_results_in_place(data, monkeypatch
     assert run_rollup().status == RollupRun.Status.SUCCESS  # the lock was released
 
 
+def test_a_failed_run_is_told_to_the_administrators_once_without_its_error(data, monkeypatch):
+    """A run that failed kept yesterday's figures on every dashboard, and only whoever read the
+    admin's run list learnt of it. The active superusers hear of it, once per run, with a link to
+    the run in the admin; the error (it may quote data) stays on the run."""
+    from django.urls import reverse
+
+    from governance.models import Notification, User
+
+    admin = User.objects.create_superuser("root", password="x")
+    User.objects.create_superuser("gone", password="x", is_active=False)
+
+    def boom(at: str) -> None:
+        raise RuntimeError("disk full 13912345678")
+
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError):
+        run_rollup(full=True)
+    failed = RollupRun.objects.first()
+    notices = list(Notification.objects.filter(key=f"rollup-failed:{failed.pk}"))
+    admins = set(User.objects.filter(is_superuser=True, is_active=True).values_list("pk", flat=True))
+    assert admin.pk in admins and sorted(n.user_id for n in notices) == sorted(admins)
+    assert notices[0].link == reverse("admin:dashboards_rolluprun_change", args=[failed.pk])
+    assert "failed" in notices[0].texts["en"] and "失败" in notices[0].texts["zh-hans"]
+    assert "139" not in notices[0].message and "disk" not in notices[0].texts["en"]
+
+
 def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
     run_rollup(full=True)
     before = [r for r in snapshot() if r[0] == "test_answer_sheets"]

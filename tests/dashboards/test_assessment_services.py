@@ -784,4 +784,4 @@ def test_an_adjustment_entered_tells_the_other_managers_of_the_assessing_area_on
     assert notice.link == reverse("dashboards-assessment-entries", args=[data.scheme.pk])
     assert data.district_a.name in notice.texts["zh-hans"] and "张三" not in notice.message
     assert "awaits your approval" in notice.texts["en"]
-    assert "待审核" in notice.texts["zh-hans"]
+    assert "待您审核" in notice.texts["zh-hans"]

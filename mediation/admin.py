@@ -149,8 +149,16 @@ class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
         for flag, recorded_at in dates.items():
             if getattr(obj, flag) and getattr(obj, recorded_at) is None:
                 setattr(obj, recorded_at, obj.prevention_recorded_at)
+        # The persons of a record are people the dispute involves, corrected or not: the number
+        # grows to the largest, never shrinks, as the workflow's record does (_do_record_prevention).
+        involved_before = obj.persons_involved
+        obj.persons_involved = max(
+            involved_before,
+            obj.escalation_persons if obj.escalation_prevented else 0,
+            obj.group_persons if obj.group_defused else 0,
+        )
         with transaction.atomic():
-            obj.save(update_fields=[*PREVENTION_FIELDS, *dates.values()])
+            obj.save(update_fields=[*PREVENTION_FIELDS, *dates.values(), "persons_involved"])
             DisputeEvent.objects.create(
                 case=obj,
                 actor=request.user,
@@ -161,8 +169,11 @@ class DisputeCaseAdmin(SuperusersOnly, admin.ModelAdmin):
                 note=form.cleaned_data["correction_reason"].strip(),
                 organisation_id=obj.organisation_id,
                 data={
-                    "before": {name: form.initial[name] for name in PREVENTION_FIELDS},
-                    "after": {name: getattr(obj, name) for name in PREVENTION_FIELDS},
+                    "before": {
+                        **{name: form.initial[name] for name in PREVENTION_FIELDS},
+                        "persons_involved": involved_before,
+                    },
+                    "after": {name: getattr(obj, name) for name in [*PREVENTION_FIELDS, "persons_involved"]},
                 },
             )
 

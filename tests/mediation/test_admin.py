@@ -126,6 +126,35 @@ def test_a_fact_added_by_a_correction_counts_in_the_month_of_the_first_record(me
     assert month in case_changes(event.at - dt.timedelta(seconds=1), event.at)
 
 
+def test_a_correction_naming_more_persons_raises_the_people_involved_as_a_record_does(med, client):
+    """The persons of a record are people the dispute involves, whether the mediator records them
+    or an admin corrects them: the case must not read "people involved: 2" above "group dispute
+    defused: 12 persons". A correction naming fewer keeps the number (it never shrinks)."""
+    case = med.accepted()
+    case.transition(
+        action="record_prevention", actor=case.mediator, escalation_prevented=True, escalation_persons=1
+    )
+    case.refresh_from_db()
+    before = case.persons_involved
+    client.force_login(med.cast.admin)
+    url, data = _change_form(
+        client, case, group_defused=True, group_persons=before + 10, correction_reason="漏记群体性纠纷"
+    )
+    assert client.post(url, data).status_code == 302
+    case.refresh_from_db()
+    assert case.persons_involved == before + 10
+    event = case.events.get(action="correct_prevention")
+    assert (event.data["before"]["persons_involved"], event.data["after"]["persons_involved"]) == (
+        before,
+        before + 10,
+    )
+
+    url, data = _change_form(client, case, group_persons=1, correction_reason="人数录错")
+    assert client.post(url, data).status_code == 302
+    case.refresh_from_db()
+    assert (case.group_persons, case.persons_involved) == (1, before + 10)
+
+
 def test_a_case_without_a_prevention_record_stays_read_only_in_the_admin(med, client):
     case = med.accepted()
     events = case.events.count()

@@ -93,11 +93,12 @@ def add_error_responses(result, generator, request, public):
                 )
             if "requestBody" in operation:
                 responses.setdefault("413", {"description": too_large})
-            for code in ("409", "413"):
+            for code in ("400", "409", "413"):
                 declared = responses.get(code)
                 if declared is not None and "content" not in declared:
                     # Declared by its view with a description only (the survey import's "imported
-                    # already", an import's size limits), it still answers in the one error format.
+                    # already", an import's size limits, what an incident step's 400 names), it still
+                    # answers in the one error format.
                     declared["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
                 _describe_conditional_read(responses)

@@ -39,6 +39,7 @@ from grids.models import (
     reads_in_full,
     text_for_reader,
 )
+from grids.photos import MAX_PER_STEP
 
 
 class IncidentPhotoSerializer(serializers.ModelSerializer):
@@ -311,7 +312,15 @@ class IncidentTransitionApi(APIView):
             required=False, allow_blank=True, max_length=TEXT_MAX, help_text="feedback"
         )
         evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
-        photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+        photos = serializers.ListField(
+            child=serializers.FileField(),
+            required=False,
+            max_length=MAX_PER_STEP,
+            help_text=f"feedback and verify only (the report's photos go with it to POST /api/v1/incidents/): "
+            f"up to {MAX_PER_STEP} JPEG/PNG/WebP files of at most 10 MB each, sent as multipart/form-data. "
+            "Photos with any other action, more files, or a file too large or not a picture are refused "
+            "with a 400 naming `photos`, and nothing is saved",
+        )
         state = serializers.CharField(
             required=False,
             max_length=30,
@@ -320,7 +329,16 @@ class IncidentTransitionApi(APIView):
             "is answered as done (200) and not taken again (a retry after a lost answer)",
         )
 
-    @extend_schema(request=InputSerializer, responses={200: IncidentDetailSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: IncidentDetailSerializer,
+            400: OpenApiResponse(
+                description="Invalid input: `errors` names each field, e.g. `photos` sent with an action "
+                f"other than feedback or verify, more than {MAX_PER_STEP} of them, or one too large or not a picture"
+            ),
+        },
+    )
     def post(self, request, code: str):
         incident = selectors.incident_get_for_user(request.user, code, write=True)
         v = step_input(

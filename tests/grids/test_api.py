@@ -701,3 +701,16 @@ def test_a_role_that_may_not_take_the_step_gets_403_whatever_it_sent(cast, incid
     faulty = {"action": "accept", "kind": "bogus"}
     assert api_client(cast.worker_a).post(url, faulty, format="json").status_code == 403
     assert api_client(cast.community_handler).post(url, faulty, format="json").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_schema_says_which_steps_take_photos_their_limits_and_the_400(cast):
+    """A client learnt only by a 400 that a step's photos are refused: the field says which steps
+    take them (the report has its own endpoint), how many and how large, and the 400 is described."""
+    schema = api_client(cast.admin).get("/api/schema/?format=json").json()
+    post = schema["paths"]["/api/v1/incidents/{code}/transition/"]["post"]
+    ref = post["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    photos = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["photos"]
+    for words in ("feedback", "verify", "/api/v1/incidents/", "6", "10 MB", "400"):
+        assert words in photos["description"], words
+    assert "photos" in post["responses"]["400"]["description"]

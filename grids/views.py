@@ -21,8 +21,9 @@ from governance.models import Area, Department, Role
 from governance.pagination import DeferredJoinPaginator
 from governance.pictures import EXTENSIONS
 from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
+from governance.templatetags.filters import AS_TYPED
 from governance.text import join_sentences
-from governance.views import filtered_rows, first_and_total
+from governance.views import area_filter_choices, area_filter_values, filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import photos, selectors, services
 from grids.filters import IncidentFilter
@@ -295,6 +296,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()
     query.pop("page", None)
+    categories = list(IncidentCategory.objects.filter(is_active=True))  # the form's and the summary's
+    area_choices = area_filter_choices(request.user)
     return render(
         request,
         "grids/inbox.html",
@@ -309,7 +312,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "levels": Level.choices,
             "kinds": Incident.Kind.choices,
             "sorts": IncidentFilter.base_filters["sort"].extra["choices"],
-            "categories": IncidentCategory.objects.filter(is_active=True),
+            "categories": categories,
+            # The summary names the values in force from the choices the form lists (no query).
+            "summary_values": {
+                "status": dict(Incident.Status.choices),
+                "open": {"false": _("finished")},
+                "category": {c.code: c.label for c in categories},
+                "level": dict(Level.choices),
+                "kind": dict(Incident.Kind.choices),
+                "reported_from": AS_TYPED,
+                "reported_to": AS_TYPED,
+                "area": area_filter_values(area_choices),
+            },
+            "area_choices": area_choices,
             "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department).select_related("area")
             if department

@@ -23,9 +23,11 @@ from governance.models import Role
 from governance.pagination import DeferredJoinPaginator
 from governance.rest import may_take_step
 from governance.services import client_ip
+from governance.templatetags.filters import AS_TYPED
 from governance.views import (
     StepResult,
     area_filter_choices,
+    area_filter_values,
     filtered_rows,
     first_and_total,
     redirect_after_step,
@@ -120,6 +122,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
+    categories = list(selectors.active_categories())  # the form's and the summary's
+    area_choices = area_filter_choices(request.user)
     return render(
         request,
         "mediation/list.html",
@@ -133,8 +137,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "statuses": DisputeCase.Status.choices,
             "origins": DisputeCase.Origin.choices,
             "outcomes": DisputeCase.Outcome.choices,
-            "categories": selectors.active_categories(),
-            "area_choices": area_filter_choices(request.user),
+            "categories": categories,
+            "area_choices": area_choices,
+            # The summary names the values in force from the choices the form lists (no query).
+            "summary_values": {
+                "status": dict(DisputeCase.Status.choices),
+                "category": {c.code: c.label for c in categories},
+                "source": dict(DisputeCase.Origin.choices),
+                "outcome": dict(DisputeCase.Outcome.choices),
+                "area": area_filter_values(area_choices),
+                "received_from": AS_TYPED,
+                "received_to": AS_TYPED,
+            },
             # Handlers land here (they have no mediator desk): their way to refer a case.
             "can_register": services.may_register(request.user),
         },

@@ -26,7 +26,13 @@ from governance.forms import errors_text
 from governance.models import Area
 from governance.rest import may_take_step
 from governance.services import client_ip
-from governance.views import area_filter_choices, filtered_rows, redirect_after_step, run_step
+from governance.views import (
+    area_filter_choices,
+    area_filter_values,
+    filtered_rows,
+    redirect_after_step,
+    run_step,
+)
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.forms import INTAKE_ROWS, PERSON_FIELDS, ActionForm, IntakeForm, RevealForm, receipt_day
@@ -71,6 +77,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(qs, 50)
     paginator.count = totals["petitions"]
     page = paginator.get_page(request.GET.get("page"))
+    area_choices = area_filter_choices(request.user)
     return render(
         request,
         "petitions/registry.html",
@@ -88,7 +95,16 @@ def registry(request: HttpRequest) -> HttpResponse:
             "types": Petition.HandlingType.choices,
             "categories": Category.choices,
             "can_register": _is_officer(request.user),
-            "area_choices": area_filter_choices(request.user),
+            "area_choices": area_choices,
+            # The summary names the values in force from the choices the form lists (no query).
+            "summary_values": {
+                "status": dict(Petition.Status.choices),
+                "channel": dict(Petition.Channel.choices),
+                "type": dict(Petition.HandlingType.choices),
+                "category": dict(Category.choices),
+                "area": area_filter_values(area_choices),
+                "repeat": {"true": _("repeats only"), "false": _("new matters only")},
+            },
             "masked_for": user_unit_ids(request.user),
         },
         status=400 if filter_error else 200,

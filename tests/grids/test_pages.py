@@ -1422,10 +1422,51 @@ def test_the_inbox_filters_fold_under_a_summary_that_names_the_filters_in_force(
         client,
         "/grids/inbox/",
         ("", 200, "Filters: Open only"),  # the inbox's default: open items
-        ("category=fire_hazard&overdue=true&open=&sort=", 200, "Filters: Category, Overdue"),
+        ("category=fire_hazard&overdue=true&open=&sort=", 200, "Filters: Category: Fire hazard, Overdue"),
         ("open=&sort=newest", 200, "Filters: none"),  # an order hides no row: not a filter
-        ("reported_to=9999-12-31", 400, "Filters: Reported to"),
+        ("reported_to=9999-12-31", 400, "Filters: Reported to: 9999-12-31"),
     )
+
+
+@pytest.mark.django_db
+def test_the_inbox_form_shows_the_area_its_summary_names(cast, client, report):
+    """The summary named "Area" (a link from a map or a report carries it) while the form had no such
+    field: nothing showed what it was, nor cleared it. The form has the lists' area filter."""
+    area = report().grid.parent
+    client.force_login(cast.street_handler)
+    html = client.get(f"/grids/inbox/?area={area.code}").content.decode()
+    form = html.split('id="inbox-filters"', 1)[1].split("</form>", 1)[0]
+    assert f'<input name="area" value="{area.code}"' in form
+    assert f'<option value="{area.code}">' in form  # offered by name
+    summary = html.split('<span class="filters-active">', 1)[1].split("</span>", 1)[0]
+    assert summary == f"Area: {area.name}"
+
+
+@pytest.mark.django_db
+def test_the_inbox_summary_names_the_values_in_force_without_a_query_per_row(cast, client, report):
+    """The summary read "Category" where "Category: Fire hazard" says what the list is: the values
+    come from the choices the form lists already, so the page takes as many queries for 3 rows as
+    for 1."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.street_handler)
+    url = "/grids/inbox/?status=reported,accepted&open=false&level=community&reported_from=2026-01-01"
+    summary = "Filters: Status: Reported or Accepted, Level: Community, Reported from: 2026-01-01"
+    counts = []
+    for _ in range(2):
+        report()
+        client.get(url)  # warm-up: the session, the calendar
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        counts.append(len(queries))
+        html = response.content.decode()
+        text = html.split('<summary class="filters-summary">', 1)[1].split("</summary>", 1)[0]
+        assert " ".join(re.sub(r"<[^>]+>", " ", text).split()) == summary
+    report()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert len(queries) == counts[-1], counts
 
 
 @pytest.mark.django_db

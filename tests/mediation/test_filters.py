@@ -119,12 +119,17 @@ def test_the_organisation_page_refuses_an_unknown_mediator_instead_of_an_empty_l
 def test_the_case_list_filters_fold_under_a_summary_that_names_the_filters_in_force(med, client):
     """The nine filters ran before the first row on a phone, as the incident inbox's did: they fold
     the same way, closed, and open when a filter is refused."""
-    med.accepted()
+    case = med.accepted()
     client.force_login(med.cast.district_officer)
     assert_filters_fold(
         client,
         "/mediation/cases/",
         ("", 200, "Filters: none"),
-        ("overdue=true&received_from=2026-01-01", 200, "Filters: Received from, Overdue"),
-        ("received_to=2026-13-45", 400, "Filters: Received to"),
+        # The values in force, named from the form's choices (a flag names itself).
+        (
+            f"overdue=true&received_from=2026-01-01&status=accepted&area={case.area.parent.code}",
+            200,
+            f"Filters: Status: Accepted, Area: {case.area.parent.name}, Received from: 2026-01-01, Overdue",
+        ),
+        ("received_to=2026-13-45", 400, "Filters: Received to: 2026-13-45"),
     )

@@ -91,5 +91,11 @@ def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_for
         "/petitions/",
         ("", 200, "Filters: none"),
         ("overdue=true&group=true&channel=", 200, "Filters: Deadline, Group"),
+        # The values in force, named from the form's choices; one it does not list is named alone.
+        (
+            "repeat=false&status=routed",
+            200,
+            "Filters: Status: Routed to a department, Repeat: New matters only",
+        ),
         ("channel=pigeon", 400, "Filters: Channel"),
     )

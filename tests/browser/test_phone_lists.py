@@ -205,7 +205,7 @@ def test_the_desk_lists_fit_a_phone_and_stay_tables_at_a_desk(browser, live_serv
 
 def test_the_inbox_filters_fold_so_a_phone_opens_on_the_first_row_and_still_filter(phone_page, live_cast):
     """The eleven filters ran about 400 px before the first row at 390 px. Folded, the first card is
-    near the top; a tap on the summary opens the form, and filtering says what is in force."""
+    near the top; a tap on the summary opens the form, and filtering says what is in force, values too."""
     incident = _reported_incident(live_cast)
     page = phone_page
     login(page, "community_handler")
@@ -220,7 +220,7 @@ def test_the_inbox_filters_fold_so_a_phone_opens_on_the_first_row_and_still_filt
     page.select_option("#inbox-filters select[name=category]", "sanitation")
     page.locator("#inbox-filters button[type=submit]").click()
     page.wait_for_url("**category=sanitation**")
-    assert page.locator(".filters-fold > summary").inner_text() == "筛选：仅未办结、类别"
+    assert page.locator(".filters-fold > summary").inner_text() == "筛选：仅未办结、类别：环境卫生"
     assert not page.locator("#inbox-filters").is_visible()
     assert page.locator(f"#row-{incident.code}").is_visible()
     assert page.js_errors == []

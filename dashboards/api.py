@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
@@ -162,6 +163,21 @@ class StatsReadMixin(KnownParamsMixin):
         _paging_headers(response)
         return super().finalize_response(request, response, *args, **kwargs)
 
+    # The name a CSV answer is saved under (``Content-Disposition``; a browser or ``curl -OJ`` saved
+    # every one as "values" or "rankings" with no sign of what it held): the endpoint's name, then
+    # ``csv_name_parts``, the parameters as the read validated them (codes and periods, never the
+    # text the client sent), then the page after the first. Empty: the path after /api/v1/.
+    csv_name = ""
+    csv_name_parts: list[str] = []
+
+    def csv_filename(self, request) -> str:
+        name = self.csv_name or request.path.removeprefix("/api/v1/").strip("/").replace("/", "-")
+        parts = [name, *self.csv_name_parts]
+        page = getattr(getattr(self, "paginator", None), "page", None)
+        if page is not None and page.number > 1:
+            parts.append(f"page{page.number}")
+        return "-".join(_FILENAME_UNSAFE.sub("_", part) for part in parts if part) + ".csv"
+
     def _version(self) -> tuple[str, dt.datetime | None]:
         """What the data read depends on, and when it last changed: the last successful run."""
         run = last_success()
@@ -226,6 +242,8 @@ class StatsReadMixin(KnownParamsMixin):
             )
             if response.status_code == 200 and unchanged:
                 response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        if response.status_code == 200 and request.accepted_renderer.format == CSVRenderer.format:
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename(request)}"'
         if response.status_code in (200, 304):
             response["ETag"] = etag
             if modified:
@@ -233,6 +251,12 @@ class StatsReadMixin(KnownParamsMixin):
             response["Cache-Control"] = "private, no-cache"
             response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
         return response
+
+
+# Anything but ASCII letters, digits, "_" and "-" in a part of a CSV's file name (RFC 6266: the name
+# is quoted, and no quote, backslash, CR or LF may reach the header). The parts are validated codes
+# and periods already; this holds the header safe whatever an area's code might come to hold.
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _paging_headers(response) -> None:
@@ -342,6 +366,7 @@ class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
     serializer_class = IndicatorSerializer
     filter_backends: list = []
     params = ()
+    csv_name = "indicators"
 
     reads_areas = False
 
@@ -539,11 +564,25 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
     serializer_class = IndicatorValueSerializer
     filterset_class = IndicatorValueFilter
     params = tuple(IndicatorValueFilter.base_filters)
+    csv_name = "values"
 
     def get_queryset(self):
         # Indexes: value_unique_ind_period_area (indicator, period; with level or area too: at most
         # one row per area per indicator and period), value_ranking (parent), value_series (area).
         return _values_base(self.request.user).order_by("indicator", "period", "area__code")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)  # every filter validated here, else a 400
+        # The filters as they matched: stripped (as the filter form strips them), the period as its
+        # code (2026-11 for "２０２６-１１"); a blank one is no filter.
+        given = {name: self.request.query_params.get(name, "").strip() for name in self.params}
+        if given["period"]:
+            given["period"] = Period.parse(given["period"]).code
+        if given["parent"]:
+            given["parent"] = f"parent_{given['parent']}"  # not to be read as the area's own code
+        order = ("indicator", "period", "period_type", "level", "area", "parent")
+        self.csv_name_parts = [given[name] for name in order]
+        return queryset
 
 
 class RankingValueSerializer(IndicatorValueSerializer):
@@ -618,6 +657,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
     filter_backends: list = []
     params = ("indicator", "period", "parent")
     own: ranking.OwnRecords | None = None
+    csv_name = "rankings"
 
     def get_queryset(self):
         params = _read_params(
@@ -628,6 +668,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         if parent.level == Area.Level.GRID:
             # Its league was an empty 200 (the league page says a grid has nothing below it too).
             raise _nothing_below(parent)
+        self.csv_name_parts = [spec.code, period.code, parent.code]
         # Index value_ranking (indicator, period, parent): a few dozen siblings, sorted here. The
         # children in service without a stored row follow, as on the league page (one more query;
         # the list is paginated as it is, without a count query).
@@ -677,6 +718,7 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
     serializer_class = IndicatorValueSerializer
     filter_backends: list = []
     params = ("indicator", "area", "period_type", "from", "to")
+    csv_name = "series"
 
     def get_queryset(self):
         kind = self.request.query_params.get("period_type") or "month"
@@ -704,6 +746,9 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
                 }
             )
         area = _visible_area(self.request.user, params["area"])
+        self.csv_name_parts = [params["indicator"].code, area.code, kind] + [
+            f"{name}_{bounds[name].code}" for name in ("from", "to") if name in bounds
+        ]
         # Index value_series (area, indicator): a few dozen rows; codes of one type sort by time.
         qs = IndicatorValue.objects.filter(indicator=params["indicator"].code, area=area, period_type=kind)
         if "from" in bounds:
@@ -795,6 +840,7 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     serializer_class = RollupRunSerializer
     filter_backends: list = []
     params = ()
+    csv_name = "rollups"
     parser_classes = [JSONParser, FormParser]
 
     def get_queryset(self):

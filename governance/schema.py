@@ -36,8 +36,15 @@ ERROR_COMPONENT = {
 _ERRORS = {
     "400": "Invalid input: `errors` names each field and what is wrong with it.",
     "401": "Not authenticated (send `Authorization: Token ...` or a session cookie).",
-    "403": "Authenticated, but this role may not do this.",
+    "403": (
+        "Authenticated, but this role may not do this (or signed in by the session with a temporary "
+        "password not yet changed)."
+    ),
     "404": "No such record, or it is outside your area (the two are indistinguishable).",
+    "406": (
+        "The Accept header asks only for types this endpoint does not give (JSON; CSV too for the "
+        "statistics and assessment reads)."
+    ),
     "429": (
         "Too many failed token authentications from this address: every token request from it is "
         "refused for a while (`Retry-After`: the seconds to wait)."
@@ -53,6 +60,29 @@ CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
 # The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin): the statistics and the
 # assessments (dashboards.assessment_api).
 CONDITIONAL_READS = ("/api/v1/stats/", "/api/v1/assessments/")
+# The reads every role may make, each within its scope (tests/api/test_read_status_codes.py sends
+# them every request that could draw an error and compares the codes with these). No role is refused
+# them: their only 403 is that of a session signed in with a temporary password an administrator set
+# (governance.middleware.PasswordChangeRequiredMiddleware, before any view), which the schema said was
+# "this role may not do this".
+OPEN_READS = ("/api/v1/areas/", "/api/v1/stats/", "/api/v1/assessments/")
+# Of those, the ones that never answer 404: lists whose area filters refuse a code missing or outside
+# the scope with a 400 naming the filter (docs/api.md), as they do a page past the last. The others
+# answer 404 for a record or an area named by the address (areas/{code}/, assessments/{id}/results/)
+# or by a parameter the read is of (stats/rankings/ parent, stats/series/ area), and areas/locate/ for
+# a point in no grid of the scope.
+READS_WITHOUT_404 = (
+    "/api/v1/areas/",
+    "/api/v1/areas/geojson/",
+    "/api/v1/assessments/",
+    "/api/v1/stats/indicators/",
+    "/api/v1/stats/values/",
+    "/api/v1/stats/rollups/",
+)
+TEMPORARY_PASSWORD = (
+    "Signed in by the session with a temporary password an administrator set: change it on My account "
+    "first. (Every role may read this.)"
+)
 
 
 def request_too_large(json_limit: int) -> str:
@@ -80,6 +110,12 @@ def add_error_responses(result, generator, request, public):
             codes = dict(_ERRORS)
             if method == "post" and path.endswith(CONFLICTING_POSTS):
                 codes["409"] = "Not allowed in the record's current state; nothing changed."
+            if method == "get" and path.startswith(OPEN_READS):
+                codes["403"] = TEMPORARY_PASSWORD
+                if path in READS_WITHOUT_404:
+                    del codes["404"]
+            # No GET lists a 413: a read takes no body (the middleware refuses any request whose
+            # Content-Length is over the limit, a read's too, but no client following the schema sends one).
             if path.endswith("/auth/token/"):
                 codes["401"] = "Wrong username or password."
                 # Locked, as the login page answers it (django-axes): a 429 and when to try again.
@@ -122,6 +158,11 @@ VALIDATOR_HEADERS = {
 READ_HEADERS = {
     **VALIDATOR_HEADERS,
     "Cache-Control": _header("private, no-cache: a cache keeps the answer but asks again each time."),
+    "Content-Disposition": _header(
+        'CSV answers only: attachment; filename="rankings-survey_safety_rate-2026Q3-340102000000.csv", '
+        "the endpoint, then the parameters given as validated (codes and periods; any other character "
+        'written "_"), then page2 ... after the first page (docs/statistics.md "CSV").'
+    ),
     "X-Total-Count": _header("The number of rows of the whole list, over every page.", "integer"),
     "Link": _header(
         'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...>; rel="previous" '

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dashboards import rollup
@@ -143,6 +144,9 @@ COLUMN_NAMES_ZH = {
     "population": ("人口", "常住人口"),
 }
 _COLUMN_OF_NAME = {name: column for column, names in COLUMN_NAMES_ZH.items() for name in names}
+# Spaces of every kind around a header name or a value (an ideographic one, U+3000, included: Python's
+# whitespace), and the invisible characters a paste or a second BOM leaves there (U+200B, U+FEFF).
+_AROUND = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
 CASE_COUNT_COLUMNS = ["area", "month", "kind", "count"]
 POPULATION_COLUMNS = ["area", "year", "population"]
 MAX_POPULATION = 100_000_000  # residents of one area: anything above is a typing error
@@ -193,6 +197,8 @@ class Table:
     header: list[str] | None = None
     header_line: int = 1  # the first line with a value (a blank line may come before the header)
     surplus: dict[int, int] = field(default_factory=dict)
+    # The header's names as the file gives them (trimmed): an error names a column given twice by both.
+    header_names: list[str] = field(default_factory=list)
     # The line of a CSV record the reader could not read, where reading stopped.
     unreadable: int | None = None
 
@@ -265,12 +271,14 @@ def table_from_csv(text: str) -> Table:
     # record: every column "missing" and a quotation mark "never closed".
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header: list[str] = []
+    names: list[str] = []
     header_line, rows, surplus, unreadable = 1, [], {}, None
     try:
         for n, record in enumerate(_records(reader)):
             line, values = record
             if n == 0:
-                header, header_line = [_column(name) for name in values], line
+                names = [_trim(_halfwidth(name)) for name in values]
+                header, header_line = [_column(name) for name in names], line
                 continue
             if len(rows) == max_rows():
                 raise ImportRejected([_too_many_rows()])  # before reading (and checking) the rest
@@ -284,13 +292,36 @@ def table_from_csv(text: str) -> Table:
             rows.append((line, row))
     except _Unreadable as err:
         unreadable = err.line  # the rows before it are still checked, and all errors reported
-    return Table(rows, header=header, header_line=header_line, surplus=surplus, unreadable=unreadable)
+    return Table(
+        rows,
+        header=header,
+        header_line=header_line,
+        surplus=surplus,
+        unreadable=unreadable,
+        header_names=names,
+    )
 
 
 def _column(name: str) -> str:
-    """The column a header cell names: its English name, or the one its Chinese name stands for."""
-    name = _halfwidth(name).strip()
+    """The column a (trimmed) header name names: its English name in any case (``Area``, ``AGE_GROUP``:
+    an Excel export, a hand-edited file; each was an unknown column), or the one its Chinese name
+    stands for; an unknown name as it is, for its error."""
+    if name.casefold() in COLUMN_NAMES_ZH:
+        return name.casefold()
     return _COLUMN_OF_NAME.get(name, name)
+
+
+def _trim(text: str) -> str:
+    return _AROUND.sub("", text)
+
+
+def _column_letter(index: int) -> str:
+    """The letter a spreadsheet shows above the column at ``index`` (0: A, 26: AA)."""
+    letters, n = "", index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _records(reader) -> Iterable[tuple[int, list[str]]]:
@@ -328,7 +359,7 @@ def _too_many_rows() -> RowError:
 
 def _text(row: Mapping[str, Any], field: str) -> str:
     value = row.get(field)
-    return "" if value is None else _halfwidth(str(value)).strip()
+    return "" if value is None else _trim(_halfwidth(str(value)))
 
 
 def _halfwidth(text: str) -> str:
@@ -454,8 +485,18 @@ class _Validator:
                         _("Unknown column; the columns are: %(known)s.") % {"known": known},
                     )
             for name in sorted({n for n in header if n and header.count(n) > 1}):
+                # Area and area, or area and 区域代码, name one column now: which holds the codes?
+                places = [
+                    _("“%(name)s” (column %(letter)s)")
+                    % {"name": self.table.header_names[i], "letter": _column_letter(i)}
+                    for i, n in enumerate(header)
+                    if n == name
+                ]
                 self.error(
-                    self.table.header_line, name, _("This column appears more than once in the header.")
+                    self.table.header_line,
+                    name,
+                    _("This column appears more than once in the header: %(names)s.")
+                    % {"names": get_text_list(places, _("and"))},
                 )
             self.missing = {n for n in columns if n not in header and n not in optional}
             for name in [n for n in columns if n in self.missing]:
@@ -763,6 +804,13 @@ def populations_import(*, table: Table, actor: Any, source: str = "") -> ImportB
     return batch
 
 
+# The columns of each import, by the name the command and the import page give it.
+IMPORT_COLUMNS = {
+    "surveys": SURVEY_COLUMNS,
+    "case-counts": CASE_COUNT_COLUMNS,
+    "populations": POPULATION_COLUMNS,
+}
+
 # The three imports by the name the command and the import page give them: (validation, import).
 IMPORTS = {
     "surveys": (validate_survey, survey_responses_import),
@@ -793,7 +841,7 @@ def _whole_number(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = "" if value is None else _halfwidth(str(value)).strip()
+    text = "" if value is None else _trim(_halfwidth(str(value)))
     if THOUSANDS.fullmatch(text):
         # 15,230: a number cell Excel formats with the thousands separator (#,##0), saved so in the
         # CSV. Groups of three digits only: 1,5 (a decimal comma) and 12,34 stay refused.

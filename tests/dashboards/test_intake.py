@@ -85,7 +85,7 @@ def test_every_bad_line_is_reported_with_its_number_and_nothing_is_written(cast)
 def test_unknown_columns_and_values_beyond_the_columns_are_reported_not_ignored(cast, settings):
     settings.ROLLUP_FIRST_MONTH = "2024-01-01"
     text = (
-        "area,date,age_group,safety,satisfaction,Weight\n"  # line 1: "Weight" is no column
+        "area,date,age_group,safety,satisfaction,Wieght\n"  # line 1: "Wieght" is no column
         "340102001001001,2026-11-02,35-44,safe,satisfied,2\n"
         "340102001001001,2026-11-02,35-44,safe,satisfied,1,250\n"  # line 3: a decimal comma
         "340102001001001,20261102,35-44,safe,satisfied,\n"  # line 4: not YYYY-MM-DD
@@ -95,7 +95,7 @@ def test_unknown_columns_and_values_beyond_the_columns_are_reported_not_ignored(
     assert response.status_code == 400
     errors = response.json()["errors"]["rows"]
     assert [(e["line"], e["field"]) for e in errors] == [
-        (1, "Weight"),
+        (1, "Wieght"),
         (3, "row"),
         (4, "date"),
         (5, "date"),
@@ -144,7 +144,9 @@ def test_a_header_naming_a_column_twice_or_missing_one_is_reported_once_on_line_
     errors = [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]]
     assert errors == [(1, "weight"), (1, "satisfaction"), (3, "safety")]
     messages = [e["message"] for e in response.json()["errors"]["rows"]]
-    assert messages[0] == "This column appears more than once in the header."
+    assert messages[0] == (
+        "This column appears more than once in the header: “weight” (column E) and “weight” (column F)."
+    )
     assert messages[1].startswith("Missing column; the columns are: area, date")
     # "weight" is optional: a survey file without it imports with weight 1, as before.
     text = "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-02,35-44,safe,satisfied\n"
@@ -1102,3 +1104,99 @@ def test_age_groups_may_be_written_as_a_chinese_questionnaire_labels_them(cast):
     bad = "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-02,12-15岁,safe,satisfied\n"
     response = api_client(cast.analyst).post(SURVEYS, upload(bad), format="multipart")
     assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(2, "age_group")]
+
+
+# A header as Excel exports and hands edit it: a BOM, capitals, spaces and ideographic spaces
+# around the names. Each value padded with spaces, ideographic spaces (U+3000) and a zero-width
+# space (U+200B, pasted from a web page) around it.
+LOOSE_SURVEY = (
+    "\ufeff Area ,DATE,\u3000Age_Group\u3000,SAFETY,Satisfaction,  Weight \r\n"
+    "\u3000340102001001001\u3000, 2026-11-02 ,\u300035-44 ,很安全\u3000, 满意 ,\u200b2 \r\n"
+    "340102001001002\u200b,\u30002026/11/3,65岁及以上\u3000,\tdont_know , satisfied\u3000, \r\n"
+)
+
+
+def test_header_names_match_whatever_their_case_and_spaces_and_values_are_trimmed(cast, tmp_path):
+    """``Area``, `` date ``, ``AGE_GROUP`` (an Excel export, a hand-edited file) were each an unknown
+    column and the file was refused; a value with a space or an ideographic space around it is the
+    value."""
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, upload(LOOSE_SURVEY), format="multipart")
+    assert response.status_code == 201, response.json()
+    rows = SurveyResponse.objects.order_by("date").values_list(
+        "area__code", "date", "age_group", "safety", "satisfaction", "weight"
+    )
+    assert [tuple(map(str, r)) for r in rows] == [
+        ("340102001001001", "2026-11-02", "35-44", "very_safe", "satisfied", "2.000"),
+        ("340102001001002", "2026-11-03", "65+", "dont_know", "satisfied", "1.000"),
+    ]
+    # The command reads a file the same way (case counts here: the answers are imported already).
+    path = tmp_path / "cases.csv"
+    path.write_bytes(
+        "\ufeff AREA\u3000,Month,KIND , Count\r\n"
+        f"\u3000{cast.community_a1a.code} , 2026-10\u3000,入室盗窃\u3000, 3 \r\n".encode()
+    )
+    out = StringIO()
+    call_command("dashboards_import", "case-counts", str(path), stdout=out)
+    assert "imported 1 rows" in out.getvalue()
+    assert list(PreventableCaseCount.objects.values_list("area", "kind", "count")) == [
+        (cast.community_a1a.pk, "burglary", 3)
+    ]
+    # Chinese names with full-width spaces around them, in a GBK file.
+    populations = (
+        f"\u3000区域代码\u3000,  年份 ,常住人口\u3000\r\n {cast.community_a1a.code}\u3000,2025, 1480 \r\n"
+    )
+    response = client.post(
+        POPULATIONS,
+        {"file": SimpleUploadedFile("pop.csv", populations.encode("gb18030"))},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    assert AreaPopulation.objects.get().population == 1480
+
+
+@pytest.mark.parametrize(
+    "header, named",
+    [
+        ("Area,area,date,age_group,safety,satisfaction", ["“Area” (column A)", "“area” (column B)"]),
+        ("区域代码,date,age_group,safety,satisfaction, AREA", ["“区域代码” (column A)", "“AREA” (column F)"]),
+        (
+            "area,date,age_group,safety,satisfaction,weight,weight",
+            ["“weight” (column F)", "“weight” (column G)"],
+        ),
+    ],
+)
+def test_two_header_names_that_mean_one_column_are_refused_naming_both(cast, tmp_path, header, named):
+    """``Area`` and ``area``, or ``area`` and 区域代码, now name one column: which of the two holds
+    the codes? The file is refused on line 1, both names and their places in the sheet given."""
+    text = f"{header}\r\n340102001001001,340102001001001,2026-11-02,35-44,safe,satisfied,1\r\n"
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 400
+    errors = [e for e in response.json()["errors"]["rows"] if e["line"] == 1]
+    twice = [e for e in errors if "more than once" in e["message"]]
+    assert len(twice) == 1, errors
+    assert twice[0]["field"] == ("weight" if "weight,weight" in header else "area")
+    assert all(name in twice[0]["message"] for name in named), twice[0]["message"]
+    path = tmp_path / "survey.csv"
+    path.write_text(text, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert all(name in err.getvalue() for name in named), err.getvalue()
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_json_keys_stay_exact_while_their_values_are_trimmed(cast):
+    """A JSON row is written by a program against the documented field names: ``Area`` is reported
+    as an unknown field (a client with a misspelt key learns it at once), while its values are
+    trimmed as a CSV cell's are."""
+    good = {"area": "\u3000340102001001001 ", "date": " 2026-11-02", "age_group": "35-44\u3000",
+            "safety": " 很安全 ", "satisfaction": "满意\u200b"}  # fmt: skip
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, [{**good, "Area": good["area"]}], format="json")
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(1, "Area")]
+    assert client.post(SURVEYS, [good], format="json").status_code == 201
+    assert list(SurveyResponse.objects.values_list("area__code", "safety")) == [
+        ("340102001001001", "very_safe")
+    ]

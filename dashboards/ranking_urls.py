@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("league/map-data/", views.map_data, name="dashboards-map-data"),
     path("trends/", views.trends, name="dashboards-trends"),
     path("import/", views.data_import, name="dashboards-import"),
+    path("import/template/", views.data_import_template, name="dashboards-import-template"),
     path("assessments/", views.assessments, name="dashboards-assessments"),
     path("assessments/<int:pk>/", views.assessment_results, name="dashboards-assessment"),
     path("assessments/<int:pk>/entries/", views.assessment_entries, name="dashboards-assessment-entries"),

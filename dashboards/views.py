@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -12,7 +13,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -787,6 +788,11 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("dashboards-assessment-entries", pk=scheme.pk)
 
 
+def _may_import(user) -> None:
+    if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
+        raise PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def data_import(request: HttpRequest) -> HttpResponse:
@@ -794,8 +800,7 @@ def data_import(request: HttpRequest) -> HttpResponse:
     import them (all or nothing, every bad line listed): a statistics clerk with a file saved from
     Excel had no way in but curl or a shell on the server."""
     user = request.user
-    if not (user.is_superuser or user.has_role(*intake.IMPORT_ROLES)):
-        raise PermissionDenied(_("Only an analyst or an administrator can import statistics."))
+    _may_import(user)
     form = forms.ImportForm(request.POST, request.FILES) if request.method == "POST" else forms.ImportForm()
     context: dict = {"form": form}
     status = 200
@@ -809,6 +814,41 @@ def data_import(request: HttpRequest) -> HttpResponse:
     # The clerk's own recent imports: whether the file sent went in, and as which batch.
     context["batches"] = ImportBatch.objects.filter(created_by=user).order_by("-pk")[:10]
     return render(request, "dashboards/data_import.html", context, status=status)
+
+
+# The file names of the templates, in the request's language.
+_TEMPLATE_NAMES = {
+    "surveys": gettext_lazy("survey-answers-template.csv"),
+    "case-counts": gettext_lazy("case-counts-template.csv"),
+    "populations": gettext_lazy("populations-template.csv"),
+}
+
+
+@login_required
+@require_GET
+def data_import_template(request: HttpRequest) -> HttpResponse:
+    """An empty CSV file of one import with its header, to fill in: a clerk typed the header from the
+    page, and a misspelt name was refused only once the file came back. In Chinese the header gives
+    the columns' Chinese names (as a Chinese office heads a sheet), otherwise their English ones; the
+    import reads both. UTF-8 with a BOM, so that Excel shows the Chinese names."""
+    _may_import(request.user)
+    kinds = request.GET.getlist("kind")
+    if len(kinds) != 1 or kinds[0] not in intake.IMPORT_COLUMNS:
+        return _bad(
+            request,
+            BadParameter(
+                "kind", _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(intake.IMPORT_COLUMNS)}
+            ),
+            back=reverse("dashboards-import"),
+        )
+    kind = kinds[0]
+    columns = intake.IMPORT_COLUMNS[kind]
+    if (translation.get_language() or "").startswith("zh"):
+        columns = [intake.COLUMN_NAMES_ZH[c][0] for c in columns]
+    data = ("\ufeff" + ",".join(columns) + "\r\n").encode()
+    response = FileResponse(io.BytesIO(data), as_attachment=True, filename=str(_TEMPLATE_NAMES[kind]))
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    return response
 
 
 def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[int, bool]:
@@ -833,6 +873,10 @@ def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[i
         return 409, False
     except intake.ImportRejected as rejected:
         context["rejected"] = rejected
+        # Each error's column also by the Chinese name a Chinese-headed file gives it (年龄段).
+        context["rejected_rows"] = [
+            {**e.as_dict(), "name_zh": intake.COLUMN_NAMES_ZH.get(e.field, ("",))[0]} for e in rejected.listed
+        ]
         # As the command and the API's detail say it.
         summary = [_("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}]
         if rejected.not_listed:
@@ -885,6 +929,7 @@ def _import_format_texts() -> list[dict]:
     names = {code: name for name, code in intake.case_kind_labels().items()}
     return [
         {
+            "kind": "surveys",
             "title": _("Survey answers"),
             "columns": intake.SURVEY_COLUMNS,
             "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.SURVEY_COLUMNS],
@@ -900,6 +945,7 @@ def _import_format_texts() -> list[dict]:
             ],
         },
         {
+            "kind": "case-counts",
             "title": _("Police preventable-case counts"),
             "columns": intake.CASE_COUNT_COLUMNS,
             "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.CASE_COUNT_COLUMNS],
@@ -910,6 +956,7 @@ def _import_format_texts() -> list[dict]:
             ],
         },
         {
+            "kind": "populations",
             "title": _("Area populations by year"),
             "columns": intake.POPULATION_COLUMNS,
             "names_zh": [intake.COLUMN_NAMES_ZH[c][0] for c in intake.POPULATION_COLUMNS],

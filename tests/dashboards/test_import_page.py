@@ -7,9 +7,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dashboards.models import ImportBatch, PreventableCaseCount, SurveyResponse
+from dashboards import intake
+from dashboards.models import AreaPopulation, ImportBatch, PreventableCaseCount, SurveyResponse
 
 URL = "/dashboards/import/"
 
@@ -52,7 +55,19 @@ def test_the_page_is_linked_for_an_analyst_and_offers_the_three_imports(analyst)
     assert "区域代码, 日期, 年龄段, 安全感, 满意度, 权重" in html  # the header a Chinese sheet may have
 
 
-@pytest.mark.parametrize("who", ["district_officer", "worker_a", "outsider", "petition_officer"])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "district_officer",
+        "worker_a",
+        "outsider",
+        "petition_officer",
+        "community_handler",
+        "street_handler",
+        "mediator",
+        "department_user",
+    ],
+)
 def test_roles_that_cannot_import_are_refused_and_not_offered_the_page(client, cast, who):
     client.force_login(getattr(cast, who))
     assert URL not in client.get("/").content.decode()
@@ -156,3 +171,109 @@ def test_the_allowed_values_keep_each_hyphenated_value_whole(analyst):
     # Outside a span no hyphen is left to break at.
     outside = re.sub(r'<span class="nowrap">[^<]*</span>', "", values).replace("dash-import-values", "")
     assert "-" not in outside, outside
+
+
+def test_a_header_in_any_case_with_spaces_and_padded_values_is_imported_from_the_page(analyst):
+    """A sheet exported with ``Area``, `` DATE ``, ``AGE_GROUP`` and values with (ideographic) spaces
+    around them: the clerk had to re-head the file in lower case."""
+    text = (
+        " Area ,DATE,\u3000AGE_GROUP\u3000,Safety,SATISFACTION\r\n"
+        "\u3000340102001001001\u3000, 2026-11-02 ,35-44岁\u3000, 很安全 ,满意\u3000\r\n"
+    )
+    response = analyst.post(URL, {"kind": "surveys", "file": csv_file(text)}, follow=True)
+    assert response.status_code == 200
+    assert list(SurveyResponse.objects.values_list("area__code", "age_group", "safety")) == [
+        ("340102001001001", "35-44", "very_safe")
+    ]
+    assert "imported 1 row" in response.content.decode()
+
+
+def test_two_header_names_for_one_column_are_listed_on_line_1_naming_both(analyst):
+    text = "area,区域代码,date,age_group,safety,satisfaction\r\n1,340102001001001,2026-11-02,35-44,safe,satisfied\r\n"
+    response = analyst.post(URL, {"kind": "surveys", "file": csv_file(text)}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<tr data-line="1" data-field="area">' in html
+    assert "“area” (column A) and “区域代码” (column B)" in html
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_an_analyst_of_district_a_is_refused_district_b_rows_on_their_lines(client, cast):
+    """Per row: the district A area in the same file is fine, district B's line is refused as an
+    unknown code (no existence leak), and nothing of the file is written."""
+    cast.analyst.memberships.update(area=cast.district_a)
+    client.force_login(cast.analyst)
+    text = (
+        "area,month,kind,count\r\n"
+        f"{cast.community_a1a.code},2026-10,burglary,2\r\n"
+        f"{cast.grid_d.code},2026-10,burglary,1\r\n"
+        f"{cast.district_b.code},2026-10,ebike_theft,4\r\n"
+    )
+    response = client.post(URL, {"kind": "case-counts", "file": csv_file(text, "cases.csv")})
+    assert response.status_code == 400
+    html = response.content.decode()
+    rows = re.findall(r'<tr data-line="(\d+)" data-field="(\w+)">', html)
+    assert rows == [("3", "area"), ("4", "area")]
+    assert f"No area with code {cast.district_b.code} in your scope." in html
+    assert PreventableCaseCount.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+TEMPLATE = "/dashboards/import/template/"
+
+
+@pytest.mark.parametrize("kind", ["surveys", "case-counts", "populations"])
+def test_each_import_has_a_template_file_with_the_chinese_header(analyst, kind):
+    """A clerk starts from a file with the right header rather than typing it from the page."""
+    page = analyst.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'href="{TEMPLATE}?kind={kind}"' in page
+    response = analyst.get(TEMPLATE, {"kind": kind}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"] and ".csv" in response["Content-Disposition"]
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # so that Excel shows the Chinese names
+    columns = intake.IMPORT_COLUMNS[kind]
+    assert data.decode("utf-8-sig") == ",".join(intake.COLUMN_NAMES_ZH[c][0] for c in columns) + "\r\n"
+    # In English, the English names; the importer reads both.
+    english = analyst.get(TEMPLATE, {"kind": kind}, HTTP_ACCEPT_LANGUAGE="en")
+    assert b"".join(english.streaming_content).decode("utf-8-sig") == ",".join(columns) + "\r\n"
+
+
+def test_the_template_filled_in_is_imported(analyst, cast):
+    data = b"".join(
+        analyst.get(TEMPLATE, {"kind": "populations"}, HTTP_ACCEPT_LANGUAGE="zh-hans").streaming_content
+    )
+    filled = data + f"{cast.community_a1a.code},2025,1480\r\n".encode()
+    response = analyst.post(URL, {"kind": "populations", "file": SimpleUploadedFile("人口.csv", filled)})
+    assert response.status_code == 302
+    assert list(AreaPopulation.objects.values_list("area", "year", "population")) == [
+        (cast.community_a1a.pk, 2025, 1480)
+    ]
+
+
+@pytest.mark.parametrize("query", [{}, {"kind": "fraud"}, {"kind": ["surveys", "populations"]}])
+def test_a_template_of_no_known_kind_is_a_400_naming_the_kind(analyst, query):
+    response = analyst.get(TEMPLATE, query, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert 'data-field="kind"' in response.content.decode()
+
+
+def test_the_template_is_refused_to_roles_that_cannot_import(client, cast):
+    client.force_login(cast.worker_a)
+    assert client.get(TEMPLATE, {"kind": "surveys"}).status_code == 403
+
+
+def test_the_recent_imports_cost_no_query_per_batch(analyst, cast):
+    def queries() -> int:
+        analyst.get(URL)  # warm up
+        with CaptureQueriesContext(connection) as ctx:
+            assert analyst.get(URL).status_code == 200
+        return len(ctx)
+
+    ImportBatch.objects.create(kind=ImportBatch.Kind.SURVEY, source="a.csv", rows=1, created_by=cast.analyst)
+    one = queries()
+    for n in range(9):
+        ImportBatch.objects.create(
+            kind=ImportBatch.Kind.SURVEY, source=f"{n}.csv", rows=1, created_by=cast.analyst
+        )
+    assert queries() == one

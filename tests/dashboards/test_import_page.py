@@ -277,3 +277,14 @@ def test_the_recent_imports_cost_no_query_per_batch(analyst, cast):
             kind=ImportBatch.Kind.SURVEY, source=f"{n}.csv", rows=1, created_by=cast.analyst
         )
     assert queries() == one
+
+
+def test_an_error_of_the_whole_file_says_so_rather_than_line_0(analyst):
+    """A workbook sent as it is cannot be read at all: its one error is the file's, not a "line 0"
+    a clerk would look for in vain."""
+    workbook = SimpleUploadedFile("问卷.xlsx", b"PK\x03\x04" + b"\0" * 64)
+    response = analyst.post(URL, {"kind": "surveys", "file": workbook}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    row = re.search(r'<tr data-line="0" data-field="file">(.*?)</tr>', response.content.decode(), re.S)
+    assert row and '<td class="nowrap">whole file</td>' in row.group(1)
+    assert ImportBatch.objects.count() == 0

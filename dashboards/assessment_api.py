@@ -108,6 +108,17 @@ class AssessmentListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentSchemeSerializer
     filterset_class = AssessmentSchemeFilter
     params = tuple(AssessmentSchemeFilter.base_filters)
+    csv_name = "assessments"
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)  # every filter validated here, else a 400
+        # The CSV's name: the filters as the form cleaned them ("２０２６" is 2026, the area's code
+        # stripped), the form alone, no query; a blank one is no filter, and not named.
+        form = self.filterset_class(self.request.query_params, queryset=queryset.none()).form
+        form.is_valid()
+        given = form.cleaned_data
+        self.csv_name_parts = [str(given[name]) for name in ("year", "level", "area") if given.get(name)]
+        return queryset
 
     def get_queryset(self):
         return (
@@ -180,6 +191,7 @@ class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentResultSerializer
     filter_backends: list = []
     params = ("run",)
+    csv_name = "assessments"
 
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "published_run": getattr(self, "published_run", None)}
@@ -198,6 +210,10 @@ class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
                 raise exceptions.ValidationError({err.field: [err.message]}) from None
         else:
             run = shown_run(scheme)
+        # The CSV's name: the scheme's id (not the path's text: "/0012/" is scheme 12) and the run the
+        # file holds, asked for or shown by default, so two downloads either side of a publication
+        # are told apart.
+        self.csv_name_parts = [str(scheme.pk), "results", f"run_{run.pk}" if run else ""]
         if run is None:
             return AssessmentResult.objects.none()
         return (

@@ -117,12 +117,7 @@ def add_error_responses(result, generator, request, public):
             # No GET lists a 413: a read takes no body (the middleware refuses any request whose
             # Content-Length is over the limit, a read's too, but no client following the schema sends one).
             if path.endswith("/auth/token/"):
-                codes["401"] = "Wrong username or password."
-                # Locked, as the login page answers it (django-axes): a 429 and when to try again.
-                del codes["403"]
-                codes["429"] = (
-                    "Too many failed logins: locked for a while (`Retry-After`: the seconds to wait)."
-                )
+                _describe_token(codes)
             for code, description in codes.items():
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
@@ -139,6 +134,24 @@ def add_error_responses(result, generator, request, public):
             if method == "get" and path.startswith(CONDITIONAL_READS):
                 _describe_conditional_read(responses)
     return result
+
+
+def _describe_token(codes: dict[str, str]) -> None:
+    """``auth/token/`` (governance.api.TokenObtainApi) takes no credentials, reads JSON only and names
+    no record (tests/api/test_read_status_codes.py sends it every request that could draw an error).
+    It refuses no role, but a browser session signed in with a temporary password is refused before
+    the view (governance.middleware.PasswordChangeRequiredMiddleware), whatever the body names."""
+    codes["401"] = (
+        "Wrong username or password, or a temporary password not yet changed (`detail` says which)."
+    )
+    codes["403"] = (
+        "Sent with the cookie of a browser session signed in with a temporary password an administrator "
+        "set: change it on My account first (or send the request without the session's cookie)."
+    )
+    del codes["404"]
+    codes["415"] = "The body is not JSON: send `Content-Type: application/json` (a form post is refused)."
+    # Locked, as the login page answers it (django-axes): a 429 and when to try again.
+    codes["429"] = "Too many failed logins: locked for a while (`Retry-After`: the seconds to wait)."
 
 
 def _header(description: str, kind: str = "string") -> dict:
@@ -160,8 +173,9 @@ READ_HEADERS = {
     "Cache-Control": _header("private, no-cache: a cache keeps the answer but asks again each time."),
     "Content-Disposition": _header(
         'CSV answers only: attachment; filename="rankings-survey_safety_rate-2026Q3-340102000000.csv", '
-        "the endpoint, then the parameters given as validated (codes and periods; any other character "
-        'written "_"), then page2 ... after the first page (docs/statistics.md "CSV").'
+        "the endpoint, then the parameters given as validated (codes, periods, years and ids, and the "
+        'run an assessment\'s results hold; any other character written "_"), then page2 ... after the '
+        'first page (docs/statistics.md "CSV").'
     ),
     "X-Total-Count": _header("The number of rows of the whole list, over every page.", "integer"),
     "Link": _header(

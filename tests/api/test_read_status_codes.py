@@ -196,3 +196,74 @@ def test_a_csv_answer_documents_its_file_name():
         assert header["schema"] == {"type": "string"}
         assert 'attachment; filename="' in header["description"] and "CSV" in header["description"], path
     assert "headers" not in paths["/api/v1/areas/"]["get"]["responses"]["200"]
+
+
+def test_the_token_endpoint_documents_exactly_the_codes_it_answers(cast, settings):
+    """``auth/token/`` takes no credentials and refuses no role, so the schema had removed its 403;
+    but a browser signed in with a temporary password an administrator set is answered 403 by
+    PasswordChangeRequiredMiddleware before the view, whatever the body, and a form post is a 415
+    (the endpoint reads JSON only). It never answers 404: an unknown ?format= is a 400. Each request that could draw an error is
+    sent, and the codes answered are compared with the codes its schema names."""
+    from tests.base import PASSWORD
+
+    url = "/api/v1/auth/token/"
+    good = {"username": "analyst", "password": PASSWORD}
+
+    def post(client=None, body=None, query="", **extra) -> int:
+        body = json.dumps(good if body is None else body)
+        client = client or api_client()
+        return client.post(url + query, body, content_type="application/json", **extra).status_code
+
+    answered = {
+        "no session": post(),
+        "a session of a user with their own password": post(_session(cast.worker_a)),
+        "a wrong password": post(body={**good, "password": "nope"}),
+        "a missing field": post(body={"username": "analyst"}),
+        "an overlong username": post(body={"username": "x" * 300, "password": "nope"}),
+        "?format=xml": post(query="?format=xml"),
+        "Accept: application/xml": post(HTTP_ACCEPT="application/xml"),
+        "a form post": api_client().post(url, good).status_code,
+        "a body over the JSON limit": api_client()
+        .post(url, "[" + "0," * settings.API_JSON_MAX_BYTES + "0]", content_type="application/json")
+        .status_code,
+    }
+    # Signed in by the session with a temporary password: refused before the body is read.
+    cast.analyst.must_change_password = True
+    cast.analyst.save(update_fields=["must_change_password"])
+    answered["the temporary password's credentials"] = post()
+    browser = _session(cast.analyst)
+    answered["a session with a temporary password"] = post(browser)
+    answered["the same session, another user's credentials"] = post(
+        browser, {"username": "worker_a", "password": PASSWORD}
+    )
+    cast.analyst.must_change_password = False
+    cast.analyst.save(update_fields=["must_change_password"])
+    # Locked after repeated failures.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post(body={**good, "password": "nope"})
+    answered["locked"] = post()
+    assert answered == {
+        "no session": 200,
+        "a session of a user with their own password": 200,
+        "a wrong password": 401,
+        "a missing field": 400,
+        "an overlong username": 400,
+        "?format=xml": 400,
+        "Accept: application/xml": 406,
+        "a form post": 415,
+        "a body over the JSON limit": 413,
+        "the temporary password's credentials": 401,
+        "a session with a temporary password": 403,
+        "the same session, another user's credentials": 403,
+        "locked": 429,
+    }
+    responses = _schema()["paths"][url]["post"]["responses"]
+    assert set(responses) == {str(code) for code in answered.values()}
+    assert "temporary password" in responses["403"]["description"]
+    assert "session" in responses["403"]["description"]
+
+
+def _session(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser

@@ -79,6 +79,10 @@ READS_WITHOUT_404 = (
     "/api/v1/stats/values/",
     "/api/v1/stats/rollups/",
 )
+# The statistics imports (dashboards.api, POST only): no record in their path, and an unknown or
+# outside area is a row's 400, so no 404; they read JSON or multipart, so a form post is a 415
+# (tests/api/test_read_status_codes.py sends them every request that could draw an error).
+IMPORTS = ("/api/v1/stats/case-counts/", "/api/v1/stats/populations/", "/api/v1/surveys/responses/")
 TEMPORARY_PASSWORD = (
     "Signed in by the session with a temporary password an administrator set: change it on My account "
     "first. (Every role may read this.)"
@@ -118,6 +122,12 @@ def add_error_responses(result, generator, request, public):
             # Content-Length is over the limit, a read's too, but no client following the schema sends one).
             if path.endswith("/auth/token/"):
                 _describe_token(codes)
+            if method == "post" and path in IMPORTS:
+                del codes["404"]
+                codes["415"] = (
+                    "The body is neither JSON nor multipart: send a JSON list of rows, or upload a CSV "
+                    "file in the field `file` (a form post is refused)."
+                )
             for code, description in codes.items():
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}

@@ -267,3 +267,68 @@ def _session(user) -> Client:
     browser = Client()
     browser.force_login(user)
     return browser
+
+
+def _import_rows(c) -> dict[str, list[dict]]:
+    return {
+        "/api/v1/surveys/responses/": [
+            {"area": c.grid_a.code, "date": "2026-11-01", "age_group": "25-34", "safety": "safe",
+             "satisfaction": "satisfied"}
+        ],
+        "/api/v1/stats/case-counts/": [
+            {"area": c.community_a1a.code, "month": "2026-10", "kind": "burglary", "count": 1}
+        ],
+        "/api/v1/stats/populations/": [{"area": c.community_a1b.code, "year": 2026, "population": 2000}],
+    }  # fmt: skip
+
+
+def test_the_imports_document_exactly_the_codes_they_answer(cast, settings):
+    """The three statistics imports listed a 404, which they never answer (no record in the path; an
+    unknown or outside area is a row's 400), and no 415, which a form post draws (they read JSON or
+    multipart). Each is sent every request that could draw an error, and the codes answered are
+    compared with the codes its schema names."""
+    paths = _schema()["paths"]
+    for path, rows in _import_rows(cast).items():
+        codes: list[int] = []
+        analyst = api_client(cast.analyst)
+        codes.append(analyst.post(path, rows, format="json").status_code)
+        codes.append(analyst.post(path, rows, format="json").status_code)  # the same again
+        codes.append(
+            api_client(cast.admin).post(path, rows, format="json", QUERY_STRING="again=true").status_code
+        )
+        for user in (cast.worker_a, cast.community_handler, cast.street_handler, cast.district_officer,
+                     cast.department_user, cast.mediator, cast.petition_officer, cast.outsider):  # fmt: skip
+            codes.append(api_client(user).post(path, rows, format="json").status_code)
+        codes.append(api_client().post(path, rows, format="json").status_code)  # no credentials
+        codes.append(analyst.post(path, [{**rows[0], "area": "999"}], format="json").status_code)
+        codes.append(analyst.post(path, {"nope": 1}, format="json").status_code)
+        codes.append(analyst.post(path + "?format=xml", rows, format="json").status_code)
+        codes.append(analyst.post(path + "?nope=1", rows, format="json").status_code)
+        codes.append(analyst.post(path, rows, format="json", HTTP_ACCEPT="application/xml").status_code)
+        form = "area=x&month=2026-10"
+        codes.append(analyst.post(path, form, content_type="application/x-www-form-urlencoded").status_code)
+        limit, settings.IMPORT_JSON_MAX_BYTES = settings.IMPORT_JSON_MAX_BYTES, 100
+        codes.append(analyst.post(path, rows * 10, format="json").status_code)
+        settings.IMPORT_JSON_MAX_BYTES = limit
+        # A wrong token, then the address past the limit.
+        settings.TOKEN_AUTH_FAILURE_LIMIT = 1
+        token_failures_reset("127.0.0.1")
+        for _ in range(2):
+            codes.append(
+                api_client().post(path, rows, format="json", HTTP_AUTHORIZATION="Token wrong").status_code
+            )
+        token_failures_reset("127.0.0.1")
+        # Signed in by the session with a temporary password.
+        cast.analyst.must_change_password = True
+        cast.analyst.save(update_fields=["must_change_password"])
+        browser = _session(cast.analyst)
+        codes.append(browser.post(path, json.dumps(rows), content_type="application/json").status_code)
+        cast.analyst.must_change_password = False
+        cast.analyst.save(update_fields=["must_change_password"])
+        answered = {str(code) for code in codes}
+        expected = {"201", "400", "401", "403", "406", "413", "415", "429"}
+        if path.startswith("/api/v1/surveys/"):
+            expected.add("409")  # the same answers again, without ?again=true
+        assert answered == expected, path
+        assert set(paths[path]["post"]["responses"]) == answered, path
+        assert "JSON" in paths[path]["post"]["responses"]["415"]["description"], path

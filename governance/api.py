@@ -286,18 +286,32 @@ class KnownRecordMixin:
     message, formatted with ``%(value)s`` (or the key's name: ``%(code)s``). ``named_by_rows=False``
     where the list's rows are visible by the same scope as ``visible`` (incidents by their grid's
     area): no row can name a record outside it, and the lookup reads the named table only, instead
-    of also asking the list's table about a value outside the scope."""
+    of also asking the list's table about a value outside the scope.
+
+    The same query reads the record's name (the first of ``names`` not empty), which ``named`` keeps
+    by value for a list page's filter summary ("Grid: …"): a name is known only for a record the
+    filter accepted, never for one outside what the user may see."""
 
     column = "pk"  # what identifies the record to ``narrow``
 
     def __init__(
-        self, *args, records, key: str, visible, unknown, named_by_rows: bool = True, **kwargs
+        self,
+        *args,
+        records,
+        key: str,
+        visible,
+        unknown,
+        named_by_rows: bool = True,
+        names: tuple[str, ...] = ("name",),
+        **kwargs,
     ) -> None:
         self.records = records
         self.key = key
         self.visible = visible
         self.unknown = unknown
         self.named_by_rows = named_by_rows
+        self.names = names
+        self.named: dict[str, str] = {}  # each filterset deep-copies its filters: one per request
         super().__init__(*args, **kwargs)
 
     def lookup(self, value):
@@ -307,7 +321,11 @@ class KnownRecordMixin:
         q = self.visible(user)
         if q is not None:
             records = records.filter((q | self.rows_naming()) if self.named_by_rows else q)
-        return records.values_list(self.column, flat=True).first()
+        row = records.values_list(self.column, *self.names).first()
+        if row is None:
+            return None
+        self.named[str(value)] = next((n for n in row[1:] if n), str(value))
+        return row[0]
 
     def known(self, value):
         """The ``column`` of the record ``value`` names, or the 400 naming every unknown record."""

@@ -169,11 +169,6 @@ def area_filter_choices(user) -> list[Area]:
     return areas if len(areas) <= AREA_FILTER_CHOICES else []
 
 
-def area_filter_values(choices: list[Area]) -> dict[str, str]:
-    """The names of ``area_filter_choices`` by code, for a list's filter summary (no query)."""
-    return {a.code: a.name for a in choices}
-
-
 @never_cache
 @require_safe  # GET and HEAD: uptime monitors often probe with HEAD, which a 405 reported as down
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -21,9 +21,9 @@ from governance.models import Area, Department, Role
 from governance.pagination import DeferredJoinPaginator
 from governance.pictures import EXTENSIONS
 from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
-from governance.templatetags.filters import AS_TYPED
+from governance.templatetags.filters import summary_values
 from governance.text import join_sentences
-from governance.views import area_filter_choices, area_filter_values, filtered_rows, first_and_total
+from governance.views import area_filter_choices, filtered_rows, first_and_total
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import photos, selectors, services
 from grids.filters import IncidentFilter
@@ -313,17 +313,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "kinds": Incident.Kind.choices,
             "sorts": IncidentFilter.base_filters["sort"].extra["choices"],
             "categories": categories,
-            # The summary names the values in force from the choices the form lists (no query).
-            "summary_values": {
-                "status": dict(Incident.Status.choices),
-                "open": {"false": _("finished")},
-                "category": {c.code: c.label for c in categories},
-                "level": dict(Level.choices),
-                "kind": dict(Incident.Kind.choices),
-                "reported_from": AS_TYPED,
-                "reported_to": AS_TYPED,
-                "area": area_filter_values(area_choices),
-            },
+            # The summary names the values in force: the choices' labels, and a grid, department or
+            # area by the name its filter read (no query of its own).
+            "summary_values": summary_values(
+                filterset,
+                open={"false": _("finished")},
+                category={c.code: c.label for c in categories},
+            ),
             "area_choices": area_choices,
             "grids": _grid_choices(request.user),
             "departments": Department.objects.filter(pk=department).select_related("area")

@@ -77,6 +77,7 @@ class DisputeFilter(filters.FilterSet):
         key="username",
         visible=_mediators_q,
         unknown=_("Unknown mediator %(value)s."),
+        names=("display_name", "username"),  # as the case rows name a mediator (str(user))
         label=_("mediator (username)"),
     )
     overdue = BooleanFilter(method="filter_overdue", label=_("overdue"))

@@ -23,11 +23,10 @@ from governance.models import Role
 from governance.pagination import DeferredJoinPaginator
 from governance.rest import may_take_step
 from governance.services import client_ip
-from governance.templatetags.filters import AS_TYPED
+from governance.templatetags.filters import summary_values
 from governance.views import (
     StepResult,
     area_filter_choices,
-    area_filter_values,
     filtered_rows,
     first_and_total,
     redirect_after_step,
@@ -139,16 +138,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "outcomes": DisputeCase.Outcome.choices,
             "categories": categories,
             "area_choices": area_choices,
-            # The summary names the values in force from the choices the form lists (no query).
-            "summary_values": {
-                "status": dict(DisputeCase.Status.choices),
-                "category": {c.code: c.label for c in categories},
-                "source": dict(DisputeCase.Origin.choices),
-                "outcome": dict(DisputeCase.Outcome.choices),
-                "area": area_filter_values(area_choices),
-                "received_from": AS_TYPED,
-                "received_to": AS_TYPED,
-            },
+            # The summary names the values in force: the choices' labels, and an area, organisation
+            # or mediator by the name its filter read (no query of its own).
+            "summary_values": summary_values(
+                filterset,
+                open={"false": _("finished")},
+                category={c.code: c.label for c in categories},
+            ),
             # Handlers land here (they have no mediator desk): their way to refer a case.
             "can_register": services.may_register(request.user),
         },

@@ -26,9 +26,9 @@ from governance.forms import errors_text
 from governance.models import Area
 from governance.rest import may_take_step
 from governance.services import client_ip
+from governance.templatetags.filters import summary_values
 from governance.views import (
     area_filter_choices,
-    area_filter_values,
     filtered_rows,
     redirect_after_step,
     run_step,
@@ -96,15 +96,13 @@ def registry(request: HttpRequest) -> HttpResponse:
             "categories": Category.choices,
             "can_register": _is_officer(request.user),
             "area_choices": area_choices,
-            # The summary names the values in force from the choices the form lists (no query).
-            "summary_values": {
-                "status": dict(Petition.Status.choices),
-                "channel": dict(Petition.Channel.choices),
-                "type": dict(Petition.HandlingType.choices),
-                "category": dict(Category.choices),
-                "area": area_filter_values(area_choices),
-                "repeat": {"true": _("repeats only"), "false": _("new matters only")},
-            },
+            # The summary names the values in force: the choices' labels, and an area or department
+            # by the name its filter read (no query of its own).
+            "summary_values": summary_values(
+                filterset,
+                open={"false": _("finished")},
+                repeat={"true": _("repeats only"), "false": _("new matters only")},
+            ),
             "masked_for": user_unit_ids(request.user),
         },
         status=400 if filter_error else 200,

@@ -439,3 +439,21 @@ def assert_filters_fold(client, url: str, *cases: tuple[str, int, str]) -> None:
         assert tag.strip() == ("open" if status == 400 else ""), (query, tag)
         assert " ".join(re.sub(r"<[^>]+>", " ", summary).split()) == expected, (query, summary)
         assert "<form" in rest.split("</details>", 1)[0], query  # the whole form is inside the fold
+
+
+def assert_records_named_safely(
+    client, url: str, named: tuple[str, str], outside: tuple[str, str, tuple], lookups: int
+):
+    """``named`` (a query of filters naming records: a grid, a department …, and the summary naming
+    them) costs ``lookups`` queries more than the same list without them, rows alike (none closed):
+    each filter's own check of its value, which reads the record's name as well; naming takes no query
+    of its own. ``outside`` (records from outside the user's area, the summary, their names) is a 400
+    whose summary labels the filters and whose page names none of the records."""
+    assert_filters_fold(client, url, (named[0], 200, named[1]), (outside[0], 400, outside[1]))
+    html = client.get(f"{url}?{outside[0]}").content.decode()
+    assert [name for name in outside[2] if name in html] == []
+    base = "status=closed"
+    for query in (base, f"{base}&{named[0]}"):
+        client.get(f"{url}?{query}")  # warm-up
+    counts = queries_of(client, f"{url}?{base}"), queries_of(client, f"{url}?{base}&{named[0]}")
+    assert counts[1] == counts[0] + lookups, counts

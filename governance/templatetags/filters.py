@@ -2,10 +2,12 @@
 form (governance/_filters_summary.html; each list wraps its form in ``<details class="filters-fold">``),
 naming the filters ``params`` sets, in the order given, with their values where the view knows them."""
 
-from django import template
+from django import forms, template
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from governance.api import KnownRecordMixin
 
 register = template.Library()
 
@@ -19,8 +21,9 @@ def filters_summary(params, values=None, **labels) -> dict:
     and the form sends the default order every time.
 
     ``values`` maps a parameter to the labels of its values (``{"category": {"sanitation": "…"}}``,
-    from the choices the form lists, so naming them takes no query) or to ``AS_TYPED``; a value it
-    does not name (a flag such as "Overdue", a grid) leaves the filter named by its label alone."""
+    built by ``summary_values`` without a query of its own) or to ``AS_TYPED``; a value it does not
+    name (a flag set to "true" such as "Overdue", a code the filter refused) leaves the filter named
+    by its label alone."""
     values = values or {}
     active = []
     for key, label in labels.items():
@@ -37,3 +40,26 @@ def filters_summary(params, values=None, **labels) -> dict:
             }
         active.append(str(label))
     return {"active": pgettext("list separator", ", ").join(active) if active else _("none")}
+
+
+def summary_values(filterset, **extra) -> dict:
+    """The ``values`` of ``filters_summary`` for a list page's filterset, read once its rows were
+    asked for: a choice's label from its field's choices, a date as typed, and a record (a grid, an
+    area, a department, an organisation, a mediator) by the name its filter read with the record
+    (``KnownRecordMixin.named``): no query of its own, and no name for a value the filter refused,
+    such as a code from outside the user's area; a yes/no filter's "false" as "No". ``extra`` adds
+    or rewords what a field cannot say (a category's label from the rows the form lists)."""
+    values: dict = {}
+    for name, flt in filterset.filters.items():
+        field = filterset.form.fields.get(name)
+        if isinstance(flt, KnownRecordMixin):
+            values[name] = flt.named
+        elif isinstance(field, forms.DateField):
+            values[name] = AS_TYPED
+        elif isinstance(field, forms.NullBooleanField):
+            # "true" is said by the label alone ("Overdue"); "false" would read the same without it.
+            no = pgettext("a yes/no filter's value", "no")
+            values[name] = {"false": no, "0": no}
+        elif isinstance(field, forms.ChoiceField):
+            values[name] = {str(v): label for v, label in field.choices if v not in ("", None)}
+    return values | extra

@@ -14,6 +14,7 @@ from tests.base import (
     assert_filters_fold,
     assert_marked_invalid,
     assert_no_alert_replaces_a_role,
+    assert_records_named_safely,
     attrs_of,
     filter_form_as_shown,
 )
@@ -1499,3 +1500,31 @@ def test_the_grid_worker_s_home_button_says_what_its_number_counts(cast, client,
     assert 'href="/grids/my/#to-verify">To verify on site <span class="status">1</span></a>' in html
     page = client.get("/grids/my/").content.decode()
     assert '<section class="card" id="my-open">' in page
+
+
+@pytest.mark.django_db
+def test_the_inbox_summary_names_the_grid_department_and_area_in_force(cast, client, report):
+    """The summary read "Grid, Department" where "Grid: 春晖第1网格" says what the list is. The names
+    come with each filter's own check of its value (no query of their own), and a grid or department
+    outside the user's area is refused (a 400) and never named."""
+    report()
+    client.force_login(cast.street_handler)
+    assert_records_named_safely(
+        client,
+        "/grids/inbox/",
+        (
+            f"grid={cast.grid_a.code}&department={cast.police.pk}&area={cast.community_a1a.code}",
+            "Filters: Grid: 春晖第1网格, Department: 公安分局, Area: 春晖社区",
+        ),
+        (
+            f"grid={cast.grid_d.code}&department={cast.police_b.pk}&area={cast.community_b1a.code}",
+            "Filters: Grid, Department, Area",
+            (cast.grid_d.name, cast.community_b1a.name),
+        ),
+        lookups=3,
+    )
+    assert_filters_fold(
+        client,
+        "/grids/inbox/",
+        ("open=false&overdue=false", 200, "Filters: Open only: Finished, Overdue: No"),
+    )

@@ -7,7 +7,15 @@ from __future__ import annotations
 import pytest
 
 from mediation.models import DisputeCase
-from tests.base import api_client, assert_filters_fold, listed_codes, queries_of, refused_filter, unknown_body
+from tests.base import (
+    api_client,
+    assert_filters_fold,
+    assert_records_named_safely,
+    listed_codes,
+    queries_of,
+    refused_filter,
+    unknown_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +141,33 @@ def test_the_case_list_filters_fold_under_a_summary_that_names_the_filters_in_fo
         ),
         ("received_to=2026-13-45", 400, "Filters: Received to: 2026-13-45"),
     )
+
+
+def test_the_case_list_summary_names_the_organisation_mediator_and_area_in_force(med, client):
+    """``?organisation=`` and ``?mediator=`` (the API's, which the page takes too) filtered the list
+    while its summary read "none". They are named, by the names their filters read with the records
+    (no query of their own); one outside the user's area is refused (a 400) and never named."""
+    from governance.models import User
+
+    User.objects.filter(pk=med.cast.mediator.pk).update(display_name="王调解")
+    User.objects.filter(pk=med.mediator_b.pk).update(display_name="李外区")
+    med.accepted()
+    med.accepted(org=med.org_b, area=med.cast.grid_d)
+    client.force_login(med.cast.district_officer)
+    assert_records_named_safely(
+        client,
+        "/mediation/cases/",
+        (
+            f"organisation={med.org_x.pk}&mediator=mediator&area={med.cast.street_a1.code}",
+            "Filters: Area: 甲一街道, Organisation: 甲一街道调解中心, Mediator: 王调解",
+        ),
+        (
+            f"organisation={med.org_b.pk}&mediator=mediator_b",
+            "Filters: Organisation, Mediator",
+            ("乙一街道调解中心", "李外区"),
+        ),
+        lookups=3,
+    )
+    flags = "open=false&overdue=false&concluded_from=2026-01-01"
+    summary = "Filters: Open only: Finished, Concluded from: 2026-01-01, Overdue: No"
+    assert_filters_fold(client, "/mediation/cases/", (flags, 200, summary))

@@ -8,7 +8,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.base import api_client, assert_filters_fold, listed_codes, queries_of, refused_filter, unknown_body
+from tests.base import (
+    api_client,
+    assert_filters_fold,
+    assert_records_named_safely,
+    listed_codes,
+    queries_of,
+    refused_filter,
+    unknown_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +107,31 @@ def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_for
         ),
         ("channel=pigeon", 400, "Filters: Channel"),
     )
+
+
+def test_the_registry_summary_names_the_department_and_area_in_force(pet, client):
+    """``?department=`` (the API's, which the page takes too) filtered the registry while its summary
+    read "none". It is named, as the area is, by the name its filter read with the record (no query
+    of its own); one outside the user's area is refused (a 400) and never named."""
+    from governance.models import Department
+
+    pet.routed()
+    elsewhere = Department.objects.create(name="乙区住建局", area=pet.cast.district_b)
+    client.force_login(pet.cast.petition_officer)
+    assert_records_named_safely(
+        client,
+        "/petitions/",
+        (
+            f"department={pet.cast.police.pk}&area={pet.cast.community_a1a.code}",
+            "Filters: Area: 春晖社区, Routed to: 公安分局",
+        ),
+        (
+            f"department={elsewhere.pk}&area={pet.cast.grid_d.code}",
+            "Filters: Area, Routed to",
+            ("乙区住建局", pet.cast.grid_d.name),
+        ),
+        lookups=2,
+    )
+    flags = "open=false&due_soon=false&received_from=2026-01-01"
+    summary = "Filters: Open only: Finished, Due within 3 days: No, Received from: 2026-01-01"
+    assert_filters_fold(client, "/petitions/", (flags, 200, summary))

@@ -245,3 +245,48 @@ def test_a_phone_card_of_the_assessment_says_each_items_value_under_its_score(
             assert cell.count() == 1
     finally:
         context.close()
+
+
+LISTS = ["/grids/inbox/", "/petitions/", "/mediation/cases/"]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+def test_the_list_filters_show_open_where_there_is_room_and_fold_on_a_phone(
+    browser, live_server, live_cast, viewport
+):
+    """Folded, the filters left a 1366 px window's list with one line where the form had room to show
+    what it offers: from 768 px they show open (js/filters_fold.js); on a phone they stay folded, as
+    the summary says which are in force, and a refused filter opens them at every width."""
+    _reported_incident(live_cast)
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "district_officer")
+        for url in LISTS:
+            page.goto(url)
+            fold = page.locator("details.filters-fold")
+            assert fold.evaluate("d => d.open") == (viewport == DESKTOP), (url, viewport)
+            assert page.locator(".filters-fold form").is_visible() == (viewport == DESKTOP), url
+            name = url.strip("/").replace("/", "-")
+            screenshot(page, f"filters-fold-{name}-{viewport['width']}")
+            page.goto(f"{url}?overdue=maybe")  # refused: open for the field to be fixed
+            assert page.locator(".filters-fold form").is_visible(), url
+        page.locator(".filters-fold > summary").click()  # the reader's choice stands
+        assert page.locator("details.filters-fold").evaluate("d => d.open") is False
+        # The refused filters' pages answer 400, which the console reports; nothing else.
+        assert [e for e in page.js_errors if "status of 400" not in e] == []
+    finally:
+        context.close()
+
+
+def test_without_scripts_a_desk_s_filters_stay_as_the_server_drew_them(browser, live_server, live_cast):
+    """The script only opens the fold: without it the page works as drawn, folded, and opens on a tap."""
+    context, page = _new_page(browser, live_server, DESKTOP, java_script_enabled=False)
+    try:
+        login(page, "district_officer")
+        for url in LISTS:
+            page.goto(url)
+            assert not page.locator(".filters-fold form").is_visible(), url
+        page.locator(".filters-fold > summary").click()
+        assert page.locator(".filters-fold form").is_visible()
+    finally:
+        context.close()

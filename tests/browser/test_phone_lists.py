@@ -255,7 +255,7 @@ def test_the_list_filters_show_open_where_there_is_room_and_fold_on_a_phone(
     browser, live_server, live_cast, viewport
 ):
     """Folded, the filters left a 1366 px window's list with one line where the form had room to show
-    what it offers: from 768 px they show open (js/filters_fold.js); on a phone they stay folded, as
+    what it offers: from 800 px (the desk layout) they show open (js/filters_fold.js); on a phone they stay folded, as
     the summary says which are in force, and a refused filter opens them at every width."""
     _reported_incident(live_cast)
     context, page = _new_page(browser, live_server, viewport)

@@ -367,6 +367,8 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
             action="register",
             to_status="registered",
             organisation=org,
+            # As dispute_register writes it (no demo case comes from a grid incident).
+            data={"origin": origin, "incident": None},
         )
     )
     if age < dt.timedelta(days=2) and rng.random() < 0.6:
@@ -386,6 +388,7 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
             from_status="registered",
             to_status="accepted",
             organisation=org,
+            data={"mediator": mediator_id},
         )
     )
     # How long it takes: mostly well within the month, a few beyond it (late or extended).
@@ -497,6 +500,8 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
         if risk_violence:
             case.escalation_prevented = True
             case.escalation_persons = rng.randint(2, 6)
+            # The record raises the people involved to those it names (_do_record_prevention).
+            case.persons_involved = max(case.persons_involved, case.escalation_persons)
             case.escalation_recorded_at = concluded
         if risk_group:
             case.group_defused = True
@@ -533,7 +538,45 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
                 organisation=org,
             )
         )
+    _after_conclusion(case, ev, mediator_id, org)
     return case, rows
+
+
+def _after_conclusion(case: DisputeCase, ev: list[DisputeEvent], actor_id: int, org) -> None:
+    """The steps after the conclusion whose facts the case carries (a prevention record, the
+    application for judicial confirmation and the court's decision, the follow-up visit), each with
+    its event as DisputeCase._do_<step> writes it: the timeline told none of them, though the case's
+    page showed a confirmed agreement and a visit."""
+    tz = timezone.get_current_timezone()
+
+    def status_at(at: dt.datetime) -> str:
+        return "closed" if case.closed_at and at >= case.closed_at else "concluded"
+
+    def step(at: dt.datetime, action: str, data: dict) -> None:
+        status = status_at(at)
+        ev.append(DisputeEvent(actor_id=actor_id, at=at, action=action, from_status=status,
+                               to_status=status, organisation=org, data=data))  # fmt: skip
+
+    def on(day: dt.date, hour: int) -> dt.datetime:
+        return max(timezone.make_aware(dt.datetime.combine(day, dt.time(hour)), tz), case.concluded_at)
+
+    if case.prevention_recorded_at:
+        data = {}
+        if case.escalation_prevented:
+            data["escalation_persons"] = case.escalation_persons
+        if case.group_defused:
+            data["group_persons"] = case.group_persons
+        data["persons_involved"] = case.persons_involved
+        step(case.prevention_recorded_at, "record_prevention", data)
+    if case.judicial_applied_on:
+        applied = case.judicial_applied_on.isoformat()
+        step(on(case.judicial_applied_on, 10), "apply_confirmation", {"joint": True, "applied_on": applied})
+    if case.judicial_decided_on:
+        decided = case.judicial_decided_on.isoformat()
+        step(on(case.judicial_decided_on, 15), "record_confirmation",
+             {"result": case.judicial_status, "decided_on": decided})  # fmt: skip
+    if case.follow_up:
+        step(case.follow_up_at, "follow_up", {"performance": case.follow_up})
 
 
 # The agreements whose confirmation window is closing on demo_mediator's desk: a neighbours' dispute
@@ -627,6 +670,7 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
                     from_status="in_mediation",
                     to_status="concluded",
                     organisation=org,
+                    data={"outcome": case.outcome},
                 )
             )
         cases.append(case)
@@ -644,6 +688,7 @@ def _demo_accept_and_session(rows, case, org, mediator, held) -> None:
             from_status="registered",
             to_status="accepted",
             organisation=org,
+            data={"mediator": mediator.pk},
         )
     )
     rows["sessions"].append(

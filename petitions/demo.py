@@ -196,6 +196,7 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
     for p, people, events, target in plans:
         if target is not None and target.pk in first_person and target.received_at < p.received_at:
             p.repeat_of_id, p.is_repeat = target.pk, True
+            events[0].data["repeat_of"] = target.code  # petition_register names the earlier one
             repeats.append(p)
             people = [first_person[target.pk], *people[1:]]
         first_person[p.pk] = people[0]
@@ -293,7 +294,10 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
             )
         )  # fmt: skip
 
-    event(p.received_at, officer_id, "register", "", "registered")
+    # The details each step's event carries are those Petition._apply and petition_register write
+    # (tests/petitions/test_demo_events.py derives them from the real steps): the timeline and the
+    # on-time counts read them. A repeat's link is set on the register event once it is known.
+    event(p.received_at, officer_id, "register", "", "registered", repeat_of=None, persons=p.persons_count)
     p.status, p.due_at = "registered", p.route_due_at
     t = p.received_at + dt.timedelta(
         days=rng.uniform(0.2, 13) if rng.random() < route_q else rng.uniform(15, 25)
@@ -304,25 +308,28 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         p.redirect_route = rng.choice(Petition.Route.values)
         p.redirected_at = p.closed_at = t
         p.status, p.due_at = "redirected", None
-        event(t, officer_id, "redirect", "registered", "redirected", route=p.redirect_route)
+        event(t, officer_id, "redirect", "registered", "redirected", route=p.redirect_route,
+              on_time=t <= p.route_due_at)  # fmt: skip
         return events
     p.department = dept
     p.routed_at = t
     p.acknowledge_due_at = deadlines.acknowledge_due(t)
     p.return_due_at = deadlines.return_due(t)
     p.status, p.due_at = "routed", p.acknowledge_due_at
-    event(t, officer_id, "assign", "registered", "routed", department=dept.pk)
+    event(t, officer_id, "assign", "registered", "routed", department=dept.pk, department_name=dept.name,
+          on_time=t <= p.route_due_at)  # fmt: skip
     t = t + dt.timedelta(days=rng.uniform(0.5, 12) if rng.random() < dept_q else rng.uniform(15, 22))
     if t > now:
         return events
     if rng.random() < 0.03:
         p.closed_at, p.status, p.due_at = t, "declined", None
         # A decline gives its reason (the step refuses one without): the demo's read as unexplained.
-        event(t, handler_id, "decline", "routed", "declined", note=DECLINE_REASON)
+        event(t, handler_id, "decline", "routed", "declined", note=DECLINE_REASON,
+              on_time=t <= p.acknowledge_due_at)  # fmt: skip
         return events
     p.accepted_at, p.reply_due_at = t, deadlines.reply_due(t)
     p.status, p.due_at = "accepted", p.reply_due_at
-    event(t, handler_id, "accept", "routed", "accepted")
+    event(t, handler_id, "accept", "routed", "accepted", on_time=t <= p.acknowledge_due_at)
     if head is not None and rng.random() < 0.07 and t + dt.timedelta(days=5) <= now:
         days = rng.randint(10, 30)
         p.extended_days, p.extension_approver_id, p.extension_reason = days, head.pk, "情况复杂，需多部门核查"
@@ -345,7 +352,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
                     "": "经调查核实，已依规处理，处理结果已书面反馈。"}[p.reply_opinion]  # fmt: skip
     p.review_request_until = deadlines.review_request_until(t)
     p.status, p.due_at = "replied", None
-    event(t, handler_id, "reply", "accepted", "replied", opinion=p.reply_opinion)
+    event(t, handler_id, "reply", "accepted", "replied", opinion=p.reply_opinion, on_time=t <= p.reply_due_at)
     t = t + dt.timedelta(days=rng.uniform(1, 10))
     if t > now:
         return events
@@ -361,7 +368,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
             return events
         p.review_requested_at, p.review_due_at = t, deadlines.review_due(t)
         p.status, p.due_at = "under_review", p.review_due_at
-        event(t, officer_id, "request_review", "replied", "under_review")
+        event(t, officer_id, "request_review", "replied", "under_review", stage="review")
         t = t + dt.timedelta(days=rng.uniform(5, 33))
         if t > now:
             return events
@@ -369,7 +376,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         p.re_review_request_until = deadlines.review_request_until(t)
         p.status, p.due_at = "reviewed", None
         event(t, officer_id, "decide_review", "under_review", "reviewed", note=REVIEW_REASONS[p.review_decision],
-              decision=p.review_decision)  # fmt: skip
+              decision=p.review_decision, on_time=t <= p.review_due_at)  # fmt: skip
         return events
     # Nobody asked for a review within 30 days: the office closes the matter soon after.
     t = p.review_request_until + dt.timedelta(days=rng.uniform(0.5, 10))

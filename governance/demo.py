@@ -8,10 +8,12 @@ are no gaps, which is what a point -> grid lookup needs to be tested honestly.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from governance.models import Area, Department, Membership, Role, SequenceCounter, User
 
@@ -115,6 +117,23 @@ STREET_DEPARTMENTS = ["街道综治中心", "派出所", "城管中队", "司法
 COMMUNITY_DEPARTMENTS = ["社区综治中心"]
 
 DEMO_PASSWORD = "demo-pass-2026"
+
+# The hours (local) at which the demo's people act: a mediator's acceptance at 01:10 or an office
+# recording a letter at 23:36 told a story nobody would believe.
+OFFICE_OPENS, OFFICE_CLOSES = 8, 18
+
+
+def office_hours(at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """``at`` moved forward into office hours (a time in the evening or the night to the next
+    opening, the minutes kept): never backwards, so steps keep their order. A time that would move
+    past ``now`` stays as it is (the step happened; the demo has no future)."""
+    local = timezone.localtime(at)
+    if OFFICE_OPENS <= local.hour < OFFICE_CLOSES:
+        return at
+    day = local.date() + dt.timedelta(days=1 if local.hour >= OFFICE_CLOSES else 0)
+    opened = dt.datetime.combine(day, dt.time(OFFICE_OPENS, local.minute, local.second))
+    moved = timezone.make_aware(opened, local.tzinfo)
+    return moved if moved <= now else at
 
 
 @dataclass

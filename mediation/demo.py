@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import pii
-from governance.demo import DemoCity
+from governance.demo import DemoCity, office_hours
 from governance.models import Area, Membership, Role, SequenceCounter, User
 from mediation import services
 from mediation.models import (
@@ -373,9 +373,8 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
     )
     if age < dt.timedelta(days=2) and rng.random() < 0.6:
         return case, rows  # still waiting for acceptance
-    accepted = received + dt.timedelta(hours=rng.randint(1, 30))
-    if accepted > now:
-        accepted = now
+    # People act in office hours (governance.demo.office_hours): never before the receipt.
+    accepted = office_hours(min(received + dt.timedelta(hours=rng.randint(1, 30)), now), now)
     case.mediator_id = mediator_id
     case.accepted_at = accepted
     case.due_at = time_limit_due(accepted)
@@ -393,10 +392,11 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
     )
     # How long it takes: mostly well within the month, a few beyond it (late or extended).
     days = rng.choices([rng.randint(1, 10), rng.randint(10, 28), rng.randint(29, 45)], [55, 38, 7])[0]
-    concluded = accepted + dt.timedelta(days=days, hours=rng.randint(0, 8))
+    concluded = office_hours(accepted + dt.timedelta(days=days, hours=rng.randint(0, 8)), now)
     n_sessions = rng.choice((1, 1, 2, 3))
     for k in range(n_sessions):
         held = accepted + (min(concluded, now) - accepted) * (k + 1) / (n_sessions + 1)
+        held = min(office_hours(held, now), concluded)
         if held > now:
             break
         rows["sessions"].append(
@@ -423,7 +423,8 @@ def _one_case(rng, now, received, category, org, area, mediator_id, rate, regist
             )
         )
         case.status = DisputeCase.Status.IN_MEDIATION
-    asked = case.due_at - dt.timedelta(days=rng.randint(1, 5))
+    # The limit ends at the end of its day: asked for in the morning after that hour, days before.
+    asked = office_hours(case.due_at - dt.timedelta(days=rng.randint(1, 5)), now)
     if concluded > case.due_at and asked <= now and rng.random() < 0.5:
         # Both parties agreed to the one extension, a few days before the limit: in the timeline too.
         held = any(e.action == "record_session" and e.at <= asked for e in ev)
@@ -621,7 +622,7 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
         ("closing", 27),
     ]
     for kind, days_ago in specs:
-        received = now - dt.timedelta(days=days_ago, hours=2)
+        received = office_hours(now - dt.timedelta(days=days_ago, hours=2), now)
         case, rows = _one_case(
             rng, received, received, categories["neighbours"], org, place, mediator.pk, 1.0, mediator
         )
@@ -632,17 +633,18 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
         if kind in ("overdue", "running"):
             case.status = DisputeCase.Status.IN_MEDIATION
             case.mediator_id = mediator.pk
-            case.accepted_at = received + dt.timedelta(hours=1)
+            case.accepted_at = office_hours(received + dt.timedelta(hours=1), now)
             case.due_at = time_limit_due(case.accepted_at)
-            _demo_accept_and_session(rows, case, org, mediator, case.accepted_at + dt.timedelta(days=1))
+            held = office_hours(case.accepted_at + dt.timedelta(days=1), now)
+            _demo_accept_and_session(rows, case, org, mediator, held)
         elif kind == "closing":
             effective = _closing_effective(timezone.localdate(now), days_ago)
             case.status = DisputeCase.Status.CONCLUDED
             case.mediator_id = mediator.pk
-            case.accepted_at = received + dt.timedelta(hours=1)
+            case.accepted_at = office_hours(received + dt.timedelta(hours=1), now)
             case.due_at = time_limit_due(case.accepted_at)
             # Concluded the day the agreement took effect, after the session (not before receipt).
-            held = case.accepted_at + dt.timedelta(hours=1)
+            held = office_hours(case.accepted_at + dt.timedelta(hours=1), now)
             concluded = max(
                 timezone.make_aware(dt.datetime.combine(effective, dt.time(16))), held + dt.timedelta(hours=1)
             )

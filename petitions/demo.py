@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import pii
-from governance.demo import DemoCity
+from governance.demo import DemoCity, office_hours
 from governance.models import Department, Membership, Role, SequenceCounter, User
 from petitions import services
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines, group_min_persons
@@ -164,6 +164,11 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
                 registered_at=received,
                 route_due_at=deadlines.route_due(received),
             )
+            if p.channel != "online":
+                # Letters, calls and visits are registered while the office is open; online
+                # petitions arrive at any hour (governance.demo.office_hours).
+                p.received_at = p.registered_at = office_hours(received, now)
+                p.route_due_at = deadlines.route_due(p.received_at)
             if rng.random() < 0.08:
                 unit = departments.get(
                     (district_id, rng.choice(["城市管理局", "市场监督管理局", "住房和城乡建设局"]))
@@ -302,6 +307,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     t = p.received_at + dt.timedelta(
         days=rng.uniform(0.2, 13) if rng.random() < route_q else rng.uniform(15, 25)
     )
+    t = office_hours(t, now)
     if t > now or dept is None:
         return events
     if p.handling_type == "claim" and rng.random() < 0.06:
@@ -319,6 +325,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     event(t, officer_id, "assign", "registered", "routed", department=dept.pk, department_name=dept.name,
           on_time=t <= p.route_due_at)  # fmt: skip
     t = t + dt.timedelta(days=rng.uniform(0.5, 12) if rng.random() < dept_q else rng.uniform(15, 22))
+    t = office_hours(t, now)
     if t > now:
         return events
     if rng.random() < 0.03:
@@ -339,6 +346,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         t = t + dt.timedelta(days=5)
     on_time = rng.random() < dept_q
     t = t + dt.timedelta(days=rng.uniform(10, 58) if on_time else rng.uniform(61, 80))
+    t = office_hours(t, now)
     if t > now:
         return events
     # The reply fits the handling type (Petition.reply_choices): an opinion on a claim, an adoption
@@ -354,6 +362,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     p.status, p.due_at = "replied", None
     event(t, handler_id, "reply", "accepted", "replied", opinion=p.reply_opinion, on_time=t <= p.reply_due_at)
     t = t + dt.timedelta(days=rng.uniform(1, 10))
+    t = office_hours(t, now)
     if t > now:
         return events
     good = satisfied_q - (0.25 if p.reply_opinion == "not_support" else 0)
@@ -364,12 +373,14 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
     event(t, officer_id, "evaluate", "replied", "replied", evaluation=p.evaluation)
     if p.evaluation == "dissatisfied" and rng.random() < 0.35:
         t = t + dt.timedelta(days=rng.uniform(2, 15))
+        t = office_hours(t, now)
         if t > now or t > p.review_request_until:
             return events
         p.review_requested_at, p.review_due_at = t, deadlines.review_due(t)
         p.status, p.due_at = "under_review", p.review_due_at
         event(t, officer_id, "request_review", "replied", "under_review", stage="review")
         t = t + dt.timedelta(days=rng.uniform(5, 33))
+        t = office_hours(t, now)
         if t > now:
             return events
         p.reviewed_at, p.review_decision = t, rng.choices(["upheld", "changed"], [80, 20])[0]
@@ -380,6 +391,7 @@ def _lifecycle(p: Petition, rng, now, dept, officer_id, handler_id, head, route_
         return events
     # Nobody asked for a review within 30 days: the office closes the matter soon after.
     t = p.review_request_until + dt.timedelta(days=rng.uniform(0.5, 10))
+    t = office_hours(t, now)
     if t <= now:
         p.closed_at, p.status = t, "closed"
         event(t, officer_id, "close", "replied", "closed")

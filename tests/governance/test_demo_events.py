@@ -257,3 +257,41 @@ def test_every_demo_petition_event_carries_what_the_real_step_writes(city):
     for p in repeats:
         register = p.events.get(action="register")
         assert register.data == {"repeat_of": p.repeat_of.code, "persons": p.persons_count}
+
+
+def test_the_demos_people_act_in_office_hours(city):
+    """A mediator accepting a case at 01:10, an office recording a letter at 23:36: the demo's
+    steps happen while offices are open (only online petitions arrive at any hour). A step of the
+    last day may stay where it fell (moved to the next morning it would lie in the future)."""
+    recent = timezone.now() - dt.timedelta(days=1)
+
+    def after_hours(events) -> list[str]:
+        return sorted(
+            {
+                f"{e.action} {timezone.localtime(e.at):%H:%M}"
+                for e in events
+                if e.at < recent
+                and not demo_city.OFFICE_OPENS <= timezone.localtime(e.at).hour < demo_city.OFFICE_CLOSES
+            }
+        )
+
+    assert after_hours(DisputeEvent.objects.all()) == []
+    assert after_hours(PetitionEvent.objects.exclude(action="register", petition__channel="online")) == []
+    # Online petitions still come in at night: the rule is the office's, not the petitioner's.
+    online = Petition.objects.filter(channel="online", received_at__lt=recent)
+    hours = {timezone.localtime(at).hour for at in online.values_list("received_at", flat=True)}
+    assert hours - set(range(demo_city.OFFICE_OPENS, demo_city.OFFICE_CLOSES))
+
+
+def test_office_hours_move_a_time_forward_to_the_next_opening_but_never_into_the_future():
+    tz = timezone.get_current_timezone()
+
+    def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+        return timezone.make_aware(dt.datetime(2026, 11, day, hour, minute), tz)
+
+    now = at(20, 12)
+    assert demo_city.office_hours(at(10, 9, 30), now) == at(10, 9, 30)
+    assert demo_city.office_hours(at(10, 1, 10), now) == at(10, 8, 10)
+    assert demo_city.office_hours(at(10, 23, 36), now) == at(11, 8, 36)
+    assert demo_city.office_hours(at(20, 6, 5), now) == at(20, 8, 5)
+    assert demo_city.office_hours(at(19, 21, 0), at(20, 7, 0)) == at(19, 21, 0)  # stays: not after now

@@ -293,12 +293,17 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
             allowed.remove("link_repeat")
     masked_only = sees_masked_only(user, petition)
     petitioners = list(petition.petitioners.all())
+    deadlines = deadline_rows(petition)
+    # The step the countdown beside the number counts down to: "1 day left" alone did not say
+    # whether the routing, the notice or the reply was due.
+    running = Petition.RUNNING_DUE_FIELD.get(petition.status, "").removesuffix("_due_at")
     return {
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("petitions-detail", args=[petition.code]),
         "petition": petition,
-        "deadlines": deadline_rows(petition),
+        "deadlines": deadlines,
+        "running_deadline": next((row for row in deadlines if row["key"] == running), None),
         "events": list(selectors.petition_events(petition)),
         "petitioners": petitioners,
         "masked_only": masked_only,

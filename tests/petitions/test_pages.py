@@ -282,8 +282,8 @@ def test_a_step_done_after_its_limit_is_marked_so_in_the_deadline_table(client, 
     assert timezone.localdate().strftime("%Y-%m-%d") in row and "after the limit" not in row
     # Nothing runs now: the head had a lone "—" beside the status where the countdown goes.
     assert 'id="countdown"' not in html
-    html = client.get(f"/petitions/{petition.code}/").content.decode()  # the reply runs
-    assert 'id="countdown"><span class="pet-due' in html
+    html = client.get(f"/petitions/{petition.code}/").content.decode()  # the reply runs, and is named
+    assert 'id="countdown"><span class="muted">Written reply (60 days):</span> <span class="pet-due' in html
 
 
 def test_the_lists_offer_their_area_filter_by_name_within_the_scope(client, pet):

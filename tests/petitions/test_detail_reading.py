@@ -1,0 +1,71 @@
+"""The petition page as it reads on a phone and a desk: the countdown names the deadline it counts
+down to, and a timeline entry breaks between its parts, never inside a name or a status."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+from tests.base import queries_of
+
+
+def _countdown(html: str) -> str:
+    return re.search(r'<span id="countdown">(.*?)</span>\s*</div>', html, re.S)[1]
+
+
+def test_the_countdown_names_the_deadline_it_counts_down_to(client, pet):
+    # "1 day left" beside the number did not say whether the routing, the notice or the reply was due.
+    client.force_login(pet.cast.petition_officer)
+    registered, accepted = pet.register(), pet.accepted()
+    countdown = _countdown(client.get(f"/petitions/{registered.code}/").content.decode())
+    assert "Route or redirect (15 days):" in countdown and "days left" in countdown
+    countdown = _countdown(client.get(f"/petitions/{accepted.code}/").content.decode())
+    assert "Written reply (60 days):" in countdown and "Route or redirect" not in countdown
+    # In Chinese, with the Chinese colon.
+    html = client.get(f"/petitions/{accepted.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "书面答复（60 日）：</span>" in _countdown(html)
+
+
+def test_a_petition_with_no_running_deadline_shows_no_countdown(client, pet):
+    petition = pet.replied()
+    client.force_login(pet.cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert 'id="countdown"' not in html
+
+
+def test_timeline_entries_keep_names_times_and_status_changes_whole(client, pet):
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="satisfied")
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    assert f'<span class="nowrap">{officer}</span>' in timeline
+    assert f'<span class="nowrap">{pet.cast.police.name}</span>' in timeline
+    assert re.search(r'<span class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d</span>', timeline)
+    css = (Path(settings.BASE_DIR) / "static/petitions/petitions.css").read_text()
+    assert re.search(r"#timeline \.muted, \.pet-deadlines thead th \{ white-space:nowrap; \}", css)
+
+
+def test_the_page_costs_no_query_per_timeline_entry(client, pet):
+    officer = pet.cast.petition_officer
+    client.force_login(officer)
+    short = pet.accepted()
+    long = pet.replied()
+    long.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    long.transition(action="request_review", actor=officer)
+    long.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    client.get(f"/petitions/{short.code}/")  # warm up (session, site caches)
+    counts = [queries_of(client, f"/petitions/{p.code}/") for p in (short, long)]
+    assert long.events.count() >= short.events.count() + 4
+    assert counts[1] <= counts[0] + 2, counts  # the steps offered differ, never per entry
+
+
+def test_the_page_is_404_outside_the_users_reach_and_for_a_number_that_does_not_exist(client, pet):
+    petition = pet.accepted()
+    client.force_login(pet.cast.outsider)
+    assert client.get(f"/petitions/{petition.code}/").status_code == 404
+    client.force_login(pet.cast.petition_officer)
+    assert client.get("/petitions/PET-2026-999999/").status_code == 404

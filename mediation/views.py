@@ -287,6 +287,11 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "party_clear": PartyForm.base_fields["clear"].choices,
         "events": events,
         "extension_in_force": case.extension_in_force(events),
+        # Days left to the time limit of a running case, beside the date (the petition page counts
+        # down its deadline; "Conclude by 2027-01-01" alone left the mediator to count).
+        "due_days_left": (timezone.localdate(case.due_at) - timezone.localdate()).days
+        if case.due_at and case.status in DisputeCase.RUNNING_STATUSES and not case.is_overdue
+        else None,
         "sessions": list(selectors.dispute_sessions(case)),
         "actions": actions,
         "action_forms": action_forms,

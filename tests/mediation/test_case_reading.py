@@ -1,0 +1,69 @@
+"""The case page as it reads on a phone and a desk: the time limit with the days left, and a
+timeline entry that breaks between its parts, never inside a name or a status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils import timezone
+
+from mediation.models import DisputeCase
+from tests.base import queries_of
+
+
+def test_a_running_case_says_how_many_days_are_left_to_its_time_limit(client, med):
+    case = med.in_mediation()
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    left = (timezone.localdate(case.due_at) - timezone.localdate()).days
+    assert left > 20
+    assert f'<span class="nowrap" id="days-left">({left} days left)</span>' in html
+    html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'id="days-left">(剩余 {left} 天)</span>' in html
+
+
+def test_the_last_day_is_due_today_and_an_overdue_or_concluded_case_counts_no_days(client, med):
+    client.force_login(med.cast.mediator)
+    case = med.in_mediation()
+    end_of_today = timezone.localtime().replace(hour=23, minute=59, second=59)
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=end_of_today)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'id="days-left">(due today)</span>' in html
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=timezone.now() - dt.timedelta(days=2))
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert 'id="days-left"' not in html and "The time limit ended on" in html
+    concluded = med.agreed(effective_days_ago=3)
+    html = client.get(f"/mediation/cases/{concluded.code}/").content.decode()
+    assert 'id="days-left"' not in html
+
+
+def test_timeline_entries_keep_names_times_and_status_changes_whole(client, med):
+    case = med.in_mediation()
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    timeline = html[html.index("<h2>Timeline</h2>") :]
+    assert f'<span class="nowrap">{med.cast.mediator}</span>' in timeline
+    assert re.search(r'<span class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d</span>', timeline)
+    assert re.search(r'<span class="muted nowrap">Registered → Accepted</span>', timeline, re.I), timeline
+
+
+def test_the_case_page_costs_no_query_per_timeline_entry(client, med):
+    client.force_login(med.cast.mediator)
+    short = med.in_mediation()
+    long = med.in_mediation()
+    for _i in range(4):
+        long.transition(
+            action="record_prevention", actor=med.cast.mediator, group_defused=True, group_persons=6
+        )
+    client.get(f"/mediation/cases/{short.code}/")  # warm up
+    counts = [queries_of(client, f"/mediation/cases/{case.code}/") for case in (short, long)]
+    assert counts[1] == counts[0], counts
+
+
+def test_the_case_page_is_404_outside_the_users_reach(client, med):
+    case = med.in_mediation()
+    client.force_login(med.cast.outsider)
+    assert client.get(f"/mediation/cases/{case.code}/").status_code == 404
+    client.force_login(med.cast.mediator)
+    assert client.get("/mediation/cases/DSP-2026-999999/").status_code == 404

@@ -43,9 +43,9 @@ def test_timeline_entries_keep_names_times_and_status_changes_whole(client, med)
     client.force_login(med.cast.mediator)
     html = client.get(f"/mediation/cases/{case.code}/").content.decode()
     timeline = html[html.index("<h2>Timeline</h2>") :]
-    assert f'<span class="nowrap">{med.cast.mediator}</span>' in timeline
+    assert f'<span class="keep-words">{med.cast.mediator}</span>' in timeline
     assert re.search(r'<span class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d</span>', timeline)
-    assert re.search(r'<span class="muted nowrap">Registered → Accepted</span>', timeline, re.I), timeline
+    assert re.search(r'<span class="muted keep-words">Registered → Accepted</span>', timeline, re.I), timeline
 
 
 def test_the_case_page_costs_no_query_per_timeline_entry(client, med):

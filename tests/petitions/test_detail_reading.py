@@ -42,11 +42,12 @@ def test_timeline_entries_keep_names_times_and_status_changes_whole(client, pet)
     client.force_login(officer)
     html = client.get(f"/petitions/{petition.code}/").content.decode()
     timeline = html[html.index('id="timeline"') :]
-    assert f'<span class="nowrap">{officer}</span>' in timeline
-    assert f'<span class="nowrap">{pet.cast.police.name}</span>' in timeline
+    assert f'<span class="keep-words">{officer}</span>' in timeline
+    assert f'<span class="keep-words">{pet.cast.police.name}</span>' in timeline
     assert re.search(r'<span class="nowrap">\d{4}-\d\d-\d\d \d\d:\d\d</span>', timeline)
     css = (Path(settings.BASE_DIR) / "static/petitions/petitions.css").read_text()
-    assert re.search(r"#timeline \.muted, \.pet-deadlines thead th \{ white-space:nowrap; \}", css)
+    assert ".pet-deadlines thead th { white-space:nowrap; }" in css
+    assert "#timeline .muted, #timeline .pet-result { word-break:keep-all; overflow-wrap:anywhere; }" in css
 
 
 def test_the_page_costs_no_query_per_timeline_entry(client, pet):

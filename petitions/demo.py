@@ -151,8 +151,13 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
             repeat_target = rng.choice(earlier) if earlier and rng.random() < 0.12 else None
             persons = rng.randint(group_min, 40) if rng.random() < 0.05 else rng.choice((1, 1, 1, 2, 3))
             people = [_person(rng) for _i in range(min(persons, 5, rng.randint(1, 3)))]
+            channel = "visit" if persons >= group_min else rng.choice(CHANNELS)
+            if channel != "online":
+                # Letters, calls and visits are registered while the office is open; online
+                # petitions arrive at any hour (governance.demo.office_hours).
+                received = office_hours(received, now)
             p = Petition(
-                channel="visit" if persons >= group_min else rng.choice(CHANNELS),
+                channel=channel,
                 received_at=received,
                 handling_type=rng.choices(["claim", "report", "suggestion"], [70, 18, 12])[0],
                 category=category,
@@ -164,11 +169,6 @@ def _petitions(demo: DemoCity, rng: random.Random, months: int, stdout) -> None:
                 registered_at=received,
                 route_due_at=deadlines.route_due(received),
             )
-            if p.channel != "online":
-                # Letters, calls and visits are registered while the office is open; online
-                # petitions arrive at any hour (governance.demo.office_hours).
-                p.received_at = p.registered_at = office_hours(received, now)
-                p.route_due_at = deadlines.route_due(p.received_at)
             if rng.random() < 0.08:
                 unit = departments.get(
                     (district_id, rng.choice(["城市管理局", "市场监督管理局", "住房和城乡建设局"]))

@@ -457,3 +457,53 @@ def assert_records_named_safely(
         client.get(f"{url}?{query}")  # warm-up
     counts = queries_of(client, f"{url}?{base}"), queries_of(client, f"{url}?{base}&{named[0]}")
     assert counts[1] == counts[0] + lookups, counts
+
+
+def assert_filters_kept(client, url: str, query: str, linked: tuple[str, ...]) -> str:
+    """Every filter ``query`` sets (but the page) has a control in the list's filter form, so sending
+    the form with another filter changed keeps it; those the form has no field for (``linked``: the
+    address's only) as hidden inputs with their values, each beside a link that removes just it
+    (the others kept, the page dropped). Returns the form's html."""
+    import html as html_lib
+
+    from django.http import QueryDict
+
+    response = client.get(f"{url}?{query}")
+    form = response.content.decode().split('<details class="filters-fold"', 1)[1].split("</form>", 1)[0]
+    form = form[form.index("<form") :]
+    params = QueryDict(query)
+    names = set(re.findall(r'<(?:input|select)\b[^>]*\bname="([^"]+)"', form))
+    assert set(params) - {"page"} <= names, (query, set(params) - names)
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    expected = [(key, html_lib.escape(v)) for key in linked for v in params.getlist(key) if v]
+    assert hidden == expected, (query, hidden)
+    removes = [
+        QueryDict(html_lib.unescape(q))
+        for q in re.findall(r'<a class="linked-filter-remove" href="\?([^"]*)"', form)
+    ]
+    assert len(removes) == len(linked), (query, removes)
+    for key, without in zip(linked, removes, strict=True):
+        rest = params.copy()
+        for dropped in (key, "page"):
+            rest.pop(dropped, None)
+        assert {k: without.getlist(k) for k in without} == {k: rest.getlist(k) for k in rest}, key
+    return form
+
+
+def assert_linked_filters(client, url: str, query: str, named: dict, own: str, outside: tuple) -> None:
+    """A list's filters the form has no field for: ``query`` sets them (``named``: each parameter and
+    how the form names it, in the form's order) with one of the form's own; ``assert_filters_kept``
+    holds, each is named as the summary names it and its link says, to a screen reader, which filter
+    it removes. ``own`` (the form's filters only) draws no "From the link" at all. ``outside`` (a
+    query naming a record outside the user's area, its parameter, label and the record's name) is a
+    400 whose form still keeps that filter, with its link, named by its label alone."""
+    shown = r'<span class="linked-filter-name">([^<]*)</span>'
+    form = assert_filters_kept(client, url, query, tuple(named))
+    assert re.findall(shown, form) == list(named.values())
+    for name in named.values():
+        assert f'Clear<span class="visually-hidden">: the filter {name}</span>' in form, name
+    assert "linked-filters" not in assert_filters_kept(client, url, own, ())
+    outside_query, key, label, record = outside
+    assert client.get(f"{url}?{outside_query}").status_code == 400
+    form = assert_filters_kept(client, url, outside_query, (key,))
+    assert re.findall(shown, form) == [label] and record not in form

@@ -24,22 +24,50 @@ def filters_summary(params, values=None, **labels) -> dict:
     built by ``summary_values`` without a query of its own) or to ``AS_TYPED``; a value it does not
     name (a flag set to "true" such as "Overdue", a code the filter refused) leaves the filter named
     by its label alone."""
-    values = values or {}
-    active = []
+    active = [_named(key, label, chosen, values or {}) for key, label, chosen in _in_force(params, labels)]
+    return {"active": pgettext("list separator", ", ").join(active) if active else _("none")}
+
+
+@register.inclusion_tag("governance/_linked_filters.html")
+def linked_filters(params, values=None, **labels) -> dict:
+    """Inside a list's filter form: the filters in force that the form has no field for, which came
+    with the address (a link from a dashboard, an organisation's page, the API's parameters). Each
+    is kept as hidden inputs, so submitting the form with another filter changed keeps it, and named
+    as the summary names it (``values``: no query of its own, no name for a refused value) beside a
+    link that removes just that filter, leaving the others and the first page."""
+    kept = []
+    for key, label, chosen in _in_force(params, labels):
+        rest = params.copy()
+        for dropped in (key, "page"):
+            rest.pop(dropped, None)
+        kept.append(
+            {
+                "key": key,
+                "values": chosen,
+                "named": _named(key, label, chosen, values or {}),
+                "without": rest.urlencode(),
+            }
+        )
+    return {"kept": kept}
+
+
+def _in_force(params, labels: dict):
+    """(parameter, label, its values not empty) of each labelled filter that has one, in order."""
     for key, label in labels.items():
         chosen = [v for v in params.getlist(key) if v]
-        if not chosen:
-            continue
-        known = values.get(key, {})
-        shown = chosen if key in values and known is AS_TYPED else [known[v] for v in chosen if v in known]
-        if len(shown) == len(chosen):
-            value = pgettext("filter values", " or ").join(capfirst(str(v)) for v in shown)
-            label = pgettext("filter and its value", "%(label)s: %(value)s") % {
-                "label": label,
-                "value": value,
-            }
-        active.append(str(label))
-    return {"active": pgettext("list separator", ", ").join(active) if active else _("none")}
+        if chosen:
+            yield key, label, chosen
+
+
+def _named(key: str, label, chosen: list[str], values: dict) -> str:
+    """A filter as the summary says it: "Label: value" when ``values`` names every value, else the
+    label alone (a flag, a value the filter refused)."""
+    known = values.get(key, {})
+    shown = chosen if key in values and known is AS_TYPED else [known[v] for v in chosen if v in known]
+    if len(shown) != len(chosen):
+        return str(label)
+    value = pgettext("filter values", " or ").join(capfirst(str(v)) for v in shown)
+    return pgettext("filter and its value", "%(label)s: %(value)s") % {"label": label, "value": value}
 
 
 def summary_values(filterset, **extra) -> dict:

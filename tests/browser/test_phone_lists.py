@@ -290,3 +290,59 @@ def test_without_scripts_a_desk_s_filters_stay_as_the_server_drew_them(browser, 
         assert page.locator(".filters-fold form").is_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+def test_a_filter_from_the_link_survives_the_form_and_is_cleared_alone(
+    browser, live_server, live_cast, viewport
+):
+    """The registry linked with ``?department=`` (no field in its form): choosing a channel and sending
+    the form kept the department in force, and its "× 清除", reached by the keyboard, removes it alone
+    (the channel stays). The same on the case list for ``?open=`` (a dashboard's link)."""
+    tap = 44 if viewport == PHONE else 24
+    context, page = _new_page(browser, live_server, viewport)
+    try:
+        login(page, "district_officer")
+        for url, linked, field, value, summary_kept, summary_left in (
+            (
+                f"/petitions/?department={live_cast.police.pk}",
+                "department",
+                "channel",
+                "visit",
+                "筛选：渠道：来访、转送交办至：公安分局",
+                "筛选：渠道：来访",
+            ),
+            ("/mediation/cases/?open=true", "open", "source", "application", None, None),
+        ):
+            page.goto(url)
+            if viewport == PHONE:
+                page.locator(".filters-fold > summary").click()
+            form = page.locator(".filters-fold form")
+            form.locator(f"select[name={field}]").select_option(value)
+            with page.expect_navigation():
+                form.locator("button[type=submit]").click()
+            query = page.url.split("?", 1)[1]
+            assert f"{linked}=" in query and f"{field}={value}" in query, page.url
+            if summary_kept:
+                assert page.locator(".filters-fold > summary").inner_text() == summary_kept
+            if viewport == PHONE:
+                page.locator(".filters-fold > summary").click()
+            remove = page.locator(".linked-filter-remove")
+            assert remove.count() == 1
+            box = remove.bounding_box()
+            assert box["width"] >= tap - 0.5 and box["height"] >= tap - 0.5, box
+            screenshot(page, f"linked-filter-{linked}-{viewport['width']}")
+            # By the keyboard: Tab from the form's last field before it reaches it.
+            form.locator("select, input:not([type=hidden])").last.focus()
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.className") == "linked-filter-remove"
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            query = page.url.split("?", 1)[1] if "?" in page.url else ""
+            assert f"{linked}=" not in query and f"{field}={value}" in query, page.url
+            assert page.locator(".linked-filter-remove").count() == 0
+            if summary_left:
+                assert page.locator(".filters-fold > summary").inner_text() == summary_left
+        assert page.js_errors == []
+    finally:
+        context.close()

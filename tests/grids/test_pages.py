@@ -12,6 +12,7 @@ from grids.models import Incident
 from tests.base import (
     api_client,
     assert_filters_fold,
+    assert_filters_kept,
     assert_marked_invalid,
     assert_no_alert_replaces_a_role,
     assert_records_named_safely,
@@ -1528,3 +1529,20 @@ def test_the_inbox_summary_names_the_grid_department_and_area_in_force(cast, cli
         "/grids/inbox/",
         ("open=false&overdue=false", 200, "Filters: Open only: Finished, Overdue: No"),
     )
+
+
+@pytest.mark.django_db
+def test_the_inbox_form_keeps_every_filter_in_force_without_a_link_of_its_own(cast, client, report):
+    """The case list and the registry keep the filters their forms have no field for (hidden, each
+    with a link that clears it). The inbox's form has a field for every filter its summary names
+    (the department's select shows the one in force, the area's input any code): sending it with
+    another filter changed keeps them all, and it needs no such link."""
+    incident = report()
+    client.force_login(cast.street_handler)
+    query = (
+        f"status=reported&open=true&category=sanitation&grid={incident.grid.code}&level=street"
+        f"&kind=promised&department={cast.police.pk}&overdue=true&mine=true&reported_from=2026-01-01"
+        f"&reported_to=2026-12-31&area={incident.grid.parent.code}&sort=-reported_at&page=1"
+    )
+    form = assert_filters_kept(client, "/grids/inbox/", query, ())
+    assert "linked-filters" not in form

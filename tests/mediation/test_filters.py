@@ -10,6 +10,7 @@ from mediation.models import DisputeCase
 from tests.base import (
     api_client,
     assert_filters_fold,
+    assert_linked_filters,
     assert_records_named_safely,
     listed_codes,
     queries_of,
@@ -171,3 +172,37 @@ def test_the_case_list_summary_names_the_organisation_mediator_and_area_in_force
     flags = "open=false&overdue=false&concluded_from=2026-01-01"
     summary = "Filters: Open only: Finished, Concluded from: 2026-01-01, Overdue: No"
     assert_filters_fold(client, "/mediation/cases/", (flags, 200, summary))
+
+
+def test_the_case_list_form_keeps_the_filters_from_the_link_and_clears_each_alone(med, client):
+    """``?organisation=`` (the organisation's page links here), ``?mediator=``, ``?open=`` and the
+    concluded dates (a dashboard's links) have no field in the form: sending it with another filter
+    dropped them, and only a plain link cleared one. They are kept as hidden inputs, named as the
+    summary names them, each beside a link that removes just it. One outside the user's area is
+    kept too (the 400 says so) with its link, and never named; the names cost no query
+    (test_the_case_list_summary_names_the_organisation_mediator_and_area_in_force counts them)."""
+    from governance.models import User
+
+    User.objects.filter(pk=med.cast.mediator.pk).update(display_name="王调解")
+    med.accepted()
+    client.force_login(med.cast.district_officer)
+    assert_linked_filters(
+        client,
+        "/mediation/cases/",
+        f"status=accepted&open=true&organisation={med.org_x.pk}&mediator=mediator"
+        "&concluded_from=2026-01-01&concluded_to=2026-12-31&page=1",
+        {
+            "open": "Open only",
+            "organisation": "Organisation: 甲一街道调解中心",
+            "mediator": "Mediator: 王调解",
+            "concluded_from": "Concluded from: 2026-01-01",
+            "concluded_to": "Concluded to: 2026-12-31",
+        },
+        own="status=accepted&overdue=true",
+        outside=(
+            f"organisation={med.org_b.pk}&status=accepted",
+            "organisation",
+            "Organisation",
+            "乙一街道调解中心",
+        ),
+    )

@@ -11,6 +11,7 @@ import pytest
 from tests.base import (
     api_client,
     assert_filters_fold,
+    assert_linked_filters,
     assert_records_named_safely,
     listed_codes,
     queries_of,
@@ -109,15 +110,21 @@ def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_for
     )
 
 
-def test_the_registry_summary_names_the_department_and_area_in_force(pet, client):
-    """``?department=`` (the API's, which the page takes too) filtered the registry while its summary
-    read "none". It is named, as the area is, by the name its filter read with the record (no query
-    of its own); one outside the user's area is refused (a 400) and never named."""
+@pytest.fixture
+def elsewhere(pet, client):
+    """A petition routed to the police, the petition officer signed in, and a department of another
+    district (outside the officer's area), which this returns."""
     from governance.models import Department
 
     pet.routed()
-    elsewhere = Department.objects.create(name="乙区住建局", area=pet.cast.district_b)
     client.force_login(pet.cast.petition_officer)
+    return Department.objects.create(name="乙区住建局", area=pet.cast.district_b)
+
+
+def test_the_registry_summary_names_the_department_and_area_in_force(pet, client, elsewhere):
+    """``?department=`` (the API's, which the page takes too) filtered the registry while its summary
+    read "none". It is named, as the area is, by the name its filter read with the record (no query
+    of its own); one outside the user's area is refused (a 400) and never named."""
     assert_records_named_safely(
         client,
         "/petitions/",
@@ -135,3 +142,27 @@ def test_the_registry_summary_names_the_department_and_area_in_force(pet, client
     flags = "open=false&due_soon=false&received_from=2026-01-01"
     summary = "Filters: Open only: Finished, Due within 3 days: No, Received from: 2026-01-01"
     assert_filters_fold(client, "/petitions/", (flags, 200, summary))
+
+
+def test_the_registry_form_keeps_the_filters_from_the_link_and_clears_each_alone(pet, client, elsewhere):
+    """``?department=`` (the API's, a department's link), ``?open=``, ``?due_soon=`` and the received
+    dates (a dashboard's links) have no field in the form: sending it with another filter dropped
+    them, and only a plain link cleared one. They are kept as hidden inputs, named as the summary
+    names them, each beside a link that removes just it. One outside the user's area is kept too
+    (the 400 says so) with its link, and never named; the names cost no query
+    (test_the_registry_summary_names_the_department_and_area_in_force counts them)."""
+    assert_linked_filters(
+        client,
+        "/petitions/",
+        f"channel=visit&open=true&department={pet.cast.police.pk}&due_soon=false"
+        "&received_from=2026-01-01&received_to=2026-12-31&status=accepted&status=routed&page=1",
+        {
+            "open": "Open only",
+            "department": "Routed to: 公安分局",
+            "due_soon": "Due within 3 days: No",
+            "received_from": "Received from: 2026-01-01",
+            "received_to": "Received to: 2026-12-31",
+        },
+        own="channel=visit&repeat=false",
+        outside=(f"department={elsewhere.pk}&channel=visit", "department", "Routed to", "乙区住建局"),
+    )

@@ -299,8 +299,12 @@ def test_a_filter_from_the_link_survives_the_form_and_is_cleared_alone(
     """The registry linked with ``?department=`` (no field in its form): choosing a channel and sending
     the form kept the department in force, and its "× 清除", reached by the keyboard, removes it alone
     (the channel stays). The same on the case list for ``?open=`` (a dashboard's link)."""
+    from tests.browser.test_accessibility import axe_violations
+    from tests.browser.test_target_size import CHECK_JS
+
     tap = 44 if viewport == PHONE else 24
-    context, page = _new_page(browser, live_server, viewport)
+    # axe is injected as a script, which the page's Content Security Policy would refuse.
+    context, page = _new_page(browser, live_server, viewport, bypass_csp=True)
     try:
         login(page, "district_officer")
         for url, linked, field, value, summary_kept, summary_left in (
@@ -331,8 +335,14 @@ def test_a_filter_from_the_link_survives_the_form_and_is_cleared_alone(
             assert remove.count() == 1
             box = remove.bounding_box()
             assert box["width"] >= tap - 0.5 and box["height"] >= tap - 0.5, box
+            assert page.evaluate(CHECK_JS, tap)["bad"] == []  # every target's size, none overlapping
             screenshot(page, f"linked-filter-{linked}-{viewport['width']}")
+            assert axe_violations(page, page.url) == []
+            if viewport == PHONE:
+                page.reload()  # axe opened the menu: as the reader left it, the filters open
+                page.locator(".filters-fold > summary").click()
             # By the keyboard: Tab from the form's last field before it reaches it.
+            form = page.locator(".filters-fold form")
             form.locator("select, input:not([type=hidden])").last.focus()
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.className") == "linked-filter-remove"

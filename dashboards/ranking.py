@@ -97,6 +97,16 @@ def unit_suffix(spec: registry.IndicatorSpec) -> str:
     return "%" if spec.unit == registry.PERCENT else ""
 
 
+def unit_label(spec: registry.IndicatorSpec) -> str:
+    """The name of the value axis of a chart of this indicator: what its numbers count."""
+    return {
+        registry.PERCENT: _("Percent (%)"),
+        registry.COUNT: _("Count"),
+        registry.PER_10K: _("Per 10,000 residents"),
+        registry.SCORE: _("Points"),
+    }.get(spec.unit, "")
+
+
 def format_value(spec: registry.IndicatorSpec, value: float | None) -> str:
     if value is None:
         return "—"

@@ -425,6 +425,8 @@ def trends(request: HttpRequest) -> HttpResponse:
         "unit": spec.unit,
         # What the axis and the tooltip write after a number ("92.47%"), as the tables do.
         "suffix": ranking.unit_suffix(spec),
+        # The name of the value axis: its ticks (0.9 … 2.7) said nothing of what they counted.
+        "axis_name": ranking.unit_label(spec),
     }
     # The table under the chart: each value as the league table writes it ("92.47%", "1,204"), with
     # its period, which labels it when a phone shows an area's row as a card (the headings are hidden).
@@ -500,6 +502,12 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     for r in results:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
+        # The value an item was scored on, as the league table writes it: "92.28" of a percentage
+        # read as a bare number beside the points.
+        for i in r.items:
+            if i.get("value") is not None:
+                spec = ranking.spec_or_none(i.get("indicator"))
+                i["value_text"] = ranking.format_value(spec, i["value"]) if spec else f"{i['value']:.2f}"
     items = assessment.run_columns(list(scheme.items.all()), results)
     fmt = request.GET.get("format", "")
     if fmt == "csv":

@@ -1,7 +1,18 @@
 /* ECharts line chart of an area against its parent and siblings (data from a json_script block). */
 (function () {
   "use strict";
+  function showNewest() {
+    var table = document.querySelector(".dash-trend-table");
+    var wrap = table && table.closest(".table-wrap");
+    if (wrap && wrap.scrollWidth > wrap.clientWidth) { wrap.scrollLeft = wrap.scrollWidth; }
+  }
   function init() {
+    // At desk width a year and more of periods is wider than the page: the table opened on the oldest
+    // and hid the newest, the ones a monthly report needs. It opens scrolled to its right end (the
+    // sticky first column keeps the area names in view); the hint under it says the rest is left.
+    // Again once the page has loaded: at DOMContentLoaded the table was not yet at its full width.
+    showNewest();
+    window.addEventListener("load", showNewest);
     var el = document.getElementById("trend-chart");
     var src = document.getElementById("trend-data");
     if (!el || !src || !window.echarts) { return; }
@@ -27,9 +38,12 @@
       // style attributes, which the Content Security Policy (style-src 'self') blocks.
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: withUnit },
       legend: { type: "scroll", bottom: 0 },
-      grid: { left: 48, right: halfWidestLabel(data.labels || data.periods), top: 16, bottom: 56 },
+      // top: room for the value axis's name above its ticks.
+      grid: { left: 48, right: halfWidestLabel(data.labels || data.periods), top: 36, bottom: 56 },
       xAxis: { type: "category", data: data.labels || data.periods },
-      yAxis: { type: "value", scale: true, axisLabel: { formatter: function (v) { return v + suffix; } } },
+      // Named with the unit ("每万人"): its ticks alone (0.9 … 2.7) said nothing of what they counted.
+      yAxis: { type: "value", scale: true, name: data.axis_name || "", nameLocation: "end",
+               nameTextStyle: { align: "left" }, axisLabel: { formatter: function (v) { return v + suffix; } } },
       series: data.series.map(function (s) {
         return {
           name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: s.role === "self" ? 6 : 3,

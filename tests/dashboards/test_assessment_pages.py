@@ -380,13 +380,14 @@ def test_a_veto_from_the_page_needs_district_level(client, data):
 
 def test_the_results_table_gives_each_items_indicator_value_to_two_decimals(client, data):
     # The hover text of an item's score ended with the raw stored value: '· 88.0', '· 39.7477'.
+    # It is written as the league table writes it, with the unit: these are percentages.
     from dashboards import assessment
 
     assessment.assessment_compute(scheme=data.scheme)
     client.force_login(data.analyst)
     html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
-    assert '· 88.00"' in html and '· 93.20"' in html
-    assert '· 88.0"' not in html and '· 93.2"' not in html
+    assert '· 88.00%"' in html and '· 93.20%"' in html
+    assert '· 88.0%"' not in html and '· 93.2%"' not in html
 
 
 def test_the_results_say_the_deductions_and_bonus_are_counted_in_the_item_scores(client, data):

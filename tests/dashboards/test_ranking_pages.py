@@ -964,6 +964,52 @@ def test_the_assessment_results_say_each_items_indicator_value_under_its_score(c
     result, item = valued[0]
     row = html.split(f'data-area="{result.area.code}"', 1)[1].split("</tr>", 1)[0]
     cell = row.split(f'data-label="{item["name"]} (', 1)[1].split("</td>", 1)[0]
-    assert f'<small class="dash-value">Value {float(item["value"]):.2f}</small>' in cell, cell
+    # with the unit the league table writes: the item here is a percentage
+    assert f'<small class="dash-value">Value {float(item["value"]):.2f}%</small>' in cell, cell
     no_value = [i for r in run.results.all() for i in r.items if i["value"] is None and i["indicator"]]
     assert html.count('class="dash-value"') == len(valued), no_value
+
+
+def test_the_trend_chart_names_its_value_axis_with_the_unit(client, data):
+    """A district officer copying the chart into a monthly report could not tell what the y-axis
+    counted: 0.9 … 2.7 of what? The axis is named with the indicator's unit ("per 10,000 residents",
+    "%", "count")."""
+    client.force_login(data.analyst)
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000")
+    assert response.context["chart"]["axis_name"] == "Percent (%)"
+    indicator_value("dispute_cases_received", data.district_a, "2026-11", 1204.0, rank=1, rank_of=1)
+    response = client.get(
+        "/dashboards/trends/?indicator=dispute_cases_received&period=2026-11&parent=340102000000"
+    )
+    assert response.context["chart"]["axis_name"] == "Count"
+    assert '"axis_name": "Count"' in response.content.decode()  # in the json_script trends.js reads
+
+
+def test_the_trend_table_says_it_scrolls_sideways(client, data):
+    """At desk width a year and more of periods runs past the right edge: the newest periods, the
+    ones a monthly report needs, were hidden with nothing saying the table scrolls. trends.js opens
+    the box scrolled to its right end, and a hint under it (shown by CSS only when app.js finds the box
+    scrolls) says so."""
+    client.force_login(data.analyst)
+    html = client.get(
+        f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000"
+    ).content.decode()
+    table_end = html.index("</table></div>")
+    hint = html.index('class="muted scroll-hint"')
+    assert hint > table_end
+    assert (
+        "The table scrolls sideways: it opens on the newest periods, the earlier ones are to the left."
+        in html
+    )
+
+
+def test_the_assessment_results_give_each_rank_out_of_how_many(client, cast, scheme):
+    """A rank "2" said nothing of how many areas were assessed: it is "2/3" as on the league table."""
+    s, run = scheme
+    client.force_login(cast.analyst)
+    html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    results = list(run.results.all())
+    assert len(results) > 1
+    for r in results:
+        row = html.split(f'data-area="{r.area.code}"', 1)[1].split("</tr>", 1)[0]
+        assert f'<td data-label="Rank">{r.rank}<span class="muted">/{len(results)}</span></td>' in row, row

@@ -571,3 +571,37 @@ def test_the_row_of_records_filed_at_the_street_itself_reads_whole(desktop_page,
     )
     assert order == ["340102001002", "340102001001", "league-own"], order
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desk"])
+def test_the_trend_table_opens_on_the_newest_periods_and_says_it_scrolls(
+    phone_page, desktop_page, live_cast, viewport
+):
+    """At desk width sixteen months are wider than the page: the table opened on the oldest, the
+    newest (the ones a monthly report needs) hidden past the right edge with nothing saying so. It
+    opens scrolled to its end, and a line under it says it scrolls; a phone's cards do not scroll
+    and show no such line."""
+    for i in range(16):
+        period = f"{2025 + (8 + i) // 12}-{(8 + i) % 12 + 1:02d}"
+        indicator_value(SAFE, live_cast.street_a1, period, 90.0 + i / 10, 900, 1000, rank=1, rank_of=1)
+    page = phone_page if viewport == "phone" else desktop_page
+    login(page, "district_officer")
+    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-12&parent={live_cast.street_a1.code}")
+    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    page.wait_for_load_state("load")
+    hint = page.locator(".scroll-hint")
+    with translation.override("zh-hans"):
+        words = gettext(
+            "The table scrolls sideways: it opens on the newest periods, the earlier ones are to the left."
+        )
+    if viewport == "phone":
+        assert not hint.is_visible()
+    else:
+        assert hint.is_visible() and hint.inner_text() == words
+        newest = page.locator(".dash-trend-table th").last
+        wrap = page.locator(".dash-trend-table").locator("xpath=..").bounding_box()
+        box = newest.bounding_box()
+        assert newest.inner_text() == "2026年12月"
+        assert box["x"] + box["width"] <= wrap["x"] + wrap["width"] + 1, (box, wrap)
+        assert page.evaluate("document.querySelector('.table-wrap').scrollLeft") > 0
+    assert page.js_errors == []

@@ -243,6 +243,7 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         row.sample_text = ranking.format_sample(row.value.denominator)
         row.numerator_text = ranking.format_sample(row.value.numerator)
     leaf = sel["parent"].level == Area.Level.GRID
+    yearly = sel["period"].kind == "year"
     itself = (
         ranking.own_records(spec, sel["period"], sel["parent"], [r.value for r in rows])
         if own and not leaf
@@ -266,14 +267,24 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         # drill down into it.
         "leaf": leaf,
         "breadcrumbs": _breadcrumbs(sel["parent"], request.user),
+        # A year's previous period is the same period last year: its "Change" and "Year on year"
+        # columns gave the same numbers twice. It has one, named for what it compares.
+        "yearly": yearly,
         "sort_columns": [
             ("name", _("Area")),
             ("rank", _("Rank")),
             ("value", _("Value")),
-            ("delta", pgettext("difference from the previous period", "Change")),
+            (
+                "delta",
+                _("Change on last year")
+                if yearly
+                else pgettext("difference from the previous period", "Change"),
+            ),
             ("rank_change", _("Places")),
-            ("yoy_delta", _("Year on year")),
+            *([] if yearly else [("yoy_delta", _("Year on year"))]),
         ],
+        # The row of the records filed at the parent: its note spans the columns after the value.
+        "own_span": 3 + (spec.min_sample > 0) + (not yearly),
     }
 
 

@@ -1013,3 +1013,27 @@ def test_the_assessment_results_give_each_rank_out_of_how_many(client, cast, sch
     for r in results:
         row = html.split(f'data-area="{r.area.code}"', 1)[1].split("</tr>", 1)[0]
         assert f'<td data-label="Rank">{r.rank}<span class="muted">/{len(results)}</span></td>' in row, row
+
+
+def test_a_years_league_table_gives_the_change_on_last_year_once(client, data):
+    """A year's previous period is the same period last year: the league table of 2026 had a
+    "Change" and a "Year on year" column with the same numbers in both (+16.66 and +16.66), as the
+    overview already knew. The year's table has one column, "Change on last year"; the row of the
+    records filed at the parent still spans to the table's end. The exports keep every column."""
+    for area, value in ((data.district_a, 21.61), (data.district_b, 25.06)):
+        indicator_value(
+            SAFE, area, "2026", value, value * 10, 1000, rank=1, rank_of=2, delta=16.66, yoy_delta=16.66
+        )
+    client.force_login(data.analyst)
+    html = league(client, indicator=SAFE, period="2026", parent="340100000000").content.decode()
+    head = html.split('id="league"', 1)[1].split("</thead>", 1)[0]
+    assert ">Change on last year</a></th>" in head
+    assert "Year on year" not in head and "sort=yoy_delta" not in head
+    row = html.split('data-area="340102000000"', 1)[1].split("</tr>", 1)[0]
+    assert row.count("+16.66 pts") == 1, row
+    assert 'data-label="Year on year"' not in row
+    rows = league_csv_rows(client, indicator=SAFE, period="2026", parent="340100000000")
+    assert rows[1][-2:] == ["Same period last year", "Year on year"]
+    # A month keeps both.
+    month = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert ">Year on year</a></th>" in month

@@ -506,6 +506,18 @@ AXIS_LABELS = """() => {
 }"""
 
 
+def _sixteen_month_trend(page, cast):
+    """Street A1's trend over sixteen months, 2025-09 to 2026-12 as in the demo, open in ``page``
+    signed in as district A's officer, its chart drawn."""
+    for i in range(16):
+        period = f"{2025 + (8 + i) // 12}-{(8 + i) % 12 + 1:02d}"
+        indicator_value(SAFE, cast.street_a1, period, 90.0 + i / 10, 900, 1000, rank=1, rank_of=1)
+    login(page, "district_officer")
+    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-12&parent={cast.street_a1.code}")
+    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    return page
+
+
 @pytest.mark.parametrize("viewport", ["phone", "desk"])
 def test_every_period_label_of_the_trend_chart_lies_whole_within_the_chart(
     phone_page, desktop_page, live_cast, viewport
@@ -514,13 +526,7 @@ def test_every_period_label_of_the_trend_chart_lies_whole_within_the_chart(
     ("2026年12" without its 月): the plot reached to 16 px of the edge whatever its labels' width."""
     # Sixteen months, 2025-09 to 2026-12, as in the demo: on a phone every fifth month is labelled,
     # the last one included.
-    for i in range(16):
-        period = f"{2025 + (8 + i) // 12}-{(8 + i) % 12 + 1:02d}"
-        indicator_value(SAFE, live_cast.street_a1, period, 90.0 + i / 10, 900, 1000, rank=1, rank_of=1)
-    page = phone_page if viewport == "phone" else desktop_page
-    login(page, "district_officer")
-    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-12&parent={live_cast.street_a1.code}")
-    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    page = _sixteen_month_trend(phone_page if viewport == "phone" else desktop_page, live_cast)
     page.wait_for_timeout(1500)  # the line draws itself in; the axis is there from the start
     drawn = page.evaluate(AXIS_LABELS)
     texts = [b["text"] for b in drawn["boxes"]]
@@ -581,13 +587,7 @@ def test_the_trend_table_opens_on_the_newest_periods_and_says_it_scrolls(
     newest (the ones a monthly report needs) hidden past the right edge with nothing saying so. It
     opens scrolled to its end, and a line under it says it scrolls; a phone's cards do not scroll
     and show no such line."""
-    for i in range(16):
-        period = f"{2025 + (8 + i) // 12}-{(8 + i) % 12 + 1:02d}"
-        indicator_value(SAFE, live_cast.street_a1, period, 90.0 + i / 10, 900, 1000, rank=1, rank_of=1)
-    page = phone_page if viewport == "phone" else desktop_page
-    login(page, "district_officer")
-    page.goto(f"/dashboards/trends/?indicator={SAFE}&period=2026-12&parent={live_cast.street_a1.code}")
-    page.wait_for_selector("#trend-chart[data-rendered='1']")
+    page = _sixteen_month_trend(phone_page if viewport == "phone" else desktop_page, live_cast)
     page.wait_for_load_state("load")
     hint = page.locator(".scroll-hint")
     with translation.override("zh-hans"):

@@ -1037,3 +1037,16 @@ def test_a_years_league_table_gives_the_change_on_last_year_once(client, data):
     # A month keeps both.
     month = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
     assert ">Year on year</a></th>" in month
+
+
+def test_the_overview_says_which_headlines_are_better_lower(client, data):
+    """The preventable cases per 10,000 residents read "+0.40 on the previous period" in the same card
+    as the rates, where a rise is good: an officer copying the figures into a report could not tell
+    the rise was bad. A lower-is-better headline says so under its name; the others do not."""
+    client.force_login(data.district_officer)
+    html = client.get("/dashboards/?period=2026-11").content.decode()
+    cards = html.split('class="card dash-headline"')[1:]
+    lower = [c for c in cards if "Preventable cases per 10,000 residents" in c.split("</a>", 1)[0]]
+    assert len(lower) == 1
+    assert '<span class="muted dash-lower">Lower is better</span>' in lower[0].split("</a>", 1)[0]
+    assert html.count("dash-lower") == 1

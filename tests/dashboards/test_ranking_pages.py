@@ -1050,3 +1050,14 @@ def test_the_overview_says_which_headlines_are_better_lower(client, data):
     assert len(lower) == 1
     assert '<span class="muted dash-lower">Lower is better</span>' in lower[0].split("</a>", 1)[0]
     assert html.count("dash-lower") == 1
+
+
+def test_the_trend_of_a_lower_is_better_indicator_says_so(client, data):
+    """A line going up reads as good, as it is for the rates: the trend of the preventable cases per
+    10,000 residents says beside its title that lower is better, as the overview's card does."""
+    client.force_login(data.analyst)
+    url = "/dashboards/trends/?indicator={}&period=2026-11&parent=340102000000"
+    lower = client.get(url.format("police_preventable_cases_per_10k")).content.decode()
+    title = lower.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert '<span class="muted dash-lower">Lower is better</span>' in title
+    assert "dash-lower" not in client.get(url.format(SAFE)).content.decode()

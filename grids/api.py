@@ -284,7 +284,7 @@ class IncidentDetailApi(generics.RetrieveAPIView):
         return selectors.incident_get_for_user(self.request.user, self.kwargs["code"])
 
 
-class IncidentTransitionApi(APIView):
+class IncidentTransitionApi(KnownParamsMixin, APIView):
     """Perform one workflow action. 409 when the action is not allowed from the current state."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]

@@ -258,7 +258,7 @@ class DisputeDetailApi(generics.RetrieveAPIView):
         return selectors.dispute_get_for_user(self.request.user, self.kwargs["code"])
 
 
-class DisputeTransitionApi(APIView):
+class DisputeTransitionApi(KnownParamsMixin, APIView):
     """Perform one workflow action. 409 when the action is not allowed from the current state."""
 
     class InputSerializer(serializers.Serializer):
@@ -434,7 +434,7 @@ class DisputeEventListApi(KnownParamsMixin, generics.ListAPIView):
         return {**super().get_serializer_context(), "case": getattr(self, "case", None)}
 
 
-class DisputePartyRevealApi(APIView):
+class DisputePartyRevealApi(KnownParamsMixin, APIView):
     """Unmask one party for the assigned mediator or the organisation head; the reveal is logged with
     its reason. Others get 403 (they may see the case, masked)."""
 

@@ -341,7 +341,7 @@ class PetitionDetailApi(generics.RetrieveAPIView):
         return selectors.petition_get_for_user(self.request.user, self.kwargs["code"])
 
 
-class PetitionTransitionApi(APIView):
+class PetitionTransitionApi(KnownParamsMixin, APIView):
     """Perform one workflow action; 409 (naming the current state) when the table does not allow it
     from there, 403 when the user's side (office / department) may not, 400 naming the field."""
 
@@ -418,7 +418,7 @@ class PetitionTransitionApi(APIView):
         return Response(PetitionDetailSerializer(petition, context={"request": request}).data)
 
 
-class PetitionerRevealApi(APIView):
+class PetitionerRevealApi(KnownParamsMixin, APIView):
     """Unmask one petitioner for an officer handling the item; logged with its reason. Others get
     403 (they may see the petition, masked)."""
 

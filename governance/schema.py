@@ -83,6 +83,18 @@ READS_WITHOUT_404 = (
 # outside area is a row's 400, so no 404; they read JSON or multipart, so a form post is a 415
 # (tests/api/test_read_status_codes.py sends them every request that could draw an error).
 IMPORTS = ("/api/v1/stats/case-counts/", "/api/v1/stats/populations/", "/api/v1/surveys/responses/")
+# The other POSTs that never answer 404: no record in their path, and an area, a grid, a category or
+# an organisation missing or outside the sender's reach is a 400 naming the field; a registration
+# sent again whose record has since moved out of reach is the 409 its view documents (a Conflict,
+# not a 404: tests/grids, tests/mediation and tests/petitions test_api.py draw it). A rollup run
+# names nothing. tests/api/test_write_status_codes.py sends every write every request that could
+# draw an error and compares the codes with these.
+WRITES_WITHOUT_404 = (
+    "/api/v1/incidents/",
+    "/api/v1/disputes/",
+    "/api/v1/petitions/",
+    "/api/v1/stats/rollups/",
+)
 TEMPORARY_PASSWORD = (
     "Signed in by the session with a temporary password an administrator set: change it on My account "
     "first. (Every role may read this.)"
@@ -118,10 +130,19 @@ def add_error_responses(result, generator, request, public):
                 codes["403"] = TEMPORARY_PASSWORD
                 if path in READS_WITHOUT_404:
                     del codes["404"]
+            if method == "post" and "requestBody" in operation:
+                # Every body-taking POST reads only the types its request body lists: anything else
+                # (text/plain, XML ...) is refused before the view (DRF's parsers).
+                codes["415"] = (
+                    "The body is of a type this endpoint does not read: send one its request body "
+                    "lists (JSON; a form or multipart where listed). Nothing was read or saved."
+                )
             # No GET lists a 413: a read takes no body (the middleware refuses any request whose
             # Content-Length is over the limit, a read's too, but no client following the schema sends one).
             if path.endswith("/auth/token/"):
                 _describe_token(codes)
+            if method == "post" and path in WRITES_WITHOUT_404:
+                del codes["404"]
             if method == "post" and path in IMPORTS:
                 del codes["404"]
                 codes["415"] = (

@@ -238,7 +238,9 @@ def test_a_phone_card_of_the_assessment_says_each_items_value_under_its_score(
         page.goto(f"/dashboards/assessments/{scheme.pk}/")
         value = page.locator("#assessment-results .dash-value").first
         if viewport == PHONE:
-            assert value.is_visible() and value.inner_text() == "指标值 92.00"
+            assert (
+                value.is_visible() and value.inner_text() == "指标值 92.00%"
+            )  # in its unit, as the league writes it
         else:
             assert not value.is_visible()  # the desk table keeps it in the cell's hover text
             cell = page.locator("#assessment-results td[title*='92.00']")

@@ -386,6 +386,20 @@ def test_the_command_reads_a_since_in_full_width_digits_as_the_api_does(since):
     assert parser.parse_args(["--since", since]).since == dt.date(2025, 1, 1)
 
 
+@pytest.mark.parametrize("since", [" 2025-01", "2025-01 ", "\u30002025-01\u3000", "\t２０２５-０１ "])
+def test_the_command_trims_spaces_around_since_as_the_api_does(since):
+    """``rollup --since ' 2025-01'`` (a value pasted or quoted with its space) was refused while
+    POST stats/rollups/ trimmed the same text (DRF's CharField strips it): both read it now."""
+    from dashboards.api import RollupStartSerializer
+    from dashboards.management.commands.rollup import Command
+
+    serializer = RollupStartSerializer(data={"since": since})
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["since"] == "2025-01"
+    parser = Command().create_parser("manage.py", "rollup")
+    assert parser.parse_args(["--since", since]).since == dt.date(2025, 1, 1)
+
+
 @pytest.mark.parametrize("since", ["٢٠٢٥-01", "٢٠٢٥-٠١", "２０２６-１３"])
 def test_the_command_refuses_a_since_the_api_refuses_naming_the_argument(db, since, capsys):
     # "٢٠٢٥-01" (Arabic-Indic digits, a \d without re.ASCII) ran from 2025-01; the API refused it.

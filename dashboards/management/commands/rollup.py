@@ -19,7 +19,10 @@ def _month(text: str) -> dt.date:
     is argparse's (usage and exit status 2); a CommandError raised while the arguments are parsed
     escaped as a traceback, and a later month ran an ordinary night's run as if it were done."""
     try:
-        month = parse_month(text)  # the API's reading: full-width digits count, Arabic-Indic do not
+        # The API's reading: spaces around it trimmed (DRF's CharField strips them, an ideographic
+        # one included, so " 2026-01" was queued there and refused here), full-width digits count,
+        # Arabic-Indic do not.
+        month = parse_month(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             _("must be a month like 2026-01, not %(text)r") % {"text": text}

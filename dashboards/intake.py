@@ -391,7 +391,7 @@ class _Validator:
         # today's date asks for the time zone; with the scope check of each row's area they took
         # most of the 12 s the checking of 50,000 survey rows took.
         self.today, self.first = timezone.localdate(), rollup.first_month()
-        self.values: dict[type, frozenset[str]] = {}
+        self.codes: dict[str, dict[str, str]] = {}  # {field: {folded code: code}} (``choice``)
         self.in_scope: dict[str, bool] = {}
 
     def rows(self) -> Iterable[tuple[int, Mapping[str, Any]]]:
@@ -456,18 +456,24 @@ class _Validator:
         self.seen.setdefault(key, line)
 
     def choice(
-        self, line: int, row: Mapping[str, Any], field: str, choices, labels: dict[str, str]
+        self, line: int, row: Mapping[str, Any], field: str, codes: Iterable[str], labels: dict[str, str]
     ) -> str | None:
+        """The code a (trimmed) value names: one of ``codes`` in any case (``Safe``, ``VERY_SAFE``,
+        as a spreadsheet capitalises a cell or a hand types it), stored as the code is written, or a
+        label of ``labels``; else None and the error, quoting the value as it was written."""
         text = _text(row, field)
-        value = labels.get(text, text)
-        if choices not in self.values:
-            self.values[choices] = frozenset(choices.values)
-        if value not in self.values[choices]:
-            allowed = ", ".join([*choices.values, *labels])  # the codes, then the labels of the scale
+        if field not in self.codes:
+            # A code as written wins over another that folds to it (a deployment's kinds Burglary
+            # and burglary): only a value that is no code as written is folded.
+            codes = tuple(codes)
+            self.codes[field] = {code.casefold(): code for code in codes} | {code: code for code in codes}
+        lookup = self.codes[field]
+        value = labels.get(text) or lookup.get(text) or lookup.get(text.casefold())
+        if value is None:
+            allowed = ", ".join([*dict.fromkeys(lookup.values()), *labels])  # the codes, then the labels
             self.error(
                 line, field, _("%(value)r is not one of: %(allowed)s.") % {"value": text, "allowed": allowed}
             )
-            return None
         return value
 
     def check_size(self) -> None:
@@ -586,14 +592,16 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
     satisfaction_labels = answer_labels(
         "SURVEY_SATISFACTION_LABELS", DEFAULT_SATISFACTION_LABELS, SatisfactionAnswer
     )
+    # Read once per import, not per row: Choices.values builds its list on every access.
+    ages, safeties, satisfactions = AgeGroup.values, SafetyAnswer.values, SatisfactionAnswer.values
     out: list[SurveyResponse] = []
     for line, row in v.rows():
         before = len(v.errors)
         area = v.area(line, row)
         day = v.day(line, row, "date")
-        age = v.choice(line, row, "age_group", AgeGroup, AGE_GROUP_LABELS)
-        safety = v.choice(line, row, "safety", SafetyAnswer, safety_labels)
-        satisfaction = v.choice(line, row, "satisfaction", SatisfactionAnswer, satisfaction_labels)
+        age = v.choice(line, row, "age_group", ages, AGE_GROUP_LABELS)
+        safety = v.choice(line, row, "safety", safeties, safety_labels)
+        satisfaction = v.choice(line, row, "satisfaction", satisfactions, satisfaction_labels)
         weight = Decimal("1")
         if _text(row, "weight"):
             try:
@@ -653,17 +661,9 @@ def validate_case_counts(table: Table, user: Any) -> list[PreventableCaseCount]:
                 )
                 % {"code": area.code, "year": month.year},
             )
-        text = _text(row, "kind")
-        kind = kind_labels.get(text, text)
-        if kind not in kinds:
-            v.error(
-                line,
-                "kind",
-                _("%(value)r is not one of: %(allowed)s.")
-                % {"value": text, "allowed": ", ".join([*kinds, *kind_labels])},
-            )
+        kind = v.choice(line, row, "kind", kinds, kind_labels)
         count = v.whole(line, row, "count", 0, MAX_COUNT)
-        if area is not None and month is not None and kind in kinds:
+        if area is not None and month is not None and kind is not None:
             v.once(line, (area.pk, month, kind), "kind", _("Same area, month and kind as line %(line)d."))
         if len(v.errors) == before:
             out.append(PreventableCaseCount(area=area, month=month, kind=kind, count=count))

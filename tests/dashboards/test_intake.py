@@ -1200,3 +1200,80 @@ def test_json_keys_stay_exact_while_their_values_are_trimmed(cast):
     assert list(SurveyResponse.objects.values_list("area__code", "safety")) == [
         ("340102001001001", "very_safe")
     ]
+
+
+def test_answer_and_kind_codes_are_read_in_any_case_and_stored_canonical(cast, tmp_path):
+    """``Safe``, ``VERY_SAFE`` or `` safe `` (a spreadsheet's capitalisation, a value typed by hand)
+    were refused although the codes are only ever lower case: they are the documented code, in a CSV
+    cell and a JSON value alike. An unknown answer is still refused on its line."""
+    text = (
+        "area,date,age_group,safety,satisfaction\n"
+        "340102001001001,2026-11-02,35-44,Safe,SATISFIED\n"
+        "340102001001001,2026-11-03,65+,VERY_SAFE, Fairly_Satisfied \n"
+        "340102001001001,2026-11-04,16-24, safe ,Dont_Know\n"
+    )
+    client = api_client(cast.analyst)
+    response = client.post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert list(SurveyResponse.objects.order_by("date").values_list("safety", "satisfaction")) == [
+        ("safe", "satisfied"), ("very_safe", "fairly_satisfied"), ("safe", "dont_know")
+    ]  # fmt: skip
+    row = {"area": "340102001001001", "date": "2026-11-05", "age_group": "25-34",
+           "safety": "Basically_Safe", "satisfaction": "\u3000NOT_VERY_SATISFIED"}  # fmt: skip
+    response = client.post(SURVEYS, [row], format="json")
+    assert response.status_code == 201, response.json()
+    assert SurveyResponse.objects.get(date=dt.date(2026, 11, 5)).safety == "basically_safe"
+    assert SurveyResponse.objects.get(date=dt.date(2026, 11, 5)).satisfaction == "not_very_satisfied"
+    # Still no guessing: a misspelt code is refused on its line, as it was written, and nothing saved.
+    bad = [row | {"date": "2026-11-06"}, row | {"date": "2026-11-06", "safety": "Very-Safe"}]
+    response = client.post(SURVEYS, bad, format="json")
+    assert response.status_code == 400
+    errors = response.json()["errors"]["rows"]
+    assert [(e["line"], e["field"]) for e in errors] == [(2, "safety")]
+    assert "'Very-Safe'" in errors[0]["message"]
+    assert SurveyResponse.objects.count() == 4
+    # The command reads the file the same way; police kinds are codes too.
+    path = tmp_path / "survey.csv"
+    path.write_text(
+        "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-07,45-54,UNSAFE,Dissatisfied\n",
+        encoding="utf-8",
+    )
+    call_command("dashboards_import", "surveys", str(path), stdout=StringIO())
+    assert SurveyResponse.objects.get(date=dt.date(2026, 11, 7)).safety == "unsafe"
+    counts = tmp_path / "counts.csv"
+    counts.write_text(
+        f"area,month,kind,count\n{cast.community_a1a.code},2026-10,Burglary,2\n"
+        f"{cast.community_a1a.code},2026-10, EBIKE_THEFT ,1\n",
+        encoding="utf-8",
+    )
+    call_command("dashboards_import", "case-counts", str(counts), stdout=StringIO())
+    assert sorted(PreventableCaseCount.objects.values_list("kind", "count")) == [
+        ("burglary", 2), ("ebike_theft", 1)
+    ]  # fmt: skip
+    response = client.post(
+        COUNTS, [{"area": cast.community_a1a.code, "month": "2026-09", "kind": "Motor_Vehicle_Theft",
+                  "count": 4}], format="json"
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    assert PreventableCaseCount.objects.get(month=dt.date(2026, 9, 1)).kind == "motor_vehicle_theft"
+    path.write_text(
+        "area,date,age_group,safety,satisfaction\n340102001001001,2026-11-08,45-54,Fairly,satisfied\n",
+        encoding="utf-8",
+    )
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert f"{path}:2: safety:" in err.getvalue()
+
+
+def test_a_kind_code_as_written_wins_over_one_differing_only_in_case(cast, settings):
+    """Folding reads a value that is no code as written: two kinds a deployment spells apart stay apart."""
+    settings.PREVENTABLE_CASE_KINDS = ("Theft", "theft")
+    settings.PREVENTABLE_CASE_KIND_LABELS = ()
+    code = cast.community_a1a.code
+    rows = [
+        {"area": code, "month": "2026-10", "kind": k, "count": n} for k, n in (("Theft", 1), ("theft", 2))
+    ]
+    response = api_client(cast.analyst).post(COUNTS, rows, format="json")
+    assert response.status_code == 201, response.json()
+    assert sorted(PreventableCaseCount.objects.values_list("kind", "count")) == [("Theft", 1), ("theft", 2)]

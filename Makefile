@@ -29,13 +29,16 @@ run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Tests talk to the real services; .ci/run starts them and sets these, local defaults below.
+# The suite runs in one pytest-xdist worker per core (at most 4), each with its own PostgreSQL and
+# Redis database (tests/conftest.py); `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 # Deeper schemathesis run against the OpenAPI schema (make test runs 8 examples per operation).
 fuzz: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance

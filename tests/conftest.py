@@ -12,6 +12,8 @@ import pytest
 from tests.base import build_cast
 
 IN_CI = os.environ.get("CI") == "true"
+# REDIS_URL as given, before an xdist worker moves to a database of its own (below).
+SHARED_REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 def pytest_configure(config):
@@ -19,6 +21,39 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true needs DATABASE_URL pointing at PostgreSQL")
     if IN_CI and not os.environ.get("REDIS_URL"):
         raise pytest.UsageError("CI=true needs REDIS_URL pointing at Redis")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("REDIS_URL"):
+        _own_redis_database(worker)
+
+
+def _own_redis_database(worker: str) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto``) each worker gets a Redis database of its
+    own, as pytest-django gives it a PostgreSQL database (``test_governance_gw0``): the cache holds
+    area trees and token-failure counters keyed by primary keys and addresses that the workers'
+    databases share, and a task one worker queues on the shared broker could be taken by a Celery
+    worker another one started. REDIS_URL's database (0 under make test) + 1 + the worker's number.
+
+    Django's settings are loaded before any conftest (pytest-django sets Django up first), so the
+    settings that hold the URL are changed here, before the first cache read or broker connection,
+    and REDIS_URL too, for the ``redis_url`` fixture and the worker and web processes tests start."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from governance.celery import app
+
+    parsed = urlparse(os.environ["REDIS_URL"])
+    base = int(parsed.path.strip("/") or 0)
+    number = base + 1 + int(worker.removeprefix("gw"))
+    if number > 15:
+        raise pytest.UsageError(
+            f"xdist worker {worker} would need Redis database {number}: use fewer workers"
+        )
+    url = parsed._replace(path=f"/{number}").geturl()
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    caches.__dict__.pop("settings", None)  # in case something read the cache settings already
+    app.conf.broker_url = url
 
 
 @pytest.fixture(autouse=True)

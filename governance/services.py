@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -173,6 +173,27 @@ def notify(*, user: User, key: str, message: Any, params: dict | None = None, li
         defaults={"message": texts[settings.LANGUAGE_CODE], "texts": texts, "link": link},
     )
     return created
+
+
+def notification_mark_read(*, notification: Notification, actor: User) -> Notification:
+    """Mark one of ``actor``'s notices read, once: one read already keeps the time it was first read
+    (the conditional update, not a read-then-write, so two requests at once keep the first time too).
+    Returns the notice as it now is."""
+    # ``actor.notifications``: a notice of someone else's is never marked, whoever passed it.
+    if notification.read_at is None:
+        actor.notifications.filter(pk=notification.pk, read_at=None).update(read_at=timezone.now())
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_read(*, actor: User, up_to: int | None = None) -> int:
+    """Mark ``actor``'s unread notices with an id up to ``up_to`` read (None: every one) and return how
+    many. A reader or client marks what it listed (its newest id then), not a notice that arrived
+    after and was never seen. Read ones keep the time they were first read."""
+    unread = actor.notifications.filter(read_at=None)
+    if up_to is not None:
+        unread = unread.filter(pk__lte=up_to)
+    return unread.update(read_at=timezone.now())
 
 
 def notice_texts(message: Any, params: dict) -> dict[str, str]:

@@ -27,7 +27,13 @@ from governance.access import NOT_FOUND
 from governance.forms import LoginForm, OwnPasswordChangeForm, errors_text, own_password_confirmed
 from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
-from governance.services import audit, user_token_issue, user_tokens_revoke
+from governance.services import (
+    audit,
+    notification_mark_read,
+    notifications_mark_read,
+    user_token_issue,
+    user_tokens_revoke,
+)
 from governance.text import join_sentences
 from governance.workflow import WorkflowError, step_field_errors
 
@@ -224,7 +230,6 @@ def notifications(request: HttpRequest) -> HttpResponse:
     items = request.user.notifications.all()
     error = None
     if request.method == "POST":
-        unread = items.filter(read_at=None)
         if "up_to" in request.POST:  # the page's form; without it (a script), every unread notice
             up_to = record_id(request.POST["up_to"])
             if up_to is None:
@@ -232,9 +237,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
                 # redirect as if done left the reader believing every notice was read).
                 error = _("The notices could not be marked as read: reload the page and try again.")
             else:
-                unread.filter(pk__lte=up_to).update(read_at=timezone.now())
+                notifications_mark_read(actor=request.user, up_to=up_to)
         else:
-            unread.update(read_at=timezone.now())
+            notifications_mark_read(actor=request.user)
         if error is None:
             return redirect("governance-notifications")
     page = Paginator(items, 50).get_page(request.GET.get("page"))
@@ -256,8 +261,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     that is not a path on this site (none is written so, but it is stored text) leads back to the
     list, never off the site."""
     notice = get_object_or_404(request.user.notifications, pk=pk)
-    if notice.read_at is None:
-        request.user.notifications.filter(pk=notice.pk, read_at=None).update(read_at=timezone.now())
+    notification_mark_read(notification=notice, actor=request.user)
     if notice.link and url_has_allowed_host_and_scheme(
         notice.link, allowed_hosts=set(), require_https=request.is_secure()
     ):

@@ -29,10 +29,10 @@ from rest_framework.views import APIView
 
 from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
-from governance.models import MAX_ID, Area, Department
+from governance.models import MAX_ID, Area, Department, Notification
 from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.rest import Conflict, JSONParser, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
-from governance.services import user_token_issue
+from governance.services import notification_mark_read, notifications_mark_read, user_token_issue
 
 # --- auth -----------------------------------------------------------------------------------------
 
@@ -611,3 +611,86 @@ class AreaLocateApi(KnownParamsMixin, APIView):
                 "ancestors": AreaBriefSerializer(ancestors.select_related("parent"), many=True).data,
             }
         )
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    # In the request's language (Accept-Language, else the site's): ``Notification.text``.
+    message = serializers.CharField(source="text", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilter(filters.FilterSet):
+    # The list is always one user's: ``read_at`` is the second column of index notification_unread
+    # (user, read_at), which serves the filter (tests/api/test_filter_indexes.py).
+    unread = BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label=gettext_lazy("true: unread only; false: read only")
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+def notifications_of(user):
+    """The caller's notices, newest first (index notification_user_created; the id breaks a tie
+    between notices written in the same instant, so a page never repeats or skips one)."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+class NotificationListApi(KnownParamsMixin, generics.ListAPIView):
+    """The caller's own notices, whatever their role (docs/api.md "Notifications")."""
+
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    params = tuple(NotificationFilter.base_filters)
+
+    def get_queryset(self):
+        return notifications_of(self.request.user)
+
+
+class NotificationReadApi(KnownParamsMixin, APIView):
+    """Mark one of the caller's notices read; one read already keeps its first time. Another user's
+    notice is the same 404 as a missing one."""
+
+    @extend_schema(
+        # No field: an empty body, ``{}``, or none. A body is still read, so one of a type the
+        # endpoint does not read is a 415 as on every other write, and not silently passed over.
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: NotificationSerializer},
+    )
+    def post(self, request, pk: int):
+        request.data  # noqa: B018  (parsed for its 415 / 413 / 400)
+        notice = get_visible_or_404(Notification.objects.filter(user=request.user), pk=pk)
+        notice = notification_mark_read(notification=notice, actor=request.user)
+        return Response(NotificationSerializer(notice).data)
+
+
+class NotificationsReadApi(KnownParamsMixin, APIView):
+    """Mark the caller's unread notices up to an id read (docs/api.md "Notifications")."""
+
+    class InputSerializer(serializers.Serializer):
+        up_to = serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_ID,
+            help_text=gettext_lazy(
+                "the newest id the client has listed: unread notices with an id up to it are marked, "
+                "not one that arrived after"
+            ),
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("NotificationsMarked", {"marked": serializers.IntegerField()})},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = notifications_mark_read(actor=request.user, up_to=data.validated_data["up_to"])
+        return Response({"marked": marked})

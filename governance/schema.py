@@ -65,7 +65,10 @@ CONDITIONAL_READS = ("/api/v1/stats/", "/api/v1/assessments/")
 # them: their only 403 is that of a session signed in with a temporary password an administrator set
 # (governance.middleware.PasswordChangeRequiredMiddleware, before any view), which the schema said was
 # "this role may not do this".
-OPEN_READS = ("/api/v1/areas/", "/api/v1/stats/", "/api/v1/assessments/")
+OPEN_READS = ("/api/v1/areas/", "/api/v1/stats/", "/api/v1/assessments/", "/api/v1/notifications/")
+# The writes every role may make, on its own records only (the caller's notices): their only 403 is
+# that of a session with a temporary password, as for the reads above.
+OPEN_WRITES = ("/api/v1/notifications/",)
 # Of those, the ones that never answer 404: lists whose area filters refuse a code missing or outside
 # the scope with a 400 naming the filter (docs/api.md), as they do a page past the last. The others
 # answer 404 for a record or an area named by the address (areas/{code}/, assessments/{id}/results/)
@@ -78,6 +81,7 @@ READS_WITHOUT_404 = (
     "/api/v1/stats/indicators/",
     "/api/v1/stats/values/",
     "/api/v1/stats/rollups/",
+    "/api/v1/notifications/",
 )
 # The statistics imports (dashboards.api, POST only): no record in their path, and an unknown or
 # outside area is a row's 400, so no 404; they read JSON or multipart, so a form post is a 415
@@ -94,6 +98,7 @@ WRITES_WITHOUT_404 = (
     "/api/v1/disputes/",
     "/api/v1/petitions/",
     "/api/v1/stats/rollups/",
+    "/api/v1/notifications/read/",  # marks the caller's own, by a number in the body
 )
 TEMPORARY_PASSWORD = (
     "Signed in by the session with a temporary password an administrator set: change it on My account "
@@ -130,6 +135,8 @@ def add_error_responses(result, generator, request, public):
                 codes["403"] = TEMPORARY_PASSWORD
                 if path in READS_WITHOUT_404:
                     del codes["404"]
+            if method == "post" and path.startswith(OPEN_WRITES):
+                codes["403"] = TEMPORARY_PASSWORD.replace("read this", "do this")
             if method == "post" and "requestBody" in operation:
                 # Every body-taking POST reads only the types its request body lists: anything else
                 # (text/plain, XML ...) is refused before the view (DRF's parsers).

@@ -21,6 +21,9 @@ api_urlpatterns = [
     path("areas/geojson/", api.AreaGeoJsonApi.as_view(), name="api-areas-geojson"),
     path("areas/locate/", api.AreaLocateApi.as_view(), name="api-areas-locate"),
     path("areas/<str:code>/", api.AreaDetailApi.as_view(), name="api-area"),
+    path("notifications/", api.NotificationListApi.as_view(), name="api-notifications"),
+    path("notifications/read/", api.NotificationsReadApi.as_view(), name="api-notifications-read"),
+    path("notifications/<int:pk>/read/", api.NotificationReadApi.as_view(), name="api-notification-read"),
 ]
 page_urlpatterns = []
 for module_name in URL_MODULES:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from governance.api import AreaFilter
-from governance.models import Area
+from governance.api import AreaFilter, NotificationFilter
+from governance.models import Area, Notification
 from grids.filters import IncidentFilter
 from grids.models import Incident
 from mediation.filters import DisputeFilter
@@ -86,6 +86,27 @@ def test_unselective_filters_are_carried_by_the_scope_s_index(filterset, model):
         columns = connection.introspection.get_constraints(cursor, model._meta.db_table)[index]["columns"]
     assert columns[0] == scope
     assert {COLUMNS[(filterset, model)][name] for name in names} <= set(columns)
+
+
+# Lists that are always one owner's rows (the caller's notices): each filter's column follows the
+# owner's in an index, which serves the filter within the owner's rows; the order too.
+OWNED = {
+    (NotificationFilter, Notification): (
+        "user_id", {"unread": "read_at", "": "created_at"},  # "": the list's order, newest first
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("filterset", "model"), list(OWNED), ids=lambda v: v.__name__)
+def test_an_owner_s_list_is_filtered_and_ordered_through_an_index_led_by_the_owner(filterset, model):
+    owner, columns = OWNED[(filterset, model)]
+    assert set(columns) - {""} == set(filterset.base_filters), "map each filter to the column it narrows by"
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    pairs = {tuple(c["columns"][:2]) for c in constraints.values() if c["index"] and len(c["columns"]) > 1}
+    missing = {name: column for name, column in columns.items() if (owner, column) not in pairs}
+    assert not missing, f"{model.__name__}: no index leads with {owner} then the column of {missing}"
 
 
 @pytest.mark.django_db

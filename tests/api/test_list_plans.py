@@ -328,3 +328,41 @@ def test_stats_values_by_level_or_parent_read_those_areas_rows_only(postgres, ca
     expected = {"level": {"district"}, "parent": {streets[0].code}}[param]
     rows = response.json()["results"]
     assert rows and {r["level"] if param == "level" else r["parent"] for r in rows} == expected
+
+
+@pytest.mark.parametrize("unread", ["", "true", "false"])
+def test_a_user_s_notices_are_read_through_the_user_s_index(postgres, cast, unread):
+    """A district centre collects tens of thousands of notices over the years, among 40,000 of the
+    city's here: the count and the page of one user's (unread or read) read that user's entries of
+    notification_unread or notification_user_created, never the table. The page reads its 50 rows
+    in order from notification_user_created (sorting by id only the notices of one instant), or,
+    with ``unread=true``, the user's unread ones from notification_unread."""
+    from governance.models import Notification
+
+    rnd, now = random.Random(8), timezone.now()
+    users = [cast.worker_a, cast.worker_b, cast.community_handler, cast.street_handler, cast.outsider]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user=cast.district_officer if i % 20 == 0 else rnd.choice(users), key=f"n{i}", message="逾期",
+                created_at=now - dt.timedelta(minutes=i),
+                read_at=None if rnd.random() < 0.05 else now,
+            )
+            for i in range(40000)
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    _analyze(vacuumed=("governance_notification",))
+    client = api_client(cast.district_officer)
+    query = {"unread": unread} if unread else {}
+    found = _queries(client, "/api/v1/notifications/", query, "governance_notification")
+    plans = [_plan(sql) for sql in found]
+    assert len(plans) == 2, found  # the count and the page
+    assert not any("Seq Scan" in p for p in plans), plans
+    unread_count = Notification.objects.filter(user=cast.district_officer, read_at=None).count()
+    assert _rows_read(plans[1:], "governance_notification") <= max(51, unread_count), plans
+    assert _thrown_away(plans) < 1000, plans
+    expected = Notification.objects.filter(user=cast.district_officer)
+    if unread:
+        expected = expected.filter(read_at__isnull=unread == "true")
+    assert client.get("/api/v1/notifications/", query).json()["count"] == expected.count()

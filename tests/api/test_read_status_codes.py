@@ -103,6 +103,8 @@ def _requests(c) -> dict[str, tuple[str, dict, list[tuple[str, dict]]]]:
             [({"area": outside_grid}, {}), ({"area": "999"}, {}), ({"from": "2026Q1"}, {})],
         ),
         "/api/v1/stats/rollups/": ("/api/v1/stats/rollups/", {}, []),
+        # The caller's own notices: nothing in scope or out of it to name, a bad filter value only.
+        "/api/v1/notifications/": ("/api/v1/notifications/", {}, [({"unread": "maybe"}, {})]),
     }
 
 
@@ -152,7 +154,10 @@ def test_each_read_documents_exactly_the_codes_it_answers(world, settings):
     reads = {
         path
         for path, methods in paths.items()
-        if "get" in methods and path.startswith(("/api/v1/areas/", "/api/v1/stats/", "/api/v1/assessments/"))
+        if "get" in methods
+        and path.startswith(
+            ("/api/v1/areas/", "/api/v1/stats/", "/api/v1/assessments/", "/api/v1/notifications/")
+        )
     }
     requests = _requests(world)
     assert reads == set(requests)

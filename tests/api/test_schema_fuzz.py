@@ -104,6 +104,9 @@ def fresh_records(fuzz_cast):
         content="小区旁工地夜间施工噪音扰民，多次反映未解决。", area=cast.grid_a, petitioners=petitioners(1),
     )  # fmt: skip
     run_rollup(full=True)
+    from governance.services import notify
+
+    notify(user=cast.district_officer, key="fresh", message="事件已逾期", link="/grids/inbox/")
     return {"incident": incident.code, "dispute": dispute.code, "petition": petition.code}
 
 
@@ -119,6 +122,7 @@ READS = [
     ("/api/v1/areas/locate/", {}, {"lat": 31.805, "lng": 117.005}),  # its ancestors reach the city
     ("/api/v1/stats/values/", {}, {"level": "city", "as": "analyst"}),  # the city has no parent
     ("/api/v1/stats/rollups/", {}, {}),
+    ("/api/v1/notifications/", {}, {}),  # one unread: read_at null
 ]
 
 

@@ -36,6 +36,7 @@ def urls(cast, categories):
         f"/api/v1/disputes/{case.code}/sessions/": "page_size",
         f"/api/v1/disputes/{case.code}/events/": "page",
         "/api/v1/petitions/": "due_soon",
+        "/api/v1/notifications/": "unread",
     }
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from governance.models import Notification
 from governance.rest import token_failures_reset
 from tests.api.test_read_status_codes import _schema, _session
 from tests.base import api_client
@@ -304,12 +305,52 @@ def test_starting_a_rollup_run(cast, settings, monkeypatch):
     assert conflict.status_code == 409 and "409" in _schema()["paths"][url]["post"]["responses"]
 
 
+def test_marking_a_notice_read(cast, settings):
+    from governance.services import notify
+
+    def mine() -> str:
+        # A fresh unread notice for each request that could mark one.
+        notify(user=cast.worker_a, key=f"n{Notification.objects.count()}", message="事件已逾期")
+        return f"/api/v1/notifications/{cast.worker_a.notifications.latest('pk').pk}/read/"
+
+    path = "/api/v1/notifications/{id}/read/"
+    notify(user=cast.worker_b, key="theirs", message="事件已逾期")
+    theirs = cast.worker_b.notifications.get().pk
+    read = mine()
+    Notification.objects.filter(user=cast.worker_a).update(read_at=timezone.now())
+    _assert_answers(
+        path, url=mine, body={}, user=cast.worker_a, ok=200, settings=settings,
+        cases={
+            "another user's notice": (cast.worker_a, path.replace("{id}", str(theirs)), None, 404),
+            "an unknown number": (cast.worker_a, path.replace("{id}", "999999"), None, 404),
+            "a notice read already": (cast.worker_a, read, None, 200),
+        },
+        common={"an empty JSON body": 200},  # it takes no field
+    )  # fmt: skip
+    assert Notification.objects.get(pk=theirs).read_at is None
+
+
+def test_marking_notices_read_up_to_an_id(cast, settings):
+    from governance.services import notify
+
+    url = "/api/v1/notifications/read/"
+    notify(user=cast.worker_a, key="one", message="事件已逾期")
+    newest = cast.worker_a.notifications.get().pk
+    _assert_answers(
+        url, url=lambda: url, body={"up_to": newest}, user=cast.worker_a, ok=200, settings=settings,
+        cases={
+            "every role, its own": (cast.analyst, None, None, 200),
+            "an id that is not a number": (cast.worker_a, None, {"up_to": "x"}, 400),
+        },
+    )  # fmt: skip
+
+
 def test_every_write_is_proven_here_or_with_the_imports():
     proven = {
         INCIDENTS, f"{INCIDENTS}{{code}}/transition/", DISPUTES, f"{DISPUTES}{{code}}/transition/",
         f"{DISPUTES}{{code}}/sessions/", f"{DISPUTES}{{code}}/parties/{{party_id}}/reveal/", PETITIONS,
         f"{PETITIONS}{{code}}/transition/", f"{PETITIONS}{{code}}/petitioners/{{petitioner_id}}/reveal/",
-        "/api/v1/stats/rollups/",
+        "/api/v1/stats/rollups/", "/api/v1/notifications/{id}/read/", "/api/v1/notifications/read/",
         # test_read_status_codes.py
         "/api/v1/auth/token/", "/api/v1/stats/case-counts/", "/api/v1/stats/populations/",
         "/api/v1/surveys/responses/",

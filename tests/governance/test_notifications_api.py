@@ -1,0 +1,190 @@
+"""The caller's own notices over the API: ``notifications/``, ``notifications/{id}/read/`` and
+``notifications/read/`` (docs/api.md "Notifications")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from governance.models import Notification
+from governance.services import notify
+from tests.base import api_client
+
+LIST, ALL = "/api/v1/notifications/", "/api/v1/notifications/read/"
+
+
+def one(pk: int) -> str:
+    return f"/api/v1/notifications/{pk}/read/"
+
+
+def notices(user, n: int, *, prefix: str = "k") -> list[Notification]:
+    for i in range(n):
+        notify(user=user, key=f"{prefix}{i}", message=f"事件 INC-{i} 已逾期", link="/grids/inbox/")
+    return list(user.notifications.order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_the_list_is_the_caller_s_own_newest_first(cast):
+    mine = notices(cast.worker_a, 3)
+    notices(cast.worker_b, 2, prefix="theirs")
+    Notification.objects.filter(pk=mine[0].pk).update(created_at=timezone.now() + dt.timedelta(minutes=1))
+    body = api_client(cast.worker_a).get(LIST).json()
+    assert body["count"] == 3 and body["next"] is None
+    assert [row["id"] for row in body["results"]] == [mine[0].pk, mine[2].pk, mine[1].pk]
+    row = body["results"][1]
+    assert set(row) == {"id", "message", "link", "created_at", "read_at"}
+    assert row["message"] == "事件 INC-2 已逾期" and row["link"] == "/grids/inbox/" and row["read_at"] is None
+
+
+@pytest.mark.django_db
+def test_every_role_reads_its_own(cast):
+    for user in (cast.analyst, cast.mediator, cast.petition_officer, cast.admin, cast.outsider):
+        notices(user, 1, prefix=user.username)
+        body = api_client(user).get(LIST).json()
+        assert [row["id"] for row in body["results"]] == [user.notifications.get().pk]
+
+
+@pytest.mark.django_db
+def test_the_message_is_in_the_request_s_language(cast):
+    notify(
+        user=cast.worker_a, key="lang", message=gettext_lazy("Your password was changed."), link="/accounts/"
+    )
+    client = api_client(cast.worker_a)
+    english = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["message"]
+    chinese = client.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["message"]
+    assert english == "Your password was changed."
+    assert chinese != english and chinese == cast.worker_a.notifications.get().texts["zh-hans"]
+
+
+@pytest.mark.django_db
+def test_unread_filters_and_a_bad_value_is_a_400_naming_it(cast):
+    first, second = notices(cast.worker_a, 2)
+    Notification.objects.filter(pk=first.pk).update(read_at=timezone.now())
+    client = api_client(cast.worker_a)
+    assert [r["id"] for r in client.get(LIST, {"unread": "true"}).json()["results"]] == [second.pk]
+    assert [r["id"] for r in client.get(LIST, {"unread": "false"}).json()["results"]] == [first.pk]
+    assert client.get(LIST, {"unread": ""}).json()["count"] == 2
+    bad = client.get(LIST, {"unread": "maybe"})
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["unread"]
+    assert "unread" in bad.json()["detail"]
+    unknown = client.get(LIST, {"unraed": "true"})
+    assert unknown.status_code == 400 and list(unknown.json()["errors"]) == ["unraed"]
+
+
+@pytest.mark.django_db
+def test_the_list_is_paginated(cast):
+    notices(cast.worker_a, 3)
+    client = api_client(cast.worker_a)
+    body = client.get(LIST, {"page_size": 2}).json()
+    assert body["count"] == 3 and len(body["results"]) == 2 and "page=2" in body["next"]
+    assert client.get(LIST, {"page": 9}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_queries_whatever_its_length(cast):
+    client = api_client(cast.worker_a)
+    notices(cast.worker_a, 2)
+    client.get(LIST)  # warm-up
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(LIST, {"unread": "true"}).status_code == 200
+    notices(cast.worker_a, 40, prefix="more")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(LIST, {"unread": "true"}).json()["results"]) == 42
+    assert len(many) == len(few) <= 2  # the count and the page
+
+
+@pytest.mark.django_db
+def test_reading_without_credentials_is_a_401(cast):
+    assert api_client().get(LIST).status_code == 401
+    assert api_client().post(one(1)).status_code == 401
+    assert api_client().post(ALL, {"up_to": 1}, format="json").status_code == 401
+
+
+@pytest.mark.django_db
+def test_marking_one_read_answers_the_item_and_keeps_the_first_time(cast):
+    first, second = notices(cast.worker_a, 2)
+    client = api_client(cast.worker_a)
+    response = client.post(one(first.pk))
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == first.pk and response.json()["read_at"] is not None
+    first.refresh_from_db()
+    read_at = first.read_at
+    assert read_at is not None
+    again = client.post(one(first.pk), {}, format="json")
+    assert again.status_code == 200 and again.json()["read_at"] == response.json()["read_at"]
+    first.refresh_from_db()
+    assert first.read_at == read_at
+    second.refresh_from_db()
+    assert second.read_at is None
+
+
+@pytest.mark.django_db
+def test_another_user_s_notice_or_a_missing_one_is_the_same_404(cast):
+    (theirs,) = notices(cast.worker_b, 1)
+    client = api_client(cast.worker_a)
+    other = client.post(one(theirs.pk))
+    missing = client.post(one(theirs.pk + 1000))
+    huge = client.post(one(10**20))
+    assert other.status_code == missing.status_code == huge.status_code == 404
+    assert other.json() == missing.json() == huge.json()
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+@pytest.mark.django_db
+def test_marking_one_refuses_a_parameter_or_a_body_it_cannot_read(cast):
+    (mine,) = notices(cast.worker_a, 1)
+    client = api_client(cast.worker_a)
+    assert client.post(one(mine.pk) + "?all=1").status_code == 400
+    assert client.post(one(mine.pk), "x", content_type="text/plain").status_code == 415
+    assert Notification.objects.get(pk=mine.pk).read_at is None
+
+
+@pytest.mark.django_db
+def test_mark_all_marks_those_up_to_the_id_given(cast):
+    listed = notices(cast.worker_a, 3)
+    (theirs,) = notices(cast.worker_b, 1, prefix="theirs")
+    Notification.objects.filter(pk=listed[0].pk).update(read_at=timezone.now() - dt.timedelta(days=1))
+    later = notices(cast.worker_a, 1, prefix="later")[-1]  # arrived after the client listed
+    response = api_client(cast.worker_a).post(ALL, {"up_to": listed[-1].pk}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"marked": 2}
+    unread = set(Notification.objects.filter(read_at=None).values_list("pk", flat=True))
+    assert unread == {later.pk, theirs.pk}
+    # The one read yesterday keeps its time.
+    assert Notification.objects.get(pk=listed[0].pk).read_at < timezone.now() - dt.timedelta(hours=23)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{}, {"up_to": "abc"}, {"up_to": 0}, {"up_to": 10**20}, {"up_to": None}])
+def test_mark_all_without_a_good_up_to_is_a_400_naming_it_and_marks_nothing(cast, body):
+    notices(cast.worker_a, 2)
+    response = api_client(cast.worker_a).post(ALL, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["up_to"] and "up_to" in response.json()["detail"]
+    assert cast.worker_a.notifications.filter(read_at=None).count() == 2
+
+
+@pytest.mark.django_db
+def test_mark_all_takes_its_id_in_the_body_not_the_address(cast):
+    (mine,) = notices(cast.worker_a, 1)
+    response = api_client(cast.worker_a).post(f"{ALL}?up_to={mine.pk}", {"up_to": mine.pk}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["up_to"]
+    assert cast.worker_a.notifications.filter(read_at=None).count() == 1
+
+
+@pytest.mark.django_db
+def test_marking_by_token_and_by_session(cast, client):
+    from governance.services import user_token_issue
+
+    first, second = notices(cast.worker_a, 2)
+    token = user_token_issue(user=cast.worker_a)
+    response = api_client().post(one(first.pk), HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200
+    client.force_login(cast.worker_a)
+    assert client.get(LIST).json()["results"][1]["read_at"] is not None
+    assert client.post(ALL, {"up_to": second.pk}, content_type="application/json").json() == {"marked": 1}

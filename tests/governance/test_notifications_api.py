@@ -188,3 +188,14 @@ def test_marking_by_token_and_by_session(cast, client):
     client.force_login(cast.worker_a)
     assert client.get(LIST).json()["results"][1]["read_at"] is not None
     assert client.post(ALL, {"up_to": second.pk}, content_type="application/json").json() == {"marked": 1}
+
+
+def test_the_schema_describes_the_filter_and_names_each_operation_once():
+    from tests.api.test_read_status_codes import _schema
+
+    paths = _schema()["paths"]
+    listed = paths["/api/v1/notifications/"]["get"]
+    assert "unread" in {p["name"] for p in listed["parameters"]}
+    one_id = paths["/api/v1/notifications/{id}/read/"]["post"]["operationId"]
+    all_id = paths["/api/v1/notifications/read/"]["post"]["operationId"]
+    assert one_id == "v1_notification_read" and all_id == "v1_notifications_read"

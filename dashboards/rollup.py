@@ -44,6 +44,7 @@ configuration do.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
 import logging
@@ -58,6 +59,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from dashboards import tableswap
 from dashboards.models import (
@@ -368,15 +370,20 @@ def _acquire(
         if connection.vendor == "postgresql":
             # We hold the lock, so whoever left a row "running" has died mid-run (killed worker,
             # OOM, deploy); its transaction was rolled back with its connection.
-            running.update(
-                status=RollupRun.Status.FAILED,
-                finished_at=now,
-                error="abandoned: the process running it died",
-            )
+            error = "abandoned: the process running it died"
         else:
-            running.filter(started_at__lt=_abandoned_before(now)).update(
-                status=RollupRun.Status.FAILED, finished_at=now, error="abandoned (exceeded the time limit)"
-            )
+            running = running.filter(started_at__lt=_abandoned_before(now))
+            error = "abandoned (exceeded the time limit)"
+        # Read, then marked by id with the status re-checked: only the rows this update moved to
+        # failed are announced (at most one ``running`` row exists, so this is one or two statements).
+        abandoned = list(running)
+        if abandoned:
+            marked = RollupRun.objects.filter(
+                pk__in=[r.pk for r in abandoned], status=RollupRun.Status.RUNNING
+            ).update(status=RollupRun.Status.FAILED, finished_at=now, error=error)
+            if marked:
+                for stale in abandoned:
+                    _notify_failed(stale, FailureKind.ABANDONED)
         with transaction.atomic():
             return RollupRun.objects.create(
                 started_at=now,
@@ -421,7 +428,7 @@ def run_rollup(
     except SoftTimeLimitExceeded as exc:  # (ours, or Celery's between two statements)
         # Stopped before it took the lock: recorded failed all the same, for stats/rollups to say so
         # (a failed row takes no lock: only one ``running`` row may exist).
-        RollupRun.objects.create(
+        stopped = RollupRun.objects.create(
             started_at=at,
             finished_at=timezone.now(),
             kind=RollupRun.Kind.FULL if full else RollupRun.Kind.INCREMENTAL,
@@ -431,6 +438,7 @@ def run_rollup(
             status=RollupRun.Status.FAILED,
             error=f"{type(exc).__name__}: {exc} (while planning)"[:2000],
         )
+        _notify_failed(stopped, FailureKind.PLANNING)
         raise
     run = _acquire(
         at,
@@ -530,32 +538,59 @@ def _run(
             error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         log.exception("rollup run %s failed; previous results kept", run.pk)
-        _notify_failed(run)
+        _notify_failed(run, FailureKind.FAILED)
         raise
     return run
 
 
-def _notify_failed(run: RollupRun) -> int:
+class FailureKind(enum.Enum):
+    """How a run came to be ``failed``: what its administrator has to look at differs."""
+
+    FAILED = "failed"  # its work raised: the error is on the run (a bug, the database, a time limit)
+    ABANDONED = "abandoned"  # left ``running`` by a worker that stopped (killed, out of memory, deploy)
+    PLANNING = "planning"  # the time limit came before it took the lock: nothing of it ran
+
+
+FAILURE_NOTICES = {
+    FailureKind.FAILED: gettext_lazy(
+        "Statistics run %(run)s failed: the dashboards keep the previous figures. The error is on the run."
+    ),
+    FailureKind.ABANDONED: gettext_lazy(
+        "Statistics run %(run)s failed: it was abandoned by a stopped worker (killed, out of memory or "
+        "restarted). The dashboards keep the previous figures; check the workers."
+    ),
+    FailureKind.PLANNING: gettext_lazy(
+        "Statistics run %(run)s failed: it was stopped before it started, at its time limit while "
+        "planning. The dashboards keep the previous figures."
+    ),
+}
+
+
+def _notify_failed(run: RollupRun, kind: FailureKind) -> int:
     """Tell the site's administrators (active superusers, who alone may run or repair it) that a
-    run failed and the dashboards keep the previous figures: only whoever read the admin's run list
-    learnt of it. Once per run, linking to the run in the admin; never the error, which may quote
-    data. A notice that cannot be written (the database gone, which may be why the run failed) does
-    not hide the run's own error."""
+    run failed, and how, and that the dashboards keep the previous figures: only whoever read the
+    admin's run list learnt of it. Every way a run ends ``failed`` comes here. Once per run (the
+    notices' key), linking to the run in the admin; never the error, which may quote data. A notice
+    that cannot be written (the database gone, which may be why the run failed) does not hide the
+    run's own error: in a savepoint, so that a caller's transaction goes on."""
     from django.contrib.auth import get_user_model
     from django.urls import reverse
-    from django.utils.translation import gettext_lazy
 
     from governance.services import notify
 
     try:
         link = reverse("admin:dashboards_rolluprun_change", args=[run.pk])
-        message = gettext_lazy(
-            "Statistics run %(run)s failed: the dashboards keep the previous figures. The error is on the run."
-        )
-        return sum(
-            notify(user=u, key=f"rollup-failed:{run.pk}", message=message, params={"run": run.pk}, link=link)
-            for u in get_user_model().objects.filter(is_superuser=True, is_active=True)
-        )
+        with transaction.atomic():
+            return sum(
+                notify(
+                    user=u,
+                    key=f"rollup-failed:{run.pk}",
+                    message=FAILURE_NOTICES[kind],
+                    params={"run": run.pk},
+                    link=link,
+                )
+                for u in get_user_model().objects.filter(is_superuser=True, is_active=True)
+            )
     except DatabaseError:
         log.warning("rollup run %s: the administrators could not be told of its failure", run.pk)
         return 0

@@ -264,6 +264,97 @@ def test_a_failed_run_is_told_to_the_administrators_once_without_its_error(data,
     assert "13912345678" not in notices[0].message and "disk" not in notices[0].texts["en"]
 
 
+def _failure_notices(run: RollupRun) -> list:
+    """The notices of a failed run: one to each active superuser, linking to the run in the admin,
+    never quoting its error."""
+    from django.urls import reverse
+
+    from governance.models import Notification, User
+
+    notices = list(Notification.objects.filter(key=f"rollup-failed:{run.pk}").order_by("user_id"))
+    admins = sorted(User.objects.filter(is_superuser=True, is_active=True).values_list("pk", flat=True))
+    assert admins and [n.user_id for n in notices] == admins
+    link = reverse("admin:dashboards_rolluprun_change", args=[run.pk])
+    for notice in notices:
+        assert notice.link == link and run.error not in notice.message
+        assert "failed" in notice.texts["en"] and "失败" in notice.texts["zh-hans"]
+    return notices
+
+
+@pytest.fixture
+def superusers(db):
+    from governance.models import User
+
+    User.objects.create_superuser("root", password="x")
+    User.objects.create_superuser("root2", password="x")
+    User.objects.create_superuser("gone", password="x", is_active=False)
+
+
+def test_a_run_abandoned_by_a_dead_worker_is_told_to_the_administrators_once(data, superusers, postgres):
+    """The next run marks a row its dead worker left ``running`` failed: the dashboards kept the
+    previous figures that night all the same, and nobody was told. The notice says the worker stopped
+    (not that the run's work went wrong), so the administrator looks at the workers."""
+    stale = RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC), kind="full")
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    stale.refresh_from_db()
+    assert stale.status == RollupRun.Status.FAILED
+    notices = _failure_notices(stale)
+    assert "abandoned by a stopped worker" in notices[0].texts["en"]
+    assert "died" not in notices[0].texts["en"]
+    assert "被中断的工作进程" in notices[0].texts["zh-hans"]
+    # The next cleanup finds nothing left running, and a second notice of the same run is refused.
+    assert run_rollup().status == RollupRun.Status.SUCCESS
+    assert rollup._notify_failed(stale, rollup.FailureKind.ABANDONED) == 0
+    assert _failure_notices(stale) == notices
+
+
+def test_a_run_left_running_past_the_time_limit_is_announced_when_marked_failed(data, superusers, settings):
+    """On SQLite (no advisory lock) a row left ``running`` is taken for a dead run's once it is older
+    than the task's time limit; on PostgreSQL the next run's lock proves it at once. Both announce it.
+    Passes on either database (``env -u DATABASE_URL`` for SQLite)."""
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    stale = RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), kind="full")
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    stale.refresh_from_db()
+    assert stale.status == RollupRun.Status.FAILED
+    notices = _failure_notices(stale)
+    assert "abandoned by a stopped worker" in notices[0].texts["en"]
+    assert run_rollup().status == RollupRun.Status.SUCCESS
+    assert _failure_notices(stale) == notices
+
+
+def test_a_run_stopped_while_planning_is_told_to_the_administrators_once(data, superusers, monkeypatch):
+    """The time limit reached while the run was planned records a failed run that never took the lock
+    nor touched a value: the notice says it was stopped before it started (the time limit, not a bug)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def out_of_time(since, now):
+        raise SoftTimeLimitExceeded("out of time 13912345678")
+
+    run_rollup(full=True)
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=out_of_time))
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_rollup()
+    run = RollupRun.objects.latest("id")
+    assert run.status == RollupRun.Status.FAILED and "while planning" in run.error
+    notices = _failure_notices(run)
+    assert "stopped before it started" in notices[0].texts["en"] and "尚未开始" in notices[0].texts["zh-hans"]
+    assert "13912345678" not in notices[0].message and "out of time" not in notices[0].texts["en"]
+    assert rollup._notify_failed(run, rollup.FailureKind.PLANNING) == 0
+    assert _failure_notices(run) == notices
+
+
+def test_a_run_that_failed_says_so_not_that_it_was_abandoned(data, superusers, monkeypatch):
+    def boom(at: str) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError):
+        run_rollup(full=True)
+    text = _failure_notices(RollupRun.objects.latest("id"))[0].texts["en"]
+    assert "The error is on the run" in text and "abandoned" not in text and "before it started" not in text
+
+
 def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
     run_rollup(full=True)
     before = [r for r in snapshot() if r[0] == "test_answer_sheets"]

@@ -17,6 +17,7 @@ from django.db import connection
 
 from dashboards.models import IndicatorValue, RollupRun, SurveyResponse
 from dashboards.rollup import run_rollup
+from governance.models import Notification, User
 from tests.base import build_cast, second_connection
 from tests.dashboards import stats_data
 
@@ -138,11 +139,15 @@ def test_a_worker_killed_mid_rollup_leaves_the_old_values_and_the_next_run_match
 
     assert _values() == before  # the killed run's half-written work was rolled back with it
     killed = RollupRun.objects.get(status="running")
+    admin = User.objects.create_superuser("root", password="x")
 
     after = run_rollup(full=True)  # the next run is not blocked by the dead one
     assert after.status == "success"
     killed.refresh_from_db()
     assert killed.status == "failed" and "died" in killed.error
+    # ... and its administrator hears of it, told the worker stopped (not the error).
+    notice = Notification.objects.get(user=admin, key=f"rollup-failed:{killed.pk}")
+    assert "abandoned by a stopped worker" in notice.texts["en"] and "died" not in notice.texts["en"]
     next_values = _values()
     assert next_values != before  # it published the new answers
 

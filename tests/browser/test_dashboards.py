@@ -174,6 +174,44 @@ def test_every_column_of_the_league_table_shows_beside_the_map_on_a_desk(desktop
     assert page.js_errors == []
 
 
+# Each heading of the league table: its text, its sort link's look and what follows the link.
+HEADINGS = """() => [...document.querySelectorAll('#league th')].map(th => {
+  const a = th.querySelector('a'), s = getComputedStyle(a || th), after = a && getComputedStyle(a, '::after');
+  return {text: th.innerText.trim(), link: !!a, colour: s.color, text_colour: getComputedStyle(th).color,
+          decoration: s.textDecorationLine, border: s.borderTopStyle, background: s.backgroundColor,
+          height: (a || th).getBoundingClientRect().height, after: after ? after.content : 'none'};
+})"""
+
+
+@pytest.mark.parametrize("width", [1366, 718])  # a desk's print, and A4 portrait's 718 px of page
+def test_the_league_table_s_sort_headings_print_as_plain_headings(desktop_page, live_cast, width):
+    """The headings are sort links. Printed (on A4 portrait the page is under 800 px wide, so the
+    phone's layout applies) they were a row of bordered buttons, with the sort arrow: on paper they
+    are plain headings in the headings' colour, and the column the rows are ordered by says so in
+    words. The screen keeps its links and arrow."""
+    _values(live_cast)
+    page = desktop_page
+    _league(page, "340102001000")
+    screen = {h["text"]: h for h in page.evaluate(HEADINGS)}
+    assert screen["排名"]["after"] == '" ↑"'  # sorted by rank, ascending; the print-only words hidden
+    page.set_viewport_size({"width": width, "height": 768})
+    page.emulate_media(media="print")
+    printed = page.evaluate(HEADINGS)
+    screenshot(page, f"league-printed-{width}")
+    links = [h for h in printed if h["link"]]
+    assert len(links) >= 6, printed
+    for heading in links:
+        assert heading["decoration"] == "none" and heading["colour"] == heading["text_colour"], heading
+        assert heading["border"] == "none" and heading["background"] == "rgba(0, 0, 0, 0)", heading
+        assert heading["after"] in ("none", "normal"), heading  # no arrow, no address
+        assert heading["height"] < 30, heading  # a line of text, not a 44 px button
+    assert [h["text"] for h in links if "（" in h["text"]] == ["排名（升序）"]
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.evaluate(HEADINGS) == list(screen.values())
+    assert page.js_errors == []
+
+
 # Each sparkline's box, its cell's, and the visible box of the table's scroll wrapper.
 SPARK_BOXES = """() => [...document.querySelectorAll('#league svg.spark')].map(svg => {
   const box = r => { const b = r.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };

@@ -993,6 +993,19 @@ def shown_run(scheme: AssessmentScheme) -> AssessmentRun | None:
     return scheme.published_run or latest_run(scheme)
 
 
+def readable_run(scheme: AssessmentScheme, wanted: str, own: list[str] | None) -> AssessmentRun | None:
+    """The run a reader is shown: ``?run=`` (``wanted``) or the published run, else the newest. A
+    reader who sees only their own areas' rows (``own``, from ``AssessmentScheme.own_areas``) sees the
+    published run alone: no draft, no run since replaced, and a run named otherwise is "no such run",
+    as one that does not exist."""
+    if wanted:
+        run = scheme_run(scheme, wanted)
+        if own is not None and run.pk != scheme.published_run_id:
+            raise ActionInvalid("run", _("This scheme has no such run."))
+        return run
+    return scheme.published_run if own is not None else shown_run(scheme)
+
+
 def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentResult]) -> list[dict]:
     """The item columns of a run's table (item id, name, maximum, method): the items the run was
     scored on, stored with every result, not the scheme's items now. An item added, removed or

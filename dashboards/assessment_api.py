@@ -21,7 +21,6 @@ from rest_framework import exceptions, generics, serializers
 
 from dashboards import assessment
 from dashboards.api import StatsReadMixin
-from dashboards.assessment import shown_run
 from dashboards.assessment_models import (
     ASSESSMENTS_VERSION,
     AssessmentItem,
@@ -122,7 +121,7 @@ class AssessmentListApi(AssessmentReadMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            AssessmentScheme.objects.visible_to(self.request.user)
+            AssessmentScheme.objects.readable_by(self.request.user)
             .select_related("area")
             .prefetch_related(Prefetch("items", queryset=AssessmentItem.objects.order_by("order", "id")))
             .order_by("-year", "area__code", "level")
@@ -198,26 +197,23 @@ class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
 
     def get_queryset(self):
         scheme = get_visible_or_404(
-            AssessmentScheme.objects.visible_to(self.request.user).select_related("published_run"),
+            AssessmentScheme.objects.readable_by(self.request.user).select_related("area", "published_run"),
             pk=self.kwargs["pk"],
         )
         self.published_run = scheme.published_run_id
-        wanted = self.request.query_params.get("run")
-        if wanted:
-            try:
-                run = assessment.scheme_run(scheme, wanted)
-            except ActionInvalid as err:
-                raise exceptions.ValidationError({err.field: [err.message]}) from None
-        else:
-            run = shown_run(scheme)
+        # An assessed area's staff: their areas' rows of the published run only.
+        own = scheme.own_areas(self.request.user)
+        try:
+            run = assessment.readable_run(scheme, self.request.query_params.get("run"), own)
+        except ActionInvalid as err:
+            raise exceptions.ValidationError({err.field: [err.message]}) from None
         # The CSV's name: the scheme's id (not the path's text: "/0012/" is scheme 12) and the run the
         # file holds, asked for or shown by default, so two downloads either side of a publication
         # are told apart.
         self.csv_name_parts = [str(scheme.pk), "results", f"run_{run.pk}" if run else ""]
         if run is None:
             return AssessmentResult.objects.none()
-        return (
-            AssessmentResult.objects.filter(run=run)
-            .select_related("area", "run")
-            .order_by("rank", "area__code")
-        )
+        rows = AssessmentResult.objects.filter(run=run)
+        if own is not None:
+            rows = rows.filter(area__code__in=own)
+        return rows.select_related("area", "run").order_by("rank", "area__code")

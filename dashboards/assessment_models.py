@@ -23,20 +23,55 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboards.homes import STAFF_ROLES
 from governance import codes
-from governance.access import ScopedQuerySet
+from governance.access import ScopedQuerySet, area_in_scope, scope_q
 from governance.models import Area, SequenceCounter
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
 
+# The roles that read the statistics (the navigation's "Assessment"): those of them at an assessed
+# area (or inside one) read the scheme and their area's result. A grid worker does not.
+ASSESSED_READER_ROLES = frozenset(STAFF_ROLES)
+
+
+def _assessed_links(user) -> set[tuple[str, str, str]]:
+    """(assessing area code, level assessed, assessed area code) for every area above the user's staff
+    memberships: a street handler of 甲一街道 is assessed by the district (as 甲一街道) and by the city
+    (as 甲区). No query: the memberships are loaded once per request. A parent is always the level just
+    above its child (codes.PARENT_LEVEL), so each ancestor's level follows from the membership's."""
+    links = set()
+    for m in user.memberships_cached() if getattr(user, "is_authenticated", False) and user.is_active else ():
+        if m.role not in ASSESSED_READER_ROLES:
+            continue
+        chain = m.area.path.strip("/").split("/")
+        last = codes.LEVEL_ORDER.index(m.area.level)
+        for i in range(len(chain) - 1):
+            level = last - (len(chain) - 1) + i + 1
+            if level > 0:
+                links.add((chain[i], codes.LEVEL_ORDER[level], chain[i + 1]))
+    return links
+
+
 class AssessmentSchemeQuerySet(ScopedQuerySet):
-    pass
+    def readable_by(self, user) -> AssessmentSchemeQuerySet:
+        """The schemes whose results ``user`` may read: those of ``visible_to`` (the assessing area in
+        scope: the whole table, drafts included) and those assessing an area the user is staff of or
+        inside (that area's rows of the published run only: ``AssessmentScheme.own_areas``). The
+        entry pages, the actions and the evidence stay with ``visible_to``."""
+        whole = scope_q(user, "area")
+        if whole is None:
+            return self
+        for assessing, level, _child in _assessed_links(user):
+            whole |= Q(area__code=assessing, level=level)
+        return self.filter(whole)
 
 
 class AssessmentScheme(models.Model):
@@ -100,6 +135,18 @@ class AssessmentScheme(models.Model):
     @property
     def period(self) -> str:
         return str(self.year)
+
+    def own_areas(self, user) -> list[str] | None:
+        """None when ``user`` reads the whole scheme (the assessing area in their scope); else the
+        codes of the assessed areas they are staff of or inside (``readable_by``), whose rows of the
+        published run are all they see."""
+        if area_in_scope(user, self.area):
+            return None
+        return sorted(
+            child
+            for assessing, level, child in _assessed_links(user)
+            if (assessing, level) == (self.area.code, self.level)
+        )
 
     def clean(self) -> None:
         # A level that is not the one below the assessing area assesses no area at all: the scheme

@@ -480,11 +480,13 @@ def trends(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def assessments(request: HttpRequest) -> HttpResponse:
-    schemes = (
-        AssessmentScheme.objects.visible_to(request.user)
+    schemes = list(
+        AssessmentScheme.objects.readable_by(request.user)
         .select_related("area", "published_run")
         .order_by("-year", "area__code")
     )
+    for s in schemes:  # the memberships are loaded once: no query per scheme
+        s.own_only = s.own_areas(request.user) is not None
     return render(request, "dashboards/assessments.html", {"schemes": schemes})
 
 
@@ -492,24 +494,23 @@ def assessments(request: HttpRequest) -> HttpResponse:
 @require_GET
 def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     scheme = get_visible_or_404(
-        AssessmentScheme.objects.visible_to(request.user)
+        AssessmentScheme.objects.readable_by(request.user)
         .select_related("area", "published_run")
         .prefetch_related(Prefetch("items", queryset=AssessmentItem.objects.order_by("order", "id"))),
         pk=pk,
     )
-    latest = assessment.latest_run(scheme)
-    run = scheme.published_run or latest
-    wanted = request.GET.get("run")
-    if wanted:
-        try:
-            run = assessment.scheme_run(scheme, wanted)
-        except ActionInvalid as err:
-            return _bad(request, BadParameter(err.field, err.message))
-    results = (
-        list(AssessmentResult.objects.filter(run=run).select_related("area").order_by("rank", "area__code"))
-        if run
-        else []
-    )
+    # A street's staff reading the district's scheme that assesses their street: their row alone,
+    # of the published run alone (docs/assessment.md "Who may do what").
+    own = scheme.own_areas(request.user)
+    latest = assessment.latest_run(scheme) if own is None else None
+    try:
+        run = assessment.readable_run(scheme, request.GET.get("run"), own)
+    except ActionInvalid as err:
+        return _bad(request, BadParameter(err.field, err.message))
+    rows = AssessmentResult.objects.filter(run=run).select_related("area").order_by("rank", "area__code")
+    results = list(rows if own is None else rows.filter(area__code__in=own)) if run else []
+    # The rank's "of N" counts every area ranked, not only the rows shown.
+    ranked = len(results) if own is None or not run else AssessmentResult.objects.filter(run=run).count()
     for r in results:
         r.change_text = ranking.format_rank_change(r.rank_change)
         r.arrow = ranking.arrow(r.rank_change)
@@ -520,6 +521,8 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
                 spec = ranking.spec_or_none(i.get("indicator"))
                 i["value_text"] = ranking.format_value(spec, i["value"]) if spec else f"{i['value']:.2f}"
     items = assessment.run_columns(list(scheme.items.all()), results)
+    if own is not None:
+        _describe_items(scheme)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
         return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run))
@@ -538,11 +541,26 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
                 scheme.published_run and latest and not assessment.same_results(latest, scheme.published_run)
             ),
             "results": results,
+            "ranked": ranked,
+            "own_only": own is not None,
             "can_manage": assessment.can_manage(request.user, scheme),
-            "rules": assessment.grading_rules(scheme, len(results)),
+            "rules": assessment.grading_rules(scheme, ranked),
             "year_running": assessment.year_running(scheme),
         },
     )
+
+
+def _describe_items(scheme: AssessmentScheme) -> None:
+    """Each item's rule in words for the assessed area's staff, who have no admin to read it in:
+    its indicator and the target, or the values scoring zero and full marks, as the league table
+    writes them."""
+    for item in scheme.items.all():
+        spec = ranking.spec_or_none(item.indicator)
+        item.indicator_name = spec.name if spec else ""
+        for field in ("target", "zero_at", "full_at"):
+            value = getattr(item, field)
+            text = "" if value is None else ranking.format_value(spec, value) if spec else f"{value:g}"
+            setattr(item, f"{field}_text", text)
 
 
 @login_required

@@ -37,8 +37,10 @@ def test_the_list_shows_schemes_in_scope_with_their_items(data, django_assert_ma
     city = next(s for s in body["results"] if s["area"] == "340100000000")
     assert [i["name"] for i in city["items"]] == ["安全感", "排名", "工作台账"]
     assert city["items"][0]["method"] == "target" and city["items"][0]["max_points"] == "60.00"
+    # District A's staff keep their district's scheme of streets and, assessed by the city, read the
+    # city's scheme too (their district's row of it: test_assessment_assessed).
     own = api_client(data.district_officer).get("/api/v1/assessments/").json()
-    assert [s["name"] for s in own["results"]] == ["街道考核"]
+    assert [s["name"] for s in own["results"]] == ["2026 平安建设考核", "街道考核"]
 
 
 def test_the_list_filters_by_year_and_area_and_rejects_bad_values(data):
@@ -126,7 +128,9 @@ def test_an_outsider_gets_404_for_a_scheme_outside_their_scope(data):
     client = api_client(data.outsider)
     assert client.get(f"/api/v1/assessments/{data.street_scheme.pk}/results/").status_code == 404
     assert client.get("/api/v1/assessments/999999/results/").status_code == 404
-    assert client.get("/api/v1/assessments/").json()["count"] == 0
+    # District B is assessed by the city: that scheme only.
+    listed = client.get("/api/v1/assessments/").json()["results"]
+    assert [s["area"] for s in listed] == ["340100000000"]
 
 
 def test_a_run_published_before_another_was_published_is_no_longer_published(data):

@@ -435,8 +435,10 @@ def test_a_manager_computes_and_publishes_from_the_page_and_an_analyst_cannot(cl
     response = client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "publish", "run": run.pk})
     assert response.status_code == 302
     assert AssessmentRun.objects.get(pk=run.pk).published_at is not None
+    # District B's staff, assessed by the city, read their district's row; the actions stay 404.
     client.force_login(cast.outsider)
-    assert client.get(f"/dashboards/assessments/{s.pk}/").status_code == 404
+    page = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
+    assert page.count("data-area=") == 1 and 'data-area="340103000000"' in page
     assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "compute"}).status_code == 404
 
 

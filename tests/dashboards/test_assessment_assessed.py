@@ -1,0 +1,189 @@
+"""The assessed see their own result: a street's staff open the district's scheme that assesses their
+street, and see the scheme and their street's row (total, rank r/N, items), not the sibling streets'
+rows, and only the published run."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dashboards import assessment
+from dashboards.assessment_models import AssessmentItem, AssessmentScheme
+from governance.models import Role
+from tests.base import api_client, make_area, make_user
+
+
+def _score(data, area, points: str) -> None:
+    assessment.manual_score_enter(
+        item=data.ledger,
+        area=area,
+        points=D(points),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF-1.4"),
+        actor=data.district_officer,
+    )
+
+
+@pytest.fixture
+def data(cast):
+    """District A assesses its streets A1 and A2 (A2 first, 90 to 70 points); the run is published."""
+    cast.street_a2 = make_area(
+        "340102002000", "甲二街道", "street", cast.district_a, (117.0, 31.8, 117.01, 31.81)
+    )
+    cast.scheme = AssessmentScheme.objects.create(
+        year=2026, name="2026 街道考核", area=cast.district_a, level="street"
+    )
+    cast.ledger = AssessmentItem.objects.create(
+        scheme=cast.scheme, order=1, name="工作台账", max_points=D("100"), method="manual"
+    )
+    _score(cast, cast.street_a1, "70")
+    _score(cast, cast.street_a2, "90")
+    cast.run = assessment.assessment_compute(scheme=cast.scheme, actor=cast.district_officer)
+    assessment.assessment_publish(run=cast.run, actor=cast.district_officer)
+    cast.url = f"/dashboards/assessments/{cast.scheme.pk}/"
+    cast.api = f"/api/v1/assessments/{cast.scheme.pk}/results/"
+    return cast
+
+
+def _rows(client, url: str) -> list[tuple[str, str, int]]:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return [(r["area"], r["total"], r["rank"]) for r in response.json()["results"]]
+
+
+def test_a_street_user_sees_the_scheme_and_only_their_streets_row(client, data):
+    for user in (data.street_handler, data.community_handler, data.mediator):
+        client.force_login(user)
+        response = client.get(data.url)
+        assert response.status_code == 200, user
+        page = response.content.decode()
+        assert 'data-area="340102001000"' in page and 'data-area="340102002000"' not in page
+        assert "甲二街道" not in page
+        assert "70.00" in page and "2<span" in page and "/2</span>" in page  # rank 2 of 2 areas
+        assert 'id="own-only"' in page and 'id="assessment-items"' in page and "工作台账" in page
+        assert f"{data.url}action/" not in page and f"{data.url}entries/" not in page
+
+
+def test_the_district_staff_still_see_every_row(client, data):
+    client.force_login(data.district_officer)
+    page = client.get(data.url).content.decode()
+    assert 'data-area="340102001000"' in page and 'data-area="340102002000"' in page
+    assert 'id="own-only"' not in page
+    assert {a for a, _, _ in _rows(api_client(data.district_officer), data.api)} == {
+        "340102001000",
+        "340102002000",
+    }
+
+
+def test_the_api_gives_a_street_user_the_scheme_and_only_their_row(data):
+    client = api_client(data.street_handler)
+    schemes = client.get("/api/v1/assessments/").json()
+    assert [s["name"] for s in schemes["results"]] == ["2026 街道考核"]
+    assert schemes["results"][0]["items"][0]["max_points"] == "100.00"
+    assert _rows(client, data.api) == [("340102001000", "70.00", 2)]
+    assert client.get(data.api, HTTP_ACCEPT="text/csv").content.decode("utf-8-sig").count("\n") == 2
+
+
+def test_the_csv_of_the_page_holds_only_the_users_row(client, data):
+    client.force_login(data.street_handler)
+    body = client.get(data.url, {"format": "csv"}).content.decode("utf-8-sig")
+    assert "340102001000" in body and "340102002000" not in body
+
+
+def test_another_district_or_a_grid_worker_gets_404(client, data):
+    for user in (data.outsider, data.worker_a, make_user("b1_handler", Role.HANDLER, data.street_b1)):
+        client.force_login(user)
+        assert client.get(data.url).status_code == 404, user
+        assert api_client(user).get(data.api).status_code == 404, user
+        assert data.scheme.pk not in [
+            s["id"] for s in api_client(user).get("/api/v1/assessments/").json()["results"]
+        ]
+
+
+def test_the_entries_page_and_actions_stay_404_to_the_assessed(client, data):
+    client.force_login(data.street_handler)
+    assert client.get(f"{data.url}entries/").status_code == 404
+    assert client.post(f"{data.url}action/", {"action": "compute"}).status_code == 404
+
+
+def test_the_assessments_page_lists_the_scheme_to_the_assessed(client, data):
+    client.force_login(data.street_handler)
+    page = client.get("/dashboards/assessments/").content.decode()
+    assert "2026 街道考核" in page and 'own-only"' in page
+    client.force_login(data.outsider)
+    assert "2026 街道考核" not in client.get("/dashboards/assessments/").content.decode()
+
+
+def test_unpublished_runs_stay_hidden_from_the_assessed(client, data):
+    _score(data, data.street_a1, "95")
+    draft = assessment.assessment_compute(scheme=data.scheme, actor=data.district_officer)
+    assert draft.pk != data.run.pk
+    client.force_login(data.street_handler)
+    page = client.get(data.url).content.decode()
+    assert "70.00" in page and "95.00" not in page and f"?run={draft.pk}" not in page
+    bad = client.get(data.url, {"run": draft.pk})
+    assert bad.status_code == 400 and "95.00" not in bad.content.decode()
+    api = api_client(data.street_handler)
+    assert _rows(api, data.api) == [("340102001000", "70.00", 2)]
+    refused = api.get(data.api, {"run": draft.pk})
+    assert refused.status_code == 400 and "run" in refused.json()["errors"]
+    # The district's staff see the draft as before.
+    assert ("340102001000", "95.00", 1) in _rows(
+        api_client(data.district_officer), f"{data.api}?run={draft.pk}"
+    )
+
+
+def test_a_scheme_never_published_shows_the_assessed_no_result(client, data):
+    data.scheme.published_run = None
+    data.scheme.save()
+    client.force_login(data.street_handler)
+    page = client.get(data.url).content.decode()
+    assert 'data-area="340102001000"' not in page and "70.00" not in page and 'id="own-only"' in page
+    assert _rows(api_client(data.street_handler), data.api) == []
+    refused = api_client(data.street_handler).get(data.api, {"run": data.run.pk})
+    assert refused.status_code == 400
+
+
+def test_the_assessed_read_costs_the_same_queries_whatever_the_number_of_areas(client, data):
+    client.force_login(data.street_handler)
+    api = api_client(data.street_handler)
+
+    def queries() -> tuple[int, int, int]:
+        counts = []
+        for get in (
+            lambda: client.get(data.url),
+            lambda: client.get("/dashboards/assessments/"),
+            lambda: api.get(data.api),
+        ):
+            with CaptureQueriesContext(connection) as ctx:
+                assert get().status_code == 200
+            counts.append(len(ctx))
+        return tuple(counts)
+
+    queries()  # warm-up
+    before = queries()
+    for i in range(5):
+        street = make_area(
+            f"34010201{i}000", f"街道{i}", "street", data.district_a, (117.0, 31.8, 117.01, 31.81)
+        )
+        _score(data, street, str(60 + i))
+        AssessmentScheme.objects.create(year=2025 - i, name=f"考核{i}", area=data.district_a, level="street")
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.district_officer)
+    assessment.assessment_publish(run=run, actor=data.district_officer)
+    after = queries()
+    assert after == before, (before, after)
+    page = client.get(data.url).content.decode()
+    assert "/7</span>" in page and page.count("data-area=") == 1
+
+
+def test_the_assessed_read_each_items_weight_and_rule(client, data):
+    rule = {"method": "target", "indicator": "survey_safety_rate", "target": 90.0}
+    AssessmentItem.objects.create(scheme=data.scheme, order=2, name="安全感", max_points=D("20"), **rule)
+    client.force_login(data.street_handler)
+    page = client.get(data.url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    items = page.split('id="assessment-items"')[1].split("</ul>")[0]
+    assert "工作台账</strong> 100.00 分" in items
+    assert "安全感</strong> 20.00 分" in items and "目标值 90.00%" in items

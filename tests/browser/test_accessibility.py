@@ -76,6 +76,9 @@ def _pages(d: dict[str, str]) -> list[tuple[str | None, str]]:
         ("district_officer", "/dashboards/assessments/"),
         ("district_officer", f"/dashboards/assessments/{d['scheme']}/"),
         ("district_officer", f"/dashboards/assessments/{d['scheme']}/entries/"),
+        # Street A1 is assessed by the scheme: the street's own view (the notice, the items' rules).
+        ("street_handler", "/dashboards/assessments/"),
+        ("street_handler", f"/dashboards/assessments/{d['scheme']}/"),
         ("district_officer", "/notifications/"),
         ("district_officer", "/accounts/logout/"),
         ("district_officer", "/grids/incidents/INC-1999-000001/"),

@@ -1,7 +1,9 @@
 """``assessments/`` and ``assessments/{id}/results/`` (DESIGN.md section 7): schemes with their items,
 and per area the total, item scores, veto, grade and rank of the run shown (the published run, else the
-newest; ``?run=`` picks another run of the scheme). Read-only; scoped by the assessing area, so an
-outsider gets the same 404 as for a scheme that does not exist.
+newest; ``?run=`` picks another run of the scheme). Read-only; scoped by the assessing area, and for
+the staff of an assessed area by that area (their rows of the published run only:
+``AssessmentScheme.objects.readable_by``), so an outsider gets the same 404 as for a scheme that does
+not exist.
 
 As the statistics API (dashboards.api): JSON or CSV, an ETag and Last-Modified, 304 for a client that
 has the answer already. The validators come from the "assessments" version (bumped by every change to

@@ -10,6 +10,7 @@ ConfigError naming the variable and the form it takes (governance/env.py).
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -44,8 +45,17 @@ def _dev_secret() -> str:
     """A secret generated once per checkout and kept in var/, so dev sessions survive restarts."""
     path = VAR_DIR / "dev_secret_key"
     if not path.exists():
+        # Processes starting at once (``pytest -n``, web and worker) keep whichever key was written
+        # first, whole: written aside, then linked in place, which fails if another got there first.
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
+        aside = VAR_DIR / f".dev_secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        aside.write_text(secrets.token_urlsafe(50))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 

@@ -305,3 +305,27 @@ def test_the_application_log_says_when_how_bad_and_from_where():
     assert re.search(rf"^{stamp} \[ERROR\] django\.request: Internal Server Error: /x/\nTraceback",
                      result.stderr, re.M), result.stderr  # fmt: skip
     assert "13812345678" not in result.stderr and "ValueError: 138****5678" in result.stderr
+
+
+def test_processes_starting_at_once_on_a_fresh_checkout_share_one_dev_secret(tmp_path, monkeypatch):
+    """Several processes start at once with no var/dev_secret_key (``pytest -n 2`` on a fresh clone,
+    the web and the worker of ``make run``): each must end up with the key the file keeps. Here a
+    second process writes the key while the first is making its own (in ``token_urlsafe``): the
+    first overwrote it, so the two signed with different keys; and a reader between the file's
+    creation and its write read an empty key."""
+    from governance import settings as project_settings
+
+    monkeypatch.setattr(project_settings, "VAR_DIR", tmp_path / "var")
+    real = project_settings.secrets.token_urlsafe
+    keys = []
+
+    def token_urlsafe(n):
+        if not keys:
+            keys.append("other process")
+            keys.append(project_settings._dev_secret())  # the other process, meanwhile
+        return real(n)
+
+    monkeypatch.setattr(project_settings.secrets, "token_urlsafe", token_urlsafe)
+    mine = project_settings._dev_secret()
+    assert mine == keys[1] == (tmp_path / "var" / "dev_secret_key").read_text().strip() and mine
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["dev_secret_key"]

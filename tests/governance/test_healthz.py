@@ -50,15 +50,18 @@ def test_healthz_is_not_redirected_to_https(client, db, settings):
 def test_healthz_signs_in_to_a_broker_that_needs_a_user_and_password(client, db, real_celery, settings):
     """A Redis ACL user with a password that must be percent-encoded in the URL: the probe reads the
     URL as Celery does (a raw AUTH of the encoded password, and no user, reported the broker down)."""
+    import uuid
+
     import redis
 
+    # ACL users belong to the whole server, not to a database: a name of its own, so that a test run
+    # beside this one (another checkout on the same Redis) neither deletes nor changes this user.
+    user = f"healthz_probe_{uuid.uuid4().hex[:8]}"
     admin = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    admin.execute_command(
-        "ACL", "SETUSER", "healthz_probe", "on", ">p@ss/wörd", "+@connection", "+select", "~*"
-    )
+    admin.execute_command("ACL", "SETUSER", user, "on", ">p@ss/wörd", "+@connection", "+select", "~*")
     try:
         settings.CELERY_BROKER_URL = settings.CELERY_BROKER_URL.replace(
-            "redis://", "redis://healthz_probe:p%40ss%2Fw%C3%B6rd@", 1
+            "redis://", f"redis://{user}:p%40ss%2Fw%C3%B6rd@", 1
         )
         response = client.get("/healthz")
         assert response.status_code == 200 and response.json()["broker"] == {"ok": True, "detail": "ok"}
@@ -66,7 +69,7 @@ def test_healthz_signs_in_to_a_broker_that_needs_a_user_and_password(client, db,
         response = client.get("/healthz")
         assert response.status_code == 503 and response.json()["broker"]["ok"] is False
     finally:
-        admin.execute_command("ACL", "DELUSER", "healthz_probe")
+        admin.execute_command("ACL", "DELUSER", user)
         admin.close()
 
 

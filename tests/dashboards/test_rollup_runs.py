@@ -355,6 +355,52 @@ def test_a_run_that_failed_says_so_not_that_it_was_abandoned(data, superusers, m
     assert "The error is on the run" in text and "abandoned" not in text and "before it started" not in text
 
 
+def _notices_that_cannot_be_written(monkeypatch) -> None:
+    """Each notice's write fails in the database (as when the database is why the run failed),
+    leaving the transaction it ran in aborted until rolled back."""
+    import governance.services
+
+    def broken(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(governance.services, "notify", broken)
+
+
+def test_a_notice_that_cannot_be_written_hides_neither_the_failure_nor_the_next_run(
+    data, superusers, postgres, monkeypatch
+):
+    """The notices are written in a savepoint: one refused by the database leaves the caller's
+    transaction usable, the run's own error is raised, and a dead worker's row is still marked
+    failed and the next run goes on."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from governance.models import Notification
+
+    _notices_that_cannot_be_written(monkeypatch)
+    stale = RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC), kind="full")
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    stale.refresh_from_db()
+    assert stale.status == RollupRun.Status.FAILED
+
+    def boom(at: str) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_rollup(full=True)
+    assert RollupRun.objects.latest("id").status == RollupRun.Status.FAILED
+
+    def out_of_time(since, now):
+        raise SoftTimeLimitExceeded("out of time")
+
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=out_of_time))
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_rollup()
+    assert "while planning" in RollupRun.objects.latest("id").error
+    assert not Notification.objects.filter(key__startswith="rollup-failed:").exists()
+
+
 def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
     run_rollup(full=True)
     before = [r for r in snapshot() if r[0] == "test_answer_sheets"]

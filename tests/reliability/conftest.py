@@ -47,12 +47,19 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        import redis
+
         for _ in range(100):
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
+                # Ours, not a server another test (another xdist worker) started on the port in the
+                # moment between _free_port() and this one's bind, which then failed.
+                pid = redis.Redis(port=self.port, socket_timeout=0.5).info("server")["process_id"]
+            except redis.ConnectionError:
                 time.sleep(0.05)
+                continue
+            if pid != self.process.pid:
+                pytest.fail(f"port {self.port} was taken by another redis-server (pid {pid})")
+            return
         pytest.fail("private redis-server did not start")
 
     def stop(self) -> None:

@@ -28,9 +28,9 @@ def pytest_configure(config):
 
 def _own_redis_database(worker: str) -> None:
     """Under pytest-xdist (``make test`` runs ``-n auto``) each worker gets a Redis database of its
-    own, as pytest-django gives it a PostgreSQL database (``test_governance_gw0``): the cache holds
-    area trees and token-failure counters keyed by primary keys and addresses that the workers'
-    databases share, and a task one worker queues on the shared broker could be taken by a Celery
+    own, as pytest-django gives it a PostgreSQL database (``test_governance_gw0``): the cache counts
+    failed token authentications by client address, the same 127.0.0.1 for every worker's test
+    client (area trees are cached in each process, not there), and a task one worker queues on the shared broker could be taken by a Celery
     worker another one started. REDIS_URL's database (0 under make test) + 1 + the worker's number.
 
     Django's settings are loaded before any conftest (pytest-django sets Django up first), so the

@@ -54,8 +54,10 @@ def _dev_secret() -> str:
             os.link(aside, path)
         except FileExistsError:
             pass
+        except OSError:  # a file system without hard links: a plain rename, last one wins
+            aside.replace(path)
         finally:
-            aside.unlink()
+            aside.unlink(missing_ok=True)
     return path.read_text().strip()
 
 

@@ -25,6 +25,9 @@ FITS_JS = """table => {
           row: getComputedStyle(table.tBodies[0].rows[0]).display,
           head: table.tHead.getBoundingClientRect().height <= 1 ? 'out of sight' : getComputedStyle(table.tHead).display};
 }"""
+# The first heading row's texts, each as laid out (empty where a heading is out of sight).
+HEADINGS_JS = """table => [...table.tHead.rows[0].cells].map(
+  c => c.getBoundingClientRect().height > 1 && c.getBoundingClientRect().width > 1 ? c.innerText.trim() : '')"""
 # The label a phone shows above each value of the table's first row (its column heading).
 LABELS_JS = (
     """table => [...table.tBodies[0].rows[0].cells].map(c => getComputedStyle(c, '::before').content)"""
@@ -134,18 +137,38 @@ def _desk_records(c):
     return case, petition, _scheme(c)
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desk"])
+# A4 portrait's 718 px of page (210 mm less the margins), printed: under 800 px, yet no phone.
+A4_PORTRAIT = {"width": 718, "height": 1000}
+A4_LANDSCAPE = {"width": 1043, "height": 700}
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [PHONE, DESKTOP, A4_PORTRAIT, A4_LANDSCAPE],
+    ids=["phone", "desk", "a4-portrait", "a4-landscape"],
+)
 def test_the_desk_lists_fit_a_phone_and_stay_tables_at_a_desk(browser, live_server, live_cast, viewport):
-    """Every desk list: the mediation case list, the petition registry, the league table, the
-    assessment results and the trend table. On a phone, cards with their column names; at a desk,
-    the table as it was."""
+    """Every desk list: the handler's inbox, the mediation case list, the petition registry, the
+    departments' record, the league table, the assessment results and the trend table. On a phone, cards with their column
+    names; at a desk, the table as it was. Printed, a table with its heading row at A4 portrait
+    too, where the page is under 800 px and printed as a phone's cards (no headings)."""
+    incident = _reported_incident(live_cast)
     case, petition, scheme = _desk_records(live_cast)
     phone = viewport == PHONE
+    printed = viewport in (A4_PORTRAIT, A4_LANDSCAPE)
     street = "&parent=340102001000"
     pages = [
+        ("community_handler", "/grids/inbox/", "table.grids-inbox", '"编号"', incident.code),
         ("mediator", "/mediation/cases/", "table.med-table", '"编号"', case.code),
         ("petition_officer", "/petitions/", "#petition-rows", '"编号"', petition.code),
         ("petition_officer", f"/petitions/{petition.code}/", "table.pet-people", '"姓名"', "王*"),
+        (
+            "district_officer",
+            "/grids/departments/",
+            "table.grids-departments",
+            '"部门"',
+            live_cast.police.name,
+        ),
         (
             "district_officer",
             f"/dashboards/league/?indicator={SAFE}&period=2026-11",
@@ -174,14 +197,25 @@ def test_the_desk_lists_fit_a_phone_and_stay_tables_at_a_desk(browser, live_serv
         for username, url, selector, first_label, text in pages:
             if username != user:
                 context.clear_cookies()
+                page.emulate_media(media="screen")
                 login(page, username)
                 user = username
             page.goto(url)
+            if printed:
+                page.emulate_media(media="print")
             table = page.locator(selector)
             assert text in table.inner_text(), url
             fits = table.evaluate(FITS_JS)
             assert fits["page"] and fits["wrap"], (url, fits)
-            if phone:
+            if printed:
+                assert (fits["row"], fits["head"]) == ("table-row", "table-header-group"), (url, fits)
+                headings = table.evaluate(HEADINGS_JS)
+                assert any(h.startswith(first_label.strip('"')) for h in headings), (url, headings)
+                if "assessments" in url:  # paper has no hover text: the value under each score
+                    assert table.locator(".dash-value").first.inner_text() == "指标值 92.00%"
+                name = url.strip("/").split("?")[0].replace("/", "-")
+                screenshot(page, f"printed-{name}-{viewport['width']}")
+            elif phone:
                 assert (fits["row"], fits["head"]) == (
                     "grid",
                     "block" if "league" in url else "out of sight",

@@ -392,3 +392,30 @@ def test_a_filter_from_the_link_survives_the_form_and_is_cleared_alone(
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_a_head_s_organisation_lists_print_as_tables_on_a4_portrait(browser, live_server, live_cast):
+    """The organisation page's two lists (the mediators' workload and the cases) are cards on a phone's
+    screen and tables with their headings on paper, also on A4 portrait's 718 px."""
+    org, case = _case(live_cast, head=True)
+    context, page = _new_page(browser, live_server, PHONE)
+    try:
+        login(page, "mediator")
+        page.goto(f"/mediation/organisations/{org.pk}/")
+        tables = page.locator("table.med-table")
+        assert tables.count() == 2
+        for i in range(2):
+            assert tables.nth(i).evaluate(FITS_JS)["row"] == "grid"
+        page.set_viewport_size(A4_PORTRAIT)
+        page.emulate_media(media="print")
+        for i, first in enumerate(("调解员", "编号")):
+            fits = tables.nth(i).evaluate(FITS_JS)
+            assert fits == {"page": True, "wrap": True, "row": "table-row", "head": "table-header-group"}, (
+                fits
+            )
+            assert tables.nth(i).evaluate(HEADINGS_JS)[0] == first
+        assert case.code in tables.nth(1).inner_text()
+        screenshot(page, "printed-mediation-organisation-718")
+        assert page.js_errors == []
+    finally:
+        context.close()

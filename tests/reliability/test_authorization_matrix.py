@@ -188,7 +188,7 @@ def _kwargs(name: str, converters: list[str], w, side: str) -> dict:
         return {"pk": w.scheme[side].pk, "score": w.evidence[side].pk}
     if name.startswith("dashboards-assessment"):
         return {"pk": w.scheme[side].pk}
-    if name == "governance-notification-open":
+    if name in ("governance-notification-open", "api-notification-read"):
         return {"pk": w.notification[side].pk}
     raise AssertionError(f"the authorization matrix does not know the keys of URL {name!r} ({converters})")
 

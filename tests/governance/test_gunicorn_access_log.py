@@ -2,14 +2,10 @@
 showed that address for everyone. gunicorn runs here as the compose file, the image and the README start it, a
 request carries the X-Forwarded-For the proxy appends, and the access log line names the client."""
 
-import contextlib
 import json
 import os
 import re
 import shlex
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,13 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.gunicorn_server import gunicorn_server
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _compose_gunicorn_args() -> list[str]:
@@ -46,27 +38,13 @@ def _readme_gunicorn_args() -> list[str]:
     return shlex.split(line)
 
 
-@contextlib.contextmanager
 def _gunicorn(args: list[str], env: dict):
-    """Runs gunicorn with the given command line on a free loopback port (one worker) for the
-    duration of the block, which gets the port; ``ready(port)`` answered once it is up."""
+    """gunicorn run with the given command line on a loopback port of its own (one worker), for the
+    duration of the block, which gets the port."""
     assert args[0].endswith("gunicorn"), args
-    port = _free_port()
     args = list(args[1:])
-    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
     args[args.index("--workers") + 1] = "1"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    return gunicorn_server(args, env)
 
 
 def _retried(attempt):

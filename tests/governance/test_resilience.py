@@ -5,23 +5,13 @@ from here with pg_terminate_backend, as a database restart or a network blip wou
 connection health checks (CONN_HEALTH_CHECKS) notice the dead connection and open a new one."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.gunicorn_server import gunicorn_server
 
 
 def _get(url: str) -> int:
@@ -35,31 +25,13 @@ def _get(url: str) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_the_next_request_succeeds_after_the_database_connection_was_killed(postgres, redis_url):
     settings_db = connection.settings_dict
-    port = _free_port()
     url = (
         f"postgres://{settings_db['USER']}:{settings_db['PASSWORD']}@{settings_db['HOST'] or '127.0.0.1'}:"
         f"{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
     )
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "DEBUG": "1"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "governance.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    args = ["governance.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1", "--threads", "1"]
+    with gunicorn_server(args, env) as port:
         for _ in range(100):
             try:
                 if _get(f"http://127.0.0.1:{port}/healthz") == 200:
@@ -77,6 +49,3 @@ def test_the_next_request_succeeds_after_the_database_connection_was_killed(post
         assert len(killed) >= 1  # gunicorn's persistent connection was there, and is now gone
         assert _get(f"http://127.0.0.1:{port}/healthz") == 200
         assert _get(f"http://127.0.0.1:{port}/healthz") == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

@@ -572,7 +572,10 @@ def _notify_failed(run: RollupRun, kind: FailureKind) -> int:
     admin's run list learnt of it. Every way a run ends ``failed`` comes here. Once per run (the
     notices' key), linking to the run in the admin; never the error, which may quote data. A notice
     that cannot be written (the database gone, which may be why the run failed) does not hide the
-    run's own error: in a savepoint, so that a caller's transaction goes on."""
+    run's own error: in a savepoint, so that a caller's transaction goes on. Nor does Celery's soft
+    time limit arriving here (its signal comes about a second after the run's own limit stopped it):
+    the notices are rolled back with the savepoint, and the run's error goes on; for an abandoned
+    run, where nothing else is being raised, the limit goes on instead and stops the task."""
     from django.contrib.auth import get_user_model
     from django.urls import reverse
 
@@ -593,6 +596,11 @@ def _notify_failed(run: RollupRun, kind: FailureKind) -> int:
             )
     except DatabaseError:
         log.warning("rollup run %s: the administrators could not be told of its failure", run.pk)
+        return 0
+    except SoftTimeLimitExceeded:
+        if kind is FailureKind.ABANDONED:
+            raise
+        log.warning("rollup run %s: the time limit came while its failure was told; not told", run.pk)
         return 0
 
 

@@ -401,6 +401,85 @@ def test_a_notice_that_cannot_be_written_hides_neither_the_failure_nor_the_next_
     assert not Notification.objects.filter(key__startswith="rollup-failed:").exists()
 
 
+def _notices_stopped_by_the_time_limit(monkeypatch) -> None:
+    """Celery's soft time limit arrives while the notices are written: our own limit (the statements'
+    deadline) stops a run about a second before Celery's signal, which then lands in the handling."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    import governance.services
+
+    def late_signal(**kwargs):
+        raise SoftTimeLimitExceeded("Celery's, late")
+
+    monkeypatch.setattr(governance.services, "notify", late_signal)
+
+
+def test_the_time_limit_arriving_in_the_notices_leaves_a_failed_run_its_own_error(
+    data, superusers, monkeypatch
+):
+    """The notices are best-effort under the time limit too: the run's own exception propagates (not
+    the signal), the run stays failed with its own error, and the lock is released."""
+    from governance.models import Notification
+
+    _notices_stopped_by_the_time_limit(monkeypatch)
+    own = RuntimeError("disk full")
+
+    def boom(at: str) -> None:
+        raise own
+
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError) as raised:
+        run_rollup(full=True)
+    assert raised.value is own
+    run = RollupRun.objects.latest("id")
+    assert run.status == RollupRun.Status.FAILED and run.error == "RuntimeError: disk full"
+    assert not Notification.objects.filter(key__startswith="rollup-failed:").exists()
+    monkeypatch.setattr(rollup, "checkpoint", lambda step: None)
+    assert run_rollup().status == RollupRun.Status.SUCCESS  # the lock was released
+
+
+def test_the_time_limit_arriving_in_the_notices_of_a_run_stopped_while_planning_keeps_its_own(
+    data, superusers, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    own = SoftTimeLimitExceeded("ours, while planning")
+
+    def out_of_time(since, now):
+        raise own
+
+    run_rollup(full=True)
+    _notices_stopped_by_the_time_limit(monkeypatch)
+    stats_data.only(monkeypatch, dataclasses.replace(TEST_COUNT, changes=out_of_time))
+    with pytest.raises(SoftTimeLimitExceeded) as raised:
+        run_rollup()
+    assert raised.value is own
+    run = RollupRun.objects.latest("id")
+    assert run.status == RollupRun.Status.FAILED and "ours, while planning" in run.error
+    assert "Celery's, late" not in run.error
+
+
+def test_the_time_limit_arriving_in_an_abandoned_runs_notices_stops_the_task(
+    data, superusers, monkeypatch, settings
+):
+    """Nothing else is being raised there: the signal stops the task as Celery means it to, after the
+    dead worker's row was marked failed, with no run of its own and the lock released."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    import governance.services
+
+    notify = governance.services.notify
+    _notices_stopped_by_the_time_limit(monkeypatch)
+    settings.CELERY_TASK_TIME_LIMIT = 600  # (abandoned on SQLite too)
+    stale = RollupRun.objects.create(started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), kind="full")
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_rollup(full=True)
+    stale.refresh_from_db()
+    assert stale.status == RollupRun.Status.FAILED and list(RollupRun.objects.all()) == [stale]
+    monkeypatch.setattr(governance.services, "notify", notify)
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS  # the lock was released
+
+
 def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
     run_rollup(full=True)
     before = [r for r in snapshot() if r[0] == "test_answer_sheets"]

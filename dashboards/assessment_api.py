@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -151,6 +151,9 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
     area = serializers.CharField(source="area.code", read_only=True)
     area_name = serializers.CharField(source="area.name", read_only=True)
     items = ItemScoreSerializer(many=True, read_only=True)
+    rank_of = serializers.IntegerField(
+        read_only=True, help_text="how many areas the run ranked: the page's rank 2/5 is rank 2, rank_of 5"
+    )
 
     class Meta:
         model = AssessmentResult
@@ -168,6 +171,7 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
             "grade",
             "capped",
             "rank",
+            "rank_of",
             "previous_rank",
             "rank_change",
             "items",
@@ -218,4 +222,12 @@ class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
         rows = AssessmentResult.objects.filter(run=run)
         if own is not None:
             rows = rows.filter(area__code__in=own)
-        return rows.select_related("area", "run").order_by("rank", "area__code")
+        # The rank's "of N" counts every area of the run, not the rows read: the assessed read their own
+        # row alone, and a page holds some of the rows. A subquery of the one statement, index
+        # assessresult_unique_run_area: no query more, none per row.
+        ranked = AssessmentResult.objects.filter(run=OuterRef("run")).order_by().values("run")
+        return (
+            rows.annotate(rank_of=Subquery(ranked.annotate(n=Count("pk")).values("n")))
+            .select_related("area", "run")
+            .order_by("rank", "area__code")
+        )

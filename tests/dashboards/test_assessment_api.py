@@ -460,3 +460,19 @@ def test_the_version_rows_migration_keeps_existing_rows_and_goes_back_without_lo
     # Backwards it leaves the row: a version the signals moved since must not be lost.
     operation = migration.Migration.operations[0]
     assert operation.reverse_code is migrations.RunPython.noop
+
+
+def test_each_result_says_how_many_areas_the_run_ranked(data):
+    # The page prints rank "1/3": the API gave the 1 and no 3, and a client counting the rows it got
+    # counts a page of them (or, assessed, its own row alone).
+    client = api_client(data.analyst)
+    url = f"/api/v1/assessments/{data.scheme.pk}/results/"
+    body = client.get(url, {"page_size": 1}).json()
+    assert [(r["rank"], r["rank_of"]) for r in body["results"]] == [(1, 3)]
+    import csv
+
+    rows = list(csv.DictReader(client.get(url, {"format": "csv"}).content.decode("utf-8-sig").splitlines()))
+    assert [(r["rank"], r["rank_of"]) for r in rows] == [("1", "3"), ("2", "3"), ("3", "3")]
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    result = schema["components"]["schemas"]["AssessmentResult"]
+    assert result["properties"]["rank_of"]["type"] == "integer" and "rank_of" in result["required"]

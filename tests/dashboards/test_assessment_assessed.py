@@ -85,6 +85,8 @@ def test_the_api_gives_a_street_user_the_scheme_and_only_their_row(data):
     assert schemes["results"][0]["items"][0]["max_points"] == "100.00"
     assert _rows(client, data.api) == [("340102001000", "70.00", 2)]
     assert client.get(data.api, HTTP_ACCEPT="text/csv").content.decode("utf-8-sig").count("\n") == 2
+    # Rank 2 of the 2 areas ranked, as the page's "2/2": not of the one row they read.
+    assert [r["rank_of"] for r in client.get(data.api).json()["results"]] == [2]
 
 
 def test_the_csv_of_the_page_holds_only_the_users_row(client, data):
@@ -177,6 +179,7 @@ def test_the_assessed_read_costs_the_same_queries_whatever_the_number_of_areas(c
     assert after == before, (before, after)
     page = client.get(data.url).content.decode()
     assert "/7</span>" in page and page.count("data-area=") == 1
+    assert [r["rank_of"] for r in api.get(data.api).json()["results"]] == [7]
 
 
 def test_the_assessed_read_each_items_weight_and_rule(client, data):

@@ -50,7 +50,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -425,20 +425,13 @@ def run_rollup(
         # transaction, so that their statements can be given the time left.
         with transaction.atomic(), _statement_deadline(deadline, time_limit):
             the_plan = plan(full=full, since=since, at=at)
-    except SoftTimeLimitExceeded as exc:  # (ours, or Celery's between two statements)
-        # Stopped before it took the lock: recorded failed all the same, for stats/rollups to say so
-        # (a failed row takes no lock: only one ``running`` row may exist).
-        stopped = RollupRun.objects.create(
-            started_at=at,
-            finished_at=timezone.now(),
-            kind=RollupRun.Kind.FULL if full else RollupRun.Kind.INCREMENTAL,
-            trigger=trigger,
-            requested_by=user,
-            since=since,
-            status=RollupRun.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc} (while planning)"[:2000],
-        )
-        _notify_failed(stopped, FailureKind.PLANNING)
+    except BaseException as exc:
+        # Stopped before it took the lock: recorded failed all the same, for stats/rollups/ and the
+        # administrators to hear of a night without a run: the time limit (ours, or Celery's between
+        # two statements), or any error (a planning read refused by the database, a bug). The
+        # planning transaction is rolled back by now, so the connection takes the row. A failed
+        # row takes no lock: only one ``running`` row may exist.
+        _record_planning_failure(exc, at, full=full, since=since, trigger=trigger, user=user)
         raise
     run = _acquire(
         at,
@@ -456,6 +449,50 @@ def run_rollup(
         return _run(run, the_plan, started, deadline, time_limit)
     finally:
         _release_advisory_lock()
+
+
+def _record_planning_failure(
+    exc: BaseException, at: dt.datetime, *, full: bool, since: dt.date | None, trigger: str, user
+) -> None:
+    """Record and announce a run that failed while it was planned (``run_rollup``). Neither the
+    database refusing the row (perhaps why the planning failed) nor Celery's soft limit arriving here
+    hides ``exc``, which the caller raises."""
+    stopped = RollupRun(
+        started_at=at,
+        finished_at=timezone.now(),
+        kind=RollupRun.Kind.FULL if full else RollupRun.Kind.INCREMENTAL,
+        trigger=trigger,
+        requested_by=user,
+        since=since,
+        status=RollupRun.Status.FAILED,
+        error=f"{type(exc).__name__}: {exc} (while planning)"[:2000],
+    )
+
+    def insert() -> None:
+        if stopped.pk is None:  # (an attempt the signal stopped after its INSERT has the id)
+            stopped.save(force_insert=True)
+
+    try:
+        _despite_the_time_limit(insert, "the planning failure")
+    except (DatabaseError, SoftTimeLimitExceeded):
+        log.exception("rollup: a run failed while planning and could not be recorded")
+        return
+    log.error("rollup run %s failed while planning: %s", stopped.pk, stopped.error)
+    timed_out = isinstance(exc, SoftTimeLimitExceeded)
+    _notify_failed(stopped, FailureKind.PLANNING if timed_out else FailureKind.PLANNING_ERROR)
+
+
+def _despite_the_time_limit(write: Callable[[], None], what: str) -> None:
+    """Make ``write`` (a failure's record, one statement in autocommit, which the time limit's signal
+    finds either done or not begun) once more if Celery's soft limit interrupted it: the signal comes
+    once, and the hard kill a minute later. Interrupted, the row was left ``running`` until the next
+    run took it for abandoned, and a planning failure left none. ``write`` must bear being made
+    twice."""
+    try:
+        write()
+    except SoftTimeLimitExceeded:
+        log.warning("rollup: the time limit came while %s was recorded; recording it again", what)
+        write()
 
 
 @contextmanager
@@ -531,12 +568,12 @@ def _run(
             # outbox, so neither a broker outage nor a crash between the two can lose it.
             outbox.enqueue("dashboards.assessment_compute_all", rollup_run_id=run.pk)
     except BaseException as exc:
-        _finish(
-            run,
-            status=RollupRun.Status.FAILED,
-            seconds=time.monotonic() - started,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
+        failed = {
+            "status": RollupRun.Status.FAILED,
+            "seconds": time.monotonic() - started,
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+        }
+        _despite_the_time_limit(lambda: _finish(run, **failed), f"run {run.pk}'s failure")
         log.exception("rollup run %s failed; previous results kept", run.pk)
         _notify_failed(run, FailureKind.FAILED)
         raise
@@ -549,6 +586,7 @@ class FailureKind(enum.Enum):
     FAILED = "failed"  # its work raised: the error is on the run (a bug, the database, a time limit)
     ABANDONED = "abandoned"  # left ``running`` by a worker that stopped (killed, out of memory, deploy)
     PLANNING = "planning"  # the time limit came before it took the lock: nothing of it ran
+    PLANNING_ERROR = "planning error"  # an error came before it took the lock: the error is on the run
 
 
 FAILURE_NOTICES = {
@@ -562,6 +600,10 @@ FAILURE_NOTICES = {
     FailureKind.PLANNING: gettext_lazy(
         "Statistics run %(run)s failed: it was stopped before it started, at its time limit while "
         "planning. The dashboards keep the previous figures."
+    ),
+    FailureKind.PLANNING_ERROR: gettext_lazy(
+        "Statistics run %(run)s failed: it was stopped before it started, by an error while it was "
+        "planned. The dashboards keep the previous figures. The error is on the run."
     ),
 }
 

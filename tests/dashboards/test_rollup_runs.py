@@ -480,6 +480,124 @@ def test_the_time_limit_arriving_in_an_abandoned_runs_notices_stops_the_task(
     assert run_rollup(full=True).status == RollupRun.Status.SUCCESS  # the lock was released
 
 
+def test_a_run_whose_planning_raised_is_recorded_and_told_to_the_administrators(
+    data, superusers, monkeypatch
+):
+    """Only the time limit was recorded when it stopped the planning: any other error there (the
+    tree's hash, a planning read) left no row, and stats/rollups/ and the notices said nothing about
+    a night without a run. Recorded failed "(while planning)", told as an error, values kept."""
+
+    def broken() -> str:
+        raise RuntimeError("the tree is unreadable 13912345678")
+
+    run_rollup(full=True)
+    before = snapshot()
+    monkeypatch.setattr(rollup, "config_hash", broken)
+    with pytest.raises(RuntimeError, match="unreadable"):
+        run_rollup()
+    run = RollupRun.objects.latest("id")
+    assert (run.status, run.kind, run.trigger) == ("failed", "incremental", "command")
+    assert run.error == "RuntimeError: the tree is unreadable 13912345678 (while planning)"
+    assert run.finished_at is not None and RollupRun.objects.count() == 2
+    notices = _failure_notices(run)
+    text = notices[0].texts["en"]
+    assert "an error while it was planned" in text and "The error is on the run" in text
+    assert "time limit" not in text and "13912345678" not in notices[0].message
+    assert "规划时出错" in notices[0].texts["zh-hans"]
+    assert snapshot() == before
+    monkeypatch.undo()
+    stats_data.only(monkeypatch, TEST_COUNT)
+    assert run_rollup().status == RollupRun.Status.SUCCESS  # no lock was taken
+
+
+def test_a_database_error_while_planning_is_recorded_on_a_usable_connection(
+    data, superusers, postgres, monkeypatch
+):
+    """A statement refused in the planning transaction aborts it: the row and the notices are written
+    once that transaction (a savepoint here, in the test's) is rolled back, not refused in turn."""
+    planned = rollup.config_hash
+
+    def refused() -> str:
+        planned()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        return ""
+
+    run_rollup(full=True)
+    before = snapshot()
+    monkeypatch.setattr(rollup, "config_hash", refused)
+    with pytest.raises(Exception, match="division by zero") as raised:
+        run_rollup()
+    assert type(raised.value).__name__ == "DataError"
+    run = RollupRun.objects.latest("id")
+    assert run.status == "failed" and run.error.startswith("DataError: division by zero")
+    assert run.error.endswith("(while planning)")
+    assert _failure_notices(run) and snapshot() == before
+
+
+def test_the_time_limit_arriving_in_a_failed_runs_record_does_not_leave_it_running(
+    data, superusers, monkeypatch
+):
+    """Celery's soft limit (a signal, a second after the run's own limit stopped it) arriving while
+    the failure is recorded left the row ``running`` until the next run took it for abandoned. The
+    write is made again, once: the signal comes once, the hard kill a minute later."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    finish, calls = rollup._finish, []
+
+    def interrupted(run, **fields):
+        calls.append(fields["status"])
+        if fields["status"] == RollupRun.Status.FAILED and calls.count(RollupRun.Status.FAILED) == 1:
+            raise SoftTimeLimitExceeded("Celery's, late")
+        finish(run, **fields)
+
+    def boom(at: str) -> None:
+        raise RuntimeError("disk full")
+
+    run_rollup(full=True)
+    before = snapshot()
+    monkeypatch.setattr(rollup, "_finish", interrupted)
+    monkeypatch.setattr(rollup, "checkpoint", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_rollup(full=True)
+    run = RollupRun.objects.latest("id")
+    assert calls == ["failed", "failed"]
+    assert (run.status, run.error) == ("failed", "RuntimeError: disk full") and run.finished_at
+    assert _failure_notices(run) and snapshot() == before
+    monkeypatch.setattr(rollup, "checkpoint", lambda step: None)
+    assert run_rollup().status == RollupRun.Status.SUCCESS  # the lock was released
+
+
+def test_the_time_limit_arriving_in_a_planning_failures_record_does_not_lose_it(
+    data, superusers, monkeypatch
+):
+    """The same for a run stopped while planning: its row is written once, not twice, not never."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    save, calls = RollupRun.save, []
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(self.status)
+        if len(calls) == 1:
+            raise SoftTimeLimitExceeded("Celery's, late")
+        save(self, *args, **kwargs)
+
+    def broken() -> str:
+        raise RuntimeError("the tree is unreadable")
+
+    run_rollup(full=True)
+    monkeypatch.setattr(rollup, "config_hash", broken)
+    monkeypatch.setattr(RollupRun, "save", interrupted)
+    with pytest.raises(RuntimeError, match="unreadable"):
+        run_rollup()
+    monkeypatch.undo()
+    assert calls == ["failed", "failed"]
+    assert list(RollupRun.objects.order_by("id").values_list("status", "error")) == [
+        ("success", ""),
+        ("failed", "RuntimeError: the tree is unreadable (while planning)"),
+    ]
+
+
 def test_a_broken_source_keeps_its_previous_facts_and_is_reported(data, monkeypatch):
     run_rollup(full=True)
     before = [r for r in snapshot() if r[0] == "test_answer_sheets"]

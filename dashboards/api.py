@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
-from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -58,6 +57,8 @@ from governance.rest import (
     JSONParser,
     KnownParamsMixin,
     Pagination,
+    conditional_read,
+    entity_tag,
     refuse_unknown_params,
 )
 from governance.schema import request_too_large
@@ -220,36 +221,14 @@ class StatsReadMixin(KnownParamsMixin):
                 *scope,
             ]
         )
-        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
-        return etag, finished.timestamp() if finished else None
+        return entity_tag(key), finished.timestamp() if finished else None
 
     def get(self, request, *args, **kwargs):
         etag, modified = self._validators(request)
-        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
-        since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
-        if if_none_match and _none_match(if_none_match, etag, strict=True):
-            # Our own tag: it was given with a 200 for this URL, scope and run, so the answer would
-            # be that 200 again, and the read is skipped.
-            response = Response(status=status.HTTP_304_NOT_MODIFIED)
-        else:
-            response = super().get(request, *args, **kwargs)
-            # "*" and If-Modified-Since name no answer of this URL: they count only when the read
-            # succeeds (RFC 9110 13.2.1), never turning a 400 or a 404 into a 304.
-            unchanged = (
-                _none_match(if_none_match, etag)
-                if if_none_match
-                else bool(since and modified and int(modified) <= since)
-            )
-            if response.status_code == 200 and unchanged:
-                response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        read = super().get
+        response = conditional_read(request, etag, modified, lambda: read(request, *args, **kwargs))
         if response.status_code == 200 and request.accepted_renderer.format == CSVRenderer.format:
             response["Content-Disposition"] = f'attachment; filename="{self.csv_filename(request)}"'
-        if response.status_code in (200, 304):
-            response["ETag"] = etag
-            if modified:
-                response["Last-Modified"] = http_date(modified)
-            response["Cache-Control"] = "private, no-cache"
-            response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
         return response
 
 
@@ -270,15 +249,6 @@ def _paging_headers(response) -> None:
     if links:
         response["Link"] = ", ".join(links)
     response["X-Total-Count"] = str(data["count"])
-
-
-def _none_match(header: str, etag: str, *, strict: bool = False) -> bool:
-    """Does an If-None-Match header name ``etag``? By weak comparison, as RFC 9110 (13.1.2) says: a
-    proxy that compresses the answer (nginx with gzip) sends our "x" on as W/"x", and the client
-    then asks with W/"x", which must still get its 304. "*" names any current representation, so
-    it matches unless ``strict`` (only a tag counts)."""
-    tags = [t.strip() for t in header.split(",")]
-    return ("*" in tags and not strict) or any(t.removeprefix("W/") == etag for t in tags)
 
 
 def _spec(code: str, field: str = "indicator") -> registry_api.IndicatorSpec:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as FormValidationError
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,15 @@ from governance.access import get_visible_or_404, scope_or_above_q, scope_q
 from governance.geo import locator, simplified
 from governance.models import MAX_ID, Area, Department, Notification
 from governance.periods import FIRST_YEAR, LAST_YEAR
-from governance.rest import Conflict, JSONParser, KnownParamsMixin, Pagination, exception_handler  # noqa: F401  (re-exported)
+from governance.rest import (  # noqa: F401  (exception_handler re-exported)
+    Conflict,
+    JSONParser,
+    KnownParamsMixin,
+    Pagination,
+    conditional_read,
+    entity_tag,
+    exception_handler,
+)
 from governance.services import notification_mark_read, notifications_mark_read, user_token_issue
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -655,6 +663,40 @@ class NotificationListApi(KnownParamsMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: nobody signed in
             return Notification.objects.none()
         return notifications_of(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        # A phone polls the list: while nothing it shows changed, a 304 with no body for the price
+        # of one aggregate (``notifications_version``), instead of the count, the page and its JSON.
+        version, modified = notifications_version(request.user)
+        etag = entity_tag(
+            "notifications",
+            request.user.pk,
+            version,
+            request.get_full_path(),
+            request.META.get("HTTP_ACCEPT", ""),
+            getattr(request, "LANGUAGE_CODE", ""),
+        )
+        read = super().get
+        return conditional_read(request, etag, modified, lambda: read(request, *args, **kwargs))
+
+
+def notifications_version(user) -> tuple[str, float | None]:
+    """What the caller's notices are, as the list shows them, and when they last changed: one
+    aggregate over the user's rows (through the index of their user). A new notice raises the count
+    and the newest id, one read raises the count of read ones and the last read time, one deleted
+    (an administrator's, in the admin) lowers the count. Notices are never edited but there (their
+    text and link are written once), and neither is a read one made unread. Last-Modified: the last
+    notice written or read."""
+    seen = Notification.objects.filter(user=user).aggregate(
+        n=Count("id"),
+        newest=Max("id"),
+        read=Count("read_at"),
+        last_read=Max("read_at"),
+        last=Max("created_at"),
+    )
+    times = [t for t in (seen["last"], seen["last_read"]) if t is not None]
+    version = "{n} {newest} {read} {last_read}".format(**seen)
+    return version, max(times).timestamp() if times else None
 
 
 class NotificationReadApi(KnownParamsMixin, APIView):

@@ -9,6 +9,7 @@ what the service's checks find in the rest, in the same 400.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions, parsers, serializers, status
@@ -535,3 +537,49 @@ def may_take_step(
     named = workflow.transitions.get(action) if isinstance(action, str) else None
     steps = [named] if named is not None else list(workflow.transitions.values())
     return any(may_perform(user, record, step) for step in steps)
+
+
+# --- conditional GET ------------------------------------------------------------------------------
+
+
+def entity_tag(*parts: object) -> str:
+    """A strong ETag naming ``parts`` (what the answer depends on, the caller's scope among them)."""
+    return '"' + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32] + '"'
+
+
+def none_match(header: str, etag: str, *, strict: bool = False) -> bool:
+    """Does an If-None-Match header name ``etag``? By weak comparison, as RFC 9110 (13.1.2) says: a
+    proxy that compresses the answer (nginx with gzip) sends our "x" on as W/"x", and the client
+    then asks with W/"x", which must still get its 304. "*" names any current representation, so
+    it matches unless ``strict`` (only a tag counts)."""
+    tags = [t.strip() for t in header.split(",")]
+    return ("*" in tags and not strict) or any(t.removeprefix("W/") == etag for t in tags)
+
+
+def conditional_read(request, etag: str, modified: float | None, read: Callable[[], Response]) -> Response:
+    """``read()``'s answer with ``etag`` and Last-Modified ``modified`` (a timestamp, or None), or a
+    304 with no body when the client has it already (the statistics, the assessments, the caller's
+    notices). The tag must name everything the answer depends on (the URL with its parameters, the
+    Accept header, the language, the caller), so that it was given with a 200 for exactly this
+    request: matched, ``read`` is skipped. "*" and If-Modified-Since name no answer of this URL: they
+    count only when the read succeeds (RFC 9110 13.2.1), never turning a 400 or a 404 into a 304."""
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match and none_match(if_none_match, etag, strict=True):
+        response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    else:
+        response = read()
+        since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+        unchanged = (
+            none_match(if_none_match, etag)
+            if if_none_match
+            else bool(since and modified and int(modified) <= since)
+        )
+        if response.status_code == 200 and unchanged:
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    if response.status_code in (200, 304):
+        response["ETag"] = etag
+        if modified:
+            response["Last-Modified"] = http_date(modified)
+        response["Cache-Control"] = "private, no-cache"
+        response["Vary"] = "Accept, Authorization, Cookie, Accept-Language"
+    return response

@@ -60,6 +60,9 @@ CONFLICTING_POSTS = ("/transition/", "/sessions/", "/stats/rollups/")
 # The GETs with an ETag and Last-Modified (dashboards.api.StatsReadMixin): the statistics and the
 # assessments (dashboards.assessment_api).
 CONDITIONAL_READS = ("/api/v1/stats/", "/api/v1/assessments/")
+# The caller's notices (governance.api.NotificationListApi): an ETag and Last-Modified of their own,
+# JSON only and no paging headers.
+CONDITIONAL_NOTICES = "/api/v1/notifications/"
 # The reads every role may make, each within its scope (tests/api/test_read_status_codes.py sends
 # them every request that could draw an error and compares the codes with these). No role is refused
 # them: their only 403 is that of a session signed in with a temporary password an administrator set
@@ -171,6 +174,8 @@ def add_error_responses(result, generator, request, public):
                     declared["content"] = {"application/json": {"schema": ref}}
             if method == "get" and path.startswith(CONDITIONAL_READS):
                 _describe_conditional_read(responses)
+            if method == "get" and path == CONDITIONAL_NOTICES:
+                _describe_conditional_notices(responses)
     return result
 
 
@@ -229,6 +234,30 @@ CSV_PAGE = {
         "to the second with their offset."
     ),
 }
+
+
+NOTICE_HEADERS = {
+    "ETag": VALIDATOR_HEADERS["ETag"],
+    "Last-Modified": _header(
+        "When the caller's notices last changed (the last one written or read); If-Modified-Since is "
+        "checked against it, to the second: If-None-Match is exact."
+    ),
+    "Cache-Control": READ_HEADERS["Cache-Control"],
+}
+
+
+def _describe_conditional_notices(responses: dict) -> None:
+    """The caller's notices answer 304 while none was written, read or deleted (docs/api.md
+    "Notifications")."""
+    responses.setdefault(
+        "304",
+        {
+            "description": "Not modified: no notice was written or read since the ETag or date sent.",
+            "headers": {name: NOTICE_HEADERS[name] for name in ("ETag", "Last-Modified")},
+        },
+    )
+    if "200" in responses:
+        responses["200"].setdefault("headers", {}).update(NOTICE_HEADERS)
 
 
 def _describe_conditional_read(responses: dict) -> None:

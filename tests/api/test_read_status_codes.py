@@ -119,9 +119,11 @@ def _answered(c, url: str, query: dict, outside: list[tuple[str, dict]], setting
     for user in (c.worker_a, c.community_handler, c.street_handler, c.department_user, c.mediator,
                  c.petition_officer, c.analyst, c.outsider, c.admin):  # fmt: skip
         codes.append(api_client(user).get(url, query).status_code)
-    # The validators it gave (only the statistics and the assessments give one).
+    # The validators it gave (the statistics, the assessments and the caller's notices give them; the
+    # notices no date while the caller has none).
     if "ETag" in ok:
         codes.append(officer.get(url, query, HTTP_IF_NONE_MATCH=ok["ETag"]).status_code)
+    if "Last-Modified" in ok:
         codes.append(officer.get(url, query, HTTP_IF_MODIFIED_SINCE=ok["Last-Modified"]).status_code)
     codes.append(officer.get(url, query, HTTP_IF_NONE_MATCH='"stale"').status_code)
     codes.append(api_client().get(url, query).status_code)  # no credentials

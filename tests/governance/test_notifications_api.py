@@ -95,7 +95,7 @@ def test_the_list_costs_the_same_queries_whatever_its_length(cast):
     notices(cast.worker_a, 40, prefix="more")
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(LIST, {"unread": "true"}).json()["results"]) == 42
-    assert len(many) == len(few) <= 2  # the count and the page
+    assert len(many) == len(few) == 3  # the version (the ETag's), the count and the page
 
 
 @pytest.mark.django_db
@@ -199,3 +199,88 @@ def test_the_schema_describes_the_filter_and_names_each_operation_once():
     one_id = paths["/api/v1/notifications/{id}/read/"]["post"]["operationId"]
     all_id = paths["/api/v1/notifications/read/"]["post"]["operationId"]
     assert one_id == "v1_notification_read" and all_id == "v1_notifications_read"
+    assert set(listed["responses"]["304"]["headers"]) == {"ETag", "Last-Modified"}
+    assert {"ETag", "Last-Modified", "Cache-Control"} <= set(listed["responses"]["200"]["headers"])
+    assert "X-Total-Count" not in listed["responses"]["200"]["headers"]  # (the statistics' CSV paging)
+
+
+def _polled(client, etag: str, query: dict | None = None, **headers):
+    return client.get(LIST, query or {}, HTTP_IF_NONE_MATCH=etag, **headers)
+
+
+@pytest.mark.django_db
+def test_an_unchanged_list_answers_304_with_no_body_until_a_notice_arrives_or_is_read(cast):
+    """A phone polls the list: while nothing it shows changed, a 304 and no body (the list was read
+    and sent whole every time). A new notice, one marked read (one or all) change the answer."""
+    first, second = notices(cast.worker_a, 2)
+    client = api_client(cast.worker_a)
+    listed = client.get(LIST)
+    etag = listed["ETag"]
+    assert listed.status_code == 200 and etag.startswith('"') and len(etag) == 34
+    assert listed["Cache-Control"] == "private, no-cache" and "Accept-Language" in listed["Vary"]
+    again = _polled(client, etag)
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", etag)
+    assert _polled(client, f"W/{etag}").status_code == 304  # (a compressing proxy's weak tag)
+    assert client.get(LIST, HTTP_IF_MODIFIED_SINCE=listed["Last-Modified"]).status_code == 304
+
+    notices(cast.worker_a, 1, prefix="new")
+    arrived = _polled(client, etag)
+    assert arrived.status_code == 200 and arrived.json()["count"] == 3 and arrived["ETag"] != etag
+    etag = arrived["ETag"]
+    assert _polled(client, etag).status_code == 304
+    assert client.post(one(first.pk)).status_code == 200
+    read = _polled(client, etag)
+    assert read.status_code == 200 and read["ETag"] != etag
+    etag = read["ETag"]
+    assert client.post(ALL, {"up_to": second.pk}, format="json").json() == {"marked": 1}
+    assert _polled(client, etag).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_tag_is_of_this_user_these_parameters_and_this_language(cast):
+    notices(cast.worker_a, 3)
+    notices(cast.worker_b, 3)
+    client = api_client(cast.worker_a)
+    etag = client.get(LIST)["ETag"]
+    assert _polled(api_client(cast.worker_b), etag).status_code == 200  # another user's: never theirs
+    assert api_client(cast.worker_b).get(LIST)["ETag"] != etag
+    for query in ({"unread": "true"}, {"unread": "false"}, {"page_size": 2}):
+        other = _polled(client, etag, query)
+        assert other.status_code == 200 and other["ETag"] != etag, query
+    paged = client.get(LIST, {"page_size": 2})["ETag"]
+    assert _polled(client, paged, {"page_size": 2, "page": 2}).status_code == 200
+    english = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")["ETag"]
+    assert _polled(client, english, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_request_that_would_fail_is_not_a_304(cast):
+    notices(cast.worker_a, 1)
+    client = api_client(cast.worker_a)
+    modified = client.get(LIST)["Last-Modified"]
+    for query in ({"unread": "maybe"}, {"page": 9}, {"unraed": "true"}):
+        assert client.get(LIST, query, HTTP_IF_NONE_MATCH="*").status_code == 400, query
+        assert client.get(LIST, query, HTTP_IF_MODIFIED_SINCE=modified).status_code == 400, query
+    assert api_client().get(LIST, HTTP_IF_NONE_MATCH="*").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_304_reads_the_version_alone_whatever_the_list_holds(cast):
+    """A phone signed in by token: the token (with its user) and the version of the user's notices,
+    one aggregate, and not the list's count or page."""
+    from governance.services import user_token_issue
+
+    notices(cast.worker_a, 2)
+    phone = api_client()
+    phone.credentials(HTTP_AUTHORIZATION=f"Token {user_token_issue(user=cast.worker_a)}")
+    etag = phone.get(LIST)["ETag"]
+    _polled(phone, etag)  # warm-up
+    with CaptureQueriesContext(connection) as few:
+        assert _polled(phone, etag).status_code == 304
+    notices(cast.worker_a, 40, prefix="more")
+    etag = phone.get(LIST)["ETag"]
+    with CaptureQueriesContext(connection) as many:
+        assert _polled(phone, etag).status_code == 304
+    reads = [q["sql"] for q in many.captured_queries if 'FROM "governance_notification"' in q["sql"]]
+    assert len(reads) == 1 and "COUNT(" in reads[0] and "LIMIT" not in reads[0]
+    assert len(many) == len(few) == 2, [q["sql"] for q in many.captured_queries]

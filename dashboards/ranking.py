@@ -52,6 +52,21 @@ def home_area(user: User) -> Area | None:
     return Area.objects.filter(path=roots[0]).first()
 
 
+def scope_roots(user: User) -> list[Area]:
+    """The tops of a user's areas when they have several (two communities, a street and a district
+    department): the pages opened on the first, and the others were reached only by typing a code.
+    Empty for one area (the breadcrumbs lead there) and for a superuser (the city is the top)."""
+    paths = [] if user.is_superuser else scope_paths(user)
+    if len(paths) < 2:
+        return []
+    return list(Area.objects.filter(path__in=paths).order_by("path"))
+
+
+def running(period: Period) -> bool:
+    """Whether ``period`` is not over yet: its values cover the days so far only."""
+    return period.start <= timezone.localdate() < period.end
+
+
 def area_for(user: User, code: str) -> Area:
     return get_visible_or_404(Area.objects.visible_to(user).select_related("parent"), code=code)
 
@@ -144,6 +159,17 @@ def format_rank_change(change: int | None) -> str:
     if change < 0:
         return ngettext("down %(n)d place", "down %(n)d places", -change) % {"n": -change}
     return _("no change")
+
+
+def trend(spec: registry.IndicatorSpec, delta: float | None) -> str | None:
+    """A change read by the indicator's direction: "better", "worse" or "same" (nothing to see at
+    the 2 decimals shown), None without a previous value. A rise of preventable cases is worse."""
+    if delta is None:
+        return None
+    shown = two_decimals(delta)
+    if not shown:
+        return "same"
+    return "better" if (shown > 0) == (spec.direction != registry.LOWER_BETTER) else "worse"
 
 
 def arrow(change: int | None) -> str:
@@ -344,6 +370,7 @@ def headline_values(area: Area, period: Period) -> list[dict]:
                 "value": v,
                 "text": format_value(spec, v.value if v else None),
                 "delta": format_delta(spec, v.delta if v else None),
+                "trend": trend(spec, v.delta if v else None),
                 "previous": format_value(spec, v.previous_value if v else None),
                 # DOMAIN.md: rates are reported year on year too (for a year it is the previous period).
                 "yoy": format_delta(spec, v.yoy_delta if v else None),
@@ -353,6 +380,28 @@ def headline_values(area: Area, period: Period) -> list[dict]:
             }
         )
     return out
+
+
+def home_figures(user: User) -> dict | None:
+    """The headline figures the overview opens on, for the home page: the same area (the top of
+    the user's scope, ``home_area``), the same period (the newest month of the first headline
+    indicator, as ``views._selection`` defaults) and the same values, with the user's other areas
+    when they have several. None without an area. Three or four queries, whatever the numbers of
+    areas and indicators."""
+    heads = headline_specs()
+    area = home_area(user)
+    if area is None or not heads:
+        return None
+    period = latest_month(heads[0].code, area)
+    headlines = headline_values(area, period)
+    return {
+        "area": area,
+        "period": period,
+        "running": running(period),
+        "headlines": headlines,
+        "published": any(h["value"] is not None and h["value"].value is not None for h in headlines),
+        "roots": scope_roots(user),
+    }
 
 
 _OVERDUE_SOURCES = [  # (key, module, selector, list page, the row's area field)

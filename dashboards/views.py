@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from dashboards.assessment_models import (
     evidence_extension,
 )
 from dashboards.models import ImportBatch, IndicatorValue, preventable_case_kinds
-from governance.access import get_visible_or_404, scope_paths
+from governance.access import get_visible_or_404
 from governance.models import Area
 from governance.periods import MONTH, PERIOD_TYPES, Period
 from governance.text import join_sentences
@@ -94,19 +94,18 @@ def _selection(request: HttpRequest) -> dict:
     else:
         month = latest.months()[-1]
         period = Period.of(kind or MONTH, month.year, month.month)
-    today = timezone.localdate()
     return {
         "spec": spec,
         "specs": all_specs,
         # The current month (the default when it has values) is compared with whole months: its
         # closure rate of a few days read as a collapse (33.33%, -64.47 pts) with nothing to say why.
-        "running": period.start <= today < period.end,
+        "running": ranking.running(period),
         "parent": parent,
         "period": period,
         "period_type": period.kind,
         "period_choices": _choices(period, latest),
         "period_types": [(k, PERIOD_TYPE_NAMES[k]) for k in PERIOD_TYPES],
-        "roots": _scope_roots(request.user),
+        "roots": ranking.scope_roots(request.user),
     }
 
 
@@ -173,16 +172,6 @@ def _bad(
     if back:  # the language switch returns there too, not to a POST-only address (a blank 405)
         context["page_url"] = back
     return render(request, template, context, status=400)
-
-
-def _scope_roots(user) -> list[Area]:
-    """The tops of a user's areas when they have several (two communities, a street and a district
-    department): the pages opened on the first, and the others were reached only by typing a code.
-    Empty for one area (the breadcrumbs lead there) and for a superuser (the city is the top)."""
-    paths = [] if user.is_superuser else scope_paths(user)
-    if len(paths) < 2:
-        return []
-    return list(Area.objects.filter(path__in=paths).order_by("path"))
 
 
 def _breadcrumbs(area: Area, user) -> list[Area]:

@@ -262,3 +262,31 @@ def test_an_overdue_count_sits_by_its_label_on_a_phone(phone_page, live_cast):
         assert link.locator(".status").evaluate("e => getComputedStyle(e).color") == "rgb(185, 28, 28)"
     screenshot(page, "home-overdue-count-phone")
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_headline_figures_on_a_phone_fit_and_lead_to_their_league_tables(phone_page, live_cast, language):
+    # The figures district staff rank their areas on, on the page they land on: each a row within
+    # the 390 px screen, its change read as better or worse, a tap away from its league table.
+    from dashboards import ranking
+    from tests.dashboards.assessment_data import indicator_value
+
+    cast = live_cast
+    for spec in ranking.headline_specs():
+        indicator_value(spec.code, cast.district_a, "2026-11", 90.0, 900, 1000, rank=1, rank_of=2, delta=1.5)
+    page = phone_page
+    page.set_extra_http_headers({"Accept-Language": language})
+    login(page, "district_officer")
+    figures = page.locator("#home-figures li.home-figure")
+    assert figures.count() == len(ranking.headline_specs())
+    for i in range(figures.count()):
+        box = figures.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    safe = page.locator("#home-figures li[data-indicator='survey_safety_rate']")
+    assert safe.locator(".trend-better").is_visible()
+    screenshot(page, f"home-figures-phone-{language}")
+    safe.locator("a").click()
+    page.wait_for_url("**/dashboards/league/**")
+    assert "indicator=survey_safety_rate" in page.url and "parent=340102000000" in page.url
+    assert page.js_errors == []

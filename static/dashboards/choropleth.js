@@ -3,6 +3,9 @@
  * data-values-url (the same selection as the table), five quantile classes with a legend, areas
  * without a value grey; clicking an area drills down one level (the league table of its children),
  * except a grid, which has none.
+ * The label (name, value, rank) shows on a mouse hover, and where there is no hover too: a tap shows
+ * it and a second tap on the same area drills down (a first tap drilled straight away, so a phone never
+ * saw a label), and each area takes the keyboard focus (Tab), which shows it; Enter drills down.
  * Works without tiles: only the boundaries are drawn.
  */
 (function () {
@@ -79,29 +82,66 @@
     if (shape.getElement && shape.getElement()) { shape.getElement().setAttribute("data-area", props.code); }
   }
 
+  // The shape's label for a reader without a mouse: focusable (Leaflet opens a bound tooltip on the
+  // focus of its element), named with the tooltip's words, a link when it drills down.
+  function focusable(shape, label, drills) {
+    var path = shape.getElement && shape.getElement();
+    if (!path) { return; }
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("role", drills ? "link" : "img");
+    path.setAttribute("aria-label", label);
+  }
+
+  // How the last press on the map was made: a touch has no hover, so its first tap shows the label.
+  // Chromium's click is a PointerEvent that says so itself; the pointerdown is for browsers whose
+  // click is not.
+  function touchPress(el) {
+    var last = "mouse";
+    el.addEventListener("pointerdown", function (e) { last = e.pointerType || "mouse"; }, true);
+    return function (e) {
+      var type = e && e.pointerType ? e.pointerType : last;
+      return type === "touch" || type === "pen";
+    };
+  }
+
   function paint(el, map, layer, data) {
     var n = data.breaks.length + 1, single = singleValue(data) !== null;
+    var isTouch = touchPress(el), tapped = null;
+    function drill(props) {
+      var params = new URLSearchParams(window.location.search);
+      params.set("parent", props.code);
+      params.set("indicator", data.indicator);
+      params.set("period", data.period);  // the period the server resolved, whatever was asked
+      params.delete("period_type"); params.delete("sort"); params.delete("dir");
+      window.location.href = data.drill_url + "?" + params.toString();
+    }
     layer.eachLayer(function (shape) {
       var props = shape.feature.properties, row = data.areas[props.code];
       var c = classOf(row ? row.value : null, data.breaks, data.lower_better);
       var colour = c < 0 ? "#e5e7eb" : COLOURS[single ? SINGLE_CLASS : n === 5 ? c : Math.round(c * 4 / Math.max(n - 1, 1))];
-      shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
-      shape.bindTooltip(GovMap.text(props.name + (row ? " " + row.text + rankText(el, row) : "")));
+      var label = props.name + (row ? " " + row.text + rankText(el, row) : "");
       // A grid has no smaller areas: drilling into it led to an empty league table.
-      if (props.level === "grid") {
-        setArea(shape, props);
+      var drills = props.level !== "grid";
+      shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
+      shape.bindTooltip(GovMap.text(label));
+      setArea(shape, props);
+      focusable(shape, label, drills);
+      if (!drills) {
         if (shape.getElement && shape.getElement()) { shape.getElement().classList.add("no-drill"); }
         return;
       }
-      shape.on("click", function () {
-        var params = new URLSearchParams(window.location.search);
-        params.set("parent", props.code);
-        params.set("indicator", data.indicator);
-        params.set("period", data.period);  // the period the server resolved, whatever was asked
-        params.delete("period_type"); params.delete("sort"); params.delete("dir");
-        window.location.href = data.drill_url + "?" + params.toString();
+      shape.on("click", function (e) {
+        // A mouse has shown the label on its way in; a first tap shows it (Leaflet opens the tooltip
+        // on the click) and the next tap on the same area drills down.
+        if (isTouch(e.originalEvent) && tapped !== shape) { tapped = shape; return; }
+        drill(props);
       });
-      setArea(shape, props);
+      var path = shape.getElement && shape.getElement();
+      if (path) {
+        path.addEventListener("keydown", function (e) {
+          if (e.key === "Enter") { e.preventDefault(); drill(props); }
+        });
+      }
     });
     legend(el, data);
     GovMap.fitClear(el, map, layer, function () { el.setAttribute("data-painted", "1"); });

@@ -13,7 +13,7 @@ from dashboards import assessment
 from dashboards.assessment_models import AssessmentItem, AssessmentScheme
 from dashboards.models import IndicatorValue
 from tests.base import make_area
-from tests.browser.conftest import areas_clear_of_map_controls, login, screenshot
+from tests.browser.conftest import PHONE, _new_page, areas_clear_of_map_controls, login, screenshot
 from tests.dashboards.assessment_data import indicator_value
 
 pytestmark = pytest.mark.browser
@@ -288,6 +288,46 @@ def test_the_map_tooltip_gives_the_rank_in_the_pages_language(desktop_page, live
     assert tooltip == "春晖社区 90.00% 排名第 2（共 2）", tooltip
     assert "#" not in tooltip
     assert page.js_errors == []
+
+
+def test_a_tap_or_the_keyboard_shows_an_areas_label_on_a_phone(browser, live_server, live_cast):
+    """The label (name, value, rank) came with a mouse hover only: on a phone a tap drilled straight
+    down, and the keyboard reached no area. A first tap shows the label and stays on the page, a
+    second tap opens the area; each area takes the focus (Tab), which shows its label, and Enter
+    opens it."""
+    _values(live_cast)
+    context, page = _new_page(browser, live_server, PHONE, has_touch=True, is_mobile=True)
+    try:
+        _league(page, "340102001000")
+        page.wait_for_timeout(300)  # Leaflet's fit, before the tap
+        league_url = page.url
+        assert "再次轻触或按回车键" in page.locator("#dash-map-hint").inner_text()
+        shape = page.locator("#dash-map path[data-area='340102001001']")
+        shape.tap()
+        tooltip = page.locator(".leaflet-tooltip")
+        assert tooltip.inner_text() == "春晖社区 90.00% 排名第 2（共 2）"
+        assert tooltip.is_visible()
+        page.wait_for_timeout(300)
+        assert page.url == league_url  # not drilled into yet
+        screenshot(page, "league-map-tapped-phone")
+        shape.tap()
+        page.wait_for_url("**parent=340102001001**")
+
+        page.goto(league_url)
+        page.wait_for_selector("#dash-map[data-painted='1']")
+        shapes = page.locator("#dash-map path.leaflet-interactive")
+        assert shapes.count() == 2
+        assert shapes.evaluate_all("ps => ps.map(p => p.getAttribute('tabindex'))") == ["0", "0"]
+        assert page.locator(".leaflet-tooltip").count() == 0
+        shape = page.locator("#dash-map path[data-area='340102001001']")
+        assert shape.get_attribute("aria-label") == "春晖社区 90.00% 排名第 2（共 2）"
+        shape.focus()
+        assert page.locator(".leaflet-tooltip").inner_text() == "春晖社区 90.00% 排名第 2（共 2）"
+        page.keyboard.press("Enter")
+        page.wait_for_url("**parent=340102001001**")
+        assert page.js_errors == []
+    finally:
+        context.close()
 
 
 def test_the_map_zoom_buttons_cover_no_area_on_a_desk(desktop_page, live_cast):

@@ -164,9 +164,10 @@ def league_xlsx(ctx: dict) -> HttpResponse:
     return response
 
 
-def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpResponse:
-    """The results table of an assessment run: rank, area, total, grade, places, each item (the
-    run's columns, ``run_columns``), veto.
+def assessment_csv(scheme, run, items: list, results: list, state: str, ranked: int) -> HttpResponse:
+    """The results table of an assessment run: rank and the number of areas ranked (``ranked``, the
+    page's "2/5" and the API's ``rank_of``: every area of the run, also in the file of an assessed
+    area's own row), area, total, grade, places, each item (the run's columns, ``run_columns``), veto.
     ``state`` is the run's ``run_state``: published, replaced (by a later publication) or draft."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -180,20 +181,28 @@ def assessment_csv(scheme, run, items: list, results: list, state: str) -> HttpR
             # As the league's exports: a file of this year's result says the year is not over.
             *filter(None, [assessment.year_running(scheme)]),
         ],
-        [_("Rank"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
+        [_("Rank"), _("Areas ranked"), _("Area code"), _("Area"), _("Total"), _("Grade"), _("Rank change")]
         + [i["name"] for i in items]
         + [_("Deductions"), _("Bonus"), _("Veto"), _("Moved down by the excellent cap")],
     ]
     for r in results:
         scores = {entry["item"]: entry["score"] for entry in r.items}
         rows.append(
-            [r.rank, r.area.code, r.area.name, r.total, capfirst(r.get_grade_display()), r.rank_change]
+            [
+                r.rank,
+                ranked,
+                r.area.code,
+                r.area.name,
+                r.total,
+                capfirst(r.get_grade_display()),
+                r.rank_change,
+            ]
             + [scores.get(i["item"], "") for i in items]
             # The page marks a grade the excellent-share cap moved down with "*": so does the file.
             + [r.deductions, r.bonus, "; ".join(r.veto_events), capfirst(_("yes")) if r.capped else ""]
         )
     writer.writerows(_safe_rows(rows[:2]))
-    writer.writerows(_codes_as_text(_safe_rows(rows[2:]), column=1))
+    writer.writerows(_codes_as_text(_safe_rows(rows[2:]), column=2))
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )

@@ -514,7 +514,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         _describe_items(scheme)
     fmt = request.GET.get("format", "")
     if fmt == "csv":
-        return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run))
+        return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run), ranked)
     if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
         return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(

@@ -802,7 +802,7 @@ def test_a_run_is_shown_with_the_items_it_was_scored_on_after_the_scheme_changes
     row = re.search(r'<tr data-area="340102000000".*?</tr>', html, re.S).group(0)
     assert len(re.findall(r"<th[ >]", head)) == len(re.findall(r"<td[ >]", row)) == 11
     lines = list(csv.reader(io.StringIO(client.get(f"{url}?format=csv").content.decode("utf-8-sig"))))
-    assert lines[1][6:9] == ["安全感", "排名", "工作台账"] and len(lines[1]) == len(lines[2])
+    assert lines[1][7:10] == ["安全感", "排名", "工作台账"] and len(lines[1]) == len(lines[2])
 
 
 @pytest.mark.parametrize(

@@ -520,17 +520,40 @@ def test_overdue_counts_leave_out_what_the_user_never_sees(client, data, report,
         assert "/mediation/cases/?overdue=true" not in html and "/petitions/?overdue=true" not in html
 
 
+def test_the_assessment_results_csv_gives_each_rank_of_the_areas_ranked(client, cast, scheme):
+    # The page writes "2/3" and the API's rows give rank_of; the page's CSV gave the rank alone, and
+    # the assessed district's file of its own row said "2" of nobody knew how many.
+    s, run = scheme
+    assessment.assessment_publish(run=run, actor=cast.admin)
+    client.force_login(cast.analyst)
+    response = client.get(f"/dashboards/assessments/{s.pk}/?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][:7] == ["Rank", "Areas ranked", "Area code", "Area", "Total", "Grade", "Rank change"]
+    assert [r[:6] for r in rows[2:]] == [
+        ["1", "3", '="340102000000"', "甲区", "80.00", "Good"],
+        ["2", "3", '="340103000000"', "乙区", "72.00", "Pass"],
+        ["3", "3", '="340104000000"', "丙区", "60.67", "Pass"],
+    ]
+    api = api_client(cast.analyst).get(f"/api/v1/assessments/{s.pk}/results/").json()["results"]
+    assert [(r["rank"], r["rank_of"]) for r in api] == [(1, 3), (2, 3), (3, 3)]
+    # District B's staff read their own row: its rank of the three ranked, as on their page.
+    client.force_login(cast.outsider)
+    response = client.get(f"/dashboards/assessments/{s.pk}/?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r[:4] for r in rows[2:]] == [["2", "3", '="340103000000"', "乙区"]]
+
+
 def test_the_assessment_results_export_as_csv_with_each_item(client, cast, scheme):
     s, run = scheme
     client.force_login(cast.analyst)
     response = client.get(f"/dashboards/assessments/{s.pk}/?format=csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[1][:6] == ["Rank", "Area code", "Area", "Total", "Grade", "Rank change"]
-    assert rows[1][6:9] == ["安全感", "排名", "工作台账"]
+    assert rows[1][:7] == ["Rank", "Areas ranked", "Area code", "Area", "Total", "Grade", "Rank change"]
+    assert rows[1][7:10] == ["安全感", "排名", "工作台账"]
     # The grade, the run's state and the cap's mark stand alone in their cells: capitalised, as the
     # results page shows them ("Good", not "good"; the Chinese labels are unchanged).
     assert rows[0][1] == "Draft"
-    assert rows[2][:5] == ["1", '="340102000000"', "甲区", "80.00", "Good"]
+    assert rows[2][:6] == ["1", "3", '="340102000000"', "甲区", "80.00", "Good"]
     assert rows[1][-2:] == ["Veto", "Moved down by the excellent cap"]
     assert [r[-1] for r in rows[2:]] == ["", "", ""]
     # The page marks a grade the excellent-share cap moved down with "*"; the file says so too.

@@ -20,9 +20,12 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import F, FloatField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.models import (
+    DEFAULT_PREVENTABLE_CASE_KINDS,
     AreaPopulation,
     PreventableCaseCount,
     SafetyAnswer,
@@ -44,6 +47,25 @@ from governance.indicators import (
 )
 
 SURVEY_MIN_SAMPLE = int(getattr(settings, "SURVEY_MIN_SAMPLE", 30))
+
+
+@lazy
+def preventable_cases_description() -> str:
+    """Names the kinds counted (PREVENTABLE_CASE_KINDS, DOMAIN.md: a setting), read when the text is
+    shown: the default sentence for the default kinds, else each kind by its name in
+    PREVENTABLE_CASE_KIND_LABELS or, without one, its code (as the import page lists them)."""
+    kinds = preventable_case_kinds()
+    if set(kinds) == set(DEFAULT_PREVENTABLE_CASE_KINDS):
+        return gettext(
+            "Burglary, robbery at home, vehicle and e-bike theft reported by the police, per 10,000 residents."
+        )
+    from dashboards.intake import case_kind_labels  # the intake's machinery, loaded when needed
+
+    names = {code: name for name, code in case_kind_labels().items()}
+    listed = pgettext("list separator", ", ").join(names.get(kind, kind) for kind in kinds)
+    return gettext("Preventable cases reported by the police (%(kinds)s), per 10,000 residents.") % {
+        "kinds": listed
+    }
 
 
 def survey_answers(start: dt.date, end: dt.date) -> QuerySet:
@@ -158,9 +180,7 @@ register(
         direction=LOWER_BETTER,
         source=police_preventable_cases,
         changes=police_changes,
-        description=_(
-            "Burglary, robbery at home, vehicle and e-bike theft reported by the police, per 10,000 residents."
-        ),
+        description=preventable_cases_description(),
         denominator_over_time="last",
         headline=True,
     )

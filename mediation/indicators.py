@@ -212,7 +212,10 @@ for _spec in [
         source=concluded_cases,
         numerator="on_time",
         denominator="concluded",
-        description=_("Cases concluded within the time limit (one month, or as extended) / cases concluded."),
+        description=_(
+            "Cases concluded within the time limit (one month, or as extended) / every case concluded, "
+            "withdrawn and refused cases included (unlike the count of cases concluded)."
+        ),
     ),
 ]:
     register(replace(_spec, changes=case_changes))

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dashboards.models import IndicatorValue, RollupRun
 from dashboards.rollup import run_rollup
@@ -228,3 +228,26 @@ def test_a_group_dispute_defused_a_month_after_an_escalation_counts_in_its_own_m
     assert value("dispute_escalations_prevented", then) == (1, 1)
     assert value("dispute_escalation_persons", then) == (2, 1)
     assert value("dispute_escalations_prevented", now) in (None, (0, 0), (0, None))
+
+
+def test_the_on_time_rate_counts_every_concluded_case_and_its_description_says_so(med):
+    """Its denominator is every case concluded in the month, withdrawn and refused included (a
+    mediation that ended, ended on time or late), while "Dispute cases concluded" counts success and
+    failure only. The description said "/ cases concluded" (结案总数), which a reader takes for that
+    count: 4 on time of 4 here, beside a published count of 2 concluded cases."""
+    for outcome in ("success_written", "failure", "withdrawn", "refused"):
+        _conclude(med, outcome)
+    key = (med.cast.grid_a.pk, timezone.localdate().replace(day=1))
+    assert _rows("dispute_on_time_rate")[key] == (4, 4)
+    assert _rows("dispute_cases_concluded")[key] == (2, 2)
+    description = get("dispute_on_time_rate").description
+    with translation.override("en"):
+        assert str(description) == (
+            "Cases concluded within the time limit (one month, or as extended) / every case concluded, "
+            "withdrawn and refused cases included (unlike the count of cases concluded)."
+        )
+    with translation.override("zh-hans"):
+        assert str(description) == (
+            "在调解期限内（一个月或延长后的期限）结案的案件数 / 全部结案案件数，含撤回和一方拒绝调解而终止的案件"
+            "（与“纠纷案件结案数”不同）。"
+        )

@@ -6,7 +6,8 @@ rate's steps by the area that answered for each step (``IncidentEvent.area``: th
 level, the department's area, or the grid), so a street centre late on a community's item lowers the
 street's rate, not the community's.
 
-* ``incidents_reported``          incidents reported in the month (count).
+* ``incidents_reported``          incidents reported in the month (count), by anyone who may report
+                                  (grid workers, centre handlers), on-the-spot items included.
 * ``incidents_closure_rate``      of the incidents accepted in the month, how many are closed by now.
 * ``incidents_on_time_rate``      of the workflow steps (accept, dispatch, handle + feedback, verify,
                                   close) whose deadline falls in the month: done by the deadline / all
@@ -127,7 +128,8 @@ register(
         source=incidents_reported,
         changes=incident_changes,
         description=_(
-            "Incidents reported by grid workers in the period (more reporting = more eyes on the ground)."
+            "Incidents reported in the period, by grid workers or the centres' handlers, those resolved "
+            "on the spot included (more reporting = more eyes on the ground)."
         ),
     )
 )

@@ -507,3 +507,16 @@ def assert_linked_filters(client, url: str, query: str, named: dict, own: str, o
     assert client.get(f"{url}?{outside_query}").status_code == 400
     form = assert_filters_kept(client, url, outside_query, (key,))
     assert re.findall(shown, form) == [label] and record not in form
+
+
+def described(code: str) -> dict[str, str]:
+    """An indicator's description as shown in English and in Chinese: {"en": ..., "zh-hans": ...}."""
+    from django.utils import translation
+
+    from governance.indicators import get
+
+    out = {}
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            out[language] = str(get(code).description)
+    return out

@@ -4,14 +4,15 @@ import datetime as dt
 import importlib
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from dashboards.models import IndicatorValue
 from governance.indicators import registry
 from grids import indicators, services
 from grids.models import Incident, IncidentEvent
-from tests.base import nightly_run_matches_full_rebuild, shift_back
-from tests.grids.conftest import IN_GRID_B, action_fields, walk_with_the_street_late
+from tests.base import described, nightly_run_matches_full_rebuild, shift_back
+from tests.grids.conftest import IN_GRID_B, action_fields, jpeg_bytes, walk_with_the_street_late
 
 
 def _rows(qs) -> dict:
@@ -222,3 +223,27 @@ def test_a_calendar_change_that_moves_a_late_step_into_another_month_reaches_the
     rows = published_values()
     assert run_rollup(full=True).status == RollupRun.Status.SUCCESS and published_values() == rows
     assert run_rollup().kind == RollupRun.Kind.INCREMENTAL  # and the night after, incremental again
+
+
+@pytest.mark.django_db
+def test_incidents_reported_counts_every_report_and_its_description_says_so(cast, report):
+    """A centre's handler reports too (docs/incidents.md "Workflow"), and an item resolved on the
+    spot is a report: the count is every incident reported in the grid, 3 here. The description
+    said "reported by grid workers" (网格员上报), which the handler's report is not."""
+    report()
+    report(actor=cast.community_handler)
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    on_the_spot = report(kind="on_the_spot", resolution="当场清理", photos=[photo])
+    assert on_the_spot.status == Incident.Status.CLOSED
+    month = timezone.localdate().replace(day=1)
+    nxt = (month + dt.timedelta(days=32)).replace(day=1)
+    assert _rows(indicators.incidents_reported(month, nxt)) == {(cast.grid_a.pk, month): (3, 3)}
+    assert described("incidents_reported") == {
+        "en": (
+            "Incidents reported in the period, by grid workers or the centres' handlers, those resolved "
+            "on the spot included (more reporting = more eyes on the ground)."
+        ),
+        "zh-hans": (
+            "本期上报的事件数，含网格员和各级综治中心人员上报、当场办结的事件（上报越多，基层发现问题的能力越强）。"
+        ),
+    }

@@ -6,14 +6,14 @@ import datetime as dt
 from dataclasses import replace
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dashboards.models import IndicatorValue, RollupRun
 from dashboards.rollup import run_rollup
 from governance import indicators as registry_api
 from governance.indicators import count_or_null, get, per_area_month, registry
 from mediation.models import DisputeCase, DisputeEvent
-from tests.base import nightly_run_matches_full_rebuild, shift_back
+from tests.base import described, nightly_run_matches_full_rebuild, shift_back
 
 
 def _conclude(med, outcome, **kw):
@@ -240,14 +240,13 @@ def test_the_on_time_rate_counts_every_concluded_case_and_its_description_says_s
     key = (med.cast.grid_a.pk, timezone.localdate().replace(day=1))
     assert _rows("dispute_on_time_rate")[key] == (4, 4)
     assert _rows("dispute_cases_concluded")[key] == (2, 2)
-    description = get("dispute_on_time_rate").description
-    with translation.override("en"):
-        assert str(description) == (
+    assert described("dispute_on_time_rate") == {
+        "en": (
             "Cases concluded within the time limit (one month, or as extended) / every case concluded, "
             "withdrawn and refused cases included (unlike the count of cases concluded)."
-        )
-    with translation.override("zh-hans"):
-        assert str(description) == (
+        ),
+        "zh-hans": (
             "在调解期限内（一个月或延长后的期限）结案的案件数 / 全部结案案件数，含撤回和一方拒绝调解而终止的案件"
             "（与“纠纷案件结案数”不同）。"
-        )
+        ),
+    }

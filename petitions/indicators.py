@@ -160,7 +160,10 @@ register(
         changes=petition_changes,
         numerator="routed_on_time",
         denominator="route_due",
-        description=_("Routed to a department or redirected within 15 days of receipt, of those due."),
+        description=_(
+            "Routed to a department, redirected, or declined as a repeat of a matter closed for good, "
+            "within 15 days of receipt, of those due."
+        ),
     )
 )
 register(

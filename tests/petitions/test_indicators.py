@@ -11,7 +11,7 @@ from dashboards.models import IndicatorValue, RollupRun
 from governance import indicators
 from governance.workflow import ActionInvalid
 from petitions.models import Petition, PetitionEvent
-from tests.base import api_client, nightly_run_matches_full_rebuild, shift_back
+from tests.base import api_client, described, nightly_run_matches_full_rebuild, shift_back
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,17 @@ def test_a_repeat_of_a_matter_closed_for_good_declined_by_the_office_counts_as_i
     late.transition(action="decline", actor=officer, note="复核后不再受理")
     # The original was routed in time; of the two declines only the first was within 15 days.
     assert totals("petitions_routed_on_time_rate") == (2, 3)
+    # The description names that third way of ending the office's step: it read "routed or
+    # redirected", and a reader could not tell why a declined repeat was in the rate.
+    assert described("petitions_routed_on_time_rate") == {
+        "en": (
+            "Routed to a department, redirected, or declined as a repeat of a matter closed for good, "
+            "within 15 days of receipt, of those due."
+        ),
+        "zh-hans": (
+            "应转送交办的信访件中，自接收之日起 15 日内转送交办、导入法定途径或因重复已终结事项不予受理的比例。"
+        ),
+    }
 
 
 def _received_months_ago(pet, days: int) -> Petition:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -296,10 +297,12 @@ class DepartmentRecord:
     def on_time_rate(self) -> float | None:
         """Steps done by their deadline / steps due, in percent to 2 decimals, as every rate of the
         statistics is written (the dashboards' incidents_on_time_rate of the same steps read 33.33%
-        where this record read 33.3%); None with none due."""
+        where this record read 33.3%), a half away from zero (四舍五入, docs/statistics.md
+        "Precision"): 745 of 800 is 93.13%, where ``round`` of the float gave 93.12; None with none due."""
         if not self.steps_due:
             return None
-        return round(100 * (self.steps_due - self.steps_late) / self.steps_due, 2)
+        percent = Decimal(100 * (self.steps_due - self.steps_late)) / Decimal(self.steps_due)
+        return float(percent.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def department_record(department: Department) -> DepartmentRecord:

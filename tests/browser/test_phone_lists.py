@@ -415,6 +415,10 @@ def test_a_head_s_organisation_lists_print_as_tables_on_a4_portrait(browser, liv
             )
             assert tables.nth(i).evaluate(HEADINGS_JS)[0] == first
         assert case.code in tables.nth(1).inner_text()
+        # The mediator of an accepted case: on screen the reassign form's choice, which paper has not
+        # (print hides every form); the printed cell names them as the cell of a closed case does.
+        mediator = tables.nth(1).locator("tbody tr").first.locator("td[data-label='调解员']")
+        assert mediator.inner_text().strip() == str(case.mediator)
         screenshot(page, "printed-mediation-organisation-718")
         assert page.js_errors == []
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pytest
 
@@ -41,19 +41,31 @@ def _own_redis_database(worker: str) -> None:
 
     from governance.celery import app
 
-    parsed = urlparse(os.environ["REDIS_URL"])
-    base = int(parsed.path.strip("/") or 0)
-    number = base + 1 + int(worker.removeprefix("gw"))
-    if number > 15:
-        raise pytest.UsageError(
-            f"xdist worker {worker} would need Redis database {number}: use fewer workers"
-        )
-    url = parsed._replace(path=f"/{number}").geturl()
+    url = worker_redis_url(os.environ["REDIS_URL"], worker)
     os.environ["REDIS_URL"] = url
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
     settings.CACHES["default"]["LOCATION"] = url
     caches.__dict__.pop("settings", None)  # in case something read the cache settings already
     app.conf.broker_url = url
+
+
+def worker_redis_url(shared: str, worker: str) -> str:
+    """``shared`` (REDIS_URL) naming the database of xdist ``worker``: the shared one + 1 + the
+    worker's number. The number is the path of a redis:// or rediss:// URL, and the ``db`` parameter
+    of a unix:// socket's, whose path is the socket's."""
+    parsed = urlparse(shared)
+    socket_file = parsed.scheme == "unix"
+    query = parse_qsl(parsed.query, keep_blank_values=True)
+    base = int(dict(query).get("db") or 0) if socket_file else int(parsed.path.strip("/") or 0)
+    number = base + 1 + int(worker.removeprefix("gw"))
+    if number > 15:
+        raise pytest.UsageError(
+            f"xdist worker {worker} would need Redis database {number}: use fewer workers"
+        )
+    if socket_file:  # (geturl() would drop the empty host's "//")
+        query = [(k, v) for k, v in query if k != "db"] + [("db", str(number))]
+        return f"unix://{parsed.netloc}{parsed.path}?{urlencode(query)}"
+    return parsed._replace(path=f"/{number}").geturl()
 
 
 @pytest.fixture(autouse=True)

@@ -87,3 +87,19 @@ def test_record_pages_print_the_record_without_the_forms_that_act_on_it(browser,
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_links_print_a_line_high_from_a_touch_screen_too(browser, live_server, live_cast):
+    """A touch screen's 44 px targets are for the thumb: printed from a phone or a tablet, a list's links
+    are a line high as from a desk, not 44 px boxes spreading the list over the paper."""
+    _case, _petition, scheme = _desk_records(live_cast)
+    context, page = _new_page(browser, live_server, A4_PORTRAIT, has_touch=True)
+    try:
+        _open_as(page, "district_officer", "/dashboards/assessments/")
+        link = page.locator(f"ul.list li > a[href$='/{scheme.pk}/']")
+        assert link.evaluate("e => e.getBoundingClientRect().height") >= 44  # on the screen, a thumb's
+        page.emulate_media(media="print")
+        assert link.evaluate("e => e.getBoundingClientRect().height") < 30
+        assert page.js_errors == []
+    finally:
+        context.close()

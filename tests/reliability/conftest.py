@@ -25,11 +25,31 @@ class PrivateRedis:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = tmp_path
         self.process: subprocess.Popen | None = None
+        self.started = False  # once started, the port is named in the broker URL: it stays
 
     def start(self) -> None:
+        """Start the server on ``port``. Another test's server (another xdist worker's) can take the
+        port in the moment between ``_free_port()`` and this one's bind, which then fails: a first
+        start moves to a fresh port, as nothing names this one yet; a restart keeps its port (the
+        broker URL the test set names it) and fails the test, saying so."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("fault tests need redis-server on the PATH (apt-get install redis-server)")
+        for _attempt in range(5):
+            other = self._run(binary)
+            if other is None:
+                self.started = True
+                return
+            self.stop()
+            if self.started:
+                break
+            self.port = _free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+        pytest.fail(f"port {self.port} was taken by another redis-server (pid {other})")
+
+    def _run(self, binary: str) -> int | None:
+        """Start redis-server on ``port``; None once it answers, else the pid of the other server that
+        answers there."""
         self.process = subprocess.Popen(
             [
                 binary,
@@ -51,15 +71,11 @@ class PrivateRedis:
 
         for _ in range(100):
             try:
-                # Ours, not a server another test (another xdist worker) started on the port in the
-                # moment between _free_port() and this one's bind, which then failed.
                 pid = redis.Redis(port=self.port, socket_timeout=0.5).info("server")["process_id"]
             except redis.ConnectionError:
                 time.sleep(0.05)
                 continue
-            if pid != self.process.pid:
-                pytest.fail(f"port {self.port} was taken by another redis-server (pid {pid})")
-            return
+            return None if pid == self.process.pid else pid
         pytest.fail("private redis-server did not start")
 
     def stop(self) -> None:

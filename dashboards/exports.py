@@ -168,11 +168,20 @@ def assessment_csv(scheme, run, items: list, results: list, state: str, ranked: 
     """The results table of an assessment run: rank and the number of areas ranked (``ranked``, the
     page's "2/5" and the API's ``rank_of``: every area of the run, also in the file of an assessed
     area's own row), area, total, grade, places, each item (the run's columns, ``run_columns``), veto.
-    ``state`` is the run's ``run_state``: published, replaced (by a later publication) or draft."""
+    ``state`` is the run's ``run_state``: published, replaced (by a later publication) or draft; with
+    no run, "none" (never computed) or "unpublished" (for the assessed, who read published runs only).
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    # A word alone in its cell is capitalised, as the results page shows it ("Good", "Draft").
-    states = {"published": _("published"), "replaced": _("replaced"), "draft": _("draft")}
+    # A word alone in its cell is capitalised, as the results page shows it ("Good", "Draft"); no run
+    # is said in the page's words.
+    states = {
+        "published": _("published"),
+        "replaced": _("replaced"),
+        "draft": _("draft"),
+        "none": _("Not computed yet."),
+        "unpublished": _("No result published yet."),
+    }
     rows = [
         # The year only when the name lacks it: "2026 年度平安建设考核 (2026)" read it twice.
         [

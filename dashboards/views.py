@@ -512,9 +512,11 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     items = assessment.run_columns(list(scheme.items.all()), results)
     if own is not None:
         _describe_items(scheme)
+    # No run to give: the page's words for it (the assessed see no draft, so theirs is "unpublished").
+    state = assessment.run_state(scheme, run) or ("unpublished" if own is not None else "none")
     fmt = request.GET.get("format", "")
     if fmt == "csv":
-        return exports.assessment_csv(scheme, run, items, results, assessment.run_state(scheme, run), ranked)
+        return exports.assessment_csv(scheme, run, items, results, state, ranked)
     if fmt:  # as the league table: "xlsx" answered the HTML page, which a script saved as a spreadsheet
         return _bad(request, BadParameter("format", _("Export format must be csv.")))
     return render(
@@ -524,7 +526,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "scheme": scheme,
             "items": items,
             "run": run,
-            "state": assessment.run_state(scheme, run),
+            "state": state,
             "latest": latest,
             "newer_draft": bool(
                 scheme.published_run and latest and not assessment.same_results(latest, scheme.published_run)

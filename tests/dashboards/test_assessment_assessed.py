@@ -190,3 +190,25 @@ def test_the_assessed_read_each_items_weight_and_rule(client, data):
     items = page.split('id="assessment-items"')[1].split("</ul>")[0]
     assert "工作台账</strong> 100.00 分" in items
     assert "安全感</strong> 20.00 分" in items and "目标值 90.00%" in items
+
+
+def test_the_csv_of_a_scheme_never_published_says_so_not_draft(client, data):
+    """The file's first line states the run it holds: with none to give, "Draft" told the assessed a
+    draft result was theirs (they see no draft), and the assessing staff one that was never computed."""
+    import csv
+    import io
+
+    def first_line(user, scheme) -> list[str]:
+        client.force_login(user)
+        response = client.get(f"/dashboards/assessments/{scheme.pk}/", {"format": "csv"})
+        assert response.status_code == 200
+        return next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    data.scheme.published_run = None
+    data.scheme.save()
+    assert first_line(data.street_handler, data.scheme)[1] == "No result published yet."
+    never = AssessmentScheme.objects.create(
+        year=2025, name="2025 街道考核", area=data.district_a, level="street"
+    )
+    assert first_line(data.district_officer, never)[1] == "Not computed yet."
+    assert first_line(data.street_handler, never)[1] == "No result published yet."

@@ -703,6 +703,10 @@ class NotificationReadApi(KnownParamsMixin, APIView):
     """Mark one of the caller's notices read; one read already keeps its first time. Another user's
     notice is the same 404 as a missing one."""
 
+    # JSON alone, as the schema lists (a form or multipart body was read all the same, its 415 untrue);
+    # no body at all is read as empty whatever its declared type.
+    parser_classes = [JSONParser]
+
     @extend_schema(
         # No field: an empty body, ``{}``, or none. A body is still read, so one of a type the
         # endpoint does not read is a 415 as on every other write, and not silently passed over.
@@ -711,8 +715,9 @@ class NotificationReadApi(KnownParamsMixin, APIView):
         operation_id="v1_notification_read",  # drf-spectacular's name is mark-all's, numbered
     )
     def post(self, request, pk: int):
-        request.data  # noqa: B018  (parsed for its 415 / 413 / 400)
+        # The notice first: another user's is the 404 of a missing one whatever the body.
         notice = get_visible_or_404(Notification.objects.filter(user=request.user), pk=pk)
+        request.data  # noqa: B018  (parsed for its 415 / 413 / 400)
         notice = notification_mark_read(notification=notice, actor=request.user)
         return Response(NotificationSerializer(notice).data)
 

@@ -137,11 +137,24 @@ def test_another_user_s_notice_or_a_missing_one_is_the_same_404(cast):
 
 @pytest.mark.django_db
 def test_marking_one_refuses_a_parameter_or_a_body_it_cannot_read(cast):
+    from tests.api.test_read_status_codes import _schema
+
     (mine,) = notices(cast.worker_a, 1)
     client = api_client(cast.worker_a)
     assert client.post(one(mine.pk) + "?all=1").status_code == 400
     assert client.post(one(mine.pk), "x", content_type="text/plain").status_code == 415
+    # The schema lists a JSON body alone, and its 415 says every other type is refused: a form or a
+    # multipart body was read (and marked the notice) all the same.
+    assert (
+        client.post(one(mine.pk), "a=1", content_type="application/x-www-form-urlencoded").status_code == 415
+    )
+    assert client.post(one(mine.pk), {"a": "1"}, format="multipart").status_code == 415
     assert Notification.objects.get(pk=mine.pk).read_at is None
+    schema = _schema()["paths"]["/api/v1/notifications/{id}/read/"]["post"]
+    assert list(schema["requestBody"]["content"]) == ["application/json"] and "415" in schema["responses"]
+    # No body at all, whatever its declared type, is the empty body the endpoint takes.
+    no_body = client.post(one(mine.pk), content_type="application/x-www-form-urlencoded")
+    assert no_body.status_code == 200 and no_body.json()["read_at"]
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dashboards import ranking
 from governance.models import Membership, Role
@@ -67,6 +68,36 @@ def test_a_district_officer_lands_on_the_districts_headline_figures(client, publ
     # The overview opens on the same area and period.
     overview = client.get("/dashboards/").content.decode()
     assert "甲区" in overview and "2026-11" in overview and "93.20%" in overview
+
+
+def test_the_home_page_shows_the_last_month_that_is_over_not_the_one_under_way(client, cast):
+    """Seven days into a month its closure rate is low because its items are still open: the home
+    page, read at a glance, shows the month before, where the overview opens on the month under way
+    with its warning."""
+    from governance.periods import MONTH, Period
+
+    today = timezone.localdate()
+    current = Period.of(MONTH, today.year, today.month)
+    ended = current.previous()
+    first = ranking.headline_specs()[0].code
+    indicator_value(first, cast.district_a, current.code, 22.58, 7, 31, rank=2, rank_of=2, delta=-72.58)
+    indicator_value(first, cast.district_a, ended.code, 95.16, 59, 62, rank=1, rank_of=2, delta=1.0)
+    client.force_login(cast.district_officer)
+    section = figures(client.get("/").content.decode())
+    assert ended.code in section and current.code not in section
+    assert "95.16%" in figure(section, first) and "22.58%" not in section
+    assert "is not over yet" not in section
+    overview = client.get("/dashboards/").content.decode()
+    assert "22.58%" in overview and "is not over yet" in overview
+
+
+def test_a_month_under_way_is_shown_when_it_is_the_only_one(client, cast):
+    today = timezone.localdate()
+    first = ranking.headline_specs()[0].code
+    indicator_value(first, cast.district_a, today.strftime("%Y-%m"), 22.58, 7, 31, rank=1, rank_of=2)
+    client.force_login(cast.district_officer)
+    section = figures(client.get("/").content.decode())
+    assert "22.58%" in figure(section, first) and "is not over yet" in section
 
 
 def test_the_figures_are_in_chinese_on_a_chinese_page(client, published):

@@ -64,6 +64,7 @@ class RegisterForm(SubmissionKeyForm):
         label=_("Grid or community code"),
         max_length=15,
         help_text=_("Type the code, or part of the name and pick from the list."),
+        error_messages={"required": _("Give the grid or community where the dispute arose.")},
         widget=forms.TextInput(attrs={"list": "area-choices", "autocomplete": "off", "spellcheck": "false"}),
     )
     organisation = forms.ChoiceField(
@@ -75,6 +76,7 @@ class RegisterForm(SubmissionKeyForm):
         label=_("What is the dispute about?"),
         max_length=AGREEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Describe the dispute.")},
     )
     # Yuan and fen, as the case stores it: a third decimal passed here and was refused by the model
     # only once every other field was right, in a second round.
@@ -120,6 +122,7 @@ class RegisterForm(SubmissionKeyForm):
                 max_length=100,
                 required=required,
                 widget=personal_input(),
+                error_messages={"required": _("Give the party's name.")},
             )
             self.fields[f"party{i}_id_number"] = forms.CharField(
                 label=_("ID number"), max_length=18, required=False, widget=personal_input()

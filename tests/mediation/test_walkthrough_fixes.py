@@ -155,3 +155,20 @@ def test_a_closed_incident_already_converted_still_links_to_its_case(client, med
     assert f"Now mediation case {case.code}" in page
     again = client.get(f"/mediation/from-incident/{dispute_incident.code}/")
     assert again.status_code == 302 and again["Location"].endswith(f"/mediation/cases/{case.code}/")
+
+
+# A phone walkthrough: an empty registration named only the category; the code, the account of the
+# dispute and the two parties' names each said "This field is required.", which names nothing.
+
+
+def test_an_empty_registration_names_each_missing_field(client, med):
+    client.force_login(med.cast.mediator)
+    roles = {"party0_role": "applicant", "party1_role": "respondent", "party2_role": "other"}  # as selected
+    response = client.post("/mediation/cases/new/", {"origin": "application", **roles})
+    html = response.content.decode()
+    assert response.status_code == 400 and DisputeCase.objects.count() == 0
+    assert "This field is required." not in html
+    assert "Choose a category." in html
+    assert "Give the grid or community where the dispute arose." in html
+    assert "Describe the dispute." in html
+    assert html.count("Give the party&#x27;s name.") == 2  # the applicant and the respondent

@@ -39,6 +39,7 @@
     var tiles = el.getAttribute("data-tiles");
     if (tiles) { L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map); }
     map.setView([31.82, 117.23], 11);
+    map.on("tooltipopen", function (e) { keepInside(el, e.tooltip.getElement()); });
     var state = { map: map, layer: null };
     created.set(el, state);
     var url = el.getAttribute("data-geojson-url");
@@ -62,6 +63,21 @@
       setTimeout(function () { fire(el, state); }, 0);
     }
     return state;
+  }
+
+  // Leaflet puts a tooltip beside its point, on the side of the map's middle, however wide it is: on a
+  // phone an area's name ran past the map's edge and lost its first characters. Moved back inside
+  // (the CSS translate, which Leaflet's own transform and margins leave alone), wrapped when it is
+  // wider than the map.
+  function keepInside(el, tip) {
+    if (!tip) { return; }
+    tip.style.translate = "";
+    var box = el.getBoundingClientRect(), room = box.width - 8;
+    if (tip.getBoundingClientRect().width > room) { tip.style.whiteSpace = "normal"; tip.style.width = room + "px"; }
+    var t = tip.getBoundingClientRect(), dx = 0, dy = 0;
+    if (t.left < box.left + 4) { dx = box.left + 4 - t.left; } else if (t.right > box.right - 4) { dx = box.right - 4 - t.right; }
+    if (t.top < box.top + 4) { dy = box.top + 4 - t.top; } else if (t.bottom > box.bottom - 4) { dy = box.bottom - 4 - t.bottom; }
+    if (dx || dy) { tip.style.translate = dx + "px " + dy + "px"; }
   }
 
   function fire(el, state) {

@@ -1118,3 +1118,35 @@ def test_a_refused_location_says_so_and_points_the_worker_at_the_grid_select(pho
     expect(page.locator("#geo-status")).to_contain_text("位置权限")
     expect(page.locator("#geo-status")).to_contain_text("选择所属网格")
     assert page.js_errors == []
+
+
+# Tooltips open where the reader taps: with Leaflet's "auto" side, a grid whose middle lies right of
+# the map's put its name to the left, wider than the space there, and the phone cut off its first
+# characters at the map's edge (a demo walk: "花社区1第1网格 …" for 桂花社区1第1网格).
+TOOLTIPS_INSIDE_JS = """el => new Promise(done => GovMap.ready(el, (map, layer) => {
+  const box = el.getBoundingClientRect(), out = [];
+  layer.eachLayer(l => {
+    l.openTooltip();
+    const t = l.getTooltip().getElement().getBoundingClientRect();
+    if (t.left < box.left - 0.5 || t.right > box.right + 0.5 || t.top < box.top - 0.5 || t.bottom > box.bottom + 0.5)
+      out.push(`${l.getTooltip().getElement().textContent}: ${Math.round(t.left)}..${Math.round(t.right)} `
+               + `in ${Math.round(box.left)}..${Math.round(box.right)}`);
+    l.closeTooltip();
+  });
+  done(out);
+}))"""
+
+
+def test_an_areas_label_on_a_phone_map_stays_inside_the_map(phone_page, live_cast):
+    page = phone_page
+    live_cast.grid_a.name = "春晖社区第一居民小组网格"  # a name as long as real ones get
+    live_cast.grid_a.save(update_fields=["name"])
+    login(page, "worker_a")
+    page.goto("/grids/report/")
+    page.wait_for_selector("#report-map[data-loaded='1']")
+    assert page.eval_on_selector("#report-map", TOOLTIPS_INSIDE_JS) == []
+    page.context.clear_cookies()
+    login(page, "community_handler")
+    page.goto("/")
+    page.wait_for_selector("[data-map][data-loaded]:not([data-loaded='0'])")
+    assert page.eval_on_selector("[data-map]", TOOLTIPS_INSIDE_JS) == []

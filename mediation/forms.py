@@ -292,8 +292,12 @@ class IncidentConvertForm(forms.Form):
         queryset=DisputeCategory.objects.filter(is_active=True),
         to_field_name="code",
         empty_label=_("Choose a category"),
+        error_messages={"required": _("Choose a category.")},
     )
-    organisation = forms.ChoiceField(label=_("Organisation that takes the case"))
+    organisation = forms.ChoiceField(
+        label=_("Organisation that takes the case"),
+        error_messages={"required": _("Choose the organisation that takes the case.")},
+    )
 
     def __init__(self, *args, organisations=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1674,8 +1674,11 @@ def test_an_empty_register_post_names_the_missing_fields_with_a_400(client, med)
 def test_an_empty_conversion_post_is_a_400_naming_the_category(client, med, dispute_incident):
     # An empty body was read as "no form sent" and the blank form came back with a 200, as if asked for.
     _login(client, med.cast.community_handler)
+    # Each missing field says which: both said "This field is required.", naming neither.
     response = client.post(f"/mediation/from-incident/{dispute_incident.code}/", {})
-    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 400 and "This field is required." not in html
+    assert "Choose a category." in html and "Choose the organisation that takes the case." in html
     assert not DisputeCase.objects.exists()
 
 

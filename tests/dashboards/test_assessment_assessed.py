@@ -212,3 +212,22 @@ def test_the_csv_of_a_scheme_never_published_says_so_not_draft(client, data):
     )
     assert first_line(data.district_officer, never)[1] == "Not computed yet."
     assert first_line(data.street_handler, never)[1] == "No result published yet."
+
+
+def test_the_list_tells_the_assessed_nothing_is_published_not_draft(client, data):
+    """A scheme with no published run was listed "Draft" to the assessed, who are never shown a draft
+    (its page tells them no result is published yet); the assessing staff keep "Draft"."""
+    import re
+
+    data.scheme.published_run = None
+    data.scheme.save()
+
+    def status(user, language: str) -> list[str]:
+        client.force_login(user)
+        page = client.get("/dashboards/assessments/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.findall(r'<span class="status">([^<]*)</span>', page)
+
+    assert status(data.street_handler, "en") == ["No result published yet"]
+    assert status(data.street_handler, "zh-hans") == ["尚未发布考核结果"]
+    assert status(data.district_officer, "en") == ["Draft"]
+    assert status(data.district_officer, "zh-hans") == ["草稿"]

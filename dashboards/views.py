@@ -508,7 +508,9 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         for i in r.items:
             if i.get("value") is not None:
                 spec = ranking.spec_or_none(i.get("indicator"))
-                i["value_text"] = ranking.format_value(spec, i["value"]) if spec else f"{i['value']:.2f}"
+                i["value_text"] = (
+                    ranking.format_value(spec, i["value"]) if spec else str(ranking.two_decimals(i["value"]))
+                )
     items = assessment.run_columns(list(scheme.items.all()), results)
     if own is not None:
         _describe_items(scheme)

@@ -231,3 +231,17 @@ def test_the_list_tells_the_assessed_nothing_is_published_not_draft(client, data
     assert status(data.street_handler, "zh-hans") == ["尚未发布考核结果"]
     assert status(data.district_officer, "en") == ["Draft"]
     assert status(data.district_officer, "zh-hans") == ["草稿"]
+
+
+def test_an_items_value_of_an_unregistered_indicator_rounds_a_half_up(client, data):
+    """An item whose indicator is no longer registered had its value written with Python's own
+    formatting, which rounds the binary float: 93.125 read "93.12" where every other figure, as
+    docs/statistics.md "Precision" says, rounds a half away from zero (四舍五入): "93.13"."""
+    result = data.run.results.get(area=data.street_a1)
+    result.items = [{**result.items[0], "indicator": "retired.indicator", "value": 93.125}]
+    result.save()
+    client.force_login(data.district_officer)
+    page = client.get(data.url).content.decode()
+    row = page.split('data-area="340102001000"', 1)[1].split("</tr>", 1)[0]
+    assert '<small class="dash-value">Value 93.13</small>' in row, row
+    assert "93.12" not in row

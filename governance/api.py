@@ -145,6 +145,17 @@ class DateTimeField(serializers.DateTimeField):
             self.fail("overflow")
 
 
+class FloatField(serializers.FloatField):
+    """DRF's FloatField, but JSON ``true`` and ``false`` are no numbers: DRF reads them as 1.0 and 0.0
+    (``float(True)``), so a report's ``"lng": true`` was looked up as the point (31.8, 1.0) and refused
+    as "outside every grid", not as the wrong type it is."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class DateFilter(filters.DateFilter):
     """``django_filters.DateFilter`` limited to the dates ``BoundedDateField`` accepts."""
 

@@ -14,7 +14,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api import DateTimeField, KnownParamsMixin
+from governance.api import DateTimeField, FloatField, KnownParamsMixin
 from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
 from governance.rest import (
@@ -210,8 +210,8 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
         category = serializers.CharField(help_text="category code")
         # The pages' limits (grids/forms.py): a text the report page refuses is refused here too.
         description = serializers.CharField(max_length=TEXT_MAX)
-        lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
-        lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+        lat = FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+        lng = FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
         grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
         occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)

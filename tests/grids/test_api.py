@@ -169,6 +169,26 @@ def test_bad_reports_are_400_naming_the_field_and_save_nothing(cast, categories,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("field", ["lat", "lng"])
+@pytest.mark.parametrize("value", [True, False])
+def test_true_or_false_for_a_coordinate_is_no_number_and_saves_nothing(cast, categories, field, value):
+    """DRF's FloatField reads JSON true as 1.0 and false as 0.0: a point at (31.805, 1) was looked up
+    and refused as lying "outside every grid of your area", both coordinates blamed for a type error
+    in one of them."""
+    data = {
+        "category": "sanitation",
+        "description": "x",
+        "lat": IN_GRID_A[0],
+        "lng": IN_GRID_A[1],
+        field: value,
+    }
+    response = post(cast.worker_a, data)
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"] == {field: ["A valid number is required."]}
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
 def test_a_text_file_named_jpg_is_refused(cast, categories):
     fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", content_type="image/jpeg")
     response = post(

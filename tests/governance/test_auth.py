@@ -254,8 +254,8 @@ def test_the_login_page_says_the_user_has_logged_out(client, cast, settings):
     client.force_login(cast.worker_a)
     page = client.post(reverse("governance-logout"), follow=True)
     assert page.redirect_chain == [(reverse("governance-login"), 302)]
-    assert "你已退出登录。" in page.content.decode()
-    assert "你已退出登录。" not in client.get(reverse("governance-login")).content.decode()  # said once
+    assert "您已退出登录。" in page.content.decode()
+    assert "您已退出登录。" not in client.get(reverse("governance-login")).content.decode()  # said once
 
 
 def test_logging_out_when_signed_out_goes_to_the_login_page(client, cast):

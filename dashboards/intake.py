@@ -487,6 +487,10 @@ class _Validator:
         second "weight" silently replaced the first one's values) and every required column (one
         missing was reported as a required value on each of 200,000 lines)."""
         known = ", ".join(columns)
+        if self.table.header == [] and not self.table.rows and self.table.unreadable is None:
+            # No line that is not blank (0 bytes, a BOM alone): no header to miss columns on a line 1
+            # the file lacks; its one error is line 0's "no rows" (``check_size``).
+            return
         if self.table.header is not None:
             header = self.table.header
             for name in header:

@@ -268,6 +268,30 @@ def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_wr
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\r\n\n", b"\xef\xbb\xbf,,,,,\r\n"])
+def test_an_empty_file_is_the_one_error_of_no_rows_not_a_missing_header_on_a_line_1_it_lacks(
+    cast, tmp_path, data
+):
+    """A file with no line that is not blank (0 bytes, a BOM alone, Excel's empty sheet) has no
+    header and no rows: the one error of line 0, the import as a whole. It was that error and each
+    column "missing" on a line 1 the file does not have, six errors for one empty file."""
+    for url in (SURVEYS, COUNTS):
+        response = api_client(cast.analyst).post(
+            url, {"file": SimpleUploadedFile("empty.csv", data)}, format="multipart"
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"]["rows"] == [
+            {"line": 0, "field": "rows", "message": "There are no rows to import."}
+        ]
+    path = tmp_path / "empty.csv"
+    path.write_bytes(data)
+    out = StringIO()
+    with pytest.raises(CommandError, match="^1 error"):
+        call_command("dashboards_import", "case-counts", str(path), stdout=out, stderr=out)
+    assert "empty.csv:0: rows:" in out.getvalue() and ":1:" not in out.getvalue()
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
 def test_a_file_saved_in_gbk_is_read_as_gb18030(cast, tmp_path, bom):
     """Excel's plain "CSV (逗号分隔)" on Chinese Windows saves GBK: every line with Chinese in it was

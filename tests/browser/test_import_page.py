@@ -89,3 +89,25 @@ def test_a_clerk_imports_a_file_with_bad_lines_then_the_corrected_one_on_a_phone
     screenshot(page, "import-phone-done")
     # The refused file's page is a 400, which the console notes; nothing else may fail.
     assert [e for e in page.js_errors if "status of 400" not in e] == []
+
+
+def test_the_bad_lines_fit_a_phone_without_scrolling_sideways(phone_page, live_cast):
+    """A message naming a setting or a code (ROLLUP_FIRST_MONTH, not_very_satisfied) is one word
+    wider than a phone's third column: the list of bad lines was 411 px in its 340 px box, each
+    reason cut off at the right edge unless scrolled sideways row by row. The reason wraps inside
+    its cell instead, and the list scrolls down only."""
+    page = phone_page
+    login(page, "analyst")
+    page.goto("/dashboards/import/")
+    bad = (
+        "area,date,age_group,safety,satisfaction\r\n"
+        "340102001001001,1999-12-31,35-44,safe,satisfied\r\n"  # before ROLLUP_FIRST_MONTH
+        "340102001001001,2026-11-02,35-44,safe,happy\r\n"  # the codes listed, not_very_satisfied
+    )
+    _upload(page, "bad.csv", bad)
+    region = page.locator(".dash-import-errors")
+    assert region.locator("tbody tr").count() == 2
+    assert "ROLLUP_FIRST_MONTH" in region.inner_text()
+    widths = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    _fits_the_width(page)

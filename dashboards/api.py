@@ -675,7 +675,7 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
         OpenApiParameter(
             "from",
             OpenApiTypes.STR,
-            description="first period, inclusive, of the period_type: 2026-01, 2026Q1",
+            description="first period, inclusive, of the period_type: 2026-01, 2026Q1; one that has not begun is a 400",
         ),
         OpenApiParameter(
             "to", OpenApiTypes.STR, description="last period, inclusive, of the period_type: 2026-11, 2026Q4"
@@ -697,6 +697,10 @@ class SeriesListApi(StatsReadMixin, generics.ListAPIView):
             period = _period(text, name)
             if kind in PERIOD_TYPES and period.kind != kind:  # (another period_type is named itself)
                 raise exceptions.ValidationError({name: [_("Give a period of type %s.") % kind]})
+            if name == "from":
+                # A from to come matches no row: an empty list, read as "no data since then". (A to
+                # to come is a range left open, through the year's end say, and keeps its rows.)
+                _begun_period(text, name)
             return period
 
         params = _read_params(

@@ -349,6 +349,31 @@ def test_a_series_whose_from_is_after_its_to_is_a_400_naming_from(data):
     assert "2026-11" in response.json()["errors"]["from"][0]
 
 
+def test_a_series_from_a_period_that_has_not_begun_is_a_400_naming_from(data):
+    # A from next month (or next year) can match no row: the answer was an empty list, read as "no
+    # data since then", as values and rankings answered a period to come before they refused it. A
+    # to still to come is a range left open (through this year's end) and keeps its rows.
+    client = api_client(data.analyst)
+    today = timezone.localdate()
+    next_month = (today.replace(day=1) + dt.timedelta(days=32)).strftime("%Y-%m")
+    series = {"indicator": "survey_safety_rate", "area": data.grid_a.code}
+    for kind, period, latest in (
+        ("month", next_month, f"{today:%Y-%m}"),
+        ("year", str(today.year + 1), str(today.year)),
+    ):
+        response = client.get(
+            "/api/v1/stats/series/",
+            {**series, "period_type": kind, "from": period},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert response.status_code == 400, (kind, period)
+        assert response.json()["errors"] == {"from": [f"{period} has not begun yet: the latest is {latest}."]}
+    response = client.get("/api/v1/stats/series/", {**series, "from": "2025-11", "to": next_month})
+    assert response.status_code == 200 and response.json()["count"] == 3
+    this_month = client.get("/api/v1/stats/series/", {**series, "from": f"{today:%Y-%m}"})
+    assert this_month.status_code == 200
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values_of_it(data):
     client = api_client(data.outsider)
     params = {"indicator": "survey_safety_rate", "period": "2026-11"}

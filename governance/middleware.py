@@ -65,20 +65,29 @@ class RejectNullCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The parameters holding one are named, as every bad parameter is (DESIGN.md section 7).
+        params = [
+            key.replace("\x00", "")
+            for key, values in request.GET.lists()
+            if "\x00" in key or any("\x00" in value for value in values)
+        ]
         if (
             "\x00" in request.path
             # The token header too: DRF looks the key up as given (a 500 from the database).
             or "\x00" in request.META.get("HTTP_AUTHORIZATION", "")
-            or any(
-                "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
-            )
+            or params
         ):
             from django.http import JsonResponse
+            from django.utils import translation
             from django.utils.translation import gettext as _
 
-            return JsonResponse(
-                {"detail": _("The request contains a NUL character, which is never valid here.")}, status=400
-            )
+            # This runs before LocaleMiddleware: in the request's language, not the site's.
+            with translation.override(translation.get_language_from_request(request)):
+                message = _("The request contains a NUL character, which is never valid here.")
+            body: dict = {"detail": message}
+            if params:
+                body["errors"] = {key: [message] for key in params}
+            return JsonResponse(body, status=400)
         return self.get_response(request)
 
 

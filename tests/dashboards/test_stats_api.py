@@ -374,6 +374,25 @@ def test_a_series_from_a_period_that_has_not_begun_is_a_400_naming_from(data):
     assert this_month.status_code == 200
 
 
+def test_a_nul_character_in_a_parameter_is_a_400_naming_it_in_the_request_s_language(data):
+    # The refusal came before the language was chosen, and without the parameter: an English client
+    # read Chinese (the site's language), with no ``errors`` to tell which parameter to fix.
+    client = api_client(data.analyst)
+    for path, params in (
+        ("/api/v1/stats/values/", "indicator=survey_safety_rate&area=34%00"),
+        ("/api/v1/stats/series/", "indicator=survey_safety_rate&area=34%00"),
+        ("/api/v1/stats/rankings/", "indicator=survey_safety_rate&period=2026-11&parent=34%00"),
+    ):
+        field = "parent" if "parent" in params else "area"
+        response = client.get(f"{path}?{params}", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, path
+        message = "The request contains a NUL character, which is never valid here."
+        assert response.json() == {"detail": message, "errors": {field: [message]}}, path
+        chinese = client.get(f"{path}?{params}", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+        assert chinese["detail"] == "请求中包含空字符（NUL），此处不允许使用。"
+        assert list(chinese["errors"]) == [field]
+
+
 def test_an_outsider_gets_404_for_an_area_outside_their_scope_and_sees_no_values_of_it(data):
     client = api_client(data.outsider)
     params = {"indicator": "survey_safety_rate", "period": "2026-11"}

@@ -57,6 +57,15 @@ class NoStoreMiddleware:
         return response
 
 
+def request_language(request: HttpRequest):
+    """The request's language (Accept-Language, the language cookie) for an answer given before
+    LocaleMiddleware has chosen it: such an answer was in the site's language whatever the client
+    asked for."""
+    from django.utils import translation
+
+    return translation.override(translation.get_language_from_request(request))
+
+
 class RejectNullCharactersMiddleware:
     """PostgreSQL text cannot hold NUL characters: a query string, path or token header containing one is refused
     with a 400 here, once, instead of a database error in whichever filter received it."""
@@ -78,11 +87,9 @@ class RejectNullCharactersMiddleware:
             or params
         ):
             from django.http import JsonResponse
-            from django.utils import translation
             from django.utils.translation import gettext as _
 
-            # This runs before LocaleMiddleware: in the request's language, not the site's.
-            with translation.override(translation.get_language_from_request(request)):
+            with request_language(request):
                 message = _("The request contains a NUL character, which is never valid here.")
             body: dict = {"detail": message}
             if params:
@@ -111,10 +118,9 @@ class RequestSizeMiddleware:
             from django.http import JsonResponse
             from django.utils.translation import gettext as _
 
-            return JsonResponse(
-                {"detail": _("The request is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}},
-                status=413,
-            )
+            with request_language(request):
+                message = _("The request is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}
+            return JsonResponse({"detail": message}, status=413)
         return self.get_response(request)
 
 

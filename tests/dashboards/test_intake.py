@@ -268,6 +268,20 @@ def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_wr
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
+def test_an_upload_over_the_request_limit_is_a_413_in_the_request_s_language(cast, settings):
+    # The limit is checked before the language is chosen: an English client read the site's Chinese
+    # (and a Chinese one, on a site in English, read English).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    big = "area,month,kind,count\n" + "340102001001,2026-10,burglary,1\n" * 40_000  # about 1.3 MB
+    for language, detail in (("en", "The request is larger than 1 MB."), ("zh-hans", "请求内容超过 1 MB。")):
+        response = api_client(cast.analyst).post(
+            COUNTS, upload(big), format="multipart", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 413
+        assert response.json() == {"detail": detail}
+    assert ImportBatch.objects.count() == 0
+
+
 @pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\r\n\n", b"\xef\xbb\xbf,,,,,\r\n"])
 def test_an_empty_file_is_the_one_error_of_no_rows_not_a_missing_header_on_a_line_1_it_lacks(
     cast, tmp_path, data

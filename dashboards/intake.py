@@ -609,6 +609,8 @@ def validate_survey(table: Table, user: Any) -> list[SurveyResponse]:
         weight = Decimal("1")
         if _text(row, "weight"):
             try:
+                if "_" in _text(row, "weight"):
+                    raise InvalidOperation  # Decimal() reads 1_5 as 15, as int() would a count's 1_000
                 weight = Decimal(_text(row, "weight"))
                 if not (Decimal("0.001") <= weight <= Decimal("99999")) or weight != weight.quantize(
                     Decimal("0.001")

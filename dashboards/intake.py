@@ -560,17 +560,24 @@ class _Validator:
         also reads 2026年11月5日 or 2026.11.5, and a month 2026年10月; not 2026.10, which Excel keeps as
         the number 2026.1 (January)."""
         text = _text(row, name)
-        try:
-            found = next(
-                filter(None, (form.fullmatch(text) for form in (_MONTHS if month else _DATES))), None
-            )
-            if not found:
-                raise ValueError
-            parts = found.groupdict()
-            day = dt.date(int(parts["y"]), int(parts["m"]), int(parts.get("d") or 1))
-        except ValueError:
+        if not text:  # as an empty area: not "enter a date as YYYY-MM-DD" to a cell left blank
+            self.error(line, name, _("This field is required."))
+            return None
+        found = next(filter(None, (form.fullmatch(text) for form in (_MONTHS if month else _DATES))), None)
+        if not found:
             self.error(
                 line, name, _("Enter a month as YYYY-MM.") if month else _("Enter a date as YYYY-MM-DD.")
+            )
+            return None
+        parts = found.groupdict()
+        try:
+            day = dt.date(int(parts["y"]), int(parts["m"]), int(parts.get("d") or 1))
+        except ValueError:  # written as asked, but not on the calendar: 2026-02-30, 2026-13
+            self.error(
+                line,
+                name,
+                (_("There is no month %(text)s.") if month else _("There is no date %(text)s."))
+                % {"text": text},
             )
             return None
         today = self.today

@@ -402,7 +402,14 @@ def test_year_first_dates_with_slashes_or_unpadded_are_read_and_ambiguous_ones_r
     response = client.post(SURVEYS, upload(text), format="multipart")
     errors = response.json()["errors"]["rows"]
     assert [(e["line"], e["field"]) for e in errors] == [(n, "date") for n in range(2, 9)]
-    assert {e["message"] for e in errors} == {"Enter a date as YYYY-MM-DD."}
+    messages = [e["message"] for e in errors]
+    # Written as asked but not on the calendar, a date is named as no date, not sent back to the form.
+    assert messages[3:5] == ["There is no date 2026/13/1.", "There is no date 2026/11/31."]
+    assert set(messages[:3] + messages[5:]) == {"Enter a date as YYYY-MM-DD."}
+    # A cell left blank is required, as an empty area is, not a date to write in another form.
+    text = head + f"{code},,35-44,safe,satisfied,\n"
+    errors = client.post(SURVEYS, upload(text), format="multipart").json()["errors"]["rows"]
+    assert [(e["line"], e["field"], e["message"]) for e in errors] == [(2, "date", "This field is required.")]
     rows = [
         {"area": cast.community_a1a.code, "month": month, "kind": "burglary", "count": 1}
         for month in ("2026/10", "2026/9", "2026-8")
@@ -411,6 +418,9 @@ def test_year_first_dates_with_slashes_or_unpadded_are_read_and_ambiguous_ones_r
     assert sorted(m.month for m in PreventableCaseCount.objects.values_list("month", flat=True)) == [8, 9, 10]
     response = client.post(COUNTS, [dict(rows[0], month="10/2026")], format="json")
     assert response.json()["errors"]["rows"][0]["message"] == "Enter a month as YYYY-MM."
+    for month, message in (("2026-13", "There is no month 2026-13."), ("", "This field is required.")):
+        response = client.post(COUNTS, [dict(rows[0], month=month)], format="json")
+        assert response.json()["errors"]["rows"][0]["message"] == message
 
 
 def test_dates_written_the_chinese_way_or_with_points_are_read(cast):

@@ -1627,7 +1627,7 @@ def test_a_party_still_to_be_completed_reads_so_not_as_a_masked_name(client, med
     parties = html[html.index("<h2>Parties</h2>") :].split("</table>")[0]
     assert parties.count("(to be completed)") == 2 and "(**" not in parties
     listed = client.get("/mediation/cases/").content.decode()
-    assert "(to be completed)、(to be completed)" in listed
+    assert "(to be completed), (to be completed)" in listed and "、" not in listed.split("<tbody>")[1]
     body = api_client(med.cast.mediator).get(f"/api/v1/disputes/{case.code}/").json()
     assert [p["name"] for p in body["parties"]] == ["(to be completed)"] * 2
     assert PersonalDataAccess.objects.count() == 0
@@ -1859,8 +1859,28 @@ def test_the_case_list_keeps_each_masked_name_on_one_line(client, med):
     *, as if 李 were a name of its own. Each masked name now wraps whole, after the 、 between names
     (a placeholder still to be completed may wrap between its words)."""
     med.accepted()
-    html = _login(client, med.cast.mediator).get("/mediation/cases/").content.decode()
+    client.force_login(med.cast.mediator)
+    html = client.get("/mediation/cases/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<span class="nowrap">张**</span>、<span class="nowrap">李*</span>' in html
+
+
+def test_the_case_list_and_home_separate_names_as_the_pages_language_does(client, med):
+    """The list's parties and the home page's organisations were joined by a Chinese 、 on pages in
+    English ("(to be completed)、(to be completed)"), which the case page had stopped doing for its
+    list of routes: the separator is the interface language's, as there."""
+    med.accepted()
+    _login(client, med.cast.mediator)
+    html = client.get("/mediation/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="nowrap">张**</span>, <span class="nowrap">李*</span>' in html
+    make_org(
+        "园丁社区第二调解委员会",
+        MediationOrganisation.Kind.COMMITTEE,
+        med.cast.community_a1b,
+        [(med.cast.mediator, False)],
+    )
+    home = client.get("/mediation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    organisations = home.split("Organisations: ")[1].split("</p>")[0]
+    assert organisations.count(", ") == 1 and "、" not in organisations
 
 
 def test_a_session_with_faulty_fields_from_a_mediator_not_on_the_case_is_403(client, med):

@@ -1502,8 +1502,16 @@ def test_the_registry_keeps_each_masked_petitioner_on_one_line(client, pet):
     """As the dispute list: 王**、刘** broke as 王**、刘 / ** in a narrow Petitioners column."""
     pet.register(petitioners=petitioners(2))
     client.force_login(pet.cast.petition_officer)
-    html = client.get("/petitions/").content.decode()
+    html = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<span class="nowrap">王**</span>、<span class="nowrap">刘**</span>' in html
+
+
+def test_the_registry_separates_petitioners_as_the_pages_language_does(client, pet):
+    """A page in English joined the petitioners with a Chinese 、: the separator is the page's."""
+    pet.register(petitioners=petitioners(2))
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="nowrap">王**</span>, <span class="nowrap">刘**</span>' in html
 
 
 def test_a_step_with_faulty_fields_from_a_user_whose_role_may_not_take_it_is_403(client, pet):

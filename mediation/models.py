@@ -763,22 +763,26 @@ class DisputeCase(models.Model):
         pass  # the session row is written by the service in the same transaction
 
     def _do_transfer(self, *, now, actor, note, changed, data, organisation=None, **_):
-        errors = FieldErrors()  # both missing fields at once, not the reason and then the place
+        # Every field in error at once: a missing reason with an organisation missing, the case's own
+        # or out of reach, not the reason first and the organisation one submit later.
+        errors = FieldErrors()
         if not note:
             errors.add("note", gettext("Give the reason for the transfer."))
+        org = None
+        org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
         if organisation in (None, ""):
             errors.add("organisation", gettext("Choose the organisation to transfer to."))
+        elif org_id == self.organisation_id:
+            errors.add("organisation", gettext("Choose another active organisation."))
+        else:
+            # The same list the case page offers: not any organisation of the city.
+            org = transfer_targets(self).filter(pk=org_id).first()
+            if org is None:
+                errors.add(
+                    "organisation",
+                    gettext("Transfer to an active organisation of the case's district or of the city."),
+                )
         errors.raise_any()
-        org_id = organisation.pk if isinstance(organisation, MediationOrganisation) else organisation
-        if org_id == self.organisation_id:
-            raise ActionInvalid("organisation", gettext("Choose another active organisation."))
-        # The same list the case page offers: not any organisation of the city.
-        org = transfer_targets(self).filter(pk=org_id).first()
-        if org is None:
-            raise ActionInvalid(
-                "organisation",
-                gettext("Transfer to an active organisation of the case's district or of the city."),
-            )
         data["from_organisation"] = self.organisation_id
         if self.due_at is not None and now > self.due_at:
             # The receiving organisation gets a time limit of its own, but the case was already late:

@@ -272,6 +272,19 @@ def test_transfer_needs_a_reason_and_hands_the_case_to_the_other_organisation(me
     assert case.mediator == med.mediator_y
 
 
+def test_a_transfer_names_a_missing_reason_and_an_organisation_out_of_reach_together(med):
+    """The reason was checked before the organisation: a client sending another district's
+    organisation without a reason was told of the reason, then of the organisation, one at a time.
+    The case page's dry run asks the same step, so it named them one submit apart as well."""
+    case = med.in_mediation()
+    for organisation in (med.org_b.pk, case.organisation_id):
+        with pytest.raises(ActionInvalid) as exc:
+            case.transition(action="transfer", actor=med.cast.mediator, organisation=organisation)
+        assert set(exc.value.errors) == {"note", "organisation"}
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.organisation == med.org_x
+
+
 def test_a_case_transferred_after_its_time_limit_does_not_conclude_on_time(med):
     # Transferred when already late, it got the receiving organisation's fresh limit and then counted
     # as concluded on time: a transfer wiped the lateness off the on-time rate.

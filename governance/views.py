@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from django import forms
@@ -142,12 +142,19 @@ def first_and_total(qs: QuerySet, limit: int) -> tuple[list, int]:
     return rows, len(rows) if len(rows) < limit else qs.count()
 
 
-def filtered_rows(filterset) -> tuple[QuerySet, str | None]:
+def filtered_rows(filterset, labels: Mapping[str, str] | None = None) -> tuple[QuerySet, str | None]:
     """A list page's rows through its API filterset, and on a bad filter no rows and one message
     naming the filter by its translated label, never the parameter (``received_from``). A code, id
     or username that names nothing the user may see (``governance.api.KnownRecordMixin``: an area,
     grid, department, organisation, mediator) is refused like any other bad value, and added to the
-    form's errors so that a page listing them field by field shows it too."""
+    form's errors so that a page listing them field by field shows it too.
+
+    ``labels`` are the page form's own names for the filters it shows: the filterset's are the
+    API's ("area code: its whole subtree"), which a page whose box reads "Area" shows nowhere."""
+    form = filterset.form
+    for name, label in (labels or {}).items():
+        if name in form.fields:
+            form.fields[name].label = label  # this request's form only (Django copies its fields)
     if filterset.is_valid():
         try:
             return filterset.qs, None

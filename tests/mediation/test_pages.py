@@ -697,13 +697,31 @@ def test_a_bad_list_filter_is_400_named_by_its_label(client, med):
     response = client.get("/mediation/cases/?area=999")
     html = response.content.decode()
     assert response.status_code == 400 and "ErrorDetail" not in html
-    assert 'id="filter-error"' in html and "Unknown area code 999" in html and "area code" in html
+    assert 'id="filter-error">Area: Unknown area code 999.' in html
     assert "data-case=" not in html
     response = client.get("/mediation/cases/?received_from=abc")
     html = response.content.decode()
-    assert response.status_code == 400 and "received on or after: Enter a valid date." in html
+    assert response.status_code == 400 and "Received from: Enter a valid date." in html
     assert "received_from:" not in html
     assert client.get("/mediation/cases/?received_from=2026-01-01").status_code == 200
+
+
+def test_a_refused_list_filter_is_named_as_the_form_beside_it_names_it(client, med):
+    """The message named the API's filter ("区划代码（含全部下级）", "area code: its whole subtree",
+    "received on or after", "open cases only") beside a form whose fields read 区域, Received from,
+    仅未办结: a name typed into the area box, as its placeholder invites, was refused under a label
+    the page shows nowhere."""
+    med.accepted()
+    _login(client, med.head_x)
+    html = client.get("/mediation/cases/?area=桂花社区", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">区域：' in html and "区划代码（含全部下级）" not in html
+    html = client.get("/mediation/cases/?category=zz", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">类别：' in html
+    page = f"/mediation/organisations/{med.org_x.pk}/?open=maybe"
+    html = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">仅未办结：' in html
+    html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="filter-error">Open only: ' in html
 
 
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):

@@ -438,6 +438,18 @@ def test_a_bad_registry_filter_is_named_by_its_label_and_closed_items_come_last(
     assert html.index(running.code) < html.index(closed.code)
 
 
+def test_a_refused_registry_filter_is_named_as_the_form_beside_it_names_it(client, pet):
+    """The area box (区域, "code or name") was named 区划代码（含全部下级） in the message, and the
+    deadline select (期限) 逾期: the filter's API label, which the page shows nowhere."""
+    client.force_login(pet.cast.petition_officer)
+    html = client.get("/petitions/?area=春晖社区", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">区域：' in html and "区划代码（含全部下级）" not in html
+    html = client.get("/petitions/?overdue=maybe", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">期限：' in html
+    html = client.get("/petitions/?type=x", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="filter-error">Handling type: ' in html
+
+
 def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_one(client, pet):
     pet.register()
     client.force_login(pet.cast.petition_officer)

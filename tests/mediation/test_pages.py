@@ -1586,6 +1586,25 @@ def test_a_mediator_converting_an_incident_is_offered_only_their_own_organisatio
     assert response.status_code == 302 and DisputeCase.objects.get().organisation == committee
 
 
+def test_the_case_page_keeps_each_date_of_the_outcome_on_one_line(client, med):
+    """On a phone in English the outcome read "Success: written agreement · 2026-12-" with "07" on
+    the next line: the dates after the outcome, the performance, the window and the follow-up could
+    break at their hyphens, as those of the court's application no longer did."""
+    case = med.agreed(effective_days_ago=6)
+    html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
+    concluded = timezone.localdate(case.concluded_at).isoformat()
+    outcome = html[html.index("<dt>Outcome</dt>") :].split("</dd>")[0]
+    assert f'<span class="nowrap">{concluded}</span>' in outcome
+    method = html[html.index("<dt>How it is carried out</dt>") :].split("</dd>")[0]
+    assert f'by <span class="nowrap">{case.performance_due.isoformat()}</span>' in method
+    confirmation = html[html.index("<dt>Judicial confirmation</dt>") :].split("</dd>")[0]
+    assert f'apply by <span class="nowrap">{case.confirmation_due.isoformat()}</span>' in confirmation
+    case.transition(action="follow_up", actor=case.mediator, performance="performed")
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    follow_up = html[html.index("<dt>Follow-up</dt>") :].split("</dd>")[0]
+    assert f'<span class="nowrap">{timezone.localdate(case.follow_up_at).isoformat()}</span>' in follow_up
+
+
 def test_the_case_page_dates_the_application_to_the_court(client, med):
     """The facts read "applied" with no date, so nobody could tell from the page how long the court had
     had the application, nor which day the decision may not precede; the decision's date stood alone."""

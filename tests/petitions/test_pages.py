@@ -1066,7 +1066,9 @@ def test_the_reply_form_offers_what_the_handling_type_takes(client, pet):
     assert response.status_code == 302
     page = client.get(f"/petitions/{report.code}/").content.decode()
     reply = page[page.index('<dd id="reply">') :].split("</dd>")[0]
-    assert reply.startswith('<dd id="reply">20') and "已查处" in reply  # the date first: no opinion, no " · "
+    assert (
+        reply.startswith('<dd id="reply"><span class="nowrap">20') and "已查处" in reply
+    )  # the date first: no opinion, no " · "
 
 
 def _step(html, action):
@@ -1508,6 +1510,26 @@ def test_a_petition_received_late_on_a_saturday_is_routed_by_the_end_of_the_mond
     assert petition.due_at == petition.route_due_at
     page = client.get(f"/petitions/{petition.code}/").content.decode()
     assert monday.isoformat() in page
+
+
+def test_the_reply_evaluation_and_review_read_as_sentences_with_their_dates_on_one_line(client, pet):
+    """In English the facts read "explanation · 2026-11-" / "25", "basically satisfied" and
+    "original opinion upheld" in lower case beside "Original opinion changed" for a re-review: each
+    now starts with a capital, as every other value of the page does, and no date breaks at a hyphen."""
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="basically")
+    petition.transition(action="request_review", actor=officer, note="申请复查")
+    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    client.force_login(officer)
+    page = client.get(f"/petitions/{petition.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    replied = timezone.localdate(petition.replied_at).isoformat()
+    reviewed = timezone.localdate(petition.reviewed_at).isoformat()
+    assert f'<dd id="reply">Support · <span class="nowrap">{replied}</span>' in page
+    assert '<dd id="evaluation">Basically satisfied</dd>' in page
+    assert (
+        f'<dd id="review-decision">Original opinion upheld · <span class="nowrap">{reviewed}</span>' in page
+    )
 
 
 def test_the_registry_keeps_each_masked_petitioner_on_one_line(client, pet):

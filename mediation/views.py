@@ -109,8 +109,9 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-# The filter forms' own labels (templates/mediation/list.html, organisation.html), which name a
-# refused filter in its message: the filterset's labels are the API's ("area code: its whole subtree").
+# The filter forms' own labels (templates/mediation/list.html, organisation.html), and those its
+# "From the link" row gives the filters the form has no field for (its linked_filters tag), which name
+# a refused filter in its message: the filterset's labels are the API's ("area code: its whole subtree").
 LIST_FILTER_LABELS = {
     "status": gettext_lazy("Status"),
     "category": gettext_lazy("Category"),
@@ -121,6 +122,10 @@ LIST_FILTER_LABELS = {
     "received_to": gettext_lazy("Received to"),
     "overdue": gettext_lazy("Overdue"),
     "open": gettext_lazy("Open only"),
+    "organisation": gettext_lazy("Organisation"),
+    "mediator": gettext_lazy("Mediator"),
+    "concluded_from": gettext_lazy("Concluded from"),
+    "concluded_to": gettext_lazy("Concluded to"),
 }
 
 

@@ -57,8 +57,9 @@ def _is_officer(user) -> bool:
     return user.is_superuser or user.has_role(*OFFICER_ROLES)
 
 
-# The registry form's own labels (templates/petitions/registry.html), which name a refused filter in
-# its message: the filterset's labels are the API's ("area code: its whole subtree", "overdue").
+# The registry form's own labels (templates/petitions/registry.html), and those its "From the link"
+# row gives the filters the form has no field for (its linked_filters tag), which name a refused filter
+# in its message: the filterset's labels are the API's ("area code: its whole subtree", "overdue").
 REGISTRY_FILTER_LABELS = {
     "status": gettext_lazy("Status"),
     "channel": gettext_lazy("Channel"),
@@ -68,6 +69,11 @@ REGISTRY_FILTER_LABELS = {
     "overdue": gettext_lazy("Deadline"),
     "repeat": gettext_lazy("Repeat"),
     "group": gettext_lazy("Group"),
+    "open": gettext_lazy("Open only"),
+    "department": gettext_lazy("Routed to"),
+    "due_soon": gettext_lazy("Due within 3 days"),
+    "received_from": gettext_lazy("Received from"),
+    "received_to": gettext_lazy("Received to"),
 }
 
 

@@ -722,6 +722,11 @@ def test_a_refused_list_filter_is_named_as_the_form_beside_it_names_it(client, m
     assert 'id="filter-error">仅未办结：' in html
     html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="filter-error">Open only: ' in html
+    # A filter the link set, kept under "From the link" by the name the summary gives it.
+    html = client.get("/mediation/cases/?mediator=zz", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="filter-error">Mediator: Unknown mediator zz.' in html
+    html = client.get("/mediation/cases/?concluded_from=x", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">结案日期起：' in html
 
 
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):

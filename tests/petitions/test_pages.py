@@ -448,6 +448,11 @@ def test_a_refused_registry_filter_is_named_as_the_form_beside_it_names_it(clien
     assert 'id="filter-error">期限：' in html
     html = client.get("/petitions/?type=x", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="filter-error">Handling type: ' in html
+    # A filter the link set, kept under "From the link" by the name the summary gives it.
+    html = client.get("/petitions/?department=abc", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="filter-error">转送交办至：' in html
+    html = client.get("/petitions/?due_soon=maybe", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="filter-error">Due within 3 days: ' in html
 
 
 def test_the_registry_says_an_area_outside_the_scope_is_unknown_like_a_missing_one(client, pet):

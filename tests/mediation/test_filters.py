@@ -107,7 +107,7 @@ def test_the_case_list_refuses_an_unknown_mediator_with_a_400_naming_the_filter(
         response = client.get("/mediation/cases/", {"mediator": value})
         html = response.content.decode()
         assert response.status_code == 400
-        assert f"mediator (username): Unknown mediator {value}." in html
+        assert f"Mediator: Unknown mediator {value}." in html  # as its "From the link" row names it
     response = client.get("/mediation/cases/", {"organisation": med.org_b.pk})
     assert response.status_code == 400
     assert f"Unknown mediation organisation {med.org_b.pk}." in response.content.decode()

@@ -1610,6 +1610,15 @@ def test_the_case_page_keeps_each_date_of_the_outcome_on_one_line(client, med):
     assert f'<span class="nowrap">{timezone.localdate(case.follow_up_at).isoformat()}</span>' in follow_up
 
 
+def test_the_case_list_keeps_the_confirmation_date_on_one_line(client, med):
+    """On a phone the status cell read "confirm by 2026-" / "12-10": the date is written with
+    non-breaking hyphens, as the petition registry's countdown does."""
+    case = med.agreed(effective_days_ago=25)
+    client.force_login(med.cast.mediator)
+    html = client.get("/mediation/cases/").content.decode()
+    assert "confirm by " + case.confirmation_due.strftime("%Y\u2011%m\u2011%d") in html
+
+
 def test_the_case_page_dates_the_application_to_the_court(client, med):
     """The facts read "applied" with no date, so nobody could tell from the page how long the court had
     had the application, nor which day the decision may not precede; the decision's date stood alone."""

@@ -645,3 +645,22 @@ def test_a_coordination_item_with_no_other_department_to_support_it_goes_to_the_
         cast.police,
         [],
     )
+
+
+@pytest.mark.django_db
+def test_the_supporting_departments_are_listed_with_the_readers_list_separator(
+    cast, client, settings, accepted
+):
+    # A Chinese page listed them "公安分局 + 城市管理局, 街道综治中心": an English comma in Chinese text.
+    dispatch(cast, accepted, [cast.urban, cast.street_team])
+    names = sorted(d.name for d in accepted.supporting_departments.all())
+    client.force_login(cast.community_handler)
+    for language, separator in [("zh-hans", "、"), ("en", ", ")]:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        joined = separator.join(names)
+        html = client.get(f"/grids/incidents/{accepted.code}/").content.decode()
+        assert joined in html[html.index('id="supporting-departments"') :].split("</dd>")[0], language
+        assert joined in html[html.index('class="timeline"') :], language
+        row = client.get("/grids/inbox/").content.decode()
+        row = row[row.index(f'id="row-{accepted.code}"') :].split("</tr>")[0]
+        assert f"+ {joined}<" in row, language

@@ -17,6 +17,8 @@ from grids.models import Incident, IncidentCategory
 # The longest description, note or resolution a page or the API takes (a phone's report is a few
 # lines; a pasted document is a mistake).
 TEXT_MAX = 4000
+# Django's own message read "确保该变量包含不超过 4000 字符" ("this variable") to a grid worker.
+TOO_LONG = {"max_length": _("At most %(limit_value)d characters; this has %(show_value)d.")}
 
 
 class ReportForm(SubmissionKeyForm):
@@ -37,13 +39,14 @@ class ReportForm(SubmissionKeyForm):
         help_text=_("The place and the problem. No residents' names, ID numbers or phone numbers."),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=TEXT_MAX,
-        error_messages={"required": _("Describe what you found.")},
+        error_messages={"required": _("Describe what you found."), **TOO_LONG},
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Incident.Kind.choices, initial=Incident.Kind.PROMISED)
     resolution = forms.CharField(
         label=_("How you resolved it (resolved on the spot only)"),
         required=False,
         max_length=TEXT_MAX,
+        error_messages=TOO_LONG,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     lat = forms.FloatField(
@@ -68,6 +71,7 @@ class ReportForm(SubmissionKeyForm):
         label=_("Address or landmark"),
         required=False,
         max_length=200,
+        error_messages=TOO_LONG,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     occurred_at = forms.DateTimeField(
@@ -118,7 +122,7 @@ class ActionForm(forms.Form):
     # The status and level of the item when the form was drawn (``Incident.step_state``): a form sent
     # twice is known by it.
     state = forms.CharField(required=False, max_length=30)
-    note = forms.CharField(required=False, max_length=TEXT_MAX)
+    note = forms.CharField(required=False, max_length=TEXT_MAX, error_messages=TOO_LONG)
     department = forms.IntegerField(required=False)
     supporting_departments = IdListField(required=False)
     result = forms.ChoiceField(required=False, choices=[("", ""), ("pass", "pass"), ("fail", "fail")])
@@ -130,7 +134,7 @@ class ActionForm(forms.Form):
             (Incident.Kind.COORDINATION, Incident.Kind.COORDINATION),
         ],
     )
-    resolution = forms.CharField(required=False, max_length=TEXT_MAX)
+    resolution = forms.CharField(required=False, max_length=TEXT_MAX, error_messages=TOO_LONG)
     evaluation = forms.ChoiceField(required=False, choices=[("", ""), *Incident.Evaluation.choices])
 
     def action_fields(self) -> dict:

@@ -751,7 +751,7 @@ def test_the_report_fields_in_error_are_marked_invalid_and_described_by_their_er
         and described["description"] == "Describe what you found."
         and described["lat"] == "Give the location (lat and lng) or the grid."
     )
-    assert "at most 200 characters" in described["address"]
+    assert "At most 200 characters" in described["address"]
 
     html = client.post(
         "/grids/report/",
@@ -1546,3 +1546,27 @@ def test_the_inbox_form_keeps_every_filter_in_force_without_a_link_of_its_own(ca
     )
     form = assert_filters_kept(client, "/grids/inbox/", query, ())
     assert "linked-filters" not in form
+
+
+@pytest.mark.django_db
+def test_a_text_over_the_limit_is_refused_in_plain_words(cast, client, settings, incident_in):
+    """Django's own message read "确保该变量包含不超过 4000 字符" ("this variable") on a Chinese step form."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    incident = incident_in("reported")
+    client.force_login(cast.community_handler)
+    long = "长" * 4001
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {"action": "escalate", "note": long})
+    html = step_form(response.content.decode(), "escalate")
+    assert response.status_code == 400
+    assert "最多 4000 个字，现有 4001 个字。" in html and "该变量" not in html
+    row = client.post(
+        f"/grids/incidents/{incident.code}/act/", {"action": "reject", "note": long}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "最多 4000 个字，现有 4001 个字。" in row and "该变量" not in row
+    incident.refresh_from_db()
+    assert incident.status == "reported" and incident.events.count() == 1
+    client.force_login(cast.worker_a)
+    data = {"category": "sanitation", "description": long, "address": "路" * 201}
+    html = client.post("/grids/report/", data).content.decode()
+    assert "最多 4000 个字，现有 4001 个字。" in html and "最多 200 个字，现有 201 个字。" in html
+    assert "该变量" not in html

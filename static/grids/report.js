@@ -197,7 +197,12 @@
 
   // A fix at most 5 s old: a worker who walks to the spot and taps again must get where they are
   // now, not the fix of a minute ago (maximumAge 60 s gave the old position back).
-  document.getElementById("use-location").addEventListener("click", function () {
+  // Drawn hidden: without this script the button did nothing.
+  var useLocation = document.getElementById("use-location");
+  useLocation.hidden = false;
+  geoStatus.hidden = false;
+  document.getElementById("location-typed").hidden = true;
+  useLocation.addEventListener("click", function () {
     if (!navigator.geolocation) { sayPlace(msgs.geoFailed, false); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       sayPlace(msgs.located, false);  // until the server says which grid (checkPoint)

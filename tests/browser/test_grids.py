@@ -12,7 +12,14 @@ from playwright.sync_api import expect
 
 from grids.models import Incident
 from tests.base import PASSWORD
-from tests.browser.conftest import DESKTOP, PHONE, areas_clear_of_map_controls, login, screenshot
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    _new_page,
+    areas_clear_of_map_controls,
+    login,
+    screenshot,
+)
 from tests.grids.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -437,7 +444,7 @@ def test_a_coordination_item_on_a_phone_lead_and_supporters_then_a_supporter_ass
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#supporting-departments")
     assert page.locator("#lead-department").inner_text() == "公安分局"
-    assert set(page.locator("#supporting-departments").inner_text().split(", ")) == {"城市管理局", "城管中队"}
+    assert set(page.locator("#supporting-departments").inner_text().split("、")) == {"城市管理局", "城管中队"}
 
     # Leave the page first: the map's GeoJSON still in flight would bring the session cookie back.
     page.goto("about:blank")
@@ -1150,3 +1157,26 @@ def test_an_areas_label_on_a_phone_map_stays_inside_the_map(phone_page, live_cas
     page.goto("/")
     page.wait_for_selector("[data-map][data-loaded]:not([data-loaded='0'])")
     assert page.eval_on_selector("[data-map]", TOOLTIPS_INSIDE_JS) == []
+
+
+def test_without_scripts_the_report_page_offers_no_location_button(browser, live_server, live_cast):
+    """ "使用我的位置" did nothing without scripts, under a hint to tap the map: the page now says to type
+    the coordinates or choose the grid; with scripts the button and its hint are there as before."""
+    context, page = _new_page(browser, live_server, PHONE, java_script_enabled=False)
+    try:
+        login(page, "worker_a")
+        page.goto("/grids/report/")
+        assert not page.locator("#use-location").is_visible()
+        assert not page.locator("#geo-status").is_visible()
+        expect(page.locator("#report-form")).to_contain_text("请填写纬度和经度，或在下方选择所属网格。")
+    finally:
+        context.close()
+    context, page = _new_page(browser, live_server, PHONE)
+    try:
+        login(page, "worker_a")
+        page.goto("/grids/report/")
+        expect(page.locator("#use-location")).to_be_visible()
+        expect(page.locator("#geo-status")).to_be_visible()
+        assert "请填写纬度和经度" not in page.inner_text("#report-form")
+    finally:
+        context.close()

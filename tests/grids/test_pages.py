@@ -1570,3 +1570,13 @@ def test_a_text_over_the_limit_is_refused_in_plain_words(cast, client, settings,
     html = client.post("/grids/report/", data).content.decode()
     assert "最多 4000 个字，现有 4001 个字。" in html and "最多 200 个字，现有 201 个字。" in html
     assert "该变量" not in html
+
+
+@pytest.mark.django_db
+def test_an_inbox_row_names_the_level_capitalised_as_the_incident_page_does(cast, client, incident_in):
+    """An English row's grid cell began "community · 城管中队" under the grid, its page "Community"."""
+    incident = incident_in("reported")
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html[html.index(f'id="row-{incident.code}"') :].split("</tr>")[0]
+    assert '<span class="muted">Community' in row

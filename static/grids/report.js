@@ -201,7 +201,9 @@
   var useLocation = document.getElementById("use-location");
   useLocation.hidden = false;
   geoStatus.hidden = false;
-  document.getElementById("location-typed").hidden = true;
+  // A page drawn before this hint existed (kept by the browser across an upgrade) has none.
+  var typedHint = document.getElementById("location-typed");
+  if (typedHint) { typedHint.hidden = true; }
   useLocation.addEventListener("click", function () {
     if (!navigator.geolocation) { sayPlace(msgs.geoFailed, false); return; }
     navigator.geolocation.getCurrentPosition(function (pos) {

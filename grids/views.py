@@ -318,6 +318,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "summary_values": summary_values(
                 filterset,
                 open={"false": _("finished")},
+                # "Reported by" alone said nobody: the form's select reads "me".
+                mine={"true": _("me")},
                 category={c.code: c.label for c in categories},
             ),
             "area_choices": area_choices,

@@ -1580,3 +1580,16 @@ def test_an_inbox_row_names_the_level_capitalised_as_the_incident_page_does(cast
     html = client.get("/grids/inbox/").content.decode()
     row = html[html.index(f'id="row-{incident.code}"') :].split("</tr>")[0]
     assert '<span class="muted">Community' in row
+
+
+@pytest.mark.django_db
+def test_my_reports_summary_says_who_reported_them(cast, client, settings, report):
+    """ "My grid" links to ``?mine=true&open=false``: its summary read "仅未办结：已办结、上报人", the
+    filter named with no value. It says "上报人：我", as the form's select does."""
+    report()
+    client.force_login(cast.worker_a)
+    for language, said in [("en", "Reported by: Me"), ("zh-hans", "上报人：我")]:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        html = client.get("/grids/inbox/?mine=true&open=false").content.decode()
+        summary = html.split('<span class="filters-active">', 1)[1].split("</span>", 1)[0]
+        assert summary.endswith(said), (language, summary)

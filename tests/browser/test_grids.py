@@ -1180,3 +1180,24 @@ def test_without_scripts_the_report_page_offers_no_location_button(browser, live
         assert "请填写纬度和经度" not in page.inner_text("#report-form")
     finally:
         context.close()
+
+
+def test_a_phones_links_that_stand_alone_under_a_list_are_thumb_sized(phone_page, live_cast):
+    """ "我上报的全部已办结事件" under "My grid"'s finished reports and "部门办理情况" above a street
+    centre's inbox were the 19 px of their text on a phone, each a paragraph of its own."""
+    from grids import services
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    incident = services.incident_report(
+        actor=live_cast.worker_a, category="sanitation", description="垃圾堆放", lat=31.8052, lng=117.0047
+    )
+    services.incident_transition(incident=incident, actor=live_cast.admin, action="reject", note="重复")
+    page = phone_page
+    for user, url, link in [
+        ("worker_a", "/grids/my/", "a[href$='?mine=true&open=false']"),
+        ("street_handler", "/grids/inbox/", "#departments-link"),
+    ]:
+        _switch_user(page, user)
+        page.goto(url)
+        box = page.locator(link).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, (url, box)

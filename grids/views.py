@@ -317,7 +317,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             # area by the name its filter read (no query of its own).
             "summary_values": summary_values(
                 filterset,
-                open={"false": _("finished")},
+                open={"true": _("open"), "false": _("finished")},
                 # "Reported by" alone said nobody: the form's select reads "me".
                 mine={"true": _("me")},
                 category={c.code: c.label for c in categories},

@@ -121,7 +121,7 @@ LIST_FILTER_LABELS = {
     "received_from": gettext_lazy("Received from"),
     "received_to": gettext_lazy("Received to"),
     "overdue": gettext_lazy("Overdue"),
-    "open": gettext_lazy("Open only"),
+    "open": gettext_lazy("Completion"),
     "organisation": gettext_lazy("Organisation"),
     "mediator": gettext_lazy("Mediator"),
     "concluded_from": gettext_lazy("Concluded from"),
@@ -162,7 +162,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             # or mediator by the name its filter read (no query of its own).
             "summary_values": summary_values(
                 filterset,
-                open={"false": _("finished")},
+                open={"true": _("open"), "false": _("finished")},
                 category={c.code: c.label for c in categories},
             ),
             # Handlers land here (they have no mediator desk): their way to refer a case.
@@ -593,9 +593,8 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("due_at", "-received_at", "-pk")
     )
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope
-    qs, filter_error = filtered_rows(
-        filterset, LIST_FILTER_LABELS
-    )  # as on the case list: a refused filter is a 400
+    # As on the case list: a refused filter is a 400, named by the form's label.
+    qs, filter_error = filtered_rows(filterset, LIST_FILTER_LABELS)
     page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)  # the page links keep the filters

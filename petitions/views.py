@@ -69,7 +69,7 @@ REGISTRY_FILTER_LABELS = {
     "overdue": gettext_lazy("Deadline"),
     "repeat": gettext_lazy("Repeat"),
     "group": gettext_lazy("Group"),
-    "open": gettext_lazy("Open only"),
+    "open": gettext_lazy("Completion"),
     "department": gettext_lazy("Routed to"),
     "due_soon": gettext_lazy("Due within 3 days"),
     "received_from": gettext_lazy("Received from"),
@@ -121,7 +121,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             # by the name its filter read (no query of its own).
             "summary_values": summary_values(
                 filterset,
-                open={"false": _("finished")},
+                open={"true": _("open"), "false": _("finished")},
                 repeat={"true": _("repeats only"), "false": _("new matters only")},
             ),
             "masked_for": user_unit_ids(request.user),

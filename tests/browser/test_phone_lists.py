@@ -248,13 +248,13 @@ def test_the_inbox_filters_fold_so_a_phone_opens_on_the_first_row_and_still_filt
     row = page.locator(f"#row-{incident.code}").bounding_box()
     assert row["y"] < 300, row
     summary = page.locator(".filters-fold > summary")
-    assert summary.inner_text() == "筛选：仅未办结"
+    assert summary.inner_text() == "筛选：办结情况：未办结"
     assert summary.bounding_box()["height"] >= 44
     summary.click()
     page.select_option("#inbox-filters select[name=category]", "sanitation")
     page.locator("#inbox-filters button[type=submit]").click()
     page.wait_for_url("**category=sanitation**")
-    assert page.locator(".filters-fold > summary").inner_text() == "筛选：仅未办结、类别：环境卫生"
+    assert page.locator(".filters-fold > summary").inner_text() == "筛选：办结情况：未办结、类别：环境卫生"
     assert not page.locator("#inbox-filters").is_visible()
     assert page.locator(f"#row-{incident.code}").is_visible()
     assert page.js_errors == []

@@ -1423,7 +1423,7 @@ def test_the_inbox_filters_fold_under_a_summary_that_names_the_filters_in_force(
     assert_filters_fold(
         client,
         "/grids/inbox/",
-        ("", 200, "Filters: Open only"),  # the inbox's default: open items
+        ("", 200, "Filters: Completion: Open"),  # the inbox's default: open items
         ("category=fire_hazard&overdue=true&open=&sort=", 200, "Filters: Category: Fire hazard, Overdue"),
         ("open=&sort=newest", 200, "Filters: none"),  # an order hides no row: not a filter
         ("reported_to=9999-12-31", 400, "Filters: Reported to: 9999-12-31"),
@@ -1527,7 +1527,7 @@ def test_the_inbox_summary_names_the_grid_department_and_area_in_force(cast, cli
     assert_filters_fold(
         client,
         "/grids/inbox/",
-        ("open=false&overdue=false", 200, "Filters: Open only: Finished, Overdue: No"),
+        ("open=false&overdue=false", 200, "Filters: Completion: Finished, Overdue: No"),
     )
 
 
@@ -1585,11 +1585,13 @@ def test_an_inbox_row_names_the_level_capitalised_as_the_incident_page_does(cast
 @pytest.mark.django_db
 def test_my_reports_summary_says_who_reported_them(cast, client, settings, report):
     """ "My grid" links to ``?mine=true&open=false``: its summary read "仅未办结：已办结、上报人", the
-    filter named with no value. It says "上报人：我", as the form's select does."""
+    filter named with no value. It says "上报人：我", as the form's select does; and the first filter
+    no longer contradicts itself ("only open: finished"): it is the completion, open or finished."""
     report()
     client.force_login(cast.worker_a)
-    for language, said in [("en", "Reported by: Me"), ("zh-hans", "上报人：我")]:
+    summaries = [("en", "Completion: Finished, Reported by: Me"), ("zh-hans", "办结情况：已办结、上报人：我")]
+    for language, said in summaries:
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         html = client.get("/grids/inbox/?mine=true&open=false").content.decode()
         summary = html.split('<span class="filters-active">', 1)[1].split("</span>", 1)[0]
-        assert summary.endswith(said), (language, summary)
+        assert summary == said, (language, summary)

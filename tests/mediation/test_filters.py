@@ -170,7 +170,7 @@ def test_the_case_list_summary_names_the_organisation_mediator_and_area_in_force
         lookups=3,
     )
     flags = "open=false&overdue=false&concluded_from=2026-01-01"
-    summary = "Filters: Open only: Finished, Concluded from: 2026-01-01, Overdue: No"
+    summary = "Filters: Completion: Finished, Concluded from: 2026-01-01, Overdue: No"
     assert_filters_fold(client, "/mediation/cases/", (flags, 200, summary))
 
 
@@ -192,7 +192,7 @@ def test_the_case_list_form_keeps_the_filters_from_the_link_and_clears_each_alon
         f"status=accepted&open=true&organisation={med.org_x.pk}&mediator=mediator"
         "&concluded_from=2026-01-01&concluded_to=2026-12-31&page=1",
         {
-            "open": "Open only",
+            "open": "Completion: Open",
             "organisation": "Organisation: 甲一街道调解中心",
             "mediator": "Mediator: 王调解",
             "concluded_from": "Concluded from: 2026-01-01",

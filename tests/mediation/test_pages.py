@@ -709,7 +709,7 @@ def test_a_bad_list_filter_is_400_named_by_its_label(client, med):
 def test_a_refused_list_filter_is_named_as_the_form_beside_it_names_it(client, med):
     """The message named the API's filter ("区划代码（含全部下级）", "area code: its whole subtree",
     "received on or after", "open cases only") beside a form whose fields read 区域, Received from,
-    仅未办结: a name typed into the area box, as its placeholder invites, was refused under a label
+    办结情况: a name typed into the area box, as its placeholder invites, was refused under a label
     the page shows nowhere."""
     med.accepted()
     _login(client, med.head_x)
@@ -719,9 +719,9 @@ def test_a_refused_list_filter_is_named_as_the_form_beside_it_names_it(client, m
     assert 'id="filter-error">类别：' in html
     page = f"/mediation/organisations/{med.org_x.pk}/?open=maybe"
     html = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert 'id="filter-error">仅未办结：' in html
+    assert 'id="filter-error">办结情况：' in html
     html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'id="filter-error">Open only: ' in html
+    assert 'id="filter-error">Completion: ' in html
     # A filter the link set, kept under "From the link" by the name the summary gives it.
     html = client.get("/mediation/cases/?mediator=zz", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="filter-error">Mediator: Unknown mediator zz.' in html

@@ -140,7 +140,7 @@ def test_the_registry_summary_names_the_department_and_area_in_force(pet, client
         lookups=2,
     )
     flags = "open=false&due_soon=false&received_from=2026-01-01"
-    summary = "Filters: Open only: Finished, Due within 3 days: No, Received from: 2026-01-01"
+    summary = "Filters: Completion: Finished, Due within 3 days: No, Received from: 2026-01-01"
     assert_filters_fold(client, "/petitions/", (flags, 200, summary))
 
 
@@ -157,7 +157,7 @@ def test_the_registry_form_keeps_the_filters_from_the_link_and_clears_each_alone
         f"channel=visit&open=true&department={pet.cast.police.pk}&due_soon=false"
         "&received_from=2026-01-01&received_to=2026-12-31&status=accepted&status=routed&page=1",
         {
-            "open": "Open only",
+            "open": "Completion: Open",
             "department": "Routed to: 公安分局",
             "due_soon": "Due within 3 days: No",
             "received_from": "Received from: 2026-01-01",

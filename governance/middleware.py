@@ -89,11 +89,16 @@ class RejectNullCharactersMiddleware:
             from django.http import JsonResponse
             from django.utils.translation import gettext as _
 
+            from governance.rest import invalid_input
+
             with request_language(request):
                 message = _("The request contains a NUL character, which is never valid here.")
-            body: dict = {"detail": message}
-            if params:
-                body["errors"] = {key: [message] for key in params}
+                body: dict = {"detail": message}
+                if params:
+                    # Worded as DRF's validation errors are (docs/api.md "Errors"): ``detail``
+                    # repeats ``errors``. A NUL in the path or the token header names no field.
+                    body["errors"] = {key: [message] for key in params}
+                    body["detail"] = invalid_input(body["errors"])
             return JsonResponse(body, status=400)
         return self.get_response(request)
 

@@ -339,6 +339,12 @@ def _sentence(errors: dict[str, list[str]]) -> str:
     )
 
 
+def invalid_input(errors: dict[str, list[str]]) -> str:
+    """The ``detail`` of a validation error: "Invalid input: " and each field's messages (docs/api.md
+    "Errors"), for the exception handler and the middleware that refuses a request before DRF."""
+    return _("Invalid input: %(problems)s") % {"problems": _sentence(errors)}
+
+
 _JSON_PARSE_ERROR = "JSON parse error - "  # rest_framework.parsers.JSONParser's untranslated prefix
 
 
@@ -414,10 +420,7 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = _keyed(response.data)
-        response.data = {
-            "detail": _("Invalid input: %(problems)s") % {"problems": _sentence(errors)},
-            "errors": errors,
-        }
+        response.data = {"detail": invalid_input(errors), "errors": errors}
     elif isinstance(exc, Http404):
         response.data = {"detail": str(NOT_FOUND)}
     return response

@@ -387,9 +387,13 @@ def test_a_nul_character_in_a_parameter_is_a_400_naming_it_in_the_request_s_lang
         response = client.get(f"{path}?{params}", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 400, path
         message = "The request contains a NUL character, which is never valid here."
-        assert response.json() == {"detail": message, "errors": {field: [message]}}, path
+        # Worded as every other refused parameter (docs/api.md "Errors": ``detail`` repeats ``errors``).
+        assert response.json() == {
+            "detail": f"Invalid input: {field}: {message}",
+            "errors": {field: [message]},
+        }, path
         chinese = client.get(f"{path}?{params}", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
-        assert chinese["detail"] == "请求中包含空字符（NUL），此处不允许使用。"
+        assert chinese["detail"] == f"输入有误：{field}: 请求中包含空字符（NUL），此处不允许使用。"
         assert list(chinese["errors"]) == [field]
 
 

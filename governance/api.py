@@ -309,7 +309,11 @@ class KnownRecordMixin:
 
     The same query reads the record's name (the first of ``names`` not empty), which ``named`` keeps
     by value for a list page's filter summary ("Grid: …"): a name is known only for a record the
-    filter accepted, never for one outside what the user may see."""
+    filter accepted, never for one outside what the user may see.
+
+    A page that read the record itself before the filterset ran (an area typed by name,
+    ``governance.views.area_typed_by_name``) hands the filter what it found with ``settle``: the
+    lookup then asks nothing more, so a name costs the page the queries a code does."""
 
     column = "pk"  # what identifies the record to ``narrow``
 
@@ -331,16 +335,40 @@ class KnownRecordMixin:
         self.named_by_rows = named_by_rows
         self.names = names
         self.named: dict[str, str] = {}  # each filterset deep-copies its filters: one per request
+        # value -> (column, name) found by the page, or (None, refusal) for a value it refused
+        self.settled: dict[str, tuple] = {}
         super().__init__(*args, **kwargs)
+
+    def may_see(self, records):
+        """``records`` narrowed to those the user may see (the lookup's rule, for a page's own read)."""
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        q = self.visible(user)
+        if q is None:
+            return records
+        return records.filter((q | self.rows_naming()) if self.named_by_rows else q)
+
+    def settle(self, value: str, found=None, name: str = "", refusal: str = "") -> None:
+        """What ``value`` names, read by the page before the filterset ran: the record's ``column``
+        and name, or ``found=None`` for a value refused (``refusal``, else the ``unknown`` message)."""
+        self.settled[value] = (found, name) if found is not None else (None, refusal)
+
+    def refusal(self, value) -> str:
+        """The message refusing ``value``: the page's, or "Unknown …"."""
+        found, refusal = self.settled.get(str(value), (None, ""))
+        return refusal or self.unknown % {"value": value, self.key: value}
 
     def lookup(self, value):
         """The ``column`` of the record ``value`` names, among those the user may see, or None."""
-        records = self.records.filter(**{self.key: value})
-        user = getattr(getattr(self.parent, "request", None), "user", None)
-        q = self.visible(user)
-        if q is not None:
-            records = records.filter((q | self.rows_naming()) if self.named_by_rows else q)
-        row = records.values_list(self.column, *self.names).first()
+        if str(value) in self.settled:
+            found, name = self.settled[str(value)]
+            if found is not None:
+                self.named[str(value)] = name
+            return found
+        row = (
+            self.may_see(self.records.filter(**{self.key: value}))
+            .values_list(self.column, *self.names)
+            .first()
+        )
         if row is None:
             return None
         self.named[str(value)] = next((n for n in row[1:] if n), str(value))
@@ -364,7 +392,7 @@ class KnownRecordMixin:
             if not isinstance(other, KnownRecordMixin) or named in EMPTY_VALUES:
                 continue
             if other is self or other.lookup(named) is None:
-                errors[filter_param(other)] = [other.unknown % {"value": named, other.key: named}]
+                errors[filter_param(other)] = [other.refusal(named)]
         return errors
 
     def rows_naming(self) -> Exists:

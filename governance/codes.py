@@ -39,6 +39,11 @@ STREET_PART_MAX = 399
 _DIGITS = re.compile(r"^\d+$", re.ASCII)
 
 
+def is_code(value: str) -> bool:
+    """Whether ``value`` is written as a code (ASCII digits only), not a name: no area is named so."""
+    return bool(_DIGITS.match(value))
+
+
 def code_errors(code: str, level: str, parent_code: str | None, parent_level: str | None) -> list[str]:
     """Every reason ``code`` is not a valid code for an area of ``level`` under the given parent."""
     errors: list[str] = []

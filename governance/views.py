@@ -11,19 +11,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
+from governance.api import AreaSubtreeFilter
+from governance.codes import is_code
 from governance.forms import LoginForm, OwnPasswordChangeForm, errors_text, own_password_confirmed
 from governance.homes import home_sections
 from governance.models import Area, Holiday, record_id
@@ -150,9 +153,12 @@ def filtered_rows(filterset, labels: Mapping[str, str] | None = None) -> tuple[Q
     form's errors so that a page listing them field by field shows it too.
 
     ``labels`` are the page form's own names for the filters it shows: the filterset's are the
-    API's ("area code: its whole subtree"), which a page whose box reads "Area" shows nowhere."""
+    API's ("area code: its whole subtree"), which a page whose box reads "Area" shows nowhere. The
+    area box takes a name too (``area_typed_by_name``)."""
+    area_typed_by_name(filterset)
     form = filterset.form
-    for name, label in (labels or {}).items():
+    # Every list page's area box reads "Area" (the inbox passes no labels of its own).
+    for name, label in ({"area": _("Area")} | dict(labels or {})).items():
         if name in form.fields:
             form.fields[name].label = label  # this request's form only (Django copies its fields)
     if filterset.is_valid():
@@ -163,6 +169,57 @@ def filtered_rows(filterset, labels: Mapping[str, str] | None = None) -> tuple[Q
             for field, msgs in exc.detail.items():
                 form.add_error(field if field in form.fields else None, [str(m) for m in msgs])
     return filterset.queryset.none(), errors_text(filterset.errors, filterset.form)
+
+
+# Most areas of one name that the refusal of an ambiguous name lists by code; it counts them all.
+AREA_NAME_CHOICES = 10
+
+
+def area_typed_by_name(filterset) -> None:
+    """A list page's area box (templates/governance/_area_filter.html) holds a name typed instead of
+    a code picked from its list ("桂花社区"): the page reads it as the area of that exact name among
+    those the area filter accepts a code of (``KnownRecordMixin.may_see``), before the filterset runs.
+
+    One area: the page goes on as if its code had been picked. ``filterset.data`` (the page's
+    ``params``) now holds the code, so the box shows it beside its name in the list, the summary says
+    "Area: 桂花社区" and the page links carry the code; the filter is handed the area (``settle``) and
+    asks nothing more. Several: a 400 naming the field, listing their codes to type or pick. None,
+    or only outside the user's scope: the unknown-code 400 a code gets, which tells the two apart no
+    more than it does for codes. One query in every case (a count over the window gives how many
+    share the name); none for a value written as a code (digits: ``governance.codes.is_code``), which
+    the filter looks up as before. Only the pages do this: the API's ``area`` stays a code."""
+    flt = filterset.filters.get("area")
+    typed = str(filterset.data.get("area") or "").strip()
+    if not isinstance(flt, AreaSubtreeFilter) or not typed or is_code(typed):
+        return
+    rows = list(
+        flt.may_see(Area.objects.filter(name=typed))
+        .annotate(total=Window(Count("pk")))
+        .order_by("path")
+        .values_list("code", "path", "name", "parent__name", "total")[:AREA_NAME_CHOICES]
+    )
+    if len(rows) == 1:
+        code, path, name, _parent, _total = rows[0]
+        if not getattr(filterset.data, "_mutable", True):  # a QueryDict as the request's: read-only
+            filterset.data = filterset.data.copy()
+            filterset.__dict__.pop("_form", None)  # a form built on the old data would not see it
+        filterset.data["area"] = code
+        flt.settle(code, path, name)
+    elif rows:
+        listed = [f"{code} ({parent} · {name})" if parent else code for code, _p, name, parent, _t in rows]
+        if rows[0][4] > len(rows):
+            listed.append(_("%(count)d more") % {"count": rows[0][4] - len(rows)})
+        flt.settle(
+            typed,
+            refusal=_("%(name)s is the name of %(count)d areas: type or pick the code (%(codes)s).")
+            % {
+                "name": typed,
+                "count": rows[0][4],
+                "codes": pgettext("between items of a list", ", ").join(listed),
+            },
+        )
+    else:
+        flt.settle(typed)  # the filter's "Unknown area code …", with no lookup of its own
 
 
 # Most areas a list's area filter offers by name; a wider scope (a whole city's communities) types

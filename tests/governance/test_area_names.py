@@ -15,7 +15,7 @@ from tests.base import api_client, make_area, queries_of
 
 pytestmark = pytest.mark.django_db
 
-# page, the user whose scope holds street A1 (春晖社区, 园丁社区), the line its error is said on
+# page, the user whose scope holds street A1 (甲一街道: 春晖社区, 园丁社区)
 PAGES = [
     ("/grids/inbox/", "street_handler"),
     ("/mediation/cases/", "street_handler"),

@@ -215,7 +215,7 @@ def area_typed_by_name(filterset) -> None:
             % {
                 "name": typed,
                 "count": rows[0][4],
-                "codes": pgettext("between items of a list", ", ").join(listed),
+                "codes": pgettext("list separator", ", ").join(listed),
             },
         )
     else:

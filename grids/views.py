@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -265,6 +266,26 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
     return rows
 
 
+# The inbox form's own labels for its filters (templates/grids/inbox.html: its fields and its
+# ``filters_summary``), which name a refused filter in its message: the filterset's labels are the
+# API's ("area code: its whole subtree"), words the form beside the message shows nowhere.
+INBOX_FILTER_LABELS = {
+    "status": gettext_lazy("Status"),
+    "open": gettext_lazy("Completion"),
+    "category": gettext_lazy("Category"),
+    "grid": gettext_lazy("Grid"),
+    "level": gettext_lazy("Level"),
+    "kind": gettext_lazy("Kind"),
+    "department": gettext_lazy("Department"),
+    "overdue": gettext_lazy("Overdue"),
+    "mine": gettext_lazy("Reported by"),
+    "reported_from": gettext_lazy("Reported from"),
+    "reported_to": gettext_lazy("Reported to"),
+    "area": gettext_lazy("Area"),
+    "sort": gettext_lazy("Order"),
+}
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -291,7 +312,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing
     # each refused filter by its label, with no rows: never an empty list that reads as "all done".
-    qs, error = filtered_rows(filterset)
+    qs, error = filtered_rows(filterset, INBOX_FILTER_LABELS)
     page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()

@@ -119,7 +119,7 @@ def test_the_inbox_refuses_an_unknown_grid_with_a_400_naming_the_filter(cast, cl
         response = client.get("/grids/inbox/", {"grid": value})
         html = response.content.decode()
         assert response.status_code == 400
-        assert f"<li>Grid code: Unknown grid {value}.</li>" in html
+        assert f"<li>Grid: Unknown grid {value}.</li>" in html  # the form's label, not the API's
         assert 'id="row-INC-' not in html
     response = client.get("/grids/inbox/", {"grid": cast.grid_c.code})
     assert response.status_code == 200 and "Unknown grid" not in response.content.decode()

@@ -327,8 +327,8 @@ def test_the_inbox_lists_a_date_beyond_the_calendar_among_its_filter_errors(cast
     report()
     client.force_login(cast.street_handler)
     for query, label in (
-        ("reported_to=9999-12-31", "Reported on or before (date)"),
-        ("reported_from=0001-01-01", "Reported on or after (date)"),
+        ("reported_to=9999-12-31", "Reported to"),  # as its field is labelled, not the API's words
+        ("reported_from=0001-01-01", "Reported from"),
     ):
         response = client.get(f"/grids/inbox/?{query}")  # was a 500
         html = response.content.decode()
@@ -346,6 +346,51 @@ def test_the_inbox_names_a_refused_filter_in_the_users_language(cast, client, re
     html = client.get("/grids/inbox/?status=bogus&reported_from=abc").content.decode()
     assert "<li>状态: " in html and "<li>上报日期起: " in html
     assert "status:" not in html and "reported_from:" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, named, not_named",
+    [
+        (
+            "zh-hans",
+            ["<li>区域: 未知的区划代码 000。", "<li>网格: ", "<li>类别: ", "<li>部门: ", "<li>办结情况: ", "<li>上报人: "],
+            ["区划代码（含全部下级）", "网格代码:", "类别代码", "部门（编号）", "仅未办结", "我上报的:"],
+        ),
+        (
+            "en",
+            [
+                "<li>Area: Unknown area code 000.", "<li>Grid: ", "<li>Category: ", "<li>Department: ",
+                "<li>Completion: ", "<li>Reported by: ",
+            ],
+            ["whole subtree", "Grid code:", "Category code", "Department (id)", "Open items only", "Reported by me:"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_inbox_names_a_refused_filter_by_the_label_its_form_shows(
+    cast, client, settings, report, language, named, not_named
+):
+    """The form beside the error says "区域" (Area); the error said "区划代码（含全部下级）", the API's label."""
+    report()
+    client.force_login(cast.street_handler)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    errors = ""
+    # Records that name nothing in sight (each refused alone: the first stops the list), then values
+    # the form refuses (a yes/no that is neither).
+    nowhere = cast.police.pk + 999
+    for query in (
+        "area=000",
+        "grid=999",
+        "category=nosuch",
+        f"department={nowhere}",
+        "open=maybe&mine=maybe",
+    ):
+        response = client.get(f"/grids/inbox/?{query}")
+        html = response.content.decode()
+        assert response.status_code == 400 and 'id="row-INC-' not in html
+        errors += html[html.index('<ul class="errorlist">') :].split("</ul>")[0]
+    assert all(label in errors for label in named), errors
+    assert not any(label in errors for label in not_named), errors
 
 
 @pytest.mark.django_db

@@ -60,7 +60,8 @@ MY_GRID_SHOWN = 100
 @login_required
 @require_GET
 def my_grid(request: HttpRequest) -> HttpResponse:
-    """The grid worker's start page: the grid on a map and my open items by status."""
+    """The grid worker's start page: the grid on a map, the checks waiting for them, and their own
+    open reports by status."""
     grids = selectors.worker_grids(request.user)
     mine = selectors.incident_list(request.user).filter(reporter=request.user)
     # Every item is counted, not only those shown: past the first MY_GRID_SHOWN the headings said

@@ -1089,6 +1089,31 @@ def test_an_inbox_row_links_to_its_page_once_whatever_the_steps_taken_there(cast
 
 
 @pytest.mark.django_db
+def test_my_grid_heads_the_workers_own_open_reports_as_reports_not_as_things_to_do(
+    cast, client, settings, report
+):
+    """The list of the worker's reports waiting for the centres was headed "我的待办事项" (my to-do
+    items): they are not the worker's to do. It now reads as the home page's link to it does."""
+    client.force_login(cast.worker_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get("/grids/my/").content.decode()
+    mine = html[html.index('id="my-open"') :].split("</section>")[0]
+    assert '<h2>我上报的未办结事件 <span class="status">0</span></h2>' in mine
+    assert "您上报的事件均已办结。" in mine  # none open: not "待办已全部完成，辛苦了！"
+    assert "待办" not in html[html.index("<main") :]
+    report()
+    html = client.get("/grids/my/").content.decode()
+    assert '<h2>我上报的未办结事件 <span class="status">1</span></h2>' in html
+    assert 'aria-label="我的网格及我上报的未办结事件地图"' in html
+    assert "待办" not in html[html.index("<main") :]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/grids/my/").content.decode()
+    assert '<h2>My open reports <span class="status">1</span></h2>' in html
+    assert 'aria-label="Map of my grid and my open reports"' in html
+    assert "open items" not in html
+
+
+@pytest.mark.django_db
 def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
     cast, client, report, incident_in, monkeypatch
 ):
@@ -1101,7 +1126,7 @@ def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
     client.force_login(cast.worker_a)
     html = client.get("/grids/my/").content.decode()
     # The items waiting for a check are reports of theirs too: 6 open.
-    assert '<h2>My open items <span class="status">6</span></h2>' in html
+    assert '<h2>My open reports <span class="status">6</span></h2>' in html
     assert '<h2>To verify on site <span class="status">3</span></h2>' in html
     assert '<h3 class="grids-subhead">Reported (2)</h3>' in html  # a heading, capitalised
     assert 'id="open-more"' in html and 'href="/grids/inbox/?mine=true&amp;open=true"' in html

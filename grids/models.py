@@ -826,6 +826,13 @@ def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
     )
 
 
+# The label of a dispatch of an item already dispatched (``IncidentEvent.action_label``), as its button.
+REDISPATCH_LABEL = _("dispatch again")
+
+# The steps a department takes with its own people, whom the timeline names it beside
+# (``IncidentEvent.timeline_department``); a centre's handler standing in for it is not its people.
+DEPARTMENT_STEPS = frozenset({"handle", "feedback", "return", "assist"})
+
 ACTION_LABELS = {
     "report": _("report"),
     "accept": _("accept"),
@@ -1138,7 +1145,37 @@ class IncidentEvent(TimelineLabels, models.Model):
     def __str__(self) -> str:
         # The step as a reader names it (the admin shows it on a photo's page): its label and local
         # time; not the item's code, which would cost a query for each event named.
-        return f"{ACTION_LABELS.get(self.action, self.action)} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        return f"{self.action_label} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
+    @property
+    def action_label(self) -> str:
+        # The step as its button named it: a dispatch of an item already dispatched was sent with
+        # "Dispatch again" (重新派遣), and read "Dispatch" on the timeline as if it were the first.
+        if self.action == "dispatch" and self.from_status == Incident.Status.DISPATCHED:
+            return str(REDISPATCH_LABEL)
+        return super().action_label
+
+    @property
+    def timeline_department(self) -> Department | None:
+        """The department the timeline names at this step: the one a dispatch sent the item to, or
+        the one whose people took the step (``DEPARTMENT_STEPS``). ``department`` is the department
+        the event concerns, which the statistics read: on a check, a close or an evaluation it is the
+        one that had the item, on an escalation the one it was taken from, and a centre's handler
+        may start or feed back the handling for the department; named beside them, it read as if
+        the department had done it. Judged by the actor's memberships as they are now (no column
+        records them at the step): ``selectors.incident_timeline`` reads them with the events."""
+        if self.department_id is None:
+            return None
+        if self.action == "dispatch":
+            return self.department
+        if self.action not in DEPARTMENT_STEPS:
+            return None
+        memberships = getattr(self.actor, "department_memberships", None)
+        if memberships is None:
+            memberships = self.actor.memberships_cached()
+        if any(m.role == Role.HANDLER and m.department_id == self.department_id for m in memberships):
+            return self.department
+        return None
 
 
 def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:

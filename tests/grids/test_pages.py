@@ -344,7 +344,7 @@ def test_the_inbox_names_a_refused_filter_in_the_users_language(cast, client, re
     report()
     client.force_login(cast.street_handler)
     html = client.get("/grids/inbox/?status=bogus&reported_from=abc").content.decode()
-    assert "<li>状态: " in html and "<li>上报日期起: " in html
+    assert "<li>状态：" in html and "<li>上报日期起：" in html  # a Chinese colon, as the summary's
     assert "status:" not in html and "reported_from:" not in html
 
 
@@ -354,7 +354,7 @@ def test_the_inbox_names_a_refused_filter_in_the_users_language(cast, client, re
     [
         (
             "zh-hans",
-            ["<li>区域: 未知的区划代码 000。", "<li>网格: ", "<li>类别: ", "<li>部门: ", "<li>办结情况: ", "<li>上报人: "],
+            ["<li>区域：未知的区划代码 000。", "<li>网格：", "<li>类别：", "<li>部门：", "<li>办结情况：", "<li>上报人："],
             ["区划代码（含全部下级）", "网格代码:", "类别代码", "部门（编号）", "仅未办结", "我上报的:"],
         ),
         (

@@ -267,9 +267,9 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
     return rows
 
 
-# The inbox form's own labels for its filters (templates/grids/inbox.html: its fields and its
-# ``filters_summary``), which name a refused filter in its message: the filterset's labels are the
-# API's ("area code: its whole subtree"), words the form beside the message shows nowhere.
+# The inbox form's own labels for its filters, in the order its ``filters_summary`` names them, and
+# the names of a refused filter in its message: the filterset's labels are the API's ("area code:
+# its whole subtree"), words the form beside the message shows nowhere.
 INBOX_FILTER_LABELS = {
     "status": gettext_lazy("Status"),
     "open": gettext_lazy("Completion"),
@@ -283,7 +283,6 @@ INBOX_FILTER_LABELS = {
     "reported_from": gettext_lazy("Reported from"),
     "reported_to": gettext_lazy("Reported to"),
     "area": gettext_lazy("Area"),
-    "sort": gettext_lazy("Order"),
 }
 
 
@@ -313,7 +312,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing
     # each refused filter by its label, with no rows: never an empty list that reads as "all done".
-    qs, error = filtered_rows(filterset, INBOX_FILTER_LABELS)
+    qs, error = filtered_rows(filterset, INBOX_FILTER_LABELS | {"sort": gettext_lazy("Order")})
     page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
     rows = _row_context(request.user, list(page.object_list))
     query = params.copy()
@@ -337,6 +336,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "categories": categories,
             # The summary names the values in force: the choices' labels, and a grid, department or
             # area by the name its filter read (no query of its own).
+            "filter_labels": INBOX_FILTER_LABELS,
             "summary_values": summary_values(
                 filterset,
                 open={"true": _("open"), "false": _("finished")},

@@ -109,23 +109,24 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-# The filter forms' own labels (templates/mediation/list.html, organisation.html), and those its
-# "From the link" row gives the filters the form has no field for (its linked_filters tag), which name
-# a refused filter in its message: the filterset's labels are the API's ("area code: its whole subtree").
+# The filter forms' own labels (templates/mediation/list.html, organisation.html), in the order the
+# list's filters_summary names them, and those its "From the link" row gives the filters the form has
+# no field for (its linked_filters tag), which name a refused filter in its message: the filterset's
+# labels are the API's ("area code: its whole subtree").
 LIST_FILTER_LABELS = {
     "status": gettext_lazy("Status"),
+    "open": gettext_lazy("Completion"),
     "category": gettext_lazy("Category"),
     "source": gettext_lazy("Source"),
     "outcome": gettext_lazy("Outcome"),
     "area": gettext_lazy("Area"),
-    "received_from": gettext_lazy("Received from"),
-    "received_to": gettext_lazy("Received to"),
-    "overdue": gettext_lazy("Overdue"),
-    "open": gettext_lazy("Completion"),
     "organisation": gettext_lazy("Organisation"),
     "mediator": gettext_lazy("Mediator"),
+    "received_from": gettext_lazy("Received from"),
+    "received_to": gettext_lazy("Received to"),
     "concluded_from": gettext_lazy("Concluded from"),
     "concluded_to": gettext_lazy("Concluded to"),
+    "overdue": gettext_lazy("Overdue"),
 }
 
 
@@ -160,6 +161,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "area_choices": area_choices,
             # The summary names the values in force: the choices' labels, and an area, organisation
             # or mediator by the name its filter read (no query of its own).
+            "filter_labels": LIST_FILTER_LABELS,
             "summary_values": summary_values(
                 filterset,
                 open={"true": _("open"), "false": _("finished")},

@@ -57,21 +57,22 @@ def _is_officer(user) -> bool:
     return user.is_superuser or user.has_role(*OFFICER_ROLES)
 
 
-# The registry form's own labels (templates/petitions/registry.html), and those its "From the link"
-# row gives the filters the form has no field for (its linked_filters tag), which name a refused filter
-# in its message: the filterset's labels are the API's ("area code: its whole subtree", "overdue").
+# The registry form's own labels (templates/petitions/registry.html), in the order its
+# filters_summary names them, and those its "From the link" row gives the filters the form has no
+# field for (its linked_filters tag), which name a refused filter in its message: the filterset's
+# labels are the API's ("area code: its whole subtree", "overdue").
 REGISTRY_FILTER_LABELS = {
     "status": gettext_lazy("Status"),
+    "open": gettext_lazy("Completion"),
     "channel": gettext_lazy("Channel"),
     "type": gettext_lazy("Handling type"),
     "category": gettext_lazy("Category"),
     "area": gettext_lazy("Area"),
+    "department": gettext_lazy("Routed to"),
     "overdue": gettext_lazy("Deadline"),
+    "due_soon": gettext_lazy("Due within 3 days"),
     "repeat": gettext_lazy("Repeat"),
     "group": gettext_lazy("Group"),
-    "open": gettext_lazy("Completion"),
-    "department": gettext_lazy("Routed to"),
-    "due_soon": gettext_lazy("Due within 3 days"),
     "received_from": gettext_lazy("Received from"),
     "received_to": gettext_lazy("Received to"),
 }
@@ -119,6 +120,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "area_choices": area_choices,
             # The summary names the values in force: the choices' labels, and an area or department
             # by the name its filter read (no query of its own).
+            "filter_labels": REGISTRY_FILTER_LABELS,
             "summary_values": summary_values(
                 filterset,
                 open={"true": _("open"), "false": _("finished")},

@@ -1,4 +1,4 @@
-"""``{% filters_summary params values status=_("Status") … %}``: the <summary> of a list's folded filter
+"""``{% filters_summary params values filter_labels %}``: the <summary> of a list's folded filter
 form (governance/_filters_summary.html; each list wraps its form in ``<details class="filters-fold">``),
 naming the filters ``params`` sets, in the order given, with their values where the view knows them."""
 
@@ -15,10 +15,12 @@ AS_TYPED = None  # in ``values``: the filter's value is shown as sent (a date)
 
 
 @register.inclusion_tag("governance/_filters_summary.html")
-def filters_summary(params, values=None, **labels) -> dict:
-    """Each keyword is a query parameter and the label of its field; a parameter counts when any of
-    its values is not empty ("any" is an empty value). Not for an order (``sort``): it hides no row,
-    and the form sends the default order every time.
+def filters_summary(params, values, labels) -> dict:
+    """``labels`` maps each query parameter to the label of its field, in the order the summary
+    names them: the view's own mapping, which also names a refused filter in its message
+    (``governance.views.filtered_rows``), so that the two never say it differently. A parameter
+    counts when any of its values is not empty ("any" is an empty value). Not for an order
+    (``sort``): it hides no row, and the form sends the default order every time.
 
     ``values`` maps a parameter to the labels of its values (``{"category": {"sanitation": "…"}}``,
     built by ``summary_values`` without a query of its own) or to ``AS_TYPED``; a value it does not

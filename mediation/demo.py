@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import pii
-from governance.demo import DemoCity, office_hours
+from governance.demo import OFFICE_OPENS, DemoCity, office_hours
 from governance.models import Area, Membership, Role, SequenceCounter, User
 from mediation import services
 from mediation.models import (
@@ -623,6 +623,13 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
     ]
     for kind, days_ago in specs:
         received = office_hours(now - dt.timedelta(days=days_ago, hours=2), now)
+        if kind == "closing":
+            # Received, mediated and concluded on the day its agreement took effect, in the morning:
+            # counted back from the hour the demo is seeded at, a case seeded at 17:14 was concluded
+            # at 18:14, after the office closed, and one whose window had to start earlier took effect
+            # before it was received.
+            effective = _closing_effective(timezone.localdate(now), days_ago)
+            received = timezone.make_aware(dt.datetime.combine(effective, dt.time(OFFICE_OPENS + 1, 5)))
         case, rows = _one_case(
             rng, received, received, categories["neighbours"], org, place, mediator.pk, 1.0, mediator
         )
@@ -638,7 +645,6 @@ def _demo_desk(rng, now, categories, org, mediator, cases, extra, grids_of) -> N
             held = office_hours(case.accepted_at + dt.timedelta(days=1), now)
             _demo_accept_and_session(rows, case, org, mediator, held)
         elif kind == "closing":
-            effective = _closing_effective(timezone.localdate(now), days_ago)
             case.status = DisputeCase.Status.CONCLUDED
             case.mediator_id = mediator.pk
             case.accepted_at = office_hours(received + dt.timedelta(hours=1), now)

@@ -259,28 +259,51 @@ def test_every_demo_petition_event_carries_what_the_real_step_writes(city):
         assert register.data == {"repeat_of": p.repeat_of.code, "persons": p.persons_count}
 
 
+def _after_hours(events, now: dt.datetime) -> list[str]:
+    """The steps of ``events`` taken outside office hours, older than a day before ``now`` (a step of
+    the last day may stay where it fell: moved to the next morning it would lie in the future)."""
+    recent = now - dt.timedelta(days=1)
+    return sorted(
+        {
+            f"{e.action} {timezone.localtime(e.at):%H:%M}"
+            for e in events
+            if e.at < recent
+            and not demo_city.OFFICE_OPENS <= timezone.localtime(e.at).hour < demo_city.OFFICE_CLOSES
+        }
+    )
+
+
 def test_the_demos_people_act_in_office_hours(city):
     """A mediator accepting a case at 01:10, an office recording a letter at 23:36: the demo's
-    steps happen while offices are open (only online petitions arrive at any hour). A step of the
-    last day may stay where it fell (moved to the next morning it would lie in the future)."""
-    recent = timezone.now() - dt.timedelta(days=1)
-
-    def after_hours(events) -> list[str]:
-        return sorted(
-            {
-                f"{e.action} {timezone.localtime(e.at):%H:%M}"
-                for e in events
-                if e.at < recent
-                and not demo_city.OFFICE_OPENS <= timezone.localtime(e.at).hour < demo_city.OFFICE_CLOSES
-            }
-        )
-
-    assert after_hours(DisputeEvent.objects.all()) == []
-    assert after_hours(PetitionEvent.objects.exclude(action="register", petition__channel="online")) == []
+    steps happen while offices are open (only online petitions arrive at any hour)."""
+    now = timezone.now()
+    assert _after_hours(DisputeEvent.objects.all(), now) == []
+    assert (
+        _after_hours(PetitionEvent.objects.exclude(action="register", petition__channel="online"), now) == []
+    )
     # Online petitions still come in at night: the rule is the office's, not the petitioner's.
-    online = Petition.objects.filter(channel="online", received_at__lt=recent)
+    online = Petition.objects.filter(channel="online", received_at__lt=now - dt.timedelta(days=1))
     hours = {timezone.localtime(at).hour for at in online.values_list("received_at", flat=True)}
     assert hours - set(range(demo_city.OFFICE_OPENS, demo_city.OFFICE_CLOSES))
+
+
+@pytest.mark.parametrize("hour,minute", [(7, 10), (17, 14), (19, 40)])
+def test_the_demo_keeps_office_hours_whatever_the_hour_it_is_seeded_at(settings, monkeypatch, hour, minute):
+    """Seeded at 17:14, the desk's agreement "about to lose its confirmation window" was received at
+    15:14, accepted at 16:14, mediated at 17:14 and concluded at 18:14: after the office closed."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seeded = timezone.make_aware(dt.datetime(2026, 12, 7, hour, minute))
+    monkeypatch.setattr(timezone, "now", lambda: seeded)
+    city = demo_city.build_city("small", seed=5)
+    demo_city.create_demo_users(city, with_passwords=False)
+    out = io.StringIO()
+    mediation_demo.seed(demo=city, rng=random.Random(5), scale="small", months=2, stdout=out)
+    petitions_demo.seed(demo=city, rng=random.Random(5), scale="small", months=2, stdout=out)
+    assert _after_hours(DisputeEvent.objects.all(), seeded) == []
+    assert (
+        _after_hours(PetitionEvent.objects.exclude(action="register", petition__channel="online"), seeded)
+        == []
+    )
 
 
 def test_office_hours_move_a_time_forward_to_the_next_opening_but_never_into_the_future():

@@ -212,6 +212,19 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5
 
 
+def calendar_lacks_year(moment: dt.datetime | dt.date) -> int | None:
+    """The year of ``moment`` (local) when the calendar has none of its dates, else None. A year
+    without a single holiday has not been entered (every year has some): its deadlines count every
+    weekday as worked and every weekend as rest, and may move once its holidays are entered (the
+    State Council publishes next year's in November or December; a deadline of a December step
+    often ends in January or at the Spring Festival)."""
+    day = timezone.localtime(moment).date() if isinstance(moment, dt.datetime) else moment
+    holidays, workdays = _calendar()
+    if any(d.year == day.year for d in holidays) or any(d.year == day.year for d in workdays):
+        return None
+    return day.year
+
+
 def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     """The same local time-of-day ``days`` working days after ``start`` (end of that day's clock)."""
     local = timezone.localtime(start)

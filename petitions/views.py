@@ -25,6 +25,7 @@ from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
+from governance.periods import calendar_lacks_year, pinned_calendar
 from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.templatetags.filters import summary_values
@@ -294,12 +295,17 @@ def deadline_rows(petition: Petition) -> list[dict]:
          p.re_review_requested_at, True),
         ("re_review", _("Re-review decided by (30 days)"), p.re_review_due_at, p.re_reviewed_at, False),
     ]  # fmt: skip
-    return [
-        {"key": key, "label": label, "due": due, "done": done,
-         "late": not window and None not in (done, due) and done > due}
-        for key, label, due, done, window in steps
-        if due is not None or key == "route"
-    ]  # fmt: skip
+    # A date still ahead of the office (or the petitioner) in a year the calendar lacks says so: it
+    # counts plain weekdays and may move when that year's holidays are entered. One read of the
+    # calendar for the table (pinned), not one per row.
+    with pinned_calendar():
+        return [
+            {"key": key, "label": label, "due": due, "done": done,
+             "late": not window and None not in (done, due) and done > due,
+             "uncovered": calendar_lacks_year(due) if due is not None and done is None else None}
+            for key, label, due, done, window in steps
+            if due is not None or key == "route"
+        ]  # fmt: skip
 
 
 def _detail_context(request: HttpRequest, petition: Petition, failed: dict | None = None) -> dict:

@@ -1674,3 +1674,28 @@ def test_the_department_declines_a_claim_on_the_page_naming_its_legal_route(clie
     html = client.get(f"/petitions/{claim.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert re.search(r"<dt>法定途径</dt><dd>仲裁</dd>", html), html
     assert "仲裁" in _timeline_items(html, "decline")[0]
+
+
+def test_a_deadline_in_a_year_the_calendar_has_no_dates_for_says_so(client, pet):
+    # In December the reply limits run into next year, whose holidays the State Council publishes
+    # late and someone enters by hand: until then a due date there counts every weekday as worked
+    # and may move, which the petition page did not say (only an administrator's home page did).
+    from governance.models import Holiday, SequenceCounter
+
+    petition = pet.accepted()
+    for moment in (petition.route_due_at, petition.acknowledge_due_at):
+        Holiday.objects.get_or_create(
+            date=dt.date(timezone.localtime(moment).year, 1, 1), defaults={"name": "元旦"}
+        )
+    far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
+    Petition.objects.filter(pk=petition.pk).update(reply_due_at=far, due_at=far)
+    SequenceCounter.bump("calendar")
+    client.force_login(pet.cast.petition_officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    note = "The calendar has no dates for 2031 yet"
+    assert note in _deadline_row(html, "reply")
+    assert "no dates for" not in _deadline_row(html, "route")
+    # Entered, the note goes.
+    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert "no dates for" not in html

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from governance import pii
@@ -79,6 +79,16 @@ REGISTRY_FILTER_LABELS = {
 }
 
 
+def uncalendared_years(page) -> str:
+    """The years of the deadlines on ``page`` that the calendar has no dates for (read once), as a
+    list in the reader's language ("2026、2027"), or "": their countdowns count plain weekdays and
+    may move when those holidays are entered. The page's rows are read here, once: the queryset
+    keeps them for the template."""
+    with pinned_calendar():
+        years = sorted({y for p in page.object_list if p.due_at and (y := calendar_lacks_year(p.due_at))})
+    return pgettext("list separator", ", ").join(map(str, years))
+
+
 @login_required
 @require_GET
 def registry(request: HttpRequest) -> HttpResponse:
@@ -128,6 +138,7 @@ def registry(request: HttpRequest) -> HttpResponse:
                 repeat={"true": _("repeats only"), "false": _("new matters only")},
             ),
             "masked_for": user_unit_ids(request.user),
+            "uncalendared": uncalendared_years(page),
         },
         status=400 if filter_error else 200,
     )
@@ -486,6 +497,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
+    uncalendared = uncalendared_years(page)
     return render(
         request,
         "petitions/inbox.html",
@@ -496,6 +508,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "overdue": overdue,
             "filter_error": filter_error,
             "masked_for": user_unit_ids(request.user),
+            "uncalendared": uncalendared,
         },
         status=400 if filter_error else 200,
     )

@@ -76,6 +76,8 @@ def test_the_department_hears_of_a_petition_routed_to_it_and_the_office_of_one_r
     told = Notification.objects.get(user=pet.cast.department_user)
     assert told.link == f"/petitions/{petition.code}/" and petition.code in told.texts["en"]
     assert "routed to your department" in told.texts["en"]
+    # The Chinese UI addresses its reader as 您: the notice said "已转送你部门".
+    assert "已转送您所在部门" in told.texts["zh-hans"] and "你" not in told.texts["zh-hans"]
     assert not Notification.objects.filter(
         user__in=[pet.cast.petition_officer, pet.cast.outsider, pet.cast.analyst, pet.urban_user]
     ).exists()

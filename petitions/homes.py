@@ -17,6 +17,9 @@ REVIEW_STATUSES = (Petition.Status.UNDER_REVIEW, Petition.Status.UNDER_RE_REVIEW
 
 
 def home_section(request: HttpRequest) -> dict | None:
+    # Imported here: the app registry loads this module in ready(), before the views can be imported.
+    from petitions.views import uncalendared_years
+
     user = request.user
     if not user.is_authenticated:
         return None
@@ -46,7 +49,8 @@ def home_section(request: HttpRequest) -> dict | None:
                     "count": visible.filter(status__in=REVIEW_STATUSES).count(),
                 },
             ],
-            "items": list(visible.filter(due_at__isnull=False).order_by("due_at")[:5]),
+            "items": (items := list(visible.filter(due_at__isnull=False).order_by("due_at")[:5])),
+            "uncalendared": uncalendared_years(items),
         }
     inbox = department_inbox(user)
     if not inbox.exists():
@@ -62,5 +66,6 @@ def home_section(request: HttpRequest) -> dict | None:
                 "count": inbox.overdue(now).count(),
             },
         ],
-        "items": list(inbox[:5]),
+        "items": (items := list(inbox[:5])),
+        "uncalendared": uncalendared_years(items),
     }

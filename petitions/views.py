@@ -6,6 +6,7 @@ inbox of routed items."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -79,13 +80,13 @@ REGISTRY_FILTER_LABELS = {
 }
 
 
-def uncalendared_years(page) -> str:
-    """The years of the deadlines on ``page`` that the calendar has no dates for (read once), as a
-    list in the reader's language ("2026、2027"), or "": their countdowns count plain weekdays and
-    may move when those holidays are entered. The page's rows are read here, once: the queryset
-    keeps them for the template."""
+def uncalendared_years(rows: Iterable[Petition]) -> str:
+    """The years of the running deadlines of ``rows`` that the calendar has no dates for (read
+    once), as a list in the reader's language ("2026、2027"), or "": their countdowns count plain
+    weekdays and may move when those holidays are entered. A page's rows (its queryset) are read
+    here once and kept for the template."""
     with pinned_calendar():
-        years = sorted({y for p in page.object_list if p.due_at and (y := calendar_lacks_year(p.due_at))})
+        years = sorted({y for p in rows if p.due_at and (y := calendar_lacks_year(p.due_at))})
     return pgettext("list separator", ", ").join(map(str, years))
 
 
@@ -138,7 +139,7 @@ def registry(request: HttpRequest) -> HttpResponse:
                 repeat={"true": _("repeats only"), "false": _("new matters only")},
             ),
             "masked_for": user_unit_ids(request.user),
-            "uncalendared": uncalendared_years(page),
+            "uncalendared": uncalendared_years(page.object_list),
         },
         status=400 if filter_error else 200,
     )
@@ -497,7 +498,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
-    uncalendared = uncalendared_years(page)
+    uncalendared = uncalendared_years(page.object_list)
     return render(
         request,
         "petitions/inbox.html",

@@ -1701,26 +1701,22 @@ def test_a_deadline_in_a_year_the_calendar_has_no_dates_for_says_so(client, pet)
     assert "no dates for" not in html
 
 
-def test_the_registry_and_the_inbox_say_when_a_deadline_shown_lies_in_a_year_without_a_calendar(client, pet):
-    # "35 days left" in the registry or the inbox counted plain weekdays into a year whose holidays
-    # were not entered, with nothing said there.
+def test_the_lists_say_when_a_deadline_shown_lies_in_a_year_without_a_calendar(client, pet):
+    # "35 days left" in the registry, the inbox or a home page's list counted plain weekdays into a
+    # year whose holidays were not entered, with nothing said there.
     from governance.models import Holiday
 
     petition = pet.accepted()
     far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
     Petition.objects.filter(pk=petition.pk).update(reply_due_at=far, due_at=far)
     Holiday.objects.get_or_create(date=dt.date(timezone.localdate().year, 1, 1), defaults={"name": "元旦"})
-    for user, url in (
-        (pet.cast.petition_officer, "/petitions/"),
-        (pet.cast.department_user, "/petitions/inbox/"),
-    ):
+    officer, department = pet.cast.petition_officer, pet.cast.department_user
+    pages = [(officer, "/petitions/"), (department, "/petitions/inbox/"), (officer, "/"), (department, "/")]
+    for user, url in pages:
         client.force_login(user)
         html = client.get(url).content.decode()
-        assert "The calendar has no dates for 2031 yet" in html, url
+        assert "The calendar has no dates for 2031 yet" in html, (user, url)
     Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")
-    for user, url in (
-        (pet.cast.petition_officer, "/petitions/"),
-        (pet.cast.department_user, "/petitions/inbox/"),
-    ):
+    for user, url in pages:
         client.force_login(user)
-        assert "no dates for" not in client.get(url).content.decode(), url
+        assert "no dates for" not in client.get(url).content.decode(), (user, url)

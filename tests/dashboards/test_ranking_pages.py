@@ -464,6 +464,29 @@ def test_the_home_page_shows_overdue_counts_for_staff(client, data):
     assert "Overdue across the services" in html
 
 
+def test_an_overdue_count_and_the_users_areas_take_the_readers_colon(client, data, report, cast):
+    # "事件: 12" and "我的辖区: 甲区 · 乙区": an English colon and space in the Chinese overview,
+    # the home page and the pickers; the filter summaries already say "区域：…".
+    from governance.models import Membership, Role
+    from grids.models import Incident
+
+    Incident.objects.filter(pk=report().pk).update(due_at="2020-01-01T00:00:00Z")
+
+    user = make_user("two_districts", Role.HANDLER, cast.district_a)
+    Membership.objects.create(user=user, role=Role.HANDLER, area=cast.district_b)
+    client.force_login(user)
+    for url in ("/dashboards/", "/", "/dashboards/league/", "/dashboards/trends/"):
+        zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "我的辖区：" in zh and "我的辖区:" not in zh, url
+        if url in ("/dashboards/", "/"):
+            assert re.search(r'class="overdue-count" href="[^"]+">事件：<span class="status">', zh), url
+            assert not re.search(r"\w: <span", zh), url
+        en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Your areas: " in en, url
+        if url in ("/dashboards/", "/"):
+            assert re.search(r'class="overdue-count" href="[^"]+">Incidents: <span class="status">', en), url
+
+
 def test_each_overdue_count_links_to_its_overdue_list(client, data, report, med, pet):
     # Disputes and petitions were plain text: "Disputes: 3" in red with no way to reach the three,
     # although both lists filter overdue=true (with the same selectors the counts use).

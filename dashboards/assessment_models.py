@@ -33,6 +33,7 @@ from dashboards.homes import STAFF_ROLES
 from governance import codes
 from governance.access import ScopedQuerySet, area_in_scope, scope_q
 from governance.models import Area, SequenceCounter
+from governance.periods import FIRST_YEAR, LAST_YEAR
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
@@ -82,7 +83,11 @@ class AssessmentScheme(models.Model):
         FEWER_DEDUCTIONS = "fewer_deductions", _("fewer deduction points, then area code")
         AREA_CODE = "area_code", _("area code")
 
-    year = models.PositiveIntegerField(_("year"))
+    # A year the periods know (its period is str(year)): 20266, a digit too many, was saved, and
+    # its results page failed on the period it could not read.
+    year = models.PositiveIntegerField(
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
     name = models.CharField(_("name"), max_length=200)
     area = models.ForeignKey(
         Area, verbose_name=_("assessing area"), on_delete=models.PROTECT, related_name="+"

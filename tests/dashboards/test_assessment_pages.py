@@ -503,6 +503,10 @@ def _scheme_form(data, **fields) -> dict:
         # The city's streets are not its children: the scheme would assess no area at all.
         ("level", "street", "one level below it"),
         ("level", "District", "Select a valid choice"),
+        # A year typed with a digit too many (or none) was saved: its period "20266" is no period,
+        # and the scheme's results page failed with a server error.
+        ("year", "20266", "less than or equal to 2999"),
+        ("year", "0", "greater than or equal to 1900"),
     ],
 )
 def test_the_admin_refuses_a_scheme_that_could_not_be_scored_as_set(client, data, field, value, error):

@@ -1089,6 +1089,25 @@ def test_a_years_league_table_gives_the_change_on_last_year_once(client, data):
     assert ">Year on year</a></th>" in month
 
 
+def test_a_years_overview_gives_the_change_on_last_year_in_those_words(client, data):
+    """A year's previous period is last year: the overview of 2026 read "+1.32 pts on the previous
+    period (91.89%)" ("较上期 …（上期 …）") where the league table of the same year heads its column
+    "Change on last year" (较上年变化). A month keeps "the previous period"."""
+    indicator_value(
+        SAFE, data.district_a, "2026", 93.22, 932.2, 1000, previous_value=91.89, delta=1.33, rank=1, rank_of=2
+    )
+    client.force_login(data.district_officer)
+    year = client.get("/dashboards/?period=2026", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "+1.33 pts on last year (91.89%)" in year and "on the previous period" not in year
+    zh = client.get("/dashboards/?period=2026", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "较上年 +1.33 个百分点（上年 91.89%）" in zh and "较上期" not in zh
+    month = client.get("/dashboards/?period=2026-11", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "+2.67 pts on the previous period (90.53%)" in month
+    IndicatorValue.objects.filter(area=data.district_a, period="2026").update(previous_value=None, delta=None)
+    first = client.get("/dashboards/?period=2026", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "上年无数据" in first and "上期无数据" not in first
+
+
 def test_the_overview_says_which_headlines_are_better_lower(client, data):
     """The preventable cases per 10,000 residents read "+0.40 on the previous period" in the same card
     as the rates, where a rise is good: an officer copying the figures into a report could not tell

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext
 
 from dashboards import assessment
 from dashboards.ranking import two_decimals
+from governance import indicators as registry
 
 # A text cell starting with one of these is a formula to Excel, LibreOffice and openpyxl (OWASP "CSV
 # injection"): area, item and veto texts are typed by staff, so an exported name "=HYPERLINK(...)"
@@ -154,6 +155,14 @@ def league_xlsx(ctx: dict) -> HttpResponse:
         cell.font = Font(bold=True)
     for row in _safe_rows(rows):
         sheet.append(row)
+    # As the table writes them: General showed its 93.20% and +2.67 pts as 93.2 and 2.67, and a
+    # count's 1,204 as 1204. The cells keep the numbers (the same as the CSV's); the format shows them.
+    count = ctx["spec"].unit == registry.COUNT
+    shown = "#,##0" if count else "0.00"
+    signed = "+#,##0;-#,##0;0" if count else "+0.00;-0.00;0.00"
+    for column, number_format in (("D", shown), ("G", signed), ("I", shown), ("J", shown), ("K", signed)):
+        for cell in sheet[column][2:]:
+            cell.number_format = number_format
     sheet.column_dimensions["C"].width = 24
     buffer = io.BytesIO()
     book.save(buffer)

@@ -181,6 +181,33 @@ def test_export_csv_and_xlsx_hold_the_rows_shown(client, data):
     assert [c.value for c in sheet[3]][:4] == [1, "340102000000", "甲区", 93.2]
 
 
+def test_the_xlsx_shows_its_numbers_as_the_table_does(client, data):
+    # The workbook's cells had Excel's General format: the table's 93.20% and +2.67 pts opened as
+    # 93.2 and 2.67, and a count's 1,204 as 1204. The cells keep the numbers; their format shows
+    # them to 2 decimals (a count whole, with thousands), a change with its sign.
+    indicator_value("incidents_reported", data.district_a, "2026-11", 1204, 1204, 1204, rank=1, delta=-39)
+    client.force_login(data.analyst)
+    book = load_workbook(
+        io.BytesIO(
+            league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx").content
+        )
+    )
+    row = book.active[3]
+    assert (row[3].value, row[3].number_format) == (93.2, "0.00")
+    assert (row[6].value, row[6].number_format) == (2.67, "+0.00;-0.00;0.00")
+    assert row[8].number_format == "0.00" and row[10].number_format == "+0.00;-0.00;0.00"
+    counts = load_workbook(
+        io.BytesIO(
+            league(
+                client, indicator="incidents_reported", period="2026-11", parent="340100000000", format="xlsx"
+            ).content
+        )
+    )
+    row = counts.active[3]
+    assert (row[3].value, row[3].number_format) == (1204, "#,##0")
+    assert (row[6].value, row[6].number_format) == (-39, "+#,##0;-#,##0;0")
+
+
 def test_sort_and_print_links_do_not_pile_up_parameters(client, data):
     # Each heading click appended another sort/dir pair (?sort=name&dir=asc&sort=name&dir=desc), and
     # the print link of an unfiltered page read ?&print=1.

@@ -689,6 +689,10 @@ def test_the_same_deduction_twice_while_pending_is_refused(client, data):
     assert client.post(data.url, _deduction(data)).status_code == 302
     response = client.post(data.url, _deduction(data))
     assert response.status_code == 400 and list(response.context["adjustment"].errors) == ["reason"]
+    # Said in Chinese as the twin veto is ("已由 某人 于 日期 记录"): it read "由city_officer于2026-12-07 17:22录入".
+    zh = client.post(data.url, _deduction(data), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    error = zh.context["adjustment"].errors["reason"][0]
+    assert re.search(r"，由 \S.* 于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 录入。", error), error
     # Another number of occurrences is another deduction.
     assert client.post(data.url, _deduction(data, "3")).status_code == 302
     assert Adjustment.objects.count() == 2

@@ -4,10 +4,14 @@ and results are read-only records."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 
+from dashboards.assessment import check_items
 from dashboards.assessment_models import AssessmentItem, AssessmentRun, AssessmentScheme, NegativeListEntry
 from governance.admin import ReadOnlyAdmin, SuperusersOnly
+from governance.text import join_sentences
+from governance.workflow import ActionInvalid
 
 
 class AssessmentItemInline(admin.TabularInline):
@@ -53,6 +57,20 @@ class AssessmentSchemeAdmin(SuperusersOnly, admin.ModelAdmin):
     # published_run may be empty, so Django's own select_related for the list leaves it out: one
     # query a row without this.
     list_select_related = ["area", "published_run"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Items may be set up over several saves, so a scheme computing would refuse is kept; but
+        # the save said only "added successfully", and the scheme then went unscored each night
+        # with a warning in the log alone. Computing's own words say what is missing.
+        try:
+            check_items(form.instance, list(form.instance.items.all()))
+        except ActionInvalid as err:
+            self.message_user(
+                request,
+                join_sentences([err.message, _("The scheme is not scored until this is put right.")]),
+                messages.WARNING,
+            )
 
 
 @admin.register(AssessmentRun)

@@ -525,6 +525,39 @@ def test_the_admin_refuses_a_scheme_that_could_not_be_scored_as_set(client, data
     )
 
 
+def test_the_admin_warns_when_a_saved_schemes_items_do_not_add_to_100(client, data):
+    # Items may be set up over several saves (docs/assessment.md), so a scheme whose items add to 95
+    # is kept; but the admin said only "added successfully", and the scheme then went unscored each
+    # night with a warning in the log alone. The save says what computing will refuse.
+    client.force_login(data.admin)
+    response = client.post(
+        "/admin/dashboards/assessmentscheme/add/",
+        _scheme_form(data, **{"items-0-max_points": "95"}),
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    scheme = AssessmentScheme.objects.get(year=2027, level="district")
+    assert [i.max_points for i in scheme.items.all()] == [D("95")]
+    assert (
+        "The items add to 95.00 points, not 100. The scheme is not scored until this is put right."
+        in _messages(response)
+    )
+    fixed = client.post(
+        f"/admin/dashboards/assessmentscheme/{scheme.pk}/change/",
+        _scheme_form(
+            data,
+            **{
+                "items-INITIAL_FORMS": "1",
+                "items-0-id": str(scheme.items.get().pk),
+                "items-0-scheme": str(scheme.pk),
+            },
+        ),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    assert not any("100" in m for m in _messages(fixed)), _messages(fixed)
+
+
 # --- errors at their fields, feedback after each action, no twin adjustments -----------------------
 
 

@@ -788,7 +788,11 @@ def test_the_home_page_shows_the_petition_sections(client, pet):
     client.force_login(pet.cast.petition_officer)
     assert "Waiting to be routed" in client.get("/").content.decode()
     client.force_login(pet.cast.department_user)
-    assert "Petitions routed to my department" in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert "Petitions routed to my department" in page
+    # The category capitalised as the registry writes it ("· education ·" read oddly in English).
+    routed = Petition.objects.get(department__isnull=False)
+    assert f" · {routed.get_category_display()[0].upper()}{routed.get_category_display()[1:]} · " in page
 
 
 def test_the_officers_home_page_counts_the_reviews_the_office_must_decide(client, pet):

@@ -30,6 +30,7 @@ from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import AGREEMENT_MAX, NOTE_MAX
 from mediation.models import (
+    PERSONS_MAX,
     WORKFLOW,
     DisputeCase,
     DisputeEvent,
@@ -207,7 +208,7 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
         organisation = serializers.IntegerField(required=False, allow_null=True)
         referral_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
         amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
-        persons_involved = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+        persons_involved = serializers.IntegerField(required=False, min_value=1, max_value=PERSONS_MAX)
         risk_violence = serializers.BooleanField(required=False, default=False)
         risk_group = serializers.BooleanField(required=False, default=False)
         submission = submission_field("registration")
@@ -312,9 +313,9 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
             required=False, help_text="follow_up: performed, partly or not_performed"
         )
         escalation_prevented = serializers.BooleanField(required=False)
-        escalation_persons = serializers.IntegerField(required=False, min_value=0)
+        escalation_persons = serializers.IntegerField(required=False, min_value=0, max_value=PERSONS_MAX)
         group_defused = serializers.BooleanField(required=False)
-        group_persons = serializers.IntegerField(required=False, min_value=0)
+        group_persons = serializers.IntegerField(required=False, min_value=0, max_value=PERSONS_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: DisputeDetailSerializer})
     def post(self, request, code: str):

@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import record_id
-from mediation.models import DisputeCase, DisputeCategory, DisputeParty, acting_members
+from mediation.models import PERSONS_MAX, DisputeCase, DisputeCategory, DisputeParty, acting_members
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -86,7 +86,7 @@ class RegisterForm(SubmissionKeyForm):
     # The API's bound: a larger number passed here and the database's integer range refused it only
     # once every other field was right.
     persons_involved = forms.IntegerField(
-        label=_("People involved"), required=False, min_value=1, max_value=100000
+        label=_("People involved"), required=False, min_value=1, max_value=PERSONS_MAX
     )
     risk_violence = forms.BooleanField(label=_("May turn violent"), required=False)
     risk_group = forms.BooleanField(label=_("Group dispute"), required=False)
@@ -232,10 +232,12 @@ class ActionForm(forms.Form):
     )
     escalation_prevented = forms.BooleanField(label=_("Criminal escalation prevented"), required=False)
     escalation_persons = forms.IntegerField(
-        label=_("Criminal escalation prevented"), required=False, min_value=0
+        label=_("Criminal escalation prevented"), required=False, min_value=0, max_value=PERSONS_MAX
     )
     group_defused = forms.BooleanField(label=_("Group dispute defused"), required=False)
-    group_persons = forms.IntegerField(label=_("Group dispute defused"), required=False, min_value=0)
+    group_persons = forms.IntegerField(
+        label=_("Group dispute defused"), required=False, min_value=0, max_value=PERSONS_MAX
+    )
 
     def action_fields(self) -> dict:
         """Only the fields that were given, so the model sees what the user actually sent."""

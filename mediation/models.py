@@ -57,6 +57,9 @@ READER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 REFERRER_ROLES = frozenset({Role.HANDLER, Role.ADMIN})
 CONFIRMATION_WINDOW_DAYS = 30  # 人民调解法 art. 33: joint application within 30 days of effect
 CONFIRMATION_WARN_DAYS = 7
+# The most people one case can involve: the registration's bound on "people involved", and a prevention
+# record's persons, which raise that number (a record of 99,999,999,999 persons was taken, and counted).
+PERSONS_MAX = 100000
 # Days before a running case's time limit ends that whoever acts on it is told (and again once it
 # has passed): services.dispute_notify_limits.
 LIMIT_WARN_DAYS = 3
@@ -1078,6 +1081,11 @@ class DisputeCase(models.Model):
         ):
             if flag and (not isinstance(persons, int) or persons < 1):
                 errors.add(name, gettext("Give the number of persons (at least 1)."))
+            elif flag and persons > PERSONS_MAX:
+                errors.add(
+                    name,
+                    gettext("At most %(n)s persons: one case does not involve more.") % {"n": PERSONS_MAX},
+                )
             elif not flag and persons:
                 # Persons typed for a fact not ticked were dropped without a word (the page's two
                 # boxes sit side by side): say which box goes with them.

@@ -446,6 +446,18 @@ def test_transition_and_session_flow_through_the_api(med):
     assert [e["action"] for e in events] == ["register", "accept", "record_session", "conclude"]
 
 
+def test_a_prevention_record_past_what_a_case_can_involve_is_a_400_naming_the_field(med):
+    case = med.in_mediation()
+    response = api_client(med.cast.mediator).post(
+        f"/api/v1/disputes/{case.code}/transition/",
+        {"action": "record_prevention", "escalation_prevented": True, "escalation_persons": 5000000},
+        format="json",
+    )
+    assert response.status_code == 400 and "escalation_persons" in response.json()["errors"]
+    case.refresh_from_db()
+    assert (case.escalation_prevented, case.escalation_persons, case.persons_involved) == (False, 0, 2)
+
+
 def test_a_transfer_answers_200_with_the_new_state_though_the_mediator_loses_access(med):
     case = med.accepted()
     client = api_client(med.cast.mediator)

@@ -1429,6 +1429,20 @@ def test_persons_typed_for_a_fact_not_ticked_are_named_not_dropped(client, med):
     assert not case.events.filter(action="record_prevention").exists()
 
 
+def test_persons_past_what_a_case_can_involve_are_a_400_naming_the_field(client, med):
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    response = client.post(
+        f"/mediation/cases/{case.code}/act/",
+        {"action": "record_prevention", "group_defused": "on", "group_persons": "5000000"},
+    )
+    assert response.status_code == 400
+    assert 'aria-describedby="group-persons-error"' in response.content.decode()
+    case.refresh_from_db()
+    assert (case.group_defused, case.group_persons, case.persons_involved) == (False, 0, 2)
+    assert not case.events.filter(action="record_prevention").exists()
+
+
 def _form_key(html: str, form_id: str | None = None) -> str:
     if form_id is not None:
         html = html[html.index(f'id="{form_id}"') :]

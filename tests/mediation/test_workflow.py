@@ -552,6 +552,22 @@ def test_escalation_prevention_needs_persons(med):
     assert case.risk_group  # a group dispute defused is a group dispute, marked or not at registration
 
 
+def test_a_prevention_record_of_more_persons_than_a_case_can_involve_is_refused(med):
+    # 99,999,999,999 persons "kept from a criminal escalation" was recorded (and became the case's
+    # people involved, and the month's statistic): registration caps the people involved at 100,000.
+    case = med.in_mediation()
+    for fields, name in (
+        ({"escalation_prevented": True, "escalation_persons": 100001}, "escalation_persons"),
+        ({"group_defused": True, "group_persons": 99999999999}, "group_persons"),
+    ):
+        with pytest.raises(ActionInvalid) as exc:
+            case.transition(action="record_prevention", actor=med.cast.mediator, **fields)
+        assert exc.value.field == name
+    case.refresh_from_db()
+    assert (case.persons_involved, case.escalation_persons, case.group_persons) == (2, 0, 0)
+    assert not case.events.filter(action="record_prevention").exists()
+
+
 def test_a_prevention_record_counts_its_persons_among_the_people_involved(med):
     # The case page read "people involved: 2" above "group dispute defused: 12 persons": the group
     # and the people kept from a criminal escalation are people the dispute involves.

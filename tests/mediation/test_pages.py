@@ -2059,3 +2059,35 @@ def test_a_decline_sent_empty_names_the_reason_and_the_route_at_their_fields(cli
     assert "Suggest where the parties can turn instead." in page
     case.refresh_from_db()
     assert case.status == "registered" and not case.events.filter(action="decline").exists()
+
+
+def test_a_label_and_its_value_take_the_readers_colon_in_chinese(client, med):
+    """The session line read "参加人员: 双方当事人" and "下一步安排: …", the failed case "已告知其他解决
+    途径: 诉讼", the desk "调解组织: …": an English colon in Chinese text."""
+    from mediation import services
+
+    case = med.in_mediation()
+    services.dispute_record_session(
+        case=case,
+        actor=med.cast.mediator,
+        held_at=timezone.now(),
+        place="街道调解室",
+        attendees="双方当事人、调解员",
+        summary="双方陈述。",
+        next_step="下周签协议",
+    )
+    case.transition(
+        action="conclude", actor=med.cast.mediator, outcome="failure", other_routes=["litigation"]
+    )
+    declined = med.register()
+    declined.transition(action="decline", actor=med.head_x, note="不属于调解范围", suggested_route="诉讼")
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "参加人员：" in html and "下一步安排：" in html and "已告知其他解决途径：" in html
+    _login(client, med.head_x)
+    html = client.get(f"/mediation/cases/{declined.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "建议解决途径：" in html
+    html = client.get("/mediation/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "调解组织：" in html
+    english = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "attendees: " in english

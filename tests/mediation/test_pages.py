@@ -2091,3 +2091,19 @@ def test_a_label_and_its_value_take_the_readers_colon_in_chinese(client, med):
     assert "调解组织：" in html
     english = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "attendees: " in english
+
+
+def test_an_oral_agreements_print_link_names_the_record_it_prints(client, med):
+    """The print link of an oral agreement read "调解协议书（打印）" and opened "人民调解口头协议登记":
+    there is no agreement document to sign, only the mediator's record."""
+    oral = med.in_mediation()
+    oral.transition(
+        action="conclude", actor=med.cast.mediator, outcome="success_oral", agreement_terms="互相道歉"
+    )
+    written = med.agreed(effective_days_ago=1)
+    _login(client, med.cast.mediator)
+    link = re.compile(r'id="print-agreement">([^<]*)<')
+    html = client.get(f"/mediation/cases/{oral.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert link.search(html)[1] == "口头协议登记（打印）"
+    html = client.get(f"/mediation/cases/{written.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert link.search(html)[1] == "调解协议书（打印）"

@@ -2107,3 +2107,13 @@ def test_an_oral_agreements_print_link_names_the_record_it_prints(client, med):
     assert link.search(html)[1] == "口头协议登记（打印）"
     html = client.get(f"/mediation/cases/{written.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert link.search(html)[1] == "调解协议书（打印）"
+
+
+def test_the_printed_agreement_names_the_amount_agreed_not_the_amount_in_dispute(client, med):
+    """The agreement printed the amount agreed as 涉及金额, the case page's name for the amount in
+    dispute: a dispute over 3,000 yuan settled for 2,000 read "涉及金额：人民币 2000.00 元"."""
+    case = _concluded(med)  # 2,000 yuan agreed
+    DisputeCase.objects.filter(pk=case.pk).update(amount=3000)  # in dispute
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    assert "协议金额：人民币 2000.00 元。" in html and "涉及金额" not in html

@@ -289,16 +289,24 @@ class RevealForm(forms.Form):
 
 
 class IncidentConvertForm(forms.Form):
+    # An unknown category or organisation is named as on the register page (Django's "Select a valid
+    # choice" said neither which list nor why).
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=DisputeCategory.objects.filter(is_active=True),
         to_field_name="code",
         empty_label=_("Choose a category"),
-        error_messages={"required": _("Choose a category.")},
+        error_messages={
+            "required": _("Choose a category."),
+            "invalid_choice": RegisterForm.base_fields["category"].error_messages["invalid_choice"],
+        },
     )
     organisation = forms.ChoiceField(
         label=_("Organisation that takes the case"),
-        error_messages={"required": _("Choose the organisation that takes the case.")},
+        error_messages={
+            "required": _("Choose the organisation that takes the case."),
+            "invalid_choice": RegisterForm.base_fields["organisation"].error_messages["invalid_choice"],
+        },
     )
 
     def __init__(self, *args, organisations=(), **kwargs) -> None:

@@ -2117,3 +2117,19 @@ def test_the_printed_agreement_names_the_amount_agreed_not_the_amount_in_dispute
     _login(client, med.cast.mediator)
     html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
     assert "协议金额：人民币 2000.00 元。" in html and "涉及金额" not in html
+
+
+def test_an_incident_turned_into_a_case_names_an_unknown_category_or_organisation_as_register_does(
+    client, med, dispute_incident
+):
+    """The register page says "Unknown category; choose one from the list." and names an unknown
+    organisation; the incident's conversion answered Django's bare "Select a valid choice"."""
+    _login(client, med.cast.community_handler)
+    response = client.post(
+        f"/mediation/from-incident/{dispute_incident.code}/", {"category": "zz", "organisation": "99999"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "valid choice" not in html
+    assert "Unknown category; choose one from the list." in html
+    assert "Unknown organisation 99999, or it is outside your area." in html
+    assert not DisputeCase.objects.exists()

@@ -591,6 +591,14 @@ class DisputeCase(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    def agreement_earliest_day(self) -> dt.date:
+        """The earliest day an agreement may take effect: the day the case was received, or that of
+        its first session once one is recorded (an agreement does not predate the mediation that
+        reached it, and the 30-day confirmation window runs from it). One query (index on case)."""
+        day = timezone.localdate(self.received_at)
+        first = self.sessions.order_by("held_at").values_list("held_at", flat=True).first()
+        return max(day, timezone.localdate(first)) if first is not None else day
+
     def extension_in_force(self, events: Iterable[DisputeEvent]) -> bool:
         """Is the running time limit the extended one? ``extended`` says the case's one extension is
         used; a transfer after it gave the receiving organisation a month of its own (``_do_accept``),
@@ -924,6 +932,12 @@ class DisputeCase(models.Model):
                     "agreement_effective_on",
                     gettext("The agreement cannot take effect before the case was received (%(d)s).")
                     % {"d": received_on.isoformat()},
+                )
+            elif effective is not None and effective < (earliest := self.agreement_earliest_day()):
+                errors.add(
+                    "agreement_effective_on",
+                    gettext("The agreement cannot take effect before the first mediation session (%(d)s).")
+                    % {"d": earliest.isoformat()},
                 )
             # The date printed on the agreement as "carried out by": not before it takes effect.
             if isinstance(performance_due, str) and performance_due:

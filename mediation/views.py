@@ -345,8 +345,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "today": today.isoformat(),
         "applied_max": applied_max.isoformat(),
         "applied_default": today.isoformat() if window_open else "",  # past the window: the real day
-        # The earliest day an agreement may take effect (the model refuses one before it).
-        "received_on": timezone.localdate(case.received_at).isoformat(),
+        # The earliest day an agreement may take effect (the model refuses one before it): the
+        # receipt, or the first session once one is recorded.
+        "received_on": case.agreement_earliest_day().isoformat() if "conclude" in actions else "",
         # What the parties consent to: the limit the one extension would set.
         "extended_due": time_limit_due(case.due_at) if "extend" in actions and case.due_at else None,
     }

@@ -2133,3 +2133,16 @@ def test_an_incident_turned_into_a_case_names_an_unknown_category_or_organisatio
     assert "Unknown category; choose one from the list." in html
     assert "Unknown organisation 99999, or it is outside your area." in html
     assert not DisputeCase.objects.exists()
+
+
+def test_the_effective_date_input_starts_at_the_first_session(client, med):
+    case = med.accepted(received_at=timezone.now() - dt.timedelta(days=10))
+    first = timezone.now() - dt.timedelta(days=4)
+    from mediation import services
+
+    services.dispute_record_session(
+        case=case, actor=med.cast.mediator, held_at=first, place="调解室", attendees="双方", summary="协商"
+    )
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert attrs_of(html, "effective")["min"] == timezone.localdate(first).isoformat()

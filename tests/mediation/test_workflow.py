@@ -391,16 +391,21 @@ def test_the_closing_window_is_flagged_and_applications_after_it_are_refused(med
     assert (case.status, case.judicial_status, case.follow_up) == ("closed", "confirmed", "partly")
 
 
-def test_the_agreement_takes_effect_between_receipt_and_today(med):
-    received = timezone.now() - dt.timedelta(days=10)
-    case = med.in_mediation(received_at=received)
-    written = {
+def _written() -> dict:
+    """A written agreement's fields, complete but for the day it took effect."""
+    return {
         "outcome": "success_written",
         "agreement_facts": "噪音扰邻",
         "agreement_terms": "赔偿",
         "performance_method": "现金",
         "performance_due": timezone.localdate(),
     }
+
+
+def test_the_agreement_takes_effect_between_receipt_and_today(med):
+    received = timezone.now() - dt.timedelta(days=10)
+    case = med.in_mediation(received_at=received)
+    written = _written()
     received_on = timezone.localdate(received)
     for effective in (
         received_on - dt.timedelta(days=1),
@@ -417,6 +422,41 @@ def test_the_agreement_takes_effect_between_receipt_and_today(med):
     assert not case.events.filter(action="conclude").exists()
     case.transition(action="conclude", actor=med.cast.mediator, agreement_effective_on=received_on, **written)
     assert case.confirmation_due == _window_end(received_on)
+
+
+def test_the_agreement_takes_effect_no_earlier_than_the_first_session(med):
+    # Received ten days ago, first mediated four days ago: an agreement "signed and sealed" eight
+    # days ago predates the mediation that reached it, and its 30-day window would run from then.
+    case = med.accepted(received_at=timezone.now() - dt.timedelta(days=10))
+    first = timezone.now() - dt.timedelta(days=4)
+    for held_at in (first, first + dt.timedelta(days=2)):
+        services.dispute_record_session(
+            case=case,
+            actor=med.cast.mediator,
+            held_at=held_at,
+            place="调解室",
+            attendees="双方",
+            summary="协商",
+        )
+    written = _written()
+    with pytest.raises(ActionInvalid) as exc:
+        case.transition(
+            action="conclude",
+            actor=med.cast.mediator,
+            agreement_effective_on=timezone.localdate() - dt.timedelta(days=8),
+            **written,
+        )
+    assert exc.value.field == "agreement_effective_on"
+    assert timezone.localdate(first).isoformat() in exc.value.errors["agreement_effective_on"]
+    case.refresh_from_db()
+    assert case.status == "in_mediation" and case.agreement_effective_on is None
+    case.transition(
+        action="conclude",
+        actor=med.cast.mediator,
+        agreement_effective_on=timezone.localdate(first),
+        **written,
+    )
+    assert case.agreement_effective_on == timezone.localdate(first)
 
 
 def test_the_court_application_is_dated_between_the_agreement_and_today(med):

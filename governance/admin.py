@@ -13,9 +13,11 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,8 @@ from rest_framework.authtoken.models import TokenProxy
 
 from governance import pii
 from governance.admin_names import LabelledObjects, sign_in_label
-from governance.forms import AdminLoginForm
+from governance.forms import AdminLoginForm, HolidayNoticeForm
+from governance.holiday_calendars import notice_days
 from governance.models import (
     ApiToken,
     Area,
@@ -41,7 +44,7 @@ from governance.models import (
     record_kind,
     worker_grid_ids,
 )
-from governance.services import audit, user_password_reset, user_tokens_revoke
+from governance.services import audit, calendar_days_add, user_password_reset, user_tokens_revoke
 
 # The admin's own login page checks the username's length as the site's does (governance.forms), and
 # the admin is named after the product, in the reader's language, not "Django administration".
@@ -503,14 +506,98 @@ class HolidayAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 _(
-                    "The calendar has no dates for %(year)s yet. Enter the holidays and make-up working "
-                    "days of the State Council's notice when it is published (manage.py load_holidays "
-                    "loads the years this release knows)."
+                    "The calendar has no dates for %(year)s yet. When the State Council's notice is "
+                    "published, enter it with “Enter a year's notice” (manage.py load_holidays loads "
+                    "the years this release knows)."
                 )
                 % {"year": year},
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "notice/",
+                self.admin_site.admin_view(self.notice_view),
+                name="governance_holiday_notice",
+            ),
+            *super().get_urls(),
+        ]
+
+    def notice_view(self, request):
+        """A year's notice entered in one go, as it is printed (governance.holiday_calendars): every
+        line checked first, every problem shown on its box with its line, nothing saved on any; then
+        all its dates in one transaction, the dates already entered kept and reported."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = HolidayNoticeForm(request.POST or None, initial={"year": timezone.localdate().year + 1})
+        if request.method == "POST" and form.is_valid():
+            notice = form.notice
+            result = calendar_days_add(
+                days=notice_days(notice),
+                actor=request.user,
+                note=str(_("From the notice: %(source)s") % {"source": notice.source}),
+            )
+            self._notice_report(request, notice.year, result)
+            return HttpResponseRedirect(
+                reverse("admin:governance_holiday_changelist") + f"?date__year={notice.year}"
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Enter a year's notice"),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/governance/holiday/notice.html", context)
+
+    def _notice_report(self, request, year: int, result) -> None:
+        self.message_user(
+            request,
+            _("Notice for %(year)d: %(added)d dates added, %(kept)d already in the calendar and kept.")
+            % {"year": year, "added": len(result.added), "kept": len(result.kept)},
+            messages.SUCCESS if result.added else messages.INFO,
+        )
+        if result.kept:
+            self.message_user(
+                request,
+                _("Already in the calendar: %(dates)s.")
+                % {"dates": ", ".join(row.date.isoformat() for row, _w, _n in result.kept)},
+                messages.INFO,
+            )
+        for row, is_workday, name in result.kept:
+            if row.is_workday != is_workday:
+                level, text = (
+                    messages.WARNING,
+                    _(
+                        "%(date)s: the calendar has it as %(said)s (%(entered)s), the notice as %(notice)s "
+                        "(%(name)s); kept as entered: change it in the list if the notice is right."
+                    ),
+                )
+            elif row.name != name:
+                level, text = (
+                    messages.INFO,
+                    _(
+                        "%(date)s: already entered as %(entered)s, the notice names it %(name)s; kept as entered."
+                    ),
+                )
+            else:
+                continue
+            self.message_user(
+                request,
+                text
+                % {
+                    "date": row.date.isoformat(),
+                    "said": _("a working day") if row.is_workday else _("a holiday"),
+                    "notice": _("a working day") if is_workday else _("a holiday"),
+                    "entered": row.name or "—",
+                    "name": name,
+                },
+                level,
+            )
+        if result.added:
+            self._deadlines_follow(request)
 
 
 class TimelineInline(admin.TabularInline):

@@ -13,8 +13,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
+from governance.holiday_calendars import NoticeError, notice_from_text
 from governance.text import join_sentences
 
 
@@ -131,3 +132,53 @@ class OwnPasswordChangeForm(PasswordChangeForm):
                 ),
             )
         return cleaned
+
+
+class HolidayNoticeForm(forms.Form):
+    """A year's notice of the State Council as it is printed (governance.holiday_calendars): its year,
+    its title, one line per stretch of days off and one per make-up working day. Every problem is
+    reported on its box with its line; ``notice`` is the checked notice."""
+
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    source = forms.CharField(
+        label=gettext_lazy("Notice"),
+        max_length=300,
+        help_text=gettext_lazy("The notice's title, number and date, as printed."),
+    )
+    days_off = forms.CharField(
+        label=gettext_lazy("Holidays"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 9, "cols": 48, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One stretch a line: its name, first day and last day off, weekends inside it included, e.g. "
+            "“春节 2026-02-15 2026-02-23” (a single day may give its date once)."
+        ),
+    )
+    working_days = forms.CharField(
+        label=gettext_lazy("Make-up working days"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 7, "cols": 48, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One Saturday or Sunday worked a line: its name and date, e.g. “春节调休上班 2026-02-14”."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.notice = notice_from_text(
+                data["year"], data["source"], data.get("days_off", ""), data.get("working_days", "")
+            )
+        except NoticeError as error:
+            for problem in error.errors:
+                if problem.line:
+                    message = _("Line %(line)d: %(problem)s") % {
+                        "line": problem.line,
+                        "problem": problem.message,
+                    }
+                else:
+                    message = problem.message
+                self.add_error(problem.field, message)
+        return data

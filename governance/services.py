@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import ipaddress
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from governance.models import AuditEntry, Notification, PersonalDataAccess, User
+from governance.models import AuditEntry, Holiday, Notification, PersonalDataAccess, User
 
 
 @transaction.atomic
@@ -249,3 +251,62 @@ def _is_proxy(peer: str | None, trusted: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return any(address in network for network in _proxy_networks(trusted))
+
+
+@dataclass
+class CalendarAdded:
+    """What ``calendar_days_add`` did: the rows it added, and the dates it was given that the calendar
+    already had, kept as they were entered (with what it was given for them)."""
+
+    added: list[Holiday] = field(default_factory=list)
+    kept: list[tuple[Holiday, bool, str]] = field(default_factory=list)  # (row, is_workday, name given)
+
+    @property
+    def differing(self) -> list[tuple[Holiday, bool, str]]:
+        """The kept dates the calendar has as a working day where the notice has a holiday, or the
+        opposite (a name written differently is not a difference that moves a deadline)."""
+        return [(row, w, name) for row, w, name in self.kept if row.is_workday != w]
+
+
+@transaction.atomic
+def calendar_days_add(
+    *, days: list[tuple[dt.date, bool, str]], actor: User | None = None, note: str = ""
+) -> CalendarAdded:
+    """Add the (date, is a working day, name) ``days`` the calendar lacks, in one transaction, keeping
+    every date it has already: a correction made in the admin (a local extra holiday, a notice amended
+    later) survives. With ``actor``, each added date gets an entry "added" in the admin's history,
+    with ``note`` (the notice's source) as its message."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from governance.deadlines import calendar_edited
+
+    existing = {
+        row.date: row
+        for row in Holiday.objects.select_for_update(no_key=True).filter(date__in=[d for d, _w, _n in days])
+    }
+    result = CalendarAdded()
+    for day, is_workday, name in days:
+        if day in existing:
+            result.kept.append((existing[day], is_workday, name))
+        else:
+            result.added.append(Holiday(date=day, is_workday=is_workday, name=name))
+    if result.added:
+        # bulk_create sends no post_save: the change is announced here, once, in the same transaction,
+        # so every process reloads its cached calendar and the running deadlines follow it.
+        result.added = Holiday.objects.bulk_create(result.added)
+        calendar_edited()
+        if actor is not None:
+            content_type = ContentType.objects.get_for_model(Holiday)
+            LogEntry.objects.bulk_create(
+                LogEntry(
+                    user_id=actor.pk,
+                    content_type=content_type,
+                    object_id=str(row.pk),
+                    object_repr=str(row)[:200],
+                    action_flag=ADDITION,
+                    change_message=note[:1000],
+                )
+                for row in result.added
+            )
+    return result

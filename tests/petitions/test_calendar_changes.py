@@ -51,6 +51,29 @@ def test_a_holiday_entered_in_the_admin_moves_a_running_routing_deadline_not_a_c
     assert OutboxMessage.objects.get(task=calendar_sync.TASK).sent_at is not None
 
 
+def test_a_notice_entered_in_one_go_moves_the_reply_limit_it_falls_on(
+    client, cast, pet, django_capture_on_commit_callbacks
+):
+    # Accepted in December, the 60 days run into the next year, whose notice is entered later.
+    accepted = pet.accepted()
+    day = day_of(accepted.reply_due_at)
+    client.force_login(cast.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/governance/holiday/notice/",
+            {
+                "year": str(day.year),
+                "source": "示例通知",
+                "days_off": f"地方假日 {day.isoformat()} {day.isoformat()}",
+                "working_days": "",
+            },
+        )
+    assert response.status_code == 302
+    accepted.refresh_from_db()
+    assert accepted.reply_due_at == accepted.due_at == moved_past(day)
+    assert OutboxMessage.objects.get(task=calendar_sync.TASK).sent_at is not None
+
+
 def test_the_reply_limit_and_a_review_window_not_yet_used_move_and_a_used_one_keeps_its_end(
     cast, pet, django_capture_on_commit_callbacks
 ):

@@ -1,19 +1,22 @@
-"""Load the State Council's published working-day calendars (governance.holiday_calendars).
+"""Load the State Council's published working-day calendars (governance.holiday_calendars), or with
+``--notice FILE`` a year's notice written as text (the format of ``holiday_calendars.notice_from_file``,
+the one the admin's "Enter a year's notice" page reads), for scripted installs.
 
 Idempotent: a date already in the calendar is kept as it is, so a correction made in the admin (a local
-extra holiday, a notice amended later) survives a second run and is reported, not overwritten.
+extra holiday, a notice amended later) survives a second run and is reported, not overwritten. A notice
+with any bad line is refused whole, every bad line reported with its number, nothing written.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from governance.deadlines import calendar_edited
-from governance.holiday_calendars import NOTICES, calendar_days
+from governance.holiday_calendars import NOTICES, NoticeError, calendar_days, notice_days, notice_from_file
 from governance.models import Holiday
+from governance.services import calendar_days_add
 
 
 class Command(BaseCommand):
@@ -28,8 +31,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--year", type=int, action="append", dest="years", help=_("only this year (repeatable)")
         )
+        parser.add_argument(
+            "--notice",
+            metavar="FILE",
+            help=_("load the notice written in FILE instead (year:, source:, [days off], [working days])"),
+        )
 
-    def handle(self, *args, years: list[int] | None, **options):
+    def handle(self, *args, years: list[int] | None, notice: str | None = None, **options):
+        if notice is not None:
+            if years:
+                raise CommandError(_("--notice loads the year its file names: give it without --year"))
+            return self._load_notice(notice)
         known = sorted(NOTICES)
         years = sorted(set(years or ()))  # "--year 2026 --year 2026" inserted each date twice
         unknown = sorted(set(years or ()) - set(known))
@@ -37,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _(
                     "--year %(unknown)s: no published calendar in this release (it has %(known)s); "
-                    "enter that year in the admin from the notice"
+                    "enter that year's notice in the admin (Enter a year's notice) or load it with --notice FILE"
                 )
                 % {"unknown": ", ".join(map(str, unknown)), "known": ", ".join(map(str, known))}
             )
@@ -46,34 +58,7 @@ class Command(BaseCommand):
             for year in (years or known)
             for day, is_workday, name in calendar_days(year)
         ]
-        with transaction.atomic():
-            existing = {
-                row.date: row
-                for row in Holiday.objects.select_for_update(no_key=True).filter(
-                    date__in=[day for day, _w, _n in wanted]
-                )
-            }
-            new = [
-                Holiday(date=day, is_workday=w, name=name) for day, w, name in wanted if day not in existing
-            ]
-            differing = [day for day, w, _n in wanted if day in existing and existing[day].is_workday != w]
-            if new:
-                # bulk_create sends no post_save: the change is announced here, in the same transaction,
-                # so every process reloads its cached calendar and the running deadlines follow it.
-                Holiday.objects.bulk_create(new)
-                calendar_edited()
-        self.stdout.write(
-            _("Calendar %(years)s: %(added)d dates added, %(kept)d already present and kept.")
-            % {"years": ", ".join(map(str, years or known)), "added": len(new), "kept": len(existing)}
-        )
-        for day in differing:
-            said = _("a working day") if existing[day].is_workday else _("a holiday")
-            self.stdout.write(
-                self.style.WARNING(
-                    _("%(day)s: the calendar says %(said)s, the notice the opposite; kept as entered")
-                    % {"day": day, "said": said}
-                )
-            )
+        self._report(", ".join(map(str, years or known)), calendar_days_add(days=wanted))
         next_year = timezone.localdate().year + 1
         if (
             not years
@@ -81,6 +66,51 @@ class Command(BaseCommand):
             and not Holiday.objects.filter(date__year=next_year).exists()
         ):
             self.stdout.write(
-                _("No calendar for %(year)d yet: enter it in the admin when the State Council publishes it.")
+                _(
+                    "No calendar for %(year)d yet: enter the State Council's notice in the admin (Enter a "
+                    "year's notice) when it is published, or load it with --notice FILE."
+                )
                 % {"year": next_year}
+            )
+
+    def _load_notice(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8-sig") as file:
+                text = file.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(
+                _("--notice %(path)s: cannot be read (%(error)s)") % {"path": path, "error": error}
+            ) from error
+        try:
+            notice = notice_from_file(text)
+        except NoticeError as error:
+            for problem in error.errors:
+                where = (
+                    _("%(path)s, line %(line)d") % {"path": path, "line": problem.line}
+                    if problem.line
+                    else path
+                )
+                self.stderr.write(f"{where}: {problem.message}")
+            raise CommandError(
+                ngettext(
+                    "--notice %(path)s: %(n)d problem, nothing loaded",
+                    "--notice %(path)s: %(n)d problems, nothing loaded",
+                    len(error.errors),
+                )
+                % {"path": path, "n": len(error.errors)}
+            ) from None
+        self._report(str(notice.year), calendar_days_add(days=notice_days(notice)))
+
+    def _report(self, years: str, result) -> None:
+        self.stdout.write(
+            _("Calendar %(years)s: %(added)d dates added, %(kept)d already present and kept.")
+            % {"years": years, "added": len(result.added), "kept": len(result.kept)}
+        )
+        for row, _w, _n in result.differing:
+            said = _("a working day") if row.is_workday else _("a holiday")
+            self.stdout.write(
+                self.style.WARNING(
+                    _("%(day)s: the calendar says %(said)s, the notice the opposite; kept as entered")
+                    % {"day": row.date, "said": said}
+                )
             )

@@ -82,6 +82,8 @@ def test_the_home_page_of_who_keeps_the_calendar_says_next_year_is_missing(
         assert (
             "The calendar has no dates for 2027 yet" in html and 'href="/admin/governance/holiday/"' in html
         )
+        # The page where the notice is entered in one go, for who may add dates.
+        assert 'href="/admin/governance/holiday/notice/"' in html
     client.force_login(cast.district_officer)  # deadlines are not theirs to keep
     assert 'id="calendar-missing"' not in client.get("/").content.decode()
     Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")

@@ -473,6 +473,18 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["name", "area__name"]
 
 
+def _date_runs(days: list) -> str:
+    """Dates as runs of consecutive days (2031-01-26–2031-02-02, 2031-10-11): a whole notice entered
+    twice listed 30 dates one by one."""
+    runs: list[list] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return ", ".join(a.isoformat() if a == b else f"{a.isoformat()}–{b.isoformat()}" for a, b in runs)
+
+
 @admin.register(Holiday)
 class HolidayAdmin(admin.ModelAdmin):
     # Every change bumps the "calendar" counter through Holiday's post_save/post_delete signals
@@ -563,7 +575,7 @@ class HolidayAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 _("Already in the calendar: %(dates)s.")
-                % {"dates": ", ".join(row.date.isoformat() for row, _w, _n in result.kept)},
+                % {"dates": _date_runs([row.date for row, _w, _n in result.kept])},
                 messages.INFO,
             )
         for row, is_workday, name in result.kept:

@@ -141,14 +141,17 @@ class HolidayNoticeForm(forms.Form):
 
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
     source = forms.CharField(
-        label=gettext_lazy("Notice"),
+        label=gettext_lazy("Title of the notice"),
         max_length=300,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
         help_text=gettext_lazy("The notice's title, number and date, as printed."),
     )
     days_off = forms.CharField(
         label=gettext_lazy("Holidays"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 9, "cols": 48, "spellcheck": "false"}),
+        widget=forms.Textarea(
+            attrs={"rows": 9, "cols": 40, "class": "vLargeTextField", "spellcheck": "false"}
+        ),
         help_text=gettext_lazy(
             "One stretch a line: its name, first day and last day off, weekends inside it included, e.g. "
             "“春节 2026-02-15 2026-02-23” (a single day may give its date once)."
@@ -157,7 +160,9 @@ class HolidayNoticeForm(forms.Form):
     working_days = forms.CharField(
         label=gettext_lazy("Make-up working days"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 7, "cols": 48, "spellcheck": "false"}),
+        widget=forms.Textarea(
+            attrs={"rows": 7, "cols": 40, "class": "vLargeTextField", "spellcheck": "false"}
+        ),
         help_text=gettext_lazy(
             "One Saturday or Sunday worked a line: its name and date, e.g. “春节调休上班 2026-02-14”."
         ),

@@ -268,6 +268,9 @@ class CalendarAdded:
         return [(row, w, name) for row, w, name in self.kept if row.is_workday != w]
 
 
+CALENDAR_ADD_LOCK_KEY = 0x686F6C69646179  # "holiday"
+
+
 @transaction.atomic
 def calendar_days_add(
     *, days: list[tuple[dt.date, bool, str]], actor: User | None = None, note: str = ""
@@ -281,6 +284,10 @@ def calendar_days_add(
 
     from governance.deadlines import calendar_edited
 
+    # The dates missing are what is inserted, and a missing row cannot be locked: two notices
+    # entered at once (the page and a scripted --notice) both found a date missing and the second
+    # insert failed on the unique date. One writer at a time; the other then finds the dates there.
+    advisory_xact_lock(CALENDAR_ADD_LOCK_KEY)
     existing = {
         row.date: row
         for row in Holiday.objects.select_for_update(no_key=True).filter(date__in=[d for d, _w, _n in days])

@@ -329,3 +329,17 @@ def test_the_command_refuses_a_file_without_a_year_or_with_year(db, tmp_path):
     with pytest.raises(CommandError, match="cannot be read"):
         call_command("load_holidays", "--notice", str(tmp_path / "missing.txt"), stdout=io.StringIO())
     assert not Holiday.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_notice_entered_twice_at_once_is_added_once(db):
+    # Two administrators (or the page and a scripted --notice) at the same moment: each read the
+    # dates as missing and the second insert failed on the unique date with a server error.
+    from governance.services import calendar_days_add
+    from tests.base import race
+
+    days = notice_days(notice_from_text(2031, SOURCE, DAYS_OFF, WORKING))
+    results = race(lambda: calendar_days_add(days=days), lambda: calendar_days_add(days=days))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(len(r.added) for r in results) == [0, 23]
+    assert Holiday.objects.count() == 23

@@ -136,7 +136,7 @@ def notice_days(notice: Notice) -> list[tuple[dt.date, bool, str]]:
 def _date(token: str) -> dt.date | None | bool:
     """The date ``token`` writes, None if it is not written like a date, False if it is written like
     one but names no day (2026-02-30)."""
-    match = _DATE.match(token)
+    match = _DATE.match(unicodedata.normalize("NFKC", token))
     if not match:
         return None
     year, month, day = (int(g) for g in match.groups() if g is not None)
@@ -150,10 +150,12 @@ def _read(field: str, lines: list[tuple[int, str]], errors: list[EntryError]) ->
     entries, seen = [], {}
     stretch = field == DAYS_OFF
     for number, raw in lines:
-        tokens = unicodedata.normalize("NFKC", raw).split()
+        # str.split() splits at full-width spaces too. Dates and the words between them are read in
+        # their plain forms (full-width digits, "／"); the name is kept as typed (its "（）").
+        tokens = raw.split()
         if not tokens:
             continue
-        text = " ".join(tokens)
+        text = unicodedata.normalize("NFKC", " ".join(tokens))
         if text in seen:
             errors.append(EntryError(field, number, _("repeats line %(line)d.") % {"line": seen[text]}))
             continue
@@ -167,7 +169,7 @@ def _read(field: str, lines: list[tuple[int, str]], errors: list[EntryError]) ->
                 break
             dates.insert(0, found)
             tokens.pop()
-            if tokens and tokens[-1] in _BETWEEN and len(dates) == 1:
+            if tokens and unicodedata.normalize("NFKC", tokens[-1]) in _BETWEEN and len(dates) == 1:
                 tokens.pop()
         else:
             name = " ".join(tokens)

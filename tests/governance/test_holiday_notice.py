@@ -44,8 +44,12 @@ def test_a_notice_is_saved_in_one_go_and_the_deadlines_follow(
     client.force_login(cast.admin)
     friday = dt.datetime(2031, 1, 24, 10, 0, tzinfo=dt.UTC)
     assert periods.add_working_days(friday, 1).date() == dt.date(2031, 1, 27)  # the plain week
-    # Typed by hand: full-width spaces, slashes, "至" between the days, blank lines.
-    days_off = "元旦　2031/1/1\n\n春节 2031/1/27 至 2031/2/2\n劳动节　2031年5月1日　2031年5月5日\n国庆节 2031-10-01 2031-10-07"
+    # Typed by hand: full-width spaces and digits, slashes, "至" between the days, blank lines; the
+    # name is kept as typed.
+    days_off = (
+        "元旦　2031/1/1\n\n春节 2031/1/27 至 2031/2/2\n劳动节（五一）　2031年5月1日　2031年5月5日\n"
+        "国庆节 ２０３１－１０－０１ 2031-10-07"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, days_off=days_off, working=WORKING + "\n")
     assert response.status_code == 302
@@ -53,6 +57,8 @@ def test_a_notice_is_saved_in_one_go_and_the_deadlines_follow(
     assert Holiday.objects.filter(is_workday=False).count() == 1 + 7 + 5 + 7
     assert Holiday.objects.filter(is_workday=True).count() == 3
     assert Holiday.objects.get(date=dt.date(2031, 1, 30)).name == "春节"
+    assert Holiday.objects.get(date=dt.date(2031, 5, 1)).name == "劳动节（五一）"
+    assert Holiday.objects.get(date=dt.date(2031, 10, 1)).name == "国庆节"
     # Sunday 26 January is worked, the Spring Festival runs from the 27th to 2 February.
     assert periods.add_working_days(friday, 1).date() == dt.date(2031, 1, 26)
     assert periods.add_working_days(friday, 2).date() == dt.date(2031, 2, 3)
@@ -343,3 +349,21 @@ def test_the_same_notice_entered_twice_at_once_is_added_once(db):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(len(r.added) for r in results) == [0, 23]
     assert Holiday.objects.count() == 23
+
+
+def test_saving_a_notice_takes_the_same_queries_for_one_date_as_for_a_whole_year(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.admin)
+    _post(client, year="2030", days_off="地方假日 2030-03-04", working="")  # warm-up: sessions, content types
+
+    def queries(year: int, days_off: str, working: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _post(client, year=str(year), days_off=days_off, working=working).status_code == 302
+        return len(captured)
+
+    one = queries(2032, "元旦 2032-01-01", "")
+    whole = queries(2031, DAYS_OFF, WORKING)
+    assert Holiday.objects.filter(date__year=2031).count() == 23
+    assert one == whole

@@ -367,3 +367,10 @@ def test_saving_a_notice_takes_the_same_queries_for_one_date_as_for_a_whole_year
     whole = queries(2031, DAYS_OFF, WORKING)
     assert Holiday.objects.filter(date__year=2031).count() == 23
     assert one == whole
+
+
+def test_the_notice_file_may_use_the_chinese_words(db, tmp_path):
+    text = f"年份：2031\n来源：{SOURCE}\n[放假]\n{DAYS_OFF}[调休上班]\n{WORKING}"
+    out, err = _load_notice(tmp_path, text)
+    assert "Calendar 2031: 23 dates added, 0 already present and kept." in out and not err
+    assert Holiday.objects.filter(is_workday=True).count() == 3

@@ -543,7 +543,12 @@ class HolidayAdmin(admin.ModelAdmin):
         all its dates in one transaction, the dates already entered kept and reported."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = HolidayNoticeForm(request.POST or None, initial={"year": timezone.localdate().year + 1})
+        # A post is always checked (an empty one too: ``request.POST or None`` showed the blank page
+        # again), and a refused one answers 400 as every other form of the platform does.
+        posted = request.method == "POST"
+        form = HolidayNoticeForm(
+            request.POST if posted else None, initial={"year": timezone.localdate().year + 1}
+        )
         if request.method == "POST" and form.is_valid():
             notice = form.notice
             result = calendar_days_add(
@@ -562,7 +567,9 @@ class HolidayAdmin(admin.ModelAdmin):
             "form": form,
             "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/governance/holiday/notice.html", context)
+        return TemplateResponse(
+            request, "admin/governance/holiday/notice.html", context, status=400 if posted else 200
+        )
 
     def _notice_report(self, request, year: int, result) -> None:
         self.message_user(

@@ -90,6 +90,9 @@ def calendar_days(year: int) -> list[tuple[dt.date, bool, str]]:
 # and a stretch ends in Y.
 
 DAYS_OFF, WORKING_DAYS = "days_off", "working_days"
+# The longest holiday stretch a notice may name: generous (the longest so far is 9 days), so a real
+# notice is never refused, while a mistyped month is.
+LONGEST_HOLIDAY_DAYS = 15
 NAME_LENGTH = 60  # Holiday.name's max_length
 _DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日?)$")
 _BETWEEN = {"至", "到", "~", "-", "—", "–"}
@@ -222,6 +225,17 @@ def _check(year: int, entries: list[_Entry], errors: list[EntryError]) -> None:
                     "Year's Day holiday and make-up day may fall in the December before)."
                 )
                 % {"date": (outside or [entry.last])[0], "year": year}
+            )
+            continue
+        if (length := (entry.last - entry.first).days + 1) > LONGEST_HOLIDAY_DAYS:
+            # A typo in the last day (10-01 to 12-07) would turn two months into rest days and move
+            # every running deadline; the longest stretch of any notice so far is 9 days (春节 2026).
+            refuse(
+                _(
+                    "%(first)s to %(last)s is %(days)d days off: no holiday of a notice is longer than "
+                    "%(longest)d days; check the last day."
+                )
+                % {"first": entry.first, "last": entry.last, "days": length, "longest": LONGEST_HOLIDAY_DAYS}
             )
             continue
         if entry.field == WORKING_DAYS and entry.first.weekday() < 5:

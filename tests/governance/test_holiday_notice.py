@@ -156,12 +156,19 @@ def test_a_notice_may_start_its_new_years_holiday_in_the_december_before(client,
         ("days_off", "元旦 2031-01-01\n元旦　2031-01-01", "", "Line 2: repeats line 1."),
         ("days_off", "", "", "The notice names no dates."),
         ("days_off", "节" * 61 + " 2031-01-01", "", "Line 1: the name is longer than 60 characters."),
+        (
+            "days_off",
+            "国庆节 2031-10-01 2031-12-07",
+            "",
+            "Line 1: 2031-10-01 to 2031-12-07 is 68 days off: no holiday of a notice is longer than 15 "
+            "days; check the last day.",
+        ),
     ],
 )
 def test_a_bad_line_is_named_and_nothing_is_saved(client, cast, field, days_off, working, error):
     client.force_login(cast.admin)
     response = _post(client, days_off=days_off, working=working)
-    assert response.status_code == 200
+    assert response.status_code == 400
     form = response.context["form"]
     assert form.errors[field] == [error]
     assert not Holiday.objects.exists() and not LogEntry.objects.exists()
@@ -175,6 +182,7 @@ def test_every_bad_line_is_reported_at_once(client, cast):
         days_off="春节 2031-02-02 2031-01-27\n劳动节 2031-05-01 2031-05-05\n 2031-10-01",
         working="调休 2031-05-09",
     )
+    assert response.status_code == 400
     assert response.context["form"].errors == {
         "days_off": [
             "Line 1: the first day 2031-02-02 is after the last day 2031-01-27.",
@@ -188,7 +196,18 @@ def test_every_bad_line_is_reported_at_once(client, cast):
 def test_a_bad_year_or_a_missing_source_is_named(client, cast):
     client.force_login(cast.admin)
     response = _post(client, year="31", source="")
+    assert response.status_code == 400
     assert set(response.context["form"].errors) == {"year", "source"}
+    assert not Holiday.objects.exists()
+
+
+def test_an_empty_post_is_refused_with_the_boxes_it_lacks(client, cast):
+    """The form was built from ``request.POST or None``: a post with no fields showed the blank page
+    again with a 200 and no word of what was missing."""
+    client.force_login(cast.admin)
+    response = client.post(URL, {})
+    assert response.status_code == 400
+    assert {"year", "source"} <= set(response.context["form"].errors)
     assert not Holiday.objects.exists()
 
 

@@ -289,7 +289,8 @@ def test_the_sign_in_lockout_records_are_named_in_chinese_in_the_admin(client, c
     AccessAttempt.objects.create(username="someone", ip_address="10.0.0.9", failures_since_start=2)
     listing = client.get("/admin/axes/accessattempt/").content.decode()
     assert "登录失败次数" in listing and "Failed Logins" not in listing
-    # The vendor catalogue overrides nothing of Django's own: the admin's buttons are Django's words.
+    # The vendor catalogue rewords only Django's poorer messages (its validation errors): the admin's
+    # buttons are Django's words.
     assert "修改" in index and "增加" in index
 
 

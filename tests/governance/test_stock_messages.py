@@ -42,7 +42,7 @@ def test_the_intake_page_words_django_s_own_errors_for_a_resident_facing_officer
     errors = response.context["form"].errors
     assert errors["persons_count"] == ["请输入整数。"]
     assert errors["p0_name"] == ["最多 100 个字，现有 101 个字。"]
-    assert errors["channel"] == ["请选择有效的选项：pigeon 不在可选范围内。"]
+    assert errors["channel"] == ["“pigeon”不在可选范围内，请重新选择。"]
     assert errors["received_at"] == ["请输入有效的日期和时间。"]
     html = response.content.decode()
     assert "请输入整数。" in html and "最多 100 个字，现有 101 个字。" in html

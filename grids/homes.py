@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from governance.models import Role
 from governance.views import first_and_total
 from grids.models import Incident
-from grids.selectors import checks_waiting, work_department
+from grids.selectors import checks_waiting, uncalendared_years, work_department
 
 # The most items the section lists; the pages its links open have them all.
 HOME_SHOWN = 5
@@ -58,6 +58,7 @@ def home_section(request: HttpRequest) -> dict | None:
                 },
             ],
             "items": items,
+            "uncalendared": uncalendared_years(items),
         }
     if user.has_role(Role.GRID_WORKER):
         mine = Incident.objects.visible_to(user).filter(reporter=user).open().with_relations()
@@ -85,5 +86,6 @@ def home_section(request: HttpRequest) -> dict | None:
             "template": "grids/_home_section.html",
             "links": links,
             "items": items[:HOME_SHOWN],
+            "uncalendared": uncalendared_years(items[:HOME_SHOWN]),
         }
     return None

@@ -183,6 +183,9 @@ class Incident(models.Model):
     # With the department it was dispatched to (and its supporters): its step, until it feeds back.
     WITH_DEPARTMENT = ("dispatched", "handling")
     DONE_STATUSES = ("closed", "evaluated")
+    # Whose current step is timed in working hours (acceptance, dispatch, the on-site check, the
+    # close): its deadline depends on the holiday calendar. A handling limit is clock hours.
+    WORKING_HOUR_STATUSES = ("reported", "accepted", "fed_back", "verified")
 
     code = models.CharField(_("number"), max_length=20, unique=True)
     category = models.ForeignKey(
@@ -355,6 +358,15 @@ class Incident(models.Model):
     def area_code_at(grid: Area, level: str) -> str:
         """The code of the grid's ancestor at ``level`` (codes are in the materialised path)."""
         return grid.path.strip("/").split("/")[LEVEL_DEPTH[level]]
+
+    def uncalendared_due_year(self) -> int | None:
+        """The year of the current deadline when it is counted in working hours and the calendar has
+        none of that year's dates, else None: it counts every weekday as worked (New Year's Day too,
+        for a report late on 31 December) and moves once the year's holidays are entered
+        (``governance.deadlines``)."""
+        if self.due_at is None or self.status not in self.WORKING_HOUR_STATUSES:
+            return None
+        return periods.calendar_lacks_year(self.due_at)
 
     def step_limit(self, status: str) -> Decimal | None:
         """The category's limit, in hours, for the step that starts in ``status`` (DOMAIN.md)."""

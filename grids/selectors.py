@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -12,13 +13,13 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from governance import codes
 from governance.access import NOT_FOUND, get_visible_or_404
 from governance.indicators import local_bounds
 from governance.models import Department, Membership, Role, User
-from governance.periods import add_months
+from governance.periods import add_months, pinned_calendar
 from grids.models import (
     DEPARTMENT,
     LEVEL_DEPTH,
@@ -45,6 +46,15 @@ def worker_grids(user: User) -> list:
     return [
         m.area for m in user.memberships_cached() if m.role == Role.GRID_WORKER and m.area.level == "grid"
     ]
+
+
+def uncalendared_years(rows: Iterable[Incident]) -> str:
+    """The years of the working-hour deadlines of ``rows`` that the calendar has no dates for (read
+    once, not per row), in the reader's language ("2026、2027"), or "": a list's deadlines there count
+    plain weekdays and may move when those holidays are entered (as the petition lists say)."""
+    with pinned_calendar():
+        years = sorted({y for i in rows if (y := i.uncalendared_due_year())})
+    return pgettext("list separator", ", ").join(map(str, years))
 
 
 def checks_waiting(user: User) -> QuerySet[Incident]:

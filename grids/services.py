@@ -776,7 +776,6 @@ def incident_refresh_deadlines(**_signal) -> int:
     and still running (acceptance, dispatch, verification), recomputed from the moment it started (the
     last event that set a deadline: ``handle`` and ``assist`` keep the running one) with the calendar
     as it is now. Handling limits are calendar hours and do not move."""
-    s = Incident.Status
     started = (
         IncidentEvent.objects.filter(incident=OuterRef("pk"))
         .exclude(action__in=["handle", "assist"])
@@ -784,9 +783,7 @@ def incident_refresh_deadlines(**_signal) -> int:
         .values("at")[:1]
     )
     running = (
-        Incident.objects.filter(
-            status__in=[s.REPORTED, s.ACCEPTED, s.FED_BACK, s.VERIFIED], due_at__isnull=False
-        )
+        Incident.objects.filter(status__in=Incident.WORKING_HOUR_STATUSES, due_at__isnull=False)
         .select_related("category")
         .only("status", "due_at", "step_hours", "category")
         .annotate(step_started=Subquery(started))

@@ -98,6 +98,7 @@ def my_grid(request: HttpRequest) -> HttpResponse:
             "to_verify": to_verify,
             "verify_count": verify_count,
             "markers": markers,
+            "uncalendared": selectors.uncalendared_years([*open_items, *to_verify]),
         },
     )
 
@@ -359,6 +360,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             else _("Incident inbox")
             if request.user.is_superuser or request.user.has_role(*selectors.ACTING_ROLES)
             else _("Incidents"),  # an analyst's: a list to read, not work to do
+            "uncalendared": selectors.uncalendared_years(row["incident"] for row in rows),
             "hide_actions": not any(row["actions"] or row["page_steps"] or row["duty_note"] for row in rows),
         },
         status=400 if error else 200,

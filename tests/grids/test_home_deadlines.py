@@ -38,3 +38,43 @@ def test_the_home_sections_name_each_items_deadline(cast, client, report, incide
     item = home_item(client.get("/").content.decode(), waiting.code)
     late = timezone.localtime(waiting.due_at).strftime("%Y-%m-%d %H:%M")
     assert f"due {late}" in item and ">overdue</span>" in item
+
+
+@pytest.mark.django_db
+def test_a_working_hour_deadline_in_a_year_without_a_calendar_says_it_may_move(
+    cast, client, report, incident_in, monkeypatch
+):
+    # Reported at 16:30 on 31 December with next year's holidays not entered: the 2 office hours
+    # to accept ran into 1 January, New Year's Day, counted as a working day. Every page named that
+    # deadline with nothing said, where the petition pages say theirs may move.
+    from governance.models import Holiday, SequenceCounter
+
+    tz = timezone.get_current_timezone()
+    Holiday.objects.create(date=dt.date(2026, 10, 1), name="国庆节")  # this year's calendar is entered
+    SequenceCounter.bump("calendar")
+    monkeypatch.setattr("django.utils.timezone.now", lambda: dt.datetime(2026, 12, 31, 16, 30, tzinfo=tz))
+    waiting = report()
+    assert timezone.localtime(waiting.due_at) == dt.datetime(2027, 1, 1, 9, 30, tzinfo=tz)
+    # A handling deadline is counted in clock hours: no holiday moves it, and nothing is said of it.
+    handling = incident_in("handling")
+    Incident.objects.filter(pk=handling.pk).update(due_at=dt.datetime(2027, 1, 2, 10, 0, tzinfo=tz))
+    note = "The calendar has no dates for 2027 yet"
+    pages = [
+        (cast.worker_a, f"/grids/incidents/{waiting.code}/"),
+        (cast.worker_a, f"/grids/report/{waiting.code}/done/"),
+        (cast.worker_a, "/grids/my/"),
+        (cast.worker_a, "/"),
+        (cast.community_handler, "/grids/inbox/"),
+        (cast.community_handler, "/"),
+    ]
+    for user, url in pages:
+        client.force_login(user)
+        assert note in client.get(url).content.decode(), (user, url)
+    client.force_login(cast.community_handler)
+    assert "no dates for" not in client.get(f"/grids/incidents/{handling.code}/").content.decode()
+    assert "no dates for" not in client.get("/grids/inbox/?status=handling").content.decode()
+    # Once the year is entered, the note goes.
+    Holiday.objects.create(date=dt.date(2027, 1, 1), name="元旦")
+    for user, url in pages:
+        client.force_login(user)
+        assert "no dates for" not in client.get(url).content.decode(), (user, url)

@@ -78,3 +78,25 @@ def test_a_working_hour_deadline_in_a_year_without_a_calendar_says_it_may_move(
     for user, url in pages:
         client.force_login(user)
         assert "no dates for" not in client.get(url).content.decode(), (user, url)
+
+
+@pytest.mark.django_db
+def test_my_grid_names_the_deadline_of_each_check_waiting_and_marks_a_late_one(cast, client, incident_in):
+    # The on-site check is the grid worker's own timed step (8 working hours, counted against the
+    # grid when late), yet "To verify on site" listed number, category and status only, while the
+    # worker's reports below it and the home page named their deadlines.
+    checked = incident_in("fed_back")
+    client.force_login(cast.worker_a)
+
+    def to_verify() -> str:
+        html = client.get("/grids/my/").content.decode()
+        section = html[html.index('id="to-verify"') :]
+        return section[: section.index("</section>")]
+
+    due = timezone.localtime(checked.due_at).strftime("%Y-%m-%d %H:%M")
+    assert f"due {due}" in to_verify()
+    Incident.objects.filter(pk=checked.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+    checked.refresh_from_db()
+    late = timezone.localtime(checked.due_at).strftime("%Y-%m-%d %H:%M")
+    section = to_verify()
+    assert f"due {late}" in section and '<li class="overdue">' in section

@@ -820,17 +820,28 @@ def duty_conflict(user: User, incident: Incident, action: str) -> str | None:
                 "You fed back this incident's handling: another grid worker of the grid checks it on site "
                 "(supervision and command are separate duties)."
             )
-        if not in_grid and user.pk in (
-            incident.dispatched_by_id,
-            incident.fed_back_by_id,
-            incident.supporters_by_id,
+        if (
+            not in_grid
+            and _centre_over_grid(user, incident)
+            and user.pk
+            in (
+                incident.dispatched_by_id,
+                incident.fed_back_by_id,
+                incident.supporters_by_id,
+            )
         ):
             return gettext(
                 "You dispatched this incident or fed back its handling: you do not also check it on site "
                 "(supervision and command are separate duties)."
             )
         return None
-    if user.pk not in (incident.dispatched_by_id, incident.fed_back_by_id, incident.supporters_by_id):
+    # Only whom the rule alone keeps from the step is told of it: a department's people, who feed
+    # back, never close (nor check on site), and read "another handler closes it" as if they might.
+    if user.pk not in (
+        incident.dispatched_by_id,
+        incident.fed_back_by_id,
+        incident.supporters_by_id,
+    ) or not centre_at_level(user, incident):
         return None
     return gettext(
         "You dispatched this incident or fed back its handling: another handler closes it "
@@ -1006,9 +1017,16 @@ def may_perform(user: User, incident: Incident, transition: Transition) -> bool:
     if action == "close" and duty_conflict(user, incident, action):
         return False
     # accept, reject, dispatch, close, escalate: the centre at the item's level or above.
+    return centre_at_level(user, incident)
+
+
+def centre_at_level(user: User, incident: Incident) -> bool:
+    """Is ``user`` a centre's handler (not a department's) at the item's level or above, who takes
+    the centre's steps on it (accept, dispatch, close, ...)?"""
+    level_depth = LEVEL_DEPTH[incident.level]
     return any(
         m.department_id is None and m.area.depth <= level_depth
-        for m in _holds(user, Role.HANDLER, area_path_prefix_of=grid_path)
+        for m in _holds(user, Role.HANDLER, area_path_prefix_of=incident.grid.path)
     )
 
 

@@ -641,6 +641,28 @@ def test_the_inbox_row_says_why_its_dispatcher_finds_no_close_button(cast, repor
 
 
 @pytest.mark.django_db
+def test_a_department_that_fed_back_is_not_told_another_handler_closes_it(cast, report, client):
+    # A department's people never close (the centre does): the police's liaison, who fed the item
+    # back, read on its row and its page "You dispatched this incident or fed back its handling:
+    # another handler closes it", as if they were a centre's handler kept from closing.
+    incident = _to_verified(cast, report, dispatcher=cast.community_handler, doer=cast.department_user)
+    client.force_login(cast.department_user)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="duty-note"' not in html and 'data-action="close"' not in html
+    html = client.get(f"/grids/inbox/?department={cast.police.pk}").content.decode()
+    row = html[html.index(f'id="row-{incident.code}"') :]
+    row = row[: row.index("</tr>")]
+    assert "another handler closes it" not in row and 'data-action="close"' not in row
+    # Its close sent anyway is refused as any step its role does not take, nothing changed.
+    response = api_client(cast.department_user).post(
+        f"/api/v1/incidents/{incident.code}/transition/", {"action": "close"}, format="json"
+    )
+    assert response.status_code == 403 and "separate duties" not in response.json()["detail"]
+    incident.refresh_from_db()
+    assert incident.status == "verified"
+
+
+@pytest.mark.django_db
 def test_a_re_dispatch_sends_an_item_from_the_wrong_department_to_the_right_one(cast, incident_in):
     # Dispatched to the police, who have not started: the centre sends it on to urban management.
     # Before, a dispatched item could only be escalated, and the police kept an item not theirs.

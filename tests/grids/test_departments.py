@@ -236,6 +236,11 @@ def test_the_page_answers_a_bad_month_with_400_and_the_error(cast, client):
     html = response.content.decode()
     assert 'id="month-errors"' in html and "Enter a month as YYYY-MM." in html
     assert "<table" not in html
+    # In Chinese with the reader's colon, as the inbox names a refused filter: it read "月份: 请按…".
+    html = client.get(
+        "/grids/departments/", {"month": "2026-13"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "<li>月份：请按 YYYY-MM 格式输入月份。</li>" in html
 
 
 @pytest.mark.django_db

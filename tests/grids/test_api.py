@@ -189,6 +189,25 @@ def test_true_or_false_for_a_coordinate_is_no_number_and_saves_nothing(cast, cat
 
 
 @pytest.mark.django_db
+def test_a_nul_character_in_a_text_is_refused_in_plain_chinese(cast, categories, client):
+    # Django's Chinese for "Null characters are not allowed." reads "不允许是用空字符串" (a typo, and
+    # "empty string" besides), which the report answered on the API and the page alike.
+    data = {"category": "sanitation", "description": "垃圾\x00", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    response = api_client(cast.worker_a).post(URL, data, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"description": ["不允许包含空字符（NUL）。"]}
+    client.force_login(cast.worker_a)
+    page = client.post(
+        "/grids/report/",
+        {**data, "kind": "promised"},
+        HTTP_ACCEPT="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert page.status_code == 400 and page.json()["errors"] == {"description": ["不允许包含空字符（NUL）。"]}
+    _assert_nothing_saved()
+
+
+@pytest.mark.django_db
 def test_a_text_file_named_jpg_is_refused(cast, categories):
     fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", content_type="image/jpeg")
     response = post(

@@ -195,7 +195,7 @@ def test_a_nul_character_in_a_text_is_refused_in_plain_chinese(cast, categories,
     data = {"category": "sanitation", "description": "垃圾\x00", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
     response = api_client(cast.worker_a).post(URL, data, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
-    assert response.json()["errors"] == {"description": ["不允许包含空字符（NUL）。"]}
+    assert response.json()["errors"] == {"description": ["不能包含空字符（NUL）。"]}
     client.force_login(cast.worker_a)
     page = client.post(
         "/grids/report/",
@@ -203,7 +203,7 @@ def test_a_nul_character_in_a_text_is_refused_in_plain_chinese(cast, categories,
         HTTP_ACCEPT="application/json",
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
-    assert page.status_code == 400 and page.json()["errors"] == {"description": ["不允许包含空字符（NUL）。"]}
+    assert page.status_code == 400 and page.json()["errors"] == {"description": ["不能包含空字符（NUL）。"]}
     _assert_nothing_saved()
 
 

@@ -229,14 +229,14 @@ def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_
     assert page.js_errors == []
 
 
-# The gap in pixels between the last character before the first ":" of an element and the ":" itself,
+# The gap in pixels between the last character before the first colon (":" or "：") of an element and the colon itself,
 # wherever the two sit (a link's text and the text after it).
 COLON_GAP_JS = """el => {
   const chars = [], walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     for (let i = 0; i < n.textContent.length; i++) chars.push([n, i]);
   }
-  const at = chars.findIndex(([n, i]) => n.textContent[i] === ":");
+  const at = chars.findIndex(([n, i]) => ":：".includes(n.textContent[i]));
   const box = ([n, i]) => { const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
     return r.getBoundingClientRect(); };
   return box(chars[at]).left - box(chars[at - 1]).right;
@@ -245,7 +245,8 @@ COLON_GAP_JS = """el => {
 
 def test_an_overdue_count_sits_by_its_label_on_a_phone(phone_page, live_cast):
     # "事件  : 10": the link was the label alone, boxed to the 44 px target width on a phone, and
-    # the colon and count after it floated a gap away. The count is part of the link, in red.
+    # the colon and count after it floated a gap away. The count is part of the link, in red. (The
+    # colon is the reader's: "事件：1" in Chinese, "Incidents: 1" in English.)
     from grids.models import Incident
     from tests.browser.test_phone_lists import _reported_incident
 

@@ -64,6 +64,9 @@ def test_every_word_of_the_admins_scripts_is_in_its_chinese_catalogue(client, ca
     words = {w.replace("\\'", "'").replace('\\"', '"') for w in words}
     assert 'Choose %s by selecting them and then select the "Choose" arrow button.' in words
     assert sorted(w for w in words if w not in catalogue) == []
+    # ...and addresses the administrator as 您, as the admin's pages do ("你尚未保存…" before an action).
+    said = {w: catalogue[w] for w in words if w in catalogue}
+    assert sorted(w for w, s in said.items() if "你" in "".join(s if isinstance(s, list) else [s])) == []
 
 
 def test_permissions_are_named_in_the_readers_language(client, cast, settings):

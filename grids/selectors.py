@@ -170,7 +170,9 @@ def active_categories() -> QuerySet[IncidentCategory]:
 DEPARTMENT_STEPS = [status for status, owner in STEP_OWNERS.items() if owner == DEPARTMENT]
 
 
-DEPARTMENTS_FORBIDDEN = gettext_lazy("Only centre handlers of a street or district and analysts see this.")
+DEPARTMENTS_FORBIDDEN = gettext_lazy(
+    "Only centre handlers of a street, district or city, analysts and administrators see this."
+)
 
 
 def department_view_roots(user: User) -> list[str] | None:

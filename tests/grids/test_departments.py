@@ -185,7 +185,10 @@ def test_the_api_refuses_a_bad_month_naming_it(cast, month):
 def test_other_roles_get_403_before_the_month_is_read(cast, who):
     response = api_client(getattr(cast, who)).get(URL, {"month": "bad"})
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only centre handlers of a street or district and analysts see this."
+    assert (
+        response.json()["detail"]
+        == "Only centre handlers of a street, district or city, analysts and administrators see this."
+    )
 
 
 @pytest.mark.django_db

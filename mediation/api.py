@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -21,6 +21,7 @@ from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import (
     Conflict,
     DeferredJoinPagination,
+    may_take_step,
     service_checked_errors,
     step_input,
     submission_field,
@@ -378,10 +379,11 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
         data = self.InputSerializer(data=request.data)
+        refusal = _("Your role may take no such step on this case.")
         try:
             v = step_input(
                 data, user=request.user, record=case, workflow=WORKFLOW, may_perform=may_perform,
-                refusal=_("Your role may take no such step on this case."), action="record_session",
+                refusal=refusal, action="record_session",
             )  # fmt: skip
         except serializers.ValidationError:
             # The service's checks (a time to come, or before the case came in) on what the input
@@ -391,7 +393,18 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
                 services.dispute_session_check(case=case, **{**blank, **read})
 
             raise serializers.ValidationError(service_checked_errors(data, check)) from None
-        session = services.dispute_record_session(case=case, actor=request.user, **v)
+        try:
+            session = services.dispute_record_session(case=case, actor=request.user, **v)
+        except ValidationError:
+            # The service checks the fields (a time before the case came in) before the transition
+            # checks who may record: a mediator who is not the case's got that 400, told what to fix
+            # as if the session would then be theirs. A sender's own session sent again is returned
+            # before either check, whoever holds the case now.
+            if not may_take_step(
+                request.user, case, workflow=WORKFLOW, may_perform=may_perform, action="record_session"
+            ):
+                raise PermissionDenied(refusal) from None
+            raise
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 

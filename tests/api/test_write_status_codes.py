@@ -15,6 +15,7 @@ the sender's reach (tests/grids, tests/mediation and tests/petitions test_api.py
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 
@@ -186,13 +187,19 @@ def test_a_dispute_step(med, settings):  # noqa: F811
 
 def test_recording_a_mediation_session(med, settings):  # noqa: F811
     c, path = med.cast, DISPUTES + "{code}/sessions/"
-    session = {"held_at": timezone.now().isoformat(), "place": "调解室", "attendees": "双方", "summary": "x"}
+    # A few minutes ahead (a session may be recorded up to ten minutes early): each request's case is
+    # received as it is sent, so a time taken before them all fell before the later cases' minute.
+    held_at = (timezone.now() + dt.timedelta(minutes=5)).isoformat()
+    session = {"held_at": held_at, "place": "调解室", "attendees": "双方", "summary": "x"}
+    long_ago = {**session, "held_at": "2020-01-01T09:00:00+08:00"}  # before the case came in
     _assert_answers(
         path, url=lambda: path.replace("{code}", med.accepted().code), body=session, user=c.mediator,
         ok=201, settings=settings,
         cases={
             "district staff": (c.district_officer, None, None, 403),
             "another mediator of the organisation": (med.mediator_x2, None, None, 403),
+            # Not a 400 about the time: the step is not theirs, whatever the body holds.
+            "another mediator, a time before the case": (med.mediator_x2, None, long_ago, 403),
             **_of_a_record(path, mine=med.accepted().code, unknown="MED-2026-999999", outsider=med.mediator_b,
                            user=c.mediator),
             "a case not accepted yet": (c.mediator, path.replace("{code}", med.register().code), None, 409),

@@ -176,6 +176,10 @@ def add_error_responses(result, generator, request, public):
                 _describe_conditional_read(responses)
             if method == "get" and path == CONDITIONAL_NOTICES:
                 _describe_conditional_notices(responses)
+            if method == "get" and "304" in responses:
+                operation.setdefault("parameters", []).extend(
+                    dict(h, schema=dict(h["schema"])) for h in CONDITIONAL_REQUEST_HEADERS
+                )
     return result
 
 
@@ -226,6 +230,30 @@ READ_HEADERS = {
         "(absent when the list has one page)."
     ),
 }
+# What asks a conditional read for its 304: the schema listed the 304 and the validators of the 200,
+# not the request headers that send them back, so a generated client could not revalidate.
+CONDITIONAL_REQUEST_HEADERS = [
+    {
+        "in": "header",
+        "name": "If-None-Match",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": (
+            "The ETag of an answer the client holds (or `*`): 304 with no body while it still holds. "
+            'Weak comparison: W/"..." matches too. Checked before If-Modified-Since.'
+        ),
+    },
+    {
+        "in": "header",
+        "name": "If-Modified-Since",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": (
+            "The Last-Modified of an answer the client holds (an HTTP date, whole seconds): 304 when "
+            "nothing changed since. Read only without If-None-Match; prefer the ETag."
+        ),
+    },
+]
 CSV_PAGE = {
     "type": "string",
     "description": (

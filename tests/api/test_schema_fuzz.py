@@ -185,6 +185,23 @@ def test_the_statistics_reads_document_their_304():
     assert "304" not in raw["/api/v1/incidents/"]["get"]["responses"]
 
 
+def test_every_read_that_answers_304_lists_the_request_headers_that_ask_for_it():
+    """The schema listed the 304 and the ETag and Last-Modified of the 200, but not the request headers
+    the 304 answers (If-None-Match, If-Modified-Since): a client generated from it had no way to send
+    them, and could only ever read the whole answer again."""
+    raw = SCHEMA.raw_schema["paths"]
+    conditional = [p for p, methods in raw.items() if "304" in methods.get("get", {}).get("responses", {})]
+    assert len(conditional) == 8  # five statistics reads, two assessment reads, the notices
+    for path in conditional:
+        headers = {x["name"]: x for x in raw[path]["get"]["parameters"] if x["in"] == "header"}
+        assert set(headers) == {"If-None-Match", "If-Modified-Since"}, path
+        assert all(h["schema"] == {"type": "string"} and not h.get("required") for h in headers.values())
+        assert "ETag" in headers["If-None-Match"]["description"], path
+        assert "Last-Modified" in headers["If-Modified-Since"]["description"], path
+    # The reads without validators take neither.
+    assert not [x for x in raw["/api/v1/incidents/"]["get"]["parameters"] if x["in"] == "header"]
+
+
 def test_the_statistics_reads_describe_their_csv_and_the_headers_a_client_pages_with():
     """The CSV answer was described as the JSON page (an object with count, next and results): a
     client generated from the schema parsed the CSV text as that object. And the headers a CSV client

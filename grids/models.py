@@ -492,7 +492,7 @@ class Incident(models.Model):
             raise ActionForbidden(
                 duty_conflict(actor, self, action)
                 or _check_left_to_the_grid(actor, self, action)
-                or gettext("Your role may not %(action)s this incident.")
+                or gettext("Your role may not take this step on the incident: %(action)s.")
                 % {"action": ACTION_LABELS.get(action, action)}
             )
         now = timezone.now()

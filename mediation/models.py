@@ -686,7 +686,7 @@ class DisputeCase(models.Model):
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
         if not may_perform(actor, self, transition):
             raise ActionForbidden(
-                gettext("Your role may not %(action)s this case.")
+                gettext("Your role may not take this step on the case: %(action)s.")
                 % {"action": ACTION_LABELS.get(action, action)}
             )
         now = timezone.now()

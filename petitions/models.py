@@ -555,7 +555,7 @@ class Petition(models.Model):
         transition = WORKFLOW.check(action, self.status, self.get_status_display())
         if not may_perform(actor, self, transition):
             raise ActionForbidden(
-                gettext("Your role may not %(action)s this petition.")
+                gettext("Your role may not take this step on the petition: %(action)s.")
                 % {"action": ACTION_LABELS.get(action, action)}
             )
         now = now or timezone.now()

@@ -743,6 +743,18 @@ def test_a_role_that_may_not_take_the_step_gets_403_whatever_it_sent(cast, incid
 
 
 @pytest.mark.django_db
+def test_the_403_of_a_step_names_it_in_a_sentence_that_reads(cast, incident_in):
+    """The 403 "Your role may not %(action)s this incident." made "may not start handling this incident" and
+    "may not return to the centre this incident" of the steps' labels."""
+    incident = incident_in("reported")
+    response = api_client(cast.worker_a).post(
+        f"{URL}{incident.code}/transition/", {"action": "accept"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Your role may not take this step on the incident: accept."}
+
+
+@pytest.mark.django_db
 def test_the_schema_says_which_steps_take_photos_their_limits_and_the_400(cast):
     """A client learnt only by a 400 that a step's photos are refused: the field says which steps
     take them (the report has its own endpoint), how many and how large, and the 400 is described."""

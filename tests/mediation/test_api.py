@@ -988,6 +988,17 @@ def test_a_member_not_assigned_gets_403_for_a_step_or_session_whatever_it_sent(m
     assert mine.post(f"{base}/transition/", faulty, format="json").status_code == 400
 
 
+@pytest.mark.django_db
+def test_the_403_of_a_step_names_it_in_a_sentence_that_reads(med):
+    """The 403 "Your role may not %(action)s this case." read "may not start mediation this case"."""
+    case = med.accepted()
+    response = api_client(med.mediator_x2).post(
+        f"/api/v1/disputes/{case.code}/transition/", {"action": "start"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Your role may not take this step on the case: start mediation."}
+
+
 def test_an_oral_agreement_applied_for_judicial_confirmation_is_400_naming_the_outcome(med):
     case = med.in_mediation()
     url = f"/api/v1/disputes/{case.code}/transition/"

@@ -904,6 +904,21 @@ def test_a_wrong_side_gets_403_for_a_step_whatever_it_sent(pet):
     )
 
 
+def test_the_403_of_a_step_names_it_in_a_sentence_that_reads(pet):
+    """The 403 "Your role may not %(action)s this petition." read "may not return as wrongly routed this
+    petition"."""
+    c = pet.cast
+    petition = pet.register()
+    petition.transition(action="assign", actor=c.petition_officer, department=c.police.pk)
+    response = api_client(c.petition_officer).post(
+        f"{LIST}{petition.code}/transition/", {"action": "return", "note": "x"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "Your role may not take this step on the petition: return as wrongly routed."
+    }
+
+
 def test_an_area_out_of_service_today_is_refused_as_an_unknown_one_and_not_offered(pet, client):
     """A petition was registered for any area named, a community merged away or drawn for later too;
     the intake page offered them."""

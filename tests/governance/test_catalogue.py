@@ -33,3 +33,27 @@ def test_the_chinese_ui_addresses_its_reader_as_nin():
         if not e.obsolete and any("你" in s for s in [e.msgstr, *e.msgstr_plural.values()])
     ]
     assert familiar == []
+
+
+def test_every_compiled_catalogue_is_compiled_from_its_text():
+    """gettext reads the .mo, reviewers read the .po: a merge that kept one side's .mo (binary, so
+    git cannot merge it) left dozens of translations in the text and none on the pages."""
+
+    def translations(catalogue, compiled: bool) -> dict:
+        # msgfmt leaves out what is untranslated or fuzzy: the .mo holds the rest.
+        return {
+            (e.msgctxt, e.msgid): e.msgstr or {int(k): v for k, v in e.msgstr_plural.items()}
+            for e in catalogue
+            if e.msgid and (compiled or (not e.obsolete and e.translated()))
+        }
+
+    root = Path(settings.BASE_DIR) / "locale"
+    texts = sorted(root.glob("*/LC_MESSAGES/*.po")) + sorted(root.glob("vendor/*/LC_MESSAGES/*.po"))
+    stale = [
+        str(p.relative_to(root))
+        for p in texts
+        if p.with_suffix(".mo").exists()
+        and translations(polib.pofile(str(p)), False)
+        != translations(polib.mofile(str(p.with_suffix(".mo"))), True)
+    ]
+    assert len(texts) >= 4 and stale == []

@@ -1,0 +1,173 @@
+"""One sweep for the English colon in Chinese pages.
+
+Page by page, a label joined to its value with a hard-coded English ': ' kept turning up on zh-Hans
+pages ('参加人员: …', '事件: 13', '月份: 请按…'). Every role of the authorization matrix's cast, the
+administrator and an anonymous visitor GET every page (the admin site too) in Chinese, and a few forms
+are sent empty so that their errors show: nowhere may a Chinese character or a closing Chinese bracket
+be followed by an ASCII colon in the text a reader sees.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from django.contrib import admin
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from tests.reliability.test_authorization_matrix import ROLES, _kwargs, _routes, world  # noqa: F401
+
+# A CJK character or a closing CJK bracket or quote, then an ASCII colon on the same line.
+ENGLISH_COLON = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff）」』】》〉”][ \t]*:")
+SKIPPED = {"script", "style", "code", "kbd", "samp", "pre", "textarea", "template"}
+BLOCKS = {
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "input", "label", "legend", "li", "main", "nav", "ol", "option", "p", "section", "select",
+    "summary", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees (inline elements joined, blocks on their own lines) and the words of
+    the attributes that a screen reader or a tooltip reads out."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIPPED:
+            self.skipping += 1
+        if tag in BLOCKS:
+            self.parts.append("\n")
+        for name, value in attrs:
+            if value and (name in READ_ATTRIBUTES or (name == "value" and tag == "button")):
+                self.parts.append(f"\n{value}\n")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag in SKIPPED:
+            self.skipping -= 1
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED and self.skipping:
+            self.skipping -= 1
+        if tag in BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def english_colons(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    text = "".join(parser.parts)
+    hits = []
+    for match in ENGLISH_COLON.finditer(text):
+        start = max(text.rfind("\n", 0, match.start()) + 1, match.start() - 20)
+        end = text.find("\n", match.end())
+        hits.append(text[start : min(end if end >= 0 else len(text), match.end() + 20)].strip())
+    return hits
+
+
+def test_the_sweep_sees_an_english_colon_after_chinese_text_and_nothing_else():
+    html = (
+        "<p>参加人员: 双方当事人</p><p><strong>事件</strong>: 13</p><p>（已延期）:</p>"
+        "<p>时间 12:30</p><a href='http://x/'>链接</a><script>var a = '事件: 1'</script>"
+        "<code>区号:0551</code><p>参加人员：双方</p><p title='月份: 请按'>x</p>"
+    )
+    assert english_colons(html) == ["参加人员: 双方当事人", "事件: 13", "（已延期）:", "月份: 请按"]
+
+
+def _get(client: Client, url: str) -> str:
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code < 500, (url, response.status_code)
+    if response.streaming or "html" not in response.get("Content-Type", ""):
+        return ""
+    return response.content.decode()
+
+
+def _pages(w) -> list[str]:
+    urls = []
+    for name, route, converters in _routes():
+        if route.startswith("api/"):
+            continue
+        urls.append(reverse(name, kwargs=_kwargs(name, converters, w, "in")) if converters else reverse(name))
+    accounts = ["governance-account", "governance-password-change", "governance-logout"]
+    return urls + [reverse(name) for name in accounts]
+
+
+def _admin_pages(w) -> list[str]:
+    urls = [reverse("admin:index")]
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        for view in ("changelist", "add"):
+            try:
+                urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}"))
+            except NoReverseMatch:
+                continue
+        first = model_admin.get_queryset(_Request(w.cast.admin)).order_by("pk").first()
+        if first is not None:
+            urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk]))
+            for view in ("history",):
+                try:
+                    urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[first.pk]))
+                except NoReverseMatch:
+                    continue
+        urls.append(reverse("admin:app_list", args=[opts.app_label]))
+    urls.append(reverse("admin:auth_user_password_change", args=[w.cast.worker_a.pk]))
+    return sorted(set(urls))
+
+
+class _Request:
+    def __init__(self, user):
+        self.user = user
+        self.GET = {}
+
+
+def _with_errors(client: Client) -> list[str]:
+    """Forms sent empty: each field's error joins its label."""
+    pages = []
+    for url in (reverse("governance-password-change"),):
+        response = client.post(url, {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code in (200, 400), (url, response.status_code)
+        pages.append(response.content.decode())
+    return pages
+
+
+def test_no_chinese_page_joins_a_label_to_its_value_with_an_english_colon(world):  # noqa: F811
+    from tests.reliability.test_authorization_matrix import _conclude_with_an_agreement
+
+    _conclude_with_an_agreement(world)  # so that the agreement and its printout render
+    found: dict[str, list[str]] = {}
+    pages = _pages(world)
+    for role in [*ROLES, "admin"]:
+        client = Client()
+        client.force_login(getattr(world.cast, role))
+        for url in pages:
+            for hit in english_colons(_get(client, url)):
+                found.setdefault(hit, []).append(f"{role} {url}")
+        for html in _with_errors(client):
+            for hit in english_colons(html):
+                found.setdefault(hit, []).append(f"{role} (errors)")
+    admin_client = Client()
+    admin_client.force_login(world.cast.admin)
+    admin_pages = _admin_pages(world)
+    assert len(admin_pages) >= 20, admin_pages
+    for url in admin_pages:
+        for hit in english_colons(_get(admin_client, url)):
+            found.setdefault(hit, []).append(f"admin {url}")
+    anonymous = Client()
+    for url in (reverse("governance-login"),):
+        for hit in english_colons(_get(anonymous, url)):
+            found.setdefault(hit, []).append(f"anonymous {url}")
+        response = anonymous.post(url, {"username": "", "password": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        for hit in english_colons(response.content.decode()):
+            found.setdefault(hit, []).append(f"anonymous {url} (errors)")
+    assert not found, "\n".join(f"{hit!r}: {where[:3]}" for hit, where in found.items())

@@ -622,7 +622,7 @@ class HolidayAdmin(admin.ModelAdmin):
 class TimelineInline(admin.TabularInline):
     """A record's workflow events, read-only, with the labels its pages use: the bare codes
     ("accept", "in_mediation") were shown in the admin in every language. The event model mixes in
-    ``governance.workflow.TimelineLabels``; list ``action_shown``, ``from_shown`` and ``to_shown``."""
+    ``governance.workflow.TimelineLabels``; list ``action_shown`` and ``status_column``."""
 
     extra = 0
     can_delete = False
@@ -641,13 +641,11 @@ class TimelineInline(admin.TabularInline):
     def action_shown(self, event) -> str:
         return event.action_label
 
-    @admin.display(description=_("status before"))
-    def from_shown(self, event) -> str:
-        return event.from_status_label
-
-    @admin.display(description=_("status after"))
-    def to_shown(self, event) -> str:
-        return event.to_status_label
+    @admin.display(description=_("status"))
+    def status_column(self, event) -> str:
+        # As the pages' timelines: "from → to", the status once for a step that kept it (an assist
+        # read 处置中 and 处置中 in a before and an after column), the first step's status alone.
+        return event.status_shown or event.to_status_label
 
 
 def _people_of(obj) -> list:

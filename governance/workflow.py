@@ -180,6 +180,17 @@ class TimelineLabels:
     def to_status_label(self) -> str:
         return str(self.STATUS(self.to_status).label)
 
+    @property
+    def status_shown(self) -> str:
+        """The status a timeline line shows: "from → to" for a step that moved the record, the
+        status once for one that left it where it was (an assist, an extension, an evaluation read
+        "处置中 → 处置中", as if it had moved), nothing for the first step (it starts from none)."""
+        if not self.from_status:
+            return ""
+        if self.from_status == self.to_status:
+            return self.to_status_label
+        return f"{self.from_status_label} → {self.to_status_label}"
+
 
 def repeated_event(events, *, current: str, user, action: str, state: str | None, state_of):
     """The event by which ``user`` has already taken ``action`` from ``state``, the state a step's

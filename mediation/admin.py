@@ -43,7 +43,7 @@ class EventInline(TimelineInline):
     model = DisputeEvent
     readonly_fields = masked_texts(
         DisputeEvent,
-        ["at", "actor", "action_shown", "from_shown", "to_shown", "note", "organisation"],
+        ["at", "actor", "action_shown", "status_column", "note", "organisation"],
         EventSerializer.text_fields,
     )
     fields = readonly_fields

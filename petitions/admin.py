@@ -13,9 +13,7 @@ TEXTS = ["content", "reply_text", "extension_reason"]
 
 class EventInline(TimelineInline):
     model = PetitionEvent
-    fields = masked_texts(
-        PetitionEvent, ["at", "actor", "action_shown", "from_shown", "to_shown", "note"], ["note"]
-    )
+    fields = masked_texts(PetitionEvent, ["at", "actor", "action_shown", "status_column", "note"], ["note"])
     readonly_fields = fields
 
 

@@ -664,3 +664,34 @@ def test_the_supporting_departments_are_listed_with_the_readers_list_separator(
         row = client.get("/grids/inbox/").content.decode()
         row = row[row.index(f'id="row-{accepted.code}"') :].split("</tr>")[0]
         assert f"+ {joined}<" in row, language
+
+
+@pytest.mark.django_db
+def test_an_assist_reads_the_status_once_on_the_timeline_not_handling_to_handling(
+    cast, client, accepted, urban_user
+):
+    """An assist leaves the item where it is: its timeline line read '处置中 → 处置中', as if it moved."""
+    dispatch(cast, accepted, [cast.urban])
+    services.incident_transition(incident=accepted, actor=cast.department_user, action="handle")
+    assert transition(urban_user, accepted, action="assist", note="封闭了施工路段").status_code == 200
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{accepted.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "处置中 → 处置中" not in html
+    assist = html[: html.index("封闭了施工路段")].rsplit("<li>", 1)[1]
+    assert '<span class="muted">处置中</span>' in assist, assist
+    assert "已派遣 → 处置中" in html  # a step that moves the item still shows where from and where to
+
+
+@pytest.mark.django_db
+def test_the_admins_timeline_names_the_status_once_for_an_assist(cast, client, accepted, urban_user):
+    """The admin's timeline had a 'status before' and a 'status after' column, 处置中 and 处置中 for an
+    assist; one status column reads as the pages' timelines do."""
+    dispatch(cast, accepted, [cast.urban])
+    services.incident_transition(incident=accepted, actor=cast.department_user, action="handle")
+    assert transition(urban_user, accepted, action="assist", note="封闭了施工路段").status_code == 200
+    client.force_login(cast.admin)
+    html = client.get(
+        f"/admin/grids/incident/{accepted.pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "原状态" not in html and "新状态" not in html
+    assert "<p>处置中</p>" in html and "<p>已派遣 → 处置中</p>" in html and "<p>已上报</p>" in html

@@ -67,3 +67,16 @@ def test_the_case_page_is_404_outside_the_users_reach(client, med):
     assert client.get(f"/mediation/cases/{case.code}/").status_code == 404
     client.force_login(med.cast.mediator)
     assert client.get("/mediation/cases/DSP-2026-999999/").status_code == 404
+
+
+def test_a_step_that_keeps_the_status_names_it_once_on_the_timeline(client, med):
+    """An extension leaves the case in mediation: its line names the status once, no arrow, as the
+    incident and petition timelines do; a step that moves the case keeps 'from → to'."""
+    case = med.in_mediation()
+    case.transition(action="extend", actor=case.mediator, consent=True)
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    timeline = html[html.index("<h2>办理过程</h2>") :]
+    extend = timeline[timeline.index("<strong>延长调解期限</strong>") :].split("</li>")[0]
+    assert '<span class="muted keep-words">调解中</span>' in extend and "→" not in extend, extend
+    assert "调解中 → 调解中" not in timeline and "已受理 → 调解中" in timeline

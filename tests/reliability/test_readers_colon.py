@@ -122,7 +122,7 @@ def _admin_pages(w) -> list[str]:
         first = model_admin.get_queryset(_Request(w.cast.admin)).order_by("pk").first()
         if first is not None:
             urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk]))
-            for view in ("history",):
+            for view in ("history", "delete"):
                 try:
                     urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=[first.pk]))
                 except NoReverseMatch:
@@ -184,3 +184,20 @@ def test_no_chinese_page_joins_a_label_to_its_value_with_an_english_colon(world)
             found.setdefault(hit, []).append(f"anonymous {url} (errors)")
     assert len(READ) >= 300 and len(set(READ)) >= 100, (len(READ), len(set(READ)))
     assert not found, "\n".join(f"{hit!r}: {where[:3]}" for hit, where in found.items())
+
+
+def test_the_admins_delete_page_names_each_object_with_the_readers_colon(client, cast):
+    """Django builds each line of the list of what a deletion takes ("区域: 乙区") in its own code."""
+    client.force_login(cast.admin)
+    html = client.get(
+        reverse("admin:governance_area_delete", args=[cast.district_b.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "区域：<a " in html and "区域: " not in html
+    english = client.get(reverse("admin:governance_area_delete", args=[cast.district_b.pk])).content.decode()
+    assert "Area: <a " in english
+    selected = client.post(
+        reverse("admin:governance_area_changelist"),
+        {"action": "delete_selected", "_selected_action": [cast.district_b.pk]},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert "区域：<a " in selected and "区域: " not in selected

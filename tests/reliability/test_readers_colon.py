@@ -152,13 +152,47 @@ def _with_errors(client: Client, pages: list[str]) -> list[tuple[str, str]]:
     return answers
 
 
+def _a_case_in_mediation_with_a_session(w) -> str:
+    """A case page with the lines the world's concluded case lacks: a session, its attendees and
+    its next step ('参加人员: …' and '下一步安排: …' were found there)."""
+    from django.utils import timezone
+
+    from mediation import services as med_services
+
+    mediator = w.cast.mediator
+    case = med_services.dispute_register(
+        actor=mediator,
+        category="neighbours",
+        area=w.cast.grid_a,
+        origin="application",
+        description="噪音纠纷",
+        parties=[
+            {"role": "applicant", "name": "甲", "phone": "13800000001", "address": "某路3号"},
+            {"role": "respondent", "name": "乙", "phone": "13800000002", "address": "某路4号"},
+        ],
+        organisation=w.org["in"],
+    )
+    case.transition(action="accept", actor=mediator, mediator=mediator.pk)
+    case.transition(action="start", actor=mediator)
+    med_services.dispute_record_session(
+        case=case,
+        actor=mediator,
+        held_at=timezone.now(),
+        place="街道调解室",
+        attendees="双方当事人",
+        summary="双方陈述。",
+        next_step="下周签协议",
+    )
+    return reverse("mediation-case", kwargs={"code": case.code})
+
+
 def test_no_chinese_page_joins_a_label_to_its_value_with_an_english_colon(world):  # noqa: F811
     from tests.reliability.test_authorization_matrix import _conclude_with_an_agreement
 
     _conclude_with_an_agreement(world)  # so that the agreement and its printout render
     found: dict[str, list[str]] = {}
     READ.clear()
-    pages = _pages(world)
+    pages = [*_pages(world), _a_case_in_mediation_with_a_session(world)]
     for role in [*ROLES, "admin"]:
         client = Client()
         client.force_login(getattr(world.cast, role))

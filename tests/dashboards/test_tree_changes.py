@@ -11,6 +11,7 @@ from django.db import transaction
 from django.test import Client
 
 from dashboards.models import IndicatorValue, RollupRun
+from dashboards.rollup import run_rollup
 from governance.models import Area, OutboxMessage
 from tests.base import api_client, post_area_change
 from tests.dashboards.test_stats_api import data  # noqa: F401
@@ -133,6 +134,58 @@ def test_populations_imported_by_year_change_the_rates_of_that_year_once_they_co
     assert (run.trigger, run.kind, run.status) == ("population", "incremental", "success")
     assert _police_rate(cast.community_a1b) == 30.0
     assert _police_rate(cast.community_a1b, "2026") == 30.0
+
+
+def _import_population(cast, population: int, django_capture_on_commit_callbacks) -> RollupRun:
+    rows = [{"area": cast.community_a1b.code, "year": 2026, "population": population}]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client(cast.analyst).post("/api/v1/stats/populations/", rows, format="json")
+    assert response.status_code == 201
+    return RollupRun.objects.order_by("-id").first()
+
+
+@pytest.mark.usefixtures("data")
+def test_a_population_import_after_a_successful_run_recomputes_only_that_year_s_rates_of_the_area(
+    cast, django_capture_on_commit_callbacks
+):
+    """The import's run is incremental and rewrites nothing but the per-10,000 rates of 2026 of
+    community A1b, the areas above it and its siblings (whose ranks may move): 6 November cases
+    among 2,000 residents, 30.0, were 40.0 among 1,500. A full rebuild publishes the same rows."""
+    from tests.base import published_values
+
+    run = _import_population(cast, 2000, django_capture_on_commit_callbacks)
+    assert (run.trigger, run.kind, run.status) == ("population", "incremental", "success")
+    rewritten = IndicatorValue.objects.filter(run=run)
+    assert set(rewritten.values_list("indicator", flat=True)) == {"police_preventable_cases_per_10k"}
+    assert {period[:4] for period in rewritten.values_list("period", flat=True)} == {"2026"}
+    a1b = cast.community_a1b
+    ancestors = {a1b.parent_id, a1b.parent.parent_id, a1b.parent.parent.parent_id}
+    neighbours = set(Area.objects.filter(parent_id__in=ancestors).values_list("pk", flat=True))
+    assert a1b.pk in set(rewritten.values_list("area_id", flat=True)) <= ancestors | neighbours | {a1b.pk}
+    assert _police_rate(a1b) == 30.0
+    incremental = published_values()
+    assert run_rollup(full=True).status == RollupRun.Status.SUCCESS
+    assert published_values() == incremental
+
+
+@pytest.mark.usefixtures("data")
+def test_a_population_import_after_a_calendar_change_is_a_full_rebuild_and_the_next_run_is_not(
+    cast, django_capture_on_commit_callbacks
+):
+    """Why the demo's first population run after a year's holiday notice was entered was full: the
+    calendar the running deadlines follow is part of the rollup's configuration (docs/statistics.md,
+    "Incremental or full"), and the first run after any configuration change, whatever queued it,
+    is a full rebuild. The next run is incremental again."""
+    from governance import deadlines
+    from governance.models import Holiday
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Holiday.objects.create(date=dt.date(2027, 1, 1), is_workday=False, name="元旦")
+    deadlines.refresh()  # queued through the outbox by the calendar change; idempotent
+    first = _import_population(cast, 2000, django_capture_on_commit_callbacks)
+    assert (first.trigger, first.kind, first.status) == ("population", "full", "success")
+    assert _police_rate(cast.community_a1b) == 30.0
+    assert run_rollup().kind == RollupRun.Kind.INCREMENTAL  # the configuration is the run's again
 
 
 def test_a_deleted_area_leaves_its_siblings_league_once_the_deletion_commits(

@@ -25,7 +25,12 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions, parsers, serializers, status
-from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    CSRFCheck,
+    SessionAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
 from rest_framework.fields import SkipField
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
@@ -181,6 +186,33 @@ class HashedTokenAuthentication(TokenAuthentication):
         from governance.services import token_digest
 
         return super().authenticate_credentials(token_digest(key))
+
+
+csrf_logger = logging.getLogger("django.security.csrf")
+
+
+class CsrfSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication, its CSRF refusal worded for the reader: DRF answers "CSRF
+    Failed: <reason>" in English whatever the language, naming a mechanism nobody at the page can
+    act on. The 403 stays; the reason goes to the log, as Django's own CSRF refusals do (same
+    logger, same wording), and the client is told what happened and what to do."""
+
+    def enforce_csrf(self, request) -> None:
+        check = CSRFCheck(lambda request: None)
+        # Fills request.META["CSRF_COOKIE"], which process_view reads (as DRF does).
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            csrf_logger.warning(
+                "Forbidden (%s): %s", reason, request.path, extra={"status_code": 403, "request": request}
+            )
+            raise exceptions.PermissionDenied(
+                _(
+                    "The request was not accepted: the page was open for a long time, or you signed in or "
+                    "out since it was opened, and nothing was saved. Reload the page and send it again."
+                ),
+                code="csrf_failed",
+            )
 
 
 class Pagination(PageNumberPagination):

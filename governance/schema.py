@@ -5,7 +5,15 @@ settings: in one module they would import each other."""
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+
+class CsrfSessionScheme(SessionScheme):
+    """The session scheme (``cookieAuth``) for governance.rest.CsrfSessionAuthentication: the
+    extension drf-spectacular ships matches DRF's class only, not its subclasses."""
+
+    target_class = "governance.rest.CsrfSessionAuthentication"
 
 
 class AutoSchema(SpectacularAutoSchema):

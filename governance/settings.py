@@ -368,7 +368,8 @@ REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "governance.rest.HashedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's, its CSRF refusal translated and the reason logged (governance.rest).
+        "governance.rest.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

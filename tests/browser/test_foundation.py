@@ -204,3 +204,32 @@ def test_a_new_api_token_fits_a_phone_screen_to_be_read_and_copied(phone_page, l
     assert len(key.inner_text()) == 40
     assert box["x"] + box["width"] <= card["x"] + card["width"], (box, card)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_try_it_out_writes_with_the_session(desktop_page, live_cast):
+    """The schema page's "Try it out" sends a write with the session: its script adds the page's
+    CSRF token in X-CSRFToken, so the write is accepted rather than refused as a forged request."""
+    import importlib
+    import json
+
+    from django.apps import apps
+
+    from grids.models import Incident
+
+    importlib.import_module("grids.migrations.0002_default_categories").seed(apps, None)
+    page = desktop_page
+    login(page, "worker_a")
+    page.goto("/api/docs/")
+    block = page.locator("#operations-v1-v1_incidents_create")
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    body = {"category": "sanitation", "description": "试用接口上报", "lat": 31.805, "lng": 117.005}
+    block.locator("textarea.body-param__text").fill(json.dumps(body, ensure_ascii=False))
+    block.locator("button.execute").click()
+    block.locator(".live-responses-table tr.response .response-col_status").first.wait_for()
+    assert (
+        block.locator(".live-responses-table tr.response .response-col_status").first.inner_text().strip()
+        == "201"
+    )
+    assert Incident.objects.get().description == "试用接口上报"
+    assert page.js_errors == []

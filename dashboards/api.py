@@ -30,7 +30,9 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -412,19 +414,24 @@ def _values_base(user):
 class IndicatorValueFilter(filters.FilterSet):
     # The descriptions are the schema's (/api/schema/): without them a client learnt only "string".
     indicator = filters.CharFilter(
-        method="filter_indicator", help_text="an indicator code of stats/indicators/; another is a 400"
+        method="filter_indicator",
+        help_text=gettext_lazy("an indicator code of stats/indicators/; another is a 400"),
     )
     period = filters.CharFilter(
-        method="filter_period", help_text="one period: 2026-11 (month), 2026Q4, 2026H2 or 2026 (year)"
+        method="filter_period",
+        help_text=gettext_lazy("one period: 2026-11 (month), 2026Q4, 2026H2 or 2026 (year)"),
     )
     area = filters.CharFilter(
-        method="filter_area", help_text="area code: that area's rows (in your scope, else a 400)"
+        method="filter_area",
+        help_text=gettext_lazy("area code: that area's rows (in your scope, else a 400)"),
     )
     level = ChoiceFilter(method="filter_level", choices=Area.Level.choices)
     parent = filters.CharFilter(
         method="filter_parent",
-        help_text="area code: the rows of its children (in your scope or just above it, else a 400); with "
-        "a level further down, that level's rows in its subtree",
+        help_text=gettext_lazy(
+            "area code: the rows of its children (in your scope or just above it, else a 400); with "
+            "a level further down, that level's rows in its subtree"
+        ),
     )
     period_type = ChoiceFilter(field_name="period_type", choices=[(t, t) for t in PERIOD_TYPES])
 
@@ -566,7 +573,7 @@ class RankingValueSerializer(IndicatorValueSerializer):
     )
 
 
-_INDICATOR_DOC = "an indicator code of stats/indicators/"
+_INDICATOR_DOC = gettext_lazy("an indicator code of stats/indicators/")
 
 
 class RankingPagination(Pagination):
@@ -580,7 +587,7 @@ class RankingPagination(Pagination):
         paged["properties"]["parent_own_records"] = {
             "type": "object",
             "nullable": True,
-            "description": (
+            "description": gettext_lazy(
                 "The parent's stored numerator and denominator less the sums of all its children "
                 "listed (every page): the records filed at the parent itself, so that the children "
                 "and this make the parent's sums. Null when there are none."
@@ -591,7 +598,7 @@ class RankingPagination(Pagination):
                 "value": {
                     **number,
                     "nullable": True,
-                    "description": (
+                    "description": gettext_lazy(
                         "by the indicator's formula; null for a rate per residents (the parent "
                         "divides by its own population, which counts its children's residents) or "
                         "when there is nothing to divide"
@@ -608,13 +615,18 @@ class RankingPagination(Pagination):
     parameters=[
         OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
         OpenApiParameter(
-            "period", OpenApiTypes.STR, required=True, description="2026-11, 2026Q4, 2026H2, 2026"
+            "period",
+            OpenApiTypes.STR,
+            required=True,
+            description=gettext_lazy("2026-11, 2026Q4, 2026H2, 2026"),
         ),
         OpenApiParameter(
             "parent",
             OpenApiTypes.STR,
             required=True,
-            description="code of the parent area (in your scope, else a 404; a grid, with nothing below it, is a 400)",
+            description=gettext_lazy(
+                "code of the parent area (in your scope, else a 404; a grid, with nothing below it, is a 400)"
+            ),
         ),
     ]
 )
@@ -670,15 +682,23 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
 @extend_schema(
     parameters=[
         OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description=_INDICATOR_DOC),
-        OpenApiParameter("area", OpenApiTypes.STR, required=True, description="area code (in your scope)"),
-        OpenApiParameter("period_type", OpenApiTypes.STR, enum=PERIOD_TYPES, description="default month"),
+        OpenApiParameter(
+            "area", OpenApiTypes.STR, required=True, description=gettext_lazy("area code (in your scope)")
+        ),
+        OpenApiParameter(
+            "period_type", OpenApiTypes.STR, enum=PERIOD_TYPES, description=gettext_lazy("default month")
+        ),
         OpenApiParameter(
             "from",
             OpenApiTypes.STR,
-            description="first period, inclusive, of the period_type: 2026-01, 2026Q1; one that has not begun is a 400",
+            description=gettext_lazy(
+                "first period, inclusive, of the period_type: 2026-01, 2026Q1; one that has not begun is a 400"
+            ),
         ),
         OpenApiParameter(
-            "to", OpenApiTypes.STR, description="last period, inclusive, of the period_type: 2026-11, 2026Q4"
+            "to",
+            OpenApiTypes.STR,
+            description=gettext_lazy("last period, inclusive, of the period_type: 2026-11, 2026Q4"),
         ),
     ]
 )
@@ -743,14 +763,18 @@ class RollupRunSerializer(serializers.ModelSerializer):
         source="requested_by.username",
         default=None,
         allow_null=True,
-        help_text="the username of whoever started the run: to administrators only, null for everyone "
-        "else (and for a run nobody started); `trigger` says how it started",
+        help_text=gettext_lazy(
+            "the username of whoever started the run: to administrators only, null for everyone "
+            "else (and for a run nobody started); `trigger` says how it started"
+        ),
     )
     trigger = serializers.CharField(
         read_only=True,
         help_text=(
-            "how the run started: nightly, command, api, tree (an area moved, its level or population "
-            "changed, or an area deleted), population (populations by year imported) or demo"
+            gettext_lazy(
+                "how the run started: nightly, command, api, tree (an area moved, its level or population "
+                "changed, or an area deleted), population (populations by year imported) or demo"
+            )
         ),
     )
 
@@ -776,7 +800,7 @@ class RollupRunSerializer(serializers.ModelSerializer):
 
 class RollupStartSerializer(serializers.Serializer):
     full = serializers.BooleanField(default=False)
-    since = serializers.CharField(required=False, help_text="YYYY-MM")
+    since = serializers.CharField(required=False, help_text=gettext_lazy("YYYY-MM"))
 
     def to_internal_value(self, data):
         # A misspelt field ("ful": true) was dropped without a word and an incremental run queued
@@ -880,15 +904,21 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportRowErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField(help_text="CSV: the header is line 1; JSON: items from 1; 0: the import")
+    line = serializers.IntegerField(
+        help_text=gettext_lazy("CSV: the header is line 1; JSON: items from 1; 0: the import")
+    )
     field = serializers.CharField()
     message = serializers.CharField()
 
 
 class ImportErrorsSerializer(serializers.Serializer):
-    rows = ImportRowErrorSerializer(many=True, required=False, help_text="every bad row, in line order")
+    rows = ImportRowErrorSerializer(
+        many=True, required=False, help_text=gettext_lazy("every bad row, in line order")
+    )
     file = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="the body is neither a list nor a file"
+        child=serializers.CharField(),
+        required=False,
+        help_text=gettext_lazy("the body is neither a list nor a file"),
     )
 
 
@@ -897,26 +927,32 @@ class ImportRejectedSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     errors = ImportErrorsSerializer(required=False)  # none for a body that is not JSON at all
-    error_count = serializers.IntegerField(required=False, help_text="every error found")
+    error_count = serializers.IntegerField(required=False, help_text=gettext_lazy("every error found"))
     errors_not_listed = serializers.IntegerField(
-        required=False, help_text="errors after the first 100, which `errors.rows` leaves out"
+        required=False, help_text=gettext_lazy("errors after the first 100, which `errors.rows` leaves out")
     )
 
 
 _IMPORT_REJECTED = OpenApiResponse(
     ImportRejectedSerializer,
-    description="Nothing was imported: `errors.rows` lists the bad rows (line, field, message), the "
-    "first 100 of `error_count`.",
+    description=gettext_lazy(
+        "Nothing was imported: `errors.rows` lists the bad rows (line, field, message), the "
+        "first 100 of `error_count`."
+    ),
 )
 # The imports take larger JSON bodies than the other endpoints (rows sized for INTAKE_MAX_ROWS), and
 # a CSV upload is held to the limit of every request (governance.middleware): over either is a 413.
 _IMPORT_TOO_LARGE = OpenApiResponse(
-    description=request_too_large(settings.IMPORT_JSON_MAX_BYTES) + " Split the rows into several imports."
+    description=format_lazy(
+        "{} {}",
+        request_too_large(settings.IMPORT_JSON_MAX_BYTES),
+        gettext_lazy("Split the rows into several imports."),
+    )
 )
-_SAFETY_DOC = (
+_SAFETY_DOC = gettext_lazy(
     "a code (very_safe, safe, basically_safe, not_very_safe, unsafe, dont_know) or its label (很安全 ...)"
 )
-_SATISFACTION_DOC = (
+_SATISFACTION_DOC = gettext_lazy(
     "a code (satisfied, fairly_satisfied, basically_satisfied, not_very_satisfied, dissatisfied, "
     "dont_know) or its label (满意 ...)"
 )
@@ -980,7 +1016,7 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
     return Response({"batch": batch.pk, "rows": batch.rows}, status=status.HTTP_201_CREATED)
 
 
-_ROWS_DOC = "A JSON list of rows, or multipart with a CSV `file` (header line first)."
+_ROWS_DOC = gettext_lazy("A JSON list of rows, or multipart with a CSV `file` (header line first).")
 
 
 class SurveyResponseImportApi(APIView):
@@ -1004,7 +1040,7 @@ class SurveyResponseImportApi(APIView):
                         min_value=Decimal("0.001"),
                         max_value=Decimal("99999"),
                         required=False,
-                        help_text="default 1; 0.001 to 99999, at most 3 decimals",
+                        help_text=gettext_lazy("default 1; 0.001 to 99999, at most 3 decimals"),
                     ),
                 },
                 many=True,
@@ -1017,13 +1053,17 @@ class SurveyResponseImportApi(APIView):
             OpenApiParameter(
                 "again",
                 OpenApiTypes.BOOL,
-                description="true: import answers identical to an earlier batch's (409 without it)",
+                description=gettext_lazy(
+                    "true: import answers identical to an earlier batch's (409 without it)"
+                ),
             )
         ],
         responses={
             201: ImportResultSerializer,
             400: _IMPORT_REJECTED,
-            409: OpenApiResponse(description="the same answers were imported already (names the batch)"),
+            409: OpenApiResponse(
+                description=gettext_lazy("the same answers were imported already (names the batch)")
+            ),
             413: _IMPORT_TOO_LARGE,
         },
         description=_ROWS_DOC,
@@ -1043,10 +1083,12 @@ class CaseCountImportApi(APIView):
                 "CaseCountRow",
                 {
                     "area": serializers.CharField(),
-                    "month": serializers.RegexField(r"^\d{4}-\d{2}$", help_text="YYYY-MM"),
+                    "month": serializers.RegexField(r"^\d{4}-\d{2}$", help_text=gettext_lazy("YYYY-MM")),
                     "kind": serializers.CharField(
-                        help_text="one of the setting PREVENTABLE_CASE_KINDS, or its name (入室盗窃 ...: "
-                        "PREVENTABLE_CASE_KIND_LABELS)"
+                        help_text=gettext_lazy(
+                            "one of the setting PREVENTABLE_CASE_KINDS, or its name (入室盗窃 ...: "
+                            "PREVENTABLE_CASE_KIND_LABELS)"
+                        )
                     ),
                     "count": serializers.IntegerField(min_value=0, max_value=intake.MAX_COUNT),
                 },
@@ -1074,7 +1116,7 @@ class PopulationImportApi(APIView):
                 {
                     "area": serializers.CharField(),
                     "year": serializers.IntegerField(
-                        help_text="from the year of ROLLUP_FIRST_MONTH to this one"
+                        help_text=gettext_lazy("from the year of ROLLUP_FIRST_MONTH to this one")
                     ),
                     "population": serializers.IntegerField(min_value=1, max_value=intake.MAX_POPULATION),
                 },

@@ -16,6 +16,7 @@ import datetime as dt
 
 from django import forms
 from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -83,10 +84,14 @@ class YearFilter(filters.NumberFilter):
 
 
 class AssessmentSchemeFilter(filters.FilterSet):
-    area = AreaSubtreeFilter(field_name="area", help_text="area code: schemes of the areas in its subtree")
-    year = YearFilter(min_value=FIRST_YEAR, max_value=LAST_YEAR, help_text="a whole year, 1900 to 2999")
+    area = AreaSubtreeFilter(
+        field_name="area", help_text=gettext_lazy("area code: schemes of the areas in its subtree")
+    )
+    year = YearFilter(
+        min_value=FIRST_YEAR, max_value=LAST_YEAR, help_text=gettext_lazy("a whole year, 1900 to 2999")
+    )
     # An area level: a misspelt one answered 200 with no schemes, read as "none set up".
-    level = ChoiceFilter(choices=Area.Level.choices, help_text="the level assessed")
+    level = ChoiceFilter(choices=Area.Level.choices, help_text=gettext_lazy("the level assessed"))
 
     class Meta:
         model = AssessmentScheme
@@ -152,7 +157,8 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
     area_name = serializers.CharField(source="area.name", read_only=True)
     items = ItemScoreSerializer(many=True, read_only=True)
     rank_of = serializers.IntegerField(
-        read_only=True, help_text="how many areas the run ranked: the page's rank 2/5 is rank 2, rank_of 5"
+        read_only=True,
+        help_text=gettext_lazy("how many areas the run ranked: the page's rank 2/5 is rank 2, rank_of 5"),
     )
 
     class Meta:
@@ -188,7 +194,7 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         OpenApiParameter(
             "run",
             OpenApiTypes.INT,
-            description="a run of this scheme (default: the published run, else the newest)",
+            description=gettext_lazy("a run of this scheme (default: the published run, else the newest)"),
         )
     ]
 )

@@ -541,6 +541,8 @@ class AreaFilter(filters.FilterSet):
 
 
 class AreaListApi(KnownParamsMixin, generics.ListAPIView):
+    """The areas in the user's scope, by code, filtered by level, parent, subtree or codes."""
+
     serializer_class = AreaSerializer
     filterset_class = AreaFilter
     params = tuple(AreaFilter.base_filters)

@@ -204,7 +204,10 @@ class CsrfSessionAuthentication(SessionAuthentication):
         reason = check.process_view(request, None, (), {})
         if reason:
             csrf_logger.warning(
-                "Forbidden (%s): %s", reason, request.path, extra={"status_code": 403, "request": request}
+                "Forbidden (%s): %s",
+                reason,
+                request.path,
+                extra={"status_code": 403, "request": request._request},
             )
             raise exceptions.PermissionDenied(
                 _(
@@ -255,14 +258,15 @@ class Pagination(PageNumberPagination):
         # What /api/schema/ says of the two (DRF's words, "Number of results to return per page.",
         # gave neither the bounds nor what is refused; docs/api.md "Lists").
         described = {
-            self.page_query_param: (
+            self.page_query_param: _(
                 "page number from 1; one that is not a number, or past the last page, is a 400 keyed "
                 "page that says how many pages there are (`last` is the last page)"
             ),
-            self.page_size_query_param: (
-                f"rows per page, default {self.page_size}: a whole number from 1 (anything else is a "
-                f"400 keyed page_size); over {self.max_page_size} gives {self.max_page_size}"
-            ),
+            self.page_size_query_param: _(
+                "rows per page, default %(default)d: a whole number from 1 (anything else is a "
+                "400 keyed page_size); over %(max)d gives %(max)d"
+            )
+            % {"default": self.page_size, "max": self.max_page_size},
         }
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -458,14 +462,31 @@ def exception_handler(exc, context):
     return response
 
 
+# The field every workflow record's detail carries (incidents, disputes, petitions).
+ACTIONS_HELP = gettext_lazy("The actions the requesting user may take now.")
+
+
 def submission_field(record: str) -> serializers.UUIDField:
     """The optional key of a request that creates a record (``governance.services.submitted_before``):
     the same request sent again answers with the record the first one saved instead of a second."""
-    return serializers.UUIDField(
-        required=False,
-        help_text=f"a key of the client's choosing (a UUID): a {record} sent again with the key of one "
-        f"already saved answers with that {record} instead of saving a second",
-    )
+    return serializers.UUIDField(required=False, help_text=_SUBMISSION_HELP[record])
+
+
+# Whole sentences per record, each translated as one (a noun put into a sentence would not read in Chinese).
+_SUBMISSION_HELP = {
+    "report": gettext_lazy(
+        "a key of the client's choosing (a UUID): a report sent again with the key of one already saved "
+        "answers with that report instead of saving a second"
+    ),
+    "registration": gettext_lazy(
+        "a key of the client's choosing (a UUID): a registration sent again with the key of one already "
+        "saved answers with that registration instead of saving a second"
+    ),
+    "session": gettext_lazy(
+        "a key of the client's choosing (a UUID): a session sent again with the key of one already saved "
+        "answers with that session instead of saving a second"
+    ),
+}
 
 
 class Conflict(exceptions.APIException):

@@ -5,6 +5,8 @@ settings: in one module they would import each other."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
@@ -34,7 +36,9 @@ class AutoSchema(SpectacularAutoSchema):
 
 ERROR_COMPONENT = {
     "type": "object",
-    "description": "Every error: a human-readable detail; validation errors also name the fields.",
+    "description": gettext_lazy(
+        "Every error: a human-readable detail; validation errors also name the fields."
+    ),
     "properties": {
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": True},
@@ -42,20 +46,26 @@ ERROR_COMPONENT = {
     "required": ["detail"],
 }
 _ERRORS = {
-    "400": "Invalid input: `errors` names each field and what is wrong with it.",
-    "401": "Not authenticated (send `Authorization: Token ...` or a session cookie).",
+    "400": gettext_lazy("Invalid input: `errors` names each field and what is wrong with it."),
+    "401": gettext_lazy("Not authenticated (send `Authorization: Token ...` or a session cookie)."),
     "403": (
-        "Authenticated, but this role may not do this (or signed in by the session with a temporary "
-        "password not yet changed)."
+        gettext_lazy(
+            "Authenticated, but this role may not do this (or signed in by the session with a temporary "
+            "password not yet changed)."
+        )
     ),
-    "404": "No such record, or it is outside your area (the two are indistinguishable).",
+    "404": gettext_lazy("No such record, or it is outside your area (the two are indistinguishable)."),
     "406": (
-        "The Accept header asks only for types this endpoint does not give (JSON; CSV too for the "
-        "statistics and assessment reads)."
+        gettext_lazy(
+            "The Accept header asks only for types this endpoint does not give (JSON; CSV too for the "
+            "statistics and assessment reads)."
+        )
     ),
     "429": (
-        "Too many failed token authentications from this address: every token request from it is "
-        "refused for a while (`Retry-After`: the seconds to wait)."
+        gettext_lazy(
+            "Too many failed token authentications from this address: every token request from it is "
+            "refused for a while (`Retry-After`: the seconds to wait)."
+        )
     ),
 }
 
@@ -111,19 +121,28 @@ WRITES_WITHOUT_404 = (
     "/api/v1/stats/rollups/",
     "/api/v1/notifications/read/",  # marks the caller's own, by a number in the body
 )
-TEMPORARY_PASSWORD = (
+TEMPORARY_PASSWORD = gettext_lazy(
     "Signed in by the session with a temporary password an administrator set: change it on My account "
     "first. (Every role may read this.)"
+)
+TEMPORARY_PASSWORD_WRITE = gettext_lazy(
+    "Signed in by the session with a temporary password an administrator set: change it on My account "
+    "first. (Every role may do this.)"
 )
 
 
 def request_too_large(json_limit: int) -> str:
-    """The 413's description in the schema, with the limits as configured."""
+    """The 413's description in the schema, with the limits as configured (lazy: worded in the
+    language of the schema's request, though built when a module is imported)."""
     from governance.rest import size_text
 
-    return (
-        f"The request body is too large: a JSON body over {size_text(json_limit)}, or any body over "
-        f"{size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}. Nothing was read or saved."
+    return format_lazy(
+        gettext_lazy(
+            "The request body is too large: a JSON body over {json_limit}, or any body over {any_limit}. "
+            "Nothing was read or saved."
+        ),
+        json_limit=size_text(json_limit),
+        any_limit=size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
     )
 
 
@@ -141,17 +160,17 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             codes = dict(_ERRORS)
             if method == "post" and path.endswith(CONFLICTING_POSTS):
-                codes["409"] = "Not allowed in the record's current state; nothing changed."
+                codes["409"] = gettext_lazy("Not allowed in the record's current state; nothing changed.")
             if method == "get" and path.startswith(OPEN_READS):
                 codes["403"] = TEMPORARY_PASSWORD
                 if path in READS_WITHOUT_404:
                     del codes["404"]
             if method == "post" and path.startswith(OPEN_WRITES):
-                codes["403"] = TEMPORARY_PASSWORD.replace("read this", "do this")
+                codes["403"] = TEMPORARY_PASSWORD_WRITE
             if method == "post" and "requestBody" in operation:
                 # Every body-taking POST reads only the types its request body lists: anything else
                 # (text/plain, XML ...) is refused before the view (DRF's parsers).
-                codes["415"] = (
+                codes["415"] = gettext_lazy(
                     "The body is of a type this endpoint does not read: send one its request body "
                     "lists (JSON; a form or multipart where listed). Nothing was read or saved."
                 )
@@ -163,7 +182,7 @@ def add_error_responses(result, generator, request, public):
                 del codes["404"]
             if method == "post" and path in IMPORTS:
                 del codes["404"]
-                codes["415"] = (
+                codes["415"] = gettext_lazy(
                     "The body is neither JSON nor multipart: send a JSON list of rows, or upload a CSV "
                     "file in the field `file` (a form post is refused)."
                 )
@@ -196,17 +215,21 @@ def _describe_token(codes: dict[str, str]) -> None:
     no record (tests/api/test_read_status_codes.py sends it every request that could draw an error).
     It refuses no role, but a browser session signed in with a temporary password is refused before
     the view (governance.middleware.PasswordChangeRequiredMiddleware), whatever the body names."""
-    codes["401"] = (
+    codes["401"] = gettext_lazy(
         "Wrong username or password, or a temporary password not yet changed (`detail` says which)."
     )
-    codes["403"] = (
+    codes["403"] = gettext_lazy(
         "Sent with the cookie of a browser session signed in with a temporary password an administrator "
         "set: change it on My account first (or send the request without the session's cookie)."
     )
     del codes["404"]
-    codes["415"] = "The body is not JSON: send `Content-Type: application/json` (a form post is refused)."
+    codes["415"] = gettext_lazy(
+        "The body is not JSON: send `Content-Type: application/json` (a form post is refused)."
+    )
     # Locked, as the login page answers it (django-axes): a 429 and when to try again.
-    codes["429"] = "Too many failed logins: locked for a while (`Retry-After`: the seconds to wait)."
+    codes["429"] = gettext_lazy(
+        "Too many failed logins: locked for a while (`Retry-After`: the seconds to wait)."
+    )
 
 
 def _header(description: str, kind: str = "string") -> dict:
@@ -216,26 +239,38 @@ def _header(description: str, kind: str = "string") -> dict:
 # The headers of a statistics or assessment read (dashboards.api.StatsReadMixin, docs/statistics.md
 # "CSV" and "Conditional GET"): a CSV client pages by them, every client revalidates with them.
 VALIDATOR_HEADERS = {
-    "ETag": _header("The answer's version: send it back in If-None-Match to get a 304 while it holds."),
+    "ETag": _header(
+        gettext_lazy("The answer's version: send it back in If-None-Match to get a 304 while it holds.")
+    ),
     "Last-Modified": _header(
-        "When the data of the answer last changed (the statistics: the end of the last successful "
-        "rollup run, or the last change to an area or a membership when later; docs/statistics.md "
-        '"Conditional GET"); If-Modified-Since is checked against it.'
+        gettext_lazy(
+            "When the data of the answer last changed (the statistics: the end of the last successful "
+            "rollup run, or the last change to an area or a membership when later; docs/statistics.md "
+            '"Conditional GET"); If-Modified-Since is checked against it.'
+        )
     ),
 }
 READ_HEADERS = {
     **VALIDATOR_HEADERS,
-    "Cache-Control": _header("private, no-cache: a cache keeps the answer but asks again each time."),
-    "Content-Disposition": _header(
-        'CSV answers only: attachment; filename="rankings-survey_safety_rate-2026Q3-340102000000.csv", '
-        "the endpoint, then the parameters given as validated (codes, periods, years and ids, and the "
-        'run an assessment\'s results hold; any other character written "_"), then page2 ... after the '
-        'first page (docs/statistics.md "CSV").'
+    "Cache-Control": _header(
+        gettext_lazy("private, no-cache: a cache keeps the answer but asks again each time.")
     ),
-    "X-Total-Count": _header("The number of rows of the whole list, over every page.", "integer"),
+    "Content-Disposition": _header(
+        gettext_lazy(
+            'CSV answers only: attachment; filename="rankings-survey_safety_rate-2026Q3-340102000000.csv", '
+            "the endpoint, then the parameters given as validated (codes, periods, years and ids, and the "
+            'run an assessment\'s results hold; any other character written "_"), then page2 ... after the '
+            'first page (docs/statistics.md "CSV").'
+        )
+    ),
+    "X-Total-Count": _header(
+        gettext_lazy("The number of rows of the whole list, over every page."), "integer"
+    ),
     "Link": _header(
-        'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...>; rel="previous" '
-        "(absent when the list has one page)."
+        gettext_lazy(
+            'The neighbouring pages, RFC 8288: <...&page=3>; rel="next", <...>; rel="previous" '
+            "(absent when the list has one page)."
+        )
     ),
 }
 # What asks a conditional read for its 304: the schema listed the 304 and the validators of the 200,
@@ -247,8 +282,10 @@ CONDITIONAL_REQUEST_HEADERS = [
         "required": False,
         "schema": {"type": "string"},
         "description": (
-            "The ETag of an answer the client holds (or `*`): 304 with no body while it still holds. "
-            'Weak comparison: W/"..." matches too. Checked before If-Modified-Since.'
+            gettext_lazy(
+                "The ETag of an answer the client holds (or `*`): 304 with no body while it still holds. "
+                'Weak comparison: W/"..." matches too. Checked before If-Modified-Since.'
+            )
         ),
     },
     {
@@ -257,17 +294,21 @@ CONDITIONAL_REQUEST_HEADERS = [
         "required": False,
         "schema": {"type": "string"},
         "description": (
-            "The Last-Modified of an answer the client holds (an HTTP date, whole seconds): 304 when "
-            "nothing changed since. Read only without If-None-Match; prefer the ETag."
+            gettext_lazy(
+                "The Last-Modified of an answer the client holds (an HTTP date, whole seconds): 304 when "
+                "nothing changed since. Read only without If-None-Match; prefer the ETag."
+            )
         ),
     },
 ]
 CSV_PAGE = {
     "type": "string",
     "description": (
-        "UTF-8 with a BOM; a header row of the JSON field names, then one line per result of this page "
-        "(X-Total-Count and Link say whether more follow). Null is an empty cell; times are ISO 8601 "
-        "to the second with their offset."
+        gettext_lazy(
+            "UTF-8 with a BOM; a header row of the JSON field names, then one line per result of this page "
+            "(X-Total-Count and Link say whether more follow). Null is an empty cell; times are ISO 8601 "
+            "to the second with their offset."
+        )
     ),
 }
 
@@ -275,8 +316,10 @@ CSV_PAGE = {
 NOTICE_HEADERS = {
     "ETag": VALIDATOR_HEADERS["ETag"],
     "Last-Modified": _header(
-        "When the caller's notices last changed (the last one written or read); If-Modified-Since is "
-        "checked against it, to the second: If-None-Match is exact."
+        gettext_lazy(
+            "When the caller's notices last changed (the last one written or read); If-Modified-Since is "
+            "checked against it, to the second: If-None-Match is exact."
+        )
     ),
     "Cache-Control": READ_HEADERS["Cache-Control"],
 }
@@ -288,7 +331,9 @@ def _describe_conditional_notices(responses: dict) -> None:
     responses.setdefault(
         "304",
         {
-            "description": "Not modified: no notice was written or read since the ETag or date sent.",
+            "description": gettext_lazy(
+                "Not modified: no notice was written or read since the ETag or date sent."
+            ),
             "headers": {name: NOTICE_HEADERS[name] for name in ("ETag", "Last-Modified")},
         },
     )
@@ -303,7 +348,7 @@ def _describe_conditional_read(responses: dict) -> None:
     responses.setdefault(
         "304",
         {
-            "description": "Not modified: the ETag or date the client sent still holds.",
+            "description": gettext_lazy("Not modified: the ETag or date the client sent still holds."),
             "headers": dict(VALIDATOR_HEADERS),
         },
     )

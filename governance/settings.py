@@ -387,8 +387,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Grid governance API",
-    "DESCRIPTION": (
+    # Lazy: worded in the language of the schema's request, as the rest of the schema is.
+    "TITLE": _("Grid governance API"),
+    "DESCRIPTION": _(
         "Areas, incidents, disputes, petitions and statistics. Authenticate with a token from "
         "POST /api/v1/auth/token/ (header `Authorization: Token <key>`); every list shows only the caller's "
         "area. The guide with examples is docs/api.md in the source tree."

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers, status
@@ -18,6 +20,7 @@ from governance.api import DateTimeField, FloatField, KnownParamsMixin
 from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
 from governance.rest import (
+    ACTIONS_HELP,
     Conflict,
     DeferredJoinPagination,
     JSONParser,
@@ -45,10 +48,14 @@ from grids.photos import MAX_PER_STEP
 class IncidentPhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField(
-        help_text="At most 320 px a side, served with the same access as url (the photo itself while it has none)."
+        help_text=gettext_lazy(
+            "At most 320 px a side, served with the same access as url (the photo itself while it has none)."
+        )
     )
     display_url = serializers.SerializerMethodField(
-        help_text="At most 640 px a side, to look at on a phone; same access as url (the photo itself while it has none)."
+        help_text=gettext_lazy(
+            "At most 640 px a side, to look at on a phone; same access as url (the photo itself while it has none)."
+        )
     )
 
     class Meta:
@@ -139,7 +146,7 @@ class DispatchDepartmentSerializer(serializers.ModelSerializer):
 
 class IncidentDetailSerializer(IncidentSerializer):
     photos = IncidentPhotoSerializer(many=True, read_only=True)
-    actions = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(help_text=ACTIONS_HELP)
     # The ids ``dispatch`` takes: no other endpoint lists departments, so a client could not dispatch.
     dispatch_departments = serializers.SerializerMethodField()
 
@@ -173,7 +180,10 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         source="department.name", read_only=True, default=None, allow_null=True
     )
     supporting_departments = serializers.SlugRelatedField(
-        slug_field="name", many=True, read_only=True, help_text="dispatch: the supporting departments named"
+        slug_field="name",
+        many=True,
+        read_only=True,
+        help_text=gettext_lazy("dispatch: the supporting departments named"),
     )
     from_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
@@ -207,18 +217,23 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
-        category = serializers.CharField(help_text="category code")
+        category = serializers.CharField(help_text=gettext_lazy("category code"))
         # The pages' limits (grids/forms.py): a text the report page refuses is refused here too.
         description = serializers.CharField(max_length=TEXT_MAX)
         lat = FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
         lng = FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-        grid = serializers.CharField(required=False, allow_blank=True, help_text="grid code, if no point")
+        grid = serializers.CharField(
+            required=False, allow_blank=True, help_text=gettext_lazy("grid code, if no point")
+        )
         occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)
         kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
         resolution = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
         photos = serializers.ListField(
-            child=serializers.FileField(), required=False, max_length=6, help_text="JPEG/PNG/WebP, <= 10 MB"
+            child=serializers.FileField(),
+            required=False,
+            max_length=6,
+            help_text=gettext_lazy("JPEG/PNG/WebP, <= 10 MB"),
         )
         submission = submission_field("report")
 
@@ -230,8 +245,10 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
         responses={
             201: IncidentSerializer,
             409: OpenApiResponse(
-                description="sent again with the key of a report saved already whose incident is no "
-                "longer in the sender's area (names its number only)"
+                description=gettext_lazy(
+                    "sent again with the key of a report saved already whose incident is no "
+                    "longer in the sender's area (names its number only)"
+                )
             ),
         },
     )
@@ -291,42 +308,64 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(
-            help_text="accept, reject, escalate, dispatch, return, handle, feedback, assist, verify, close, evaluate"
+            help_text=gettext_lazy(
+                "accept, reject, escalate, dispatch, return, handle, feedback, assist, verify, close, evaluate"
+            )
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX)
         department = serializers.IntegerField(
             required=False,
-            help_text="dispatch: the (lead) department id; assist: which supporting department, "
-            "needed only when the user could act for several or is an administrator",
+            help_text=gettext_lazy(
+                "dispatch: the (lead) department id; assist: which supporting department, "
+                "needed only when the user could act for several or is an administrator"
+            ),
         )
         supporting_departments = serializers.ListField(
             child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
             required=False,
-            help_text="dispatch of a coordination item: ids of one or more supporting departments",
+            help_text=gettext_lazy(
+                "dispatch of a coordination item: ids of one or more supporting departments"
+            ),
         )
-        result = serializers.ChoiceField(choices=["pass", "fail"], required=False, help_text="verify")
+        result = serializers.ChoiceField(
+            choices=["pass", "fail"],
+            required=False,
+            help_text=pgettext_lazy("API field: the actions it is for", "verify"),
+        )
         kind = serializers.ChoiceField(
-            choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION], required=False, help_text="accept"
+            choices=[Incident.Kind.PROMISED, Incident.Kind.COORDINATION],
+            required=False,
+            help_text=pgettext_lazy("API field: the actions it is for", "accept"),
         )
         resolution = serializers.CharField(
-            required=False, allow_blank=True, max_length=TEXT_MAX, help_text="feedback"
+            required=False,
+            allow_blank=True,
+            max_length=TEXT_MAX,
+            help_text=pgettext_lazy("API field: the actions it is for", "feedback"),
         )
         evaluation = serializers.ChoiceField(choices=Incident.Evaluation.choices, required=False)
         photos = serializers.ListField(
             child=serializers.FileField(),
             required=False,
             max_length=MAX_PER_STEP,
-            help_text=f"feedback and verify only (the report's photos go with it to POST /api/v1/incidents/): "
-            f"up to {MAX_PER_STEP} JPEG/PNG/WebP files of at most 10 MB each, sent as multipart/form-data. "
-            "Photos with any other action, more files, or a file too large or not a picture are refused "
-            "with a 400 naming `photos`, and nothing is saved",
+            help_text=format_lazy(
+                gettext_lazy(
+                    "feedback and verify only (the report's photos go with it to POST /api/v1/incidents/): "
+                    "up to {count} JPEG/PNG/WebP files of at most 10 MB each, sent as multipart/form-data. "
+                    "Photos with any other action, more files, or a file too large or not a picture are "
+                    "refused with a 400 naming `photos`, and nothing is saved"
+                ),
+                count=MAX_PER_STEP,
+            ),
         )
         state = serializers.CharField(
             required=False,
             max_length=30,
-            help_text="optional: the item's status/level as the client last saw it (e.g. "
-            "reported/community); a step this user already took from that state, nobody acting since, "
-            "is answered as done (200) and not taken again (a retry after a lost answer)",
+            help_text=gettext_lazy(
+                "optional: the item's status/level as the client last saw it (e.g. "
+                "reported/community); a step this user already took from that state, nobody acting since, "
+                "is answered as done (200) and not taken again (a retry after a lost answer)"
+            ),
         )
 
     @extend_schema(
@@ -334,8 +373,13 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
         responses={
             200: IncidentDetailSerializer,
             400: OpenApiResponse(
-                description="Invalid input: `errors` names each field, e.g. `photos` sent with an action "
-                f"other than feedback or verify, more than {MAX_PER_STEP} of them, or one too large or not a picture"
+                description=format_lazy(
+                    gettext_lazy(
+                        "Invalid input: `errors` names each field, e.g. `photos` sent with an action other than "
+                        "feedback or verify, more than {count} of them, or one too large or not a picture"
+                    ),
+                    count=MAX_PER_STEP,
+                )
             ),
         },
     )
@@ -373,19 +417,28 @@ class IncidentEventListApi(KnownParamsMixin, generics.ListAPIView):
 class DepartmentRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="department.pk")
     name = serializers.CharField(source="department.name")
-    area = serializers.CharField(source="department.area.code", help_text="code of the department's area")
+    area = serializers.CharField(
+        source="department.area.code", help_text=gettext_lazy("code of the department's area")
+    )
     area_name = serializers.CharField(source="department.area.name")
     steps_due = serializers.IntegerField(
-        help_text="handle + feedback steps the department owned whose deadline falls in the month"
+        help_text=gettext_lazy(
+            "handle + feedback steps the department owned whose deadline falls in the month"
+        )
     )
-    steps_late = serializers.IntegerField(help_text="of them, done late or still open past the deadline")
+    steps_late = serializers.IntegerField(
+        help_text=gettext_lazy("of them, done late or still open past the deadline")
+    )
     on_time_rate = serializers.FloatField(
-        allow_null=True, help_text="percent of steps_due done by the deadline; null when none are due"
+        allow_null=True,
+        help_text=gettext_lazy("percent of steps_due done by the deadline; null when none are due"),
     )
-    open_now = serializers.IntegerField(help_text="open items with the department now (dispatched, handling)")
-    overdue_now = serializers.IntegerField(help_text="of them, past the current deadline")
+    open_now = serializers.IntegerField(
+        help_text=gettext_lazy("open items with the department now (dispatched, handling)")
+    )
+    overdue_now = serializers.IntegerField(help_text=gettext_lazy("of them, past the current deadline"))
     supporting_now = serializers.IntegerField(
-        help_text="open items (dispatched, handling) the department supports for another lead"
+        help_text=gettext_lazy("open items (dispatched, handling) the department supports for another lead")
     )
 
 
@@ -402,7 +455,9 @@ class MayViewDepartments(BasePermission):
 @extend_schema(
     parameters=[
         OpenApiParameter(
-            "month", OpenApiTypes.STR, description="YYYY-MM (local month), default the current one"
+            "month",
+            OpenApiTypes.STR,
+            description=gettext_lazy("YYYY-MM (local month), default the current one"),
         )
     ],
     responses={200: DepartmentRecordSerializer(many=True)},

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import (
+    ACTIONS_HELP,
     Conflict,
     DeferredJoinPagination,
     may_take_step,
@@ -131,7 +133,7 @@ class DisputeDetailSerializer(DisputeSerializer):
         "agreement_terms",
         "performance_method",
     )
-    actions = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(help_text=ACTIONS_HELP)
 
     class Meta(DisputeSerializer.Meta):
         fields = [
@@ -197,11 +199,13 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     params = tuple(DisputeFilter.base_filters)
 
     class InputSerializer(serializers.Serializer):
-        category = serializers.CharField(help_text="category code")
-        area = serializers.CharField(help_text="grid or community code")
+        category = serializers.CharField(help_text=gettext_lazy("category code"))
+        area = serializers.CharField(help_text=gettext_lazy("grid or community code"))
         source = serializers.CharField(
-            help_text="own_initiative, application, police, court, petition_office (grid incidents are "
-            "converted from the incident)"
+            help_text=gettext_lazy(
+                "own_initiative, application, police, court, petition_office (grid incidents are "
+                "converted from the incident)"
+            )
         )
         description = serializers.CharField(max_length=AGREEMENT_MAX)
         received_at = DateTimeField(required=False)
@@ -222,8 +226,10 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
         responses={
             201: DisputeSerializer,
             409: OpenApiResponse(
-                description="sent again with the key of a case saved already and since transferred "
-                "out of the sender's reach (names the case and where it went)"
+                description=gettext_lazy(
+                    "sent again with the key of a case saved already and since transferred "
+                    "out of the sender's reach (names the case and where it went)"
+                )
             ),
         },
     )
@@ -265,29 +271,42 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
 
     class InputSerializer(serializers.Serializer):
         action = serializers.CharField(
-            help_text="accept, decline, transfer, start, reassign, extend, record_prevention, report_risk "
-            "(what was reported to which police station, in note), conclude, "
-            "apply_confirmation, record_confirmation, follow_up, close"
+            help_text=gettext_lazy(
+                "accept, decline, transfer, start, reassign, extend, record_prevention, report_risk "
+                "(what was reported to which police station, in note), conclude, "
+                "apply_confirmation, record_confirmation, follow_up, close"
+            )
         )
         state = serializers.CharField(
             required=False,
             max_length=30,
-            help_text="optional: the status as the client last saw it (e.g. registered); a step this user already "
-            "took from that status, nobody acting since, is answered as done (200) and not taken again "
-            "(a retry after a lost answer)",
+            help_text=gettext_lazy(
+                "optional: the status as the client last saw it (e.g. registered); a step this user already "
+                "took from that status, nobody acting since, is answered as done (200) and not taken again "
+                "(a retry after a lost answer)"
+            ),
         )
         # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
-        organisation = serializers.IntegerField(required=False, help_text="accept / transfer")
+        organisation = serializers.IntegerField(
+            required=False, help_text=pgettext_lazy("API field: the actions it is for", "accept / transfer")
+        )
         mediator = serializers.IntegerField(
             required=False,
-            help_text="accept / reassign: user id; left out, the caller takes the case (a member "
-            "accepting, or taking over in an organisation without a head: docs/mediation.md)",
+            help_text=gettext_lazy(
+                "accept / reassign: user id; left out, the caller takes the case (a member "
+                "accepting, or taking over in an organisation without a head: docs/mediation.md)"
+            ),
         )
         suggested_route = serializers.CharField(
-            required=False, allow_blank=True, max_length=200, help_text="decline"
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text=pgettext_lazy("API field: the actions it is for", "decline"),
         )
-        consent = serializers.BooleanField(required=False, help_text="extend: both parties consent")
+        consent = serializers.BooleanField(
+            required=False, help_text=gettext_lazy("extend: both parties consent")
+        )
         outcome = serializers.ChoiceField(choices=DisputeCase.Outcome.choices, required=False)
         other_routes = serializers.ListField(
             child=serializers.ChoiceField(choices=DisputeCase.Route.choices), required=False
@@ -300,18 +319,22 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
         performance_method = serializers.CharField(required=False, allow_blank=True, max_length=200)
         performance_due = serializers.DateField(required=False, allow_null=True)
         agreement_effective_on = serializers.DateField(required=False, allow_null=True)
-        applied_on = serializers.DateField(required=False, help_text="apply_confirmation")
+        applied_on = serializers.DateField(
+            required=False, help_text=pgettext_lazy("API field: the actions it is for", "apply_confirmation")
+        )
         joint = serializers.BooleanField(
-            required=False, help_text="apply_confirmation: true, both parties applied together (required)"
+            required=False,
+            help_text=gettext_lazy("apply_confirmation: true, both parties applied together (required)"),
         )
         result = serializers.ChoiceField(choices=["confirmed", "rejected"], required=False)
         decided_on = serializers.DateField(
-            required=False, help_text="record_confirmation: the day the court decided (default today)"
+            required=False,
+            help_text=gettext_lazy("record_confirmation: the day the court decided (default today)"),
         )
         # A plain string (validated by the model): a second enum of the follow-up choices would give
         # the same choice set two names in the schema.
         performance = serializers.CharField(
-            required=False, help_text="follow_up: performed, partly or not_performed"
+            required=False, help_text=gettext_lazy("follow_up: performed, partly or not_performed")
         )
         escalation_prevented = serializers.BooleanField(required=False)
         escalation_persons = serializers.IntegerField(required=False, min_value=0, max_value=PERSONS_MAX)

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -20,7 +22,7 @@ from rest_framework.views import APIView
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import Conflict, service_checked_errors, step_input, submission_field
+from governance.rest import ACTIONS_HELP, Conflict, service_checked_errors, step_input, submission_field
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -35,6 +37,11 @@ from petitions.models import (
     repeat_link_hidden,
     sees_masked_only,
 )
+
+
+def _one_of(choices) -> str:
+    """A read-only field's description: the codes it can hold."""
+    return format_lazy(gettext_lazy("one of: {codes}"), codes=", ".join(choices.values))
 
 
 class MaskedPetitionerSerializer(serializers.Serializer):
@@ -59,7 +66,7 @@ class PetitionSerializer(serializers.ModelSerializer):
     repeat_of = serializers.SerializerMethodField()
     # Plain strings in the schema: "status" and "evaluation" enums of other apps share these field
     # names, and the value lists are given in the help text (the model's table validates them).
-    status = serializers.CharField(read_only=True, help_text=", ".join(Petition.Status.values))
+    status = serializers.CharField(read_only=True, help_text=_one_of(Petition.Status))
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     petitioners = serializers.SerializerMethodField()
@@ -113,24 +120,32 @@ class PetitionSerializer(serializers.ModelSerializer):
 
 
 class PetitionDetailSerializer(PetitionSerializer):
-    evaluation = serializers.CharField(read_only=True, help_text=", ".join(Petition.Evaluation.values))
+    evaluation = serializers.CharField(read_only=True, help_text=_one_of(Petition.Evaluation))
     redirect_route = serializers.CharField(
         read_only=True,
-        help_text="the legal route a redirected claim (or a claim the department declined) belongs to: "
-        + ", ".join(Petition.Route.values),
+        help_text=format_lazy(
+            gettext_lazy(
+                "the legal route a redirected claim (or a claim the department declined) belongs to: {codes}"
+            ),
+            codes=", ".join(Petition.Route.values),
+        ),
     )
     reply_opinion = serializers.CharField(
         read_only=True,
-        help_text="a claim's: "
-        + ", ".join(Petition.Opinion.values)
-        + "; a suggestion's: "
-        + ", ".join(Petition.Adoption.values)
-        + "; blank for a report",
+        help_text=format_lazy(
+            gettext_lazy("a claim's: {opinions}; a suggestion's: {adoptions}; blank for a report"),
+            opinions=", ".join(Petition.Opinion.values),
+            adoptions=", ".join(Petition.Adoption.values),
+        ),
     )
-    review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
-    re_review_decision = serializers.CharField(read_only=True, help_text=", ".join(Petition.Decision.values))
-    actions = serializers.SerializerMethodField()
-    likely_repeats = serializers.SerializerMethodField()
+    review_decision = serializers.CharField(read_only=True, help_text=_one_of(Petition.Decision))
+    re_review_decision = serializers.CharField(read_only=True, help_text=_one_of(Petition.Decision))
+    actions = serializers.SerializerMethodField(help_text=ACTIONS_HELP)
+    likely_repeats = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "For the office, numbers of earlier petitions this one likely repeats (to link_repeat)."
+        )
+    )
     events = serializers.SerializerMethodField()
 
     class Meta(PetitionSerializer.Meta):
@@ -168,27 +183,34 @@ class PetitionDetailSerializer(PetitionSerializer):
                 "to_status": serializers.CharField(),
                 "note": serializers.CharField(),
                 "from_type": serializers.CharField(
-                    allow_null=True, help_text="correct_type: the handling type before; null otherwise"
+                    allow_null=True,
+                    help_text=gettext_lazy("correct_type: the handling type before; null otherwise"),
                 ),
                 "to_type": serializers.CharField(
-                    allow_null=True, help_text="correct_type: the handling type after; null otherwise"
+                    allow_null=True,
+                    help_text=gettext_lazy("correct_type: the handling type after; null otherwise"),
                 ),
                 "department": serializers.CharField(
-                    allow_null=True, help_text="the department the petition was with after the step, by name"
+                    allow_null=True,
+                    help_text=gettext_lazy("the department the petition was with after the step, by name"),
                 ),
                 "from_department": serializers.CharField(
                     allow_null=True,
-                    help_text="reroute: the department (with nobody left) it was taken from; null otherwise",
+                    help_text=gettext_lazy(
+                        "reroute: the department (with nobody left) it was taken from; null otherwise"
+                    ),
                 ),
                 "result": serializers.CharField(
                     allow_null=True,
-                    help_text="what the step recorded: evaluate, the evaluation; reply, the opinion (blank "
-                    "for a report: null); decide_review and decide_re_review, the decision; redirect, the "
-                    "legal route; decline, the legal route a claim belongs to, when named; null otherwise",
+                    help_text=gettext_lazy(
+                        "what the step recorded: evaluate, the evaluation; reply, the opinion (blank "
+                        "for a report: null); decide_review and decide_re_review, the decision; redirect, the "
+                        "legal route; decline, the legal route a claim belongs to, when named; null otherwise"
+                    ),
                 ),
                 "extended_days": serializers.IntegerField(
                     allow_null=True,
-                    help_text="extend: the days added to the reply time limit; null otherwise",
+                    help_text=gettext_lazy("extend: the days added to the reply time limit; null otherwise"),
                 ),
             },
             many=True,
@@ -279,15 +301,21 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         )
         category = serializers.ChoiceField(choices=Category.choices)
         content = serializers.CharField(max_length=CONTENT_MAX)
-        area = serializers.CharField(help_text="area code (any level) the petition concerns")
+        area = serializers.CharField(help_text=gettext_lazy("area code (any level) the petition concerns"))
         persons_count = serializers.IntegerField(required=False, min_value=1, max_value=100000)
         petitioners = PetitionerInputSerializer(
             many=True,
-            help_text="a visit: at most 5 (group representatives); a letter, call or message: up to 50",
+            help_text=gettext_lazy(
+                "a visit: at most 5 (group representatives); a letter, call or message: up to 50"
+            ),
         )
-        complained_unit = serializers.IntegerField(required=False, allow_null=True, help_text="department id")
+        complained_unit = serializers.IntegerField(
+            required=False, allow_null=True, help_text=gettext_lazy("department id")
+        )
         repeat_of = serializers.CharField(
-            required=False, allow_blank=True, help_text="number of the earlier petition this repeats"
+            required=False,
+            allow_blank=True,
+            help_text=gettext_lazy("number of the earlier petition this repeats"),
         )
         submission = submission_field("registration")
 
@@ -299,8 +327,10 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         responses={
             201: PetitionSerializer,
             409: OpenApiResponse(
-                description="sent again with the key of a petition saved already that is no longer in "
-                "the sender's area (names its number only)"
+                description=gettext_lazy(
+                    "sent again with the key of a petition saved already that is no longer in "
+                    "the sender's area (names its number only)"
+                )
             ),
         },
     )
@@ -350,48 +380,70 @@ class PetitionTransitionApi(KnownParamsMixin, APIView):
         state = serializers.CharField(
             required=False,
             max_length=30,
-            help_text="optional: the status as the client last saw it (e.g. routed); a step this user already "
-            "took from that status, nobody acting since, is answered as done (200) and not taken again "
-            "(a retry after a lost answer)",
+            help_text=gettext_lazy(
+                "optional: the status as the client last saw it (e.g. routed); a step this user already "
+                "took from that status, nobody acting since, is answered as done (200) and not taken again "
+                "(a retry after a lost answer)"
+            ),
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
-        department = serializers.IntegerField(required=False, help_text="assign / reroute: department id")
+        department = serializers.IntegerField(
+            required=False, help_text=gettext_lazy("assign / reroute: department id")
+        )
         route = serializers.ChoiceField(
             choices=Petition.Route.choices,
             required=False,
-            help_text="redirect; decline (optional, a claim only): the legal route the claim belongs to",
+            help_text=gettext_lazy(
+                "redirect; decline (optional, a claim only): the legal route the claim belongs to"
+            ),
         )
-        days = serializers.IntegerField(required=False, help_text="extend: 1-30, once only")
-        approver = serializers.CharField(required=False, help_text="extend: approver's username")
+        days = serializers.IntegerField(required=False, help_text=gettext_lazy("extend: 1-30, once only"))
+        approver = serializers.CharField(
+            required=False, help_text=gettext_lazy("extend: approver's username")
+        )
         notified = serializers.BooleanField(
-            required=False, help_text="extend: true once the petitioner has been told of it and its reason"
+            required=False,
+            help_text=gettext_lazy("extend: true once the petitioner has been told of it and its reason"),
         )
         requested_at = DateTimeField(
-            required=False, help_text="request_review: when the request was received (default: now)"
+            required=False,
+            help_text=gettext_lazy("request_review: when the request was received (default: now)"),
         )
         opinion = serializers.ChoiceField(
             choices=[*Petition.Opinion.choices, *Petition.Adoption.choices],
             required=False,
             allow_blank=True,
-            help_text="reply: a claim's opinion (support, explain, not_support), a suggestion's adoption "
-            "(adopted, part_adopted, not_adopted), none for a report",
+            help_text=gettext_lazy(
+                "reply: a claim's opinion (support, explain, not_support), a suggestion's adoption "
+                "(adopted, part_adopted, not_adopted), none for a report"
+            ),
         )
         text = serializers.CharField(
-            required=False, allow_blank=True, max_length=CONTENT_MAX, help_text="reply: the written opinion"
+            required=False,
+            allow_blank=True,
+            max_length=CONTENT_MAX,
+            help_text=gettext_lazy("reply: the written opinion"),
         )
         evaluation = serializers.CharField(
-            required=False, help_text="evaluate: " + ", ".join(Petition.Evaluation.values)
+            required=False,
+            help_text=format_lazy(
+                gettext_lazy("evaluate: {codes}"), codes=", ".join(Petition.Evaluation.values)
+            ),
         )
         decision = serializers.ChoiceField(
-            choices=Petition.Decision.choices, required=False, help_text="decide_review / decide_re_review"
+            choices=Petition.Decision.choices,
+            required=False,
+            help_text=pgettext_lazy("API field: the actions it is for", "decide_review / decide_re_review"),
         )
         repeat_of = serializers.CharField(
-            required=False, max_length=20, help_text="link_repeat: number of the earlier petition"
+            required=False,
+            max_length=20,
+            help_text=gettext_lazy("link_repeat: number of the earlier petition"),
         )
         type = serializers.ChoiceField(
             choices=Petition.HandlingType.choices,
             required=False,
-            help_text="correct_type: the corrected handling type (its reason in note)",
+            help_text=gettext_lazy("correct_type: the corrected handling type (its reason in note)"),
         )
 
     @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})

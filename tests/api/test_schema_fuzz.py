@@ -237,9 +237,10 @@ def test_the_paging_parameters_say_their_bounds_and_what_is_refused():
         params = {p["name"]: p for p in raw[path]["get"]["parameters"]}
         size, page = params["page_size"], params["page"]
         assert size["schema"] == {"type": "integer", "minimum": 1}, path
-        assert "default 50" in size["description"] and "over 500 gives 500" in size["description"]
+        # In the site's language, Chinese (the English: tests/api/test_schema_language.py).
+        assert "默认 50" in size["description"] and "超过 500 时按 500 返回" in size["description"]
         assert page["schema"] == {"type": "integer", "minimum": 1}, path
-        assert "past the last page" in page["description"] and "400" in page["description"]
+        assert "超过最后一页" in page["description"] and "400" in page["description"]
 
 
 def test_every_request_body_documents_its_413_and_the_imports_name_their_limits():

@@ -1,0 +1,166 @@
+"""/api/schema/ asked for in Chinese reads Chinese: every description, summary and title our code
+writes (extend_schema, OpenApiParameter, serializer and filter help_text, the error answers of
+governance.schema, the pagination's parameters, the title and description in settings) is
+translated, and asked for in English it says what it said before.
+
+What the test leaves aside, each named precisely:
+- drf-spectacular's own lists of an enum's codes and labels ("* `code` - label"): the labels are the
+  models' choices, translated where they are; the codes are codes;
+- drf-spectacular's own wording of the token scheme (components/securitySchemes);
+- the descriptions drf-spectacular takes from the docstrings of our views and serializers: a
+  docstring cannot be translated (they are the code's documentation, written for its readers)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from django.test import Client
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ENUM_LINE = re.compile(r"^\* `[^`]*` - .*$", re.MULTILINE)
+API_MODULES = (
+    "governance.api",
+    "grids.api",
+    "mediation.api",
+    "petitions.api",
+    "dashboards.api",
+    "dashboards.assessment_api",
+)
+
+
+def _schema(language: str) -> dict:
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.json()
+
+
+def _texts(node, path: str = "", out: dict | None = None) -> dict[str, str]:
+    """Every description, summary and title in the schema, by where it is."""
+    out = {} if out is None else out
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary", "title") and isinstance(value, str):
+                out[f"{path}/{key}"] = value
+            _texts(value, f"{path}/{key}", out)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _texts(value, f"{path}[{i}]", out)
+    return out
+
+
+def _docstrings() -> set[str]:
+    """The docstrings of every class (nested ones too) and method of the API modules, as
+    drf-spectacular cleans them."""
+    import importlib
+
+    found: set[str] = set()
+
+    def visit(cls) -> None:
+        for name, member in vars(cls).items():
+            if inspect.isclass(member) and member.__module__ == cls.__module__ and name != "__class__":
+                visit(member)
+            elif inspect.isfunction(member) and member.__doc__:
+                found.add(inspect.cleandoc(member.__doc__))
+        if cls.__doc__:
+            found.add(inspect.cleandoc(cls.__doc__))
+
+    for module_name in API_MODULES:
+        module = importlib.import_module(module_name)
+        for member in vars(module).values():
+            if inspect.isclass(member) and member.__module__ == module_name:
+                visit(member)
+    return found
+
+
+def _ranking_parameters(schema: dict) -> dict[str, str | None]:
+    """stats/rankings/'s parameters' descriptions, by name."""
+    return {
+        p["name"]: p.get("description")
+        for p in schema["paths"]["/api/v1/stats/rankings/"]["get"]["parameters"]
+    }
+
+
+def _ours(text: str) -> str:
+    """The text less drf-spectacular's list of an enum's codes and labels."""
+    return ENUM_LINE.sub("", text).strip()
+
+
+def _without_row_labels(text: str) -> str:
+    """The text less the Chinese labels a survey or case-count row may carry, which the English
+    schema names too (its examples of what a row may hold)."""
+    for label in ("很安全", "满意", "入室盗窃"):
+        text = text.replace(label, "")
+    return text
+
+
+def test_the_schema_asked_for_in_chinese_reads_chinese(db):
+    zh, en = _texts(_schema("zh-hans")), _texts(_schema("en"))
+    # Titles are drf-spectacular's where a verbose name differs from the field's: more of them in Chinese.
+    assert {w for w in zh if not w.endswith("/title")} == {w for w in en if not w.endswith("/title")}
+    docstrings = _docstrings()
+    english = {
+        where: text
+        for where, text in zh.items()
+        if _ours(text)
+        and not CJK.search(_ours(text))
+        and not where.startswith("/components/securitySchemes/")
+        and text not in docstrings
+    }
+    assert english == {}
+    # Each of ours differs from its English (a translation, not the English text with a Chinese word).
+    assert {
+        where: text
+        for where, text in zh.items()
+        if CJK.search(_without_row_labels(_ours(text))) and text == en.get(where) and text not in docstrings
+    } == {}
+    assert not [text for text in zh.values() if "你" in text]
+    # The check is not empty: the schema has hundreds of texts, most of them ours.
+    assert len([t for t in zh.values() if CJK.search(t)]) > 500
+
+
+def test_the_schema_asked_for_in_english_says_what_it_said(db):
+    schema = _schema("en")
+    texts = _texts(schema)
+    assert schema["info"]["title"] == "Grid governance API"
+    assert schema["info"]["description"].startswith("Areas, incidents, disputes, petitions and statistics.")
+    parameters = _ranking_parameters(schema)
+    assert parameters["indicator"] == "an indicator code of stats/indicators/"
+    assert parameters["page_size"] == (
+        "rows per page, default 50: a whole number from 1 (anything else is a 400 keyed page_size); "
+        "over 500 gives 500"
+    )
+    post = schema["paths"]["/api/v1/incidents/"]["post"]["responses"]
+    assert post["413"]["description"] == (
+        "The request body is too large: a JSON body over 1 MB, or any body over 80 MB. Nothing was read or saved."
+    )
+    imports = schema["paths"]["/api/v1/stats/case-counts/"]["post"]["responses"]
+    assert imports["413"]["description"].endswith(
+        "Nothing was read or saved. Split the rows into several imports."
+    )
+    step = schema["components"]["schemas"]["IncidentTransitionApiInputRequest"]["properties"]
+    assert step["photos"]["description"].startswith(
+        "feedback and verify only (the report's photos go with it to POST /api/v1/incidents/): up to 6 "
+    )
+    assert step["resolution"]["description"] == "feedback"
+    submission = schema["components"]["schemas"]["IncidentListApiInputRequest"]["properties"]["submission"]
+    assert submission["description"] == (
+        "a key of the client's choosing (a UUID): a report sent again with the key of one already saved "
+        "answers with that report instead of saving a second"
+    )
+    docstrings = _docstrings()  # a docstring's example may be Chinese (a masked name, 张*)
+    # Nothing in the English schema is Chinese but the labels a survey or case-count row may carry.
+    assert [t for t in texts.values() if CJK.search(_without_row_labels(t)) and t not in docstrings] == []
+
+
+def test_the_chinese_schema_words_parameters_and_limits_in_chinese(db):
+    schema = _schema("zh-hans")
+    parameters = _ranking_parameters(schema)
+    assert parameters["indicator"] == "stats/indicators/ 中的指标代码"
+    assert parameters["page_size"] == (
+        "每页行数，默认 50：从 1 起的整数（其他值返回键为 page_size 的 400）；超过 500 时按 500 返回"
+    )
+    assert schema["paths"]["/api/v1/incidents/"]["post"]["responses"]["413"]["description"] == (
+        "请求体过大：JSON 请求体超过 1 MB，或任何请求体超过 80 MB。未读取也未保存任何内容。"
+    )
+    assert schema["info"]["title"] == "网格化服务管理接口"

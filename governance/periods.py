@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -223,6 +223,15 @@ def calendar_lacks_year(moment: dt.datetime | dt.date) -> int | None:
     if any(d.year == day.year for d in holidays) or any(d.year == day.year for d in workdays):
         return None
     return day.year
+
+
+def uncalendared_years(deadlines: Iterable[dt.datetime | None]) -> str:
+    """The years of ``deadlines`` (None skipped) the calendar has no dates for, in the reader's
+    language ("2026、2027"), or "": a list's countdowns there count plain weekdays and may move when
+    those holidays are entered. The calendar is read once for the list (pinned), not per row."""
+    with pinned_calendar():
+        years = sorted({y for due in deadlines if due is not None and (y := calendar_lacks_year(due))})
+    return pgettext("list separator", ", ").join(map(str, years))
 
 
 def add_working_days(start: dt.datetime, days: int) -> dt.datetime:

@@ -359,14 +359,18 @@ class Incident(models.Model):
         """The code of the grid's ancestor at ``level`` (codes are in the materialised path)."""
         return grid.path.strip("/").split("/")[LEVEL_DEPTH[level]]
 
+    @property
+    def working_hour_due_at(self) -> dt.datetime | None:
+        """The current deadline when it is counted in working hours (accept, dispatch, check, close),
+        else None: handling limits are clock hours, which no holiday moves."""
+        return self.due_at if self.status in self.WORKING_HOUR_STATUSES else None
+
     def uncalendared_due_year(self) -> int | None:
-        """The year of the current deadline when it is counted in working hours and the calendar has
-        none of that year's dates, else None: it counts every weekday as worked (New Year's Day too,
-        for a report late on 31 December) and moves once the year's holidays are entered
-        (``governance.deadlines``)."""
-        if self.due_at is None or self.status not in self.WORKING_HOUR_STATUSES:
-            return None
-        return periods.calendar_lacks_year(self.due_at)
+        """The year of the working-hour deadline when the calendar has none of that year's dates, else
+        None: it counts every weekday as worked (New Year's Day too, for a report late on 31 December)
+        and moves once the year's holidays are entered (``governance.deadlines``)."""
+        due = self.working_hour_due_at
+        return periods.calendar_lacks_year(due) if due is not None else None
 
     def step_limit(self, status: str) -> Decimal | None:
         """The category's limit, in hours, for the step that starts in ``status`` (DOMAIN.md)."""

@@ -13,13 +13,13 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
-from governance import codes
+from governance import codes, periods
 from governance.access import NOT_FOUND, get_visible_or_404
 from governance.indicators import local_bounds
 from governance.models import Department, Membership, Role, User
-from governance.periods import add_months, pinned_calendar
+from governance.periods import add_months
 from grids.models import (
     DEPARTMENT,
     LEVEL_DEPTH,
@@ -49,12 +49,9 @@ def worker_grids(user: User) -> list:
 
 
 def uncalendared_years(rows: Iterable[Incident]) -> str:
-    """The years of the working-hour deadlines of ``rows`` that the calendar has no dates for (read
-    once, not per row), in the reader's language ("2026、2027"), or "": a list's deadlines there count
-    plain weekdays and may move when those holidays are entered (as the petition lists say)."""
-    with pinned_calendar():
-        years = sorted({y for i in rows if (y := i.uncalendared_due_year())})
-    return pgettext("list separator", ", ").join(map(str, years))
+    """The years of the working-hour deadlines of ``rows`` the calendar lacks (as the petition lists
+    say; governance.periods.uncalendared_years)."""
+    return periods.uncalendared_years(i.working_hour_due_at for i in rows)
 
 
 def checks_waiting(user: User) -> QuerySet[Incident]:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance.periods import uncalendared_years
 from petitions.models import OFFICER_ROLES, Petition
 from petitions.selectors import department_inbox, petition_list
 
@@ -17,9 +18,6 @@ REVIEW_STATUSES = (Petition.Status.UNDER_REVIEW, Petition.Status.UNDER_RE_REVIEW
 
 
 def home_section(request: HttpRequest) -> dict | None:
-    # Imported here: the app registry loads this module in ready(), before the views can be imported.
-    from petitions.views import uncalendared_years
-
     user = request.user
     if not user.is_authenticated:
         return None
@@ -50,7 +48,7 @@ def home_section(request: HttpRequest) -> dict | None:
                 },
             ],
             "items": (items := list(visible.filter(due_at__isnull=False).order_by("due_at")[:5])),
-            "uncalendared": uncalendared_years(items),
+            "uncalendared": uncalendared_years(p.due_at for p in items),
         }
     inbox = department_inbox(user)
     if not inbox.exists():
@@ -67,5 +65,5 @@ def home_section(request: HttpRequest) -> dict | None:
             },
         ],
         "items": (items := list(inbox[:5])),
-        "uncalendared": uncalendared_years(items),
+        "uncalendared": uncalendared_years(p.due_at for p in items),
     }

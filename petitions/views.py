@@ -6,7 +6,6 @@ inbox of routed items."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,14 +18,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Area
-from governance.periods import calendar_lacks_year, pinned_calendar
+from governance.periods import calendar_lacks_year, pinned_calendar, uncalendared_years
 from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.templatetags.filters import summary_values
@@ -80,16 +79,6 @@ REGISTRY_FILTER_LABELS = {
 }
 
 
-def uncalendared_years(rows: Iterable[Petition]) -> str:
-    """The years of the running deadlines of ``rows`` that the calendar has no dates for (read
-    once), as a list in the reader's language ("2026、2027"), or "": their countdowns count plain
-    weekdays and may move when those holidays are entered. A page's rows (its queryset) are read
-    here once and kept for the template."""
-    with pinned_calendar():
-        years = sorted({y for p in rows if p.due_at and (y := calendar_lacks_year(p.due_at))})
-    return pgettext("list separator", ", ").join(map(str, years))
-
-
 @login_required
 @require_GET
 def registry(request: HttpRequest) -> HttpResponse:
@@ -139,7 +128,7 @@ def registry(request: HttpRequest) -> HttpResponse:
                 repeat={"true": _("repeats only"), "false": _("new matters only")},
             ),
             "masked_for": user_unit_ids(request.user),
-            "uncalendared": uncalendared_years(page.object_list),
+            "uncalendared": uncalendared_years(p.due_at for p in page.object_list),
         },
         status=400 if filter_error else 200,
     )
@@ -498,7 +487,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
-    uncalendared = uncalendared_years(page.object_list)
+    uncalendared = uncalendared_years(p.due_at for p in page.object_list)
     return render(
         request,
         "petitions/inbox.html",

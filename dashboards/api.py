@@ -35,7 +35,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
@@ -141,6 +148,19 @@ RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
 # When this process started (to the second, as HTTP dates go): what the code defines, the
 # indicator registry, may have changed then.
 PROCESS_STARTED = timezone.now().replace(microsecond=0)
+
+
+# What every statistics and assessment read answers, after each operation's own description.
+STATS_READ_DOC = gettext_lazy(
+    "JSON, or CSV with `?format=csv` or `Accept: text/csv` (one page; the total is in `X-Total-Count`); "
+    "each parameter is given once. Sending the `ETag` back in `If-None-Match` (or the date in "
+    "`If-Modified-Since`) gets a 304 with no body while the data is unchanged."
+)
+
+
+def stats_read_doc(description):
+    """A statistics or assessment read's description: its own, then what every such read answers."""
+    return format_lazy("{} {}", description, STATS_READ_DOC)
 
 
 class StatsReadMixin(KnownParamsMixin):
@@ -332,6 +352,15 @@ class IndicatorSerializer(serializers.Serializer):
     min_sample = serializers.IntegerField()
 
 
+@extend_schema(
+    summary=gettext_lazy("List the indicators"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "Every indicator the rollup computes, by code: its name, unit, direction, description, whether "
+            "it is a headline one and its minimum sample. The same for every signed-in user."
+        ),
+    ),
+)
 class IndicatorListApi(StatsReadMixin, generics.ListAPIView):
     """The indicator registry: every indicator the rollup computes."""
 
@@ -535,6 +564,17 @@ class IndicatorValueFilter(filters.FilterSet):
         return qs
 
 
+@extend_schema(
+    summary=gettext_lazy("Indicator values"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "The stored values of the areas in your scope, by indicator, period and area code, paginated; any "
+            "signed-in user. Each row has its rank among its siblings and `rank_of`. An `area` outside your "
+            "scope is a 400 naming the filter, as an unknown code is; a `parent` may also be the area just "
+            "above your scope."
+        ),
+    ),
+)
 class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
     """Stored indicator values (DESIGN.md section 6) for the areas in your scope."""
 
@@ -562,6 +602,11 @@ class IndicatorValueListApi(StatsReadMixin, generics.ListAPIView):
         return queryset
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A row of a ranking: a child in service without a stored value has nulls (nothing counted)."
+    )
+)
 class RankingValueSerializer(IndicatorValueSerializer):
     """A row of a league: a child in service without a stored row has nulls (nothing counted)."""
 
@@ -628,7 +673,16 @@ class RankingPagination(Pagination):
                 "code of the parent area (in your scope, else a 404; a grid, with nothing below it, is a 400)"
             ),
         ),
-    ]
+    ],
+    summary=gettext_lazy("Rank the children of an area"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "Every child of `parent` in service in `period`, for one `indicator`, in rank order: the ranked "
+            "ones, then the unranked (below the minimum sample, or with no records in the period), by code; "
+            "beside the page, `parent_own_records`. `parent` must be in your scope (else a 404, as an "
+            "unknown code is) and not a grid (a 400)."
+        ),
+    ),
 )
 class RankingListApi(StatsReadMixin, generics.ListAPIView):
     """Every child of ``parent`` in service in the period, in rank order: the ranked ones, then the
@@ -700,7 +754,15 @@ class RankingListApi(StatsReadMixin, generics.ListAPIView):
             OpenApiTypes.STR,
             description=gettext_lazy("last period, inclusive, of the period_type: 2026-11, 2026Q4"),
         ),
-    ]
+    ],
+    summary=gettext_lazy("An area's values over time"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "One area's values of one `indicator` for the periods of one `period_type` (default month), "
+            "oldest first, from `from` to `to` (both inclusive, either optional). The area must be in your "
+            "scope, else a 404, as an unknown code is."
+        ),
+    ),
 )
 class SeriesListApi(StatsReadMixin, generics.ListAPIView):
     """One area's values over time, oldest first."""
@@ -832,6 +894,18 @@ class RollupStartSerializer(serializers.Serializer):
         return f"{month.year:04d}-{month.month:02d}"  # not "%Y", which writes 999 for the year 0999
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("List the rollup runs"),
+        description=stats_read_doc(
+            gettext_lazy(
+                "The rollup runs, newest first, paginated: kind, status, how each started, its times and counts, "
+                "and its error if it failed. Any signed-in user; only administrators see who started a run "
+                "(`requested_by`), others get null."
+            ),
+        ),
+    )
+)
 class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     """GET: the runs, newest first. POST (admin): start a run now (queued to the worker)."""
 
@@ -871,6 +945,13 @@ class RollupRunListApi(StatsReadMixin, generics.ListCreateAPIView):
     @extend_schema(
         request=RollupStartSerializer,
         responses={202: inline_serializer("RollupStarted", {"detail": serializers.CharField()})},
+        summary=gettext_lazy("Start a rollup run"),
+        description=gettext_lazy(
+            "Queues a rollup run to the worker and answers 202: incremental by default, the full rebuild "
+            "with `full`, and with `since` (YYYY-MM, not after this month) every month from then on "
+            "recomputed too. Administrators only (others get 403); 409 while a run is in progress; an "
+            "unknown field is a 400 naming it."
+        ),
     )
     def post(self, request, *args, **kwargs):
         user = request.user
@@ -922,6 +1003,12 @@ class ImportErrorsSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "The 400 of an import: not the `field: [messages]` of other errors, but the bad rows, each with its "
+        "line, field and message."
+    )
+)
 class ImportRejectedSerializer(serializers.Serializer):
     """The 400 of an import: not the flat ``field -> [messages]`` of other errors, but the bad rows."""
 
@@ -1017,6 +1104,16 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
 
 
 _ROWS_DOC = gettext_lazy("A JSON list of rows, or multipart with a CSV `file` (header line first).")
+_IMPORT_RULES_DOC = gettext_lazy(
+    "Analysts and administrators only (others get 403); an area outside your scope is a bad row, as an "
+    "unknown one is. Every row is checked first: any bad row is a 400 listing the bad lines, and nothing "
+    "is imported."
+)
+
+
+def _import_doc(what):
+    """An import's description: what it imports, then what every import does."""
+    return format_lazy("{} {} {}", what, _IMPORT_RULES_DOC, _ROWS_DOC)
 
 
 class SurveyResponseImportApi(APIView):
@@ -1066,7 +1163,14 @@ class SurveyResponseImportApi(APIView):
             ),
             413: _IMPORT_TOO_LARGE,
         },
-        description=_ROWS_DOC,
+        summary=gettext_lazy("Import survey answers"),
+        description=_import_doc(
+            gettext_lazy(
+                "Imports survey answers (area, date, age group, safety, satisfaction, an optional weight) and "
+                "answers the batch (201). Answers identical to an earlier batch's are a 409 unless "
+                "`again=true`."
+            )
+        ),
     )
     def post(self, request):
         return _import(request, intake.SURVEY_COLUMNS, intake.survey_responses_import, again_allowed=True)
@@ -1097,7 +1201,13 @@ class CaseCountImportApi(APIView):
             "multipart/form-data": inline_serializer("CaseCountUpload", {"file": serializers.FileField()}),
         },
         responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED, 413: _IMPORT_TOO_LARGE},
-        description=_ROWS_DOC,
+        summary=gettext_lazy("Import police case counts"),
+        description=_import_doc(
+            gettext_lazy(
+                "Imports police counts of preventable cases per area, month and kind and answers the batch "
+                "(201); a row sent again replaces its count."
+            )
+        ),
     )
     def post(self, request):
         return _import(request, intake.CASE_COUNT_COLUMNS, intake.case_counts_import)
@@ -1125,7 +1235,14 @@ class PopulationImportApi(APIView):
             "multipart/form-data": inline_serializer("PopulationUpload", {"file": serializers.FileField()}),
         },
         responses={201: ImportResultSerializer, 400: _IMPORT_REJECTED, 413: _IMPORT_TOO_LARGE},
-        description=_ROWS_DOC,
+        summary=gettext_lazy("Import area populations by year"),
+        description=_import_doc(
+            gettext_lazy(
+                "Imports area populations by year, the denominators of that year's per-10,000 rates, and "
+                "answers the batch (201); an area and year sent again replace the figure, and a rollup run "
+                "is queued."
+            )
+        ),
     )
     def post(self, request):
         return _import(request, intake.POPULATION_COLUMNS, intake.populations_import)

@@ -23,7 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 
 from dashboards import assessment
-from dashboards.api import StatsReadMixin
+from dashboards.api import StatsReadMixin, stats_read_doc
 from dashboards.assessment_models import (
     ASSESSMENTS_VERSION,
     AssessmentItem,
@@ -110,6 +110,16 @@ class AssessmentReadMixin(StatsReadMixin):
         return f"{ASSESSMENTS_VERSION} {value}", changed
 
 
+@extend_schema(
+    summary=gettext_lazy("List assessment schemes"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "The assessment schemes with their items, newest year first: those whose assessing area is in your "
+            "scope, and those assessing an area you are staff of or inside. Filters `year`, `level` (the level "
+            "assessed) and `area` (a subtree, by code); any other value of them is a 400 naming the filter."
+        ),
+    ),
+)
 class AssessmentListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentSchemeSerializer
     filterset_class = AssessmentSchemeFilter
@@ -196,7 +206,16 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
             OpenApiTypes.INT,
             description=gettext_lazy("a run of this scheme (default: the published run, else the newest)"),
         )
-    ]
+    ],
+    summary=gettext_lazy("Results of an assessment scheme"),
+    description=stats_read_doc(
+        gettext_lazy(
+            "A scheme's results per area in rank order: total, item scores, deductions, bonus, veto, grade, "
+            "rank with `rank_of`, and the change since the previous run; of the published run, else the "
+            "newest, or of the run `run` names. Staff of an assessed area read their own area's row of the "
+            "published run only (`run` naming another is a 400). A scheme you may not read is a 404."
+        ),
+    ),
 )
 class AssessmentResultListApi(AssessmentReadMixin, generics.ListAPIView):
     serializer_class = AssessmentResultSerializer

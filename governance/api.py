@@ -21,7 +21,7 @@ from django_filters import fields as django_filters_fields
 from django_filters import rest_framework as filters
 from django_filters import widgets as django_filters_widgets
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -65,6 +65,14 @@ class TokenObtainApi(APIView):
         request=TokenInputSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
         auth=[],
+        summary=gettext_lazy("Get an API token"),
+        description=gettext_lazy(
+            "Exchanges a username and password (a JSON body only) for a new token, sent from then on as "
+            "`Authorization: Token <key>`; the user's previous token stops working. Needs no authentication. "
+            "A wrong username or password is a 401, and so is a temporary password an administrator set, "
+            "until it is changed on My account (/accounts/); repeated failures lock the account for a while "
+            "(429, `Retry-After`: the seconds to wait). The answer is never cached."
+        ),
     )
     def post(self, request):
         data = self.TokenInputSerializer(data=request.data)
@@ -490,6 +498,12 @@ class AreaSerializer(serializers.ModelSerializer):
         return {"lat": obj.centroid_lat, "lng": obj.centroid_lng}
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "An area named only: code, name, level and parent. Its figures (population, households, "
+        "centroid) are read at `areas/{code}/`, which checks your scope."
+    )
+)
 class AreaBriefSerializer(serializers.ModelSerializer):
     """An area named, not described: the ancestors of a located grid. Those above the user's scope
     were given with their population, households and centroid, which ``areas/<code>/`` refuses (404)
@@ -540,6 +554,15 @@ class AreaFilter(filters.FilterSet):
         return queryset.filter(code__in=codes)
 
 
+@extend_schema(
+    summary=gettext_lazy("List areas"),
+    description=gettext_lazy(
+        "The areas in your scope (your areas and every area below them), by code, paginated; any role. "
+        "Filters: `level`, `parent`, `within` (a whole subtree) and `code` (codes separated by commas). A "
+        "`code` outside your scope, or a `parent` or `within` neither in it nor above it, is a 400 naming "
+        "the filter, as an unknown code is."
+    ),
+)
 class AreaListApi(KnownParamsMixin, generics.ListAPIView):
     """The areas in the user's scope, by code, filtered by level, parent, subtree or codes."""
 
@@ -551,6 +574,13 @@ class AreaListApi(KnownParamsMixin, generics.ListAPIView):
         return Area.objects.visible_to(self.request.user).select_related("parent").order_by("code")
 
 
+@extend_schema(
+    summary=gettext_lazy("Read an area"),
+    description=gettext_lazy(
+        "One area in your scope: its level, parent, population, households, centroid and service dates; "
+        "any role. An area outside your scope is the same 404 as one that does not exist."
+    ),
+)
 class AreaDetailApi(generics.RetrieveAPIView):
     serializer_class = AreaSerializer
 
@@ -578,6 +608,14 @@ class AreaGeoJsonApi(KnownParamsMixin, generics.GenericAPIView):
             )
         ],
         responses={200: OpenApiTypes.OBJECT},
+        summary=gettext_lazy("Area boundaries as GeoJSON"),
+        description=gettext_lazy(
+            "A GeoJSON FeatureCollection of the areas in your scope that match the filters of `areas/`, "
+            "not paginated; any role. Each feature has the area's code, name, level and parent, and its "
+            "boundary simplified to `tolerance` degrees (0 to 1, default 0.0002; 0: as stored). Areas "
+            "without a boundary are left out; more than 10,000 areas is a 400 keyed `level`: narrow the "
+            "filter."
+        ),
         filters=True,  # not a list view to drf-spectacular, which then left out level, parent, within, code
     )
     def get(self, request):
@@ -624,6 +662,13 @@ class AreaLocateApi(KnownParamsMixin, APIView):
                 "LocateResponse", {"grid": AreaSerializer(), "ancestors": AreaBriefSerializer(many=True)}
             )
         },
+        summary=gettext_lazy("Find the grid at a point"),
+        description=gettext_lazy(
+            "The grid in your scope, in service today, that contains the point `lat`, `lng`: the grid in "
+            "full and its ancestors named only (code, name, level, parent); any role. On a border shared "
+            "by grids, the first by code. A point outside every grid of your area is a 404, whether or not "
+            "a grid outside your scope lies there."
+        ),
     )
     def get(self, request):
         errors = {}
@@ -693,6 +738,15 @@ def notifications_of(user):
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+@extend_schema(
+    summary=gettext_lazy("List your notices"),
+    description=gettext_lazy(
+        "Your own in-app notices, newest first, paginated; any role, and only the caller's. `unread=true` "
+        "lists the unread ones, `false` the read ones; `message` is in the request's language. Send the "
+        "answer's `ETag` back in `If-None-Match` to get a 304 with no body while nothing has changed (for "
+        "polling)."
+    ),
+)
 class NotificationListApi(KnownParamsMixin, generics.ListAPIView):
     """The caller's own notices, whatever their role (docs/api.md "Notifications")."""
 
@@ -754,6 +808,12 @@ class NotificationReadApi(KnownParamsMixin, APIView):
         request={"application/json": OpenApiTypes.OBJECT},
         responses={200: NotificationSerializer},
         operation_id="v1_notification_read",  # drf-spectacular's name is mark-all's, numbered
+        summary=gettext_lazy("Mark a notice read"),
+        description=gettext_lazy(
+            "Marks one of your notices read and answers it as the list shows it; a notice read already "
+            "keeps its first `read_at`. No fields: an empty body, `{}` or none (JSON only). Another user's "
+            "notice is the same 404 as a missing one."
+        ),
     )
     def post(self, request, pk: int):
         # The notice first: another user's is the 404 of a missing one whatever the body.
@@ -780,6 +840,11 @@ class NotificationsReadApi(KnownParamsMixin, APIView):
         request=InputSerializer,
         responses={200: inline_serializer("NotificationsMarked", {"marked": serializers.IntegerField()})},
         operation_id="v1_notifications_read",
+        summary=gettext_lazy("Mark your notices read up to an id"),
+        description=gettext_lazy(
+            "Marks your unread notices with an id up to `up_to` read and answers how many (`marked`). Send "
+            "the highest id you have listed, so that a notice that arrived since stays unread."
+        ),
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)

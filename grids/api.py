@@ -8,7 +8,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -206,6 +212,16 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("List incidents"),
+        description=gettext_lazy(
+            "The incidents in the grids of your scope, newest first by default (`sort`: `due`, `newest`, "
+            "`oldest`), paginated. A filter naming an area, grid or department you may not see is a 400 "
+            "naming the filter, as an unknown value is."
+        ),
+    )
+)
 class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
     """Incidents visible to the user (its area subtree). POST reports a new one (JSON or multipart
     with ``photos``); the grid is found from ``lat``/``lng`` or given as ``grid``."""
@@ -251,6 +267,13 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
                 )
             ),
         },
+        summary=gettext_lazy("Report an incident"),
+        description=gettext_lazy(
+            "Reports an incident, as JSON or as multipart/form-data with up to 6 `photos`, and answers it "
+            "(201). Grid workers and handlers only; other roles get 403. The grid is found from `lat` and "
+            "`lng` or given as `grid`, and must be in your area; `occurred_at` may not be in the future. "
+            "Every error is named in one 400 and nothing is saved; `submission` makes sending it again safe."
+        ),
     )
     def post(self, request):
         if not services.may_report(request.user):  # a read-only role: 403 whatever it sent
@@ -294,6 +317,14 @@ def _place_and_time_check(actor, v: dict, refused: set[str]) -> None:
         raise DjangoValidationError(errors)
 
 
+@extend_schema(
+    summary=gettext_lazy("Read an incident"),
+    description=gettext_lazy(
+        "One incident in your scope, with its photos (to those who work on the area's incidents), the "
+        "actions you may take on it now (`actions`) and the departments a dispatch may name. An incident "
+        "outside your scope is the same 404 as one that does not exist."
+    ),
+)
 class IncidentDetailApi(generics.RetrieveAPIView):
     serializer_class = IncidentDetailSerializer
 
@@ -382,6 +413,14 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
                 )
             ),
         },
+        summary=gettext_lazy("Take a step on an incident"),
+        description=gettext_lazy(
+            "Takes one workflow action (`action`, `note` and the action's own fields; photos, as "
+            "multipart/form-data, with feedback and verify only) and answers the incident as it now is. "
+            "409 when the action is not allowed from the current status (named), 403 when your role may not "
+            "take it, 400 naming the field, 404 outside your scope. With `state`, a step you already took "
+            "from that state is answered as done, not taken again."
+        ),
     )
     def post(self, request, code: str):
         incident = selectors.incident_get_for_user(request.user, code, write=True)
@@ -402,6 +441,14 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
         return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
 
 
+@extend_schema(
+    summary=gettext_lazy("An incident's timeline"),
+    description=gettext_lazy(
+        "The steps taken on an incident in your scope, oldest first, paginated: who took each and when, "
+        "the action, the status and level before and after, and the note. An incident outside your scope "
+        "is a 404."
+    ),
+)
 class IncidentEventListApi(KnownParamsMixin, generics.ListAPIView):
     """The incident's timeline, oldest first."""
 
@@ -461,6 +508,13 @@ class MayViewDepartments(BasePermission):
         )
     ],
     responses={200: DepartmentRecordSerializer(many=True)},
+    summary=gettext_lazy("Departments' record for a month"),
+    description=gettext_lazy(
+        "Each department of your area with its record for the local `month` (YYYY-MM, default the current "
+        "one), paginated: handling and feedback steps due, those late and the on-time rate, items with it "
+        "now, overdue now, and those it supports for another lead. Centre handlers of a street, district "
+        "or city, analysts and administrators only; other roles get 403 before any parameter is read."
+    ),
 )
 class IncidentDepartmentListApi(KnownParamsMixin, generics.ListAPIView):
     """Each department of the user's area with its record for a month: steps due, late, on-time %,

@@ -11,7 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,6 +88,13 @@ class MaskedPartySerializer(serializers.Serializer):
     address = serializers.CharField(source="masked_address")
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A dispute case as its list shows it. Parties are masked (the assigned mediator and the "
+        "organisation head may reveal one); names, ID numbers and phone numbers in the texts are masked "
+        "too, but for those two."
+    )
+)
 class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
     # The referring record is typed as the referrer wrote it ("张三丰报警，电话..."): a text too.
     text_fields = ("description", "referral_reference")
@@ -123,6 +136,12 @@ class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
         return obj
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A dispute case in full, as it is read and as a step answers it, with the actions you may take "
+        "now; parties and texts masked as in the list."
+    )
+)
 class DisputeDetailSerializer(DisputeSerializer):
     text_fields = (
         *DisputeSerializer.text_fields,
@@ -160,6 +179,12 @@ class PartyInputSerializer(serializers.Serializer):
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "A mediation session of a case; its texts are masked as the case's are, but for the assigned "
+        "mediator and the organisation head."
+    )
+)
 class SessionSerializer(ReaderTextMixin, serializers.ModelSerializer):
     text_fields = ("place", "attendees", "summary", "next_step")  # a place may be a party's home
     recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True)
@@ -189,6 +214,17 @@ def _register_kwargs(v: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("List dispute cases"),
+        description=gettext_lazy(
+            "The cases you may see, most recently received first, paginated: a mediator's organisations' "
+            "cases and those assigned to them; district staff (handlers, administrators) the cases of their "
+            "area. Other roles, analysts included, see none. Parties are masked, and names and numbers in "
+            "the texts too, but for the assigned mediator and the organisation head."
+        ),
+    )
+)
 class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     """Cases visible to the user (mediators: their organisations'; district staff: their area).
     POST registers a case (mediators for their organisation, handlers for referrals)."""
@@ -232,6 +268,13 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
                 )
             ),
         },
+        summary=gettext_lazy("Register a dispute case"),
+        description=gettext_lazy(
+            "Registers a case with its parties and answers it (201): mediators for their organisation, "
+            "handlers for cases referred to mediation; other roles get 403. Every error is named in one 400 "
+            "(a party's as `parties[1].id_number`) and nothing is saved; `submission` makes sending it again "
+            "safe."
+        ),
     )
     def post(self, request):
         if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
@@ -259,6 +302,14 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
         return Response(DisputeSerializer(case).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    summary=gettext_lazy("Read a dispute case"),
+    description=gettext_lazy(
+        "One case you may see, with its agreement, judicial confirmation, follow-up and prevention "
+        "details and the actions you may take on it now (`actions`); masked as in the list. A case you may "
+        "not see is the same 404 as one that does not exist."
+    ),
+)
 class DisputeDetailApi(generics.RetrieveAPIView):
     serializer_class = DisputeDetailSerializer
 
@@ -341,7 +392,18 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
         group_defused = serializers.BooleanField(required=False)
         group_persons = serializers.IntegerField(required=False, min_value=0, max_value=PERSONS_MAX)
 
-    @extend_schema(request=InputSerializer, responses={200: DisputeDetailSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: DisputeDetailSerializer},
+        summary=gettext_lazy("Take a step on a dispute case"),
+        description=gettext_lazy(
+            "Takes one workflow action (`action`, `note` and the action's own fields) and answers the case "
+            "as it now is; sessions are recorded at `sessions/`. 409 when the action is not allowed from the "
+            "current status (named), 403 when your role may not take it, 400 naming every wrong field, 404 "
+            "for a case you may not see. With `state`, a step you already took from that status is answered "
+            "as done."
+        ),
+    )
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
 
@@ -374,6 +436,15 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
         return Response(DisputeDetailSerializer(case, context={"request": request}).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("A case's mediation sessions"),
+        description=gettext_lazy(
+            "The mediation sessions of a case you may see, oldest first, paginated, their texts masked as "
+            "the case's are. A case you may not see is a 404."
+        ),
+    )
+)
 class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     """The case's sessions, oldest first, paginated like every list (DESIGN.md section 7); POST
     records one (the first moves the case into mediation)."""
@@ -398,7 +469,17 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "case": getattr(self, "case", None)}
 
-    @extend_schema(request=InputSerializer, responses={201: SessionSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SessionSerializer},
+        summary=gettext_lazy("Record a mediation session"),
+        description=gettext_lazy(
+            "Records a session (when, where, who attended, a summary) and answers it (201); the first moves "
+            "an accepted case into mediation. The case's mediator only (others get 403); 409 when the case's "
+            "status allows no session, 400 naming the field, 404 for a case you may not see. `submission` "
+            "makes sending it again safe."
+        ),
+    )
     def post(self, request, code: str):
         case = selectors.dispute_get_for_user(request.user, code, write=True)
         data = self.InputSerializer(data=request.data)
@@ -431,6 +512,12 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(
+    description=gettext_lazy(
+        "One step of a case's timeline; its note is masked as the case's texts are, but for the assigned "
+        "mediator and the organisation head."
+    )
+)
 class EventSerializer(ReaderTextMixin, serializers.ModelSerializer):
     text_fields = ("note",)
     actor = serializers.CharField(source="actor.__str__", read_only=True)
@@ -455,6 +542,13 @@ class EventSerializer(ReaderTextMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(
+    summary=gettext_lazy("A case's timeline"),
+    description=gettext_lazy(
+        "The steps taken on a case you may see, oldest first, paginated, their notes masked as the case's "
+        "texts are. A case you may not see is a 404."
+    ),
+)
 class DisputeEventListApi(KnownParamsMixin, generics.ListAPIView):
     """The case's timeline, oldest first."""
 
@@ -493,6 +587,12 @@ class DisputePartyRevealApi(KnownParamsMixin, APIView):
                 },
             )
         },
+        summary=gettext_lazy("Reveal a party's personal data"),
+        description=gettext_lazy(
+            "Answers one party's name, ID number, phone and address in full, to the case's assigned mediator "
+            "and its organisation head only: others get 403, though they may read the case masked. `reason` "
+            "is required; the reveal is logged with it. A case you may not see, or an unknown party, is a 404."
+        ),
     )
     def post(self, request, code: str, party_id: int):
         case = selectors.dispute_get_for_user(request.user, code)

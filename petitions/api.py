@@ -14,7 +14,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -285,6 +291,17 @@ def _input_key(key: str, sent: list[int]) -> str:
     return f"petitioners[{sent[int(row[1])]}]{row[2]}" if row else key
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("List petitions"),
+        description=gettext_lazy(
+            "The petitions you may see, most recently received first, paginated: petition officers (and "
+            "administrators) those of their area; department users the items routed to their department "
+            "or complaining about it. Other roles, analysts included, see none. Petitioners are masked, "
+            "and the unit complained about sees none of them."
+        ),
+    )
+)
 class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
     """Petitions visible to the user (officers: their area; departments: items routed to them or
     complaining about them). POST registers one (petition officers)."""
@@ -333,6 +350,12 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
                 )
             ),
         },
+        summary=gettext_lazy("Register a petition"),
+        description=gettext_lazy(
+            "Registers a petition with its petitioners and answers it (201). Petition officers only; other "
+            "roles get 403. Every error is named in one 400 (a petitioner's as `petitioners[0].phone`) and "
+            "nothing is saved; `submission` makes sending it again safe."
+        ),
     )
     def post(self, request):
         if not services.may_register(request.user):  # a read-only role: 403 whatever it sent
@@ -364,6 +387,14 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
         )
 
 
+@extend_schema(
+    summary=gettext_lazy("Read a petition"),
+    description=gettext_lazy(
+        "One petition you may see, with its reply, evaluation, reviews, its events and the actions you may "
+        "take on it now (`actions`); petitioners masked as in the list. A petition you may not see is the "
+        "same 404 as one that does not exist."
+    ),
+)
 class PetitionDetailApi(generics.RetrieveAPIView):
     serializer_class = PetitionDetailSerializer
 
@@ -446,7 +477,18 @@ class PetitionTransitionApi(KnownParamsMixin, APIView):
             help_text=gettext_lazy("correct_type: the corrected handling type (its reason in note)"),
         )
 
-    @extend_schema(request=InputSerializer, responses={200: PetitionDetailSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: PetitionDetailSerializer},
+        summary=gettext_lazy("Take a step on a petition"),
+        description=gettext_lazy(
+            "Takes one workflow action (`action`, `note` and the action's own fields) and answers the "
+            "petition as it now is, with its events. 409 when the action is not allowed from the current "
+            "status (named), 403 when your side (petition office or department) may not take it, 400 naming "
+            "every wrong field, 404 for a petition you may not see. With `state`, a step you already took "
+            "from that status is answered as done."
+        ),
+    )
     def post(self, request, code: str):
         petition = selectors.petition_get_for_user(request.user, code, write=True)  # 403 before the input
 
@@ -490,6 +532,13 @@ class PetitionerRevealApi(KnownParamsMixin, APIView):
                 },
             )
         },
+        summary=gettext_lazy("Reveal a petitioner's personal data"),
+        description=gettext_lazy(
+            "Answers one petitioner's name, ID number, phone and address in full, to the officers handling "
+            "the petition only: others get 403, though they may read the petition masked. `reason` is "
+            "required; the reveal is logged with it. A petition you may not see, or an unknown petitioner, "
+            "is a 404."
+        ),
     )
     def post(self, request, code: str, petitioner_id: int):
         petition = selectors.petition_get_for_user(request.user, code)

@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -71,7 +70,7 @@ from governance.rest import (
     refuse_unknown_params,
 )
 from governance.schema import request_too_large
-from governance.text import join_sentences
+from governance.text import join_sentences, join_sentences_lazy
 
 # --- CSV and conditional GET ----------------------------------------------------------------------
 
@@ -160,7 +159,7 @@ STATS_READ_DOC = gettext_lazy(
 
 def stats_read_doc(description):
     """A statistics or assessment read's description: its own, then what every such read answers."""
-    return format_lazy("{} {}", description, STATS_READ_DOC)
+    return join_sentences_lazy((description, STATS_READ_DOC))
 
 
 class StatsReadMixin(KnownParamsMixin):
@@ -1030,10 +1029,11 @@ _IMPORT_REJECTED = OpenApiResponse(
 # The imports take larger JSON bodies than the other endpoints (rows sized for INTAKE_MAX_ROWS), and
 # a CSV upload is held to the limit of every request (governance.middleware): over either is a 413.
 _IMPORT_TOO_LARGE = OpenApiResponse(
-    description=format_lazy(
-        "{} {}",
-        request_too_large(settings.IMPORT_JSON_MAX_BYTES),
-        gettext_lazy("Split the rows into several imports."),
+    description=join_sentences_lazy(
+        (
+            request_too_large(settings.IMPORT_JSON_MAX_BYTES),
+            gettext_lazy("Split the rows into several imports."),
+        )
     )
 )
 _SAFETY_DOC = gettext_lazy(
@@ -1113,7 +1113,7 @@ _IMPORT_RULES_DOC = gettext_lazy(
 
 def _import_doc(what):
     """An import's description: what it imports, then what every import does."""
-    return format_lazy("{} {} {}", what, _IMPORT_RULES_DOC, _ROWS_DOC)
+    return join_sentences_lazy((what, _IMPORT_RULES_DOC, _ROWS_DOC))
 
 
 class SurveyResponseImportApi(APIView):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.functional import lazy
+
 # Full-width marks that end a sentence or a clause; the text after them follows with no space.
 FULL_WIDTH_STOPS = tuple("。！？；：，、")
 
@@ -24,3 +26,7 @@ def join_sentences(parts: Iterable[object]) -> str:
         if part:
             text = f"{text}{gap_after(text)}{part}" if text else part
     return text
+
+
+# For texts built at import time (schema descriptions): joined in the reader's language when read.
+join_sentences_lazy = lazy(join_sentences, str)

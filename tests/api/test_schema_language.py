@@ -198,3 +198,12 @@ def test_the_chinese_schema_words_parameters_and_limits_in_chinese(db):
         "请求体过大：JSON 请求体超过 1 MB，或任何请求体超过 80 MB。未读取也未保存任何内容。"
     )
     assert schema["info"]["title"] == "网格化服务管理接口"
+
+
+def test_sentences_joined_in_the_chinese_schema_leave_no_space_after_a_full_stop(db):
+    """A description made of two translated sentences (a read's own, then what every statistics read
+    answers) is joined as a Chinese page joins them: "…。返回…", not "…。 返回…"."""
+    spaced = {
+        where: text for where, text in _texts(_schema("zh-hans")).items() if re.search(r"[。；：，]\s", text)
+    }
+    assert spaced == {}

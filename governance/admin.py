@@ -44,7 +44,13 @@ from governance.models import (
     record_kind,
     worker_grid_ids,
 )
-from governance.services import audit, calendar_days_add, user_password_reset, user_tokens_revoke
+from governance.services import (
+    audit,
+    calendar_days_add,
+    calendar_days_preview,
+    user_password_reset,
+    user_tokens_revoke,
+)
 
 # The admin's own login page checks the username's length as the site's does (governance.forms), and
 # the admin is named after the product, in the reader's language, not "Django administration".
@@ -540,7 +546,10 @@ class HolidayAdmin(admin.ModelAdmin):
     def notice_view(self, request):
         """A year's notice entered in one go, as it is printed (governance.holiday_calendars): every
         line checked first, every problem shown on its box with its line, nothing saved on any; then
-        all its dates in one transaction, the dates already entered kept and reported."""
+        a preview of what would be saved, nothing written (``calendar_days_preview``); then, posted
+        again from it with ``confirm``, all its dates in one transaction, the dates already entered
+        kept and reported. Typed from a long notice, a wrong month was saved (and the running
+        deadlines recounted) before anyone saw the dates as the calendar would hold them."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         # A post is always checked (an empty one too: ``request.POST or None`` showed the blank page
@@ -549,7 +558,19 @@ class HolidayAdmin(admin.ModelAdmin):
         form = HolidayNoticeForm(
             request.POST if posted else None, initial={"year": timezone.localdate().year + 1}
         )
-        if request.method == "POST" and form.is_valid():
+        if posted and form.is_valid() and "confirm" not in request.POST:
+            if "change" in request.POST:  # "Change the notice": the form again, as typed
+                return self._notice_page(request, form, status=200)
+            notice = form.notice
+            preview = calendar_days_preview(days=notice_days(notice), year=notice.year)
+            context = {
+                **self._notice_context(request, form),
+                "notice": notice,
+                "preview": preview,
+                "kept_dates": _date_runs([row.date for row, _w, _n in preview.kept]),
+            }
+            return TemplateResponse(request, "admin/governance/holiday/notice_preview.html", context)
+        if posted and form.is_valid():
             notice = form.notice
             result = calendar_days_add(
                 days=notice_days(notice),
@@ -560,16 +581,20 @@ class HolidayAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:governance_holiday_changelist") + f"?date__year={notice.year}"
             )
-        context = {
+        return self._notice_page(request, form, status=400 if posted else 200)
+
+    def _notice_context(self, request, form: HolidayNoticeForm) -> dict:
+        return {
             **self.admin_site.each_context(request),
             "title": _("Enter a year's notice"),
             "opts": self.model._meta,
             "form": form,
             "media": self.media + form.media,
         }
-        return TemplateResponse(
-            request, "admin/governance/holiday/notice.html", context, status=400 if posted else 200
-        )
+
+    def _notice_page(self, request, form: HolidayNoticeForm, *, status: int) -> TemplateResponse:
+        context = self._notice_context(request, form)
+        return TemplateResponse(request, "admin/governance/holiday/notice.html", context, status=status)
 
     def _notice_report(self, request, year: int, result) -> None:
         self.message_user(

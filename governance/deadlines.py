@@ -19,6 +19,7 @@ already done; a newer change queues its own task.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +37,11 @@ TASK = "governance.refresh_deadlines"
 
 # Sent inside the refreshing transaction; receivers return the number of records they changed.
 calendar_changed = Signal()
+# Sent by the admin's preview of a year's notice with ``start`` and ``end`` (aware datetimes, end
+# excluded); each app storing calendar-dependent deadlines returns (what, how many): its records whose
+# running deadline falls in that span, counted in one indexed query, those a change to those dates
+# may move.
+deadlines_between = Signal()
 # The SequenceCounter key holding the calendar version the running deadlines were last brought to
 # (the rollup's configuration includes it: docs/statistics.md).
 MARKER = "deadlines"
@@ -49,6 +55,14 @@ def calendar_edited() -> None:
 
     SequenceCounter.bump("calendar")
     schedule_refresh()
+
+
+def running_deadlines_between(start: dt.datetime, end: dt.datetime) -> list[tuple[str, int]]:
+    """(what, how many) for each kind of record whose running deadline falls from ``start`` to
+    before ``end``: one query per app, whatever the number of records."""
+    return [
+        answer for _receiver, answer in deadlines_between.send(sender=None, start=start, end=end) if answer
+    ]
 
 
 def _queued_in_this_transaction() -> None:

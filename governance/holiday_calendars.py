@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.formats import date_format
@@ -134,6 +135,33 @@ def notice_days(notice: Notice) -> list[tuple[dt.date, bool, str]]:
             day += dt.timedelta(days=1)
     days.extend((dt.date.fromisoformat(date), True, name) for name, date in notice.working_days)
     return sorted(days)
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """Consecutive dates of one kind and one name (a holiday stretch, a make-up working day)."""
+
+    first: dt.date
+    last: dt.date
+    is_workday: bool
+    name: str
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def day_runs(days: Iterable[tuple[dt.date, bool, str]]) -> list[DayRun]:
+    """(date, is a working day, name) days as runs of consecutive dates of the same kind and name, in
+    date order: a notice's 23 dates read as its seven lines."""
+    runs: list[DayRun] = []
+    for day, is_workday, name in sorted(days):
+        last = runs[-1] if runs else None
+        if last and (last.is_workday, last.name) == (is_workday, name) and (day - last.last).days == 1:
+            runs[-1] = DayRun(last.first, day, is_workday, name)
+        else:
+            runs.append(DayRun(day, day, is_workday, name))
+    return runs
 
 
 def _date(token: str) -> dt.date | None | bool:

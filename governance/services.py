@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from governance.holiday_calendars import DayRun, day_runs
 from governance.models import AuditEntry, Holiday, Notification, PersonalDataAccess, User
 
 
@@ -271,6 +272,55 @@ class CalendarAdded:
 CALENDAR_ADD_LOCK_KEY = 0x686F6C69646179  # "holiday"
 
 
+def _calendar_split(days: list[tuple[dt.date, bool, str]], rows: models.QuerySet) -> CalendarAdded:
+    """``days`` as ``calendar_days_add`` takes them: the dates ``rows`` lack (unsaved rows) and those
+    it has, which are kept."""
+    existing = {row.date: row for row in rows.filter(date__in=[d for d, _w, _n in days])}
+    result = CalendarAdded()
+    for day, is_workday, name in days:
+        if day in existing:
+            result.kept.append((existing[day], is_workday, name))
+        else:
+            result.added.append(Holiday(date=day, is_workday=is_workday, name=name))
+    return result
+
+
+@dataclass
+class CalendarPreview:
+    """What entering a notice would do, shown before it is saved (the admin's preview): the dates it
+    would add as runs, the dates the calendar has already (kept as entered) and those of them it has
+    otherwise (a holiday for a working day, or another name), and how many running deadlines fall
+    from the notice's first day to the end of its year: they are recounted with the new dates."""
+
+    added: list[DayRun]
+    added_count: int
+    kept: list[tuple[Holiday, bool, str]]
+    differing: list[tuple[Holiday, bool, str]]
+    counted_from: dt.date
+    deadlines: list[tuple[str, int]]
+
+
+def calendar_days_preview(*, days: list[tuple[dt.date, bool, str]], year: int) -> CalendarPreview:
+    """``calendar_days_add``'s split of ``days`` (a notice for ``year``), read and not written, with
+    the running deadlines they may move: a constant number of queries (the dates in one, one per app
+    storing deadlines, each on its deadline index)."""
+    from governance.deadlines import running_deadlines_between
+    from governance.periods import start_of_local_day
+
+    split = _calendar_split(days, Holiday.objects.all())
+    counted_from = min([dt.date(year, 1, 1), *(d for d, _w, _n in days)])
+    return CalendarPreview(
+        added=day_runs((row.date, row.is_workday, row.name) for row in split.added),
+        added_count=len(split.added),
+        kept=split.kept,
+        differing=[(row, w, name) for row, w, name in split.kept if (row.is_workday, row.name) != (w, name)],
+        counted_from=counted_from,
+        deadlines=running_deadlines_between(
+            start_of_local_day(counted_from), start_of_local_day(dt.date(year + 1, 1, 1))
+        ),
+    )
+
+
 @transaction.atomic
 def calendar_days_add(
     *, days: list[tuple[dt.date, bool, str]], actor: User | None = None, note: str = ""
@@ -288,16 +338,7 @@ def calendar_days_add(
     # entered at once (the page and a scripted --notice) both found a date missing and the second
     # insert failed on the unique date. One writer at a time; the other then finds the dates there.
     advisory_xact_lock(CALENDAR_ADD_LOCK_KEY)
-    existing = {
-        row.date: row
-        for row in Holiday.objects.select_for_update(no_key=True).filter(date__in=[d for d, _w, _n in days])
-    }
-    result = CalendarAdded()
-    for day, is_workday, name in days:
-        if day in existing:
-            result.kept.append((existing[day], is_workday, name))
-        else:
-            result.added.append(Holiday(date=day, is_workday=is_workday, name=name))
+    result = _calendar_split(days, Holiday.objects.select_for_update(no_key=True))
     if result.added:
         # bulk_create sends no post_save: the change is announced here, once, in the same transaction,
         # so every process reloads its cached calendar and the running deadlines follow it.

@@ -7,12 +7,13 @@ class MediationConfig(AppConfig):
     verbose_name = _("dispute mediation")
 
     def ready(self) -> None:
-        from governance.deadlines import calendar_changed
+        from governance.deadlines import calendar_changed, deadlines_between
         from governance.homes import register_home_section, register_nav
         from mediation.homes import home_section
-        from mediation.services import dispute_refresh_deadlines
+        from mediation.services import dispute_deadlines_between, dispute_refresh_deadlines
 
         calendar_changed.connect(dispute_refresh_deadlines, dispatch_uid="mediation-deadlines")
+        deadlines_between.connect(dispute_deadlines_between, dispatch_uid="mediation-deadlines-between")
 
         register_nav("mediation-home", _("Mediation"), roles={"mediator"})
         register_nav("mediation-cases", _("Disputes"), roles={"handler"})

@@ -892,3 +892,12 @@ def dispute_refresh_deadlines(**_signal) -> int:
         waiting.exclude(agreement_effective_on=None),
         lambda case: {"confirmation_due": confirmation_window_end(case.agreement_effective_on)},
     )
+
+
+def dispute_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> tuple[str, int]:
+    """``governance.deadlines.deadlines_between``: the cases whose time limit runs out in the span
+    (index dispute_open_due)."""
+    running = DisputeCase.objects.filter(
+        status__in=DisputeCase.RUNNING_STATUSES, due_at__gte=start, due_at__lt=end
+    )
+    return gettext_lazy("open dispute cases"), running.count()

@@ -7,13 +7,18 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("petitions")
 
     def ready(self) -> None:
-        from governance.deadlines import calendar_changed
+        from governance.deadlines import calendar_changed, deadlines_between
         from governance.homes import register_home_section, register_nav
         from governance.models import department_closing
         from petitions.homes import home_section
-        from petitions.services import petition_department_closing, petition_refresh_deadlines
+        from petitions.services import (
+            petition_deadlines_between,
+            petition_department_closing,
+            petition_refresh_deadlines,
+        )
 
         calendar_changed.connect(petition_refresh_deadlines, dispatch_uid="petitions-deadlines")
+        deadlines_between.connect(petition_deadlines_between, dispatch_uid="petitions-deadlines-between")
         department_closing.connect(petition_department_closing, dispatch_uid="petitions-department-closing")
 
         register_nav("petitions-registry", _("Petitions"), roles={"petition_officer"})

@@ -669,6 +669,15 @@ def petition_refresh_deadlines(**_signal) -> int:
     return save_recomputed(running, Petition.running_deadlines)
 
 
+def petition_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> tuple[str, int]:
+    """``governance.deadlines.deadlines_between``: the petitions whose running step is due in the
+    span (index petition_running_due)."""
+    running = Petition.objects.filter(
+        status__in=list(Petition.RUNNING_DUE_FIELD), due_at__gte=start, due_at__lt=end
+    )
+    return gettext_lazy("open petitions"), running.count()
+
+
 def petition_department_closing(*, department: Any, **_signal) -> str | None:
     """``governance.models.department_closing``: why ``department`` may not be deactivated yet, when
     petitions routed to it still wait for its notice of acceptance or its written reply (their legal

@@ -18,6 +18,9 @@ from governance import periods
 from governance.holiday_calendars import NOTICES, calendar_days, notice_days, notice_from_text
 from governance.models import Holiday, OutboxMessage
 from tests.base import make_user
+from tests.grids.conftest import categories, report  # noqa: F401  (fixtures)
+from tests.mediation.conftest import med  # noqa: F401  (fixtures)
+from tests.petitions.conftest import pet  # noqa: F401  (fixtures)
 
 URL = "/admin/governance/holiday/notice/"
 SOURCE = "国务院办公厅关于2031年部分节假日安排的通知（示例）"
@@ -25,8 +28,15 @@ DAYS_OFF = "元旦 2031-01-01\n春节 2031-01-27 2031-02-02\n劳动节 2031-05-0
 WORKING = "春节调休上班 2031-01-26\n春节调休上班 2031-02-08\n国庆节调休上班 2031-10-11\n"
 
 
-def _post(client, days_off: str = DAYS_OFF, working: str = WORKING, year: str = "2031", source: str = SOURCE):
-    return client.post(URL, {"year": year, "source": source, "days_off": days_off, "working_days": working})
+def _fields(
+    days_off: str = DAYS_OFF, working: str = WORKING, year: str = "2031", source: str = SOURCE
+) -> dict:
+    return {"year": year, "source": source, "days_off": days_off, "working_days": working}
+
+
+def _post(client, confirm: bool = True, **fields):
+    """The notice posted with the preview's confirmation (``confirm``), as "Save these dates" sends it."""
+    return client.post(URL, {**_fields(**fields), **({"confirm": "1"} if confirm else {})})
 
 
 def test_the_calendar_list_offers_the_notice_page_to_who_may_add_dates(client, cast):
@@ -72,6 +82,142 @@ def test_a_notice_is_saved_in_one_go_and_the_deadlines_follow(
     shown = [str(m) for m in response.wsgi_request._messages]
     assert shown[0] == "Notice for 2031: 23 dates added, 0 already in the calendar and kept."
     assert any("being recomputed" in m for m in shown)
+
+
+def _nothing_written() -> bool:
+    return not (Holiday.objects.exists() or LogEntry.objects.exists() or OutboxMessage.objects.exists())
+
+
+def test_a_valid_notice_is_shown_before_anything_is_saved(client, cast):
+    client.force_login(cast.admin)
+    response = _post(client, confirm=False)
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/governance/holiday/notice_preview.html"
+    assert _nothing_written()
+    preview = response.context["preview"]
+    # The dates as runs with their names, in date order, the make-up working days marked.
+    assert [(r.first.isoformat(), r.last.isoformat(), r.is_workday, r.name) for r in preview.added] == [
+        ("2031-01-01", "2031-01-01", False, "元旦"),
+        ("2031-01-26", "2031-01-26", True, "春节调休上班"),
+        ("2031-01-27", "2031-02-02", False, "春节"),
+        ("2031-02-08", "2031-02-08", True, "春节调休上班"),
+        ("2031-05-01", "2031-05-05", False, "劳动节"),
+        ("2031-10-01", "2031-10-07", False, "国庆节"),
+        ("2031-10-11", "2031-10-11", True, "国庆节调休上班"),
+    ]
+    assert (preview.added_count, preview.kept, preview.differing) == (23, [], [])
+    html = response.content.decode()
+    assert "Nothing has been saved yet" in html
+    assert '2031-01-27</span> – <span class="date">2031-02-02' in html and "春节调休上班" in html
+    # "Save these dates" posts the same fields again with the confirmation; "Change the notice" too,
+    # without it.
+    for name, value in _fields().items():
+        assert response.context["form"][name].value() == value
+    assert 'name="confirm"' in html and 'name="change"' in html
+    assert _post(client, confirm=False).status_code == 200
+    assert _nothing_written()
+
+
+def test_the_preview_names_the_dates_kept_and_those_the_calendar_has_otherwise(client, cast):
+    Holiday.objects.create(date=dt.date(2031, 1, 1), name="新年")
+    Holiday.objects.create(date=dt.date(2031, 10, 11), name="本地假日")  # the notice works that Saturday
+    Holiday.objects.create(date=dt.date(2031, 5, 2), name="劳动节")
+    before = list(Holiday.objects.values_list("date", "is_workday", "name"))
+    OutboxMessage.objects.all().delete()
+    client.force_login(cast.admin)
+    response = _post(client, confirm=False)
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview.added_count == 20
+    assert [(r.first.isoformat(), r.last.isoformat()) for r in preview.added][3:5] == [
+        ("2031-05-01", "2031-05-01"),
+        ("2031-05-03", "2031-05-05"),
+    ]
+    assert [row.date.isoformat() for row, _w, _n in preview.kept] == [
+        "2031-01-01",
+        "2031-05-02",
+        "2031-10-11",
+    ]
+    assert [(row.date.isoformat(), w, n) for row, w, n in preview.differing] == [
+        ("2031-01-01", False, "元旦"),
+        ("2031-10-11", True, "国庆节调休上班"),
+    ]
+    html = response.content.decode()
+    assert "2031-01-01, 2031-05-02, 2031-10-11" in html
+    assert "本地假日" in html and "国庆节调休上班" in html
+    assert list(Holiday.objects.values_list("date", "is_workday", "name")) == before
+    assert not OutboxMessage.objects.exists() and not LogEntry.objects.exists()
+
+
+def test_the_preview_counts_the_running_deadlines_of_the_year(client, cast, pet, report, med):  # noqa: F811
+    from grids.models import Incident
+    from mediation.models import DisputeCase
+    from petitions.models import Petition
+
+    in_year, before_year, after_year = (
+        timezone.make_aware(dt.datetime(2031, 3, 3, 17)),
+        timezone.make_aware(dt.datetime(2030, 12, 20, 17)),
+        timezone.make_aware(dt.datetime(2032, 1, 5, 17)),
+    )
+    petitions = [pet.accepted() for _ in range(3)]
+    closed = pet.accepted()
+    Petition.objects.filter(pk__in=[p.pk for p in petitions[:2]]).update(due_at=in_year)
+    Petition.objects.filter(pk=petitions[2].pk).update(due_at=after_year)
+    Petition.objects.filter(pk=closed.pk).update(due_at=in_year, status=Petition.Status.CLOSED)
+    incident, handled = report(), report()
+    Incident.objects.filter(pk=incident.pk).update(due_at=in_year)  # reported: acceptance in working hours
+    Incident.objects.filter(pk=handled.pk).update(due_at=in_year, status=Incident.Status.HANDLING)
+    case = med.accepted()
+    DisputeCase.objects.filter(pk=case.pk).update(due_at=before_year)
+    client.force_login(cast.admin)
+
+    def counts(days_off: str) -> dict[str, int]:
+        response = _post(client, confirm=False, days_off=days_off, working="")
+        assert response.status_code == 200
+        return {str(label): n for label, n in response.context["preview"].deadlines}
+
+    assert counts(DAYS_OFF) == {"open incidents": 1, "open dispute cases": 0, "open petitions": 2}
+    # A notice whose New Year's Day holiday starts in the December before counts from its first day.
+    assert counts("元旦 2030-12-20 2031-01-01") == {
+        "open incidents": 1,
+        "open dispute cases": 1,
+        "open petitions": 2,
+    }
+    html = _post(client, confirm=False).content.decode()
+    assert "2031-01-01" in html and "open petitions" in html.lower()
+
+
+def test_the_preview_takes_the_same_queries_for_one_date_as_for_a_whole_year(client, cast, pet):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        pet.accepted()
+    Holiday.objects.create(date=dt.date(2031, 5, 2), name="劳动节")
+    client.force_login(cast.admin)
+    _post(client, confirm=False, year="2030", days_off="地方假日 2030-03-04", working="")  # warm-up
+
+    def queries(**fields) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _post(client, confirm=False, **fields).status_code == 200
+        return len(captured)
+
+    one = queries(year="2032", days_off="元旦 2032-01-01", working="")
+    whole = queries()
+    assert one == whole
+    assert Holiday.objects.count() == 1
+
+
+def test_change_the_notice_goes_back_to_the_form_with_the_text_kept(client, cast):
+    client.force_login(cast.admin)
+    response = client.post(URL, {**_fields(), "change": "1"})
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/governance/holiday/notice.html"
+    form = response.context["form"]
+    assert not form.errors
+    assert {name: form[name].value() for name in _fields()} == _fields()
+    assert "春节 2031-01-27 2031-02-02" in response.content.decode()
+    assert _nothing_written()
 
 
 def test_a_notice_may_start_its_new_years_holiday_in_the_december_before(client, cast):
@@ -165,9 +311,11 @@ def test_a_notice_may_start_its_new_years_holiday_in_the_december_before(client,
         ),
     ],
 )
-def test_a_bad_line_is_named_and_nothing_is_saved(client, cast, field, days_off, working, error):
+@pytest.mark.parametrize("confirm", [False, True], ids=["preview", "confirmed"])
+def test_a_bad_line_is_named_and_nothing_is_saved(client, cast, field, days_off, working, error, confirm):
+    # Refused the same whether it asks for the preview or (edited by hand after it) for the save.
     client.force_login(cast.admin)
-    response = _post(client, days_off=days_off, working=working)
+    response = _post(client, confirm=confirm, days_off=days_off, working=working)
     assert response.status_code == 400
     form = response.context["form"]
     assert form.errors[field] == [error]
@@ -249,6 +397,7 @@ def test_only_who_may_add_calendar_dates_may_enter_a_notice(client, cast):
     client.force_login(viewer)
     assert client.get(URL).status_code == 403
     assert _post(client).status_code == 403
+    assert _post(client, confirm=False).status_code == 403
     assert URL not in client.get("/admin/governance/holiday/").content.decode()
     client.force_login(cast.district_officer)  # not staff: the admin's login page
     response = _post(client)

@@ -66,6 +66,7 @@ def test_a_notice_entered_in_one_go_moves_the_reply_limit_it_falls_on(
                 "source": "示例通知",
                 "days_off": f"地方假日 {day.isoformat()} {day.isoformat()}",
                 "working_days": "",
+                "confirm": "1",  # "Save these dates", after the preview
             },
         )
     assert response.status_code == 302

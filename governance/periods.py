@@ -225,12 +225,22 @@ def calendar_lacks_year(moment: dt.datetime | dt.date) -> int | None:
     return day.year
 
 
+def provisional_years(deadlines: Iterable[dt.datetime | None]) -> list[int]:
+    """The years of ``deadlines`` (None skipped) the calendar has no dates for, in order, or []: the
+    deadlines there count plain weekdays and may move when those holidays are entered. The calendar
+    is read once: the one pinned around a list (an API page), else here; not at all without a date."""
+    dates = [due for due in deadlines if due is not None]
+    if dates and _pinned.get() is None:
+        with pinned_calendar():
+            return provisional_years(dates)
+    return sorted({y for due in dates if (y := calendar_lacks_year(due))})
+
+
 def uncalendared_years(deadlines: Iterable[dt.datetime | None]) -> str:
-    """The years of ``deadlines`` (None skipped) the calendar has no dates for, in the reader's
-    language ("2026、2027"), or "": a list's countdowns there count plain weekdays and may move when
-    those holidays are entered. The calendar is read once for the list (pinned), not per row."""
+    """``provisional_years`` in the reader's language ("2026、2027"), or "": a list's countdowns there
+    count plain weekdays. The calendar is read once for the list (pinned), not per row."""
     with pinned_calendar():
-        years = sorted({y for due in deadlines if due is not None and (y := calendar_lacks_year(due))})
+        years = provisional_years(deadlines)
     return pgettext("list separator", ", ").join(map(str, years))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models.manager import BaseManager
 from django.http import Http404
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from rest_framework.response import Response
 
 from governance.access import NOT_FOUND
 from governance.pagination import DeferredJoinPaginator
+from governance.periods import pinned_calendar
 from governance.workflow import ActionInvalid, WorkflowError, step_field_errors
 
 logger = logging.getLogger(__name__)
@@ -464,6 +466,34 @@ def exception_handler(exc, context):
 
 # The field every workflow record's detail carries (incidents, disputes, petitions).
 ACTIONS_HELP = gettext_lazy("The actions the requesting user may take now.")
+
+
+def provisional_due_years_field() -> serializers.ListField:
+    """The years of a record's running due dates the calendar has no dates for (the model's
+    ``provisional_due_years``; the pages' note "The calendar has no dates for 2027 yet"). A list of
+    such records reads the calendar once: give its serializer ``CalendarListSerializer``."""
+    return serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text=gettext_lazy(
+            "The years of this record's running due dates that the working-day calendar has no dates "
+            "for yet ([] normally): those deadlines count plain weekdays (Monday to Friday worked, no "
+            "holidays) and may move when that year's holidays are entered."
+        ),
+    )
+
+
+class CalendarListSerializer(serializers.ListSerializer):
+    """A list whose rows name the years their running due dates lie in without a calendar: the
+    calendar is read once for the page (pinned), not once per row; not at all when no row has a
+    running due date."""
+
+    def to_representation(self, data) -> list:
+        rows = list(data.all() if isinstance(data, BaseManager) else data)
+        if not any(row.running_due_dates() for row in rows):
+            return super().to_representation(rows)
+        with pinned_calendar():
+            return super().to_representation(rows)
 
 
 def submission_field(record: str) -> serializers.UUIDField:

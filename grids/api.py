@@ -27,9 +27,11 @@ from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
 from governance.rest import (
     ACTIONS_HELP,
+    CalendarListSerializer,
     Conflict,
     DeferredJoinPagination,
     JSONParser,
+    provisional_due_years_field,
     service_checked_errors,
     step_input,
     submission_field,
@@ -121,6 +123,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    provisional_due_years = provisional_due_years_field()
 
     def to_representation(self, instance: Incident) -> dict:
         data = super().to_representation(instance)
@@ -131,11 +134,12 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Incident
+        list_serializer_class = CalendarListSerializer
         fields = [
             "code", "category", "category_name", "grid", "grid_name", "lat", "lng", "address",
             "description", "occurred_at", "reported_at", "reporter", "kind", "level", "level_area",
             "department", "department_name", "supporting_departments", "status", "status_label", "due_at",
-            "overdue", "resolution", "resolved_level", "resolved_at", "closed_at", "evaluation", "evaluation_note",
+            "overdue", "provisional_due_years", "resolution", "resolved_level", "resolved_at", "closed_at", "evaluation", "evaluation_note",
         ]  # fmt: skip
         read_only_fields = fields
 

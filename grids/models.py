@@ -365,6 +365,15 @@ class Incident(models.Model):
         else None: handling limits are clock hours, which no holiday moves."""
         return self.due_at if self.status in self.WORKING_HOUR_STATUSES else None
 
+    def running_due_dates(self) -> list[dt.datetime]:
+        """The stored deadline a change to the calendar moves: the working-hour one, when running."""
+        due = self.working_hour_due_at
+        return [] if due is None else [due]
+
+    def provisional_due_years(self) -> list[int]:
+        """The year of the working-hour deadline, when the calendar has none of its dates, or []."""
+        return periods.provisional_years(self.running_due_dates())
+
     def uncalendared_due_year(self) -> int | None:
         """The year of the working-hour deadline when the calendar has none of that year's dates, else
         None: it counts every weekday as worked (New Year's Day too, for a report late on 31 December)

@@ -28,7 +28,15 @@ from rest_framework.views import APIView
 from governance import pii
 from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
-from governance.rest import ACTIONS_HELP, Conflict, service_checked_errors, step_input, submission_field
+from governance.rest import (
+    ACTIONS_HELP,
+    CalendarListSerializer,
+    Conflict,
+    provisional_due_years_field,
+    service_checked_errors,
+    step_input,
+    submission_field,
+)
 from governance.services import client_ip
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
@@ -76,16 +84,18 @@ class PetitionSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     petitioners = serializers.SerializerMethodField()
+    provisional_due_years = provisional_due_years_field()
 
     class Meta:
         model = Petition
+        list_serializer_class = CalendarListSerializer
         fields = [
             "code", "channel", "received_at", "type", "category", "content", "area", "area_name",
             "persons_count", "is_group", "is_repeat", "repeat_of", "complained_unit", "department",
             "department_name", "status", "status_label", "due_at", "overdue", "route_due_at",
             "acknowledge_due_at", "return_due_at", "reply_due_at", "extended_days",
             "review_request_until", "review_due_at", "re_review_request_until", "re_review_due_at",
-            "closed_for_good", "petitioners",
+            "provisional_due_years", "closed_for_good", "petitioners",
         ]  # fmt: skip
         read_only_fields = fields
 

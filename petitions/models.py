@@ -22,6 +22,7 @@ the unit complained about; every reveal is logged (``governance.services.persona
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -34,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_area_ids_q, scope_paths, scope_q
 from governance.models import Area, Department, Membership, Role, record_id
-from governance.periods import add_working_days, end_of_days_period, end_of_local_day
+from governance.periods import add_working_days, end_of_days_period, end_of_local_day, provisional_years
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -600,26 +601,41 @@ class Petition(models.Model):
         field = self.RUNNING_DUE_FIELD.get(self.status)
         return getattr(self, field) if field else None
 
+    def _running_steps(self) -> dict[str, Callable[[], dt.datetime]]:
+        """The deadline fields of the steps still running (and of a review window not yet used),
+        each with how it is computed afresh from the moment its step started."""
+        s, out = self.Status, {}
+        if self.status == s.REGISTERED:
+            out["route_due_at"] = lambda: deadlines.route_due(self.received_at)
+        elif self.status == s.ROUTED and self.routed_at:
+            out["acknowledge_due_at"] = lambda: deadlines.acknowledge_due(self.routed_at)
+            out["return_due_at"] = lambda: deadlines.return_due(self.routed_at)
+        elif self.status == s.ACCEPTED and self.accepted_at:
+            out["reply_due_at"] = lambda: deadlines.extended(self.accepted_at, self.extended_days)
+        elif self.status == s.UNDER_REVIEW and self.review_requested_at:
+            out["review_due_at"] = lambda: deadlines.review_due(self.review_requested_at)
+        elif self.status == s.UNDER_RE_REVIEW and self.re_review_requested_at:
+            out["re_review_due_at"] = lambda: deadlines.review_due(self.re_review_requested_at)
+        if self.replied_at and not self.review_requested_at and not self.closed_for_good:
+            out["review_request_until"] = lambda: deadlines.review_request_until(self.replied_at)
+        if self.reviewed_at and not self.re_review_requested_at and not self.closed_for_good:
+            out["re_review_request_until"] = lambda: deadlines.review_request_until(self.reviewed_at)
+        return out
+
+    def running_due_dates(self) -> list[dt.datetime]:
+        """The stored deadlines of the steps still running and of the review windows not yet used:
+        those a change to the calendar moves (``running_deadlines``)."""
+        return [due for name in self._running_steps() if (due := getattr(self, name)) is not None]
+
+    def provisional_due_years(self) -> list[int]:
+        """The years of ``running_due_dates`` the calendar has no dates for (governance.periods)."""
+        return provisional_years(self.running_due_dates())
+
     def running_deadlines(self) -> dict[str, dt.datetime]:
         """The deadlines of the steps still running (and of a review window not yet used), computed
         afresh from the moments they started, ``due_at`` included: what ``_apply`` would have stored
         had the calendar been as it is now (governance.deadlines). Completed steps are left out."""
-        s, out = self.Status, {}
-        if self.status == s.REGISTERED:
-            out["route_due_at"] = deadlines.route_due(self.received_at)
-        elif self.status == s.ROUTED and self.routed_at:
-            out["acknowledge_due_at"] = deadlines.acknowledge_due(self.routed_at)
-            out["return_due_at"] = deadlines.return_due(self.routed_at)
-        elif self.status == s.ACCEPTED and self.accepted_at:
-            out["reply_due_at"] = deadlines.extended(self.accepted_at, self.extended_days)
-        elif self.status == s.UNDER_REVIEW and self.review_requested_at:
-            out["review_due_at"] = deadlines.review_due(self.review_requested_at)
-        elif self.status == s.UNDER_RE_REVIEW and self.re_review_requested_at:
-            out["re_review_due_at"] = deadlines.review_due(self.re_review_requested_at)
-        if self.replied_at and not self.review_requested_at and not self.closed_for_good:
-            out["review_request_until"] = deadlines.review_request_until(self.replied_at)
-        if self.reviewed_at and not self.re_review_requested_at and not self.closed_for_good:
-            out["re_review_request_until"] = deadlines.review_request_until(self.reviewed_at)
+        out = {name: compute() for name, compute in self._running_steps().items()}
         due = self.RUNNING_DUE_FIELD.get(self.status)
         if due in out:
             out["due_at"] = out[due]

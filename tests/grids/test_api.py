@@ -765,3 +765,28 @@ def test_the_schema_says_which_steps_take_photos_their_limits_and_the_400(cast):
     for words in ("feedback", "verify", "/api/v1/incidents/", "6", "10 MB", "400"):
         assert words in photos["description"], words
     assert "photos" in post["responses"]["400"]["description"]
+
+
+@pytest.mark.django_db
+def test_a_working_hour_due_date_in_a_year_without_a_calendar_is_named_in_the_list_and_the_detail(
+    cast, report, incident_in
+):
+    # As the incident pages say: a working-hour deadline in a year the calendar has no dates for
+    # counts plain weekdays and may move. A handling limit is clock hours: never named.
+    from governance.models import Holiday
+
+    year = timezone.localdate().year
+    for y in (year, year + 1):
+        Holiday.objects.get_or_create(date=dt.date(y, 1, 1), defaults={"name": "元旦"})
+    SequenceCounter.bump("calendar")
+    far = timezone.make_aware(dt.datetime(2031, 3, 3, 10, 0))
+    waiting, handling, fresh = report(), incident_in("handling"), report()
+    Incident.objects.filter(pk__in=[waiting.pk, handling.pk]).update(due_at=far)
+    client = api_client(cast.community_handler)
+    listed = {r["code"]: r["provisional_due_years"] for r in client.get(URL).json()["results"]}
+    assert listed == {waiting.code: [2031], handling.code: [], fresh.code: []}
+    assert client.get(f"{URL}{waiting.code}/").json()["provisional_due_years"] == [2031]
+    assert client.get(f"{URL}{handling.code}/").json()["provisional_due_years"] == []
+    assert api_client(cast.outsider).get(f"{URL}{waiting.code}/").status_code == 404
+    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")
+    assert client.get(f"{URL}{waiting.code}/").json()["provisional_due_years"] == []

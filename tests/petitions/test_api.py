@@ -1048,3 +1048,38 @@ def test_a_department_declining_a_claim_names_the_legal_route_it_belongs_to(pet)
     )
     assert resp.status_code == 400 and list(resp.json()["errors"]) == ["route"]
     assert Petition.objects.get(pk=report.pk).status == "routed"
+
+
+def _calendar_for_this_year_and_next() -> None:
+    """The calendar entered for the years the deadlines of a petition taken today fall in."""
+    from governance.models import Holiday
+
+    year = timezone.localdate().year
+    for y in (year, year + 1):
+        Holiday.objects.get_or_create(date=dt.date(y, 1, 1), defaults={"name": "元旦"})
+    SequenceCounter.bump("calendar")
+
+
+def test_a_running_due_date_in_a_year_without_a_calendar_is_named_in_the_list_and_the_detail(pet):
+    # The pages say such a deadline may move (it counts plain weekdays until the year's holidays are
+    # entered); the API gave the date with nothing said.
+    from governance.models import Holiday
+
+    _calendar_for_this_year_and_next()
+    accepted, replied, waiting = pet.accepted(), pet.replied(), pet.register()
+    far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
+    done = timezone.make_aware(dt.datetime(2032, 3, 3, 23, 59, 59))
+    # The running reply limit in 2031; the routing step, done, keeps a date in 2032: not named.
+    Petition.objects.filter(pk=accepted.pk).update(reply_due_at=far, due_at=far, route_due_at=done)
+    # A review window not yet used is a running date too.
+    Petition.objects.filter(pk=replied.pk).update(review_request_until=far)
+    client = api_client(pet.cast.petition_officer)
+    listed = {r["code"]: r["provisional_due_years"] for r in client.get(LIST).json()["results"]}
+    assert listed == {accepted.code: [2031], replied.code: [2031], waiting.code: []}
+    assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == [2031]
+    assert client.get(f"{LIST}{waiting.code}/").json()["provisional_due_years"] == []
+    # Outside the caller's area: the same 404 as before.
+    assert api_client(pet.cast.outsider).get(f"{LIST}{accepted.code}/").status_code == 404
+    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")  # the year entered: nothing said
+    assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == []
+    assert all(r["provisional_due_years"] == [] for r in client.get(LIST).json()["results"])

@@ -542,3 +542,28 @@ def test_the_notice_file_may_use_the_chinese_words(db, tmp_path):
     out, err = _load_notice(tmp_path, text)
     assert "Calendar 2031: 23 dates added, 0 already present and kept." in out and not err
     assert Holiday.objects.filter(is_workday=True).count() == 3
+
+
+def test_the_command_previews_a_notice_file_with_dry_run_and_writes_nothing(db, tmp_path):
+    Holiday.objects.create(date=dt.date(2031, 10, 11), name="本地假日")  # the notice works that Saturday
+    OutboxMessage.objects.all().delete()
+    path = tmp_path / "notice.txt"
+    path.write_text(NOTICE_FILE, encoding="utf-8")
+    out = io.StringIO()
+    call_command("load_holidays", "--notice", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+    lines = out.getvalue().splitlines()
+    assert (
+        lines[0]
+        == "Notice for 2031, not saved (--dry-run): 22 dates to be added, 1 already present and kept."
+    )
+    assert "to be added: 2031-01-27–2031-02-02 春节 (holiday)" in lines
+    assert "to be added: 2031-01-26 春节调休上班 (make-up working day)" in lines
+    assert "2031-10-11: the calendar says a holiday, the notice the opposite; kept as entered" in lines
+    assert lines[-1] == (
+        "Running deadlines due from 2031-01-01 to the end of 2031, recounted once saved: "
+        "open incidents 0, open dispute cases 0, open petitions 0."
+    )
+    assert Holiday.objects.count() == 1
+    assert not LogEntry.objects.exists() and not OutboxMessage.objects.exists()
+    with pytest.raises(CommandError, match="--dry-run previews a --notice FILE"):
+        call_command("load_holidays", "--dry-run", stdout=io.StringIO())

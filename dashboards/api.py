@@ -292,17 +292,9 @@ def _begun_period(text: str, field: str = "period") -> Period:
     """The one period of ``rankings`` and ``values``, which must have begun: a month or a year to come
     (a client's off-by-one) was an empty 200, read as "no data for that period"."""
     period = _period(text, field)
-    today = timezone.localdate()
-    if period.start > today:
-        latest = Period.of(period.kind, today.year, today.month).code
-        raise exceptions.ValidationError(
-            {
-                field: [
-                    _("%(period)s has not begun yet: the latest is %(latest)s.")
-                    % {"period": period.code, "latest": latest}
-                ]
-            }
-        )
+    refused = ranking.not_begun(period)
+    if refused:
+        raise exceptions.ValidationError({field: [refused]})
     return period
 
 

@@ -62,6 +62,25 @@ def scope_roots(user: User) -> list[Area]:
     return list(Area.objects.filter(path__in=paths).order_by("path"))
 
 
+def current_month() -> Period:
+    today = timezone.localdate()
+    return Period.of(MONTH, today.year, today.month)
+
+
+def not_begun(period: Period, *, for_people: bool = False) -> str:
+    """Why ``period`` is refused if it has not begun ("2027-01 has not begun yet: the latest is
+    2026-12."), else "": its values do not exist yet, and an empty page or list of it read as "no
+    data". ``for_people``: the periods as the pages write them (2027年1月), not their codes."""
+    today = timezone.localdate()
+    if period.start <= today:
+        return ""
+    latest = Period.of(period.kind, today.year, today.month)
+    return _("%(period)s has not begun yet: the latest is %(latest)s.") % {
+        "period": period.label if for_people else period.code,
+        "latest": latest.label if for_people else latest.code,
+    }
+
+
 def running(period: Period) -> bool:
     """Whether ``period`` is not over yet: its values cover the days so far only."""
     return period.start <= timezone.localdate() < period.end

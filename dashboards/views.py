@@ -82,18 +82,25 @@ def _selection(request: HttpRequest) -> dict:
     kind = params.get("period_type") or ""
     if kind and kind not in PERIOD_TYPES:
         raise BadParameter("period_type", _("Period type must be month, quarter, half or year."))
-    latest = ranking.latest_month(spec.code, parent)
+    # Never later than the month under way, even with values stored for one to come (a clock set
+    # wrong at a rollup): the default and the list of periods start at most there.
+    latest = min(ranking.latest_month(spec.code, parent), ranking.current_month())
     if params.get("period"):
         try:
             period = Period.parse(params["period"])
         except ValueError as exc:
             raise BadParameter("period", str(exc)) from None
-        if kind and period.kind != kind:  # the type was changed: the latest period of the new type
-            month = period.months()[-1]
-            period = Period.of(kind, month.year, month.month)
+        # As stats/rankings refuses it: its page of "no values" read as a period without data.
+        refused = ranking.not_begun(period, for_people=True)
+        if refused:
+            raise BadParameter("period", refused)
+        if kind and period.kind != kind:
+            # The type was changed: the latest period of the new type that has begun (the year 2026
+            # turned into months in March was 2026-12, nine months away).
+            month = min(Period.of(MONTH, *_ym(period)), ranking.current_month())
+            period = Period.of(kind, month.year, month.index)
     else:
-        month = latest.months()[-1]
-        period = Period.of(kind or MONTH, month.year, month.month)
+        period = Period.of(kind or MONTH, latest.year, latest.index)
     return {
         "spec": spec,
         "specs": all_specs,

@@ -902,6 +902,9 @@ def assessment_compute(
         .first()
         or scheme
     )
+    refused = year_not_begun(scheme)
+    if refused:  # a run of a year without values, which could be published as its result
+        raise ActionInvalid("year", refused)
     items = list(scheme.items.all())
     check_stored(scheme, items)
     check_items(scheme, items)
@@ -971,10 +974,12 @@ def assessment_publish(*, run: AssessmentRun, actor: User, seen: str | None = No
 
 
 def compute_all(*, rollup_run_id: int | None = None, trigger: str = "rollup") -> list[int]:
-    """Recompute every scheme of the current and last year (what a rollup can have changed)."""
+    """Recompute every scheme of the current and last year (what a rollup can have changed); one of
+    a year to come, set up ahead, has nothing to be scored on yet."""
     year = timezone.localdate().year
     runs = []
-    for scheme in AssessmentScheme.objects.filter(year__gte=year - 1).select_related("area"):
+    schemes = AssessmentScheme.objects.filter(year__gte=year - 1, year__lte=year).select_related("area")
+    for scheme in schemes:
         try:
             runs.append(assessment_compute(scheme=scheme, trigger=trigger, rollup_run_id=rollup_run_id).pk)
         except StoredSchemeInvalid as exc:  # set up wrongly, not still being set up: say it loudly
@@ -1039,6 +1044,14 @@ def year_running(scheme: AssessmentScheme) -> str:
         "%(year)s is not over yet: the items scored from indicators use its values so far, which "
         "change with each rollup until it ends."
     ) % {"year": period.label}
+
+
+def year_not_begun(scheme: AssessmentScheme) -> str:
+    """Why a scheme of a year to come is not scored ("" once its year has begun)."""
+    period = Period.parse(scheme.period)
+    if period.start <= timezone.localdate():
+        return ""
+    return _("%(year)s has not begun yet: nothing can be scored before it does.") % {"year": period.label}
 
 
 def grading_rules(scheme: AssessmentScheme, areas: int) -> dict:

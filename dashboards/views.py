@@ -140,6 +140,7 @@ PARAMETER_LABELS = {
     "indicator": gettext_lazy("Indicator"),
     "period_type": gettext_lazy("Period type"),
     "period": gettext_lazy("Period"),
+    "year": gettext_lazy("Year"),
     "sort": gettext_lazy("Sort by"),
     "dir": gettext_lazy("Direction"),
     "format": gettext_lazy("Export format"),
@@ -546,6 +547,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": assessment.can_manage(request.user, scheme),
             "rules": assessment.grading_rules(scheme, ranked),
             "year_running": assessment.year_running(scheme),
+            "year_not_begun": assessment.year_not_begun(scheme),
         },
     )
 

@@ -129,3 +129,53 @@ def test_no_period_list_offers_a_period_to_come(client, cast, monkeypatch):
             assert response.status_code == 200, (path, kind)
             offered = _offered(response.content.decode())
             assert offered[0] == first, (path, kind, offered[:3])
+
+
+# --- assessment schemes of a year to come --------------------------------------------------------
+
+
+@pytest.fixture
+def next_year_scheme(cast):
+    from tests.dashboards import assessment_data
+
+    return assessment_data.build(cast, year=timezone.localdate().year + 1)
+
+
+def test_a_scheme_of_a_year_to_come_is_not_computed_from_its_page(client, cast, next_year_scheme):
+    # Set up ahead, the scheme's "Compute now" stored a run of a year without values, which could be
+    # published as the year's result.
+    from dashboards.assessment_models import AssessmentRun
+    from governance.models import Role
+    from tests.base import make_area, make_user
+
+    s = next_year_scheme
+    client.force_login(make_user("city_officer", Role.HANDLER, cast.city))
+    page = client.get(f"/dashboards/assessments/{s.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="year-not-begun"' in html
+    assert f"{s.year} has not begun yet: nothing can be scored before it does." in html
+    assert 'value="compute"' not in html
+    response = client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "compute"})
+    assert response.status_code == 400 and 'data-field="year"' in response.content.decode()
+    assert "has not begun yet" in response.content.decode()
+    assert not AssessmentRun.objects.filter(scheme=s).exists()
+    zh = client.get(f"/dashboards/assessments/{s.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"{s.year}年 尚未开始" in zh
+    # Outside the scope (another city): not found, as for any other scheme.
+    other = make_area("340200000000", "芜湖市", "city", None, (118.3, 31.3, 118.4, 31.4))
+    client.force_login(make_user("wuhu_officer", Role.HANDLER, other))
+    assert client.get(f"/dashboards/assessments/{s.pk}/").status_code == 404
+    assert client.post(f"/dashboards/assessments/{s.pk}/action/", {"action": "compute"}).status_code == 404
+
+
+def test_the_scheme_of_the_year_under_way_is_computed_and_the_nightly_run_skips_one_to_come(
+    cast, next_year_scheme
+):
+    from dashboards import assessment
+    from dashboards.assessment_models import AssessmentRun
+    from tests.dashboards import assessment_data
+
+    this_year = assessment_data.build(cast, year=timezone.localdate().year)
+    assessment.compute_all()
+    assert AssessmentRun.objects.filter(scheme=this_year).count() == 1
+    assert not AssessmentRun.objects.filter(scheme=next_year_scheme).exists()

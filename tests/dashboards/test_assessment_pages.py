@@ -1437,3 +1437,14 @@ def test_a_pending_deduction_names_its_entry_and_occurrences_for_the_approver(cl
     html = client.get(data.url).content.decode()
     row = html.split(f'data-adjustment="{pending.pk}"', 1)[1].split("</li>", 1)[0]
     assert "6.00" in row and "重大事件 × 3" in row and "三起" in row
+
+
+def test_the_entries_page_gives_the_year_once(client, data):
+    # As the results page: "评分录入 · 2026 年度平安建设考核（街道） 2026 · 瑶海区" said the year twice.
+    # A name without its year still gets it.
+    client.force_login(data.city_officer)
+    heading = re.search(r"<h1>(.*?)</h1>", client.get(data.url).content.decode(), re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading) == f"Entries · {data.scheme.name} {data.city.name}"
+    AssessmentScheme.objects.filter(pk=data.scheme.pk).update(name="平安建设考核")
+    heading = re.search(r"<h1>(.*?)</h1>", client.get(data.url).content.decode(), re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading) == f"Entries · 平安建设考核 {data.scheme.year} · {data.city.name}"

@@ -683,3 +683,20 @@ def test_the_trend_table_opens_on_the_newest_periods_and_says_it_scrolls(
         assert box["x"] + box["width"] <= wrap["x"] + wrap["width"] + 1, (box, wrap)
         assert page.evaluate("document.querySelector('.table-wrap').scrollLeft") > 0
     assert page.js_errors == []
+
+
+def test_the_overviews_period_lists_submit_at_a_choice_as_the_other_ranking_pages_do(desktop_page, live_cast):
+    """The overview's form is the league table's and the trends page's picker, but without its script:
+    a new period type or period chosen there did nothing until "Show" was pressed, where the other
+    two pages reload at once."""
+    _values(live_cast)
+    page = desktop_page
+    login(page, "district_officer")
+    page.goto("/dashboards/?period=2026-11&parent=340102001000")
+    page.select_option("#pick-period-type", "quarter")
+    page.wait_for_url(lambda u: "period_type=quarter" in u)
+    page.wait_for_load_state("load")
+    assert page.locator("#pick-period").input_value().endswith(("Q1", "Q2", "Q3", "Q4"))
+    page.select_option("#pick-period", "2026Q4")
+    page.wait_for_url(lambda u: "period=2026Q4" in u)
+    assert page.js_errors == []

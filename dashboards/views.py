@@ -9,7 +9,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +26,7 @@ from dashboards.assessment_models import (
     Adjustment,
     AssessmentItem,
     AssessmentResult,
+    AssessmentRun,
     AssessmentScheme,
     ManualScore,
     VetoEvent,
@@ -480,6 +481,9 @@ def assessments(request: HttpRequest) -> HttpResponse:
     schemes = list(
         AssessmentScheme.objects.readable_by(request.user)
         .select_related("area", "published_run")
+        # Whether any run was computed: one never computed was listed "Draft", where its page and
+        # its CSV say "Not computed yet.".
+        .annotate(computed=Exists(AssessmentRun.objects.filter(scheme=OuterRef("pk"))))
         .order_by("-year", "area__code")
     )
     for s in schemes:  # the memberships are loaded once: no query per scheme

@@ -245,3 +245,29 @@ def test_an_items_value_of_an_unregistered_indicator_rounds_a_half_up(client, da
     row = page.split('data-area="340102001000"', 1)[1].split("</tr>", 1)[0]
     assert '<small class="dash-value">Value 93.13</small>' in row, row
     assert "93.12" not in row
+
+
+def test_the_list_says_a_scheme_never_computed_is_not_computed_not_draft(client, data):
+    """A scheme without a single run (set up ahead, or its items not yet adding to 100) was listed
+    "Draft" to the assessing staff, where its page and its CSV say "Not computed yet."."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def status(language: str) -> list[str]:
+        page = client.get("/dashboards/assessments/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.findall(r'<span class="status">([^<]*)</span>', page)
+
+    client.force_login(data.district_officer)
+    client.get("/dashboards/assessments/")  # warm up
+    with CaptureQueriesContext(connection) as before:
+        client.get("/dashboards/assessments/")
+    AssessmentScheme.objects.create(year=2025, name="2025 街道考核", area=data.district_a, level="street")
+    with CaptureQueriesContext(connection) as after:
+        assert status("en") == ["Published", "Not computed yet"]
+    assert len(after.captured_queries) == len(before.captured_queries)
+    assert status("zh-hans") == ["已发布", "尚未计算"]
+    # The assessed see no draft either way: nothing published is what they are told.
+    client.force_login(data.street_handler)
+    assert status("en") == ["Published", "No result published yet"]

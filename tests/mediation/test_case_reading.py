@@ -20,7 +20,25 @@ def test_a_running_case_says_how_many_days_are_left_to_its_time_limit(client, me
     assert left > 20
     assert f'<span class="nowrap" id="days-left">({left} days left)</span>' in html
     html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert f'id="days-left">(剩余 {left} 天)</span>' in html
+    assert f'id="days-left">（剩余 {left} 天）</span>' in html
+
+
+def test_the_asides_of_the_case_page_take_full_width_parentheses_in_chinese(client, med):
+    # "2027-01-07 (剩余 31 天)": the Chinese page put ASCII parentheses around Chinese words, where
+    # the petition pages (and Chinese print) write "（…）"; the English page keeps "(…)".
+    case = med.in_mediation()
+    case.transition(action="extend", actor=med.cast.mediator, consent=True)
+    case.transition(action="report_risk", actor=med.cast.mediator, note="甲方扬言报复，已报春晖派出所")
+    client.force_login(med.cast.mediator)
+    url = f"/mediation/cases/{case.code}/"
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    reported = timezone.localdate().strftime("%Y-%m-%d")
+    assert '<span class="muted">（已延期）</span>' in html
+    assert f"（已于 {reported} 报告公安）" in html
+    assert re.search(r'id="days-left">（剩余 \d+ 天）</span>', html)
+    english = client.get(url).content.decode()
+    assert '<span class="muted">(extended)</span>' in english
+    assert f"(reported to the police on {reported})" in english
 
 
 def test_the_last_day_is_due_today_and_an_overdue_or_concluded_case_counts_no_days(client, med):

@@ -126,6 +126,10 @@ def registry(request: HttpRequest) -> HttpResponse:
                 filterset,
                 open={"true": _("open"), "false": _("finished")},
                 repeat={"true": _("repeats only"), "false": _("new matters only")},
+                # Labelled "Deadline" on this form, the bare label did not say "overdue": the
+                # summary reads the form's own choices, as for the repeat filter.
+                overdue={"true": _("overdue only")},
+                group={"true": _("group petitions only")},
             ),
             "masked_for": user_unit_ids(request.user),
             "uncalendared": uncalendared_years(p.due_at for p in page.object_list),

@@ -99,7 +99,12 @@ def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_for
         client,
         "/petitions/",
         ("", 200, "Filters: none"),
-        ("overdue=true&group=true&channel=", 200, "Filters: Deadline, Group"),
+        # "Deadline" alone did not say which: the form's own choice does ("期限：仅逾期").
+        (
+            "overdue=true&group=true&channel=",
+            200,
+            "Filters: Deadline: Overdue only, Group: Group petitions only",
+        ),
         # The values in force, named from the form's choices; one it does not list is named alone.
         (
             "repeat=false&status=routed",
@@ -108,6 +113,8 @@ def test_the_registry_filters_fold_under_a_summary_that_names_the_filters_in_for
         ),
         ("channel=pigeon", 400, "Filters: Channel"),
     )
+    client.cookies["django_language"] = "zh-hans"
+    assert_filters_fold(client, "/petitions/", ("overdue=true", 200, "筛选： 期限：仅逾期"))
 
 
 @pytest.fixture

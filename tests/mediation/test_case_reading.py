@@ -98,3 +98,13 @@ def test_a_step_that_keeps_the_status_names_it_once_on_the_timeline(client, med)
     extend = timeline[timeline.index("<strong>延长调解期限</strong>") :].split("</li>")[0]
     assert '<span class="muted keep-words">调解中</span>' in extend and "→" not in extend, extend
     assert "调解中 → 调解中" not in timeline and "已受理 → 调解中" in timeline
+
+
+def test_the_printed_agreement_writes_its_performance_date_without_a_space_before_qian(client, med):
+    # "于 2026年12月20日 前履行完毕": a space between two Chinese characters (日 and 前), on the
+    # document the parties sign and the court reads.
+    case = med.agreed(effective_days_ago=3)
+    client.force_login(med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/agreement/").content.decode()
+    due = timezone.localdate()
+    assert f"银行转账，于 {due.year}年{due.month}月{due.day}日前履行完毕。" in html

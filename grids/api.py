@@ -195,6 +195,17 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=gettext_lazy("dispatch: the supporting departments named"),
     )
+    acting_department = serializers.CharField(
+        source="acting_department.name",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "the department whose own handler took the step (start of handling, feedback, return, "
+            "assist), as the handler's membership was then; null for a centre's handler acting for it "
+            "and for other steps"
+        ),
+    )
     from_level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True, allow_blank=True)
     photos = IncidentPhotoSerializer(many=True, read_only=True)
@@ -211,7 +222,7 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         model = IncidentEvent
         fields = [
             "id", "at", "actor", "action", "action_label", "from_status", "to_status", "note",
-            "department", "supporting_departments", "from_level", "level", "step_due_at", "on_time", "photos",
+            "department", "acting_department", "supporting_departments", "from_level", "level", "step_due_at", "on_time", "photos",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -419,6 +419,7 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
             batch_size=5000,
         )
         rows: list[IncidentEvent] = []
+        acting_for = IncidentEvent.acting_for
         naming: list[tuple[IncidentEvent, list[Department]]] = []  # dispatch events with supporters
         written = 0
         for inc, events in zip(incidents, timelines, strict=True):
@@ -434,6 +435,9 @@ def seed(*, demo, rng: random.Random, scale: str, months: int, stdout) -> None:
                         to_status=e["to"],
                         note=e.get("note", ""),
                         department=e.get("department"),
+                        # As the step would have recorded it: the centres' users stand in for most
+                        # departments, demo_department acts for its own (memberships read once a user).
+                        acting_department=acting_for(e["actor"], e["action"], e.get("department")),
                         level=e.get("level") or inc.level,
                         from_level=e.get("from_level") or "",
                         step_due_at=due,

@@ -653,6 +653,13 @@ class Incident(models.Model):
             self.save(update_fields=sorted(changed))
         if supporting is not None:
             self.supporting_departments.set(supporting)
+        # The department the event concerns: the one dispatched to, the one assisting, or the one
+        # that had the item; for an escalation, the one it is taken from (None before dispatch),
+        # whose step the escalation ends (``department_accountability`` reads it); for a return,
+        # the department that returns it, whose step that was.
+        event_department = department or (
+            department_before if action in ("escalate", "return") else self.department
+        )
         event = IncidentEvent.objects.create(
             incident=self,
             actor=actor,
@@ -661,14 +668,10 @@ class Incident(models.Model):
             from_status=before,
             to_status=target,
             note=note,
-            # The department the event concerns: the one dispatched to, the one assisting, or the one
-            # that had the item; for an escalation, the one it is taken from (None before dispatch),
-            # whose step the escalation ends (``department_accountability`` reads it); for a return,
-            # the department that returns it, whose step that was.
-            department=department
-            or (department_before if action in ("escalate", "return") else self.department),
+            department=event_department,
             level=self.level,
             from_level=level_before,
+            acting_department=IncidentEvent.acting_for(actor, action, event_department),
             step_due_at=step_due,
             on_time=None if step_due is None else now <= step_due,
             area_id=None if step_due is None else accountable,
@@ -1159,6 +1162,15 @@ class IncidentEvent(TimelineLabels, models.Model):
     from_level = models.CharField(
         max_length=10, choices=Level.choices, blank=True, verbose_name=_("level before")
     )
+    # The department whose own people took the step (``DEPARTMENT_STEPS``: the actor's handler
+    # membership named it when the event was written), so the timeline still names it after the
+    # handler moves to another department; null for a centre's handler acting for it and for every
+    # other step (``acting_for``). Events older than the column were filled from the memberships as
+    # they were when migration 0023 ran. No index: only read with the event.
+    acting_department = models.ForeignKey(
+        Department, verbose_name=_("acting for department"), null=True, blank=True, db_index=False,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
     # A dispatch event's supporting departments (a coordination item's 协办单位), kept on the event
     # so that the timeline says who was named at each dispatch after a re-dispatch replaced them.
     supporting_departments = models.ManyToManyField(Department, blank=True, related_name="+")
@@ -1198,27 +1210,30 @@ class IncidentEvent(TimelineLabels, models.Model):
             return str(REDISPATCH_LABEL)
         return super().action_label
 
+    @staticmethod
+    def acting_for(actor: User, action: str, department: Department | None) -> Department | None:
+        """The department ``actor`` takes the step for as one of its own people: the event's
+        ``department`` on a department's step when the actor's handler membership names it as the
+        step is taken, else None (a centre's handler standing in for the department is not its
+        people). Read from the memberships the step's permission check has already loaded."""
+        if department is None or action not in DEPARTMENT_STEPS:
+            return None
+        memberships = actor.memberships_cached()
+        if any(m.role == Role.HANDLER and m.department_id == department.pk for m in memberships):
+            return department
+        return None
+
     @property
     def timeline_department(self) -> Department | None:
         """The department the timeline names at this step: the one a dispatch sent the item to, or
-        the one whose people took the step (``DEPARTMENT_STEPS``). ``department`` is the department
-        the event concerns, which the statistics read: on a check, a close or an evaluation it is the
-        one that had the item, on an escalation the one it was taken from, and a centre's handler
-        may start or feed back the handling for the department; named beside them, it read as if
-        the department had done it. Judged by the actor's memberships as they are now (no column
-        records them at the step): ``selectors.incident_timeline`` reads them with the events."""
-        if self.department_id is None:
-            return None
+        the one whose people took the step (``acting_department``, as they were at the step).
+        ``department`` is the department the event concerns, which the statistics read: on a check,
+        a close or an evaluation it is the one that had the item, on an escalation the one it was
+        taken from, and a centre's handler may start or feed back the handling for the department;
+        named beside them, it read as if the department had done it."""
         if self.action == "dispatch":
             return self.department
-        if self.action not in DEPARTMENT_STEPS:
-            return None
-        memberships = getattr(self.actor, "department_memberships", None)
-        if memberships is None:
-            memberships = self.actor.memberships_cached()
-        if any(m.role == Role.HANDLER and m.department_id == self.department_id for m in memberships):
-            return self.department
-        return None
+        return self.acting_department
 
 
 def photo_upload_to(instance: IncidentPhoto, filename: str) -> str:

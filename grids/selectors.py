@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from governance import codes, periods
 from governance.access import NOT_FOUND, get_visible_or_404
 from governance.indicators import local_bounds
-from governance.models import Department, Membership, Role, User
+from governance.models import Department, Role, User
 from governance.periods import add_months
 from grids.models import (
     DEPARTMENT,
@@ -108,16 +108,10 @@ def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Inci
 
 
 def incident_events(incident: Incident) -> QuerySet[IncidentEvent]:
-    return incident.events.select_related("actor", "department").prefetch_related("photos", SUPPORTING)
-
-
-def incident_timeline(incident: Incident) -> QuerySet[IncidentEvent]:
-    """The events as the incident's page shows them, with each actor's department memberships
-    (``IncidentEvent.timeline_department``: was the step the department's people's?), one query for
-    them all."""
-    departments = Membership.objects.filter(role=Role.HANDLER, department__isnull=False)
-    return incident_events(incident).prefetch_related(
-        Prefetch("actor__memberships", queryset=departments, to_attr="department_memberships")
+    """The events as the incident's page and the API list them: each step's departments
+    (``IncidentEvent.timeline_department``) come with it, no memberships read."""
+    return incident.events.select_related("actor", "department", "acting_department").prefetch_related(
+        "photos", SUPPORTING
     )
 
 

@@ -438,7 +438,7 @@ def _grid_choices(user) -> list[Area] | None:
 
 
 def _incident_context(request: HttpRequest, incident: Incident) -> dict:
-    events = list(selectors.incident_timeline(incident))
+    events = list(selectors.incident_events(incident))
     # Photos are shown to those who work on the area's incidents only (selectors.photo_get_for_user);
     # the other readers are told how many there are.
     shows_photos = reads_in_full(request.user, incident)

@@ -63,6 +63,18 @@ def test_the_demo_adds_months_of_varied_incidents_with_timelines_once(categories
     timed.update(area=None)
     importlib.import_module("grids.migrations.0008_event_area").backfill(apps, None)
     assert list(timed.values_list("id", "area_id")) == owners
+    # demo_department's steps name its bureau, a centre's user standing in for a department's does not
+    # (docs/incidents.md "Timeline"): as migration 0023 fills older events from the memberships.
+    events = IncidentEvent.objects.order_by("id")
+    acting = list(events.values_list("id", "acting_department_id"))
+    ours = events.exclude(acting_department=None)
+    assert ours.filter(action="feedback").exists()
+    assert not ours.exclude(actor__username="demo_department").exists()
+    events.update(acting_department=None)
+    importlib.import_module(
+        "grids.migrations.0023_incidentevent_acting_department"
+    ).acting_departments_from_memberships(apps, None)
+    assert list(events.values_list("id", "acting_department_id")) == acting
     # Coordination items show the feature: supporters named at dispatch (on the item and on the event),
     # never the lead, and one of them records its part.
     coordinated = Incident.objects.filter(kind="coordination", department__isnull=False)

@@ -110,3 +110,97 @@ def test_a_departments_return_and_a_supporters_part_name_the_department_that_too
     assert cast.police.name in row_of(rows, "Return to the centre")
     rows = timeline_rows(client.get(f"/grids/incidents/{assisted.code}/").content.decode())
     assert cast.urban.name in row_of(rows, "Assist")
+
+
+def events_by_action(client, incident) -> dict[str, dict]:
+    events = client.get(f"/api/v1/incidents/{incident.code}/events/").json()["results"]
+    return {e["action"]: e for e in events}
+
+
+@pytest.mark.django_db
+def test_a_handler_who_moved_department_keeps_the_department_of_their_old_steps(
+    cast, client, settings, report
+):
+    """The timeline read the actor's memberships as they are now: after the police's handler moved to
+    the urban management bureau, their steps for the police read "· 城市管理局"."""
+    incident = report()
+    step(incident, cast.community_handler, "accept")
+    step(incident, cast.community_handler, "dispatch", department=cast.police.pk)
+    step(incident, cast.department_user, "handle")
+    step(incident, cast.department_user, "feedback", resolution="清理完毕")
+    cast.department_user.memberships.update(department=cast.urban)  # moved to the other bureau
+    client.force_login(cast.community_handler)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    rows = timeline_rows(client.get(f"/grids/incidents/{incident.code}/").content.decode())
+    for label in ("Start handling", "Feed back"):
+        assert cast.police.name in row_of(rows, label) and cast.urban.name not in row_of(rows, label), label
+    events = events_by_action(api_client(cast.community_handler), incident)
+    assert (
+        events["handle"]["acting_department"] == events["feedback"]["acting_department"] == cast.police.name
+    )
+    # The dispatcher sent it to the police and did not act for them; the event's department is unchanged.
+    assert (
+        events["dispatch"]["acting_department"] is None
+        and events["dispatch"]["department"] == cast.police.name
+    )
+    assert api_client(cast.outsider).get(f"/api/v1/incidents/{incident.code}/events/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_centre_handler_acting_for_the_department_is_not_named_as_it_after_joining_it(
+    cast, client, settings, incident_in
+):
+    """A centre's handler who started the handling for the police, and later joined the police, read
+    as the police's own people on that step."""
+    handled = incident_in("dispatched")  # to the police
+    step(handled, cast.street_handler, "handle")
+    make_membership = cast.street_handler.memberships.create
+    make_membership(role=Role.HANDLER, area=cast.district_a, department=cast.police)
+    client.force_login(cast.street_handler)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    rows = timeline_rows(client.get(f"/grids/incidents/{handled.code}/").content.decode())
+    assert cast.police.name not in row_of(rows, "Start handling")
+    assert events_by_action(api_client(cast.street_handler), handled)["handle"]["acting_department"] is None
+
+
+@pytest.mark.django_db
+def test_the_timeline_reads_no_memberships(cast, client, incident_in, django_assert_max_num_queries):
+    """Each step's department is on the event: the page no longer reads its actors' memberships (14
+    queries with them), nor the API's events list (7)."""
+    incident = incident_in("evaluated")
+    events = incident.events.filter(action__in=["handle", "feedback"])
+    events.update(actor=cast.department_user, acting_department=cast.police)  # the police's own steps
+    client.force_login(cast.community_handler)
+    client.get(f"/grids/incidents/{incident.code}/")  # warm up
+    with django_assert_max_num_queries(13) as page:
+        response = client.get(f"/grids/incidents/{incident.code}/")
+    assert response.status_code == 200
+    memberships = [q for q in page.captured_queries if '"governance_membership"' in q["sql"]]
+    assert len(memberships) == 1  # the reader's own
+    assert response.content.decode().count(f"· {cast.police.name}") >= 3  # dispatch, handle, feedback
+    api = api_client(cast.community_handler)
+    api.get(f"/api/v1/incidents/{incident.code}/events/")
+    with django_assert_max_num_queries(7):
+        assert len(api.get(f"/api/v1/incidents/{incident.code}/events/").json()["results"]) == 8
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_older_events_from_the_memberships_at_the_time(cast, incident_in):
+    """Events written before the column existed are filled in one UPDATE from the memberships as they
+    are when the migration runs: the department's own people's steps, not a centre's."""
+    import importlib
+
+    from django.apps import apps
+
+    from grids.models import IncidentEvent
+
+    own = incident_in("handling")
+    own.events.filter(action="handle").update(actor=cast.department_user)
+    centre = incident_in("dispatched")
+    step(centre, cast.street_handler, "handle")
+    IncidentEvent.objects.update(acting_department=None)  # as before the migration
+    migration = importlib.import_module("grids.migrations.0023_incidentevent_acting_department")
+    migration.acting_departments_from_memberships(apps, None)
+    filled = dict(IncidentEvent.objects.exclude(acting_department=None).values_list("incident", "action"))
+    assert filled == {own.pk: "handle"}
+    assert own.events.get(action="handle").acting_department == cast.police

@@ -775,9 +775,32 @@ def _inputs(scheme: AssessmentScheme) -> dict:
     }
 
 
-def _fingerprint(scores: Sequence[AreaScore]) -> str:
-    # The item values count to 4 decimals, as they were stored before they kept 6: runs stored then
-    # keep their fingerprint, and no scheme gets a new draft whose only change is a longer decimal.
+def run_rules(scheme: AssessmentScheme, areas: int) -> dict:
+    """The rules that decide a grade, as they are now, stored with a run when it is computed
+    (``AssessmentRun.rules``): the grade thresholds and the veto's effect (settings), the scheme's
+    excellent-share cap with how many of ``areas`` it lets be excellent, and its tie rule at the cap.
+    Numbers as text, as a person writes them ("72.5", "0.34")."""
+    excellent, good, passing = grade_thresholds()
+    share = scheme.excellent_share_cap
+    return {
+        "thresholds": {
+            "excellent": points_text(excellent),
+            "good": points_text(good),
+            "pass": points_text(passing),
+        },
+        "veto_effect": veto_effect(),
+        "excellent_share_cap": None if share is None else points_text(share),
+        "excellent_allowed": None if share is None else excellent_allowed(areas, share),
+        "areas": areas,
+        "tie_rule": scheme.tie_rule,
+    }
+
+
+def _fingerprint(scores: Sequence[AreaScore], rules: dict) -> str:
+    # The item values count to 4 decimals, as they were stored before they kept 6: no scheme gets a
+    # new draft whose only change is a longer decimal. The rules count too: grades recomputed under
+    # new thresholds are a new run, though equal, as a run states the rules it was graded by (a run
+    # stored before runs recorded them is followed by one that does, once).
     payload = [
         [
             s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank,
@@ -785,6 +808,7 @@ def _fingerprint(scores: Sequence[AreaScore]) -> str:
         ]
         for s in scores
     ]  # fmt: skip
+    payload = {"results": payload, "rules": rules}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -908,8 +932,10 @@ def assessment_compute(
     items = list(scheme.items.all())
     check_stored(scheme, items)
     check_items(scheme, items)
-    scores = score_scheme(**_inputs(scheme))
-    fingerprint = _fingerprint(scores)
+    inputs = _inputs(scheme)
+    scores = score_scheme(**inputs)
+    rules = run_rules(scheme, len(inputs["areas"]))
+    fingerprint = _fingerprint(scores, rules)
     latest = scheme.runs.order_by("-computed_at", "-id").first()
     if latest is not None and latest.fingerprint == fingerprint and _same_vetoes(latest, scores):
         return latest
@@ -920,6 +946,7 @@ def assessment_compute(
         requested_by=actor,
         rollup_run_id=rollup_run_id,
         fingerprint=fingerprint,
+        rules=rules,
     )
     AssessmentResult.objects.bulk_create(
         [
@@ -1054,20 +1081,22 @@ def year_not_begun(scheme: AssessmentScheme) -> str:
     return _("%(year)s has not begun yet: nothing can be scored before it does.") % {"year": period.label}
 
 
-def grading_rules(scheme: AssessmentScheme, areas: int) -> dict:
-    """What the results page states under the table: the grade thresholds and the veto's effect (both
-    settings), and the scheme's cap on the share rated excellent with how many of ``areas`` it lets
-    keep the grade (floor, as ``apply_excellent_cap``)."""
-    excellent, good, passing = grade_thresholds()
-    share = scheme.excellent_share_cap
+def grading_rules(scheme: AssessmentScheme, run: AssessmentRun | None, areas: int) -> dict:
+    """What the results page states under the table: the grade thresholds, the veto's effect, and the
+    excellent-share cap with how many of the run's areas it lets keep the grade: the rules ``run``
+    was graded by (``AssessmentRun.rules``), not those in force now. A run computed before runs
+    recorded them is given the current ones (``unrecorded``: the page says so); no run, the current
+    ones, as what a computation would use."""
+    recorded = run.rules if run is not None else None
+    rules = recorded or run_rules(scheme, areas)
+    share = rules["excellent_share_cap"]
     return {
-        "excellent": points_text(excellent),
-        "good": points_text(good),
-        "pass": points_text(passing),
-        "veto_fails": veto_effect() == "fail",
-        "cap_percent": None if share is None else points_text(share * 100),
-        "cap_count": None if share is None else excellent_allowed(areas, share),
-        "areas": areas,
+        **rules["thresholds"],
+        "veto_fails": rules["veto_effect"] == "fail",
+        "cap_percent": None if share is None else points_text(Decimal(share) * 100),
+        "cap_count": rules["excellent_allowed"],
+        "areas": rules["areas"],
+        "unrecorded": run is not None and not recorded,
     }
 
 

@@ -170,6 +170,16 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=gettext_lazy("how many areas the run ranked: the page's rank 2/5 is rank 2, rank_of 5"),
     )
+    rules = serializers.JSONField(
+        source="run.rules",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "the rules the run was graded by, recorded when it was computed: thresholds (excellent, good, "
+            "pass), veto_effect, excellent_share_cap, excellent_allowed, areas, tie_rule; null for a run "
+            "computed before runs recorded them"
+        ),
+    )
 
     class Meta:
         model = AssessmentResult
@@ -191,6 +201,7 @@ class AssessmentResultSerializer(serializers.ModelSerializer):
             "previous_rank",
             "rank_change",
             "items",
+            "rules",
         ]
 
     def get_published(self, obj: AssessmentResult) -> bool:

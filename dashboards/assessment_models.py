@@ -405,8 +405,15 @@ class AssessmentRun(models.Model):
         verbose_name=_("requested by"),
     )
     rollup_run_id = models.IntegerField(null=True, blank=True, verbose_name=_("rollup run"))
-    # A digest of the results: a new run equal to the previous one is not stored twice.
+    # A digest of the results and of the rules they were graded by: a new run equal to the previous
+    # one is not stored twice.
     fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    # The rules the run was graded by, as they were when it was computed (``assessment.run_rules``):
+    # the grade thresholds and the veto's effect (settings), the scheme's excellent-share cap, its tie
+    # rule and how many of the run's areas the cap let be excellent. The page stated the rules in
+    # force now, so a setting changed since explained last year's published grades by rules they
+    # were not graded by. Empty on a run computed before runs recorded them: nobody can know them.
+    rules = models.JSONField(_("grading rules"), null=True, blank=True, editable=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -549,7 +549,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "ranked": ranked,
             "own_only": own is not None,
             "can_manage": assessment.can_manage(request.user, scheme),
-            "rules": assessment.grading_rules(scheme, ranked),
+            "rules": assessment.grading_rules(scheme, run, ranked),
             "year_running": assessment.year_running(scheme),
             "year_not_begun": assessment.year_not_begun(scheme),
         },

@@ -476,3 +476,37 @@ def test_each_result_says_how_many_areas_the_run_ranked(data):
     schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
     result = schema["components"]["schemas"]["AssessmentResult"]
     assert result["properties"]["rank_of"]["type"] == "integer" and "rank_of" in result["required"]
+
+
+def test_each_result_gives_the_rules_its_run_was_graded_by(data, settings):
+    """A run records the rules it was graded by; the API gives them with each row (read-only), the
+    recorded ones after a setting changed, and null for a run computed before runs recorded them."""
+    import csv
+    import json
+
+    from dashboards.assessment_models import AssessmentRun
+
+    client = api_client(data.analyst)
+    url = f"/api/v1/assessments/{data.scheme.pk}/results/"
+    recorded = {
+        "thresholds": {"excellent": "90", "good": "80", "pass": "60"},
+        "veto_effect": "fail",
+        "excellent_share_cap": "0.34",
+        "excellent_allowed": 1,
+        "areas": 3,
+        "tie_rule": "fewer_deductions",
+    }
+    settings.ASSESSMENT_GRADE_THRESHOLDS = (95, 85, 70)
+    rows = client.get(url).json()["results"]
+    assert [r["rules"] for r in rows] == [recorded] * 3
+    as_csv = list(csv.DictReader(client.get(url, {"format": "csv"}).content.decode("utf-8-sig").splitlines()))
+    assert json.loads(as_csv[0]["rules"]) == recorded
+    newer = assessment.assessment_compute(scheme=data.scheme)
+    assert newer.pk != data.run.pk
+    rows = client.get(url, {"run": newer.pk}).json()["results"]
+    assert rows[0]["rules"]["thresholds"] == {"excellent": "95", "good": "85", "pass": "70"}
+    AssessmentRun.objects.filter(pk=data.run.pk).update(rules=None)
+    assert {r["rules"] for r in client.get(url, {"run": data.run.pk}).json()["results"]} == {None}
+    schema = api_client(data.admin).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    rules = schema["components"]["schemas"]["AssessmentResult"]["properties"]["rules"]
+    assert rules.get("readOnly") is True and rules.get("nullable") is True

@@ -1352,24 +1352,80 @@ def test_the_results_state_the_grade_thresholds_the_veto_effect_and_the_excellen
     of 30 %, none can be excellent, and nothing on the page said why a 91 read "good"."""
     from dashboards import assessment
 
+    settings.ASSESSMENT_GRADE_THRESHOLDS = (85, 72.5, 50)
+    settings.ASSESSMENT_VETO_EFFECT = "no_excellent"
     assessment.assessment_compute(scheme=data.scheme)
     client.force_login(data.analyst)
     legend = _legend(client, data)
-    assert "excellent from 90, good from 80, pass from 60, fail below 60" in legend
-    assert "A one-vote veto makes the grade fail." in legend
-    # The scheme's cap (0.34) over the run's three districts: floor(1.02) = 1.
-    assert "At most 34% of the areas are rated excellent: 1 of 3." in legend
-    settings.ASSESSMENT_GRADE_THRESHOLDS = (85, 72.5, 50)
-    settings.ASSESSMENT_VETO_EFFECT = "no_excellent"
-    data.scheme.excellent_share_cap = None
-    data.scheme.save()
-    legend = _legend(client, data)
     assert "excellent from 85, good from 72.5, pass from 50, fail below 50" in legend
     assert "A one-vote veto bars the area from excellent: good at most." in legend
-    assert "At most" not in legend
+    # The scheme's cap (0.34) over the run's three districts: floor(1.02) = 1.
+    assert "At most 34% of the areas are rated excellent: 1 of 3." in legend
+    assert "not recorded" not in legend
     legend = _legend(client, data, "zh-hans")
     assert "优秀 ≥ 85" in legend and "良好 ≥ 72.5" in legend and "合格 ≥ 50" in legend
     assert "。 " not in legend  # no space after a full-width stop
+
+
+def test_a_run_states_the_rules_it_was_graded_by_not_those_in_force_now(client, data):
+    """The page stated the settings and the cap as they are now: after a threshold changed, last
+    year's published grades were explained by rules they were not graded by. A run states its own;
+    recomputed under the new ones, the scheme gets a new run that states those."""
+    from django.test import override_settings
+
+    from dashboards import assessment
+
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assessment.assessment_publish(run=run, actor=data.city_officer)
+    grades = {r.area_id: (r.grade, r.capped) for r in run.results.all()}
+    client.force_login(data.analyst)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    AssessmentScheme.objects.filter(pk=data.scheme.pk).update(excellent_share_cap=None)
+    with override_settings(ASSESSMENT_GRADE_THRESHOLDS=(95, 85, 70), ASSESSMENT_VETO_EFFECT="no_excellent"):
+        with CaptureQueriesContext(connection) as after:
+            legend = _legend(client, data)
+        assert len(after.captured_queries) == len(before.captured_queries)
+        assert "excellent from 90, good from 80, pass from 60, fail below 60" in legend
+        assert "A one-vote veto makes the grade fail." in legend
+        assert "At most 34% of the areas are rated excellent: 1 of 3." in legend
+        assert {r.area_id: (r.grade, r.capped) for r in run.results.all()} == grades
+        newer = assessment.assessment_compute(scheme=data.scheme)
+        assert newer.pk != run.pk
+        assert newer.rules["thresholds"] == {"excellent": "95", "good": "85", "pass": "70"}
+        assert newer.rules["excellent_share_cap"] is None and newer.rules["veto_effect"] == "no_excellent"
+        assert assessment.assessment_compute(scheme=data.scheme).pk == newer.pk  # nothing new since
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert f'href="?run={newer.pk}"' in html  # the published one no longer the newest
+        legend = html.split('id="assessment-rules"', 1)[1].split("</div>", 1)[0]
+        assert "excellent from 90" in legend  # still the published run's
+        html = client.get(f"{url}?run={newer.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        legend = html.split('id="assessment-rules"', 1)[1].split("</div>", 1)[0]
+        assert "excellent from 95, good from 85, pass from 70, fail below 70" in legend
+        assert "bars the area from excellent" in legend and "At most" not in legend
+
+
+def test_a_run_that_did_not_record_its_rules_says_so_over_the_current_ones(client, data):
+    """A run computed before runs recorded their rules: nobody can know them (no backfill). The
+    page gives the rules in force now, marked as such."""
+    from dashboards import assessment
+
+    run = assessment.assessment_compute(scheme=data.scheme)
+    AssessmentRun.objects.filter(pk=run.pk).update(rules=None)
+    client.force_login(data.analyst)
+    legend = _legend(client, data)
+    assert 'id="rules-not-recorded"' in legend
+    assert "This run did not record the rules it was graded by" in legend
+    assert "excellent from 90, good from 80, pass from 60, fail below 60" in legend
+    assert "At most 34% of the areas are rated excellent: 1 of 3." in legend
+    legend = _legend(client, data, "zh-hans")
+    assert "本次计算未记录其评定所依据的规则" in legend and "优秀 ≥ 90" in legend
+    # Never computed: the rules a computation would use, and nothing to mark.
+    AssessmentRun.objects.filter(scheme=data.scheme).delete()
+    legend = _legend(client, data)
+    assert 'id="rules-not-recorded"' not in legend and "excellent from 90" in legend
 
 
 def test_a_scheme_of_a_year_not_over_yet_says_its_indicator_scores_are_to_date(client, data):

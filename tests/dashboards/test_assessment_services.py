@@ -548,14 +548,30 @@ def test_an_items_value_is_kept_as_the_league_table_has_it_and_earlier_runs_keep
     run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
     a_items = {i["name"]: i for i in results(run)["340102000000"].items}
     assert a_items["安全感"]["value"] == 93.12496 and floatformat(a_items["安全感"]["value"], 2) == "93.12"
-    # A run stored before: its fingerprint was taken over the values rounded to 4 decimals.
-    AssessmentRun.objects.filter(pk=run.pk).update(fingerprint=_fingerprint_before(run))
+    # The digest is taken over the values rounded to 4 decimals (and the run's rules).
+    assert run.fingerprint == _fingerprint_before(run, run.rules)
     assert assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer).pk == run.pk
     assert AssessmentRun.objects.filter(scheme=data.scheme).count() == 1
 
 
-def _fingerprint_before(run) -> str:
-    """The fingerprint as computed when item values were stored to 4 decimals."""
+def test_a_run_computed_before_runs_recorded_their_rules_is_followed_by_one_that_records_them(data):
+    """Its rules cannot be known (nothing is backfilled): the next computation, the same results
+    under the rules in force, stores a run recording them, once."""
+    from dashboards.models import AssessmentRun
+
+    run = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    AssessmentRun.objects.filter(pk=run.pk).update(rules=None, fingerprint=_fingerprint_before(run))
+    again = assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer)
+    assert again.pk != run.pk and again.rules == run.rules
+    assert [(r.area_id, r.grade, r.total) for r in again.results.order_by("area_id")] == [
+        (r.area_id, r.grade, r.total) for r in run.results.order_by("area_id")
+    ]
+    assert assessment.assessment_compute(scheme=data.scheme, actor=data.city_officer).pk == again.pk
+
+
+def _fingerprint_before(run, rules=None) -> str:
+    """The fingerprint as computed when item values were stored to 4 decimals; with ``rules``, as
+    computed since runs record their rules, over the values rounded the same way."""
     import hashlib
     import json
 
@@ -566,6 +582,8 @@ def _fingerprint_before(run) -> str:
         payload.append(
             [s.area_id, str(s.total), s.grade, s.rank, s.vetoed, s.capped, s.previous_rank, s.items]
         )
+    if rules is not None:
+        payload = {"results": payload, "rules": rules}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -293,10 +293,10 @@ def deadline_rows(petition: Petition) -> list[dict]:
          p.return_due_at if p.status == Petition.Status.ROUTED else None, None, False),
         ("reply", _("Written reply (60 days)"), p.reply_due_at,
          p.replied_at or (declined_at if p.accepted_at else None), False),
-        ("review_window", _("Review may be requested until"), p.review_request_until,
+        ("review_window", _("Review may be requested until (30 days)"), p.review_request_until,
          p.review_requested_at, True),
         ("review", _("Review decided by (30 days)"), p.review_due_at, p.reviewed_at, False),
-        ("re_review_window", _("Re-review may be requested until"), p.re_review_request_until,
+        ("re_review_window", _("Re-review may be requested until (30 days)"), p.re_review_request_until,
          p.re_review_requested_at, True),
         ("re_review", _("Re-review decided by (30 days)"), p.re_review_due_at, p.re_reviewed_at, False),
     ]  # fmt: skip

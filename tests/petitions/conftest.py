@@ -70,7 +70,17 @@ def pet(cast):
         )
         return petition
 
+    def reviewed(**kw):
+        """Replied, its review asked for and decided (upheld): the re-review window is open."""
+        petition = replied(**kw)
+        petition.transition(action="request_review", actor=cast.petition_officer)
+        petition.transition(
+            action="decide_review", actor=cast.petition_officer, decision="upheld", note="维持原意见"
+        )
+        return petition
+
     p.register, p.routed, p.accepted, p.replied = register, routed, accepted, replied
+    p.reviewed = reviewed
     return p
 
 

@@ -70,3 +70,23 @@ def test_the_page_is_404_outside_the_users_reach_and_for_a_number_that_does_not_
     assert client.get(f"/petitions/{petition.code}/").status_code == 404
     client.force_login(pet.cast.petition_officer)
     assert client.get("/petitions/PET-2026-999999/").status_code == 404
+
+
+def _deadline_labels(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<tr data-deadline="([a-z_]+)"><th scope="row">(.*?)</th>', html))
+
+
+def test_every_deadline_row_says_its_length_the_petitioners_windows_too(client, pet):
+    # "申请复查截止" alone, among rows saying "（15 日）" and "（30 日）", left the officer to count
+    # the petitioner's 30 days (from the reply, from the review decision) by hand.
+    petition = pet.reviewed()
+    client.force_login(pet.cast.petition_officer)
+    rows = _deadline_labels(client.get(f"/petitions/{petition.code}/").content.decode())
+    assert rows["review_window"] == "Review may be requested until (30 days)"
+    assert rows["re_review_window"] == "Re-review may be requested until (30 days)"
+    assert all(re.search(r"\((\d+|\d+ working) days\)$", label) for label in rows.values()), rows
+    html = client.get(f"/petitions/{petition.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    rows = _deadline_labels(html)
+    assert rows["review_window"] == "申请复查截止（30 日）"
+    assert rows["re_review_window"] == "申请复核截止（30 日）"
+    assert all(re.search(r"（\d+ (个工作)?日）$", label) for label in rows.values()), rows

@@ -145,9 +145,7 @@ def test_a_repeat_of_a_petition_closed_for_good_is_flagged_and_offers_no_accept(
 def test_the_timeline_and_the_message_name_the_re_review_request(client, pet):
     # One action asks for both reviews; the timeline read "request a review" twice.
     officer = pet.cast.petition_officer
-    petition = pet.replied()
-    petition.transition(action="request_review", actor=officer)
-    petition.transition(action="decide_review", actor=officer, decision="upheld", note="维持原意见")
+    petition = pet.reviewed()
     client.force_login(officer)
     resp = client.post(f"/petitions/{petition.code}/act/", {"action": "request_review"}, follow=True)
     html = resp.content.decode()

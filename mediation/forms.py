@@ -94,21 +94,27 @@ class RegisterForm(SubmissionKeyForm):
         label=_("Received at"), required=False, widget=DATETIME_WIDGET, input_formats=DATETIME_FORMATS
     )
 
-    def __init__(self, *args, organisations=(), allowed=None, own=True, **kwargs) -> None:
+    def __init__(self, *args, organisations=(), allowed=None, own=(), **kwargs) -> None:
         """``organisations`` are those the page lists (at most a few hundred, maybe narrowed by a
-        filter); ``allowed``, a queryset, all that the user may choose. One of ``allowed`` that is
-        chosen (posted, or kept from the form as typed) is offered too, so it is accepted and stays
-        selected when the form comes back: a referrer's choice past the listed ones was refused as
-        "not one of the available choices"."""
+        filter); ``allowed``, a queryset, all that the user may choose; ``own``, the ids of the
+        user's own organisations. One of ``allowed`` that is chosen (posted, or kept from the form as
+        typed) is offered too, so it is accepted and stays selected when the form comes back: a
+        referrer's choice past the listed ones was refused as "not one of the available choices"."""
         super().__init__(*args, **kwargs)
         organisations = list(organisations)
         chosen = (self.data if self.is_bound else self.initial).get(self.add_prefix("organisation"))
         chosen_id = record_id(chosen) if chosen not in (None, "") else None
         if chosen_id is not None and allowed is not None and all(o.pk != chosen_id for o in organisations):
             organisations = [*allowed.filter(pk=chosen_id)[:1], *organisations]
-        # A handler has no organisation of their own: "my organisation" would be a dead end.
+        # A handler has no organisation of their own: "my organisation" would be a dead end. A user
+        # offered only their one organisation gets it once, by name: "my organisation" (the empty
+        # choice, which the registration reads as that one) sat above the same committee.
         empty = _("— my organisation —") if own else _("Choose the organisation")
-        self.fields["organisation"].choices = [("", empty), *organisation_choices(organisations)]
+        sole = len(own) == 1 and [o.pk for o in organisations] == list(own)
+        self.fields["organisation"].choices = [
+            *([] if sole else [("", empty)]),
+            *organisation_choices(organisations),
+        ]
         for i in range(PARTY_SLOTS):
             required = i < 2
             self.fields[f"party{i}_role"] = forms.ChoiceField(

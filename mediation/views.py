@@ -198,12 +198,12 @@ def register(request: HttpRequest) -> HttpResponse:
         # The filter's button is in the register form, so what was typed comes back as typed; the
         # form is not checked (nothing is registered) and shows no errors yet.
         form = RegisterForm(
-            initial=request.POST.dict(), organisations=organisations, allowed=allowed, own=bool(mine)
+            initial=request.POST.dict(), organisations=organisations, allowed=allowed, own=mine
         )
     else:
         # Bound on every POST: an empty body ("or None") left the form unbound and its check unreadable.
         posted = request.POST if request.method == "POST" else None
-        form = RegisterForm(posted, organisations=organisations, allowed=allowed, own=bool(mine))
+        form = RegisterForm(posted, organisations=organisations, allowed=allowed, own=mine)
     # The places in service on the receipt day typed (a form sent back), as the registration judges.
     received_on = None
     if form.is_bound and "received_at" not in form.errors:

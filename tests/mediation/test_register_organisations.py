@@ -193,3 +193,28 @@ def test_an_organisation_with_nobody_to_take_cases_is_said_so_where_a_case_is_se
     page = html_lib.unescape(client.get(f"/mediation/cases/{case.code}/").content.decode())
     transfer = page.split('id="org-transfer"')[1].split("</select>")[0]
     assert f"{empty.name} · {empty.area.name} (nobody there to take cases yet)" in transfer
+
+
+def _options(html: str) -> list[tuple[str, str]]:
+    select = html.split('name="organisation"')[1].split("</select>")[0]
+    return re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', select)
+
+
+def test_a_mediator_with_one_organisation_is_offered_it_once(client, med):
+    """ "— 本组织 —" (the empty choice, which the registration reads as the mediator's only
+    organisation) sat above the same organisation by name: two choices for one committee."""
+    from mediation.models import OrganisationMember
+
+    client.force_login(med.cast.mediator)
+    options = _options(client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert options == [(str(med.org_x.pk), med.org_x.name)]
+    response = client.post(URL, _case(med, med.org_x.pk))
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == med.org_x
+    # Bad input: another committee's number is refused, naming the field, and nothing is saved.
+    response = client.post(URL, _case(med, med.org_b.pk))
+    assert response.status_code == 400 and "organisation" in response.context["form"].errors
+    assert DisputeCase.objects.count() == 1
+    # With several organisations the empty choice stays: the mediator must say which one.
+    OrganisationMember.objects.create(organisation=med.org_y, user=med.cast.mediator)
+    options = _options(client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert options[0] == ("", "— 本组织 —") and len(options) == 3

@@ -25,7 +25,10 @@ def test_a_running_case_says_how_many_days_are_left_to_its_time_limit(client, me
 
 def test_the_asides_of_the_case_page_take_full_width_parentheses_in_chinese(client, med):
     # "2027-01-07 (剩余 31 天)": the Chinese page put ASCII parentheses around Chinese words, where
-    # the petition pages (and Chinese print) write "（…）"; the English page keeps "(…)".
+    # the petition pages (and Chinese print) write "（…）"; the English page keeps "(…)". Then
+    # "2027-01-04 （剩余 28 天）": a space before the full-width bracket, which carries its own, left
+    # a wide gap; the English keeps its space, "2027-01-04 (28 days left)", and may break there on a
+    # phone (the aside itself stays on one line).
     case = med.in_mediation()
     case.transition(action="extend", actor=med.cast.mediator, consent=True)
     case.transition(action="report_risk", actor=med.cast.mediator, note="甲方扬言报复，已报春晖派出所")
@@ -36,9 +39,12 @@ def test_the_asides_of_the_case_page_take_full_width_parentheses_in_chinese(clie
     assert '<span class="muted">（已延期）</span>' in html
     assert f"（已于 {reported} 报告公安）" in html
     assert re.search(r'id="days-left">（剩余 \d+ 天）</span>', html)
+    due = timezone.localdate(case.due_at).strftime("%Y-%m-%d")
+    assert f'{due}<span class="muted">（已延期）</span><span class="nowrap" id="days-left">（剩余' in html
+    assert f"有激化风险（已于 {reported} 报告公安）" in html
     english = client.get(url).content.decode()
-    assert '<span class="muted">(extended)</span>' in english
-    assert f"(reported to the police on {reported})" in english
+    assert f'{due} <span class="muted">(extended)</span> <span class="nowrap" id="days-left">(' in english
+    assert f"may turn violent (reported to the police on {reported})" in english
 
 
 def test_the_last_day_is_due_today_and_an_overdue_or_concluded_case_counts_no_days(client, med):

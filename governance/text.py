@@ -18,6 +18,16 @@ def gap_after(text: object) -> str:
     return "" if str(text).rstrip().endswith(FULL_WIDTH_STOPS) else " "
 
 
+# Full-width marks that open an aside; the text before them ends with no space.
+FULL_WIDTH_OPENINGS = tuple("（《「『“")
+
+
+def gap_before(text: object) -> str:
+    """What goes between a word and ``text`` following it: nothing before a full-width opening mark
+    ("2027-01-04（剩余 28 天）"), else one space ("2027-01-04 (28 days left)")."""
+    return "" if str(text).lstrip().startswith(FULL_WIDTH_OPENINGS) else " "
+
+
 def join_sentences(parts: Iterable[object]) -> str:
     """``parts`` (strings or lazy translations; blank ones skipped) as one message."""
     text = ""

@@ -1,4 +1,5 @@
 """``{{ lead|gap_after }}``: the space between a translated sentence and the next (``governance.text``);
+``{{ aside_open|gap_before }}``: the space before an aside's bracket, none before a full-width one;
 ``{{ span|whole_minutes }}``: a duration as the count of a sentence ("try again in 15 minutes");
 ``{{ deleted_objects|readers_colon }}``: the admin's deletion lists with the reader's colon."""
 
@@ -19,6 +20,13 @@ def gap_after(lead: str) -> str:
     """``{% translate "Not approved." as lead %}{{ lead }}{{ lead|gap_after }}{{ message }}``: one
     space in English, none after the full-width 。 of "未批准。"."""
     return text.gap_after(lead)
+
+
+@register.filter
+def gap_before(aside: str) -> str:
+    """``{% translate "(" context "opening an aside" as aside_open %}…{{ aside_open|gap_before }}``:
+    one space before "(28 days left)", none before the full-width bracket of "（剩余 28 天）"."""
+    return text.gap_before(aside)
 
 
 @register.filter

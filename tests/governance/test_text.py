@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from governance.forms import errors_text
-from governance.text import join_sentences
+from governance.text import gap_before, join_sentences
 from governance.workflow import ActionInvalid
 
 
@@ -67,3 +67,15 @@ def test_the_template_filter_puts_the_same_gap(language, shown):
     )
     with translation.override(language):
         assert template.render(Context({"m": "Past the cap."})) == shown
+
+
+@pytest.mark.parametrize(
+    ("aside", "gap"),
+    [("(28 days left)", " "), ("（剩余 28 天）", ""), ("《条例》", ""), ("“引文”", ""), ("(", " ")],
+)
+def test_an_aside_follows_its_word_after_a_space_except_before_a_full_width_bracket(aside, gap):
+    assert gap_before(aside) == gap
+    rendered = Template("{% load sentences %}2027-01-04{{ aside|gap_before }}{{ aside }}").render(
+        Context({"aside": aside})
+    )
+    assert rendered == f"2027-01-04{gap}{aside}"

@@ -66,16 +66,8 @@ class LabelledObjects:
         # The list of what a deletion removes names each object as Django's link to it, by str():
         # the same link, by the label.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        names = {escape(str(obj)): escape(self.object_label(obj)) for obj in objs}
-
-        def relabelled(item):
-            if isinstance(item, list):
-                return [relabelled(sub) for sub in item]
-            for name, label in names.items():
-                item = item.replace(f">{name}</a>", f">{label}</a>")
-            return mark_safe(item)  # noqa: S308  (Django's own escaped link, a label escaped above)
-
-        return relabelled(deleted), counts, perms_needed, protected
+        names = {str(obj): self.object_label(obj) for obj in objs}
+        return relabelled(deleted, names), counts, perms_needed, protected
 
     def log_deletions(self, request, queryset):
         content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
@@ -90,6 +82,21 @@ class LabelledObjects:
             )
             for obj in queryset
         )
+
+
+def relabelled(deleted: list, names: dict[str, str]) -> list:
+    """Django's list of what a deletion removes (links to the objects, named by str(), in nested
+    lists) with each object named in ``names`` (its str() to its label) by its label."""
+    escaped = {escape(name): escape(label) for name, label in names.items()}
+
+    def each(item):
+        if isinstance(item, list):
+            return [each(sub) for sub in item]
+        for name, label in escaped.items():
+            item = item.replace(f">{name}</a>", f">{label}</a>")
+        return mark_safe(item)  # noqa: S308  (Django's own escaped link, a label escaped above)
+
+    return each(deleted)
 
 
 def sign_in_label(record) -> str:

@@ -30,7 +30,7 @@ from django_celery_beat.models import (
     cronexp,
 )
 
-from governance.admin_names import Labelled, LabelledObjects
+from governance.admin_names import Labelled, LabelledObjects, relabelled
 
 # The jobs the migrations create, by the name each is stored under: the key the migrations (and the
 # tests) find it by, so it stays as it is and is shown by a label in the reader's language. Only
@@ -135,7 +135,16 @@ class LabelledJobRows(helpers.InlineAdminFormSet):
 
 
 class RunsLabelledJobs:
-    """A schedule's admin: the inline of its jobs as LabelledJobRows."""
+    """A schedule's admin: the inline of its jobs as LabelledJobRows, and the confirmation of its
+    deletion naming the jobs it takes with it by their labels (a platform job among them refuses
+    the deletion: PeriodicTaskAdmin.has_delete_permission)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        (field,) = (f.name for f in PeriodicTask._meta.fields if f.related_model is self.model)
+        jobs = PeriodicTask.objects.filter(**{f"{field}__in": list(objs)})
+        names = {str(job): job_label(job) for job in jobs}
+        return relabelled(deleted, names), counts, perms_needed, protected
 
     def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
         shown = super().get_inline_formsets(request, formsets, inline_instances, obj)
@@ -157,6 +166,21 @@ class PeriodicTaskAdmin(LabelledObjects, beat.PeriodicTaskAdmin):
     # key and its schedule ("grids: notify overdue incidents: every 10 minutes").
     def object_label(self, obj: PeriodicTask) -> str:
         return job_label(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The migrations create a platform job once: deleted (alone, in a selection or with the
+        # schedule it runs on), it is gone for good. It is turned off instead.
+        if obj is not None and obj.name in PLATFORM_JOBS:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.name in PLATFORM_JOBS and "enabled" in form.base_fields:
+            form.base_fields["enabled"].help_text = _(
+                "A job of the platform cannot be deleted: to stop it, untick this box."
+            )
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         # A platform job's name is its key: shown, not offered for editing; a description its

@@ -399,3 +399,38 @@ def test_each_field_edited_in_a_list_is_named_by_its_column_and_its_row(
     texts = [label.group(1) for label in labels]
     assert any(text.endswith(" · " + shown) for text in texts), texts[:6]
     assert any(text.startswith("Active · ") for text in texts), texts[:6]
+
+
+def test_a_platform_job_and_the_schedule_it_runs_on_are_not_deleted_in_the_admin(client, cast, settings):
+    """The migrations create the platform's jobs once: one deleted in the admin (or with the crontab
+    or interval it runs on, which takes its jobs with it) was gone for good, and the rollup, the
+    reminders or the relay stopped without a word. They are turned off instead (启用); a job the
+    administrator added, and a schedule only it runs on, are still deleted."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    job = PeriodicTask.objects.get(name="grids: notify overdue incidents")
+    page = client.get(f"/admin/django_celery_beat/periodictask/{job.pk}/change/").content.decode()
+    assert f"/periodictask/{job.pk}/delete/" not in page
+    assert "平台的周期性任务不能删除" in page  # said where it is turned off instead
+    response = client.post(f"/admin/django_celery_beat/periodictask/{job.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    selected = {"action": "delete_selected", "_selected_action": [job.pk]}
+    response = client.post("/admin/django_celery_beat/periodictask/", selected)
+    assert response.status_code == 200 and "无法删除" in response.content.decode()
+    response = client.post("/admin/django_celery_beat/periodictask/", {**selected, "post": "yes"})
+    assert response.status_code == 403
+    schedule = f"/admin/django_celery_beat/intervalschedule/{job.interval_id}/delete/"
+    confirm = client.get(schedule).content.decode()
+    assert "无法删除" in confirm and 'name="post"' not in confirm
+    client.post(schedule, {"post": "yes"})
+    assert PeriodicTask.objects.filter(pk=job.pk).exists()
+    assert IntervalSchedule.objects.filter(pk=job.interval_id).exists()
+    # The administrator's own job, and a schedule only it runs on, go.
+    every = IntervalSchedule.objects.create(every=3, period=IntervalSchedule.HOURS)
+    own = PeriodicTask.objects.create(name="额外的汇总", task="dashboards.rollup", interval=every)
+    confirm = client.get(f"/admin/django_celery_beat/intervalschedule/{every.pk}/delete/").content.decode()
+    assert ">额外的汇总</a>" in confirm  # its jobs named by their labels, not "额外的汇总: 每 3 小时"
+    response = client.post(f"/admin/django_celery_beat/intervalschedule/{every.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not PeriodicTask.objects.filter(pk=own.pk).exists()

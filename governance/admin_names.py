@@ -101,9 +101,10 @@ def relabelled(deleted: list, names: dict[str, str]) -> list:
 
 def sign_in_label(record) -> str:
     """A django-axes record by its username, address and local time (张三 · 10.0.0.1 · 2026-12-07
-    02:52:09), "locked out" added to a failure that locked the account."""
+    02:52:09; "–" for an empty one), "locked out" added to a failure that locked the account."""
     when = timezone.localtime(record.attempt_time).strftime("%Y-%m-%d %H:%M:%S")
-    label = f"{record.username} · {record.ip_address} · {when}"
+    # axes keeps an address it could not read, and a failure without a username, empty.
+    label = " · ".join([record.username or "–", record.ip_address or "–", when])
     if getattr(record, "locked_out", False):
         return " · ".join([label, _("locked out")])
     return label

@@ -434,3 +434,16 @@ def test_a_platform_job_and_the_schedule_it_runs_on_are_not_deleted_in_the_admin
     assert ">额外的汇总</a>" in confirm  # its jobs named by their labels, not "额外的汇总: 每 3 小时"
     response = client.post(f"/admin/django_celery_beat/intervalschedule/{every.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not PeriodicTask.objects.filter(pk=own.pk).exists()
+
+
+def test_a_sign_in_record_without_an_address_or_a_name_reads_a_dash_not_none(client, cast, settings):
+    """axes keeps a sign-in whose address it could not read (or a failure with no username) with an
+    empty field: its page, title and breadcrumb read "demo_admin · None · 2026-12-07 20:26:13"."""
+    from axes.models import AccessLog
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    record = AccessLog.objects.create(username=None, ip_address=None, user_agent="x", path_info="/")
+    client.force_login(cast.admin)
+    page = client.get(f"/admin/axes/accesslog/{record.pk}/change/").content.decode()
+    when = f"{timezone.localtime(record.attempt_time):%Y-%m-%d %H:%M:%S}"
+    assert f"<h2>– · – · {when}</h2>" in page and "None ·" not in page

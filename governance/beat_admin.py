@@ -98,6 +98,15 @@ def crontab_described(crontab: CrontabSchedule) -> str:
     return f"{described} {crontab.timezone}"
 
 
+def crontab_choice(crontab: CrontabSchedule) -> str:
+    """A crontab offered for a job: "在 02:00 Asia/Shanghai（0 2 * * *）"."""
+    fields = (crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year, crontab.day_of_week)
+    return gettext("%(words)s (%(expression)s)") % {
+        "words": crontab_described(crontab),
+        "expression": " ".join(fields),
+    }
+
+
 class TaskFilter(admin.AllValuesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,6 +175,14 @@ class PeriodicTaskAdmin(LabelledObjects, beat.PeriodicTaskAdmin):
     # key and its schedule ("grids: notify overdue incidents: every 10 minutes").
     def object_label(self, obj: PeriodicTask) -> str:
         return job_label(obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "crontab" and field is not None:
+            # Chosen by its words as its list and the job's page show it, with its expression, not
+            # by str(): "0 2 * * * (m/h/dM/MY/d) Asia/Shanghai".
+            field.label_from_instance = crontab_choice
+        return field
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # The migrations create a platform job once: deleted (alone, in a selection or with the

@@ -447,3 +447,19 @@ def test_a_sign_in_record_without_an_address_or_a_name_reads_a_dash_not_none(cli
     page = client.get(f"/admin/axes/accesslog/{record.pk}/change/").content.decode()
     when = f"{timezone.localtime(record.attempt_time):%Y-%m-%d %H:%M:%S}"
     assert f"<h2>– · – · {when}</h2>" in page and "None ·" not in page
+
+
+def test_a_job_s_crontab_is_chosen_by_its_words_as_well_as_its_expression(client, cast, settings):
+    """The job form's crontab list offered "0 2 * * * (m/h/dM/MY/d) Asia/Shanghai" only, while the
+    crontabs' own list and the job's page describe it ("在 02:00 Asia/Shanghai")."""
+    from django_celery_beat.models import CrontabSchedule
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="2", day_of_month="*", month_of_year="*", day_of_week="*", timezone="Asia/Shanghai"
+    )
+    client.force_login(cast.admin)
+    html = client.get("/admin/django_celery_beat/periodictask/add/").content.decode()
+    choices = html.split('name="crontab"')[1].split("</select>")[0]
+    assert f'<option value="{crontab.pk}">在 02:00 Asia/Shanghai（0 2 * * *）</option>' in choices
+    assert "(m/h/dM/MY/d)" not in choices

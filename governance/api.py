@@ -7,6 +7,7 @@ field, and ``detail`` names the fields. Workflow errors map to 400 / 403 / 409.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django import forms
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError as FormValidationError
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import fields as django_filters_fields
@@ -772,7 +774,17 @@ class NotificationListApi(KnownParamsMixin, generics.ListAPIView):
             getattr(request, "LANGUAGE_CODE", ""),
         )
         read = super().get
-        return conditional_read(request, etag, modified, lambda: read(request, *args, **kwargs))
+        if modified is None:
+            return conditional_read(request, etag, None, lambda: read(request, *args, **kwargs))
+        # If-Modified-Since names a whole second: a notice written later in the second the client
+        # last read, dated by it, was answered 304 and missed. A 304 only when the last change's
+        # second ended by the date sent ("end" below); Last-Modified is that end once it has passed,
+        # and the second itself (the next read a 200, spurious at worst) while changes may still land in it.
+        end = math.floor(modified) + 1
+        response = conditional_read(request, etag, end, lambda: read(request, *args, **kwargs))
+        if response.has_header("Last-Modified"):
+            response["Last-Modified"] = http_date(min(end, math.floor(timezone.now().timestamp())))
+        return response
 
 
 def notifications_version(user) -> tuple[str, float | None]:
@@ -780,8 +792,8 @@ def notifications_version(user) -> tuple[str, float | None]:
     aggregate over the user's rows (through the index of their user). A new notice raises the count
     and the newest id, one read raises the count of read ones and the last read time, one deleted
     (an administrator's, in the admin) lowers the count. Notices are never edited but there (their
-    text and link are written once), and neither is a read one made unread. Last-Modified: the last
-    notice written or read."""
+    text and link are written once), and neither is a read one made unread. The time: the last
+    notice written or read (Last-Modified, rounded up to the end of its second)."""
     seen = Notification.objects.filter(user=user).aggregate(
         n=Count("id"),
         newest=Max("id"),

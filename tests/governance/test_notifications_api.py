@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.http import http_date
 from django.utils.translation import gettext_lazy
 
 from governance.models import Notification
@@ -234,7 +235,10 @@ def test_an_unchanged_list_answers_304_with_no_body_until_a_notice_arrives_or_is
     again = _polled(client, etag)
     assert (again.status_code, again.content, again["ETag"]) == (304, b"", etag)
     assert _polled(client, f"W/{etag}").status_code == 304  # (a compressing proxy's weak tag)
-    assert client.get(LIST, HTTP_IF_MODIFIED_SINCE=listed["Last-Modified"]).status_code == 304
+    # If-Modified-Since, once the second of the last notice is over (the same second: below).
+    Notification.objects.update(created_at=timezone.now() - dt.timedelta(seconds=5))
+    dated = client.get(LIST)["Last-Modified"]
+    assert client.get(LIST, HTTP_IF_MODIFIED_SINCE=dated).status_code == 304
 
     notices(cast.worker_a, 1, prefix="new")
     arrived = _polled(client, etag)
@@ -297,3 +301,41 @@ def test_a_304_reads_the_version_alone_whatever_the_list_holds(cast):
     reads = [q["sql"] for q in many.captured_queries if 'FROM "governance_notification"' in q["sql"]]
     assert len(reads) == 1 and "COUNT(" in reads[0] and "LIMIT" not in reads[0]
     assert len(many) == len(few) == 2, [q["sql"] for q in many.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_notice_written_in_the_second_of_the_last_read_is_never_a_304(cast, monkeypatch):
+    """If-Modified-Since is second-precise: a notice written later in the second the client last
+    read, and dated by its Last-Modified, was answered 304 and missed until the next one came. Within
+    the second of the last change, Last-Modified is that second and the next read is a 200 (a spurious
+    one at worst); once the second is over, it is the end of that second, and a 304 means nothing was
+    written or read since."""
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(seconds=10)
+
+    def at(seconds: float) -> dt.datetime:
+        return start + dt.timedelta(seconds=seconds)
+
+    def written(seconds: float, prefix: str) -> None:
+        (notice,) = notices(cast.worker_a, 1, prefix=prefix)[-1:]
+        Notification.objects.filter(pk=notice.pk).update(created_at=at(seconds))
+
+    client = api_client(cast.worker_a)
+    written(0.1, "a")
+    monkeypatch.setattr(timezone, "now", lambda: at(0.3))
+    first = client.get(LIST)
+    assert first.status_code == 200 and first["Last-Modified"] == http_date(start.timestamp())
+    written(0.7, "b")
+    monkeypatch.setattr(timezone, "now", lambda: at(0.8))
+    again = client.get(LIST, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert again.status_code == 200 and again.json()["count"] == 2
+    # The second is over: nothing more can be written in it.
+    monkeypatch.setattr(timezone, "now", lambda: at(2))
+    later = client.get(LIST, HTTP_IF_MODIFIED_SINCE=again["Last-Modified"])
+    assert later.status_code == 200 and later["Last-Modified"] == http_date(at(1).timestamp())
+    unchanged = client.get(LIST, HTTP_IF_MODIFIED_SINCE=later["Last-Modified"])
+    assert unchanged.status_code == 304 and unchanged["Last-Modified"] == later["Last-Modified"]
+    written(2.5, "c")
+    monkeypatch.setattr(timezone, "now", lambda: at(2.6))
+    assert client.get(LIST, HTTP_IF_MODIFIED_SINCE=later["Last-Modified"]).json()["count"] == 3
+    # A date the server cannot read is no condition: the whole list.
+    assert client.get(LIST, HTTP_IF_MODIFIED_SINCE="yesterday").status_code == 200

@@ -107,10 +107,14 @@ class RegisterForm(SubmissionKeyForm):
         if chosen_id is not None and allowed is not None and all(o.pk != chosen_id for o in organisations):
             organisations = [*allowed.filter(pk=chosen_id)[:1], *organisations]
         # A handler has no organisation of their own: "my organisation" would be a dead end. A user
-        # offered only their one organisation gets it once, by name: "my organisation" (the empty
-        # choice, which the registration reads as that one) sat above the same committee.
+        # with one organisation gets it once, by name: "my organisation" (the empty choice, which the
+        # registration reads as that one) sat above the same committee. Listed first, it is chosen
+        # until a referrer picks another; filtered out of the list, the empty choice leads back to it.
         empty = _("— my organisation —") if own else _("Choose the organisation")
-        sole = len(own) == 1 and [o.pk for o in organisations] == list(own)
+        sole = len(own) == 1 and any(o.pk in own for o in organisations)
+        if sole:
+            organisations.sort(key=lambda o: o.pk not in own)  # stable: the rest keep their order
+            self.fields["organisation"].initial = str(next(iter(own)))
         self.fields["organisation"].choices = [
             *([] if sole else [("", empty)]),
             *organisation_choices(organisations),

@@ -218,3 +218,36 @@ def test_a_mediator_with_one_organisation_is_offered_it_once(client, med):
     OrganisationMember.objects.create(organisation=med.org_y, user=med.cast.mediator)
     options = _options(client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
     assert options[0] == ("", "— 本组织 —") and len(options) == 3
+
+
+def test_a_referrer_with_one_organisation_chooses_among_those_listed_without_a_duplicate(client, med):
+    """A handler who sits on one committee and may refer to others saw "— 本组织 —" (the empty
+    choice, read as that committee) and the same committee by name further down: two lines for one
+    choice. Their committee comes first, by name, and is the one chosen until they pick another."""
+    from governance.models import Membership, Role
+    from mediation.models import OrganisationMember
+
+    handler = med.cast.street_handler  # and a mediator of the street's centre
+    Membership.objects.create(user=handler, role=Role.MEDIATOR, area=med.cast.street_a1)
+    OrganisationMember.objects.create(organisation=med.org_x, user=handler)
+    client.force_login(handler)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    options = _options(html)
+    assert options[0] == (str(med.org_x.pk), med.org_x.name) and len(options) > 1
+    assert "" not in [value for value, _ in options] and "— 本组织 —" not in html
+    assert [value for value, _ in options].count(str(med.org_x.pk)) == 1
+    assert re.search(rf'<option value="{med.org_x.pk}"[^>]*selected', html)
+    # Another committee the handler may refer to, and the empty value an older page sent (their own).
+    response = client.post(URL, _case(med, med.org_y.pk))
+    assert response.status_code == 302 and DisputeCase.objects.get().organisation == med.org_y
+    response = client.post(URL, _case(med, ""))
+    assert response.status_code == 302 and DisputeCase.objects.latest("pk").organisation == med.org_x
+    # Bad input: another district's centre is refused, naming the field, and nothing is saved.
+    response = client.post(URL, _case(med, med.org_b.pk))
+    assert response.status_code == 400 and "organisation" in response.context["form"].errors
+    assert DisputeCase.objects.count() == 2
+    # Narrowed by a filter that leaves their committee out, "— 本组织 —" is the way back to it.
+    narrowed = client.post(
+        URL, {**_case(med, ""), "org_q": med.org_y.name, "narrow": "1"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert _options(narrowed.content.decode()) == [("", "— 本组织 —"), (str(med.org_y.pk), med.org_y.name)]

@@ -1082,11 +1082,11 @@ def year_not_begun(scheme: AssessmentScheme) -> str:
 
 
 def grading_rules(scheme: AssessmentScheme, run: AssessmentRun | None, areas: int) -> dict:
-    """What the results page states under the table: the grade thresholds, the veto's effect, and the
-    excellent-share cap with how many of the run's areas it lets keep the grade: the rules ``run``
-    was graded by (``AssessmentRun.rules``), not those in force now. A run computed before runs
-    recorded them is given the current ones (``unrecorded``: the page says so); no run, the current
-    ones, as what a computation would use."""
+    """What the results page states under the table: the grade thresholds, the veto's effect, the
+    excellent-share cap with how many of the run's areas it lets keep the grade, and who keeps it
+    among those tied at the cap: the rules ``run`` was graded by (``AssessmentRun.rules``), not
+    those in force now. A run computed before runs recorded them is given the current ones
+    (``unrecorded``: the page says so); no run, the current ones, as what a computation would use."""
     recorded = run.rules if run is not None else None
     rules = recorded or run_rules(scheme, areas)
     share = rules["excellent_share_cap"]
@@ -1096,6 +1096,8 @@ def grading_rules(scheme: AssessmentScheme, run: AssessmentRun | None, areas: in
         "cap_percent": None if share is None else points_text(Decimal(share) * 100),
         "cap_count": rules["excellent_allowed"],
         "areas": rules["areas"],
+        # Which of the areas tied at the cap keep excellent: the run's rule, as it was graded.
+        "tie_by_deductions": rules["tie_rule"] == AssessmentScheme.TieRule.FEWER_DEDUCTIONS,
         "unrecorded": run is not None and not recorded,
     }
 

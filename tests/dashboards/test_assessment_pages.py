@@ -1504,3 +1504,31 @@ def test_the_entries_page_gives_the_year_once(client, data):
     AssessmentScheme.objects.filter(pk=data.scheme.pk).update(name="平安建设考核")
     heading = re.search(r"<h1>(.*?)</h1>", client.get(data.url).content.decode(), re.S).group(1)
     assert re.sub(r"<[^>]+>", "", heading) == f"Entries · 平安建设考核 {data.scheme.year} · {data.city.name}"
+
+
+def test_the_results_state_the_runs_tie_rule_at_the_cap(client, data):
+    """The rules under the table gave the cap but not which of the areas tied at it the cap moved
+    down: the run's own tie rule (AssessmentRun.rules), not the scheme's as it is now."""
+    from dashboards import assessment
+
+    run = assessment.assessment_compute(scheme=data.scheme)
+    assert run.rules["tie_rule"] == "fewer_deductions"
+    client.force_login(data.analyst)
+    tie = "Areas tied at the cap: fewer approved deduction points keep excellent, then the lower area code."
+    assert tie in _legend(client, data)
+    legend = _legend(client, data, "zh-hans")
+    assert "在限额处总分相同的，核准扣分较少者保留优秀，再相同的按区划代码较小者。" in legend
+    assert "。 " not in legend
+    AssessmentScheme.objects.filter(pk=data.scheme.pk).update(tie_rule="area_code")
+    assert tie in _legend(client, data)  # the run's rule, not the scheme's now
+    newer = assessment.assessment_compute(scheme=data.scheme)
+    html = client.get(f"/dashboards/assessments/{data.scheme.pk}/?run={newer.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    legend = html.content.decode().split('id="assessment-rules"', 1)[1].split("</div>", 1)[0]
+    assert "Areas tied at the cap: the lower area code keeps excellent." in legend
+    # No cap, no tie at it: nothing said.
+    AssessmentScheme.objects.filter(pk=data.scheme.pk).update(excellent_share_cap=None)
+    uncapped = assessment.assessment_compute(scheme=data.scheme)
+    html = client.get(
+        f"/dashboards/assessments/{data.scheme.pk}/?run={uncapped.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "tied at the cap" not in html.content.decode()

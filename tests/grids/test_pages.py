@@ -1665,3 +1665,18 @@ def test_my_reports_summary_says_who_reported_them(cast, client, settings, repor
         html = client.get("/grids/inbox/?mine=true&open=false").content.decode()
         summary = html.split('<span class="filters-active">', 1)[1].split("</span>", 1)[0]
         assert summary == said, (language, summary)
+
+
+@pytest.mark.django_db
+def test_an_accepted_items_page_offers_dispatch_before_escalating(cast, client, incident_in):
+    """The step an accepted item waits for is its dispatch: on a phone the escalation's form came
+    first, a screen of "Reason for escalating" above the department to send it to. Escalating, the
+    exception, comes last, as it does for a reported item below accepting and rejecting."""
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert html.index('data-action-form="dispatch"') < html.index('data-action-form="escalate"')
+    reported = incident_in("reported")
+    html = client.get(f"/grids/incidents/{reported.code}/").content.decode()
+    forms = re.findall(r'data-action-form="(\w+)"', html)
+    assert forms == ["accept", "reject", "escalate"]

@@ -603,6 +603,9 @@ def incident_act(request: HttpRequest, code: str) -> HttpResponse:
                 else None,
                 "posted": request.POST,
                 "posted_supporting": request.POST.getlist("supporting_departments"),
+                # A browser cannot put chosen files back into the form: refused for another field,
+                # the photo field says they must be chosen again (for the photos, it names the error).
+                "photos_dropped": bool(request.FILES.getlist("photos")) and error_field != "photos",
             }
         )
         return render(request, "grids/incident.html", context, status=status)

@@ -1680,3 +1680,34 @@ def test_an_accepted_items_page_offers_dispatch_before_escalating(cast, client, 
     html = client.get(f"/grids/incidents/{reported.code}/").content.decode()
     forms = re.findall(r'data-action-form="(\w+)"', html)
     assert forms == ["accept", "reject", "escalate"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("state", "user", "data", "input_id"),
+    [
+        ("handling", "department_user", {"action": "feedback", "resolution": ""}, "photos-fb"),
+        ("fed_back", "worker_a", {"action": "verify", "result": ""}, "photos-verify"),
+    ],
+)
+def test_a_step_refused_for_another_field_says_its_photos_must_be_chosen_again(
+    cast, client, incident_in, state, user, data, input_id
+):
+    """A browser cannot put chosen files back into a form: refused for its missing text, the feedback
+    came back with the text marked and the photo field empty, saying nothing, and the worker sent it
+    again without the photos. The photo field now says so; nothing is saved."""
+    incident = incident_in(state)
+    client.force_login(getattr(cast, user))
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    response = client.post(f"/grids/incidents/{incident.code}/act/", {**data, "photos": [photo]})
+    assert response.status_code == 400
+    form = step_form(response.content.decode(), data["action"])
+    note = '<p class="errorlist grids-photos-dropped" id="' + input_id + '-dropped">'
+    assert form.index(f'id="{input_id}"') < form.index(note)
+    assert "The photos you chose were not saved with this step: choose them again." in form
+    assert f'aria-describedby="{input_id}-dropped"' in form
+    incident.refresh_from_db()
+    assert incident.status == state and not incident.photos.exclude(stage="report").exists()
+    # Refused without photos, or for the photos themselves (named at the field), it says nothing more.
+    response = client.post(f"/grids/incidents/{incident.code}/act/", data)
+    assert "-dropped" not in step_form(response.content.decode(), data["action"])

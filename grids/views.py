@@ -37,6 +37,7 @@ from grids.models import (
     IncidentCategory,
     IncidentPhoto,
     Level,
+    _check_left_to_the_grid,
     allowed_actions,
     checks_for_the_grid,
     duty_conflict,
@@ -479,7 +480,14 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         "photo_max_count": photos.MAX_PER_STEP,
         "photo_max_bytes": photos.MAX_BYTES,
         "actions": actions,
-        "duty_note": _duty_note(request.user, incident),
+        # Fed back, the item waits for its grid worker's check: a centre's handler with no step of
+        # their own on it is told whose turn it is (the page had no "Next step" at all).
+        "duty_note": _duty_note(request.user, incident)
+        or (
+            _check_left_to_the_grid(request.user, incident, "verify")
+            if incident.status == Incident.Status.FED_BACK and "verify" not in actions
+            else None
+        ),
         "action_labels": ACTION_LABELS,
         "departments": selectors.dispatch_departments(incident) if "dispatch" in actions else [],
         "assist_departments": selectors.assist_departments(request.user, incident),

@@ -1711,3 +1711,20 @@ def test_a_step_refused_for_another_field_says_its_photos_must_be_chosen_again(
     # Refused without photos, or for the photos themselves (named at the field), it says nothing more.
     response = client.post(f"/grids/incidents/{incident.code}/act/", data)
     assert "-dropped" not in step_form(response.content.decode(), data["action"])
+
+
+@pytest.mark.django_db
+def test_a_fed_back_items_page_tells_the_centre_who_checks_it_next(cast, client, incident_in):
+    """Fed back, an item waits for its grid worker's check on site: the centre's handler found a page
+    with no "Next step" at all and nothing saying whose turn it was. It now says the grid worker
+    checks it; the grid worker has the check's form and no such note, a department's people neither."""
+    incident = incident_in("fed_back")
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'id="duty-note"' in html and "checks this incident on site" in html
+    assert 'data-action-form="verify"' not in html
+    client.force_login(cast.worker_a)
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert 'data-action-form="verify"' in html and 'id="duty-note"' not in html
+    client.force_login(cast.department_user)
+    assert 'id="duty-note"' not in client.get(f"/grids/incidents/{incident.code}/").content.decode()

@@ -1121,13 +1121,16 @@ def allowed_actions(user: User, incident: Incident) -> list[str]:
     """Actions the user could take now (for buttons); the transition method re-checks everything.
 
     No "escalate" at the top of the ladder: the button was offered to the district centre and the
-    step always refused (the API still answers a request for it with its 409 and the reason)."""
+    step always refused (the API still answers a request for it with its 409 and the reason).
+    Escalating, the exception, comes after the step the item waits for (an accepted item's page and
+    inbox row offered "Reason for escalating" above the dispatch); the workflow's order otherwise."""
     top = incident.level == LEVEL_LADDER[-1]
-    return [
+    actions = [
         t.action
         for t in WORKFLOW.available(incident.status)
         if not (top and t.action == "escalate") and may_perform(user, incident, t)
     ]
+    return sorted(actions, key=lambda action: action == "escalate")
 
 
 class IncidentEvent(TimelineLabels, models.Model):

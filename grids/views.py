@@ -462,9 +462,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
             mediation_url = reverse("mediation-from-incident", args=[incident.code])
         except NoReverseMatch:
             mediation_url = None
-    # Escalating, the exception, after the step the item waits for (an accepted item's dispatch came
-    # below a screen of "Reason for escalating" on a phone); the workflow's order otherwise.
-    actions = sorted(allowed_actions(request.user, incident), key=lambda action: action == "escalate")
+    actions = allowed_actions(request.user, incident)
     return {
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).

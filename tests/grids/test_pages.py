@@ -1728,3 +1728,13 @@ def test_a_fed_back_items_page_tells_the_centre_who_checks_it_next(cast, client,
     assert 'data-action-form="verify"' in html and 'id="duty-note"' not in html
     client.force_login(cast.department_user)
     assert 'id="duty-note"' not in client.get(f"/grids/incidents/{incident.code}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_accepted_items_inbox_row_offers_dispatch_before_escalating(cast, client, incident_in):
+    """The inbox row follows the page: the dispatch the item waits for, then the small escalation."""
+    incident = incident_in("accepted")
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    row = html.split(f'id="row-{incident.code}"', 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r'data-action="(\w+)"', row) == ["dispatch", "escalate"]

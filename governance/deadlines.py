@@ -38,9 +38,10 @@ TASK = "governance.refresh_deadlines"
 # Sent inside the refreshing transaction; receivers return the number of records they changed.
 calendar_changed = Signal()
 # Sent by the admin's preview of a year's notice with ``start`` and ``end`` (aware datetimes, end
-# excluded); each app storing calendar-dependent deadlines returns (what, how many): its records whose
-# running deadline falls in that span, counted in one indexed query, those a change to those dates
-# may move.
+# excluded); each app storing calendar-dependent deadlines returns a list of (what, how many): its
+# records whose running deadline, or the end of a window still open (a petitioner's to ask for review,
+# the parties' to apply for judicial confirmation), falls in that span, each counted in one indexed
+# query: those a change to those dates may move.
 deadlines_between = Signal()
 # The SequenceCounter key holding the calendar version the running deadlines were last brought to
 # (the rollup's configuration includes it: docs/statistics.md).
@@ -58,10 +59,12 @@ def calendar_edited() -> None:
 
 
 def running_deadlines_between(start: dt.datetime, end: dt.datetime) -> list[tuple[str, int]]:
-    """(what, how many) for each kind of record whose running deadline falls from ``start`` to
-    before ``end``: one query per app, whatever the number of records."""
+    """(what, how many) for each kind of running deadline or open window that ends from ``start``
+    to before ``end``: a fixed number of queries per app, whatever the number of records."""
     return [
-        answer for _receiver, answer in deadlines_between.send(sender=None, start=start, end=end) if answer
+        answer
+        for _receiver, answers in deadlines_between.send(sender=None, start=start, end=end)
+        for answer in answers
     ]
 
 

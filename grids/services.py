@@ -797,13 +797,13 @@ def incident_refresh_deadlines(**_signal) -> int:
     )
 
 
-def incident_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> tuple[str, int]:
+def incident_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> list[tuple[str, int]]:
     """``governance.deadlines.deadlines_between``: the incidents whose step counted in working hours
     is due in the span (index incident_open_due); handling limits are clock hours."""
     running = Incident.objects.filter(
         status__in=Incident.WORKING_HOUR_STATUSES, due_at__gte=start, due_at__lt=end
     )
-    return gettext_lazy("open incidents"), running.count()
+    return [(gettext_lazy("open incidents"), running.count())]
 
 
 def incident_department_closing(*, department: Any, **_signal) -> str | None:

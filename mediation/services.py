@@ -894,10 +894,20 @@ def dispute_refresh_deadlines(**_signal) -> int:
     )
 
 
-def dispute_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> tuple[str, int]:
+def dispute_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> list[tuple[str, int]]:
     """``governance.deadlines.deadlines_between``: the cases whose time limit runs out in the span
-    (index dispute_open_due)."""
+    (index dispute_open_due), and the agreements whose window to apply for judicial confirmation,
+    not yet used, ends on one of its days (index dispute_confirmation_due)."""
     running = DisputeCase.objects.filter(
         status__in=DisputeCase.RUNNING_STATUSES, due_at__gte=start, due_at__lt=end
     )
-    return gettext_lazy("open dispute cases"), running.count()
+    windows = DisputeCase.objects.filter(
+        outcome__in=DisputeCase.CONFIRMABLE_OUTCOMES,
+        judicial_status="",
+        confirmation_due__gte=timezone.localtime(start).date(),
+        confirmation_due__lt=timezone.localtime(end).date(),
+    )
+    return [
+        (gettext_lazy("open dispute cases"), running.count()),
+        (gettext_lazy("windows to apply for judicial confirmation"), windows.count()),
+    ]

@@ -177,6 +177,13 @@ class Category(models.TextChoices):
     OTHER = "other", _("other")
 
 
+# A petitioner's window to ask for a review (and, after its decision, a re-review) not yet used: its
+# end follows the calendar (services.petition_refresh_deadlines) and the admin's preview of a year's
+# holidays counts those ending in the year (services.petition_deadlines_between).
+REVIEW_WINDOW_OPEN = Q(replied_at__isnull=False, review_requested_at=None, closed_for_good=False)
+RE_REVIEW_WINDOW_OPEN = Q(reviewed_at__isnull=False, re_review_requested_at=None, closed_for_good=False)
+
+
 class PetitionQuerySet(ScopedQuerySet):
     def visible_to(self, user: Any) -> PetitionQuerySet:
         """Petition officers (and admins) read the petitions of their area subtree; department users
@@ -399,6 +406,8 @@ class Petition(models.Model):
     closed_for_good = models.BooleanField(default=False, editable=False, verbose_name=_("closed for good"))
 
     SCOPE_AREA_FIELD = "area"
+    REVIEW_WINDOW_OPEN = REVIEW_WINDOW_OPEN
+    RE_REVIEW_WINDOW_OPEN = RE_REVIEW_WINDOW_OPEN
     objects = PetitionQuerySet.as_manager()
 
     class Meta:
@@ -427,6 +436,14 @@ class Petition(models.Model):
             models.Index(fields=["received_at"], name="petition_received"),
             models.Index(fields=["is_repeat"], name="petition_repeat", condition=Q(is_repeat=True)),
             models.Index(fields=["is_group"], name="petition_group", condition=Q(is_group=True)),
+            models.Index(
+                fields=["review_request_until"], name="petition_review_window", condition=REVIEW_WINDOW_OPEN
+            ),
+            models.Index(
+                fields=["re_review_request_until"],
+                name="petition_re_review_window",
+                condition=RE_REVIEW_WINDOW_OPEN,
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

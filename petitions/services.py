@@ -643,8 +643,8 @@ def petition_refresh_deadlines(**_signal) -> int:
     s = Petition.Status
     running = Petition.objects.filter(
         Q(status__in=[s.REGISTERED, s.ROUTED, s.ACCEPTED, s.UNDER_REVIEW, s.UNDER_RE_REVIEW])
-        | Q(replied_at__isnull=False, review_requested_at=None, closed_for_good=False)
-        | Q(reviewed_at__isnull=False, re_review_requested_at=None, closed_for_good=False)
+        | Petition.REVIEW_WINDOW_OPEN
+        | Petition.RE_REVIEW_WINDOW_OPEN
     ).only(
         "status",
         "received_at",
@@ -669,13 +669,24 @@ def petition_refresh_deadlines(**_signal) -> int:
     return save_recomputed(running, Petition.running_deadlines)
 
 
-def petition_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> tuple[str, int]:
+def petition_deadlines_between(*, start: dt.datetime, end: dt.datetime, **_signal) -> list[tuple[str, int]]:
     """``governance.deadlines.deadlines_between``: the petitions whose running step is due in the
-    span (index petition_running_due)."""
+    span (index petition_running_due), and those whose petitioner's window to ask for a review or a
+    re-review, not yet used, ends in it (indexes petition_review_window, petition_re_review_window)."""
     running = Petition.objects.filter(
         status__in=list(Petition.RUNNING_DUE_FIELD), due_at__gte=start, due_at__lt=end
     )
-    return gettext_lazy("open petitions"), running.count()
+    windows = Petition.objects.filter(
+        (Petition.REVIEW_WINDOW_OPEN & Q(review_request_until__gte=start, review_request_until__lt=end))
+        | (
+            Petition.RE_REVIEW_WINDOW_OPEN
+            & Q(re_review_request_until__gte=start, re_review_request_until__lt=end)
+        )
+    )
+    return [
+        (gettext_lazy("open petitions"), running.count()),
+        (gettext_lazy("petitioners' windows to ask for a review"), windows.count()),
+    ]
 
 
 def petition_department_closing(*, department: Any, **_signal) -> str | None:

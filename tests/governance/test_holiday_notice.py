@@ -176,15 +176,50 @@ def test_the_preview_counts_the_running_deadlines_of_the_year(client, cast, pet,
         assert response.status_code == 200
         return {str(label): n for label, n in response.context["preview"].deadlines}
 
-    assert counts(DAYS_OFF) == {"open incidents": 1, "open dispute cases": 0, "open petitions": 2}
+    windows = {"windows to apply for judicial confirmation": 0, "petitioners' windows to ask for a review": 0}
+    assert counts(DAYS_OFF) == {"open incidents": 1, "open dispute cases": 0, "open petitions": 2, **windows}
     # A notice whose New Year's Day holiday starts in the December before counts from its first day.
     assert counts("元旦 2030-12-20 2031-01-01") == {
         "open incidents": 1,
         "open dispute cases": 1,
         "open petitions": 2,
+        **windows,
     }
     html = _post(client, confirm=False).content.decode()
     assert "2031-01-01" in html and "open petitions" in html.lower()
+
+
+def test_the_preview_counts_the_windows_still_open_that_end_in_the_year(client, cast, pet, med):  # noqa: F811
+    # A petitioner's window to ask for a review and the parties' to apply for judicial confirmation
+    # end on a working day too (Civil Code art. 203): the refresh moves them, so the preview counts
+    # them, but not a window already used or one of a petition closed for good.
+    from mediation.models import DisputeCase
+    from petitions.models import Petition
+
+    in_year = timezone.make_aware(dt.datetime(2031, 10, 2, 23, 59))
+    replied, asked, reviewed, final = pet.replied(), pet.replied(), pet.reviewed(), pet.reviewed()
+    Petition.objects.filter(pk__in=[replied.pk, asked.pk]).update(review_request_until=in_year)
+    Petition.objects.filter(pk=asked.pk).update(review_requested_at=timezone.now())
+    Petition.objects.filter(pk__in=[reviewed.pk, final.pk]).update(re_review_request_until=in_year)
+    Petition.objects.filter(pk=final.pk).update(closed_for_good=True)
+    agreed, confirmed, later = (
+        med.agreed(effective_days_ago=2),
+        med.agreed(effective_days_ago=2),
+        med.agreed(effective_days_ago=2),
+    )
+    DisputeCase.objects.filter(pk__in=[agreed.pk, confirmed.pk]).update(
+        confirmation_due=dt.date(2031, 12, 31)
+    )
+    DisputeCase.objects.filter(pk=confirmed.pk).update(judicial_status="applied")
+    DisputeCase.objects.filter(pk=later.pk).update(confirmation_due=dt.date(2032, 1, 1))
+    client.force_login(cast.admin)
+    response = _post(client, confirm=False)
+    counts = {str(label): n for label, n in response.context["preview"].deadlines}
+    assert counts["petitioners' windows to ask for a review"] == 2
+    assert counts["windows to apply for judicial confirmation"] == 1
+    client.cookies["django_language"] = "zh-hans"
+    html = _post(client, confirm=False).content.decode()
+    assert "信访人申请复查、复核的期限" in html and "申请司法确认的期限" in html
 
 
 def test_the_preview_takes_the_same_queries_for_one_date_as_for_a_whole_year(client, cast, pet):  # noqa: F811
@@ -561,7 +596,8 @@ def test_the_command_previews_a_notice_file_with_dry_run_and_writes_nothing(db, 
     assert "2031-10-11: the calendar says a holiday, the notice the opposite; kept as entered" in lines
     assert lines[-1] == (
         "Running deadlines due from 2031-01-01 to the end of 2031, recounted once saved: "
-        "open incidents 0, open dispute cases 0, open petitions 0."
+        "open incidents 0, open dispute cases 0, windows to apply for judicial confirmation 0, "
+        "open petitions 0, petitioners' windows to ask for a review 0."
     )
     assert Holiday.objects.count() == 1
     assert not LogEntry.objects.exists() and not OutboxMessage.objects.exists()

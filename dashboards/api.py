@@ -22,7 +22,6 @@ import io
 import json
 import re
 import zoneinfo
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +62,7 @@ from governance.rest import (
     Conflict,
     ImportJSONParser,
     JSONParser,
+    KnownFieldsSerializer,
     KnownParamsMixin,
     Pagination,
     conditional_read,
@@ -851,25 +851,11 @@ class RollupRunSerializer(serializers.ModelSerializer):
         return data
 
 
-class RollupStartSerializer(serializers.Serializer):
+class RollupStartSerializer(KnownFieldsSerializer):
+    # A misspelt field ("ful": true) was dropped without a word and an incremental run queued in
+    # place of the full rebuild asked for: every field sent is one this endpoint reads.
     full = serializers.BooleanField(default=False)
     since = serializers.CharField(required=False, help_text=gettext_lazy("YYYY-MM"))
-
-    def to_internal_value(self, data):
-        # A misspelt field ("ful": true) was dropped without a word and an incremental run queued
-        # in place of the full rebuild asked for: every field sent is one this endpoint reads.
-        errors: dict = {}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            errors, value = dict(exc.detail), None
-        known = ", ".join(self.fields)
-        for name in data if isinstance(data, Mapping) else ():
-            if name not in self.fields:
-                errors[name] = [_("Unknown field; the fields are: %(known)s.") % {"known": known}]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
     def validate_since(self, value: str) -> str:
         # One reading with ``manage.py rollup --since`` (governance.periods.parse_month): full-width

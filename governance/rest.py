@@ -496,6 +496,32 @@ class CalendarListSerializer(serializers.ListSerializer):
             return super().to_representation(rows)
 
 
+# An input serializer that refuses a field it does not read, keyed by that field, beside every
+# other error of the input: a misspelt optional field (a petitioner's ``phnoe``, a case's ``amout``,
+# a step's ``notes``) was dropped without a word and the record saved without it. Rows of a list
+# (``parties``, ``petitioners``) made of these are checked the same way and keyed
+# ``parties[1].phnoe``. Input that is not an object is left to DRF's own refusal. (A comment, not a
+# docstring: drf-spectacular would put a docstring into every input component of /api/schema/.)
+class KnownFieldsSerializer(serializers.Serializer):
+    def run_validation(self, data=serializers.empty):
+        unknown: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            writable = [name for name, field in self.fields.items() if not field.read_only]
+            known = ", ".join(writable)
+            for name in data:
+                if name not in writable:
+                    unknown[str(name)] = [_("Unknown field; the fields are: %(known)s.") % {"known": known}]
+        try:
+            value = super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, Mapping):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
 def submission_field(record: str) -> serializers.UUIDField:
     """The optional key of a request that creates a record (``governance.services.submitted_before``):
     the same request sent again answers with the record the first one saved instead of a second."""

@@ -31,6 +31,7 @@ from governance.rest import (
     Conflict,
     DeferredJoinPagination,
     JSONParser,
+    KnownFieldsSerializer,
     provisional_due_years_field,
     service_checked_errors,
     step_input,
@@ -247,7 +248,7 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
     params = tuple(IncidentFilter.base_filters)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         category = serializers.CharField(help_text=gettext_lazy("category code"))
         # The pages' limits (grids/forms.py): a text the report page refuses is refused here too.
         description = serializers.CharField(max_length=TEXT_MAX)
@@ -352,7 +353,7 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         action = serializers.CharField(
             help_text=gettext_lazy(
                 "accept, reject, escalate, dispatch, return, handle, feedback, assist, verify, close, evaluate"

@@ -29,6 +29,7 @@ from governance.rest import (
     ACTIONS_HELP,
     Conflict,
     DeferredJoinPagination,
+    KnownFieldsSerializer,
     may_take_step,
     service_checked_errors,
     step_input,
@@ -171,7 +172,7 @@ class DisputeDetailSerializer(DisputeSerializer):
         return allowed_actions(self.context["request"].user, obj)
 
 
-class PartyInputSerializer(serializers.Serializer):
+class PartyInputSerializer(KnownFieldsSerializer):
     role = serializers.ChoiceField(choices=DisputeParty.PartyRole.choices)
     name = serializers.CharField(max_length=100)
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
@@ -234,7 +235,7 @@ class DisputeListApi(KnownParamsMixin, generics.ListAPIView):
     pagination_class = DeferredJoinPagination
     params = tuple(DisputeFilter.base_filters)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         category = serializers.CharField(help_text=gettext_lazy("category code"))
         area = serializers.CharField(help_text=gettext_lazy("grid or community code"))
         source = serializers.CharField(
@@ -320,7 +321,7 @@ class DisputeDetailApi(generics.RetrieveAPIView):
 class DisputeTransitionApi(KnownParamsMixin, APIView):
     """Perform one workflow action. 409 when the action is not allowed from the current state."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         action = serializers.CharField(
             help_text=gettext_lazy(
                 "accept, decline, transfer, start, reassign, extend, record_prevention, report_risk "
@@ -451,7 +452,7 @@ class DisputeSessionListApi(KnownParamsMixin, generics.ListCreateAPIView):
 
     serializer_class = SessionSerializer
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         held_at = DateTimeField()
         place = serializers.CharField(max_length=200)
         attendees = serializers.CharField(max_length=400)
@@ -569,7 +570,7 @@ class DisputePartyRevealApi(KnownParamsMixin, APIView):
     """Unmask one party for the assigned mediator or the organisation head; the reveal is logged with
     its reason. Others get 403 (they may see the case, masked)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(

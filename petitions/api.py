@@ -32,6 +32,7 @@ from governance.rest import (
     ACTIONS_HELP,
     CalendarListSerializer,
     Conflict,
+    KnownFieldsSerializer,
     provisional_due_years_field,
     service_checked_errors,
     step_input,
@@ -253,7 +254,7 @@ class PetitionDetailSerializer(PetitionSerializer):
         ]
 
 
-class PetitionerInputSerializer(serializers.Serializer):
+class PetitionerInputSerializer(KnownFieldsSerializer):
     name = serializers.CharField(max_length=100)
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=18)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
@@ -320,7 +321,7 @@ class PetitionListApi(KnownParamsMixin, generics.ListAPIView):
     filterset_class = PetitionFilter
     params = tuple(PetitionFilter.base_filters)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         channel = serializers.ChoiceField(choices=Petition.Channel.choices)
         received_at = DateTimeField(required=False)
         type = serializers.ChoiceField(
@@ -416,7 +417,7 @@ class PetitionTransitionApi(KnownParamsMixin, APIView):
     """Perform one workflow action; 409 (naming the current state) when the table does not allow it
     from there, 403 when the user's side (office / department) may not, 400 naming the field."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         action = serializers.ChoiceField(choices=WORKFLOW.actions)
         state = serializers.CharField(
             required=False,
@@ -526,7 +527,7 @@ class PetitionerRevealApi(KnownParamsMixin, APIView):
     """Unmask one petitioner for an officer handling the item; logged with its reason. Others get
     403 (they may see the petition, masked)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(

@@ -46,6 +46,12 @@ def test_due_dates_cannot_be_typed_in(pet):
     resp = api_client(pet.cast.petition_officer).post(
         LIST, payload(pet.cast, due_at=typed, route_due_at=typed), format="json"
     )
+    # Refused by name (docs/api.md "Errors": a field a write does not read), not dropped: a client
+    # sending a deadline learns it is the platform's to compute. Nothing is saved.
+    assert resp.status_code == 400
+    assert set(resp.json()["errors"]) == {"due_at", "route_due_at"}
+    assert not Petition.objects.exists()
+    resp = api_client(pet.cast.petition_officer).post(LIST, payload(pet.cast), format="json")
     assert resp.status_code == 201
     petition = Petition.objects.get()
     assert petition.route_due_at == deadlines.route_due(petition.received_at)

@@ -33,6 +33,16 @@ class AutoSchema(SpectacularAutoSchema):
             return outer.replace(".", "") + inner.removesuffix("Serializer")
         return name
 
+    def _map_basic_serializer(self, serializer, direction):
+        # An input that refuses a field it does not read says so: a client generated from the schema
+        # (or schemathesis) sends no field beyond those listed (docs/api.md "Errors").
+        from governance.rest import KnownFieldsSerializer  # not at import: settings load this module
+
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, KnownFieldsSerializer):
+            schema["additionalProperties"] = False
+        return schema
+
 
 ERROR_COMPONENT = {
     "type": "object",

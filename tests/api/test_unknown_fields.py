@@ -113,3 +113,24 @@ def test_a_step_with_a_field_it_does_not_read_is_refused_and_not_taken(cast, rep
     _refused(response, "notes")
     record.refresh_from_db()
     assert record.status == before
+
+
+def test_the_schema_says_the_inputs_take_no_other_field(cast):
+    components = (
+        api_client(cast.admin).get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    )
+    for name in (
+        "IncidentListApiInputRequest",
+        "IncidentTransitionApiInputRequest",
+        "DisputeListApiInputRequest",
+        "PartyInputRequest",
+        "DisputeSessionListApiInputRequest",
+        "DisputePartyRevealApiInputRequest",
+        "PetitionListApiInputRequest",
+        "PetitionerInputRequest",
+        "PetitionTransitionApiInputRequest",
+        "RollupStartRequest",
+    ):
+        assert components[name]["additionalProperties"] is False, name
+    # An answer (a record as read) is not closed: fields may be added to it (DESIGN.md section 7).
+    assert "additionalProperties" not in components["Incident"]

@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswordChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -19,7 +20,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
@@ -289,11 +290,24 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ["username", "display_name"]
 
 
+class AdminPasswordChangeForm(BaseAdminPasswordChangeForm):
+    """Django's form with its password switch's help text left lazy: Django adds its warning to the
+    lazy text when the module is imported, which fixes the text in the language active then (the
+    site's Chinese on every English page too) and leaves the warning itself untranslated."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
 class UserAdmin(PermissionLabels, BaseUserAdmin):
     inlines = [MembershipInline]
     # A new user is given the name they are known by on the same page as their account and roles.
     add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     add_fieldsets = [
         (
             None,

@@ -463,3 +463,21 @@ def test_a_job_s_crontab_is_chosen_by_its_words_as_well_as_its_expression(client
     choices = html.split('name="crontab"')[1].split("</select>")[0]
     assert f'<option value="{crontab.pk}">在 02:00 Asia/Shanghai（0 2 * * *）</option>' in choices
     assert "(m/h/dM/MY/d)" not in choices
+
+
+def test_the_admin_password_page_words_its_password_switch_in_each_reader_s_language(client, cast):
+    """Django's AdminPasswordChangeForm joins its help text to a warning when the module is imported:
+    the text was fixed in whichever language was active then (Chinese on a Chinese-default site, on
+    every English page too), and its warning was never translated at all."""
+    client.force_login(cast.admin)
+    url = f"/admin/governance/user/{cast.worker_a.pk}/password/"
+    for language, wanted, unwanted in (
+        ("en", ["Whether the user will be able", "the current password for this user will be lost"], "用户"),
+        ("zh-hans", ["用户是否能够使用密码进行认证", "该用户当前的密码将丢失"], "Whether the user"),
+    ):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        switch = html[html.index('name="usable_password"') : html.index('class="form-row field-password1"')]
+        assert all(text in switch for text in wanted), (language, switch)
+        assert unwanted not in switch, language
+        # The page's script shows the warning by this id when the switch is turned off.
+        assert '<ul id="id_unusable_warning" class="messagelist"><li class="warning">' in switch

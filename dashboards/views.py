@@ -964,6 +964,16 @@ def _import_formats() -> list[dict]:
     return formats
 
 
+def _scale_values(labels: dict[str, str]) -> str:
+    """Each code of an answer scale with the labels a Chinese questionnaire gives it, as the police
+    kinds are listed: "very_safe 很安全, …, dont_know 不清楚/不知道". The labels alone told an English
+    reader nothing, and a file may give either."""
+    names: dict[str, list[str]] = {}
+    for label, code in labels.items():
+        names.setdefault(code, []).append(label)
+    return ", ".join(f"{code} {'/'.join(words)}" for code, words in names.items())
+
+
 def _import_format_texts() -> list[dict]:
     safety = intake.answer_labels("SURVEY_SAFETY_LABELS", intake.DEFAULT_SAFETY_LABELS, intake.SafetyAnswer)
     satisfaction = intake.answer_labels(
@@ -982,8 +992,8 @@ def _import_format_texts() -> list[dict]:
                     "age_group",
                     _("%(codes)s (or 35-44岁, 65岁及以上)") % {"codes": ", ".join(intake.AgeGroup.values)},
                 ),
-                ("safety", " / ".join(safety)),
-                ("satisfaction", " / ".join(satisfaction)),
+                ("safety", _scale_values(safety)),
+                ("satisfaction", _scale_values(satisfaction)),
                 ("weight", _("optional, default 1; 0.001 to 99999")),
             ],
         },

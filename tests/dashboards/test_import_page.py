@@ -288,3 +288,24 @@ def test_an_error_of_the_whole_file_says_so_rather_than_line_0(analyst):
     row = re.search(r'<tr data-line="0" data-field="file">(.*?)</tr>', response.content.decode(), re.S)
     assert row and '<td class="nowrap">whole file</td>' in row.group(1)
     assert ImportBatch.objects.count() == 0
+
+
+def test_the_answer_scales_name_each_code_beside_its_chinese_labels(analyst):
+    """The safety and satisfaction values were listed as the Chinese labels only (很安全 / 安全 / …): an
+    English reader could not read them, nor learn that a file may give the codes (very_safe …),
+    which the police kinds beside them already named."""
+    html = analyst.get(URL).content.decode()
+    values = dict(re.findall(r"<dt><code>(\w+)</code></dt><dd>(.*?)</dd>", html))
+    assert values["safety"] == (
+        "very_safe 很安全, safe 安全, basically_safe 基本安全, not_very_safe 不太安全, unsafe 不安全, "
+        "dont_know 不清楚/不知道"
+    )
+    assert values["satisfaction"] == (
+        "satisfied 满意, fairly_satisfied 比较满意, basically_satisfied 基本满意, "
+        "not_very_satisfied 不太满意, dissatisfied 不满意, dont_know 不清楚/不知道"
+    )
+    text = "area,date,age_group,safety,satisfaction\r\n340102001001001,2026-11-02,35-44,not_very_safe,dont_know\r\n"
+    assert analyst.post(URL, {"kind": "surveys", "file": csv_file(text)}).status_code == 302
+    assert list(SurveyResponse.objects.values_list("safety", "satisfaction")) == [
+        ("not_very_safe", "dont_know")
+    ]

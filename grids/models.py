@@ -171,7 +171,7 @@ class Incident(models.Model):
 
     class Kind(models.TextChoices):
         ON_THE_SPOT = "on_the_spot", _("resolved on the spot")
-        PROMISED = "promised", _("promised time")
+        PROMISED = "promised", _("handled within a promised time")
         COORDINATION = "coordination", _("needs coordination")
 
     class Evaluation(models.TextChoices):
@@ -531,7 +531,10 @@ class Incident(models.Model):
             kind = fields.get("kind")
             if kind:
                 if kind not in (self.Kind.PROMISED, self.Kind.COORDINATION):
-                    raise ActionInvalid("kind", gettext("Choose promised time or needs coordination."))
+                    raise ActionInvalid(
+                        "kind",
+                        gettext("Choose whether it is handled within a promised time or needs coordination."),
+                    )
                 self.kind = kind
                 changed.add("kind")
             changed.add("accepted_at")
@@ -719,7 +722,7 @@ class Incident(models.Model):
                     "supporting_departments",
                     gettext(
                         "Only an item accepted as needing coordination has supporting departments; "
-                        "this one has a promised time."
+                        "this one is handled within a promised time."
                     ),
                 )
             return []

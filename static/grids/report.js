@@ -92,7 +92,7 @@
     checkPoint(false);
     form.elements.category.focus();
   }
-  // A field still as the page drew it. A select always has a value: "kind" starts at "promised time",
+  // A field still as the page drew it. A select always has a value: "kind" starts at "handled within a promised time",
   // so a draft of an item resolved on the spot came back as a promised one, its resolution hidden.
   function untouched(el) {
     if (el.tagName !== "SELECT") { return !el.value; }

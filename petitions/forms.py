@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import User
@@ -25,7 +26,7 @@ NOTE_MAX = 4000
 
 PERSON_FIELDS = ("name", "id_number", "phone", "address")
 PERSON_LABELS = {
-    "name": _("Full name"),
+    "name": pgettext_lazy("person", "Name"),  # as a dispute party's (mediation)
     "id_number": _("ID number"),
     "phone": _("Phone"),
     "address": _("Address"),

@@ -1722,3 +1722,16 @@ def test_the_lists_say_when_a_deadline_shown_lies_in_a_year_without_a_calendar(c
     for user, url in pages:
         client.force_login(user)
         assert "no dates for" not in client.get(url).content.decode(), (user, url)
+
+
+def test_a_petitioner_s_name_is_labelled_as_a_dispute_party_s_is(client, pet):
+    """The same field, 姓名 in Chinese, was "Full name" for a petitioner and "Name" for a dispute's
+    party: one word for it in English on the intake form and the petition page."""
+    petition = pet.register()
+    client.force_login(pet.cast.petition_officer)
+    for url in ("/petitions/new/", f"/petitions/{petition.code}/"):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Full name" not in html, url
+        assert "<th>Name</th>" in html or ">Name</label>" in html, url
+    html = client.get(f"/petitions/{petition.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<th>姓名</th>" in html and 'data-label="姓名"' in html

@@ -341,7 +341,7 @@ class PartyForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
     address = forms.CharField(label=_("Address"), required=False, max_length=300)
     clear = forms.MultipleChoiceField(
-        label=_("Remove the stored"),
+        label=_("Remove stored details"),
         required=False,
         choices=[("id_number", _("ID number")), ("phone", _("Phone")), ("address", _("Address"))],
     )

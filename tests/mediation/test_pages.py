@@ -2148,3 +2148,14 @@ def test_the_effective_date_input_starts_at_the_first_session(client, med):
     _login(client, med.cast.mediator)
     html = client.get(f"/mediation/cases/{case.code}/").content.decode()
     assert attrs_of(html, "effective")["min"] == timezone.localdate(first).isoformat()
+
+
+def test_the_party_edit_names_what_its_boxes_remove(client, med):
+    """The boxes that clear a party's ID number, phone or address were headed "Remove the stored", a
+    sentence left unfinished in English (the Chinese reads on into each box: 删除已存的 身份证号)."""
+    case = med.in_mediation()
+    _login(client, med.cast.mediator)
+    html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<legend>Remove stored details</legend>" in html and "Remove the stored" not in html
+    html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<legend>删除已存的</legend>" in html

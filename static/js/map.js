@@ -20,6 +20,19 @@
     return span;
   }
 
+  function label(feature) { return feature.properties.name + " " + feature.properties.code; }
+
+  // An area's shape opens its tooltip when it takes the focus (Leaflet listens for it), and Chromium
+  // then puts the bare <path> in the Tab order with no role and no name: a stop a screen reader
+  // announced as nothing. Every shape is a named stop, in every browser, saying what its tooltip says.
+  function named(shape, words) {
+    var path = shape.getElement && shape.getElement();
+    if (!path) { return; }
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("role", "img");
+    path.setAttribute("aria-label", words);
+  }
+
   function styleFor(feature) {
     var level = feature.properties && feature.properties.level;
     return { color: level === "grid" ? "#2563eb" : "#0f766e", weight: level === "grid" ? 1.5 : 2.5, fillOpacity: 0.08 };
@@ -51,8 +64,9 @@
         .then(function (data) {
           state.layer = L.geoJSON(data, {
             style: styleFor,
-            onEachFeature: function (f, layer) { layer.bindTooltip(text(f.properties.name + " " + f.properties.code)); }
+            onEachFeature: function (f, layer) { layer.bindTooltip(text(label(f))); }
           }).addTo(map);
+          state.layer.eachLayer(function (shape) { named(shape, label(shape.feature)); });
           if (state.layer.getLayers().length) { fitNow(el, map, state.layer); }
           el.setAttribute("data-loaded", String(state.layer.getLayers().length));
           fire(el, state);

@@ -264,3 +264,32 @@ def test_a_table_wider_than_its_box_can_be_scrolled_from_the_keyboard(desktop_pa
     page.locator("header.topbar a").first.focus()
     page.keyboard.press("Tab")
     assert _focus_ring(page.locator("header.topbar :focus")) == ("rgb(255, 255, 255)", True)
+
+
+def test_a_map_area_reached_with_the_tab_key_says_its_name(desktop_page, live_cast):
+    """Leaflet opens an area's tooltip on the focus of its shape, and Chromium put the bare <path> in
+    the Tab order for that listener: a stop with no role and no name, drawn with the browser's box
+    ring. Every map's areas are now named stops (role img, the tooltip's words) whose focus shows."""
+    grid = live_cast.grid_a
+    page = desktop_page
+    login(page, "worker_a")
+    page.goto("/")
+    page.wait_for_selector("#home-map[data-loaded='1']")
+    page.locator("#home-map").focus()
+    page.keyboard.press("Tab")
+    shape = page.locator("#home-map path.leaflet-interactive:focus")
+    assert (
+        shape.get_attribute("role"),
+        shape.get_attribute("aria-label"),
+        shape.get_attribute("tabindex"),
+    ) == (
+        "img",
+        f"{grid.name} {grid.code}",
+        "0",
+    )
+    assert page.locator(".leaflet-tooltip").inner_text() == f"{grid.name} {grid.code}"
+    assert shape.evaluate("p => [getComputedStyle(p).outlineStyle, getComputedStyle(p).strokeWidth]") == [
+        "none",
+        "3px",
+    ]
+    assert page.js_errors == []

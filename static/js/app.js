@@ -25,6 +25,15 @@
     if (field && field.focus) {
       field.scrollIntoView({ block: "center" });
       field.focus({ preventScroll: true });
+      return;
+    }
+    // What the last step did (the messages after a redirect: "Registered as …") is in the page when
+    // it loads, where a screen reader does not read a status out: it takes the focus, so it is read
+    // and the next Tab goes on from there. Not over a field the page focuses itself (autofocus,
+    // which a focus given first would cancel) nor over an address's #fragment.
+    var done = document.getElementById("messages");
+    if (done && !document.querySelector("[autofocus]") && !window.location.hash) {
+      done.focus({ preventScroll: true });
     }
   });
   // A desk list shown as cards on a phone (table.stack, app.css) changes the display of its table,

@@ -233,3 +233,31 @@ def test_try_it_out_writes_with_the_session(desktop_page, live_cast):
     )
     assert Incident.objects.get().description == "试用接口上报"
     assert page.js_errors == []
+
+
+def test_what_a_step_did_is_a_status_that_takes_the_focus_after_the_redirect(phone_page, live_cast):
+    """A message after a redirect ("Your API token was revoked") was a bare list at the top of the
+    page: a status already there when a page loads is not read out, and the focus was back at the
+    page's top. It is now a status that takes the focus, unless the page focuses a field itself."""
+    from governance.services import user_token_issue
+
+    user_token_issue(user=live_cast.analyst, via="test")
+    page = phone_page
+    login(page, "analyst")
+    page.goto("/accounts/")
+    assert page.locator("#messages").count() == 0
+    assert page.evaluate("document.activeElement === document.body")
+    with page.expect_navigation():
+        page.locator("form[action$='/token/revoke/'] button").click()
+    done = page.locator("#messages")
+    assert done.get_attribute("role") == "status"
+    assert "令牌已作废" in done.locator("ul.messages li").inner_text()
+    assert page.evaluate("document.activeElement.id") == "messages"
+    page.keyboard.press("Tab")  # the next stop comes after the message, inside the page
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+    # Signing out shows "You have logged out." on the sign-in page, whose username keeps the focus.
+    page.locator("nav form[action$='/logout/'] button").evaluate("b => b.form.submit()")
+    page.wait_for_url("**/accounts/login/**")
+    assert page.locator("#messages[role=status]").count() == 1
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    assert page.js_errors == []

@@ -120,7 +120,8 @@ def test_the_main_pages_have_no_serious_or_critical_axe_violation(browser, live_
 
 # What axe leaves alone: the page's language is the one shown (axe only asks for a valid one), one
 # h1, headings that do not skip a level, a name for every field (axe passes a select named by its
-# first option), nothing past the right edge of the viewport, and in English the labels a reader
+# first option), a name for every table (its heading: a screen reader's list of tables read
+# "table, table"), nothing past the right edge of the viewport, and in English the labels a reader
 # picks from (options, check boxes, radio buttons), the values that fill a cell of a table or a
 # fact list and the badges written as labels: with a capital, like every other label of the English
 # pages (the choices are lowercase in the code, for use inside sentences).
@@ -140,6 +141,12 @@ STRUCTURE = r"""([lang, names]) => {
     if (f.type === 'hidden') return;
     const named = (f.labels && f.labels.length) || f.getAttribute('aria-label') || f.getAttribute('aria-labelledby');
     if (!named) found.push(`no label: ${f.outerHTML.slice(0, 100)}`);
+  });
+  document.querySelectorAll('main table').forEach(t => {
+    const by = (t.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
+      .map(id => document.getElementById(id)).filter(Boolean).map(e => e.textContent.trim()).join(' ');
+    if (!by && !(t.caption && t.caption.textContent.trim()) && !t.getAttribute('aria-label'))
+      found.push(`table without a name: ${t.outerHTML.slice(0, 100)}`);
   });
   const past = document.documentElement.scrollWidth - document.documentElement.clientWidth;
   if (past > 0) found.push(`scrolls sideways by ${past}px`);

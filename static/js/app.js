@@ -23,6 +23,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var field = document.querySelector("form [aria-invalid='true'], [role='alert'][tabindex='-1']");
     if (field && field.focus) {
+      // The title is what a screen reader says first of a page, and what a tab's list shows: it
+      // says that what was sent came back refused, before the field read out under the focus.
+      var prefix = document.body.getAttribute("data-error-title");
+      if (prefix && document.title.indexOf(prefix) !== 0) { document.title = prefix + document.title; }
       field.scrollIntoView({ block: "center" });
       field.focus({ preventScroll: true });
       return;

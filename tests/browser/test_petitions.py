@@ -134,6 +134,8 @@ def test_a_refused_intake_on_a_phone_opens_at_the_first_field_in_error(phone_pag
     page = phone_page
     login(page, "petition_officer")
     page.goto("/petitions/new/")
+    title = page.title()
+    assert not title.startswith("错误")
     page.fill("#id_p0_name", "王建国")
     page.select_option("#id_category", "urban")
     page.select_option("#id_handling_type", "claim")
@@ -141,6 +143,8 @@ def test_a_refused_intake_on_a_phone_opens_at_the_first_field_in_error(phone_pag
     page.click("#register-button")  # no area concerned
     page.wait_for_selector(".form-error-summary")
     assert page.evaluate("document.activeElement.id") == "id_area"
+    # The title, read first, says the form came back refused (the reader's colon, then the page's).
+    assert page.title() == f"错误：{title}"
     box = page.locator("#id_area").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, box  # on screen
     assert page.input_value("#id_p0_name") == "王建国"

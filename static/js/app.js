@@ -12,6 +12,16 @@
     if (!event.target.hasAttribute("data-forget-tab")) { return; }
     try { sessionStorage.clear(); } catch (e) { /* storage disabled */ }
   });
+  // The phone menu (a checkbox, app.css) closes with Escape from its toggle or any of its entries,
+  // the focus back on the toggle, as a menu does; Tab from its last entry still goes on to the page.
+  document.addEventListener("keydown", function (event) {
+    var toggle = document.getElementById("nav-toggle");
+    if (event.key !== "Escape" || !toggle || !toggle.checked) { return; }
+    var at = document.activeElement;
+    if (at !== toggle && !(at && at.closest && at.closest("nav.nav"))) { return; }
+    toggle.checked = false;
+    toggle.focus();
+  });
   // A button with data-confirm asks before submitting its form.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm]");

@@ -44,6 +44,16 @@ def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
     page.keyboard.press("Space")
     assert page.locator("nav.nav").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Escape closes it from an entry, the focus back on the toggle (it was left open, the focus
+    # on an entry no longer drawn once the menu was closed by a press on its label).
+    page.keyboard.press("Tab")
+    assert page.evaluate("!!document.activeElement.closest('nav.nav')")
+    page.keyboard.press("Escape")
+    assert not page.locator("nav.nav").is_visible()
+    assert page.evaluate("document.activeElement.id") == "nav-toggle"
+    page.keyboard.press("Space")  # and opens again from there
+    assert page.locator("nav.nav").is_visible()
+    assert page.js_errors == []
 
 
 def test_the_first_tab_offers_a_way_past_the_header_to_the_page(phone_page, live_cast, settings):

@@ -899,7 +899,7 @@ def test_the_results_page_and_its_csv_give_the_year_once(client, cast, scheme):
     s, _run = scheme
     client.force_login(cast.analyst)
     html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
-    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
     assert re.sub(r"<[^>]+>", "", heading) == f"{s.name} {cast.city.name}"
     rows = list(
         csv.reader(
@@ -909,7 +909,7 @@ def test_the_results_page_and_its_csv_give_the_year_once(client, cast, scheme):
     assert rows[0][0] == s.name
     type(s).objects.filter(pk=s.pk).update(name="平安建设考核")
     html = client.get(f"/dashboards/assessments/{s.pk}/").content.decode()
-    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
     assert re.sub(r"<[^>]+>", "", heading) == f"平安建设考核 {s.year} · {cast.city.name}"
     rows = list(
         csv.reader(
@@ -1153,6 +1153,6 @@ def test_the_trend_of_a_lower_is_better_indicator_says_so(client, data):
     client.force_login(data.analyst)
     url = "/dashboards/trends/?indicator={}&period=2026-11&parent=340102000000"
     lower = client.get(url.format("police_preventable_cases_per_10k")).content.decode()
-    title = lower.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    title = re.search(r"<h1[^>]*>(.*?)</h1>", lower, re.S).group(1)
     assert '<span class="muted dash-lower">Lower is better</span>' in title
     assert "dash-lower" not in client.get(url.format(SAFE)).content.decode()

@@ -208,15 +208,21 @@ def test_a_workers_own_reports_are_titled_so_and_a_list_without_steps_has_no_ste
     report()
     client.force_login(cast.worker_a)
     html = client.get("/grids/inbox/?mine=true&open=true").content.decode()
-    assert "<h1>My reports" in html and "Incident inbox" not in html
+    assert '<h1 id="inbox-title">My reports' in html and "Incident inbox" not in html
     assert html.count('id="row-INC-') == 1 and ">Actions</th>" not in html
     assert 'class="stack-full"' not in html
     client.force_login(cast.analyst)
     html = client.get("/grids/inbox/").content.decode()
-    assert ">Actions</th>" not in html and "<h1>Incidents <" in html  # not their inbox of work
+    assert (
+        ">Actions</th>" not in html and '<h1 id="inbox-title">Incidents <' in html
+    )  # not their inbox of work
     client.force_login(cast.community_handler)  # who may take a step sees the column
     html = client.get("/grids/inbox/").content.decode()
-    assert "<h1>Incident inbox" in html and ">Actions</th>" in html and 'data-action="accept"' in html
+    assert (
+        '<h1 id="inbox-title">Incident inbox' in html
+        and ">Actions</th>" in html
+        and 'data-action="accept"' in html
+    )
 
 
 @pytest.mark.django_db

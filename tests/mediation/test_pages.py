@@ -1691,7 +1691,7 @@ def test_a_party_still_to_be_completed_reads_so_not_as_a_masked_name(client, med
     )
     case = DisputeCase.objects.get()
     html = _login(client, med.cast.mediator).get(f"/mediation/cases/{case.code}/").content.decode()
-    parties = html[html.index("<h2>Parties</h2>") :].split("</table>")[0]
+    parties = html[html.index('<h2 id="parties-title">Parties</h2>') :].split("</table>")[0]
     assert parties.count("(to be completed)") == 2 and "(**" not in parties
     listed = client.get("/mediation/cases/").content.decode()
     assert "(to be completed), (to be completed)" in listed and "、" not in listed.split("<tbody>")[1]

@@ -283,6 +283,23 @@ EVIDENCE_TYPES = {
 }
 
 
+# What a document of each extension begins with. Pictures are decoded instead (governance.pictures).
+# A PDF reader finds its header within the first kilobyte (a byte-order mark or a mailer's junk may
+# come first); OFD, .docx and .xlsx are ZIP packages; .doc and .xls are OLE2 compound files.
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EVIDENCE_SIGNATURES = {".pdf": None, ".ofd": _ZIP, ".docx": _ZIP, ".xlsx": _ZIP, ".doc": _OLE2, ".xls": _OLE2}
+PDF_HEADER_WITHIN = 1024
+
+
+def evidence_content_matches(extension: str, head: bytes) -> bool:
+    """Whether a document's first bytes are those of the kind its extension names: a file renamed to
+    .pdf or .docx (an HTML page, a program) is not stored and handed to the managers as one."""
+    if extension == ".pdf":
+        return b"%PDF" in head[:PDF_HEADER_WITHIN]
+    return head.startswith(EVIDENCE_SIGNATURES[extension])
+
+
 def evidence_extension(name: str) -> str:
     """The file's extension if it is one of EVIDENCE_TYPES, else ""."""
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from dashboards.assessment import MAX_OCCURRENCES, MAX_POINTS, assessed_areas, at_most_points, points_text
 from dashboards.assessment_models import (
     EVIDENCE_TYPES,
+    PDF_HEADER_WITHIN,
     Adjustment,
     AssessmentItem,
     AssessmentScheme,
     NegativeListEntry,
+    evidence_content_matches,
     evidence_extension,
 )
 from governance.models import MAX_ID, Area
@@ -129,6 +131,14 @@ class ManualScoreForm(_SchemeForm):
             except ValidationError as exc:
                 raise forms.ValidationError(exc.message_dict["evidence"]) from None
             return ContentFile(picture.content, name=f"evidence{EXTENSIONS[picture.content_type]}")
+        evidence.seek(0)
+        head = evidence.read(PDF_HEADER_WITHIN)
+        evidence.seek(0)
+        if not evidence_content_matches(extension, head):
+            raise forms.ValidationError(
+                _("This file is not the %(kind)s file its name says: attach the document as it was saved.")
+                % {"kind": extension[1:].upper()}
+            )
         return evidence
 
 

@@ -123,6 +123,63 @@ def test_the_evidence_is_listed_and_opened_by_the_managers_only_under_a_generate
     )
 
 
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file a .doc or .xls is
+ZIP = b"PK\x03\x04"  # the package an .ofd, .docx or .xlsx is
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("台账.pdf", b"<html><script>alert(1)</script></html>"),
+        ("台账.docx", b"MZ\x90\x00 an executable"),
+        ("台账.xlsx", OLE2 + b"\0" * 64),  # an old workbook named as a new one: Excel refuses to open it
+        ("台账.doc", ZIP + b"\0" * 64),
+        ("台账.ofd", b"%PDF-1.4"),
+    ],
+    ids=["html-as-pdf", "program-as-docx", "xls-as-xlsx", "zip-as-doc", "pdf-as-ofd"],
+)
+def test_a_document_whose_content_is_not_what_its_name_says_is_refused(
+    client, data, settings, tmp_path, name, content
+):
+    """Documents were taken by their name alone: any file renamed to .pdf or .docx was stored and
+    handed to the managers as that document (pictures were already checked by their content)."""
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(data.city_officer)
+    base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}
+    refused = client.post(
+        data.url, {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile(name, content)}
+    )
+    assert refused.status_code == 400 and list(refused.context["manual"].errors) == ["evidence"]
+    kind = name.rsplit(".", 1)[1].upper()
+    assert f"is not the {kind} file its name says" in refused.content.decode()
+    assert not ManualScore.objects.exists() and not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("台账.pdf", b"\xef\xbb\xbf%PDF-1.7 ledger"),  # a header a little way in, as readers allow
+        ("台账.ofd", ZIP + b"OFD.xml"),
+        ("台账.docx", ZIP + b"[Content_Types].xml"),
+        ("台账.xlsx", ZIP + b"[Content_Types].xml"),
+        ("台账.doc", OLE2 + b"\0" * 64),
+        ("台账.xls", OLE2 + b"\0" * 64),
+    ],
+    ids=["pdf", "ofd", "docx", "xlsx", "doc", "xls"],
+)
+def test_a_document_of_each_accepted_kind_is_stored_as_it_came(
+    client, data, settings, tmp_path, name, content
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(data.city_officer)
+    base = {"form": "manual", "manual-item": data.manual_item.pk, "manual-area": "340102000000"}
+    response = client.post(
+        data.url, {**base, "manual-points": "10", "manual-evidence": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 302
+    assert ManualScore.objects.get().evidence.open("rb").read() == content
+
+
 def test_a_picture_as_evidence_is_stored_upright_without_its_metadata(client, data, settings, tmp_path):
     """A phone photo of a ledger page was kept as sent: its EXIF (the GPS position where it was
     taken, the camera's serial number, the maker's notes) went to everyone who opened the evidence."""

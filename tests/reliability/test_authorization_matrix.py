@@ -11,7 +11,9 @@ inside and an object outside the role's area:
 * personal data comes back in plain text only to those allowed to reveal it, and only with an
   access-log row written by that very request (DESIGN.md section 4), whoever asks for whatever;
 * a URL with a key that this test does not know how to fill fails the test, so a new endpoint
-  cannot slip past the matrix.
+  cannot slip past the matrix;
+* every other method (PUT, PATCH, DELETE, OPTIONS, HEAD), and a visitor who is not signed in, get
+  the answer a missing key gets; the admin, which the walk leaves out, is swept on its own.
 """
 
 from __future__ import annotations
@@ -406,3 +408,80 @@ def test_what_leaves_a_request_carries_no_personal_data(world):
         ]
     )
     assert not [secret for secret in SECRETS if secret in stored], stored
+
+
+def test_every_other_method_on_a_keyed_url_outside_the_area_is_answered_as_for_a_missing_key(world):
+    """PUT, PATCH, DELETE, OPTIONS and HEAD too: no method tells an object of another area from one
+    that does not exist, nor reaches it (an OPTIONS answer is the same words either way)."""
+    keyed = [(name, conv) for name, _route, conv in _routes() if conv]
+    checked = 0
+    for role in ROLES:
+        side = _outside(role)
+        if side is None:
+            continue
+        client = _client(getattr(world.cast, role))
+        for name, converters in keyed:
+            there = reverse(name, kwargs=_kwargs(name, converters, world, side))
+            missing = reverse(name, kwargs=_missing(_kwargs(name, converters, world, side)))
+            for method in ("put", "patch", "delete", "options", "head"):
+                body = (
+                    {"data": "{}", "content_type": "application/json"} if method in ("put", "patch") else {}
+                )
+                response = getattr(client, method)(there, **body)
+                answer = getattr(client, method)(missing, **body)
+                assert response.status_code == answer.status_code, (role, method, there)
+                assert response.status_code in (404, 405) or method == "options", (role, method, there)
+                if method == "options" and not response.streaming:
+                    assert response.content == answer.content, (role, method, there)
+                checked += 1
+    assert checked >= (len(ROLES) - 1) * len(keyed) * 5
+
+
+def test_a_visitor_who_is_not_signed_in_learns_nothing_of_any_key(world, client):
+    """Signed out, every method on every keyed URL is answered as for a key that does not exist:
+    the sign-in page for pages, 401 for the API."""
+    for name, _route, converters in _routes():
+        if not converters:
+            continue
+        for side in ("in", "out"):
+            there = reverse(name, kwargs=_kwargs(name, converters, world, side))
+            missing = reverse(name, kwargs=_missing(_kwargs(name, converters, world, side)))
+            for method in ("get", "post", "put", "delete", "options"):
+                response = getattr(client, method)(there)
+                assert response.status_code in (302, 401, 405), (method, there, response.status_code)
+                assert response.status_code == getattr(client, method)(missing).status_code, (method, there)
+                if response.status_code == 302:
+                    assert response["Location"].startswith(reverse("governance-login")), (method, there)
+
+
+def _admin_urls(world) -> list[str]:
+    from django.contrib import admin
+
+    urls = []
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+        for pk in model.objects.order_by("pk").values_list("pk", flat=True)[:3]:
+            urls.append(reverse("admin:{}_{}_change".format(*info), args=[pk]))
+            urls.append(reverse("admin:{}_{}_history".format(*info), args=[pk]))
+    return urls
+
+
+def test_the_admin_shows_no_personal_data_even_to_a_superuser_and_nothing_to_the_other_roles(world):
+    """The matrix above leaves /admin/ out: every list, change page and history of every registered
+    model, for the superuser, holds no name, ID number, phone or address (reveals go through the
+    logged pages), and every role of the cast is sent to the admin's sign-in, seeing nothing."""
+    _conclude_with_an_agreement(world)  # the agreement's texts and the sessions exist too
+    urls = _admin_urls(world)
+    assert len(urls) >= 40, urls
+    superuser = _client(world.cast.admin)
+    for url in urls:
+        response = superuser.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        leaked = [s for s in SECRETS if s in response.content.decode(errors="replace")]
+        assert not leaked, (url, leaked)
+    for role in ROLES:
+        client = _client(getattr(world.cast, role))
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], (role, url)

@@ -199,7 +199,7 @@ def _area(code: str, name: str, level: str, parent: Area | None, box: tuple, hou
 
 @transaction.atomic
 def build_city(scale: str = "small", seed: int = 1) -> DemoCity:
-    """Create the area tree (bulk inserts; about 8,500 areas at city scale)."""
+    """Create the area tree (bulk inserts; about 8,900 areas at city scale)."""
     rng = random.Random(seed)
     spec = SCALES[scale]
     city = _area(CITY_CODE, CITY_NAME, Area.Level.CITY, None, CITY_BOX, 0)

@@ -140,3 +140,25 @@ def test_the_tests_the_docs_cite_exist():
                     wrong.append(f"{doc.name}:{number}: {current}::{found.group(2)}")
     assert cited > 20
     assert wrong == []
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub (and most Markdown renderers) give a heading: lower case, punctuation other
+    than ``-`` and ``_`` dropped, spaces as ``-``; Chinese kept."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if d.name != "README.md"], ids=lambda doc: doc.name)
+def test_a_long_doc_opens_with_contents_that_link_each_of_its_sections(doc):
+    """The docs run to hundreds of lines: a newcomer finds a section from the contents line under the
+    title, which must follow the headings as they are renamed, added and removed."""
+    lines = doc.read_text().splitlines()
+    if len(lines) < 300:
+        return
+    contents = [line for line in lines if line.startswith("Contents: ")]
+    assert len(contents) == 1, "no contents line under the title"
+    assert lines.index(contents[0]) < next(i for i, line in enumerate(lines) if line.startswith("## "))
+    linked = re.findall(r"\[([^\]]+)\]\(#([^)]+)\)", contents[0])
+    headings = [line[3:] for line in lines if line.startswith("## ")]
+    assert [anchor for _, anchor in linked] == [_anchor(h) for h in headings]
+    assert [label for label, _ in linked] == [h.replace("`", "") for h in headings]

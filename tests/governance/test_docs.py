@@ -162,3 +162,61 @@ def test_a_long_doc_opens_with_contents_that_link_each_of_its_sections(doc):
     headings = [line[3:] for line in lines if line.startswith("## ")]
     assert [anchor for _, anchor in linked] == [_anchor(h) for h in headings]
     assert [label for label, _ in linked] == [h.replace("`", "") for h in headings]
+
+
+_RECORD_DEFAULTS = """
+import json, sys
+import governance.env as env
+seen = {}
+def recording(reader):
+    def read(name, default=None, *args, **kwargs):
+        seen[name] = default
+        return reader(name, default, *args, **kwargs)
+    return read
+for attribute in dir(env):
+    if attribute.startswith("env_"):
+        setattr(env, attribute, recording(getattr(env, attribute)))
+import governance.settings
+json.dump(seen, sys.stdout, default=repr)
+"""
+
+
+def test_the_readme_configuration_table_gives_each_variable_the_default_the_settings_give_it(tmp_path):
+    """Each env_*() call of the settings, recorded with the default it passes, read in a process with
+    none of the variables set: a number, word or list the code defaults to is the one the table shows.
+    (Booleans are shown as 1 and 0, paths relative to the checkout.)"""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _RECORD_DEFAULTS],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    defaults = json.loads(result.stdout)
+    assert defaults["SESSION_COOKIE_AGE"] == 28800 and defaults["WORKING_HOURS"] == ["08:30", "17:30"]
+    section = (ROOT / "README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = line.split(" | ")
+            for name in re.findall(r"`([A-Z0-9_]+)`", cells[0]):
+                rows[name] = cells[1]
+    wrong = []
+    for name, default in defaults.items():
+        if name not in rows or default in (None, "", []) or name in {"VAR_DIR", "STATIC_ROOT", "MEDIA_ROOT"}:
+            continue  # no default (required, or generated), or a path of the checkout
+        if isinstance(default, bool):
+            shown = [str(int(default))]
+        elif isinstance(default, list):
+            shown = [",".join(default), ", ".join(f"`{item}`" for item in default)]
+        else:
+            shown = [str(default)]
+        if not any(text in rows[name] for text in shown):
+            wrong.append(f"{name}: code {default!r}, README {rows[name]!r}")
+    assert wrong == []

@@ -38,3 +38,16 @@ def test_a_real_city_with_the_demo_code_is_never_seeded_into():
     with pytest.raises(CommandError, match=r"340100000000 \(合肥市\) holds the demo city's code"):
         call_command("seed_demo", "--areas-only")
     assert Area.objects.count() == 1 and not User.objects.filter(username__startswith="demo_").exists()
+
+
+def test_the_options_help_speaks_the_site_s_language():
+    """The command's description was Chinese under zh-hans while the help of each option stayed
+    English ("size of the city", "random seed", "skip the apps' records")."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        text = _help()
+    for english in ("size of the city", "districts", "random seed", "months of records", "skip the apps"):
+        assert english not in text, english
+    assert "small：2 个区，每区 3 个街道，每街道 3-4 个社区，每社区 4-6 个网格" in text
+    assert "city：12 个区，每区 9-13 个街道" in text

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import demo as demo_city
 from governance.models import SequenceCounter
@@ -16,8 +17,8 @@ from governance.urls import FEATURE_APPS
 
 # What each scale is for; its size is read from demo_city.SCALES so the help cannot drift from it.
 SCALE_PURPOSE = {
-    "small": "for trying the platform and for tests",
-    "city": "a whole city for benchmarks (docs/benchmarks.md), seeded in about five minutes",
+    "small": gettext_lazy("for trying the platform and for tests"),
+    "city": gettext_lazy("a whole city for benchmarks (docs/benchmarks.md), seeded in about five minutes"),
 }
 
 
@@ -28,12 +29,19 @@ def _scales_help() -> str:
 
     parts = []
     for name, spec in sorted(demo_city.SCALES.items()):
-        parts.append(
-            f"{name}: {spec['districts']} districts, {span(spec['streets'])} streets per district, "
-            f"{span(spec['communities'])} communities per street, {span(spec['grids'])} grids per "
-            f"community; {SCALE_PURPOSE.get(name, '')}".rstrip("; ")
-        )
-    return ". ".join(parts) + "."
+        size = _(
+            "%(scale)s: %(districts)s districts, %(streets)s streets per district, %(communities)s communities "
+            "per street, %(grids)s grids per community"
+        ) % {
+            "scale": name,
+            "districts": spec["districts"],
+            "streets": span(spec["streets"]),
+            "communities": span(spec["communities"]),
+            "grids": span(spec["grids"]),
+        }
+        purpose = SCALE_PURPOSE.get(name)
+        parts.append(_("%(size)s; %(purpose)s") % {"size": size, "purpose": purpose} if purpose else size)
+    return _("%(scales)s.") % {"scales": _(". ").join(parts)}
 
 
 class Command(BaseCommand):
@@ -50,15 +58,15 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(demo_city.SCALES),
             default="small",
-            help="size of the city (default small). " + _scales_help(),
+            help=_("size of the city (default small). %(scales)s") % {"scales": _scales_help()},
         )
         parser.add_argument(
-            "--seed", type=int, default=1, help="random seed; the same seed gives the same city"
+            "--seed", type=int, default=1, help=_("random seed; the same seed gives the same city")
         )
         parser.add_argument(
-            "--months", type=int, default=15, help="months of records before today, 1 to 60 (default 15)"
+            "--months", type=int, default=15, help=_("months of records before today, 1 to 60 (default 15)")
         )
-        parser.add_argument("--areas-only", action="store_true", help="skip the apps' records")
+        parser.add_argument("--areas-only", action="store_true", help=_("skip the apps' records"))
 
     def handle(self, *args, scale: str, seed: int, months: int, areas_only: bool, **options):
         if months < 1 or months > 60:

@@ -13,17 +13,19 @@ from dashboards import intake
 
 
 class Command(BaseCommand):
-    help = (
-        "Import survey answers, police preventable-case counts or area populations by year from a CSV "
-        "file (all or nothing)."
-    )
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _(
+            "Import survey answers, police preventable-case counts or area populations by year from a CSV "
+            "file (all or nothing)."
+        )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("kind", choices=sorted(intake.IMPORTS))
         parser.add_argument("path", type=Path)
-        parser.add_argument("--dry-run", action="store_true", help="check every line, write nothing")
+        parser.add_argument("--dry-run", action="store_true", help=_("check every line, write nothing"))
         parser.add_argument(
-            "--again", action="store_true", help="surveys: import answers identical to an earlier batch's"
+            "--again", action="store_true", help=_("surveys: import answers identical to an earlier batch's")
         )
 
     def handle(

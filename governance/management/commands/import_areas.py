@@ -50,23 +50,29 @@ def _text(props: dict, field: str, label: str, problems: list[str], *, digits: b
 
 
 class Command(BaseCommand):
-    help = "Validate (and with --commit, import) areas from a GeoJSON FeatureCollection."
+    @property
+    def help(self) -> str:  # in the site's language; argparse takes no lazy text
+        return _("Validate (and with --commit, import) areas from a GeoJSON FeatureCollection.")
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--code-field", default="code")
-        parser.add_argument("--name-field", default="name")
-        parser.add_argument("--level-field", default="level")
-        parser.add_argument("--parent-field", default="parent", help="property with the parent's code")
-        parser.add_argument("--population-field", default="population")
-        parser.add_argument("--households-field", default="households")
-        parser.add_argument(
-            "--in-service-from-field", default="in_service_from", help="first day, YYYY-MM-DD"
-        )
-        parser.add_argument(
-            "--in-service-until-field", default="in_service_until", help="last day, YYYY-MM-DD"
-        )
-        parser.add_argument("--commit", action="store_true", help="write the areas (default: dry run)")
+        for option, default, what in (
+            ("--code-field", "code", _("the area's division code")),
+            ("--name-field", "name", _("its name")),
+            ("--level-field", "level", _("its level (city, district, street, community, grid)")),
+            ("--parent-field", "parent", _("the parent's code")),
+            ("--population-field", "population", _("its population")),
+            ("--households-field", "households", _("its households")),
+            ("--in-service-from-field", "in_service_from", _("its first day in service, YYYY-MM-DD")),
+            ("--in-service-until-field", "in_service_until", _("its last day in service, YYYY-MM-DD")),
+        ):
+            parser.add_argument(
+                option,
+                default=default,
+                help=_("the feature property with %(what)s (default %(default)s)")
+                % {"what": what, "default": default},
+            )
+        parser.add_argument("--commit", action="store_true", help=_("write the areas (default: dry run)"))
 
     def handle(self, *args, file: Path, commit: bool, **opts):
         if not file.exists():

@@ -1,7 +1,7 @@
 """City-scale benchmark of the rollup engine (issue 6; results in docs/benchmarks.md).
 
 Generates, with set-based SQL on PostgreSQL (generate_series, nothing built in Python):
-  * a city: 12 districts, 132 streets, ~1,700 communities, ~6,600 grids, with populations;
+  * a city: 12 districts, 132 streets, 1,716 communities, 6,864 grids, with populations;
   * three years of survey answers at grid level (``--answers`` per grid and month: 20 -> ~4.8 M rows);
   * police preventable-case counts per community, month and 4 kinds (~245 k rows);
   * the case records the other apps' indicators read: incidents at grid level with their timed

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from django import forms
@@ -237,6 +238,30 @@ def area_filter_choices(user) -> list[Area]:
         .order_by("path")[: AREA_FILTER_CHOICES + 1]
     )
     return areas if len(areas) <= AREA_FILTER_CHOICES else []
+
+
+def namesake_labels(areas: Iterable[Area]) -> dict[int, str]:
+    """Each area's name, preceded by as many names of the areas above it as tell it from another
+    area of the same name in ``areas`` ("甲一街道 · 春晖社区" beside "乙一街道 · 春晖社区"; a name nobody
+    shares stays alone). Reads only the parents loaded with the areas (``select_related``): no query."""
+    chains: dict[int, list[str]] = {}
+    for area in areas:
+        names, node = [area.name], area
+        while Area.parent.is_cached(node) and node.parent is not None:
+            node = node.parent
+            names.append(node.name)
+        chains[area.pk] = names
+    depth = dict.fromkeys(chains, 1)
+    while True:
+        labels = {pk: " · ".join(reversed(chains[pk][: depth[pk]])) for pk in chains}
+        bearers: dict[str, list[int]] = defaultdict(list)
+        for pk, label in labels.items():
+            bearers[label].append(pk)
+        longer = [pk for pks in bearers.values() if len(pks) > 1 for pk in pks if depth[pk] < len(chains[pk])]
+        if not longer:
+            return labels
+        for pk in longer:
+            depth[pk] += 1
 
 
 @never_cache

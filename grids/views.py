@@ -24,7 +24,7 @@ from governance.pictures import EXTENSIONS
 from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
 from governance.templatetags.filters import summary_values
 from governance.text import join_sentences
-from governance.views import area_filter_choices, filtered_rows, first_and_total
+from governance.views import area_filter_choices, filtered_rows, first_and_total, namesake_labels
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import photos, selectors, services
 from grids.filters import IncidentFilter
@@ -347,10 +347,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 category={c.code: c.label for c in categories},
             ),
             "area_choices": area_choices,
-            "grids": _grid_choices(request.user),
-            "departments": Department.objects.filter(pk=department).select_related("area")
-            if department
-            else _department_choices(request.user),
+            "grids": _grouped(_grid_choices(request.user), "parent"),
+            "departments": _grouped(
+                Department.objects.filter(pk=department).select_related(*AREA_NAMES_ABOVE)
+                if department
+                else _department_choices(request.user),
+                "area",
+            ),
             "params": params,
             "may_view_departments": selectors.may_view_departments(request.user),
             # A grid worker's own reports ("All my finished reports" on their grid page) are not a
@@ -418,7 +421,9 @@ def _department_choices(user) -> list[Department]:
         return []
     q = scope_or_above_q(user, "area")
     rows = Department.objects.all() if q is None else Department.objects.filter(q)
-    rows = list(rows.select_related("area").order_by("area__code", "name")[: DEPARTMENT_CHOICES_MAX + 1])
+    rows = list(
+        rows.select_related(*AREA_NAMES_ABOVE).order_by("area__code", "name")[: DEPARTMENT_CHOICES_MAX + 1]
+    )
     return [] if len(rows) > DEPARTMENT_CHOICES_MAX else rows
 
 
@@ -432,9 +437,37 @@ def _unmapped_grids(user) -> list[Area]:
     return list((grids if q is None else grids.filter(q)).order_by("code")[:GRID_CHOICES_MAX])
 
 
+# The areas above a department's area or a grid's community loaded with them, for the names that
+# tell one "桂花社区1" from another (``namesake_labels``): district, street and community, one join each.
+AREA_NAMES_ABOVE = ("area__parent__parent",)
+
+
+def _grouped(rows, under: str) -> list[tuple[str, list]] | None:
+    """``rows`` (grids or departments, ordered by their area's code) grouped by the area ``under``
+    them (a grid's community, a department's area) for a select's optgroups, each labelled by its
+    area's name or, where another group's area has the same name, with the names above it: a city's
+    inbox listed two "桂花社区1第1网格" nobody could tell apart. One group has no label (a community's
+    own grids need no heading). None stays None (too many for a select)."""
+    if rows is None:
+        return None
+    groups: dict[int, list] = {}
+    areas = {}
+    for row in rows:
+        area = getattr(row, under)
+        areas[area.pk] = area
+        groups.setdefault(area.pk, []).append(row)
+    labels = namesake_labels(areas.values()) if len(groups) > 1 else dict.fromkeys(groups, "")
+    return [(labels[pk], members) for pk, members in groups.items()]
+
+
 def _grid_choices(user) -> list[Area] | None:
     """The grids of the user's area for the inbox's select, or None if too many for one."""
-    grids = list(Area.objects.visible_to(user).filter(level="grid").order_by("code")[: GRID_CHOICES_MAX + 1])
+    grids = list(
+        Area.objects.visible_to(user)
+        .filter(level="grid")
+        .select_related("parent__parent__parent")
+        .order_by("code")[: GRID_CHOICES_MAX + 1]
+    )
     return None if len(grids) > GRID_CHOICES_MAX else grids
 
 

@@ -542,8 +542,13 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "state": state,
             "latest": latest,
+            # Not on the newer draft's own page, which that note ("not shown until it is published")
+            # contradicted, linking to itself.
             "newer_draft": bool(
-                scheme.published_run and latest and not assessment.same_results(latest, scheme.published_run)
+                scheme.published_run
+                and latest
+                and latest != run
+                and not assessment.same_results(latest, scheme.published_run)
             ),
             "results": results,
             "ranked": ranked,
@@ -596,6 +601,9 @@ def assessment_action(request: HttpRequest, pk: int) -> HttpResponse:
                     request,
                     _("Computed anew: run %(run)s, a draft until it is published.") % {"run": run.pk},
                 )
+                # The new draft, with its "Publish this result": the published result came back,
+                # the draft behind a "See it" link, and publishing took a second look for it.
+                return redirect(f"{back}?run={run.pk}")
         elif action == "publish":
             run = assessment.scheme_run(scheme, request.POST.get("run") or "")
             assessment.assessment_publish(run=run, actor=request.user, seen=request.POST.get("published"))

@@ -1089,15 +1089,22 @@ def test_publishing_twice_or_from_a_stale_page_changes_nothing(client, data):
     assert data.scheme.published_run_id == first.pk
 
 
+def _score_and_compute(data, points: str):
+    """Enter district A's hand score (with evidence) and compute the scheme: the run it gives."""
+    from dashboards import assessment
+
+    assessment.manual_score_enter(
+        item=data.manual_item, area=data.district_a, points=D(points),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"), actor=data.city_officer,
+    )  # fmt: skip
+    return assessment.assessment_compute(scheme=data.scheme)
+
+
 def test_a_score_corrected_and_put_back_is_no_newer_result_that_differs(client, data):
     from dashboards import assessment
 
     def enter(points):
-        assessment.manual_score_enter(
-            item=data.manual_item, area=data.district_a, points=D(points),
-            evidence=SimpleUploadedFile("e.pdf", b"%PDF"), actor=data.city_officer,
-        )  # fmt: skip
-        return assessment.assessment_compute(scheme=data.scheme)
+        return _score_and_compute(data, points)
 
     published = enter("10")
     assessment.assessment_publish(run=published, actor=data.city_officer)
@@ -1589,3 +1596,32 @@ def test_the_results_state_the_runs_tie_rule_at_the_cap(client, data):
         f"/dashboards/assessments/{data.scheme.pk}/?run={uncapped.pk}", HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "tied at the cap" not in html.content.decode()
+
+
+def test_compute_now_opens_the_new_draft_with_its_publish_button_and_no_note_about_itself(client, data):
+    # "Compute now" came back to the published result, the new draft behind a "See it" link; and the
+    # draft's own page then said that it, "a newer computation (run 4)", "is not shown until it is
+    # published", linking to itself.
+    from dashboards import assessment
+
+    published = _score_and_compute(data, "10")
+    assessment.assessment_publish(run=published, actor=data.city_officer)
+    assessment.manual_score_enter(
+        item=data.manual_item, area=data.district_a, points=D("15"),
+        evidence=SimpleUploadedFile("e.pdf", b"%PDF"), actor=data.city_officer,
+    )  # fmt: skip
+    client.force_login(data.city_officer)
+    page = f"/dashboards/assessments/{data.scheme.pk}/"
+    response = client.post(f"{page}action/", {"action": "compute"}, HTTP_ACCEPT_LANGUAGE="en")
+    draft = data.scheme.runs.latest("pk")
+    assert draft.pk != published.pk
+    assert response.status_code == 302 and response["Location"] == f"{page}?run={draft.pk}"
+    html = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Draft result (run {draft.pk}" in html and "Publish this result" in html
+    assert "differs from the published result" not in html
+    # The published result still points at the draft.
+    html = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "differs from the published result" in html and f'href="?run={draft.pk}"' in html
+    # Nothing new to show: back to the page as it was.
+    response = client.post(f"{page}action/", {"action": "compute"})
+    assert response.status_code == 302 and response["Location"] == page

@@ -603,7 +603,7 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> 
     ).first()
     adjustment = (
         Adjustment.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("scheme__area", "area", "item")
+        .select_related("scheme__area", "area", "item", "entered_by")
         .get(pk=adjustment.pk)
     )
     _require_manage(actor, adjustment.scheme)
@@ -624,7 +624,41 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> 
         before=before,
         after=_adjustment_state(adjustment),
     )
+    _notify_entrant(adjustment)
     return adjustment
+
+
+# The decision told to whoever entered the adjustment, by kind and outcome.
+DECISION_NOTICES = {
+    (Adjustment.Kind.DEDUCTION, Adjustment.Status.APPROVED): gettext_lazy(
+        "Your deduction for %(area)s in %(scheme)s was approved: it counts from the next computation."
+    ),
+    (Adjustment.Kind.BONUS, Adjustment.Status.APPROVED): gettext_lazy(
+        "Your bonus for %(area)s in %(scheme)s was approved: it counts from the next computation."
+    ),
+    (Adjustment.Kind.DEDUCTION, Adjustment.Status.REJECTED): gettext_lazy(
+        "Your deduction for %(area)s in %(scheme)s was rejected."
+    ),
+    (Adjustment.Kind.BONUS, Adjustment.Status.REJECTED): gettext_lazy(
+        "Your bonus for %(area)s in %(scheme)s was rejected."
+    ),
+}
+
+
+def _notify_entrant(adjustment: Adjustment) -> bool:
+    """Tell the person who entered an adjustment that it was approved or rejected: they submitted it
+    for approval and heard nothing after, the outcome only on the entries page. Once per adjustment
+    (it is decided once); the area and the scheme, never the reason (free text)."""
+    entrant = adjustment.entered_by
+    if not entrant.is_active:
+        return False
+    return notify(
+        user=entrant,
+        key=f"assessment-decision:{adjustment.pk}",
+        message=DECISION_NOTICES[(adjustment.kind, adjustment.status)],
+        params={"area": adjustment.area.name, "scheme": adjustment.scheme.name},
+        link=reverse("dashboards-assessment-entries", args=[adjustment.scheme_id]),
+    )
 
 
 @transaction.atomic

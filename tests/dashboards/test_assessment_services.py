@@ -778,6 +778,18 @@ def test_only_areas_in_service_on_a_day_of_the_schemes_year_are_assessed(data):
         )
 
 
+def _deduction_naming_someone(data):
+    """A deduction for district A entered by the city's officer, its reason naming a person."""
+    return assessment.adjustment_enter(
+        scheme=data.scheme,
+        area=data.district_a,
+        kind="deduction",
+        reason="张三 重大事件",
+        negative_entry=data.scheme.negative_list.get(),
+        actor=data.city_officer,
+    )
+
+
 def test_an_adjustment_entered_tells_the_other_managers_of_the_assessing_area_once(data):
     """A deduction or bonus waits for someone else's approval, and nobody was told: it sat under
     "Awaiting approval" until a manager happened to open the page. The other managers at the
@@ -788,14 +800,7 @@ def test_an_adjustment_entered_tells_the_other_managers_of_the_assessing_area_on
     from governance.models import Notification
 
     make_user("city_police", Role.HANDLER, data.city, data.police)  # a department's: not told
-    adj = assessment.adjustment_enter(
-        scheme=data.scheme,
-        area=data.district_a,
-        kind="deduction",
-        reason="张三 重大事件",
-        negative_entry=data.scheme.negative_list.get(),
-        actor=data.city_officer,
-    )
+    adj = _deduction_naming_someone(data)
     notices = list(Notification.objects.filter(key=f"assessment-adjustment:{adj.pk}"))
     assert [n.user_id for n in notices] == [data.city_officer_2.pk]
     notice = notices[0]
@@ -803,3 +808,30 @@ def test_an_adjustment_entered_tells_the_other_managers_of_the_assessing_area_on
     assert data.district_a.name in notice.texts["zh-hans"] and "张三" not in notice.message
     assert "awaits your approval" in notice.texts["en"]
     assert "待您审核" in notice.texts["zh-hans"]
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_the_person_who_entered_an_adjustment_hears_of_its_decision_once(data, approve):
+    """The city's officer submitted a bonus for approval and heard nothing when it was approved or
+    rejected: the decision was only on the entries page. They are told once, with the outcome, the
+    area and the scheme (no reason text), linking to the entries page; the approver is not."""
+    from django.urls import reverse
+
+    from governance.models import Notification
+
+    adj = _deduction_naming_someone(data)
+    assessment.adjustment_decide(adjustment=adj, approve=approve, actor=data.city_officer_2)
+    notices = list(Notification.objects.filter(key=f"assessment-decision:{adj.pk}"))
+    assert [n.user_id for n in notices] == [data.city_officer.pk]
+    notice = notices[0]
+    assert notice.link == reverse("dashboards-assessment-entries", args=[data.scheme.pk])
+    assert data.district_a.name in notice.texts["zh-hans"] and data.scheme.name in notice.texts["zh-hans"]
+    assert "张三" not in notice.texts["zh-hans"]
+    if approve:
+        assert "was approved" in notice.texts["en"] and "已审核通过" in notice.texts["zh-hans"]
+    else:
+        assert "was rejected" in notice.texts["en"] and "已被驳回" in notice.texts["zh-hans"]
+    # A second decision is refused and tells nobody again.
+    with pytest.raises(ActionInvalid):
+        assessment.adjustment_decide(adjustment=adj, approve=not approve, actor=data.city_officer_2)
+    assert Notification.objects.filter(key=f"assessment-decision:{adj.pk}").count() == 1

@@ -252,7 +252,12 @@ class DepartmentRecords:
 
     def __getitem__(self, page: slice) -> list[DepartmentRecord]:
         ids = self.departments[page].values("pk")
-        rows = Department.objects.select_related("area").filter(pk__in=ids).order_by(*RECORD_ORDER)
+        # The areas above too, for the page's names of namesake areas (``namesake_labels``).
+        rows = (
+            Department.objects.select_related("area__parent__parent")
+            .filter(pk__in=ids)
+            .order_by(*RECORD_ORDER)
+        )
         return [department_record(d) for d in _with_record(rows, self.month, now=self.now)]
 
 

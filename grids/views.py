@@ -380,15 +380,20 @@ def departments(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(selectors.DEPARTMENTS_FORBIDDEN)
     form = MonthForm(request.GET)
     page = month = None
+    rows: list = []
     if form.is_valid():
         month = form.cleaned_data["month"]
         records = selectors.DepartmentRecords(request.user, month)  # counted for the page's rows only
         page = Paginator(records, 100).get_page(request.GET.get("page"))
+        # Each row's area by a name that tells it from a namesake's: a city's record listed two
+        # "社区综治中心 · 桂花社区1" rows.
+        labels = namesake_labels({row.department.area for row in page.object_list})
+        rows = [(row, labels[row.department.area_id]) for row in page.object_list]
     # Not ``if page``: a page without departments is falsy, and it is an answer, not a bad request.
     return render(
         request,
         "grids/departments.html",
-        {"form": form, "page": page, "month": month},
+        {"form": form, "page": page, "rows": rows, "month": month},
         status=400 if month is None else 200,
     )
 

@@ -83,3 +83,22 @@ def test_the_labels_cost_no_query_whatever_the_number_of_communities(namesakes, 
     make_area("340103002001001", cast.grid_a.name, "grid", community, (117.1, 31.82, 117.12, 31.83))
     Department.objects.create(name="社区综治中心", area=community)
     assert queries_of(client, "/grids/inbox/") == few
+
+
+@pytest.mark.django_db
+def test_the_departments_record_names_namesake_areas_by_their_street(namesakes, client):
+    # Two rows "社区综治中心 · 春晖社区" on the city's departments' record: which community's was late?
+    cast = namesakes
+    client.force_login(cast.city_handler)
+    html = client.get("/grids/departments/").content.decode()
+    areas = re.findall(r'<td data-label="[^"]*">([^<]*)</td>\s*<td class="num"', html)
+    assert f"{cast.street_a1.name} · {cast.community_a1a.name}" in areas
+    assert f"{cast.street_b1.name} · {cast.community_b1b.name}" in areas
+    assert cast.district_a.name in areas and cast.community_a1a.name not in areas
+    few = queries_of(client, "/grids/departments/")
+    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
+    community = make_area(
+        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
+    )
+    Department.objects.create(name="社区综治中心", area=community)
+    assert queries_of(client, "/grids/departments/") == few

@@ -700,3 +700,19 @@ def test_the_overviews_period_lists_submit_at_a_choice_as_the_other_ranking_page
     page.select_option("#pick-period", "2026Q4")
     page.wait_for_url(lambda u: "period=2026Q4" in u)
     assert page.js_errors == []
+
+
+def test_a_long_unbroken_entry_never_widens_the_entries_page(phone_page, desktop_page, live_cast):
+    """A veto's event or a reason typed as one long run of letters and digits (a file number, a web
+    address) stretched its grid column to its length: the whole entries page, forms and all, was
+    3,000 px wide on a phone. The text wraps inside its card instead."""
+    scheme = _scheme(live_cast)
+    long_run = "https://example.invalid/" + "0123456789" * 30
+    assessment.veto_record(
+        scheme=scheme, area=live_cast.street_a1, event=long_run, actor=live_cast.district_officer
+    )
+    for page, width in ((phone_page, PHONE["width"]), (desktop_page, 1366)):
+        login(page, "district_officer")
+        page.goto(f"/dashboards/assessments/{scheme.pk}/entries/")
+        assert page.locator(f"text={long_run[:30]}").count()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -216,6 +216,29 @@ def _workers_left(grid_ids: set[int]) -> None:
         grid_workers_left.send(sender=User, grid_ids=grid_ids)
 
 
+def _warn_centres_unstaffed(request, memberships) -> None:
+    """A handler given a department works for it (the items dispatched there), not for the area's
+    centre: a new city's administrator put a community's handler in its "社区综治中心" department,
+    and the community's new reports reached nobody. Saved as asked, with a warning per area whose
+    centre has no handler of its own (an active user holding the role without a department)."""
+    areas = {m.area for m in memberships if m.role == Role.HANDLER and m.department_id is not None}
+    staffed = set(
+        Membership.objects.filter(
+            role=Role.HANDLER, area__in=areas, department__isnull=True, user__is_active=True
+        ).values_list("area_id", flat=True)
+    )
+    for area in sorted(areas - {a for a in areas if a.pk in staffed}, key=lambda a: a.code):
+        messages.warning(
+            request,
+            _(
+                "%(area)s has no handler of its own centre: a handler with a department works for "
+                "that department and is not told of the area's new reports. Give the centre's "
+                "handlers the role with the department left empty."
+            )
+            % {"area": area.name},
+        )
+
+
 def _granting(form_class, request):
     return type(form_class.__name__, (form_class,), {"granter": request.user})
 
@@ -414,6 +437,7 @@ class UserAdmin(PermissionLabels, BaseUserAdmin):
             audit_membership(request.user, pk, state, after.get(pk))
         for membership in formset.new_objects:
             audit_membership(request.user, membership.pk, None, membership_state(membership))
+        _warn_centres_unstaffed(request, formset.new_objects + [m for m, _fields in formset.changed_objects])
 
 
 # A token is a password for the API: the list showed every key in clear to whoever may view tokens,
@@ -461,6 +485,7 @@ class MembershipAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit_membership(request.user, obj.pk, before, membership_state(obj))
         _workers_left(grids)
+        _warn_centres_unstaffed(request, [obj])
 
     def delete_model(self, request, obj):
         pk, before = obj.pk, _states([obj.pk]).get(obj.pk)

@@ -413,6 +413,10 @@ class Membership(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="memberships",
+        help_text=_(
+            "Leave it empty for the centre's own handlers, who accept, dispatch and close the area's "
+            "items. With a department, the role works for that department: the items dispatched to it."
+        ),
     )
     # The head (负责人) of the department this membership is in: the person who approves what the
     # rules reserve to "the head of the agency", such as extending a petition's reply limit

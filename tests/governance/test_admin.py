@@ -587,3 +587,52 @@ def test_a_new_area_s_boundary_box_starts_empty(client, cast, settings):
     assert response.status_code == 302
     added.refresh_from_db()
     assert added.boundary["type"] == "Polygon" and added.centroid_lat is not None
+
+
+def test_a_handler_put_in_a_department_of_a_centre_without_its_own_handlers_is_warned(client, cast, settings):
+    # A new city's administrator put the community's handler in its "社区综治中心" department: the
+    # role worked for that department, the community's new reports reached nobody and the handler's
+    # inbox stayed empty. The membership is saved (a department's people are handlers too), with a
+    # warning naming the area; a centre handler (no department) draws none.
+    from governance.models import Department, Membership, User
+
+    settings.LANGUAGE_CODE = "en"
+    centre = Department.objects.create(name="社区综治中心", kind="centre", area=cast.community_a1b)
+    newcomer = User.objects.create_user("newcomer", password="x-pass-2026")
+    client.force_login(cast.admin)
+    form = client.get("/admin/governance/membership/add/").content.decode()
+    assert "Leave it empty for the centre" in form
+    response = client.post(
+        "/admin/governance/membership/add/",
+        {"user": newcomer.pk, "role": "handler", "area": cast.community_a1b.pk, "department": centre.pk},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert newcomer.memberships.filter(department=centre).exists()
+    warned = [m for m in shown if "has no handler of its own centre" in m]
+    assert len(warned) == 1 and warned[0].startswith("园丁社区 has no handler"), shown
+    # Through the user's page (the memberships inline) alike.
+    from tests.governance.test_auth import _user_change_data
+
+    other = User.objects.create_user("other", password="x-pass-2026")
+    data = _user_change_data(other) | {
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-0-role": "handler",
+        "memberships-0-area": str(cast.community_a1b.pk),
+        "memberships-0-department": str(centre.pk),
+    }
+    response = client.post(f"/admin/governance/user/{other.pk}/change/", data, follow=True)
+    assert other.memberships.filter(department=centre).exists(), response.content.decode()[:3000]
+    assert any("has no handler of its own centre" in str(m) for m in response.context["messages"])
+    # With a handler of the centre itself, no warning.
+    Membership.objects.create(
+        user=User.objects.create_user("centre_h"), role="handler", area=cast.community_a1b
+    )
+    third = User.objects.create_user("third", password="x-pass-2026")
+    response = client.post(
+        "/admin/governance/membership/add/",
+        {"user": third.pk, "role": "handler", "area": cast.community_a1b.pk, "department": centre.pk},
+        follow=True,
+    )
+    assert third.memberships.exists()
+    assert not any("has no handler of its own centre" in str(m) for m in response.context["messages"])

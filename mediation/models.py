@@ -174,6 +174,7 @@ class MediationOrganisation(models.Model):
         every action on them with it (they act through active organisations only), and the cases sat
         with nobody to move them. Closed and declined cases stay where they are."""
         super().clean()
+        self._check_level()
         if self.pk and not self.is_active:
             waiting = (
                 DisputeCase.objects.filter(organisation_id=self.pk, organisation__is_active=True)
@@ -191,6 +192,23 @@ class MediationOrganisation(models.Model):
                         % {"n": waiting}
                     }
                 )
+
+    def _check_level(self) -> None:
+        # The admin took a "street mediation centre" at a grid and a district centre at a community.
+        # Committees are the communities' and villages' (and streets', enterprises'); a centre is its
+        # level's; nothing mediates at a grid, whose disputes go to the community's committee.
+        if self.area_id is None:
+            return
+        level = self.area.level
+        if level == Area.Level.GRID:
+            message = _("A mediation organisation serves a community, street, district or city, not a grid.")
+        elif self.kind == self.Kind.STREET_CENTRE and level != Area.Level.STREET:
+            message = _("A street mediation centre serves a street: choose the street.")
+        elif self.kind == self.Kind.DISTRICT_CENTRE and level != Area.Level.DISTRICT:
+            message = _("A district mediation centre serves a district: choose the district.")
+        else:
+            return
+        raise ValidationError({"area": message})
 
 
 class OrganisationMember(models.Model):

@@ -205,3 +205,47 @@ def test_the_admin_shows_a_cases_texts_with_the_numbers_in_them_masked(med, clie
     assert html.count(masked) == 1 + len(texts) + 3 + events  # the case's, the session's, the notes
     assert "楼上漏水" in html
     assert not PersonalDataAccess.objects.exists()
+
+
+def test_the_admin_keeps_a_mediation_organisation_at_a_level_its_kind_serves(cast, client, settings):
+    # A new city's administrator made a "street mediation centre" at a grid and a district centre at
+    # a community: the admin took both. A grid has no mediation organisation (the committees are the
+    # communities' and villages'), a street centre is a street's and a district centre a district's.
+    from mediation.models import MediationOrganisation
+
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(cast.admin)
+
+    def add(kind, area, name="调解组织"):
+        return client.post(
+            "/admin/mediation/mediationorganisation/add/",
+            {
+                "name": name,
+                "kind": kind,
+                "area": area.pk,
+                "is_active": "on",
+                "memberships-TOTAL_FORMS": "0",
+                "memberships-INITIAL_FORMS": "0",
+            },
+        )
+
+    for kind, area, wanted in (
+        ("committee", cast.grid_a, "not a grid"),
+        ("street_centre", cast.grid_a, "not a grid"),
+        ("street_centre", cast.community_a1a, "A street mediation centre serves a street"),
+        ("district_centre", cast.street_a1, "A district mediation centre serves a district"),
+    ):
+        response = add(kind, area)
+        assert response.status_code == 200, (kind, area)
+        errors = response.context["adminform"].form.errors
+        assert wanted in " ".join(errors.get("area", [])), (kind, area, errors)
+    assert not MediationOrganisation.objects.exists()
+    for kind, area in (
+        ("committee", cast.community_a1a),
+        ("street_centre", cast.street_a1),
+        ("district_centre", cast.district_a),
+        ("police_joint", cast.street_a1),
+        ("industry", cast.district_a),
+    ):
+        assert add(kind, area, name=f"{kind}组织").status_code == 302, (kind, area)
+    assert MediationOrganisation.objects.count() == 5

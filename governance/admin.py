@@ -247,7 +247,10 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     form = GrantForm
     formset = GrantFormSet
-    raw_id_fields = ["area", "department"]
+    # The area is picked by its code or name (AreaAdmin.search_fields): a raw id box took the
+    # database id, which nobody giving 6,000 grid workers their grids knows.
+    autocomplete_fields = ["area"]
+    raw_id_fields = ["department"]
     extra = 1
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -470,7 +473,8 @@ class TokenAdmin(BaseTokenAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "area", "department", "is_head"]
     list_filter = ["role", "is_head"]
-    raw_id_fields = ["user", "area", "department"]
+    raw_id_fields = ["user", "department"]
+    autocomplete_fields = ["area"]  # as on a user's page (MembershipInline)
     # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
     list_select_related = ["user", "area", "department"]
     search_fields = ["user__username", "user__display_name", "area__code", "area__name"]

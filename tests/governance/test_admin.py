@@ -636,3 +636,38 @@ def test_a_handler_put_in_a_department_of_a_centre_without_its_own_handlers_is_w
     )
     assert third.memberships.exists()
     assert not any("has no handler of its own centre" in str(m) for m in response.context["messages"])
+
+
+def test_a_memberships_area_is_chosen_by_its_code_or_name_not_a_database_id(client, cast):
+    # A new city's administrator giving 6,000 grid workers their grids had a box that took the
+    # area's database id ("14"), which no one knows: a grid code typed there was "not one of the
+    # available choices". The area is picked by typing its code or name, on the membership page and
+    # on a user's page alike.
+    import json
+    import re
+
+    client.force_login(cast.admin)
+    for url in ("/admin/governance/membership/add/", "/admin/governance/user/add/"):
+        page = client.get(url).content.decode()
+        assert re.search(r'<select[^>]*name="(memberships-0-)?area"[^>]*admin-autocomplete', page), url
+    found = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": cast.grid_a.code,
+            "app_label": "governance",
+            "model_name": "membership",
+            "field_name": "area",
+        },
+    )
+    assert found.status_code == 200
+    assert [r["id"] for r in json.loads(found.content)["results"]] == [str(cast.grid_a.pk)]
+    by_name = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": cast.grid_a.name,
+            "app_label": "governance",
+            "model_name": "membership",
+            "field_name": "area",
+        },
+    )
+    assert str(cast.grid_a.pk) in [r["id"] for r in json.loads(by_name.content)["results"]]

@@ -20,6 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -136,6 +137,19 @@ class IncidentCategory(LocalizedName, models.Model):
         verbose_name = _("incident category")
         verbose_name_plural = _("incident categories")
         ordering = ["sort_order", "code"]
+
+    def clean(self) -> None:
+        # The admin took a category as its own parent, or under its own subcategory: a tree with no root.
+        seen, parent_id = {self.pk}, self.parent_id
+        while parent_id is not None and self.pk is not None:
+            if parent_id in seen:
+                raise ValidationError(
+                    {"parent": _("A category cannot sit under itself or under one of its own subcategories.")}
+                )
+            seen.add(parent_id)
+            parent_id = (
+                IncidentCategory.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+            )
 
 
 # The handlers' inbox order: soonest deadline first, finished items (no deadline: PostgreSQL's

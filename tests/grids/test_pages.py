@@ -514,6 +514,34 @@ def test_the_admin_refuses_a_negative_or_zero_time_limit_for_a_category(client, 
 
 
 @pytest.mark.django_db
+def test_the_admin_refuses_a_category_under_itself_or_under_its_own_subcategory(
+    client, cast, categories, settings
+):
+    # A new city's administrator arranging the categories made one its own parent, and another the
+    # parent of its own parent: the admin took both, a tree with no root.
+    settings.LANGUAGE_CODE = "en"
+    top, sub = categories["sanitation"], categories["fire_hazard"]
+    sub.parent = top
+    sub.save()
+    client.force_login(cast.admin)
+    url = f"/admin/grids/incidentcategory/{top.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    for parent in (top, sub):
+        response = client.post(url, {**data, "parent": parent.pk})
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["parent"] == [
+            "A category cannot sit under itself or under one of its own subcategories."
+        ]
+        top.refresh_from_db()
+        assert top.parent_id is None
+    other = categories["other"]
+    assert client.post(url, {**data, "parent": other.pk}).status_code == 302
+    top.refresh_from_db()
+    assert top.parent_id == other.pk
+
+
+@pytest.mark.django_db
 def test_a_refused_step_on_the_incident_page_keeps_what_was_typed_next_to_the_form(cast, client, incident_in):
     """A department worker feeding back from a phone: one photo is refused. The page must come back
     with the error inside the feed-back form and the typed text still there, not a redirect that

@@ -518,7 +518,7 @@ class MembershipAdmin(admin.ModelAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "area", "is_active"]
     list_filter = ["kind", "is_active"]
-    raw_id_fields = ["area"]
+    autocomplete_fields = ["area"]  # by code or name, as a membership's (MembershipInline)
     search_fields = ["name", "area__name"]
 
 

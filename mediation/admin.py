@@ -35,7 +35,7 @@ class MediationOrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "area", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "area__code", "area__name"]
-    raw_id_fields = ["area"]
+    autocomplete_fields = ["area"]  # by code or name, as a membership's (governance.admin)
     inlines = [MemberInline]
 
 

@@ -647,7 +647,12 @@ def test_a_memberships_area_is_chosen_by_its_code_or_name_not_a_database_id(clie
     import re
 
     client.force_login(cast.admin)
-    for url in ("/admin/governance/membership/add/", "/admin/governance/user/add/"):
+    for url in (
+        "/admin/governance/membership/add/",
+        "/admin/governance/user/add/",
+        "/admin/governance/department/add/",
+        "/admin/mediation/mediationorganisation/add/",
+    ):
         page = client.get(url).content.decode()
         assert re.search(r'<select[^>]*name="(memberships-0-)?area"[^>]*admin-autocomplete', page), url
     found = client.get(

@@ -51,7 +51,7 @@ class AssessmentSchemeAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ["year", "name", "area", "level", "excellent_share_cap", "published_run"]
     list_filter = ["year", "level"]
     search_fields = ["name", "area__code", "area__name"]
-    raw_id_fields = ["area"]
+    autocomplete_fields = ["area"]  # by code or name, as a membership's (governance.admin)
     readonly_fields = ["published_run"]
     inlines = [AssessmentItemInline, NegativeListEntryInline]
     # published_run may be empty, so Django's own select_related for the list leaves it out: one

@@ -652,6 +652,7 @@ def test_a_memberships_area_is_chosen_by_its_code_or_name_not_a_database_id(clie
         "/admin/governance/user/add/",
         "/admin/governance/department/add/",
         "/admin/mediation/mediationorganisation/add/",
+        "/admin/dashboards/assessmentscheme/add/",
     ):
         page = client.get(url).content.decode()
         assert re.search(r'<select[^>]*name="(memberships-0-)?area"[^>]*admin-autocomplete', page), url

@@ -243,7 +243,9 @@ def area_filter_choices(user) -> list[Area]:
 def namesake_labels(areas: Iterable[Area]) -> dict[int, str]:
     """Each area's name, preceded by as many names of the areas above it as tell it from another
     area of the same name in ``areas`` ("甲一街道 · 春晖社区" beside "乙一街道 · 春晖社区"; a name nobody
-    shares stays alone). Reads only the parents loaded with the areas (``select_related``): no query."""
+    shares stays alone). A level whose name all the namesakes share is passed over: two grids
+    "春晖第1网格" of two communities "春晖社区" are "甲一街道 · 春晖第1网格" and "乙一街道 · 春晖第1网格".
+    Reads only the parents loaded with the areas (``select_related``): no query."""
     chains: dict[int, list[str]] = {}
     for area in areas:
         names, node = [area.name], area
@@ -251,17 +253,40 @@ def namesake_labels(areas: Iterable[Area]) -> dict[int, str]:
             node = node.parent
             names.append(node.name)
         chains[area.pk] = names
-    depth = dict.fromkeys(chains, 1)
+    shown: dict[int, list[str]] = {pk: [] for pk in chains}  # the names above, nearest first
+    level = dict.fromkeys(chains, 1)  # the next level above each area to consider
     while True:
-        labels = {pk: " · ".join(reversed(chains[pk][: depth[pk]])) for pk in chains}
+        labels = {pk: " · ".join([*reversed(shown[pk]), chains[pk][0]]) for pk in chains}
         bearers: dict[str, list[int]] = defaultdict(list)
         for pk, label in labels.items():
             bearers[label].append(pk)
-        longer = [pk for pks in bearers.values() if len(pks) > 1 for pk in pks if depth[pk] < len(chains[pk])]
-        if not longer:
+        progressed = False
+        for pks in (pks for pks in bearers.values() if len(pks) > 1):
+            while live := [pk for pk in pks if level[pk] < len(chains[pk])]:
+                above = {chains[pk][level[pk]] if level[pk] < len(chains[pk]) else None for pk in pks}
+                for pk in live:
+                    if len(above) > 1:
+                        shown[pk].append(chains[pk][level[pk]])
+                    level[pk] += 1
+                if len(above) > 1:
+                    progressed = True
+                    break
+        if not progressed:
             return labels
-        for pk in longer:
-            depth[pk] += 1
+
+
+def namesakes_in_scope(user, names: Iterable[str]) -> dict[str, str]:
+    """The areas of ``user``'s scope named one of ``names``, each code with its ``namesake_labels``
+    label among them: a list's grid (or community) named so that one of the same name elsewhere in
+    the user's scope is told apart, whichever rows the page shows. One query; none without names."""
+    names = set(names)
+    if not names:
+        return {}
+    areas = list(
+        Area.objects.visible_to(user).filter(name__in=names).select_related("parent__parent__parent")
+    )
+    labels = namesake_labels(areas)
+    return {area.code: labels[area.pk] for area in areas}
 
 
 @never_cache

@@ -24,7 +24,13 @@ from governance.pictures import EXTENSIONS
 from governance.rest import HashedTokenAuthentication, TooManyTokenFailures, may_take_step
 from governance.templatetags.filters import summary_values
 from governance.text import join_sentences
-from governance.views import area_filter_choices, filtered_rows, first_and_total, namesake_labels
+from governance.views import (
+    area_filter_choices,
+    filtered_rows,
+    first_and_total,
+    namesake_labels,
+    namesakes_in_scope,
+)
 from governance.workflow import ActionInvalid, WorkflowError
 from grids import photos, selectors, services
 from grids.filters import IncidentFilter
@@ -245,7 +251,11 @@ def _duty_note(user, incident: Incident) -> str | None:
 INLINE_ACTIONS = {"accept", "handle", "close", "dispatch", "escalate", "reject"}
 
 
-def _row_context(user, incidents: list[Incident]) -> list[dict]:
+def _row_context(user, incidents: list[Incident], labels: dict[str, str] | None = None) -> list[dict]:
+    """Each row's context; ``labels``: the grids' names that tell namesakes apart
+    (``namesakes_in_scope``), read here when the caller has not (one query, not one per row)."""
+    if labels is None:
+        labels = namesakes_in_scope(user, {i.grid.name for i in incidents})
     departments = _departments_for(incidents)
     grid_checkers_known(incidents)  # who may check the fed-back rows on site: one query, not one per row
     rows = []
@@ -257,6 +267,8 @@ def _row_context(user, incidents: list[Incident]) -> list[dict]:
         rows.append(
             {
                 "incident": i,
+                # A city's inbox listed two rows "桂花社区1第1网格" of two districts.
+                "grid_label": labels.get(i.grid.code, i.grid.name),
                 "actions": inline,
                 "departments": departments.get(i.pk, []),
                 # One "Next step" link, not one per such step: a department's row with feedback and
@@ -316,7 +328,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # each refused filter by its label, with no rows: never an empty list that reads as "all done".
     qs, error = filtered_rows(filterset, INBOX_FILTER_LABELS | {"sort": gettext_lazy("Order")})
     page = DeferredJoinPaginator(qs, 50).get_page(request.GET.get("page"))
-    rows = _row_context(request.user, list(page.object_list))
+    incidents = list(page.object_list)
+    # The rows' grids and the filter summary's grid and area by names that tell namesakes of the
+    # user's scope apart, in one query for them all.
+    named = {f: filterset.filters[f].named for f in ("grid", "area")}
+    labels = namesakes_in_scope(
+        request.user, {i.grid.name for i in incidents} | {n for f in named.values() for n in f.values()}
+    )
+    rows = _row_context(request.user, incidents, labels)
     query = params.copy()
     query.pop("page", None)
     categories = list(IncidentCategory.objects.filter(is_active=True))  # the form's and the summary's
@@ -345,6 +364,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 # "Reported by" alone said nobody: the form's select reads "me".
                 mine={"true": _("me")},
                 category={c.code: c.label for c in categories},
+                **{f: {code: labels.get(code, name) for code, name in n.items()} for f, n in named.items()},
             ),
             "area_choices": area_choices,
             "grids": _grouped(_grid_choices(request.user), "parent"),

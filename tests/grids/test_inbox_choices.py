@@ -102,3 +102,81 @@ def test_the_departments_record_names_namesake_areas_by_their_street(namesakes, 
     )
     Department.objects.create(name="社区综治中心", area=community)
     assert queries_of(client, "/grids/departments/") == few
+
+
+def _row_grids(html: str) -> list[str]:
+    """The grid column of each inbox row (its name as shown, before the level underneath)."""
+    return re.findall(r'<td class="keep" data-label="[^"]*">([^<]*)<br>', html)
+
+
+def _summary(html: str) -> str:
+    """The filters in force as the page's summary names them."""
+    summary = html[html.index('class="filters-active"') :]
+    return summary[: summary.index("</span>")]
+
+
+@pytest.fixture
+def namesake_items(namesakes, report):
+    """An open item in grid A and one in its namesake, grid E of district B."""
+    cast = namesakes
+    cast.item_a = report()
+    cast.item_e = report(actor=cast.city_handler, lat=31.815, lng=117.11)
+    assert cast.item_e.grid == cast.grid_e
+    return cast
+
+
+@pytest.mark.django_db
+def test_the_city_s_inbox_rows_name_a_namesake_grid_by_its_street(namesake_items, client):
+    # Two rows "春晖第1网格" in a city's inbox: which district's was it? The community's name, in the
+    # grid's already, is not said twice.
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    rows = _row_grids(client.get("/grids/inbox/").content.decode())
+    assert sorted(rows) == sorted(
+        [f"{cast.street_a1.name} · {cast.grid_a.name}", f"{cast.street_b1.name} · {cast.grid_e.name}"]
+    )
+
+
+@pytest.mark.django_db
+def test_a_namesake_grid_keeps_its_street_on_a_page_without_its_namesake(namesake_items, client):
+    # The label does not depend on which rows a page shows: the city has both grids.
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    html = client.get("/grids/inbox/", {"grid": cast.grid_e.code}).content.decode()
+    assert _row_grids(html) == [f"{cast.street_b1.name} · {cast.grid_e.name}"]
+    # The filter summary names the grid so too, and a namesake community by its street.
+    assert f"{cast.street_b1.name} · {cast.grid_e.name}" in _summary(html)
+    html = client.get("/grids/inbox/", {"area": cast.community_b1b.code}).content.decode()
+    assert f"{cast.street_b1.name} · {cast.community_b1b.name}" in _summary(html)
+
+
+@pytest.mark.django_db
+def test_a_community_s_handler_sees_plain_grid_names_in_the_rows(namesake_items, client):
+    cast = namesake_items
+    client.force_login(cast.community_handler)
+    assert _row_grids(client.get("/grids/inbox/").content.decode()) == [cast.grid_a.name]
+
+
+@pytest.mark.django_db
+def test_a_row_swapped_in_after_a_step_keeps_its_street(namesake_items, client):
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    response = client.post(
+        f"/grids/incidents/{cast.item_e.code}/act/",
+        {"from": "inbox", "action": "accept", "state": "reported/community"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert _row_grids(response.content.decode()) == [f"{cast.street_b1.name} · {cast.grid_e.name}"]
+
+
+@pytest.mark.django_db
+def test_the_row_labels_cost_one_query_whatever_the_number_of_rows(namesake_items, client, report):
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    client.get("/grids/inbox/")  # warm up
+    few = queries_of(client, "/grids/inbox/")
+    for _ in range(3):
+        report()
+        report(actor=cast.city_handler, lat=31.815, lng=117.11)
+    assert queries_of(client, "/grids/inbox/") == few

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Role
-from governance.views import first_and_total
+from governance.views import first_and_total, namesakes_in_scope
 from grids.models import Incident
 from grids.selectors import checks_waiting, uncalendared_years, work_department
 
@@ -45,6 +45,10 @@ def home_section(request: HttpRequest) -> dict | None:
         items = list(current.overdue(now).with_relations().order_by("due_at")[:HOME_SHOWN]) or list(
             current.with_relations().order_by("due_at")[:HOME_SHOWN]
         )
+        # A city's handler tells a namesake grid from another by its street (one query for the five).
+        labels = namesakes_in_scope(user, {i.grid.name for i in items})
+        for i in items:
+            i.grid_label = labels.get(i.grid.code, i.grid.name)
         return {
             "title": _("Incidents"),
             "template": "grids/_home_section.html",

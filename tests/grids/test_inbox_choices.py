@@ -180,3 +180,15 @@ def test_the_row_labels_cost_one_query_whatever_the_number_of_rows(namesake_item
         report()
         report(actor=cast.city_handler, lat=31.815, lng=117.11)
     assert queries_of(client, "/grids/inbox/") == few
+
+
+@pytest.mark.django_db
+def test_the_home_page_names_a_namesake_grid_by_its_street(namesake_items, client):
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    html = client.get("/").content.decode()
+    assert f"· {cast.street_b1.name} · {cast.grid_e.name} " in html
+    assert f"· {cast.street_a1.name} · {cast.grid_a.name} " in html
+    client.force_login(cast.community_handler)
+    html = client.get("/").content.decode()
+    assert f"· {cast.grid_a.name} " in html and cast.street_a1.name not in html.split("<main", 1)[-1]

@@ -1,0 +1,214 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from governance.models import Membership, Role, SequenceCounter, User
+from mediation.models import MediationOrganisation, OrganisationMember
+
+HEADER = "username,full_name,role,area_code,department,mediation_organisation\n"
+
+
+def write(tmp_path, body: str, header: str = HEADER, encoding: str = "utf-8"):
+    path = tmp_path / "users.csv"
+    path.write_bytes((header + body).encode(encoding))
+    return path
+
+
+def run(path, *args):
+    out, err = StringIO(), StringIO()
+    call_command("import_users", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def refused(path, *args) -> str:
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("import_users", str(path), *args, stdout=StringIO(), stderr=err)
+    return err.getvalue()
+
+
+@pytest.fixture
+def street_centre(cast):
+    return MediationOrganisation.objects.create(
+        name="甲一街道调解中心", kind="street_centre", area=cast.street_a1
+    )
+
+
+GOOD = (
+    "gw_zhang,张伟,grid_worker,340102001001001,,\n"
+    "gw_zhang,张伟,网格员,340102001001002,,\n"  # a second role by its Chinese label
+    "h_li,李娜,handler,340102001000,城管中队,\n"
+    "m_wang,王芳,调解员,340102001000,,甲一街道调解中心\n"
+)
+
+
+def test_a_dry_run_reports_what_would_be_added_and_writes_nothing(cast, street_centre, tmp_path):
+    users, memberships = User.objects.count(), Membership.objects.count()
+    out, err = run(write(tmp_path, GOOD))
+    assert "3 new accounts, 4 roles and 1 organisation memberships would be added" in out
+    assert "Dry run" in out and err == ""
+    assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
+
+
+def test_commit_creates_accounts_without_a_usable_password_and_their_roles(cast, street_centre, tmp_path):
+    before = SequenceCounter.current("memberships")
+    path = write(tmp_path, GOOD, encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
+    out, _ = run(path, "--commit")
+    assert "Added 3 new accounts, 4 roles and 1 organisation memberships" in out
+    zhang = User.objects.get(username="gw_zhang")
+    assert zhang.display_name == "张伟"
+    assert not zhang.has_usable_password()
+    assert sorted(zhang.memberships.values_list("area__code", flat=True)) == [
+        "340102001001001",
+        "340102001001002",
+    ]
+    li = Membership.objects.get(user__username="h_li")
+    assert (li.role, li.department) == (Role.HANDLER, cast.street_team)
+    assert OrganisationMember.objects.filter(user__username="m_wang", organisation=street_centre).exists()
+    assert SequenceCounter.current("memberships") > before  # bulk_create sends no post_save
+
+
+def test_no_password_is_written_to_the_output(cast, street_centre, tmp_path):
+    out, err = run(write(tmp_path, GOOD), "--commit")
+    assert "password" not in (out + err).lower().replace("temporary password", "")
+
+
+def test_a_second_commit_adds_nothing(cast, street_centre, tmp_path):
+    path = write(tmp_path, GOOD)
+    run(path, "--commit")
+    counts = (User.objects.count(), Membership.objects.count(), OrganisationMember.objects.count())
+    out, _ = run(path, "--commit")
+    assert "Added 0 new accounts, 0 roles and 0 organisation memberships" in out
+    assert (User.objects.count(), Membership.objects.count(), OrganisationMember.objects.count()) == counts
+
+
+def test_an_existing_user_gets_only_the_missing_role_and_keeps_the_rest(cast, tmp_path):
+    body = (
+        "street_handler,改名,handler,340102001000,城管中队,\n"  # held without a department
+        "street_handler,,petition_officer,340102001000,,\n"
+    )
+    out, _ = run(write(tmp_path, body), "--commit")
+    assert "line 2: street_handler already holds this role: kept as it is" in out
+    assert "line 2: street_handler exists: the name is kept as it is" in out
+    assert "Added 0 new accounts, 1 roles" in out
+    cast.street_handler.refresh_from_db()
+    assert cast.street_handler.display_name == "street_handler"
+    assert cast.street_handler.has_usable_password()
+    held = dict(cast.street_handler.memberships.values_list("role", "department"))
+    assert held == {Role.HANDLER: None, Role.PETITION_OFFICER: None}
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (",某人,handler,340102001000,,", "username is missing"),
+        ("bad name!,某人,handler,340102001000,,", "username: "),
+        ("x1,某人,,340102001000,,", "role is missing"),
+        ("x1,某人,chief,340102001000,,", "role chief is not known"),
+        ("x1,某人,handler,,,", "area code is missing"),
+        ("x1,某人,handler,340199000000,,", "area 340199000000 does not exist"),
+        ("x1,某人,grid_worker,340102001001,,", "A grid worker works in a grid: choose a grid."),
+        (
+            "x1,某人,handler,340102001001001,,",
+            "A handler works at a community, street, district or city centre",
+        ),
+        (
+            "x1,某人,handler,340102001000,无此部门,",
+            "department 无此部门 does not exist at this area or above",
+        ),
+        # 公安分局 is the district's: the admin keeps a role's department at its own area.
+        ("x1,某人,handler,340102001000,公安分局,", "This department belongs to 甲区"),
+        (
+            "x1,某人,handler,340102001000,,甲一街道调解中心",
+            "a mediation organisation is for a mediator's role only",
+        ),
+        ("x1,某人,mediator,340102001000,,无此组织", "mediation organisation 无此组织 does not exist"),
+        (
+            "x1,某人,mediator,340102001001,,甲一街道调解中心",
+            "甲一街道调解中心 serves 甲一街道, outside the area of this role.",
+        ),
+        ("x1," + "名" * 101 + ",handler,340102001000,,", "full name is longer than 100 characters"),
+    ],
+)
+def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(
+    cast, street_centre, tmp_path, row, message
+):
+    users, memberships = User.objects.count(), Membership.objects.count()
+    err = refused(write(tmp_path, GOOD + row + "\n"), "--commit")
+    assert f"line 6: {message}" in err
+    assert "line 2" not in err and "line 5:" not in err  # the good rows are not reported
+    assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
+    assert not OrganisationMember.objects.filter(user__username="m_wang").exists()
+
+
+def test_a_row_twice_and_two_names_for_one_user_are_reported(cast, tmp_path):
+    body = "x1,甲,handler,340102001000,,\nx1,乙,analyst,340100000000,,\nx1,,handler,340102001000,,\n"
+    err = refused(write(tmp_path, body))
+    assert "line 3: full name 乙 differs from 甲 on an earlier line of this user" in err
+    assert "line 4: the same role at the same area is on line 2 too" in err
+
+
+def test_a_closed_organisation_and_a_deactivated_department_are_refused(cast, street_centre, tmp_path):
+    MediationOrganisation.objects.filter(pk=street_centre.pk).update(is_active=False)
+    cast.street_team.is_active = False
+    cast.street_team.save()
+    err = refused(write(tmp_path, GOOD))
+    assert "line 4: department 城管中队 is deactivated" in err
+    assert "line 5: 甲一街道调解中心 is closed." in err
+
+
+def test_a_department_and_an_organisation_may_be_named_by_id(cast, street_centre, tmp_path):
+    body = f"x1,某人,handler,340102001000,{cast.street_team.pk},\nx2,某人,mediator,340102001000,,{street_centre.pk}\n"
+    run(write(tmp_path, body), "--commit")
+    assert Membership.objects.get(user__username="x1").department == cast.street_team
+    assert OrganisationMember.objects.filter(user__username="x2").exists()
+
+
+def test_a_missing_or_unknown_column_is_named(cast, tmp_path):
+    err = StringIO()
+    with pytest.raises(CommandError, match="header"):
+        call_command(
+            "import_users", str(write(tmp_path, "", header="username,rank\n")), stdout=StringIO(), stderr=err
+        )
+    assert "line 1: column rank is not known" in err.getvalue()
+    assert "line 1: column role is missing" in err.getvalue()
+
+
+def test_chinese_column_names_are_accepted(cast, tmp_path):
+    out, _ = run(
+        write(tmp_path, "x1,某人,数据分析员,340100000000\n", header="用户名,姓名,角色,区域代码\n"), "--commit"
+    )
+    assert User.objects.get(username="x1").memberships.get().role == Role.ANALYST
+
+
+def test_a_file_that_is_not_utf8_is_refused(cast, tmp_path):
+    with pytest.raises(CommandError, match="UTF-8"):
+        run(write(tmp_path, "x1,张伟,handler,340102001000,,\n", encoding="gb18030"))
+
+
+def _rows(n: int) -> str:
+    grids = ["340102001001001", "340102001001002", "340102001002001"]
+    return "".join(
+        f"u{i},人{i},grid_worker,{grids[i % 3]},,\n"
+        f"u{i},,handler,340102001000,城管中队,\n"
+        f"u{i},,mediator,340102001000,,甲一街道调解中心\n"
+        for i in range(n)
+    )
+
+
+def test_the_queries_do_not_grow_with_the_rows(cast, street_centre, tmp_path):
+    counts = []
+    for n in (5, 50):
+        Membership.objects.filter(user__username__startswith="u").delete()
+        User.objects.filter(username__startswith="u").delete()
+        path = write(tmp_path, _rows(n))
+        with CaptureQueriesContext(connection) as dry:
+            run(path)
+        with CaptureQueriesContext(connection) as committed:
+            run(path, "--commit")
+        counts.append((len(dry), len(committed)))
+        assert User.objects.filter(username__startswith="u").count() == n
+    assert counts[0] == counts[1]

@@ -17,17 +17,59 @@ def write(tmp_path, body: str, header: str = HEADER, encoding: str = "utf-8"):
     return path
 
 
+ACTOR = "import_admin"
+
+
+@pytest.fixture(autouse=True)
+def actor(db):
+    """The administrator a --commit is written in the name of (``--actor``)."""
+    return User.objects.create_superuser(ACTOR, password=None)
+
+
+def _args(args) -> tuple:
+    return (*args, "--actor", ACTOR) if "--commit" in args and "--actor" not in args else args
+
+
 def run(path, *args):
     out, err = StringIO(), StringIO()
-    call_command("import_users", str(path), *args, stdout=out, stderr=err)
+    call_command("import_users", str(path), *_args(args), stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
 def refused(path, *args) -> str:
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
-        call_command("import_users", str(path), *args, stdout=StringIO(), stderr=err)
+        call_command("import_users", str(path), *_args(args), stdout=StringIO(), stderr=err)
     return err.getvalue()
+
+
+def test_each_role_given_is_audited_in_the_name_of_the_actor(cast, street_centre, tmp_path, actor):
+    from governance.models import AuditEntry
+
+    run(write(tmp_path, GOOD), "--commit")
+    entries = AuditEntry.objects.filter(action="membership.add")
+    assert entries.count() == 4 and {e.actor_id for e in entries} == {actor.pk}
+    given = Membership.objects.get(user__username="h_li")
+    assert entries.get(object_id=str(given.pk)).after == {
+        "user": "h_li",
+        "role": "handler",
+        "area": "340102001000",
+        "department": str(given.department),
+        "is_head": False,
+    }
+
+
+def test_a_commit_names_an_active_administrator_or_writes_nothing(cast, street_centre, tmp_path):
+    path = write(tmp_path, GOOD)
+    users = User.objects.count()
+    with pytest.raises(CommandError, match="--commit needs --actor"):
+        call_command("import_users", str(path), "--commit", stdout=StringIO(), stderr=StringIO())
+    for who in (cast.analyst.username, "nobody"):
+        with pytest.raises(CommandError, match=f"--actor {who}: no active superuser or administrator"):
+            call_command(
+                "import_users", str(path), "--commit", "--actor", who, stdout=StringIO(), stderr=StringIO()
+            )
+    assert User.objects.count() == users
 
 
 @pytest.fixture

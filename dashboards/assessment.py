@@ -591,11 +591,18 @@ def _adjustment_state(a: Adjustment) -> dict:
         "item": a.item_id,
         "points": str(a.points),
         "status": a.status,
+        "rejection_reason": a.rejection_reason,
     }
 
 
+# The bounds of a rejection's reason, as of the platform's other reasons (a reveal's, a withdrawal's).
+REJECTION_REASON_MIN, REJECTION_REASON_MAX = 2, 500
+
+
 @transaction.atomic
-def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> Adjustment:
+def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User, reason: str = "") -> Adjustment:
+    """Approve, or reject with a reason (2 to 500 characters) told to whoever entered it: a rejection
+    without one left them knowing it was rejected and not why. Approving takes no reason."""
     # The scheme row first, as an entry takes it: two approvals of the item's bonuses at once are
     # serialised there, so the second reads the room the first left (below).
     AssessmentScheme.objects.select_for_update(of=("self",), no_key=True).filter(
@@ -611,12 +618,18 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, actor: User) -> 
         raise ActionForbidden(_("Someone other than the person who entered it must approve it."))
     if adjustment.status != Adjustment.Status.PENDING:
         raise ActionInvalid("status", _("This adjustment was already decided."))
+    reason = "" if approve else reason.strip()
+    if not approve and len(reason) < REJECTION_REASON_MIN:
+        raise ActionInvalid("reason", _("Give the reason for the rejection (at least 2 characters)."))
+    if len(reason) > REJECTION_REASON_MAX:
+        raise ActionInvalid("reason", _("At most 500 characters."))
     if approve and adjustment.kind == Adjustment.Kind.BONUS:
         _bonus_fits_when_approved(adjustment)
     before = _adjustment_state(adjustment)
     adjustment.status = Adjustment.Status.APPROVED if approve else Adjustment.Status.REJECTED
     adjustment.approved_by, adjustment.approved_at = actor, timezone.now()
-    adjustment.save(update_fields=["status", "approved_by", "approved_at"])
+    adjustment.rejection_reason = reason
+    adjustment.save(update_fields=["status", "approved_by", "approved_at", "rejection_reason"])
     audit(
         actor=actor,
         action="assessment.approve",
@@ -637,10 +650,10 @@ DECISION_NOTICES = {
         "Your bonus for %(area)s in %(scheme)s was approved: it counts from the next computation."
     ),
     (Adjustment.Kind.DEDUCTION, Adjustment.Status.REJECTED): gettext_lazy(
-        "Your deduction for %(area)s in %(scheme)s was rejected."
+        "Your deduction for %(area)s in %(scheme)s was rejected: %(reason)s"
     ),
     (Adjustment.Kind.BONUS, Adjustment.Status.REJECTED): gettext_lazy(
-        "Your bonus for %(area)s in %(scheme)s was rejected."
+        "Your bonus for %(area)s in %(scheme)s was rejected: %(reason)s"
     ),
 }
 
@@ -648,7 +661,9 @@ DECISION_NOTICES = {
 def _notify_entrant(adjustment: Adjustment) -> bool:
     """Tell the person who entered an adjustment that it was approved or rejected: they submitted it
     for approval and heard nothing after, the outcome only on the entries page. Once per adjustment
-    (it is decided once); the area and the scheme, never the reason (free text)."""
+    (it is decided once); the area and the scheme, never the entry's reason (free text, it may name a
+    resident), and for a rejection the rejecter's reason, which is about the entry and was written to
+    be told to them."""
     entrant = adjustment.entered_by
     if not entrant.is_active:
         return False
@@ -656,7 +671,11 @@ def _notify_entrant(adjustment: Adjustment) -> bool:
         user=entrant,
         key=f"assessment-decision:{adjustment.pk}",
         message=DECISION_NOTICES[(adjustment.kind, adjustment.status)],
-        params={"area": adjustment.area.name, "scheme": adjustment.scheme.name},
+        params={
+            "area": adjustment.area.name,
+            "scheme": adjustment.scheme.name,
+            "reason": adjustment.rejection_reason,
+        },
         link=reverse("dashboards-assessment-entries", args=[adjustment.scheme_id]),
     )
 

@@ -359,6 +359,9 @@ class Adjustment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # Why it was rejected, told to whoever entered it (2 to 500 characters, required to reject; blank
+    # when approved, and on rows rejected before a reason was asked: "not recorded").
+    rejection_reason = models.CharField(_("reason for the rejection"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("adjustment")

@@ -187,7 +187,9 @@ def test_the_published_ranking_is_what_the_staff_work_out_by_hand(data):
     def adjust(area, decide, **kwargs):
         adjustment = assessment.adjustment_enter(scheme=data.scheme, area=area, actor=officer, **kwargs)
         if decide is not None:
-            assessment.adjustment_decide(adjustment=adjustment, approve=decide, actor=approver)
+            assessment.adjustment_decide(
+                adjustment=adjustment, approve=decide, actor=approver, reason="" if decide else "驳回理由"
+            )
 
     adjust(a, True, kind="deduction", negative_entry=entry, occurrences=2, reason="两起重大事件")
     adjust(b, None, kind="deduction", negative_entry=entry, occurrences=1, reason="待审")

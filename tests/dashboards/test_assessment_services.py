@@ -152,7 +152,9 @@ def test_a_deduction_counts_only_once_approved_by_someone_else(data):
         .order_by("id")
     ) == ["assessment.deduction", "assessment.approve"]
     with pytest.raises(ActionInvalid):
-        assessment.adjustment_decide(adjustment=adj, approve=False, actor=data.city_officer_2)
+        assessment.adjustment_decide(
+            adjustment=adj, approve=False, actor=data.city_officer_2, reason="重复录入"
+        )
 
 
 def test_bad_adjustments_name_the_field_and_save_nothing(data):
@@ -644,7 +646,7 @@ def test_bonuses_of_one_item_and_area_together_stay_within_the_bonus_cap(data):
     with pytest.raises(ActionInvalid) as err:
         assessment.adjustment_enter(**_bonus(data, "0.5", "再一项"), actor=data.city_officer)
     assert err.value.message.endswith("5 already entered (approved or awaiting approval), 0 left.")
-    assessment.adjustment_decide(adjustment=last, approve=False, actor=data.city_officer_2)
+    assessment.adjustment_decide(adjustment=last, approve=False, actor=data.city_officer_2, reason="不符")
     assessment.adjustment_enter(**_bonus(data, "1", "再一项"), actor=data.city_officer)
 
 
@@ -699,7 +701,9 @@ def test_approving_a_bonus_past_the_room_the_approved_ones_leave_is_refused_at_p
     assert _approved_bonus(data) == D("3")
     assert AuditEntry.objects.filter(action="assessment.approve").count() == 1
     # Rejecting it is always possible; another area, or another item, has its own room.
-    assessment.adjustment_decide(adjustment=second, approve=False, actor=data.city_officer_2)
+    assessment.adjustment_decide(
+        adjustment=second, approve=False, actor=data.city_officer_2, reason="超出上限"
+    )
     other = assessment.adjustment_enter(
         **_bonus(data, "3", "经验推广", data.district_b), actor=data.city_officer
     )
@@ -820,7 +824,9 @@ def test_the_person_who_entered_an_adjustment_hears_of_its_decision_once(data, a
     from governance.models import Notification
 
     adj = _deduction_naming_someone(data)
-    assessment.adjustment_decide(adjustment=adj, approve=approve, actor=data.city_officer_2)
+    assessment.adjustment_decide(
+        adjustment=adj, approve=approve, actor=data.city_officer_2, reason="" if approve else "证据不足"
+    )
     notices = list(Notification.objects.filter(key=f"assessment-decision:{adj.pk}"))
     assert [n.user_id for n in notices] == [data.city_officer.pk]
     notice = notices[0]
@@ -831,7 +837,40 @@ def test_the_person_who_entered_an_adjustment_hears_of_its_decision_once(data, a
         assert "was approved" in notice.texts["en"] and "已审核通过" in notice.texts["zh-hans"]
     else:
         assert "was rejected" in notice.texts["en"] and "已被驳回" in notice.texts["zh-hans"]
+        # Why, in the rejecter's words: about the entry, not a resident.
+        assert "证据不足" in notice.texts["zh-hans"] and "证据不足" in notice.texts["en"]
     # A second decision is refused and tells nobody again.
     with pytest.raises(ActionInvalid):
-        assessment.adjustment_decide(adjustment=adj, approve=not approve, actor=data.city_officer_2)
+        assessment.adjustment_decide(
+            adjustment=adj,
+            approve=not approve,
+            actor=data.city_officer_2,
+            reason="" if not approve else "再驳回",
+        )
     assert Notification.objects.filter(key=f"assessment-decision:{adj.pk}").count() == 1
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "否", "驳" * 501])
+def test_a_rejection_needs_a_reason_of_2_to_500_characters(data, reason):
+    adj = _deduction_naming_someone(data)
+    with pytest.raises(ActionInvalid) as err:
+        assessment.adjustment_decide(adjustment=adj, approve=False, actor=data.city_officer_2, reason=reason)
+    assert err.value.field == "reason"
+    adj.refresh_from_db()
+    assert (adj.status, adj.rejection_reason, adj.approved_by_id) == ("pending", "", None)
+    assert not AuditEntry.objects.filter(action="assessment.approve").exists()
+
+
+def test_a_rejection_keeps_its_reason_in_the_row_and_the_audit_and_approving_keeps_none(data):
+    adj = _deduction_naming_someone(data)
+    assessment.adjustment_decide(
+        adjustment=adj, approve=False, actor=data.city_officer_2, reason=" 证据不足 "
+    )
+    adj.refresh_from_db()
+    assert (adj.status, adj.rejection_reason) == ("rejected", "证据不足")
+    entry = AuditEntry.objects.get(action="assessment.approve")
+    assert entry.after["rejection_reason"] == "证据不足" and entry.after["status"] == "rejected"
+    other = assessment.adjustment_enter(**_bonus(data, "1", "创新做法"), actor=data.city_officer)
+    assessment.adjustment_decide(adjustment=other, approve=True, actor=data.city_officer_2, reason="ignored")
+    other.refresh_from_db()
+    assert (other.status, other.rejection_reason) == ("approved", "")

@@ -727,17 +727,28 @@ def assessment_entries(request: HttpRequest, pk: int) -> HttpResponse:
             adjustment = get_visible_or_404(
                 Adjustment.objects.filter(scheme=scheme), pk=decide.cleaned_data["adjustment"]
             )
+            # A rejection's reason is checked by the service, after who may decide.
+            reason = request.POST.get("reason", "")
             try:
                 adjustment = assessment.adjustment_decide(
-                    adjustment=adjustment, approve=decide.cleaned_data["approve"], actor=request.user
+                    adjustment=adjustment,
+                    approve=decide.cleaned_data["approve"],
+                    actor=request.user,
+                    reason=reason,
                 )
             except ActionInvalid as err:
-                if err.field != "points":
+                if err.field not in ("points", "reason"):
                     raise
-                # A bonus the cap has no room left for: back to the page, the error at its row (it
-                # stays pending, and can be rejected there).
+                # A bonus the cap has no room left for (it stays pending, and can be rejected there),
+                # or a rejection without a proper reason: back to the page, the error at its row, with
+                # the reason as typed.
                 context = _entry_context(request, scheme)
-                context["decide"] = {"adjustment": adjustment.pk, "field": err.field, "message": err.message}
+                context["decide"] = {
+                    "adjustment": adjustment.pk,
+                    "field": err.field,
+                    "message": err.message,
+                    "reason": reason,
+                }
                 return render(request, "dashboards/assessment_entries.html", context, status=400)
             messages.success(request, _adjustment_decided(adjustment))
             return redirect("dashboards-assessment-entries", pk=scheme.pk)

@@ -723,7 +723,9 @@ def test_each_entry_says_what_was_saved(client, data):
     response = client.post(data.url, {"form": "decide", "adjustment": bonus.pk, "approve": "1"}, follow=True)
     assert _messages(response) == ["Approved: bonus of 2.00 points for 乙区, 工作台账."]
     response = client.post(
-        data.url, {"form": "decide", "adjustment": deduction.pk, "approve": "0"}, follow=True
+        data.url,
+        {"form": "decide", "adjustment": deduction.pk, "approve": "0", "reason": "证据不足"},
+        follow=True,
     )
     assert _messages(response) == ["Rejected: deduction of 4.00 points for 乙区, 安全感."]
 
@@ -768,7 +770,10 @@ def test_the_same_adjustment_can_be_entered_again_once_the_first_is_decided(clie
     client.force_login(data.city_officer)
     client.post(data.url, _bonus(data))
     client.force_login(data.city_officer_2)
-    client.post(data.url, {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "0"})
+    client.post(
+        data.url,
+        {"form": "decide", "adjustment": Adjustment.objects.get().pk, "approve": "0", "reason": "重复"},
+    )
     client.force_login(data.city_officer)
     assert client.post(data.url, _bonus(data)).status_code == 302
     assert list(Adjustment.objects.order_by("pk").values_list("status", flat=True)) == ["rejected", "pending"]
@@ -1313,7 +1318,12 @@ def test_approving_a_bonus_past_the_cap_comes_back_to_the_page_with_the_error_at
     second.refresh_from_db()
     assert (second.status, second.approved_by) == ("pending", None)
     assert AuditEntry.objects.filter(action="assessment.approve").count() == 1
-    assert client.post(data.url, {**decide, "adjustment": second.pk, "approve": "0"}).status_code == 302
+    assert (
+        client.post(
+            data.url, {**decide, "adjustment": second.pk, "approve": "0", "reason": "超出上限"}
+        ).status_code
+        == 302
+    )
     second.refresh_from_db()
     assert second.status == "rejected"
 
@@ -1380,7 +1390,9 @@ def test_decided_adjustments_are_listed_with_reason_author_and_approver(client, 
     first, second = Adjustment.objects.order_by("pk")
     client.force_login(data.city_officer_2)
     client.post(data.url, {"form": "decide", "adjustment": first.pk, "approve": "1"})
-    client.post(data.url, {"form": "decide", "adjustment": second.pk, "approve": "0"})
+    client.post(
+        data.url, {"form": "decide", "adjustment": second.pk, "approve": "0", "reason": "事件已核实为误报"}
+    )
     page = client.get(data.url).content.decode()
     decided = page.split('id="decided-adjustments"', 1)[1].split("</section>", 1)[0]
     row = decided.split(f'data-decided="{first.pk}"', 1)[1].split("</li>", 1)[0]
@@ -1390,6 +1402,8 @@ def test_decided_adjustments_are_listed_with_reason_author_and_approver(client, 
     assert "approved by city_officer_2" in row or "city_officer_2 于" in row
     rejected = decided.split(f'data-decided="{second.pk}"', 1)[1].split("</li>", 1)[0]
     assert "误报的事件" in rejected and 'class="decided-rejected"' in decided
+    # Why it was rejected, to those who see the entry.
+    assert "事件已核实为误报" in rejected and "事件已核实为误报" not in row
     # No query per row: more decided adjustments cost the same.
     client.get(data.url)
     with CaptureQueriesContext(connection) as before:
@@ -1625,3 +1639,70 @@ def test_compute_now_opens_the_new_draft_with_its_publish_button_and_no_note_abo
     # Nothing new to show: back to the page as it was.
     response = client.post(f"{page}action/", {"action": "compute"})
     assert response.status_code == 302 and response["Location"] == page
+
+
+@pytest.mark.parametrize("reason", ["", "  ", "否", "驳" * 501])
+def test_rejecting_without_a_proper_reason_is_refused_at_reason_and_saves_nothing(client, data, reason):
+    """A rejection told its entrant nothing of why: it now takes a reason of 2 to 500 characters.
+    Refused, the page comes back (400) with the error at the row's reason box and what was typed."""
+    from governance.models import Notification
+
+    adjustment = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    client.force_login(data.city_officer_2)
+    response = client.post(
+        data.url, {"form": "decide", "adjustment": adjustment.pk, "approve": "0", "reason": reason}
+    )
+    assert response.status_code == 400
+    assert response.context["decide"]["field"] == "reason"
+    page = response.content.decode()
+    assert f'id="decide-{adjustment.pk}-reason"' in page and 'aria-invalid="true"' in page
+    adjustment.refresh_from_db()
+    assert (adjustment.status, adjustment.rejection_reason, adjustment.approved_by) == ("pending", "", None)
+    assert not Notification.objects.filter(key=f"assessment-decision:{adjustment.pk}").exists()
+
+
+def test_a_rejection_reason_is_stored_shown_and_approving_takes_none(client, data):
+    first = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    second = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="创新", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    client.force_login(data.city_officer_2)
+    page = client.get(data.url).content.decode()
+    assert f'id="decide-{first.pk}-reason"' in page
+    assert (
+        client.post(data.url, {"form": "decide", "adjustment": first.pk, "approve": "1"}).status_code == 302
+    )
+    response = client.post(
+        data.url, {"form": "decide", "adjustment": second.pk, "approve": "0", "reason": "  材料不全  "}
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.rejection_reason) == ("approved", "")
+    assert (second.status, second.rejection_reason) == ("rejected", "材料不全")
+    # The entrant sees why on the entries page.
+    client.force_login(data.city_officer)
+    decided = client.get(data.url).content.decode().split('id="decided-adjustments"', 1)[1]
+    row = decided.split(f'data-decided="{second.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "材料不全" in row
+
+
+def test_an_old_rejection_without_a_reason_says_it_was_not_recorded(client, data):
+    adjustment = adjustment_enter(
+        scheme=data.scheme, area=data.district_a, kind="bonus", reason="进步", item=data.manual_item,
+        points=D("1"), actor=data.city_officer,
+    )  # fmt: skip
+    Adjustment.objects.filter(pk=adjustment.pk).update(
+        status="rejected", approved_by=data.city_officer_2, approved_at=timezone.now()
+    )
+    client.force_login(data.city_officer)
+    decided = client.get(data.url).content.decode().split('id="decided-adjustments"', 1)[1]
+    row = decided.split(f'data-decided="{adjustment.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "Reason for the rejection: not recorded" in row

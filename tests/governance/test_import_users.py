@@ -127,6 +127,20 @@ def test_a_second_commit_adds_nothing(cast, street_centre, tmp_path):
     assert (User.objects.count(), Membership.objects.count(), OrganisationMember.objects.count()) == counts
 
 
+def test_a_switched_off_account_is_named_once_when_it_is_given_roles(cast, tmp_path):
+    User.objects.filter(pk=cast.street_handler.pk).update(is_active=False)
+    body = "street_handler,,petition_officer,340102001000,,\nstreet_handler,,analyst,340102001000,,\n"
+    out, _ = run(write(tmp_path, body), "--commit")
+    assert out.count("street_handler is switched off") == 1
+    assert "line 2: street_handler is switched off: its roles are added" in out
+    assert cast.street_handler.memberships.count() == 3
+
+
+def test_an_unknown_role_is_answered_with_the_codes_and_their_labels(cast, tmp_path):
+    err = refused(write(tmp_path, "x1,某人,chief,340102001000,,\n"))
+    assert "use one of grid_worker (grid worker), handler (handler)" in err
+
+
 def test_an_existing_user_gets_only_the_missing_role_and_keeps_the_rest(cast, tmp_path):
     body = (
         "street_handler,改名,handler,340102001000,城管中队,\n"  # held without a department

@@ -192,6 +192,7 @@ class Command(BaseCommand):
         members: list[tuple[str, int]] = []
         notes: list[tuple[int, str]] = []
         seen: dict[tuple[str, str, str], int] = {}
+        switched_off: set[str] = set()
         for line, row in rows:
             problems: list[str] = []
             username, name = row["username"], row["full_name"]
@@ -222,13 +223,30 @@ class Command(BaseCommand):
                         user.display_name = name
             elif name and name != user.display_name:
                 notes.append((line, _("%(user)s exists: the name is kept as it is") % {"user": username}))
+            if user is not None and user.pk and not user.is_active and username not in switched_off:
+                # Roles given to an account switched off give nothing until it is switched on again:
+                # said once, so that a leaver's account in a stale file is not taken for a new colleague's.
+                switched_off.add(username)
+                notes.append(
+                    (
+                        line,
+                        _(
+                            "%(user)s is switched off: its roles are added, but give nothing until the "
+                            "account is switched on again in the admin"
+                        )
+                        % {"user": username},
+                    )
+                )
             role = roles.get(row["role"].lower())
             if not row["role"]:
                 problems.append(_("role is missing"))
             elif role is None:
                 problems.append(
                     _("role %(value)s is not known: use one of %(roles)s")
-                    % {"value": row["role"], "roles": ", ".join(Role.values)}
+                    % {
+                        "value": row["role"],
+                        "roles": ", ".join(f"{code} ({label})" for code, label in Role.choices),
+                    }
                 )
             area = areas.get(row["area_code"])
             if not row["area_code"]:

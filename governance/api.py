@@ -36,6 +36,7 @@ from governance.periods import FIRST_YEAR, LAST_YEAR
 from governance.rest import (  # noqa: F401  (exception_handler re-exported)
     Conflict,
     JSONParser,
+    KnownFieldsSerializer,
     KnownParamsMixin,
     Pagination,
     conditional_read,
@@ -838,7 +839,7 @@ class NotificationReadApi(KnownParamsMixin, APIView):
 class NotificationsReadApi(KnownParamsMixin, APIView):
     """Mark the caller's unread notices up to an id read (docs/api.md "Notifications")."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(KnownFieldsSerializer):
         up_to = serializers.IntegerField(
             min_value=1,
             max_value=MAX_ID,

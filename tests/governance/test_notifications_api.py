@@ -184,6 +184,16 @@ def test_mark_all_without_a_good_up_to_is_a_400_naming_it_and_marks_nothing(cast
 
 
 @pytest.mark.django_db
+def test_mark_all_refuses_a_field_it_does_not_read_naming_it_and_marks_nothing(cast):
+    # As every other write of the API: a misspelt field is a 400 keyed by it, not silently dropped.
+    (mine,) = notices(cast.worker_a, 1)
+    response = api_client(cast.worker_a).post(ALL, {"up_to": mine.pk, "unread": False}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["unread"]
+    assert response.json()["errors"]["unread"][0] == "Unknown field; the fields are: up_to."
+    assert cast.worker_a.notifications.filter(read_at=None).count() == 1
+
+
+@pytest.mark.django_db
 def test_mark_all_takes_its_id_in_the_body_not_the_address(cast):
     (mine,) = notices(cast.worker_a, 1)
     response = api_client(cast.worker_a).post(f"{ALL}?up_to={mine.pk}", {"up_to": mine.pk}, format="json")

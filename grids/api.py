@@ -259,7 +259,14 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
         )
         occurred_at = DateTimeField(required=False)
         address = serializers.CharField(required=False, allow_blank=True, max_length=200)
-        kind = serializers.ChoiceField(choices=Incident.Kind.choices, required=False)
+        kind = serializers.ChoiceField(
+            choices=Incident.Kind.choices,
+            required=False,
+            help_text=gettext_lazy(
+                "default promised; on_the_spot (closed at once, with resolution and a photo) only by a grid "
+                "worker of the grid"
+            ),
+        )
         resolution = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
         photos = serializers.ListField(
             child=serializers.FileField(),

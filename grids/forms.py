@@ -85,8 +85,14 @@ class ReportForm(SubmissionKeyForm):
     # The submission key (SubmissionKeyForm) is kept in the page's draft with what was typed: a report
     # sent again after the phone lost the answer is the same report.
 
-    def __init__(self, *args, grids=(), **kwargs) -> None:
+    def __init__(self, *args, grids=(), on_the_spot: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not on_the_spot:
+            # Not offered to whoever may not resolve an item on the spot (a centre's handler); one
+            # posted anyway is refused by the service, naming ``kind`` (grids.services).
+            self.fields["kind"].widget.choices = [
+                c for c in Incident.Kind.choices if c[0] != Incident.Kind.ON_THE_SPOT
+            ]
         self.fields["grid"].choices = [("", _("— found from the location —"))] + [
             (g.code, g.name) for g in grids
         ]

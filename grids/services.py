@@ -51,6 +51,23 @@ def may_report(user: User) -> bool:
     return bool(user.is_active and (user.is_superuser or user.has_role(*REPORTER_ROLES)))
 
 
+# Who resolves an item on the spot (即办件): the grid worker (DOMAIN.md), and admins, who may do
+# everything. Such an item is closed at once at grid level, without acceptance, on-site check or close.
+ON_THE_SPOT_ROLES = {Role.GRID_WORKER, Role.ADMIN}
+ON_THE_SPOT_REFUSED = gettext_lazy(
+    "Only a grid worker of the grid resolves an item on the spot; report it for the centre to accept."
+)
+
+
+def may_resolve_on_the_spot(user: User, grid: Area | None = None) -> bool:
+    """May the user report an item resolved on the spot (in ``grid``; anywhere: in some grid)? A
+    centre's handler reports what the centre is to accept: the item would otherwise be closed with
+    nobody supervising it, and counted as resolved in the grid."""
+    if grid is None:
+        return bool(user.is_active and (user.is_superuser or user.has_role(*ON_THE_SPOT_ROLES)))
+    return area_in_scope(user, grid, ON_THE_SPOT_ROLES)
+
+
 def _resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
     if isinstance(category, IncidentCategory):
         found = category if category.is_active else None
@@ -309,6 +326,8 @@ def incident_report(
     errors.update(place_errors)
     if kind not in Incident.Kind.values:
         errors["kind"] = [_("Unknown kind %(k)s.") % {"k": kind}]
+    elif kind == Incident.Kind.ON_THE_SPOT and not may_resolve_on_the_spot(actor, grid_obj):
+        errors["kind"] = [ON_THE_SPOT_REFUSED]
     cleaned, photo_errors = report_photos_checked(kind=kind, resolution=resolution, photos=photos)
     errors.update(photo_errors)
     on_the_spot = kind == Incident.Kind.ON_THE_SPOT

@@ -126,7 +126,11 @@ def report(request: HttpRequest) -> HttpResponse:
     # away, or drawn for later, is no place for a new report.
     today = timezone.localdate()
     choices = [g for g in grids if g.serves_on(today)] or _unmapped_grids(request.user)
-    form = ReportForm(request.POST if request.method == "POST" else None, grids=choices)
+    form = ReportForm(
+        request.POST if request.method == "POST" else None,
+        grids=choices,
+        on_the_spot=services.may_resolve_on_the_spot(request.user),
+    )
     photo_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -170,6 +174,10 @@ def report(request: HttpRequest) -> HttpResponse:
             photos=request.FILES.getlist("photos"),
         )[1]
         photo_errors = extra.pop("photos", [])
+        if request.POST.get("kind") == Incident.Kind.ON_THE_SPOT and not services.may_resolve_on_the_spot(
+            request.user
+        ):
+            extra["kind"] = [services.ON_THE_SPOT_REFUSED]
         # Where and when, too: a point outside the worker's grids or a time to come was told only
         # once the category had been chosen and the report sent again.
         extra.update(

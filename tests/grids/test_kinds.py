@@ -1,0 +1,102 @@
+"""The kinds of DOMAIN.md "Grid incidents": an item resolved on the spot by the grid worker (即办件,
+closed at once with a note and photo), one handled within a promised time (承诺件), one that needs
+several departments (协调件); named on the Chinese pages as DOMAIN.md names them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from governance.models import SequenceCounter
+from grids.models import Incident
+from tests.base import api_client
+from tests.grids.conftest import IN_GRID_A, jpeg_bytes
+
+SPOT = {"category": "sanitation", "description": "楼道堆放杂物", "kind": "on_the_spot",
+        "resolution": "当场清理", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}  # fmt: skip
+
+
+def photo() -> SimpleUploadedFile:
+    return SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["community_handler", "street_handler", "district_officer"])
+def test_only_the_grids_worker_resolves_an_item_on_the_spot_a_centre_is_refused_naming_kind(
+    cast, categories, who
+):
+    """Closed at once at grid level, an on-the-spot item skips acceptance, the on-site check and the
+    close, and counts as resolved in the grid: DOMAIN.md gives it to the grid worker, on site. A centre's
+    handler who reported one closed it unsupervised and raised the grid's local resolution rate."""
+    response = api_client(getattr(cast, who)).post(
+        "/api/v1/incidents/", {**SPOT, "photos": photo()}, format="multipart"
+    )
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["errors"]) == {"kind"}
+    assert "grid worker" in response.json()["errors"]["kind"][0]
+    assert not Incident.objects.exists() and SequenceCounter.current("INC", timezone.localdate().year) == 0
+    # The same handler's promised-time report of the same thing is taken, waiting for acceptance.
+    body = {**SPOT, "kind": "promised", "resolution": ""}
+    taken = api_client(getattr(cast, who)).post("/api/v1/incidents/", body, format="json")
+    assert taken.status_code == 201 and taken.json()["status"] == "reported"
+
+
+@pytest.mark.django_db
+def test_the_grids_worker_and_an_administrator_resolve_an_item_on_the_spot(cast, categories):
+    for user in (cast.worker_a, cast.admin):
+        response = api_client(user).post(
+            "/api/v1/incidents/", {**SPOT, "photos": photo()}, format="multipart"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["status"] == "closed"
+
+
+@pytest.mark.django_db
+def test_the_report_page_offers_a_centre_no_on_the_spot_kind_and_refuses_one_posted(cast, client, categories):
+    client.force_login(cast.community_handler)
+    select = re.search(
+        r'<select name="kind"[^>]*>(.*?)</select>', client.get("/grids/report/").content.decode(), re.S
+    )
+    assert select and re.findall(r'value="(\w+)"', select.group(1)) == ["promised", "coordination"]
+    response = client.post("/grids/report/", {**SPOT, "grid": cast.grid_a.code, "photos": photo()})
+    assert response.status_code == 400
+    assert "Only a grid worker of the grid resolves an item on the spot" in response.content.decode()
+    assert not Incident.objects.exists()
+    client.force_login(cast.worker_a)
+    select = re.search(
+        r'<select name="kind"[^>]*>(.*?)</select>', client.get("/grids/report/").content.decode(), re.S
+    )
+    assert select and re.findall(r'value="(\w+)"', select.group(1)) == [
+        "on_the_spot",
+        "promised",
+        "coordination",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_chinese_pages_name_the_kinds_as_domain_md_does(cast, client, report):
+    spot = report(kind="on_the_spot", resolution="当场清理", photos=[photo()])
+    promised = report()
+    coordination = report(kind="coordination")
+    client.cookies["django_language"] = "zh-hans"
+    client.force_login(cast.street_handler)
+    html = client.get("/grids/inbox/").content.decode()
+    done = client.get("/grids/inbox/?open=false").content.decode()  # the closed one
+    for incident, term, page in (
+        (spot, "即办件", done),
+        (promised, "承诺件", html),
+        (coordination, "协调件", html),
+    ):
+        row = page[page.index(f'id="row-{incident.code}"') :]
+        assert term in row[: row.index("</tr>")], term
+    page = client.get(f"/grids/incidents/{promised.code}/").content.decode()
+    assert "<dd>承诺件</dd>" in page
+    # The acceptance step's choice of kind, where a centre makes an item a coordination item.
+    accept = re.search(r'<select name="kind" id="kind-accept"[^>]*>(.*?)</select>', page, re.S)
+    assert accept and ">承诺件<" in accept.group(1) and ">协调件<" in accept.group(1)
+    client.force_login(cast.worker_a)
+    form = client.get("/grids/report/").content.decode()
+    assert "即办件" in form and "就地解决" not in form and "承诺时限办理" not in form

@@ -10,7 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from governance import periods
 from governance.models import SequenceCounter
+from grids import indicators
 from grids.models import Incident
 from tests.base import api_client
 from tests.grids.conftest import IN_GRID_A, jpeg_bytes
@@ -52,6 +54,11 @@ def test_the_grids_worker_and_an_administrator_resolve_an_item_on_the_spot(cast,
         )
         assert response.status_code == 201, response.json()
         assert response.json()["status"] == "closed"
+    # Resolved in the grid the moment it is reported: both count as resolved at grid level in the
+    # share of items resolved at grid or community level ("small matters stay in the village").
+    month = timezone.localdate().replace(day=1)
+    rows = list(indicators.incidents_local_resolution_rate(month, periods.add_months(month, 1)))
+    assert [(r["area_id"], r["numerator"], r["denominator"]) for r in rows] == [(cast.grid_a.pk, 2, 2)]
 
 
 @pytest.mark.django_db

@@ -133,6 +133,73 @@ def test_the_return_window_skips_a_holiday_and_counts_a_make_up_working_day():
     assert deadlines.return_due(at(2026, 11, 20)).date() == dt.date(2026, 11, 30)
 
 
+def test_limits_cross_the_year_end_and_end_on_the_29th_of_february_of_a_leap_year():
+    # Day 1 is the day after the event, across the turn of the year and through a 29 February (no
+    # calendar loaded: weekends are the only rest days; 1 January 2028 is a Saturday).
+    assert deadlines.route_due(at(2027, 12, 20)) == end_of(2028, 1, 4)
+    assert deadlines.reply_due(at(2027, 12, 31)) == end_of(2028, 2, 29)  # a Tuesday
+    assert deadlines.reply_due(at(2026, 12, 31)) == end_of(2027, 3, 1)  # no 29th: 60 days reach March
+    assert deadlines.extended(at(2027, 12, 31), 30) == end_of(2028, 3, 30)
+    assert deadlines.review_request_until(at(2028, 1, 30, 23)) == end_of(2028, 2, 29)
+    assert deadlines.review_due(at(2028, 1, 30)) == end_of(2028, 2, 29)
+    # Tuesday 28 December 2027: Wed, Thu, Fri, then Monday 3 and Tuesday 4 January (the 1st a Saturday).
+    assert deadlines.return_due(at(2027, 12, 28)) == end_of(2028, 1, 4)
+
+
+def test_an_extension_is_taken_to_the_last_instant_of_the_reply_limit_and_refused_after_it(pet):
+    asked = dict(actor=pet.cast.department_user, days=10, approver="approver", note="情况复杂", notified=True)
+    late = pet.accepted()
+    with pytest.raises(TransitionNotAllowed):
+        late.transition(action="extend", now=late.reply_due_at + dt.timedelta(microseconds=1), **asked)
+    late.refresh_from_db()
+    assert late.extended_days == 0 and not late.events.filter(action="extend").exists()
+    in_time = pet.accepted()
+    due = in_time.reply_due_at
+    in_time.transition(action="extend", now=due, **asked)
+    assert in_time.extended_days == 10
+    assert in_time.reply_due_at == days_after(in_time.accepted_at, 70) > due
+
+
+def test_a_wrongly_routed_item_is_returned_to_the_last_instant_of_the_fifth_working_day(pet):
+    late = pet.routed()
+    with pytest.raises(TransitionNotAllowed):
+        late.transition(
+            action="return",
+            actor=pet.cast.department_user,
+            note="不属本部门职责",
+            now=late.return_due_at + dt.timedelta(microseconds=1),
+        )
+    assert Petition.objects.get(pk=late.pk).status == "routed"
+    in_time = pet.routed()
+    in_time.transition(
+        action="return", actor=pet.cast.department_user, note="不属本部门职责", now=in_time.return_due_at
+    )
+    assert in_time.status == "registered"
+
+
+def test_a_review_request_received_in_the_last_minute_of_the_window_is_in_time_a_minute_later_not(pet):
+    # The page's field takes the minute: 23:59 of the last day the page shows is in time, 00:00 of
+    # the next day is a 400 naming the field, and nothing is saved.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    until = petition.review_request_until
+    assert timezone.localtime(until).time() == dt.time.max
+    recorded = until + dt.timedelta(days=2)  # within the days the office has to record it
+    with pytest.raises(ActionInvalid) as exc:
+        petition.transition(
+            action="request_review",
+            actor=officer,
+            requested_at=until + dt.timedelta(microseconds=1),
+            now=recorded,
+        )
+    assert exc.value.field == "requested_at"
+    assert timezone.localtime(until).strftime("%Y-%m-%d") in exc.value.message
+    assert Petition.objects.get(pk=petition.pk).status == "replied"
+    last_minute = until.replace(second=0, microsecond=0)
+    petition.transition(action="request_review", actor=officer, requested_at=last_minute, now=recorded)
+    assert petition.status == "under_review" and petition.review_due_at == days_after(last_minute, 30)
+
+
 def test_registration_stores_the_route_deadline_and_routing_stores_the_next_ones(pet):
     petition = pet.register(received_at=timezone.now() - dt.timedelta(days=2))
     assert petition.route_due_at == days_after(petition.received_at, 15)

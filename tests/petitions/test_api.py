@@ -1089,3 +1089,24 @@ def test_a_running_due_date_in_a_year_without_a_calendar_is_named_in_the_list_an
     Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")  # the year entered: nothing said
     assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == []
     assert all(r["provisional_due_years"] == [] for r in client.get(LIST).json()["results"])
+
+
+def test_the_chinese_schema_names_the_handling_types_and_the_redirect_by_the_regulations_terms(db):
+    # The regulation's three types are 建议意见类, 检举控告类 and 申诉求决类, and a claim that belongs
+    # to litigation, arbitration or administrative review is 导入法定途径 (as the pages say it); the
+    # API's help said 建议类 / 反映类 / 诉求类, and called a redirected claim 转送的诉求, the word
+    # for routing it to a department.
+    import json
+
+    from django.test import Client
+    from django.utils import translation
+
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert schema.status_code == 200
+    text = json.dumps(schema.json(), ensure_ascii=False)
+    for stray in ("诉求类", "反映类", "建议类", "转送的诉求"):
+        assert stray not in text, stray
+    for term in ("申诉求决类", "检举控告类", "建议意见类"):
+        assert term in text, term
+    with translation.override("zh-hans"):
+        assert str(Petition._meta.get_field("redirected_at").verbose_name) == "导入法定途径时间"

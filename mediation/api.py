@@ -27,10 +27,12 @@ from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import (
     ACTIONS_HELP,
+    CalendarListSerializer,
     Conflict,
     DeferredJoinPagination,
     KnownFieldsSerializer,
     may_take_step,
+    provisional_due_years_field,
     service_checked_errors,
     step_input,
     submission_field,
@@ -120,16 +122,18 @@ class DisputeSerializer(ReaderTextMixin, serializers.ModelSerializer):
     )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    provisional_due_years = provisional_due_years_field()
     parties = MaskedPartySerializer(many=True, read_only=True)
 
     class Meta:
         model = DisputeCase
+        list_serializer_class = CalendarListSerializer
         fields = [
             "code", "category", "category_name", "source", "referral_reference", "incident", "area",
             "area_name", "description", "amount", "persons_involved", "risk_violence", "risk_group",
             "received_at", "organisation", "organisation_name", "mediator", "status", "status_label",
             "accepted_at", "due_at", "extended", "overdue", "outcome", "concluded_at", "concluded_on_time",
-            "judicial_status", "confirmation_due", "follow_up", "parties",
+            "judicial_status", "confirmation_due", "provisional_due_years", "follow_up", "parties",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -34,7 +34,14 @@ from django.utils.translation import gettext_lazy as _
 from governance import pii
 from governance.access import ScopedQuerySet, scope_q
 from governance.models import Area, LocalizedName, Role
-from governance.periods import add_months, end_of_local_day, first_working_day_from, start_of_local_day
+from governance.periods import (
+    add_months,
+    calendar_lacks_year,
+    end_of_local_day,
+    first_working_day_from,
+    provisional_years,
+    start_of_local_day,
+)
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -677,6 +684,36 @@ class DisputeCase(models.Model):
 
     def other_route_labels(self) -> list[str]:
         return [str(self.Route(r).label) for r in self.other_routes if r in self.Route.values]
+
+    def running_due_dates(self) -> list[dt.datetime | dt.date]:
+        """The time limit of a running case and the last day of a judicial-confirmation window not
+        yet used nor ended: the dates a calendar change still moves (``governance.deadlines``)."""
+        out: list[dt.datetime | dt.date] = []
+        if self.due_at is not None and self.status in self.RUNNING_STATUSES:
+            out.append(self.due_at)
+        left = self.confirmation_days_left
+        if left is not None and left >= 0:
+            out.append(self.confirmation_due)
+        return out
+
+    def provisional_due_years(self) -> list[int]:
+        """The years of ``running_due_dates`` the calendar has no dates for: those count every
+        weekday as worked (New Year's Day too) and move once the year's holidays are entered."""
+        return provisional_years(self.running_due_dates())
+
+    @property
+    def uncalendared_due_year(self) -> int | None:
+        """The year of the running time limit when the calendar has none of its dates, else None."""
+        if self.due_at is None or self.status not in self.RUNNING_STATUSES:
+            return None
+        return calendar_lacks_year(self.due_at)
+
+    @property
+    def uncalendared_confirmation_year(self) -> int | None:
+        """The year of an open judicial-confirmation window's last day when the calendar has none of
+        its dates, else None."""
+        left = self.confirmation_days_left
+        return calendar_lacks_year(self.confirmation_due) if left is not None and left >= 0 else None
 
     # --- the state machine ---------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from governance.access import get_visible_or_404
 from governance.forms import errors_text
 from governance.models import Role
 from governance.pagination import DeferredJoinPaginator
+from governance.periods import uncalendared_years
 from governance.rest import may_take_step
 from governance.services import client_ip
 from governance.templatetags.filters import summary_values
@@ -97,6 +98,11 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "mine": mine,
             "overdue_count": sum(1 for c in mine if c.is_overdue),
+            # A time limit listed in a year the calendar lacks counts plain weekdays (the petition
+            # lists say the same); the calendar is read once for the list.
+            "uncalendared": uncalendared_years(
+                c.due_at for c in mine if c.status in DisputeCase.RUNNING_STATUSES
+            ),
             "intake": intake,
             "intake_count": intake_count,
             "closing": closing,

@@ -178,6 +178,22 @@ def every_day_working(first: int, last: int) -> None:
     SequenceCounter.bump("calendar")
 
 
+def calendar_for_this_year_and_next() -> None:
+    """The calendar entered for this year and the next (New Year's Day of each), the years the
+    deadlines of a record taken today fall in; a year further on has none, and its deadlines count
+    plain weekdays (``governance.periods.calendar_lacks_year``)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Holiday
+
+    year = timezone.localdate().year
+    for y in (year, year + 1):
+        Holiday.objects.get_or_create(date=dt.date(y, 1, 1), defaults={"name": "元旦"})
+    SequenceCounter.bump("calendar")
+
+
 def shift_back(queryset, days: int, *fields: str) -> None:
     """Move the date-time ``fields`` of the rows of ``queryset`` ``days`` into the past, as if what
     they record had happened then (fields that are NULL stay NULL)."""

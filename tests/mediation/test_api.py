@@ -18,7 +18,7 @@ from mediation.models import (
     MediationOrganisation,
     OrganisationMember,
 )
-from tests.base import api_client, make_user, out_of_service_today
+from tests.base import api_client, calendar_for_this_year_and_next, make_user, out_of_service_today
 
 from .conftest import ID_1, make_org, parties
 
@@ -1084,3 +1084,32 @@ def test_a_decline_and_a_conclusion_name_every_field_in_error_in_one_400(med):
     assert DisputeCase.objects.get(pk=registered.pk).status == "registered"
     assert DisputeCase.objects.get(pk=case.pk).status == "in_mediation"
     assert not DisputeEvent.objects.filter(action__in=["decline", "conclude"]).exists()
+
+
+def test_a_time_limit_or_an_unused_confirmation_window_in_a_year_without_a_calendar_is_named(med):
+    # The petition and incident answers say a running due date counts plain weekdays until its year's
+    # holidays are entered; a case accepted in December, due in January, said nothing.
+    from governance.models import Holiday
+
+    calendar_for_this_year_and_next()
+    running, agreed, applied, waiting = (
+        med.accepted(),
+        med.agreed(effective_days_ago=2),
+        med.agreed(effective_days_ago=2),
+        med.register(),
+    )
+    far = timezone.make_aware(dt.datetime(2031, 1, 2, 23, 59, 59, 999999))
+    DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
+    DisputeCase.objects.filter(pk__in=[agreed.pk, applied.pk]).update(confirmation_due=far.date())
+    applied.refresh_from_db()
+    applied.transition(action="apply_confirmation", actor=applied.mediator, joint=True)  # window used
+    client = api_client(med.cast.mediator)
+    listed = {
+        r["code"]: r["provisional_due_years"] for r in client.get("/api/v1/disputes/").json()["results"]
+    }
+    assert listed == {running.code: [2031], agreed.code: [2031], applied.code: [], waiting.code: []}
+    assert client.get(f"/api/v1/disputes/{running.code}/").json()["provisional_due_years"] == [2031]
+    assert client.get(f"/api/v1/disputes/{waiting.code}/").json()["provisional_due_years"] == []
+    assert api_client(med.cast.outsider).get(f"/api/v1/disputes/{running.code}/").status_code == 404
+    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")  # the year entered: nothing said
+    assert all(r["provisional_due_years"] == [] for r in client.get("/api/v1/disputes/").json()["results"])

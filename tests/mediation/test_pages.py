@@ -20,6 +20,7 @@ from tests.base import (
     api_client,
     assert_marked_invalid,
     attrs_of,
+    calendar_for_this_year_and_next,
     filter_form_as_shown,
     make_user,
     masked_log,
@@ -2159,3 +2160,42 @@ def test_the_party_edit_names_what_its_boxes_remove(client, med):
     assert "<legend>Remove stored details</legend>" in html and "Remove the stored" not in html
     html = client.get(f"/mediation/cases/{case.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "<legend>删除已存的</legend>" in html
+
+
+def test_the_case_page_says_when_the_time_limit_or_the_confirmation_window_lies_in_a_year_without_a_calendar(
+    client, med
+):
+    # As the petition page says beside each running deadline: such a date counts plain weekdays
+    # (New Year's Day a working day) and moves once the year's holidays are entered.
+    calendar_for_this_year_and_next()
+    running, agreed = med.accepted(), med.agreed(effective_days_ago=2)
+    far = timezone.make_aware(dt.datetime(2031, 1, 2, 23, 59, 59, 999999))
+    DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
+    DisputeCase.objects.filter(pk=agreed.pk).update(confirmation_due=far.date())
+    _login(client, med.cast.mediator)
+    client.cookies["django_language"] = "zh-hans"
+    note = "日历中还没有 2031 年的日期"
+    for case, where in (
+        (running, 'id="due-calendar-missing"'),
+        (agreed, 'id="confirmation-calendar-missing"'),
+    ):
+        html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+        assert where in html and note in html, case.code
+    assert note not in client.get(f"/mediation/cases/{med.accepted().code}/").content.decode()
+    assert client.get(f"/mediation/cases/{running.code}/").status_code == 200
+    _login(client, med.cast.outsider)
+    assert client.get(f"/mediation/cases/{running.code}/").status_code == 404
+
+
+def test_the_mediator_home_says_when_a_time_limit_listed_lies_in_a_year_without_a_calendar(client, med):
+    # As the petition lists say above their rows: the mediator's open cases by deadline.
+    calendar_for_this_year_and_next()
+    running = med.accepted()
+    _login(client, med.cast.mediator)
+    client.cookies["django_language"] = "zh-hans"
+    note = "日历中还没有 2031 年的日期"
+    assert note not in client.get("/mediation/").content.decode()
+    far = timezone.make_aware(dt.datetime(2031, 1, 2, 23, 59, 59, 999999))
+    DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
+    html = client.get("/mediation/").content.decode()
+    assert 'id="mine-calendar-missing"' in html and note in html

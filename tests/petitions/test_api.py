@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from governance.models import PersonalDataAccess, Role, SequenceCounter
 from petitions.models import Petition, Petitioner, PetitionEvent, deadlines
-from tests.base import api_client, make_user, masked_log, out_of_service_today
+from tests.base import (
+    api_client,
+    calendar_for_this_year_and_next,
+    make_user,
+    masked_log,
+    out_of_service_today,
+)
 from tests.petitions.conftest import ID_1, petitioners, rest_days_at_reply_end
 
 pytestmark = pytest.mark.django_db
@@ -1056,22 +1062,12 @@ def test_a_department_declining_a_claim_names_the_legal_route_it_belongs_to(pet)
     assert Petition.objects.get(pk=report.pk).status == "routed"
 
 
-def _calendar_for_this_year_and_next() -> None:
-    """The calendar entered for the years the deadlines of a petition taken today fall in."""
-    from governance.models import Holiday
-
-    year = timezone.localdate().year
-    for y in (year, year + 1):
-        Holiday.objects.get_or_create(date=dt.date(y, 1, 1), defaults={"name": "元旦"})
-    SequenceCounter.bump("calendar")
-
-
 def test_a_running_due_date_in_a_year_without_a_calendar_is_named_in_the_list_and_the_detail(pet):
     # The pages say such a deadline may move (it counts plain weekdays until the year's holidays are
     # entered); the API gave the date with nothing said.
     from governance.models import Holiday
 
-    _calendar_for_this_year_and_next()
+    calendar_for_this_year_and_next()
     accepted, replied, waiting = pet.accepted(), pet.replied(), pet.register()
     far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
     done = timezone.make_aware(dt.datetime(2032, 3, 3, 23, 59, 59))

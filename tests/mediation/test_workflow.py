@@ -528,6 +528,17 @@ def test_a_confirmation_window_ending_on_a_rest_day_runs_to_the_next_working_day
     assert confirmation_window_end(dt.date(2026, 9, 3)) == dt.date(2026, 10, 8)
 
 
+def test_a_confirmation_window_runs_across_the_year_end_and_to_the_29th_of_february(db):
+    """The 30 days are counted as days, across 31 December and through a 29 February (no calendar
+    loaded: weekends are the only rest days)."""
+    from mediation.models import confirmation_window_end
+
+    # 31 December 2027 + 30 = Sunday 30 January 2028: the window runs to Monday the 31st.
+    assert confirmation_window_end(dt.date(2027, 12, 31)) == dt.date(2028, 1, 31)
+    assert confirmation_window_end(dt.date(2028, 1, 30)) == dt.date(2028, 2, 29)  # a Tuesday
+    assert confirmation_window_end(dt.date(2027, 1, 30)) == dt.date(2027, 3, 1)  # no 29th in 2027
+
+
 def test_an_application_on_the_monday_after_a_window_ending_on_saturday_is_recorded(med):
     """The window of an agreement effective 30 days before a Saturday ended that Saturday, and the
     application the parties made on Monday, which the court takes, was refused as too late."""

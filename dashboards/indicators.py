@@ -68,6 +68,35 @@ def preventable_cases_description() -> str:
     }
 
 
+def _answers_named(choices, counted: tuple[str, ...]) -> str:
+    """The counted answers by their labels, quoted, in the order of the scale."""
+    quoted = (
+        pgettext("survey answer in a sentence", "“%(answer)s”") % {"answer": label}
+        for value, label in choices.choices
+        if value in counted
+    )
+    return pgettext("list separator", ", ").join(quoted)
+
+
+@lazy
+def safety_description() -> str:
+    """Names the answers counted as safe (SURVEY_SAFE_ANSWERS, DOMAIN.md: a setting), read when the
+    text is shown, and says that the answers are weighted, as ``survey_answers`` sums them."""
+    return gettext(
+        "Share of residents surveyed answering %(answers)s, among valid answers (“don't know” "
+        "excluded), each answer counted by its sample weight."
+    ) % {"answers": _answers_named(SafetyAnswer, safe_answers())}
+
+
+@lazy
+def satisfaction_description() -> str:
+    """The same for satisfaction with public-security work (SURVEY_SATISFIED_ANSWERS)."""
+    return gettext(
+        "Share of residents surveyed answering %(answers)s about public-security work, among valid "
+        "answers (“don't know” excluded), each answer counted by its sample weight."
+    ) % {"answers": _answers_named(SatisfactionAnswer, satisfied_answers())}
+
+
 def survey_answers(start: dt.date, end: dt.date) -> QuerySet:
     """Both survey indicators from one scan of the answers: per (area, month) the weight of the
     "safe" and of the valid (not "don't know") safety answers, and the same for satisfaction.
@@ -148,9 +177,7 @@ register(
         changes=survey_changes,
         numerator="safety_counted",
         denominator="safety_valid",
-        description=_(
-            "Share of residents surveyed who feel safe, among valid answers (don't know excluded)."
-        ),
+        description=safety_description(),
         min_sample=SURVEY_MIN_SAMPLE,
         headline=True,
     )
@@ -165,9 +192,7 @@ register(
         changes=survey_changes,
         numerator="satisfaction_counted",
         denominator="satisfaction_valid",
-        description=_(
-            "Share of residents surveyed satisfied with public-security work, among valid answers."
-        ),
+        description=satisfaction_description(),
         min_sample=SURVEY_MIN_SAMPLE,
         headline=True,
     )

@@ -147,7 +147,10 @@ register(
         changes=petition_changes,
         numerator="persons",
         denominator="persons",
-        description=_("Persons who petitioned, counting every visit, letter or call including repeats."),
+        description=_(
+            "Persons on the petitions received through every channel (a group petition counts each "
+            "of its people), repeats included."
+        ),
     )
 )
 register(

@@ -226,3 +226,57 @@ def test_a_deduction_never_takes_an_item_below_zero():
         previous_ranks={},
     )
     assert score.total == D("0.00") and score.deductions == D("3.00") and score.rank_change is None
+
+
+def test_points_round_half_up_at_each_item_not_to_even_and_not_on_the_total():
+    """docs/assessment.md: "All points are decimals rounded half-up to 0.01 at each item". Each case
+    falls exactly on a half, where rounding to even would give a cent less."""
+    assert score_target(1.0, 8.0, D("5")) == D("0.63")  # 5 x 1 / 8 = 0.625
+    assert score_target(16.0, 2.0, D("5"), lower_better=True) == D("0.63")  # 5 x 2 / 16
+    assert score_linear(82.5, 80.0, 100.0, D("1")) == D("0.13")  # 1 x 2.5 / 20 = 0.125
+    assert score_rank(8, 8, D("5")) == D("0.63")  # 5 x (8 - 8 + 1) / 8
+    items = [
+        ItemRule(
+            id=i, name=str(i), method="linear", max_points=D("1"), indicator="x", zero_at=80.0, full_at=100.0
+        )
+        for i in (1, 2)
+    ]
+    [score] = score_scheme(
+        items=items,
+        areas=[(1, "A", "A")],
+        values={("x", 1): 82.5},
+        manual={},
+        deductions={},
+        bonuses={},
+        vetoes={},
+        previous_ranks={},
+    )
+    # 0.13 + 0.13, not 0.125 + 0.125 = 0.25 rounded once
+    assert [i["score"] for i in score.items] == ["0.13", "0.13"] and score.total == D("0.26")
+
+
+def test_a_lower_is_better_target_gives_full_marks_at_zero():
+    assert score_target(0.0, 5.0, D("10"), lower_better=True) == D("10.00")
+    assert score_target(0.0, 0.0, D("10"), lower_better=True) == D("10.00")
+    assert score_target(3.0, 0.0, D("10"), lower_better=True) == D("0.00")
+
+
+def test_a_rank_item_ranks_by_the_indicator_s_direction_shares_ties_and_counts_only_areas_with_a_value():
+    """docs/assessment.md "rank": ties share a rank (1, 2, 2, 4), rank r of n scores max x (n - r + 1) / n,
+    areas without a value score 0 and are not in n. Preventable cases, lower better: 2.5 is first."""
+    item = ItemRule(id=1, name="cases", method="rank", max_points=D("20"), indicator="c", lower_better=True)
+    areas = [(i, f"A{i}", f"A{i}") for i in range(1, 6)]
+    values = {("c", 1): 6.0, ("c", 2): 2.5, ("c", 3): 4.0, ("c", 4): 4.0, ("c", 5): None}
+    scores = score_scheme(
+        items=[item],
+        areas=areas,
+        values=values,
+        manual={},
+        deductions={},
+        bonuses={},
+        vetoes={},
+        previous_ranks={},
+    )
+    got = {s.area_id: (s.items[0]["rank"], s.items[0]["score"]) for s in scores}
+    # n = 4: 20 x 4/4, 20 x 3/4 (twice), 20 x 1/4; no value: no rank, 0
+    assert got == {2: (1, "20.00"), 3: (2, "15.00"), 4: (2, "15.00"), 1: (4, "5.00"), 5: (None, "0.00")}

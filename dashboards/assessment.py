@@ -1091,6 +1091,16 @@ def readable_run(scheme: AssessmentScheme, wanted: str, own: list[str] | None) -
     return scheme.published_run if own is not None else shown_run(scheme)
 
 
+def method_label(method: str, indicator: str = "") -> str:
+    """An item's method in words, as ``score_target`` scores it: a target on a lower-is-better
+    indicator gives full marks at or below it, max x target / value above (the method's own label,
+    "full marks at or above it", said the reverse)."""
+    spec = registry.registry().get(indicator) if indicator else None
+    if method == AssessmentItem.Method.TARGET and spec and spec.direction == registry.LOWER_BETTER:
+        return _("target, lower is better (full marks at or below it, the points times target ÷ value above)")
+    return AssessmentItem.Method(method).label
+
+
 def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentResult]) -> list[dict]:
     """The item columns of a run's table (item id, name, maximum, method): the items the run was
     scored on, stored with every result, not the scheme's items now. An item added, removed or
@@ -1100,7 +1110,13 @@ def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentRes
         entries = results[0].items
     else:
         entries = [
-            {"item": i.pk, "name": i.name, "max_points": str(q2(i.max_points)), "method": i.method}
+            {
+                "item": i.pk,
+                "name": i.name,
+                "max_points": str(q2(i.max_points)),
+                "method": i.method,
+                "indicator": i.indicator,
+            }
             for i in items
         ]
     return [
@@ -1108,7 +1124,7 @@ def run_columns(items: Sequence[AssessmentItem], results: Sequence[AssessmentRes
             "item": e["item"],
             "name": e["name"],
             "max_points": e["max_points"],
-            "method": AssessmentItem.Method(e["method"]).label,
+            "method": method_label(e["method"], e.get("indicator", "")),
         }
         for e in entries
     ]

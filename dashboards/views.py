@@ -568,6 +568,7 @@ def _describe_items(scheme: AssessmentScheme) -> None:
     for item in scheme.items.all():
         spec = ranking.spec_or_none(item.indicator)
         item.indicator_name = spec.name if spec else ""
+        item.method_text = assessment.method_label(item.method, item.indicator)
         for field in ("target", "zero_at", "full_at"):
             value = getattr(item, field)
             text = "" if value is None else ranking.format_value(spec, value) if spec else f"{value:g}"

@@ -4,6 +4,7 @@ rows, and only the published run."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -190,6 +191,34 @@ def test_the_assessed_read_each_items_weight_and_rule(client, data):
     items = page.split('id="assessment-items"')[1].split("</ul>")[0]
     assert "工作台账</strong> 100.00 分" in items
     assert "安全感</strong> 20.00 分" in items and "目标值 90.00%" in items
+
+
+def test_the_assessed_read_a_lower_is_better_target_as_it_is_scored(client, data):
+    """Full marks at or below the target of a lower-is-better indicator, max x target / value above
+    (score_target); the list said "达到或超过得满分" for every target item."""
+    AssessmentItem.objects.create(
+        scheme=data.scheme, order=2, name="安全感", max_points=D("20"), method="target",
+        indicator="survey_safety_rate", target=90.0,
+    )  # fmt: skip
+    AssessmentItem.objects.create(
+        scheme=data.scheme, order=3, name="可防性案件", max_points=D("10"), method="target",
+        indicator="police_preventable_cases_per_10k", target=5.0,
+    )  # fmt: skip
+    client.force_login(data.street_handler)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(data.url).content.decode()
+    items = page.split('id="assessment-items"')[1].split("</ul>")[0]
+    lines = dict(re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", items, re.S))
+    lower = "目标值，越低越好（不高于目标值得满分，高于时按“目标值 ÷ 实际值”的比例得分）"
+    higher = "目标值（达到或超过得满分，未达到按比例得分）"
+    assert lower in lines["可防性案件"] and "目标值 5.00" in lines["可防性案件"]
+    assert higher not in lines["可防性案件"]
+    assert higher in lines["安全感"] and lower not in lines["安全感"]
+    client.cookies["django_language"] = "en"
+    page = client.get(data.url).content.decode()
+    assert (
+        "target, lower is better (full marks at or below it, the points times target ÷ value above)" in page
+    )
 
 
 def test_the_csv_of_a_scheme_never_published_says_so_not_draft(client, data):

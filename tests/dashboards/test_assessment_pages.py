@@ -1706,3 +1706,34 @@ def test_an_old_rejection_without_a_reason_says_it_was_not_recorded(client, data
     decided = client.get(data.url).content.decode().split('id="decided-adjustments"', 1)[1]
     row = decided.split(f'data-decided="{adjustment.pk}"', 1)[1].split("</li>", 1)[0]
     assert "Reason for the rejection: not recorded" in row
+
+
+def test_a_target_item_on_a_lower_is_better_indicator_is_described_as_scored(client, data):
+    """score_target gives full marks at or BELOW the target of a lower-is-better indicator and
+    max x target / value above it; the results table's heads described every target item as
+    "达到或超过得满分" (full marks at or above it), the reverse of how 5 preventable cases per 10,000
+    are scored. (The assessed areas' list of items: test_assessment_assessed.py.)"""
+    AssessmentItem.objects.filter(scheme=data.scheme, order=3).update(max_points=D("10"))
+    AssessmentItem.objects.create(
+        scheme=data.scheme,
+        order=4,
+        name="可防性案件",
+        max_points=D("10"),
+        method="target",
+        indicator="police_preventable_cases_per_10k",
+        target=5.0,
+    )
+    client.force_login(data.analyst)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
+    lower = "目标值，越低越好（不高于目标值得满分，高于时按“目标值 ÷ 实际值”的比例得分）"
+    higher = "目标值（达到或超过得满分，未达到按比例得分）"
+    # The column heads' hover text, before a run (the scheme's items) and for a run's stored items.
+    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) <span', html)}
+    assert heads["可防性案件"] == lower and heads["安全感"] == higher
+    from dashboards import assessment
+
+    assessment.assessment_compute(scheme=data.scheme)
+    html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
+    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) <span', html)}
+    assert heads["可防性案件"] == lower and heads["安全感"] == higher

@@ -68,13 +68,17 @@ def preventable_cases_description() -> str:
     }
 
 
-def _answers_named(choices, counted: tuple[str, ...]) -> str:
-    """The counted answers by their labels, quoted, in the order of the scale."""
-    quoted = (
-        pgettext("survey answer in a sentence", "“%(answer)s”") % {"answer": label}
-        for value, label in choices.choices
-        if value in counted
-    )
+def _answers_named(choices, counted: tuple[str, ...], labels: str) -> str:
+    """The counted answers, quoted, in the order of the scale: by their labels in the language shown,
+    or, where the city's questionnaire words its scale otherwise (SURVEY_SAFETY_LABELS,
+    SURVEY_SATISFACTION_LABELS: its 安全 is stored as very_safe), in its own words."""
+    from dashboards import intake  # the intake's machinery, loaded when needed
+
+    default = getattr(intake, f"DEFAULT_{labels.removeprefix('SURVEY_')}")
+    words = {code: word for word, code in intake.answer_labels(labels, default, choices).items()}
+    own = tuple(words[value] for value in choices.values if value != choices.DONT_KNOW) != default
+    names = (words[value] if own else label for value, label in choices.choices if value in counted)
+    quoted = (pgettext("survey answer in a sentence", "“%(answer)s”") % {"answer": name} for name in names)
     return pgettext("list separator", ", ").join(quoted)
 
 
@@ -85,7 +89,7 @@ def safety_description() -> str:
     return gettext(
         "Share of residents surveyed answering %(answers)s, among valid answers (“don't know” "
         "excluded), each answer counted by its sample weight."
-    ) % {"answers": _answers_named(SafetyAnswer, safe_answers())}
+    ) % {"answers": _answers_named(SafetyAnswer, safe_answers(), "SURVEY_SAFETY_LABELS")}
 
 
 @lazy
@@ -94,7 +98,7 @@ def satisfaction_description() -> str:
     return gettext(
         "Share of residents surveyed answering %(answers)s about public-security work, among valid "
         "answers (“don't know” excluded), each answer counted by its sample weight."
-    ) % {"answers": _answers_named(SatisfactionAnswer, satisfied_answers())}
+    ) % {"answers": _answers_named(SatisfactionAnswer, satisfied_answers(), "SURVEY_SATISFACTION_LABELS")}
 
 
 def survey_answers(start: dt.date, end: dt.date) -> QuerySet:

@@ -73,6 +73,17 @@ def test_the_survey_rates_name_the_answers_they_count_and_that_answers_are_weigh
         "Share of residents surveyed answering “satisfied” about public-security work, among valid "
         "answers (“don't know” excluded), each answer counted by its sample weight."
     )
+    # A city asking 安全 / 比较安全 / 一般 / 不太安全 / 不安全 (SURVEY_SAFETY_LABELS) stores its 安全 as
+    # very_safe: its answers are named in its own words, in either language, not as 很安全.
+    settings.SURVEY_SAFE_ANSWERS = ("very_safe", "safe", "basically_safe")
+    settings.SURVEY_SAFETY_LABELS = ("安全", "比较安全", "一般", "不太安全", "不安全")
+    assert _description(cast.analyst, safety, "zh-hans") == (
+        "受访群众中回答“安全”、“比较安全”、“一般”的比例，按有效回答计算（不含“不清楚”），"
+        "每份回答按其样本权重计。"
+    )
+    assert _description(cast.analyst, safety, "en").startswith(
+        "Share of residents surveyed answering “安全”, “比较安全”, “一般”, among valid answers"
+    )
 
 
 def test_person_times_says_a_petition_counts_each_of_its_persons(cast):

@@ -1156,3 +1156,23 @@ def test_the_trend_of_a_lower_is_better_indicator_says_so(client, data):
     title = re.search(r"<h1[^>]*>(.*?)</h1>", lower, re.S).group(1)
     assert '<span class="muted dash-lower">Lower is better</span>' in title
     assert "dash-lower" not in client.get(url.format(SAFE)).content.decode()
+
+
+def test_the_league_table_states_the_indicator_s_formula_in_the_reader_s_language(client, data, settings):
+    """The registry's description (what the numerator and denominator count) was given by the API
+    only: a reader of the league table had a name, "群众安全感", and no way to tell which answers made
+    it. It is stated under the title, as the setting makes it."""
+    client.force_login(data.analyst)
+    client.cookies["django_language"] = "zh-hans"
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    definition = (
+        '<p class="muted" id="league-definition">受访群众中回答“很安全”、“安全”、“基本安全”的比例，'
+        "按有效回答计算（不含“不清楚”），每份回答按其样本权重计。</p>"
+    )
+    assert definition in html
+    settings.SURVEY_SAFE_ANSWERS = ("very_safe", "safe")
+    html = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
+    assert "回答“很安全”、“安全”的比例" in html and "“基本安全”" not in html
+    # A grid's page (nothing below it to rank) states it too.
+    html = league(client, indicator=SAFE, period="2026-11", parent=data.grid_a.code).content.decode()
+    assert 'id="league-definition"' in html and 'id="league-leaf"' in html

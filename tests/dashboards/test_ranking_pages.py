@@ -1158,7 +1158,9 @@ def test_the_trend_of_a_lower_is_better_indicator_says_so(client, data):
     assert "dash-lower" not in client.get(url.format(SAFE)).content.decode()
 
 
-def test_the_league_table_states_the_indicator_s_formula_in_the_reader_s_language(client, data, settings):
+def test_the_league_table_and_trends_state_the_indicator_s_formula_in_the_reader_s_language(
+    client, data, settings
+):
     """The registry's description (what the numerator and denominator count) was given by the API
     only: a reader of the league table had a name, "群众安全感", and no way to tell which answers made
     it. It is stated under the title, as the setting makes it."""
@@ -1176,3 +1178,8 @@ def test_the_league_table_states_the_indicator_s_formula_in_the_reader_s_languag
     # A grid's page (nothing below it to rank) states it too.
     html = league(client, indicator=SAFE, period="2026-11", parent=data.grid_a.code).content.decode()
     assert 'id="league-definition"' in html and 'id="league-leaf"' in html
+    # The trends page of the same indicator states it too.
+    html = client.get(
+        f"/dashboards/trends/?indicator={SAFE}&period=2026-11&parent=340102000000"
+    ).content.decode()
+    assert '<p class="muted" id="trends-definition">受访群众中回答“很安全”、“安全”的比例，' in html

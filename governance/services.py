@@ -115,11 +115,13 @@ def user_password_reset(*, user: User, actor: User) -> str:
     Audited as ``password.reset``."""
     from axes.utils import reset as axes_reset
 
+    from governance.backends import username_key
+
     temporary = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: ~96 bits
     user.set_password(temporary)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
-    axes_reset(username=user.username)
+    axes_reset(username=username_key(user.username))  # as the lockout counts it
     audit(actor=actor, action="password.reset", obj=user, after={"must_change_password": True})
     return temporary
 

@@ -181,7 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, but the username regardless of case (import_users matches it so): governance.backends.
+    "governance.backends.CaseInsensitiveModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -197,6 +198,8 @@ LOGOUT_REDIRECT_URL = "governance-login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures counted by the username lower-cased, as the login matches it regardless of case.
+AXES_USERNAME_CALLABLE = "governance.backends.axes_username"
 # The client's address as the access log takes it: behind the TLS proxy REMOTE_ADDR is the proxy's
 # for everyone, and five wrong passwords from anywhere locked the account for every one of its users.
 AXES_CLIENT_IP_CALLABLE = "governance.services.client_ip"

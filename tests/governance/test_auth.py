@@ -657,3 +657,49 @@ def test_every_failed_login_is_recorded_and_kept_after_the_user_signs_in(client,
         ("203.0.113.9", "/accounts/login/"),
         ("203.0.113.9", "/api/v1/auth/token/"),
     ]
+
+
+def test_the_login_takes_the_username_in_any_case(client, cast):
+    """import_users matches a username regardless of case, and so does the login: "Worker_A" is
+    worker_a (the admin refuses a second account differing only in case)."""
+    response = client.post(reverse("governance-login"), {"username": "Worker_A", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("governance-home")).context["user"] == cast.worker_a
+    token = api_client().post(
+        "/api/v1/auth/token/", {"username": "ANALYST", "password": PASSWORD}, format="json"
+    )
+    assert token.status_code == 200 and "token" in token.json()
+
+
+def test_failed_logins_in_several_cases_count_against_one_username(client, cast, settings):
+    """Otherwise each spelling ("worker_a", "WORKER_A", "Worker_a" …) had its own five guesses."""
+    from axes.models import AccessAttempt
+
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        name = "worker_a".upper() if i % 2 else "worker_a"
+        client.post(reverse("governance-login"), {"username": name, "password": "wrong"})
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"worker_a"}
+    for name in ("worker_a", "Worker_A"):
+        locked = client.post(reverse("governance-login"), {"username": name, "password": PASSWORD})
+        assert locked.status_code == 429
+
+
+def test_a_temporary_password_ends_the_lockout_of_every_spelling(client, cast, settings):
+    from governance.services import user_password_reset
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("governance-login"), {"username": "WORKER_A", "password": "wrong"})
+    temporary = user_password_reset(user=cast.worker_a, actor=cast.admin)
+    response = client.post(reverse("governance-login"), {"username": "Worker_A", "password": temporary})
+    assert response.status_code == 302
+
+
+def test_of_two_accounts_differing_only_in_case_only_the_exact_spelling_signs_in(client, cast):
+    from governance.models import User
+
+    User.objects.create_user("Worker_A", password=PASSWORD + "x")
+    exact = client.post(reverse("governance-login"), {"username": "worker_a", "password": PASSWORD})
+    assert exact.status_code == 302
+    client.logout()
+    other = client.post(reverse("governance-login"), {"username": "WORKER_A", "password": PASSWORD})
+    assert other.status_code == 400  # neither is guessed

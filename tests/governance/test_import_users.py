@@ -268,3 +268,37 @@ def test_the_queries_do_not_grow_with_the_rows(cast, street_centre, tmp_path):
         counts.append((len(dry), len(committed)))
         assert User.objects.filter(username__startswith="u").count() == n
     assert counts[0] == counts[1]
+
+
+def test_an_existing_user_is_matched_whatever_the_case_of_the_username(cast, tmp_path):
+    """ "Street_Handler" in the file is the account street_handler: its missing role is added, and no
+    second account is made that differs from it only in case."""
+    users = User.objects.count()
+    out, _ = run(write(tmp_path, "Street_Handler,,petition_officer,340102001000,,\n"), "--commit")
+    assert "Added 0 new accounts, 1 roles" in out
+    assert User.objects.count() == users
+    assert cast.street_handler.memberships.filter(role=Role.PETITION_OFFICER).exists()
+    assert not User.objects.filter(username="Street_Handler").exists()
+
+
+def test_two_spellings_of_one_username_in_the_file_are_a_row_error(cast, tmp_path):
+    body = "Wang.Li,王丽,handler,340102001000,,\nwang.li,王丽,analyst,340100000000,,\n"
+    users = User.objects.count()
+    err = refused(write(tmp_path, body), "--commit")
+    assert "line 3: username wang.li differs only in case from Wang.Li on line 2" in err
+    assert "line 2:" not in err
+    assert User.objects.count() == users
+
+
+def test_of_two_legacy_accounts_differing_in_case_the_exact_one_is_taken_and_a_third_spelling_refused(
+    cast, tmp_path
+):
+    # Made before the import matched regardless of case: the exact spelling still names one of them;
+    # any other spelling could be either, and is refused rather than guessed.
+    User.objects.create_user("wang.li", password=None)
+    User.objects.create_user("Wang.Li", password=None)
+    run(write(tmp_path, "Wang.Li,,analyst,340100000000,,\n"), "--commit")
+    assert User.objects.get(username="Wang.Li").memberships.count() == 1
+    assert User.objects.get(username="wang.li").memberships.count() == 0
+    err = refused(write(tmp_path, "WANG.LI,,analyst,340100000000,,\n"))
+    assert "line 2: username WANG.LI matches several accounts differing only in case: Wang.Li, wang.li" in err

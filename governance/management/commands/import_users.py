@@ -7,7 +7,8 @@ may have several. As import_areas, every line is checked first, every bad one re
 number (the header is line 1), and nothing is written unless all are good; without ``--commit``
 it is a dry run. A new account gets an unusable password (no password is written anywhere): an
 administrator gives each a temporary one with the admin's "Set a temporary password" action. An
-existing account keeps its name and its roles; only the roles it does not hold yet are added.
+existing account keeps its name and its roles; only the roles it does not hold yet are added. A
+username is matched regardless of case, as the login takes it (governance.backends).
 ``--commit`` needs ``--actor USERNAME``, the administrator who answers for the roles: each one given
 is an audit entry "role given" in their name, as when given in the admin.
 
@@ -29,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -169,7 +171,14 @@ class Command(BaseCommand):
         roles = role_codes()
         mediation = import_module("mediation.user_import") if apps.is_installed("mediation") else None
         # One query per table, whatever the number of rows.
-        users = {u.username: u for u in User.objects.filter(username__in={r["username"] for _l, r in rows})}
+        # Usernames regardless of case, as the login takes them (governance.backends): "Wang.Li" in
+        # the file is the account wang.li, never a second one beside it.
+        existing: dict[str, list[User]] = {}
+        for u in User.objects.annotate(key=Lower("username")).filter(
+            key__in={r["username"].lower() for _l, r in rows}
+        ):
+            existing.setdefault(u.username.lower(), []).append(u)
+        users = {u.username: u for found in existing.values() for u in found}
         areas = {a.code: a for a in Area.objects.filter(code__in={r["area_code"] for _l, r in rows})}
         above = {c for a in areas.values() for c in a.path.strip("/").split("/")}
         department_keys = {r["department"] for _l, r in rows if r["department"]}
@@ -193,12 +202,17 @@ class Command(BaseCommand):
         notes: list[tuple[int, str]] = []
         seen: dict[tuple[str, str, str], int] = {}
         switched_off: set[str] = set()
+        spelled: dict[str, tuple[str, int]] = {}  # each username lower-cased: its first spelling, line
         for line, row in rows:
             problems: list[str] = []
             username, name = row["username"], row["full_name"]
-            user = users.get(username)
+            user = self._user(username, line, users, existing, spelled, problems)
+            if user is not None:
+                username = user.username
             if not username:
                 problems.append(_("username is missing"))
+            elif problems:
+                pass  # its spelling is the row's problem: nothing more is checked of the account
             elif user is None:
                 try:
                     if len(username) > USERNAME_MAX:
@@ -294,6 +308,32 @@ class Command(BaseCommand):
             "notes": notes,
             "mediation": mediation,
         }, errors
+
+    @staticmethod
+    def _user(username, line, users, existing, spelled, problems) -> User | None:
+        """The existing account ``username`` names regardless of case (None if it names none), and
+        a second spelling of one username in the file, or one that could be either of two old
+        accounts differing only in case, as the row's problem."""
+        if not username:
+            return None
+        key = username.lower()
+        first = spelled.setdefault(key, (username, line))
+        if first[0] != username:
+            problems.append(
+                _("username %(name)s differs only in case from %(first)s on line %(line)d")
+                % {"name": username, "first": first[0], "line": first[1]}
+            )
+            return None
+        found = existing.get(key, [])
+        if username in users:
+            return users[username]
+        if len(found) > 1:
+            problems.append(
+                _("username %(name)s matches several accounts differing only in case: %(accounts)s")
+                % {"name": username, "accounts": ", ".join(sorted(u.username for u in found))}
+            )
+            return None
+        return found[0] if found else None
 
     @staticmethod
     def _department(key: str, area: Area | None, departments: list[Department], problems: list[str]):

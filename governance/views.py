@@ -289,6 +289,16 @@ def namesakes_in_scope(user, names: Iterable[str]) -> dict[str, str]:
     return {area.code: labels[area.pk] for area in areas}
 
 
+def labels_in_scope(user, *areas: Area | None) -> dict[str, str]:
+    """Each of ``areas`` (None passed over) by code, named as the lists name it: with the names above
+    it where an area of the same name elsewhere in ``user``'s scope would be taken for it
+    (``namesakes_in_scope``), else its own name. A single record's page names its grid and area as
+    the row that led to it did. One query, whatever the namesakes."""
+    areas = [a for a in areas if a is not None]
+    labels = namesakes_in_scope(user, {a.name for a in areas})
+    return {a.code: labels.get(a.code, a.name) for a in areas}
+
+
 @never_cache
 @require_safe  # GET and HEAD: uptime monitors often probe with HEAD, which a 405 reported as down
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -28,6 +28,7 @@ from governance.views import (
     area_filter_choices,
     filtered_rows,
     first_and_total,
+    labels_in_scope,
     namesake_labels,
     namesakes_in_scope,
 )
@@ -529,7 +530,11 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
         except NoReverseMatch:
             mediation_url = None
     actions = allowed_actions(request.user, incident)
+    # The grid and the level's area named as the inbox's row names them: a city's two "春晖第1网格".
+    labels = labels_in_scope(request.user, incident.grid, incident.level_area)
     return {
+        "grid_label": labels[incident.grid.code],
+        "level_area_label": labels[incident.level_area.code],
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("grids-incident", args=[incident.code]),

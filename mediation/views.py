@@ -30,6 +30,7 @@ from governance.views import (
     area_filter_choices,
     filtered_rows,
     first_and_total,
+    labels_in_scope,
     redirect_after_step,
     run_step,
 )
@@ -306,6 +307,9 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     ]
     events = list(selectors.dispute_events(case))
     return {
+        # Its area with the names above it where a namesake is in the reader's scope, as the incident
+        # inbox names its grids: two "春晖第1网格" of two communities in one scope.
+        "area_label": labels_in_scope(user, case.area)[case.area.code],
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("mediation-case", args=[case.code]),
@@ -643,6 +647,8 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
     if existing is not None:
         messages.info(request, _("This incident is already case %(code)s.") % {"code": existing.code})
         return redirect("mediation-case", code=existing.code)
+    # The grid named as the inbox's row names it (two "春晖第1网格" of two communities in one scope).
+    grid_label = labels_in_scope(user, incident.grid)[incident.grid.code]
     # The organisations that serve the incident's grid (their area contains it, the city's
     # included: a city committee was never offered, its members could not convert at all). As on
     # the register page, a mediator registers for their own; a referrer (handler, district staff)
@@ -653,7 +659,11 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
         return render(
             request,
             "mediation/from_incident.html",
-            {"incident": incident, "done_error": services.incident_done_message(incident)},
+            {
+                "incident": incident,
+                "grid_label": grid_label,
+                "done_error": services.incident_done_message(incident),
+            },
             status=400 if request.method == "POST" else 200,
         )
     serving = MediationOrganisation.objects.filter(
@@ -686,7 +696,7 @@ def from_incident(request: HttpRequest, incident_code: str) -> HttpResponse:
     return render(
         request,
         "mediation/from_incident.html",
-        {"incident": incident, "form": form},
+        {"incident": incident, "grid_label": grid_label, "form": form},
         status=400 if request.method == "POST" else 200,
     )
 

@@ -32,6 +32,7 @@ from governance.templatetags.filters import summary_values
 from governance.views import (
     area_filter_choices,
     filtered_rows,
+    labels_in_scope,
     redirect_after_step,
     run_step,
 )
@@ -332,6 +333,9 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
     # whether the routing, the notice or the reply was due.
     running = Petition.RUNNING_DUE_FIELD.get(petition.status, "").removesuffix("_due_at")
     return {
+        # Its area with the names above it where a namesake is in the reader's scope, as the incident
+        # inbox names its grids: two "春晖第1网格" of two communities in one scope.
+        "area_label": labels_in_scope(user, petition.area)[petition.area.code],
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).
         "page_url": reverse("petitions-detail", args=[petition.code]),

@@ -536,3 +536,27 @@ def described(code: str) -> dict[str, str]:
         with translation.override(language):
             out[language] = str(get(code).description)
     return out
+
+
+def described_as(html: str, term: str) -> str:
+    """The text of a description list's entry ``term`` (``<dt>term</dt><dd>…</dd>``), tags dropped."""
+    match = re.search(rf"<dt>{re.escape(term)}</dt><dd[^>]*>(.*?)</dd>", html, re.S)
+    assert match, term
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def assert_a_namesake_grid_is_named_apart(client, cast, user, url: str, term: str) -> None:
+    """The record of ``url``, in grid A, names it plainly, then, once a grid of the same name is made
+    in community A1b (street A1 too), with its community before it, for ``user``, at no query more
+    however many namesakes; and the page is a 404 for the outsider (district B)."""
+    client.force_login(user)
+    assert described_as(client.get(url).content.decode(), term) == f"{cast.grid_a.name} {cast.grid_a.code}"
+    few = queries_of(client, url)
+    for code in ("340102001002009", "340102001002008"):
+        make_area(code, cast.grid_a.name, "grid", cast.community_a1b, (117.03, 31.805, 117.035, 31.81))
+        assert described_as(client.get(url).content.decode(), term) == (
+            f"{cast.community_a1a.name} · {cast.grid_a.name} {cast.grid_a.code}"
+        )
+        assert queries_of(client, url) == few
+    client.force_login(cast.outsider)
+    assert client.get(url).status_code == 404

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from governance.models import Department, Role
-from tests.base import make_area, make_user, queries_of
+from tests.base import described_as, make_area, make_user, queries_of
 
 
 def _select(html: str, name: str) -> str:
@@ -192,3 +192,42 @@ def test_the_home_page_names_a_namesake_grid_by_its_street(namesake_items, clien
     client.force_login(cast.community_handler)
     html = client.get("/").content.decode()
     assert f"· {cast.grid_a.name} " in html and cast.street_a1.name not in html.split("<main", 1)[-1]
+
+
+@pytest.mark.django_db
+def test_the_incident_page_names_a_namesake_grid_and_level_area_as_the_inbox_does(namesake_items, client):
+    # The inbox's row said "乙一街道 · 春晖第1网格"; the item's own page said "春晖第1网格" again.
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    html = client.get(f"/grids/incidents/{cast.item_e.code}/").content.decode()
+    assert described_as(html, "Grid").startswith(
+        f"{cast.street_b1.name} · {cast.grid_e.name} {cast.grid_e.code}"
+    )
+    assert described_as(html, "Current level").endswith(
+        f"· {cast.street_b1.name} · {cast.community_b1b.name}"
+    )
+    # One community: nothing to tell apart, the plain names.
+    client.force_login(cast.community_handler)
+    html = client.get(f"/grids/incidents/{cast.item_a.code}/").content.decode()
+    assert described_as(html, "Grid").startswith(f"{cast.grid_a.name} {cast.grid_a.code}")
+    assert described_as(html, "Current level").endswith(f"· {cast.community_a1a.name}")
+    # Outside the user's area, the namesake's page is not found.
+    assert client.get(f"/grids/incidents/{cast.item_e.code}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_incident_page_s_labels_cost_the_same_queries_whatever_the_namesakes(namesake_items, client):
+    cast = namesake_items
+    client.force_login(cast.city_handler)
+    url = f"/grids/incidents/{cast.item_e.code}/"
+    client.get(url)  # warm up
+    few = queries_of(client, url)
+    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
+    community = make_area(
+        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
+    )
+    make_area("340103002001001", cast.grid_a.name, "grid", community, (117.1, 31.82, 117.12, 31.83))
+    assert queries_of(client, url) == few
+    assert described_as(client.get(url).content.decode(), "Grid").startswith(
+        f"{cast.street_b1.name} · {cast.grid_e.name}"
+    )

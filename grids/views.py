@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -348,6 +350,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = params.copy()
     query.pop("page", None)
     categories = list(IncidentCategory.objects.filter(is_active=True))  # the form's and the summary's
+    # The department select's choices, grouped by area as its optgroups show them; the summary names
+    # a department whose name another choice bears by its group's label too, as the select shows it.
+    department_groups = _grouped(
+        Department.objects.filter(pk=department).select_related(*AREA_NAMES_ABOVE)
+        if department
+        else _department_choices(request.user),
+        "area",
+    )
+    department_labels = _namesake_departments(department_groups)
     area_choices = area_filter_choices(request.user)
     return render(
         request,
@@ -374,15 +385,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 mine={"true": _("me")},
                 category={c.code: c.label for c in categories},
                 **{f: {code: labels.get(code, name) for code, name in n.items()} for f, n in named.items()},
+                department={
+                    pk: department_labels.get(pk, name)
+                    for pk, name in filterset.filters["department"].named.items()
+                },
             ),
             "area_choices": area_choices,
             "grids": _grouped(_grid_choices(request.user), "parent"),
-            "departments": _grouped(
-                Department.objects.filter(pk=department).select_related(*AREA_NAMES_ABOVE)
-                if department
-                else _department_choices(request.user),
-                "area",
-            ),
+            "departments": department_groups,
             "params": params,
             "may_view_departments": selectors.may_view_departments(request.user),
             # A grid worker's own reports ("All my finished reports" on their grid page) are not a
@@ -492,6 +502,21 @@ def _grouped(rows, under: str) -> list[tuple[str, list]] | None:
         groups.setdefault(area.pk, []).append(row)
     labels = namesake_labels(areas.values()) if len(groups) > 1 else dict.fromkeys(groups, "")
     return [(labels[pk], members) for pk, members in groups.items()]
+
+
+def _namesake_departments(groups: list[tuple[str, list]] | None) -> dict[str, str]:
+    """Each department of the select's ``groups`` (``_grouped``) whose name another choice bears,
+    by its id: its group's label before its name ("乙一街道 · 春晖社区 · 社区综治中心"), as the select
+    shows it under that heading. No query: the choices are loaded already."""
+    if not groups:
+        return {}
+    bearers = Counter(d.name for _label, members in groups for d in members)
+    return {
+        str(d.pk): f"{label} · {d.name}"
+        for label, members in groups
+        for d in members
+        if label and bearers[d.name] > 1
+    }
 
 
 def _grid_choices(user) -> list[Area] | None:

@@ -24,6 +24,14 @@ def _groups(select: str) -> dict[str, list[str]]:
     }
 
 
+def _third_namesake_community(cast):
+    """A third community named as A1a, in a new street 乙二街道 of district B."""
+    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
+    return make_area(
+        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
+    )
+
+
 @pytest.fixture
 def namesakes(cast):
     """A community of district B named as community A1a of district A, with a grid named as grid A
@@ -76,10 +84,7 @@ def test_the_labels_cost_no_query_whatever_the_number_of_communities(namesakes, 
     client.force_login(cast.city_handler)
     client.get("/grids/inbox/")  # warm up
     few = queries_of(client, "/grids/inbox/")
-    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
-    community = make_area(
-        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
-    )
+    community = _third_namesake_community(cast)
     make_area("340103002001001", cast.grid_a.name, "grid", community, (117.1, 31.82, 117.12, 31.83))
     Department.objects.create(name="社区综治中心", area=community)
     assert queries_of(client, "/grids/inbox/") == few
@@ -96,10 +101,7 @@ def test_the_departments_record_names_namesake_areas_by_their_street(namesakes, 
     assert f"{cast.street_b1.name} · {cast.community_b1b.name}" in areas
     assert cast.district_a.name in areas and cast.community_a1a.name not in areas
     few = queries_of(client, "/grids/departments/")
-    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
-    community = make_area(
-        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
-    )
+    community = _third_namesake_community(cast)
     Department.objects.create(name="社区综治中心", area=community)
     assert queries_of(client, "/grids/departments/") == few
 
@@ -222,12 +224,43 @@ def test_the_incident_page_s_labels_cost_the_same_queries_whatever_the_namesakes
     url = f"/grids/incidents/{cast.item_e.code}/"
     client.get(url)  # warm up
     few = queries_of(client, url)
-    street = make_area("340103002000", "乙二街道", "street", cast.district_b, (117.1, 31.82, 117.12, 31.83))
-    community = make_area(
-        "340103002001", cast.community_a1a.name, "community", street, (117.1, 31.82, 117.12, 31.83)
-    )
+    community = _third_namesake_community(cast)
     make_area("340103002001001", cast.grid_a.name, "grid", community, (117.1, 31.82, 117.12, 31.83))
     assert queries_of(client, url) == few
     assert described_as(client.get(url).content.decode(), "Grid").startswith(
         f"{cast.street_b1.name} · {cast.grid_e.name}"
     )
+
+
+@pytest.mark.django_db
+def test_the_filter_summary_names_a_namesake_department_by_its_area_as_the_options_group_it(
+    namesakes, client
+):
+    # The select showed two "社区综治中心" under "甲一街道 · 春晖社区" and "乙一街道 · 春晖社区"; the
+    # summary said "Department: 社区综治中心" of either.
+    cast = namesakes
+    client.force_login(cast.city_handler)
+    html = client.get("/grids/inbox/", {"department": cast.centre_b.pk}).content.decode()
+    assert f"Department: {cast.street_b1.name} · {cast.community_b1b.name} · 社区综治中心" in _summary(html)
+    # A name nobody else's department bears stays alone.
+    html = client.get("/grids/inbox/", {"department": cast.street_team.pk}).content.decode()
+    assert "Department: 城管中队" in _summary(html)
+    # One community: its centre is the only one of the name the user may choose.
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/inbox/", {"department": cast.centre_a.pk}).content.decode()
+    assert "Department: 社区综治中心" in _summary(html) and cast.street_a1.name not in _summary(html)
+    # Another community's centre is outside the user's area: refused, and not named.
+    response = client.get("/grids/inbox/", {"department": cast.centre_b.pk})
+    assert response.status_code == 400 and "社区综治中心" not in _summary(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_department_s_label_costs_no_query_whatever_the_namesakes(namesakes, client):
+    cast = namesakes
+    client.force_login(cast.city_handler)
+    url = f"/grids/inbox/?department={cast.centre_b.pk}"
+    client.get(url)  # warm up
+    few = queries_of(client, url)
+    community = _third_namesake_community(cast)
+    Department.objects.create(name="社区综治中心", area=community)
+    assert queries_of(client, url) == few

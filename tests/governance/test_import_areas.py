@@ -319,3 +319,87 @@ def test_a_missing_required_property_is_named_and_features_are_numbered_from_1(t
     zh = err.getvalue().splitlines()
     assert "要素 1：缺少代码" in zh and "要素 3：缺少层级" in zh and "要素 4：缺少名称" in zh, zh
     assert not any("只能包含数字" in line for line in zh), zh
+
+
+def _geometry_bad(tmp_path):
+    """A file whose every feature's boundary is refused for a different reason."""
+    box = (117.0, 31.8, 117.1, 31.9)
+    geometries = [
+        # 1: a bow-tie, its edges crossing (GEOS: "Self-intersection[117.05 31.05]")
+        {"type": "Polygon", "coordinates": [[[117, 31], [117.1, 31.1], [117.1, 31], [117, 31.1], [117, 31]]]},
+        # 2: a hole outside its shell
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[117, 31], [117.1, 31], [117.1, 31.1], [117, 31.1], [117, 31]],
+                [[118, 32], [118.1, 32], [118.1, 32.1], [118, 32.1], [118, 32]],
+            ],
+        },
+        # 3: a ring that goes out and back along one line: no area
+        {"type": "Polygon", "coordinates": [[[117, 31], [117.1, 31], [117.2, 31], [117, 31]]]},
+        '{"type": "Polygon", "coordinates": [[[117, 31]',  # 4: a geometry as text, broken JSON
+        {"type": "Point", "coordinates": [117, 31]},  # 5
+        {"type": "Polygon", "coordinates": [[[117, 31], [117.1, 31], [117, 31]]]},  # 6: too short
+        {"type": "Polygon", "coordinates": [[[117, 31], [117.1, 31], [117.1, 31.1], [117, 31.2]]]},  # 7
+        {"type": "Polygon", "coordinates": [[[117, 31, 5], [117.1, 31], [117.1, 31.1], [117, 31]]]},  # 8
+    ]
+    features = []
+    for i, geometry in enumerate(geometries, start=1):
+        f = feature(f"34010200100100{i}", "grid", "340102001001", box)
+        features.append({**f, "geometry": geometry})
+    return write(tmp_path, [*GOOD[:4], *features])
+
+
+@pytest.mark.django_db
+def test_every_geometry_error_is_reported_in_the_sites_language(tmp_path):
+    """A boundary refused said "几何图形无效：Self-intersection[117.05 31.05]" in a Chinese run: the
+    reason itself was shapely's English. Every reason is now the catalogue's, with a position as
+    numbers only."""
+    from django.utils import translation
+
+    path = _geometry_bad(tmp_path)
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_areas", str(path), stdout=StringIO(), stderr=err)
+    english = err.getvalue().splitlines()
+    assert [line.split(":")[0] for line in english] == [f"feature {n}" for n in range(5, 13)], english
+    assert (
+        "feature 5: geometry: geometry is not valid: the boundary crosses itself near 117.05, 31.05"
+        in english
+    )
+    assert (
+        "feature 6: geometry: geometry is not valid: a hole lies outside its polygon near 118, 32" in english
+    )
+    assert "feature 8: geometry: not valid JSON (line 1, column 47)" in english, english
+    assert "feature 12: geometry: geometry cannot be read: give every position as [longitude, latitude], all alike" in english  # fmt: skip
+    err = StringIO()
+    with translation.override("zh-hans"), pytest.raises(CommandError):
+        call_command("import_areas", str(path), stdout=StringIO(), stderr=err)
+    zh = err.getvalue().splitlines()
+    assert len(zh) == len(english), zh
+    for line in zh:
+        # Nothing English but names: GeoJSON's types, JSON, WGS84.
+        assert not re.search(r"[A-Za-z]{2,}", re.sub(r"'Point'|(Multi)?Polygon|JSON|WGS84", "", line)), line
+    assert "要素 5：几何图形：几何图形无效：边界自相交，位置约 117.05, 31.05" in zh, zh
+
+
+@pytest.mark.django_db
+def test_a_bad_count_or_date_is_named_by_the_property_as_the_file_names_it(tmp_path):
+    # With --population-field 人口 the report said "population must be a whole number": no such column.
+    bad = feature(
+        "340102001001001", "grid", "340102001001", (117.0, 31.8, 117.05, 31.9), 人口="many", 启用="x"
+    )
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_areas",
+            str(write(tmp_path, [*GOOD[:4], bad])),
+            "--population-field",
+            "人口",
+            "--in-service-from-field",
+            "启用",
+            stdout=StringIO(),
+            stderr=err,
+        )
+    assert "feature 5: 人口 must be a whole number from 0 to 2147483647, got 'many'" in err.getvalue()
+    assert "feature 5: 启用 must be a date as YYYY-MM-DD, got 'x'" in err.getvalue()

@@ -166,7 +166,7 @@ class Command(BaseCommand):
                 else:
                     problems.append(
                         _("%(field)s must be a whole number from 0 to %(max)d, got %(value)r")
-                        % {"field": key, "max": MAX_COUNT, "value": raw}
+                        % {"field": field, "max": MAX_COUNT, "value": raw}
                     )
             dates = self._service_dates(props, opts, problems)
             row.update(dates)
@@ -257,7 +257,8 @@ class Command(BaseCommand):
                 dates[key] = dt.date.fromisoformat(raw.strip())
             except ValueError:
                 problems.append(
-                    _("%(field)s must be a date as YYYY-MM-DD, got %(value)r") % {"field": key, "value": raw}
+                    _("%(field)s must be a date as YYYY-MM-DD, got %(value)r")
+                    % {"field": opts[f"{key}_field"], "value": raw}
                 )
         return dates
 

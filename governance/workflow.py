@@ -320,13 +320,15 @@ def apply_locked(instance, related: tuple[str, ...], apply):
     no longer applies). ``related`` are the relations ``apply`` reads, loaded with the lock."""
     from django.db import transaction
 
+    model = type(instance)
     with transaction.atomic():
-        locked = (
-            type(instance)
-            .objects.select_for_update(of=("self",), no_key=True)
-            .select_related(*related)
-            .get(pk=instance.pk)
-        )
+        # The lock first, then the row and its relations in a statement of its own. Taken in one
+        # statement, a request that waited for another's lock got the row as the other left it but
+        # the related rows as they were before (PostgreSQL re-checks only the locked row): an item
+        # dispatched meanwhile had a department id and no department (a 500), and one whose centre
+        # or organisation had changed was not found at all.
+        list(model.objects.select_for_update(no_key=True).filter(pk=instance.pk).values_list("pk"))
+        locked = model.objects.select_related(*related).get(pk=instance.pk)
         result = apply(locked)
     for f in instance._meta.concrete_fields:
         setattr(instance, f.attname, getattr(locked, f.attname))

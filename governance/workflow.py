@@ -208,10 +208,42 @@ def repeated_event(events, *, current: str, user, action: str, state: str | None
     return None
 
 
-def take_step(record, related: tuple[str, ...], *, action: str, actor, note: str, state: str | None, fields):
+def refuse_moved_on(locked, workflow: Workflow, action: str) -> None:
+    """TransitionNotAllowed (409) for a form drawn in a state the record has left (by someone else's
+    step, or the user's own with others acting since) when the new state still takes the step: it
+    was asked of a record that is no longer there. Two handlers dispatching one incident at once,
+    the second form typed with a reason, went through as a re-dispatch and undid the first's choice;
+    a transfer drawn before a member accepted the case took it from the mediator who had just
+    accepted it. A step the new state does not take is left to ``Workflow.check``'s "Cannot ...:
+    the record is ..."."""
+    transition = workflow.transitions.get(action)
+    if transition is None or locked.status not in transition.sources:
+        return
+    last = locked.events.order_by("-at", "-id").first()
+    raise TransitionNotAllowed(
+        _(
+            "This record has changed since your page was drawn (latest step: %(step)s); it is now "
+            "%(status)s. Look at it again, then act if still needed."
+        )
+        % {"step": last.action_label if last else "-", "status": locked.get_status_display()}
+    )
+
+
+def take_step(
+    record,
+    related: tuple[str, ...],
+    *,
+    workflow: Workflow,
+    action: str,
+    actor,
+    note: str,
+    state: str | None,
+    fields,
+):
     """The transition of a record whose workflow state is its ``status`` (a dispute case, a
     petition): under the record's lock (``apply_locked``), a step this user already took from
-    ``state`` is answered with its event (``repeated`` set, nothing changed); any other goes to the
+    ``state`` is answered with its event (``repeated`` set, nothing changed); a form drawn in a
+    state the record has left otherwise is refused (``refuse_moved_on``); any other goes to the
     record's ``_apply``, which checks and takes it."""
 
     def apply(locked):
@@ -229,6 +261,8 @@ def take_step(record, related: tuple[str, ...], *, action: str, actor, note: str
             # another outcome): not the first one sent again, and "done" would say it was done. The
             # record has moved on, so the step is refused (409) like anyone's from a stale form.
             return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)
+        if repeat is None and state and state != locked.status:
+            refuse_moved_on(locked, workflow, action)
         earlier = _same_step_before(locked, actor=actor, action=action, state=state)
         if earlier is None:
             return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)

@@ -42,6 +42,7 @@ from governance.workflow import (
     TransitionNotAllowed,
     Workflow,
     apply_locked,
+    refuse_moved_on,
     repeated_event,
 )
 
@@ -471,6 +472,8 @@ class Incident(models.Model):
             if repeat is not None and _asks_the_same(locked, repeat, action, fields):
                 repeat.repeated = True
                 return repeat
+            if repeat is None and state and state != locked.step_state():
+                refuse_moved_on(locked, WORKFLOW, action)
             # Not yet taken, or a form drawn before the user's own step that asks something else
             # (a failed check after a passed one): taken or refused on its merits (409 when moved).
             return locked._apply(action=action, actor=actor, note=(note or "").strip(), **fields)

@@ -730,6 +730,7 @@ class DisputeCase(models.Model):
         return take_step(
             self,
             ("organisation", "area", "category"),
+            workflow=WORKFLOW,
             action=action,
             actor=actor,
             note=note,

@@ -562,6 +562,7 @@ class Petition(models.Model):
         return take_step(
             self,
             ("area", "department", "complained_unit"),
+            workflow=WORKFLOW,
             action=action,
             actor=actor,
             note=note,

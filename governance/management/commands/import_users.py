@@ -35,6 +35,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from governance.admin import membership_state
+from governance.management.actor import command_actor
 from governance.models import Area, AuditEntry, Department, Membership, Role, SequenceCounter, User
 
 COLUMNS = {
@@ -381,21 +382,9 @@ class Command(BaseCommand):
     def _actor(username: str | None) -> User:
         """The administrator a --commit is written in the name of: who may see what rests on roles, so
         each one given is an audit entry (as the admin writes one), and an entry names who gave it."""
-        if not username:
-            raise CommandError(
-                _("--commit needs --actor USERNAME: the administrator who answers for these roles.")
-            )
-        found = (
-            User.objects.filter(username=username, is_active=True)
-            .filter(Q(is_superuser=True) | Q(memberships__role=Role.ADMIN))
-            .first()
+        return command_actor(
+            username, _("--commit needs --actor USERNAME: the administrator who answers for these roles.")
         )
-        if found is None:
-            raise CommandError(
-                _("--actor %(username)s: no active superuser or administrator has that username.")
-                % {"username": username}
-            )
-        return found
 
     @staticmethod
     @transaction.atomic

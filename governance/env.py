@@ -43,6 +43,14 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_optional_int(name: str, default: int | None = None, *, minimum: int | None = None) -> int | None:
+    """``env_int`` for a number that may be left out: unset or empty gives ``default`` (None, "never")."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return env_int(name, 0, minimum=minimum)
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Comma-separated items; unset or empty gives ``default``. A value that is set but names nothing
     (``","`` or blanks) is refused: read as an empty list it silently meant "no hosts" (every request

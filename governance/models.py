@@ -735,6 +735,7 @@ class AuditEntry(models.Model):
         ASSESSMENT_VETO = "assessment.veto", _("one-vote veto recorded")
         ASSESSMENT_VETO_WITHDRAW = "assessment.veto_withdraw", _("one-vote veto withdrawn")
         ASSESSMENT_PUBLISH = "assessment.publish", _("assessment results published")
+        PERSONAL_DATA_ERASE = "personal_data.erase", _("personal data erased after retention")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"

@@ -28,6 +28,7 @@ from governance.env import (
     env_list,
     env_month_start,
     env_networks,
+    env_optional_int,
     env_pattern,
     env_pg_memory,
     env_str,
@@ -357,6 +358,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600, minimum=120
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Days a sent outbox message is kept (read in the admin) before the relay deletes it.
 OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)
+# Days after a dispute case or petition closed for good that ``manage.py erase_personal_data`` erases
+# its people's personal details (docs/architecture.md, "Personal data"). None: never (archive rules
+# differ by city); the command erases only when run, and only with --commit.
+PERSONAL_DATA_RETENTION_DAYS = env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1)
 # A late-acked task is redelivered after the visibility timeout: keep it above the longest run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600,

@@ -9,7 +9,9 @@ class MediationConfig(AppConfig):
     def ready(self) -> None:
         from governance.deadlines import calendar_changed, deadlines_between
         from governance.homes import register_home_section, register_nav
+        from governance.retention import Eraser, register_eraser
         from mediation.homes import home_section
+        from mediation.selectors import parties_past_retention
         from mediation.services import dispute_deadlines_between, dispute_refresh_deadlines
 
         calendar_changed.connect(dispute_refresh_deadlines, dispatch_uid="mediation-deadlines")
@@ -18,3 +20,13 @@ class MediationConfig(AppConfig):
         register_nav("mediation-home", _("Mediation"), roles={"mediator"})
         register_nav("mediation-cases", _("Disputes"), roles={"handler"})
         register_home_section(home_section)
+        # manage.py erase_personal_data: the personal columns and the hashes kept to match them.
+        erased = ("name", "id_number", "id_hash", "phone", "address")
+        register_eraser(
+            Eraser(
+                people=parties_past_retention,
+                record="case_id",
+                clear=dict.fromkeys(erased, ""),
+                counted=_("%(people)d parties of %(records)d dispute cases"),
+            )
+        )

@@ -42,6 +42,7 @@ from governance.periods import (
     provisional_years,
     start_of_local_day,
 )
+from governance.retention import ERASED_NAME, is_erased
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -1411,13 +1412,21 @@ class DisputeParty(models.Model):
         # party was still to be completed.
         if is_placeholder_name(self.name):
             return str(PLACEHOLDER_NAME)
+        if is_erased(self.name):
+            return str(ERASED_NAME)
         return pii.mask_name(self.name)
 
     @property
     def has_personal_data(self) -> bool:
         """Is anything stored to reveal? Not for a placeholder party of a converted incident with no
-        detail typed in yet: revealing it showed nothing and logged a reveal of nothing."""
-        return not is_placeholder_name(self.name) or any((self.id_number, self.phone, self.address))
+        detail typed in yet: revealing it showed nothing and logged a reveal of nothing. Nor for a
+        party whose details were erased (``manage.py erase_personal_data``)."""
+        named = not (is_placeholder_name(self.name) or is_erased(self.name))
+        return named or any((self.id_number, self.phone, self.address))
+
+    @property
+    def erased(self) -> bool:
+        return is_erased(self.name) and not self.has_personal_data
 
     @property
     def masked_id_number(self) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
 from governance.models import Area, Role, User
+from governance.periods import start_of_local_day
 from mediation.models import (
     REFERRER_ROLES,
     DisputeCase,
@@ -277,3 +278,19 @@ def active_categories() -> QuerySet[DisputeCategory]:
 def transfer_targets(case: DisputeCase) -> QuerySet[MediationOrganisation]:
     """Where the case may be transferred (the page's choices; the transition accepts only these)."""
     return case_transfer_targets(case)
+
+
+def parties_past_retention(closed_before: dt.date, now: dt.datetime) -> QuerySet[DisputeParty]:
+    """The parties of the cases whose details ``manage.py erase_personal_data`` may erase: declined or
+    closed before ``closed_before`` (local midnight), with no judicial confirmation still to come (an
+    application awaiting the court's decision, or a written agreement's 30-day window not yet ended).
+    A concluded case not yet closed keeps its parties: its confirmation and follow-up may still come."""
+    cases = (
+        DisputeCase.objects.filter(
+            status__in=(DisputeCase.Status.CLOSED, DisputeCase.Status.DECLINED),
+            closed_at__lt=start_of_local_day(closed_before),
+        )
+        .exclude(judicial_status=DisputeCase.Judicial.APPLIED)
+        .exclude(judicial_status="", confirmation_due__gte=timezone.localdate(now))
+    )
+    return DisputeParty.objects.filter(case__in=cases)

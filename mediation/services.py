@@ -24,6 +24,7 @@ from governance.access import area_in_scope
 from governance.deadlines import save_recomputed
 from governance.models import Area, Role, User, next_number, record_id
 from governance.periods import end_of_local_day, receipt_day, start_of_local_day
+from governance.retention import ERASED_REFUSAL
 from governance.services import in_site_language, notify, personal_data_reveal, submitted_before
 from governance.workflow import TransitionNotAllowed
 from mediation.models import (
@@ -631,6 +632,8 @@ def party_reveal(
         )
     if not party.has_personal_data:
         # Refused before the log is written: there is nobody's data to have seen.
+        if party.erased:
+            raise ValidationError({"party": [ERASED_REFUSAL]})
         raise ValidationError(
             {"party": [_("Nothing to show: this party's details are still to be completed.")]}
         )

@@ -10,7 +10,9 @@ class PetitionsConfig(AppConfig):
         from governance.deadlines import calendar_changed, deadlines_between
         from governance.homes import register_home_section, register_nav
         from governance.models import department_closing
+        from governance.retention import Eraser, register_eraser
         from petitions.homes import home_section
+        from petitions.selectors import petitioners_past_retention
         from petitions.services import (
             petition_deadlines_between,
             petition_department_closing,
@@ -24,3 +26,13 @@ class PetitionsConfig(AppConfig):
         register_nav("petitions-registry", _("Petitions"), roles={"petition_officer"})
         register_nav("petitions-inbox", _("Petition inbox"), roles={"handler"})
         register_home_section(home_section)
+        # manage.py erase_personal_data: the personal columns and the hashes kept to match them.
+        erased = ("name", "id_number", "id_hash", "phone", "address", "phone_hash")
+        register_eraser(
+            Eraser(
+                people=petitioners_past_retention,
+                record="petition_id",
+                clear=dict.fromkeys(erased, ""),
+                counted=_("%(people)d petitioners of %(records)d petitions"),
+            )
+        )

@@ -36,6 +36,7 @@ from governance import pii
 from governance.access import ScopedQuerySet, area_in_scope, scope_area_ids_q, scope_paths, scope_q
 from governance.models import Area, Department, Membership, Role, record_id
 from governance.periods import add_working_days, end_of_days_period, end_of_local_day, provisional_years
+from governance.retention import ERASED_NAME, is_erased
 from governance.workflow import (
     ActionForbidden,
     ActionInvalid,
@@ -1439,7 +1440,14 @@ class Petitioner(models.Model):
 
     @property
     def masked_name(self) -> str:
+        if is_erased(self.name):
+            return str(ERASED_NAME)
         return pii.mask_name(self.name)
+
+    @property
+    def has_personal_data(self) -> bool:
+        """Is anything stored to reveal? Not once erased (``manage.py erase_personal_data``)."""
+        return any(getattr(self, field) for field in self.PERSONAL_FIELDS)
 
     @property
     def masked_id_number(self) -> str:

@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
 from governance.models import Area, Department, User, record_id
+from governance.periods import start_of_local_day
 from petitions.models import (
     OFFICER_ROLES,
+    REVIEW_RECORDING_GRACE_DAYS,
     Petition,
     Petitioner,
     PetitionEvent,
@@ -200,3 +202,18 @@ def routing_departments(user: User, petition: Petition | None = None) -> QuerySe
     """Departments an officer may route to: active ones in the officer's scope (any level) with
     someone to accept (``route_targets``), the same list ``Petition._do_assign`` holds a route to."""
     return route_targets(user)
+
+
+def petitioners_past_retention(closed_before: dt.date, now: dt.datetime) -> QuerySet[Petitioner]:
+    """The petitioners whose details ``manage.py erase_personal_data`` may erase: of petitions not
+    accepted, redirected to another legal route or closed before ``closed_before`` (local midnight),
+    and past every review window. A closed petition not closed for good still takes a review (or
+    re-review) request until its window ends, and one received in time is recorded up to
+    ``REVIEW_RECORDING_GRACE_DAYS`` after it: until then its petitioners keep their details."""
+    still_open = now - dt.timedelta(days=REVIEW_RECORDING_GRACE_DAYS)
+    window = Q(review_request_until__gte=still_open) | Q(re_review_request_until__gte=still_open)
+    petitions = Petition.objects.filter(
+        status__in=(Petition.Status.CLOSED, Petition.Status.DECLINED, Petition.Status.REDIRECTED),
+        closed_at__lt=start_of_local_day(closed_before),
+    ).exclude(Q(closed_for_good=False) & window)
+    return Petitioner.objects.filter(petition__in=petitions)

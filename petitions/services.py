@@ -31,6 +31,7 @@ from governance.models import (
     record_id,
 )
 from governance.periods import receipt_day
+from governance.retention import ERASED_REFUSAL
 from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DEPARTMENT_ROLES,
@@ -510,6 +511,9 @@ def petitioner_reveal(
         raise PermissionDenied(_("That petitioner does not belong to this petition."))
     if not may_reveal(actor, petition):
         raise PermissionDenied(_("Only the officers handling this petition may see who brought it."))
+    if not petitioner.has_personal_data:
+        # Refused before the log is written: there is nobody's data to have seen.
+        raise ValidationError({"petitioner": [ERASED_REFUSAL]})
     personal_data_reveal(
         actor=actor,
         obj=petitioner,

@@ -10,6 +10,7 @@ from governance.env import (
     env_choice,
     env_int,
     env_list,
+    env_optional_int,
     parse_database_url,
 )
 
@@ -107,3 +108,16 @@ def test_a_malformed_redis_url_names_the_variable_and_the_form(url):
 def test_the_accepted_redis_urls_pass():
     for url in ("redis://redis:6379/0", "rediss://:pw@cache.internal:6380/1", "unix:///run/redis.sock"):
         assert check_redis_url(url) == url
+
+
+def test_a_retention_period_left_out_means_never_and_a_bad_one_names_the_variable(monkeypatch):
+    monkeypatch.delenv("PERSONAL_DATA_RETENTION_DAYS", raising=False)
+    assert env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1) is None
+    monkeypatch.setenv("PERSONAL_DATA_RETENTION_DAYS", "")
+    assert env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1) is None
+    monkeypatch.setenv("PERSONAL_DATA_RETENTION_DAYS", "3650")
+    assert env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1) == 3650
+    for raw, said in (("10y", "must be an integer"), ("0", "must be at least 1")):
+        monkeypatch.setenv("PERSONAL_DATA_RETENTION_DAYS", raw)
+        with pytest.raises(ConfigError, match=f"PERSONAL_DATA_RETENTION_DAYS {said}"):
+            env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1)

@@ -1,0 +1,203 @@
+"""manage.py erase_personal_data: the personal details of long-closed cases and petitions, erased on
+request only, set-based, audited, idempotent, with every record and statistic left as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone, translation
+
+from dashboards.models import IndicatorValue
+from dashboards.rollup import run_rollup
+from governance.models import AuditEntry, PersonalDataAccess
+from mediation.models import DisputeCase, DisputeParty
+from petitions.models import Petition, Petitioner
+from tests.base import api_client, make_user
+from tests.mediation.conftest import med  # noqa: F401 - fixtures of both apps' records
+from tests.petitions.conftest import pet  # noqa: F401
+
+YEAR_AGO = dt.timedelta(days=400)
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command("erase_personal_data", *args, stdout=out)
+    return out.getvalue()
+
+
+def _cut_off() -> str:
+    return (timezone.localdate() - dt.timedelta(days=365)).isoformat()
+
+
+@pytest.fixture
+def records(med, pet):  # noqa: F811
+    """Two records to erase of each app, and one of each kind that must stay."""
+    now = timezone.now()
+
+    def closed_case(closed_ago: dt.timedelta, **fields):
+        case = med.in_mediation()
+        case.transition(
+            action="conclude", actor=case.mediator, outcome="failure", other_routes=["litigation"]
+        )
+        case.transition(action="close", actor=case.mediator)
+        DisputeCase.objects.filter(pk=case.pk).update(closed_at=now - closed_ago, **fields)
+        return case
+
+    def closed_petition(closed_ago: dt.timedelta, window_ended_ago: dt.timedelta):
+        petition = pet.replied()
+        petition.transition(action="close", actor=pet.cast.petition_officer)
+        Petition.objects.filter(pk=petition.pk).update(
+            closed_at=now - closed_ago, review_request_until=now - window_ended_ago
+        )
+        return petition
+
+    declined = pet.register()
+    Petition.objects.filter(pk=declined.pk).update(status="declined", closed_at=now - YEAR_AGO)
+    return {
+        "erased_cases": [closed_case(YEAR_AGO), closed_case(YEAR_AGO, judicial_status="rejected")],
+        "kept_cases": [
+            med.in_mediation(),  # open
+            closed_case(dt.timedelta(days=10)),  # closed after the cut-off
+            closed_case(YEAR_AGO, judicial_status="applied"),  # the court has still to decide
+        ],
+        "erased_petitions": [closed_petition(YEAR_AGO, dt.timedelta(days=360)), declined],
+        # Closed long ago, but a review request received in time may still be recorded.
+        "kept_petitions": [closed_petition(YEAR_AGO, dt.timedelta(days=5)), pet.accepted()],
+        "admin": make_user("retention_admin", "admin", med.cast.city),
+    }
+
+
+def _personal(model, **where) -> list[tuple]:
+    fields = ("name", "id_number", "phone", "address", "id_hash")
+    return sorted(tuple(getattr(p, f) for f in fields) for p in model.objects.filter(**where))
+
+
+def test_a_dry_run_counts_the_eligible_and_changes_nothing(records):
+    before = (_personal(DisputeParty), _personal(Petitioner))
+    out = _run("--closed-before", _cut_off())
+    assert "4 parties of 2 dispute cases" in out and "2 petitioners of 2 petitions" in out
+    assert "nothing was changed" in out
+    assert (_personal(DisputeParty), _personal(Petitioner)) == before
+    assert not AuditEntry.objects.exists()
+
+
+def test_commit_erases_exactly_the_eligible_people_and_a_second_run_erases_none(records):
+    erased_cases = [c.pk for c in records["erased_cases"]]
+    erased_petitions = [p.pk for p in records["erased_petitions"]]
+    kept = (
+        _personal(DisputeParty, case__in=[c.pk for c in records["kept_cases"]]),
+        _personal(Petitioner, petition__in=[p.pk for p in records["kept_petitions"]]),
+    )
+    people = (DisputeParty.objects.count(), Petitioner.objects.count())
+    out = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert "4 parties of 2 dispute cases" in out and "2 petitioners of 2 petitions" in out
+    assert _personal(DisputeParty, case__in=erased_cases) == [("", "", "", "", "")] * 4
+    assert _personal(Petitioner, petition__in=erased_petitions) == [("", "", "", "", "")] * 2
+    assert not Petitioner.objects.filter(petition__in=erased_petitions).exclude(phone_hash="").exists()
+    # Everything else as it was, and every row still there (roles, positions, records).
+    assert (
+        _personal(DisputeParty, case__in=[c.pk for c in records["kept_cases"]]),
+        _personal(Petitioner, petition__in=[p.pk for p in records["kept_petitions"]]),
+    ) == kept
+    assert (DisputeParty.objects.count(), Petitioner.objects.count()) == people
+    entries = AuditEntry.objects.filter(action="personal_data.erase").order_by("object_type")
+    assert [(e.object_type, e.object_id, e.after, e.actor) for e in entries] == [
+        ("mediation.disputeparty", _cut_off(), {"closed_before": _cut_off(), "people": 4, "records": 2},
+         records["admin"]),
+        ("petitions.petitioner", _cut_off(), {"closed_before": _cut_off(), "people": 2, "records": 2},
+         records["admin"]),
+    ]  # fmt: skip
+    again = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert "0 parties of 0 dispute cases" in again and "0 petitioners of 0 petitions" in again
+
+
+def test_the_setting_gives_the_cut_off_and_without_it_or_the_option_nothing_runs(records, settings):
+    settings.PERSONAL_DATA_RETENTION_DAYS = None
+    with pytest.raises(CommandError, match="PERSONAL_DATA_RETENTION_DAYS"):
+        _run("--commit", "--actor", "retention_admin")
+    settings.PERSONAL_DATA_RETENTION_DAYS = 365
+    assert f"closed before {_cut_off()}" in _run()
+    assert "4 parties of 2 dispute cases" in _run()
+    settings.PERSONAL_DATA_RETENTION_DAYS = 5  # the case closed ten days ago too
+    assert "6 parties of 3 dispute cases" in _run()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--closed-before", "2025-02-30"], "--closed-before"),
+        (["--closed-before", "yesterday"], "--closed-before"),
+        (["--closed-before", "2999-01-01"], "--closed-before"),
+        (["--closed-before", "2020-01-01", "--commit"], "--actor"),
+        (["--closed-before", "2020-01-01", "--commit", "--actor", "nobody"], "--actor"),
+    ],
+)
+def test_a_bad_option_is_an_error_naming_it_and_nothing_is_erased(records, args, named):
+    before = (_personal(DisputeParty), _personal(Petitioner))
+    with pytest.raises(CommandError, match=named):
+        _run(*args)
+    assert (_personal(DisputeParty), _personal(Petitioner)) == before
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_statistics_are_the_same_before_and_after_the_erasure(records):
+    def values():
+        run_rollup(full=True)
+        return sorted(
+            IndicatorValue.objects.values_list(
+                "indicator", "area_id", "period", "numerator", "denominator", "value"
+            )
+        )
+
+    before = values()
+    assert any(row[0].startswith("dispute_") for row in before)
+    assert any(row[0].startswith("petition") for row in before)
+    _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert values() == before
+
+
+def test_an_erased_person_reads_as_erased_and_a_reveal_says_nothing_is_stored(records, med, pet, client):  # noqa: F811
+    _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    case, petition = records["erased_cases"][0], records["erased_petitions"][0]
+    party, person = case.parties.first(), petition.petitioners.first()
+    # The API: masked as erased, and a reveal is a 400 naming the person, nothing logged.
+    body = api_client(case.mediator).get(f"/api/v1/disputes/{case.code}/").json()
+    assert {p["name"] for p in body["parties"]} == {"(personal details erased)"}
+    refused = api_client(case.mediator).post(
+        f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "回访"}
+    )
+    assert refused.status_code == 400 and "erased" in str(refused.json()["errors"]["party"])
+    officer = pet.cast.petition_officer
+    body = api_client(officer).get(f"/api/v1/petitions/{petition.code}/").json()
+    assert {p["name"] for p in body["petitioners"]} == {"(personal details erased)"}
+    refused = api_client(officer).post(
+        f"/api/v1/petitions/{petition.code}/petitioners/{person.pk}/reveal/",
+        {"reason": "回访"},
+        format="json",
+    )
+    assert refused.status_code == 400 and "erased" in str(refused.json()["errors"]["petitioner"])
+    assert not PersonalDataAccess.objects.exists()
+    # The pages, in Chinese: the case and the petition show it, and offer no reveal.
+    client.force_login(case.mediator)
+    client.cookies["django_language"] = "zh-hans"
+    with translation.override("zh-hans"):
+        erased = str(translation.gettext("(personal details erased)"))
+    html = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert html.count(erased) == 2 and f"/parties/{party.pk}/reveal/" not in html
+    page = client.post(f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/", {"reason": "回访"})
+    assert page.status_code == 400 and "保留期" in page.content.decode()
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert erased in html and f"/petitioners/{person.pk}/reveal/" not in html
+    assert client.get("/petitions/").status_code == 200
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_an_erased_name_is_shown_as_erased_not_as_nothing():
+    assert DisputeParty(name="").masked_name == "(personal details erased)"
+    assert Petitioner(name="").masked_name == "(personal details erased)"
+    assert not Petitioner(name="").has_personal_data and DisputeParty(name="").erased

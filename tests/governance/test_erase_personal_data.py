@@ -181,6 +181,22 @@ def test_an_erased_person_reads_as_erased_and_a_reveal_says_nothing_is_stored(re
     )
     assert refused.status_code == 400 and "erased" in str(refused.json()["errors"]["petitioner"])
     assert not PersonalDataAccess.objects.exists()
+    # From outside the area: 404, as for anyone's record there, not the 400 telling it was erased.
+    outsider = api_client(med.cast.outsider)
+    assert (
+        outsider.post(
+            f"/api/v1/disputes/{case.code}/parties/{party.pk}/reveal/", {"reason": "回访"}
+        ).status_code
+        == 404
+    )
+    assert (
+        outsider.post(
+            f"/api/v1/petitions/{petition.code}/petitioners/{person.pk}/reveal/",
+            {"reason": "回访"},
+            format="json",
+        ).status_code
+        == 404
+    )
     # The pages, in Chinese: the case and the petition show it, and offer no reveal.
     client.force_login(case.mediator)
     client.cookies["django_language"] = "zh-hans"

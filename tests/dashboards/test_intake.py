@@ -624,6 +624,35 @@ def test_a_city_asking_another_scale_names_its_labels_and_the_nth_label_is_the_n
     assert SurveyResponse.objects.count() == 4
 
 
+def test_a_city_asking_another_satisfaction_scale_is_read_by_position(cast, settings):
+    # DOMAIN.md: the satisfaction scale is measured "by the same method", so its labels are a setting
+    # too (SURVEY_SATISFACTION_LABELS): the n-th label is the n-th answer of the scale.
+    settings.SURVEY_SATISFACTION_LABELS = ("非常满意", "满意", "一般", "不满意", "非常不满意")
+    day = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+    text = (
+        "area,date,age_group,safety,satisfaction\n"
+        f"340102001001001,{day},35-44,安全,非常满意\n"
+        f"340102001001001,{day},35-44,安全,满意\n"
+        f"340102001001001,{day},35-44,安全,一般\n"
+        f"340102001001001,{day},35-44,安全,非常不满意\n"
+    )
+    response = api_client(cast.analyst).post(SURVEYS, upload(text), format="multipart")
+    assert response.status_code == 201, response.json()
+    assert list(SurveyResponse.objects.order_by("id").values_list("satisfaction", flat=True)) == [
+        "satisfied",
+        "fairly_satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+    ]
+    # The default scale's 比较满意 is no answer on this one: reported on its line, nothing written.
+    response = api_client(cast.analyst).post(
+        SURVEYS, upload(text.replace("一般", "比较满意")), format="multipart"
+    )
+    assert response.status_code == 400
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(4, "satisfaction")]
+    assert SurveyResponse.objects.count() == 4
+
+
 @pytest.mark.parametrize(
     "labels",
     [

@@ -344,3 +344,19 @@ def test_quarters_halves_and_years_are_ratios_of_sums_at_every_level_of_the_tree
         88.0,
         3.792636,
     )
+
+
+def test_the_setting_decides_which_answers_count_as_satisfied(data, settings):
+    # DOMAIN.md: satisfaction is measured "by the same method" as safety sense, which answers count
+    # being a setting. Grid B's ten dissatisfied answers become 基本满意: counted by default, not by a
+    # city that counts only the top two.
+    SurveyResponse.objects.filter(area=data.grid_b, date=stats_data.NOV, satisfaction="dissatisfied").update(
+        satisfaction="basically_satisfied"
+    )
+    run_rollup(full=True)
+    assert value("survey_satisfaction_rate", data.grid_b, "2026-11").value == pytest.approx(100.0)
+    settings.SURVEY_SATISFIED_ANSWERS = ["satisfied", "fairly_satisfied"]
+    run = run_rollup()  # the changed setting forces a full rebuild by itself
+    assert run.kind == RollupRun.Kind.FULL
+    grid_b = value("survey_satisfaction_rate", data.grid_b, "2026-11")
+    assert (grid_b.numerator, grid_b.denominator) == (90, 100) and grid_b.value == pytest.approx(90.0)

@@ -181,10 +181,8 @@ json.dump(seen, sys.stdout, default=repr)
 """
 
 
-def test_the_readme_configuration_table_gives_each_variable_the_default_the_settings_give_it(tmp_path):
-    """Each env_*() call of the settings, recorded with the default it passes, read in a process with
-    none of the variables set: a number, word or list the code defaults to is the one the table shows.
-    (Booleans are shown as 1 and 0, paths relative to the checkout.)"""
+def recorded_defaults(tmp_path) -> dict:
+    """The default each env_*() call of the settings passes, by variable name (JSON values)."""
     import json
     import subprocess
     import sys
@@ -198,7 +196,14 @@ def test_the_readme_configuration_table_gives_each_variable_the_default_the_sett
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    defaults = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_the_readme_configuration_table_gives_each_variable_the_default_the_settings_give_it(tmp_path):
+    """Each env_*() call of the settings, recorded with the default it passes, read in a process with
+    none of the variables set: a number, word or list the code defaults to is the one the table shows.
+    (Booleans are shown as 1 and 0, paths relative to the checkout.)"""
+    defaults = recorded_defaults(tmp_path)
     assert defaults["SESSION_COOKIE_AGE"] == 28800 and defaults["WORKING_HOURS"] == ["08:30", "17:30"]
     section = (ROOT / "README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
     rows = {}

@@ -253,3 +253,41 @@ def test_model_validation_names_the_end_of_service_when_it_is_before_the_start(c
     with pytest.raises(ValidationError) as caught:
         grid.full_clean()
     assert list(caught.value.message_dict) == ["in_service_until"]
+
+
+def test_a_community_must_carry_its_streets_nine_digits_named_on_the_code(cast):
+    # Under 乙一街道 (340102001000) a community coded as another street's (…002…) is refused on the code.
+    community = Area(code="340102002009", name="x", level="community", parent=cast.street_a1)
+    with pytest.raises(ValidationError) as exc:
+        community.full_clean()
+    assert exc.value.message_dict == {
+        "code": ["code 340102002009 does not start with its parent's prefix 340102001"]
+    }
+    community.code = "340102001009"
+    community.full_clean()  # the same community under its own street's digits
+
+
+def test_a_grid_directly_under_a_district_is_refused_on_the_parent(cast):
+    grid = Area(code="340102001001009", name="x", level="grid", parent=cast.street_a1.parent)
+    with pytest.raises(ValidationError) as exc:
+        grid.full_clean()
+    assert exc.value.message_dict["parent"] == [
+        "a grid belongs to a community / village, not a district / county"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("level", "zh"),
+    [
+        ("city", "市"),
+        ("district", "区/县"),
+        ("street", "街道/乡镇"),
+        ("community", "社区/村"),
+        ("grid", "网格"),
+    ],
+)
+def test_the_levels_are_named_as_in_domain_md_in_chinese(level, zh):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert str(Area.Level(level).label) == zh

@@ -42,6 +42,15 @@ GOOD = [
 ]
 
 
+def assert_reported(report: str, index: int, fragment: str) -> None:
+    """The report has a line for feature ``index`` saying ``fragment``."""
+    assert any(line.startswith(f"feature {index}:") and fragment in line for line in report.splitlines()), (
+        index,
+        fragment,
+        report,
+    )
+
+
 def run(*args):
     out, err = StringIO(), StringIO()
     call_command("import_areas", *args, stdout=out, stderr=err)
@@ -148,9 +157,7 @@ def test_every_bad_feature_is_reported_by_its_number_from_1_and_nothing_is_writt
         (19, "name is longer than 100 characters"),
         (20, "digits only"),
     ]:
-        assert any(
-            line.startswith(f"feature {index}:") and fragment in line for line in report.splitlines()
-        ), (index, fragment, report)
+        assert_reported(report, index, fragment)
     assert Area.objects.count() == 0
 
 
@@ -403,3 +410,38 @@ def test_a_bad_count_or_date_is_named_by_the_property_as_the_file_names_it(tmp_p
         )
     assert "feature 5: 人口 must be a whole number from 0 to 2147483647, got 'many'" in err.getvalue()
     assert "feature 5: 启用 must be a date as YYYY-MM-DD, got 'x'" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_division_code_edges_are_refused_by_the_import_each_by_its_number(tmp_path):
+    """DOMAIN.md "Areas and codes" at its edges, through the command that loads real files: digits 7-9
+    end at 399 (townships), a community carries its street's nine digits, a grid only sits under a
+    community, higher levels pad with zeros; the last street (399) and a town (100-199) are good."""
+    box = (117, 31.8, 117.1, 31.9)
+    edges = [
+        *GOOD,
+        feature("340102399000", "street", "340102000000", box),  # 7: the last township: good
+        feature("340102101000", "street", "340102000000", box),  # 8: a town: good
+        feature("340102400000", "street", "340102000000", box),  # 9: beyond the townships
+        feature("340102101002", "community", "340102001000", box),  # 10: another street's digits
+        feature("340102001001003", "grid", "340102000000", box),  # 11: a grid under a district
+        feature("340102001005", "street", "340102000000", box),  # 12: a street not padded
+        feature("3401020010010011", "grid", "340102001001", box),  # 13: 16 digits
+    ]
+    with pytest.raises(CommandError, match="nothing was written"):
+        err = StringIO()
+        try:
+            call_command("import_areas", str(write(tmp_path, edges)), stdout=StringIO(), stderr=err)
+        finally:
+            report = err.getvalue()
+    bad = {int(m.group(1)) for m in re.finditer(r"^feature (\d+):", report, re.M)}
+    assert bad == {9, 10, 11, 12, 13}, report
+    for index, fragment in [
+        (9, "between 001 and 399"),
+        (10, "does not start with its parent's prefix 340102001"),
+        (11, "belongs to a community / village, not a district / county"),
+        (12, "must be zeros"),
+        (13, "15 digits"),
+    ]:
+        assert_reported(report, index, fragment)
+    assert Area.objects.count() == 0

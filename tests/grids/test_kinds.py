@@ -107,3 +107,20 @@ def test_the_chinese_pages_name_the_kinds_as_domain_md_does(cast, client, report
     client.force_login(cast.worker_a)
     form = client.get("/grids/report/").content.decode()
     assert "即办件" in form and "就地解决" not in form and "承诺时限办理" not in form
+
+
+@pytest.mark.django_db
+def test_the_chinese_refusal_of_an_on_the_spot_item_without_a_resolution_names_it_as_the_form_does(
+    cast, client, categories
+):
+    """The form, the select and the photo's refusal say 即办件; the missing resolution's still said
+    就地解决, the term the kinds were renamed from."""
+    client.cookies["django_language"] = "zh-hans"
+    client.force_login(cast.worker_a)
+    response = client.post(
+        "/grids/report/", {**SPOT, "resolution": "", "grid": cast.grid_a.code, "photos": photo()}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "即办件请说明处置情况。" in html and "就地解决" not in html
+    assert not Incident.objects.exists()

@@ -13,6 +13,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswordChangeForm
 from django.contrib.auth.forms import AdminUserCreationForm, SetUnusablePasswordMixin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -316,6 +317,19 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ["username", "display_name"]
 
 
+class UserChangeForm(BaseUserChangeForm):
+    """Django's change form, refusing a username another account bears in another case, as the add
+    form does: the login takes a username regardless of case (governance.backends), and a rename to
+    "Worker_A" beside worker_a made two accounts only the exact spelling told apart."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        others = User.objects.exclude(pk=self.instance.pk)
+        if username and others.filter(username__iexact=username).exists():
+            raise ValidationError(self.instance.unique_error_message(User, ["username"]))
+        return username
+
+
 class AdminPasswordChangeForm(BaseAdminPasswordChangeForm):
     """Django's form with its password switch's help text left lazy: Django adds its warning to the
     lazy text when the module is imported, which fixes the text in the language active then (the
@@ -332,6 +346,7 @@ class AdminPasswordChangeForm(BaseAdminPasswordChangeForm):
 class UserAdmin(PermissionLabels, BaseUserAdmin):
     inlines = [MembershipInline]
     # A new user is given the name they are known by on the same page as their account and roles.
+    form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
     add_fieldsets = [

@@ -703,3 +703,23 @@ def test_of_two_accounts_differing_only_in_case_only_the_exact_spelling_signs_in
     client.logout()
     other = client.post(reverse("governance-login"), {"username": "WORKER_A", "password": PASSWORD})
     assert other.status_code == 400  # neither is guessed
+
+
+def test_the_admin_refuses_renaming_an_account_to_another_ones_username_in_another_case(client, cast):
+    """The add form refuses a username differing from another only in case (Django's own check), and
+    the login takes a username regardless of case; the change form let an account be renamed so,
+    and the two could then be told apart only by the exact spelling."""
+    from governance.models import User
+
+    client.force_login(cast.admin)
+    data = _user_change_data(cast.analyst, username="Worker_A")
+    response = client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.keys() == {"username"}
+    cast.analyst.refresh_from_db()
+    assert cast.analyst.username == "analyst" and not User.objects.filter(username="Worker_A").exists()
+    # A change of its own name's case, and any other change, is saved.
+    data = _user_change_data(cast.analyst, username="Analyst")
+    assert client.post(f"/admin/governance/user/{cast.analyst.pk}/change/", data).status_code == 302
+    cast.analyst.refresh_from_db()
+    assert cast.analyst.username == "Analyst"

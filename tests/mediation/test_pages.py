@@ -2168,13 +2168,14 @@ def test_the_case_page_says_when_the_time_limit_or_the_confirmation_window_lies_
     # As the petition page says beside each running deadline: such a date counts plain weekdays
     # (New Year's Day a working day) and moves once the year's holidays are entered.
     calendar_for_this_year_and_next()
+    far_year = timezone.localdate().year + 5  # a year the calendar lacks, whenever the test runs
     running, agreed = med.accepted(), med.agreed(effective_days_ago=2)
-    far = timezone.make_aware(dt.datetime(2031, 1, 2, 23, 59, 59, 999999))
+    far = timezone.make_aware(dt.datetime(far_year, 1, 2, 23, 59, 59, 999999))
     DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
     DisputeCase.objects.filter(pk=agreed.pk).update(confirmation_due=far.date())
     _login(client, med.cast.mediator)
     client.cookies["django_language"] = "zh-hans"
-    note = "日历中还没有 2031 年的日期"
+    note = f"日历中还没有 {far_year} 年的日期"
     for case, where in (
         (running, 'id="due-calendar-missing"'),
         (agreed, 'id="confirmation-calendar-missing"'),
@@ -2190,12 +2191,13 @@ def test_the_case_page_says_when_the_time_limit_or_the_confirmation_window_lies_
 def test_the_mediator_home_says_when_a_time_limit_listed_lies_in_a_year_without_a_calendar(client, med):
     # As the petition lists say above their rows: the mediator's open cases by deadline.
     calendar_for_this_year_and_next()
+    far_year = timezone.localdate().year + 5  # a year the calendar lacks, whenever the test runs
     running = med.accepted()
     _login(client, med.cast.mediator)
     client.cookies["django_language"] = "zh-hans"
-    note = "日历中还没有 2031 年的日期"
+    note = f"日历中还没有 {far_year} 年的日期"
     assert note not in client.get("/mediation/").content.decode()
-    far = timezone.make_aware(dt.datetime(2031, 1, 2, 23, 59, 59, 999999))
+    far = timezone.make_aware(dt.datetime(far_year, 1, 2, 23, 59, 59, 999999))
     DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
     html = client.get("/mediation/").content.decode()
     assert 'id="mine-calendar-missing"' in html and note in html

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from governance.backends import account_for
 from governance.models import Role, User
 
 
@@ -14,11 +14,12 @@ def command_actor(username: str | None, missing: str) -> User:
     for what a command wrote. ``missing`` is the error when no username was given."""
     if not username:
         raise CommandError(missing)
-    found = (
-        User.objects.filter(username=username, is_active=True)
-        .filter(Q(is_superuser=True) | Q(memberships__role=Role.ADMIN))
-        .first()
-    )
+    # Regardless of case, as the rows' usernames of import_users and the login take it.
+    found = account_for(username)
+    if found is not None and not (
+        found.is_active and (found.is_superuser or found.memberships.filter(role=Role.ADMIN).exists())
+    ):
+        found = None
     if found is None:
         raise CommandError(
             _("--actor %(username)s: no active superuser or administrator has that username.")

@@ -302,3 +302,24 @@ def test_of_two_legacy_accounts_differing_in_case_the_exact_one_is_taken_and_a_t
     assert User.objects.get(username="wang.li").memberships.count() == 0
     err = refused(write(tmp_path, "WANG.LI,,analyst,340100000000,,\n"))
     assert "line 2: username WANG.LI matches several accounts differing only in case: Wang.Li, wang.li" in err
+
+
+def test_the_actor_is_named_regardless_of_case_as_the_rows_usernames_are(cast, tmp_path):
+    """The rows' usernames and the login take a username in any case; --actor IMPORT_ADMIN was
+    refused as "no administrator has that username" beside the account import_admin."""
+    from governance.models import AuditEntry
+
+    out, _ = run(
+        write(tmp_path, "Street_Handler,,petition_officer,340102001000,,\n"),
+        "--commit",
+        "--actor",
+        ACTOR.upper(),
+    )
+    assert "Added 0 new accounts, 1 roles" in out
+    assert AuditEntry.objects.get(action="membership.add").actor.username == ACTOR
+    # Still an administrator's, whatever the case: an analyst's name in capitals is refused.
+    with pytest.raises(CommandError, match="--actor ANALYST: no active superuser or administrator"):
+        call_command(
+            "import_users", str(write(tmp_path, "x1,,analyst,340100000000,,\n")), "--commit", "--actor",
+            "ANALYST", stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip

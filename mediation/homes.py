@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Role
+from governance.views import area_labels
 from mediation import selectors
 from mediation.models import DisputeCase, member_organisation_ids
 
@@ -20,6 +21,8 @@ def home_section(request: HttpRequest) -> dict | None:
     now = timezone.now()
     mine = DisputeCase.objects.visible_to(user).filter(mediator=user)
     home = reverse("mediation-home")
+    items = list(mine.open().with_relations().order_by("due_at")[:5])
+    area_labels(user, items)  # a namesake of the user's scope told apart, as on the case list
     return {
         "title": _("Dispute mediation"),
         "template": "mediation/_home_section.html",
@@ -33,5 +36,5 @@ def home_section(request: HttpRequest) -> dict | None:
             },
             {"url": reverse("mediation-register"), "label": _("Register a case"), "count": None},
         ],
-        "items": list(mine.open().with_relations().order_by("due_at")[:5]),
+        "items": items,
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.periods import uncalendared_years
+from governance.views import area_labels
 from petitions.models import OFFICER_ROLES, Petition
 from petitions.selectors import department_inbox, petition_list
 
@@ -25,6 +26,8 @@ def home_section(request: HttpRequest) -> dict | None:
     registry = reverse("petitions-registry")
     if user.has_role(*OFFICER_ROLES):
         visible = petition_list(user)
+        items = list(visible.filter(due_at__isnull=False).order_by("due_at")[:5])
+        area_labels(user, items)  # a namesake of the user's scope told apart, as in the registry
         return {
             "title": _("Petitions"),
             "template": "petitions/_home_section.html",
@@ -47,12 +50,14 @@ def home_section(request: HttpRequest) -> dict | None:
                     "count": visible.filter(status__in=REVIEW_STATUSES).count(),
                 },
             ],
-            "items": (items := list(visible.filter(due_at__isnull=False).order_by("due_at")[:5])),
+            "items": items,
             "uncalendared": uncalendared_years(p.due_at for p in items),
         }
     inbox = department_inbox(user)
     if not inbox.exists():
         return None
+    items = list(inbox[:5])
+    area_labels(user, items)
     return {
         "title": _("Petitions routed to my department"),
         "template": "petitions/_home_section.html",
@@ -64,6 +69,6 @@ def home_section(request: HttpRequest) -> dict | None:
                 "count": inbox.overdue(now).count(),
             },
         ],
-        "items": (items := list(inbox[:5])),
+        "items": items,
         "uncalendared": uncalendared_years(p.due_at for p in items),
     }

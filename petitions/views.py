@@ -31,6 +31,7 @@ from governance.services import client_ip
 from governance.templatetags.filters import summary_values
 from governance.views import (
     area_filter_choices,
+    area_labels,
     filtered_rows,
     labels_in_scope,
     redirect_after_step,
@@ -101,6 +102,10 @@ def registry(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(qs, 50)
     paginator.count = totals["petitions"]
     page = paginator.get_page(request.GET.get("page"))
+    # The rows' areas and the summary's area named apart from a namesake of the user's scope, as the
+    # incident inbox names them: one query for both.
+    area_named = filterset.filters["area"].named
+    labels = area_labels(request.user, page.object_list, named=area_named.values())
     area_choices = area_filter_choices(request.user)
     return render(
         request,
@@ -131,6 +136,7 @@ def registry(request: HttpRequest) -> HttpResponse:
                 # summary reads the form's own choices, as for the repeat filter.
                 overdue={"true": _("overdue only")},
                 group={"true": _("group petitions only")},
+                area={code: labels.get(code, name) for code, name in area_named.items()},
             ),
             "masked_for": user_unit_ids(request.user),
             "uncalendared": uncalendared_years(p.due_at for p in page.object_list),
@@ -495,6 +501,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
+    area_labels(request.user, page.object_list)  # a namesake of the user's scope told apart
     uncalendared = uncalendared_years(p.due_at for p in page.object_list)
     return render(
         request,

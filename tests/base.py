@@ -560,3 +560,57 @@ def assert_a_namesake_grid_is_named_apart(client, cast, user, url: str, term: st
         assert queries_of(client, url) == few
     client.force_login(cast.outsider)
     assert client.get(url).status_code == 404
+
+
+def summary_of(html: str) -> str:
+    """The filters in force as a list page's summary names them."""
+    summary = html[html.index('class="filters-active"') :]
+    return summary[: summary.index("</span>")]
+
+
+def assert_list_names_a_namesake_grid_apart(client, cast, user, url: str, code: str, area_of) -> None:
+    """The list of ``url`` names the area of its row ``code`` (in grid A; ``area_of(html, code)``
+    reads it) plainly, then, once a grid of the same name is made in community A1b (street A1 too),
+    with its community before it, for ``user``, at no query more however many namesakes (after a
+    warm-up request); and the outsider (district B) is not shown the row."""
+    client.force_login(user)
+    client.get(url)  # warm up
+    assert area_of(client.get(url).content.decode(), code) == cast.grid_a.name
+    few = queries_of(client, url)
+    for namesake in ("340102001002009", "340102001002008"):
+        make_area(namesake, cast.grid_a.name, "grid", cast.community_a1b, (117.03, 31.805, 117.035, 31.81))
+        html = client.get(url).content.decode()
+        assert area_of(html, code) == f"{cast.community_a1a.name} · {cast.grid_a.name}"
+        assert queries_of(client, url) == few
+    client.force_login(cast.outsider)
+    response = client.get(url)
+    assert response.status_code in (200, 302) and code not in response.content.decode()
+
+
+def assert_the_summary_names_a_namesake_grid_apart(client, cast, user, url: str) -> None:
+    """The filter summary of the list ``url``, filtered by grid A, names it with its community once a
+    grid of the same name is in community A1b; from outside the user's area the filter is refused."""
+    make_area(
+        "340102001002009", cast.grid_a.name, "grid", cast.community_a1b, (117.03, 31.805, 117.035, 31.81)
+    )
+    client.force_login(user)
+    html = client.get(url, {"area": cast.grid_a.code}).content.decode()
+    assert f"{cast.community_a1a.name} · {cast.grid_a.name}" in summary_of(html)
+    client.force_login(cast.outsider)
+    assert client.get(url, {"area": cast.grid_a.code}).status_code == 400
+
+
+def area_cell(html: str, code: str) -> str:
+    """The "Area" cell of the table row of record ``code`` (data-code or data-case)."""
+    row = re.search(rf'<tr [^>]*data-(?:code|case)="{re.escape(code)}">(.*?)</tr>', html, re.S)
+    assert row, code
+    cell = re.search(r'<td [^>]*data-label="Area">([^<]*)</td>', row.group(1))
+    assert cell, code
+    return cell.group(1).strip()
+
+
+def home_item_area(html: str, code: str) -> str:
+    """The area a home page section's item ``code`` names ("CODE · category · AREA <status>")."""
+    item = re.search(rf">{re.escape(code)}</a> · [^·<]*? · (.*?) <span", html)
+    assert item, code
+    return item.group(1).strip()

@@ -1092,12 +1092,16 @@ def readable_run(scheme: AssessmentScheme, wanted: str, own: list[str] | None) -
 
 
 def method_label(method: str, indicator: str = "") -> str:
-    """An item's method in words, as ``score_target`` scores it: a target on a lower-is-better
-    indicator gives full marks at or below it, max x target / value above (the method's own label,
-    "full marks at or above it", said the reverse)."""
+    """An item's method in words, as ``score_target`` scores it: a target gives full marks at or
+    above it on a higher-is-better indicator, at or below it, max x target / value above, on a
+    lower-is-better one (the method's own label leaves the side to the indicator's direction)."""
     spec = registry.registry().get(indicator) if indicator else None
-    if method == AssessmentItem.Method.TARGET and spec and spec.direction == registry.LOWER_BETTER:
-        return _("target, lower is better (full marks at or below it, the points times target ÷ value above)")
+    if method == AssessmentItem.Method.TARGET and spec:
+        if spec.direction == registry.LOWER_BETTER:
+            return _(
+                "target, lower is better (full marks at or below it, the points times target ÷ value above)"
+            )
+        return _("target (full marks at or above it, proportional below)")
     return AssessmentItem.Method(method).label
 
 

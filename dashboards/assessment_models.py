@@ -173,7 +173,10 @@ class AssessmentItem(models.Model):
     """One item of a scheme, with its maximum points (the items of a scheme add to 100)."""
 
     class Method(models.TextChoices):
-        TARGET = "target", _("target (full marks at or above it, proportional below)")
+        # Neutral: which side of the target scores full marks is the indicator's direction (the
+        # label said "at or above it" for preventable cases too); the field's help and the results
+        # page (assessment.method_label) say how each direction is scored.
+        TARGET = "target", _("target (full marks on reaching it, see the indicator's direction)")
         LINEAR = "linear", _("linear between two thresholds")
         RANK = "rank", _("rank among the assessed areas")
         MANUAL = "manual", _("entered by hand with evidence")
@@ -184,7 +187,16 @@ class AssessmentItem(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
     name = models.CharField(_("name"), max_length=200)
     max_points = models.DecimalField(_("maximum points"), validators=[MinValueValidator(0)], **POINTS)
-    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    method = models.CharField(
+        _("method"),
+        max_length=10,
+        choices=Method.choices,
+        help_text=_(
+            "target: an indicator better when higher scores full marks at or above the target and the "
+            "points × value ÷ target below it; one better when lower (such as preventable cases) full "
+            "marks at or below it and the points × target ÷ value above it."
+        ),
+    )
     indicator = models.CharField(_("indicator"), max_length=60, blank=True)
     target = models.FloatField(_("target"), null=True, blank=True)
     # Linear: the value scoring zero and the value scoring full marks (zero_at > full_at for a

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from decimal import Decimal as D
+from html import escape as html_escape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -1737,3 +1738,35 @@ def test_a_target_item_on_a_lower_is_better_indicator_is_described_as_scored(cli
     html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
     heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) <span', html)}
     assert heads["可防性案件"] == lower and heads["安全感"] == higher
+
+
+def test_the_admin_s_target_method_reads_true_for_either_direction(client, data):
+    """The item's method select offered "目标值（达到或超过得满分，未达到按比例得分）", the reverse of how a
+    target on a lower-is-better indicator (preventable cases) is scored; it is neutral now and the
+    method's help says how each direction is scored. The results page keeps each item's own words."""
+    import re
+
+    client.force_login(data.admin)
+    url = f"/admin/dashboards/assessmentscheme/{data.scheme.pk}/change/"
+    for language, label, help_text in (
+        (
+            "zh-hans",
+            "目标值（达到目标值得满分，高低以指标方向为准）",
+            "越低越好的指标（如可防性案件）不高于目标值得满分，高于时按“目标值 ÷ 实际值”的比例得分",
+        ),
+        (
+            "en",
+            "Target (full marks on reaching it, see the indicator's direction)",  # the admin's capital
+            "one better when lower (such as preventable cases) full marks at or below it and the points"
+            " × target ÷ value above it",
+        ),
+    ):
+        client.cookies["django_language"] = language
+        html = client.get(url).content.decode()
+        select = re.search(r'<select name="items-0-method".*?</select>', html, re.S).group(0)
+        assert re.search(r'<option value="target"[^>]*>([^<]*)</option>', select).group(1) == html_escape(
+            label
+        )
+        assert html_escape(help_text) in html
+    client.force_login(data.analyst)  # not a superuser: the scheme's admin is not theirs
+    assert client.get(url).status_code in (302, 403)

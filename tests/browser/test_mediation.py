@@ -223,7 +223,7 @@ def test_the_assigned_mediator_reaches_reveal_and_edit_without_scrolling_sideway
         screenshot(page, f"mediation-parties-{viewport['width']}")
 
         first = case.parties.first()
-        page.click(f"#party-{first.pk} summary:has-text('显示完整信息')")
+        page.click(f"#party-{first.pk} summary:has-text('查看完整信息')")
         page.fill(f"#reason-{first.pk}", "联系当事人安排调解")
         page.click(f"#party-{first.pk} button[type=submit]")
         page.wait_for_selector(f"#party-{first.pk}.med-revealed")
@@ -347,7 +347,7 @@ def test_a_refused_reveal_is_announced_and_keeps_the_reason_in_the_focused_field
     login(page, "mediator")
     page.goto(f"/mediation/cases/{case.code}/")
     row, field = f"#party-{party.pk}", f"#reason-{party.pk}"
-    page.click(f"{row} summary:has-text('显示完整信息')")
+    page.click(f"{row} summary:has-text('查看完整信息')")
     page.fill(field, " 查")  # two characters for the browser, one once trimmed: the log refuses it
     page.click(f"{row} button[type=submit]")
     alert = page.locator(f"{row} [role=alert]")

@@ -134,7 +134,7 @@ def test_a_user_changes_their_password_audited_and_their_token_ends(client, cast
     ("language", "texts"),
     [
         ("en", ["My account", "Change password", "This password is too short"]),
-        ("zh-hans", ["我的账户", "修改密码", "密码长度太短"]),
+        ("zh-hans", ["我的账号", "修改密码", "密码长度太短"]),
     ],
 )
 def test_the_account_and_password_pages_speak_the_reader_s_language(client, cast, language, texts):

@@ -232,7 +232,7 @@ def test_sign_in_records_are_view_only_but_can_still_be_deleted(client, cast, se
 PLATFORM_JOBS_ZH = {
     "governance.relay_outbox": "发送待发消息",
     "dashboards.rollup nightly": "每晚指标汇总计算",
-    "grids: notify overdue incidents": "超期事件提醒",
+    "grids: notify overdue incidents": "逾期事件提醒",
     "petitions: deadline reminders": "信访办理期限提醒",
     "mediation: closing judicial-confirmation windows": "司法确认申请期限届满提醒",
     "mediation: time limits ending or passed": "调解期限将到或已过提醒",
@@ -258,7 +258,7 @@ def test_the_platform_s_scheduled_jobs_are_listed_by_their_chinese_labels(client
         assert f">{label}</a>" in rows, label
         assert key not in rows, key
     filters = html.split('id="changelist-filter"')[1]
-    assert re.search(r'<a href="\?task=grids.notify_overdue"[^>]*>\s*超期事件提醒', filters)
+    assert re.search(r'<a href="\?task=grids.notify_overdue"[^>]*>\s*逾期事件提醒', filters)
     assert ">grids.notify_overdue<" not in filters
     # A schedule's page lists the jobs it runs by their labels too.
     relay = PeriodicTask.objects.get(name="governance.relay_outbox")
@@ -278,9 +278,9 @@ def test_a_scheduled_job_page_shows_its_label_and_keeps_its_key(client, cast, se
     job = PeriodicTask.objects.get(name="grids: notify overdue incidents")
     url = f"/admin/django_celery_beat/periodictask/{job.pk}/change/"
     html = client.get(url).content.decode()
-    assert "<h2>超期事件提醒</h2>" in html  # the subtitle, str(job) before
+    assert "<h2>逾期事件提醒</h2>" in html  # the subtitle, str(job) before
     breadcrumbs = html.split('class="breadcrumbs"')[1].split("</nav>")[0]
-    assert "超期事件提醒" in breadcrumbs and "notify overdue" not in breadcrumbs
+    assert "逾期事件提醒" in breadcrumbs and "notify overdue" not in breadcrumbs
     # The key is shown, not offered for editing: the migrations and the code find the job by it.
     assert 'name="name"' not in html and "grids: notify overdue incidents" in html
     form = {
@@ -314,7 +314,7 @@ def test_a_job_the_administrator_adds_keeps_its_own_name_and_the_labels_are_sear
     assert ">额外的汇总</a>" in rows
     html = client.get(f"/admin/django_celery_beat/periodictask/{own.pk}/change/").content.decode()
     assert 'name="name"' in html  # its own name stays editable
-    found = client.get("/admin/django_celery_beat/periodictask/", {"q": "超期事件"})
+    found = client.get("/admin/django_celery_beat/periodictask/", {"q": "逾期事件"})
     assert [job.name for job in found.context["cl"].result_list] == ["grids: notify overdue incidents"]
     found = client.get("/admin/django_celery_beat/periodictask/", {"q": "额外"})
     assert [job.name for job in found.context["cl"].result_list] == ["额外的汇总"]

@@ -40,7 +40,7 @@ def test_the_embedded_default_migrates_and_seeds_a_demo(tmp_path):
     # The beat's notices are sent once (no beat runs here): the demo's handlers find what is overdue.
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         (overdue,) = db.execute("SELECT count(*) FROM governance_notification").fetchone()
-    assert overdue > 0 and "件超期事件" in result.stdout
+    assert overdue > 0 and "件逾期事件" in result.stdout
     again = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--scale", "small", "--months", "3"],
         cwd=ROOT,

@@ -673,7 +673,7 @@ def test_the_inbox_button_to_a_steps_form_does_not_read_unfinished(cast, client,
     html = client.get("/grids/inbox/").content.decode()
     row = html[html.index(f'id="row-{incident.code}"') :]
     row = row[: row.index("</tr>")]
-    assert f'href="/grids/incidents/{incident.code}/#act">下一步安排</a>' in row
+    assert f'href="/grids/incidents/{incident.code}/#act">办理操作</a>' in row
     assert "未办结" not in row
 
 

@@ -191,3 +191,15 @@ def test_each_password_form_names_the_account_it_is_for(client, cast, url_name):
         assert username, form
         tag = username.group(0)
         assert f'value="{cast.analyst.username}"' in tag and " hidden" in tag and "name=" not in tag
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "Log out ({})"), ("zh-hans", "退出（{}）")],
+)
+def test_the_log_out_button_names_the_reader_with_the_language_s_own_brackets(client, cast, language, label):
+    """The brackets were outside the translation: a Chinese page read "退出 (调解员 孙丽)"."""
+    client.force_login(cast.analyst)
+    client.cookies["django_language"] = language
+    html = client.get(reverse("governance-account")).content.decode()
+    assert f'<button type="submit" class="link">{label.format(cast.analyst)}</button>' in html

@@ -1730,13 +1730,13 @@ def test_a_target_item_on_a_lower_is_better_indicator_is_described_as_scored(cli
     lower = "目标值，越低越好（不高于目标值得满分，高于时按“目标值 ÷ 实际值”的比例得分）"
     higher = "目标值（达到或超过得满分，未达到按比例得分）"
     # The column heads' hover text, before a run (the scheme's items) and for a run's stored items.
-    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) <span', html)}
+    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) ?<span', html)}
     assert heads["可防性案件"] == lower and heads["安全感"] == higher
     from dashboards import assessment
 
     assessment.assessment_compute(scheme=data.scheme)
     html = client.get(f"/dashboards/assessments/{data.scheme.pk}/").content.decode()
-    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) <span', html)}
+    heads = {name: title for title, name in re.findall(r'<th title="([^"]*)">([^<]*?) ?<span', html)}
     assert heads["可防性案件"] == lower and heads["安全感"] == higher
 
 
@@ -1770,3 +1770,23 @@ def test_the_admin_s_target_method_reads_true_for_either_direction(client, data)
         assert html_escape(help_text) in html
     client.force_login(data.analyst)  # not a superuser: the scheme's admin is not theirs
     assert client.get(url).status_code in (302, 403)
+
+
+def test_the_results_table_gives_each_items_maximum_in_the_reader_s_brackets(client, data):
+    # "安全感 (20.00)": the bracket around an item's maximum was written into the template, half-width
+    # in a Chinese heading. It is now the aside of the reader's language, with no space before "（".
+    from dashboards import assessment
+
+    assessment.assessment_compute(scheme=data.scheme)
+    client.force_login(data.analyst)
+    url = f"/dashboards/assessments/{data.scheme.pk}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    items = list(data.scheme.items.all())
+    assert items
+    for item in items:
+        points = f"{item.max_points}"
+        assert f'{item.name} <span class="muted">({points})</span></th>' in english
+        assert f'data-label="{item.name} ({points})"' in english
+        assert f'{item.name}<span class="muted">（{points}）</span></th>' in chinese
+        assert f'data-label="{item.name}（{points}）"' in chinese

@@ -1163,6 +1163,9 @@ def test_my_grid_counts_everything_and_links_to_what_it_does_not_show(
     assert '<h2>My open reports <span class="status">6</span></h2>' in html
     assert '<h2>To verify on site <span class="status">3</span></h2>' in html
     assert '<h3 class="grids-subhead">Reported (2)</h3>' in html  # a heading, capitalised
+    client.cookies["django_language"] = "zh-hans"
+    zh = client.get("/grids/my/").content.decode()
+    assert '<h3 class="grids-subhead">已上报（2）</h3>' in zh  # the full-width bracket, no space before it
     assert 'id="open-more"' in html and 'href="/grids/inbox/?mine=true&amp;open=true"' in html
     assert 'id="verify-more"' in html and 'href="/grids/inbox/?status=fed_back"' in html
     listed = client.get("/grids/inbox/?status=fed_back").content.decode()

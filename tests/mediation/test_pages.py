@@ -115,8 +115,15 @@ def test_the_mediator_home_lists_the_agreements_due_a_follow_up_visit(client, me
     section = html.split('id="follow-up"', 1)[1].split("</section>", 1)[0]
     assert due.code in section and partly.code in section
     assert later.code not in section and done.code not in section and failed.code not in section
-    assert "Partly performed" in section.split(partly.code, 1)[1].split("</li>", 1)[0]
+    partly.refresh_from_db()
+    visited = f"{timezone.localdate(partly.follow_up_at):%Y-%m-%d}"
+    assert f"Partly performed ({visited})</li>" in section.split(partly.code, 1)[1]
     assert f"carried out by {timezone.localdate():%Y-%m-%d}" in section
+    # The date of the visit is an aside in the reader's brackets: "部分履行（…）", not "部分履行 (…)".
+    client.cookies["django_language"] = "zh-hans"
+    zh = client.get("/mediation/").content.decode().split('id="follow-up"', 1)[1]
+    assert f"部分履行（{visited}）</li>" in zh.split(partly.code, 1)[1]
+    client.cookies["django_language"] = "en"
     # One more case to visit costs no query more.
     _concluded(med)
     with django_assert_num_queries(len(_queries_of(client, "/mediation/"))):

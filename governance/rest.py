@@ -468,6 +468,26 @@ def exception_handler(exc, context):
 ACTIONS_HELP = gettext_lazy("The actions the requesting user may take now.")
 
 
+# Said of a step's ``state`` input after what a bare status does.
+STATE_RICHER_HELP = gettext_lazy(
+    "Send the record's step_state instead (status@latest event id) and a step someone else took "
+    "since, even one that left the status as it was, makes yours a 409."
+)
+
+
+def step_state_field() -> serializers.CharField:
+    """What a client sends back as a step's ``state`` (the model's ``form_step_state``)."""
+    return serializers.CharField(
+        source="form_step_state",
+        read_only=True,
+        help_text=gettext_lazy(
+            "The value to send as `state` with a step: the status as it is now and, after @, the id of "
+            "the latest event. A step someone else took since, even one that left the status as it "
+            "was, then makes yours a 409."
+        ),
+    )
+
+
 def provisional_due_years_field() -> serializers.ListField:
     """The years of a record's running due dates the calendar has no dates for (the model's
     ``provisional_due_years``; the pages' note "The calendar has no dates for 2027 yet"). A list of

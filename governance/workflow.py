@@ -229,6 +229,69 @@ def refuse_moved_on(locked, workflow: Workflow, action: str) -> None:
     )
 
 
+# What a step's form sends as ``state``: the state it was drawn in (a status; an incident's
+# "status/level"), then "@" and the id of the record's latest event at that moment (``form_state``).
+# The id tells a step someone else took meanwhile that left the state as it was (a re-dispatch, a
+# reassignment); a bare state, as API clients have sent it, is read as before.
+STATE_SEPARATOR = "@"
+_UNREAD = object()
+
+
+def latest_step_subquery(event_model, record_field: str):
+    """The id of a record's latest event, to annotate as ``latest_step_id`` on the querysets whose
+    rows draw step forms: in the rows' own query, no query per row."""
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(
+        event_model.objects.filter(**{record_field: OuterRef("pk")}).order_by("-id").values("id")[:1]
+    )
+
+
+def form_state(record, state: str) -> str:
+    """``state`` with the id of ``record``'s latest event, as a step's form sends it back. Read from
+    ``latest_step_id`` when the record's query annotated it (``latest_step_subquery``), else asked."""
+    latest = getattr(record, "latest_step_id", _UNREAD)
+    if latest is _UNREAD:
+        latest = record.events.order_by("-id").values_list("id", flat=True).first()
+    return f"{state}{STATE_SEPARATOR}{latest or 0}"
+
+
+def validate_form_state(value: str) -> None:
+    """A ``state`` whose part after "@" is no event id is refused (400 naming ``state``)."""
+    if value and STATE_SEPARATOR in value and not value.rpartition(STATE_SEPARATOR)[2].isdigit():
+        raise ValidationError(
+            _("Send the state as the page or the record's step_state gives it, e.g. dispatched@123."),
+            code="invalid",
+        )
+
+
+def split_state(state: str | None) -> tuple[str | None, int | None]:
+    """``state`` as sent: the state the form was drawn in, and the id of the latest event then (None
+    when the client sent the bare state)."""
+    if not state or STATE_SEPARATOR not in state:
+        return state, None
+    bare, _sep, latest = state.rpartition(STATE_SEPARATOR)
+    return bare or None, int(latest) if latest.isdigit() else None
+
+
+def refuse_stepped_since(locked, workflow: Workflow, action: str, actor, since: int | None):
+    """TransitionNotAllowed (409, ``refuse_moved_on``'s message) for a form drawn before someone
+    else's step, whether or not that step changed the state: two handlers re-dispatching a dispatched
+    incident to different departments, two heads reassigning one case, both succeeded and the last
+    silently won. ``since`` is the latest event id the form saw. The user's own ``action`` alone
+    since is returned: the same form sent twice, if it asks the same (the callers judge that as for
+    ``repeated_event``'s), even when the step left the state as it was."""
+    if since is None:
+        return None
+    newer = list(locked.events.filter(id__gt=since).order_by("id")[:2])
+    if not newer:
+        return None
+    if len(newer) == 1 and newer[0].actor_id == actor.pk and newer[0].action == action:
+        return newer[0]
+    refuse_moved_on(locked, workflow, action)
+    return None
+
+
 def take_step(
     record,
     related: tuple[str, ...],
@@ -243,14 +306,19 @@ def take_step(
     """The transition of a record whose workflow state is its ``status`` (a dispute case, a
     petition): under the record's lock (``apply_locked``), a step this user already took from
     ``state`` is answered with its event (``repeated`` set, nothing changed); a form drawn in a
-    state the record has left otherwise is refused (``refuse_moved_on``); any other goes to the
-    record's ``_apply``, which checks and takes it."""
+    state the record has left otherwise is refused (``refuse_moved_on``), and so is one drawn
+    before someone else's step that left the status as it was, when ``state`` carries the latest
+    event id (``refuse_stepped_since``); any other goes to the record's ``_apply``, which checks and
+    takes it."""
+
+    state, since = split_state(state)
 
     def apply(locked):
+        own = refuse_stepped_since(locked, workflow, action, actor, since)
         repeat = repeated_event(
             locked.events, current=locked.status, user=actor, action=action, state=state,
             state_of=lambda e: e.from_status,
-        )  # fmt: skip
+        ) or own  # fmt: skip
         if repeat is not None and not _asks_otherwise(
             repeat, note=note, fields=fields, blank_is_default=True
         ):
@@ -370,4 +438,6 @@ def apply_locked(instance, related: tuple[str, ...], apply):
     # What was prefetched before the action (an incident's supporting departments, its photos) may
     # have changed with it: the next read goes to the database.
     instance.__dict__.pop("_prefetched_objects_cache", None)
+    # The latest event its query annotated (``latest_step_subquery``) is the one before the step.
+    instance.__dict__.pop("latest_step_id", None)
     return result

@@ -27,6 +27,7 @@ from governance.models import MAX_ID, Department
 from governance.pii import mask_numbers_in_text
 from governance.rest import (
     ACTIONS_HELP,
+    STATE_RICHER_HELP,
     CalendarListSerializer,
     Conflict,
     DeferredJoinPagination,
@@ -35,8 +36,10 @@ from governance.rest import (
     provisional_due_years_field,
     service_checked_errors,
     step_input,
+    step_state_field,
     submission_field,
 )
+from governance.workflow import validate_form_state
 from grids import selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import TEXT_MAX, MonthForm
@@ -160,9 +163,10 @@ class IncidentDetailSerializer(IncidentSerializer):
     actions = serializers.SerializerMethodField(help_text=ACTIONS_HELP)
     # The ids ``dispatch`` takes: no other endpoint lists departments, so a client could not dispatch.
     dispatch_departments = serializers.SerializerMethodField()
+    step_state = step_state_field()
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "photos", "actions", "dispatch_departments"]
+        fields = [*IncidentSerializer.Meta.fields, "photos", "actions", "dispatch_departments", "step_state"]
         read_only_fields = fields
 
     def to_representation(self, instance: Incident) -> dict:
@@ -414,11 +418,16 @@ class IncidentTransitionApi(KnownParamsMixin, APIView):
         )
         state = serializers.CharField(
             required=False,
-            max_length=30,
-            help_text=gettext_lazy(
-                "optional: the item's status/level as the client last saw it (e.g. "
-                "reported/community); a step this user already took from that state, nobody acting since, "
-                "is answered as done (200) and not taken again (a retry after a lost answer)"
+            max_length=60,
+            validators=[validate_form_state],
+            help_text=format_lazy(
+                "{}. {}",
+                gettext_lazy(
+                    "optional: the item's status/level as the client last saw it (e.g. "
+                    "reported/community); a step this user already took from that state, nobody acting since, "
+                    "is answered as done (200) and not taken again (a retry after a lost answer)"
+                ),
+                STATE_RICHER_HELP,
             ),
         )
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.forms import SubmissionKeyForm
 from governance.models import record_id
+from governance.workflow import validate_form_state
 from grids.models import Incident, IncidentCategory
 
 # The longest description, note or resolution a page or the API takes (a phone's report is a few
@@ -127,7 +128,7 @@ class ActionForm(forms.Form):
     action = forms.CharField(max_length=20)
     # The status and level of the item when the form was drawn (``Incident.step_state``): a form sent
     # twice is known by it.
-    state = forms.CharField(required=False, max_length=30)
+    state = forms.CharField(required=False, max_length=60, validators=[validate_form_state])
     note = forms.CharField(required=False, max_length=TEXT_MAX, error_messages=TOO_LONG)
     department = forms.IntegerField(required=False)
     supporting_departments = IdListField(required=False)

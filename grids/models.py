@@ -42,8 +42,11 @@ from governance.workflow import (
     TransitionNotAllowed,
     Workflow,
     apply_locked,
+    form_state,
     refuse_moved_on,
+    refuse_stepped_since,
     repeated_event,
+    split_state,
 )
 
 if TYPE_CHECKING:
@@ -455,10 +458,15 @@ class Incident(models.Model):
         item has moved on from it by this very step of the same user, nobody acting since, the step
         was sent twice: the earlier event is returned (``repeated`` set) and nothing changes. Decided
         under the lock, so a second send that read the item before the first committed finds it too.
+        A ``state`` with the latest event's id (``form_step_state``) also refuses (409) a form drawn
+        before anyone else's step that left status and level as they were: a re-dispatch.
         """
 
+        state, since = split_state(state)
+
         def apply(locked: Incident) -> IncidentEvent:
-            repeat = locked.repeated_step(actor, action, state)
+            own = refuse_stepped_since(locked, WORKFLOW, action, actor, since)
+            repeat = locked.repeated_step(actor, action, state) or own
             if repeat is not None and action == "dispatch" and not _same_dispatch(repeat, fields):
                 # A form drawn before this user's own dispatch, naming other departments: not the
                 # same send twice, and "done" would have told them it went where it did not.
@@ -484,6 +492,10 @@ class Incident(models.Model):
         """What a step's form remembers of the item it was drawn for: its status and level (an
         escalation changes only the level)."""
         return f"{self.status}/{self.level}"
+
+    def form_step_state(self) -> str:
+        """``step_state`` with the id of the latest event, as the step forms send it (``form_state``)."""
+        return form_state(self, self.step_state())
 
     def repeated_step(self, user: User, action: str, state: str | None) -> IncidentEvent | None:
         """The event by which ``user`` has already taken ``action`` from ``state``: the item has moved

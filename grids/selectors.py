@@ -20,6 +20,7 @@ from governance.access import NOT_FOUND, get_visible_or_404
 from governance.indicators import local_bounds
 from governance.models import Department, Role, User
 from governance.periods import add_months
+from governance.workflow import latest_step_subquery
 from grids.models import (
     DEPARTMENT,
     LEVEL_DEPTH,
@@ -97,6 +98,7 @@ def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Inci
     incident = get_visible_or_404(
         Incident.objects.visible_to(user)
         .with_relations()
+        .annotate(latest_step_id=latest_step_subquery(IncidentEvent, "incident"))
         .prefetch_related(
             Prefetch("photos", queryset=IncidentPhoto.objects.order_by("uploaded_at", "id")), SUPPORTING
         ),

@@ -34,7 +34,7 @@ from governance.views import (
     namesake_labels,
     namesakes_in_scope,
 )
-from governance.workflow import ActionInvalid, WorkflowError
+from governance.workflow import ActionInvalid, WorkflowError, latest_step_subquery
 from grids import photos, selectors, services
 from grids.filters import IncidentFilter
 from grids.forms import ActionForm, MonthForm, ReportForm
@@ -44,6 +44,7 @@ from grids.models import (
     WORKFLOW,
     Incident,
     IncidentCategory,
+    IncidentEvent,
     IncidentPhoto,
     Level,
     _check_left_to_the_grid,
@@ -332,7 +333,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         params.pop("open", None)
     filterset = IncidentFilter(
         params,
-        queryset=selectors.incident_list(request.user).order_by(*INBOX_ORDER),  # its index's order
+        # Its index's order; each row's latest event for its step forms' ``state`` (no query per row).
+        queryset=selectors.incident_list(request.user)
+        .annotate(latest_step_id=latest_step_subquery(IncidentEvent, "incident"))
+        .order_by(*INBOX_ORDER),
         request=request,  # the area filter resolves codes within the user's scope
     )
     # A refused filter (a bad value, or a code naming nothing in the user's scope) is a 400 listing

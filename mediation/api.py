@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import (
@@ -27,6 +28,7 @@ from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import (
     ACTIONS_HELP,
+    STATE_RICHER_HELP,
     CalendarListSerializer,
     Conflict,
     DeferredJoinPagination,
@@ -35,9 +37,11 @@ from governance.rest import (
     provisional_due_years_field,
     service_checked_errors,
     step_input,
+    step_state_field,
     submission_field,
 )
 from governance.services import client_ip
+from governance.workflow import validate_form_state
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import AGREEMENT_MAX, NOTE_MAX
@@ -158,6 +162,7 @@ class DisputeDetailSerializer(DisputeSerializer):
         "performance_method",
     )
     actions = serializers.SerializerMethodField(help_text=ACTIONS_HELP)
+    step_state = step_state_field()
 
     class Meta(DisputeSerializer.Meta):
         fields = [
@@ -167,7 +172,7 @@ class DisputeDetailSerializer(DisputeSerializer):
             "agreement_effective_on", "judicial_applied_on", "judicial_decided_on", "follow_up_at",
             "escalation_prevented", "escalation_persons", "group_defused", "group_persons", "police_reported_at",
             "closed_at",
-            "actions",
+            "actions", "step_state",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -335,11 +340,16 @@ class DisputeTransitionApi(KnownParamsMixin, APIView):
         )
         state = serializers.CharField(
             required=False,
-            max_length=30,
-            help_text=gettext_lazy(
-                "optional: the status as the client last saw it (e.g. registered); a step this user already "
-                "took from that status, nobody acting since, is answered as done (200) and not taken again "
-                "(a retry after a lost answer)"
+            max_length=60,
+            validators=[validate_form_state],
+            help_text=format_lazy(
+                "{}. {}",
+                gettext_lazy(
+                    "optional: the status as the client last saw it (e.g. registered); a step this user already "
+                    "took from that status, nobody acting since, is answered as done (200) and not taken again "
+                    "(a retry after a lost answer)"
+                ),
+                STATE_RICHER_HELP,
             ),
         )
         # The case page's limits (mediation/forms.py): a text the page refuses is refused here too.

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import record_id
+from governance.workflow import validate_form_state
 from mediation.models import PERSONS_MAX, DisputeCase, DisputeCategory, DisputeParty, acting_members
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -205,7 +206,7 @@ class ActionForm(forms.Form):
     # Labelled as on the case page: a refused step's banner names each field (governance.forms.errors_text).
     action = forms.CharField(max_length=24)
     # The case's status when the form was drawn: a form sent twice is answered as done, not a 409.
-    state = forms.CharField(required=False, max_length=30)
+    state = forms.CharField(required=False, max_length=60, validators=[validate_form_state])
     note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX)
     organisation = forms.IntegerField(label=_("Organisation"), required=False)
     mediator = forms.IntegerField(label=_("Mediator"), required=False)

@@ -51,6 +51,7 @@ from governance.workflow import (
     Transition,
     TransitionNotAllowed,
     Workflow,
+    form_state,
     take_step,
 )
 
@@ -717,6 +718,10 @@ class DisputeCase(models.Model):
         return calendar_lacks_year(self.confirmation_due) if left is not None and left >= 0 else None
 
     # --- the state machine ---------------------------------------------------------------------
+
+    def form_step_state(self) -> str:
+        """The status with the id of the latest event, as the step forms send it (``form_state``)."""
+        return form_state(self, self.status)
 
     def transition(
         self, *, action: str, actor: User, note: str = "", state: str | None = None, **fields: Any

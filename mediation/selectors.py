@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
 from governance.models import Area, Role, User
 from governance.periods import start_of_local_day
+from governance.workflow import latest_step_subquery
 from mediation.models import (
     REFERRER_ROLES,
     DisputeCase,
@@ -95,7 +96,9 @@ def cases_to_take_over(user: User) -> QuerySet[DisputeCase]:
 def dispute_get_for_user(user: User, code: str, *, write: bool = False) -> DisputeCase:
     """The case ``code`` if the user may see it (404 otherwise, same message for missing);
     ``write=True`` also refuses read-only staff (handlers) with 403."""
-    case = get_visible_or_404(dispute_list(user), code=code)
+    case = get_visible_or_404(
+        dispute_list(user).annotate(latest_step_id=latest_step_subquery(DisputeEvent, "case")), code=code
+    )
     if write and not (user.is_superuser or user.has_role(*ACTING_ROLES) or member_organisation_ids(user)):
         raise PermissionDenied(_("Your role may only read dispute cases."))
     return case

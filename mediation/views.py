@@ -35,7 +35,7 @@ from governance.views import (
     redirect_after_step,
     run_step,
 )
-from governance.workflow import WorkflowError
+from governance.workflow import WorkflowError, latest_step_subquery
 from mediation import selectors, services
 from mediation.filters import DisputeFilter
 from mediation.forms import (
@@ -52,6 +52,7 @@ from mediation.models import (
     CONFIRMATION_WARN_DAYS,
     WORKFLOW,
     DisputeCase,
+    DisputeEvent,
     DisputeParty,
     MediationOrganisation,
     allowed_actions,
@@ -612,6 +613,8 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
     base = (
         selectors.dispute_list(request.user)
         .filter(organisation=organisation)
+        # Each row's latest event, for its reassignment form's ``state`` (no query per row).
+        .annotate(latest_step_id=latest_step_subquery(DisputeEvent, "case"))
         .order_by("due_at", "-received_at", "-pk")
     )
     filterset = DisputeFilter(params, queryset=base, request=request)  # area codes resolve in scope

@@ -30,15 +30,18 @@ from governance.access import get_visible_or_404
 from governance.api import DateTimeField, KnownParamsMixin
 from governance.rest import (
     ACTIONS_HELP,
+    STATE_RICHER_HELP,
     CalendarListSerializer,
     Conflict,
     KnownFieldsSerializer,
     provisional_due_years_field,
     service_checked_errors,
     step_input,
+    step_state_field,
     submission_field,
 )
 from governance.services import client_ip
+from governance.workflow import validate_form_state
 from petitions import selectors, services
 from petitions.filters import PetitionFilter
 from petitions.forms import CONTENT_MAX, NOTE_MAX
@@ -164,6 +167,7 @@ class PetitionDetailSerializer(PetitionSerializer):
         )
     )
     events = serializers.SerializerMethodField()
+    step_state = step_state_field()
 
     class Meta(PetitionSerializer.Meta):
         fields = [
@@ -172,6 +176,7 @@ class PetitionDetailSerializer(PetitionSerializer):
             "replied_at", "reply_opinion", "reply_text", "evaluation", "evaluated_at",
             "review_requested_at", "reviewed_at", "review_decision", "re_review_requested_at",
             "re_reviewed_at", "re_review_decision", "closed_at", "actions", "likely_repeats", "events",
+            "step_state",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -421,11 +426,16 @@ class PetitionTransitionApi(KnownParamsMixin, APIView):
         action = serializers.ChoiceField(choices=WORKFLOW.actions)
         state = serializers.CharField(
             required=False,
-            max_length=30,
-            help_text=gettext_lazy(
-                "optional: the status as the client last saw it (e.g. routed); a step this user already "
-                "took from that status, nobody acting since, is answered as done (200) and not taken again "
-                "(a retry after a lost answer)"
+            max_length=60,
+            validators=[validate_form_state],
+            help_text=format_lazy(
+                "{}. {}",
+                gettext_lazy(
+                    "optional: the status as the client last saw it (e.g. routed); a step this user already "
+                    "took from that status, nobody acting since, is answered as done (200) and not taken again "
+                    "(a retry after a lost answer)"
+                ),
+                STATE_RICHER_HELP,
             ),
         )
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from governance.forms import SubmissionKeyForm, personal_input
 from governance.models import User
+from governance.workflow import validate_form_state
 from petitions.models import WORKFLOW, Category, Petition
 from petitions.selectors import intake_area_choices, intake_unit_choices
 from petitions.services import registration_day
@@ -230,7 +231,7 @@ class ActionForm(forms.Form):
 
     action = forms.ChoiceField(choices=[(a, a) for a in WORKFLOW.actions])
     # The petition's status when the form was drawn: a form sent twice is answered as done, not a 409.
-    state = forms.CharField(required=False, max_length=30)
+    state = forms.CharField(required=False, max_length=60, validators=[validate_form_state])
     note = forms.CharField(required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.IntegerField(required=False)
     route = forms.ChoiceField(required=False, choices=[("", "---"), *Petition.Route.choices])

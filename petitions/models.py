@@ -45,6 +45,7 @@ from governance.workflow import (
     Transition,
     TransitionNotAllowed,
     Workflow,
+    form_state,
     take_step,
 )
 
@@ -549,6 +550,10 @@ class Petition(models.Model):
         return bool(until and (now or timezone.now()) > until)
 
     # --- the state machine ---------------------------------------------------------------------
+
+    def form_step_state(self) -> str:
+        """The status with the id of the latest event, as the step forms send it (``form_state``)."""
+        return form_state(self, self.status)
 
     def transition(
         self, *, action: str, actor: User, note: str = "", state: str | None = None, **fields: Any

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
 from governance.models import Area, Department, User, record_id
 from governance.periods import start_of_local_day
+from governance.workflow import latest_step_subquery
 from petitions.models import (
     OFFICER_ROLES,
     REVIEW_RECORDING_GRACE_DAYS,
@@ -163,7 +164,10 @@ def petition_get_for_user(user: User, code: str, *, write: bool = False) -> Peti
     """The petition ``code`` if the user may see it; 404 with the same message when missing.
     ``write=True`` also refuses, with 403 and before any input is read, a reader who has no side
     on it: the unit complained about, which reads the content only."""
-    petition = get_visible_or_404(petition_list(user), code=code)
+    petition = get_visible_or_404(
+        petition_list(user).annotate(latest_step_id=latest_step_subquery(PetitionEvent, "petition")),
+        code=code,
+    )
     if write and not (
         user.is_superuser
         or is_officer_for(user, petition.area)

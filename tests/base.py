@@ -614,3 +614,40 @@ def home_item_area(html: str, code: str) -> str:
     item = re.search(rf">{re.escape(code)}</a> · [^·<]*? · (.*?) <span", html)
     assert item, code
     return item.group(1).strip()
+
+
+def drawn_state(client, url: str) -> str:
+    """The ``state`` a page's step forms carry (all alike), as the browser sends it back."""
+    import re
+
+    page = client.get(url)
+    assert page.status_code == 200
+    states = set(re.findall(r'name="state" value="([^"]+)"', page.content.decode()))
+    assert len(states) == 1, states
+    return states.pop()
+
+
+def one_taken_one_refused(results):
+    """Of two page steps raced (``race``): one taken (302), the other refused (409), which is returned."""
+    statuses = sorted(getattr(r, "status_code", 500) for r in results)
+    assert statuses == [302, 409], [getattr(r, "content", r)[:300] for r in results]
+    return next(r for r in results if r.status_code == 409)
+
+
+def stale_state_over_the_api(api, outsider, path: str, body: dict, page_state: str, malformed: str) -> None:
+    """The record's API at ``path`` (``.../{code}/``) gives as ``step_state`` what its page's forms
+    carry (``page_state``); ``body``, a step with an older ``state``, is the 409 of a record changed
+    since, with the ``malformed`` state a 400 keyed ``state``, from ``outsider`` (out of the area) a
+    404; with the bare status (no "@") it is taken as before (200, a new ``step_state``)."""
+    detail = api.get(path).json()
+    assert detail["step_state"] == page_state != body["state"]
+    transition = f"{path}transition/"
+    refused = api.post(transition, body, format="json")
+    assert refused.status_code == 409 and "changed since your page was drawn" in refused.json()["detail"]
+    bad = api.post(transition, {**body, "state": malformed}, format="json")
+    assert bad.status_code == 400 and "state" in bad.json()["errors"]
+    assert (
+        outsider.post(transition, {**body, "state": detail["step_state"]}, format="json").status_code == 404
+    )
+    bare = api.post(transition, {**body, "state": body["state"].partition("@")[0]}, format="json")
+    assert bare.status_code == 200 and bare.json()["step_state"] not in (page_state, body["state"])

@@ -902,7 +902,8 @@ def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_
     url = f"/grids/incidents/{incident.code}/act/"
     client.force_login(cast.worker_a)
     html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
-    assert 'name="state" value="fed_back/community"' in step_form(html, "verify")
+    latest = incident.events.latest("id").pk  # the state carries the latest event (docs/incidents.md)
+    assert f'name="state" value="fed_back/community@{latest}"' in step_form(html, "verify")
     data = {"action": "verify", "result": "pass", "state": "fed_back/community"}
     assert client.post(url, data).status_code == 302
     again = client.post(url, data, follow=True)

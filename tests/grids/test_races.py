@@ -10,7 +10,7 @@ from django.test import Client
 
 from governance.models import SequenceCounter
 from grids.models import Incident, IncidentEvent
-from tests.base import api_client, race
+from tests.base import api_client, drawn_state, one_taken_one_refused, race, stale_state_over_the_api
 from tests.grids.conftest import IN_GRID_A
 
 
@@ -131,3 +131,84 @@ def test_a_dispatch_form_drawn_before_another_handler_s_dispatch_is_refused_not_
     assert fresh.status_code == 302
     incident.refresh_from_db()
     assert incident.department == cast.urban
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_handlers_redispatching_a_dispatched_item_at_once_one_wins_the_other_gets_409(
+    postgres, cast, incident_in
+):
+    """The status stays "dispatched" either way: before, both went through and the last one won."""
+    incident = incident_in("dispatched")
+    page = f"/grids/incidents/{incident.code}/"
+    handler, admin = _page_client(cast.community_handler), _page_client(cast.admin)
+    state = drawn_state(handler, page)
+    assert state == drawn_state(admin, page) and state.startswith("dispatched/community@")
+    url = f"/grids/incidents/{incident.code}/act/"
+
+    def redispatch(client, department):
+        return client.post(
+            url, {"action": "dispatch", "department": department.pk, "note": "派错", "state": state}
+        )
+
+    results = race(lambda: redispatch(handler, cast.urban), lambda: redispatch(admin, cast.street_team))
+    refused = one_taken_one_refused(results)
+    assert IncidentEvent.objects.filter(incident=incident, action="dispatch").count() == 2
+    assert "(latest step: dispatch again); it is now dispatched" in refused.context["act_error"]
+
+
+@pytest.mark.django_db
+def test_a_redispatch_form_drawn_before_another_handler_s_redispatch_is_refused(cast, client, incident_in):
+    incident = incident_in("dispatched")
+    page, url = f"/grids/incidents/{incident.code}/", f"/grids/incidents/{incident.code}/act/"
+    client.force_login(cast.street_handler)
+    drawn = {"action": "dispatch", "state": drawn_state(client, page), "note": "派错"}
+    first = _page_client(cast.community_handler)
+    sent = {**drawn, "state": drawn_state(first, page), "department": cast.urban.pk}
+    assert first.post(url, sent).status_code == 302
+    # The same form sent twice (a second tap) is the first one, answered as done.
+    again = first.post(url, sent)
+    assert again.status_code == 302
+    assert incident.events.filter(action="dispatch").count() == 2
+    stale = client.post(url, {**drawn, "department": cast.street_team.pk})
+    assert stale.status_code == 409
+    assert (
+        "changed since your page was drawn (latest step: dispatch again); it is now dispatched"
+        in (stale.context["act_error"])
+    )
+    incident.refresh_from_db()
+    assert incident.department == cast.urban and incident.events.filter(action="dispatch").count() == 2
+    # The API gives the value to send back; a stale one is the same 409, a bare status today's step.
+    api_user = api_client(cast.street_handler)
+    page_state = drawn_state(client, page)
+    path = f"/api/v1/incidents/{incident.code}/"
+    stale_state_over_the_api(
+        api_user,
+        api_client(cast.outsider),
+        path,
+        {**drawn, "department": cast.street_team.pk},
+        page_state,
+        "dispatched/community@latest",
+    )
+    incident.refresh_from_db()
+    assert incident.department == cast.street_team
+
+
+@pytest.mark.django_db
+def test_the_inbox_rows_forms_carry_each_item_s_latest_event_without_a_query_per_row(
+    cast, client, incident_in
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = incident_in("dispatched")
+    client.force_login(cast.community_handler)
+    client.get("/grids/inbox/")  # warm-up
+    with CaptureQueriesContext(connection) as few:
+        html = client.get("/grids/inbox/").content.decode()
+    assert f'value="dispatched/community@{first.events.latest("id").pk}"' in html
+    more = [incident_in("dispatched"), incident_in("accepted")]
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/grids/inbox/").content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    for incident in more:
+        assert f'value="{incident.status}/community@{incident.events.latest("id").pk}"' in html

@@ -10,8 +10,16 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from mediation.models import DisputeCase, DisputeEvent
-from tests.base import api_client, race
+from governance.models import Role
+from mediation.models import DisputeCase, DisputeEvent, OrganisationMember
+from tests.base import (
+    api_client,
+    drawn_state,
+    make_user,
+    one_taken_one_refused,
+    race,
+    stale_state_over_the_api,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +127,69 @@ def test_registrations_sent_at_the_same_instant_in_one_area_get_distinct_numbers
     ]
     assert len({r.json()["code"] for r in results}) == 3
     assert DisputeCase.objects.count() == 3 and SequenceCounter.objects.get(key="DSP").value == 3
+
+
+def _second_head(med):
+    head = make_user("head_x2", Role.MEDIATOR, med.cast.street_a1)
+    OrganisationMember.objects.create(organisation=med.org_x, user=head, is_head=True)
+    return head
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_heads_reassigning_one_case_at_once_one_wins_the_other_gets_409(postgres, med):
+    """Reassignment leaves the status as it was: before, both went through and the last one won."""
+    case = med.accepted()
+    other_head = _second_head(med)
+    clients = _page(med.head_x), _page(other_head)
+    state = drawn_state(clients[0], f"/mediation/cases/{case.code}/")
+    assert state == drawn_state(clients[1], f"/mediation/cases/{case.code}/") and state.startswith(
+        "accepted@"
+    )
+    url = f"/mediation/cases/{case.code}/act/"
+
+    def reassign(client, mediator):
+        return client.post(url, {"action": "reassign", "mediator": mediator.pk, "state": state})
+
+    results = race(lambda: reassign(clients[0], med.mediator_x2), lambda: reassign(clients[1], med.head_x))
+    refused = one_taken_one_refused(results)
+    assert DisputeEvent.objects.filter(case=case, action="reassign").count() == 1
+    assert "(latest step: reassign); it is now accepted" in refused.context["action_error"]
+
+
+@pytest.mark.django_db
+def test_a_reassignment_drawn_before_another_head_s_reassignment_is_refused(med, client):
+    case = med.accepted()
+    other_head = _second_head(med)
+    page, url = f"/mediation/cases/{case.code}/", f"/mediation/cases/{case.code}/act/"
+    client.force_login(other_head)
+    drawn = {"action": "reassign", "state": drawn_state(client, page)}
+    first = _page(med.head_x)
+    sent = {"action": "reassign", "mediator": med.mediator_x2.pk, "state": drawn_state(first, page)}
+    assert first.post(url, sent).status_code == 302
+    assert first.post(url, sent).status_code == 302  # sent twice: the first one, answered as done
+    assert case.events.filter(action="reassign").count() == 1
+    stale = client.post(url, {**drawn, "mediator": med.head_x.pk})
+    assert stale.status_code == 409
+    assert stale.context["action_error"] == (
+        "This record has changed since your page was drawn (latest step: reassign); it is now accepted. "
+        "Look at it again, then act if still needed."
+    )
+    case.refresh_from_db()
+    assert case.mediator == med.mediator_x2 and case.events.filter(action="reassign").count() == 1
+    # The organisation page's reassignment forms carry the same state, read in its list's query.
+    assert drawn_state(client, f"/mediation/organisations/{med.org_x.pk}/") == drawn_state(client, page)
+    # The API gives the value to send back; stale it is the same 409, malformed a 400, a bare
+    # status today's step.
+    api_user = api_client(other_head)
+    page_state = drawn_state(client, page)
+    path = f"/api/v1/disputes/{case.code}/"
+    stale_state_over_the_api(
+        api_user,
+        api_client(med.mediator_b),
+        path,
+        {**drawn, "mediator": med.head_x.pk},
+        page_state,
+        "accepted@",
+    )
+    case.refresh_from_db()
+    assert case.mediator == med.head_x

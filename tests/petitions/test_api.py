@@ -1012,7 +1012,7 @@ def test_a_step_the_input_refuses_is_only_dry_run_even_when_the_rest_would_pass(
     petition = pet.routed()
     url = f"{LIST}{petition.code}/transition/"
     resp = api_client(pet.cast.department_user).post(
-        url, {"action": "accept", "state": "r" * 31}, format="json"
+        url, {"action": "accept", "state": "r" * 61}, format="json"
     )
     assert resp.status_code == 400 and list(resp.json()["errors"]) == ["state"]
     petition.refresh_from_db()
@@ -1020,7 +1020,7 @@ def test_a_step_the_input_refuses_is_only_dry_run_even_when_the_rest_would_pass(
     assert not petition.events.filter(action="accept").exists()
     # A role that may not take the step gets the 403 whatever the body holds, and no dry run.
     resp = api_client(pet.cast.petition_officer).post(
-        url, {"action": "accept", "state": "r" * 31}, format="json"
+        url, {"action": "accept", "state": "r" * 61}, format="json"
     )
     assert resp.status_code == 403
 

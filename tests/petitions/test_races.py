@@ -5,10 +5,18 @@ event is written."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from governance.models import Role
 from petitions.models import Petition, PetitionEvent
-from tests.base import api_client, make_user, race
+from tests.base import (
+    api_client,
+    drawn_state,
+    make_user,
+    one_taken_one_refused,
+    race,
+    stale_state_over_the_api,
+)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -75,3 +83,61 @@ def test_registrations_sent_at_the_same_instant_in_one_area_get_distinct_numbers
     ]
     assert len({r.json()["code"] for r in results}) == 3
     assert Petition.objects.count() == 3 and SequenceCounter.objects.get(key="PET").value == 3
+
+
+def _page(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _other_types(petition: Petition) -> list[str]:
+    return [t for t in Petition.HandlingType.values if t != petition.handling_type]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_correcting_one_petition_s_type_at_once_one_wins_the_other_gets_409(postgres, pet):
+    """A type correction leaves the status as it was: before, both went through and the last one won."""
+    petition = pet.accepted()
+    second = make_user("officer_2", Role.PETITION_OFFICER, pet.cast.district_a, pet.cast.petition_office)
+    clients = _page(pet.cast.petition_officer), _page(second)
+    state = drawn_state(clients[0], f"/petitions/{petition.code}/")
+    assert state == drawn_state(clients[1], f"/petitions/{petition.code}/") and state.startswith("accepted@")
+    url = f"/petitions/{petition.code}/act/"
+    one, other = _other_types(petition)[:2]
+
+    def correct(client, kind):
+        return client.post(url, {"action": "correct_type", "type": kind, "note": "登记有误", "state": state})
+
+    results = race(lambda: correct(clients[0], one), lambda: correct(clients[1], other))
+    refused = one_taken_one_refused(results)
+    assert PetitionEvent.objects.filter(petition=petition, action="correct_type").count() == 1
+    assert "changed since your page was drawn" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_type_correction_drawn_before_another_officer_s_is_refused(pet, client):
+    petition = pet.accepted()
+    one, other = _other_types(petition)[:2]
+    second = make_user("officer_2", Role.PETITION_OFFICER, pet.cast.district_a, pet.cast.petition_office)
+    page, url = f"/petitions/{petition.code}/", f"/petitions/{petition.code}/act/"
+    client.force_login(second)
+    drawn = {"action": "correct_type", "note": "登记有误", "state": drawn_state(client, page)}
+    first = _page(pet.cast.petition_officer)
+    sent = {**drawn, "type": one, "state": drawn_state(first, page)}
+    assert first.post(url, sent).status_code == 302
+    assert first.post(url, sent).status_code == 302  # sent twice: the first one, answered as done
+    assert petition.events.filter(action="correct_type").count() == 1
+    stale = client.post(url, {**drawn, "type": other})
+    assert stale.status_code == 409
+    assert "This record has changed since your page was drawn (latest step: " in stale.content.decode()
+    petition.refresh_from_db()
+    assert petition.handling_type == one and petition.events.filter(action="correct_type").count() == 1
+    api_user = api_client(second)
+    page_state = drawn_state(client, page)
+    path = f"/api/v1/petitions/{petition.code}/"
+    stale_state_over_the_api(
+        api_user, api_client(pet.cast.outsider), path, {**drawn, "type": other}, page_state, "accepted@x1"
+    )
+    petition.refresh_from_db()
+    assert petition.handling_type == other

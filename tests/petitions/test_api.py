@@ -126,7 +126,7 @@ def test_one_post_names_every_bad_field_whichever_layer_refuses_it_and_takes_no_
     client = api_client(pet.cast.petition_officer)
     rows = [{"name": "x" * 101}, None, {"name": "赵敏", "id_number": "123", "phone": "abc"}]
     data = payload(
-        pet.cast, channel="pigeon", persons_count=0, area="999999999999", received_at="2031-01-01T09:00",
+        pet.cast, channel="pigeon", persons_count=0, area="999999999999", received_at=f"{timezone.localdate().year + 5}-01-01T09:00",
         petitioners=rows,
     )  # fmt: skip
     resp = client.post(LIST, data, format="json")
@@ -1069,20 +1069,22 @@ def test_a_running_due_date_in_a_year_without_a_calendar_is_named_in_the_list_an
 
     calendar_for_this_year_and_next()
     accepted, replied, waiting = pet.accepted(), pet.replied(), pet.register()
-    far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
-    done = timezone.make_aware(dt.datetime(2032, 3, 3, 23, 59, 59))
-    # The running reply limit in 2031; the routing step, done, keeps a date in 2032: not named.
+    # Five years on, a year calendar_for_this_year_and_next does not enter, whenever the test runs.
+    far_year = timezone.localdate().year + 5
+    far = timezone.make_aware(dt.datetime(far_year, 3, 3, 23, 59, 59))
+    done = timezone.make_aware(dt.datetime(far_year + 1, 3, 3, 23, 59, 59))
+    # The running reply limit far off; the routing step, done, keeps a date a year later: not named.
     Petition.objects.filter(pk=accepted.pk).update(reply_due_at=far, due_at=far, route_due_at=done)
     # A review window not yet used is a running date too.
     Petition.objects.filter(pk=replied.pk).update(review_request_until=far)
     client = api_client(pet.cast.petition_officer)
     listed = {r["code"]: r["provisional_due_years"] for r in client.get(LIST).json()["results"]}
-    assert listed == {accepted.code: [2031], replied.code: [2031], waiting.code: []}
-    assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == [2031]
+    assert listed == {accepted.code: [far_year], replied.code: [far_year], waiting.code: []}
+    assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == [far_year]
     assert client.get(f"{LIST}{waiting.code}/").json()["provisional_due_years"] == []
     # Outside the caller's area: the same 404 as before.
     assert api_client(pet.cast.outsider).get(f"{LIST}{accepted.code}/").status_code == 404
-    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")  # the year entered: nothing said
+    Holiday.objects.create(date=dt.date(far_year, 1, 1), name="元旦")  # the year entered: nothing said
     assert client.get(f"{LIST}{accepted.code}/").json()["provisional_due_years"] == []
     assert all(r["provisional_due_years"] == [] for r in client.get(LIST).json()["results"])
 

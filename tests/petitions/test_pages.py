@@ -1163,7 +1163,11 @@ def test_one_intake_submit_reports_every_error(client, pet):
     (the service's checks ran only once the form's own were satisfied). Nothing is saved."""
     client.force_login(pet.cast.petition_officer)
     data = intake_data(
-        pet.cast, persons_count="0", received_at="2031-01-01T09:00", p0_id_number="123", p0_phone="abc"
+        pet.cast,
+        persons_count="0",
+        received_at=f"{timezone.localdate().year + 5}-01-01T09:00",
+        p0_id_number="123",
+        p0_phone="abc",
     )
     resp = client.post("/petitions/new/", data)
     assert resp.status_code == 400
@@ -1691,16 +1695,17 @@ def test_a_deadline_in_a_year_the_calendar_has_no_dates_for_says_so(client, pet)
         Holiday.objects.get_or_create(
             date=dt.date(timezone.localtime(moment).year, 1, 1), defaults={"name": "元旦"}
         )
-    far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
+    far_year = timezone.localdate().year + 5  # a year without a calendar whenever the test runs
+    far = timezone.make_aware(dt.datetime(far_year, 3, 3, 23, 59, 59))
     Petition.objects.filter(pk=petition.pk).update(reply_due_at=far, due_at=far)
     SequenceCounter.bump("calendar")
     client.force_login(pet.cast.petition_officer)
     html = client.get(f"/petitions/{petition.code}/").content.decode()
-    note = "The calendar has no dates for 2031 yet"
+    note = f"The calendar has no dates for {far_year} yet"
     assert note in _deadline_row(html, "reply")
     assert "no dates for" not in _deadline_row(html, "route")
     # Entered, the note goes.
-    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")
+    Holiday.objects.create(date=dt.date(far_year, 1, 1), name="元旦")
     html = client.get(f"/petitions/{petition.code}/").content.decode()
     assert "no dates for" not in html
 
@@ -1711,7 +1716,8 @@ def test_the_lists_say_when_a_deadline_shown_lies_in_a_year_without_a_calendar(c
     from governance.models import Holiday
 
     petition = pet.accepted()
-    far = timezone.make_aware(dt.datetime(2031, 3, 3, 23, 59, 59))
+    far_year = timezone.localdate().year + 5  # a year without a calendar whenever the test runs
+    far = timezone.make_aware(dt.datetime(far_year, 3, 3, 23, 59, 59))
     Petition.objects.filter(pk=petition.pk).update(reply_due_at=far, due_at=far)
     Holiday.objects.get_or_create(date=dt.date(timezone.localdate().year, 1, 1), defaults={"name": "元旦"})
     officer, department = pet.cast.petition_officer, pet.cast.department_user
@@ -1719,8 +1725,8 @@ def test_the_lists_say_when_a_deadline_shown_lies_in_a_year_without_a_calendar(c
     for user, url in pages:
         client.force_login(user)
         html = client.get(url).content.decode()
-        assert "The calendar has no dates for 2031 yet" in html, (user, url)
-    Holiday.objects.create(date=dt.date(2031, 1, 1), name="元旦")
+        assert f"The calendar has no dates for {far_year} yet" in html, (user, url)
+    Holiday.objects.create(date=dt.date(far_year, 1, 1), name="元旦")
     for user, url in pages:
         client.force_login(user)
         assert "no dates for" not in client.get(url).content.decode(), (user, url)

@@ -217,7 +217,12 @@ def assessment_csv(scheme, run, items: list, results: list, state: str, ranked: 
             ]
             + [scores.get(i["item"], "") for i in items]
             # The page marks a grade the excellent-share cap moved down with "*": so does the file.
-            + [r.deductions, r.bonus, "; ".join(r.veto_events), capfirst(_("yes")) if r.capped else ""]
+            + [
+                r.deductions,
+                r.bonus,
+                pgettext("between the veto events of an area", "; ").join(r.veto_events),
+                capfirst(_("yes")) if r.capped else "",
+            ]
         )
     writer.writerows(_safe_rows(rows[:2]))
     writer.writerows(_codes_as_text(_safe_rows(rows[2:]), column=2))

@@ -742,6 +742,21 @@ def test_a_veto_says_it_was_recorded(client, data):
     assert response.status_code == 400 and _messages(response) == [] and VetoEvent.objects.count() == 1
 
 
+def test_an_area_s_veto_events_are_listed_with_the_reader_s_separator(client, data):
+    # They were joined with "; " in the template, half-width between Chinese sentences.
+    from dashboards import assessment
+
+    client.force_login(data.city_officer)
+    for event in ("重大事故", "群体性事件"):
+        client.post(data.url, {"form": "veto", "veto-area": "340104000000", "veto-event": event})
+    assessment.assessment_compute(scheme=data.scheme)
+    results = f"/dashboards/assessments/{data.scheme.pk}/"
+    client.cookies["django_language"] = "zh-hans"
+    assert "重大事故；群体性事件" in client.get(results).content.decode()
+    client.cookies["django_language"] = "en"
+    assert "重大事故; 群体性事件" in client.get(results).content.decode()
+
+
 def _bonus(data, reason: str = "排名上升") -> dict:
     return {
         "form": "adjustment",

@@ -733,7 +733,7 @@ def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
     ).content.decode("utf-8-sig")
     with translation.override("zh-hans"):
         label = current.label  # "2026年12月"
-    assert zh.startswith(f"群众安全感 {label} 甲区") and f"{label} 尚未结束" in zh.splitlines()[0]
+    assert zh.startswith(f"群众安全感 {label} 甲区") and f"{label}尚未结束" in zh.splitlines()[0]
 
 
 def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data):

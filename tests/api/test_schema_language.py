@@ -202,8 +202,12 @@ def test_the_chinese_schema_words_parameters_and_limits_in_chinese(db):
 
 def test_sentences_joined_in_the_chinese_schema_leave_no_space_after_a_full_stop(db):
     """A description made of two translated sentences (a read's own, then what every statistics read
-    answers) is joined as a Chinese page joins them: "…。返回…", not "…。 返回…"."""
+    answers) is joined as a Chinese page joins them: "…。返回…", not "…。 返回…". A paragraph break
+    (a blank line, as before the list of a field's choices) is no space: Markdown renders one newline
+    as a space, two as a new paragraph."""
     spaced = {
-        where: text for where, text in _texts(_schema("zh-hans")).items() if re.search(r"[。；：，]\s", text)
+        where: text
+        for where, text in _texts(_schema("zh-hans")).items()
+        if re.search(r"[。；：，](?!\n\n)\s", text)
     }
     assert spaced == {}

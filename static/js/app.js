@@ -12,14 +12,15 @@
     if (!event.target.hasAttribute("data-forget-tab")) { return; }
     try { sessionStorage.clear(); } catch (e) { /* storage disabled */ }
   });
-  // The phone menu (a checkbox, app.css) closes with Escape from its toggle or any of its entries,
-  // the focus back on the toggle, as a menu does; Tab from its last entry still goes on to the page.
+  // The phone menu (a details' summary, base.html) closes with Escape from its toggle or any of its
+  // entries, the focus back on the toggle, as a menu does; Tab from its last entry still goes on to the page.
   document.addEventListener("keydown", function (event) {
     var toggle = document.getElementById("nav-toggle");
-    if (event.key !== "Escape" || !toggle || !toggle.checked) { return; }
+    var menu = toggle && toggle.parentElement;
+    if (event.key !== "Escape" || !menu || !menu.open) { return; }
     var at = document.activeElement;
     if (at !== toggle && !(at && at.closest && at.closest("nav.nav"))) { return; }
-    toggle.checked = false;
+    menu.open = false;
     toggle.focus();
   });
   // A button with data-confirm asks before submitting its form.

@@ -30,12 +30,28 @@ def test_a_handler_logs_in_sees_the_map_and_switches_language(phone_page, live_c
     assert page.js_errors == []
 
 
+def _toggle_as_read_out(page) -> tuple[str, str, bool | None]:
+    """The phone menu's toggle as Chromium's accessibility tree gives it to a screen reader: its
+    role, its name and whether it says expanded (None when it says nothing of the kind)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "#nav-toggle"})["nodeId"]
+        ax = cdp.send("Accessibility.getPartialAXTree", {"nodeId": node, "fetchRelatives": False})["nodes"][0]
+    finally:
+        cdp.detach()
+    states = {p["name"]: p["value"].get("value") for p in ax.get("properties", [])}
+    return ax["role"]["value"], ax["name"]["value"], states.get("expanded")
+
+
 def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
     # The menu's checkbox was display:none: below 800 px (a phone, or a desktop zoomed to 200%) the
     # menu could not be opened without a pointer.
     page = phone_page
     login(page, "street_handler")
     assert not page.locator("nav.nav").is_visible()
+    # A screen reader said "checkbox, not checked" of it: it is a disclosure, collapsed, named 菜单.
+    assert _toggle_as_read_out(page) == ("DisclosureTriangle", "菜单", False)
     for _ in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "nav-toggle":
@@ -43,6 +59,7 @@ def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
     assert page.evaluate("document.activeElement.id") == "nav-toggle"
     page.keyboard.press("Space")
     assert page.locator("nav.nav").is_visible()
+    assert _toggle_as_read_out(page)[2] is True
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # Escape closes it from an entry, the focus back on the toggle (it was left open, the focus
     # on an entry no longer drawn once the menu was closed by a press on its label).
@@ -51,9 +68,31 @@ def test_the_phone_menu_opens_from_the_keyboard(phone_page, live_cast):
     page.keyboard.press("Escape")
     assert not page.locator("nav.nav").is_visible()
     assert page.evaluate("document.activeElement.id") == "nav-toggle"
+    assert _toggle_as_read_out(page)[2] is False
     page.keyboard.press("Space")  # and opens again from there
     assert page.locator("nav.nav").is_visible()
     assert page.js_errors == []
+
+
+def test_the_phone_menu_opens_and_closes_without_javascript(browser, live_server, live_cast):
+    """The toggle needs no script: with JavaScript off a press opens the menu and another closes
+    it, its entries reachable, and a desk shows the menu with no toggle at all."""
+    from tests.browser.conftest import DESKTOP, PHONE, _new_page
+
+    context, page = _new_page(browser, live_server, PHONE, java_script_enabled=False)
+    try:
+        login(page, "street_handler")
+        nav = page.locator("nav.nav")
+        assert not nav.is_visible()
+        page.click("#nav-toggle")
+        assert nav.is_visible() and nav.locator("a[href='/notifications/']").is_visible()
+        assert _toggle_as_read_out(page)[2] is True
+        page.click("#nav-toggle")
+        assert not nav.is_visible()
+        page.set_viewport_size(DESKTOP)
+        assert nav.is_visible() and not page.locator("#nav-toggle").is_visible()
+    finally:
+        context.close()
 
 
 def test_the_first_tab_offers_a_way_past_the_header_to_the_page(phone_page, live_cast, settings):
@@ -160,7 +199,7 @@ def test_the_unread_count_in_the_menu_stands_apart_from_its_label(browser, live_
     try:
         login(page, "district_officer")
         if width == 390:
-            page.click("label.nav-toggle-label")  # the menu is folded on a phone
+            page.click("#nav-toggle")  # the menu is folded on a phone
         link = page.locator("nav.nav a[href='/notifications/']")
         badge = link.locator(".badge")
         assert badge.inner_text() == "3"

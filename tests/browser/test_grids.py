@@ -1063,7 +1063,7 @@ def test_logging_out_forgets_the_draft_and_a_confirmation_clears_only_its_own(ph
     page.goto("/grids/report/")
     page.fill("#id_description", "楼道灯坏")
     assert _tab_draft(page, live_cast.worker_a)["description"] == "楼道灯坏"
-    page.click("label.nav-toggle-label")  # the phone's menu
+    page.click("#nav-toggle")  # the phone's menu
     page.click("nav form button.link")  # log out
     page.wait_for_url("**/accounts/login/**")
     assert _tab_draft(page, live_cast.worker_a) is None

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.browser
 # What a pointer can activate, with its box. A checkbox or radio button is pressed through its
 # label too, so its target is the label's box when it has one. A link inside a sentence (a p with
 # text of its own) is bound to the line's height: 2.5.8's "inline" exception. Nothing out of sight
-# is a target (the phone menu's checkbox is pressed through its label). A map's pin is one: what
-# it opens (a link, a tooltip) is pressed anywhere in its box.
+# is a target. A map's pin is one: what it opens (a link, a tooltip) is pressed anywhere in its box.
 TARGETS_JS = """() => {
   const SEL = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], label[for], '
     + '.leaflet-marker-icon.leaflet-interactive';

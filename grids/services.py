@@ -118,8 +118,12 @@ def report_place_and_time_errors(
     """The checks ``incident_report`` makes of where and when, on what a refused report could read
     (``values``), saving nothing: the page and the API name these with the input's own errors, not
     after those were fixed and the report sent again. When the input refused a place field, that error
-    stands and the place is not checked (the service would see the field as missing)."""
-    return _place_and_time(
+    stands and the place is not checked (the service would see the field as missing).
+
+    An item resolved on the spot (``values["kind"]``) is checked against the grid so found, as the
+    service checks it: a worker of one grid who handles the community around it may resolve one there,
+    not in the next grid. Without a grid, it is refused only to whoever may resolve one nowhere."""
+    grid_obj, __, errors = _place_and_time(
         actor=actor,
         lat=values.get("lat"),
         lng=values.get("lng"),
@@ -127,7 +131,11 @@ def report_place_and_time_errors(
         occurred_at=values.get("occurred_at"),
         now=timezone.now(),
         check_place=not (PLACE_FIELDS & set(refused)),
-    )[2]
+    )
+    spot = "kind" not in refused and values.get("kind") == Incident.Kind.ON_THE_SPOT
+    if spot and not may_resolve_on_the_spot(actor, grid_obj):
+        errors["kind"] = [ON_THE_SPOT_REFUSED]
+    return errors
 
 
 # How far outside every grid a point may lie and still be taken with the reporter's grid named:

@@ -178,12 +178,9 @@ def report(request: HttpRequest) -> HttpResponse:
             photos=request.FILES.getlist("photos"),
         )[1]
         photo_errors = extra.pop("photos", [])
-        if request.POST.get("kind") == Incident.Kind.ON_THE_SPOT and not services.may_resolve_on_the_spot(
-            request.user
-        ):
-            extra["kind"] = [services.ON_THE_SPOT_REFUSED]
         # Where and when, too: a point outside the worker's grids or a time to come was told only
-        # once the category had been chosen and the report sent again.
+        # once the category had been chosen and the report sent again; and an item resolved on the
+        # spot in a grid that is not the worker's, which only the grid found from them tells.
         extra.update(
             services.report_place_and_time_errors(
                 actor=request.user, values=form.cleaned_data, refused=form.errors.keys()

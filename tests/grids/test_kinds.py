@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from governance import periods
-from governance.models import SequenceCounter
+from governance.models import Membership, Role, SequenceCounter
 from grids import indicators
 from grids.models import Incident
 from tests.base import api_client
-from tests.grids.conftest import IN_GRID_A, jpeg_bytes
+from tests.grids.conftest import IN_GRID_A, IN_GRID_B, jpeg_bytes
 
 SPOT = {"category": "sanitation", "description": "楼道堆放杂物", "kind": "on_the_spot",
         "resolution": "当场清理", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}  # fmt: skip
@@ -124,3 +124,39 @@ def test_the_chinese_refusal_of_an_on_the_spot_item_without_a_resolution_names_i
     html = response.content.decode()
     assert "即办件请说明处置情况。" in html and "就地解决" not in html
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("via", ["page", "page_json", "api"])
+def test_a_worker_of_another_grid_hears_the_on_the_spot_refusal_with_the_reports_other_errors(
+    cast, client, categories, via
+):
+    """Grid B's worker, a handler over the community too, may resolve items on the spot somewhere, so
+    the early check (which knows no grid) let the kind pass: reporting one in grid A without a
+    description, the worker was told of the description, fixed it, and only then heard that the kind
+    was refused. One submit names both."""
+    Membership.objects.create(user=cast.worker_b, role=Role.HANDLER, area=cast.community_a1a)
+    body = {**SPOT, "description": "", "photos": photo()}
+    if via == "api":
+        response = api_client(cast.worker_b).post("/api/v1/incidents/", body, format="multipart")
+        assert response.status_code == 400
+        errors = set(response.json()["errors"])
+    else:
+        client.force_login(cast.worker_b)
+        headers = {"HTTP_ACCEPT": "application/json"} if via == "page_json" else {}
+        response = client.post("/grids/report/", body, **headers)
+        assert response.status_code == 400
+        if via == "page_json":
+            errors = set(response.json()["errors"])
+        else:
+            errors = set(response.context["form"].errors)
+            assert "Only a grid worker of the grid resolves an item on the spot" in response.content.decode()
+    assert errors == {"description", "kind"}
+    assert not Incident.objects.exists()
+    # In the worker's own grid the same item is taken: the refusal was of the grid, not of the worker.
+    taken = api_client(cast.worker_b).post(
+        "/api/v1/incidents/",
+        {**SPOT, "lat": IN_GRID_B[0], "lng": IN_GRID_B[1], "photos": photo()},
+        format="multipart",
+    )
+    assert taken.status_code == 201, taken.json()

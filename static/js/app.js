@@ -35,7 +35,9 @@
     var field = document.querySelector("form [aria-invalid='true'], [role='alert'][tabindex='-1']");
     if (field && field.focus) {
       // The title is what a screen reader says first of a page, and what a tab's list shows: it
-      // says that what was sent came back refused, before the field read out under the focus.
+      // says that what was sent came back refused, before the field read out under the focus. The
+      // server writes it before a refused form's page (governance/templatetags/refused.py); this is
+      // for errors shown without a refused form in the page's context, and never a second time.
       var prefix = document.body.getAttribute("data-error-title");
       if (prefix && document.title.indexOf(prefix) !== 0) { document.title = prefix + document.title; }
       field.scrollIntoView({ block: "center" });

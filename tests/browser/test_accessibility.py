@@ -299,3 +299,31 @@ def test_a_map_area_reached_with_the_tab_key_says_its_name(desktop_page, live_ca
         "3px",
     ]
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_a_refused_login_says_error_once_in_its_title_with_or_without_the_script(
+    browser, live_server, live_cast, script
+):
+    """The server writes "错误：" before a refused form's title; the script, which adds it when it takes
+    the focus to a field in error, must not add it again. Without the script, the title says it."""
+    context, page = _new_page(browser, live_server, PHONE, java_script_enabled=script)
+    try:
+        page.goto("/accounts/login/")
+        assert not page.title().startswith("错误：")
+        if script:
+            # A username over the limit is a field in error (aria-invalid), which the script focuses.
+            page.evaluate("document.getElementById('id_username').removeAttribute('maxlength')")
+            page.fill("#id_username", "x" * 300)
+        else:
+            page.fill("#id_username", "worker_a")
+        page.fill("#id_password", "not-the-password-1")
+        with page.expect_navigation():
+            page.press("#id_password", "Enter")
+        if script:
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
+        assert page.title().startswith("错误：") and page.title().count("错误：") == 1, page.title()
+        # The console logs the 400 itself; nothing else.
+        assert [e for e in page.js_errors if "400 (Bad Request)" not in e] == []
+    finally:
+        context.close()

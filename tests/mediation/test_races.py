@@ -71,8 +71,13 @@ def test_a_transfer_and_an_acceptance_at_once_one_wins_and_nothing_breaks(postgr
             url, {"action": "accept", "mediator": med.cast.mediator.pk, "state": "registered"}, format="json"
         ),
     )
-    statuses = sorted(getattr(r, "status_code", repr(r)) for r in results)
-    assert statuses[0] == 200 and statuses[1] in (403, 409), [getattr(r, "content", r) for r in results]
+    transfer, accept = (getattr(r, "status_code", repr(r)) for r in results)
+    assert sorted([transfer, accept])[0] == 200, [getattr(r, "content", r) for r in results]
+    # A loser that waited for the lock is refused (403/409). If the transfer had committed before
+    # the mediator's request looked the case up, the case was already another organisation's: the
+    # mediator gets the 404 of any case outside their area, the same as a moment later.
+    assert accept in (200, 403, 404, 409) and transfer in (200, 403, 409), [transfer, accept]
+    assert accept != 404 or transfer == 200
     assert DisputeEvent.objects.filter(case=case, action__in=("transfer", "accept")).count() == 1
     case = DisputeCase.objects.get(pk=case.pk)
     assert (case.organisation_id, case.status) in {(med.org_y.pk, "registered"), (med.org_x.pk, "accepted")}

@@ -53,8 +53,12 @@ def test_a_reroute_while_the_department_replies_one_wins_and_nothing_breaks(post
             url, {"action": "reply", "opinion": "support", "text": "已责令停工"}, format="json"
         ),
     )
-    statuses = sorted(getattr(r, "status_code", repr(r)) for r in results)
-    assert statuses[0] == 200 and statuses[1] in (403, 409), [getattr(r, "content", r) for r in results]
+    reroute, reply = (getattr(r, "status_code", repr(r)) for r in results)
+    assert sorted([reroute, reply])[0] == 200, [getattr(r, "content", r) for r in results]
+    # If the reroute committed before the reply's request looked the petition up, it was already
+    # urban management's: the police officer gets the 404 of any petition outside their reach.
+    assert reply in (200, 403, 404, 409) and reroute in (200, 403, 409), [reroute, reply]
+    assert reply != 404 or reroute == 200
     assert PetitionEvent.objects.filter(petition=petition, action__in=("reroute", "reply")).count() == 1
     petition = Petition.objects.get(pk=petition.pk)
     assert (petition.department_id, petition.status) in {

@@ -40,6 +40,7 @@ from rest_framework.response import Response
 from governance.access import NOT_FOUND
 from governance.pagination import DeferredJoinPaginator
 from governance.periods import pinned_calendar
+from governance.services import RevealLimitReached
 from governance.workflow import ActionInvalid, WorkflowError, step_field_errors
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,18 @@ class TooManyTokenFailures(exceptions.APIException):
             )
             % {"seconds": wait}
         )
+
+
+class TooManyReveals(exceptions.APIException):
+    """429: the caller reached their reveal limit (``governance.services.RevealLimitReached``);
+    ``wait`` becomes the Retry-After header."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_reveals"
+
+    def __init__(self, refused: Exception, wait: int) -> None:
+        self.wait = wait
+        super().__init__(str(refused))
 
 
 def _failure_keys(address: str) -> tuple[str, str]:
@@ -444,6 +457,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError({name: [message] for name, message in exc.errors.items()})
     elif isinstance(exc, WorkflowError):
         return Response({"detail": exc.message}, status=exc.status_code)
+    elif isinstance(exc, RevealLimitReached):
+        exc = TooManyReveals(exc, exc.wait)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith(_JSON_PARSE_ERROR):

@@ -186,6 +186,12 @@ def add_error_responses(result, generator, request, public):
                 )
             # No GET lists a 413: a read takes no body (the middleware refuses any request whose
             # Content-Length is over the limit, a read's too, but no client following the schema sends one).
+            if method == "post" and path.endswith("/reveal/"):
+                codes["429"] = gettext_lazy(
+                    "You reached your reveal limit (PERSONAL_DATA_REVEAL_LIMIT people's details within "
+                    "PERSONAL_DATA_REVEAL_MINUTES), or this address made too many failed token "
+                    "authentications: nothing shown or logged (`Retry-After`: the seconds to wait)."
+                )
             if path.endswith("/auth/token/"):
                 _describe_token(codes)
             if method == "post" and path in WRITES_WITHOUT_404:

@@ -16,9 +16,48 @@ from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from governance.holiday_calendars import DayRun, day_runs
 from governance.models import AuditEntry, Holiday, Notification, PersonalDataAccess, User
+
+
+class RevealLimitReached(Exception):
+    """``actor`` revealed ``PERSONAL_DATA_REVEAL_LIMIT`` people's details within the window: the
+    reveal asked for is refused, nothing shown and nothing logged. ``wait`` is the seconds until the
+    oldest reveal in the window leaves it (the API's Retry-After); the message, in the language of the
+    request, says the limit and the minutes to wait."""
+
+    def __init__(self, wait: int) -> None:
+        self.wait = wait
+        window_minutes = int(settings.PERSONAL_DATA_REVEAL_WINDOW.total_seconds() // 60)
+        wait_minutes = max(1, -(-wait // 60))
+        super().__init__(
+            ngettext(
+                "Reveal limit reached: at most %(limit)d people's details within %(minutes)d minutes. "
+                "Try again in %(wait)d minute.",
+                "Reveal limit reached: at most %(limit)d people's details within %(minutes)d minutes. "
+                "Try again in %(wait)d minutes.",
+                wait_minutes,
+            )
+            % {"limit": settings.PERSONAL_DATA_REVEAL_LIMIT, "minutes": window_minutes, "wait": wait_minutes}
+        )
+
+
+def _reveal_limit_check(actor: User) -> None:
+    """Raise ``RevealLimitReached`` when ``actor`` already has ``PERSONAL_DATA_REVEAL_LIMIT`` access-log
+    rows in the window. The user's row is locked first: two reveals at once (two tabs, a script)
+    would otherwise both count one short of the limit and both be shown."""
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).first()
+    limit, window = settings.PERSONAL_DATA_REVEAL_LIMIT, settings.PERSONAL_DATA_REVEAL_WINDOW
+    now = timezone.now()
+    recent = PersonalDataAccess.objects.filter(user=actor, at__gt=now - window)
+    count = recent.count()
+    if count < limit:
+        return
+    # Allowed again once all but limit - 1 of them have left the window.
+    freed_at = recent.order_by("at").values_list("at", flat=True)[count - limit] + window
+    raise RevealLimitReached(max(1, int((freed_at - now).total_seconds() + 0.999)))
 
 
 @transaction.atomic
@@ -30,9 +69,12 @@ def personal_data_reveal(
     fields: list[str],
     reason: str,
     ip_address: str | None = None,
+    limited: bool = False,
 ) -> PersonalDataAccess:
     """Log one reveal of ``fields`` of ``obj``. The caller has already checked that ``actor`` may see
-    them (assigned handler/mediator/officer); this only refuses a reveal without a reason.
+    them (assigned handler/mediator/officer); this only refuses a reveal without a reason and, when
+    ``limited`` (a reveal the user asked for, not one the platform makes in a step: the printed
+    agreement, a repeat match), one past the user's limit (``RevealLimitReached``).
 
     A reason the platform gives (a lazily translated text: printing an agreement, a repeat check)
     is written in the site's language, not in the language of the page that caused it: the log's
@@ -42,6 +84,8 @@ def personal_data_reveal(
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationError({"reason": [_("Say why you need to see this person's details.")]})
+    if limited:
+        _reveal_limit_check(actor)
     entry = PersonalDataAccess(
         user=actor,
         object_type=obj._meta.label_lower,

@@ -362,6 +362,13 @@ OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)
 # its people's personal details (docs/architecture.md, "Personal data"). None: never (archive rules
 # differ by city); the command erases only when run, and only with --commit.
 PERSONAL_DATA_RETENTION_DAYS = env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1)
+# How many people's details one user may reveal (a reveal asked for with a reason, page or API)
+# within the window: past it the reveal is refused (429) until the oldest in the window leaves it.
+# Every access-log row of the user counts (the printed agreement and repeat matches too, which are
+# never refused): an officer may reveal every person of their area, one logged reveal at a time, and
+# without a limit could copy out the whole registry (docs/architecture.md, "Personal data").
+PERSONAL_DATA_REVEAL_LIMIT = env_int("PERSONAL_DATA_REVEAL_LIMIT", 30, minimum=1)
+PERSONAL_DATA_REVEAL_WINDOW = timedelta(minutes=env_int("PERSONAL_DATA_REVEAL_MINUTES", 60, minimum=1))
 # A late-acked task is redelivered after the visibility timeout: keep it above the longest run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600,

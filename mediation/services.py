@@ -644,6 +644,7 @@ def party_reveal(
         fields=list(DisputeParty.PERSONAL_FIELDS),
         reason=reason,
         ip_address=ip_address,
+        limited=True,
     )
     return {
         "id": party.pk,

@@ -23,7 +23,7 @@ from governance.models import Role
 from governance.pagination import DeferredJoinPaginator
 from governance.periods import uncalendared_years
 from governance.rest import may_take_step
-from governance.services import client_ip
+from governance.services import RevealLimitReached, client_ip
 from governance.templatetags.filters import summary_values
 from governance.views import (
     StepResult,
@@ -496,6 +496,7 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
     form = RevealForm(request.POST)
     error = None
     revealed = None
+    status = 400  # when refused: a reason missing or too long; 429 past the user's reveal limit
     if not form.is_valid():
         # A blank reason gets the plain request; anything else (too long) says what is wrong.
         error = (
@@ -514,6 +515,8 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
             )
         except ValidationError as exc:
             error = errors_text(exc)
+        except RevealLimitReached as exc:
+            error, status = str(exc), 429
     context = {
         "case": case,
         "party": party,
@@ -527,7 +530,7 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the row carries its own error message.
         return render(request, "mediation/_party.html", context)
-    return render(request, "mediation/reveal.html", context, status=400 if error else 200)
+    return render(request, "mediation/reveal.html", context, status=status if error else 200)
 
 
 @login_required

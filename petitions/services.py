@@ -521,6 +521,7 @@ def petitioner_reveal(
         fields=list(Petitioner.PERSONAL_FIELDS),
         reason=reason,
         ip_address=ip_address,
+        limited=True,
     )
     return {f: getattr(petitioner, f) for f in Petitioner.PERSONAL_FIELDS}
 

@@ -27,7 +27,7 @@ from governance.forms import errors_text
 from governance.models import Area
 from governance.periods import calendar_lacks_year, pinned_calendar, uncalendared_years
 from governance.rest import may_take_step
-from governance.services import client_ip
+from governance.services import RevealLimitReached, client_ip
 from governance.templatetags.filters import summary_values
 from governance.views import (
     area_filter_choices,
@@ -461,6 +461,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     person = get_visible_or_404(petition.petitioners.all(), pk=petitioner_id)
     form = RevealForm(request.POST)
     error, revealed = None, None
+    status = 400  # when refused: a reason missing or too long; 429 past the user's reveal limit
     if not form.is_valid():
         error = errors_text(form.errors)
     else:
@@ -474,6 +475,8 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             error = errors_text(exc)
+        except RevealLimitReached as exc:
+            error, status = str(exc), 429
     context = {
         "petition": petition,
         "person": person,
@@ -485,7 +488,7 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):
         return render(request, "petitions/_petitioner.html", context)
-    return render(request, "petitions/reveal.html", context, status=400 if error else 200)
+    return render(request, "petitions/reveal.html", context, status=status if error else 200)
 
 
 @login_required

@@ -34,10 +34,9 @@ class RevealLimitReached(Exception):
         wait_minutes = max(1, -(-wait // 60))
         super().__init__(
             ngettext(
-                "Reveal limit reached: at most %(limit)d people's details within %(minutes)d minutes. "
-                "Try again in %(wait)d minute.",
-                "Reveal limit reached: at most %(limit)d people's details within %(minutes)d minutes. "
-                "Try again in %(wait)d minutes.",
+                # "(limit: N per M minutes)" reads right for a limit of 1 as for 30.
+                "Reveal limit reached (limit: %(limit)d per %(minutes)d minutes). Try again in %(wait)d minute.",
+                "Reveal limit reached (limit: %(limit)d per %(minutes)d minutes). Try again in %(wait)d minutes.",
                 wait_minutes,
             )
             % {"limit": settings.PERSONAL_DATA_REVEAL_LIMIT, "minutes": window_minutes, "wait": wait_minutes}

@@ -77,7 +77,7 @@ def test_past_the_limit_the_page_says_so_at_the_reason_and_shows_nothing(client,
     response = client.post(url, {"reason": "第三次"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and "张三丰" not in html and ID_NOT_SHOWN not in html
-    assert "at most 2" in html and 'value="第三次"' in html
+    assert "limit: 2 per 60 minutes" in html and 'value="第三次"' in html
     response = client.post(url, {"reason": "第三次"})
     assert response.status_code == 429 and "张三丰" not in response.content.decode()
     assert PersonalDataAccess.objects.count() == limit

@@ -31,7 +31,7 @@ def test_past_the_limit_the_api_answers_429_and_the_page_says_so(client, pet, se
     client.force_login(pet.cast.petition_officer)
     response = client.post(page, {"reason": "再看一次"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and ID_1 not in response.content.decode()
-    assert "at most 1" in response.content.decode()
+    assert "limit: 1 per 30 minutes" in response.content.decode()
     response = client.post(page, {"reason": "再看一次"})
     assert response.status_code == 429 and ID_1 not in response.content.decode()
     assert PersonalDataAccess.objects.count() == 1

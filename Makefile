@@ -36,7 +36,7 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/governance
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
+	$(VENV)/bin/ruff format --check governance grids mediation petitions dashboards tests bench
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
@@ -61,7 +61,7 @@ constraints:
 	mv constraints.txt.new constraints.txt
 
 lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check governance grids mediation petitions dashboards tests bench
 
 # Recompile the translation catalogues (needs gettext); compiled .mo files are committed.
 messages: install

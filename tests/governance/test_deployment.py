@@ -368,3 +368,19 @@ def test_gunicorn_and_the_application_trust_forwarded_headers_from_the_proxy_onl
     subnet = ipaddress.ip_network(network["subnet"].split(":-")[1].rstrip("}"))
     gateway = network["gateway"].split(":-")[1].rstrip("}")
     assert trusted == gateway and ipaddress.ip_address(gateway) in subnet
+
+
+def test_make_test_and_make_lint_check_the_format_of_every_python_folder():
+    # The format check named the apps only: tests/ and bench/ could drift from ruff format with
+    # make test (and so CI) still green.
+    makefile = (ROOT / "Makefile").read_text()
+    folders = {
+        path.name
+        for path in ROOT.iterdir()
+        if path.is_dir() and path.name not in {".venv", "node_modules"} and any(path.rglob("*.py"))
+    }
+    checks = [line for line in makefile.splitlines() if "ruff format --check" in line]
+    assert len(checks) == 2, checks  # test and lint
+    for line in checks:
+        named = set(line.split("ruff format --check", 1)[1].split("&&")[0].split())
+        assert folders <= named, (line, folders - named)

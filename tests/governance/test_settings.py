@@ -329,3 +329,38 @@ def test_processes_starting_at_once_on_a_fresh_checkout_share_one_dev_secret(tmp
     mine = project_settings._dev_secret()
     assert mine == keys[1] == (tmp_path / "var" / "dev_secret_key").read_text().strip() and mine
     assert [p.name for p in (tmp_path / "var").iterdir()] == ["dev_secret_key"]
+
+
+def test_every_task_is_acked_late_and_ends_before_the_broker_would_hand_it_out_again():
+    # A late-acked task the broker still holds after the visibility timeout is delivered to a second
+    # worker while the first still runs it: every task's hard limit, with the limit from the
+    # environment, must end before that. Read from the Celery app as the worker configures it.
+    code = (
+        "import json; from governance.celery import app; app.loader.import_default_modules(); "
+        "c = app.conf; limit = lambda t: t.time_limit or c.task_time_limit; "
+        "print(json.dumps({'visibility': c.broker_transport_options['visibility_timeout'], "
+        "'prefetch': c.worker_prefetch_multiplier, 'reject': c.task_reject_on_worker_lost, "
+        "'eager': c.task_always_eager, 'tz': c.timezone, "
+        "'tasks': {n: [t.acks_late, limit(t), t.soft_time_limit or c.task_soft_time_limit] "
+        "for n, t in app.tasks.items() if not n.startswith('celery.')}}))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}},
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "CELERY_TASK_TIME_LIMIT": "7200",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    conf = json.loads(out.stdout)
+    assert conf["eager"] is False and conf["prefetch"] == 1 and conf["reject"] is True
+    assert conf["tz"] == "Asia/Shanghai"
+    assert {"dashboards.rollup", "governance.relay_outbox", "grids.notify_overdue"} <= set(conf["tasks"])
+    for name, (acks_late, hard, soft) in conf["tasks"].items():
+        assert acks_late is True, name
+        assert hard == 7200 and soft == 7200 - 60, (name, hard, soft)
+        assert conf["visibility"] >= hard + 3600, (name, conf["visibility"])

@@ -82,6 +82,38 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """Comma-separated origins as a browser sends them in ``Origin``: http or https, a host (or
+    ``*.`` and a domain, Django's wildcard for its subdomains), an optional port, nothing after it.
+    Unset or empty gives ``default``. Django's own check catches only a missing scheme, and only
+    where a check runs (not under gunicorn); an origin with a path or a final slash was never matched,
+    and every sign-in and form from that origin was refused as a cross-site request."""
+    items = env_list(name, default)
+    for item in items:
+        parsed = urlparse(item)
+        try:
+            port_ok = parsed.port is None or parsed.port > 0
+        except ValueError:
+            port_ok = False
+        host = parsed.hostname or ""
+        if (
+            parsed.scheme not in {"http", "https"}
+            or not host.removeprefix("*.")
+            or "*" in host.removeprefix("*.")
+            or not port_ok
+            or parsed.username is not None
+            or parsed.path
+            or parsed.params
+            or parsed.query
+            or parsed.fragment
+        ):
+            raise ConfigError(
+                f"{name} must be origins such as https://grid.example.gov.cn:8443 (http or https, the "
+                f"host, an optional port, no path or final slash), comma-separated; got {item!r}"
+            )
+    return items
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     """One of ``choices`` (compared case-insensitively, returned as spelt in ``choices``)."""
     raw = os.environ.get(name)

@@ -29,6 +29,7 @@ from governance.env import (
     env_month_start,
     env_networks,
     env_optional_int,
+    env_origins,
     env_pattern,
     env_pg_memory,
     env_str,
@@ -87,7 +88,7 @@ if not ALLOWED_HOSTS:
         "ALLOWED_HOSTS must be set when DEBUG is off: the comma-separated host names the site is "
         "reached by, such as grid.example.gov.cn"
     )
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",

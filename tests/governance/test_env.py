@@ -11,6 +11,7 @@ from governance.env import (
     env_int,
     env_list,
     env_optional_int,
+    env_origins,
     parse_database_url,
 )
 
@@ -121,3 +122,33 @@ def test_a_retention_period_left_out_means_never_and_a_bad_one_names_the_variabl
         monkeypatch.setenv("PERSONAL_DATA_RETENTION_DAYS", raw)
         with pytest.raises(ConfigError, match=f"PERSONAL_DATA_RETENTION_DAYS {said}"):
             env_optional_int("PERSONAL_DATA_RETENTION_DAYS", minimum=1)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "grid.example.gov.cn",  # no scheme: Django's own check says so, but only when a check runs
+        "https://grid.example.gov.cn/",  # a path: the browser's Origin never has one, so never matched
+        "https://grid.example.gov.cn/grid",
+        "https://",
+        "ftp://grid.example.gov.cn",
+        "https://user@grid.example.gov.cn",
+        "https://grid.example.gov.cn:port",
+    ],
+)
+def test_a_trusted_origin_that_no_browser_would_send_names_the_variable_and_the_form(monkeypatch, raw):
+    monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", f"https://ok.example.gov.cn,{raw}")
+    with pytest.raises(
+        ConfigError, match=r"CSRF_TRUSTED_ORIGINS must be origins such as https://grid\.example"
+    ):
+        env_origins("CSRF_TRUSTED_ORIGINS", [])
+
+
+def test_trusted_origins_take_a_port_and_a_subdomain_wildcard_and_unset_is_none(monkeypatch):
+    monkeypatch.setenv("CSRF_TRUSTED_ORIGINS", "https://grid.example.gov.cn:8443, http://*.example.gov.cn,")
+    assert env_origins("CSRF_TRUSTED_ORIGINS", []) == [
+        "https://grid.example.gov.cn:8443",
+        "http://*.example.gov.cn",
+    ]
+    monkeypatch.delenv("CSRF_TRUSTED_ORIGINS")
+    assert env_origins("CSRF_TRUSTED_ORIGINS", []) == []

@@ -193,3 +193,40 @@ def test_production_settings_leave_the_scheme_to_the_trusted_proxy_check():
     assert middleware.index("governance.middleware.TrustedProxySchemeMiddleware") < middleware.index(
         "django.middleware.security.SecurityMiddleware"
     )
+
+
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "http:evil.example",
+    " //evil.example",
+    "https:/\\evil.example",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_no_next_or_referer_sends_a_user_off_site(client, cast, target):
+    # The login page's own next is tested with the login (test_auth.py); these are the other places
+    # that follow an address the request brings: the login's ?next=, the language switch (its next,
+    # or the Referer without one), signing out, and a signed-in visit to the login page.
+    answers = {
+        "login ?next": client.post(
+            f"{reverse('governance-login')}?next={target}", {"username": "worker_a", "password": "x" * 12}
+        ),
+    }
+    client.force_login(cast.worker_a)
+    answers["signed-in login"] = client.get(reverse("governance-login"), {"next": target})
+    answers["language next"] = client.post(reverse("set_language"), {"language": "en", "next": target})
+    answers["language referer"] = client.post(
+        reverse("set_language"), {"language": "en"}, HTTP_REFERER=target
+    )
+    answers["logout next"] = client.post(f"{reverse('governance-logout')}?next={target}")
+    locations = {what: r.get("Location") for what, r in answers.items()}
+    assert answers["login ?next"].status_code == 400  # the wrong password: nothing followed
+    assert all(r.status_code in (302, 400) for r in answers.values()), locations
+    assert [what for what, to in locations.items() if to and "evil" in to] == [], locations
+    assert locations["logout next"] == reverse("governance-login")
+    assert locations["signed-in login"] == reverse("governance-home")

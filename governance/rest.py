@@ -38,7 +38,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from governance.access import NOT_FOUND
-from governance.pagination import DeferredJoinPaginator
+from governance.pagination import BoundedCountPaginator, DeferredJoinPaginator
 from governance.periods import pinned_calendar
 from governance.services import RevealLimitReached
 from governance.workflow import ActionInvalid, WorkflowError, step_field_errors
@@ -258,7 +258,13 @@ class Pagination(PageNumberPagination):
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound:
-            last = self.django_paginator_class(queryset, self.get_page_size(request)).num_pages
+            # The paginator that refused the page: its count read already, and, when it bounds its
+            # count, exact (the message says how many pages there are).
+            paginator = self.refusing_paginator
+            count_exactly = getattr(paginator, "count_exactly", None)
+            if count_exactly is not None:
+                count_exactly()
+            last = paginator.num_pages
             page = request.query_params.get(self.page_query_param)
             raise exceptions.ValidationError(
                 {
@@ -268,6 +274,14 @@ class Pagination(PageNumberPagination):
                     ]
                 }
             ) from None
+
+    def get_page_number(self, request, paginator):
+        self.refusing_paginator = paginator
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            count_exactly = getattr(paginator, "count_exactly", None)
+            if count_exactly is not None:  # the last page of a bounded count is where the rows end
+                count_exactly()
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view):
         # What /api/schema/ says of the two (DRF's words, "Number of results to return per page.",
@@ -299,6 +313,39 @@ class DeferredJoinPagination(Pagination):
     pages")."""
 
     django_paginator_class = DeferredJoinPaginator
+
+
+class BoundedCountPagination(Pagination):
+    """For ``stats/values/``, whose unfiltered list matches millions of rows: ``count`` is exact up
+    to ``BoundedCountPaginator.limit`` rows and an estimate beyond, which ``count_exact`` says (a
+    field added to the page, nothing renamed); the pages and their links are exact either way
+    (governance/pagination.py, docs/api.md "Lists")."""
+
+    django_paginator_class = BoundedCountPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_exact"] = self.page.paginator.exact
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paged = super().get_paginated_response_schema(schema)
+        limit = BoundedCountPaginator.limit
+        paged["properties"]["count"]["description"] = _(
+            "the number of rows when count_exact is true (up to %(limit)d rows, or on the last page "
+            "asked for as page=last); beyond, an estimate (PostgreSQL's planner's), never below the "
+            "rows up to the end of this page: follow next, which is exact, to read them all"
+        ) % {"limit": limit}
+        paged["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": _(
+                "whether count is the number of rows (true) or an estimate past %(limit)d rows "
+                "(false; X-Total-Count is then not sent)"
+            )
+            % {"limit": limit},
+        }
+        paged["required"] = [*paged.get("required", []), "count_exact"]
+        return paged
 
 
 class ContentNegotiation(DefaultContentNegotiation):

@@ -280,7 +280,11 @@ READ_HEADERS = {
         )
     ),
     "X-Total-Count": _header(
-        gettext_lazy("The number of rows of the whole list, over every page."), "integer"
+        gettext_lazy(
+            "The number of rows of the whole list, over every page; not sent when stats/values/ "
+            "estimates its count (count_exact false)."
+        ),
+        "integer",
     ),
     "Link": _header(
         gettext_lazy(

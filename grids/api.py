@@ -338,8 +338,15 @@ class IncidentListApi(KnownParamsMixin, generics.ListAPIView):
 
 def _place_and_time_check(actor, v: dict, refused: set[str]) -> None:
     """``services.report_place_and_time_errors`` on a refused report's readable input, raised as the
-    service raises them."""
+    service raises them, and the category: the page's form refuses an unknown one with its other
+    errors, but here it is a code read as text that only the service looked up, so an unknown one
+    came in a second 400 once the first was fixed."""
     errors = services.report_place_and_time_errors(actor=actor, values=v, refused=refused)
+    if "category" not in refused and v.get("category"):
+        try:
+            services.resolve_category(v["category"])
+        except DjangoValidationError as exc:
+            errors.update(exc.message_dict)
     if errors:
         raise DjangoValidationError(errors)
 

@@ -68,7 +68,7 @@ def may_resolve_on_the_spot(user: User, grid: Area | None = None) -> bool:
     return area_in_scope(user, grid, ON_THE_SPOT_ROLES)
 
 
-def _resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
+def resolve_category(category: IncidentCategory | str | int | None) -> IncidentCategory:
     if isinstance(category, IncidentCategory):
         found = category if category.is_active else None
     elif category in (None, ""):
@@ -324,7 +324,7 @@ def incident_report(
     if not description:
         errors["description"] = [_("Describe what you found.")]
     try:
-        category_obj = _resolve_category(category)
+        category_obj = resolve_category(category)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     now = timezone.now()

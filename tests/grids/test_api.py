@@ -732,6 +732,20 @@ def test_one_refused_report_names_the_place_and_time_with_the_inputs_own_errors(
 
 
 @pytest.mark.django_db
+def test_an_unknown_category_is_named_with_the_inputs_other_errors(cast, categories):
+    """An unknown category came only in a second 400, once a blank description was fixed: the API's
+    category is a code the input reads as text, and only the report service looked it up."""
+    data = {"category": "nope", "description": "", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    response = post(cast.worker_a, data)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "category": ["Unknown category nope."],
+        "description": ["This field may not be blank."],
+    }
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_role_that_may_not_take_the_step_gets_403_whatever_it_sent(cast, incident_in):
     """A grid worker sending a supervisor's step with a faulty body was told what to fix (400), as if
     the fixed step would be taken; it is the 403 a well-formed one gets."""

@@ -114,6 +114,15 @@ READS_WITHOUT_404 = (
     "/api/v1/stats/rollups/",
     "/api/v1/notifications/",
 )
+# The workflow lists never answer 404 either: nothing in their path names a record, a filter naming an
+# area, grid, department, organisation or mediator missing or outside the scope is a 400 naming it,
+# and so is a page past the last (tests/api/test_workflow_list_status_codes.py).
+WORKFLOW_LISTS = (
+    "/api/v1/incidents/",
+    "/api/v1/incidents/departments/",
+    "/api/v1/disputes/",
+    "/api/v1/petitions/",
+)
 # The statistics imports (dashboards.api, POST only): no record in their path, and an unknown or
 # outside area is a row's 400, so no 404; they read JSON or multipart, so a form post is a 415
 # (tests/api/test_read_status_codes.py sends them every request that could draw an error).
@@ -175,6 +184,8 @@ def add_error_responses(result, generator, request, public):
                 codes["403"] = TEMPORARY_PASSWORD
                 if path in READS_WITHOUT_404:
                     del codes["404"]
+            if method == "get" and path in WORKFLOW_LISTS:
+                del codes["404"]
             if method == "post" and path.startswith(OPEN_WRITES):
                 codes["403"] = TEMPORARY_PASSWORD_WRITE
             if method == "post" and "requestBody" in operation:

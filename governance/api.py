@@ -657,8 +657,25 @@ class AreaLocateApi(KnownParamsMixin, APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("lat", OpenApiTypes.FLOAT, required=True),
-            OpenApiParameter("lng", OpenApiTypes.FLOAT, required=True),
+            # The bounds and the 400 the view answers (the schema said "number" and nothing else).
+            OpenApiParameter(
+                "lat",
+                {"type": "number", "minimum": -90, "maximum": 90},
+                required=True,
+                description=gettext_lazy(
+                    "latitude in degrees (WGS 84), -90 to 90; missing, not a number or outside the range "
+                    "is a 400 keyed lat"
+                ),
+            ),
+            OpenApiParameter(
+                "lng",
+                {"type": "number", "minimum": -180, "maximum": 180},
+                required=True,
+                description=gettext_lazy(
+                    "longitude in degrees (WGS 84), -180 to 180; missing, not a number or outside the "
+                    "range is a 400 keyed lng"
+                ),
+            ),
         ],
         responses={
             200: inline_serializer(

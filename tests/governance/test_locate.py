@@ -215,3 +215,14 @@ def test_the_report_page_offers_and_takes_only_grids_in_service_today(cast, clie
         data = {"category": "sanitation", "description": "x", "kind": "promised", "grid": cast.grid_a.code}
         assert client.post("/grids/report/", data).status_code == 400
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_schema_describes_lat_and_lng_with_their_bounds(cast):
+    """/api/schema/ said only "number" of both: not which is which, their range, or the 400."""
+    schema = api_client(cast.worker_a).get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en")
+    parameters = {p["name"]: p for p in schema.json()["paths"]["/api/v1/areas/locate/"]["get"]["parameters"]}
+    assert (parameters["lat"]["schema"]["minimum"], parameters["lat"]["schema"]["maximum"]) == (-90, 90)
+    assert (parameters["lng"]["schema"]["minimum"], parameters["lng"]["schema"]["maximum"]) == (-180, 180)
+    assert "latitude" in parameters["lat"]["description"] and "400" in parameters["lat"]["description"]
+    assert "longitude" in parameters["lng"]["description"] and "400" in parameters["lng"]["description"]

@@ -380,6 +380,31 @@ def race(*targets):
     return results
 
 
+def wait_until_another_waits_for_a_lock(timeout: float = 30) -> bool:
+    """Poll, on this thread's connection, until another session of the test database is waiting for
+    a lock (one this connection's transaction holds, in a ``race``), for at most ``timeout`` seconds;
+    whether one was seen. A fixed sleep "long enough" for the other thread to get there is not, on a
+    loaded CI machine: the interleaving the test is about then silently does not happen."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            # Statistics views are read once per transaction: this one may be held open.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
 def start_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     """Every start tag of a page, in order, with its attributes: what assistive technology is told
     about an element (its role, aria-invalid, the ids its aria-describedby names)."""

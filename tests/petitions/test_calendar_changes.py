@@ -16,7 +16,7 @@ from governance import deadlines as calendar_sync
 from governance.models import Holiday, OutboxMessage
 from governance.periods import end_of_local_day, first_working_day_from, start_of_local_day
 from petitions.models import Petition
-from tests.base import race
+from tests.base import race, wait_until_another_waits_for_a_lock
 
 
 def day_of(moment: dt.datetime) -> dt.date:
@@ -176,25 +176,27 @@ def test_a_change_made_while_an_earlier_refresh_is_delivered_gets_a_refresh_of_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_refresh_while_a_step_is_being_taken_keeps_the_steps_new_deadline(cast, pet, monkeypatch):
+def test_a_refresh_while_a_step_is_being_taken_keeps_the_steps_new_deadline(postgres, cast, pet, monkeypatch):
     # The refresh read the running rows unlocked, waited on the row the department was accepting,
     # then wrote the acknowledgement deadline (of the step just finished) over the reply deadline.
     import threading
-    import time
 
     from petitions.models import PetitionEvent
 
     petition = pet.routed()
     day = day_of(petition.acknowledge_due_at)
-    inside, release = threading.Event(), threading.Event()
+    inside = threading.Event()
+    blocked: list[bool] = []
     create = PetitionEvent.objects.create
 
     def slow_create(**kwargs):  # the accept's row is written and locked, not yet committed
         event = create(**kwargs)
         if kwargs.get("action") == "accept":
             inside.set()
-            release.wait(10)
-            time.sleep(0.5)  # the refresh is waiting on the row by now
+            # Held until the refresh waits on the row. (The holiday's own refresh, run at its commit
+            # by the eager task, is the one that waits: the accept used to wait for a signal sent
+            # only after it, and went on after a 10 s timeout, then a fixed pause.)
+            blocked.append(wait_until_another_waits_for_a_lock())
         return event
 
     monkeypatch.setattr(PetitionEvent.objects, "create", slow_create)
@@ -205,13 +207,13 @@ def test_a_refresh_while_a_step_is_being_taken_keeps_the_steps_new_deadline(cast
         )
 
     def refresh():
-        assert inside.wait(10)
-        Holiday.objects.create(date=day, name="地方假日")
-        release.set()
+        assert inside.wait(30)
+        Holiday.objects.create(date=day, name="地方假日")  # its refresh runs at the commit
         return calendar_sync.refresh()
 
     results = race(accept, refresh)
     assert not [r for r in results if isinstance(r, Exception)], results
+    assert blocked == [True]  # the refresh did wait for the accept's row
     petition.refresh_from_db()
     assert petition.status == "accepted" and petition.due_at == petition.reply_due_at
 

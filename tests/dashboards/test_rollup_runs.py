@@ -650,9 +650,14 @@ def test_a_trigger_while_a_run_is_in_progress_does_not_start_a_second_run(data, 
             call_command("rollup", "--full")
     finally:
         other.close()  # the process "dies": its lock goes with its connection
-    # ... once its server process has ended, which follows the close by a few milliseconds.
-    for _ in range(200):
+    # ... once its server process has ended, which follows the close by a few milliseconds (longer
+    # on a loaded machine: waited for up to 30 s, not a fixed number of tries). The test runs in a
+    # transaction, which reads the statistics views once: each look clears that snapshot, or a
+    # first look made before the process had ended would be seen to the end of the wait.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
             if cursor.fetchone()[0] == 0:
                 break
@@ -769,11 +774,14 @@ def test_two_triggers_at_once_make_one_run(postgres, monkeypatch):
     stats_data.build(cast)
     stats_data.only(monkeypatch)
     gate = threading.Barrier(2)
-    slow = threading.Event()
+    refused = threading.Event()
 
     def hold(step: str) -> None:
+        # The first run is kept busy until the second trigger has been turned away (a fixed 2 s was
+        # not always enough for the second thread to get there on a loaded machine: both then ran,
+        # one after the other). Were both let in, both would wait here and the test fail.
         if step == "facts":
-            slow.wait(2)  # keep the first run busy while the second trigger arrives
+            refused.wait(30)
 
     monkeypatch.setattr(rollup, "checkpoint", hold)
     results: list = []
@@ -781,7 +789,10 @@ def test_two_triggers_at_once_make_one_run(postgres, monkeypatch):
     def trigger() -> None:
         try:
             gate.wait()
-            results.append(run_rollup(full=True))
+            result = run_rollup(full=True)
+            results.append(result)
+            if result is None:
+                refused.set()
         finally:
             connection.close()
 
@@ -790,7 +801,6 @@ def test_two_triggers_at_once_make_one_run(postgres, monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    slow.set()
     assert sorted(r is None for r in results) == [False, True]
     assert RollupRun.objects.count() == 1 and RollupRun.objects.get().status == RollupRun.Status.SUCCESS
 
@@ -1029,10 +1039,11 @@ def test_a_nightly_delivery_that_finds_the_lock_held_comes_back_later(data, post
         assert not RollupRun.objects.exists()
     finally:
         other.close()
-    # The lock is free again (the dead session has ended): the retry runs tonight's run.
-    for _ in range(200):
-        if rollup.in_progress():
-            time.sleep(0.01)
+    # The lock is free again once the dead session has ended (2 s of tries were not always enough
+    # on a loaded machine): the retry runs tonight's run.
+    deadline = time.monotonic() + 30
+    while rollup.in_progress() and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert tasks.rollup.run(trigger="nightly") is not None
     assert RollupRun.objects.get().status == RollupRun.Status.SUCCESS
     # And a copy coming back after it finds it: no second run.

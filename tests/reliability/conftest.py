@@ -45,11 +45,12 @@ class PrivateRedis:
                 break
             self.port = _free_port()
             self.url = f"redis://127.0.0.1:{self.port}/0"
-        pytest.fail(f"port {self.port} was taken by another redis-server (pid {other})")
+        taker = f"another redis-server (pid {other})" if other else "another server"
+        pytest.fail(f"port {self.port} was taken by {taker}")
 
     def _run(self, binary: str) -> int | None:
         """Start redis-server on ``port``; None once it answers, else the pid of the other server that
-        answers there."""
+        answers there (0 when ours exited and no Redis answers: another kind of server has the port)."""
         self.process = subprocess.Popen(
             [
                 binary,
@@ -69,10 +70,16 @@ class PrivateRedis:
         )
         import redis
 
-        for _ in range(100):
+        # Up to 30 s (it answers within milliseconds on an idle machine, not always on a loaded CI
+        # machine, where 100 tries 50 ms apart ran out): a slow answer is a TimeoutError, not a
+        # ConnectionError, and is tried again too.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             try:
-                pid = redis.Redis(port=self.port, socket_timeout=0.5).info("server")["process_id"]
-            except redis.ConnectionError:
+                pid = redis.Redis(port=self.port, socket_timeout=2).info("server")["process_id"]
+            except (redis.ConnectionError, redis.TimeoutError):
+                if self.process.poll() is not None:
+                    return 0  # it exited: the port was taken, by something that is not a Redis
                 time.sleep(0.05)
                 continue
             return None if pid == self.process.pid else pid

@@ -479,7 +479,11 @@ class _Validator:
     def check_size(self) -> None:
         # (Too many rows were refused while the table was read, before building the rest.)
         if not self.table.rows:
-            self.error(0, "rows", _("There are no rows to import."))
+            # A CSV file (it has a header, if only an empty one) is the file's fault, named as the
+            # other errors of a file as a whole are (``_file_refused``) and as the import page's form
+            # names it; an empty JSON list is the rows'.
+            field = "rows" if self.table.header is None else "file"
+            self.error(0, field, _("There are no rows to import."))
 
     def check_columns(self, columns: list[str], optional: Iterable[str] = ()) -> None:
         """Every column or field is one the import reads: a misspelt one ("Weight") would otherwise

@@ -260,7 +260,8 @@ def test_no_rows_too_many_rows_and_a_file_not_in_utf8_are_refused_and_nothing_wr
     response = client.post(
         SURVEYS, upload("area,date,age_group,safety,satisfaction,weight\n"), format="multipart"
     )
-    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "rows")]
+    # A file with a header and no rows: the file's error, as the import page names it.
+    assert [(e["line"], e["field"]) for e in response.json()["errors"]["rows"]] == [(0, "file")]
     settings.INTAKE_MAX_ROWS = 2
     response = client.post(SURVEYS, upload(GOOD_CSV), format="multipart")  # three rows
     assert response.status_code == 400
@@ -288,21 +289,25 @@ def test_an_empty_file_is_the_one_error_of_no_rows_not_a_missing_header_on_a_lin
 ):
     """A file with no line that is not blank (0 bytes, a BOM alone, Excel's empty sheet) has no
     header and no rows: the one error of line 0, the import as a whole. It was that error and each
-    column "missing" on a line 1 the file does not have, six errors for one empty file."""
+    column "missing" on a line 1 the file does not have, six errors for one empty file. It names the
+    file, as the import page does; an empty JSON list names the rows."""
     for url in (SURVEYS, COUNTS):
         response = api_client(cast.analyst).post(
             url, {"file": SimpleUploadedFile("empty.csv", data)}, format="multipart"
         )
         assert response.status_code == 400
         assert response.json()["errors"]["rows"] == [
-            {"line": 0, "field": "rows", "message": "There are no rows to import."}
+            {"line": 0, "field": "file", "message": "There are no rows to import."}
         ]
     path = tmp_path / "empty.csv"
     path.write_bytes(data)
     out = StringIO()
     with pytest.raises(CommandError, match="^1 error"):
         call_command("dashboards_import", "case-counts", str(path), stdout=out, stderr=out)
-    assert "empty.csv:0: rows:" in out.getvalue() and ":1:" not in out.getvalue()
+    assert "empty.csv:0: file:" in out.getvalue() and ":1:" not in out.getvalue()
+    assert api_client(cast.analyst).post(SURVEYS, [], format="json").json()["errors"]["rows"] == [
+        {"line": 0, "field": "rows", "message": "There are no rows to import."}
+    ]
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from governance.access import NOT_FOUND
@@ -390,15 +390,17 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Follow one notification: it is marked read and the reader goes to what it is about. Only
-    "mark all as read" existed, so a reader who dealt with one notice among many kept it unread, or
-    lost track of the others. Another user's notification is the same 404 as a missing one; a link
-    that is not a path on this site (none is written so, but it is stored text) leads back to the
-    list, never off the site."""
+    """Follow one notification to what it is about; a POST (the list's button) also marks it read.
+    Only "mark all as read" existed, so a reader who dealt with one notice among many kept it unread,
+    or lost track of the others. A GET marked it read too: a link prefetcher, a preview or the back
+    button re-fetching the address read a notice nobody had seen; a GET now only leads to the record.
+    Another user's notification is the same 404 as a missing one; a link that is not a path on this
+    site (none is written so, but it is stored text) leads back to the list, never off the site."""
     notice = get_object_or_404(request.user.notifications, pk=pk)
-    notification_mark_read(notification=notice, actor=request.user)
+    if request.method == "POST":
+        notification_mark_read(notification=notice, actor=request.user)
     if notice.link and url_has_allowed_host_and_scheme(
         notice.link, allowed_hosts=set(), require_https=request.is_secure()
     ):

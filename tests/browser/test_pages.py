@@ -291,3 +291,31 @@ def test_the_headline_figures_on_a_phone_fit_and_lead_to_their_league_tables(pho
     page.wait_for_url("**/dashboards/league/**")
     assert "indicator=survey_safety_rate" in page.url and "parent=340102000000" in page.url
     assert page.js_errors == []
+
+
+def test_a_notice_opens_by_its_button_on_a_phone_and_only_that_one_is_read(phone_page, live_cast):
+    """Opening a notice posts (a GET marked it read, so a link prefetcher or the back button did):
+    the button reads as a link, in the link colour, is a full-size target, and takes the reader to
+    the record with that notice read and the other still unread."""
+    from governance.services import notify
+
+    worker = live_cast.worker_a
+    notify(user=worker, key="k1", message="Incident INC-1 is overdue.", link="/grids/my/")
+    notify(user=worker, key="k2", message="Incident INC-2 is overdue.", link="/grids/my/")
+    page = phone_page
+    login(page, "worker_a")
+    page.goto("/notifications/")
+    button = page.get_by_role("button", name="Incident INC-1 is overdue.")
+    box = button.bounding_box()
+    assert box["height"] >= 44 and box["x"] + box["width"] <= 390
+    colour = button.evaluate("el => getComputedStyle(el).color")
+    link_colour = page.evaluate(
+        "() => { const a = document.createElement('a'); a.href = '#';"
+        " document.querySelector('.main').append(a); return getComputedStyle(a).color; }"
+    )
+    assert colour == link_colour and button.evaluate("el => getComputedStyle(el).textAlign") == "left"
+    screenshot(page, "notifications-phone")
+    with page.expect_navigation():
+        button.click()
+    assert page.url.endswith("/grids/my/")
+    assert list(worker.notifications.filter(read_at=None).values_list("key", flat=True)) == ["k2"]

@@ -224,18 +224,34 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_record(client, cas
     first, second = cast.worker_a.notifications.order_by("key")
     client.force_login(cast.worker_a)
     page = client.get(reverse("governance-notifications")).content.decode()
-    assert reverse("governance-notification-open", args=[first.pk]) in page
+    # Opening is a form posted, not a link followed: the page holds no GET link to the open URL.
+    url = reverse("governance-notification-open", args=[first.pk])
+    assert f'<form method="post" action="{url}"' in page and f'href="{url}"' not in page
     assert '<span class="badge">2</span>' in page
-    response = client.get(reverse("governance-notification-open", args=[first.pk]))
+    response = client.post(url)
     assert response.status_code == 302 and response["Location"] == "/grids/my/"
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.read_at is not None and second.read_at is None  # only the one opened
     assert '<span class="badge">1</span>' in client.get(reverse("governance-notifications")).content.decode()
     read_at = first.read_at
-    client.get(reverse("governance-notification-open", args=[first.pk]))
+    client.post(url)
     first.refresh_from_db()
     assert first.read_at == read_at  # opened again: still read when it was first read
+
+
+def test_a_get_of_a_notification_goes_to_its_record_and_leaves_it_unread(client, cast):
+    """A GET marked the notice read: a link prefetcher, a preview, or the back button re-fetching the
+    address read a notice nobody had seen. A GET now only leads to the record."""
+    from governance.services import notify
+
+    notify(user=cast.worker_a, key="k1", message="Incident INC-1 is overdue.", link="/grids/my/")
+    notice = cast.worker_a.notifications.get()
+    client.force_login(cast.worker_a)
+    response = client.get(reverse("governance-notification-open", args=[notice.pk]))
+    assert response.status_code == 302 and response["Location"] == "/grids/my/"
+    notice.refresh_from_db()
+    assert notice.read_at is None
 
 
 def test_another_users_notification_is_a_404_and_stays_unread(client, cast):
@@ -244,8 +260,9 @@ def test_another_users_notification_is_a_404_and_stays_unread(client, cast):
     notify(user=cast.worker_b, key="k1", message="Incident INC-1 is overdue.", link="/grids/my/")
     notice = cast.worker_b.notifications.get()
     client.force_login(cast.worker_a)
-    assert client.get(reverse("governance-notification-open", args=[notice.pk])).status_code == 404
-    assert client.get(reverse("governance-notification-open", args=[10**6])).status_code == 404
+    for method in (client.get, client.post):
+        assert method(reverse("governance-notification-open", args=[notice.pk])).status_code == 404
+        assert method(reverse("governance-notification-open", args=[10**6])).status_code == 404
     notice.refresh_from_db()
     assert notice.read_at is None
 
@@ -256,8 +273,9 @@ def test_a_notification_never_leads_off_the_site(client, cast):
     notify(user=cast.worker_a, key="k1", message="x", link="https://evil.example/")
     notice = cast.worker_a.notifications.get()
     client.force_login(cast.worker_a)
-    response = client.get(reverse("governance-notification-open", args=[notice.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("governance-notifications")
+    for method in (client.get, client.post):
+        response = method(reverse("governance-notification-open", args=[notice.pk]))
+        assert response.status_code == 302 and response["Location"] == reverse("governance-notifications")
 
 
 def test_the_notifications_page_takes_no_query_per_notification(client, cast):

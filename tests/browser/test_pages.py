@@ -314,6 +314,11 @@ def test_a_notice_opens_by_its_button_on_a_phone_and_only_that_one_is_read(phone
         " document.querySelector('.main').append(a); return getComputedStyle(a).color; }"
     )
     assert colour == link_colour and button.evaluate("el => getComputedStyle(el).textAlign") == "left"
+    # Its time stays whole beside or below it: "2026-12-08" and "02:53" were drawn on two lines.
+    times = page.locator(".list li .muted")
+    assert times.count() == 2
+    for i in range(times.count()):
+        assert times.nth(i).evaluate("el => new Set([...el.getClientRects()].map(r => r.top)).size") == 1
     screenshot(page, "notifications-phone")
     with page.expect_navigation():
         button.click()

@@ -74,6 +74,13 @@ def home_section(request: HttpRequest) -> dict | None:
             # The number is the worker's own reports still open (not the grid's items, nor the checks
             # below): the label says so, and leads to that list on the grid page.
             {"url": reverse("grids-my") + "#my-open", "label": _("My open reports"), "count": mine.count()},
+            # What is late of the worker's own (their open reports, the checks in their grids), as
+            # every other role's home says what is overdue; "My grid" marks each late item.
+            {
+                "url": reverse("grids-my"),
+                "label": _("Overdue"),
+                "count": (mine.overdue() | checks_waiting(user).overdue()).count(),
+            },
         ]
         if check_count:
             links.append(

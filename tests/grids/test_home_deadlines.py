@@ -100,3 +100,22 @@ def test_my_grid_names_the_deadline_of_each_check_waiting_and_marks_a_late_one(c
     late = timezone.localtime(checked.due_at).strftime("%Y-%m-%d %H:%M")
     section = to_verify()
     assert f"due {late}" in section and '<li class="overdue">' in section
+
+
+@pytest.mark.django_db
+def test_a_grid_worker_s_home_counts_what_is_overdue(cast, client, report, incident_in):
+    """Every other role's home says what is overdue (DESIGN.md section 8); the grid worker's said how
+    many reports were open and checks waiting, not how many were late. It counts the worker's own open
+    reports and the checks waiting in their grid that are past their deadline, never another grid's."""
+    late_report, on_time = report(), report()
+    late_check = incident_in("fed_back", actor=cast.community_handler)
+    past = timezone.now() - dt.timedelta(hours=3)
+    Incident.objects.filter(pk__in=[late_report.pk, late_check.pk]).update(due_at=past)
+    client.force_login(cast.worker_a)
+    html = client.get("/").content.decode()
+    assert 'href="/grids/my/">Overdue <span class="status">2</span></a>' in html
+    assert on_time.code in html
+    client.force_login(cast.worker_b)  # grid B: neither is theirs
+    assert 'href="/grids/my/">Overdue <span class="status">0</span></a>' in client.get("/").content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert '逾期 <span class="status">0</span></a>' in client.get("/").content.decode()

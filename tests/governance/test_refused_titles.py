@@ -63,3 +63,28 @@ def test_a_refused_login_has_the_error_prefix_in_its_title_once(cast, language):
     title = title_of(refused)
     assert title.startswith(PREFIX[language]) and title.count(PREFIX[language]) == 1, title
     assert title[len(PREFIX[language]) :] == title_of(shown)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    ("shown_url", "post_url", "data"),
+    [
+        ("/accounts/", "/accounts/token/", {"password": "not-the-password-1"}),
+        ("/notifications/", "/notifications/", {"up_to": "x"}),
+    ],
+)
+def test_a_refused_post_without_a_form_has_the_error_prefix_in_its_title_once(
+    cast, client, shown_url, post_url, data, language
+):
+    """The account's token (a wrong password) and "Mark all as read" (a damaged form) refuse with a
+    message, not a form, so the server left out the prefix; only the script added it."""
+    client.force_login(cast.worker_a)
+    in_language(client, language)
+    shown = client.get(shown_url)
+    assert shown.status_code == 200 and not title_of(shown).startswith(PREFIX[language])
+    refused = client.post(post_url, data)
+    assert refused.status_code == 400
+    title = title_of(refused)
+    assert title.startswith(PREFIX[language]) and title.count(PREFIX[language]) == 1, title
+    assert title[len(PREFIX[language]) :] == title_of(shown)

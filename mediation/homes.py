@@ -34,6 +34,13 @@ def home_section(request: HttpRequest) -> dict | None:
                 "label": _("Confirmation window closing"),
                 "count": selectors.closing_confirmations(user, now).count(),
             },
+            # What is new: cases registered in the user's organisations, waiting for one of them to
+            # accept (the desk's list), as every role's home says what is new.
+            {
+                "url": home + "#intake",
+                "label": _("Waiting for acceptance in my organisations"),
+                "count": selectors.intake(user).count(),
+            },
             {"url": reverse("mediation-register"), "label": _("Register a case"), "count": None},
         ],
         "items": items,

@@ -44,6 +44,14 @@ def dispute_list(user: User) -> QuerySet[DisputeCase]:
     )
 
 
+def intake(user: User) -> QuerySet[DisputeCase]:
+    """The cases registered in ``user``'s organisations, waiting for one of them to accept: the
+    desk lists them and the home page counts them (what is new for a mediator)."""
+    return dispute_list(user).filter(
+        status=DisputeCase.Status.REGISTERED, organisation_id__in=member_organisation_ids(user)
+    )
+
+
 def closing_confirmations(user: User, now=None) -> QuerySet[DisputeCase]:
     """The cases whose judicial-confirmation window closes soon that ``user`` looks after: their own
     and, for a head, their organisations'. The desk lists them and the home page counts them (it

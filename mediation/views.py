@@ -82,12 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = selectors.dispute_list(user)
     mine = list(visible.filter(mediator=user).open().order_by("due_at", "received_at")[:200])
     # Every case waiting is counted: past the first INTAKE_SHOWN the rest went unmentioned.
-    intake, intake_count = first_and_total(
-        visible.filter(
-            status=DisputeCase.Status.REGISTERED, organisation_id__in=selectors.member_organisation_ids(user)
-        ).order_by("received_at"),
-        INTAKE_SHOWN,
-    )
+    intake, intake_count = first_and_total(selectors.intake(user).order_by("received_at"), INTAKE_SHOWN)
     closing = list(selectors.closing_confirmations(user, now).order_by("confirmation_due")[:50])
     take_over = list(selectors.cases_to_take_over(user).order_by("due_at", "received_at")[:50])
     follow_ups = list(

@@ -2209,3 +2209,20 @@ def test_the_mediator_home_says_when_a_time_limit_listed_lies_in_a_year_without_
     DisputeCase.objects.filter(pk=running.pk).update(due_at=far)
     html = client.get("/mediation/").content.decode()
     assert 'id="mine-calendar-missing"' in html and note in html
+
+
+def test_a_mediators_home_says_what_is_new_the_cases_waiting_for_acceptance(client, med):
+    """Every home says what is new (DESIGN.md section 8): the mediator's counted their open cases,
+    the overdue and the closing windows, not the cases newly registered in their organisation and
+    waiting for one of them to accept, which only the mediation desk listed."""
+    new = med.register()  # in org_x: cast.mediator's organisation
+    client.force_login(med.cast.mediator)
+    home = client.get("/").content.decode()
+    link = re.search(r'href="/mediation/#intake"[^>]*>(.*?)</a>', home, re.S).group(1)
+    assert "Waiting for acceptance in my organisations" in link and '<span class="status">1</span>' in link
+    desk = client.get("/mediation/").content.decode()
+    assert new.code in desk.split('id="intake"')[1]
+    client.force_login(med.mediator_b)  # another street's centre: not theirs to accept
+    home = client.get("/").content.decode()
+    link = re.search(r'href="/mediation/#intake"[^>]*>(.*?)</a>', home, re.S).group(1)
+    assert '<span class="status">0</span>' in link

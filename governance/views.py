@@ -334,21 +334,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def map_area_codes(user) -> str:
+    """The areas a map of the user's own area draws (its ``data-areas``): those of their memberships.
+    A superuser sees every area without a role at one (the first account of a deployment, made with
+    createsuperuser): their map shows the top of the tree, not nothing (an empty list) and not a code
+    that is none (the report page's "-", which the areas API refused with a 400)."""
+    codes = {m.area.code for m in user.memberships_cached()}
+    if not codes and user.is_superuser:
+        codes = set(Area.objects.filter(parent=None).values_list("code", flat=True))
+    return ",".join(sorted(codes))
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships_cached()
-    codes = {m.area.code for m in memberships}
-    if not codes and request.user.is_superuser:
-        # A superuser sees every area without a role at one (the first account of a deployment,
-        # made with createsuperuser): the map shows the top of the tree, not nothing.
-        codes = set(Area.objects.filter(parent=None).values_list("code", flat=True))
     return render(
         request,
         "governance/home.html",
         {
             "memberships": memberships,
             "sections": home_sections(request),
-            "area_codes": ",".join(sorted(codes)),
+            "area_codes": map_area_codes(request.user),
             # Said where it is seen: the warning was only on the calendar's admin list, which nobody
             # opens until they know the year is missing.
             "calendar_missing": Holiday.missing_next_year(timezone.localdate())

@@ -31,6 +31,7 @@ from governance.views import (
     filtered_rows,
     first_and_total,
     labels_in_scope,
+    map_area_codes,
     namesake_labels,
     namesakes_in_scope,
 )
@@ -204,10 +205,8 @@ def report(request: HttpRequest) -> HttpResponse:
             "form": form,
             "grids": choices,
             "worker": bool(grids),
-            # Never empty: an empty code list would make the areas API draw the whole city.
-            "grid_codes": ",".join(g.code for g in grids)
-            or ",".join(sorted({m.area.code for m in request.user.memberships_cached()}))
-            or "-",
+            # The worker's grids, or the reporter's areas (governance.views.map_area_codes).
+            "grid_codes": ",".join(g.code for g in grids) or map_area_codes(request.user),
             "photo_errors": photo_errors,
             # The limits the page checks as photos are chosen (grids/photo_check.js), the server's own.
             "photo_max_count": photos.MAX_PER_STEP,

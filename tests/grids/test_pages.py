@@ -167,6 +167,29 @@ def test_the_report_form_answers_json_to_the_script(cast, client, categories):
 
 
 @pytest.mark.django_db
+def test_the_report_map_of_a_superuser_without_a_role_draws_the_top_of_the_tree(cast, client):
+    # The first account of a deployment (createsuperuser) has no grid and no membership: its report
+    # page wrote data-areas="-", and the map asked the areas API for ?code=- and got a 400 "Unknown
+    # area code -." in place of a map. It gets the top of the tree, as on its home.
+    client.force_login(cast.admin)
+    html = client.get("/grids/report/").content.decode()
+    codes = attrs_of(html, "report-map")["data-areas"]
+    assert codes == cast.city.code
+    geojson = client.get("/api/v1/areas/geojson/", {"code": codes})
+    assert geojson.status_code == 200
+    assert [f["id"] for f in geojson.json()["features"]] == [cast.city.code]
+    # A worker's map stays their grid, a handler's their area.
+    client.force_login(cast.worker_a)
+    assert (
+        attrs_of(client.get("/grids/report/").content.decode(), "report-map")["data-areas"]
+        == cast.grid_a.code
+    )
+    client.force_login(cast.community_handler)
+    html = client.get("/grids/report/").content.decode()
+    assert attrs_of(html, "report-map")["data-areas"] == cast.community_a1a.code
+
+
+@pytest.mark.django_db
 def test_analysts_and_mediators_cannot_report(cast, client):
     client.force_login(cast.mediator)
     assert client.get("/grids/report/").status_code == 403

@@ -33,6 +33,14 @@ class AutoSchema(SpectacularAutoSchema):
             return outer.replace(".", "") + inner.removesuffix("Serializer")
         return name
 
+    def _get_format_parameters(self):
+        # drf-spectacular lists ``?format=`` (json, csv) on the reads answered in CSV too, with its
+        # values and no words: a client saw "csv" and no hint that it is the Accept header's twin.
+        parameters = super()._get_format_parameters()
+        for parameter in parameters:
+            parameter["description"] = FORMAT_PARAMETER
+        return parameters
+
     def _map_basic_serializer(self, serializer, direction):
         # An input that refuses a field it does not read says so: a client generated from the schema
         # (or schemathesis) sends no field beyond those listed (docs/api.md "Errors").
@@ -44,6 +52,10 @@ class AutoSchema(SpectacularAutoSchema):
         return schema
 
 
+FORMAT_PARAMETER = gettext_lazy(
+    "The answer's format: `json` (the default) or `csv`, which `Accept: text/csv` asks for too; any "
+    "other value is a 400 keyed `format` listing those the endpoint serves."
+)
 ERROR_COMPONENT = {
     "type": "object",
     "description": gettext_lazy(

@@ -677,3 +677,37 @@ def test_a_memberships_area_is_chosen_by_its_code_or_name_not_a_database_id(clie
         },
     )
     assert str(cast.grid_a.pk) in [r["id"] for r in json.loads(by_name.content)["results"]]
+
+
+def test_residents_matters_are_filtered_in_the_address_by_no_free_text(client, cast):
+    """Django lets a list's address filter by any of the model's own fields, listed filter or not:
+    ``?description__icontains=13812345678`` found the incidents, cases and petitions whose texts name
+    that number, a search of free text the search box does not offer. Each superusers' admin (the
+    residents' matters and their logs) refuses a filter on its free texts (400), and keeps its own."""
+    from django.db import models
+
+    from governance.admin import SuperusersOnly
+
+    client.force_login(cast.admin)
+    checked = set()
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, SuperusersOnly):
+            continue
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        offered = {
+            (f if isinstance(f, str) else f[0] if isinstance(f, tuple) else f.parameter_name).split("__")[0]
+            for f in model_admin.list_filter
+        } | ({model_admin.date_hierarchy} if model_admin.date_hierarchy else set())
+        for field in model._meta.concrete_fields:
+            texts = (models.CharField, models.TextField, models.JSONField)
+            if isinstance(field, texts) and not field.choices and field.name not in offered:
+                response = client.get(url, {f"{field.name}__icontains": "138"})
+                assert response.status_code == 400, (url, field.name)
+                checked.add(f"{model._meta.label}.{field.name}")
+        for name in offered:
+            assert client.get(url, {f"{name}__isnull": "False"}).status_code == 200, (url, name)
+    assert {
+        "grids.Incident.description",
+        "mediation.DisputeCase.description",
+        "petitions.Petition.content",
+    } <= checked

@@ -40,7 +40,11 @@ class IncidentAdmin(SuperusersOnly, admin.ModelAdmin):
 
     list_display = ["code", "category", "grid", "status", "level", "due_at", "reported_at"]
     list_filter = ["status", "level", "kind", "category"]
-    search_fields = ["code", "description"]
+    # By number only, as cases and petitions: a description may carry a resident's phone or ID
+    # number (typed in for the call back), and searching it found every incident naming that
+    # person, with no reveal logged. The list filters and date links find the rest.
+    search_fields = ["code"]
+    search_help_text = _("Search by incident number.")
     list_select_related = ["category", "grid"]
     date_hierarchy = "reported_at"
     inlines = [EventInline]

@@ -875,20 +875,21 @@ class RecordKindFilter(admin.SimpleListFilter):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SuperusersOnly, ReadOnlyAdmin):
-    list_display = ["at", "user", "record", "object_type_shown", "fields_shown", "reason"]
+    # The reason with the numbers in it masked: an officer may write the one they revealed into it
+    # ("回电13812345678"), and the superusers who read the log may reveal nobody (masked_texts).
+    list_display = masked_texts(
+        PersonalDataAccess,
+        ["at", "user", "record", "object_type_shown", "fields_shown", "reason"],
+        ["reason"],
+    )
     list_filter = [RecordKindFilter]
     search_fields = ["record", "user__username", "user__display_name"]
     # The entry's page as its list: labels, not the stored model label and field names.
-    fields = [
-        "at",
-        "user",
-        "record",
-        "object_type_shown",
-        "object_id",
-        "fields_shown",
-        "reason",
-        "ip_address",
-    ]
+    fields = masked_texts(
+        PersonalDataAccess,
+        ["at", "user", "record", "object_type_shown", "object_id", "fields_shown", "reason", "ip_address"],
+        ["reason"],
+    )
     readonly_fields = fields
 
     @admin.display(description=_("fields revealed"))

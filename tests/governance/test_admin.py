@@ -711,3 +711,27 @@ def test_residents_matters_are_filtered_in_the_address_by_no_free_text(client, c
         "mediation.DisputeCase.description",
         "petitions.Petition.content",
     } <= checked
+
+
+def test_the_access_log_shows_the_numbers_in_a_reveals_reason_masked(client, cast):
+    """An officer may write the number they revealed into the reason ("回电13812345678核实"): the log,
+    read by superusers who may reveal nobody, showed it whole, a way round the reveal it records."""
+    from governance.models import PersonalDataAccess
+
+    entry = PersonalDataAccess.objects.create(
+        user=cast.admin,
+        object_type="mediation.disputeparty",
+        object_id="1",
+        record="MD-2026-000001",
+        fields="phone,id_number",
+        reason="回电13812345678核实身份340104199003071235",
+    )
+    client.force_login(cast.admin)
+    for url in (
+        "/admin/governance/personaldataaccess/",
+        f"/admin/governance/personaldataaccess/{entry.pk}/change/",
+    ):
+        body = client.get(url).content.decode()
+        assert "回电138****5678核实身份3401**********1235" in body, url
+        assert "13812345678" not in body and "340104199003071235" not in body, url
+    assert PersonalDataAccess.objects.count() == 1  # reading the log reveals nothing

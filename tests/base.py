@@ -259,6 +259,22 @@ def assert_the_admin_hides_people(client, admin_user, *, record, people_url: str
     assert not PersonalDataAccess.objects.exists()
 
 
+def logged_reveal(
+    user: User,
+    fields: str,
+    reason: str,
+    *,
+    record: str = "DSP-2026-000001",
+    kind: str = "mediation.disputeparty",
+):
+    """An access-log row as ``governance.services.personal_data_reveal`` writes it (for the log's pages)."""
+    from governance.models import PersonalDataAccess
+
+    return PersonalDataAccess.objects.create(
+        user=user, object_type=kind, object_id="1", record=record, fields=fields, reason=reason
+    )
+
+
 @contextmanager
 def masked_log() -> Iterator[io.StringIO]:
     """What the server's log handler (the root's, with the mask filter) writes meanwhile."""

@@ -5,6 +5,7 @@ lists, searches or filters through one. Reveals go only through the logged pages
 from django.contrib import admin
 
 from governance.pii import EncryptedTextField
+from tests.base import logged_reveal
 
 
 def _personal(model) -> set[str]:
@@ -458,14 +459,7 @@ def test_the_admin_finds_a_person_by_the_name_they_are_known_by(client, cast):
     User.objects.filter(pk=cast.admin.pk).update(display_name="系统管理员 赵敏")
     user_token_issue(user=cast.worker_a)
     audit(actor=cast.admin, action="password.reset", obj=cast.worker_a)
-    PersonalDataAccess.objects.create(
-        user=cast.worker_a,
-        object_type="grids.incident",
-        object_id="1",
-        record="INC-1",
-        fields="name",
-        reason="核实",
-    )
+    logged_reveal(cast.worker_a, "name", "核实", record="INC-1", kind="grids.incident")
     LogEntry.objects.log_actions(user_id=cast.admin.pk, queryset=[cast.worker_a], action_flag=CHANGE)
     client.force_login(cast.admin)
     searches = {
@@ -718,14 +712,7 @@ def test_the_access_log_shows_the_numbers_in_a_reveals_reason_masked(client, cas
     read by superusers who may reveal nobody, showed it whole, a way round the reveal it records."""
     from governance.models import PersonalDataAccess
 
-    entry = PersonalDataAccess.objects.create(
-        user=cast.admin,
-        object_type="mediation.disputeparty",
-        object_id="1",
-        record="MD-2026-000001",
-        fields="phone,id_number",
-        reason="回电13812345678核实身份340104199003071235",
-    )
+    entry = logged_reveal(cast.admin, "phone,id_number", "回电13812345678核实身份340104199003071235")
     client.force_login(cast.admin)
     for url in (
         "/admin/governance/personaldataaccess/",

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 
 from governance.models import AuditEntry
 from governance.services import audit
+from tests.base import logged_reveal
 
 
 def _audited(cast) -> AuditEntry:
@@ -107,17 +108,8 @@ def test_the_scheduled_jobs_lists_name_their_columns_and_crontabs_in_chinese(cli
 
 def test_a_reveal_names_the_details_seen_by_their_labels(client, cast, settings):
     """The reveals' log showed which details were seen by their field names ("name,id_number")."""
-    from governance.models import PersonalDataAccess
-
     settings.LANGUAGE_CODE = "zh-hans"
-    entry = PersonalDataAccess.objects.create(
-        user=cast.mediator,
-        object_type="mediation.disputeparty",
-        object_id="5",
-        record="DSP-2026-000001",
-        fields="name,id_number,phone",
-        reason="核实身份",
-    )
+    entry = logged_reveal(cast.mediator, "name,id_number,phone", "核实身份")
     with translation.override("zh-hans"):
         assert str(entry).startswith("DSP-2026-000001 · 名称、身份证号、联系电话 · ")
     client.force_login(cast.admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,19 @@ from grids.selectors import checks_waiting, uncalendared_years, work_department
 HOME_SHOWN = 5
 
 
+def new_today(incidents: QuerySet[Incident], list_url: str) -> dict:
+    """The home's "New today" link: the items of ``incidents`` reported since the start of the local
+    day (by anyone, whatever their status now), and ``list_url`` (ending in "?" or "&") filtered to
+    exactly those. A fixed boundary, not "since your last visit": nothing is tracked per user, and the
+    count reads the same on every device all day (index incident_grid_reported / incident_reported_at)."""
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "url": f"{list_url}reported_from={start_of_day:%Y-%m-%d}",
+        "label": _("New today"),
+        "count": incidents.filter(reported_at__gte=start_of_day).count(),
+    }
+
+
 def home_section(request: HttpRequest) -> dict | None:
     user = request.user
     if not user.is_authenticated:
@@ -24,8 +38,7 @@ def home_section(request: HttpRequest) -> dict | None:
         visible = Incident.objects.visible_to(user)
         department = work_department(user)
         now = timezone.now()
-        start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        new = visible.filter(reported_at__gte=start_of_day)
+        new = visible
         if department:
             # A department's liaison counts its own work (led or supported): what is with it now. Once
             # fed back the item waits for the grid's check and a centre's close, steps that are not the
@@ -41,7 +54,7 @@ def home_section(request: HttpRequest) -> dict | None:
             inbox = reverse("grids-inbox") + "?"
             current_link = {"url": f"{inbox}open=true", "label": _("Open")}
             new_url = inbox
-        counts = {"open": current.count(), "overdue": current.overdue(now).count(), "new": new.count()}
+        counts = {"open": current.count(), "overdue": current.overdue(now).count()}
         items = list(current.overdue(now).with_relations().order_by("due_at")[:HOME_SHOWN]) or list(
             current.with_relations().order_by("due_at")[:HOME_SHOWN]
         )
@@ -55,11 +68,7 @@ def home_section(request: HttpRequest) -> dict | None:
             "links": [
                 {**current_link, "count": counts["open"]},
                 {"url": f"{inbox}overdue=true", "label": _("Overdue"), "count": counts["overdue"]},
-                {
-                    "url": f"{new_url}reported_from={start_of_day:%Y-%m-%d}",
-                    "label": _("New today"),
-                    "count": counts["new"],
-                },
+                new_today(new, new_url),
             ],
             "items": items,
             "uncalendared": uncalendared_years(items),
@@ -81,6 +90,9 @@ def home_section(request: HttpRequest) -> dict | None:
                 "label": _("Overdue"),
                 "count": (mine.overdue() | checks_waiting(user).overdue()).count(),
             },
+            # What came in to the worker's grids today, whoever reported it (a centre, a colleague):
+            # the inbox lists the same items, as scoped to the worker (visible_to: their grids).
+            new_today(Incident.objects.visible_to(user), reverse("grids-inbox") + "?"),
         ]
         if check_count:
             links.append(

@@ -23,7 +23,9 @@ def home_section(request: HttpRequest) -> dict | None:
     from dashboards.ranking import overdue_counts
 
     return {
-        "title": _("Overdue across the services"),
+        # Every overdue item of the user's areas, whoever's step it is: a department's liaison sees
+        # its own beside it ("Incidents with my department"), a smaller figure.
+        "title": _("Overdue across the services in my areas"),
         "template": "dashboards/_home_section.html",
         "overdue": overdue_counts(user),
     }

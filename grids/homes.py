@@ -48,11 +48,15 @@ def home_section(request: HttpRequest) -> dict | None:
             current = visible.filter(status__in=Incident.WITH_DEPARTMENT)
             inbox = reverse("grids-inbox") + f"?department={department}&status=dispatched&status=handling&"
             current_link = {"url": inbox.rstrip("&"), "label": _("In hand")}
+            # The statistics section below counts every overdue item of the liaison's area (the
+            # district): "Incidents: Overdue 0" beside "Incidents: 4" read as a contradiction.
+            title = _("Incidents with my department")
             new_url = reverse("grids-inbox") + f"?department={department}&"
         else:
             current = visible.open()
             inbox = reverse("grids-inbox") + "?"
             current_link = {"url": f"{inbox}open=true", "label": _("Open")}
+            title = _("Incidents")
             new_url = inbox
         counts = {"open": current.count(), "overdue": current.overdue(now).count()}
         items = list(current.overdue(now).with_relations().order_by("due_at")[:HOME_SHOWN]) or list(
@@ -63,7 +67,7 @@ def home_section(request: HttpRequest) -> dict | None:
         for i in items:
             i.grid_label = labels.get(i.grid.code, i.grid.name)
         return {
-            "title": _("Incidents"),
+            "title": title,
             "template": "grids/_home_section.html",
             "links": [
                 {**current_link, "count": counts["open"]},

@@ -60,3 +60,36 @@ def test_the_new_today_list_refuses_a_bad_date_naming_the_filter(cast, client):
     response = client.get("/grids/inbox/?reported_from=yesterday")
     assert response.status_code == 400
     assert "Reported from" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_departments_home_says_whose_overdue_items_each_figure_counts(
+    cast, client, incident_in, django_assert_max_num_queries
+):
+    """A police liaison's home read "Incidents: Overdue 0" and, below, "Overdue across the services:
+    Incidents 4". Both were right: the first counts the department's own work (dispatched to it or
+    supported, docs/incidents.md "Pages"), the second every overdue item in the liaison's area, the
+    district. Each heading now says whose items it counts, and each link lists what it counted."""
+    ours = incident_in("handling")  # dispatched to the police
+    waiting = incident_in("reported")  # the community centre's to accept, not the police's
+    Incident.objects.filter(pk=waiting.pk).update(due_at=timezone.now() - dt.timedelta(hours=3))
+    client.force_login(cast.department_user)
+    client.get("/")
+    with django_assert_max_num_queries(40):
+        html = client.get("/").content.decode()
+    assert "<h2>Incidents with my department</h2>" in html
+    assert "<h2>Overdue across the services in my areas</h2>" in html
+    assert 'Overdue <span class="status">0</span></a>' in html
+    assert (
+        '<a class="overdue-count" href="/grids/inbox/?overdue=true">Incidents: <span class="status">1</span>'
+        in html
+    )
+    listed = client.get("/grids/inbox/?overdue=true").content.decode()
+    assert f'id="row-{waiting.code}"' in listed and f'id="row-{ours.code}"' not in listed
+    # A centre's handler: its incidents are the area's, its heading stays "Incidents".
+    client.force_login(cast.district_officer)
+    assert "<h2>Incidents</h2>" in client.get("/").content.decode()
+    client.force_login(cast.department_user)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/").content.decode()
+    assert "<h2>本部门的事件</h2>" in html and "<h2>辖区内各业务逾期情况</h2>" in html

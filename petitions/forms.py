@@ -90,7 +90,11 @@ class IntakeForm(SubmissionKeyForm):
                 if name in ("id_number", "phone"):
                     field.widget.attrs["inputmode"] = "numeric" if name == "phone" else "text"
                 self.fields[f"p{i}_{name}"] = field
-        self.fields["p0_name"].widget.attrs["autofocus"] = True
+        if not self.is_bound:
+            # A fresh form starts at the first petitioner's name. A refused one does not: app.js
+            # takes the focus to the first field in error, and the browser's autofocus could run
+            # after it (or before, while the page was still loading) and move it back to the top.
+            self.fields["p0_name"].widget.attrs["autofocus"] = True
         # Category and handling type start blank and must be chosen: a preselected one (the first
         # category, "claim") was registered without the officer having looked at it, and the type
         # decides the route and what the reply must state.

@@ -230,6 +230,54 @@ def mask_people_in_text(text: str, people: Iterable[Any] = (), *, hide: bool = F
     return mask_numbers_in_text(text, hide=hide)
 
 
+# A Latin name is a word: "Ann" is not the start of "Annual". Chinese is written without spaces, so
+# a Chinese name run into the next word ("李四说") is still the name.
+_LATIN = re.compile(r"[0-9A-Za-z]", re.ASCII)
+
+
+def scrub_people_from_text(text: str, people: Iterable[Any], marker: str) -> str:
+    """``text`` with each name, ID number, phone and address of ``people`` (objects with
+    ``PERSONAL_FIELDS``) written in it replaced by ``marker``, and every other identity or phone
+    number masked (``mask_numbers_in_text``): what erasing a record's people leaves of its free
+    texts (``manage.py erase_personal_data``). A name or an address is replaced where it is written
+    out in full (two characters at least: one would replace that character everywhere), a Latin one
+    as a whole word, in any case; a surname alone ("李先生") is not the name and stays. An ID number
+    or phone is found as typed, in groups, with +86 or in full-width digits too, and as its digits
+    anywhere not inside a longer number ("tel13812345678"). A second pass changes nothing."""
+    text = text or ""
+    words: set[str] = set()
+    numbers: set[str] = set()  # ID numbers and phones, as their digits (an ID's X upper case)
+    for person in people:
+        for field in getattr(person, "PERSONAL_FIELDS", ()):
+            value = unicodedata.normalize("NFKC", getattr(person, field, "") or "").strip()
+            if field in ("id_number", "phone"):
+                if digits := re.sub(r"[^0-9X]", "", value.upper()):
+                    numbers.add(digits)
+            elif len(value) >= 2:
+                words.add(value)
+    # Longest first: a name inside an address goes with the address.
+    for value in sorted(words, key=len, reverse=True):
+        pattern = re.escape(value)
+        if _LATIN.match(value[0]):
+            pattern = r"(?<![0-9A-Za-z])" + pattern
+        if _LATIN.match(value[-1]):
+            pattern += r"(?![0-9A-Za-z])"
+        text = re.sub(pattern, lambda _match: marker, text, flags=re.IGNORECASE)
+    for digits in sorted(numbers, key=len, reverse=True):
+        text = re.sub(rf"(?<!\d){re.escape(digits)}(?!\d)", lambda _match: marker, text, flags=re.I)
+    out, done = [], 0
+    for match in _TEXT_NUMBERS.finditer(text.translate(_AS_ASCII)):
+        digits = re.sub(r"[^0-9X]", "", match[0].upper())
+        if match["id"]:
+            known, masked = digits, mask_id_number(digits)
+        else:
+            known = digits[-11:] if match["mobile"] else digits
+            masked = mask_phone(known)
+        out += [text[done : match.start()], marker if known in numbers else masked]
+        done = match.end()
+    return "".join([*out, text[done:]])
+
+
 class TextMask:
     """How a reader reads a record's free text: as typed (``full``, who may reveal its people), or
     through ``mask_people_in_text`` with the record's ``people``. Pages pass it to the

@@ -1,9 +1,10 @@
 """Erasing residents' personal details from long-closed records (``manage.py erase_personal_data``).
 
-Each app that keeps people's details registers, in its ``ready()``, which of its rows may be erased
-and how (``register_eraser``): the kernel imports no app (docs/architecture.md). Only the personal
-columns are cleared; the people's rows, their records and everything counted from them stay, so the
-statistics do not move. An erased person's name is stored empty (never otherwise: a name is
+Each app that keeps people's details registers, in its ``ready()``, which of its rows may be erased,
+how, and which free texts of their records may name them (``register_eraser``): the kernel imports
+no app (docs/architecture.md). Only the personal columns are cleared, and the people's details
+written in those texts replaced; the people's rows, their records and everything counted from them
+stay, so the statistics do not move. An erased person's name is stored empty (never otherwise: a name is
 required), which the pages read as ``ERASED_NAME``.
 """
 
@@ -31,16 +32,29 @@ def is_erased(name: str | None) -> bool:
 
 
 @dataclass(frozen=True)
+class Texts:
+    """Free texts of the records erased: the ``fields`` of the rows of ``model`` whose ``key`` is a
+    record's key (``"pk"`` for the record's own texts, ``"case_id"`` for its sessions' ...). Read
+    and written through the model, so a text stored encrypted is decrypted and encrypted again."""
+
+    model: type[models.Model]
+    key: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Eraser:
     """One kind of person's rows: ``people(closed_before, now)`` gives those of the records closed
     for good before the cut-off; ``record`` names their record's key; ``clear`` the values that
     erase them (constants, stored as they are: no row is encrypted one by one); ``counted`` reads
-    how many (lazy text with ``%(people)d`` and ``%(records)d``)."""
+    how many (lazy text with ``%(people)d`` and ``%(records)d``); ``texts`` the free texts of the
+    records in which the people's details are replaced before they are cleared."""
 
     people: Callable[[dt.date, dt.datetime], models.QuerySet]
     record: str
     clear: dict[str, Any]
     counted: Any
+    texts: tuple[Texts, ...] = ()
 
     def pending(self, closed_before: dt.date, now: dt.datetime) -> models.QuerySet:
         """The eligible people still holding something: a second run finds none of the first's."""

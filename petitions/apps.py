@@ -10,8 +10,9 @@ class PetitionsConfig(AppConfig):
         from governance.deadlines import calendar_changed, deadlines_between
         from governance.homes import register_home_section, register_nav
         from governance.models import department_closing
-        from governance.retention import Eraser, register_eraser
+        from governance.retention import Eraser, Texts, register_eraser
         from petitions.homes import home_section
+        from petitions.models import Petition, PetitionEvent
         from petitions.selectors import petitioners_past_retention
         from petitions.services import (
             petition_deadlines_between,
@@ -26,7 +27,8 @@ class PetitionsConfig(AppConfig):
         register_nav("petitions-registry", _("Petitions"), roles={"petition_officer"})
         register_nav("petitions-inbox", _("Petition inbox"), roles={"handler"})
         register_home_section(home_section)
-        # manage.py erase_personal_data: the personal columns and the hashes kept to match them.
+        # manage.py erase_personal_data: the personal columns and the hashes kept to match them, and
+        # every free text of the petition that may name them (none of them stored encrypted).
         erased = ("name", "id_number", "id_hash", "phone", "address", "phone_hash")
         register_eraser(
             Eraser(
@@ -34,5 +36,9 @@ class PetitionsConfig(AppConfig):
                 record="petition_id",
                 clear=dict.fromkeys(erased, ""),
                 counted=_("%(people)d petitioners of %(records)d petitions"),
+                texts=(
+                    Texts(Petition, "pk", ("content", "extension_reason", "reply_text")),
+                    Texts(PetitionEvent, "petition_id", ("note",)),
+                ),
             )
         )

@@ -106,10 +106,10 @@ def test_commit_erases_exactly_the_eligible_people_and_a_second_run_erases_none(
     assert (DisputeParty.objects.count(), Petitioner.objects.count()) == people
     entries = AuditEntry.objects.filter(action="personal_data.erase").order_by("object_type")
     assert [(e.object_type, e.object_id, e.after, e.actor) for e in entries] == [
-        ("mediation.disputeparty", _cut_off(), {"closed_before": _cut_off(), "people": 4, "records": 2},
-         records["admin"]),
-        ("petitions.petitioner", _cut_off(), {"closed_before": _cut_off(), "people": 2, "records": 2},
-         records["admin"]),
+        ("mediation.disputeparty", _cut_off(),
+         {"closed_before": _cut_off(), "people": 4, "records": 2, "texts": 0}, records["admin"]),
+        ("petitions.petitioner", _cut_off(),
+         {"closed_before": _cut_off(), "people": 2, "records": 2, "texts": 0}, records["admin"]),
     ]  # fmt: skip
     again = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
     assert "0 parties of 0 dispute cases" in again and "0 petitioners of 0 petitions" in again
@@ -249,3 +249,166 @@ def test_the_lists_show_erased_people_without_a_query_for_each(records, med, pet
         with CaptureQueriesContext(connection) as again:
             html = client.get(url).content.decode()
         assert html.count("(personal details erased)") >= 3 and len(again) == counts[url], url
+
+
+# The free texts of a record naming its people (张三丰 and 李四, 王建国: the fixtures' details).
+CASE_TEXT = (
+    "申请人张三丰（身份证11010519491231002X，电话138 1234 5678）称李四拖欠维修费；"
+    "证人王五13700001111；张先生另述。"
+)
+CASE_SCRUBBED = (
+    "申请人(erased)（身份证(erased)，电话(erased)）称(erased)拖欠维修费；证人王五137****1111；张先生另述。"
+)
+TERMS = "李四于2026年1月31日前向张三丰支付维修费2000元，联系电话１３９８７６５４３２１。"
+TERMS_SCRUBBED = "(erased)于2026年1月31日前向(erased)支付维修费2000元，联系电话(erased)。"
+NOTE = "已电话告知张三丰（13812345678），住甲区春晖路12号3栋。"
+NOTE_SCRUBBED = "已电话告知(erased)（(erased)），住(erased)。"
+CONTENT = "我叫王建国，身份证号11010519491231002X，电话13812345678，反映工地噪音。王先生"
+CONTENT_SCRUBBED = "我叫(erased)，身份证号(erased)，电话(erased)，反映工地噪音。王先生"
+REPLY = "王建国同志：经核查已责令停工，如有疑问请致电0551-62345678。"
+REPLY_SCRUBBED = "(erased)同志：经核查已责令停工，如有疑问请致电055*****5678。"
+
+
+def _write_texts(records) -> None:
+    from mediation.models import DisputeEvent, DisputeSession
+    from petitions.models import PetitionEvent
+
+    for case in [*records["erased_cases"], *records["kept_cases"]]:
+        DisputeCase.objects.filter(pk=case.pk).update(description=CASE_TEXT, agreement_terms=TERMS)
+        DisputeEvent.objects.filter(case=case).update(note=NOTE)
+        DisputeSession.objects.create(
+            case=case, held_at=timezone.now() - YEAR_AGO, place="甲一街道调解室", attendees="张三丰、李四",
+            summary=NOTE, recorded_by=case.mediator,
+        )  # fmt: skip
+    for petition in [*records["erased_petitions"], *records["kept_petitions"]]:
+        Petition.objects.filter(pk=petition.pk).update(content=CONTENT, reply_text=REPLY)
+        PetitionEvent.objects.filter(petition=petition).update(note=CONTENT)
+
+
+def _texts(case_pks, petition_pks) -> list:
+    from mediation.models import DisputeEvent, DisputeSession
+    from petitions.models import PetitionEvent
+
+    return [
+        sorted(DisputeCase.objects.filter(pk__in=case_pks).values_list("description", "agreement_terms")),
+        sorted(DisputeEvent.objects.filter(case__in=case_pks).values_list("note", flat=True)),
+        sorted(DisputeSession.objects.filter(case__in=case_pks).values_list("attendees", "summary")),
+        sorted(Petition.objects.filter(pk__in=petition_pks).values_list("content", "reply_text")),
+        sorted(PetitionEvent.objects.filter(petition__in=petition_pks).values_list("note", flat=True)),
+    ]
+
+
+def _events(case_pks, petition_pks) -> tuple[int, int]:
+    from mediation.models import DisputeEvent
+    from petitions.models import PetitionEvent
+
+    return (
+        DisputeEvent.objects.filter(case__in=case_pks).count(),
+        PetitionEvent.objects.filter(petition__in=petition_pks).count(),
+    )
+
+
+def test_commit_scrubs_the_erased_peoples_details_from_their_records_texts_only(records):
+    _write_texts(records)
+    erased = ([c.pk for c in records["erased_cases"]], [p.pk for p in records["erased_petitions"]])
+    kept = ([c.pk for c in records["kept_cases"]], [p.pk for p in records["kept_petitions"]])
+    kept_before = _texts(*kept)
+    case_events, petition_events = _events(*erased)
+    out = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert _texts(*erased) == [
+        [(CASE_SCRUBBED, TERMS_SCRUBBED)] * 2,
+        [NOTE_SCRUBBED] * case_events,
+        [("(erased)、(erased)", NOTE_SCRUBBED)] * 2,
+        [(CONTENT_SCRUBBED, REPLY_SCRUBBED)] * 2,
+        [CONTENT_SCRUBBED] * petition_events,
+    ]
+    # The same names and numbers in the records not eligible (the same fixture people) stay as typed.
+    assert _texts(*kept) == kept_before
+    assert kept_before[0] == [(CASE_TEXT, TERMS)] * 3
+    case_texts = 2 * 2 + case_events + 2 * 2  # description and terms, notes, sessions' two fields
+    petition_texts = 2 * 2 + petition_events
+    assert f"{case_texts} texts scrubbed" in out and f"{petition_texts} texts scrubbed" in out
+    entries = dict(
+        AuditEntry.objects.filter(action="personal_data.erase").values_list("object_type", "after__texts")
+    )
+    assert entries == {"mediation.disputeparty": case_texts, "petitions.petitioner": petition_texts}
+    # A second run: nothing left to erase, no text changed.
+    after = _texts(*erased)
+    again = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert "0 texts scrubbed" in again and _texts(*erased) == after
+
+
+def test_the_marker_is_written_in_the_sites_language(records, settings):
+    case = records["erased_cases"][0]
+    DisputeCase.objects.filter(pk=case.pk).update(description="张三丰与李四")
+    settings.LANGUAGE_CODE = "zh-hans"
+    _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert DisputeCase.objects.get(pk=case.pk).description == "（已删除）与（已删除）"
+
+
+def test_a_dry_run_counts_the_texts_it_would_scrub_and_writes_none(records):
+    _write_texts(records)
+    erased = ([c.pk for c in records["erased_cases"]], [p.pk for p in records["erased_petitions"]])
+    before = _texts(*erased)
+    case_events, petition_events = _events(*erased)
+    out = _run("--closed-before", _cut_off())
+    assert f"{2 * 2 + case_events + 2 * 2} texts would be scrubbed" in out
+    assert f"{2 * 2 + petition_events} texts would be scrubbed" in out
+    assert _texts(*erased) == before and not AuditEntry.objects.exists()
+
+
+def test_a_text_too_long_for_its_column_once_scrubbed_is_cut_to_fit(records):
+    from mediation.models import DisputeSession
+
+    case = records["erased_cases"][0]
+    # 李四 (2 characters) becomes (erased) (8): 400 characters of names no longer fit in 400.
+    session = DisputeSession.objects.create(
+        case=case, held_at=timezone.now() - YEAR_AGO, place="调解室", attendees="李四" * 200,
+        summary="-", recorded_by=case.mediator,
+    )  # fmt: skip
+    _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    attendees = DisputeSession.objects.get(pk=session.pk).attendees
+    assert len(attendees) == 400 and attendees == ("(erased)" * 50)[:399] + "…"
+
+
+def test_the_texts_are_scrubbed_a_chunk_of_records_at_a_time_in_a_fixed_number_of_queries(
+    records,
+    med,
+    pet,
+    monkeypatch,  # noqa: F811
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.management.commands import erase_personal_data
+
+    _write_texts(records)
+    for _ in range(3):  # five records of each app to erase
+        case = med.in_mediation()
+        DisputeCase.objects.filter(pk=case.pk).update(
+            status="closed", closed_at=timezone.now() - YEAR_AGO, description=CASE_TEXT
+        )
+        Petition.objects.filter(pk=pet.register().pk).update(
+            status="declined", closed_at=timezone.now() - YEAR_AGO, content=CONTENT
+        )
+
+    def tables(queries, verb: str) -> dict[str, int]:
+        """How many of the ``verb`` (SELECT, UPDATE) queries read or wrote each text table itself."""
+        names = ("mediation_disputecase", "mediation_disputesession", "mediation_disputeevent",
+                 "petitions_petition", "petitions_petitionevent")  # fmt: skip
+        heads = [q["sql"].split(" WHERE ")[0] for q in queries if q["sql"].startswith(verb)]
+        table = 'FROM "{}"' if verb == "SELECT" else 'UPDATE "{}"'
+        return {n: sum(table.format(n) in head for head in heads) for n in names}
+
+    monkeypatch.setattr(erase_personal_data, "CHUNK_SIZE", 2)  # three chunks of each app
+    with CaptureQueriesContext(connection) as queries:
+        out = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert "10 parties of 5 dispute cases" in out and "5 petitioners of 5 petitions" in out
+    # Each text table: one SELECT and at most one UPDATE a chunk, whatever the rows in it.
+    selects, updates = tables(queries, "SELECT"), tables(queries, "UPDATE")
+    assert all(n == 3 for n in selects.values()), selects
+    assert all(1 <= n <= 3 for n in updates.values()), updates
+    # In all: the actor (2) and the transaction (2); for each app the two counts, the records' keys
+    # (one cursor), the erasing UPDATE and the audit entry, and a chunk's people and a SELECT and an
+    # UPDATE a table for each of its three chunks.
+    assert len(queries) <= 4 + 2 * 5 + 3 * (1 + 3 * 2) + 3 * (1 + 2 * 2), [q["sql"][:80] for q in queries]

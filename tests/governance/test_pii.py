@@ -394,3 +394,44 @@ def test_the_api_schema_names_no_keyed_hash_and_shows_no_example_person(cast):
     assert '"RevealedParty"' in schema and '"RevealedPetitioner"' in schema  # the reveals are documented
     assert "id_hash" not in schema and "phone_hash" not in schema
     assert mask_text(schema) == schema  # no ID, mobile or landline number in an example or description
+
+
+def _person(**fields):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{"PERSONAL_FIELDS": ("name", "id_number", "phone", "address"), **fields})
+
+
+def test_scrubbing_a_text_replaces_the_peoples_details_and_masks_every_other_number():
+    people = [
+        _person(
+            name="张三丰", id_number="11010519491231002X", phone="13812345678", address="甲区春晖路12号3栋"
+        ),
+        _person(name="李四", id_number="", phone="0551-62345678", address=""),
+    ]
+    text = (
+        "申请人张三丰（身份证110105 19491231 002x，电话+86 138-1234-5678，住甲区春晖路12号3栋）"
+        "与李四（座机(0551)62345678）协商；证人王五１３７００００１１１１；编号tel13812345678。"
+    )
+    assert pii.scrub_people_from_text(text, people, "[X]") == (
+        "申请人[X]（身份证[X]，电话[X]，住[X]）与[X]（座机[X]）协商；证人王五137****1111；编号tel[X]。"
+    )
+    # A second pass changes nothing: the marker and a masked number hold no detail to find.
+    once = pii.scrub_people_from_text(text, people, "[X]")
+    assert pii.scrub_people_from_text(once, people, "[X]") == once
+
+
+def test_scrubbing_replaces_a_full_name_only_and_a_latin_one_as_a_whole_word():
+    people = [_person(name="李四", id_number="", phone="", address=""), _person(name="Ann Lee", phone="")]
+    # Chinese is written without spaces: the full name is replaced wherever it is, even run into the
+    # next word; the surname alone, a single character or the name split by a space are not the name.
+    assert pii.scrub_people_from_text("李四说李四光路的李先生和老李、李 四都在", people, "[X]") == (
+        "[X]说[X]光路的李先生和老李、李 四都在"
+    )
+    # A Latin name is a whole word, in any case: not the start of a longer one.
+    assert pii.scrub_people_from_text("ann lee, Ann Leech and Ann Lee.", people, "[X]") == (
+        "[X], Ann Leech and [X]."
+    )
+    # One character would replace that character everywhere: a name that short stays.
+    assert pii.scrub_people_from_text("王说", [_person(name="王", phone="")], "[X]") == "王说"
+    assert pii.scrub_people_from_text("", people, "[X]") == ""

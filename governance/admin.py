@@ -9,6 +9,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswordChangeForm
@@ -25,7 +27,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -787,6 +789,10 @@ class LabelledListEditable:
         return Form
 
 
+# A list's own parameters (search, order, page, popup...), which filter nothing.
+_LIST_PARAMETERS = frozenset({*IGNORED_PARAMS, PAGE_VAR, ERROR_FLAG})
+
+
 @cache
 def _free_texts(model) -> frozenset[str]:
     """The fields of ``model`` a person's name, number or address may be typed into: its own text
@@ -827,10 +833,57 @@ class SuperusersOnly:
         # ?description__icontains=13812345678 listed the records whose texts name that number, a
         # search for a resident the search box does not offer and no reveal logs. Free texts are
         # filtered by none (400); the filters the list offers, and relations as Django checks them.
-        field = lookup.split(LOOKUP_SEP)[0]
-        if field in _free_texts(self.model) and field not in _offered_filters(self, request):
+        if self._refused_free_text(lookup, request):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+    def _refused_free_text(self, lookup: str, request) -> str | None:
+        """The free text ``lookup`` filters by when the list does not offer it, else None."""
+        field = lookup.split(LOOKUP_SEP)[0]
+        if field in _free_texts(self.model) and field not in _offered_filters(self, request):
+            return field
+        return None
+
+    def changelist_view(self, request, extra_context=None):
+        # A refused filter raised DisallowedModelAdminLookup, which Django answers with its bare
+        # "Bad Request (400)" in English: no field named, nothing to do next. The same refusal
+        # (lookup_allowed) as the admin's own page, which names the field and the search to use.
+        # Only for those who may see the list: anyone else is refused by Django as before (403).
+        if self.has_view_or_change_permission(request):
+            refused = [
+                field
+                for key in request.GET
+                if key not in _LIST_PARAMETERS and (field := self._refused_free_text(key, request))
+            ]
+            if refused:
+                return self._refused_lookup_page(request, list(dict.fromkeys(refused)))
+        return super().changelist_view(request, extra_context)
+
+    def _refused_lookup_page(self, request, fields: list[str]) -> TemplateResponse:
+        opts = self.model._meta
+        separator = pgettext("list separator", ", ")
+        named = separator.join(f"“{opts.get_field(name).verbose_name}”" for name in fields)
+        searched = self.get_search_fields(request)
+        if self.search_help_text:
+            instead = self.search_help_text
+        elif searched:
+            labels = dict.fromkeys(
+                str(get_fields_from_path(self.model, name.lstrip("^=@"))[-1].verbose_name)
+                for name in searched
+            )
+            instead = _("Search by %(fields)s in the search box.") % {"fields": separator.join(labels)}
+        else:
+            instead = _("Use the filters beside the list.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("This list cannot be filtered by %(fields)s") % {"fields": named},
+            "named": named,
+            "instead": instead,
+            "searched": bool(searched),
+            "opts": opts,
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        }
+        return TemplateResponse(request, "admin/governance/refused_lookup.html", context, status=400)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser and super().has_change_permission(request, obj)

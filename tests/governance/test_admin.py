@@ -722,3 +722,45 @@ def test_the_access_log_shows_the_numbers_in_a_reveals_reason_masked(client, cas
         assert "回电138****5678核实身份3401**********1235" in body, url
         assert "13812345678" not in body and "340104199003071235" not in body, url
     assert PersonalDataAccess.objects.count() == 1  # reading the log reveals nothing
+
+
+def test_a_refused_free_text_filter_is_a_page_that_names_the_field_and_the_search_to_use(client, cast):
+    """A filter on a free text (``?reason__icontains=138``, a link kept from before the rule or typed
+    by hand) was Django's bare "Bad Request (400)" in English: no field named, nothing to do next. It
+    is the admin's own page in the site's language: which field, why, and the search the list offers
+    instead (by number), still 400, with no record listed."""
+    from django.contrib.auth.models import Permission
+
+    from governance.models import User
+
+    entry = logged_reveal(cast.admin, "phone", "回电13812345678核实")
+    client.force_login(cast.admin)
+    log = "/admin/governance/personaldataaccess/"
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(log, {"reason__icontains": "138", "object_type__exact": entry.object_type})
+    assert response.status_code == 400
+    assert "admin/governance/refused_lookup.html" in [t.name for t in response.templates]
+    body = response.content.decode()
+    assert "不能按“理由”筛选" in body, body
+    assert "请在搜索框中按案卷、用户名、显示名称搜索。" in body
+    assert entry.record not in body and "13812345678" not in body
+    assert 'name="q"' in body and f'action="{log}"' in body  # the search it names, on the page
+
+    client.cookies["django_language"] = "en"
+    body = client.get(log, {"reason__icontains": "138"}).content.decode()
+    assert "cannot be filtered by “reason”" in body
+    assert "Search by record, username, display name in the search box" in body
+    # A list with its own help under the search box says that.
+    incidents = client.get("/admin/grids/incident/", {"description__icontains": "138"})
+    assert incidents.status_code == 400
+    assert "cannot be filtered by “description”" in incidents.content.decode()
+    assert "Search by incident number." in incidents.content.decode()
+
+    # Its filters still work; staff who may not see the list are refused as before, told nothing.
+    assert client.get(log, {"object_type__exact": entry.object_type}).status_code == 200
+    keeper = User.objects.create_user("keeper", password="x-pass-2026", is_staff=True)
+    keeper.user_permissions.add(Permission.objects.get(codename="view_personaldataaccess"))
+    client.force_login(keeper)
+    refused = client.get(log, {"reason__icontains": "138"})
+    assert refused.status_code == 403
+    assert "admin/governance/refused_lookup.html" not in [t.name for t in refused.templates]

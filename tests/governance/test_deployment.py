@@ -384,3 +384,32 @@ def test_make_test_and_make_lint_check_the_format_of_every_python_folder():
     for line in checks:
         named = set(line.split("ruff format --check", 1)[1].split("&&")[0].split())
         assert folders <= named, (line, folders - named)
+
+
+def test_the_readme_starts_gunicorn_by_hand_as_the_image_does_but_on_the_loopback():
+    """The README's full stack by hand started gunicorn without the image's --no-control-socket:
+    gunicorn (25.1 and later) then opened its control socket in the home folder of whoever ran it, a
+    second way to stop or reload the server that the image and compose never open, and a second
+    gunicorn on the same account (another port, a second instance) took over the first's. The
+    command by hand is the image's, with the address a proxy on the same host reaches."""
+    import json
+    import shlex
+
+    cmd_line = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")
+    )
+    image = json.loads(cmd_line[len("CMD ") :])
+    by_hand = next(
+        shlex.split(line)
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith(".venv/bin/gunicorn ")
+    )
+    assert by_hand[0] == ".venv/bin/gunicorn" and image[0] == "gunicorn"
+    assert by_hand[by_hand.index("--bind") + 1] == "127.0.0.1:8000"
+    assert image[image.index("--bind") + 1] == "0.0.0.0:8000"
+
+    def without_bind(args: list[str]) -> list[str]:
+        at = args.index("--bind")
+        return args[1:at] + args[at + 2 :]
+
+    assert without_bind(by_hand) == without_bind(image)

@@ -376,3 +376,16 @@ def test_the_notifications_page_costs_the_same_queries_for_more_notices(client, 
         html = client.get("/notifications/").content.decode()
     assert html.count("notice ") == 50
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_page_language_is_the_user_s_choice_then_the_browser_s_then_the_default(client, settings):
+    """README (LANGUAGE_CODE): the default is the language of a browser that asks for neither; it
+    said "before a user chooses", and a newcomer whose browser was set to English read the demo in
+    English without choosing anything."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    url = "/accounts/login/"
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")["Content-Language"] == "en"
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")["Content-Language"] == "zh-hans"
+    assert client.get(url)["Content-Language"] == "zh-hans"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")["Content-Language"] == "zh-hans"

@@ -53,3 +53,34 @@ def check_personal_data_keys(app_configs=None, **kwargs) -> list[checks.CheckMes
             )
         )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_production_services(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The full stack's services (DESIGN.md section 3) when DEBUG is off. Both variables are optional
+    for the embedded default, so a production start that forgot one ran on the demo's SQLite or
+    with tasks run in the web request, and no check said so."""
+    if settings.DEBUG:
+        return []
+    found: list[checks.CheckMessage] = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        found.append(
+            checks.Warning(
+                "DEBUG is off and the database is not PostgreSQL: SQLite takes one writer at a time, "
+                "so several gunicorn workers and the Celery worker meet 'database is locked'.",
+                hint="Set DATABASE_URL=postgres://user:pass@host:5432/name (README.md, Configuration).",
+                id="governance.W003",
+            )
+        )
+    if not settings.REDIS_URL:
+        found.append(
+            checks.Warning(
+                "DEBUG is off and REDIS_URL is unset: tasks run inside the web requests, no Celery beat "
+                "can run (no overdue or deadline notices, no nightly rollup) and each process keeps "
+                "its own cache (the API token throttle counts per process).",
+                hint="Set REDIS_URL=redis://host:6379/0 and run a worker and one beat "
+                "(README.md, Running the full stack by hand).",
+                id="governance.W004",
+            )
+        )
+    return found

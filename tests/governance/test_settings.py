@@ -280,6 +280,29 @@ def test_deploy_check_refuses_a_weak_secret_key(secret):
     assert result.returncode != 0 and "governance.E002" in result.stderr, result.stdout + result.stderr
 
 
+def test_deploy_check_warns_of_production_on_sqlite_or_without_redis(tmp_path):
+    """DEBUG=0 with DATABASE_URL or REDIS_URL forgotten passed check --deploy clean: SQLite takes one
+    writer at a time (several gunicorn workers meet "database is locked") and the platform is tested
+    and measured on PostgreSQL; without Redis tasks ran inside the web request, no beat could run
+    (overdue and deadline notices never sent, no nightly rollup) and the token throttle was counted
+    in each process apart. Each is named, with the variable to set."""
+    for unset, check_id, variable in (
+        ("DATABASE_URL", "governance.W003", "DATABASE_URL"),
+        ("REDIS_URL", "governance.W004", "REDIS_URL"),
+    ):
+        result = run_check(
+            {**PRODUCTION, unset: "", "VAR_DIR": str(tmp_path)}, "--deploy", "--fail-level", "WARNING"
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and check_id in output and variable in output, output
+        assert ({"governance.W003", "governance.W004"} - {check_id}).pop() not in output, output
+    # Development (DEBUG on, the embedded default) is not production: nothing to say.
+    result = run_check(
+        {"DATABASE_URL": "", "REDIS_URL": "", "VAR_DIR": str(tmp_path)}, "--fail-level", "WARNING"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_application_log_says_when_how_bad_and_from_where():
     """gunicorn's own lines read "[time] [pid] [LEVEL] ...", the worker's "[time: LEVEL/process]",
     but the application's (a failed outbox send, "Internal Server Error" with its traceback, a failed

@@ -373,9 +373,9 @@ def test_a_text_too_long_for_its_column_once_scrubbed_is_cut_to_fit(records):
 
 def test_the_texts_are_scrubbed_a_chunk_of_records_at_a_time_in_a_fixed_number_of_queries(
     records,
-    med,
-    pet,
-    monkeypatch,  # noqa: F811
+    med,  # noqa: F811 - the fixtures imported above
+    pet,  # noqa: F811
+    monkeypatch,
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

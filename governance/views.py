@@ -315,6 +315,10 @@ def area_labels(user, *rows: Iterable, named: Iterable[str] = ()) -> dict[str, s
 @never_cache
 @require_safe  # GET and HEAD: uptime monitors often probe with HEAD, which a 405 reported as down
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The status code answers a load balancer: 503 only when the database does not answer, as no
+    page works then. A broker outage is 200 with ``"status": "degraded"`` and ``broker.ok`` false:
+    records are still saved and their notices wait in the outbox (DESIGN.md section 3), and a 503
+    took every web server out of service for it. Alert on ``broker.ok`` (or the worker's ping)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -323,14 +327,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any database failure is a 503, not a traceback
         db_ok, db_detail = False, type(exc).__name__
     broker_ok, broker_detail = _broker_status()
-    ok = db_ok and broker_ok
+    status = "unavailable" if not db_ok else "ok" if broker_ok else "degraded"
     return JsonResponse(
         {
-            "status": "ok" if ok else "unavailable",
+            "status": status,
             "database": {"ok": db_ok, "detail": db_detail},
             "broker": {"ok": broker_ok, "detail": broker_detail},
         },
-        status=200 if ok else 503,
+        status=200 if db_ok else 503,
     )
 
 

@@ -12,24 +12,56 @@ def test_healthz_is_ok_with_the_real_database_and_broker(client, db, real_celery
     assert connection.vendor in body["status"] or body["status"] == "ok"
 
 
-def test_healthz_answers_503_quickly_when_the_broker_is_down(client, db, real_celery, settings):
+def test_healthz_stays_200_degraded_and_answers_quickly_when_only_the_broker_is_down(
+    client, db, real_celery, settings
+):
+    """A broker outage must not take the web servers out of a load balancer: records are still saved
+    (the outbox keeps their notices, DESIGN.md section 3), so the status code stays 200 and the body
+    says what is down, for alerting."""
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     started = time.monotonic()
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["broker"]["ok"] is False and response.json()["database"]["ok"] is True
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["database"] == {"ok": True, "detail": "ok"}
+    assert body["broker"] == {"ok": False, "detail": "ConnectionError"}
     assert time.monotonic() - started < 5  # no hang: a load balancer's probe must get an answer
+    head = client.head("/healthz")
+    assert head.status_code == 200 and head.content == b""
 
 
-def test_healthz_answers_503_when_the_database_is_down(client, db, monkeypatch):
+def _database_down(monkeypatch):
     class DeadConnection:
         def cursor(self):
             raise connection.Database.OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr("governance.views.connection", DeadConnection())
+
+
+def test_healthz_answers_503_when_the_database_is_down(client, db, real_celery, monkeypatch):
+    _database_down(monkeypatch)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["database"] == {"ok": False, "detail": "OperationalError"}
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == {"ok": False, "detail": "OperationalError"}
+    assert body["broker"] == {"ok": True, "detail": "ok"}  # the broker up does not make it healthy
+    assert client.head("/healthz").status_code == 503
+
+
+def test_healthz_answers_503_when_the_database_and_the_broker_are_down(
+    client, db, real_celery, settings, monkeypatch
+):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    _database_down(monkeypatch)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": {"ok": False, "detail": "OperationalError"},
+        "broker": {"ok": False, "detail": "ConnectionError"},
+    }
 
 
 def test_healthz_answers_a_probe_by_ip_when_allowed_hosts_names_only_the_public_host(client, db, settings):
@@ -67,7 +99,8 @@ def test_healthz_signs_in_to_a_broker_that_needs_a_user_and_password(client, db,
         assert response.status_code == 200 and response.json()["broker"] == {"ok": True, "detail": "ok"}
         settings.CELERY_BROKER_URL = settings.CELERY_BROKER_URL.replace("p%40ss", "wrong", 1)
         response = client.get("/healthz")
-        assert response.status_code == 503 and response.json()["broker"]["ok"] is False
+        assert response.status_code == 200 and response.json()["status"] == "degraded"
+        assert response.json()["broker"]["ok"] is False
     finally:
         admin.execute_command("ACL", "DELUSER", user)
         admin.close()

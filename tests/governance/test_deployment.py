@@ -413,3 +413,16 @@ def test_the_readme_starts_gunicorn_by_hand_as_the_image_does_but_on_the_loopbac
         return args[1:at] + args[at + 2 :]
 
     assert without_bind(by_hand) == without_bind(image)
+
+
+def test_web_is_healthy_by_the_status_code_of_healthz_and_the_worker_by_its_ping():
+    """A broker outage leaves web healthy (/healthz is 200 "degraded" then, 503 only without the
+    database): web's healthcheck goes by the status code alone, not the body's broker, and the
+    broker's loss shows on the worker, whose ping travels through it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    web = " ".join(services["web"]["healthcheck"]["test"])
+    assert "urlopen('http://127.0.0.1:8000/healthz'" in web  # raises, so fails, on a 503 only
+    assert "broker" not in web and "json" not in web
+    worker = " ".join(services["worker"]["healthcheck"]["test"])
+    assert "celery -A governance inspect ping" in worker

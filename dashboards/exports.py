@@ -57,20 +57,38 @@ def _shown(value: float | None) -> float | None:
     return None if value is None else float(two_decimals(value))
 
 
+def _units(spec: registry.IndicatorSpec) -> tuple[str, str]:
+    """What the value columns and the change columns of an export count, "" for a count. The page
+    writes "93.20%" and "+2.67 pts"; the file's cells are bare numbers, and a change of 2.67 under
+    "Change" read as a relative 2.67%, not as percentage points."""
+    if spec.unit == registry.PERCENT:
+        return "%", _("percentage points")
+    per = {
+        registry.PER_10K: _("per 10,000 residents"),
+        registry.SCORE: pgettext("unit of a score", "points"),
+    }.get(spec.unit, "")
+    return per, per
+
+
+def _with_unit(label: str, unit: str) -> str:
+    return _("%(label)s (%(unit)s)") % {"label": label, "unit": unit} if unit else label
+
+
 def _table(ctx: dict) -> tuple[list[str], list[list]]:
+    value_unit, change_unit = _units(ctx["spec"])
     header = [
         _("Rank"),
         _("Area code"),
         _("Area"),
-        _("Value"),
+        _with_unit(_("Value"), value_unit),
         _("Numerator"),
         _("Denominator"),
         # With a context: a bare "Change" would also translate the admin's "Change" links.
-        pgettext("difference from the previous period", "Change"),
+        _with_unit(pgettext("difference from the previous period", "Change"), change_unit),
         _("Rank change"),
-        _("Previous value"),
-        _("Same period last year"),
-        _("Year on year"),
+        _with_unit(_("Previous value"), value_unit),
+        _with_unit(_("Same period last year"), value_unit),
+        _with_unit(_("Year on year"), change_unit),
     ]
     rows = []
     for row in ctx["rows"]:

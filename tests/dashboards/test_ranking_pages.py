@@ -174,11 +174,42 @@ def test_export_csv_and_xlsx_hold_the_rows_shown(client, data):
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[1][:4] == ["Rank", "Area code", "Area", "Value"]
+    assert rows[1][:4] == ["Rank", "Area code", "Area", "Value (%)"]
     assert rows[2][:6] == ["1", '="340102000000"', "甲区", "93.2", "932.0", "1000.0"]
     response = league(client, indicator=SAFE, period="2026-11", parent="340100000000", format="xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in sheet[3]][:4] == [1, "340102000000", "甲区", 93.2]
+
+
+def test_the_exports_headings_say_each_numbers_unit(client, data):
+    # The page writes "93.20%" and "+2.67 pts"; the CSV and XLSX wrote 93.2 and 2.67 under "Value" and
+    # "Change", nothing saying a percentage's change is in percentage points (not a relative 2.67%),
+    # nor a rate per 10,000 residents. The headings of the value and change columns say it; a count's
+    # stay bare.
+    indicator_value("incidents_reported", data.district_a, "2026-11", 1204, 1204, 1204, rank=1, delta=-39)
+    indicator_value("police_preventable_cases_per_10k", data.district_a, "2026-11", 2.5, 25, 100000, rank=1)
+    client.force_login(data.analyst)
+    city = "340100000000"
+    values = ["Value (%)", "Numerator", "Denominator", "Change (percentage points)", "Rank change"]
+    later = ["Previous value (%)", "Same period last year (%)", "Year on year (percentage points)"]
+    rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent=city)
+    assert rows[1][3:] == values + later
+    sheet = load_workbook(
+        io.BytesIO(league(client, indicator=SAFE, period="2026-11", parent=city, format="xlsx").content)
+    ).active
+    assert [c.value for c in sheet[2]][3:] == values + later
+    rate = league_csv_rows(
+        client, indicator="police_preventable_cases_per_10k", period="2026-11", parent=city
+    )
+    assert rate[1][3] == "Value (per 10,000 residents)" and rate[1][6] == "Change (per 10,000 residents)"
+    counts = league_csv_rows(client, indicator="incidents_reported", period="2026-11", parent=city)
+    assert counts[1][3] == "Value" and counts[1][6] == "Change" and counts[1][-1] == "Year on year"
+    zh = client.get(
+        f"/dashboards/league/?indicator={SAFE}&period=2026-11&parent={city}&format=csv",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    head = next(csv.reader(io.StringIO(zh.content.decode("utf-8-sig").split("\n", 1)[1])))
+    assert head[3] == "数值（%）" and head[6] == "较上期变化（个百分点）" and head[-1] == "同比（个百分点）"
 
 
 def test_the_xlsx_shows_its_numbers_as_the_table_does(client, data):
@@ -351,7 +382,7 @@ def test_the_league_table_and_overview_give_the_change_year_on_year(client, data
     assert 'title="same period last year: 92.00%">+1.20 pts</td>' in html
     assert ">Year on year</a></th>" in html
     rows = league_csv_rows(client, indicator=SAFE, period="2026-11", parent="340100000000")
-    assert rows[1][-2:] == ["Same period last year", "Year on year"]
+    assert rows[1][-2:] == ["Same period last year (%)", "Year on year (percentage points)"]
     assert rows[2][-2:] == ["92.0", "1.2"] and rows[3][-2:] == ["", ""]
     # District B has no value a year before: it sorts last by the change year on year.
     html = league(
@@ -1109,7 +1140,7 @@ def test_a_years_league_table_gives_the_change_on_last_year_once(client, data):
     assert row.count("+16.66 pts") == 1, row
     assert 'data-label="Year on year"' not in row
     rows = league_csv_rows(client, indicator=SAFE, period="2026", parent="340100000000")
-    assert rows[1][-2:] == ["Same period last year", "Year on year"]
+    assert rows[1][-2:] == ["Same period last year (%)", "Year on year (percentage points)"]
     # A month keeps both.
     month = league(client, indicator=SAFE, period="2026-11", parent="340100000000").content.decode()
     assert ">Year on year</a></th>" in month

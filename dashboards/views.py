@@ -130,6 +130,16 @@ def _choices(period: Period, latest: Period) -> list[tuple[str, str]]:
     return [(code, Period.parse(code).label) for code in choices]
 
 
+def _period_label(period: Period, *, lines: bool = False) -> str:
+    """A period as a chart or a table heads it: "2026年12月", or "2026年12月（至今）" while it runs
+    (``lines``: the note on a line of its own, under "2026年12月", for the chart's axis)."""
+    if not ranking.running(period):
+        return period.label
+    if lines:
+        return _("%(period)s\n(so far)") % {"period": period.label}
+    return _("%(period)s (so far)") % {"period": period.label}
+
+
 def _ym(period: Period) -> tuple[int, int]:
     month = period.months()[-1]
     return month.year, month.month
@@ -425,8 +435,13 @@ def trends(request: HttpRequest) -> HttpResponse:
     ordered = sorted(series.values(), key=lambda s: {"self": 0, "parent": 1}.get(s["role"], 2))
     chart = {
         "periods": periods,
-        # What the axis writes under each period, in the page's language ("2026年11月").
-        "labels": [Period.parse(p).label for p in periods],
+        # What the axis writes under each period, in the page's language ("2026年11月"); the period
+        # not over yet says so ("2026年12月（至今）"): its few days' value stood like a whole month's,
+        # and the line's plunge there read as a collapse with nothing under the point to say why.
+        "labels": [_period_label(Period.parse(p)) for p in periods],
+        # The axis puts that note on a line of its own: one wide label took the room of two others
+        # on a phone, where ECharts then wrote only the first and a middle month.
+        "axis_labels": [_period_label(Period.parse(p), lines=True) for p in periods],
         "series": [
             {"name": s["name"], "role": s["role"], "data": [s["data"].get(p) for p in periods]}
             for s in ordered

@@ -30,17 +30,23 @@
       var ctx = document.createElement("canvas").getContext("2d");
       ctx.font = "12px sans-serif";
       var widest = 0;
-      labels.forEach(function (label) { widest = Math.max(widest, ctx.measureText(String(label)).width); });
+      // A label of two lines (the period not over yet, "2026年12月" over "（至今）") is as wide as its longer line.
+      labels.forEach(function (label) {
+        String(label).split("\n").forEach(function (line) { widest = Math.max(widest, ctx.measureText(line).width); });
+      });
       return Math.max(16, Math.ceil(widest / 2) + 4);
     }
+    var axisLabels = data.axis_labels || data.labels || data.periods;
     chart.setOption({
       // richText: the tooltip is drawn on the canvas. The default HTML tooltip is built with inline
       // style attributes, which the Content Security Policy (style-src 'self') blocks.
       tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: withUnit },
       legend: { type: "scroll", bottom: 0 },
       // top: room for the value axis's name above its ticks.
-      grid: { left: 48, right: halfWidestLabel(data.labels || data.periods), top: 36, bottom: 56 },
-      xAxis: { type: "category", data: data.labels || data.periods },
+      // bottom: a second line of a label ("（至今）") takes 14 px more above the legend.
+      grid: { left: 48, right: halfWidestLabel(axisLabels), top: 36,
+              bottom: axisLabels.some(function (l) { return String(l).indexOf("\n") >= 0; }) ? 70 : 56 },
+      xAxis: { type: "category", data: axisLabels },
       // Named with the unit ("每万人"): its ticks alone (0.9 … 2.7) said nothing of what they counted.
       yAxis: { type: "value", scale: true, name: data.axis_name || "", nameLocation: "end",
                nameTextStyle: { align: "left" }, axisLabel: { formatter: function (v) { return v + suffix; } } },

@@ -767,6 +767,41 @@ def test_a_period_not_over_yet_says_so_on_each_ranking_page(client, cast):
     assert zh.startswith(f"群众安全感 {label} 甲区") and f"{label}尚未结束" in zh.splitlines()[0]
 
 
+def test_the_trend_names_the_period_not_over_yet_under_its_point(client, cast):
+    # The warning above the trend speaks of the period picked; the chart and its table gave the
+    # current month's few days a point like every whole month's, and a closure rate of a week plunged
+    # the line (95% to 80%) with nothing under the point to say why. Its axis label and its column
+    # say "so far"; the whole periods before it keep their labels, and a trend that ends on a past
+    # period has no such label.
+    from django.utils import timezone
+
+    from governance.periods import MONTH, Period
+
+    today = timezone.localdate()
+    current = Period.of(MONTH, today.year, today.month)
+    for period, value in ((current, 80.0), (current.previous(), 95.0)):
+        indicator_value(SAFE, cast.district_a, period.code, value, rank=1, rank_of=1)
+    client.force_login(cast.district_officer)
+    response = client.get(f"/dashboards/trends/?indicator={SAFE}")
+    chart = response.context["chart"]
+    assert chart["periods"][-2:] == [current.previous().code, current.code]
+    assert chart["labels"][-2:] == [current.previous().label, f"{current.label} (so far)"]
+    # The axis writes the note on a line of its own, so the label is no wider than the others.
+    assert chart["axis_labels"][-2:] == [current.previous().label, f"{current.label}\n(so far)"]
+    html = response.content.decode()
+    assert f"<th>{current.label} (so far)</th>" in html
+    assert f'<td data-label="{current.label} (so far)">80.00%</td>' in html
+    past = client.get(f"/dashboards/trends/?indicator={SAFE}&period={current.previous().code}")
+    assert "so far" not in "".join(past.context["chart"]["labels"])
+    zh = client.get(f"/dashboards/trends/?indicator={SAFE}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    with translation.override("zh-hans"):
+        label = current.label
+    assert zh.context["chart"]["labels"][-1] == f"{label}（至今）"
+    assert zh.context["chart"]["axis_labels"][-1] == f"{label}\n（至今）"
+    quarter = client.get(f"/dashboards/trends/?indicator={SAFE}&period_type=quarter")
+    assert quarter.context["chart"]["labels"][-1].endswith(" (so far)")
+
+
 def test_the_picker_shows_the_period_asked_for_even_before_its_list(client, data):
     # A period older than the 24 months offered was not among them: the list showed its first
     # one, the latest month, above a page of 2019-01, and "Show" jumped there.

@@ -33,6 +33,7 @@ from dashboards.assessment_models import (
     evidence_extension,
 )
 from dashboards.models import ImportBatch, IndicatorValue, preventable_case_kinds
+from governance import indicators as registry
 from governance.access import get_visible_or_404
 from governance.models import Area
 from governance.periods import MONTH, PERIOD_TYPES, Period
@@ -235,9 +236,12 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         raise BadParameter("dir", _("Direction must be asc or desc."))
     descending = direction == "desc"
     spec = sel["spec"]
-    if sort == "sample" and not spec.min_sample:
-        # Only a survey's table has a sample column: elsewhere the rows were ordered by a number
-        # that was not on the page, and no header said so.
+    # A survey's table shows its sample, and a percentage's its denominator: a mediation success
+    # rate of 100.00% ranked above 50.00% on one case against two, which only the hover said (never
+    # a phone's card). A count or a rate per 10,000 residents has none to show.
+    sample_column = spec.min_sample > 0 or spec.unit == registry.PERCENT
+    if sort == "sample" and not sample_column:
+        # Elsewhere the rows were ordered by a number that was not on the page, and no header said so.
         raise BadParameter("sort", _("Sort by rank, value, delta, rank_change, yoy_delta or name."))
     rows = ranking.league_rows(spec, sel["period"], sel["parent"], sort, descending)
     for row in rows:
@@ -270,6 +274,8 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         "dir": "desc" if descending else "asc",
         "survey": spec.min_sample > 0,
         "min_sample": spec.min_sample,
+        "sample_column": sample_column,
+        "sample_label": _("Sample") if spec.min_sample else _("Denominator"),
         # A grid has no smaller areas: its league table would always be empty ("no values for this
         # period", which is not why), so the page says so, and rows and map shapes of grids do not
         # drill down into it.
@@ -292,7 +298,7 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
             *([] if yearly else [("yoy_delta", _("Year on year"))]),
         ],
         # The row of the records filed at the parent: its note spans the columns after the value.
-        "own_span": 3 + (spec.min_sample > 0) + (not yearly),
+        "own_span": 3 + sample_column + (not yearly),
     }
 
 

@@ -1029,15 +1029,36 @@ def test_a_sample_just_below_the_minimum_is_not_rounded_up_on_hover_or_in_the_ex
     assert [c.value for c in sheet[4]][:6] == ["not ranked", "340103000000", "乙区", 88.0, 26.396, 29.995]
 
 
-def test_only_a_survey_table_sorts_by_sample(client, data):
-    # Elsewhere there is no sample column: the rows were ordered by a number not on the page.
-    client.force_login(data.district_officer)
+def test_a_percentage_s_table_shows_its_denominator_and_a_count_s_does_not(client, data, cast):
+    # A mediation success rate of 100.00% ranked first beside 50.00% third: one case of one against
+    # one of two, which the page said on hover only (never on a phone's cards). A percentage's table
+    # shows its denominator, as a survey's shows its sample, and sorts by it; a count has none.
+    rate = "dispute_success_rate"
+    indicator_value(rate, cast.district_a, "2026-11", 100.0, 1, 1, rank=1, rank_of=2)
+    indicator_value(rate, cast.district_b, "2026-11", 50.0, 1, 2, rank=2, rank_of=2)
+    client.force_login(data.analyst)
     assert league(client, indicator=SAFE, period="2026-11", sort="sample").status_code == 200
-    refused = league(client, indicator="incidents_on_time_rate", period="2026-11", sort="sample")
+    response = league(
+        client, indicator=rate, period="2026-11", parent="340100000000", sort="sample", dir="desc"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="sorted-desc">Denominator' in html
+    row = html.split('data-area="340103000000"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="Denominator">2</td>' in row
+    assert html.index('data-area="340103000000"') < html.index('data-area="340102000000"')
+    zh = client.get(
+        f"/dashboards/league/?indicator={rate}&period=2026-11&parent=340100000000",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert '<td data-label="分母">1</td>' in zh
+    refused = league(client, indicator="incidents_reported", period="2026-11", sort="sample")
     html = refused.content.decode()
     assert (
         refused.status_code == 400 and "Sort by rank, value, delta, rank_change, yoy_delta or name." in html
     )
+    counts = league(client, indicator="incidents_reported", period="2026-11").content.decode()
+    assert 'data-label="Denominator"' not in counts and 'data-label="Sample"' not in counts
 
 
 def test_trends_mark_a_survey_value_on_too_few_answers(client, data, cast):

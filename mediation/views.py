@@ -163,6 +163,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "cases": cases,
             "filterset": filterset,
             "filter_error": filter_error,
+            # The refused filter form in the context: the title says "错误：" from the server.
+            "filter_form": filterset.form,
             "query": query.urlencode(),
             "params": params,
             "statuses": DisputeCase.Status.choices,
@@ -432,7 +434,9 @@ def case_act(request: HttpRequest, code: str) -> HttpResponse:
         "routes": request.POST.getlist("other_routes"),
     }
     context = _case_context(request, case, failed)
-    context["action_error"] = step.error
+    # Under ``error``: the banner, and the "错误：" the server writes before the page's title
+    # (governance/templatetags/refused.py), which only the script added, and not without it.
+    context["error"] = step.error
     return render(request, "mediation/case.html", context, status=step.status)
 
 
@@ -471,7 +475,7 @@ def case_session(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("mediation-case", code=case.code)
     context = _case_context(request, case)
     context["session_form"] = form
-    context["action_error"] = error
+    context["error"] = error
     return render(request, "mediation/case.html", context, status=status)
 
 
@@ -561,7 +565,7 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     }  # fmt: skip
     if status != 400:
         # The concluded case offers no edit form to carry the refusal: the banner says it.
-        context["action_error"] = error
+        context["error"] = error
     return render(request, "mediation/case.html", context, status=status)
 
 
@@ -634,6 +638,7 @@ def organisation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "query": query.urlencode(),
             "statuses": DisputeCase.Status.choices,
             "filter_error": filter_error,
+            "filter_form": filterset.form,  # refused: the title says so (as on the case list)
         },
         status=400 if filter_error else 200,
     )

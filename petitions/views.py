@@ -117,6 +117,8 @@ def registry(request: HttpRequest) -> HttpResponse:
             "params": params,
             "query": urlencode([(k, v) for k in params for v in params.getlist(k)]),
             "filter_error": filter_error,
+            # The refused filter form in the context: the title says "错误：" from the server.
+            "filter_form": filterset.form,
             "statuses": Petition.Status.choices,
             # Several (the home page's "Reviews to decide"): the select takes several and keeps them.
             "chosen_statuses": params.getlist("status"),
@@ -442,7 +444,9 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     petition = selectors.petition_get_for_user(request.user, code)
     failed = {"action": request.POST.get("action", ""), "posted": request.POST, "errors": step.field_errors}
     context = _detail_context(request, petition, failed)
-    context["action_error"] = step.error
+    # Under ``error``: the banner, and the "错误：" the server writes before the page's title
+    # (governance/templatetags/refused.py), which only the script added, and not without it.
+    context["error"] = step.error
     return render(request, "petitions/detail.html", context, status=step.status)
 
 
@@ -500,7 +504,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # Read as the registry reads it (true or false, else a 400 naming it): ``?overdue=yes`` listed
     # every item, the filter dropped without a word.
     wanted = {"overdue": request.GET["overdue"]} if "overdue" in request.GET else {}
-    items, filter_error = filtered_rows(PetitionFilter(wanted, queryset=items, request=request))
+    filterset = PetitionFilter(wanted, queryset=items, request=request)
+    items, filter_error = filtered_rows(filterset)
     overdue = wanted.get("overdue") == "true"
     # Paged as the registry is: the first 300 were shown and the rest silently left out.
     page = Paginator(items.order_by("due_at", "pk"), 50).get_page(request.GET.get("page"))
@@ -515,6 +520,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "query": "overdue=true" if overdue else "",
             "overdue": overdue,
             "filter_error": filter_error,
+            "filter_form": filterset.form,  # refused: the title says so (as on the registry)
             "masked_for": user_unit_ids(request.user),
             "uncalendared": uncalendared,
         },

@@ -328,6 +328,8 @@ def test_a_refused_conclusion_comes_back_filled_in_with_the_focus_on_the_bad_dat
         and form.locator("#effective").input_value() == effective
     )
     assert page.evaluate("document.activeElement.id") == "perf-due"
+    # The server wrote "错误：" before the title; the script, which took the focus, did not add it again.
+    assert page.title() == f"错误：{case.code} · 网格化服务管理", page.title()
     assert form.locator("#perf-due-error").is_visible()
     box = page.locator("#perf-due").bounding_box()
     assert box and 0 <= box["y"] <= 844, box  # on screen

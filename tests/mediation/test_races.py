@@ -52,7 +52,7 @@ def test_a_mediator_concluding_while_the_head_reassigns_one_step_wins(postgres, 
     events = DisputeEvent.objects.filter(case=case, action__in=("conclude", "reassign"))
     assert events.count() == 1
     refused = next(r for r in results if r.status_code != 302)
-    assert refused.context["action_error"]
+    assert refused.context["error"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -101,7 +101,7 @@ def test_a_transfer_drawn_before_a_member_accepted_the_case_is_refused(med, clie
     }
     stale = client.post(url, transfer)
     assert stale.status_code == 409
-    assert stale.context["action_error"] == (
+    assert stale.context["error"] == (
         "This record has changed since your page was drawn (latest step: accept); it is now accepted. "
         "Look at it again, then act if still needed."
     )
@@ -158,7 +158,7 @@ def test_two_heads_reassigning_one_case_at_once_one_wins_the_other_gets_409(post
     results = race(lambda: reassign(clients[0], med.mediator_x2), lambda: reassign(clients[1], med.head_x))
     refused = one_taken_one_refused(results)
     assert DisputeEvent.objects.filter(case=case, action="reassign").count() == 1
-    assert "(latest step: reassign); it is now accepted" in refused.context["action_error"]
+    assert "(latest step: reassign); it is now accepted" in refused.context["error"]
 
 
 @pytest.mark.django_db
@@ -175,7 +175,7 @@ def test_a_reassignment_drawn_before_another_head_s_reassignment_is_refused(med,
     assert case.events.filter(action="reassign").count() == 1
     stale = client.post(url, {**drawn, "mediator": med.head_x.pk})
     assert stale.status_code == 409
-    assert stale.context["action_error"] == (
+    assert stale.context["error"] == (
         "This record has changed since your page was drawn (latest step: reassign); it is now accepted. "
         "Look at it again, then act if still needed."
     )

@@ -529,7 +529,10 @@ def party_reveal(request: HttpRequest, code: str, party_id: int) -> HttpResponse
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the row carries its own error message.
         return render(request, "mediation/_party.html", context)
-    return render(request, "mediation/reveal.html", context, status=status if error else 200)
+    # A page of its own (no htmx): its refusal as ``error`` too, which the title's "错误：" reads.
+    return render(
+        request, "mediation/reveal.html", {**context, "error": error}, status=status if error else 200
+    )
 
 
 @login_required
@@ -566,6 +569,12 @@ def party_edit(request: HttpRequest, code: str, party_id: int) -> HttpResponse:
     if status != 400:
         # The concluded case offers no edit form to carry the refusal: the banner says it.
         context["error"] = error
+    else:
+        # Shown beside the form, not in the banner; the refused form in the context gives the
+        # title its "错误：" (governance/templatetags/refused.py), with the service's refusal too.
+        if not form.errors:
+            form.add_error(None, error)
+        context["party_form"] = form
     return render(request, "mediation/case.html", context, status=status)
 
 

@@ -492,7 +492,10 @@ def reveal(request: HttpRequest, code: str, petitioner_id: int) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):
         return render(request, "petitions/_petitioner.html", context)
-    return render(request, "petitions/reveal.html", context, status=status if error else 200)
+    # A page of its own (no htmx): its refusal as ``error`` too, which the title's "错误：" reads.
+    return render(
+        request, "petitions/reveal.html", {**context, "error": error}, status=status if error else 200
+    )
 
 
 @login_required

@@ -79,3 +79,24 @@ def test_a_refused_list_filter_has_the_error_prefix_once(client, med, language):
         refused = client.get(bad)
         assert refused.status_code == 400 and 'id="filter-error"' in refused.content.decode()
         assert_said_once(refused, language, shown)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_refused_reveal_or_party_edit_has_the_error_prefix_once(client, med, language):
+    """Without htmx (the script failed or is off) a reveal without a reason is a page of its own, and a
+    party edit with a bad phone re-renders the case page: each said the refusal in its body only."""
+    case = med.accepted()
+    party = case.parties.order_by("pk").first()
+    client.force_login(med.cast.mediator)
+    in_language(client, language)
+    refused = client.post(f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/", {"reason": ""})
+    assert refused.status_code == 400 and 'id="reason-' in refused.content.decode()
+    assert_said_once(refused, language)
+    shown = client.get(f"/mediation/cases/{case.code}/")
+    refused = client.post(
+        f"/mediation/cases/{case.code}/parties/{party.pk}/edit/", {"role": "applicant", "phone": "12"}
+    )
+    assert refused.status_code == 400 and f'id="party-{party.pk}-edit-error"' in refused.content.decode()
+    assert_said_once(refused, language, shown)
+    assert 'id="action-error"' not in refused.content.decode()  # beside the form, not again in a banner

@@ -45,3 +45,16 @@ def test_a_refused_list_filter_has_the_error_prefix_once(client, pet, language, 
     refused = client.get(bad)
     assert refused.status_code == 400 and 'id="filter-error"' in refused.content.decode()
     assert_said_once(refused, language, shown)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_refused_reveal_page_has_the_error_prefix_once(client, pet, language):
+    """Without htmx a reveal without a reason is a page of its own, which said so in its body only."""
+    petition = pet.register()
+    person = petition.petitioners.first()
+    client.force_login(pet.cast.petition_officer)
+    in_language(client, language)
+    refused = client.post(f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/", {"reason": ""})
+    assert refused.status_code == 400 and 'role="alert"' in refused.content.decode()
+    assert_said_once(refused, language)

@@ -1473,6 +1473,20 @@ class PetitionEvent(TimelineLabels, models.Model):
     STATUS = Petition.Status
     ACTION_LABELS = ACTION_LABELS
 
+    # Steps about the department itself (routed to it, handed to it, sent back from it): the
+    # timeline names it whoever took them.
+    DEPARTMENT_STEPS = frozenset({"assign", "reroute", "return"})
+
+    @property
+    def names_department(self) -> bool:
+        """Whether the timeline names the event's department (the one in charge at the time) beside
+        the actor: for the department's steps and its own people's. Beside the office's evaluation
+        or review request it read as if the department, whose reply was at issue, had taken them.
+        ``by_department`` is annotated by ``selectors.petition_events``."""
+        if self.department_id is None:
+            return False
+        return self.action in self.DEPARTMENT_STEPS or bool(getattr(self, "by_department", True))
+
     @property
     def action_label(self) -> str:
         # One action asks for both reviews; the timeline names the one it started.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access import ancestor_paths, get_visible_or_404, scope_paths, scope_q
-from governance.models import Area, Department, User, record_id
+from governance.models import Area, Department, Membership, User, record_id
 from governance.periods import start_of_local_day
 from governance.workflow import latest_step_subquery
 from petitions.models import (
@@ -178,7 +178,14 @@ def petition_get_for_user(user: User, code: str, *, write: bool = False) -> Peti
 
 
 def petition_events(petition: Petition) -> QuerySet[PetitionEvent]:
-    return petition.events.select_related("actor", "department")
+    # ``by_department``: the step's actor works in the department the event names (in the same
+    # query, no query per entry): the timeline names it beside its own people only
+    # (``PetitionEvent.names_department``).
+    return petition.events.select_related("actor", "department").annotate(
+        by_department=Exists(
+            Membership.objects.filter(user=OuterRef("actor_id"), department=OuterRef("department_id"))
+        )
+    )
 
 
 def department_inbox(user: User) -> QuerySet[Petition]:

@@ -90,3 +90,22 @@ def test_every_deadline_row_says_its_length_the_petitioners_windows_too(client, 
     assert rows["review_window"] == "申请复查截止（30 日）"
     assert rows["re_review_window"] == "申请复核截止（30 日）"
     assert all(re.search(r"（\d+ (个工作)?日）$", label) for label in rows.values()), rows
+
+
+def test_the_timeline_names_the_department_for_its_own_steps_and_its_routing_only(client, pet):
+    """ "Record the evaluation · 信访专员 吴敏 · 公安分局" read as if the police, whose reply was being
+    evaluated, had recorded the petitioner's evaluation of it: the event keeps the department in
+    charge, which the timeline named beside whoever took the step."""
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="evaluate", actor=officer, evaluation="dissatisfied")
+    petition.transition(action="request_review", actor=officer)
+    client.force_login(officer)
+    html = client.get(f"/petitions/{petition.code}/").content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    entries = dict(re.findall(r'<li data-action="(\w+)">(.*?)</li>', timeline, re.S))
+    police = f'<span class="keep-words">{pet.cast.police.name}</span>'
+    assert police in entries["assign"]  # routed to it, by the office
+    assert police in entries["accept"] and police in entries["reply"]  # its own people's steps
+    assert police not in entries["evaluate"] and police not in entries["request_review"]  # the office's
+    assert str(officer) in entries["evaluate"]

@@ -26,7 +26,7 @@
     // a year and more of months on a phone cut it ("2026年12" without 月). The plot stops half the
     // widest label short of the edge (ECharts writes axis labels in 12px sans-serif; its
     // containLabel makes room for the labels' height, not for one that runs over the side).
-    function halfWidestLabel(labels) {
+    function widestLabel(labels) {
       var ctx = document.createElement("canvas").getContext("2d");
       ctx.font = "12px sans-serif";
       var widest = 0;
@@ -34,9 +34,21 @@
       labels.forEach(function (label) {
         String(label).split("\n").forEach(function (line) { widest = Math.max(widest, ctx.measureText(line).width); });
       });
-      return Math.max(16, Math.ceil(widest / 2) + 4);
+      return widest;
     }
     var axisLabels = data.axis_labels || data.labels || data.periods;
+    var widest = widestLabel(axisLabels);
+    var plotLeft = 48, plotRight = Math.max(16, Math.ceil(widest / 2) + 4);
+    // Which periods are labelled when not all fit: every step-th counted back from the newest, so the
+    // newest period, the one a monthly report is about, always has its label. ECharts' own choice
+    // counts from the oldest, and with a font a little wider (another machine's CJK font) a phone
+    // labelled 2025-09, 2026-03 and 2026-09 of sixteen months, leaving the last one unnamed.
+    var step = 1;
+    function fitStep() {
+      var slot = (el.clientWidth - plotLeft - plotRight) / Math.max(1, axisLabels.length);
+      step = Math.max(1, Math.ceil((widest + 8) / Math.max(1, slot)));
+    }
+    fitStep();
     chart.setOption({
       // richText: the tooltip is drawn on the canvas. The default HTML tooltip is built with inline
       // style attributes, which the Content Security Policy (style-src 'self') blocks.
@@ -44,9 +56,10 @@
       legend: { type: "scroll", bottom: 0 },
       // top: room for the value axis's name above its ticks.
       // bottom: a second line of a label ("（至今）") takes 14 px more above the legend.
-      grid: { left: 48, right: halfWidestLabel(axisLabels), top: 36,
+      grid: { left: plotLeft, right: plotRight, top: 36,
               bottom: axisLabels.some(function (l) { return String(l).indexOf("\n") >= 0; }) ? 70 : 56 },
-      xAxis: { type: "category", data: axisLabels },
+      xAxis: { type: "category", data: axisLabels,
+               axisLabel: { interval: function (index) { return (axisLabels.length - 1 - index) % step === 0; } } },
       // Named with the unit ("每万人"): its ticks alone (0.9 … 2.7) said nothing of what they counted.
       yAxis: { type: "value", scale: true, name: data.axis_name || "", nameLocation: "end",
                nameTextStyle: { align: "left" }, axisLabel: { formatter: function (v) { return v + suffix; } } },
@@ -59,7 +72,7 @@
       })
     });
     el.setAttribute("data-rendered", "1");
-    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("resize", function () { fitStep(); chart.resize(); });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();

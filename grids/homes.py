@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -9,12 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Role
+from governance.periods import start_of_local_day
 from governance.views import first_and_total, namesakes_in_scope
 from grids.models import Incident
 from grids.selectors import checks_waiting, uncalendared_years, work_department
 
 # The most items the section lists; the pages its links open have them all.
 HOME_SHOWN = 5
+# How far back a grid worker's home counts their rejected reports: today and the six days before.
+REJECTED_DAYS = 7
 
 
 def new_today(incidents: QuerySet[Incident], list_url: str) -> dict:
@@ -27,6 +32,30 @@ def new_today(incidents: QuerySet[Incident], list_url: str) -> dict:
         "url": f"{list_url}reported_from={start_of_day:%Y-%m-%d}",
         "label": _("New today"),
         "count": incidents.filter(reported_at__gte=start_of_day).count(),
+    }
+
+
+def rejected_lately(user) -> dict | None:
+    """The grid worker's "Rejected, last 7 days" link, or None when there is none: the worker's own
+    reports of the last ``REJECTED_DAYS`` local days that a centre rejected. Of the workflow's ends
+    it is the one that comes back to the reporter (the reason is on the incident's page: report it
+    again with what was missing, or take it up with the centre); a failed check or a department's
+    return goes to the department or the centre, not to them. A fixed window by report date, which the
+    inbox filters on, so the link lists exactly what is counted (a centre rejects within its
+    acceptance deadline, hours after the report); nothing is tracked per user (index
+    incident_reporter_status)."""
+    since = timezone.localdate() - dt.timedelta(days=REJECTED_DAYS - 1)
+    count = (
+        Incident.objects.visible_to(user)
+        .filter(reporter=user, status=Incident.Status.REJECTED, reported_at__gte=start_of_local_day(since))
+        .count()
+    )
+    if not count:
+        return None
+    return {
+        "url": reverse("grids-inbox") + f"?mine=true&status=rejected&reported_from={since:%Y-%m-%d}",
+        "label": _("Rejected, last 7 days"),
+        "count": count,
     }
 
 
@@ -106,6 +135,9 @@ def home_section(request: HttpRequest) -> dict | None:
                     "count": check_count,
                 }
             )
+        rejected = rejected_lately(user)
+        if rejected:
+            links.append(rejected)
         shown = {i.pk for i in checks}
         items = checks + [i for i in mine.order_by("due_at")[:HOME_SHOWN] if i.pk not in shown]
         return {

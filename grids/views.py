@@ -530,6 +530,52 @@ def _grid_choices(user) -> list[Area] | None:
     return None if len(grids) > GRID_CHOICES_MAX else grids
 
 
+# Who takes the next step, by the item's status (``STEP_OWNERS``): the centre at its level (a grid-level
+# item's is the community's, as no centre sits at a grid), the department, the grid's check.
+CENTRES = {
+    Level.GRID: gettext_lazy("the community centre"),
+    Level.COMMUNITY: gettext_lazy("the community centre"),
+    Level.STREET: gettext_lazy("the street centre"),
+    Level.DISTRICT: gettext_lazy("the district centre"),
+}
+NEXT_STEPS = {
+    Incident.Status.REPORTED: gettext_lazy("Next: %(centre)s accepts it, or rejects or escalates it."),
+    Incident.Status.ACCEPTED: gettext_lazy("Next: %(centre)s dispatches it to a department."),
+    Incident.Status.DISPATCHED: gettext_lazy("Next: %(department)s handles it and reports back."),
+    Incident.Status.HANDLING: gettext_lazy("Next: %(department)s handles it and reports back."),
+    Incident.Status.FED_BACK: gettext_lazy("Next: the result is checked on site in %(grid)s."),
+    Incident.Status.VERIFIED: gettext_lazy("Next: %(centre)s closes it."),
+    Incident.Status.CLOSED: gettext_lazy(
+        "Next: the handling is rated, by a grid worker of the grid or a centre."
+    ),
+}
+
+
+def _next_step(incident: Incident, events: list[IncidentEvent], grid_label: str) -> dict | None:
+    """What comes next and who has the item now, for the line under its number: after a step the page
+    said "Feedback: done" and the new status, and a user with no step of their own left (the department
+    that fed back, the worker who checked) read nothing of whose turn it was. A rejected item says by
+    whom and why (the reason sat at the foot of the timeline, below the map on a phone). From the row
+    and the timeline already read: no query."""
+    if incident.status == Incident.Status.REJECTED:
+        rejection = next((e for e in reversed(events) if e.action == "reject"), None)
+        return {
+            "rejected_by": str(rejection.actor) if rejection else "",
+            "reason": rejection.note if rejection else "",
+        }
+    text = NEXT_STEPS.get(incident.status)
+    if text is None:
+        return None
+    return {
+        "text": text
+        % {
+            "centre": CENTRES[Level(incident.level)],
+            "department": incident.department.name if incident.department else "",
+            "grid": grid_label,
+        }
+    }
+
+
 def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     events = list(selectors.incident_events(incident))
     # Photos are shown to those who work on the area's incidents only (selectors.photo_get_for_user);
@@ -559,6 +605,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     labels = labels_in_scope(request.user, incident.grid, incident.level_area)
     return {
         "grid_label": labels[incident.grid.code],
+        "next_step": _next_step(incident, events, labels[incident.grid.code]),
         "level_area_label": labels[incident.level_area.code],
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).

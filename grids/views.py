@@ -55,6 +55,7 @@ from grids.models import (
     grid_checkers_known,
     may_perform,
     reads_in_full,
+    text_for_reader,
 )
 
 
@@ -551,7 +552,30 @@ NEXT_STEPS = {
 }
 
 
-def _next_step(incident: Incident, events: list[IncidentEvent], grid_label: str) -> dict | None:
+# A step that hands the item back or up carries a reason the next one to act needs before anything
+# else: the centre dispatching a returned item again, the street accepting an escalated one, the
+# department handling again what the on-site check found still wrong.
+HANDED_BACK = {
+    "return": gettext_lazy("Returned by %(who)s: %(reason)s"),
+    "escalate": gettext_lazy("Escalated by %(who)s: %(reason)s"),
+    "verify": gettext_lazy("The on-site check by %(who)s failed: %(reason)s"),
+}
+
+
+def _handed_back(user, incident: Incident, events: list[IncidentEvent]) -> str:
+    """Why the item is where it is, when its latest step handed it back or up with a reason, else ''."""
+    latest = events[-1] if events else None
+    if latest is None or not latest.note or latest.action not in HANDED_BACK:
+        return ""
+    if latest.action == "verify" and latest.to_status != Incident.Status.HANDLING:
+        return ""  # a passed check: nothing handed back
+    return HANDED_BACK[latest.action] % {
+        "who": latest.actor,
+        "reason": text_for_reader(user, incident, latest.note),
+    }
+
+
+def _next_step(user, incident: Incident, events: list[IncidentEvent], grid_label: str) -> dict | None:
     """What comes next and who has the item now, for the line under its number: after a step the page
     said "Feedback: done" and the new status, and a user with no step of their own left (the department
     that fed back, the worker who checked) read nothing of whose turn it was. A rejected item says by
@@ -567,12 +591,13 @@ def _next_step(incident: Incident, events: list[IncidentEvent], grid_label: str)
     if text is None:
         return None
     return {
+        "why": _handed_back(user, incident, events),
         "text": text
         % {
             "centre": CENTRES[Level(incident.level)],
             "department": incident.department.name if incident.department else "",
             "grid": grid_label,
-        }
+        },
     }
 
 
@@ -605,7 +630,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict:
     labels = labels_in_scope(request.user, incident.grid, incident.level_area)
     return {
         "grid_label": labels[incident.grid.code],
-        "next_step": _next_step(incident, events, labels[incident.grid.code]),
+        "next_step": _next_step(request.user, incident, events, labels[incident.grid.code]),
         "level_area_label": labels[incident.level_area.code],
         # The language switch comes back here after a step was refused on the page (posted to an
         # address that only takes POST, which answered the switch with a blank 405).

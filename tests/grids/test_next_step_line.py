@@ -75,3 +75,40 @@ def test_another_grids_worker_still_gets_404(cast, client, incident_in):
     incident = incident_in("fed_back")
     client.force_login(cast.worker_b)
     assert client.get(f"/grids/incidents/{incident.code}/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("steps", "viewer", "expected"),
+    [
+        # The department hands it back: the centre that dispatches it again reads why first.
+        (
+            [("admin", "accept", {}), ("admin", "dispatch", {"department": "police"}),
+             ("department_user", "return", {"note": "应由城管处理"})],
+            "community_handler",
+            "Returned by department_user: 应由城管处理 Next: the community centre dispatches it to a department.",
+        ),
+        # Escalated: the street centre reads why the community sent it up.
+        (
+            [("community_handler", "escalate", {"note": "涉及多个小区"})],
+            "street_handler",
+            "Escalated by community_handler: 涉及多个小区 Next: the street centre accepts it, or rejects or escalates it.",
+        ),
+        # The check failed: the department reads what is still wrong on site.
+        (
+            [("admin", "accept", {}), ("admin", "dispatch", {"department": "police"}),
+             ("admin", "handle", {}), ("admin", "feedback", {"resolution": "清理完毕"}),
+             ("worker_a", "verify", {"result": "fail", "note": "东侧仍有垃圾"})],
+            "department_user",
+            "The on-site check by worker_a failed: 东侧仍有垃圾 Next: 公安分局 handles it and reports back.",
+        ),
+    ],
+)  # fmt: skip
+def test_a_step_that_hands_the_item_back_or_up_says_why(cast, client, report, steps, viewer, expected):
+    incident = report()
+    for actor, action, fields in steps:
+        fields = {k: getattr(cast, v).pk if k == "department" else v for k, v in fields.items()}
+        services.incident_transition(incident=incident, actor=getattr(cast, actor), action=action, **fields)
+    client.force_login(getattr(cast, viewer))
+    html = client.get(f"/grids/incidents/{incident.code}/").content.decode()
+    assert next_line(html) == expected.replace("公安分局", cast.police.name)

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -227,7 +228,11 @@ def reported(request: HttpRequest, code: str) -> HttpResponse:
     # Back to the reporter's own list: a grid worker's grid, a centre handler's inbox ("My grid"
     # told a handler "You are not a grid worker of any grid").
     worker = bool(selectors.worker_grids(request.user))
-    return render(request, "grids/reported.html", {"incident": incident, "worker": worker})
+    return render(
+        request,
+        "grids/reported.html",
+        {"incident": incident, "worker": worker, "centre": capfirst(CENTRES[Level(incident.level)])},
+    )
 
 
 def _departments_for(incidents: list[Incident]) -> dict[int, list[Department]]:

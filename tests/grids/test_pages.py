@@ -1111,13 +1111,19 @@ def test_a_centre_handler_filters_the_inbox_by_the_department_it_dispatched_to(c
 
 @pytest.mark.django_db
 def test_the_confirmation_gives_the_acceptance_deadline_only_while_the_item_waits(cast, client, report):
-    # Reopened after acceptance, it gave the dispatch deadline as "To be accepted by".
+    # Reopened after acceptance, it gave the dispatch deadline as "To be accepted by". It names who
+    # accepts it ("To be accepted by 10:30" said when, not by whom).
     incident = report()
     client.force_login(cast.worker_a)
-    assert "To be accepted by" in client.get(f"/grids/report/{incident.code}/done/").content.decode()
+    html = client.get(f"/grids/report/{incident.code}/done/").content.decode()
+    assert f"The community centre accepts it by {timezone.localtime(incident.due_at):%Y-%m-%d %H:%M}." in html
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/grids/report/{incident.code}/done/").content.decode()
+    assert f"社区综治中心将于 {timezone.localtime(incident.due_at):%Y-%m-%d %H:%M} 前受理。" in html
+    del client.cookies["django_language"]
     services.incident_transition(incident=incident, actor=cast.community_handler, action="accept")
     html = client.get(f"/grids/report/{incident.code}/done/").content.decode()
-    assert "To be accepted by" not in html and incident.code in html
+    assert "accepts it by" not in html and incident.code in html
 
 
 @pytest.mark.django_db

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
@@ -40,6 +42,28 @@ from governance.services import (
 )
 from governance.text import join_sentences
 from governance.workflow import WorkflowError, step_field_errors
+
+log = logging.getLogger(__name__)
+
+# When /healthz last warned that the broker is down (time.monotonic(), this process), None before.
+# A degraded probe is a 200, so a broker outage left nothing in the web's log (only the probe's
+# body said it), yet a load balancer probes every few seconds: once a minute per process says it without
+# burying the rest of the log. A module global is enough: each gunicorn worker warns on its own,
+# and a lost race between two threads costs at most one more line.
+_broker_warned_at: float | None = None
+BROKER_WARNING_INTERVAL = 60  # seconds
+
+
+def _warn_broker_down(detail: str) -> None:
+    global _broker_warned_at
+    now = time.monotonic()
+    if _broker_warned_at is not None and now - _broker_warned_at < BROKER_WARNING_INTERVAL:
+        return
+    _broker_warned_at = now
+    log.warning(
+        "healthz: the broker does not answer (%s); notices wait in the outbox (at most one warning a minute)",
+        detail,
+    )
 
 
 def _broker_status() -> tuple[bool, str]:
@@ -327,6 +351,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any database failure is a 503, not a traceback
         db_ok, db_detail = False, type(exc).__name__
     broker_ok, broker_detail = _broker_status()
+    if not broker_ok:
+        _warn_broker_down(broker_detail)
     status = "unavailable" if not db_ok else "ok" if broker_ok else "degraded"
     return JsonResponse(
         {

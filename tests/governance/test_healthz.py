@@ -31,6 +31,46 @@ def test_healthz_stays_200_degraded_and_answers_quickly_when_only_the_broker_is_
     assert head.status_code == 200 and head.content == b""
 
 
+def test_healthz_warns_once_a_minute_when_the_broker_is_down(
+    client, db, real_celery, settings, monkeypatch, caplog
+):
+    """A degraded /healthz is a 200, so with Redis down the web logged nothing: the log now says so,
+    naming the broker's error, but once a minute per process, not on every probe (a load balancer
+    probes every few seconds)."""
+    import logging
+
+    from governance import views
+
+    monkeypatch.setattr(views, "_broker_warned_at", None)
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    with caplog.at_level(logging.WARNING, logger="governance.views"):
+        assert client.get("/healthz").json()["status"] == "degraded"
+        assert client.get("/healthz").json()["status"] == "degraded"
+    warnings = [r for r in caplog.records if r.name == "governance.views" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "ConnectionError" in warnings[0].getMessage() and "broker" in warnings[0].getMessage()
+    # A minute later the next probe warns again.
+    monkeypatch.setattr(views, "_broker_warned_at", views._broker_warned_at - 61)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="governance.views"):
+        client.get("/healthz")
+    assert [r.levelno for r in caplog.records if r.name == "governance.views"] == [logging.WARNING]
+
+
+def test_healthz_logs_no_broker_warning_when_only_the_database_is_down(
+    client, db, real_celery, monkeypatch, caplog
+):
+    import logging
+
+    from governance import views
+
+    monkeypatch.setattr(views, "_broker_warned_at", None)
+    _database_down(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="governance.views"):
+        assert client.get("/healthz").status_code == 503
+    assert [r for r in caplog.records if r.name == "governance.views"] == []
+
+
 def _database_down(monkeypatch):
     class DeadConnection:
         def cursor(self):

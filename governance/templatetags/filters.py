@@ -63,12 +63,17 @@ def _in_force(params, labels: dict):
 
 def _named(key: str, label, chosen: list[str], values: dict) -> str:
     """A filter as the summary says it: "Label: value" when ``values`` names every value, else the
-    label alone (a flag, a value the filter refused)."""
+    label alone (a flag, a value the filter refused). A value ``AS_TYPED`` (a date) is shown as it
+    was sent, refused or not; a named one with a capital ("Status: Accepted")."""
     known = values.get(key, {})
-    shown = chosen if key in values and known is AS_TYPED else [known[v] for v in chosen if v in known]
+    if key in values and known is AS_TYPED:
+        # As sent, not capitalised: a refused "abc" read "Abc", a value nobody typed.
+        shown = chosen
+    else:
+        shown = [capfirst(str(known[v])) for v in chosen if v in known]
     if len(shown) != len(chosen):
         return str(label)
-    value = pgettext("filter values", " or ").join(capfirst(str(v)) for v in shown)
+    value = pgettext("filter values", " or ").join(shown)
     return pgettext("filter and its value", "%(label)s: %(value)s") % {"label": label, "value": value}
 
 

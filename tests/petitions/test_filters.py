@@ -153,6 +153,22 @@ def test_the_registry_summary_names_the_department_and_area_in_force(pet, client
     assert_filters_fold(client, "/petitions/", (flags, 200, summary))
 
 
+def test_the_registry_summary_shows_a_refused_date_as_typed(pet, client):
+    """A date the filter refused is named as it was typed: the summary said "Received from: Abc"
+    for "abc", a value nobody sent, beside the 400 naming the field. Nothing is listed for it."""
+    petition = pet.routed()
+    client.force_login(pet.cast.petition_officer)
+    assert petition.code in client.get("/petitions/").content.decode()
+    assert_filters_fold(
+        client,
+        "/petitions/",
+        ("received_from=abc", 400, "Filters: Received from: abc"),
+        ("received_to=2026-01-01x", 400, "Filters: Received to: 2026-01-01x"),
+    )
+    html = client.get("/petitions/?received_from=abc").content.decode()
+    assert "Received from: Enter a valid date." in html and petition.code not in html
+
+
 def test_the_registry_form_keeps_the_filters_from_the_link_and_clears_each_alone(pet, client, elsewhere):
     """``?department=`` (the API's, a department's link), ``?open=``, ``?due_soon=`` and the received
     dates (a dashboard's links) have no field in the form: sending it with another filter dropped

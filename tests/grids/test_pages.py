@@ -1807,3 +1807,46 @@ def test_an_accepted_items_inbox_row_offers_dispatch_before_escalating(cast, cli
     html = client.get("/grids/inbox/").content.decode()
     row = html.split(f'id="row-{incident.code}"', 1)[1].split("</tr>", 1)[0]
     assert re.findall(r'data-action="(\w+)"', row) == ["dispatch", "escalate"]
+
+
+@pytest.mark.django_db
+def test_my_grid_lists_rejected_reports_apart_from_the_finished_ones(cast, client, settings, report):
+    """A rejected report was listed under "最近办结" (recently finished), which reads as resolved: the
+    centre refused it and nothing was done. The section now says "办结或驳回" and lists the rejected
+    apart, under "已驳回", with no query per row."""
+    from tests.base import queries_of
+
+    closed, evaluated, rejected = report(), report(), report()
+    Incident.objects.filter(pk=closed.pk).update(status=Incident.Status.CLOSED, due_at=None)
+    Incident.objects.filter(pk=evaluated.pk).update(status=Incident.Status.EVALUATED, due_at=None)
+    Incident.objects.filter(pk=rejected.pk).update(status=Incident.Status.REJECTED, due_at=None)
+    client.force_login(cast.worker_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get("/grids/my/").content.decode()
+    ended = html[html.index('id="my-ended"') :].split("</section>")[0]
+    assert "<h2>最近办结或驳回</h2>" in ended and "最近办结</h2>" not in html
+    finished, refused = ended.split('<h3 class="grids-subhead">已驳回（1）</h3>')
+    assert '<h3 class="grids-subhead">已办结（2）</h3>' in finished
+    assert closed.code in finished and evaluated.code in finished and rejected.code not in finished
+    assert rejected.code in refused and closed.code not in refused
+    assert "我上报的全部已办结或驳回事件" in refused  # the inbox's list holds both
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/grids/my/").content.decode()
+    assert "<h2>Recently finished or rejected</h2>" in html
+    assert '<h3 class="grids-subhead">Finished (2)</h3>' in html
+    assert '<h3 class="grids-subhead">Rejected (1)</h3>' in html
+    few = queries_of(client, "/grids/my/")
+    more = [report() for _i in range(4)]
+    Incident.objects.filter(pk__in=[i.pk for i in more[:2]]).update(
+        status=Incident.Status.REJECTED, due_at=None
+    )
+    Incident.objects.filter(pk__in=[i.pk for i in more[2:]]).update(
+        status=Incident.Status.CLOSED, due_at=None
+    )
+    assert queries_of(client, "/grids/my/") == few
+    html = client.get("/grids/my/").content.decode()
+    assert '<h3 class="grids-subhead">Rejected (3)</h3>' in html and "Finished (4)" in html
+    # Only rejected ones: no empty "Finished" heading.
+    Incident.objects.exclude(status=Incident.Status.REJECTED).delete()
+    html = client.get("/grids/my/").content.decode()
+    assert "Rejected (3)" in html and "Finished (" not in html

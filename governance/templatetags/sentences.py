@@ -1,12 +1,14 @@
 """``{{ lead|gap_after }}``: the space between a translated sentence and the next (``governance.text``);
 ``{{ aside_open|gap_before }}``: the space before an aside's bracket, none before a full-width one;
 ``{{ span|whole_minutes }}``: a duration as the count of a sentence ("try again in 15 minutes");
-``{{ deleted_objects|readers_colon }}``: the admin's deletion lists with the reader's colon."""
+``{{ deleted_objects|readers_colon }}``: the admin's deletion lists with the reader's colon;
+``{{ date|kept_whole:"acceptance-due" }}``: a date inside a translated sentence, never broken."""
 
 import math
 from datetime import timedelta
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import pgettext
 
@@ -27,6 +29,16 @@ def gap_before(aside: str) -> str:
     """``{% translate "(" context "opening an aside" as aside_open %}…{{ aside_open|gap_before }}``:
     one space before "(28 days left)", none before the full-width bracket of "（剩余 28 天）"."""
     return text.gap_before(aside)
+
+
+@register.filter
+def kept_whole(value: str, element_id: str = "") -> str:
+    """``{% blocktranslate with due=incident.due_at|date:"Y-m-d H:i"|kept_whole %}``: the value in a
+    ``.nowrap`` span, escaped, for a sentence to carry whole. On a phone "将于 2026-12-08 10:30 前受理"
+    broke inside the date (2026-12- / 08); the sentence now breaks before or after it."""
+    if element_id:
+        return format_html('<span class="nowrap" id="{}">{}</span>', element_id, value)
+    return format_html('<span class="nowrap">{}</span>', value)
 
 
 @register.filter

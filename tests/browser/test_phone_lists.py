@@ -423,3 +423,29 @@ def test_a_head_s_organisation_lists_print_as_tables_on_a4_portrait(browser, liv
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_the_report_confirmation_keeps_its_acceptance_deadline_whole_on_a_phone(phone_page, live_cast):
+    """At 390 px the confirmation's "社区综治中心将于 2026-12-08 10:30 前受理。" broke inside the date
+    (2026-12- / 08): the deadline is one span kept on one line (.nowrap), the sentence breaking before
+    or after it, even squeezed narrower than the date-time."""
+    from django.utils import timezone
+
+    from tests.browser.test_pages import DATETIME_LINES_JS
+
+    incident = _reported_incident(live_cast)
+    due = timezone.localtime(incident.due_at).strftime("%Y-%m-%d %H:%M")
+    page = phone_page
+    login(page, "worker_a")
+    page.goto(f"/grids/report/{incident.code}/done/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "grids-reported-due-phone")
+    deadline = page.locator("#acceptance-due")
+    assert deadline.inner_text() == due
+    sentence = page.locator("p", has=deadline)
+    for width in (None, "11em", "6em"):  # as drawn; then the date at a line's end; then narrower than it
+        if width:
+            sentence.evaluate(f"el => {{ el.style.width = el.style.maxWidth = '{width}'; }}")
+        assert sentence.evaluate(DATETIME_LINES_JS) == [due, 1], width
+        assert deadline.evaluate("el => el.getClientRects().length") == 1, width
+    assert page.js_errors == []

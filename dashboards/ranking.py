@@ -340,19 +340,30 @@ def own_records(
     return OwnRecords(numerator=float(numerator), denominator=float(denominator), value=value, stock=stock)
 
 
-def sparkline_points(values: list[float | None], width: int = 80, height: int = 20) -> str:
-    """The points attribute of an inline SVG polyline (gaps skipped)."""
+def sparkline_segments(values: list[float | None], width: int = 80, height: int = 20) -> list[str]:
+    """The points attributes of an inline SVG sparkline, one polyline per run of periods with a
+    value. A period without one (no records, nothing to divide) is a gap: one line drawn across it
+    showed a value there, beside a "Change" of "—" for want of one. A value alone between gaps is a
+    zero-length line, which the round line cap (dashboards.css) draws as a dot. Fewer than two
+    values draw nothing: no trend to see. A line that never moves lies across the middle of the
+    box; on its floor it read as the lowest line of the table."""
     present = [v for v in values if v is not None]
     if len(present) < 2:
-        return ""
+        return []
     low, high = min(present), max(present)
-    span = (high - low) or 1.0
     step = width / max(len(values) - 1, 1)
-    return " ".join(
-        f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
-        for i, v in enumerate(values)
-        if v is not None
-    )
+
+    def y(v: float) -> float:
+        return height / 2 if high == low else height - 2 - (v - low) / (high - low) * (height - 4)
+
+    segments: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            if segments[-1]:
+                segments.append([])
+            continue
+        segments[-1].append(f"{i * step:.1f},{y(v):.1f}")
+    return [" ".join(points if len(points) > 1 else points * 2) for points in segments if points]
 
 
 def class_breaks(values: list[float], classes: int = 5) -> list[float]:

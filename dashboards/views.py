@@ -251,7 +251,7 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         row.last_year_text = ranking.format_value(spec, row.value.yoy_value)
         row.change_text = ranking.format_rank_change(row.value.rank_change)
         row.arrow = ranking.arrow(row.value.rank_change)
-        row.points = ranking.sparkline_points(row.spark)
+        row.segments = ranking.sparkline_segments(row.spark)
         row.sample_text = ranking.format_sample(row.value.denominator)
         row.numerator_text = ranking.format_sample(row.value.numerator)
     leaf = sel["parent"].level == Area.Level.GRID

@@ -122,6 +122,7 @@
       var label = props.name + (row ? " " + row.text + rankText(el, row) : "");
       // A grid has no smaller areas: drilling into it led to an empty league table.
       var drills = props.level !== "grid";
+      // Three quarters opaque, so that a tile layer shows through; the legend's swatches are veiled alike (dashboards.css).
       shape.setStyle({ color: "#475569", weight: 1.5, fillColor: colour, fillOpacity: 0.75 });
       shape.bindTooltip(GovMap.text(label));
       setArea(shape, props);

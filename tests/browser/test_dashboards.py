@@ -731,3 +731,34 @@ def test_a_long_unbroken_entry_never_widens_the_entries_page(phone_page, desktop
         page.goto(f"/dashboards/assessments/{scheme.pk}/entries/")
         assert page.locator(f"text={long_run[:30]}").count()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def _pixel(page, selector: str) -> tuple[int, int, int]:
+    """The colour painted at the centre of the element, as the reader sees it."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(page.locator(selector).screenshot())).convert("RGB")
+    return image.getpixel((image.width // 2, image.height // 2))
+
+
+def test_each_map_area_has_the_colour_of_its_legend_swatch(desktop_page, live_cast):
+    """The areas are painted three quarters opaque over the map's background, the legend's swatches
+    in their full colour: the best area (the darkest class) looked like the swatch of the class
+    below it, and "darker is better" was read off the wrong swatch. Each area now matches its own
+    swatch, and lies nearer it than any other."""
+    _values(live_cast)
+    page = desktop_page
+    _league(page, "340102001000")
+    page.mouse.move(0, 0)  # no hover, no tooltip over an area
+    swatches = [_pixel(page, f"#dash-legend > span:nth-child({i + 1}) i") for i in range(2)]
+
+    def distance(a, b) -> int:
+        return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+    for code, swatch in (("340102001001", 0), ("340102001002", 1)):  # 90.00% and 94.00%
+        painted = _pixel(page, f"#dash-map path[data-area='{code}']")
+        nearest = min(range(len(swatches)), key=lambda i: distance(painted, swatches[i]))
+        assert nearest == swatch and distance(painted, swatches[swatch]) <= 6, (code, painted, swatches)
+    assert page.js_errors == []

@@ -461,6 +461,33 @@ class IndicatorValueFilter(filters.FilterSet):
         model = IndicatorValue
         fields = ["indicator", "period", "area", "level", "parent", "period_type"]
 
+    def is_valid(self) -> bool:
+        """Every parameter that is wrong by itself is named in the one 400, as rankings and series
+        name theirs: the form checked the choices (``level``, ``period_type``) and the filters then
+        refused the rest one at a time, so ``indicator=nope&period=2026Q9&level=town`` took three
+        round trips. The checks that relate two filters (an area its level does not match) follow
+        in the filters, once each is good. An area is looked up once (``_known_area`` keeps it)."""
+        super().is_valid()
+        checks = {
+            "indicator": _spec,
+            "period": _begun_period,
+            "area": lambda code, name: self._known_area(name, code),
+            "parent": lambda code, name: self._known_area(name, code),
+        }
+        for name, check in checks.items():
+            value = self.form.cleaned_data.get(name)
+            if not value:
+                continue
+            try:
+                check(value, name)
+            except exceptions.ValidationError as exc:
+                for field, messages in exc.detail.items():
+                    self.form.add_error(field, [str(m) for m in messages])
+        if self.form.errors:  # named in the filters' order, as the docs list them
+            errors = self.form.errors
+            self.form._errors = type(errors)((key, errors[key]) for key in self.form.fields if key in errors)
+        return not self.form.errors
+
     def filter_indicator(self, qs, name, value):
         # A misspelt code is a 400 as in rankings and series, not an empty list that reads as
         # "no data yet" (the registry is public: nothing leaks).
@@ -469,6 +496,12 @@ class IndicatorValueFilter(filters.FilterSet):
     def _known_area(self, name: str, code: str) -> Area:
         # A misspelt code, or one outside the scope, is the same 400 as on every other area filter
         # (docs/api.md), not an empty list that reads as "no data yet".
+        known = self.__dict__.setdefault("_areas", {})
+        if (name, code) not in known:
+            known[(name, code)] = self._find_area(name, code)
+        return known[(name, code)]
+
+    def _find_area(self, name: str, code: str) -> Area:
         visible = Area.objects.visible_to(self.request.user)
         area = visible.filter(code=code).first()
         if area is None and name == "parent":

@@ -238,6 +238,40 @@ def test_rankings_and_series_name_every_bad_parameter_in_one_400(data):
     assert outside.get("/api/v1/stats/series/", series).status_code == 404
 
 
+def test_values_names_every_bad_parameter_in_one_400_as_rankings_and_series_do(data):
+    """``indicator=nope&period=2026Q9&level=town`` was told of the level alone; sent again with the
+    level fixed, of the indicator; then of the period: three round trips for three mistakes, where
+    rankings and series name them all at once. An unknown or out-of-scope area is named beside them,
+    the same 400 for both (nothing is told of an area outside the scope), and nothing is listed."""
+    client = api_client(data.analyst)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    response = client.get(
+        "/api/v1/stats/values/",
+        {"indicator": "nope", "period": "2026Q9", "level": "town", "period_type": "week"},
+        **en,
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["indicator", "period", "level", "period_type"]  # in the filters' order
+    assert errors["indicator"] == ["Unknown indicator 'nope'."] and "2026Q9" in errors["period"][0]
+    assert "results" not in response.json()
+    for user in (data.analyst, data.outsider):
+        response = api_client(user).get(
+            "/api/v1/stats/values/",
+            {"indicator": "nope", "area": data.grid_a.code if user is data.outsider else "340102001009"},
+            **en,
+        )
+        assert response.status_code == 400
+        assert list(response.json()["errors"]) == ["indicator", "area"]
+        assert response.json()["errors"]["area"][0].startswith("Unknown area code")
+    # A period not begun and an unknown parent, both named.
+    response = client.get("/api/v1/stats/values/", {"period": "2099-01", "parent": "340102001009"}, **en)
+    assert list(response.json()["errors"]) == ["period", "parent"]
+    # Good parameters still list their rows.
+    response = client.get("/api/v1/stats/values/", {"indicator": "survey_safety_rate", "period": "2026-11"})
+    assert response.status_code == 200 and response.json()["count"] > 0
+
+
 def test_a_parameter_given_twice_with_two_values_is_a_400_naming_it_not_the_last_one_alone(data):
     """?indicator=a&indicator=b answered b's rows only, read by a client as the rows of both; a
     league with two periods was the second one's. Each statistics parameter takes one value."""

@@ -210,7 +210,8 @@ def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_
     DisputeCase.objects.get(pk=case.pk).transition(action="close", actor=live_cast.mediator)
     case = DisputeCase.objects.get(pk=case.pk)
     assert case.status == "closed"
-    due = timezone.localtime(case.due_at).strftime("%Y-%m-%d")
+    # A closed case's row gives the day it was concluded, not its time limit (mediation/_due_cell.html).
+    due = timezone.localtime(case.concluded_at).strftime("%Y-%m-%d")
     page = desktop_page
     login(page, "mediator")
     page.goto(f"/mediation/organisations/{org.pk}/?status=closed")
@@ -220,11 +221,11 @@ def test_the_mediator_and_the_deadline_on_the_organisation_page_stay_whole_when_
     assert member.evaluate("td => td.firstChild.textContent.trim()") == "调解员 吴玉"
     assert member.evaluate(f"td => ({LINES_JS})(td.firstChild)") == 1
     row = page.locator(f"tr:has(a[href='/mediation/cases/{case.code}/'])")
-    for label in ("调解员", "调解期限"):
+    for label in ("调解员", "终结日期"):
         row.locator(f"td[data-label='{label}']").evaluate(squeeze)
     assert row.locator("td[data-label='调解员']").inner_text() == "调解员 吴玉"
     assert row.locator("td[data-label='调解员']").evaluate(LINES_JS) == 1
-    assert row.locator("td[data-label='调解期限']").evaluate(DATETIME_LINES_JS) == [due, 1]
+    assert row.locator("td[data-label='终结日期']").evaluate(DATETIME_LINES_JS) == [due, 1]
     screenshot(page, "mediation-organisation-squeezed-desktop")
     assert page.js_errors == []
 

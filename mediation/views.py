@@ -292,6 +292,11 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
     primary = {"accept", "start", "record_confirmation", "close"} | (
         {"conclude"} if case.status == DisputeCase.Status.IN_MEDIATION else set()
     )
+    if case.risk_violence and case.police_reported_at is None:
+        # The escalation duty (人民调解法 art. 25): a dispute that may turn violent is reported to
+        # the police. Folded among the occasional steps, a case registered at risk went through
+        # mediation with nothing saying it never was.
+        primary.add("report_risk")
     window_open = case.confirmation_due is None or case.confirmation_due >= today
     if window_open:
         primary.add("apply_confirmation")
@@ -325,6 +330,7 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         "party_roles": DisputeParty.PartyRole.choices,
         "party_clear": PartyForm.base_fields["clear"].choices,
         "events": events,
+        "risk_unreported": case.risk_violence and case.police_reported_at is None and case.is_open,
         "extension_in_force": case.extension_in_force(events),
         # Days left to the time limit of a running case, beside the date (the petition page counts
         # down its deadline; "Conclude by 2027-01-01" alone left the mediator to count).

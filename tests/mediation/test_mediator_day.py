@@ -74,3 +74,35 @@ def test_someone_who_may_not_report_sees_the_fact_but_no_call_to_act(client, med
     response = client.post(f"/mediation/cases/{case.code}/act/", {"action": "report_risk", "note": "x"})
     assert response.status_code == 404
     assert DisputeCase.objects.get(pk=case.pk).police_reported_at is None
+
+
+# 2. A revealed phone number is a link that calls it: the mediator reveals it to ring the party.
+
+
+def test_a_revealed_phone_number_can_be_called_from_the_phone(client, med):
+    from governance.models import PersonalDataAccess
+
+    case = med.accepted()
+    party = case.parties.get(role="applicant")
+    url = f"/mediation/cases/{case.code}/parties/{party.pk}/reveal/"
+    client.force_login(med.cast.mediator)
+    page = client.get(f"/mediation/cases/{case.code}/").content.decode()
+    assert "tel:" not in page  # masked numbers are not dialled
+    refused = client.post(url, {"reason": ""}, HTTP_HX_REQUEST="true").content.decode()
+    assert "tel:" not in refused and PersonalDataAccess.objects.count() == 0
+    row = client.post(url, {"reason": "电话通知当事人调解时间"}, HTTP_HX_REQUEST="true").content.decode()
+    cell = row.split('data-field="phone"', 1)[1].split("</td>", 1)[0]
+    assert '<a href="tel:13812345678">13812345678</a>' in cell
+    assert PersonalDataAccess.objects.filter(user=med.cast.mediator, record=case.code).count() == 1
+    # A party without a number has no link to nowhere.
+    other = case.parties.get(role="respondent")
+    other.phone = ""
+    other.save(update_fields=["phone"])
+    row = client.post(
+        f"/mediation/cases/{case.code}/parties/{other.pk}/reveal/",
+        {"reason": "核对住址"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "tel:" not in row and 'data-field="phone"' in row
+    client.force_login(med.cast.outsider)
+    assert client.post(url, {"reason": "看看"}).status_code == 404

@@ -68,6 +68,16 @@ MAX_GROUP_REPRESENTATIVES = 5  # a group visit chooses at most five representati
 MAX_NAMED_PETITIONERS = 50  # a joint letter or online message: every signatory, within reason
 DUE_SOON_DAYS = 3
 
+
+def due_soon_edge(now: dt.datetime) -> dt.datetime:
+    """The last instant a deadline may end and still be "due within 3 days": the end of the local
+    day 3 days from today. A limit ends at 24:00 of its last day, so 72 hours from now reached only
+    the limits ending the day after tomorrow (and today's last minutes of the third day): the row
+    whose countdown reads "3 days left" was neither highlighted nor listed as due soon, and its
+    notice came a day late. Counted in days, as the countdown (``Petition.days_left``) counts."""
+    return end_of_local_day(now + dt.timedelta(days=DUE_SOON_DAYS))
+
+
 OFFICER_ROLES = frozenset({Role.PETITION_OFFICER, Role.ADMIN})
 # The roles through which a membership in a department acts for it on a petition routed to it or
 # complaining about it. An analyst (or a mediator) placed in a department reads statistics, not
@@ -465,9 +475,10 @@ class Petition(models.Model):
 
     @classmethod
     def due_soon_q(cls, now: dt.datetime | None = None) -> Q:
-        """The running deadline falls within the next 3 days (not yet passed)."""
+        """The running deadline ends today or within the next 3 days (not yet passed): its countdown
+        reads "due today" to "3 days left" (``due_soon_edge``)."""
         now = now or timezone.now()
-        return Q(due_at__gte=now, due_at__lt=now + dt.timedelta(days=DUE_SOON_DAYS))
+        return Q(due_at__gte=now, due_at__lte=due_soon_edge(now))
 
     @property
     def is_open(self) -> bool:
@@ -488,7 +499,7 @@ class Petition(models.Model):
         if self.due_at is None:
             return False
         now = timezone.now()
-        return now <= self.due_at < now + dt.timedelta(days=DUE_SOON_DAYS)
+        return now <= self.due_at <= due_soon_edge(now)
 
     @property
     def days_left(self) -> int | None:

@@ -35,7 +35,6 @@ from governance.retention import ERASED_REFUSAL
 from governance.services import notify, personal_data_reveal, submitted_before
 from petitions.models import (
     DEPARTMENT_ROLES,
-    DUE_SOON_DAYS,
     IN_PERSON_CHANNELS,
     MAX_GROUP_REPRESENTATIVES,
     MAX_NAMED_PETITIONERS,
@@ -45,6 +44,7 @@ from petitions.models import (
     Petitioner,
     PetitionEvent,
     deadlines,
+    due_soon_edge,
     group_min_persons,
     may_reveal,
     officer_departments,
@@ -543,7 +543,7 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
     skipped, so an hourly run stays a handful of queries; ``notify`` is idempotent per (user, key),
     so a run repeated or overlapping notifies once. Returns the number of notifications created."""
     now = now or timezone.now()
-    soon_edge = now + dt.timedelta(days=DUE_SOON_DAYS)
+    soon_edge = due_soon_edge(now)
     rows = list(
         Petition.objects.filter(
             due_at__gt=now - dt.timedelta(days=OVERDUE_NOTICE_DAYS), due_at__lte=soon_edge

@@ -292,6 +292,13 @@ def deadline_rows(petition: Petition) -> list[dict]:
     (asking for a review) is never late: the office owes nothing there."""
     p = petition
     declined_at = p.closed_at if p.status == Petition.Status.DECLINED else None
+    # An extended limit says so where it is named: "书面答复（60 日）：剩余 79 天" beside a date 80 days
+    # after the acceptance read as a limit longer than itself.
+    reply_label = (
+        _("Written reply (60 + %(days)d days)") % {"days": p.extended_days}
+        if p.extended_days
+        else _("Written reply (60 days)")
+    )
     # (key, label, due, done, a window of the petitioner's); a row whose due date is unset is not shown.
     steps = [
         ("route", _("Route or redirect (15 days)"), p.route_due_at,
@@ -300,7 +307,7 @@ def deadline_rows(petition: Petition) -> list[dict]:
          p.accepted_at or (declined_at if p.routed_at else None), False),
         ("return", _("Return if wrongly routed (5 working days)"),
          p.return_due_at if p.status == Petition.Status.ROUTED else None, None, False),
-        ("reply", _("Written reply (60 days)"), p.reply_due_at,
+        ("reply", reply_label, p.reply_due_at,
          p.replied_at or (declined_at if p.accepted_at else None), False),
         ("review_window", _("Review may be requested until (30 days)"), p.review_request_until,
          p.review_requested_at, True),

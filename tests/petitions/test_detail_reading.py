@@ -109,3 +109,26 @@ def test_the_timeline_names_the_department_for_its_own_steps_and_its_routing_onl
     assert police in entries["accept"] and police in entries["reply"]  # its own people's steps
     assert police not in entries["evaluate"] and police not in entries["request_review"]  # the office's
     assert str(officer) in entries["evaluate"]
+
+
+def test_an_extended_reply_limit_names_its_extension_where_it_counts_down(client, pet):
+    # Extended by 20 days, the countdown read "书面答复（60 日）：剩余 79 天" and the deadline row
+    # "书面答复（60 日）" beside a date 80 days after the acceptance: more days left than the limit has.
+    petition = pet.accepted()
+    url = f"/petitions/{petition.code}/"
+    client.force_login(pet.cast.department_user)
+    extension = {"action": "extend", "approver": "approver", "note": "需多部门核查", "notified": "on"}
+    # Refused (no days): nothing saved, the limit still named as the 60 days it is.
+    assert client.post(f"{url}act/", {**extension, "days": ""}).status_code == 400
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Written reply (60 days):" in _countdown(html)
+    assert client.post(f"{url}act/", {**extension, "days": "20"}).status_code == 302
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Written reply (60 + 20 days):" in _countdown(html) and "(60 days)" not in html
+    row = re.search(r'data-deadline="reply"><th scope="row">(.*?)</th>', html)[1]
+    assert row == "Written reply (60 + 20 days)"
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "书面答复（60 + 20 日）：</span>" in _countdown(html)
+    # Outside the area: the same 404 as for a petition that does not exist.
+    client.force_login(pet.cast.outsider)
+    assert client.get(url).status_code == 404

@@ -336,6 +336,12 @@ def _detail_context(request: HttpRequest, petition: Petition, failed: dict | Non
     user = request.user
     failed = failed or {}
     allowed = allowed_actions(user, petition)
+    if petition.due_at and "evaluate" in allowed:
+        # A review (re-review) decision is running: that is the step owed by the countdown's date
+        # and comes first, open; the petitioner's evaluation of the earlier answer, recorded
+        # whenever it arrives, waits folded below it (it was the one shown open).
+        allowed.remove("evaluate")
+        allowed.append("evaluate")
     likely = []
     if "link_repeat" in allowed:
         likely = list(services.likely_repeats_of(petition, user=user)[:5])

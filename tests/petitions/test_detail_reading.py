@@ -132,3 +132,32 @@ def test_an_extended_reply_limit_names_its_extension_where_it_counts_down(client
     # Outside the area: the same 404 as for a petition that does not exist.
     client.force_login(pet.cast.outsider)
     assert client.get(url).status_code == 404
+
+
+def _opened(html: str) -> list[str]:
+    return re.findall(r'<details class="pet-action" id="action-(\w+)" open>', html)
+
+
+def test_the_review_decision_the_office_owes_opens_before_an_evaluation(client, pet):
+    # Under review with the reply's evaluation not yet recorded, "Record the evaluation" was the
+    # step shown open, and the decision due within 30 days (the countdown's) sat folded below it.
+    officer = pet.cast.petition_officer
+    petition = pet.replied()
+    petition.transition(action="request_review", actor=officer)
+    url = f"/petitions/{petition.code}/"
+    client.force_login(officer)
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Review decided by (30 days):" in _countdown(html)
+    assert _opened(html) == ["decide_review"]
+    assert 'id="action-evaluate"' in html  # still offered, folded, after the decision
+    assert html.index('id="action-decide_review"') < html.index('id="action-evaluate"')
+    # A decision sent without its choice: a 400 naming it, that form open, nothing saved.
+    resp = client.post(f"{url}act/", {"action": "decide_review", "state": petition.form_step_state()})
+    assert resp.status_code == 400 and _opened(resp.content.decode()) == ["decide_review"]
+    petition.refresh_from_db()
+    assert petition.status == "under_review"
+    # With nothing running (replied, the petitioner's window open), the evaluation still comes first.
+    replied = pet.replied()
+    assert _opened(client.get(f"/petitions/{replied.code}/").content.decode()) == ["evaluate"]
+    client.force_login(pet.cast.outsider)
+    assert client.get(url).status_code == 404

@@ -133,18 +133,17 @@ class IntakeForm(SubmissionKeyForm):
         # The areas in service on the receipt day, as the registration takes (a petition received
         # before its community was merged away still names it): the list follows that field too.
         received_on = receipt_day(self["received_at"].value()) if self.is_bound else None
-        areas, areas_narrowed = intake_area_choices(user, area_chosen, received_on)
+        areas, _narrowed = intake_area_choices(user, area_chosen, received_on)
         units, units_narrowed = intake_unit_choices(user, area_chosen, unit_chosen, received_on)
         self.fields["area"].widget.choices = [("", _("Choose the area concerned")), *areas]
         self.fields["complained_unit"].widget.choices = [("", _("No unit complained about")), *units]
         # Narrowed lists follow the choice, the area list the receipt day: only their options are
-        # fetched and swapped (the selects stay, with what the repeat check listens to).
+        # fetched and swapped (the selects stay, with what the repeat check listens to). The area's
+        # own change asks too, even for a complete list: an area picked while the list for a new
+        # receipt time was on its way was reset to "choose" when that list arrived; the pick now
+        # replaces that request with one that carries it (hx-sync "replace"), kept selected.
         self.fields["area"].widget.attrs.update(
-            _refresh(
-                "area",
-                "this, #id_received_at",
-                "change, change from:#id_received_at" if areas_narrowed else "change from:#id_received_at",
-            )
+            _refresh("area", "this, #id_received_at", "change, change from:#id_received_at")
         )
         if units_narrowed:
             self.fields["complained_unit"].widget.attrs.update(

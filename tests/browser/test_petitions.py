@@ -281,33 +281,45 @@ def test_a_city_wide_office_picks_a_street_then_one_of_its_communities(desktop_p
     assert petition.area.code == "340105003007" and petition.complained_unit == team
 
 
+def _hold_the_first_choices_request(page, field: str) -> list:
+    """Holds the first request for the intake's ``field`` list (a busy server) until released; the
+    routes held are in the list returned."""
+    held = []
+
+    def hold(route):
+        if f"field={field}" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/petitions/new/choices/**", hold)
+    return held
+
+
+def _pick_while_held(page, held: list, select: str, value: str, asked: str) -> None:
+    """Picks ``value`` in ``select`` while the held list request is under way, then lets it answer."""
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, asked
+    page.select_option(select, value)
+    page.wait_for_timeout(500)  # the request the pick made (if any) answers
+    with contextlib.suppress(Exception):  # aborted by the browser in favour of the pick's request
+        held[0].continue_()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+
+
 def test_a_unit_picked_while_the_units_of_a_new_area_are_on_their_way_stays_picked(desktop_page, live_cast):
     # The refreshed unit list, asked for when the area changed, arrived after the officer had picked
     # a unit and reset the pick to "no unit". The first unit request is held here until the pick.
     page, team = desktop_page, _city_wide_intake(desktop_page, live_cast)
     page.select_option("#id_area", "340105003000")
     page.wait_for_selector(f"#id_complained_unit option[value='{team.pk}']", state="attached")
-    held = []
-
-    def hold_the_first_unit_request(route):
-        if "field=complained_unit" in route.request.url and not held:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route("**/petitions/new/choices/**", hold_the_first_unit_request)
+    held = _hold_the_first_choices_request(page, "complained_unit")
     page.select_option("#id_area", "340105003007")
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the area's change asked for its units"
-    page.select_option("#id_complained_unit", str(team.pk))
-    page.wait_for_timeout(500)  # the request the pick made (if any) answers
-    with contextlib.suppress(Exception):  # aborted by the browser in favour of the pick's request
-        held[0].continue_()
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)
+    _pick_while_held(page, held, "#id_complained_unit", str(team.pk), "the area's change asked for its units")
     assert page.locator("#id_complained_unit").input_value() == str(team.pk)
     assert page.locator("#id_area").input_value() == "340105003007"
 
@@ -436,3 +448,17 @@ def test_the_facts_of_a_petition_keep_their_width_on_a_phone_in_english(phone_pa
     page.goto(f"/petitions/{petition.code}/")
     facts_keep_their_width(page, "dl.pet-facts", "Unit complained about", cast.community_a1a.code)
     assert page.js_errors == [], page.js_errors
+
+
+def test_an_area_picked_while_the_list_for_a_new_receipt_time_loads_stays_picked(desktop_page, live_cast):
+    # A letter received days ago: the officer types its receipt time and picks the area while the
+    # area list for that day is on its way. The list arrived, the select went back to "choose", and
+    # the registration came back refused for want of the area the officer had picked.
+    page, community = desktop_page, live_cast.community_a1a
+    login(page, "petition_officer")
+    page.goto("/petitions/new/")
+    held = _hold_the_first_choices_request(page, "area")
+    page.fill("#id_received_at", "2026-11-27T10:00")
+    page.locator("#id_received_at").dispatch_event("change")
+    _pick_while_held(page, held, "#id_area", community.code, "the receipt time's change asked for its areas")
+    assert page.locator("#id_area").input_value() == community.code

@@ -75,6 +75,9 @@ class IncidentFilter(filters.FilterSet):
     mine = BooleanFilter(method="filter_mine", label=_("reported by me"))
     reported_from = DateFilter(method="filter_from", label=_("reported on or after (date)"))
     reported_to = DateFilter(method="filter_to", label=_("reported on or before (date)"))
+    # The items rejected on or after a day, by the rejection's own time (a grid worker's home counts
+    # "Rejected, last 7 days" so and links here): rejected items only.
+    rejected_from = DateFilter(method="filter_rejected_from", label=_("rejected on or after (date)"))
     # Last, so that it orders what the filters leave (a filter's own order would come after it).
     sort = filters.ChoiceFilter(
         choices=[
@@ -124,6 +127,9 @@ class IncidentFilter(filters.FilterSet):
 
     def filter_to(self, qs, name, value):
         return qs.filter(reported_at__lt=start_of_local_day(value + dt.timedelta(days=1))) if value else qs
+
+    def filter_rejected_from(self, qs, name, value):
+        return qs.rejected_since(start_of_local_day(value)) if value else qs
 
     def filter_sort(self, qs, name, value):
         return qs.order_by(*SORTS[value]) if value else qs

@@ -37,23 +37,25 @@ def new_today(incidents: QuerySet[Incident], list_url: str) -> dict:
 
 def rejected_lately(user) -> dict | None:
     """The grid worker's "Rejected, last 7 days" link, or None when there is none: the worker's own
-    reports of the last ``REJECTED_DAYS`` local days that a centre rejected. Of the workflow's ends
-    it is the one that comes back to the reporter (the reason is on the incident's page: report it
-    again with what was missing, or take it up with the centre); a failed check or a department's
-    return goes to the department or the centre, not to them. A fixed window by report date, which the
-    inbox filters on, so the link lists exactly what is counted (a centre rejects within its
-    acceptance deadline, hours after the report); nothing is tracked per user (index
-    incident_reporter_status)."""
+    reports that a centre rejected in the last ``REJECTED_DAYS`` local days. Of the workflow's ends
+    it is the one that comes back to the reporter (the reason is on the incident's page and on the
+    lists' rows: report it again with what was missing, or take it up with the centre); a failed
+    check or a department's return goes to the department or the centre, not to them. A fixed window
+    by the rejection's own day, not the report's: an item escalated for days is rejected long after
+    it was sent, and was news the week it came back. The inbox filters the same way
+    (``rejected_from``), so the link lists exactly what is counted; nothing is tracked per user
+    (index incident_reporter_status, then each one's rejection through incident_event_timeline)."""
     since = timezone.localdate() - dt.timedelta(days=REJECTED_DAYS - 1)
     count = (
         Incident.objects.visible_to(user)
-        .filter(reporter=user, status=Incident.Status.REJECTED, reported_at__gte=start_of_local_day(since))
+        .filter(reporter=user)
+        .rejected_since(start_of_local_day(since))
         .count()
     )
     if not count:
         return None
     return {
-        "url": reverse("grids-inbox") + f"?mine=true&status=rejected&reported_from={since:%Y-%m-%d}",
+        "url": reverse("grids-inbox") + f"?mine=true&status=rejected&rejected_from={since:%Y-%m-%d}",
         "label": _("Rejected, last 7 days"),
         "count": count,
     }

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -171,6 +171,33 @@ class IncidentQuerySet(ScopedQuerySet):
 
     def with_relations(self) -> IncidentQuerySet:
         return self.select_related("category", "grid", "level_area", "department", "reporter")
+
+    def with_rejection_reason(self) -> IncidentQuerySet:
+        """Each row's ``rejection_reason``: the note of the centre's rejection for a rejected item,
+        None for the others, read in the list's own query (a scalar subquery, evaluated only on the
+        rejected rows, through the events' index incident_event_timeline): a worker's lists show why
+        a report was refused without opening it. A rejected item has one rejection (it is final)."""
+        return self.annotate(
+            rejection_reason=Case(
+                When(
+                    status=Incident.Status.REJECTED,
+                    then=Subquery(
+                        IncidentEvent.objects.filter(incident=OuterRef("pk"), action="reject")
+                        .order_by("-id")
+                        .values("note")[:1]
+                    ),
+                ),
+                default=None,
+                output_field=models.TextField(),
+            )
+        )
+
+    def rejected_since(self, moment: dt.datetime) -> IncidentQuerySet:
+        """The rejected items whose rejection (the event, not the report) came at or after ``moment``:
+        an item escalated for days is rejected long after it was reported (index incident_status_reported
+        for the status, incident_event_timeline for each one's rejection)."""
+        rejection = IncidentEvent.objects.filter(incident=OuterRef("pk"), action="reject", at__gte=moment)
+        return self.filter(Exists(rejection), status=Incident.Status.REJECTED)
 
 
 class Incident(models.Model):

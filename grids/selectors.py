@@ -99,6 +99,7 @@ def incident_get_for_user(user: User, code: str, *, write: bool = False) -> Inci
         Incident.objects.visible_to(user)
         .with_relations()
         .annotate(latest_step_id=latest_step_subquery(IncidentEvent, "incident"))
+        .with_rejection_reason()  # an inbox row swapped in after a rejection shows it, as the list
         .prefetch_related(
             Prefetch("photos", queryset=IncidentPhoto.objects.order_by("uploaded_at", "id")), SUPPORTING
         ),

@@ -88,7 +88,10 @@ def my_grid(request: HttpRequest) -> HttpResponse:
         by_status.setdefault(item.get_status_display(), []).append(item)
     # The last ten that ended, the rejected apart: under "最近办结" alone a report the centre refused
     # read as resolved. Split from the one list read, no query of their own.
-    recent_ended = list(mine.exclude(status__in=Incident.OPEN_STATUSES).order_by("-reported_at")[:10])
+    # A rejected one brings its reason along, in the same query (shown shortened on its row).
+    recent_ended = list(
+        mine.exclude(status__in=Incident.OPEN_STATUSES).with_rejection_reason().order_by("-reported_at")[:10]
+    )
     ended = {
         pgettext("reports of mine that ended", "Finished"): [
             i for i in recent_ended if i.status != Incident.Status.REJECTED
@@ -320,6 +323,7 @@ INBOX_FILTER_LABELS = {
     "mine": gettext_lazy("Reported by"),
     "reported_from": gettext_lazy("Reported from"),
     "reported_to": gettext_lazy("Reported to"),
+    "rejected_from": gettext_lazy("Rejected from"),
     "area": gettext_lazy("Area"),
 }
 
@@ -346,8 +350,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filterset = IncidentFilter(
         params,
         # Its index's order; each row's latest event for its step forms' ``state`` (no query per row).
+        # A rejected row's reason too, which a worker read only by opening it.
         queryset=selectors.incident_list(request.user)
         .annotate(latest_step_id=latest_step_subquery(IncidentEvent, "incident"))
+        .with_rejection_reason()
         .order_by(*INBOX_ORDER),
         request=request,  # the area filter resolves codes within the user's scope
     )

@@ -15,7 +15,7 @@ from dashboards.models import IndicatorValue
 from governance.api import AreaFilter, NotificationFilter
 from governance.models import Area, Notification
 from grids.filters import IncidentFilter
-from grids.models import Incident
+from grids.models import Incident, IncidentEvent
 from mediation.filters import DisputeFilter
 from mediation.models import DisputeCase
 from petitions.filters import PetitionFilter
@@ -29,6 +29,7 @@ COLUMNS = {
         "status": "status", "open": "status", "overdue": "status", "category": "category_id",
         "area": "grid_id", "grid": "grid_id", "level": "level", "kind": "kind", "department": "department_id",
         "reported_from": "reported_at", "reported_to": "reported_at", "mine": "reporter_id",
+        "rejected_from": "status",  # and each rejected row's rejection event (OTHER_TABLES)
         "sort": "due_at",  # it orders rather than narrows: each of its orders below
     },
     (DisputeFilter, DisputeCase): {
@@ -68,6 +69,8 @@ NO_INDEX = {
 # supports, ``Incident.involving_q``) -> that table and the column it is read by.
 OTHER_TABLES = {
     (IncidentFilter, "department"): (Incident.supporting_departments.through, "department_id"),
+    # ``?rejected_from=``: the rejected items whose rejection event came on or after the day.
+    (IncidentFilter, "rejected_from"): (IncidentEvent, "incident_id"),
 }
 
 

@@ -285,8 +285,18 @@ def _row_context(user, incidents: list[Incident], labels: dict[str, str] | None 
         labels = namesakes_in_scope(user, {i.grid.name for i in incidents})
     departments = _departments_for(incidents)
     grid_checkers_known(incidents)  # who may check the fed-back rows on site: one query, not one per row
+    # Each row's latest step (``latest_step_id``, annotated by the row's query), for why the item came
+    # back: one query for the page's rows.
+    latest = {
+        e.pk: e
+        for e in IncidentEvent.objects.filter(
+            pk__in=[i.latest_step_id for i in incidents if getattr(i, "latest_step_id", None)],
+            action__in=HANDED_BACK,
+        ).select_related("actor")
+    }
     rows = []
     for i in incidents:
+        step = latest.get(getattr(i, "latest_step_id", None))
         actions = allowed_actions(user, i)
         # A re-dispatch asks for its reason and shows who has the item now: the incident's page.
         redispatch = i.status == Incident.Status.DISPATCHED and "dispatch" in actions
@@ -303,6 +313,9 @@ def _row_context(user, incidents: list[Incident], labels: dict[str, str] | None 
                 "page_steps": len(inline) < len(actions),
                 # As on the incident's page: why a handler who could close finds no button here.
                 "duty_note": _duty_note(user, i),
+                # As on the incident's page: who handed it back or up, and why. The row read "已受理"
+                # alone, and a returned item was dispatched to the same department again.
+                "handed_back": _handed_back(user, i, [step] if step else []),
             }
         )
     return rows

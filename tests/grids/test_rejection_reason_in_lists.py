@@ -11,14 +11,18 @@ import pytest
 from grids import services
 from grids.models import Incident
 
-LONG_REASON = "Not a matter for the community: the pavement belongs to the highway bureau, report it to 12345 instead"
+LONG_REASON = (
+    "Not a matter for the community: the pavement belongs to the highway bureau, report it to 12345 instead"
+)
 
 
 @pytest.fixture
 def rejected(cast, report):
     def _rejected(reason: str) -> Incident:
         incident = report()
-        services.incident_transition(incident=incident, actor=cast.community_handler, action="reject", note=reason)
+        services.incident_transition(
+            incident=incident, actor=cast.community_handler, action="reject", note=reason
+        )
         return incident
 
     return _rejected

@@ -368,6 +368,14 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def resolution_refuted(self) -> bool:
+        """Whether ``resolution`` is a feedback the on-site check found wrong: kept (the department
+        answers to it) while the item is handled again, until the next feedback replaces it. Only a
+        failed check brings an item with a resolution back before feedback (an on-the-spot report's
+        is done at once; a return or an escalation comes before any feedback)."""
+        return bool(self.resolution) and self.status in (self.Status.DISPATCHED, self.Status.HANDLING)
+
     @classmethod
     def involving_q(cls, department_id: int) -> Q:
         """Items a department works on: dispatched to it (the lead) or supported by it. A subquery, not

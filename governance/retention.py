@@ -34,8 +34,9 @@ def is_erased(name: str | None) -> bool:
 @dataclass(frozen=True)
 class Texts:
     """Free texts of the records erased: the ``fields`` of the rows of ``model`` whose ``key`` is a
-    record's key (``"pk"`` for the record's own texts, ``"case_id"`` for its sessions' ...). Read
-    and written through the model, so a text stored encrypted is decrypted and encrypted again."""
+    record's key (``"pk"`` for the record's own texts, ``"case_id"`` for its sessions' ...,
+    ``"dispute_case"`` for the incident a case was referred from: a reverse one-to-one). Read and
+    written through the model, so a text stored encrypted is decrypted and encrypted again."""
 
     model: type[models.Model]
     key: str

@@ -38,6 +38,7 @@ class MediationConfig(AppConfig):
                     Texts(DisputeCase, "pk", case_texts),
                     Texts(DisputeSession, "case_id", ("place", "attendees", "summary", "next_step")),
                     Texts(DisputeEvent, "case_id", ("note",)),
+                    Texts(DisputeCase.incident.field.related_model, "dispute_case", ("description",)),
                 ),
             )
         )

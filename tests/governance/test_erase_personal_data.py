@@ -383,11 +383,12 @@ def test_the_texts_are_scrubbed_a_chunk_of_records_at_a_time_in_a_fixed_number_o
     from governance.management.commands import erase_personal_data
 
     _write_texts(records)
-    for _ in range(3):  # five records of each app to erase
+    for _ in range(3):  # five records of each app to erase, three cases referred from an incident
         case = med.in_mediation()
         DisputeCase.objects.filter(pk=case.pk).update(
             status="closed", closed_at=timezone.now() - YEAR_AGO, description=CASE_TEXT
         )
+        _incident_of(case, med, CASE_TEXT)
         Petition.objects.filter(pk=pet.register().pk).update(
             status="declined", closed_at=timezone.now() - YEAR_AGO, content=CONTENT
         )
@@ -395,7 +396,7 @@ def test_the_texts_are_scrubbed_a_chunk_of_records_at_a_time_in_a_fixed_number_o
     def tables(queries, verb: str) -> dict[str, int]:
         """How many of the ``verb`` (SELECT, UPDATE) queries read or wrote each text table itself."""
         names = ("mediation_disputecase", "mediation_disputesession", "mediation_disputeevent",
-                 "petitions_petition", "petitions_petitionevent")  # fmt: skip
+                 "grids_incident", "petitions_petition", "petitions_petitionevent")  # fmt: skip
         heads = [q["sql"].split(" WHERE ")[0] for q in queries if q["sql"].startswith(verb)]
         table = 'FROM "{}"' if verb == "SELECT" else 'UPDATE "{}"'
         return {n: sum(table.format(n) in head for head in heads) for n in names}
@@ -410,5 +411,39 @@ def test_the_texts_are_scrubbed_a_chunk_of_records_at_a_time_in_a_fixed_number_o
     assert all(1 <= n <= 3 for n in updates.values()), updates
     # In all: the actor (2) and the transaction (2); for each app the two counts, the records' keys
     # (one cursor), the erasing UPDATE and the audit entry, and a chunk's people and a SELECT and an
-    # UPDATE a table for each of its three chunks.
-    assert len(queries) <= 4 + 2 * 5 + 3 * (1 + 3 * 2) + 3 * (1 + 2 * 2), [q["sql"][:80] for q in queries]
+    # UPDATE a table (four of a case's, with the incident's, two of a petition's) for each of its
+    # three chunks.
+    assert len(queries) <= 4 + 2 * 5 + 3 * (1 + 4 * 2) + 3 * (1 + 2 * 2), [q["sql"][:80] for q in queries]
+
+
+def _incident_of(case, med, description: str):  # noqa: F811 - the fixture imported above
+    """The grid incident ``case`` was referred from, its description naming the case's people."""
+    from grids import services as grid_services
+    from grids.models import Incident
+
+    incident = grid_services.incident_report(
+        actor=med.cast.worker_a, category="dispute", description="-", grid=med.cast.grid_a.code
+    )
+    Incident.objects.filter(pk=incident.pk).update(description=description)
+    DisputeCase.objects.filter(pk=case.pk).update(incident=incident)
+    return incident
+
+
+def test_the_description_of_the_incident_a_case_was_referred_from_is_scrubbed_too(records, med):  # noqa: F811
+    from grids.models import Incident
+
+    erased = [_incident_of(case, med, CASE_TEXT).pk for case in records["erased_cases"]]
+    kept = [_incident_of(case, med, CASE_TEXT).pk for case in records["kept_cases"]]
+    dry = _run("--closed-before", _cut_off())
+    assert "2 texts would be scrubbed" in dry  # the two incidents' descriptions, nothing else written
+    assert set(Incident.objects.filter(pk__in=erased).values_list("description", flat=True)) == {CASE_TEXT}
+    out = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    descriptions = dict(Incident.objects.values_list("pk", "description"))
+    assert [descriptions[pk] for pk in erased] == [CASE_SCRUBBED] * 2
+    # An incident of a case not eligible keeps its text: its people may still be needed.
+    assert [descriptions[pk] for pk in kept] == [CASE_TEXT] * 3
+    assert "2 texts scrubbed" in out
+    entry = AuditEntry.objects.get(action="personal_data.erase", object_type="mediation.disputeparty")
+    assert entry.after["texts"] == 2
+    again = _run("--closed-before", _cut_off(), "--commit", "--actor", "retention_admin")
+    assert "0 texts scrubbed" in again

@@ -21,6 +21,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -68,9 +69,12 @@ def scrub_texts(eraser: Eraser, pending, *, commit: bool) -> int:
         for texts in eraser.texts:
             model, dirty = texts.model, []
             limits = {name: model._meta.get_field(name).max_length for name in texts.fields}
+            # The record's key read through the join it names ("pk", "case_id", or a reverse one-to-one
+            # such as an incident's "dispute_case"): one SELECT whichever it is.
             rows = model.objects.filter(**{f"{texts.key}__in": chunk}).order_by()
-            for row in rows.only(texts.key, *texts.fields):
-                record = people[getattr(row, texts.key)]
+            rows = rows.annotate(erased_record=F(texts.key)).only(*texts.fields)
+            for row in rows:
+                record = people[row.erased_record]
                 was = changed
                 for name in texts.fields:
                     before = getattr(row, name) or ""

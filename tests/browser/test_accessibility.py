@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.base import PASSWORD
 from tests.browser.conftest import DESKTOP, PHONE, _new_page, login, signed_in_for_each
 
 pytestmark = pytest.mark.browser
@@ -325,5 +326,34 @@ def test_a_refused_login_says_error_once_in_its_title_with_or_without_the_script
         assert page.title().startswith("错误：") and page.title().count("错误：") == 1, page.title()
         # The console logs the 400 itself; nothing else.
         assert [e for e in page.js_errors if "400 (Bad Request)" not in e] == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_a_wrong_password_puts_the_focus_back_on_the_password_with_the_error_read_out(
+    browser, live_server, live_cast, script
+):
+    """After a refused login the user retypes the password (the username comes back filled in): the
+    focus waits in the password field, which is marked invalid and described by the error, with the
+    script or without it (``autofocus``); a username in error keeps the focus on the username."""
+    context, page = _new_page(browser, live_server, DESKTOP, java_script_enabled=script)
+    try:
+        page.goto("/accounts/login/")
+        page.fill("#id_username", "worker_a")
+        page.fill("#id_password", "not-the-password-1")
+        with page.expect_navigation():
+            page.press("#id_password", "Enter")
+        password = page.locator("#id_password")
+        expect(password).to_be_focused()
+        assert password.get_attribute("aria-invalid") == "true"
+        described = password.get_attribute("aria-describedby")
+        assert described and "错误" in page.locator(f"#{described}").inner_text()
+        assert page.input_value("#id_username") == "worker_a" and page.input_value("#id_password") == ""
+        # Typed again, it logs in from there.
+        page.keyboard.type(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "/accounts/login/" not in page.url
     finally:
         context.close()

@@ -97,6 +97,10 @@ LONGEST_HOLIDAY_DAYS = 15
 NAME_LENGTH = 60  # Holiday.name's max_length
 _DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})日?)$")
 _BETWEEN = {"至", "到", "~", "-", "—", "–"}
+# "劳动节：2026-05-01 至 2026-05-05", as a notice reads: the colon separates the name from the dates.
+_COLON = re.compile(r"[:：](?=\s*[0-9０-９])")
+# A date run into the name ("春节2026-02-15"), which was read as the name's: the line is refused.
+_DATE_INSIDE = re.compile(r"\d{4}(?:[-/.]\d{1,2}[-/.]\d{1,2}|年\d{1,2}月)")
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ def _read(field: str, lines: list[tuple[int, str]], errors: list[EntryError]) ->
     for number, raw in lines:
         # str.split() splits at full-width spaces too. Dates and the words between them are read in
         # their plain forms (full-width digits, "／"); the name is kept as typed (its "（）").
-        tokens = raw.split()
+        tokens = _COLON.sub(" ", raw).split()
         if not tokens:
             continue
         text = unicodedata.normalize("NFKC", " ".join(tokens))
@@ -204,7 +208,11 @@ def _read(field: str, lines: list[tuple[int, str]], errors: list[EntryError]) ->
                 tokens.pop()
         else:
             name = " ".join(tokens)
-            if not dates or len(dates) > (2 if stretch else 1) or any(_date(t) is not None for t in tokens):
+            if (
+                not dates
+                or len(dates) > (2 if stretch else 1)
+                or _DATE_INSIDE.search(unicodedata.normalize("NFKC", name))
+            ):
                 example = "春节 2026-02-15 2026-02-23" if stretch else "春节调休上班 2026-02-14"
                 expected = _("a name, the first day and the last day") if stretch else _("a name and a date")
                 errors.append(

@@ -264,6 +264,21 @@ def test_a_notice_may_start_its_new_years_holiday_in_the_december_before(client,
     assert Holiday.objects.get(date=dt.date(2030, 12, 28)).is_workday
 
 
+def test_a_colon_after_the_name_separates_it_from_the_dates(client, cast):
+    # "劳动节：5月1日至5日" is how a notice reads: "劳动节：2031-05-01 至 2031-05-05" saved one day,
+    # 05-05, named "劳动节：2031-05-01".
+    client.force_login(cast.admin)
+    response = _post(
+        client,
+        days_off="劳动节：2031-05-01 至 2031-05-05\n国庆节: 2031-10-01 2031-10-07",
+        working="国庆节调休上班：2031-10-11",
+    )
+    assert response.status_code == 302
+    saved = list(Holiday.objects.order_by("date").values_list("date", "name", "is_workday"))
+    assert [name for _date, name, _workday in saved] == ["劳动节"] * 5 + ["国庆节"] * 7 + ["国庆节调休上班"]
+    assert saved[0][0] == dt.date(2031, 5, 1) and saved[-1] == (dt.date(2031, 10, 11), "国庆节调休上班", True)
+
+
 @pytest.mark.parametrize(
     ("field", "days_off", "working", "error"),
     [
@@ -334,6 +349,20 @@ def test_a_notice_may_start_its_new_years_holiday_in_the_december_before(client,
             "Line 1: cannot be read: write a name and a date, e.g. “春节调休上班 2026-02-14”.",
         ),
         ("days_off", "春节 2031-02-30 2031-03-02", "", "Line 1: “2031-02-30” is not a date."),
+        # A date run into the name was read as part of it: one day (02-02) named "春节2031-01-27".
+        (
+            "days_off",
+            "春节2031-01-27 2031-02-02",
+            "",
+            "Line 1: cannot be read: write a name, the first day and the last day, e.g. “春节 2026-02-15 "
+            "2026-02-23”.",
+        ),
+        (
+            "working_days",
+            "",
+            "调休2031年1月25日 2031-01-26",
+            "Line 1: cannot be read: write a name and a date, e.g. “春节调休上班 2026-02-14”.",
+        ),
         ("days_off", "元旦 2031-01-01\n元旦　2031-01-01", "", "Line 2: repeats line 1."),
         ("days_off", "", "", "The notice names no dates."),
         ("days_off", "节" * 61 + " 2031-01-01", "", "Line 1: the name is longer than 60 characters."),

@@ -367,9 +367,12 @@ class UserAdmin(PermissionLabels, BaseUserAdmin):
     # (centre_340102001002); Django's first and last names are left empty here. The same in every
     # list that names a user (memberships, tokens, logs) and in the user pickers (raw_id_fields).
     search_fields = ["username", "display_name"]
+    # The display name beside the username, as on the add page; Django's "Personal info" (first and
+    # last name, e-mail: nothing shows or sends them) is left out: an administrator renaming someone
+    # filled those in, and the display name, under them at the bottom, kept the old name.
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
-        (_("Profile"), {"fields": ["display_name", "must_change_password"]}),
+        (None, {"fields": ["username", "display_name", "password", "must_change_password"]}),
+        *BaseUserAdmin.fieldsets[2:],  # permissions, important dates
     ]
     actions = ["set_temporary_password"]
 

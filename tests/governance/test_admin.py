@@ -764,3 +764,28 @@ def test_a_refused_free_text_filter_is_a_page_that_names_the_field_and_the_searc
     refused = client.get(log, {"reason__icontains": "138"})
     assert refused.status_code == 403
     assert "admin/governance/refused_lookup.html" not in [t.name for t in refused.templates]
+
+
+def test_a_users_page_asks_for_the_name_they_are_known_by_first_and_not_for_unused_names(client, cast):
+    """The platform names people by their display name (网格员 王小明); the user's page opened on
+    "Personal info" asking for a first and last name that nothing shows, and kept the display name
+    at the bottom, under "Profile": an administrator renaming someone filled in the wrong boxes."""
+    import re
+
+    from governance.models import User
+    from tests.governance.test_auth import _user_change_data
+
+    client.force_login(cast.admin)
+    url = f"/admin/governance/user/{cast.worker_a.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="first_name"' not in page and 'name="last_name"' not in page
+    names = re.findall(r'<(?:input|select|textarea)[^>]*name="([a-z_]+)"', page)
+    assert names.index("display_name") < names.index("is_active"), names
+    data = _user_change_data(cast.worker_a)
+    response = client.post(url, {**data, "display_name": "网格员 孙丽"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=cast.worker_a.pk).display_name == "网格员 孙丽"
+    # Refused (a username another account bears in another case): named, nothing saved.
+    response = client.post(url, {**data, "display_name": "网格员 周强", "username": "WORKER_B"})
+    assert response.status_code == 200 and "username" in response.context["adminform"].form.errors
+    assert User.objects.get(pk=cast.worker_a.pk).display_name == "网格员 孙丽"

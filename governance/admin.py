@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -64,6 +65,36 @@ admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("Grid governance administration")
 admin.site.site_title = _("Grid governance administration")
 admin.site.index_title = _("Administration")
+
+
+class LabelledAutocomplete(AutocompleteJsonView):
+    """The admin's search-as-you-type boxes, each result named by its model admin's
+    ``autocomplete_label`` where it has one (a department with its area: every district has its
+    公安分局), else as Django names it."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        return {**result, "text": label(obj)} if label else result
+
+
+admin.site.autocomplete_view = lambda request: LabelledAutocomplete.as_view(admin_site=admin.site)(request)
+
+
+def department_label(department: Department) -> str:
+    return _("%(department)s (%(area)s)") % {"department": department.name, "area": department.area.name}
+
+
+class DepartmentPicker:
+    """A ModelAdmin mixin: a membership's department picked by typing its name or its area's
+    (DepartmentAdmin.search_fields), shown with its area, where a box took its database id."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "department":
+            field.queryset = field.queryset.select_related("area")
+            field.label_from_instance = department_label
+        return field
 
 
 class BoundaryField(forms.JSONField):
@@ -248,14 +279,13 @@ def _granting(form_class, request):
     return type(form_class.__name__, (form_class,), {"granter": request.user})
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(DepartmentPicker, admin.TabularInline):
     model = Membership
     form = GrantForm
     formset = GrantFormSet
     # The area is picked by its code or name (AreaAdmin.search_fields): a raw id box took the
-    # database id, which nobody giving 6,000 grid workers their grids knows.
-    autocomplete_fields = ["area"]
-    raw_id_fields = ["department"]
+    # database id, which nobody giving 6,000 grid workers their grids knows. So is the department.
+    autocomplete_fields = ["area", "department"]
     extra = 1
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -492,11 +522,11 @@ class TokenAdmin(BaseTokenAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(DepartmentPicker, admin.ModelAdmin):
     list_display = ["user", "role", "area", "department", "is_head"]
     list_filter = ["role", "is_head"]
-    raw_id_fields = ["user", "department"]
-    autocomplete_fields = ["area"]  # as on a user's page (MembershipInline)
+    raw_id_fields = ["user"]
+    autocomplete_fields = ["area", "department"]  # as on a user's page (MembershipInline)
     # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
     list_select_related = ["user", "area", "department"]
     search_fields = ["user__username", "user__display_name", "area__code", "area__name"]
@@ -542,6 +572,11 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     autocomplete_fields = ["area"]  # by code or name, as a membership's (MembershipInline)
     search_fields = ["name", "area__name"]
+    autocomplete_label = staticmethod(department_label)
+
+    def get_queryset(self, request):
+        # The area each row and each search-as-you-type result names: in the same query.
+        return super().get_queryset(request).select_related("area")
 
 
 def _date_runs(days: list) -> str:

@@ -789,3 +789,51 @@ def test_a_users_page_asks_for_the_name_they_are_known_by_first_and_not_for_unus
     response = client.post(url, {**data, "display_name": "网格员 周强", "username": "WORKER_B"})
     assert response.status_code == 200 and "username" in response.context["adminform"].form.errors
     assert User.objects.get(pk=cast.worker_a.pk).display_name == "网格员 孙丽"
+
+
+def test_a_memberships_department_is_chosen_by_its_name_and_area_not_a_database_id(client, cast):
+    """A department liaison's department was a box for its database id ("37"), which nobody knows,
+    and departments of the same name sit in every district (公安分局): it is picked by typing its name
+    or its area's, each offered with its area, in one query whatever their number."""
+    import json
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.models import Department
+
+    police_a, police_b = cast.police, cast.police_b  # 公安分局 of district A and of district B
+    client.force_login(cast.admin)
+    for url in ("/admin/governance/membership/add/", "/admin/governance/user/add/"):
+        page = client.get(url).content.decode()
+        assert re.search(r'<select[^>]*name="(memberships-0-)?department"[^>]*admin-autocomplete', page), url
+    query = {"app_label": "governance", "model_name": "membership", "field_name": "department"}
+    client.get("/admin/autocomplete/", {**query, "term": "公安"})  # warm up
+    with CaptureQueriesContext(connection) as queries:
+        found = client.get("/admin/autocomplete/", {**query, "term": "公安"})
+    results = {r["id"]: r["text"] for r in json.loads(found.content)["results"]}
+    assert results == {
+        str(police_a.pk): f"公安分局 ({cast.district_a.name})",
+        str(police_b.pk): f"公安分局 ({cast.district_b.name})",
+    }
+    Department.objects.create(name="公安分局", area=cast.city)
+    with CaptureQueriesContext(connection) as again:
+        client.get("/admin/autocomplete/", {**query, "term": "公安"})
+    assert len(again) == len(queries)
+    by_area = client.get("/admin/autocomplete/", {**query, "term": cast.district_b.name})
+    assert [r["id"] for r in json.loads(by_area.content)["results"]] == [str(police_b.pk)]
+    # Saved by it; a department that is not there is named, nothing saved.
+    added = client.post(
+        "/admin/governance/membership/add/",
+        {"user": cast.analyst.pk, "role": "handler", "area": cast.district_b.pk, "department": police_b.pk},
+    )
+    assert added.status_code == 302
+    assert cast.analyst.memberships.get(role="handler").department == police_b
+    before = cast.outsider.memberships.count()
+    refused = client.post(
+        "/admin/governance/membership/add/",
+        {"user": cast.outsider.pk, "role": "handler", "area": cast.district_b.pk, "department": 999999},
+    )
+    assert refused.status_code == 200 and "department" in refused.context["adminform"].form.errors
+    assert cast.outsider.memberships.count() == before

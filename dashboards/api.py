@@ -1106,10 +1106,7 @@ def _import(request, columns: list[str], service, *, again_allowed: bool = False
         message = done.message()
         return Response({"detail": message, "errors": {"again": [message]}}, status=status.HTTP_409_CONFLICT)
     except intake.ImportRejected as rejected:
-        detail = _("%(n)d error(s); nothing was imported. %(first)s") % {
-            "n": len(rejected.errors),
-            "first": "; ".join(str(e) for e in rejected.errors[:5]),
-        }
+        detail = join_sentences([rejected.summary(), "; ".join(str(e) for e in rejected.errors[:5])])
         if rejected.not_listed:
             detail = join_sentences(
                 [detail, _("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)}]

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboards import rollup
 from dashboards.models import (
@@ -187,6 +188,14 @@ class ImportRejected(Exception):
         # answered with 200,000 errors, megabytes of JSON nobody reads past the first screen.
         self.listed = self.errors[:MAX_ERRORS_LISTED]
         self.not_listed = len(self.errors) - len(self.listed)
+
+    def summary(self) -> str:
+        """ "3 errors; nothing was imported." in the reader's language (one sentence for the API's
+        detail, the import page and the command: it said "3 error(s)" in every language)."""
+        n = len(self.errors)
+        return ngettext("%(n)d error; nothing was imported.", "%(n)d errors; nothing was imported.", n) % {
+            "n": n
+        }
 
 
 @dataclass
@@ -539,7 +548,11 @@ class _Validator:
                 self.error(
                     line,
                     "row",
-                    _("%(n)d value(s) beyond the named columns (a decimal comma, or a comma in a text?).")
+                    ngettext(
+                        "%(n)d value beyond the named columns (a decimal comma, or a comma in a text?).",
+                        "%(n)d values beyond the named columns (a decimal comma, or a comma in a text?).",
+                        n,
+                    )
                     % {"n": n},
                 )
             return

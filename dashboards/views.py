@@ -962,7 +962,7 @@ def _data_import_run(request: HttpRequest, data: dict, context: dict) -> tuple[i
             {**e.as_dict(), "name_zh": intake.COLUMN_NAMES_ZH.get(e.field, ("",))[0]} for e in rejected.listed
         ]
         # As the command and the API's detail say it.
-        summary = [_("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}]
+        summary = [rejected.summary()]
         if rejected.not_listed:
             summary.append(_("Only the first %(listed)d are listed.") % {"listed": len(rejected.listed)})
         context["rejected_summary"] = join_sentences(summary)

@@ -92,10 +92,27 @@ def test_every_bad_line_is_listed_with_its_number_and_nothing_is_written(analyst
     response = analyst.post(URL, {"kind": "surveys", "file": csv_file(BAD_SURVEY)})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "3 error(s); nothing was imported." in html
+    assert "3 errors; nothing was imported." in html
     for line, field in ((3, "area"), (4, "date"), (4, "safety")):
         assert f'<tr data-line="{line}" data-field="{field}">' in html
     assert "No area with code 999999999999 in your scope." in html
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
+def test_one_bad_line_is_one_error_in_english_and_in_chinese(analyst):
+    """The summary said "1 error(s)" (and "3 error(s)"): a plural form by the count now, and the
+    Chinese one, which has a single form, reads 个错误."""
+    one = BAD_SURVEY.rsplit("\r\n", 2)[0] + "\r\n"  # the header, a good line, the unknown area
+    for language, said in (
+        ("en", "1 error; nothing was imported."),
+        ("zh-hans", "1 个错误；未导入任何数据。"),
+    ):
+        response = analyst.post(
+            URL, {"kind": "surveys", "file": csv_file(one)}, HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert said in html and "error(s)" not in html
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dashboards import intake
 from dashboards.models import (
@@ -376,7 +376,7 @@ def test_a_file_with_many_bad_lines_lists_the_first_100_errors_and_counts_the_re
     body = response.json()
     assert [e["line"] for e in body["errors"]["rows"]] == list(range(2, 102))
     assert body["error_count"] == 250 and body["errors_not_listed"] == 150
-    assert body["detail"].startswith("250 error(s); nothing was imported.")
+    assert body["detail"].startswith("250 errors; nothing was imported.")
     assert "first 100" in body["detail"]
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -384,7 +384,7 @@ def test_a_file_with_many_bad_lines_lists_the_first_100_errors_and_counts_the_re
     with pytest.raises(CommandError, match="250 error"):
         call_command("dashboards_import", "surveys", str(path), stderr=err)
     printed = err.getvalue().splitlines()
-    assert len(printed) == 101 and "150" in printed[-1]
+    assert len(printed) == 101 and printed[-1].endswith(": 150 more errors not listed.")
     few = api_client(cast.analyst).post(SURVEYS, upload(BAD_CSV), format="multipart").json()
     assert few["error_count"] == len(few["errors"]["rows"]) and few["errors_not_listed"] == 0
 
@@ -930,12 +930,54 @@ def test_too_many_rows_are_refused_before_the_rows_are_checked(cast, settings):
     assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
 
 
+def test_the_error_count_has_its_plural_form_in_the_api_and_the_command(cast, tmp_path):
+    """ "1 error(s); nothing was imported." in the API's detail and the command's error: one error is
+    "1 error", more are "errors", and in Chinese 个错误 (zh_Hans has one form)."""
+    one = [
+        {
+            "area": "999",
+            "date": "2026-11-01",
+            "age_group": "25-34",
+            "safety": "safe",
+            "satisfaction": "satisfied",
+        }
+    ]
+    client = api_client(cast.analyst)
+    for language, said in (
+        ("en", "1 error; nothing was imported. "),
+        ("zh-hans", "1 个错误；未导入任何数据。"),
+    ):
+        response = client.post(SURVEYS, one, format="json", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400
+        body = response.json()
+        assert body["detail"].startswith(said) and body["error_count"] == 1
+        assert body["errors"]["rows"][0]["field"] == "area"
+    path = tmp_path / "one.csv"
+    path.write_text("area,date,age_group,safety,satisfaction,weight\n999,2026-11-01,25-34,safe,satisfied,\n")
+    for language, said in (
+        ("en", "1 error; nothing was imported."),
+        ("zh-hans", "1 个错误；未导入任何数据。"),
+    ):
+        with translation.override(language), pytest.raises(CommandError) as refused:
+            call_command("dashboards_import", "surveys", str(path), stderr=StringIO())
+        assert str(refused.value) == said
+    # A line with one value too many: "1 value beyond the named columns".
+    path.write_text(
+        "area,date,age_group,safety,satisfaction,weight\n999,2026-11-01,25-34,safe,satisfied,,x\n"
+    )
+    err = StringIO()
+    with translation.override("en"), pytest.raises(CommandError):
+        call_command("dashboards_import", "surveys", str(path), stderr=err)
+    assert "2: row: 1 value beyond the named columns" in err.getvalue()
+    assert SurveyResponse.objects.count() == 0 and ImportBatch.objects.count() == 0
+
+
 def test_the_detail_counts_errors_and_an_address_parameter_is_refused(cast):
     # One bad row with four errors was "4 invalid row(s)"; ?dry_run=true (the command's option)
     # imported for real.
     rows = [{"area": "999", "date": "x", "age_group": "y", "safety": "very_safe", "satisfaction": "q"}]
     response = api_client(cast.analyst).post(SURVEYS, rows, format="json")
-    assert response.json()["detail"].startswith("4 error(s); nothing was imported.")
+    assert response.json()["detail"].startswith("4 errors; nothing was imported.")
     good = [
         {
             "area": cast.grid_a.code,

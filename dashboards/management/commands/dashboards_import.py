@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboards import intake
 
@@ -57,11 +58,14 @@ class Command(BaseCommand):
                 self.stderr.write(f"{path}:{error.line}: {error.field}: {error.message}")
             if rejected.not_listed:
                 self.stderr.write(
-                    _("%(path)s: %(n)d more error(s) not listed.") % {"path": path, "n": rejected.not_listed}
+                    ngettext(
+                        "%(path)s: %(n)d more error not listed.",
+                        "%(path)s: %(n)d more errors not listed.",
+                        rejected.not_listed,
+                    )
+                    % {"path": path, "n": rejected.not_listed}
                 )
-            raise CommandError(
-                _("%(n)d error(s); nothing was imported.") % {"n": len(rejected.errors)}
-            ) from None
+            raise CommandError(rejected.summary()) from None
         self.stdout.write(
             _("%(path)s: imported %(rows)d rows (batch %(batch)d)")
             % {"path": path, "rows": batch.rows, "batch": batch.pk}

@@ -382,6 +382,23 @@ def class_breaks(values: list[float], classes: int = 5) -> list[float]:
     return breaks or data[-1:]
 
 
+def partial_comparisons(spec: registry.IndicatorSpec, period: Period, begins: dt.date | None) -> dict:
+    """Why ``period`` of ``spec`` has no change shown although the other period has a value: the
+    previous period (``"previous"``) or the same period last year (``"last_year"``) began before
+    the indicator's data (``begins``, ``rollup.data_begins``), which covered it only in part. A
+    reason for each, none for a period the data covered whole or not at all (that has no value)."""
+    out = {}
+    if begins is None:
+        return out
+    for key, other in (("previous", period.previous()), ("last_year", period.same_last_year())):
+        if other.start < begins < other.end:
+            out[key] = _(
+                "No change shown: the data of this indicator begins in %(month)s, so %(period)s is "
+                "covered only in part."
+            ) % {"month": Period.of(MONTH, begins.year, begins.month).label, "period": other.label}
+    return out
+
+
 def headline_values(area: Area, period: Period) -> list[dict]:
     heads = headline_specs()
     stored = {

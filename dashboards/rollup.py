@@ -27,7 +27,8 @@ A run:
       one level at a time, deepest first (ratio of sums at every level);
    d. computes values and sibling ranks with window functions;
    e. publishes, with the previous-period and same-period-last-year columns joined in as the rows are
-      written (never updated afterwards). A full rebuild on PostgreSQL loads a fresh copy of the
+      written (never updated afterwards), null where that other period starts before the
+      indicator's first month of data (``_first_months``: it was covered only in part). A full rebuild on PostgreSQL loads a fresh copy of the
       table, indexes it once and swaps it in (``dashboards.tableswap``); otherwise only the rows whose
       content changed are written, and the recomputed indicators' and periods' rows that are gone are
       deleted;
@@ -690,10 +691,13 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
     if the_plan.full:
         _refresh_facts(specs, first_month(), end, None, sql, warnings)
         months_refreshed, affected = 0, None
+        covered = _first_months(specs, sql)
     else:
-        months = the_plan.months
+        months = list(the_plan.months)
         iso = [m.isoformat() for m in months]
+        before = _first_months(specs, sql)
         changed = _refresh_facts(specs, months[0], _add_months(months[-1], 1), iso, sql, warnings)
+        covered = _first_months(specs, sql)
         months_refreshed = len(months)
         if not the_plan.force:  # (``--since`` recomputes its months whatever the facts say)
             # Only the indicators and months whose facts changed: the others' values are as stored.
@@ -703,8 +707,19 @@ def _execute(run: RollupRun, the_plan: _Plan, sql: _Sql, warnings: list[str]) ->
         if not specs or not months:
             checkpoint("facts")
             return 0, months_refreshed, 0
+        # An indicator whose first month moved (a record filed in an earlier month than any before,
+        # or the first month's facts gone) changes the comparisons of every period whose previous
+        # or last-year period starts between the old first month and the new one: those periods
+        # start in these months, so the periods after them and a year after are recomputed too.
+        for spec in specs:
+            old, new = before.get(spec.code), covered.get(spec.code)
+            if old is not None and new is not None and old != new:
+                m, stop = min(old, new), max(old, new)
+                while m < stop:
+                    months.append(m)
+                    m = _add_months(m, 1)
         affected = _affected_periods(months)
-    _create_definitions(specs, sql, big=the_plan.full)
+    _create_definitions(specs, covered, sql, big=the_plan.full)
     checkpoint("facts")
 
     # 2. Periods spanned by the facts, and which of them this run recomputes.
@@ -777,16 +792,49 @@ def _values_rows(columns: int, rows: list[tuple]) -> tuple[str, list]:
     return marks, [v for row in rows for v in row]
 
 
-def _create_definitions(specs, sql: _Sql, *, big: bool) -> None:
-    """The registry as a table the SQL can join on: id, code, unit factor, minimum sample..."""
+def _first_months(specs, sql: _Sql) -> dict[str, dt.date]:
+    """Each indicator's first month with a fact in any area (none: no facts), never before
+    ROLLUP_FIRST_MONTH: the month its data begins. A previous or last-year period that starts before
+    it was only partly covered by data, and is no comparison (``_published_select``). One statement:
+    a MIN per indicator, which PostgreSQL reads off the facts' index (month first) from its start."""
+    if not specs:
+        return {}
+    sql(*_first_months_query([spec.code for spec in specs]))
+    return _first_months_read(sql.cursor.fetchall())
+
+
+def _first_months_query(codes: list[str]) -> tuple[str, list]:
+    fact = _t(MonthlyFact)
+    select = f"SELECT %s, (SELECT MIN(f.month) FROM {fact} f WHERE f.indicator = %s)"
+    return " UNION ALL ".join([select] * len(codes)), [c for code in codes for c in (code, code)]
+
+
+def _first_months_read(rows) -> dict[str, dt.date]:
+    floor = first_month()
+    return {code: max(registry_api.as_date(month), floor) for code, month in rows if month is not None}
+
+
+def data_begins(codes: list[str]) -> dict[str, dt.date]:
+    """The first month of each indicator's data as the published rows were computed with it
+    (``_first_months``; the pages say why a change is not shown). One query."""
+    if not codes:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(*_first_months_query(codes))
+        return _first_months_read(cursor.fetchall())
+
+
+def _create_definitions(specs, covered: dict[str, dt.date], sql: _Sql, *, big: bool) -> None:
+    """The registry as a table the SQL can join on: id, code, unit factor, minimum sample, and the
+    first month of its data (``covered``: ``_first_months``)."""
     _temp(
         sql,
         "def",
         f"(id integer, code varchar(60), factor {_float()}, min_sample {_float()}, last_den integer, "
-        "lower_better integer)",
+        "lower_better integer, covered_from date)",
     )
     marks, params = _values_rows(
-        6,
+        7,
         [
             (
                 i,
@@ -795,6 +843,8 @@ def _create_definitions(specs, sql: _Sql, *, big: bool) -> None:
                 float(spec.min_sample),
                 int(spec.denominator_over_time == "last"),
                 int(spec.direction == registry_api.LOWER_BETTER),
+                # ISO text: SQLite compares its stored dates as text (with the periods' starts).
+                covered[spec.code].isoformat() if spec.code in covered else None,
             )
             for i, spec in enumerate(specs, start=1)
         ],
@@ -972,7 +1022,7 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
         "period",
         "(id integer, code varchar(7), kind varchar(7), affected integer, prev_id integer, prev_code varchar(7), "
         "prev_affected integer, ly_id integer, ly_code varchar(7), ly_affected integer, "
-        "starts date, ends date)",
+        "starts date, ends date, prev_starts date, ly_starts date)",
     )
     _temp(sql, "pm", "(month date, period integer, is_month integer)")
     lookups = _Lookups()
@@ -1000,6 +1050,9 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
         rows.append(
             (ids[code], code, p.kind, hit(code), ids.get(prev), prev, hit(prev), ids.get(ly), ly, hit(ly))
             + (p.start.isoformat(), p.end.isoformat())
+            # Where the previous and the last-year periods begin: before the indicator's first month
+            # of data they are no comparison (``_published_select``).
+            + (p.previous().start.isoformat(), p.same_last_year().start.isoformat())
         )
         if hit(code):
             lookups.recomputed += 1
@@ -1014,7 +1067,7 @@ def _create_periods(sql: _Sql, affected: set[str] | None, *, big: bool) -> _Look
             lookups.ly_new |= ly in ids and bool(hit(ly))
     lookups.prev_old, lookups.ly_old = sorted(prev_old), sorted(ly_old)
     # A few hundred tiny rows at most (4 period types x the years spanned): one statement each.
-    marks, params = _values_rows(12, rows)
+    marks, params = _values_rows(14, rows)
     sql(f"INSERT INTO {WORK}period VALUES {marks}", params)
     if months:
         marks, params = _values_rows(3, months)
@@ -1179,7 +1232,11 @@ def _published_select(lookups: _Lookups) -> str:
             reads.append(f"{alias}2")
         for column in ("value", "rank"):
             read = [f"{a}.{column}" for a in reads]
-            columns[alias, column] = read[0] if len(read) == 1 else f"COALESCE({', '.join(read)})"
+            value = read[0] if len(read) == 1 else f"COALESCE({', '.join(read)})"
+            # A period that starts before the indicator's first month of data was only partly
+            # covered by it (a year of which only November had records): no comparison, and no
+            # change shown, rather than a rise from a fraction of a year's count.
+            columns[alias, column] = f"CASE WHEN p.{period}_starts >= d.covered_from THEN {value} END"
     prev_value, prev_rank, yoy_value = columns["p", "value"], columns["p", "rank"], columns["y", "value"]
     return (
         "SELECT d.code AS indicator, r.area_id, p.code AS period, r.parent_id, r.level, p.kind AS period_type, "

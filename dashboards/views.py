@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboards import assessment, exports, forms, intake, ranking
+from dashboards import assessment, exports, forms, intake, ranking, rollup
 from dashboards.assessment_models import (
     EVIDENCE_TYPES,
     Adjustment,
@@ -211,13 +211,18 @@ def overview(request: HttpRequest) -> HttpResponse:
     except NoArea:
         return _no_area(request)
     area = sel["parent"]
+    headlines = ranking.headline_values(area, sel["period"])
+    # A change not shown because the other period was covered only in part by the data says so.
+    begins = rollup.data_begins([h["spec"].code for h in headlines])
+    for h in headlines:
+        h["partial"] = ranking.partial_comparisons(h["spec"], sel["period"], begins.get(h["spec"].code))
     return render(
         request,
         "dashboards/overview.html",
         {
             **sel,
             "area": area,
-            "headlines": ranking.headline_values(area, sel["period"]),
+            "headlines": headlines,
             "overdue": ranking.overdue_counts(request.user, area),
             "breadcrumbs": _breadcrumbs(area, request.user),
         },
@@ -256,6 +261,11 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         row.numerator_text = ranking.format_sample(row.value.numerator)
     leaf = sel["parent"].level == Area.Level.GRID
     yearly = sel["period"].kind == "year"
+    # The changes not shown because the other period was covered only in part by the data: said once
+    # above the table (for a year, the previous period is the same period last year).
+    partial = ranking.partial_comparisons(spec, sel["period"], rollup.data_begins([spec.code]).get(spec.code))
+    if yearly:
+        partial.pop("last_year", None)
     itself = (
         ranking.own_records(spec, sel["period"], sel["parent"], [r.value for r in rows])
         if own and not leaf
@@ -270,6 +280,7 @@ def _league_context(request: HttpRequest, *, own: bool = True) -> dict:
         **sel,
         "rows": rows,
         "own": itself,
+        "partial": list(partial.values()),
         "sort": sort,
         "dir": "desc" if descending else "asc",
         "survey": spec.min_sample > 0,

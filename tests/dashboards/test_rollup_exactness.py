@@ -10,8 +10,10 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from django.db.models import Count, FloatField, Q, Sum
 from django.db.models.functions import Cast
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboards.models import AreaPopulation, IndicatorValue, PreventableCaseCount, SurveyResponse
@@ -72,35 +74,87 @@ def test_an_area_without_a_value_in_the_previous_period_has_no_delta_and_no_rank
     assert not IndicatorValue.objects.filter(area=a, period="2026-02").exists()
 
 
-def test_the_first_quarter_compares_with_the_fourth_of_the_year_before(year_end):
-    """2026Q1: A (27 + 30) / (30 + 30) = 95 %, B (21 + 30) / (30 + 40) = 51 / 70 = 72.857143 %;
-    2025Q4 (December only): A 80 %, B 90 %. The community: 108 / 130 = 83.076923 % from 85 / 100."""
+def test_a_quarter_is_not_compared_with_one_the_data_covered_only_in_part(year_end):
+    """2026Q1: A (27 + 30) / (30 + 30) = 95 %, B (21 + 30) / (30 + 40) = 51 / 70 = 72.857143 %.
+    2025Q4 has December only: the answers begin then (the indicator's first month), so October and
+    November were not surveyed at all, and "from 80 % in 2025Q4" would compare a quarter with a
+    month of it. 2026Q1 and 2026H1 have no previous value, delta or rank change (2026-01, whose
+    previous month is whole, has them: the test above)."""
     safety, y = "survey_safety_rate", year_end
     for period, previous in (("2026Q1", "2025Q4"), ("2026H1", "2025H2")):
-        assert row(safety, y.grid_a, period) == (57, 60, 95.0, 1, 2, 80.0, 15.0, 2, 1, None, None)
+        assert row(safety, y.grid_a, period) == (57, 60, 95.0, 1, 2, None, None, None, None, None, None)
         assert row(safety, y.grid_b, period) == (
-            51, 70, 72.857143, 2, 2, 90.0, -17.142857, 1, -1, None, None,
+            51, 70, 72.857143, 2, 2, None, None, None, None, None, None,
         )  # fmt: skip
         assert row(safety, y.community_a1a, period)[:3] + row(safety, y.community_a1a, period)[5:7] == (
-            108, 130, 83.076923, 85.0, -1.923077,
+            108, 130, 83.076923, None, None,
         )  # fmt: skip
-        assert row(safety, y.grid_a, previous)[5:] == (None,) * 6  # nothing before December 2025
+        # The partly covered period keeps its own value and rank: only comparing with it is refused.
+        assert row(safety, y.grid_a, previous) == (40, 50, 80.0, 2, 2) + (None,) * 6
 
 
-def test_the_first_year_has_no_previous_year_and_the_next_compares_with_it(year_end):
+def test_the_first_year_has_no_previous_year_and_the_next_is_not_compared_with_a_part_of_it(year_end):
     safety, y = "survey_safety_rate", year_end
     assert row(safety, y.grid_a, "2025") == (40, 50, 80.0, 2, 2, None, None, None, None, None, None)
     assert row(safety, y.grid_b, "2025") == (45, 50, 90.0, 1, 2, None, None, None, None, None, None)
-    # 2026: the previous period and the same period last year are both 2025.
-    assert row(safety, y.grid_a, "2026") == (57, 60, 95.0, 1, 2, 80.0, 15.0, 2, 1, 80.0, 15.0)
-    assert row(safety, y.grid_b, "2026") == (
-        51, 70, 72.857143, 2, 2, 90.0, -17.142857, 1, -1, 90.0, -17.142857,
-    )  # fmt: skip
+    # 2026: the previous period and the same period last year are both 2025, of which December
+    # alone had answers: neither is a comparison.
+    assert row(safety, y.grid_a, "2026") == (57, 60, 95.0, 1, 2, None, None, None, None, None, None)
+    assert row(safety, y.grid_b, "2026") == (51, 70, 72.857143, 2, 2) + (None,) * 6
+
+
+def test_answers_filed_before_the_first_month_make_the_quarter_after_comparable(year_end):
+    """Answers of July 2025 arrive late (grid A, 9 safe of 10): the indicator's data now begins in
+    July, so 2025Q4 (October to December: December's answers, no survey in the two months before
+    being a month without answers, not one before the data began) and 2025H2 are whole periods
+    of it. The nightly run recomputes the periods after every period that starts between the old
+    first month and the new one (2026Q1, whose previous quarter starts in October, contains no
+    month that changed) and publishes what a full rebuild does.
+
+    2026Q1 of A: 95 % from 2025Q4's 80 %, +15, rank 1 from 2; B 72.857143 % from 90 %. 2026H1 of
+    A: from 2025H2's (9 + 40) / (10 + 50) = 81.666667 %, +13.333333. 2026 still has no year on
+    year: 2025 starts in January."""
+    safety, a, b = "survey_safety_rate", year_end.grid_a, year_end.grid_b
+
+    def july() -> None:
+        SurveyResponse.objects.bulk_create(stats_data.answers(a, dt.date(2025, 7, 10), safe=9, unsafe=1))
+
+    nightly_run_matches_full_rebuild(july)
+    assert row(safety, a, "2026Q1") == (57, 60, 95.0, 1, 2, 80.0, 15.0, 2, 1, None, None)
+    assert row(safety, b, "2026Q1") == (51, 70, 72.857143, 2, 2, 90.0, -17.142857, 1, -1, None, None)
+    assert row(safety, a, "2026H1") == (57, 60, 95.0, 1, 2, 81.666667, 13.333333, 2, 1, None, None)
+    assert row(safety, a, "2026")[5:] == (None,) * 6
+    # July 2025 itself: grid A alone, unranked (10 answers, below the minimum sample of 30), and
+    # nothing before it.
+    assert row(safety, a, "2025-07") == (9, 10, 90.0, None, 0) + (None,) * 6
+
+
+def test_when_the_first_month_s_records_go_the_comparisons_that_relied_on_them_go_too(year_end):
+    """The reverse: July 2025's answers are in, then deleted by hand (the weekly full run's case, or
+    ``rollup --since``): the data begins in December again, and 2026Q1 loses its comparison with
+    2025Q4. A run ``--since 2025-07`` refreshes those months and publishes what a full rebuild
+    does."""
+    from dashboards.models import RollupRun
+    from tests.base import published_values
+
+    safety, a = "survey_safety_rate", year_end.grid_a
+    SurveyResponse.objects.bulk_create(stats_data.answers(a, dt.date(2025, 7, 10), safe=9, unsafe=1))
+    run_rollup(full=True)
+    assert row(safety, a, "2026Q1")[5:7] == (80.0, 15.0)
+    SurveyResponse.objects.filter(date=dt.date(2025, 7, 10)).delete()
+    run = run_rollup(since=dt.date(2025, 7, 1))
+    assert (run.status, run.kind) == (RollupRun.Status.SUCCESS, RollupRun.Kind.INCREMENTAL)
+    rows = published_values()
+    assert row(safety, a, "2026Q1") == (57, 60, 95.0, 1, 2) + (None,) * 6
+    assert not IndicatorValue.objects.filter(indicator=safety, period="2025-07").exists()
+    run_rollup(full=True)
+    assert published_values() == rows
 
 
 def test_answers_of_december_imported_late_reach_january_the_first_quarter_and_the_next_year(year_end):
     """The nightly run refreshes December 2025 and, across the year end, the periods whose previous
-    period it is (2026-01, 2026Q1, 2026H1, 2026): grid A's December becomes 50 of 60 = 83.333333 %."""
+    period it is (2026-01, 2026Q1, 2026H1, 2026): grid A's December becomes 50 of 60 = 83.333333 %,
+    which January compares with."""
     safety, a = "survey_safety_rate", year_end.grid_a
 
     def late_answers() -> None:
@@ -110,9 +164,9 @@ def test_answers_of_december_imported_late_reach_january_the_first_quarter_and_t
     fields = ("value", "previous_value", "delta", "previous_rank", "rank_change", "yoy_value", "yoy_delta")
     assert row(safety, a, "2025-12", fields) == (83.333333, None, None, None, None, None, None)
     assert row(safety, a, "2026-01", fields) == (90.0, 83.333333, 6.666667, 2, 1, None, None)
-    for period in ("2026Q1", "2026H1"):
-        assert row(safety, a, period, fields) == (95.0, 83.333333, 11.666667, 2, 1, None, None)
-    assert row(safety, a, "2026", fields) == (95.0, 83.333333, 11.666667, 2, 1, 83.333333, 11.666667)
+    # (2025Q4, 2025H2 and 2025 have December alone: no comparison, docs/statistics.md section 2.)
+    for period in ("2026Q1", "2026H1", "2026"):
+        assert row(safety, a, period, fields) == (95.0, None, None, None, None, None, None)
 
 
 def test_per_10000_across_the_year_end_divides_each_year_by_its_population_at_every_level(cast, monkeypatch):
@@ -126,6 +180,11 @@ def test_per_10000_across_the_year_end_divides_each_year_by_its_population_at_ev
     2026-02  8 / 4000 -> 20                  -                   8 / 4000 -> 20
     2026Q1   12 / 4000 -> 30                 6 / 1500 -> 40      18 / 5500 -> 32.727273
     2025Q4, 2025: as 2025-12;  2026: as 2026Q1
+
+    A1b also reported 0 cases in January 2025 (2025-01: 0 / 1500 -> 0, which adds nothing to a sum
+    and, the population being that of the last month reported, changes no denominator): the data
+    begins then, so 2025Q4 and 2025 are whole periods of it and 2026Q1 and 2026 are compared with
+    them (docs/statistics.md section 2, "Previous value").
     """
     stats_data.only(monkeypatch)
     a1a, a1b, street = cast.community_a1a, cast.community_a1b, cast.street_a1
@@ -137,6 +196,7 @@ def test_per_10000_across_the_year_end_divides_each_year_by_its_population_at_ev
     PreventableCaseCount.objects.bulk_create(
         PreventableCaseCount(area=area, month=month, kind="burglary", count=n, updated_at=now)
         for area, month, n in (
+            (a1b, dt.date(2025, 1, 1), 0),
             (a1a, dt.date(2025, 12, 1), 4),
             (a1b, dt.date(2025, 12, 1), 3),
             (a1a, dt.date(2026, 1, 1), 4),
@@ -312,7 +372,7 @@ def test_the_csv_of_values_rankings_and_series_holds_the_json_s_rows_cell_for_ce
     for path, params in (
         ("values", {"indicator": safety, "page_size": 500}),
         ("rankings", {"indicator": safety, "period": "2026Q1", "parent": year_end.community_a1a.code}),
-        ("series", {"indicator": safety, "area": year_end.grid_b.code, "period_type": "quarter"}),
+        ("series", {"indicator": safety, "area": year_end.grid_b.code, "period_type": "month"}),
     ):
         as_json = client.get(f"/api/v1/stats/{path}/", params).json()["results"]
         response = client.get(f"/api/v1/stats/{path}/", {**params, "format": "csv"})
@@ -324,3 +384,43 @@ def test_the_csv_of_values_rankings_and_series_holds_the_json_s_rows_cell_for_ce
         ]
         assert as_csv == expected, path
     assert any(r["delta"].startswith("-") for r in as_csv) and any(r["yoy_value"] == "" for r in as_csv)
+
+
+def test_the_pages_say_why_no_change_is_shown_for_a_partly_covered_period(client, year_end):
+    """The league table of 2026Q1 showed no change (—) for either grid without saying why, as if
+    2025Q4 had had no answers: a sentence above the table says the data begins in 2025-12, so
+    2025Q4 is covered only in part; the overview's card says it in place of "no value for the
+    previous period". 2026-01, compared with a whole December, has none; nor has a year on year
+    with a period before the data (2025Q1: no value, and the card says so)."""
+    safety, y = "survey_safety_rate", year_end
+    client.force_login(y.analyst)
+    reason = (
+        "No change shown: the data of this indicator begins in 2025-12, so Q4 2025 is covered only in part."
+    )
+    query = {"indicator": safety, "period": "2026Q1", "parent": y.community_a1a.code}
+    client.get("/dashboards/league/", query)  # warm up
+    with CaptureQueriesContext(connection) as counted:
+        html = client.get("/dashboards/league/", query, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<p class="muted" id="league-partial">{reason}</p>' in html
+    zh = client.get("/dashboards/league/", query, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "不显示变化：本指标的数据自2025年12月起，2025年第4季度仅部分覆盖。" in zh
+    # Two grids more would not cost a query more (the reason is read once per page).
+    from tests.base import make_area
+
+    for i in (3, 4):
+        make_area(f"34010200100100{i}", f"第{i}网格", "grid", y.community_a1a, (117.0, 31.8, 117.01, 31.81))
+    with CaptureQueriesContext(connection) as more:
+        more_html = client.get("/dashboards/league/", query, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "第4网格" in more_html and len(more) == len(counted)
+    month = client.get("/dashboards/league/", {**query, "period": "2026-01"}).content.decode()
+    assert 'id="league-partial"' not in month
+    overview = client.get(
+        "/dashboards/", {"period": "2026Q1", "parent": y.community_a1a.code}
+    ).content.decode()
+    assert f"<span data-partial>— {reason}</span>" in overview
+    assert "no value for the same period last year" in overview
+    # Bad input is a 400 naming the field; an area outside the user's scope a 404.
+    assert client.get("/dashboards/league/", {**query, "period": "2026Q5"}).status_code == 400
+    client.force_login(y.outsider)
+    assert client.get("/dashboards/league/", query).status_code == 404
+    assert client.get("/dashboards/", {"period": "2026Q1", "parent": y.community_a1a.code}).status_code == 404

@@ -69,10 +69,14 @@ def expected(sums: dict, areas: dict, factor: float, *, lower_better: bool, min_
                 for j in ranked
             )
             rank[i, period] = 1 + sum(better) if i in ranked else None
+    # The data begins in the first month with a sum in any area: a previous or last-year period
+    # starting before it is no comparison (docs/statistics.md section 2, "Previous value").
+    first = min(p.start for p in (Period.parse(period) for _area, period in sums) if p.kind == "month")
     out = {}
     for (area_id, period), (n, d) in sums.items():
         p = Period.parse(period)
-        prev, last_year = (area_id, p.previous().code), (area_id, p.same_last_year().code)
+        prev = (area_id, p.previous().code) if p.previous().start >= first else None
+        last_year = (area_id, p.same_last_year().code) if p.same_last_year().start >= first else None
         out[area_id, period] = (
             float(n), float(d), value[area_id, period], rank[area_id, period], rank_of[area_id, period],
             value.get(prev), rank.get(prev), value.get(last_year),

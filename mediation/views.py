@@ -364,6 +364,16 @@ def _case_context(request: HttpRequest, case: DisputeCase, failed: dict | None =
         ],
         "routes": DisputeCase.Route.choices,
         "follow_ups": DisputeCase.FollowUp.choices,
+        # Closing is allowed while the court may still be asked, or before any visit: the close step
+        # says so (a closed case still records both), nothing is refused.
+        "close_window_open": "close" in actions
+        and case.confirmation_days_left is not None
+        and case.confirmation_days_left >= 0,
+        "close_unvisited": "close" in actions and case.is_success and not case.follow_up,
+        # A visit before the day by which the agreement is carried out: performed early, or not yet.
+        "visit_early": "follow_up" in actions
+        and case.performance_due is not None
+        and today < case.performance_due,
         "warn_days": CONFIRMATION_WARN_DAYS,
         "today": today.isoformat(),
         "applied_max": applied_max.isoformat(),

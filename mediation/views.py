@@ -105,6 +105,15 @@ def home(request: HttpRequest) -> HttpResponse:
             ),
             "intake": intake,
             "intake_count": intake_count,
+            # Listed cases that may turn violent and were never reported to the police (人民调解法
+            # art. 25), each flagged on its row too: from the rows' own columns, no query more.
+            "risk_unreported": len(
+                {
+                    c.pk
+                    for c in (*mine, *intake, *take_over)
+                    if c.risk_violence and c.police_reported_at is None and c.is_open
+                }
+            ),
             "closing": closing,
             "take_over": take_over,
             "follow_ups": follow_ups,

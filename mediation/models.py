@@ -1256,8 +1256,10 @@ WORKFLOW = Workflow(
     [
         Transition("accept", ["registered"], "accepted", [Role.MEDIATOR]),
         Transition("decline", ["registered"], "declined", [Role.MEDIATOR]),
-        Transition("transfer", ["registered", "accepted", "in_mediation"], "registered", [Role.MEDIATOR]),
+        # The order in which a case's page and the API's ``actions`` offer the steps: once accepted,
+        # the usual next one (start mediation) before the occasional transfer.
         Transition("start", ["accepted"], "in_mediation", [Role.MEDIATOR]),
+        Transition("transfer", ["registered", "accepted", "in_mediation"], "registered", [Role.MEDIATOR]),
         Transition("record_session", ["accepted", "in_mediation"], "in_mediation", [Role.MEDIATOR]),
         # Also once concluded: the judicial confirmation and the follow-up visits are still to come,
         # and a mediator who left took them along (only the head could act on the case then).

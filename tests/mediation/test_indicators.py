@@ -246,7 +246,7 @@ def test_the_on_time_rate_counts_every_concluded_case_and_its_description_says_s
             "withdrawn and refused cases included (unlike the count of cases concluded)."
         ),
         "zh-hans": (
-            "在调解期限内（一个月或延长后的期限）结案的案件数 / 全部结案案件数，含撤回和一方拒绝调解而终止的案件"
-            "（与“纠纷案件结案数”不同）。"
+            "在调解期限内（一个月或延长后的期限）终结的案件数 / 全部调解终结的案件数，含撤回和一方拒绝调解而终止的案件"
+            "（与“纠纷案件调解终结数”不同）。"
         ),
     }

@@ -736,7 +736,7 @@ def test_a_refused_list_filter_is_named_as_the_form_beside_it_names_it(client, m
     html = client.get("/mediation/cases/?mediator=zz", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="filter-error">Mediator: Unknown mediator zz.' in html
     html = client.get("/mediation/cases/?concluded_from=x", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert 'id="filter-error">结案日期起：' in html
+    assert 'id="filter-error">终结日期起：' in html
 
 
 def test_the_list_page_filters_and_masks(client, med, django_assert_max_num_queries):

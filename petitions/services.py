@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from governance import pii
 from governance.access import ancestor_paths, area_in_scope
@@ -530,6 +530,17 @@ def petitioner_reveal(
 # one: a run missed while the broker was down, or a letter registered after its routing limit.
 OVERDUE_NOTICE_DAYS = 7
 
+# The step a deadline notice is about, by the petition's status (``Petition.RUNNING_DUE_FIELD``):
+# "the step due ... has not been done" left the reader to open the petition to learn whether a
+# routing, a notice or a reply was owed.
+NOTICE_STEPS = {
+    Petition.Status.REGISTERED: pgettext_lazy("late petition step", "the routing"),
+    Petition.Status.ROUTED: pgettext_lazy("late petition step", "the written notice of acceptance"),
+    Petition.Status.ACCEPTED: pgettext_lazy("late petition step", "the written reply"),
+    Petition.Status.UNDER_REVIEW: pgettext_lazy("late petition step", "the review decision"),
+    Petition.Status.UNDER_RE_REVIEW: pgettext_lazy("late petition step", "the re-review decision"),
+}
+
 
 def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
     """Tell the people responsible for the running step when it is in its last 3 days and when it
@@ -588,10 +599,16 @@ def petition_notify_deadlines(now: dt.datetime | None = None) -> int:
     created = 0
     for uid, key, r in due:
         if r["due_at"] <= now:
-            message = gettext_lazy("Petition %(code)s is overdue: the step due %(due)s has not been done.")
+            message = gettext_lazy("Petition %(code)s is overdue: %(step)s was due by %(due)s.")
         else:
-            message = gettext_lazy("Petition %(code)s is due within 3 days (%(due)s).")
-        params = {"code": r["code"], "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d %H:%M")}
+            message = gettext_lazy("Petition %(code)s: %(step)s is due within 3 days, by %(due)s.")
+        # A limit ends with its day (24:00, ``deadlines``): the date alone, as the pages give it;
+        # "2026-12-01 23:59" read as a time of day to keep.
+        params = {
+            "code": r["code"],
+            "step": NOTICE_STEPS[r["status"]],
+            "due": timezone.localtime(r["due_at"]).strftime("%Y-%m-%d"),
+        }
         if uid in users and notify(
             user=users[uid],
             key=key,

@@ -109,3 +109,33 @@ def test_the_office_told_of_a_return_after_its_routing_limit_ended_is_not_told_a
     text = Notification.objects.get(user=pet.cast.petition_officer).texts["en"]
     due = timezone.localtime(petition.route_due_at).strftime("%Y-%m-%d")
     assert f"ended on {due}" in text and "again by" not in text
+
+
+@pytest.mark.parametrize(
+    ("status", "en", "zh"),
+    [
+        ("registered", "the routing", "转送交办"),
+        ("routed", "the written notice of acceptance", "书面告知是否受理"),
+        ("accepted", "the written reply", "书面答复"),
+        ("under_review", "the review decision", "复查决定"),
+        ("under_re_review", "the re-review decision", "复核决定"),
+    ],
+)
+def test_a_deadline_notice_names_the_step_and_its_day_without_a_time(pet, status, en, zh):
+    # "the step due 2026-12-01 23:59 has not been done" did not say which step (a department with
+    # a notice to send, or a reply?), and a limit that ends with its day read as one due at 23:59.
+    petition = pet.register()
+    due = timezone.now() - dt.timedelta(hours=2)
+    Petition.objects.filter(pk=petition.pk).update(status=status, due_at=due)
+    services.petition_notify_deadlines()
+    notice = Notification.objects.filter(link=f"/petitions/{petition.code}/").first()
+    day = timezone.localtime(due).strftime("%Y-%m-%d")
+    assert notice.texts["en"] == f"Petition {petition.code} is overdue: {en} was due by {day}."
+    assert f"{zh}应于 {day} 前完成" in notice.texts["zh-hans"]
+    assert ":" not in notice.texts["en"].split("due by")[1]
+    Petition.objects.filter(pk=petition.pk).update(due_at=timezone.now() + dt.timedelta(days=2))
+    services.petition_notify_deadlines()
+    soon = Notification.objects.filter(link=f"/petitions/{petition.code}/").exclude(pk=notice.pk).get()
+    day = timezone.localtime(timezone.now() + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    assert soon.texts["en"] == f"Petition {petition.code}: {en} is due within 3 days, by {day}."
+    assert zh in soon.texts["zh-hans"] and ":" not in soon.texts["zh-hans"].split("（")[-1]

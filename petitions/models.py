@@ -495,6 +495,11 @@ class Petition(models.Model):
         return self.due_at is not None and self.due_at < timezone.now()
 
     @property
+    def return_window_ended(self) -> bool:
+        """Routed, and the department's 5 working days to return it as wrongly routed are over."""
+        return self.return_due_at is not None and self.return_due_at < timezone.now()
+
+    @property
     def is_due_soon(self) -> bool:
         if self.due_at is None:
             return False

@@ -453,9 +453,11 @@ def petition_transition(
             petition,
             event,
             Q(department_id=petition.department_id, role__in=DEPARTMENT_ROLES),
+            # Its 5 working days to return it too: the department learned of them when the return
+            # was refused after they ended.
             gettext_lazy(
-                "Petition %(code)s was routed to your department: tell the petitioner by %(due)s "
-                "whether it is accepted."
+                "Petition %(code)s was routed to your department: return it by %(return_due)s if it is "
+                "not yours to handle; tell the petitioner by %(due)s whether it is accepted."
             )
             if action == "assign"
             else gettext_lazy(
@@ -464,6 +466,7 @@ def petition_transition(
             ),
             due=petition.acknowledge_due_at if action == "assign" else petition.reply_due_at,
             actor=actor,
+            return_due=petition.return_due_at if action == "assign" else None,
         )
     elif action == "return":
         paths = [petition.area.path, *ancestor_paths([petition.area.path])]
@@ -486,12 +489,21 @@ def petition_transition(
 
 
 def _notify_step(
-    petition: Petition, event: PetitionEvent, who: Q, message: Any, *, due: dt.datetime, actor: User
+    petition: Petition,
+    event: PetitionEvent,
+    who: Q,
+    message: Any,
+    *,
+    due: dt.datetime,
+    actor: User,
+    return_due: dt.datetime | None = None,
 ) -> None:
     users = User.objects.filter(
         pk__in=Membership.objects.filter(who).values("user_id"), is_active=True
     ).exclude(pk=actor.pk)
     params = {"code": petition.code, "due": timezone.localtime(due).strftime("%Y-%m-%d")}
+    if return_due is not None:
+        params["return_due"] = timezone.localtime(return_due).strftime("%Y-%m-%d")
     for user in users:
         notify(
             user=user,

@@ -2,9 +2,11 @@
 ``{{ aside_open|gap_before }}``: the space before an aside's bracket, none before a full-width one;
 ``{{ span|whole_minutes }}``: a duration as the count of a sentence ("try again in 15 minutes");
 ``{{ deleted_objects|readers_colon }}``: the admin's deletion lists with the reader's colon;
-``{{ date|kept_whole:"acceptance-due" }}``: a date inside a translated sentence, never broken."""
+``{{ date|kept_whole:"acceptance-due" }}``: a date inside a translated sentence, never broken;
+``{{ label|aside_whole }}``: a label's closing bracket, "(60 + 20 days)", never broken."""
 
 import math
+import re
 from datetime import timedelta
 
 from django import template
@@ -39,6 +41,24 @@ def kept_whole(value: str, element_id: str = "") -> str:
     if element_id:
         return format_html('<span class="nowrap" id="{}">{}</span>', element_id, value)
     return format_html('<span class="nowrap">{}</span>', value)
+
+
+# A label's aside at its end: "书面答复（60 + 20 日）", "Written reply (60 + 20 days)".
+_ENDING_ASIDE = re.compile(r"^(.*?)\s*([(（][^()（）]*[)）])$", re.S)
+
+
+@register.filter
+def aside_whole(label: str) -> str:
+    """The bracket ending ``label`` in a ``.nowrap`` span, the rest as it is, both escaped. In a
+    phone's narrow heading column "书面答复（60 + 20 日）" broke over three lines, the figures of the
+    limit parted (60 + / 20 日）); it now breaks before the bracket only. A label with no bracket at
+    its end is only escaped."""
+    found = _ENDING_ASIDE.match(str(label))
+    if not found:
+        return format_html("{}", label)
+    name, aside = found.groups()
+    space = " " if aside.startswith("(") and name else ""
+    return format_html('{}{}<span class="nowrap">{}</span>', name, space, aside)
 
 
 @register.filter

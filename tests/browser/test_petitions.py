@@ -180,6 +180,11 @@ def test_an_extended_reply_limit_fits_a_phone(phone_page, live_cast):
     page.goto(f"/petitions/{petition.code}/")
     screenshot(page, "petition-extended-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # "书面答复（60 + 30 日）" broke over three lines in the narrow heading column, the limit's figures
+    # parted (60 + / 30 日）): the bracket now stays whole, on one line.
+    aside = page.locator("tr[data-deadline=reply] th .nowrap")
+    assert aside.inner_text() == "（60 + 30 日）"
+    assert aside.evaluate("e => e.getClientRects().length") == 1
     assert page.js_errors == [], page.js_errors
 
 

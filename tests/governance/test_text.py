@@ -79,3 +79,16 @@ def test_an_aside_follows_its_word_after_a_space_except_before_a_full_width_brac
         Context({"aside": aside})
     )
     assert rendered == f"2027-01-04{gap}{aside}"
+
+
+def test_a_labels_closing_bracket_is_kept_whole_and_escaped():
+    from governance.templatetags.sentences import aside_whole
+
+    assert aside_whole("书面答复（60 + 20 日）") == '书面答复<span class="nowrap">（60 + 20 日）</span>'
+    assert (
+        aside_whole("Written reply (60 + 20 days)")
+        == 'Written reply <span class="nowrap">(60 + 20 days)</span>'
+    )
+    assert aside_whole("<b>(x)</b>") == "&lt;b&gt;(x)&lt;/b&gt;"
+    assert aside_whole("a <b> (1 & 2)") == 'a &lt;b&gt; <span class="nowrap">(1 &amp; 2)</span>'
+    assert aside_whole("复查决定期限") == "复查决定期限"

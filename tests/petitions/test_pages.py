@@ -1743,3 +1743,31 @@ def test_a_petitioner_s_name_is_labelled_as_a_dispute_party_s_is(client, pet):
         assert "<th>Name</th>" in html or ">Name</label>" in html, url
     html = client.get(f"/petitions/{petition.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "<th>姓名</th>" in html and 'data-label="姓名"' in html
+
+
+def test_a_revealed_petitioners_phone_can_be_called_and_a_masked_one_cannot(client, pet):
+    # The officer reveals a petitioner mostly to ring them back, and on a phone had to copy the
+    # number out of the row by hand (the mediation page's parties already had the link).
+    petition = pet.register()
+    person = petition.petitioners.get()
+    url = f"/petitions/{petition.code}/petitioners/{person.pk}/reveal/"
+    client.force_login(pet.cast.petition_officer)
+    page = client.get(f"/petitions/{petition.code}/").content.decode()
+    assert person.masked_phone in page and "tel:" not in page  # a masked number is not dialled
+    refused = client.post(url, {"reason": ""}, HTTP_HX_REQUEST="true").content.decode()
+    assert "tel:" not in refused and not PersonalDataAccess.objects.exists()
+    for headers in ({"HTTP_HX_REQUEST": "true"}, {}):  # the swapped row; the page without JavaScript
+        html = client.post(url, {"reason": "电话回访"}, **headers).content.decode()
+        cell = html.split('data-field="phone"', 1)[1].split("</td>", 1)[0]
+        assert '<a href="tel:13812345678">13812345678</a>' in cell
+    assert (
+        PersonalDataAccess.objects.filter(user=pet.cast.petition_officer, record=petition.code).count() == 2
+    )
+    # A petitioner without a number has no link to nowhere.
+    person.phone = ""
+    person.save(update_fields=["phone"])
+    html = client.post(url, {"reason": "核对住址"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "tel:" not in html and 'data-field="phone"' in html
+    client.force_login(pet.cast.outsider)
+    assert client.post(url, {"reason": "看看"}).status_code == 404
+    assert PersonalDataAccess.objects.filter(user=pet.cast.outsider).count() == 0

@@ -92,12 +92,14 @@ def my_grid(request: HttpRequest) -> HttpResponse:
     recent_ended = list(
         mine.exclude(status__in=Incident.OPEN_STATUSES).with_rejection_reason().order_by("-reported_at")[:10]
     )
+    # The rejected first: they are the ones the worker acts on (report again with what was missing),
+    # the finished ones need nothing more. Below them they went unseen under a long "已办结".
     ended = {
-        pgettext("reports of mine that ended", "Finished"): [
-            i for i in recent_ended if i.status != Incident.Status.REJECTED
-        ],
         pgettext("reports of mine that ended", "Rejected"): [
             i for i in recent_ended if i.status == Incident.Status.REJECTED
+        ],
+        pgettext("reports of mine that ended", "Finished"): [
+            i for i in recent_ended if i.status != Incident.Status.REJECTED
         ],
     }
     to_verify, verify_count = first_and_total(selectors.checks_waiting(request.user), MY_GRID_SHOWN)

@@ -1814,8 +1814,9 @@ def test_an_accepted_items_inbox_row_offers_dispatch_before_escalating(cast, cli
 @pytest.mark.django_db
 def test_my_grid_lists_rejected_reports_apart_from_the_finished_ones(cast, client, settings, report):
     """A rejected report was listed under "最近办结" (recently finished), which reads as resolved: the
-    centre refused it and nothing was done. The section now says "办结或驳回" and lists the rejected
-    apart, under "已驳回", with no query per row."""
+    centre refused it and nothing was done. The section now says "驳回或办结" and lists the rejected
+    apart, under "已驳回", first (the worker acts on them; the finished need nothing more), with no
+    query per row."""
     from tests.base import queries_of
 
     closed, evaluated, rejected = report(), report(), report()
@@ -1826,17 +1827,19 @@ def test_my_grid_lists_rejected_reports_apart_from_the_finished_ones(cast, clien
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get("/grids/my/").content.decode()
     ended = html[html.index('id="my-ended"') :].split("</section>")[0]
-    assert "<h2>最近办结或驳回</h2>" in ended and "最近办结</h2>" not in html
-    finished, refused = ended.split('<h3 class="grids-subhead">已驳回（1）</h3>')
-    assert '<h3 class="grids-subhead">已办结（2）</h3>' in finished
+    assert "<h2>最近驳回或办结</h2>" in ended and "最近办结</h2>" not in html
+    # The rejected come first, the finished below them.
+    refused, finished = ended.split('<h3 class="grids-subhead">已办结（2）</h3>')
+    assert '<h3 class="grids-subhead">已驳回（1）</h3>' in refused
     assert closed.code in finished and evaluated.code in finished and rejected.code not in finished
-    assert rejected.code in refused and closed.code not in refused
-    assert "我上报的全部已办结或驳回事件" in refused  # the inbox's list holds both
+    assert rejected.code in refused and closed.code not in refused and evaluated.code not in refused
+    assert "我上报的全部已办结或驳回事件" in finished  # the inbox's list holds both
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get("/grids/my/").content.decode()
-    assert "<h2>Recently finished or rejected</h2>" in html
-    assert '<h3 class="grids-subhead">Finished (2)</h3>' in html
-    assert '<h3 class="grids-subhead">Rejected (1)</h3>' in html
+    assert "<h2>Recently rejected or finished</h2>" in html
+    assert html.index('<h3 class="grids-subhead">Rejected (1)</h3>') < html.index(
+        '<h3 class="grids-subhead">Finished (2)</h3>'
+    )
     few = queries_of(client, "/grids/my/")
     more = [report() for _i in range(4)]
     Incident.objects.filter(pk__in=[i.pk for i in more[:2]]).update(

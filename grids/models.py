@@ -1280,6 +1280,19 @@ class IncidentEvent(TimelineLabels, models.Model):
             return str(REDISPATCH_LABEL)
         return super().action_label
 
+    def done_message(self, code: str) -> str:
+        """An on-site check says how it went and what comes next: "核查：已完成" after a failed check
+        read as if the item had passed, when it had gone back to the department to be handled again."""
+        if self.action == "verify" and self.to_status == Incident.Status.HANDLING:
+            if self.department_id:
+                return gettext(
+                    "On-site check failed (%(code)s): the item is back with %(department)s for handling again."
+                ) % {"code": code, "department": self.department.name}
+            return gettext("On-site check failed (%(code)s): the item is back in handling.") % {"code": code}
+        if self.action == "verify" and self.to_status == Incident.Status.VERIFIED:
+            return gettext("On-site check passed (%(code)s): the centre closes it next.") % {"code": code}
+        return super().done_message(code)
+
     @staticmethod
     def acting_for(actor: User, action: str, department: Department | None) -> Department | None:
         """The department ``actor`` takes the step for as one of its own people: the event's

@@ -930,7 +930,7 @@ def test_a_step_sent_twice_reads_as_done_but_one_taken_by_another_handler_first_
     data = {"action": "verify", "result": "pass", "state": "fed_back/community"}
     assert client.post(url, data).status_code == 302
     again = client.post(url, data, follow=True)
-    assert again.status_code == 200 and "Verify: done" in again.content.decode()
+    assert again.status_code == 200 and "On-site check passed" in again.content.decode()
     assert incident.events.filter(action="verify").count() == 1
     # In the inbox (htmx), the handler's second click on close: the row says done, not an error.
     client.force_login(cast.street_handler)

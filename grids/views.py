@@ -354,10 +354,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if statuses:
         params.setlist("status", statuses)
     department = selectors.work_department(request.user)
-    if not params:
+    if not params and department:
+        # A department's liaison starts at what is with it now (dispatched or handling, led or
+        # supported), as its home's "In hand" counts: not the whole district, and not the items it fed
+        # back, which wait for the grid's check and a centre's close (steps it cannot take). Opened
+        # from the menu the list read "事件待办 4" beside the home's "在办 2".
+        params["department"] = str(department)
+        params.setlist("status", list(Incident.WITH_DEPARTMENT))
+        statuses = list(Incident.WITH_DEPARTMENT)
+    elif not params:
         params["open"] = "true"
-        if department:  # a department's liaison: what was dispatched to it, not the whole district
-            params["department"] = str(department)
     elif params.get("status"):
         # A status chosen in the form decides alone, as on the organisation page: the "open only"
         # select, shown at "open" by default, was sent along with it, and "closed" listed nothing.
@@ -437,6 +443,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             # here may take (an analyst's view, finished items) is left out instead of shown empty.
             "title": _("My reports")
             if params.get("mine") == "true"
+            # What the department has in hand, the home's "In hand" list: the heading says what it counts.
+            else _("In hand with my department")
+            if department
+            and params.get("department") == str(department)
+            and sorted(statuses) == sorted(Incident.WITH_DEPARTMENT)
             else _("Incident inbox")
             if request.user.is_superuser or request.user.has_role(*selectors.ACTING_ROLES)
             else _("Incidents"),  # an analyst's: a list to read, not work to do

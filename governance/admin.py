@@ -85,15 +85,24 @@ def department_label(department: Department) -> str:
     return _("%(department)s (%(area)s)") % {"department": department.name, "area": department.area.name}
 
 
+def user_label(user: User) -> str:
+    if not user.display_name:
+        return user.username
+    return _("%(name)s (%(username)s)") % {"name": user.display_name, "username": user.username}
+
+
 class DepartmentPicker:
     """A ModelAdmin mixin: a membership's department picked by typing its name or its area's
-    (DepartmentAdmin.search_fields), shown with its area, where a box took its database id."""
+    (DepartmentAdmin.search_fields), shown with its area, where a box took its database id; and its
+    user, where there is a box for one, by their username or display name, shown with both."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "department":
             field.queryset = field.queryset.select_related("area")
             field.label_from_instance = department_label
+        elif db_field.name == "user":
+            field.label_from_instance = user_label
         return field
 
 
@@ -395,8 +404,9 @@ class UserAdmin(PermissionLabels, BaseUserAdmin):
     list_display = ["username", "display_name", "is_active", "is_staff"]
     # People are known by their display names (网格员 王小明), not by their usernames, which are ids
     # (centre_340102001002); Django's first and last names are left empty here. The same in every
-    # list that names a user (memberships, tokens, logs) and in the user pickers (raw_id_fields).
+    # list that names a user (memberships, tokens, logs) and in the user pickers (a membership's).
     search_fields = ["username", "display_name"]
+    autocomplete_label = staticmethod(user_label)
     # The display name beside the username, as on the add page; Django's "Personal info" (first and
     # last name, e-mail: nothing shows or sends them) is left out: an administrator renaming someone
     # filled those in, and the display name, under them at the bottom, kept the old name.
@@ -525,8 +535,9 @@ class TokenAdmin(BaseTokenAdmin):
 class MembershipAdmin(DepartmentPicker, admin.ModelAdmin):
     list_display = ["user", "role", "area", "department", "is_head"]
     list_filter = ["role", "is_head"]
-    raw_id_fields = ["user"]
-    autocomplete_fields = ["area", "department"]  # as on a user's page (MembershipInline)
+    # The user by their username or display name (UserAdmin.search_fields), as the area and the
+    # department: a box took the user's database id, looked up in a second window.
+    autocomplete_fields = ["user", "area", "department"]  # as on a user's page (MembershipInline)
     # ``department`` may be NULL, so the admin left it out of its join: one query per row that has one.
     list_select_related = ["user", "area", "department"]
     search_fields = ["user__username", "user__display_name", "area__code", "area__name"]

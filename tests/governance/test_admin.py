@@ -837,3 +837,53 @@ def test_a_memberships_department_is_chosen_by_its_name_and_area_not_a_database_
     )
     assert refused.status_code == 200 and "department" in refused.context["adminform"].form.errors
     assert cast.outsider.memberships.count() == before
+
+
+def test_a_memberships_user_is_chosen_by_typing_their_name_not_a_database_id(client, cast):
+    """The membership page's user was a box for the user's database id ("412"), with a magnifier
+    opening a second window to look it up: the user is picked by typing their username or display
+    name, each offered with both (two 网格员 王芳 are told apart), in one query whatever their number."""
+    import json
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.models import Membership, User
+
+    client.force_login(cast.admin)
+    page = client.get("/admin/governance/membership/add/").content.decode()
+    assert re.search(r'<select[^>]*name="user"[^>]*admin-autocomplete', page)
+    query = {"app_label": "governance", "model_name": "membership", "field_name": "user"}
+    name = "网格员 王芳"
+    User.objects.filter(pk=cast.worker_a.pk).update(display_name=name)
+    client.get("/admin/autocomplete/", {**query, "term": name})  # warm up
+    with CaptureQueriesContext(connection) as queries:
+        found = client.get("/admin/autocomplete/", {**query, "term": name})
+    results = {r["id"]: r["text"] for r in json.loads(found.content)["results"]}
+    assert results[str(cast.worker_a.pk)] == f"{name} ({cast.worker_a.username})"
+    namesake = User.objects.create_user(username="namesake_1", password="x", display_name=name)
+    User.objects.create_user(username="namesake_2", password="x", display_name=name)
+    with CaptureQueriesContext(connection) as again:
+        more = client.get("/admin/autocomplete/", {**query, "term": name})
+    assert len(again) == len(queries)
+    assert json.loads(more.content)["results"] and str(namesake.pk) in {
+        r["id"] for r in json.loads(more.content)["results"]
+    }
+    by_username = client.get("/admin/autocomplete/", {**query, "term": "namesake_1"})
+    assert [r["text"] for r in json.loads(by_username.content)["results"]] == [f"{name} (namesake_1)"]
+    # Saved by it, and its page shows the user so named; a user who is not there is named, nothing saved.
+    added = client.post(
+        "/admin/governance/membership/add/",
+        {"user": namesake.pk, "role": "analyst", "area": cast.district_b.pk},
+    )
+    assert added.status_code == 302
+    membership = namesake.memberships.get()
+    page = client.get(f"/admin/governance/membership/{membership.pk}/change/").content.decode()
+    assert f'<option value="{namesake.pk}" selected>{name} (namesake_1)</option>' in page
+    refused = client.post(
+        "/admin/governance/membership/add/",
+        {"user": 999999, "role": "analyst", "area": cast.district_b.pk},
+    )
+    assert refused.status_code == 200 and "user" in refused.context["adminform"].form.errors
+    assert not Membership.objects.filter(user_id=999999).exists()

@@ -20,6 +20,7 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.constants import LOOKUP_SEP
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -338,10 +339,14 @@ class PermissionLabels:
     """A ModelAdmin mixin: its permission choices named by ``permission_label``, with their app and
     model in the same query (each was one more, by content type)."""
 
+    # DRF's TokenProxy exists only for DRF's admin page, replaced here by the API tokens' (ApiToken):
+    # its permissions, named as the token's own ("认证令牌 | 令牌"), were each listed twice and give nothing.
+    HIDDEN_PERMISSIONS = Q(content_type__app_label="authtoken", content_type__model="tokenproxy")
+
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.related_model is Permission:
-            field.queryset = field.queryset.select_related("content_type")
+            field.queryset = field.queryset.exclude(self.HIDDEN_PERMISSIONS).select_related("content_type")
             field.label_from_instance = permission_label
         return field
 

@@ -473,3 +473,16 @@ def test_the_admin_password_page_words_its_password_switch_in_each_reader_s_lang
         assert unwanted not in switch, language
         # The page's script shows the warning by this id when the switch is turned off.
         assert '<ul id="id_unusable_warning" class="messagelist"><li class="warning">' in switch
+
+
+def test_the_token_permissions_are_listed_once(client, cast, settings):
+    """DRF's token has a second model for its admin page (TokenProxy, here replaced by the API
+    tokens' page), with the same name: the permission lists showed 认证令牌 | 令牌 | 查看 twice, and
+    nobody could tell which one the admin asks for."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    for url in (f"/admin/governance/user/{cast.worker_a.pk}/change/", "/admin/auth/group/add/"):
+        html = client.get(url).content.decode()
+        for action in ("添加", "修改", "删除", "查看"):
+            assert html.count(f">认证令牌 | 令牌 | {action}</option>") == 1, (url, action)
+        assert ">基础管理 | API 令牌 | 查看</option>" in html, url

@@ -91,7 +91,7 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "governance.apps.AdminConfig",  # Django's admin, its change log named apart from the index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -486,3 +486,17 @@ def test_the_token_permissions_are_listed_once(client, cast, settings):
         for action in ("添加", "修改", "删除", "查看"):
             assert html.count(f">认证令牌 | 令牌 | {action}</option>") == 1, (url, action)
         assert ">基础管理 | API 令牌 | 查看</option>" in html, url
+
+
+def test_the_admin_change_log_is_not_named_as_the_administration_itself(client, cast, settings):
+    """Django's admin app (its change log, LogEntry) is named "Administration", the index's title's
+    word: the index said 系统管理 above a section also called 系统管理, and its breadcrumbs
+    '首页 › 系统管理 › 日志记录' read as the whole administration's log."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.admin)
+    html = client.get("/admin/").content.decode()
+    assert re.search(r"<h1[^>]*>\s*系统管理\s*</h1>", html)
+    section = re.search(r'<a href="/admin/admin/"[^>]*>([^<]+)</a>', html).group(1).strip()
+    assert section == "后台操作日志"
+    page = client.get("/admin/admin/logentry/").content.decode()
+    assert "后台操作日志" in page.split('class="breadcrumbs"')[1].split("</div>")[0]

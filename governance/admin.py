@@ -68,6 +68,20 @@ admin.site.site_title = _("Grid governance administration")
 admin.site.index_title = _("Administration")
 
 
+def _login(request, extra_context=None, _login=admin.site.login):
+    """The admin's sign-in page, except for a user signed in without admin access: Django showed them
+    the sign-in form saying they were not authorised and might sign in as someone else (a password
+    typed there signed them out of their own account); now a plain 403 saying why, with the way home."""
+    if request.user.is_authenticated and not admin.site.has_permission(request):
+        raise PermissionDenied(
+            _("The administration is for administrators only: your account has no access to it.")
+        )
+    return _login(request, extra_context)
+
+
+admin.site.login = _login
+
+
 class LabelledAutocomplete(AutocompleteJsonView):
     """The admin's search-as-you-type boxes, each result named by its model admin's
     ``autocomplete_label`` where it has one (a department with its area: every district has its

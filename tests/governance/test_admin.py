@@ -887,3 +887,27 @@ def test_a_memberships_user_is_chosen_by_typing_their_name_not_a_database_id(cli
     )
     assert refused.status_code == 200 and "user" in refused.context["adminform"].form.errors
     assert not Membership.objects.filter(user_id=999999).exists()
+
+
+def test_a_signed_in_user_without_admin_access_is_told_so_not_asked_to_sign_in_again(client, cast, settings):
+    """A city leader (no admin access) following a link to the admin got Django's sign-in page saying
+    they were not authorised and should log in as someone else, in a form that takes a password: now a
+    plain 403 that says the administration is for administrators, with the way home."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(cast.analyst)
+    for url in ("/admin/", "/admin/governance/user/", "/admin/login/?next=/admin/"):
+        response = client.get(url, follow=True)
+        page = response.content.decode()
+        assert response.status_code == 403, url
+        assert "系统管理仅供管理员使用" in page, url
+        assert 'href="/"' in page and 'type="password"' not in page, url
+    refused = client.post("/admin/login/", {"username": "admin", "password": "x"})
+    assert refused.status_code == 403
+    assert client.get("/").wsgi_request.user == cast.analyst  # still signed in as themselves
+    # An administrator is let in; someone not signed in gets the sign-in page.
+    client.force_login(cast.admin)
+    assert client.get("/admin/login/").status_code == 302
+    assert client.get("/admin/").status_code == 200
+    client.logout()
+    anonymous = client.get("/admin/", follow=True)
+    assert anonymous.status_code == 200 and 'type="password"' in anonymous.content.decode()

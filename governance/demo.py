@@ -18,9 +18,11 @@ from django.utils import timezone
 from governance.models import Area, Department, Membership, Role, SequenceCounter, User
 
 CITY_CODE = "340100000000"
-CITY_NAME = (
-    "合肥市(示例)"  # the code is Hefei's real one: the name tells the demo's tree from an imported city
-)
+# The code is Hefei's real one: the name tells the demo's tree from an imported city.
+CITY_NAME = "合肥市（示例）"
+# The names demo databases were seeded under before (half-width brackets in a Chinese UI): still the
+# demo's, so seeding one again adds to it, where it would be refused as a real city.
+FORMER_CITY_NAMES = ("合肥市(示例)",)
 
 
 class NotTheDemoCity(Exception):
@@ -288,7 +290,7 @@ def load_city() -> DemoCity | None:
     city = Area.objects.filter(code=CITY_CODE).first()
     if city is None:
         return None
-    if city.name != CITY_NAME:
+    if city.name != CITY_NAME and city.name not in FORMER_CITY_NAMES:
         # Demo records (and demo logins) were about to be written into a real city's areas, or the
         # seeding stopped with a traceback on a department only the demo creates.
         raise NotTheDemoCity(city)

@@ -51,3 +51,26 @@ def test_the_options_help_speaks_the_site_s_language():
         assert english not in text, english
     assert "small：2 个区，每区 3 个街道，每街道 3-4 个社区，每社区 4-6 个网格" in text
     assert "city：12 个区，每区 9-13 个街道" in text
+
+
+@pytest.mark.django_db
+def test_the_demo_city_is_named_with_full_width_brackets_and_an_older_demo_is_still_its_own():
+    """The demo city was '合肥市(示例)', half-width brackets in a Chinese UI: a new demo is
+    '合肥市（示例）'. A demo database seeded under the old name is still taken for the demo (seeded
+    again, nothing built twice), while a real city under the code is still refused (above)."""
+    from io import StringIO
+
+    from governance.models import Area, User
+
+    call_command("seed_demo", "--areas-only", stdout=StringIO())
+    assert Area.objects.get(code=demo.CITY_CODE).name == "合肥市（示例）"
+    areas = Area.objects.count()
+    Area.objects.filter(code=demo.CITY_CODE).update(name="合肥市(示例)")  # seeded before this change
+    out = StringIO()
+    call_command("seed_demo", "--areas-only", stdout=out)
+    assert "Areas already present" in out.getvalue()
+    assert Area.objects.count() == areas and User.objects.filter(username="demo_city").exists()
+    for name in ("合肥市", "合肥市(示例) ", "合肥市（示例"):
+        Area.objects.filter(code=demo.CITY_CODE).update(name=name)
+        with pytest.raises(CommandError, match="holds the demo city's code"):
+            call_command("seed_demo", "--areas-only", stdout=StringIO())

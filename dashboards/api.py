@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
@@ -482,7 +483,11 @@ class IndicatorValueFilter(filters.FilterSet):
                 check(value, name)
             except exceptions.ValidationError as exc:
                 for field, messages in exc.detail.items():
-                    self.form.add_error(field, [str(m) for m in messages])
+                    # Each message is its own parameter: the REST framework formats a form's messages
+                    # with their parameters, and one quoting a value such as "%s" was a 500.
+                    self.form.add_error(
+                        field, [DjangoValidationError("%(m)s", params={"m": str(m)}) for m in messages]
+                    )
         if self.form.errors:  # named in the filters' order, as the docs list them
             errors = self.form.errors
             self.form._errors = type(errors)((key, errors[key]) for key in self.form.fields if key in errors)

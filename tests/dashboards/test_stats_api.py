@@ -272,6 +272,21 @@ def test_values_names_every_bad_parameter_in_one_400_as_rankings_and_series_do(d
     assert response.status_code == 200 and response.json()["count"] > 0
 
 
+def test_a_bad_parameter_holding_a_percent_sign_is_named_not_a_500(data):
+    """The messages that name a bad value quote it, and the REST framework formats each message with
+    its parameters: a value such as ``%s`` or ``100%`` (``?indicator=%25s``) made the 400 a 500
+    ("not enough arguments for format string"), found by the schema fuzzer."""
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    for value in ("%s", "100%", "%(x)s"):
+        response = api_client(data.analyst).get(
+            "/api/v1/stats/values/", {"indicator": value, "period": value, "area": value}, **en
+        )
+        assert response.status_code == 400, (value, response.content[:300])
+        errors = response.json()["errors"]
+        assert list(errors) == ["indicator", "period", "area"]
+        assert errors["indicator"] == [f"Unknown indicator '{value}'."]
+
+
 def test_a_parameter_given_twice_with_two_values_is_a_400_naming_it_not_the_last_one_alone(data):
     """?indicator=a&indicator=b answered b's rows only, read by a client as the rows of both; a
     league with two periods was the second one's. Each statistics parameter takes one value."""

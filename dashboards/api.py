@@ -543,7 +543,9 @@ class IndicatorValueFilter(filters.FilterSet):
         return qs.filter(area=area)
 
     # ``level`` and ``parent`` select areas: the rows are then those areas' (index value_series, or
-    # with an indicator and a period value_unique_ind_period_area), listed by id. No index leads with
+    # with an indicator and a period value_unique_ind_period_area), selected by a subquery: a list of
+    # ids bound one parameter each cost Django 70 ms for the 6,864 grids, twice a request
+    # (docs/benchmarks.md, "Statistics API reads at city scale"). No index leads with
     # the rows' own level or parent column, and one per filter would cost every full rollup another
     # sort of all rows: ``?level=district`` read every row of the table for a dozen districts'.
     # (A row's level and parent are its area's: moving an area makes the next rollup a full one.)
@@ -551,7 +553,7 @@ class IndicatorValueFilter(filters.FilterSet):
     def filter_level(self, qs, name, value):
         if self.form.cleaned_data.get("parent"):
             return qs  # the parent's filter reads the level too (a blank parent is no filter)
-        return qs.filter(area_id__in=list(Area.objects.filter(level=value).values_list("pk", flat=True)))
+        return qs.filter(area_id__in=Area.objects.filter(level=value).values("pk"))
 
     def filter_parent(self, qs, name, value):
         parent = self._known_area(name, value)
@@ -560,7 +562,7 @@ class IndicatorValueFilter(filters.FilterSet):
         if level not in levels and parent.level == Area.Level.GRID:
             raise _nothing_below(parent)  # (with a level, the level is named below)
         if level not in levels or levels.index(level) == levels.index(parent.level) + 1:
-            return qs.filter(area_id__in=list(parent.children.values_list("pk", flat=True)))
+            return qs.filter(area_id__in=parent.children.values("pk"))
         # DESIGN.md section 7: ``level`` + ``parent``. A level further down is that level's rows in
         # the parent's subtree (every community of a district); it matched nothing (the rows' parent
         # is a street), an empty answer read as "no data". A level at or above the parent's matches
@@ -573,7 +575,7 @@ class IndicatorValueFilter(filters.FilterSet):
                 "parent_level",
             )
         below = Area.objects.filter(level=level, path__startswith=parent.path)
-        return qs.filter(area_id__in=list(below.values_list("pk", flat=True)))
+        return qs.filter(area_id__in=below.values("pk"))
 
     def filter_period(self, qs, name, value):
         period = _begun_period(value)
